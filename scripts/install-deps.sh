@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+#! Installs what binlogd's build and tests need on a fresh Debian bookworm machine:
+#! the musl target, MariaDB 10.11 from bookworm, and a Debian sid chroot holding
+#! MySQL 9.x (not packaged for bookworm). Idempotent: a second run is fast.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+need_pkgs=()
+for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "apt-get install ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+# Debian's package starts a system mariadbd on 3306; the tests use their own.
+if command -v service >/dev/null 2>&1; then service mariadb stop >/dev/null 2>&1 || true; fi
+
+if command -v rustup >/dev/null 2>&1; then
+  rustup target list --installed | grep -q x86_64-unknown-linux-musl \
+    || rustup target add x86_64-unknown-linux-musl
+fi
+
+"$here/mysql-chroot.sh"

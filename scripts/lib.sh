@@ -1,0 +1,5 @@
+#! Shared shell helpers for binlogd's scripts (sourced, not run).
+BINLOGD_CACHE=${BINLOGD_CACHE:-/var/cache/binlogd-test}
+SID_ROOT=${SID_ROOT:-$BINLOGD_CACHE/sid-root}
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }

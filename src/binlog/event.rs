@@ -1,0 +1,379 @@
+//! Binlog event codec: the v4 header, checksums, and the few event bodies binlogd reads.
+//!
+//! Everything else passes through as raw bytes. Event layout:
+//! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_binlog_event.html>
+
+use std::fmt;
+
+use crate::proto::buf::{Reader, Short};
+
+/// The 4-byte magic at the start of every binlog file.
+pub const MAGIC: [u8; 4] = [0xfe, b'b', b'i', b'n'];
+pub const HEADER_LEN: usize = 19;
+pub const CHECKSUM_LEN: usize = 4;
+/// FDE header flag: the file is open (not cleanly closed) on the primary.
+pub const LOG_EVENT_BINLOG_IN_USE_F: u16 = 0x1;
+/// Header flag: the event was made up by the sender and is not in any file.
+pub const LOG_EVENT_ARTIFICIAL_F: u16 = 0x20;
+/// Offset of the flags field inside an event.
+pub const FLAGS_OFFSET: usize = 17;
+
+/// An event type byte. Unknown values pass through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventType(pub u8);
+
+impl EventType {
+    pub const QUERY: EventType = EventType(2);
+    pub const STOP: EventType = EventType(3);
+    pub const ROTATE: EventType = EventType(4);
+    pub const FORMAT_DESCRIPTION: EventType = EventType(15);
+    pub const XID: EventType = EventType(16);
+    pub const INCIDENT: EventType = EventType(26);
+    pub const HEARTBEAT: EventType = EventType(27);
+    pub const GTID: EventType = EventType(33);
+    pub const ANONYMOUS_GTID: EventType = EventType(34);
+    pub const PREVIOUS_GTIDS: EventType = EventType(35);
+    pub const XA_PREPARE: EventType = EventType(38);
+    pub const TRANSACTION_PAYLOAD: EventType = EventType(40);
+    pub const HEARTBEAT_V2: EventType = EventType(41);
+    pub const GTID_TAGGED: EventType = EventType(42);
+    pub const MARIADB_ANNOTATE_ROWS: EventType = EventType(160);
+    pub const MARIADB_BINLOG_CHECKPOINT: EventType = EventType(161);
+    pub const MARIADB_GTID: EventType = EventType(162);
+    pub const MARIADB_GTID_LIST: EventType = EventType(163);
+
+    pub fn is_heartbeat(self) -> bool {
+        self == Self::HEARTBEAT || self == Self::HEARTBEAT_V2
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match *self {
+            Self::QUERY => "Query",
+            Self::STOP => "Stop",
+            Self::ROTATE => "Rotate",
+            Self::FORMAT_DESCRIPTION => "Format_desc",
+            Self::XID => "Xid",
+            Self::HEARTBEAT | Self::HEARTBEAT_V2 => "Heartbeat",
+            Self::GTID => "Gtid",
+            Self::ANONYMOUS_GTID => "Anonymous_Gtid",
+            Self::PREVIOUS_GTIDS => "Previous_gtids",
+            Self::MARIADB_GTID => "Gtid(MariaDB)",
+            Self::MARIADB_GTID_LIST => "Gtid_list",
+            _ => return write!(f, "type {}", self.0),
+        };
+        f.write_str(name)
+    }
+}
+
+/// Errors decoding an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventError {
+    Short(Short),
+    /// `event_size` disagrees with the bytes there, or is below the header size.
+    BadSize { event_size: u64, have: usize },
+    Checksum { expected: u32, computed: u32 },
+    Malformed(String),
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventError::Short(s) => write!(f, "{s}"),
+            EventError::BadSize { event_size, have } => {
+                write!(f, "event_size {event_size} does not fit the {have} bytes received")
+            }
+            EventError::Checksum { expected, computed } => {
+                write!(f, "CRC32 mismatch: event says {expected:08x}, computed {computed:08x}")
+            }
+            EventError::Malformed(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for EventError {}
+
+impl From<Short> for EventError {
+    fn from(s: Short) -> Self {
+        EventError::Short(s)
+    }
+}
+
+/// The common v4 event header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventHeader {
+    pub timestamp: u32,
+    pub event_type: EventType,
+    pub server_id: u32,
+    pub event_size: u32,
+    /// End offset of the event in the primary's file (0 for artificial events).
+    pub log_pos: u32,
+    pub flags: u16,
+}
+
+impl EventHeader {
+    pub fn decode(b: &[u8]) -> Result<Self, EventError> {
+        let mut r = Reader::new(b);
+        let h = EventHeader {
+            timestamp: r.u32("event timestamp")?,
+            event_type: EventType(r.u8("event type")?),
+            server_id: r.u32("event server_id")?,
+            event_size: r.u32("event_size")?,
+            log_pos: r.u32("event log_pos")?,
+            flags: r.u16("event flags")?,
+        };
+        if (h.event_size as usize) < HEADER_LEN {
+            return Err(EventError::BadSize { event_size: h.event_size.into(), have: b.len() });
+        }
+        Ok(h)
+    }
+
+    /// Decodes and checks that `event_size` is exactly the slice length.
+    pub fn decode_exact(b: &[u8]) -> Result<Self, EventError> {
+        let h = Self::decode(b)?;
+        if h.event_size as usize != b.len() {
+            return Err(EventError::BadSize { event_size: h.event_size.into(), have: b.len() });
+        }
+        Ok(h)
+    }
+
+    /// A ROTATE or other event invented by the sender (not stored in its file).
+    pub fn is_artificial(&self) -> bool {
+        self.log_pos == 0 || self.flags & LOG_EVENT_ARTIFICIAL_F != 0
+    }
+}
+
+/// Checksum algorithm named in the FDE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChecksumAlg(pub u8);
+
+impl ChecksumAlg {
+    pub const OFF: ChecksumAlg = ChecksumAlg(0);
+    pub const CRC32: ChecksumAlg = ChecksumAlg(1);
+
+    pub fn trailer_len(self) -> usize {
+        if self == Self::CRC32 {
+            CHECKSUM_LEN
+        } else {
+            0
+        }
+    }
+}
+
+/// Verifies an event's CRC32. For an FDE the in-use flag is cleared before
+/// computing, because the primary clears it in place when it closes the file
+/// and the checksum is defined over the cleared form.
+pub fn verify_crc(ev: &[u8]) -> Result<(), EventError> {
+    if ev.len() < HEADER_LEN + CHECKSUM_LEN {
+        return Err(EventError::BadSize { event_size: ev.len() as u64, have: ev.len() });
+    }
+    let (body, tail) = ev.split_at(ev.len() - CHECKSUM_LEN);
+    let expected = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    let computed = if ev[4] == EventType::FORMAT_DESCRIPTION.0 && ev[FLAGS_OFFSET] & 1 != 0 {
+        let mut h = crc32fast::Hasher::new();
+        h.update(&body[..FLAGS_OFFSET]);
+        h.update(&[body[FLAGS_OFFSET] & !1]);
+        h.update(&body[FLAGS_OFFSET + 1..]);
+        h.finalize()
+    } else {
+        crc32fast::hash(body)
+    };
+    if computed != expected {
+        return Err(EventError::Checksum { expected, computed });
+    }
+    Ok(())
+}
+
+/// What binlogd needs from a FORMAT_DESCRIPTION_EVENT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatDescription {
+    pub binlog_version: u16,
+    pub server_version: String,
+    pub header_len: u8,
+    pub checksum: ChecksumAlg,
+    /// Post-header length of QUERY events (13 on every supported server).
+    pub query_post_header_len: u8,
+}
+
+impl FormatDescription {
+    /// Parses a whole FDE (header included). The checksum algorithm byte sits
+    /// just before the 4 checksum bytes, which are present whatever the algorithm.
+    pub fn decode(ev: &[u8]) -> Result<Self, EventError> {
+        let h = EventHeader::decode_exact(ev)?;
+        if h.event_type != EventType::FORMAT_DESCRIPTION {
+            return Err(EventError::Malformed(format!("expected Format_desc, got {}", h.event_type)));
+        }
+        let mut r = Reader::new(&ev[HEADER_LEN..]);
+        let binlog_version = r.u16("FDE binlog version")?;
+        let sv = r.bytes(50, "FDE server version")?;
+        let server_version = String::from_utf8_lossy(sv.split(|&b| b == 0).next().unwrap_or(&[])).into_owned();
+        r.skip(4, "FDE create timestamp")?;
+        let header_len = r.u8("FDE header length")?;
+        if binlog_version != 4 || usize::from(header_len) != HEADER_LEN {
+            return Err(EventError::Malformed(format!(
+                "unsupported binlog version {binlog_version} with header length {header_len}"
+            )));
+        }
+        let post = r.rest();
+        let query_post_header_len = post.get(usize::from(EventType::QUERY.0) - 1).copied().unwrap_or(13);
+        // Servers from 5.6.1 (and MariaDB 5.3) end the FDE with alg + 4 checksum bytes.
+        let checksum = if post.len() >= 1 + CHECKSUM_LEN && checksum_aware(&server_version) {
+            ChecksumAlg(post[post.len() - 1 - CHECKSUM_LEN])
+        } else {
+            ChecksumAlg::OFF
+        };
+        if checksum != ChecksumAlg::OFF && checksum != ChecksumAlg::CRC32 {
+            return Err(EventError::Malformed(format!("unknown checksum algorithm {}", checksum.0)));
+        }
+        Ok(FormatDescription { binlog_version, server_version, header_len, checksum, query_post_header_len })
+    }
+}
+
+fn checksum_aware(version: &str) -> bool {
+    let mut it = version.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+    let mut n = || it.next().and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
+    let (a, b, c) = (n(), n(), n());
+    if version.contains("MariaDB") {
+        return (a, b) >= (5, 3);
+    }
+    (a, b, c) >= (5, 6, 1)
+}
+
+/// The body of an event without header and checksum trailer.
+pub fn body(ev: &[u8], alg: ChecksumAlg) -> Result<&[u8], EventError> {
+    let end = ev.len().checked_sub(alg.trailer_len()).filter(|&e| e >= HEADER_LEN);
+    match end {
+        Some(e) => Ok(&ev[HEADER_LEN..e]),
+        None => Err(EventError::BadSize { event_size: ev.len() as u64, have: ev.len() }),
+    }
+}
+
+/// ROTATE: the next file's name and the position to read it from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotate {
+    pub pos: u64,
+    pub next_file: String,
+}
+
+impl Rotate {
+    pub fn decode(ev: &[u8], alg: ChecksumAlg) -> Result<Self, EventError> {
+        let mut r = Reader::new(body(ev, alg)?);
+        let pos = r.u64("rotate position")?;
+        let name = r.rest();
+        let next_file = std::str::from_utf8(name)
+            .map_err(|_| EventError::Malformed("rotate file name is not UTF-8".into()))?
+            .to_string();
+        Ok(Rotate { pos, next_file })
+    }
+}
+
+/// A MySQL GTID event's SID and GNO.
+pub fn decode_mysql_gtid(ev: &[u8], alg: ChecksumAlg) -> Result<([u8; 16], u64), EventError> {
+    let mut r = Reader::new(body(ev, alg)?);
+    r.skip(1, "GTID flags")?;
+    let sid: [u8; 16] = r.bytes(16, "GTID sid")?.try_into().map_err(|_| EventError::Malformed("sid".into()))?;
+    let gno = r.u64("GTID gno")?;
+    if gno == 0 || gno >= i64::MAX as u64 {
+        return Err(EventError::Malformed(format!("GTID sequence number {gno} out of range")));
+    }
+    Ok((sid, gno))
+}
+
+/// MariaDB GTID event flags2: a standalone event (DDL) with no COMMIT/XID after it.
+pub const MARIADB_FL_STANDALONE: u8 = 1;
+
+/// A MariaDB GTID event: (seq_no, domain_id, flags2); the server id is in the header.
+pub fn decode_mariadb_gtid(ev: &[u8], alg: ChecksumAlg) -> Result<(u64, u32, u8), EventError> {
+    let mut r = Reader::new(body(ev, alg)?);
+    let seq = r.u64("MariaDB GTID seq_no")?;
+    let domain = r.u32("MariaDB GTID domain_id")?;
+    let flags2 = r.u8("MariaDB GTID flags2")?;
+    Ok((seq, domain, flags2))
+}
+
+/// The statement text of a QUERY event.
+pub fn query_text(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<&[u8], EventError> {
+    let mut r = Reader::new(body(ev, alg)?);
+    r.skip(8, "query thread id and exec time")?;
+    let db_len = r.u8("query db length")?;
+    r.skip(2, "query error code")?;
+    let status_len = if post_header_len >= 13 { r.u16("query status vars length")? } else { 0 };
+    r.skip(usize::from(post_header_len).saturating_sub(13), "query post-header")?;
+    r.skip(usize::from(status_len), "query status vars")?;
+    r.skip(usize::from(db_len) + 1, "query db")?;
+    Ok(r.rest())
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// Builds an event with a valid header (and CRC when `crc`).
+    pub fn make_event(t: EventType, log_pos_base: u32, body: &[u8], crc: bool) -> Vec<u8> {
+        let size = HEADER_LEN + body.len() + if crc { 4 } else { 0 };
+        let mut e = Vec::with_capacity(size);
+        e.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        e.push(t.0);
+        e.extend_from_slice(&1u32.to_le_bytes());
+        e.extend_from_slice(&(size as u32).to_le_bytes());
+        e.extend_from_slice(&(log_pos_base + size as u32).to_le_bytes());
+        e.extend_from_slice(&0u16.to_le_bytes());
+        e.extend_from_slice(body);
+        if crc {
+            let c = crc32fast::hash(&e);
+            e.extend_from_slice(&c.to_le_bytes());
+        }
+        e
+    }
+
+    #[test]
+    fn rejects_event_size_smaller_than_header() {
+        let mut e = make_event(EventType::XID, 4, &[0; 8], true);
+        e[9..13].copy_from_slice(&10u32.to_le_bytes());
+        assert!(matches!(EventHeader::decode(&e), Err(EventError::BadSize { .. })));
+        assert!(EventHeader::decode(&e[..18]).is_err());
+    }
+
+    #[test]
+    fn crc_detects_a_flipped_bit_and_ignores_fde_in_use_flag() {
+        let mut e = make_event(EventType::XID, 4, &[1, 2, 3, 4, 5, 6, 7, 8], true);
+        verify_crc(&e).unwrap();
+        e[20] ^= 0x10;
+        assert!(matches!(verify_crc(&e), Err(EventError::Checksum { .. })));
+        let mut fde = make_event(EventType::FORMAT_DESCRIPTION, 4, &[0; 80], true);
+        fde[FLAGS_OFFSET] |= 1;
+        verify_crc(&fde).unwrap();
+    }
+
+    #[test]
+    fn rejects_truncated_gtid_event() {
+        let e = make_event(EventType::GTID, 4, &[0; 10], true);
+        assert!(decode_mysql_gtid(&e, ChecksumAlg::CRC32).is_err());
+        let e = make_event(EventType::MARIADB_GTID, 4, &[0; 5], false);
+        assert!(decode_mariadb_gtid(&e, ChecksumAlg::OFF).is_err());
+    }
+
+    #[test]
+    fn rejects_truncated_fde() {
+        let e = make_event(EventType::FORMAT_DESCRIPTION, 4, &[4, 0, b'8'], true);
+        assert!(FormatDescription::decode(&e).is_err());
+    }
+
+    #[test]
+    fn decodes_rotate_and_query_text() {
+        let mut b = 4u64.to_le_bytes().to_vec();
+        b.extend_from_slice(b"binlog.000002");
+        let e = make_event(EventType::ROTATE, 100, &b, true);
+        assert_eq!(Rotate::decode(&e, ChecksumAlg::CRC32).unwrap(), Rotate { pos: 4, next_file: "binlog.000002".into() });
+        let mut q = vec![0u8; 8];
+        q.push(4); // db len
+        q.extend_from_slice(&[0, 0]); // error code
+        q.extend_from_slice(&[2, 0]); // status vars len
+        q.extend_from_slice(&[9, 9]);
+        q.extend_from_slice(b"test\0COMMIT");
+        let e = make_event(EventType::QUERY, 4, &q, true);
+        assert_eq!(query_text(&e, ChecksumAlg::CRC32, 13).unwrap(), b"COMMIT");
+        assert!(query_text(&e[..30], ChecksumAlg::OFF, 13).is_err());
+    }
+}

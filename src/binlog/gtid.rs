@@ -1,0 +1,355 @@
+//! GTID sets: MySQL's `uuid:1-5:7` sets and MariaDB's `domain-server-seq` positions.
+//!
+//! MySQL encoding (PREVIOUS_GTIDS body, COM_BINLOG_DUMP_GTID data):
+//! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_binlog_dump_gtid.html>
+//! MariaDB GTID_LIST: <https://mariadb.com/kb/en/gtid_list_event/>
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::proto::buf::{Put, Reader};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GtidError(pub String);
+
+impl fmt::Display for GtidError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GtidError {}
+
+impl From<crate::proto::buf::Short> for GtidError {
+    fn from(s: crate::proto::buf::Short) -> Self {
+        GtidError(s.to_string())
+    }
+}
+
+pub type Uuid = [u8; 16];
+
+pub fn parse_uuid(s: &str) -> Result<Uuid, GtidError> {
+    let hex: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
+    let dashes_ok = s.len() == 36 && [8, 13, 18, 23].iter().all(|&i| s.as_bytes()[i] == b'-');
+    if hex.len() != 32 || !(dashes_ok || s.len() == 32) {
+        return Err(GtidError(format!("'{s}' is not a UUID")));
+    }
+    let mut u = [0u8; 16];
+    for (i, c) in hex.chunks(2).enumerate() {
+        let t = std::str::from_utf8(c).ok().and_then(|t| u8::from_str_radix(t, 16).ok());
+        u[i] = t.ok_or_else(|| GtidError(format!("'{s}' is not a UUID")))?;
+    }
+    Ok(u)
+}
+
+pub fn format_uuid(u: &Uuid) -> String {
+    let h: String = u.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
+/// A MySQL GTID set: per source UUID, sorted disjoint half-open intervals [start, end).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GtidSet {
+    pub sids: BTreeMap<Uuid, Vec<(u64, u64)>>,
+}
+
+impl GtidSet {
+    pub fn is_empty(&self) -> bool {
+        self.sids.values().all(|v| v.is_empty())
+    }
+
+    /// Parses `uuid:1-5:7, uuid2:1-3` (whitespace and newlines allowed, as MySQL prints it).
+    pub fn parse(s: &str) -> Result<Self, GtidError> {
+        let mut set = GtidSet::default();
+        for part in s.split(',') {
+            let part: String = part.chars().filter(|c| !c.is_whitespace()).collect();
+            if part.is_empty() {
+                continue;
+            }
+            let mut it = part.split(':');
+            let sid = parse_uuid(it.next().unwrap_or(""))?;
+            let mut any = false;
+            for iv in it {
+                any = true;
+                let (a, b) = match iv.split_once('-') {
+                    Some((a, b)) => (a, b),
+                    None => (iv, iv),
+                };
+                let bad = || GtidError(format!("bad GTID interval '{iv}' in '{part}'"));
+                let a: u64 = a.parse().map_err(|_| bad())?;
+                let b: u64 = b.parse().map_err(|_| bad())?;
+                if a == 0 || b < a || b >= i64::MAX as u64 {
+                    return Err(bad());
+                }
+                set.add_interval(sid, a, b + 1);
+            }
+            if !any {
+                return Err(GtidError(format!("GTID set element '{part}' has no interval")));
+            }
+        }
+        Ok(set)
+    }
+
+    pub fn add(&mut self, sid: Uuid, gno: u64) {
+        self.add_interval(sid, gno, gno + 1);
+    }
+
+    /// Adds [start, end), merging with neighbours.
+    pub fn add_interval(&mut self, sid: Uuid, start: u64, end: u64) {
+        if start >= end {
+            return;
+        }
+        let v = self.sids.entry(sid).or_default();
+        // Fast path: appending right after the last interval, as in a stream of new GTIDs.
+        if let Some(last) = v.last_mut() {
+            if last.1 == start {
+                last.1 = end;
+                return;
+            }
+            if last.1 < start {
+                v.push((start, end));
+                return;
+            }
+        } else {
+            v.push((start, end));
+            return;
+        }
+        v.push((start, end));
+        v.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(v.len());
+        for &(a, b) in v.iter() {
+            match merged.last_mut() {
+                Some(m) if a <= m.1 => m.1 = m.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        *v = merged;
+    }
+
+    pub fn union(&mut self, other: &GtidSet) {
+        for (sid, ivs) in &other.sids {
+            for &(a, b) in ivs {
+                self.add_interval(*sid, a, b);
+            }
+        }
+    }
+
+    pub fn contains(&self, sid: &Uuid, gno: u64) -> bool {
+        self.sids.get(sid).is_some_and(|v| v.iter().any(|&(a, b)| a <= gno && gno < b))
+    }
+
+    /// Is every GTID of `self` in `other`?
+    pub fn is_subset(&self, other: &GtidSet) -> bool {
+        self.sids.iter().all(|(sid, ivs)| {
+            ivs.iter().all(|&(a, b)| {
+                other.sids.get(sid).is_some_and(|o| o.iter().any(|&(c, d)| c <= a && b <= d))
+            })
+        })
+    }
+
+    /// The binary form used in PREVIOUS_GTIDS and COM_BINLOG_DUMP_GTID.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let sids: Vec<_> = self.sids.iter().filter(|(_, v)| !v.is_empty()).collect();
+        out.put_u64(sids.len() as u64);
+        for (sid, ivs) in sids {
+            out.extend_from_slice(sid);
+            out.put_u64(ivs.len() as u64);
+            for &(a, b) in ivs {
+                out.put_u64(a);
+                out.put_u64(b);
+            }
+        }
+        out
+    }
+
+    pub fn decode(b: &[u8]) -> Result<Self, GtidError> {
+        let mut r = Reader::new(b);
+        let n = r.u64("GTID set sid count")?;
+        if n >> 56 != 0 {
+            return Err(GtidError("tagged GTID sets are not supported".into()));
+        }
+        let mut set = GtidSet::default();
+        for _ in 0..n {
+            let sid: Uuid = r.bytes(16, "GTID set sid")?.try_into().map_err(|_| GtidError("sid".into()))?;
+            let k = r.u64("GTID set interval count")?;
+            // Each interval needs 16 bytes; check before looping on a huge count.
+            if k.saturating_mul(16) > r.remaining() as u64 {
+                return Err(GtidError(format!("GTID set claims {k} intervals but has {} bytes", r.remaining())));
+            }
+            for _ in 0..k {
+                let (a, e) = (r.u64("interval start")?, r.u64("interval end")?);
+                if a == 0 || e <= a {
+                    return Err(GtidError(format!("bad GTID interval [{a}, {e})")));
+                }
+                set.add_interval(sid, a, e);
+            }
+        }
+        Ok(set)
+    }
+}
+
+impl fmt::Display for GtidSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (sid, ivs) in &self.sids {
+            if ivs.is_empty() {
+                continue;
+            }
+            if !first {
+                f.write_str(",\n")?;
+            }
+            first = false;
+            f.write_str(&format_uuid(sid))?;
+            for &(a, b) in ivs {
+                if b - a == 1 {
+                    write!(f, ":{a}")?;
+                } else {
+                    write!(f, ":{a}-{}", b - 1)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One MariaDB GTID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MariaGtid {
+    pub domain: u32,
+    pub server: u32,
+    pub seq: u64,
+}
+
+impl fmt::Display for MariaGtid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}-{}", self.domain, self.server, self.seq)
+    }
+}
+
+/// A MariaDB replication position: the last GTID per domain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MariaPos {
+    pub domains: BTreeMap<u32, MariaGtid>,
+}
+
+impl MariaPos {
+    pub fn parse(s: &str) -> Result<Self, GtidError> {
+        let mut p = MariaPos::default();
+        for part in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+            let f: Vec<&str> = part.split('-').collect();
+            let bad = || GtidError(format!("'{part}' is not a MariaDB GTID (domain-server-seq)"));
+            if f.len() != 3 {
+                return Err(bad());
+            }
+            let g = MariaGtid {
+                domain: f[0].parse().map_err(|_| bad())?,
+                server: f[1].parse().map_err(|_| bad())?,
+                seq: f[2].parse().map_err(|_| bad())?,
+            };
+            if p.domains.insert(g.domain, g).is_some() {
+                return Err(GtidError(format!("domain {} appears twice in '{s}'", g.domain)));
+            }
+        }
+        Ok(p)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.domains.is_empty()
+    }
+
+    pub fn update(&mut self, g: MariaGtid) {
+        self.domains.insert(g.domain, g);
+    }
+
+    /// The GTIDs of a GTID_LIST event body. The later entry for a domain is the newer one.
+    pub fn decode_gtid_list(body: &[u8]) -> Result<Vec<MariaGtid>, GtidError> {
+        let mut r = Reader::new(body);
+        let count = r.u32("Gtid_list count")? & 0x0fff_ffff;
+        if u64::from(count) * 16 > r.remaining() as u64 {
+            return Err(GtidError(format!("Gtid_list claims {count} entries but has {} bytes", r.remaining())));
+        }
+        let mut v = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            v.push(MariaGtid { domain: r.u32("domain")?, server: r.u32("server")?, seq: r.u64("seq")? });
+        }
+        Ok(v)
+    }
+}
+
+impl fmt::Display for MariaPos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v: Vec<String> = self.domains.values().map(|g| g.to_string()).collect();
+        f.write_str(&v.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const U1: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+    const U2: &str = "1c78a195-b077-11e6-9a8f-246e9601e1c8";
+
+    #[test]
+    fn parses_formats_and_merges() {
+        let s = GtidSet::parse(&format!("{U1}:1-5:7, {U2}:3\n,{U1}:6")).unwrap();
+        assert_eq!(s.to_string(), format!("{U2}:3,\n{U1}:1-7"));
+        assert!(s.contains(&parse_uuid(U1).unwrap(), 7));
+        assert!(!s.contains(&parse_uuid(U2).unwrap(), 4));
+        assert!(GtidSet::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn union_and_subset() {
+        let mut a = GtidSet::parse(&format!("{U1}:1-3")).unwrap();
+        let b = GtidSet::parse(&format!("{U1}:5-9,{U2}:1")).unwrap();
+        assert!(!b.is_subset(&a));
+        a.union(&b);
+        assert_eq!(a.to_string(), format!("{U2}:1,\n{U1}:1-3:5-9"));
+        assert!(b.is_subset(&a));
+        a.add(parse_uuid(U1).unwrap(), 4);
+        assert_eq!(a.sids[&parse_uuid(U1).unwrap()], vec![(1, 10)]);
+    }
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let s = GtidSet::parse(&format!("{U1}:1-5:7,{U2}:1-100")).unwrap();
+        let e = s.encode();
+        assert_eq!(e.len(), 8 + (16 + 8 + 32) + (16 + 8 + 16));
+        assert_eq!(GtidSet::decode(&e).unwrap(), s);
+    }
+
+    #[test]
+    fn rejects_bad_text_and_bytes() {
+        for bad in ["x:1", &format!("{U1}"), &format!("{U1}:0"), &format!("{U1}:5-3"), &format!("{U1}:a")] {
+            assert!(GtidSet::parse(bad).is_err(), "{bad}");
+        }
+        let e = GtidSet::parse(&format!("{U1}:1-5")).unwrap().encode();
+        for n in 0..e.len() {
+            assert!(GtidSet::decode(&e[..n]).is_err(), "{n}");
+        }
+        // A huge interval count with no bytes behind it.
+        let mut h = 1u64.to_le_bytes().to_vec();
+        h.extend_from_slice(&[0; 16]);
+        h.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(GtidSet::decode(&h).is_err());
+    }
+
+    #[test]
+    fn maria_pos_parse_and_gtid_list() {
+        let p = MariaPos::parse("0-1-100, 2-5-7").unwrap();
+        assert_eq!(p.to_string(), "0-1-100,2-5-7");
+        assert!(MariaPos::parse("0-1").is_err());
+        assert!(MariaPos::parse("0-1-2,0-1-3").is_err());
+        let mut b = 2u32.to_le_bytes().to_vec();
+        for (d, s, q) in [(0u32, 1u32, 5u64), (1, 2, 9)] {
+            b.put_u32(d);
+            b.put_u32(s);
+            b.put_u64(q);
+        }
+        let l = MariaPos::decode_gtid_list(&b).unwrap();
+        assert_eq!(l[1], MariaGtid { domain: 1, server: 2, seq: 9 });
+        assert!(MariaPos::decode_gtid_list(&b[..20]).is_err());
+    }
+}

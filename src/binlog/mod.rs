@@ -1,0 +1,6 @@
+//! Binlog events, GTID sets, transaction boundaries, and the on-disk store.
+
+pub mod event;
+pub mod gtid;
+pub mod store;
+pub mod trx;

@@ -1,0 +1,725 @@
+//! The binlog directory: files under the primary's names, the `.index`, appends,
+//! durability, and recovery on open.
+//!
+//! Rules that must hold:
+//! - a file's bytes are the primary's bytes at the same offsets;
+//! - after a crash only the tail of the last file can be incomplete, and recovery
+//!   cuts it back to the last transaction boundary; closed files are never rewritten;
+//! - a new file and the index are fsynced, and the directory after them.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use log::{info, warn};
+
+use super::event::{self, ChecksumAlg, EventError, EventHeader, EventType, HEADER_LEN, MAGIC};
+use super::gtid::{GtidSet, MariaPos};
+use super::trx::Tracker;
+
+/// Errors of the storage layer, each naming the file and offset.
+#[derive(Debug)]
+pub enum StoreError {
+    Io { path: PathBuf, op: &'static str, err: io::Error },
+    /// A stored event is broken somewhere other than the tail of the last file.
+    Corrupt { file: String, offset: u64, what: String },
+    /// The index and the directory disagree.
+    Index { path: PathBuf, what: String },
+    /// The stream does not continue the stored files.
+    Stream { file: String, offset: u64, what: String },
+    BadName { name: String },
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Io { path, op, err } => write!(f, "{op} {}: {err}", path.display()),
+            StoreError::Corrupt { file, offset, what } => write!(f, "corrupt binlog {file}:{offset}: {what}"),
+            StoreError::Index { path, what } => write!(f, "index {}: {what}", path.display()),
+            StoreError::Stream { file, offset, what } => write!(f, "at {file}:{offset}: {what}"),
+            StoreError::BadName { name } => {
+                write!(f, "refusing binlog file name {:?}: not a plain file name", truncate_for_log(name))
+            }
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+fn truncate_for_log(s: &str) -> String {
+    if s.len() <= 80 {
+        s.to_string()
+    } else {
+        let mut end = 80;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}... ({} bytes)", &s[..end], s.len())
+    }
+}
+
+fn io_err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |err| StoreError::Io { path: path.to_path_buf(), op, err }
+}
+
+/// A name the primary may give a binlog file: a plain name, no path, no dot-start.
+pub fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+/// `mysql-bin.000012` -> (`mysql-bin`, 12).
+pub fn split_name(name: &str) -> Option<(&str, u64)> {
+    let (base, num) = name.rsplit_once('.')?;
+    if base.is_empty() || num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((base, num.parse().ok()?))
+}
+
+/// Where to ask the primary to continue from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// File and position to continue by file+pos; None on an empty directory.
+    pub file: Option<(String, u64)>,
+    /// MySQL GTIDs of every complete transaction stored.
+    pub gtids: GtidSet,
+    /// MariaDB position after the last complete transaction stored.
+    pub maria: MariaPos,
+}
+
+fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir, "fsync directory"))
+}
+
+/// The file being appended to.
+struct Active {
+    name: String,
+    file: File,
+    /// Bytes in the file (written or buffered).
+    len: u64,
+    /// Offset after the last complete transaction.
+    trx_end: u64,
+    /// The file ended with ROTATE or STOP.
+    closed: bool,
+    tracker: Tracker,
+    /// Appended but not yet written.
+    pending: Vec<u8>,
+    pending_at: u64,
+}
+
+/// The binlog directory, open for appending.
+pub struct Store {
+    dir: PathBuf,
+    files: Vec<String>,
+    active: Option<Active>,
+    /// GTID state of the files before the active one's start (for MySQL: its Previous_gtids).
+    gtids: GtidSet,
+    maria: MariaPos,
+    /// ROTATE target of a closed last file that is not created yet.
+    next: Option<String>,
+    default_alg: ChecksumAlg,
+}
+
+impl Store {
+    /// Opens `dir`, creating it if missing, and recovers the tail of the last file.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        fs::create_dir_all(dir).map_err(io_err(dir, "create directory"))?;
+        let mut s = Store {
+            dir: dir.to_path_buf(),
+            files: Vec::new(),
+            active: None,
+            gtids: GtidSet::default(),
+            maria: MariaPos::default(),
+            next: None,
+            default_alg: ChecksumAlg::CRC32,
+        };
+        s.load_index()?;
+        s.recover()?;
+        Ok(s)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    fn index_path_for(&self, name: &str) -> PathBuf {
+        let base = split_name(name).map_or(name, |(b, _)| b);
+        self.dir.join(format!("{base}.index"))
+    }
+
+    fn find_index(&self) -> Result<Option<PathBuf>, StoreError> {
+        let mut found = Vec::new();
+        for e in fs::read_dir(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
+            let e = e.map_err(io_err(&self.dir, "read directory"))?;
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.ends_with(".index") && !n.starts_with('.') {
+                found.push(e.path());
+            }
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            _ => Err(StoreError::Index {
+                path: self.dir.clone(),
+                what: format!("more than one .index file: {found:?}"),
+            }),
+        }
+    }
+
+    /// Binlog-shaped names (`base.NNNN`) in the directory.
+    fn dir_binlogs(&self, base: Option<&str>) -> Result<Vec<String>, StoreError> {
+        let mut v = Vec::new();
+        for e in fs::read_dir(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
+            let e = e.map_err(io_err(&self.dir, "read directory"))?;
+            let n = e.file_name().to_string_lossy().into_owned();
+            if let Some((b, _)) = split_name(&n) {
+                if base.map_or(true, |x| x == b) && is_safe_name(&n) {
+                    v.push(n);
+                }
+            }
+        }
+        v.sort_by_key(|n| split_name(n).map(|(_, k)| k));
+        Ok(v)
+    }
+
+    fn load_index(&mut self) -> Result<(), StoreError> {
+        let Some(path) = self.find_index()? else {
+            // No index: either a fresh directory, or a crash between creating the
+            // first file and writing the index.
+            let found = self.dir_binlogs(None)?;
+            match found.len() {
+                0 => return Ok(()),
+                1 => {
+                    warn!("binlog {} is not in any index; adding it (crash after creating the file)", found[0]);
+                    self.files = found;
+                    return self.write_index();
+                }
+                _ => {
+                    return Err(StoreError::Index {
+                        path: self.dir.clone(),
+                        what: format!("binlog files {found:?} but no .index file"),
+                    })
+                }
+            }
+        };
+        let text = fs::read_to_string(&path).map_err(io_err(&path, "read index"))?;
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let name = line.rsplit('/').next().unwrap_or(line);
+            if !is_safe_name(name) {
+                return Err(StoreError::Index { path: path.clone(), what: format!("line {}: bad file name {line:?}", i + 1) });
+            }
+            if !self.dir.join(name).is_file() {
+                return Err(StoreError::Index {
+                    path: path.clone(),
+                    what: format!("line {}: {name} is listed but missing from {}", i + 1, self.dir.display()),
+                });
+            }
+            self.files.push(name.to_string());
+        }
+        let base = self.files.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
+        let on_disk = self.dir_binlogs(base.as_deref())?;
+        let mut extra: Vec<String> = on_disk.into_iter().filter(|n| !self.files.contains(n)).collect();
+        if let (Some(last), Some(first_extra)) = (self.files.last(), extra.first()) {
+            let succ = split_name(last).map(|(_, k)| k + 1);
+            if extra.len() == 1 && split_name(first_extra).map(|(_, k)| k) == succ {
+                warn!("binlog {first_extra} is not in the index; adding it (crash after creating the file)");
+                self.files.push(extra.remove(0));
+                self.write_index()?;
+            }
+        }
+        if !extra.is_empty() {
+            return Err(StoreError::Index { path, what: format!("files in the directory but not in the index: {extra:?}") });
+        }
+        Ok(())
+    }
+
+    /// Rewrites the index atomically: tmp file, fsync, rename, directory fsync.
+    fn write_index(&self) -> Result<(), StoreError> {
+        let Some(first) = self.files.first() else { return Ok(()) };
+        let path = self.index_path_for(first);
+        let tmp = path.with_extension("index.tmp");
+        let mut text = String::new();
+        for f in &self.files {
+            text.push_str(f);
+            text.push('\n');
+        }
+        let mut f = File::create(&tmp).map_err(io_err(&tmp, "create"))?;
+        f.write_all(text.as_bytes()).map_err(io_err(&tmp, "write"))?;
+        f.sync_all().map_err(io_err(&tmp, "fsync"))?;
+        fs::rename(&tmp, &path).map_err(io_err(&path, "rename"))?;
+        fsync_dir(&self.dir)
+    }
+
+    /// Scans the last file, cuts a partial trailing event or transaction, and
+    /// computes the GTID state.
+    fn recover(&mut self) -> Result<(), StoreError> {
+        let Some(last) = self.files.last().cloned() else { return Ok(()) };
+        let path = self.dir.join(&last);
+        let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io_err(&path, "open"))?;
+        let len = file.metadata().map_err(io_err(&path, "stat"))?.len();
+        if len < 4 {
+            // Crash while creating the file: it has no events yet.
+            file.set_len(0).map_err(io_err(&path, "truncate"))?;
+            file.write_all_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
+            file.sync_all().map_err(io_err(&path, "fsync"))?;
+        }
+        let (scan, tracker) = scan_file(&path, &last, true)?;
+        if scan.cut_at < scan.len {
+            info!(
+                "recovery: cut {}:{} to {}: {} bytes after the last complete transaction{}",
+                last,
+                scan.len,
+                scan.cut_at,
+                scan.len - scan.cut_at,
+                scan.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            );
+            file.set_len(scan.cut_at).map_err(io_err(&path, "truncate"))?;
+            file.sync_all().map_err(io_err(&path, "fsync"))?;
+        }
+        let mut tracker = tracker;
+        if !tracker.saw_fde && self.files.len() >= 2 {
+            // The last file has no events yet: its GTID state is the previous file's end state.
+            let prev = &self.files[self.files.len() - 2];
+            let (_, t) = scan_file(&self.dir.join(prev), prev, false)?;
+            tracker.gtids = t.gtids;
+            tracker.maria = t.maria;
+        }
+        if scan.closed {
+            self.next = scan.rotate_to.clone();
+        }
+        self.default_alg = if tracker.saw_fde { tracker.alg } else { ChecksumAlg::CRC32 };
+        self.gtids = tracker.gtids.clone();
+        self.maria = tracker.maria.clone();
+        self.active = Some(Active {
+            name: last,
+            file,
+            len: scan.cut_at,
+            trx_end: scan.cut_at,
+            closed: scan.closed,
+            tracker,
+            pending: Vec::new(),
+            pending_at: scan.cut_at,
+        });
+        Ok(())
+    }
+
+    /// Where the primary should continue from.
+    pub fn resume_point(&self) -> ResumePoint {
+        let (gtids, maria) = match &self.active {
+            Some(a) => (a.tracker.gtids.clone(), a.tracker.maria.clone()),
+            None => (self.gtids.clone(), self.maria.clone()),
+        };
+        let file = match (&self.active, &self.next) {
+            (Some(a), Some(n)) if a.closed => Some((n.clone(), 4)),
+            (Some(a), _) => Some((a.name.clone(), a.trx_end)),
+            (None, _) => None,
+        };
+        ResumePoint { file, gtids, maria }
+    }
+
+    pub fn active_name(&self) -> Option<&str> {
+        self.active.as_ref().map(|a| a.name.as_str())
+    }
+
+    /// Durable length of the active file (what recovery would keep).
+    pub fn position(&self) -> Option<(String, u64)> {
+        self.active.as_ref().map(|a| (a.name.clone(), a.len))
+    }
+
+    /// The stream says it is now reading `name` from `pos` (a ROTATE the sender made up).
+    pub fn switch_to(&mut self, name: &str, pos: u64) -> Result<(), StoreError> {
+        if !is_safe_name(name) {
+            return Err(StoreError::BadName { name: name.to_string() });
+        }
+        if let Some(a) = &self.active {
+            if a.name == name {
+                if pos > a.len {
+                    return Err(StoreError::Stream {
+                        file: name.into(),
+                        offset: a.len,
+                        what: format!("primary resumes at {pos}, past the {} bytes stored", a.len),
+                    });
+                }
+                return Ok(());
+            }
+            if self.files.iter().any(|f| f == name) {
+                return Err(StoreError::Stream {
+                    file: name.into(),
+                    offset: pos,
+                    what: "primary went back to a file that is already complete here".into(),
+                });
+            }
+            if let (Some((b1, n1)), Some((b2, n2))) = (split_name(&a.name), split_name(name)) {
+                if b1 != b2 || n2 <= n1 {
+                    return Err(StoreError::Stream {
+                        file: name.into(),
+                        offset: pos,
+                        what: format!("does not follow {} in sequence", a.name),
+                    });
+                }
+            }
+        }
+        if pos != 4 {
+            return Err(StoreError::Stream {
+                file: name.into(),
+                offset: pos,
+                what: "a new file must be read from position 4 to be stored byte for byte".into(),
+            });
+        }
+        self.create_file(name)
+    }
+
+    fn create_file(&mut self, name: &str) -> Result<(), StoreError> {
+        self.flush()?;
+        if let Some(a) = &self.active {
+            a.file.sync_data().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+        }
+        let path = self.dir.join(name);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(io_err(&path, "create"))?;
+        file.write_all_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
+        file.sync_all().map_err(io_err(&path, "fsync"))?;
+        fsync_dir(&self.dir)?;
+        self.files.push(name.to_string());
+        self.write_index()?;
+        let (gtids, maria) = match &self.active {
+            Some(a) => (a.tracker.gtids.clone(), a.tracker.maria.clone()),
+            None => (self.gtids.clone(), self.maria.clone()),
+        };
+        let mut tracker = Tracker::new(self.default_alg);
+        tracker.gtids = gtids;
+        tracker.maria = maria;
+        self.next = None;
+        self.active = Some(Active {
+            name: name.to_string(),
+            file,
+            len: 4,
+            trx_end: 4,
+            closed: false,
+            tracker,
+            pending: Vec::new(),
+            pending_at: 4,
+        });
+        info!("created binlog {}", path.display());
+        Ok(())
+    }
+
+    /// Appends one event the primary stored at `[log_pos - size, log_pos)`.
+    /// Returns true at a transaction boundary. Events already stored are
+    /// compared and skipped; anything else out of sequence is an error.
+    pub fn append(&mut self, h: &EventHeader, ev: &[u8]) -> Result<bool, StoreError> {
+        let Some(a) = self.active.as_mut() else {
+            return Err(StoreError::Stream {
+                file: String::new(),
+                offset: 0,
+                what: format!("{} event before the primary named a file", h.event_type),
+            });
+        };
+        let size = ev.len() as u64;
+        let end = u64::from(h.log_pos);
+        let start = end.checked_sub(size).filter(|&s| s >= 4);
+        let Some(start) = start else {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: a.len,
+                what: format!("{} event ends at {end} but is {size} bytes long", h.event_type),
+            });
+        };
+        if end <= a.len {
+            return a.compare_stored(start, ev).map(|_| false);
+        }
+        if start != a.len {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: a.len,
+                what: format!("{} event at {start} leaves a gap after the {} bytes stored", h.event_type, a.len),
+            });
+        }
+        if a.closed {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: a.len,
+                what: format!("{} event after the file was closed by ROTATE/STOP", h.event_type),
+            });
+        }
+        let step = a.tracker.feed(h, ev).map_err(|e| StoreError::Stream {
+            file: a.name.clone(),
+            offset: start,
+            what: e.to_string(),
+        })?;
+        if a.pending.is_empty() {
+            a.pending_at = a.len;
+        }
+        a.pending.extend_from_slice(ev);
+        a.len = end;
+        if a.pending.len() >= 8 << 20 {
+            a.write_pending()?;
+        }
+        if step.boundary {
+            a.trx_end = end;
+        }
+        if step.closes_file {
+            a.closed = true;
+            if h.event_type == EventType::ROTATE {
+                let r = event::Rotate::decode(ev, a.tracker.alg).map_err(|e| StoreError::Stream {
+                    file: a.name.clone(),
+                    offset: start,
+                    what: e.to_string(),
+                })?;
+                if !is_safe_name(&r.next_file) {
+                    return Err(StoreError::BadName { name: r.next_file });
+                }
+                self.next = Some(r.next_file);
+            }
+            self.close_active()?;
+        }
+        Ok(step.boundary)
+    }
+
+    /// The primary clears the FDE's in-use flag when it closes a file; do the same so
+    /// the closed file is identical.
+    fn close_active(&mut self) -> Result<(), StoreError> {
+        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        a.write_pending()?;
+        let path = self.dir.join(&a.name);
+        let mut flags = [0u8; 2];
+        a.file.read_exact_at(&mut flags, 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "read"))?;
+        let v = u16::from_le_bytes(flags);
+        if v & event::LOG_EVENT_BINLOG_IN_USE_F != 0 {
+            let v = v & !event::LOG_EVENT_BINLOG_IN_USE_F;
+            a.file
+                .write_all_at(&v.to_le_bytes(), 4 + event::FLAGS_OFFSET as u64)
+                .map_err(io_err(&path, "write"))?;
+        }
+        a.file.sync_data().map_err(io_err(&path, "fsync"))?;
+        if let Some(next) = self.next.clone() {
+            self.create_file(&next)?;
+        }
+        Ok(())
+    }
+
+    /// Writes buffered events to the file (no fsync).
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        match self.active.as_mut() {
+            Some(a) => a.write_pending(),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes and fsyncs. Returns the durable (file, length).
+    pub fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
+        let Some(a) = self.active.as_mut() else { return Ok(None) };
+        a.write_pending()?;
+        a.file.sync_data().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+        Ok(Some((a.name.clone(), a.len)))
+    }
+
+    /// Cuts a partial transaction at the end (before resuming with a new connection).
+    pub fn cut_partial(&mut self) -> Result<(), StoreError> {
+        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        a.write_pending()?;
+        if a.len > a.trx_end {
+            let path = self.dir.join(&a.name);
+            info!("cut {}:{} to {}: {} bytes of an incomplete transaction", a.name, a.len, a.trx_end, a.len - a.trx_end);
+            a.file.set_len(a.trx_end).map_err(io_err(&path, "truncate"))?;
+            a.file.sync_data().map_err(io_err(&path, "fsync"))?;
+            a.len = a.trx_end;
+            // Re-derive the tracker state at the boundary: its pending GTID is dropped.
+            let (_, t) = scan_file(&path, &a.name, false)?;
+            a.tracker = t;
+        }
+        Ok(())
+    }
+}
+
+impl Active {
+    fn write_pending(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.file.write_all_at(&self.pending, self.pending_at).map_err(|err| StoreError::Io {
+            path: PathBuf::from(&self.name),
+            op: "write",
+            err,
+        })?;
+        self.pending_at += self.pending.len() as u64;
+        self.pending.clear();
+        Ok(())
+    }
+
+    fn compare_stored(&mut self, start: u64, ev: &[u8]) -> Result<(), StoreError> {
+        self.write_pending()?;
+        let mut have = vec![0u8; ev.len()];
+        self.file.read_exact_at(&mut have, start).map_err(|err| StoreError::Io {
+            path: PathBuf::from(&self.name),
+            op: "read",
+            err,
+        })?;
+        let same = if ev.len() > HEADER_LEN && ev[4] == EventType::FORMAT_DESCRIPTION.0 {
+            // The FDE's in-use flag may differ (the primary may have closed the file since).
+            let mut a = have.clone();
+            let mut b = ev.to_vec();
+            a[event::FLAGS_OFFSET] &= !1;
+            b[event::FLAGS_OFFSET] &= !1;
+            a == b
+        } else {
+            have == ev
+        };
+        if !same {
+            return Err(StoreError::Stream {
+                file: self.name.clone(),
+                offset: start,
+                what: "the primary's event differs from the stored one at the same offset".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Result of scanning one file.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub len: u64,
+    /// Offset after the last complete transaction (or the end, for a clean file).
+    pub cut_at: u64,
+    pub closed: bool,
+    pub rotate_to: Option<String>,
+    pub events: u64,
+    pub reason: Option<String>,
+}
+
+/// Walks a file's events checking sizes and CRCs. With `tail_ok`, a broken or
+/// partial tail is reported as the cut point; without it, it is an error.
+pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
+    let file = File::open(path).map_err(io_err(path, "open"))?;
+    let len = file.metadata().map_err(io_err(path, "stat"))?.len();
+    let corrupt = |offset: u64, what: String| StoreError::Corrupt { file: name.to_string(), offset, what };
+    if len < 4 {
+        return Err(corrupt(0, format!("file is {len} bytes, shorter than the magic")));
+    }
+    // SAFETY of the mapping: binlogd is the only writer of these files and does not
+    // write this one while scanning it.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err(path, "mmap"))?;
+    let data: &[u8] = &map;
+    if data[..4] != MAGIC {
+        return Err(corrupt(0, "bad magic: not a binlog file".into()));
+    }
+    let mut t = Tracker::new(ChecksumAlg::OFF);
+    let mut pos = 4usize;
+    let mut cut_at = 4u64;
+    let mut closed = false;
+    let mut rotate_to = None;
+    let mut events = 0u64;
+    let mut reason = None;
+    while pos < data.len() {
+        let res = (|| -> Result<(EventHeader, usize), EventError> {
+            let rest = &data[pos..];
+            if rest.len() < HEADER_LEN {
+                return Err(EventError::Malformed(format!("{} bytes of a partial event header", rest.len())));
+            }
+            let h = EventHeader::decode(rest)?;
+            let size = h.event_size as usize;
+            if size > rest.len() {
+                return Err(EventError::Malformed(format!("partial event: {size} bytes announced, {} present", rest.len())));
+            }
+            let ev = &rest[..size];
+            let alg = if h.event_type == EventType::FORMAT_DESCRIPTION {
+                event::FormatDescription::decode(ev)?.checksum
+            } else {
+                t.alg
+            };
+            if alg == ChecksumAlg::CRC32 {
+                event::verify_crc(ev)?;
+            }
+            if u64::from(h.log_pos) != (pos + size) as u64 {
+                return Err(EventError::Malformed(format!("log_pos {} but the event ends at {}", h.log_pos, pos + size)));
+            }
+            Ok((h, size))
+        })();
+        let (h, size) = match res {
+            Ok(x) => x,
+            Err(e) => {
+                if !tail_ok {
+                    return Err(corrupt(pos as u64, e.to_string()));
+                }
+                reason = Some(format!("{e} at {pos}"));
+                break;
+            }
+        };
+        let ev = &data[pos..pos + size];
+        let step = match t.feed(&h, ev) {
+            Ok(s) => s,
+            Err(e) if tail_ok => {
+                reason = Some(format!("{e} at {pos}"));
+                break;
+            }
+            Err(e) => return Err(corrupt(pos as u64, e.to_string())),
+        };
+        events += 1;
+        pos += size;
+        if step.boundary {
+            cut_at = pos as u64;
+        }
+        if step.closes_file {
+            closed = true;
+            if h.event_type == EventType::ROTATE {
+                rotate_to = event::Rotate::decode(ev, t.alg).ok().map(|r| r.next_file).filter(|n| is_safe_name(n));
+            }
+            if pos < data.len() {
+                if tail_ok {
+                    reason = Some(format!("bytes after {} at {}", h.event_type, pos));
+                } else {
+                    return Err(corrupt(pos as u64, format!("bytes after {}", h.event_type)));
+                }
+            }
+            break;
+        }
+    }
+    if !tail_ok && (cut_at as usize) < data.len() && !closed {
+        // A closed file may legitimately end inside a transaction only if the primary crashed.
+        warn!("{name}: ends inside a transaction at {cut_at}");
+        cut_at = data.len() as u64;
+    }
+    // Recovered state is the state at the cut point: rescan if the tracker went past it.
+    let t = if cut_at < pos as u64 && tail_ok { tracker_until(data, cut_at as usize)? } else { t };
+    Ok((Scan { len, cut_at, closed, rotate_to, events, reason }, t))
+}
+
+/// Tracker state after the events in `data[4..end]` (all already validated).
+fn tracker_until(data: &[u8], end: usize) -> Result<Tracker, StoreError> {
+    let mut t = Tracker::new(ChecksumAlg::OFF);
+    let mut pos = 4;
+    while pos < end {
+        let h = EventHeader::decode(&data[pos..]).map_err(|e| StoreError::Corrupt {
+            file: String::new(),
+            offset: pos as u64,
+            what: e.to_string(),
+        })?;
+        let size = h.event_size as usize;
+        let ev = data.get(pos..pos + size).ok_or_else(|| StoreError::Corrupt {
+            file: String::new(),
+            offset: pos as u64,
+            what: "event runs past the end".into(),
+        })?;
+        t.feed(&h, ev).map_err(|e| StoreError::Corrupt { file: String::new(), offset: pos as u64, what: e.to_string() })?;
+        pos += size;
+    }
+    Ok(t)
+}

@@ -1,0 +1,128 @@
+//! Command line: `binlogd CNF`, `--check-config CNF`, `--help`, `--version`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use log::{error, info};
+
+use crate::config::Config;
+use crate::logging::{self, LogSink};
+use crate::replica::{self, Control, Stats};
+
+/// What `main` should exit with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// Bad usage or configuration, or an error retrying cannot fix.
+    Failed,
+}
+
+pub fn usage(opts: &getopts::Options) -> String {
+    let brief = "Usage: binlogd [OPTIONS] CNF\n\n\
+A MySQL/MariaDB virtual replica and binlog server: mirrors the primary's binlog\n\
+files byte for byte and acknowledges semi-sync transactions after fsync.";
+    opts.usage(brief)
+}
+
+fn options() -> getopts::Options {
+    let mut o = getopts::Options::new();
+    o.optflag("h", "help", "print this help and exit");
+    o.optflag("V", "version", "print the version and exit");
+    o.optopt("", "check-config", "check CNF, print the effective config (password masked) and exit", "CNF");
+    o
+}
+
+pub fn run(args: Vec<String>) -> Outcome {
+    let opts = options();
+    let m = match opts.parse(&args[1.min(args.len())..]) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("binlogd: {e}\n\n{}", usage(&opts));
+            return Outcome::Failed;
+        }
+    };
+    if m.opt_present("help") {
+        print!("{}", usage(&opts));
+        return Outcome::Ok;
+    }
+    if m.opt_present("version") {
+        println!("binlogd {}", env!("CARGO_PKG_VERSION"));
+        return Outcome::Ok;
+    }
+    if let Some(p) = m.opt_str("check-config") {
+        return match Config::load(&PathBuf::from(&p)) {
+            Ok(c) => {
+                print!("{}", c.render());
+                let _ = std::io::stdout().flush();
+                Outcome::Ok
+            }
+            Err(e) => {
+                eprintln!("binlogd: {e}");
+                Outcome::Failed
+            }
+        };
+    }
+    let [cnf] = m.free.as_slice() else {
+        eprintln!("binlogd: expected one CNF argument\n\n{}", usage(&opts));
+        return Outcome::Failed;
+    };
+    let cfg = match Config::load(&PathBuf::from(cnf)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("binlogd: {e}");
+            return Outcome::Failed;
+        }
+    };
+    let sink = match LogSink::new(cfg.log_file.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("binlogd: cannot open log_file {}: {e}", cfg.log_file.as_deref().unwrap_or(std::path::Path::new("")).display());
+            return Outcome::Failed;
+        }
+    };
+    logging::init(sink.clone());
+    daemon(&cfg, sink)
+}
+
+fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
+    info!("binlogd {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
+    info!("current work dir {}", cfg.binlog_dir.display());
+    if let Some(p) = &cfg.pid_file {
+        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+            error!("cannot write pid_file {}: {e}", p.display());
+            return Outcome::Failed;
+        }
+    }
+    let ctl = Control::new();
+    if let Err(e) = crate::signals::spawn(ctl.clone(), sink) {
+        error!("cannot install signal handlers: {e}");
+        return Outcome::Failed;
+    }
+    let stats = Arc::new(Stats::default());
+    let r = replica::run(cfg, ctl, stats.clone());
+    let s = &stats;
+    let ld = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    info!(
+        "events received {}, bytes written {}, fsyncs {}, ACKs {}, reconnects {}",
+        ld(&s.events_received),
+        ld(&s.bytes_written),
+        ld(&s.fsyncs),
+        ld(&s.acks),
+        ld(&s.reconnects)
+    );
+    if let Some(p) = &cfg.pid_file {
+        let _ = std::fs::remove_file(p);
+    }
+    match r {
+        Ok(()) => {
+            info!("binlogd stopped");
+            Outcome::Ok
+        }
+        Err(e) => {
+            error!("{e}");
+            error!("binlogd stopped on an error");
+            Outcome::Failed
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! The cnf file: ini-style `key = value` lines, optionally under a `[binlogd]` section.
+//!
+//! virtual_slave's cnf is accepted unchanged. Unknown keys, bad values and missing
+//! required keys are errors naming the line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::binlog::gtid::{GtidSet, MariaPos};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub what: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.path, l, self.what),
+            None => write!(f, "{}: {}", self.path, self.what),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where to start on an empty binlog_dir (virtual_slave's `get_start_gtid_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartMode {
+    /// 0: from `exclude_gtids`, or the primary's oldest binlog when empty; resume by GTID.
+    Gtid = 0,
+    /// 1: from the primary's current binlog file; resume by GTID.
+    Current = 1,
+    /// 2: file+pos, from the primary's first binlog; resume by file+pos.
+    FilePos = 2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Semisync {
+    On,
+    Off,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub start_mode: StartMode,
+    pub exclude_gtids: String,
+    pub server_id: u32,
+    pub master_host: String,
+    pub master_port: u16,
+    pub master_user: String,
+    pub master_password: String,
+    pub binlog_dir: PathBuf,
+    pub heartbeat_period: Duration,
+    pub net_read_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub replica_uuid: Option<String>,
+    pub sync_binlog: u32,
+    pub semisync: Semisync,
+    pub log_file: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub listen_address: Option<String>,
+    pub listen_port: Option<u16>,
+    pub report_host: String,
+    pub retry_max: Duration,
+}
+
+/// Every key the parser knows, with a one-line description (the man page lists them all).
+pub const KEYS: &[(&str, &str)] = &[
+    ("get_start_gtid_mode", "0: start from exclude_gtids (or the oldest binlog); 1: from the primary's current file; 2: file+pos"),
+    ("exclude_gtids", "GTIDs not to fetch when starting in mode 0 on an empty binlog_dir"),
+    ("server_id", "server_id binlogd registers with (required; alias virtual_slave_server_id)"),
+    ("virtual_slave_server_id", "same as server_id"),
+    ("master_host", "primary's host name or address (required)"),
+    ("master_port", "primary's port (default 3306)"),
+    ("master_user", "replication user (required)"),
+    ("master_password", "replication user's password"),
+    ("binlog_dir", "directory for the mirrored binlog files (required)"),
+    ("heartbeat_period", "seconds between primary heartbeats; fractional allowed (default 5)"),
+    ("net_read_time_out", "seconds without any packet before reconnecting (default 10)"),
+    ("connect_timeout", "seconds to wait for a TCP connect and login (default 10)"),
+    ("replica_uuid", "UUID reported as @slave_uuid; default: generated once and kept in binlog_dir"),
+    ("sync_binlog", "1: fsync at every transaction end (default); N: every N transactions; 0: leave it to the OS"),
+    ("semisync", "on: acknowledge when the primary has semisync enabled (default); off: never"),
+    ("log_file", "error log path (default stderr)"),
+    ("pid_file", "file to write the process id to"),
+    ("listen_address", "address the binlog server listens on"),
+    ("listen_port", "port the binlog server listens on"),
+    ("report_host", "host name shown in the primary's SHOW SLAVE HOSTS"),
+    ("master_retry_max", "longest wait between reconnect attempts in seconds (default 60)"),
+];
+
+fn canonical(key: &str) -> String {
+    let k = key.trim().to_ascii_lowercase().replace('-', "_");
+    match k.as_str() {
+        "virtual_slave_server_id" => "server_id".into(),
+        "net_read_timeout" => "net_read_time_out".into(),
+        _ => k,
+    }
+}
+
+fn seconds(v: &str) -> Result<Duration, String> {
+    let f: f64 = v.parse().map_err(|_| format!("'{v}' is not a number of seconds"))?;
+    if !f.is_finite() || f < 0.0 || f > 4_294_967.0 {
+        return Err(format!("'{v}' is out of range"));
+    }
+    Ok(Duration::from_secs_f64(f))
+}
+
+fn number<T: std::str::FromStr>(v: &str) -> Result<T, String> {
+    v.parse().map_err(|_| format!("'{v}' is not a valid number here"))
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.display().to_string(),
+            line: None,
+            what: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let p = path.display().to_string();
+        let err = |line: Option<usize>, what: String| ConfigError { path: p.clone(), line, what };
+        let mut c = Config {
+            path: path.to_path_buf(),
+            start_mode: StartMode::FilePos,
+            exclude_gtids: String::new(),
+            server_id: 0,
+            master_host: String::new(),
+            master_port: 3306,
+            master_user: String::new(),
+            master_password: String::new(),
+            binlog_dir: PathBuf::new(),
+            heartbeat_period: Duration::from_secs(5),
+            net_read_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            replica_uuid: None,
+            sync_binlog: 1,
+            semisync: Semisync::On,
+            log_file: None,
+            pid_file: None,
+            listen_address: None,
+            listen_port: None,
+            report_host: String::new(),
+            retry_max: Duration::from_secs(60),
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut section_ok = true;
+        for (i, raw) in text.lines().enumerate() {
+            let n = Some(i + 1);
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if let Some(s) = line.strip_prefix('[') {
+                let name = s.strip_suffix(']').ok_or_else(|| err(n, format!("bad section header '{line}'")))?;
+                // Keys under other sections ([mysqld], [client]) belong to other programs.
+                section_ok = name.trim().eq_ignore_ascii_case("binlogd");
+                continue;
+            }
+            if !section_ok {
+                continue;
+            }
+            let (k, v) = line.split_once('=').ok_or_else(|| err(n, format!("expected key = value, got '{line}'")))?;
+            let key = canonical(k);
+            let mut v = v.trim();
+            if v.len() >= 2 && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\''))) {
+                v = &v[1..v.len() - 1];
+            }
+            if seen.contains(&key) {
+                return Err(err(n, format!("'{key}' is set twice")));
+            }
+            let bad = |e: String| err(n, format!("{key}: {e}"));
+            match key.as_str() {
+                "get_start_gtid_mode" => {
+                    c.start_mode = match v {
+                        "0" => StartMode::Gtid,
+                        "1" => StartMode::Current,
+                        "2" => StartMode::FilePos,
+                        _ => return Err(bad(format!("'{v}' must be 0, 1 or 2"))),
+                    }
+                }
+                "exclude_gtids" => {
+                    if !v.is_empty() && GtidSet::parse(v).is_err() && MariaPos::parse(v).is_err() {
+                        return Err(bad(format!("'{v}' is neither a MySQL GTID set nor a MariaDB GTID list")));
+                    }
+                    c.exclude_gtids = v.to_string();
+                }
+                "server_id" => {
+                    c.server_id = number(v).map_err(bad)?;
+                    if c.server_id == 0 {
+                        return Err(bad("must be between 1 and 4294967295".into()));
+                    }
+                }
+                "master_host" => c.master_host = v.to_string(),
+                "master_port" => {
+                    c.master_port = number(v).map_err(bad)?;
+                    if c.master_port == 0 {
+                        return Err(bad("must be between 1 and 65535".into()));
+                    }
+                }
+                "master_user" => c.master_user = v.to_string(),
+                "master_password" => c.master_password = v.to_string(),
+                "binlog_dir" => c.binlog_dir = PathBuf::from(v),
+                "heartbeat_period" => c.heartbeat_period = seconds(v).map_err(bad)?,
+                "net_read_time_out" => {
+                    c.net_read_timeout = seconds(v).map_err(bad)?;
+                    if c.net_read_timeout.is_zero() {
+                        return Err(bad("must be more than 0".into()));
+                    }
+                }
+                "connect_timeout" => c.connect_timeout = seconds(v).map_err(bad)?.max(Duration::from_millis(100)),
+                "master_retry_max" => c.retry_max = seconds(v).map_err(bad)?.max(Duration::from_millis(100)),
+                "replica_uuid" => {
+                    if !v.is_empty() {
+                        crate::binlog::gtid::parse_uuid(v).map_err(|e| bad(e.to_string()))?;
+                        c.replica_uuid = Some(v.to_ascii_lowercase());
+                    }
+                }
+                "sync_binlog" => c.sync_binlog = number(v).map_err(bad)?,
+                "semisync" => {
+                    c.semisync = match v.to_ascii_lowercase().as_str() {
+                        "on" | "1" | "yes" | "true" => Semisync::On,
+                        "off" | "0" | "no" | "false" => Semisync::Off,
+                        _ => return Err(bad(format!("'{v}' must be on or off"))),
+                    }
+                }
+                "log_file" => c.log_file = (!v.is_empty()).then(|| PathBuf::from(v)),
+                "pid_file" => c.pid_file = (!v.is_empty()).then(|| PathBuf::from(v)),
+                "listen_address" => c.listen_address = (!v.is_empty()).then(|| v.to_string()),
+                "listen_port" => c.listen_port = Some(number(v).map_err(bad)?),
+                "report_host" => c.report_host = v.to_string(),
+                _ => return Err(err(n, format!("unknown key '{}'", k.trim()))),
+            }
+            seen.push(key);
+        }
+        for (key, ok) in [
+            ("server_id", c.server_id != 0),
+            ("master_host", !c.master_host.is_empty()),
+            ("master_user", !c.master_user.is_empty()),
+            ("binlog_dir", !c.binlog_dir.as_os_str().is_empty()),
+        ] {
+            if !ok {
+                return Err(err(None, format!("required key '{key}' is missing")));
+            }
+        }
+        if c.heartbeat_period >= c.net_read_timeout && !c.heartbeat_period.is_zero() {
+            log::warn!(
+                "heartbeat_period ({:?}) is not below net_read_time_out ({:?}): idle periods will cause reconnects",
+                c.heartbeat_period,
+                c.net_read_timeout
+            );
+        }
+        Ok(c)
+    }
+
+    /// The effective config as cnf lines, password masked.
+    pub fn render(&self) -> String {
+        let opt = |p: &Option<PathBuf>| p.as_ref().map(|x| x.display().to_string()).unwrap_or_default();
+        let lines = [
+            ("get_start_gtid_mode", (self.start_mode as u8).to_string()),
+            ("exclude_gtids", self.exclude_gtids.clone()),
+            ("server_id", self.server_id.to_string()),
+            ("master_host", self.master_host.clone()),
+            ("master_port", self.master_port.to_string()),
+            ("master_user", self.master_user.clone()),
+            ("master_password", if self.master_password.is_empty() { String::new() } else { "********".into() }),
+            ("binlog_dir", self.binlog_dir.display().to_string()),
+            ("heartbeat_period", self.heartbeat_period.as_secs_f64().to_string()),
+            ("net_read_time_out", self.net_read_timeout.as_secs_f64().to_string()),
+            ("connect_timeout", self.connect_timeout.as_secs_f64().to_string()),
+            ("master_retry_max", self.retry_max.as_secs_f64().to_string()),
+            ("replica_uuid", self.replica_uuid.clone().unwrap_or_default()),
+            ("sync_binlog", self.sync_binlog.to_string()),
+            ("semisync", if self.semisync == Semisync::On { "on" } else { "off" }.into()),
+            ("log_file", opt(&self.log_file)),
+            ("pid_file", opt(&self.pid_file)),
+            ("listen_address", self.listen_address.clone().unwrap_or_default()),
+            ("listen_port", self.listen_port.map(|p| p.to_string()).unwrap_or_default()),
+            ("report_host", self.report_host.clone()),
+        ];
+        let mut s = String::from("[binlogd]\n");
+        for (k, v) in lines {
+            s.push_str(&format!("{k} = {v}\n"));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VIRTUAL_SLAVE_CNF: &str = "#virtual_slave同步binlog模式，0/1 GTID; 2 binlog file+pos.
+#0:decide by exclude_gtids(clean binlog_dir);
+get_start_gtid_mode=2
+
+# 指定不需要同步的GTID
+exclude_gtids=
+virtual_slave_server_id=123456
+master_host=10.211.55.32
+master_port=13307
+master_user=ashe
+master_password=ashe
+
+#binlog的目录
+binlog_dir=/data/binlog_backup
+
+#心跳间隔
+heartbeat_period = 5
+
+#网络超时时间
+net_read_time_out = 10
+";
+
+    #[test]
+    fn accepts_virtual_slave_cnf_unchanged() {
+        let c = Config::parse(VIRTUAL_SLAVE_CNF, Path::new("vs.cnf")).unwrap();
+        assert_eq!(c.server_id, 123456);
+        assert_eq!(c.master_port, 13307);
+        assert_eq!(c.start_mode, StartMode::FilePos);
+        assert_eq!(c.heartbeat_period, Duration::from_secs(5));
+        assert_eq!(c.net_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.binlog_dir, PathBuf::from("/data/binlog_backup"));
+    }
+
+    #[test]
+    fn section_and_fractional_heartbeat() {
+        let t = "[mysqld]\nserver_id=1\n[binlogd]\nserver_id=7\nmaster_host=h\nmaster_user=u\nbinlog_dir=/d\nheartbeat_period=0.5\n";
+        let c = Config::parse(t, Path::new("x")).unwrap();
+        assert_eq!(c.server_id, 7);
+        assert_eq!(c.heartbeat_period, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn unknown_key_and_bad_value_name_the_line() {
+        let e = Config::parse("server_id=1\nfoo=2\n", Path::new("a.cnf")).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("unknown key 'foo'"), "{e}");
+        let e = Config::parse("server_id=x\n", Path::new("a.cnf")).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        let e = Config::parse("server_id=1\nmaster_host=h\nmaster_user=u\n", Path::new("a.cnf")).unwrap_err();
+        assert!(e.to_string().contains("binlog_dir"), "{e}");
+        let e = Config::parse("sync_binlog=-1", Path::new("a.cnf")).unwrap_err();
+        assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn render_masks_password() {
+        let c = Config::parse(VIRTUAL_SLAVE_CNF, Path::new("vs.cnf")).unwrap();
+        let r = c.render();
+        assert!(!r.contains("ashe\n") || !r.contains("master_password = ashe"));
+        assert!(r.contains("master_password = ********"));
+    }
+}

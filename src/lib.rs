@@ -1,0 +1,9 @@
+//! binlogd: a MySQL/MariaDB virtual replica that mirrors the primary's binlog byte for byte.
+
+pub mod binlog;
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod proto;
+pub mod replica;
+pub mod signals;

@@ -1,0 +1,119 @@
+//! The error log, in mysqld's format:
+//! `2019-01-31T15:07:18.620931+08:00 0 [Note] connect to master ...`.
+//!
+//! Lines go to `log_file` (reopened on SIGHUP, for logrotate) or to stderr.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A log destination that can be reopened in place.
+#[derive(Clone)]
+pub struct LogSink {
+    inner: Arc<Mutex<Sink>>,
+}
+
+enum Sink {
+    Stderr,
+    File(PathBuf, File),
+}
+
+fn open_append(p: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(p)
+}
+
+impl LogSink {
+    pub fn new(path: Option<&Path>) -> io::Result<LogSink> {
+        let sink = match path {
+            Some(p) => Sink::File(p.to_path_buf(), open_append(p)?),
+            None => Sink::Stderr,
+        };
+        Ok(LogSink { inner: Arc::new(Mutex::new(sink)) })
+    }
+
+    /// Reopens the log file (after logrotate moved it).
+    pub fn reopen(&self) -> io::Result<()> {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Sink::File(p, f) = &mut *g {
+            *f = open_append(p)?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *g {
+            Sink::Stderr => io::stderr().write_all(buf)?,
+            Sink::File(_, f) => f.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Local time as `YYYY-MM-DDTHH:MM:SS.uuuuuu+HH:MM`.
+pub fn timestamp() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs() as libc::time_t;
+    // SAFETY: localtime_r writes only into `tm`, which we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&secs, &mut tm).is_null() };
+    if !ok {
+        return format!("{}.{:06}", now.as_secs(), now.subsec_micros());
+    }
+    let off = tm.tm_gmtoff / 60;
+    let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}{}{:02}:{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        now.subsec_micros(),
+        sign,
+        off / 60,
+        off % 60
+    )
+}
+
+pub fn level_word(l: log::Level) -> &'static str {
+    match l {
+        log::Level::Error => "ERROR",
+        log::Level::Warn => "Warning",
+        log::Level::Info => "Note",
+        log::Level::Debug | log::Level::Trace => "Debug",
+    }
+}
+
+/// Installs the logger. `BINLOGD_LOG` (env_logger syntax) can raise or lower the level.
+pub fn init(sink: LogSink) {
+    let mut b = env_logger::Builder::new();
+    b.filter_level(log::LevelFilter::Info);
+    if let Ok(spec) = std::env::var("BINLOGD_LOG") {
+        b.parse_filters(&spec);
+    }
+    b.format(|buf, rec| writeln!(buf, "{} 0 [{}] {}", timestamp(), level_word(rec.level()), rec.args()));
+    b.target(env_logger::Target::Pipe(Box::new(sink)));
+    let _ = b.try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamp_has_mysql_shape() {
+        let t = super::timestamp();
+        // 2019-01-31T15:07:18.620931+08:00
+        assert_eq!(t.len(), 32, "{t}");
+        assert_eq!(&t[10..11], "T");
+        assert!(t[26..27] == *"+" || t[26..27] == *"-");
+    }
+}

@@ -1,0 +1,9 @@
+//! The `binlogd` binary: parse the command line, run, pick the exit code.
+
+fn main() {
+    let code = match binlogd::cli::run(std::env::args().collect()) {
+        binlogd::cli::Outcome::Ok => 0,
+        binlogd::cli::Outcome::Failed => 1,
+    };
+    std::process::exit(code);
+}

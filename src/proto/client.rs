@@ -1,0 +1,154 @@
+//! A blocking client connection: connect, authenticate, run queries, send commands.
+//!
+//! Connection phase:
+//! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html>
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use super::auth;
+use super::handshake::{HandshakeResponse41, HandshakeV10};
+use super::packet::PacketStream;
+use super::resultset::{self, ResultSet};
+use super::{caps, command, Error};
+
+/// utf8mb4_general_ci: understood by every supported server.
+const CHARSET_UTF8MB4: u8 = 45;
+
+/// Replication events may be up to 1 GiB (max_allowed_packet's ceiling).
+pub const MAX_PACKET: usize = (1 << 30) + 4096;
+
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub connect_timeout: Duration,
+    pub read_timeout: Option<Duration>,
+    pub program: String,
+}
+
+/// An authenticated connection.
+pub struct Client {
+    pub stream: PacketStream<TcpStream>,
+    pub greeting: HandshakeV10,
+    pub capabilities: u32,
+}
+
+impl Client {
+    pub fn connect(o: &ConnectOptions) -> Result<Client, Error> {
+        let addrs: Vec<_> = (o.host.as_str(), o.port).to_socket_addrs()?.collect();
+        let mut last = None;
+        let mut sock = None;
+        for a in addrs {
+            match TcpStream::connect_timeout(&a, o.connect_timeout) {
+                Ok(s) => {
+                    sock = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let sock = match sock {
+            Some(s) => s,
+            None => {
+                return Err(Error::Io(last.unwrap_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::NotFound, format!("no address for {}", o.host))
+                })))
+            }
+        };
+        sock.set_nodelay(true)?;
+        // The connection phase gets the connect timeout; the caller sets the read timeout after.
+        sock.set_read_timeout(Some(o.connect_timeout))?;
+        sock.set_write_timeout(Some(o.connect_timeout))?;
+        let mut stream = PacketStream::new(sock, MAX_PACKET);
+        let greeting = HandshakeV10::decode(&stream.read()?)?;
+        let want = caps::LONG_PASSWORD
+            | caps::LONG_FLAG
+            | caps::PROTOCOL_41
+            | caps::TRANSACTIONS
+            | caps::SECURE_CONNECTION
+            | caps::MULTI_RESULTS
+            | caps::PLUGIN_AUTH
+            | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+            | caps::CONNECT_ATTRS;
+        // LOCAL_FILES is deliberately absent from `want`.
+        let capabilities = want & greeting.capabilities;
+        let mut plugin = if greeting.auth_plugin.is_empty() { auth::NATIVE.to_string() } else { greeting.auth_plugin.clone() };
+        if plugin != auth::NATIVE && plugin != auth::CACHING_SHA2 {
+            // Answer with native and let the server switch us if it must.
+            plugin = auth::NATIVE.to_string();
+        }
+        let mut nonce = greeting.scramble.clone();
+        let resp = HandshakeResponse41 {
+            capabilities,
+            max_packet: MAX_PACKET as u32,
+            charset: CHARSET_UTF8MB4,
+            user: o.user.clone(),
+            auth_response: auth::scramble_for(&plugin, o.password.as_bytes(), &nonce)?,
+            database: None,
+            auth_plugin: plugin.clone(),
+            attrs: vec![("_client_name".into(), "binlogd".into()), ("program_name".into(), o.program.clone())],
+        };
+        stream.write(&resp.encode())?;
+        // Auth exchange: at most a few round trips; bound it so a hostile server can't loop us.
+        for _ in 0..8 {
+            let p = stream.read()?;
+            match p.first() {
+                Some(0x00) => {
+                    let s = &stream.inner;
+                    s.set_read_timeout(o.read_timeout)?;
+                    s.set_write_timeout(Some(o.connect_timeout.max(Duration::from_secs(30))))?;
+                    return Ok(Client { stream, greeting, capabilities });
+                }
+                Some(0xff) => return Err(super::parse_err(&p)),
+                Some(0xfe) => {
+                    // AuthSwitchRequest: plugin name, then the new nonce.
+                    let mut r = super::buf::Reader::new(&p[1..]);
+                    plugin = String::from_utf8_lossy(r.nul_bytes("auth switch plugin")?).into_owned();
+                    nonce = auth::nonce_from(r.rest()).to_vec();
+                    let reply = auth::scramble_for(&plugin, o.password.as_bytes(), &nonce)?;
+                    stream.write(&reply)?;
+                }
+                Some(0x01) if plugin == auth::CACHING_SHA2 => match p.get(1) {
+                    Some(&auth::SHA2_FAST_AUTH_OK) => {}
+                    Some(&auth::SHA2_PERFORM_FULL_AUTH) => {
+                        // No TLS: ask for the server's RSA key, then send the encrypted password.
+                        stream.write(&[auth::SHA2_REQUEST_PUBLIC_KEY])?;
+                        let key = stream.read()?;
+                        match key.first() {
+                            Some(0x01) => {}
+                            Some(0xff) => return Err(super::parse_err(&key)),
+                            _ => return Err(Error::Auth { what: "expected the server's RSA public key".into() }),
+                        }
+                        let enc = auth::sha2_rsa_encrypt(o.password.as_bytes(), &nonce, &key[1..])?;
+                        stream.write(&enc)?;
+                    }
+                    _ => return Err(Error::Auth { what: "unexpected caching_sha2_password status".into() }),
+                },
+                Some(b) => return Err(Error::Auth { what: format!("unexpected packet 0x{b:02x} during authentication") }),
+                None => return Err(Error::Auth { what: "empty packet during authentication".into() }),
+            }
+        }
+        Err(Error::Auth { what: "too many authentication round trips".into() })
+    }
+
+    /// Runs a statement and returns its rows (empty for statements without a result).
+    pub fn query(&mut self, sql: &str) -> Result<ResultSet, Error> {
+        self.stream.write_command(&command::query(sql))?;
+        let stream = &mut self.stream;
+        resultset::read_result(|| stream.read())
+    }
+
+    /// Sends a command and expects OK.
+    pub fn command_ok(&mut self, payload: &[u8], what: &str) -> Result<(), Error> {
+        self.stream.write_command(payload)?;
+        let p = self.stream.read()?;
+        super::expect_ok(&p, what)
+    }
+
+    pub fn server_version(&self) -> &str {
+        &self.greeting.server_version
+    }
+}

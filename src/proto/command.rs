@@ -1,0 +1,202 @@
+//! Replication commands: COM_QUERY, COM_REGISTER_SLAVE, COM_BINLOG_DUMP,
+//! COM_BINLOG_DUMP_GTID, and the semisync reply.
+//!
+//! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication.html>
+
+use super::buf::{Put, Reader};
+use super::Error;
+
+pub const COM_QUIT: u8 = 0x01;
+pub const COM_QUERY: u8 = 0x03;
+pub const COM_PING: u8 = 0x0e;
+pub const COM_BINLOG_DUMP: u8 = 0x12;
+pub const COM_REGISTER_SLAVE: u8 = 0x15;
+pub const COM_BINLOG_DUMP_GTID: u8 = 0x1e;
+
+/// COM_BINLOG_DUMP flag: answer EOF at the end instead of waiting.
+pub const BINLOG_DUMP_NON_BLOCK: u16 = 0x01;
+/// MariaDB: send ANNOTATE_ROWS events (otherwise they are left out and offsets differ).
+pub const BINLOG_SEND_ANNOTATE_ROWS_EVENT: u16 = 0x02;
+/// COM_BINLOG_DUMP_GTID flag: a GTID set follows.
+pub const BINLOG_THROUGH_GTID: u16 = 0x04;
+
+/// Magic byte of the semisync header and reply.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_semi_sync.html>
+pub const SEMISYNC_MAGIC: u8 = 0xef;
+pub const SEMISYNC_NEED_ACK: u8 = 0x01;
+
+pub fn query(sql: &str) -> Vec<u8> {
+    let mut p = Vec::with_capacity(sql.len() + 1);
+    p.push(COM_QUERY);
+    p.extend_from_slice(sql.as_bytes());
+    p
+}
+
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_register_slave.html>
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegisterSlave {
+    pub server_id: u32,
+    pub host: String,
+    pub user: String,
+    pub password: String,
+    pub port: u16,
+    pub rank: u32,
+    pub master_id: u32,
+}
+
+fn put_short_str(p: &mut Vec<u8>, s: &str) {
+    let b = &s.as_bytes()[..s.len().min(255)];
+    p.push(b.len() as u8);
+    p.extend_from_slice(b);
+}
+
+impl RegisterSlave {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut p = vec![COM_REGISTER_SLAVE];
+        p.put_u32(self.server_id);
+        put_short_str(&mut p, &self.host);
+        put_short_str(&mut p, &self.user);
+        put_short_str(&mut p, &self.password);
+        p.put_u16(self.port);
+        p.put_u32(self.rank);
+        p.put_u32(self.master_id);
+        p
+    }
+
+    pub fn decode(p: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(p);
+        if r.u8("command")? != COM_REGISTER_SLAVE {
+            return Err(Error::malformed("not COM_REGISTER_SLAVE"));
+        }
+        let server_id = r.u32("server id")?;
+        let mut s = |what| -> Result<String, Error> {
+            let n = r.u8(what)?;
+            Ok(String::from_utf8_lossy(r.bytes(usize::from(n), what)?).into_owned())
+        };
+        let (host, user, password) = (s("host")?, s("user")?, s("password")?);
+        let port = r.u16("port")?;
+        // Rank and master id are optional in practice.
+        let rank = r.u32("rank").unwrap_or(0);
+        let master_id = r.u32("master id").unwrap_or(0);
+        Ok(RegisterSlave { server_id, host, user, password, port, rank, master_id })
+    }
+}
+
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_binlog_dump.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinlogDump {
+    pub pos: u32,
+    pub flags: u16,
+    pub server_id: u32,
+    pub file: String,
+}
+
+impl BinlogDump {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut p = vec![COM_BINLOG_DUMP];
+        p.put_u32(self.pos);
+        p.put_u16(self.flags);
+        p.put_u32(self.server_id);
+        p.extend_from_slice(self.file.as_bytes());
+        p
+    }
+
+    pub fn decode(p: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(p);
+        if r.u8("command")? != COM_BINLOG_DUMP {
+            return Err(Error::malformed("not COM_BINLOG_DUMP"));
+        }
+        let pos = r.u32("binlog position")?;
+        let flags = r.u16("flags")?;
+        let server_id = r.u32("server id")?;
+        let file = String::from_utf8(r.rest().to_vec()).map_err(|_| Error::malformed("binlog file name is not UTF-8"))?;
+        Ok(BinlogDump { pos, flags, server_id, file })
+    }
+}
+
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_binlog_dump_gtid.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinlogDumpGtid {
+    pub flags: u16,
+    pub server_id: u32,
+    pub file: String,
+    pub pos: u64,
+    /// The encoded GTID set (`gtid::GtidSet::encode`).
+    pub gtid_data: Vec<u8>,
+}
+
+impl BinlogDumpGtid {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut p = vec![COM_BINLOG_DUMP_GTID];
+        p.put_u16(self.flags | BINLOG_THROUGH_GTID);
+        p.put_u32(self.server_id);
+        p.put_u32(self.file.len() as u32);
+        p.extend_from_slice(self.file.as_bytes());
+        p.put_u64(self.pos);
+        p.put_u32(self.gtid_data.len() as u32);
+        p.extend_from_slice(&self.gtid_data);
+        p
+    }
+
+    pub fn decode(p: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(p);
+        if r.u8("command")? != COM_BINLOG_DUMP_GTID {
+            return Err(Error::malformed("not COM_BINLOG_DUMP_GTID"));
+        }
+        let flags = r.u16("flags")?;
+        let server_id = r.u32("server id")?;
+        let n = r.u32("file name length")? as usize;
+        let file = String::from_utf8(r.bytes(n, "file name")?.to_vec())
+            .map_err(|_| Error::malformed("binlog file name is not UTF-8"))?;
+        let pos = r.u64("position")?;
+        let mut gtid_data = Vec::new();
+        if flags & BINLOG_THROUGH_GTID != 0 {
+            let n = r.u32("gtid data length")? as usize;
+            gtid_data = r.bytes(n, "gtid data")?.to_vec();
+        }
+        Ok(BinlogDumpGtid { flags, server_id, file, pos, gtid_data })
+    }
+}
+
+/// The semisync reply: magic, 8-byte position, file name. Sent with sequence id 0.
+pub fn semisync_ack(file: &str, pos: u64) -> Vec<u8> {
+    let mut p = Vec::with_capacity(9 + file.len());
+    p.push(SEMISYNC_MAGIC);
+    p.put_u64(pos);
+    p.extend_from_slice(file.as_bytes());
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_slave_round_trips() {
+        let r = RegisterSlave { server_id: 123456, host: "h".into(), port: 3307, ..Default::default() };
+        let e = r.encode();
+        assert_eq!(e.len(), 1 + 4 + 2 + 1 + 1 + 2 + 4 + 4);
+        assert_eq!(RegisterSlave::decode(&e).unwrap(), r);
+        assert!(RegisterSlave::decode(&e[..7]).is_err());
+    }
+
+    #[test]
+    fn dump_commands_round_trip_and_reject_truncation() {
+        let d = BinlogDump { pos: 4, flags: 2, server_id: 9, file: "mysql-bin.000001".into() };
+        assert_eq!(BinlogDump::decode(&d.encode()).unwrap(), d);
+        let g = BinlogDumpGtid { flags: BINLOG_THROUGH_GTID, server_id: 9, file: String::new(), pos: 4, gtid_data: vec![0; 8] };
+        let e = g.encode();
+        assert_eq!(BinlogDumpGtid::decode(&e).unwrap(), g);
+        for n in 0..e.len() {
+            assert!(BinlogDumpGtid::decode(&e[..n]).is_err());
+        }
+    }
+
+    #[test]
+    fn semisync_ack_layout() {
+        let a = semisync_ack("b.000002", 0x1234);
+        assert_eq!(a[0], 0xef);
+        assert_eq!(&a[1..9], &0x1234u64.to_le_bytes());
+        assert_eq!(&a[9..], b"b.000002");
+    }
+}

@@ -1,0 +1,157 @@
+//! The MySQL client/server wire protocol: framing, handshake, auth, commands, result sets.
+//!
+//! Encoders and decoders here are pure (bytes in, structs out); the only I/O is
+//! `PacketStream` and `client::Client`, which the connection-owning threads drive.
+
+pub mod auth;
+pub mod buf;
+pub mod client;
+pub mod command;
+pub mod handshake;
+pub mod packet;
+pub mod resultset;
+
+use std::fmt;
+use std::io;
+
+/// Errors of the protocol layer.
+#[derive(Debug)]
+pub enum Error {
+    Io(io::Error),
+    /// A field was cut short or its value is impossible.
+    Malformed { what: String },
+    Sequence { expected: u8, got: u8 },
+    PacketTooLarge { len: usize, max: usize },
+    /// An ERR packet from the server.
+    Server { code: u16, state: String, message: String },
+    /// The server asked for something binlogd will not do.
+    Unsupported { what: String },
+    Auth { what: String },
+}
+
+impl Error {
+    pub fn malformed(what: impl Into<String>) -> Self {
+        Error::Malformed { what: what.into() }
+    }
+
+    /// The server's errno when this is an ERR packet.
+    pub fn server_code(&self) -> Option<u16> {
+        match self {
+            Error::Server { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// A timeout on a socket read.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Io(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "{e}"),
+            Error::Malformed { what } => write!(f, "malformed packet: {what}"),
+            Error::Sequence { expected, got } => {
+                write!(f, "packets out of order: expected sequence {expected}, got {got}")
+            }
+            Error::PacketTooLarge { len, max } => {
+                write!(f, "packet of {len} bytes is over the limit of {max}")
+            }
+            Error::Server { code, state, message } => {
+                if state.is_empty() {
+                    write!(f, "{code},{message}")
+                } else {
+                    write!(f, "{code} ({state}),{message}")
+                }
+            }
+            Error::Unsupported { what } => write!(f, "unsupported: {what}"),
+            Error::Auth { what } => write!(f, "authentication failed: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<buf::Short> for Error {
+    fn from(e: buf::Short) -> Self {
+        Error::Malformed { what: e.to_string() }
+    }
+}
+
+/// Capability flags.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/group__group__cs__capabilities__flags.html>
+pub mod caps {
+    pub const LONG_PASSWORD: u32 = 1;
+    pub const FOUND_ROWS: u32 = 2;
+    pub const LONG_FLAG: u32 = 4;
+    pub const CONNECT_WITH_DB: u32 = 8;
+    /// Never set by binlogd: a server must not be able to make it read local files.
+    pub const LOCAL_FILES: u32 = 0x80;
+    pub const PROTOCOL_41: u32 = 0x200;
+    pub const SSL: u32 = 0x800;
+    pub const TRANSACTIONS: u32 = 0x2000;
+    pub const SECURE_CONNECTION: u32 = 0x8000;
+    pub const MULTI_STATEMENTS: u32 = 0x1_0000;
+    pub const MULTI_RESULTS: u32 = 0x2_0000;
+    pub const PLUGIN_AUTH: u32 = 0x8_0000;
+    pub const CONNECT_ATTRS: u32 = 0x10_0000;
+    pub const PLUGIN_AUTH_LENENC_CLIENT_DATA: u32 = 0x20_0000;
+    pub const DEPRECATE_EOF: u32 = 0x100_0000;
+}
+
+/// Parses an ERR packet (first byte 0xFF).
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_err_packet.html>
+pub fn parse_err(p: &[u8]) -> Error {
+    let mut r = buf::Reader::new(p);
+    let _ = r.u8("err header");
+    let code = match r.u16("error code") {
+        Ok(c) => c,
+        Err(e) => return e.into(),
+    };
+    let mut state = String::new();
+    if r.peek() == Some(b'#') && r.remaining() >= 6 {
+        let s = r.bytes(6, "sql state").unwrap_or(b"#");
+        state = String::from_utf8_lossy(&s[1..]).into_owned();
+    }
+    let message = String::from_utf8_lossy(r.rest()).into_owned();
+    Error::Server { code, state, message }
+}
+
+/// Checks a reply for OK; an ERR becomes `Error::Server`.
+pub fn expect_ok(p: &[u8], what: &str) -> Result<(), Error> {
+    match p.first() {
+        Some(0x00) => Ok(()),
+        Some(0xfe) if p.len() < 9 => Ok(()),
+        Some(0xff) => Err(parse_err(p)),
+        Some(b) => Err(Error::malformed(format!("{what}: expected OK, got a packet starting 0x{b:02x}"))),
+        None => Err(Error::malformed(format!("{what}: empty reply"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_err_with_and_without_sql_state() {
+        let mut p = vec![0xff, 0x15, 0x04];
+        p.extend_from_slice(b"#28000Access denied");
+        match parse_err(&p) {
+            Error::Server { code, state, message } => {
+                assert_eq!((code, state.as_str(), message.as_str()), (1045, "28000", "Access denied"));
+            }
+            e => panic!("{e}"),
+        }
+        let e = parse_err(&[0xff, 0xd4, 0x04, b'x']);
+        assert_eq!(e.server_code(), Some(1236));
+        assert!(matches!(parse_err(&[0xff, 1]), Error::Malformed { .. }));
+    }
+}

@@ -1,0 +1,174 @@
+//! MySQL packet framing: 3-byte length, 1-byte sequence id, payloads over 16 MiB split.
+//!
+//! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_packets.html>
+//! A payload of exactly 0xFFFFFF bytes (or a multiple) is followed by an empty packet,
+//! which is how the reader knows the payload ended.
+
+use std::io::{self, Read, Write};
+
+use super::Error;
+
+/// Largest payload of one physical packet.
+pub const MAX_CHUNK: usize = 0xff_ffff;
+
+/// Splits a payload into physical packets, appending them to `out`; `seq` advances.
+pub fn encode(seq: &mut u8, payload: &[u8], out: &mut Vec<u8>) {
+    let mut rest = payload;
+    loop {
+        let n = rest.len().min(MAX_CHUNK);
+        out.extend_from_slice(&(n as u32).to_le_bytes()[..3]);
+        out.push(*seq);
+        *seq = seq.wrapping_add(1);
+        out.extend_from_slice(&rest[..n]);
+        rest = &rest[n..];
+        if n < MAX_CHUNK {
+            break;
+        }
+    }
+}
+
+/// Parses a 4-byte packet header into (payload length, sequence id).
+pub fn parse_header(h: [u8; 4]) -> (usize, u8) {
+    (u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize, h[3])
+}
+
+/// A blocking packet stream over any `Read + Write` (a socket in the daemon, a
+/// byte buffer in tests). Tracks the sequence id and caps reassembled size, so
+/// a lying length field can make it allocate at most what actually arrives.
+pub struct PacketStream<S> {
+    pub inner: S,
+    pub seq: u8,
+    pub max_payload: usize,
+    out: Vec<u8>,
+}
+
+impl<S: Read + Write> PacketStream<S> {
+    pub fn new(inner: S, max_payload: usize) -> Self {
+        PacketStream { inner, seq: 0, max_payload, out: Vec::new() }
+    }
+
+    /// Reads one logical packet, reassembling 16 MiB chunks into `buf` (cleared first).
+    pub fn read_into(&mut self, buf: &mut Vec<u8>) -> Result<(), Error> {
+        buf.clear();
+        loop {
+            let mut h = [0u8; 4];
+            read_full(&mut self.inner, &mut h)?;
+            let (len, seq) = parse_header(h);
+            if seq != self.seq {
+                return Err(Error::Sequence { expected: self.seq, got: seq });
+            }
+            self.seq = self.seq.wrapping_add(1);
+            if buf.len() + len > self.max_payload {
+                return Err(Error::PacketTooLarge { len: buf.len() + len, max: self.max_payload });
+            }
+            let got = (&mut self.inner).take(len as u64).read_to_end(buf)?;
+            if got < len {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("connection closed inside a packet ({got} of {len} bytes)"),
+                )));
+            }
+            if len < MAX_CHUNK {
+                return Ok(());
+            }
+        }
+    }
+
+    pub fn read(&mut self) -> Result<Vec<u8>, Error> {
+        let mut v = Vec::new();
+        self.read_into(&mut v)?;
+        Ok(v)
+    }
+
+    /// Writes one logical packet and flushes.
+    pub fn write(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.out.clear();
+        let mut out = std::mem::take(&mut self.out);
+        encode(&mut self.seq, payload, &mut out);
+        let r = self.inner.write_all(&out).and_then(|_| self.inner.flush());
+        self.out = out;
+        r.map_err(Error::Io)
+    }
+
+    /// Starts a new command: the client's sequence restarts at 0.
+    pub fn write_command(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.seq = 0;
+        self.write(payload)
+    }
+}
+
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<(), Error> {
+    r.read_exact(buf).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            Error::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed by peer"))
+        } else {
+            Error::Io(e)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    struct Duplex {
+        r: Cursor<Vec<u8>>,
+        w: Vec<u8>,
+    }
+    impl Read for Duplex {
+        fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+            self.r.read(b)
+        }
+    }
+    impl Write for Duplex {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.w.write(b)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn stream(bytes: Vec<u8>, max: usize) -> PacketStream<Duplex> {
+        PacketStream::new(Duplex { r: Cursor::new(bytes), w: Vec::new() }, max)
+    }
+
+    #[test]
+    fn reassembles_payload_over_16_mib() {
+        let payload: Vec<u8> = (0..MAX_CHUNK * 2 + 7).map(|i| i as u8).collect();
+        let mut seq = 0;
+        let mut wire = Vec::new();
+        encode(&mut seq, &payload, &mut wire);
+        assert_eq!(seq, 3);
+        let mut s = stream(wire, 64 << 20);
+        assert_eq!(s.read().unwrap(), payload);
+    }
+
+    #[test]
+    fn exact_multiple_of_chunk_ends_with_empty_packet() {
+        let payload = vec![7u8; MAX_CHUNK];
+        let mut seq = 0;
+        let mut wire = Vec::new();
+        encode(&mut seq, &payload, &mut wire);
+        assert_eq!(wire.len(), MAX_CHUNK + 8);
+        assert_eq!(&wire[wire.len() - 4..], &[0, 0, 0, 1]);
+        assert_eq!(stream(wire, 32 << 20).read().unwrap(), payload);
+    }
+
+    #[test]
+    fn rejects_truncated_packet_without_allocating_its_length() {
+        // Claims 16 MiB - 1 but carries 3 bytes.
+        let wire = vec![0xff, 0xff, 0xfe, 0, 1, 2, 3];
+        let e = stream(wire, 1 << 30).read().unwrap_err();
+        assert!(e.to_string().contains("inside a packet"), "{e}");
+    }
+
+    #[test]
+    fn rejects_packet_over_the_cap_and_wrong_sequence() {
+        let e = stream(vec![10, 0, 0, 0], 5).read().unwrap_err();
+        assert!(matches!(e, Error::PacketTooLarge { .. }));
+        let e = stream(vec![1, 0, 0, 9, 0], 5).read().unwrap_err();
+        assert!(matches!(e, Error::Sequence { expected: 0, got: 9 }));
+    }
+}

@@ -1,0 +1,77 @@
+//! The acker thread: sends one cumulative semisync reply for the highest durable
+//! position the primary asked about.
+//!
+//! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_semi_sync.html>
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::{Arc, Condvar, Mutex};
+
+use log::{debug, warn};
+
+use super::Stats;
+use crate::proto::{command, packet};
+
+#[derive(Default)]
+struct State {
+    target: Option<(String, u64)>,
+    closed: bool,
+}
+
+/// The latest position that is durable and was asked to be acknowledged.
+/// The writer overwrites it; the acker takes it. Older targets are covered by
+/// the newer one, so one reply serves a whole batch.
+#[derive(Default)]
+pub struct AckSlot {
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+impl AckSlot {
+    pub fn new() -> Arc<AckSlot> {
+        Arc::new(AckSlot::default())
+    }
+
+    /// Called by the writer only after the bytes up to `pos` are fsynced.
+    pub fn publish(&self, file: String, pos: u64) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.target = Some((file, pos));
+        self.cv.notify_one();
+    }
+
+    pub fn close(&self) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.closed = true;
+        self.cv.notify_all();
+    }
+
+    fn take(&self) -> Option<(String, u64)> {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(t) = g.target.take() {
+                return Some(t);
+            }
+            if g.closed {
+                return None;
+            }
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Runs until the slot is closed or the socket fails.
+pub fn run(mut sock: TcpStream, slot: Arc<AckSlot>, stats: Arc<Stats>) {
+    let mut buf = Vec::with_capacity(64);
+    while let Some((file, pos)) = slot.take() {
+        buf.clear();
+        // Each reply is a new exchange: sequence id 0.
+        let mut seq = 0u8;
+        packet::encode(&mut seq, &command::semisync_ack(&file, pos), &mut buf);
+        if let Err(e) = sock.write_all(&buf).and_then(|_| sock.flush()) {
+            warn!("semi-sync ACK for {file}:{pos} could not be sent: {e}");
+            return;
+        }
+        stats.acks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        debug!("ACK {file}:{pos}");
+    }
+}

@@ -1,0 +1,326 @@
+//! The virtual replica: connect to the primary, stream its binlog into the store,
+//! acknowledge durable transactions, and reconnect with backoff on any failure.
+//!
+//! Threads per connection: `reader` (owns the socket) -> bounded channel ->
+//! `writer` (append, fsync, publish) -> `acker` (semisync reply on a socket clone).
+
+pub mod acker;
+pub mod connect;
+pub mod reader;
+pub mod writer;
+
+use std::fmt;
+use std::net::{Shutdown, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use log::{error, info, warn};
+
+use crate::binlog::store::{Store, StoreError};
+use crate::config::{Config, StartMode};
+use crate::proto;
+use connect::{Flavor, Primary, Start};
+
+/// Errors of the replica layer.
+#[derive(Debug)]
+pub enum ReplicaError {
+    /// Could not connect or log in.
+    Connect(proto::Error),
+    /// A setup statement or command failed.
+    Setup(proto::Error),
+    /// Reading the stream failed (ERR packet, lost connection, timeout).
+    Read(proto::Error),
+    Protocol(String),
+    /// A bad event from the primary (size, CRC).
+    Event(String),
+    Store(StoreError),
+    /// Retrying cannot help (e.g. same server_id).
+    Fatal(String),
+    /// The primary is a different server than before.
+    PrimaryChanged(String),
+}
+
+impl ReplicaError {
+    pub fn connect(e: proto::Error) -> Self {
+        ReplicaError::Connect(e)
+    }
+    pub fn setup(e: proto::Error) -> Self {
+        ReplicaError::Setup(e)
+    }
+    pub fn read(e: proto::Error) -> Self {
+        ReplicaError::Read(e)
+    }
+}
+
+/// Client-side error numbers mysqld uses in its replica messages.
+const CR_SERVER_LOST: u16 = 2013;
+const CR_CONN_HOST_ERROR: u16 = 2003;
+
+impl fmt::Display for ReplicaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplicaError::Connect(proto::Error::Server { code, message, .. }) => {
+                write!(f, "error connecting to master: {code},{message}")
+            }
+            ReplicaError::Connect(e) => write!(f, "error connecting to master: {CR_CONN_HOST_ERROR},{e}"),
+            ReplicaError::Setup(e) => write!(f, "error setting up replication on master: {e}"),
+            ReplicaError::Read(e @ proto::Error::Server { .. }) => write!(f, "Got error reading packet from server: {e}"),
+            ReplicaError::Read(e) if e.is_timeout() => write!(
+                f,
+                "Got error reading packet from server: {CR_SERVER_LOST},no packet within net_read_time_out ({e})"
+            ),
+            ReplicaError::Read(e) => {
+                write!(f, "Got error reading packet from server: {CR_SERVER_LOST},Lost connection to MySQL server ({e})")
+            }
+            ReplicaError::Protocol(m) => write!(f, "replication protocol error: {m}"),
+            ReplicaError::Event(m) => write!(f, "bad event from master: {m}"),
+            ReplicaError::Store(e) => write!(f, "{e}"),
+            ReplicaError::Fatal(m) => write!(f, "{m}"),
+            ReplicaError::PrimaryChanged(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for ReplicaError {}
+
+impl From<StoreError> for ReplicaError {
+    fn from(e: StoreError) -> Self {
+        ReplicaError::Store(e)
+    }
+}
+
+/// Counters for the log and for status.
+#[derive(Default, Debug)]
+pub struct Stats {
+    pub events_received: AtomicU64,
+    pub bytes_received: AtomicU64,
+    pub bytes_written: AtomicU64,
+    pub fsyncs: AtomicU64,
+    pub acks: AtomicU64,
+    pub reconnects: AtomicU64,
+}
+
+/// Shared between the supervisor and the signal thread, to stop promptly.
+#[derive(Default)]
+pub struct Control {
+    pub stop: Arc<AtomicBool>,
+    socket: Mutex<Option<TcpStream>>,
+}
+
+impl Control {
+    pub fn new() -> Arc<Control> {
+        Arc::new(Control::default())
+    }
+
+    /// Stops reading: the reader's blocking read returns at once.
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(s) = self.socket.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let _ = s.shutdown(Shutdown::Read);
+        }
+    }
+
+    fn set_socket(&self, s: Option<TcpStream>) {
+        *self.socket.lock().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+}
+
+const UUID_FILE: &str = "binlogd.uuid";
+const PRIMARY_FILE: &str = "binlogd.primary";
+
+/// A random (version 4) UUID from the OS CSPRNG.
+pub fn new_uuid() -> Result<String, std::io::Error> {
+    let mut b = [0u8; 16];
+    getrandom::getrandom(&mut b).map_err(std::io::Error::other)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    Ok(crate::binlog::gtid::format_uuid(&b))
+}
+
+fn write_small_file(dir: &Path, name: &str, text: &str) -> Result<(), StoreError> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let io = |op| move |err| StoreError::Io { path: dir.join(name), op, err };
+    std::fs::write(&tmp, text).map_err(io("write"))?;
+    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io("fsync"))?;
+    std::fs::rename(&tmp, &path).map_err(io("rename"))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync directory"))
+}
+
+/// The replica UUID: from the cnf, else kept in binlog_dir (generated on first start).
+pub fn replica_uuid(cfg: &Config) -> Result<String, StoreError> {
+    if let Some(u) = &cfg.replica_uuid {
+        return Ok(u.clone());
+    }
+    std::fs::create_dir_all(&cfg.binlog_dir).map_err(|err| StoreError::Io {
+        path: cfg.binlog_dir.clone(),
+        op: "create directory",
+        err,
+    })?;
+    let path = cfg.binlog_dir.join(UUID_FILE);
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        let t = t.trim();
+        if crate::binlog::gtid::parse_uuid(t).is_ok() {
+            return Ok(t.to_string());
+        }
+        warn!("{} does not hold a UUID; generating a new one", path.display());
+    }
+    let u = new_uuid().map_err(|err| StoreError::Io { path: path.clone(), op: "generate UUID", err })?;
+    write_small_file(&cfg.binlog_dir, UUID_FILE, &format!("{u}\n"))?;
+    info!("generated replica UUID {u}, kept in {}", path.display());
+    Ok(u)
+}
+
+/// Decides where the dump starts.
+fn decide_start(cfg: &Config, store: &Store, c: &mut proto::client::Client, p: &Primary) -> Result<Start, ReplicaError> {
+    let rp = store.resume_point();
+    if let Some((file, pos)) = rp.file {
+        let by_gtid = cfg.start_mode != StartMode::FilePos;
+        return Ok(match p.flavor {
+            Flavor::Mysql if by_gtid && p.gtid_mode && !rp.gtids.is_empty() => Start::MysqlGtid(rp.gtids),
+            Flavor::MariaDb if by_gtid && !rp.maria.is_empty() => Start::MariaGtid(rp.maria),
+            _ => Start::FilePos(file, pos),
+        });
+    }
+    // Empty directory.
+    let logs = connect::binary_logs(c)?;
+    let (Some(first), Some(last)) = (logs.first(), logs.last()) else {
+        return Err(ReplicaError::Fatal("the primary lists no binary logs (SHOW BINARY LOGS is empty)".into()));
+    };
+    match cfg.start_mode {
+        StartMode::FilePos => Ok(Start::FilePos(first.clone(), 4)),
+        // The whole current file is taken so that its offsets match the primary's.
+        StartMode::Current => Ok(Start::FilePos(last.clone(), 4)),
+        StartMode::Gtid if cfg.exclude_gtids.trim().is_empty() => Ok(Start::FilePos(first.clone(), 4)),
+        StartMode::Gtid => {
+            // Start at the newest file all of whose earlier transactions are excluded,
+            // so files stay byte-identical; transactions in it before the first
+            // wanted one are stored too.
+            let ex = cfg.exclude_gtids.trim();
+            for name in logs.iter().rev() {
+                let (g, m) = connect::probe_file_start(cfg, p, name)?;
+                let covered = match p.flavor {
+                    Flavor::Mysql => crate::binlog::gtid::GtidSet::parse(ex).map(|e| g.is_subset(&e)).unwrap_or(false),
+                    Flavor::MariaDb => crate::binlog::gtid::MariaPos::parse(ex)
+                        .map(|e| m.domains.values().all(|x| e.domains.get(&x.domain).is_some_and(|y| x.seq <= y.seq)))
+                        .unwrap_or(false),
+                };
+                if covered {
+                    return Ok(Start::FilePos(name.clone(), 4));
+                }
+            }
+            Err(ReplicaError::Fatal(format!(
+                "exclude_gtids '{ex}' does not cover the GTIDs before the primary's oldest binary log {first}: those transactions are purged"
+            )))
+        }
+    }
+}
+
+/// Runs the replica until stopped. Errors returned are the ones retrying cannot fix.
+pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), ReplicaError> {
+    let uuid = replica_uuid(cfg)?;
+    let mut backoff = Duration::from_secs(1);
+    let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE)).ok().map(|s| s.trim().to_string());
+    let mut first = true;
+    while !ctl.stop.load(Ordering::SeqCst) {
+        // Every connection starts from what recovery finds on disk.
+        let store = Store::open(&cfg.binlog_dir)?;
+        match session(cfg, store, &ctl, &stats, &uuid, &mut known_uuid, first, &mut backoff) {
+            Ok(()) => {}
+            Err(e @ ReplicaError::Fatal(_)) => return Err(e),
+            Err(e @ ReplicaError::Store(StoreError::Corrupt { .. })) => return Err(e),
+            Err(e @ ReplicaError::Store(StoreError::Index { .. })) => return Err(e),
+            Err(e) => error!("{e}"),
+        }
+        first = false;
+        if ctl.stop.load(Ordering::SeqCst) {
+            break;
+        }
+        stats.reconnects.fetch_add(1, Ordering::Relaxed);
+        info!("reconnecting to master in {:.1}s", backoff.as_secs_f64());
+        connect::sleep_unless(&ctl.stop, backoff);
+        backoff = (backoff * 2).min(cfg.retry_max);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn session(
+    cfg: &Config,
+    store: Store,
+    ctl: &Arc<Control>,
+    stats: &Arc<Stats>,
+    uuid: &str,
+    known_uuid: &mut Option<String>,
+    first: bool,
+    backoff: &mut Duration,
+) -> Result<(), ReplicaError> {
+    let (mut c, p) = connect::connect(cfg)?;
+    let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
+    info!(
+        "{} master {}:{} ({} {}), master_uuid:{}",
+        if first { "connect to master first times," } else { "reconnect to master," },
+        cfg.master_host,
+        cfg.master_port,
+        if p.flavor == Flavor::MariaDb { "MariaDB" } else { "MySQL" },
+        p.version,
+        who
+    );
+    if let Some(cur) = &p.server_uuid {
+        match known_uuid.as_deref() {
+            Some(k) if k != cur && !store.files().is_empty() => {
+                return Err(ReplicaError::PrimaryChanged(format!(
+                    "the master's server_uuid changed from {k} to {cur}: refusing to append another server's binlog to {}",
+                    cfg.binlog_dir.display()
+                )));
+            }
+            Some(k) if k == cur => info!("M-S does not switch"),
+            _ => {
+                write_small_file(&cfg.binlog_dir, PRIMARY_FILE, &format!("{cur}\n"))?;
+                *known_uuid = Some(cur.clone());
+            }
+        }
+    }
+    let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
+    let start = decide_start(cfg, &store, &mut c, &p)?;
+    connect::register(&mut c, cfg, &p)?;
+    connect::request_dump(&mut c, cfg, &p, &start)?;
+    info!("requested binlog dump from {start}");
+
+    let sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
+    let ack_sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
+    ctl.set_socket(Some(sock));
+    if ctl.stop.load(Ordering::SeqCst) {
+        ctl.request_stop();
+    }
+    let (tx, rx) = crossbeam_channel::bounded(1024);
+    let slot = acker::AckSlot::new();
+    let w = writer::Writer { store, rx, sync_every: cfg.sync_binlog, acks: slot.clone(), stats: stats.clone() };
+    let writer = thread::Builder::new().name("writer".into()).spawn(move || w.run()).map_err(|e| ReplicaError::Fatal(e.to_string()))?;
+    let acker = if semisync {
+        let (s, st) = (slot.clone(), stats.clone());
+        Some(thread::Builder::new().name("acker".into()).spawn(move || acker::run(ack_sock, s, st)).map_err(|e| ReplicaError::Fatal(e.to_string()))?)
+    } else {
+        None
+    };
+    let r = reader::Reader { stream: c.stream, semisync, alg: p.checksum, tx, stop: ctl.stop.clone(), stats: stats.clone() };
+    let received_before = stats.events_received.load(Ordering::Relaxed);
+    let reader = thread::Builder::new().name("reader".into()).spawn(move || r.run()).map_err(|e| ReplicaError::Fatal(e.to_string()))?;
+    let read_result = reader.join().unwrap_or_else(|_| Err(ReplicaError::Fatal("reader thread panicked".into())));
+    let write_result = writer.join().unwrap_or_else(|_| Err(StoreError::Stream { file: String::new(), offset: 0, what: "writer thread panicked".into() }));
+    slot.close();
+    if let Some(a) = acker {
+        let _ = a.join();
+    }
+    ctl.set_socket(None);
+    if stats.events_received.load(Ordering::Relaxed) > received_before + 1 {
+        // The connection worked: the next failure starts the backoff afresh.
+        *backoff = Duration::from_secs(1);
+    }
+    // A writer error explains why the reader stopped, so it comes first.
+    write_result?;
+    read_result
+}

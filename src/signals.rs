@@ -1,0 +1,32 @@
+//! Signals: SIGTERM/SIGINT stop (queued events are written and fsynced first);
+//! SIGHUP reopens the error log for logrotate.
+
+use std::sync::Arc;
+use std::thread;
+
+use log::{info, warn};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::logging::LogSink;
+use crate::replica::Control;
+
+/// Starts the signal thread.
+pub fn spawn(ctl: Arc<Control>, sink: LogSink) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    thread::Builder::new().name("signals".into()).spawn(move || {
+        for sig in signals.forever() {
+            match sig {
+                SIGHUP => match sink.reopen() {
+                    Ok(()) => info!("received SIGHUP: reopened the error log"),
+                    Err(e) => warn!("received SIGHUP: cannot reopen the error log: {e}"),
+                },
+                _ => {
+                    info!("received signal {sig}: stopping after writing and syncing what is queued");
+                    ctl.request_stop();
+                }
+            }
+        }
+    })?;
+    Ok(())
+}
