@@ -22,14 +22,39 @@ use super::trx::Tracker;
 /// Errors of the storage layer, each naming the file and offset.
 #[derive(Debug)]
 pub enum StoreError {
-    Io { path: PathBuf, op: &'static str, err: io::Error },
+    Io {
+        path: PathBuf,
+        op: &'static str,
+        err: io::Error,
+    },
     /// A stored event is broken somewhere other than the tail of the last file.
-    Corrupt { file: String, offset: u64, what: String },
+    Corrupt {
+        file: String,
+        offset: u64,
+        what: String,
+    },
     /// The index and the directory disagree.
-    Index { path: PathBuf, what: String },
+    Index {
+        path: PathBuf,
+        what: String,
+    },
     /// The stream does not continue the stored files.
-    Stream { file: String, offset: u64, what: String },
-    BadName { name: String },
+    Stream {
+        file: String,
+        offset: u64,
+        what: String,
+    },
+    BadName {
+        name: String,
+    },
+    /// The primary moved on to `next` while `file` lacks its closing ROTATE/STOP
+    /// (a GTID dump starts at the first file with a missing transaction, so it
+    /// skips whatever ends the previous one). Fetch the rest by file+pos.
+    Unfinished {
+        file: String,
+        len: u64,
+        next: String,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -39,6 +64,10 @@ impl fmt::Display for StoreError {
             StoreError::Corrupt { file, offset, what } => write!(f, "corrupt binlog {file}:{offset}: {what}"),
             StoreError::Index { path, what } => write!(f, "index {}: {what}", path.display()),
             StoreError::Stream { file, offset, what } => write!(f, "at {file}:{offset}: {what}"),
+            StoreError::Unfinished { file, len, next } => write!(
+                f,
+                "the primary moved on to {next} but {file} ends at {len} without ROTATE or STOP; fetching the rest of {file} by file+pos"
+            ),
             StoreError::BadName { name } => {
                 write!(f, "refusing binlog file name {:?}: not a plain file name", truncate_for_log(name))
             }
@@ -61,7 +90,11 @@ fn truncate_for_log(s: &str) -> String {
 }
 
 fn io_err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |err| StoreError::Io { path: path.to_path_buf(), op, err }
+    move |err| StoreError::Io {
+        path: path.to_path_buf(),
+        op,
+        err,
+    }
 }
 
 /// A name the primary may give a binlog file: a plain name, no path, no dot-start.
@@ -69,7 +102,9 @@ pub fn is_safe_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && !name.starts_with('.')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
 }
 
 /// `mysql-bin.000012` -> (`mysql-bin`, 12).
@@ -93,7 +128,9 @@ pub struct ResumePoint {
 }
 
 fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir, "fsync directory"))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir, "fsync directory"))
 }
 
 /// The file being appended to.
@@ -199,7 +236,10 @@ impl Store {
             match found.len() {
                 0 => return Ok(()),
                 1 => {
-                    warn!("binlog {} is not in any index; adding it (crash after creating the file)", found[0]);
+                    warn!(
+                        "binlog {} is not in any index; adding it (crash after creating the file)",
+                        found[0]
+                    );
                     self.files = found;
                     return self.write_index();
                 }
@@ -219,19 +259,33 @@ impl Store {
             }
             let name = line.rsplit('/').next().unwrap_or(line);
             if !is_safe_name(name) {
-                return Err(StoreError::Index { path: path.clone(), what: format!("line {}: bad file name {line:?}", i + 1) });
+                return Err(StoreError::Index {
+                    path: path.clone(),
+                    what: format!("line {}: bad file name {line:?}", i + 1),
+                });
             }
             if !self.dir.join(name).is_file() {
                 return Err(StoreError::Index {
                     path: path.clone(),
-                    what: format!("line {}: {name} is listed but missing from {}", i + 1, self.dir.display()),
+                    what: format!(
+                        "line {}: {name} is listed but missing from {}",
+                        i + 1,
+                        self.dir.display()
+                    ),
                 });
             }
             self.files.push(name.to_string());
         }
-        let base = self.files.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
+        let base = self
+            .files
+            .first()
+            .and_then(|n| split_name(n))
+            .map(|(b, _)| b.to_string());
         let on_disk = self.dir_binlogs(base.as_deref())?;
-        let mut extra: Vec<String> = on_disk.into_iter().filter(|n| !self.files.contains(n)).collect();
+        let mut extra: Vec<String> = on_disk
+            .into_iter()
+            .filter(|n| !self.files.contains(n))
+            .collect();
         if let (Some(last), Some(first_extra)) = (self.files.last(), extra.first()) {
             let succ = split_name(last).map(|(_, k)| k + 1);
             if extra.len() == 1 && split_name(first_extra).map(|(_, k)| k) == succ {
@@ -241,14 +295,19 @@ impl Store {
             }
         }
         if !extra.is_empty() {
-            return Err(StoreError::Index { path, what: format!("files in the directory but not in the index: {extra:?}") });
+            return Err(StoreError::Index {
+                path,
+                what: format!("files in the directory but not in the index: {extra:?}"),
+            });
         }
         Ok(())
     }
 
     /// Rewrites the index atomically: tmp file, fsync, rename, directory fsync.
     fn write_index(&self) -> Result<(), StoreError> {
-        let Some(first) = self.files.first() else { return Ok(()) };
+        let Some(first) = self.files.first() else {
+            return Ok(());
+        };
         let path = self.index_path_for(first);
         let tmp = path.with_extension("index.tmp");
         let mut text = String::new();
@@ -257,7 +316,8 @@ impl Store {
             text.push('\n');
         }
         let mut f = File::create(&tmp).map_err(io_err(&tmp, "create"))?;
-        f.write_all(text.as_bytes()).map_err(io_err(&tmp, "write"))?;
+        f.write_all(text.as_bytes())
+            .map_err(io_err(&tmp, "write"))?;
         f.sync_all().map_err(io_err(&tmp, "fsync"))?;
         fs::rename(&tmp, &path).map_err(io_err(&path, "rename"))?;
         fsync_dir(&self.dir)
@@ -266,14 +326,21 @@ impl Store {
     /// Scans the last file, cuts a partial trailing event or transaction, and
     /// computes the GTID state.
     fn recover(&mut self) -> Result<(), StoreError> {
-        let Some(last) = self.files.last().cloned() else { return Ok(()) };
+        let Some(last) = self.files.last().cloned() else {
+            return Ok(());
+        };
         let path = self.dir.join(&last);
-        let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io_err(&path, "open"))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path, "open"))?;
         let len = file.metadata().map_err(io_err(&path, "stat"))?.len();
         if len < 4 {
             // Crash while creating the file: it has no events yet.
             file.set_len(0).map_err(io_err(&path, "truncate"))?;
-            file.write_all_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
+            file.write_all_at(&MAGIC, 0)
+                .map_err(io_err(&path, "write"))?;
             file.sync_all().map_err(io_err(&path, "fsync"))?;
         }
         let (scan, tracker) = scan_file(&path, &last, true)?;
@@ -284,9 +351,13 @@ impl Store {
                 scan.len,
                 scan.cut_at,
                 scan.len - scan.cut_at,
-                scan.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                scan.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
             );
-            file.set_len(scan.cut_at).map_err(io_err(&path, "truncate"))?;
+            file.set_len(scan.cut_at)
+                .map_err(io_err(&path, "truncate"))?;
             file.sync_all().map_err(io_err(&path, "fsync"))?;
         }
         let mut tracker = tracker;
@@ -300,7 +371,11 @@ impl Store {
         if scan.closed {
             self.next = scan.rotate_to.clone();
         }
-        self.default_alg = if tracker.saw_fde { tracker.alg } else { ChecksumAlg::CRC32 };
+        self.default_alg = if tracker.saw_fde {
+            tracker.alg
+        } else {
+            ChecksumAlg::CRC32
+        };
         self.gtids = tracker.gtids.clone();
         self.maria = tracker.maria.clone();
         self.active = Some(Active {
@@ -342,7 +417,9 @@ impl Store {
     /// The stream says it is now reading `name` from `pos` (a ROTATE the sender made up).
     pub fn switch_to(&mut self, name: &str, pos: u64) -> Result<(), StoreError> {
         if !is_safe_name(name) {
-            return Err(StoreError::BadName { name: name.to_string() });
+            return Err(StoreError::BadName {
+                name: name.to_string(),
+            });
         }
         if let Some(a) = &self.active {
             if a.name == name {
@@ -360,6 +437,13 @@ impl Store {
                     file: name.into(),
                     offset: pos,
                     what: "primary went back to a file that is already complete here".into(),
+                });
+            }
+            if !a.closed && a.len > 4 {
+                return Err(StoreError::Unfinished {
+                    file: a.name.clone(),
+                    len: a.len,
+                    next: name.to_string(),
                 });
             }
             if let (Some((b1, n1)), Some((b2, n2))) = (split_name(&a.name), split_name(name)) {
@@ -385,7 +469,9 @@ impl Store {
     fn create_file(&mut self, name: &str) -> Result<(), StoreError> {
         self.flush()?;
         if let Some(a) = &self.active {
-            a.file.sync_data().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+            a.file
+                .sync_data()
+                .map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
         }
         let path = self.dir.join(name);
         let file = OpenOptions::new()
@@ -394,7 +480,8 @@ impl Store {
             .create_new(true)
             .open(&path)
             .map_err(io_err(&path, "create"))?;
-        file.write_all_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
+        file.write_all_at(&MAGIC, 0)
+            .map_err(io_err(&path, "write"))?;
         file.sync_all().map_err(io_err(&path, "fsync"))?;
         fsync_dir(&self.dir)?;
         self.files.push(name.to_string());
@@ -439,7 +526,10 @@ impl Store {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
                 offset: a.len,
-                what: format!("{} event ends at {end} but is {size} bytes long", h.event_type),
+                what: format!(
+                    "{} event ends at {end} but is {size} bytes long",
+                    h.event_type
+                ),
             });
         };
         if end <= a.len {
@@ -449,14 +539,20 @@ impl Store {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
                 offset: a.len,
-                what: format!("{} event at {start} leaves a gap after the {} bytes stored", h.event_type, a.len),
+                what: format!(
+                    "{} event at {start} leaves a gap after the {} bytes stored",
+                    h.event_type, a.len
+                ),
             });
         }
         if a.closed {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
                 offset: a.len,
-                what: format!("{} event after the file was closed by ROTATE/STOP", h.event_type),
+                what: format!(
+                    "{} event after the file was closed by ROTATE/STOP",
+                    h.event_type
+                ),
             });
         }
         let step = a.tracker.feed(h, ev).map_err(|e| StoreError::Stream {
@@ -478,11 +574,12 @@ impl Store {
         if step.closes_file {
             a.closed = true;
             if h.event_type == EventType::ROTATE {
-                let r = event::Rotate::decode(ev, a.tracker.alg).map_err(|e| StoreError::Stream {
-                    file: a.name.clone(),
-                    offset: start,
-                    what: e.to_string(),
-                })?;
+                let r =
+                    event::Rotate::decode(ev, a.tracker.alg).map_err(|e| StoreError::Stream {
+                        file: a.name.clone(),
+                        offset: start,
+                        what: e.to_string(),
+                    })?;
                 if !is_safe_name(&r.next_file) {
                     return Err(StoreError::BadName { name: r.next_file });
                 }
@@ -496,11 +593,15 @@ impl Store {
     /// The primary clears the FDE's in-use flag when it closes a file; do the same so
     /// the closed file is identical.
     fn close_active(&mut self) -> Result<(), StoreError> {
-        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
         a.write_pending()?;
         let path = self.dir.join(&a.name);
         let mut flags = [0u8; 2];
-        a.file.read_exact_at(&mut flags, 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "read"))?;
+        a.file
+            .read_exact_at(&mut flags, 4 + event::FLAGS_OFFSET as u64)
+            .map_err(io_err(&path, "read"))?;
         let v = u16::from_le_bytes(flags);
         if v & event::LOG_EVENT_BINLOG_IN_USE_F != 0 {
             let v = v & !event::LOG_EVENT_BINLOG_IN_USE_F;
@@ -525,20 +626,34 @@ impl Store {
 
     /// Writes and fsyncs. Returns the durable (file, length).
     pub fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
-        let Some(a) = self.active.as_mut() else { return Ok(None) };
+        let Some(a) = self.active.as_mut() else {
+            return Ok(None);
+        };
         a.write_pending()?;
-        a.file.sync_data().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+        a.file
+            .sync_data()
+            .map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
         Ok(Some((a.name.clone(), a.len)))
     }
 
     /// Cuts a partial transaction at the end (before resuming with a new connection).
     pub fn cut_partial(&mut self) -> Result<(), StoreError> {
-        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        let Some(a) = self.active.as_mut() else {
+            return Ok(());
+        };
         a.write_pending()?;
         if a.len > a.trx_end {
             let path = self.dir.join(&a.name);
-            info!("cut {}:{} to {}: {} bytes of an incomplete transaction", a.name, a.len, a.trx_end, a.len - a.trx_end);
-            a.file.set_len(a.trx_end).map_err(io_err(&path, "truncate"))?;
+            info!(
+                "cut {}:{} to {}: {} bytes of an incomplete transaction",
+                a.name,
+                a.len,
+                a.trx_end,
+                a.len - a.trx_end
+            );
+            a.file
+                .set_len(a.trx_end)
+                .map_err(io_err(&path, "truncate"))?;
             a.file.sync_data().map_err(io_err(&path, "fsync"))?;
             a.len = a.trx_end;
             // Re-derive the tracker state at the boundary: its pending GTID is dropped.
@@ -554,11 +669,13 @@ impl Active {
         if self.pending.is_empty() {
             return Ok(());
         }
-        self.file.write_all_at(&self.pending, self.pending_at).map_err(|err| StoreError::Io {
-            path: PathBuf::from(&self.name),
-            op: "write",
-            err,
-        })?;
+        self.file
+            .write_all_at(&self.pending, self.pending_at)
+            .map_err(|err| StoreError::Io {
+                path: PathBuf::from(&self.name),
+                op: "write",
+                err,
+            })?;
         self.pending_at += self.pending.len() as u64;
         self.pending.clear();
         Ok(())
@@ -567,26 +684,27 @@ impl Active {
     fn compare_stored(&mut self, start: u64, ev: &[u8]) -> Result<(), StoreError> {
         self.write_pending()?;
         let mut have = vec![0u8; ev.len()];
-        self.file.read_exact_at(&mut have, start).map_err(|err| StoreError::Io {
-            path: PathBuf::from(&self.name),
-            op: "read",
-            err,
-        })?;
-        let same = if ev.len() > HEADER_LEN && ev[4] == EventType::FORMAT_DESCRIPTION.0 {
-            // The FDE's in-use flag may differ (the primary may have closed the file since).
-            let mut a = have.clone();
-            let mut b = ev.to_vec();
-            a[event::FLAGS_OFFSET] &= !1;
-            b[event::FLAGS_OFFSET] &= !1;
-            a == b
-        } else {
-            have == ev
-        };
-        if !same {
+        self.file
+            .read_exact_at(&mut have, start)
+            .map_err(|err| StoreError::Io {
+                path: PathBuf::from(&self.name),
+                op: "read",
+                err,
+            })?;
+        if ev.len() > HEADER_LEN && ev[4] == EventType::FORMAT_DESCRIPTION.0 && have[4] == ev[4] {
+            // A resent FDE may differ in the in-use flag (the primary closed the file
+            // since), and a GTID dump zeroes its `created` time and recomputes the CRC.
+            return Ok(());
+        }
+        let differs = have.iter().zip(ev).enumerate().find(|(_, (a, b))| a != b);
+        if let Some((i, (a, b))) = differs {
             return Err(StoreError::Stream {
                 file: self.name.clone(),
                 offset: start,
-                what: "the primary's event differs from the stored one at the same offset".into(),
+                what: format!(
+                    "the primary's {}-byte event differs from the stored one at byte {i}: stored 0x{a:02x}, primary 0x{b:02x}",
+                    ev.len()
+                ),
             });
         }
         Ok(())
@@ -610,9 +728,16 @@ pub struct Scan {
 pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
     let file = File::open(path).map_err(io_err(path, "open"))?;
     let len = file.metadata().map_err(io_err(path, "stat"))?.len();
-    let corrupt = |offset: u64, what: String| StoreError::Corrupt { file: name.to_string(), offset, what };
+    let corrupt = |offset: u64, what: String| StoreError::Corrupt {
+        file: name.to_string(),
+        offset,
+        what,
+    };
     if len < 4 {
-        return Err(corrupt(0, format!("file is {len} bytes, shorter than the magic")));
+        return Err(corrupt(
+            0,
+            format!("file is {len} bytes, shorter than the magic"),
+        ));
     }
     // SAFETY of the mapping: binlogd is the only writer of these files and does not
     // write this one while scanning it.
@@ -632,12 +757,18 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
         let res = (|| -> Result<(EventHeader, usize), EventError> {
             let rest = &data[pos..];
             if rest.len() < HEADER_LEN {
-                return Err(EventError::Malformed(format!("{} bytes of a partial event header", rest.len())));
+                return Err(EventError::Malformed(format!(
+                    "{} bytes of a partial event header",
+                    rest.len()
+                )));
             }
             let h = EventHeader::decode(rest)?;
             let size = h.event_size as usize;
             if size > rest.len() {
-                return Err(EventError::Malformed(format!("partial event: {size} bytes announced, {} present", rest.len())));
+                return Err(EventError::Malformed(format!(
+                    "partial event: {size} bytes announced, {} present",
+                    rest.len()
+                )));
             }
             let ev = &rest[..size];
             let alg = if h.event_type == EventType::FORMAT_DESCRIPTION {
@@ -649,7 +780,11 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
                 event::verify_crc(ev)?;
             }
             if u64::from(h.log_pos) != (pos + size) as u64 {
-                return Err(EventError::Malformed(format!("log_pos {} but the event ends at {}", h.log_pos, pos + size)));
+                return Err(EventError::Malformed(format!(
+                    "log_pos {} but the event ends at {}",
+                    h.log_pos,
+                    pos + size
+                )));
             }
             Ok((h, size))
         })();
@@ -680,7 +815,10 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
         if step.closes_file {
             closed = true;
             if h.event_type == EventType::ROTATE {
-                rotate_to = event::Rotate::decode(ev, t.alg).ok().map(|r| r.next_file).filter(|n| is_safe_name(n));
+                rotate_to = event::Rotate::decode(ev, t.alg)
+                    .ok()
+                    .map(|r| r.next_file)
+                    .filter(|n| is_safe_name(n));
             }
             if pos < data.len() {
                 if tail_ok {
@@ -698,8 +836,22 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
         cut_at = data.len() as u64;
     }
     // Recovered state is the state at the cut point: rescan if the tracker went past it.
-    let t = if cut_at < pos as u64 && tail_ok { tracker_until(data, cut_at as usize)? } else { t };
-    Ok((Scan { len, cut_at, closed, rotate_to, events, reason }, t))
+    let t = if cut_at < pos as u64 && tail_ok {
+        tracker_until(data, cut_at as usize)?
+    } else {
+        t
+    };
+    Ok((
+        Scan {
+            len,
+            cut_at,
+            closed,
+            rotate_to,
+            events,
+            reason,
+        },
+        t,
+    ))
 }
 
 /// Tracker state after the events in `data[4..end]` (all already validated).
@@ -713,12 +865,18 @@ fn tracker_until(data: &[u8], end: usize) -> Result<Tracker, StoreError> {
             what: e.to_string(),
         })?;
         let size = h.event_size as usize;
-        let ev = data.get(pos..pos + size).ok_or_else(|| StoreError::Corrupt {
+        let ev = data
+            .get(pos..pos + size)
+            .ok_or_else(|| StoreError::Corrupt {
+                file: String::new(),
+                offset: pos as u64,
+                what: "event runs past the end".into(),
+            })?;
+        t.feed(&h, ev).map_err(|e| StoreError::Corrupt {
             file: String::new(),
             offset: pos as u64,
-            what: "event runs past the end".into(),
+            what: e.to_string(),
         })?;
-        t.feed(&h, ev).map_err(|e| StoreError::Corrupt { file: String::new(), offset: pos as u64, what: e.to_string() })?;
         pos += size;
     }
     Ok(t)

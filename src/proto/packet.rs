@@ -39,12 +39,21 @@ pub struct PacketStream<S> {
     pub inner: S,
     pub seq: u8,
     pub max_payload: usize,
+    /// Follow the peer's sequence ids instead of checking them. A semisync primary
+    /// restarts its numbering after each event that asks for an ACK.
+    pub follow_seq: bool,
     out: Vec<u8>,
 }
 
 impl<S: Read + Write> PacketStream<S> {
     pub fn new(inner: S, max_payload: usize) -> Self {
-        PacketStream { inner, seq: 0, max_payload, out: Vec::new() }
+        PacketStream {
+            inner,
+            seq: 0,
+            max_payload,
+            follow_seq: false,
+            out: Vec::new(),
+        }
     }
 
     /// Reads one logical packet, reassembling 16 MiB chunks into `buf` (cleared first).
@@ -54,12 +63,21 @@ impl<S: Read + Write> PacketStream<S> {
             let mut h = [0u8; 4];
             read_full(&mut self.inner, &mut h)?;
             let (len, seq) = parse_header(h);
+            if self.follow_seq && buf.is_empty() {
+                self.seq = seq;
+            }
             if seq != self.seq {
-                return Err(Error::Sequence { expected: self.seq, got: seq });
+                return Err(Error::Sequence {
+                    expected: self.seq,
+                    got: seq,
+                });
             }
             self.seq = self.seq.wrapping_add(1);
             if buf.len() + len > self.max_payload {
-                return Err(Error::PacketTooLarge { len: buf.len() + len, max: self.max_payload });
+                return Err(Error::PacketTooLarge {
+                    len: buf.len() + len,
+                    max: self.max_payload,
+                });
             }
             let got = (&mut self.inner).take(len as u64).read_to_end(buf)?;
             if got < len {
@@ -100,7 +118,10 @@ impl<S: Read + Write> PacketStream<S> {
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<(), Error> {
     r.read_exact(buf).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            Error::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed by peer"))
+            Error::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed by peer",
+            ))
         } else {
             Error::Io(e)
         }
@@ -131,7 +152,13 @@ mod tests {
     }
 
     fn stream(bytes: Vec<u8>, max: usize) -> PacketStream<Duplex> {
-        PacketStream::new(Duplex { r: Cursor::new(bytes), w: Vec::new() }, max)
+        PacketStream::new(
+            Duplex {
+                r: Cursor::new(bytes),
+                w: Vec::new(),
+            },
+            max,
+        )
     }
 
     #[test]
@@ -169,6 +196,12 @@ mod tests {
         let e = stream(vec![10, 0, 0, 0], 5).read().unwrap_err();
         assert!(matches!(e, Error::PacketTooLarge { .. }));
         let e = stream(vec![1, 0, 0, 9, 0], 5).read().unwrap_err();
-        assert!(matches!(e, Error::Sequence { expected: 0, got: 9 }));
+        assert!(matches!(
+            e,
+            Error::Sequence {
+                expected: 0,
+                got: 9
+            }
+        ));
     }
 }

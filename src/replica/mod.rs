@@ -118,7 +118,12 @@ impl Control {
     /// Stops reading: the reader's blocking read returns at once.
     pub fn request_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(s) = self.socket.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(s) = self
+            .socket
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             let _ = s.shutdown(Shutdown::Read);
         }
     }
@@ -143,11 +148,21 @@ pub fn new_uuid() -> Result<String, std::io::Error> {
 fn write_small_file(dir: &Path, name: &str, text: &str) -> Result<(), StoreError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let io = |op| move |err| StoreError::Io { path: dir.join(name), op, err };
+    let io = |op| {
+        move |err| StoreError::Io {
+            path: dir.join(name),
+            op,
+            err,
+        }
+    };
     std::fs::write(&tmp, text).map_err(io("write"))?;
-    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io("fsync"))?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io("fsync"))?;
     std::fs::rename(&tmp, &path).map_err(io("rename"))?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync directory"))
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("fsync directory"))
 }
 
 /// The replica UUID: from the cnf, else kept in binlog_dir (generated on first start).
@@ -166,21 +181,41 @@ pub fn replica_uuid(cfg: &Config) -> Result<String, StoreError> {
         if crate::binlog::gtid::parse_uuid(t).is_ok() {
             return Ok(t.to_string());
         }
-        warn!("{} does not hold a UUID; generating a new one", path.display());
+        warn!(
+            "{} does not hold a UUID; generating a new one",
+            path.display()
+        );
     }
-    let u = new_uuid().map_err(|err| StoreError::Io { path: path.clone(), op: "generate UUID", err })?;
+    let u = new_uuid().map_err(|err| StoreError::Io {
+        path: path.clone(),
+        op: "generate UUID",
+        err,
+    })?;
     write_small_file(&cfg.binlog_dir, UUID_FILE, &format!("{u}\n"))?;
     info!("generated replica UUID {u}, kept in {}", path.display());
     Ok(u)
 }
 
 /// Decides where the dump starts.
-fn decide_start(cfg: &Config, store: &Store, c: &mut proto::client::Client, p: &Primary) -> Result<Start, ReplicaError> {
+fn decide_start(
+    cfg: &Config,
+    store: &Store,
+    c: &mut proto::client::Client,
+    p: &Primary,
+    file_pos_once: bool,
+) -> Result<Start, ReplicaError> {
     let rp = store.resume_point();
     if let Some((file, pos)) = rp.file {
-        let by_gtid = cfg.start_mode != StartMode::FilePos;
+        if file_pos_once {
+            return Ok(Start::FilePos(file, pos));
+        }
+        // A GTID dump that starts in a file we don't have yet would send that file's
+        // FDE altered (created time zeroed); position 4 by file+pos sends it as stored.
+        let by_gtid = cfg.start_mode != StartMode::FilePos && pos > 4;
         return Ok(match p.flavor {
-            Flavor::Mysql if by_gtid && p.gtid_mode && !rp.gtids.is_empty() => Start::MysqlGtid(rp.gtids),
+            Flavor::Mysql if by_gtid && p.gtid_mode && !rp.gtids.is_empty() => {
+                Start::MysqlGtid(rp.gtids)
+            }
             Flavor::MariaDb if by_gtid && !rp.maria.is_empty() => Start::MariaGtid(rp.maria),
             _ => Start::FilePos(file, pos),
         });
@@ -188,13 +223,17 @@ fn decide_start(cfg: &Config, store: &Store, c: &mut proto::client::Client, p: &
     // Empty directory.
     let logs = connect::binary_logs(c)?;
     let (Some(first), Some(last)) = (logs.first(), logs.last()) else {
-        return Err(ReplicaError::Fatal("the primary lists no binary logs (SHOW BINARY LOGS is empty)".into()));
+        return Err(ReplicaError::Fatal(
+            "the primary lists no binary logs (SHOW BINARY LOGS is empty)".into(),
+        ));
     };
     match cfg.start_mode {
         StartMode::FilePos => Ok(Start::FilePos(first.clone(), 4)),
         // The whole current file is taken so that its offsets match the primary's.
         StartMode::Current => Ok(Start::FilePos(last.clone(), 4)),
-        StartMode::Gtid if cfg.exclude_gtids.trim().is_empty() => Ok(Start::FilePos(first.clone(), 4)),
+        StartMode::Gtid if cfg.exclude_gtids.trim().is_empty() => {
+            Ok(Start::FilePos(first.clone(), 4))
+        }
         StartMode::Gtid => {
             // Start at the newest file all of whose earlier transactions are excluded,
             // so files stay byte-identical; transactions in it before the first
@@ -203,9 +242,15 @@ fn decide_start(cfg: &Config, store: &Store, c: &mut proto::client::Client, p: &
             for name in logs.iter().rev() {
                 let (g, m) = connect::probe_file_start(cfg, p, name)?;
                 let covered = match p.flavor {
-                    Flavor::Mysql => crate::binlog::gtid::GtidSet::parse(ex).map(|e| g.is_subset(&e)).unwrap_or(false),
+                    Flavor::Mysql => crate::binlog::gtid::GtidSet::parse(ex)
+                        .map(|e| g.is_subset(&e))
+                        .unwrap_or(false),
                     Flavor::MariaDb => crate::binlog::gtid::MariaPos::parse(ex)
-                        .map(|e| m.domains.values().all(|x| e.domains.get(&x.domain).is_some_and(|y| x.seq <= y.seq)))
+                        .map(|e| {
+                            m.domains
+                                .values()
+                                .all(|x| e.domains.get(&x.domain).is_some_and(|y| x.seq <= y.seq))
+                        })
                         .unwrap_or(false),
                 };
                 if covered {
@@ -223,13 +268,31 @@ fn decide_start(cfg: &Config, store: &Store, c: &mut proto::client::Client, p: &
 pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), ReplicaError> {
     let uuid = replica_uuid(cfg)?;
     let mut backoff = Duration::from_secs(1);
-    let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE)).ok().map(|s| s.trim().to_string());
+    let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE))
+        .ok()
+        .map(|s| s.trim().to_string());
     let mut first = true;
+    let mut file_pos_once = false;
     while !ctl.stop.load(Ordering::SeqCst) {
         // Every connection starts from what recovery finds on disk.
         let store = Store::open(&cfg.binlog_dir)?;
-        match session(cfg, store, &ctl, &stats, &uuid, &mut known_uuid, first, &mut backoff) {
+        let s = Session {
+            cfg,
+            ctl: &ctl,
+            stats: &stats,
+            uuid: &uuid,
+            first,
+            file_pos_once,
+        };
+        file_pos_once = false;
+        match s.run(store, &mut known_uuid, &mut backoff) {
             Ok(()) => {}
+            Err(ReplicaError::Store(e @ StoreError::Unfinished { .. })) => {
+                info!("{e}");
+                file_pos_once = true;
+                first = false;
+                continue;
+            }
             Err(e @ ReplicaError::Fatal(_)) => return Err(e),
             Err(e @ ReplicaError::Store(StoreError::Corrupt { .. })) => return Err(e),
             Err(e @ ReplicaError::Store(StoreError::Index { .. })) => return Err(e),
@@ -247,80 +310,151 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), Rep
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn session(
-    cfg: &Config,
-    store: Store,
-    ctl: &Arc<Control>,
-    stats: &Arc<Stats>,
-    uuid: &str,
-    known_uuid: &mut Option<String>,
+/// One connection's worth of replication.
+struct Session<'a> {
+    cfg: &'a Config,
+    ctl: &'a Arc<Control>,
+    stats: &'a Arc<Stats>,
+    uuid: &'a str,
     first: bool,
-    backoff: &mut Duration,
-) -> Result<(), ReplicaError> {
-    let (mut c, p) = connect::connect(cfg)?;
-    let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
-    info!(
-        "{} master {}:{} ({} {}), master_uuid:{}",
-        if first { "connect to master first times," } else { "reconnect to master," },
-        cfg.master_host,
-        cfg.master_port,
-        if p.flavor == Flavor::MariaDb { "MariaDB" } else { "MySQL" },
-        p.version,
-        who
-    );
-    if let Some(cur) = &p.server_uuid {
-        match known_uuid.as_deref() {
-            Some(k) if k != cur && !store.files().is_empty() => {
-                return Err(ReplicaError::PrimaryChanged(format!(
+    file_pos_once: bool,
+}
+
+impl Session<'_> {
+    fn run(
+        &self,
+        store: Store,
+        known_uuid: &mut Option<String>,
+        backoff: &mut Duration,
+    ) -> Result<(), ReplicaError> {
+        let Session {
+            cfg,
+            ctl,
+            stats,
+            uuid,
+            first,
+            file_pos_once,
+        } = *self;
+        let (mut c, p) = connect::connect(cfg)?;
+        let who = p
+            .server_uuid
+            .clone()
+            .unwrap_or_else(|| format!("server_id {}", p.server_id));
+        info!(
+            "{} master {}:{} ({} {}), master_uuid:{}",
+            if first {
+                "connect to master first times,"
+            } else {
+                "reconnect to master,"
+            },
+            cfg.master_host,
+            cfg.master_port,
+            if p.flavor == Flavor::MariaDb {
+                "MariaDB"
+            } else {
+                "MySQL"
+            },
+            p.version,
+            who
+        );
+        if let Some(cur) = &p.server_uuid {
+            match known_uuid.as_deref() {
+                Some(k) if k != cur && !store.files().is_empty() => {
+                    return Err(ReplicaError::PrimaryChanged(format!(
                     "the master's server_uuid changed from {k} to {cur}: refusing to append another server's binlog to {}",
                     cfg.binlog_dir.display()
                 )));
-            }
-            Some(k) if k == cur => info!("M-S does not switch"),
-            _ => {
-                write_small_file(&cfg.binlog_dir, PRIMARY_FILE, &format!("{cur}\n"))?;
-                *known_uuid = Some(cur.clone());
+                }
+                Some(k) if k == cur => info!("M-S does not switch"),
+                _ => {
+                    write_small_file(&cfg.binlog_dir, PRIMARY_FILE, &format!("{cur}\n"))?;
+                    *known_uuid = Some(cur.clone());
+                }
             }
         }
-    }
-    let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
-    let start = decide_start(cfg, &store, &mut c, &p)?;
-    connect::register(&mut c, cfg, &p)?;
-    connect::request_dump(&mut c, cfg, &p, &start)?;
-    info!("requested binlog dump from {start}");
+        let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
+        let start = decide_start(cfg, &store, &mut c, &p, file_pos_once)?;
+        connect::register(&mut c, cfg, &p)?;
+        connect::request_dump(&mut c, cfg, &p, &start)?;
+        info!("requested binlog dump from {start}");
 
-    let sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
-    let ack_sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
-    ctl.set_socket(Some(sock));
-    if ctl.stop.load(Ordering::SeqCst) {
-        ctl.request_stop();
+        let sock = c
+            .stream
+            .inner
+            .try_clone()
+            .map_err(|e| ReplicaError::Connect(e.into()))?;
+        let ack_sock = c
+            .stream
+            .inner
+            .try_clone()
+            .map_err(|e| ReplicaError::Connect(e.into()))?;
+        ctl.set_socket(Some(sock));
+        if ctl.stop.load(Ordering::SeqCst) {
+            ctl.request_stop();
+        }
+        let (tx, rx) = crossbeam_channel::bounded(1024);
+        let slot = acker::AckSlot::new();
+        let w = writer::Writer {
+            store,
+            rx,
+            sync_every: cfg.sync_binlog,
+            acks: slot.clone(),
+            stats: stats.clone(),
+        };
+        let writer = thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || w.run())
+            .map_err(|e| ReplicaError::Fatal(e.to_string()))?;
+        let acker = if semisync {
+            let (s, st) = (slot.clone(), stats.clone());
+            Some(
+                thread::Builder::new()
+                    .name("acker".into())
+                    .spawn(move || acker::run(ack_sock, s, st))
+                    .map_err(|e| ReplicaError::Fatal(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let r = reader::Reader {
+            stream: c.stream,
+            semisync,
+            alg: p.checksum,
+            tx,
+            stop: ctl.stop.clone(),
+            stats: stats.clone(),
+        };
+        let received_before = stats.events_received.load(Ordering::Relaxed);
+        let reader = thread::Builder::new()
+            .name("reader".into())
+            .spawn(move || r.run())
+            .map_err(|e| ReplicaError::Fatal(e.to_string()))?;
+        let read_result = reader
+            .join()
+            .unwrap_or_else(|_| Err(ReplicaError::Fatal("reader thread panicked".into())));
+        let write_result = writer.join().unwrap_or_else(|_| {
+            Err(StoreError::Stream {
+                file: String::new(),
+                offset: 0,
+                what: "writer thread panicked".into(),
+            })
+        });
+        slot.close();
+        if let Some(a) = acker {
+            let _ = a.join();
+        }
+        ctl.set_socket(None);
+        if stats.events_received.load(Ordering::Relaxed) > received_before + 1 {
+            // The connection worked: the next failure starts the backoff afresh.
+            *backoff = Duration::from_secs(1);
+        }
+        // A writer error explains why the reader stopped, so it comes first.
+        if let (Err(_), Err(r)) = (&write_result, &read_result) {
+            if !matches!(r, ReplicaError::Read(_)) || !ctl.stop.load(Ordering::SeqCst) {
+                error!("{r}");
+            }
+        }
+        write_result?;
+        read_result
     }
-    let (tx, rx) = crossbeam_channel::bounded(1024);
-    let slot = acker::AckSlot::new();
-    let w = writer::Writer { store, rx, sync_every: cfg.sync_binlog, acks: slot.clone(), stats: stats.clone() };
-    let writer = thread::Builder::new().name("writer".into()).spawn(move || w.run()).map_err(|e| ReplicaError::Fatal(e.to_string()))?;
-    let acker = if semisync {
-        let (s, st) = (slot.clone(), stats.clone());
-        Some(thread::Builder::new().name("acker".into()).spawn(move || acker::run(ack_sock, s, st)).map_err(|e| ReplicaError::Fatal(e.to_string()))?)
-    } else {
-        None
-    };
-    let r = reader::Reader { stream: c.stream, semisync, alg: p.checksum, tx, stop: ctl.stop.clone(), stats: stats.clone() };
-    let received_before = stats.events_received.load(Ordering::Relaxed);
-    let reader = thread::Builder::new().name("reader".into()).spawn(move || r.run()).map_err(|e| ReplicaError::Fatal(e.to_string()))?;
-    let read_result = reader.join().unwrap_or_else(|_| Err(ReplicaError::Fatal("reader thread panicked".into())));
-    let write_result = writer.join().unwrap_or_else(|_| Err(StoreError::Stream { file: String::new(), offset: 0, what: "writer thread panicked".into() }));
-    slot.close();
-    if let Some(a) = acker {
-        let _ = a.join();
-    }
-    ctl.set_socket(None);
-    if stats.events_received.load(Ordering::Relaxed) > received_before + 1 {
-        // The connection worked: the next failure starts the backoff afresh.
-        *backoff = Duration::from_secs(1);
-    }
-    // A writer error explains why the reader stopped, so it comes first.
-    write_result?;
-    read_result
 }

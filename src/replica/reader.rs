@@ -21,7 +21,12 @@ pub enum Msg {
     /// The primary is now sending `name` from `pos` (a ROTATE the primary made up).
     Rotate { name: String, pos: u64 },
     /// One stored event: `buf[off..]` is the event, exactly as in the primary's file.
-    Event { buf: Vec<u8>, off: usize, hdr: EventHeader, ack: bool },
+    Event {
+        buf: Vec<u8>,
+        off: usize,
+        hdr: EventHeader,
+        ack: bool,
+    },
 }
 
 pub struct Reader {
@@ -37,6 +42,7 @@ impl Reader {
     /// Reads until the connection ends, `stop` is set, or an event is bad.
     pub fn run(mut self) -> Result<(), ReplicaError> {
         let mut buf = Vec::new();
+        self.stream.follow_seq = self.semisync;
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());
@@ -46,8 +52,6 @@ impl Reader {
                 Err(_) if self.stop.load(Ordering::SeqCst) => return Ok(()),
                 Err(e) => return Err(ReplicaError::read(e)),
             }
-            // Every event packet is a fresh exchange from the primary's point of view.
-            self.stream.seq = 0;
             let msg = self.decode(std::mem::take(&mut buf))?;
             if let Some(m) = msg {
                 if self.tx.send(m).is_err() {
@@ -62,15 +66,29 @@ impl Reader {
         match buf.first() {
             Some(0x00) => {}
             Some(0xff) => return Err(ReplicaError::read(parse_err(&buf))),
-            Some(0xfe) if buf.len() < 9 => return Err(ReplicaError::Protocol("the primary ended the binlog stream".into())),
-            Some(b) => return Err(ReplicaError::Protocol(format!("unexpected packet 0x{b:02x} in the binlog stream"))),
-            None => return Err(ReplicaError::Protocol("empty packet in the binlog stream".into())),
+            Some(0xfe) if buf.len() < 9 => {
+                return Err(ReplicaError::Protocol(
+                    "the primary ended the binlog stream (is it shutting down?)".into(),
+                ))
+            }
+            Some(b) => {
+                return Err(ReplicaError::Protocol(format!(
+                    "unexpected packet 0x{b:02x} in the binlog stream"
+                )))
+            }
+            None => {
+                return Err(ReplicaError::Protocol(
+                    "empty packet in the binlog stream".into(),
+                ))
+            }
         }
         let mut off = 1;
         let mut ack = false;
         if self.semisync {
             if buf.get(1) != Some(&command::SEMISYNC_MAGIC) || buf.len() < 3 {
-                return Err(ReplicaError::Protocol("semi-sync header missing from an event packet".into()));
+                return Err(ReplicaError::Protocol(
+                    "semi-sync header missing from an event packet".into(),
+                ));
             }
             ack = buf[2] & command::SEMISYNC_NEED_ACK != 0;
             off = 3;
@@ -78,20 +96,33 @@ impl Reader {
         let ev = &buf[off..];
         let hdr = EventHeader::decode_exact(ev).map_err(|e| ReplicaError::Event(e.to_string()))?;
         self.stats.events_received.fetch_add(1, Ordering::Relaxed);
-        self.stats.bytes_received.fetch_add(ev.len() as u64, Ordering::Relaxed);
+        self.stats
+            .bytes_received
+            .fetch_add(ev.len() as u64, Ordering::Relaxed);
         if hdr.event_type.is_heartbeat() {
             debug!("heartbeat at primary position {}", hdr.log_pos);
             return Ok(None);
         }
         if hdr.event_type == EventType::FORMAT_DESCRIPTION {
-            self.alg = FormatDescription::decode(ev).map_err(|e| ReplicaError::Event(format!("Format_desc: {e}")))?.checksum;
+            self.alg = FormatDescription::decode(ev)
+                .map_err(|e| ReplicaError::Event(format!("Format_desc: {e}")))?
+                .checksum;
         }
         if self.alg == ChecksumAlg::CRC32 {
-            event::verify_crc(ev).map_err(|e| ReplicaError::Event(format!("{} event ending at {}: {e}", hdr.event_type, hdr.log_pos)))?;
+            event::verify_crc(ev).map_err(|e| {
+                ReplicaError::Event(format!(
+                    "{} event ending at {}: {e}",
+                    hdr.event_type, hdr.log_pos
+                ))
+            })?;
         }
         if hdr.event_type == EventType::ROTATE && hdr.is_artificial() {
-            let r = Rotate::decode(ev, self.alg).map_err(|e| ReplicaError::Event(format!("Rotate: {e}")))?;
-            return Ok(Some(Msg::Rotate { name: r.next_file, pos: r.pos }));
+            let r = Rotate::decode(ev, self.alg)
+                .map_err(|e| ReplicaError::Event(format!("Rotate: {e}")))?;
+            return Ok(Some(Msg::Rotate {
+                name: r.next_file,
+                pos: r.pos,
+            }));
         }
         if hdr.is_artificial() && !ack {
             // Made up by the sender (a resent FDE, MariaDB's fake Gtid_list): not in the file.

@@ -39,8 +39,17 @@ impl Writer {
             while let Some(m) = next.take() {
                 match m {
                     Msg::Rotate { name, pos } => self.store.switch_to(&name, pos)?,
-                    Msg::Event { buf, off, hdr, ack: wants_ack } => {
-                        let file = if wants_ack { self.store.active_name().map(str::to_string) } else { None };
+                    Msg::Event {
+                        buf,
+                        off,
+                        hdr,
+                        ack: wants_ack,
+                    } => {
+                        let file = if wants_ack {
+                            self.store.active_name().map(str::to_string)
+                        } else {
+                            None
+                        };
                         let ev = &buf[off..];
                         bytes += ev.len();
                         if self.store.append(&hdr, ev)? {
@@ -72,7 +81,9 @@ impl Writer {
             } else {
                 self.store.flush()?;
             }
-            self.stats.bytes_written.fetch_add(bytes as u64, Ordering::Relaxed);
+            self.stats
+                .bytes_written
+                .fetch_add(bytes as u64, Ordering::Relaxed);
         }
         // The reader is gone: make what was queued durable.
         if unsynced {

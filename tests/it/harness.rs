@@ -1,0 +1,286 @@
+//! Test harness: throwaway primaries (through scripts/server.sh) and binlogd processes.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn tempdir(tag: &str) -> PathBuf {
+    let base = std::env::var_os("BINLOGD_TEST_TMP").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let d = base.join(format!("binlogd-it-{tag}-{}-{}", std::process::id(), free_port()));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    MariaDb,
+    Mysql,
+}
+
+impl Flavor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::MariaDb => "mariadb",
+            Flavor::Mysql => "mysql",
+        }
+    }
+    /// Prefix of the semisync status variables.
+    pub fn semi(self) -> &'static str {
+        match self {
+            Flavor::MariaDb => "Rpl_semi_sync_master",
+            Flavor::Mysql => "Rpl_semi_sync_source",
+        }
+    }
+}
+
+/// A primary started from a fresh copy of the template data directory.
+pub struct Server {
+    pub flavor: Flavor,
+    pub dir: PathBuf,
+    pub port: u16,
+    pub server_id: u32,
+}
+
+fn script(args: &[&str]) -> Result<String, String> {
+    let out = Command::new(repo().join("scripts/server.sh"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run scripts/server.sh: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "scripts/server.sh {:?} failed: {}{}",
+            args,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+impl Server {
+    pub fn start(flavor: Flavor, tag: &str) -> Server {
+        let dir = tempdir(&format!("{}-{tag}", flavor.name()));
+        let port = free_port();
+        let server_id = 1;
+        script(&["start", flavor.name(), dir.to_str().unwrap(), &port.to_string(), &server_id.to_string()])
+            .unwrap_or_else(|e| panic!("{e}"));
+        Server { flavor, dir, port, server_id }
+    }
+
+    pub fn sql(&self, q: &str) -> String {
+        script(&["sql", self.dir.to_str().unwrap(), q]).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub fn status(&self, name: &str) -> String {
+        let out = self.sql(&format!("SHOW GLOBAL STATUS LIKE '{name}'"));
+        out.split('\t').nth(1).unwrap_or("").trim().to_string()
+    }
+
+    pub fn semi_status(&self, suffix: &str) -> String {
+        self.status(&format!("{}_{suffix}", self.flavor.semi()))
+    }
+
+    pub fn restart(&self) {
+        script(&["restart", self.dir.to_str().unwrap()]).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    pub fn binlog_dir(&self) -> PathBuf {
+        PathBuf::from(script(&["binlogdir", self.dir.to_str().unwrap()]).unwrap().trim())
+    }
+
+    /// The primary's binlog files, oldest first.
+    pub fn binary_logs(&self) -> Vec<String> {
+        self.sql("SHOW BINARY LOGS").lines().filter_map(|l| l.split('\t').next()).map(str::to_string).collect()
+    }
+
+    pub fn replicas(&self) -> String {
+        match self.flavor {
+            Flavor::MariaDb => self.sql("SHOW SLAVE HOSTS"),
+            Flavor::Mysql => self.sql("SHOW REPLICAS"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = script(&["destroy", self.dir.to_str().unwrap()]);
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A binlogd process with its own cnf, binlog_dir and log file.
+pub struct Binlogd {
+    pub dir: PathBuf,
+    pub cnf: PathBuf,
+    pub binlog_dir: PathBuf,
+    pub log: PathBuf,
+    pub child: Option<Child>,
+}
+
+pub fn binlogd_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_binlogd"))
+}
+
+impl Binlogd {
+    /// Writes a cnf for `server` with extra `key = value` lines.
+    pub fn new(server: &Server, tag: &str, extra: &str) -> Binlogd {
+        let dir = tempdir(&format!("binlogd-{tag}"));
+        let binlog_dir = dir.join("binlogs");
+        let log = dir.join("binlogd.log");
+        let cnf = dir.join("binlogd.cnf");
+        fs::write(
+            &cnf,
+            format!(
+                "[binlogd]\nserver_id = 1001\nmaster_host = 127.0.0.1\nmaster_port = {}\nmaster_user = repl\n\
+                 master_password = replpass\nbinlog_dir = {}\nheartbeat_period = 1\nnet_read_time_out = 5\n\
+                 master_retry_max = 2\nlog_file = {}\n{extra}\n",
+                server.port,
+                binlog_dir.display(),
+                log.display()
+            ),
+        )
+        .unwrap();
+        Binlogd { dir, cnf, binlog_dir, log, child: None }
+    }
+
+    pub fn start(&mut self) {
+        assert!(self.child.is_none());
+        let c = Command::new(binlogd_bin())
+            .arg(&self.cnf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn binlogd");
+        self.child = Some(c);
+    }
+
+    pub fn signal(&self, sig: i32) {
+        if let Some(c) = &self.child {
+            unsafe {
+                libc::kill(c.id() as i32, sig);
+            }
+        }
+    }
+
+    /// SIGTERM and wait; returns the exit code.
+    pub fn stop(&mut self) -> i32 {
+        self.signal(libc::SIGTERM);
+        self.wait(Duration::from_secs(30))
+    }
+
+    pub fn kill9(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.wait(Duration::from_secs(10));
+    }
+
+    pub fn wait(&mut self, limit: Duration) -> i32 {
+        let mut c = self.child.take().expect("binlogd not running");
+        let t = Instant::now();
+        loop {
+            if let Some(st) = c.try_wait().unwrap() {
+                let mut err = String::new();
+                if let Some(mut e) = c.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                if !err.is_empty() {
+                    eprintln!("binlogd stderr: {err}");
+                }
+                return st.code().unwrap_or(128 + 9);
+            }
+            if t.elapsed() > limit {
+                let _ = c.kill();
+                panic!("binlogd did not exit within {limit:?}\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn wait_log(&self, needle: &str, limit: Duration) {
+        let t = Instant::now();
+        while t.elapsed() < limit {
+            if self.log_text().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("binlogd log has no {needle:?} after {limit:?}:\n{}", self.log_text());
+    }
+
+    pub fn index(&self) -> Vec<String> {
+        let idx = fs::read_dir(&self.binlog_dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "index"))
+            .expect("no index file");
+        fs::read_to_string(idx).unwrap().lines().map(str::to_string).collect()
+    }
+}
+
+impl Drop for Binlogd {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+pub fn md5_file(p: &Path) -> String {
+    use md5::{Digest, Md5};
+    let b = fs::read(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
+    Md5::digest(&b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {limit:?} waiting for {what}");
+}
+
+/// Waits until binlogd holds every file the primary has rotated, at the primary's size,
+/// then returns (name -> (primary md5, binlogd md5)).
+pub fn rotated_md5s(server: &Server, b: &Binlogd) -> BTreeMap<String, (String, String)> {
+    let logs = server.binary_logs();
+    let rotated = &logs[..logs.len() - 1];
+    let pdir = server.binlog_dir();
+    wait_until("binlogd to hold every rotated file", Duration::from_secs(60), || {
+        rotated.iter().all(|n| {
+            let a = fs::metadata(pdir.join(n)).map(|m| m.len()).unwrap_or(0);
+            let b = fs::metadata(b.binlog_dir.join(n)).map(|m| m.len()).unwrap_or(u64::MAX);
+            a == b
+        })
+    });
+    rotated.iter().map(|n| (n.clone(), (md5_file(&pdir.join(n)), md5_file(&b.binlog_dir.join(n))))).collect()
+}

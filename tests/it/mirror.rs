@@ -1,0 +1,125 @@
+//! Mirroring real primaries: byte identity, semisync ACKs, restarts of binlogd and
+//! of the primary, by file+pos and by GTID.
+
+use std::time::Duration;
+
+use crate::harness::*;
+
+/// Waits until the primary counts binlogd as its one semisync replica.
+fn wait_semisync_client(s: &Server, b: &Binlogd) {
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_secs(60) {
+        if s.semi_status("clients") == "1" {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("binlogd never became the semisync client:\n{}", b.log_text());
+}
+
+fn batch(s: &Server, n: u32) {
+    let engine = "ENGINE=InnoDB";
+    if n == 0 {
+        s.sql(&format!(
+            "CREATE DATABASE IF NOT EXISTS it; CREATE TABLE it.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(64), b LONGBLOB) {engine}; \
+             CREATE TABLE it.u (a INT, b INT, KEY (a)) {engine}"
+        ));
+    }
+    s.sql(&format!("INSERT INTO it.t (v) VALUES ('one-{n}')"));
+    s.sql(&format!("INSERT INTO it.t (v) VALUES ('a{n}'), ('b{n}'), ('c{n}'), ('d{n}')"));
+    s.sql(&format!(
+        "BEGIN; INSERT INTO it.u (a, b) VALUES ({n}, 1); UPDATE it.u SET b = b + 1 WHERE a = {n}; INSERT INTO it.u (a, b) SELECT a, b FROM it.u WHERE a = {n}; COMMIT"
+    ));
+    s.sql(&format!("ALTER TABLE it.u ADD COLUMN c{n} INT"));
+    s.sql("FLUSH BINARY LOGS");
+    s.sql(&format!("INSERT INTO it.t (v) VALUES ('after-flush-{n}'); DELETE FROM it.t WHERE v = 'a{n}'"));
+}
+
+fn big_transaction(s: &Server) {
+    // One row event over 16 MiB: several protocol packets per event.
+    s.sql("INSERT INTO it.t (v, b) VALUES ('big', REPEAT('x', 20 * 1024 * 1024))");
+    s.sql("FLUSH BINARY LOGS");
+}
+
+fn assert_identical(s: &Server, b: &Binlogd) {
+    let m = rotated_md5s(s, b);
+    assert!(m.len() >= 5, "expected several rotated files, got {m:?}");
+    for (name, (p, d)) in &m {
+        assert_eq!(p, d, "{name}: primary md5 {p}, binlogd md5 {d}\n{}", b.log_text());
+    }
+    let logs = s.binary_logs();
+    let idx = b.index();
+    assert_eq!(idx, logs, "binlogd's index lists other names than SHOW BINARY LOGS");
+}
+
+fn scenario(flavor: Flavor, gtid: bool) {
+    let s = Server::start(flavor, if gtid { "gtid" } else { "pos" });
+    let mode = if gtid { "get_start_gtid_mode = 0" } else { "get_start_gtid_mode = 2" };
+    let mut b = Binlogd::new(&s, flavor.name(), mode);
+    b.start();
+    wait_semisync_client(&s, &b);
+    assert!(
+        s.replicas().lines().any(|l| l.starts_with("1001\t")),
+        "binlogd (server_id 1001) missing from the primary's replica list: {}",
+        s.replicas()
+    );
+    let no_tx0: u64 = s.semi_status("no_tx").parse().unwrap();
+    let yes_tx0: u64 = s.semi_status("yes_tx").parse().unwrap();
+
+    batch(&s, 0);
+    assert_eq!(b.stop(), 0, "SIGTERM must exit 0:\n{}", b.log_text());
+    b.start();
+    wait_semisync_client(&s, &b);
+    batch(&s, 1);
+    big_transaction(&s);
+    b.kill9();
+    b.start();
+    wait_semisync_client(&s, &b);
+    batch(&s, 2);
+
+    let no_tx1: u64 = s.semi_status("no_tx").parse().unwrap();
+    let yes_tx1: u64 = s.semi_status("yes_tx").parse().unwrap();
+    assert_eq!(s.semi_status("status"), "ON");
+    assert_eq!(no_tx1, no_tx0, "transactions committed without binlogd's ACK\n{}", b.log_text());
+    assert!(yes_tx1 >= yes_tx0 + 15, "yes_tx grew only from {yes_tx0} to {yes_tx1}");
+
+    // The primary restarts: binlogd reconnects (on MySQL, with a cold-cache
+    // caching_sha2_password full auth) and goes on mirroring.
+    s.restart();
+    wait_semisync_client(&s, &b);
+    batch(&s, 3);
+    assert_eq!(s.semi_status("no_tx"), "0", "after the primary's restart");
+    assert_identical(&s, &b);
+    assert_eq!(b.stop(), 0);
+    let log = b.log_text();
+    assert!(!log.contains("replpass"), "the password reached the log");
+    if gtid {
+        let want = match flavor {
+            Flavor::Mysql => "requested binlog dump from GTID set",
+            Flavor::MariaDb => "requested binlog dump from MariaDB GTID position",
+        };
+        assert!(log.contains(want), "GTID mode never dumped by GTID:\n{log}");
+    } else {
+        assert!(!log.contains("dump from GTID") && !log.contains("MariaDB GTID position"), "{log}");
+    }
+}
+
+#[test]
+fn mariadb_file_pos_mirror_is_byte_identical_across_restarts() {
+    scenario(Flavor::MariaDb, false);
+}
+
+#[test]
+fn mariadb_gtid_mirror_is_byte_identical_across_restarts() {
+    scenario(Flavor::MariaDb, true);
+}
+
+#[test]
+fn mysql_file_pos_mirror_is_byte_identical_across_restarts() {
+    scenario(Flavor::Mysql, false);
+}
+
+#[test]
+fn mysql_gtid_mirror_is_byte_identical_across_restarts() {
+    scenario(Flavor::Mysql, true);
+}
