@@ -1,11 +1,11 @@
 //! binlogd's integration tests: real MariaDB 10.11 and MySQL 9.x primaries on loopback,
 //! started by `scripts/server.sh`, and fake peers for what real servers won't do.
 
+#[path = "it/cli.rs"]
+mod cli;
 #[path = "it/harness.rs"]
 mod harness;
 #[path = "it/mirror.rs"]
 mod mirror;
 #[path = "it/setup_errors.rs"]
 mod setup_errors;
-#[path = "it/cli.rs"]
-mod cli;

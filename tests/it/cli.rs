@@ -8,7 +8,11 @@ const VIRTUAL_SLAVE_CNF: &str = include_str!("../data/virtual_slave.cnf");
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let o = Command::new(binlogd_bin()).args(args).output().unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
 }
 
 #[test]
@@ -20,7 +24,10 @@ fn check_config_accepts_virtual_slave_cnf_and_masks_password() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("server_id = 123456"), "{out}");
     assert!(out.contains("master_password = ********"), "{out}");
-    assert!(!out.contains("ashe\n") || !out.contains("= ashe\nbinlog"), "{out}");
+    assert!(
+        !out.contains("ashe\n") || !out.contains("= ashe\nbinlog"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -49,9 +56,15 @@ fn help_and_version() {
 fn man_page_documents_every_cnf_key() {
     let man = std::fs::read_to_string(repo().join("man/binlogd.8")).unwrap();
     for (key, _) in binlogd::config::KEYS {
-        assert!(man.contains(&key.replace('_', "\\_")) || man.contains(key), "man/binlogd.8 does not document {key}");
+        assert!(
+            man.contains(&key.replace('_', "\\_")) || man.contains(key),
+            "man/binlogd.8 does not document {key}"
+        );
     }
     for opt in ["--help", "--version", "--check-config"] {
-        assert!(man.contains(&opt.replace('-', "\\-")), "man/binlogd.8 does not document {opt}");
+        assert!(
+            man.contains(&opt.replace('-', "\\-")),
+            "man/binlogd.8 does not document {opt}"
+        );
     }
 }

@@ -8,14 +8,19 @@ use crate::harness::*;
 fn wrong_password_logs_1045_and_keeps_retrying() {
     let s = Server::start(Flavor::MariaDb, "badpw");
     let mut b = Binlogd::new(&s, "badpw", "");
-    let cnf = std::fs::read_to_string(&b.cnf).unwrap().replace("master_password = replpass", "master_password = wrong");
+    let cnf = std::fs::read_to_string(&b.cnf)
+        .unwrap()
+        .replace("master_password = replpass", "master_password = wrong");
     std::fs::write(&b.cnf, cnf).unwrap();
     b.start();
     b.wait_log("1045", Duration::from_secs(20));
     b.wait_log("reconnecting to master", Duration::from_secs(20));
     assert_eq!(b.stop(), 0);
     let log = b.log_text();
-    assert!(log.contains("[ERROR] error connecting to master: 1045,Access denied"), "{log}");
+    assert!(
+        log.contains("[ERROR] error connecting to master: 1045,Access denied"),
+        "{log}"
+    );
     assert!(!log.contains("panicked"), "{log}");
 }
 
@@ -23,11 +28,17 @@ fn wrong_password_logs_1045_and_keeps_retrying() {
 fn same_server_id_as_primary_is_refused() {
     let s = Server::start(Flavor::MariaDb, "sameid");
     let mut b = Binlogd::new(&s, "sameid", "");
-    let cnf = std::fs::read_to_string(&b.cnf).unwrap().replace("server_id = 1001", "server_id = 1");
+    let cnf = std::fs::read_to_string(&b.cnf)
+        .unwrap()
+        .replace("server_id = 1001", "server_id = 1");
     std::fs::write(&b.cnf, cnf).unwrap();
     b.start();
     assert_eq!(b.wait(Duration::from_secs(30)), 1);
-    assert!(b.log_text().contains("the same as binlogd's server_id"), "{}", b.log_text());
+    assert!(
+        b.log_text().contains("the same as binlogd's server_id"),
+        "{}",
+        b.log_text()
+    );
 }
 
 #[test]
@@ -36,7 +47,10 @@ fn primary_without_semisync_falls_back_to_async() {
     s.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
     let mut b = Binlogd::new(&s, "nosemi", "");
     b.start();
-    b.wait_log("Master server does not support semi-sync, fallback to asynchronous replication", Duration::from_secs(20));
+    b.wait_log(
+        "Master server does not support semi-sync, fallback to asynchronous replication",
+        Duration::from_secs(20),
+    );
     s.sql("CREATE DATABASE x; CREATE TABLE x.t (a INT); INSERT INTO x.t VALUES (1); FLUSH BINARY LOGS");
     let m = rotated_md5s(&s, &b);
     for (name, (p, d)) in &m {
