@@ -29,12 +29,7 @@ fn options() -> getopts::Options {
     let mut o = getopts::Options::new();
     o.optflag("h", "help", "print this help and exit");
     o.optflag("V", "version", "print the version and exit");
-    o.optopt(
-        "",
-        "check-config",
-        "check CNF, print the effective config (password masked) and exit",
-        "CNF",
-    );
+    o.optopt("", "check-config", "check CNF, print the effective config (password masked) and exit", "CNF");
     o
 }
 
@@ -84,10 +79,7 @@ pub fn run(args: Vec<String>) -> Outcome {
         Err(e) => {
             eprintln!(
                 "binlogd: cannot open log_file {}: {e}",
-                cfg.log_file
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new(""))
-                    .display()
+                cfg.log_file.as_deref().unwrap_or(std::path::Path::new("")).display()
             );
             return Outcome::Failed;
         }
@@ -97,11 +89,7 @@ pub fn run(args: Vec<String>) -> Outcome {
 }
 
 fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
-    info!(
-        "binlogd {} starting, pid {}",
-        env!("CARGO_PKG_VERSION"),
-        std::process::id()
-    );
+    info!("binlogd {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
     info!("current work dir {}", cfg.binlog_dir.display());
     if let Some(p) = &cfg.pid_file {
         if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {

@@ -72,7 +72,10 @@ pub struct Config {
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
 pub const KEYS: &[(&str, &str)] = &[
-    ("get_start_gtid_mode", "0: start from exclude_gtids (or the oldest binlog); 1: from the primary's current file; 2: file+pos"),
+    (
+        "get_start_gtid_mode",
+        "0: start from exclude_gtids (or the oldest binlog); 1: from the primary's current file; 2: file+pos",
+    ),
     ("exclude_gtids", "GTIDs not to fetch when starting in mode 0 on an empty binlog_dir"),
     ("server_id", "server_id binlogd registers with (required; alias virtual_slave_server_id)"),
     ("virtual_slave_server_id", "same as server_id"),
@@ -105,9 +108,7 @@ fn canonical(key: &str) -> String {
 }
 
 fn seconds(v: &str) -> Result<Duration, String> {
-    let f: f64 = v
-        .parse()
-        .map_err(|_| format!("'{v}' is not a number of seconds"))?;
+    let f: f64 = v.parse().map_err(|_| format!("'{v}' is not a number of seconds"))?;
     if !f.is_finite() || f < 0.0 || f > 4_294_967.0 {
         return Err(format!("'{v}' is out of range"));
     }
@@ -115,8 +116,7 @@ fn seconds(v: &str) -> Result<Duration, String> {
 }
 
 fn number<T: std::str::FromStr>(v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| format!("'{v}' is not a valid number here"))
+    v.parse().map_err(|_| format!("'{v}' is not a valid number here"))
 }
 
 impl Config {
@@ -131,11 +131,7 @@ impl Config {
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let p = path.display().to_string();
-        let err = |line: Option<usize>, what: String| ConfigError {
-            path: p.clone(),
-            line,
-            what,
-        };
+        let err = |line: Option<usize>, what: String| ConfigError { path: p.clone(), line, what };
         let mut c = Config {
             path: path.to_path_buf(),
             start_mode: StartMode::FilePos,
@@ -168,9 +164,7 @@ impl Config {
                 continue;
             }
             if let Some(s) = line.strip_prefix('[') {
-                let name = s
-                    .strip_suffix(']')
-                    .ok_or_else(|| err(n, format!("bad section header '{line}'")))?;
+                let name = s.strip_suffix(']').ok_or_else(|| err(n, format!("bad section header '{line}'")))?;
                 // Keys under other sections ([mysqld], [client]) belong to other programs.
                 section_ok = name.trim().eq_ignore_ascii_case("binlogd");
                 continue;
@@ -178,14 +172,10 @@ impl Config {
             if !section_ok {
                 continue;
             }
-            let (k, v) = line
-                .split_once('=')
-                .ok_or_else(|| err(n, format!("expected key = value, got '{line}'")))?;
+            let (k, v) = line.split_once('=').ok_or_else(|| err(n, format!("expected key = value, got '{line}'")))?;
             let key = canonical(k);
             let mut v = v.trim();
-            if v.len() >= 2
-                && ((v.starts_with('"') && v.ends_with('"'))
-                    || (v.starts_with('\'') && v.ends_with('\'')))
+            if v.len() >= 2 && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')))
             {
                 v = &v[1..v.len() - 1];
             }
@@ -204,9 +194,7 @@ impl Config {
                 }
                 "exclude_gtids" => {
                     if !v.is_empty() && GtidSet::parse(v).is_err() && MariaPos::parse(v).is_err() {
-                        return Err(bad(format!(
-                            "'{v}' is neither a MySQL GTID set nor a MariaDB GTID list"
-                        )));
+                        return Err(bad(format!("'{v}' is neither a MySQL GTID set nor a MariaDB GTID list")));
                     }
                     c.exclude_gtids = v.to_string();
                 }
@@ -233,12 +221,8 @@ impl Config {
                         return Err(bad("must be more than 0".into()));
                     }
                 }
-                "connect_timeout" => {
-                    c.connect_timeout = seconds(v).map_err(bad)?.max(Duration::from_millis(100))
-                }
-                "master_retry_max" => {
-                    c.retry_max = seconds(v).map_err(bad)?.max(Duration::from_millis(100))
-                }
+                "connect_timeout" => c.connect_timeout = seconds(v).map_err(bad)?.max(Duration::from_millis(100)),
+                "master_retry_max" => c.retry_max = seconds(v).map_err(bad)?.max(Duration::from_millis(100)),
                 "replica_uuid" => {
                     if !v.is_empty() {
                         crate::binlog::gtid::parse_uuid(v).map_err(|e| bad(e.to_string()))?;
@@ -284,11 +268,7 @@ impl Config {
 
     /// The effective config as cnf lines, password masked.
     pub fn render(&self) -> String {
-        let opt = |p: &Option<PathBuf>| {
-            p.as_ref()
-                .map(|x| x.display().to_string())
-                .unwrap_or_default()
-        };
+        let opt = |p: &Option<PathBuf>| p.as_ref().map(|x| x.display().to_string()).unwrap_or_default();
         let lines = [
             ("get_start_gtid_mode", (self.start_mode as u8).to_string()),
             ("exclude_gtids", self.exclude_gtids.clone()),
@@ -296,52 +276,19 @@ impl Config {
             ("master_host", self.master_host.clone()),
             ("master_port", self.master_port.to_string()),
             ("master_user", self.master_user.clone()),
-            (
-                "master_password",
-                if self.master_password.is_empty() {
-                    String::new()
-                } else {
-                    "********".into()
-                },
-            ),
+            ("master_password", if self.master_password.is_empty() { String::new() } else { "********".into() }),
             ("binlog_dir", self.binlog_dir.display().to_string()),
-            (
-                "heartbeat_period",
-                self.heartbeat_period.as_secs_f64().to_string(),
-            ),
-            (
-                "net_read_time_out",
-                self.net_read_timeout.as_secs_f64().to_string(),
-            ),
-            (
-                "connect_timeout",
-                self.connect_timeout.as_secs_f64().to_string(),
-            ),
+            ("heartbeat_period", self.heartbeat_period.as_secs_f64().to_string()),
+            ("net_read_time_out", self.net_read_timeout.as_secs_f64().to_string()),
+            ("connect_timeout", self.connect_timeout.as_secs_f64().to_string()),
             ("master_retry_max", self.retry_max.as_secs_f64().to_string()),
-            (
-                "replica_uuid",
-                self.replica_uuid.clone().unwrap_or_default(),
-            ),
+            ("replica_uuid", self.replica_uuid.clone().unwrap_or_default()),
             ("sync_binlog", self.sync_binlog.to_string()),
-            (
-                "semisync",
-                if self.semisync == Semisync::On {
-                    "on"
-                } else {
-                    "off"
-                }
-                .into(),
-            ),
+            ("semisync", if self.semisync == Semisync::On { "on" } else { "off" }.into()),
             ("log_file", opt(&self.log_file)),
             ("pid_file", opt(&self.pid_file)),
-            (
-                "listen_address",
-                self.listen_address.clone().unwrap_or_default(),
-            ),
-            (
-                "listen_port",
-                self.listen_port.map(|p| p.to_string()).unwrap_or_default(),
-            ),
+            ("listen_address", self.listen_address.clone().unwrap_or_default()),
+            ("listen_port", self.listen_port.map(|p| p.to_string()).unwrap_or_default()),
             ("report_host", self.report_host.clone()),
         ];
         let mut s = String::from("[binlogd]\n");
@@ -404,11 +351,7 @@ net_read_time_out = 10
         assert!(e.to_string().contains("unknown key 'foo'"), "{e}");
         let e = Config::parse("server_id=x\n", Path::new("a.cnf")).unwrap_err();
         assert_eq!(e.line, Some(1));
-        let e = Config::parse(
-            "server_id=1\nmaster_host=h\nmaster_user=u\n",
-            Path::new("a.cnf"),
-        )
-        .unwrap_err();
+        let e = Config::parse("server_id=1\nmaster_host=h\nmaster_user=u\n", Path::new("a.cnf")).unwrap_err();
         assert!(e.to_string().contains("binlog_dir"), "{e}");
         let e = Config::parse("sync_binlog=-1", Path::new("a.cnf")).unwrap_err();
         assert_eq!(e.line, Some(1));

@@ -30,9 +30,7 @@ impl LogSink {
             Some(p) => Sink::File(p.to_path_buf(), open_append(p)?),
             None => Sink::Stderr,
         };
-        Ok(LogSink {
-            inner: Arc::new(Mutex::new(sink)),
-        })
+        Ok(LogSink { inner: Arc::new(Mutex::new(sink)) })
     }
 
     /// Reopens the log file (after logrotate moved it).
@@ -62,9 +60,7 @@ impl Write for LogSink {
 
 /// Local time as `YYYY-MM-DDTHH:MM:SS.uuuuuu+HH:MM`.
 pub fn timestamp() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = now.as_secs() as libc::time_t;
     // SAFETY: localtime_r writes only into `tm`, which we own.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
@@ -105,15 +101,7 @@ pub fn init(sink: LogSink) {
     if let Ok(spec) = std::env::var("BINLOGD_LOG") {
         b.parse_filters(&spec);
     }
-    b.format(|buf, rec| {
-        writeln!(
-            buf,
-            "{} 0 [{}] {}",
-            timestamp(),
-            level_word(rec.level()),
-            rec.args()
-        )
-    });
+    b.format(|buf, rec| writeln!(buf, "{} 0 [{}] {}", timestamp(), level_word(rec.level()), rec.args()));
     b.target(env_logger::Target::Pipe(Box::new(sink)));
     let _ = b.try_init();
 }

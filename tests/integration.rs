@@ -3,8 +3,12 @@
 
 #[path = "it/cli.rs"]
 mod cli;
+#[path = "it/fake.rs"]
+mod fake;
 #[path = "it/harness.rs"]
 mod harness;
+#[path = "it/hostile.rs"]
+mod hostile;
 #[path = "it/mirror.rs"]
 mod mirror;
 #[path = "it/setup_errors.rs"]

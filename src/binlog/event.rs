@@ -88,16 +88,10 @@ impl fmt::Display for EventError {
         match self {
             EventError::Short(s) => write!(f, "{s}"),
             EventError::BadSize { event_size, have } => {
-                write!(
-                    f,
-                    "event_size {event_size} does not fit the {have} bytes received"
-                )
+                write!(f, "event_size {event_size} does not fit the {have} bytes received")
             }
             EventError::Checksum { expected, computed } => {
-                write!(
-                    f,
-                    "CRC32 mismatch: event says {expected:08x}, computed {computed:08x}"
-                )
+                write!(f, "CRC32 mismatch: event says {expected:08x}, computed {computed:08x}")
             }
             EventError::Malformed(m) => write!(f, "{m}"),
         }
@@ -136,10 +130,7 @@ impl EventHeader {
             flags: r.u16("event flags")?,
         };
         if (h.event_size as usize) < HEADER_LEN {
-            return Err(EventError::BadSize {
-                event_size: h.event_size.into(),
-                have: b.len(),
-            });
+            return Err(EventError::BadSize { event_size: h.event_size.into(), have: b.len() });
         }
         Ok(h)
     }
@@ -148,10 +139,7 @@ impl EventHeader {
     pub fn decode_exact(b: &[u8]) -> Result<Self, EventError> {
         let h = Self::decode(b)?;
         if h.event_size as usize != b.len() {
-            return Err(EventError::BadSize {
-                event_size: h.event_size.into(),
-                have: b.len(),
-            });
+            return Err(EventError::BadSize { event_size: h.event_size.into(), have: b.len() });
         }
         Ok(h)
     }
@@ -184,10 +172,7 @@ impl ChecksumAlg {
 /// and the checksum is defined over the cleared form.
 pub fn verify_crc(ev: &[u8]) -> Result<(), EventError> {
     if ev.len() < HEADER_LEN + CHECKSUM_LEN {
-        return Err(EventError::BadSize {
-            event_size: ev.len() as u64,
-            have: ev.len(),
-        });
+        return Err(EventError::BadSize { event_size: ev.len() as u64, have: ev.len() });
     }
     let (body, tail) = ev.split_at(ev.len() - CHECKSUM_LEN);
     let expected = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
@@ -223,16 +208,12 @@ impl FormatDescription {
     pub fn decode(ev: &[u8]) -> Result<Self, EventError> {
         let h = EventHeader::decode_exact(ev)?;
         if h.event_type != EventType::FORMAT_DESCRIPTION {
-            return Err(EventError::Malformed(format!(
-                "expected Format_desc, got {}",
-                h.event_type
-            )));
+            return Err(EventError::Malformed(format!("expected Format_desc, got {}", h.event_type)));
         }
         let mut r = Reader::new(&ev[HEADER_LEN..]);
         let binlog_version = r.u16("FDE binlog version")?;
         let sv = r.bytes(50, "FDE server version")?;
-        let server_version =
-            String::from_utf8_lossy(sv.split(|&b| b == 0).next().unwrap_or(&[])).into_owned();
+        let server_version = String::from_utf8_lossy(sv.split(|&b| b == 0).next().unwrap_or(&[])).into_owned();
         r.skip(4, "FDE create timestamp")?;
         let header_len = r.u8("FDE header length")?;
         if binlog_version != 4 || usize::from(header_len) != HEADER_LEN {
@@ -241,10 +222,7 @@ impl FormatDescription {
             )));
         }
         let post = r.rest();
-        let query_post_header_len = post
-            .get(usize::from(EventType::QUERY.0) - 1)
-            .copied()
-            .unwrap_or(13);
+        let query_post_header_len = post.get(usize::from(EventType::QUERY.0) - 1).copied().unwrap_or(13);
         // Servers from 5.6.1 (and MariaDB 5.3) end the FDE with alg + 4 checksum bytes.
         let checksum = if post.len() >= 1 + CHECKSUM_LEN && checksum_aware(&server_version) {
             ChecksumAlg(post[post.len() - 1 - CHECKSUM_LEN])
@@ -252,25 +230,14 @@ impl FormatDescription {
             ChecksumAlg::OFF
         };
         if checksum != ChecksumAlg::OFF && checksum != ChecksumAlg::CRC32 {
-            return Err(EventError::Malformed(format!(
-                "unknown checksum algorithm {}",
-                checksum.0
-            )));
+            return Err(EventError::Malformed(format!("unknown checksum algorithm {}", checksum.0)));
         }
-        Ok(FormatDescription {
-            binlog_version,
-            server_version,
-            header_len,
-            checksum,
-            query_post_header_len,
-        })
+        Ok(FormatDescription { binlog_version, server_version, header_len, checksum, query_post_header_len })
     }
 }
 
 fn checksum_aware(version: &str) -> bool {
-    let mut it = version
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty());
+    let mut it = version.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
     let mut n = || it.next().and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
     let (a, b, c) = (n(), n(), n());
     if version.contains("MariaDB") {
@@ -281,16 +248,10 @@ fn checksum_aware(version: &str) -> bool {
 
 /// The body of an event without header and checksum trailer.
 pub fn body(ev: &[u8], alg: ChecksumAlg) -> Result<&[u8], EventError> {
-    let end = ev
-        .len()
-        .checked_sub(alg.trailer_len())
-        .filter(|&e| e >= HEADER_LEN);
+    let end = ev.len().checked_sub(alg.trailer_len()).filter(|&e| e >= HEADER_LEN);
     match end {
         Some(e) => Ok(&ev[HEADER_LEN..e]),
-        None => Err(EventError::BadSize {
-            event_size: ev.len() as u64,
-            have: ev.len(),
-        }),
+        None => Err(EventError::BadSize { event_size: ev.len() as u64, have: ev.len() }),
     }
 }
 
@@ -317,15 +278,10 @@ impl Rotate {
 pub fn decode_mysql_gtid(ev: &[u8], alg: ChecksumAlg) -> Result<([u8; 16], u64), EventError> {
     let mut r = Reader::new(body(ev, alg)?);
     r.skip(1, "GTID flags")?;
-    let sid: [u8; 16] = r
-        .bytes(16, "GTID sid")?
-        .try_into()
-        .map_err(|_| EventError::Malformed("sid".into()))?;
+    let sid: [u8; 16] = r.bytes(16, "GTID sid")?.try_into().map_err(|_| EventError::Malformed("sid".into()))?;
     let gno = r.u64("GTID gno")?;
     if gno == 0 || gno >= i64::MAX as u64 {
-        return Err(EventError::Malformed(format!(
-            "GTID sequence number {gno} out of range"
-        )));
+        return Err(EventError::Malformed(format!("GTID sequence number {gno} out of range")));
     }
     Ok((sid, gno))
 }
@@ -348,15 +304,8 @@ pub fn query_text(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<&[
     r.skip(8, "query thread id and exec time")?;
     let db_len = r.u8("query db length")?;
     r.skip(2, "query error code")?;
-    let status_len = if post_header_len >= 13 {
-        r.u16("query status vars length")?
-    } else {
-        0
-    };
-    r.skip(
-        usize::from(post_header_len).saturating_sub(13),
-        "query post-header",
-    )?;
+    let status_len = if post_header_len >= 13 { r.u16("query status vars length")? } else { 0 };
+    r.skip(usize::from(post_header_len).saturating_sub(13), "query post-header")?;
     r.skip(usize::from(status_len), "query status vars")?;
     r.skip(usize::from(db_len) + 1, "query db")?;
     Ok(r.rest())
@@ -388,10 +337,7 @@ pub mod tests {
     fn rejects_event_size_smaller_than_header() {
         let mut e = make_event(EventType::XID, 4, &[0; 8], true);
         e[9..13].copy_from_slice(&10u32.to_le_bytes());
-        assert!(matches!(
-            EventHeader::decode(&e),
-            Err(EventError::BadSize { .. })
-        ));
+        assert!(matches!(EventHeader::decode(&e), Err(EventError::BadSize { .. })));
         assert!(EventHeader::decode(&e[..18]).is_err());
     }
 
@@ -427,10 +373,7 @@ pub mod tests {
         let e = make_event(EventType::ROTATE, 100, &b, true);
         assert_eq!(
             Rotate::decode(&e, ChecksumAlg::CRC32).unwrap(),
-            Rotate {
-                pos: 4,
-                next_file: "binlog.000002".into()
-            }
+            Rotate { pos: 4, next_file: "binlog.000002".into() }
         );
         let mut q = vec![0u8; 8];
         q.push(4); // db len

@@ -36,9 +36,7 @@ pub fn parse_uuid(s: &str) -> Result<Uuid, GtidError> {
     }
     let mut u = [0u8; 16];
     for (i, c) in hex.chunks(2).enumerate() {
-        let t = std::str::from_utf8(c)
-            .ok()
-            .and_then(|t| u8::from_str_radix(t, 16).ok());
+        let t = std::str::from_utf8(c).ok().and_then(|t| u8::from_str_radix(t, 16).ok());
         u[i] = t.ok_or_else(|| GtidError(format!("'{s}' is not a UUID")))?;
     }
     Ok(u)
@@ -46,14 +44,7 @@ pub fn parse_uuid(s: &str) -> Result<Uuid, GtidError> {
 
 pub fn format_uuid(u: &Uuid) -> String {
     let h: String = u.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
 /// A MySQL GTID set: per source UUID, sorted disjoint half-open intervals [start, end).
@@ -93,9 +84,7 @@ impl GtidSet {
                 set.add_interval(sid, a, b + 1);
             }
             if !any {
-                return Err(GtidError(format!(
-                    "GTID set element '{part}' has no interval"
-                )));
+                return Err(GtidError(format!("GTID set element '{part}' has no interval")));
             }
         }
         Ok(set)
@@ -146,20 +135,13 @@ impl GtidSet {
     }
 
     pub fn contains(&self, sid: &Uuid, gno: u64) -> bool {
-        self.sids
-            .get(sid)
-            .is_some_and(|v| v.iter().any(|&(a, b)| a <= gno && gno < b))
+        self.sids.get(sid).is_some_and(|v| v.iter().any(|&(a, b)| a <= gno && gno < b))
     }
 
     /// Is every GTID of `self` in `other`?
     pub fn is_subset(&self, other: &GtidSet) -> bool {
         self.sids.iter().all(|(sid, ivs)| {
-            ivs.iter().all(|&(a, b)| {
-                other
-                    .sids
-                    .get(sid)
-                    .is_some_and(|o| o.iter().any(|&(c, d)| c <= a && b <= d))
-            })
+            ivs.iter().all(|&(a, b)| other.sids.get(sid).is_some_and(|o| o.iter().any(|&(c, d)| c <= a && b <= d)))
         })
     }
 
@@ -187,17 +169,11 @@ impl GtidSet {
         }
         let mut set = GtidSet::default();
         for _ in 0..n {
-            let sid: Uuid = r
-                .bytes(16, "GTID set sid")?
-                .try_into()
-                .map_err(|_| GtidError("sid".into()))?;
+            let sid: Uuid = r.bytes(16, "GTID set sid")?.try_into().map_err(|_| GtidError("sid".into()))?;
             let k = r.u64("GTID set interval count")?;
             // Each interval needs 16 bytes; check before looping on a huge count.
             if k.saturating_mul(16) > r.remaining() as u64 {
-                return Err(GtidError(format!(
-                    "GTID set claims {k} intervals but has {} bytes",
-                    r.remaining()
-                )));
+                return Err(GtidError(format!("GTID set claims {k} intervals but has {} bytes", r.remaining())));
             }
             for _ in 0..k {
                 let (a, e) = (r.u64("interval start")?, r.u64("interval end")?);
@@ -260,11 +236,7 @@ impl MariaPos {
         let mut p = MariaPos::default();
         for part in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
             let f: Vec<&str> = part.split('-').collect();
-            let bad = || {
-                GtidError(format!(
-                    "'{part}' is not a MariaDB GTID (domain-server-seq)"
-                ))
-            };
+            let bad = || GtidError(format!("'{part}' is not a MariaDB GTID (domain-server-seq)"));
             if f.len() != 3 {
                 return Err(bad());
             }
@@ -274,10 +246,7 @@ impl MariaPos {
                 seq: f[2].parse().map_err(|_| bad())?,
             };
             if p.domains.insert(g.domain, g).is_some() {
-                return Err(GtidError(format!(
-                    "domain {} appears twice in '{s}'",
-                    g.domain
-                )));
+                return Err(GtidError(format!("domain {} appears twice in '{s}'", g.domain)));
             }
         }
         Ok(p)
@@ -296,18 +265,11 @@ impl MariaPos {
         let mut r = Reader::new(body);
         let count = r.u32("Gtid_list count")? & 0x0fff_ffff;
         if u64::from(count) * 16 > r.remaining() as u64 {
-            return Err(GtidError(format!(
-                "Gtid_list claims {count} entries but has {} bytes",
-                r.remaining()
-            )));
+            return Err(GtidError(format!("Gtid_list claims {count} entries but has {} bytes", r.remaining())));
         }
         let mut v = Vec::with_capacity(count as usize);
         for _ in 0..count {
-            v.push(MariaGtid {
-                domain: r.u32("domain")?,
-                server: r.u32("server")?,
-                seq: r.u64("seq")?,
-            });
+            v.push(MariaGtid { domain: r.u32("domain")?, server: r.u32("server")?, seq: r.u64("seq")? });
         }
         Ok(v)
     }
@@ -358,13 +320,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_text_and_bytes() {
-        for bad in [
-            "x:1",
-            &format!("{U1}"),
-            &format!("{U1}:0"),
-            &format!("{U1}:5-3"),
-            &format!("{U1}:a"),
-        ] {
+        for bad in ["x:1", &format!("{U1}"), &format!("{U1}:0"), &format!("{U1}:5-3"), &format!("{U1}:a")] {
             assert!(GtidSet::parse(bad).is_err(), "{bad}");
         }
         let e = GtidSet::parse(&format!("{U1}:1-5")).unwrap().encode();
@@ -391,14 +347,7 @@ mod tests {
             b.put_u64(q);
         }
         let l = MariaPos::decode_gtid_list(&b).unwrap();
-        assert_eq!(
-            l[1],
-            MariaGtid {
-                domain: 1,
-                server: 2,
-                seq: 9
-            }
-        );
+        assert_eq!(l[1], MariaGtid { domain: 1, server: 2, seq: 9 });
         assert!(MariaPos::decode_gtid_list(&b[..20]).is_err());
     }
 }

@@ -90,11 +90,7 @@ fn truncate_for_log(s: &str) -> String {
 }
 
 fn io_err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |err| StoreError::Io {
-        path: path.to_path_buf(),
-        op,
-        err,
-    }
+    move |err| StoreError::Io { path: path.to_path_buf(), op, err }
 }
 
 /// A name the primary may give a binlog file: a plain name, no path, no dot-start.
@@ -102,9 +98,7 @@ pub fn is_safe_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
 }
 
 /// `mysql-bin.000012` -> (`mysql-bin`, 12).
@@ -128,9 +122,7 @@ pub struct ResumePoint {
 }
 
 fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir, "fsync directory"))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir, "fsync directory"))
 }
 
 /// The file being appended to.
@@ -205,10 +197,9 @@ impl Store {
         match found.len() {
             0 => Ok(None),
             1 => Ok(found.pop()),
-            _ => Err(StoreError::Index {
-                path: self.dir.clone(),
-                what: format!("more than one .index file: {found:?}"),
-            }),
+            _ => {
+                Err(StoreError::Index { path: self.dir.clone(), what: format!("more than one .index file: {found:?}") })
+            }
         }
     }
 
@@ -236,10 +227,7 @@ impl Store {
             match found.len() {
                 0 => return Ok(()),
                 1 => {
-                    warn!(
-                        "binlog {} is not in any index; adding it (crash after creating the file)",
-                        found[0]
-                    );
+                    warn!("binlog {} is not in any index; adding it (crash after creating the file)", found[0]);
                     self.files = found;
                     return self.write_index();
                 }
@@ -267,25 +255,14 @@ impl Store {
             if !self.dir.join(name).is_file() {
                 return Err(StoreError::Index {
                     path: path.clone(),
-                    what: format!(
-                        "line {}: {name} is listed but missing from {}",
-                        i + 1,
-                        self.dir.display()
-                    ),
+                    what: format!("line {}: {name} is listed but missing from {}", i + 1, self.dir.display()),
                 });
             }
             self.files.push(name.to_string());
         }
-        let base = self
-            .files
-            .first()
-            .and_then(|n| split_name(n))
-            .map(|(b, _)| b.to_string());
+        let base = self.files.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
         let on_disk = self.dir_binlogs(base.as_deref())?;
-        let mut extra: Vec<String> = on_disk
-            .into_iter()
-            .filter(|n| !self.files.contains(n))
-            .collect();
+        let mut extra: Vec<String> = on_disk.into_iter().filter(|n| !self.files.contains(n)).collect();
         if let (Some(last), Some(first_extra)) = (self.files.last(), extra.first()) {
             let succ = split_name(last).map(|(_, k)| k + 1);
             if extra.len() == 1 && split_name(first_extra).map(|(_, k)| k) == succ {
@@ -316,8 +293,7 @@ impl Store {
             text.push('\n');
         }
         let mut f = File::create(&tmp).map_err(io_err(&tmp, "create"))?;
-        f.write_all(text.as_bytes())
-            .map_err(io_err(&tmp, "write"))?;
+        f.write_all(text.as_bytes()).map_err(io_err(&tmp, "write"))?;
         f.sync_all().map_err(io_err(&tmp, "fsync"))?;
         fs::rename(&tmp, &path).map_err(io_err(&path, "rename"))?;
         fsync_dir(&self.dir)
@@ -330,17 +306,12 @@ impl Store {
             return Ok(());
         };
         let path = self.dir.join(&last);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(io_err(&path, "open"))?;
+        let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io_err(&path, "open"))?;
         let len = file.metadata().map_err(io_err(&path, "stat"))?.len();
         if len < 4 {
             // Crash while creating the file: it has no events yet.
             file.set_len(0).map_err(io_err(&path, "truncate"))?;
-            file.write_all_at(&MAGIC, 0)
-                .map_err(io_err(&path, "write"))?;
+            file.write_all_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
             file.sync_all().map_err(io_err(&path, "fsync"))?;
         }
         let (scan, tracker) = scan_file(&path, &last, true)?;
@@ -351,13 +322,9 @@ impl Store {
                 scan.len,
                 scan.cut_at,
                 scan.len - scan.cut_at,
-                scan.reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
+                scan.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
             );
-            file.set_len(scan.cut_at)
-                .map_err(io_err(&path, "truncate"))?;
+            file.set_len(scan.cut_at).map_err(io_err(&path, "truncate"))?;
             file.sync_all().map_err(io_err(&path, "fsync"))?;
         }
         let mut tracker = tracker;
@@ -371,11 +338,7 @@ impl Store {
         if scan.closed {
             self.next = scan.rotate_to.clone();
         }
-        self.default_alg = if tracker.saw_fde {
-            tracker.alg
-        } else {
-            ChecksumAlg::CRC32
-        };
+        self.default_alg = if tracker.saw_fde { tracker.alg } else { ChecksumAlg::CRC32 };
         self.gtids = tracker.gtids.clone();
         self.maria = tracker.maria.clone();
         self.active = Some(Active {
@@ -417,9 +380,7 @@ impl Store {
     /// The stream says it is now reading `name` from `pos` (a ROTATE the sender made up).
     pub fn switch_to(&mut self, name: &str, pos: u64) -> Result<(), StoreError> {
         if !is_safe_name(name) {
-            return Err(StoreError::BadName {
-                name: name.to_string(),
-            });
+            return Err(StoreError::BadName { name: name.to_string() });
         }
         if let Some(a) = &self.active {
             if a.name == name {
@@ -440,11 +401,7 @@ impl Store {
                 });
             }
             if !a.closed && a.len > 4 {
-                return Err(StoreError::Unfinished {
-                    file: a.name.clone(),
-                    len: a.len,
-                    next: name.to_string(),
-                });
+                return Err(StoreError::Unfinished { file: a.name.clone(), len: a.len, next: name.to_string() });
             }
             if let (Some((b1, n1)), Some((b2, n2))) = (split_name(&a.name), split_name(name)) {
                 if b1 != b2 || n2 <= n1 {
@@ -469,19 +426,12 @@ impl Store {
     fn create_file(&mut self, name: &str) -> Result<(), StoreError> {
         self.flush()?;
         if let Some(a) = &self.active {
-            a.file
-                .sync_data()
-                .map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+            a.file.sync_data().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
         }
         let path = self.dir.join(name);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(io_err(&path, "create"))?;
-        file.write_all_at(&MAGIC, 0)
-            .map_err(io_err(&path, "write"))?;
+        let file =
+            OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io_err(&path, "create"))?;
+        file.write_all_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
         file.sync_all().map_err(io_err(&path, "fsync"))?;
         fsync_dir(&self.dir)?;
         self.files.push(name.to_string());
@@ -526,10 +476,7 @@ impl Store {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
                 offset: a.len,
-                what: format!(
-                    "{} event ends at {end} but is {size} bytes long",
-                    h.event_type
-                ),
+                what: format!("{} event ends at {end} but is {size} bytes long", h.event_type),
             });
         };
         if end <= a.len {
@@ -539,20 +486,14 @@ impl Store {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
                 offset: a.len,
-                what: format!(
-                    "{} event at {start} leaves a gap after the {} bytes stored",
-                    h.event_type, a.len
-                ),
+                what: format!("{} event at {start} leaves a gap after the {} bytes stored", h.event_type, a.len),
             });
         }
         if a.closed {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
                 offset: a.len,
-                what: format!(
-                    "{} event after the file was closed by ROTATE/STOP",
-                    h.event_type
-                ),
+                what: format!("{} event after the file was closed by ROTATE/STOP", h.event_type),
             });
         }
         let step = a.tracker.feed(h, ev).map_err(|e| StoreError::Stream {
@@ -574,12 +515,11 @@ impl Store {
         if step.closes_file {
             a.closed = true;
             if h.event_type == EventType::ROTATE {
-                let r =
-                    event::Rotate::decode(ev, a.tracker.alg).map_err(|e| StoreError::Stream {
-                        file: a.name.clone(),
-                        offset: start,
-                        what: e.to_string(),
-                    })?;
+                let r = event::Rotate::decode(ev, a.tracker.alg).map_err(|e| StoreError::Stream {
+                    file: a.name.clone(),
+                    offset: start,
+                    what: e.to_string(),
+                })?;
                 if !is_safe_name(&r.next_file) {
                     return Err(StoreError::BadName { name: r.next_file });
                 }
@@ -599,15 +539,11 @@ impl Store {
         a.write_pending()?;
         let path = self.dir.join(&a.name);
         let mut flags = [0u8; 2];
-        a.file
-            .read_exact_at(&mut flags, 4 + event::FLAGS_OFFSET as u64)
-            .map_err(io_err(&path, "read"))?;
+        a.file.read_exact_at(&mut flags, 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "read"))?;
         let v = u16::from_le_bytes(flags);
         if v & event::LOG_EVENT_BINLOG_IN_USE_F != 0 {
             let v = v & !event::LOG_EVENT_BINLOG_IN_USE_F;
-            a.file
-                .write_all_at(&v.to_le_bytes(), 4 + event::FLAGS_OFFSET as u64)
-                .map_err(io_err(&path, "write"))?;
+            a.file.write_all_at(&v.to_le_bytes(), 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "write"))?;
         }
         a.file.sync_data().map_err(io_err(&path, "fsync"))?;
         if let Some(next) = self.next.clone() {
@@ -630,9 +566,7 @@ impl Store {
             return Ok(None);
         };
         a.write_pending()?;
-        a.file
-            .sync_data()
-            .map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+        a.file.sync_data().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
         Ok(Some((a.name.clone(), a.len)))
     }
 
@@ -651,9 +585,7 @@ impl Store {
                 a.trx_end,
                 a.len - a.trx_end
             );
-            a.file
-                .set_len(a.trx_end)
-                .map_err(io_err(&path, "truncate"))?;
+            a.file.set_len(a.trx_end).map_err(io_err(&path, "truncate"))?;
             a.file.sync_data().map_err(io_err(&path, "fsync"))?;
             a.len = a.trx_end;
             // Re-derive the tracker state at the boundary: its pending GTID is dropped.
@@ -669,13 +601,11 @@ impl Active {
         if self.pending.is_empty() {
             return Ok(());
         }
-        self.file
-            .write_all_at(&self.pending, self.pending_at)
-            .map_err(|err| StoreError::Io {
-                path: PathBuf::from(&self.name),
-                op: "write",
-                err,
-            })?;
+        self.file.write_all_at(&self.pending, self.pending_at).map_err(|err| StoreError::Io {
+            path: PathBuf::from(&self.name),
+            op: "write",
+            err,
+        })?;
         self.pending_at += self.pending.len() as u64;
         self.pending.clear();
         Ok(())
@@ -684,13 +614,11 @@ impl Active {
     fn compare_stored(&mut self, start: u64, ev: &[u8]) -> Result<(), StoreError> {
         self.write_pending()?;
         let mut have = vec![0u8; ev.len()];
-        self.file
-            .read_exact_at(&mut have, start)
-            .map_err(|err| StoreError::Io {
-                path: PathBuf::from(&self.name),
-                op: "read",
-                err,
-            })?;
+        self.file.read_exact_at(&mut have, start).map_err(|err| StoreError::Io {
+            path: PathBuf::from(&self.name),
+            op: "read",
+            err,
+        })?;
         if ev.len() > HEADER_LEN && ev[4] == EventType::FORMAT_DESCRIPTION.0 && have[4] == ev[4] {
             // A resent FDE may differ in the in-use flag (the primary closed the file
             // since), and a GTID dump zeroes its `created` time and recomputes the CRC.
@@ -728,16 +656,9 @@ pub struct Scan {
 pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
     let file = File::open(path).map_err(io_err(path, "open"))?;
     let len = file.metadata().map_err(io_err(path, "stat"))?.len();
-    let corrupt = |offset: u64, what: String| StoreError::Corrupt {
-        file: name.to_string(),
-        offset,
-        what,
-    };
+    let corrupt = |offset: u64, what: String| StoreError::Corrupt { file: name.to_string(), offset, what };
     if len < 4 {
-        return Err(corrupt(
-            0,
-            format!("file is {len} bytes, shorter than the magic"),
-        ));
+        return Err(corrupt(0, format!("file is {len} bytes, shorter than the magic")));
     }
     // SAFETY of the mapping: binlogd is the only writer of these files and does not
     // write this one while scanning it.
@@ -757,10 +678,7 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
         let res = (|| -> Result<(EventHeader, usize), EventError> {
             let rest = &data[pos..];
             if rest.len() < HEADER_LEN {
-                return Err(EventError::Malformed(format!(
-                    "{} bytes of a partial event header",
-                    rest.len()
-                )));
+                return Err(EventError::Malformed(format!("{} bytes of a partial event header", rest.len())));
             }
             let h = EventHeader::decode(rest)?;
             let size = h.event_size as usize;
@@ -815,10 +733,7 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
         if step.closes_file {
             closed = true;
             if h.event_type == EventType::ROTATE {
-                rotate_to = event::Rotate::decode(ev, t.alg)
-                    .ok()
-                    .map(|r| r.next_file)
-                    .filter(|n| is_safe_name(n));
+                rotate_to = event::Rotate::decode(ev, t.alg).ok().map(|r| r.next_file).filter(|n| is_safe_name(n));
             }
             if pos < data.len() {
                 if tail_ok {
@@ -836,22 +751,8 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
         cut_at = data.len() as u64;
     }
     // Recovered state is the state at the cut point: rescan if the tracker went past it.
-    let t = if cut_at < pos as u64 && tail_ok {
-        tracker_until(data, cut_at as usize)?
-    } else {
-        t
-    };
-    Ok((
-        Scan {
-            len,
-            cut_at,
-            closed,
-            rotate_to,
-            events,
-            reason,
-        },
-        t,
-    ))
+    let t = if cut_at < pos as u64 && tail_ok { tracker_until(data, cut_at as usize)? } else { t };
+    Ok((Scan { len, cut_at, closed, rotate_to, events, reason }, t))
 }
 
 /// Tracker state after the events in `data[4..end]` (all already validated).
@@ -865,13 +766,11 @@ fn tracker_until(data: &[u8], end: usize) -> Result<Tracker, StoreError> {
             what: e.to_string(),
         })?;
         let size = h.event_size as usize;
-        let ev = data
-            .get(pos..pos + size)
-            .ok_or_else(|| StoreError::Corrupt {
-                file: String::new(),
-                offset: pos as u64,
-                what: "event runs past the end".into(),
-            })?;
+        let ev = data.get(pos..pos + size).ok_or_else(|| StoreError::Corrupt {
+            file: String::new(),
+            offset: pos as u64,
+            what: "event runs past the end".into(),
+        })?;
         t.feed(&h, ev).map_err(|e| StoreError::Corrupt {
             file: String::new(),
             offset: pos as u64,

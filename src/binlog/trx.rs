@@ -79,10 +79,7 @@ impl Tracker {
         if self.standalone {
             // The single statement after a standalone GTID.
             self.end_group();
-            return Ok(Step {
-                boundary: true,
-                closes_file: false,
-            });
+            return Ok(Step { boundary: true, closes_file: false });
         }
         match t {
             EventType::FORMAT_DESCRIPTION => {
@@ -103,11 +100,7 @@ impl Tracker {
             EventType::MARIADB_GTID => {
                 self.end_group();
                 let (seq, domain, flags2) = event::decode_mariadb_gtid(ev, self.alg)?;
-                self.pending = Pending::Maria(MariaGtid {
-                    domain,
-                    server: h.server_id,
-                    seq,
-                });
+                self.pending = Pending::Maria(MariaGtid { domain, server: h.server_id, seq });
                 self.in_group = true;
                 if flags2 & event::MARIADB_FL_STANDALONE != 0 {
                     self.standalone = true;
@@ -130,30 +123,22 @@ impl Tracker {
                     self.end_group();
                 }
             }
-            EventType::XID | EventType::XA_PREPARE | EventType::TRANSACTION_PAYLOAD => {
-                self.end_group()
-            }
+            EventType::XID | EventType::XA_PREPARE | EventType::TRANSACTION_PAYLOAD => self.end_group(),
             EventType::PREVIOUS_GTIDS => {
                 if !self.in_group {
                     let b = event::body(ev, self.alg)?;
-                    let set = GtidSet::decode(b)
-                        .map_err(|e| EventError::Malformed(format!("Previous_gtids: {e}")))?;
+                    let set = GtidSet::decode(b).map_err(|e| EventError::Malformed(format!("Previous_gtids: {e}")))?;
                     self.gtids.union(&set);
                 }
             }
             EventType::MARIADB_GTID_LIST => {
                 if !self.in_group {
                     let b = event::body(ev, self.alg)?;
-                    let list = MariaPos::decode_gtid_list(b)
-                        .map_err(|e| EventError::Malformed(format!("Gtid_list: {e}")))?;
+                    let list =
+                        MariaPos::decode_gtid_list(b).map_err(|e| EventError::Malformed(format!("Gtid_list: {e}")))?;
                     for g in list {
                         // A file's Gtid_list is the state at its start; never move a domain backwards.
-                        if self
-                            .maria
-                            .domains
-                            .get(&g.domain)
-                            .map_or(true, |o| o.seq <= g.seq)
-                        {
+                        if self.maria.domains.get(&g.domain).map_or(true, |o| o.seq <= g.seq) {
                             self.maria.update(g);
                         }
                     }
@@ -165,18 +150,12 @@ impl Tracker {
             }
             _ => {}
         }
-        Ok(Step {
-            boundary: self.at_boundary(),
-            closes_file,
-        })
+        Ok(Step { boundary: self.at_boundary(), closes_file })
     }
 }
 
 fn trim_sql(q: &[u8]) -> &[u8] {
-    let start = q
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(q.len());
+    let start = q.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(q.len());
     &q[start..]
 }
 
@@ -184,8 +163,7 @@ fn trim_sql(q: &[u8]) -> &[u8] {
 fn is_kw(q: &[u8], kw: &[u8]) -> bool {
     q.len() >= kw.len()
         && q[..kw.len()].eq_ignore_ascii_case(kw)
-        && q.get(kw.len())
-            .map_or(true, |b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        && q.get(kw.len()).map_or(true, |b| !(b.is_ascii_alphanumeric() || *b == b'_'))
 }
 
 #[cfg(test)]

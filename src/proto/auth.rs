@@ -73,26 +73,18 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// MySQL 8.0.5 and later expect.
 pub fn sha2_rsa_encrypt(password: &[u8], nonce: &[u8], pem: &[u8]) -> Result<Vec<u8>, Error> {
     if nonce.is_empty() {
-        return Err(Error::Auth {
-            what: "empty nonce for RSA password exchange".into(),
-        });
+        return Err(Error::Auth { what: "empty nonce for RSA password exchange".into() });
     }
-    let pem = std::str::from_utf8(pem).map_err(|_| Error::Auth {
-        what: "server public key is not PEM text".into(),
-    })?;
+    let pem = std::str::from_utf8(pem).map_err(|_| Error::Auth { what: "server public key is not PEM text".into() })?;
     let key = rsa::RsaPublicKey::from_public_key_pem(pem.trim_matches(char::from(0)).trim())
-        .map_err(|e| Error::Auth {
-            what: format!("cannot parse the server's RSA public key: {e}"),
-        })?;
+        .map_err(|e| Error::Auth { what: format!("cannot parse the server's RSA public key: {e}") })?;
     let mut plain = password.to_vec();
     plain.push(0);
     for (i, b) in plain.iter_mut().enumerate() {
         *b ^= nonce[i % nonce.len()];
     }
     key.encrypt(&mut rand_core::OsRng, rsa::Oaep::new::<Sha1>(), &plain)
-        .map_err(|e| Error::Auth {
-            what: format!("RSA encryption of the password failed: {e}"),
-        })
+        .map_err(|e| Error::Auth { what: format!("RSA encryption of the password failed: {e}") })
 }
 
 /// The scramble for a named plugin.
@@ -100,9 +92,7 @@ pub fn scramble_for(plugin: &str, password: &[u8], nonce: &[u8]) -> Result<Vec<u
     match plugin {
         NATIVE => Ok(native_scramble(password, nonce)),
         CACHING_SHA2 => Ok(sha2_scramble(password, nonce)),
-        other => Err(Error::Unsupported {
-            what: format!("authentication plugin '{other}'"),
-        }),
+        other => Err(Error::Unsupported { what: format!("authentication plugin '{other}'") }),
     }
 }
 
@@ -124,10 +114,7 @@ mod tests {
     #[test]
     fn native_scramble_matches_known_vector() {
         let nonce: Vec<u8> = (1..=20).collect();
-        assert_eq!(
-            hex(&native_scramble(b"secret", &nonce)),
-            "b32bb3a583e1340c0a1108d58b1be49781ad8c2f"
-        );
+        assert_eq!(hex(&native_scramble(b"secret", &nonce)), "b32bb3a583e1340c0a1108d58b1be49781ad8c2f");
         assert!(native_scramble(b"", &nonce).is_empty());
     }
 
@@ -135,28 +122,18 @@ mod tests {
     fn sha2_scramble_matches_known_vector_and_verifies() {
         let nonce: Vec<u8> = (1..=20).collect();
         let s = sha2_scramble(b"secret", &nonce);
-        assert_eq!(
-            hex(&s),
-            "746ebe205d56a0707acb3e796e834e0dd7b1d61743b26bd5202c7a623230c7c9"
-        );
+        assert_eq!(hex(&s), "746ebe205d56a0707acb3e796e834e0dd7b1d61743b26bd5202c7a623230c7c9");
         let stored: [u8; 32] = Sha256::digest(Sha256::digest(b"secret")).into();
         assert!(sha2_verify(&s, &nonce, &stored));
-        assert!(!sha2_verify(
-            &sha2_scramble(b"Secret", &nonce),
-            &nonce,
-            &stored
-        ));
+        assert!(!sha2_verify(&sha2_scramble(b"Secret", &nonce), &nonce, &stored));
         assert!(!sha2_verify(&s[..31], &nonce, &stored));
     }
 
     #[test]
     fn rejects_garbage_public_key() {
-        assert!(sha2_rsa_encrypt(
-            b"pw",
-            b"nonce",
-            b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
-        )
-        .is_err());
+        assert!(
+            sha2_rsa_encrypt(b"pw", b"nonce", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").is_err()
+        );
         assert!(sha2_rsa_encrypt(b"pw", b"nonce", &[0xff, 0xfe]).is_err());
     }
 

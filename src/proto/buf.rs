@@ -17,11 +17,7 @@ pub struct Short {
 
 impl fmt::Display for Short {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "truncated {} at byte {}: need {} bytes, have {}",
-            self.what, self.at, self.need, self.have
-        )
+        write!(f, "truncated {} at byte {}: need {} bytes, have {}", self.what, self.at, self.need, self.have)
     }
 }
 
@@ -53,12 +49,7 @@ impl<'a> Reader<'a> {
 
     pub fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], Short> {
         if n > self.remaining() {
-            return Err(Short {
-                what,
-                at: self.pos,
-                need: n,
-                have: self.remaining(),
-            });
+            return Err(Short { what, at: self.pos, need: n, have: self.remaining() });
         }
         let s = &self.buf[self.pos..self.pos + n];
         self.pos += n;
@@ -85,9 +76,7 @@ impl<'a> Reader<'a> {
 
     pub fn uint(&mut self, n: usize, what: &'static str) -> Result<u64, Short> {
         let b = self.bytes(n, what)?;
-        Ok(b.iter()
-            .rev()
-            .fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
+        Ok(b.iter().rev().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
     }
 
     pub fn u16(&mut self, what: &'static str) -> Result<u16, Short> {
@@ -114,24 +103,15 @@ impl<'a> Reader<'a> {
             0xfc => self.uint(2, what),
             0xfd => self.uint(3, what),
             0xfe => self.uint(8, what),
-            _ => Err(Short {
-                what,
-                at,
-                need: 1,
-                have: 0,
-            }),
+            _ => Err(Short { what, at, need: 1, have: 0 }),
         }
     }
 
     /// Length-encoded string; the length is checked against what is there before any use.
     pub fn lenenc_bytes(&mut self, what: &'static str) -> Result<&'a [u8], Short> {
         let n = self.lenenc(what)?;
-        let n = usize::try_from(n).map_err(|_| Short {
-            what,
-            at: self.pos,
-            need: usize::MAX,
-            have: self.remaining(),
-        })?;
+        let n =
+            usize::try_from(n).map_err(|_| Short { what, at: self.pos, need: usize::MAX, have: self.remaining() })?;
         self.bytes(n, what)
     }
 
@@ -143,12 +123,7 @@ impl<'a> Reader<'a> {
                 self.pos += i + 1;
                 Ok(&rest[..i])
             }
-            None => Err(Short {
-                what,
-                at: self.pos,
-                need: rest.len() + 1,
-                have: rest.len(),
-            }),
+            None => Err(Short { what, at: self.pos, need: rest.len() + 1, have: rest.len() }),
         }
     }
 }
@@ -211,16 +186,7 @@ mod tests {
 
     #[test]
     fn lenenc_round_trips_every_width() {
-        for v in [
-            0u64,
-            250,
-            251,
-            65535,
-            65536,
-            (1 << 24) - 1,
-            1 << 24,
-            u64::MAX,
-        ] {
+        for v in [0u64, 250, 251, 65535, 65536, (1 << 24) - 1, 1 << 24, u64::MAX] {
             let mut b = Vec::new();
             b.put_lenenc(v);
             assert_eq!(Reader::new(&b).lenenc("x").unwrap(), v);

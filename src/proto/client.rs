@@ -54,10 +54,7 @@ impl Client {
             Some(s) => s,
             None => {
                 return Err(Error::Io(last.unwrap_or_else(|| {
-                    std::io::Error::new(
-                        std::io::ErrorKind::NotFound,
-                        format!("no address for {}", o.host),
-                    )
+                    std::io::Error::new(std::io::ErrorKind::NotFound, format!("no address for {}", o.host))
                 })))
             }
         };
@@ -78,11 +75,8 @@ impl Client {
             | caps::CONNECT_ATTRS;
         // LOCAL_FILES is deliberately absent from `want`.
         let capabilities = want & greeting.capabilities;
-        let mut plugin = if greeting.auth_plugin.is_empty() {
-            auth::NATIVE.to_string()
-        } else {
-            greeting.auth_plugin.clone()
-        };
+        let mut plugin =
+            if greeting.auth_plugin.is_empty() { auth::NATIVE.to_string() } else { greeting.auth_plugin.clone() };
         if plugin != auth::NATIVE && plugin != auth::CACHING_SHA2 {
             // Answer with native and let the server switch us if it must.
             plugin = auth::NATIVE.to_string();
@@ -96,10 +90,7 @@ impl Client {
             auth_response: auth::scramble_for(&plugin, o.password.as_bytes(), &nonce)?,
             database: None,
             auth_plugin: plugin.clone(),
-            attrs: vec![
-                ("_client_name".into(), "binlogd".into()),
-                ("program_name".into(), o.program.clone()),
-            ],
+            attrs: vec![("_client_name".into(), "binlogd".into()), ("program_name".into(), o.program.clone())],
         };
         stream.write(&resp.encode())?;
         // Auth exchange: at most a few round trips; bound it so a hostile server can't loop us.
@@ -110,18 +101,13 @@ impl Client {
                     let s = &stream.inner;
                     s.set_read_timeout(o.read_timeout)?;
                     s.set_write_timeout(Some(o.connect_timeout.max(Duration::from_secs(30))))?;
-                    return Ok(Client {
-                        stream,
-                        greeting,
-                        capabilities,
-                    });
+                    return Ok(Client { stream, greeting, capabilities });
                 }
                 Some(0xff) => return Err(super::parse_err(&p)),
                 Some(0xfe) => {
                     // AuthSwitchRequest: plugin name, then the new nonce.
                     let mut r = super::buf::Reader::new(&p[1..]);
-                    plugin =
-                        String::from_utf8_lossy(r.nul_bytes("auth switch plugin")?).into_owned();
+                    plugin = String::from_utf8_lossy(r.nul_bytes("auth switch plugin")?).into_owned();
                     nonce = auth::nonce_from(r.rest()).to_vec();
                     let reply = auth::scramble_for(&plugin, o.password.as_bytes(), &nonce)?;
                     stream.write(&reply)?;
@@ -135,36 +121,20 @@ impl Client {
                         match key.first() {
                             Some(0x01) => {}
                             Some(0xff) => return Err(super::parse_err(&key)),
-                            _ => {
-                                return Err(Error::Auth {
-                                    what: "expected the server's RSA public key".into(),
-                                })
-                            }
+                            _ => return Err(Error::Auth { what: "expected the server's RSA public key".into() }),
                         }
                         let enc = auth::sha2_rsa_encrypt(o.password.as_bytes(), &nonce, &key[1..])?;
                         stream.write(&enc)?;
                     }
-                    _ => {
-                        return Err(Error::Auth {
-                            what: "unexpected caching_sha2_password status".into(),
-                        })
-                    }
+                    _ => return Err(Error::Auth { what: "unexpected caching_sha2_password status".into() }),
                 },
                 Some(b) => {
-                    return Err(Error::Auth {
-                        what: format!("unexpected packet 0x{b:02x} during authentication"),
-                    })
+                    return Err(Error::Auth { what: format!("unexpected packet 0x{b:02x} during authentication") })
                 }
-                None => {
-                    return Err(Error::Auth {
-                        what: "empty packet during authentication".into(),
-                    })
-                }
+                None => return Err(Error::Auth { what: "empty packet during authentication".into() }),
             }
         }
-        Err(Error::Auth {
-            what: "too many authentication round trips".into(),
-        })
+        Err(Error::Auth { what: "too many authentication round trips".into() })
     }
 
     /// Runs a statement and returns its rows (empty for statements without a result).

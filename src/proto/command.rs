@@ -78,15 +78,7 @@ impl RegisterSlave {
         // Rank and master id are optional in practice.
         let rank = r.u32("rank").unwrap_or(0);
         let master_id = r.u32("master id").unwrap_or(0);
-        Ok(RegisterSlave {
-            server_id,
-            host,
-            user,
-            password,
-            port,
-            rank,
-            master_id,
-        })
+        Ok(RegisterSlave { server_id, host, user, password, port, rank, master_id })
     }
 }
 
@@ -117,14 +109,9 @@ impl BinlogDump {
         let pos = r.u32("binlog position")?;
         let flags = r.u16("flags")?;
         let server_id = r.u32("server id")?;
-        let file = String::from_utf8(r.rest().to_vec())
-            .map_err(|_| Error::malformed("binlog file name is not UTF-8"))?;
-        Ok(BinlogDump {
-            pos,
-            flags,
-            server_id,
-            file,
-        })
+        let file =
+            String::from_utf8(r.rest().to_vec()).map_err(|_| Error::malformed("binlog file name is not UTF-8"))?;
+        Ok(BinlogDump { pos, flags, server_id, file })
     }
 }
 
@@ -168,13 +155,7 @@ impl BinlogDumpGtid {
             let n = r.u32("gtid data length")? as usize;
             gtid_data = r.bytes(n, "gtid data")?.to_vec();
         }
-        Ok(BinlogDumpGtid {
-            flags,
-            server_id,
-            file,
-            pos,
-            gtid_data,
-        })
+        Ok(BinlogDumpGtid { flags, server_id, file, pos, gtid_data })
     }
 }
 
@@ -193,12 +174,7 @@ mod tests {
 
     #[test]
     fn register_slave_round_trips() {
-        let r = RegisterSlave {
-            server_id: 123456,
-            host: "h".into(),
-            port: 3307,
-            ..Default::default()
-        };
+        let r = RegisterSlave { server_id: 123456, host: "h".into(), port: 3307, ..Default::default() };
         let e = r.encode();
         assert_eq!(e.len(), 1 + 4 + 2 + 1 + 1 + 2 + 4 + 4);
         assert_eq!(RegisterSlave::decode(&e).unwrap(), r);
@@ -207,12 +183,7 @@ mod tests {
 
     #[test]
     fn dump_commands_round_trip_and_reject_truncation() {
-        let d = BinlogDump {
-            pos: 4,
-            flags: 2,
-            server_id: 9,
-            file: "mysql-bin.000001".into(),
-        };
+        let d = BinlogDump { pos: 4, flags: 2, server_id: 9, file: "mysql-bin.000001".into() };
         assert_eq!(BinlogDump::decode(&d.encode()).unwrap(), d);
         let g = BinlogDumpGtid {
             flags: BINLOG_THROUGH_GTID,

@@ -27,9 +27,7 @@ impl HandshakeV10 {
             return Err(super::parse_err(p));
         }
         if proto != 10 {
-            return Err(Error::Unsupported {
-                what: format!("handshake protocol version {proto}"),
-            });
+            return Err(Error::Unsupported { what: format!("handshake protocol version {proto}") });
         }
         let server_version = String::from_utf8_lossy(r.nul_bytes("server version")?).into_owned();
         let connection_id = r.u32("connection id")?;
@@ -57,19 +55,9 @@ impl HandshakeV10 {
             }
         }
         if capabilities & caps::PROTOCOL_41 == 0 {
-            return Err(Error::Unsupported {
-                what: "server without CLIENT_PROTOCOL_41".into(),
-            });
+            return Err(Error::Unsupported { what: "server without CLIENT_PROTOCOL_41".into() });
         }
-        Ok(HandshakeV10 {
-            server_version,
-            connection_id,
-            scramble,
-            capabilities,
-            charset,
-            status,
-            auth_plugin,
-        })
+        Ok(HandshakeV10 { server_version, connection_id, scramble, capabilities, charset, status, auth_plugin })
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -140,9 +128,7 @@ impl HandshakeResponse41 {
         let mut r = Reader::new(p);
         let capabilities = r.u32("client capabilities")?;
         if capabilities & caps::PROTOCOL_41 == 0 {
-            return Err(Error::Unsupported {
-                what: "client without CLIENT_PROTOCOL_41".into(),
-            });
+            return Err(Error::Unsupported { what: "client without CLIENT_PROTOCOL_41".into() });
         }
         let max_packet = r.u32("max packet size")?;
         let charset = r.u8("character set")?;
@@ -171,16 +157,7 @@ impl HandshakeResponse41 {
                 attrs.push((k, v));
             }
         }
-        Ok(HandshakeResponse41 {
-            capabilities,
-            max_packet,
-            charset,
-            user,
-            auth_response,
-            database,
-            auth_plugin,
-            attrs,
-        })
+        Ok(HandshakeResponse41 { capabilities, max_packet, charset, user, auth_response, database, auth_plugin, attrs })
     }
 }
 

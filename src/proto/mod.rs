@@ -70,19 +70,12 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "{e}"),
             Error::Malformed { what } => write!(f, "malformed packet: {what}"),
             Error::Sequence { expected, got } => {
-                write!(
-                    f,
-                    "packets out of order: expected sequence {expected}, got {got}"
-                )
+                write!(f, "packets out of order: expected sequence {expected}, got {got}")
             }
             Error::PacketTooLarge { len, max } => {
                 write!(f, "packet of {len} bytes is over the limit of {max}")
             }
-            Error::Server {
-                code,
-                state,
-                message,
-            } => {
+            Error::Server { code, state, message } => {
                 if state.is_empty() {
                     write!(f, "{code},{message}")
                 } else {
@@ -105,9 +98,7 @@ impl From<io::Error> for Error {
 
 impl From<buf::Short> for Error {
     fn from(e: buf::Short) -> Self {
-        Error::Malformed {
-            what: e.to_string(),
-        }
+        Error::Malformed { what: e.to_string() }
     }
 }
 
@@ -147,11 +138,7 @@ pub fn parse_err(p: &[u8]) -> Error {
         state = String::from_utf8_lossy(&s[1..]).into_owned();
     }
     let message = String::from_utf8_lossy(r.rest()).into_owned();
-    Error::Server {
-        code,
-        state,
-        message,
-    }
+    Error::Server { code, state, message }
 }
 
 /// Checks a reply for OK; an ERR becomes `Error::Server`.
@@ -160,9 +147,7 @@ pub fn expect_ok(p: &[u8], what: &str) -> Result<(), Error> {
         Some(0x00) => Ok(()),
         Some(0xfe) if p.len() < 9 => Ok(()),
         Some(0xff) => Err(parse_err(p)),
-        Some(b) => Err(Error::malformed(format!(
-            "{what}: expected OK, got a packet starting 0x{b:02x}"
-        ))),
+        Some(b) => Err(Error::malformed(format!("{what}: expected OK, got a packet starting 0x{b:02x}"))),
         None => Err(Error::malformed(format!("{what}: empty reply"))),
     }
 }
@@ -176,15 +161,8 @@ mod tests {
         let mut p = vec![0xff, 0x15, 0x04];
         p.extend_from_slice(b"#28000Access denied");
         match parse_err(&p) {
-            Error::Server {
-                code,
-                state,
-                message,
-            } => {
-                assert_eq!(
-                    (code, state.as_str(), message.as_str()),
-                    (1045, "28000", "Access denied")
-                );
+            Error::Server { code, state, message } => {
+                assert_eq!((code, state.as_str(), message.as_str()), (1045, "28000", "Access denied"));
             }
             e => panic!("{e}"),
         }

@@ -47,13 +47,7 @@ pub struct PacketStream<S> {
 
 impl<S: Read + Write> PacketStream<S> {
     pub fn new(inner: S, max_payload: usize) -> Self {
-        PacketStream {
-            inner,
-            seq: 0,
-            max_payload,
-            follow_seq: false,
-            out: Vec::new(),
-        }
+        PacketStream { inner, seq: 0, max_payload, follow_seq: false, out: Vec::new() }
     }
 
     /// Reads one logical packet, reassembling 16 MiB chunks into `buf` (cleared first).
@@ -67,17 +61,11 @@ impl<S: Read + Write> PacketStream<S> {
                 self.seq = seq;
             }
             if seq != self.seq {
-                return Err(Error::Sequence {
-                    expected: self.seq,
-                    got: seq,
-                });
+                return Err(Error::Sequence { expected: self.seq, got: seq });
             }
             self.seq = self.seq.wrapping_add(1);
             if buf.len() + len > self.max_payload {
-                return Err(Error::PacketTooLarge {
-                    len: buf.len() + len,
-                    max: self.max_payload,
-                });
+                return Err(Error::PacketTooLarge { len: buf.len() + len, max: self.max_payload });
             }
             let got = (&mut self.inner).take(len as u64).read_to_end(buf)?;
             if got < len {
@@ -118,10 +106,7 @@ impl<S: Read + Write> PacketStream<S> {
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<(), Error> {
     r.read_exact(buf).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
-            Error::Io(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed by peer",
-            ))
+            Error::Io(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed by peer"))
         } else {
             Error::Io(e)
         }
@@ -152,13 +137,7 @@ mod tests {
     }
 
     fn stream(bytes: Vec<u8>, max: usize) -> PacketStream<Duplex> {
-        PacketStream::new(
-            Duplex {
-                r: Cursor::new(bytes),
-                w: Vec::new(),
-            },
-            max,
-        )
+        PacketStream::new(Duplex { r: Cursor::new(bytes), w: Vec::new() }, max)
     }
 
     #[test]
@@ -196,12 +175,6 @@ mod tests {
         let e = stream(vec![10, 0, 0, 0], 5).read().unwrap_err();
         assert!(matches!(e, Error::PacketTooLarge { .. }));
         let e = stream(vec![1, 0, 0, 9, 0], 5).read().unwrap_err();
-        assert!(matches!(
-            e,
-            Error::Sequence {
-                expected: 0,
-                got: 9
-            }
-        ));
+        assert!(matches!(e, Error::Sequence { expected: 0, got: 9 }));
     }
 }

@@ -22,11 +22,7 @@ impl ResultSet {
     pub fn variable(&self, name: &str) -> Option<&str> {
         self.rows
             .iter()
-            .find(|r| {
-                r.first()
-                    .and_then(|c| c.as_deref())
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
-            })
+            .find(|r| r.first().and_then(|c| c.as_deref()).is_some_and(|n| n.eq_ignore_ascii_case(name)))
             .and_then(|r| r.get(1)?.as_deref())
     }
 }
@@ -54,9 +50,7 @@ pub fn parse_row(p: &[u8], n: usize) -> Result<Vec<Option<String>>, Error> {
             r.skip(1, "NULL")?;
             row.push(None);
         } else {
-            row.push(Some(
-                String::from_utf8_lossy(r.lenenc_bytes("row value")?).into_owned(),
-            ));
+            row.push(Some(String::from_utf8_lossy(r.lenenc_bytes("row value")?).into_owned()));
         }
     }
     Ok(row)
@@ -69,11 +63,7 @@ pub fn read_result(mut next: impl FnMut() -> Result<Vec<u8>, Error>) -> Result<R
     match first.first() {
         Some(0x00) => return Ok(ResultSet::default()),
         Some(0xff) => return Err(super::parse_err(&first)),
-        Some(0xfb) => {
-            return Err(Error::Unsupported {
-                what: "LOCAL INFILE request from the server".into(),
-            })
-        }
+        Some(0xfb) => return Err(Error::Unsupported { what: "LOCAL INFILE request from the server".into() }),
         None => return Err(Error::malformed("empty result set header")),
         _ => {}
     }
@@ -124,14 +114,7 @@ mod tests {
         let mut row = Vec::new();
         row.put_lenenc_bytes(b"server_id");
         row.push(0xfb);
-        let packets = vec![
-            vec![2],
-            coldef("a"),
-            coldef("b"),
-            vec![0xfe, 0, 0, 2, 0],
-            row,
-            vec![0xfe, 0, 0, 2, 0],
-        ];
+        let packets = vec![vec![2], coldef("a"), coldef("b"), vec![0xfe, 0, 0, 2, 0], row, vec![0xfe, 0, 0, 2, 0]];
         let mut it = packets.into_iter();
         let rs = read_result(|| it.next().ok_or_else(|| Error::malformed("eof"))).unwrap();
         assert_eq!(rs.columns, vec!["a", "b"]);
@@ -141,10 +124,7 @@ mod tests {
     #[test]
     fn rejects_local_infile_request_and_garbage() {
         let mut it = vec![vec![0xfb, b'/', b'e']].into_iter();
-        assert!(matches!(
-            read_result(|| Ok(it.next().unwrap_or_default())),
-            Err(Error::Unsupported { .. })
-        ));
+        assert!(matches!(read_result(|| Ok(it.next().unwrap_or_default())), Err(Error::Unsupported { .. })));
         let mut it = vec![vec![1], vec![0xfc]].into_iter();
         assert!(read_result(|| it.next().ok_or_else(|| Error::malformed("end"))).is_err());
     }

@@ -71,9 +71,7 @@ pub fn run(mut sock: TcpStream, slot: Arc<AckSlot>, stats: Arc<Stats>) {
             warn!("semi-sync ACK for {file}:{pos} could not be sent: {e}");
             return;
         }
-        stats
-            .acks
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        stats.acks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         debug!("ACK {file}:{pos}");
     }
 }

@@ -81,14 +81,8 @@ fn sql_quote(s: &str) -> String {
 pub fn connect(cfg: &Config) -> Result<(Client, Primary), ReplicaError> {
     let mut c = Client::connect(&options(cfg)).map_err(ReplicaError::connect)?;
     let version = c.server_version().to_string();
-    let flavor = if version.contains("MariaDB") {
-        Flavor::MariaDb
-    } else {
-        Flavor::Mysql
-    };
-    let rs = c
-        .query("SELECT @@global.server_id")
-        .map_err(ReplicaError::setup)?;
+    let flavor = if version.contains("MariaDB") { Flavor::MariaDb } else { Flavor::Mysql };
+    let rs = c.query("SELECT @@global.server_id").map_err(ReplicaError::setup)?;
     let server_id = rs
         .scalar()
         .and_then(|v| v.parse().ok())
@@ -96,14 +90,9 @@ pub fn connect(cfg: &Config) -> Result<(Client, Primary), ReplicaError> {
     let vars = c
         .query("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_uuid','gtid_mode','binlog_checksum','log_bin','version','rpl_semi_sync_master_enabled','rpl_semi_sync_source_enabled')")
         .map_err(ReplicaError::setup)?;
-    let on = |n: &str| {
-        vars.variable(n)
-            .is_some_and(|v| v.eq_ignore_ascii_case("ON") || v == "1")
-    };
+    let on = |n: &str| vars.variable(n).is_some_and(|v| v.eq_ignore_ascii_case("ON") || v == "1");
     if vars.variable("log_bin").is_some() && !on("log_bin") {
-        return Err(ReplicaError::Fatal(
-            "the primary has binary logging disabled (log_bin=OFF)".into(),
-        ));
+        return Err(ReplicaError::Fatal("the primary has binary logging disabled (log_bin=OFF)".into()));
     }
     let checksum = match vars.variable("binlog_checksum") {
         Some(v) if v.eq_ignore_ascii_case("CRC32") => ChecksumAlg::CRC32,
@@ -113,10 +102,7 @@ pub fn connect(cfg: &Config) -> Result<(Client, Primary), ReplicaError> {
         flavor,
         version: vars.variable("version").unwrap_or(&version).to_string(),
         server_id,
-        server_uuid: vars
-            .variable("server_uuid")
-            .filter(|u| !u.is_empty())
-            .map(str::to_string),
+        server_uuid: vars.variable("server_uuid").filter(|u| !u.is_empty()).map(str::to_string),
         checksum,
         gtid_mode: on("gtid_mode"),
         semisync: on("rpl_semi_sync_master_enabled") || on("rpl_semi_sync_source_enabled"),
@@ -133,29 +119,23 @@ pub fn connect(cfg: &Config) -> Result<(Client, Primary), ReplicaError> {
 
 /// Sets the session variables a replica sets before dumping. Returns whether
 /// events will carry the semisync header.
-pub fn setup(
-    c: &mut Client,
-    cfg: &Config,
-    p: &Primary,
-    replica_uuid: &str,
-) -> Result<bool, ReplicaError> {
+pub fn setup(c: &mut Client, cfg: &Config, p: &Primary, replica_uuid: &str) -> Result<bool, ReplicaError> {
     let hb = cfg.heartbeat_period.as_nanos().min(u128::from(u64::MAX)) as u64;
     let stmts = [
         format!("SET @master_heartbeat_period = {hb}, @source_heartbeat_period = {hb}"),
-        "SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum".to_string(),
+        "SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum"
+            .to_string(),
         format!("SET @slave_uuid = {u}, @replica_uuid = {u}", u = sql_quote(replica_uuid)),
     ];
     for s in &stmts {
         c.query(s).map_err(ReplicaError::setup)?;
     }
     if p.flavor == Flavor::MariaDb {
-        c.query("SET @mariadb_slave_capability = 4")
-            .map_err(ReplicaError::setup)?;
+        c.query("SET @mariadb_slave_capability = 4").map_err(ReplicaError::setup)?;
     }
     let semisync = cfg.semisync == Semisync::On && p.semisync;
     if semisync {
-        c.query("SET @rpl_semi_sync_slave = 1, @rpl_semi_sync_replica = 1")
-            .map_err(ReplicaError::setup)?;
+        c.query("SET @rpl_semi_sync_slave = 1, @rpl_semi_sync_replica = 1").map_err(ReplicaError::setup)?;
         info!("semi-sync replication enabled: acknowledging transactions after fsync");
     } else if cfg.semisync == Semisync::On {
         warn!("Master server does not support semi-sync, fallback to asynchronous replication");
@@ -166,11 +146,7 @@ pub fn setup(
 /// The primary's binlog files, oldest first (`SHOW BINARY LOGS`).
 pub fn binary_logs(c: &mut Client) -> Result<Vec<String>, ReplicaError> {
     let rs = c.query("SHOW BINARY LOGS").map_err(ReplicaError::setup)?;
-    Ok(rs
-        .rows
-        .iter()
-        .filter_map(|r| r.first().cloned().flatten())
-        .collect())
+    Ok(rs.rows.iter().filter_map(|r| r.first().cloned().flatten()).collect())
 }
 
 /// Registers binlogd so the primary lists it in SHOW SLAVE HOSTS / SHOW REPLICAS.
@@ -184,35 +160,18 @@ pub fn register(c: &mut Client, cfg: &Config, p: &Primary) -> Result<(), Replica
         rank: 0,
         master_id: p.server_id,
     };
-    c.command_ok(&r.encode(), "COM_REGISTER_SLAVE")
-        .map_err(ReplicaError::setup)
+    c.command_ok(&r.encode(), "COM_REGISTER_SLAVE").map_err(ReplicaError::setup)
 }
 
 /// Sends the dump request for `start`.
-pub fn request_dump(
-    c: &mut Client,
-    cfg: &Config,
-    p: &Primary,
-    start: &Start,
-) -> Result<(), ReplicaError> {
+pub fn request_dump(c: &mut Client, cfg: &Config, p: &Primary, start: &Start) -> Result<(), ReplicaError> {
     // MariaDB leaves ANNOTATE_ROWS events out unless asked, and offsets would differ.
-    let flags = if p.flavor == Flavor::MariaDb {
-        command::BINLOG_SEND_ANNOTATE_ROWS_EVENT
-    } else {
-        0
-    };
+    let flags = if p.flavor == Flavor::MariaDb { command::BINLOG_SEND_ANNOTATE_ROWS_EVENT } else { 0 };
     let payload = match start {
         Start::FilePos(file, pos) => {
-            let pos = u32::try_from(*pos).map_err(|_| {
-                ReplicaError::Protocol(format!("position {pos} does not fit COM_BINLOG_DUMP"))
-            })?;
-            BinlogDump {
-                pos,
-                flags,
-                server_id: cfg.server_id,
-                file: file.clone(),
-            }
-            .encode()
+            let pos = u32::try_from(*pos)
+                .map_err(|_| ReplicaError::Protocol(format!("position {pos} does not fit COM_BINLOG_DUMP")))?;
+            BinlogDump { pos, flags, server_id: cfg.server_id, file: file.clone() }.encode()
         }
         Start::MysqlGtid(set) => BinlogDumpGtid {
             flags: command::BINLOG_THROUGH_GTID,
@@ -228,46 +187,28 @@ pub fn request_dump(
                 sql_quote(&pos.to_string())
             ))
             .map_err(ReplicaError::setup)?;
-            BinlogDump {
-                pos: 4,
-                flags,
-                server_id: cfg.server_id,
-                file: String::new(),
-            }
-            .encode()
+            BinlogDump { pos: 4, flags, server_id: cfg.server_id, file: String::new() }.encode()
         }
     };
-    c.stream
-        .write_command(&payload)
-        .map_err(ReplicaError::connect)?;
+    c.stream.write_command(&payload).map_err(ReplicaError::connect)?;
     Ok(())
 }
 
 /// Reads the first GTID-state event of a primary's file with a non-blocking dump:
 /// MySQL's Previous_gtids or MariaDB's Gtid_list.
-pub fn probe_file_start(
-    cfg: &Config,
-    p: &Primary,
-    file: &str,
-) -> Result<(GtidSet, MariaPos), ReplicaError> {
+pub fn probe_file_start(cfg: &Config, p: &Primary, file: &str) -> Result<(GtidSet, MariaPos), ReplicaError> {
     use crate::binlog::event::{EventHeader, EventType};
     use crate::binlog::trx::Tracker;
     let (mut c, _) = connect(cfg)?;
-    c.query("SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum")
-        .map_err(ReplicaError::setup)?;
+    c.query(
+        "SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum",
+    )
+    .map_err(ReplicaError::setup)?;
     if p.flavor == Flavor::MariaDb {
-        c.query("SET @mariadb_slave_capability = 4")
-            .map_err(ReplicaError::setup)?;
+        c.query("SET @mariadb_slave_capability = 4").map_err(ReplicaError::setup)?;
     }
-    let d = BinlogDump {
-        pos: 4,
-        flags: command::BINLOG_DUMP_NON_BLOCK,
-        server_id: 0,
-        file: file.into(),
-    };
-    c.stream
-        .write_command(&d.encode())
-        .map_err(ReplicaError::connect)?;
+    let d = BinlogDump { pos: 4, flags: command::BINLOG_DUMP_NON_BLOCK, server_id: 0, file: file.into() };
+    c.stream.write_command(&d.encode()).map_err(ReplicaError::connect)?;
     let mut t = Tracker::new(p.checksum);
     for _ in 0..8 {
         let pk = c.stream.read().map_err(ReplicaError::read)?;
@@ -282,8 +223,7 @@ pub fn probe_file_start(
             || h.event_type == EventType::PREVIOUS_GTIDS
             || h.event_type == EventType::MARIADB_GTID_LIST
         {
-            t.feed(&h, ev)
-                .map_err(|e| ReplicaError::Protocol(e.to_string()))?;
+            t.feed(&h, ev).map_err(|e| ReplicaError::Protocol(e.to_string()))?;
             if h.event_type != EventType::FORMAT_DESCRIPTION {
                 return Ok((t.gtids, t.maria));
             }

@@ -67,13 +67,18 @@ impl fmt::Display for ReplicaError {
             }
             ReplicaError::Connect(e) => write!(f, "error connecting to master: {CR_CONN_HOST_ERROR},{e}"),
             ReplicaError::Setup(e) => write!(f, "error setting up replication on master: {e}"),
-            ReplicaError::Read(e @ proto::Error::Server { .. }) => write!(f, "Got error reading packet from server: {e}"),
+            ReplicaError::Read(e @ proto::Error::Server { .. }) => {
+                write!(f, "Got error reading packet from server: {e}")
+            }
             ReplicaError::Read(e) if e.is_timeout() => write!(
                 f,
                 "Got error reading packet from server: {CR_SERVER_LOST},no packet within net_read_time_out ({e})"
             ),
             ReplicaError::Read(e) => {
-                write!(f, "Got error reading packet from server: {CR_SERVER_LOST},Lost connection to MySQL server ({e})")
+                write!(
+                    f,
+                    "Got error reading packet from server: {CR_SERVER_LOST},Lost connection to MySQL server ({e})"
+                )
             }
             ReplicaError::Protocol(m) => write!(f, "replication protocol error: {m}"),
             ReplicaError::Event(m) => write!(f, "bad event from master: {m}"),
@@ -118,12 +123,7 @@ impl Control {
     /// Stops reading: the reader's blocking read returns at once.
     pub fn request_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(s) = self
-            .socket
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
+        if let Some(s) = self.socket.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             let _ = s.shutdown(Shutdown::Read);
         }
     }
@@ -148,21 +148,11 @@ pub fn new_uuid() -> Result<String, std::io::Error> {
 fn write_small_file(dir: &Path, name: &str, text: &str) -> Result<(), StoreError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
-    let io = |op| {
-        move |err| StoreError::Io {
-            path: dir.join(name),
-            op,
-            err,
-        }
-    };
+    let io = |op| move |err| StoreError::Io { path: dir.join(name), op, err };
     std::fs::write(&tmp, text).map_err(io("write"))?;
-    std::fs::File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(io("fsync"))?;
+    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io("fsync"))?;
     std::fs::rename(&tmp, &path).map_err(io("rename"))?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("fsync directory"))
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync directory"))
 }
 
 /// The replica UUID: from the cnf, else kept in binlog_dir (generated on first start).
@@ -181,16 +171,9 @@ pub fn replica_uuid(cfg: &Config) -> Result<String, StoreError> {
         if crate::binlog::gtid::parse_uuid(t).is_ok() {
             return Ok(t.to_string());
         }
-        warn!(
-            "{} does not hold a UUID; generating a new one",
-            path.display()
-        );
+        warn!("{} does not hold a UUID; generating a new one", path.display());
     }
-    let u = new_uuid().map_err(|err| StoreError::Io {
-        path: path.clone(),
-        op: "generate UUID",
-        err,
-    })?;
+    let u = new_uuid().map_err(|err| StoreError::Io { path: path.clone(), op: "generate UUID", err })?;
     write_small_file(&cfg.binlog_dir, UUID_FILE, &format!("{u}\n"))?;
     info!("generated replica UUID {u}, kept in {}", path.display());
     Ok(u)
@@ -213,9 +196,7 @@ fn decide_start(
         // FDE altered (created time zeroed); position 4 by file+pos sends it as stored.
         let by_gtid = cfg.start_mode != StartMode::FilePos && pos > 4;
         return Ok(match p.flavor {
-            Flavor::Mysql if by_gtid && p.gtid_mode && !rp.gtids.is_empty() => {
-                Start::MysqlGtid(rp.gtids)
-            }
+            Flavor::Mysql if by_gtid && p.gtid_mode && !rp.gtids.is_empty() => Start::MysqlGtid(rp.gtids),
             Flavor::MariaDb if by_gtid && !rp.maria.is_empty() => Start::MariaGtid(rp.maria),
             _ => Start::FilePos(file, pos),
         });
@@ -223,17 +204,13 @@ fn decide_start(
     // Empty directory.
     let logs = connect::binary_logs(c)?;
     let (Some(first), Some(last)) = (logs.first(), logs.last()) else {
-        return Err(ReplicaError::Fatal(
-            "the primary lists no binary logs (SHOW BINARY LOGS is empty)".into(),
-        ));
+        return Err(ReplicaError::Fatal("the primary lists no binary logs (SHOW BINARY LOGS is empty)".into()));
     };
     match cfg.start_mode {
         StartMode::FilePos => Ok(Start::FilePos(first.clone(), 4)),
         // The whole current file is taken so that its offsets match the primary's.
         StartMode::Current => Ok(Start::FilePos(last.clone(), 4)),
-        StartMode::Gtid if cfg.exclude_gtids.trim().is_empty() => {
-            Ok(Start::FilePos(first.clone(), 4))
-        }
+        StartMode::Gtid if cfg.exclude_gtids.trim().is_empty() => Ok(Start::FilePos(first.clone(), 4)),
         StartMode::Gtid => {
             // Start at the newest file all of whose earlier transactions are excluded,
             // so files stay byte-identical; transactions in it before the first
@@ -242,15 +219,9 @@ fn decide_start(
             for name in logs.iter().rev() {
                 let (g, m) = connect::probe_file_start(cfg, p, name)?;
                 let covered = match p.flavor {
-                    Flavor::Mysql => crate::binlog::gtid::GtidSet::parse(ex)
-                        .map(|e| g.is_subset(&e))
-                        .unwrap_or(false),
+                    Flavor::Mysql => crate::binlog::gtid::GtidSet::parse(ex).map(|e| g.is_subset(&e)).unwrap_or(false),
                     Flavor::MariaDb => crate::binlog::gtid::MariaPos::parse(ex)
-                        .map(|e| {
-                            m.domains
-                                .values()
-                                .all(|x| e.domains.get(&x.domain).is_some_and(|y| x.seq <= y.seq))
-                        })
+                        .map(|e| m.domains.values().all(|x| e.domains.get(&x.domain).is_some_and(|y| x.seq <= y.seq)))
                         .unwrap_or(false),
                 };
                 if covered {
@@ -268,22 +239,13 @@ fn decide_start(
 pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), ReplicaError> {
     let uuid = replica_uuid(cfg)?;
     let mut backoff = Duration::from_secs(1);
-    let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE))
-        .ok()
-        .map(|s| s.trim().to_string());
+    let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE)).ok().map(|s| s.trim().to_string());
     let mut first = true;
     let mut file_pos_once = false;
     while !ctl.stop.load(Ordering::SeqCst) {
         // Every connection starts from what recovery finds on disk.
         let store = Store::open(&cfg.binlog_dir)?;
-        let s = Session {
-            cfg,
-            ctl: &ctl,
-            stats: &stats,
-            uuid: &uuid,
-            first,
-            file_pos_once,
-        };
+        let s = Session { cfg, ctl: &ctl, stats: &stats, uuid: &uuid, first, file_pos_once };
         file_pos_once = false;
         match s.run(store, &mut known_uuid, &mut backoff) {
             Ok(()) => {}
@@ -321,39 +283,16 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn run(
-        &self,
-        store: Store,
-        known_uuid: &mut Option<String>,
-        backoff: &mut Duration,
-    ) -> Result<(), ReplicaError> {
-        let Session {
-            cfg,
-            ctl,
-            stats,
-            uuid,
-            first,
-            file_pos_once,
-        } = *self;
+    fn run(&self, store: Store, known_uuid: &mut Option<String>, backoff: &mut Duration) -> Result<(), ReplicaError> {
+        let Session { cfg, ctl, stats, uuid, first, file_pos_once } = *self;
         let (mut c, p) = connect::connect(cfg)?;
-        let who = p
-            .server_uuid
-            .clone()
-            .unwrap_or_else(|| format!("server_id {}", p.server_id));
+        let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
         info!(
             "{} master {}:{} ({} {}), master_uuid:{}",
-            if first {
-                "connect to master first times,"
-            } else {
-                "reconnect to master,"
-            },
+            if first { "connect to master first times," } else { "reconnect to master," },
             cfg.master_host,
             cfg.master_port,
-            if p.flavor == Flavor::MariaDb {
-                "MariaDB"
-            } else {
-                "MySQL"
-            },
+            if p.flavor == Flavor::MariaDb { "MariaDB" } else { "MySQL" },
             p.version,
             who
         );
@@ -378,29 +317,15 @@ impl Session<'_> {
         connect::request_dump(&mut c, cfg, &p, &start)?;
         info!("requested binlog dump from {start}");
 
-        let sock = c
-            .stream
-            .inner
-            .try_clone()
-            .map_err(|e| ReplicaError::Connect(e.into()))?;
-        let ack_sock = c
-            .stream
-            .inner
-            .try_clone()
-            .map_err(|e| ReplicaError::Connect(e.into()))?;
+        let sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
+        let ack_sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
         ctl.set_socket(Some(sock));
         if ctl.stop.load(Ordering::SeqCst) {
             ctl.request_stop();
         }
         let (tx, rx) = crossbeam_channel::bounded(1024);
         let slot = acker::AckSlot::new();
-        let w = writer::Writer {
-            store,
-            rx,
-            sync_every: cfg.sync_binlog,
-            acks: slot.clone(),
-            stats: stats.clone(),
-        };
+        let w = writer::Writer { store, rx, sync_every: cfg.sync_binlog, acks: slot.clone(), stats: stats.clone() };
         let writer = thread::Builder::new()
             .name("writer".into())
             .spawn(move || w.run())
@@ -416,6 +341,10 @@ impl Session<'_> {
         } else {
             None
         };
+        let file = match &start {
+            Start::FilePos(f, _) => f.clone(),
+            _ => String::from("(file not yet named)"),
+        };
         let r = reader::Reader {
             stream: c.stream,
             semisync,
@@ -423,21 +352,16 @@ impl Session<'_> {
             tx,
             stop: ctl.stop.clone(),
             stats: stats.clone(),
+            file,
         };
         let received_before = stats.events_received.load(Ordering::Relaxed);
         let reader = thread::Builder::new()
             .name("reader".into())
             .spawn(move || r.run())
             .map_err(|e| ReplicaError::Fatal(e.to_string()))?;
-        let read_result = reader
-            .join()
-            .unwrap_or_else(|_| Err(ReplicaError::Fatal("reader thread panicked".into())));
+        let read_result = reader.join().unwrap_or_else(|_| Err(ReplicaError::Fatal("reader thread panicked".into())));
         let write_result = writer.join().unwrap_or_else(|_| {
-            Err(StoreError::Stream {
-                file: String::new(),
-                offset: 0,
-                what: "writer thread panicked".into(),
-            })
+            Err(StoreError::Stream { file: String::new(), offset: 0, what: "writer thread panicked".into() })
         });
         slot.close();
         if let Some(a) = acker {

@@ -21,12 +21,7 @@ pub enum Msg {
     /// The primary is now sending `name` from `pos` (a ROTATE the primary made up).
     Rotate { name: String, pos: u64 },
     /// One stored event: `buf[off..]` is the event, exactly as in the primary's file.
-    Event {
-        buf: Vec<u8>,
-        off: usize,
-        hdr: EventHeader,
-        ack: bool,
-    },
+    Event { buf: Vec<u8>, off: usize, hdr: EventHeader, ack: bool },
 }
 
 pub struct Reader {
@@ -36,6 +31,8 @@ pub struct Reader {
     pub tx: Sender<Msg>,
     pub stop: Arc<AtomicBool>,
     pub stats: Arc<Stats>,
+    /// The primary's file being streamed, for error messages.
+    pub file: String,
 }
 
 impl Reader {
@@ -67,62 +64,49 @@ impl Reader {
             Some(0x00) => {}
             Some(0xff) => return Err(ReplicaError::read(parse_err(&buf))),
             Some(0xfe) if buf.len() < 9 => {
-                return Err(ReplicaError::Protocol(
-                    "the primary ended the binlog stream (is it shutting down?)".into(),
-                ))
+                return Err(ReplicaError::Protocol("the primary ended the binlog stream (is it shutting down?)".into()))
             }
-            Some(b) => {
-                return Err(ReplicaError::Protocol(format!(
-                    "unexpected packet 0x{b:02x} in the binlog stream"
-                )))
-            }
-            None => {
-                return Err(ReplicaError::Protocol(
-                    "empty packet in the binlog stream".into(),
-                ))
-            }
+            Some(b) => return Err(ReplicaError::Protocol(format!("unexpected packet 0x{b:02x} in the binlog stream"))),
+            None => return Err(ReplicaError::Protocol("empty packet in the binlog stream".into())),
         }
         let mut off = 1;
         let mut ack = false;
         if self.semisync {
             if buf.get(1) != Some(&command::SEMISYNC_MAGIC) || buf.len() < 3 {
-                return Err(ReplicaError::Protocol(
-                    "semi-sync header missing from an event packet".into(),
-                ));
+                return Err(ReplicaError::Protocol("semi-sync header missing from an event packet".into()));
             }
             ack = buf[2] & command::SEMISYNC_NEED_ACK != 0;
             off = 3;
         }
         let ev = &buf[off..];
-        let hdr = EventHeader::decode_exact(ev).map_err(|e| ReplicaError::Event(e.to_string()))?;
+        let hdr = EventHeader::decode_exact(ev).map_err(|e| ReplicaError::Event(format!("in {}: {e}", self.file)))?;
         self.stats.events_received.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .bytes_received
-            .fetch_add(ev.len() as u64, Ordering::Relaxed);
+        self.stats.bytes_received.fetch_add(ev.len() as u64, Ordering::Relaxed);
         if hdr.event_type.is_heartbeat() {
             debug!("heartbeat at primary position {}", hdr.log_pos);
             return Ok(None);
         }
         if hdr.event_type == EventType::FORMAT_DESCRIPTION {
-            self.alg = FormatDescription::decode(ev)
-                .map_err(|e| ReplicaError::Event(format!("Format_desc: {e}")))?
-                .checksum;
+            self.alg =
+                FormatDescription::decode(ev).map_err(|e| ReplicaError::Event(format!("Format_desc: {e}")))?.checksum;
         }
         if self.alg == ChecksumAlg::CRC32 {
             event::verify_crc(ev).map_err(|e| {
+                let start = u64::from(hdr.log_pos).saturating_sub(ev.len() as u64);
                 ReplicaError::Event(format!(
-                    "{} event ending at {}: {e}",
-                    hdr.event_type, hdr.log_pos
+                    "{} event at {}:{start}: {e}; nothing of it was written",
+                    hdr.event_type, self.file
                 ))
             })?;
         }
-        if hdr.event_type == EventType::ROTATE && hdr.is_artificial() {
+        if hdr.event_type == EventType::ROTATE {
             let r = Rotate::decode(ev, self.alg)
-                .map_err(|e| ReplicaError::Event(format!("Rotate: {e}")))?;
-            return Ok(Some(Msg::Rotate {
-                name: r.next_file,
-                pos: r.pos,
-            }));
+                .map_err(|e| ReplicaError::Event(format!("Rotate in {}: {e}", self.file)))?;
+            if hdr.is_artificial() {
+                self.file.clone_from(&r.next_file);
+                return Ok(Some(Msg::Rotate { name: r.next_file, pos: r.pos }));
+            }
+            self.file = r.next_file.clone();
         }
         if hdr.is_artificial() && !ack {
             // Made up by the sender (a resent FDE, MariaDB's fake Gtid_list): not in the file.

@@ -29,6 +29,17 @@ pub struct Writer {
 
 impl Writer {
     pub fn run(mut self) -> Result<Store, StoreError> {
+        match self.drain() {
+            Ok(()) => Ok(self.store),
+            Err(e) => {
+                // Events accepted before the bad one are whole and valid: keep them.
+                let _ = self.store.sync();
+                Err(e)
+            }
+        }
+    }
+
+    fn drain(&mut self) -> Result<(), StoreError> {
         let mut trx_since_sync = 0u32;
         let mut unsynced = false;
         while let Ok(first) = self.rx.recv() {
@@ -39,17 +50,8 @@ impl Writer {
             while let Some(m) = next.take() {
                 match m {
                     Msg::Rotate { name, pos } => self.store.switch_to(&name, pos)?,
-                    Msg::Event {
-                        buf,
-                        off,
-                        hdr,
-                        ack: wants_ack,
-                    } => {
-                        let file = if wants_ack {
-                            self.store.active_name().map(str::to_string)
-                        } else {
-                            None
-                        };
+                    Msg::Event { buf, off, hdr, ack: wants_ack } => {
+                        let file = if wants_ack { self.store.active_name().map(str::to_string) } else { None };
                         let ev = &buf[off..];
                         bytes += ev.len();
                         if self.store.append(&hdr, ev)? {
@@ -81,15 +83,13 @@ impl Writer {
             } else {
                 self.store.flush()?;
             }
-            self.stats
-                .bytes_written
-                .fetch_add(bytes as u64, Ordering::Relaxed);
+            self.stats.bytes_written.fetch_add(bytes as u64, Ordering::Relaxed);
         }
         // The reader is gone: make what was queued durable.
         if unsynced {
             self.store.sync()?;
             self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
         }
-        Ok(self.store)
+        Ok(())
     }
 }

@@ -24,10 +24,7 @@ fn check_config_accepts_virtual_slave_cnf_and_masks_password() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("server_id = 123456"), "{out}");
     assert!(out.contains("master_password = ********"), "{out}");
-    assert!(
-        !out.contains("ashe\n") || !out.contains("= ashe\nbinlog"),
-        "{out}"
-    );
+    assert!(!out.contains("ashe\n") || !out.contains("= ashe\nbinlog"), "{out}");
 }
 
 #[test]
@@ -56,15 +53,9 @@ fn help_and_version() {
 fn man_page_documents_every_cnf_key() {
     let man = std::fs::read_to_string(repo().join("man/binlogd.8")).unwrap();
     for (key, _) in binlogd::config::KEYS {
-        assert!(
-            man.contains(&key.replace('_', "\\_")) || man.contains(key),
-            "man/binlogd.8 does not document {key}"
-        );
+        assert!(man.contains(&key.replace('_', "\\_")) || man.contains(key), "man/binlogd.8 does not document {key}");
     }
     for opt in ["--help", "--version", "--check-config"] {
-        assert!(
-            man.contains(&opt.replace('-', "\\-")),
-            "man/binlogd.8 does not document {opt}"
-        );
+        assert!(man.contains(&opt.replace('-', "\\-")), "man/binlogd.8 does not document {opt}");
     }
 }

@@ -15,22 +15,12 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 pub fn tempdir(tag: &str) -> PathBuf {
-    let base = std::env::var_os("BINLOGD_TEST_TMP")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let d = base.join(format!(
-        "binlogd-it-{tag}-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
+    let base = std::env::var_os("BINLOGD_TEST_TMP").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let d = base.join(format!("binlogd-it-{tag}-{}-{}", std::process::id(), free_port()));
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d).unwrap();
     d
@@ -88,20 +78,9 @@ impl Server {
         let dir = tempdir(&format!("{}-{tag}", flavor.name()));
         let port = free_port();
         let server_id = 1;
-        script(&[
-            "start",
-            flavor.name(),
-            dir.to_str().unwrap(),
-            &port.to_string(),
-            &server_id.to_string(),
-        ])
-        .unwrap_or_else(|e| panic!("{e}"));
-        Server {
-            flavor,
-            dir,
-            port,
-            server_id,
-        }
+        script(&["start", flavor.name(), dir.to_str().unwrap(), &port.to_string(), &server_id.to_string()])
+            .unwrap_or_else(|e| panic!("{e}"));
+        Server { flavor, dir, port, server_id }
     }
 
     pub fn sql(&self, q: &str) -> String {
@@ -122,20 +101,12 @@ impl Server {
     }
 
     pub fn binlog_dir(&self) -> PathBuf {
-        PathBuf::from(
-            script(&["binlogdir", self.dir.to_str().unwrap()])
-                .unwrap()
-                .trim(),
-        )
+        PathBuf::from(script(&["binlogdir", self.dir.to_str().unwrap()]).unwrap().trim())
     }
 
     /// The primary's binlog files, oldest first.
     pub fn binary_logs(&self) -> Vec<String> {
-        self.sql("SHOW BINARY LOGS")
-            .lines()
-            .filter_map(|l| l.split('\t').next())
-            .map(str::to_string)
-            .collect()
+        self.sql("SHOW BINARY LOGS").lines().filter_map(|l| l.split('\t').next()).map(str::to_string).collect()
     }
 
     pub fn replicas(&self) -> String {
@@ -187,13 +158,7 @@ impl Binlogd {
             ),
         )
         .unwrap();
-        Binlogd {
-            dir,
-            cnf,
-            binlog_dir,
-            log,
-            child: None,
-        }
+        Binlogd { dir, cnf, binlog_dir, log, child: None }
     }
 
     pub fn start(&mut self) {
@@ -261,10 +226,7 @@ impl Binlogd {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!(
-            "binlogd log has no {needle:?} after {limit:?}:\n{}",
-            self.log_text()
-        );
+        panic!("binlogd log has no {needle:?} after {limit:?}:\n{}", self.log_text());
     }
 
     pub fn index(&self) -> Vec<String> {
@@ -274,11 +236,7 @@ impl Binlogd {
             .map(|e| e.path())
             .find(|p| p.extension().is_some_and(|x| x == "index"))
             .expect("no index file");
-        fs::read_to_string(idx)
-            .unwrap()
-            .lines()
-            .map(str::to_string)
-            .collect()
+        fs::read_to_string(idx).unwrap().lines().map(str::to_string).collect()
     }
 }
 
@@ -317,26 +275,12 @@ pub fn rotated_md5s(server: &Server, b: &Binlogd) -> BTreeMap<String, (String, S
     let logs = server.binary_logs();
     let rotated = &logs[..logs.len() - 1];
     let pdir = server.binlog_dir();
-    wait_until(
-        "binlogd to hold every rotated file",
-        Duration::from_secs(60),
-        || {
-            rotated.iter().all(|n| {
-                let a = fs::metadata(pdir.join(n)).map(|m| m.len()).unwrap_or(0);
-                let b = fs::metadata(b.binlog_dir.join(n))
-                    .map(|m| m.len())
-                    .unwrap_or(u64::MAX);
-                a == b
-            })
-        },
-    );
-    rotated
-        .iter()
-        .map(|n| {
-            (
-                n.clone(),
-                (md5_file(&pdir.join(n)), md5_file(&b.binlog_dir.join(n))),
-            )
+    wait_until("binlogd to hold every rotated file", Duration::from_secs(60), || {
+        rotated.iter().all(|n| {
+            let a = fs::metadata(pdir.join(n)).map(|m| m.len()).unwrap_or(0);
+            let b = fs::metadata(b.binlog_dir.join(n)).map(|m| m.len()).unwrap_or(u64::MAX);
+            a == b
         })
-        .collect()
+    });
+    rotated.iter().map(|n| (n.clone(), (md5_file(&pdir.join(n)), md5_file(&b.binlog_dir.join(n))))).collect()
 }

@@ -14,10 +14,7 @@ fn wait_semisync_client(s: &Server, b: &Binlogd) {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!(
-        "binlogd never became the semisync client:\n{}",
-        b.log_text()
-    );
+    panic!("binlogd never became the semisync client:\n{}", b.log_text());
 }
 
 fn batch(s: &Server, n: u32) {
@@ -29,17 +26,13 @@ fn batch(s: &Server, n: u32) {
         ));
     }
     s.sql(&format!("INSERT INTO it.t (v) VALUES ('one-{n}')"));
-    s.sql(&format!(
-        "INSERT INTO it.t (v) VALUES ('a{n}'), ('b{n}'), ('c{n}'), ('d{n}')"
-    ));
+    s.sql(&format!("INSERT INTO it.t (v) VALUES ('a{n}'), ('b{n}'), ('c{n}'), ('d{n}')"));
     s.sql(&format!(
         "BEGIN; INSERT INTO it.u (a, b) VALUES ({n}, 1); UPDATE it.u SET b = b + 1 WHERE a = {n}; INSERT INTO it.u (a, b) SELECT a, b FROM it.u WHERE a = {n}; COMMIT"
     ));
     s.sql(&format!("ALTER TABLE it.u ADD COLUMN c{n} INT"));
     s.sql("FLUSH BINARY LOGS");
-    s.sql(&format!(
-        "INSERT INTO it.t (v) VALUES ('after-flush-{n}'); DELETE FROM it.t WHERE v = 'a{n}'"
-    ));
+    s.sql(&format!("INSERT INTO it.t (v) VALUES ('after-flush-{n}'); DELETE FROM it.t WHERE v = 'a{n}'"));
 }
 
 fn big_transaction(s: &Server) {
@@ -52,28 +45,16 @@ fn assert_identical(s: &Server, b: &Binlogd) {
     let m = rotated_md5s(s, b);
     assert!(m.len() >= 5, "expected several rotated files, got {m:?}");
     for (name, (p, d)) in &m {
-        assert_eq!(
-            p,
-            d,
-            "{name}: primary md5 {p}, binlogd md5 {d}\n{}",
-            b.log_text()
-        );
+        assert_eq!(p, d, "{name}: primary md5 {p}, binlogd md5 {d}\n{}", b.log_text());
     }
     let logs = s.binary_logs();
     let idx = b.index();
-    assert_eq!(
-        idx, logs,
-        "binlogd's index lists other names than SHOW BINARY LOGS"
-    );
+    assert_eq!(idx, logs, "binlogd's index lists other names than SHOW BINARY LOGS");
 }
 
 fn scenario(flavor: Flavor, gtid: bool) {
     let s = Server::start(flavor, if gtid { "gtid" } else { "pos" });
-    let mode = if gtid {
-        "get_start_gtid_mode = 0"
-    } else {
-        "get_start_gtid_mode = 2"
-    };
+    let mode = if gtid { "get_start_gtid_mode = 0" } else { "get_start_gtid_mode = 2" };
     let mut b = Binlogd::new(&s, flavor.name(), mode);
     b.start();
     wait_semisync_client(&s, &b);
@@ -99,16 +80,8 @@ fn scenario(flavor: Flavor, gtid: bool) {
     let no_tx1: u64 = s.semi_status("no_tx").parse().unwrap();
     let yes_tx1: u64 = s.semi_status("yes_tx").parse().unwrap();
     assert_eq!(s.semi_status("status"), "ON");
-    assert_eq!(
-        no_tx1,
-        no_tx0,
-        "transactions committed without binlogd's ACK\n{}",
-        b.log_text()
-    );
-    assert!(
-        yes_tx1 >= yes_tx0 + 15,
-        "yes_tx grew only from {yes_tx0} to {yes_tx1}"
-    );
+    assert_eq!(no_tx1, no_tx0, "transactions committed without binlogd's ACK\n{}", b.log_text());
+    assert!(yes_tx1 >= yes_tx0 + 15, "yes_tx grew only from {yes_tx0} to {yes_tx1}");
 
     // The primary restarts: binlogd reconnects (on MySQL, with a cold-cache
     // caching_sha2_password full auth) and goes on mirroring.
@@ -127,10 +100,7 @@ fn scenario(flavor: Flavor, gtid: bool) {
         };
         assert!(log.contains(want), "GTID mode never dumped by GTID:\n{log}");
     } else {
-        assert!(
-            !log.contains("dump from GTID") && !log.contains("MariaDB GTID position"),
-            "{log}"
-        );
+        assert!(!log.contains("dump from GTID") && !log.contains("MariaDB GTID position"), "{log}");
     }
 }
 

@@ -8,19 +8,14 @@ use crate::harness::*;
 fn wrong_password_logs_1045_and_keeps_retrying() {
     let s = Server::start(Flavor::MariaDb, "badpw");
     let mut b = Binlogd::new(&s, "badpw", "");
-    let cnf = std::fs::read_to_string(&b.cnf)
-        .unwrap()
-        .replace("master_password = replpass", "master_password = wrong");
+    let cnf = std::fs::read_to_string(&b.cnf).unwrap().replace("master_password = replpass", "master_password = wrong");
     std::fs::write(&b.cnf, cnf).unwrap();
     b.start();
     b.wait_log("1045", Duration::from_secs(20));
     b.wait_log("reconnecting to master", Duration::from_secs(20));
     assert_eq!(b.stop(), 0);
     let log = b.log_text();
-    assert!(
-        log.contains("[ERROR] error connecting to master: 1045,Access denied"),
-        "{log}"
-    );
+    assert!(log.contains("[ERROR] error connecting to master: 1045,Access denied"), "{log}");
     assert!(!log.contains("panicked"), "{log}");
 }
 
@@ -28,17 +23,11 @@ fn wrong_password_logs_1045_and_keeps_retrying() {
 fn same_server_id_as_primary_is_refused() {
     let s = Server::start(Flavor::MariaDb, "sameid");
     let mut b = Binlogd::new(&s, "sameid", "");
-    let cnf = std::fs::read_to_string(&b.cnf)
-        .unwrap()
-        .replace("server_id = 1001", "server_id = 1");
+    let cnf = std::fs::read_to_string(&b.cnf).unwrap().replace("server_id = 1001", "server_id = 1");
     std::fs::write(&b.cnf, cnf).unwrap();
     b.start();
     assert_eq!(b.wait(Duration::from_secs(30)), 1);
-    assert!(
-        b.log_text().contains("the same as binlogd's server_id"),
-        "{}",
-        b.log_text()
-    );
+    assert!(b.log_text().contains("the same as binlogd's server_id"), "{}", b.log_text());
 }
 
 #[test]

@@ -1,0 +1,102 @@
+//! binlogd against a fake primary that misbehaves: every fault is a clear log line,
+//! nothing bad is written, and what is stored stays intact.
+
+use std::fs;
+use std::time::Duration;
+
+use crate::fake::*;
+use crate::harness::*;
+
+fn binlogd_for(fake: &FakePrimary, tag: &str) -> Binlogd {
+    let dir = tempdir(&format!("fake-{tag}"));
+    let binlog_dir = dir.join("binlogs");
+    let log = dir.join("binlogd.log");
+    let cnf = dir.join("binlogd.cnf");
+    fs::write(
+        &cnf,
+        format!(
+            "server_id = 1001\nmaster_host = 127.0.0.1\nmaster_port = {}\nmaster_user = repl\nmaster_password = x\n\
+             binlog_dir = {}\nheartbeat_period = 0.2\nnet_read_time_out = 1\nmaster_retry_max = 0.5\nlog_file = {}\n",
+            fake.port,
+            binlog_dir.display(),
+            log.display()
+        ),
+    )
+    .unwrap();
+    Binlogd { dir, cnf, binlog_dir, log, child: None }
+}
+
+#[test]
+fn rejects_event_with_bad_crc_and_writes_nothing_of_it() {
+    let fake = FakePrimary::start(|_| {
+        let f = fde();
+        let end = 4 + f.len() as u32;
+        let mut q = query(end, "CREATE TABLE t (a INT)");
+        let n = q.len();
+        q[n - 10] ^= 0xff;
+        (vec![fake_rotate(FILE1, 4), f, q], Then::Stall)
+    });
+    let mut b = binlogd_for(&fake, "crc");
+    b.start();
+    b.wait_log("CRC32 mismatch", Duration::from_secs(20));
+    b.wait_log("reconnecting to master", Duration::from_secs(20));
+    assert_eq!(b.stop(), 0);
+    let log = b.log_text();
+    let fde_len = fde().len() as u64;
+    assert!(log.contains(&format!("Query event at {FILE1}:{}", 4 + fde_len)), "{log}");
+    assert_eq!(fs::metadata(b.binlog_dir.join(FILE1)).unwrap().len(), 4 + fde_len, "only the FDE may be stored");
+}
+
+#[test]
+fn gap_in_log_pos_stops_the_stream_with_a_clear_error() {
+    let fake = FakePrimary::start(|_| {
+        let f = fde();
+        let end = 4 + f.len() as u32;
+        (vec![fake_rotate(FILE1, 4), f, query(end + 100, "CREATE TABLE t (a INT)")], Then::Stall)
+    });
+    let mut b = binlogd_for(&fake, "gap");
+    b.start();
+    b.wait_log("leaves a gap", Duration::from_secs(20));
+    assert_eq!(b.stop(), 0);
+    let fde_len = fde().len() as u64;
+    assert!(b.log_text().contains(&format!("at {FILE1}:{}", 4 + fde_len)), "{}", b.log_text());
+    assert_eq!(fs::metadata(b.binlog_dir.join(FILE1)).unwrap().len(), 4 + fde_len);
+}
+
+#[test]
+fn stalled_primary_is_detected_by_read_timeout_and_resumed_after_the_stored_bytes() {
+    let fake = FakePrimary::start(|n| {
+        let f = fde();
+        let end = 4 + f.len() as u32;
+        let q = query(end, "CREATE TABLE t (a INT)");
+        if n == 0 {
+            (vec![fake_rotate(FILE1, 4), f, q], Then::Stall)
+        } else {
+            let pos = u64::from(end) + q.len() as u64;
+            (vec![fake_rotate(FILE1, pos)], Then::Stall)
+        }
+    });
+    let mut b = binlogd_for(&fake, "stall");
+    b.start();
+    b.wait_log("no packet within net_read_time_out", Duration::from_secs(20));
+    wait_until("a second dump request", Duration::from_secs(20), || fake.dumps.lock().unwrap().len() >= 2);
+    assert_eq!(b.stop(), 0);
+    let dumps = fake.dumps.lock().unwrap().clone();
+    let stored = fs::metadata(b.binlog_dir.join(FILE1)).unwrap().len();
+    assert_eq!(dumps[0].pos, 4);
+    assert_eq!(
+        (dumps[1].file.as_str(), u64::from(dumps[1].pos)),
+        (FILE1, stored),
+        "resume must continue right after what is stored"
+    );
+}
+
+#[test]
+fn rotate_to_a_path_is_refused() {
+    let fake = FakePrimary::start(|_| (vec![fake_rotate("../../etc/evil.000001", 4)], Then::Stall));
+    let mut b = binlogd_for(&fake, "path");
+    b.start();
+    b.wait_log("not a plain file name", Duration::from_secs(20));
+    assert_eq!(b.stop(), 0);
+    assert!(!b.dir.join("etc").exists() && !std::path::Path::new("/etc/evil.000001").exists());
+}
