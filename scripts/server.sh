@@ -167,6 +167,8 @@ case "$cmd" in
     fi
     rm -rf "$root"; mkdir -p "$root"
     cp -a "$t/data" "$root/data"; mkdir -p "$root/binlog"
+    # Each MySQL server gets its own server_uuid.
+    rm -f "$root/data/auto.cnf"
     echo "$f" > "$d/flavor"; echo "$root" > "$d/root"; echo "$in" > "$d/inner"; echo "$port" > "$d/port"
     write_cnf "$f" "$in" "$port" "$sid" 1 > "$root/my.cnf"
     start_server "$d"

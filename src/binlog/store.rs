@@ -709,7 +709,7 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
         let (h, size) = match res {
             Ok(x) => x,
             Err(e) => {
-                if !tail_ok {
+                if !tail_ok || !is_torn_tail(&data[pos..]) {
                     return Err(corrupt(pos as u64, e.to_string()));
                 }
                 reason = Some(format!("{e} at {pos}"));
@@ -755,6 +755,21 @@ pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracke
     Ok((Scan { len, cut_at, closed, rotate_to, events, reason }, t))
 }
 
+/// Can `rest` (from a bad event to the end of the file) be what a crash left
+/// behind? Yes when the last event is cut short, when the bad event is the last
+/// one (a write torn inside it), or when the rest is zeros (the length grew
+/// before the data reached the disk). A bad event with whole events after it is
+/// corruption, and recovery must not cut valid data after it.
+fn is_torn_tail(rest: &[u8]) -> bool {
+    if rest.iter().all(|&b| b == 0) || rest.len() < HEADER_LEN {
+        return true;
+    }
+    match EventHeader::decode(rest) {
+        Ok(h) => h.event_size as usize >= rest.len(),
+        Err(_) => false,
+    }
+}
+
 /// Tracker state after the events in `data[4..end]` (all already validated).
 fn tracker_until(data: &[u8], end: usize) -> Result<Tracker, StoreError> {
     let mut t = Tracker::new(ChecksumAlg::OFF);
@@ -779,4 +794,181 @@ fn tracker_until(data: &[u8], end: usize) -> Result<Tracker, StoreError> {
         pos += size;
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn golden(name: &str) -> Vec<u8> {
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap()
+    }
+
+    const MARIADB: &str = "mariadb-10.11.19.000001";
+    const MYSQL: &str = "mysql-9.7.4.000001";
+
+    fn tmp(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("binlogd-store-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// Offsets where each event of a valid file ends.
+    fn event_ends(data: &[u8]) -> Vec<usize> {
+        let mut v = Vec::new();
+        let mut pos = 4;
+        while pos < data.len() {
+            let h = EventHeader::decode(&data[pos..]).unwrap();
+            pos += h.event_size as usize;
+            v.push(pos);
+        }
+        v
+    }
+
+    fn put_dir(dir: &Path, name: &str, data: &[u8]) {
+        fs::write(dir.join(name), data).unwrap();
+        fs::write(dir.join("binlog.index"), format!("{name}\n")).unwrap();
+    }
+
+    #[test]
+    fn golden_files_scan_clean_and_closed() {
+        for (name, flavor) in [(MARIADB, "mariadb"), (MYSQL, "mysql")] {
+            let d = tmp(&format!("scan-{flavor}"));
+            fs::write(d.join("binlog.000001"), golden(name)).unwrap();
+            let (scan, t) = scan_file(&d.join("binlog.000001"), name, false).unwrap();
+            assert!(scan.closed, "{name} ends with ROTATE");
+            assert_eq!(scan.cut_at, scan.len);
+            assert!(scan.events > 10, "{name}: {} events", scan.events);
+            assert_eq!(scan.rotate_to.as_deref(), Some("mysql-bin.000002"));
+            match flavor {
+                "mariadb" => assert!(!t.maria.is_empty(), "MariaDB GTIDs tracked"),
+                _ => assert!(!t.gtids.is_empty(), "MySQL GTIDs tracked"),
+            }
+        }
+    }
+
+    #[test]
+    fn recovery_cuts_a_torn_tail_back_to_a_transaction_boundary() {
+        for name in [MARIADB, MYSQL] {
+            let full = golden(name);
+            let ends = event_ends(&full);
+            // Boundaries as the tracker sees them, from a clean scan of each prefix.
+            for cut in (5..full.len()).step_by(7).chain(ends.iter().copied()) {
+                let d = tmp("torn");
+                put_dir(&d, "mysql-bin.000001", &full[..cut]);
+                let s = Store::open(&d).unwrap_or_else(|e| panic!("{name} cut at {cut}: {e}"));
+                let kept = fs::read(d.join("mysql-bin.000001")).unwrap();
+                assert!(kept.len() <= cut && full.starts_with(&kept), "{name} cut at {cut}");
+                assert!(
+                    kept.len() == 4 || ends.contains(&kept.len()),
+                    "{name}: kept {} is not an event end",
+                    kept.len()
+                );
+                let rp = s.resume_point();
+                let want = if kept.len() == full.len() {
+                    ("mysql-bin.000002", 4)
+                } else {
+                    ("mysql-bin.000001", kept.len() as u64)
+                };
+                assert_eq!(rp.file, Some((want.0.to_string(), want.1)));
+                // The kept prefix must itself end at a boundary: scanning it strictly agrees.
+                let (scan, _) = scan_file(&d.join("mysql-bin.000001"), name, true).unwrap();
+                assert_eq!(scan.cut_at, kept.len() as u64, "{name} cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn recovery_keeps_the_gtids_of_complete_transactions_only() {
+        let full = golden(MYSQL);
+        let d = tmp("gtids");
+        put_dir(&d, "mysql-bin.000001", &full);
+        let all = Store::open(&d).unwrap().resume_point();
+        assert_eq!(all.file, Some(("mysql-bin.000002".into(), 4)), "closed file resumes at the ROTATE target");
+        // Cut inside the last transaction: its GTID must not be in the resume set.
+        let ends = event_ends(&full);
+        let cut = ends[ends.len() - 3] + 1;
+        put_dir(&d, "mysql-bin.000001", &full[..cut]);
+        let part = Store::open(&d).unwrap().resume_point();
+        assert!(part.gtids.is_subset(&all.gtids) && part.gtids != all.gtids, "{} vs {}", part.gtids, all.gtids);
+    }
+
+    #[test]
+    fn refuses_corruption_before_the_tail_and_deletes_nothing() {
+        let mut data = golden(MARIADB);
+        let ends = event_ends(&data);
+        let mid = ends[ends.len() / 2] + 25;
+        data[mid] ^= 0x55;
+        let d = tmp("corrupt");
+        put_dir(&d, "mysql-bin.000001", &data);
+        match Store::open(&d) {
+            Err(StoreError::Corrupt { file, offset, .. }) => {
+                assert_eq!(file, "mysql-bin.000001");
+                assert!(offset as usize <= mid);
+            }
+            Err(e) => panic!("wrong error: {e}"),
+            Ok(_) => panic!("corruption accepted"),
+        }
+        assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), data, "nothing may be cut");
+    }
+
+    #[test]
+    fn index_that_disagrees_with_the_directory_is_an_error() {
+        let g = golden(MARIADB);
+        let d = tmp("index-missing");
+        put_dir(&d, "mysql-bin.000001", &g);
+        fs::write(d.join("binlog.index"), "mysql-bin.000001\nmysql-bin.000002\n").unwrap();
+        assert!(matches!(Store::open(&d), Err(StoreError::Index { .. })));
+
+        let d = tmp("index-extra");
+        put_dir(&d, "mysql-bin.000001", &g);
+        fs::write(d.join("mysql-bin.000007"), &g).unwrap();
+        assert!(matches!(Store::open(&d), Err(StoreError::Index { .. })));
+    }
+
+    #[test]
+    fn file_created_but_not_yet_indexed_is_adopted() {
+        let g = golden(MARIADB);
+        let d = tmp("adopt");
+        put_dir(&d, "mysql-bin.000001", &g);
+        fs::write(d.join("mysql-bin.000002"), MAGIC).unwrap();
+        let s = Store::open(&d).unwrap();
+        assert_eq!(s.files(), ["mysql-bin.000001", "mysql-bin.000002"]);
+        assert_eq!(s.resume_point().file, Some(("mysql-bin.000002".into(), 4)));
+        assert!(!s.resume_point().maria.is_empty(), "GTID state comes from the previous file");
+    }
+
+    #[test]
+    fn stream_replay_writes_identical_file_and_refuses_gaps() {
+        let g = golden(MYSQL);
+        let d = tmp("replay");
+        let mut s = Store::open(&d).unwrap();
+        s.switch_to("mysql-bin.000001", 4).unwrap();
+        let mut pos = 4;
+        for end in event_ends(&g) {
+            let ev = &g[pos..end];
+            let h = EventHeader::decode_exact(ev).unwrap();
+            s.append(&h, ev).unwrap();
+            // Replaying an event already stored is accepted (a resumed stream).
+            if pos == 4 {
+                s.append(&h, ev).unwrap();
+            }
+            pos = end;
+        }
+        s.sync().unwrap();
+        let mut want = g.clone();
+        // binlogd clears the in-use flag on ROTATE, as the primary did.
+        want[4 + event::FLAGS_OFFSET] &= !1;
+        assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), want);
+        assert_eq!(s.files(), ["mysql-bin.000001", "mysql-bin.000002"]);
+        // A gap: an event that does not start where the file ends.
+        let ev = &g[4..event_ends(&g)[0]];
+        let mut h = EventHeader::decode_exact(ev).unwrap();
+        h.log_pos = 4 + ev.len() as u32 + 10;
+        assert!(matches!(s.append(&h, ev), Err(StoreError::Stream { .. })));
+        assert!(matches!(s.switch_to("../x.000003", 4), Err(StoreError::BadName { .. })));
+        assert!(matches!(s.switch_to("/etc/x.000003", 4), Err(StoreError::BadName { .. })));
+        assert!(matches!(s.switch_to(&"a".repeat(10_000), 4), Err(StoreError::BadName { .. })));
+    }
 }

@@ -325,7 +325,7 @@ impl Session<'_> {
         }
         let (tx, rx) = crossbeam_channel::bounded(1024);
         let slot = acker::AckSlot::new();
-        let w = writer::Writer { store, rx, sync_every: cfg.sync_binlog, acks: slot.clone(), stats: stats.clone() };
+        let w = writer::Writer::new(store, rx, cfg.sync_binlog, slot.clone(), stats.clone());
         let writer = thread::Builder::new()
             .name("writer".into())
             .spawn(move || w.run())

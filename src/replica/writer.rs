@@ -25,11 +25,39 @@ pub struct Writer {
     pub sync_every: u32,
     pub acks: Arc<AckSlot>,
     pub stats: Arc<Stats>,
+    /// Transactions written since the last fsync.
+    pub trx_since_sync: u32,
+    /// Bytes written since the last fsync.
+    pub unsynced: bool,
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Batch {
+    pub bytes: usize,
+    pub transactions: u32,
+    pub synced: bool,
+    /// The position acknowledged after the fsync, if any was asked for.
+    pub acked: Option<(String, u64)>,
 }
 
 impl Writer {
+    pub fn new(store: Store, rx: Receiver<Msg>, sync_every: u32, acks: Arc<AckSlot>, stats: Arc<Stats>) -> Writer {
+        Writer { store, rx, sync_every, acks, stats, trx_since_sync: 0, unsynced: false }
+    }
+
     pub fn run(mut self) -> Result<Store, StoreError> {
-        match self.drain() {
+        let r = (|| {
+            while let Ok(first) = self.rx.recv() {
+                self.batch(first)?;
+            }
+            // The reader is gone: make what was queued durable.
+            if self.unsynced {
+                self.sync()?;
+            }
+            Ok(())
+        })();
+        match r {
             Ok(()) => Ok(self.store),
             Err(e) => {
                 // Events accepted before the bad one are whole and valid: keep them.
@@ -39,57 +67,141 @@ impl Writer {
         }
     }
 
-    fn drain(&mut self) -> Result<(), StoreError> {
-        let mut trx_since_sync = 0u32;
-        let mut unsynced = false;
-        while let Ok(first) = self.rx.recv() {
-            let mut ack: Option<(String, u64)> = None;
-            let mut boundaries = 0u32;
-            let mut bytes = 0usize;
-            let mut next = Some(first);
-            while let Some(m) = next.take() {
-                match m {
-                    Msg::Rotate { name, pos } => self.store.switch_to(&name, pos)?,
-                    Msg::Event { buf, off, hdr, ack: wants_ack } => {
-                        let file = if wants_ack { self.store.active_name().map(str::to_string) } else { None };
-                        let ev = &buf[off..];
-                        bytes += ev.len();
-                        if self.store.append(&hdr, ev)? {
-                            boundaries += 1;
-                        }
-                        if let Some(f) = file {
-                            ack = Some((f, u64::from(hdr.log_pos)));
-                        }
+    fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
+        let d = self.store.sync()?;
+        self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.trx_since_sync = 0;
+        self.unsynced = false;
+        Ok(d)
+    }
+
+    /// Applies `first` and whatever else is queued, then syncs if the policy or an
+    /// ACK request says so, and only after that publishes the ACK.
+    pub fn batch(&mut self, first: Msg) -> Result<Batch, StoreError> {
+        let mut b = Batch::default();
+        let mut want_ack: Option<(String, u64)> = None;
+        let mut next = Some(first);
+        while let Some(m) = next.take() {
+            match m {
+                Msg::Rotate { name, pos } => self.store.switch_to(&name, pos)?,
+                Msg::Event { buf, off, hdr, ack } => {
+                    let file = if ack { self.store.active_name().map(str::to_string) } else { None };
+                    let ev = &buf[off..];
+                    b.bytes += ev.len();
+                    if self.store.append(&hdr, ev)? {
+                        b.transactions += 1;
+                    }
+                    if let Some(f) = file {
+                        want_ack = Some((f, u64::from(hdr.log_pos)));
                     }
                 }
-                if bytes < BATCH_BYTES {
-                    next = self.rx.try_recv().ok();
-                }
             }
-            trx_since_sync += boundaries;
-            unsynced |= bytes > 0;
-            let policy_sync = match self.sync_every {
-                0 => false,
-                n => trx_since_sync >= n,
-            };
-            if ack.is_some() || policy_sync {
-                self.store.sync()?;
-                self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
-                trx_since_sync = 0;
-                unsynced = false;
-                if let Some((f, p)) = ack {
-                    self.acks.publish(f, p);
-                }
-            } else {
-                self.store.flush()?;
+            if b.bytes < BATCH_BYTES {
+                next = self.rx.try_recv().ok();
             }
-            self.stats.bytes_written.fetch_add(bytes as u64, Ordering::Relaxed);
         }
-        // The reader is gone: make what was queued durable.
-        if unsynced {
-            self.store.sync()?;
-            self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.trx_since_sync += b.transactions;
+        self.unsynced |= b.bytes > 0;
+        let policy = self.sync_every != 0 && self.trx_since_sync >= self.sync_every;
+        if want_ack.is_some() || policy {
+            let durable = self.sync()?;
+            b.synced = true;
+            if let Some((f, p)) = want_ack {
+                // Files before the active one were fsynced before it was created.
+                debug_assert!(durable.as_ref().is_some_and(|(df, dl)| df != &f || p <= *dl));
+                self.acks.publish(f.clone(), p);
+                b.acked = Some((f, p));
+            }
+        } else {
+            self.store.flush()?;
         }
-        Ok(())
+        self.stats.bytes_written.fetch_add(b.bytes as u64, Ordering::Relaxed);
+        Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binlog::event::EventHeader;
+    use std::path::Path;
+
+    /// The golden MySQL file as stream messages; with `ack_on_trx_end`, XID and QUERY events ask for an ACK.
+    fn golden_msgs(ack_on_trx_end: bool) -> Vec<Msg> {
+        let g = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mysql-9.7.4.000001")).unwrap();
+        let mut v = vec![Msg::Rotate { name: "mysql-bin.000001".into(), pos: 4 }];
+        let mut pos = 4;
+        while pos < g.len() {
+            let h = EventHeader::decode(&g[pos..]).unwrap();
+            let end = pos + h.event_size as usize;
+            let ack = ack_on_trx_end && (h.event_type.0 == 16 || h.event_type.0 == 2);
+            v.push(Msg::Event { buf: g[pos..end].to_vec(), off: 0, hdr: h, ack });
+            pos = end;
+        }
+        v
+    }
+
+    fn writer(tag: &str, sync_every: u32) -> (Writer, crossbeam_channel::Sender<Msg>) {
+        let d = std::env::temp_dir().join(format!("binlogd-writer-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let (tx, rx) = crossbeam_channel::bounded(4096);
+        let w = Writer::new(Store::open(&d).unwrap(), rx, sync_every, AckSlot::new(), Arc::new(Stats::default()));
+        (w, tx)
+    }
+
+    /// Feeds `msgs` as one batch.
+    fn feed(w: &mut Writer, tx: &crossbeam_channel::Sender<Msg>, msgs: Vec<Msg>) -> Batch {
+        let mut it = msgs.into_iter();
+        let first = it.next().unwrap();
+        for m in it {
+            tx.send(m).unwrap();
+        }
+        w.batch(first).unwrap()
+    }
+
+    #[test]
+    fn sync_binlog_1_fsyncs_once_per_batch_of_transactions() {
+        let (mut w, tx) = writer("s1", 1);
+        let b = feed(&mut w, &tx, golden_msgs(false));
+        assert!(b.transactions >= 5 && b.synced && b.acked.is_none(), "{b:?}");
+        assert_eq!(w.stats.fsyncs.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn sync_binlog_0_leaves_it_to_the_os_unless_an_ack_is_asked() {
+        let (mut w, tx) = writer("s0", 0);
+        let b = feed(&mut w, &tx, golden_msgs(false));
+        assert!(!b.synced && b.acked.is_none());
+        let (mut w, tx) = writer("s0ack", 0);
+        let mut msgs = golden_msgs(true);
+        msgs.truncate(msgs.len() - 1); // leave out the ROTATE: the ACK is in the active file
+        let last_ack = msgs
+            .iter()
+            .rev()
+            .find_map(|m| match m {
+                Msg::Event { hdr, ack: true, .. } => Some(u64::from(hdr.log_pos)),
+                _ => None,
+            })
+            .unwrap();
+        let b = feed(&mut w, &tx, msgs);
+        assert!(b.synced, "an ACK needs an fsync first");
+        assert_eq!(
+            b.acked,
+            Some(("mysql-bin.000001".to_string(), last_ack)),
+            "one cumulative ACK for the highest position"
+        );
+        let on_disk = std::fs::metadata(w.store.dir().join("mysql-bin.000001")).unwrap().len();
+        assert!(on_disk >= last_ack, "ACKed {last_ack} but only {on_disk} bytes are in the file");
+    }
+
+    #[test]
+    fn sync_binlog_n_waits_for_n_transactions() {
+        let (mut w, tx) = writer("sn", 1000);
+        let msgs = golden_msgs(false);
+        let b = feed(&mut w, &tx, msgs);
+        assert!(!b.synced && w.trx_since_sync == b.transactions);
+        let (mut w, tx) = writer("sn2", 3);
+        let b = feed(&mut w, &tx, golden_msgs(false));
+        assert!(b.synced && w.trx_since_sync == 0);
     }
 }
