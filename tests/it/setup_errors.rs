@@ -47,3 +47,25 @@ fn primary_without_semisync_falls_back_to_async() {
     }
     assert_eq!(b.stop(), 0);
 }
+
+#[test]
+fn another_primary_at_the_same_address_is_refused_and_files_stay_intact() {
+    let a = Server::start(Flavor::Mysql, "uuid-a");
+    let mut b = Binlogd::new(&a, "uuid", "semisync = off");
+    b.start();
+    a.sql("CREATE DATABASE u; FLUSH BINARY LOGS");
+    let before = rotated_md5s(&a, &b);
+    assert_eq!(b.stop(), 0);
+    let other = Server::start(Flavor::Mysql, "uuid-b");
+    let cnf = std::fs::read_to_string(&b.cnf).unwrap().replace(&format!("master_port = {}", a.port), &format!("master_port = {}", other.port));
+    std::fs::write(&b.cnf, cnf).unwrap();
+    let files_before = b.index();
+    b.start();
+    b.wait_log("server_uuid changed", Duration::from_secs(30));
+    b.wait_log("reconnecting to master", Duration::from_secs(30));
+    assert_eq!(b.stop(), 0);
+    assert_eq!(b.index(), files_before, "nothing may be appended from another server");
+    for (name, (_, d)) in before {
+        assert_eq!(md5_file(&b.binlog_dir.join(&name)), d);
+    }
+}
