@@ -13,3 +13,5 @@ mod hostile;
 mod mirror;
 #[path = "it/setup_errors.rs"]
 mod setup_errors;
+#[path = "it/start_modes.rs"]
+mod start_modes;

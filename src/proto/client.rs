@@ -18,6 +18,18 @@ const CHARSET_UTF8MB4: u8 = 45;
 /// Replication events may be up to 1 GiB (max_allowed_packet's ceiling).
 pub const MAX_PACKET: usize = (1 << 30) + 4096;
 
+/// What binlogd offers. CLIENT_LOCAL_FILES is never among them, so a server
+/// cannot make binlogd read a local file.
+pub const CLIENT_CAPABILITIES: u32 = caps::LONG_PASSWORD
+    | caps::LONG_FLAG
+    | caps::PROTOCOL_41
+    | caps::TRANSACTIONS
+    | caps::SECURE_CONNECTION
+    | caps::MULTI_RESULTS
+    | caps::PLUGIN_AUTH
+    | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+    | caps::CONNECT_ATTRS;
+
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
     pub host: String,
@@ -64,17 +76,7 @@ impl Client {
         sock.set_write_timeout(Some(o.connect_timeout))?;
         let mut stream = PacketStream::new(sock, MAX_PACKET);
         let greeting = HandshakeV10::decode(&stream.read()?)?;
-        let want = caps::LONG_PASSWORD
-            | caps::LONG_FLAG
-            | caps::PROTOCOL_41
-            | caps::TRANSACTIONS
-            | caps::SECURE_CONNECTION
-            | caps::MULTI_RESULTS
-            | caps::PLUGIN_AUTH
-            | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
-            | caps::CONNECT_ATTRS;
-        // LOCAL_FILES is deliberately absent from `want`.
-        let capabilities = want & greeting.capabilities;
+        let capabilities = CLIENT_CAPABILITIES & greeting.capabilities;
         let mut plugin =
             if greeting.auth_plugin.is_empty() { auth::NATIVE.to_string() } else { greeting.auth_plugin.clone() };
         if plugin != auth::NATIVE && plugin != auth::CACHING_SHA2 {
@@ -153,5 +155,13 @@ impl Client {
 
     pub fn server_version(&self) -> &str {
         &self.greeting.server_version
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn never_offers_local_files() {
+        assert_eq!(super::CLIENT_CAPABILITIES & super::caps::LOCAL_FILES, 0);
     }
 }

@@ -120,11 +120,15 @@ fn ok(s: &mut TcpStream) -> std::io::Result<()> {
     send(s, &mut 1, &[0, 0, 0, 2, 0, 0, 0])
 }
 
+/// The password the fake primary expects after an auth switch.
+pub const SWITCH_PASSWORD: &str = "x";
+
 fn serve(
     mut s: TcpStream,
     events: Vec<Vec<u8>>,
     then: Then,
     dumps: Arc<Mutex<Vec<BinlogDump>>>,
+    auth_switch: bool,
 ) -> std::io::Result<()> {
     let g = HandshakeV10 {
         server_version: "8.0.99-fake".into(),
@@ -133,11 +137,28 @@ fn serve(
         capabilities: 0x000f_f7ff | 0x0008_0000 | 0x0020_0000,
         charset: 45,
         status: 2,
-        auth_plugin: "mysql_native_password".into(),
+        auth_plugin: if auth_switch { "caching_sha2_password" } else { "mysql_native_password" }.into(),
     };
     send(&mut s, &mut 0, &g.encode())?;
     read_packet(&mut s)?;
-    send(&mut s, &mut 2, &[0, 0, 0, 2, 0, 0, 0])?;
+    if auth_switch {
+        // AuthSwitchRequest to mysql_native_password with a fresh nonce.
+        let nonce = [9u8; 20];
+        let mut p = vec![0xfe];
+        p.extend_from_slice(b"mysql_native_password\0");
+        p.extend_from_slice(&nonce);
+        p.push(0);
+        send(&mut s, &mut 2, &p)?;
+        let reply = read_packet(&mut s)?;
+        if reply != binlogd::proto::auth::native_scramble(SWITCH_PASSWORD.as_bytes(), &nonce) {
+            let mut e = vec![0xff, 0x15, 0x04];
+            e.extend_from_slice(b"#28000Access denied (fake)");
+            return send(&mut s, &mut 4, &e);
+        }
+        send(&mut s, &mut 4, &[0, 0, 0, 2, 0, 0, 0])?;
+    } else {
+        send(&mut s, &mut 2, &[0, 0, 0, 2, 0, 0, 0])?;
+    }
     loop {
         let p = read_packet(&mut s)?;
         match p.first() {
@@ -185,6 +206,14 @@ fn serve(
 impl FakePrimary {
     /// `script(n)` gives the events for the n-th dump connection.
     pub fn start(script: impl Fn(usize) -> (Vec<Vec<u8>>, Then) + Send + 'static) -> FakePrimary {
+        Self::start_opts(false, script)
+    }
+
+    /// With `auth_switch`, the login is switched to mysql_native_password.
+    pub fn start_opts(
+        auth_switch: bool,
+        script: impl Fn(usize) -> (Vec<Vec<u8>>, Then) + Send + 'static,
+    ) -> FakePrimary {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let dumps = Arc::new(Mutex::new(Vec::new()));
@@ -195,7 +224,7 @@ impl FakePrimary {
                 let (events, then) = script(n);
                 let d = d2.clone();
                 thread::spawn(move || {
-                    let _ = serve(c, events, then, d);
+                    let _ = serve(c, events, then, d, auth_switch);
                 });
             }
         });

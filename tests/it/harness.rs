@@ -272,8 +272,13 @@ pub fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
 /// Waits until binlogd holds every file the primary has rotated, at the primary's size,
 /// then returns (name -> (primary md5, binlogd md5)).
 pub fn rotated_md5s(server: &Server, b: &Binlogd) -> BTreeMap<String, (String, String)> {
+    rotated_md5s_from(server, b, 0)
+}
+
+/// Like `rotated_md5s`, for the primary's files from the `skip`-th on.
+pub fn rotated_md5s_from(server: &Server, b: &Binlogd, skip: usize) -> BTreeMap<String, (String, String)> {
     let logs = server.binary_logs();
-    let rotated = &logs[..logs.len() - 1];
+    let rotated = &logs[skip..logs.len() - 1];
     let pdir = server.binlog_dir();
     wait_until("binlogd to hold every rotated file", Duration::from_secs(60), || {
         rotated.iter().all(|n| {

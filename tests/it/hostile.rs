@@ -100,3 +100,15 @@ fn rotate_to_a_path_is_refused() {
     assert_eq!(b.stop(), 0);
     assert!(!b.dir.join("etc").exists() && !std::path::Path::new("/etc/evil.000001").exists());
 }
+
+#[test]
+fn follows_an_auth_switch_to_native_password() {
+    let fake = FakePrimary::start_opts(true, |_| (vec![fake_rotate(FILE1, 4), fde()], Then::Stall));
+    let mut b = binlogd_for(&fake, "switch");
+    b.start();
+    wait_until("a dump request after the auth switch", Duration::from_secs(20), || {
+        !fake.dumps.lock().unwrap().is_empty()
+    });
+    assert_eq!(b.stop(), 0);
+    assert_eq!(fs::metadata(b.binlog_dir.join(FILE1)).unwrap().len(), 4 + fde().len() as u64);
+}

@@ -35,6 +35,9 @@ fn primary_without_semisync_falls_back_to_async() {
     let s = Server::start(Flavor::MariaDb, "nosemi");
     s.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
     let mut b = Binlogd::new(&s, "nosemi", "");
+    let pid_file = b.dir.join("binlogd.pid");
+    let cnf = std::fs::read_to_string(&b.cnf).unwrap() + &format!("pid_file = {}\n", pid_file.display());
+    std::fs::write(&b.cnf, cnf).unwrap();
     b.start();
     b.wait_log(
         "Master server does not support semi-sync, fallback to asynchronous replication",
@@ -45,7 +48,10 @@ fn primary_without_semisync_falls_back_to_async() {
     for (name, (p, d)) in &m {
         assert_eq!(p, d, "{name}");
     }
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    assert_eq!(Some(pid), b.child.as_ref().map(|c| c.id()));
     assert_eq!(b.stop(), 0);
+    assert!(!pid_file.exists(), "pid_file is removed on a clean exit");
 }
 
 #[test]
@@ -57,7 +63,9 @@ fn another_primary_at_the_same_address_is_refused_and_files_stay_intact() {
     let before = rotated_md5s(&a, &b);
     assert_eq!(b.stop(), 0);
     let other = Server::start(Flavor::Mysql, "uuid-b");
-    let cnf = std::fs::read_to_string(&b.cnf).unwrap().replace(&format!("master_port = {}", a.port), &format!("master_port = {}", other.port));
+    let cnf = std::fs::read_to_string(&b.cnf)
+        .unwrap()
+        .replace(&format!("master_port = {}", a.port), &format!("master_port = {}", other.port));
     std::fs::write(&b.cnf, cnf).unwrap();
     let files_before = b.index();
     b.start();
