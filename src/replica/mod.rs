@@ -133,6 +133,9 @@ impl Control {
     }
 }
 
+/// The first wait before reconnecting; it doubles up to `master_retry_max`.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+
 const UUID_FILE: &str = "binlogd.uuid";
 const PRIMARY_FILE: &str = "binlogd.primary";
 
@@ -238,7 +241,7 @@ fn decide_start(
 /// Runs the replica until stopped. Errors returned are the ones retrying cannot fix.
 pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), ReplicaError> {
     let uuid = replica_uuid(cfg)?;
-    let mut backoff = Duration::from_secs(1);
+    let mut backoff = FIRST_RETRY.min(cfg.retry_max);
     let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE)).ok().map(|s| s.trim().to_string());
     let mut first = true;
     let mut file_pos_once = false;
@@ -370,7 +373,7 @@ impl Session<'_> {
         ctl.set_socket(None);
         if stats.events_received.load(Ordering::Relaxed) > received_before + 1 {
             // The connection worked: the next failure starts the backoff afresh.
-            *backoff = Duration::from_secs(1);
+            *backoff = FIRST_RETRY.min(cfg.retry_max);
         }
         // A writer error explains why the reader stopped, so it comes first.
         if let (Err(_), Err(r)) = (&write_result, &read_result) {

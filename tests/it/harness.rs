@@ -142,23 +142,36 @@ pub fn binlogd_bin() -> PathBuf {
 impl Binlogd {
     /// Writes a cnf for `server` with extra `key = value` lines.
     pub fn new(server: &Server, tag: &str, extra: &str) -> Binlogd {
+        Self::for_port(
+            server.port,
+            tag,
+            &format!(
+                "master_password = replpass\nheartbeat_period = 1\nnet_read_time_out = 5\nmaster_retry_max = 2\n{extra}"
+            ),
+        )
+    }
+
+    /// A cnf with only the connection basics for `port`; `rest` adds the other keys.
+    pub fn for_port(port: u16, tag: &str, rest: &str) -> Binlogd {
         let dir = tempdir(&format!("binlogd-{tag}"));
         let binlog_dir = dir.join("binlogs");
         let log = dir.join("binlogd.log");
         let cnf = dir.join("binlogd.cnf");
-        fs::write(
-            &cnf,
-            format!(
-                "[binlogd]\nserver_id = 1001\nmaster_host = 127.0.0.1\nmaster_port = {}\nmaster_user = repl\n\
-                 master_password = replpass\nbinlog_dir = {}\nheartbeat_period = 1\nnet_read_time_out = 5\n\
-                 master_retry_max = 2\nlog_file = {}\n{extra}\n",
-                server.port,
-                binlog_dir.display(),
-                log.display()
-            ),
-        )
-        .unwrap();
+        let text = format!(
+            "[binlogd]\nserver_id = 1001\nmaster_host = 127.0.0.1\nmaster_port = {port}\nmaster_user = repl\n\
+             binlog_dir = {}\nlog_file = {}\n{rest}\n",
+            binlog_dir.display(),
+            log.display()
+        );
+        fs::write(&cnf, text).unwrap();
         Binlogd { dir, cnf, binlog_dir, log, child: None }
+    }
+
+    /// Replaces `from` with `to` in the cnf.
+    pub fn edit_cnf(&self, from: &str, to: &str) {
+        let t = fs::read_to_string(&self.cnf).unwrap();
+        assert!(t.contains(from), "{from:?} is not in the cnf");
+        fs::write(&self.cnf, t.replace(from, to)).unwrap();
     }
 
     pub fn start(&mut self) {

@@ -8,22 +8,8 @@ use crate::fake::*;
 use crate::harness::*;
 
 fn binlogd_for(fake: &FakePrimary, tag: &str) -> Binlogd {
-    let dir = tempdir(&format!("fake-{tag}"));
-    let binlog_dir = dir.join("binlogs");
-    let log = dir.join("binlogd.log");
-    let cnf = dir.join("binlogd.cnf");
-    fs::write(
-        &cnf,
-        format!(
-            "server_id = 1001\nmaster_host = 127.0.0.1\nmaster_port = {}\nmaster_user = repl\nmaster_password = x\n\
-             binlog_dir = {}\nheartbeat_period = 0.2\nnet_read_time_out = 1\nmaster_retry_max = 0.5\nlog_file = {}\n",
-            fake.port,
-            binlog_dir.display(),
-            log.display()
-        ),
-    )
-    .unwrap();
-    Binlogd { dir, cnf, binlog_dir, log, child: None }
+    let timing = "master_password = x\nheartbeat_period = 0.2\nnet_read_time_out = 1\nmaster_retry_max = 0.5";
+    Binlogd::for_port(fake.port, &format!("fake-{tag}"), timing)
 }
 
 #[test]
@@ -106,9 +92,27 @@ fn follows_an_auth_switch_to_native_password() {
     let fake = FakePrimary::start_opts(true, |_| (vec![fake_rotate(FILE1, 4), fde()], Then::Stall));
     let mut b = binlogd_for(&fake, "switch");
     b.start();
-    wait_until("a dump request after the auth switch", Duration::from_secs(20), || {
-        !fake.dumps.lock().unwrap().is_empty()
+    let want = 4 + fde().len() as u64;
+    wait_until("the FDE stored after the auth switch", Duration::from_secs(20), || {
+        fs::metadata(b.binlog_dir.join(FILE1)).is_ok_and(|m| m.len() == want)
     });
     assert_eq!(b.stop(), 0);
-    assert_eq!(fs::metadata(b.binlog_dir.join(FILE1)).unwrap().len(), 4 + fde().len() as u64);
+    assert_eq!(fake.dumps.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn lost_connection_reconnects_with_capped_backoff_logging_each_attempt() {
+    let fake = FakePrimary::start(|_| (vec![fake_rotate(FILE1, 4), fde()], Then::Close));
+    let mut b = binlogd_for(&fake, "lost");
+    b.start();
+    wait_until("four connections", Duration::from_secs(20), || fake.dumps.lock().unwrap().len() >= 4);
+    assert_eq!(b.stop(), 0);
+    let log = b.log_text();
+    assert!(log.contains("Lost connection"), "{log}");
+    let waits: Vec<&str> = log.lines().filter(|l| l.contains("reconnecting to master in")).collect();
+    assert!(waits.len() >= 3, "{log}");
+    assert!(waits.iter().all(|l| l.ends_with("in 0.5s")), "master_retry_max = 0.5 caps every wait: {waits:?}");
+    // Every reconnect resumes right after the stored FDE.
+    let want = 4 + fde().len() as u32;
+    assert!(fake.dumps.lock().unwrap()[1..].iter().all(|d| d.pos == want));
 }

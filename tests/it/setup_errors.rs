@@ -8,8 +8,7 @@ use crate::harness::*;
 fn wrong_password_logs_1045_and_keeps_retrying() {
     let s = Server::start(Flavor::MariaDb, "badpw");
     let mut b = Binlogd::new(&s, "badpw", "");
-    let cnf = std::fs::read_to_string(&b.cnf).unwrap().replace("master_password = replpass", "master_password = wrong");
-    std::fs::write(&b.cnf, cnf).unwrap();
+    b.edit_cnf("master_password = replpass", "master_password = wrong");
     b.start();
     b.wait_log("1045", Duration::from_secs(20));
     b.wait_log("reconnecting to master", Duration::from_secs(20));
@@ -23,8 +22,7 @@ fn wrong_password_logs_1045_and_keeps_retrying() {
 fn same_server_id_as_primary_is_refused() {
     let s = Server::start(Flavor::MariaDb, "sameid");
     let mut b = Binlogd::new(&s, "sameid", "");
-    let cnf = std::fs::read_to_string(&b.cnf).unwrap().replace("server_id = 1001", "server_id = 1");
-    std::fs::write(&b.cnf, cnf).unwrap();
+    b.edit_cnf("server_id = 1001", "server_id = 1");
     b.start();
     assert_eq!(b.wait(Duration::from_secs(30)), 1);
     assert!(b.log_text().contains("the same as binlogd's server_id"), "{}", b.log_text());
@@ -36,8 +34,7 @@ fn primary_without_semisync_falls_back_to_async() {
     s.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
     let mut b = Binlogd::new(&s, "nosemi", "");
     let pid_file = b.dir.join("binlogd.pid");
-    let cnf = std::fs::read_to_string(&b.cnf).unwrap() + &format!("pid_file = {}\n", pid_file.display());
-    std::fs::write(&b.cnf, cnf).unwrap();
+    b.edit_cnf("[binlogd]\n", &format!("[binlogd]\npid_file = {}\n", pid_file.display()));
     b.start();
     b.wait_log(
         "Master server does not support semi-sync, fallback to asynchronous replication",
@@ -63,10 +60,7 @@ fn another_primary_at_the_same_address_is_refused_and_files_stay_intact() {
     let before = rotated_md5s(&a, &b);
     assert_eq!(b.stop(), 0);
     let other = Server::start(Flavor::Mysql, "uuid-b");
-    let cnf = std::fs::read_to_string(&b.cnf)
-        .unwrap()
-        .replace(&format!("master_port = {}", a.port), &format!("master_port = {}", other.port));
-    std::fs::write(&b.cnf, cnf).unwrap();
+    b.edit_cnf(&format!("master_port = {}", a.port), &format!("master_port = {}", other.port));
     let files_before = b.index();
     b.start();
     b.wait_log("server_uuid changed", Duration::from_secs(30));
