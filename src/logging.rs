@@ -61,6 +61,8 @@ impl Write for LogSink {
 /// Local time as `YYYY-MM-DDTHH:MM:SS.uuuuuu+HH:MM`.
 pub fn timestamp() -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    // libc marks time_t deprecated on musl only to announce its 64-bit change; the cast holds either way.
+    #[allow(deprecated)]
     let secs = now.as_secs() as libc::time_t;
     // SAFETY: localtime_r writes only into `tm`, which we own.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };

@@ -238,6 +238,41 @@ fn decide_start(
     }
 }
 
+/// The primary cannot send what binlogd asked for (purged binlogs or GTIDs).
+const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
+
+/// After a 1236, logs what binlogd has and what the primary still offers.
+fn explain_missing(cfg: &Config, store: &Store) {
+    let rp = store.resume_point();
+    let have = match &rp.file {
+        Some((f, p)) => format!("binlogd has up to {f}:{p}"),
+        None => "binlogd has no files".to_string(),
+    };
+    let mut have_gtids = String::new();
+    if !rp.gtids.is_empty() {
+        have_gtids = format!(", GTIDs {}", rp.gtids.to_string().replace('\n', ""));
+    } else if !rp.maria.is_empty() {
+        have_gtids = format!(", GTID position {}", rp.maria);
+    }
+    let offers = (|| -> Result<String, ReplicaError> {
+        let (mut c, p) = connect::connect(cfg)?;
+        let logs = connect::binary_logs(&mut c)?;
+        let gtid_q = match p.flavor {
+            Flavor::Mysql => "SELECT @@GLOBAL.gtid_purged",
+            Flavor::MariaDb => "SELECT @@GLOBAL.gtid_binlog_state",
+        };
+        let g = c.query(gtid_q).ok().and_then(|r| r.scalar().map(str::to_string)).unwrap_or_default();
+        let files = match (logs.first(), logs.last()) {
+            (Some(a), Some(b)) => format!("files {a} to {b}"),
+            _ => "no binlog files".into(),
+        };
+        let what = if p.flavor == Flavor::Mysql { "gtid_purged" } else { "gtid_binlog_state" };
+        Ok(format!("{files}, {what} '{}'", g.replace('\n', "")))
+    })()
+    .unwrap_or_else(|e| format!("(could not ask: {e})"));
+    error!("{have}{have_gtids}; the primary offers {offers}. binlogd keeps its files and retries; if the primary really purged them, point binlogd at a server that still has them or start a new binlog_dir");
+}
+
 /// Runs the replica until stopped. Errors returned are the ones retrying cannot fix.
 pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), ReplicaError> {
     let uuid = replica_uuid(cfg)?;
@@ -261,7 +296,15 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), Rep
             Err(e @ ReplicaError::Fatal(_)) => return Err(e),
             Err(e @ ReplicaError::Store(StoreError::Corrupt { .. })) => return Err(e),
             Err(e @ ReplicaError::Store(StoreError::Index { .. })) => return Err(e),
-            Err(e) => error!("{e}"),
+            Err(e) => {
+                error!("{e}");
+                if matches!(
+                    &e,
+                    ReplicaError::Read(proto::Error::Server { code: ER_MASTER_FATAL_ERROR_READING_BINLOG, .. })
+                ) {
+                    explain_missing(cfg, &Store::open(&cfg.binlog_dir)?);
+                }
+            }
         }
         first = false;
         if ctl.stop.load(Ordering::SeqCst) {

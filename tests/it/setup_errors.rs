@@ -71,3 +71,43 @@ fn another_primary_at_the_same_address_is_refused_and_files_stay_intact() {
         assert_eq!(md5_file(&b.binlog_dir.join(&name)), d);
     }
 }
+
+#[test]
+fn purged_binlogs_give_1236_retried_with_backoff_and_nothing_wiped() {
+    let s = Server::start(Flavor::MariaDb, "purged");
+    s.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
+    let mut b = Binlogd::new(&s, "purged", "");
+    b.start();
+    s.sql("CREATE DATABASE p; FLUSH BINARY LOGS");
+    let before = rotated_md5s(&s, &b);
+    assert_eq!(b.stop(), 0);
+    // The primary moves on and purges everything binlogd would continue from.
+    s.sql("FLUSH BINARY LOGS; FLUSH BINARY LOGS");
+    let last = s.binary_logs().last().unwrap().clone();
+    s.sql(&format!("PURGE BINARY LOGS TO '{last}'"));
+    let files = b.index();
+    b.start();
+    b.wait_log("Got error reading packet from server: 1236", Duration::from_secs(30));
+    b.wait_log("the primary offers", Duration::from_secs(30));
+    b.wait_log("reconnecting to master in 2.0s", Duration::from_secs(30));
+    assert_eq!(b.stop(), 0);
+    assert_eq!(b.index(), files, "nothing is wiped or added");
+    for (name, (_, d)) in before {
+        assert_eq!(md5_file(&b.binlog_dir.join(&name)), d);
+    }
+}
+
+#[test]
+fn sighup_reopens_the_log_file() {
+    let s = Server::start(Flavor::MariaDb, "hup");
+    let mut b = Binlogd::new(&s, "hup", "");
+    b.start();
+    b.wait_log("requested binlog dump", Duration::from_secs(20));
+    let rotated = b.dir.join("binlogd.log.1");
+    std::fs::rename(&b.log, &rotated).unwrap();
+    b.signal(libc::SIGHUP);
+    b.wait_log("reopened the error log", Duration::from_secs(10));
+    assert_eq!(b.stop(), 0);
+    assert!(std::fs::read_to_string(&rotated).unwrap().contains("requested binlog dump"));
+    assert!(b.log_text().contains("binlogd stopped"));
+}
