@@ -90,6 +90,11 @@ fn scenario(flavor: Flavor, gtid: bool) {
     batch(&s, 3);
     assert_eq!(s.semi_status("no_tx"), "0", "after the primary's restart");
     assert_identical(&s, &b);
+    if flavor == Flavor::Mysql {
+        // The replica UUID was generated once and kept: the primary lists the same one.
+        let uuid = std::fs::read_to_string(b.binlog_dir.join("binlogd.uuid")).unwrap();
+        assert!(s.replicas().contains(uuid.trim()), "{} not in {}", uuid.trim(), s.replicas());
+    }
     assert_eq!(b.stop(), 0);
     let log = b.log_text();
     assert!(!log.contains("replpass"), "the password reached the log");
