@@ -15,3 +15,5 @@ mod mirror;
 mod setup_errors;
 #[path = "it/start_modes.rs"]
 mod start_modes;
+#[path = "it/faults.rs"]
+mod faults;

@@ -1,0 +1,57 @@
+//! Crash-safety and fault tests against real primaries.
+
+use std::time::Duration;
+
+use crate::harness::*;
+
+fn checksum_none_mirrors_identically(flavor: Flavor) {
+    let s = Server::start(flavor, "nocrc");
+    // Changing binlog_checksum rotates the primary's binlog; later files have no CRCs.
+    s.sql("SET GLOBAL binlog_checksum = NONE");
+    let mut b = Binlogd::new(&s, "nocrc", "get_start_gtid_mode = 2");
+    b.start();
+    wait_until("binlogd as semisync client", Duration::from_secs(30), || s.semi_status("clients") == "1");
+    s.sql("CREATE DATABASE n; CREATE TABLE n.t (a INT PRIMARY KEY, b MEDIUMTEXT); INSERT INTO n.t VALUES (1, 'x'), (2, 'y')");
+    s.sql("FLUSH BINARY LOGS; INSERT INTO n.t VALUES (3, REPEAT('z', 100000)); FLUSH BINARY LOGS");
+    assert_eq!(s.semi_status("no_tx"), "0");
+    let m = rotated_md5s(&s, &b);
+    assert!(m.len() >= 3);
+    for (name, (p, d)) in &m {
+        assert_eq!(p, d, "{name}\n{}", b.log_text());
+    }
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn mariadb_binlog_checksum_none_is_mirrored_byte_identical() {
+    checksum_none_mirrors_identically(Flavor::MariaDb);
+}
+
+#[test]
+fn mysql_binlog_checksum_none_is_mirrored_byte_identical() {
+    checksum_none_mirrors_identically(Flavor::Mysql);
+}
+
+#[test]
+fn corrupt_stored_event_refuses_to_start_and_deletes_nothing() {
+    let s = Server::start(Flavor::MariaDb, "corrupt");
+    let mut b = Binlogd::new(&s, "corrupt", "");
+    b.start();
+    wait_until("binlogd as semisync client", Duration::from_secs(30), || s.semi_status("clients") == "1");
+    s.sql("CREATE DATABASE c; CREATE TABLE c.t (a INT); INSERT INTO c.t VALUES (1), (2); INSERT INTO c.t VALUES (3)");
+    let active = s.binary_logs().last().unwrap().clone();
+    let path = b.binlog_dir.join(&active);
+    wait_until("the active file mirrored", Duration::from_secs(20), || {
+        std::fs::metadata(&path).map(|m| m.len()).ok() == std::fs::metadata(s.binlog_dir().join(&active)).map(|m| m.len()).ok()
+    });
+    assert_eq!(b.stop(), 0);
+    let mut data = std::fs::read(&path).unwrap();
+    let mid = data.len() / 2;
+    data[mid] ^= 0xff;
+    std::fs::write(&path, &data).unwrap();
+    b.start();
+    assert_eq!(b.wait(Duration::from_secs(30)), 1, "{}", b.log_text());
+    let log = b.log_text();
+    assert!(log.contains(&format!("corrupt binlog {active}:")), "{log}");
+    assert_eq!(std::fs::read(&path).unwrap(), data, "the corrupt file is left as it is");
+}
