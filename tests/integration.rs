@@ -5,15 +5,17 @@
 mod cli;
 #[path = "it/fake.rs"]
 mod fake;
+#[path = "it/faults.rs"]
+mod faults;
 #[path = "it/harness.rs"]
 mod harness;
 #[path = "it/hostile.rs"]
 mod hostile;
+#[path = "it/kill9.rs"]
+mod kill9;
 #[path = "it/mirror.rs"]
 mod mirror;
 #[path = "it/setup_errors.rs"]
 mod setup_errors;
 #[path = "it/start_modes.rs"]
 mod start_modes;
-#[path = "it/faults.rs"]
-mod faults;

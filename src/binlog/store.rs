@@ -315,6 +315,9 @@ impl Store {
             file.sync_all().map_err(io_err(&path, "fsync"))?;
         }
         let (scan, tracker) = scan_file(&path, &last, true)?;
+        // What is kept may have been written but not fsynced before a crash; it is
+        // acknowledged on reconnect, so make it durable now.
+        file.sync_all().map_err(io_err(&path, "fsync"))?;
         if scan.cut_at < scan.len {
             info!(
                 "recovery: cut {}:{} to {}: {} bytes after the last complete transaction{}",

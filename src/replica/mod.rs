@@ -371,6 +371,10 @@ impl Session<'_> {
         }
         let (tx, rx) = crossbeam_channel::bounded(1024);
         let slot = acker::AckSlot::new();
+        // A commit may still wait for an ACK binlogd could not send before it
+        // stopped. Recovery fsynced everything stored, so its end can be
+        // acknowledged: a GTID dump starts elsewhere and would never ask for it.
+        let catch_up_ack = if semisync { store.position().filter(|(_, p)| *p > 4) } else { None };
         let w = writer::Writer::new(store, rx, cfg.sync_binlog, slot.clone(), stats.clone());
         let writer = thread::Builder::new()
             .name("writer".into())
@@ -399,6 +403,7 @@ impl Session<'_> {
             stop: ctl.stop.clone(),
             stats: stats.clone(),
             file,
+            catch_up_ack: catch_up_ack.map(|(f, p)| (f, p, slot.clone())),
         };
         let received_before = stats.events_received.load(Ordering::Relaxed);
         let reader = thread::Builder::new()

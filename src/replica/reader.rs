@@ -33,6 +33,10 @@ pub struct Reader {
     pub stats: Arc<Stats>,
     /// The primary's file being streamed, for error messages.
     pub file: String,
+    /// Durable position to acknowledge once the primary has started the dump (its
+    /// first packet arrived), before any event reaches the writer, so it never
+    /// replaces a newer ACK.
+    pub catch_up_ack: Option<(String, u64, Arc<super::acker::AckSlot>)>,
 }
 
 impl Reader {
@@ -48,6 +52,9 @@ impl Reader {
                 Ok(()) => {}
                 Err(_) if self.stop.load(Ordering::SeqCst) => return Ok(()),
                 Err(e) => return Err(ReplicaError::read(e)),
+            }
+            if let Some((f, p, slot)) = self.catch_up_ack.take() {
+                slot.publish(f, p);
             }
             let msg = self.decode(std::mem::take(&mut buf))?;
             if let Some(m) = msg {

@@ -10,7 +10,7 @@ fn checksum_none_mirrors_identically(flavor: Flavor) {
     s.sql("SET GLOBAL binlog_checksum = NONE");
     let mut b = Binlogd::new(&s, "nocrc", "get_start_gtid_mode = 2");
     b.start();
-    wait_until("binlogd as semisync client", Duration::from_secs(30), || s.semi_status("clients") == "1");
+    wait_semisync_client(&s, &b);
     s.sql("CREATE DATABASE n; CREATE TABLE n.t (a INT PRIMARY KEY, b MEDIUMTEXT); INSERT INTO n.t VALUES (1, 'x'), (2, 'y')");
     s.sql("FLUSH BINARY LOGS; INSERT INTO n.t VALUES (3, REPEAT('z', 100000)); FLUSH BINARY LOGS");
     assert_eq!(s.semi_status("no_tx"), "0");
@@ -37,12 +37,13 @@ fn corrupt_stored_event_refuses_to_start_and_deletes_nothing() {
     let s = Server::start(Flavor::MariaDb, "corrupt");
     let mut b = Binlogd::new(&s, "corrupt", "");
     b.start();
-    wait_until("binlogd as semisync client", Duration::from_secs(30), || s.semi_status("clients") == "1");
+    wait_semisync_client(&s, &b);
     s.sql("CREATE DATABASE c; CREATE TABLE c.t (a INT); INSERT INTO c.t VALUES (1), (2); INSERT INTO c.t VALUES (3)");
     let active = s.binary_logs().last().unwrap().clone();
     let path = b.binlog_dir.join(&active);
     wait_until("the active file mirrored", Duration::from_secs(20), || {
-        std::fs::metadata(&path).map(|m| m.len()).ok() == std::fs::metadata(s.binlog_dir().join(&active)).map(|m| m.len()).ok()
+        std::fs::metadata(&path).map(|m| m.len()).ok()
+            == std::fs::metadata(s.binlog_dir().join(&active)).map(|m| m.len()).ok()
     });
     assert_eq!(b.stop(), 0);
     let mut data = std::fs::read(&path).unwrap();

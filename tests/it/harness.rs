@@ -302,3 +302,27 @@ pub fn rotated_md5s_from(server: &Server, b: &Binlogd, skip: usize) -> BTreeMap<
     });
     rotated.iter().map(|n| (n.clone(), (md5_file(&pdir.join(n)), md5_file(&b.binlog_dir.join(n))))).collect()
 }
+
+/// Waits until the primary counts binlogd as its one semisync replica.
+pub fn wait_semisync_client(s: &Server, b: &Binlogd) {
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_secs(60) {
+        if s.semi_status("clients") == "1" {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = b.log_text();
+    let tail: Vec<&str> = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+    let plist = s.sql("SHOW FULL PROCESSLIST");
+    let elog = std::fs::read_to_string(
+        PathBuf::from(fs::read_to_string(s.dir.join("root")).unwrap().trim()).join("error.log"),
+    )
+    .unwrap_or_default();
+    let etail: Vec<&str> = elog.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
+    panic!(
+        "binlogd never became the semisync client; the log ends:\n{}\nprocesslist:\n{plist}\nprimary's log ends:\n{}",
+        tail.join("\n"),
+        etail.join("\n")
+    );
+}

@@ -5,18 +5,6 @@ use std::time::Duration;
 
 use crate::harness::*;
 
-/// Waits until the primary counts binlogd as its one semisync replica.
-fn wait_semisync_client(s: &Server, b: &Binlogd) {
-    let t = std::time::Instant::now();
-    while t.elapsed() < Duration::from_secs(60) {
-        if s.semi_status("clients") == "1" {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("binlogd never became the semisync client:\n{}", b.log_text());
-}
-
 fn batch(s: &Server, n: u32) {
     let engine = "ENGINE=InnoDB";
     if n == 0 {
