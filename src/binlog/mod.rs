@@ -1,6 +1,7 @@
 //! Binlog events, GTID sets, transaction boundaries, and the on-disk store.
 
 pub mod event;
+pub mod fs;
 pub mod gtid;
 pub mod store;
 pub mod trx;

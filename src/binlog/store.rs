@@ -8,14 +8,14 @@
 //! - a new file and the index are fsynced, and the directory after them.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::FileExt;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use log::{info, warn};
 
 use super::event::{self, ChecksumAlg, EventError, EventHeader, EventType, HEADER_LEN, MAGIC};
+use super::fs::{Fs, FsFile};
 use super::gtid::{GtidSet, MariaPos};
 use super::trx::Tracker;
 
@@ -121,14 +121,10 @@ pub struct ResumePoint {
     pub maria: MariaPos,
 }
 
-fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_err(dir, "fsync directory"))
-}
-
 /// The file being appended to.
 struct Active {
     name: String,
-    file: File,
+    file: Box<dyn FsFile>,
     /// Bytes in the file (written or buffered).
     len: u64,
     /// Offset after the last complete transaction.
@@ -143,6 +139,7 @@ struct Active {
 
 /// The binlog directory, open for appending.
 pub struct Store {
+    fs: Arc<dyn Fs>,
     dir: PathBuf,
     files: Vec<String>,
     active: Option<Active>,
@@ -157,8 +154,14 @@ pub struct Store {
 impl Store {
     /// Opens `dir`, creating it if missing, and recovers the tail of the last file.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        fs::create_dir_all(dir).map_err(io_err(dir, "create directory"))?;
+        Self::open_on(super::fs::os(), dir)
+    }
+
+    /// Like `open`, on the given file system.
+    pub fn open_on(fs: Arc<dyn Fs>, dir: &Path) -> Result<Store, StoreError> {
+        fs.create_dir_all(dir).map_err(io_err(dir, "create directory"))?;
         let mut s = Store {
+            fs,
             dir: dir.to_path_buf(),
             files: Vec::new(),
             active: None,
@@ -185,13 +188,15 @@ impl Store {
         self.dir.join(format!("{base}.index"))
     }
 
+    fn fsync_dir(&self) -> Result<(), StoreError> {
+        self.fs.sync_dir(&self.dir).map_err(io_err(&self.dir, "fsync directory"))
+    }
+
     fn find_index(&self) -> Result<Option<PathBuf>, StoreError> {
         let mut found = Vec::new();
-        for e in fs::read_dir(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
-            let e = e.map_err(io_err(&self.dir, "read directory"))?;
-            let n = e.file_name().to_string_lossy().into_owned();
+        for n in self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
             if n.ends_with(".index") && !n.starts_with('.') {
-                found.push(e.path());
+                found.push(self.dir.join(&n));
             }
         }
         match found.len() {
@@ -206,9 +211,7 @@ impl Store {
     /// Binlog-shaped names (`base.NNNN`) in the directory.
     fn dir_binlogs(&self, base: Option<&str>) -> Result<Vec<String>, StoreError> {
         let mut v = Vec::new();
-        for e in fs::read_dir(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
-            let e = e.map_err(io_err(&self.dir, "read directory"))?;
-            let n = e.file_name().to_string_lossy().into_owned();
+        for n in self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
             if let Some((b, _)) = split_name(&n) {
                 if base.map_or(true, |x| x == b) && is_safe_name(&n) {
                     v.push(n);
@@ -239,7 +242,9 @@ impl Store {
                 }
             }
         };
-        let text = fs::read_to_string(&path).map_err(io_err(&path, "read index"))?;
+        let bytes = self.fs.map(&path).map_err(io_err(&path, "read index"))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| StoreError::Index { path: path.clone(), what: "not UTF-8 text".into() })?;
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() {
@@ -252,7 +257,7 @@ impl Store {
                     what: format!("line {}: bad file name {line:?}", i + 1),
                 });
             }
-            if !self.dir.join(name).is_file() {
+            if !self.fs.is_file(&self.dir.join(name)) {
                 return Err(StoreError::Index {
                     path: path.clone(),
                     what: format!("line {}: {name} is listed but missing from {}", i + 1, self.dir.display()),
@@ -292,11 +297,13 @@ impl Store {
             text.push_str(f);
             text.push('\n');
         }
-        let mut f = File::create(&tmp).map_err(io_err(&tmp, "create"))?;
-        f.write_all(text.as_bytes()).map_err(io_err(&tmp, "write"))?;
-        f.sync_all().map_err(io_err(&tmp, "fsync"))?;
-        fs::rename(&tmp, &path).map_err(io_err(&path, "rename"))?;
-        fsync_dir(&self.dir)
+        let exists = self.fs.is_file(&tmp);
+        let mut f = self.fs.open(&tmp, !exists).map_err(io_err(&tmp, "create"))?;
+        f.set_len(0).map_err(io_err(&tmp, "truncate"))?;
+        f.write_at(text.as_bytes(), 0).map_err(io_err(&tmp, "write"))?;
+        f.sync().map_err(io_err(&tmp, "fsync"))?;
+        self.fs.rename(&tmp, &path).map_err(io_err(&path, "rename"))?;
+        self.fsync_dir()
     }
 
     /// Scans the last file, cuts a partial trailing event or transaction, and
@@ -306,18 +313,18 @@ impl Store {
             return Ok(());
         };
         let path = self.dir.join(&last);
-        let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io_err(&path, "open"))?;
-        let len = file.metadata().map_err(io_err(&path, "stat"))?.len();
+        let mut file = self.fs.open(&path, false).map_err(io_err(&path, "open"))?;
+        let len = file.len().map_err(io_err(&path, "stat"))?;
         if len < 4 {
             // Crash while creating the file: it has no events yet.
             file.set_len(0).map_err(io_err(&path, "truncate"))?;
-            file.write_all_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
-            file.sync_all().map_err(io_err(&path, "fsync"))?;
+            file.write_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
+            file.sync().map_err(io_err(&path, "fsync"))?;
         }
-        let (scan, tracker) = scan_file(&path, &last, true)?;
+        let (scan, tracker) = scan_file(&*self.fs, &path, &last, true)?;
         // What is kept may have been written but not fsynced before a crash; it is
         // acknowledged on reconnect, so make it durable now.
-        file.sync_all().map_err(io_err(&path, "fsync"))?;
+        file.sync().map_err(io_err(&path, "fsync"))?;
         if scan.cut_at < scan.len {
             info!(
                 "recovery: cut {}:{} to {}: {} bytes after the last complete transaction{}",
@@ -328,13 +335,13 @@ impl Store {
                 scan.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
             );
             file.set_len(scan.cut_at).map_err(io_err(&path, "truncate"))?;
-            file.sync_all().map_err(io_err(&path, "fsync"))?;
+            file.sync().map_err(io_err(&path, "fsync"))?;
         }
         let mut tracker = tracker;
         if !tracker.saw_fde && self.files.len() >= 2 {
             // The last file has no events yet: its GTID state is the previous file's end state.
             let prev = &self.files[self.files.len() - 2];
-            let (_, t) = scan_file(&self.dir.join(prev), prev, false)?;
+            let (_, t) = scan_file(&*self.fs, &self.dir.join(prev), prev, false)?;
             tracker.gtids = t.gtids;
             tracker.maria = t.maria;
         }
@@ -428,15 +435,14 @@ impl Store {
 
     fn create_file(&mut self, name: &str) -> Result<(), StoreError> {
         self.flush()?;
-        if let Some(a) = &self.active {
-            a.file.sync_data().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+        if let Some(a) = self.active.as_mut() {
+            a.file.sync().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
         }
         let path = self.dir.join(name);
-        let file =
-            OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(io_err(&path, "create"))?;
-        file.write_all_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
-        file.sync_all().map_err(io_err(&path, "fsync"))?;
-        fsync_dir(&self.dir)?;
+        let mut file = self.fs.open(&path, true).map_err(io_err(&path, "create"))?;
+        file.write_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
+        file.sync().map_err(io_err(&path, "fsync"))?;
+        self.fsync_dir()?;
         self.files.push(name.to_string());
         self.write_index()?;
         let (gtids, maria) = match &self.active {
@@ -542,13 +548,13 @@ impl Store {
         a.write_pending()?;
         let path = self.dir.join(&a.name);
         let mut flags = [0u8; 2];
-        a.file.read_exact_at(&mut flags, 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "read"))?;
+        a.file.read_at(&mut flags, 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "read"))?;
         let v = u16::from_le_bytes(flags);
         if v & event::LOG_EVENT_BINLOG_IN_USE_F != 0 {
             let v = v & !event::LOG_EVENT_BINLOG_IN_USE_F;
-            a.file.write_all_at(&v.to_le_bytes(), 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "write"))?;
+            a.file.write_at(&v.to_le_bytes(), 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "write"))?;
         }
-        a.file.sync_data().map_err(io_err(&path, "fsync"))?;
+        a.file.sync().map_err(io_err(&path, "fsync"))?;
         if let Some(next) = self.next.clone() {
             self.create_file(&next)?;
         }
@@ -569,7 +575,7 @@ impl Store {
             return Ok(None);
         };
         a.write_pending()?;
-        a.file.sync_data().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+        a.file.sync().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
         Ok(Some((a.name.clone(), a.len)))
     }
 
@@ -589,10 +595,10 @@ impl Store {
                 a.len - a.trx_end
             );
             a.file.set_len(a.trx_end).map_err(io_err(&path, "truncate"))?;
-            a.file.sync_data().map_err(io_err(&path, "fsync"))?;
+            a.file.sync().map_err(io_err(&path, "fsync"))?;
             a.len = a.trx_end;
             // Re-derive the tracker state at the boundary: its pending GTID is dropped.
-            let (_, t) = scan_file(&path, &a.name, false)?;
+            let (_, t) = scan_file(&*self.fs, &path, &a.name, false)?;
             a.tracker = t;
         }
         Ok(())
@@ -604,7 +610,7 @@ impl Active {
         if self.pending.is_empty() {
             return Ok(());
         }
-        self.file.write_all_at(&self.pending, self.pending_at).map_err(|err| StoreError::Io {
+        self.file.write_at(&self.pending, self.pending_at).map_err(|err| StoreError::Io {
             path: PathBuf::from(&self.name),
             op: "write",
             err,
@@ -617,7 +623,7 @@ impl Active {
     fn compare_stored(&mut self, start: u64, ev: &[u8]) -> Result<(), StoreError> {
         self.write_pending()?;
         let mut have = vec![0u8; ev.len()];
-        self.file.read_exact_at(&mut have, start).map_err(|err| StoreError::Io {
+        self.file.read_at(&mut have, start).map_err(|err| StoreError::Io {
             path: PathBuf::from(&self.name),
             op: "read",
             err,
@@ -656,17 +662,14 @@ pub struct Scan {
 
 /// Walks a file's events checking sizes and CRCs. With `tail_ok`, a broken or
 /// partial tail is reported as the cut point; without it, it is an error.
-pub fn scan_file(path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
-    let file = File::open(path).map_err(io_err(path, "open"))?;
-    let len = file.metadata().map_err(io_err(path, "stat"))?.len();
+pub fn scan_file(fs: &dyn Fs, path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
+    let map = fs.map(path).map_err(io_err(path, "read"))?;
+    let data: &[u8] = &map;
+    let len = data.len() as u64;
     let corrupt = |offset: u64, what: String| StoreError::Corrupt { file: name.to_string(), offset, what };
     if len < 4 {
         return Err(corrupt(0, format!("file is {len} bytes, shorter than the magic")));
     }
-    // SAFETY of the mapping: binlogd is the only writer of these files and does not
-    // write this one while scanning it.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err(path, "mmap"))?;
-    let data: &[u8] = &map;
     if data[..4] != MAGIC {
         return Err(corrupt(0, "bad magic: not a binlog file".into()));
     }
@@ -802,6 +805,7 @@ fn tracker_until(data: &[u8], end: usize) -> Result<Tracker, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn golden(name: &str) -> Vec<u8> {
         fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap()
@@ -839,7 +843,7 @@ mod tests {
         for (name, flavor) in [(MARIADB, "mariadb"), (MYSQL, "mysql")] {
             let d = tmp(&format!("scan-{flavor}"));
             fs::write(d.join("binlog.000001"), golden(name)).unwrap();
-            let (scan, t) = scan_file(&d.join("binlog.000001"), name, false).unwrap();
+            let (scan, t) = scan_file(&crate::binlog::fs::OsFs, &d.join("binlog.000001"), name, false).unwrap();
             assert!(scan.closed, "{name} ends with ROTATE");
             assert_eq!(scan.cut_at, scan.len);
             assert!(scan.events > 10, "{name}: {} events", scan.events);
@@ -876,7 +880,7 @@ mod tests {
                 };
                 assert_eq!(rp.file, Some((want.0.to_string(), want.1)));
                 // The kept prefix must itself end at a boundary: scanning it strictly agrees.
-                let (scan, _) = scan_file(&d.join("mysql-bin.000001"), name, true).unwrap();
+                let (scan, _) = scan_file(&crate::binlog::fs::OsFs, &d.join("mysql-bin.000001"), name, true).unwrap();
                 assert_eq!(scan.cut_at, kept.len() as u64, "{name} cut at {cut}");
             }
         }

@@ -6,6 +6,8 @@
 
 pub mod acker;
 pub mod connect;
+#[cfg(test)]
+mod crash_sim;
 pub mod reader;
 pub mod writer;
 

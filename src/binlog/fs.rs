@@ -1,0 +1,281 @@
+//! The file operations the store needs, behind a trait, so tests can simulate a
+//! power loss: `SimFs` remembers what was fsynced and can drop everything else.
+//!
+//! What must hold for `OsFs` (and what `SimFs` models): file bytes are durable
+//! after `FsFile::sync`; a created or renamed name is durable after `Fs::sync_dir`.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::ops::Deref;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// An open file.
+pub trait FsFile: Send {
+    fn write_at(&mut self, buf: &[u8], off: u64) -> io::Result<()>;
+    fn read_at(&self, buf: &mut [u8], off: u64) -> io::Result<()>;
+    fn set_len(&mut self, len: u64) -> io::Result<()>;
+    fn len(&self) -> io::Result<u64>;
+    /// Makes the file's bytes durable (fdatasync).
+    fn sync(&mut self) -> io::Result<()>;
+}
+
+/// A directory tree.
+pub trait Fs: Send + Sync {
+    fn create_dir_all(&self, p: &Path) -> io::Result<()>;
+    /// Names of the entries of a directory.
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
+    fn is_file(&self, p: &Path) -> bool;
+    /// Opens for reading and writing; with `create_new`, fails if it exists.
+    fn open(&self, p: &Path, create_new: bool) -> io::Result<Box<dyn FsFile>>;
+    /// The whole file, for scanning (a read-only mapping on a real file system).
+    fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>>;
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Makes created and renamed names in `dir` durable.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+}
+
+/// The real file system.
+pub struct OsFs;
+
+struct OsFile(File);
+
+impl FsFile for OsFile {
+    fn write_at(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
+        self.0.write_all_at(buf, off)
+    }
+    fn read_at(&self, buf: &mut [u8], off: u64) -> io::Result<()> {
+        self.0.read_exact_at(buf, off)
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.0.set_len(len)
+    }
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.0.metadata()?.len())
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        self.0.sync_data()
+    }
+}
+
+struct Mapped(Option<memmap2::Mmap>);
+
+impl Deref for Mapped {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+}
+
+impl Fs for OsFs {
+    fn create_dir_all(&self, p: &Path) -> io::Result<()> {
+        fs::create_dir_all(p)
+    }
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        let mut v = Vec::new();
+        for e in fs::read_dir(dir)? {
+            v.push(e?.file_name().to_string_lossy().into_owned());
+        }
+        Ok(v)
+    }
+    fn is_file(&self, p: &Path) -> bool {
+        p.is_file()
+    }
+    fn open(&self, p: &Path, create_new: bool) -> io::Result<Box<dyn FsFile>> {
+        let f = OpenOptions::new().read(true).write(true).create_new(create_new).open(p)?;
+        Ok(Box::new(OsFile(f)))
+    }
+    fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>> {
+        let f = File::open(p)?;
+        if f.metadata()?.len() == 0 {
+            return Ok(Box::new(Mapped(None)));
+        }
+        // SAFETY: binlogd is the only writer of its files and does not write a file
+        // while the store scans it.
+        let m = unsafe { memmap2::Mmap::map(&f)? };
+        Ok(Box::new(Mapped(Some(m))))
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+}
+
+#[derive(Default, Clone)]
+struct SimInode {
+    data: Vec<u8>,
+    durable: Vec<u8>,
+}
+
+#[derive(Default)]
+struct SimState {
+    /// Live names -> inode id.
+    names: BTreeMap<PathBuf, usize>,
+    /// Names as they would be found after a power loss.
+    durable_names: BTreeMap<PathBuf, usize>,
+    inodes: Vec<SimInode>,
+    dirs: Vec<PathBuf>,
+    /// Fail every fsync from now on (an EIO).
+    fail_sync: bool,
+}
+
+/// An in-memory file system that can lose power.
+#[derive(Clone, Default)]
+pub struct SimFs {
+    st: Arc<Mutex<SimState>>,
+}
+
+struct SimFile {
+    st: Arc<Mutex<SimState>>,
+    ino: usize,
+}
+
+impl SimFs {
+    pub fn new() -> SimFs {
+        SimFs::default()
+    }
+
+    /// Power loss: every byte and every name not made durable is gone.
+    pub fn crash(&self) {
+        self.crash_keeping(|_| 0);
+    }
+
+    /// Power loss where a disk may have written part of what was not fsynced:
+    /// `keep(n)` picks how many of a file's `n` unsynced tail bytes survive.
+    /// Bytes rewritten in place since the last fsync revert to their durable value.
+    pub fn crash_keeping(&self, mut keep: impl FnMut(usize) -> usize) {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        for i in s.inodes.iter_mut() {
+            let d = i.durable.len();
+            let extra = i.data.len().saturating_sub(d);
+            let k = keep(extra).min(extra);
+            let mut v = i.durable.clone();
+            v.extend_from_slice(&i.data[d..d + k]);
+            i.data = v.clone();
+            i.durable = v;
+        }
+        s.names = s.durable_names.clone();
+    }
+
+    pub fn fail_sync(&self, on: bool) {
+        self.st.lock().unwrap_or_else(|e| e.into_inner()).fail_sync = on;
+    }
+
+    /// The live bytes of a file (for assertions).
+    pub fn contents(&self, p: &Path) -> Option<Vec<u8>> {
+        let s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.names.get(p).map(|&i| s.inodes[i].data.clone())
+    }
+}
+
+fn not_found(p: &Path) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file", p.display()))
+}
+
+impl FsFile for SimFile {
+    fn write_at(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let d = &mut s.inodes[self.ino].data;
+        let end = off as usize + buf.len();
+        if d.len() < end {
+            d.resize(end, 0);
+        }
+        d[off as usize..end].copy_from_slice(buf);
+        Ok(())
+    }
+    fn read_at(&self, buf: &mut [u8], off: u64) -> io::Result<()> {
+        let s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let d = &s.inodes[self.ino].data;
+        let end = off as usize + buf.len();
+        if end > d.len() {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end"));
+        }
+        buf.copy_from_slice(&d[off as usize..end]);
+        Ok(())
+    }
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.inodes[self.ino].data.resize(len as usize, 0);
+        Ok(())
+    }
+    fn len(&self) -> io::Result<u64> {
+        let s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(s.inodes[self.ino].data.len() as u64)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        if s.fail_sync {
+            return Err(io::Error::other("simulated EIO on fsync"));
+        }
+        let i = &mut s.inodes[self.ino];
+        i.durable = i.data.clone();
+        Ok(())
+    }
+}
+
+impl Fs for SimFs {
+    fn create_dir_all(&self, p: &Path) -> io::Result<()> {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        if !s.dirs.iter().any(|d| d == p) {
+            s.dirs.push(p.to_path_buf());
+        }
+        Ok(())
+    }
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        let s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(s.names
+            .keys()
+            .filter(|p| p.parent() == Some(dir))
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect())
+    }
+    fn is_file(&self, p: &Path) -> bool {
+        self.st.lock().unwrap_or_else(|e| e.into_inner()).names.contains_key(p)
+    }
+    fn open(&self, p: &Path, create_new: bool) -> io::Result<Box<dyn FsFile>> {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let ino = match s.names.get(p) {
+            Some(_) if create_new => return Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists")),
+            Some(&i) => i,
+            None if create_new => {
+                s.inodes.push(SimInode::default());
+                let i = s.inodes.len() - 1;
+                s.names.insert(p.to_path_buf(), i);
+                i
+            }
+            None => return Err(not_found(p)),
+        };
+        Ok(Box::new(SimFile { st: self.st.clone(), ino }))
+    }
+    fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>> {
+        let s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let &i = s.names.get(p).ok_or_else(|| not_found(p))?;
+        Ok(Box::new(s.inodes[i].data.clone()))
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let i = s.names.remove(from).ok_or_else(|| not_found(from))?;
+        s.names.insert(to.to_path_buf(), i);
+        Ok(())
+    }
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        if s.fail_sync {
+            return Err(io::Error::other("simulated EIO on directory fsync"));
+        }
+        let live: Vec<(PathBuf, usize)> =
+            s.names.iter().filter(|(p, _)| p.parent() == Some(dir)).map(|(p, &i)| (p.clone(), i)).collect();
+        s.durable_names.retain(|p, _| p.parent() != Some(dir));
+        s.durable_names.extend(live);
+        Ok(())
+    }
+}
+
+/// The real file system, shared.
+pub fn os() -> Arc<dyn Fs> {
+    Arc::new(OsFs)
+}
