@@ -15,6 +15,10 @@ mod hostile;
 mod kill9;
 #[path = "it/mirror.rs"]
 mod mirror;
+#[path = "it/network.rs"]
+mod network;
+#[path = "it/proxy.rs"]
+mod proxy;
 #[path = "it/setup_errors.rs"]
 mod setup_errors;
 #[path = "it/start_modes.rs"]

@@ -1,8 +1,6 @@
 //! Mirroring real primaries: byte identity, semisync ACKs, restarts of binlogd and
 //! of the primary, by file+pos and by GTID.
 
-use std::time::Duration;
-
 use crate::harness::*;
 
 fn batch(s: &Server, n: u32) {

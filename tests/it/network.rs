@@ -1,0 +1,96 @@
+//! Network faults between binlogd and a real primary, through the fault proxy.
+//! After each fault the files converge to the primary's, with nothing duplicated.
+
+use std::time::Duration;
+
+use crate::harness::*;
+use crate::proxy::Proxy;
+
+fn binlogd_via(p: &Proxy, tag: &str, mode: u8) -> Binlogd {
+    Binlogd::for_port(
+        p.port,
+        tag,
+        &format!(
+            "master_password = replpass\nheartbeat_period = 0.5\nnet_read_time_out = 2\nmaster_retry_max = 0.5\nget_start_gtid_mode = {mode}"
+        ),
+    )
+}
+
+fn assert_converged(s: &Server, b: &Binlogd) {
+    s.sql("FLUSH BINARY LOGS");
+    let m = rotated_md5s(s, b);
+    for (name, (p, d)) in &m {
+        assert_eq!(p, d, "{name}\n{}", b.log_text());
+    }
+    assert_eq!(b.index(), s.binary_logs());
+}
+
+fn cuts_converge(flavor: Flavor, mode: u8) {
+    let s = Server::start(flavor, "cuts");
+    let p = Proxy::start(s.port);
+    s.sql("CREATE DATABASE nf; CREATE TABLE nf.t (id INT AUTO_INCREMENT PRIMARY KEY, v LONGBLOB)");
+    for i in 0..30 {
+        s.sql(&format!("INSERT INTO nf.t (v) VALUES (REPEAT('a', {})), ('b'); ", 1000 + i * 997));
+    }
+    // One event over 16 MiB: several packets.
+    s.sql("INSERT INTO nf.t (v) VALUES (REPEAT('z', 20 * 1024 * 1024))");
+    s.sql("FLUSH BINARY LOGS; INSERT INTO nf.t (v) VALUES ('after')");
+    {
+        // Cut early (handshake, FDE), mid small events, and inside the big event.
+        let mut f = p.faults.lock().unwrap();
+        f.cuts = vec![50, 700, 1500, 3000, 9000, 20_000, 45_000, 5_000_000, 12_000_000, 20_500_000];
+    }
+    let mut b = binlogd_via(&p, &format!("cuts-{}", flavor.name()), mode);
+    b.start();
+    wait_until("every cut made", Duration::from_secs(90), || p.faults.lock().unwrap().cut_done >= 10);
+    wait_semisync_client(&s, &b);
+    s.sql("INSERT INTO nf.t (v) VALUES ('tail')");
+    assert_converged(&s, &b);
+    assert_eq!(b.stop(), 0);
+    let log = b.log_text();
+    assert!(log.matches("reconnecting to master in").count() >= 10, "{log}");
+}
+
+#[test]
+fn mariadb_gtid_cut_connections_converge_without_duplicates() {
+    cuts_converge(Flavor::MariaDb, 0);
+}
+
+#[test]
+fn mysql_file_pos_cut_connections_converge_without_duplicates() {
+    cuts_converge(Flavor::Mysql, 2);
+}
+
+#[test]
+fn stalled_link_is_detected_by_net_read_time_out_and_recovers() {
+    let s = Server::start(Flavor::MariaDb, "stall");
+    let p = Proxy::start(s.port);
+    let mut b = binlogd_via(&p, "stall", 0);
+    b.start();
+    wait_semisync_client(&s, &b);
+    s.sql("CREATE DATABASE st; CREATE TABLE st.t (a INT)");
+    p.faults.lock().unwrap().stall = true;
+    b.wait_log("no packet within net_read_time_out", Duration::from_secs(20));
+    p.faults.lock().unwrap().stall = false;
+    wait_semisync_client(&s, &b);
+    s.sql("INSERT INTO st.t VALUES (1)");
+    assert_converged(&s, &b);
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn slow_link_still_mirrors_identically() {
+    let s = Server::start(Flavor::MariaDb, "slow");
+    let p = Proxy::start(s.port);
+    p.faults.lock().unwrap().delay = Duration::from_millis(3);
+    let mut b = binlogd_via(&p, "slow", 2);
+    b.start();
+    wait_semisync_client(&s, &b);
+    s.sql("CREATE DATABASE sl; CREATE TABLE sl.t (v LONGBLOB); INSERT INTO sl.t VALUES (REPEAT('q', 2000000))");
+    for _ in 0..5 {
+        s.sql("INSERT INTO sl.t VALUES ('x'), ('y')");
+    }
+    assert_eq!(s.semi_status("no_tx"), "0");
+    assert_converged(&s, &b);
+    assert_eq!(b.stop(), 0);
+}
