@@ -3,6 +3,8 @@
 
 #[path = "it/cli.rs"]
 mod cli;
+#[path = "it/disk.rs"]
+mod disk;
 #[path = "it/fake.rs"]
 mod fake;
 #[path = "it/faults.rs"]
