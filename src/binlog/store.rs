@@ -135,7 +135,24 @@ struct Active {
     /// Appended but not yet written.
     pending: Vec<u8>,
     pending_at: u64,
+    /// A large event being written piece by piece; `len` moves past it only at its end.
+    partial: Option<Partial>,
 }
+
+/// A large event arriving in pieces.
+struct Partial {
+    hdr: EventHeader,
+    start: u64,
+    /// Bytes of it received so far.
+    got: u64,
+    /// Already stored: compare instead of writing.
+    stored: bool,
+    /// Its first bytes, enough for the transaction tracker.
+    head: Vec<u8>,
+}
+
+/// Bytes of a streamed event kept for the tracker (a QUERY's statement start).
+const PARTIAL_HEAD: usize = 64 << 10;
 
 /// The binlog directory, open for appending.
 pub struct Store {
@@ -360,6 +377,7 @@ impl Store {
             tracker,
             pending: Vec::new(),
             pending_at: scan.cut_at,
+            partial: None,
         });
         Ok(())
     }
@@ -462,6 +480,7 @@ impl Store {
             tracker,
             pending: Vec::new(),
             pending_at: 4,
+            partial: None,
         });
         info!("created binlog {}", path.display());
         Ok(())
@@ -478,6 +497,13 @@ impl Store {
                 what: format!("{} event before the primary named a file", h.event_type),
             });
         };
+        if a.partial.is_some() {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: a.len,
+                what: "event inside an unfinished large event".into(),
+            });
+        }
         let size = ev.len() as u64;
         let end = u64::from(h.log_pos);
         let start = end.checked_sub(size).filter(|&s| s >= 4);
@@ -537,6 +563,140 @@ impl Store {
             self.close_active()?;
         }
         Ok(step.boundary)
+    }
+
+    /// Starts a large event that arrives in pieces; `head` holds its first bytes.
+    /// The checks are those of `append`.
+    pub fn begin_event(&mut self, h: &EventHeader, head: &[u8]) -> Result<(), StoreError> {
+        let a = self.active.as_mut().ok_or_else(|| StoreError::Stream {
+            file: String::new(),
+            offset: 0,
+            what: format!("{} event before the primary named a file", h.event_type),
+        })?;
+        let size = u64::from(h.event_size);
+        let end = u64::from(h.log_pos);
+        let start = end.checked_sub(size).filter(|&s| s >= 4).ok_or_else(|| StoreError::Stream {
+            file: a.name.clone(),
+            offset: a.len,
+            what: format!("{} event ends at {end} but is {size} bytes long", h.event_type),
+        })?;
+        let stored = end <= a.len;
+        if !stored && start != a.len {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: a.len,
+                what: format!("{} event at {start} leaves a gap after the {} bytes stored", h.event_type, a.len),
+            });
+        }
+        if !stored && a.closed {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: a.len,
+                what: format!("{} event after the file was closed by ROTATE/STOP", h.event_type),
+            });
+        }
+        a.write_pending()?;
+        a.partial = Some(Partial { hdr: *h, start, got: 0, stored, head: Vec::new() });
+        self.event_piece(head)
+    }
+
+    /// The next piece of the large event: written at once, not held in memory.
+    pub fn event_piece(&mut self, piece: &[u8]) -> Result<(), StoreError> {
+        let a = self.active.as_mut().ok_or_else(|| StoreError::Stream {
+            file: String::new(),
+            offset: 0,
+            what: "event piece without a file".into(),
+        })?;
+        let Some(pt) = a.partial.as_mut() else {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: a.len,
+                what: "event piece without a start".into(),
+            });
+        };
+        if pt.got + piece.len() as u64 > u64::from(pt.hdr.event_size) {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: pt.start,
+                what: "event longer than its event_size".into(),
+            });
+        }
+        let at = pt.start + pt.got;
+        if pt.head.len() < PARTIAL_HEAD {
+            let k = (PARTIAL_HEAD - pt.head.len()).min(piece.len());
+            pt.head.extend_from_slice(&piece[..k]);
+        }
+        pt.got += piece.len() as u64;
+        if pt.stored {
+            let mut have = vec![0u8; piece.len()];
+            a.file.read_at(&mut have, at).map_err(|err| StoreError::Io {
+                path: PathBuf::from(&a.name),
+                op: "read",
+                err,
+            })?;
+            if have != piece {
+                return Err(StoreError::Stream {
+                    file: a.name.clone(),
+                    offset: at,
+                    what: "the primary's event differs from the stored one at the same offset".into(),
+                });
+            }
+            return Ok(());
+        }
+        a.file.write_at(piece, at).map_err(|err| StoreError::Io { path: PathBuf::from(&a.name), op: "write", err })
+    }
+
+    /// The large event is whole and its CRC matched: it now counts as stored.
+    pub fn end_event(&mut self) -> Result<bool, StoreError> {
+        let a = self.active.as_mut().ok_or_else(|| StoreError::Stream {
+            file: String::new(),
+            offset: 0,
+            what: "event end without a file".into(),
+        })?;
+        let Some(pt) = a.partial.take() else {
+            return Err(StoreError::Stream {
+                file: a.name.clone(),
+                offset: a.len,
+                what: "event end without a start".into(),
+            });
+        };
+        if pt.got != u64::from(pt.hdr.event_size) {
+            a.partial = Some(pt);
+            self.abort_event()?;
+            return Err(StoreError::Stream {
+                file: self.active_name().unwrap_or("").into(),
+                offset: 0,
+                what: "event shorter than its event_size".into(),
+            });
+        }
+        if pt.stored {
+            return Ok(false);
+        }
+        // Large events are row events or statements: the tracker needs only their start.
+        let step = a.tracker.feed(&pt.hdr, &pt.head).map_err(|e| StoreError::Stream {
+            file: a.name.clone(),
+            offset: pt.start,
+            what: e.to_string(),
+        })?;
+        a.len = pt.start + pt.got;
+        a.pending_at = a.len;
+        if step.boundary {
+            a.trx_end = a.len;
+        }
+        Ok(step.boundary)
+    }
+
+    /// Drops a large event that did not arrive whole: the file goes back to its length before it.
+    pub fn abort_event(&mut self) -> Result<(), StoreError> {
+        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        if a.partial.take().is_some() {
+            a.file.set_len(a.len).map_err(|err| StoreError::Io {
+                path: PathBuf::from(&a.name),
+                op: "truncate",
+                err,
+            })?;
+        }
+        Ok(())
     }
 
     /// The primary clears the FDE's in-use flag when it closes a file; do the same so

@@ -80,6 +80,14 @@ impl<S: Read + Write> PacketStream<S> {
         }
     }
 
+    /// Starts reading one logical packet piece by piece, so a packet of any size
+    /// needs only as much memory as the pieces asked for.
+    pub fn begin(&mut self) -> Result<Pieces<'_, S>, Error> {
+        let mut p = Pieces { s: self, left: 0, more: true, total: 0 };
+        p.next_physical()?;
+        Ok(p)
+    }
+
     pub fn read(&mut self) -> Result<Vec<u8>, Error> {
         let mut v = Vec::new();
         self.read_into(&mut v)?;
@@ -100,6 +108,79 @@ impl<S: Read + Write> PacketStream<S> {
     pub fn write_command(&mut self, payload: &[u8]) -> Result<(), Error> {
         self.seq = 0;
         self.write(payload)
+    }
+}
+
+/// One logical packet being read piece by piece across its physical packets.
+pub struct Pieces<'a, S> {
+    s: &'a mut PacketStream<S>,
+    /// Bytes left in the current physical packet.
+    left: usize,
+    /// Another physical packet follows the current one.
+    more: bool,
+    total: usize,
+}
+
+impl<S: Read + Write> Pieces<'_, S> {
+    fn next_physical(&mut self) -> Result<(), Error> {
+        let mut h = [0u8; 4];
+        read_full(&mut self.s.inner, &mut h)?;
+        let (len, seq) = parse_header(h);
+        if self.s.follow_seq && self.total == 0 {
+            self.s.seq = seq;
+        }
+        if seq != self.s.seq {
+            return Err(Error::Sequence { expected: self.s.seq, got: seq });
+        }
+        self.s.seq = self.s.seq.wrapping_add(1);
+        self.total += len;
+        if self.total > self.s.max_payload {
+            return Err(Error::PacketTooLarge { len: self.total, max: self.s.max_payload });
+        }
+        self.left = len;
+        self.more = len == MAX_CHUNK;
+        Ok(())
+    }
+
+    /// Appends up to `n` payload bytes to `v`; returns how many (0 at the end of the packet).
+    pub fn read_some(&mut self, v: &mut Vec<u8>, n: usize) -> Result<usize, Error> {
+        while self.left == 0 {
+            if !self.more {
+                return Ok(0);
+            }
+            self.next_physical()?;
+        }
+        let k = n.min(self.left);
+        let got = (&mut self.s.inner).take(k as u64).read_to_end(v)?;
+        if got < k {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("connection closed inside a packet ({} bytes short)", k - got),
+            )));
+        }
+        self.left -= k;
+        Ok(k)
+    }
+
+    /// Appends exactly `n` payload bytes to `v`, or fails if the packet ends first.
+    pub fn read_exact(&mut self, v: &mut Vec<u8>, n: usize) -> Result<(), Error> {
+        let mut want = n;
+        while want > 0 {
+            let k = self.read_some(v, want)?;
+            if k == 0 {
+                return Err(Error::malformed(format!("packet ended {want} bytes early")));
+            }
+            want -= k;
+        }
+        Ok(())
+    }
+
+    /// No payload bytes are left.
+    pub fn is_done(&mut self) -> Result<bool, Error> {
+        while self.left == 0 && self.more {
+            self.next_physical()?;
+        }
+        Ok(self.left == 0)
     }
 }
 
@@ -149,6 +230,24 @@ mod tests {
         assert_eq!(seq, 3);
         let mut s = stream(wire, 64 << 20);
         assert_eq!(s.read().unwrap(), payload);
+    }
+
+    #[test]
+    fn pieces_cross_physical_packets_in_small_steps() {
+        let payload: Vec<u8> = (0..MAX_CHUNK + 100).map(|i| (i % 251) as u8).collect();
+        let mut seq = 0;
+        let mut wire = Vec::new();
+        encode(&mut seq, &payload, &mut wire);
+        let mut s = stream(wire, 64 << 20);
+        let mut p = s.begin().unwrap();
+        let mut got = Vec::new();
+        while p.read_some(&mut got, 1 << 20).unwrap() > 0 {}
+        assert!(p.is_done().unwrap());
+        assert_eq!(got, payload);
+        let mut s = stream(vec![5, 0, 0, 0, 1, 2], 64);
+        let mut p = s.begin().unwrap();
+        let mut v = Vec::new();
+        assert!(p.read_exact(&mut v, 5).is_err(), "cut inside the packet");
     }
 
     #[test]

@@ -116,12 +116,7 @@ fn stream_from(files: &[(String, Vec<u8>)], mut fi: usize, mut off: usize) -> Ve
             let end = pos + h.event_size as usize;
             let step = t.feed(&h, &data[pos..end]).unwrap();
             if end > off {
-                v.push(Msg::Event {
-                    buf: data[pos..end].to_vec(),
-                    off: 0,
-                    hdr: h,
-                    ack: step.boundary && !step.closes_file,
-                });
+                v.push(Msg::Event { ev: data[pos..end].to_vec(), hdr: h, ack: step.boundary && !step.closes_file });
             }
             pos = end;
         }

@@ -378,6 +378,7 @@ impl Session<'_> {
         // acknowledged: a GTID dump starts elsewhere and would never ask for it.
         let catch_up_ack = if semisync { store.position().filter(|(_, p)| *p > 4) } else { None };
         let w = writer::Writer::new(store, rx, cfg.sync_binlog, slot.clone(), stats.clone());
+        let budget = w.budget.clone();
         let writer = thread::Builder::new()
             .name("writer".into())
             .spawn(move || w.run())
@@ -404,6 +405,7 @@ impl Session<'_> {
             tx,
             stop: ctl.stop.clone(),
             stats: stats.clone(),
+            budget: budget.clone(),
             file,
             catch_up_ack: catch_up_ack.map(|(f, p)| (f, p, slot.clone())),
         };

@@ -1,27 +1,92 @@
 //! The reader thread: owns the socket, turns packets into events, checks each
-//! event's size and CRC32, and hands them to the writer over a bounded channel
-//! (so a slow disk slows the network read instead of growing memory).
+//! event's size and CRC32, and hands them to the writer over a bounded channel.
+//!
+//! Memory is bounded whatever the backlog or the event size: every byte handed
+//! over is counted against a `ByteBudget` the writer gives back after writing, and
+//! an event over `STREAM_OVER` bytes is passed on in pieces as it arrives, its CRC
+//! computed as the bytes pass. A slow disk therefore slows the network read.
 //!
 //! Event packets: <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_binlog_event.html>
 
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use crossbeam_channel::Sender;
 use log::debug;
 
 use super::{ReplicaError, Stats};
-use crate::binlog::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate};
+use crate::binlog::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate, HEADER_LEN};
 use crate::proto::packet::PacketStream;
 use crate::proto::{command, parse_err};
+
+/// Events larger than this are streamed in pieces of this size.
+pub const STREAM_OVER: usize = 1 << 20;
+/// Bytes that may be queued between reader and writer.
+pub const QUEUE_BYTES: usize = 16 << 20;
 
 /// What the reader hands the writer.
 pub enum Msg {
     /// The primary is now sending `name` from `pos` (a ROTATE the primary made up).
-    Rotate { name: String, pos: u64 },
-    /// One stored event: `buf[off..]` is the event, exactly as in the primary's file.
-    Event { buf: Vec<u8>, off: usize, hdr: EventHeader, ack: bool },
+    Rotate {
+        name: String,
+        pos: u64,
+    },
+    /// One whole event, exactly as in the primary's file.
+    Event {
+        ev: Vec<u8>,
+        hdr: EventHeader,
+        ack: bool,
+    },
+    /// The start of a large event: its header bytes; pieces follow, then `End`.
+    Begin {
+        head: Vec<u8>,
+        hdr: EventHeader,
+        ack: bool,
+    },
+    Piece(Vec<u8>),
+    /// The large event arrived whole and its CRC matched.
+    End,
+}
+
+impl Msg {
+    /// Bytes this message holds against the budget.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Msg::Event { ev, .. } => ev.len(),
+            Msg::Begin { head, .. } => head.len(),
+            Msg::Piece(p) => p.len(),
+            Msg::Rotate { .. } | Msg::End => 0,
+        }
+    }
+}
+
+/// Counts bytes in flight from reader to writer; the reader waits when full.
+pub struct ByteBudget {
+    used: Mutex<usize>,
+    cv: Condvar,
+    cap: usize,
+}
+
+impl ByteBudget {
+    pub fn new(cap: usize) -> Arc<ByteBudget> {
+        Arc::new(ByteBudget { used: Mutex::new(0), cv: Condvar::new(), cap })
+    }
+
+    /// Waits until `n` more bytes fit (a single message always fits an empty queue).
+    pub fn acquire(&self, n: usize) {
+        let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *u > 0 && *u + n > self.cap {
+            u = self.cv.wait(u).unwrap_or_else(|e| e.into_inner());
+        }
+        *u += n;
+    }
+
+    pub fn release(&self, n: usize) {
+        let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        *u = u.saturating_sub(n);
+        self.cv.notify_all();
+    }
 }
 
 pub struct Reader {
@@ -29,6 +94,7 @@ pub struct Reader {
     pub semisync: bool,
     pub alg: ChecksumAlg,
     pub tx: Sender<Msg>,
+    pub budget: Arc<ByteBudget>,
     pub stop: Arc<AtomicBool>,
     pub stats: Arc<Stats>,
     /// The primary's file being streamed, for error messages.
@@ -39,86 +105,167 @@ pub struct Reader {
     pub catch_up_ack: Option<(String, u64, Arc<super::acker::AckSlot>)>,
 }
 
+/// The writer went away; its own error says why.
+struct WriterGone;
+
 impl Reader {
     /// Reads until the connection ends, `stop` is set, or an event is bad.
     pub fn run(mut self) -> Result<(), ReplicaError> {
-        let mut buf = Vec::new();
         self.stream.follow_seq = self.semisync;
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            match self.stream.read_into(&mut buf) {
-                Ok(()) => {}
+            match self.next_event() {
+                Ok(Ok(())) => {}
+                Ok(Err(WriterGone)) => return Ok(()),
                 Err(_) if self.stop.load(Ordering::SeqCst) => return Ok(()),
-                Err(e) => return Err(ReplicaError::read(e)),
-            }
-            if let Some((f, p, slot)) = self.catch_up_ack.take() {
-                slot.publish(f, p);
-            }
-            let msg = self.decode(std::mem::take(&mut buf))?;
-            if let Some(m) = msg {
-                if self.tx.send(m).is_err() {
-                    // The writer stopped; its error is reported by the supervisor.
-                    return Ok(());
-                }
+                Err(e) => return Err(e),
             }
         }
     }
 
-    fn decode(&mut self, buf: Vec<u8>) -> Result<Option<Msg>, ReplicaError> {
-        match buf.first() {
-            Some(0x00) => {}
-            Some(0xff) => return Err(ReplicaError::read(parse_err(&buf))),
-            Some(0xfe) if buf.len() < 9 => {
+    /// Reads one packet of the stream and passes on what it holds.
+    fn next_event(&mut self) -> Result<Result<(), WriterGone>, ReplicaError> {
+        let semisync = self.semisync;
+        let (budget, tx, file) = (&self.budget, &self.tx, &self.file);
+        let bad = |what: String| bad(file, what);
+        let mut p = self.stream.begin().map_err(ReplicaError::read)?;
+        let mut head = Vec::with_capacity(64);
+        p.read_exact(&mut head, 1).map_err(ReplicaError::read)?;
+        match head[0] {
+            0x00 => {}
+            0xff => {
+                p.read_some(&mut head, 64 << 10).map_err(ReplicaError::read)?;
+                return Err(ReplicaError::read(parse_err(&head)));
+            }
+            0xfe => {
                 return Err(ReplicaError::Protocol("the primary ended the binlog stream (is it shutting down?)".into()))
             }
-            Some(b) => return Err(ReplicaError::Protocol(format!("unexpected packet 0x{b:02x} in the binlog stream"))),
-            None => return Err(ReplicaError::Protocol("empty packet in the binlog stream".into())),
+            b => return Err(ReplicaError::Protocol(format!("unexpected packet 0x{b:02x} in the binlog stream"))),
         }
-        let mut off = 1;
         let mut ack = false;
-        if self.semisync {
-            if buf.get(1) != Some(&command::SEMISYNC_MAGIC) || buf.len() < 3 {
+        if semisync {
+            head.clear();
+            p.read_exact(&mut head, 2).map_err(ReplicaError::read)?;
+            if head[0] != command::SEMISYNC_MAGIC {
                 return Err(ReplicaError::Protocol("semi-sync header missing from an event packet".into()));
             }
-            ack = buf[2] & command::SEMISYNC_NEED_ACK != 0;
-            off = 3;
+            ack = head[1] & command::SEMISYNC_NEED_ACK != 0;
         }
-        let ev = &buf[off..];
-        let hdr = EventHeader::decode_exact(ev).map_err(|e| ReplicaError::Event(format!("in {}: {e}", self.file)))?;
+        if let Some((f, pos, slot)) = self.catch_up_ack.take() {
+            slot.publish(f, pos);
+        }
+        let mut ev = Vec::with_capacity(HEADER_LEN);
+        p.read_exact(&mut ev, HEADER_LEN).map_err(|e| bad(format!("event header: {e}")))?;
+        let hdr = EventHeader::decode(&ev).map_err(|e| bad(e.to_string()))?;
+        let size = hdr.event_size as usize;
         self.stats.events_received.fetch_add(1, Ordering::Relaxed);
-        self.stats.bytes_received.fetch_add(ev.len() as u64, Ordering::Relaxed);
+        self.stats.bytes_received.fetch_add(size as u64, Ordering::Relaxed);
+        if size > STREAM_OVER {
+            return stream_event(p, ev, hdr, ack, self.alg, budget, tx, file);
+        }
+        p.read_exact(&mut ev, size - HEADER_LEN).map_err(|e| bad(format!("{} event: {e}", hdr.event_type)))?;
+        if !p.is_done().map_err(ReplicaError::read)? {
+            return Err(bad(format!("{} event is longer than its event_size {size}", hdr.event_type)));
+        }
         if hdr.event_type.is_heartbeat() {
             debug!("heartbeat at primary position {}", hdr.log_pos);
-            return Ok(None);
+            return Ok(Ok(()));
         }
         if hdr.event_type == EventType::FORMAT_DESCRIPTION {
-            self.alg =
-                FormatDescription::decode(ev).map_err(|e| ReplicaError::Event(format!("Format_desc: {e}")))?.checksum;
+            self.alg = FormatDescription::decode(&ev).map_err(|e| bad(format!("Format_desc: {e}")))?.checksum;
         }
         if self.alg == ChecksumAlg::CRC32 {
-            event::verify_crc(ev).map_err(|e| {
-                let start = u64::from(hdr.log_pos).saturating_sub(ev.len() as u64);
-                ReplicaError::Event(format!(
-                    "{} event at {}:{start}: {e}; nothing of it was written",
-                    hdr.event_type, self.file
-                ))
-            })?;
+            event::verify_crc(&ev).map_err(|e| crc_error(file, &hdr, e.to_string()))?;
         }
         if hdr.event_type == EventType::ROTATE {
-            let r = Rotate::decode(ev, self.alg)
-                .map_err(|e| ReplicaError::Event(format!("Rotate in {}: {e}", self.file)))?;
+            let r = Rotate::decode(&ev, self.alg).map_err(|e| bad(format!("Rotate: {e}")))?;
+            drop(p);
+            self.file.clone_from(&r.next_file);
             if hdr.is_artificial() {
-                self.file.clone_from(&r.next_file);
-                return Ok(Some(Msg::Rotate { name: r.next_file, pos: r.pos }));
+                return Ok(send(&self.budget, &self.tx, Msg::Rotate { name: r.next_file, pos: r.pos }));
             }
-            self.file = r.next_file.clone();
         }
         if hdr.is_artificial() && !ack {
             // Made up by the sender (a resent FDE, MariaDB's fake Gtid_list): not in the file.
-            return Ok(None);
+            return Ok(Ok(()));
         }
-        Ok(Some(Msg::Event { buf, off, hdr, ack }))
+        Ok(send(&self.budget, &self.tx, Msg::Event { ev, hdr, ack }))
     }
+}
+
+fn send(budget: &ByteBudget, tx: &Sender<Msg>, m: Msg) -> Result<(), WriterGone> {
+    budget.acquire(m.bytes());
+    tx.send(m).map_err(|_| WriterGone)
+}
+
+fn bad(file: &str, what: String) -> ReplicaError {
+    ReplicaError::Event(format!("in {file}: {what}"))
+}
+
+fn crc_error(file: &str, hdr: &EventHeader, e: String) -> ReplicaError {
+    let start = u64::from(hdr.log_pos).saturating_sub(u64::from(hdr.event_size));
+    ReplicaError::Event(format!("{} event at {file}:{start}: {e}; nothing of it was kept", hdr.event_type))
+}
+
+/// Passes a large event on in pieces, checking its CRC as the bytes pass.
+#[allow(clippy::too_many_arguments)]
+fn stream_event(
+    mut p: crate::proto::packet::Pieces<'_, TcpStream>,
+    head: Vec<u8>,
+    hdr: EventHeader,
+    ack: bool,
+    alg: ChecksumAlg,
+    budget: &ByteBudget,
+    tx: &Sender<Msg>,
+    file: &str,
+) -> Result<Result<(), WriterGone>, ReplicaError> {
+    let bad = |what: String| bad(file, what);
+    let size = hdr.event_size as usize;
+    let crc_on = alg == ChecksumAlg::CRC32;
+    let crc_end = if crc_on { size - event::CHECKSUM_LEN } else { size };
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&head);
+    let mut trailer = [0u8; 4];
+    let send = |m: Msg| send(budget, tx, m);
+    if let Err(g) = send(Msg::Begin { head, hdr, ack }) {
+        return Ok(Err(g));
+    }
+    let mut at = HEADER_LEN;
+    while at < size {
+        let mut piece = Vec::with_capacity((size - at).min(STREAM_OVER));
+        let n = p
+            .read_some(&mut piece, (size - at).min(STREAM_OVER))
+            .map_err(|e| bad(format!("{} event cut at byte {at} of {size}: {e}", hdr.event_type)))?;
+        if n == 0 {
+            return Err(bad(format!("{} event ends at byte {at} of its event_size {size}", hdr.event_type)));
+        }
+        let crc_part = crc_end.saturating_sub(at).min(n);
+        crc.update(&piece[..crc_part]);
+        for (i, b) in piece.iter().enumerate().skip(crc_part) {
+            let k = at + i - crc_end;
+            if k < 4 {
+                trailer[k] = *b;
+            }
+        }
+        at += n;
+        if let Err(g) = send(Msg::Piece(piece)) {
+            return Ok(Err(g));
+        }
+    }
+    if !p.is_done().map_err(ReplicaError::read)? {
+        return Err(bad(format!("{} event is longer than its event_size {size}", hdr.event_type)));
+    }
+    if crc_on {
+        let (expected, computed) = (u32::from_le_bytes(trailer), crc.finalize());
+        if expected != computed {
+            return Err(crc_error(
+                file,
+                &hdr,
+                format!("CRC32 mismatch: event says {expected:08x}, computed {computed:08x}"),
+            ));
+        }
+    }
+    Ok(send(Msg::End))
 }

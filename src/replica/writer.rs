@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 
 use super::acker::AckSlot;
-use super::reader::Msg;
+use super::reader::{ByteBudget, Msg};
 use super::Stats;
 use crate::binlog::store::{Store, StoreError};
 
@@ -25,6 +25,10 @@ pub struct Writer {
     pub sync_every: u32,
     pub acks: Arc<AckSlot>,
     pub stats: Arc<Stats>,
+    /// Bytes queued by the reader; given back once written.
+    pub budget: Arc<ByteBudget>,
+    /// The ACK request of the large event being streamed.
+    streaming_ack: Option<(String, u64)>,
     /// Transactions written since the last fsync.
     pub trx_since_sync: u32,
     /// Bytes written since the last fsync.
@@ -43,7 +47,8 @@ pub struct Batch {
 
 impl Writer {
     pub fn new(store: Store, rx: Receiver<Msg>, sync_every: u32, acks: Arc<AckSlot>, stats: Arc<Stats>) -> Writer {
-        Writer { store, rx, sync_every, acks, stats, trx_since_sync: 0, unsynced: false }
+        let budget = ByteBudget::new(super::reader::QUEUE_BYTES);
+        Writer { store, rx, sync_every, acks, stats, budget, streaming_ack: None, trx_since_sync: 0, unsynced: false }
     }
 
     pub fn run(mut self) -> Result<Store, StoreError> {
@@ -51,7 +56,9 @@ impl Writer {
             while let Ok(first) = self.rx.recv() {
                 self.batch(first)?;
             }
-            // The reader is gone: make what was queued durable.
+            // The reader is gone: a large event it did not finish is dropped, and what
+            // was queued made durable.
+            self.store.abort_event()?;
             if self.unsynced {
                 self.sync()?;
             }
@@ -61,6 +68,7 @@ impl Writer {
             Ok(()) => Ok(self.store),
             Err(e) => {
                 // Events accepted before the bad one are whole and valid: keep them.
+                let _ = self.store.abort_event();
                 let _ = self.store.sync();
                 Err(e)
             }
@@ -82,20 +90,42 @@ impl Writer {
         let mut want_ack: Option<(String, u64)> = None;
         let mut next = Some(first);
         while let Some(m) = next.take() {
+            let held = m.bytes();
             match m {
                 Msg::Rotate { name, pos } => self.store.switch_to(&name, pos)?,
-                Msg::Event { buf, off, hdr, ack } => {
+                Msg::Event { ev, hdr, ack } => {
                     let file = if ack { self.store.active_name().map(str::to_string) } else { None };
-                    let ev = &buf[off..];
                     b.bytes += ev.len();
-                    if self.store.append(&hdr, ev)? {
+                    if self.store.append(&hdr, &ev)? {
                         b.transactions += 1;
                     }
                     if let Some(f) = file {
                         want_ack = Some((f, u64::from(hdr.log_pos)));
                     }
                 }
+                Msg::Begin { head, hdr, ack } => {
+                    b.bytes += head.len();
+                    self.streaming_ack = if ack {
+                        self.store.active_name().map(|f| (f.to_string(), u64::from(hdr.log_pos)))
+                    } else {
+                        None
+                    };
+                    self.store.begin_event(&hdr, &head)?;
+                }
+                Msg::Piece(p) => {
+                    b.bytes += p.len();
+                    self.store.event_piece(&p)?;
+                }
+                Msg::End => {
+                    if self.store.end_event()? {
+                        b.transactions += 1;
+                    }
+                    if let Some(a) = self.streaming_ack.take() {
+                        want_ack = Some(a);
+                    }
+                }
             }
+            self.budget.release(held);
             if b.bytes < BATCH_BYTES {
                 next = self.rx.try_recv().ok();
             }
@@ -135,7 +165,7 @@ mod tests {
             let h = EventHeader::decode(&g[pos..]).unwrap();
             let end = pos + h.event_size as usize;
             let ack = ack_on_trx_end && (h.event_type.0 == 16 || h.event_type.0 == 2);
-            v.push(Msg::Event { buf: g[pos..end].to_vec(), off: 0, hdr: h, ack });
+            v.push(Msg::Event { ev: g[pos..end].to_vec(), hdr: h, ack });
             pos = end;
         }
         v

@@ -96,6 +96,14 @@ impl Server {
         self.status(&format!("{}_{suffix}", self.flavor.semi()))
     }
 
+    /// The last `n` lines of the server's error log.
+    pub fn error_log_tail(&self, n: usize) -> String {
+        let root = fs::read_to_string(self.dir.join("root")).unwrap_or_default();
+        let log = fs::read_to_string(PathBuf::from(root.trim()).join("error.log")).unwrap_or_default();
+        let v: Vec<&str> = log.lines().rev().take(n).collect();
+        v.into_iter().rev().collect::<Vec<_>>().join("\n")
+    }
+
     pub fn restart(&self) {
         script(&["restart", self.dir.to_str().unwrap()]).unwrap_or_else(|e| panic!("{e}"));
     }
