@@ -37,7 +37,10 @@ pub struct Primary {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Start {
     FilePos(String, u64),
-    MysqlGtid(GtidSet),
+    /// A MySQL GTID dump. With a file and position, the primary starts there and
+    /// uses the set to skip what binlogd has; without, it picks the first file
+    /// holding a transaction outside the set.
+    MysqlGtid(GtidSet, Option<(String, u64)>),
     MariaGtid(MariaPos),
 }
 
@@ -45,7 +48,10 @@ impl std::fmt::Display for Start {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Start::FilePos(n, p) => write!(f, "file {n} position {p}"),
-            Start::MysqlGtid(s) => write!(f, "GTID set '{}'", s.to_string().replace('\n', "")),
+            Start::MysqlGtid(s, None) => write!(f, "GTID set '{}'", s.to_string().replace('\n', "")),
+            Start::MysqlGtid(s, Some((n, p))) => {
+                write!(f, "GTID set '{}' at file {n} position {p}", s.to_string().replace('\n', ""))
+            }
             Start::MariaGtid(p) => write!(f, "MariaDB GTID position '{p}'"),
         }
     }
@@ -173,11 +179,11 @@ pub fn request_dump(c: &mut Client, cfg: &Config, p: &Primary, start: &Start) ->
                 .map_err(|_| ReplicaError::Protocol(format!("position {pos} does not fit COM_BINLOG_DUMP")))?;
             BinlogDump { pos, flags, server_id: cfg.server_id, file: file.clone() }.encode()
         }
-        Start::MysqlGtid(set) => BinlogDumpGtid {
+        Start::MysqlGtid(set, at) => BinlogDumpGtid {
             flags: command::BINLOG_THROUGH_GTID,
             server_id: cfg.server_id,
-            file: String::new(),
-            pos: 4,
+            file: at.as_ref().map(|(f, _)| f.clone()).unwrap_or_default(),
+            pos: at.as_ref().map_or(4, |(_, p)| *p),
             gtid_data: set.encode(),
         }
         .encode(),

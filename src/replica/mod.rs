@@ -201,7 +201,11 @@ fn decide_start(
         // FDE altered (created time zeroed); position 4 by file+pos sends it as stored.
         let by_gtid = cfg.start_mode != StartMode::FilePos && pos > 4;
         return Ok(match p.flavor {
-            Flavor::Mysql if by_gtid && p.gtid_mode && !rp.gtids.is_empty() => Start::MysqlGtid(rp.gtids),
+            // Naming our file and position keeps the tail of the open file (its
+            // ROTATE or STOP), which a dump that picks its own start file skips.
+            Flavor::Mysql if by_gtid && p.gtid_mode && !rp.gtids.is_empty() => {
+                Start::MysqlGtid(rp.gtids, Some((file, pos)))
+            }
             Flavor::MariaDb if by_gtid && !rp.maria.is_empty() => Start::MariaGtid(rp.maria),
             _ => Start::FilePos(file, pos),
         });
