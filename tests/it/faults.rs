@@ -56,3 +56,38 @@ fn corrupt_stored_event_refuses_to_start_and_deletes_nothing() {
     assert!(log.contains(&format!("corrupt binlog {active}:")), "{log}");
     assert_eq!(std::fs::read(&path).unwrap(), data, "the corrupt file is left as it is");
 }
+
+/// Peak resident memory of a process (VmHWM), in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn huge_transaction_with_events_over_64_mib_is_mirrored_in_bounded_memory() {
+    let s = Server::start(Flavor::MariaDb, "huge");
+    let mut b = Binlogd::new(&s, "huge", "");
+    b.start();
+    wait_semisync_client(&s, &b);
+    s.sql("CREATE DATABASE hg; CREATE TABLE hg.t (id INT PRIMARY KEY, v LONGBLOB)");
+    // Four rows of 80 MiB in one transaction: about 320 MiB, each row event over 64 MiB.
+    s.sql(
+        "BEGIN; INSERT INTO hg.t VALUES (1, REPEAT('a', 80 * 1048576)); INSERT INTO hg.t VALUES (2, REPEAT('b', 80 * 1048576));
+         INSERT INTO hg.t VALUES (3, REPEAT('c', 80 * 1048576)); INSERT INTO hg.t VALUES (4, REPEAT('d', 80 * 1048576)); COMMIT",
+    );
+    s.sql("FLUSH BINARY LOGS");
+    let m = rotated_md5s(&s, &b);
+    for (name, (p, d)) in &m {
+        assert_eq!(p, d, "{name}");
+    }
+    let pid = b.child.as_ref().unwrap().id();
+    let peak = peak_rss_kib(pid);
+    eprintln!("binlogd peak RSS {peak} KiB for a {} MiB transaction", 320);
+    assert_eq!(s.semi_status("no_tx"), "0");
+    assert_eq!(b.stop(), 0);
+    assert!(peak > 0 && peak < 64 * 1024, "binlogd's peak RSS was {peak} KiB while mirroring 80 MiB events");
+}
