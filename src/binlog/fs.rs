@@ -121,6 +121,8 @@ struct SimState {
     dirs: Vec<PathBuf>,
     /// Fail every fsync from now on (an EIO).
     fail_sync: bool,
+    /// Every file read whole through `map`, in order.
+    mapped: Vec<PathBuf>,
 }
 
 /// An in-memory file system that can lose power.
@@ -163,6 +165,11 @@ impl SimFs {
 
     pub fn fail_sync(&self, on: bool) {
         self.st.lock().unwrap_or_else(|e| e.into_inner()).fail_sync = on;
+    }
+
+    /// The files read whole so far (for assertions on what recovery reads).
+    pub fn mapped(&self) -> Vec<PathBuf> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner()).mapped.clone()
     }
 
     /// The live bytes of a file (for assertions).
@@ -252,7 +259,8 @@ impl Fs for SimFs {
         Ok(Box::new(SimFile { st: self.st.clone(), ino }))
     }
     fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>> {
-        let s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.mapped.push(p.to_path_buf());
         let &i = s.names.get(p).ok_or_else(|| not_found(p))?;
         Ok(Box::new(s.inodes[i].data.clone()))
     }

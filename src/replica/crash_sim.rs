@@ -240,3 +240,56 @@ fn power_loss_never_loses_an_acknowledged_position_and_resume_converges() {
         run_case(seed);
     }
 }
+
+#[test]
+fn recovery_reads_only_the_last_file_whatever_is_stored() {
+    let mut rng = Rng(7);
+    let files = primary_files(6, &mut rng);
+    let sim = SimFs::new();
+    let fs: Arc<dyn Fs> = Arc::new(sim.clone());
+    let dir = Path::new("/sim/many");
+    let msgs = stream_from(&files, 0, 4);
+    let (tx, rx) = bounded(msgs.len() + 1);
+    let mut w =
+        Writer::new(Store::open_on(fs.clone(), dir).unwrap(), rx, 1, AckSlot::new(), Arc::new(Stats::default()));
+    let mut it = msgs.into_iter();
+    let first = it.next().unwrap();
+    for m in it {
+        tx.send(m).unwrap();
+    }
+    w.batch(first).unwrap();
+    drop(w);
+    let before = sim.mapped().len();
+    let s = Store::open_on(fs, dir).unwrap();
+    assert_eq!(s.files().len(), 6);
+    let read: Vec<_> =
+        sim.mapped()[before..].iter().filter(|p| p.extension().is_none_or(|e| e != "index")).cloned().collect();
+    assert_eq!(read, vec![dir.join("mysql-bin.000006")], "recovery must scan the last file only");
+}
+
+#[test]
+fn failed_fsync_publishes_no_ack_and_ends_the_writer() {
+    let mut rng = Rng(11);
+    let files = primary_files(1, &mut rng);
+    let sim = SimFs::new();
+    let fs: Arc<dyn Fs> = Arc::new(sim.clone());
+    let dir = Path::new("/sim/eio");
+    let msgs = stream_from(&files, 0, 4);
+    let (tx, rx) = bounded(msgs.len() + 1);
+    let mut w =
+        Writer::new(Store::open_on(fs.clone(), dir).unwrap(), rx, 0, AckSlot::new(), Arc::new(Stats::default()));
+    let mut it = msgs.into_iter();
+    let first = it.next().unwrap();
+    for m in it {
+        tx.send(m).unwrap();
+    }
+    sim.fail_sync(true);
+    assert!(w.batch(first).is_err(), "an fsync error must end the writer");
+    drop(w);
+    sim.fail_sync(false);
+    sim.crash();
+    // Nothing was acknowledged, and recovery starts cleanly from what is durable.
+    let s = Store::open_on(fs, dir).unwrap();
+    // The file's creation was never made durable either, so an empty store is right.
+    assert!(s.resume_point().file.is_none_or(|(_, p)| p <= files[0].1.len() as u64));
+}

@@ -116,3 +116,24 @@ fn lost_connection_reconnects_with_capped_backoff_logging_each_attempt() {
     let want = 4 + fde().len() as u32;
     assert!(fake.dumps.lock().unwrap()[1..].iter().all(|d| d.pos == want));
 }
+
+#[test]
+fn streamed_large_event_with_bad_crc_is_cut_back() {
+    let fake = FakePrimary::start(|_| {
+        let f = fde();
+        let end = 4 + f.len() as u32;
+        let mut q = query(end, &format!("INSERT INTO t VALUES ('{}')", "x".repeat(3 << 20)));
+        let n = q.len();
+        q[n / 2] ^= 0x01;
+        (vec![fake_rotate(FILE1, 4), f, q], Then::Stall)
+    });
+    let mut b = binlogd_for(&fake, "bigcrc");
+    b.start();
+    b.wait_log("CRC32 mismatch", Duration::from_secs(20));
+    assert_eq!(b.stop(), 0);
+    assert_eq!(
+        fs::metadata(b.binlog_dir.join(FILE1)).unwrap().len(),
+        4 + fde().len() as u64,
+        "the 3 MiB event is cut back"
+    );
+}
