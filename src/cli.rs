@@ -103,7 +103,23 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
         return Outcome::Failed;
     }
     let stats = Arc::new(Stats::default());
-    let r = replica::run(cfg, ctl, stats.clone());
+    let uuid = match replica::replica_uuid(cfg) {
+        Ok(u) => u,
+        Err(e) => {
+            error!("{e}");
+            return Outcome::Failed;
+        }
+    };
+    let shared = Arc::new(replica::Shared { durable: Default::default(), primary: Default::default(), uuid });
+    if let Err(e) = crate::server::spawn(cfg, shared.clone()) {
+        error!(
+            "cannot listen on {}:{}: {e}",
+            cfg.listen_address.as_deref().unwrap_or("0.0.0.0"),
+            cfg.listen_port.unwrap_or(0)
+        );
+        return Outcome::Failed;
+    }
+    let r = replica::run(cfg, ctl, stats.clone(), shared);
     let s = &stats;
     let ld = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
     info!(

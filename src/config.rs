@@ -68,6 +68,7 @@ pub struct Config {
     pub listen_port: Option<u16>,
     pub report_host: String,
     pub retry_max: Duration,
+    pub max_connections: usize,
 }
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
@@ -95,6 +96,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("listen_address", "address the binlog server listens on"),
     ("listen_port", "port the binlog server listens on"),
     ("report_host", "host name shown in the primary's SHOW SLAVE HOSTS"),
+    ("max_connections", "most client connections the binlog server accepts at once (default 64)"),
     ("master_retry_max", "longest wait between reconnect attempts in seconds (default 60)"),
 ];
 
@@ -154,6 +156,7 @@ impl Config {
             listen_port: None,
             report_host: String::new(),
             retry_max: Duration::from_secs(60),
+            max_connections: 64,
         };
         let mut seen: Vec<String> = Vec::new();
         let mut section_ok = true;
@@ -242,6 +245,12 @@ impl Config {
                 "listen_address" => c.listen_address = (!v.is_empty()).then(|| v.to_string()),
                 "listen_port" => c.listen_port = Some(number(v).map_err(bad)?),
                 "report_host" => c.report_host = v.to_string(),
+                "max_connections" => {
+                    c.max_connections = number(v).map_err(bad)?;
+                    if c.max_connections == 0 {
+                        return Err(bad("must be at least 1".into()));
+                    }
+                }
                 _ => return Err(err(n, format!("unknown key '{}'", k.trim()))),
             }
             seen.push(key);
@@ -290,6 +299,7 @@ impl Config {
             ("listen_address", self.listen_address.clone().unwrap_or_default()),
             ("listen_port", self.listen_port.map(|p| p.to_string()).unwrap_or_default()),
             ("report_host", self.report_host.clone()),
+            ("max_connections", self.max_connections.to_string()),
         ];
         let mut s = String::from("[binlogd]\n");
         for (k, v) in lines {

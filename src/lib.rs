@@ -6,4 +6,5 @@ pub mod config;
 pub mod logging;
 pub mod proto;
 pub mod replica;
+pub mod server;
 pub mod signals;

@@ -21,6 +21,8 @@ mod mirror;
 mod network;
 #[path = "it/proxy.rs"]
 mod proxy;
+#[path = "it/serve.rs"]
+mod serve;
 #[path = "it/setup_errors.rs"]
 mod setup_errors;
 #[path = "it/start_modes.rs"]

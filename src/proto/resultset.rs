@@ -129,3 +129,43 @@ mod tests {
         assert!(read_result(|| it.next().ok_or_else(|| Error::malformed("end"))).is_err());
     }
 }
+
+/// Encodes a text result set: column count, column definitions, EOF, rows, EOF.
+/// Every column is a VAR_STRING, which the `mysql` client prints as a table.
+pub fn encode(columns: &[String], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> {
+    use super::buf::Put;
+    let mut out = Vec::with_capacity(columns.len() + rows.len() + 3);
+    let mut p = Vec::new();
+    p.put_lenenc(columns.len() as u64);
+    out.push(p);
+    for c in columns {
+        let mut d = Vec::new();
+        for s in ["def", "", "", ""] {
+            d.put_lenenc_bytes(s.as_bytes());
+        }
+        d.put_lenenc_bytes(c.as_bytes());
+        d.put_lenenc_bytes(c.as_bytes());
+        d.push(0x0c);
+        d.put_u16(33); // utf8_general_ci
+        d.put_u32(1024);
+        d.push(0xfd); // VAR_STRING
+        d.put_u16(0);
+        d.push(0);
+        d.put_u16(0);
+        out.push(d);
+    }
+    let eof = vec![0xfe, 0, 0, 0x02, 0];
+    out.push(eof.clone());
+    for r in rows {
+        let mut d = Vec::new();
+        for v in r {
+            match v {
+                Some(s) => d.put_lenenc_bytes(s.as_bytes()),
+                None => d.push(0xfb),
+            }
+        }
+        out.push(d);
+    }
+    out.push(eof);
+    out
+}

@@ -26,6 +26,8 @@ pub enum Flavor {
 pub struct Primary {
     pub flavor: Flavor,
     pub version: String,
+    /// The version string of its greeting (MariaDB prefixes "5.5.5-").
+    pub greeting_version: String,
     pub server_id: u32,
     pub server_uuid: Option<String>,
     pub checksum: ChecksumAlg,
@@ -107,6 +109,7 @@ pub fn connect(cfg: &Config) -> Result<(Client, Primary), ReplicaError> {
     let primary = Primary {
         flavor,
         version: vars.variable("version").unwrap_or(&version).to_string(),
+        greeting_version: version.clone(),
         server_id,
         server_uuid: vars.variable("server_uuid").filter(|u| !u.is_empty()).map(str::to_string),
         checksum,

@@ -110,6 +110,15 @@ pub struct Stats {
     pub reconnects: AtomicU64,
 }
 
+/// State the replica side shares with the binlog server side.
+pub struct Shared {
+    pub durable: Arc<crate::binlog::durable::Durable>,
+    /// The primary as last seen at connect time.
+    pub primary: Mutex<Option<Primary>>,
+    /// binlogd's own UUID (reported to the primary, and served as server_uuid).
+    pub uuid: String,
+}
+
 /// Shared between the supervisor and the signal thread, to stop promptly.
 #[derive(Default)]
 pub struct Control {
@@ -280,8 +289,8 @@ fn explain_missing(cfg: &Config, store: &Store) {
 }
 
 /// Runs the replica until stopped. Errors returned are the ones retrying cannot fix.
-pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), ReplicaError> {
-    let uuid = replica_uuid(cfg)?;
+pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Shared>) -> Result<(), ReplicaError> {
+    let uuid = shared.uuid.clone();
     let mut backoff = FIRST_RETRY.min(cfg.retry_max);
     let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE)).ok().map(|s| s.trim().to_string());
     let mut first = true;
@@ -289,7 +298,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>) -> Result<(), Rep
     while !ctl.stop.load(Ordering::SeqCst) {
         // Every connection starts from what recovery finds on disk.
         let store = Store::open(&cfg.binlog_dir)?;
-        let s = Session { cfg, ctl: &ctl, stats: &stats, uuid: &uuid, first, file_pos_once };
+        let s = Session { cfg, ctl: &ctl, stats: &stats, shared: &shared, uuid: &uuid, first, file_pos_once };
         file_pos_once = false;
         match s.run(store, &mut known_uuid, &mut backoff) {
             Ok(()) => {}
@@ -329,6 +338,7 @@ struct Session<'a> {
     cfg: &'a Config,
     ctl: &'a Arc<Control>,
     stats: &'a Arc<Stats>,
+    shared: &'a Arc<Shared>,
     uuid: &'a str,
     first: bool,
     file_pos_once: bool,
@@ -336,7 +346,7 @@ struct Session<'a> {
 
 impl Session<'_> {
     fn run(&self, store: Store, known_uuid: &mut Option<String>, backoff: &mut Duration) -> Result<(), ReplicaError> {
-        let Session { cfg, ctl, stats, uuid, first, file_pos_once } = *self;
+        let Session { cfg, ctl, stats, shared, uuid, first, file_pos_once } = *self;
         let (mut c, p) = connect::connect(cfg)?;
         let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
         info!(
@@ -363,6 +373,7 @@ impl Session<'_> {
                 }
             }
         }
+        *shared.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
         let start = decide_start(cfg, &store, &mut c, &p, file_pos_once)?;
         connect::register(&mut c, cfg, &p)?;
@@ -383,6 +394,11 @@ impl Session<'_> {
         let catch_up_ack = if semisync { store.position().filter(|(_, p)| *p > 4) } else { None };
         let w = writer::Writer::new(store, rx, cfg.sync_binlog, slot.clone(), stats.clone());
         let budget = w.budget.clone();
+        let mut w = w;
+        w.durable = Some(shared.durable.clone());
+        // Recovery fsynced what is stored: it can be served at once.
+        let at = w.store.position();
+        w.publish(at);
         let writer = thread::Builder::new()
             .name("writer".into())
             .spawn(move || w.run())

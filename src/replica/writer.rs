@@ -27,6 +27,9 @@ pub struct Writer {
     pub stats: Arc<Stats>,
     /// Bytes queued by the reader; given back once written.
     pub budget: Arc<ByteBudget>,
+    /// Where the durable end is published for the dump threads.
+    pub durable: Option<Arc<crate::binlog::durable::Durable>>,
+    published_files: usize,
     /// The ACK request of the large event being streamed.
     streaming_ack: Option<(String, u64)>,
     /// Transactions written since the last fsync.
@@ -48,7 +51,19 @@ pub struct Batch {
 impl Writer {
     pub fn new(store: Store, rx: Receiver<Msg>, sync_every: u32, acks: Arc<AckSlot>, stats: Arc<Stats>) -> Writer {
         let budget = ByteBudget::new(super::reader::QUEUE_BYTES);
-        Writer { store, rx, sync_every, acks, stats, budget, streaming_ack: None, trx_since_sync: 0, unsynced: false }
+        Writer {
+            store,
+            rx,
+            sync_every,
+            acks,
+            stats,
+            budget,
+            durable: None,
+            published_files: 0,
+            streaming_ack: None,
+            trx_since_sync: 0,
+            unsynced: false,
+        }
     }
 
     pub fn run(mut self) -> Result<Store, StoreError> {
@@ -78,9 +93,20 @@ impl Writer {
     fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
         let d = self.store.sync()?;
         self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.publish(d.clone());
         self.trx_since_sync = 0;
         self.unsynced = false;
         Ok(d)
+    }
+
+    /// Tells the dump threads what is durable now.
+    pub fn publish(&mut self, active: Option<(String, u64)>) {
+        if let Some(d) = &self.durable {
+            let files = self.store.files();
+            let changed = files.len() != self.published_files;
+            self.published_files = files.len();
+            d.publish(changed.then_some(files), active);
+        }
     }
 
     /// Applies `first` and whatever else is queued, then syncs if the policy or an

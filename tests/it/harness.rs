@@ -75,9 +75,12 @@ fn script(args: &[&str]) -> Result<String, String> {
 
 impl Server {
     pub fn start(flavor: Flavor, tag: &str) -> Server {
+        Self::start_with_id(flavor, tag, 1)
+    }
+
+    pub fn start_with_id(flavor: Flavor, tag: &str, server_id: u32) -> Server {
         let dir = tempdir(&format!("{}-{tag}", flavor.name()));
         let port = free_port();
-        let server_id = 1;
         script(&["start", flavor.name(), dir.to_str().unwrap(), &port.to_string(), &server_id.to_string()])
             .unwrap_or_else(|e| panic!("{e}"));
         Server { flavor, dir, port, server_id }

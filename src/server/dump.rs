@@ -1,0 +1,268 @@
+//! Serving COM_BINLOG_DUMP by file and position, as a primary does: a made-up
+//! ROTATE naming the file, the FDE, then the stored events, following rotations
+//! and tailing the active file. Only durable bytes are sent; the dump waits on the
+//! writer's publish, sending heartbeats when idle.
+//!
+//! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_binlog_dump.html>
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::time::Duration;
+
+use log::info;
+
+use super::session::{err_packet, Session, ER_MASTER_FATAL_READING_BINLOG};
+use crate::binlog::event::{self, EventHeader, EventType, FormatDescription, HEADER_LEN, LOG_EVENT_ARTIFICIAL_F};
+use crate::binlog::store::is_safe_name;
+use crate::proto::command::{BinlogDump, BINLOG_DUMP_NON_BLOCK};
+use crate::proto::packet::MAX_CHUNK;
+use crate::proto::Error;
+
+/// Builds an event made up for the stream (fake ROTATE, heartbeat): timestamp 0, log_pos 0.
+fn made_up(t: EventType, server_id: u32, log_pos: u32, body: &[u8], crc: bool) -> Vec<u8> {
+    let size = HEADER_LEN + body.len() + if crc { 4 } else { 0 };
+    let mut e = Vec::with_capacity(size);
+    e.extend_from_slice(&0u32.to_le_bytes());
+    e.push(t.0);
+    e.extend_from_slice(&server_id.to_le_bytes());
+    e.extend_from_slice(&(size as u32).to_le_bytes());
+    e.extend_from_slice(&log_pos.to_le_bytes());
+    e.extend_from_slice(&LOG_EVENT_ARTIFICIAL_F.to_le_bytes());
+    e.extend_from_slice(body);
+    if crc {
+        let c = crc32fast::hash(&e);
+        e.extend_from_slice(&c.to_le_bytes());
+    }
+    e
+}
+
+fn fake_rotate(server_id: u32, name: &str, pos: u64, crc: bool) -> Vec<u8> {
+    let mut b = pos.to_le_bytes().to_vec();
+    b.extend_from_slice(name.as_bytes());
+    made_up(EventType::ROTATE, server_id, 0, &b, crc)
+}
+
+/// The stream of one dump: a socket, a packet sequence, and the file being read.
+struct Dump<'s, 'a> {
+    s: &'s mut Session<'a>,
+    file: String,
+    f: File,
+    pos: u64,
+    crc: bool,
+}
+
+fn fail(s: &mut Session, msg: &str) -> Result<(), Error> {
+    s.stream.write(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", msg))
+}
+
+/// Is `pos` an event boundary of `path`? Walks the event headers from the start.
+fn on_boundary(f: &File, pos: u64, limit: u64) -> std::io::Result<bool> {
+    let mut at = 4u64;
+    let mut h = [0u8; HEADER_LEN];
+    while at < pos && at + HEADER_LEN as u64 <= limit {
+        f.read_exact_at(&mut h, at)?;
+        let size = u32::from_le_bytes([h[9], h[10], h[11], h[12]]) as u64;
+        if size < HEADER_LEN as u64 {
+            return Ok(false);
+        }
+        at += size;
+    }
+    Ok(at == pos)
+}
+
+pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
+    if d.file.is_empty() {
+        return fail(
+            s,
+            "binlogd serves dumps by file and position; MariaDB GTID (@slave_connect_state) is not served yet",
+        );
+    }
+    if !is_safe_name(&d.file) {
+        return fail(s, "Could not find first log file name in binary log index file (a plain file name is required)");
+    }
+    let st = s.srv.shared.durable.snapshot();
+    if !st.files.iter().any(|f| *f == d.file) {
+        return fail(s, "Could not find first log file name in binary log index file");
+    }
+    let dir = s.srv.cfg.binlog_dir.clone();
+    let f = File::open(dir.join(&d.file)).map_err(Error::Io)?;
+    let pos = u64::from(d.pos.max(4));
+    let limit = limit_of(&st, &d.file, &f);
+    if pos > limit || !on_boundary(&f, pos, limit).map_err(Error::Io)? {
+        return fail(
+            s,
+            &format!("Client requested master to start replication from impossible position {pos} in {}", d.file),
+        );
+    }
+    let crc = s
+        .vars
+        .get("master_binlog_checksum")
+        .or_else(|| s.vars.get("source_binlog_checksum"))
+        .is_some_and(|v| v.eq_ignore_ascii_case("CRC32"));
+    info!("connection {}: dump from {}:{pos}", s.id, d.file);
+    let non_block = d.flags & BINLOG_DUMP_NON_BLOCK != 0;
+    let hb = heartbeat_period(s);
+    s.stream.inner.set_read_timeout(None)?;
+    let mut dump = Dump { s, file: d.file, f, pos, crc };
+    dump.run(&dir, non_block, hb)
+}
+
+fn heartbeat_period(s: &Session) -> Duration {
+    let ns: u64 = s
+        .vars
+        .get("master_heartbeat_period")
+        .or_else(|| s.vars.get("source_heartbeat_period"))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0, |v| v as u64);
+    if ns == 0 {
+        Duration::from_secs(30)
+    } else {
+        Duration::from_nanos(ns).max(Duration::from_millis(10))
+    }
+}
+
+/// How far `name` may be read: the durable length if active, else its size.
+fn limit_of(st: &crate::binlog::durable::DurableState, name: &str, f: &File) -> u64 {
+    match &st.active {
+        Some((a, len)) if a == name => *len,
+        _ => f.metadata().map(|m| m.len()).unwrap_or(0),
+    }
+}
+
+impl Dump<'_, '_> {
+    /// Sends one packet whose payload is 0x00 followed by the file's bytes [at, at+len),
+    /// split into 16 MiB physical packets, without holding a large event in memory.
+    fn send_from_file(&mut self, at: u64, len: u64) -> Result<(), Error> {
+        let total = len + 1;
+        let mut sent = 0u64;
+        let mut buf = Vec::new();
+        loop {
+            let n = (total - sent).min(MAX_CHUNK as u64);
+            buf.clear();
+            buf.extend_from_slice(&(n as u32).to_le_bytes()[..3]);
+            buf.push(self.s.stream.seq);
+            self.s.stream.seq = self.s.stream.seq.wrapping_add(1);
+            let mut body_from = sent;
+            if sent == 0 && n > 0 {
+                buf.push(0x00);
+                body_from = 1;
+            }
+            let body_len = sent + n - body_from;
+            let file_at = at + body_from - 1;
+            let mut done = 0u64;
+            self.s.stream.inner.write_all(&buf)?;
+            while done < body_len {
+                let k = (body_len - done).min(1 << 20) as usize;
+                let mut piece = vec![0u8; k];
+                self.f.read_exact_at(&mut piece, file_at + done)?;
+                self.s.stream.inner.write_all(&piece)?;
+                done += k as u64;
+            }
+            sent += n;
+            if n < MAX_CHUNK as u64 {
+                break;
+            }
+        }
+        self.s.stream.inner.flush()?;
+        Ok(())
+    }
+
+    fn send_event(&mut self, ev: &[u8]) -> Result<(), Error> {
+        let mut p = Vec::with_capacity(ev.len() + 1);
+        p.push(0);
+        p.extend_from_slice(ev);
+        self.s.stream.write(&p)
+    }
+
+    fn open(&mut self, dir: &Path, name: &str) -> Result<(), Error> {
+        self.f = File::open(dir.join(name))?;
+        self.file = name.to_string();
+        self.pos = 4;
+        Ok(())
+    }
+
+    fn run(&mut self, dir: &Path, non_block: bool, hb: Duration) -> Result<(), Error> {
+        let sid = self.s.srv.cfg.server_id;
+        self.s.stream.seq = 1;
+        let rot = fake_rotate(sid, &self.file, self.pos, self.crc);
+        self.send_event(&rot)?;
+        if self.pos > 4 {
+            // The FDE, marked as not part of the position (log_pos 0), as a primary sends it mid-file.
+            let mut h = [0u8; HEADER_LEN];
+            self.f.read_exact_at(&mut h, 4)?;
+            let size = EventHeader::decode(&h).map_err(|e| Error::malformed(e.to_string()))?.event_size as usize;
+            let mut fde = vec![0u8; size];
+            self.f.read_exact_at(&mut fde, 4)?;
+            let alg = FormatDescription::decode(&fde).map_err(|e| Error::malformed(e.to_string()))?.checksum;
+            fde[13..17].copy_from_slice(&0u32.to_le_bytes());
+            if alg == event::ChecksumAlg::CRC32 && size >= HEADER_LEN + 4 {
+                let c = crc32fast::hash(&fde[..size - 4]);
+                fde[size - 4..].copy_from_slice(&c.to_le_bytes());
+            }
+            self.send_event(&fde)?;
+        }
+        let mut generation = 0;
+        'files: loop {
+            let st = self.s.srv.shared.durable.snapshot();
+            generation = generation.max(st.generation);
+            let limit = limit_of(&st, &self.file, &self.f);
+            let mut h = [0u8; HEADER_LEN];
+            while self.pos + HEADER_LEN as u64 <= limit {
+                self.f.read_exact_at(&mut h, self.pos)?;
+                let hdr = EventHeader::decode(&h)
+                    .map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
+                let size = u64::from(hdr.event_size);
+                if self.pos + size > limit {
+                    break;
+                }
+                self.send_from_file(self.pos, size)?;
+                self.pos += size;
+                if hdr.event_type == EventType::ROTATE {
+                    let mut ev = vec![0u8; size as usize];
+                    self.f.read_exact_at(&mut ev, self.pos - size)?;
+                    // The stored event carries the file's own checksum, whatever the client asked.
+                    let alg = if event::verify_crc(&ev).is_ok() {
+                        event::ChecksumAlg::CRC32
+                    } else {
+                        event::ChecksumAlg::OFF
+                    };
+                    let next = event::Rotate::decode(&ev, alg).map_err(|e| Error::malformed(e.to_string()))?.next_file;
+                    if !is_safe_name(&next) {
+                        return Err(Error::malformed("stored ROTATE names a bad file"));
+                    }
+                    self.open(dir, &next)?;
+                    // The next file has its own limit.
+                    continue 'files;
+                }
+            }
+            let st = self.s.srv.shared.durable.snapshot();
+            let active = st.active.as_ref().is_some_and(|(a, _)| *a == self.file);
+            if !active {
+                // A closed file that ended without ROTATE (a STOP): go on with the next one.
+                if let Some(i) = st.files.iter().position(|f| *f == self.file) {
+                    if let Some(next) = st.files.get(i + 1).cloned() {
+                        if self.pos >= limit_of(&st, &self.file, &self.f) {
+                            self.open(dir, &next)?;
+                            let rot = fake_rotate(sid, &next, 4, self.crc);
+                            self.send_event(&rot)?;
+                            continue 'files;
+                        }
+                    }
+                }
+            }
+            if non_block {
+                return self.s.stream.write(&[0xfe, 0, 0, 0x02, 0]);
+            }
+            let st2 = self.s.srv.shared.durable.wait_newer(generation, hb);
+            if st2.generation == generation {
+                let mut b = Vec::new();
+                b.extend_from_slice(self.file.as_bytes());
+                let hbev = made_up(EventType::HEARTBEAT, sid, self.pos as u32, &b, self.crc);
+                self.send_event(&hbev)?;
+            }
+            generation = st2.generation;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The binlog server: replicas and `mysqlbinlog --read-from-remote-server` connect
+//! here and read the mirrored files. One named thread per connection, capped by
+//! `max_connections`; a connection that stalls or sends garbage costs only its thread.
+
+pub mod dump;
+pub mod query;
+pub mod session;
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use log::{error, info, warn};
+
+use crate::config::Config;
+use crate::replica::Shared;
+
+/// A replica registered with COM_REGISTER_SLAVE.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub server_id: u32,
+    pub host: String,
+    pub port: u16,
+    pub uuid: String,
+}
+
+/// State of the serving side.
+pub struct Server {
+    pub cfg: Config,
+    pub shared: Arc<Shared>,
+    pub replicas: Mutex<BTreeMap<u32, Registered>>,
+    connections: AtomicUsize,
+    next_id: AtomicUsize,
+}
+
+/// Starts the listener thread when `listen_port` is set.
+pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
+    let Some(port) = cfg.listen_port else { return Ok(()) };
+    let addr = cfg.listen_address.clone().unwrap_or_else(|| "0.0.0.0".into());
+    let listener = TcpListener::bind((addr.as_str(), port))?;
+    info!("binlog server listening on {addr}:{port}");
+    let srv = Arc::new(Server {
+        cfg: cfg.clone(),
+        shared,
+        replicas: Mutex::new(BTreeMap::new()),
+        connections: AtomicUsize::new(0),
+        next_id: AtomicUsize::new(1),
+    });
+    thread::Builder::new().name("listener".into()).spawn(move || {
+        for conn in listener.incoming() {
+            match conn {
+                Ok(sock) => srv.accept(sock),
+                Err(e) => warn!("accept on the binlog server port failed: {e}"),
+            }
+        }
+    })?;
+    Ok(())
+}
+
+impl Server {
+    fn accept(self: &Arc<Self>, sock: TcpStream) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) as u32;
+        let n = self.connections.fetch_add(1, Ordering::SeqCst) + 1;
+        if n > self.cfg.max_connections {
+            self.connections.fetch_sub(1, Ordering::SeqCst);
+            session::refuse_too_many(sock, id);
+            return;
+        }
+        let srv = self.clone();
+        let r = thread::Builder::new().name(format!("conn-{id}")).spawn(move || {
+            let peer = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+            if let Err(e) = session::Session::new(&srv, sock, id, peer.clone()).run() {
+                info!("connection {id} from {peer} ended: {e}");
+            }
+            srv.connections.fetch_sub(1, Ordering::SeqCst);
+        });
+        if let Err(e) = r {
+            error!("cannot start a connection thread: {e}");
+            self.connections.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! Answers the statements replicas and clients send, generally rather than from a
+//! captured list: `SET` of user and session variables, `SELECT` of variables and a
+//! few functions, `SHOW VARIABLES LIKE`, and the binlog `SHOW` statements.
+//! Anything else gets a clear ERR and the connection stays open.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::session::{err_packet, ok_packet, Session};
+use crate::proto::resultset;
+
+const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
+const ER_NOT_SUPPORTED_YET: u16 = 1235;
+
+/// The system variables binlogd reports, as (name, value).
+fn system_variables(s: &Session) -> Vec<(String, String)> {
+    let cfg = &s.srv.cfg;
+    let p = s.srv.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let (version, gtid_mode, checksum) = match &p {
+        Some(p) => (
+            p.version.clone(),
+            if p.gtid_mode { "ON" } else { "OFF" },
+            if p.checksum == crate::binlog::event::ChecksumAlg::CRC32 { "CRC32" } else { "NONE" },
+        ),
+        None => ("8.0.99-binlogd".to_string(), "OFF", "CRC32"),
+    };
+    let v = [
+        ("server_id", cfg.server_id.to_string()),
+        ("server_uuid", s.srv.shared.uuid.clone()),
+        ("version", version),
+        ("version_comment", "binlogd".into()),
+        ("gtid_mode", gtid_mode.into()),
+        ("enforce_gtid_consistency", gtid_mode.into()),
+        ("binlog_checksum", checksum.into()),
+        ("log_bin", "ON".into()),
+        ("binlog_format", "ROW".into()),
+        ("gtid_domain_id", "0".into()),
+        ("gtid_strict_mode", "OFF".into()),
+        ("hostname", cfg.report_host.clone()),
+        ("port", cfg.listen_port.unwrap_or(0).to_string()),
+        ("max_allowed_packet", "1073741824".into()),
+        ("character_set_server", "utf8mb4".into()),
+        ("collation_server", "utf8mb4_general_ci".into()),
+        ("character_set_client", "utf8mb4".into()),
+        ("time_zone", "SYSTEM".into()),
+        ("system_time_zone", "UTC".into()),
+        ("lower_case_table_names", "0".into()),
+        ("sql_mode", String::new()),
+        ("auto_increment_increment", "1".into()),
+        ("wait_timeout", "28800".into()),
+        ("rpl_semi_sync_master_enabled", "OFF".into()),
+        ("rpl_semi_sync_source_enabled", "OFF".into()),
+        ("server_id_bits", "32".into()),
+    ];
+    v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+fn lookup(s: &Session, name: &str) -> Option<String> {
+    let n = name.to_ascii_lowercase();
+    system_variables(s).into_iter().find(|(k, _)| *k == n).map(|(_, v)| v)
+}
+
+/// Splits on commas outside quotes and parentheses.
+fn split_list(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0i32, None::<char>);
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c);
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"' | '`') => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            (None, '(') => {
+                depth += 1;
+                cur.push(c);
+            }
+            (None, ')') => {
+                depth -= 1;
+                cur.push(c);
+            }
+            (None, ',') if depth == 0 => out.push(std::mem::take(&mut cur)),
+            (None, c) => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out.into_iter().map(|x| x.trim().to_string()).collect()
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    if v.len() >= 2 && (v.starts_with('\'') && v.ends_with('\'') || v.starts_with('"') && v.ends_with('"')) {
+        v[1..v.len() - 1].replace("''", "'")
+    } else {
+        v.to_string()
+    }
+}
+
+/// Evaluates one expression: a literal, `@var`, `@@[global.|session.]var`, or a known function.
+fn eval(s: &Session, e: &str) -> Result<Option<String>, Vec<u8>> {
+    let t = e.trim();
+    let up = t.to_ascii_uppercase();
+    if let Some(v) = t.strip_prefix("@@") {
+        let name = v.split_once('.').map_or(v, |(scope, n)| {
+            if scope.eq_ignore_ascii_case("global")
+                || scope.eq_ignore_ascii_case("session")
+                || scope.eq_ignore_ascii_case("local")
+            {
+                n
+            } else {
+                v
+            }
+        });
+        let name = name.trim_matches('`');
+        return lookup(s, name).map(Some).ok_or_else(|| {
+            err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'"))
+        });
+    }
+    if let Some(v) = t.strip_prefix('@') {
+        return Ok(s.vars.get(&v.trim_matches('`').to_ascii_lowercase()).cloned());
+    }
+    match up.as_str() {
+        "UNIX_TIMESTAMP()" => {
+            Ok(Some(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs().to_string()))
+        }
+        "VERSION()" => Ok(lookup(s, "version")),
+        "DATABASE()" | "NULL" => Ok(None),
+        "USER()" | "CURRENT_USER()" => Ok(Some(format!("{}@%", s.srv.cfg.master_user))),
+        "CONNECTION_ID()" => Ok(Some(s.id.to_string())),
+        _ if t.starts_with('\'') || t.starts_with('"') || t.parse::<f64>().is_ok() => Ok(Some(unquote(t))),
+        _ => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
+    }
+}
+
+/// Strips comments at the start (`/* ... */`) and a trailing `;`.
+fn clean(sql: &str) -> String {
+    let mut t = sql.trim();
+    while let Some(rest) = t.strip_prefix("/*") {
+        t = rest.split_once("*/").map_or("", |(_, r)| r).trim();
+    }
+    t.trim_end_matches(';').trim().to_string()
+}
+
+fn like(pattern: &str, name: &str) -> bool {
+    // SQL LIKE with % and _, case-insensitive; enough for variable names.
+    fn m(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'%'), _) => m(&p[1..], n) || (!n.is_empty() && m(p, &n[1..])),
+            (Some(b'_'), Some(_)) => m(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => m(&p[1..], &n[1..]),
+            (Some(b'\\'), _) if p.len() > 1 => m(&p[1..], n),
+            _ => false,
+        }
+    }
+    m(pattern.as_bytes(), name.as_bytes())
+}
+
+fn rows(cols: &[&str], rows: Vec<Vec<Option<String>>>) -> Vec<Vec<u8>> {
+    resultset::encode(&cols.iter().map(|c| c.to_string()).collect::<Vec<_>>(), &rows)
+}
+
+/// The reply packets for one statement.
+pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
+    let t = clean(sql);
+    let up = t.to_ascii_uppercase();
+    let words: Vec<&str> = up.split_whitespace().collect();
+    match words.as_slice() {
+        [] => vec![ok_packet()],
+        ["SET", ..] => set(s, &t[3..]),
+        ["SELECT", ..] => select(s, &t[6..]),
+        ["SHOW", rest @ ..] => show(s, rest, &t),
+        ["BEGIN"] | ["COMMIT"] | ["ROLLBACK"] | ["USE", ..] | ["DO", ..] => vec![ok_packet()],
+        _ => vec![err_packet(
+            ER_NOT_SUPPORTED_YET,
+            "42000",
+            &format!("binlogd does not support this statement: {}", first_words(&t)),
+        )],
+    }
+}
+
+fn first_words(t: &str) -> String {
+    t.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
+}
+
+fn set(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
+    for item in split_list(list) {
+        let Some((k, v)) = item.split_once('=') else {
+            // SET NAMES utf8, SET CHARACTER SET ...: accepted and ignored.
+            continue;
+        };
+        let k = k.trim().trim_start_matches(':');
+        if let Some(name) = k.strip_prefix('@').filter(|n| !n.starts_with('@')) {
+            let v = match eval(s, v.trim_start_matches('=').trim()) {
+                Ok(v) => v.unwrap_or_default(),
+                Err(e) => return vec![e],
+            };
+            s.vars.insert(name.trim_matches('`').to_ascii_lowercase(), v);
+        }
+        // Session system variables (autocommit, sql_mode, ...) are accepted and ignored.
+    }
+    vec![ok_packet()]
+}
+
+fn select(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
+    // Drop LIMIT and FROM DUAL, which the mysql client and replicas add.
+    let mut l = list.trim().to_string();
+    let up = l.to_ascii_uppercase();
+    for kw in [" LIMIT ", " FROM DUAL"] {
+        if let Some(i) = up.find(kw) {
+            l.truncate(i);
+            break;
+        }
+    }
+    let mut cols = Vec::new();
+    let mut row = Vec::new();
+    for item in split_list(&l) {
+        let (expr, alias) = match item.to_ascii_uppercase().rfind(" AS ") {
+            Some(i) => (item[..i].to_string(), unquote(item[i + 4..].trim_matches('`'))),
+            None => (item.clone(), item.clone()),
+        };
+        match eval(s, &expr) {
+            Ok(v) => {
+                cols.push(alias);
+                row.push(v);
+            }
+            Err(e) => return vec![e],
+        }
+    }
+    resultset::encode(&cols, &[row])
+}
+
+fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
+    let w: Vec<&str> = words.iter().copied().filter(|x| *x != "GLOBAL" && *x != "SESSION" && *x != "FULL").collect();
+    match w.as_slice() {
+        ["VARIABLES", ..] | ["STATUS", ..] => {
+            let pat = t.find('\'').map(|i| unquote(&t[i..])).unwrap_or_else(|| "%".into());
+            let v: Vec<Vec<Option<String>>> = if w[0] == "VARIABLES" {
+                system_variables(s)
+                    .into_iter()
+                    .filter(|(k, _)| like(&pat, k))
+                    .map(|(k, v)| vec![Some(k), Some(v)])
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            rows(&["Variable_name", "Value"], v)
+        }
+        ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] => {
+            let d = s.srv.shared.durable.snapshot();
+            let r = d.active.map(|(f, p)| {
+                vec![Some(f), Some(p.to_string()), Some(String::new()), Some(String::new()), Some(String::new())]
+            });
+            rows(
+                &["File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB", "Executed_Gtid_Set"],
+                r.into_iter().collect(),
+            )
+        }
+        ["BINARY", "LOGS"] | ["MASTER", "LOGS"] => {
+            let d = s.srv.shared.durable.snapshot();
+            let dir = &s.srv.cfg.binlog_dir;
+            let v = d
+                .files
+                .iter()
+                .map(|f| {
+                    let size = match &d.active {
+                        Some((a, len)) if a == f => *len,
+                        _ => std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0),
+                    };
+                    vec![Some(f.clone()), Some(size.to_string()), Some("No".into())]
+                })
+                .collect();
+            rows(&["Log_name", "File_size", "Encrypted"], v)
+        }
+        ["SLAVE", "HOSTS"] | ["REPLICAS"] => {
+            let reps = s.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let me = s.srv.cfg.server_id.to_string();
+            let v = reps
+                .values()
+                .map(|r| {
+                    vec![
+                        Some(r.server_id.to_string()),
+                        Some(r.host.clone()),
+                        Some(r.port.to_string()),
+                        Some(me.clone()),
+                        Some(r.uuid.clone()),
+                    ]
+                })
+                .collect();
+            rows(&["Server_id", "Host", "Port", "Master_id", "Slave_UUID"], v)
+        }
+        _ => vec![err_packet(
+            ER_NOT_SUPPORTED_YET,
+            "42000",
+            &format!("binlogd does not support this statement: {}", first_words(t)),
+        )],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_lists_outside_quotes_and_parens() {
+        assert_eq!(split_list("@a = 'x,y', @b = f(1,2)"), vec!["@a = 'x,y'", "@b = f(1,2)"]);
+        assert_eq!(clean("/* mysql-connector */ SELECT 1;"), "SELECT 1");
+    }
+
+    #[test]
+    fn like_matches_variable_patterns() {
+        assert!(like("SERVER\\_ID", "server_id"));
+        assert!(like("server%", "server_uuid"));
+        assert!(!like("server_id", "server_uuid"));
+    }
+}

@@ -1,0 +1,280 @@
+//! One client connection: handshake, authentication, and the command loop.
+//!
+//! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html>
+
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+use log::info;
+use sha1::{Digest as _, Sha1};
+use sha2::Sha256;
+
+use super::{query, Registered, Server};
+use crate::proto::buf::Put;
+use crate::proto::command::{self, BinlogDump, RegisterSlave};
+use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
+use crate::proto::packet::PacketStream;
+use crate::proto::{auth, caps, Error};
+
+/// What binlogd offers as a server: no SSL (yet), no LOCAL INFILE, classic EOF packets.
+const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
+    | caps::FOUND_ROWS
+    | caps::LONG_FLAG
+    | caps::CONNECT_WITH_DB
+    | caps::PROTOCOL_41
+    | caps::TRANSACTIONS
+    | caps::SECURE_CONNECTION
+    | caps::MULTI_RESULTS
+    | caps::PLUGIN_AUTH
+    | caps::CONNECT_ATTRS
+    | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA;
+
+/// Before authentication, packets are small: cap them so an unauthenticated peer
+/// cannot make binlogd allocate much.
+const PREAUTH_MAX: usize = 64 << 10;
+const AFTER_AUTH_MAX: usize = 16 << 20;
+
+pub const ER_ACCESS_DENIED: u16 = 1045;
+pub const ER_CON_COUNT: u16 = 1040;
+pub const ER_UNKNOWN_COM: u16 = 1047;
+pub const ER_MASTER_FATAL_READING_BINLOG: u16 = 1236;
+
+pub fn err_packet(code: u16, state: &str, msg: &str) -> Vec<u8> {
+    let mut p = vec![0xff];
+    p.put_u16(code);
+    p.push(b'#');
+    p.extend_from_slice(&state.as_bytes()[..5.min(state.len())]);
+    p.extend_from_slice(msg.as_bytes());
+    p
+}
+
+pub fn ok_packet() -> Vec<u8> {
+    vec![0x00, 0, 0, 0x02, 0, 0, 0]
+}
+
+/// Answers a connection over the cap with ERR 1040 and closes it.
+pub fn refuse_too_many(sock: TcpStream, id: u32) {
+    let _ = sock.set_write_timeout(Some(Duration::from_secs(2)));
+    let mut s = PacketStream::new(sock, PREAUTH_MAX);
+    let _ = s.write(&err_packet(ER_CON_COUNT, "08004", "Too many connections"));
+    info!("connection {id} refused: max_connections reached");
+}
+
+fn nonce() -> Vec<u8> {
+    let mut b = [0u8; 20];
+    // The OS CSPRNG; mapped to printable bytes so the nonce holds no NUL.
+    if getrandom::getrandom(&mut b).is_err() {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = (t >> (i % 16 * 8)) as u8;
+        }
+    }
+    b.iter().map(|x| 33 + x % 94).collect()
+}
+
+pub struct Session<'a> {
+    pub srv: &'a Arc<Server>,
+    pub stream: PacketStream<TcpStream>,
+    pub id: u32,
+    pub peer: String,
+    /// User variables set by the client (`SET @x = ...`).
+    pub vars: std::collections::BTreeMap<String, String>,
+    pub registered: Option<u32>,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(srv: &'a Arc<Server>, sock: TcpStream, id: u32, peer: String) -> Session<'a> {
+        let _ = sock.set_nodelay(true);
+        Session {
+            srv,
+            stream: PacketStream::new(sock, PREAUTH_MAX),
+            id,
+            peer,
+            vars: Default::default(),
+            registered: None,
+        }
+    }
+
+    pub fn run(mut self) -> Result<(), Error> {
+        let t = self.srv.cfg.connect_timeout.max(Duration::from_secs(1));
+        self.stream.inner.set_read_timeout(Some(t))?;
+        self.stream.inner.set_write_timeout(Some(Duration::from_secs(60)))?;
+        let user = self.handshake()?;
+        info!("connection {} from {} authenticated as '{user}'", self.id, self.peer);
+        self.stream.max_payload = AFTER_AUTH_MAX;
+        // Idle clients that are not dumping are closed after a while.
+        self.stream.inner.set_read_timeout(Some(Duration::from_secs(3600)))?;
+        let r = self.commands();
+        if let Some(sid) = self.registered {
+            self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).remove(&sid);
+        }
+        r
+    }
+
+    fn handshake(&mut self) -> Result<String, Error> {
+        let n = nonce();
+        let version = self
+            .srv
+            .shared
+            .primary
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or_else(|| "8.0.99-binlogd".to_string(), |p| p.greeting_version.clone());
+        let g = HandshakeV10 {
+            server_version: version,
+            connection_id: self.id,
+            scramble: n.clone(),
+            capabilities: SERVER_CAPABILITIES,
+            charset: 45,
+            status: 2,
+            auth_plugin: auth::CACHING_SHA2.into(),
+        };
+        self.stream.write(&g.encode())?;
+        let resp = HandshakeResponse41::decode(&self.stream.read()?)?;
+        let (user, pass) = (&self.srv.cfg.master_user, self.srv.cfg.master_password.as_bytes());
+        let known = auth::ct_eq(resp.user.as_bytes(), user.as_bytes());
+        // A client that cannot answer the offered plugin sends an empty response (or
+        // names another plugin): switch it to mysql_native_password.
+        let answered = !resp.auth_response.is_empty() || pass.is_empty();
+        let ok = match resp.auth_plugin.as_str() {
+            auth::CACHING_SHA2 if answered => {
+                let stored: [u8; 32] = Sha256::digest(Sha256::digest(pass)).into();
+                let good = if pass.is_empty() {
+                    resp.auth_response.is_empty()
+                } else {
+                    auth::sha2_verify(&resp.auth_response, &n, &stored)
+                };
+                if good && known {
+                    // Fast auth succeeded.
+                    self.stream.write(&[0x01, auth::SHA2_FAST_AUTH_OK])?;
+                }
+                good
+            }
+            auth::NATIVE if answered => native_ok(&resp.auth_response, &n, pass),
+            _ => {
+                // Switch to mysql_native_password with a fresh nonce.
+                let n2 = nonce();
+                let mut p = vec![0xfe];
+                p.put_nul_bytes(auth::NATIVE.as_bytes());
+                p.extend_from_slice(&n2);
+                p.push(0);
+                self.stream.write(&p)?;
+                let reply = self.stream.read()?;
+                native_ok(&reply, &n2, pass)
+            }
+        };
+        if !(ok && known) {
+            let msg = format!(
+                "Access denied for user '{}'@'{}' (using password: {})",
+                resp.user,
+                self.peer_host(),
+                if resp.auth_response.is_empty() { "NO" } else { "YES" }
+            );
+            self.stream.write(&err_packet(ER_ACCESS_DENIED, "28000", &msg))?;
+            return Err(Error::Auth { what: msg });
+        }
+        self.stream.write(&ok_packet())?;
+        Ok(resp.user)
+    }
+
+    fn peer_host(&self) -> &str {
+        self.peer.rsplit_once(':').map_or(self.peer.as_str(), |(h, _)| h)
+    }
+
+    fn reply(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.stream.write(payload)
+    }
+
+    fn commands(&mut self) -> Result<(), Error> {
+        loop {
+            self.stream.seq = 0;
+            let p = match self.stream.read() {
+                Ok(p) => p,
+                Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            match p.first().copied() {
+                Some(command::COM_QUIT) => return Ok(()),
+                Some(command::COM_PING) => self.reply(&ok_packet())?,
+                Some(command::COM_QUERY) => {
+                    let sql = String::from_utf8_lossy(&p[1..]).into_owned();
+                    let packets = query::answer(self, &sql);
+                    for pk in packets {
+                        self.stream.write(&pk)?;
+                    }
+                }
+                Some(command::COM_REGISTER_SLAVE) => self.register(&p)?,
+                Some(command::COM_BINLOG_DUMP) => {
+                    let d = match BinlogDump::decode(&p) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            return self.reply(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", &e.to_string()))
+                        }
+                    };
+                    return super::dump::serve(self, d);
+                }
+                Some(command::COM_BINLOG_DUMP_GTID) => {
+                    return self.reply(&err_packet(
+                        ER_MASTER_FATAL_READING_BINLOG,
+                        "HY000",
+                        "binlogd does not serve GTID auto-position dumps yet; use file and position",
+                    ))
+                }
+                Some(c) => self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", &format!("Unknown command 0x{c:02x}")))?,
+                None => return Err(Error::malformed("empty command packet")),
+            }
+        }
+    }
+
+    fn register(&mut self, p: &[u8]) -> Result<(), Error> {
+        let r = match RegisterSlave::decode(p) {
+            Ok(r) => r,
+            Err(e) => return self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", &e.to_string())),
+        };
+        let primary_id =
+            self.srv.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|p| p.server_id);
+        let refuse = if r.server_id == self.srv.cfg.server_id {
+            Some("the replica's server_id equals binlogd's server_id")
+        } else if Some(r.server_id) == primary_id {
+            Some("the replica's server_id equals the primary's server_id")
+        } else {
+            None
+        };
+        if let Some(why) = refuse {
+            return self.reply(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", why));
+        }
+        let mut reps = self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner());
+        if reps.contains_key(&r.server_id) && self.registered != Some(r.server_id) {
+            drop(reps);
+            return self.reply(&err_packet(
+                ER_MASTER_FATAL_READING_BINLOG,
+                "HY000",
+                &format!("A replica with the same server_id {} is already connected", r.server_id),
+            ));
+        }
+        let uuid = self.vars.get("slave_uuid").or_else(|| self.vars.get("replica_uuid")).cloned().unwrap_or_default();
+        reps.insert(r.server_id, Registered { server_id: r.server_id, host: r.host.clone(), port: r.port, uuid });
+        drop(reps);
+        self.registered = Some(r.server_id);
+        self.reply(&ok_packet())
+    }
+}
+
+fn native_ok(reply: &[u8], nonce: &[u8], pass: &[u8]) -> bool {
+    if pass.is_empty() {
+        return reply.is_empty();
+    }
+    if reply.len() != 20 {
+        return false;
+    }
+    // reply = SHA1(pw) XOR SHA1(nonce + SHA1(SHA1(pw))); check SHA1(reply XOR ...) == SHA1(SHA1(pw)).
+    let stage2 = Sha1::digest(Sha1::digest(pass));
+    let mut h = Sha1::new();
+    h.update(nonce);
+    h.update(stage2);
+    let x = h.finalize();
+    let stage1: Vec<u8> = reply.iter().zip(x.iter()).map(|(a, b)| a ^ b).collect();
+    auth::ct_eq(&Sha1::digest(&stage1), &stage2)
+}
