@@ -78,3 +78,48 @@ fn mariadb_replica_replicates_from_binlogd_by_file_and_position() {
     r.sql("STOP SLAVE");
     assert_eq!(b.stop(), 0);
 }
+
+#[test]
+fn answers_the_mysql_client_refuses_bad_passwords_and_survives_garbage() {
+    use std::io::Write;
+    let s = Server::start(Flavor::MariaDb, "serve-cli");
+    let lport = free_port();
+    let mut b = Binlogd::new(&s, "serve-cli", &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
+    b.start();
+    wait_semisync_client(&s, &b);
+    s.sql("CREATE DATABASE c1; FLUSH BINARY LOGS");
+    let client = |pw: &str, sql: &str| {
+        Command::new("mariadb")
+            .args([
+                "--no-defaults",
+                "-h127.0.0.1",
+                &format!("-P{lport}"),
+                "-urepl",
+                &format!("-p{pw}"),
+                "-N",
+                "-B",
+                "-e",
+                sql,
+            ])
+            .output()
+            .unwrap()
+    };
+    // Garbage and half packets cost only their own connection.
+    for junk in [&b"\xff\xff\xff\x00garbage"[..], &[0x05, 0, 0][..], &[0xff; 64][..]] {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", lport)).unwrap();
+        let _ = c.write_all(junk);
+    }
+    wait_until("binlogd to serve the rotated file", Duration::from_secs(20), || {
+        String::from_utf8_lossy(&client("replpass", "SHOW BINARY LOGS").stdout).lines().count() >= 2
+    });
+    let o = client("replpass", "SELECT @@version_comment; SHOW BINARY LOGS; SELECT @@GLOBAL.server_id");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("binlogd") && out.contains("mysql-bin.000001") && out.contains("1001"), "{out}");
+    let o = client("wrong", "SELECT 1");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1045"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = client("replpass", "DROP DATABASE c1");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("binlogd does not support this statement"));
+    assert_eq!(b.stop(), 0);
+}
