@@ -490,46 +490,11 @@ impl Store {
     /// Returns true at a transaction boundary. Events already stored are
     /// compared and skipped; anything else out of sequence is an error.
     pub fn append(&mut self, h: &EventHeader, ev: &[u8]) -> Result<bool, StoreError> {
-        let Some(a) = self.active.as_mut() else {
-            return Err(StoreError::Stream {
-                file: String::new(),
-                offset: 0,
-                what: format!("{} event before the primary named a file", h.event_type),
-            });
-        };
-        if a.partial.is_some() {
-            return Err(StoreError::Stream {
-                file: a.name.clone(),
-                offset: a.len,
-                what: "event inside an unfinished large event".into(),
-            });
-        }
-        let size = ev.len() as u64;
+        let a = self.active_for(h)?;
+        let (start, stored) = a.place(h, ev.len() as u64)?;
         let end = u64::from(h.log_pos);
-        let start = end.checked_sub(size).filter(|&s| s >= 4);
-        let Some(start) = start else {
-            return Err(StoreError::Stream {
-                file: a.name.clone(),
-                offset: a.len,
-                what: format!("{} event ends at {end} but is {size} bytes long", h.event_type),
-            });
-        };
-        if end <= a.len {
+        if stored {
             return a.compare_stored(start, ev).map(|_| false);
-        }
-        if start != a.len {
-            return Err(StoreError::Stream {
-                file: a.name.clone(),
-                offset: a.len,
-                what: format!("{} event at {start} leaves a gap after the {} bytes stored", h.event_type, a.len),
-            });
-        }
-        if a.closed {
-            return Err(StoreError::Stream {
-                file: a.name.clone(),
-                offset: a.len,
-                what: format!("{} event after the file was closed by ROTATE/STOP", h.event_type),
-            });
         }
         let step = a.tracker.feed(h, ev).map_err(|e| StoreError::Stream {
             file: a.name.clone(),
@@ -565,36 +530,28 @@ impl Store {
         Ok(step.boundary)
     }
 
-    /// Starts a large event that arrives in pieces; `head` holds its first bytes.
-    /// The checks are those of `append`.
-    pub fn begin_event(&mut self, h: &EventHeader, head: &[u8]) -> Result<(), StoreError> {
+    /// The active file, for an event that must go into one.
+    fn active_for(&mut self, h: &EventHeader) -> Result<&mut Active, StoreError> {
         let a = self.active.as_mut().ok_or_else(|| StoreError::Stream {
             file: String::new(),
             offset: 0,
             what: format!("{} event before the primary named a file", h.event_type),
         })?;
-        let size = u64::from(h.event_size);
-        let end = u64::from(h.log_pos);
-        let start = end.checked_sub(size).filter(|&s| s >= 4).ok_or_else(|| StoreError::Stream {
-            file: a.name.clone(),
-            offset: a.len,
-            what: format!("{} event ends at {end} but is {size} bytes long", h.event_type),
-        })?;
-        let stored = end <= a.len;
-        if !stored && start != a.len {
+        if a.partial.is_some() {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
                 offset: a.len,
-                what: format!("{} event at {start} leaves a gap after the {} bytes stored", h.event_type, a.len),
+                what: format!("{} event inside an unfinished large event", h.event_type),
             });
         }
-        if !stored && a.closed {
-            return Err(StoreError::Stream {
-                file: a.name.clone(),
-                offset: a.len,
-                what: format!("{} event after the file was closed by ROTATE/STOP", h.event_type),
-            });
-        }
+        Ok(a)
+    }
+
+    /// Starts a large event that arrives in pieces; `head` holds its first bytes.
+    /// The checks are those of `append`.
+    pub fn begin_event(&mut self, h: &EventHeader, head: &[u8]) -> Result<(), StoreError> {
+        let a = self.active_for(h)?;
+        let (start, stored) = a.place(h, u64::from(h.event_size))?;
         a.write_pending()?;
         a.partial = Some(Partial { hdr: *h, start, got: 0, stored, head: Vec::new() });
         self.event_piece(head)
@@ -766,6 +723,30 @@ impl Store {
 }
 
 impl Active {
+    /// Where an event of `size` bytes ending at `h.log_pos` goes: (start, already stored).
+    /// Anything that does not continue the file, or follows its ROTATE/STOP, is an error.
+    fn place(&self, h: &EventHeader, size: u64) -> Result<(u64, bool), StoreError> {
+        let end = u64::from(h.log_pos);
+        let err = |what: String| StoreError::Stream { file: self.name.clone(), offset: self.len, what };
+        let start = end
+            .checked_sub(size)
+            .filter(|&s| s >= 4)
+            .ok_or_else(|| err(format!("{} event ends at {end} but is {size} bytes long", h.event_type)))?;
+        if end <= self.len {
+            return Ok((start, true));
+        }
+        if start != self.len {
+            return Err(err(format!(
+                "{} event at {start} leaves a gap after the {} bytes stored",
+                h.event_type, self.len
+            )));
+        }
+        if self.closed {
+            return Err(err(format!("{} event after the file was closed by ROTATE/STOP", h.event_type)));
+        }
+        Ok((start, false))
+    }
+
     fn write_pending(&mut self) -> Result<(), StoreError> {
         if self.pending.is_empty() {
             return Ok(());
