@@ -123,3 +123,63 @@ fn answers_the_mysql_client_refuses_bad_passwords_and_survives_garbage() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("binlogd does not support this statement"));
     assert_eq!(b.stop(), 0);
 }
+
+#[test]
+fn dump_requests_it_cannot_serve_get_clear_errors() {
+    use binlogd::proto::client::{Client, ConnectOptions};
+    use binlogd::proto::command::{BinlogDump, RegisterSlave};
+    let s = Server::start(Flavor::MariaDb, "serve-err");
+    let lport = free_port();
+    let mut b = Binlogd::new(&s, "serve-err", &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
+    b.start();
+    wait_semisync_client(&s, &b);
+    let opts = ConnectOptions {
+        host: "127.0.0.1".into(),
+        port: lport,
+        user: "repl".into(),
+        password: "replpass".into(),
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Some(Duration::from_secs(10)),
+        program: "test".into(),
+    };
+    let register = |c: &mut Client, id: u32| {
+        c.command_ok(&RegisterSlave { server_id: id, ..Default::default() }.encode(), "register")
+    };
+    let mut c1 = Client::connect(&opts).unwrap();
+    let e = register(&mut c1, 1001).unwrap_err();
+    assert!(e.to_string().contains("equals binlogd's server_id"), "{e}");
+    register(&mut c1, 77).unwrap();
+    let mut c2 = Client::connect(&opts).unwrap();
+    let e = register(&mut c2, 77).unwrap_err();
+    assert!(e.to_string().contains("same server_id 77"), "{e}");
+    let first = s.binary_logs()[0].clone();
+    for (file, pos, want) in [
+        ("../../etc/passwd", 4, "plain file name"),
+        ("nope-bin.000009", 4, "Could not find first log file name"),
+        (first.as_str(), 5, "impossible position"),
+    ] {
+        let mut c = Client::connect(&opts).unwrap();
+        let d = BinlogDump { pos, flags: 0, server_id: 88, file: file.into() };
+        c.stream.write_command(&d.encode()).unwrap();
+        let p = c.stream.read().unwrap();
+        let e = binlogd::proto::parse_err(&p);
+        assert_eq!(e.server_code(), Some(1236), "{e}");
+        assert!(e.to_string().contains(want), "{file}:{pos}: {e}");
+    }
+    // binlogd still mirrors and serves.
+    let o = Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "-h127.0.0.1",
+            &format!("-P{lport}"),
+            "-urepl",
+            "-preplpass",
+            "-N",
+            "-e",
+            "SHOW SLAVE HOSTS",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("77"), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(b.stop(), 0);
+}
