@@ -15,8 +15,10 @@ use log::info;
 
 use super::session::{err_packet, Session, ER_MASTER_FATAL_READING_BINLOG};
 use crate::binlog::event::{self, EventHeader, EventType, FormatDescription, HEADER_LEN, LOG_EVENT_ARTIFICIAL_F};
+use crate::binlog::gtid::GtidSet;
 use crate::binlog::store::is_safe_name;
-use crate::proto::command::{BinlogDump, BINLOG_DUMP_NON_BLOCK};
+use crate::binlog::trx::Tracker;
+use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK};
 use crate::proto::packet::MAX_CHUNK;
 use crate::proto::Error;
 
@@ -51,6 +53,48 @@ struct Dump<'s, 'a> {
     f: File,
     pos: u64,
     crc: bool,
+    /// MySQL auto-position: transactions the replica has are not sent.
+    skip: Option<Skip>,
+}
+
+/// Follows transactions to leave out those whose GTID the replica already has.
+struct Skip {
+    have: GtidSet,
+    tracker: Tracker,
+    /// Inside a transaction being left out.
+    skipping: bool,
+}
+
+impl Skip {
+    /// Whether to send this event (whole bytes for the types the tracker reads).
+    fn send(&mut self, h: &EventHeader, ev: &[u8]) -> bool {
+        if h.event_type == EventType::GTID {
+            if let Ok((sid, gno)) = event::decode_mysql_gtid(ev, self.tracker.alg) {
+                self.skipping = self.have.contains(&sid, gno);
+            }
+        }
+        let was = self.skipping;
+        if let Ok(step) = self.tracker.feed(h, ev) {
+            if step.boundary {
+                self.skipping = false;
+            }
+        }
+        !was
+    }
+}
+
+/// Event types whose bytes the transaction tracker reads.
+fn tracker_reads(t: EventType) -> bool {
+    matches!(
+        t,
+        EventType::FORMAT_DESCRIPTION
+            | EventType::GTID
+            | EventType::QUERY
+            | EventType::PREVIOUS_GTIDS
+            | EventType::MARIADB_GTID
+            | EventType::MARIADB_GTID_LIST
+            | EventType::ROTATE
+    )
 }
 
 fn fail(s: &mut Session, msg: &str) -> Result<(), Error> {
@@ -105,7 +149,72 @@ pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     let non_block = d.flags & BINLOG_DUMP_NON_BLOCK != 0;
     let hb = heartbeat_period(s);
     s.stream.inner.set_read_timeout(None)?;
-    let mut dump = Dump { s, file: d.file, f, pos, crc };
+    let mut dump = Dump { s, file: d.file, f, pos, crc, skip: None };
+    dump.run(&dir, non_block, hb)
+}
+
+/// The Previous_gtids of a stored file (the GTIDs of every file before it).
+fn previous_gtids(path: &Path) -> Option<GtidSet> {
+    let f = File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    let mut at = 4u64;
+    let mut t = Tracker::new(event::ChecksumAlg::OFF);
+    for _ in 0..4 {
+        let mut h = [0u8; HEADER_LEN];
+        if at + HEADER_LEN as u64 > len || f.read_exact_at(&mut h, at).is_err() {
+            return None;
+        }
+        let hdr = EventHeader::decode(&h).ok()?;
+        let mut ev = vec![0u8; (hdr.event_size as usize).min(1 << 20)];
+        f.read_exact_at(&mut ev, at).ok()?;
+        t.feed(&hdr, &ev).ok()?;
+        if hdr.event_type == EventType::PREVIOUS_GTIDS {
+            return Some(t.gtids);
+        }
+        at += u64::from(hdr.event_size);
+    }
+    None
+}
+
+/// COM_BINLOG_DUMP_GTID (MySQL auto-position): start at the newest file whose
+/// earlier transactions the replica all has, and leave out the ones it has.
+pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
+    // A replica with no GTIDs may send no set at all.
+    let have = match if d.gtid_data.is_empty() { Ok(GtidSet::default()) } else { GtidSet::decode(&d.gtid_data) } {
+        Ok(g) => g,
+        Err(e) => return fail(s, &format!("bad GTID set in COM_BINLOG_DUMP_GTID: {e}")),
+    };
+    let st = s.srv.shared.durable.snapshot();
+    let dir = s.srv.cfg.binlog_dir.clone();
+    let mut start = None;
+    for name in st.files.iter().rev() {
+        match previous_gtids(&dir.join(name)) {
+            Some(prev) if prev.is_subset(&have) => {
+                start = Some(name.clone());
+                break;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let Some(file) = start else {
+        return fail(
+            s,
+            "Cannot replicate because the source purged required binary logs. Replicate the missing transactions from elsewhere, or provision a new replica from backup.",
+        );
+    };
+    let f = File::open(dir.join(&file)).map_err(Error::Io)?;
+    let crc = s
+        .vars
+        .get("master_binlog_checksum")
+        .or_else(|| s.vars.get("source_binlog_checksum"))
+        .is_some_and(|v| v.eq_ignore_ascii_case("CRC32"));
+    info!("connection {}: GTID dump from {file}:4", s.id);
+    let non_block = d.flags & BINLOG_DUMP_NON_BLOCK != 0;
+    let hb = heartbeat_period(s);
+    s.stream.inner.set_read_timeout(None)?;
+    let skip = Some(Skip { have, tracker: Tracker::new(event::ChecksumAlg::OFF), skipping: false });
+    let mut dump = Dump { s, file, f, pos: 4, crc, skip };
     dump.run(&dir, non_block, hb)
 }
 
@@ -177,6 +286,10 @@ impl Dump<'_, '_> {
     }
 
     fn open(&mut self, dir: &Path, name: &str) -> Result<(), Error> {
+        if let Some(sk) = self.skip.as_mut() {
+            sk.tracker = Tracker::new(event::ChecksumAlg::OFF);
+            sk.skipping = false;
+        }
         self.f = File::open(dir.join(name))?;
         self.file = name.to_string();
         self.pos = 4;
@@ -217,7 +330,18 @@ impl Dump<'_, '_> {
                 if self.pos + size > limit {
                     break;
                 }
-                self.send_from_file(self.pos, size)?;
+                let send = match self.skip.as_mut() {
+                    None => true,
+                    Some(sk) => {
+                        let n = if tracker_reads(hdr.event_type) { size.min(1 << 20) as usize } else { HEADER_LEN };
+                        let mut ev = vec![0u8; n];
+                        self.f.read_exact_at(&mut ev, self.pos)?;
+                        sk.send(&hdr, &ev)
+                    }
+                };
+                if send {
+                    self.send_from_file(self.pos, size)?;
+                }
                 self.pos += size;
                 if hdr.event_type == EventType::ROTATE {
                     let mut ev = vec![0u8; size as usize];

@@ -216,11 +216,13 @@ impl<'a> Session<'a> {
                     return super::dump::serve(self, d);
                 }
                 Some(command::COM_BINLOG_DUMP_GTID) => {
-                    return self.reply(&err_packet(
-                        ER_MASTER_FATAL_READING_BINLOG,
-                        "HY000",
-                        "binlogd does not serve GTID auto-position dumps yet; use file and position",
-                    ))
+                    let d = match command::BinlogDumpGtid::decode(&p) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            return self.reply(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", &e.to_string()))
+                        }
+                    };
+                    return super::dump::serve_gtid(self, d);
                 }
                 Some(c) => self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", &format!("Unknown command 0x{c:02x}")))?,
                 None => return Err(Error::malformed("empty command packet")),

@@ -183,3 +183,50 @@ fn dump_requests_it_cannot_serve_get_clear_errors() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("77"), "{}", String::from_utf8_lossy(&o.stdout));
     assert_eq!(b.stop(), 0);
 }
+
+#[test]
+fn mysql_replica_replicates_from_binlogd_with_auto_position() {
+    let s = Server::start(Flavor::Mysql, "serve-gtid-src");
+    let lport = free_port();
+    let mut b = Binlogd::new(
+        &s,
+        "serve-gtid",
+        &format!("get_start_gtid_mode = 0\nlisten_address = 127.0.0.1\nlisten_port = {lport}"),
+    );
+    b.start();
+    wait_semisync_client(&s, &b);
+    let r = Server::start_with_id(Flavor::Mysql, "serve-gtid-replica", 2);
+    r.sql("SET GLOBAL rpl_semi_sync_source_enabled = OFF");
+    workload(&s);
+    r.sql(&format!(
+        "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={lport}, SOURCE_USER='repl', \
+         SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1; START REPLICA"
+    ));
+    let want = s.sql("CHECKSUM TABLE sv.t");
+    let t = std::time::Instant::now();
+    while r.sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'sv'").trim() != "1"
+        || r.sql("CHECKSUM TABLE sv.t") != want
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "the MySQL replica did not catch up through binlogd: {}\n{}",
+            r.sql("SHOW REPLICA STATUS"),
+            b.log_text().lines().rev().take(15).collect::<Vec<_>>().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The replica's executed GTIDs now equal the primary's.
+    assert_eq!(r.sql("SELECT @@GLOBAL.gtid_executed"), s.sql("SELECT @@GLOBAL.gtid_executed"));
+    // Reconnecting with what it has: binlogd must leave those transactions out
+    // (applied twice, the inserts would hit duplicate keys).
+    r.sql("STOP REPLICA");
+    s.sql("INSERT INTO sv.t (v) VALUES ('second'), ('round'); UPDATE sv.t SET v = 'w' WHERE id = 2");
+    s.sql("INSERT INTO sv.t (v) VALUES ('more'); FLUSH BINARY LOGS; INSERT INTO sv.t (v) VALUES ('last')");
+    r.sql("START REPLICA");
+    let want = s.sql("CHECKSUM TABLE sv.t");
+    wait_until("the replica to catch up again", Duration::from_secs(60), || r.sql("CHECKSUM TABLE sv.t") == want);
+    assert!(r.sql("SHOW REPLICA STATUS").contains("\tYes\tYes\t"), "{}", r.sql("SHOW REPLICA STATUS"));
+    assert_eq!(r.sql("SELECT @@GLOBAL.gtid_executed"), s.sql("SELECT @@GLOBAL.gtid_executed"));
+    r.sql("STOP REPLICA");
+    assert_eq!(b.stop(), 0);
+}
