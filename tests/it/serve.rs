@@ -230,3 +230,95 @@ fn mysql_replica_replicates_from_binlogd_with_auto_position() {
     r.sql("STOP REPLICA");
     assert_eq!(b.stop(), 0);
 }
+
+/// The failover scenario: a replica lags, the primary keeps committing (acknowledged
+/// by binlogd) and dies; the replica is pointed at binlogd and ends with the
+/// primary's last data.
+fn failover_compensation(flavor: Flavor) {
+    let p = Server::start(flavor, "fo-primary");
+    let lport = free_port();
+    let mode = if flavor == Flavor::Mysql { 0 } else { 2 };
+    let mut b = Binlogd::new(
+        &p,
+        "fo",
+        &format!("get_start_gtid_mode = {mode}\nlisten_address = 127.0.0.1\nlisten_port = {lport}"),
+    );
+    b.start();
+    wait_semisync_client(&p, &b);
+    let r = Server::start_with_id(flavor, "fo-replica", 2);
+    let first = p.binary_logs()[0].clone();
+    match flavor {
+        Flavor::MariaDb => {
+            r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
+            r.sql(&format!(
+                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', MASTER_PASSWORD='replpass', \
+                 MASTER_LOG_FILE='{first}', MASTER_LOG_POS=4, MASTER_USE_GTID=no; START SLAVE",
+                p.port
+            ));
+        }
+        Flavor::Mysql => {
+            r.sql("SET GLOBAL rpl_semi_sync_source_enabled = OFF");
+            r.sql(&format!(
+                "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={}, SOURCE_USER='repl', \
+                 SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1; START REPLICA",
+                p.port
+            ));
+        }
+    }
+    p.sql("CREATE DATABASE fo; CREATE TABLE fo.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(100))");
+    p.sql("INSERT INTO fo.t (v) VALUES ('before-1'), ('before-2')");
+    let base = p.sql("CHECKSUM TABLE fo.t");
+    wait_until("the replica to follow the primary", Duration::from_secs(60), || {
+        r.sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'fo'").trim() == "1"
+            && r.sql("CHECKSUM TABLE fo.t") == base
+    });
+    // 1. The replica lags.
+    let stop_io = if flavor == Flavor::Mysql { "STOP REPLICA IO_THREAD" } else { "STOP SLAVE IO_THREAD" };
+    r.sql(stop_io);
+    // 2. The primary keeps committing, each acknowledged by binlogd, then dies.
+    for i in 0..20 {
+        p.sql(&format!("INSERT INTO fo.t (v) VALUES ('after-{i}')"));
+    }
+    p.sql("UPDATE fo.t SET v = 'changed' WHERE id = 1; FLUSH BINARY LOGS; INSERT INTO fo.t (v) VALUES ('last')");
+    assert_eq!(p.semi_status("no_tx"), "0", "every commit was acknowledged by binlogd");
+    let last_state = p.sql("CHECKSUM TABLE fo.t");
+    let _ =
+        std::process::Command::new(repo().join("scripts/server.sh")).args(["kill", p.dir.to_str().unwrap()]).status();
+    // 3. The replica is pointed at binlogd with the same user and password.
+    match flavor {
+        Flavor::MariaDb => {
+            let st = r.sql("SELECT 1; SHOW SLAVE STATUS");
+            let cols: Vec<&str> = st.lines().nth(1).unwrap_or("").split('\t').collect();
+            // Relay_Master_Log_File and Exec_Master_Log_Pos (columns 10 and 22 of SHOW SLAVE STATUS).
+            let (file, pos) = (cols[9].to_string(), cols[21].to_string());
+            r.sql(&format!(
+                "STOP SLAVE; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={lport}, \
+                 MASTER_LOG_FILE='{file}', MASTER_LOG_POS={pos}, MASTER_USE_GTID=no; START SLAVE"
+            ));
+        }
+        Flavor::Mysql => {
+            r.sql(&format!("STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={lport}; START REPLICA"));
+        }
+    }
+    // 4. The replica pulls the missing transactions from binlogd.
+    let t = std::time::Instant::now();
+    while r.sql("CHECKSUM TABLE fo.t") != last_state {
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "the replica did not catch up from binlogd:\n{}",
+            b.log_text().lines().rev().take(15).collect::<Vec<_>>().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn mariadb_failover_compensation_by_file_and_position() {
+    failover_compensation(Flavor::MariaDb);
+}
+
+#[test]
+fn mysql_failover_compensation_by_auto_position() {
+    failover_compensation(Flavor::Mysql);
+}
