@@ -241,6 +241,26 @@ fn power_loss_never_loses_an_acknowledged_position_and_resume_converges() {
     }
 }
 
+/// A writer on `fs` with the whole stream of `files` queued; returns it and the
+/// first message, so one `batch` call takes everything.
+fn writer_with_stream(fs: &Arc<dyn Fs>, dir: &Path, files: &[(String, Vec<u8>)], sync_every: u32) -> (Writer, Msg) {
+    let msgs = stream_from(files, 0, 4);
+    let (tx, rx) = bounded(msgs.len() + 1);
+    let w = Writer::new(
+        Store::open_on(fs.clone(), dir).unwrap(),
+        rx,
+        sync_every,
+        AckSlot::new(),
+        Arc::new(Stats::default()),
+    );
+    let mut it = msgs.into_iter();
+    let first = it.next().unwrap();
+    for m in it {
+        tx.send(m).unwrap();
+    }
+    (w, first)
+}
+
 #[test]
 fn recovery_reads_only_the_last_file_whatever_is_stored() {
     let mut rng = Rng(7);
@@ -248,15 +268,7 @@ fn recovery_reads_only_the_last_file_whatever_is_stored() {
     let sim = SimFs::new();
     let fs: Arc<dyn Fs> = Arc::new(sim.clone());
     let dir = Path::new("/sim/many");
-    let msgs = stream_from(&files, 0, 4);
-    let (tx, rx) = bounded(msgs.len() + 1);
-    let mut w =
-        Writer::new(Store::open_on(fs.clone(), dir).unwrap(), rx, 1, AckSlot::new(), Arc::new(Stats::default()));
-    let mut it = msgs.into_iter();
-    let first = it.next().unwrap();
-    for m in it {
-        tx.send(m).unwrap();
-    }
+    let (mut w, first) = writer_with_stream(&fs, dir, &files, 1);
     w.batch(first).unwrap();
     drop(w);
     let before = sim.mapped().len();
@@ -274,15 +286,7 @@ fn failed_fsync_publishes_no_ack_and_ends_the_writer() {
     let sim = SimFs::new();
     let fs: Arc<dyn Fs> = Arc::new(sim.clone());
     let dir = Path::new("/sim/eio");
-    let msgs = stream_from(&files, 0, 4);
-    let (tx, rx) = bounded(msgs.len() + 1);
-    let mut w =
-        Writer::new(Store::open_on(fs.clone(), dir).unwrap(), rx, 0, AckSlot::new(), Arc::new(Stats::default()));
-    let mut it = msgs.into_iter();
-    let first = it.next().unwrap();
-    for m in it {
-        tx.send(m).unwrap();
-    }
+    let (mut w, first) = writer_with_stream(&fs, dir, &files, 0);
     sim.fail_sync(true);
     assert!(w.batch(first).is_err(), "an fsync error must end the writer");
     drop(w);

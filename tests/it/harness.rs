@@ -178,6 +178,16 @@ impl Binlogd {
         Binlogd { dir, cnf, binlog_dir, log, child: None }
     }
 
+    /// binlogd for `server`, serving on a free loopback port; started, and the
+    /// primary's semisync client. Returns it with the port.
+    pub fn serving(server: &Server, tag: &str, extra: &str) -> (Binlogd, u16) {
+        let port = free_port();
+        let mut b = Binlogd::new(server, tag, &format!("listen_address = 127.0.0.1\nlisten_port = {port}\n{extra}"));
+        b.start();
+        wait_semisync_client(server, &b);
+        (b, port)
+    }
+
     /// Replaces `from` with `to` in the cnf.
     pub fn edit_cnf(&self, from: &str, to: &str) {
         let t = fs::read_to_string(&self.cnf).unwrap();
@@ -297,6 +307,16 @@ pub fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
 /// then returns (name -> (primary md5, binlogd md5)).
 pub fn rotated_md5s(server: &Server, b: &Binlogd) -> BTreeMap<String, (String, String)> {
     rotated_md5s_from(server, b, 0)
+}
+
+/// Waits for binlogd to hold every rotated file and asserts each is md5-identical
+/// to the primary's; returns how many were compared.
+pub fn assert_rotated_identical(server: &Server, b: &Binlogd) -> usize {
+    let m = rotated_md5s(server, b);
+    for (name, (p, d)) in &m {
+        assert_eq!(p, d, "{name}: primary md5 {p}, binlogd md5 {d}\n{}", b.log_text());
+    }
+    m.len()
 }
 
 /// Like `rotated_md5s`, for the primary's files from the `skip`-th on.

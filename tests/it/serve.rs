@@ -17,10 +17,7 @@ fn workload(s: &Server) {
 #[test]
 fn mariadb_binlog_reads_byte_identical_files_from_binlogd() {
     let s = Server::start(Flavor::MariaDb, "serve-raw");
-    let lport = free_port();
-    let mut b = Binlogd::new(&s, "serve-raw", &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
-    b.start();
-    wait_semisync_client(&s, &b);
+    let (mut b, lport) = Binlogd::serving(&s, "serve-raw", "");
     workload(&s);
     let m = rotated_md5s(&s, &b);
     let out = b.dir.join("raw");
@@ -47,10 +44,7 @@ fn mariadb_binlog_reads_byte_identical_files_from_binlogd() {
 #[test]
 fn mariadb_replica_replicates_from_binlogd_by_file_and_position() {
     let s = Server::start(Flavor::MariaDb, "serve-src");
-    let lport = free_port();
-    let mut b = Binlogd::new(&s, "serve-rep", &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
-    b.start();
-    wait_semisync_client(&s, &b);
+    let (mut b, lport) = Binlogd::serving(&s, "serve-rep", "");
     let r = Server::start_with_id(Flavor::MariaDb, "serve-replica", 2);
     r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
     let first = s.binary_logs()[0].clone();
@@ -83,10 +77,7 @@ fn mariadb_replica_replicates_from_binlogd_by_file_and_position() {
 fn answers_the_mysql_client_refuses_bad_passwords_and_survives_garbage() {
     use std::io::Write;
     let s = Server::start(Flavor::MariaDb, "serve-cli");
-    let lport = free_port();
-    let mut b = Binlogd::new(&s, "serve-cli", &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
-    b.start();
-    wait_semisync_client(&s, &b);
+    let (mut b, lport) = Binlogd::serving(&s, "serve-cli", "");
     s.sql("CREATE DATABASE c1; FLUSH BINARY LOGS");
     let client = |pw: &str, sql: &str| {
         Command::new("mariadb")
@@ -129,10 +120,7 @@ fn dump_requests_it_cannot_serve_get_clear_errors() {
     use binlogd::proto::client::{Client, ConnectOptions};
     use binlogd::proto::command::{BinlogDump, RegisterSlave};
     let s = Server::start(Flavor::MariaDb, "serve-err");
-    let lport = free_port();
-    let mut b = Binlogd::new(&s, "serve-err", &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
-    b.start();
-    wait_semisync_client(&s, &b);
+    let (mut b, lport) = Binlogd::serving(&s, "serve-err", "");
     let opts = ConnectOptions {
         host: "127.0.0.1".into(),
         port: lport,
