@@ -110,7 +110,7 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
             return Outcome::Failed;
         }
     };
-    let shared = Arc::new(replica::Shared { durable: Default::default(), primary: Default::default(), uuid });
+    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone()));
     if let Err(e) = crate::server::spawn(cfg, shared.clone()) {
         error!(
             "cannot listen on {}:{}: {e}",

@@ -58,18 +58,23 @@ impl Write for LogSink {
     }
 }
 
-/// Local time as `YYYY-MM-DDTHH:MM:SS.uuuuuu+HH:MM`.
-pub fn timestamp() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+/// The local calendar time of `secs` since the epoch.
+fn local_tm(secs: u64) -> Option<libc::tm> {
     // libc marks time_t deprecated on musl only to announce its 64-bit change; the cast holds either way.
     #[allow(deprecated)]
-    let secs = now.as_secs() as libc::time_t;
+    let secs = secs as libc::time_t;
     // SAFETY: localtime_r writes only into `tm`, which we own.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let ok = unsafe { !libc::localtime_r(&secs, &mut tm).is_null() };
-    if !ok {
+    ok.then_some(tm)
+}
+
+/// Local time as `YYYY-MM-DDTHH:MM:SS.uuuuuu+HH:MM`.
+pub fn timestamp() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let Some(tm) = local_tm(now.as_secs()) else {
         return format!("{}.{:06}", now.as_secs(), now.subsec_micros());
-    }
+    };
     let off = tm.tm_gmtoff / 60;
     let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };
     format!(
@@ -85,6 +90,22 @@ pub fn timestamp() -> String {
         off / 60,
         off % 60
     )
+}
+
+/// Local time as `YYMMDD HH:MM:SS`, the form of mysqld's `Last_IO_Error_Timestamp`.
+pub fn short_time(secs: u64) -> String {
+    match local_tm(secs) {
+        Some(tm) => format!(
+            "{:02}{:02}{:02} {:02}:{:02}:{:02}",
+            tm.tm_year % 100,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec
+        ),
+        None => secs.to_string(),
+    }
 }
 
 pub fn level_word(l: log::Level) -> &'static str {

@@ -1,15 +1,21 @@
 //! What is durable, published by the writer after each fsync and waited on by the
 //! dump threads that serve it. Only fsynced bytes are ever served.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
+
+use super::gtid::{GtidSet, MariaPos};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DurableState {
-    /// Every stored file, oldest first.
-    pub files: Vec<String>,
+    /// Every stored file, oldest first (shared: snapshots are taken per wakeup).
+    pub files: Arc<Vec<String>>,
     /// The active file and its durable length.
     pub active: Option<(String, u64)>,
+    /// GTIDs of every complete transaction stored (MySQL), and the last GTID per
+    /// domain (MariaDB), as of the durable end.
+    pub gtids: Arc<GtidSet>,
+    pub maria: Arc<MariaPos>,
     /// Bumped on every publish.
     pub generation: u64,
 }
@@ -21,11 +27,20 @@ pub struct Durable {
 }
 
 impl Durable {
-    /// Publishes a new durable end; `files` only when the list changed.
-    pub fn publish(&self, files: Option<&[String]>, active: Option<(String, u64)>) {
+    /// Publishes a new durable end; `files` only when the list changed, the GTID
+    /// state only when it moved.
+    pub fn publish(&self, files: Option<&[String]>, active: Option<(String, u64)>, gtids: Option<(&GtidSet, &MariaPos)>) {
         let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(f) = files {
-            g.files = f.to_vec();
+            g.files = Arc::new(f.to_vec());
+        }
+        if let Some((m, a)) = gtids {
+            if *g.gtids != *m {
+                g.gtids = Arc::new(m.clone());
+            }
+            if *g.maria != *a {
+                g.maria = Arc::new(a.clone());
+            }
         }
         g.active = active;
         g.generation += 1;

@@ -138,6 +138,40 @@ impl GtidSet {
         self.sids.get(sid).is_some_and(|v| v.iter().any(|&(a, b)| a <= gno && gno < b))
     }
 
+    /// The GTIDs of `self` that are not in `other`.
+    pub fn difference(&self, other: &GtidSet) -> GtidSet {
+        let mut out = GtidSet::default();
+        for (sid, ivs) in &self.sids {
+            let empty = Vec::new();
+            let minus = other.sids.get(sid).unwrap_or(&empty);
+            for &(a, b) in ivs {
+                let mut at = a;
+                for &(c, d) in minus {
+                    if d <= at || c >= b {
+                        continue;
+                    }
+                    if c > at {
+                        out.add_interval(*sid, at, c);
+                    }
+                    at = at.max(d);
+                }
+                if at < b {
+                    out.add_interval(*sid, at, b);
+                }
+            }
+        }
+        out
+    }
+
+    /// Only the GTIDs of `sid`.
+    pub fn only(&self, sid: &Uuid) -> GtidSet {
+        let mut out = GtidSet::default();
+        if let Some(v) = self.sids.get(sid) {
+            out.sids.insert(*sid, v.clone());
+        }
+        out
+    }
+
     /// Is every GTID of `self` in `other`?
     pub fn is_subset(&self, other: &GtidSet) -> bool {
         self.sids.iter().all(|(sid, ivs)| {
@@ -288,6 +322,15 @@ mod tests {
 
     const U1: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
     const U2: &str = "1c78a195-b077-11e6-9a8f-246e9601e1c8";
+
+    #[test]
+    fn difference_leaves_what_the_other_lacks() {
+        let a = GtidSet::parse(&format!("{U1}:1-10:20-30,{U2}:1-3")).unwrap();
+        let b = GtidSet::parse(&format!("{U1}:3-5:8-22")).unwrap();
+        assert_eq!(a.difference(&b).to_string(), format!("{U2}:1-3,\n{U1}:1-2:6-7:23-30"));
+        assert!(b.difference(&b).is_empty());
+        assert_eq!(a.only(&parse_uuid(U2).unwrap()).to_string(), format!("{U2}:1-3"));
+    }
 
     #[test]
     fn parses_formats_and_merges() {

@@ -4,5 +4,6 @@ pub mod durable;
 pub mod event;
 pub mod fs;
 pub mod gtid;
+pub mod gtid_index;
 pub mod store;
 pub mod trx;

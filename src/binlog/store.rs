@@ -396,6 +396,14 @@ impl Store {
         ResumePoint { file, gtids, maria }
     }
 
+    /// The GTID state after the last complete transaction appended.
+    pub fn gtid_state(&self) -> (&GtidSet, &MariaPos) {
+        match &self.active {
+            Some(a) => (&a.tracker.gtids, &a.tracker.maria),
+            None => (&self.gtids, &self.maria),
+        }
+    }
+
     pub fn active_name(&self) -> Option<&str> {
         self.active.as_ref().map(|a| a.name.as_str())
     }

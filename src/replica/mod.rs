@@ -91,6 +91,22 @@ impl fmt::Display for ReplicaError {
     }
 }
 
+impl ReplicaError {
+    /// The error number SHOW SLAVE STATUS reports (Last_IO_Errno).
+    pub fn errno(&self) -> u16 {
+        match self {
+            ReplicaError::Connect(proto::Error::Server { code, .. })
+            | ReplicaError::Setup(proto::Error::Server { code, .. })
+            | ReplicaError::Read(proto::Error::Server { code, .. }) => *code,
+            ReplicaError::Connect(_) => CR_CONN_HOST_ERROR,
+            ReplicaError::Read(_) => CR_SERVER_LOST,
+            // ER_SLAVE_RELAY_LOG_WRITE_FAILURE / ER_SLAVE_FATAL_ERROR, as mysqld's I/O thread would say.
+            ReplicaError::Store(_) => 13122,
+            _ => 1593,
+        }
+    }
+}
+
 impl std::error::Error for ReplicaError {}
 
 impl From<StoreError> for ReplicaError {
@@ -108,6 +124,26 @@ pub struct Stats {
     pub fsyncs: AtomicU64,
     pub acks: AtomicU64,
     pub reconnects: AtomicU64,
+    /// The primary's position after the last event read (its log_pos).
+    pub read_pos: AtomicU64,
+    /// Timestamp of the last event read, and whether a heartbeat came after it
+    /// (the primary had nothing more to send).
+    pub last_event_ts: AtomicU64,
+    pub idle: AtomicBool,
+}
+
+/// binlogd's own connection to the primary, for SHOW SLAVE STATUS.
+#[derive(Debug, Clone, Default)]
+pub struct Upstream {
+    pub state: &'static str,
+    /// The dump is streaming.
+    pub running: bool,
+    pub semisync: bool,
+    /// The primary's file being read.
+    pub read_file: String,
+    pub last_errno: u16,
+    pub last_error: String,
+    pub last_error_at: Option<std::time::SystemTime>,
 }
 
 /// State the replica side shares with the binlog server side.
@@ -117,6 +153,36 @@ pub struct Shared {
     pub primary: Mutex<Option<Primary>>,
     /// binlogd's own UUID (reported to the primary, and served as server_uuid).
     pub uuid: String,
+    /// Where each stored file starts in GTID terms, for GTID dumps.
+    pub gtid_index: Mutex<crate::binlog::gtid_index::GtidIndex>,
+    pub upstream: Mutex<Upstream>,
+    pub stats: Arc<Stats>,
+}
+
+impl Shared {
+    pub fn new(cfg: &Config, uuid: String, stats: Arc<Stats>) -> Shared {
+        Shared {
+            durable: Default::default(),
+            primary: Default::default(),
+            uuid,
+            gtid_index: Mutex::new(crate::binlog::gtid_index::GtidIndex::new(&cfg.binlog_dir)),
+            upstream: Mutex::new(Upstream { state: "Connecting to master", ..Default::default() }),
+            stats,
+        }
+    }
+
+    pub fn upstream(&self) -> std::sync::MutexGuard<'_, Upstream> {
+        self.upstream.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn failed(&self, e: &ReplicaError) {
+        let mut u = self.upstream();
+        u.running = false;
+        u.state = "Waiting to reconnect after a failed master event read";
+        u.last_errno = e.errno();
+        u.last_error = e.to_string();
+        u.last_error_at = Some(std::time::SystemTime::now());
+    }
 }
 
 /// Shared between the supervisor and the signal thread, to stop promptly.
@@ -308,11 +374,13 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
                 first = false;
                 continue;
             }
-            Err(e @ ReplicaError::Fatal(_)) => return Err(e),
-            Err(e @ ReplicaError::Store(StoreError::Corrupt { .. })) => return Err(e),
-            Err(e @ ReplicaError::Store(StoreError::Index { .. })) => return Err(e),
+            Err(e @ (ReplicaError::Fatal(_) | ReplicaError::Store(StoreError::Corrupt { .. } | StoreError::Index { .. }))) => {
+                shared.failed(&e);
+                return Err(e);
+            }
             Err(e) => {
                 error!("{e}");
+                shared.failed(&e);
                 if matches!(
                     &e,
                     ReplicaError::Read(proto::Error::Server { code: ER_MASTER_FATAL_ERROR_READING_BINLOG, .. })
@@ -379,6 +447,15 @@ impl Session<'_> {
         connect::register(&mut c, cfg, &p)?;
         connect::request_dump(&mut c, cfg, &p, &start)?;
         info!("requested binlog dump from {start}");
+        {
+            let mut u = shared.upstream();
+            u.running = true;
+            u.semisync = semisync;
+            u.state = "Waiting for master to send event";
+            if let Start::FilePos(f, _) = &start {
+                u.read_file.clone_from(f);
+            }
+        }
 
         let sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
         let ack_sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
@@ -419,6 +496,7 @@ impl Session<'_> {
             _ => String::from("(file not yet named)"),
         };
         let r = reader::Reader {
+            shared: shared.clone(),
             stream: c.stream,
             semisync,
             alg: p.checksum,
@@ -443,6 +521,11 @@ impl Session<'_> {
             let _ = a.join();
         }
         ctl.set_socket(None);
+        {
+            let mut u = shared.upstream();
+            u.running = false;
+            u.state = "Reconnecting after a failed master event read";
+        }
         if stats.events_received.load(Ordering::Relaxed) > received_before + 1 {
             // The connection worked: the next failure starts the backoff afresh.
             *backoff = FIRST_RETRY.min(cfg.retry_max);

@@ -90,6 +90,7 @@ impl ByteBudget {
 }
 
 pub struct Reader {
+    pub shared: Arc<super::Shared>,
     pub stream: PacketStream<TcpStream>,
     pub semisync: bool,
     pub alg: ChecksumAlg,
@@ -171,6 +172,7 @@ impl Reader {
         }
         if hdr.event_type.is_heartbeat() {
             debug!("heartbeat at primary position {}", hdr.log_pos);
+            self.stats.idle.store(true, Ordering::Relaxed);
             return Ok(Ok(()));
         }
         if hdr.event_type == EventType::FORMAT_DESCRIPTION {
@@ -183,9 +185,16 @@ impl Reader {
             let r = Rotate::decode(&ev, self.alg).map_err(|e| bad(format!("Rotate: {e}")))?;
             drop(p);
             self.file.clone_from(&r.next_file);
+            self.shared.upstream().read_file.clone_from(&r.next_file);
+            self.stats.read_pos.store(r.pos, Ordering::Relaxed);
             if hdr.is_artificial() {
                 return Ok(send(&self.budget, &self.tx, Msg::Rotate { name: r.next_file, pos: r.pos }));
             }
+        }
+        if !hdr.is_artificial() {
+            self.stats.read_pos.store(u64::from(hdr.log_pos), Ordering::Relaxed);
+            self.stats.last_event_ts.store(u64::from(hdr.timestamp), Ordering::Relaxed);
+            self.stats.idle.store(false, Ordering::Relaxed);
         }
         if hdr.is_artificial() && !ack {
             // Made up by the sender (a resent FDE, MariaDB's fake Gtid_list): not in the file.

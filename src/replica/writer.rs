@@ -105,7 +105,8 @@ impl Writer {
             let files = self.store.files();
             let changed = files.len() != self.published_files;
             self.published_files = files.len();
-            d.publish(changed.then_some(files), active);
+            let (g, m) = self.store.gtid_state();
+            d.publish(changed.then_some(files), active, Some((g, m)));
         }
     }
 

@@ -15,7 +15,10 @@ use log::info;
 
 use super::session::{err_packet, Session, ER_MASTER_FATAL_READING_BINLOG};
 use crate::binlog::event::{self, EventHeader, EventType, FormatDescription, HEADER_LEN, LOG_EVENT_ARTIFICIAL_F};
-use crate::binlog::gtid::GtidSet;
+use std::collections::BTreeMap;
+
+use crate::binlog::gtid::{GtidSet, MariaGtid, MariaPos};
+use crate::binlog::gtid_index::{Entry, FileStart};
 use crate::binlog::store::is_safe_name;
 use crate::binlog::trx::Tracker;
 use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK};
@@ -57,21 +60,86 @@ struct Dump<'s, 'a> {
     skip: Option<Skip>,
 }
 
-/// Follows transactions to leave out those whose GTID the replica already has.
+/// Follows transactions to leave out those the replica already has.
 struct Skip {
-    have: GtidSet,
+    mode: SkipMode,
     tracker: Tracker,
     /// Inside a transaction being left out.
     skipping: bool,
 }
 
+enum SkipMode {
+    /// MySQL auto-position: leave out every transaction whose GTID the replica has.
+    Mysql(GtidSet),
+    /// MariaDB: per domain, leave out groups until the replica's GTID is reached.
+    Maria(MariaSkip),
+}
+
+/// A MariaDB GTID dump's progress through the replica's connect state.
+struct MariaSkip {
+    /// Domains whose requested GTID has not been reached yet.
+    pending: BTreeMap<u32, MariaGtid>,
+    /// Highest seq_no seen per domain (from the start file's GTID_LIST and the stream).
+    seen: BTreeMap<u32, u64>,
+}
+
+impl MariaSkip {
+    /// Whether a group with this GTID is left out; reaching the requested GTID ends
+    /// the skipping for its domain (the rule a MariaDB primary follows).
+    fn skips(&mut self, g: MariaGtid) -> bool {
+        let top = self.seen.entry(g.domain).or_insert(0);
+        *top = (*top).max(g.seq);
+        let Some(want) = self.pending.get(&g.domain).copied() else {
+            return false;
+        };
+        let skip = g.server != want.server || g.seq <= want.seq;
+        if g.server == want.server && g.seq >= want.seq {
+            self.pending.remove(&g.domain);
+        }
+        skip
+    }
+
+    /// Once every stored event was read: a requested GTID in a domain binlogd has
+    /// but that never turned up is not in binlogd's binlog.
+    fn missing(&self) -> Option<String> {
+        let (d, want) = self.pending.iter().find(|(d, _)| self.seen.contains_key(d))?;
+        let top = self.seen.get(d).copied().unwrap_or(0);
+        Some(not_in_binlog(*want, top >= want.seq))
+    }
+}
+
+/// MariaDB's 1236 text for a connect state binlogd does not have.
+fn not_in_binlog(g: MariaGtid, diverged: bool) -> String {
+    if diverged {
+        format!(
+            "Error: connecting slave requested to start from GTID {g}, which is not in the master's binlog. Since \
+             the master's binlog contains GTIDs with higher sequence numbers, it probably means that the slave has \
+             diverged due to executing extra erroneous transactions"
+        )
+    } else {
+        format!("Error: connecting slave requested to start from GTID {g}, which is not in the master's binlog")
+    }
+}
+
 impl Skip {
+    fn new(mode: SkipMode) -> Skip {
+        Skip { mode, tracker: Tracker::new(event::ChecksumAlg::OFF), skipping: false }
+    }
+
     /// Whether to send this event (whole bytes for the types the tracker reads).
     fn send(&mut self, h: &EventHeader, ev: &[u8]) -> bool {
-        if h.event_type == EventType::GTID {
-            if let Ok((sid, gno)) = event::decode_mysql_gtid(ev, self.tracker.alg) {
-                self.skipping = self.have.contains(&sid, gno);
+        match (&mut self.mode, h.event_type) {
+            (SkipMode::Mysql(have), EventType::GTID) => {
+                if let Ok((sid, gno)) = event::decode_mysql_gtid(ev, self.tracker.alg) {
+                    self.skipping = have.contains(&sid, gno);
+                }
             }
+            (SkipMode::Maria(m), EventType::MARIADB_GTID) => {
+                if let Ok((seq, domain, _)) = event::decode_mariadb_gtid(ev, self.tracker.alg) {
+                    self.skipping = m.skips(MariaGtid { domain, server: h.server_id, seq });
+                }
+            }
+            _ => {}
         }
         let was = self.skipping;
         if let Ok(step) = self.tracker.feed(h, ev) {
@@ -118,62 +186,65 @@ fn on_boundary(f: &File, pos: u64, limit: u64) -> std::io::Result<bool> {
 
 pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     if d.file.is_empty() {
-        return fail(
-            s,
-            "binlogd serves dumps by file and position; MariaDB GTID (@slave_connect_state) is not served yet",
-        );
-    }
-    if !is_safe_name(&d.file) {
-        return fail(s, "Could not find first log file name in binary log index file (a plain file name is required)");
+        if let Some(state) = s.vars.get("slave_connect_state").cloned() {
+            return serve_maria(s, &state, d.flags);
+        }
     }
     let st = s.srv.shared.durable.snapshot();
-    if !st.files.iter().any(|f| *f == d.file) {
+    // No name: from the first file, as a primary does.
+    let name = if d.file.is_empty() { st.files.first().cloned().unwrap_or_default() } else { d.file.clone() };
+    if !is_safe_name(&name) {
+        return fail(s, "Could not find first log file name in binary log index file (a plain file name is required)");
+    }
+    if !st.files.iter().any(|f| *f == name) {
         return fail(s, "Could not find first log file name in binary log index file");
     }
     let dir = s.srv.cfg.binlog_dir.clone();
-    let f = File::open(dir.join(&d.file)).map_err(Error::Io)?;
+    let f = File::open(dir.join(&name)).map_err(Error::Io)?;
     let pos = u64::from(d.pos.max(4));
-    let limit = limit_of(&st, &d.file, &f);
+    let limit = limit_of(&st, &name, &f);
     if pos > limit || !on_boundary(&f, pos, limit).map_err(Error::Io)? {
-        return fail(
-            s,
-            &format!("Client requested master to start replication from impossible position {pos} in {}", d.file),
-        );
+        return fail(s, &format!("Client requested master to start replication from impossible position {pos} in {name}"));
     }
+    info!("connection {}: dump from {name}:{pos}", s.id);
+    start(s, name, f, pos, d.flags, None)
+}
+
+/// Streams from `file` at `pos` until the connection ends.
+fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Option<Skip>) -> Result<(), Error> {
     let crc = s
         .vars
         .get("master_binlog_checksum")
         .or_else(|| s.vars.get("source_binlog_checksum"))
         .is_some_and(|v| v.eq_ignore_ascii_case("CRC32"));
-    info!("connection {}: dump from {}:{pos}", s.id, d.file);
-    let non_block = d.flags & BINLOG_DUMP_NON_BLOCK != 0;
+    let non_block = flags & BINLOG_DUMP_NON_BLOCK != 0;
     let hb = heartbeat_period(s);
     s.stream.inner.set_read_timeout(None)?;
-    let mut dump = Dump { s, file: d.file, f, pos, crc, skip: None };
+    let dir = s.srv.cfg.binlog_dir.clone();
+    let mut dump = Dump { s, file, f, pos, crc, skip };
     dump.run(&dir, non_block, hb)
 }
 
-/// The Previous_gtids of a stored file (the GTIDs of every file before it).
-fn previous_gtids(path: &Path) -> Option<GtidSet> {
-    let f = File::open(path).ok()?;
-    let len = f.metadata().ok()?.len();
-    let mut at = 4u64;
-    let mut t = Tracker::new(event::ChecksumAlg::OFF);
-    for _ in 0..4 {
-        let mut h = [0u8; HEADER_LEN];
-        if at + HEADER_LEN as u64 > len || f.read_exact_at(&mut h, at).is_err() {
-            return None;
+/// The newest stored file whose start state `pick` accepts, from the GTID index.
+/// `stop` ends the search early (nothing older can qualify). The entry found is
+/// checked against its file; a stale index is rebuilt and searched again.
+fn find_start(
+    s: &Session,
+    pick: impl Fn(&FileStart) -> bool,
+) -> Result<(Option<Entry>, Vec<Option<Entry>>), Error> {
+    let dir = s.srv.cfg.binlog_dir.clone();
+    for _ in 0..2 {
+        let st = s.srv.shared.durable.snapshot();
+        let mut idx = s.srv.shared.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
+        let entries = idx.entries(&st.files, |name, f| limit_of(&st, name, f)).map_err(Error::Io)?;
+        let found = entries.iter().rev().flatten().find(|e| pick(&e.start)).cloned();
+        let Some(e) = found else { return Ok((None, entries)) };
+        let limit = File::open(dir.join(&e.name)).map(|f| limit_of(&st, &e.name, &f)).unwrap_or(0);
+        if idx.verify(&e, limit) {
+            return Ok((Some(e), entries));
         }
-        let hdr = EventHeader::decode(&h).ok()?;
-        let mut ev = vec![0u8; (hdr.event_size as usize).min(1 << 20)];
-        f.read_exact_at(&mut ev, at).ok()?;
-        t.feed(&hdr, &ev).ok()?;
-        if hdr.event_type == EventType::PREVIOUS_GTIDS {
-            return Some(t.gtids);
-        }
-        at += u64::from(hdr.event_size);
     }
-    None
+    Err(Error::malformed("the GTID index does not match the binlog files even after a rebuild"))
 }
 
 /// COM_BINLOG_DUMP_GTID (MySQL auto-position): start at the newest file whose
@@ -185,37 +256,107 @@ pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
         Err(e) => return fail(s, &format!("bad GTID set in COM_BINLOG_DUMP_GTID: {e}")),
     };
     let st = s.srv.shared.durable.snapshot();
-    let dir = s.srv.cfg.binlog_dir.clone();
-    let mut start = None;
-    for name in st.files.iter().rev() {
-        match previous_gtids(&dir.join(name)) {
-            Some(prev) if prev.is_subset(&have) => {
-                start = Some(name.clone());
-                break;
-            }
-            Some(_) => {}
-            None => break,
+    // Transactions of the primary's own UUID that binlogd never stored: binlogd
+    // lost the end of its binlog, or the replica ran ahead of it.
+    let primary_uuid = s.srv.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|p| p.server_uuid.clone());
+    if let Some(u) = primary_uuid.and_then(|u| crate::binlog::gtid::parse_uuid(&u).ok()) {
+        let extra = have.only(&u).difference(&st.gtids);
+        if !extra.is_empty() {
+            return fail(
+                s,
+                &format!(
+                    "Slave has more GTIDs than the master has, using the master's SERVER_UUID. binlogd holds '{}' of \
+                     the primary's transactions but the replica has '{}' too. The end of binlogd's binlog may have \
+                     been lost, or the replica read from the primary ahead of binlogd.",
+                    st.gtids.only(&u).to_string().replace('\n', ""),
+                    extra.to_string().replace('\n', "")
+                ),
+            );
         }
     }
-    let Some(file) = start else {
+    let (found, entries) = find_start(s, |start| match start {
+        FileStart::Mysql(prev) => prev.is_subset(&have),
+        FileStart::NoGtids | FileStart::Maria(_) => true,
+    })?;
+    let Some(e) = found else {
+        let oldest = entries.iter().flatten().next();
+        let missing = match oldest.map(|e| &e.start) {
+            Some(FileStart::Mysql(prev)) => prev.difference(&have).to_string().replace('\n', ""),
+            _ => String::new(),
+        };
         return fail(
             s,
-            "Cannot replicate because the source purged required binary logs. Replicate the missing transactions from elsewhere, or provision a new replica from backup.",
+            &format!(
+                "Cannot replicate because the source purged required binary logs. Replicate the missing \
+                 transactions from elsewhere, or provision a new replica from backup. Consider increasing the \
+                 source's binary log expiration period. The GTID set sent by the replica is '{}', and the missing \
+                 transactions are '{missing}'",
+                have.to_string().replace('\n', "")
+            ),
         );
     };
-    let f = File::open(dir.join(&file)).map_err(Error::Io)?;
-    let crc = s
-        .vars
-        .get("master_binlog_checksum")
-        .or_else(|| s.vars.get("source_binlog_checksum"))
-        .is_some_and(|v| v.eq_ignore_ascii_case("CRC32"));
-    info!("connection {}: GTID dump from {file}:4", s.id);
-    let non_block = d.flags & BINLOG_DUMP_NON_BLOCK != 0;
-    let hb = heartbeat_period(s);
-    s.stream.inner.set_read_timeout(None)?;
-    let skip = Some(Skip { have, tracker: Tracker::new(event::ChecksumAlg::OFF), skipping: false });
-    let mut dump = Dump { s, file, f, pos: 4, crc, skip };
-    dump.run(&dir, non_block, hb)
+    let dir = s.srv.cfg.binlog_dir.clone();
+    let f = File::open(dir.join(&e.name)).map_err(Error::Io)?;
+    info!("connection {}: GTID dump from {}:4", s.id, e.name);
+    start(s, e.name, f, 4, d.flags, Some(Skip::new(SkipMode::Mysql(have))))
+}
+
+/// Is every GTID the replica asks for in this file or a later one? (MariaDB's rule:
+/// a domain in the GTID_LIST must be in the state, at or after the list's last GTID
+/// for that domain and server.)
+fn covers(state: &MariaPos, list: &[MariaGtid]) -> bool {
+    list.iter().enumerate().all(|(i, g)| match state.domains.get(&g.domain) {
+        None => false,
+        Some(w) if w.server == g.server && w.seq <= g.seq => {
+            w.seq == g.seq && list.get(i + 1).is_none_or(|n| n.domain != g.domain)
+        }
+        Some(_) => true,
+    })
+}
+
+/// COM_BINLOG_DUMP with no file name after `SET @slave_connect_state` (MariaDB
+/// `MASTER_USE_GTID`): start at the newest file the state covers, and per domain
+/// leave out groups until the replica's GTID.
+fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Error> {
+    let mut state = match MariaPos::parse(state_text) {
+        Ok(p) => p,
+        Err(e) => return fail(s, &format!("bad @slave_connect_state '{state_text}': {}", e.0)),
+    };
+    let st = s.srv.shared.durable.snapshot();
+    for w in state.domains.values() {
+        if let Some(top) = st.maria.domains.get(&w.domain) {
+            if top.server == w.server && top.seq < w.seq {
+                return fail(s, &not_in_binlog(*w, false));
+            }
+        }
+    }
+    let (found, _) = find_start(s, |start| match start {
+        FileStart::Maria(list) => covers(&state, list),
+        FileStart::NoGtids | FileStart::Mysql(_) => true,
+    })?;
+    let Some(e) = found else {
+        return fail(
+            s,
+            "Could not find GTID state requested by slave in any binlog files. Probably the slave state is too old \
+             and required binlog files have been purged.",
+        );
+    };
+    let mut seen = BTreeMap::new();
+    if let FileStart::Maria(list) = &e.start {
+        for g in list {
+            // The replica asked for exactly the last GTID before this file: nothing to skip.
+            if state.domains.get(&g.domain) == Some(g) && !list.iter().any(|n| n.domain == g.domain && n.seq > g.seq) {
+                state.domains.remove(&g.domain);
+            }
+            let t = seen.entry(g.domain).or_insert(0);
+            *t = g.seq.max(*t);
+        }
+    }
+    let dir = s.srv.cfg.binlog_dir.clone();
+    let f = File::open(dir.join(&e.name)).map_err(Error::Io)?;
+    info!("connection {}: MariaDB GTID dump ({state_text}) from {}:4", s.id, e.name);
+    let skip = Skip::new(SkipMode::Maria(MariaSkip { pending: state.domains, seen }));
+    start(s, e.name, f, 4, flags, Some(skip))
 }
 
 fn heartbeat_period(s: &Session) -> Duration {
@@ -374,6 +515,13 @@ impl Dump<'_, '_> {
                             continue 'files;
                         }
                     }
+                }
+            }
+            // Everything stored was read: a MariaDB replica's GTID that never
+            // turned up is not here.
+            if let Some(Skip { mode: SkipMode::Maria(m), .. }) = &self.skip {
+                if let Some(msg) = m.missing() {
+                    return fail(self.s, &msg);
                 }
             }
             if non_block {

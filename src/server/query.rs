@@ -252,8 +252,9 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
         }
         ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] => {
             let d = s.srv.shared.durable.snapshot();
+            let gtids = d.gtids.to_string();
             let r = d.active.map(|(f, p)| {
-                vec![Some(f), Some(p.to_string()), Some(String::new()), Some(String::new()), Some(String::new())]
+                vec![Some(f), Some(p.to_string()), Some(String::new()), Some(String::new()), Some(gtids)]
             });
             rows(
                 &["File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB", "Executed_Gtid_Set"],
@@ -276,6 +277,8 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 .collect();
             rows(&["Log_name", "File_size", "Encrypted"], v)
         }
+        ["SLAVE", "STATUS", ..] => upstream_status(s, false),
+        ["REPLICA", "STATUS", ..] => upstream_status(s, true),
         ["SLAVE", "HOSTS"] | ["REPLICAS"] => {
             let reps = s.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let me = s.srv.cfg.server_id.to_string();
@@ -299,6 +302,62 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             &format!("binlogd does not support this statement: {}", first_words(t)),
         )],
     }
+}
+
+/// SHOW SLAVE STATUS / SHOW REPLICA STATUS: binlogd's own connection to its
+/// primary, with the columns a DBA and monitoring tools look for, in the spelling
+/// asked for. binlogd has no SQL thread: what it "executes" is what it made durable.
+fn upstream_status(s: &Session, replica_words: bool) -> Vec<Vec<u8>> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let cfg = &s.srv.cfg;
+    let sh = &s.srv.shared;
+    let u = sh.upstream().clone();
+    let d = sh.durable.snapshot();
+    let p = sh.primary.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let behind = if !u.running {
+        None
+    } else if sh.stats.idle.load(Relaxed) {
+        Some(0)
+    } else {
+        Some(now.saturating_sub(sh.stats.last_event_ts.load(Relaxed)))
+    };
+    let err_at = u.last_error_at.map(|t| {
+        let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        crate::logging::short_time(secs)
+    });
+    let yes_no = |b: bool| Some(if b { "Yes" } else { "No" }.to_string());
+    let (durable_file, durable_pos) = d.active.clone().unwrap_or_default();
+    let maria = d.maria.to_string();
+    let gtids = d.gtids.to_string();
+    let (m, sl) = if replica_words { ("Source", "Replica") } else { ("Master", "Slave") };
+    let cols: Vec<(String, Option<String>)> = vec![
+        (format!("{sl}_IO_State"), Some(u.state.to_string())),
+        (format!("{m}_Host"), Some(cfg.master_host.clone())),
+        (format!("{m}_User"), Some(cfg.master_user.clone())),
+        (format!("{m}_Port"), Some(cfg.master_port.to_string())),
+        ("Connect_Retry".into(), Some(cfg.retry_max.as_secs().to_string())),
+        (format!("{m}_Log_File"), Some(u.read_file.clone())),
+        (format!("Read_{m}_Log_Pos"), Some(sh.stats.read_pos.load(Relaxed).to_string())),
+        (format!("{sl}_IO_Running"), yes_no(u.running)),
+        (format!("{sl}_SQL_Running"), yes_no(false)),
+        (format!("Seconds_Behind_{m}"), behind.map(|b| b.to_string())),
+        ("Last_IO_Errno".into(), Some(u.last_errno.to_string())),
+        ("Last_IO_Error".into(), Some(u.last_error.clone())),
+        ("Last_IO_Error_Timestamp".into(), Some(err_at.unwrap_or_default())),
+        (format!("{m}_Server_Id"), Some(p.as_ref().map(|p| p.server_id.to_string()).unwrap_or_default())),
+        (format!("{m}_UUID"), Some(p.as_ref().and_then(|p| p.server_uuid.clone()).unwrap_or_default())),
+        (format!("{m}_Version"), Some(p.as_ref().map(|p| p.version.clone()).unwrap_or_default())),
+        ("Retrieved_Gtid_Set".into(), Some(gtids.clone())),
+        ("Executed_Gtid_Set".into(), Some(gtids)),
+        ("Gtid_IO_Pos".into(), Some(maria)),
+        ("Durable_Log_File".into(), Some(durable_file)),
+        ("Durable_Log_Pos".into(), Some(durable_pos.to_string())),
+        ("Rpl_semi_sync_slave_status".into(), Some(if u.semisync && u.running { "ON" } else { "OFF" }.into())),
+        ("Sync_Binlog".into(), Some(cfg.sync_binlog.to_string())),
+    ];
+    let (names, row): (Vec<String>, Vec<Option<String>>) = cols.into_iter().unzip();
+    resultset::encode(&names, &[row])
 }
 
 #[cfg(test)]
