@@ -6,6 +6,7 @@
 #!   server.sh kill DIR                                     SIGKILL
 #!   server.sh restart DIR                                  clean shutdown, start again
 #!   server.sh sql DIR "SQL"                                run SQL as root, tab-separated
+#!   server.sh sqlv DIR "SQL"                               run SQL as root, one "name: value" line per column
 #!   server.sh binlogdir DIR                                host path of its binlog files
 #!
 #! Data directories are initialized once per cache (mysqld --initialize takes about a
@@ -177,6 +178,7 @@ case "$cmd" in
   kill) pid=$(cat "$(root_of "$1")/mysqld.pid" 2>/dev/null || true); [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true ;;
   restart) stop_server "$1"; start_server "$1" ;;
   sql) d=$1; shift; run_client "$d" -N -B --max-allowed-packet=256M -e "$*" ;;
+  sqlv) d=$1; shift; run_client "$d" -E -e "$*" ;;
   binlogdir) echo "$(root_of "$1")/binlog" ;;
   destroy) d=$1; stop_server "$d" 2>/dev/null || true; r=$(root_of "$d" 2>/dev/null || true); case "$r" in */var/tmp/binlogd-*|*/server) rm -rf "$r";; esac ;;
   *) sed -n 's/^#! \{0,1\}//p' "$0"; exit 2 ;;

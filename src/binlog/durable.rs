@@ -20,6 +20,17 @@ pub struct DurableState {
     pub generation: u64,
 }
 
+impl DurableState {
+    /// How far `name` may be read: the durable length if it is the active file,
+    /// else the size of the closed file `f`.
+    pub fn readable_len(&self, name: &str, f: &std::fs::File) -> u64 {
+        match &self.active {
+            Some((a, len)) if a == name => *len,
+            _ => f.metadata().map(|m| m.len()).unwrap_or(0),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Durable {
     st: Mutex<DurableState>,
@@ -29,7 +40,12 @@ pub struct Durable {
 impl Durable {
     /// Publishes a new durable end; `files` only when the list changed, the GTID
     /// state only when it moved.
-    pub fn publish(&self, files: Option<&[String]>, active: Option<(String, u64)>, gtids: Option<(&GtidSet, &MariaPos)>) {
+    pub fn publish(
+        &self,
+        files: Option<&[String]>,
+        active: Option<(String, u64)>,
+        gtids: Option<(&GtidSet, &MariaPos)>,
+    ) {
         let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(f) = files {
             g.files = Arc::new(f.to_vec());

@@ -362,8 +362,10 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
     let mut first = true;
     let mut file_pos_once = false;
     while !ctl.stop.load(Ordering::SeqCst) {
-        // Every connection starts from what recovery finds on disk.
+        // Every connection starts from what recovery finds on disk. Recovery fsynced
+        // it, so it is served at once, even while the primary cannot be reached.
         let store = Store::open(&cfg.binlog_dir)?;
+        shared.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
         let s = Session { cfg, ctl: &ctl, stats: &stats, shared: &shared, uuid: &uuid, first, file_pos_once };
         file_pos_once = false;
         match s.run(store, &mut known_uuid, &mut backoff) {
@@ -374,7 +376,10 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
                 first = false;
                 continue;
             }
-            Err(e @ (ReplicaError::Fatal(_) | ReplicaError::Store(StoreError::Corrupt { .. } | StoreError::Index { .. }))) => {
+            Err(
+                e @ (ReplicaError::Fatal(_)
+                | ReplicaError::Store(StoreError::Corrupt { .. } | StoreError::Index { .. })),
+            ) => {
                 shared.failed(&e);
                 return Err(e);
             }

@@ -185,10 +185,10 @@ fn on_boundary(f: &File, pos: u64, limit: u64) -> std::io::Result<bool> {
 }
 
 pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
-    if d.file.is_empty() {
-        if let Some(state) = s.vars.get("slave_connect_state").cloned() {
-            return serve_maria(s, &state, d.flags);
-        }
+    // A MariaDB replica that set @slave_connect_state asks by GTID, whatever file
+    // and position it also sends (those are only where it last read).
+    if let Some(state) = s.vars.get("slave_connect_state").cloned() {
+        return serve_maria(s, &state, d.flags);
     }
     let st = s.srv.shared.durable.snapshot();
     // No name: from the first file, as a primary does.
@@ -202,9 +202,12 @@ pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     let dir = s.srv.cfg.binlog_dir.clone();
     let f = File::open(dir.join(&name)).map_err(Error::Io)?;
     let pos = u64::from(d.pos.max(4));
-    let limit = limit_of(&st, &name, &f);
+    let limit = st.readable_len(&name, &f);
     if pos > limit || !on_boundary(&f, pos, limit).map_err(Error::Io)? {
-        return fail(s, &format!("Client requested master to start replication from impossible position {pos} in {name}"));
+        return fail(
+            s,
+            &format!("Client requested master to start replication from impossible position {pos} in {name}"),
+        );
     }
     info!("connection {}: dump from {name}:{pos}", s.id);
     start(s, name, f, pos, d.flags, None)
@@ -228,18 +231,15 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
 /// The newest stored file whose start state `pick` accepts, from the GTID index.
 /// `stop` ends the search early (nothing older can qualify). The entry found is
 /// checked against its file; a stale index is rebuilt and searched again.
-fn find_start(
-    s: &Session,
-    pick: impl Fn(&FileStart) -> bool,
-) -> Result<(Option<Entry>, Vec<Option<Entry>>), Error> {
+fn find_start(s: &Session, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<Entry>, Vec<Option<Entry>>), Error> {
     let dir = s.srv.cfg.binlog_dir.clone();
     for _ in 0..2 {
         let st = s.srv.shared.durable.snapshot();
         let mut idx = s.srv.shared.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
-        let entries = idx.entries(&st.files, |name, f| limit_of(&st, name, f)).map_err(Error::Io)?;
+        let entries = idx.entries(&st.files, |name, f| st.readable_len(name, f)).map_err(Error::Io)?;
         let found = entries.iter().rev().flatten().find(|e| pick(&e.start)).cloned();
         let Some(e) = found else { return Ok((None, entries)) };
-        let limit = File::open(dir.join(&e.name)).map(|f| limit_of(&st, &e.name, &f)).unwrap_or(0);
+        let limit = File::open(dir.join(&e.name)).map(|f| st.readable_len(&e.name, &f)).unwrap_or(0);
         if idx.verify(&e, limit) {
             return Ok((Some(e), entries));
         }
@@ -258,7 +258,8 @@ pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
     let st = s.srv.shared.durable.snapshot();
     // Transactions of the primary's own UUID that binlogd never stored: binlogd
     // lost the end of its binlog, or the replica ran ahead of it.
-    let primary_uuid = s.srv.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|p| p.server_uuid.clone());
+    let primary_uuid =
+        s.srv.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|p| p.server_uuid.clone());
     if let Some(u) = primary_uuid.and_then(|u| crate::binlog::gtid::parse_uuid(&u).ok()) {
         let extra = have.only(&u).difference(&st.gtids);
         if !extra.is_empty() {
@@ -314,9 +315,9 @@ fn covers(state: &MariaPos, list: &[MariaGtid]) -> bool {
     })
 }
 
-/// COM_BINLOG_DUMP with no file name after `SET @slave_connect_state` (MariaDB
-/// `MASTER_USE_GTID`): start at the newest file the state covers, and per domain
-/// leave out groups until the replica's GTID.
+/// COM_BINLOG_DUMP after `SET @slave_connect_state` (MariaDB `MASTER_USE_GTID`):
+/// start at the newest file the state covers, and per domain leave out groups
+/// until the replica's GTID.
 fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Error> {
     let mut state = match MariaPos::parse(state_text) {
         Ok(p) => p,
@@ -370,14 +371,6 @@ fn heartbeat_period(s: &Session) -> Duration {
         Duration::from_secs(30)
     } else {
         Duration::from_nanos(ns).max(Duration::from_millis(10))
-    }
-}
-
-/// How far `name` may be read: the durable length if active, else its size.
-fn limit_of(st: &crate::binlog::durable::DurableState, name: &str, f: &File) -> u64 {
-    match &st.active {
-        Some((a, len)) if a == name => *len,
-        _ => f.metadata().map(|m| m.len()).unwrap_or(0),
     }
 }
 
@@ -461,7 +454,7 @@ impl Dump<'_, '_> {
         'files: loop {
             let st = self.s.srv.shared.durable.snapshot();
             generation = generation.max(st.generation);
-            let limit = limit_of(&st, &self.file, &self.f);
+            let limit = st.readable_len(&self.file, &self.f);
             let mut h = [0u8; HEADER_LEN];
             while self.pos + HEADER_LEN as u64 <= limit {
                 self.f.read_exact_at(&mut h, self.pos)?;
@@ -508,7 +501,7 @@ impl Dump<'_, '_> {
                 // A closed file that ended without ROTATE (a STOP): go on with the next one.
                 if let Some(i) = st.files.iter().position(|f| *f == self.file) {
                     if let Some(next) = st.files.get(i + 1).cloned() {
-                        if self.pos >= limit_of(&st, &self.file, &self.f) {
+                        if self.pos >= st.readable_len(&self.file, &self.f) {
                             self.open(dir, &next)?;
                             let rot = fake_rotate(sid, &next, 4, self.crc);
                             self.send_event(&rot)?;

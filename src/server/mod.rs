@@ -48,6 +48,8 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
         connections: AtomicUsize::new(0),
         next_id: AtomicUsize::new(1),
     });
+    let sh = srv.shared.clone();
+    thread::Builder::new().name("gtid-index".into()).spawn(move || keep_gtid_index(&sh))?;
     thread::Builder::new().name("listener".into()).spawn(move || {
         for conn in listener.incoming() {
             match conn {
@@ -57,6 +59,33 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
         }
     })?;
     Ok(())
+}
+
+/// Indexes each new file as soon as its header is durable, so a GTID dump after a
+/// crash or restart finds the index up to date.
+fn keep_gtid_index(sh: &Shared) {
+    let mut seen: Option<(Arc<Vec<String>>, bool)> = None;
+    let mut generation = 0;
+    loop {
+        let st = sh.durable.wait_newer(generation, std::time::Duration::from_secs(5));
+        generation = st.generation;
+        if generation == 0 {
+            // Nothing published yet: the store is still being opened.
+            continue;
+        }
+        // Work only when the file list changed or the newest header was not there yet.
+        if seen.as_ref().is_some_and(|(f, done)| *done && Arc::ptr_eq(f, &st.files)) {
+            continue;
+        }
+        let mut idx = sh.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
+        match idx.entries(&st.files, |name, f| st.readable_len(name, f)) {
+            Ok(v) => seen = Some((st.files.clone(), v.iter().all(Option::is_some))),
+            Err(e) => {
+                warn!("GTID index: {e}");
+                seen = Some((st.files.clone(), true));
+            }
+        }
+    }
 }
 
 impl Server {

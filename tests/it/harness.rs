@@ -14,6 +14,15 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The sid chroot holding MySQL 9.x (scripts/lib.sh).
+pub fn sid_root() -> PathBuf {
+    if let Ok(r) = std::env::var("SID_ROOT") {
+        return PathBuf::from(r);
+    }
+    let cache = std::env::var("BINLOGD_CACHE").unwrap_or_else(|_| "/var/cache/binlogd-test".into());
+    PathBuf::from(cache).join("sid-root")
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -118,6 +127,26 @@ impl Server {
     /// The primary's binlog files, oldest first.
     pub fn binary_logs(&self) -> Vec<String> {
         self.sql("SHOW BINARY LOGS").lines().filter_map(|l| l.split('\t').next()).map(str::to_string).collect()
+    }
+
+    /// One row of a SHOW ... STATUS statement, by column name.
+    pub fn status_row(&self, q: &str) -> BTreeMap<String, String> {
+        let out = script(&["sqlv", self.dir.to_str().unwrap(), q]).unwrap_or_else(|e| panic!("{e}"));
+        vertical(&out)
+    }
+
+    /// Waits until `query` gives the same on this server as on `primary` (a replica catching up).
+    pub fn wait_same(&self, primary_answer: &str, query: &str, what: &str, b: &Binlogd) {
+        let t = Instant::now();
+        while self.sql(query) != primary_answer {
+            assert!(
+                t.elapsed() < Duration::from_secs(90),
+                "{what}: the replica did not catch up through binlogd\nreplica status: {:?}\nbinlogd log:\n{}",
+                self.status_row(if self.flavor == Flavor::Mysql { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" }),
+                b.log_text().lines().rev().take(15).collect::<Vec<_>>().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
     }
 
     pub fn replicas(&self) -> String {
@@ -284,6 +313,24 @@ impl Drop for Binlogd {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Parses `\G` (vertical) client output into column name -> value.
+pub fn vertical(out: &str) -> BTreeMap<String, String> {
+    out.lines()
+        .filter(|l| !l.starts_with("***"))
+        .filter_map(|l| l.split_once(": ").or_else(|| l.strip_suffix(':').map(|k| (k, ""))))
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .collect()
+}
+
+/// Runs the `mariadb` client against binlogd's listener as `repl`.
+pub fn client(port: u16, password: &str, sql: &str) -> std::process::Output {
+    Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", &format!("-p{password}"), "-N", "-B"])
+        .args(["-e", sql])
+        .output()
+        .expect("run the mariadb client")
 }
 
 pub fn md5_file(p: &Path) -> String {

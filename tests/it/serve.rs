@@ -154,6 +154,23 @@ fn dump_requests_it_cannot_serve_get_clear_errors() {
         assert_eq!(e.server_code(), Some(1236), "{e}");
         assert!(e.to_string().contains(want), "{file}:{pos}: {e}");
     }
+    // A MariaDB GTID state binlogd does not have: the replica is ahead of it.
+    s.sql("CREATE DATABASE g1; CREATE DATABASE g2");
+    let want = s.sql("SELECT @@gtid_binlog_pos").trim().to_string();
+    wait_until("binlogd to store both transactions", Duration::from_secs(20), || {
+        let o = client(lport, "replpass", "SHOW SLAVE STATUS");
+        String::from_utf8_lossy(&o.stdout).split('\t').any(|c| c == want)
+    });
+    for (state, want) in [("0-1-999999", "which is not in the master's binlog"), ("0-1-x", "bad @slave_connect_state")]
+    {
+        let mut c = Client::connect(&opts).unwrap();
+        c.query(&format!("SET @slave_connect_state = '{state}'")).unwrap();
+        let d = BinlogDump { pos: 4, flags: 0, server_id: 89, file: String::new() };
+        c.stream.write_command(&d.encode()).unwrap();
+        let e = binlogd::proto::parse_err(&c.stream.read().unwrap());
+        assert_eq!(e.server_code(), Some(1236), "{e}");
+        assert!(e.to_string().contains(want), "{state}: {e}");
+    }
     // binlogd still mirrors and serves.
     let o = Command::new("mariadb")
         .args([
@@ -219,10 +236,63 @@ fn mysql_replica_replicates_from_binlogd_with_auto_position() {
     assert_eq!(b.stop(), 0);
 }
 
+/// How a replica follows its source.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Follow {
+    FilePos,
+    Gtid,
+}
+
+/// `CHANGE MASTER TO` (or `CHANGE REPLICATION SOURCE TO`) for `r` to read from `port`.
+/// By file+pos it starts at `at`, by default the primary's first file.
+fn point_replica(r: &Server, port: u16, follow: Follow, at: Option<(String, String)>, first: &str) {
+    let (file, pos) = at.unwrap_or((first.to_string(), "4".to_string()));
+    let sql = match (r.flavor, follow) {
+        (Flavor::MariaDb, Follow::FilePos) => format!(
+            "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={port}, MASTER_USER='repl', \
+             MASTER_PASSWORD='replpass', MASTER_LOG_FILE='{file}', MASTER_LOG_POS={pos}, MASTER_USE_GTID=no"
+        ),
+        (Flavor::MariaDb, Follow::Gtid) => format!(
+            "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={port}, MASTER_USER='repl', \
+             MASTER_PASSWORD='replpass', MASTER_USE_GTID=slave_pos"
+        ),
+        (Flavor::Mysql, Follow::FilePos) => format!(
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={port}, SOURCE_USER='repl', \
+             SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=0, SOURCE_LOG_FILE='{file}', SOURCE_LOG_POS={pos}, \
+             SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1"
+        ),
+        (Flavor::Mysql, Follow::Gtid) => format!(
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={port}, SOURCE_USER='repl', \
+             SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1"
+        ),
+    };
+    r.sql(&sql);
+}
+
+fn start_replica(r: &Server) {
+    r.sql(if r.flavor == Flavor::Mysql { "START REPLICA" } else { "START SLAVE" });
+}
+
+fn stop_replica(r: &Server, what: &str) {
+    let verb = if r.flavor == Flavor::Mysql { "REPLICA" } else { "SLAVE" };
+    r.sql(&format!("STOP {verb} {what}"));
+}
+
+/// A replica of `flavor` that is not a semisync source itself.
+fn replica(flavor: Flavor, tag: &str, id: u32) -> Server {
+    let r = Server::start_with_id(flavor, tag, id);
+    r.sql(if flavor == Flavor::Mysql {
+        "SET GLOBAL rpl_semi_sync_source_enabled = OFF"
+    } else {
+        "SET GLOBAL rpl_semi_sync_master_enabled = OFF"
+    });
+    r
+}
+
 /// The failover scenario: a replica lags, the primary keeps committing (acknowledged
 /// by binlogd) and dies; the replica is pointed at binlogd and ends with the
 /// primary's last data.
-fn failover_compensation(flavor: Flavor) {
+fn failover_compensation(flavor: Flavor, follow: Follow) {
     let p = Server::start(flavor, "fo-primary");
     let lport = free_port();
     let mode = if flavor == Flavor::Mysql { 0 } else { 2 };
@@ -233,36 +303,15 @@ fn failover_compensation(flavor: Flavor) {
     );
     b.start();
     wait_semisync_client(&p, &b);
-    let r = Server::start_with_id(flavor, "fo-replica", 2);
+    let r = replica(flavor, "fo-replica", 2);
     let first = p.binary_logs()[0].clone();
-    match flavor {
-        Flavor::MariaDb => {
-            r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
-            r.sql(&format!(
-                "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={}, MASTER_USER='repl', MASTER_PASSWORD='replpass', \
-                 MASTER_LOG_FILE='{first}', MASTER_LOG_POS=4, MASTER_USE_GTID=no; START SLAVE",
-                p.port
-            ));
-        }
-        Flavor::Mysql => {
-            r.sql("SET GLOBAL rpl_semi_sync_source_enabled = OFF");
-            r.sql(&format!(
-                "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={}, SOURCE_USER='repl', \
-                 SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1; START REPLICA",
-                p.port
-            ));
-        }
-    }
+    point_replica(&r, p.port, follow, None, &first);
+    start_replica(&r);
     p.sql("CREATE DATABASE fo; CREATE TABLE fo.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(100))");
     p.sql("INSERT INTO fo.t (v) VALUES ('before-1'), ('before-2')");
-    let base = p.sql("CHECKSUM TABLE fo.t");
-    wait_until("the replica to follow the primary", Duration::from_secs(60), || {
-        r.sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'fo'").trim() == "1"
-            && r.sql("CHECKSUM TABLE fo.t") == base
-    });
+    r.wait_same(&p.sql("CHECKSUM TABLE fo.t"), "CHECKSUM TABLE fo.t", "following the primary", &b);
     // 1. The replica lags.
-    let stop_io = if flavor == Flavor::Mysql { "STOP REPLICA IO_THREAD" } else { "STOP SLAVE IO_THREAD" };
-    r.sql(stop_io);
+    stop_replica(&r, "IO_THREAD");
     // 2. The primary keeps committing, each acknowledged by binlogd, then dies.
     for i in 0..20 {
         p.sql(&format!("INSERT INTO fo.t (v) VALUES ('after-{i}')"));
@@ -272,41 +321,211 @@ fn failover_compensation(flavor: Flavor) {
     let last_state = p.sql("CHECKSUM TABLE fo.t");
     let _ =
         std::process::Command::new(repo().join("scripts/server.sh")).args(["kill", p.dir.to_str().unwrap()]).status();
-    // 3. The replica is pointed at binlogd with the same user and password.
-    match flavor {
-        Flavor::MariaDb => {
-            let st = r.sql("SELECT 1; SHOW SLAVE STATUS");
-            let cols: Vec<&str> = st.lines().nth(1).unwrap_or("").split('\t').collect();
-            // Relay_Master_Log_File and Exec_Master_Log_Pos (columns 10 and 22 of SHOW SLAVE STATUS).
-            let (file, pos) = (cols[9].to_string(), cols[21].to_string());
-            r.sql(&format!(
-                "STOP SLAVE; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={lport}, \
-                 MASTER_LOG_FILE='{file}', MASTER_LOG_POS={pos}, MASTER_USE_GTID=no; START SLAVE"
-            ));
-        }
-        Flavor::Mysql => {
-            r.sql(&format!("STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={lport}; START REPLICA"));
-        }
-    }
+    // 3. The replica is pointed at binlogd with the same user and password: by file
+    // and position from where its SQL thread stopped, or by GTID.
+    let at = (follow == Follow::FilePos).then(|| {
+        let st = r.status_row(if flavor == Flavor::Mysql { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" });
+        let (f, p) = if flavor == Flavor::Mysql {
+            ("Relay_Source_Log_File", "Exec_Source_Log_Pos")
+        } else {
+            ("Relay_Master_Log_File", "Exec_Master_Log_Pos")
+        };
+        (st[f].clone(), st[p].clone())
+    });
+    // binlogd serves what it stored even when it restarts with the primary gone.
+    assert_eq!(b.stop(), 0);
+    b.start();
+    stop_replica(&r, "");
+    point_replica(&r, lport, follow, at, &first);
+    start_replica(&r);
     // 4. The replica pulls the missing transactions from binlogd.
-    let t = std::time::Instant::now();
-    while r.sql("CHECKSUM TABLE fo.t") != last_state {
-        assert!(
-            t.elapsed() < Duration::from_secs(90),
-            "the replica did not catch up from binlogd:\n{}",
-            b.log_text().lines().rev().take(15).collect::<Vec<_>>().join("\n")
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    r.wait_same(&last_state, "CHECKSUM TABLE fo.t", "failover", &b);
     assert_eq!(b.stop(), 0);
 }
 
 #[test]
 fn mariadb_failover_compensation_by_file_and_position() {
-    failover_compensation(Flavor::MariaDb);
+    failover_compensation(Flavor::MariaDb, Follow::FilePos);
+}
+
+#[test]
+fn mariadb_failover_compensation_by_gtid() {
+    failover_compensation(Flavor::MariaDb, Follow::Gtid);
 }
 
 #[test]
 fn mysql_failover_compensation_by_auto_position() {
-    failover_compensation(Flavor::Mysql);
+    failover_compensation(Flavor::Mysql, Follow::Gtid);
+}
+
+#[test]
+fn mysql_failover_compensation_by_file_and_position() {
+    failover_compensation(Flavor::Mysql, Follow::FilePos);
+}
+
+#[test]
+fn mariadb_replica_replicates_from_binlogd_by_gtid_and_a_stale_gtid_index_is_rebuilt() {
+    let s = Server::start(Flavor::MariaDb, "serve-mg-src");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-mg", "");
+    let r = replica(Flavor::MariaDb, "serve-mg-replica", 2);
+    point_replica(&r, lport, Follow::Gtid, None, "");
+    start_replica(&r);
+    workload(&s);
+    r.wait_same(&s.sql("CHECKSUM TABLE sv.t"), "CHECKSUM TABLE sv.t", "MariaDB GTID", &b);
+    assert_eq!(r.sql("SELECT @@gtid_slave_pos"), s.sql("SELECT @@gtid_binlog_pos"));
+    // The index lists every file; binlogd restarts with every entry stale.
+    stop_replica(&r, "");
+    assert_eq!(b.stop(), 0);
+    let idx = b.binlog_dir.join("binlogd.gtid_index");
+    let text = std::fs::read_to_string(&idx).unwrap();
+    for f in b.index() {
+        assert!(text.contains(&format!("{f}\t")), "{f} missing from the GTID index:\n{text}");
+    }
+    let stale: Vec<String> = text
+        .lines()
+        .map(|l| match l.split_once('\t') {
+            Some((name, rest)) => format!("{name}\t00000000\t{}", rest.split_once('\t').map_or("", |x| x.1)),
+            None => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&idx, stale.join("\n")).unwrap();
+    b.start();
+    wait_semisync_client(&s, &b);
+    // Reconnecting by GTID leaves out what the replica has (applied twice, the
+    // inserts would hit duplicate keys).
+    s.sql("INSERT INTO sv.t (v) VALUES ('second'); FLUSH BINARY LOGS; UPDATE sv.t SET v = 'w' WHERE id = 2");
+    start_replica(&r);
+    r.wait_same(&s.sql("CHECKSUM TABLE sv.t"), "CHECKSUM TABLE sv.t", "MariaDB GTID after a restart", &b);
+    assert_eq!(r.sql("SELECT @@gtid_slave_pos"), s.sql("SELECT @@gtid_binlog_pos"));
+    let st = r.status_row("SHOW SLAVE STATUS");
+    assert_eq!((st["Slave_IO_Running"].as_str(), st["Slave_SQL_Running"].as_str()), ("Yes", "Yes"), "{st:?}");
+    assert!(b.log_text().contains("is stale; rebuilding"), "{}", b.log_text());
+    assert!(!std::fs::read_to_string(&idx).unwrap().contains("\t00000000\t"));
+    stop_replica(&r, "");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn three_replicas_read_at_once_while_binlogd_mirrors_a_live_load() {
+    let s = Server::start(Flavor::MariaDb, "fan-src");
+    let (mut b, lport) = Binlogd::serving(&s, "fan", "");
+    s.sql("CREATE DATABASE fan; CREATE TABLE fan.t (id INT AUTO_INCREMENT PRIMARY KEY, w INT, v VARCHAR(200))");
+    let first = s.binary_logs()[0].clone();
+    let reps: Vec<Server> = (0..3).map(|i| replica(Flavor::MariaDb, &format!("fan-r{i}"), 10 + i)).collect();
+    for (i, r) in reps.iter().enumerate() {
+        point_replica(r, lport, if i == 1 { Follow::Gtid } else { Follow::FilePos }, None, &first);
+        start_replica(r);
+    }
+    // The load runs while the replicas read; one of them stops and starts again midway.
+    let dir = s.dir.clone();
+    let load = std::thread::spawn(move || {
+        for i in 0..150 {
+            let q = format!(
+                "INSERT INTO fan.t (w, v) VALUES ({i}, REPEAT('x', {})), ({i}, 'y'); UPDATE fan.t SET v = 'u{i}' WHERE id = {}",
+                i % 200,
+                i / 2 + 1
+            );
+            let q = if i % 50 == 49 { format!("{q}; FLUSH BINARY LOGS") } else { q };
+            let st = Command::new(repo().join("scripts/server.sh")).args(["sql", dir.to_str().unwrap(), &q]).status();
+            assert!(st.unwrap().success());
+        }
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    stop_replica(&reps[2], "");
+    std::thread::sleep(Duration::from_secs(1));
+    start_replica(&reps[2]);
+    load.join().unwrap();
+    let want = s.sql("CHECKSUM TABLE fan.t");
+    for (i, r) in reps.iter().enumerate() {
+        r.wait_same(&want, "CHECKSUM TABLE fan.t", &format!("replica {i}"), &b);
+    }
+    let hosts = String::from_utf8_lossy(&client(lport, "replpass", "SHOW SLAVE HOSTS").stdout).into_owned();
+    for id in [10, 11, 12] {
+        assert!(hosts.lines().any(|l| l.starts_with(&format!("{id}\t"))), "replica {id} not registered:\n{hosts}");
+    }
+    assert_eq!(s.semi_status("no_tx"), "0", "binlogd acknowledged every commit while serving");
+    assert_rotated_identical(&s, &b);
+    for r in &reps {
+        stop_replica(r, "");
+    }
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_are_refused() {
+    use binlogd::proto::command::BinlogDumpGtid;
+    let s = Server::start(Flavor::Mysql, "serve-mysqlbinlog");
+    // binlogd starts after the primary purged its first file: transactions before
+    // binlogd's first file are not in binlogd.
+    s.sql("CREATE DATABASE early; FLUSH BINARY LOGS");
+    let now = s.binary_logs().last().unwrap().clone();
+    s.sql(&format!("PURGE BINARY LOGS TO '{now}'"));
+    let (mut b, lport) = Binlogd::serving(&s, "serve-mysqlbinlog", "");
+    workload(&s);
+    let m = rotated_md5s(&s, &b);
+    // mysqlbinlog of the sid chroot writes inside the chroot.
+    let inner = format!("/var/tmp/binlogd-raw-{}", std::process::id());
+    let out = std::path::PathBuf::from(format!("{}{inner}", sid_root().display()));
+    std::fs::create_dir_all(&out).unwrap();
+    let st = Command::new("chroot")
+        .arg(sid_root())
+        .args([
+            "/usr/bin/mysqlbinlog",
+            "--no-defaults",
+            "--read-from-remote-server",
+            "--host=127.0.0.1",
+            &format!("--port={lport}"),
+            "--user=repl",
+            "--password=replpass",
+            "--raw",
+            "--to-last-log",
+            &format!("--result-file={inner}/"),
+            &now,
+        ])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "mysqlbinlog failed: {}\n{}", String::from_utf8_lossy(&st.stderr), b.log_text());
+    for (name, (p, _)) in &m {
+        assert_eq!(&md5_file(&out.join(name)), p, "{name} read by mysqlbinlog from binlogd differs from the primary's");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    // Auto-position dumps binlogd cannot serve get the 1236 a primary gives.
+    let uuid = s.sql("SELECT @@server_uuid").trim().to_string();
+    let opts = binlogd::proto::client::ConnectOptions {
+        host: "127.0.0.1".into(),
+        port: lport,
+        user: "repl".into(),
+        password: "replpass".into(),
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Some(Duration::from_secs(10)),
+        program: "test".into(),
+    };
+    let ahead = binlogd::binlog::gtid::GtidSet::parse(&format!("{uuid}:1-1000000")).unwrap();
+    for (set, want) in [
+        (binlogd::binlog::gtid::GtidSet::default(), "purged required binary logs"),
+        (ahead, "more GTIDs than the master has"),
+    ] {
+        let mut c = binlogd::proto::client::Client::connect(&opts).unwrap();
+        let d = BinlogDumpGtid { flags: 0, server_id: 99, file: String::new(), pos: 4, gtid_data: set.encode() };
+        c.stream.write_command(&d.encode()).unwrap();
+        let e = binlogd::proto::parse_err(&c.stream.read().unwrap());
+        assert_eq!(e.server_code(), Some(1236), "{e}");
+        assert!(e.to_string().contains(want), "{e}");
+    }
+    // binlogd's own upstream, as SHOW REPLICA STATUS shows it.
+    let o = Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-urepl", "-preplpass", "-E"])
+        .args(["-e", "SHOW REPLICA STATUS"])
+        .output()
+        .unwrap();
+    let st = vertical(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(st.get("Replica_IO_Running").map(String::as_str), Some("Yes"), "{st:?}");
+    assert_eq!(st["Source_Port"], s.port.to_string());
+    assert_eq!(st["Source_UUID"], uuid);
+    assert_eq!(st["Rpl_semi_sync_slave_status"], "ON");
+    assert_eq!(st["Seconds_Behind_Source"], "0");
+    let gtids = s.sql("SELECT @@GLOBAL.gtid_executed").replace('\n', "");
+    assert!(gtids.ends_with(st["Retrieved_Gtid_Set"].split(':').next_back().unwrap()), "{st:?} vs {gtids}");
+    assert_eq!(st["Source_Log_File"], *s.binary_logs().last().unwrap());
+    assert_eq!(b.stop(), 0);
 }
