@@ -1,4 +1,4 @@
-//! Command line: `binlogd CNF`, `--check-config CNF`, `--help`, `--version`.
+//! Command line: `binlogd CNF`, `--check-config CNF`, `--hash-password USER`, `--help`, `--version`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -30,6 +30,7 @@ fn options() -> getopts::Options {
     o.optflag("h", "help", "print this help and exit");
     o.optflag("V", "version", "print the version and exit");
     o.optopt("", "check-config", "check CNF, print the effective config (password masked) and exit", "CNF");
+    o.optopt("", "hash-password", "read a password on stdin, print a server_accounts entry for USER", "USER");
     o
 }
 
@@ -48,6 +49,21 @@ pub fn run(args: Vec<String>) -> Outcome {
     }
     if m.opt_present("version") {
         println!("binlogd {}", env!("CARGO_PKG_VERSION"));
+        return Outcome::Ok;
+    }
+    if let Some(user) = m.opt_str("hash-password") {
+        let mut line = String::new();
+        if let Err(e) = std::io::stdin().read_line(&mut line) {
+            eprintln!("binlogd: cannot read the password from stdin: {e}");
+            return Outcome::Failed;
+        }
+        let pw = line.strip_suffix('\n').unwrap_or(&line);
+        let pw = pw.strip_suffix('\r').unwrap_or(pw);
+        if user.is_empty() || user.contains([':', ',']) {
+            eprintln!("binlogd: '{user}' cannot be a server_accounts user name");
+            return Outcome::Failed;
+        }
+        println!("{}", crate::proto::auth::Account::from_password(&user, pw.as_bytes()).render());
         return Outcome::Ok;
     }
     if let Some(p) = m.opt_str("check-config") {

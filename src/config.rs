@@ -69,6 +69,8 @@ pub struct Config {
     pub report_host: String,
     pub retry_max: Duration,
     pub max_connections: usize,
+    /// Accounts besides master_user that may connect to the binlog server.
+    pub server_accounts: Vec<crate::proto::auth::Account>,
 }
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
@@ -98,6 +100,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("report_host", "host name shown in the primary's SHOW SLAVE HOSTS"),
     ("max_connections", "most client connections the binlog server accepts at once (default 64)"),
     ("master_retry_max", "longest wait between reconnect attempts in seconds (default 60)"),
+    (
+        "server_accounts",
+        "more accounts for the binlog server: user:*NATIVE_HASH:SHA2_HASH, comma-separated (binlogd --hash-password)",
+    ),
 ];
 
 fn canonical(key: &str) -> String {
@@ -157,6 +163,7 @@ impl Config {
             report_host: String::new(),
             retry_max: Duration::from_secs(60),
             max_connections: 64,
+            server_accounts: Vec::new(),
         };
         let mut seen: Vec<String> = Vec::new();
         let mut section_ok = true;
@@ -251,6 +258,14 @@ impl Config {
                         return Err(bad("must be at least 1".into()));
                     }
                 }
+                "server_accounts" => {
+                    c.server_accounts = v
+                        .split(',')
+                        .filter(|x| !x.trim().is_empty())
+                        .map(crate::proto::auth::Account::parse)
+                        .collect::<Result<_, _>>()
+                        .map_err(bad)?;
+                }
                 _ => return Err(err(n, format!("unknown key '{}'", k.trim()))),
             }
             seen.push(key);
@@ -300,6 +315,7 @@ impl Config {
             ("listen_port", self.listen_port.map(|p| p.to_string()).unwrap_or_default()),
             ("report_host", self.report_host.clone()),
             ("max_connections", self.max_connections.to_string()),
+            ("server_accounts", self.server_accounts.iter().map(|a| a.render()).collect::<Vec<_>>().join(",")),
         ];
         let mut s = String::from("[binlogd]\n");
         for (k, v) in lines {

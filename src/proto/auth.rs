@@ -101,6 +101,94 @@ pub fn nonce_from(data: &[u8]) -> &[u8] {
     data.strip_suffix(&[0]).unwrap_or(data)
 }
 
+/// What binlogd's server side stores for an account: never the password, only
+/// the hashes each plugin verifies against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: String,
+    /// SHA1(SHA1(password)): mysql_native_password, as `PASSWORD()` shows it after '*'.
+    pub native: Option<[u8; 20]>,
+    /// SHA256(SHA256(password)): caching_sha2_password fast auth.
+    pub sha2: Option<[u8; 32]>,
+    /// The account has an empty password.
+    pub empty: bool,
+}
+
+impl Account {
+    pub fn from_password(user: &str, password: &[u8]) -> Account {
+        use sha1::Digest as _;
+        Account {
+            user: user.to_string(),
+            native: Some(sha1::Sha1::digest(sha1::Sha1::digest(password)).into()),
+            sha2: Some(sha2::Sha256::digest(sha2::Sha256::digest(password)).into()),
+            empty: password.is_empty(),
+        }
+    }
+
+    /// Parses `user:*NATIVEHEX:SHA2HEX` (either hash may be left empty).
+    pub fn parse(s: &str) -> Result<Account, String> {
+        let f: Vec<&str> = s.trim().split(':').collect();
+        let [user, native, sha2] = f.as_slice() else {
+            return Err(format!("'{s}' is not user:*native_hash:sha2_hash"));
+        };
+        if user.is_empty() {
+            return Err(format!("'{s}' names no user"));
+        }
+        let native = match native.strip_prefix('*') {
+            None if native.is_empty() => None,
+            Some(h) => Some(unhex::<20>(h).ok_or_else(|| format!("'{native}' is not '*' and 40 hex digits"))?),
+            None => return Err(format!("'{native}' is not '*' and 40 hex digits")),
+        };
+        let sha2 = if sha2.is_empty() {
+            None
+        } else {
+            Some(unhex::<32>(sha2).ok_or_else(|| format!("'{sha2}' is not 64 hex digits"))?)
+        };
+        if native.is_none() && sha2.is_none() {
+            return Err(format!("'{s}' gives no hash"));
+        }
+        Ok(Account { user: user.to_string(), native, sha2, empty: false })
+    }
+
+    /// The cnf form of this account.
+    pub fn render(&self) -> String {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02X}")).collect::<String>();
+        format!(
+            "{}:{}:{}",
+            self.user,
+            self.native.map(|h| format!("*{}", hex(&h))).unwrap_or_default(),
+            self.sha2.map(|h| hex(&h)).unwrap_or_default()
+        )
+    }
+}
+
+fn unhex<const N: usize>(h: &str) -> Option<[u8; N]> {
+    let b = h.as_bytes();
+    if b.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(std::str::from_utf8(&b[2 * i..2 * i + 2]).ok()?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Checks a mysql_native_password reply against SHA1(SHA1(password)):
+/// reply = SHA1(pw) XOR SHA1(nonce + stage2), so SHA1(reply XOR SHA1(nonce + stage2)) == stage2.
+pub fn native_verify(reply: &[u8], nonce: &[u8], stage2: &[u8; 20]) -> bool {
+    use sha1::Digest as _;
+    if reply.len() != 20 {
+        return false;
+    }
+    let mut h = sha1::Sha1::new();
+    h.update(nonce);
+    h.update(stage2);
+    let x = h.finalize();
+    let stage1: Vec<u8> = reply.iter().zip(x.iter()).map(|(a, b)| a ^ b).collect();
+    ct_eq(&sha1::Sha1::digest(&stage1), stage2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +215,24 @@ mod tests {
         assert!(sha2_verify(&s, &nonce, &stored));
         assert!(!sha2_verify(&sha2_scramble(b"Secret", &nonce), &nonce, &stored));
         assert!(!sha2_verify(&s[..31], &nonce, &stored));
+    }
+
+    #[test]
+    fn accounts_hold_hashes_that_verify_both_plugins() {
+        let a = Account::from_password("repl", b"secret");
+        // SELECT PASSWORD('secret') gives the native form.
+        assert!(a.render().starts_with("repl:*14E65567ABDB5135D0CFD9A70B3032C179A49EE7:"), "{}", a.render());
+        let b = Account::parse(&a.render()).unwrap();
+        assert_eq!((b.native, b.sha2), (a.native, a.sha2));
+        let nonce: Vec<u8> = (1..=20).collect();
+        assert!(native_verify(&native_scramble(b"secret", &nonce), &nonce, &b.native.unwrap()));
+        assert!(!native_verify(&native_scramble(b"Secret", &nonce), &nonce, &b.native.unwrap()));
+        assert!(sha2_verify(&sha2_scramble(b"secret", &nonce), &nonce, &b.sha2.unwrap()));
+        let only_native = Account::parse("x:*14E65567ABDB5135D0CFD9A70B3032C179A49EE7:").unwrap();
+        assert!(only_native.sha2.is_none());
+        for bad in ["x", "x:14E6:", ":*14E65567ABDB5135D0CFD9A70B3032C179A49EE7:", "x::", "x::zz", "x:*zz:"] {
+            assert!(Account::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -214,7 +214,7 @@ impl Control {
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 
 const UUID_FILE: &str = "binlogd.uuid";
-const PRIMARY_FILE: &str = "binlogd.primary";
+pub const PRIMARY_FILE: &str = "binlogd.primary";
 
 /// A random (version 4) UUID from the OS CSPRNG.
 pub fn new_uuid() -> Result<String, std::io::Error> {

@@ -258,8 +258,7 @@ pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
     let st = s.srv.shared.durable.snapshot();
     // Transactions of the primary's own UUID that binlogd never stored: binlogd
     // lost the end of its binlog, or the replica ran ahead of it.
-    let primary_uuid =
-        s.srv.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|p| p.server_uuid.clone());
+    let primary_uuid = s.srv.primary().and_then(|p| p.server_uuid);
     if let Some(u) = primary_uuid.and_then(|u| crate::binlog::gtid::parse_uuid(&u).ok()) {
         let extra = have.only(&u).difference(&st.gtids);
         if !extra.is_empty() {

@@ -15,6 +15,10 @@ use std::thread;
 use log::{error, info, warn};
 
 use crate::config::Config;
+use std::os::unix::fs::FileExt;
+
+use crate::binlog::event::{EventHeader, EventType, FormatDescription, HEADER_LEN};
+use crate::replica::connect::{Flavor, Primary};
 use crate::replica::Shared;
 
 /// A replica registered with COM_REGISTER_SLAVE.
@@ -89,6 +93,42 @@ fn keep_gtid_index(sh: &Shared) {
 }
 
 impl Server {
+    /// The primary's facts: as seen at binlogd's last connect to it or, when binlogd
+    /// has not reached it since it started (the primary is down), as the stored files
+    /// tell: the newest file's FDE and the kept server_uuid.
+    pub fn primary(&self) -> Option<Primary> {
+        if let Some(p) = self.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Some(p);
+        }
+        let d = self.shared.durable.snapshot();
+        let name = d.files.last()?;
+        let f = std::fs::File::open(self.cfg.binlog_dir.join(name)).ok()?;
+        let mut h = [0u8; HEADER_LEN];
+        f.read_exact_at(&mut h, 4).ok()?;
+        let hdr = EventHeader::decode(&h).ok()?;
+        if hdr.event_type != EventType::FORMAT_DESCRIPTION || hdr.event_size > 4096 {
+            return None;
+        }
+        let mut ev = vec![0u8; hdr.event_size as usize];
+        f.read_exact_at(&mut ev, 4).ok()?;
+        let fde = FormatDescription::decode(&ev).ok()?;
+        let maria = fde.server_version.contains("MariaDB");
+        let uuid = std::fs::read_to_string(self.cfg.binlog_dir.join(crate::replica::PRIMARY_FILE))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        Some(Primary {
+            flavor: if maria { Flavor::MariaDb } else { Flavor::Mysql },
+            greeting_version: if maria { format!("5.5.5-{}", fde.server_version) } else { fde.server_version.clone() },
+            version: fde.server_version,
+            server_id: hdr.server_id,
+            server_uuid: uuid,
+            checksum: fde.checksum,
+            gtid_mode: !d.gtids.is_empty(),
+            semisync: false,
+        })
+    }
+
     fn accept(self: &Arc<Self>, sock: TcpStream) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) as u32;
         let n = self.connections.fetch_add(1, Ordering::SeqCst) + 1;

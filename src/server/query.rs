@@ -14,7 +14,7 @@ const ER_NOT_SUPPORTED_YET: u16 = 1235;
 /// The system variables binlogd reports, as (name, value).
 fn system_variables(s: &Session) -> Vec<(String, String)> {
     let cfg = &s.srv.cfg;
-    let p = s.srv.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let p = s.srv.primary();
     let (version, gtid_mode, checksum) = match &p {
         Some(p) => (
             p.version.clone(),
@@ -23,7 +23,12 @@ fn system_variables(s: &Session) -> Vec<(String, String)> {
         ),
         None => ("8.0.99-binlogd".to_string(), "OFF", "CRC32"),
     };
+    let d = s.srv.shared.durable.snapshot();
+    let (gtids, maria) = (d.gtids.to_string(), d.maria.to_string());
     let v = [
+        ("gtid_executed", gtids),
+        ("gtid_binlog_pos", maria.clone()),
+        ("gtid_current_pos", maria),
         ("server_id", cfg.server_id.to_string()),
         ("server_uuid", s.srv.shared.uuid.clone()),
         ("version", version),
@@ -313,7 +318,7 @@ fn upstream_status(s: &Session, replica_words: bool) -> Vec<Vec<u8>> {
     let sh = &s.srv.shared;
     let u = sh.upstream().clone();
     let d = sh.durable.snapshot();
-    let p = sh.primary.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let p = s.srv.primary();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let behind = if !u.running {
         None

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use log::info;
-use sha1::{Digest as _, Sha1};
-use sha2::Sha256;
 
 use super::{query, Registered, Server};
+use crate::proto::auth::Account;
 use crate::proto::buf::Put;
 use crate::proto::command::{self, BinlogDump, RegisterSlave};
 use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
@@ -114,14 +113,7 @@ impl<'a> Session<'a> {
 
     fn handshake(&mut self) -> Result<String, Error> {
         let n = nonce();
-        let version = self
-            .srv
-            .shared
-            .primary
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map_or_else(|| "8.0.99-binlogd".to_string(), |p| p.greeting_version.clone());
+        let version = self.srv.primary().map_or_else(|| "8.0.99-binlogd".to_string(), |p| p.greeting_version);
         let g = HandshakeV10 {
             server_version: version,
             connection_id: self.id,
@@ -133,15 +125,22 @@ impl<'a> Session<'a> {
         };
         self.stream.write(&g.encode())?;
         let resp = HandshakeResponse41::decode(&self.stream.read()?)?;
-        let (user, pass) = (&self.srv.cfg.master_user, self.srv.cfg.master_password.as_bytes());
-        let known = auth::ct_eq(resp.user.as_bytes(), user.as_bytes());
+        let cfg = &self.srv.cfg;
+        let found = if resp.user == cfg.master_user {
+            Some(Account::from_password(&cfg.master_user, cfg.master_password.as_bytes()))
+        } else {
+            cfg.server_accounts.iter().find(|a| a.user == resp.user).cloned()
+        };
+        let known = found.is_some();
+        // An unknown user goes through the same steps against a throwaway account.
+        let acct = found.unwrap_or_else(|| Account::from_password("", &n));
         // A client that cannot answer the offered plugin sends an empty response (or
-        // names another plugin): switch it to mysql_native_password.
-        let answered = !resp.auth_response.is_empty() || pass.is_empty();
-        let ok = match resp.auth_plugin.as_str() {
-            auth::CACHING_SHA2 if answered => {
-                let stored: [u8; 32] = Sha256::digest(Sha256::digest(pass)).into();
-                let good = if pass.is_empty() {
+        // names another plugin), and an account without a SHA-2 hash cannot use it:
+        // switch to mysql_native_password.
+        let answered = !resp.auth_response.is_empty() || acct.empty;
+        let ok = match (resp.auth_plugin.as_str(), acct.sha2) {
+            (auth::CACHING_SHA2, Some(stored)) if answered => {
+                let good = if acct.empty {
                     resp.auth_response.is_empty()
                 } else {
                     auth::sha2_verify(&resp.auth_response, &n, &stored)
@@ -152,7 +151,7 @@ impl<'a> Session<'a> {
                 }
                 good
             }
-            auth::NATIVE if answered => native_ok(&resp.auth_response, &n, pass),
+            (auth::NATIVE, _) if answered => native_ok(&resp.auth_response, &n, &acct),
             _ => {
                 // Switch to mysql_native_password with a fresh nonce.
                 let n2 = nonce();
@@ -162,7 +161,7 @@ impl<'a> Session<'a> {
                 p.push(0);
                 self.stream.write(&p)?;
                 let reply = self.stream.read()?;
-                native_ok(&reply, &n2, pass)
+                native_ok(&reply, &n2, &acct)
             }
         };
         if !(ok && known) {
@@ -235,8 +234,7 @@ impl<'a> Session<'a> {
             Ok(r) => r,
             Err(e) => return self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", &e.to_string())),
         };
-        let primary_id =
-            self.srv.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|p| p.server_id);
+        let primary_id = self.srv.primary().map(|p| p.server_id);
         let refuse = if r.server_id == self.srv.cfg.server_id {
             Some("the replica's server_id equals binlogd's server_id")
         } else if Some(r.server_id) == primary_id {
@@ -264,19 +262,9 @@ impl<'a> Session<'a> {
     }
 }
 
-fn native_ok(reply: &[u8], nonce: &[u8], pass: &[u8]) -> bool {
-    if pass.is_empty() {
+fn native_ok(reply: &[u8], nonce: &[u8], a: &Account) -> bool {
+    if a.empty {
         return reply.is_empty();
     }
-    if reply.len() != 20 {
-        return false;
-    }
-    // reply = SHA1(pw) XOR SHA1(nonce + SHA1(SHA1(pw))); check SHA1(reply XOR ...) == SHA1(SHA1(pw)).
-    let stage2 = Sha1::digest(Sha1::digest(pass));
-    let mut h = Sha1::new();
-    h.update(nonce);
-    h.update(stage2);
-    let x = h.finalize();
-    let stage1: Vec<u8> = reply.iter().zip(x.iter()).map(|(a, b)| a ^ b).collect();
-    auth::ct_eq(&Sha1::digest(&stage1), &stage2)
+    a.native.is_some_and(|stage2| auth::native_verify(reply, nonce, &stage2))
 }

@@ -75,9 +75,14 @@ fn mariadb_replica_replicates_from_binlogd_by_file_and_position() {
 
 #[test]
 fn answers_the_mysql_client_refuses_bad_passwords_and_survives_garbage() {
+    use binlogd::proto::auth::Account;
     use std::io::Write;
     let s = Server::start(Flavor::MariaDb, "serve-cli");
-    let (mut b, lport) = Binlogd::serving(&s, "serve-cli", "");
+    // Extra accounts come as stored hashes; bob has only the mysql_native_password one.
+    let alice = Account::from_password("alice", b"alice-pw").render();
+    let bob = Account::from_password("bob", b"bob-pw").render();
+    let bob = &bob[..bob.rfind(':').unwrap() + 1];
+    let (mut b, lport) = Binlogd::serving(&s, "serve-cli", &format!("server_accounts = {alice}, {bob}"));
     s.sql("CREATE DATABASE c1; FLUSH BINARY LOGS");
     let client = |pw: &str, sql: &str| {
         Command::new("mariadb")
@@ -107,6 +112,22 @@ fn answers_the_mysql_client_refuses_bad_passwords_and_survives_garbage() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("binlogd") && out.contains("mysql-bin.000001") && out.contains("1001"), "{out}");
+    let as_user = |user: &str, pw: &str| {
+        Command::new("mariadb")
+            .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), &format!("-u{user}"), &format!("-p{pw}")])
+            .args(["-N", "-B", "-e", "SELECT @@version_comment"])
+            .output()
+            .unwrap()
+    };
+    for (user, pw, good) in
+        [("alice", "alice-pw", true), ("bob", "bob-pw", true), ("alice", "bob-pw", false), ("carol", "x", false)]
+    {
+        let o = as_user(user, pw);
+        assert_eq!(o.status.success(), good, "{user}: {}", String::from_utf8_lossy(&o.stderr));
+        if !good {
+            assert!(String::from_utf8_lossy(&o.stderr).contains("1045"), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
     let o = client("wrong", "SELECT 1");
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("1045"), "{}", String::from_utf8_lossy(&o.stderr));
@@ -527,5 +548,7 @@ fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_ar
     let gtids = s.sql("SELECT @@GLOBAL.gtid_executed").replace('\n', "");
     assert!(gtids.ends_with(st["Retrieved_Gtid_Set"].split(':').next_back().unwrap()), "{st:?} vs {gtids}");
     assert_eq!(st["Source_Log_File"], *s.binary_logs().last().unwrap());
+    let o = client(lport, "replpass", "SELECT @@GLOBAL.gtid_executed");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), gtids.trim());
     assert_eq!(b.stop(), 0);
 }
