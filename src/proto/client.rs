@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::auth;
 use super::handshake::{HandshakeResponse41, HandshakeV10};
-use super::packet::PacketStream;
+use super::packet::{BufSocket, PacketStream};
 use super::resultset::{self, ResultSet};
 use super::{caps, command, Error};
 
@@ -43,7 +43,7 @@ pub struct ConnectOptions {
 
 /// An authenticated connection.
 pub struct Client {
-    pub stream: PacketStream<TcpStream>,
+    pub stream: PacketStream<BufSocket>,
     pub greeting: HandshakeV10,
     pub capabilities: u32,
 }
@@ -74,7 +74,7 @@ impl Client {
         // The connection phase gets the connect timeout; the caller sets the read timeout after.
         sock.set_read_timeout(Some(o.connect_timeout))?;
         sock.set_write_timeout(Some(o.connect_timeout))?;
-        let mut stream = PacketStream::new(sock, MAX_PACKET);
+        let mut stream = PacketStream::new(BufSocket::new(sock), MAX_PACKET);
         let greeting = HandshakeV10::decode(&stream.read()?)?;
         let capabilities = CLIENT_CAPABILITIES & greeting.capabilities;
         let mut plugin =

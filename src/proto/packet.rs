@@ -32,6 +32,44 @@ pub fn parse_header(h: [u8; 4]) -> (usize, u8) {
     (u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize, h[3])
 }
 
+/// A socket read through a buffer: one `read` syscall brings in many small event
+/// packets instead of several syscalls per packet. Writes go straight to the socket.
+/// It derefs to the `TcpStream` for timeouts, clones and shutdown.
+pub struct BufSocket {
+    r: io::BufReader<std::net::TcpStream>,
+}
+
+/// Read buffer of a replication connection.
+const SOCKET_BUFFER: usize = 256 << 10;
+
+impl BufSocket {
+    pub fn new(s: std::net::TcpStream) -> BufSocket {
+        BufSocket { r: io::BufReader::with_capacity(SOCKET_BUFFER, s) }
+    }
+}
+
+impl std::ops::Deref for BufSocket {
+    type Target = std::net::TcpStream;
+    fn deref(&self) -> &std::net::TcpStream {
+        self.r.get_ref()
+    }
+}
+
+impl Read for BufSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.r.read(buf)
+    }
+}
+
+impl Write for BufSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.r.get_mut().write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.r.get_mut().flush()
+    }
+}
+
 /// A blocking packet stream over any `Read + Write` (a socket in the daemon, a
 /// byte buffer in tests). Tracks the sequence id and caps reassembled size, so
 /// a lying length field can make it allocate at most what actually arrives.

@@ -8,7 +8,6 @@
 //!
 //! Event packets: <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_binlog_event.html>
 
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -17,7 +16,7 @@ use log::debug;
 
 use super::{ReplicaError, Stats};
 use crate::binlog::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate, HEADER_LEN};
-use crate::proto::packet::PacketStream;
+use crate::proto::packet::{BufSocket, PacketStream};
 use crate::proto::{command, parse_err};
 
 /// Events larger than this are streamed in pieces of this size.
@@ -91,7 +90,7 @@ impl ByteBudget {
 
 pub struct Reader {
     pub shared: Arc<super::Shared>,
-    pub stream: PacketStream<TcpStream>,
+    pub stream: PacketStream<BufSocket>,
     pub semisync: bool,
     pub alg: ChecksumAlg,
     pub tx: Sender<Msg>,
@@ -221,7 +220,7 @@ fn crc_error(file: &str, hdr: &EventHeader, e: String) -> ReplicaError {
 /// Passes a large event on in pieces, checking its CRC as the bytes pass.
 #[allow(clippy::too_many_arguments)]
 fn stream_event(
-    mut p: crate::proto::packet::Pieces<'_, TcpStream>,
+    mut p: crate::proto::packet::Pieces<'_, BufSocket>,
     head: Vec<u8>,
     hdr: EventHeader,
     ack: bool,

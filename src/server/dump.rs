@@ -474,6 +474,7 @@ impl Dump<'_, '_> {
                 };
                 if send {
                     self.send_from_file(self.pos, size)?;
+                    self.s.srv.bytes_sent.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
                 }
                 self.pos += size;
                 if hdr.event_type == EventType::ROTATE {

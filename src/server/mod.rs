@@ -37,6 +37,9 @@ pub struct Server {
     pub replicas: Mutex<BTreeMap<u32, Registered>>,
     connections: AtomicUsize,
     next_id: AtomicUsize,
+    /// Binlog bytes sent to replicas and clients.
+    pub bytes_sent: std::sync::atomic::AtomicU64,
+    pub started: std::time::Instant,
 }
 
 /// Starts the listener thread when `listen_port` is set.
@@ -51,6 +54,8 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
         replicas: Mutex::new(BTreeMap::new()),
         connections: AtomicUsize::new(0),
         next_id: AtomicUsize::new(1),
+        bytes_sent: std::sync::atomic::AtomicU64::new(0),
+        started: std::time::Instant::now(),
     });
     let sh = srv.shared.clone();
     thread::Builder::new().name("gtid-index".into()).spawn(move || keep_gtid_index(&sh))?;

@@ -59,6 +59,27 @@ fn system_variables(s: &Session) -> Vec<(String, String)> {
     v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// binlogd's counters, as SHOW GLOBAL STATUS rows.
+fn status_counters(s: &Session) -> Vec<(String, String)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let st = &s.srv.shared.stats;
+    let replicas = s.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let u = s.srv.shared.upstream().clone();
+    let v = [
+        ("Binlogd_events_received", st.events_received.load(Relaxed).to_string()),
+        ("Binlogd_bytes_received", st.bytes_received.load(Relaxed).to_string()),
+        ("Binlogd_bytes_written", st.bytes_written.load(Relaxed).to_string()),
+        ("Binlogd_fsyncs", st.fsyncs.load(Relaxed).to_string()),
+        ("Binlogd_acks_sent", st.acks.load(Relaxed).to_string()),
+        ("Binlogd_reconnects", st.reconnects.load(Relaxed).to_string()),
+        ("Binlogd_replicas_connected", replicas.to_string()),
+        ("Binlogd_bytes_sent", s.srv.bytes_sent.load(Relaxed).to_string()),
+        ("Rpl_semi_sync_slave_status", if u.semisync && u.running { "ON" } else { "OFF" }.to_string()),
+        ("Uptime", s.srv.started.elapsed().as_secs().to_string()),
+    ];
+    v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
 fn lookup(s: &Session, name: &str) -> Option<String> {
     let n = name.to_ascii_lowercase();
     system_variables(s).into_iter().find(|(k, _)| *k == n).map(|(_, v)| v)
@@ -244,15 +265,9 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
     match w.as_slice() {
         ["VARIABLES", ..] | ["STATUS", ..] => {
             let pat = t.find('\'').map(|i| unquote(&t[i..])).unwrap_or_else(|| "%".into());
-            let v: Vec<Vec<Option<String>>> = if w[0] == "VARIABLES" {
-                system_variables(s)
-                    .into_iter()
-                    .filter(|(k, _)| like(&pat, k))
-                    .map(|(k, v)| vec![Some(k), Some(v)])
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let all = if w[0] == "VARIABLES" { system_variables(s) } else { status_counters(s) };
+            let v: Vec<Vec<Option<String>>> =
+                all.into_iter().filter(|(k, _)| like(&pat, k)).map(|(k, v)| vec![Some(k), Some(v)]).collect();
             rows(&["Variable_name", "Value"], v)
         }
         ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] => {

@@ -356,6 +356,19 @@ fn failover_compensation(flavor: Flavor, follow: Follow) {
     // binlogd serves what it stored even when it restarts with the primary gone.
     assert_eq!(b.stop(), 0);
     b.start();
+    // binlogd says why it is not replicating, and since when.
+    wait_until("binlogd to report the dead primary", Duration::from_secs(20), || {
+        let o = Command::new("mariadb")
+            .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-urepl", "-preplpass", "-E"])
+            .args(["-e", "SHOW SLAVE STATUS"])
+            .output()
+            .unwrap();
+        let st = vertical(&String::from_utf8_lossy(&o.stdout));
+        st.get("Slave_IO_Running").map(String::as_str) == Some("No")
+            && st.get("Last_IO_Errno").map(String::as_str) == Some("2003")
+            && st.get("Last_IO_Error_Timestamp").is_some_and(|t| t.len() == 15)
+            && st.get("Durable_Log_File").is_some_and(|f| !f.is_empty())
+    });
     stop_replica(&r, "");
     point_replica(&r, lport, follow, at, &first);
     start_replica(&r);

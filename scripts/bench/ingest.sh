@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+#! Ingest: catching up on a fixed binlog (sysbench prepare, then FLUSH BINARY LOGS).
+#! binlogd (CRC32 checked, sync_binlog=1) against mariadb-binlog --raw pulling the
+#! same files from the same primary. Reports MB/s and CPU seconds per GB for both.
+. "$(dirname "$0")/lib.sh"
+[ "${BENCH_BUILT:-0}" = 1 ] || bench_build
+d=$(dataset); port=$(cat "$d/port")
+total=$(srv_binlog_bytes "$d"); first=$(srv_first_binlog "$d")
+rounds=2; [ "$BENCH_QUICK" = 1 ] && rounds=1
+cat "$(cat "$d/root")"/binlog/mysql-bin.[0-9]* > /dev/null   # same page cache for both sides
+best_tool=""; best_b=""
+for r in $(seq 1 "$rounds"); do
+  out="$WORK/ingest-tool"; rm -rf "$out"
+  read -r wall user sys < <(raw_read "$port" "$first" "$out")
+  cpu=$(calc "$user + $sys" 3)
+  log "ingest round $r: mariadb-binlog ${wall}s cpu ${cpu}s"
+  if [ -z "$best_tool" ] || [ "$(calc "$wall < ${best_tool% *}" 0)" = 1 ]; then best_tool="$wall $cpu"; fi
+  rm -rf "$out"
+  b="$WORK/ingest-binlogd"; rm -rf "$b"
+  t0=$(now)
+  binlogd_start "$b" "$port" "$(free_port)"
+  wall=$(wait_stored "$b" "$total" "$t0")
+  cpu=$(cpu_s "$(binlogd_pid "$b")")
+  binlogd_stop "$b"
+  log "ingest round $r: binlogd ${wall}s cpu ${cpu}s"
+  if [ -z "$best_b" ] || [ "$(calc "$wall < ${best_b% *}" 0)" = 1 ]; then best_b="$wall $cpu"; fi
+  rm -rf "$b"
+done
+read -r tw tc <<<"$best_tool"; read -r bw bc <<<"$best_b"
+mb=$(calc "$total / 1e6" 1); gb=$(calc "$total / 1e9" 4)
+t_mbs=$(calc "$mb / $tw" 1); b_mbs=$(calc "$mb / $bw" 1)
+t_cpu=$(calc "$tc / $gb" 2); b_cpu=$(calc "$bc / $gb" 2)
+cat > "$BENCH_OUT/ingest.md" <<MD
+## Ingest: catching up on $mb MB of binlog
+
+MariaDB 10.11 primary, $(srv_sql "$d" "SHOW BINARY LOGS" | wc -l) files from \`sysbench oltp_insert prepare\`.
+binlogd verifies every CRC32 and fsyncs at each transaction end (\`sync_binlog = 1\`);
+\`mariadb-binlog --read-from-remote-server --raw\` writes the same files without fsync.
+Best of $rounds, page cache warm on the primary for both.
+
+| | binlogd | mariadb-binlog --raw | ratio |
+|---|---|---|---|
+| MB/s | $b_mbs | $t_mbs | $(calc "$b_mbs / $t_mbs") × |
+| CPU s/GB | $b_cpu | $t_cpu | $(calc "$b_cpu / $t_cpu") × |
+
+Targets: MB/s ≥ 1.0×, CPU s/GB ≤ 1.0×.
+MD
+cat "$BENCH_OUT/ingest.md"

@@ -1,0 +1,111 @@
+#! Shared helpers for the benchmarks (sourced by each scripts/bench/*.sh).
+#! Each benchmark writes a Markdown section to $BENCH_OUT/<name>.md; run.sh joins
+#! them into BENCHMARKS.md. BENCH_QUICK=1 shrinks sizes and durations.
+set -euo pipefail
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$bench_dir/../.." && pwd)
+. "$repo/scripts/lib.sh"
+SERVER="$repo/scripts/server.sh"
+BENCH_OUT=${BENCH_OUT:-$repo/target/bench}
+BENCH_QUICK=${BENCH_QUICK:-0}
+WORK=${BENCH_WORK:-/var/tmp/binlogd-bench}
+BINLOGD=$repo/target/release/binlogd
+CLIENT=$repo/target/release/examples/bench_client
+TCK=$(getconf CLK_TCK)
+mkdir -p "$BENCH_OUT" "$WORK"
+
+bench_build() {
+  "$repo/scripts/install-deps.sh"
+  (cd "$repo" && cargo build --release --quiet && cargo build --release --quiet --example bench_client)
+}
+
+# CPU seconds (user + system) a live process has used.
+cpu_s() { awk -v t="$TCK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p
+  while :; do p=$((20000 + RANDOM % 30000)); port_free "$p" && { echo "$p"; return; }; done
+}
+
+# A server from scripts/server.sh: start FLAVOR DIR [ID] -> sets nothing, prints port.
+srv_start() {
+  local port; port=$(free_port)
+  "$SERVER" start "$1" "$2" "$port" "${3:-1}" >/dev/null
+  echo "$port"
+}
+srv_sql() { "$SERVER" sql "$@"; }
+srv_pid() { cat "$(cat "$1/root")/mysqld.pid"; }
+srv_sock() { echo "$(cat "$1/root")/sock"; }
+srv_destroy() { "$SERVER" destroy "$1" >/dev/null 2>&1 || true; rm -rf "$1"; }
+# Sum of the sizes SHOW BINARY LOGS reports.
+srv_binlog_bytes() { srv_sql "$1" "SHOW BINARY LOGS" | awk '{ s += $2 } END { print s + 0 }'; }
+srv_first_binlog() { srv_sql "$1" "SHOW BINARY LOGS" | awk 'NR == 1 { print $1 }'; }
+
+# binlogd in DIR mirroring the primary on PORT, serving on LISTEN; extra cnf lines follow.
+binlogd_start() { # DIR PRIMARY_PORT LISTEN [extra...]
+  local d=$1 pport=$2 lport=$3; shift 3
+  mkdir -p "$d"
+  {
+    printf '[binlogd]\nserver_id = 1001\nmaster_host = 127.0.0.1\nmaster_port = %s\n' "$pport"
+    printf 'master_user = repl\nmaster_password = replpass\nbinlog_dir = %s/binlogs\n' "$d"
+    printf 'log_file = %s/binlogd.log\nlisten_address = 127.0.0.1\nlisten_port = %s\n' "$d" "$lport"
+    printf 'get_start_gtid_mode = 2\nsync_binlog = 1\nheartbeat_period = 1\nmaster_retry_max = 1\n'
+    for l in "$@"; do printf '%s\n' "$l"; done
+  } > "$d/binlogd.cnf"
+  "$BINLOGD" "$d/binlogd.cnf" >/dev/null 2>"$d/stderr" &
+  echo $! > "$d/pid"
+}
+binlogd_pid() { cat "$1/pid"; }
+binlogd_stop() { local p; p=$(cat "$1/pid" 2>/dev/null) || return 0; kill "$p" 2>/dev/null || true; wait_gone "$p"; }
+wait_gone() { for _ in $(seq 1 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
+binlogd_bytes() { find "$1/binlogs" -maxdepth 1 -name '*-bin.[0-9]*' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+# Runs a query on binlogd's own port.
+binlogd_sql() { mariadb --no-defaults -h127.0.0.1 -P"$1" -urepl -preplpass -N -B -e "$2"; }
+binlogd_status() { binlogd_sql "$1" "SHOW GLOBAL STATUS LIKE '$2'" | awk '{ print $2 }'; }
+
+# Waits until binlogd in DIR stores BYTES; prints the seconds it took since START.
+wait_stored() { # DIR BYTES START LIMIT_S
+  local d=$1 want=$2 t0=$3 limit=${4:-600}
+  while [ "$(binlogd_bytes "$d")" -lt "$want" ]; do
+    if [ "$(calc "$(now) - $t0 > $limit" 0)" = 1 ]; then die "binlogd in $d stored $(binlogd_bytes "$d") of $want bytes in ${limit}s"; fi
+    kill -0 "$(cat "$d/pid")" 2>/dev/null || die "binlogd in $d exited: $(tail -5 "$d/binlogd.log")"
+    sleep 0.02
+  done
+  calc "$(now) - $t0" 3
+}
+
+# mariadb-binlog --raw from HOST:PORT of FIRST and every later file into DIR; prints
+# "wall_s user_s sys_s" of the client.
+raw_read() { # PORT FIRST DIR
+  local t0 out
+  mkdir -p "$3"
+  t0=$(now)
+  out=$( ( mariadb-binlog --no-defaults --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
+      --password=replpass --raw --to-last-log --result-file="$3/" "$2" >/dev/null 2>"$3.err" || { cat "$3.err" >&2; exit 1; }
+    times ) | tail -1)
+  # `times` prints the children's user and system time as "XmY.YYYs XmY.YYYs".
+  echo "$(calc "$(now) - $t0" 3) $(echo "$out" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); printf "%.3f ", a[1] * 60 + a[2] } }')"
+}
+
+# A primary holding a fixed binlog made by sysbench prepare (the catch-up data set).
+# Kept running between the benchmarks of one run: prints its dir.
+dataset() {
+  local d="$WORK/dataset" rows
+  if [ -f "$d/ready" ] && srv_sql "$d" "SELECT 1" >/dev/null 2>&1; then echo "$d"; return; fi
+  srv_destroy "$d"
+  rows=450000
+  [ "$BENCH_QUICK" = 1 ] && rows=100000
+  local port; port=$(srv_start mariadb "$d")
+  echo "$port" > "$d/port"
+  srv_sql "$d" "SET GLOBAL rpl_semi_sync_master_enabled = OFF; CREATE DATABASE sbtest"
+  log "dataset: sysbench prepare, 8 tables of $rows rows"
+  sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$d")" --mysql-user=root \
+    --tables=8 --table-size="$rows" --threads=2 prepare >/dev/null
+  srv_sql "$d" "FLUSH BINARY LOGS"
+  touch "$d/ready"
+  log "dataset: $(calc "$(srv_binlog_bytes "$d") / 1e6" 0) MB of binlog in $(srv_sql "$d" "SHOW BINARY LOGS" | wc -l) files"
+  echo "$d"
+}
