@@ -11,22 +11,27 @@ cat "$(cat "$d/root")"/binlog/mysql-bin.[0-9]* > /dev/null   # same page cache f
 best_tool=""; best_b=""
 for r in $(seq 1 "$rounds"); do
   out="$WORK/ingest-tool"; rm -rf "$out"
+  sync
   read -r wall user sys < <(raw_read "$port" "$first" "$out")
   cpu=$(calc "$user + $sys" 3)
-  log "ingest round $r: mariadb-binlog ${wall}s cpu ${cpu}s"
-  if [ -z "$best_tool" ] || [ "$(calc "$wall < ${best_tool% *}" 0)" = 1 ]; then best_tool="$wall $cpu"; fi
+  # The same bytes made durable afterwards, as binlogd makes them while it runs.
+  t1=$(now); sync "$out"/*; durable=$(calc "$wall + $(now) - $t1" 3)
+  log "ingest round $r: mariadb-binlog ${wall}s (durable after ${durable}s) cpu ${cpu}s"
+  if [ -z "$best_tool" ] || [ "$(calc "$wall < ${best_tool%% *}" 0)" = 1 ]; then best_tool="$wall $cpu $durable"; fi
   rm -rf "$out"
   b="$WORK/ingest-binlogd"; rm -rf "$b"
+  sync
   t0=$(now)
   binlogd_start "$b" "$port" "$(free_port)"
   wall=$(wait_stored "$b" "$total" "$t0")
   cpu=$(cpu_s "$(binlogd_pid "$b")")
   binlogd_stop "$b"
   log "ingest round $r: binlogd ${wall}s cpu ${cpu}s"
-  if [ -z "$best_b" ] || [ "$(calc "$wall < ${best_b% *}" 0)" = 1 ]; then best_b="$wall $cpu"; fi
+  if [ -z "$best_b" ] || [ "$(calc "$wall < ${best_b%% *}" 0)" = 1 ]; then best_b="$wall $cpu"; fi
   rm -rf "$b"
 done
-read -r tw tc <<<"$best_tool"; read -r bw bc <<<"$best_b"
+read -r tw tc td <<<"$best_tool"; read -r bw bc <<<"$best_b"
+disk=$("$CLIENT" fsync-p50 "$WORK" 50 >/dev/null; dd if=/dev/zero of="$WORK/dd.tmp" bs=1M count=256 conv=fdatasync 2>&1 | awk '/copied/ { print $(NF-1), $NF }'); rm -f "$WORK/dd.tmp"
 mb=$(calc "$total / 1e6" 1); gb=$(calc "$total / 1e9" 4)
 t_mbs=$(calc "$mb / $tw" 1); b_mbs=$(calc "$mb / $bw" 1)
 t_cpu=$(calc "$tc / $gb" 2); b_cpu=$(calc "$bc / $gb" 2)
@@ -42,7 +47,11 @@ Best of $rounds, page cache warm on the primary for both.
 |---|---|---|---|
 | MB/s | $b_mbs | $t_mbs | $(calc "$b_mbs / $t_mbs") × |
 | CPU s/GB | $b_cpu | $t_cpu | $(calc "$b_cpu / $t_cpu") × |
+| MB/s until the bytes are durable | $b_mbs | $(calc "$mb / $td" 1) (then \`sync\`) | $(calc "$b_mbs / ($mb / $td)") × |
 
-Targets: MB/s ≥ 1.0×, CPU s/GB ≤ 1.0×.
+Targets: MB/s ≥ 1.0×, CPU s/GB ≤ 1.0×. This disk writes $disk with \`dd conv=fdatasync\`:
+binlogd's files are durable as it goes, so its rate is bounded by the disk, while
+mariadb-binlog's first figure is the page cache's. The last row compares the time until
+the same bytes are on disk.
 MD
 cat "$BENCH_OUT/ingest.md"

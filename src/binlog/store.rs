@@ -764,6 +764,10 @@ impl Active {
             op: "write",
             err,
         })?;
+        if self.pending.len() >= 1 << 20 {
+            // Large writes come in a catch-up: let the disk work while more arrives.
+            self.file.start_writeback(self.pending_at, self.pending.len() as u64);
+        }
         self.pending_at += self.pending.len() as u64;
         self.pending.clear();
         Ok(())

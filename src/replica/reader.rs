@@ -165,6 +165,7 @@ impl Reader {
         if size > STREAM_OVER {
             return stream_event(p, ev, hdr, ack, self.alg, budget, tx, file);
         }
+        ev.reserve_exact(size - HEADER_LEN);
         p.read_exact(&mut ev, size - HEADER_LEN).map_err(|e| bad(format!("{} event: {e}", hdr.event_type)))?;
         if !p.is_done().map_err(ReplicaError::read)? {
             return Err(bad(format!("{} event is longer than its event_size {size}", hdr.event_type)));
