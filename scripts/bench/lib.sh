@@ -69,10 +69,17 @@ binlogd_bytes() { find "$1/binlogs" -maxdepth 1 -name '*-bin.[0-9]*' -printf '%s
 binlogd_sql() { mariadb --no-defaults -h127.0.0.1 -P"$1" -urepl -preplpass -N -B -e "$2"; }
 binlogd_status() { binlogd_sql "$1" "SHOW GLOBAL STATUS LIKE '$2'" | awk '{ print $2 }'; }
 
-# Waits until binlogd in DIR stores BYTES; prints the seconds it took since START.
+# Bytes binlogd in DIR has made durable (what its SHOW BINARY LOGS reports).
+binlogd_durable() {
+  binlogd_sql "$(awk -F' = ' '$1 == "listen_port" { print $2 }' "$1/binlogd.cnf")" "SHOW BINARY LOGS" 2>/dev/null \
+    | awk '{ s += $2 } END { print s + 0 }'
+}
+
+# Waits until binlogd in DIR has BYTES durable; prints the seconds it took since START.
 wait_stored() { # DIR BYTES START LIMIT_S
   local d=$1 want=$2 t0=$3 limit=${4:-600}
-  while [ "$(binlogd_bytes "$d")" -lt "$want" ]; do
+  # Cheap file sizes first, then the durable end binlogd publishes.
+  while [ "$(binlogd_bytes "$d")" -lt "$want" ] || [ "$(binlogd_durable "$d")" -lt "$want" ]; do
     if [ "$(calc "$(now) - $t0 > $limit" 0)" = 1 ]; then die "binlogd in $d stored $(binlogd_bytes "$d") of $want bytes in ${limit}s"; fi
     kill -0 "$(cat "$d/pid")" 2>/dev/null || die "binlogd in $d exited: $(tail -5 "$d/binlogd.log")"
     sleep 0.02

@@ -55,9 +55,46 @@ struct Dump<'s, 'a> {
     file: String,
     f: File,
     pos: u64,
+    /// Made-up events carry a CRC32: as the client asked until an FDE is sent, then
+    /// as that FDE says.
     crc: bool,
     /// MySQL auto-position: transactions the replica has are not sent.
     skip: Option<Skip>,
+    /// File bytes read ahead, so small events cost no syscall each.
+    win: Window,
+    /// Event packets not yet written to the socket.
+    out: Vec<u8>,
+}
+
+/// Events up to this size go through the read-ahead window; larger ones are sent
+/// straight from the file in pieces.
+const WINDOW: usize = 1 << 20;
+/// The socket is written once this much is queued (or when the dump catches up).
+const OUT_FLUSH: usize = 256 << 10;
+
+/// A read-ahead window on the file being sent.
+#[derive(Default)]
+struct Window {
+    buf: Vec<u8>,
+    at: u64,
+}
+
+impl Window {
+    /// The bytes `[at, at + len)` of `f`, which must lie below `limit`.
+    fn get(&mut self, f: &File, at: u64, len: usize, limit: u64) -> std::io::Result<&[u8]> {
+        let end = at + len as u64;
+        if at < self.at || end > self.at + self.buf.len() as u64 {
+            let n = (limit.saturating_sub(at)).min(WINDOW.max(len) as u64) as usize;
+            if n < len {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "read past the durable end"));
+            }
+            self.buf.resize(n, 0);
+            f.read_exact_at(&mut self.buf, at)?;
+            self.at = at;
+        }
+        let from = (at - self.at) as usize;
+        Ok(&self.buf[from..from + len])
+    }
 }
 
 /// Follows transactions to leave out those the replica already has.
@@ -224,7 +261,7 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
     let hb = heartbeat_period(s);
     s.stream.inner.set_read_timeout(None)?;
     let dir = s.srv.cfg.binlog_dir.clone();
-    let mut dump = Dump { s, file, f, pos, crc, skip };
+    let mut dump = Dump { s, file, f, pos, crc, skip, win: Window::default(), out: Vec::with_capacity(OUT_FLUSH * 2) };
     dump.run(&dir, non_block, hb)
 }
 
@@ -377,6 +414,7 @@ impl Dump<'_, '_> {
     /// Sends one packet whose payload is 0x00 followed by the file's bytes [at, at+len),
     /// split into 16 MiB physical packets, without holding a large event in memory.
     fn send_from_file(&mut self, at: u64, len: u64) -> Result<(), Error> {
+        self.flush_out()?;
         let total = len + 1;
         let mut sent = 0u64;
         let mut buf = Vec::new();
@@ -411,7 +449,17 @@ impl Dump<'_, '_> {
         Ok(())
     }
 
+    /// Writes the queued event packets.
+    fn flush_out(&mut self) -> Result<(), Error> {
+        if !self.out.is_empty() {
+            self.s.stream.inner.write_all(&self.out)?;
+            self.out.clear();
+        }
+        Ok(())
+    }
+
     fn send_event(&mut self, ev: &[u8]) -> Result<(), Error> {
+        self.flush_out()?;
         let mut p = Vec::with_capacity(ev.len() + 1);
         p.push(0);
         p.extend_from_slice(ev);
@@ -424,6 +472,7 @@ impl Dump<'_, '_> {
             sk.skipping = false;
         }
         self.f = File::open(dir.join(name))?;
+        self.win = Window::default();
         self.file = name.to_string();
         self.pos = 4;
         Ok(())
@@ -442,6 +491,7 @@ impl Dump<'_, '_> {
             let mut fde = vec![0u8; size];
             self.f.read_exact_at(&mut fde, 4)?;
             let alg = FormatDescription::decode(&fde).map_err(|e| Error::malformed(e.to_string()))?.checksum;
+            self.crc = alg == event::ChecksumAlg::CRC32;
             fde[13..17].copy_from_slice(&0u32.to_le_bytes());
             if alg == event::ChecksumAlg::CRC32 && size >= HEADER_LEN + 4 {
                 let c = crc32fast::hash(&fde[..size - 4]);
@@ -454,47 +504,73 @@ impl Dump<'_, '_> {
             let st = self.s.srv.shared.durable.snapshot();
             generation = generation.max(st.generation);
             let limit = st.readable_len(&self.file, &self.f);
-            let mut h = [0u8; HEADER_LEN];
             while self.pos + HEADER_LEN as u64 <= limit {
-                self.f.read_exact_at(&mut h, self.pos)?;
-                let hdr = EventHeader::decode(&h)
+                let h = self.win.get(&self.f, self.pos, HEADER_LEN, limit)?;
+                let hdr = EventHeader::decode(h)
                     .map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
                 let size = u64::from(hdr.event_size);
                 if self.pos + size > limit {
                     break;
                 }
-                let send = match self.skip.as_mut() {
-                    None => true,
-                    Some(sk) => {
-                        let n = if tracker_reads(hdr.event_type) { size.min(1 << 20) as usize } else { HEADER_LEN };
-                        let mut ev = vec![0u8; n];
-                        self.f.read_exact_at(&mut ev, self.pos)?;
-                        sk.send(&hdr, &ev)
+                if size as usize <= WINDOW {
+                    let ev = self.win.get(&self.f, self.pos, size as usize, limit)?;
+                    if hdr.event_type == EventType::FORMAT_DESCRIPTION {
+                        // From here on, made-up events carry the file's checksum, as a
+                        // primary's do: the client now reads them with that FDE.
+                        if let Ok(fde) = FormatDescription::decode(ev) {
+                            self.crc = fde.checksum == event::ChecksumAlg::CRC32;
+                        }
                     }
-                };
-                if send {
-                    self.send_from_file(self.pos, size)?;
-                    self.s.srv.bytes_sent.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+                    if self.skip.as_mut().is_none_or(|sk| sk.send(&hdr, ev)) {
+                        // One packet: length, sequence id, 0x00, the event as stored.
+                        self.out.extend_from_slice(&(size as u32 + 1).to_le_bytes()[..3]);
+                        self.out.push(self.s.stream.seq);
+                        self.s.stream.seq = self.s.stream.seq.wrapping_add(1);
+                        self.out.push(0);
+                        self.out.extend_from_slice(ev);
+                        self.s.srv.bytes_sent.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+                        if self.out.len() >= OUT_FLUSH {
+                            self.flush_out()?;
+                        }
+                    }
+                } else {
+                    let send = match self.skip.as_mut() {
+                        None => true,
+                        Some(sk) => {
+                            let n = if tracker_reads(hdr.event_type) { WINDOW } else { HEADER_LEN };
+                            let mut ev = vec![0u8; n];
+                            self.f.read_exact_at(&mut ev, self.pos)?;
+                            sk.send(&hdr, &ev)
+                        }
+                    };
+                    if send {
+                        self.send_from_file(self.pos, size)?;
+                        self.s.srv.bytes_sent.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
                 self.pos += size;
                 if hdr.event_type == EventType::ROTATE {
-                    let mut ev = vec![0u8; size as usize];
-                    self.f.read_exact_at(&mut ev, self.pos - size)?;
+                    let ev = self.win.get(&self.f, self.pos - size, size as usize, limit)?;
                     // The stored event carries the file's own checksum, whatever the client asked.
-                    let alg = if event::verify_crc(&ev).is_ok() {
+                    let alg = if event::verify_crc(ev).is_ok() {
                         event::ChecksumAlg::CRC32
                     } else {
                         event::ChecksumAlg::OFF
                     };
-                    let next = event::Rotate::decode(&ev, alg).map_err(|e| Error::malformed(e.to_string()))?.next_file;
+                    let next = event::Rotate::decode(ev, alg).map_err(|e| Error::malformed(e.to_string()))?.next_file;
                     if !is_safe_name(&next) {
                         return Err(Error::malformed("stored ROTATE names a bad file"));
                     }
                     self.open(dir, &next)?;
+                    // As a primary does, each new file starts with a made-up ROTATE naming
+                    // it (mysqlbinlog stops there when it was not asked for that file).
+                    let rot = fake_rotate(sid, &next, 4, self.crc);
+                    self.send_event(&rot)?;
                     // The next file has its own limit.
                     continue 'files;
                 }
             }
+            self.flush_out()?;
             let st = self.s.srv.shared.durable.snapshot();
             let active = st.active.as_ref().is_some_and(|(a, _)| *a == self.file);
             if !active {

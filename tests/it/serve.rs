@@ -38,6 +38,18 @@ fn mariadb_binlog_reads_byte_identical_files_from_binlogd() {
     for (name, (p, _)) in &m {
         assert_eq!(&md5_file(&out.join(name)), p, "{name} read from binlogd differs from the primary's");
     }
+    // Asked for one file, it stops at that file's end: binlogd starts each next file
+    // with a made-up ROTATE naming it, as a primary does.
+    let one = b.dir.join("one");
+    std::fs::create_dir_all(&one).unwrap();
+    let st = Command::new("mariadb-binlog")
+        .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={lport}"), "--user=repl"])
+        .args(["--password=replpass", "--raw", &format!("--result-file={}/", one.display()), &first])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let got: Vec<_> = std::fs::read_dir(&one).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(got, vec![std::ffi::OsString::from(&first)]);
     assert_eq!(b.stop(), 0);
 }
 

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+#! Semisync commit latency: sysbench oltp_insert on the primary at 1, 4 and 16 threads
+#! with (a) binlogd as the only semisync acker (ACK after fsync), (b) a real replica of
+#! the same server as the only acker (ACK after its relay log write), (c) async.
+#! Reports tps, p50 and p95 for each, and binlogd's transactions per fsync.
+#! Usage: latency.sh [mariadb|mysql]...   (default: both)
+. "$(dirname "$0")/lib.sh"
+[ "${BENCH_BUILT:-0}" = 1 ] || bench_build
+flavors=${*:-mariadb mysql}
+secs=30; threads="1 4 16"
+if [ "$BENCH_QUICK" = 1 ]; then secs=4; threads="1 16"; fi
+
+# sysbench against the server in DIR: prints "tps p50 p95 transactions".
+load() { # DIR THREADS
+  sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$1")" --mysql-user=root --tables=1 \
+    --table-size=10000 --threads="$2" --time="$secs" --histogram=on --percentile=95 run 2>&1 | awk '
+    /transactions:/ { n = $2; gsub(/\(/, "", $3); tps = $3 }
+    /95th percentile:/ { p95 = $3 }
+    /Latency histogram/ { h = 1; next }
+    h && /\|/ { split($0, a, "|"); v[++k] = a[1] + 0; c[k] = $NF + 0; tot += $NF; next }
+    h && k && !/\|/ { h = 0 }
+    END { half = tot / 2; s = 0; for (i = 1; i <= k; i++) { s += c[i]; if (s >= half) { p50 = v[i]; break } }
+          printf "%s %s %s %s\n", tps, p50, p95, n }'
+}
+semi_var() { if [ "$1" = mysql ]; then echo "rpl_semi_sync_source_$2"; else echo "rpl_semi_sync_master_$2"; fi; }
+semi_stat() { srv_sql "$1" "SHOW GLOBAL STATUS LIKE '$(semi_var "$2" "$3")'" | awk '{ print $2 }'; }
+wait_clients() { # DIR FLAVOR N
+  for _ in $(seq 1 300); do [ "$(semi_stat "$1" "$2" clients)" = "$3" ] && return 0; sleep 0.1; done
+  die "$(semi_var "$2" clients) did not reach $3"
+}
+
+rows=""
+for f in $flavors; do
+  P="$WORK/lat-$f-primary"; R="$WORK/lat-$f-replica"; B="$WORK/lat-$f-binlogd"
+  srv_destroy "$P"; srv_destroy "$R"; rm -rf "$B"
+  pport=$(srv_start "$f" "$P" 1); rport=$(srv_start "$f" "$R" 2)
+  srv_sql "$P" "CREATE DATABASE sbtest"
+  sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$P")" --mysql-user=root --tables=1 \
+    --table-size=10000 prepare >/dev/null
+  # The replica must not wait for acks of its own.
+  srv_sql "$R" "SET GLOBAL $(semi_var "$f" enabled) = OFF"
+  if [ "$f" = mysql ]; then
+    srv_sql "$R" "INSTALL PLUGIN rpl_semi_sync_replica SONAME 'semisync_replica.so'; SET GLOBAL rpl_semi_sync_replica_enabled = ON"
+    srv_sql "$R" "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT=$pport, SOURCE_USER='repl', SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1"
+    start_r="START REPLICA"; stop_r="STOP REPLICA"
+  else
+    srv_sql "$R" "SET GLOBAL rpl_semi_sync_slave_enabled = ON"
+    srv_sql "$R" "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$pport, MASTER_USER='repl', MASTER_PASSWORD='replpass', MASTER_USE_GTID=slave_pos"
+    start_r="START SLAVE"; stop_r="STOP SLAVE"
+  fi
+  lport=$(free_port)
+  for setup in binlogd replica async; do
+    case $setup in
+      binlogd)
+        srv_sql "$P" "SET GLOBAL $(semi_var "$f" enabled) = ON"
+        binlogd_start "$B" "$pport" "$lport"; wait_clients "$P" "$f" 1 ;;
+      replica)
+        binlogd_stop "$B"; srv_sql "$R" "$start_r"; wait_clients "$P" "$f" 1 ;;
+      async)
+        srv_sql "$R" "$stop_r"; srv_sql "$P" "SET GLOBAL $(semi_var "$f" enabled) = OFF" ;;
+    esac
+    for t in $threads; do
+      no_tx0=$(semi_stat "$P" "$f" no_tx)
+      fs0=0; [ "$setup" = binlogd ] && fs0=$(binlogd_status "$lport" Binlogd_fsyncs)
+      read -r tps p50 p95 n < <(load "$P" "$t")
+      per_fsync="–"
+      if [ "$setup" = binlogd ]; then
+        fs=$(( $(binlogd_status "$lport" Binlogd_fsyncs) - fs0 ))
+        per_fsync=$(calc "$n / ($fs + 0.0001)" 2)
+      fi
+      no_tx=$(( $(semi_stat "$P" "$f" no_tx) - no_tx0 ))
+      log "latency $f $setup $t threads: $tps tps, p50 $p50 ms, p95 $p95 ms, no_tx $no_tx, tx/fsync $per_fsync"
+      echo "$f $setup $t $tps $p50 $p95 $no_tx $per_fsync" >> "$BENCH_OUT/latency.dat.new"
+    done
+  done
+  srv_destroy "$P"; srv_destroy "$R"; rm -rf "$B"
+done
+mv "$BENCH_OUT/latency.dat.new" "$BENCH_OUT/latency.dat"
+
+{
+  echo "## Semisync commit latency: sysbench oltp_insert, ${secs}s per run"
+  echo
+  echo "Each primary has one semisync acker at a time (AFTER_SYNC). binlogd acknowledges after"
+  echo "fsync (\`sync_binlog = 1\`); the real replica after writing its relay log. \`no_tx\` counts"
+  echo "commits that timed out waiting for an ACK (there must be none)."
+  echo
+  echo "| server | threads | binlogd tps | replica tps | async tps | binlogd p50 / p95 ms | replica p50 / p95 ms | async p50 / p95 ms | tps ratio | p95 ratio | binlogd tx per fsync |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  for f in $flavors; do
+    for t in $threads; do
+      read -r _ _ _ btps bp50 bp95 bno bpf < <(awk -v f="$f" -v t="$t" '$1 == f && $2 == "binlogd" && $3 == t' "$BENCH_OUT/latency.dat")
+      read -r _ _ _ rtps rp50 rp95 rno _ < <(awk -v f="$f" -v t="$t" '$1 == f && $2 == "replica" && $3 == t' "$BENCH_OUT/latency.dat")
+      read -r _ _ _ atps ap50 ap95 _ _ < <(awk -v f="$f" -v t="$t" '$1 == f && $2 == "async" && $3 == t' "$BENCH_OUT/latency.dat")
+      echo "| $f | $t | $btps | $rtps | $atps | $bp50 / $bp95 | $rp50 / $rp95 | $ap50 / $ap95 | $(calc "$btps / $rtps") × | $(calc "$bp95 / $rp95") × | $bpf |"
+      [ "$bno" = 0 ] && [ "$rno" = 0 ] || echo "| | | no_tx: binlogd $bno, replica $rno | | | | | | | | |"
+    done
+  done
+  echo
+  echo "Targets: binlogd's tps ≥ 1.0× and p95 ≤ 1.0× the real replica's, at every thread count."
+  if command -v gnuplot >/dev/null 2>&1; then
+    echo
+    echo "![commit latency](bench/latency.png)"
+  fi
+} > "$BENCH_OUT/latency.md"
+if command -v gnuplot >/dev/null 2>&1; then
+  awk '{ print $1 "-" $2, $3, $5, $6 }' "$BENCH_OUT/latency.dat" > "$BENCH_OUT/latency.plot"
+  gnuplot -e "set terminal png size 900,500; set output '$BENCH_OUT/latency.png'; set logscale x 2; \
+    set xlabel 'sysbench threads'; set ylabel 'p95 commit latency (ms)'; set key left top; \
+    plot for [s in '$(for f in $flavors; do printf '%s-binlogd %s-replica %s-async ' "$f" "$f" "$f"; done)'] \
+      '$BENCH_OUT/latency.plot' using (stringcolumn(1) eq s ? \$2 : 1/0):4 with linespoints title s" || true
+fi
+cat "$BENCH_OUT/latency.md"

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+#! Serving catch-up and fan-out: mariadb-binlog --raw readers pulling the same files
+#! from binlogd and from the primary. Reports client MB/s, the server side's own CPU
+#! seconds per GB sent (from /proc/<pid>/stat), and for 1, 10 and 50 concurrent
+#! readers the aggregate MB/s and the spread between the fastest and slowest reader.
+. "$(dirname "$0")/lib.sh"
+[ "${BENCH_BUILT:-0}" = 1 ] || bench_build
+d=$(dataset); port=$(cat "$d/port")
+total=$(srv_binlog_bytes "$d"); first=$(srv_first_binlog "$d")
+b="$WORK/serve-binlogd"; rm -rf "$b"; lport=$(free_port)
+binlogd_start "$b" "$port" "$lport"
+wait_stored "$b" "$total" "$(now)" >/dev/null
+ppid=$(srv_pid "$d"); bpid=$(binlogd_pid "$b")
+out=/dev/shm/binlogd-bench-serve; rm -rf "$out"; mkdir -p "$out"
+cat "$(cat "$d/root")"/binlog/mysql-bin.[0-9]* "$b"/binlogs/mysql-bin.[0-9]* > /dev/null
+
+# One reader of everything, from each side.
+one() { # PORT SERVER_PID -> "wall server_cpu"
+  local c0 w
+  c0=$(cpu_s "$2")
+  read -r w _ _ < <(raw_read "$1" "$first" "$out/one")
+  local c; c=$(calc "$(cpu_s "$2") - $c0" 3)
+  rm -rf "$out/one"
+  echo "$w $c"
+}
+rounds=3; [ "$BENCH_QUICK" = 1 ] && rounds=1
+bw=""; pw=""
+for r in $(seq 1 "$rounds"); do
+  read -r w c < <(one "$lport" "$bpid"); log "serve round $r: from binlogd ${w}s, binlogd cpu ${c}s"
+  if [ -z "$bw" ] || [ "$(calc "$w < ${bw%% *}" 0)" = 1 ]; then bw="$w $c"; fi
+  read -r w c < <(one "$port" "$ppid"); log "serve round $r: from the primary ${w}s, mariadbd cpu ${c}s"
+  if [ -z "$pw" ] || [ "$(calc "$w < ${pw%% *}" 0)" = 1 ]; then pw="$w $c"; fi
+done
+read -r bwall bcpu <<<"$bw"; read -r pwall pcpu <<<"$pw"
+mb=$(calc "$total / 1e6" 1); gb=$(calc "$total / 1e9" 4)
+
+# N readers at once, each reading the first two files.
+files=2
+fan_bytes=$(srv_sql "$d" "SHOW BINARY LOGS" | head -n "$files" | awk '{ s += $2 } END { print s }')
+fan_files=$(srv_sql "$d" "SHOW BINARY LOGS" | head -n "$files" | awk '{ print $1 }' | tr '\n' ' ')
+fan() { # PORT N -> "aggregate_MBps min_s max_s"
+  local t0 i pids=() ts
+  t0=$(now)
+  for i in $(seq 1 "$2"); do
+    # Named files without --to-last-log: each reader stops at the end of the last one.
+    # shellcheck disable=SC2086
+    ( mariadb-binlog --no-defaults --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
+        --password=replpass --raw --result-file="$out/f$i-" $fan_files >/dev/null 2>"$out/f$i.err" \
+        || { cat "$out/f$i.err" >&2; exit 1; }
+      echo "$(calc "$(now) - $t0" 3)" > "$out/f$i.t" ) &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  local wall; wall=$(calc "$(now) - $t0" 3)
+  local got; got=$(find "$out" -maxdepth 1 -name 'f*-*' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+  [ "$got" -eq $(($2 * fan_bytes)) ] || die "fan-out of $2 readers on port $1 read $got bytes, not $(($2 * fan_bytes))"
+  ts=$(cat "$out"/f*.t | sort -n)
+  rm -rf "${out:?}"/f*
+  echo "$(calc "$2 * $fan_bytes / 1e6 / $wall" 1) $(echo "$ts" | head -1) $(echo "$ts" | tail -1)"
+}
+counts="1 10 50"
+fan_rows=""
+for n in $counts; do
+  read -r ba bmin bmax < <(fan "$lport" "$n")
+  read -r pa pmin pmax < <(fan "$port" "$n")
+  log "fan-out $n: binlogd ${ba} MB/s (${bmin}-${bmax}s), primary ${pa} MB/s (${pmin}-${pmax}s)"
+  fan_rows+="| $n | $ba | $bmin – $bmax | $pa | $pmin – $pmax | $(calc "$ba / $pa") × |"$'\n'
+done
+binlogd_stop "$b"; rm -rf "$out" "$b"
+
+cat > "$BENCH_OUT/serve.md" <<MD
+## Serving catch-up: $mb MB read by \`mariadb-binlog --raw\`
+
+The same files read from binlogd and from the MariaDB 10.11 primary; the client writes to
+tmpfs. Server CPU is the serving process's own user+system time. Best of $rounds.
+
+| | from binlogd | from the primary | ratio |
+|---|---|---|---|
+| MB/s | $(calc "$mb / $bwall" 1) | $(calc "$mb / $pwall" 1) | $(calc "$pwall / $bwall") × |
+| server CPU s/GB | $(calc "$bcpu / $gb" 3) | $(calc "$pcpu / $gb" 3) | $(calc "$bcpu / ($pcpu + 0.0001)") × |
+
+Targets: MB/s ≥ 1.2×, server CPU s/GB ≤ 0.5×.
+
+## Fan-out: concurrent readers of $(calc "$fan_bytes / 1e6" 0) MB each
+
+| readers | binlogd aggregate MB/s | binlogd per-reader s (min – max) | primary aggregate MB/s | primary per-reader s (min – max) | ratio |
+|---|---|---|---|---|---|
+$fan_rows
+Target: aggregate ≥ 1.2× the primary's at 10 and 50 readers.
+MD
+cat "$BENCH_OUT/serve.md"
