@@ -15,3 +15,5 @@ case "$desc" in
   *"statically linked"*) ;;
   *) echo "error: $bin is not statically linked" >&2; exit 1 ;;
 esac
+# Stripped by the release profile (strip = "symbols").
+echo "$bin: $(stat -c %s "$bin") bytes"

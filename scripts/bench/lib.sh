@@ -106,7 +106,7 @@ dataset() {
   local d="$WORK/dataset" rows
   if [ -f "$d/ready" ] && srv_sql "$d" "SELECT 1" >/dev/null 2>&1; then echo "$d"; return; fi
   srv_destroy "$d"
-  rows=450000
+  rows=250000
   [ "$BENCH_QUICK" = 1 ] && rows=100000
   local port; port=$(srv_start mariadb "$d")
   echo "$port" > "$d/port"

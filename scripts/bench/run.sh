@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+#! Runs binlogd's benchmarks against the real tools, side by side on this machine, and
+#! writes BENCHMARKS.md (and bench/latency.png when gnuplot is installed).
+#!
+#!   scripts/bench/run.sh [--quick] [ingest serve latency restart footprint]...
+#!
+#! --quick shrinks the data set and the run times (a few minutes in all); without it,
+#! the catch-up data set is over 700 MB and each latency run lasts 30 s. Each benchmark
+#! also runs alone: scripts/bench/<name>.sh (BENCH_QUICK=1 for the quick sizes).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+quick=0; benches=()
+for a in "$@"; do
+  case $a in
+    --quick) quick=1 ;;
+    --full) quick=0 ;;
+    ingest|serve|latency|restart|footprint) benches+=("$a") ;;
+    *) sed -n 's/^#! \{0,1\}//p' "$0"; exit 2 ;;
+  esac
+done
+[ ${#benches[@]} -gt 0 ] || benches=(ingest serve latency restart footprint)
+export BENCH_QUICK=$quick
+. "$here/lib.sh"
+started=$(date +%s)
+bench_build
+export BENCH_BUILT=1
+rm -f "$BENCH_OUT"/*.md
+for b in "${benches[@]}"; do
+  log "benchmark: $b"
+  "$here/$b.sh" >/dev/null
+done
+srv_destroy "$WORK/dataset"
+
+fsync_p50=$("$CLIENT" fsync-p50 "$WORK" 500)
+maria=$(mariadbd --version 2>/dev/null | awk '{ print $3 }')
+mysql=$(chroot "$SID_ROOT" /usr/sbin/mysqld --version 2>/dev/null | awk '{ print $3 }')
+commit=$(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+out="$repo/BENCHMARKS.md"
+{
+  echo "# binlogd benchmarks"
+  echo
+  echo "Measured by \`scripts/bench/run.sh$([ "$quick" = 1 ] && echo " --quick")\` on $(date -u +%Y-%m-%d), binlogd $commit."
+  echo "Each table compares binlogd with a real tool or server measured in the same run on the"
+  echo "same machine; the ratios are the figures, absolute numbers vary between machines."
+  echo
+  echo "| machine | |"
+  echo "|---|---|"
+  echo "| CPUs (nproc) | $(nproc) |"
+  echo "| memory | $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |"
+  echo "| disk fsync p50 (4 KiB append + fdatasync, in $WORK) | ${fsync_p50} µs |"
+  echo "| kernel | $(uname -r) |"
+  echo "| servers | MariaDB $maria, MySQL $mysql |"
+  echo "| run time | $(( ($(date +%s) - started) / 60 )) min |"
+  echo
+  for b in "${benches[@]}"; do cat "$BENCH_OUT/$b.md"; echo; done
+} > "$out"
+if [ -f "$BENCH_OUT/latency.png" ]; then mkdir -p "$repo/bench"; cp "$BENCH_OUT/latency.png" "$repo/bench/latency.png"; fi
+log "wrote $out"
