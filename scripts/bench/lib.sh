@@ -24,6 +24,9 @@ cpu_s() { awk -v t="$TCK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 
+# "met" or "NOT met": does VALUE compare to TARGET with OP (">=" or "<=")?
+verdict() { if [ "$(calc "(($1) $2 ($3))" 0)" = 1 ]; then echo "met"; else echo "**NOT met**"; fi; }
+
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
   local p
@@ -60,6 +63,7 @@ binlogd_start() { # DIR PRIMARY_PORT LISTEN [extra...]
   } > "$d/binlogd.cnf"
   "$BINLOGD" "$d/binlogd.cnf" >/dev/null 2>"$d/stderr" &
   echo $! > "$d/pid"
+  disown $!   # killed on purpose at times: no job-control notice
 }
 binlogd_pid() { cat "$1/pid"; }
 binlogd_stop() { local p; p=$(cat "$1/pid" 2>/dev/null) || return 0; kill "$p" 2>/dev/null || true; wait_gone "$p"; }
@@ -80,7 +84,7 @@ wait_stored() { # DIR BYTES START LIMIT_S
   local d=$1 want=$2 t0=$3 limit=${4:-600}
   # Cheap file sizes first, then the durable end binlogd publishes.
   while [ "$(binlogd_bytes "$d")" -lt "$want" ] || [ "$(binlogd_durable "$d")" -lt "$want" ]; do
-    if [ "$(calc "$(now) - $t0 > $limit" 0)" = 1 ]; then die "binlogd in $d stored $(binlogd_bytes "$d") of $want bytes in ${limit}s"; fi
+    if [ "$(calc "(($(now) - $t0) > $limit)" 0)" = 1 ]; then die "binlogd in $d stored $(binlogd_bytes "$d") of $want bytes in ${limit}s"; fi
     kill -0 "$(cat "$d/pid")" 2>/dev/null || die "binlogd in $d exited: $(tail -5 "$d/binlogd.log")"
     sleep 0.02
   done
@@ -114,7 +118,13 @@ dataset() {
   log "dataset: sysbench prepare, 8 tables of $rows rows"
   sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$d")" --mysql-user=root \
     --tables=8 --table-size="$rows" --threads=2 prepare >/dev/null
-  srv_sql "$d" "FLUSH BINARY LOGS"
+  srv_sql "$d" "FLUSH BINARY LOGS; SET GLOBAL innodb_max_dirty_pages_pct = 0"
+  # Let the server write its dirty pages now, not during the measurements.
+  for _ in $(seq 1 120); do
+    [ "$(srv_sql "$d" "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{ print $2 }')" -lt 10 ] && break
+    sleep 0.5
+  done
+  sync
   touch "$d/ready"
   log "dataset: $(calc "$(srv_binlog_bytes "$d") / 1e6" 0) MB of binlog in $(srv_sql "$d" "SHOW BINARY LOGS" | wc -l) files"
   echo "$d"

@@ -79,13 +79,19 @@ tmpfs. Server CPU is the serving process's own user+system time. Best of $rounds
 | MB/s | $(calc "$mb / $bwall" 1) | $(calc "$mb / $pwall" 1) | $(calc "$pwall / $bwall") × |
 | server CPU s/GB | $(calc "$bcpu / $gb" 3) | $(calc "$pcpu / $gb" 3) | $(calc "$bcpu / ($pcpu + 0.0001)") × |
 
-Targets: MB/s ≥ 1.2×, server CPU s/GB ≤ 0.5×.
+Targets: MB/s ≥ 1.2× ($(verdict "$pwall / $bwall" ">=" 1.2)), server CPU s/GB ≤ 0.5× ($(verdict "$bcpu / ($pcpu + 0.0001)" "<=" 0.5)).
+
+What limits it: on 2 CPUs the client (\`mariadb-binlog\` writing every byte) uses a core of
+its own, so both servers send about as fast as it reads. binlogd reads each file through a
+1 MiB read-ahead window and writes 256 KiB to the socket at a time.
 
 ## Fan-out: concurrent readers of $(calc "$fan_bytes / 1e6" 0) MB each
 
 | readers | binlogd aggregate MB/s | binlogd per-reader s (min – max) | primary aggregate MB/s | primary per-reader s (min – max) | ratio |
 |---|---|---|---|---|---|
 $fan_rows
-Target: aggregate ≥ 1.2× the primary's at 10 and 50 readers.
+Target: aggregate ≥ 1.2× the primary's at 10 and 50 readers. With 10 and 50 readers on
+2 CPUs, the readers themselves take most of the CPU, so the aggregate shows the machine's
+limit more than either server's.
 MD
 cat "$BENCH_OUT/serve.md"
