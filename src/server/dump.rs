@@ -506,8 +506,8 @@ impl Dump<'_, '_> {
             let limit = st.readable_len(&self.file, &self.f);
             while self.pos + HEADER_LEN as u64 <= limit {
                 let h = self.win.get(&self.f, self.pos, HEADER_LEN, limit)?;
-                let hdr = EventHeader::decode(h)
-                    .map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
+                let hdr =
+                    EventHeader::decode(h).map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
                 let size = u64::from(hdr.event_size);
                 if self.pos + size > limit {
                     break;
@@ -552,11 +552,8 @@ impl Dump<'_, '_> {
                 if hdr.event_type == EventType::ROTATE {
                     let ev = self.win.get(&self.f, self.pos - size, size as usize, limit)?;
                     // The stored event carries the file's own checksum, whatever the client asked.
-                    let alg = if event::verify_crc(ev).is_ok() {
-                        event::ChecksumAlg::CRC32
-                    } else {
-                        event::ChecksumAlg::OFF
-                    };
+                    let alg =
+                        if event::verify_crc(ev).is_ok() { event::ChecksumAlg::CRC32 } else { event::ChecksumAlg::OFF };
                     let next = event::Rotate::decode(ev, alg).map_err(|e| Error::malformed(e.to_string()))?.next_file;
                     if !is_safe_name(&next) {
                         return Err(Error::malformed("stored ROTATE names a bad file"));
