@@ -104,11 +104,57 @@ pub fn run(args: Vec<String>) -> Outcome {
     daemon(&cfg, sink)
 }
 
+const LOCK_FILE: &str = "binlogd.lock";
+
+/// Takes an exclusive `flock` on `binlog_dir/binlogd.lock`, creating the directory if
+/// needed, and writes this process's id into it. The lock goes with the process, so a
+/// crash never leaves it stale.
+fn lock_binlog_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
+    use std::os::unix::io::AsRawFd;
+    let path = dir.join(LOCK_FILE);
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create binlog_dir {}: {e}", dir.display()))?;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    // SAFETY: flock on a descriptor this function owns.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let holder = std::fs::read_to_string(&path).unwrap_or_default();
+        return Err(format!(
+            "another binlogd (pid {}) is already using binlog_dir {}: refusing to start",
+            holder.trim(),
+            dir.display()
+        ));
+    }
+    let _ = f.set_len(0);
+    let _ = std::os::unix::fs::FileExt::write_all_at(&f, format!("{}\n", std::process::id()).as_bytes(), 0);
+    Ok(f)
+}
+
+/// Writes the pid file whole: a temporary file renamed into place.
+fn write_pid_file(p: &std::path::Path) -> std::io::Result<()> {
+    let mut tmp = p.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, format!("{}\n", std::process::id()))?;
+    std::fs::rename(&tmp, p)
+}
+
 fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
     info!("binlogd {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
     info!("current work dir {}", cfg.binlog_dir.display());
+    // Held until exit: a second binlogd on the same binlog_dir would interleave writes.
+    let _lock = match lock_binlog_dir(&cfg.binlog_dir) {
+        Ok(f) => f,
+        Err(e) => {
+            error!("{e}");
+            return Outcome::Failed;
+        }
+    };
     if let Some(p) = &cfg.pid_file {
-        if let Err(e) = std::fs::write(p, format!("{}\n", std::process::id())) {
+        if let Err(e) = write_pid_file(p) {
             error!("cannot write pid_file {}: {e}", p.display());
             return Outcome::Failed;
         }

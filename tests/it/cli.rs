@@ -1,6 +1,7 @@
 //! The command line and the cnf, through the real binary.
 
 use std::process::Command;
+use std::time::Duration;
 
 use crate::harness::*;
 
@@ -58,4 +59,16 @@ fn man_page_documents_every_cnf_key() {
     for opt in ["--help", "--version", "--check-config"] {
         assert!(man.contains(&opt.replace('-', "\\-")), "man/binlogd.8 does not document {opt}");
     }
+}
+
+#[test]
+fn a_second_binlogd_on_the_same_binlog_dir_is_refused() {
+    // No primary listens there: the first one keeps retrying, holding the directory.
+    let mut a = Binlogd::for_port(free_port(), "lock", "master_password = x\nmaster_retry_max = 1");
+    a.start();
+    a.wait_log("current work dir", Duration::from_secs(10));
+    let out = std::process::Command::new(binlogd_bin()).arg(&a.cnf).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    a.wait_log("is already using binlog_dir", Duration::from_secs(10));
+    assert_eq!(a.stop(), 0);
 }
