@@ -14,6 +14,15 @@ CLIENT=$repo/target/release/examples/bench_client
 TCK=$(getconf CLK_TCK)
 mkdir -p "$BENCH_OUT" "$WORK"
 
+# Whatever happens, no binlogd started here outlives the script.
+bench_cleanup() {
+  local p
+  [ -f "$WORK/started.pids" ] || return 0
+  while read -r p; do kill "$p" 2>/dev/null || true; done < "$WORK/started.pids"
+  rm -f "$WORK/started.pids"
+}
+trap bench_cleanup EXIT
+
 bench_build() {
   "$repo/scripts/install-deps.sh"
   (cd "$repo" && cargo build --release --quiet && cargo build --release --quiet --example bench_client)
@@ -63,6 +72,7 @@ binlogd_start() { # DIR PRIMARY_PORT LISTEN [extra...]
   } > "$d/binlogd.cnf"
   "$BINLOGD" "$d/binlogd.cnf" >/dev/null 2>"$d/stderr" &
   echo $! > "$d/pid"
+  echo $! >> "$WORK/started.pids"
   disown $!   # killed on purpose at times: no job-control notice
 }
 binlogd_pid() { cat "$1/pid"; }
@@ -107,11 +117,10 @@ raw_read() { # PORT FIRST DIR
 # A primary holding a fixed binlog made by sysbench prepare (the catch-up data set).
 # Kept running between the benchmarks of one run: prints its dir.
 dataset() {
-  local d="$WORK/dataset" rows
-  if [ -f "$d/ready" ] && srv_sql "$d" "SELECT 1" >/dev/null 2>&1; then echo "$d"; return; fi
-  srv_destroy "$d"
-  rows=250000
+  local d="$WORK/dataset" rows=250000
   [ "$BENCH_QUICK" = 1 ] && rows=100000
+  if [ "$(cat "$d/ready" 2>/dev/null)" = "$rows" ] && srv_sql "$d" "SELECT 1" >/dev/null 2>&1; then echo "$d"; return; fi
+  srv_destroy "$d"
   local port; port=$(srv_start mariadb "$d")
   echo "$port" > "$d/port"
   srv_sql "$d" "SET GLOBAL rpl_semi_sync_master_enabled = OFF; CREATE DATABASE sbtest"
@@ -125,7 +134,7 @@ dataset() {
     sleep 0.5
   done
   sync
-  touch "$d/ready"
+  echo "$rows" > "$d/ready"
   log "dataset: $(calc "$(srv_binlog_bytes "$d") / 1e6" 0) MB of binlog in $(srv_sql "$d" "SHOW BINARY LOGS" | wc -l) files"
   echo "$d"
 }

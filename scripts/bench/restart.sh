@@ -44,7 +44,7 @@ restart_ms() { # DIR LAST
   kill -9 "$(binlogd_pid "$1")"; wait_gone "$(binlogd_pid "$1")"
   t0=$(now)
   "$BINLOGD" "$1/binlogd.cnf" >/dev/null 2>>"$1/stderr" &
-  echo $! > "$1/pid"
+  echo $! > "$1/pid"; echo $! >> "$WORK/started.pids"
   disown $!
   for i in $(seq 1 100000); do
     "$CLIENT" first-event 127.0.0.1 "$lport" repl replpass file "$2" 4 >/dev/null 2>&1 && break
