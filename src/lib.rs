@@ -3,6 +3,8 @@
 pub mod binlog;
 pub mod cli;
 pub mod config;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod proto;
 pub mod replica;
