@@ -69,6 +69,8 @@ pub struct Config {
     pub report_host: String,
     pub retry_max: Duration,
     pub max_connections: usize,
+    /// A client connection idle this long (not dumping) is closed.
+    pub wait_timeout: Duration,
     /// Accounts besides master_user that may connect to the binlog server.
     pub server_accounts: Vec<crate::proto::auth::Account>,
 }
@@ -100,6 +102,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("report_host", "host name shown in the primary's SHOW SLAVE HOSTS"),
     ("max_connections", "most client connections the binlog server accepts at once (default 64)"),
     ("master_retry_max", "longest wait between reconnect attempts in seconds (default 60)"),
+    ("wait_timeout", "seconds a binlog server client may stay idle outside a dump (default 28800)"),
     (
         "server_accounts",
         "more accounts for the binlog server: user:*NATIVE_HASH:SHA2_HASH, comma-separated (binlogd --hash-password)",
@@ -164,6 +167,7 @@ impl Config {
             retry_max: Duration::from_secs(60),
             max_connections: 64,
             server_accounts: Vec::new(),
+            wait_timeout: Duration::from_secs(28800),
         };
         let mut seen: Vec<String> = Vec::new();
         let mut section_ok = true;
@@ -258,6 +262,12 @@ impl Config {
                         return Err(bad("must be at least 1".into()));
                     }
                 }
+                "wait_timeout" => {
+                    c.wait_timeout = seconds(v).map_err(bad)?;
+                    if c.wait_timeout.is_zero() {
+                        return Err(bad("must be more than 0".into()));
+                    }
+                }
                 "server_accounts" => {
                     c.server_accounts = v
                         .split(',')
@@ -315,6 +325,7 @@ impl Config {
             ("listen_port", self.listen_port.map(|p| p.to_string()).unwrap_or_default()),
             ("report_host", self.report_host.clone()),
             ("max_connections", self.max_connections.to_string()),
+            ("wait_timeout", self.wait_timeout.as_secs_f64().to_string()),
             ("server_accounts", self.server_accounts.iter().map(|a| a.render()).collect::<Vec<_>>().join(",")),
         ];
         let mut s = String::from("[binlogd]\n");

@@ -3,6 +3,8 @@
 
 #[path = "it/cli.rs"]
 mod cli;
+#[path = "it/clients.rs"]
+mod clients;
 #[path = "it/disk.rs"]
 mod disk;
 #[path = "it/fake.rs"]

@@ -51,7 +51,7 @@ fn system_variables(s: &Session) -> Vec<(String, String)> {
         ("lower_case_table_names", "0".into()),
         ("sql_mode", String::new()),
         ("auto_increment_increment", "1".into()),
-        ("wait_timeout", "28800".into()),
+        ("wait_timeout", cfg.wait_timeout.as_secs().to_string()),
         ("rpl_semi_sync_master_enabled", "OFF".into()),
         ("rpl_semi_sync_source_enabled", "OFF".into()),
         ("server_id_bits", "32".into()),

@@ -2,9 +2,10 @@
 //!
 //! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html>
 
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use log::info;
 
@@ -72,9 +73,45 @@ fn nonce() -> Vec<u8> {
     b.iter().map(|x| 33 + x % 94).collect()
 }
 
+/// A client's socket. Until authentication its reads share one deadline, so a peer
+/// that trickles bytes cannot hold a connection slot longer than `connect_timeout`.
+pub struct ClientSocket {
+    s: TcpStream,
+    deadline: Option<Instant>,
+}
+
+impl std::ops::Deref for ClientSocket {
+    type Target = TcpStream;
+    fn deref(&self) -> &TcpStream {
+        &self.s
+    }
+}
+
+impl Read for ClientSocket {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(d) = self.deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "no login within connect_timeout"));
+            }
+            self.s.set_read_timeout(Some(left))?;
+        }
+        self.s.read(buf)
+    }
+}
+
+impl Write for ClientSocket {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.s.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.s.flush()
+    }
+}
+
 pub struct Session<'a> {
     pub srv: &'a Arc<Server>,
-    pub stream: PacketStream<TcpStream>,
+    pub stream: PacketStream<ClientSocket>,
     pub id: u32,
     pub peer: String,
     /// User variables set by the client (`SET @x = ...`).
@@ -87,7 +124,7 @@ impl<'a> Session<'a> {
         let _ = sock.set_nodelay(true);
         Session {
             srv,
-            stream: PacketStream::new(sock, PREAUTH_MAX),
+            stream: PacketStream::new(ClientSocket { s: sock, deadline: None }, PREAUTH_MAX),
             id,
             peer,
             vars: Default::default(),
@@ -97,13 +134,14 @@ impl<'a> Session<'a> {
 
     pub fn run(mut self) -> Result<(), Error> {
         let t = self.srv.cfg.connect_timeout.max(Duration::from_secs(1));
-        self.stream.inner.set_read_timeout(Some(t))?;
+        self.stream.inner.deadline = Some(Instant::now() + t);
         self.stream.inner.set_write_timeout(Some(Duration::from_secs(60)))?;
         let user = self.handshake()?;
         info!("connection {} from {} authenticated as '{user}'", self.id, self.peer);
         self.stream.max_payload = AFTER_AUTH_MAX;
-        // Idle clients that are not dumping are closed after a while.
-        self.stream.inner.set_read_timeout(Some(Duration::from_secs(3600)))?;
+        self.stream.inner.deadline = None;
+        // Idle clients that are not dumping are closed after wait_timeout.
+        self.stream.inner.set_read_timeout(Some(self.srv.cfg.wait_timeout))?;
         let r = self.commands();
         if let Some(sid) = self.registered {
             self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).remove(&sid);
