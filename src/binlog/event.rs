@@ -130,7 +130,10 @@ impl EventHeader {
             flags: r.u16("event flags")?,
         };
         if (h.event_size as usize) < HEADER_LEN {
-            return Err(EventError::BadSize { event_size: h.event_size.into(), have: b.len() });
+            return Err(EventError::Malformed(format!(
+                "{} event_size {} is smaller than the {HEADER_LEN}-byte event header",
+                h.event_type, h.event_size
+            )));
         }
         Ok(h)
     }
@@ -337,7 +340,7 @@ pub mod tests {
     fn rejects_event_size_smaller_than_header() {
         let mut e = make_event(EventType::XID, 4, &[0; 8], true);
         e[9..13].copy_from_slice(&10u32.to_le_bytes());
-        assert!(matches!(EventHeader::decode(&e), Err(EventError::BadSize { .. })));
+        assert!(matches!(EventHeader::decode(&e), Err(EventError::Malformed(_))));
         assert!(EventHeader::decode(&e[..18]).is_err());
     }
 

@@ -743,6 +743,12 @@ impl Active {
         if end <= self.len {
             return Ok((start, true));
         }
+        if start < self.len {
+            return Err(err(format!(
+                "{} event at {start} goes back into the {} bytes stored and past their end (log_pos {end})",
+                h.event_type, self.len
+            )));
+        }
         if start != self.len {
             return Err(err(format!(
                 "{} event at {start} leaves a gap after the {} bytes stored",

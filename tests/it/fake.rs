@@ -77,13 +77,13 @@ pub fn fake_rotate(name: &str, pos: u64) -> Vec<u8> {
     event(4, 0, 0x20, &b)
 }
 
-fn send(s: &mut TcpStream, seq: &mut u8, payload: &[u8]) -> std::io::Result<()> {
+pub fn send(s: &mut TcpStream, seq: &mut u8, payload: &[u8]) -> std::io::Result<()> {
     let mut out = Vec::new();
     packet::encode(seq, payload, &mut out);
     s.write_all(&out)
 }
 
-fn read_packet(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+pub fn read_packet(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     let mut h = [0u8; 4];
     s.read_exact(&mut h)?;
     let (len, _) = packet::parse_header(h);
@@ -203,7 +203,38 @@ fn serve(
     }
 }
 
+/// Sends a mysql_native_password greeting and accepts any login.
+pub fn greet_and_login(s: &mut TcpStream) -> std::io::Result<()> {
+    let g = HandshakeV10 {
+        server_version: "8.0.99-fake".into(),
+        connection_id: 1,
+        scramble: vec![7; 20],
+        capabilities: 0x000f_f7ff | 0x0008_0000 | 0x0020_0000,
+        charset: 45,
+        status: 2,
+        auth_plugin: "mysql_native_password".into(),
+    };
+    send(s, &mut 0, &g.encode())?;
+    read_packet(s)?;
+    send(s, &mut 2, &[0, 0, 0, 2, 0, 0, 0])
+}
+
 impl FakePrimary {
+    /// A primary that runs `f` on each connection, for faults below the event stream.
+    pub fn start_raw(f: impl Fn(usize, TcpStream) + Send + Sync + 'static) -> FakePrimary {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let f = Arc::new(f);
+        thread::spawn(move || {
+            for (n, c) in l.incoming().enumerate() {
+                let Ok(c) = c else { continue };
+                let f = f.clone();
+                thread::spawn(move || f(n, c));
+            }
+        });
+        FakePrimary { port, dumps: Arc::new(Mutex::new(Vec::new())) }
+    }
+
     /// `script(n)` gives the events for the n-th dump connection.
     pub fn start(script: impl Fn(usize) -> (Vec<Vec<u8>>, Then) + Send + 'static) -> FakePrimary {
         Self::start_opts(false, script)

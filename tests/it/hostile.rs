@@ -137,3 +137,159 @@ fn streamed_large_event_with_bad_crc_is_cut_back() {
         "the 3 MiB event is cut back"
     );
 }
+
+/// Runs binlogd against `fake` until `needle` is logged, then checks that it is still
+/// running (retrying), that it stored nothing but FILE1 and its index, and returns the log.
+fn survives(fake: &FakePrimary, tag: &str, needle: &str) -> String {
+    let mut b = binlogd_for(fake, tag);
+    b.start();
+    b.wait_log(needle, Duration::from_secs(20));
+    b.wait_log("reconnecting to master", Duration::from_secs(20));
+    let log = b.log_text();
+    assert_eq!(b.stop(), 0, "binlogd must keep running and stop cleanly:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    for e in fs::read_dir(&b.binlog_dir).unwrap() {
+        let n = e.unwrap().file_name().into_string().unwrap();
+        assert!(n == FILE1 || n.ends_with(".index") || n.starts_with("binlogd."), "unexpected file {n} in binlog_dir");
+    }
+    log
+}
+
+#[test]
+fn malformed_events_are_refused_with_a_clear_error_naming_the_fault() {
+    let long_name = format!("{}.000002", "x".repeat(10_000));
+    let cases: Vec<(&str, Box<dyn Fn(u32) -> Vec<u8> + Send + Sync>, &str)> = vec![
+        (
+            "small",
+            Box::new(|end| {
+                let mut e = query(end, "CREATE TABLE t (a INT)");
+                e[9..13].copy_from_slice(&10u32.to_le_bytes());
+                e
+            }),
+            "smaller than",
+        ),
+        ("backwards", Box::new(|end| query(end - 40, "CREATE TABLE t (a INT)")), "goes back into"),
+        (
+            "abs-rotate",
+            Box::new(|end| {
+                let mut b = 4u64.to_le_bytes().to_vec();
+                b.extend_from_slice(b"/tmp/binlogd-evil.000002");
+                event(4, end + 19 + b.len() as u32 + 4, 0, &b)
+            }),
+            "binlogd-evil",
+        ),
+        (
+            "long-rotate",
+            Box::new(move |end| {
+                let mut b = 4u64.to_le_bytes().to_vec();
+                b.extend_from_slice(long_name.as_bytes());
+                event(4, end + 19 + b.len() as u32 + 4, 0, &b)
+            }),
+            "not a plain file name",
+        ),
+    ];
+    for (tag, make, needle) in cases {
+        let make = std::sync::Arc::new(make);
+        let m = make.clone();
+        let fake = FakePrimary::start(move |_| {
+            let f = fde();
+            let end = 4 + f.len() as u32;
+            (vec![fake_rotate(FILE1, 4), f, m(end)], Then::Stall)
+        });
+        let log = survives(&fake, &format!("ev-{tag}"), needle);
+        let line = log.lines().find(|l| l.contains(needle)).unwrap_or_default();
+        assert!(line.contains(FILE1) || tag.ends_with("rotate"), "{tag}: the error must name the file: {line}");
+        assert!(line.len() < 1000, "{tag}: the error line must stay short: {} bytes", line.len());
+        assert!(!std::path::Path::new("/tmp/binlogd-evil.000002").exists());
+    }
+}
+
+#[test]
+fn a_truncated_format_description_is_refused() {
+    let fake = FakePrimary::start(|_| {
+        let mut body = 4u16.to_le_bytes().to_vec();
+        body.extend_from_slice(b"8.0.99-fake");
+        (vec![fake_rotate(FILE1, 4), event(15, 4 + 19 + body.len() as u32 + 4, 0, &body)], Then::Stall)
+    });
+    let log = survives(&fake, "short-fde", "Format_desc");
+    assert!(log.contains(FILE1), "{log}");
+}
+
+#[test]
+fn hostile_handshakes_and_replies_are_refused_without_harm() {
+    use std::io::Write;
+    // Each fake answers one way on every connection; binlogd must log the fault and retry.
+    let cases: Vec<(&str, fn(std::net::TcpStream), &str)> = vec![
+        (
+            "garbage-greeting",
+            |mut s| {
+                let _ = send(&mut s, &mut 0, &[0x0a, b'x', 0xff, 0xfe]);
+                std::thread::sleep(Duration::from_secs(2));
+            },
+            "error connecting to master",
+        ),
+        (
+            "short-packet",
+            |mut s| {
+                // A header promising 16 MiB, then ten bytes and the end of the connection.
+                let _ = s.write_all(&[0xfe, 0xff, 0xff, 0x00]);
+                let _ = s.write_all(&[0x0a; 10]);
+            },
+            "error connecting to master",
+        ),
+        (
+            "unknown-plugin",
+            |mut s| {
+                let g = binlogd::proto::handshake::HandshakeV10 {
+                    server_version: "8.0.99-fake".into(),
+                    connection_id: 1,
+                    scramble: vec![7; 20],
+                    capabilities: 0x000f_f7ff | 0x0008_0000 | 0x0020_0000,
+                    charset: 45,
+                    status: 2,
+                    auth_plugin: "mysql_native_password".into(),
+                };
+                let _ = send(&mut s, &mut 0, &g.encode());
+                let _ = read_packet(&mut s);
+                let mut p = vec![0xfe];
+                p.extend_from_slice(b"evil_plugin\0");
+                p.extend_from_slice(&[1; 20]);
+                let _ = send(&mut s, &mut 2, &p);
+                std::thread::sleep(Duration::from_secs(2));
+            },
+            "evil_plugin",
+        ),
+        (
+            "local-infile",
+            |mut s| {
+                if greet_and_login(&mut s).is_ok() && read_packet(&mut s).is_ok() {
+                    let mut p = vec![0xfb];
+                    p.extend_from_slice(b"/etc/passwd");
+                    let _ = send(&mut s, &mut 1, &p);
+                    // Nothing of the file may come back.
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                    if let Ok(got) = read_packet(&mut s) {
+                        assert!(!String::from_utf8_lossy(&got).contains("root:"), "binlogd sent /etc/passwd");
+                    }
+                }
+            },
+            "LOCAL INFILE",
+        ),
+        (
+            "huge-column-count",
+            |mut s| {
+                if greet_and_login(&mut s).is_ok() && read_packet(&mut s).is_ok() {
+                    // 2^64 - 1 columns as a length-encoded integer, and nothing after.
+                    let _ = send(&mut s, &mut 1, &[0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+            },
+            "column count",
+        ),
+    ];
+    for (tag, f, needle) in cases {
+        let fake = FakePrimary::start_raw(move |_, s| f(s));
+        let log = survives(&fake, &format!("hs-{tag}"), needle);
+        assert!(!log.contains("root:"), "{tag}");
+    }
+}
