@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use log::{error, info};
+use log::{error, info, warn};
 
 use crate::config::Config;
 use crate::logging::{self, LogSink};
@@ -145,6 +145,9 @@ fn write_pid_file(p: &std::path::Path) -> std::io::Result<()> {
 fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
     info!("binlogd {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
     info!("current work dir {}", cfg.binlog_dir.display());
+    for (p, mode) in cfg.exposed_secrets() {
+        warn!("{} holds a password and can be read by others (mode {mode:03o}): chmod 600 it", p.display());
+    }
     // Held until exit: a second binlogd on the same binlog_dir would interleave writes.
     let _lock = match lock_binlog_dir(&cfg.binlog_dir) {
         Ok(f) => f,

@@ -55,6 +55,8 @@ pub struct Config {
     pub master_port: u16,
     pub master_user: String,
     pub master_password: String,
+    /// Where the password was read from instead of the cnf.
+    pub master_password_file: Option<PathBuf>,
     pub binlog_dir: PathBuf,
     pub heartbeat_period: Duration,
     pub net_read_timeout: Duration,
@@ -88,6 +90,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("master_port", "primary's port (default 3306)"),
     ("master_user", "replication user (required)"),
     ("master_password", "replication user's password"),
+    ("master_password_file", "file holding the replication password (its first line), instead of master_password"),
     ("binlog_dir", "directory for the mirrored binlog files (required)"),
     ("heartbeat_period", "seconds between primary heartbeats; fractional allowed (default 5)"),
     ("net_read_time_out", "seconds without any packet before reconnecting (default 10)"),
@@ -137,7 +140,39 @@ impl Config {
             line: None,
             what: format!("cannot read: {e}"),
         })?;
-        Self::parse(&text, path)
+        let mut c = Self::parse(&text, path)?;
+        if let Some(f) = c.master_password_file.clone() {
+            let err = |what: String| ConfigError { path: f.display().to_string(), line: None, what };
+            if !c.master_password.is_empty() {
+                return Err(err("master_password and master_password_file are both set; keep one".into()));
+            }
+            let t = std::fs::read_to_string(&f).map_err(|e| err(format!("cannot read master_password_file: {e}")))?;
+            c.master_password = t.lines().next().unwrap_or("").to_string();
+        }
+        Ok(c)
+    }
+
+    /// Files holding a secret that others may read: (path, mode).
+    pub fn exposed_secrets(&self) -> Vec<(PathBuf, u32)> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut v = Vec::new();
+        let cnf_has_secret =
+            !self.master_password.is_empty() && self.master_password_file.is_none() || !self.server_accounts.is_empty();
+        let mut check = |p: &Path| {
+            if let Ok(m) = std::fs::metadata(p) {
+                let mode = m.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    v.push((p.to_path_buf(), mode));
+                }
+            }
+        };
+        if cnf_has_secret {
+            check(&self.path);
+        }
+        if let Some(f) = &self.master_password_file {
+            check(f);
+        }
+        v
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
@@ -152,6 +187,7 @@ impl Config {
             master_port: 3306,
             master_user: String::new(),
             master_password: String::new(),
+            master_password_file: None,
             binlog_dir: PathBuf::new(),
             heartbeat_period: Duration::from_secs(5),
             net_read_timeout: Duration::from_secs(10),
@@ -227,6 +263,7 @@ impl Config {
                 }
                 "master_user" => c.master_user = v.to_string(),
                 "master_password" => c.master_password = v.to_string(),
+                "master_password_file" => c.master_password_file = (!v.is_empty()).then(|| PathBuf::from(v)),
                 "binlog_dir" => c.binlog_dir = PathBuf::from(v),
                 "heartbeat_period" => c.heartbeat_period = seconds(v).map_err(bad)?,
                 "net_read_time_out" => {
@@ -311,6 +348,10 @@ impl Config {
             ("master_port", self.master_port.to_string()),
             ("master_user", self.master_user.clone()),
             ("master_password", if self.master_password.is_empty() { String::new() } else { "********".into() }),
+            (
+                "master_password_file",
+                self.master_password_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            ),
             ("binlog_dir", self.binlog_dir.display().to_string()),
             ("heartbeat_period", self.heartbeat_period.as_secs_f64().to_string()),
             ("net_read_time_out", self.net_read_timeout.as_secs_f64().to_string()),

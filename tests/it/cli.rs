@@ -72,3 +72,31 @@ fn a_second_binlogd_on_the_same_binlog_dir_is_refused() {
     a.wait_log("is already using binlog_dir", Duration::from_secs(10));
     assert_eq!(a.stop(), 0);
 }
+
+#[test]
+fn password_file_is_used_exposed_secrets_are_warned_about_and_the_password_is_never_logged() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start(Flavor::MariaDb, "pwfile");
+    let mut b = Binlogd::for_port(s.port, "pwfile", "heartbeat_period = 1\nnet_read_time_out = 5");
+    let pw = b.dir.join("repl.password");
+    std::fs::write(&pw, "replpass\n").unwrap();
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let text = std::fs::read_to_string(&b.cnf).unwrap();
+    std::fs::write(&b.cnf, format!("{text}master_password_file = {}\n", pw.display())).unwrap();
+    let (code, out, _) = run(&["--check-config", b.cnf.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("replpass"), "{out}");
+    b.start();
+    wait_semisync_client(&s, &b);
+    b.wait_log("can be read by others (mode 644)", Duration::from_secs(5));
+    s.sql("CREATE DATABASE pw1; FLUSH BINARY LOGS");
+    assert_rotated_identical(&s, &b);
+    assert_eq!(b.stop(), 0);
+    assert!(!b.log_text().contains("replpass"), "the password reached the log");
+    // Both ways at once is refused.
+    std::fs::write(&b.cnf, format!("{text}master_password = replpass\nmaster_password_file = {}\n", pw.display()))
+        .unwrap();
+    let (code, _, err) = run(&["--check-config", b.cnf.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("both set"), "{err}");
+}
