@@ -59,16 +59,7 @@ fn a_flood_of_hostile_connections_costs_the_honest_replica_and_the_primary_nothi
         client(lport, "replpass", "SELECT 1").status.success()
     });
     // An idle logged-in client is closed after wait_timeout.
-    let mut c = binlogd::proto::client::Client::connect(&binlogd::proto::client::ConnectOptions {
-        host: "127.0.0.1".into(),
-        port: lport,
-        user: "repl".into(),
-        password: "replpass".into(),
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Some(Duration::from_secs(10)),
-        program: "test".into(),
-    })
-    .unwrap();
+    let mut c = binlogd::proto::client::Client::connect(&repl_options(lport)).unwrap();
     std::thread::sleep(Duration::from_secs(3));
     assert!(c.query("SELECT 1").is_err(), "an idle client outlived wait_timeout");
     assert!(b.log_text().contains("max_connections reached"), "the cap of 24 was never reached");

@@ -130,15 +130,7 @@ fn serve(
     dumps: Arc<Mutex<Vec<BinlogDump>>>,
     auth_switch: bool,
 ) -> std::io::Result<()> {
-    let g = HandshakeV10 {
-        server_version: "8.0.99-fake".into(),
-        connection_id: 1,
-        scramble: vec![7; 20],
-        capabilities: 0x000f_f7ff | 0x0008_0000 | 0x0020_0000,
-        charset: 45,
-        status: 2,
-        auth_plugin: if auth_switch { "caching_sha2_password" } else { "mysql_native_password" }.into(),
-    };
+    let g = greeting(if auth_switch { "caching_sha2_password" } else { "mysql_native_password" });
     send(&mut s, &mut 0, &g.encode())?;
     read_packet(&mut s)?;
     if auth_switch {
@@ -203,18 +195,22 @@ fn serve(
     }
 }
 
-/// Sends a mysql_native_password greeting and accepts any login.
-pub fn greet_and_login(s: &mut TcpStream) -> std::io::Result<()> {
-    let g = HandshakeV10 {
+/// The fake primary's greeting, offering `plugin`.
+pub fn greeting(plugin: &str) -> HandshakeV10 {
+    HandshakeV10 {
         server_version: "8.0.99-fake".into(),
         connection_id: 1,
         scramble: vec![7; 20],
         capabilities: 0x000f_f7ff | 0x0008_0000 | 0x0020_0000,
         charset: 45,
         status: 2,
-        auth_plugin: "mysql_native_password".into(),
-    };
-    send(s, &mut 0, &g.encode())?;
+        auth_plugin: plugin.into(),
+    }
+}
+
+/// Sends a mysql_native_password greeting and accepts any login.
+pub fn greet_and_login(s: &mut TcpStream) -> std::io::Result<()> {
+    send(s, &mut 0, &greeting("mysql_native_password").encode())?;
     read_packet(s)?;
     send(s, &mut 2, &[0, 0, 0, 2, 0, 0, 0])
 }

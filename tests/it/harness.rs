@@ -324,6 +324,19 @@ pub fn vertical(out: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Options for binlogd's own client to log in to `port` as `repl`.
+pub fn repl_options(port: u16) -> binlogd::proto::client::ConnectOptions {
+    binlogd::proto::client::ConnectOptions {
+        host: "127.0.0.1".into(),
+        port,
+        user: "repl".into(),
+        password: "replpass".into(),
+        connect_timeout: Duration::from_secs(5),
+        read_timeout: Some(Duration::from_secs(10)),
+        program: "test".into(),
+    }
+}
+
 /// Runs the `mariadb` client against binlogd's listener as `repl`.
 pub fn client(port: u16, password: &str, sql: &str) -> std::process::Output {
     Command::new("mariadb")

@@ -240,15 +240,7 @@ fn hostile_handshakes_and_replies_are_refused_without_harm() {
         (
             "unknown-plugin",
             |mut s| {
-                let g = binlogd::proto::handshake::HandshakeV10 {
-                    server_version: "8.0.99-fake".into(),
-                    connection_id: 1,
-                    scramble: vec![7; 20],
-                    capabilities: 0x000f_f7ff | 0x0008_0000 | 0x0020_0000,
-                    charset: 45,
-                    status: 2,
-                    auth_plugin: "mysql_native_password".into(),
-                };
+                let g = greeting("mysql_native_password");
                 let _ = send(&mut s, &mut 0, &g.encode());
                 let _ = read_packet(&mut s);
                 let mut p = vec![0xfe];

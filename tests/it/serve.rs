@@ -150,19 +150,11 @@ fn answers_the_mysql_client_refuses_bad_passwords_and_survives_garbage() {
 
 #[test]
 fn dump_requests_it_cannot_serve_get_clear_errors() {
-    use binlogd::proto::client::{Client, ConnectOptions};
+    use binlogd::proto::client::Client;
     use binlogd::proto::command::{BinlogDump, RegisterSlave};
     let s = Server::start(Flavor::MariaDb, "serve-err");
     let (mut b, lport) = Binlogd::serving(&s, "serve-err", "");
-    let opts = ConnectOptions {
-        host: "127.0.0.1".into(),
-        port: lport,
-        user: "repl".into(),
-        password: "replpass".into(),
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Some(Duration::from_secs(10)),
-        program: "test".into(),
-    };
+    let opts = repl_options(lport);
     let register = |c: &mut Client, id: u32| {
         c.command_ok(&RegisterSlave { server_id: id, ..Default::default() }.encode(), "register")
     };
@@ -537,15 +529,7 @@ fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_ar
     let _ = std::fs::remove_dir_all(&out);
     // Auto-position dumps binlogd cannot serve get the 1236 a primary gives.
     let uuid = s.sql("SELECT @@server_uuid").trim().to_string();
-    let opts = binlogd::proto::client::ConnectOptions {
-        host: "127.0.0.1".into(),
-        port: lport,
-        user: "repl".into(),
-        password: "replpass".into(),
-        connect_timeout: Duration::from_secs(5),
-        read_timeout: Some(Duration::from_secs(10)),
-        program: "test".into(),
-    };
+    let opts = repl_options(lport);
     let ahead = binlogd::binlog::gtid::GtidSet::parse(&format!("{uuid}:1-1000000")).unwrap();
     for (set, want) in [
         (binlogd::binlog::gtid::GtidSet::default(), "purged required binary logs"),
