@@ -61,16 +61,12 @@ pub fn refuse_too_many(sock: TcpStream, id: u32) {
     info!("connection {id} refused: max_connections reached");
 }
 
-fn nonce() -> Vec<u8> {
+/// A 20-byte login nonce from the OS CSPRNG, mapped to printable bytes so it holds
+/// no NUL. Without the CSPRNG there is no safe nonce: the login is refused.
+fn nonce() -> Result<Vec<u8>, Error> {
     let mut b = [0u8; 20];
-    // The OS CSPRNG; mapped to printable bytes so the nonce holds no NUL.
-    if getrandom::getrandom(&mut b).is_err() {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        for (i, x) in b.iter_mut().enumerate() {
-            *x = (t >> (i % 16 * 8)) as u8;
-        }
-    }
-    b.iter().map(|x| 33 + x % 94).collect()
+    getrandom::getrandom(&mut b).map_err(|e| Error::Io(std::io::Error::other(format!("no OS randomness: {e}"))))?;
+    Ok(b.iter().map(|x| 33 + x % 94).collect())
 }
 
 /// A client's socket. Until authentication its reads share one deadline, so a peer
@@ -150,7 +146,7 @@ impl<'a> Session<'a> {
     }
 
     fn handshake(&mut self) -> Result<String, Error> {
-        let n = nonce();
+        let n = nonce()?;
         let version = self.srv.primary().map_or_else(|| "8.0.99-binlogd".to_string(), |p| p.greeting_version);
         let g = HandshakeV10 {
             server_version: version,
@@ -192,7 +188,7 @@ impl<'a> Session<'a> {
             (auth::NATIVE, _) if answered => native_ok(&resp.auth_response, &n, &acct),
             _ => {
                 // Switch to mysql_native_password with a fresh nonce.
-                let n2 = nonce();
+                let n2 = nonce()?;
                 let mut p = vec![0xfe];
                 p.put_nul_bytes(auth::NATIVE.as_bytes());
                 p.extend_from_slice(&n2);
