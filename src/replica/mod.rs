@@ -477,10 +477,8 @@ impl Session<'_> {
         let w = writer::Writer::new(store, rx, cfg.sync_binlog, slot.clone(), stats.clone());
         let budget = w.budget.clone();
         let mut w = w;
+        // What recovery kept was published when the store was opened (in `run`).
         w.durable = Some(shared.durable.clone());
-        // Recovery fsynced what is stored: it can be served at once.
-        let at = w.store.position();
-        w.publish(at);
         let writer = thread::Builder::new()
             .name("writer".into())
             .spawn(move || w.run())

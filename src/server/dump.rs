@@ -64,6 +64,8 @@ struct Dump<'s, 'a> {
     win: Window,
     /// Event packets not yet written to the socket.
     out: Vec<u8>,
+    /// Event bytes sent and not yet added to `Server::bytes_sent`.
+    sent: u64,
 }
 
 /// Events up to this size go through the read-ahead window; larger ones are sent
@@ -261,7 +263,8 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
     let hb = heartbeat_period(s);
     s.stream.inner.set_read_timeout(None)?;
     let dir = s.srv.cfg.binlog_dir.clone();
-    let mut dump = Dump { s, file, f, pos, crc, skip, win: Window::default(), out: Vec::with_capacity(OUT_FLUSH * 2) };
+    let mut dump =
+        Dump { s, file, f, pos, crc, skip, win: Window::default(), out: Vec::with_capacity(OUT_FLUSH * 2), sent: 0 };
     dump.run(&dir, non_block, hb)
 }
 
@@ -449,11 +452,15 @@ impl Dump<'_, '_> {
         Ok(())
     }
 
-    /// Writes the queued event packets.
+    /// Writes the queued event packets, and counts the event bytes sent since the
+    /// last flush into the shared counter (once per flush, not per event).
     fn flush_out(&mut self) -> Result<(), Error> {
         if !self.out.is_empty() {
             self.s.stream.inner.write_all(&self.out)?;
             self.out.clear();
+        }
+        if self.sent > 0 {
+            self.s.srv.bytes_sent.fetch_add(std::mem::take(&mut self.sent), std::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
     }
@@ -528,7 +535,7 @@ impl Dump<'_, '_> {
                         self.s.stream.seq = self.s.stream.seq.wrapping_add(1);
                         self.out.push(0);
                         self.out.extend_from_slice(ev);
-                        self.s.srv.bytes_sent.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+                        self.sent += size;
                         if self.out.len() >= OUT_FLUSH {
                             self.flush_out()?;
                         }
@@ -545,7 +552,7 @@ impl Dump<'_, '_> {
                     };
                     if send {
                         self.send_from_file(self.pos, size)?;
-                        self.s.srv.bytes_sent.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+                        self.sent += size;
                     }
                 }
                 self.pos += size;

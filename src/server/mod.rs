@@ -40,6 +40,10 @@ pub struct Server {
     /// Binlog bytes sent to replicas and clients.
     pub bytes_sent: std::sync::atomic::AtomicU64,
     pub started: std::time::Instant,
+    /// Who may log in: `master_user` first, then `server_accounts`; hashed once.
+    pub accounts: Vec<crate::proto::auth::Account>,
+    /// The primary's facts as read from the newest stored file, and that file's name.
+    stored_primary: Mutex<Option<(String, Primary)>>,
 }
 
 /// Starts the listener thread when `listen_port` is set.
@@ -56,6 +60,13 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
         next_id: AtomicUsize::new(1),
         bytes_sent: std::sync::atomic::AtomicU64::new(0),
         started: std::time::Instant::now(),
+        accounts: std::iter::once(crate::proto::auth::Account::from_password(
+            &cfg.master_user,
+            cfg.master_password.as_bytes(),
+        ))
+        .chain(cfg.server_accounts.iter().cloned())
+        .collect(),
+        stored_primary: Mutex::new(None),
     });
     let sh = srv.shared.clone();
     thread::Builder::new().name("gtid-index".into()).spawn(move || keep_gtid_index(&sh))?;
@@ -107,6 +118,17 @@ impl Server {
         }
         let d = self.shared.durable.snapshot();
         let name = d.files.last()?;
+        let mut cached = self.stored_primary.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, p)) = cached.as_ref().filter(|(n, _)| n == name) {
+            return Some(p.clone());
+        }
+        let p = self.primary_from_file(name, &d)?;
+        *cached = Some((name.clone(), p.clone()));
+        Some(p)
+    }
+
+    /// Reads the primary's facts from the FDE of the stored file `name`.
+    fn primary_from_file(&self, name: &str, d: &crate::binlog::durable::DurableState) -> Option<Primary> {
         let f = std::fs::File::open(self.cfg.binlog_dir.join(name)).ok()?;
         let mut h = [0u8; HEADER_LEN];
         f.read_exact_at(&mut h, 4).ok()?;

@@ -159,12 +159,7 @@ impl<'a> Session<'a> {
         };
         self.stream.write(&g.encode())?;
         let resp = HandshakeResponse41::decode(&self.stream.read()?)?;
-        let cfg = &self.srv.cfg;
-        let found = if resp.user == cfg.master_user {
-            Some(Account::from_password(&cfg.master_user, cfg.master_password.as_bytes()))
-        } else {
-            cfg.server_accounts.iter().find(|a| a.user == resp.user).cloned()
-        };
+        let found = self.srv.accounts.iter().find(|a| a.user == resp.user).cloned();
         let known = found.is_some();
         // An unknown user goes through the same steps against a throwaway account.
         let acct = found.unwrap_or_else(|| Account::from_password("", &n));
