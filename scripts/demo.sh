@@ -28,6 +28,7 @@ master_port = $port
 master_user = repl
 master_password = replpass
 binlog_dir = $work/binlogs
+user = $(id -un)
 heartbeat_period = 1
 net_read_time_out = 5
 CNF

@@ -1,28 +1,41 @@
 #!/usr/bin/env bash
-#! Builds (once) a Debian sid chroot with MySQL 9.x and MariaDB 11.x server packages.
-#! The chroot is cached outside the checkout, in $SID_ROOT.
+#! Builds (once) the Debian sid chroots the tests run newer servers in, cached outside
+#! the checkout: $SID_ROOT with MySQL 9.x, $MARIA_ROOT with MariaDB 11.x. Their server
+#! packages conflict, so each has its own chroot, both copied from one debootstrap.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-if [ -x "$SID_ROOT/usr/sbin/mysqld" ] && [ -f "$SID_ROOT/.binlogd-ready" ]; then
-  exit 0
-fi
+base=$BINLOGD_CACHE/sid-base
 mkdir -p "$BINLOGD_CACHE"
-if [ ! -x "$SID_ROOT/usr/bin/apt-get" ]; then
-  log "debootstrap sid into $SID_ROOT (about a minute)"
-  rm -rf "$SID_ROOT"
-  debootstrap --variant=minbase sid "$SID_ROOT" http://deb.debian.org/debian >"$BINLOGD_CACHE/debootstrap.log" 2>&1 \
+
+make_base() {
+  [ -x "$base/usr/bin/apt-get" ] && [ -f "$base/.binlogd-base" ] && return 0
+  log "debootstrap sid into $base (about a minute)"
+  rm -rf "$base"
+  debootstrap --variant=minbase sid "$base" http://deb.debian.org/debian >"$BINLOGD_CACHE/debootstrap.log" 2>&1 \
     || { tail -20 "$BINLOGD_CACHE/debootstrap.log"; die "debootstrap failed"; }
-fi
-cp /etc/resolv.conf "$SID_ROOT/etc/resolv.conf" 2>/dev/null || true
-# Keep services from starting inside the chroot.
-printf '#!/bin/sh\nexit 101\n' > "$SID_ROOT/usr/sbin/policy-rc.d"
-chmod +x "$SID_ROOT/usr/sbin/policy-rc.d"
-log "apt-get install mysql-server-core mysql-client-core in the chroot"
-chroot "$SID_ROOT" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Check-Valid-Until=false update -qq
-chroot "$SID_ROOT" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -qq --no-install-recommends mysql-server-core mysql-client-core >"$BINLOGD_CACHE/apt-sid.log" 2>&1 \
-  || { tail -20 "$BINLOGD_CACHE/apt-sid.log"; die "apt-get in the sid chroot failed"; }
-chroot "$SID_ROOT" /usr/sbin/mysqld --version
-touch "$SID_ROOT/.binlogd-ready"
+  # Keep services from starting inside the chroot.
+  printf '#!/bin/sh\nexit 101\n' > "$base/usr/sbin/policy-rc.d"
+  chmod +x "$base/usr/sbin/policy-rc.d"
+  touch "$base/.binlogd-base"
+}
+
+build() { # root check-binary packages...
+  local root=$1 bin=$2; shift 2
+  if [ -x "$root$bin" ] && [ -f "$root/.binlogd-ready" ]; then return 0; fi
+  make_base
+  log "copying the sid base to $root"
+  rm -rf "$root"; cp -a "$base" "$root"; rm -f "$root/.binlogd-base"
+  cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+  log "apt-get install $* in $root"
+  chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Check-Valid-Until=false update -qq
+  chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "$@" >"$BINLOGD_CACHE/apt-$(basename "$root").log" 2>&1 \
+    || { tail -20 "$BINLOGD_CACHE/apt-$(basename "$root").log"; die "apt-get in $root failed"; }
+  chroot "$root" "$bin" --version
+  touch "$root/.binlogd-ready"
+}
+
+build "$SID_ROOT" /usr/sbin/mysqld mysql-server-core mysql-client-core
+build "$MARIA_ROOT" /usr/sbin/mariadbd mariadb-server-core mariadb-client-core

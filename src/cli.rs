@@ -67,7 +67,12 @@ pub fn run(args: Vec<String>) -> Outcome {
         return Outcome::Ok;
     }
     if let Some(p) = m.opt_str("check-config") {
-        return match Config::load(&PathBuf::from(&p)) {
+        let checked = Config::load(&PathBuf::from(&p)).map_err(|e| e.to_string()).and_then(|c| {
+            crate::tls::client(&c).map_err(|e| e.to_string())?;
+            crate::tls::server(&c).map_err(|e| e.to_string())?;
+            Ok(c)
+        });
+        return match checked {
             Ok(c) => {
                 print!("{}", c.render());
                 let _ = std::io::stdout().flush();
@@ -145,8 +150,20 @@ fn write_pid_file(p: &std::path::Path) -> std::io::Result<()> {
 fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
     info!("binlogd {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
     info!("current work dir {}", cfg.binlog_dir.display());
+    let switch_to = match crate::privileges::plan(cfg) {
+        Ok((t, note)) => {
+            if let Some(n) = note {
+                warn!("{n}");
+            }
+            t
+        }
+        Err(e) => {
+            error!("{e}");
+            return Outcome::Failed;
+        }
+    };
     for (p, mode) in cfg.exposed_secrets() {
-        warn!("{} holds a password and can be read by others (mode {mode:03o}): chmod 600 it", p.display());
+        warn!("{} holds a secret and can be read by others (mode {mode:03o}): chmod 600 it", p.display());
     }
     // Held until exit: a second binlogd on the same binlog_dir would interleave writes.
     let _lock = match lock_binlog_dir(&cfg.binlog_dir) {
@@ -159,6 +176,36 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
     if let Some(p) = &cfg.pid_file {
         if let Err(e) = write_pid_file(p) {
             error!("cannot write pid_file {}: {e}", p.display());
+            return Outcome::Failed;
+        }
+    }
+    // Keys are read and the port bound while binlogd may still be root.
+    let server_tls = match crate::replica::connect::load_tls(cfg).and_then(|_| crate::tls::server(cfg)) {
+        Ok(t) => t,
+        Err(e) => {
+            error!("{e}");
+            return Outcome::Failed;
+        }
+    };
+    let listener = match crate::server::bind(cfg) {
+        Ok(l) => l,
+        Err(e) => {
+            error!(
+                "cannot listen on {}:{}: {e}",
+                cfg.listen_address.as_deref().unwrap_or("0.0.0.0"),
+                cfg.listen_port.unwrap_or(0)
+            );
+            return Outcome::Failed;
+        }
+    };
+    if let Some(t) = &switch_to {
+        if let Err(e) = crate::privileges::switch(t) {
+            error!("{e}");
+            return Outcome::Failed;
+        }
+        info!("switched to user {} (uid {}, gid {})", t.name, t.uid, t.gid);
+        if let Err(e) = crate::privileges::check_writable(&cfg.binlog_dir, t) {
+            error!("{e}");
             return Outcome::Failed;
         }
     }
@@ -176,13 +223,11 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
         }
     };
     let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone()));
-    if let Err(e) = crate::server::spawn(cfg, shared.clone()) {
-        error!(
-            "cannot listen on {}:{}: {e}",
-            cfg.listen_address.as_deref().unwrap_or("0.0.0.0"),
-            cfg.listen_port.unwrap_or(0)
-        );
-        return Outcome::Failed;
+    if let Some(l) = listener {
+        if let Err(e) = crate::server::spawn(cfg, shared.clone(), l, server_tls) {
+            error!("cannot start the binlog server: {e}");
+            return Outcome::Failed;
+        }
     }
     let r = replica::run(cfg, ctl, stats.clone(), shared);
     let s = &stats;

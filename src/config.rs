@@ -38,6 +38,17 @@ pub enum StartMode {
     FilePos = 2,
 }
 
+/// TLS to the primary (`master_ssl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MasterSsl {
+    /// Never.
+    Off,
+    /// When the primary offers it.
+    On,
+    /// Always; a primary without TLS is an error.
+    Required,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Semisync {
     On,
@@ -75,6 +86,17 @@ pub struct Config {
     pub wait_timeout: Duration,
     /// Accounts besides master_user that may connect to the binlog server.
     pub server_accounts: Vec<crate::proto::auth::Account>,
+    pub master_ssl: MasterSsl,
+    pub master_ssl_ca: Option<PathBuf>,
+    pub master_ssl_cert: Option<PathBuf>,
+    pub master_ssl_key: Option<PathBuf>,
+    pub master_ssl_verify_server_cert: bool,
+    pub ssl_cert: Option<PathBuf>,
+    pub ssl_key: Option<PathBuf>,
+    pub ssl_ca: Option<PathBuf>,
+    pub require_secure_transport: bool,
+    /// The account to switch to after start when started as root.
+    pub user: Option<String>,
 }
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
@@ -110,6 +132,22 @@ pub const KEYS: &[(&str, &str)] = &[
         "server_accounts",
         "more accounts for the binlog server: user:*NATIVE_HASH:SHA2_HASH, comma-separated (binlogd --hash-password)",
     ),
+    (
+        "master_ssl",
+        "TLS to the primary: off (default), on (when the primary offers it) or required",
+    ),
+    ("master_ssl_ca", "PEM file of CAs the primary's certificate must chain to; makes TLS required"),
+    ("master_ssl_cert", "PEM client certificate binlogd presents to the primary"),
+    ("master_ssl_key", "PEM private key of master_ssl_cert"),
+    (
+        "master_ssl_verify_server_cert",
+        "on: the primary's certificate must also name master_host (default off); makes TLS required",
+    ),
+    ("ssl_cert", "PEM certificate (chain) of the binlog server; enables TLS for clients"),
+    ("ssl_key", "PEM private key of ssl_cert"),
+    ("ssl_ca", "PEM file of CAs that client certificates are checked against, when a client presents one"),
+    ("require_secure_transport", "on: clients must use TLS (default off)"),
+    ("user", "account to switch to after start when started as root (required when run as root)"),
 ];
 
 fn canonical(key: &str) -> String {
@@ -127,6 +165,14 @@ fn seconds(v: &str) -> Result<Duration, String> {
         return Err(format!("'{v}' is out of range"));
     }
     Ok(Duration::from_secs_f64(f))
+}
+
+fn boolean(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "on" | "1" | "yes" | "true" => Ok(true),
+        "off" | "0" | "no" | "false" => Ok(false),
+        _ => Err(format!("'{v}' must be on or off")),
+    }
 }
 
 fn number<T: std::str::FromStr>(v: &str) -> Result<T, String> {
@@ -169,7 +215,7 @@ impl Config {
         if cnf_has_secret {
             check(&self.path);
         }
-        if let Some(f) = &self.master_password_file {
+        for f in [&self.master_password_file, &self.master_ssl_key, &self.ssl_key].into_iter().flatten() {
             check(f);
         }
         v
@@ -204,7 +250,18 @@ impl Config {
             max_connections: 64,
             server_accounts: Vec::new(),
             wait_timeout: Duration::from_secs(28800),
+            master_ssl: MasterSsl::Off,
+            master_ssl_ca: None,
+            master_ssl_cert: None,
+            master_ssl_key: None,
+            master_ssl_verify_server_cert: false,
+            ssl_cert: None,
+            ssl_key: None,
+            ssl_ca: None,
+            require_secure_transport: false,
+            user: None,
         };
+        let path_of = |v: &str| (!v.is_empty()).then(|| PathBuf::from(v));
         let mut seen: Vec<String> = Vec::new();
         let mut section_ok = true;
         for (i, raw) in text.lines().enumerate() {
@@ -313,6 +370,23 @@ impl Config {
                         .collect::<Result<_, _>>()
                         .map_err(bad)?;
                 }
+                "master_ssl" => {
+                    c.master_ssl = match v.to_ascii_lowercase().as_str() {
+                        "off" | "0" | "no" | "false" => MasterSsl::Off,
+                        "on" | "1" | "yes" | "true" => MasterSsl::On,
+                        "required" => MasterSsl::Required,
+                        _ => return Err(bad(format!("'{v}' must be off, on or required"))),
+                    }
+                }
+                "master_ssl_ca" => c.master_ssl_ca = path_of(v),
+                "master_ssl_cert" => c.master_ssl_cert = path_of(v),
+                "master_ssl_key" => c.master_ssl_key = path_of(v),
+                "master_ssl_verify_server_cert" => c.master_ssl_verify_server_cert = boolean(v).map_err(bad)?,
+                "ssl_cert" => c.ssl_cert = path_of(v),
+                "ssl_key" => c.ssl_key = path_of(v),
+                "ssl_ca" => c.ssl_ca = path_of(v),
+                "require_secure_transport" => c.require_secure_transport = boolean(v).map_err(bad)?,
+                "user" => c.user = (!v.is_empty()).then(|| v.to_string()),
                 _ => return Err(err(n, format!("unknown key '{}'", k.trim()))),
             }
             seen.push(key);
@@ -327,6 +401,31 @@ impl Config {
                 return Err(err(None, format!("required key '{key}' is missing")));
             }
         }
+        let tls_conflict = if c.master_ssl == MasterSsl::Off {
+            [
+                ("master_ssl_ca", c.master_ssl_ca.is_some()),
+                ("master_ssl_cert", c.master_ssl_cert.is_some()),
+                ("master_ssl_key", c.master_ssl_key.is_some()),
+                ("master_ssl_verify_server_cert", c.master_ssl_verify_server_cert),
+            ]
+            .into_iter()
+            .find(|(_, set)| *set)
+            .map(|(k, _)| format!("{k} is set but master_ssl is off: set master_ssl = on or required"))
+        } else {
+            None
+        };
+        let pairs = [
+            ("master_ssl_cert", c.master_ssl_cert.is_some(), "master_ssl_key", c.master_ssl_key.is_some()),
+            ("master_ssl_key", c.master_ssl_key.is_some(), "master_ssl_cert", c.master_ssl_cert.is_some()),
+            ("ssl_cert", c.ssl_cert.is_some(), "ssl_key", c.ssl_key.is_some()),
+            ("ssl_key", c.ssl_key.is_some(), "ssl_cert", c.ssl_cert.is_some()),
+            ("ssl_ca", c.ssl_ca.is_some(), "ssl_cert", c.ssl_cert.is_some()),
+            ("require_secure_transport", c.require_secure_transport, "ssl_cert", c.ssl_cert.is_some()),
+        ];
+        let missing = pairs.iter().find(|(_, a, _, b)| *a && !*b).map(|(a, _, b, _)| format!("{a} needs {b}"));
+        if let Some(what) = tls_conflict.or(missing) {
+            return Err(err(None, what));
+        }
         if c.heartbeat_period >= c.net_read_timeout && !c.heartbeat_period.is_zero() {
             log::warn!(
                 "heartbeat_period ({:?}) is not below net_read_time_out ({:?}): idle periods will cause reconnects",
@@ -340,6 +439,7 @@ impl Config {
     /// The effective config as cnf lines, password masked.
     pub fn render(&self) -> String {
         let opt = |p: &Option<PathBuf>| p.as_ref().map(|x| x.display().to_string()).unwrap_or_default();
+        let onoff = |b: bool| if b { "on" } else { "off" }.to_string();
         let lines = [
             ("get_start_gtid_mode", (self.start_mode as u8).to_string()),
             ("exclude_gtids", self.exclude_gtids.clone()),
@@ -368,6 +468,24 @@ impl Config {
             ("max_connections", self.max_connections.to_string()),
             ("wait_timeout", self.wait_timeout.as_secs_f64().to_string()),
             ("server_accounts", self.server_accounts.iter().map(|a| a.render()).collect::<Vec<_>>().join(",")),
+            (
+                "master_ssl",
+                match self.master_ssl {
+                    MasterSsl::Off => "off",
+                    MasterSsl::On => "on",
+                    MasterSsl::Required => "required",
+                }
+                .into(),
+            ),
+            ("master_ssl_ca", opt(&self.master_ssl_ca)),
+            ("master_ssl_cert", opt(&self.master_ssl_cert)),
+            ("master_ssl_key", opt(&self.master_ssl_key)),
+            ("master_ssl_verify_server_cert", onoff(self.master_ssl_verify_server_cert)),
+            ("ssl_cert", opt(&self.ssl_cert)),
+            ("ssl_key", opt(&self.ssl_key)),
+            ("ssl_ca", opt(&self.ssl_ca)),
+            ("require_secure_transport", onoff(self.require_secure_transport)),
+            ("user", self.user.clone().unwrap_or_default()),
         ];
         let mut s = String::from("[binlogd]\n");
         for (k, v) in lines {

@@ -6,7 +6,9 @@ pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod logging;
+pub mod privileges;
 pub mod proto;
 pub mod replica;
 pub mod server;
 pub mod signals;
+pub mod tls;

@@ -4,6 +4,8 @@
 //! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html>
 
 use std::net::{TcpStream, ToSocketAddrs};
+
+use crate::tls::Transport;
 use std::time::Duration;
 
 use super::auth;
@@ -39,6 +41,8 @@ pub struct ConnectOptions {
     pub connect_timeout: Duration,
     pub read_timeout: Option<Duration>,
     pub program: String,
+    /// TLS settings; None for a plain connection.
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 /// An authenticated connection.
@@ -46,6 +50,8 @@ pub struct Client {
     pub stream: PacketStream<BufSocket>,
     pub greeting: HandshakeV10,
     pub capabilities: u32,
+    /// What was checked of the server's certificate, when the connection is encrypted.
+    pub tls: Option<&'static str>,
 }
 
 impl Client {
@@ -74,9 +80,32 @@ impl Client {
         // The connection phase gets the connect timeout; the caller sets the read timeout after.
         sock.set_read_timeout(Some(o.connect_timeout))?;
         sock.set_write_timeout(Some(o.connect_timeout))?;
-        let mut stream = PacketStream::new(BufSocket::new(sock), MAX_PACKET);
+        let mut stream = PacketStream::new(BufSocket::new(Transport::plain(sock)), MAX_PACKET);
         let greeting = HandshakeV10::decode(&stream.read()?)?;
-        let capabilities = CLIENT_CAPABILITIES & greeting.capabilities;
+        let mut capabilities = CLIENT_CAPABILITIES & greeting.capabilities;
+        let mut tls = None;
+        if let Some(t) = &o.tls {
+            if greeting.capabilities & caps::SSL != 0 {
+                capabilities |= caps::SSL;
+                // SSLRequest: the first 32 bytes of the login packet; TLS starts after it.
+                let head = HandshakeResponse41 {
+                    capabilities,
+                    max_packet: MAX_PACKET as u32,
+                    charset: CHARSET_UTF8MB4,
+                    ..Default::default()
+                };
+                stream.write(&head.encode()[..32])?;
+                let conn = t.connection().map_err(|e| Error::Tls { what: e.to_string() })?;
+                stream.inner.start_tls(conn, None).map_err(|e| Error::Tls {
+                    what: format!("{}:{}: {}", o.host, o.port, e.to_string().trim_start_matches("TLS: ")),
+                })?;
+                tls = Some(t.checks);
+            } else if t.required {
+                return Err(Error::Tls {
+                    what: format!("{}:{} does not offer TLS, and master_ssl requires it", o.host, o.port),
+                });
+            }
+        }
         let mut plugin =
             if greeting.auth_plugin.is_empty() { auth::NATIVE.to_string() } else { greeting.auth_plugin.clone() };
         if plugin != auth::NATIVE && plugin != auth::CACHING_SHA2 {
@@ -103,7 +132,7 @@ impl Client {
                     let s = &stream.inner;
                     s.set_read_timeout(o.read_timeout)?;
                     s.set_write_timeout(Some(o.connect_timeout.max(Duration::from_secs(30))))?;
-                    return Ok(Client { stream, greeting, capabilities });
+                    return Ok(Client { stream, greeting, capabilities, tls });
                 }
                 Some(0xff) => return Err(super::parse_err(&p)),
                 Some(0xfe) => {
@@ -117,6 +146,13 @@ impl Client {
                 Some(0x01) if plugin == auth::CACHING_SHA2 => match p.get(1) {
                     Some(&auth::SHA2_FAST_AUTH_OK) => {}
                     Some(&auth::SHA2_PERFORM_FULL_AUTH) => {
+                        if tls.is_some() {
+                            // Over TLS the password itself is sent, NUL-terminated.
+                            let mut pw = o.password.as_bytes().to_vec();
+                            pw.push(0);
+                            stream.write(&pw)?;
+                            continue;
+                        }
                         // No TLS: ask for the server's RSA key, then send the encrypted password.
                         stream.write(&[auth::SHA2_REQUEST_PUBLIC_KEY])?;
                         let key = stream.read()?;

@@ -43,6 +43,10 @@ pub enum Error {
     Auth {
         what: String,
     },
+    /// TLS could not be set up, or the peer's certificate was refused.
+    Tls {
+        what: String,
+    },
 }
 
 impl Error {
@@ -84,6 +88,7 @@ impl fmt::Display for Error {
             }
             Error::Unsupported { what } => write!(f, "unsupported: {what}"),
             Error::Auth { what } => write!(f, "authentication failed: {what}"),
+            Error::Tls { what } => write!(f, "TLS: {what}"),
         }
     }
 }

@@ -7,6 +7,7 @@
 use std::io::{self, Read, Write};
 
 use super::Error;
+use crate::tls::Transport;
 
 /// Largest payload of one physical packet.
 pub const MAX_CHUNK: usize = 0xff_ffff;
@@ -32,25 +33,35 @@ pub fn parse_header(h: [u8; 4]) -> (usize, u8) {
     (u32::from_le_bytes([h[0], h[1], h[2], 0]) as usize, h[3])
 }
 
-/// A socket read through a buffer: one `read` syscall brings in many small event
-/// packets instead of several syscalls per packet. Writes go straight to the socket.
-/// It derefs to the `TcpStream` for timeouts, clones and shutdown.
+/// A connection read through a buffer: one `read` syscall brings in many small event
+/// packets instead of several syscalls per packet. Writes go straight through.
+/// It derefs to the `Transport` (and on to the `TcpStream`) for timeouts, clones
+/// and shutdown.
 pub struct BufSocket {
-    r: io::BufReader<std::net::TcpStream>,
+    r: io::BufReader<Transport>,
 }
 
 /// Read buffer of a replication connection.
 const SOCKET_BUFFER: usize = 256 << 10;
 
 impl BufSocket {
-    pub fn new(s: std::net::TcpStream) -> BufSocket {
-        BufSocket { r: io::BufReader::with_capacity(SOCKET_BUFFER, s) }
+    pub fn new(t: Transport) -> BufSocket {
+        BufSocket { r: io::BufReader::with_capacity(SOCKET_BUFFER, t) }
+    }
+
+    /// Starts TLS on the connection. Bytes read ahead would be taken for plaintext:
+    /// a peer that sent any before the TLS handshake is refused.
+    pub fn start_tls(&mut self, conn: rustls::Connection, deadline: Option<std::time::Instant>) -> Result<(), Error> {
+        if !self.r.buffer().is_empty() {
+            return Err(Error::malformed("the server sent data before the TLS handshake"));
+        }
+        self.r.get_mut().start_tls(conn, deadline).map_err(|e| Error::Tls { what: format!("handshake failed: {e}") })
     }
 }
 
 impl std::ops::Deref for BufSocket {
-    type Target = std::net::TcpStream;
-    fn deref(&self) -> &std::net::TcpStream {
+    type Target = Transport;
+    fn deref(&self) -> &Transport {
         self.r.get_ref()
     }
 }

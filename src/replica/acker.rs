@@ -4,7 +4,6 @@
 //! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_semi_sync.html>
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex};
 
 use log::{debug, warn};
@@ -60,7 +59,7 @@ impl AckSlot {
 }
 
 /// Runs until the slot is closed or the socket fails.
-pub fn run(mut sock: TcpStream, slot: Arc<AckSlot>, stats: Arc<Stats>) {
+pub fn run(mut sock: crate::tls::Transport, slot: Arc<AckSlot>, stats: Arc<Stats>) {
     let mut buf = Vec::with_capacity(64);
     while let Some((file, pos)) = slot.take() {
         buf.clear();

@@ -59,8 +59,23 @@ impl std::fmt::Display for Start {
     }
 }
 
-pub fn options(cfg: &Config) -> ConnectOptions {
-    ConnectOptions {
+/// TLS settings for the primary, read once at start: the key file may be readable
+/// only before binlogd gives up root.
+static MASTER_TLS: std::sync::OnceLock<Option<crate::tls::ClientTls>> = std::sync::OnceLock::new();
+
+/// Reads the TLS files for the primary (at start; later calls keep the first result).
+pub fn load_tls(cfg: &Config) -> Result<(), crate::tls::TlsError> {
+    if MASTER_TLS.get().is_none() {
+        let _ = MASTER_TLS.set(crate::tls::client(cfg)?);
+    }
+    Ok(())
+}
+
+/// Login options.
+pub fn options(cfg: &Config) -> Result<ConnectOptions, ReplicaError> {
+    load_tls(cfg).map_err(|e| ReplicaError::Connect(crate::proto::Error::Tls { what: e.to_string() }))?;
+    let tls = MASTER_TLS.get().cloned().flatten();
+    Ok(ConnectOptions {
         host: cfg.master_host.clone(),
         port: cfg.master_port,
         user: cfg.master_user.clone(),
@@ -68,7 +83,8 @@ pub fn options(cfg: &Config) -> ConnectOptions {
         connect_timeout: cfg.connect_timeout,
         read_timeout: Some(cfg.net_read_timeout),
         program: "binlogd".into(),
-    }
+        tls,
+    })
 }
 
 fn sql_quote(s: &str) -> String {
@@ -87,7 +103,8 @@ fn sql_quote(s: &str) -> String {
 
 /// Logs in and reads the primary's identity.
 pub fn connect(cfg: &Config) -> Result<(Client, Primary), ReplicaError> {
-    let mut c = Client::connect(&options(cfg)).map_err(ReplicaError::connect)?;
+    let mut c = Client::connect(&options(cfg)?).map_err(ReplicaError::connect)?;
+
     let version = c.server_version().to_string();
     let flavor = if version.contains("MariaDB") { Flavor::MariaDb } else { Flavor::Mysql };
     let rs = c.query("SELECT @@global.server_id").map_err(ReplicaError::setup)?;

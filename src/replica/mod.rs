@@ -431,6 +431,13 @@ impl Session<'_> {
             p.version,
             who
         );
+        match (c.stream.inner.describe(), c.tls) {
+            (Some(t), Some(checks)) => info!("connection to master is encrypted: {t}, {checks}"),
+            _ if cfg.master_ssl != crate::config::MasterSsl::Off => {
+                warn!("master {}:{} does not offer TLS: the connection is not encrypted", cfg.master_host, cfg.master_port)
+            }
+            _ => {}
+        }
         if let Some(cur) = &p.server_uuid {
             match known_uuid.as_deref() {
                 Some(k) if k != cur && !store.files().is_empty() => {
@@ -462,7 +469,7 @@ impl Session<'_> {
             }
         }
 
-        let sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
+        let sock = c.stream.inner.tcp().try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
         let ack_sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
         ctl.set_socket(Some(sock));
         if ctl.stop.load(Ordering::SeqCst) {

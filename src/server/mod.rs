@@ -44,14 +44,35 @@ pub struct Server {
     pub accounts: Vec<crate::proto::auth::Account>,
     /// The primary's facts as read from the newest stored file, and that file's name.
     stored_primary: Mutex<Option<(String, Primary)>>,
+    /// TLS for clients, when `ssl_cert` is set.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
-/// Starts the listener thread when `listen_port` is set.
-pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
-    let Some(port) = cfg.listen_port else { return Ok(()) };
+/// Binds the listening socket when `listen_port` is set (before privileges are dropped,
+/// so a port below 1024 works).
+pub fn bind(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
+    let Some(port) = cfg.listen_port else { return Ok(None) };
     let addr = cfg.listen_address.clone().unwrap_or_else(|| "0.0.0.0".into());
     let listener = TcpListener::bind((addr.as_str(), port))?;
-    info!("binlog server listening on {addr}:{port}");
+    Ok(Some(listener))
+}
+
+/// Starts the listener thread.
+pub fn spawn(
+    cfg: &Config,
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<()> {
+    info!(
+        "binlog server listening on {}{}",
+        listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        match (&tls, cfg.require_secure_transport) {
+            (Some(_), true) => ", TLS required",
+            (Some(_), false) => ", TLS offered",
+            (None, _) => "",
+        }
+    );
     let srv = Arc::new(Server {
         cfg: cfg.clone(),
         shared,
@@ -67,6 +88,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
         .chain(cfg.server_accounts.iter().cloned())
         .collect(),
         stored_primary: Mutex::new(None),
+        tls,
     });
     let sh = srv.shared.clone();
     thread::Builder::new().name("gtid-index".into()).spawn(move || keep_gtid_index(&sh))?;

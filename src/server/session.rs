@@ -16,8 +16,10 @@ use crate::proto::command::{self, BinlogDump, RegisterSlave};
 use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
 use crate::proto::packet::PacketStream;
 use crate::proto::{auth, caps, Error};
+use crate::tls::Transport;
 
-/// What binlogd offers as a server: no SSL (yet), no LOCAL INFILE, classic EOF packets.
+/// What binlogd offers as a server: no LOCAL INFILE, classic EOF packets; CLIENT_SSL
+/// is added when `ssl_cert` is set.
 const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::FOUND_ROWS
     | caps::LONG_FLAG
@@ -39,6 +41,8 @@ pub const ER_ACCESS_DENIED: u16 = 1045;
 pub const ER_CON_COUNT: u16 = 1040;
 pub const ER_UNKNOWN_COM: u16 = 1047;
 pub const ER_MASTER_FATAL_READING_BINLOG: u16 = 1236;
+pub const ER_HANDSHAKE_ERROR: u16 = 1043;
+pub const ER_SECURE_TRANSPORT_REQUIRED: u16 = 3159;
 
 pub fn err_packet(code: u16, state: &str, msg: &str) -> Vec<u8> {
     let mut p = vec![0xff];
@@ -72,13 +76,13 @@ fn nonce() -> Result<Vec<u8>, Error> {
 /// A client's socket. Until authentication its reads share one deadline, so a peer
 /// that trickles bytes cannot hold a connection slot longer than `connect_timeout`.
 pub struct ClientSocket {
-    s: TcpStream,
+    s: Transport,
     deadline: Option<Instant>,
 }
 
 impl std::ops::Deref for ClientSocket {
-    type Target = TcpStream;
-    fn deref(&self) -> &TcpStream {
+    type Target = Transport;
+    fn deref(&self) -> &Transport {
         &self.s
     }
 }
@@ -120,7 +124,7 @@ impl<'a> Session<'a> {
         let _ = sock.set_nodelay(true);
         Session {
             srv,
-            stream: PacketStream::new(ClientSocket { s: sock, deadline: None }, PREAUTH_MAX),
+            stream: PacketStream::new(ClientSocket { s: Transport::plain(sock), deadline: None }, PREAUTH_MAX),
             id,
             peer,
             vars: Default::default(),
@@ -148,17 +152,40 @@ impl<'a> Session<'a> {
     fn handshake(&mut self) -> Result<String, Error> {
         let n = nonce()?;
         let version = self.srv.primary().map_or_else(|| "8.0.99-binlogd".to_string(), |p| p.greeting_version);
+        let tls = self.srv.tls.clone();
         let g = HandshakeV10 {
             server_version: version,
             connection_id: self.id,
             scramble: n.clone(),
-            capabilities: SERVER_CAPABILITIES,
+            capabilities: SERVER_CAPABILITIES | if tls.is_some() { caps::SSL } else { 0 },
             charset: 45,
             status: 2,
             auth_plugin: auth::CACHING_SHA2.into(),
         };
         self.stream.write(&g.encode())?;
-        let resp = HandshakeResponse41::decode(&self.stream.read()?)?;
+        let mut first = self.stream.read()?;
+        let wants_tls = first.get(..4).is_some_and(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) & caps::SSL != 0);
+        if wants_tls {
+            let Some(config) = tls else {
+                let msg = "Bad handshake: TLS was asked for but is not offered";
+                self.stream.write(&err_packet(ER_HANDSHAKE_ERROR, "08S01", msg))?;
+                return Err(Error::Tls { what: msg.into() });
+            };
+            if first.len() == 32 {
+                // SSLRequest: the TLS handshake follows, then the real login packet.
+                let conn = rustls::ServerConnection::new(config).map_err(|e| Error::Tls { what: e.to_string() })?;
+                let cs = &mut self.stream.inner;
+                cs.s.start_tls(conn.into(), cs.deadline)
+                    .map_err(|e| Error::Tls { what: format!("handshake failed: {e}") })?;
+                first = self.stream.read()?;
+            }
+        }
+        if self.srv.cfg.require_secure_transport && !self.stream.inner.is_tls() {
+            let msg = "Connections using insecure transport are prohibited while --require_secure_transport=ON.";
+            self.stream.write(&err_packet(ER_SECURE_TRANSPORT_REQUIRED, "HY000", msg))?;
+            return Err(Error::Tls { what: "a client without TLS was refused (require_secure_transport)".into() });
+        }
+        let resp = HandshakeResponse41::decode(&first)?;
         let found = self.srv.accounts.iter().find(|a| a.user == resp.user).cloned();
         let known = found.is_some();
         // An unknown user goes through the same steps against a throwaway account.

@@ -15,6 +15,14 @@ pub fn repo() -> PathBuf {
 }
 
 /// The sid chroot holding MySQL 9.x (scripts/lib.sh).
+/// The tests' effective uid is 0.
+pub fn running_as_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .unwrap_or(false)
+}
+
 pub fn sid_root() -> PathBuf {
     if let Ok(r) = std::env::var("SID_ROOT") {
         return PathBuf::from(r);
@@ -197,9 +205,11 @@ impl Binlogd {
         let binlog_dir = dir.join("binlogs");
         let log = dir.join("binlogd.log");
         let cnf = dir.join("binlogd.cnf");
+        // Tests run as root in CI; binlogd refuses root unless told to keep it.
+        let user = if running_as_root() { "user = root\n" } else { "" };
         let text = format!(
             "[binlogd]\nserver_id = 1001\nmaster_host = 127.0.0.1\nmaster_port = {port}\nmaster_user = repl\n\
-             binlog_dir = {}\nlog_file = {}\n{rest}\n",
+             binlog_dir = {}\nlog_file = {}\n{user}{rest}\n",
             binlog_dir.display(),
             log.display()
         );

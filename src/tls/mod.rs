@@ -1,0 +1,251 @@
+//! TLS in both directions, with rustls and its ring provider (no C library to link,
+//! so the static musl build keeps working).
+//!
+//! To the primary, the modes follow a MySQL replica's:
+//! - `master_ssl = on`: TLS when the primary offers it, certificate not checked;
+//! - `master_ssl = required`: a primary without TLS is an error;
+//! - `master_ssl_ca`: the certificate must chain to one of these CAs (VERIFY_CA);
+//! - `master_ssl_verify_server_cert = on`: it must also name `master_host` (VERIFY_IDENTITY).
+//!
+//! A CA or host check makes TLS required: checking a certificate the primary may
+//! choose not to send would protect nothing.
+//!
+//! Upgrading a connection: <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_ssl_request.html>
+
+pub mod stream;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use crate::config::{Config, MasterSsl};
+
+pub use stream::Transport;
+
+#[derive(Debug)]
+pub enum TlsError {
+    /// A certificate, key or CA file that cannot be used.
+    File { path: PathBuf, what: String },
+    /// Settings rustls refuses.
+    Setup { what: String },
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsError::File { path, what } => write!(f, "{}: {what}", path.display()),
+            TlsError::Setup { what } => write!(f, "TLS setup: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn setup_err(e: rustls::Error) -> TlsError {
+    TlsError::Setup { what: e.to_string() }
+}
+
+fn certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let err = |w: String| TlsError::File { path: path.to_path_buf(), what: w };
+    let v = CertificateDer::pem_file_iter(path)
+        .map_err(|e| err(format!("cannot read {what}: {e}")))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| err(format!("cannot parse {what}: {e}")))?;
+    if v.is_empty() {
+        return Err(err(format!("no PEM certificate in this {what} file")));
+    }
+    Ok(v)
+}
+
+fn key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path)
+        .map_err(|e| TlsError::File { path: path.to_path_buf(), what: format!("no usable PEM private key: {e}") })
+}
+
+fn roots(path: &Path) -> Result<Arc<RootCertStore>, TlsError> {
+    let mut r = RootCertStore::empty();
+    for c in certs(path, "CA")? {
+        r.add(c).map_err(|e| TlsError::File { path: path.to_path_buf(), what: format!("bad CA certificate: {e}") })?;
+    }
+    Ok(Arc::new(r))
+}
+
+/// How binlogd talks TLS to the primary.
+#[derive(Debug, Clone)]
+pub struct ClientTls {
+    pub config: Arc<rustls::ClientConfig>,
+    pub server_name: ServerName<'static>,
+    /// A primary that does not offer TLS is refused.
+    pub required: bool,
+    /// What is checked, for the log.
+    pub checks: &'static str,
+}
+
+impl ClientTls {
+    pub fn connection(&self) -> Result<rustls::Connection, rustls::Error> {
+        Ok(rustls::ClientConnection::new(self.config.clone(), self.server_name.clone())?.into())
+    }
+}
+
+/// The TLS settings for the primary, or None when `master_ssl = off`.
+pub fn client(cfg: &Config) -> Result<Option<ClientTls>, TlsError> {
+    if cfg.master_ssl == MasterSsl::Off {
+        return Ok(None);
+    }
+    let server_name = ServerName::try_from(cfg.master_host.clone())
+        .map_err(|_| TlsError::Setup { what: format!("master_host '{}' is not a valid TLS name", cfg.master_host) })?;
+    let prov = provider();
+    let verifier: Arc<dyn ServerCertVerifier> = match &cfg.master_ssl_ca {
+        Some(ca) => {
+            let v = WebPkiServerVerifier::builder_with_provider(roots(ca)?, prov.clone())
+                .build()
+                .map_err(|e| TlsError::Setup { what: e.to_string() })?;
+            if cfg.master_ssl_verify_server_cert {
+                v
+            } else {
+                Arc::new(ChainOnly(v))
+            }
+        }
+        None if cfg.master_ssl_verify_server_cert => {
+            return Err(TlsError::Setup { what: "master_ssl_verify_server_cert needs master_ssl_ca".into() })
+        }
+        None => Arc::new(AnyCertificate(prov.clone())),
+    };
+    let builder = rustls::ClientConfig::builder_with_provider(prov)
+        .with_safe_default_protocol_versions()
+        .map_err(setup_err)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let config = match (&cfg.master_ssl_cert, &cfg.master_ssl_key) {
+        (Some(c), Some(k)) => builder.with_client_auth_cert(certs(c, "certificate")?, key(k)?).map_err(|e| {
+            TlsError::File { path: k.clone(), what: format!("does not match master_ssl_cert: {e}") }
+        })?,
+        _ => builder.with_no_client_auth(),
+    };
+    let checks = match (&cfg.master_ssl_ca, cfg.master_ssl_verify_server_cert) {
+        (Some(_), true) => "certificate checked against master_ssl_ca and master_host",
+        (Some(_), false) => "certificate checked against master_ssl_ca",
+        (None, _) => "certificate not checked",
+    };
+    Ok(Some(ClientTls {
+        config: Arc::new(config),
+        server_name,
+        required: cfg.master_ssl == MasterSsl::Required || cfg.master_ssl_ca.is_some(),
+        checks,
+    }))
+}
+
+/// The binlog server's TLS settings, or None without `ssl_cert`.
+pub fn server(cfg: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, TlsError> {
+    let (Some(cert), Some(k)) = (&cfg.ssl_cert, &cfg.ssl_key) else { return Ok(None) };
+    let prov = provider();
+    let builder = rustls::ServerConfig::builder_with_provider(prov.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(setup_err)?;
+    let builder = match &cfg.ssl_ca {
+        // A client certificate is asked for and, when one is sent, must chain to ssl_ca.
+        Some(ca) => builder.with_client_cert_verifier(
+            WebPkiClientVerifier::builder_with_provider(roots(ca)?, prov)
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| TlsError::Setup { what: e.to_string() })?,
+        ),
+        None => builder.with_no_client_auth(),
+    };
+    let config = builder
+        .with_single_cert(certs(cert, "certificate")?, key(k)?)
+        .map_err(|e| TlsError::File { path: k.clone(), what: format!("does not match ssl_cert: {e}") })?;
+    Ok(Some(Arc::new(config)))
+}
+
+/// Checks the chain but not the name: MySQL's VERIFY_CA.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        // The name is checked only after the chain, so a name error means the chain held.
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            r => r,
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(m, c, d)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(m, c, d)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// Encryption without authentication of the primary (`master_ssl = on` alone):
+/// what a MySQL replica does with MASTER_SSL=1 and no CA. The handshake signatures
+/// are still checked, so the session is bound to the certificate presented.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

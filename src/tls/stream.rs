@@ -1,0 +1,191 @@
+//! A connection's byte transport: a plain TCP socket, or TLS over it.
+//!
+//! One TLS session can be shared by two threads: the reader, which blocks on the
+//! socket, and the acker, which writes semisync replies between events. The session
+//! state sits behind a mutex that is held only while bytes are moved in memory or
+//! written; the reader waits for ciphertext with the mutex released, so an ACK never
+//! waits for the next event to arrive.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// Ciphertext read from the socket at a time: a little over one full TLS record.
+const CIPHER_CHUNK: usize = 18 << 10;
+
+pub struct Transport {
+    tcp: TcpStream,
+    tls: Option<Arc<Mutex<rustls::Connection>>>,
+    /// Ciphertext read from the socket that the session has not taken in yet.
+    cipher: Vec<u8>,
+    used: usize,
+}
+
+fn tls_err(e: rustls::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+impl Transport {
+    pub fn plain(tcp: TcpStream) -> Transport {
+        Transport { tcp, tls: None, cipher: Vec::new(), used: 0 }
+    }
+
+    /// Runs the TLS handshake on this plain connection; from then on it is encrypted.
+    /// Reads give up at `deadline`, however slowly the peer sends.
+    pub fn start_tls(&mut self, mut conn: rustls::Connection, deadline: Option<Instant>) -> io::Result<()> {
+        if self.tls.is_some() {
+            return Err(io::Error::other("TLS is already on"));
+        }
+        let mut io = Deadline { s: &self.tcp, deadline };
+        while conn.is_handshaking() {
+            conn.complete_io(&mut io)?;
+        }
+        while conn.wants_write() {
+            conn.write_tls(&mut io)?;
+        }
+        self.tls = Some(Arc::new(Mutex::new(conn)));
+        Ok(())
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The protocol version and cipher suite, for the log.
+    pub fn describe(&self) -> Option<String> {
+        let g = self.session()?;
+        let v = g.protocol_version().map_or_else(|| "?".to_string(), |v| format!("{v:?}"));
+        let c = g.negotiated_cipher_suite().map_or_else(|| "?".to_string(), |c| format!("{:?}", c.suite()));
+        Some(format!("{v} {c}").replace("TLSv1_", "TLSv1.").replace('_', "-"))
+    }
+
+    fn session(&self) -> Option<MutexGuard<'_, rustls::Connection>> {
+        self.tls.as_ref().map(|t| t.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// A second handle on the same connection, for a thread that only writes.
+    pub fn try_clone(&self) -> io::Result<Transport> {
+        Ok(Transport { tcp: self.tcp.try_clone()?, tls: self.tls.clone(), cipher: Vec::new(), used: 0 })
+    }
+
+    pub fn tcp(&self) -> &TcpStream {
+        &self.tcp
+    }
+
+    /// Hands the session what was read and returns plaintext if any is ready.
+    fn pump(&mut self, out: &mut [u8]) -> io::Result<Option<usize>> {
+        let Some(tls) = self.tls.as_ref() else { return Ok(None) };
+        let mut c = tls.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match c.reader().read(out) {
+                Ok(n) => return Ok(Some(n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            if self.used >= self.cipher.len() {
+                return Ok(None);
+            }
+            let mut rest = &self.cipher[self.used..];
+            let n = c.read_tls(&mut rest)?;
+            self.used += n;
+            let r = c.process_new_packets();
+            // Alerts, and replies such as key updates, go out at once.
+            while c.wants_write() {
+                c.write_tls(&mut &self.tcp)?;
+            }
+            r.map_err(tls_err)?;
+        }
+    }
+}
+
+/// The socket during the handshake: each read waits at most until the deadline.
+struct Deadline<'a> {
+    s: &'a TcpStream,
+    deadline: Option<Instant>,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(d) = self.deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "TLS handshake not done in time"));
+            }
+            self.s.set_read_timeout(Some(left))?;
+        }
+        self.s.read(buf)
+    }
+}
+
+impl Write for Deadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.s.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.s.flush()
+    }
+}
+
+impl std::ops::Deref for Transport {
+    type Target = TcpStream;
+    fn deref(&self) -> &TcpStream {
+        &self.tcp
+    }
+}
+
+impl Read for Transport {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.tls.is_none() {
+            return self.tcp.read(out);
+        }
+        loop {
+            if let Some(n) = self.pump(out)? {
+                return Ok(n);
+            }
+            // Wait for more ciphertext with the session unlocked.
+            self.cipher.resize(CIPHER_CHUNK, 0);
+            self.used = 0;
+            let n = match self.tcp.read(&mut self.cipher) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.cipher.clear();
+                    return Err(e);
+                }
+            };
+            self.cipher.truncate(n);
+            if n == 0 {
+                // The peer closed: the session tells a clean close_notify (0) from a cut.
+                let mut g = self.session().ok_or_else(|| io::Error::other("no TLS session"))?;
+                g.read_tls(&mut io::empty())?;
+                g.process_new_packets().map_err(tls_err)?;
+                return match g.reader().read(out) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                    r => r,
+                };
+            }
+        }
+    }
+}
+
+impl Write for Transport {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(tls) = self.tls.as_ref() else { return self.tcp.write(buf) };
+        let mut c = tls.lock().unwrap_or_else(|e| e.into_inner());
+        c.writer().write_all(buf)?;
+        while c.wants_write() {
+            c.write_tls(&mut &self.tcp)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if let Some(tls) = self.tls.as_ref() {
+            let mut c = tls.lock().unwrap_or_else(|e| e.into_inner());
+            while c.wants_write() {
+                c.write_tls(&mut &self.tcp)?;
+            }
+        }
+        self.tcp.flush()
+    }
+}
