@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-#! Starts, stops and queries throwaway MariaDB 10.11 / MySQL 9.x primaries on loopback.
+#! Starts, stops and queries throwaway MariaDB 10.11 / MariaDB 11.x / MySQL 9.x servers on loopback.
 #!
-#!   server.sh start mariadb|mysql DIR PORT [SERVER_ID]   fresh server, data under DIR
+#!   server.sh start mariadb|mariadb11|mysql DIR PORT [SERVER_ID]   fresh server, data under DIR
 #!   server.sh stop DIR                                     clean shutdown
 #!   server.sh kill DIR                                     SIGKILL
 #!   server.sh restart DIR                                  clean shutdown, start again
 #!   server.sh sql DIR "SQL"                                run SQL as root, tab-separated
 #!   server.sh sqlv DIR "SQL"                               run SQL as root, one "name: value" line per column
 #!   server.sh binlogdir DIR                                host path of its binlog files
+#!   server.sh tls DIR CERTDIR                              serve TLS with CERTDIR/{ca,server-cert,server-key}.pem, restart
+#!   server.sh addcnf DIR LINE...                           append [mysqld] lines to its cnf (restart to apply)
+#!   server.sh root DIR                                     host path of its data root
 #!
 #! Data directories are initialized once per cache (mysqld --initialize takes about a
-#! minute) and copied for each fresh server. MySQL runs inside the sid chroot, so its
-#! files live under the chroot; DIR/root points there.
+#! minute) and copied for each fresh server. MySQL and MariaDB 11 run inside their sid
+#! chroots, so their files live under the chroot; DIR/root points there.
 #! Users: root (no password, socket only) and repl/replpass with replication grants,
 #! caching_sha2_password on MySQL.
 set -euo pipefail
@@ -25,13 +28,18 @@ flavor_of() { cat "$1/flavor"; }
 root_of() { cat "$1/root"; }          # data root as seen on the host
 inner_of() { cat "$1/inner"; }        # data root as seen by the server (inside the chroot for MySQL)
 
+chroot_of() { # flavor -> chroot directory, empty for the host
+  case "$1" in mysql) echo "$SID_ROOT" ;; mariadb11) echo "$MARIA_ROOT" ;; *) echo "" ;; esac
+}
+
 run_client() { # DIR args...
-  local d=$1; shift
-  if [ "$(flavor_of "$d")" = mysql ]; then
-    chroot "$SID_ROOT" /usr/bin/mysql --no-defaults -uroot -S "$(inner_of "$d")/sock" "$@"
-  else
-    mariadb --no-defaults -uroot -S "$(inner_of "$d")/sock" "$@"
-  fi
+  local d=$1 f; shift
+  f=$(flavor_of "$d")
+  case "$f" in
+    mysql) chroot "$SID_ROOT" /usr/bin/mysql --no-defaults -uroot -S "$(inner_of "$d")/sock" "$@" ;;
+    mariadb11) chroot "$MARIA_ROOT" /usr/bin/mariadb --no-defaults -uroot -S "$(inner_of "$d")/sock" "$@" ;;
+    *) mariadb --no-defaults -uroot -S "$(inner_of "$d")/sock" "$@" ;;
+  esac
 }
 
 write_cnf() { # flavor inner port server_id semisync(0/1)
@@ -77,11 +85,11 @@ CNF
 }
 
 server_cmd() { # flavor inner
-  if [ "$1" = mysql ]; then
-    echo chroot "$SID_ROOT" /usr/sbin/mysqld --defaults-file="$2/my.cnf"
-  else
-    echo /usr/sbin/mariadbd --defaults-file="$2/my.cnf"
-  fi
+  case "$1" in
+    mysql) echo chroot "$SID_ROOT" /usr/sbin/mysqld --defaults-file="$2/my.cnf" ;;
+    mariadb11) echo chroot "$MARIA_ROOT" /usr/sbin/mariadbd --defaults-file="$2/my.cnf" ;;
+    *) echo /usr/sbin/mariadbd --defaults-file="$2/my.cnf" ;;
+  esac
 }
 
 wait_ready() { # DIR
@@ -106,16 +114,20 @@ start_server() { # DIR
 # A template data dir with users already created, made once per cache.
 template() { # flavor -> host path of template root
   local f=$1 t
-  if [ "$f" = mysql ]; then t="$SID_ROOT/var/tmp/binlogd-template-mysql"; else t="$BINLOGD_CACHE/template-mariadb"; fi
+  local cr; cr=$(chroot_of "$f")
+  if [ -n "$cr" ]; then t="$cr/var/tmp/binlogd-template-$f"; else t="$BINLOGD_CACHE/template-mariadb"; fi
   if [ -f "$t/.ready" ]; then echo "$t"; return; fi
   rm -rf "$t"; mkdir -p "$t/binlog"
   local in=$t
-  [ "$f" = mysql ] && in=/var/tmp/binlogd-template-mysql
+  [ -n "$cr" ] && in=/var/tmp/binlogd-template-$f
   log "initializing a $f template data directory (once per cache)"
   write_cnf "$f" "$in" 0 1 0 > "$t/my.cnf"
   if [ "$f" = mysql ]; then
     chroot "$SID_ROOT" /usr/sbin/mysqld --defaults-file="$in/my.cnf" --initialize-insecure >/dev/null 2>&1 \
       || { tail -20 "$t/error.log" >&2; die "mysqld --initialize failed"; }
+  elif [ "$f" = mariadb11 ]; then
+    chroot "$MARIA_ROOT" /usr/bin/mariadb-install-db --no-defaults --force --datadir="$in/data" --auth-root-authentication-method=normal \
+      --skip-test-db --user=root >"$t/install.log" 2>&1 || { tail -20 "$t/install.log" >&2; die "mariadb-install-db failed"; }
   else
     mariadb-install-db --no-defaults --datadir="$t/data" --auth-root-authentication-method=normal \
       --skip-test-db --user=root >"$t/install.log" 2>&1 || { tail -20 "$t/install.log" >&2; die "mariadb-install-db failed"; }
@@ -157,12 +169,13 @@ cmd=${1:-}; shift || true
 case "$cmd" in
   start)
     f=$1 d=$2 port=$3 sid=${4:-1}
-    case "$f" in mariadb|mysql) ;; *) die "flavor must be mariadb or mysql";; esac
+    case "$f" in mariadb|mariadb11|mysql) ;; *) die "flavor must be mariadb, mariadb11 or mysql";; esac
     mkdir -p "$d"; d=$(cd "$d" && pwd)
     t=$(template "$f")
-    if [ "$f" = mysql ]; then
+    cr=$(chroot_of "$f")
+    if [ -n "$cr" ]; then
       name="binlogd-$(basename "$d")-$$-$RANDOM"
-      root="$SID_ROOT/var/tmp/$name"; in="/var/tmp/$name"
+      root="$cr/var/tmp/$name"; in="/var/tmp/$name"
     else
       root="$d/server"; in="$root"
     fi
@@ -180,6 +193,14 @@ case "$cmd" in
   sql) d=$1; shift; run_client "$d" -N -B --max-allowed-packet=256M -e "$*" ;;
   sqlv) d=$1; shift; run_client "$d" -E -e "$*" ;;
   binlogdir) echo "$(root_of "$1")/binlog" ;;
+  root) root_of "$1" ;;
+  tls)
+    d=$1 certs=$2 root=$(root_of "$1") in=$(inner_of "$1")
+    mkdir -p "$root/tls"; cp "$certs/ca.pem" "$certs/server-cert.pem" "$certs/server-key.pem" "$root/tls/"
+    printf 'ssl_ca=%s/tls/ca.pem\nssl_cert=%s/tls/server-cert.pem\nssl_key=%s/tls/server-key.pem\n' "$in" "$in" "$in" >> "$root/my.cnf"
+    stop_server "$d"; start_server "$d"
+    ;;
+  addcnf) d=$1; shift; printf '%s\n' "$@" >> "$(root_of "$d")/my.cnf" ;;
   destroy) d=$1; stop_server "$d" 2>/dev/null || true; r=$(root_of "$d" 2>/dev/null || true); case "$r" in */var/tmp/binlogd-*|*/server) rm -rf "$r";; esac ;;
   *) sed -n 's/^#! \{0,1\}//p' "$0"; exit 2 ;;
 esac

@@ -132,10 +132,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "server_accounts",
         "more accounts for the binlog server: user:*NATIVE_HASH:SHA2_HASH, comma-separated (binlogd --hash-password)",
     ),
-    (
-        "master_ssl",
-        "TLS to the primary: off (default), on (when the primary offers it) or required",
-    ),
+    ("master_ssl", "TLS to the primary: off (default), on (when the primary offers it) or required"),
     ("master_ssl_ca", "PEM file of CAs the primary's certificate must chain to; makes TLS required"),
     ("master_ssl_cert", "PEM client certificate binlogd presents to the primary"),
     ("master_ssl_key", "PEM private key of master_ssl_cert"),

@@ -59,12 +59,7 @@ pub fn check_writable(dir: &std::path::Path, t: &Target) -> Result<(), String> {
     let c = CString::new(dir.as_os_str().as_bytes()).map_err(|_| "binlog_dir holds a NUL byte".to_string())?;
     // SAFETY: access reads the NUL-terminated path only.
     if unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) } != 0 {
-        return Err(format!(
-            "binlog_dir {} is not writable by user {}: chown -R {} it",
-            dir.display(),
-            t.name,
-            t.name
-        ));
+        return Err(format!("binlog_dir {} is not writable by user {}: chown -R {} it", dir.display(), t.name, t.name));
     }
     Ok(())
 }

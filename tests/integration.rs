@@ -29,3 +29,5 @@ mod serve;
 mod setup_errors;
 #[path = "it/start_modes.rs"]
 mod start_modes;
+#[path = "it/tls.rs"]
+mod tls;

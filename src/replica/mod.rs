@@ -434,7 +434,10 @@ impl Session<'_> {
         match (c.stream.inner.describe(), c.tls) {
             (Some(t), Some(checks)) => info!("connection to master is encrypted: {t}, {checks}"),
             _ if cfg.master_ssl != crate::config::MasterSsl::Off => {
-                warn!("master {}:{} does not offer TLS: the connection is not encrypted", cfg.master_host, cfg.master_port)
+                warn!(
+                    "master {}:{} does not offer TLS: the connection is not encrypted",
+                    cfg.master_host, cfg.master_port
+                )
             }
             _ => {}
         }

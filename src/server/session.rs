@@ -137,7 +137,8 @@ impl<'a> Session<'a> {
         self.stream.inner.deadline = Some(Instant::now() + t);
         self.stream.inner.set_write_timeout(Some(Duration::from_secs(60)))?;
         let user = self.handshake()?;
-        info!("connection {} from {} authenticated as '{user}'", self.id, self.peer);
+        let over = self.stream.inner.describe().map(|t| format!(" over {t}")).unwrap_or_default();
+        info!("connection {} from {} authenticated as '{user}'{over}", self.id, self.peer);
         self.stream.max_payload = AFTER_AUTH_MAX;
         self.stream.inner.deadline = None;
         // Idle clients that are not dumping are closed after wait_timeout.

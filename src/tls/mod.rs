@@ -129,9 +129,9 @@ pub fn client(cfg: &Config) -> Result<Option<ClientTls>, TlsError> {
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let config = match (&cfg.master_ssl_cert, &cfg.master_ssl_key) {
-        (Some(c), Some(k)) => builder.with_client_auth_cert(certs(c, "certificate")?, key(k)?).map_err(|e| {
-            TlsError::File { path: k.clone(), what: format!("does not match master_ssl_cert: {e}") }
-        })?,
+        (Some(c), Some(k)) => builder
+            .with_client_auth_cert(certs(c, "certificate")?, key(k)?)
+            .map_err(|e| TlsError::File { path: k.clone(), what: format!("does not match master_ssl_cert: {e}") })?,
         _ => builder.with_no_client_auth(),
     };
     let checks = match (&cfg.master_ssl_ca, cfg.master_ssl_verify_server_cert) {

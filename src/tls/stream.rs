@@ -172,9 +172,19 @@ impl Write for Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let Some(tls) = self.tls.as_ref() else { return self.tcp.write(buf) };
         let mut c = tls.lock().unwrap_or_else(|e| e.into_inner());
-        c.writer().write_all(buf)?;
-        while c.wants_write() {
-            c.write_tls(&mut &self.tcp)?;
+        // The session takes a bounded amount of plaintext at a time: encrypt and send
+        // each part before handing it the next.
+        let mut done = 0;
+        while done < buf.len() {
+            let n = c.writer().write(&buf[done..])?;
+            done += n;
+            let pending = c.wants_write();
+            while c.wants_write() {
+                c.write_tls(&mut &self.tcp)?;
+            }
+            if n == 0 && !pending {
+                return Err(io::Error::new(io::ErrorKind::WriteZero, "the TLS session takes no more data"));
+            }
         }
         Ok(buf.len())
     }

@@ -46,6 +46,8 @@ pub fn tempdir(tag: &str) -> PathBuf {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
     MariaDb,
+    /// MariaDB 11 from the sid chroot.
+    MariaDb11,
     Mysql,
 }
 
@@ -53,13 +55,14 @@ impl Flavor {
     pub fn name(self) -> &'static str {
         match self {
             Flavor::MariaDb => "mariadb",
+            Flavor::MariaDb11 => "mariadb11",
             Flavor::Mysql => "mysql",
         }
     }
     /// Prefix of the semisync status variables.
     pub fn semi(self) -> &'static str {
         match self {
-            Flavor::MariaDb => "Rpl_semi_sync_master",
+            Flavor::MariaDb | Flavor::MariaDb11 => "Rpl_semi_sync_master",
             Flavor::Mysql => "Rpl_semi_sync_source",
         }
     }
@@ -128,6 +131,30 @@ impl Server {
         script(&["restart", self.dir.to_str().unwrap()]).unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// Serves TLS with `certs`' ca.pem, server-cert.pem and server-key.pem (restarts).
+    pub fn tls(&self, certs: &Path) {
+        script(&["tls", self.dir.to_str().unwrap(), certs.to_str().unwrap()]).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Appends [mysqld] lines to the server's cnf and restarts it.
+    pub fn reconfigure(&self, lines: &[&str]) {
+        let mut args = vec!["addcnf", self.dir.to_str().unwrap()];
+        args.extend_from_slice(lines);
+        script(&args).unwrap_or_else(|e| panic!("{e}"));
+        self.restart();
+    }
+
+    /// Copies `file` where the server can read it; returns the path as the server sees it
+    /// (inside its chroot for MySQL and MariaDB 11).
+    pub fn copy_in(&self, file: &Path) -> String {
+        let root = fs::read_to_string(self.dir.join("root")).unwrap();
+        let inner = fs::read_to_string(self.dir.join("inner")).unwrap();
+        let name = file.file_name().unwrap().to_str().unwrap();
+        fs::create_dir_all(PathBuf::from(root.trim()).join("files")).unwrap();
+        fs::copy(file, PathBuf::from(root.trim()).join("files").join(name)).unwrap();
+        format!("{}/files/{name}", inner.trim())
+    }
+
     pub fn binlog_dir(&self) -> PathBuf {
         PathBuf::from(script(&["binlogdir", self.dir.to_str().unwrap()]).unwrap().trim())
     }
@@ -159,7 +186,7 @@ impl Server {
 
     pub fn replicas(&self) -> String {
         match self.flavor {
-            Flavor::MariaDb => self.sql("SHOW SLAVE HOSTS"),
+            Flavor::MariaDb | Flavor::MariaDb11 => self.sql("SHOW SLAVE HOSTS"),
             Flavor::Mysql => self.sql("SHOW REPLICAS"),
         }
     }
@@ -344,6 +371,42 @@ pub fn repl_options(port: u16) -> binlogd::proto::client::ConnectOptions {
         connect_timeout: Duration::from_secs(5),
         read_timeout: Some(Duration::from_secs(10)),
         program: "test".into(),
+        tls: None,
+    }
+}
+
+/// A test CA with certificates made by openssl: `binlogd` (for 127.0.0.1 and
+/// localhost), `server` (for localhost only, as a primary's), `client` (signed by the
+/// CA) and `rogue` (a client certificate signed by another CA, `wrong-ca`).
+pub struct Certs {
+    pub dir: PathBuf,
+}
+
+impl Certs {
+    pub fn make(tag: &str) -> Certs {
+        let dir = tempdir(&format!("certs-{tag}"));
+        let script = r#"
+set -e
+ca() { openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=binlogd test $1" -keyout "$1-key.pem" -out "$1.pem"; }
+leaf() { # name CN CA extensions
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$1-key.pem" -out "$1.csr"
+  printf '%s\n' "$4" > "$1.ext"
+  openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3-key.pem" -CAcreateserial -days 30 -extfile "$1.ext" -out "$1-cert.pem"
+}
+ca ca; ca wrong-ca
+leaf binlogd 127.0.0.1 ca "subjectAltName=IP:127.0.0.1,DNS:localhost"
+leaf server localhost ca "subjectAltName=DNS:localhost"
+leaf client repl ca "extendedKeyUsage=clientAuth"
+leaf rogue repl wrong-ca "extendedKeyUsage=clientAuth"
+chmod 644 ./*.pem
+"#;
+        let out = Command::new("bash").args(["-c", script]).current_dir(&dir).output().expect("run openssl");
+        assert!(out.status.success(), "making certificates: {}", String::from_utf8_lossy(&out.stderr));
+        Certs { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
     }
 }
 

@@ -102,6 +102,7 @@ fn kill9_under_load(flavor: Flavor) {
                 connect_timeout: Duration::from_secs(10),
                 read_timeout: Some(Duration::from_secs(120)),
                 program: "kill9-load".into(),
+                tls: None,
             };
             let mut c = Client::connect(&o).expect("load writer connects");
             let mut n = 0u64;

@@ -83,7 +83,7 @@ fn scenario(flavor: Flavor, gtid: bool) {
     if gtid {
         let want = match flavor {
             Flavor::Mysql => "requested binlog dump from GTID set",
-            Flavor::MariaDb => "requested binlog dump from MariaDB GTID position",
+            Flavor::MariaDb | Flavor::MariaDb11 => "requested binlog dump from MariaDB GTID position",
         };
         assert!(log.contains(want), "GTID mode never dumped by GTID:\n{log}");
     } else {

@@ -273,11 +273,11 @@ enum Follow {
 fn point_replica(r: &Server, port: u16, follow: Follow, at: Option<(String, String)>, first: &str) {
     let (file, pos) = at.unwrap_or((first.to_string(), "4".to_string()));
     let sql = match (r.flavor, follow) {
-        (Flavor::MariaDb, Follow::FilePos) => format!(
+        (Flavor::MariaDb | Flavor::MariaDb11, Follow::FilePos) => format!(
             "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={port}, MASTER_USER='repl', \
              MASTER_PASSWORD='replpass', MASTER_LOG_FILE='{file}', MASTER_LOG_POS={pos}, MASTER_USE_GTID=no"
         ),
-        (Flavor::MariaDb, Follow::Gtid) => format!(
+        (Flavor::MariaDb | Flavor::MariaDb11, Follow::Gtid) => format!(
             "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={port}, MASTER_USER='repl', \
              MASTER_PASSWORD='replpass', MASTER_USE_GTID=slave_pos"
         ),

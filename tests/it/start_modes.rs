@@ -8,7 +8,7 @@ fn prepare(s: &Server) {
     // No semisync replica is attached while the history is written.
     let var = match s.flavor {
         Flavor::Mysql => "rpl_semi_sync_source_enabled",
-        Flavor::MariaDb => "rpl_semi_sync_master_enabled",
+        Flavor::MariaDb | Flavor::MariaDb11 => "rpl_semi_sync_master_enabled",
     };
     s.sql(&format!("SET GLOBAL {var} = OFF"));
     s.sql("CREATE DATABASE h; CREATE TABLE h.t (a INT); INSERT INTO h.t VALUES (1); FLUSH BINARY LOGS");

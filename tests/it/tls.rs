@@ -1,0 +1,203 @@
+//! TLS both ways: binlogd to primaries that demand it, and real replicas and clients
+//! that reach binlogd over TLS. Certificates come from `Certs` (openssl).
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::fake::*;
+use crate::harness::*;
+
+fn no_binlog_files(b: &Binlogd) -> bool {
+    std::fs::read_dir(&b.binlog_dir)
+        .map(|d| d.filter_map(|e| e.ok()).all(|e| e.file_name().to_string_lossy().starts_with("binlogd.")))
+        .unwrap_or(true)
+}
+
+/// Starts binlogd with `extra`, waits for `needle` in its log, stops it and checks it
+/// stored nothing.
+fn refused(s: &Server, tag: &str, extra: &str, needle: &str) -> String {
+    let mut b = Binlogd::new(s, tag, extra);
+    b.start();
+    b.wait_log(needle, Duration::from_secs(20));
+    let log = b.log_text();
+    assert_eq!(b.stop(), 0, "{log}");
+    assert!(no_binlog_files(&b), "binlogd stored files from a connection it should have refused:\n{log}");
+    log
+}
+
+fn commits(s: &Server, n: usize) {
+    s.sql(
+        "CREATE DATABASE IF NOT EXISTS tl; CREATE TABLE IF NOT EXISTS tl.t (id INT AUTO_INCREMENT PRIMARY KEY, v TEXT)",
+    );
+    for i in 0..n {
+        s.sql(&format!("INSERT INTO tl.t (v) VALUES (REPEAT('t', {}))", 10 + i * 500));
+    }
+    s.sql("FLUSH BINARY LOGS; INSERT INTO tl.t (v) VALUES ('after')");
+}
+
+#[test]
+fn mysql_with_require_secure_transport_is_mirrored_over_tls_and_serves_a_tls_replica() {
+    let certs = Certs::make("tls-mysql");
+    let s = Server::start(Flavor::Mysql, "tls-src");
+    // Restarted, the server's caching_sha2 cache is empty: binlogd's login takes the
+    // full-auth path, which over TLS sends the password with no RSA round trip.
+    s.reconfigure(&["require_secure_transport=ON"]);
+    let log = refused(&s, "tls-mysql-plain", "", "3159");
+    assert!(log.contains("insecure transport"), "{log}");
+
+    let lport = free_port();
+    let mut b = Binlogd::new(
+        &s,
+        "tls-mysql",
+        &format!(
+            "master_ssl = on\nget_start_gtid_mode = 0\nlisten_address = 127.0.0.1\nlisten_port = {lport}\n\
+             ssl_cert = {}\nssl_key = {}\nrequire_secure_transport = on",
+            certs.path("binlogd-cert.pem").display(),
+            certs.path("binlogd-key.pem").display()
+        ),
+    );
+    b.start();
+    b.wait_log("connection to master is encrypted: TLSv1.", Duration::from_secs(20));
+    wait_semisync_client(&s, &b);
+    let no_tx = s.semi_status("no_tx");
+    commits(&s, 20);
+    // Each commit waited for binlogd's ACK, sent over the TLS session by the acker.
+    assert_eq!(s.semi_status("no_tx"), no_tx, "{}", b.log_text());
+    assert!(s.semi_status("yes_tx").parse::<u64>().unwrap() >= 20);
+    assert!(assert_rotated_identical(&s, &b) >= 1);
+
+    // A MySQL replica that checks binlogd's certificate against the test CA.
+    let r = Server::start_with_id(Flavor::Mysql, "tls-replica", 2);
+    r.sql("SET GLOBAL rpl_semi_sync_source_enabled = OFF");
+    let ca = r.copy_in(&certs.path("ca.pem"));
+    r.sql(&format!(
+        "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={lport}, SOURCE_USER='repl', \
+         SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=1, SOURCE_SSL_CA='{ca}', \
+         SOURCE_SSL_VERIFY_SERVER_CERT=1; START REPLICA"
+    ));
+    let want = s.sql("CHECKSUM TABLE tl.t");
+    r.wait_same(&want, "CHECKSUM TABLE tl.t", "MySQL replica over TLS", &b);
+    let st = r.status_row("SHOW REPLICA STATUS");
+    assert_eq!(st.get("Source_SSL_Allowed").map(String::as_str), Some("Yes"), "{st:?}");
+    assert_eq!(st.get("Replica_IO_Running").map(String::as_str), Some("Yes"), "{st:?}");
+    assert!(b.log_text().contains("authenticated as 'repl' over TLSv1."), "{}", b.log_text());
+    r.sql("STOP REPLICA");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn mariadb_require_ssl_user_and_the_primary_certificate_checks() {
+    let certs = Certs::make("tls-maria");
+    let s = Server::start(Flavor::MariaDb, "tls-maria");
+    s.tls(&certs.dir);
+    s.sql("ALTER USER repl@'%' REQUIRE SSL; ALTER USER repl@localhost REQUIRE SSL");
+    // Without TLS the server refuses the account.
+    refused(&s, "tls-m-plain", "", "1045");
+    // A CA that did not sign the primary's certificate.
+    let wrong = format!("master_ssl = required\nmaster_ssl_ca = {}", certs.path("wrong-ca.pem").display());
+    let log = refused(&s, "tls-m-ca", &wrong, "invalid peer certificate");
+    assert!(log.contains("UnknownIssuer"), "{log}");
+    // The right CA, but the certificate names localhost and binlogd connects to 127.0.0.1.
+    let ca = certs.path("ca.pem");
+    let verify = format!("master_ssl = required\nmaster_ssl_ca = {}\nmaster_ssl_verify_server_cert = on", ca.display());
+    let log = refused(&s, "tls-m-host", &verify, "invalid peer certificate");
+    assert!(log.contains("not valid for name"), "{log}");
+
+    // Through the name the certificate holds, every check passes.
+    let mut b = Binlogd::new(&s, "tls-m-ok", &verify);
+    b.edit_cnf("master_host = 127.0.0.1", "master_host = localhost");
+    b.start();
+    b.wait_log("certificate checked against master_ssl_ca and master_host", Duration::from_secs(20));
+    wait_semisync_client(&s, &b);
+    let no_tx = s.semi_status("no_tx");
+    commits(&s, 10);
+    assert_eq!(s.semi_status("no_tx"), no_tx, "{}", b.log_text());
+    assert!(assert_rotated_identical(&s, &b) >= 1);
+    assert_eq!(b.stop(), 0);
+
+    // The chain alone (MySQL's VERIFY_CA) accepts the certificate whatever it names.
+    let mut b = Binlogd::new(&s, "tls-m-ca-only", &format!("master_ssl = on\nmaster_ssl_ca = {}", ca.display()));
+    b.start();
+    b.wait_log("certificate checked against master_ssl_ca\n", Duration::from_secs(20));
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn required_tls_is_refused_when_the_primary_does_not_offer_it() {
+    let fake = FakePrimary::start_raw(|_, mut s| {
+        let _ = greet_and_login(&mut s);
+        std::thread::sleep(Duration::from_secs(2));
+    });
+    let mut b =
+        Binlogd::for_port(fake.port, "tls-fake", "master_password = x\nmaster_ssl = required\nmaster_retry_max = 0.5");
+    b.start();
+    b.wait_log("does not offer TLS, and master_ssl requires it", Duration::from_secs(20));
+    assert_eq!(b.stop(), 0);
+    assert!(no_binlog_files(&b));
+}
+
+fn mariadb_client(lport: u16, tls: &[String], sql: &str) -> std::process::Output {
+    Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-urepl", "-preplpass", "-N", "-B"])
+        .args(tls)
+        .args(["-e", sql])
+        .output()
+        .expect("run the mariadb client")
+}
+
+#[test]
+fn mariadb_11_replica_verifies_binlogd_and_client_certificates_are_checked() {
+    let certs = Certs::make("tls-serve");
+    let s = Server::start(Flavor::MariaDb, "tls-serve-src");
+    let p = |n: &str| certs.path(n).display().to_string();
+    let (mut b, lport) = Binlogd::serving(
+        &s,
+        "tls-serve",
+        &format!(
+            "ssl_cert = {}\nssl_key = {}\nssl_ca = {}\nrequire_secure_transport = on",
+            p("binlogd-cert.pem"),
+            p("binlogd-key.pem"),
+            p("ca.pem")
+        ),
+    );
+    // Without TLS: ERROR 3159.
+    let out = mariadb_client(lport, &["--skip-ssl".into()], "SELECT 1");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3159"), "{}", String::from_utf8_lossy(&out.stderr));
+    // With TLS, checking binlogd's certificate; with no client certificate or a good one.
+    let verify = vec!["--ssl".to_string(), format!("--ssl-ca={}", p("ca.pem")), "--ssl-verify-server-cert".into()];
+    for extra in
+        [vec![], vec![format!("--ssl-cert={}", p("client-cert.pem")), format!("--ssl-key={}", p("client-key.pem"))]]
+    {
+        let args: Vec<String> = verify.iter().cloned().chain(extra).collect();
+        let out = mariadb_client(lport, &args, "SHOW MASTER STATUS");
+        assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stderr), b.log_text());
+    }
+    // A client certificate from another CA is refused in the handshake.
+    let rogue: Vec<String> = verify
+        .iter()
+        .cloned()
+        .chain([format!("--ssl-cert={}", p("rogue-cert.pem")), format!("--ssl-key={}", p("rogue-key.pem"))])
+        .collect();
+    let out = mariadb_client(lport, &rogue, "SELECT 1");
+    assert!(!out.status.success(), "a client certificate from another CA was accepted");
+    b.wait_log("handshake failed", Duration::from_secs(10));
+
+    // A MariaDB 11 replica: it checks the server certificate by default.
+    let r = Server::start_with_id(Flavor::MariaDb11, "tls-replica11", 2);
+    r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
+    let ca = r.copy_in(&certs.path("ca.pem"));
+    r.sql(&format!(
+        "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={lport}, MASTER_USER='repl', \
+         MASTER_PASSWORD='replpass', MASTER_SSL=1, MASTER_SSL_CA='{ca}', MASTER_USE_GTID=slave_pos; START SLAVE"
+    ));
+    commits(&s, 10);
+    let want = s.sql("CHECKSUM TABLE tl.t");
+    r.wait_same(&want, "CHECKSUM TABLE tl.t", "MariaDB 11 replica over TLS", &b);
+    let st = r.status_row("SHOW SLAVE STATUS");
+    assert_eq!(st.get("Master_SSL_Allowed").map(String::as_str), Some("Yes"), "{st:?}");
+    assert_eq!(st.get("Master_SSL_Verify_Server_Cert").map(String::as_str), Some("Yes"), "{st:?}");
+    assert_eq!(st.get("Slave_IO_Running").map(String::as_str), Some("Yes"), "{st:?}");
+    r.sql("STOP SLAVE");
+    assert_eq!(b.stop(), 0);
+}
