@@ -557,4 +557,39 @@ net_read_time_out = 10
         assert!(!r.contains("ashe\n") || !r.contains("master_password = ashe"));
         assert!(r.contains("master_password = ********"));
     }
+
+    #[test]
+    fn tls_settings_that_cannot_work_are_refused() {
+        let base = "server_id = 2\nmaster_host = h\nmaster_user = u\nbinlog_dir = /d\n";
+        let bad = |extra: &str| Config::parse(&format!("{base}{extra}"), Path::new("t.cnf")).unwrap_err().what;
+        assert!(bad("master_ssl_ca = /ca.pem\n").contains("master_ssl_ca is set but master_ssl is off"));
+        assert!(bad("master_ssl = on\nmaster_ssl_cert = /c.pem\n").contains("master_ssl_cert needs master_ssl_key"));
+        assert!(bad("ssl_key = /k.pem\n").contains("ssl_key needs ssl_cert"));
+        assert!(bad("require_secure_transport = on\n").contains("require_secure_transport needs ssl_cert"));
+        assert!(bad("master_ssl = maybe\n").contains("must be off, on or required"));
+        let c =
+            Config::parse(&format!("{base}master_ssl = required\nmaster_ssl_verify_server_cert = 1\n"), Path::new("t"))
+                .unwrap();
+        assert_eq!(c.master_ssl, MasterSsl::Required);
+        assert!(c.master_ssl_verify_server_cert);
+        // A host check needs a CA to check the chain against.
+        let e = crate::tls::client(&c).unwrap_err().to_string();
+        assert!(e.contains("master_ssl_verify_server_cert needs master_ssl_ca"), "{e}");
+    }
+
+    #[test]
+    fn missing_certificate_files_are_named() {
+        let base = "server_id = 2\nmaster_host = h\nmaster_user = u\nbinlog_dir = /d\n";
+        let c = Config::parse(
+            &format!("{base}ssl_cert = /nonexistent/cert.pem\nssl_key = /nonexistent/key.pem\n"),
+            Path::new("t"),
+        )
+        .unwrap();
+        let e = crate::tls::server(&c).unwrap_err().to_string();
+        assert!(e.starts_with("/nonexistent/cert.pem: cannot read certificate"), "{e}");
+        let c = Config::parse(&format!("{base}master_ssl = on\nmaster_ssl_ca = /nonexistent/ca.pem\n"), Path::new("t"))
+            .unwrap();
+        let e = crate::tls::client(&c).unwrap_err().to_string();
+        assert!(e.starts_with("/nonexistent/ca.pem: cannot read CA"), "{e}");
+    }
 }

@@ -100,3 +100,69 @@ fn password_file_is_used_exposed_secrets_are_warned_about_and_the_password_is_ne
     assert_eq!(code, 1);
     assert!(err.contains("both set"), "{err}");
 }
+
+/// uid of `name` from the password database.
+fn uid_of(name: &str) -> u32 {
+    let o = Command::new("id").args(["-u", name]).output().unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+}
+
+/// The real, effective, saved and filesystem uids of every thread of `pid`.
+fn thread_uids(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .map(|t| {
+            let st = std::fs::read_to_string(t.unwrap().path().join("status")).unwrap();
+            st.lines().find(|l| l.starts_with("Uid:")).unwrap().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn refuses_root_without_user_and_switches_to_user_after_binding() {
+    if !running_as_root() {
+        eprintln!("skipped: needs root to test the switch of user");
+        return;
+    }
+    let s = Server::start(Flavor::MariaDb, "privs");
+    // Without user =, root is refused, and nothing is started.
+    let mut b = Binlogd::new(&s, "privs-root", "");
+    b.edit_cnf("user = root\n", "");
+    b.start();
+    assert_eq!(b.wait(Duration::from_secs(20)), 1);
+    assert!(b.log_text().contains("binlogd is running as root: set user = <account>"), "{}", b.log_text());
+    assert!(!b.binlog_dir.join("binlogd.lock").exists(), "a refused start must not touch binlog_dir");
+
+    // With user = nobody: the port below 1024 is bound as root, then every thread runs as nobody.
+    let port =
+        (900..1000).find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()).expect("a free port below 1024");
+    let mut b = Binlogd::new(&s, "privs-nobody", &format!("listen_address = 127.0.0.1\nlisten_port = {port}"));
+    b.edit_cnf("user = root\n", "user = nobody\n");
+    let nobody = uid_of("nobody");
+    std::fs::create_dir_all(&b.binlog_dir).unwrap();
+    std::os::unix::fs::chown(&b.binlog_dir, Some(nobody), None).unwrap();
+    b.start();
+    wait_semisync_client(&s, &b);
+    b.wait_log(&format!("switched to user nobody (uid {nobody}"), Duration::from_secs(10));
+    let pid = b.child.as_ref().unwrap().id();
+    for u in thread_uids(pid) {
+        let ids: Vec<&str> = u.split_whitespace().skip(1).collect();
+        assert!(ids.iter().all(|x| *x == nobody.to_string()), "a thread kept another uid: {u}");
+    }
+    s.sql("CREATE DATABASE p1; FLUSH BINARY LOGS");
+    assert_rotated_identical(&s, &b);
+    use std::os::unix::fs::MetadataExt;
+    let first = &s.binary_logs()[0];
+    assert_eq!(std::fs::metadata(b.binlog_dir.join(first)).unwrap().uid(), nobody);
+    let out = client(port, "replpass", "SHOW MASTER STATUS");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(b.stop(), 0);
+
+    // A binlog_dir the account cannot write is named at start.
+    let mut b = Binlogd::new(&s, "privs-dir", "");
+    b.edit_cnf("user = root\n", "user = nobody\n");
+    std::fs::create_dir_all(&b.binlog_dir).unwrap();
+    b.start();
+    assert_eq!(b.wait(Duration::from_secs(20)), 1);
+    assert!(b.log_text().contains("is not writable by user nobody: chown -R nobody"), "{}", b.log_text());
+}
