@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 #! Installs what binlogd's build and tests need on a fresh Debian bookworm machine:
 #! the musl target, MariaDB 10.11 from bookworm, and a Debian sid chroot holding
-#! MySQL 9.x (not packaged for bookworm). Idempotent: a second run is fast.
+#! MySQL 9.x and one holding MariaDB 11.x (neither packaged for bookworm), and openssl for
+#! the TLS tests. Idempotent: a second run is fast.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 need_pkgs=()
-for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench; do
+for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench openssl; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
