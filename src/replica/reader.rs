@@ -23,6 +23,8 @@ use crate::proto::{command, parse_err};
 pub const STREAM_OVER: usize = 1 << 20;
 /// Bytes that may be queued between reader and writer.
 pub const QUEUE_BYTES: usize = 16 << 20;
+/// The largest event a primary can send: max_allowed_packet is at most 1 GiB.
+const MAX_EVENT: usize = 1 << 30;
 
 /// What the reader hands the writer.
 pub enum Msg {
@@ -160,6 +162,12 @@ impl Reader {
         p.read_exact(&mut ev, HEADER_LEN).map_err(|e| bad(format!("event header: {e}")))?;
         let hdr = EventHeader::decode(&ev).map_err(|e| bad(e.to_string()))?;
         let size = hdr.event_size as usize;
+        if size > MAX_EVENT {
+            return Err(bad(format!(
+                "{} event_size {size} is over the largest event a primary sends (1 GiB, max_allowed_packet's ceiling)",
+                hdr.event_type
+            )));
+        }
         self.stats.events_received.fetch_add(1, Ordering::Relaxed);
         self.stats.bytes_received.fetch_add(size as u64, Ordering::Relaxed);
         if size > STREAM_OVER {

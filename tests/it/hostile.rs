@@ -170,6 +170,16 @@ fn malformed_events_are_refused_with_a_clear_error_naming_the_fault() {
         ),
         ("backwards", Box::new(|end| query(end - 40, "CREATE TABLE t (a INT)")), "goes back into"),
         (
+            // A header promising 4 GiB in a 60-byte packet: refused before anything is read or held.
+            "huge",
+            Box::new(|end| {
+                let mut e = query(end, "CREATE TABLE t (a INT)");
+                e[9..13].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
+                e
+            }),
+            "over the largest event",
+        ),
+        (
             "abs-rotate",
             Box::new(|end| {
                 let mut b = 4u64.to_le_bytes().to_vec();
