@@ -65,6 +65,9 @@ fn status_counters(s: &Session) -> Vec<(String, String)> {
     let st = &s.srv.shared.stats;
     let replicas = s.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).len();
     let u = s.srv.shared.upstream().clone();
+    // This session's TLS, as mysqld reports it (empty without TLS).
+    let described = s.stream.inner.describe().unwrap_or_default();
+    let tls = described.split_once(' ').unwrap_or(("", ""));
     let v = [
         ("Binlogd_events_received", st.events_received.load(Relaxed).to_string()),
         ("Binlogd_bytes_received", st.bytes_received.load(Relaxed).to_string()),
@@ -76,6 +79,8 @@ fn status_counters(s: &Session) -> Vec<(String, String)> {
         ("Binlogd_bytes_sent", s.srv.bytes_sent.load(Relaxed).to_string()),
         ("Rpl_semi_sync_slave_status", if u.semisync && u.running { "ON" } else { "OFF" }.to_string()),
         ("Uptime", s.srv.started.elapsed().as_secs().to_string()),
+        ("Ssl_version", tls.0.to_string()),
+        ("Ssl_cipher", tls.1.to_string()),
     ];
     v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

@@ -170,8 +170,9 @@ fn mariadb_11_replica_verifies_binlogd_and_client_certificates_are_checked() {
         [vec![], vec![format!("--ssl-cert={}", p("client-cert.pem")), format!("--ssl-key={}", p("client-key.pem"))]]
     {
         let args: Vec<String> = verify.iter().cloned().chain(extra).collect();
-        let out = mariadb_client(lport, &args, "SHOW MASTER STATUS");
+        let out = mariadb_client(lport, &args, "SHOW STATUS LIKE 'Ssl_version'");
         assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stderr), b.log_text());
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("Ssl_version\tTLSv1."));
     }
     // A client certificate from another CA is refused in the handshake.
     let rogue: Vec<String> = verify
