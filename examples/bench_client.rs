@@ -37,6 +37,7 @@ fn first_event(a: &[String]) {
         connect_timeout: Duration::from_secs(5),
         read_timeout: Some(Duration::from_secs(30)),
         program: "bench_client".into(),
+        tls: None,
     };
     let fail = |what: &str, e: &dyn std::fmt::Display| -> ! {
         eprintln!("bench_client: {what}: {e}");

@@ -223,6 +223,12 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
         }
     };
     let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone()));
+    let started = crate::replica::purger::spawn_policy(cfg, shared.clone())
+        .and_then(|_| crate::replica::archiver::spawn(cfg, shared.clone()));
+    if let Err(e) = started {
+        error!("cannot start the purge or archive thread: {e}");
+        return Outcome::Failed;
+    }
     if let Some(l) = listener {
         if let Err(e) = crate::server::spawn(cfg, shared.clone(), l, server_tls) {
             error!("cannot start the binlog server: {e}");

@@ -97,6 +97,14 @@ pub struct Config {
     pub require_secure_transport: bool,
     /// The account to switch to after start when started as root.
     pub user: Option<String>,
+    /// Files last written longer ago than this are purged.
+    pub expire: Option<Duration>,
+    /// Oldest files are purged while the stored total is over this many bytes.
+    pub space_limit: Option<u64>,
+    /// Purges by policy or statement keep at least this many files.
+    pub min_binlog_files: usize,
+    /// Shell command run for each closed file (`%p` path, `%f` name).
+    pub archive_command: Option<String>,
 }
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
@@ -145,6 +153,14 @@ pub const KEYS: &[(&str, &str)] = &[
     ("ssl_ca", "PEM file of CAs that client certificates are checked against, when a client presents one"),
     ("require_secure_transport", "on: clients must use TLS (default off)"),
     ("user", "account to switch to after start when started as root (required when run as root)"),
+    ("binlog_expire_logs_seconds", "purge files last written longer ago than this many seconds (default 0: never)"),
+    ("expire_logs_days", "the same in days, fractional allowed (MariaDB's and MySQL 5.7's spelling)"),
+    ("binlog_space_limit", "purge the oldest files while all stored files take more than this (bytes; K, M, G suffixes; 0: no limit)"),
+    ("min_binlog_files", "purges always keep at least this many files (default 0; the active file is never purged)"),
+    (
+        "archive_command",
+        "shell command run once for each closed file (%p its path, %f its name); a file is purged only after it succeeds",
+    ),
 ];
 
 fn canonical(key: &str) -> String {
@@ -170,6 +186,22 @@ fn boolean(v: &str) -> Result<bool, String> {
         "off" | "0" | "no" | "false" => Ok(false),
         _ => Err(format!("'{v}' must be on or off")),
     }
+}
+
+/// A byte count with an optional K, M or G suffix (powers of 1024).
+fn bytes(v: &str) -> Result<u64, String> {
+    let (digits, mult) = match v.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&v[..v.len() - 1], 1u64 << 10),
+        Some('M') => (&v[..v.len() - 1], 1 << 20),
+        Some('G') => (&v[..v.len() - 1], 1 << 30),
+        _ => (v, 1),
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{v}' is not a byte count"))
 }
 
 fn number<T: std::str::FromStr>(v: &str) -> Result<T, String> {
@@ -257,6 +289,10 @@ impl Config {
             ssl_ca: None,
             require_secure_transport: false,
             user: None,
+            expire: None,
+            space_limit: None,
+            min_binlog_files: 0,
+            archive_command: None,
         };
         let path_of = |v: &str| (!v.is_empty()).then(|| PathBuf::from(v));
         let mut seen: Vec<String> = Vec::new();
@@ -384,6 +420,26 @@ impl Config {
                 "ssl_ca" => c.ssl_ca = path_of(v),
                 "require_secure_transport" => c.require_secure_transport = boolean(v).map_err(bad)?,
                 "user" => c.user = (!v.is_empty()).then(|| v.to_string()),
+                "binlog_expire_logs_seconds" | "expire_logs_days" => {
+                    let other =
+                        if key == "expire_logs_days" { "binlog_expire_logs_seconds" } else { "expire_logs_days" };
+                    if seen.iter().any(|k| k == other) {
+                        return Err(bad(format!("{other} is set too; keep one")));
+                    }
+                    let secs = if key == "expire_logs_days" {
+                        v.parse::<f64>().ok().filter(|d| d.is_finite() && *d >= 0.0 && *d <= 99.0).map(|d| d * 86400.0)
+                    } else {
+                        v.parse::<u64>().ok().filter(|s| *s <= 4_294_967_295).map(|s| s as f64)
+                    };
+                    let secs = secs.ok_or_else(|| bad(format!("'{v}' is not a valid age")))?;
+                    c.expire = (secs > 0.0).then(|| Duration::from_secs_f64(secs));
+                }
+                "binlog_space_limit" => {
+                    let n = bytes(v).map_err(bad)?;
+                    c.space_limit = (n > 0).then_some(n);
+                }
+                "min_binlog_files" => c.min_binlog_files = number(v).map_err(bad)?,
+                "archive_command" => c.archive_command = (!v.is_empty()).then(|| v.to_string()),
                 _ => return Err(err(n, format!("unknown key '{}'", k.trim()))),
             }
             seen.push(key);
@@ -483,6 +539,10 @@ impl Config {
             ("ssl_ca", opt(&self.ssl_ca)),
             ("require_secure_transport", onoff(self.require_secure_transport)),
             ("user", self.user.clone().unwrap_or_default()),
+            ("binlog_expire_logs_seconds", self.expire.map_or(0, |d| d.as_secs()).to_string()),
+            ("binlog_space_limit", self.space_limit.unwrap_or(0).to_string()),
+            ("min_binlog_files", self.min_binlog_files.to_string()),
+            ("archive_command", self.archive_command.clone().unwrap_or_default()),
         ];
         let mut s = String::from("[binlogd]\n");
         for (k, v) in lines {

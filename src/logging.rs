@@ -69,6 +69,36 @@ fn local_tm(secs: u64) -> Option<libc::tm> {
     ok.then_some(tm)
 }
 
+/// Parses a local `YYYY-MM-DD[ HH:MM[:SS]]`, as PURGE BINARY LOGS BEFORE takes it.
+pub fn parse_local(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    let (date, time) = s.split_once([' ', 'T']).unwrap_or((s, "00:00:00"));
+    let d: Vec<i32> = date.split('-').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let t: Vec<i32> = time.split(':').map(|x| x.trim().parse().ok()).collect::<Option<_>>()?;
+    let ([y, mo, da], [h, mi, rest @ ..]) = (d.as_slice(), t.as_slice()) else { return None };
+    let sec = rest.first().copied().unwrap_or(0);
+    if !(1970..=9999).contains(y)
+        || !(1..=12).contains(mo)
+        || !(1..=31).contains(da)
+        || !(0..24).contains(h)
+        || !(0..60).contains(mi)
+        || !(0..=60).contains(&sec)
+    {
+        return None;
+    }
+    // SAFETY: mktime reads and normalizes the tm we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = *da;
+    tm.tm_hour = *h;
+    tm.tm_min = *mi;
+    tm.tm_sec = sec;
+    tm.tm_isdst = -1;
+    let t = unsafe { libc::mktime(&mut tm) };
+    (t >= 0).then(|| UNIX_EPOCH + std::time::Duration::from_secs(t as u64))
+}
+
 /// Local time as `YYYY-MM-DDTHH:MM:SS.uuuuuu+HH:MM`.
 pub fn timestamp() -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();

@@ -23,6 +23,8 @@ mod mirror;
 mod network;
 #[path = "it/proxy.rs"]
 mod proxy;
+#[path = "it/purge.rs"]
+mod purge;
 #[path = "it/serve.rs"]
 mod serve;
 #[path = "it/setup_errors.rs"]

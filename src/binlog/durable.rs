@@ -63,6 +63,14 @@ impl Durable {
         self.cv.notify_all();
     }
 
+    /// Replaces the file list alone (after a purge).
+    pub fn replace_files(&self, files: &[String]) {
+        let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        g.files = Arc::new(files.to_vec());
+        g.generation += 1;
+        self.cv.notify_all();
+    }
+
     pub fn snapshot(&self) -> DurableState {
         self.st.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -5,5 +5,6 @@ pub mod event;
 pub mod fs;
 pub mod gtid;
 pub mod gtid_index;
+pub mod purge;
 pub mod store;
 pub mod trx;

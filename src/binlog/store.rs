@@ -166,6 +166,10 @@ pub struct Store {
     /// ROTATE target of a closed last file that is not created yet.
     next: Option<String>,
     default_alg: ChecksumAlg,
+    /// Shared with purges: its lock guards index rewrites, and names purged meanwhile
+    /// are dropped from `files`.
+    share: Option<Arc<super::purge::IndexShare>>,
+    share_seen: u64,
 }
 
 impl Store {
@@ -186,7 +190,10 @@ impl Store {
             maria: MariaPos::default(),
             next: None,
             default_alg: ChecksumAlg::CRC32,
+            share: None,
+            share_seen: 0,
         };
+        super::purge::finish_interrupted(dir)?;
         s.load_index()?;
         s.recover()?;
         Ok(s)
@@ -198,6 +205,25 @@ impl Store {
 
     pub fn files(&self) -> &[String] {
         &self.files
+    }
+
+    /// From now on, index rewrites take `share`'s lock and purges are followed.
+    pub fn share_index(&mut self, share: Arc<super::purge::IndexShare>) {
+        self.share_seen = share.generation();
+        self.share = Some(share);
+    }
+
+    /// Drops the names a purge removed since the last look.
+    fn follow_purges(&mut self) {
+        let Some(sh) = self.share.clone() else { return };
+        if sh.generation() == self.share_seen {
+            return;
+        }
+        let g = sh.lock();
+        self.share_seen = sh.generation();
+        if let Some(first) = g.as_deref() {
+            super::purge::drop_purged(&mut self.files, first);
+        }
     }
 
     fn index_path_for(&self, name: &str) -> PathBuf {
@@ -303,7 +329,15 @@ impl Store {
     }
 
     /// Rewrites the index atomically: tmp file, fsync, rename, directory fsync.
-    fn write_index(&self) -> Result<(), StoreError> {
+    fn write_index(&mut self) -> Result<(), StoreError> {
+        let sh = self.share.clone();
+        let guard = sh.as_ref().map(|s| s.lock());
+        if let (Some(s), Some(g)) = (&sh, &guard) {
+            self.share_seen = s.generation();
+            if let Some(first) = g.as_deref() {
+                super::purge::drop_purged(&mut self.files, first);
+            }
+        }
         let Some(first) = self.files.first() else {
             return Ok(());
         };
@@ -696,6 +730,7 @@ impl Store {
 
     /// Writes and fsyncs. Returns the durable (file, length).
     pub fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
+        self.follow_purges();
         let Some(a) = self.active.as_mut() else {
             return Ok(None);
         };

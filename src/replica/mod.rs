@@ -5,9 +5,11 @@
 //! `writer` (append, fsync, publish) -> `acker` (semisync reply on a socket clone).
 
 pub mod acker;
+pub mod archiver;
 pub mod connect;
 #[cfg(test)]
 mod crash_sim;
+pub mod purger;
 pub mod reader;
 pub mod writer;
 
@@ -157,6 +159,10 @@ pub struct Shared {
     pub gtid_index: Mutex<crate::binlog::gtid_index::GtidIndex>,
     pub upstream: Mutex<Upstream>,
     pub stats: Arc<Stats>,
+    /// Guards index rewrites between the writer and purges.
+    pub index: Arc<crate::binlog::purge::IndexShare>,
+    /// The file each dumping connection is reading (connection id -> file).
+    pub readers: Mutex<std::collections::BTreeMap<u32, String>>,
 }
 
 impl Shared {
@@ -168,6 +174,8 @@ impl Shared {
             gtid_index: Mutex::new(crate::binlog::gtid_index::GtidIndex::new(&cfg.binlog_dir)),
             upstream: Mutex::new(Upstream { state: "Connecting to master", ..Default::default() }),
             stats,
+            index: Default::default(),
+            readers: Default::default(),
         }
     }
 
@@ -364,7 +372,12 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
     while !ctl.stop.load(Ordering::SeqCst) {
         // Every connection starts from what recovery finds on disk. Recovery fsynced
         // it, so it is served at once, even while the primary cannot be reached.
-        let store = Store::open(&cfg.binlog_dir)?;
+        let store = {
+            let _index = shared.index.lock();
+            let mut s = Store::open(&cfg.binlog_dir)?;
+            s.share_index(shared.index.clone());
+            s
+        };
         shared.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
         let s = Session { cfg, ctl: &ctl, stats: &stats, shared: &shared, uuid: &uuid, first, file_pos_once };
         file_pos_once = false;

@@ -29,7 +29,7 @@ pub struct Writer {
     pub budget: Arc<ByteBudget>,
     /// Where the durable end is published for the dump threads.
     pub durable: Option<Arc<crate::binlog::durable::Durable>>,
-    published_files: usize,
+    published_files: (usize, Option<String>),
     /// The ACK request of the large event being streamed.
     streaming_ack: Option<(String, u64)>,
     /// Transactions written since the last fsync.
@@ -59,7 +59,7 @@ impl Writer {
             stats,
             budget,
             durable: None,
-            published_files: 0,
+            published_files: (0, None),
             streaming_ack: None,
             trx_since_sync: 0,
             unsynced: false,
@@ -103,8 +103,9 @@ impl Writer {
     pub fn publish(&mut self, active: Option<(String, u64)>) {
         if let Some(d) = &self.durable {
             let files = self.store.files();
-            let changed = files.len() != self.published_files;
-            self.published_files = files.len();
+            let key = (files.len(), files.first().cloned());
+            let changed = key != self.published_files;
+            self.published_files = key;
             let (g, m) = self.store.gtid_state();
             d.publish(changed.then_some(files), active, Some((g, m)));
         }

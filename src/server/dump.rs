@@ -252,6 +252,26 @@ pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     start(s, name, f, pos, d.flags, None)
 }
 
+/// Marks a connection as reading a file while it dumps, so purges spare that file
+/// and the ones after it.
+struct Reading {
+    shared: std::sync::Arc<crate::replica::Shared>,
+    id: u32,
+}
+
+impl Reading {
+    fn new(shared: &std::sync::Arc<crate::replica::Shared>, id: u32, file: &str) -> Reading {
+        shared.readers.lock().unwrap_or_else(|e| e.into_inner()).insert(id, file.to_string());
+        Reading { shared: shared.clone(), id }
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.shared.readers.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+    }
+}
+
 /// Streams from `file` at `pos` until the connection ends.
 fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Option<Skip>) -> Result<(), Error> {
     let crc = s
@@ -263,6 +283,7 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
     let hb = heartbeat_period(s);
     s.stream.inner.set_read_timeout(None)?;
     let dir = s.srv.cfg.binlog_dir.clone();
+    let _reading = Reading::new(&s.srv.shared, s.id, &file);
     let mut dump =
         Dump { s, file, f, pos, crc, skip, win: Window::default(), out: Vec::with_capacity(OUT_FLUSH * 2), sent: 0 };
     dump.run(&dir, non_block, hb)
@@ -474,6 +495,8 @@ impl Dump<'_, '_> {
     }
 
     fn open(&mut self, dir: &Path, name: &str) -> Result<(), Error> {
+        // Registered before it is opened, so a purge that follows leaves it alone.
+        self.s.srv.shared.readers.lock().unwrap_or_else(|e| e.into_inner()).insert(self.s.id, name.to_string());
         if let Some(sk) = self.skip.as_mut() {
             sk.tracker = Tracker::new(event::ChecksumAlg::OFF);
             sk.skipping = false;

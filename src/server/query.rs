@@ -5,11 +5,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::session::{err_packet, ok_packet, Session};
+use super::session::{err_packet, ok_packet, ok_with_warnings, Session};
 use crate::proto::resultset;
 
 const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 const ER_NOT_SUPPORTED_YET: u16 = 1235;
+const ER_UNKNOWN_TARGET_BINLOG: u16 = 1373;
+const ER_BINLOG_PURGE_FATAL_ERR: u16 = 1377;
+const ER_WRONG_ARGUMENTS: u16 = 1210;
+const ER_WARN_PURGE_LOG_IN_USE: u16 = 1867;
 
 /// The system variables binlogd reports, as (name, value).
 fn system_variables(s: &Session) -> Vec<(String, String)> {
@@ -200,8 +204,23 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
     let t = clean(sql);
     let up = t.to_ascii_uppercase();
     let words: Vec<&str> = up.split_whitespace().collect();
+    if words.as_slice() != ["SHOW", "WARNINGS"] {
+        s.warnings.clear();
+    }
     match words.as_slice() {
         [] => vec![ok_packet()],
+        ["SHOW", "WARNINGS", ..] => {
+            let v = s
+                .warnings
+                .iter()
+                .map(|(l, c, m)| vec![Some(l.to_string()), Some(c.to_string()), Some(m.clone())])
+                .collect();
+            rows(&["Level", "Code", "Message"], v)
+        }
+        ["PURGE", "BINARY" | "MASTER", "LOGS", how, ..] if *how == "TO" || *how == "BEFORE" => {
+            let arg = unquote(t.split_whitespace().skip(4).collect::<Vec<_>>().join(" ").trim());
+            purge(s, how, &arg)
+        }
         ["SET", ..] => set(s, &t[3..]),
         ["SELECT", ..] => select(s, &t[6..]),
         ["SHOW", rest @ ..] => show(s, rest, &t),
@@ -235,6 +254,31 @@ fn set(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
         // Session system variables (autocommit, sql_mode, ...) are accepted and ignored.
     }
     vec![ok_packet()]
+}
+
+/// PURGE BINARY LOGS TO 'name' | BEFORE 'datetime', with a primary's answers: a file
+/// that a replica reads (or the active file) stays, and a warning says so.
+fn purge(s: &mut Session, how: &str, arg: &str) -> Vec<Vec<u8>> {
+    use crate::binlog::purge::Target;
+    let target = if how == "TO" {
+        Target::To(arg.to_string())
+    } else {
+        match crate::logging::parse_local(arg) {
+            Some(t) => Target::Before(t),
+            None => return vec![err_packet(ER_WRONG_ARGUMENTS, "HY000", "Incorrect arguments to PURGE LOGS BEFORE")],
+        }
+    };
+    match crate::replica::purger::purge(&s.srv.cfg, &s.srv.shared, &target) {
+        Ok(p) => match &p.held {
+            Some(h) => {
+                s.warnings.push(("Warning", ER_WARN_PURGE_LOG_IN_USE, h.message(p.purge.len(), p.wanted)));
+                vec![ok_with_warnings(1)]
+            }
+            None => vec![ok_packet()],
+        },
+        Err(e) if e.starts_with("Target log not found") => vec![err_packet(ER_UNKNOWN_TARGET_BINLOG, "HY000", &e)],
+        Err(e) => vec![err_packet(ER_BINLOG_PURGE_FATAL_ERR, "HY000", &format!("Fatal error during log purge: {e}"))],
+    }
 }
 
 fn select(s: &mut Session, list: &str) -> Vec<Vec<u8>> {

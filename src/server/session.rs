@@ -57,6 +57,13 @@ pub fn ok_packet() -> Vec<u8> {
     vec![0x00, 0, 0, 0x02, 0, 0, 0]
 }
 
+/// OK with a warning count, for SHOW WARNINGS to follow.
+pub fn ok_with_warnings(n: u16) -> Vec<u8> {
+    let mut p = vec![0x00, 0, 0, 0x02, 0];
+    p.put_u16(n);
+    p
+}
+
 /// Answers a connection over the cap with ERR 1040 and closes it.
 pub fn refuse_too_many(sock: TcpStream, id: u32) {
     let _ = sock.set_write_timeout(Some(Duration::from_secs(2)));
@@ -116,6 +123,8 @@ pub struct Session<'a> {
     pub peer: String,
     /// User variables set by the client (`SET @x = ...`).
     pub vars: std::collections::BTreeMap<String, String>,
+    /// The last statement's warnings: level, code, message (SHOW WARNINGS).
+    pub warnings: Vec<(&'static str, u16, String)>,
     pub registered: Option<u32>,
 }
 
@@ -128,6 +137,7 @@ impl<'a> Session<'a> {
             id,
             peer,
             vars: Default::default(),
+            warnings: Vec::new(),
             registered: None,
         }
     }

@@ -1,0 +1,156 @@
+//! `archive_command`: each file, once closed, is handed to a shell command in
+//! PostgreSQL's convention (`%p` its path, `%f` its name, `%%` a percent sign).
+//!
+//! What must hold:
+//! - files are archived in index order, each once: successes are recorded in
+//!   `binlogd.archive` (rewritten whole, fsynced), so a restart neither re-archives
+//!   nor skips;
+//! - a failure is logged and retried with backoff, and blocks the purge of that file
+//!   (and of the files after it).
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use log::{info, warn};
+
+use super::Shared;
+use crate::config::Config;
+
+pub const STATUS_FILE: &str = "binlogd.archive";
+
+/// Longest wait between retries of a failing command.
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// Names recorded as archived.
+pub fn load_status(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_to_string(dir.join(STATUS_FILE))
+        .map(|t| t.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn save_status(dir: &Path, done: &BTreeSet<String>) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{STATUS_FILE}.tmp"));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        for n in done {
+            writeln!(f, "{n}")?;
+        }
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, dir.join(STATUS_FILE))?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Whether a file may be purged as far as archiving goes.
+pub fn archived_check(cfg: &Config) -> impl Fn(&str) -> bool {
+    let done = cfg.archive_command.as_ref().map(|_| load_status(&cfg.binlog_dir));
+    move |n: &str| done.as_ref().is_none_or(|d| d.contains(n))
+}
+
+/// The command with `%p`, `%f` and `%%` replaced.
+pub fn expand(cmd: &str, path: &str, name: &str) -> String {
+    let mut out = String::with_capacity(cmd.len() + path.len());
+    let mut it = cmd.chars();
+    while let Some(c) = it.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('p') => out.push_str(path),
+            Some('f') => out.push_str(name),
+            Some('%') => out.push('%'),
+            Some(o) => {
+                out.push('%');
+                out.push(o);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
+}
+
+/// Runs the command for one file; Err holds the exit status and the end of stderr.
+fn run_one(cmd: &str, dir: &Path, name: &str) -> Result<(), String> {
+    let path = dir.join(name);
+    let line = expand(cmd, &path.to_string_lossy(), name);
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&line)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run /bin/sh: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let tail: String = err.trim().chars().rev().take(300).collect::<Vec<_>>().into_iter().rev().collect();
+    Err(format!("{} ({})", out.status, tail.replace('\n', " | ")))
+}
+
+/// Starts the archiving thread when `archive_command` is set.
+pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
+    let Some(cmd) = cfg.archive_command.clone() else { return Ok(()) };
+    let dir = cfg.binlog_dir.clone();
+    info!("archiving each closed binlog with archive_command = {cmd}");
+    std::thread::Builder::new().name("archive".into()).spawn(move || {
+        let mut done = load_status(&dir);
+        let mut generation = 0;
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let st = shared.durable.wait_newer(generation, Duration::from_secs(5));
+            generation = st.generation;
+            // Every file but the last is closed.
+            let closed = st.files.len().saturating_sub(1);
+            let mut failed = false;
+            let todo: Vec<String> = st.files[..closed].iter().filter(|n| !done.contains(*n)).cloned().collect();
+            for name in &todo {
+                match run_one(&cmd, &dir, name) {
+                    Ok(()) => {
+                        done.insert(name.clone());
+                        // Names no longer stored need not be remembered.
+                        done.retain(|n| st.files.contains(n));
+                        if let Err(e) = save_status(&dir, &done) {
+                            warn!("archived {name} but could not record it in {STATUS_FILE}: {e}");
+                        }
+                        info!("archived {name}");
+                        backoff = Duration::from_secs(1);
+                    }
+                    Err(e) => {
+                        warn!(
+                            "archive_command failed for {name}: {e}; retrying in {}s, and {name} is not purged until it succeeds",
+                            backoff.as_secs()
+                        );
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if failed {
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(RETRY_MAX);
+                generation = 0;
+            }
+        }
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+
+    #[test]
+    fn expands_path_name_and_percent() {
+        assert_eq!(
+            expand("cp %p /a/%f.bak && echo 100%% %x", "/d/mysql-bin.000001", "mysql-bin.000001"),
+            "cp /d/mysql-bin.000001 /a/mysql-bin.000001.bak && echo 100% %x"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Purging stored files: the statements, the policy, and what must never go.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::harness::*;
+
+/// Runs statements in one session of the `mariadb` client; returns (ok, stdout, stderr).
+fn session(port: u16, sql: &str) -> (bool, String, String) {
+    let o = client(port, "replpass", sql);
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn stored(b: &Binlogd) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(&b.binlog_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("mysql-bin.0"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn purge_statements_spare_the_active_file_files_being_read_and_the_floor() {
+    let s = Server::start(Flavor::MariaDb, "purge-stmt");
+    let (mut b, lport) = Binlogd::serving(&s, "purge-stmt", "min_binlog_files = 2");
+    s.sql("CREATE DATABASE pg; CREATE TABLE pg.t (id INT AUTO_INCREMENT PRIMARY KEY, v LONGBLOB); FLUSH BINARY LOGS");
+    // The second file is large, so a reader that stops reading stays inside it.
+    for _ in 0..3 {
+        s.sql("INSERT INTO pg.t (v) VALUES (REPEAT('p', 8 * 1024 * 1024))");
+    }
+    s.sql("FLUSH BINARY LOGS; INSERT INTO pg.t (v) VALUES ('a'); FLUSH BINARY LOGS; INSERT INTO pg.t (v) VALUES ('b')");
+    s.sql("FLUSH BINARY LOGS; INSERT INTO pg.t (v) VALUES ('c')");
+    assert_rotated_identical(&s, &b);
+    let logs = s.binary_logs();
+    assert_eq!(logs.len(), 5, "{logs:?}");
+    let (f1, f2, f5) = (&logs[0], &logs[1], &logs[4]);
+
+    // A replica connection that dumps from the large file and then reads nothing.
+    let mut c = binlogd::proto::client::Client::connect(&repl_options(lport)).unwrap();
+    c.query("SET @master_binlog_checksum = 'CRC32'").unwrap();
+    let d = binlogd::proto::command::BinlogDump { pos: 4, flags: 0, server_id: 77, file: f2.clone() };
+    c.stream.write_command(&d.encode()).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+
+    let (ok, out, err) = session(lport, &format!("PURGE BINARY LOGS TO '{f5}'; SHOW WARNINGS"));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!(
+            "1867\tfile {f2} was not purged because it is being read by 1 thread(s), purged only 1 out of 4 files."
+        )),
+        "{out}"
+    );
+    assert_eq!(stored(&b)[0], *f2, "only the file before the one being read goes");
+    assert!(!b.index().contains(f1));
+    wait_until("the GTID index to forget the purged file", Duration::from_secs(10), || {
+        !std::fs::read_to_string(b.binlog_dir.join("binlogd.gtid_index")).unwrap_or_default().contains(f1.as_str())
+    });
+    let (_, out, _) = session(lport, "SHOW BINARY LOGS");
+    assert!(out.starts_with(f2.as_str()), "{out}");
+
+    // The reader goes; min_binlog_files = 2 keeps the newest two.
+    drop(c);
+    wait_until("the reader to be gone and the floor to hold", Duration::from_secs(20), || {
+        let (_, o, _) = session(lport, "PURGE BINARY LOGS BEFORE '2099-01-01 00:00:00'; SHOW WARNINGS");
+        o.contains("min_binlog_files = 2 keeps the newest 2 files")
+    });
+    assert_eq!(stored(&b), logs[3..].to_vec());
+
+    // Errors a primary gives.
+    let (ok, _, err) = session(lport, "PURGE BINARY LOGS TO 'mysql-bin.999999'");
+    assert!(!ok && err.contains("1373"), "{err}");
+    let (ok, _, err) = session(lport, "PURGE BINARY LOGS BEFORE 'yesterday'");
+    assert!(!ok && err.contains("1210"), "{err}");
+
+    // A purge cut short by a crash is finished at the next start, and mirroring goes on.
+    assert_eq!(b.stop(), 0);
+    let mut f = std::fs::File::create(b.binlog_dir.join("binlogd.purge")).unwrap();
+    writeln!(f, "{}", logs[3]).unwrap();
+    drop(f);
+    b.start();
+    b.wait_log("finishing an interrupted purge of 1 file(s)", Duration::from_secs(20));
+    wait_semisync_client(&s, &b);
+    assert_eq!(stored(&b), vec![f5.clone()]);
+    assert_eq!(b.index(), vec![f5.clone()]);
+    s.sql("INSERT INTO pg.t (v) VALUES ('d'); FLUSH BINARY LOGS; INSERT INTO pg.t (v) VALUES ('e')");
+    let m = rotated_md5s_from(&s, &b, 4);
+    for (name, (p, d)) in &m {
+        assert_eq!(p, d, "{name}");
+    }
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn space_limit_and_expiry_purge_by_policy() {
+    let s = Server::start(Flavor::MariaDb, "purge-policy");
+    let mut b = Binlogd::new(&s, "purge-policy", "binlog_space_limit = 1\nmin_binlog_files = 3");
+    b.start();
+    wait_semisync_client(&s, &b);
+    s.sql("CREATE DATABASE pp; CREATE TABLE pp.t (a INT)");
+    for i in 0..6 {
+        s.sql(&format!("INSERT INTO pp.t VALUES ({i}); FLUSH BINARY LOGS"));
+    }
+    let logs = s.binary_logs();
+    wait_until("the space limit to leave three files", Duration::from_secs(30), || {
+        stored(&b) == logs[logs.len() - 3..]
+    });
+    b.wait_log("binlog file(s): mysql-bin.000001", Duration::from_secs(5));
+    assert_eq!(b.stop(), 0);
+
+    // Expiry: files last written over a second ago go, down to the active file.
+    b.edit_cnf("binlog_space_limit = 1\nmin_binlog_files = 3", "binlog_expire_logs_seconds = 1");
+    std::thread::sleep(Duration::from_millis(1500));
+    b.start();
+    wait_semisync_client(&s, &b);
+    let last = s.binary_logs().last().unwrap().clone();
+    wait_until("expiry to leave the active file", Duration::from_secs(30), || stored(&b) == vec![last.clone()]);
+    assert_eq!(b.stop(), 0);
+}
