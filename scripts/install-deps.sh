@@ -25,4 +25,10 @@ if command -v rustup >/dev/null 2>&1; then
     || rustup target add x86_64-unknown-linux-musl
 fi
 
+# An S3-compatible endpoint (moto) and the AWS CLI, for the archive_command test.
+if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+  log "pip install moto[server] awscli"
+  python3 -m pip install -q 'moto[server]' awscli
+fi
+
 "$here/mysql-chroot.sh"

@@ -15,6 +15,8 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "unit tests"
 cargo test --lib --bins
+log "examples build"
+cargo build --examples
 log "integration tests (real servers)"
 cargo test --test integration -- --test-threads="${BINLOGD_TEST_THREADS:-2}"
 log "static build"

@@ -123,3 +123,98 @@ fn space_limit_and_expiry_purge_by_policy() {
     wait_until("expiry to leave the active file", Duration::from_secs(30), || stored(&b) == vec![last.clone()]);
     assert_eq!(b.stop(), 0);
 }
+
+/// An S3-compatible endpoint on loopback (moto), killed when dropped.
+struct Moto(std::process::Child, u16);
+
+impl Moto {
+    fn start() -> Moto {
+        let port = free_port();
+        let bin = which("moto_server");
+        let child = std::process::Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        wait_until("moto_server to listen", Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Moto(child, port)
+    }
+
+    /// The aws command line for this endpoint, with throwaway credentials.
+    fn aws(&self) -> String {
+        format!(
+            "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 {} --endpoint-url http://127.0.0.1:{}",
+            which("aws"),
+            self.1
+        )
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn which(prog: &str) -> String {
+    let o = std::process::Command::new("sh").args(["-c", &format!("command -v {prog}")]).output().unwrap();
+    let p = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert!(!p.is_empty(), "{prog} is not installed (scripts/install-deps.sh installs it)");
+    p
+}
+
+fn sh(cmd: &str) -> String {
+    let o = std::process::Command::new("sh").args(["-c", cmd]).output().unwrap();
+    assert!(o.status.success(), "{cmd}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn archive_command_copies_closed_files_to_s3_and_purge_waits_for_it() {
+    let moto = Moto::start();
+    let aws = moto.aws();
+    let s = Server::start(Flavor::MariaDb, "archive");
+    let (mut b, lport) = Binlogd::serving(&s, "archive", &format!("archive_command = {aws} s3 cp %p s3://binlogs/%f"));
+    s.sql("CREATE DATABASE ar; CREATE TABLE ar.t (v TEXT); INSERT INTO ar.t VALUES (REPEAT('a', 5000)); FLUSH BINARY LOGS");
+    s.sql("INSERT INTO ar.t VALUES ('b'); FLUSH BINARY LOGS; INSERT INTO ar.t VALUES ('c')");
+    let md5s = rotated_md5s(&s, &b);
+    let logs = s.binary_logs();
+    let last = logs.last().unwrap().clone();
+
+    // No bucket yet: the command fails, binlogd says so and retries, and a purge waits.
+    b.wait_log(&format!("archive_command failed for {}", logs[0]), Duration::from_secs(30));
+    let (ok, out, err) = session(lport, &format!("PURGE BINARY LOGS TO '{last}'; SHOW WARNINGS"));
+    assert!(ok, "{err}");
+    assert!(out.contains("archive_command has not succeeded yet, purged only 0 out of 2 files"), "{out}");
+    assert_eq!(stored(&b).len(), 3);
+
+    sh(&format!("{aws} s3 mb s3://binlogs"));
+    b.wait_log(&format!("archived {}", logs[1]), Duration::from_secs(60));
+    let back = b.dir.join("from-s3");
+    std::fs::create_dir_all(&back).unwrap();
+    for (name, (primary_md5, _)) in &md5s {
+        sh(&format!("{aws} s3 cp s3://binlogs/{name} {}/{name}", back.display()));
+        assert_eq!(&md5_file(&back.join(name)), primary_md5, "{name} fetched back from S3 differs");
+    }
+    let (ok, out, err) = session(lport, &format!("PURGE BINARY LOGS TO '{last}'; SHOW WARNINGS"));
+    assert!(ok && out.is_empty(), "{out}{err}");
+    assert_eq!(stored(&b), vec![last.clone()]);
+
+    // After a restart nothing is archived twice, and the next closed file is archived.
+    assert_eq!(b.stop(), 0);
+    b.start();
+    wait_semisync_client(&s, &b);
+    s.sql("INSERT INTO ar.t VALUES ('d'); FLUSH BINARY LOGS");
+    b.wait_log(&format!("archived {last}"), Duration::from_secs(60));
+    let log = b.log_text();
+    for n in &logs[..2] {
+        assert_eq!(log.matches(&format!("archived {n}\n")).count(), 1, "{n} archived more than once:\n{log}");
+    }
+    let listing = sh(&format!("{aws} s3 ls s3://binlogs/"));
+    assert_eq!(listing.lines().count(), 3, "{listing}");
+    assert_eq!(b.stop(), 0);
+}
