@@ -198,6 +198,17 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
             return Outcome::Failed;
         }
     };
+    let metrics = match crate::metrics::bind(cfg) {
+        Ok(m) => m,
+        Err(e) => {
+            error!(
+                "cannot listen for metrics on {}:{}: {e}",
+                cfg.metrics_address.as_deref().unwrap_or("127.0.0.1"),
+                cfg.metrics_port.unwrap_or(0)
+            );
+            return Outcome::Failed;
+        }
+    };
     if let Some(t) = &switch_to {
         if let Err(e) = crate::privileges::switch(t) {
             error!("{e}");
@@ -210,7 +221,7 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
         }
     }
     let ctl = Control::new();
-    if let Err(e) = crate::signals::spawn(ctl.clone(), sink) {
+    if let Err(e) = crate::signals::spawn(ctl.clone(), sink.clone()) {
         error!("cannot install signal handlers: {e}");
         return Outcome::Failed;
     }
@@ -222,9 +233,10 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
             return Outcome::Failed;
         }
     };
-    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone()));
+    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink));
     let started = crate::replica::purger::spawn_policy(cfg, shared.clone())
-        .and_then(|_| crate::replica::archiver::spawn(cfg, shared.clone()));
+        .and_then(|_| crate::replica::archiver::spawn(cfg, shared.clone()))
+        .and_then(|_| metrics.map_or(Ok(()), |l| crate::metrics::spawn(l, shared.clone())));
     if let Err(e) = started {
         error!("cannot start the purge or archive thread: {e}");
         return Outcome::Failed;

@@ -105,6 +105,8 @@ pub struct Config {
     pub min_binlog_files: usize,
     /// Shell command run for each closed file (`%p` path, `%f` name).
     pub archive_command: Option<String>,
+    pub metrics_address: Option<String>,
+    pub metrics_port: Option<u16>,
 }
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
@@ -157,6 +159,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("expire_logs_days", "the same in days, fractional allowed (MariaDB's and MySQL 5.7's spelling)"),
     ("binlog_space_limit", "purge the oldest files while all stored files take more than this (bytes; K, M, G suffixes; 0: no limit)"),
     ("min_binlog_files", "purges always keep at least this many files (default 0; the active file is never purged)"),
+    ("metrics_address", "address the Prometheus metrics endpoint listens on (default 127.0.0.1)"),
+    ("metrics_port", "port of the Prometheus metrics endpoint, GET /metrics (default: none)"),
     (
         "archive_command",
         "shell command run once for each closed file (%p its path, %f its name); a file is purged only after it succeeds",
@@ -293,6 +297,8 @@ impl Config {
             space_limit: None,
             min_binlog_files: 0,
             archive_command: None,
+            metrics_address: None,
+            metrics_port: None,
         };
         let path_of = |v: &str| (!v.is_empty()).then(|| PathBuf::from(v));
         let mut seen: Vec<String> = Vec::new();
@@ -440,6 +446,8 @@ impl Config {
                 }
                 "min_binlog_files" => c.min_binlog_files = number(v).map_err(bad)?,
                 "archive_command" => c.archive_command = (!v.is_empty()).then(|| v.to_string()),
+                "metrics_address" => c.metrics_address = (!v.is_empty()).then(|| v.to_string()),
+                "metrics_port" => c.metrics_port = Some(number(v).map_err(bad)?),
                 _ => return Err(err(n, format!("unknown key '{}'", k.trim()))),
             }
             seen.push(key);
@@ -543,6 +551,8 @@ impl Config {
             ("binlog_space_limit", self.space_limit.unwrap_or(0).to_string()),
             ("min_binlog_files", self.min_binlog_files.to_string()),
             ("archive_command", self.archive_command.clone().unwrap_or_default()),
+            ("metrics_address", self.metrics_address.clone().unwrap_or_default()),
+            ("metrics_port", self.metrics_port.map(|p| p.to_string()).unwrap_or_default()),
         ];
         let mut s = String::from("[binlogd]\n");
         for (k, v) in lines {

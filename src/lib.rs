@@ -6,6 +6,7 @@ pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod logging;
+pub mod metrics;
 pub mod privileges;
 pub mod proto;
 pub mod replica;

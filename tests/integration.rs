@@ -21,6 +21,8 @@ mod kill9;
 mod mirror;
 #[path = "it/network.rs"]
 mod network;
+#[path = "it/ops.rs"]
+mod ops;
 #[path = "it/proxy.rs"]
 mod proxy;
 #[path = "it/purge.rs"]

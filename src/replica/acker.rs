@@ -5,6 +5,7 @@
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
 use log::{debug, warn};
 
@@ -13,7 +14,8 @@ use crate::proto::{command, packet};
 
 #[derive(Default)]
 struct State {
-    target: Option<(String, u64)>,
+    /// File, position, and when the oldest request it covers arrived.
+    target: Option<(String, u64, Instant)>,
     closed: bool,
 }
 
@@ -32,9 +34,11 @@ impl AckSlot {
     }
 
     /// Called by the writer only after the bytes up to `pos` are fsynced.
-    pub fn publish(&self, file: String, pos: u64) {
+    pub fn publish(&self, file: String, pos: u64, asked_at: Instant) {
         let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        g.target = Some((file, pos));
+        // A target not sent yet is covered by this one; its wait started earlier.
+        let since = g.target.as_ref().map_or(asked_at, |t| t.2.min(asked_at));
+        g.target = Some((file, pos, since));
         self.cv.notify_one();
     }
 
@@ -44,7 +48,7 @@ impl AckSlot {
         self.cv.notify_all();
     }
 
-    fn take(&self) -> Option<(String, u64)> {
+    fn take(&self) -> Option<(String, u64, Instant)> {
         let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(t) = g.target.take() {
@@ -61,7 +65,7 @@ impl AckSlot {
 /// Runs until the slot is closed or the socket fails.
 pub fn run(mut sock: crate::tls::Transport, slot: Arc<AckSlot>, stats: Arc<Stats>) {
     let mut buf = Vec::with_capacity(64);
-    while let Some((file, pos)) = slot.take() {
+    while let Some((file, pos, since)) = slot.take() {
         buf.clear();
         // Each reply is a new exchange: sequence id 0.
         let mut seq = 0u8;
@@ -71,6 +75,7 @@ pub fn run(mut sock: crate::tls::Transport, slot: Arc<AckSlot>, stats: Arc<Stats
             return;
         }
         stats.acks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        stats.record_ack_latency(since.elapsed());
         debug!("ACK {file}:{pos}");
     }
 }

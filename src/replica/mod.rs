@@ -120,7 +120,15 @@ impl From<StoreError> for ReplicaError {
 /// Counters for the log and for status.
 #[derive(Default, Debug)]
 pub struct Stats {
+    /// Binlog bytes sent to replicas and clients.
+    pub bytes_sent: AtomicU64,
     pub events_received: AtomicU64,
+    pub events_written: AtomicU64,
+    /// ACK latency: from the writer taking the first event that asked for the ACK
+    /// to the ACK's send; the last one, a sum, and cumulative histogram buckets.
+    pub last_ack_us: AtomicU64,
+    pub ack_sum_us: AtomicU64,
+    pub ack_buckets: [AtomicU64; ACK_BUCKETS_US.len()],
     pub bytes_received: AtomicU64,
     pub bytes_written: AtomicU64,
     pub fsyncs: AtomicU64,
@@ -132,6 +140,23 @@ pub struct Stats {
     /// (the primary had nothing more to send).
     pub last_event_ts: AtomicU64,
     pub idle: AtomicBool,
+}
+
+/// Upper bounds (µs) of the ACK-latency histogram buckets; +Inf is `acks`.
+pub const ACK_BUCKETS_US: [u64; 12] =
+    [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000];
+
+impl Stats {
+    pub fn record_ack_latency(&self, d: Duration) {
+        let us = d.as_micros().min(u128::from(u64::MAX)) as u64;
+        self.last_ack_us.store(us, Ordering::Relaxed);
+        self.ack_sum_us.fetch_add(us, Ordering::Relaxed);
+        for (b, le) in self.ack_buckets.iter().zip(ACK_BUCKETS_US) {
+            if us <= le {
+                b.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// binlogd's own connection to the primary, for SHOW SLAVE STATUS.
@@ -148,6 +173,15 @@ pub struct Upstream {
     pub last_error_at: Option<std::time::SystemTime>,
 }
 
+/// Where a dumping connection is reading.
+#[derive(Debug, Clone, Default)]
+pub struct ReaderPos {
+    pub file: String,
+    pub pos: u64,
+    /// Its COM_REGISTER_SLAVE server_id, if it registered.
+    pub server_id: Option<u32>,
+}
+
 /// State the replica side shares with the binlog server side.
 pub struct Shared {
     pub durable: Arc<crate::binlog::durable::Durable>,
@@ -161,12 +195,23 @@ pub struct Shared {
     pub stats: Arc<Stats>,
     /// Guards index rewrites between the writer and purges.
     pub index: Arc<crate::binlog::purge::IndexShare>,
-    /// The file each dumping connection is reading (connection id -> file).
-    pub readers: Mutex<std::collections::BTreeMap<u32, String>>,
+    /// Where each dumping connection is reading (connection id -> position).
+    pub readers: Mutex<std::collections::BTreeMap<u32, ReaderPos>>,
+    /// STOP SLAVE / START SLAVE.
+    pub control: Arc<Control>,
+    /// The error log, for FLUSH LOGS.
+    pub log: crate::logging::LogSink,
+    pub binlog_dir: std::path::PathBuf,
 }
 
 impl Shared {
-    pub fn new(cfg: &Config, uuid: String, stats: Arc<Stats>) -> Shared {
+    pub fn new(
+        cfg: &Config,
+        uuid: String,
+        stats: Arc<Stats>,
+        control: Arc<Control>,
+        log: crate::logging::LogSink,
+    ) -> Shared {
         Shared {
             durable: Default::default(),
             primary: Default::default(),
@@ -176,11 +221,38 @@ impl Shared {
             stats,
             index: Default::default(),
             readers: Default::default(),
+            control,
+            log,
+            binlog_dir: cfg.binlog_dir.clone(),
         }
     }
 
     pub fn upstream(&self) -> std::sync::MutexGuard<'_, Upstream> {
         self.upstream.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records where a dumping connection is.
+    pub fn set_reading(&self, id: u32, file: &str, pos: u64, server_id: Option<u32>) {
+        let mut g = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        let r = g.entry(id).or_default();
+        if r.file != file {
+            r.file = file.to_string();
+        }
+        r.pos = pos;
+        r.server_id = server_id;
+    }
+
+    /// Seconds_Behind_Master: None when not mirroring, 0 when caught up, else the
+    /// age of the last event read.
+    pub fn seconds_behind(&self) -> Option<u64> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        if !self.upstream().running {
+            None
+        } else if self.stats.idle.load(Ordering::Relaxed) {
+            Some(0)
+        } else {
+            Some(now.saturating_sub(self.stats.last_event_ts.load(Ordering::Relaxed)))
+        }
     }
 
     fn failed(&self, e: &ReplicaError) {
@@ -193,10 +265,15 @@ impl Shared {
     }
 }
 
-/// Shared between the supervisor and the signal thread, to stop promptly.
+/// Shared between the supervisor, the signal thread and STOP/START SLAVE.
 #[derive(Default)]
 pub struct Control {
+    /// binlogd is stopping.
     pub stop: Arc<AtomicBool>,
+    /// The current connection must end (a stop, or STOP SLAVE).
+    halt: Arc<AtomicBool>,
+    /// Mirroring is paused by STOP SLAVE until START SLAVE.
+    paused: AtomicBool,
     socket: Mutex<Option<TcpStream>>,
 }
 
@@ -208,6 +285,28 @@ impl Control {
     /// Stops reading: the reader's blocking read returns at once.
     pub fn request_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.end_connection();
+    }
+
+    /// STOP SLAVE: what is queued is written and fsynced, then the connection ends
+    /// and no other is made until `resume`. Returns false if already paused.
+    pub fn pause(&self) -> bool {
+        let was = self.paused.swap(true, Ordering::SeqCst);
+        self.end_connection();
+        !was
+    }
+
+    /// START SLAVE. Returns false if it was not paused.
+    pub fn resume(&self) -> bool {
+        self.paused.swap(false, Ordering::SeqCst)
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    fn end_connection(&self) {
+        self.halt.store(true, Ordering::SeqCst);
         if let Some(s) = self.socket.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             let _ = s.shutdown(Shutdown::Read);
         }
@@ -370,6 +469,26 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
     let mut first = true;
     let mut file_pos_once = false;
     while !ctl.stop.load(Ordering::SeqCst) {
+        if ctl.is_paused() {
+            {
+                let mut u = shared.upstream();
+                u.running = false;
+                u.state = "Replica stopped by STOP SLAVE";
+            }
+            info!("mirroring paused by STOP SLAVE: what was received is stored and fsynced; START SLAVE resumes");
+            while ctl.is_paused() && !ctl.stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if ctl.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            info!("mirroring resumed by START SLAVE");
+            backoff = FIRST_RETRY.min(cfg.retry_max);
+        }
+        ctl.halt.store(false, Ordering::SeqCst);
+        if ctl.is_paused() {
+            continue;
+        }
         // Every connection starts from what recovery finds on disk. Recovery fsynced
         // it, so it is served at once, even while the primary cannot be reached.
         let store = {
@@ -411,9 +530,12 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         if ctl.stop.load(Ordering::SeqCst) {
             break;
         }
+        if ctl.is_paused() {
+            continue;
+        }
         stats.reconnects.fetch_add(1, Ordering::Relaxed);
         info!("reconnecting to master in {:.1}s", backoff.as_secs_f64());
-        connect::sleep_unless(&ctl.stop, backoff);
+        connect::sleep_unless(&ctl.halt, backoff);
         backoff = (backoff * 2).min(cfg.retry_max);
     }
     Ok(())
@@ -488,8 +610,9 @@ impl Session<'_> {
         let sock = c.stream.inner.tcp().try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
         let ack_sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
         ctl.set_socket(Some(sock));
-        if ctl.stop.load(Ordering::SeqCst) {
-            ctl.request_stop();
+        // A stop or STOP SLAVE that came while connecting ends this connection now.
+        if ctl.halt.load(Ordering::SeqCst) || ctl.stop.load(Ordering::SeqCst) || ctl.is_paused() {
+            ctl.end_connection();
         }
         let (tx, rx) = crossbeam_channel::bounded(1024);
         let slot = acker::AckSlot::new();
@@ -527,7 +650,7 @@ impl Session<'_> {
             semisync,
             alg: p.checksum,
             tx,
-            stop: ctl.stop.clone(),
+            stop: ctl.halt.clone(),
             stats: stats.clone(),
             budget: budget.clone(),
             file,
@@ -558,7 +681,7 @@ impl Session<'_> {
         }
         // A writer error explains why the reader stopped, so it comes first.
         if let (Err(_), Err(r)) = (&write_result, &read_result) {
-            if !matches!(r, ReplicaError::Read(_)) || !ctl.stop.load(Ordering::SeqCst) {
+            if !matches!(r, ReplicaError::Read(_)) || !ctl.halt.load(Ordering::SeqCst) {
                 error!("{r}");
             }
         }

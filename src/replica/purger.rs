@@ -21,8 +21,8 @@ pub fn purge(cfg: &Config, shared: &Shared, target: &Target) -> Result<Plan, Str
     let mut g = shared.index.lock();
     let (_, names) = purge::read_index(dir).map_err(|e| e.to_string())?;
     let mut readers: BTreeMap<String, usize> = BTreeMap::new();
-    for f in shared.readers.lock().unwrap_or_else(|e| e.into_inner()).values() {
-        *readers.entry(f.clone()).or_default() += 1;
+    for r in shared.readers.lock().unwrap_or_else(|e| e.into_inner()).values() {
+        *readers.entry(r.file.clone()).or_default() += 1;
     }
     let archived = crate::replica::archiver::archived_check(cfg);
     let facts = purge::facts(dir, &names, |n| archived(n)).map_err(|e| e.to_string())?;

@@ -156,7 +156,7 @@ impl Reader {
             ack = head[1] & command::SEMISYNC_NEED_ACK != 0;
         }
         if let Some((f, pos, slot)) = self.catch_up_ack.take() {
-            slot.publish(f, pos);
+            slot.publish(f, pos, std::time::Instant::now());
         }
         let mut ev = Vec::with_capacity(HEADER_LEN);
         p.read_exact(&mut ev, HEADER_LEN).map_err(|e| bad(format!("event header: {e}")))?;

@@ -116,6 +116,9 @@ impl Writer {
     pub fn batch(&mut self, first: Msg) -> Result<Batch, StoreError> {
         let mut b = Batch::default();
         let mut want_ack: Option<(String, u64)> = None;
+        // When the first event asking for an ACK was taken: the ACK latency starts there.
+        let mut asked_at: Option<std::time::Instant> = None;
+        let mut events = 0u64;
         let mut next = Some(first);
         while let Some(m) = next.take() {
             let held = m.bytes();
@@ -127,8 +130,10 @@ impl Writer {
                     if self.store.append(&hdr, &ev)? {
                         b.transactions += 1;
                     }
+                    events += 1;
                     if let Some(f) = file {
                         want_ack = Some((f, u64::from(hdr.log_pos)));
+                        asked_at.get_or_insert_with(std::time::Instant::now);
                     }
                 }
                 Msg::Begin { head, hdr, ack } => {
@@ -148,8 +153,10 @@ impl Writer {
                     if self.store.end_event()? {
                         b.transactions += 1;
                     }
+                    events += 1;
                     if let Some(a) = self.streaming_ack.take() {
                         want_ack = Some(a);
+                        asked_at.get_or_insert_with(std::time::Instant::now);
                     }
                 }
             }
@@ -167,13 +174,14 @@ impl Writer {
             if let Some((f, p)) = want_ack {
                 // Files before the active one were fsynced before it was created.
                 debug_assert!(durable.as_ref().is_some_and(|(df, dl)| df != &f || p <= *dl));
-                self.acks.publish(f.clone(), p);
+                self.acks.publish(f.clone(), p, asked_at.unwrap_or_else(std::time::Instant::now));
                 b.acked = Some((f, p));
             }
         } else {
             self.store.flush()?;
         }
         self.stats.bytes_written.fetch_add(b.bytes as u64, Ordering::Relaxed);
+        self.stats.events_written.fetch_add(events, Ordering::Relaxed);
         Ok(b)
     }
 }

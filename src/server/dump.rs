@@ -260,8 +260,8 @@ struct Reading {
 }
 
 impl Reading {
-    fn new(shared: &std::sync::Arc<crate::replica::Shared>, id: u32, file: &str) -> Reading {
-        shared.readers.lock().unwrap_or_else(|e| e.into_inner()).insert(id, file.to_string());
+    fn new(shared: &std::sync::Arc<crate::replica::Shared>, id: u32, file: &str, server_id: Option<u32>) -> Reading {
+        shared.set_reading(id, file, 4, server_id);
         Reading { shared: shared.clone(), id }
     }
 }
@@ -283,7 +283,7 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
     let hb = heartbeat_period(s);
     s.stream.inner.set_read_timeout(None)?;
     let dir = s.srv.cfg.binlog_dir.clone();
-    let _reading = Reading::new(&s.srv.shared, s.id, &file);
+    let _reading = Reading::new(&s.srv.shared, s.id, &file, s.registered);
     let mut dump =
         Dump { s, file, f, pos, crc, skip, win: Window::default(), out: Vec::with_capacity(OUT_FLUSH * 2), sent: 0 };
     dump.run(&dir, non_block, hb)
@@ -481,8 +481,14 @@ impl Dump<'_, '_> {
             self.out.clear();
         }
         if self.sent > 0 {
-            self.s.srv.bytes_sent.fetch_add(std::mem::take(&mut self.sent), std::sync::atomic::Ordering::Relaxed);
+            self.s
+                .srv
+                .shared
+                .stats
+                .bytes_sent
+                .fetch_add(std::mem::take(&mut self.sent), std::sync::atomic::Ordering::Relaxed);
         }
+        self.s.srv.shared.set_reading(self.s.id, &self.file, self.pos, self.s.registered);
         Ok(())
     }
 
@@ -496,7 +502,7 @@ impl Dump<'_, '_> {
 
     fn open(&mut self, dir: &Path, name: &str) -> Result<(), Error> {
         // Registered before it is opened, so a purge that follows leaves it alone.
-        self.s.srv.shared.readers.lock().unwrap_or_else(|e| e.into_inner()).insert(self.s.id, name.to_string());
+        self.s.srv.shared.set_reading(self.s.id, name, 4, self.s.registered);
         if let Some(sk) = self.skip.as_mut() {
             sk.tracker = Tracker::new(event::ChecksumAlg::OFF);
             sk.skipping = false;

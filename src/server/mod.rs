@@ -37,8 +37,6 @@ pub struct Server {
     pub replicas: Mutex<BTreeMap<u32, Registered>>,
     connections: AtomicUsize,
     next_id: AtomicUsize,
-    /// Binlog bytes sent to replicas and clients.
-    pub bytes_sent: std::sync::atomic::AtomicU64,
     pub started: std::time::Instant,
     /// Who may log in: `master_user` first, then `server_accounts`; hashed once.
     pub accounts: Vec<crate::proto::auth::Account>,
@@ -79,7 +77,6 @@ pub fn spawn(
         replicas: Mutex::new(BTreeMap::new()),
         connections: AtomicUsize::new(0),
         next_id: AtomicUsize::new(1),
-        bytes_sent: std::sync::atomic::AtomicU64::new(0),
         started: std::time::Instant::now(),
         accounts: std::iter::once(crate::proto::auth::Account::from_password(
             &cfg.master_user,

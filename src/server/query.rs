@@ -74,13 +74,15 @@ fn status_counters(s: &Session) -> Vec<(String, String)> {
     let tls = described.split_once(' ').unwrap_or(("", ""));
     let v = [
         ("Binlogd_events_received", st.events_received.load(Relaxed).to_string()),
+        ("Binlogd_events_written", st.events_written.load(Relaxed).to_string()),
+        ("Binlogd_last_ack_latency_us", st.last_ack_us.load(Relaxed).to_string()),
         ("Binlogd_bytes_received", st.bytes_received.load(Relaxed).to_string()),
         ("Binlogd_bytes_written", st.bytes_written.load(Relaxed).to_string()),
         ("Binlogd_fsyncs", st.fsyncs.load(Relaxed).to_string()),
         ("Binlogd_acks_sent", st.acks.load(Relaxed).to_string()),
         ("Binlogd_reconnects", st.reconnects.load(Relaxed).to_string()),
         ("Binlogd_replicas_connected", replicas.to_string()),
-        ("Binlogd_bytes_sent", s.srv.bytes_sent.load(Relaxed).to_string()),
+        ("Binlogd_bytes_sent", st.bytes_sent.load(Relaxed).to_string()),
         ("Rpl_semi_sync_slave_status", if u.semisync && u.running { "ON" } else { "OFF" }.to_string()),
         ("Uptime", s.srv.started.elapsed().as_secs().to_string()),
         ("Ssl_version", tls.0.to_string()),
@@ -216,6 +218,31 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
                 .map(|(l, c, m)| vec![Some(l.to_string()), Some(c.to_string()), Some(m.clone())])
                 .collect();
             rows(&["Level", "Code", "Message"], v)
+        }
+        ["STOP", "SLAVE" | "REPLICA", ..] => {
+            if s.srv.shared.control.pause() {
+                vec![ok_packet()]
+            } else {
+                s.warnings.push(("Note", 3084, "Replication thread(s) for channel '' are already stopped.".into()));
+                vec![ok_with_warnings(1)]
+            }
+        }
+        ["START", "SLAVE" | "REPLICA", ..] => {
+            if s.srv.shared.control.resume() {
+                vec![ok_packet()]
+            } else {
+                s.warnings.push(("Note", 3083, "Replication thread(s) for channel '' are already runnning.".into()));
+                vec![ok_with_warnings(1)]
+            }
+        }
+        ["FLUSH", "LOGS"] | ["FLUSH", "ERROR", "LOGS"] | ["FLUSH", "LOCAL" | "NO_WRITE_TO_BINLOG", "LOGS"] => {
+            match s.srv.shared.log.reopen() {
+                Ok(()) => {
+                    log::info!("FLUSH LOGS: reopened the error log");
+                    vec![ok_packet()]
+                }
+                Err(e) => vec![err_packet(1105, "HY000", &format!("cannot reopen the error log: {e}"))],
+            }
         }
         ["PURGE", "BINARY" | "MASTER", "LOGS", how, ..] if *how == "TO" || *how == "BEFORE" => {
             let arg = unquote(t.split_whitespace().skip(4).collect::<Vec<_>>().join(" ").trim());
@@ -383,14 +410,7 @@ fn upstream_status(s: &Session, replica_words: bool) -> Vec<Vec<u8>> {
     let u = sh.upstream().clone();
     let d = sh.durable.snapshot();
     let p = s.srv.primary();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let behind = if !u.running {
-        None
-    } else if sh.stats.idle.load(Relaxed) {
-        Some(0)
-    } else {
-        Some(now.saturating_sub(sh.stats.last_event_ts.load(Relaxed)))
-    };
+    let behind = sh.seconds_behind();
     let err_at = u.last_error_at.map(|t| {
         let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         crate::logging::short_time(secs)

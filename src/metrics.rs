@@ -1,0 +1,149 @@
+//! Prometheus metrics over plain HTTP (`metrics_address`, `metrics_port`):
+//! `GET /metrics` answers the text exposition format, anything else 404.
+//!
+//! <https://prometheus.io/docs/instrumenting/exposition_formats/>
+//! One thread serves scrapes one at a time; each request must arrive within two
+//! seconds and fit in 8 KiB, so a stalled or hostile client costs little.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use log::{info, warn};
+
+use crate::config::Config;
+use crate::replica::{Shared, ACK_BUCKETS_US};
+
+/// Binds the metrics port when `metrics_port` is set.
+pub fn bind(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
+    let Some(port) = cfg.metrics_port else { return Ok(None) };
+    let addr = cfg.metrics_address.clone().unwrap_or_else(|| "127.0.0.1".into());
+    Ok(Some(TcpListener::bind((addr.as_str(), port))?))
+}
+
+pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> std::io::Result<()> {
+    info!("metrics on http://{}/metrics", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
+    std::thread::Builder::new().name("metrics".into()).spawn(move || {
+        for c in listener.incoming() {
+            match c {
+                Ok(s) => {
+                    if let Err(e) = answer(s, &shared) {
+                        log::debug!("metrics request: {e}");
+                    }
+                }
+                Err(e) => warn!("accept on the metrics port failed: {e}"),
+            }
+        }
+    })?;
+    Ok(())
+}
+
+fn answer(mut s: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    s.set_read_timeout(Some(Duration::from_secs(2)))?;
+    s.set_write_timeout(Some(Duration::from_secs(2)))?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && !buf.windows(2).any(|w| w == b"\n\n") {
+        let n = s.read(&mut chunk)?;
+        if n == 0 || buf.len() + n > 8192 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let line = String::from_utf8_lossy(buf.split(|&b| b == b'\n').next().unwrap_or(&[])).into_owned();
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (status, body) = if method == "GET" && (path == "/metrics" || path.starts_with("/metrics?")) {
+        ("200 OK", render(shared))
+    } else {
+        ("404 Not Found", "binlogd serves /metrics\n".to_string())
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes())?;
+    s.write_all(body.as_bytes())
+}
+
+fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+}
+
+/// The exposition text.
+pub fn render(sh: &Shared) -> String {
+    let st = &sh.stats;
+    let mut o = String::with_capacity(4096);
+    let counters = [
+        ("binlogd_events_received_total", "Events read from the primary.", st.events_received.load(Relaxed)),
+        ("binlogd_bytes_received_total", "Event bytes read from the primary.", st.bytes_received.load(Relaxed)),
+        ("binlogd_events_written_total", "Events written to the binlog files.", st.events_written.load(Relaxed)),
+        ("binlogd_bytes_written_total", "Bytes written to the binlog files.", st.bytes_written.load(Relaxed)),
+        ("binlogd_fsyncs_total", "fsyncs of the binlog files.", st.fsyncs.load(Relaxed)),
+        ("binlogd_acks_sent_total", "Semisync ACKs sent to the primary.", st.acks.load(Relaxed)),
+        ("binlogd_reconnects_total", "Reconnects to the primary.", st.reconnects.load(Relaxed)),
+        ("binlogd_bytes_sent_total", "Binlog bytes sent to replicas and clients.", st.bytes_sent.load(Relaxed)),
+    ];
+    for (n, h, v) in counters {
+        metric(&mut o, n, "counter", h, v);
+    }
+    let u = sh.upstream().clone();
+    metric(
+        &mut o,
+        "binlogd_mirroring",
+        "gauge",
+        "1 while the dump from the primary is streaming.",
+        u8::from(u.running),
+    );
+    if let Some(b) = sh.seconds_behind() {
+        metric(&mut o, "binlogd_seconds_behind_master", "gauge", "Age of the last event read; 0 when caught up.", b);
+    }
+    let last = st.last_ack_us.load(Relaxed) as f64 / 1e6;
+    metric(&mut o, "binlogd_last_ack_latency_seconds", "gauge", "Latency of the last semisync ACK.", last);
+    let _ = writeln!(
+        o,
+        "# HELP binlogd_ack_latency_seconds From the event asking for an ACK to the ACK sent (after fsync).\n# TYPE binlogd_ack_latency_seconds histogram"
+    );
+    for (b, le) in st.ack_buckets.iter().zip(ACK_BUCKETS_US) {
+        let _ = writeln!(o, "binlogd_ack_latency_seconds_bucket{{le=\"{}\"}} {}", le as f64 / 1e6, b.load(Relaxed));
+    }
+    let count = st.acks.load(Relaxed);
+    let _ = writeln!(o, "binlogd_ack_latency_seconds_bucket{{le=\"+Inf\"}} {count}");
+    let _ = writeln!(o, "binlogd_ack_latency_seconds_sum {}", st.ack_sum_us.load(Relaxed) as f64 / 1e6);
+    let _ = writeln!(o, "binlogd_ack_latency_seconds_count {count}");
+    // Per replica: bytes stored and not yet sent to it.
+    let d = sh.durable.snapshot();
+    let readers = sh.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    metric(&mut o, "binlogd_replicas_connected", "gauge", "Connections dumping binlogs from binlogd.", readers.len());
+    let _ = writeln!(
+        o,
+        "# HELP binlogd_replica_lag_bytes Durable bytes a dumping connection has not been sent yet.\n# TYPE binlogd_replica_lag_bytes gauge"
+    );
+    for (id, r) in &readers {
+        let lag = lag_bytes(sh, &d, &r.file, r.pos);
+        let sid = r.server_id.map(|s| s.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "binlogd_replica_lag_bytes{{connection=\"{id}\",server_id=\"{sid}\",file=\"{}\"}} {lag}",
+            r.file
+        );
+    }
+    o
+}
+
+/// Bytes from (file, pos) to the durable end.
+fn lag_bytes(sh: &Shared, d: &crate::binlog::durable::DurableState, file: &str, pos: u64) -> u64 {
+    let Some(i) = d.files.iter().position(|f| f == file) else { return 0 };
+    let mut lag = 0u64;
+    for (k, f) in d.files.iter().enumerate().skip(i) {
+        let len = match &d.active {
+            Some((a, l)) if a == f => *l,
+            _ => std::fs::metadata(sh.binlog_dir.join(f)).map(|m| m.len()).unwrap_or(0),
+        };
+        lag += if k == i { len.saturating_sub(pos) } else { len };
+    }
+    lag
+}

@@ -1,0 +1,118 @@
+//! Operating binlogd: STOP/START SLAVE, FLUSH LOGS, SHOW GLOBAL STATUS and the
+//! Prometheus endpoint scraped with curl.
+
+use std::process::Command;
+use std::time::Duration;
+
+use crate::harness::*;
+
+fn curl(url: &str) -> (String, String) {
+    let o = Command::new("curl").args(["-s", "-w", "\n%{http_code}", url]).output().expect("run curl");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (body, code) = out.rsplit_once('\n').unwrap_or((&out, ""));
+    (body.to_string(), code.to_string())
+}
+
+fn metric(body: &str, name: &str) -> f64 {
+    body.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+}
+
+fn admin(port: u16, sql: &str) -> String {
+    let o = client(port, "replpass", sql);
+    assert!(o.status.success(), "{sql}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn stop_and_start_slave_flush_logs_status_and_metrics() {
+    let s = Server::start(Flavor::MariaDb, "ops");
+    let mport = free_port();
+    let (mut b, lport) = Binlogd::serving(&s, "ops", &format!("metrics_address = 127.0.0.1\nmetrics_port = {mport}"));
+    s.sql("CREATE DATABASE op; CREATE TABLE op.t (a INT)");
+    for i in 0..5 {
+        s.sql(&format!("INSERT INTO op.t VALUES ({i})"));
+    }
+    let url = format!("http://127.0.0.1:{mport}/metrics");
+    let (body, code) = curl(&url);
+    assert_eq!(code, "200", "{body}");
+    let acks = metric(&body, "binlogd_acks_sent_total");
+    assert!(acks >= 5.0, "{body}");
+    assert_eq!(metric(&body, "binlogd_ack_latency_seconds_bucket{le=\"+Inf\"}"), acks);
+    assert_eq!(metric(&body, "binlogd_ack_latency_seconds_count"), acks);
+    assert!(metric(&body, "binlogd_ack_latency_seconds_sum") > 0.0);
+    assert_eq!(metric(&body, "binlogd_mirroring"), 1.0);
+    assert_eq!(metric(&body, "binlogd_seconds_behind_master"), 0.0);
+    assert!(metric(&body, "binlogd_fsyncs_total") >= 5.0);
+    assert_eq!(curl(&format!("http://127.0.0.1:{mport}/other")).1, "404");
+
+    // A replica that has not read everything shows its lag.
+    let mut c = binlogd::proto::client::Client::connect(&repl_options(lport)).unwrap();
+    c.query("SET @master_binlog_checksum = 'CRC32'").unwrap();
+    c.command_ok(
+        &binlogd::proto::command::RegisterSlave {
+            server_id: 4242,
+            host: "h".into(),
+            user: String::new(),
+            password: String::new(),
+            port: 0,
+            rank: 0,
+            master_id: 0,
+        }
+        .encode(),
+        "register",
+    )
+    .unwrap();
+    let first = s.binary_logs()[0].clone();
+    let d = binlogd::proto::command::BinlogDump { pos: 4, flags: 0, server_id: 4242, file: first };
+    c.stream.write_command(&d.encode()).unwrap();
+    wait_until("the dump to show in the metrics", Duration::from_secs(10), || {
+        curl(&url).0.contains("binlogd_replica_lag_bytes{connection=")
+    });
+    let body = curl(&url).0;
+    assert!(body.contains("server_id=\"4242\""), "{body}");
+    assert_eq!(metric(&body, "binlogd_replicas_connected"), 1.0);
+    drop(c);
+
+    let st = admin(lport, "SHOW GLOBAL STATUS LIKE 'Binlogd%'");
+    for name in ["Binlogd_events_written", "Binlogd_last_ack_latency_us", "Binlogd_acks_sent", "Binlogd_bytes_sent"] {
+        assert!(st.contains(name), "{name} missing:\n{st}");
+    }
+
+    // STOP SLAVE: mirroring pauses; the primary goes on alone.
+    s.sql("SET GLOBAL rpl_semi_sync_master_timeout = 200");
+    admin(lport, "STOP SLAVE");
+    b.wait_log("mirroring paused by STOP SLAVE", Duration::from_secs(10));
+    let o = Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-urepl", "-preplpass", "-E"])
+        .args(["-e", "SHOW SLAVE STATUS"])
+        .output()
+        .unwrap();
+    let st = vertical(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(st.get("Slave_IO_Running").map(String::as_str), Some("No"), "{st:?}");
+    wait_until("the primary to lose its semisync client", Duration::from_secs(10), || s.semi_status("clients") == "0");
+    let received = metric(&curl(&url).0, "binlogd_events_received_total");
+    s.sql("INSERT INTO op.t VALUES (100); FLUSH BINARY LOGS; INSERT INTO op.t VALUES (101)");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(metric(&curl(&url).0, "binlogd_events_received_total"), received, "events arrived while stopped");
+    assert_eq!(metric(&curl(&url).0, "binlogd_mirroring"), 0.0);
+    assert!(admin(lport, "STOP SLAVE; SHOW WARNINGS").contains("3084"));
+
+    // START SLAVE: it catches up, byte for byte.
+    s.sql("SET GLOBAL rpl_semi_sync_master_timeout = 30000");
+    admin(lport, "START SLAVE");
+    b.wait_log("mirroring resumed by START SLAVE", Duration::from_secs(10));
+    wait_semisync_client(&s, &b);
+    assert!(admin(lport, "START SLAVE; SHOW WARNINGS").contains("3083"));
+    assert_rotated_identical(&s, &b);
+
+    // FLUSH LOGS reopens the error log, as logrotate needs.
+    let rotated = b.dir.join("binlogd.log.1");
+    std::fs::rename(&b.log, &rotated).unwrap();
+    admin(lport, "FLUSH LOGS");
+    b.wait_log("FLUSH LOGS: reopened the error log", Duration::from_secs(5));
+    assert_eq!(b.stop(), 0);
+}
