@@ -8,3 +8,4 @@ pub mod gtid_index;
 pub mod purge;
 pub mod store;
 pub mod trx;
+pub mod verify;

@@ -166,3 +166,46 @@ fn refuses_root_without_user_and_switches_to_user_after_binding() {
     assert_eq!(b.wait(Duration::from_secs(20)), 1);
     assert!(b.log_text().contains("is not writable by user nobody: chown -R nobody"), "{}", b.log_text());
 }
+
+#[test]
+fn verify_reports_each_file_and_names_the_first_problem() {
+    let s = Server::start(Flavor::Mysql, "verify");
+    let mut b = Binlogd::new(&s, "verify", "get_start_gtid_mode = 0");
+    b.start();
+    wait_semisync_client(&s, &b);
+    s.sql("CREATE DATABASE v; CREATE TABLE v.t (a INT); INSERT INTO v.t VALUES (1); FLUSH BINARY LOGS");
+    s.sql("INSERT INTO v.t VALUES (2), (3); FLUSH BINARY LOGS; INSERT INTO v.t VALUES (4)");
+    let md5s = rotated_md5s(&s, &b);
+    assert_eq!(b.stop(), 0);
+    let dir = b.binlog_dir.to_str().unwrap().to_string();
+    let (code, out, err) = run(&["--verify", &dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    for (name, (primary, _)) in &md5s {
+        let line = out.lines().find(|l| l.starts_with(name.as_str())).unwrap_or_else(|| panic!("{name}: {out}"));
+        assert!(line.ends_with(&format!("md5 {primary}")), "{line}");
+    }
+    let uuid = s.sql("SELECT @@server_uuid").trim().to_string();
+    assert!(out.contains(&format!("gtids {uuid}:1 .. {uuid}:")), "{out}");
+    assert!(out.contains("OK: 3 file(s)"), "{out}");
+
+    // A flipped byte inside the first file: the CRC check names file and offset.
+    let first = md5s.keys().next().unwrap().clone();
+    let p = b.binlog_dir.join(&first);
+    let mut data = std::fs::read(&p).unwrap();
+    let at = data.len() / 2;
+    data[at] ^= 0xff;
+    std::fs::write(&p, &data).unwrap();
+    let (code, _, err) = run(&["--verify", &dir]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with(&format!("binlogd: verify: {first}:")), "{err}");
+    data[at] ^= 0xff;
+    std::fs::write(&p, &data).unwrap();
+
+    // The index must list exactly the directory's files.
+    let idx = b.binlog_dir.join("mysql-bin.index");
+    let text = std::fs::read_to_string(&idx).unwrap();
+    std::fs::write(&idx, text.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let (code, _, err) = run(&["--verify", &dir]);
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("does not list {first}")), "{err}");
+}
