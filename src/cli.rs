@@ -31,7 +31,12 @@ fn options() -> getopts::Options {
     o.optflag("V", "version", "print the version and exit");
     o.optopt("", "check-config", "check CNF, print the effective config (password masked) and exit", "CNF");
     o.optopt("", "hash-password", "read a password on stdin, print a server_accounts entry for USER", "USER");
-    o.optopt("", "verify", "check every binlog file in DIR (sizes, CRC32, positions, index, GTID order), print one line per file and exit", "DIR");
+    o.optopt(
+        "",
+        "verify",
+        "check every binlog file in DIR (sizes, CRC32, positions, index, GTID order), print one line per file and exit",
+        "DIR",
+    );
     o
 }
 

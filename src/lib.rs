@@ -7,6 +7,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod logging;
 pub mod metrics;
+pub mod notify;
 pub mod privileges;
 pub mod proto;
 pub mod replica;

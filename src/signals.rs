@@ -23,6 +23,7 @@ pub fn spawn(ctl: Arc<Control>, sink: LogSink) -> std::io::Result<()> {
                 },
                 _ => {
                     info!("received signal {sig}: stopping after writing and syncing what is queued");
+                    crate::notify::notify("STOPPING=1");
                     ctl.request_stop();
                 }
             }

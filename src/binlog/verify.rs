@@ -106,7 +106,11 @@ pub fn index_names(dir: &Path) -> Result<Vec<String>, Problem> {
         return Err(Problem { file: idx, offset: 0, what: format!("lists {missing}, which is not in the directory") });
     }
     if let Some(extra) = on_disk.iter().find(|n| !names.contains(n)) {
-        return Err(Problem { file: idx, offset: 0, what: format!("does not list {extra}, which is in the directory") });
+        return Err(Problem {
+            file: idx,
+            offset: 0,
+            what: format!("does not list {extra}, which is in the directory"),
+        });
     }
     Ok(names)
 }

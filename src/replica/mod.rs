@@ -498,6 +498,10 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             s
         };
         shared.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
+        if first {
+            // The stored files are served from now on, whether the primary answers or not.
+            crate::notify::notify("READY=1");
+        }
         let s = Session { cfg, ctl: &ctl, stats: &stats, shared: &shared, uuid: &uuid, first, file_pos_once };
         file_pos_once = false;
         match s.run(store, &mut known_uuid, &mut backoff) {

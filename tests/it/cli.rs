@@ -51,12 +51,22 @@ fn help_and_version() {
 }
 
 #[test]
-fn man_page_documents_every_cnf_key() {
-    let man = std::fs::read_to_string(repo().join("man/binlogd.8")).unwrap();
+fn man_pages_and_sample_cnf_document_every_key_and_option() {
+    let cnf5 = std::fs::read_to_string(repo().join("man/binlogd.cnf.5")).unwrap();
+    let sample = std::fs::read_to_string(repo().join("etc/binlogd.cnf")).unwrap();
     for (key, _) in binlogd::config::KEYS {
-        assert!(man.contains(&key.replace('_', "\\_")) || man.contains(key), "man/binlogd.8 does not document {key}");
+        let entry = format!(".B {key}\n");
+        let listed = cnf5.contains(&entry)
+            || cnf5.lines().any(|l| l.starts_with(".BR ") && l.split([' ', '"', ',']).any(|w| w == *key));
+        assert!(listed, "man/binlogd.cnf.5 has no entry for {key}");
+        assert!(cnf5.contains(&format!("Example:\n.B {}", key.replace('-', "\\-"))), "no example of {key}");
+        let in_sample = sample.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} =")));
+        assert!(in_sample || *key == "virtual_slave_server_id", "etc/binlogd.cnf does not show {key}");
     }
-    for opt in ["--help", "--version", "--check-config"] {
+    let man = std::fs::read_to_string(repo().join("man/binlogd.8")).unwrap();
+    let usage = run(&["--help"]).1;
+    for opt in usage.split_whitespace().filter(|w| w.starts_with("--")) {
+        let opt = opt.trim_end_matches(',');
         assert!(man.contains(&opt.replace('-', "\\-")), "man/binlogd.8 does not document {opt}");
     }
 }
@@ -208,4 +218,22 @@ fn verify_reports_each_file_and_names_the_first_problem() {
     let (code, _, err) = run(&["--verify", &dir]);
     assert_eq!(code, 1);
     assert!(err.contains(&format!("does not list {first}")), "{err}");
+}
+
+#[test]
+fn tells_systemd_when_ready_and_when_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let s = Server::start(Flavor::MariaDb, "notify");
+    let path = tempdir("notify").join("notify.sock");
+    let sock = UnixDatagram::bind(&path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut b = Binlogd::new(&s, "notify", "");
+    b.start_env(&[("NOTIFY_SOCKET", path.to_str().unwrap())]);
+    let mut buf = [0u8; 256];
+    let n = sock.recv(&mut buf).expect("READY=1 within 20 s");
+    assert_eq!(&buf[..n], b"READY=1");
+    wait_semisync_client(&s, &b);
+    assert_eq!(b.stop(), 0);
+    let n = sock.recv(&mut buf).expect("STOPPING=1");
+    assert_eq!(&buf[..n], b"STOPPING=1");
 }

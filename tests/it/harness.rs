@@ -262,8 +262,14 @@ impl Binlogd {
     }
 
     pub fn start(&mut self) {
+        self.start_env(&[]);
+    }
+
+    /// Starts binlogd with extra environment variables.
+    pub fn start_env(&mut self, env: &[(&str, &str)]) {
         assert!(self.child.is_none());
         let c = Command::new(binlogd_bin())
+            .envs(env.iter().copied())
             .arg(&self.cnf)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
