@@ -35,3 +35,5 @@ mod setup_errors;
 mod start_modes;
 #[path = "it/tls.rs"]
 mod tls;
+#[path = "it/ha.rs"]
+mod ha;
