@@ -126,7 +126,7 @@ fn verify(dir: &std::path::Path) -> Outcome {
     let total: u64 = crate::binlog::verify::index_names(dir)
         .map(|v| v.iter().filter_map(|n| std::fs::metadata(dir.join(n)).ok()).map(|m| m.len()).sum())
         .unwrap_or(0);
-    let bar = tty && total > 64 << 20;
+    let bar = tty && total > 32 << 20;
     let mut done = 0u64;
     let r = crate::binlog::verify::verify(dir, |rep| {
         done += rep.size;

@@ -11,6 +11,8 @@ mod disk;
 mod fake;
 #[path = "it/faults.rs"]
 mod faults;
+#[path = "it/ha.rs"]
+mod ha;
 #[path = "it/harness.rs"]
 mod harness;
 #[path = "it/hostile.rs"]
@@ -35,5 +37,3 @@ mod setup_errors;
 mod start_modes;
 #[path = "it/tls.rs"]
 mod tls;
-#[path = "it/ha.rs"]
-mod ha;

@@ -185,6 +185,8 @@ fn verify_reports_each_file_and_names_the_first_problem() {
     wait_semisync_client(&s, &b);
     s.sql("CREATE DATABASE v; CREATE TABLE v.t (a INT); INSERT INTO v.t VALUES (1); FLUSH BINARY LOGS");
     s.sql("INSERT INTO v.t VALUES (2), (3); FLUSH BINARY LOGS; INSERT INTO v.t VALUES (4)");
+    // Over 32 MiB in all, so a terminal gets a progress bar.
+    s.sql("CREATE TABLE v.big (b LONGBLOB); INSERT INTO v.big VALUES (REPEAT('b', 18 << 20)), (REPEAT('c', 18 << 20))");
     let md5s = rotated_md5s(&s, &b);
     assert_eq!(b.stop(), 0);
     let dir = b.binlog_dir.to_str().unwrap().to_string();
@@ -197,6 +199,13 @@ fn verify_reports_each_file_and_names_the_first_problem() {
     let uuid = s.sql("SELECT @@server_uuid").trim().to_string();
     assert!(out.contains(&format!("gtids {uuid}:1 .. {uuid}:")), "{out}");
     assert!(out.contains("OK: 3 file(s)"), "{out}");
+    // On a terminal (script(1) gives it one), a progress bar is drawn on stderr too.
+    let o = std::process::Command::new("script")
+        .args(["-qec", &format!("{} --verify {dir}", binlogd_bin().display()), "/dev/null"])
+        .output()
+        .unwrap();
+    let tty = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && tty.contains("] 100%") && tty.contains("OK: 3 file(s)"), "{tty}");
 
     // A flipped byte inside the first file: the CRC check names file and offset.
     let first = md5s.keys().next().unwrap().clone();
