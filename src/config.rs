@@ -107,6 +107,8 @@ pub struct Config {
     pub archive_command: Option<String>,
     pub metrics_address: Option<String>,
     pub metrics_port: Option<u16>,
+    /// Accounts that may run PURGE, STOP/START SLAVE and FLUSH LOGS; None: master_user.
+    pub admin_accounts: Option<Vec<String>>,
 }
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
@@ -159,6 +161,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("expire_logs_days", "the same in days, fractional allowed (MariaDB's and MySQL 5.7's spelling)"),
     ("binlog_space_limit", "purge the oldest files while all stored files take more than this (bytes; K, M, G suffixes; 0: no limit)"),
     ("min_binlog_files", "purges always keep at least this many files (default 0; the active file is never purged)"),
+    (
+        "admin_accounts",
+        "accounts allowed PURGE BINARY LOGS, STOP/START SLAVE and FLUSH LOGS, comma-separated (default: master_user)",
+    ),
     ("metrics_address", "address the Prometheus metrics endpoint listens on (default 127.0.0.1)"),
     ("metrics_port", "port of the Prometheus metrics endpoint, GET /metrics (default: none)"),
     (
@@ -299,6 +305,7 @@ impl Config {
             archive_command: None,
             metrics_address: None,
             metrics_port: None,
+            admin_accounts: None,
         };
         let path_of = |v: &str| (!v.is_empty()).then(|| PathBuf::from(v));
         let mut seen: Vec<String> = Vec::new();
@@ -448,6 +455,10 @@ impl Config {
                 "archive_command" => c.archive_command = (!v.is_empty()).then(|| v.to_string()),
                 "metrics_address" => c.metrics_address = (!v.is_empty()).then(|| v.to_string()),
                 "metrics_port" => c.metrics_port = Some(number(v).map_err(bad)?),
+                "admin_accounts" => {
+                    c.admin_accounts =
+                        Some(v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())
+                }
                 _ => return Err(err(n, format!("unknown key '{}'", k.trim()))),
             }
             seen.push(key);
@@ -553,6 +564,7 @@ impl Config {
             ("archive_command", self.archive_command.clone().unwrap_or_default()),
             ("metrics_address", self.metrics_address.clone().unwrap_or_default()),
             ("metrics_port", self.metrics_port.map(|p| p.to_string()).unwrap_or_default()),
+            ("admin_accounts", self.admin_accounts.as_ref().map(|v| v.join(",")).unwrap_or_default()),
         ];
         let mut s = String::from("[binlogd]\n");
         for (k, v) in lines {

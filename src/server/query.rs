@@ -14,6 +14,15 @@ const ER_UNKNOWN_TARGET_BINLOG: u16 = 1373;
 const ER_BINLOG_PURGE_FATAL_ERR: u16 = 1377;
 const ER_WRONG_ARGUMENTS: u16 = 1210;
 const ER_WARN_PURGE_LOG_IN_USE: u16 = 1867;
+const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
+
+/// May this session run the statements that change binlogd's state?
+fn is_admin(s: &Session) -> bool {
+    match &s.srv.cfg.admin_accounts {
+        Some(list) => list.iter().any(|u| *u == s.user),
+        None => s.user == s.srv.cfg.master_user,
+    }
+}
 
 /// The system variables binlogd reports, as (name, value).
 fn system_variables(s: &Session) -> Vec<(String, String)> {
@@ -218,6 +227,13 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
                 .map(|(l, c, m)| vec![Some(l.to_string()), Some(c.to_string()), Some(m.clone())])
                 .collect();
             rows(&["Level", "Code", "Message"], v)
+        }
+        ["STOP" | "START", "SLAVE" | "REPLICA", ..] | ["FLUSH", ..] | ["PURGE", ..] if !is_admin(s) => {
+            vec![err_packet(
+                ER_SPECIFIC_ACCESS_DENIED,
+                "42000",
+                "Access denied; you need (at least one of) the SUPER, BINLOG_ADMIN privilege(s) for this operation",
+            )]
         }
         ["STOP", "SLAVE" | "REPLICA", ..] => {
             if s.srv.shared.control.pause() {

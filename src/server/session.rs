@@ -126,6 +126,8 @@ pub struct Session<'a> {
     /// The last statement's warnings: level, code, message (SHOW WARNINGS).
     pub warnings: Vec<(&'static str, u16, String)>,
     pub registered: Option<u32>,
+    /// The account logged in as.
+    pub user: String,
 }
 
 impl<'a> Session<'a> {
@@ -138,6 +140,7 @@ impl<'a> Session<'a> {
             peer,
             vars: Default::default(),
             warnings: Vec::new(),
+            user: String::new(),
             registered: None,
         }
     }
@@ -149,6 +152,7 @@ impl<'a> Session<'a> {
         let user = self.handshake()?;
         let over = self.stream.inner.describe().map(|t| format!(" over {t}")).unwrap_or_default();
         info!("connection {} from {} authenticated as '{user}'{over}", self.id, self.peer);
+        self.user = user;
         self.stream.max_payload = AFTER_AUTH_MAX;
         self.stream.inner.deadline = None;
         // Idle clients that are not dumping are closed after wait_timeout.

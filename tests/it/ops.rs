@@ -31,7 +31,24 @@ fn admin(port: u16, sql: &str) -> String {
 fn stop_and_start_slave_flush_logs_status_and_metrics() {
     let s = Server::start(Flavor::MariaDb, "ops");
     let mport = free_port();
-    let (mut b, lport) = Binlogd::serving(&s, "ops", &format!("metrics_address = 127.0.0.1\nmetrics_port = {mport}"));
+    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
+    let (mut b, lport) = Binlogd::serving(
+        &s,
+        "ops",
+        &format!("metrics_address = 127.0.0.1\nmetrics_port = {mport}\nserver_accounts = {alice}"),
+    );
+    // A replica's account may read but not change binlogd's state.
+    for sql in ["STOP SLAVE", "PURGE BINARY LOGS TO 'x'", "FLUSH LOGS"] {
+        let o = Command::new("mariadb")
+            .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-ualice", "-palice-pw", "-e", sql])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("ERROR 1227"),
+            "{sql}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
     s.sql("CREATE DATABASE op; CREATE TABLE op.t (a INT)");
     for i in 0..5 {
         s.sql(&format!("INSERT INTO op.t VALUES ({i})"));
