@@ -288,6 +288,9 @@ impl Store {
         let bytes = self.fs.map(&path).map_err(io_err(&path, "read index"))?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| StoreError::Index { path: path.clone(), what: "not UTF-8 text".into() })?;
+        // One listing instead of a stat per file: thousands of files open as fast as a few.
+        let listed: std::collections::HashSet<String> =
+            self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))?.into_iter().collect();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() {
@@ -300,7 +303,7 @@ impl Store {
                     what: format!("line {}: bad file name {line:?}", i + 1),
                 });
             }
-            if !self.fs.is_file(&self.dir.join(name)) {
+            if !listed.contains(name) {
                 return Err(StoreError::Index {
                     path: path.clone(),
                     what: format!("line {}: {name} is listed but missing from {}", i + 1, self.dir.display()),
@@ -310,7 +313,8 @@ impl Store {
         }
         let base = self.files.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
         let on_disk = self.dir_binlogs(base.as_deref())?;
-        let mut extra: Vec<String> = on_disk.into_iter().filter(|n| !self.files.contains(n)).collect();
+        let indexed: std::collections::HashSet<&String> = self.files.iter().collect();
+        let mut extra: Vec<String> = on_disk.into_iter().filter(|n| !indexed.contains(n)).collect();
         if let (Some(last), Some(first_extra)) = (self.files.last(), extra.first()) {
             let succ = split_name(last).map(|(_, k)| k + 1);
             if extra.len() == 1 && split_name(first_extra).map(|(_, k)| k) == succ {

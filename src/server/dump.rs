@@ -229,7 +229,7 @@ pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     if let Some(state) = s.vars.get("slave_connect_state").cloned() {
         return serve_maria(s, &state, d.flags);
     }
-    let st = s.srv.shared.durable.snapshot();
+    let st = stored(s);
     // No name: from the first file, as a primary does.
     let name = if d.file.is_empty() { st.files.first().cloned().unwrap_or_default() } else { d.file.clone() };
     if !is_safe_name(&name) {
@@ -250,6 +250,22 @@ pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     }
     info!("connection {}: dump from {name}:{pos}", s.id);
     start(s, name, f, pos, d.flags, None)
+}
+
+/// What is stored, once binlogd has opened its directory: a dump that arrives while
+/// it starts waits for that (at most connect_timeout) instead of finding no files.
+fn stored(s: &Session) -> crate::binlog::durable::DurableState {
+    let d = &s.srv.shared.durable;
+    let deadline = std::time::Instant::now() + s.srv.cfg.connect_timeout;
+    let mut st = d.snapshot();
+    while st.generation == 0 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        st = d.wait_newer(0, left);
+    }
+    st
 }
 
 /// Marks a connection as reading a file while it dumps, so purges spare that file
@@ -316,7 +332,7 @@ pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
         Ok(g) => g,
         Err(e) => return fail(s, &format!("bad GTID set in COM_BINLOG_DUMP_GTID: {e}")),
     };
-    let st = s.srv.shared.durable.snapshot();
+    let st = stored(s);
     // Transactions of the primary's own UUID that binlogd never stored: binlogd
     // lost the end of its binlog, or the replica ran ahead of it.
     let primary_uuid = s.srv.primary().and_then(|p| p.server_uuid);
@@ -383,7 +399,7 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
         Ok(p) => p,
         Err(e) => return fail(s, &format!("bad @slave_connect_state '{state_text}': {}", e.0)),
     };
-    let st = s.srv.shared.durable.snapshot();
+    let st = stored(s);
     for w in state.domains.values() {
         if let Some(top) = st.maria.domains.get(&w.domain) {
             if top.server == w.server && top.seq < w.seq {
