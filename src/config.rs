@@ -184,7 +184,7 @@ fn canonical(key: &str) -> String {
 
 fn seconds(v: &str) -> Result<Duration, String> {
     let f: f64 = v.parse().map_err(|_| format!("'{v}' is not a number of seconds"))?;
-    if !f.is_finite() || f < 0.0 || f > 4_294_967.0 {
+    if !f.is_finite() || !(0.0..=4_294_967.0).contains(&f) {
         return Err(format!("'{v}' is out of range"));
     }
     Ok(Duration::from_secs_f64(f))

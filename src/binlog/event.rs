@@ -227,7 +227,7 @@ impl FormatDescription {
         let post = r.rest();
         let query_post_header_len = post.get(usize::from(EventType::QUERY.0) - 1).copied().unwrap_or(13);
         // Servers from 5.6.1 (and MariaDB 5.3) end the FDE with alg + 4 checksum bytes.
-        let checksum = if post.len() >= 1 + CHECKSUM_LEN && checksum_aware(&server_version) {
+        let checksum = if post.len() > CHECKSUM_LEN && checksum_aware(&server_version) {
             ChecksumAlg(post[post.len() - 1 - CHECKSUM_LEN])
         } else {
             ChecksumAlg::OFF

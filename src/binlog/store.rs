@@ -256,7 +256,7 @@ impl Store {
         let mut v = Vec::new();
         for n in self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
             if let Some((b, _)) = split_name(&n) {
-                if base.map_or(true, |x| x == b) && is_safe_name(&n) {
+                if base.is_none_or(|x| x == b) && is_safe_name(&n) {
                     v.push(n);
                 }
             }

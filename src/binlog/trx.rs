@@ -138,7 +138,7 @@ impl Tracker {
                         MariaPos::decode_gtid_list(b).map_err(|e| EventError::Malformed(format!("Gtid_list: {e}")))?;
                     for g in list {
                         // A file's Gtid_list is the state at its start; never move a domain backwards.
-                        if self.maria.domains.get(&g.domain).map_or(true, |o| o.seq <= g.seq) {
+                        if self.maria.domains.get(&g.domain).is_none_or(|o| o.seq <= g.seq) {
                             self.maria.update(g);
                         }
                     }

@@ -95,41 +95,6 @@ pub fn read_result(mut next: impl FnMut() -> Result<Vec<u8>, Error>) -> Result<R
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::proto::buf::Put;
-
-    fn coldef(name: &str) -> Vec<u8> {
-        let mut p = Vec::new();
-        for s in ["def", "", "", "", name, name] {
-            p.put_lenenc_bytes(s.as_bytes());
-        }
-        p.extend_from_slice(&[0x0c, 33, 0, 0, 0, 0, 0xfd, 0, 0, 0, 0, 0]);
-        p
-    }
-
-    #[test]
-    fn reads_rows_with_nulls_and_eof() {
-        let mut row = Vec::new();
-        row.put_lenenc_bytes(b"server_id");
-        row.push(0xfb);
-        let packets = vec![vec![2], coldef("a"), coldef("b"), vec![0xfe, 0, 0, 2, 0], row, vec![0xfe, 0, 0, 2, 0]];
-        let mut it = packets.into_iter();
-        let rs = read_result(|| it.next().ok_or_else(|| Error::malformed("eof"))).unwrap();
-        assert_eq!(rs.columns, vec!["a", "b"]);
-        assert_eq!(rs.rows, vec![vec![Some("server_id".to_string()), None]]);
-    }
-
-    #[test]
-    fn rejects_local_infile_request_and_garbage() {
-        let mut it = vec![vec![0xfb, b'/', b'e']].into_iter();
-        assert!(matches!(read_result(|| Ok(it.next().unwrap_or_default())), Err(Error::Unsupported { .. })));
-        let mut it = vec![vec![1], vec![0xfc]].into_iter();
-        assert!(read_result(|| it.next().ok_or_else(|| Error::malformed("end"))).is_err());
-    }
-}
-
 /// Encodes a text result set: column count, column definitions, EOF, rows, EOF.
 /// Every column is a VAR_STRING, which the `mysql` client prints as a table.
 pub fn encode(columns: &[String], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> {
@@ -168,4 +133,39 @@ pub fn encode(columns: &[String], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> 
     }
     out.push(eof);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::buf::Put;
+
+    fn coldef(name: &str) -> Vec<u8> {
+        let mut p = Vec::new();
+        for s in ["def", "", "", "", name, name] {
+            p.put_lenenc_bytes(s.as_bytes());
+        }
+        p.extend_from_slice(&[0x0c, 33, 0, 0, 0, 0, 0xfd, 0, 0, 0, 0, 0]);
+        p
+    }
+
+    #[test]
+    fn reads_rows_with_nulls_and_eof() {
+        let mut row = Vec::new();
+        row.put_lenenc_bytes(b"server_id");
+        row.push(0xfb);
+        let packets = vec![vec![2], coldef("a"), coldef("b"), vec![0xfe, 0, 0, 2, 0], row, vec![0xfe, 0, 0, 2, 0]];
+        let mut it = packets.into_iter();
+        let rs = read_result(|| it.next().ok_or_else(|| Error::malformed("eof"))).unwrap();
+        assert_eq!(rs.columns, vec!["a", "b"]);
+        assert_eq!(rs.rows, vec![vec![Some("server_id".to_string()), None]]);
+    }
+
+    #[test]
+    fn rejects_local_infile_request_and_garbage() {
+        let mut it = vec![vec![0xfb, b'/', b'e']].into_iter();
+        assert!(matches!(read_result(|| Ok(it.next().unwrap_or_default())), Err(Error::Unsupported { .. })));
+        let mut it = vec![vec![1], vec![0xfc]].into_iter();
+        assert!(read_result(|| it.next().ok_or_else(|| Error::malformed("end"))).is_err());
+    }
 }

@@ -235,7 +235,7 @@ pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     if !is_safe_name(&name) {
         return fail(s, "Could not find first log file name in binary log index file (a plain file name is required)");
     }
-    if !st.files.iter().any(|f| *f == name) {
+    if !st.files.contains(&name) {
         return fail(s, "Could not find first log file name in binary log index file");
     }
     let dir = s.srv.cfg.binlog_dir.clone();

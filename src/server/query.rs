@@ -19,7 +19,7 @@ const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
 /// May this session run the statements that change binlogd's state?
 fn is_admin(s: &Session) -> bool {
     match &s.srv.cfg.admin_accounts {
-        Some(list) => list.iter().any(|u| *u == s.user),
+        Some(list) => list.contains(&s.user),
         None => s.user == s.srv.cfg.master_user,
     }
 }

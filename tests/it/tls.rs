@@ -165,7 +165,7 @@ fn mariadb_11_replica_verifies_binlogd_and_client_certificates_are_checked() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("3159"), "{}", String::from_utf8_lossy(&out.stderr));
     // With TLS, checking binlogd's certificate; with no client certificate or a good one.
-    let verify = vec!["--ssl".to_string(), format!("--ssl-ca={}", p("ca.pem")), "--ssl-verify-server-cert".into()];
+    let verify = ["--ssl".to_string(), format!("--ssl-ca={}", p("ca.pem")), "--ssl-verify-server-cert".into()];
     for extra in
         [vec![], vec![format!("--ssl-cert={}", p("client-cert.pem")), format!("--ssl-key={}", p("client-key.pem"))]]
     {
