@@ -29,6 +29,8 @@ fi
 if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
   log "pip install moto[server] awscli"
   python3 -m pip install -q 'moto[server]' awscli
+  # pyenv makes shims for new commands only when asked.
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
 fi
 
 "$here/mysql-chroot.sh"

@@ -161,7 +161,11 @@ impl Drop for Moto {
 }
 
 fn which(prog: &str) -> String {
-    let o = std::process::Command::new("sh").args(["-c", &format!("command -v {prog}")]).output().unwrap();
+    // On PATH, or where pip put the scripts of the python3 on PATH.
+    let script = format!(
+        "command -v {prog} || {{ d=$(python3 -c 'import sysconfig; print(sysconfig.get_path(\"scripts\"))'); [ -x \"$d/{prog}\" ] && echo \"$d/{prog}\"; }}"
+    );
+    let o = std::process::Command::new("sh").args(["-c", &script]).output().unwrap();
     let p = String::from_utf8_lossy(&o.stdout).trim().to_string();
     assert!(!p.is_empty(), "{prog} is not installed (scripts/install-deps.sh installs it)");
     p
