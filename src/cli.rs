@@ -193,106 +193,71 @@ fn write_pid_file(p: &std::path::Path) -> std::io::Result<()> {
     std::fs::rename(&tmp, p)
 }
 
-fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
-    info!("binlogd {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
-    info!("current work dir {}", cfg.binlog_dir.display());
-    let switch_to = match crate::privileges::plan(cfg) {
-        Ok((t, note)) => {
-            if let Some(n) = note {
-                warn!("{n}");
-            }
-            t
-        }
-        Err(e) => {
-            error!("{e}");
-            return Outcome::Failed;
-        }
-    };
+/// What `start` sets up; the lock is held until exit (a second binlogd on the same
+/// binlog_dir would interleave writes).
+struct Started {
+    _lock: std::fs::File,
+    ctl: Arc<Control>,
+    stats: Arc<Stats>,
+    shared: Arc<replica::Shared>,
+}
+
+/// Everything before mirroring begins. An error is the line to log before exiting 1.
+fn start(cfg: &Config, sink: LogSink) -> Result<Started, String> {
+    let (switch_to, note) = crate::privileges::plan(cfg)?;
+    if let Some(n) = note {
+        warn!("{n}");
+    }
     for (p, mode) in cfg.exposed_secrets() {
         warn!("{} holds a secret and can be read by others (mode {mode:03o}): chmod 600 it", p.display());
     }
-    // Held until exit: a second binlogd on the same binlog_dir would interleave writes.
-    let _lock = match lock_binlog_dir(&cfg.binlog_dir) {
-        Ok(f) => f,
-        Err(e) => {
-            error!("{e}");
-            return Outcome::Failed;
-        }
-    };
+    let lock = lock_binlog_dir(&cfg.binlog_dir)?;
     if let Some(p) = &cfg.pid_file {
-        if let Err(e) = write_pid_file(p) {
-            error!("cannot write pid_file {}: {e}", p.display());
-            return Outcome::Failed;
-        }
+        write_pid_file(p).map_err(|e| format!("cannot write pid_file {}: {e}", p.display()))?;
     }
-    // Keys are read and the port bound while binlogd may still be root.
-    let server_tls = match crate::replica::connect::load_tls(cfg).and_then(|_| crate::tls::server(cfg)) {
-        Ok(t) => t,
-        Err(e) => {
-            error!("{e}");
-            return Outcome::Failed;
-        }
+    // Keys are read and the ports bound while binlogd may still be root.
+    crate::replica::connect::load_tls(cfg).map_err(|e| e.to_string())?;
+    let server_tls = crate::tls::server(cfg).map_err(|e| e.to_string())?;
+    let listen = |what: &str, addr: &Option<String>, default: &str, port: Option<u16>, e: std::io::Error| {
+        format!("cannot listen{what} on {}:{}: {e}", addr.as_deref().unwrap_or(default), port.unwrap_or(0))
     };
-    let listener = match crate::server::bind(cfg) {
-        Ok(l) => l,
-        Err(e) => {
-            error!(
-                "cannot listen on {}:{}: {e}",
-                cfg.listen_address.as_deref().unwrap_or("0.0.0.0"),
-                cfg.listen_port.unwrap_or(0)
-            );
-            return Outcome::Failed;
-        }
-    };
-    let metrics = match crate::metrics::bind(cfg) {
-        Ok(m) => m,
-        Err(e) => {
-            error!(
-                "cannot listen for metrics on {}:{}: {e}",
-                cfg.metrics_address.as_deref().unwrap_or("127.0.0.1"),
-                cfg.metrics_port.unwrap_or(0)
-            );
-            return Outcome::Failed;
-        }
-    };
+    let listener =
+        crate::server::bind(cfg).map_err(|e| listen("", &cfg.listen_address, "0.0.0.0", cfg.listen_port, e))?;
+    let metrics = crate::metrics::bind(cfg)
+        .map_err(|e| listen(" for metrics", &cfg.metrics_address, "127.0.0.1", cfg.metrics_port, e))?;
     if let Some(t) = &switch_to {
-        if let Err(e) = crate::privileges::switch(t) {
-            error!("{e}");
-            return Outcome::Failed;
-        }
+        crate::privileges::switch(t)?;
         info!("switched to user {} (uid {}, gid {})", t.name, t.uid, t.gid);
-        if let Err(e) = crate::privileges::check_writable(&cfg.binlog_dir, t) {
-            error!("{e}");
-            return Outcome::Failed;
-        }
+        crate::privileges::check_writable(&cfg.binlog_dir, t)?;
     }
     let ctl = Control::new();
-    if let Err(e) = crate::signals::spawn(ctl.clone(), sink.clone()) {
-        error!("cannot install signal handlers: {e}");
-        return Outcome::Failed;
-    }
+    crate::signals::spawn(ctl.clone(), sink.clone()).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let stats = Arc::new(Stats::default());
-    let uuid = match replica::replica_uuid(cfg) {
-        Ok(u) => u,
+    let uuid = replica::replica_uuid(cfg).map_err(|e| e.to_string())?;
+    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink));
+    let thread = |e: std::io::Error| format!("cannot start a thread: {e}");
+    crate::replica::purger::spawn_policy(cfg, shared.clone()).map_err(thread)?;
+    crate::replica::archiver::spawn(cfg, shared.clone()).map_err(thread)?;
+    if let Some(l) = metrics {
+        crate::metrics::spawn(l, shared.clone(), &cfg.binlog_dir).map_err(thread)?;
+    }
+    if let Some(l) = listener {
+        crate::server::spawn(cfg, shared.clone(), l, server_tls)
+            .map_err(|e| format!("cannot start the binlog server: {e}"))?;
+    }
+    Ok(Started { _lock: lock, ctl, stats, shared })
+}
+
+fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
+    info!("binlogd {} starting, pid {}", env!("CARGO_PKG_VERSION"), std::process::id());
+    info!("current work dir {}", cfg.binlog_dir.display());
+    let Started { _lock, ctl, stats, shared } = match start(cfg, sink) {
+        Ok(s) => s,
         Err(e) => {
             error!("{e}");
             return Outcome::Failed;
         }
     };
-    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink));
-    let started = crate::replica::purger::spawn_policy(cfg, shared.clone())
-        .and_then(|_| crate::replica::archiver::spawn(cfg, shared.clone()))
-        .and_then(|_| metrics.map_or(Ok(()), |l| crate::metrics::spawn(l, shared.clone())));
-    if let Err(e) = started {
-        error!("cannot start the purge or archive thread: {e}");
-        return Outcome::Failed;
-    }
-    if let Some(l) = listener {
-        if let Err(e) = crate::server::spawn(cfg, shared.clone(), l, server_tls) {
-            error!("cannot start the binlog server: {e}");
-            return Outcome::Failed;
-        }
-    }
     let r = replica::run(cfg, ctl, stats.clone(), shared);
     let s = &stats;
     let ld = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);

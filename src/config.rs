@@ -384,13 +384,7 @@ impl Config {
                     }
                 }
                 "sync_binlog" => c.sync_binlog = number(v).map_err(bad)?,
-                "semisync" => {
-                    c.semisync = match v.to_ascii_lowercase().as_str() {
-                        "on" | "1" | "yes" | "true" => Semisync::On,
-                        "off" | "0" | "no" | "false" => Semisync::Off,
-                        _ => return Err(bad(format!("'{v}' must be on or off"))),
-                    }
-                }
+                "semisync" => c.semisync = if boolean(v).map_err(bad)? { Semisync::On } else { Semisync::Off },
                 "log_file" => c.log_file = (!v.is_empty()).then(|| PathBuf::from(v)),
                 "pid_file" => c.pid_file = (!v.is_empty()).then(|| PathBuf::from(v)),
                 "listen_address" => c.listen_address = (!v.is_empty()).then(|| v.to_string()),

@@ -8,6 +8,7 @@
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,13 +25,14 @@ pub fn bind(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
     Ok(Some(TcpListener::bind((addr.as_str(), port))?))
 }
 
-pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> std::io::Result<()> {
+pub fn spawn(listener: TcpListener, shared: Arc<Shared>, dir: &Path) -> std::io::Result<()> {
+    let dir = dir.to_path_buf();
     info!("metrics on http://{}/metrics", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
     std::thread::Builder::new().name("metrics".into()).spawn(move || {
         for c in listener.incoming() {
             match c {
                 Ok(s) => {
-                    if let Err(e) = answer(s, &shared) {
+                    if let Err(e) = answer(s, &shared, &dir) {
                         log::debug!("metrics request: {e}");
                     }
                 }
@@ -41,7 +43,7 @@ pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> std::io::Result<()> 
     Ok(())
 }
 
-fn answer(mut s: TcpStream, shared: &Shared) -> std::io::Result<()> {
+fn answer(mut s: TcpStream, shared: &Shared, dir: &Path) -> std::io::Result<()> {
     s.set_read_timeout(Some(Duration::from_secs(2)))?;
     s.set_write_timeout(Some(Duration::from_secs(2)))?;
     let mut buf = Vec::with_capacity(1024);
@@ -57,7 +59,7 @@ fn answer(mut s: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let (status, body) = if method == "GET" && (path == "/metrics" || path.starts_with("/metrics?")) {
-        ("200 OK", render(shared))
+        ("200 OK", render(shared, dir))
     } else {
         ("404 Not Found", "binlogd serves /metrics\n".to_string())
     };
@@ -74,7 +76,7 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: impl std:
 }
 
 /// The exposition text.
-pub fn render(sh: &Shared) -> String {
+pub fn render(sh: &Shared, dir: &Path) -> String {
     let st = &sh.stats;
     let mut o = String::with_capacity(4096);
     let counters = [
@@ -123,7 +125,7 @@ pub fn render(sh: &Shared) -> String {
         "# HELP binlogd_replica_lag_bytes Durable bytes a dumping connection has not been sent yet.\n# TYPE binlogd_replica_lag_bytes gauge"
     );
     for (id, r) in &readers {
-        let lag = lag_bytes(sh, &d, &r.file, r.pos);
+        let lag = lag_bytes(dir, &d, &r.file, r.pos);
         let sid = r.server_id.map(|s| s.to_string()).unwrap_or_default();
         let _ = writeln!(
             o,
@@ -135,13 +137,13 @@ pub fn render(sh: &Shared) -> String {
 }
 
 /// Bytes from (file, pos) to the durable end.
-fn lag_bytes(sh: &Shared, d: &crate::binlog::durable::DurableState, file: &str, pos: u64) -> u64 {
+fn lag_bytes(dir: &Path, d: &crate::binlog::durable::DurableState, file: &str, pos: u64) -> u64 {
     let Some(i) = d.files.iter().position(|f| f == file) else { return 0 };
     let mut lag = 0u64;
     for (k, f) in d.files.iter().enumerate().skip(i) {
         let len = match &d.active {
             Some((a, l)) if a == f => *l,
-            _ => std::fs::metadata(sh.binlog_dir.join(f)).map(|m| m.len()).unwrap_or(0),
+            _ => std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0),
         };
         lag += if k == i { len.saturating_sub(pos) } else { len };
     }

@@ -152,7 +152,9 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
         let mut pos = 4usize;
         while pos + HEADER_LEN <= scan.cut_at as usize {
             let h = EventHeader::decode(&data[pos..]).map_err(|e| problem(pos as u64, e.to_string()))?;
-            let ev = &data[pos..pos + h.event_size as usize];
+            let ev = data
+                .get(pos..pos + h.event_size as usize)
+                .ok_or_else(|| problem(pos as u64, format!("event_size {} runs past the end", h.event_size)))?;
             let g = if h.event_type == EventType::FORMAT_DESCRIPTION {
                 alg = event::FormatDescription::decode(ev).map_err(|e| problem(pos as u64, e.to_string()))?.checksum;
                 None

@@ -201,7 +201,6 @@ pub struct Shared {
     pub control: Arc<Control>,
     /// The error log, for FLUSH LOGS.
     pub log: crate::logging::LogSink,
-    pub binlog_dir: std::path::PathBuf,
 }
 
 impl Shared {
@@ -223,7 +222,6 @@ impl Shared {
             readers: Default::default(),
             control,
             log,
-            binlog_dir: cfg.binlog_dir.clone(),
         }
     }
 

@@ -416,6 +416,15 @@ chmod 644 ./*.pem
     }
 }
 
+/// One row of a statement run on binlogd's listener as `repl`, by column name.
+pub fn binlogd_row(port: u16, sql: &str) -> BTreeMap<String, String> {
+    let o = Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", "-preplpass", "-E", "-e", sql])
+        .output()
+        .expect("run the mariadb client");
+    vertical(&String::from_utf8_lossy(&o.stdout))
+}
+
 /// Runs the `mariadb` client against binlogd's listener as `repl`.
 pub fn client(port: u16, password: &str, sql: &str) -> std::process::Output {
     Command::new("mariadb")

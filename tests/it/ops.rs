@@ -103,12 +103,7 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
     s.sql("SET GLOBAL rpl_semi_sync_master_timeout = 200");
     admin(lport, "STOP SLAVE");
     b.wait_log("mirroring paused by STOP SLAVE", Duration::from_secs(10));
-    let o = Command::new("mariadb")
-        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-urepl", "-preplpass", "-E"])
-        .args(["-e", "SHOW SLAVE STATUS"])
-        .output()
-        .unwrap();
-    let st = vertical(&String::from_utf8_lossy(&o.stdout));
+    let st = binlogd_row(lport, "SHOW SLAVE STATUS");
     assert_eq!(st.get("Slave_IO_Running").map(String::as_str), Some("No"), "{st:?}");
     wait_until("the primary to lose its semisync client", Duration::from_secs(10), || s.semi_status("clients") == "0");
     let received = metric(&curl(&url).0, "binlogd_events_received_total");

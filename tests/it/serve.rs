@@ -543,12 +543,7 @@ fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_ar
         assert!(e.to_string().contains(want), "{e}");
     }
     // binlogd's own upstream, as SHOW REPLICA STATUS shows it.
-    let o = Command::new("mariadb")
-        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-urepl", "-preplpass", "-E"])
-        .args(["-e", "SHOW REPLICA STATUS"])
-        .output()
-        .unwrap();
-    let st = vertical(&String::from_utf8_lossy(&o.stdout));
+    let st = binlogd_row(lport, "SHOW REPLICA STATUS");
     assert_eq!(st.get("Replica_IO_Running").map(String::as_str), Some("Yes"), "{st:?}");
     assert_eq!(st["Source_Port"], s.port.to_string());
     assert_eq!(st["Source_UUID"], uuid);
