@@ -62,40 +62,83 @@ struct Dump<'s, 'a> {
     skip: Option<Skip>,
     /// File bytes read ahead, so small events cost no syscall each.
     win: Window,
-    /// Event packets not yet written to the socket.
-    out: Vec<u8>,
+    /// Event packets not yet written to the socket, all inside `win`.
+    out: Vec<Queued>,
+    /// Event bytes in `out`.
+    out_bytes: usize,
     /// Event bytes sent and not yet added to `Server::bytes_sent`.
     sent: u64,
 }
 
 /// Events up to this size go through the read-ahead window; larger ones are sent
 /// straight from the file in pieces.
-const WINDOW: usize = 1 << 20;
-/// The socket is written once this much is queued (or when the dump catches up).
-const OUT_FLUSH: usize = 256 << 10;
+const WINDOW: usize = 2 << 20;
+/// With at least this much stored ahead, the window maps the file rather than reading it.
+const MAP_MIN: u64 = 256 << 10;
+/// The socket is written once this many event bytes are queued (or when the dump
+/// catches up, or the window moves).
+const OUT_FLUSH: usize = 1 << 20;
+/// Events queued per write: two slices each, within the kernel's IOV_MAX of 1024.
+const OUT_EVENTS: usize = 500;
 
-/// A read-ahead window on the file being sent.
+/// One event packet waiting to be written: its header (length, sequence id, the 0x00
+/// status byte) and where its event lies in the window.
+struct Queued {
+    head: [u8; 5],
+    at: u64,
+    len: usize,
+}
+
+/// A read-ahead window on the file being sent. Where much is stored ahead (catching
+/// up), the window maps the file, and event bytes go from the page cache to the
+/// socket with no copy in between; near the stored end (tailing, a commit at a time)
+/// it reads into a buffer, as a map per commit would cost more than the copy.
 #[derive(Default)]
 struct Window {
+    map: Option<memmap2::Mmap>,
     buf: Vec<u8>,
     at: u64,
+    len: usize,
 }
 
 impl Window {
-    /// The bytes `[at, at + len)` of `f`, which must lie below `limit`.
-    fn get(&mut self, f: &File, at: u64, len: usize, limit: u64) -> std::io::Result<&[u8]> {
-        let end = at + len as u64;
-        if at < self.at || end > self.at + self.buf.len() as u64 {
-            let n = (limit.saturating_sub(at)).min(WINDOW.max(len) as u64) as usize;
-            if n < len {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "read past the durable end"));
-            }
+    fn covers(&self, at: u64, len: usize) -> bool {
+        at >= self.at && at + len as u64 <= self.at + self.len as u64
+    }
+
+    /// The bytes `[at, at + len)`, which the window must cover.
+    fn slice(&self, at: u64, len: usize) -> &[u8] {
+        let from = (at - self.at) as usize;
+        let bytes: &[u8] = match &self.map {
+            Some(m) => m,
+            None => &self.buf,
+        };
+        &bytes[from..from + len]
+    }
+
+    /// Moves the window to start at `at` and hold at least `len` bytes below `limit`.
+    fn load(&mut self, f: &File, at: u64, len: usize, limit: u64) -> std::io::Result<()> {
+        let n = limit.saturating_sub(at).min(WINDOW.max(len) as u64) as usize;
+        if n < len {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "read past the durable end"));
+        }
+        self.map = None;
+        self.len = 0;
+        if n as u64 >= MAP_MIN {
+            // SAFETY: the mapped range lies below the durable end, which binlogd never
+            // truncates or rewrites while it runs (a torn event is cut off only beyond
+            // it, and recovery runs before serving). The one exception, the FDE's
+            // in-use flag cleared at rotation, changes two bytes a reader would see
+            // the same way through read().
+            let m = unsafe { memmap2::MmapOptions::new().offset(at).len(n).map(f)? };
+            self.map = Some(m);
+        } else {
             self.buf.resize(n, 0);
             f.read_exact_at(&mut self.buf, at)?;
-            self.at = at;
         }
-        let from = (at - self.at) as usize;
-        Ok(&self.buf[from..from + len])
+        self.at = at;
+        self.len = n;
+        Ok(())
     }
 }
 
@@ -300,8 +343,18 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
     s.stream.inner.set_read_timeout(None)?;
     let dir = s.srv.cfg.binlog_dir.clone();
     let _reading = Reading::new(&s.srv.shared, s.id, &file, s.registered);
-    let mut dump =
-        Dump { s, file, f, pos, crc, skip, win: Window::default(), out: Vec::with_capacity(OUT_FLUSH * 2), sent: 0 };
+    let mut dump = Dump {
+        s,
+        file,
+        f,
+        pos,
+        crc,
+        skip,
+        win: Window::default(),
+        out: Vec::with_capacity(OUT_EVENTS),
+        out_bytes: 0,
+        sent: 0,
+    };
     dump.run(&dir, non_block, hb)
 }
 
@@ -493,8 +546,14 @@ impl Dump<'_, '_> {
     /// last flush into the shared counter (once per flush, not per event).
     fn flush_out(&mut self) -> Result<(), Error> {
         if !self.out.is_empty() {
-            self.s.stream.inner.write_all(&self.out)?;
+            let mut iov = Vec::with_capacity(self.out.len() * 2);
+            for q in &self.out {
+                iov.push(std::io::IoSlice::new(&q.head));
+                iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)));
+            }
+            self.s.stream.inner.write_all_slices(&mut iov)?;
             self.out.clear();
+            self.out_bytes = 0;
         }
         if self.sent > 0 {
             self.s
@@ -516,7 +575,18 @@ impl Dump<'_, '_> {
         self.s.stream.write(&p)
     }
 
+    /// Makes the window cover the file's bytes `[at, at + len)`, first writing what
+    /// is queued from where it was.
+    fn cover(&mut self, at: u64, len: usize, limit: u64) -> Result<(), Error> {
+        if !self.win.covers(at, len) {
+            self.flush_out()?;
+            self.win.load(&self.f, at, len, limit)?;
+        }
+        Ok(())
+    }
+
     fn open(&mut self, dir: &Path, name: &str) -> Result<(), Error> {
+        self.flush_out()?;
         // Registered before it is opened, so a purge that follows leaves it alone.
         self.s.srv.shared.set_reading(self.s.id, name, 4, self.s.registered);
         if let Some(sk) = self.skip.as_mut() {
@@ -557,7 +627,8 @@ impl Dump<'_, '_> {
             generation = generation.max(st.generation);
             let limit = st.readable_len(&self.file, &self.f);
             while self.pos + HEADER_LEN as u64 <= limit {
-                let h = self.win.get(&self.f, self.pos, HEADER_LEN, limit)?;
+                self.cover(self.pos, HEADER_LEN, limit)?;
+                let h = self.win.slice(self.pos, HEADER_LEN);
                 let hdr =
                     EventHeader::decode(h).map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
                 let size = u64::from(hdr.event_size);
@@ -565,7 +636,8 @@ impl Dump<'_, '_> {
                     break;
                 }
                 if size as usize <= WINDOW {
-                    let ev = self.win.get(&self.f, self.pos, size as usize, limit)?;
+                    self.cover(self.pos, size as usize, limit)?;
+                    let ev = self.win.slice(self.pos, size as usize);
                     if hdr.event_type == EventType::FORMAT_DESCRIPTION {
                         // From here on, made-up events carry the file's checksum, as a
                         // primary's do: the client now reads them with that FDE.
@@ -575,13 +647,13 @@ impl Dump<'_, '_> {
                     }
                     if self.skip.as_mut().is_none_or(|sk| sk.send(&hdr, ev)) {
                         // One packet: length, sequence id, 0x00, the event as stored.
-                        self.out.extend_from_slice(&(size as u32 + 1).to_le_bytes()[..3]);
-                        self.out.push(self.s.stream.seq);
+                        let l = (size as u32 + 1).to_le_bytes();
+                        let head = [l[0], l[1], l[2], self.s.stream.seq, 0];
                         self.s.stream.seq = self.s.stream.seq.wrapping_add(1);
-                        self.out.push(0);
-                        self.out.extend_from_slice(ev);
+                        self.out.push(Queued { head, at: self.pos, len: size as usize });
+                        self.out_bytes += size as usize;
                         self.sent += size;
-                        if self.out.len() >= OUT_FLUSH {
+                        if self.out_bytes >= OUT_FLUSH || self.out.len() >= OUT_EVENTS {
                             self.flush_out()?;
                         }
                     }
@@ -602,7 +674,8 @@ impl Dump<'_, '_> {
                 }
                 self.pos += size;
                 if hdr.event_type == EventType::ROTATE {
-                    let ev = self.win.get(&self.f, self.pos - size, size as usize, limit)?;
+                    self.cover(self.pos - size, size as usize, limit)?;
+                    let ev = self.win.slice(self.pos - size, size as usize);
                     // The stored event carries the file's own checksum, whatever the client asked.
                     let alg =
                         if event::verify_crc(ev).is_ok() { event::ChecksumAlg::CRC32 } else { event::ChecksumAlg::OFF };

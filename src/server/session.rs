@@ -107,6 +107,12 @@ impl Read for ClientSocket {
     }
 }
 
+impl ClientSocket {
+    pub fn write_all_slices(&mut self, bufs: &mut [std::io::IoSlice<'_>]) -> std::io::Result<()> {
+        self.s.write_all_slices(bufs)
+    }
+}
+
 impl Write for ClientSocket {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.s.write(buf)

@@ -48,6 +48,29 @@ impl Transport {
         Ok(())
     }
 
+    /// Writes every slice: in `writev` calls on a plain socket, so bytes go from where
+    /// they are (a mapped file) to the socket with no copy in between; joined into one
+    /// buffer first over TLS, so they make full TLS records.
+    pub fn write_all_slices(&mut self, mut bufs: &mut [io::IoSlice<'_>]) -> io::Result<()> {
+        if self.tls.is_some() {
+            let mut joined = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
+            for b in bufs.iter() {
+                joined.extend_from_slice(b);
+            }
+            return self.write_all(&joined);
+        }
+        io::IoSlice::advance_slices(&mut bufs, 0);
+        while !bufs.is_empty() {
+            match self.tcp.write_vectored(bufs) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "the socket takes no more data")),
+                Ok(n) => io::IoSlice::advance_slices(&mut bufs, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()
     }
