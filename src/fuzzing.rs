@@ -37,6 +37,8 @@ impl Read for Peer {
     }
 }
 
+impl crate::proto::packet::Source for Peer {}
+
 impl Write for Peer {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
         Ok(b.len())

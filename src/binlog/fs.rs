@@ -20,6 +20,12 @@ pub trait FsFile: Send {
     fn len(&self) -> io::Result<u64>;
     /// Makes the file's bytes durable (fdatasync).
     fn sync(&mut self) -> io::Result<()>;
+    /// Writes `buf` at `off` past the page cache (O_DIRECT) where the file system
+    /// allows it, else as `write_at`. `buf`'s address, its length and `off` are
+    /// multiples of 4096. Durability still comes only from `sync`.
+    fn write_direct(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
+        self.write_at(buf, off)
+    }
     /// Starts writing `[off, off + len)` back to disk without waiting, so the next
     /// `sync` has little left to do. A hint: durability still comes only from `sync`.
     fn start_writeback(&mut self, _off: u64, _len: u64) {}
@@ -43,10 +49,56 @@ pub trait Fs: Send + Sync {
 /// The real file system.
 pub struct OsFs;
 
-struct OsFile(File);
+struct OsFile(File, Direct);
+
+/// Whether direct I/O works on a file: unknown until tried.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direct {
+    Untried,
+    Works,
+    Refused,
+}
+
+impl OsFile {
+    /// Sets or clears O_DIRECT on the descriptor (only the writer uses it).
+    fn set_direct(&self, on: bool) -> io::Result<()> {
+        use std::os::unix::io::AsRawFd;
+        let fd = self.0.as_raw_fd();
+        // SAFETY: plain fcntl calls on a descriptor this file owns.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        if flags < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let want = if on { flags | libc::O_DIRECT } else { flags & !libc::O_DIRECT };
+        // SAFETY: as above.
+        if unsafe { libc::fcntl(fd, libc::F_SETFL, want) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
 
 impl FsFile for OsFile {
     fn write_at(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
+        self.0.write_all_at(buf, off)
+    }
+    fn write_direct(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
+        if self.1 != Direct::Refused && self.set_direct(true).is_ok() {
+            let r = self.0.write_all_at(buf, off);
+            self.set_direct(false)?;
+            match r {
+                Ok(()) => {
+                    self.1 = Direct::Works;
+                    return Ok(());
+                }
+                // The file system or device does not take these writes (alignment,
+                // tmpfs): write through the page cache from now on. A write that
+                // stopped half way is simply written again in full below.
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) && self.1 == Direct::Untried => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.1 = Direct::Refused;
         self.0.write_all_at(buf, off)
     }
     fn start_writeback(&mut self, off: u64, len: u64) {
@@ -95,7 +147,7 @@ impl Fs for OsFs {
     }
     fn open(&self, p: &Path, create_new: bool) -> io::Result<Box<dyn FsFile>> {
         let f = OpenOptions::new().read(true).write(true).create_new(create_new).open(p)?;
-        Ok(Box::new(OsFile(f)))
+        Ok(Box::new(OsFile(f, Direct::Untried)))
     }
     fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>> {
         let f = File::open(p)?;
@@ -133,6 +185,8 @@ struct SimState {
     fail_sync: bool,
     /// Every file read whole through `map`, in order.
     mapped: Vec<PathBuf>,
+    /// Bytes written by `write_direct`.
+    direct_bytes: u64,
 }
 
 /// An in-memory file system that can lose power.
@@ -182,6 +236,11 @@ impl SimFs {
         self.st.lock().unwrap_or_else(|e| e.into_inner()).mapped.clone()
     }
 
+    /// Bytes written with direct I/O so far.
+    pub fn direct_bytes(&self) -> u64 {
+        self.st.lock().unwrap_or_else(|e| e.into_inner()).direct_bytes
+    }
+
     /// The live bytes of a file (for assertions).
     pub fn contents(&self, p: &Path) -> Option<Vec<u8>> {
         let s = self.st.lock().unwrap_or_else(|e| e.into_inner());
@@ -202,6 +261,17 @@ impl FsFile for SimFile {
             d.resize(end, 0);
         }
         d[off as usize..end].copy_from_slice(buf);
+        Ok(())
+    }
+    /// Refuses what the kernel refuses for O_DIRECT: a misaligned address, length
+    /// or offset.
+    fn write_direct(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
+        if !(buf.as_ptr() as usize).is_multiple_of(4096) || !buf.len().is_multiple_of(4096) || !off.is_multiple_of(4096)
+        {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        self.write_at(buf, off)?;
+        self.st.lock().unwrap_or_else(|e| e.into_inner()).direct_bytes += buf.len() as u64;
         Ok(())
     }
     fn read_at(&self, buf: &mut [u8], off: u64) -> io::Result<()> {

@@ -4,7 +4,7 @@
 //! A payload of exactly 0xFFFFFF bytes (or a multiple) is followed by an empty packet,
 //! which is how the reader knows the payload ended.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use super::Error;
 use crate::tls::Transport;
@@ -81,6 +81,39 @@ impl Write for BufSocket {
     }
 }
 
+/// A byte source packets are read from.
+pub trait Source: Read + Write {
+    /// Appends up to `n` bytes to `v`; fewer only at the end of the stream.
+    fn append(&mut self, v: &mut Vec<u8>, n: usize) -> io::Result<usize> {
+        self.take(n as u64).read_to_end(v)
+    }
+}
+
+impl Source for std::net::TcpStream {}
+
+/// Copies straight from the read buffer: `read_to_end` would zero the room it
+/// reads into first, a cost per event byte on a replication stream.
+impl Source for BufSocket {
+    fn append(&mut self, v: &mut Vec<u8>, n: usize) -> io::Result<usize> {
+        let mut got = 0;
+        while got < n {
+            let b = match self.r.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if b.is_empty() {
+                break;
+            }
+            let k = b.len().min(n - got);
+            v.extend_from_slice(&b[..k]);
+            self.r.consume(k);
+            got += k;
+        }
+        Ok(got)
+    }
+}
+
 /// A blocking packet stream over any `Read + Write` (a socket in the daemon, a
 /// byte buffer in tests). Tracks the sequence id and caps reassembled size, so
 /// a lying length field can make it allocate at most what actually arrives.
@@ -94,7 +127,7 @@ pub struct PacketStream<S> {
     out: Vec<u8>,
 }
 
-impl<S: Read + Write> PacketStream<S> {
+impl<S: Source> PacketStream<S> {
     pub fn new(inner: S, max_payload: usize) -> Self {
         PacketStream { inner, seq: 0, max_payload, follow_seq: false, out: Vec::new() }
     }
@@ -170,7 +203,7 @@ pub struct Pieces<'a, S> {
     total: usize,
 }
 
-impl<S: Read + Write> Pieces<'_, S> {
+impl<S: Source> Pieces<'_, S> {
     fn next_physical(&mut self) -> Result<(), Error> {
         let mut h = [0u8; 4];
         read_full(&mut self.s.inner, &mut h)?;
@@ -200,7 +233,7 @@ impl<S: Read + Write> Pieces<'_, S> {
             self.next_physical()?;
         }
         let k = n.min(self.left);
-        let got = (&mut self.s.inner).take(k as u64).read_to_end(v)?;
+        let got = self.s.inner.append(v, k)?;
         if got < k {
             return Err(Error::Io(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -265,6 +298,8 @@ mod tests {
             Ok(())
         }
     }
+
+    impl Source for Duplex {}
 
     fn stream(bytes: Vec<u8>, max: usize) -> PacketStream<Duplex> {
         PacketStream::new(Duplex { r: Cursor::new(bytes), w: Vec::new() }, max)

@@ -17,6 +17,15 @@ use crate::binlog::store::{Store, StoreError};
 
 /// Bytes taken per batch before syncing even if more is queued.
 const BATCH_BYTES: usize = 32 << 20;
+/// Queued bytes are given back to the reader in steps of this size.
+const RELEASE_BYTES: usize = 1 << 20;
+/// A batch this large with no ACK asked for is a catch-up on old events: its fsync
+/// may wait for the next batches (below), as nothing waits on it but the dump threads.
+const CATCH_UP_BATCH: usize = 4 << 20;
+/// A catch-up fsyncs at least once per this many bytes...
+const CATCH_UP_SYNC_BYTES: u64 = 64 << 20;
+/// ...and as soon as the stream pauses this long.
+const CATCH_UP_IDLE: std::time::Duration = std::time::Duration::from_millis(20);
 
 pub struct Writer {
     pub store: Store,
@@ -36,6 +45,12 @@ pub struct Writer {
     pub trx_since_sync: u32,
     /// Bytes written since the last fsync.
     pub unsynced: bool,
+    /// Bytes written since the last fsync (counted for a catch-up's fsyncs).
+    unsynced_bytes: u64,
+    /// A catch-up left an fsync the policy asks for to a later batch.
+    deferred: bool,
+    /// Batches at least this large are catch-up batches (`CATCH_UP_BATCH`).
+    pub catch_up_batch: usize,
 }
 
 /// What one batch did.
@@ -63,12 +78,30 @@ impl Writer {
             streaming_ack: None,
             trx_since_sync: 0,
             unsynced: false,
+            unsynced_bytes: 0,
+            deferred: false,
+            catch_up_batch: CATCH_UP_BATCH,
         }
     }
 
     pub fn run(mut self) -> Result<Store, StoreError> {
         let r = (|| {
-            while let Ok(first) = self.rx.recv() {
+            loop {
+                let first = if self.deferred {
+                    match self.rx.recv_timeout(CATCH_UP_IDLE) {
+                        Ok(m) => m,
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                            self.sync()?;
+                            continue;
+                        }
+                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                    }
+                } else {
+                    match self.rx.recv() {
+                        Ok(m) => m,
+                        Err(_) => break,
+                    }
+                };
                 self.batch(first)?;
             }
             // The reader is gone: a large event it did not finish is dropped, and what
@@ -96,6 +129,8 @@ impl Writer {
         self.publish(d.clone());
         self.trx_since_sync = 0;
         self.unsynced = false;
+        self.unsynced_bytes = 0;
+        self.deferred = false;
         Ok(d)
     }
 
@@ -119,6 +154,9 @@ impl Writer {
         // When the first event asking for an ACK was taken: the ACK latency starts there.
         let mut asked_at: Option<std::time::Instant> = None;
         let mut events = 0u64;
+        // Bytes written and not yet given back to the reader: given back a MiB at a
+        // time, not per event (each give-back wakes the reader).
+        let mut written = 0usize;
         let mut next = Some(first);
         while let Some(m) = next.take() {
             let held = m.bytes();
@@ -160,15 +198,24 @@ impl Writer {
                     }
                 }
             }
-            self.budget.release(held);
+            written += held;
+            if written >= RELEASE_BYTES {
+                self.budget.release(std::mem::take(&mut written));
+            }
             if b.bytes < BATCH_BYTES {
                 next = self.rx.try_recv().ok();
             }
         }
+        self.budget.release(written);
         self.trx_since_sync += b.transactions;
         self.unsynced |= b.bytes > 0;
+        self.unsynced_bytes += b.bytes as u64;
         let policy = self.sync_every != 0 && self.trx_since_sync >= self.sync_every;
-        if want_ack.is_some() || policy {
+        // Catching up, the disk's time goes to writing, not to flushing its cache after
+        // every batch; the fsync follows within CATCH_UP_SYNC_BYTES or CATCH_UP_IDLE.
+        let defer =
+            policy && want_ack.is_none() && b.bytes >= self.catch_up_batch && self.unsynced_bytes < CATCH_UP_SYNC_BYTES;
+        if want_ack.is_some() || (policy && !defer) {
             let durable = self.sync()?;
             b.synced = true;
             if let Some((f, p)) = want_ack {
@@ -179,6 +226,7 @@ impl Writer {
             }
         } else {
             self.store.flush()?;
+            self.deferred |= defer;
         }
         self.stats.bytes_written.fetch_add(b.bytes as u64, Ordering::Relaxed);
         self.stats.events_written.fetch_add(events, Ordering::Relaxed);
@@ -258,6 +306,31 @@ mod tests {
         );
         let on_disk = std::fs::metadata(w.store.dir().join("mysql-bin.000001")).unwrap().len();
         assert!(on_disk >= last_ack, "ACKed {last_ack} but only {on_disk} bytes are in the file");
+    }
+
+    #[test]
+    fn a_catch_up_defers_its_fsync_until_the_stream_pauses_unless_an_ack_is_asked() {
+        let (mut w, tx) = writer("catchup-ack", 1);
+        w.catch_up_batch = 1;
+        let mut msgs = golden_msgs(true);
+        msgs.truncate(msgs.len() - 1);
+        let b = feed(&mut w, &tx, msgs);
+        assert!(b.synced && b.acked.is_some(), "an ACK is never deferred: {b:?}");
+        let (mut w, tx) = writer("catchup", 1);
+        w.catch_up_batch = 1;
+        let b = feed(&mut w, &tx, golden_msgs(false));
+        assert!(!b.synced && w.deferred, "{b:?}");
+        assert_eq!(w.stats.fsyncs.load(Ordering::Relaxed), 0);
+        // Nothing more arrives: the fsync follows within CATCH_UP_IDLE.
+        let stats = w.stats.clone();
+        let h = std::thread::spawn(move || w.run());
+        let t = std::time::Instant::now();
+        while stats.fsyncs.load(Ordering::Relaxed) == 0 {
+            assert!(t.elapsed() < std::time::Duration::from_secs(10), "no fsync after the stream paused");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        drop(tx);
+        h.join().unwrap().unwrap();
     }
 
     #[test]

@@ -107,6 +107,8 @@ impl Read for ClientSocket {
     }
 }
 
+impl crate::proto::packet::Source for ClientSocket {}
+
 impl ClientSocket {
     pub fn write_all_slices(&mut self, bufs: &mut [std::io::IoSlice<'_>]) -> std::io::Result<()> {
         self.s.write_all_slices(bufs)
