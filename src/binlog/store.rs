@@ -862,7 +862,7 @@ impl Active {
         let head = (blocks.0 - at) as usize;
         if bytes.len() >= DIRECT_MIN
             && blocks.1 > blocks.0
-            && (bytes[head..].as_ptr() as usize).is_multiple_of(DIRECT_ALIGN as usize)
+            && (bytes[head..].as_ptr() as usize) % DIRECT_ALIGN as usize == 0
         {
             let body = (blocks.1 - blocks.0) as usize;
             self.file.write_at(&bytes[..head], at).map_err(io)?;
@@ -1246,7 +1246,7 @@ mod tests {
         s.sync().unwrap();
         assert_eq!(fs.contents(&d.join("mysql-bin.000001")).unwrap(), data);
         let direct = fs.direct_bytes();
-        assert!(direct > data.len() as u64 - 3 * 4096 && direct.is_multiple_of(4096), "direct bytes {direct}");
+        assert!(direct > data.len() as u64 - 3 * 4096 && direct % 4096 == 0, "direct bytes {direct}");
         // Small writes (a live stream, a commit at a time) stay in the page cache.
         let fs = SimFs::new();
         let mut s = Store::open_on(Arc::new(fs.clone()), &d).unwrap();
