@@ -87,11 +87,11 @@ MB/s is each side's best round.
 Targets: MB/s ≥ 1.2× ($(verdict "$pwall / $bwall" ">=" 1.2)), server CPU s/GB ≤ 0.5× ($(verdict "$bcpu / ($pcpu + 0.0001)" "<=" 0.5)).
 
 What limits it: on 2 CPUs the client (\`mariadb-binlog\` writing every byte) uses a core of
-its own, so both servers send about as fast as it reads. binlogd maps each file 2 MiB at a
-time and hands the event bytes to the socket with \`writev\` (up to 500 events or 1 MiB per
+its own, so both servers send about as fast as it reads. binlogd maps each file once per
+dump and hands the event bytes to the socket with \`writev\` (up to 500 events or 1 MiB per
 call) interleaved with their 5-byte packet headers, so the only copy is the kernel's into
-the socket buffer; what is left of its CPU time is that copy (about half), TCP, and mapping
-and unmapping the pages.
+the socket buffer; pages already sent are let go a MiB at a time. What is left of its CPU
+time is that copy (about half), TCP, and mapping the pages.
 
 ## Fan-out: concurrent readers of $(calc "$fan_bytes / 1e6" 0) MB each
 

@@ -60,9 +60,9 @@ struct Dump<'s, 'a> {
     crc: bool,
     /// MySQL auto-position: transactions the replica has are not sent.
     skip: Option<Skip>,
-    /// File bytes read ahead, so small events cost no syscall each.
+    /// The file, mapped: small events cost no syscall each.
     win: Window,
-    /// Event packets not yet written to the socket, all inside `win`.
+    /// Event packets not yet written to the socket, all readable through `win`.
     out: Vec<Queued>,
     /// Event bytes in `out`.
     out_bytes: usize,
@@ -70,75 +70,86 @@ struct Dump<'s, 'a> {
     sent: u64,
 }
 
-/// Events up to this size go through the read-ahead window; larger ones are sent
-/// straight from the file in pieces.
+/// Events up to this size are sent from the mapped file with the packets around
+/// them; larger ones are sent straight from the file in pieces.
 const WINDOW: usize = 2 << 20;
-/// With at least this much stored ahead, the window maps the file rather than reading it.
-const MAP_MIN: u64 = 256 << 10;
 /// The socket is written once this many event bytes are queued (or when the dump
-/// catches up, or the window moves).
+/// catches up, or moves to another file).
 const OUT_FLUSH: usize = 1 << 20;
 /// Events queued per write: two slices each, within the kernel's IOV_MAX of 1024.
 const OUT_EVENTS: usize = 500;
+/// Address space reserved for a file's mapping: binlog positions are 32-bit, so no
+/// file is larger. Pages are mapped only where they are read.
+const MAP_SPAN: usize = 1 << 32;
+/// Pages already sent are unmapped in steps of this size, so a reader holds about
+/// this much of the file in its resident set.
+const DROP_STEP: u64 = 1 << 20;
 
 /// One event packet waiting to be written: its header (length, sequence id, the 0x00
-/// status byte) and where its event lies in the window.
+/// status byte) and where its event lies in the file.
 struct Queued {
     head: [u8; 5],
     at: u64,
     len: usize,
 }
 
-/// A read-ahead window on the file being sent. Where much is stored ahead (catching
-/// up), the window maps the file, and event bytes go from the page cache to the
-/// socket with no copy in between; near the stored end (tailing, a commit at a time)
-/// it reads into a buffer, as a map per commit would cost more than the copy.
+/// The file being sent, mapped once for the whole dump of that file. Event bytes go
+/// from the page cache to the socket with no copy in between, a growing active file
+/// needs no new mapping, and the pages already sent are let go as the dump moves on.
 #[derive(Default)]
 struct Window {
     map: Option<memmap2::Mmap>,
-    buf: Vec<u8>,
-    at: u64,
-    len: usize,
+    /// Bytes below this offset may be read (the durable end when last loaded).
+    end: u64,
+    /// Pages below this offset were let go.
+    dropped: u64,
 }
 
 impl Window {
     fn covers(&self, at: u64, len: usize) -> bool {
-        at >= self.at && at + len as u64 <= self.at + self.len as u64
+        self.map.is_some() && at + len as u64 <= self.end
     }
 
     /// The bytes `[at, at + len)`, which the window must cover.
     fn slice(&self, at: u64, len: usize) -> &[u8] {
-        let from = (at - self.at) as usize;
-        let bytes: &[u8] = match &self.map {
-            Some(m) => m,
-            None => &self.buf,
-        };
-        &bytes[from..from + len]
+        let m: &[u8] = self.map.as_deref().unwrap_or(&[]);
+        &m[at as usize..at as usize + len]
     }
 
-    /// Moves the window to start at `at` and hold at least `len` bytes below `limit`.
+    /// Makes `[at, at + len)` readable, below `limit` (the durable end).
     fn load(&mut self, f: &File, at: u64, len: usize, limit: u64) -> std::io::Result<()> {
-        let n = limit.saturating_sub(at).min(WINDOW.max(len) as u64) as usize;
-        if n < len {
+        if at + len as u64 > limit || limit > MAP_SPAN as u64 {
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "read past the durable end"));
         }
-        self.map = None;
-        self.len = 0;
-        if n as u64 >= MAP_MIN {
-            // SAFETY: the mapped range lies below the durable end, which binlogd never
+        if self.map.is_none() {
+            // SAFETY: bytes are read only below the durable end, which binlogd never
             // truncates or rewrites while it runs (a torn event is cut off only beyond
             // it, and recovery runs before serving). The one exception, the FDE's
             // in-use flag cleared at rotation, changes two bytes a reader would see
-            // the same way through read().
-            let m = unsafe { memmap2::MmapOptions::new().offset(at).len(n).map(f)? };
-            self.map = Some(m);
-        } else {
-            self.buf.resize(n, 0);
-            f.read_exact_at(&mut self.buf, at)?;
+            // the same way through read(). Pages past the end of the file are
+            // reserved address space, never touched.
+            self.map = Some(unsafe { memmap2::MmapOptions::new().len(MAP_SPAN).map(f)? });
         }
-        self.at = at;
-        self.len = n;
+        self.end = limit;
         Ok(())
+    }
+
+    /// Lets go of the pages wholly below `at` (already sent), a step at a time.
+    fn drop_before(&mut self, at: u64) {
+        let Some(m) = &self.map else { return };
+        let to = at / DROP_STEP * DROP_STEP;
+        if to > self.dropped {
+            // SAFETY: a read-only shared file mapping: the pages are read again from
+            // the page cache if ever touched, nothing is lost.
+            let _ = unsafe {
+                m.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    self.dropped as usize,
+                    (to - self.dropped) as usize,
+                )
+            };
+            self.dropped = to;
+        }
     }
 }
 
@@ -552,6 +563,10 @@ impl Dump<'_, '_> {
                 iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)));
             }
             self.s.stream.inner.write_all_slices(&mut iov)?;
+            if let Some(q) = self.out.last() {
+                let sent_to = q.at + q.len as u64;
+                self.win.drop_before(sent_to);
+            }
             self.out.clear();
             self.out_bytes = 0;
         }

@@ -10,8 +10,8 @@ fn workload(s: &Server) {
     for i in 0..20 {
         s.sql(&format!("INSERT INTO sv.t (v) VALUES (REPEAT('r', {})), ('s')", 100 + i * 1000));
     }
-    // About 4 MB of 8 KiB row events in one transaction: served through several
-    // read-ahead windows, mapped and written with writev.
+    // About 4 MB of 8 KiB row events in one transaction: sent from the mapped file
+    // with writev, in several writes, its pages let go as they are sent.
     s.sql("INSERT INTO sv.t (v) SELECT REPEAT('m', 10000) FROM information_schema.COLUMNS LIMIT 400");
     s.sql("FLUSH BINARY LOGS; INSERT INTO sv.t (v) VALUES (REPEAT('z', 18 * 1024 * 1024)); FLUSH BINARY LOGS");
     s.sql("UPDATE sv.t SET v = 'u' WHERE id % 3 = 0; FLUSH BINARY LOGS; DELETE FROM sv.t WHERE id % 5 = 0");

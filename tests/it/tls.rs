@@ -32,8 +32,8 @@ fn commits(s: &Server, n: usize) {
     for i in 0..n {
         s.sql(&format!("INSERT INTO tl.t (v) VALUES (REPEAT('t', {}))", 10 + i * 500));
     }
-    // About 3 MB in one transaction: a replica catching up reads it through mapped
-    // windows, joined into full TLS records.
+    // About 3 MB in one transaction: a replica catching up gets it from the mapped
+    // file, joined into full TLS records.
     s.sql("INSERT INTO tl.t (v) SELECT REPEAT('b', 8000) FROM information_schema.COLUMNS LIMIT 400");
     s.sql("FLUSH BINARY LOGS; INSERT INTO tl.t (v) VALUES ('after')");
 }
