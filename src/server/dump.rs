@@ -118,8 +118,11 @@ impl Window {
 
     /// Makes `[at, at + len)` readable, below `limit` (the durable end).
     fn load(&mut self, f: &File, at: u64, len: usize, limit: u64) -> std::io::Result<()> {
-        if at + len as u64 > limit || limit > MAP_SPAN as u64 {
+        if at + len as u64 > limit {
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "read past the durable end"));
+        }
+        if limit > MAP_SPAN as u64 {
+            return Err(std::io::Error::other("binlog file over 4 GiB: its positions cannot be expressed"));
         }
         if self.map.is_none() {
             // SAFETY: bytes are read only below the durable end, which binlogd never
