@@ -58,7 +58,7 @@ last_big=$(make_dir "$big" 5000000000)
 n_big=$(( $(wc -l < "$big/binlogs/mysql-bin.index") - 1 ))
 small_mb=$(calc "$(du -sbL "$small/binlogs" | cut -f1) / 1e6" 0)
 big_gb=$(calc "$(find "$big/binlogs" -name 'mysql-bin.[0-9]*' -printf '%s\n' | awk '{ s += $1 } END { print s }') / 1e9" 2)
-rounds=5; [ "$BENCH_QUICK" = 1 ] && rounds=3
+rounds=9; [ "$BENCH_QUICK" = 1 ] && rounds=5
 best() { sort -n | head -1; }
 ms_small=$(for _ in $(seq 1 "$rounds"); do restart_ms "$small" "$last_small"; done | best)
 ms_big=$(for _ in $(seq 1 "$rounds"); do restart_ms "$big" "$last_big"; done | best)
