@@ -44,8 +44,6 @@ pub struct Writer {
     /// Transactions written since the last fsync.
     pub trx_since_sync: u32,
     /// Bytes written since the last fsync.
-    pub unsynced: bool,
-    /// Bytes written since the last fsync (counted for a catch-up's fsyncs).
     unsynced_bytes: u64,
     /// A catch-up left an fsync the policy asks for to a later batch.
     deferred: bool,
@@ -77,7 +75,6 @@ impl Writer {
             published_files: (0, None),
             streaming_ack: None,
             trx_since_sync: 0,
-            unsynced: false,
             unsynced_bytes: 0,
             deferred: false,
             catch_up_batch: CATCH_UP_BATCH,
@@ -107,7 +104,7 @@ impl Writer {
             // The reader is gone: a large event it did not finish is dropped, and what
             // was queued made durable.
             self.store.abort_event()?;
-            if self.unsynced {
+            if self.unsynced_bytes > 0 {
                 self.sync()?;
             }
             Ok(())
@@ -128,7 +125,6 @@ impl Writer {
         self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
         self.publish(d.clone());
         self.trx_since_sync = 0;
-        self.unsynced = false;
         self.unsynced_bytes = 0;
         self.deferred = false;
         Ok(d)
@@ -208,7 +204,6 @@ impl Writer {
         }
         self.budget.release(written);
         self.trx_since_sync += b.transactions;
-        self.unsynced |= b.bytes > 0;
         self.unsynced_bytes += b.bytes as u64;
         let policy = self.sync_every != 0 && self.trx_since_sync >= self.sync_every;
         // Catching up, the disk's time goes to writing, not to flushing its cache after

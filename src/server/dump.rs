@@ -593,11 +593,10 @@ impl Dump<'_, '_> {
         self.s.stream.write(&p)
     }
 
-    /// Makes the window cover the file's bytes `[at, at + len)`, first writing what
-    /// is queued from where it was.
+    /// Makes the window cover the file's bytes `[at, at + len)` (the mapping stays,
+    /// so what is queued remains readable).
     fn cover(&mut self, at: u64, len: usize, limit: u64) -> Result<(), Error> {
         if !self.win.covers(at, len) {
-            self.flush_out()?;
             self.win.load(&self.f, at, len, limit)?;
         }
         Ok(())
