@@ -70,12 +70,18 @@ struct Dump<'s, 'a> {
     sent: u64,
 }
 
-/// Events up to this size are sent from the mapped file with the packets around
-/// them; larger ones are sent straight from the file in pieces.
+/// Events up to this size are queued and sent with the packets around them; larger
+/// ones are sent on their own, in 16 MiB packets.
 const WINDOW: usize = 2 << 20;
 /// The socket is written once this many event bytes are queued (or when the dump
 /// catches up, or moves to another file).
 const OUT_FLUSH: usize = 1 << 20;
+/// Events of at least this size go from the page cache to the socket by `sendfile`
+/// (on a plain socket): no copy by binlogd, at the price of a second system call for
+/// the event. Below it, the copy into the socket costs less than that call.
+/// Measured on loopback: at 32 KiB the two cost about the same, at 64 KiB sendfile
+/// takes half the CPU time, at 8 KiB three times as much.
+const SEND_FILE_MIN: usize = 64 << 10;
 /// Events queued per write: two slices each, within the kernel's IOV_MAX of 1024.
 const OUT_EVENTS: usize = 500;
 /// Address space reserved for a file's mapping: binlog positions are 32-bit, so no
@@ -503,6 +509,11 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
     start(s, e.name, f, 4, flags, Some(skip))
 }
 
+/// An error reading the file being sent, naming it.
+fn in_file(name: &str, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{name}: {e}"))
+}
+
 fn heartbeat_period(s: &Session) -> Duration {
     let ns: u64 = s
         .vars
@@ -539,7 +550,10 @@ impl Dump<'_, '_> {
             let body_len = sent + n - body_from;
             let file_at = at + body_from - 1;
             let mut done = 0u64;
-            self.s.stream.inner.write_all(&buf)?;
+            self.s.stream.inner.write_all_slices(&mut [std::io::IoSlice::new(&buf)], body_len > 0)?;
+            if self.s.stream.inner.send_file(&self.f, file_at, body_len).map_err(|e| in_file(&self.file, e))? {
+                done = body_len;
+            }
             while done < body_len {
                 let k = (body_len - done).min(1 << 20) as usize;
                 let mut piece = vec![0u8; k];
@@ -560,12 +574,28 @@ impl Dump<'_, '_> {
     /// last flush into the shared counter (once per flush, not per event).
     fn flush_out(&mut self) -> Result<(), Error> {
         if !self.out.is_empty() {
+            let plain = !self.s.stream.inner.is_tls();
             let mut iov = Vec::with_capacity(self.out.len() * 2);
-            for q in &self.out {
-                iov.push(std::io::IoSlice::new(&q.head));
-                iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)));
+            let mut i = 0;
+            while i < self.out.len() {
+                // Packets up to the next large event go in one write; a large event's
+                // bytes then go by sendfile, right behind its packet header.
+                iov.clear();
+                let mut whole = None;
+                while let Some(q) = self.out.get(i) {
+                    i += 1;
+                    iov.push(std::io::IoSlice::new(&q.head));
+                    if plain && q.len >= SEND_FILE_MIN {
+                        whole = Some((q.at, q.len as u64));
+                        break;
+                    }
+                    iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)));
+                }
+                self.s.stream.inner.write_all_slices(&mut iov, whole.is_some())?;
+                if let Some((at, len)) = whole {
+                    self.s.stream.inner.send_file(&self.f, at, len).map_err(|e| in_file(&self.file, e))?;
+                }
             }
-            self.s.stream.inner.write_all_slices(&mut iov)?;
             if let Some(q) = self.out.last() {
                 let sent_to = q.at + q.len as u64;
                 self.win.drop_before(sent_to);

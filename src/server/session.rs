@@ -110,8 +110,12 @@ impl Read for ClientSocket {
 impl crate::proto::packet::Source for ClientSocket {}
 
 impl ClientSocket {
-    pub fn write_all_slices(&mut self, bufs: &mut [std::io::IoSlice<'_>]) -> std::io::Result<()> {
-        self.s.write_all_slices(bufs)
+    pub fn write_all_slices(&mut self, bufs: &mut [std::io::IoSlice<'_>], more: bool) -> std::io::Result<()> {
+        self.s.write_all_slices(bufs, more)
+    }
+
+    pub fn send_file(&mut self, f: &std::fs::File, at: u64, len: u64) -> std::io::Result<bool> {
+        self.s.send_file(f, at, len)
     }
 }
 

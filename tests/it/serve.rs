@@ -10,6 +10,8 @@ fn workload(s: &Server) {
     for i in 0..20 {
         s.sql(&format!("INSERT INTO sv.t (v) VALUES (REPEAT('r', {})), ('s')", 100 + i * 1000));
     }
+    // A 300 KB event: sent by sendfile, right behind its packet header.
+    s.sql("INSERT INTO sv.t (v) VALUES (REPEAT('k', 300000))");
     // About 4 MB of 8 KiB row events in one transaction: sent from the mapped file
     // with writev, in several writes, its pages let go as they are sent.
     s.sql("INSERT INTO sv.t (v) SELECT REPEAT('m', 10000) FROM information_schema.COLUMNS LIMIT 400");
