@@ -99,9 +99,10 @@ when the reader's ACK opens the window) runs on the reader's CPU, for both serve
 client row shows it, and the sum row is the whole cost of moving a GB. The reader makes
 the same system calls either way (\`strace -c\`: 12745 receives, 39190 writes for 307 MB),
 but its receives take longer reading from binlogd (in an A/B on the quick data set, 14 %
-more client CPU per GB than from the primary with \`sendfile\`, 8 % with every event sent by \`sendmsg\`). The likely cause is that binlogd's bytes
-reach the socket without passing through the CPU's caches (the primary copies each event
-twice just before sending it), so the reader's copy misses them. Warming them for the
+more client CPU per GB than from the primary with \`sendfile\`, 8 % with every event sent
+by \`sendmsg\`). The likely cause is that binlogd's bytes reach the socket without passing
+through the CPU's caches (the primary copies each event twice just before sending it), so
+the reader's copy misses them. Warming them for the
 reader would move that cost to binlogd's side, not remove it.
 
 ## Fan-out: concurrent readers of $(calc "$fan_bytes / 1e6" 0) MB each
