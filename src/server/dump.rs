@@ -509,9 +509,9 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
     start(s, e.name, f, 4, flags, Some(skip))
 }
 
-/// An error reading the file being sent, naming it.
-fn in_file(name: &str, e: std::io::Error) -> std::io::Error {
-    std::io::Error::new(e.kind(), format!("{name}: {e}"))
+/// An error sending a file's bytes (from the file or to the socket), naming where.
+fn in_file(name: &str, at: u64, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("sending {name} from {at}: {e}"))
 }
 
 fn heartbeat_period(s: &Session) -> Duration {
@@ -551,7 +551,7 @@ impl Dump<'_, '_> {
             let file_at = at + body_from - 1;
             let mut done = 0u64;
             self.s.stream.inner.write_all_slices(&mut [std::io::IoSlice::new(&buf)], body_len > 0)?;
-            if self.s.stream.inner.send_file(&self.f, file_at, body_len).map_err(|e| in_file(&self.file, e))? {
+            if self.s.stream.inner.send_file(&self.f, file_at, body_len).map_err(|e| in_file(&self.file, file_at, e))? {
                 done = body_len;
             }
             while done < body_len {
@@ -593,7 +593,7 @@ impl Dump<'_, '_> {
                 }
                 self.s.stream.inner.write_all_slices(&mut iov, whole.is_some())?;
                 if let Some((at, len)) = whole {
-                    self.s.stream.inner.send_file(&self.f, at, len).map_err(|e| in_file(&self.file, e))?;
+                    self.s.stream.inner.send_file(&self.f, at, len).map_err(|e| in_file(&self.file, at, e))?;
                 }
             }
             if let Some(q) = self.out.last() {

@@ -91,6 +91,46 @@ fn mariadb_replica_replicates_from_binlogd_by_file_and_position() {
 }
 
 #[test]
+fn readers_that_hang_up_in_the_middle_of_large_events_end_only_their_own_dump() {
+    use binlogd::proto::client::Client;
+    use binlogd::proto::command::BinlogDump;
+    let s = Server::start(Flavor::MariaDb, "serve-hangup");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-hangup", "");
+    s.sql("CREATE DATABASE hu; CREATE TABLE hu.t (v LONGBLOB)");
+    // 1 MB events: each goes by sendfile, which a hang-up interrupts.
+    for _ in 0..24 {
+        s.sql("INSERT INTO hu.t VALUES (REPEAT('h', 1000000))");
+    }
+    s.sql("FLUSH BINARY LOGS");
+    let m = rotated_md5s(&s, &b);
+    let first = s.binary_logs()[0].clone();
+    for i in 0..4 {
+        let mut c = Client::connect(&repl_options(lport)).unwrap();
+        let d = BinlogDump { pos: 4, flags: 0, server_id: 300 + i, file: first.clone() };
+        c.stream.write_command(&d.encode()).unwrap();
+        for _ in 0..(3 + 2 * i) {
+            c.stream.read().unwrap();
+        }
+        // Dropped with megabytes unread: binlogd's next send fails (EPIPE or a reset).
+    }
+    let out = b.dir.join("after-hangups");
+    std::fs::create_dir_all(&out).unwrap();
+    let st = Command::new("mariadb-binlog")
+        .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={lport}"), "--user=repl"])
+        .args(["--password=replpass", "--raw", "--to-last-log", &format!("--result-file={}/", out.display()), &first])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}\n{}", String::from_utf8_lossy(&st.stderr), b.log_text());
+    for (name, (p, _)) in &m {
+        assert_eq!(&md5_file(&out.join(name)), p, "{name} read after the hang-ups differs from the primary's");
+    }
+    let log = b.log_text();
+    let ended = log.lines().filter(|l| l.contains(" ended: ")).count();
+    assert!(ended >= 1, "no dump ended with the reader's hang-up:\n{log}");
+    assert_eq!(b.stop(), 0, "{log}");
+}
+
+#[test]
 fn answers_the_mysql_client_refuses_bad_passwords_and_survives_garbage() {
     use binlogd::proto::auth::Account;
     use std::io::Write;
