@@ -32,7 +32,7 @@ for r in $(seq 1 "$rounds"); do
 done
 read -r tw tc td <<<"$best_tool"; read -r bw bc <<<"$best_b"
 # What the disk itself makes durable per second: large direct writes, then fdatasync.
-disk=$(dd if=/dev/zero of="$WORK/dd.tmp" bs=8M count=64 oflag=direct conv=fdatasync 2>&1 \
+disk=$(dd if=/dev/zero of="$WORK/dd.tmp" bs=4M count=128 oflag=direct conv=fdatasync 2>&1 \
   | awk '/copied/ { print $(NF-1) * ($NF == "GB/s" ? 1000 : 1) }'); rm -f "$WORK/dd.tmp"
 mb=$(calc "$total / 1e6" 1); gb=$(calc "$total / 1e9" 4)
 t_mbs=$(calc "$mb / $tw" 1); b_mbs=$(calc "$mb / $bw" 1)
@@ -55,7 +55,7 @@ Best of $rounds, page cache warm on the primary for both.
 Targets: MB/s ≥ 1.0× ($(verdict "$b_mbs / $t_mbs" ">=" 1.0)), CPU s/GB ≤ 1.0× ($(verdict "$b_cpu / $t_cpu" "<=" 1.0)).
 
 What limits it: binlogd's bytes are on disk when it reports them stored, so its rate is
-bounded by what the disk makes durable: $disk MB/s here for 8 MiB direct writes and an
+bounded by what the disk makes durable: $disk MB/s here for 4 MiB direct writes and an
 fdatasync (\`dd oflag=direct conv=fdatasync\`, last row). mariadb-binlog's first two figures
 are the page cache's: its bytes reach the disk later, on the kernel's flusher threads,
 whose work is not charged to it. The third row compares the time until the same bytes are

@@ -157,8 +157,10 @@ const PARTIAL_HEAD: usize = 64 << 10;
 const DIRECT_ALIGN: u64 = 4096;
 /// Writes at least this large are made with direct I/O.
 const DIRECT_MIN: usize = 1 << 20;
-/// The store writes its pending bytes once this many are held.
-const PENDING_WRITE: usize = 8 << 20;
+/// The store writes its pending bytes once this many are held. Large enough that a
+/// catch-up goes to disk at its full rate (4 and 8 MiB direct writes measured the same
+/// here), small enough to stay well inside the memory budget with the reader's queue.
+const PENDING_WRITE: usize = 4 << 20;
 /// The largest event the reader hands over whole (larger ones come in pieces).
 const WHOLE_EVENT_MAX: usize = 1 << 20;
 
@@ -1235,8 +1237,9 @@ mod tests {
 
     #[test]
     fn large_writes_go_to_disk_in_aligned_direct_blocks_and_store_the_same_bytes() {
-        // 12 MiB: one write when 8 MiB are held, the rest at the sync; both start
-        // and end off a block boundary, so each has a head, direct blocks and a tail.
+        // 12 MiB: a write each time 4 MiB are held, the rest at the sync; each starts
+        // and ends off a block boundary, so each has a head, direct blocks and a tail
+        // (at most one block between two writes goes through the page cache).
         let data = big_stream(120, 104_857);
         let fs = SimFs::new();
         let d = PathBuf::from("/sim/direct");
@@ -1246,7 +1249,7 @@ mod tests {
         s.sync().unwrap();
         assert_eq!(fs.contents(&d.join("mysql-bin.000001")).unwrap(), data);
         let direct = fs.direct_bytes();
-        assert!(direct > data.len() as u64 - 3 * 4096 && direct % 4096 == 0, "direct bytes {direct}");
+        assert!(direct > data.len() as u64 - 5 * 4096 && direct % 4096 == 0, "direct bytes {direct}");
         // Small writes (a live stream, a commit at a time) stay in the page cache.
         let fs = SimFs::new();
         let mut s = Store::open_on(Arc::new(fs.clone()), &d).unwrap();

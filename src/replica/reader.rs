@@ -21,8 +21,10 @@ use crate::proto::{command, parse_err};
 
 /// Events larger than this are streamed in pieces of this size.
 pub const STREAM_OVER: usize = 1 << 20;
-/// Bytes that may be queued between reader and writer.
-pub const QUEUE_BYTES: usize = 16 << 20;
+/// Bytes that may be queued between reader and writer: more than the writer's 4 MiB
+/// writes, so the network is read while the disk writes, and with them the bulk of
+/// binlogd's peak memory.
+pub const QUEUE_BYTES: usize = 8 << 20;
 /// The largest event a primary can send: max_allowed_packet is at most 1 GiB.
 const MAX_EVENT: usize = 1 << 30;
 
