@@ -4,9 +4,10 @@
 #!
 #!   scripts/bench/run.sh [--quick] [ingest serve latency restart footprint]...
 #!
-#! --quick shrinks the data set and the run times (a few minutes in all); without it,
-#! the catch-up data set is over 700 MB and each latency run lasts 30 s. Each benchmark
-#! also runs alone: scripts/bench/<name>.sh (BENCH_QUICK=1 for the quick sizes).
+#! --quick shrinks the data set and the run times (about four minutes of measuring, after
+#! the build and the data set); without it, the catch-up data set is over 700 MB and
+#! each latency run lasts 30 s. Each benchmark also runs alone:
+#! scripts/bench/<name>.sh (BENCH_QUICK=1 for the quick sizes).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 quick=0; benches=()
