@@ -116,10 +116,13 @@ impl Window {
         self.map.is_some() && at + len as u64 <= self.end
     }
 
-    /// The bytes `[at, at + len)`, which the window must cover.
-    fn slice(&self, at: u64, len: usize) -> &[u8] {
+    /// The bytes `[at, at + len)`, which `load` made readable.
+    fn slice(&self, at: u64, len: usize) -> std::io::Result<&[u8]> {
         let m: &[u8] = self.map.as_deref().unwrap_or(&[]);
-        &m[at as usize..at as usize + len]
+        usize::try_from(at)
+            .ok()
+            .and_then(|a| m.get(a..a.checked_add(len)?))
+            .ok_or_else(|| std::io::Error::other(format!("[{at}, +{len}) is outside the mapped file")))
     }
 
     /// Makes `[at, at + len)` readable, below `limit` (the durable end).
@@ -589,7 +592,7 @@ impl Dump<'_, '_> {
                         whole = Some((q.at, q.len as u64));
                         break;
                     }
-                    iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)));
+                    iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)?));
                 }
                 self.s.stream.inner.write_all_slices(&mut iov, whole.is_some())?;
                 if let Some((at, len)) = whole {
@@ -675,7 +678,7 @@ impl Dump<'_, '_> {
             let limit = st.readable_len(&self.file, &self.f);
             while self.pos + HEADER_LEN as u64 <= limit {
                 self.cover(self.pos, HEADER_LEN, limit)?;
-                let h = self.win.slice(self.pos, HEADER_LEN);
+                let h = self.win.slice(self.pos, HEADER_LEN)?;
                 let hdr =
                     EventHeader::decode(h).map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
                 let size = u64::from(hdr.event_size);
@@ -684,7 +687,7 @@ impl Dump<'_, '_> {
                 }
                 if size as usize <= WINDOW {
                     self.cover(self.pos, size as usize, limit)?;
-                    let ev = self.win.slice(self.pos, size as usize);
+                    let ev = self.win.slice(self.pos, size as usize)?;
                     if hdr.event_type == EventType::FORMAT_DESCRIPTION {
                         // From here on, made-up events carry the file's checksum, as a
                         // primary's do: the client now reads them with that FDE.
@@ -722,7 +725,7 @@ impl Dump<'_, '_> {
                 self.pos += size;
                 if hdr.event_type == EventType::ROTATE {
                     self.cover(self.pos - size, size as usize, limit)?;
-                    let ev = self.win.slice(self.pos - size, size as usize);
+                    let ev = self.win.slice(self.pos - size, size as usize)?;
                     // The stored event carries the file's own checksum, whatever the client asked.
                     let alg =
                         if event::verify_crc(ev).is_ok() { event::ChecksumAlg::CRC32 } else { event::ChecksumAlg::OFF };

@@ -19,27 +19,27 @@ fn workload(s: &Server) {
     s.sql("UPDATE sv.t SET v = 'u' WHERE id % 3 = 0; FLUSH BINARY LOGS; DELETE FROM sv.t WHERE id % 5 = 0");
 }
 
+/// `mariadb-binlog --raw --to-last-log` from binlogd, `first` on, into `b.dir/to`.
+fn raw_read_all(b: &Binlogd, lport: u16, first: &str, to: &str) -> std::path::PathBuf {
+    let out = b.dir.join(to);
+    std::fs::create_dir_all(&out).unwrap();
+    let st = Command::new("mariadb-binlog")
+        .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={lport}"), "--user=repl"])
+        .args(["--password=replpass", "--raw", "--to-last-log", &format!("--result-file={}/", out.display()), first])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "mariadb-binlog failed: {}\n{}", String::from_utf8_lossy(&st.stderr), b.log_text());
+    out
+}
+
 #[test]
 fn mariadb_binlog_reads_byte_identical_files_from_binlogd() {
     let s = Server::start(Flavor::MariaDb, "serve-raw");
     let (mut b, lport) = Binlogd::serving(&s, "serve-raw", "");
     workload(&s);
     let m = rotated_md5s(&s, &b);
-    let out = b.dir.join("raw");
-    std::fs::create_dir_all(&out).unwrap();
     let first = s.binary_logs()[0].clone();
-    let st = Command::new("mariadb-binlog")
-        .args([
-            "--read-from-remote-server",
-            "--host=127.0.0.1",
-            &format!("--port={lport}"),
-            "--user=repl",
-            "--password=replpass",
-        ])
-        .args(["--raw", "--to-last-log", &format!("--result-file={}/", out.display()), &first])
-        .output()
-        .unwrap();
-    assert!(st.status.success(), "mariadb-binlog failed: {}\n{}", String::from_utf8_lossy(&st.stderr), b.log_text());
+    let out = raw_read_all(&b, lport, &first, "raw");
     for (name, (p, _)) in &m {
         assert_eq!(&md5_file(&out.join(name)), p, "{name} read from binlogd differs from the primary's");
     }
@@ -113,14 +113,7 @@ fn readers_that_hang_up_in_the_middle_of_large_events_end_only_their_own_dump() 
         }
         // Dropped with megabytes unread: binlogd's next send fails (EPIPE or a reset).
     }
-    let out = b.dir.join("after-hangups");
-    std::fs::create_dir_all(&out).unwrap();
-    let st = Command::new("mariadb-binlog")
-        .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={lport}"), "--user=repl"])
-        .args(["--password=replpass", "--raw", "--to-last-log", &format!("--result-file={}/", out.display()), &first])
-        .output()
-        .unwrap();
-    assert!(st.status.success(), "{}\n{}", String::from_utf8_lossy(&st.stderr), b.log_text());
+    let out = raw_read_all(&b, lport, &first, "after-hangups");
     for (name, (p, _)) in &m {
         assert_eq!(&md5_file(&out.join(name)), p, "{name} read after the hang-ups differs from the primary's");
     }
