@@ -12,6 +12,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::map_guard::MapGuard;
+
 /// An open file.
 pub trait FsFile: Send {
     fn write_at(&mut self, buf: &[u8], off: u64) -> io::Result<()>;
@@ -122,12 +124,19 @@ impl FsFile for OsFile {
     }
 }
 
-struct Mapped(Option<memmap2::Mmap>);
+/// A whole file mapped for a scan. If it is cut short from outside during the scan,
+/// the guard makes the lost bytes read as zeros, which the scan reports as a broken
+/// event at that offset, rather than SIGBUS ending the daemon.
+struct Mapped {
+    /// Declared before `map`: released before the mapping goes.
+    _guard: Option<MapGuard>,
+    map: Option<memmap2::Mmap>,
+}
 
 impl Deref for Mapped {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        self.0.as_deref().unwrap_or(&[])
+        self.map.as_deref().unwrap_or(&[])
     }
 }
 
@@ -152,12 +161,12 @@ impl Fs for OsFs {
     fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>> {
         let f = File::open(p)?;
         if f.metadata()?.len() == 0 {
-            return Ok(Box::new(Mapped(None)));
+            return Ok(Box::new(Mapped { _guard: None, map: None }));
         }
         // SAFETY: binlogd is the only writer of its files and does not write a file
         // while the store scans it.
         let m = unsafe { memmap2::Mmap::map(&f)? };
-        Ok(Box::new(Mapped(Some(m))))
+        Ok(Box::new(Mapped { _guard: Some(MapGuard::new(m.as_ptr(), m.len())), map: Some(m) }))
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         fs::rename(from, to)

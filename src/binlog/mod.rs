@@ -5,6 +5,7 @@ pub mod event;
 pub mod fs;
 pub mod gtid;
 pub mod gtid_index;
+pub mod map_guard;
 pub mod purge;
 pub mod store;
 pub mod trx;

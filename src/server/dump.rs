@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use crate::binlog::gtid::{GtidSet, MariaGtid, MariaPos};
 use crate::binlog::gtid_index::{Entry, FileStart};
+use crate::binlog::map_guard::MapGuard;
 use crate::binlog::store::is_safe_name;
 use crate::binlog::trx::Tracker;
 use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK};
@@ -90,6 +91,8 @@ const MAP_SPAN: usize = 1 << 32;
 /// Pages already sent are unmapped in steps of this size, so a reader holds about
 /// this much of the file in its resident set.
 const DROP_STEP: u64 = 1 << 20;
+/// What a dump reports when its file lost bytes it had stored.
+const CUT_OUTSIDE: &str = "the file was cut short from outside binlogd";
 
 /// One event packet waiting to be written: its header (length, sequence id, the 0x00
 /// status byte) and where its event lies in the file.
@@ -104,6 +107,8 @@ struct Queued {
 /// needs no new mapping, and the pages already sent are let go as the dump moves on.
 #[derive(Default)]
 struct Window {
+    /// Declared before `map`: released before the mapping goes.
+    guard: Option<MapGuard>,
     map: Option<memmap2::Mmap>,
     /// Bytes below this offset may be read (the durable end when last loaded).
     end: u64,
@@ -140,9 +145,22 @@ impl Window {
             // in-use flag cleared at rotation, changes two bytes a reader would see
             // the same way through read(). Pages past the end of the file are
             // reserved address space, never touched.
-            self.map = Some(unsafe { memmap2::MmapOptions::new().len(MAP_SPAN).map(f)? });
+            // A file cut short from outside while mapped reads as zeros behind the
+            // guard, which `intact` then reports.
+            let m = unsafe { memmap2::MmapOptions::new().len(MAP_SPAN).map(f)? };
+            self.guard = Some(MapGuard::new(m.as_ptr(), m.len()));
+            self.map = Some(m);
         }
         self.end = limit;
+        Ok(())
+    }
+
+    /// Fails if a read of the mapping went past the file's end: the bytes read since
+    /// the last check may be zeros, not the file's. Called before acting on them.
+    fn intact(&self, name: &str, at: u64) -> std::io::Result<()> {
+        if self.guard.as_ref().is_some_and(MapGuard::is_cut) {
+            return Err(in_file(name, at, std::io::Error::other(CUT_OUTSIDE)));
+        }
         Ok(())
     }
 
@@ -584,6 +602,7 @@ impl Dump<'_, '_> {
                 // Packets up to the next large event go in one write; a large event's
                 // bytes then go by sendfile, right behind its packet header.
                 iov.clear();
+                let at = self.out.get(i).map_or(0, |q| q.at);
                 let mut whole = None;
                 while let Some(q) = self.out.get(i) {
                     i += 1;
@@ -594,7 +613,25 @@ impl Dump<'_, '_> {
                     }
                     iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)?));
                 }
-                self.s.stream.inner.write_all_slices(&mut iov, whole.is_some())?;
+                if plain {
+                    self.s.stream.inner.write_all_slices(&mut iov, whole.is_some()).map_err(|e| {
+                        // The kernel's read of a mapped page past the file's end.
+                        if e.raw_os_error() == Some(libc::EFAULT) {
+                            in_file(&self.file, at, std::io::Error::other(CUT_OUTSIDE))
+                        } else {
+                            e
+                        }
+                    })?;
+                } else {
+                    // Over TLS the bytes are copied here, in user space: checked
+                    // before they are sent.
+                    let mut joined = Vec::with_capacity(iov.iter().map(|b| b.len()).sum());
+                    for b in &iov {
+                        joined.extend_from_slice(b);
+                    }
+                    self.win.intact(&self.file, at)?;
+                    self.s.stream.inner.write_all(&joined)?;
+                }
                 if let Some((at, len)) = whole {
                     self.s.stream.inner.send_file(&self.f, at, len).map_err(|e| in_file(&self.file, at, e))?;
                 }
@@ -679,8 +716,9 @@ impl Dump<'_, '_> {
             while self.pos + HEADER_LEN as u64 <= limit {
                 self.cover(self.pos, HEADER_LEN, limit)?;
                 let h = self.win.slice(self.pos, HEADER_LEN)?;
-                let hdr =
-                    EventHeader::decode(h).map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
+                let hdr = EventHeader::decode(h);
+                self.win.intact(&self.file, self.pos)?;
+                let hdr = hdr.map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
                 let size = u64::from(hdr.event_size);
                 if self.pos + size > limit {
                     break;
@@ -695,7 +733,9 @@ impl Dump<'_, '_> {
                             self.crc = fde.checksum == event::ChecksumAlg::CRC32;
                         }
                     }
-                    if self.skip.as_mut().is_none_or(|sk| sk.send(&hdr, ev)) {
+                    let send = self.skip.as_mut().is_none_or(|sk| sk.send(&hdr, ev));
+                    self.win.intact(&self.file, self.pos)?;
+                    if send {
                         // One packet: length, sequence id, 0x00, the event as stored.
                         let l = (size as u32 + 1).to_le_bytes();
                         let head = [l[0], l[1], l[2], self.s.stream.seq, 0];
@@ -729,7 +769,9 @@ impl Dump<'_, '_> {
                     // The stored event carries the file's own checksum, whatever the client asked.
                     let alg =
                         if event::verify_crc(ev).is_ok() { event::ChecksumAlg::CRC32 } else { event::ChecksumAlg::OFF };
-                    let next = event::Rotate::decode(ev, alg).map_err(|e| Error::malformed(e.to_string()))?.next_file;
+                    let next = event::Rotate::decode(ev, alg);
+                    self.win.intact(&self.file, self.pos - size)?;
+                    let next = next.map_err(|e| Error::malformed(e.to_string()))?.next_file;
                     if !is_safe_name(&next) {
                         return Err(Error::malformed("stored ROTATE names a bad file"));
                     }

@@ -124,6 +124,56 @@ fn readers_that_hang_up_in_the_middle_of_large_events_end_only_their_own_dump() 
 }
 
 #[test]
+fn a_file_cut_short_from_outside_ends_the_dump_reading_it_not_binlogd() {
+    use binlogd::proto::client::Client;
+    use binlogd::proto::command::BinlogDump;
+    let s = Server::start(Flavor::MariaDb, "serve-cut");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-cut", "");
+    s.sql("CREATE DATABASE cu; CREATE TABLE cu.t (v BLOB)");
+    // About 24 MB of 8 KiB row events, sent from the mapped file (not by sendfile).
+    s.sql("INSERT INTO cu.t SELECT REPEAT('c', 8000) FROM cu.seq_1_to_3000");
+    s.sql("FLUSH BINARY LOGS; INSERT INTO cu.t VALUES ('after'); FLUSH BINARY LOGS");
+    let m = rotated_md5s(&s, &b);
+    let logs = s.binary_logs();
+    let (first, second) = (logs[0].clone(), logs[1].clone());
+    let mut c = Client::connect(&repl_options(lport)).unwrap();
+    let d = BinlogDump { pos: 4, flags: 0, server_id: 310, file: first.clone() };
+    c.stream.write_command(&d.encode()).unwrap();
+    for _ in 0..3 {
+        c.stream.read().unwrap();
+    }
+    // binlogd now waits for this reader, megabytes of the file still to send; an
+    // operator cuts the file to 1 MB under it.
+    std::thread::sleep(Duration::from_millis(500));
+    let path = b.binlog_dir.join(&first);
+    let full = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(1 << 20).unwrap();
+    let mut got = 0u64;
+    let mut err = None;
+    loop {
+        match c.stream.read() {
+            Ok(p) if p.first() == Some(&0xff) => {
+                err = Some(String::from_utf8_lossy(&p).into_owned());
+                break;
+            }
+            Ok(p) if p.first() == Some(&0xfe) && p.len() < 9 => break,
+            Ok(p) => got += p.len() as u64,
+            Err(_) => break,
+        }
+    }
+    assert!(got < full, "the whole file arrived ({got} bytes) although it was cut to 1 MB");
+    let log = b.log_text();
+    assert!(
+        log.lines().any(|l| l.contains(&first) && l.contains("cut short from outside binlogd")),
+        "no error names the cut file (client saw {err:?}):\n{log}"
+    );
+    // The daemon lives on: the next file is served whole, and it stops cleanly.
+    let out = raw_read_all(&b, lport, &second, "after-cut");
+    assert_eq!(md5_file(&out.join(&second)), m[&second].0, "{second} read after the cut differs");
+    assert_eq!(b.stop(), 0, "{}", b.log_text());
+}
+
+#[test]
 fn answers_the_mysql_client_refuses_bad_passwords_and_survives_garbage() {
     use binlogd::proto::auth::Account;
     use std::io::Write;
