@@ -64,11 +64,19 @@ fan() { # PORT N -> "aggregate_MBps min_s max_s"
   echo "$(calc "$2 * $fan_bytes / 1e6 / $wall" 1) $(echo "$ts" | head -1) $(echo "$ts" | tail -1)"
 }
 counts="1 10 50"
+# Each side's best round, the rounds taking turns (as for a single reader above).
+fan_rounds=2; [ "$BENCH_QUICK" = 1 ] && fan_rounds=1
 fan_rows=""
 for n in $counts; do
-  read -r ba bmin bmax < <(fan "$lport" "$n")
-  read -r pa pmin pmax < <(fan "$port" "$n")
-  log "fan-out $n: binlogd ${ba} MB/s (${bmin}-${bmax}s), primary ${pa} MB/s (${pmin}-${pmax}s)"
+  bbest=""; pbest=""
+  for r in $(seq 1 "$fan_rounds"); do
+    read -r ba bmin bmax < <(fan "$lport" "$n")
+    read -r pa pmin pmax < <(fan "$port" "$n")
+    log "fan-out $n round $r: binlogd ${ba} MB/s (${bmin}-${bmax}s), primary ${pa} MB/s (${pmin}-${pmax}s)"
+    if [ -z "$bbest" ] || [ "$(calc "$ba > ${bbest%% *}" 0)" = 1 ]; then bbest="$ba $bmin $bmax"; fi
+    if [ -z "$pbest" ] || [ "$(calc "$pa > ${pbest%% *}" 0)" = 1 ]; then pbest="$pa $pmin $pmax"; fi
+  done
+  read -r ba bmin bmax <<<"$bbest"; read -r pa pmin pmax <<<"$pbest"
   fan_rows+="| $n | $ba | $bmin – $bmax | $pa | $pmin – $pmax | $(calc "$ba / $pa") × |"$'\n'
 done
 binlogd_stop "$b"; rm -rf "$out" "$b"
@@ -106,6 +114,9 @@ the reader's copy misses them. Warming them for the
 reader would move that cost to binlogd's side, not remove it.
 
 ## Fan-out: concurrent readers of $(calc "$fan_bytes / 1e6" 0) MB each
+
+Aggregate MB/s is all readers' bytes over the time until the last one finished; each
+side's best of $fan_rounds round(s), the two sides taking turns.
 
 | readers | binlogd aggregate MB/s | binlogd per-reader s (min – max) | primary aggregate MB/s | primary per-reader s (min – max) | ratio |
 |---|---|---|---|---|---|
