@@ -417,6 +417,35 @@ impl Store {
         self.fsync_dir()
     }
 
+    /// Copies `name`'s bytes `[from, to)`, about to be cut, to `<name>.torn-<from>`
+    /// and makes the copy durable first: bytes found after an unwritten page may be
+    /// whole events, and recovery deletes nothing that could matter. The primary
+    /// sends the cut transactions again.
+    fn keep_aside(&self, file: &dyn FsFile, name: &str, from: u64, to: u64) -> Result<(), StoreError> {
+        let side = self.dir.join(format!("{name}.torn-{from}"));
+        let exists = self.fs.is_file(&side);
+        let mut out = self.fs.open(&side, !exists).map_err(io_err(&side, "create"))?;
+        out.set_len(0).map_err(io_err(&side, "truncate"))?;
+        let mut buf = vec![0u8; (to - from).min(1 << 20) as usize];
+        let mut at = from;
+        while at < to {
+            let n = (to - at).min(buf.len() as u64) as usize;
+            let chunk = buf.get_mut(..n).unwrap_or_default();
+            file.read_at(chunk, at).map_err(io_err(&self.dir.join(name), "read"))?;
+            out.write_at(chunk, at - from).map_err(io_err(&side, "write"))?;
+            at += n as u64;
+        }
+        out.sync().map_err(io_err(&side, "fsync"))?;
+        self.fsync_dir()?;
+        warn!(
+            "recovery: {name} has a page of zeros with data after it (writes lost at a power failure, past the last \
+             fsync): its {} bytes from {from} on are kept in {}",
+            to - from,
+            side.display()
+        );
+        Ok(())
+    }
+
     /// Scans the last file, cuts a partial trailing event or transaction, and
     /// computes the GTID state.
     fn recover(&mut self) -> Result<(), StoreError> {
@@ -436,6 +465,9 @@ impl Store {
         // What is kept may have been written but not fsynced before a crash; it is
         // acknowledged on reconnect, so make it durable now.
         file.sync().map_err(io_err(&path, "fsync"))?;
+        if scan.hole {
+            self.keep_aside(&*file, &last, scan.cut_at, scan.len)?;
+        }
         if scan.cut_at < scan.len {
             info!(
                 "recovery: cut {}:{} to {}: {} bytes after the last complete transaction{}",
@@ -919,6 +951,9 @@ pub struct Scan {
     pub rotate_to: Option<String>,
     pub events: u64,
     pub reason: Option<String>,
+    /// The bytes after `cut_at` follow a page that was never written (a power
+    /// failure): they may hold whole events, so recovery keeps them aside.
+    pub hole: bool,
 }
 
 /// Walks a file's events checking sizes and CRCs. With `tail_ok`, a broken or
@@ -941,6 +976,7 @@ pub fn scan_file(fs: &dyn Fs, path: &Path, name: &str, tail_ok: bool) -> Result<
     let mut rotate_to = None;
     let mut events = 0u64;
     let mut reason = None;
+    let mut hole = false;
     while pos < data.len() {
         let res = (|| -> Result<(EventHeader, usize), EventError> {
             let rest = &data[pos..];
@@ -976,11 +1012,16 @@ pub fn scan_file(fs: &dyn Fs, path: &Path, name: &str, tail_ok: bool) -> Result<
         let (h, size) = match res {
             Ok(x) => x,
             Err(e) => {
-                if !tail_ok || !is_torn_tail(&data[pos..]) {
-                    return Err(corrupt(pos as u64, e.to_string()));
+                if tail_ok && is_torn_tail(&data[pos..]) {
+                    reason = Some(format!("{e} at {pos}"));
+                    break;
                 }
-                reason = Some(format!("{e} at {pos}"));
-                break;
+                if let Some(page) = unwritten_page(data, pos).filter(|_| tail_ok) {
+                    reason = Some(format!("{e} at {pos}; the 4 KiB at {page} read as zeros, never written"));
+                    hole = true;
+                    break;
+                }
+                return Err(corrupt(pos as u64, e.to_string()));
             }
         };
         let ev = &data[pos..pos + size];
@@ -1019,7 +1060,7 @@ pub fn scan_file(fs: &dyn Fs, path: &Path, name: &str, tail_ok: bool) -> Result<
     }
     // Recovered state is the state at the cut point: rescan if the tracker went past it.
     let t = if cut_at < pos as u64 && tail_ok { tracker_until(data, cut_at as usize)? } else { t };
-    Ok((Scan { len, cut_at, closed, rotate_to, events, reason }, t))
+    Ok((Scan { len, cut_at, closed, rotate_to, events, reason, hole }, t))
 }
 
 /// Can `rest` (from a bad event to the end of the file) be what a crash left
@@ -1035,6 +1076,34 @@ fn is_torn_tail(rest: &[u8]) -> bool {
         Ok(h) => h.event_size as usize >= rest.len(),
         Err(_) => false,
     }
+}
+
+/// Page size of the file systems binlogd runs on: the unit a lost write leaves as zeros.
+const PAGE: usize = 4096;
+
+/// The offset of a whole page of zeros that overlaps the bad event at `pos` (its
+/// announced extent, or the zeros it starts with when its header is zeros too), if any.
+///
+/// After a power failure, pages written after the last fsync may be missing from a
+/// file whose length did reach the disk: they read as zeros, with later pages that
+/// did reach it after them. Everything past the last fsync was never acknowledged,
+/// and a hole can only be past it. A bad event that is not such a page is corruption.
+fn unwritten_page(data: &[u8], pos: usize) -> Option<usize> {
+    let rest = data.get(pos..)?;
+    let zeros = rest.iter().take_while(|&&b| b == 0).count();
+    let extent = match EventHeader::decode(rest) {
+        Ok(h) if h.event_size as usize > zeros => (h.event_size as usize).min(rest.len()),
+        _ => zeros,
+    };
+    let end = pos + extent;
+    let mut p = pos / PAGE * PAGE;
+    while p < end {
+        if data.get(p..p + PAGE).is_some_and(|pg| pg.iter().all(|&b| b == 0)) {
+            return Some(p);
+        }
+        p += PAGE;
+    }
+    None
 }
 
 /// Tracker state after the events in `data[4..end]` (all already validated).
@@ -1180,6 +1249,72 @@ mod tests {
             Ok(_) => panic!("corruption accepted"),
         }
         assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), data, "nothing may be cut");
+    }
+
+    /// The golden MariaDB file up to its first row transaction, then `n` transactions
+    /// of its GTID, TABLE_MAP, a row event of `rows` bytes and its XID, each event
+    /// with its own position and CRC32.
+    fn trx_stream(n: usize, rows: usize) -> Vec<u8> {
+        let g = golden(MARIADB);
+        let ends = event_ends(&g);
+        let body = |i: usize| g[ends[i] + HEADER_LEN..ends[i + 1] - 4].to_vec();
+        let (gtid, map, xid) = (body(5), body(7), body(9));
+        let mut v = g[..ends[5]].to_vec();
+        let push = |v: &mut Vec<u8>, t: u8, flags: u16, b: &[u8]| {
+            let size = HEADER_LEN + b.len() + 4;
+            let mut e = vec![0u8; HEADER_LEN];
+            e[4] = t;
+            e[5] = 1;
+            e[9..13].copy_from_slice(&(size as u32).to_le_bytes());
+            e[13..17].copy_from_slice(&((v.len() + size) as u32).to_le_bytes());
+            e[17..19].copy_from_slice(&flags.to_le_bytes());
+            e.extend_from_slice(b);
+            let c = crc32fast::hash(&e);
+            e.extend_from_slice(&c.to_le_bytes());
+            v.extend_from_slice(&e);
+        };
+        for i in 0..n {
+            let mut gt = gtid.clone();
+            gt[..8].copy_from_slice(&(100 + i as u64).to_le_bytes());
+            push(&mut v, 162, 8, &gt);
+            push(&mut v, 19, 0, &map);
+            push(&mut v, 23, 0, &vec![(i % 251) as u8 | 1; rows]);
+            push(&mut v, 16, 0, &xid);
+        }
+        v
+    }
+
+    #[test]
+    fn recovery_keeps_what_follows_an_unwritten_page_aside_and_resumes_before_it() {
+        let data = trx_stream(40, 1500);
+        let ends = event_ends(&data);
+        assert!(data.len() > 14 * PAGE && ends.len() > 100);
+        for page in 2..14 {
+            let mut holed = data.clone();
+            holed[page * PAGE..(page + 1) * PAGE].fill(0);
+            let d = tmp("hole");
+            put_dir(&d, "mysql-bin.000001", &holed);
+            let s = Store::open(&d).unwrap_or_else(|e| panic!("hole at page {page}: {e}"));
+            let kept = fs::read(d.join("mysql-bin.000001")).unwrap();
+            let k = kept.len();
+            assert!(k <= page * PAGE && k > page * PAGE - 2000 && data.starts_with(&kept), "page {page}: kept {k}");
+            assert!(ends.contains(&k), "page {page}: kept {k} is not an event end");
+            assert_eq!(s.resume_point().file, Some(("mysql-bin.000001".into(), k as u64)));
+            let side = fs::read(d.join(format!("mysql-bin.000001.torn-{k}")))
+                .unwrap_or_else(|e| panic!("page {page}: no side file for {k}: {e}"));
+            assert_eq!(side, holed[k..], "page {page}: the side file holds the cut bytes as found");
+            // The side file is no binlog: the next start finds the same files.
+            drop(s);
+            let again = Store::open(&d).unwrap();
+            assert_eq!(again.files(), ["mysql-bin.000001"]);
+        }
+        // Zeros shorter than a page in the middle are corruption, as before.
+        let mut bad = data.clone();
+        bad[5 * PAGE + 100..5 * PAGE + 400].fill(0);
+        let d = tmp("hole-short");
+        put_dir(&d, "mysql-bin.000001", &bad);
+        assert!(matches!(Store::open(&d), Err(StoreError::Corrupt { .. })));
+        assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), bad, "nothing may be cut");
     }
 
     #[test]
