@@ -66,28 +66,39 @@ impl Msg {
 
 /// Counts bytes in flight from reader to writer; the reader waits when full.
 pub struct ByteBudget {
-    used: Mutex<usize>,
+    /// Bytes queued, and whether the writer is gone.
+    used: Mutex<(usize, bool)>,
     cv: Condvar,
     cap: usize,
 }
 
 impl ByteBudget {
     pub fn new(cap: usize) -> Arc<ByteBudget> {
-        Arc::new(ByteBudget { used: Mutex::new(0), cv: Condvar::new(), cap })
+        Arc::new(ByteBudget { used: Mutex::new((0, false)), cv: Condvar::new(), cap })
     }
 
     /// Waits until `n` more bytes fit (a single message always fits an empty queue).
-    pub fn acquire(&self, n: usize) {
+    /// False once the writer is gone: nothing will make room again.
+    pub fn acquire(&self, n: usize) -> bool {
         let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        while *u > 0 && *u + n > self.cap {
+        while !u.1 && u.0 > 0 && u.0 + n > self.cap {
             u = self.cv.wait(u).unwrap_or_else(|e| e.into_inner());
         }
-        *u += n;
+        u.0 += n;
+        !u.1
     }
 
     pub fn release(&self, n: usize) {
         let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
-        *u = u.saturating_sub(n);
+        u.0 = u.0.saturating_sub(n);
+        self.cv.notify_all();
+    }
+
+    /// The writer is gone (stopped by an error, or finished): a reader waiting for
+    /// room, or about to, gives up instead of waiting for ever.
+    pub fn close(&self) {
+        let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        u.1 = true;
         self.cv.notify_all();
     }
 }
@@ -215,7 +226,9 @@ impl Reader {
 }
 
 fn send(budget: &ByteBudget, tx: &Sender<Msg>, m: Msg) -> Result<(), WriterGone> {
-    budget.acquire(m.bytes());
+    if !budget.acquire(m.bytes()) {
+        return Err(WriterGone);
+    }
     tx.send(m).map_err(|_| WriterGone)
 }
 

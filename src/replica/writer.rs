@@ -82,6 +82,15 @@ impl Writer {
     }
 
     pub fn run(mut self) -> Result<Store, StoreError> {
+        // However the writer ends (an error, the reader's end, a panic), a reader
+        // waiting for room in the queue must not wait for ever.
+        struct CloseOnExit(Arc<ByteBudget>);
+        impl Drop for CloseOnExit {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let _close = CloseOnExit(self.budget.clone());
         let r = (|| {
             loop {
                 let first = if self.deferred {
@@ -266,6 +275,24 @@ mod tests {
             tx.send(m).unwrap();
         }
         w.batch(first).unwrap()
+    }
+
+    #[test]
+    fn a_reader_waiting_for_room_gives_up_when_the_writer_stops_on_an_error() {
+        let (w, tx) = writer("gone", 1);
+        let budget = w.budget.clone();
+        assert!(budget.acquire(super::super::reader::QUEUE_BYTES), "the queue is full");
+        let waiting = {
+            let b = budget.clone();
+            std::thread::spawn(move || b.acquire(1000))
+        };
+        // An event before the primary named a file: the writer stops with an error.
+        let first = golden_msgs(false).into_iter().nth(1).unwrap();
+        tx.send(first).unwrap();
+        let r = std::thread::spawn(move || w.run()).join().unwrap();
+        assert!(r.is_err(), "the writer took an event with no file");
+        assert!(!waiting.join().unwrap(), "the waiting reader learns the writer is gone");
+        assert!(!budget.acquire(1), "and so does any later one");
     }
 
     #[test]
