@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use log::{error, info, warn};
 
+use crate::binlog::owner::LOCK_FILE;
 use crate::config::Config;
 use crate::logging::{self, LogSink};
 use crate::replica::{self, Control, Stats};
@@ -155,8 +156,6 @@ fn verify(dir: &std::path::Path) -> Outcome {
     }
 }
 
-const LOCK_FILE: &str = "binlogd.lock";
-
 /// Takes an exclusive `flock` on `binlog_dir/binlogd.lock`, creating the directory if
 /// needed, and writes this process's id into it. The lock goes with the process, so a
 /// crash never leaves it stale.
@@ -182,6 +181,7 @@ fn lock_binlog_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
     }
     let _ = f.set_len(0);
     let _ = std::os::unix::fs::FileExt::write_all_at(&f, format!("{}\n", std::process::id()).as_bytes(), 0);
+    crate::binlog::owner::set(dir, &f).map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
     Ok(f)
 }
 

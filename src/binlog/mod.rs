@@ -6,6 +6,7 @@ pub mod fs;
 pub mod gtid;
 pub mod gtid_index;
 pub mod map_guard;
+pub mod owner;
 pub mod purge;
 pub mod store;
 pub mod trx;

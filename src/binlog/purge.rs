@@ -233,6 +233,7 @@ pub fn execute(
     share: &IndexShare,
     names: &[String],
 ) -> Result<Vec<String>, StoreError> {
+    super::store::owned(dir)?;
     let (index, mut files) = read_index(dir)?;
     if names.is_empty() {
         return Ok(files);
@@ -264,6 +265,7 @@ pub fn execute(
 /// Finishes a purge a crash interrupted: the names in `binlogd.purge` leave the
 /// index and the directory. Called when the store is opened.
 pub fn finish_interrupted(dir: &Path) -> Result<(), StoreError> {
+    super::store::owned(dir)?;
     let list = dir.join(PURGE_FILE);
     let text = match std::fs::read_to_string(&list) {
         Ok(t) => t,

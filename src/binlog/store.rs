@@ -47,6 +47,10 @@ pub enum StoreError {
     BadName {
         name: String,
     },
+    /// binlog_dir is no longer the directory this process locked.
+    Replaced {
+        what: String,
+    },
     /// The primary moved on to `next` while `file` lacks its closing ROTATE/STOP
     /// (a GTID dump starts at the first file with a missing transaction, so it
     /// skips whatever ends the previous one). Fetch the rest by file+pos.
@@ -68,6 +72,7 @@ impl fmt::Display for StoreError {
                 f,
                 "the primary moved on to {next} but {file} ends at {len} without ROTATE or STOP; fetching the rest of {file} by file+pos"
             ),
+            StoreError::Replaced { what } => write!(f, "{what}: stopping without touching it"),
             StoreError::BadName { name } => {
                 write!(f, "refusing binlog file name {:?}: not a plain file name", truncate_for_log(name))
             }
@@ -99,6 +104,11 @@ pub fn is_safe_name(name: &str) -> bool {
         && name.len() <= 255
         && !name.starts_with('.')
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+/// Fails if `dir` is the locked binlog_dir and is no longer the directory locked.
+pub fn owned(dir: &Path) -> Result<(), StoreError> {
+    super::owner::check(dir).map_err(|what| StoreError::Replaced { what })
 }
 
 /// `mysql-bin.000012` -> (`mysql-bin`, 12).
@@ -237,6 +247,7 @@ impl Store {
     /// Like `open`, on the given file system.
     pub fn open_on(fs: Arc<dyn Fs>, dir: &Path) -> Result<Store, StoreError> {
         fs.create_dir_all(dir).map_err(io_err(dir, "create directory"))?;
+        owned(dir)?;
         let mut s = Store {
             fs,
             dir: dir.to_path_buf(),
@@ -390,6 +401,7 @@ impl Store {
 
     /// Rewrites the index atomically: tmp file, fsync, rename, directory fsync.
     fn write_index(&mut self) -> Result<(), StoreError> {
+        owned(&self.dir)?;
         let sh = self.share.clone();
         let guard = sh.as_ref().map(|s| s.lock());
         if let (Some(s), Some(g)) = (&sh, &guard) {
@@ -585,6 +597,7 @@ impl Store {
     }
 
     fn create_file(&mut self, name: &str) -> Result<(), StoreError> {
+        owned(&self.dir)?;
         self.flush()?;
         if let Some(a) = self.active.as_mut() {
             a.file.sync().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;

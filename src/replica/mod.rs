@@ -512,7 +512,9 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             }
             Err(
                 e @ (ReplicaError::Fatal(_)
-                | ReplicaError::Store(StoreError::Corrupt { .. } | StoreError::Index { .. })),
+                | ReplicaError::Store(
+                    StoreError::Corrupt { .. } | StoreError::Index { .. } | StoreError::Replaced { .. },
+                )),
             ) => {
                 shared.failed(&e);
                 return Err(e);

@@ -84,6 +84,32 @@ fn a_second_binlogd_on_the_same_binlog_dir_is_refused() {
 }
 
 #[test]
+fn a_binlogd_whose_binlog_dir_is_replaced_stops_without_writing_into_the_new_one() {
+    let s = Server::start(Flavor::MariaDb, "replaced");
+    let mut a = Binlogd::new(&s, "replaced", "");
+    a.start();
+    wait_semisync_client(&s, &a);
+    s.sql("CREATE DATABASE rp; CREATE TABLE rp.t (v INT); INSERT INTO rp.t VALUES (1); FLUSH BINARY LOGS");
+    let m = rotated_md5s(&s, &a);
+    // The directory is moved away and a new one takes its path, with another
+    // process's lock file (as when it is deleted and a second binlogd started there).
+    let moved = a.dir.join("binlogs.moved");
+    std::fs::rename(&a.binlog_dir, &moved).unwrap();
+    std::fs::create_dir(&a.binlog_dir).unwrap();
+    std::fs::write(a.binlog_dir.join("binlogd.lock"), "4242\n").unwrap();
+    // The primary moves to a new file, which binlogd would create: it stops instead.
+    s.sql("INSERT INTO rp.t VALUES (2); FLUSH BINARY LOGS");
+    assert_eq!(a.wait(Duration::from_secs(30)), 1, "{}", a.log_text());
+    let log = a.log_text();
+    assert!(log.contains("was replaced while binlogd ran") && log.contains("stopping without touching it"), "{log}");
+    let left: Vec<_> = std::fs::read_dir(&a.binlog_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("binlogd.lock")], "binlogd wrote into the new directory");
+    for (name, (p, _)) in &m {
+        assert_eq!(&md5_file(&moved.join(name)), p, "{name} in the moved directory changed");
+    }
+}
+
+#[test]
 fn password_file_is_used_exposed_secrets_are_warned_about_and_the_password_is_never_logged() {
     use std::os::unix::fs::PermissionsExt;
     let s = Server::start(Flavor::MariaDb, "pwfile");
