@@ -9,11 +9,11 @@
 //! acts on what it read, and ends with an error naming the file.
 //!
 //! A read by the kernel (the mapping handed to `sendmsg`) never raises SIGBUS: the
-//! call fails with EFAULT instead. A SIGBUS for any address outside a guard keeps its
-//! default action.
+//! call fails with EFAULT instead. A SIGBUS for any address outside a guard goes to
+//! the handler that was there before (the default action: the process ends).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 /// How many mappings may be guarded at once: one per dump, plus the store's scans.
 /// Past that, a mapping is left unguarded (as every mapping was before).
@@ -37,6 +37,8 @@ static GUARDED: [Slot; SLOTS] = [const {
 }; SLOTS];
 static PAGE: AtomicUsize = AtomicUsize::new(4096);
 static INSTALL: Once = Once::new();
+/// The SIGBUS action before ours, given back for a fault outside every guard.
+static PREVIOUS: OnceLock<libc::sigaction> = OnceLock::new();
 
 /// A mapped range `[start, start + len)` whose reads past the file's end are caught.
 /// Drop it before the mapping is unmapped.
@@ -91,6 +93,10 @@ fn install() {
             sa.sa_sigaction = handler as usize;
             sa.sa_flags = libc::SA_SIGINFO;
             libc::sigemptyset(&mut sa.sa_mask);
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut old) == 0 {
+                let _ = PREVIOUS.set(old);
+            }
             if libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut()) != 0 {
                 log::warn!("cannot catch SIGBUS: {}", std::io::Error::last_os_error());
             }
@@ -128,10 +134,19 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
         }
         break;
     }
-    // Not a guarded read: the default action, taken when the faulting read runs again.
-    // SAFETY: resetting a disposition is async-signal-safe.
+    // Not a guarded read: the previous action (or the default), taken when the
+    // faulting read runs again.
+    // SAFETY: sigaction and signal are async-signal-safe; PREVIOUS was set before
+    // this handler was installed and never changes.
     unsafe {
-        libc::signal(libc::SIGBUS, libc::SIG_DFL);
+        match PREVIOUS.get() {
+            Some(old) => {
+                libc::sigaction(libc::SIGBUS, old, std::ptr::null_mut());
+            }
+            None => {
+                libc::signal(libc::SIGBUS, libc::SIG_DFL);
+            }
+        }
     }
 }
 
