@@ -28,6 +28,28 @@ wait_clients() { # DIR FLAVOR N
   for _ in $(seq 1 300); do [ "$(semi_stat "$1" "$2" clients)" = "$3" ] && return 0; sleep 0.1; done
   die "$(semi_var "$2" clients) did not reach $3"
 }
+# Each acker catches up on what the primary wrote while it was stopped before it is
+# measured, so neither pays for a backlog (a replica applying it competes for the CPUs).
+binlogd_caught_up() { # PRIMARY FLAVOR LISTEN
+  local st="SHOW MASTER STATUS" want
+  [ "$2" = mysql ] && st="SHOW BINARY LOG STATUS"
+  want=$(srv_sql "$1" "$st" | awk '{ print $1, $2 }')
+  for _ in $(seq 1 1200); do
+    [ "$(binlogd_sql "$3" "SHOW MASTER STATUS" 2>/dev/null | awk '{ print $1, $2 }')" = "$want" ] && return 0
+    sleep 0.1
+  done
+  die "binlogd did not reach the primary's $want"
+}
+replica_caught_up() { # PRIMARY REPLICA FLAVOR
+  local g
+  if [ "$3" = mysql ]; then
+    g=$(srv_sql "$1" "SELECT REPLACE(@@GLOBAL.gtid_executed, '\n', '')")
+    [ "$(srv_sql "$2" "SELECT WAIT_FOR_EXECUTED_GTID_SET('$g', 600)")" = 0 ] || die "the replica did not apply $g"
+  else
+    g=$(srv_sql "$1" "SELECT @@GLOBAL.gtid_binlog_pos")
+    [ "$(srv_sql "$2" "SELECT MASTER_GTID_WAIT('$g', 600)")" = 0 ] || die "the replica did not apply $g"
+  fi
+}
 
 rows=""
 for f in $flavors; do
@@ -49,17 +71,22 @@ for f in $flavors; do
     start_r="START SLAVE"; stop_r="STOP SLAVE"
   fi
   lport=$(free_port)
-  for setup in binlogd replica async; do
-    case $setup in
-      binlogd)
-        srv_sql "$P" "SET GLOBAL $(semi_var "$f" enabled) = ON"
-        binlogd_start "$B" "$pport" "$lport"; wait_clients "$P" "$f" 1 ;;
-      replica)
-        binlogd_stop "$B"; srv_sql "$R" "$start_r"; wait_clients "$P" "$f" 1 ;;
-      async)
-        srv_sql "$R" "$stop_r"; srv_sql "$P" "SET GLOBAL $(semi_var "$f" enabled) = OFF" ;;
-    esac
-    for t in $threads; do
+  settle_disk
+  # The three set-ups take turns at each thread count, so a slower spell of this shared
+  # disk (earlier benchmarks' deletions, discarded at the next journal commit) falls on
+  # all three alike.
+  for t in $threads; do
+    for setup in binlogd replica async; do
+      case $setup in
+        binlogd)
+          srv_sql "$P" "SET GLOBAL $(semi_var "$f" enabled) = ON"
+          binlogd_start "$B" "$pport" "$lport"; wait_clients "$P" "$f" 1; binlogd_caught_up "$P" "$f" "$lport" ;;
+        replica)
+          binlogd_stop "$B"; srv_sql "$R" "$start_r"; wait_clients "$P" "$f" 1; replica_caught_up "$P" "$R" "$f" ;;
+        async)
+          srv_sql "$R" "$stop_r"; srv_sql "$P" "SET GLOBAL $(semi_var "$f" enabled) = OFF" ;;
+      esac
+      sync
       no_tx0=$(semi_stat "$P" "$f" no_tx)
       fs0=0; [ "$setup" = binlogd ] && fs0=$(binlogd_status "$lport" Binlogd_fsyncs)
       read -r tps p50 p95 n < <(load "$P" "$t")
@@ -82,7 +109,9 @@ mv "$BENCH_OUT/latency.dat.new" "$BENCH_OUT/latency.dat"
   echo
   echo "Each primary has one semisync acker at a time (AFTER_SYNC). binlogd acknowledges after"
   echo "fsync (\`sync_binlog = 1\`); the real replica after writing its relay log. \`no_tx\` counts"
-  echo "commits that timed out waiting for an ACK (there must be none)."
+  echo "commits that timed out waiting for an ACK (there must be none). The three set-ups take"
+  echo "turns at each thread count, after the disk's fsync latency has settled, and each acker"
+  echo "first catches up on what the primary wrote while it was stopped."
   echo
   echo "| server | threads | binlogd tps | replica tps | async tps | binlogd p50 / p95 ms | replica p50 / p95 ms | async p50 / p95 ms | tps ratio | p95 ratio | binlogd tx per fsync |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"

@@ -28,10 +28,25 @@ bench_build() {
   (cd "$repo" && cargo build --release --quiet && cargo build --release --quiet --example bench_client)
 }
 
+# Waits until the disk's fsync latency is steady: what was deleted before (a data dir,
+# a benchmark's files) is discarded at the next journal commit, and the device may take
+# seconds over it, slowing the fsyncs of whatever is measured next.
+settle_disk() {
+  sync
+  local prev=0 cur
+  for _ in $(seq 1 30); do
+    sleep 1
+    cur=$("$CLIENT" fsync-p50 "$WORK" 200)
+    if [ "$prev" -gt 0 ] && [ "$(calc "($cur < 1.2 * $prev) && ($prev < 1.2 * $cur)" 0)" = 1 ]; then return 0; fi
+    prev=$cur
+  done
+}
+
 # CPU seconds (user + system) a live process has used.
 cpu_s() { awk -v t="$TCK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
 now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
+# The expression is parenthesized: a bare ">" in awk's printf would redirect its output.
+calc() { awk "BEGIN { printf \"%.${2:-2}f\", ($1) }"; }
 
 # "met" or "NOT met": does VALUE compare to TARGET with OP (">=" or "<=")?
 verdict() { if [ "$(calc "(($1) $2 ($3))" 0)" = 1 ]; then echo "met"; else echo "**NOT met**"; fi; }

@@ -36,6 +36,7 @@ rm -f "$BENCH_OUT"/*.md
 for b in "${benches[@]}"; do
   log "benchmark: $b"
   "$here/$b.sh" >/dev/null
+  settle_disk
 done
 srv_destroy "$WORK/dataset"
 
