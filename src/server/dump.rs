@@ -613,25 +613,19 @@ impl Dump<'_, '_> {
                     }
                     iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)?));
                 }
-                if plain {
-                    self.s.stream.inner.write_all_slices(&mut iov, whole.is_some()).map_err(|e| {
+                let (win, file) = (&self.win, &self.file);
+                self.s
+                    .stream
+                    .inner
+                    .write_all_slices_checked(&mut iov, whole.is_some(), || win.intact(file, at))
+                    .map_err(|e| {
                         // The kernel's read of a mapped page past the file's end.
                         if e.raw_os_error() == Some(libc::EFAULT) {
-                            in_file(&self.file, at, std::io::Error::other(CUT_OUTSIDE))
+                            in_file(file, at, std::io::Error::other(CUT_OUTSIDE))
                         } else {
                             e
                         }
                     })?;
-                } else {
-                    // Over TLS the bytes are copied here, in user space: checked
-                    // before they are sent.
-                    let mut joined = Vec::with_capacity(iov.iter().map(|b| b.len()).sum());
-                    for b in &iov {
-                        joined.extend_from_slice(b);
-                    }
-                    self.win.intact(&self.file, at)?;
-                    self.s.stream.inner.write_all(&joined)?;
-                }
                 if let Some((at, len)) = whole {
                     self.s.stream.inner.send_file(&self.f, at, len).map_err(|e| in_file(&self.file, at, e))?;
                 }

@@ -114,6 +114,15 @@ impl ClientSocket {
         self.s.write_all_slices(bufs, more)
     }
 
+    pub fn write_all_slices_checked(
+        &mut self,
+        bufs: &mut [std::io::IoSlice<'_>],
+        more: bool,
+        copied: impl FnOnce() -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.s.write_all_slices_checked(bufs, more, copied)
+    }
+
     pub fn send_file(&mut self, f: &std::fs::File, at: u64, len: u64) -> std::io::Result<bool> {
         self.s.send_file(f, at, len)
     }

@@ -56,12 +56,25 @@ impl Transport {
     /// buffer first over TLS, so they make full TLS records. `more` says that more
     /// bytes follow at once (`send_file`): TCP holds a short tail back for them instead
     /// of sending it as a segment of its own (the socket has TCP_NODELAY).
-    pub fn write_all_slices(&mut self, mut bufs: &mut [io::IoSlice<'_>], more: bool) -> io::Result<()> {
+    pub fn write_all_slices(&mut self, bufs: &mut [io::IoSlice<'_>], more: bool) -> io::Result<()> {
+        self.write_all_slices_checked(bufs, more, || Ok(()))
+    }
+
+    /// Like `write_all_slices`; over TLS, `copied` runs after the slices are copied in
+    /// user space and before anything is sent, and its error stops the write (a mapped
+    /// file cut short reads as zeros there, where `sendmsg` would fail instead).
+    pub fn write_all_slices_checked(
+        &mut self,
+        mut bufs: &mut [io::IoSlice<'_>],
+        more: bool,
+        copied: impl FnOnce() -> io::Result<()>,
+    ) -> io::Result<()> {
         if self.tls.is_some() {
             let mut joined = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
             for b in bufs.iter() {
                 joined.extend_from_slice(b);
             }
+            copied()?;
             return self.write_all(&joined);
         }
         let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
