@@ -17,8 +17,11 @@ use crate::proto::command::{BinlogDump, BinlogDumpGtid, RegisterSlave};
 use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
 use crate::proto::packet::PacketStream;
 
+/// A fuzz target: takes any bytes, and must not panic.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, as cargo-fuzz and the replay test know them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("packets", packets),
     ("handshake", handshake),
     ("dump_commands", dump_commands),

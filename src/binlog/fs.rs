@@ -19,7 +19,8 @@ pub trait FsFile: Send {
     fn write_at(&mut self, buf: &[u8], off: u64) -> io::Result<()>;
     fn read_at(&self, buf: &mut [u8], off: u64) -> io::Result<()>;
     fn set_len(&mut self, len: u64) -> io::Result<()>;
-    fn len(&self) -> io::Result<u64>;
+    /// The file's size in bytes.
+    fn size(&self) -> io::Result<u64>;
     /// Makes the file's bytes durable (fdatasync).
     fn sync(&mut self) -> io::Result<()>;
     /// Writes `buf` at `off` past the page cache (O_DIRECT) where the file system
@@ -116,7 +117,7 @@ impl FsFile for OsFile {
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         self.0.set_len(len)
     }
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(self.0.metadata()?.len())
     }
     fn sync(&mut self) -> io::Result<()> {
@@ -297,7 +298,7 @@ impl FsFile for SimFile {
         s.inodes[self.ino].data.resize(len as usize, 0);
         Ok(())
     }
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         let s = self.st.lock().unwrap_or_else(|e| e.into_inner());
         Ok(s.inodes[self.ino].data.len() as u64)
     }

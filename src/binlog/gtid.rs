@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_text_and_bytes() {
-        for bad in ["x:1", &U1.to_string(), &format!("{U1}:0"), &format!("{U1}:5-3"), &format!("{U1}:a")] {
+        for bad in ["x:1", U1, &format!("{U1}:0"), &format!("{U1}:5-3"), &format!("{U1}:a")] {
             assert!(GtidSet::parse(bad).is_err(), "{bad}");
         }
         let e = GtidSet::parse(&format!("{U1}:1-5")).unwrap().encode();

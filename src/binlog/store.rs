@@ -466,7 +466,7 @@ impl Store {
         };
         let path = self.dir.join(&last);
         let mut file = self.fs.open(&path, false).map_err(io_err(&path, "open"))?;
-        let len = file.len().map_err(io_err(&path, "stat"))?;
+        let len = file.size().map_err(io_err(&path, "stat"))?;
         if len < 4 {
             // Crash while creating the file: it has no events yet.
             file.set_len(0).map_err(io_err(&path, "truncate"))?;

@@ -124,23 +124,19 @@ impl Tracker {
                 }
             }
             EventType::XID | EventType::XA_PREPARE | EventType::TRANSACTION_PAYLOAD => self.end_group(),
-            EventType::PREVIOUS_GTIDS => {
-                if !self.in_group {
-                    let b = event::body(ev, self.alg)?;
-                    let set = GtidSet::decode(b).map_err(|e| EventError::Malformed(format!("Previous_gtids: {e}")))?;
-                    self.gtids.union(&set);
-                }
+            EventType::PREVIOUS_GTIDS if !self.in_group => {
+                let b = event::body(ev, self.alg)?;
+                let set = GtidSet::decode(b).map_err(|e| EventError::Malformed(format!("Previous_gtids: {e}")))?;
+                self.gtids.union(&set);
             }
-            EventType::MARIADB_GTID_LIST => {
-                if !self.in_group {
-                    let b = event::body(ev, self.alg)?;
-                    let list =
-                        MariaPos::decode_gtid_list(b).map_err(|e| EventError::Malformed(format!("Gtid_list: {e}")))?;
-                    for g in list {
-                        // A file's Gtid_list is the state at its start; never move a domain backwards.
-                        if self.maria.domains.get(&g.domain).is_none_or(|o| o.seq <= g.seq) {
-                            self.maria.update(g);
-                        }
+            EventType::MARIADB_GTID_LIST if !self.in_group => {
+                let b = event::body(ev, self.alg)?;
+                let list =
+                    MariaPos::decode_gtid_list(b).map_err(|e| EventError::Malformed(format!("Gtid_list: {e}")))?;
+                for g in list {
+                    // A file's Gtid_list is the state at its start; never move a domain backwards.
+                    if self.maria.domains.get(&g.domain).is_none_or(|o| o.seq <= g.seq) {
+                        self.maria.update(g);
                     }
                 }
             }
@@ -163,7 +159,7 @@ fn trim_sql(q: &[u8]) -> &[u8] {
 fn is_kw(q: &[u8], kw: &[u8]) -> bool {
     q.len() >= kw.len()
         && q[..kw.len()].eq_ignore_ascii_case(kw)
-        && q.get(kw.len()).map_or(true, |b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        && q.get(kw.len()).is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
 }
 
 #[cfg(test)]

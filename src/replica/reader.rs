@@ -204,7 +204,6 @@ impl Reader {
         }
         if hdr.event_type == EventType::ROTATE {
             let r = Rotate::decode(&ev, self.alg).map_err(|e| bad(format!("Rotate: {e}")))?;
-            drop(p);
             self.file.clone_from(&r.next_file);
             self.shared.upstream().read_file.clone_from(&r.next_file);
             self.stats.read_pos.store(r.pos, Ordering::Relaxed);

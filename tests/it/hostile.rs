@@ -158,7 +158,8 @@ fn survives(fake: &FakePrimary, tag: &str, needle: &str) -> String {
 #[test]
 fn malformed_events_are_refused_with_a_clear_error_naming_the_fault() {
     let long_name = format!("{}.000002", "x".repeat(10_000));
-    let cases: Vec<(&str, Box<dyn Fn(u32) -> Vec<u8> + Send + Sync>, &str)> = vec![
+    type MakeEvent = Box<dyn Fn(u32) -> Vec<u8> + Send + Sync>;
+    let cases: Vec<(&str, MakeEvent, &str)> = vec![
         (
             "small",
             Box::new(|end| {
@@ -229,7 +230,8 @@ fn a_truncated_format_description_is_refused() {
 fn hostile_handshakes_and_replies_are_refused_without_harm() {
     use std::io::Write;
     // Each fake answers one way on every connection; binlogd must log the fault and retry.
-    let cases: Vec<(&str, fn(std::net::TcpStream), &str)> = vec![
+    type Answer = fn(std::net::TcpStream);
+    let cases: Vec<(&str, Answer, &str)> = vec![
         (
             "garbage-greeting",
             |mut s| {
