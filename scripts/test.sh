@@ -13,6 +13,10 @@ scripts/install-deps.sh
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
+if cargo clippy --version >/dev/null 2>&1; then
+  log "cargo clippy (warnings are errors)"
+  cargo clippy --all-targets -- -D warnings
+fi
 log "unit tests"
 cargo test --lib --bins
 log "examples build"
