@@ -216,8 +216,7 @@ fn start(cfg: &Config, sink: LogSink) -> Result<Started, String> {
         write_pid_file(p).map_err(|e| format!("cannot write pid_file {}: {e}", p.display()))?;
     }
     // Keys are read and the ports bound while binlogd may still be root.
-    crate::replica::connect::load_tls(cfg).map_err(|e| e.to_string())?;
-    let server_tls = crate::tls::server(cfg).map_err(|e| e.to_string())?;
+    let tls = Arc::new(crate::tls::Live::load(cfg).map_err(|e| e.to_string())?);
     let listen = |what: &str, addr: &Option<String>, default: &str, port: Option<u16>, e: std::io::Error| {
         format!("cannot listen{what} on {}:{}: {e}", addr.as_deref().unwrap_or(default), port.unwrap_or(0))
     };
@@ -231,10 +230,11 @@ fn start(cfg: &Config, sink: LogSink) -> Result<Started, String> {
         crate::privileges::check_writable(&cfg.binlog_dir, t)?;
     }
     let ctl = Control::new();
-    crate::signals::spawn(ctl.clone(), sink.clone()).map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    crate::signals::spawn(ctl.clone(), sink.clone(), tls.clone())
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let stats = Arc::new(Stats::default());
     let uuid = replica::replica_uuid(cfg).map_err(|e| e.to_string())?;
-    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink));
+    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink, tls));
     let thread = |e: std::io::Error| format!("cannot start a thread: {e}");
     crate::replica::purger::spawn_policy(cfg, shared.clone()).map_err(thread)?;
     crate::replica::archiver::spawn(cfg, shared.clone()).map_err(thread)?;
@@ -242,8 +242,7 @@ fn start(cfg: &Config, sink: LogSink) -> Result<Started, String> {
         crate::metrics::spawn(l, shared.clone(), &cfg.binlog_dir).map_err(thread)?;
     }
     if let Some(l) = listener {
-        crate::server::spawn(cfg, shared.clone(), l, server_tls)
-            .map_err(|e| format!("cannot start the binlog server: {e}"))?;
+        crate::server::spawn(cfg, shared.clone(), l).map_err(|e| format!("cannot start the binlog server: {e}"))?;
     }
     Ok(Started { _lock: lock, ctl, stats, shared })
 }

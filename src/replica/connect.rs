@@ -59,23 +59,9 @@ impl std::fmt::Display for Start {
     }
 }
 
-/// TLS settings for the primary, read once at start: the key file may be readable
-/// only before binlogd gives up root.
-static MASTER_TLS: std::sync::OnceLock<Option<crate::tls::ClientTls>> = std::sync::OnceLock::new();
-
-/// Reads the TLS files for the primary (at start; later calls keep the first result).
-pub fn load_tls(cfg: &Config) -> Result<(), crate::tls::TlsError> {
-    if MASTER_TLS.get().is_none() {
-        let _ = MASTER_TLS.set(crate::tls::client(cfg)?);
-    }
-    Ok(())
-}
-
-/// Login options.
-pub fn options(cfg: &Config) -> Result<ConnectOptions, ReplicaError> {
-    load_tls(cfg).map_err(|e| ReplicaError::Connect(crate::proto::Error::Tls { what: e.to_string() }))?;
-    let tls = MASTER_TLS.get().cloned().flatten();
-    Ok(ConnectOptions {
+/// Login options, with the TLS settings in use now.
+pub fn options(cfg: &Config, tls: &crate::tls::Live) -> ConnectOptions {
+    ConnectOptions {
         host: cfg.master_host.clone(),
         port: cfg.master_port,
         user: cfg.master_user.clone(),
@@ -83,8 +69,8 @@ pub fn options(cfg: &Config) -> Result<ConnectOptions, ReplicaError> {
         connect_timeout: cfg.connect_timeout,
         read_timeout: Some(cfg.net_read_timeout),
         program: "binlogd".into(),
-        tls,
-    })
+        tls: tls.master(),
+    }
 }
 
 fn sql_quote(s: &str) -> String {
@@ -102,8 +88,8 @@ fn sql_quote(s: &str) -> String {
 }
 
 /// Logs in and reads the primary's identity.
-pub fn connect(cfg: &Config) -> Result<(Client, Primary), ReplicaError> {
-    let mut c = Client::connect(&options(cfg)?).map_err(ReplicaError::connect)?;
+pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary), ReplicaError> {
+    let mut c = Client::connect(&options(cfg, tls)).map_err(ReplicaError::connect)?;
 
     let version = c.server_version().to_string();
     let flavor = if version.contains("MariaDB") { Flavor::MariaDb } else { Flavor::Mysql };
@@ -222,10 +208,15 @@ pub fn request_dump(c: &mut Client, cfg: &Config, p: &Primary, start: &Start) ->
 
 /// Reads the first GTID-state event of a primary's file with a non-blocking dump:
 /// MySQL's Previous_gtids or MariaDB's Gtid_list.
-pub fn probe_file_start(cfg: &Config, p: &Primary, file: &str) -> Result<(GtidSet, MariaPos), ReplicaError> {
+pub fn probe_file_start(
+    cfg: &Config,
+    tls: &crate::tls::Live,
+    p: &Primary,
+    file: &str,
+) -> Result<(GtidSet, MariaPos), ReplicaError> {
     use crate::binlog::event::{EventHeader, EventType};
     use crate::binlog::trx::Tracker;
-    let (mut c, _) = connect(cfg)?;
+    let (mut c, _) = connect(cfg, tls)?;
     c.query(
         "SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum",
     )

@@ -201,6 +201,8 @@ pub struct Shared {
     pub control: Arc<Control>,
     /// The error log, for FLUSH LOGS.
     pub log: crate::logging::LogSink,
+    /// TLS both ways, reloadable.
+    pub tls: Arc<crate::tls::Live>,
 }
 
 impl Shared {
@@ -210,6 +212,7 @@ impl Shared {
         stats: Arc<Stats>,
         control: Arc<Control>,
         log: crate::logging::LogSink,
+        tls: Arc<crate::tls::Live>,
     ) -> Shared {
         Shared {
             durable: Default::default(),
@@ -222,6 +225,7 @@ impl Shared {
             readers: Default::default(),
             control,
             log,
+            tls,
         }
     }
 
@@ -367,6 +371,7 @@ pub fn replica_uuid(cfg: &Config) -> Result<String, StoreError> {
 /// Decides where the dump starts.
 fn decide_start(
     cfg: &Config,
+    tls: &crate::tls::Live,
     store: &Store,
     c: &mut proto::client::Client,
     p: &Primary,
@@ -406,7 +411,7 @@ fn decide_start(
             // wanted one are stored too.
             let ex = cfg.exclude_gtids.trim();
             for name in logs.iter().rev() {
-                let (g, m) = connect::probe_file_start(cfg, p, name)?;
+                let (g, m) = connect::probe_file_start(cfg, tls, p, name)?;
                 let covered = match p.flavor {
                     Flavor::Mysql => crate::binlog::gtid::GtidSet::parse(ex).map(|e| g.is_subset(&e)).unwrap_or(false),
                     Flavor::MariaDb => crate::binlog::gtid::MariaPos::parse(ex)
@@ -428,7 +433,7 @@ fn decide_start(
 const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
 
 /// After a 1236, logs what binlogd has and what the primary still offers.
-fn explain_missing(cfg: &Config, store: &Store) {
+fn explain_missing(cfg: &Config, tls: &crate::tls::Live, store: &Store) {
     let rp = store.resume_point();
     let have = match &rp.file {
         Some((f, p)) => format!("binlogd has up to {f}:{p}"),
@@ -441,7 +446,7 @@ fn explain_missing(cfg: &Config, store: &Store) {
         have_gtids = format!(", GTID position {}", rp.maria);
     }
     let offers = (|| -> Result<String, ReplicaError> {
-        let (mut c, p) = connect::connect(cfg)?;
+        let (mut c, p) = connect::connect(cfg, tls)?;
         let logs = connect::binary_logs(&mut c)?;
         let gtid_q = match p.flavor {
             Flavor::Mysql => "SELECT @@GLOBAL.gtid_purged",
@@ -526,7 +531,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
                     &e,
                     ReplicaError::Read(proto::Error::Server { code: ER_MASTER_FATAL_ERROR_READING_BINLOG, .. })
                 ) {
-                    explain_missing(cfg, &Store::open(&cfg.binlog_dir)?);
+                    explain_missing(cfg, &shared.tls, &Store::open(&cfg.binlog_dir)?);
                 }
             }
         }
@@ -559,7 +564,7 @@ struct Session<'a> {
 impl Session<'_> {
     fn run(&self, store: Store, known_uuid: &mut Option<String>, backoff: &mut Duration) -> Result<(), ReplicaError> {
         let Session { cfg, ctl, stats, shared, uuid, first, file_pos_once } = *self;
-        let (mut c, p) = connect::connect(cfg)?;
+        let (mut c, p) = connect::connect(cfg, &shared.tls)?;
         let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
         info!(
             "{} master {}:{} ({} {}), master_uuid:{}",
@@ -597,7 +602,7 @@ impl Session<'_> {
         }
         *shared.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
-        let start = decide_start(cfg, &store, &mut c, &p, file_pos_once)?;
+        let start = decide_start(cfg, &shared.tls, &store, &mut c, &p, file_pos_once)?;
         connect::register(&mut c, cfg, &p)?;
         connect::request_dump(&mut c, cfg, &p, &start)?;
         info!("requested binlog dump from {start}");

@@ -42,8 +42,6 @@ pub struct Server {
     pub accounts: Vec<crate::proto::auth::Account>,
     /// The primary's facts as read from the newest stored file, and that file's name.
     stored_primary: Mutex<Option<(String, Primary)>>,
-    /// TLS for clients, when `ssl_cert` is set.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Binds the listening socket when `listen_port` is set (before privileges are dropped,
@@ -56,16 +54,11 @@ pub fn bind(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
 }
 
 /// Starts the listener thread.
-pub fn spawn(
-    cfg: &Config,
-    shared: Arc<Shared>,
-    listener: TcpListener,
-    tls: Option<Arc<rustls::ServerConfig>>,
-) -> std::io::Result<()> {
+pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::io::Result<()> {
     info!(
         "binlog server listening on {}{}",
         listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
-        match (&tls, cfg.require_secure_transport) {
+        match (shared.tls.acceptor(), cfg.require_secure_transport) {
             (Some(_), true) => ", TLS required",
             (Some(_), false) => ", TLS offered",
             (None, _) => "",
@@ -85,7 +78,6 @@ pub fn spawn(
         .chain(cfg.server_accounts.iter().cloned())
         .collect(),
         stored_primary: Mutex::new(None),
-        tls,
     });
     let sh = srv.shared.clone();
     thread::Builder::new().name("gtid-index".into()).spawn(move || keep_gtid_index(&sh))?;

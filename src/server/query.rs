@@ -15,6 +15,7 @@ const ER_BINLOG_PURGE_FATAL_ERR: u16 = 1377;
 const ER_WRONG_ARGUMENTS: u16 = 1210;
 const ER_WARN_PURGE_LOG_IN_USE: u16 = 1867;
 const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
+const ER_DA_SSL_LIBRARY_ERROR: u16 = 3888;
 
 /// May this session run the statements that change binlogd's state?
 fn is_admin(s: &Session) -> bool {
@@ -228,7 +229,9 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
                 .collect();
             rows(&["Level", "Code", "Message"], v)
         }
-        ["STOP" | "START", "SLAVE" | "REPLICA", ..] | ["FLUSH", ..] | ["PURGE", ..] if !is_admin(s) => {
+        ["STOP" | "START", "SLAVE" | "REPLICA", ..] | ["FLUSH", ..] | ["PURGE", ..] | ["ALTER", "INSTANCE", ..]
+            if !is_admin(s) =>
+        {
             vec![err_packet(
                 ER_SPECIFIC_ACCESS_DENIED,
                 "42000",
@@ -260,6 +263,15 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
                 Err(e) => vec![err_packet(1105, "HY000", &format!("cannot reopen the error log: {e}"))],
             }
         }
+        // MySQL's statement and MariaDB's: the TLS files are read again, for both directions.
+        ["ALTER", "INSTANCE", "RELOAD", "TLS"] | ["FLUSH", "SSL"] => match s.srv.shared.tls.reload_logged(&t) {
+            Ok(()) => vec![ok_packet()],
+            Err(e) => vec![err_packet(
+                ER_DA_SSL_LIBRARY_ERROR,
+                "HY000",
+                &format!("Failed to set up SSL because of the following SSL library error: {e}"),
+            )],
+        },
         ["PURGE", "BINARY" | "MASTER", "LOGS", how, ..] if *how == "TO" || *how == "BEFORE" => {
             let arg = unquote(t.split_whitespace().skip(4).collect::<Vec<_>>().join(" ").trim());
             purge(s, how, &arg)

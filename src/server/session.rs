@@ -188,7 +188,7 @@ impl<'a> Session<'a> {
     fn handshake(&mut self) -> Result<String, Error> {
         let n = nonce()?;
         let version = self.srv.primary().map_or_else(|| "8.0.99-binlogd".to_string(), |p| p.greeting_version);
-        let tls = self.srv.tls.clone();
+        let tls = self.srv.shared.tls.acceptor();
         let g = HandshakeV10 {
             server_version: version,
             connection_id: self.id,

@@ -16,7 +16,7 @@ pub mod stream;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -168,6 +168,67 @@ pub fn server(cfg: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, TlsErro
         .with_single_cert(certs(cert, "certificate")?, key(k)?)
         .map_err(|e| TlsError::File { path: k.clone(), what: format!("does not match ssl_cert: {e}") })?;
     Ok(Some(Arc::new(config)))
+}
+
+/// The TLS settings in use in both directions, built from the files the cnf names.
+/// SIGHUP, `ALTER INSTANCE RELOAD TLS` and `FLUSH SSL` read the files again: both
+/// directions are rebuilt, and swapped in together only if every file is usable, so a
+/// bad file leaves the previous settings in use. Connections already made keep theirs;
+/// the next ones, to the primary and from clients, get the new ones.
+pub struct Live {
+    cfg: Config,
+    now: Mutex<(Option<ClientTls>, Option<Arc<rustls::ServerConfig>>)>,
+}
+
+impl Live {
+    /// Reads the files at start, while binlogd may still be root.
+    pub fn load(cfg: &Config) -> Result<Live, TlsError> {
+        Ok(Live { cfg: cfg.clone(), now: Mutex::new((client(cfg)?, server(cfg)?)) })
+    }
+
+    /// For connecting to the primary, or None when `master_ssl = off`.
+    pub fn master(&self) -> Option<ClientTls> {
+        self.now.lock().unwrap_or_else(|e| e.into_inner()).0.clone()
+    }
+
+    /// For clients of the binlog server, or None without `ssl_cert`.
+    pub fn acceptor(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.now.lock().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+
+    /// The files the settings come from, for the log; empty when TLS is off both ways.
+    pub fn files(&self) -> Vec<&Path> {
+        let c = &self.cfg;
+        let master = [&c.master_ssl_ca, &c.master_ssl_cert, &c.master_ssl_key];
+        let server = [&c.ssl_cert, &c.ssl_key, &c.ssl_ca];
+        let master = master.into_iter().filter(|_| c.master_ssl != MasterSsl::Off);
+        let server = server.into_iter().filter(|_| c.ssl_cert.is_some());
+        master.chain(server).flatten().map(PathBuf::as_path).collect()
+    }
+
+    /// Reads every file again; on an error nothing changes.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let fresh = (client(&self.cfg)?, server(&self.cfg)?);
+        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// `reload`, when there are files, with a line in the log saying `why` and what happened.
+    pub fn reload_logged(&self, why: &str) -> Result<(), TlsError> {
+        let files = self.files();
+        if files.is_empty() {
+            return Ok(());
+        }
+        let r = self.reload();
+        match &r {
+            Ok(()) => {
+                let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+                log::info!("{why}: reloaded TLS from {}; new connections use it", names.join(", "));
+            }
+            Err(e) => log::warn!("{why}: cannot reload TLS, the previous certificates and keys stay in use: {e}"),
+        }
+        r
+    }
 }
 
 /// Checks the chain but not the name: MySQL's VERIFY_CA.

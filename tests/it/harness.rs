@@ -383,7 +383,8 @@ pub fn repl_options(port: u16) -> binlogd::proto::client::ConnectOptions {
 
 /// A test CA with certificates made by openssl: `binlogd` (for 127.0.0.1 and
 /// localhost), `server` (for localhost only, as a primary's), `client` (signed by the
-/// CA) and `rogue` (a client certificate signed by another CA, `wrong-ca`).
+/// CA), and from another CA, `wrong-ca`: `rogue` (a client certificate) and `other`
+/// (for 127.0.0.1, as binlogd's).
 pub struct Certs {
     pub dir: PathBuf,
 }
@@ -401,6 +402,7 @@ leaf() { # name CN CA extensions
 }
 ca ca; ca wrong-ca
 leaf binlogd 127.0.0.1 ca "subjectAltName=IP:127.0.0.1,DNS:localhost"
+leaf other 127.0.0.1 wrong-ca "subjectAltName=IP:127.0.0.1,DNS:localhost"
 leaf server localhost ca "subjectAltName=DNS:localhost"
 leaf client repl ca "extendedKeyUsage=clientAuth"
 leaf rogue repl wrong-ca "extendedKeyUsage=clientAuth"

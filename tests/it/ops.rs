@@ -38,7 +38,7 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
         &format!("metrics_address = 127.0.0.1\nmetrics_port = {mport}\nserver_accounts = {alice}"),
     );
     // A replica's account may read but not change binlogd's state.
-    for sql in ["STOP SLAVE", "PURGE BINARY LOGS TO 'x'", "FLUSH LOGS"] {
+    for sql in ["STOP SLAVE", "PURGE BINARY LOGS TO 'x'", "FLUSH LOGS", "ALTER INSTANCE RELOAD TLS"] {
         let o = Command::new("mariadb")
             .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-ualice", "-palice-pw", "-e", sql])
             .output()

@@ -205,3 +205,74 @@ fn mariadb_11_replica_verifies_binlogd_and_client_certificates_are_checked() {
     r.sql("STOP SLAVE");
     assert_eq!(b.stop(), 0);
 }
+
+/// Runs `sql` on binlogd over TLS, checking its certificate against `ca`.
+fn verified(lport: u16, ca: &std::path::Path, sql: &str) -> std::process::Output {
+    let args = ["--ssl".to_string(), format!("--ssl-ca={}", ca.display()), "--ssl-verify-server-cert".into()];
+    mariadb_client(lport, &args, sql)
+}
+
+#[test]
+fn tls_files_are_read_again_by_statement_and_sighup_and_a_bad_file_changes_nothing() {
+    let certs = Certs::make("tls-reload");
+    let s = Server::start(Flavor::MariaDb, "tls-reload-src");
+    s.tls(&certs.dir);
+    let live = |n: &str| certs.path(&format!("live-{n}"));
+    let put = |from: &str, to: &str| {
+        std::fs::copy(certs.path(from), live(to)).unwrap();
+    };
+    // At first the CA for the primary is the wrong one, and binlogd serves a
+    // certificate signed by `ca`.
+    put("wrong-ca.pem", "ca.pem");
+    put("binlogd-cert.pem", "cert.pem");
+    put("binlogd-key.pem", "key.pem");
+    let lport = free_port();
+    let mut b = Binlogd::new(
+        &s,
+        "tls-reload",
+        &format!(
+            "master_ssl = required\nmaster_ssl_ca = {}\nlisten_address = 127.0.0.1\nlisten_port = {lport}\n\
+             ssl_cert = {}\nssl_key = {}",
+            live("ca.pem").display(),
+            live("cert.pem").display(),
+            live("key.pem").display()
+        ),
+    );
+    b.start();
+    b.wait_log("UnknownIssuer", Duration::from_secs(20));
+    b.wait_log("binlog server listening", Duration::from_secs(20));
+    let (ca, other_ca) = (certs.path("ca.pem"), certs.path("wrong-ca.pem"));
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stderr), b.log_text());
+    };
+    ok(verified(lport, &ca, "SELECT 1"));
+    assert!(!verified(lport, &other_ca, "SELECT 1").status.success());
+
+    // New files in place, read again by MySQL's statement: the next connection to the
+    // primary checks it against the right CA, and clients get the other certificate.
+    put("ca.pem", "ca.pem");
+    put("other-cert.pem", "cert.pem");
+    put("other-key.pem", "key.pem");
+    ok(client(lport, "replpass", "ALTER INSTANCE RELOAD TLS"));
+    b.wait_log("ALTER INSTANCE RELOAD TLS: reloaded TLS from", Duration::from_secs(10));
+    b.wait_log("connection to master is encrypted", Duration::from_secs(20));
+    wait_semisync_client(&s, &b);
+    ok(verified(lport, &other_ca, "SELECT 1"));
+    assert!(!verified(lport, &ca, "SELECT 1").status.success());
+
+    // A key file that cannot be used: MariaDB's statement fails naming it, and the
+    // certificate in use stays.
+    std::fs::write(live("key.pem"), "not a key\n").unwrap();
+    let o = client(lport, "replpass", "FLUSH SSL");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("3888") && err.contains("live-key.pem"), "{err}");
+    ok(verified(lport, &other_ca, "SELECT 1"));
+
+    // SIGHUP reads them again too.
+    put("binlogd-cert.pem", "cert.pem");
+    put("binlogd-key.pem", "key.pem");
+    b.signal(libc::SIGHUP);
+    b.wait_log("received SIGHUP: reloaded TLS from", Duration::from_secs(10));
+    ok(verified(lport, &ca, "SELECT 1"));
+    assert_eq!(b.stop(), 0);
+}
