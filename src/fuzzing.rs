@@ -131,6 +131,16 @@ pub fn events(data: &[u8]) {
             let _ = event::decode_mariadb_gtid(ev, alg);
             let _ = event::query_text(ev, alg, 13);
             let _ = event::body(ev, alg);
+            for server_version in ["9.7.4", "10.11.19-MariaDB"] {
+                let fde = FormatDescription {
+                    binlog_version: 4,
+                    server_version: server_version.into(),
+                    header_len: 19,
+                    checksum: alg,
+                    query_post_header_len: 13,
+                };
+                let _ = crate::binlog::describe::info(ev, &fde);
+            }
         }
         let _ = t.feed(&h, ev);
         if size == 0 {

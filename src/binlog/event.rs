@@ -303,6 +303,11 @@ pub fn decode_mariadb_gtid(ev: &[u8], alg: ChecksumAlg) -> Result<(u64, u32, u8)
 
 /// The statement text of a QUERY event.
 pub fn query_text(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<&[u8], EventError> {
+    Ok(query_parts(ev, alg, post_header_len)?.1)
+}
+
+/// A QUERY event's default database and statement text.
+pub fn query_parts(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<(&[u8], &[u8]), EventError> {
     let mut r = Reader::new(body(ev, alg)?);
     r.skip(8, "query thread id and exec time")?;
     let db_len = r.u8("query db length")?;
@@ -310,8 +315,9 @@ pub fn query_text(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<&[
     let status_len = if post_header_len >= 13 { r.u16("query status vars length")? } else { 0 };
     r.skip(usize::from(post_header_len).saturating_sub(13), "query post-header")?;
     r.skip(usize::from(status_len), "query status vars")?;
-    r.skip(usize::from(db_len) + 1, "query db")?;
-    Ok(r.rest())
+    let db = r.bytes(usize::from(db_len), "query db")?;
+    r.skip(1, "query db terminator")?;
+    Ok((db, r.rest()))
 }
 
 #[cfg(test)]

@@ -186,6 +186,18 @@ impl<S: Source> PacketStream<S> {
         r.map_err(Error::Io)
     }
 
+    /// Writes several packets with one write and one flush.
+    pub fn write_many(&mut self, payloads: &[Vec<u8>]) -> Result<(), Error> {
+        self.out.clear();
+        let mut out = std::mem::take(&mut self.out);
+        for p in payloads {
+            encode(&mut self.seq, p, &mut out);
+        }
+        let r = self.inner.write_all(&out).and_then(|_| self.inner.flush());
+        self.out = out;
+        r.map_err(Error::Io)
+    }
+
     /// Starts a new command: the client's sequence restarts at 0.
     pub fn write_command(&mut self, payload: &[u8]) -> Result<(), Error> {
         self.seq = 0;

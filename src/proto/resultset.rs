@@ -98,8 +98,20 @@ pub fn read_result(mut next: impl FnMut() -> Result<Vec<u8>, Error>) -> Result<R
 /// Encodes a text result set: column count, column definitions, EOF, rows, EOF.
 /// Every column is a VAR_STRING, which the `mysql` client prints as a table.
 pub fn encode(columns: &[String], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> {
+    let mut out = head(columns);
+    out.extend(rows.iter().map(|r| row(r)));
+    out.push(EOF.to_vec());
+    out
+}
+
+/// The EOF packet after the column definitions and after the last row.
+pub const EOF: [u8; 5] = [0xfe, 0, 0, 0x02, 0];
+
+/// The packets before the rows: column count, column definitions, EOF; for a result
+/// sent a row at a time.
+pub fn head(columns: &[String]) -> Vec<Vec<u8>> {
     use super::buf::Put;
-    let mut out = Vec::with_capacity(columns.len() + rows.len() + 3);
+    let mut out = Vec::with_capacity(columns.len() + 2);
     let mut p = Vec::new();
     p.put_lenenc(columns.len() as u64);
     out.push(p);
@@ -119,20 +131,21 @@ pub fn encode(columns: &[String], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> 
         d.put_u16(0);
         out.push(d);
     }
-    let eof = vec![0xfe, 0, 0, 0x02, 0];
-    out.push(eof.clone());
-    for r in rows {
-        let mut d = Vec::new();
-        for v in r {
-            match v {
-                Some(s) => d.put_lenenc_bytes(s.as_bytes()),
-                None => d.push(0xfb),
-            }
-        }
-        out.push(d);
-    }
-    out.push(eof);
+    out.push(EOF.to_vec());
     out
+}
+
+/// One row: each value length-encoded, NULL as 0xfb.
+pub fn row(values: &[Option<String>]) -> Vec<u8> {
+    use super::buf::Put;
+    let mut d = Vec::new();
+    for v in values {
+        match v {
+            Some(s) => d.put_lenenc_bytes(s.as_bytes()),
+            None => d.push(0xfb),
+        }
+    }
+    d
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! `max_connections`; a connection that stalls or sends garbage costs only its thread.
 
 pub mod dump;
+pub mod events;
 pub mod query;
 pub mod session;
 

@@ -184,7 +184,8 @@ fn eval(s: &Session, e: &str) -> Result<Option<String>, Vec<u8>> {
 }
 
 /// Strips comments at the start (`/* ... */`) and a trailing `;`.
-fn clean(sql: &str) -> String {
+/// The statement without leading comments and trailing semicolons.
+pub fn clean(sql: &str) -> String {
     let mut t = sql.trim();
     while let Some(rest) = t.strip_prefix("/*") {
         t = rest.split_once("*/").map_or("", |(_, r)| r).trim();

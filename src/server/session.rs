@@ -291,10 +291,13 @@ impl<'a> Session<'a> {
                 Some(command::COM_PING) => self.reply(&ok_packet())?,
                 Some(command::COM_QUERY) => {
                     let sql = String::from_utf8_lossy(&p[1..]).into_owned();
-                    let packets = query::answer(self, &sql);
-                    for pk in packets {
-                        self.stream.write(&pk)?;
+                    // Listed as it is read, however large the file: not built in memory.
+                    if let Some(args) = super::events::parse(&sql) {
+                        super::events::answer(self, args)?;
+                        continue;
                     }
+                    let packets = query::answer(self, &sql);
+                    self.stream.write_many(&packets)?;
                 }
                 Some(command::COM_REGISTER_SLAVE) => self.register(&p)?,
                 Some(command::COM_BINLOG_DUMP) => {
