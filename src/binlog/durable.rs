@@ -71,6 +71,13 @@ impl Durable {
         self.cv.notify_all();
     }
 
+    /// Wakes every waiter with nothing new: a dump that was killed sees it at once.
+    pub fn wake_all(&self) {
+        let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        g.generation += 1;
+        self.cv.notify_all();
+    }
+
     pub fn snapshot(&self) -> DurableState {
         self.st.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -805,6 +805,9 @@ impl Dump<'_, '_> {
                 return self.s.stream.write(&[0xfe, 0, 0, 0x02, 0]);
             }
             let st2 = self.s.srv.shared.durable.wait_newer(generation, hb);
+            if self.s.killed.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "ended by KILL")));
+            }
             if st2.generation == generation {
                 let mut b = Vec::new();
                 b.extend_from_slice(self.file.as_bytes());

@@ -229,6 +229,9 @@ impl Rows<'_> {
             return Ok(None);
         }
         let hdr = self.header(4)?;
+        if hdr.event_size > 1 << 16 {
+            return Err(format!("{}:4: a {}-byte first event is not a format description", self.name, hdr.event_size));
+        }
         let ev = self.event(4, &hdr)?;
         FormatDescription::decode(&ev).map(Some).map_err(|e| format!("{}:4: {e}", self.name))
     }

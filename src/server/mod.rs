@@ -2,6 +2,7 @@
 //! here and read the mirrored files. One named thread per connection, capped by
 //! `max_connections`; a connection that stalls or sends garbage costs only its thread.
 
+pub mod conns;
 pub mod dump;
 pub mod events;
 pub mod query;
@@ -43,6 +44,8 @@ pub struct Server {
     pub accounts: Vec<crate::proto::auth::Account>,
     /// The primary's facts as read from the newest stored file, and that file's name.
     stored_primary: Mutex<Option<(String, Primary)>>,
+    /// Every connection, for SHOW PROCESSLIST and KILL.
+    pub conns: conns::Conns,
 }
 
 /// Binds the listening socket when `listen_port` is set (before privileges are dropped,
@@ -79,6 +82,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::i
         .chain(cfg.server_accounts.iter().cloned())
         .collect(),
         stored_primary: Mutex::new(None),
+        conns: Default::default(),
     });
     let sh = srv.shared.clone();
     thread::Builder::new().name("gtid-index".into()).spawn(move || keep_gtid_index(&sh))?;
@@ -117,6 +121,16 @@ fn keep_gtid_index(sh: &Shared) {
                 seen = Some((st.files.clone(), true));
             }
         }
+    }
+}
+
+/// Takes a connection off the list and the count when its thread ends.
+struct Gone<'a>(&'a Server, u32);
+
+impl Drop for Gone<'_> {
+    fn drop(&mut self) {
+        self.0.conns.remove(self.1);
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -177,15 +191,18 @@ impl Server {
             return;
         }
         let srv = self.clone();
+        let peer = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+        let killed = self.conns.add(id, &peer, sock.try_clone().ok());
         let r = thread::Builder::new().name(format!("conn-{id}")).spawn(move || {
-            let peer = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-            if let Err(e) = session::Session::new(&srv, sock, id, peer.clone()).run() {
+            // Counted and listed until the thread ends, however it ends.
+            let _gone = Gone(&srv, id);
+            if let Err(e) = session::Session::new(&srv, sock, id, peer.clone(), killed).run() {
                 info!("connection {id} from {peer} ended: {e}");
             }
-            srv.connections.fetch_sub(1, Ordering::SeqCst);
         });
         if let Err(e) = r {
             error!("cannot start a connection thread: {e}");
+            self.conns.remove(id);
             self.connections.fetch_sub(1, Ordering::SeqCst);
         }
     }

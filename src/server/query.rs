@@ -16,6 +16,9 @@ const ER_WRONG_ARGUMENTS: u16 = 1210;
 const ER_WARN_PURGE_LOG_IN_USE: u16 = 1867;
 const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
 const ER_DA_SSL_LIBRARY_ERROR: u16 = 3888;
+const ER_NO_SUCH_THREAD: u16 = 1094;
+const ER_QUERY_INTERRUPTED: u16 = 1317;
+const ER_PARSE_ERROR: u16 = 1064;
 
 /// May this session run the statements that change binlogd's state?
 fn is_admin(s: &Session) -> bool {
@@ -277,6 +280,7 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
             let arg = unquote(t.split_whitespace().skip(4).collect::<Vec<_>>().join(" ").trim());
             purge(s, how, &arg)
         }
+        ["KILL", rest @ ..] => vec![kill(s, rest)],
         ["SET", ..] => set(s, &t[3..]),
         ["SELECT", ..] => select(s, &t[6..]),
         ["SHOW", rest @ ..] => show(s, rest, &t),
@@ -421,11 +425,87 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 .collect();
             rows(&["Server_id", "Host", "Port", "Master_id", "Slave_UUID"], v)
         }
+        ["PROCESSLIST"] => processlist(s, words.contains(&"FULL")),
         _ => vec![err_packet(
             ER_NOT_SUPPORTED_YET,
             "42000",
             &format!("binlogd does not support this statement: {}", first_words(t)),
         )],
+    }
+}
+
+/// SHOW [FULL] PROCESSLIST: every client connection. A dump's Info is the file and
+/// position it has reached, and its State says whether it has sent all that is durable.
+fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
+    let readers = s.srv.shared.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let active = s.srv.shared.durable.snapshot().active;
+    let v = s
+        .srv
+        .conns
+        .rows()
+        .into_iter()
+        .map(|c| {
+            let (state, info) = match (c.command, readers.get(&c.id)) {
+                ("Binlog Dump" | "Binlog Dump GTID" | "Killed", Some(r)) => {
+                    let done = active.as_ref().is_some_and(|(f, len)| *f == r.file && *len <= r.pos);
+                    let state = if done {
+                        "Source has sent all binlog to replica; waiting for more updates"
+                    } else {
+                        "Sending binlog event to replica"
+                    };
+                    (state, Some(format!("{}:{}", r.file, r.pos)))
+                }
+                ("Connect", _) => ("login", None),
+                ("Query", _) => ("init", c.info.map(|q| if full { q } else { q.chars().take(100).collect() })),
+                _ => ("", None),
+            };
+            vec![
+                Some(c.id.to_string()),
+                Some(c.user),
+                Some(c.peer),
+                None,
+                Some(c.command.to_string()),
+                Some(c.seconds.to_string()),
+                Some(state.to_string()),
+                info,
+            ]
+        })
+        .collect();
+    rows(&["Id", "User", "Host", "db", "Command", "Time", "State", "Info"], v)
+}
+
+/// KILL [CONNECTION | QUERY] id. A connection is ended by shutting its socket down,
+/// which ends its thread's read or write at once; a dump waiting for new events is
+/// woken to see it. KILL QUERY ends only a dump (binlogd's other statements are
+/// instant). Ending one's own connection answers ERROR 1317 and then closes it.
+fn kill(s: &Session, words: &[&str]) -> Vec<u8> {
+    let (dump_only, id) = match words {
+        [id] | ["CONNECTION", id] => (false, id),
+        ["QUERY", id] => (true, id),
+        _ => return err_packet(ER_PARSE_ERROR, "42000", "KILL takes [CONNECTION | QUERY] and a connection id"),
+    };
+    let parsed = if *id == "CONNECTION_ID()" { Ok(s.id) } else { id.parse::<u32>() };
+    let Ok(id) = parsed else {
+        return err_packet(ER_PARSE_ERROR, "42000", &format!("KILL: '{id}' is not a connection id"));
+    };
+    if id == s.id {
+        s.killed.store(true, std::sync::atomic::Ordering::SeqCst);
+        return err_packet(ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
+    }
+    if !is_admin(s) {
+        return err_packet(
+            ER_SPECIFIC_ACCESS_DENIED,
+            "42000",
+            "Access denied; you need (at least one of) the SUPER, CONNECTION_ADMIN privilege(s) for this operation",
+        );
+    }
+    match s.srv.conns.kill(id, dump_only) {
+        Some(who) => {
+            log::info!("connection {id} ({who}) ended by KILL from connection {} ({})", s.id, s.user);
+            s.srv.shared.durable.wake_all();
+            ok_packet()
+        }
+        None => err_packet(ER_NO_SUCH_THREAD, "HY000", &format!("Unknown thread id: {id}")),
     }
 }
 

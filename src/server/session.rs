@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use log::info;
 
+use super::conns::Command;
 use super::{query, Registered, Server};
 use crate::proto::auth::Account;
 use crate::proto::buf::Put;
@@ -149,10 +150,18 @@ pub struct Session<'a> {
     pub registered: Option<u32>,
     /// The account logged in as.
     pub user: String,
+    /// Set by KILL from another connection (or this one).
+    pub killed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<'a> Session<'a> {
-    pub fn new(srv: &'a Arc<Server>, sock: TcpStream, id: u32, peer: String) -> Session<'a> {
+    pub fn new(
+        srv: &'a Arc<Server>,
+        sock: TcpStream,
+        id: u32,
+        peer: String,
+        killed: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Session<'a> {
         let _ = sock.set_nodelay(true);
         Session {
             srv,
@@ -163,6 +172,7 @@ impl<'a> Session<'a> {
             warnings: Vec::new(),
             user: String::new(),
             registered: None,
+            killed,
         }
     }
 
@@ -173,6 +183,8 @@ impl<'a> Session<'a> {
         let user = self.handshake()?;
         let over = self.stream.inner.describe().map(|t| format!(" over {t}")).unwrap_or_default();
         info!("connection {} from {} authenticated as '{user}'{over}", self.id, self.peer);
+        self.srv.conns.set_user(self.id, &user);
+        self.srv.conns.set_command(self.id, Command::Sleep, None);
         self.user = user;
         self.stream.max_payload = AFTER_AUTH_MAX;
         self.stream.inner.deadline = None;
@@ -291,13 +303,18 @@ impl<'a> Session<'a> {
                 Some(command::COM_PING) => self.reply(&ok_packet())?,
                 Some(command::COM_QUERY) => {
                     let sql = String::from_utf8_lossy(&p[1..]).into_owned();
+                    self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
                     // Listed as it is read, however large the file: not built in memory.
                     if let Some(args) = super::events::parse(&sql) {
                         super::events::answer(self, args)?;
-                        continue;
+                    } else {
+                        let packets = query::answer(self, &sql);
+                        self.stream.write_many(&packets)?;
                     }
-                    let packets = query::answer(self, &sql);
-                    self.stream.write_many(&packets)?;
+                    if self.killed.load(std::sync::atomic::Ordering::SeqCst) {
+                        return Ok(());
+                    }
+                    self.srv.conns.set_command(self.id, Command::Sleep, None);
                 }
                 Some(command::COM_REGISTER_SLAVE) => self.register(&p)?,
                 Some(command::COM_BINLOG_DUMP) => {
@@ -307,6 +324,7 @@ impl<'a> Session<'a> {
                             return self.reply(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", &e.to_string()))
                         }
                     };
+                    self.srv.conns.set_command(self.id, Command::BinlogDump, None);
                     return super::dump::serve(self, d);
                 }
                 Some(command::COM_BINLOG_DUMP_GTID) => {
@@ -316,6 +334,7 @@ impl<'a> Session<'a> {
                             return self.reply(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", &e.to_string()))
                         }
                     };
+                    self.srv.conns.set_command(self.id, Command::BinlogDumpGtid, None);
                     return super::dump::serve_gtid(self, d);
                 }
                 Some(c) => self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", &format!("Unknown command 0x{c:02x}")))?,

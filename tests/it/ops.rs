@@ -38,7 +38,7 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
         &format!("metrics_address = 127.0.0.1\nmetrics_port = {mport}\nserver_accounts = {alice}"),
     );
     // A replica's account may read but not change binlogd's state.
-    for sql in ["STOP SLAVE", "PURGE BINARY LOGS TO 'x'", "FLUSH LOGS", "ALTER INSTANCE RELOAD TLS"] {
+    for sql in ["STOP SLAVE", "PURGE BINARY LOGS TO 'x'", "FLUSH LOGS", "ALTER INSTANCE RELOAD TLS", "KILL 1"] {
         let o = Command::new("mariadb")
             .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-ualice", "-palice-pw", "-e", sql])
             .output()
@@ -195,4 +195,62 @@ fn show_binlog_events_lists_what_the_primary_lists() {
         }
         assert_eq!(b.stop(), 0);
     }
+}
+
+#[test]
+fn processlist_shows_each_dump_and_kill_ends_it() {
+    let s = Server::start(Flavor::MariaDb, "kill");
+    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
+    let (mut b, lport) = Binlogd::serving(&s, "kill", &format!("server_accounts = {alice}"));
+    s.sql("CREATE DATABASE k; CREATE TABLE k.t (a INT); INSERT INTO k.t VALUES (1)");
+    let first = admin(lport, "SHOW BINARY LOGS").lines().next().and_then(|l| l.split('\t').next()).unwrap().to_string();
+    // A reader that follows the binlog until it is ended.
+    let out = tempdir("kill-reader");
+    let mut reader = Command::new("mariadb-binlog")
+        .args(["--no-defaults", "--read-from-remote-server", "--host=127.0.0.1", &format!("--port={lport}")])
+        .args(["--user=repl", "--password=replpass", "--raw", "--stop-never"])
+        .arg(format!("--result-file={}/", out.display()))
+        .arg(&first)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run mariadb-binlog");
+    let dump_row = || {
+        admin(lport, "SHOW FULL PROCESSLIST")
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect::<Vec<_>>())
+            .find(|r| r.get(4).map(String::as_str) == Some("Binlog Dump"))
+    };
+    wait_until("the reader's dump, caught up, in SHOW PROCESSLIST", Duration::from_secs(20), || {
+        dump_row().is_some_and(|r| r[6].starts_with("Source has sent all binlog"))
+    });
+    let row = dump_row().unwrap();
+    assert_eq!(row[1], "repl", "{row:?}");
+    assert!(row[7].starts_with(&format!("{first}:")), "the dump's Info is its file and position: {row:?}");
+    let id = &row[0];
+    // Our own statement is listed too.
+    let own = admin(lport, "SHOW PROCESSLIST");
+    assert!(own.lines().any(|l| l.contains("\tQuery\t") && l.ends_with("\tinit\tSHOW PROCESSLIST")), "{own}");
+
+    // A replica's account may not end another connection; an unknown id is ERROR 1094.
+    let o = Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-ualice", "-palice-pw", "-e"])
+        .arg(format!("KILL {id}"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERROR 1227"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = client(lport, "replpass", "KILL 999999");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERROR 1094"), "{}", String::from_utf8_lossy(&o.stderr));
+    // KILL QUERY on an idle connection leaves it; on the dump it ends it, as KILL does.
+    admin(lport, &format!("KILL QUERY {id}"));
+    wait_until("mariadb-binlog to end after KILL", Duration::from_secs(20), || {
+        reader.try_wait().ok().flatten().is_some()
+    });
+    wait_until("the killed dump to leave SHOW PROCESSLIST", Duration::from_secs(20), || dump_row().is_none());
+    b.wait_log(&format!("connection {id} (repl@127.0.0.1:"), Duration::from_secs(5));
+    // Ending one's own connection: ERROR 1317, then the connection is closed.
+    let o = client(lport, "replpass", "KILL CONNECTION_ID()");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERROR 1317"), "{}", String::from_utf8_lossy(&o.stderr));
+    // binlogd goes on serving.
+    assert!(admin(lport, "SELECT 1").starts_with('1'));
+    assert_eq!(b.stop(), 0);
 }

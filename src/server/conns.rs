@@ -1,0 +1,159 @@
+//! Every client connection, for SHOW PROCESSLIST and KILL: who it is, what it is
+//! doing and since when, and a handle to end it from another thread.
+
+use std::collections::BTreeMap;
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// What a connection is doing, as SHOW PROCESSLIST's Command column names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Connect,
+    Sleep,
+    Query,
+    BinlogDump,
+    BinlogDumpGtid,
+}
+
+impl Command {
+    fn name(self) -> &'static str {
+        match self {
+            Command::Connect => "Connect",
+            Command::Sleep => "Sleep",
+            Command::Query => "Query",
+            Command::BinlogDump => "Binlog Dump",
+            Command::BinlogDumpGtid => "Binlog Dump GTID",
+        }
+    }
+}
+
+struct Conn {
+    user: String,
+    peer: String,
+    command: Command,
+    since: Instant,
+    /// The statement being answered.
+    info: Option<String>,
+    /// A second handle on the socket: shutting it down ends the connection's reads
+    /// and writes, whatever its thread is blocked on.
+    sock: Option<TcpStream>,
+    killed: Arc<AtomicBool>,
+}
+
+/// One row of SHOW PROCESSLIST, before the dump positions are added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub id: u32,
+    pub user: String,
+    pub peer: String,
+    pub command: &'static str,
+    pub seconds: u64,
+    pub info: Option<String>,
+}
+
+#[derive(Default)]
+pub struct Conns {
+    all: Mutex<BTreeMap<u32, Conn>>,
+}
+
+impl Conns {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u32, Conn>> {
+        self.all.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new connection, before it logs in; the flag it returns is set by KILL.
+    pub fn add(&self, id: u32, peer: &str, sock: Option<TcpStream>) -> Arc<AtomicBool> {
+        let killed = Arc::new(AtomicBool::new(false));
+        let c = Conn {
+            user: "unauthenticated user".into(),
+            peer: peer.to_string(),
+            command: Command::Connect,
+            since: Instant::now(),
+            info: None,
+            sock,
+            killed: killed.clone(),
+        };
+        self.lock().insert(id, c);
+        killed
+    }
+
+    pub fn remove(&self, id: u32) {
+        self.lock().remove(&id);
+    }
+
+    pub fn set_user(&self, id: u32, user: &str) {
+        if let Some(c) = self.lock().get_mut(&id) {
+            c.user = user.to_string();
+        }
+    }
+
+    /// The connection starts `command` now (with the statement, for a query).
+    pub fn set_command(&self, id: u32, command: Command, info: Option<&str>) {
+        if let Some(c) = self.lock().get_mut(&id) {
+            c.command = command;
+            c.since = Instant::now();
+            c.info = info.map(str::to_string);
+        }
+    }
+
+    /// Ends connection `id`: its socket is shut down and its flag set. With
+    /// `dump_only` (KILL QUERY), a connection that is not dumping is left alone.
+    /// None when there is no such connection; otherwise who it was ("user@peer").
+    pub fn kill(&self, id: u32, dump_only: bool) -> Option<String> {
+        let g = self.lock();
+        let c = g.get(&id)?;
+        let who = format!("{}@{}", c.user, c.peer);
+        if dump_only && !matches!(c.command, Command::BinlogDump | Command::BinlogDumpGtid) {
+            return Some(who);
+        }
+        c.killed.store(true, Ordering::SeqCst);
+        if let Some(s) = &c.sock {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        Some(who)
+    }
+
+    pub fn rows(&self) -> Vec<Row> {
+        self.lock()
+            .iter()
+            .map(|(id, c)| Row {
+                id: *id,
+                user: c.user.clone(),
+                peer: c.peer.clone(),
+                command: if c.killed.load(Ordering::SeqCst) { "Killed" } else { c.command.name() },
+                seconds: c.since.elapsed().as_secs(),
+                info: c.info.clone(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kill_shuts_the_socket_and_kill_query_spares_an_idle_connection() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (server, _) = l.accept().unwrap();
+        let conns = Conns::default();
+        let killed = conns.add(7, "127.0.0.1:1", server.try_clone().ok());
+        conns.set_user(7, "repl");
+        conns.set_command(7, Command::Sleep, None);
+        assert_eq!(conns.kill(7, true).as_deref(), Some("repl@127.0.0.1:1"));
+        assert!(!killed.load(Ordering::SeqCst), "KILL QUERY ended an idle connection");
+        assert_eq!(conns.kill(8, false), None);
+        assert!(conns.kill(7, false).is_some());
+        assert!(killed.load(Ordering::SeqCst));
+        assert_eq!(conns.rows()[0].command, "Killed");
+        // The peer sees the connection closed.
+        use std::io::Read;
+        let mut b = [0u8; 1];
+        assert_eq!((&client).read(&mut b).unwrap(), 0);
+        conns.remove(7);
+        assert!(conns.rows().is_empty());
+    }
+}
