@@ -8,6 +8,8 @@ use super::Error;
 
 pub const COM_QUIT: u8 = 0x01;
 pub const COM_QUERY: u8 = 0x03;
+pub const COM_SHUTDOWN: u8 = 0x08;
+pub const COM_STATISTICS: u8 = 0x09;
 pub const COM_PING: u8 = 0x0e;
 pub const COM_BINLOG_DUMP: u8 = 0x12;
 pub const COM_REGISTER_SLAVE: u8 = 0x15;

@@ -46,6 +46,8 @@ pub struct Server {
     stored_primary: Mutex<Option<(String, Primary)>>,
     /// Every connection, for SHOW PROCESSLIST and KILL.
     pub conns: conns::Conns,
+    /// Statements received (COM_QUERY), for Questions.
+    pub questions: std::sync::atomic::AtomicU64,
 }
 
 /// Binds the listening socket when `listen_port` is set (before privileges are dropped,
@@ -83,6 +85,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::i
         .collect(),
         stored_primary: Mutex::new(None),
         conns: Default::default(),
+        questions: Default::default(),
     });
     let sh = srv.shared.clone();
     thread::Builder::new().name("gtid-index".into()).spawn(move || keep_gtid_index(&sh))?;
@@ -135,6 +138,22 @@ impl Drop for Gone<'_> {
 }
 
 impl Server {
+    /// Client connections open now.
+    pub fn threads_connected(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// COM_STATISTICS' one line, in mysqld's format (what `mysqladmin status` prints).
+    pub fn statistics(&self) -> String {
+        let up = self.started.elapsed().as_secs();
+        let q = self.questions.load(Ordering::Relaxed);
+        format!(
+            "Uptime: {up}  Threads: {}  Questions: {q}  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: {:.3}",
+            self.threads_connected(),
+            q as f64 / up.max(1) as f64
+        )
+    }
+
     /// The primary's facts: as seen at binlogd's last connect to it or, when binlogd
     /// has not reached it since it started (the primary is down), as the stored files
     /// tell: the newest file's FDE and the kept server_uuid.

@@ -98,6 +98,8 @@ fn status_counters(s: &Session) -> Vec<(String, String)> {
         ("Binlogd_bytes_sent", st.bytes_sent.load(Relaxed).to_string()),
         ("Rpl_semi_sync_slave_status", if u.semisync && u.running { "ON" } else { "OFF" }.to_string()),
         ("Uptime", s.srv.started.elapsed().as_secs().to_string()),
+        ("Questions", s.srv.questions.load(Relaxed).to_string()),
+        ("Threads_connected", s.srv.threads_connected().to_string()),
         ("Ssl_version", tls.0.to_string()),
         ("Ssl_cipher", tls.1.to_string()),
     ];
@@ -187,13 +189,41 @@ fn eval(s: &Session, e: &str) -> Result<Option<String>, Vec<u8>> {
 }
 
 /// Strips comments at the start (`/* ... */`) and a trailing `;`.
-/// The statement without leading comments and trailing semicolons.
+/// The statement without comments and trailing semicolons. The text of a versioned
+/// comment (`/*!50002 GLOBAL */`, MariaDB's `/*M!100100 ... */`) is kept, as a server
+/// of that version or later keeps it: clients such as mysqladmin send them. Quoted
+/// strings are left as they are.
 pub fn clean(sql: &str) -> String {
-    let mut t = sql.trim();
-    while let Some(rest) = t.strip_prefix("/*") {
-        t = rest.split_once("*/").map_or("", |(_, r)| r).trim();
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    let mut quote: Option<char> = None;
+    while let Some(c) = rest.chars().next() {
+        if let Some(q) = quote {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if let Some(body) = rest.strip_prefix("/*") {
+            let (inside, after) = body.split_once("*/").unwrap_or((body, ""));
+            let kept = inside.strip_prefix('!').or_else(|| inside.strip_prefix("M!"));
+            if let Some(k) = kept {
+                out.push(' ');
+                out.push_str(k.trim_start_matches(|c: char| c.is_ascii_digit()));
+            }
+            out.push(' ');
+            rest = after;
+            continue;
+        }
+        if matches!(c, '\'' | '"' | '`') {
+            quote = Some(c);
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
-    t.trim_end_matches(';').trim().to_string()
+    out.trim().trim_end_matches(';').trim().to_string()
 }
 
 fn like(pattern: &str, name: &str) -> bool {
@@ -233,7 +263,11 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
                 .collect();
             rows(&["Level", "Code", "Message"], v)
         }
-        ["STOP" | "START", "SLAVE" | "REPLICA", ..] | ["FLUSH", ..] | ["PURGE", ..] | ["ALTER", "INSTANCE", ..]
+        ["STOP" | "START", "SLAVE" | "REPLICA", ..]
+        | ["FLUSH", ..]
+        | ["PURGE", ..]
+        | ["ALTER", "INSTANCE", ..]
+        | ["SHUTDOWN"]
             if !is_admin(s) =>
         {
             vec![err_packet(
@@ -281,6 +315,7 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
             purge(s, how, &arg)
         }
         ["KILL", rest @ ..] => vec![kill(s, rest)],
+        ["SHUTDOWN"] => vec![shutdown(s)],
         ["SET", ..] => set(s, &t[3..]),
         ["SELECT", ..] => select(s, &t[6..]),
         ["SHOW", rest @ ..] => show(s, rest, &t),
@@ -474,6 +509,22 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
     rows(&["Id", "User", "Host", "db", "Command", "Time", "State", "Info"], v)
 }
 
+/// SHUTDOWN (or COM_SHUTDOWN, from mysqladmin): stops binlogd as SIGTERM does, after
+/// writing and fsyncing what is queued; exit 0.
+pub fn shutdown(s: &Session) -> Vec<u8> {
+    if !is_admin(s) {
+        return err_packet(
+            ER_SPECIFIC_ACCESS_DENIED,
+            "42000",
+            "Access denied; you need (at least one of) the SHUTDOWN privilege(s) for this operation",
+        );
+    }
+    log::info!("SHUTDOWN from connection {} ({}): stopping after writing and syncing what is queued", s.id, s.user);
+    crate::notify::notify("STOPPING=1");
+    s.srv.shared.control.request_stop();
+    ok_packet()
+}
+
 /// KILL [CONNECTION | QUERY] id. A connection is ended by shutting its socket down,
 /// which ends its thread's read or write at once; a dump waiting for new events is
 /// woken to see it. KILL QUERY ends only a dump (binlogd's other statements are
@@ -566,6 +617,11 @@ mod tests {
     fn splits_lists_outside_quotes_and_parens() {
         assert_eq!(split_list("@a = 'x,y', @b = f(1,2)"), vec!["@a = 'x,y'", "@b = f(1,2)"]);
         assert_eq!(clean("/* mysql-connector */ SELECT 1;"), "SELECT 1");
+        let words = |s: &str| clean(s).split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words("show /*!50002 GLOBAL */ status"), ["show", "GLOBAL", "status"]);
+        assert_eq!(words("SELECT /*M!100100 1 */ /* no */ 2"), ["SELECT", "1", "2"]);
+        assert_eq!(clean("SELECT '/* kept */'"), "SELECT '/* kept */'");
+        assert_eq!(clean("SELECT 1 /* unterminated"), "SELECT 1");
     }
 
     #[test]

@@ -301,8 +301,12 @@ impl<'a> Session<'a> {
             match p.first().copied() {
                 Some(command::COM_QUIT) => return Ok(()),
                 Some(command::COM_PING) => self.reply(&ok_packet())?,
+                // The reply is the text alone, with no header byte.
+                Some(command::COM_STATISTICS) => self.reply(self.srv.statistics().as_bytes())?,
+                Some(command::COM_SHUTDOWN) => self.reply(&query::shutdown(self))?,
                 Some(command::COM_QUERY) => {
                     let sql = String::from_utf8_lossy(&p[1..]).into_owned();
+                    self.srv.questions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
                     // Listed as it is read, however large the file: not built in memory.
                     if let Some(args) = super::events::parse(&sql) {

@@ -254,3 +254,38 @@ fn processlist_shows_each_dump_and_kill_ends_it() {
     assert!(admin(lport, "SELECT 1").starts_with('1'));
     assert_eq!(b.stop(), 0);
 }
+
+/// Runs mariadb-admin against binlogd as `user`.
+fn mariadb_admin(port: u16, user: &str, password: &str, args: &[&str]) -> std::process::Output {
+    Command::new("mariadb-admin")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), &format!("-u{user}"), &format!("-p{password}")])
+        .args(args)
+        .output()
+        .expect("run mariadb-admin")
+}
+
+#[test]
+fn mariadb_admin_status_variables_and_shutdown_work_against_binlogd() {
+    let s = Server::start(Flavor::MariaDb, "admin");
+    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
+    let (mut b, lport) = Binlogd::serving(&s, "admin", &format!("server_accounts = {alice}"));
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // COM_STATISTICS, and statements with versioned comments (SHOW /*!50002 GLOBAL */ STATUS).
+    assert!(ok(mariadb_admin(lport, "repl", "replpass", &["status"])).starts_with("Uptime: "));
+    let ext = ok(mariadb_admin(lport, "repl", "replpass", &["extended-status"]));
+    assert!(ext.contains("Binlogd_events_received") && ext.contains("Threads_connected"), "{ext}");
+    assert!(ok(mariadb_admin(lport, "repl", "replpass", &["variables"])).contains("server_id"));
+    // Only an admin account may shut binlogd down (COM_SHUTDOWN).
+    let o = mariadb_admin(lport, "alice", "alice-pw", &["shutdown"]);
+    assert!(!o.status.success(), "a replica's account shut binlogd down");
+    assert!(b.child.as_mut().unwrap().try_wait().unwrap().is_none());
+    ok(mariadb_admin(lport, "repl", "replpass", &["shutdown"]));
+    wait_until("binlogd to exit after SHUTDOWN", Duration::from_secs(30), || {
+        b.child.as_mut().unwrap().try_wait().unwrap().is_some()
+    });
+    assert!(b.log_text().contains("SHUTDOWN from connection"), "{}", b.log_text());
+    assert_eq!(b.stop(), 0, "{}", b.log_text());
+}
