@@ -107,13 +107,18 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             format!("Server ver: {}, Binlog ver: {}", f.server_version, f.binlog_version)
         }
         2 => {
-            let (db, q) = event::query_parts(ev, alg, fde.query_post_header_len).map_err(e)?;
-            let q = String::from_utf8_lossy(q);
-            if db.is_empty() || h.flags & LOG_EVENT_SUPPRESS_USE_F != 0 {
+            let p = event::query_parts(ev, alg, fde.query_post_header_len).map_err(e)?;
+            let q = String::from_utf8_lossy(p.text);
+            let mut s = if p.db.is_empty() || h.flags & LOG_EVENT_SUPPRESS_USE_F != 0 {
                 q.into_owned()
             } else {
-                format!("use `{}`; {q}", String::from_utf8_lossy(db))
+                format!("use `{}`; {q}", String::from_utf8_lossy(p.db))
+            };
+            // MySQL shows the XID it logged a DDL statement with.
+            if let Some(xid) = event::mysql_ddl_xid(p.status).filter(|_| !maria) {
+                s.push_str(&format!(" /* xid={xid} */"));
             }
+            s
         }
         16 => {
             let b = body()?;
@@ -223,6 +228,7 @@ mod tests {
         assert!(has("Table_map", "table_id: 85 ("));
         assert!(has("Write_rows", "table_id: 85 flags: STMT_END_F USE_SQL_FOREIGN_KEY_F"));
         assert!(has("Query", "BEGIN"));
+        assert!(l.iter().any(|(n, i)| n == "Query" && i.ends_with(" */") && i.contains(" /* xid=")), "{l:?}");
     }
 
     #[test]

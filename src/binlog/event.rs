@@ -303,21 +303,79 @@ pub fn decode_mariadb_gtid(ev: &[u8], alg: ChecksumAlg) -> Result<(u64, u32, u8)
 
 /// The statement text of a QUERY event.
 pub fn query_text(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<&[u8], EventError> {
-    Ok(query_parts(ev, alg, post_header_len)?.1)
+    Ok(query_parts(ev, alg, post_header_len)?.text)
 }
 
-/// A QUERY event's default database and statement text.
-pub fn query_parts(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<(&[u8], &[u8]), EventError> {
+/// A QUERY event's status variables, default database and statement text.
+pub struct QueryParts<'a> {
+    pub status: &'a [u8],
+    pub db: &'a [u8],
+    pub text: &'a [u8],
+}
+
+pub fn query_parts(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<QueryParts<'_>, EventError> {
     let mut r = Reader::new(body(ev, alg)?);
     r.skip(8, "query thread id and exec time")?;
     let db_len = r.u8("query db length")?;
     r.skip(2, "query error code")?;
     let status_len = if post_header_len >= 13 { r.u16("query status vars length")? } else { 0 };
     r.skip(usize::from(post_header_len).saturating_sub(13), "query post-header")?;
-    r.skip(usize::from(status_len), "query status vars")?;
+    let status = r.bytes(usize::from(status_len), "query status vars")?;
     let db = r.bytes(usize::from(db_len), "query db")?;
     r.skip(1, "query db terminator")?;
-    Ok((db, r.rest()))
+    Ok(QueryParts { status, db, text: r.rest() })
+}
+
+/// MySQL's Q_DDL_LOGGED_WITH_XID from a QUERY event's status variables: the XID of a
+/// DDL statement logged as its own transaction. None when absent, or when a variable
+/// this walk does not know comes first (its length is unknown, so nothing after it
+/// can be read). MariaDB numbers its own variables from 128 and has no such one.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Query__event.html>
+pub fn mysql_ddl_xid(status: &[u8]) -> Option<u64> {
+    let mut r = Reader::new(status);
+    while r.remaining() > 0 {
+        let code = r.u8("status code").ok()?;
+        let fixed = match code {
+            // Q_FLAGS2_CODE, Q_AUTO_INCREMENT, Q_MASTER_DATA_WRITTEN_CODE
+            0 | 3 | 10 => 4,
+            // Q_SQL_MODE_CODE, Q_TABLE_MAP_FOR_UPDATE_CODE
+            1 | 9 => 8,
+            // Q_CHARSET_CODE
+            4 => 6,
+            // Q_LC_TIME_NAMES_CODE, Q_CHARSET_DATABASE_CODE, Q_DEFAULT_COLLATION_FOR_UTF8MB4
+            7 | 8 | 18 => 2,
+            // Q_MICROSECONDS
+            13 => 3,
+            // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP, Q_SQL_REQUIRE_PRIMARY_KEY, Q_DEFAULT_TABLE_ENCRYPTION
+            16 | 19 | 20 => 1,
+            // Q_DDL_LOGGED_WITH_XID
+            17 => return r.u64("ddl xid").ok(),
+            // Q_CATALOG_CODE: a length, the name and a NUL.
+            2 => 1 + usize::from(r.u8("catalog length").ok()?),
+            // Q_TIME_ZONE_CODE, Q_CATALOG_NZ_CODE: a length and the text.
+            5 | 6 => usize::from(r.u8("length").ok()?),
+            // Q_INVOKER: user and host, each a length and the text.
+            11 => {
+                let user = usize::from(r.u8("user length").ok()?);
+                r.skip(user, "user").ok()?;
+                usize::from(r.u8("host length").ok()?)
+            }
+            // Q_UPDATED_DB_NAMES: a count, then that many NUL-terminated names (none
+            // when the count says there were too many to list).
+            12 => {
+                let n = r.u8("db count").ok()?;
+                if n < 254 {
+                    for _ in 0..n {
+                        r.nul_bytes("db name").ok()?;
+                    }
+                }
+                0
+            }
+            _ => return None,
+        };
+        r.skip(fixed, "status variable").ok()?;
+    }
+    None
 }
 
 #[cfg(test)]

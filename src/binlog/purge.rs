@@ -185,27 +185,15 @@ fn write_whole(dir: &Path, path: &Path, text: &str) -> Result<(), StoreError> {
 
 /// The one `.index` file of `dir` and its names.
 pub fn read_index(dir: &Path) -> Result<(PathBuf, Vec<String>), StoreError> {
-    let mut found = Vec::new();
+    let mut entries = Vec::new();
     for e in std::fs::read_dir(dir).map_err(io(dir, "read directory"))? {
-        let n = e.map_err(io(dir, "read directory"))?.file_name().to_string_lossy().into_owned();
-        if n.ends_with(".index") && !n.starts_with('.') {
-            found.push(dir.join(n));
-        }
+        entries.push(e.map_err(io(dir, "read directory"))?.file_name().to_string_lossy().into_owned());
     }
-    let [path] = found.as_slice() else {
-        return Err(StoreError::Index {
-            path: dir.to_path_buf(),
-            what: format!("expected one .index file, found {found:?}"),
-        });
-    };
-    let text = std::fs::read_to_string(path).map_err(io(path, "read index"))?;
-    let names = text
-        .lines()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| l.rsplit('/').next().unwrap_or(l).to_string())
-        .collect();
-    Ok((path.clone(), names))
+    let path = super::store::pick_index(dir, entries)?
+        .ok_or_else(|| StoreError::Index { path: dir.to_path_buf(), what: "no .index file".into() })?;
+    let text = std::fs::read_to_string(&path).map_err(io(&path, "read index"))?;
+    let names = super::store::index_names(&path, &text)?;
+    Ok((path, names))
 }
 
 /// Facts about every file in the index, for `plan`.

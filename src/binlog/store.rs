@@ -106,6 +106,39 @@ pub fn is_safe_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
 }
 
+/// The `.index` file among a directory's entries: None when there is none, an error
+/// when there are several (which one lists the files would be a guess).
+pub fn pick_index(dir: &Path, entries: impl IntoIterator<Item = String>) -> Result<Option<PathBuf>, StoreError> {
+    let mut found: Vec<PathBuf> =
+        entries.into_iter().filter(|n| n.ends_with(".index") && !n.starts_with('.')).map(|n| dir.join(n)).collect();
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(StoreError::Index { path: dir.to_path_buf(), what: format!("more than one .index file: {found:?}") }),
+    }
+}
+
+/// The file names an index lists, in order (a path's last component, as mysqld writes
+/// `./name`); a line that is not a safe file name is an error naming it.
+pub fn index_names(path: &Path, text: &str) -> Result<Vec<String>, StoreError> {
+    let mut v = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let name = line.rsplit('/').next().unwrap_or(line);
+        if !is_safe_name(name) {
+            return Err(StoreError::Index {
+                path: path.to_path_buf(),
+                what: format!("line {}: bad file name {line:?}", i + 1),
+            });
+        }
+        v.push(name.to_string());
+    }
+    Ok(v)
+}
+
 /// Fails if `dir` is the locked binlog_dir and is no longer the directory locked.
 pub fn owned(dir: &Path) -> Result<(), StoreError> {
     super::owner::check(dir).map_err(|what| StoreError::Replaced { what })
@@ -303,19 +336,7 @@ impl Store {
     }
 
     fn find_index(&self) -> Result<Option<PathBuf>, StoreError> {
-        let mut found = Vec::new();
-        for n in self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
-            if n.ends_with(".index") && !n.starts_with('.') {
-                found.push(self.dir.join(&n));
-            }
-        }
-        match found.len() {
-            0 => Ok(None),
-            1 => Ok(found.pop()),
-            _ => {
-                Err(StoreError::Index { path: self.dir.clone(), what: format!("more than one .index file: {found:?}") })
-            }
-        }
+        pick_index(&self.dir, self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))?)
     }
 
     /// Binlog-shaped names (`base.NNNN`) in the directory.
@@ -358,25 +379,14 @@ impl Store {
         // One listing instead of a stat per file: thousands of files open as fast as a few.
         let listed: std::collections::HashSet<String> =
             self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))?.into_iter().collect();
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() {
-                continue;
-            }
-            let name = line.rsplit('/').next().unwrap_or(line);
-            if !is_safe_name(name) {
+        for name in index_names(&path, text)? {
+            if !listed.contains(&name) {
                 return Err(StoreError::Index {
                     path: path.clone(),
-                    what: format!("line {}: bad file name {line:?}", i + 1),
+                    what: format!("{name} is listed but missing from {}", self.dir.display()),
                 });
             }
-            if !listed.contains(name) {
-                return Err(StoreError::Index {
-                    path: path.clone(),
-                    what: format!("line {}: {name} is listed but missing from {}", i + 1, self.dir.display()),
-                });
-            }
-            self.files.push(name.to_string());
+            self.files.push(name);
         }
         let base = self.files.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
         let on_disk = self.dir_binlogs(base.as_deref())?;
@@ -1148,6 +1158,20 @@ fn tracker_until(data: &[u8], end: usize) -> Result<Tracker, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_index_lists_names_and_a_bad_line_is_named() {
+        let p = Path::new("/b/mysql-bin.index");
+        assert_eq!(
+            index_names(p, "./mysql-bin.000001\n\nmysql-bin.000002\n").unwrap(),
+            ["mysql-bin.000001", "mysql-bin.000002"]
+        );
+        let e = index_names(p, "./mysql-bin.000001\n\n..\n").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("mysql-bin.index"), "{e}");
+        let two = ["a.index".to_string(), "b.index".to_string(), ".hidden.index".to_string()];
+        assert!(pick_index(Path::new("/b"), two).is_err());
+        assert_eq!(pick_index(Path::new("/b"), ["a.index".to_string()]).unwrap(), Some(PathBuf::from("/b/a.index")));
+    }
     use crate::binlog::fs::SimFs;
     use std::fs;
 

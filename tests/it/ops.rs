@@ -163,11 +163,7 @@ fn show_binlog_events_lists_what_the_primary_lists() {
             for (m, t) in mine.iter().zip(&theirs) {
                 assert_eq!(m[..5], t[..5], "{flavor:?} {sql}");
                 assert_eq!(&m[0], file);
-                // MySQL adds " /* xid=N */" to DDL it logged with an XID, which binlogd
-                // does not read from the status variables.
-                if !(t[2] == "Query" && t[5].contains("/* xid=")) {
-                    assert_eq!(m[5], t[5], "{flavor:?} {sql}: Info of {} at {}", t[2], t[1]);
-                }
+                assert_eq!(m[5], t[5], "{flavor:?} {sql}: Info of {} at {}", t[2], t[1]);
             }
             listed += mine.len();
         }
