@@ -1,5 +1,6 @@
 //! Signals: SIGTERM/SIGINT stop (queued events are written and fsynced first);
-//! SIGHUP reopens the error log for logrotate and reads the TLS files again.
+//! SIGHUP reopens the error log for logrotate and reads the TLS files again when one
+//! changed.
 
 use std::sync::Arc;
 use std::thread;
@@ -23,7 +24,11 @@ pub fn spawn(ctl: Arc<Control>, sink: LogSink, tls: Arc<Live>) -> std::io::Resul
                         Ok(()) => info!("received SIGHUP: reopened the error log"),
                         Err(e) => warn!("received SIGHUP: cannot reopen the error log: {e}"),
                     }
-                    let _ = tls.reload_logged("received SIGHUP");
+                    // logrotate sends SIGHUP daily: the TLS files are read only when one
+                    // changed, so keys readable by root alone give no warning each time.
+                    if tls.changed() {
+                        let _ = tls.reload_logged("received SIGHUP");
+                    }
                 }
                 _ => {
                     info!("received signal {sig}: stopping after writing and syncing what is queued");

@@ -178,12 +178,35 @@ pub fn server(cfg: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, TlsErro
 pub struct Live {
     cfg: Config,
     now: Mutex<(Option<ClientTls>, Option<Arc<rustls::ServerConfig>>)>,
+    /// The files' stamps when last read, to tell whether they changed since.
+    read: Mutex<Vec<Stamp>>,
+}
+
+/// A file's modification time, size and inode (None when it cannot be stat'ed):
+/// a file edited in place or replaced by a rename changes it.
+type Stamp = Option<(std::time::SystemTime, u64, u64)>;
+
+fn stamp(p: &Path) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).ok()?;
+    Some((m.modified().ok()?, m.len(), m.ino()))
 }
 
 impl Live {
     /// Reads the files at start, while binlogd may still be root.
     pub fn load(cfg: &Config) -> Result<Live, TlsError> {
-        Ok(Live { cfg: cfg.clone(), now: Mutex::new((client(cfg)?, server(cfg)?)) })
+        let live = Live { cfg: cfg.clone(), now: Mutex::new((client(cfg)?, server(cfg)?)), read: Mutex::default() };
+        *live.read.lock().unwrap_or_else(|e| e.into_inner()) = live.stamps();
+        Ok(live)
+    }
+
+    fn stamps(&self) -> Vec<Stamp> {
+        self.files().iter().map(|p| stamp(p)).collect()
+    }
+
+    /// Whether any file changed since it was last read.
+    pub fn changed(&self) -> bool {
+        *self.read.lock().unwrap_or_else(|e| e.into_inner()) != self.stamps()
     }
 
     /// For connecting to the primary, or None when `master_ssl = off`.
@@ -208,8 +231,10 @@ impl Live {
 
     /// Reads every file again; on an error nothing changes.
     pub fn reload(&self) -> Result<(), TlsError> {
+        let stamps = self.stamps();
         let fresh = (client(&self.cfg)?, server(&self.cfg)?);
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+        *self.read.lock().unwrap_or_else(|e| e.into_inner()) = stamps;
         Ok(())
     }
 

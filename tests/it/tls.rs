@@ -274,5 +274,11 @@ fn tls_files_are_read_again_by_statement_and_sighup_and_a_bad_file_changes_nothi
     b.signal(libc::SIGHUP);
     b.wait_log("received SIGHUP: reloaded TLS from", Duration::from_secs(10));
     ok(verified(lport, &ca, "SELECT 1"));
+    // logrotate's SIGHUP with the files unchanged reopens the log and reads nothing.
+    let reopened = |b: &Binlogd| b.log_text().matches("received SIGHUP: reopened the error log").count();
+    let before = reopened(&b);
+    b.signal(libc::SIGHUP);
+    wait_until("the second SIGHUP", Duration::from_secs(10), || reopened(&b) > before);
+    assert_eq!(b.log_text().matches("reloaded TLS from").count(), 2, "{}", b.log_text());
     assert_eq!(b.stop(), 0);
 }
