@@ -18,7 +18,7 @@ pub enum Command {
 }
 
 impl Command {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Command::Connect => "Connect",
             Command::Sleep => "Sleep",
@@ -48,7 +48,9 @@ pub struct Row {
     pub id: u32,
     pub user: String,
     pub peer: String,
-    pub command: &'static str,
+    pub command: Command,
+    /// KILL was asked and the connection has not ended yet.
+    pub killed: bool,
     pub seconds: u64,
     pub info: Option<String>,
 }
@@ -122,7 +124,8 @@ impl Conns {
                 id: *id,
                 user: c.user.clone(),
                 peer: c.peer.clone(),
-                command: if c.killed.load(Ordering::SeqCst) { "Killed" } else { c.command.name() },
+                command: c.command,
+                killed: c.killed.load(Ordering::SeqCst),
                 seconds: c.since.elapsed().as_secs(),
                 info: c.info.clone(),
             })
@@ -148,7 +151,7 @@ mod tests {
         assert_eq!(conns.kill(8, false), None);
         assert!(conns.kill(7, false).is_some());
         assert!(killed.load(Ordering::SeqCst));
-        assert_eq!(conns.rows()[0].command, "Killed");
+        assert!(conns.rows()[0].killed);
         // The peer sees the connection closed.
         use std::io::Read;
         let mut b = [0u8; 1];

@@ -480,8 +480,9 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
         .rows()
         .into_iter()
         .map(|c| {
+            use super::conns::Command;
             let (state, info) = match (c.command, readers.get(&c.id)) {
-                ("Binlog Dump" | "Binlog Dump GTID" | "Killed", Some(r)) => {
+                (Command::BinlogDump | Command::BinlogDumpGtid, Some(r)) => {
                     let done = active.as_ref().is_some_and(|(f, len)| *f == r.file && *len <= r.pos);
                     let state = if done {
                         "Source has sent all binlog to replica; waiting for more updates"
@@ -490,8 +491,8 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
                     };
                     (state, Some(format!("{}:{}", r.file, r.pos)))
                 }
-                ("Connect", _) => ("login", None),
-                ("Query", _) => ("init", c.info.map(|q| if full { q } else { q.chars().take(100).collect() })),
+                (Command::Connect, _) => ("login", None),
+                (Command::Query, _) => ("init", c.info.map(|q| if full { q } else { q.chars().take(100).collect() })),
                 _ => ("", None),
             };
             vec![
@@ -499,7 +500,7 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
                 Some(c.user),
                 Some(c.peer),
                 None,
-                Some(c.command.to_string()),
+                Some(if c.killed { "Killed" } else { c.command.name() }.to_string()),
                 Some(c.seconds.to_string()),
                 Some(state.to_string()),
                 info,
