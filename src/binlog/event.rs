@@ -147,9 +147,18 @@ impl EventHeader {
         Ok(h)
     }
 
-    /// A ROTATE or other event invented by the sender (not stored in its file).
+    /// An event the sender made up for the stream, not stored in its file: flagged
+    /// LOG_EVENT_ARTIFICIAL_F (a ROTATE naming the file), or one of the events a
+    /// primary resends at the start of a dump with log_pos 0 (the FDE, MariaDB's
+    /// Gtid_list). Other events with log_pos 0 are real: MariaDB 11.4 and later
+    /// leave log_pos 0 in the events inside a transaction (binlog_legacy_event_pos=OFF).
     pub fn is_artificial(&self) -> bool {
-        self.log_pos == 0 || self.flags & LOG_EVENT_ARTIFICIAL_F != 0
+        self.flags & LOG_EVENT_ARTIFICIAL_F != 0
+            || self.log_pos == 0
+                && matches!(
+                    self.event_type,
+                    EventType::FORMAT_DESCRIPTION | EventType::ROTATE | EventType::MARIADB_GTID_LIST
+                )
     }
 }
 
@@ -381,6 +390,27 @@ pub fn mysql_ddl_xid(status: &[u8]) -> Option<u64> {
 #[cfg(test)]
 pub mod tests {
     use super::*;
+
+    #[test]
+    fn log_pos_zero_marks_only_the_events_resent_at_a_dump_start_as_made_up() {
+        let h = |t: EventType, log_pos: u32, flags: u16| EventHeader {
+            timestamp: 0,
+            event_type: t,
+            server_id: 1,
+            event_size: 40,
+            log_pos,
+            flags,
+        };
+        for t in [EventType::FORMAT_DESCRIPTION, EventType::ROTATE, EventType::MARIADB_GTID_LIST] {
+            assert!(h(t, 0, 0).is_artificial(), "{t}");
+            assert!(!h(t, 300, 0).is_artificial(), "{t}");
+        }
+        // Inside a MariaDB 11.4+ transaction: real events with log_pos 0.
+        for t in [EventType(19), EventType(23), EventType::MARIADB_ANNOTATE_ROWS, EventType::QUERY] {
+            assert!(!h(t, 0, 0).is_artificial(), "{t}");
+        }
+        assert!(h(EventType::ROTATE, 4, LOG_EVENT_ARTIFICIAL_F).is_artificial());
+    }
 
     /// Builds an event with a valid header (and CRC when `crc`).
     pub fn make_event(t: EventType, log_pos_base: u32, body: &[u8], crc: bool) -> Vec<u8> {

@@ -174,6 +174,8 @@ struct Active {
     trx_end: u64,
     /// The file ended with ROTATE or STOP.
     closed: bool,
+    /// The last event placed was one already stored (a resent one).
+    after_stored: bool,
     tracker: Tracker,
     /// Appended but not yet written.
     pending: Pending,
@@ -522,6 +524,7 @@ impl Store {
             len: scan.cut_at,
             trx_end: scan.cut_at,
             closed: scan.closed,
+            after_stored: false,
             tracker,
             pending: Pending::default(),
             partial: None,
@@ -633,6 +636,7 @@ impl Store {
             len: 4,
             trx_end: 4,
             closed: false,
+            after_stored: false,
             tracker,
             pending: Pending::default(),
             partial: None,
@@ -647,7 +651,8 @@ impl Store {
     pub fn append(&mut self, h: &EventHeader, ev: &[u8]) -> Result<bool, StoreError> {
         let a = self.active_for(h)?;
         let (start, stored) = a.place(h, ev.len() as u64)?;
-        let end = u64::from(h.log_pos);
+        a.after_stored = stored;
+        let end = start + ev.len() as u64;
         if stored {
             return a.compare_stored(start, ev).map(|_| false);
         }
@@ -704,6 +709,7 @@ impl Store {
     pub fn begin_event(&mut self, h: &EventHeader, head: &[u8]) -> Result<(), StoreError> {
         let a = self.active_for(h)?;
         let (start, stored) = a.place(h, u64::from(h.event_size))?;
+        a.after_stored = stored;
         a.write_pending()?;
         a.partial = Some(Partial { hdr: *h, start, got: 0, stored, head: Vec::new() });
         self.event_piece(head)
@@ -877,9 +883,20 @@ impl Store {
 impl Active {
     /// Where an event of `size` bytes ending at `h.log_pos` goes: (start, already stored).
     /// Anything that does not continue the file, or follows its ROTATE/STOP, is an error.
+    /// An event with log_pos 0 (inside a transaction, from MariaDB 11.4 on) continues
+    /// the file where it stands, which only holds after an event that was new.
     fn place(&self, h: &EventHeader, size: u64) -> Result<(u64, bool), StoreError> {
-        let end = u64::from(h.log_pos);
         let err = |what: String| StoreError::Stream { file: self.name.clone(), offset: self.len, what };
+        let end = match h.log_pos {
+            0 if self.after_stored => {
+                return Err(err(format!(
+                    "{} event with no log_pos follows an event already stored: where it goes is unknown",
+                    h.event_type
+                )))
+            }
+            0 => self.len + size,
+            p => u64::from(p),
+        };
         let start = end
             .checked_sub(size)
             .filter(|&s| s >= 4)
@@ -1023,7 +1040,8 @@ pub fn scan_file(fs: &dyn Fs, path: &Path, name: &str, tail_ok: bool) -> Result<
             if alg == ChecksumAlg::CRC32 {
                 event::verify_crc(ev)?;
             }
-            if u64::from(h.log_pos) != (pos + size) as u64 {
+            // log_pos 0: an event inside a transaction from MariaDB 11.4 on.
+            if h.log_pos != 0 && u64::from(h.log_pos) != (pos + size) as u64 {
                 return Err(EventError::Malformed(format!(
                     "log_pos {} but the event ends at {}",
                     h.log_pos,
@@ -1292,6 +1310,12 @@ mod tests {
     /// of its GTID, TABLE_MAP, a row event of `rows` bytes and its XID, each event
     /// with its own position and CRC32.
     fn trx_stream(n: usize, rows: usize) -> Vec<u8> {
+        trx_stream_with(n, rows, false)
+    }
+
+    /// With `no_pos`, the events inside each transaction have log_pos 0, as MariaDB
+    /// 11.4 and later write them.
+    fn trx_stream_with(n: usize, rows: usize, no_pos: bool) -> Vec<u8> {
         let g = golden(MARIADB);
         let ends = event_ends(&g);
         let body = |i: usize| g[ends[i] + HEADER_LEN..ends[i + 1] - 4].to_vec();
@@ -1303,7 +1327,9 @@ mod tests {
             e[4] = t;
             e[5] = 1;
             e[9..13].copy_from_slice(&(size as u32).to_le_bytes());
-            e[13..17].copy_from_slice(&((v.len() + size) as u32).to_le_bytes());
+            let inside = no_pos && (t == 19 || t == 23);
+            let end = if inside { 0 } else { (v.len() + size) as u32 };
+            e[13..17].copy_from_slice(&end.to_le_bytes());
             e[17..19].copy_from_slice(&flags.to_le_bytes());
             e.extend_from_slice(b);
             let c = crc32fast::hash(&e);
@@ -1447,6 +1473,40 @@ mod tests {
         append_all(&mut s, &data);
         s.sync().unwrap();
         assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), data);
+        let _ = fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn events_with_no_log_pos_inside_transactions_are_stored_recovered_and_placed_by_size() {
+        let data = trx_stream_with(6, 300, true);
+        let d = tmp("nopos");
+        let mut s = Store::open(&d).unwrap();
+        s.switch_to("mysql-bin.000001", 4).unwrap();
+        append_all(&mut s, &data);
+        s.sync().unwrap();
+        assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), data);
+        assert_eq!(s.position(), Some(("mysql-bin.000001".into(), data.len() as u64)));
+        drop(s);
+        // Recovery scans such a file; cut inside a transaction, it goes back to the
+        // transaction's start.
+        let s = Store::open(&d).unwrap();
+        assert_eq!(s.position().unwrap().1, data.len() as u64);
+        drop(s);
+        let ends = event_ends(&data);
+        let mid = ends[ends.len() - 2] - 10;
+        fs::write(d.join("mysql-bin.000001"), &data[..mid]).unwrap();
+        let s = Store::open(&d).unwrap();
+        assert_eq!(s.position().unwrap().1, ends[ends.len() - 5] as u64, "not cut back to the last transaction");
+        drop(s);
+        // After an event the store already had, one with no log_pos cannot be placed.
+        let mut s = Store::open(&d).unwrap();
+        let fde = &data[4..ends[0]];
+        s.append(&EventHeader::decode_exact(fde).unwrap(), fde).unwrap();
+        let nopos = &data[ends[6]..ends[7]];
+        let h = EventHeader::decode_exact(nopos).unwrap();
+        assert_eq!(h.log_pos, 0);
+        let e = s.append(&h, nopos).unwrap_err().to_string();
+        assert!(e.contains("no log_pos"), "{e}");
         let _ = fs::remove_dir_all(&d);
     }
 

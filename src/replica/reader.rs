@@ -212,7 +212,10 @@ impl Reader {
             }
         }
         if !hdr.is_artificial() {
-            self.stats.read_pos.store(u64::from(hdr.log_pos), Ordering::Relaxed);
+            // log_pos 0: inside a MariaDB 11.4+ transaction; the position moves at its end.
+            if hdr.log_pos != 0 {
+                self.stats.read_pos.store(u64::from(hdr.log_pos), Ordering::Relaxed);
+            }
             self.stats.last_event_ts.store(u64::from(hdr.timestamp), Ordering::Relaxed);
             self.stats.idle.store(false, Ordering::Relaxed);
         }

@@ -40,7 +40,7 @@ pub struct Writer {
     pub durable: Option<Arc<crate::binlog::durable::Durable>>,
     published_files: (usize, Option<String>),
     /// The ACK request of the large event being streamed.
-    streaming_ack: Option<(String, u64)>,
+    streaming_ack: Option<String>,
     /// Transactions written since the last fsync.
     pub trx_since_sync: u32,
     /// Bytes written since the last fsync.
@@ -168,6 +168,8 @@ impl Writer {
             match m {
                 Msg::Rotate { name, pos } => self.store.switch_to(&name, pos)?,
                 Msg::Event { ev, hdr, ack } => {
+                    // The ACK names where the event ends in the file, which is where the
+                    // store stands after it (its log_pos may be 0, from MariaDB 11.4 on).
                     let file = if ack { self.store.active_name().map(str::to_string) } else { None };
                     b.bytes += ev.len();
                     if self.store.append(&hdr, &ev)? {
@@ -175,17 +177,15 @@ impl Writer {
                     }
                     events += 1;
                     if let Some(f) = file {
-                        want_ack = Some((f, u64::from(hdr.log_pos)));
+                        let end =
+                            self.store.position().filter(|(n, _)| *n == f).map_or(u64::from(hdr.log_pos), |p| p.1);
+                        want_ack = Some((f, end));
                         asked_at.get_or_insert_with(std::time::Instant::now);
                     }
                 }
                 Msg::Begin { head, hdr, ack } => {
                     b.bytes += head.len();
-                    self.streaming_ack = if ack {
-                        self.store.active_name().map(|f| (f.to_string(), u64::from(hdr.log_pos)))
-                    } else {
-                        None
-                    };
+                    self.streaming_ack = if ack { self.store.active_name().map(str::to_string) } else { None };
                     self.store.begin_event(&hdr, &head)?;
                 }
                 Msg::Piece(p) => {
@@ -197,8 +197,9 @@ impl Writer {
                         b.transactions += 1;
                     }
                     events += 1;
-                    if let Some(a) = self.streaming_ack.take() {
-                        want_ack = Some(a);
+                    if let Some(f) = self.streaming_ack.take() {
+                        let end = self.store.position().filter(|(n, _)| *n == f).map_or(0, |p| p.1);
+                        want_ack = Some((f, end));
                         asked_at.get_or_insert_with(std::time::Instant::now);
                     }
                 }

@@ -110,3 +110,15 @@ fn mysql_file_pos_mirror_is_byte_identical_across_restarts() {
 fn mysql_gtid_mirror_is_byte_identical_across_restarts() {
     scenario(Flavor::Mysql, true);
 }
+
+// MariaDB 11.4 and later leave log_pos 0 in the events inside a transaction: binlogd
+// places them by the bytes it holds, and the files stay identical.
+#[test]
+fn mariadb11_file_pos_mirror_is_byte_identical_across_restarts() {
+    scenario(Flavor::MariaDb11, false);
+}
+
+#[test]
+fn mariadb11_gtid_mirror_is_byte_identical_across_restarts() {
+    scenario(Flavor::MariaDb11, true);
+}

@@ -136,7 +136,7 @@ fn events_rows(out: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn show_binlog_events_lists_what_the_primary_lists() {
-    for flavor in [Flavor::MariaDb, Flavor::Mysql] {
+    for flavor in [Flavor::MariaDb, Flavor::Mysql, Flavor::MariaDb11] {
         let s = Server::start(flavor, &format!("sbe-{flavor:?}"));
         let (mut b, lport) = Binlogd::serving(&s, &format!("sbe-{flavor:?}"), "");
         s.sql(
