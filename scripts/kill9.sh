@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-#! kill -9 under load against real MariaDB and MySQL primaries, many times:
+#! kill -9 under load against real MariaDB (10.11, 11.8) and MySQL primaries, many times:
 #!   scripts/kill9.sh [ITERATIONS]     (default 1000; CI runs 20 through scripts/test.sh)
 #! Each iteration kills binlogd at a random moment under a concurrent write load,
 #! checks that every commit the clients saw return is in binlogd's files, and

@@ -188,3 +188,9 @@ fn mariadb_kill9_under_load_loses_no_acknowledged_commit() {
 fn mysql_kill9_under_load_loses_no_acknowledged_commit() {
     kill9_under_load(Flavor::Mysql);
 }
+
+// MariaDB 11.8: recovery after each kill meets events with log_pos 0 inside transactions.
+#[test]
+fn mariadb11_kill9_under_load_loses_no_acknowledged_commit() {
+    kill9_under_load(Flavor::MariaDb11);
+}
