@@ -26,6 +26,8 @@ use crate::replica::Shared;
 /// A replica registered with COM_REGISTER_SLAVE.
 #[derive(Debug, Clone)]
 pub struct Registered {
+    /// The connection that registered it.
+    pub conn: u32,
     pub server_id: u32,
     pub host: String,
     pub port: u16,

@@ -192,7 +192,11 @@ impl<'a> Session<'a> {
         self.stream.inner.set_read_timeout(Some(self.srv.cfg.wait_timeout))?;
         let r = self.commands();
         if let Some(sid) = self.registered {
-            self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).remove(&sid);
+            let mut reps = self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner());
+            // Unless the replica registered again on a newer connection, which ended this one.
+            if reps.get(&sid).is_some_and(|r| r.conn == self.id) {
+                reps.remove(&sid);
+            }
         }
         r
     }
@@ -364,16 +368,21 @@ impl<'a> Session<'a> {
             return self.reply(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", why));
         }
         let mut reps = self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner());
-        if reps.contains_key(&r.server_id) && self.registered != Some(r.server_id) {
-            drop(reps);
-            return self.reply(&err_packet(
-                ER_MASTER_FATAL_READING_BINLOG,
-                "HY000",
-                &format!("A replica with the same server_id {} is already connected", r.server_id),
-            ));
+        // A replica that reconnects often finds its previous connection still open here
+        // (a peer that vanished leaves its TCP connection up until a write times out):
+        // as a primary does with such a zombie dump, the older connection is ended.
+        if let Some(old) = reps.get(&r.server_id).map(|o| o.conn).filter(|&c| c != self.id) {
+            if let Some(who) = self.srv.conns.kill(old, false) {
+                info!(
+                    "replica server_id {} registered again on connection {} from {}: ending its older connection {old} ({who})",
+                    r.server_id, self.id, self.peer
+                );
+                self.srv.shared.durable.wake_all();
+            }
         }
         let uuid = self.vars.get("slave_uuid").or_else(|| self.vars.get("replica_uuid")).cloned().unwrap_or_default();
-        reps.insert(r.server_id, Registered { server_id: r.server_id, host: r.host.clone(), port: r.port, uuid });
+        let reg = Registered { conn: self.id, server_id: r.server_id, host: r.host.clone(), port: r.port, uuid };
+        reps.insert(r.server_id, reg);
         drop(reps);
         self.registered = Some(r.server_id);
         self.reply(&ok_packet())
