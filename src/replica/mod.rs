@@ -309,6 +309,11 @@ impl Control {
 
     fn end_connection(&self) {
         self.halt.store(true, Ordering::SeqCst);
+        self.close_socket();
+    }
+
+    /// Ends the reader's reads on the connection now, without stopping anything else.
+    fn close_socket(&self) {
         if let Some(s) = self.socket.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             let _ = s.shutdown(Shutdown::Read);
         }
@@ -634,9 +639,19 @@ impl Session<'_> {
         let mut w = w;
         // What recovery kept was published when the store was opened (in `run`).
         w.durable = Some(shared.durable.clone());
+        // A writer that stops on an error ends the connection's reads: otherwise the
+        // reader, fed only heartbeats (a primary whose commits wait for this ACK sends
+        // nothing else), would not learn of it until the next event.
+        let wctl = ctl.clone();
         let writer = thread::Builder::new()
             .name("writer".into())
-            .spawn(move || w.run())
+            .spawn(move || {
+                let r = w.run();
+                if r.is_err() {
+                    wctl.close_socket();
+                }
+                r
+            })
             .map_err(|e| ReplicaError::Fatal(e.to_string()))?;
         let acker = if semisync {
             let (s, st) = (slot.clone(), stats.clone());
@@ -688,9 +703,10 @@ impl Session<'_> {
             // The connection worked: the next failure starts the backoff afresh.
             *backoff = FIRST_RETRY.min(cfg.retry_max);
         }
-        // A writer error explains why the reader stopped, so it comes first.
+        // A writer error explains why the reader stopped, so it comes first; the
+        // reader's read error is then only the connection the writer ended.
         if let (Err(_), Err(r)) = (&write_result, &read_result) {
-            if !matches!(r, ReplicaError::Read(_)) || !ctl.halt.load(Ordering::SeqCst) {
+            if !matches!(r, ReplicaError::Read(_)) {
                 error!("{r}");
             }
         }

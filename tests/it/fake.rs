@@ -19,6 +19,8 @@ pub const FILE1: &str = "fake-bin.000001";
 pub enum Then {
     Stall,
     Close,
+    /// A heartbeat every 100 ms, as an idle primary sends them, until the replica goes.
+    Heartbeats,
 }
 
 pub struct FakePrimary {
@@ -188,6 +190,12 @@ fn serve(
                 match then {
                     Then::Stall => thread::sleep(Duration::from_secs(3600)),
                     Then::Close => return Ok(()),
+                    Then::Heartbeats => loop {
+                        thread::sleep(Duration::from_millis(100));
+                        let mut pk = vec![0u8];
+                        pk.extend_from_slice(&event(27, 4, 0, FILE1.as_bytes()));
+                        send(&mut s, &mut seq, &pk)?;
+                    },
                 }
             }
             _ => return Ok(()),

@@ -50,6 +50,33 @@ fn gap_in_log_pos_stops_the_stream_with_a_clear_error() {
 }
 
 #[test]
+fn a_writer_error_ends_the_connection_even_when_only_heartbeats_follow() {
+    // The first connection stores FILE1's FDE and a statement and closes: FILE1 has no
+    // ROTATE. Every later one names the next file at once (the primary moved on), then
+    // sends only heartbeats, as a primary whose commits wait for binlogd's ACK does.
+    // The writer refuses the switch; binlogd must then reconnect to fetch the rest of
+    // FILE1 by file+pos, not wait for an event that will not come.
+    let fake = FakePrimary::start(|n| {
+        let f = fde();
+        let end = 4 + f.len() as u32;
+        let q = query(end, "CREATE TABLE t (a INT)");
+        if n == 0 {
+            (vec![fake_rotate(FILE1, 4), f, q], Then::Close)
+        } else {
+            (vec![fake_rotate("fake-bin.000002", 4)], Then::Heartbeats)
+        }
+    });
+    let mut b = binlogd_for(&fake, "hb-writer-err");
+    b.start();
+    b.wait_log("the primary moved on to fake-bin.000002", Duration::from_secs(20));
+    wait_until("a dump after the refused switch", Duration::from_secs(20), || fake.dumps.lock().unwrap().len() >= 3);
+    assert_eq!(b.stop(), 0);
+    let dumps = fake.dumps.lock().unwrap().clone();
+    let stored = fs::metadata(b.binlog_dir.join(FILE1)).unwrap().len();
+    assert_eq!((dumps[2].file.as_str(), u64::from(dumps[2].pos)), (FILE1, stored));
+}
+
+#[test]
 fn stalled_primary_is_detected_by_read_timeout_and_resumed_after_the_stored_bytes() {
     let fake = FakePrimary::start(|n| {
         let f = fde();
