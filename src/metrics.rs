@@ -2,14 +2,17 @@
 //! `GET /metrics` answers the text exposition format, anything else 404.
 //!
 //! <https://prometheus.io/docs/instrumenting/exposition_formats/>
-//! One thread serves scrapes one at a time; each request must arrive within two
-//! seconds and fit in 8 KiB, so a stalled or hostile client costs little.
+//! Each scrape gets a thread of its own, up to `MAX_SCRAPES` at once (more are closed
+//! at once); its request must arrive within two seconds and fit in 8 KiB. A stalled or
+//! hostile client therefore costs one thread for two seconds and never holds up the
+//! scrapes behind it.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,18 +28,45 @@ pub fn bind(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
     Ok(Some(TcpListener::bind((addr.as_str(), port))?))
 }
 
+/// Scrapes answered at once; a connection over this is closed unanswered.
+const MAX_SCRAPES: usize = 8;
+
+/// Gives a scrape's slot back when its thread ends, however it ends.
+struct Done(Arc<AtomicUsize>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 pub fn spawn(listener: TcpListener, shared: Arc<Shared>, dir: &Path) -> std::io::Result<()> {
-    let dir = dir.to_path_buf();
+    let dir = Arc::new(dir.to_path_buf());
     info!("metrics on http://{}/metrics", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
+    let busy = Arc::new(AtomicUsize::new(0));
     std::thread::Builder::new().name("metrics".into()).spawn(move || {
         for c in listener.incoming() {
-            match c {
-                Ok(s) => {
-                    if let Err(e) = answer(s, &shared, &dir) {
-                        log::debug!("metrics request: {e}");
-                    }
+            let s = match c {
+                Ok(s) => s,
+                Err(e) => {
+                    warn!("accept on the metrics port failed: {e}");
+                    continue;
                 }
-                Err(e) => warn!("accept on the metrics port failed: {e}"),
+            };
+            if busy.fetch_add(1, Ordering::SeqCst) >= MAX_SCRAPES {
+                busy.fetch_sub(1, Ordering::SeqCst);
+                continue;
+            }
+            let (shared, dir, done) = (shared.clone(), dir.clone(), Done(busy.clone()));
+            let r = std::thread::Builder::new().name("scrape".into()).spawn(move || {
+                let _done = done;
+                if let Err(e) = answer(s, &shared, &dir) {
+                    log::debug!("metrics request: {e}");
+                }
+            });
+            if let Err(e) = r {
+                // The closure, and the slot it held, went with the error.
+                warn!("cannot start a thread for a metrics request: {e}");
             }
         }
     })?;
