@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use super::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate};
 use super::gtid::{format_uuid, GtidSet, MariaPos};
+use crate::proto::buf::{Reader, Short};
 
 /// The name in SHOW BINLOG EVENTS' Event_type column.
 pub fn type_name(t: EventType) -> Cow<'static, str> {
@@ -101,6 +102,7 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
     let body = || event::body(ev, alg).map_err(|e| e.to_string());
     let maria = fde.server_version.contains("MariaDB");
     let e = |e: event::EventError| e.to_string();
+    let short = |e: Short| e.to_string();
     Ok(match h.event_type.0 {
         15 => {
             let f = FormatDescription::decode(ev).map_err(e)?;
@@ -120,11 +122,7 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             }
             s
         }
-        16 => {
-            let b = body()?;
-            let xid = b.get(..8).ok_or("short Xid")?;
-            format!("COMMIT /* xid={} */", u64::from_le_bytes(xid.try_into().map_err(|_| "short Xid")?))
-        }
+        16 => format!("COMMIT /* xid={} */", Reader::new(body()?).u64("xid").map_err(short)?),
         4 => {
             let r = Rotate::decode(ev, alg).map_err(e)?;
             format!("{};pos={}", r.next_file, r.pos)
@@ -140,9 +138,10 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             let begin = if flags2 & event::MARIADB_FL_STANDALONE != 0 { "" } else { "BEGIN " };
             let mut s = format!("{begin}GTID {domain}-{}-{seq}", h.server_id);
             if flags2 & FL_GROUP_COMMIT_ID != 0 {
-                if let Some(c) = body()?.get(13..21) {
-                    s.push_str(&format!(" cid={}", u64::from_le_bytes(c.try_into().map_err(|_| "short cid")?)));
-                }
+                // After seq_no (8), domain_id (4) and flags2 (1).
+                let mut r = Reader::new(body()?);
+                r.skip(13, "GTID fields").map_err(short)?;
+                s.push_str(&format!(" cid={}", r.u64("commit_id").map_err(short)?));
             }
             s
         }
@@ -154,27 +153,33 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
         // The statement behind the row events that follow: MariaDB's whole body; MySQL's
         // after a length byte, shown as a comment.
         160 => String::from_utf8_lossy(body()?).into_owned(),
-        29 => format!("# {}", String::from_utf8_lossy(body()?.get(1..).ok_or("short Rows_query")?)),
+        29 => {
+            let mut r = Reader::new(body()?);
+            r.skip(1, "Rows_query length").map_err(short)?;
+            format!("# {}", String::from_utf8_lossy(r.rest()))
+        }
         161 => {
-            let b = body()?;
-            let len = b.get(..4).map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize).ok_or("short")?;
-            String::from_utf8_lossy(b.get(4..4 + len).ok_or("short file name")?).into_owned()
+            let mut r = Reader::new(body()?);
+            let len = r.u32("checkpoint file name length").map_err(short)?;
+            String::from_utf8_lossy(r.bytes(len as usize, "checkpoint file name").map_err(short)?).into_owned()
         }
         19 => {
             // table_id (6), flags (2), then the database and table names, each a
             // length byte, the name and a NUL.
-            let b = body()?;
-            let id = table_id(b)?;
-            let db_len = usize::from(*b.get(8).ok_or("short Table_map")?);
-            let db = b.get(9..9 + db_len).ok_or("short Table_map")?;
-            let t_len = usize::from(*b.get(10 + db_len).ok_or("short Table_map")?);
-            let t = b.get(11 + db_len..11 + db_len + t_len).ok_or("short Table_map")?;
+            let mut r = Reader::new(body()?);
+            let id = table_id(&mut r)?;
+            r.skip(2, "Table_map flags").map_err(short)?;
+            let db_len = r.u8("database name length").map_err(short)?;
+            let db = r.bytes(usize::from(db_len), "database name").map_err(short)?;
+            r.skip(1, "database name NUL").map_err(short)?;
+            let t_len = r.u8("table name length").map_err(short)?;
+            let t = r.bytes(usize::from(t_len), "table name").map_err(short)?;
             format!("table_id: {id} ({}.{})", String::from_utf8_lossy(db), String::from_utf8_lossy(t))
         }
         23..=25 | 30..=32 | 166..=171 => {
-            let b = body()?;
-            let id = table_id(b)?;
-            let flags = b.get(6..8).map(|f| u16::from_le_bytes([f[0], f[1]])).ok_or("short rows event")?;
+            let mut r = Reader::new(body()?);
+            let id = table_id(&mut r)?;
+            let flags = r.u16("rows event flags").map_err(short)?;
             // MariaDB names only the statement's end; MySQL every flag set.
             let names: Vec<&str> =
                 ROWS_FLAGS.iter().filter(|(bit, _)| flags & bit != 0 && (!maria || *bit == 1)).map(|f| f.1).collect();
@@ -188,8 +193,9 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
     })
 }
 
-fn table_id(body: &[u8]) -> Result<u64, String> {
-    let b = body.get(..6).ok_or("short table id")?;
+/// A 6-byte little-endian table id.
+fn table_id(r: &mut Reader<'_>) -> Result<u64, String> {
+    let b = r.bytes(6, "table id").map_err(|e| e.to_string())?;
     Ok(b.iter().rev().fold(0u64, |a, &x| a << 8 | u64::from(x)))
 }
 

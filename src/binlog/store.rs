@@ -558,6 +558,11 @@ impl Store {
         self.active.as_ref().map(|a| a.name.as_str())
     }
 
+    /// The active file and how far it is filled, without copying its name.
+    pub fn active_end(&self) -> Option<(&str, u64)> {
+        self.active.as_ref().map(|a| (a.name.as_str(), a.len))
+    }
+
     /// Durable length of the active file (what recovery would keep).
     pub fn position(&self) -> Option<(String, u64)> {
         self.active.as_ref().map(|a| (a.name.clone(), a.len))
@@ -1464,27 +1469,28 @@ mod tests {
         assert_eq!(fs.direct_bytes(), 0);
     }
 
-    #[test]
-    fn direct_writes_on_a_real_file_system_store_the_same_bytes() {
-        let data = big_stream(30, 100_003);
-        let d = tmp("direct-os");
+    /// Stores `data` as mysql-bin.000001 in a new directory, fsyncs it and checks the
+    /// file holds exactly those bytes.
+    fn stored_as_written(tag: &str, data: &[u8]) -> (PathBuf, Store) {
+        let d = tmp(tag);
         let mut s = Store::open(&d).unwrap();
         s.switch_to("mysql-bin.000001", 4).unwrap();
-        append_all(&mut s, &data);
+        append_all(&mut s, data);
         s.sync().unwrap();
         assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), data);
+        (d, s)
+    }
+
+    #[test]
+    fn direct_writes_on_a_real_file_system_store_the_same_bytes() {
+        let (d, _) = stored_as_written("direct-os", &big_stream(30, 100_003));
         let _ = fs::remove_dir_all(&d);
     }
 
     #[test]
     fn events_with_no_log_pos_inside_transactions_are_stored_recovered_and_placed_by_size() {
         let data = trx_stream_with(6, 300, true);
-        let d = tmp("nopos");
-        let mut s = Store::open(&d).unwrap();
-        s.switch_to("mysql-bin.000001", 4).unwrap();
-        append_all(&mut s, &data);
-        s.sync().unwrap();
-        assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), data);
+        let (d, s) = stored_as_written("nopos", &data);
         assert_eq!(s.position(), Some(("mysql-bin.000001".into(), data.len() as u64)));
         drop(s);
         // Recovery scans such a file; cut inside a transaction, it goes back to the

@@ -178,7 +178,7 @@ impl Writer {
                     events += 1;
                     if let Some(f) = file {
                         let end =
-                            self.store.position().filter(|(n, _)| *n == f).map_or(u64::from(hdr.log_pos), |p| p.1);
+                            self.store.active_end().filter(|(n, _)| *n == f).map_or(u64::from(hdr.log_pos), |p| p.1);
                         want_ack = Some((f, end));
                         asked_at.get_or_insert_with(std::time::Instant::now);
                     }
@@ -198,7 +198,7 @@ impl Writer {
                     }
                     events += 1;
                     if let Some(f) = self.streaming_ack.take() {
-                        let end = self.store.position().filter(|(n, _)| *n == f).map_or(0, |p| p.1);
+                        let end = self.store.active_end().filter(|(n, _)| *n == f).map_or(0, |p| p.1);
                         want_ack = Some((f, end));
                         asked_at.get_or_insert_with(std::time::Instant::now);
                     }

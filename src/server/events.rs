@@ -49,7 +49,10 @@ fn parse_rest(toks: &[String]) -> Result<Args, String> {
         match toks[i].to_ascii_uppercase().as_str() {
             "IN" => {
                 let t = toks.get(i + 1).ok_or("IN needs a file name")?;
-                a.file = Some(unquote(t).ok_or("IN needs a quoted file name")?);
+                if !(t.len() >= 2 && (t.starts_with('\'') || t.starts_with('"'))) {
+                    return Err("IN needs a quoted file name".into());
+                }
+                a.file = Some(super::query::unquote(t));
                 i += 2;
             }
             "FROM" => {
@@ -115,15 +118,6 @@ fn tokens(sql: &str) -> Vec<String> {
         }
     }
     v
-}
-
-fn unquote(t: &str) -> Option<String> {
-    let q = t.chars().next()?;
-    if t.len() < 2 || !matches!(q, '\'' | '"' | '`') || !t.ends_with(q) {
-        return None;
-    }
-    let d = q.to_string();
-    Some(t[1..t.len() - 1].replace(&format!("{d}{d}"), &d))
 }
 
 fn failed(what: &str) -> Vec<u8> {
@@ -228,12 +222,7 @@ impl Rows<'_> {
         if self.end <= 4 {
             return Ok(None);
         }
-        let hdr = self.header(4)?;
-        if hdr.event_size > 1 << 16 {
-            return Err(format!("{}:4: a {}-byte first event is not a format description", self.name, hdr.event_size));
-        }
-        let ev = self.event(4, &hdr)?;
-        FormatDescription::decode(&ev).map(Some).map_err(|e| format!("{}:4: {e}", self.name))
+        super::stored_fde(self.f).map(|(_, fde)| Some(fde)).map_err(|e| format!("{}:4: {e}", self.name))
     }
 
     /// The row for the event at `pos`, and where the next event starts.

@@ -21,6 +21,15 @@ const ER_QUERY_INTERRUPTED: u16 = 1317;
 const ER_PARSE_ERROR: u16 = 1064;
 
 /// May this session run the statements that change binlogd's state?
+/// ERROR 1227, naming the privileges mysqld would ask for.
+fn denied(privileges: &str) -> Vec<u8> {
+    err_packet(
+        ER_SPECIFIC_ACCESS_DENIED,
+        "42000",
+        &format!("Access denied; you need (at least one of) the {privileges} privilege(s) for this operation"),
+    )
+}
+
 fn is_admin(s: &Session) -> bool {
     match &s.srv.cfg.admin_accounts {
         Some(list) => list.contains(&s.user),
@@ -143,7 +152,7 @@ fn split_list(s: &str) -> Vec<String> {
     out.into_iter().map(|x| x.trim().to_string()).collect()
 }
 
-fn unquote(v: &str) -> String {
+pub(super) fn unquote(v: &str) -> String {
     let v = v.trim();
     if v.len() >= 2 && (v.starts_with('\'') && v.ends_with('\'') || v.starts_with('"') && v.ends_with('"')) {
         v[1..v.len() - 1].replace("''", "'")
@@ -263,18 +272,10 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
                 .collect();
             rows(&["Level", "Code", "Message"], v)
         }
-        ["STOP" | "START", "SLAVE" | "REPLICA", ..]
-        | ["FLUSH", ..]
-        | ["PURGE", ..]
-        | ["ALTER", "INSTANCE", ..]
-        | ["SHUTDOWN"]
+        ["STOP" | "START", "SLAVE" | "REPLICA", ..] | ["FLUSH", ..] | ["PURGE", ..] | ["ALTER", "INSTANCE", ..]
             if !is_admin(s) =>
         {
-            vec![err_packet(
-                ER_SPECIFIC_ACCESS_DENIED,
-                "42000",
-                "Access denied; you need (at least one of) the SUPER, BINLOG_ADMIN privilege(s) for this operation",
-            )]
+            vec![denied("SUPER, BINLOG_ADMIN")]
         }
         ["STOP", "SLAVE" | "REPLICA", ..] => {
             if s.srv.shared.control.pause() {
@@ -514,11 +515,7 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
 /// writing and fsyncing what is queued; exit 0.
 pub fn shutdown(s: &Session) -> Vec<u8> {
     if !is_admin(s) {
-        return err_packet(
-            ER_SPECIFIC_ACCESS_DENIED,
-            "42000",
-            "Access denied; you need (at least one of) the SHUTDOWN privilege(s) for this operation",
-        );
+        return denied("SHUTDOWN");
     }
     log::info!("SHUTDOWN from connection {} ({}): stopping after writing and syncing what is queued", s.id, s.user);
     crate::notify::notify("STOPPING=1");
@@ -545,11 +542,7 @@ fn kill(s: &Session, words: &[&str]) -> Vec<u8> {
         return err_packet(ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
     }
     if !is_admin(s) {
-        return err_packet(
-            ER_SPECIFIC_ACCESS_DENIED,
-            "42000",
-            "Access denied; you need (at least one of) the SUPER, CONNECTION_ADMIN privilege(s) for this operation",
-        );
+        return denied("SUPER, CONNECTION_ADMIN");
     }
     match s.srv.conns.kill(id, dump_only) {
         Some(who) => {
