@@ -29,6 +29,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("events", events),
     ("recovery_scan", recovery_scan),
     ("cnf", cnf),
+    ("statements", statements),
 ];
 
 /// A peer that sends `data` and swallows what it is sent.
@@ -172,6 +173,11 @@ pub fn recovery_scan(data: &[u8]) {
 pub fn cnf(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = crate::config::Config::parse(&text, Path::new("fuzz.cnf"));
+}
+
+/// What a logged-in client's statement goes through before any state is read.
+pub fn statements(data: &[u8]) {
+    crate::server::query::fuzz(&String::from_utf8_lossy(data));
 }
 
 #[cfg(test)]

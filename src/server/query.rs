@@ -235,19 +235,60 @@ pub fn clean(sql: &str) -> String {
     out.trim().trim_end_matches(';').trim().to_string()
 }
 
+/// SQL LIKE as SHOW VARIABLES/STATUS use it: `%` any run, `_` one character, `\\`
+/// escaping the next one, ASCII case ignored. The pattern comes from a client, so
+/// this is the greedy matcher with one resume point, O(pattern × name) at worst:
+/// a backtracking one takes exponential time on a run of `%`s.
 fn like(pattern: &str, name: &str) -> bool {
-    // SQL LIKE with % and _, case-insensitive; enough for variable names.
-    fn m(p: &[u8], n: &[u8]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some(b'%'), _) => m(&p[1..], n) || (!n.is_empty() && m(p, &n[1..])),
-            (Some(b'_'), Some(_)) => m(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => m(&p[1..], &n[1..]),
-            (Some(b'\\'), _) if p.len() > 1 => m(&p[1..], n),
-            _ => false,
+    #[derive(Clone, Copy, PartialEq)]
+    enum Tok {
+        Any,
+        One,
+        Lit(char),
+    }
+    let mut toks = Vec::new();
+    let mut it = pattern.chars();
+    while let Some(c) = it.next() {
+        let t = match c {
+            '%' => Tok::Any,
+            '_' => Tok::One,
+            '\\' => Tok::Lit(it.next().unwrap_or('\\')),
+            c => Tok::Lit(c),
+        };
+        if !(t == Tok::Any && toks.last() == Some(&Tok::Any)) {
+            toks.push(t);
         }
     }
-    m(pattern.as_bytes(), name.as_bytes())
+    let name: Vec<char> = name.chars().collect();
+    let fits = |t: Tok, c: char| match t {
+        Tok::One => true,
+        Tok::Lit(l) => l.eq_ignore_ascii_case(&c),
+        Tok::Any => false,
+    };
+    // (token after the last `%`, name position it was tried at)
+    let (mut i, mut j, mut resume) = (0usize, 0usize, None::<(usize, usize)>);
+    while j < name.len() {
+        match toks.get(i) {
+            Some(&Tok::Any) => {
+                resume = Some((i + 1, j));
+                i += 1;
+            }
+            Some(&t) if fits(t, name[j]) => {
+                i += 1;
+                j += 1;
+            }
+            _ => match resume {
+                // Let the last `%` take one more character and try again from there.
+                Some((ti, nj)) => {
+                    resume = Some((ti, nj + 1));
+                    i = ti;
+                    j = nj + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    toks[i.min(toks.len())..].iter().all(|t| *t == Tok::Any)
 }
 
 fn rows(cols: &[&str], rows: Vec<Vec<Option<String>>>) -> Vec<Vec<u8>> {
@@ -603,6 +644,20 @@ fn upstream_status(s: &Session, replica_words: bool) -> Vec<Vec<u8>> {
     resultset::encode(&names, &[row])
 }
 
+/// The statement handling that needs no session (comments, lists, quotes, LIKE,
+/// SHOW BINLOG EVENTS' arguments), over any client text: the `statements` fuzz target.
+#[doc(hidden)]
+pub fn fuzz(sql: &str) {
+    let t = clean(sql);
+    for item in split_list(&t) {
+        let _ = unquote(&item);
+    }
+    let (pattern, name) = t.split_at(t.char_indices().nth(t.chars().count() / 2).map_or(0, |(i, _)| i));
+    let _ = like(pattern, name);
+    let _ = like(&t, "rpl_semi_sync_master_enabled");
+    let _ = super::events::parse(sql);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,5 +678,25 @@ mod tests {
         assert!(like("SERVER\\_ID", "server_id"));
         assert!(like("server%", "server_uuid"));
         assert!(!like("server_id", "server_uuid"));
+        assert!(like("%", ""));
+        assert!(like("", ""));
+        assert!(!like("", "a"));
+        assert!(like("%_id", "server_id"));
+        assert!(!like("%_id", "id"));
+        assert!(like("%ver%uu%", "server_uuid"));
+        assert!(like("s_rver\\%", "server%"));
+        assert!(!like("s_rver\\%", "servers"));
+        assert!(like("a\\", "a\\"));
+        assert!(like("%a%b", "xaxxab"));
+        assert!(!like("%a%b", "xaxxa"));
+    }
+
+    #[test]
+    fn like_answers_at_once_on_a_pattern_of_many_wildcards() {
+        // A backtracking matcher takes exponential time on these; a client sends them.
+        let pattern = format!("{}x", "%a".repeat(40));
+        assert!(!like(&pattern, &"a".repeat(200)));
+        assert!(!like(&format!("{}!", "%".repeat(5000)), &"v".repeat(5000)));
+        assert!(like(&"%_".repeat(100), &"y".repeat(300)));
     }
 }
