@@ -178,7 +178,7 @@ pub fn server(cfg: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, TlsErro
 pub struct Live {
     cfg: Config,
     now: Mutex<(Option<ClientTls>, Option<Arc<rustls::ServerConfig>>)>,
-    /// The files' stamps when last read, to tell whether they changed since.
+    /// The files' stamps when last read (or tried), to tell whether they changed since.
     read: Mutex<Vec<Stamp>>,
 }
 
@@ -204,7 +204,7 @@ impl Live {
         self.files().iter().map(|p| stamp(p)).collect()
     }
 
-    /// Whether any file changed since it was last read.
+    /// Whether any file changed since it was last read or tried.
     pub fn changed(&self) -> bool {
         *self.read.lock().unwrap_or_else(|e| e.into_inner()) != self.stamps()
     }
@@ -229,12 +229,13 @@ impl Live {
         master.chain(server).flatten().map(PathBuf::as_path).collect()
     }
 
-    /// Reads every file again; on an error nothing changes.
+    /// Reads every file again; on an error the certificates and keys in use stay.
+    /// The files' stamps are taken either way, so a file that failed is not tried
+    /// (and warned about) again at every SIGHUP until it changes.
     pub fn reload(&self) -> Result<(), TlsError> {
-        let stamps = self.stamps();
+        *self.read.lock().unwrap_or_else(|e| e.into_inner()) = self.stamps();
         let fresh = (client(&self.cfg)?, server(&self.cfg)?);
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
-        *self.read.lock().unwrap_or_else(|e| e.into_inner()) = stamps;
         Ok(())
     }
 

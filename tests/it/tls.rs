@@ -267,6 +267,21 @@ fn tls_files_are_read_again_by_statement_and_sighup_and_a_bad_file_changes_nothi
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("3888") && err.contains("live-key.pem"), "{err}");
     ok(verified(lport, &other_ca, "SELECT 1"));
+    // SIGHUP tries a file again only once it changed, and warns once for it.
+    let reopened = |b: &Binlogd| b.log_text().matches("received SIGHUP: reopened the error log").count();
+    let hup = |b: &Binlogd| {
+        let before = reopened(b);
+        b.signal(libc::SIGHUP);
+        wait_until("SIGHUP", Duration::from_secs(10), || reopened(b) > before);
+    };
+    let warned = |b: &Binlogd| b.log_text().matches("received SIGHUP: cannot reload TLS").count();
+    hup(&b);
+    assert_eq!(warned(&b), 0, "{}", b.log_text());
+    std::fs::write(live("key.pem"), "still not a key\n").unwrap();
+    hup(&b);
+    hup(&b);
+    assert_eq!(warned(&b), 1, "{}", b.log_text());
+    ok(verified(lport, &other_ca, "SELECT 1"));
 
     // SIGHUP reads them again too.
     put("binlogd-cert.pem", "cert.pem");
@@ -275,10 +290,8 @@ fn tls_files_are_read_again_by_statement_and_sighup_and_a_bad_file_changes_nothi
     b.wait_log("received SIGHUP: reloaded TLS from", Duration::from_secs(10));
     ok(verified(lport, &ca, "SELECT 1"));
     // logrotate's SIGHUP with the files unchanged reopens the log and reads nothing.
-    let reopened = |b: &Binlogd| b.log_text().matches("received SIGHUP: reopened the error log").count();
-    let before = reopened(&b);
-    b.signal(libc::SIGHUP);
-    wait_until("the second SIGHUP", Duration::from_secs(10), || reopened(&b) > before);
+    hup(&b);
     assert_eq!(b.log_text().matches("reloaded TLS from").count(), 2, "{}", b.log_text());
+    assert_eq!(warned(&b), 1, "{}", b.log_text());
     assert_eq!(b.stop(), 0);
 }
