@@ -1,7 +1,9 @@
 //! What SHOW BINLOG EVENTS prints for an event: its type's name and the Info column,
 //! as MySQL and MariaDB print them for the events binlogd parses anyway (format
 //! description, GTIDs, XID, QUERY, ROTATE, GTID lists and sets), the statement of
-//! annotate/rows-query events, and the table id of table-map and row events. Other events get an empty Info. Pure: bytes in, text out;
+//! annotate/rows-query events, the table id of table-map and row events, and the
+//! Intvar, RAND and User var events of statement-based transactions. Other events get
+//! an empty Info. Pure: bytes in, text out;
 //! bytes that do not decode give an Info saying so, never a panic.
 //!
 //! <https://dev.mysql.com/doc/refman/8.4/en/show-binlog-events.html>
@@ -189,8 +191,161 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
                 format!("table_id: {id} flags: {}", names.join(" "))
             }
         }
+        5 => {
+            let mut r = Reader::new(body()?);
+            let kind = match r.u8("Intvar type").map_err(short)? {
+                1 => "LAST_INSERT_ID",
+                2 => "INSERT_ID",
+                _ => "INVALID_INT",
+            };
+            format!("{kind}={}", r.u64("Intvar value").map_err(short)? as i64)
+        }
+        13 => {
+            let mut r = Reader::new(body()?);
+            let seed1 = r.u64("rand_seed1").map_err(short)?;
+            format!("rand_seed1={seed1},rand_seed2={}", r.u64("rand_seed2").map_err(short)?)
+        }
+        14 => user_var(body()?, maria)?,
         _ => String::new(),
     })
+}
+
+/// User var: `@\`name\`=value`, the value written as the server writes it back.
+/// Body: name length (4), name, is_null (1); then type (1), collation id (4), value
+/// length (4), value, and optionally flags (1, bit 0: unsigned).
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1User__var__event.html>
+fn user_var(body: &[u8], maria: bool) -> Result<String, String> {
+    let mut r = Reader::new(body);
+    let short = |e: Short| e.to_string();
+    let name_len = r.u32("user variable name length").map_err(short)?;
+    let name =
+        String::from_utf8_lossy(r.bytes(name_len as usize, "user variable name").map_err(short)?).replace('`', "``");
+    let head = format!("@`{name}`=");
+    if r.u8("user variable is_null").map_err(short)? != 0 {
+        return Ok(head + "NULL");
+    }
+    let kind = r.u8("user variable type").map_err(short)?;
+    let coll = r.u32("user variable collation").map_err(short)?;
+    let len = r.u32("user variable value length").map_err(short)?;
+    let v = r.bytes(len as usize, "user variable value").map_err(short)?;
+    let unsigned = r.u8("user variable flags").is_ok_and(|f| f & 1 != 0);
+    let value = match kind {
+        // REAL_RESULT
+        1 => {
+            format_double(f64::from_le_bytes(v.get(..8).and_then(|b| b.try_into().ok()).ok_or("REAL value is short")?))
+        }
+        // INT_RESULT
+        2 => {
+            let n = u64::from_le_bytes(v.get(..8).and_then(|b| b.try_into().ok()).ok_or("INT value is short")?);
+            if unsigned {
+                n.to_string()
+            } else {
+                (n as i64).to_string()
+            }
+        }
+        // DECIMAL_RESULT: precision, scale, then the binary decimal.
+        4 => match v {
+            [precision, scale, bin @ ..] => {
+                decimal(*precision, *scale, bin).ok_or("DECIMAL value does not fit its precision")?
+            }
+            _ => return Err("DECIMAL value is short".into()),
+        },
+        // STRING_RESULT, and anything else as bytes.
+        _ => match crate::binlog::collations::collation(coll, maria) {
+            None => "???".to_string(),
+            Some((cs, co)) if v.is_empty() => format!("_{cs} \"\" COLLATE {co}"),
+            Some((cs, co)) => {
+                let hex: String = v.iter().map(|b| format!("{b:02X}")).collect();
+                if maria {
+                    format!("_{cs} X'{hex}' COLLATE {co}")
+                } else {
+                    format!("_{cs} 0x{hex} COLLATE {co}")
+                }
+            }
+        },
+    };
+    Ok(head + &value)
+}
+
+/// A double as the servers print one (their `my_gcvt` with a field of 34): the
+/// shortest digits that read back the same, in fixed notation unless that needs more
+/// than the field, or the point lies more than 15 places from the digits.
+fn format_double(x: f64) -> String {
+    if !x.is_finite() {
+        return "0".into();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde-N".
+    let sci = format!("{:e}", x.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    let len = digits.len() as i32;
+    let decpt = exp.parse::<i32>().unwrap_or(0) + 1;
+    let sign = if x < 0.0 { "-" } else { "" };
+    let width = 34 - i32::from(x < 0.0);
+    let exp_len = 1 + i32::from(decpt >= 101 || decpt <= -99) + i32::from(decpt >= 11 || decpt <= -9);
+    let fixed_len = if decpt <= 0 {
+        len - decpt + 2
+    } else if decpt < len {
+        len + 1
+    } else {
+        decpt
+    };
+    let fits = fixed_len <= width;
+    let force_e = decpt <= 0 && width <= 2 - decpt && width >= 3 + exp_len;
+    // Fixed when every digit fits, or when it keeps the most digits; but not with the
+    // point more than 15 places from the digits, where 'e' reads better.
+    let fixed = (fits || (decpt <= width && decpt >= -2 && !force_e))
+        && (!fits || (decpt >= -14 && (decpt <= 15 || len > decpt)));
+    if fixed {
+        let s = if decpt <= 0 {
+            format!("0.{}{digits}", "0".repeat((-decpt) as usize))
+        } else if decpt < len {
+            format!("{}.{}", &digits[..decpt as usize], &digits[decpt as usize..])
+        } else {
+            format!("{digits}{}", "0".repeat((decpt - len) as usize))
+        };
+        format!("{sign}{s}")
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        format!("{sign}{first}{dot}e{}", decpt - 1)
+    }
+}
+
+/// A DECIMAL in MySQL's binary form (big-endian groups of 9 digits in 4 bytes, the
+/// partial groups in fewer; the sign bit flipped, and every bit inverted when
+/// negative), written with `scale` digits after the point. None when it does not fit.
+fn decimal(precision: u8, scale: u8, bin: &[u8]) -> Option<String> {
+    const BYTES: [usize; 10] = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4];
+    let (intg, frac) = (usize::from(precision.checked_sub(scale)?), usize::from(scale));
+    let groups = |digits: usize| (digits / 9, digits % 9);
+    let ((ifull, ipart), (ffull, fpart)) = (groups(intg), groups(frac));
+    let size = BYTES[ipart] + 4 * ifull + 4 * ffull + BYTES[fpart];
+    let mut b = bin.get(..size)?.to_vec();
+    let negative = b.first()? & 0x80 == 0;
+    b[0] ^= 0x80;
+    if negative {
+        b.iter_mut().for_each(|x| *x = !*x);
+    }
+    let mut at = 0usize;
+    let mut take = |n: usize, width: usize| -> String {
+        let v = b[at..at + n].iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
+        at += n;
+        format!("{v:0width$}")
+    };
+    let mut int = take(BYTES[ipart], ipart);
+    for _ in 0..ifull {
+        int.push_str(&take(4, 9));
+    }
+    let mut fr = String::new();
+    for _ in 0..ffull {
+        fr.push_str(&take(4, 9));
+    }
+    fr.push_str(&take(BYTES[fpart], fpart));
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    let sign = if negative { "-" } else { "" };
+    Some(if frac == 0 { format!("{sign}{int}") } else { format!("{sign}{int}.{fr}") })
 }
 
 /// A 6-byte little-endian table id.
@@ -248,6 +403,119 @@ mod tests {
         assert!(has("Binlog_checkpoint", "mysql-bin.0"), "{l:?}");
         assert!(has("Gtid", "BEGIN GTID 0-1-") || has("Gtid", "GTID 0-1-"), "{l:?}");
         assert!(l.iter().filter(|(n, _)| n.ends_with("_rows_v1")).all(|(_, i)| !i.contains("FOREIGN")), "{l:?}");
+    }
+
+    #[test]
+    fn doubles_are_written_as_the_servers_write_them() {
+        // Each pair as MySQL 9.7 and MariaDB 10.11/11.8 listed it.
+        for (x, want) in [
+            (1.5e10, "15000000000"),
+            (1e15, "1e15"),
+            (1e22, "1e22"),
+            (1e-4, "0.0001"),
+            (1e-5, "0.00001"),
+            (1.5e-7, "0.00000015"),
+            (1.2345678901234567e17, "1.2345678901234566e17"),
+            (-2.5e-300, "-2.5e-300"),
+            (1.7976931348623157e308, "1.7976931348623157e308"),
+            (1.2345678901234567e-14, "0.000000000000012345678901234567"),
+            (1.2345678901234567e-7, "0.00000012345678901234566"),
+            (0.0, "0"),
+            (-1e-15, "-0.000000000000001"),
+            (-1e-16, "-1e-16"),
+            (12345678901234567890123.5, "1.2345678901234568e22"),
+            (0.1, "0.1"),
+        ] {
+            assert_eq!(format_double(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn decimals_keep_their_scale_and_sign() {
+        // MySQL's decimal2bin of a few values, sign bit flipped, negatives inverted.
+        let enc = |neg: bool, bytes: &[u8]| {
+            let mut b = bytes.to_vec();
+            b[0] ^= 0x80;
+            if neg {
+                b.iter_mut().for_each(|x| *x = !*x);
+            }
+            b
+        };
+        // 12.345: precision 5, scale 3: 1 byte for "12", 2 bytes for "345".
+        assert_eq!(decimal(5, 3, &enc(false, &[12, 0x01, 0x59])).as_deref(), Some("12.345"));
+        assert_eq!(decimal(6, 4, &enc(true, &[12, 0x13, 0x88])).as_deref(), Some("-12.5000"));
+        assert_eq!(decimal(3, 2, &enc(true, &[0, 5])).as_deref(), Some("-0.05"));
+        assert_eq!(decimal(3, 0, &enc(false, &[0, 100])).as_deref(), Some("100"));
+        assert_eq!(decimal(3, 3, &enc(false, &[0, 0])).as_deref(), Some("0.000"));
+        // 20 integer digits: a partial group of 2 and two full ones.
+        let mut big = vec![12];
+        big.extend_from_slice(&345_678_901u32.to_be_bytes());
+        big.extend_from_slice(&234_567_890u32.to_be_bytes());
+        assert_eq!(decimal(20, 0, &enc(false, &big)).as_deref(), Some("12345678901234567890"));
+        assert_eq!(decimal(5, 3, &[0x80]), None);
+        assert_eq!(decimal(3, 5, &[0x80; 8]), None);
+    }
+
+    fn user_var_event(name: &str, value: Option<(u8, u32, &[u8], u8)>) -> Vec<u8> {
+        let mut b = (name.len() as u32).to_le_bytes().to_vec();
+        b.extend_from_slice(name.as_bytes());
+        match value {
+            None => b.push(1),
+            Some((kind, coll, v, flags)) => {
+                b.push(0);
+                b.push(kind);
+                b.extend_from_slice(&coll.to_le_bytes());
+                b.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                b.extend_from_slice(v);
+                b.push(flags);
+            }
+        }
+        crate::binlog::event::tests::make_event(EventType(14), 4, &b, true)
+    }
+
+    #[test]
+    fn lists_intvar_rand_and_user_var_events_as_the_servers_do() {
+        let fde = |v: &str| FormatDescription {
+            binlog_version: 4,
+            server_version: v.into(),
+            header_len: 19,
+            checksum: ChecksumAlg::CRC32,
+            query_post_header_len: 13,
+        };
+        let (my, maria) = (fde("9.7.4-2"), fde("10.11.19-MariaDB-log"));
+        let mut iv = vec![2u8];
+        iv.extend_from_slice(&11u64.to_le_bytes());
+        let ev = crate::binlog::event::tests::make_event(EventType(5), 4, &iv, true);
+        assert_eq!(info(&ev, &my), "INSERT_ID=11");
+        iv[0] = 1;
+        let ev = crate::binlog::event::tests::make_event(EventType(5), 4, &iv, true);
+        assert_eq!(info(&ev, &maria), "LAST_INSERT_ID=11");
+        let mut seeds = 716734816u64.to_le_bytes().to_vec();
+        seeds.extend_from_slice(&874255343u64.to_le_bytes());
+        let ev = crate::binlog::event::tests::make_event(EventType(13), 4, &seeds, true);
+        assert_eq!(info(&ev, &maria), "rand_seed1=716734816,rand_seed2=874255343");
+
+        let s = "h\u{e9}llo".as_bytes();
+        let ev = user_var_event("s", Some((0, 255, s, 0)));
+        assert_eq!(info(&ev, &my), "@`s`=_utf8mb4 0x68C3A96C6C6F COLLATE utf8mb4_0900_ai_ci");
+        let ev = user_var_event("s", Some((0, 33, s, 0)));
+        assert_eq!(info(&ev, &maria), "@`s`=_utf8mb3 X'68C3A96C6C6F' COLLATE utf8mb3_general_ci");
+        let ev = user_var_event("e", Some((0, 63, b"", 0)));
+        assert_eq!(info(&ev, &maria), "@`e`=_binary \"\" COLLATE binary");
+        let ev = user_var_event("x", Some((0, 60_000, b"ab", 0)));
+        assert_eq!(info(&ev, &my), "@`x`=???");
+        let ev = user_var_event("we`ird", Some((2, 63, &(-42i64).to_le_bytes(), 0)));
+        assert_eq!(info(&ev, &my), "@`we``ird`=-42");
+        let ev = user_var_event("u", Some((2, 63, &u64::MAX.to_le_bytes(), 1)));
+        assert_eq!(info(&ev, &maria), "@`u`=18446744073709551615");
+        let ev = user_var_event("r", Some((1, 63, &1.5e10f64.to_le_bytes(), 0)));
+        assert_eq!(info(&ev, &my), "@`r`=15000000000");
+        let ev = user_var_event("d", Some((4, 63, &[5, 3, 0x80 | 12, 0x01, 0x59], 0)));
+        assert_eq!(info(&ev, &my), "@`d`=12.345");
+        assert_eq!(info(&user_var_event("n", None), &maria), "@`n`=NULL");
+        // Cut short: said so, no panic.
+        let ev = user_var_event("r", Some((1, 63, &[1, 2], 0)));
+        assert!(info(&ev, &my).starts_with("(cannot decode"), "{}", info(&ev, &my));
     }
 
     #[test]

@@ -152,6 +152,15 @@ fn show_binlog_events_lists_what_the_primary_lists() {
              INSERT INTO sbe.t VALUES (1, 'x'), (2, 'y'); UPDATE sbe.t SET b = 'z' WHERE a = 1; \
              DELETE FROM sbe.t WHERE a = 2; FLUSH BINARY LOGS; USE sbe; INSERT INTO t VALUES (3, 'w')",
         );
+        // Statement-based transactions: Intvar, RAND and User var events of every kind.
+        s.sql(
+            "CREATE TABLE sbe.s (id INT AUTO_INCREMENT PRIMARY KEY, v BLOB, r DOUBLE); \
+             SET SESSION binlog_format = STATEMENT; \
+             SET @s = 'h\u{e9}llo', @i = -42, @u = CAST(18446744073709551615 AS UNSIGNED), @r = 1.5e10, \
+             @d = -12.5000, @n = NULL, @bin = X'00FF', @e = '', @tiny = 1.2345678901234567e-14, @`we``ird` = 1e300; \
+             INSERT INTO sbe.s (v) VALUES (@s), (@i), (@u), (@r), (@d), (@n), (@bin), (@e), (@tiny), (@`we``ird`); \
+             INSERT INTO sbe.s (r) VALUES (RAND()); INSERT INTO sbe.s (v) VALUES (LAST_INSERT_ID())",
+        );
         assert_rotated_identical(&s, &b);
         let on_binlogd = |sql: &str| {
             let o = client(lport, "replpass", sql);
@@ -176,6 +185,11 @@ fn show_binlog_events_lists_what_the_primary_lists() {
             listed += mine.len();
         }
         assert!(listed > 20, "{listed}");
+        let types: Vec<String> =
+            cases.iter().flat_map(|(sql, _)| events_rows(&s.sql(sql))).map(|r| r[2].clone()).collect();
+        for t in ["Intvar", "RAND", "User var"] {
+            assert!(types.iter().any(|x| x == t), "{flavor:?}: no {t} event in {types:?}");
+        }
         // FROM and LIMIT, as the primary takes them.
         let all = events_rows(&s.sql(&format!("SHOW BINLOG EVENTS IN '{}'", files[0])));
         let third = &all[2][1];

@@ -1,0 +1,678 @@
+//! Collation names by id, for the Info of User var events in SHOW BINLOG EVENTS.
+//!
+//! Made from `SELECT ID, COLLATION_NAME FROM information_schema.COLLATIONS` on MySQL
+//! 9.7.4 and `SELECT ID, FULL_COLLATION_NAME FROM
+//! information_schema.COLLATION_CHARACTER_SET_APPLICABILITY` on MariaDB 11.8 (whose ids
+//! include all of 10.11's, with the same names). A character set's name is its
+//! collations' names up to the first `_` (`binary` is both).
+
+/// MySQL's collations, `id name` per line, by id.
+const MYSQL: &str = "\
+1 big5_chinese_ci\n2 latin2_czech_cs\n3 dec8_swedish_ci\n4 cp850_general_ci\n\
+5 latin1_german1_ci\n6 hp8_english_ci\n7 koi8r_general_ci\n8 latin1_swedish_ci\n\
+9 latin2_general_ci\n10 swe7_swedish_ci\n11 ascii_general_ci\n12 ujis_japanese_ci\n\
+13 sjis_japanese_ci\n14 cp1251_bulgarian_ci\n15 latin1_danish_ci\n16 hebrew_general_ci\n\
+18 tis620_thai_ci\n19 euckr_korean_ci\n20 latin7_estonian_cs\n21 latin2_hungarian_ci\n\
+22 koi8u_general_ci\n23 cp1251_ukrainian_ci\n24 gb2312_chinese_ci\n25 greek_general_ci\n\
+26 cp1250_general_ci\n27 latin2_croatian_ci\n28 gbk_chinese_ci\n29 cp1257_lithuanian_ci\n\
+30 latin5_turkish_ci\n31 latin1_german2_ci\n32 armscii8_general_ci\n33 utf8mb3_general_ci\n\
+34 cp1250_czech_cs\n35 ucs2_general_ci\n36 cp866_general_ci\n37 keybcs2_general_ci\n\
+38 macce_general_ci\n39 macroman_general_ci\n40 cp852_general_ci\n41 latin7_general_ci\n\
+42 latin7_general_cs\n43 macce_bin\n44 cp1250_croatian_ci\n45 utf8mb4_general_ci\n\
+46 utf8mb4_bin\n47 latin1_bin\n48 latin1_general_ci\n49 latin1_general_cs\n50 cp1251_bin\n\
+51 cp1251_general_ci\n52 cp1251_general_cs\n53 macroman_bin\n54 utf16_general_ci\n\
+55 utf16_bin\n56 utf16le_general_ci\n57 cp1256_general_ci\n58 cp1257_bin\n\
+59 cp1257_general_ci\n60 utf32_general_ci\n61 utf32_bin\n62 utf16le_bin\n63 binary\n\
+64 armscii8_bin\n65 ascii_bin\n66 cp1250_bin\n67 cp1256_bin\n68 cp866_bin\n69 dec8_bin\n\
+70 greek_bin\n71 hebrew_bin\n72 hp8_bin\n73 keybcs2_bin\n74 koi8r_bin\n75 koi8u_bin\n\
+76 utf8mb3_tolower_ci\n77 latin2_bin\n78 latin5_bin\n79 latin7_bin\n80 cp850_bin\n\
+81 cp852_bin\n82 swe7_bin\n83 utf8mb3_bin\n84 big5_bin\n85 euckr_bin\n86 gb2312_bin\n\
+87 gbk_bin\n88 sjis_bin\n89 tis620_bin\n90 ucs2_bin\n91 ujis_bin\n92 geostd8_general_ci\n\
+93 geostd8_bin\n94 latin1_spanish_ci\n95 cp932_japanese_ci\n96 cp932_bin\n\
+97 eucjpms_japanese_ci\n98 eucjpms_bin\n99 cp1250_polish_ci\n101 utf16_unicode_ci\n\
+102 utf16_icelandic_ci\n103 utf16_latvian_ci\n104 utf16_romanian_ci\n105 utf16_slovenian_ci\n\
+106 utf16_polish_ci\n107 utf16_estonian_ci\n108 utf16_spanish_ci\n109 utf16_swedish_ci\n\
+110 utf16_turkish_ci\n111 utf16_czech_ci\n112 utf16_danish_ci\n113 utf16_lithuanian_ci\n\
+114 utf16_slovak_ci\n115 utf16_spanish2_ci\n116 utf16_roman_ci\n117 utf16_persian_ci\n\
+118 utf16_esperanto_ci\n119 utf16_hungarian_ci\n120 utf16_sinhala_ci\n121 utf16_german2_ci\n\
+122 utf16_croatian_ci\n123 utf16_unicode_520_ci\n124 utf16_vietnamese_ci\n128 ucs2_unicode_ci\n\
+129 ucs2_icelandic_ci\n130 ucs2_latvian_ci\n131 ucs2_romanian_ci\n132 ucs2_slovenian_ci\n\
+133 ucs2_polish_ci\n134 ucs2_estonian_ci\n135 ucs2_spanish_ci\n136 ucs2_swedish_ci\n\
+137 ucs2_turkish_ci\n138 ucs2_czech_ci\n139 ucs2_danish_ci\n140 ucs2_lithuanian_ci\n\
+141 ucs2_slovak_ci\n142 ucs2_spanish2_ci\n143 ucs2_roman_ci\n144 ucs2_persian_ci\n\
+145 ucs2_esperanto_ci\n146 ucs2_hungarian_ci\n147 ucs2_sinhala_ci\n148 ucs2_german2_ci\n\
+149 ucs2_croatian_ci\n150 ucs2_unicode_520_ci\n151 ucs2_vietnamese_ci\n\
+159 ucs2_general_mysql500_ci\n160 utf32_unicode_ci\n161 utf32_icelandic_ci\n\
+162 utf32_latvian_ci\n163 utf32_romanian_ci\n164 utf32_slovenian_ci\n165 utf32_polish_ci\n\
+166 utf32_estonian_ci\n167 utf32_spanish_ci\n168 utf32_swedish_ci\n169 utf32_turkish_ci\n\
+170 utf32_czech_ci\n171 utf32_danish_ci\n172 utf32_lithuanian_ci\n173 utf32_slovak_ci\n\
+174 utf32_spanish2_ci\n175 utf32_roman_ci\n176 utf32_persian_ci\n177 utf32_esperanto_ci\n\
+178 utf32_hungarian_ci\n179 utf32_sinhala_ci\n180 utf32_german2_ci\n181 utf32_croatian_ci\n\
+182 utf32_unicode_520_ci\n183 utf32_vietnamese_ci\n192 utf8mb3_unicode_ci\n\
+193 utf8mb3_icelandic_ci\n194 utf8mb3_latvian_ci\n195 utf8mb3_romanian_ci\n\
+196 utf8mb3_slovenian_ci\n197 utf8mb3_polish_ci\n198 utf8mb3_estonian_ci\n\
+199 utf8mb3_spanish_ci\n200 utf8mb3_swedish_ci\n201 utf8mb3_turkish_ci\n202 utf8mb3_czech_ci\n\
+203 utf8mb3_danish_ci\n204 utf8mb3_lithuanian_ci\n205 utf8mb3_slovak_ci\n\
+206 utf8mb3_spanish2_ci\n207 utf8mb3_roman_ci\n208 utf8mb3_persian_ci\n\
+209 utf8mb3_esperanto_ci\n210 utf8mb3_hungarian_ci\n211 utf8mb3_sinhala_ci\n\
+212 utf8mb3_german2_ci\n213 utf8mb3_croatian_ci\n214 utf8mb3_unicode_520_ci\n\
+215 utf8mb3_vietnamese_ci\n223 utf8mb3_general_mysql500_ci\n224 utf8mb4_unicode_ci\n\
+225 utf8mb4_icelandic_ci\n226 utf8mb4_latvian_ci\n227 utf8mb4_romanian_ci\n\
+228 utf8mb4_slovenian_ci\n229 utf8mb4_polish_ci\n230 utf8mb4_estonian_ci\n\
+231 utf8mb4_spanish_ci\n232 utf8mb4_swedish_ci\n233 utf8mb4_turkish_ci\n234 utf8mb4_czech_ci\n\
+235 utf8mb4_danish_ci\n236 utf8mb4_lithuanian_ci\n237 utf8mb4_slovak_ci\n\
+238 utf8mb4_spanish2_ci\n239 utf8mb4_roman_ci\n240 utf8mb4_persian_ci\n\
+241 utf8mb4_esperanto_ci\n242 utf8mb4_hungarian_ci\n243 utf8mb4_sinhala_ci\n\
+244 utf8mb4_german2_ci\n245 utf8mb4_croatian_ci\n246 utf8mb4_unicode_520_ci\n\
+247 utf8mb4_vietnamese_ci\n248 gb18030_chinese_ci\n249 gb18030_bin\n\
+250 gb18030_unicode_520_ci\n255 utf8mb4_0900_ai_ci\n256 utf8mb4_de_pb_0900_ai_ci\n\
+257 utf8mb4_is_0900_ai_ci\n258 utf8mb4_lv_0900_ai_ci\n259 utf8mb4_ro_0900_ai_ci\n\
+260 utf8mb4_sl_0900_ai_ci\n261 utf8mb4_pl_0900_ai_ci\n262 utf8mb4_et_0900_ai_ci\n\
+263 utf8mb4_es_0900_ai_ci\n264 utf8mb4_sv_0900_ai_ci\n265 utf8mb4_tr_0900_ai_ci\n\
+266 utf8mb4_cs_0900_ai_ci\n267 utf8mb4_da_0900_ai_ci\n268 utf8mb4_lt_0900_ai_ci\n\
+269 utf8mb4_sk_0900_ai_ci\n270 utf8mb4_es_trad_0900_ai_ci\n271 utf8mb4_la_0900_ai_ci\n\
+273 utf8mb4_eo_0900_ai_ci\n274 utf8mb4_hu_0900_ai_ci\n275 utf8mb4_hr_0900_ai_ci\n\
+277 utf8mb4_vi_0900_ai_ci\n278 utf8mb4_0900_as_cs\n279 utf8mb4_de_pb_0900_as_cs\n\
+280 utf8mb4_is_0900_as_cs\n281 utf8mb4_lv_0900_as_cs\n282 utf8mb4_ro_0900_as_cs\n\
+283 utf8mb4_sl_0900_as_cs\n284 utf8mb4_pl_0900_as_cs\n285 utf8mb4_et_0900_as_cs\n\
+286 utf8mb4_es_0900_as_cs\n287 utf8mb4_sv_0900_as_cs\n288 utf8mb4_tr_0900_as_cs\n\
+289 utf8mb4_cs_0900_as_cs\n290 utf8mb4_da_0900_as_cs\n291 utf8mb4_lt_0900_as_cs\n\
+292 utf8mb4_sk_0900_as_cs\n293 utf8mb4_es_trad_0900_as_cs\n294 utf8mb4_la_0900_as_cs\n\
+296 utf8mb4_eo_0900_as_cs\n297 utf8mb4_hu_0900_as_cs\n298 utf8mb4_hr_0900_as_cs\n\
+300 utf8mb4_vi_0900_as_cs\n303 utf8mb4_ja_0900_as_cs\n304 utf8mb4_ja_0900_as_cs_ks\n\
+305 utf8mb4_0900_as_ci\n306 utf8mb4_ru_0900_ai_ci\n307 utf8mb4_ru_0900_as_cs\n\
+308 utf8mb4_zh_0900_as_cs\n309 utf8mb4_0900_bin\n310 utf8mb4_nb_0900_ai_ci\n\
+311 utf8mb4_nb_0900_as_cs\n312 utf8mb4_nn_0900_ai_ci\n313 utf8mb4_nn_0900_as_cs\n\
+314 utf8mb4_sr_latn_0900_ai_ci\n315 utf8mb4_sr_latn_0900_as_cs\n316 utf8mb4_bs_0900_ai_ci\n\
+317 utf8mb4_bs_0900_as_cs\n318 utf8mb4_bg_0900_ai_ci\n319 utf8mb4_bg_0900_as_cs\n\
+320 utf8mb4_gl_0900_ai_ci\n321 utf8mb4_gl_0900_as_cs\n322 utf8mb4_mn_cyrl_0900_ai_ci\n\
+323 utf8mb4_mn_cyrl_0900_as_cs\n";
+
+/// MariaDB's collations, `id name` per line, by id.
+const MARIADB: &str = "\
+1 big5_chinese_ci\n2 latin2_czech_cs\n3 dec8_swedish_ci\n4 cp850_general_ci\n\
+5 latin1_german1_ci\n6 hp8_english_ci\n7 koi8r_general_ci\n8 latin1_swedish_ci\n\
+9 latin2_general_ci\n10 swe7_swedish_ci\n11 ascii_general_ci\n12 ujis_japanese_ci\n\
+13 sjis_japanese_ci\n14 cp1251_bulgarian_ci\n15 latin1_danish_ci\n16 hebrew_general_ci\n\
+18 tis620_thai_ci\n19 euckr_korean_ci\n20 latin7_estonian_cs\n21 latin2_hungarian_ci\n\
+22 koi8u_general_ci\n23 cp1251_ukrainian_ci\n24 gb2312_chinese_ci\n25 greek_general_ci\n\
+26 cp1250_general_ci\n27 latin2_croatian_ci\n28 gbk_chinese_ci\n29 cp1257_lithuanian_ci\n\
+30 latin5_turkish_ci\n31 latin1_german2_ci\n32 armscii8_general_ci\n33 utf8mb3_general_ci\n\
+34 cp1250_czech_cs\n35 ucs2_general_ci\n36 cp866_general_ci\n37 keybcs2_general_ci\n\
+38 macce_general_ci\n39 macroman_general_ci\n40 cp852_general_ci\n41 latin7_general_ci\n\
+42 latin7_general_cs\n43 macce_bin\n44 cp1250_croatian_ci\n45 utf8mb4_general_ci\n\
+46 utf8mb4_bin\n47 latin1_bin\n48 latin1_general_ci\n49 latin1_general_cs\n50 cp1251_bin\n\
+51 cp1251_general_ci\n52 cp1251_general_cs\n53 macroman_bin\n54 utf16_general_ci\n\
+55 utf16_bin\n56 utf16le_general_ci\n57 cp1256_general_ci\n58 cp1257_bin\n\
+59 cp1257_general_ci\n60 utf32_general_ci\n61 utf32_bin\n62 utf16le_bin\n63 binary\n\
+64 armscii8_bin\n65 ascii_bin\n66 cp1250_bin\n67 cp1256_bin\n68 cp866_bin\n69 dec8_bin\n\
+70 greek_bin\n71 hebrew_bin\n72 hp8_bin\n73 keybcs2_bin\n74 koi8r_bin\n75 koi8u_bin\n\
+77 latin2_bin\n78 latin5_bin\n79 latin7_bin\n80 cp850_bin\n81 cp852_bin\n82 swe7_bin\n\
+83 utf8mb3_bin\n84 big5_bin\n85 euckr_bin\n86 gb2312_bin\n87 gbk_bin\n88 sjis_bin\n\
+89 tis620_bin\n90 ucs2_bin\n91 ujis_bin\n92 geostd8_general_ci\n93 geostd8_bin\n\
+94 latin1_spanish_ci\n95 cp932_japanese_ci\n96 cp932_bin\n97 eucjpms_japanese_ci\n\
+98 eucjpms_bin\n99 cp1250_polish_ci\n101 utf16_unicode_ci\n102 utf16_icelandic_ci\n\
+103 utf16_latvian_ci\n104 utf16_romanian_ci\n105 utf16_slovenian_ci\n106 utf16_polish_ci\n\
+107 utf16_estonian_ci\n108 utf16_spanish_ci\n109 utf16_swedish_ci\n110 utf16_turkish_ci\n\
+111 utf16_czech_ci\n112 utf16_danish_ci\n113 utf16_lithuanian_ci\n114 utf16_slovak_ci\n\
+115 utf16_spanish2_ci\n116 utf16_roman_ci\n117 utf16_persian_ci\n118 utf16_esperanto_ci\n\
+119 utf16_hungarian_ci\n120 utf16_sinhala_ci\n121 utf16_german2_ci\n\
+122 utf16_croatian_mysql561_ci\n123 utf16_unicode_520_ci\n124 utf16_vietnamese_ci\n\
+128 ucs2_unicode_ci\n129 ucs2_icelandic_ci\n130 ucs2_latvian_ci\n131 ucs2_romanian_ci\n\
+132 ucs2_slovenian_ci\n133 ucs2_polish_ci\n134 ucs2_estonian_ci\n135 ucs2_spanish_ci\n\
+136 ucs2_swedish_ci\n137 ucs2_turkish_ci\n138 ucs2_czech_ci\n139 ucs2_danish_ci\n\
+140 ucs2_lithuanian_ci\n141 ucs2_slovak_ci\n142 ucs2_spanish2_ci\n143 ucs2_roman_ci\n\
+144 ucs2_persian_ci\n145 ucs2_esperanto_ci\n146 ucs2_hungarian_ci\n147 ucs2_sinhala_ci\n\
+148 ucs2_german2_ci\n149 ucs2_croatian_mysql561_ci\n150 ucs2_unicode_520_ci\n\
+151 ucs2_vietnamese_ci\n159 ucs2_general_mysql500_ci\n160 utf32_unicode_ci\n\
+161 utf32_icelandic_ci\n162 utf32_latvian_ci\n163 utf32_romanian_ci\n164 utf32_slovenian_ci\n\
+165 utf32_polish_ci\n166 utf32_estonian_ci\n167 utf32_spanish_ci\n168 utf32_swedish_ci\n\
+169 utf32_turkish_ci\n170 utf32_czech_ci\n171 utf32_danish_ci\n172 utf32_lithuanian_ci\n\
+173 utf32_slovak_ci\n174 utf32_spanish2_ci\n175 utf32_roman_ci\n176 utf32_persian_ci\n\
+177 utf32_esperanto_ci\n178 utf32_hungarian_ci\n179 utf32_sinhala_ci\n180 utf32_german2_ci\n\
+181 utf32_croatian_mysql561_ci\n182 utf32_unicode_520_ci\n183 utf32_vietnamese_ci\n\
+192 utf8mb3_unicode_ci\n193 utf8mb3_icelandic_ci\n194 utf8mb3_latvian_ci\n\
+195 utf8mb3_romanian_ci\n196 utf8mb3_slovenian_ci\n197 utf8mb3_polish_ci\n\
+198 utf8mb3_estonian_ci\n199 utf8mb3_spanish_ci\n200 utf8mb3_swedish_ci\n\
+201 utf8mb3_turkish_ci\n202 utf8mb3_czech_ci\n203 utf8mb3_danish_ci\n\
+204 utf8mb3_lithuanian_ci\n205 utf8mb3_slovak_ci\n206 utf8mb3_spanish2_ci\n\
+207 utf8mb3_roman_ci\n208 utf8mb3_persian_ci\n209 utf8mb3_esperanto_ci\n\
+210 utf8mb3_hungarian_ci\n211 utf8mb3_sinhala_ci\n212 utf8mb3_german2_ci\n\
+213 utf8mb3_croatian_mysql561_ci\n214 utf8mb3_unicode_520_ci\n215 utf8mb3_vietnamese_ci\n\
+223 utf8mb3_general_mysql500_ci\n224 utf8mb4_unicode_ci\n225 utf8mb4_icelandic_ci\n\
+226 utf8mb4_latvian_ci\n227 utf8mb4_romanian_ci\n228 utf8mb4_slovenian_ci\n\
+229 utf8mb4_polish_ci\n230 utf8mb4_estonian_ci\n231 utf8mb4_spanish_ci\n\
+232 utf8mb4_swedish_ci\n233 utf8mb4_turkish_ci\n234 utf8mb4_czech_ci\n235 utf8mb4_danish_ci\n\
+236 utf8mb4_lithuanian_ci\n237 utf8mb4_slovak_ci\n238 utf8mb4_spanish2_ci\n\
+239 utf8mb4_roman_ci\n240 utf8mb4_persian_ci\n241 utf8mb4_esperanto_ci\n\
+242 utf8mb4_hungarian_ci\n243 utf8mb4_sinhala_ci\n244 utf8mb4_german2_ci\n\
+245 utf8mb4_croatian_mysql561_ci\n246 utf8mb4_unicode_520_ci\n247 utf8mb4_vietnamese_ci\n\
+255 utf8mb4_0900_ai_ci\n256 utf8mb4_de_pb_0900_ai_ci\n257 utf8mb4_is_0900_ai_ci\n\
+258 utf8mb4_lv_0900_ai_ci\n259 utf8mb4_ro_0900_ai_ci\n260 utf8mb4_sl_0900_ai_ci\n\
+261 utf8mb4_pl_0900_ai_ci\n262 utf8mb4_et_0900_ai_ci\n263 utf8mb4_es_0900_ai_ci\n\
+264 utf8mb4_sv_0900_ai_ci\n265 utf8mb4_tr_0900_ai_ci\n266 utf8mb4_cs_0900_ai_ci\n\
+267 utf8mb4_da_0900_ai_ci\n268 utf8mb4_lt_0900_ai_ci\n269 utf8mb4_sk_0900_ai_ci\n\
+270 utf8mb4_es_trad_0900_ai_ci\n271 utf8mb4_la_0900_ai_ci\n273 utf8mb4_eo_0900_ai_ci\n\
+274 utf8mb4_hu_0900_ai_ci\n275 utf8mb4_hr_0900_ai_ci\n277 utf8mb4_vi_0900_ai_ci\n\
+278 utf8mb4_0900_as_cs\n279 utf8mb4_de_pb_0900_as_cs\n280 utf8mb4_is_0900_as_cs\n\
+281 utf8mb4_lv_0900_as_cs\n282 utf8mb4_ro_0900_as_cs\n283 utf8mb4_sl_0900_as_cs\n\
+284 utf8mb4_pl_0900_as_cs\n285 utf8mb4_et_0900_as_cs\n286 utf8mb4_es_0900_as_cs\n\
+287 utf8mb4_sv_0900_as_cs\n288 utf8mb4_tr_0900_as_cs\n289 utf8mb4_cs_0900_as_cs\n\
+290 utf8mb4_da_0900_as_cs\n291 utf8mb4_lt_0900_as_cs\n292 utf8mb4_sk_0900_as_cs\n\
+293 utf8mb4_es_trad_0900_as_cs\n294 utf8mb4_la_0900_as_cs\n296 utf8mb4_eo_0900_as_cs\n\
+297 utf8mb4_hu_0900_as_cs\n298 utf8mb4_hr_0900_as_cs\n300 utf8mb4_vi_0900_as_cs\n\
+305 utf8mb4_0900_as_ci\n309 utf8mb4_0900_bin\n576 utf8mb3_croatian_ci\n577 utf8mb3_myanmar_ci\n\
+578 utf8mb3_thai_520_w2\n579 utf8mb3_general1400_as_ci\n608 utf8mb4_croatian_ci\n\
+609 utf8mb4_myanmar_ci\n610 utf8mb4_thai_520_w2\n611 utf8mb4_general1400_as_ci\n\
+640 ucs2_croatian_ci\n641 ucs2_myanmar_ci\n642 ucs2_thai_520_w2\n672 utf16_croatian_ci\n\
+673 utf16_myanmar_ci\n674 utf16_thai_520_w2\n736 utf32_croatian_ci\n737 utf32_myanmar_ci\n\
+738 utf32_thai_520_w2\n1025 big5_chinese_nopad_ci\n1027 dec8_swedish_nopad_ci\n\
+1028 cp850_general_nopad_ci\n1030 hp8_english_nopad_ci\n1031 koi8r_general_nopad_ci\n\
+1032 latin1_swedish_nopad_ci\n1033 latin2_general_nopad_ci\n1034 swe7_swedish_nopad_ci\n\
+1035 ascii_general_nopad_ci\n1036 ujis_japanese_nopad_ci\n1037 sjis_japanese_nopad_ci\n\
+1040 hebrew_general_nopad_ci\n1042 tis620_thai_nopad_ci\n1043 euckr_korean_nopad_ci\n\
+1046 koi8u_general_nopad_ci\n1048 gb2312_chinese_nopad_ci\n1049 greek_general_nopad_ci\n\
+1050 cp1250_general_nopad_ci\n1052 gbk_chinese_nopad_ci\n1054 latin5_turkish_nopad_ci\n\
+1056 armscii8_general_nopad_ci\n1057 utf8mb3_general_nopad_ci\n1059 ucs2_general_nopad_ci\n\
+1060 cp866_general_nopad_ci\n1061 keybcs2_general_nopad_ci\n1062 macce_general_nopad_ci\n\
+1063 macroman_general_nopad_ci\n1064 cp852_general_nopad_ci\n1065 latin7_general_nopad_ci\n\
+1067 macce_nopad_bin\n1069 utf8mb4_general_nopad_ci\n1070 utf8mb4_nopad_bin\n\
+1071 latin1_nopad_bin\n1074 cp1251_nopad_bin\n1075 cp1251_general_nopad_ci\n\
+1077 macroman_nopad_bin\n1078 utf16_general_nopad_ci\n1079 utf16_nopad_bin\n\
+1080 utf16le_general_nopad_ci\n1081 cp1256_general_nopad_ci\n1082 cp1257_nopad_bin\n\
+1083 cp1257_general_nopad_ci\n1084 utf32_general_nopad_ci\n1085 utf32_nopad_bin\n\
+1086 utf16le_nopad_bin\n1088 armscii8_nopad_bin\n1089 ascii_nopad_bin\n1090 cp1250_nopad_bin\n\
+1091 cp1256_nopad_bin\n1092 cp866_nopad_bin\n1093 dec8_nopad_bin\n1094 greek_nopad_bin\n\
+1095 hebrew_nopad_bin\n1096 hp8_nopad_bin\n1097 keybcs2_nopad_bin\n1098 koi8r_nopad_bin\n\
+1099 koi8u_nopad_bin\n1101 latin2_nopad_bin\n1102 latin5_nopad_bin\n1103 latin7_nopad_bin\n\
+1104 cp850_nopad_bin\n1105 cp852_nopad_bin\n1106 swe7_nopad_bin\n1107 utf8mb3_nopad_bin\n\
+1108 big5_nopad_bin\n1109 euckr_nopad_bin\n1110 gb2312_nopad_bin\n1111 gbk_nopad_bin\n\
+1112 sjis_nopad_bin\n1113 tis620_nopad_bin\n1114 ucs2_nopad_bin\n1115 ujis_nopad_bin\n\
+1116 geostd8_general_nopad_ci\n1117 geostd8_nopad_bin\n1119 cp932_japanese_nopad_ci\n\
+1120 cp932_nopad_bin\n1121 eucjpms_japanese_nopad_ci\n1122 eucjpms_nopad_bin\n\
+1125 utf16_unicode_nopad_ci\n1147 utf16_unicode_520_nopad_ci\n1152 ucs2_unicode_nopad_ci\n\
+1174 ucs2_unicode_520_nopad_ci\n1184 utf32_unicode_nopad_ci\n1206 utf32_unicode_520_nopad_ci\n\
+1216 utf8mb3_unicode_nopad_ci\n1238 utf8mb3_unicode_520_nopad_ci\n\
+1248 utf8mb4_unicode_nopad_ci\n1270 utf8mb4_unicode_520_nopad_ci\n2048 utf8mb3_uca1400_ai_ci\n\
+2049 utf8mb3_uca1400_ai_cs\n2050 utf8mb3_uca1400_as_ci\n2051 utf8mb3_uca1400_as_cs\n\
+2052 utf8mb3_uca1400_nopad_ai_ci\n2053 utf8mb3_uca1400_nopad_ai_cs\n\
+2054 utf8mb3_uca1400_nopad_as_ci\n2055 utf8mb3_uca1400_nopad_as_cs\n\
+2056 utf8mb3_uca1400_icelandic_ai_ci\n2057 utf8mb3_uca1400_icelandic_ai_cs\n\
+2058 utf8mb3_uca1400_icelandic_as_ci\n2059 utf8mb3_uca1400_icelandic_as_cs\n\
+2060 utf8mb3_uca1400_icelandic_nopad_ai_ci\n2061 utf8mb3_uca1400_icelandic_nopad_ai_cs\n\
+2062 utf8mb3_uca1400_icelandic_nopad_as_ci\n2063 utf8mb3_uca1400_icelandic_nopad_as_cs\n\
+2064 utf8mb3_uca1400_latvian_ai_ci\n2065 utf8mb3_uca1400_latvian_ai_cs\n\
+2066 utf8mb3_uca1400_latvian_as_ci\n2067 utf8mb3_uca1400_latvian_as_cs\n\
+2068 utf8mb3_uca1400_latvian_nopad_ai_ci\n2069 utf8mb3_uca1400_latvian_nopad_ai_cs\n\
+2070 utf8mb3_uca1400_latvian_nopad_as_ci\n2071 utf8mb3_uca1400_latvian_nopad_as_cs\n\
+2072 utf8mb3_uca1400_romanian_ai_ci\n2073 utf8mb3_uca1400_romanian_ai_cs\n\
+2074 utf8mb3_uca1400_romanian_as_ci\n2075 utf8mb3_uca1400_romanian_as_cs\n\
+2076 utf8mb3_uca1400_romanian_nopad_ai_ci\n2077 utf8mb3_uca1400_romanian_nopad_ai_cs\n\
+2078 utf8mb3_uca1400_romanian_nopad_as_ci\n2079 utf8mb3_uca1400_romanian_nopad_as_cs\n\
+2080 utf8mb3_uca1400_slovenian_ai_ci\n2081 utf8mb3_uca1400_slovenian_ai_cs\n\
+2082 utf8mb3_uca1400_slovenian_as_ci\n2083 utf8mb3_uca1400_slovenian_as_cs\n\
+2084 utf8mb3_uca1400_slovenian_nopad_ai_ci\n2085 utf8mb3_uca1400_slovenian_nopad_ai_cs\n\
+2086 utf8mb3_uca1400_slovenian_nopad_as_ci\n2087 utf8mb3_uca1400_slovenian_nopad_as_cs\n\
+2088 utf8mb3_uca1400_polish_ai_ci\n2089 utf8mb3_uca1400_polish_ai_cs\n\
+2090 utf8mb3_uca1400_polish_as_ci\n2091 utf8mb3_uca1400_polish_as_cs\n\
+2092 utf8mb3_uca1400_polish_nopad_ai_ci\n2093 utf8mb3_uca1400_polish_nopad_ai_cs\n\
+2094 utf8mb3_uca1400_polish_nopad_as_ci\n2095 utf8mb3_uca1400_polish_nopad_as_cs\n\
+2096 utf8mb3_uca1400_estonian_ai_ci\n2097 utf8mb3_uca1400_estonian_ai_cs\n\
+2098 utf8mb3_uca1400_estonian_as_ci\n2099 utf8mb3_uca1400_estonian_as_cs\n\
+2100 utf8mb3_uca1400_estonian_nopad_ai_ci\n2101 utf8mb3_uca1400_estonian_nopad_ai_cs\n\
+2102 utf8mb3_uca1400_estonian_nopad_as_ci\n2103 utf8mb3_uca1400_estonian_nopad_as_cs\n\
+2104 utf8mb3_uca1400_spanish_ai_ci\n2105 utf8mb3_uca1400_spanish_ai_cs\n\
+2106 utf8mb3_uca1400_spanish_as_ci\n2107 utf8mb3_uca1400_spanish_as_cs\n\
+2108 utf8mb3_uca1400_spanish_nopad_ai_ci\n2109 utf8mb3_uca1400_spanish_nopad_ai_cs\n\
+2110 utf8mb3_uca1400_spanish_nopad_as_ci\n2111 utf8mb3_uca1400_spanish_nopad_as_cs\n\
+2112 utf8mb3_uca1400_swedish_ai_ci\n2113 utf8mb3_uca1400_swedish_ai_cs\n\
+2114 utf8mb3_uca1400_swedish_as_ci\n2115 utf8mb3_uca1400_swedish_as_cs\n\
+2116 utf8mb3_uca1400_swedish_nopad_ai_ci\n2117 utf8mb3_uca1400_swedish_nopad_ai_cs\n\
+2118 utf8mb3_uca1400_swedish_nopad_as_ci\n2119 utf8mb3_uca1400_swedish_nopad_as_cs\n\
+2120 utf8mb3_uca1400_turkish_ai_ci\n2121 utf8mb3_uca1400_turkish_ai_cs\n\
+2122 utf8mb3_uca1400_turkish_as_ci\n2123 utf8mb3_uca1400_turkish_as_cs\n\
+2124 utf8mb3_uca1400_turkish_nopad_ai_ci\n2125 utf8mb3_uca1400_turkish_nopad_ai_cs\n\
+2126 utf8mb3_uca1400_turkish_nopad_as_ci\n2127 utf8mb3_uca1400_turkish_nopad_as_cs\n\
+2128 utf8mb3_uca1400_czech_ai_ci\n2129 utf8mb3_uca1400_czech_ai_cs\n\
+2130 utf8mb3_uca1400_czech_as_ci\n2131 utf8mb3_uca1400_czech_as_cs\n\
+2132 utf8mb3_uca1400_czech_nopad_ai_ci\n2133 utf8mb3_uca1400_czech_nopad_ai_cs\n\
+2134 utf8mb3_uca1400_czech_nopad_as_ci\n2135 utf8mb3_uca1400_czech_nopad_as_cs\n\
+2136 utf8mb3_uca1400_danish_ai_ci\n2137 utf8mb3_uca1400_danish_ai_cs\n\
+2138 utf8mb3_uca1400_danish_as_ci\n2139 utf8mb3_uca1400_danish_as_cs\n\
+2140 utf8mb3_uca1400_danish_nopad_ai_ci\n2141 utf8mb3_uca1400_danish_nopad_ai_cs\n\
+2142 utf8mb3_uca1400_danish_nopad_as_ci\n2143 utf8mb3_uca1400_danish_nopad_as_cs\n\
+2144 utf8mb3_uca1400_lithuanian_ai_ci\n2145 utf8mb3_uca1400_lithuanian_ai_cs\n\
+2146 utf8mb3_uca1400_lithuanian_as_ci\n2147 utf8mb3_uca1400_lithuanian_as_cs\n\
+2148 utf8mb3_uca1400_lithuanian_nopad_ai_ci\n2149 utf8mb3_uca1400_lithuanian_nopad_ai_cs\n\
+2150 utf8mb3_uca1400_lithuanian_nopad_as_ci\n2151 utf8mb3_uca1400_lithuanian_nopad_as_cs\n\
+2152 utf8mb3_uca1400_slovak_ai_ci\n2153 utf8mb3_uca1400_slovak_ai_cs\n\
+2154 utf8mb3_uca1400_slovak_as_ci\n2155 utf8mb3_uca1400_slovak_as_cs\n\
+2156 utf8mb3_uca1400_slovak_nopad_ai_ci\n2157 utf8mb3_uca1400_slovak_nopad_ai_cs\n\
+2158 utf8mb3_uca1400_slovak_nopad_as_ci\n2159 utf8mb3_uca1400_slovak_nopad_as_cs\n\
+2160 utf8mb3_uca1400_spanish2_ai_ci\n2161 utf8mb3_uca1400_spanish2_ai_cs\n\
+2162 utf8mb3_uca1400_spanish2_as_ci\n2163 utf8mb3_uca1400_spanish2_as_cs\n\
+2164 utf8mb3_uca1400_spanish2_nopad_ai_ci\n2165 utf8mb3_uca1400_spanish2_nopad_ai_cs\n\
+2166 utf8mb3_uca1400_spanish2_nopad_as_ci\n2167 utf8mb3_uca1400_spanish2_nopad_as_cs\n\
+2168 utf8mb3_uca1400_roman_ai_ci\n2169 utf8mb3_uca1400_roman_ai_cs\n\
+2170 utf8mb3_uca1400_roman_as_ci\n2171 utf8mb3_uca1400_roman_as_cs\n\
+2172 utf8mb3_uca1400_roman_nopad_ai_ci\n2173 utf8mb3_uca1400_roman_nopad_ai_cs\n\
+2174 utf8mb3_uca1400_roman_nopad_as_ci\n2175 utf8mb3_uca1400_roman_nopad_as_cs\n\
+2176 utf8mb3_uca1400_persian_ai_ci\n2177 utf8mb3_uca1400_persian_ai_cs\n\
+2178 utf8mb3_uca1400_persian_as_ci\n2179 utf8mb3_uca1400_persian_as_cs\n\
+2180 utf8mb3_uca1400_persian_nopad_ai_ci\n2181 utf8mb3_uca1400_persian_nopad_ai_cs\n\
+2182 utf8mb3_uca1400_persian_nopad_as_ci\n2183 utf8mb3_uca1400_persian_nopad_as_cs\n\
+2184 utf8mb3_uca1400_esperanto_ai_ci\n2185 utf8mb3_uca1400_esperanto_ai_cs\n\
+2186 utf8mb3_uca1400_esperanto_as_ci\n2187 utf8mb3_uca1400_esperanto_as_cs\n\
+2188 utf8mb3_uca1400_esperanto_nopad_ai_ci\n2189 utf8mb3_uca1400_esperanto_nopad_ai_cs\n\
+2190 utf8mb3_uca1400_esperanto_nopad_as_ci\n2191 utf8mb3_uca1400_esperanto_nopad_as_cs\n\
+2192 utf8mb3_uca1400_hungarian_ai_ci\n2193 utf8mb3_uca1400_hungarian_ai_cs\n\
+2194 utf8mb3_uca1400_hungarian_as_ci\n2195 utf8mb3_uca1400_hungarian_as_cs\n\
+2196 utf8mb3_uca1400_hungarian_nopad_ai_ci\n2197 utf8mb3_uca1400_hungarian_nopad_ai_cs\n\
+2198 utf8mb3_uca1400_hungarian_nopad_as_ci\n2199 utf8mb3_uca1400_hungarian_nopad_as_cs\n\
+2200 utf8mb3_uca1400_sinhala_ai_ci\n2201 utf8mb3_uca1400_sinhala_ai_cs\n\
+2202 utf8mb3_uca1400_sinhala_as_ci\n2203 utf8mb3_uca1400_sinhala_as_cs\n\
+2204 utf8mb3_uca1400_sinhala_nopad_ai_ci\n2205 utf8mb3_uca1400_sinhala_nopad_ai_cs\n\
+2206 utf8mb3_uca1400_sinhala_nopad_as_ci\n2207 utf8mb3_uca1400_sinhala_nopad_as_cs\n\
+2208 utf8mb3_uca1400_german2_ai_ci\n2209 utf8mb3_uca1400_german2_ai_cs\n\
+2210 utf8mb3_uca1400_german2_as_ci\n2211 utf8mb3_uca1400_german2_as_cs\n\
+2212 utf8mb3_uca1400_german2_nopad_ai_ci\n2213 utf8mb3_uca1400_german2_nopad_ai_cs\n\
+2214 utf8mb3_uca1400_german2_nopad_as_ci\n2215 utf8mb3_uca1400_german2_nopad_as_cs\n\
+2232 utf8mb3_uca1400_vietnamese_ai_ci\n2233 utf8mb3_uca1400_vietnamese_ai_cs\n\
+2234 utf8mb3_uca1400_vietnamese_as_ci\n2235 utf8mb3_uca1400_vietnamese_as_cs\n\
+2236 utf8mb3_uca1400_vietnamese_nopad_ai_ci\n2237 utf8mb3_uca1400_vietnamese_nopad_ai_cs\n\
+2238 utf8mb3_uca1400_vietnamese_nopad_as_ci\n2239 utf8mb3_uca1400_vietnamese_nopad_as_cs\n\
+2240 utf8mb3_uca1400_croatian_ai_ci\n2241 utf8mb3_uca1400_croatian_ai_cs\n\
+2242 utf8mb3_uca1400_croatian_as_ci\n2243 utf8mb3_uca1400_croatian_as_cs\n\
+2244 utf8mb3_uca1400_croatian_nopad_ai_ci\n2245 utf8mb3_uca1400_croatian_nopad_ai_cs\n\
+2246 utf8mb3_uca1400_croatian_nopad_as_ci\n2247 utf8mb3_uca1400_croatian_nopad_as_cs\n\
+2304 utf8mb4_uca1400_ai_ci\n2305 utf8mb4_uca1400_ai_cs\n2306 utf8mb4_uca1400_as_ci\n\
+2307 utf8mb4_uca1400_as_cs\n2308 utf8mb4_uca1400_nopad_ai_ci\n\
+2309 utf8mb4_uca1400_nopad_ai_cs\n2310 utf8mb4_uca1400_nopad_as_ci\n\
+2311 utf8mb4_uca1400_nopad_as_cs\n2312 utf8mb4_uca1400_icelandic_ai_ci\n\
+2313 utf8mb4_uca1400_icelandic_ai_cs\n2314 utf8mb4_uca1400_icelandic_as_ci\n\
+2315 utf8mb4_uca1400_icelandic_as_cs\n2316 utf8mb4_uca1400_icelandic_nopad_ai_ci\n\
+2317 utf8mb4_uca1400_icelandic_nopad_ai_cs\n2318 utf8mb4_uca1400_icelandic_nopad_as_ci\n\
+2319 utf8mb4_uca1400_icelandic_nopad_as_cs\n2320 utf8mb4_uca1400_latvian_ai_ci\n\
+2321 utf8mb4_uca1400_latvian_ai_cs\n2322 utf8mb4_uca1400_latvian_as_ci\n\
+2323 utf8mb4_uca1400_latvian_as_cs\n2324 utf8mb4_uca1400_latvian_nopad_ai_ci\n\
+2325 utf8mb4_uca1400_latvian_nopad_ai_cs\n2326 utf8mb4_uca1400_latvian_nopad_as_ci\n\
+2327 utf8mb4_uca1400_latvian_nopad_as_cs\n2328 utf8mb4_uca1400_romanian_ai_ci\n\
+2329 utf8mb4_uca1400_romanian_ai_cs\n2330 utf8mb4_uca1400_romanian_as_ci\n\
+2331 utf8mb4_uca1400_romanian_as_cs\n2332 utf8mb4_uca1400_romanian_nopad_ai_ci\n\
+2333 utf8mb4_uca1400_romanian_nopad_ai_cs\n2334 utf8mb4_uca1400_romanian_nopad_as_ci\n\
+2335 utf8mb4_uca1400_romanian_nopad_as_cs\n2336 utf8mb4_uca1400_slovenian_ai_ci\n\
+2337 utf8mb4_uca1400_slovenian_ai_cs\n2338 utf8mb4_uca1400_slovenian_as_ci\n\
+2339 utf8mb4_uca1400_slovenian_as_cs\n2340 utf8mb4_uca1400_slovenian_nopad_ai_ci\n\
+2341 utf8mb4_uca1400_slovenian_nopad_ai_cs\n2342 utf8mb4_uca1400_slovenian_nopad_as_ci\n\
+2343 utf8mb4_uca1400_slovenian_nopad_as_cs\n2344 utf8mb4_uca1400_polish_ai_ci\n\
+2345 utf8mb4_uca1400_polish_ai_cs\n2346 utf8mb4_uca1400_polish_as_ci\n\
+2347 utf8mb4_uca1400_polish_as_cs\n2348 utf8mb4_uca1400_polish_nopad_ai_ci\n\
+2349 utf8mb4_uca1400_polish_nopad_ai_cs\n2350 utf8mb4_uca1400_polish_nopad_as_ci\n\
+2351 utf8mb4_uca1400_polish_nopad_as_cs\n2352 utf8mb4_uca1400_estonian_ai_ci\n\
+2353 utf8mb4_uca1400_estonian_ai_cs\n2354 utf8mb4_uca1400_estonian_as_ci\n\
+2355 utf8mb4_uca1400_estonian_as_cs\n2356 utf8mb4_uca1400_estonian_nopad_ai_ci\n\
+2357 utf8mb4_uca1400_estonian_nopad_ai_cs\n2358 utf8mb4_uca1400_estonian_nopad_as_ci\n\
+2359 utf8mb4_uca1400_estonian_nopad_as_cs\n2360 utf8mb4_uca1400_spanish_ai_ci\n\
+2361 utf8mb4_uca1400_spanish_ai_cs\n2362 utf8mb4_uca1400_spanish_as_ci\n\
+2363 utf8mb4_uca1400_spanish_as_cs\n2364 utf8mb4_uca1400_spanish_nopad_ai_ci\n\
+2365 utf8mb4_uca1400_spanish_nopad_ai_cs\n2366 utf8mb4_uca1400_spanish_nopad_as_ci\n\
+2367 utf8mb4_uca1400_spanish_nopad_as_cs\n2368 utf8mb4_uca1400_swedish_ai_ci\n\
+2369 utf8mb4_uca1400_swedish_ai_cs\n2370 utf8mb4_uca1400_swedish_as_ci\n\
+2371 utf8mb4_uca1400_swedish_as_cs\n2372 utf8mb4_uca1400_swedish_nopad_ai_ci\n\
+2373 utf8mb4_uca1400_swedish_nopad_ai_cs\n2374 utf8mb4_uca1400_swedish_nopad_as_ci\n\
+2375 utf8mb4_uca1400_swedish_nopad_as_cs\n2376 utf8mb4_uca1400_turkish_ai_ci\n\
+2377 utf8mb4_uca1400_turkish_ai_cs\n2378 utf8mb4_uca1400_turkish_as_ci\n\
+2379 utf8mb4_uca1400_turkish_as_cs\n2380 utf8mb4_uca1400_turkish_nopad_ai_ci\n\
+2381 utf8mb4_uca1400_turkish_nopad_ai_cs\n2382 utf8mb4_uca1400_turkish_nopad_as_ci\n\
+2383 utf8mb4_uca1400_turkish_nopad_as_cs\n2384 utf8mb4_uca1400_czech_ai_ci\n\
+2385 utf8mb4_uca1400_czech_ai_cs\n2386 utf8mb4_uca1400_czech_as_ci\n\
+2387 utf8mb4_uca1400_czech_as_cs\n2388 utf8mb4_uca1400_czech_nopad_ai_ci\n\
+2389 utf8mb4_uca1400_czech_nopad_ai_cs\n2390 utf8mb4_uca1400_czech_nopad_as_ci\n\
+2391 utf8mb4_uca1400_czech_nopad_as_cs\n2392 utf8mb4_uca1400_danish_ai_ci\n\
+2393 utf8mb4_uca1400_danish_ai_cs\n2394 utf8mb4_uca1400_danish_as_ci\n\
+2395 utf8mb4_uca1400_danish_as_cs\n2396 utf8mb4_uca1400_danish_nopad_ai_ci\n\
+2397 utf8mb4_uca1400_danish_nopad_ai_cs\n2398 utf8mb4_uca1400_danish_nopad_as_ci\n\
+2399 utf8mb4_uca1400_danish_nopad_as_cs\n2400 utf8mb4_uca1400_lithuanian_ai_ci\n\
+2401 utf8mb4_uca1400_lithuanian_ai_cs\n2402 utf8mb4_uca1400_lithuanian_as_ci\n\
+2403 utf8mb4_uca1400_lithuanian_as_cs\n2404 utf8mb4_uca1400_lithuanian_nopad_ai_ci\n\
+2405 utf8mb4_uca1400_lithuanian_nopad_ai_cs\n2406 utf8mb4_uca1400_lithuanian_nopad_as_ci\n\
+2407 utf8mb4_uca1400_lithuanian_nopad_as_cs\n2408 utf8mb4_uca1400_slovak_ai_ci\n\
+2409 utf8mb4_uca1400_slovak_ai_cs\n2410 utf8mb4_uca1400_slovak_as_ci\n\
+2411 utf8mb4_uca1400_slovak_as_cs\n2412 utf8mb4_uca1400_slovak_nopad_ai_ci\n\
+2413 utf8mb4_uca1400_slovak_nopad_ai_cs\n2414 utf8mb4_uca1400_slovak_nopad_as_ci\n\
+2415 utf8mb4_uca1400_slovak_nopad_as_cs\n2416 utf8mb4_uca1400_spanish2_ai_ci\n\
+2417 utf8mb4_uca1400_spanish2_ai_cs\n2418 utf8mb4_uca1400_spanish2_as_ci\n\
+2419 utf8mb4_uca1400_spanish2_as_cs\n2420 utf8mb4_uca1400_spanish2_nopad_ai_ci\n\
+2421 utf8mb4_uca1400_spanish2_nopad_ai_cs\n2422 utf8mb4_uca1400_spanish2_nopad_as_ci\n\
+2423 utf8mb4_uca1400_spanish2_nopad_as_cs\n2424 utf8mb4_uca1400_roman_ai_ci\n\
+2425 utf8mb4_uca1400_roman_ai_cs\n2426 utf8mb4_uca1400_roman_as_ci\n\
+2427 utf8mb4_uca1400_roman_as_cs\n2428 utf8mb4_uca1400_roman_nopad_ai_ci\n\
+2429 utf8mb4_uca1400_roman_nopad_ai_cs\n2430 utf8mb4_uca1400_roman_nopad_as_ci\n\
+2431 utf8mb4_uca1400_roman_nopad_as_cs\n2432 utf8mb4_uca1400_persian_ai_ci\n\
+2433 utf8mb4_uca1400_persian_ai_cs\n2434 utf8mb4_uca1400_persian_as_ci\n\
+2435 utf8mb4_uca1400_persian_as_cs\n2436 utf8mb4_uca1400_persian_nopad_ai_ci\n\
+2437 utf8mb4_uca1400_persian_nopad_ai_cs\n2438 utf8mb4_uca1400_persian_nopad_as_ci\n\
+2439 utf8mb4_uca1400_persian_nopad_as_cs\n2440 utf8mb4_uca1400_esperanto_ai_ci\n\
+2441 utf8mb4_uca1400_esperanto_ai_cs\n2442 utf8mb4_uca1400_esperanto_as_ci\n\
+2443 utf8mb4_uca1400_esperanto_as_cs\n2444 utf8mb4_uca1400_esperanto_nopad_ai_ci\n\
+2445 utf8mb4_uca1400_esperanto_nopad_ai_cs\n2446 utf8mb4_uca1400_esperanto_nopad_as_ci\n\
+2447 utf8mb4_uca1400_esperanto_nopad_as_cs\n2448 utf8mb4_uca1400_hungarian_ai_ci\n\
+2449 utf8mb4_uca1400_hungarian_ai_cs\n2450 utf8mb4_uca1400_hungarian_as_ci\n\
+2451 utf8mb4_uca1400_hungarian_as_cs\n2452 utf8mb4_uca1400_hungarian_nopad_ai_ci\n\
+2453 utf8mb4_uca1400_hungarian_nopad_ai_cs\n2454 utf8mb4_uca1400_hungarian_nopad_as_ci\n\
+2455 utf8mb4_uca1400_hungarian_nopad_as_cs\n2456 utf8mb4_uca1400_sinhala_ai_ci\n\
+2457 utf8mb4_uca1400_sinhala_ai_cs\n2458 utf8mb4_uca1400_sinhala_as_ci\n\
+2459 utf8mb4_uca1400_sinhala_as_cs\n2460 utf8mb4_uca1400_sinhala_nopad_ai_ci\n\
+2461 utf8mb4_uca1400_sinhala_nopad_ai_cs\n2462 utf8mb4_uca1400_sinhala_nopad_as_ci\n\
+2463 utf8mb4_uca1400_sinhala_nopad_as_cs\n2464 utf8mb4_uca1400_german2_ai_ci\n\
+2465 utf8mb4_uca1400_german2_ai_cs\n2466 utf8mb4_uca1400_german2_as_ci\n\
+2467 utf8mb4_uca1400_german2_as_cs\n2468 utf8mb4_uca1400_german2_nopad_ai_ci\n\
+2469 utf8mb4_uca1400_german2_nopad_ai_cs\n2470 utf8mb4_uca1400_german2_nopad_as_ci\n\
+2471 utf8mb4_uca1400_german2_nopad_as_cs\n2488 utf8mb4_uca1400_vietnamese_ai_ci\n\
+2489 utf8mb4_uca1400_vietnamese_ai_cs\n2490 utf8mb4_uca1400_vietnamese_as_ci\n\
+2491 utf8mb4_uca1400_vietnamese_as_cs\n2492 utf8mb4_uca1400_vietnamese_nopad_ai_ci\n\
+2493 utf8mb4_uca1400_vietnamese_nopad_ai_cs\n2494 utf8mb4_uca1400_vietnamese_nopad_as_ci\n\
+2495 utf8mb4_uca1400_vietnamese_nopad_as_cs\n2496 utf8mb4_uca1400_croatian_ai_ci\n\
+2497 utf8mb4_uca1400_croatian_ai_cs\n2498 utf8mb4_uca1400_croatian_as_ci\n\
+2499 utf8mb4_uca1400_croatian_as_cs\n2500 utf8mb4_uca1400_croatian_nopad_ai_ci\n\
+2501 utf8mb4_uca1400_croatian_nopad_ai_cs\n2502 utf8mb4_uca1400_croatian_nopad_as_ci\n\
+2503 utf8mb4_uca1400_croatian_nopad_as_cs\n2560 ucs2_uca1400_ai_ci\n2561 ucs2_uca1400_ai_cs\n\
+2562 ucs2_uca1400_as_ci\n2563 ucs2_uca1400_as_cs\n2564 ucs2_uca1400_nopad_ai_ci\n\
+2565 ucs2_uca1400_nopad_ai_cs\n2566 ucs2_uca1400_nopad_as_ci\n2567 ucs2_uca1400_nopad_as_cs\n\
+2568 ucs2_uca1400_icelandic_ai_ci\n2569 ucs2_uca1400_icelandic_ai_cs\n\
+2570 ucs2_uca1400_icelandic_as_ci\n2571 ucs2_uca1400_icelandic_as_cs\n\
+2572 ucs2_uca1400_icelandic_nopad_ai_ci\n2573 ucs2_uca1400_icelandic_nopad_ai_cs\n\
+2574 ucs2_uca1400_icelandic_nopad_as_ci\n2575 ucs2_uca1400_icelandic_nopad_as_cs\n\
+2576 ucs2_uca1400_latvian_ai_ci\n2577 ucs2_uca1400_latvian_ai_cs\n\
+2578 ucs2_uca1400_latvian_as_ci\n2579 ucs2_uca1400_latvian_as_cs\n\
+2580 ucs2_uca1400_latvian_nopad_ai_ci\n2581 ucs2_uca1400_latvian_nopad_ai_cs\n\
+2582 ucs2_uca1400_latvian_nopad_as_ci\n2583 ucs2_uca1400_latvian_nopad_as_cs\n\
+2584 ucs2_uca1400_romanian_ai_ci\n2585 ucs2_uca1400_romanian_ai_cs\n\
+2586 ucs2_uca1400_romanian_as_ci\n2587 ucs2_uca1400_romanian_as_cs\n\
+2588 ucs2_uca1400_romanian_nopad_ai_ci\n2589 ucs2_uca1400_romanian_nopad_ai_cs\n\
+2590 ucs2_uca1400_romanian_nopad_as_ci\n2591 ucs2_uca1400_romanian_nopad_as_cs\n\
+2592 ucs2_uca1400_slovenian_ai_ci\n2593 ucs2_uca1400_slovenian_ai_cs\n\
+2594 ucs2_uca1400_slovenian_as_ci\n2595 ucs2_uca1400_slovenian_as_cs\n\
+2596 ucs2_uca1400_slovenian_nopad_ai_ci\n2597 ucs2_uca1400_slovenian_nopad_ai_cs\n\
+2598 ucs2_uca1400_slovenian_nopad_as_ci\n2599 ucs2_uca1400_slovenian_nopad_as_cs\n\
+2600 ucs2_uca1400_polish_ai_ci\n2601 ucs2_uca1400_polish_ai_cs\n\
+2602 ucs2_uca1400_polish_as_ci\n2603 ucs2_uca1400_polish_as_cs\n\
+2604 ucs2_uca1400_polish_nopad_ai_ci\n2605 ucs2_uca1400_polish_nopad_ai_cs\n\
+2606 ucs2_uca1400_polish_nopad_as_ci\n2607 ucs2_uca1400_polish_nopad_as_cs\n\
+2608 ucs2_uca1400_estonian_ai_ci\n2609 ucs2_uca1400_estonian_ai_cs\n\
+2610 ucs2_uca1400_estonian_as_ci\n2611 ucs2_uca1400_estonian_as_cs\n\
+2612 ucs2_uca1400_estonian_nopad_ai_ci\n2613 ucs2_uca1400_estonian_nopad_ai_cs\n\
+2614 ucs2_uca1400_estonian_nopad_as_ci\n2615 ucs2_uca1400_estonian_nopad_as_cs\n\
+2616 ucs2_uca1400_spanish_ai_ci\n2617 ucs2_uca1400_spanish_ai_cs\n\
+2618 ucs2_uca1400_spanish_as_ci\n2619 ucs2_uca1400_spanish_as_cs\n\
+2620 ucs2_uca1400_spanish_nopad_ai_ci\n2621 ucs2_uca1400_spanish_nopad_ai_cs\n\
+2622 ucs2_uca1400_spanish_nopad_as_ci\n2623 ucs2_uca1400_spanish_nopad_as_cs\n\
+2624 ucs2_uca1400_swedish_ai_ci\n2625 ucs2_uca1400_swedish_ai_cs\n\
+2626 ucs2_uca1400_swedish_as_ci\n2627 ucs2_uca1400_swedish_as_cs\n\
+2628 ucs2_uca1400_swedish_nopad_ai_ci\n2629 ucs2_uca1400_swedish_nopad_ai_cs\n\
+2630 ucs2_uca1400_swedish_nopad_as_ci\n2631 ucs2_uca1400_swedish_nopad_as_cs\n\
+2632 ucs2_uca1400_turkish_ai_ci\n2633 ucs2_uca1400_turkish_ai_cs\n\
+2634 ucs2_uca1400_turkish_as_ci\n2635 ucs2_uca1400_turkish_as_cs\n\
+2636 ucs2_uca1400_turkish_nopad_ai_ci\n2637 ucs2_uca1400_turkish_nopad_ai_cs\n\
+2638 ucs2_uca1400_turkish_nopad_as_ci\n2639 ucs2_uca1400_turkish_nopad_as_cs\n\
+2640 ucs2_uca1400_czech_ai_ci\n2641 ucs2_uca1400_czech_ai_cs\n2642 ucs2_uca1400_czech_as_ci\n\
+2643 ucs2_uca1400_czech_as_cs\n2644 ucs2_uca1400_czech_nopad_ai_ci\n\
+2645 ucs2_uca1400_czech_nopad_ai_cs\n2646 ucs2_uca1400_czech_nopad_as_ci\n\
+2647 ucs2_uca1400_czech_nopad_as_cs\n2648 ucs2_uca1400_danish_ai_ci\n\
+2649 ucs2_uca1400_danish_ai_cs\n2650 ucs2_uca1400_danish_as_ci\n\
+2651 ucs2_uca1400_danish_as_cs\n2652 ucs2_uca1400_danish_nopad_ai_ci\n\
+2653 ucs2_uca1400_danish_nopad_ai_cs\n2654 ucs2_uca1400_danish_nopad_as_ci\n\
+2655 ucs2_uca1400_danish_nopad_as_cs\n2656 ucs2_uca1400_lithuanian_ai_ci\n\
+2657 ucs2_uca1400_lithuanian_ai_cs\n2658 ucs2_uca1400_lithuanian_as_ci\n\
+2659 ucs2_uca1400_lithuanian_as_cs\n2660 ucs2_uca1400_lithuanian_nopad_ai_ci\n\
+2661 ucs2_uca1400_lithuanian_nopad_ai_cs\n2662 ucs2_uca1400_lithuanian_nopad_as_ci\n\
+2663 ucs2_uca1400_lithuanian_nopad_as_cs\n2664 ucs2_uca1400_slovak_ai_ci\n\
+2665 ucs2_uca1400_slovak_ai_cs\n2666 ucs2_uca1400_slovak_as_ci\n\
+2667 ucs2_uca1400_slovak_as_cs\n2668 ucs2_uca1400_slovak_nopad_ai_ci\n\
+2669 ucs2_uca1400_slovak_nopad_ai_cs\n2670 ucs2_uca1400_slovak_nopad_as_ci\n\
+2671 ucs2_uca1400_slovak_nopad_as_cs\n2672 ucs2_uca1400_spanish2_ai_ci\n\
+2673 ucs2_uca1400_spanish2_ai_cs\n2674 ucs2_uca1400_spanish2_as_ci\n\
+2675 ucs2_uca1400_spanish2_as_cs\n2676 ucs2_uca1400_spanish2_nopad_ai_ci\n\
+2677 ucs2_uca1400_spanish2_nopad_ai_cs\n2678 ucs2_uca1400_spanish2_nopad_as_ci\n\
+2679 ucs2_uca1400_spanish2_nopad_as_cs\n2680 ucs2_uca1400_roman_ai_ci\n\
+2681 ucs2_uca1400_roman_ai_cs\n2682 ucs2_uca1400_roman_as_ci\n2683 ucs2_uca1400_roman_as_cs\n\
+2684 ucs2_uca1400_roman_nopad_ai_ci\n2685 ucs2_uca1400_roman_nopad_ai_cs\n\
+2686 ucs2_uca1400_roman_nopad_as_ci\n2687 ucs2_uca1400_roman_nopad_as_cs\n\
+2688 ucs2_uca1400_persian_ai_ci\n2689 ucs2_uca1400_persian_ai_cs\n\
+2690 ucs2_uca1400_persian_as_ci\n2691 ucs2_uca1400_persian_as_cs\n\
+2692 ucs2_uca1400_persian_nopad_ai_ci\n2693 ucs2_uca1400_persian_nopad_ai_cs\n\
+2694 ucs2_uca1400_persian_nopad_as_ci\n2695 ucs2_uca1400_persian_nopad_as_cs\n\
+2696 ucs2_uca1400_esperanto_ai_ci\n2697 ucs2_uca1400_esperanto_ai_cs\n\
+2698 ucs2_uca1400_esperanto_as_ci\n2699 ucs2_uca1400_esperanto_as_cs\n\
+2700 ucs2_uca1400_esperanto_nopad_ai_ci\n2701 ucs2_uca1400_esperanto_nopad_ai_cs\n\
+2702 ucs2_uca1400_esperanto_nopad_as_ci\n2703 ucs2_uca1400_esperanto_nopad_as_cs\n\
+2704 ucs2_uca1400_hungarian_ai_ci\n2705 ucs2_uca1400_hungarian_ai_cs\n\
+2706 ucs2_uca1400_hungarian_as_ci\n2707 ucs2_uca1400_hungarian_as_cs\n\
+2708 ucs2_uca1400_hungarian_nopad_ai_ci\n2709 ucs2_uca1400_hungarian_nopad_ai_cs\n\
+2710 ucs2_uca1400_hungarian_nopad_as_ci\n2711 ucs2_uca1400_hungarian_nopad_as_cs\n\
+2712 ucs2_uca1400_sinhala_ai_ci\n2713 ucs2_uca1400_sinhala_ai_cs\n\
+2714 ucs2_uca1400_sinhala_as_ci\n2715 ucs2_uca1400_sinhala_as_cs\n\
+2716 ucs2_uca1400_sinhala_nopad_ai_ci\n2717 ucs2_uca1400_sinhala_nopad_ai_cs\n\
+2718 ucs2_uca1400_sinhala_nopad_as_ci\n2719 ucs2_uca1400_sinhala_nopad_as_cs\n\
+2720 ucs2_uca1400_german2_ai_ci\n2721 ucs2_uca1400_german2_ai_cs\n\
+2722 ucs2_uca1400_german2_as_ci\n2723 ucs2_uca1400_german2_as_cs\n\
+2724 ucs2_uca1400_german2_nopad_ai_ci\n2725 ucs2_uca1400_german2_nopad_ai_cs\n\
+2726 ucs2_uca1400_german2_nopad_as_ci\n2727 ucs2_uca1400_german2_nopad_as_cs\n\
+2744 ucs2_uca1400_vietnamese_ai_ci\n2745 ucs2_uca1400_vietnamese_ai_cs\n\
+2746 ucs2_uca1400_vietnamese_as_ci\n2747 ucs2_uca1400_vietnamese_as_cs\n\
+2748 ucs2_uca1400_vietnamese_nopad_ai_ci\n2749 ucs2_uca1400_vietnamese_nopad_ai_cs\n\
+2750 ucs2_uca1400_vietnamese_nopad_as_ci\n2751 ucs2_uca1400_vietnamese_nopad_as_cs\n\
+2752 ucs2_uca1400_croatian_ai_ci\n2753 ucs2_uca1400_croatian_ai_cs\n\
+2754 ucs2_uca1400_croatian_as_ci\n2755 ucs2_uca1400_croatian_as_cs\n\
+2756 ucs2_uca1400_croatian_nopad_ai_ci\n2757 ucs2_uca1400_croatian_nopad_ai_cs\n\
+2758 ucs2_uca1400_croatian_nopad_as_ci\n2759 ucs2_uca1400_croatian_nopad_as_cs\n\
+2816 utf16_uca1400_ai_ci\n2817 utf16_uca1400_ai_cs\n2818 utf16_uca1400_as_ci\n\
+2819 utf16_uca1400_as_cs\n2820 utf16_uca1400_nopad_ai_ci\n2821 utf16_uca1400_nopad_ai_cs\n\
+2822 utf16_uca1400_nopad_as_ci\n2823 utf16_uca1400_nopad_as_cs\n\
+2824 utf16_uca1400_icelandic_ai_ci\n2825 utf16_uca1400_icelandic_ai_cs\n\
+2826 utf16_uca1400_icelandic_as_ci\n2827 utf16_uca1400_icelandic_as_cs\n\
+2828 utf16_uca1400_icelandic_nopad_ai_ci\n2829 utf16_uca1400_icelandic_nopad_ai_cs\n\
+2830 utf16_uca1400_icelandic_nopad_as_ci\n2831 utf16_uca1400_icelandic_nopad_as_cs\n\
+2832 utf16_uca1400_latvian_ai_ci\n2833 utf16_uca1400_latvian_ai_cs\n\
+2834 utf16_uca1400_latvian_as_ci\n2835 utf16_uca1400_latvian_as_cs\n\
+2836 utf16_uca1400_latvian_nopad_ai_ci\n2837 utf16_uca1400_latvian_nopad_ai_cs\n\
+2838 utf16_uca1400_latvian_nopad_as_ci\n2839 utf16_uca1400_latvian_nopad_as_cs\n\
+2840 utf16_uca1400_romanian_ai_ci\n2841 utf16_uca1400_romanian_ai_cs\n\
+2842 utf16_uca1400_romanian_as_ci\n2843 utf16_uca1400_romanian_as_cs\n\
+2844 utf16_uca1400_romanian_nopad_ai_ci\n2845 utf16_uca1400_romanian_nopad_ai_cs\n\
+2846 utf16_uca1400_romanian_nopad_as_ci\n2847 utf16_uca1400_romanian_nopad_as_cs\n\
+2848 utf16_uca1400_slovenian_ai_ci\n2849 utf16_uca1400_slovenian_ai_cs\n\
+2850 utf16_uca1400_slovenian_as_ci\n2851 utf16_uca1400_slovenian_as_cs\n\
+2852 utf16_uca1400_slovenian_nopad_ai_ci\n2853 utf16_uca1400_slovenian_nopad_ai_cs\n\
+2854 utf16_uca1400_slovenian_nopad_as_ci\n2855 utf16_uca1400_slovenian_nopad_as_cs\n\
+2856 utf16_uca1400_polish_ai_ci\n2857 utf16_uca1400_polish_ai_cs\n\
+2858 utf16_uca1400_polish_as_ci\n2859 utf16_uca1400_polish_as_cs\n\
+2860 utf16_uca1400_polish_nopad_ai_ci\n2861 utf16_uca1400_polish_nopad_ai_cs\n\
+2862 utf16_uca1400_polish_nopad_as_ci\n2863 utf16_uca1400_polish_nopad_as_cs\n\
+2864 utf16_uca1400_estonian_ai_ci\n2865 utf16_uca1400_estonian_ai_cs\n\
+2866 utf16_uca1400_estonian_as_ci\n2867 utf16_uca1400_estonian_as_cs\n\
+2868 utf16_uca1400_estonian_nopad_ai_ci\n2869 utf16_uca1400_estonian_nopad_ai_cs\n\
+2870 utf16_uca1400_estonian_nopad_as_ci\n2871 utf16_uca1400_estonian_nopad_as_cs\n\
+2872 utf16_uca1400_spanish_ai_ci\n2873 utf16_uca1400_spanish_ai_cs\n\
+2874 utf16_uca1400_spanish_as_ci\n2875 utf16_uca1400_spanish_as_cs\n\
+2876 utf16_uca1400_spanish_nopad_ai_ci\n2877 utf16_uca1400_spanish_nopad_ai_cs\n\
+2878 utf16_uca1400_spanish_nopad_as_ci\n2879 utf16_uca1400_spanish_nopad_as_cs\n\
+2880 utf16_uca1400_swedish_ai_ci\n2881 utf16_uca1400_swedish_ai_cs\n\
+2882 utf16_uca1400_swedish_as_ci\n2883 utf16_uca1400_swedish_as_cs\n\
+2884 utf16_uca1400_swedish_nopad_ai_ci\n2885 utf16_uca1400_swedish_nopad_ai_cs\n\
+2886 utf16_uca1400_swedish_nopad_as_ci\n2887 utf16_uca1400_swedish_nopad_as_cs\n\
+2888 utf16_uca1400_turkish_ai_ci\n2889 utf16_uca1400_turkish_ai_cs\n\
+2890 utf16_uca1400_turkish_as_ci\n2891 utf16_uca1400_turkish_as_cs\n\
+2892 utf16_uca1400_turkish_nopad_ai_ci\n2893 utf16_uca1400_turkish_nopad_ai_cs\n\
+2894 utf16_uca1400_turkish_nopad_as_ci\n2895 utf16_uca1400_turkish_nopad_as_cs\n\
+2896 utf16_uca1400_czech_ai_ci\n2897 utf16_uca1400_czech_ai_cs\n\
+2898 utf16_uca1400_czech_as_ci\n2899 utf16_uca1400_czech_as_cs\n\
+2900 utf16_uca1400_czech_nopad_ai_ci\n2901 utf16_uca1400_czech_nopad_ai_cs\n\
+2902 utf16_uca1400_czech_nopad_as_ci\n2903 utf16_uca1400_czech_nopad_as_cs\n\
+2904 utf16_uca1400_danish_ai_ci\n2905 utf16_uca1400_danish_ai_cs\n\
+2906 utf16_uca1400_danish_as_ci\n2907 utf16_uca1400_danish_as_cs\n\
+2908 utf16_uca1400_danish_nopad_ai_ci\n2909 utf16_uca1400_danish_nopad_ai_cs\n\
+2910 utf16_uca1400_danish_nopad_as_ci\n2911 utf16_uca1400_danish_nopad_as_cs\n\
+2912 utf16_uca1400_lithuanian_ai_ci\n2913 utf16_uca1400_lithuanian_ai_cs\n\
+2914 utf16_uca1400_lithuanian_as_ci\n2915 utf16_uca1400_lithuanian_as_cs\n\
+2916 utf16_uca1400_lithuanian_nopad_ai_ci\n2917 utf16_uca1400_lithuanian_nopad_ai_cs\n\
+2918 utf16_uca1400_lithuanian_nopad_as_ci\n2919 utf16_uca1400_lithuanian_nopad_as_cs\n\
+2920 utf16_uca1400_slovak_ai_ci\n2921 utf16_uca1400_slovak_ai_cs\n\
+2922 utf16_uca1400_slovak_as_ci\n2923 utf16_uca1400_slovak_as_cs\n\
+2924 utf16_uca1400_slovak_nopad_ai_ci\n2925 utf16_uca1400_slovak_nopad_ai_cs\n\
+2926 utf16_uca1400_slovak_nopad_as_ci\n2927 utf16_uca1400_slovak_nopad_as_cs\n\
+2928 utf16_uca1400_spanish2_ai_ci\n2929 utf16_uca1400_spanish2_ai_cs\n\
+2930 utf16_uca1400_spanish2_as_ci\n2931 utf16_uca1400_spanish2_as_cs\n\
+2932 utf16_uca1400_spanish2_nopad_ai_ci\n2933 utf16_uca1400_spanish2_nopad_ai_cs\n\
+2934 utf16_uca1400_spanish2_nopad_as_ci\n2935 utf16_uca1400_spanish2_nopad_as_cs\n\
+2936 utf16_uca1400_roman_ai_ci\n2937 utf16_uca1400_roman_ai_cs\n\
+2938 utf16_uca1400_roman_as_ci\n2939 utf16_uca1400_roman_as_cs\n\
+2940 utf16_uca1400_roman_nopad_ai_ci\n2941 utf16_uca1400_roman_nopad_ai_cs\n\
+2942 utf16_uca1400_roman_nopad_as_ci\n2943 utf16_uca1400_roman_nopad_as_cs\n\
+2944 utf16_uca1400_persian_ai_ci\n2945 utf16_uca1400_persian_ai_cs\n\
+2946 utf16_uca1400_persian_as_ci\n2947 utf16_uca1400_persian_as_cs\n\
+2948 utf16_uca1400_persian_nopad_ai_ci\n2949 utf16_uca1400_persian_nopad_ai_cs\n\
+2950 utf16_uca1400_persian_nopad_as_ci\n2951 utf16_uca1400_persian_nopad_as_cs\n\
+2952 utf16_uca1400_esperanto_ai_ci\n2953 utf16_uca1400_esperanto_ai_cs\n\
+2954 utf16_uca1400_esperanto_as_ci\n2955 utf16_uca1400_esperanto_as_cs\n\
+2956 utf16_uca1400_esperanto_nopad_ai_ci\n2957 utf16_uca1400_esperanto_nopad_ai_cs\n\
+2958 utf16_uca1400_esperanto_nopad_as_ci\n2959 utf16_uca1400_esperanto_nopad_as_cs\n\
+2960 utf16_uca1400_hungarian_ai_ci\n2961 utf16_uca1400_hungarian_ai_cs\n\
+2962 utf16_uca1400_hungarian_as_ci\n2963 utf16_uca1400_hungarian_as_cs\n\
+2964 utf16_uca1400_hungarian_nopad_ai_ci\n2965 utf16_uca1400_hungarian_nopad_ai_cs\n\
+2966 utf16_uca1400_hungarian_nopad_as_ci\n2967 utf16_uca1400_hungarian_nopad_as_cs\n\
+2968 utf16_uca1400_sinhala_ai_ci\n2969 utf16_uca1400_sinhala_ai_cs\n\
+2970 utf16_uca1400_sinhala_as_ci\n2971 utf16_uca1400_sinhala_as_cs\n\
+2972 utf16_uca1400_sinhala_nopad_ai_ci\n2973 utf16_uca1400_sinhala_nopad_ai_cs\n\
+2974 utf16_uca1400_sinhala_nopad_as_ci\n2975 utf16_uca1400_sinhala_nopad_as_cs\n\
+2976 utf16_uca1400_german2_ai_ci\n2977 utf16_uca1400_german2_ai_cs\n\
+2978 utf16_uca1400_german2_as_ci\n2979 utf16_uca1400_german2_as_cs\n\
+2980 utf16_uca1400_german2_nopad_ai_ci\n2981 utf16_uca1400_german2_nopad_ai_cs\n\
+2982 utf16_uca1400_german2_nopad_as_ci\n2983 utf16_uca1400_german2_nopad_as_cs\n\
+3000 utf16_uca1400_vietnamese_ai_ci\n3001 utf16_uca1400_vietnamese_ai_cs\n\
+3002 utf16_uca1400_vietnamese_as_ci\n3003 utf16_uca1400_vietnamese_as_cs\n\
+3004 utf16_uca1400_vietnamese_nopad_ai_ci\n3005 utf16_uca1400_vietnamese_nopad_ai_cs\n\
+3006 utf16_uca1400_vietnamese_nopad_as_ci\n3007 utf16_uca1400_vietnamese_nopad_as_cs\n\
+3008 utf16_uca1400_croatian_ai_ci\n3009 utf16_uca1400_croatian_ai_cs\n\
+3010 utf16_uca1400_croatian_as_ci\n3011 utf16_uca1400_croatian_as_cs\n\
+3012 utf16_uca1400_croatian_nopad_ai_ci\n3013 utf16_uca1400_croatian_nopad_ai_cs\n\
+3014 utf16_uca1400_croatian_nopad_as_ci\n3015 utf16_uca1400_croatian_nopad_as_cs\n\
+3072 utf32_uca1400_ai_ci\n3073 utf32_uca1400_ai_cs\n3074 utf32_uca1400_as_ci\n\
+3075 utf32_uca1400_as_cs\n3076 utf32_uca1400_nopad_ai_ci\n3077 utf32_uca1400_nopad_ai_cs\n\
+3078 utf32_uca1400_nopad_as_ci\n3079 utf32_uca1400_nopad_as_cs\n\
+3080 utf32_uca1400_icelandic_ai_ci\n3081 utf32_uca1400_icelandic_ai_cs\n\
+3082 utf32_uca1400_icelandic_as_ci\n3083 utf32_uca1400_icelandic_as_cs\n\
+3084 utf32_uca1400_icelandic_nopad_ai_ci\n3085 utf32_uca1400_icelandic_nopad_ai_cs\n\
+3086 utf32_uca1400_icelandic_nopad_as_ci\n3087 utf32_uca1400_icelandic_nopad_as_cs\n\
+3088 utf32_uca1400_latvian_ai_ci\n3089 utf32_uca1400_latvian_ai_cs\n\
+3090 utf32_uca1400_latvian_as_ci\n3091 utf32_uca1400_latvian_as_cs\n\
+3092 utf32_uca1400_latvian_nopad_ai_ci\n3093 utf32_uca1400_latvian_nopad_ai_cs\n\
+3094 utf32_uca1400_latvian_nopad_as_ci\n3095 utf32_uca1400_latvian_nopad_as_cs\n\
+3096 utf32_uca1400_romanian_ai_ci\n3097 utf32_uca1400_romanian_ai_cs\n\
+3098 utf32_uca1400_romanian_as_ci\n3099 utf32_uca1400_romanian_as_cs\n\
+3100 utf32_uca1400_romanian_nopad_ai_ci\n3101 utf32_uca1400_romanian_nopad_ai_cs\n\
+3102 utf32_uca1400_romanian_nopad_as_ci\n3103 utf32_uca1400_romanian_nopad_as_cs\n\
+3104 utf32_uca1400_slovenian_ai_ci\n3105 utf32_uca1400_slovenian_ai_cs\n\
+3106 utf32_uca1400_slovenian_as_ci\n3107 utf32_uca1400_slovenian_as_cs\n\
+3108 utf32_uca1400_slovenian_nopad_ai_ci\n3109 utf32_uca1400_slovenian_nopad_ai_cs\n\
+3110 utf32_uca1400_slovenian_nopad_as_ci\n3111 utf32_uca1400_slovenian_nopad_as_cs\n\
+3112 utf32_uca1400_polish_ai_ci\n3113 utf32_uca1400_polish_ai_cs\n\
+3114 utf32_uca1400_polish_as_ci\n3115 utf32_uca1400_polish_as_cs\n\
+3116 utf32_uca1400_polish_nopad_ai_ci\n3117 utf32_uca1400_polish_nopad_ai_cs\n\
+3118 utf32_uca1400_polish_nopad_as_ci\n3119 utf32_uca1400_polish_nopad_as_cs\n\
+3120 utf32_uca1400_estonian_ai_ci\n3121 utf32_uca1400_estonian_ai_cs\n\
+3122 utf32_uca1400_estonian_as_ci\n3123 utf32_uca1400_estonian_as_cs\n\
+3124 utf32_uca1400_estonian_nopad_ai_ci\n3125 utf32_uca1400_estonian_nopad_ai_cs\n\
+3126 utf32_uca1400_estonian_nopad_as_ci\n3127 utf32_uca1400_estonian_nopad_as_cs\n\
+3128 utf32_uca1400_spanish_ai_ci\n3129 utf32_uca1400_spanish_ai_cs\n\
+3130 utf32_uca1400_spanish_as_ci\n3131 utf32_uca1400_spanish_as_cs\n\
+3132 utf32_uca1400_spanish_nopad_ai_ci\n3133 utf32_uca1400_spanish_nopad_ai_cs\n\
+3134 utf32_uca1400_spanish_nopad_as_ci\n3135 utf32_uca1400_spanish_nopad_as_cs\n\
+3136 utf32_uca1400_swedish_ai_ci\n3137 utf32_uca1400_swedish_ai_cs\n\
+3138 utf32_uca1400_swedish_as_ci\n3139 utf32_uca1400_swedish_as_cs\n\
+3140 utf32_uca1400_swedish_nopad_ai_ci\n3141 utf32_uca1400_swedish_nopad_ai_cs\n\
+3142 utf32_uca1400_swedish_nopad_as_ci\n3143 utf32_uca1400_swedish_nopad_as_cs\n\
+3144 utf32_uca1400_turkish_ai_ci\n3145 utf32_uca1400_turkish_ai_cs\n\
+3146 utf32_uca1400_turkish_as_ci\n3147 utf32_uca1400_turkish_as_cs\n\
+3148 utf32_uca1400_turkish_nopad_ai_ci\n3149 utf32_uca1400_turkish_nopad_ai_cs\n\
+3150 utf32_uca1400_turkish_nopad_as_ci\n3151 utf32_uca1400_turkish_nopad_as_cs\n\
+3152 utf32_uca1400_czech_ai_ci\n3153 utf32_uca1400_czech_ai_cs\n\
+3154 utf32_uca1400_czech_as_ci\n3155 utf32_uca1400_czech_as_cs\n\
+3156 utf32_uca1400_czech_nopad_ai_ci\n3157 utf32_uca1400_czech_nopad_ai_cs\n\
+3158 utf32_uca1400_czech_nopad_as_ci\n3159 utf32_uca1400_czech_nopad_as_cs\n\
+3160 utf32_uca1400_danish_ai_ci\n3161 utf32_uca1400_danish_ai_cs\n\
+3162 utf32_uca1400_danish_as_ci\n3163 utf32_uca1400_danish_as_cs\n\
+3164 utf32_uca1400_danish_nopad_ai_ci\n3165 utf32_uca1400_danish_nopad_ai_cs\n\
+3166 utf32_uca1400_danish_nopad_as_ci\n3167 utf32_uca1400_danish_nopad_as_cs\n\
+3168 utf32_uca1400_lithuanian_ai_ci\n3169 utf32_uca1400_lithuanian_ai_cs\n\
+3170 utf32_uca1400_lithuanian_as_ci\n3171 utf32_uca1400_lithuanian_as_cs\n\
+3172 utf32_uca1400_lithuanian_nopad_ai_ci\n3173 utf32_uca1400_lithuanian_nopad_ai_cs\n\
+3174 utf32_uca1400_lithuanian_nopad_as_ci\n3175 utf32_uca1400_lithuanian_nopad_as_cs\n\
+3176 utf32_uca1400_slovak_ai_ci\n3177 utf32_uca1400_slovak_ai_cs\n\
+3178 utf32_uca1400_slovak_as_ci\n3179 utf32_uca1400_slovak_as_cs\n\
+3180 utf32_uca1400_slovak_nopad_ai_ci\n3181 utf32_uca1400_slovak_nopad_ai_cs\n\
+3182 utf32_uca1400_slovak_nopad_as_ci\n3183 utf32_uca1400_slovak_nopad_as_cs\n\
+3184 utf32_uca1400_spanish2_ai_ci\n3185 utf32_uca1400_spanish2_ai_cs\n\
+3186 utf32_uca1400_spanish2_as_ci\n3187 utf32_uca1400_spanish2_as_cs\n\
+3188 utf32_uca1400_spanish2_nopad_ai_ci\n3189 utf32_uca1400_spanish2_nopad_ai_cs\n\
+3190 utf32_uca1400_spanish2_nopad_as_ci\n3191 utf32_uca1400_spanish2_nopad_as_cs\n\
+3192 utf32_uca1400_roman_ai_ci\n3193 utf32_uca1400_roman_ai_cs\n\
+3194 utf32_uca1400_roman_as_ci\n3195 utf32_uca1400_roman_as_cs\n\
+3196 utf32_uca1400_roman_nopad_ai_ci\n3197 utf32_uca1400_roman_nopad_ai_cs\n\
+3198 utf32_uca1400_roman_nopad_as_ci\n3199 utf32_uca1400_roman_nopad_as_cs\n\
+3200 utf32_uca1400_persian_ai_ci\n3201 utf32_uca1400_persian_ai_cs\n\
+3202 utf32_uca1400_persian_as_ci\n3203 utf32_uca1400_persian_as_cs\n\
+3204 utf32_uca1400_persian_nopad_ai_ci\n3205 utf32_uca1400_persian_nopad_ai_cs\n\
+3206 utf32_uca1400_persian_nopad_as_ci\n3207 utf32_uca1400_persian_nopad_as_cs\n\
+3208 utf32_uca1400_esperanto_ai_ci\n3209 utf32_uca1400_esperanto_ai_cs\n\
+3210 utf32_uca1400_esperanto_as_ci\n3211 utf32_uca1400_esperanto_as_cs\n\
+3212 utf32_uca1400_esperanto_nopad_ai_ci\n3213 utf32_uca1400_esperanto_nopad_ai_cs\n\
+3214 utf32_uca1400_esperanto_nopad_as_ci\n3215 utf32_uca1400_esperanto_nopad_as_cs\n\
+3216 utf32_uca1400_hungarian_ai_ci\n3217 utf32_uca1400_hungarian_ai_cs\n\
+3218 utf32_uca1400_hungarian_as_ci\n3219 utf32_uca1400_hungarian_as_cs\n\
+3220 utf32_uca1400_hungarian_nopad_ai_ci\n3221 utf32_uca1400_hungarian_nopad_ai_cs\n\
+3222 utf32_uca1400_hungarian_nopad_as_ci\n3223 utf32_uca1400_hungarian_nopad_as_cs\n\
+3224 utf32_uca1400_sinhala_ai_ci\n3225 utf32_uca1400_sinhala_ai_cs\n\
+3226 utf32_uca1400_sinhala_as_ci\n3227 utf32_uca1400_sinhala_as_cs\n\
+3228 utf32_uca1400_sinhala_nopad_ai_ci\n3229 utf32_uca1400_sinhala_nopad_ai_cs\n\
+3230 utf32_uca1400_sinhala_nopad_as_ci\n3231 utf32_uca1400_sinhala_nopad_as_cs\n\
+3232 utf32_uca1400_german2_ai_ci\n3233 utf32_uca1400_german2_ai_cs\n\
+3234 utf32_uca1400_german2_as_ci\n3235 utf32_uca1400_german2_as_cs\n\
+3236 utf32_uca1400_german2_nopad_ai_ci\n3237 utf32_uca1400_german2_nopad_ai_cs\n\
+3238 utf32_uca1400_german2_nopad_as_ci\n3239 utf32_uca1400_german2_nopad_as_cs\n\
+3256 utf32_uca1400_vietnamese_ai_ci\n3257 utf32_uca1400_vietnamese_ai_cs\n\
+3258 utf32_uca1400_vietnamese_as_ci\n3259 utf32_uca1400_vietnamese_as_cs\n\
+3260 utf32_uca1400_vietnamese_nopad_ai_ci\n3261 utf32_uca1400_vietnamese_nopad_ai_cs\n\
+3262 utf32_uca1400_vietnamese_nopad_as_ci\n3263 utf32_uca1400_vietnamese_nopad_as_cs\n\
+3264 utf32_uca1400_croatian_ai_ci\n3265 utf32_uca1400_croatian_ai_cs\n\
+3266 utf32_uca1400_croatian_as_ci\n3267 utf32_uca1400_croatian_as_cs\n\
+3268 utf32_uca1400_croatian_nopad_ai_ci\n3269 utf32_uca1400_croatian_nopad_ai_cs\n\
+3270 utf32_uca1400_croatian_nopad_as_ci\n3271 utf32_uca1400_croatian_nopad_as_cs\n";
+
+/// The character set and collation of `id` on the server kind, or None when unknown.
+pub fn collation(id: u32, mariadb: bool) -> Option<(&'static str, &'static str)> {
+    let table = if mariadb { MARIADB } else { MYSQL };
+    let name = table.lines().find_map(|l| {
+        let (i, n) = l.split_once(' ')?;
+        (i.parse::<u32>().ok()? == id).then_some(n)
+    })?;
+    Some((name.split('_').next().unwrap_or(name), name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_collations_each_server_kind_uses() {
+        assert_eq!(collation(255, false), Some(("utf8mb4", "utf8mb4_0900_ai_ci")));
+        assert_eq!(collation(33, false), Some(("utf8mb3", "utf8mb3_general_ci")));
+        assert_eq!(collation(63, true), Some(("binary", "binary")));
+        assert_eq!(collation(8, true), Some(("latin1", "latin1_swedish_ci")));
+        assert_eq!(collation(2304, true), Some(("utf8mb4", "utf8mb4_uca1400_ai_ci")));
+        assert_eq!(collation(245, true), Some(("utf8mb4", "utf8mb4_croatian_mysql561_ci")));
+        assert_eq!(collation(245, false), Some(("utf8mb4", "utf8mb4_croatian_ci")));
+        assert_eq!(collation(2304, false), None);
+        assert_eq!(collation(0, true), None);
+    }
+}
