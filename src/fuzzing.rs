@@ -129,6 +129,7 @@ pub fn events(data: &[u8]) {
         for alg in [ChecksumAlg::OFF, ChecksumAlg::CRC32] {
             let _ = Rotate::decode(ev, alg);
             let _ = event::decode_mysql_gtid(ev, alg);
+            let _ = event::decode_tagged_gtid(ev, alg);
             let _ = event::decode_mariadb_gtid(ev, alg);
             let _ = event::query_text(ev, alg, 13);
             let _ = event::body(ev, alg);

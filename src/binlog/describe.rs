@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use super::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate};
-use super::gtid::{format_uuid, GtidSet, MariaPos};
+use super::gtid::{GtidSet, MariaPos};
 use crate::proto::buf::{Reader, Short};
 
 /// The name in SHOW BINLOG EVENTS' Event_type column.
@@ -129,9 +129,9 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             let r = Rotate::decode(ev, alg).map_err(e)?;
             format!("{};pos={}", r.next_file, r.pos)
         }
-        33 => {
-            let (sid, gno) = event::decode_mysql_gtid(ev, alg).map_err(e)?;
-            format!("SET @@SESSION.GTID_NEXT= '{}:{gno}'", format_uuid(&sid))
+        33 | 42 => {
+            let (sid, gno) = event::decode_any_mysql_gtid(h.event_type, ev, alg).map_err(e)?;
+            format!("SET @@SESSION.GTID_NEXT= '{sid}:{gno}'")
         }
         34 => "SET @@SESSION.GTID_NEXT= 'ANONYMOUS'".into(),
         35 => GtidSet::decode(body()?).map_err(|e| e.to_string())?.to_string(),
@@ -390,6 +390,23 @@ mod tests {
         assert!(has("Write_rows", "table_id: 85 flags: STMT_END_F USE_SQL_FOREIGN_KEY_F"));
         assert!(has("Query", "BEGIN"));
         assert!(l.iter().any(|(n, i)| n == "Query" && i.ends_with(" */") && i.contains(" /* xid=")), "{l:?}");
+    }
+
+    #[test]
+    fn lists_tagged_gtids_as_the_server_does() {
+        let l = listed("mysql-9.7.4-tagged.000001");
+        let tagged: Vec<&str> =
+            l.iter().filter(|(n, _)| n == "Gtid_tagged_log_event").map(|(_, i)| i.as_str()).collect();
+        // As MySQL 9.7's SHOW BINLOG EVENTS listed them.
+        assert_eq!(
+            tagged,
+            [
+                "SET @@SESSION.GTID_NEXT= 'd2088dd1-e70c-11f1-b41e-02fc00000001:mytag:1'",
+                "SET @@SESSION.GTID_NEXT= 'd2088dd1-e70c-11f1-b41e-02fc00000001:mytag:2'"
+            ]
+        );
+        let l = listed("mysql-9.7.4-tagged.000002");
+        assert_eq!(l[1], ("Previous_gtids".into(), "d2088dd1-e70c-11f1-b41e-02fc00000001:1-3:mytag:1-2".into()));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::gtid::{parse_tag, read_varlen, Tsid};
 use crate::proto::buf::{Reader, Short};
 
 /// The 4-byte magic at the start of every binlog file.
@@ -296,6 +297,62 @@ pub fn decode_mysql_gtid(ev: &[u8], alg: ChecksumAlg) -> Result<([u8; 16], u64),
         return Err(EventError::Malformed(format!("GTID sequence number {gno} out of range")));
     }
     Ok((sid, gno))
+}
+
+/// A MySQL tagged GTID event's (8.3 and later, type 42) source and GNO. Its body is
+/// in MySQL's serialization format: a version byte, the payload size and the last
+/// non-ignorable field id (varlen), then fields as (id, value): 0 flags, 1 the UUID
+/// as 16 varlen bytes, 2 the GNO (varlen, zig-zag signed), 3 the tag (varlen
+/// length and bytes), then fields binlogd does not need.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Gtid__event.html>
+pub fn decode_tagged_gtid(ev: &[u8], alg: ChecksumAlg) -> Result<(Tsid, u64), EventError> {
+    let bad = |e: crate::binlog::gtid::GtidError| EventError::Malformed(format!("tagged GTID event: {e}"));
+    let mut r = Reader::new(body(ev, alg)?);
+    r.skip(1, "tagged GTID serialization version")?;
+    read_varlen(&mut r, "tagged GTID payload size").map_err(bad)?;
+    read_varlen(&mut r, "tagged GTID last non-ignorable field").map_err(bad)?;
+    let (mut uuid, mut gno, mut tag) = (None, None, None);
+    while uuid.is_none() || gno.is_none() || tag.is_none() {
+        match read_varlen(&mut r, "tagged GTID field id").map_err(bad)? {
+            0 => {
+                read_varlen(&mut r, "tagged GTID flags").map_err(bad)?;
+            }
+            1 => {
+                let mut u = [0u8; 16];
+                for b in u.iter_mut() {
+                    *b = u8::try_from(read_varlen(&mut r, "tagged GTID uuid").map_err(bad)?)
+                        .map_err(|_| EventError::Malformed("tagged GTID uuid byte over 255".into()))?;
+                }
+                uuid = Some(u);
+            }
+            2 => {
+                let z = read_varlen(&mut r, "tagged GTID gno").map_err(bad)?;
+                gno = Some(if z & 1 == 0 { z >> 1 } else { 0 });
+            }
+            3 => {
+                let len = read_varlen(&mut r, "tagged GTID tag length").map_err(bad)?;
+                let t = r.bytes(usize::try_from(len.min(33)).unwrap_or(33), "tagged GTID tag")?;
+                tag = Some(parse_tag(&String::from_utf8_lossy(t)).map_err(bad)?);
+            }
+            id => return Err(EventError::Malformed(format!("tagged GTID event: field {id} before the GTID's"))),
+        }
+    }
+    let (Some(uuid), Some(gno), Some(tag)) = (uuid, gno, tag) else {
+        return Err(EventError::Malformed("tagged GTID event without its GTID".into()));
+    };
+    if gno == 0 || gno >= i64::MAX as u64 {
+        return Err(EventError::Malformed(format!("GTID sequence number {gno} out of range")));
+    }
+    Ok((Tsid { uuid, tag }, gno))
+}
+
+/// The source and GNO of a MySQL GTID event, tagged or not.
+pub fn decode_any_mysql_gtid(t: EventType, ev: &[u8], alg: ChecksumAlg) -> Result<(Tsid, u64), EventError> {
+    if t == EventType::GTID_TAGGED {
+        decode_tagged_gtid(ev, alg)
+    } else {
+        decode_mysql_gtid(ev, alg).map(|(u, g)| (Tsid::from(u), g))
+    }
 }
 
 /// MariaDB GTID event flags2: a standalone event (DDL) with no COMMIT/XID after it.

@@ -47,10 +47,90 @@ pub fn format_uuid(u: &Uuid) -> String {
     format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
 }
 
-/// A MySQL GTID set: per source UUID, sorted disjoint half-open intervals [start, end).
+/// A GTID's source: the server's UUID and, since MySQL 8.3, an optional tag
+/// (`uuid:tag:5`). Untagged GTIDs have an empty tag. Tags are case-insensitive and
+/// kept in lower case, as the server keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Tsid {
+    pub uuid: Uuid,
+    pub tag: String,
+}
+
+impl From<Uuid> for Tsid {
+    fn from(uuid: Uuid) -> Self {
+        Tsid { uuid, tag: String::new() }
+    }
+}
+
+impl From<&Uuid> for Tsid {
+    fn from(uuid: &Uuid) -> Self {
+        Tsid::from(*uuid)
+    }
+}
+
+impl From<&Tsid> for Tsid {
+    fn from(t: &Tsid) -> Self {
+        t.clone()
+    }
+}
+
+impl fmt::Display for Tsid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_uuid(&self.uuid))?;
+        if !self.tag.is_empty() {
+            write!(f, ":{}", self.tag)?;
+        }
+        Ok(())
+    }
+}
+
+/// A GTID tag as MySQL allows it: a letter or `_`, then up to 31 letters, digits
+/// or `_`; lower-cased.
+pub fn parse_tag(t: &str) -> Result<String, GtidError> {
+    let ok = (1..=32).contains(&t.len())
+        && t.bytes().next().is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
+    if ok {
+        Ok(t.to_ascii_lowercase())
+    } else {
+        Err(GtidError(format!("'{t}' is not a GTID tag")))
+    }
+}
+
+/// An unsigned integer in the variable-length form of MySQL's serialization library
+/// (tagged GTID events and sets): the number of trailing one bits of the first byte
+/// is the number of bytes that follow; the value is the little-endian whole shifted
+/// right by that number plus one (a first byte of 0xff: the next 8 bytes).
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/PageLibsMysqlSerialization.html>
+pub fn read_varlen(r: &mut Reader<'_>, what: &'static str) -> Result<u64, GtidError> {
+    let first = r.u8(what)?;
+    let extra = first.trailing_ones() as usize;
+    if extra == 8 {
+        return Ok(r.u64(what)?);
+    }
+    let rest = r.bytes(extra, what)?;
+    let whole = rest.iter().rev().fold(0u64, |a, &b| a << 8 | u64::from(b)) << 8 | u64::from(first);
+    Ok(whole >> (extra + 1))
+}
+
+/// The inverse of `read_varlen`.
+pub fn put_varlen(out: &mut Vec<u8>, v: u64) {
+    // n more bytes carry 7 * (n + 1) bits of value.
+    let extra = (0..8).find(|&n| v < 1u64 << (7 * (n + 1))).unwrap_or(8);
+    if extra == 8 {
+        out.push(0xff);
+        out.extend_from_slice(&v.to_le_bytes());
+        return;
+    }
+    let whole = (v << (extra + 1)) | ((1u64 << extra) - 1);
+    out.extend_from_slice(&whole.to_le_bytes()[..=extra]);
+}
+
+/// A MySQL GTID set: per source (UUID and tag), sorted disjoint half-open intervals
+/// [start, end). Sources are ordered by UUID, untagged first, as MySQL prints them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GtidSet {
-    pub sids: BTreeMap<Uuid, Vec<(u64, u64)>>,
+    pub sids: BTreeMap<Tsid, Vec<(u64, u64)>>,
 }
 
 impl GtidSet {
@@ -67,9 +147,14 @@ impl GtidSet {
                 continue;
             }
             let mut it = part.split(':');
-            let sid = parse_uuid(it.next().unwrap_or(""))?;
+            let mut sid = Tsid::from(parse_uuid(it.next().unwrap_or(""))?);
             let mut any = false;
             for iv in it {
+                if iv.bytes().next().is_some_and(|c| !c.is_ascii_digit()) {
+                    // `uuid:tag:1-5`: the intervals after a tag are that tag's.
+                    sid.tag = parse_tag(iv)?;
+                    continue;
+                }
                 any = true;
                 let (a, b) = match iv.split_once('-') {
                     Some((a, b)) => (a, b),
@@ -81,7 +166,7 @@ impl GtidSet {
                 if a == 0 || b < a || b >= i64::MAX as u64 {
                     return Err(bad());
                 }
-                set.sids.entry(sid).or_default().push((a, b + 1));
+                set.sids.entry(sid.clone()).or_default().push((a, b + 1));
             }
             if !any {
                 return Err(GtidError(format!("GTID set element '{part}' has no interval")));
@@ -107,16 +192,16 @@ impl GtidSet {
         self.sids.retain(|_, v| !v.is_empty());
     }
 
-    pub fn add(&mut self, sid: Uuid, gno: u64) {
+    pub fn add(&mut self, sid: impl Into<Tsid>, gno: u64) {
         self.add_interval(sid, gno, gno + 1);
     }
 
     /// Adds [start, end), merging with neighbours.
-    pub fn add_interval(&mut self, sid: Uuid, start: u64, end: u64) {
+    pub fn add_interval(&mut self, sid: impl Into<Tsid>, start: u64, end: u64) {
         if start >= end {
             return;
         }
-        let v = self.sids.entry(sid).or_default();
+        let v = self.sids.entry(sid.into()).or_default();
         // Fast path: appending right after the last interval, as in a stream of new GTIDs.
         if let Some(last) = v.last_mut() {
             if last.1 == start {
@@ -145,13 +230,13 @@ impl GtidSet {
 
     pub fn union(&mut self, other: &GtidSet) {
         for (sid, ivs) in other.sids.iter().filter(|(_, v)| !v.is_empty()) {
-            self.sids.entry(*sid).or_default().extend_from_slice(ivs);
+            self.sids.entry(sid.clone()).or_default().extend_from_slice(ivs);
         }
         self.normalize();
     }
 
-    pub fn contains(&self, sid: &Uuid, gno: u64) -> bool {
-        self.sids.get(sid).is_some_and(|v| {
+    pub fn contains(&self, sid: impl Into<Tsid>, gno: u64) -> bool {
+        self.sids.get(&sid.into()).is_some_and(|v| {
             let i = v.partition_point(|iv| iv.1 <= gno);
             v.get(i).is_some_and(|iv| iv.0 <= gno)
         })
@@ -180,19 +265,16 @@ impl GtidSet {
                 }
             }
             if !left.is_empty() {
-                out.sids.insert(*sid, left);
+                out.sids.insert(sid.clone(), left);
             }
         }
         out
     }
 
-    /// Only the GTIDs of `sid`.
-    pub fn only(&self, sid: &Uuid) -> GtidSet {
-        let mut out = GtidSet::default();
-        if let Some(v) = self.sids.get(sid) {
-            out.sids.insert(*sid, v.clone());
-        }
-        out
+    /// Only the GTIDs of server `uuid`, with or without a tag.
+    pub fn only(&self, uuid: &Uuid) -> GtidSet {
+        let sids = self.sids.iter().filter(|(t, _)| t.uuid == *uuid).map(|(t, v)| (t.clone(), v.clone())).collect();
+        GtidSet { sids }
     }
 
     /// Is every GTID of `self` in `other`?
@@ -206,13 +288,23 @@ impl GtidSet {
         })
     }
 
-    /// The binary form used in PREVIOUS_GTIDS and COM_BINLOG_DUMP_GTID.
+    /// The binary form used in PREVIOUS_GTIDS and COM_BINLOG_DUMP_GTID: the source
+    /// count (8 bytes), then per source the UUID, the interval count (8) and the
+    /// intervals (8 + 8 each). With any tag, MySQL's tagged form: the count field is
+    /// `1 << 56 | count << 8 | 1`, and each UUID is followed by its tag (a varlen
+    /// length, then the bytes; empty for untagged sources).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let sids: Vec<_> = self.sids.iter().filter(|(_, v)| !v.is_empty()).collect();
-        out.put_u64(sids.len() as u64);
+        let tagged = sids.iter().any(|(t, _)| !t.tag.is_empty());
+        let n = sids.len() as u64;
+        out.put_u64(if tagged { 1 << 56 | n << 8 | 1 } else { n });
         for (sid, ivs) in sids {
-            out.extend_from_slice(sid);
+            out.extend_from_slice(&sid.uuid);
+            if tagged {
+                put_varlen(&mut out, sid.tag.len() as u64);
+                out.extend_from_slice(sid.tag.as_bytes());
+            }
             out.put_u64(ivs.len() as u64);
             for &(a, b) in ivs {
                 out.put_u64(a);
@@ -224,24 +316,38 @@ impl GtidSet {
 
     pub fn decode(b: &[u8]) -> Result<Self, GtidError> {
         let mut r = Reader::new(b);
-        let n = r.u64("GTID set sid count")?;
-        if n >> 56 != 0 {
-            return Err(GtidError("tagged GTID sets are not supported".into()));
-        }
+        let head = r.u64("GTID set sid count")?;
+        let (n, tagged) = match head >> 56 {
+            0 => (head, false),
+            1 if head & 0xff == 1 => ((head & !(0xff << 56)) >> 8, true),
+            f => return Err(GtidError(format!("GTID set has unknown format {f}"))),
+        };
         let mut set = GtidSet::default();
         for _ in 0..n {
-            let sid: Uuid = r.bytes(16, "GTID set sid")?.try_into().map_err(|_| GtidError("sid".into()))?;
+            let uuid: Uuid = r.bytes(16, "GTID set sid")?.try_into().map_err(|_| GtidError("sid".into()))?;
+            let mut sid = Tsid::from(uuid);
+            if tagged {
+                let len = read_varlen(&mut r, "GTID tag length")?;
+                if len > 32 {
+                    return Err(GtidError(format!("GTID tag of {len} bytes (at most 32)")));
+                }
+                let t = r.bytes(len as usize, "GTID tag")?;
+                if !t.is_empty() {
+                    sid.tag = parse_tag(&String::from_utf8_lossy(t))?;
+                }
+            }
             let k = r.u64("GTID set interval count")?;
             // Each interval needs 16 bytes; check before looping on a huge count.
             if k.saturating_mul(16) > r.remaining() as u64 {
                 return Err(GtidError(format!("GTID set claims {k} intervals but has {} bytes", r.remaining())));
             }
+            let v = set.sids.entry(sid).or_default();
             for _ in 0..k {
                 let (a, e) = (r.u64("interval start")?, r.u64("interval end")?);
                 if a == 0 || e <= a {
                     return Err(GtidError(format!("bad GTID interval [{a}, {e})")));
                 }
-                set.sids.entry(sid).or_default().push((a, e));
+                v.push((a, e));
             }
         }
         set.normalize();
@@ -251,16 +357,22 @@ impl GtidSet {
 
 impl fmt::Display for GtidSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
+        let mut last: Option<&Uuid> = None;
         for (sid, ivs) in &self.sids {
             if ivs.is_empty() {
                 continue;
             }
-            if !first {
-                f.write_str(",\n")?;
+            // One element per UUID: `uuid:1-5:tag:1-3`.
+            if last != Some(&sid.uuid) {
+                if last.is_some() {
+                    f.write_str(",\n")?;
+                }
+                f.write_str(&format_uuid(&sid.uuid))?;
+                last = Some(&sid.uuid);
             }
-            first = false;
-            f.write_str(&format_uuid(sid))?;
+            if !sid.tag.is_empty() {
+                write!(f, ":{}", sid.tag)?;
+            }
             for &(a, b) in ivs {
                 if b - a == 1 {
                     write!(f, ":{a}")?;
@@ -364,8 +476,8 @@ mod tests {
     fn parses_formats_and_merges() {
         let s = GtidSet::parse(&format!("{U1}:1-5:7, {U2}:3\n,{U1}:6")).unwrap();
         assert_eq!(s.to_string(), format!("{U2}:3,\n{U1}:1-7"));
-        assert!(s.contains(&parse_uuid(U1).unwrap(), 7));
-        assert!(!s.contains(&parse_uuid(U2).unwrap(), 4));
+        assert!(s.contains(parse_uuid(U1).unwrap(), 7));
+        assert!(!s.contains(parse_uuid(U2).unwrap(), 4));
         assert!(GtidSet::parse("").unwrap().is_empty());
     }
 
@@ -378,7 +490,7 @@ mod tests {
         assert_eq!(a.to_string(), format!("{U2}:1,\n{U1}:1-3:5-9"));
         assert!(b.is_subset(&a));
         a.add(parse_uuid(U1).unwrap(), 4);
-        assert_eq!(a.sids[&parse_uuid(U1).unwrap()], vec![(1, 10)]);
+        assert_eq!(a.sids[&Tsid::from(parse_uuid(U1).unwrap())], vec![(1, 10)]);
     }
 
     #[test]
@@ -435,7 +547,7 @@ mod tests {
             }
             assert_eq!(model(&a, &sid), ma);
             // Merged: sorted, disjoint, not touching.
-            for w in a.sids.get(&sid).map_or(&[][..], |v| &v[..]).windows(2) {
+            for w in a.sids.get(&Tsid::from(sid)).map_or(&[][..], |v| &v[..]).windows(2) {
                 assert!(w[0].1 < w[1].0, "{:?}", a.sids);
             }
             let d = a.difference(&b);
@@ -464,11 +576,64 @@ mod tests {
         }
         let s = GtidSet::decode(&b).unwrap();
         let sid = parse_uuid(U1).unwrap();
-        assert_eq!(s.sids[&sid].len(), n as usize);
-        assert!(s.contains(&sid, 2 * n - 1) && !s.contains(&sid, 2 * n));
+        assert_eq!(s.sids[&Tsid::from(sid)].len(), n as usize);
+        assert!(s.contains(sid, 2 * n - 1) && !s.contains(sid, 2 * n));
         assert!(s.difference(&s).is_empty() && s.is_subset(&s));
         let text = GtidSet::parse(&s.to_string()).unwrap();
         assert_eq!(text, s);
+    }
+
+    #[test]
+    fn tagged_sets_parse_print_and_encode_as_mysql_does() {
+        // Previous_gtids of a MySQL 9.7 binlog after `SET gtid_next = 'AUTOMATIC:mytag'`
+        // (tests/data/mysql-9.7.4-tagged.000002 at 127), without its header and CRC.
+        let from_server = "0102000000000001d2088dd1e70c11f1b41e02fc0000000100010000000000000001000000000000000400\
+                           000000000000d2088dd1e70c11f1b41e02fc000000010a6d79746167010000000000000001000000000000\
+                           000300000000000000";
+        let bytes: Vec<u8> = (0..from_server.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&from_server[i..i + 2], 16).unwrap())
+            .collect();
+        let s = GtidSet::decode(&bytes).unwrap();
+        let text = "d2088dd1-e70c-11f1-b41e-02fc00000001:1-3:mytag:1-2";
+        assert_eq!(s.to_string(), text);
+        assert_eq!(s.encode(), bytes);
+        assert_eq!(GtidSet::parse(text).unwrap(), s);
+        let u = parse_uuid("d2088dd1-e70c-11f1-b41e-02fc00000001").unwrap();
+        let tagged = Tsid { uuid: u, tag: "mytag".into() };
+        assert!(s.contains(&tagged, 2) && !s.contains(&tagged, 3) && s.contains(u, 3));
+        assert_eq!(s.only(&u), s);
+        // Tags are case-insensitive; several per UUID print in order after its own intervals.
+        let m = GtidSet::parse(&format!("{U1}:1-2:Zeta:4:alpha:7,{U2}:b_2:1")).unwrap();
+        assert_eq!(m.to_string(), format!("{U2}:b_2:1,\n{U1}:1-2:alpha:7:zeta:4"));
+        assert_eq!(GtidSet::decode(&m.encode()).unwrap(), m);
+        for bad in [format!("{U1}:9tag:1"), format!("{U1}:{}:1", "t".repeat(33)), format!("{U1}:tag")] {
+            assert!(GtidSet::parse(&bad).is_err(), "{bad}");
+        }
+        // The format byte must be one MySQL writes.
+        let mut odd = bytes.clone();
+        odd[7] = 2;
+        assert!(GtidSet::decode(&odd).is_err());
+    }
+
+    #[test]
+    fn varlen_integers_round_trip_in_the_fewest_bytes() {
+        for (v, len) in
+            [(0u64, 1), (5, 1), (127, 1), (128, 2), (210, 2), (16383, 2), (16384, 3), (1 << 56, 9), (u64::MAX, 9)]
+        {
+            let mut out = Vec::new();
+            put_varlen(&mut out, v);
+            assert_eq!(out.len(), len, "{v}");
+            let mut r = Reader::new(&out);
+            assert_eq!(read_varlen(&mut r, "v").unwrap(), v);
+            assert_eq!(r.remaining(), 0);
+        }
+        // As MySQL writes them: 5 is 0x0a, 210 is 0x49 0x03.
+        let mut out = Vec::new();
+        put_varlen(&mut out, 5);
+        put_varlen(&mut out, 210);
+        assert_eq!(out, [0x0a, 0x49, 0x03]);
+        assert!(read_varlen(&mut Reader::new(&[0x01]), "v").is_err());
     }
 
     #[test]

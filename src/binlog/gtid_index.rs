@@ -136,6 +136,7 @@ pub fn read_start(f: &File, limit: u64) -> std::io::Result<Option<(u32, FileStar
                 return Ok(Some((crc.finalize(), FileStart::Maria(l))));
             }
             EventType::GTID
+            | EventType::GTID_TAGGED
             | EventType::ANONYMOUS_GTID
             | EventType::MARIADB_GTID
             | EventType::QUERY

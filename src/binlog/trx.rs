@@ -7,12 +7,12 @@
 //! transactions enter the GTID state, so a resume never skips a partial one.
 
 use super::event::{self, ChecksumAlg, EventError, EventHeader, EventType, FormatDescription};
-use super::gtid::{GtidSet, MariaGtid, MariaPos};
+use super::gtid::{GtidSet, MariaGtid, MariaPos, Tsid};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Pending {
     None,
-    Mysql([u8; 16], u64),
+    Mysql(Tsid, u64),
     Maria(MariaGtid),
 }
 
@@ -92,8 +92,8 @@ impl Tracker {
             EventType::GTID | EventType::ANONYMOUS_GTID | EventType::GTID_TAGGED => {
                 self.end_group();
                 self.in_group = true;
-                if t == EventType::GTID {
-                    let (sid, gno) = event::decode_mysql_gtid(ev, self.alg)?;
+                if t != EventType::ANONYMOUS_GTID {
+                    let (sid, gno) = event::decode_any_mysql_gtid(t, ev, self.alg)?;
                     self.pending = Pending::Mysql(sid, gno);
                 }
             }
@@ -193,7 +193,21 @@ mod tests {
         assert!(!feed(&mut t, &make_event(EventType(30), 4, &[0; 10], true)).boundary);
         assert!(t.gtids.is_empty());
         assert!(feed(&mut t, &make_event(EventType::XID, 4, &[0; 8], true)).boundary);
-        assert!(t.gtids.contains(&[7; 16], 5));
+        assert!(t.gtids.contains([7; 16], 5));
+    }
+
+    #[test]
+    fn tagged_gtids_enter_the_state_at_their_transactions_end() {
+        let g = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/mysql-9.7.4-tagged.000001")).unwrap();
+        let mut t = Tracker::new(ChecksumAlg::OFF);
+        let mut pos = 4;
+        while pos < g.len() {
+            let h = EventHeader::decode(&g[pos..]).unwrap();
+            t.feed(&h, &g[pos..pos + h.event_size as usize]).unwrap();
+            pos += h.event_size as usize;
+        }
+        assert!(t.at_boundary());
+        assert_eq!(t.gtids.to_string(), "d2088dd1-e70c-11f1-b41e-02fc00000001:1-3:mytag:1-2");
     }
 
     #[test]

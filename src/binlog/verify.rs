@@ -12,7 +12,7 @@ use std::path::Path;
 use md5::{Digest, Md5};
 
 use super::event::{self, ChecksumAlg, EventHeader, EventType, HEADER_LEN};
-use super::gtid::{format_uuid, Uuid};
+use super::gtid::Tsid;
 use super::store::{scan_file, split_name};
 
 /// What one file holds.
@@ -65,16 +65,17 @@ impl std::fmt::Display for Problem {
 /// Follows each source's GTIDs across files.
 #[derive(Default)]
 struct GtidOrder {
-    mysql: BTreeMap<Uuid, u64>,
+    mysql: BTreeMap<Tsid, u64>,
     maria: BTreeMap<u32, (u32, u64)>,
 }
 
 impl GtidOrder {
-    fn mysql(&mut self, sid: Uuid, gno: u64) -> Result<String, String> {
-        let g = format!("{}:{gno}", format_uuid(&sid));
-        match self.mysql.insert(sid, gno) {
+    fn mysql(&mut self, sid: impl Into<Tsid>, gno: u64) -> Result<String, String> {
+        let sid = sid.into();
+        let g = format!("{sid}:{gno}");
+        match self.mysql.insert(sid.clone(), gno) {
             Some(last) if gno <= last => Err(format!("GTID {g} repeats or goes back (after {last})")),
-            Some(last) if gno > last + 1 => Err(format!("gap: GTID {g} follows {}:{last}", format_uuid(&sid))),
+            Some(last) if gno > last + 1 => Err(format!("gap: GTID {g} follows {sid}:{last}")),
             _ => Ok(g),
         }
     }
@@ -158,8 +159,9 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
             let g = if h.event_type == EventType::FORMAT_DESCRIPTION {
                 alg = event::FormatDescription::decode(ev).map_err(|e| problem(pos as u64, e.to_string()))?.checksum;
                 None
-            } else if h.event_type == EventType::GTID {
-                let (sid, gno) = event::decode_mysql_gtid(ev, alg).map_err(|e| problem(pos as u64, e.to_string()))?;
+            } else if h.event_type == EventType::GTID || h.event_type == EventType::GTID_TAGGED {
+                let (sid, gno) = event::decode_any_mysql_gtid(h.event_type, ev, alg)
+                    .map_err(|e| problem(pos as u64, e.to_string()))?;
                 Some(order.mysql(sid, gno).map_err(|e| problem(pos as u64, e))?)
             } else if h.event_type == EventType::MARIADB_GTID {
                 let (seq, domain, _) =

@@ -252,8 +252,8 @@ impl Skip {
     /// Whether to send this event (whole bytes for the types the tracker reads).
     fn send(&mut self, h: &EventHeader, ev: &[u8]) -> bool {
         match (&mut self.mode, h.event_type) {
-            (SkipMode::Mysql(have), EventType::GTID) => {
-                if let Ok((sid, gno)) = event::decode_mysql_gtid(ev, self.tracker.alg) {
+            (SkipMode::Mysql(have), t @ (EventType::GTID | EventType::GTID_TAGGED)) => {
+                if let Ok((sid, gno)) = event::decode_any_mysql_gtid(t, ev, self.tracker.alg) {
                     self.skipping = have.contains(&sid, gno);
                 }
             }
@@ -280,6 +280,7 @@ fn tracker_reads(t: EventType) -> bool {
         t,
         EventType::FORMAT_DESCRIPTION
             | EventType::GTID
+            | EventType::GTID_TAGGED
             | EventType::QUERY
             | EventType::PREVIOUS_GTIDS
             | EventType::MARIADB_GTID
