@@ -47,6 +47,7 @@ write_cnf() { # flavor inner port server_id semisync(0/1)
   cat <<CNF
 [mysqld]
 datadir=$in/data
+tmpdir=$in/tmp
 socket=$in/sock
 pid-file=$in/mysqld.pid
 log-error=$in/error.log
@@ -117,7 +118,7 @@ template() { # flavor -> host path of template root
   local cr; cr=$(chroot_of "$f")
   if [ -n "$cr" ]; then t="$cr/var/tmp/binlogd-template-$f"; else t="$BINLOGD_CACHE/template-mariadb"; fi
   if [ -f "$t/.ready" ]; then echo "$t"; return; fi
-  rm -rf "$t"; mkdir -p "$t/binlog"
+  rm -rf "$t"; mkdir -p "$t/binlog" "$t/tmp"
   local in=$t
   [ -n "$cr" ] && in=/var/tmp/binlogd-template-$f
   log "initializing a $f template data directory (once per cache)"
@@ -180,7 +181,8 @@ case "$cmd" in
       root="$d/server"; in="$root"
     fi
     rm -rf "$root"; mkdir -p "$root"
-    cp -a "$t/data" "$root/data"; mkdir -p "$root/binlog"
+    # A private tmpdir: servers sharing /tmp have seen their temporary tables removed under them.
+    cp -a "$t/data" "$root/data"; mkdir -p "$root/binlog" "$root/tmp"
     # Each MySQL server gets its own server_uuid.
     rm -f "$root/data/auto.cnf"
     echo "$f" > "$d/flavor"; echo "$root" > "$d/root"; echo "$in" > "$d/inner"; echo "$port" > "$d/port"
