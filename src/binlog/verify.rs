@@ -2,8 +2,9 @@
 //!
 //! For each file in index order: the magic, every event's length and CRC32, that
 //! each event's log_pos is where it ends, that a ROTATE names the next file in
-//! the index; across files, that each source's GTIDs follow one another with no gap
-//! and no repeat. The index must list exactly the binlog files in the directory.
+//! the index; across files, that each file's Previous_gtids or Gtid_list agrees
+//! with the files before it, and that no MySQL GTID repeats. The index must list
+//! exactly the binlog files in the directory.
 //! The first problem stops the walk and is reported as file:offset.
 
 use std::collections::BTreeMap;
@@ -12,7 +13,7 @@ use std::path::Path;
 use md5::{Digest, Md5};
 
 use super::event::{self, ChecksumAlg, EventHeader, EventType, HEADER_LEN};
-use super::gtid::Tsid;
+use super::gtid::{GtidSet, MariaGtid, MariaPos, Tsid};
 use super::store::{scan_file, split_name};
 
 /// What one file holds.
@@ -27,6 +28,8 @@ pub struct FileReport {
     /// The last file may end inside a transaction (binlogd was stopped or is running):
     /// what recovery would cut.
     pub open_tail: Option<String>,
+    /// What the GTID check found odd but possible on a healthy primary.
+    pub notes: Vec<String>,
 }
 
 impl std::fmt::Display for FileReport {
@@ -43,6 +46,9 @@ impl std::fmt::Display for FileReport {
         )?;
         if let Some(t) = &self.open_tail {
             write!(f, "  (open tail: {t})")?;
+        }
+        for n in &self.notes {
+            write!(f, "  (note: {n})")?;
         }
         Ok(())
     }
@@ -62,31 +68,99 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Follows each source's GTIDs across files.
+/// Follows the GTIDs across files. A file's header states what was executed before
+/// it: MySQL's Previous_gtids is the set, MariaDB's Gtid_list the last GTID of each
+/// domain and server_id. Each header must agree with the one before plus the
+/// transactions in between. Gaps and order within a source are not checked: a
+/// primary may have them legitimately (`SET gtid_next`, `SET gtid_seq_no`, a
+/// multi-threaded replica's binlog, MariaDB without gtid_strict_mode).
 #[derive(Default)]
-struct GtidOrder {
-    mysql: BTreeMap<Tsid, u64>,
-    maria: BTreeMap<u32, (u32, u64)>,
+struct GtidCheck {
+    /// What the files read so far hold, once a Previous_gtids was seen.
+    mysql: Option<GtidSet>,
+    /// MariaDB's binlog state: the last seq_no per (domain, server_id), once a
+    /// Gtid_list was seen.
+    maria: Option<BTreeMap<(u32, u32), u64>>,
 }
 
-impl GtidOrder {
-    fn mysql(&mut self, sid: impl Into<Tsid>, gno: u64) -> Result<String, String> {
-        let sid = sid.into();
-        let g = format!("{sid}:{gno}");
-        match self.mysql.insert(sid.clone(), gno) {
-            Some(last) if gno <= last => Err(format!("GTID {g} repeats or goes back (after {last})")),
-            Some(last) if gno > last + 1 => Err(format!("gap: GTID {g} follows {sid}:{last}")),
-            _ => Ok(g),
-        }
+impl GtidCheck {
+    /// A file's Previous_gtids. Returns a note when it has GTIDs no earlier file has.
+    fn previous_gtids(&mut self, set: GtidSet) -> Result<Option<String>, String> {
+        let note = match &self.mysql {
+            None => None,
+            Some(have) => {
+                let lacks = have.difference(&set);
+                if !lacks.is_empty() {
+                    return Err(format!("Previous_gtids lacks {lacks}, which the files before it hold"));
+                }
+                let adds = set.difference(have);
+                (!adds.is_empty()).then(|| {
+                    format!(
+                        "Previous_gtids adds {adds}, which no file before it holds \
+                         (gtid_purged set on the primary, or transactions missing here)"
+                    )
+                })
+            }
+        };
+        self.mysql = Some(set);
+        Ok(note)
     }
 
-    fn maria(&mut self, domain: u32, server: u32, seq: u64) -> Result<String, String> {
-        let g = format!("{domain}-{server}-{seq}");
-        match self.maria.insert(domain, (server, seq)) {
-            Some((_, last)) if seq <= last => Err(format!("GTID {g} repeats or goes back (after seq_no {last})")),
-            Some((s, last)) if seq > last + 1 => Err(format!("gap: GTID {g} follows {domain}-{s}-{last}")),
-            _ => Ok(g),
+    fn mysql_gtid(&mut self, sid: Tsid, gno: u64) -> Result<String, String> {
+        let g = format!("{sid}:{gno}");
+        let have = self.mysql.get_or_insert_with(GtidSet::default);
+        if have.contains(&sid, gno) {
+            return Err(format!("GTID {g} repeats: the Previous_gtids or an earlier transaction has it"));
         }
+        have.add(sid, gno);
+        Ok(g)
+    }
+
+    /// A file's Gtid_list. Returns notes for what can change it legitimately:
+    /// GTIDs past the files before it, a domain deleted.
+    fn gtid_list(&mut self, list: &[MariaGtid]) -> Result<Vec<String>, String> {
+        let new: BTreeMap<(u32, u32), u64> = list.iter().map(|g| ((g.domain, g.server), g.seq)).collect();
+        let mut notes = Vec::new();
+        if let Some(state) = &self.maria {
+            let mut adds = Vec::new();
+            for (&(d, s), &n) in &new {
+                match state.get(&(d, s)) {
+                    Some(&m) if m > n => {
+                        return Err(format!("Gtid_list has {d}-{s}-{n}, but the files before it reach {d}-{s}-{m}"))
+                    }
+                    Some(&m) if m == n => {}
+                    _ => adds.push(format!("{d}-{s}-{n}")),
+                }
+            }
+            if !adds.is_empty() {
+                notes.push(format!(
+                    "Gtid_list has {}, past the files before it (transactions missing here?)",
+                    adds.join(",")
+                ));
+            }
+            let mut gone = Vec::new();
+            for (&(d, s), &m) in state {
+                if new.contains_key(&(d, s)) {
+                    continue;
+                }
+                if new.keys().any(|&(nd, _)| nd == d) {
+                    return Err(format!("Gtid_list lacks {d}-{s}-{m}, which the files before it hold"));
+                }
+                if !gone.contains(&d) {
+                    gone.push(d);
+                }
+            }
+            for d in gone {
+                notes.push(format!("domain {d} is no longer listed (FLUSH BINARY LOGS DELETE_DOMAIN_ID)"));
+            }
+        }
+        self.maria = Some(new);
+        Ok(notes)
+    }
+
+    fn maria_gtid(&mut self, domain: u32, server: u32, seq: u64) -> String {
+        self.maria.get_or_insert_with(BTreeMap::new).insert((domain, server), seq);
+        format!("{domain}-{server}-{seq}")
     }
 }
 
@@ -120,7 +194,7 @@ pub fn index_names(dir: &Path) -> Result<Vec<String>, Problem> {
 /// printing) before going on.
 pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileReport>, Problem> {
     let names = index_names(dir)?;
-    let mut order = GtidOrder::default();
+    let mut checks = GtidCheck::default();
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let last = i + 1 == names.len();
@@ -135,41 +209,58 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
                 return Err(problem(scan.len, format!("ROTATE names {next}, but the index has {want} next")));
             }
         }
-        let data = std::fs::read(&path).map_err(|e| problem(0, e.to_string()))?;
+        // Mapped, not read: files can be GiBs, and the pages stay the page cache's.
+        let map = super::fs::os().map(&path).map_err(|e| problem(0, e.to_string()))?;
+        let data: &[u8] = &map;
         let mut rep = FileReport {
             name: name.clone(),
             size: data.len() as u64,
             events: scan.events,
             first_gtid: None,
             last_gtid: None,
-            md5: Md5::digest(&data).iter().map(|b| format!("{b:02x}")).collect(),
+            md5: Md5::digest(data).iter().map(|b| format!("{b:02x}")).collect(),
             open_tail: scan
                 .reason
                 .as_ref()
                 .map(|r| format!("{r}; recovery keeps {} of {} bytes", scan.cut_at, scan.len)),
+            notes: Vec::new(),
         };
         // The GTIDs, in order; the scan already checked sizes and CRCs up to `cut_at`.
         let mut alg = ChecksumAlg::OFF;
         let mut pos = 4usize;
+        let mut header_seen = false;
         while pos + HEADER_LEN <= scan.cut_at as usize {
-            let h = EventHeader::decode(&data[pos..]).map_err(|e| problem(pos as u64, e.to_string()))?;
+            let at = pos as u64;
+            let h = EventHeader::decode(&data[pos..]).map_err(|e| problem(at, e.to_string()))?;
             let ev = data
                 .get(pos..pos + h.event_size as usize)
-                .ok_or_else(|| problem(pos as u64, format!("event_size {} runs past the end", h.event_size)))?;
-            let g = if h.event_type == EventType::FORMAT_DESCRIPTION {
-                alg = event::FormatDescription::decode(ev).map_err(|e| problem(pos as u64, e.to_string()))?.checksum;
-                None
-            } else if h.event_type == EventType::GTID || h.event_type == EventType::GTID_TAGGED {
-                let (sid, gno) = event::decode_any_mysql_gtid(h.event_type, ev, alg)
-                    .map_err(|e| problem(pos as u64, e.to_string()))?;
-                Some(order.mysql(sid, gno).map_err(|e| problem(pos as u64, e))?)
-            } else if h.event_type == EventType::MARIADB_GTID {
-                let (seq, domain, _) =
-                    event::decode_mariadb_gtid(ev, alg).map_err(|e| problem(pos as u64, e.to_string()))?;
-                Some(order.maria(domain, h.server_id, seq).map_err(|e| problem(pos as u64, e))?)
-            } else {
-                None
-            };
+                .ok_or_else(|| problem(at, format!("event_size {} runs past the end", h.event_size)))?;
+            let t = h.event_type;
+            let mut g = None;
+            if t == EventType::FORMAT_DESCRIPTION {
+                alg = event::FormatDescription::decode(ev).map_err(|e| problem(at, e.to_string()))?.checksum;
+            } else if t == EventType::PREVIOUS_GTIDS && !header_seen {
+                header_seen = true;
+                let body = event::body(ev, alg).map_err(|e| problem(at, e.to_string()))?;
+                let set = GtidSet::decode(body).map_err(|e| problem(at, format!("Previous_gtids: {e}")))?;
+                rep.notes.extend(checks.previous_gtids(set).map_err(|e| problem(at, e))?);
+            } else if t == EventType::MARIADB_GTID_LIST && !header_seen {
+                header_seen = true;
+                let body = event::body(ev, alg).map_err(|e| problem(at, e.to_string()))?;
+                let list = MariaPos::decode_gtid_list(body).map_err(|e| problem(at, format!("Gtid_list: {e}")))?;
+                rep.notes.extend(checks.gtid_list(&list).map_err(|e| problem(at, e))?);
+            } else if t == EventType::GTID || t == EventType::GTID_TAGGED {
+                let (sid, gno) = event::decode_any_mysql_gtid(t, ev, alg).map_err(|e| problem(at, e.to_string()))?;
+                g = Some(checks.mysql_gtid(sid, gno).map_err(|e| problem(at, e))?);
+            } else if t == EventType::MARIADB_GTID {
+                let (seq, domain, _) = event::decode_mariadb_gtid(ev, alg).map_err(|e| problem(at, e.to_string()))?;
+                g = Some(checks.maria_gtid(domain, h.server_id, seq));
+            }
+            if t != EventType::FORMAT_DESCRIPTION && t != EventType::PREVIOUS_GTIDS && t != EventType::MARIADB_GTID_LIST
+            {
+                // Previous_gtids and Gtid_list state the file's start only before its first transaction.
+                header_seen = true;
+            }
             if let Some(g) = g {
                 rep.first_gtid.get_or_insert_with(|| g.clone());
                 rep.last_gtid = Some(g);
@@ -184,19 +275,180 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
 
 #[cfg(test)]
 mod tests {
-    use super::GtidOrder;
+    use super::*;
+    use crate::binlog::event::tests::make_event;
+
+    fn golden(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    /// A directory holding `files` as mysql-bin.000001, .000002, ... and their index.
+    fn dir_of(tag: &str, files: &[Vec<u8>]) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("binlogd-verify-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let mut index = String::new();
+        for (i, f) in files.iter().enumerate() {
+            let name = format!("mysql-bin.{:06}", i + 1);
+            std::fs::write(d.join(&name), f).unwrap();
+            index.push_str(&format!("./{name}\n"));
+        }
+        std::fs::write(d.join("mysql-bin.index"), index).unwrap();
+        d
+    }
+
+    /// Offsets of the events of `t` in a file.
+    fn offsets(file: &[u8], t: EventType) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut pos = 4;
+        while pos < file.len() {
+            let h = EventHeader::decode(&file[pos..]).unwrap();
+            if h.event_type == t {
+                out.push(pos);
+            }
+            pos += h.event_size as usize;
+        }
+        out
+    }
+
+    /// Puts `body` in place of the (same length) body of the CRC32 event at `pos`.
+    fn rewrite(file: &mut [u8], pos: usize, body: &[u8]) {
+        let size = EventHeader::decode(&file[pos..]).unwrap().event_size as usize;
+        assert_eq!(body.len(), size - HEADER_LEN - 4, "same length only");
+        file[pos + HEADER_LEN..pos + size - 4].copy_from_slice(body);
+        let crc = crc32fast::hash(&file[pos..pos + size - 4]);
+        file[pos + size - 4..pos + size].copy_from_slice(&crc.to_le_bytes());
+    }
+
+    fn with_previous_gtids(mut file: Vec<u8>, set: &str) -> Vec<u8> {
+        let at = offsets(&file, EventType::PREVIOUS_GTIDS)[0];
+        rewrite(&mut file, at, &GtidSet::parse(set).unwrap().encode());
+        file
+    }
+
+    fn problem(d: &Path) -> Problem {
+        verify(d, |_| {}).unwrap_err()
+    }
+
+    const UUID: &str = "d2088dd1-e70c-11f1-b41e-02fc00000001";
 
     #[test]
-    fn gtid_order_finds_gaps_and_repeats() {
-        let mut o = GtidOrder::default();
-        let sid = [7u8; 16];
-        assert!(o.mysql(sid, 5).is_ok(), "a source may start anywhere");
-        assert!(o.mysql(sid, 6).is_ok());
-        assert!(o.mysql(sid, 6).unwrap_err().contains("repeats"));
-        assert!(o.mysql(sid, 9).unwrap_err().starts_with("gap"));
-        assert!(o.maria(0, 1, 10).is_ok());
-        assert!(o.maria(0, 2, 11).is_ok());
-        assert!(o.maria(0, 1, 13).unwrap_err().contains("gap: GTID 0-1-13 follows 0-2-11"));
-        assert!(o.maria(1, 1, 1).is_ok(), "domains are apart");
+    fn consecutive_mysql_files_with_tagged_gtids_verify_clean() {
+        let d = dir_of("tagged", &[golden("mysql-9.7.4-tagged.000001"), golden("mysql-9.7.4-tagged.000002")]);
+        let reps = verify(&d, |_| {}).unwrap();
+        assert_eq!(reps.len(), 2);
+        assert!(reps.iter().all(|r| r.notes.is_empty()), "{reps:?}");
+        assert_eq!(reps[1].first_gtid.as_deref(), Some(format!("{UUID}:4").as_str()));
+    }
+
+    #[test]
+    fn a_previous_gtids_that_lacks_an_earlier_files_transaction_is_a_problem() {
+        let second = with_previous_gtids(golden("mysql-9.7.4-tagged.000002"), &format!("{UUID}:1-2:mytag:1-2"));
+        let d = dir_of("lacks", &[golden("mysql-9.7.4-tagged.000001"), second]);
+        let p = problem(&d);
+        assert_eq!(p.file, "mysql-bin.000002");
+        assert!(p.what.contains(&format!("Previous_gtids lacks {UUID}:3")), "{p}");
+    }
+
+    #[test]
+    fn a_gtid_already_in_the_previous_gtids_repeats() {
+        let second = with_previous_gtids(golden("mysql-9.7.4-tagged.000002"), &format!("{UUID}:1-4:mytag:1-2"));
+        let d = dir_of("repeat", &[golden("mysql-9.7.4-tagged.000001"), second]);
+        let p = problem(&d);
+        assert!(p.what.contains(&format!("GTID {UUID}:4 repeats")), "{p}");
+        assert_eq!(p.offset, offsets(&golden("mysql-9.7.4-tagged.000002"), EventType::GTID)[0] as u64);
+    }
+
+    #[test]
+    fn a_previous_gtids_with_more_than_the_files_before_it_is_a_note_not_a_problem() {
+        // gtid_purged extended on the primary, or files missing: possible on a healthy primary.
+        let second = with_previous_gtids(golden("mysql-9.7.4-tagged.000002"), &format!("{UUID}:1-3:mytag:1-3"));
+        let d = dir_of("adds", &[golden("mysql-9.7.4-tagged.000001"), second]);
+        let reps = verify(&d, |_| {}).unwrap();
+        assert!(reps[1].notes[0].contains(&format!("Previous_gtids adds {UUID}:mytag:3")), "{reps:?}");
+        assert!(reps[1].to_string().contains("(note: Previous_gtids adds"));
+    }
+
+    #[test]
+    fn gaps_and_order_within_a_source_are_not_problems() {
+        // `SET gtid_next` can leave gaps; a multi-threaded replica's binlog can be out of order.
+        let mut second = golden("mysql-9.7.4-tagged.000002");
+        let at = offsets(&second, EventType::GTID)[0];
+        let size = EventHeader::decode(&second[at..]).unwrap().event_size as usize;
+        let mut body = second[at + HEADER_LEN..at + size - 4].to_vec();
+        body[17..25].copy_from_slice(&100u64.to_le_bytes());
+        rewrite(&mut second, at, &body);
+        let d = dir_of("gap", &[golden("mysql-9.7.4-tagged.000001"), second]);
+        let reps = verify(&d, |_| {}).unwrap();
+        assert_eq!(reps[1].last_gtid.as_deref(), Some(format!("{UUID}:100").as_str()));
+    }
+
+    /// A MariaDB file: the golden file's FDE, a Gtid_list, standalone GTID + statement
+    /// groups, and a ROTATE to the next file.
+    fn maria_file(list: &[(u32, u32, u64)], gtids: &[(u32, u32, u64)], next: &str) -> Vec<u8> {
+        let g = golden("mariadb-10.11.19.000001");
+        let fde_len = EventHeader::decode(&g[4..]).unwrap().event_size as usize;
+        let mut f = g[..4 + fde_len].to_vec();
+        let ev = |f: &mut Vec<u8>, t: EventType, server: u32, body: &[u8]| {
+            let mut e = make_event(t, f.len() as u32, body, false);
+            e[5..9].copy_from_slice(&server.to_le_bytes());
+            let n = e.len() + 4;
+            e[9..13].copy_from_slice(&(n as u32).to_le_bytes());
+            e[13..17].copy_from_slice(&((f.len() + n) as u32).to_le_bytes());
+            let crc = crc32fast::hash(&e);
+            e.extend_from_slice(&crc.to_le_bytes());
+            f.extend_from_slice(&e);
+        };
+        let mut b = (list.len() as u32).to_le_bytes().to_vec();
+        for &(d, s, n) in list {
+            b.extend_from_slice(&d.to_le_bytes());
+            b.extend_from_slice(&s.to_le_bytes());
+            b.extend_from_slice(&n.to_le_bytes());
+        }
+        ev(&mut f, EventType::MARIADB_GTID_LIST, 1, &b);
+        for &(d, s, n) in gtids {
+            let mut b = n.to_le_bytes().to_vec();
+            b.extend_from_slice(&d.to_le_bytes());
+            b.push(event::MARIADB_FL_STANDALONE);
+            b.extend_from_slice(&[0; 6]);
+            ev(&mut f, EventType::MARIADB_GTID, s, &b);
+            let mut q = vec![0u8; 13];
+            q.push(0);
+            q.extend_from_slice(b"CREATE TABLE t (a INT)");
+            ev(&mut f, EventType::QUERY, s, &q);
+        }
+        let mut r = 4u64.to_le_bytes().to_vec();
+        r.extend_from_slice(next.as_bytes());
+        ev(&mut f, EventType::ROTATE, 1, &r);
+        f
+    }
+
+    #[test]
+    fn mariadb_gtid_lists_follow_the_files_before_them() {
+        // Two server_ids in one domain, a gap (SET gtid_seq_no) and a step back
+        // (no gtid_strict_mode): the next Gtid_list is the state they leave.
+        let a = maria_file(&[], &[(0, 1, 1), (0, 1, 5), (0, 2, 6), (0, 1, 3), (7, 1, 1)], "mysql-bin.000002");
+        let ok = maria_file(&[(0, 1, 3), (0, 2, 6), (7, 1, 1)], &[(0, 1, 7)], "mysql-bin.000003");
+        let d = dir_of("maria-ok", &[a.clone(), ok.clone()]);
+        let reps = verify(&d, |_| {}).unwrap();
+        assert!(reps.iter().all(|r| r.notes.is_empty()), "{reps:?}");
+        assert_eq!(reps[0].last_gtid.as_deref(), Some("7-1-1"));
+
+        let back = maria_file(&[(0, 1, 2), (0, 2, 6), (7, 1, 1)], &[], "mysql-bin.000003");
+        let p = problem(&dir_of("maria-back", &[a.clone(), back]));
+        assert_eq!(
+            (p.file.as_str(), p.offset),
+            ("mysql-bin.000002", offsets(&ok, EventType::MARIADB_GTID_LIST)[0] as u64)
+        );
+        assert!(p.what.contains("Gtid_list has 0-1-2, but the files before it reach 0-1-3"), "{p}");
+
+        let lacks = maria_file(&[(0, 1, 3), (7, 1, 1)], &[], "mysql-bin.000003");
+        let p = problem(&dir_of("maria-lacks", &[a.clone(), lacks]));
+        assert!(p.what.contains("Gtid_list lacks 0-2-6"), "{p}");
+
+        let notes = maria_file(&[(0, 1, 3), (0, 2, 9)], &[], "mysql-bin.000003");
+        let reps = verify(&dir_of("maria-notes", &[a, notes]), |_| {}).unwrap();
+        assert!(reps[1].notes[0].contains("Gtid_list has 0-2-9, past the files before it"), "{reps:?}");
+        assert!(reps[1].notes[1].contains("domain 7 is no longer listed"), "{reps:?}");
     }
 }
