@@ -14,6 +14,7 @@ use crate::binlog::gtid::{GtidSet, MariaPos};
 use crate::config::{Config, Semisync};
 use crate::proto::client::{Client, ConnectOptions};
 use crate::proto::command::{self, BinlogDump, BinlogDumpGtid, RegisterSlave};
+use crate::proto::resultset::ResultSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -161,6 +162,54 @@ pub fn binary_logs(c: &mut Client) -> Result<Vec<String>, ReplicaError> {
     Ok(rs.rows.iter().filter_map(|r| r.first().cloned().flatten()).collect())
 }
 
+/// The replicas in the primary's `SHOW REPLICAS` / `SHOW SLAVE HOSTS` that use
+/// `server_id` but are not this binlogd: a different server_uuid where the primary
+/// lists one (MySQL), else a different port or a host not in `hosts` (MariaDB, which
+/// lists the replica's address when it reports no host). An entry that matches is
+/// taken for binlogd's own earlier connection, which the primary ends when the new
+/// one dumps. Each is described as "host:port" with its uuid when known.
+pub fn others_with_server_id(rs: &ResultSet, server_id: u32, uuid: &str, hosts: &[&str], port: u16) -> Vec<String> {
+    let col = |names: &[&str]| rs.columns.iter().position(|c| names.iter().any(|n| c.eq_ignore_ascii_case(n)));
+    let (Some(id_col), host_col, port_col) = (col(&["Server_id"]), col(&["Host"]), col(&["Port"])) else {
+        return Vec::new();
+    };
+    let uuid_col = col(&["Replica_UUID", "Slave_UUID"]);
+    let get = |r: &[Option<String>], c: Option<usize>| c.and_then(|c| r.get(c)?.clone()).unwrap_or_default();
+    rs.rows
+        .iter()
+        .filter(|r| get(r, Some(id_col)).parse::<u32>().ok() == Some(server_id))
+        .filter_map(|r| {
+            let (h, p, u) = (get(r, host_col), get(r, port_col), get(r, uuid_col));
+            let other = if u.is_empty() {
+                !hosts.contains(&h.as_str()) || p.parse::<u16>().ok() != Some(port)
+            } else {
+                u != uuid
+            };
+            other.then(|| if u.is_empty() { format!("{h}:{p}") } else { format!("{h}:{p} (server_uuid {u})") })
+        })
+        .collect()
+}
+
+/// Warns when the primary already lists another replica with binlogd's server_id:
+/// the primary ends one replica's dump when another with its server_id (MariaDB)
+/// or server_uuid (MySQL) starts one. Best effort: a refused query says nothing.
+pub fn warn_if_server_id_taken(c: &mut Client, cfg: &Config, p: &Primary, uuid: &str) {
+    let rs = match p.flavor {
+        Flavor::Mysql => c.query("SHOW REPLICAS").or_else(|_| c.query("SHOW SLAVE HOSTS")),
+        Flavor::MariaDb => c.query("SHOW SLAVE HOSTS"),
+    };
+    let Ok(rs) = rs else { return };
+    let local = c.stream.inner.tcp().local_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let hosts = [cfg.report_host.as_str(), local.as_str()];
+    for o in others_with_server_id(&rs, cfg.server_id, uuid, &hosts, cfg.listen_port.unwrap_or(0)) {
+        warn!(
+            "the primary lists another replica with binlogd's server_id {}: {o}. Each replica needs a server_id \
+             of its own; otherwise the primary ends one's connection whenever the other connects",
+            cfg.server_id
+        );
+    }
+}
+
 /// Registers binlogd so the primary lists it in SHOW SLAVE HOSTS / SHOW REPLICAS.
 pub fn register(c: &mut Client, cfg: &Config, p: &Primary) -> Result<(), ReplicaError> {
     let r = RegisterSlave {
@@ -257,5 +306,38 @@ pub fn sleep_unless(stop: &std::sync::atomic::AtomicBool, d: Duration) {
         let s = left.min(step);
         std::thread::sleep(s);
         left -= s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rs(columns: &[&str], rows: &[&[&str]]) -> ResultSet {
+        ResultSet {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: rows.iter().map(|r| r.iter().map(|v| Some(v.to_string())).collect()).collect(),
+        }
+    }
+
+    #[test]
+    fn another_replica_with_binlogds_server_id_is_found_by_uuid_or_else_by_host_and_port() {
+        // MySQL's SHOW REPLICAS: the uuid tells binlogd's own earlier connection apart.
+        let mysql = rs(
+            &["Server_Id", "Host", "Port", "Source_Id", "Replica_UUID"],
+            &[&["1001", "", "0", "1", "aaaa"], &["1001", "db2", "3306", "1", "bbbb"], &["7", "", "0", "1", "cccc"]],
+        );
+        assert_eq!(others_with_server_id(&mysql, 1001, "aaaa", &[""], 0), ["db2:3306 (server_uuid bbbb)"]);
+        assert_eq!(others_with_server_id(&mysql, 1001, "bbbb", &[""], 0), [":0 (server_uuid aaaa)"]);
+        assert!(others_with_server_id(&mysql, 8, "aaaa", &[""], 0).is_empty());
+        // MariaDB's SHOW SLAVE HOSTS has no uuid: host and port must differ.
+        // It lists the replica's address when it reported no host.
+        let maria = rs(&["Server_id", "Host", "Port", "Master_id"], &[&["1001", "10.0.0.5", "3307", "1"]]);
+        assert!(others_with_server_id(&maria, 1001, "aaaa", &["", "10.0.0.5"], 3307).is_empty());
+        assert_eq!(others_with_server_id(&maria, 1001, "aaaa", &["", "10.0.0.5"], 3308), ["10.0.0.5:3307"]);
+        assert_eq!(others_with_server_id(&maria, 1001, "aaaa", &["binlog1", "10.0.0.6"], 3307), ["10.0.0.5:3307"]);
+        // Anything else (no Server_id column, odd values) finds nothing.
+        assert!(others_with_server_id(&rs(&["x"], &[&["1001"]]), 1001, "", &[""], 0).is_empty());
+        assert!(others_with_server_id(&rs(&["Server_id"], &[&["-1"]]), 1001, "", &[""], 0).is_empty());
     }
 }

@@ -436,6 +436,22 @@ fn decide_start(
 
 /// The primary cannot send what binlogd asked for (purged binlogs or GTIDs).
 const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
+/// MariaDB's ER_SLAVE_SAME_ID: another replica registered with this server_id.
+const ER_SLAVE_SAME_ID: u16 = 4052;
+
+/// Did the primary end this connection because another replica connected with
+/// binlogd's server_id (MariaDB, 4052) or server_uuid (MySQL, a 1236 saying so)?
+/// Reconnecting would only end the other one's connection in turn, so binlogd
+/// stops mirroring, as a MySQL replica's I/O thread does.
+fn displaced_by_same_id(e: &ReplicaError) -> bool {
+    match e {
+        ReplicaError::Read(proto::Error::Server { code: ER_SLAVE_SAME_ID, .. }) => true,
+        ReplicaError::Read(proto::Error::Server { code: ER_MASTER_FATAL_ERROR_READING_BINLOG, message, .. }) => {
+            message.to_ascii_lowercase().contains("same server_uuid/server_id")
+        }
+        _ => false,
+    }
+}
 
 /// After a 1236, logs what binlogd has and what the primary still offers.
 fn explain_missing(cfg: &Config, tls: &crate::tls::Live, store: &Store) {
@@ -476,14 +492,18 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
     let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE)).ok().map(|s| s.trim().to_string());
     let mut first = true;
     let mut file_pos_once = false;
+    let mut stopped_by_error = false;
     while !ctl.stop.load(Ordering::SeqCst) {
         if ctl.is_paused() {
             {
                 let mut u = shared.upstream();
                 u.running = false;
-                u.state = "Replica stopped by STOP SLAVE";
+                u.state = if stopped_by_error { "" } else { "Replica stopped by STOP SLAVE" };
             }
-            info!("mirroring paused by STOP SLAVE: what was received is stored and fsynced; START SLAVE resumes");
+            if !stopped_by_error {
+                info!("mirroring paused by STOP SLAVE: what was received is stored and fsynced; START SLAVE resumes");
+            }
+            stopped_by_error = false;
             while ctl.is_paused() && !ctl.stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -528,6 +548,22 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             ) => {
                 shared.failed(&e);
                 return Err(e);
+            }
+            Err(e) if displaced_by_same_id(&e) => {
+                shared.failed(&e);
+                error!(
+                    "{e}. Another replica of the primary uses binlogd's server_id {} (or its server_uuid, kept in {}), \
+                     and each connection ends the other's: mirroring is stopped, the stored files are still served. \
+                     Give binlogd a server_id of its own in {} and restart it, or run START SLAVE once the other \
+                     replica is gone",
+                    cfg.server_id,
+                    cfg.binlog_dir.join(UUID_FILE).display(),
+                    cfg.path.display()
+                );
+                ctl.paused.store(true, Ordering::SeqCst);
+                stopped_by_error = true;
+                first = false;
+                continue;
             }
             Err(e) => {
                 error!("{e}");
@@ -608,6 +644,7 @@ impl Session<'_> {
         *shared.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
         let start = decide_start(cfg, &shared.tls, &store, &mut c, &p, file_pos_once)?;
+        connect::warn_if_server_id_taken(&mut c, cfg, &p, uuid);
         connect::register(&mut c, cfg, &p)?;
         connect::request_dump(&mut c, cfg, &p, &start)?;
         info!("requested binlog dump from {start}");
@@ -699,7 +736,17 @@ impl Session<'_> {
             u.running = false;
             u.state = "Reconnecting after a failed master event read";
         }
-        if stats.events_received.load(Ordering::Relaxed) > received_before + 1 {
+        let received = stats.events_received.load(Ordering::Relaxed) - received_before;
+        if received == 0 && matches!(&read_result, Err(ReplicaError::Read(e)) if e.is_timeout()) {
+            // A primary answers a dump at once with the ROTATE it starts with. MariaDB's
+            // dump thread stays silent when another replica registered the same server_id.
+            warn!(
+                "the primary sent nothing for {:?} after the dump request, not even the ROTATE a dump starts \
+                 with. A MariaDB primary does this while another replica connects with binlogd's server_id {}",
+                cfg.net_read_timeout, cfg.server_id
+            );
+        }
+        if received > 1 {
             // The connection worked: the next failure starts the backoff afresh.
             *backoff = FIRST_RETRY.min(cfg.retry_max);
         }

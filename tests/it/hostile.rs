@@ -94,6 +94,7 @@ fn stalled_primary_is_detected_by_read_timeout_and_resumed_after_the_stored_byte
     b.wait_log("no packet within net_read_time_out", Duration::from_secs(20));
     wait_until("a second dump request", Duration::from_secs(20), || fake.dumps.lock().unwrap().len() >= 2);
     assert_eq!(b.stop(), 0);
+    assert!(!b.log_text().contains("sent nothing"), "a dump that began is not a silent one");
     let dumps = fake.dumps.lock().unwrap().clone();
     let stored = fs::metadata(b.binlog_dir.join(FILE1)).unwrap().len();
     assert_eq!(dumps[0].pos, 4);
@@ -102,6 +103,17 @@ fn stalled_primary_is_detected_by_read_timeout_and_resumed_after_the_stored_byte
         (FILE1, stored),
         "resume must continue right after what is stored"
     );
+}
+
+#[test]
+fn a_primary_silent_from_the_dump_request_on_gets_a_hint_about_server_ids() {
+    // What a MariaDB primary does while another replica uses binlogd's server_id.
+    let fake = FakePrimary::start(|_| (vec![], Then::Stall));
+    let mut b = binlogd_for(&fake, "silent");
+    b.start();
+    b.wait_log("the primary sent nothing for", Duration::from_secs(20));
+    assert!(b.log_text().contains("another replica connects with binlogd's server_id 1001"), "{}", b.log_text());
+    assert_eq!(b.stop(), 0);
 }
 
 #[test]

@@ -311,3 +311,61 @@ fn mariadb_admin_status_variables_and_shutdown_work_against_binlogd() {
     assert!(b.log_text().contains("SHUTDOWN from connection"), "{}", b.log_text());
     assert_eq!(b.stop(), 0, "{}", b.log_text());
 }
+
+#[test]
+fn a_replica_displaced_by_another_with_its_server_id_stops_instead_of_fighting_back() {
+    // MySQL ends the older dump of a server_uuid and says so (1236): the second
+    // binlogd gets a copy of the first one's uuid, as on a cloned host.
+    const NEEDLE: &str = "uses binlogd's server_id 1001";
+    let s = Server::start(Flavor::Mysql, "sameid");
+    let (mut a, aport) = Binlogd::serving(&s, "sameid-a", "");
+    let mut b = Binlogd::new(&s, "sameid-b", "");
+    std::fs::create_dir_all(&b.binlog_dir).unwrap();
+    std::fs::copy(a.binlog_dir.join("binlogd.uuid"), b.binlog_dir.join("binlogd.uuid")).unwrap();
+    b.start();
+    a.wait_log(NEEDLE, Duration::from_secs(60));
+    let st = binlogd_row(aport, "SHOW SLAVE STATUS");
+    assert_eq!(st["Slave_IO_Running"], "No", "{st:?}");
+    assert_eq!(st["Last_IO_Errno"], "1236", "{st:?}");
+    assert!(st["Last_IO_Error"].contains("same server_uuid/server_id"), "{st:?}");
+    // The other keeps mirroring, and nothing reconnects any more.
+    s.sql("CREATE DATABASE d; FLUSH BINARY LOGS");
+    assert_rotated_identical(&s, &b);
+    let reconnects = b.log_text().matches("reconnect to master").count();
+    std::thread::sleep(Duration::from_secs(4));
+    s.sql("CREATE TABLE d.t (a INT); FLUSH BINARY LOGS");
+    assert_rotated_identical(&s, &b);
+    assert_eq!(b.log_text().matches("reconnect to master").count(), reconnects, "{}", b.log_text());
+    assert_eq!(a.log_text().matches(NEEDLE).count(), 1, "{}", a.log_text());
+    // Once the other is gone, START SLAVE resumes where the stored files end.
+    assert_eq!(b.stop(), 0);
+    admin(aport, "START SLAVE");
+    s.sql("DROP TABLE d.t; FLUSH BINARY LOGS");
+    assert_rotated_identical(&s, &a);
+    assert_eq!(binlogd_row(aport, "SHOW SLAVE STATUS")["Slave_IO_Running"], "Yes");
+    assert_eq!(a.stop(), 0);
+}
+
+#[test]
+fn a_replica_listed_with_binlogds_server_id_is_named_in_a_warning() {
+    // MariaDB ends the older dump of a server_id, but does not always say so to it:
+    // binlogd names the other replica before it registers. MariaDB lists replicas
+    // only to accounts with REPLICATION MASTER ADMIN.
+    let s = Server::start(Flavor::MariaDb, "sameid-warn");
+    s.sql("GRANT REPLICATION MASTER ADMIN ON *.* TO 'repl'@'%'; GRANT REPLICATION MASTER ADMIN ON *.* TO 'repl'@'localhost'");
+    let (mut a, aport) = Binlogd::serving(&s, "sameid-warn-a", "");
+    let mut b = Binlogd::new(&s, "sameid-warn-b", "");
+    b.start();
+    let warning = format!("the primary lists another replica with binlogd's server_id 1001: 127.0.0.1:{aport}.");
+    b.wait_log(&warning, Duration::from_secs(20));
+    // Once the other is gone, the first mirrors again (after START SLAVE if it was told why it was ended).
+    assert_eq!(b.stop(), 0);
+    if a.log_text().contains("uses binlogd's server_id 1001") {
+        admin(aport, "START SLAVE");
+    }
+    s.sql("CREATE DATABASE d; FLUSH BINARY LOGS");
+    assert_rotated_identical(&s, &a);
+    // Its own earlier connection, still listed when it reconnects, is not taken for another.
+    assert!(!a.log_text().contains(&format!("server_id 1001: 127.0.0.1:{aport}.")), "{}", a.log_text());
+    assert_eq!(a.stop(), 0);
+}
