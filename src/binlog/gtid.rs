@@ -610,6 +610,9 @@ mod tests {
         for bad in [format!("{U1}:9tag:1"), format!("{U1}:{}:1", "t".repeat(33)), format!("{U1}:tag")] {
             assert!(GtidSet::parse(&bad).is_err(), "{bad}");
         }
+        // A tag with no interval after it adds nothing, as MySQL 9.7 parses it.
+        assert_eq!(GtidSet::parse(&format!("{U1}:1-3:tag")).unwrap().to_string(), format!("{U1}:1-3"));
+        assert_eq!(GtidSet::parse(&format!("{U1}:a:b:1")).unwrap().to_string(), format!("{U1}:b:1"));
         // The format byte must be one MySQL writes.
         let mut odd = bytes.clone();
         odd[7] = 2;

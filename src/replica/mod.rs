@@ -163,6 +163,8 @@ impl Stats {
 #[derive(Debug, Clone, Default)]
 pub struct Upstream {
     pub state: &'static str,
+    /// When `state` was entered, for SHOW PROCESSLIST's Time.
+    pub since: Option<std::time::Instant>,
     /// The dump is streaming.
     pub running: bool,
     pub semisync: bool,
@@ -171,6 +173,15 @@ pub struct Upstream {
     pub last_errno: u16,
     pub last_error: String,
     pub last_error_at: Option<std::time::SystemTime>,
+}
+
+impl Upstream {
+    pub fn set_state(&mut self, state: &'static str) {
+        if self.state != state || self.since.is_none() {
+            self.since = Some(std::time::Instant::now());
+        }
+        self.state = state;
+    }
 }
 
 /// Where a dumping connection is reading.
@@ -260,7 +271,7 @@ impl Shared {
     fn failed(&self, e: &ReplicaError) {
         let mut u = self.upstream();
         u.running = false;
-        u.state = "Waiting to reconnect after a failed master event read";
+        u.set_state("Waiting to reconnect after a failed master event read");
         u.last_errno = e.errno();
         u.last_error = e.to_string();
         u.last_error_at = Some(std::time::SystemTime::now());
@@ -498,7 +509,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             {
                 let mut u = shared.upstream();
                 u.running = false;
-                u.state = if stopped_by_error { "" } else { "Replica stopped by STOP SLAVE" };
+                u.set_state(if stopped_by_error { "" } else { "Replica stopped by STOP SLAVE" });
             }
             if !stopped_by_error {
                 info!("mirroring paused by STOP SLAVE: what was received is stored and fsynced; START SLAVE resumes");
@@ -605,6 +616,7 @@ struct Session<'a> {
 impl Session<'_> {
     fn run(&self, store: Store, known_uuid: &mut Option<String>, backoff: &mut Duration) -> Result<(), ReplicaError> {
         let Session { cfg, ctl, stats, shared, uuid, first, file_pos_once } = *self;
+        shared.upstream().set_state("Connecting to master");
         let (mut c, p) = connect::connect(cfg, &shared.tls)?;
         let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
         info!(
@@ -652,7 +664,7 @@ impl Session<'_> {
             let mut u = shared.upstream();
             u.running = true;
             u.semisync = semisync;
-            u.state = "Waiting for master to send event";
+            u.set_state("Waiting for master to send event");
             if let Start::FilePos(f, _) = &start {
                 u.read_file.clone_from(f);
             }
@@ -734,7 +746,7 @@ impl Session<'_> {
         {
             let mut u = shared.upstream();
             u.running = false;
-            u.state = "Reconnecting after a failed master event read";
+            u.set_state("Reconnecting after a failed master event read");
         }
         let received = stats.events_received.load(Ordering::Relaxed) - received_before;
         if received == 0 && matches!(&read_result, Err(ReplicaError::Read(e)) if e.is_timeout()) {
@@ -742,7 +754,8 @@ impl Session<'_> {
             // dump thread stays silent when another replica registered the same server_id.
             warn!(
                 "the primary sent nothing for {:?} after the dump request, not even the ROTATE a dump starts \
-                 with. A MariaDB primary does this while another replica connects with binlogd's server_id {}",
+                 with. A MariaDB primary does this while it ends another dump with binlogd's server_id {}: \
+                 another replica's, or binlogd's own previous connection",
                 cfg.net_read_timeout, cfg.server_id
             );
         }

@@ -374,6 +374,13 @@ fn first_words(t: &str) -> String {
     t.split_whitespace().take(4).collect::<Vec<_>>().join(" ")
 }
 
+/// The most bytes (names and values) of user variables one session keeps.
+const USER_VARS_MAX: usize = 1 << 20;
+/// The most user variables one session keeps (each SET sums their sizes).
+const USER_VARS_COUNT_MAX: usize = 1000;
+/// ER_OUT_OF_RESOURCES.
+const ER_OUT_OF_RESOURCES: u16 = 1041;
+
 fn set(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
     for item in split_list(list) {
         let Some((k, v)) = item.split_once('=') else {
@@ -386,7 +393,21 @@ fn set(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
                 Ok(v) => v.unwrap_or_default(),
                 Err(e) => return vec![e],
             };
-            s.vars.insert(name.trim_matches('`').to_ascii_lowercase(), v);
+            let name = name.trim_matches('`').to_ascii_lowercase();
+            // Replicas set a few short variables; a client must not grow a session without bound.
+            let held: usize = s.vars.iter().filter(|(k, _)| **k != name).map(|(k, v)| k.len() + v.len()).sum();
+            let count = s.vars.len() + usize::from(!s.vars.contains_key(&name));
+            if held + name.len() + v.len() > USER_VARS_MAX || count > USER_VARS_COUNT_MAX {
+                return vec![err_packet(
+                    ER_OUT_OF_RESOURCES,
+                    "HY000",
+                    &format!(
+                        "binlogd keeps at most {USER_VARS_COUNT_MAX} user variables, {} KiB in all, per session",
+                        USER_VARS_MAX >> 10
+                    ),
+                )];
+            }
+            s.vars.insert(name, v);
         }
         // Session system variables (autocommit, sql_mode, ...) are accepted and ignored.
     }
@@ -516,12 +537,26 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
 fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
     let readers = s.srv.shared.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let active = s.srv.shared.durable.snapshot().active;
-    let v = s
-        .srv
-        .conns
-        .rows()
+    // binlogd's own connection to the primary, as mysqld lists its replica I/O thread
+    // (not while STOP SLAVE or an error has stopped it).
+    let mut upstream = Vec::new();
+    if !s.srv.shared.control.is_paused() {
+        let u = s.srv.shared.upstream();
+        let cfg = &s.srv.cfg;
+        upstream.push(vec![
+            Some("0".to_string()),
+            Some("system user".to_string()),
+            Some(format!("{}:{}", cfg.master_host, cfg.master_port)),
+            None,
+            Some("Connect".to_string()),
+            Some(u.since.map_or(0, |t| t.elapsed().as_secs()).to_string()),
+            Some(u.state.to_string()),
+            None,
+        ]);
+    }
+    let v = upstream
         .into_iter()
-        .map(|c| {
+        .chain(s.srv.conns.rows().into_iter().map(|c| {
             use super::conns::Command;
             let (state, info) = match (c.command, readers.get(&c.id)) {
                 (Command::BinlogDump | Command::BinlogDumpGtid, Some(r)) => {
@@ -547,7 +582,7 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
                 Some(state.to_string()),
                 info,
             ]
-        })
+        }))
         .collect();
     rows(&["Id", "User", "Host", "db", "Command", "Time", "State", "Info"], v)
 }

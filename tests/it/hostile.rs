@@ -112,7 +112,7 @@ fn a_primary_silent_from_the_dump_request_on_gets_a_hint_about_server_ids() {
     let mut b = binlogd_for(&fake, "silent");
     b.start();
     b.wait_log("the primary sent nothing for", Duration::from_secs(20));
-    assert!(b.log_text().contains("another replica connects with binlogd's server_id 1001"), "{}", b.log_text());
+    assert!(b.log_text().contains("another dump with binlogd's server_id 1001"), "{}", b.log_text());
     assert_eq!(b.stop(), 0);
 }
 

@@ -78,6 +78,26 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
     assert!(metric(&body, "binlogd_fsyncs_total") >= 5.0);
     assert_eq!(curl(&format!("http://127.0.0.1:{mport}/other")).1, "404");
 
+    // A session's user variables are capped (1 MiB): a client cannot grow binlogd's memory.
+    let mut c = binlogd::proto::client::Client::connect(&repl_options(lport)).unwrap();
+    let big = "x".repeat(600 << 10);
+    c.query(&format!("SET @a = '{big}'")).unwrap();
+    c.query(&format!("SET @a = '{big}'")).expect("a variable may be set again");
+    match c.query(&format!("SET @b = '{big}'")) {
+        Err(binlogd::proto::Error::Server { code: 1041, message, .. }) => {
+            assert!(message.contains("1024 KiB"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(c.query("SELECT @a").unwrap().scalar().map(str::len), Some(600 << 10));
+    drop(c);
+    let mut c = binlogd::proto::client::Client::connect(&repl_options(lport)).unwrap();
+    let many: Vec<String> = (0..1000).map(|i| format!("@v{i} = {i}")).collect();
+    c.query(&format!("SET {}", many.join(", "))).unwrap();
+    assert!(matches!(c.query("SET @one_more = 1"), Err(binlogd::proto::Error::Server { code: 1041, .. })));
+    c.query("SET @v7 = 'again'").expect("a variable may be set again");
+    drop(c);
+
     // A replica that has not read everything shows its lag.
     let mut c = binlogd::proto::client::Client::connect(&repl_options(lport)).unwrap();
     c.query("SET @master_binlog_checksum = 'CRC32'").unwrap();
@@ -124,6 +144,7 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
     assert_eq!(metric(&curl(&url).0, "binlogd_events_received_total"), received, "events arrived while stopped");
     assert_eq!(metric(&curl(&url).0, "binlogd_mirroring"), 0.0);
     assert!(admin(lport, "STOP SLAVE; SHOW WARNINGS").contains("3084"));
+    assert!(!admin(lport, "SHOW PROCESSLIST").contains("system user"), "a stopped I/O thread is not listed");
 
     // START SLAVE: it catches up, byte for byte.
     s.sql("SET GLOBAL rpl_semi_sync_master_timeout = 30000");
@@ -252,6 +273,12 @@ fn processlist_shows_each_dump_and_kill_ends_it() {
     // Our own statement is listed too.
     let own = admin(lport, "SHOW PROCESSLIST");
     assert!(own.lines().any(|l| l.contains("\tQuery\t") && l.ends_with("\tinit\tSHOW PROCESSLIST")), "{own}");
+    // So is binlogd's own connection to the primary, as mysqld lists its I/O thread.
+    let io = format!("0\tsystem user\t127.0.0.1:{}\tNULL\tConnect\t", s.port);
+    assert!(
+        own.lines().any(|l| l.starts_with(&io) && l.ends_with("\tWaiting for master to send event\tNULL")),
+        "{own}"
+    );
 
     // A replica's account may not end another connection; an unknown id is ERROR 1094.
     let o = Command::new("mariadb")
