@@ -1204,6 +1204,8 @@ mod tests {
 
     const MARIADB: &str = "mariadb-10.11.19.000001";
     const MYSQL: &str = "mysql-9.7.4.000001";
+    /// Two of its transactions are compressed: one Transaction_payload event each.
+    const COMPRESSED: &str = "mysql-9.7.4-compressed.000001";
 
     fn tmp(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("binlogd-store-{tag}-{}", std::process::id()));
@@ -1231,13 +1233,16 @@ mod tests {
 
     #[test]
     fn golden_files_scan_clean_and_closed() {
-        for (name, flavor) in [(MARIADB, "mariadb"), (MYSQL, "mysql")] {
-            let d = tmp(&format!("scan-{flavor}"));
+        for (name, flavor) in [(MARIADB, "mariadb"), (MYSQL, "mysql"), (COMPRESSED, "mysql")] {
+            let d = tmp(&format!("scan-{name}"));
             fs::write(d.join("binlog.000001"), golden(name)).unwrap();
             let (scan, t) = scan_file(&crate::binlog::fs::OsFs, &d.join("binlog.000001"), name, false).unwrap();
             assert!(scan.closed, "{name} ends with ROTATE");
             assert_eq!(scan.cut_at, scan.len);
             assert!(scan.events > 10, "{name}: {} events", scan.events);
+            if name == COMPRESSED {
+                assert_eq!(t.gtids.to_string(), "78543647-e714-11f1-bb99-02fc00000001:1-4");
+            }
             assert_eq!(scan.rotate_to.as_deref(), Some("mysql-bin.000002"));
             match flavor {
                 "mariadb" => assert!(!t.maria.is_empty(), "MariaDB GTIDs tracked"),
@@ -1248,7 +1253,7 @@ mod tests {
 
     #[test]
     fn recovery_cuts_a_torn_tail_back_to_a_transaction_boundary() {
-        for name in [MARIADB, MYSQL] {
+        for name in [MARIADB, MYSQL, COMPRESSED] {
             let full = golden(name);
             let ends = event_ends(&full);
             // Boundaries as the tracker sees them, from a clean scan of each prefix.
