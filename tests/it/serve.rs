@@ -349,6 +349,11 @@ fn mysql_replica_replicates_from_binlogd_with_auto_position() {
         "SET gtid_next = 'AUTOMATIC:mytag'; INSERT INTO sv.t (v) VALUES ('tagged'); \
          SET gtid_next = 'AUTOMATIC:mytag'; UPDATE sv.t SET v = 'tagged-too' WHERE id = 1; SET gtid_next = 'AUTOMATIC'",
     );
+    // A compressed transaction (one Transaction_payload event), skipped or sent whole.
+    s.sql(
+        "SET binlog_transaction_compression = ON; INSERT INTO sv.t (v) VALUES (REPEAT('z', 300)), ('zz'); \
+         SET binlog_transaction_compression = OFF",
+    );
     s.sql("INSERT INTO sv.t (v) VALUES ('more'); FLUSH BINARY LOGS; INSERT INTO sv.t (v) VALUES ('last')");
     assert_eq!(b.stop(), 0);
     b.start();
