@@ -14,6 +14,11 @@ use super::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription,
 use super::gtid::{GtidSet, MariaPos};
 use crate::proto::buf::{Reader, Short};
 
+/// Upper-case hex digits, as the servers print binary strings.
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02X}")).collect()
+}
+
 /// The name in SHOW BINLOG EVENTS' Event_type column.
 pub fn type_name(t: EventType) -> Cow<'static, str> {
     let n = match t.0 {
@@ -81,6 +86,10 @@ pub fn type_name(t: EventType) -> Cow<'static, str> {
 const LOG_EVENT_SUPPRESS_USE_F: u16 = 0x8;
 /// MariaDB GTID flags2: part of a group commit, with its commit id after the flags.
 const FL_GROUP_COMMIT_ID: u8 = 2;
+/// MariaDB GTID flags2: the group is an XA transaction's prepared part (its XID
+/// follows the commit_id), or its XA COMMIT/ROLLBACK.
+const FL_PREPARED_XA: u8 = 64;
+const FL_COMPLETED_XA: u8 = 128;
 /// Rows event flags, in the order MySQL names them.
 const ROWS_FLAGS: [(u16, &str); 5] = [
     (0x01, "STMT_END_F"),
@@ -137,13 +146,28 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
         35 => GtidSet::decode(body()?).map_err(|e| e.to_string())?.to_string(),
         162 => {
             let (seq, domain, flags2) = event::decode_mariadb_gtid(ev, alg).map_err(e)?;
-            let begin = if flags2 & event::MARIADB_FL_STANDALONE != 0 { "" } else { "BEGIN " };
+            // After seq_no (8), domain_id (4) and flags2 (1): the commit_id, then the XID
+            // of an XA transaction's prepared part.
+            let mut r = Reader::new(body()?);
+            r.skip(13, "GTID fields").map_err(short)?;
+            let cid = if flags2 & FL_GROUP_COMMIT_ID != 0 { Some(r.u64("commit_id").map_err(short)?) } else { None };
+            let begin = if flags2 & FL_PREPARED_XA != 0 {
+                let format_id = r.u32("XID formatID").map_err(short)?;
+                let gtrid_len = r.u8("XID gtrid length").map_err(short)?;
+                let bqual_len = r.u8("XID bqual length").map_err(short)?;
+                let gtrid = r.bytes(usize::from(gtrid_len), "XID gtrid").map_err(short)?;
+                let bqual = r.bytes(usize::from(bqual_len), "XID bqual").map_err(short)?;
+                // MariaDB prints XIDs in lower-case hex.
+                let lower = |b: &[u8]| hex(b).to_ascii_lowercase();
+                format!("XA START X'{}',X'{}',{format_id} ", lower(gtrid), lower(bqual))
+            } else if flags2 & (event::MARIADB_FL_STANDALONE | FL_COMPLETED_XA) != 0 {
+                String::new()
+            } else {
+                "BEGIN ".into()
+            };
             let mut s = format!("{begin}GTID {domain}-{}-{seq}", h.server_id);
-            if flags2 & FL_GROUP_COMMIT_ID != 0 {
-                // After seq_no (8), domain_id (4) and flags2 (1).
-                let mut r = Reader::new(body()?);
-                r.skip(13, "GTID fields").map_err(short)?;
-                s.push_str(&format!(" cid={}", r.u64("commit_id").map_err(short)?));
+            if let Some(cid) = cid {
+                s.push_str(&format!(" cid={cid}"));
             }
             s
         }
@@ -178,7 +202,7 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             let t = r.bytes(usize::from(t_len), "table name").map_err(short)?;
             format!("table_id: {id} ({}.{})", String::from_utf8_lossy(db), String::from_utf8_lossy(t))
         }
-        23..=25 | 30..=32 | 166..=171 => {
+        23..=25 | 30..=32 | 39 | 166..=171 => {
             let mut r = Reader::new(body()?);
             let id = table_id(&mut r)?;
             let flags = r.u16("rows event flags").map_err(short)?;
@@ -189,6 +213,27 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
                 format!("table_id: {id}")
             } else {
                 format!("table_id: {id} flags: {}", names.join(" "))
+            }
+        }
+        // XA PREPARE (or XA COMMIT ... ONE PHASE): one_phase (1), then the XID's
+        // formatID (4), gtrid and bqual lengths (4 each) and their bytes.
+        38 => {
+            let mut r = Reader::new(body()?);
+            let one_phase = r.u8("XA_prepare one_phase").map_err(short)? != 0;
+            let format_id = r.u32("XID formatID").map_err(short)?;
+            let gtrid_len = r.u32("XID gtrid length").map_err(short)?;
+            let bqual_len = r.u32("XID bqual length").map_err(short)?;
+            if gtrid_len > 64 || bqual_len > 64 {
+                return Err(format!("XID part lengths {gtrid_len} and {bqual_len} are over 64"));
+            }
+            let gtrid = r.bytes(gtrid_len as usize, "XID gtrid").map_err(short)?;
+            let bqual = r.bytes(bqual_len as usize, "XID bqual").map_err(short)?;
+            let xid =
+                format!("X'{}',X'{}',{format_id}", hex(gtrid).to_ascii_lowercase(), hex(bqual).to_ascii_lowercase());
+            if one_phase {
+                format!("XA COMMIT {xid} ONE PHASE")
+            } else {
+                format!("XA PREPARE {xid}")
             }
         }
         // A compressed transaction (MySQL 8.0.20+): its header fields, each a type, a
@@ -284,7 +329,7 @@ fn user_var(body: &[u8], maria: bool) -> Result<String, String> {
             None => "???".to_string(),
             Some((cs, co)) if v.is_empty() => format!("_{cs} \"\" COLLATE {co}"),
             Some((cs, co)) => {
-                let hex: String = v.iter().map(|b| format!("{b:02X}")).collect();
+                let hex = hex(v);
                 if maria {
                     format!("_{cs} X'{hex}' COLLATE {co}")
                 } else {

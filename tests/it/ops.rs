@@ -177,7 +177,16 @@ fn show_binlog_events_lists_what_the_primary_lists() {
              INSERT INTO sbe.t VALUES (1, 'x'), (2, 'y'); UPDATE sbe.t SET b = 'z' WHERE a = 1; \
              DELETE FROM sbe.t WHERE a = 2; FLUSH BINARY LOGS; USE sbe; INSERT INTO t VALUES (3, 'w')",
         );
+        // An XA transaction, prepared and then committed.
+        s.sql("XA START 'xz1', 'b2', 7; INSERT INTO sbe.t VALUES (10, 'xa'); XA END 'xz1', 'b2', 7; XA PREPARE 'xz1', 'b2', 7");
+        s.sql("XA COMMIT 'xz1', 'b2', 7");
+        s.sql("XA START 'one'; INSERT INTO sbe.t VALUES (11, 'one'); XA END 'one'; XA COMMIT 'one' ONE PHASE");
         if flavor == Flavor::Mysql {
+            // A partial JSON update: Update_rows_partial.
+            s.sql(
+                "CREATE TABLE sbe.j (a INT PRIMARY KEY, j JSON); INSERT INTO sbe.j VALUES (1, '{\"k\": \"abcdef\", \"n\": 1}'); \
+                 SET binlog_row_value_options = PARTIAL_JSON; UPDATE sbe.j SET j = JSON_SET(j, '$.n', 2) WHERE a = 1",
+            );
             // A compressed transaction: one Transaction_payload event.
             s.sql(
                 "SET binlog_transaction_compression = ON; INSERT INTO sbe.t VALUES (4, REPEAT('c', 500)); \
