@@ -577,6 +577,47 @@ mod tests {
     }
 
     #[test]
+    fn lists_xa_events_as_the_servers_do_and_refuses_hostile_xid_lengths() {
+        let fde = |v: &str| FormatDescription {
+            binlog_version: 4,
+            server_version: v.into(),
+            header_len: 19,
+            checksum: ChecksumAlg::CRC32,
+            query_post_header_len: 13,
+        };
+        let (my, maria) = (fde("9.7.4-2"), fde("10.11.19-MariaDB-log"));
+        let make = |t: u8, body: &[u8]| crate::binlog::event::tests::make_event(EventType(t), 4, body, true);
+        // XA_prepare: one_phase, formatID, gtrid and bqual lengths, their bytes.
+        let xa = |one: u8, g: u32, b: u32| {
+            let mut v = vec![one];
+            v.extend_from_slice(&7u32.to_le_bytes());
+            v.extend_from_slice(&g.to_le_bytes());
+            v.extend_from_slice(&b.to_le_bytes());
+            v.extend_from_slice(b"xz1b2");
+            v
+        };
+        assert_eq!(info(&make(38, &xa(0, 3, 2)), &my), "XA PREPARE X'787a31',X'6232',7");
+        assert_eq!(info(&make(38, &xa(1, 3, 2)), &my), "XA COMMIT X'787a31',X'6232',7 ONE PHASE");
+        assert!(info(&make(38, &xa(0, 3, 9)), &my).starts_with("(cannot decode"));
+        assert!(info(&make(38, &xa(0, u32::MAX, 2)), &my).starts_with("(cannot decode"));
+        // MariaDB's GTID of an XA transaction's prepared part carries the XID.
+        let mut g = 7u64.to_le_bytes().to_vec();
+        g.extend_from_slice(&0u32.to_le_bytes());
+        g.push(FL_PREPARED_XA | FL_GROUP_COMMIT_ID);
+        g.extend_from_slice(&9u64.to_le_bytes());
+        g.extend_from_slice(&7u32.to_le_bytes());
+        g.extend_from_slice(&[3, 2]);
+        g.extend_from_slice(b"xz1b2");
+        assert_eq!(info(&make(162, &g), &maria), "XA START X'787a31',X'6232',7 GTID 0-1-7 cid=9");
+        g[21 + 4] = 200;
+        assert!(info(&make(162, &g), &maria).starts_with("(cannot decode"));
+        let mut done = 8u64.to_le_bytes().to_vec();
+        done.extend_from_slice(&0u32.to_le_bytes());
+        done.push(FL_COMPLETED_XA);
+        assert_eq!(info(&make(162, &done), &maria), "GTID 0-1-8");
+    }
+
+    #[test]
     fn lists_intvar_rand_and_user_var_events_as_the_servers_do() {
         let fde = |v: &str| FormatDescription {
             binlog_version: 4,
@@ -623,22 +664,26 @@ mod tests {
 
     #[test]
     fn describing_cut_or_garbled_events_never_panics() {
-        let g = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mysql-9.7.4.000001")).unwrap();
-        let fde_len = EventHeader::decode(&g[4..]).unwrap().event_size as usize;
-        let fde = FormatDescription::decode(&g[4..4 + fde_len]).unwrap();
-        let mut pos = 4;
-        while pos < g.len() {
-            let size = EventHeader::decode(&g[pos..]).unwrap().event_size as usize;
-            let ev = &g[pos..pos + size];
-            for cut in 0..ev.len() {
-                let _ = info(&ev[..cut], &fde);
+        for name in ["mysql-9.7.4.000001", "mysql-9.7.4-compressed.000001", "mariadb-10.11.19.000001"] {
+            let g = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap();
+            let fde_len = EventHeader::decode(&g[4..]).unwrap().event_size as usize;
+            let fde = FormatDescription::decode(&g[4..4 + fde_len]).unwrap();
+            let mut pos = 4;
+            while pos < g.len() {
+                let size = EventHeader::decode(&g[pos..]).unwrap().event_size as usize;
+                let ev = &g[pos..pos + size];
+                for cut in 0..ev.len() {
+                    let _ = info(&ev[..cut], &fde);
+                }
+                for fill in [0x00, 0x7f, 0xff] {
+                    let mut bad = ev.to_vec();
+                    for b in bad.iter_mut().skip(19) {
+                        *b = fill;
+                    }
+                    let _ = info(&bad, &fde);
+                }
+                pos += size;
             }
-            let mut bad = ev.to_vec();
-            for b in bad.iter_mut().skip(19) {
-                *b = 0xff;
-            }
-            let _ = info(&bad, &fde);
-            pos += size;
         }
     }
 }
