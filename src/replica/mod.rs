@@ -748,7 +748,7 @@ impl Session<'_> {
             u.running = false;
             u.set_state("Reconnecting after a failed master event read");
         }
-        let received = stats.events_received.load(Ordering::Relaxed) - received_before;
+        let received = stats.events_received.load(Ordering::Relaxed).saturating_sub(received_before);
         if received == 0 && matches!(&read_result, Err(ReplicaError::Read(e)) if e.is_timeout()) {
             // A primary answers a dump at once with the ROTATE it starts with. MariaDB's
             // dump thread stays silent when another replica registered the same server_id.
