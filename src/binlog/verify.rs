@@ -229,7 +229,10 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
         let mut alg = ChecksumAlg::OFF;
         let mut pos = 4usize;
         let mut header_seen = false;
-        while pos + HEADER_LEN <= scan.cut_at as usize {
+        // The file may have changed since the scan (a running binlogd appends; recovery
+        // cuts): never read past what is mapped now.
+        let end = (scan.cut_at as usize).min(data.len());
+        while pos + HEADER_LEN <= end {
             let at = pos as u64;
             let h = EventHeader::decode(&data[pos..]).map_err(|e| problem(at, e.to_string()))?;
             let ev = data
