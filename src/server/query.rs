@@ -658,7 +658,21 @@ fn upstream_status(s: &Session, replica_words: bool) -> Vec<Vec<u8>> {
         ("Connect_Retry".into(), Some(cfg.retry_max.as_secs().to_string())),
         (format!("{m}_Log_File"), Some(u.read_file.clone())),
         (format!("Read_{m}_Log_Pos"), Some(sh.stats.read_pos.load(Relaxed).to_string())),
-        (format!("{sl}_IO_Running"), yes_no(u.running)),
+        // As mysqld's I/O thread: Connecting while it tries to reach the primary again,
+        // No only once stopped (STOP SLAVE, or an error retrying cannot mend).
+        (
+            format!("{sl}_IO_Running"),
+            Some(
+                if u.running {
+                    "Yes"
+                } else if sh.control.is_paused() {
+                    "No"
+                } else {
+                    "Connecting"
+                }
+                .to_string(),
+            ),
+        ),
         (format!("{sl}_SQL_Running"), yes_no(false)),
         (format!("Seconds_Behind_{m}"), behind.map(|b| b.to_string())),
         ("Last_IO_Errno".into(), Some(u.last_errno.to_string())),

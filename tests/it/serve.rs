@@ -494,7 +494,7 @@ fn failover_compensation(flavor: Flavor, follow: Follow) {
             .output()
             .unwrap();
         let st = vertical(&String::from_utf8_lossy(&o.stdout));
-        st.get("Slave_IO_Running").map(String::as_str) == Some("No")
+        st.get("Slave_IO_Running").map(String::as_str) == Some("Connecting")
             && st.get("Last_IO_Errno").map(String::as_str) == Some("2003")
             && st.get("Last_IO_Error_Timestamp").is_some_and(|t| t.len() == 15)
             && st.get("Durable_Log_File").is_some_and(|f| !f.is_empty())
