@@ -74,6 +74,10 @@ struct Dump<'s, 'a> {
 /// Events up to this size are queued and sent with the packets around them; larger
 /// ones are sent on their own, in 16 MiB packets.
 const WINDOW: usize = 2 << 20;
+/// Where an FDE's `created` timestamp is: after the header, binlog_version (2) and
+/// server_version (50).
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Format__description__event.html>
+const FDE_CREATED: usize = HEADER_LEN + 2 + 50;
 /// The socket is written once this many event bytes are queued (or when the dump
 /// catches up, or moves to another file).
 const OUT_FLUSH: usize = 1 << 20;
@@ -687,19 +691,46 @@ impl Dump<'_, '_> {
         self.s.stream.seq = 1;
         let rot = fake_rotate(sid, &self.file, self.pos, self.crc);
         self.send_event(&rot)?;
-        if self.pos > 4 {
-            // The FDE, marked as not part of the position (log_pos 0), as a primary sends it mid-file.
-            let mut h = [0u8; HEADER_LEN];
+        // A dump that does not send its first file from the start gets that file's FDE
+        // with `created` 0, as a primary sends it: a replica takes an FDE with `created`
+        // set for a primary that restarted, and drops its temporary tables (MySQL's and
+        // MariaDB's Start_log_event_v3::do_apply_event). Mid-file (file and position) its
+        // log_pos is 0 too, so the replica does not move its position; a MariaDB GTID
+        // dump reads the file from its start and skips, and keeps the log_pos.
+        let maria_gtid = matches!(&self.skip, Some(Skip { mode: SkipMode::Maria(_), .. }));
+        let mut h = [0u8; HEADER_LEN];
+        let fde_size = if self.pos > 4 || maria_gtid {
             self.f.read_exact_at(&mut h, 4)?;
             let size = EventHeader::decode(&h).map_err(|e| Error::malformed(e.to_string()))?.event_size as usize;
+            // At the start of a file, only an FDE already durable (the loop below waits for it otherwise).
+            let durable = self.s.srv.shared.durable.snapshot().readable_len(&self.file, &self.f);
+            (self.pos > 4 || 4 + size as u64 <= durable).then_some(size)
+        } else {
+            None
+        };
+        if let Some(size) = fde_size {
             let mut fde = vec![0u8; size];
             self.f.read_exact_at(&mut fde, 4)?;
             let alg = FormatDescription::decode(&fde).map_err(|e| Error::malformed(e.to_string()))?.checksum;
             self.crc = alg == event::ChecksumAlg::CRC32;
-            fde[13..17].copy_from_slice(&0u32.to_le_bytes());
+            if self.pos > 4 {
+                fde[13..17].copy_from_slice(&0u32.to_le_bytes());
+            }
+            if let Some(created) = fde.get_mut(FDE_CREATED..FDE_CREATED + 4) {
+                created.copy_from_slice(&0u32.to_le_bytes());
+            }
             if alg == event::ChecksumAlg::CRC32 && size >= HEADER_LEN + 4 {
                 let c = crc32fast::hash(&fde[..size - 4]);
                 fde[size - 4..].copy_from_slice(&c.to_le_bytes());
+            }
+            if self.pos == 4 {
+                // Sent here in place of the stored one: the stream goes on after it.
+                let hdr = EventHeader::decode(&fde).map_err(|e| Error::malformed(e.to_string()))?;
+                if let Some(sk) = self.skip.as_mut() {
+                    sk.send(&hdr, &fde);
+                }
+                self.pos = 4 + size as u64;
+                self.sent += size as u64;
             }
             self.send_event(&fde)?;
         }

@@ -688,3 +688,65 @@ fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_ar
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), gtids.trim());
     assert_eq!(b.stop(), 0);
 }
+
+/// mariadb-binlog (or the chroot's mysqlbinlog) decoding a remote read into text.
+fn decoded(flavor: Flavor, port: u16, args: &[&str]) -> String {
+    let mut c = if flavor == Flavor::Mysql {
+        let mut c = Command::new("chroot");
+        c.arg(sid_root()).args(["/usr/bin/mysqlbinlog", "--no-defaults"]);
+        c
+    } else {
+        Command::new("mariadb-binlog")
+    };
+    let o = c
+        .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={port}"), "--user=repl"])
+        .arg("--password=replpass")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn a_dump_from_inside_a_file_gets_the_format_description_a_primary_sends() {
+    // The first binlog after a primary starts has an FDE with `created` set: a replica
+    // takes that for a primary that restarted and drops its temporary tables. A dump
+    // that does not start at the file's start must get it with `created` 0, as a
+    // primary sends it, so the clients decode the same text from both.
+    for flavor in [Flavor::MariaDb, Flavor::Mysql] {
+        let s = Server::start(flavor, "serve-fde");
+        let (mut b, lport) = Binlogd::serving(&s, "serve-fde", "");
+        s.sql("CREATE DATABASE f; CREATE TABLE f.t (a INT); INSERT INTO f.t VALUES (1); INSERT INTO f.t VALUES (2)");
+        s.sql("INSERT INTO f.t VALUES (3); FLUSH BINARY LOGS; INSERT INTO f.t VALUES (4)");
+        assert_rotated_identical(&s, &b);
+        let first = s.binary_logs()[0].clone();
+        let starts: Vec<String> = s
+            .sql(&format!("SHOW BINLOG EVENTS IN '{first}'"))
+            .lines()
+            .filter(|l| l.split('\t').nth(2) == Some("Gtid"))
+            .filter_map(|l| l.split('\t').nth(1).map(str::to_string))
+            .collect();
+        let mid = &starts[2];
+        let args = [format!("--start-position={mid}"), first.clone()];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (theirs, mine) = (decoded(flavor, s.port, &args), decoded(flavor, lport, &args));
+        assert!(theirs.contains("Write_rows"), "{theirs}");
+        assert!(!mine.contains("at startup"), "{mine}");
+        assert_eq!(mine, theirs, "{flavor:?}: decoded from binlogd and from the primary, from {first}:{mid}");
+        if flavor == Flavor::MariaDb {
+            // By GTID: the same, but for the Gtid_list the primary makes up for the start
+            // and the offsets mariadb-binlog counts after it.
+            let gtid = ["--start-position=0-1-3", "--stop-position=0-1-5", &first];
+            let strip = |t: String| -> Vec<String> {
+                t.lines()
+                    .filter(|l| !l.starts_with("# at ") && !l.contains("Gtid list [0-1-3]"))
+                    .map(str::to_string)
+                    .collect()
+            };
+            let (theirs, mine) = (strip(decoded(flavor, s.port, &gtid)), strip(decoded(flavor, lport, &gtid)));
+            assert_eq!(mine, theirs, "MariaDB GTID read from binlogd and from the primary");
+        }
+        assert_eq!(b.stop(), 0);
+    }
+}
