@@ -709,7 +709,7 @@ fn decoded(flavor: Flavor, port: u16, args: &[&str]) -> String {
 }
 
 #[test]
-fn a_dump_from_inside_a_file_gets_the_format_description_a_primary_sends() {
+fn readers_decode_the_same_text_from_binlogd_as_from_the_primary_from_any_start() {
     // The first binlog after a primary starts has an FDE with `created` set: a replica
     // takes that for a primary that restarted and drops its temporary tables. A dump
     // that does not start at the file's start must get it with `created` 0, as a
@@ -727,24 +727,42 @@ fn a_dump_from_inside_a_file_gets_the_format_description_a_primary_sends() {
             .filter(|l| l.split('\t').nth(2) == Some("Gtid"))
             .filter_map(|l| l.split('\t').nth(1).map(str::to_string))
             .collect();
+        // The events a server makes up for the stream (timestamp 0) carry its own
+        // server_id: binlogd's are binlogd's, as its @@server_id says.
+        let decoded = |port: u16, args: &[&str]| -> String {
+            decoded(flavor, port, args)
+                .lines()
+                .filter(|l| !l.starts_with("#700101  0:00:00 server id "))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
         let mid = &starts[2];
         let args = [format!("--start-position={mid}"), first.clone()];
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (theirs, mine) = (decoded(flavor, s.port, &args), decoded(flavor, lport, &args));
+        let (theirs, mine) = (decoded(s.port, &args), decoded(lport, &args));
         assert!(theirs.contains("Write_rows"), "{theirs}");
         assert!(!mine.contains("at startup"), "{mine}");
         assert_eq!(mine, theirs, "{flavor:?}: decoded from binlogd and from the primary, from {first}:{mid}");
+        // From the start, across the rotation to the last file.
+        let all = ["--to-last-log", &first];
+        let (theirs, mine) = (decoded(s.port, &all), decoded(lport, &all));
+        assert_eq!(mine, theirs, "{flavor:?}: decoded from binlogd and from the primary, all files");
+        if flavor == Flavor::Mysql {
+            // By GTID (COM_BINLOG_DUMP_GTID), leaving out what the reader has.
+            let uuid = s.sql("SELECT @@server_uuid").trim().to_string();
+            let ex = format!("--exclude-gtids={uuid}:1-3");
+            let args = [ex.as_str(), "--to-last-log", &first];
+            let (theirs, mine) = (decoded(s.port, &args), decoded(lport, &args));
+            assert_eq!(mine, theirs, "MySQL GTID read from binlogd and from the primary");
+        }
         if flavor == Flavor::MariaDb {
             // By GTID: the same, but for the Gtid_list the primary makes up for the start
             // and the offsets mariadb-binlog counts after it.
             let gtid = ["--start-position=0-1-3", "--stop-position=0-1-5", &first];
             let strip = |t: String| -> Vec<String> {
-                t.lines()
-                    .filter(|l| !l.starts_with("# at ") && !l.contains("Gtid list [0-1-3]"))
-                    .map(str::to_string)
-                    .collect()
+                t.lines().filter(|l| !l.starts_with("# at ")).map(str::to_string).collect()
             };
-            let (theirs, mine) = (strip(decoded(flavor, s.port, &gtid)), strip(decoded(flavor, lport, &gtid)));
+            let (theirs, mine) = (strip(decoded(s.port, &gtid)), strip(decoded(lport, &gtid)));
             assert_eq!(mine, theirs, "MariaDB GTID read from binlogd and from the primary");
         }
         assert_eq!(b.stop(), 0);
