@@ -208,6 +208,60 @@ struct MariaSkip {
     pending: BTreeMap<u32, MariaGtid>,
     /// Highest seq_no seen per domain (from the start file's GTID_LIST and the stream).
     seen: BTreeMap<u32, u64>,
+    /// START SLAVE UNTIL master_gtid_pos (`@slave_until_gtid`).
+    until: Option<Until>,
+}
+
+/// Where a MariaDB replica asked to stop (`START SLAVE UNTIL master_gtid_pos`), as a
+/// primary follows it: in each domain, groups up to and including the UNTIL GTID
+/// are sent and later ones left out; groups of a domain the condition does not name
+/// are left out; after the group that reaches the last domain's GTID, a made-up
+/// Gtid_list flagged UNTIL_REACHED is sent and the dump ends, and the replica stops.
+struct Until {
+    /// Domains whose UNTIL GTID has not been reached.
+    pending: BTreeMap<u32, MariaGtid>,
+    /// The binlog state so far (last seq_no per domain and server_id), for that Gtid_list.
+    state: BTreeMap<(u32, u32), u64>,
+    /// The current group reaches the condition: stop at its end.
+    stop_after_group: bool,
+    /// The condition is reached and the group that reached it ended.
+    reached: bool,
+}
+
+/// The Gtid_list flag a primary sets on the made-up event that ends a dump at the
+/// replica's UNTIL position.
+const GTID_LIST_UNTIL_REACHED: u32 = 1 << 28;
+
+impl Until {
+    /// The made-up Gtid_list body: count with the UNTIL_REACHED flag, then each
+    /// domain, server_id and seq_no.
+    fn reached_list(&self) -> Vec<u8> {
+        let mut b = (self.state.len() as u32 | GTID_LIST_UNTIL_REACHED).to_le_bytes().to_vec();
+        for (&(d, s), &n) in &self.state {
+            b.extend_from_slice(&d.to_le_bytes());
+            b.extend_from_slice(&s.to_le_bytes());
+            b.extend_from_slice(&n.to_le_bytes());
+        }
+        b
+    }
+
+    /// A GTID event: is its group left out?
+    fn gtid(&mut self, g: MariaGtid) -> bool {
+        self.state.insert((g.domain, g.server), g.seq);
+        let Some(want) = self.pending.get(&g.domain).copied() else {
+            // This domain reached its condition, or the condition does not name it.
+            return true;
+        };
+        if g.server == want.server && g.seq >= want.seq {
+            self.pending.remove(&g.domain);
+            if self.pending.is_empty() {
+                self.stop_after_group = true;
+            }
+            // Past the UNTIL GTID (it is not in the binlog): this group is beyond it.
+            return g.seq > want.seq;
+        }
+        false
+    }
 }
 
 impl MariaSkip {
@@ -263,7 +317,19 @@ impl Skip {
             }
             (SkipMode::Maria(m), EventType::MARIADB_GTID) => {
                 if let Ok((seq, domain, _)) = event::decode_mariadb_gtid(ev, self.tracker.alg) {
-                    self.skipping = m.skips(MariaGtid { domain, server: h.server_id, seq });
+                    let g = MariaGtid { domain, server: h.server_id, seq };
+                    self.skipping = m.skips(g);
+                    if let Some(u) = m.until.as_mut() {
+                        self.skipping |= u.gtid(g);
+                    }
+                }
+            }
+            (SkipMode::Maria(MariaSkip { until: Some(u), .. }), EventType::MARIADB_GTID_LIST) => {
+                // Each file's Gtid_list is the binlog state at its start.
+                if let Ok(list) = event::body(ev, self.tracker.alg).map(MariaPos::decode_gtid_list) {
+                    if let Ok(list) = list {
+                        u.state = list.iter().map(|g| ((g.domain, g.server), g.seq)).collect();
+                    }
                 }
             }
             _ => {}
@@ -272,9 +338,20 @@ impl Skip {
         if let Ok(step) = self.tracker.feed(h, ev) {
             if step.boundary {
                 self.skipping = false;
+                if let SkipMode::Maria(MariaSkip { until: Some(u), .. }) = &mut self.mode {
+                    u.reached |= u.stop_after_group;
+                }
             }
         }
         !was
+    }
+
+    /// The replica's UNTIL position was reached: the made-up Gtid_list body to end with.
+    fn until_reached(&self) -> Option<Vec<u8>> {
+        match &self.mode {
+            SkipMode::Maria(MariaSkip { until: Some(u), .. }) if u.reached => Some(u.reached_list()),
+            _ => None,
+        }
     }
 }
 
@@ -528,10 +605,30 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
             *t = g.seq.max(*t);
         }
     }
+    let until = match s.vars.get("slave_until_gtid").map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(text) => match MariaPos::parse(text) {
+            Ok(p) => {
+                let mut pending = p.domains;
+                if let FileStart::Maria(list) = &e.start {
+                    // A condition already reached before this file needs nothing from it.
+                    for g in list {
+                        if pending.get(&g.domain).is_some_and(|w| w.server == g.server && w.seq <= g.seq) {
+                            pending.remove(&g.domain);
+                        }
+                    }
+                }
+                let reached = pending.is_empty();
+                Some(Until { pending, state: BTreeMap::new(), stop_after_group: reached, reached })
+            }
+            Err(err) => return fail(s, &format!("bad @slave_until_gtid '{text}': {}", err.0)),
+        },
+    };
     let dir = s.srv.cfg.binlog_dir.clone();
     let f = File::open(dir.join(&e.name)).map_err(Error::Io)?;
-    info!("connection {}: MariaDB GTID dump ({state_text}) from {}:4", s.id, e.name);
-    let skip = Skip::new(SkipMode::Maria(MariaSkip { pending: state.domains, seen }));
+    let until_text = s.vars.get("slave_until_gtid").map(|u| format!(", until {u}")).unwrap_or_default();
+    info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4", s.id, e.name);
+    let skip = Skip::new(SkipMode::Maria(MariaSkip { pending: state.domains, seen, until }));
     start(s, e.name, f, 4, flags, Some(skip))
 }
 
@@ -654,6 +751,15 @@ impl Dump<'_, '_> {
         Ok(())
     }
 
+    /// The replica's UNTIL position is reached: the made-up Gtid_list flagged
+    /// UNTIL_REACHED, then the end of the dump, as a MariaDB primary ends it.
+    fn end_at_until(&mut self, sid: u32, list: &[u8]) -> Result<(), Error> {
+        let ev = made_up(EventType::MARIADB_GTID_LIST, sid, self.pos as u32, list, self.crc);
+        self.send_event(&ev)?;
+        info!("connection {}: the replica's UNTIL position is reached at {}:{}", self.s.id, self.file, self.pos);
+        self.s.stream.write(&[0xfe, 0, 0, 0x02, 0])
+    }
+
     fn send_event(&mut self, ev: &[u8]) -> Result<(), Error> {
         self.flush_out()?;
         let mut p = Vec::with_capacity(ev.len() + 1);
@@ -734,6 +840,10 @@ impl Dump<'_, '_> {
             }
             self.send_event(&fde)?;
         }
+        if let Some(list) = self.skip.as_ref().and_then(Skip::until_reached) {
+            // The replica's UNTIL position lies before where it starts.
+            return self.end_at_until(sid, &list);
+        }
         let mut generation = 0;
         'files: loop {
             let st = self.s.srv.shared.durable.snapshot();
@@ -789,6 +899,9 @@ impl Dump<'_, '_> {
                     }
                 }
                 self.pos += size;
+                if let Some(list) = self.skip.as_ref().and_then(Skip::until_reached) {
+                    return self.end_at_until(sid, &list);
+                }
                 if hdr.event_type == EventType::ROTATE {
                     self.cover(self.pos - size, size as usize, limit)?;
                     let ev = self.win.slice(self.pos - size, size as usize)?;

@@ -768,3 +768,45 @@ fn readers_decode_the_same_text_from_binlogd_as_from_the_primary_from_any_start(
         assert_eq!(b.stop(), 0);
     }
 }
+
+#[test]
+fn mariadb_replica_stops_at_start_slave_until_master_gtid_pos() {
+    // Two replicas take the same START SLAVE UNTIL steps, one from binlogd and one from
+    // the primary itself, and must stop at the same places with the same data.
+    let s = Server::start(Flavor::MariaDb, "serve-until-src");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-until", "");
+    s.sql("CREATE DATABASE u; CREATE TABLE u.t (a INT PRIMARY KEY)");
+    for i in 1..=6 {
+        s.sql(&format!("INSERT INTO u.t VALUES ({i})"));
+    }
+    // 0-1-9 in the next file, with a group of domain 2 before it.
+    s.sql("FLUSH BINARY LOGS; SET gtid_domain_id = 2; INSERT INTO u.t VALUES (100); SET gtid_domain_id = 0; INSERT INTO u.t VALUES (7)");
+    s.sql("INSERT INTO u.t VALUES (8)");
+    assert_rotated_identical(&s, &b);
+    let via_binlogd = replica(Flavor::MariaDb, "serve-until-r1", 2);
+    point_replica(&via_binlogd, lport, Follow::Gtid, None, "");
+    let via_primary = replica(Flavor::MariaDb, "serve-until-r2", 3);
+    point_replica(&via_primary, s.port, Follow::Gtid, None, "");
+    let stopped = |r: &Server| r.status_row("SHOW SLAVE STATUS")["Slave_SQL_Running"] == "No";
+    let state = |r: &Server| {
+        (r.sql("SELECT @@gtid_slave_pos").trim().to_string(), r.sql("SELECT GROUP_CONCAT(a ORDER BY a) FROM u.t"))
+    };
+    // Within the first file; in the second, past a group of a domain it does not name;
+    // and one already behind the replica.
+    for (until, want) in [("0-1-5", "0-1-5"), ("0-1-9", "0-1-9"), ("0-1-4", "0-1-9")] {
+        for r in [&via_binlogd, &via_primary] {
+            r.sql(&format!("START SLAVE UNTIL master_gtid_pos = '{until}'"));
+            wait_until(&format!("the replica to stop at UNTIL {until}"), Duration::from_secs(30), || stopped(r));
+        }
+        assert_eq!(state(&via_binlogd), state(&via_primary), "after UNTIL {until}");
+        assert!(state(&via_binlogd).0.contains(want), "after UNTIL {until}: {:?}", state(&via_binlogd));
+        let st = via_binlogd.status_row("SHOW SLAVE STATUS");
+        assert_eq!(st["Slave_IO_Running"], "No", "{st:?}");
+    }
+    // START SLAVE goes on from there to the end.
+    start_replica(&via_binlogd);
+    via_binlogd.wait_same(&s.sql("CHECKSUM TABLE u.t"), "CHECKSUM TABLE u.t", "after UNTIL", &b);
+    stop_replica(&via_binlogd, "");
+    assert!(b.log_text().contains("UNTIL position is reached"), "{}", b.log_text());
+    assert_eq!(b.stop(), 0);
+}
