@@ -326,10 +326,8 @@ impl Skip {
             }
             (SkipMode::Maria(MariaSkip { until: Some(u), .. }), EventType::MARIADB_GTID_LIST) => {
                 // Each file's Gtid_list is the binlog state at its start.
-                if let Ok(list) = event::body(ev, self.tracker.alg).map(MariaPos::decode_gtid_list) {
-                    if let Ok(list) = list {
-                        u.state = list.iter().map(|g| ((g.domain, g.server), g.seq)).collect();
-                    }
+                if let Ok(Ok(list)) = event::body(ev, self.tracker.alg).map(MariaPos::decode_gtid_list) {
+                    u.state = list.iter().map(|g| ((g.domain, g.server), g.seq)).collect();
                 }
             }
             _ => {}
