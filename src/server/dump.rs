@@ -961,3 +961,35 @@ impl Dump<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(domain: u32, server: u32, seq: u64) -> MariaGtid {
+        MariaGtid { domain, server, seq }
+    }
+
+    #[test]
+    fn until_sends_each_domain_up_to_its_gtid_and_leaves_out_the_rest() {
+        let mut u = Until {
+            pending: [(0, g(0, 1, 5)), (3, g(3, 1, 2))].into_iter().collect(),
+            state: BTreeMap::new(),
+            stop_after_group: false,
+            reached: false,
+        };
+        assert!(!u.gtid(g(0, 1, 4)), "before the UNTIL GTID: sent");
+        assert!(u.gtid(g(7, 1, 1)), "a domain the condition does not name: left out");
+        assert!(!u.gtid(g(0, 2, 9)), "another server_id in the domain does not reach it");
+        assert!(!u.gtid(g(0, 1, 5)), "the UNTIL GTID itself is sent");
+        assert!(!u.stop_after_group, "domain 3 is still pending");
+        assert!(u.gtid(g(0, 1, 6)), "domain 0 is done: left out");
+        assert!(u.gtid(g(3, 1, 3)), "past a GTID not in the binlog: left out, and the end");
+        assert!(u.stop_after_group);
+        let list = u.reached_list();
+        assert_eq!(u32::from_le_bytes(list[..4].try_into().unwrap()), 4 | GTID_LIST_UNTIL_REACHED);
+        let entries = MariaPos::decode_gtid_list(&list).unwrap();
+        assert_eq!(entries.len(), 4, "the last seq_no of each domain and server_id");
+        assert!(entries.contains(&g(3, 1, 3)) && entries.contains(&g(0, 2, 9)));
+    }
+}
