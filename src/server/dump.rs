@@ -210,6 +210,11 @@ struct MariaSkip {
     seen: BTreeMap<u32, u64>,
     /// START SLAVE UNTIL master_gtid_pos (`@slave_until_gtid`).
     until: Option<Until>,
+    /// The replica runs with gtid_strict_mode (`@slave_gtid_strict_mode`): a requested
+    /// GTID missing between two stored ones is refused, as a primary refuses it.
+    strict: bool,
+    /// That GTID, once found missing.
+    hole: Option<MariaGtid>,
 }
 
 /// Where a MariaDB replica asked to stop (`START SLAVE UNTIL master_gtid_pos`), as a
@@ -276,6 +281,10 @@ impl MariaSkip {
         let skip = g.server != want.server || g.seq <= want.seq;
         if g.server == want.server && g.seq >= want.seq {
             self.pending.remove(&g.domain);
+            if self.strict && g.seq > want.seq {
+                self.hole = Some(want);
+                return true;
+            }
         }
         skip
     }
@@ -342,6 +351,17 @@ impl Skip {
             }
         }
         !was
+    }
+
+    /// A strict replica's GTID found missing between two stored ones: the error to end with.
+    fn hole(&self) -> Option<String> {
+        match &self.mode {
+            SkipMode::Maria(MariaSkip { hole: Some(g), .. }) => Some(format!(
+                "The binlog on the master is missing the GTID {g} requested by the slave (even though both a \
+                 prior and a subsequent sequence number does exist), and GTID strict mode is enabled"
+            )),
+            _ => None,
+        }
     }
 
     /// The replica's UNTIL position was reached: the made-up Gtid_list body to end with.
@@ -626,7 +646,8 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
     let f = File::open(dir.join(&e.name)).map_err(Error::Io)?;
     let until_text = s.vars.get("slave_until_gtid").map(|u| format!(", until {u}")).unwrap_or_default();
     info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4", s.id, e.name);
-    let skip = Skip::new(SkipMode::Maria(MariaSkip { pending: state.domains, seen, until }));
+    let strict = s.vars.get("slave_gtid_strict_mode").is_some_and(|v| v.trim() == "1");
+    let skip = Skip::new(SkipMode::Maria(MariaSkip { pending: state.domains, seen, until, strict, hole: None }));
     start(s, e.name, f, 4, flags, Some(skip))
 }
 
@@ -897,6 +918,10 @@ impl Dump<'_, '_> {
                     }
                 }
                 self.pos += size;
+                if let Some(msg) = self.skip.as_ref().and_then(Skip::hole) {
+                    self.flush_out()?;
+                    return fail(self.s, &msg);
+                }
                 if let Some(list) = self.skip.as_ref().and_then(Skip::until_reached) {
                     return self.end_at_until(sid, &list);
                 }
@@ -968,6 +993,24 @@ mod tests {
 
     fn g(domain: u32, server: u32, seq: u64) -> MariaGtid {
         MariaGtid { domain, server, seq }
+    }
+
+    #[test]
+    fn a_strict_replica_asking_for_a_hole_is_refused_and_a_lenient_one_starts_after_it() {
+        for strict in [true, false] {
+            let mut m = MariaSkip {
+                pending: [(0, g(0, 1, 6))].into_iter().collect(),
+                seen: BTreeMap::new(),
+                until: None,
+                strict,
+                hole: None,
+            };
+            assert!(m.skips(g(0, 1, 5)), "before the replica's GTID");
+            assert!(m.skips(g(0, 2, 6)), "another server_id does not end the skipping");
+            let skipped = m.skips(g(0, 1, 7));
+            assert_eq!((skipped, m.hole), if strict { (true, Some(g(0, 1, 6))) } else { (false, None) });
+            assert!(m.pending.is_empty());
+        }
     }
 
     #[test]

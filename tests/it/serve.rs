@@ -810,3 +810,39 @@ fn mariadb_replica_stops_at_start_slave_until_master_gtid_pos() {
     assert!(b.log_text().contains("UNTIL position is reached"), "{}", b.log_text());
     assert_eq!(b.stop(), 0);
 }
+
+#[test]
+fn a_strict_mariadb_replica_asking_for_a_hole_in_the_binlog_is_refused_as_by_the_primary() {
+    // 0-1-5 and 0-1-7 are in the binlog, 0-1-6 is not: a replica in gtid_strict_mode
+    // that says it has 0-1-6 has diverged, and the primary refuses it.
+    let s = Server::start(Flavor::MariaDb, "serve-hole-src");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-hole", "");
+    s.sql("CREATE DATABASE h; CREATE TABLE h.t (a INT PRIMARY KEY); INSERT INTO h.t VALUES (1), (2); INSERT INTO h.t VALUES (3)");
+    s.sql("INSERT INTO h.t VALUES (4); SET gtid_seq_no = 7; INSERT INTO h.t VALUES (5)");
+    assert_rotated_identical(&s, &b);
+    assert!(s.sql("SELECT @@gtid_binlog_pos").contains("0-1-7"));
+    let mut errors = Vec::new();
+    for (tag, port, id) in [("via-binlogd", lport, 2), ("via-primary", s.port, 3)] {
+        let r = replica(Flavor::MariaDb, &format!("serve-hole-{tag}"), id);
+        r.sql(
+            "SET sql_log_bin = 0; CREATE DATABASE h; CREATE TABLE h.t (a INT PRIMARY KEY); \
+             SET GLOBAL gtid_strict_mode = ON; SET GLOBAL gtid_slave_pos = '0-1-6'",
+        );
+        point_replica(&r, port, Follow::Gtid, None, "");
+        start_replica(&r);
+        wait_until("the replica's I/O thread to stop", Duration::from_secs(30), || {
+            r.status_row("SHOW SLAVE STATUS")["Slave_IO_Running"] == "No"
+        });
+        let st = r.status_row("SHOW SLAVE STATUS");
+        errors.push((st["Last_IO_Errno"].clone(), st["Last_IO_Error"].clone()));
+        // Without strict mode, both start after the hole.
+        stop_replica(&r, "");
+        r.sql("SET GLOBAL gtid_strict_mode = OFF");
+        start_replica(&r);
+        r.wait_same(&s.sql("SELECT @@gtid_binlog_pos"), "SELECT @@gtid_slave_pos", "the replica past the hole", &b);
+        stop_replica(&r, "");
+    }
+    assert_eq!(errors[0], errors[1], "binlogd's refusal and the primary's");
+    assert!(errors[0].1.contains("0-1-6"), "{errors:?}");
+    assert_eq!(b.stop(), 0);
+}
