@@ -38,6 +38,7 @@ pub struct Registered {
 pub struct Server {
     pub cfg: Config,
     pub shared: Arc<Shared>,
+    /// The registered replicas, by connection id.
     pub replicas: Mutex<BTreeMap<u32, Registered>>,
     connections: AtomicUsize,
     next_id: AtomicUsize,

@@ -507,7 +507,15 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
         ["SLAVE", "STATUS", ..] => upstream_status(s, false),
         ["REPLICA", "STATUS", ..] => upstream_status(s, true),
         ["SLAVE", "HOSTS"] | ["REPLICAS"] => {
-            let reps = s.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            // One row per server_id, the latest to register, as a primary keeps them.
+            let reps: std::collections::BTreeMap<u32, super::Registered> = s
+                .srv
+                .replicas
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .values()
+                .map(|r| (r.server_id, r.clone()))
+                .collect();
             let me = s.srv.cfg.server_id.to_string();
             let v = reps
                 .values()

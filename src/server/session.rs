@@ -191,12 +191,8 @@ impl<'a> Session<'a> {
         // Idle clients that are not dumping are closed after wait_timeout.
         self.stream.inner.set_read_timeout(Some(self.srv.cfg.wait_timeout))?;
         let r = self.commands();
-        if let Some(sid) = self.registered {
-            let mut reps = self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner());
-            // Unless the replica registered again on a newer connection, which ended this one.
-            if reps.get(&sid).is_some_and(|r| r.conn == self.id) {
-                reps.remove(&sid);
-            }
+        if self.registered.is_some() {
+            self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
         }
         r
     }
@@ -367,11 +363,22 @@ impl<'a> Session<'a> {
         if let Some(why) = refuse {
             return self.reply(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", why));
         }
+        let uuid = self.vars.get("slave_uuid").or_else(|| self.vars.get("replica_uuid")).cloned().unwrap_or_default();
         let mut reps = self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner());
         // A replica that reconnects often finds its previous connection still open here
         // (a peer that vanished leaves its TCP connection up until a write times out):
-        // as a primary does with such a zombie dump, the older connection is ended.
-        if let Some(old) = reps.get(&r.server_id).map(|o| o.conn).filter(|&c| c != self.id) {
+        // as a primary does with such a zombie dump, the older connection is ended. It
+        // is the one with the same replica UUID when the replica sent one (MySQL), else
+        // the one with the same server_id (MariaDB): two MySQL replicas that share a
+        // server_id but not a UUID both stay, as on a MySQL primary.
+        let zombies: Vec<u32> = reps
+            .values()
+            .filter(|o| o.conn != self.id)
+            .filter(|o| if uuid.is_empty() { o.server_id == r.server_id } else { o.uuid == uuid })
+            .map(|o| o.conn)
+            .collect();
+        for old in zombies {
+            reps.remove(&old);
             if let Some(who) = self.srv.conns.kill(old, false) {
                 info!(
                     "replica server_id {} registered again on connection {} from {}: ending its older connection {old} ({who})",
@@ -380,9 +387,8 @@ impl<'a> Session<'a> {
                 self.srv.shared.durable.wake_all();
             }
         }
-        let uuid = self.vars.get("slave_uuid").or_else(|| self.vars.get("replica_uuid")).cloned().unwrap_or_default();
         let reg = Registered { conn: self.id, server_id: r.server_id, host: r.host.clone(), port: r.port, uuid };
-        reps.insert(r.server_id, reg);
+        reps.insert(self.id, reg);
         drop(reps);
         self.registered = Some(r.server_id);
         self.reply(&ok_packet())

@@ -846,3 +846,34 @@ fn a_strict_mariadb_replica_asking_for_a_hole_in_the_binlog_is_refused_as_by_the
     assert!(errors[0].1.contains("0-1-6"), "{errors:?}");
     assert_eq!(b.stop(), 0);
 }
+
+#[test]
+fn mysql_replicas_sharing_a_server_id_but_not_a_uuid_both_read_as_from_a_mysql_primary() {
+    // A MySQL primary ends an older dump of the same replica UUID; replicas cloned
+    // with one server_id in their cnf (but each its own UUID) both go on replicating.
+    let s = Server::start(Flavor::Mysql, "serve-twins-src");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-twins", "");
+    s.sql("CREATE DATABASE tw; CREATE TABLE tw.t (a INT PRIMARY KEY); INSERT INTO tw.t VALUES (1)");
+    let twins: Vec<Server> = (0..2).map(|i| replica(Flavor::Mysql, &format!("serve-twin{i}"), 2)).collect();
+    assert_ne!(twins[0].sql("SELECT @@server_uuid"), twins[1].sql("SELECT @@server_uuid"));
+    for r in &twins {
+        point_replica(r, lport, Follow::Gtid, None, "");
+        start_replica(r);
+    }
+    for i in 2..=4 {
+        s.sql(&format!("INSERT INTO tw.t VALUES ({i}); FLUSH BINARY LOGS"));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    for r in &twins {
+        r.wait_same(&s.sql("CHECKSUM TABLE tw.t"), "CHECKSUM TABLE tw.t", "a twin", &b);
+    }
+    assert!(!b.log_text().contains("registered again"), "{}", b.log_text());
+    // SHOW REPLICAS lists the server_id once, as a primary does.
+    let hosts = client(lport, "replpass", "SHOW REPLICAS");
+    let rows = String::from_utf8_lossy(&hosts.stdout).lines().filter(|l| l.starts_with("2\t")).count();
+    assert_eq!(rows, 1, "{}", String::from_utf8_lossy(&hosts.stdout));
+    for r in &twins {
+        stop_replica(r, "");
+    }
+    assert_eq!(b.stop(), 0);
+}
