@@ -451,6 +451,11 @@ mod tests {
         out
     }
 
+    /// The Info column of the listed events of one type.
+    fn infos<'a>(l: &'a [(String, String)], event_type: &str) -> Vec<&'a str> {
+        l.iter().filter(|(n, _)| n == event_type).map(|(_, i)| i.as_str()).collect()
+    }
+
     #[test]
     fn lists_golden_mysql_events_as_the_server_does() {
         let l = listed("mysql-9.7.4.000001");
@@ -469,8 +474,7 @@ mod tests {
     #[test]
     fn lists_tagged_gtids_as_the_server_does() {
         let l = listed("mysql-9.7.4-tagged.000001");
-        let tagged: Vec<&str> =
-            l.iter().filter(|(n, _)| n == "Gtid_tagged_log_event").map(|(_, i)| i.as_str()).collect();
+        let tagged = infos(&l, "Gtid_tagged_log_event");
         // As MySQL 9.7's SHOW BINLOG EVENTS listed them.
         assert_eq!(
             tagged,
@@ -486,8 +490,7 @@ mod tests {
     #[test]
     fn lists_compressed_transactions_as_the_server_does() {
         let l = listed("mysql-9.7.4-compressed.000001");
-        let payloads: Vec<&str> =
-            l.iter().filter(|(n, _)| n == "Transaction_payload").map(|(_, i)| i.as_str()).collect();
+        let payloads = infos(&l, "Transaction_payload");
         // As MySQL 9.7's SHOW BINLOG EVENTS listed them (it goes on with the events inside).
         assert_eq!(
             payloads,
@@ -559,6 +562,17 @@ mod tests {
         assert_eq!(decimal(3, 5, &[0x80; 8]), None);
     }
 
+    /// An FDE of a server version, with CRC32 checksums.
+    fn fde_of(version: &str) -> FormatDescription {
+        FormatDescription {
+            binlog_version: 4,
+            server_version: version.into(),
+            header_len: 19,
+            checksum: ChecksumAlg::CRC32,
+            query_post_header_len: 13,
+        }
+    }
+
     fn user_var_event(name: &str, value: Option<(u8, u32, &[u8], u8)>) -> Vec<u8> {
         let mut b = (name.len() as u32).to_le_bytes().to_vec();
         b.extend_from_slice(name.as_bytes());
@@ -578,14 +592,7 @@ mod tests {
 
     #[test]
     fn lists_xa_events_as_the_servers_do_and_refuses_hostile_xid_lengths() {
-        let fde = |v: &str| FormatDescription {
-            binlog_version: 4,
-            server_version: v.into(),
-            header_len: 19,
-            checksum: ChecksumAlg::CRC32,
-            query_post_header_len: 13,
-        };
-        let (my, maria) = (fde("9.7.4-2"), fde("10.11.19-MariaDB-log"));
+        let (my, maria) = (fde_of("9.7.4-2"), fde_of("10.11.19-MariaDB-log"));
         let make = |t: u8, body: &[u8]| crate::binlog::event::tests::make_event(EventType(t), 4, body, true);
         // XA_prepare: one_phase, formatID, gtrid and bqual lengths, their bytes.
         let xa = |one: u8, g: u32, b: u32| {
@@ -619,14 +626,7 @@ mod tests {
 
     #[test]
     fn lists_intvar_rand_and_user_var_events_as_the_servers_do() {
-        let fde = |v: &str| FormatDescription {
-            binlog_version: 4,
-            server_version: v.into(),
-            header_len: 19,
-            checksum: ChecksumAlg::CRC32,
-            query_post_header_len: 13,
-        };
-        let (my, maria) = (fde("9.7.4-2"), fde("10.11.19-MariaDB-log"));
+        let (my, maria) = (fde_of("9.7.4-2"), fde_of("10.11.19-MariaDB-log"));
         let mut iv = vec![2u8];
         iv.extend_from_slice(&11u64.to_le_bytes());
         let ev = crate::binlog::event::tests::make_event(EventType(5), 4, &iv, true);
