@@ -507,6 +507,7 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
         ["SLAVE", "STATUS", ..] => upstream_status(s, false),
         ["REPLICA", "STATUS", ..] => upstream_status(s, true),
         ["SLAVE", "HOSTS"] | ["REPLICAS"] => {
+            let replica_words = words == ["REPLICAS"];
             // One row per server_id, the latest to register, as a primary keeps them.
             let reps: std::collections::BTreeMap<u32, super::Registered> = s
                 .srv
@@ -529,7 +530,12 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                     ]
                 })
                 .collect();
-            rows(&["Server_id", "Host", "Port", "Master_id", "Slave_UUID"], v)
+            // MySQL 8.0.22 and later name the columns in the new words for SHOW REPLICAS.
+            if replica_words {
+                rows(&["Server_Id", "Host", "Port", "Source_Id", "Replica_UUID"], v)
+            } else {
+                rows(&["Server_id", "Host", "Port", "Master_id", "Slave_UUID"], v)
+            }
         }
         ["PROCESSLIST"] => processlist(s, words.contains(&"FULL")),
         _ => vec![err_packet(

@@ -868,7 +868,10 @@ fn mysql_replicas_sharing_a_server_id_but_not_a_uuid_both_read_as_from_a_mysql_p
         r.wait_same(&s.sql("CHECKSUM TABLE tw.t"), "CHECKSUM TABLE tw.t", "a twin", &b);
     }
     assert!(!b.log_text().contains("registered again"), "{}", b.log_text());
-    // SHOW REPLICAS lists the server_id once, as a primary does.
+    // SHOW REPLICAS lists the server_id once, as a primary does, in MySQL's column names.
+    let row = binlogd_row(lport, "SHOW REPLICAS");
+    assert!(row.contains_key("Replica_UUID") && row.contains_key("Source_Id"), "{row:?}");
+    assert!(binlogd_row(lport, "SHOW SLAVE HOSTS").contains_key("Slave_UUID"));
     let hosts = client(lport, "replpass", "SHOW REPLICAS");
     let rows = String::from_utf8_lossy(&hosts.stdout).lines().filter(|l| l.starts_with("2\t")).count();
     assert_eq!(rows, 1, "{}", String::from_utf8_lossy(&hosts.stdout));
