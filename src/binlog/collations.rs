@@ -6,131 +6,51 @@
 //! include all of 10.11's, with the same names). A character set's name is its
 //! collations' names up to the first `_` (`binary` is both).
 
-/// MySQL's collations, `id name` per line, by id.
-const MYSQL: &str = "\
+/// The collations both server kinds number and name alike, `id name` per line, by id.
+const COMMON: &str = "\
 1 big5_chinese_ci\n2 latin2_czech_cs\n3 dec8_swedish_ci\n4 cp850_general_ci\n\
 5 latin1_german1_ci\n6 hp8_english_ci\n7 koi8r_general_ci\n8 latin1_swedish_ci\n\
 9 latin2_general_ci\n10 swe7_swedish_ci\n11 ascii_general_ci\n12 ujis_japanese_ci\n\
 13 sjis_japanese_ci\n14 cp1251_bulgarian_ci\n15 latin1_danish_ci\n16 hebrew_general_ci\n\
 18 tis620_thai_ci\n19 euckr_korean_ci\n20 latin7_estonian_cs\n21 latin2_hungarian_ci\n\
 22 koi8u_general_ci\n23 cp1251_ukrainian_ci\n24 gb2312_chinese_ci\n25 greek_general_ci\n\
-26 cp1250_general_ci\n27 latin2_croatian_ci\n28 gbk_chinese_ci\n29 cp1257_lithuanian_ci\n\
-30 latin5_turkish_ci\n31 latin1_german2_ci\n32 armscii8_general_ci\n33 utf8mb3_general_ci\n\
-34 cp1250_czech_cs\n35 ucs2_general_ci\n36 cp866_general_ci\n37 keybcs2_general_ci\n\
-38 macce_general_ci\n39 macroman_general_ci\n40 cp852_general_ci\n41 latin7_general_ci\n\
+26 cp1250_general_ci\n27 latin2_croatian_ci\n28 gbk_chinese_ci\n\
+29 cp1257_lithuanian_ci\n30 latin5_turkish_ci\n31 latin1_german2_ci\n\
+32 armscii8_general_ci\n33 utf8mb3_general_ci\n34 cp1250_czech_cs\n35 ucs2_general_ci\n\
+36 cp866_general_ci\n37 keybcs2_general_ci\n38 macce_general_ci\n\
+39 macroman_general_ci\n40 cp852_general_ci\n41 latin7_general_ci\n\
 42 latin7_general_cs\n43 macce_bin\n44 cp1250_croatian_ci\n45 utf8mb4_general_ci\n\
-46 utf8mb4_bin\n47 latin1_bin\n48 latin1_general_ci\n49 latin1_general_cs\n50 cp1251_bin\n\
-51 cp1251_general_ci\n52 cp1251_general_cs\n53 macroman_bin\n54 utf16_general_ci\n\
-55 utf16_bin\n56 utf16le_general_ci\n57 cp1256_general_ci\n58 cp1257_bin\n\
-59 cp1257_general_ci\n60 utf32_general_ci\n61 utf32_bin\n62 utf16le_bin\n63 binary\n\
-64 armscii8_bin\n65 ascii_bin\n66 cp1250_bin\n67 cp1256_bin\n68 cp866_bin\n69 dec8_bin\n\
-70 greek_bin\n71 hebrew_bin\n72 hp8_bin\n73 keybcs2_bin\n74 koi8r_bin\n75 koi8u_bin\n\
-76 utf8mb3_tolower_ci\n77 latin2_bin\n78 latin5_bin\n79 latin7_bin\n80 cp850_bin\n\
-81 cp852_bin\n82 swe7_bin\n83 utf8mb3_bin\n84 big5_bin\n85 euckr_bin\n86 gb2312_bin\n\
-87 gbk_bin\n88 sjis_bin\n89 tis620_bin\n90 ucs2_bin\n91 ujis_bin\n92 geostd8_general_ci\n\
+46 utf8mb4_bin\n47 latin1_bin\n48 latin1_general_ci\n49 latin1_general_cs\n\
+50 cp1251_bin\n51 cp1251_general_ci\n52 cp1251_general_cs\n53 macroman_bin\n\
+54 utf16_general_ci\n55 utf16_bin\n56 utf16le_general_ci\n57 cp1256_general_ci\n\
+58 cp1257_bin\n59 cp1257_general_ci\n60 utf32_general_ci\n61 utf32_bin\n62 utf16le_bin\n\
+63 binary\n64 armscii8_bin\n65 ascii_bin\n66 cp1250_bin\n67 cp1256_bin\n68 cp866_bin\n\
+69 dec8_bin\n70 greek_bin\n71 hebrew_bin\n72 hp8_bin\n73 keybcs2_bin\n74 koi8r_bin\n\
+75 koi8u_bin\n77 latin2_bin\n78 latin5_bin\n79 latin7_bin\n80 cp850_bin\n81 cp852_bin\n\
+82 swe7_bin\n83 utf8mb3_bin\n84 big5_bin\n85 euckr_bin\n86 gb2312_bin\n87 gbk_bin\n\
+88 sjis_bin\n89 tis620_bin\n90 ucs2_bin\n91 ujis_bin\n92 geostd8_general_ci\n\
 93 geostd8_bin\n94 latin1_spanish_ci\n95 cp932_japanese_ci\n96 cp932_bin\n\
 97 eucjpms_japanese_ci\n98 eucjpms_bin\n99 cp1250_polish_ci\n101 utf16_unicode_ci\n\
-102 utf16_icelandic_ci\n103 utf16_latvian_ci\n104 utf16_romanian_ci\n105 utf16_slovenian_ci\n\
-106 utf16_polish_ci\n107 utf16_estonian_ci\n108 utf16_spanish_ci\n109 utf16_swedish_ci\n\
-110 utf16_turkish_ci\n111 utf16_czech_ci\n112 utf16_danish_ci\n113 utf16_lithuanian_ci\n\
-114 utf16_slovak_ci\n115 utf16_spanish2_ci\n116 utf16_roman_ci\n117 utf16_persian_ci\n\
-118 utf16_esperanto_ci\n119 utf16_hungarian_ci\n120 utf16_sinhala_ci\n121 utf16_german2_ci\n\
-122 utf16_croatian_ci\n123 utf16_unicode_520_ci\n124 utf16_vietnamese_ci\n128 ucs2_unicode_ci\n\
-129 ucs2_icelandic_ci\n130 ucs2_latvian_ci\n131 ucs2_romanian_ci\n132 ucs2_slovenian_ci\n\
-133 ucs2_polish_ci\n134 ucs2_estonian_ci\n135 ucs2_spanish_ci\n136 ucs2_swedish_ci\n\
-137 ucs2_turkish_ci\n138 ucs2_czech_ci\n139 ucs2_danish_ci\n140 ucs2_lithuanian_ci\n\
-141 ucs2_slovak_ci\n142 ucs2_spanish2_ci\n143 ucs2_roman_ci\n144 ucs2_persian_ci\n\
-145 ucs2_esperanto_ci\n146 ucs2_hungarian_ci\n147 ucs2_sinhala_ci\n148 ucs2_german2_ci\n\
-149 ucs2_croatian_ci\n150 ucs2_unicode_520_ci\n151 ucs2_vietnamese_ci\n\
-159 ucs2_general_mysql500_ci\n160 utf32_unicode_ci\n161 utf32_icelandic_ci\n\
-162 utf32_latvian_ci\n163 utf32_romanian_ci\n164 utf32_slovenian_ci\n165 utf32_polish_ci\n\
-166 utf32_estonian_ci\n167 utf32_spanish_ci\n168 utf32_swedish_ci\n169 utf32_turkish_ci\n\
-170 utf32_czech_ci\n171 utf32_danish_ci\n172 utf32_lithuanian_ci\n173 utf32_slovak_ci\n\
-174 utf32_spanish2_ci\n175 utf32_roman_ci\n176 utf32_persian_ci\n177 utf32_esperanto_ci\n\
-178 utf32_hungarian_ci\n179 utf32_sinhala_ci\n180 utf32_german2_ci\n181 utf32_croatian_ci\n\
-182 utf32_unicode_520_ci\n183 utf32_vietnamese_ci\n192 utf8mb3_unicode_ci\n\
-193 utf8mb3_icelandic_ci\n194 utf8mb3_latvian_ci\n195 utf8mb3_romanian_ci\n\
-196 utf8mb3_slovenian_ci\n197 utf8mb3_polish_ci\n198 utf8mb3_estonian_ci\n\
-199 utf8mb3_spanish_ci\n200 utf8mb3_swedish_ci\n201 utf8mb3_turkish_ci\n202 utf8mb3_czech_ci\n\
-203 utf8mb3_danish_ci\n204 utf8mb3_lithuanian_ci\n205 utf8mb3_slovak_ci\n\
-206 utf8mb3_spanish2_ci\n207 utf8mb3_roman_ci\n208 utf8mb3_persian_ci\n\
-209 utf8mb3_esperanto_ci\n210 utf8mb3_hungarian_ci\n211 utf8mb3_sinhala_ci\n\
-212 utf8mb3_german2_ci\n213 utf8mb3_croatian_ci\n214 utf8mb3_unicode_520_ci\n\
-215 utf8mb3_vietnamese_ci\n223 utf8mb3_general_mysql500_ci\n224 utf8mb4_unicode_ci\n\
-225 utf8mb4_icelandic_ci\n226 utf8mb4_latvian_ci\n227 utf8mb4_romanian_ci\n\
-228 utf8mb4_slovenian_ci\n229 utf8mb4_polish_ci\n230 utf8mb4_estonian_ci\n\
-231 utf8mb4_spanish_ci\n232 utf8mb4_swedish_ci\n233 utf8mb4_turkish_ci\n234 utf8mb4_czech_ci\n\
-235 utf8mb4_danish_ci\n236 utf8mb4_lithuanian_ci\n237 utf8mb4_slovak_ci\n\
-238 utf8mb4_spanish2_ci\n239 utf8mb4_roman_ci\n240 utf8mb4_persian_ci\n\
-241 utf8mb4_esperanto_ci\n242 utf8mb4_hungarian_ci\n243 utf8mb4_sinhala_ci\n\
-244 utf8mb4_german2_ci\n245 utf8mb4_croatian_ci\n246 utf8mb4_unicode_520_ci\n\
-247 utf8mb4_vietnamese_ci\n248 gb18030_chinese_ci\n249 gb18030_bin\n\
-250 gb18030_unicode_520_ci\n255 utf8mb4_0900_ai_ci\n256 utf8mb4_de_pb_0900_ai_ci\n\
-257 utf8mb4_is_0900_ai_ci\n258 utf8mb4_lv_0900_ai_ci\n259 utf8mb4_ro_0900_ai_ci\n\
-260 utf8mb4_sl_0900_ai_ci\n261 utf8mb4_pl_0900_ai_ci\n262 utf8mb4_et_0900_ai_ci\n\
-263 utf8mb4_es_0900_ai_ci\n264 utf8mb4_sv_0900_ai_ci\n265 utf8mb4_tr_0900_ai_ci\n\
-266 utf8mb4_cs_0900_ai_ci\n267 utf8mb4_da_0900_ai_ci\n268 utf8mb4_lt_0900_ai_ci\n\
-269 utf8mb4_sk_0900_ai_ci\n270 utf8mb4_es_trad_0900_ai_ci\n271 utf8mb4_la_0900_ai_ci\n\
-273 utf8mb4_eo_0900_ai_ci\n274 utf8mb4_hu_0900_ai_ci\n275 utf8mb4_hr_0900_ai_ci\n\
-277 utf8mb4_vi_0900_ai_ci\n278 utf8mb4_0900_as_cs\n279 utf8mb4_de_pb_0900_as_cs\n\
-280 utf8mb4_is_0900_as_cs\n281 utf8mb4_lv_0900_as_cs\n282 utf8mb4_ro_0900_as_cs\n\
-283 utf8mb4_sl_0900_as_cs\n284 utf8mb4_pl_0900_as_cs\n285 utf8mb4_et_0900_as_cs\n\
-286 utf8mb4_es_0900_as_cs\n287 utf8mb4_sv_0900_as_cs\n288 utf8mb4_tr_0900_as_cs\n\
-289 utf8mb4_cs_0900_as_cs\n290 utf8mb4_da_0900_as_cs\n291 utf8mb4_lt_0900_as_cs\n\
-292 utf8mb4_sk_0900_as_cs\n293 utf8mb4_es_trad_0900_as_cs\n294 utf8mb4_la_0900_as_cs\n\
-296 utf8mb4_eo_0900_as_cs\n297 utf8mb4_hu_0900_as_cs\n298 utf8mb4_hr_0900_as_cs\n\
-300 utf8mb4_vi_0900_as_cs\n303 utf8mb4_ja_0900_as_cs\n304 utf8mb4_ja_0900_as_cs_ks\n\
-305 utf8mb4_0900_as_ci\n306 utf8mb4_ru_0900_ai_ci\n307 utf8mb4_ru_0900_as_cs\n\
-308 utf8mb4_zh_0900_as_cs\n309 utf8mb4_0900_bin\n310 utf8mb4_nb_0900_ai_ci\n\
-311 utf8mb4_nb_0900_as_cs\n312 utf8mb4_nn_0900_ai_ci\n313 utf8mb4_nn_0900_as_cs\n\
-314 utf8mb4_sr_latn_0900_ai_ci\n315 utf8mb4_sr_latn_0900_as_cs\n316 utf8mb4_bs_0900_ai_ci\n\
-317 utf8mb4_bs_0900_as_cs\n318 utf8mb4_bg_0900_ai_ci\n319 utf8mb4_bg_0900_as_cs\n\
-320 utf8mb4_gl_0900_ai_ci\n321 utf8mb4_gl_0900_as_cs\n322 utf8mb4_mn_cyrl_0900_ai_ci\n\
-323 utf8mb4_mn_cyrl_0900_as_cs\n";
-
-/// MariaDB's collations, `id name` per line, by id.
-const MARIADB: &str = "\
-1 big5_chinese_ci\n2 latin2_czech_cs\n3 dec8_swedish_ci\n4 cp850_general_ci\n\
-5 latin1_german1_ci\n6 hp8_english_ci\n7 koi8r_general_ci\n8 latin1_swedish_ci\n\
-9 latin2_general_ci\n10 swe7_swedish_ci\n11 ascii_general_ci\n12 ujis_japanese_ci\n\
-13 sjis_japanese_ci\n14 cp1251_bulgarian_ci\n15 latin1_danish_ci\n16 hebrew_general_ci\n\
-18 tis620_thai_ci\n19 euckr_korean_ci\n20 latin7_estonian_cs\n21 latin2_hungarian_ci\n\
-22 koi8u_general_ci\n23 cp1251_ukrainian_ci\n24 gb2312_chinese_ci\n25 greek_general_ci\n\
-26 cp1250_general_ci\n27 latin2_croatian_ci\n28 gbk_chinese_ci\n29 cp1257_lithuanian_ci\n\
-30 latin5_turkish_ci\n31 latin1_german2_ci\n32 armscii8_general_ci\n33 utf8mb3_general_ci\n\
-34 cp1250_czech_cs\n35 ucs2_general_ci\n36 cp866_general_ci\n37 keybcs2_general_ci\n\
-38 macce_general_ci\n39 macroman_general_ci\n40 cp852_general_ci\n41 latin7_general_ci\n\
-42 latin7_general_cs\n43 macce_bin\n44 cp1250_croatian_ci\n45 utf8mb4_general_ci\n\
-46 utf8mb4_bin\n47 latin1_bin\n48 latin1_general_ci\n49 latin1_general_cs\n50 cp1251_bin\n\
-51 cp1251_general_ci\n52 cp1251_general_cs\n53 macroman_bin\n54 utf16_general_ci\n\
-55 utf16_bin\n56 utf16le_general_ci\n57 cp1256_general_ci\n58 cp1257_bin\n\
-59 cp1257_general_ci\n60 utf32_general_ci\n61 utf32_bin\n62 utf16le_bin\n63 binary\n\
-64 armscii8_bin\n65 ascii_bin\n66 cp1250_bin\n67 cp1256_bin\n68 cp866_bin\n69 dec8_bin\n\
-70 greek_bin\n71 hebrew_bin\n72 hp8_bin\n73 keybcs2_bin\n74 koi8r_bin\n75 koi8u_bin\n\
-77 latin2_bin\n78 latin5_bin\n79 latin7_bin\n80 cp850_bin\n81 cp852_bin\n82 swe7_bin\n\
-83 utf8mb3_bin\n84 big5_bin\n85 euckr_bin\n86 gb2312_bin\n87 gbk_bin\n88 sjis_bin\n\
-89 tis620_bin\n90 ucs2_bin\n91 ujis_bin\n92 geostd8_general_ci\n93 geostd8_bin\n\
-94 latin1_spanish_ci\n95 cp932_japanese_ci\n96 cp932_bin\n97 eucjpms_japanese_ci\n\
-98 eucjpms_bin\n99 cp1250_polish_ci\n101 utf16_unicode_ci\n102 utf16_icelandic_ci\n\
-103 utf16_latvian_ci\n104 utf16_romanian_ci\n105 utf16_slovenian_ci\n106 utf16_polish_ci\n\
-107 utf16_estonian_ci\n108 utf16_spanish_ci\n109 utf16_swedish_ci\n110 utf16_turkish_ci\n\
-111 utf16_czech_ci\n112 utf16_danish_ci\n113 utf16_lithuanian_ci\n114 utf16_slovak_ci\n\
-115 utf16_spanish2_ci\n116 utf16_roman_ci\n117 utf16_persian_ci\n118 utf16_esperanto_ci\n\
-119 utf16_hungarian_ci\n120 utf16_sinhala_ci\n121 utf16_german2_ci\n\
-122 utf16_croatian_mysql561_ci\n123 utf16_unicode_520_ci\n124 utf16_vietnamese_ci\n\
+102 utf16_icelandic_ci\n103 utf16_latvian_ci\n104 utf16_romanian_ci\n\
+105 utf16_slovenian_ci\n106 utf16_polish_ci\n107 utf16_estonian_ci\n\
+108 utf16_spanish_ci\n109 utf16_swedish_ci\n110 utf16_turkish_ci\n111 utf16_czech_ci\n\
+112 utf16_danish_ci\n113 utf16_lithuanian_ci\n114 utf16_slovak_ci\n\
+115 utf16_spanish2_ci\n116 utf16_roman_ci\n117 utf16_persian_ci\n\
+118 utf16_esperanto_ci\n119 utf16_hungarian_ci\n120 utf16_sinhala_ci\n\
+121 utf16_german2_ci\n123 utf16_unicode_520_ci\n124 utf16_vietnamese_ci\n\
 128 ucs2_unicode_ci\n129 ucs2_icelandic_ci\n130 ucs2_latvian_ci\n131 ucs2_romanian_ci\n\
 132 ucs2_slovenian_ci\n133 ucs2_polish_ci\n134 ucs2_estonian_ci\n135 ucs2_spanish_ci\n\
 136 ucs2_swedish_ci\n137 ucs2_turkish_ci\n138 ucs2_czech_ci\n139 ucs2_danish_ci\n\
 140 ucs2_lithuanian_ci\n141 ucs2_slovak_ci\n142 ucs2_spanish2_ci\n143 ucs2_roman_ci\n\
 144 ucs2_persian_ci\n145 ucs2_esperanto_ci\n146 ucs2_hungarian_ci\n147 ucs2_sinhala_ci\n\
-148 ucs2_german2_ci\n149 ucs2_croatian_mysql561_ci\n150 ucs2_unicode_520_ci\n\
-151 ucs2_vietnamese_ci\n159 ucs2_general_mysql500_ci\n160 utf32_unicode_ci\n\
-161 utf32_icelandic_ci\n162 utf32_latvian_ci\n163 utf32_romanian_ci\n164 utf32_slovenian_ci\n\
+148 ucs2_german2_ci\n150 ucs2_unicode_520_ci\n151 ucs2_vietnamese_ci\n\
+159 ucs2_general_mysql500_ci\n160 utf32_unicode_ci\n161 utf32_icelandic_ci\n\
+162 utf32_latvian_ci\n163 utf32_romanian_ci\n164 utf32_slovenian_ci\n\
 165 utf32_polish_ci\n166 utf32_estonian_ci\n167 utf32_spanish_ci\n168 utf32_swedish_ci\n\
 169 utf32_turkish_ci\n170 utf32_czech_ci\n171 utf32_danish_ci\n172 utf32_lithuanian_ci\n\
 173 utf32_slovak_ci\n174 utf32_spanish2_ci\n175 utf32_roman_ci\n176 utf32_persian_ci\n\
-177 utf32_esperanto_ci\n178 utf32_hungarian_ci\n179 utf32_sinhala_ci\n180 utf32_german2_ci\n\
-181 utf32_croatian_mysql561_ci\n182 utf32_unicode_520_ci\n183 utf32_vietnamese_ci\n\
+177 utf32_esperanto_ci\n178 utf32_hungarian_ci\n179 utf32_sinhala_ci\n\
+180 utf32_german2_ci\n182 utf32_unicode_520_ci\n183 utf32_vietnamese_ci\n\
 192 utf8mb3_unicode_ci\n193 utf8mb3_icelandic_ci\n194 utf8mb3_latvian_ci\n\
 195 utf8mb3_romanian_ci\n196 utf8mb3_slovenian_ci\n197 utf8mb3_polish_ci\n\
 198 utf8mb3_estonian_ci\n199 utf8mb3_spanish_ci\n200 utf8mb3_swedish_ci\n\
@@ -138,204 +58,231 @@ const MARIADB: &str = "\
 204 utf8mb3_lithuanian_ci\n205 utf8mb3_slovak_ci\n206 utf8mb3_spanish2_ci\n\
 207 utf8mb3_roman_ci\n208 utf8mb3_persian_ci\n209 utf8mb3_esperanto_ci\n\
 210 utf8mb3_hungarian_ci\n211 utf8mb3_sinhala_ci\n212 utf8mb3_german2_ci\n\
-213 utf8mb3_croatian_mysql561_ci\n214 utf8mb3_unicode_520_ci\n215 utf8mb3_vietnamese_ci\n\
-223 utf8mb3_general_mysql500_ci\n224 utf8mb4_unicode_ci\n225 utf8mb4_icelandic_ci\n\
-226 utf8mb4_latvian_ci\n227 utf8mb4_romanian_ci\n228 utf8mb4_slovenian_ci\n\
-229 utf8mb4_polish_ci\n230 utf8mb4_estonian_ci\n231 utf8mb4_spanish_ci\n\
-232 utf8mb4_swedish_ci\n233 utf8mb4_turkish_ci\n234 utf8mb4_czech_ci\n235 utf8mb4_danish_ci\n\
+214 utf8mb3_unicode_520_ci\n215 utf8mb3_vietnamese_ci\n223 utf8mb3_general_mysql500_ci\n\
+224 utf8mb4_unicode_ci\n225 utf8mb4_icelandic_ci\n226 utf8mb4_latvian_ci\n\
+227 utf8mb4_romanian_ci\n228 utf8mb4_slovenian_ci\n229 utf8mb4_polish_ci\n\
+230 utf8mb4_estonian_ci\n231 utf8mb4_spanish_ci\n232 utf8mb4_swedish_ci\n\
+233 utf8mb4_turkish_ci\n234 utf8mb4_czech_ci\n235 utf8mb4_danish_ci\n\
 236 utf8mb4_lithuanian_ci\n237 utf8mb4_slovak_ci\n238 utf8mb4_spanish2_ci\n\
 239 utf8mb4_roman_ci\n240 utf8mb4_persian_ci\n241 utf8mb4_esperanto_ci\n\
 242 utf8mb4_hungarian_ci\n243 utf8mb4_sinhala_ci\n244 utf8mb4_german2_ci\n\
-245 utf8mb4_croatian_mysql561_ci\n246 utf8mb4_unicode_520_ci\n247 utf8mb4_vietnamese_ci\n\
-255 utf8mb4_0900_ai_ci\n256 utf8mb4_de_pb_0900_ai_ci\n257 utf8mb4_is_0900_ai_ci\n\
-258 utf8mb4_lv_0900_ai_ci\n259 utf8mb4_ro_0900_ai_ci\n260 utf8mb4_sl_0900_ai_ci\n\
-261 utf8mb4_pl_0900_ai_ci\n262 utf8mb4_et_0900_ai_ci\n263 utf8mb4_es_0900_ai_ci\n\
-264 utf8mb4_sv_0900_ai_ci\n265 utf8mb4_tr_0900_ai_ci\n266 utf8mb4_cs_0900_ai_ci\n\
-267 utf8mb4_da_0900_ai_ci\n268 utf8mb4_lt_0900_ai_ci\n269 utf8mb4_sk_0900_ai_ci\n\
-270 utf8mb4_es_trad_0900_ai_ci\n271 utf8mb4_la_0900_ai_ci\n273 utf8mb4_eo_0900_ai_ci\n\
-274 utf8mb4_hu_0900_ai_ci\n275 utf8mb4_hr_0900_ai_ci\n277 utf8mb4_vi_0900_ai_ci\n\
-278 utf8mb4_0900_as_cs\n279 utf8mb4_de_pb_0900_as_cs\n280 utf8mb4_is_0900_as_cs\n\
-281 utf8mb4_lv_0900_as_cs\n282 utf8mb4_ro_0900_as_cs\n283 utf8mb4_sl_0900_as_cs\n\
-284 utf8mb4_pl_0900_as_cs\n285 utf8mb4_et_0900_as_cs\n286 utf8mb4_es_0900_as_cs\n\
-287 utf8mb4_sv_0900_as_cs\n288 utf8mb4_tr_0900_as_cs\n289 utf8mb4_cs_0900_as_cs\n\
-290 utf8mb4_da_0900_as_cs\n291 utf8mb4_lt_0900_as_cs\n292 utf8mb4_sk_0900_as_cs\n\
-293 utf8mb4_es_trad_0900_as_cs\n294 utf8mb4_la_0900_as_cs\n296 utf8mb4_eo_0900_as_cs\n\
-297 utf8mb4_hu_0900_as_cs\n298 utf8mb4_hr_0900_as_cs\n300 utf8mb4_vi_0900_as_cs\n\
-305 utf8mb4_0900_as_ci\n309 utf8mb4_0900_bin\n576 utf8mb3_croatian_ci\n577 utf8mb3_myanmar_ci\n\
+246 utf8mb4_unicode_520_ci\n247 utf8mb4_vietnamese_ci\n255 utf8mb4_0900_ai_ci\n\
+256 utf8mb4_de_pb_0900_ai_ci\n257 utf8mb4_is_0900_ai_ci\n258 utf8mb4_lv_0900_ai_ci\n\
+259 utf8mb4_ro_0900_ai_ci\n260 utf8mb4_sl_0900_ai_ci\n261 utf8mb4_pl_0900_ai_ci\n\
+262 utf8mb4_et_0900_ai_ci\n263 utf8mb4_es_0900_ai_ci\n264 utf8mb4_sv_0900_ai_ci\n\
+265 utf8mb4_tr_0900_ai_ci\n266 utf8mb4_cs_0900_ai_ci\n267 utf8mb4_da_0900_ai_ci\n\
+268 utf8mb4_lt_0900_ai_ci\n269 utf8mb4_sk_0900_ai_ci\n270 utf8mb4_es_trad_0900_ai_ci\n\
+271 utf8mb4_la_0900_ai_ci\n273 utf8mb4_eo_0900_ai_ci\n274 utf8mb4_hu_0900_ai_ci\n\
+275 utf8mb4_hr_0900_ai_ci\n277 utf8mb4_vi_0900_ai_ci\n278 utf8mb4_0900_as_cs\n\
+279 utf8mb4_de_pb_0900_as_cs\n280 utf8mb4_is_0900_as_cs\n281 utf8mb4_lv_0900_as_cs\n\
+282 utf8mb4_ro_0900_as_cs\n283 utf8mb4_sl_0900_as_cs\n284 utf8mb4_pl_0900_as_cs\n\
+285 utf8mb4_et_0900_as_cs\n286 utf8mb4_es_0900_as_cs\n287 utf8mb4_sv_0900_as_cs\n\
+288 utf8mb4_tr_0900_as_cs\n289 utf8mb4_cs_0900_as_cs\n290 utf8mb4_da_0900_as_cs\n\
+291 utf8mb4_lt_0900_as_cs\n292 utf8mb4_sk_0900_as_cs\n293 utf8mb4_es_trad_0900_as_cs\n\
+294 utf8mb4_la_0900_as_cs\n296 utf8mb4_eo_0900_as_cs\n297 utf8mb4_hu_0900_as_cs\n\
+298 utf8mb4_hr_0900_as_cs\n300 utf8mb4_vi_0900_as_cs\n305 utf8mb4_0900_as_ci\n\
+309 utf8mb4_0900_bin\n";
+
+/// MySQL's other collations.
+const MYSQL: &str = "\
+76 utf8mb3_tolower_ci\n122 utf16_croatian_ci\n149 ucs2_croatian_ci\n\
+181 utf32_croatian_ci\n213 utf8mb3_croatian_ci\n245 utf8mb4_croatian_ci\n\
+248 gb18030_chinese_ci\n249 gb18030_bin\n250 gb18030_unicode_520_ci\n\
+303 utf8mb4_ja_0900_as_cs\n304 utf8mb4_ja_0900_as_cs_ks\n306 utf8mb4_ru_0900_ai_ci\n\
+307 utf8mb4_ru_0900_as_cs\n308 utf8mb4_zh_0900_as_cs\n310 utf8mb4_nb_0900_ai_ci\n\
+311 utf8mb4_nb_0900_as_cs\n312 utf8mb4_nn_0900_ai_ci\n313 utf8mb4_nn_0900_as_cs\n\
+314 utf8mb4_sr_latn_0900_ai_ci\n315 utf8mb4_sr_latn_0900_as_cs\n\
+316 utf8mb4_bs_0900_ai_ci\n317 utf8mb4_bs_0900_as_cs\n318 utf8mb4_bg_0900_ai_ci\n\
+319 utf8mb4_bg_0900_as_cs\n320 utf8mb4_gl_0900_ai_ci\n321 utf8mb4_gl_0900_as_cs\n\
+322 utf8mb4_mn_cyrl_0900_ai_ci\n323 utf8mb4_mn_cyrl_0900_as_cs\n";
+
+/// MariaDB's other collations.
+const MARIADB: &str = "\
+122 utf16_croatian_mysql561_ci\n149 ucs2_croatian_mysql561_ci\n\
+181 utf32_croatian_mysql561_ci\n213 utf8mb3_croatian_mysql561_ci\n\
+245 utf8mb4_croatian_mysql561_ci\n576 utf8mb3_croatian_ci\n577 utf8mb3_myanmar_ci\n\
 578 utf8mb3_thai_520_w2\n579 utf8mb3_general1400_as_ci\n608 utf8mb4_croatian_ci\n\
 609 utf8mb4_myanmar_ci\n610 utf8mb4_thai_520_w2\n611 utf8mb4_general1400_as_ci\n\
 640 ucs2_croatian_ci\n641 ucs2_myanmar_ci\n642 ucs2_thai_520_w2\n672 utf16_croatian_ci\n\
-673 utf16_myanmar_ci\n674 utf16_thai_520_w2\n736 utf32_croatian_ci\n737 utf32_myanmar_ci\n\
-738 utf32_thai_520_w2\n1025 big5_chinese_nopad_ci\n1027 dec8_swedish_nopad_ci\n\
-1028 cp850_general_nopad_ci\n1030 hp8_english_nopad_ci\n1031 koi8r_general_nopad_ci\n\
-1032 latin1_swedish_nopad_ci\n1033 latin2_general_nopad_ci\n1034 swe7_swedish_nopad_ci\n\
-1035 ascii_general_nopad_ci\n1036 ujis_japanese_nopad_ci\n1037 sjis_japanese_nopad_ci\n\
-1040 hebrew_general_nopad_ci\n1042 tis620_thai_nopad_ci\n1043 euckr_korean_nopad_ci\n\
-1046 koi8u_general_nopad_ci\n1048 gb2312_chinese_nopad_ci\n1049 greek_general_nopad_ci\n\
+673 utf16_myanmar_ci\n674 utf16_thai_520_w2\n736 utf32_croatian_ci\n\
+737 utf32_myanmar_ci\n738 utf32_thai_520_w2\n1025 big5_chinese_nopad_ci\n\
+1027 dec8_swedish_nopad_ci\n1028 cp850_general_nopad_ci\n1030 hp8_english_nopad_ci\n\
+1031 koi8r_general_nopad_ci\n1032 latin1_swedish_nopad_ci\n\
+1033 latin2_general_nopad_ci\n1034 swe7_swedish_nopad_ci\n1035 ascii_general_nopad_ci\n\
+1036 ujis_japanese_nopad_ci\n1037 sjis_japanese_nopad_ci\n1040 hebrew_general_nopad_ci\n\
+1042 tis620_thai_nopad_ci\n1043 euckr_korean_nopad_ci\n1046 koi8u_general_nopad_ci\n\
+1048 gb2312_chinese_nopad_ci\n1049 greek_general_nopad_ci\n\
 1050 cp1250_general_nopad_ci\n1052 gbk_chinese_nopad_ci\n1054 latin5_turkish_nopad_ci\n\
-1056 armscii8_general_nopad_ci\n1057 utf8mb3_general_nopad_ci\n1059 ucs2_general_nopad_ci\n\
-1060 cp866_general_nopad_ci\n1061 keybcs2_general_nopad_ci\n1062 macce_general_nopad_ci\n\
-1063 macroman_general_nopad_ci\n1064 cp852_general_nopad_ci\n1065 latin7_general_nopad_ci\n\
-1067 macce_nopad_bin\n1069 utf8mb4_general_nopad_ci\n1070 utf8mb4_nopad_bin\n\
-1071 latin1_nopad_bin\n1074 cp1251_nopad_bin\n1075 cp1251_general_nopad_ci\n\
-1077 macroman_nopad_bin\n1078 utf16_general_nopad_ci\n1079 utf16_nopad_bin\n\
-1080 utf16le_general_nopad_ci\n1081 cp1256_general_nopad_ci\n1082 cp1257_nopad_bin\n\
-1083 cp1257_general_nopad_ci\n1084 utf32_general_nopad_ci\n1085 utf32_nopad_bin\n\
-1086 utf16le_nopad_bin\n1088 armscii8_nopad_bin\n1089 ascii_nopad_bin\n1090 cp1250_nopad_bin\n\
+1056 armscii8_general_nopad_ci\n1057 utf8mb3_general_nopad_ci\n\
+1059 ucs2_general_nopad_ci\n1060 cp866_general_nopad_ci\n1061 keybcs2_general_nopad_ci\n\
+1062 macce_general_nopad_ci\n1063 macroman_general_nopad_ci\n\
+1064 cp852_general_nopad_ci\n1065 latin7_general_nopad_ci\n1067 macce_nopad_bin\n\
+1069 utf8mb4_general_nopad_ci\n1070 utf8mb4_nopad_bin\n1071 latin1_nopad_bin\n\
+1074 cp1251_nopad_bin\n1075 cp1251_general_nopad_ci\n1077 macroman_nopad_bin\n\
+1078 utf16_general_nopad_ci\n1079 utf16_nopad_bin\n1080 utf16le_general_nopad_ci\n\
+1081 cp1256_general_nopad_ci\n1082 cp1257_nopad_bin\n1083 cp1257_general_nopad_ci\n\
+1084 utf32_general_nopad_ci\n1085 utf32_nopad_bin\n1086 utf16le_nopad_bin\n\
+1088 armscii8_nopad_bin\n1089 ascii_nopad_bin\n1090 cp1250_nopad_bin\n\
 1091 cp1256_nopad_bin\n1092 cp866_nopad_bin\n1093 dec8_nopad_bin\n1094 greek_nopad_bin\n\
-1095 hebrew_nopad_bin\n1096 hp8_nopad_bin\n1097 keybcs2_nopad_bin\n1098 koi8r_nopad_bin\n\
-1099 koi8u_nopad_bin\n1101 latin2_nopad_bin\n1102 latin5_nopad_bin\n1103 latin7_nopad_bin\n\
-1104 cp850_nopad_bin\n1105 cp852_nopad_bin\n1106 swe7_nopad_bin\n1107 utf8mb3_nopad_bin\n\
-1108 big5_nopad_bin\n1109 euckr_nopad_bin\n1110 gb2312_nopad_bin\n1111 gbk_nopad_bin\n\
-1112 sjis_nopad_bin\n1113 tis620_nopad_bin\n1114 ucs2_nopad_bin\n1115 ujis_nopad_bin\n\
+1095 hebrew_nopad_bin\n1096 hp8_nopad_bin\n1097 keybcs2_nopad_bin\n\
+1098 koi8r_nopad_bin\n1099 koi8u_nopad_bin\n1101 latin2_nopad_bin\n\
+1102 latin5_nopad_bin\n1103 latin7_nopad_bin\n1104 cp850_nopad_bin\n\
+1105 cp852_nopad_bin\n1106 swe7_nopad_bin\n1107 utf8mb3_nopad_bin\n1108 big5_nopad_bin\n\
+1109 euckr_nopad_bin\n1110 gb2312_nopad_bin\n1111 gbk_nopad_bin\n1112 sjis_nopad_bin\n\
+1113 tis620_nopad_bin\n1114 ucs2_nopad_bin\n1115 ujis_nopad_bin\n\
 1116 geostd8_general_nopad_ci\n1117 geostd8_nopad_bin\n1119 cp932_japanese_nopad_ci\n\
 1120 cp932_nopad_bin\n1121 eucjpms_japanese_nopad_ci\n1122 eucjpms_nopad_bin\n\
-1125 utf16_unicode_nopad_ci\n1147 utf16_unicode_520_nopad_ci\n1152 ucs2_unicode_nopad_ci\n\
-1174 ucs2_unicode_520_nopad_ci\n1184 utf32_unicode_nopad_ci\n1206 utf32_unicode_520_nopad_ci\n\
+1125 utf16_unicode_nopad_ci\n1147 utf16_unicode_520_nopad_ci\n\
+1152 ucs2_unicode_nopad_ci\n1174 ucs2_unicode_520_nopad_ci\n\
+1184 utf32_unicode_nopad_ci\n1206 utf32_unicode_520_nopad_ci\n\
 1216 utf8mb3_unicode_nopad_ci\n1238 utf8mb3_unicode_520_nopad_ci\n\
-1248 utf8mb4_unicode_nopad_ci\n1270 utf8mb4_unicode_520_nopad_ci\n2048 utf8mb3_uca1400_ai_ci\n\
-2049 utf8mb3_uca1400_ai_cs\n2050 utf8mb3_uca1400_as_ci\n2051 utf8mb3_uca1400_as_cs\n\
-2052 utf8mb3_uca1400_nopad_ai_ci\n2053 utf8mb3_uca1400_nopad_ai_cs\n\
-2054 utf8mb3_uca1400_nopad_as_ci\n2055 utf8mb3_uca1400_nopad_as_cs\n\
-2056 utf8mb3_uca1400_icelandic_ai_ci\n2057 utf8mb3_uca1400_icelandic_ai_cs\n\
-2058 utf8mb3_uca1400_icelandic_as_ci\n2059 utf8mb3_uca1400_icelandic_as_cs\n\
-2060 utf8mb3_uca1400_icelandic_nopad_ai_ci\n2061 utf8mb3_uca1400_icelandic_nopad_ai_cs\n\
-2062 utf8mb3_uca1400_icelandic_nopad_as_ci\n2063 utf8mb3_uca1400_icelandic_nopad_as_cs\n\
-2064 utf8mb3_uca1400_latvian_ai_ci\n2065 utf8mb3_uca1400_latvian_ai_cs\n\
-2066 utf8mb3_uca1400_latvian_as_ci\n2067 utf8mb3_uca1400_latvian_as_cs\n\
-2068 utf8mb3_uca1400_latvian_nopad_ai_ci\n2069 utf8mb3_uca1400_latvian_nopad_ai_cs\n\
-2070 utf8mb3_uca1400_latvian_nopad_as_ci\n2071 utf8mb3_uca1400_latvian_nopad_as_cs\n\
-2072 utf8mb3_uca1400_romanian_ai_ci\n2073 utf8mb3_uca1400_romanian_ai_cs\n\
-2074 utf8mb3_uca1400_romanian_as_ci\n2075 utf8mb3_uca1400_romanian_as_cs\n\
-2076 utf8mb3_uca1400_romanian_nopad_ai_ci\n2077 utf8mb3_uca1400_romanian_nopad_ai_cs\n\
-2078 utf8mb3_uca1400_romanian_nopad_as_ci\n2079 utf8mb3_uca1400_romanian_nopad_as_cs\n\
-2080 utf8mb3_uca1400_slovenian_ai_ci\n2081 utf8mb3_uca1400_slovenian_ai_cs\n\
-2082 utf8mb3_uca1400_slovenian_as_ci\n2083 utf8mb3_uca1400_slovenian_as_cs\n\
-2084 utf8mb3_uca1400_slovenian_nopad_ai_ci\n2085 utf8mb3_uca1400_slovenian_nopad_ai_cs\n\
-2086 utf8mb3_uca1400_slovenian_nopad_as_ci\n2087 utf8mb3_uca1400_slovenian_nopad_as_cs\n\
-2088 utf8mb3_uca1400_polish_ai_ci\n2089 utf8mb3_uca1400_polish_ai_cs\n\
-2090 utf8mb3_uca1400_polish_as_ci\n2091 utf8mb3_uca1400_polish_as_cs\n\
-2092 utf8mb3_uca1400_polish_nopad_ai_ci\n2093 utf8mb3_uca1400_polish_nopad_ai_cs\n\
-2094 utf8mb3_uca1400_polish_nopad_as_ci\n2095 utf8mb3_uca1400_polish_nopad_as_cs\n\
-2096 utf8mb3_uca1400_estonian_ai_ci\n2097 utf8mb3_uca1400_estonian_ai_cs\n\
-2098 utf8mb3_uca1400_estonian_as_ci\n2099 utf8mb3_uca1400_estonian_as_cs\n\
-2100 utf8mb3_uca1400_estonian_nopad_ai_ci\n2101 utf8mb3_uca1400_estonian_nopad_ai_cs\n\
-2102 utf8mb3_uca1400_estonian_nopad_as_ci\n2103 utf8mb3_uca1400_estonian_nopad_as_cs\n\
-2104 utf8mb3_uca1400_spanish_ai_ci\n2105 utf8mb3_uca1400_spanish_ai_cs\n\
-2106 utf8mb3_uca1400_spanish_as_ci\n2107 utf8mb3_uca1400_spanish_as_cs\n\
-2108 utf8mb3_uca1400_spanish_nopad_ai_ci\n2109 utf8mb3_uca1400_spanish_nopad_ai_cs\n\
-2110 utf8mb3_uca1400_spanish_nopad_as_ci\n2111 utf8mb3_uca1400_spanish_nopad_as_cs\n\
-2112 utf8mb3_uca1400_swedish_ai_ci\n2113 utf8mb3_uca1400_swedish_ai_cs\n\
-2114 utf8mb3_uca1400_swedish_as_ci\n2115 utf8mb3_uca1400_swedish_as_cs\n\
-2116 utf8mb3_uca1400_swedish_nopad_ai_ci\n2117 utf8mb3_uca1400_swedish_nopad_ai_cs\n\
-2118 utf8mb3_uca1400_swedish_nopad_as_ci\n2119 utf8mb3_uca1400_swedish_nopad_as_cs\n\
-2120 utf8mb3_uca1400_turkish_ai_ci\n2121 utf8mb3_uca1400_turkish_ai_cs\n\
-2122 utf8mb3_uca1400_turkish_as_ci\n2123 utf8mb3_uca1400_turkish_as_cs\n\
-2124 utf8mb3_uca1400_turkish_nopad_ai_ci\n2125 utf8mb3_uca1400_turkish_nopad_ai_cs\n\
-2126 utf8mb3_uca1400_turkish_nopad_as_ci\n2127 utf8mb3_uca1400_turkish_nopad_as_cs\n\
-2128 utf8mb3_uca1400_czech_ai_ci\n2129 utf8mb3_uca1400_czech_ai_cs\n\
-2130 utf8mb3_uca1400_czech_as_ci\n2131 utf8mb3_uca1400_czech_as_cs\n\
-2132 utf8mb3_uca1400_czech_nopad_ai_ci\n2133 utf8mb3_uca1400_czech_nopad_ai_cs\n\
-2134 utf8mb3_uca1400_czech_nopad_as_ci\n2135 utf8mb3_uca1400_czech_nopad_as_cs\n\
-2136 utf8mb3_uca1400_danish_ai_ci\n2137 utf8mb3_uca1400_danish_ai_cs\n\
-2138 utf8mb3_uca1400_danish_as_ci\n2139 utf8mb3_uca1400_danish_as_cs\n\
-2140 utf8mb3_uca1400_danish_nopad_ai_ci\n2141 utf8mb3_uca1400_danish_nopad_ai_cs\n\
-2142 utf8mb3_uca1400_danish_nopad_as_ci\n2143 utf8mb3_uca1400_danish_nopad_as_cs\n\
-2144 utf8mb3_uca1400_lithuanian_ai_ci\n2145 utf8mb3_uca1400_lithuanian_ai_cs\n\
-2146 utf8mb3_uca1400_lithuanian_as_ci\n2147 utf8mb3_uca1400_lithuanian_as_cs\n\
-2148 utf8mb3_uca1400_lithuanian_nopad_ai_ci\n2149 utf8mb3_uca1400_lithuanian_nopad_ai_cs\n\
-2150 utf8mb3_uca1400_lithuanian_nopad_as_ci\n2151 utf8mb3_uca1400_lithuanian_nopad_as_cs\n\
-2152 utf8mb3_uca1400_slovak_ai_ci\n2153 utf8mb3_uca1400_slovak_ai_cs\n\
-2154 utf8mb3_uca1400_slovak_as_ci\n2155 utf8mb3_uca1400_slovak_as_cs\n\
-2156 utf8mb3_uca1400_slovak_nopad_ai_ci\n2157 utf8mb3_uca1400_slovak_nopad_ai_cs\n\
-2158 utf8mb3_uca1400_slovak_nopad_as_ci\n2159 utf8mb3_uca1400_slovak_nopad_as_cs\n\
-2160 utf8mb3_uca1400_spanish2_ai_ci\n2161 utf8mb3_uca1400_spanish2_ai_cs\n\
-2162 utf8mb3_uca1400_spanish2_as_ci\n2163 utf8mb3_uca1400_spanish2_as_cs\n\
-2164 utf8mb3_uca1400_spanish2_nopad_ai_ci\n2165 utf8mb3_uca1400_spanish2_nopad_ai_cs\n\
-2166 utf8mb3_uca1400_spanish2_nopad_as_ci\n2167 utf8mb3_uca1400_spanish2_nopad_as_cs\n\
-2168 utf8mb3_uca1400_roman_ai_ci\n2169 utf8mb3_uca1400_roman_ai_cs\n\
-2170 utf8mb3_uca1400_roman_as_ci\n2171 utf8mb3_uca1400_roman_as_cs\n\
-2172 utf8mb3_uca1400_roman_nopad_ai_ci\n2173 utf8mb3_uca1400_roman_nopad_ai_cs\n\
-2174 utf8mb3_uca1400_roman_nopad_as_ci\n2175 utf8mb3_uca1400_roman_nopad_as_cs\n\
-2176 utf8mb3_uca1400_persian_ai_ci\n2177 utf8mb3_uca1400_persian_ai_cs\n\
-2178 utf8mb3_uca1400_persian_as_ci\n2179 utf8mb3_uca1400_persian_as_cs\n\
-2180 utf8mb3_uca1400_persian_nopad_ai_ci\n2181 utf8mb3_uca1400_persian_nopad_ai_cs\n\
-2182 utf8mb3_uca1400_persian_nopad_as_ci\n2183 utf8mb3_uca1400_persian_nopad_as_cs\n\
-2184 utf8mb3_uca1400_esperanto_ai_ci\n2185 utf8mb3_uca1400_esperanto_ai_cs\n\
-2186 utf8mb3_uca1400_esperanto_as_ci\n2187 utf8mb3_uca1400_esperanto_as_cs\n\
-2188 utf8mb3_uca1400_esperanto_nopad_ai_ci\n2189 utf8mb3_uca1400_esperanto_nopad_ai_cs\n\
-2190 utf8mb3_uca1400_esperanto_nopad_as_ci\n2191 utf8mb3_uca1400_esperanto_nopad_as_cs\n\
-2192 utf8mb3_uca1400_hungarian_ai_ci\n2193 utf8mb3_uca1400_hungarian_ai_cs\n\
-2194 utf8mb3_uca1400_hungarian_as_ci\n2195 utf8mb3_uca1400_hungarian_as_cs\n\
-2196 utf8mb3_uca1400_hungarian_nopad_ai_ci\n2197 utf8mb3_uca1400_hungarian_nopad_ai_cs\n\
-2198 utf8mb3_uca1400_hungarian_nopad_as_ci\n2199 utf8mb3_uca1400_hungarian_nopad_as_cs\n\
-2200 utf8mb3_uca1400_sinhala_ai_ci\n2201 utf8mb3_uca1400_sinhala_ai_cs\n\
-2202 utf8mb3_uca1400_sinhala_as_ci\n2203 utf8mb3_uca1400_sinhala_as_cs\n\
-2204 utf8mb3_uca1400_sinhala_nopad_ai_ci\n2205 utf8mb3_uca1400_sinhala_nopad_ai_cs\n\
-2206 utf8mb3_uca1400_sinhala_nopad_as_ci\n2207 utf8mb3_uca1400_sinhala_nopad_as_cs\n\
-2208 utf8mb3_uca1400_german2_ai_ci\n2209 utf8mb3_uca1400_german2_ai_cs\n\
-2210 utf8mb3_uca1400_german2_as_ci\n2211 utf8mb3_uca1400_german2_as_cs\n\
-2212 utf8mb3_uca1400_german2_nopad_ai_ci\n2213 utf8mb3_uca1400_german2_nopad_ai_cs\n\
-2214 utf8mb3_uca1400_german2_nopad_as_ci\n2215 utf8mb3_uca1400_german2_nopad_as_cs\n\
-2232 utf8mb3_uca1400_vietnamese_ai_ci\n2233 utf8mb3_uca1400_vietnamese_ai_cs\n\
-2234 utf8mb3_uca1400_vietnamese_as_ci\n2235 utf8mb3_uca1400_vietnamese_as_cs\n\
-2236 utf8mb3_uca1400_vietnamese_nopad_ai_ci\n2237 utf8mb3_uca1400_vietnamese_nopad_ai_cs\n\
-2238 utf8mb3_uca1400_vietnamese_nopad_as_ci\n2239 utf8mb3_uca1400_vietnamese_nopad_as_cs\n\
-2240 utf8mb3_uca1400_croatian_ai_ci\n2241 utf8mb3_uca1400_croatian_ai_cs\n\
-2242 utf8mb3_uca1400_croatian_as_ci\n2243 utf8mb3_uca1400_croatian_as_cs\n\
-2244 utf8mb3_uca1400_croatian_nopad_ai_ci\n2245 utf8mb3_uca1400_croatian_nopad_ai_cs\n\
-2246 utf8mb3_uca1400_croatian_nopad_as_ci\n2247 utf8mb3_uca1400_croatian_nopad_as_cs\n\
-2304 utf8mb4_uca1400_ai_ci\n2305 utf8mb4_uca1400_ai_cs\n2306 utf8mb4_uca1400_as_ci\n\
-2307 utf8mb4_uca1400_as_cs\n2308 utf8mb4_uca1400_nopad_ai_ci\n\
-2309 utf8mb4_uca1400_nopad_ai_cs\n2310 utf8mb4_uca1400_nopad_as_ci\n\
-2311 utf8mb4_uca1400_nopad_as_cs\n2312 utf8mb4_uca1400_icelandic_ai_ci\n\
-2313 utf8mb4_uca1400_icelandic_ai_cs\n2314 utf8mb4_uca1400_icelandic_as_ci\n\
-2315 utf8mb4_uca1400_icelandic_as_cs\n2316 utf8mb4_uca1400_icelandic_nopad_ai_ci\n\
-2317 utf8mb4_uca1400_icelandic_nopad_ai_cs\n2318 utf8mb4_uca1400_icelandic_nopad_as_ci\n\
-2319 utf8mb4_uca1400_icelandic_nopad_as_cs\n2320 utf8mb4_uca1400_latvian_ai_ci\n\
-2321 utf8mb4_uca1400_latvian_ai_cs\n2322 utf8mb4_uca1400_latvian_as_ci\n\
-2323 utf8mb4_uca1400_latvian_as_cs\n2324 utf8mb4_uca1400_latvian_nopad_ai_ci\n\
-2325 utf8mb4_uca1400_latvian_nopad_ai_cs\n2326 utf8mb4_uca1400_latvian_nopad_as_ci\n\
-2327 utf8mb4_uca1400_latvian_nopad_as_cs\n2328 utf8mb4_uca1400_romanian_ai_ci\n\
-2329 utf8mb4_uca1400_romanian_ai_cs\n2330 utf8mb4_uca1400_romanian_as_ci\n\
-2331 utf8mb4_uca1400_romanian_as_cs\n2332 utf8mb4_uca1400_romanian_nopad_ai_ci\n\
-2333 utf8mb4_uca1400_romanian_nopad_ai_cs\n2334 utf8mb4_uca1400_romanian_nopad_as_ci\n\
-2335 utf8mb4_uca1400_romanian_nopad_as_cs\n2336 utf8mb4_uca1400_slovenian_ai_ci\n\
-2337 utf8mb4_uca1400_slovenian_ai_cs\n2338 utf8mb4_uca1400_slovenian_as_ci\n\
-2339 utf8mb4_uca1400_slovenian_as_cs\n2340 utf8mb4_uca1400_slovenian_nopad_ai_ci\n\
-2341 utf8mb4_uca1400_slovenian_nopad_ai_cs\n2342 utf8mb4_uca1400_slovenian_nopad_as_ci\n\
-2343 utf8mb4_uca1400_slovenian_nopad_as_cs\n2344 utf8mb4_uca1400_polish_ai_ci\n\
-2345 utf8mb4_uca1400_polish_ai_cs\n2346 utf8mb4_uca1400_polish_as_ci\n\
-2347 utf8mb4_uca1400_polish_as_cs\n2348 utf8mb4_uca1400_polish_nopad_ai_ci\n\
-2349 utf8mb4_uca1400_polish_nopad_ai_cs\n2350 utf8mb4_uca1400_polish_nopad_as_ci\n\
-2351 utf8mb4_uca1400_polish_nopad_as_cs\n2352 utf8mb4_uca1400_estonian_ai_ci\n\
-2353 utf8mb4_uca1400_estonian_ai_cs\n2354 utf8mb4_uca1400_estonian_as_ci\n\
-2355 utf8mb4_uca1400_estonian_as_cs\n2356 utf8mb4_uca1400_estonian_nopad_ai_ci\n\
-2357 utf8mb4_uca1400_estonian_nopad_ai_cs\n2358 utf8mb4_uca1400_estonian_nopad_as_ci\n\
-2359 utf8mb4_uca1400_estonian_nopad_as_cs\n2360 utf8mb4_uca1400_spanish_ai_ci\n\
-2361 utf8mb4_uca1400_spanish_ai_cs\n2362 utf8mb4_uca1400_spanish_as_ci\n\
-2363 utf8mb4_uca1400_spanish_as_cs\n2364 utf8mb4_uca1400_spanish_nopad_ai_ci\n\
-2365 utf8mb4_uca1400_spanish_nopad_ai_cs\n2366 utf8mb4_uca1400_spanish_nopad_as_ci\n\
-2367 utf8mb4_uca1400_spanish_nopad_as_cs\n2368 utf8mb4_uca1400_swedish_ai_ci\n\
-2369 utf8mb4_uca1400_swedish_ai_cs\n2370 utf8mb4_uca1400_swedish_as_ci\n\
-2371 utf8mb4_uca1400_swedish_as_cs\n2372 utf8mb4_uca1400_swedish_nopad_ai_ci\n\
-2373 utf8mb4_uca1400_swedish_nopad_ai_cs\n2374 utf8mb4_uca1400_swedish_nopad_as_ci\n\
-2375 utf8mb4_uca1400_swedish_nopad_as_cs\n2376 utf8mb4_uca1400_turkish_ai_ci\n\
-2377 utf8mb4_uca1400_turkish_ai_cs\n2378 utf8mb4_uca1400_turkish_as_ci\n\
-2379 utf8mb4_uca1400_turkish_as_cs\n2380 utf8mb4_uca1400_turkish_nopad_ai_ci\n\
-2381 utf8mb4_uca1400_turkish_nopad_ai_cs\n2382 utf8mb4_uca1400_turkish_nopad_as_ci\n\
-2383 utf8mb4_uca1400_turkish_nopad_as_cs\n2384 utf8mb4_uca1400_czech_ai_ci\n\
-2385 utf8mb4_uca1400_czech_ai_cs\n2386 utf8mb4_uca1400_czech_as_ci\n\
-2387 utf8mb4_uca1400_czech_as_cs\n2388 utf8mb4_uca1400_czech_nopad_ai_ci\n\
-2389 utf8mb4_uca1400_czech_nopad_ai_cs\n2390 utf8mb4_uca1400_czech_nopad_as_ci\n\
-2391 utf8mb4_uca1400_czech_nopad_as_cs\n2392 utf8mb4_uca1400_danish_ai_ci\n\
-2393 utf8mb4_uca1400_danish_ai_cs\n2394 utf8mb4_uca1400_danish_as_ci\n\
-2395 utf8mb4_uca1400_danish_as_cs\n2396 utf8mb4_uca1400_danish_nopad_ai_ci\n\
-2397 utf8mb4_uca1400_danish_nopad_ai_cs\n2398 utf8mb4_uca1400_danish_nopad_as_ci\n\
-2399 utf8mb4_uca1400_danish_nopad_as_cs\n2400 utf8mb4_uca1400_lithuanian_ai_ci\n\
-2401 utf8mb4_uca1400_lithuanian_ai_cs\n2402 utf8mb4_uca1400_lithuanian_as_ci\n\
-2403 utf8mb4_uca1400_lithuanian_as_cs\n2404 utf8mb4_uca1400_lithuanian_nopad_ai_ci\n\
-2405 utf8mb4_uca1400_lithuanian_nopad_ai_cs\n2406 utf8mb4_uca1400_lithuanian_nopad_as_ci\n\
+1248 utf8mb4_unicode_nopad_ci\n1270 utf8mb4_unicode_520_nopad_ci\n\
+2048 utf8mb3_uca1400_ai_ci\n2049 utf8mb3_uca1400_ai_cs\n2050 utf8mb3_uca1400_as_ci\n\
+2051 utf8mb3_uca1400_as_cs\n2052 utf8mb3_uca1400_nopad_ai_ci\n\
+2053 utf8mb3_uca1400_nopad_ai_cs\n2054 utf8mb3_uca1400_nopad_as_ci\n\
+2055 utf8mb3_uca1400_nopad_as_cs\n2056 utf8mb3_uca1400_icelandic_ai_ci\n\
+2057 utf8mb3_uca1400_icelandic_ai_cs\n2058 utf8mb3_uca1400_icelandic_as_ci\n\
+2059 utf8mb3_uca1400_icelandic_as_cs\n2060 utf8mb3_uca1400_icelandic_nopad_ai_ci\n\
+2061 utf8mb3_uca1400_icelandic_nopad_ai_cs\n2062 utf8mb3_uca1400_icelandic_nopad_as_ci\n\
+2063 utf8mb3_uca1400_icelandic_nopad_as_cs\n2064 utf8mb3_uca1400_latvian_ai_ci\n\
+2065 utf8mb3_uca1400_latvian_ai_cs\n2066 utf8mb3_uca1400_latvian_as_ci\n\
+2067 utf8mb3_uca1400_latvian_as_cs\n2068 utf8mb3_uca1400_latvian_nopad_ai_ci\n\
+2069 utf8mb3_uca1400_latvian_nopad_ai_cs\n2070 utf8mb3_uca1400_latvian_nopad_as_ci\n\
+2071 utf8mb3_uca1400_latvian_nopad_as_cs\n2072 utf8mb3_uca1400_romanian_ai_ci\n\
+2073 utf8mb3_uca1400_romanian_ai_cs\n2074 utf8mb3_uca1400_romanian_as_ci\n\
+2075 utf8mb3_uca1400_romanian_as_cs\n2076 utf8mb3_uca1400_romanian_nopad_ai_ci\n\
+2077 utf8mb3_uca1400_romanian_nopad_ai_cs\n2078 utf8mb3_uca1400_romanian_nopad_as_ci\n\
+2079 utf8mb3_uca1400_romanian_nopad_as_cs\n2080 utf8mb3_uca1400_slovenian_ai_ci\n\
+2081 utf8mb3_uca1400_slovenian_ai_cs\n2082 utf8mb3_uca1400_slovenian_as_ci\n\
+2083 utf8mb3_uca1400_slovenian_as_cs\n2084 utf8mb3_uca1400_slovenian_nopad_ai_ci\n\
+2085 utf8mb3_uca1400_slovenian_nopad_ai_cs\n2086 utf8mb3_uca1400_slovenian_nopad_as_ci\n\
+2087 utf8mb3_uca1400_slovenian_nopad_as_cs\n2088 utf8mb3_uca1400_polish_ai_ci\n\
+2089 utf8mb3_uca1400_polish_ai_cs\n2090 utf8mb3_uca1400_polish_as_ci\n\
+2091 utf8mb3_uca1400_polish_as_cs\n2092 utf8mb3_uca1400_polish_nopad_ai_ci\n\
+2093 utf8mb3_uca1400_polish_nopad_ai_cs\n2094 utf8mb3_uca1400_polish_nopad_as_ci\n\
+2095 utf8mb3_uca1400_polish_nopad_as_cs\n2096 utf8mb3_uca1400_estonian_ai_ci\n\
+2097 utf8mb3_uca1400_estonian_ai_cs\n2098 utf8mb3_uca1400_estonian_as_ci\n\
+2099 utf8mb3_uca1400_estonian_as_cs\n2100 utf8mb3_uca1400_estonian_nopad_ai_ci\n\
+2101 utf8mb3_uca1400_estonian_nopad_ai_cs\n2102 utf8mb3_uca1400_estonian_nopad_as_ci\n\
+2103 utf8mb3_uca1400_estonian_nopad_as_cs\n2104 utf8mb3_uca1400_spanish_ai_ci\n\
+2105 utf8mb3_uca1400_spanish_ai_cs\n2106 utf8mb3_uca1400_spanish_as_ci\n\
+2107 utf8mb3_uca1400_spanish_as_cs\n2108 utf8mb3_uca1400_spanish_nopad_ai_ci\n\
+2109 utf8mb3_uca1400_spanish_nopad_ai_cs\n2110 utf8mb3_uca1400_spanish_nopad_as_ci\n\
+2111 utf8mb3_uca1400_spanish_nopad_as_cs\n2112 utf8mb3_uca1400_swedish_ai_ci\n\
+2113 utf8mb3_uca1400_swedish_ai_cs\n2114 utf8mb3_uca1400_swedish_as_ci\n\
+2115 utf8mb3_uca1400_swedish_as_cs\n2116 utf8mb3_uca1400_swedish_nopad_ai_ci\n\
+2117 utf8mb3_uca1400_swedish_nopad_ai_cs\n2118 utf8mb3_uca1400_swedish_nopad_as_ci\n\
+2119 utf8mb3_uca1400_swedish_nopad_as_cs\n2120 utf8mb3_uca1400_turkish_ai_ci\n\
+2121 utf8mb3_uca1400_turkish_ai_cs\n2122 utf8mb3_uca1400_turkish_as_ci\n\
+2123 utf8mb3_uca1400_turkish_as_cs\n2124 utf8mb3_uca1400_turkish_nopad_ai_ci\n\
+2125 utf8mb3_uca1400_turkish_nopad_ai_cs\n2126 utf8mb3_uca1400_turkish_nopad_as_ci\n\
+2127 utf8mb3_uca1400_turkish_nopad_as_cs\n2128 utf8mb3_uca1400_czech_ai_ci\n\
+2129 utf8mb3_uca1400_czech_ai_cs\n2130 utf8mb3_uca1400_czech_as_ci\n\
+2131 utf8mb3_uca1400_czech_as_cs\n2132 utf8mb3_uca1400_czech_nopad_ai_ci\n\
+2133 utf8mb3_uca1400_czech_nopad_ai_cs\n2134 utf8mb3_uca1400_czech_nopad_as_ci\n\
+2135 utf8mb3_uca1400_czech_nopad_as_cs\n2136 utf8mb3_uca1400_danish_ai_ci\n\
+2137 utf8mb3_uca1400_danish_ai_cs\n2138 utf8mb3_uca1400_danish_as_ci\n\
+2139 utf8mb3_uca1400_danish_as_cs\n2140 utf8mb3_uca1400_danish_nopad_ai_ci\n\
+2141 utf8mb3_uca1400_danish_nopad_ai_cs\n2142 utf8mb3_uca1400_danish_nopad_as_ci\n\
+2143 utf8mb3_uca1400_danish_nopad_as_cs\n2144 utf8mb3_uca1400_lithuanian_ai_ci\n\
+2145 utf8mb3_uca1400_lithuanian_ai_cs\n2146 utf8mb3_uca1400_lithuanian_as_ci\n\
+2147 utf8mb3_uca1400_lithuanian_as_cs\n2148 utf8mb3_uca1400_lithuanian_nopad_ai_ci\n\
+2149 utf8mb3_uca1400_lithuanian_nopad_ai_cs\n\
+2150 utf8mb3_uca1400_lithuanian_nopad_as_ci\n\
+2151 utf8mb3_uca1400_lithuanian_nopad_as_cs\n2152 utf8mb3_uca1400_slovak_ai_ci\n\
+2153 utf8mb3_uca1400_slovak_ai_cs\n2154 utf8mb3_uca1400_slovak_as_ci\n\
+2155 utf8mb3_uca1400_slovak_as_cs\n2156 utf8mb3_uca1400_slovak_nopad_ai_ci\n\
+2157 utf8mb3_uca1400_slovak_nopad_ai_cs\n2158 utf8mb3_uca1400_slovak_nopad_as_ci\n\
+2159 utf8mb3_uca1400_slovak_nopad_as_cs\n2160 utf8mb3_uca1400_spanish2_ai_ci\n\
+2161 utf8mb3_uca1400_spanish2_ai_cs\n2162 utf8mb3_uca1400_spanish2_as_ci\n\
+2163 utf8mb3_uca1400_spanish2_as_cs\n2164 utf8mb3_uca1400_spanish2_nopad_ai_ci\n\
+2165 utf8mb3_uca1400_spanish2_nopad_ai_cs\n2166 utf8mb3_uca1400_spanish2_nopad_as_ci\n\
+2167 utf8mb3_uca1400_spanish2_nopad_as_cs\n2168 utf8mb3_uca1400_roman_ai_ci\n\
+2169 utf8mb3_uca1400_roman_ai_cs\n2170 utf8mb3_uca1400_roman_as_ci\n\
+2171 utf8mb3_uca1400_roman_as_cs\n2172 utf8mb3_uca1400_roman_nopad_ai_ci\n\
+2173 utf8mb3_uca1400_roman_nopad_ai_cs\n2174 utf8mb3_uca1400_roman_nopad_as_ci\n\
+2175 utf8mb3_uca1400_roman_nopad_as_cs\n2176 utf8mb3_uca1400_persian_ai_ci\n\
+2177 utf8mb3_uca1400_persian_ai_cs\n2178 utf8mb3_uca1400_persian_as_ci\n\
+2179 utf8mb3_uca1400_persian_as_cs\n2180 utf8mb3_uca1400_persian_nopad_ai_ci\n\
+2181 utf8mb3_uca1400_persian_nopad_ai_cs\n2182 utf8mb3_uca1400_persian_nopad_as_ci\n\
+2183 utf8mb3_uca1400_persian_nopad_as_cs\n2184 utf8mb3_uca1400_esperanto_ai_ci\n\
+2185 utf8mb3_uca1400_esperanto_ai_cs\n2186 utf8mb3_uca1400_esperanto_as_ci\n\
+2187 utf8mb3_uca1400_esperanto_as_cs\n2188 utf8mb3_uca1400_esperanto_nopad_ai_ci\n\
+2189 utf8mb3_uca1400_esperanto_nopad_ai_cs\n2190 utf8mb3_uca1400_esperanto_nopad_as_ci\n\
+2191 utf8mb3_uca1400_esperanto_nopad_as_cs\n2192 utf8mb3_uca1400_hungarian_ai_ci\n\
+2193 utf8mb3_uca1400_hungarian_ai_cs\n2194 utf8mb3_uca1400_hungarian_as_ci\n\
+2195 utf8mb3_uca1400_hungarian_as_cs\n2196 utf8mb3_uca1400_hungarian_nopad_ai_ci\n\
+2197 utf8mb3_uca1400_hungarian_nopad_ai_cs\n2198 utf8mb3_uca1400_hungarian_nopad_as_ci\n\
+2199 utf8mb3_uca1400_hungarian_nopad_as_cs\n2200 utf8mb3_uca1400_sinhala_ai_ci\n\
+2201 utf8mb3_uca1400_sinhala_ai_cs\n2202 utf8mb3_uca1400_sinhala_as_ci\n\
+2203 utf8mb3_uca1400_sinhala_as_cs\n2204 utf8mb3_uca1400_sinhala_nopad_ai_ci\n\
+2205 utf8mb3_uca1400_sinhala_nopad_ai_cs\n2206 utf8mb3_uca1400_sinhala_nopad_as_ci\n\
+2207 utf8mb3_uca1400_sinhala_nopad_as_cs\n2208 utf8mb3_uca1400_german2_ai_ci\n\
+2209 utf8mb3_uca1400_german2_ai_cs\n2210 utf8mb3_uca1400_german2_as_ci\n\
+2211 utf8mb3_uca1400_german2_as_cs\n2212 utf8mb3_uca1400_german2_nopad_ai_ci\n\
+2213 utf8mb3_uca1400_german2_nopad_ai_cs\n2214 utf8mb3_uca1400_german2_nopad_as_ci\n\
+2215 utf8mb3_uca1400_german2_nopad_as_cs\n2232 utf8mb3_uca1400_vietnamese_ai_ci\n\
+2233 utf8mb3_uca1400_vietnamese_ai_cs\n2234 utf8mb3_uca1400_vietnamese_as_ci\n\
+2235 utf8mb3_uca1400_vietnamese_as_cs\n2236 utf8mb3_uca1400_vietnamese_nopad_ai_ci\n\
+2237 utf8mb3_uca1400_vietnamese_nopad_ai_cs\n\
+2238 utf8mb3_uca1400_vietnamese_nopad_as_ci\n\
+2239 utf8mb3_uca1400_vietnamese_nopad_as_cs\n2240 utf8mb3_uca1400_croatian_ai_ci\n\
+2241 utf8mb3_uca1400_croatian_ai_cs\n2242 utf8mb3_uca1400_croatian_as_ci\n\
+2243 utf8mb3_uca1400_croatian_as_cs\n2244 utf8mb3_uca1400_croatian_nopad_ai_ci\n\
+2245 utf8mb3_uca1400_croatian_nopad_ai_cs\n2246 utf8mb3_uca1400_croatian_nopad_as_ci\n\
+2247 utf8mb3_uca1400_croatian_nopad_as_cs\n2304 utf8mb4_uca1400_ai_ci\n\
+2305 utf8mb4_uca1400_ai_cs\n2306 utf8mb4_uca1400_as_ci\n2307 utf8mb4_uca1400_as_cs\n\
+2308 utf8mb4_uca1400_nopad_ai_ci\n2309 utf8mb4_uca1400_nopad_ai_cs\n\
+2310 utf8mb4_uca1400_nopad_as_ci\n2311 utf8mb4_uca1400_nopad_as_cs\n\
+2312 utf8mb4_uca1400_icelandic_ai_ci\n2313 utf8mb4_uca1400_icelandic_ai_cs\n\
+2314 utf8mb4_uca1400_icelandic_as_ci\n2315 utf8mb4_uca1400_icelandic_as_cs\n\
+2316 utf8mb4_uca1400_icelandic_nopad_ai_ci\n2317 utf8mb4_uca1400_icelandic_nopad_ai_cs\n\
+2318 utf8mb4_uca1400_icelandic_nopad_as_ci\n2319 utf8mb4_uca1400_icelandic_nopad_as_cs\n\
+2320 utf8mb4_uca1400_latvian_ai_ci\n2321 utf8mb4_uca1400_latvian_ai_cs\n\
+2322 utf8mb4_uca1400_latvian_as_ci\n2323 utf8mb4_uca1400_latvian_as_cs\n\
+2324 utf8mb4_uca1400_latvian_nopad_ai_ci\n2325 utf8mb4_uca1400_latvian_nopad_ai_cs\n\
+2326 utf8mb4_uca1400_latvian_nopad_as_ci\n2327 utf8mb4_uca1400_latvian_nopad_as_cs\n\
+2328 utf8mb4_uca1400_romanian_ai_ci\n2329 utf8mb4_uca1400_romanian_ai_cs\n\
+2330 utf8mb4_uca1400_romanian_as_ci\n2331 utf8mb4_uca1400_romanian_as_cs\n\
+2332 utf8mb4_uca1400_romanian_nopad_ai_ci\n2333 utf8mb4_uca1400_romanian_nopad_ai_cs\n\
+2334 utf8mb4_uca1400_romanian_nopad_as_ci\n2335 utf8mb4_uca1400_romanian_nopad_as_cs\n\
+2336 utf8mb4_uca1400_slovenian_ai_ci\n2337 utf8mb4_uca1400_slovenian_ai_cs\n\
+2338 utf8mb4_uca1400_slovenian_as_ci\n2339 utf8mb4_uca1400_slovenian_as_cs\n\
+2340 utf8mb4_uca1400_slovenian_nopad_ai_ci\n2341 utf8mb4_uca1400_slovenian_nopad_ai_cs\n\
+2342 utf8mb4_uca1400_slovenian_nopad_as_ci\n2343 utf8mb4_uca1400_slovenian_nopad_as_cs\n\
+2344 utf8mb4_uca1400_polish_ai_ci\n2345 utf8mb4_uca1400_polish_ai_cs\n\
+2346 utf8mb4_uca1400_polish_as_ci\n2347 utf8mb4_uca1400_polish_as_cs\n\
+2348 utf8mb4_uca1400_polish_nopad_ai_ci\n2349 utf8mb4_uca1400_polish_nopad_ai_cs\n\
+2350 utf8mb4_uca1400_polish_nopad_as_ci\n2351 utf8mb4_uca1400_polish_nopad_as_cs\n\
+2352 utf8mb4_uca1400_estonian_ai_ci\n2353 utf8mb4_uca1400_estonian_ai_cs\n\
+2354 utf8mb4_uca1400_estonian_as_ci\n2355 utf8mb4_uca1400_estonian_as_cs\n\
+2356 utf8mb4_uca1400_estonian_nopad_ai_ci\n2357 utf8mb4_uca1400_estonian_nopad_ai_cs\n\
+2358 utf8mb4_uca1400_estonian_nopad_as_ci\n2359 utf8mb4_uca1400_estonian_nopad_as_cs\n\
+2360 utf8mb4_uca1400_spanish_ai_ci\n2361 utf8mb4_uca1400_spanish_ai_cs\n\
+2362 utf8mb4_uca1400_spanish_as_ci\n2363 utf8mb4_uca1400_spanish_as_cs\n\
+2364 utf8mb4_uca1400_spanish_nopad_ai_ci\n2365 utf8mb4_uca1400_spanish_nopad_ai_cs\n\
+2366 utf8mb4_uca1400_spanish_nopad_as_ci\n2367 utf8mb4_uca1400_spanish_nopad_as_cs\n\
+2368 utf8mb4_uca1400_swedish_ai_ci\n2369 utf8mb4_uca1400_swedish_ai_cs\n\
+2370 utf8mb4_uca1400_swedish_as_ci\n2371 utf8mb4_uca1400_swedish_as_cs\n\
+2372 utf8mb4_uca1400_swedish_nopad_ai_ci\n2373 utf8mb4_uca1400_swedish_nopad_ai_cs\n\
+2374 utf8mb4_uca1400_swedish_nopad_as_ci\n2375 utf8mb4_uca1400_swedish_nopad_as_cs\n\
+2376 utf8mb4_uca1400_turkish_ai_ci\n2377 utf8mb4_uca1400_turkish_ai_cs\n\
+2378 utf8mb4_uca1400_turkish_as_ci\n2379 utf8mb4_uca1400_turkish_as_cs\n\
+2380 utf8mb4_uca1400_turkish_nopad_ai_ci\n2381 utf8mb4_uca1400_turkish_nopad_ai_cs\n\
+2382 utf8mb4_uca1400_turkish_nopad_as_ci\n2383 utf8mb4_uca1400_turkish_nopad_as_cs\n\
+2384 utf8mb4_uca1400_czech_ai_ci\n2385 utf8mb4_uca1400_czech_ai_cs\n\
+2386 utf8mb4_uca1400_czech_as_ci\n2387 utf8mb4_uca1400_czech_as_cs\n\
+2388 utf8mb4_uca1400_czech_nopad_ai_ci\n2389 utf8mb4_uca1400_czech_nopad_ai_cs\n\
+2390 utf8mb4_uca1400_czech_nopad_as_ci\n2391 utf8mb4_uca1400_czech_nopad_as_cs\n\
+2392 utf8mb4_uca1400_danish_ai_ci\n2393 utf8mb4_uca1400_danish_ai_cs\n\
+2394 utf8mb4_uca1400_danish_as_ci\n2395 utf8mb4_uca1400_danish_as_cs\n\
+2396 utf8mb4_uca1400_danish_nopad_ai_ci\n2397 utf8mb4_uca1400_danish_nopad_ai_cs\n\
+2398 utf8mb4_uca1400_danish_nopad_as_ci\n2399 utf8mb4_uca1400_danish_nopad_as_cs\n\
+2400 utf8mb4_uca1400_lithuanian_ai_ci\n2401 utf8mb4_uca1400_lithuanian_ai_cs\n\
+2402 utf8mb4_uca1400_lithuanian_as_ci\n2403 utf8mb4_uca1400_lithuanian_as_cs\n\
+2404 utf8mb4_uca1400_lithuanian_nopad_ai_ci\n\
+2405 utf8mb4_uca1400_lithuanian_nopad_ai_cs\n\
+2406 utf8mb4_uca1400_lithuanian_nopad_as_ci\n\
 2407 utf8mb4_uca1400_lithuanian_nopad_as_cs\n2408 utf8mb4_uca1400_slovak_ai_ci\n\
 2409 utf8mb4_uca1400_slovak_ai_cs\n2410 utf8mb4_uca1400_slovak_as_ci\n\
 2411 utf8mb4_uca1400_slovak_as_cs\n2412 utf8mb4_uca1400_slovak_nopad_ai_ci\n\
@@ -371,14 +318,16 @@ const MARIADB: &str = "\
 2471 utf8mb4_uca1400_german2_nopad_as_cs\n2488 utf8mb4_uca1400_vietnamese_ai_ci\n\
 2489 utf8mb4_uca1400_vietnamese_ai_cs\n2490 utf8mb4_uca1400_vietnamese_as_ci\n\
 2491 utf8mb4_uca1400_vietnamese_as_cs\n2492 utf8mb4_uca1400_vietnamese_nopad_ai_ci\n\
-2493 utf8mb4_uca1400_vietnamese_nopad_ai_cs\n2494 utf8mb4_uca1400_vietnamese_nopad_as_ci\n\
+2493 utf8mb4_uca1400_vietnamese_nopad_ai_cs\n\
+2494 utf8mb4_uca1400_vietnamese_nopad_as_ci\n\
 2495 utf8mb4_uca1400_vietnamese_nopad_as_cs\n2496 utf8mb4_uca1400_croatian_ai_ci\n\
 2497 utf8mb4_uca1400_croatian_ai_cs\n2498 utf8mb4_uca1400_croatian_as_ci\n\
 2499 utf8mb4_uca1400_croatian_as_cs\n2500 utf8mb4_uca1400_croatian_nopad_ai_ci\n\
 2501 utf8mb4_uca1400_croatian_nopad_ai_cs\n2502 utf8mb4_uca1400_croatian_nopad_as_ci\n\
-2503 utf8mb4_uca1400_croatian_nopad_as_cs\n2560 ucs2_uca1400_ai_ci\n2561 ucs2_uca1400_ai_cs\n\
-2562 ucs2_uca1400_as_ci\n2563 ucs2_uca1400_as_cs\n2564 ucs2_uca1400_nopad_ai_ci\n\
-2565 ucs2_uca1400_nopad_ai_cs\n2566 ucs2_uca1400_nopad_as_ci\n2567 ucs2_uca1400_nopad_as_cs\n\
+2503 utf8mb4_uca1400_croatian_nopad_as_cs\n2560 ucs2_uca1400_ai_ci\n\
+2561 ucs2_uca1400_ai_cs\n2562 ucs2_uca1400_as_ci\n2563 ucs2_uca1400_as_cs\n\
+2564 ucs2_uca1400_nopad_ai_ci\n2565 ucs2_uca1400_nopad_ai_cs\n\
+2566 ucs2_uca1400_nopad_as_ci\n2567 ucs2_uca1400_nopad_as_cs\n\
 2568 ucs2_uca1400_icelandic_ai_ci\n2569 ucs2_uca1400_icelandic_ai_cs\n\
 2570 ucs2_uca1400_icelandic_as_ci\n2571 ucs2_uca1400_icelandic_as_cs\n\
 2572 ucs2_uca1400_icelandic_nopad_ai_ci\n2573 ucs2_uca1400_icelandic_nopad_ai_cs\n\
@@ -415,27 +364,28 @@ const MARIADB: &str = "\
 2634 ucs2_uca1400_turkish_as_ci\n2635 ucs2_uca1400_turkish_as_cs\n\
 2636 ucs2_uca1400_turkish_nopad_ai_ci\n2637 ucs2_uca1400_turkish_nopad_ai_cs\n\
 2638 ucs2_uca1400_turkish_nopad_as_ci\n2639 ucs2_uca1400_turkish_nopad_as_cs\n\
-2640 ucs2_uca1400_czech_ai_ci\n2641 ucs2_uca1400_czech_ai_cs\n2642 ucs2_uca1400_czech_as_ci\n\
-2643 ucs2_uca1400_czech_as_cs\n2644 ucs2_uca1400_czech_nopad_ai_ci\n\
-2645 ucs2_uca1400_czech_nopad_ai_cs\n2646 ucs2_uca1400_czech_nopad_as_ci\n\
-2647 ucs2_uca1400_czech_nopad_as_cs\n2648 ucs2_uca1400_danish_ai_ci\n\
-2649 ucs2_uca1400_danish_ai_cs\n2650 ucs2_uca1400_danish_as_ci\n\
-2651 ucs2_uca1400_danish_as_cs\n2652 ucs2_uca1400_danish_nopad_ai_ci\n\
-2653 ucs2_uca1400_danish_nopad_ai_cs\n2654 ucs2_uca1400_danish_nopad_as_ci\n\
-2655 ucs2_uca1400_danish_nopad_as_cs\n2656 ucs2_uca1400_lithuanian_ai_ci\n\
-2657 ucs2_uca1400_lithuanian_ai_cs\n2658 ucs2_uca1400_lithuanian_as_ci\n\
-2659 ucs2_uca1400_lithuanian_as_cs\n2660 ucs2_uca1400_lithuanian_nopad_ai_ci\n\
-2661 ucs2_uca1400_lithuanian_nopad_ai_cs\n2662 ucs2_uca1400_lithuanian_nopad_as_ci\n\
-2663 ucs2_uca1400_lithuanian_nopad_as_cs\n2664 ucs2_uca1400_slovak_ai_ci\n\
-2665 ucs2_uca1400_slovak_ai_cs\n2666 ucs2_uca1400_slovak_as_ci\n\
-2667 ucs2_uca1400_slovak_as_cs\n2668 ucs2_uca1400_slovak_nopad_ai_ci\n\
-2669 ucs2_uca1400_slovak_nopad_ai_cs\n2670 ucs2_uca1400_slovak_nopad_as_ci\n\
-2671 ucs2_uca1400_slovak_nopad_as_cs\n2672 ucs2_uca1400_spanish2_ai_ci\n\
-2673 ucs2_uca1400_spanish2_ai_cs\n2674 ucs2_uca1400_spanish2_as_ci\n\
-2675 ucs2_uca1400_spanish2_as_cs\n2676 ucs2_uca1400_spanish2_nopad_ai_ci\n\
-2677 ucs2_uca1400_spanish2_nopad_ai_cs\n2678 ucs2_uca1400_spanish2_nopad_as_ci\n\
-2679 ucs2_uca1400_spanish2_nopad_as_cs\n2680 ucs2_uca1400_roman_ai_ci\n\
-2681 ucs2_uca1400_roman_ai_cs\n2682 ucs2_uca1400_roman_as_ci\n2683 ucs2_uca1400_roman_as_cs\n\
+2640 ucs2_uca1400_czech_ai_ci\n2641 ucs2_uca1400_czech_ai_cs\n\
+2642 ucs2_uca1400_czech_as_ci\n2643 ucs2_uca1400_czech_as_cs\n\
+2644 ucs2_uca1400_czech_nopad_ai_ci\n2645 ucs2_uca1400_czech_nopad_ai_cs\n\
+2646 ucs2_uca1400_czech_nopad_as_ci\n2647 ucs2_uca1400_czech_nopad_as_cs\n\
+2648 ucs2_uca1400_danish_ai_ci\n2649 ucs2_uca1400_danish_ai_cs\n\
+2650 ucs2_uca1400_danish_as_ci\n2651 ucs2_uca1400_danish_as_cs\n\
+2652 ucs2_uca1400_danish_nopad_ai_ci\n2653 ucs2_uca1400_danish_nopad_ai_cs\n\
+2654 ucs2_uca1400_danish_nopad_as_ci\n2655 ucs2_uca1400_danish_nopad_as_cs\n\
+2656 ucs2_uca1400_lithuanian_ai_ci\n2657 ucs2_uca1400_lithuanian_ai_cs\n\
+2658 ucs2_uca1400_lithuanian_as_ci\n2659 ucs2_uca1400_lithuanian_as_cs\n\
+2660 ucs2_uca1400_lithuanian_nopad_ai_ci\n2661 ucs2_uca1400_lithuanian_nopad_ai_cs\n\
+2662 ucs2_uca1400_lithuanian_nopad_as_ci\n2663 ucs2_uca1400_lithuanian_nopad_as_cs\n\
+2664 ucs2_uca1400_slovak_ai_ci\n2665 ucs2_uca1400_slovak_ai_cs\n\
+2666 ucs2_uca1400_slovak_as_ci\n2667 ucs2_uca1400_slovak_as_cs\n\
+2668 ucs2_uca1400_slovak_nopad_ai_ci\n2669 ucs2_uca1400_slovak_nopad_ai_cs\n\
+2670 ucs2_uca1400_slovak_nopad_as_ci\n2671 ucs2_uca1400_slovak_nopad_as_cs\n\
+2672 ucs2_uca1400_spanish2_ai_ci\n2673 ucs2_uca1400_spanish2_ai_cs\n\
+2674 ucs2_uca1400_spanish2_as_ci\n2675 ucs2_uca1400_spanish2_as_cs\n\
+2676 ucs2_uca1400_spanish2_nopad_ai_ci\n2677 ucs2_uca1400_spanish2_nopad_ai_cs\n\
+2678 ucs2_uca1400_spanish2_nopad_as_ci\n2679 ucs2_uca1400_spanish2_nopad_as_cs\n\
+2680 ucs2_uca1400_roman_ai_ci\n2681 ucs2_uca1400_roman_ai_cs\n\
+2682 ucs2_uca1400_roman_as_ci\n2683 ucs2_uca1400_roman_as_cs\n\
 2684 ucs2_uca1400_roman_nopad_ai_ci\n2685 ucs2_uca1400_roman_nopad_ai_cs\n\
 2686 ucs2_uca1400_roman_nopad_as_ci\n2687 ucs2_uca1400_roman_nopad_as_cs\n\
 2688 ucs2_uca1400_persian_ai_ci\n2689 ucs2_uca1400_persian_ai_cs\n\
@@ -467,98 +417,99 @@ const MARIADB: &str = "\
 2756 ucs2_uca1400_croatian_nopad_ai_ci\n2757 ucs2_uca1400_croatian_nopad_ai_cs\n\
 2758 ucs2_uca1400_croatian_nopad_as_ci\n2759 ucs2_uca1400_croatian_nopad_as_cs\n\
 2816 utf16_uca1400_ai_ci\n2817 utf16_uca1400_ai_cs\n2818 utf16_uca1400_as_ci\n\
-2819 utf16_uca1400_as_cs\n2820 utf16_uca1400_nopad_ai_ci\n2821 utf16_uca1400_nopad_ai_cs\n\
-2822 utf16_uca1400_nopad_as_ci\n2823 utf16_uca1400_nopad_as_cs\n\
-2824 utf16_uca1400_icelandic_ai_ci\n2825 utf16_uca1400_icelandic_ai_cs\n\
-2826 utf16_uca1400_icelandic_as_ci\n2827 utf16_uca1400_icelandic_as_cs\n\
-2828 utf16_uca1400_icelandic_nopad_ai_ci\n2829 utf16_uca1400_icelandic_nopad_ai_cs\n\
-2830 utf16_uca1400_icelandic_nopad_as_ci\n2831 utf16_uca1400_icelandic_nopad_as_cs\n\
-2832 utf16_uca1400_latvian_ai_ci\n2833 utf16_uca1400_latvian_ai_cs\n\
-2834 utf16_uca1400_latvian_as_ci\n2835 utf16_uca1400_latvian_as_cs\n\
-2836 utf16_uca1400_latvian_nopad_ai_ci\n2837 utf16_uca1400_latvian_nopad_ai_cs\n\
-2838 utf16_uca1400_latvian_nopad_as_ci\n2839 utf16_uca1400_latvian_nopad_as_cs\n\
-2840 utf16_uca1400_romanian_ai_ci\n2841 utf16_uca1400_romanian_ai_cs\n\
-2842 utf16_uca1400_romanian_as_ci\n2843 utf16_uca1400_romanian_as_cs\n\
-2844 utf16_uca1400_romanian_nopad_ai_ci\n2845 utf16_uca1400_romanian_nopad_ai_cs\n\
-2846 utf16_uca1400_romanian_nopad_as_ci\n2847 utf16_uca1400_romanian_nopad_as_cs\n\
-2848 utf16_uca1400_slovenian_ai_ci\n2849 utf16_uca1400_slovenian_ai_cs\n\
-2850 utf16_uca1400_slovenian_as_ci\n2851 utf16_uca1400_slovenian_as_cs\n\
-2852 utf16_uca1400_slovenian_nopad_ai_ci\n2853 utf16_uca1400_slovenian_nopad_ai_cs\n\
-2854 utf16_uca1400_slovenian_nopad_as_ci\n2855 utf16_uca1400_slovenian_nopad_as_cs\n\
-2856 utf16_uca1400_polish_ai_ci\n2857 utf16_uca1400_polish_ai_cs\n\
-2858 utf16_uca1400_polish_as_ci\n2859 utf16_uca1400_polish_as_cs\n\
-2860 utf16_uca1400_polish_nopad_ai_ci\n2861 utf16_uca1400_polish_nopad_ai_cs\n\
-2862 utf16_uca1400_polish_nopad_as_ci\n2863 utf16_uca1400_polish_nopad_as_cs\n\
-2864 utf16_uca1400_estonian_ai_ci\n2865 utf16_uca1400_estonian_ai_cs\n\
-2866 utf16_uca1400_estonian_as_ci\n2867 utf16_uca1400_estonian_as_cs\n\
-2868 utf16_uca1400_estonian_nopad_ai_ci\n2869 utf16_uca1400_estonian_nopad_ai_cs\n\
-2870 utf16_uca1400_estonian_nopad_as_ci\n2871 utf16_uca1400_estonian_nopad_as_cs\n\
-2872 utf16_uca1400_spanish_ai_ci\n2873 utf16_uca1400_spanish_ai_cs\n\
-2874 utf16_uca1400_spanish_as_ci\n2875 utf16_uca1400_spanish_as_cs\n\
-2876 utf16_uca1400_spanish_nopad_ai_ci\n2877 utf16_uca1400_spanish_nopad_ai_cs\n\
-2878 utf16_uca1400_spanish_nopad_as_ci\n2879 utf16_uca1400_spanish_nopad_as_cs\n\
-2880 utf16_uca1400_swedish_ai_ci\n2881 utf16_uca1400_swedish_ai_cs\n\
-2882 utf16_uca1400_swedish_as_ci\n2883 utf16_uca1400_swedish_as_cs\n\
-2884 utf16_uca1400_swedish_nopad_ai_ci\n2885 utf16_uca1400_swedish_nopad_ai_cs\n\
-2886 utf16_uca1400_swedish_nopad_as_ci\n2887 utf16_uca1400_swedish_nopad_as_cs\n\
-2888 utf16_uca1400_turkish_ai_ci\n2889 utf16_uca1400_turkish_ai_cs\n\
-2890 utf16_uca1400_turkish_as_ci\n2891 utf16_uca1400_turkish_as_cs\n\
-2892 utf16_uca1400_turkish_nopad_ai_ci\n2893 utf16_uca1400_turkish_nopad_ai_cs\n\
-2894 utf16_uca1400_turkish_nopad_as_ci\n2895 utf16_uca1400_turkish_nopad_as_cs\n\
-2896 utf16_uca1400_czech_ai_ci\n2897 utf16_uca1400_czech_ai_cs\n\
-2898 utf16_uca1400_czech_as_ci\n2899 utf16_uca1400_czech_as_cs\n\
-2900 utf16_uca1400_czech_nopad_ai_ci\n2901 utf16_uca1400_czech_nopad_ai_cs\n\
-2902 utf16_uca1400_czech_nopad_as_ci\n2903 utf16_uca1400_czech_nopad_as_cs\n\
-2904 utf16_uca1400_danish_ai_ci\n2905 utf16_uca1400_danish_ai_cs\n\
-2906 utf16_uca1400_danish_as_ci\n2907 utf16_uca1400_danish_as_cs\n\
-2908 utf16_uca1400_danish_nopad_ai_ci\n2909 utf16_uca1400_danish_nopad_ai_cs\n\
-2910 utf16_uca1400_danish_nopad_as_ci\n2911 utf16_uca1400_danish_nopad_as_cs\n\
-2912 utf16_uca1400_lithuanian_ai_ci\n2913 utf16_uca1400_lithuanian_ai_cs\n\
-2914 utf16_uca1400_lithuanian_as_ci\n2915 utf16_uca1400_lithuanian_as_cs\n\
-2916 utf16_uca1400_lithuanian_nopad_ai_ci\n2917 utf16_uca1400_lithuanian_nopad_ai_cs\n\
-2918 utf16_uca1400_lithuanian_nopad_as_ci\n2919 utf16_uca1400_lithuanian_nopad_as_cs\n\
-2920 utf16_uca1400_slovak_ai_ci\n2921 utf16_uca1400_slovak_ai_cs\n\
-2922 utf16_uca1400_slovak_as_ci\n2923 utf16_uca1400_slovak_as_cs\n\
-2924 utf16_uca1400_slovak_nopad_ai_ci\n2925 utf16_uca1400_slovak_nopad_ai_cs\n\
-2926 utf16_uca1400_slovak_nopad_as_ci\n2927 utf16_uca1400_slovak_nopad_as_cs\n\
-2928 utf16_uca1400_spanish2_ai_ci\n2929 utf16_uca1400_spanish2_ai_cs\n\
-2930 utf16_uca1400_spanish2_as_ci\n2931 utf16_uca1400_spanish2_as_cs\n\
-2932 utf16_uca1400_spanish2_nopad_ai_ci\n2933 utf16_uca1400_spanish2_nopad_ai_cs\n\
-2934 utf16_uca1400_spanish2_nopad_as_ci\n2935 utf16_uca1400_spanish2_nopad_as_cs\n\
-2936 utf16_uca1400_roman_ai_ci\n2937 utf16_uca1400_roman_ai_cs\n\
-2938 utf16_uca1400_roman_as_ci\n2939 utf16_uca1400_roman_as_cs\n\
-2940 utf16_uca1400_roman_nopad_ai_ci\n2941 utf16_uca1400_roman_nopad_ai_cs\n\
-2942 utf16_uca1400_roman_nopad_as_ci\n2943 utf16_uca1400_roman_nopad_as_cs\n\
-2944 utf16_uca1400_persian_ai_ci\n2945 utf16_uca1400_persian_ai_cs\n\
-2946 utf16_uca1400_persian_as_ci\n2947 utf16_uca1400_persian_as_cs\n\
-2948 utf16_uca1400_persian_nopad_ai_ci\n2949 utf16_uca1400_persian_nopad_ai_cs\n\
-2950 utf16_uca1400_persian_nopad_as_ci\n2951 utf16_uca1400_persian_nopad_as_cs\n\
-2952 utf16_uca1400_esperanto_ai_ci\n2953 utf16_uca1400_esperanto_ai_cs\n\
-2954 utf16_uca1400_esperanto_as_ci\n2955 utf16_uca1400_esperanto_as_cs\n\
-2956 utf16_uca1400_esperanto_nopad_ai_ci\n2957 utf16_uca1400_esperanto_nopad_ai_cs\n\
-2958 utf16_uca1400_esperanto_nopad_as_ci\n2959 utf16_uca1400_esperanto_nopad_as_cs\n\
-2960 utf16_uca1400_hungarian_ai_ci\n2961 utf16_uca1400_hungarian_ai_cs\n\
-2962 utf16_uca1400_hungarian_as_ci\n2963 utf16_uca1400_hungarian_as_cs\n\
-2964 utf16_uca1400_hungarian_nopad_ai_ci\n2965 utf16_uca1400_hungarian_nopad_ai_cs\n\
-2966 utf16_uca1400_hungarian_nopad_as_ci\n2967 utf16_uca1400_hungarian_nopad_as_cs\n\
-2968 utf16_uca1400_sinhala_ai_ci\n2969 utf16_uca1400_sinhala_ai_cs\n\
-2970 utf16_uca1400_sinhala_as_ci\n2971 utf16_uca1400_sinhala_as_cs\n\
-2972 utf16_uca1400_sinhala_nopad_ai_ci\n2973 utf16_uca1400_sinhala_nopad_ai_cs\n\
-2974 utf16_uca1400_sinhala_nopad_as_ci\n2975 utf16_uca1400_sinhala_nopad_as_cs\n\
-2976 utf16_uca1400_german2_ai_ci\n2977 utf16_uca1400_german2_ai_cs\n\
-2978 utf16_uca1400_german2_as_ci\n2979 utf16_uca1400_german2_as_cs\n\
-2980 utf16_uca1400_german2_nopad_ai_ci\n2981 utf16_uca1400_german2_nopad_ai_cs\n\
-2982 utf16_uca1400_german2_nopad_as_ci\n2983 utf16_uca1400_german2_nopad_as_cs\n\
-3000 utf16_uca1400_vietnamese_ai_ci\n3001 utf16_uca1400_vietnamese_ai_cs\n\
-3002 utf16_uca1400_vietnamese_as_ci\n3003 utf16_uca1400_vietnamese_as_cs\n\
-3004 utf16_uca1400_vietnamese_nopad_ai_ci\n3005 utf16_uca1400_vietnamese_nopad_ai_cs\n\
-3006 utf16_uca1400_vietnamese_nopad_as_ci\n3007 utf16_uca1400_vietnamese_nopad_as_cs\n\
-3008 utf16_uca1400_croatian_ai_ci\n3009 utf16_uca1400_croatian_ai_cs\n\
-3010 utf16_uca1400_croatian_as_ci\n3011 utf16_uca1400_croatian_as_cs\n\
-3012 utf16_uca1400_croatian_nopad_ai_ci\n3013 utf16_uca1400_croatian_nopad_ai_cs\n\
-3014 utf16_uca1400_croatian_nopad_as_ci\n3015 utf16_uca1400_croatian_nopad_as_cs\n\
-3072 utf32_uca1400_ai_ci\n3073 utf32_uca1400_ai_cs\n3074 utf32_uca1400_as_ci\n\
-3075 utf32_uca1400_as_cs\n3076 utf32_uca1400_nopad_ai_ci\n3077 utf32_uca1400_nopad_ai_cs\n\
+2819 utf16_uca1400_as_cs\n2820 utf16_uca1400_nopad_ai_ci\n\
+2821 utf16_uca1400_nopad_ai_cs\n2822 utf16_uca1400_nopad_as_ci\n\
+2823 utf16_uca1400_nopad_as_cs\n2824 utf16_uca1400_icelandic_ai_ci\n\
+2825 utf16_uca1400_icelandic_ai_cs\n2826 utf16_uca1400_icelandic_as_ci\n\
+2827 utf16_uca1400_icelandic_as_cs\n2828 utf16_uca1400_icelandic_nopad_ai_ci\n\
+2829 utf16_uca1400_icelandic_nopad_ai_cs\n2830 utf16_uca1400_icelandic_nopad_as_ci\n\
+2831 utf16_uca1400_icelandic_nopad_as_cs\n2832 utf16_uca1400_latvian_ai_ci\n\
+2833 utf16_uca1400_latvian_ai_cs\n2834 utf16_uca1400_latvian_as_ci\n\
+2835 utf16_uca1400_latvian_as_cs\n2836 utf16_uca1400_latvian_nopad_ai_ci\n\
+2837 utf16_uca1400_latvian_nopad_ai_cs\n2838 utf16_uca1400_latvian_nopad_as_ci\n\
+2839 utf16_uca1400_latvian_nopad_as_cs\n2840 utf16_uca1400_romanian_ai_ci\n\
+2841 utf16_uca1400_romanian_ai_cs\n2842 utf16_uca1400_romanian_as_ci\n\
+2843 utf16_uca1400_romanian_as_cs\n2844 utf16_uca1400_romanian_nopad_ai_ci\n\
+2845 utf16_uca1400_romanian_nopad_ai_cs\n2846 utf16_uca1400_romanian_nopad_as_ci\n\
+2847 utf16_uca1400_romanian_nopad_as_cs\n2848 utf16_uca1400_slovenian_ai_ci\n\
+2849 utf16_uca1400_slovenian_ai_cs\n2850 utf16_uca1400_slovenian_as_ci\n\
+2851 utf16_uca1400_slovenian_as_cs\n2852 utf16_uca1400_slovenian_nopad_ai_ci\n\
+2853 utf16_uca1400_slovenian_nopad_ai_cs\n2854 utf16_uca1400_slovenian_nopad_as_ci\n\
+2855 utf16_uca1400_slovenian_nopad_as_cs\n2856 utf16_uca1400_polish_ai_ci\n\
+2857 utf16_uca1400_polish_ai_cs\n2858 utf16_uca1400_polish_as_ci\n\
+2859 utf16_uca1400_polish_as_cs\n2860 utf16_uca1400_polish_nopad_ai_ci\n\
+2861 utf16_uca1400_polish_nopad_ai_cs\n2862 utf16_uca1400_polish_nopad_as_ci\n\
+2863 utf16_uca1400_polish_nopad_as_cs\n2864 utf16_uca1400_estonian_ai_ci\n\
+2865 utf16_uca1400_estonian_ai_cs\n2866 utf16_uca1400_estonian_as_ci\n\
+2867 utf16_uca1400_estonian_as_cs\n2868 utf16_uca1400_estonian_nopad_ai_ci\n\
+2869 utf16_uca1400_estonian_nopad_ai_cs\n2870 utf16_uca1400_estonian_nopad_as_ci\n\
+2871 utf16_uca1400_estonian_nopad_as_cs\n2872 utf16_uca1400_spanish_ai_ci\n\
+2873 utf16_uca1400_spanish_ai_cs\n2874 utf16_uca1400_spanish_as_ci\n\
+2875 utf16_uca1400_spanish_as_cs\n2876 utf16_uca1400_spanish_nopad_ai_ci\n\
+2877 utf16_uca1400_spanish_nopad_ai_cs\n2878 utf16_uca1400_spanish_nopad_as_ci\n\
+2879 utf16_uca1400_spanish_nopad_as_cs\n2880 utf16_uca1400_swedish_ai_ci\n\
+2881 utf16_uca1400_swedish_ai_cs\n2882 utf16_uca1400_swedish_as_ci\n\
+2883 utf16_uca1400_swedish_as_cs\n2884 utf16_uca1400_swedish_nopad_ai_ci\n\
+2885 utf16_uca1400_swedish_nopad_ai_cs\n2886 utf16_uca1400_swedish_nopad_as_ci\n\
+2887 utf16_uca1400_swedish_nopad_as_cs\n2888 utf16_uca1400_turkish_ai_ci\n\
+2889 utf16_uca1400_turkish_ai_cs\n2890 utf16_uca1400_turkish_as_ci\n\
+2891 utf16_uca1400_turkish_as_cs\n2892 utf16_uca1400_turkish_nopad_ai_ci\n\
+2893 utf16_uca1400_turkish_nopad_ai_cs\n2894 utf16_uca1400_turkish_nopad_as_ci\n\
+2895 utf16_uca1400_turkish_nopad_as_cs\n2896 utf16_uca1400_czech_ai_ci\n\
+2897 utf16_uca1400_czech_ai_cs\n2898 utf16_uca1400_czech_as_ci\n\
+2899 utf16_uca1400_czech_as_cs\n2900 utf16_uca1400_czech_nopad_ai_ci\n\
+2901 utf16_uca1400_czech_nopad_ai_cs\n2902 utf16_uca1400_czech_nopad_as_ci\n\
+2903 utf16_uca1400_czech_nopad_as_cs\n2904 utf16_uca1400_danish_ai_ci\n\
+2905 utf16_uca1400_danish_ai_cs\n2906 utf16_uca1400_danish_as_ci\n\
+2907 utf16_uca1400_danish_as_cs\n2908 utf16_uca1400_danish_nopad_ai_ci\n\
+2909 utf16_uca1400_danish_nopad_ai_cs\n2910 utf16_uca1400_danish_nopad_as_ci\n\
+2911 utf16_uca1400_danish_nopad_as_cs\n2912 utf16_uca1400_lithuanian_ai_ci\n\
+2913 utf16_uca1400_lithuanian_ai_cs\n2914 utf16_uca1400_lithuanian_as_ci\n\
+2915 utf16_uca1400_lithuanian_as_cs\n2916 utf16_uca1400_lithuanian_nopad_ai_ci\n\
+2917 utf16_uca1400_lithuanian_nopad_ai_cs\n2918 utf16_uca1400_lithuanian_nopad_as_ci\n\
+2919 utf16_uca1400_lithuanian_nopad_as_cs\n2920 utf16_uca1400_slovak_ai_ci\n\
+2921 utf16_uca1400_slovak_ai_cs\n2922 utf16_uca1400_slovak_as_ci\n\
+2923 utf16_uca1400_slovak_as_cs\n2924 utf16_uca1400_slovak_nopad_ai_ci\n\
+2925 utf16_uca1400_slovak_nopad_ai_cs\n2926 utf16_uca1400_slovak_nopad_as_ci\n\
+2927 utf16_uca1400_slovak_nopad_as_cs\n2928 utf16_uca1400_spanish2_ai_ci\n\
+2929 utf16_uca1400_spanish2_ai_cs\n2930 utf16_uca1400_spanish2_as_ci\n\
+2931 utf16_uca1400_spanish2_as_cs\n2932 utf16_uca1400_spanish2_nopad_ai_ci\n\
+2933 utf16_uca1400_spanish2_nopad_ai_cs\n2934 utf16_uca1400_spanish2_nopad_as_ci\n\
+2935 utf16_uca1400_spanish2_nopad_as_cs\n2936 utf16_uca1400_roman_ai_ci\n\
+2937 utf16_uca1400_roman_ai_cs\n2938 utf16_uca1400_roman_as_ci\n\
+2939 utf16_uca1400_roman_as_cs\n2940 utf16_uca1400_roman_nopad_ai_ci\n\
+2941 utf16_uca1400_roman_nopad_ai_cs\n2942 utf16_uca1400_roman_nopad_as_ci\n\
+2943 utf16_uca1400_roman_nopad_as_cs\n2944 utf16_uca1400_persian_ai_ci\n\
+2945 utf16_uca1400_persian_ai_cs\n2946 utf16_uca1400_persian_as_ci\n\
+2947 utf16_uca1400_persian_as_cs\n2948 utf16_uca1400_persian_nopad_ai_ci\n\
+2949 utf16_uca1400_persian_nopad_ai_cs\n2950 utf16_uca1400_persian_nopad_as_ci\n\
+2951 utf16_uca1400_persian_nopad_as_cs\n2952 utf16_uca1400_esperanto_ai_ci\n\
+2953 utf16_uca1400_esperanto_ai_cs\n2954 utf16_uca1400_esperanto_as_ci\n\
+2955 utf16_uca1400_esperanto_as_cs\n2956 utf16_uca1400_esperanto_nopad_ai_ci\n\
+2957 utf16_uca1400_esperanto_nopad_ai_cs\n2958 utf16_uca1400_esperanto_nopad_as_ci\n\
+2959 utf16_uca1400_esperanto_nopad_as_cs\n2960 utf16_uca1400_hungarian_ai_ci\n\
+2961 utf16_uca1400_hungarian_ai_cs\n2962 utf16_uca1400_hungarian_as_ci\n\
+2963 utf16_uca1400_hungarian_as_cs\n2964 utf16_uca1400_hungarian_nopad_ai_ci\n\
+2965 utf16_uca1400_hungarian_nopad_ai_cs\n2966 utf16_uca1400_hungarian_nopad_as_ci\n\
+2967 utf16_uca1400_hungarian_nopad_as_cs\n2968 utf16_uca1400_sinhala_ai_ci\n\
+2969 utf16_uca1400_sinhala_ai_cs\n2970 utf16_uca1400_sinhala_as_ci\n\
+2971 utf16_uca1400_sinhala_as_cs\n2972 utf16_uca1400_sinhala_nopad_ai_ci\n\
+2973 utf16_uca1400_sinhala_nopad_ai_cs\n2974 utf16_uca1400_sinhala_nopad_as_ci\n\
+2975 utf16_uca1400_sinhala_nopad_as_cs\n2976 utf16_uca1400_german2_ai_ci\n\
+2977 utf16_uca1400_german2_ai_cs\n2978 utf16_uca1400_german2_as_ci\n\
+2979 utf16_uca1400_german2_as_cs\n2980 utf16_uca1400_german2_nopad_ai_ci\n\
+2981 utf16_uca1400_german2_nopad_ai_cs\n2982 utf16_uca1400_german2_nopad_as_ci\n\
+2983 utf16_uca1400_german2_nopad_as_cs\n3000 utf16_uca1400_vietnamese_ai_ci\n\
+3001 utf16_uca1400_vietnamese_ai_cs\n3002 utf16_uca1400_vietnamese_as_ci\n\
+3003 utf16_uca1400_vietnamese_as_cs\n3004 utf16_uca1400_vietnamese_nopad_ai_ci\n\
+3005 utf16_uca1400_vietnamese_nopad_ai_cs\n3006 utf16_uca1400_vietnamese_nopad_as_ci\n\
+3007 utf16_uca1400_vietnamese_nopad_as_cs\n3008 utf16_uca1400_croatian_ai_ci\n\
+3009 utf16_uca1400_croatian_ai_cs\n3010 utf16_uca1400_croatian_as_ci\n\
+3011 utf16_uca1400_croatian_as_cs\n3012 utf16_uca1400_croatian_nopad_ai_ci\n\
+3013 utf16_uca1400_croatian_nopad_ai_cs\n3014 utf16_uca1400_croatian_nopad_as_ci\n\
+3015 utf16_uca1400_croatian_nopad_as_cs\n3072 utf32_uca1400_ai_ci\n\
+3073 utf32_uca1400_ai_cs\n3074 utf32_uca1400_as_ci\n3075 utf32_uca1400_as_cs\n\
+3076 utf32_uca1400_nopad_ai_ci\n3077 utf32_uca1400_nopad_ai_cs\n\
 3078 utf32_uca1400_nopad_as_ci\n3079 utf32_uca1400_nopad_as_cs\n\
 3080 utf32_uca1400_icelandic_ai_ci\n3081 utf32_uca1400_icelandic_ai_cs\n\
 3082 utf32_uca1400_icelandic_as_ci\n3083 utf32_uca1400_icelandic_as_cs\n\
@@ -651,11 +602,13 @@ const MARIADB: &str = "\
 
 /// The character set and collation of `id` on the server kind, or None when unknown.
 pub fn collation(id: u32, mariadb: bool) -> Option<(&'static str, &'static str)> {
-    let table = if mariadb { MARIADB } else { MYSQL };
-    let name = table.lines().find_map(|l| {
-        let (i, n) = l.split_once(' ')?;
-        (i.parse::<u32>().ok()? == id).then_some(n)
-    })?;
+    let find = |table: &'static str| {
+        table.lines().find_map(|l| {
+            let (i, n) = l.split_once(' ')?;
+            (i.parse::<u32>().ok()? == id).then_some(n)
+        })
+    };
+    let name = find(if mariadb { MARIADB } else { MYSQL }).or_else(|| find(COMMON))?;
     Some((name.split('_').next().unwrap_or(name), name))
 }
 
