@@ -210,6 +210,53 @@ pub fn warn_if_server_id_taken(c: &mut Client, cfg: &Config, p: &Primary, uuid: 
     }
 }
 
+/// The state a dump thread shows while it ends; normally gone within a moment.
+const FINALIZING: &str = "Waiting to finalize termination";
+
+/// The dump threads in a `SHOW PROCESSLIST` that have been ending for at least
+/// `min_secs`, as "thread Id (Command, Time s)". Without the PROCESS privilege the
+/// list holds only the account's own threads, which is what binlogd's dumps are.
+pub fn stuck_dumps(rs: &ResultSet, min_secs: u64) -> Vec<String> {
+    let col = |name: &str| rs.columns.iter().position(|c| c.eq_ignore_ascii_case(name));
+    let (Some(id), Some(cmd), Some(time), Some(state)) = (col("Id"), col("Command"), col("Time"), col("State")) else {
+        return Vec::new();
+    };
+    let get = |r: &[Option<String>], c: usize| r.get(c).cloned().flatten().unwrap_or_default();
+    rs.rows
+        .iter()
+        .filter(|r| get(r, state) == FINALIZING)
+        .filter_map(|r| {
+            let secs = get(r, time).parse::<u64>().ok().filter(|t| *t >= min_secs)?;
+            Some(format!("thread {} ({}, {secs} s)", get(r, id), get(r, cmd)))
+        })
+        .collect()
+}
+
+/// After a dump request went unanswered: names the primary's dump threads that
+/// cannot end, and how to release them. A MariaDB primary with semi-sync can leave
+/// a dump whose replica went away right after it started waiting forever for the
+/// semi-sync ACK receiver, which missed both its start and its end; the primary then
+/// holds back every later dump with that server_id. Stopping the receiver, by
+/// turning semi-sync off and on, lets the dump end. Best effort: errors say nothing.
+pub fn warn_if_dump_stuck(cfg: &Config, tls: &crate::tls::Live) {
+    let Ok((mut c, p)) = connect(cfg, tls) else { return };
+    if p.flavor != Flavor::MariaDb {
+        return;
+    }
+    let Ok(rs) = c.query("SHOW PROCESSLIST") else { return };
+    let stuck = stuck_dumps(&rs, 5);
+    if !stuck.is_empty() {
+        warn!(
+            "the primary's {} of user '{}' is stuck in '{FINALIZING}'. A MariaDB primary with semi-sync leaves a \
+             dump there for good when its replica goes away just after asking for it, and holds back every later \
+             dump with that server_id. On the primary, SET GLOBAL rpl_semi_sync_master_enabled = OFF, then ON, \
+             releases it",
+            stuck.join(", "),
+            cfg.master_user
+        );
+    }
+}
+
 /// Registers binlogd so the primary lists it in SHOW SLAVE HOSTS / SHOW REPLICAS.
 pub fn register(c: &mut Client, cfg: &Config, p: &Primary) -> Result<(), ReplicaError> {
     let r = RegisterSlave {
@@ -318,6 +365,23 @@ mod tests {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: rows.iter().map(|r| r.iter().map(|v| Some(v.to_string())).collect()).collect(),
         }
+    }
+
+    #[test]
+    fn dump_threads_ending_for_long_are_named() {
+        let cols = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
+        let pl = rs(
+            &cols,
+            &[
+                &["7", "repl", "127.0.0.1:4", "NULL", "Killed", "60", FINALIZING, "NULL", "0.000"],
+                &["9", "repl", "127.0.0.1:5", "NULL", "Binlog Dump", "2", FINALIZING, "NULL", "0.000"],
+                &["11", "repl", "127.0.0.1:6", "NULL", "Binlog Dump", "80", "starting", "NULL", "0.000"],
+                &["12", "repl", "127.0.0.1:7", "NULL", "Binlog Dump", "x", FINALIZING, "NULL", "0.000"],
+            ],
+        );
+        assert_eq!(stuck_dumps(&pl, 5), ["thread 7 (Killed, 60 s)"]);
+        assert_eq!(stuck_dumps(&pl, 0), ["thread 7 (Killed, 60 s)", "thread 9 (Binlog Dump, 2 s)"]);
+        assert!(stuck_dumps(&rs(&["Id"], &[&["1"]]), 0).is_empty());
     }
 
     #[test]

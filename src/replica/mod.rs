@@ -758,6 +758,7 @@ impl Session<'_> {
                  another replica's, or binlogd's own previous connection",
                 cfg.net_read_timeout, cfg.server_id
             );
+            connect::warn_if_dump_stuck(cfg, &shared.tls);
         }
         if received > 1 {
             // The connection worked: the next failure starts the backoff afresh.

@@ -147,11 +147,17 @@ fn kill9_under_load(flavor: Flavor) {
             b.log_text()
         );
         b.start();
-        // Each kill should hit a binlogd that is streaming. (Killing one whose dump
-        // the primary has only just accepted can leave a MariaDB 10.11 dump thread
-        // stuck in "Killed" for good, which blocks every later dump with that
-        // server_id: a server-side hang that a real replica would meet too.)
+        // Each kill should hit a binlogd whose ACKs the primary reads. A MariaDB
+        // primary whose semi-sync ACK receiver has not yet taken in a new dump when
+        // its replica goes away leaves that dump stuck in "Killed" for good, and it
+        // blocks every later dump with that server_id: a server-side hang a real
+        // replica meets too (`a_dump_the_primary_cannot_end_is_named_with_the_way_to_release_it`).
+        // An ACK counted after the restart shows the receiver has taken it in.
+        let yes = s.semi_status("yes_tx");
         wait_semisync_client(&s, &b);
+        wait_until("the primary to count an ACK from the restarted binlogd", Duration::from_secs(60), || {
+            s.semi_status("yes_tx") != yes
+        });
     }
     stop.store(true, Ordering::SeqCst);
     for w in writers {

@@ -431,3 +431,75 @@ fn a_replica_listed_with_binlogds_server_id_is_named_in_a_warning() {
     assert!(!a.log_text().contains(&format!("server_id 1001: 127.0.0.1:{aport}.")), "{}", a.log_text());
     assert_eq!(a.stop(), 0);
 }
+
+/// Asks the primary for a semi-sync dump with `server_id` and resets the connection
+/// at once, as a replica that dies just after it asked.
+fn abandon_semisync_dump(port: u16, server_id: u32) {
+    use std::os::fd::AsRawFd;
+    let mut c = binlogd::proto::client::Client::connect(&repl_options(port)).unwrap();
+    c.query("SET @master_binlog_checksum = 'CRC32', @rpl_semi_sync_slave = 1").unwrap();
+    let r = binlogd::proto::command::RegisterSlave {
+        server_id,
+        host: String::new(),
+        user: String::new(),
+        password: String::new(),
+        port: 0,
+        rank: 0,
+        master_id: 0,
+    };
+    c.command_ok(&r.encode(), "register").unwrap();
+    let d = binlogd::proto::command::BinlogDump { pos: 4, flags: 0, server_id, file: String::new() };
+    c.stream.write_command(&d.encode()).unwrap();
+    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+    // SAFETY: a valid socket and a linger struct of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            c.stream.inner.tcp().as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0);
+}
+
+#[test]
+fn a_dump_the_primary_cannot_end_is_named_with_the_way_to_release_it() {
+    // A MariaDB semi-sync primary can leave a dump whose replica went away just after
+    // asking for it waiting for good, and then holds back every later dump with that
+    // server_id. binlogd cannot end that thread, but it names it and says how.
+    let s = Server::start(Flavor::MariaDb, "stuckdump");
+    let stuck = (0..30).find_map(|_| {
+        abandon_semisync_dump(s.port, 1001);
+        std::thread::sleep(Duration::from_millis(1500));
+        let pl = s.sql("SHOW PROCESSLIST");
+        let row = pl.lines().find(|l| l.contains("Waiting to finalize termination"))?;
+        row.split('\t').next().map(str::to_string)
+    });
+    let Some(id) = stuck else {
+        eprintln!("the primary ended every abandoned dump: nothing to name");
+        return;
+    };
+    let mut b = Binlogd::new(&s, "stuckdump", "");
+    b.start();
+    b.wait_log(&format!("the primary's thread {id} ("), Duration::from_secs(40));
+    b.wait_log("SET GLOBAL rpl_semi_sync_master_enabled = OFF, then ON, releases it", Duration::from_secs(1));
+    // What the warning says works. A dump binlogd gave up on meanwhile may hang the
+    // same way once released, and binlogd then names it again.
+    let released = (0..5).any(|_| {
+        s.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF; SET GLOBAL rpl_semi_sync_master_enabled = ON");
+        let t = std::time::Instant::now();
+        while t.elapsed() < Duration::from_secs(15) {
+            if s.semi_status("clients") == "1" {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    });
+    assert!(released, "{}\n{}", s.sql("SHOW PROCESSLIST"), b.log_text());
+    s.sql("CREATE DATABASE d; FLUSH BINARY LOGS");
+    assert_rotated_identical(&s, &b);
+    assert_eq!(b.stop(), 0);
+}
