@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a connection is doing, as SHOW PROCESSLIST's Command column names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,8 @@ struct Conn {
     /// and writes, whatever its thread is blocked on.
     sock: Option<TcpStream>,
     killed: Arc<AtomicBool>,
+    /// Ended because the same replica registered again on another connection.
+    displaced: bool,
 }
 
 /// One row of SHOW PROCESSLIST, before the dump positions are added.
@@ -76,6 +78,7 @@ impl Conns {
             info: None,
             sock,
             killed: killed.clone(),
+            displaced: false,
         };
         self.lock().insert(id, c);
         killed
@@ -117,6 +120,41 @@ impl Conns {
         Some(who)
     }
 
+    /// Ends connection `id` because its replica registered again on another one, as
+    /// a primary ends a zombie dump: its flag is set, so a dump waiting for events
+    /// tells its replica why before it ends (`is_displaced`), and a dump still there
+    /// after `grace` (blocked writing to a peer that vanished) has its socket shut
+    /// down. A connection not dumping is shut down at once. None when there is no such connection; otherwise "user@peer".
+    pub fn displace(&self, id: u32, grace: Duration) -> Option<String> {
+        let mut g = self.lock();
+        let c = g.get_mut(&id)?;
+        c.displaced = true;
+        c.killed.store(true, Ordering::SeqCst);
+        let dumping = matches!(c.command, Command::BinlogDump | Command::BinlogDumpGtid);
+        if !dumping {
+            // Nothing to tell a connection that is not dumping.
+            if let Some(s) = &c.sock {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+        } else if let Some(s) = c.sock.as_ref().and_then(|s| s.try_clone().ok()) {
+            let spawned = std::thread::Builder::new().name("displace".into()).spawn(move || {
+                std::thread::sleep(grace);
+                let _ = s.shutdown(Shutdown::Both);
+            });
+            if spawned.is_err() {
+                if let Some(s) = &c.sock {
+                    let _ = s.shutdown(Shutdown::Both);
+                }
+            }
+        }
+        Some(format!("{}@{}", c.user, c.peer))
+    }
+
+    /// Was connection `id` ended by `displace`?
+    pub fn is_displaced(&self, id: u32) -> bool {
+        self.lock().get(&id).is_some_and(|c| c.displaced)
+    }
+
     pub fn rows(&self) -> Vec<Row> {
         self.lock()
             .iter()
@@ -136,6 +174,7 @@ impl Conns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn kill_shuts_the_socket_and_kill_query_spares_an_idle_connection() {
@@ -158,5 +197,35 @@ mod tests {
         assert_eq!((&client).read(&mut b).unwrap(), 0);
         conns.remove(7);
         assert!(conns.rows().is_empty());
+    }
+
+    #[test]
+    fn a_displaced_dump_is_flagged_and_shut_down_after_its_grace() {
+        use std::io::Read;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let pair = || {
+            let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+            (client, l.accept().unwrap().0)
+        };
+        let conns = Conns::default();
+        let (c1, s1) = pair();
+        let killed = conns.add(1, "127.0.0.1:1", s1.try_clone().ok());
+        conns.set_command(1, Command::BinlogDumpGtid, None);
+        let t = Instant::now();
+        assert!(conns.displace(1, Duration::from_millis(300)).is_some());
+        assert!(killed.load(Ordering::SeqCst) && conns.is_displaced(1));
+        // Its own thread may still write (the error that tells why)...
+        (&s1).write_all(b"why").unwrap();
+        let mut b = [0u8; 3];
+        (&c1).read_exact(&mut b).unwrap();
+        // ...until the grace is over.
+        assert_eq!((&c1).read(&mut b).unwrap(), 0);
+        assert!(t.elapsed() >= Duration::from_millis(300));
+        // One that is not dumping is shut down at once.
+        let (c2, s2) = pair();
+        conns.add(2, "127.0.0.1:2", s2.try_clone().ok());
+        assert!(conns.displace(2, Duration::from_secs(3600)).is_some());
+        assert_eq!((&c2).read(&mut b).unwrap(), 0);
+        assert!(!conns.is_displaced(3) && conns.displace(3, Duration::ZERO).is_none());
     }
 }

@@ -388,6 +388,27 @@ fn tracker_reads(t: EventType) -> bool {
     )
 }
 
+/// MariaDB's ER_SLAVE_SAME_ID.
+const ER_SLAVE_SAME_ID: u16 = 4052;
+
+/// The error a primary ends a dump with when its replica registered again on another
+/// connection (the same server_uuid on MySQL, else the same server_id): MariaDB's
+/// 4052, MySQL's 1236 (`Binlog_sender::run`). A replica stops on it rather than
+/// reconnect and end the other's dump in turn. `first` is where the dump started,
+/// `last` how far it read.
+fn displaced_error(maria: bool, first: &(String, u64), last: (&str, u64)) -> (u16, String) {
+    let (head, code) = if maria {
+        ("A slave with the same server_id is already connected", ER_SLAVE_SAME_ID)
+    } else {
+        (
+            "A replica with the same server_uuid/server_id as this replica has connected to the source",
+            ER_MASTER_FATAL_READING_BINLOG,
+        )
+    };
+    let (f, p) = last;
+    (code, format!("{head}; the first event '{}' at {}, the last event read from '{f}' at {p}, the last byte read from '{f}' at {p}.", first.0, first.1))
+}
+
 fn fail(s: &mut Session, msg: &str) -> Result<(), Error> {
     s.stream.write(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", msg))
 }
@@ -813,6 +834,7 @@ impl Dump<'_, '_> {
 
     fn run(&mut self, dir: &Path, non_block: bool, hb: Duration) -> Result<(), Error> {
         let sid = self.s.srv.cfg.server_id;
+        let first = (self.file.clone(), self.pos);
         self.s.stream.seq = 1;
         let rot = fake_rotate(sid, &self.file, self.pos, self.crc);
         self.send_event(&rot)?;
@@ -974,6 +996,11 @@ impl Dump<'_, '_> {
             }
             let st2 = self.s.srv.shared.durable.wait_newer(generation, hb);
             if self.s.killed.load(std::sync::atomic::Ordering::SeqCst) {
+                if self.s.srv.conns.is_displaced(self.s.id) {
+                    let maria = self.s.vars.contains_key("mariadb_slave_capability");
+                    let (code, msg) = displaced_error(maria, &first, (&self.file, self.pos));
+                    let _ = self.s.stream.write(&err_packet(code, "HY000", &msg));
+                }
                 return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "ended by KILL")));
             }
             if st2.generation == generation {
@@ -993,6 +1020,22 @@ mod tests {
 
     fn g(domain: u32, server: u32, seq: u64) -> MariaGtid {
         MariaGtid { domain, server, seq }
+    }
+
+    #[test]
+    fn a_displaced_dump_ends_with_each_servers_error() {
+        let first = ("mysql-bin.000001".to_string(), 4);
+        let (code, msg) = displaced_error(false, &first, ("mysql-bin.000002", 1234));
+        assert_eq!(code, 1236);
+        assert_eq!(
+            msg,
+            "A replica with the same server_uuid/server_id as this replica has connected to the source; the first \
+             event 'mysql-bin.000001' at 4, the last event read from 'mysql-bin.000002' at 1234, the last byte read \
+             from 'mysql-bin.000002' at 1234."
+        );
+        let (code, msg) = displaced_error(true, &first, ("mysql-bin.000001", 4));
+        assert_eq!(code, 4052);
+        assert!(msg.starts_with("A slave with the same server_id is already connected; the first event"), "{msg}");
     }
 
     #[test]

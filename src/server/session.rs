@@ -379,7 +379,7 @@ impl<'a> Session<'a> {
             .collect();
         for old in zombies {
             reps.remove(&old);
-            if let Some(who) = self.srv.conns.kill(old, false) {
+            if let Some(who) = self.srv.conns.displace(old, DISPLACE_GRACE) {
                 info!(
                     "replica server_id {} registered again on connection {} from {}: ending its older connection {old} ({who})",
                     r.server_id, self.id, self.peer
@@ -394,6 +394,10 @@ impl<'a> Session<'a> {
         self.reply(&ok_packet())
     }
 }
+
+/// How long a dump ended for a replica that registered again may take to tell its
+/// replica why, before its socket is shut down.
+const DISPLACE_GRACE: Duration = Duration::from_secs(2);
 
 fn native_ok(reply: &[u8], nonce: &[u8], a: &Account) -> bool {
     if a.empty {

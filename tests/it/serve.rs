@@ -385,6 +385,64 @@ fn mysql_replica_replicates_from_binlogd_with_auto_position() {
     assert_eq!(b.stop(), 0);
 }
 
+/// Two replicas the primary takes for one (the same server_uuid on MySQL, the same
+/// server_id on MariaDB): when the second starts, the first is told so and stops, as
+/// from the primary, rather than reconnect and end the other's dump in turn. (A
+/// MariaDB replica told so, error 4052, reconnects at once, and a MariaDB 10.11
+/// primary stops neither twin: only MySQL's are compared.)
+fn twins_displace_as_from_the_primary(flavor: Flavor) {
+    let tag = flavor.name();
+    let s = Server::start(flavor, &format!("twins-{tag}"));
+    let (mut b, lport) = Binlogd::serving(&s, &format!("twins-{tag}"), "");
+    s.sql("CREATE DATABASE tw; CREATE TABLE tw.t (a INT PRIMARY KEY); INSERT INTO tw.t VALUES (0)");
+    let status = if flavor == Flavor::Mysql { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" };
+    let io = if flavor == Flavor::Mysql { "Replica_IO_Running" } else { "Slave_IO_Running" };
+    let mut errors = Vec::new();
+    for (i, (from, port)) in [("binlogd", lport), ("primary", s.port)].into_iter().enumerate() {
+        let older = replica(flavor, &format!("twins-{tag}-{from}-1"), 2);
+        let newer = replica(flavor, &format!("twins-{tag}-{from}-2"), if flavor == Flavor::Mysql { 3 } else { 2 });
+        if flavor == Flavor::Mysql {
+            let uuid = older.sql("SELECT @@server_uuid");
+            let root = std::fs::read_to_string(newer.dir.join("root")).unwrap();
+            std::fs::write(format!("{}/data/auto.cnf", root.trim()), format!("[auto]\nserver-uuid={}\n", uuid.trim()))
+                .unwrap();
+            newer.restart();
+            assert_eq!(newer.sql("SELECT @@server_uuid"), uuid);
+        }
+        point_replica(&older, port, Follow::Gtid, None, "");
+        start_replica(&older);
+        older.wait_same(&s.sql("CHECKSUM TABLE tw.t"), "CHECKSUM TABLE tw.t", "the first twin", &b);
+        point_replica(&newer, port, Follow::Gtid, None, "");
+        start_replica(&newer);
+        let t = std::time::Instant::now();
+        while older.status_row(status)[io] != "No" {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "reading from {from}, the first twin still runs: {:?}\nits log: {}",
+                older.status_row(status),
+                older.error_log_tail(10)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let st = older.status_row(status);
+        errors.push((st["Last_IO_Errno"].clone(), st["Last_IO_Error"].clone()));
+        s.sql(&format!("INSERT INTO tw.t VALUES ({})", i + 1));
+        newer.wait_same(&s.sql("CHECKSUM TABLE tw.t"), "CHECKSUM TABLE tw.t", "the second twin", &b);
+        assert_eq!(newer.status_row(status)[io], "Yes");
+    }
+    // The same errno, and the same text up to the positions, which name each one's files.
+    let head = |e: &str| e.split(';').next().unwrap_or_default().to_string();
+    assert_eq!(errors[0].0, errors[1].0, "{errors:?}");
+    assert_eq!(head(&errors[0].1), head(&errors[1].1), "{errors:?}");
+    assert!(errors[0].1.contains("the last event read from"), "{errors:?}");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn a_mysql_replica_displaced_by_one_with_its_uuid_stops_as_from_the_primary() {
+    twins_displace_as_from_the_primary(Flavor::Mysql);
+}
+
 /// How a replica follows its source.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Follow {
