@@ -119,9 +119,12 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             let f = FormatDescription::decode(ev).map_err(e)?;
             format!("Server ver: {}, Binlog ver: {}", f.server_version, f.binlog_version)
         }
-        2 => {
+        // MariaDB's Query_compressed lists its statement as a Query does.
+        2 | 165 => {
             let p = event::query_parts(ev, alg, fde.query_post_header_len).map_err(e)?;
-            let q = String::from_utf8_lossy(p.text);
+            let text: std::borrow::Cow<[u8]> =
+                if h.event_type.0 == 165 { event::maria_uncompress(p.text).map_err(e)?.into() } else { p.text.into() };
+            let q = String::from_utf8_lossy(&text);
             let mut s = if p.db.is_empty() || h.flags & LOG_EVENT_SUPPRESS_USE_F != 0 {
                 q.into_owned()
             } else {

@@ -392,6 +392,34 @@ pub fn query_parts(ev: &[u8], alg: ChecksumAlg, post_header_len: u8) -> Result<Q
     Ok(QueryParts { status, db, text: r.rest() })
 }
 
+/// The largest text a MariaDB compressed event may declare: its events are bounded by
+/// `max_allowed_packet`, at most 1 GiB.
+const MARIA_UNCOMPRESSED_MAX: usize = 1 << 30;
+
+/// The text of a MariaDB compressed event (`log_bin_compress`): a byte with the high
+/// bit set and the count (1 to 4) of the big-endian length bytes that follow, the
+/// uncompressed length, then a zlib stream (`binlog_buf_compress` in MariaDB's
+/// log_event.cc). The stream must inflate to exactly the length declared.
+/// <https://mariadb.com/kb/en/compressed-binary-log/>
+pub fn maria_uncompress(b: &[u8]) -> Result<Vec<u8>, EventError> {
+    let mut r = Reader::new(b);
+    let head = r.u8("compressed header")?;
+    let lenlen = usize::from(head & 0x07);
+    if head & 0x80 == 0 || !(1..=4).contains(&lenlen) {
+        return Err(EventError::Malformed(format!("compressed header 0x{head:02x} is not MariaDB's")));
+    }
+    let len = r.bytes(lenlen, "uncompressed length")?.iter().fold(0usize, |n, b| n << 8 | usize::from(*b));
+    if len > MARIA_UNCOMPRESSED_MAX {
+        return Err(EventError::Malformed(format!("uncompressed length {len} is over 1 GiB")));
+    }
+    let out = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(r.rest(), len)
+        .map_err(|e| EventError::Malformed(format!("compressed text does not inflate: {:?}", e.status)))?;
+    if out.len() != len {
+        return Err(EventError::Malformed(format!("compressed text inflates to {} bytes, not {len}", out.len())));
+    }
+    Ok(out)
+}
+
 /// MySQL's Q_DDL_LOGGED_WITH_XID from a QUERY event's status variables: the XID of a
 /// DDL statement logged as its own transaction. None when absent, or when a variable
 /// this walk does not know comes first (its length is unknown, so nothing after it
@@ -447,6 +475,35 @@ pub fn mysql_ddl_xid(status: &[u8]) -> Option<u64> {
 #[cfg(test)]
 pub mod tests {
     use super::*;
+
+    #[test]
+    fn inflates_mariadb_compressed_text_and_rejects_what_does_not_fit() {
+        let text = "INSERT INTO t VALUES ('".to_string() + &"x".repeat(300) + "')";
+        let z = miniz_oxide::deflate::compress_to_vec_zlib(text.as_bytes(), 6);
+        let framed = |head: u8, len: &[u8], z: &[u8]| [&[head][..], len, z].concat();
+        let n = text.len() as u16;
+        assert_eq!(maria_uncompress(&framed(0x82, &n.to_be_bytes(), &z)).unwrap(), text.as_bytes());
+        // The same length in 3 bytes.
+        assert_eq!(
+            maria_uncompress(&framed(0x83, &[0, n.to_be_bytes()[0], n.to_be_bytes()[1]], &z)).unwrap(),
+            text.as_bytes()
+        );
+        let bad = [
+            framed(0x02, &n.to_be_bytes(), &z),                // no compressed flag
+            framed(0x85, &[0; 5], &z),                         // 5 length bytes
+            framed(0x80, &[], &z),                             // none
+            framed(0x82, &(n + 1).to_be_bytes(), &z),          // declares more than it holds
+            framed(0x82, &(n - 1).to_be_bytes(), &z),          // and less
+            framed(0x82, &n.to_be_bytes(), &z[..z.len() / 2]), // cut short
+            framed(0x82, &n.to_be_bytes(), b"not zlib at all"),
+            framed(0x84, &u32::MAX.to_be_bytes(), &z), // over 1 GiB
+            vec![0x84, 0, 0],                          // length cut short
+            vec![],
+        ];
+        for b in bad {
+            assert!(maria_uncompress(&b).is_err(), "{b:02x?}");
+        }
+    }
 
     #[test]
     fn log_pos_zero_marks_only_the_events_resent_at_a_dump_start_as_made_up() {

@@ -193,6 +193,15 @@ fn show_binlog_events_lists_what_the_primary_lists() {
                  SET binlog_transaction_compression = OFF",
             );
         }
+        if flavor != Flavor::Mysql {
+            // log_bin_compress: a Query_compressed statement and compressed row events.
+            let pad = "c".repeat(300);
+            s.sql(&format!(
+                "SET GLOBAL log_bin_compress = ON; \
+                 CREATE TABLE sbe.z (a INT PRIMARY KEY, b TEXT) COMMENT '{pad}'; \
+                 INSERT INTO sbe.z VALUES (1, '{pad}'); SET GLOBAL log_bin_compress = OFF"
+            ));
+        }
         // Statement-based transactions: Intvar, RAND and User var events of every kind.
         s.sql(
             "CREATE TABLE sbe.s (id INT AUTO_INCREMENT PRIMARY KEY, v BLOB, r DOUBLE); \
@@ -250,6 +259,7 @@ fn show_binlog_events_lists_what_the_primary_lists() {
             assert!(types.iter().any(|x| x == t), "{flavor:?}: no {t} event in {types:?}");
         }
         assert_eq!(types.iter().any(|x| x == "Transaction_payload"), flavor == Flavor::Mysql, "{types:?}");
+        assert_eq!(types.iter().any(|x| x == "Query_compressed"), flavor != Flavor::Mysql, "{types:?}");
         // FROM and LIMIT, as the primary takes them.
         let all = events_rows(&s.sql(&format!("SHOW BINLOG EVENTS IN '{}'", files[0])));
         let third = &all[2][1];
