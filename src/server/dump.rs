@@ -215,6 +215,14 @@ struct MariaSkip {
     strict: bool,
     /// That GTID, once found missing.
     hole: Option<MariaGtid>,
+    /// The binlog state the dump has read (last seq_no per domain and server_id), for
+    /// the made-up Gtid_lists: the GTIDs read while a domain is pending or an UNTIL
+    /// condition is set, and with one, each file's Gtid_list.
+    state: BTreeMap<(u32, u32), u64>,
+    /// The replica's GTID was reached in a domain: a made-up Gtid_list goes out as
+    /// soon as no group is being left out, so the replica learns its position in the
+    /// primary's binlog (MASTER_POS_WAIT, Read_Master_Log_Pos) as from a primary.
+    tell_position: bool,
 }
 
 /// Where a MariaDB replica asked to stop (`START SLAVE UNTIL master_gtid_pos`), as a
@@ -225,8 +233,6 @@ struct MariaSkip {
 struct Until {
     /// Domains whose UNTIL GTID has not been reached.
     pending: BTreeMap<u32, MariaGtid>,
-    /// The binlog state so far (last seq_no per domain and server_id), for that Gtid_list.
-    state: BTreeMap<(u32, u32), u64>,
     /// The current group reaches the condition: stop at its end.
     stop_after_group: bool,
     /// The condition is reached and the group that reached it ended.
@@ -237,22 +243,21 @@ struct Until {
 /// replica's UNTIL position.
 const GTID_LIST_UNTIL_REACHED: u32 = 1 << 28;
 
-impl Until {
-    /// The made-up Gtid_list body: count with the UNTIL_REACHED flag, then each
-    /// domain, server_id and seq_no.
-    fn reached_list(&self) -> Vec<u8> {
-        let mut b = (self.state.len() as u32 | GTID_LIST_UNTIL_REACHED).to_le_bytes().to_vec();
-        for (&(d, s), &n) in &self.state {
-            b.extend_from_slice(&d.to_le_bytes());
-            b.extend_from_slice(&s.to_le_bytes());
-            b.extend_from_slice(&n.to_le_bytes());
-        }
-        b
+/// A made-up Gtid_list body: the count with `flags`, then each domain, server_id
+/// and seq_no.
+fn gtid_list_body(state: &BTreeMap<(u32, u32), u64>, flags: u32) -> Vec<u8> {
+    let mut b = (state.len() as u32 | flags).to_le_bytes().to_vec();
+    for (&(d, s), &n) in state {
+        b.extend_from_slice(&d.to_le_bytes());
+        b.extend_from_slice(&s.to_le_bytes());
+        b.extend_from_slice(&n.to_le_bytes());
     }
+    b
+}
 
+impl Until {
     /// A GTID event: is its group left out?
     fn gtid(&mut self, g: MariaGtid) -> bool {
-        self.state.insert((g.domain, g.server), g.seq);
         let Some(want) = self.pending.get(&g.domain).copied() else {
             // This domain reached its condition, or the condition does not name it.
             return true;
@@ -285,6 +290,7 @@ impl MariaSkip {
                 self.hole = Some(want);
                 return true;
             }
+            self.tell_position = true;
         }
         skip
     }
@@ -327,16 +333,19 @@ impl Skip {
             (SkipMode::Maria(m), EventType::MARIADB_GTID) => {
                 if let Ok((seq, domain, _)) = event::decode_mariadb_gtid(ev, self.tracker.alg) {
                     let g = MariaGtid { domain, server: h.server_id, seq };
+                    if !m.pending.is_empty() || m.until.is_some() {
+                        m.state.insert((g.domain, g.server), g.seq);
+                    }
                     self.skipping = m.skips(g);
                     if let Some(u) = m.until.as_mut() {
                         self.skipping |= u.gtid(g);
                     }
                 }
             }
-            (SkipMode::Maria(MariaSkip { until: Some(u), .. }), EventType::MARIADB_GTID_LIST) => {
+            (SkipMode::Maria(m @ MariaSkip { until: Some(_), .. }), EventType::MARIADB_GTID_LIST) => {
                 // Each file's Gtid_list is the binlog state at its start.
                 if let Ok(Ok(list)) = event::body(ev, self.tracker.alg).map(MariaPos::decode_gtid_list) {
-                    u.state = list.iter().map(|g| ((g.domain, g.server), g.seq)).collect();
+                    m.state = list.iter().map(|g| ((g.domain, g.server), g.seq)).collect();
                 }
             }
             _ => {}
@@ -367,7 +376,21 @@ impl Skip {
     /// The replica's UNTIL position was reached: the made-up Gtid_list body to end with.
     fn until_reached(&self) -> Option<Vec<u8>> {
         match &self.mode {
-            SkipMode::Maria(MariaSkip { until: Some(u), .. }) if u.reached => Some(u.reached_list()),
+            SkipMode::Maria(m @ MariaSkip { until: Some(u), .. }) if u.reached => {
+                Some(gtid_list_body(&m.state, GTID_LIST_UNTIL_REACHED))
+            }
+            _ => None,
+        }
+    }
+
+    /// The replica's GTID was reached and no group is being left out: the made-up
+    /// Gtid_list body a MariaDB primary sends then (once per domain reached).
+    fn position_reached(&mut self) -> Option<Vec<u8>> {
+        match &mut self.mode {
+            SkipMode::Maria(m) if m.tell_position && !self.skipping => {
+                m.tell_position = false;
+                Some(gtid_list_body(&m.state, 0))
+            }
             _ => None,
         }
     }
@@ -658,7 +681,7 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
                     }
                 }
                 let reached = pending.is_empty();
-                Some(Until { pending, state: BTreeMap::new(), stop_after_group: reached, reached })
+                Some(Until { pending, stop_after_group: reached, reached })
             }
             Err(err) => return fail(s, &format!("bad @slave_until_gtid '{text}': {}", err.0)),
         },
@@ -668,7 +691,15 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
     let until_text = s.vars.get("slave_until_gtid").map(|u| format!(", until {u}")).unwrap_or_default();
     info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4", s.id, e.name);
     let strict = s.vars.get("slave_gtid_strict_mode").is_some_and(|v| v.trim() == "1");
-    let skip = Skip::new(SkipMode::Maria(MariaSkip { pending: state.domains, seen, until, strict, hole: None }));
+    let skip = Skip::new(SkipMode::Maria(MariaSkip {
+        pending: state.domains,
+        seen,
+        until,
+        strict,
+        hole: None,
+        state: BTreeMap::new(),
+        tell_position: false,
+    }));
     start(s, e.name, f, 4, flags, Some(skip))
 }
 
@@ -944,6 +975,10 @@ impl Dump<'_, '_> {
                     self.flush_out()?;
                     return fail(self.s, &msg);
                 }
+                if let Some(list) = self.skip.as_mut().and_then(Skip::position_reached) {
+                    let ev = made_up(EventType::MARIADB_GTID_LIST, sid, self.pos as u32, &list, self.crc);
+                    self.send_event(&ev)?;
+                }
                 if let Some(list) = self.skip.as_ref().and_then(Skip::until_reached) {
                     return self.end_at_until(sid, &list);
                 }
@@ -1047,11 +1082,14 @@ mod tests {
                 until: None,
                 strict,
                 hole: None,
+                state: BTreeMap::new(),
+                tell_position: false,
             };
             assert!(m.skips(g(0, 1, 5)), "before the replica's GTID");
             assert!(m.skips(g(0, 2, 6)), "another server_id does not end the skipping");
             let skipped = m.skips(g(0, 1, 7));
             assert_eq!((skipped, m.hole), if strict { (true, Some(g(0, 1, 6))) } else { (false, None) });
+            assert_eq!(m.tell_position, !strict, "the lenient replica's position is reached");
             assert!(m.pending.is_empty());
         }
     }
@@ -1060,7 +1098,6 @@ mod tests {
     fn until_sends_each_domain_up_to_its_gtid_and_leaves_out_the_rest() {
         let mut u = Until {
             pending: [(0, g(0, 1, 5)), (3, g(3, 1, 2))].into_iter().collect(),
-            state: BTreeMap::new(),
             stop_after_group: false,
             reached: false,
         };
@@ -1072,10 +1109,13 @@ mod tests {
         assert!(u.gtid(g(0, 1, 6)), "domain 0 is done: left out");
         assert!(u.gtid(g(3, 1, 3)), "past a GTID not in the binlog: left out, and the end");
         assert!(u.stop_after_group);
-        let list = u.reached_list();
+        // The made-up Gtid_list: the last seq_no of each domain and server_id.
+        let state: BTreeMap<(u32, u32), u64> = [((0, 1), 6), ((0, 2), 9), ((3, 1), 3), ((7, 1), 1)].into();
+        let list = gtid_list_body(&state, GTID_LIST_UNTIL_REACHED);
         assert_eq!(u32::from_le_bytes(list[..4].try_into().unwrap()), 4 | GTID_LIST_UNTIL_REACHED);
         let entries = MariaPos::decode_gtid_list(&list).unwrap();
-        assert_eq!(entries.len(), 4, "the last seq_no of each domain and server_id");
+        assert_eq!(entries.len(), 4);
         assert!(entries.contains(&g(3, 1, 3)) && entries.contains(&g(0, 2, 9)));
+        assert_eq!(u32::from_le_bytes(gtid_list_body(&state, 0)[..4].try_into().unwrap()), 4);
     }
 }

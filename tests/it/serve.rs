@@ -814,17 +814,67 @@ fn readers_decode_the_same_text_from_binlogd_as_from_the_primary_from_any_start(
             assert_eq!(mine, theirs, "MySQL GTID read from binlogd and from the primary");
         }
         if flavor == Flavor::MariaDb {
-            // By GTID: the same, but for the Gtid_list the primary makes up for the start
-            // and the offsets mariadb-binlog counts after it.
+            // By GTID, with the Gtid_list both make up once the start is reached, and
+            // the offsets mariadb-binlog counts after it.
             let gtid = ["--start-position=0-1-3", "--stop-position=0-1-5", &first];
-            let strip = |t: String| -> Vec<String> {
-                t.lines().filter(|l| !l.starts_with("# at ")).map(str::to_string).collect()
-            };
-            let (theirs, mine) = (strip(decoded(s.port, &gtid)), strip(decoded(lport, &gtid)));
+            let (theirs, mine) = (decoded(s.port, &gtid), decoded(lport, &gtid));
+            assert!(theirs.contains("Gtid list"), "{theirs}");
             assert_eq!(mine, theirs, "MariaDB GTID read from binlogd and from the primary");
         }
         assert_eq!(b.stop(), 0);
     }
+}
+
+#[test]
+fn a_mariadb_replica_by_gtid_learns_its_binlog_position_as_from_the_primary() {
+    // A primary tells a replica that connects by GTID where its position lies in the
+    // binlog (a made-up Gtid_list after the group it had), even when nothing follows:
+    // SHOW SLAVE STATUS and MASTER_POS_WAIT must agree between binlogd and the primary.
+    let s = Server::start(Flavor::MariaDb, "serve-gtidpos-src");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-gtidpos", "");
+    s.sql("CREATE DATABASE p; CREATE TABLE p.t (a INT PRIMARY KEY); INSERT INTO p.t VALUES (1); FLUSH BINARY LOGS");
+    s.sql("SET gtid_domain_id = 2; INSERT INTO p.t VALUES (2); SET gtid_domain_id = 0; INSERT INTO p.t VALUES (3)");
+    let last = s.sql("SELECT @@gtid_binlog_pos").trim().to_string();
+    s.sql("INSERT INTO p.t VALUES (4)");
+    let primary_end = s.sql("SHOW MASTER STATUS");
+    let end: Vec<&str> = primary_end.split('\t').take(2).collect();
+    wait_until("binlogd to hold the primary's last event", Duration::from_secs(20), || {
+        client(lport, "replpass", "SHOW MASTER STATUS")
+            .stdout
+            .starts_with(primary_end.split('\t').take(2).collect::<Vec<_>>().join("\t").as_bytes())
+    });
+    let fields =
+        ["Master_Log_File", "Read_Master_Log_Pos", "Relay_Master_Log_File", "Exec_Master_Log_Pos", "Gtid_IO_Pos"];
+    let mut seen = Vec::new();
+    for (tag, port, id) in [("via-binlogd", lport, 2), ("via-primary", s.port, 3)] {
+        let r = replica(Flavor::MariaDb, &format!("serve-gtidpos-{tag}"), id);
+        let mut rows = Vec::new();
+        // At the primary's last group (nothing to send), then one behind it.
+        for (pos, have) in [
+            (s.sql("SELECT @@gtid_binlog_pos").trim().to_string(), "(1), (2), (3), (4)"),
+            (last.clone(), "(1), (2), (3)"),
+        ] {
+            r.sql(&format!(
+                "SET sql_log_bin = 0; DROP DATABASE IF EXISTS p; CREATE DATABASE p; CREATE TABLE p.t (a INT PRIMARY KEY); \
+                 INSERT INTO p.t VALUES {have}; SET GLOBAL gtid_slave_pos = '{pos}'"
+            ));
+            point_replica(&r, port, Follow::Gtid, None, "");
+            start_replica(&r);
+            r.wait_same(&s.sql("CHECKSUM TABLE p.t"), "CHECKSUM TABLE p.t", tag, &b);
+            assert_eq!(
+                r.sql(&format!("SELECT MASTER_POS_WAIT('{}', {}, 10)", end[0], end[1])).trim(),
+                "0",
+                "{tag} at {pos}"
+            );
+            let st = r.status_row("SHOW SLAVE STATUS");
+            rows.push(fields.iter().map(|f| st[*f].clone()).collect::<Vec<_>>());
+            stop_replica(&r, "");
+            r.sql("RESET SLAVE ALL");
+        }
+        seen.push(rows);
+    }
+    assert_eq!(seen[0], seen[1], "{fields:?}: binlogd's replica, then the primary's");
+    assert_eq!(b.stop(), 0);
 }
 
 #[test]
