@@ -124,7 +124,8 @@ impl Conns {
     /// a primary ends a zombie dump: its flag is set, so a dump waiting for events
     /// tells its replica why before it ends (`is_displaced`), and a dump still there
     /// after `grace` (blocked writing to a peer that vanished) has its socket shut
-    /// down. A connection not dumping is shut down at once. None when there is no such connection; otherwise "user@peer".
+    /// down. A connection not dumping is shut down at once. None when there is no
+    /// such connection; otherwise "user@peer".
     pub fn displace(&self, id: u32, grace: Duration) -> Option<String> {
         let mut g = self.lock();
         let c = g.get_mut(&id)?;

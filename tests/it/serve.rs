@@ -833,6 +833,7 @@ fn a_mariadb_replica_by_gtid_learns_its_binlog_position_as_from_the_primary() {
     let s = Server::start(Flavor::MariaDb, "serve-gtidpos-src");
     let (mut b, lport) = Binlogd::serving(&s, "serve-gtidpos", "");
     s.sql("CREATE DATABASE p; CREATE TABLE p.t (a INT PRIMARY KEY); INSERT INTO p.t VALUES (1); FLUSH BINARY LOGS");
+    let first_end = s.sql("SELECT @@gtid_binlog_pos").trim().to_string();
     s.sql("SET gtid_domain_id = 2; INSERT INTO p.t VALUES (2); SET gtid_domain_id = 0; INSERT INTO p.t VALUES (3)");
     let last = s.sql("SELECT @@gtid_binlog_pos").trim().to_string();
     s.sql("INSERT INTO p.t VALUES (4)");
@@ -849,10 +850,12 @@ fn a_mariadb_replica_by_gtid_learns_its_binlog_position_as_from_the_primary() {
     for (tag, port, id) in [("via-binlogd", lport, 2), ("via-primary", s.port, 3)] {
         let r = replica(Flavor::MariaDb, &format!("serve-gtidpos-{tag}"), id);
         let mut rows = Vec::new();
-        // At the primary's last group (nothing to send), then one behind it.
+        // At the primary's last group (nothing to send), one behind it, and at the end
+        // of the first file (where the second file's Gtid_list starts).
         for (pos, have) in [
             (s.sql("SELECT @@gtid_binlog_pos").trim().to_string(), "(1), (2), (3), (4)"),
             (last.clone(), "(1), (2), (3)"),
+            (first_end.clone(), "(1)"),
         ] {
             r.sql(&format!(
                 "SET sql_log_bin = 0; DROP DATABASE IF EXISTS p; CREATE DATABASE p; CREATE TABLE p.t (a INT PRIMARY KEY); \
