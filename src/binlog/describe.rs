@@ -124,12 +124,7 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             let p = event::query_parts(ev, alg, fde.query_post_header_len).map_err(e)?;
             let text: std::borrow::Cow<[u8]> =
                 if h.event_type.0 == 165 { event::maria_uncompress(p.text).map_err(e)?.into() } else { p.text.into() };
-            let q = String::from_utf8_lossy(&text);
-            let mut s = if p.db.is_empty() || h.flags & LOG_EVENT_SUPPRESS_USE_F != 0 {
-                q.into_owned()
-            } else {
-                format!("use `{}`; {q}", String::from_utf8_lossy(p.db))
-            };
+            let mut s = with_use(p.db, h.flags, &text);
             // MySQL shows the XID it logged a DDL statement with.
             if let Some(xid) = event::mysql_ddl_xid(p.status).filter(|_| !maria) {
                 s.push_str(&format!(" /* xid={xid} */"));
@@ -137,6 +132,21 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             s
         }
         16 => format!("COMMIT /* xid={} */", Reader::new(body()?).u64("xid").map_err(short)?),
+        // LOAD DATA, logged by statement: the file's bytes (Begin_load_query, then
+        // Append_block for more), and the statement that reads them.
+        17 | 9 => {
+            let mut r = Reader::new(body()?);
+            let id = r.u32("file_id").map_err(short)?;
+            format!(";file_id={id};block_len={}", r.rest().len())
+        }
+        11 => format!(";file_id={}", Reader::new(body()?).u32("file_id").map_err(short)?),
+        18 => {
+            // A Query's post-header, then file_id, the file name's start and end in
+            // the statement (4 each) and the duplicate handling (1).
+            let p = event::query_parts(ev, alg, EXECUTE_LOAD_QUERY_POST_HEADER).map_err(e)?;
+            let id = Reader::new(body()?.get(13..).unwrap_or_default()).u32("file_id").map_err(short)?;
+            format!("{} ;file_id={id}", with_use(p.db, h.flags, p.text))
+        }
         4 => {
             let r = Rotate::decode(ev, alg).map_err(e)?;
             format!("{};pos={}", r.next_file, r.pos)
@@ -285,6 +295,22 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
         14 => user_var(body()?, maria)?,
         _ => String::new(),
     })
+}
+
+/// Execute_load_query's post-header: a Query's 13 bytes, then file_id, the file
+/// name's start and end in the statement (4 each) and the duplicate handling (1).
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Execute__load__query__event.html>
+const EXECUTE_LOAD_QUERY_POST_HEADER: u8 = 26;
+
+/// A statement as SHOW BINLOG EVENTS lists it: after `use \`db\`; ` unless the event
+/// has no default database or says not to name it.
+fn with_use(db: &[u8], flags: u16, text: &[u8]) -> String {
+    let q = String::from_utf8_lossy(text);
+    if db.is_empty() || flags & LOG_EVENT_SUPPRESS_USE_F != 0 {
+        q.into_owned()
+    } else {
+        format!("use `{}`; {q}", String::from_utf8_lossy(db))
+    }
 }
 
 /// User var: `@\`name\`=value`, the value written as the server writes it back.
@@ -625,6 +651,32 @@ mod tests {
         done.extend_from_slice(&0u32.to_le_bytes());
         done.push(FL_COMPLETED_XA);
         assert_eq!(info(&make(162, &done), &maria), "GTID 0-1-8");
+    }
+
+    #[test]
+    fn lists_load_data_events_and_refuses_short_ones() {
+        let my = fde_of("9.7.4-2");
+        let make = |t: u8, body: &[u8]| crate::binlog::event::tests::make_event(EventType(t), 4, body, true);
+        let block = [&5u32.to_le_bytes()[..], b"1\tone\n2\ttwo\n"].concat();
+        assert_eq!(info(&make(17, &block), &my), ";file_id=5;block_len=12");
+        assert_eq!(info(&make(9, &block), &my), ";file_id=5;block_len=12");
+        assert_eq!(info(&make(11, &block[..4]), &my), ";file_id=5");
+        // Execute_load_query: thread id, exec time, db length, error code, status
+        // vars length; file_id, the name's start and end, duplicates; then the rest.
+        let q = b"LOAD DATA INFILE 'f' INTO TABLE t";
+        let mut e = vec![0u8; 8];
+        e.push(1);
+        e.extend_from_slice(&[0, 0, 0, 0]);
+        e.extend_from_slice(&5u32.to_le_bytes());
+        e.extend_from_slice(&17u32.to_le_bytes());
+        e.extend_from_slice(&20u32.to_le_bytes());
+        e.push(0);
+        e.extend_from_slice(b"d\0");
+        e.extend_from_slice(q);
+        assert_eq!(info(&make(18, &e), &my), "use `d`; LOAD DATA INFILE 'f' INTO TABLE t ;file_id=5");
+        for (t, short) in [(17, &block[..3]), (9, &block[..3]), (11, &block[..3]), (18, &e[..20]), (18, &e[..3])] {
+            assert!(info(&make(t, short), &my).starts_with("(cannot decode"), "{t}: {short:?}");
+        }
     }
 
     #[test]

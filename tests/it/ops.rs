@@ -202,6 +202,15 @@ fn show_binlog_events_lists_what_the_primary_lists() {
                  INSERT INTO sbe.z VALUES (1, '{pad}'); SET GLOBAL log_bin_compress = OFF"
             ));
         }
+        // LOAD DATA by statement: the file in blocks (read_buffer_size, 128 KiB), then
+        // the statement that reads them.
+        let data = tempdir(&format!("sbe-load-{flavor:?}")).join("rows.txt");
+        std::fs::write(&data, (0..30000).map(|i| format!("{i}\tline {i}\n")).collect::<String>()).unwrap();
+        let inside = s.copy_in(&data);
+        s.sql(&format!(
+            "CREATE TABLE sbe.l (a INT PRIMARY KEY, b TEXT); SET SESSION binlog_format = STATEMENT; \
+             LOAD DATA INFILE '{inside}' INTO TABLE sbe.l"
+        ));
         // Statement-based transactions: Intvar, RAND and User var events of every kind.
         s.sql(
             "CREATE TABLE sbe.s (id INT AUTO_INCREMENT PRIMARY KEY, v BLOB, r DOUBLE); \
@@ -255,7 +264,7 @@ fn show_binlog_events_lists_what_the_primary_lists() {
         assert!(listed > 20, "{listed}");
         let types: Vec<String> =
             cases.iter().flat_map(|(sql, _)| events_rows(&s.sql(sql))).map(|r| r[2].clone()).collect();
-        for t in ["Intvar", "RAND", "User var"] {
+        for t in ["Intvar", "RAND", "User var", "Begin_load_query", "Append_block", "Execute_load_query"] {
             assert!(types.iter().any(|x| x == t), "{flavor:?}: no {t} event in {types:?}");
         }
         assert_eq!(types.iter().any(|x| x == "Transaction_payload"), flavor == Flavor::Mysql, "{types:?}");
