@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate};
+use super::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate, HEADER_LEN};
 use super::gtid::{GtidSet, MariaPos};
 use crate::proto::buf::{Reader, Short};
 
@@ -249,34 +249,14 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
                 format!("XA PREPARE {xid}")
             }
         }
-        // A compressed transaction (MySQL 8.0.20+): its header fields, each a type, a
-        // length and a value, all length-encoded integers, up to a 0 type.
         40 => {
-            let mut r = Reader::new(body()?);
-            let (mut compression, mut size) = (None, None);
-            loop {
-                let field = r.lenenc("Transaction_payload field type").map_err(short)?;
-                if field == 0 {
-                    break;
-                }
-                let len = r.lenenc("Transaction_payload field length").map_err(short)?;
-                let len = usize::try_from(len).map_err(|_| "Transaction_payload field length overflows".to_string())?;
-                let value = Reader::new(r.bytes(len, "Transaction_payload field").map_err(short)?)
-                    .lenenc("Transaction_payload field value")
-                    .map_err(short)?;
-                match field {
-                    2 => compression = Some(value),
-                    3 => size = Some(value),
-                    _ => {}
-                }
-            }
-            let name = match compression {
-                Some(0) => "ZSTD".to_string(),
-                Some(255) => "NONE".to_string(),
+            let p = Payload::decode(body()?)?;
+            let name = match p.compression {
+                Some(PAYLOAD_ZSTD) => "ZSTD".to_string(),
+                Some(PAYLOAD_NONE) | None => "NONE".to_string(),
                 Some(n) => format!("unknown ({n})"),
-                None => "NONE".to_string(),
             };
-            format!("compression='{name}', decompressed_size={} bytes", size.unwrap_or(0))
+            format!("compression='{name}', decompressed_size={} bytes", p.size.unwrap_or(0))
         }
         5 => {
             let mut r = Reader::new(body()?);
@@ -311,6 +291,85 @@ fn with_use(db: &[u8], flags: u16, text: &[u8]) -> String {
     } else {
         format!("use `{}`; {q}", String::from_utf8_lossy(db))
     }
+}
+
+/// Transaction_payload compression types.
+const PAYLOAD_ZSTD: u64 = 0;
+const PAYLOAD_NONE: u64 = 255;
+/// The largest decompressed size of a Transaction_payload that is decoded.
+const PAYLOAD_MAX: u64 = 1 << 30;
+
+/// A compressed transaction (MySQL 8.0.20+): header fields, each a type, a length
+/// and a value, all length-encoded integers, up to a 0 type; then the payload.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Transaction__payload__event.html>
+struct Payload<'a> {
+    compression: Option<u64>,
+    size: Option<u64>,
+    data: &'a [u8],
+}
+
+impl<'a> Payload<'a> {
+    fn decode(body: &'a [u8]) -> Result<Payload<'a>, String> {
+        let short = |e: Short| e.to_string();
+        let mut r = Reader::new(body);
+        let (mut compression, mut size) = (None, None);
+        loop {
+            let field = r.lenenc("Transaction_payload field type").map_err(short)?;
+            if field == 0 {
+                break;
+            }
+            let len = r.lenenc("Transaction_payload field length").map_err(short)?;
+            let len = usize::try_from(len).map_err(|_| "Transaction_payload field length overflows".to_string())?;
+            let value = Reader::new(r.bytes(len, "Transaction_payload field").map_err(short)?)
+                .lenenc("Transaction_payload field value")
+                .map_err(short)?;
+            match field {
+                2 => compression = Some(value),
+                3 => size = Some(value),
+                _ => {}
+            }
+        }
+        Ok(Payload { compression, size, data: r.rest() })
+    }
+}
+
+/// The events inside a Transaction_payload `ev`, decompressed, each with what
+/// SHOW BINLOG EVENTS lists: type, server_id and Info. A primary lists them after
+/// the payload, at its end position.
+pub fn payload_rows(ev: &[u8], fde: &FormatDescription) -> Result<Vec<(EventType, u32, String)>, String> {
+    let p = Payload::decode(event::body(ev, fde.checksum).map_err(|e| e.to_string())?)?;
+    let size = p.size.ok_or("the payload does not give its decompressed size")?;
+    if size > PAYLOAD_MAX {
+        return Err(format!("decompressed size {size} is over 1 GiB"));
+    }
+    let data = match p.compression {
+        Some(PAYLOAD_ZSTD) => {
+            use std::io::Read;
+            let d = ruzstd::StreamingDecoder::new(p.data).map_err(|e| format!("not a zstd frame: {e}"))?;
+            let mut out = Vec::with_capacity(size.min(16 << 20) as usize);
+            d.take(size + 1).read_to_end(&mut out).map_err(|e| format!("zstd data does not decode: {e}"))?;
+            out
+        }
+        Some(PAYLOAD_NONE) | None => p.data.to_vec(),
+        Some(n) => return Err(format!("unknown compression type {n}")),
+    };
+    if data.len() as u64 != size {
+        return Err(format!("the payload decompresses to {} bytes, not {size}", data.len()));
+    }
+    // The inner events carry no checksum.
+    let inner = FormatDescription { checksum: ChecksumAlg::OFF, ..fde.clone() };
+    let mut rows = Vec::new();
+    let mut at = 0usize;
+    while at < data.len() {
+        let h = EventHeader::decode(&data[at..]).map_err(|e| format!("event at {at} of the payload: {e}"))?;
+        let end = at + h.event_size as usize;
+        if (h.event_size as usize) < HEADER_LEN || end > data.len() {
+            return Err(format!("event at {at} of the payload: event_size {} does not fit", h.event_size));
+        }
+        rows.push((h.event_type, h.server_id, info(&data[at..end], &inner)));
+        at = end;
+    }
+    Ok(rows)
 }
 
 /// User var: `@\`name\`=value`, the value written as the server writes it back.
@@ -525,6 +584,50 @@ mod tests {
             payloads,
             ["compression='ZSTD', decompressed_size=1179 bytes", "compression='ZSTD', decompressed_size=2289 bytes"]
         );
+        // The events inside each, decompressed.
+        let g = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mysql-9.7.4-compressed.000001"))
+            .unwrap();
+        let fde_size = EventHeader::decode(&g[4..]).unwrap().event_size as usize;
+        let fde = FormatDescription::decode(&g[4..4 + fde_size]).unwrap();
+        let (mut pos, mut inside) = (4, Vec::new());
+        let mut payload = Vec::new();
+        while pos < g.len() {
+            let h = EventHeader::decode(&g[pos..]).unwrap();
+            let ev = &g[pos..pos + h.event_size as usize];
+            if h.event_type == EventType::TRANSACTION_PAYLOAD {
+                let rows = payload_rows(ev, &fde).unwrap();
+                inside.push(rows.iter().map(|(t, _, _)| type_name(*t).into_owned()).collect::<Vec<_>>().join(" "));
+                assert!(rows.iter().all(|(_, sid, _)| *sid == h.server_id));
+                assert_eq!(rows[0].2, "BEGIN");
+                assert!(rows.last().unwrap().2.starts_with("COMMIT /* xid="), "{rows:?}");
+                payload = ev.to_vec();
+            }
+            pos += h.event_size as usize;
+        }
+        assert_eq!(inside, ["Query Table_map Write_rows Xid", "Query Table_map Write_rows Table_map Update_rows Xid"]);
+        // What does not decompress to the size given is refused, never a panic.
+        let body_at = HEADER_LEN;
+        let end = payload.len() - 4;
+        let with_crc = |mut e: Vec<u8>| {
+            let n = e.len();
+            let c = crc32fast::hash(&e[..n - 4]);
+            e[n - 4..].copy_from_slice(&c.to_le_bytes());
+            e
+        };
+        for cut in [end - 1, end - 20, body_at + 12, body_at + 2] {
+            // The payload cut short (the header then says a smaller event).
+            let mut e = payload[..cut].to_vec();
+            e.extend_from_slice(&[0; 4]);
+            let size = e.len() as u32;
+            e[9..13].copy_from_slice(&size.to_le_bytes());
+            assert!(payload_rows(&with_crc(e), &fde).is_err(), "cut at {cut}");
+        }
+        for at in (body_at..end).step_by(7) {
+            let mut e = payload.clone();
+            e[at] ^= 0x5a;
+            // Flipped bytes may still decode; they must not panic.
+            let _ = payload_rows(&with_crc(e), &fde);
+        }
     }
 
     #[test]

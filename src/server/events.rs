@@ -9,7 +9,7 @@ use std::os::unix::fs::FileExt;
 
 use super::session::{err_packet, Session};
 use crate::binlog::describe;
-use crate::binlog::event::{EventHeader, FormatDescription, HEADER_LEN};
+use crate::binlog::event::{EventHeader, EventType, FormatDescription, HEADER_LEN};
 use crate::proto::{resultset, Error};
 
 /// ER_ERROR_WHEN_EXECUTING_COMMAND, as a primary answers a file it lacks or a bad offset.
@@ -160,21 +160,27 @@ pub fn answer(s: &mut Session, a: Result<Args, String>) -> Result<(), Error> {
     }
     let mut out = head();
     let (mut skipped, mut sent, mut pos) = (0u64, 0u64, from);
-    while pos < end && a.count.is_none_or(|c| sent < c) {
-        let row = match rows.row(pos) {
+    // OFFSET and LIMIT count rows, the events inside a compressed transaction too.
+    'events: while pos < end && a.count.is_none_or(|c| sent < c) {
+        let (listed, next) = match rows.rows(pos) {
             Ok(r) => r,
             Err(e) => {
                 out.push(failed(&e));
                 return s.stream.write_many(&out);
             }
         };
-        pos = row.1;
-        if skipped < a.offset {
-            skipped += 1;
-            continue;
+        pos = next;
+        for row in listed {
+            if a.count.is_some_and(|c| sent >= c) {
+                break 'events;
+            }
+            if skipped < a.offset {
+                skipped += 1;
+                continue;
+            }
+            out.push(resultset::row(&row));
+            sent += 1;
         }
-        out.push(resultset::row(&row.0));
-        sent += 1;
         if out.len() >= ROWS_PER_WRITE {
             s.stream.write_many(&out)?;
             out.clear();
@@ -189,6 +195,9 @@ fn head() -> Vec<Vec<u8>> {
     let cols = ["Log_name", "Pos", "Event_type", "Server_id", "End_log_pos", "Info"];
     resultset::head(&cols.map(String::from))
 }
+
+/// One row of the answer: Log_name, Pos, Event_type, Server_id, End_log_pos, Info.
+type Row = Vec<Option<String>>;
 
 /// Reads the events of one stored file up to `end`.
 struct Rows<'a> {
@@ -225,23 +234,37 @@ impl Rows<'_> {
         super::stored_fde(self.f).map(|(_, fde)| Some(fde)).map_err(|e| format!("{}:4: {e}", self.name))
     }
 
-    /// The row for the event at `pos`, and where the next event starts.
-    fn row(&self, pos: u64) -> Result<(Vec<Option<String>>, u64), String> {
+    /// The rows for the event at `pos`, and where the next event starts: one, and
+    /// for a compressed transaction one more for each event inside it, listed at the
+    /// transaction's end as a primary lists them.
+    fn rows(&self, pos: u64) -> Result<(Vec<Row>, u64), String> {
         let hdr = self.header(pos)?;
-        let info = match &self.fde {
-            Some(fde) if hdr.event_size <= INFO_READ_MAX => describe::info(&self.event(pos, &hdr)?, fde),
-            _ => String::new(),
-        };
         let next = pos + u64::from(hdr.event_size);
-        let row = vec![
-            Some(self.name.to_string()),
-            Some(pos.to_string()),
-            Some(describe::type_name(hdr.event_type).into_owned()),
-            Some(hdr.server_id.to_string()),
-            Some(hdr.log_pos.to_string()),
-            Some(info),
-        ];
-        Ok((row, next))
+        let row = |at: u64, t: EventType, server_id: u32, info: String| {
+            vec![
+                Some(self.name.to_string()),
+                Some(at.to_string()),
+                Some(describe::type_name(t).into_owned()),
+                Some(server_id.to_string()),
+                Some(hdr.log_pos.to_string()),
+                Some(info),
+            ]
+        };
+        let (Some(fde), true) = (&self.fde, hdr.event_size <= INFO_READ_MAX) else {
+            return Ok((vec![row(pos, hdr.event_type, hdr.server_id, String::new())], next));
+        };
+        let ev = self.event(pos, &hdr)?;
+        let mut info = describe::info(&ev, fde);
+        let mut inner = Vec::new();
+        if hdr.event_type == EventType::TRANSACTION_PAYLOAD {
+            match describe::payload_rows(&ev, fde) {
+                Ok(r) => inner = r,
+                Err(e) => info.push_str(&format!(" (cannot list the events inside: {e})")),
+            }
+        }
+        let mut listed = vec![row(pos, hdr.event_type, hdr.server_id, info)];
+        listed.extend(inner.into_iter().map(|(t, server_id, info)| row(next, t, server_id, info)));
+        Ok((listed, next))
     }
 }
 
