@@ -296,8 +296,6 @@ fn with_use(db: &[u8], flags: u16, text: &[u8]) -> String {
 /// Transaction_payload compression types.
 const PAYLOAD_ZSTD: u64 = 0;
 const PAYLOAD_NONE: u64 = 255;
-/// The largest decompressed size of a Transaction_payload that is decoded.
-const PAYLOAD_MAX: u64 = 1 << 30;
 
 /// A compressed transaction (MySQL 8.0.20+): header fields, each a type, a length
 /// and a value, all length-encoded integers, up to a 0 type; then the payload.
@@ -333,43 +331,60 @@ impl<'a> Payload<'a> {
     }
 }
 
-/// The events inside a Transaction_payload `ev`, decompressed, each with what
-/// SHOW BINLOG EVENTS lists: type, server_id and Info. A primary lists them after
-/// the payload, at its end position.
-pub fn payload_rows(ev: &[u8], fde: &FormatDescription) -> Result<Vec<(EventType, u32, String)>, String> {
+/// The events inside a Transaction_payload `ev`, decompressed as they are read, each
+/// handed to `each` with what SHOW BINLOG EVENTS lists: type, server_id and Info
+/// (empty for an event over `info_max` bytes, which is skipped unread). A primary
+/// lists them after the payload, at its end position. Memory stays within one event
+/// of `info_max`, whatever the transaction's size. `each` returns false to stop.
+pub fn payload_events(
+    ev: &[u8],
+    fde: &FormatDescription,
+    info_max: u32,
+    each: &mut dyn FnMut(EventType, u32, String) -> bool,
+) -> Result<(), String> {
+    use std::io::Read;
     let p = Payload::decode(event::body(ev, fde.checksum).map_err(|e| e.to_string())?)?;
     let size = p.size.ok_or("the payload does not give its decompressed size")?;
-    if size > PAYLOAD_MAX {
-        return Err(format!("decompressed size {size} is over 1 GiB"));
-    }
-    let data = match p.compression {
+    let mut src: Box<dyn Read + '_> = match p.compression {
         Some(PAYLOAD_ZSTD) => {
-            use std::io::Read;
-            let d = ruzstd::StreamingDecoder::new(p.data).map_err(|e| format!("not a zstd frame: {e}"))?;
-            let mut out = Vec::with_capacity(size.min(16 << 20) as usize);
-            d.take(size + 1).read_to_end(&mut out).map_err(|e| format!("zstd data does not decode: {e}"))?;
-            out
+            Box::new(ruzstd::StreamingDecoder::new(p.data).map_err(|e| format!("not a zstd frame: {e}"))?)
         }
-        Some(PAYLOAD_NONE) | None => p.data.to_vec(),
+        Some(PAYLOAD_NONE) | None => Box::new(p.data),
         Some(n) => return Err(format!("unknown compression type {n}")),
     };
-    if data.len() as u64 != size {
-        return Err(format!("the payload decompresses to {} bytes, not {size}", data.len()));
-    }
+    let bad = |e: std::io::Error| format!("zstd data does not decode: {e}");
+    let ends = |at: u64| format!("the payload decompresses to {at} bytes, not {size}");
     // The inner events carry no checksum.
     let inner = FormatDescription { checksum: ChecksumAlg::OFF, ..fde.clone() };
-    let mut rows = Vec::new();
-    let mut at = 0usize;
-    while at < data.len() {
-        let h = EventHeader::decode(&data[at..]).map_err(|e| format!("event at {at} of the payload: {e}"))?;
-        let end = at + h.event_size as usize;
-        if (h.event_size as usize) < HEADER_LEN || end > data.len() {
-            return Err(format!("event at {at} of the payload: event_size {} does not fit", h.event_size));
+    let (mut at, mut buf) = (0u64, Vec::new());
+    while at < size {
+        let mut h = [0u8; HEADER_LEN];
+        src.read_exact(&mut h).map_err(|e| format!("{} ({e})", ends(at)))?;
+        let hdr = EventHeader::decode(&h).map_err(|e| format!("event at {at} of the payload: {e}"))?;
+        let n = u64::from(hdr.event_size);
+        if n < HEADER_LEN as u64 || at + n > size {
+            return Err(format!("event at {at} of the payload: event_size {n} does not fit"));
         }
-        rows.push((h.event_type, h.server_id, info(&data[at..end], &inner)));
-        at = end;
+        let mut rest = (&mut src).take(n - HEADER_LEN as u64);
+        let info = if hdr.event_size <= info_max {
+            buf.clear();
+            buf.extend_from_slice(&h);
+            rest.read_to_end(&mut buf).map_err(bad)?;
+            (buf.len() as u64 == n).then(|| info(&buf, &inner))
+        } else {
+            let read = std::io::copy(&mut rest, &mut std::io::sink()).map_err(bad)?;
+            (read + HEADER_LEN as u64 == n).then(String::new)
+        };
+        let info = info.ok_or_else(|| ends(at))?;
+        if !each(hdr.event_type, hdr.server_id, info) {
+            return Ok(());
+        }
+        at += n;
     }
-    Ok(rows)
+    if src.read(&mut [0u8; 1]).map_err(bad)? != 0 {
+        return Err(format!("the payload decompresses to more than {size} bytes"));
+    }
+    Ok(())
 }
 
 /// User var: `@\`name\`=value`, the value written as the server writes it back.
@@ -575,6 +590,15 @@ mod tests {
         assert_eq!(l[1], ("Previous_gtids".into(), "d2088dd1-e70c-11f1-b41e-02fc00000001:1-3:mytag:1-2".into()));
     }
 
+    fn rows_of(ev: &[u8], fde: &FormatDescription) -> Result<Vec<(EventType, u32, String)>, String> {
+        let mut rows = Vec::new();
+        payload_events(ev, fde, 1 << 20, &mut |t, sid, info| {
+            rows.push((t, sid, info));
+            true
+        })?;
+        Ok(rows)
+    }
+
     #[test]
     fn lists_compressed_transactions_as_the_server_does() {
         let l = listed("mysql-9.7.4-compressed.000001");
@@ -595,7 +619,7 @@ mod tests {
             let h = EventHeader::decode(&g[pos..]).unwrap();
             let ev = &g[pos..pos + h.event_size as usize];
             if h.event_type == EventType::TRANSACTION_PAYLOAD {
-                let rows = payload_rows(ev, &fde).unwrap();
+                let rows = rows_of(ev, &fde).unwrap();
                 inside.push(rows.iter().map(|(t, _, _)| type_name(*t).into_owned()).collect::<Vec<_>>().join(" "));
                 assert!(rows.iter().all(|(_, sid, _)| *sid == h.server_id));
                 assert_eq!(rows[0].2, "BEGIN");
@@ -605,6 +629,17 @@ mod tests {
             pos += h.event_size as usize;
         }
         assert_eq!(inside, ["Query Table_map Write_rows Xid", "Query Table_map Write_rows Table_map Update_rows Xid"]);
+        // Events over the Info limit are listed and skipped unread; the listing stops
+        // when told.
+        let mut small = Vec::new();
+        payload_events(&payload, &fde, 50, &mut |t, _, info| {
+            small.push((type_name(t).into_owned(), info.is_empty()));
+            small.len() < 5
+        })
+        .unwrap();
+        let want =
+            [("Query", true), ("Table_map", false), ("Write_rows", false), ("Table_map", false), ("Update_rows", true)];
+        assert_eq!(small, want.map(|(t, e)| (t.to_string(), e)));
         // What does not decompress to the size given is refused, never a panic.
         let body_at = HEADER_LEN;
         let end = payload.len() - 4;
@@ -620,13 +655,13 @@ mod tests {
             e.extend_from_slice(&[0; 4]);
             let size = e.len() as u32;
             e[9..13].copy_from_slice(&size.to_le_bytes());
-            assert!(payload_rows(&with_crc(e), &fde).is_err(), "cut at {cut}");
+            assert!(rows_of(&with_crc(e), &fde).is_err(), "cut at {cut}");
         }
         for at in (body_at..end).step_by(7) {
             let mut e = payload.clone();
             e[at] ^= 0x5a;
             // Flipped bytes may still decode; they must not panic.
-            let _ = payload_rows(&with_crc(e), &fde);
+            let _ = rows_of(&with_crc(e), &fde);
         }
     }
 

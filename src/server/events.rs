@@ -158,36 +158,70 @@ pub fn answer(s: &mut Session, a: Result<Args, String>) -> Result<(), Error> {
     if from < end && rows.header(from).is_err() {
         return s.stream.write(&failed("Wrong offset or I/O error"));
     }
-    let mut out = head();
-    let (mut skipped, mut sent, mut pos) = (0u64, 0u64, from);
-    // OFFSET and LIMIT count rows, the events inside a compressed transaction too.
-    'events: while pos < end && a.count.is_none_or(|c| sent < c) {
-        let (listed, next) = match rows.rows(pos) {
+    let mut e = Emit { out: head(), skipped: 0, sent: 0, offset: a.offset, count: a.count };
+    let mut pos = from;
+    while pos < end && e.wants_more() {
+        let (row, next, ev) = match rows.row(pos) {
             Ok(r) => r,
-            Err(e) => {
-                out.push(failed(&e));
-                return s.stream.write_many(&out);
+            Err(err) => {
+                e.out.push(failed(&err));
+                return s.stream.write_many(&e.out);
             }
         };
         pos = next;
-        for row in listed {
-            if a.count.is_some_and(|c| sent >= c) {
-                break 'events;
+        e.push(s, row.clone())?;
+        // The events inside a compressed transaction follow it, at its end position.
+        if let (Some(ev), Some(fde)) = (ev.filter(|_| e.wants_more()), &rows.fde) {
+            let mut sent = Ok(());
+            let listed = describe::payload_events(&ev, fde, INFO_READ_MAX, &mut |t, server_id, info| {
+                let mut r = row.clone();
+                r[1] = Some(next.to_string());
+                r[2] = Some(describe::type_name(t).into_owned());
+                r[3] = Some(server_id.to_string());
+                r[5] = Some(info);
+                sent = e.push(s, r);
+                sent.is_ok() && e.wants_more()
+            });
+            sent?;
+            if let Err(err) = listed {
+                let at = pos - ev.len() as u64;
+                e.out
+                    .push(failed(&format!("{name}:{at}: cannot list the events of the compressed transaction: {err}")));
+                return s.stream.write_many(&e.out);
             }
-            if skipped < a.offset {
-                skipped += 1;
-                continue;
-            }
-            out.push(resultset::row(&row));
-            sent += 1;
-        }
-        if out.len() >= ROWS_PER_WRITE {
-            s.stream.write_many(&out)?;
-            out.clear();
         }
     }
-    out.push(resultset::EOF.to_vec());
-    s.stream.write_many(&out)
+    e.out.push(resultset::EOF.to_vec());
+    s.stream.write_many(&e.out)
+}
+
+/// The rows of the answer, past OFFSET and up to LIMIT, sent in batches.
+struct Emit {
+    out: Vec<Vec<u8>>,
+    skipped: u64,
+    sent: u64,
+    offset: u64,
+    count: Option<u64>,
+}
+
+impl Emit {
+    fn wants_more(&self) -> bool {
+        self.count.is_none_or(|c| self.sent < c)
+    }
+
+    fn push(&mut self, s: &mut Session, row: Row) -> Result<(), Error> {
+        if self.skipped < self.offset {
+            self.skipped += 1;
+            return Ok(());
+        }
+        self.out.push(resultset::row(&row));
+        self.sent += 1;
+        if self.out.len() >= ROWS_PER_WRITE {
+            s.stream.write_many(&self.out)?;
+            self.out.clear();
+        }
+        Ok(())
+    }
 }
 
 /// The column packets, before the rows.
@@ -234,37 +268,28 @@ impl Rows<'_> {
         super::stored_fde(self.f).map(|(_, fde)| Some(fde)).map_err(|e| format!("{}:4: {e}", self.name))
     }
 
-    /// The rows for the event at `pos`, and where the next event starts: one, and
-    /// for a compressed transaction one more for each event inside it, listed at the
-    /// transaction's end as a primary lists them.
-    fn rows(&self, pos: u64) -> Result<(Vec<Row>, u64), String> {
+    /// The row for the event at `pos`, where the next event starts, and the event's
+    /// bytes when it is a compressed transaction whose events are to be listed.
+    fn row(&self, pos: u64) -> Result<(Row, u64, Option<Vec<u8>>), String> {
         let hdr = self.header(pos)?;
         let next = pos + u64::from(hdr.event_size);
-        let row = |at: u64, t: EventType, server_id: u32, info: String| {
-            vec![
-                Some(self.name.to_string()),
-                Some(at.to_string()),
-                Some(describe::type_name(t).into_owned()),
-                Some(server_id.to_string()),
-                Some(hdr.log_pos.to_string()),
-                Some(info),
-            ]
-        };
-        let (Some(fde), true) = (&self.fde, hdr.event_size <= INFO_READ_MAX) else {
-            return Ok((vec![row(pos, hdr.event_type, hdr.server_id, String::new())], next));
-        };
-        let ev = self.event(pos, &hdr)?;
-        let mut info = describe::info(&ev, fde);
-        let mut inner = Vec::new();
-        if hdr.event_type == EventType::TRANSACTION_PAYLOAD {
-            match describe::payload_rows(&ev, fde) {
-                Ok(r) => inner = r,
-                Err(e) => info.push_str(&format!(" (cannot list the events inside: {e})")),
+        let (info, payload) = match &self.fde {
+            Some(fde) if hdr.event_size <= INFO_READ_MAX => {
+                let ev = self.event(pos, &hdr)?;
+                let info = describe::info(&ev, fde);
+                (info, (hdr.event_type == EventType::TRANSACTION_PAYLOAD).then_some(ev))
             }
-        }
-        let mut listed = vec![row(pos, hdr.event_type, hdr.server_id, info)];
-        listed.extend(inner.into_iter().map(|(t, server_id, info)| row(next, t, server_id, info)));
-        Ok((listed, next))
+            _ => (String::new(), None),
+        };
+        let row = vec![
+            Some(self.name.to_string()),
+            Some(pos.to_string()),
+            Some(describe::type_name(hdr.event_type).into_owned()),
+            Some(hdr.server_id.to_string()),
+            Some(hdr.log_pos.to_string()),
+            Some(info),
+        ];
+        Ok((row, next, payload))
     }
 }
 
