@@ -43,7 +43,7 @@ pub trait Fs: Send + Sync {
     /// Opens for reading and writing; with `create_new`, fails if it exists.
     fn open(&self, p: &Path, create_new: bool) -> io::Result<Box<dyn FsFile>>;
     /// The whole file, for scanning (a read-only mapping on a real file system).
-    fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>>;
+    fn map(&self, p: &Path) -> io::Result<Box<dyn Mapping>>;
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// Makes created and renamed names in `dir` durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
@@ -125,13 +125,30 @@ impl FsFile for OsFile {
     }
 }
 
+/// A whole file's bytes, for a scan.
+pub trait Mapping: Deref<Target = [u8]> {
+    /// Whether a read went past the file's end since it was mapped (it was cut short
+    /// from outside): the bytes read there were zeros, not the file's.
+    fn cut(&self) -> bool {
+        false
+    }
+}
+
+impl Mapping for Vec<u8> {}
+
 /// A whole file mapped for a scan. If it is cut short from outside during the scan,
-/// the guard makes the lost bytes read as zeros, which the scan reports as a broken
-/// event at that offset, rather than SIGBUS ending the daemon.
+/// the guard makes the lost bytes read as zeros and says so (`cut`), rather than
+/// SIGBUS ending the daemon.
 struct Mapped {
     /// Declared before `map`: released before the mapping goes.
-    _guard: Option<MapGuard>,
+    guard: Option<MapGuard>,
     map: Option<memmap2::Mmap>,
+}
+
+impl Mapping for Mapped {
+    fn cut(&self) -> bool {
+        self.guard.as_ref().is_some_and(MapGuard::is_cut)
+    }
 }
 
 impl Deref for Mapped {
@@ -159,15 +176,15 @@ impl Fs for OsFs {
         let f = OpenOptions::new().read(true).write(true).create_new(create_new).open(p)?;
         Ok(Box::new(OsFile(f, Direct::Untried)))
     }
-    fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>> {
+    fn map(&self, p: &Path) -> io::Result<Box<dyn Mapping>> {
         let f = File::open(p)?;
         if f.metadata()?.len() == 0 {
-            return Ok(Box::new(Mapped { _guard: None, map: None }));
+            return Ok(Box::new(Mapped { guard: None, map: None }));
         }
         // SAFETY: binlogd is the only writer of its files and does not write a file
         // while the store scans it.
         let m = unsafe { memmap2::Mmap::map(&f)? };
-        Ok(Box::new(Mapped { _guard: Some(MapGuard::new(m.as_ptr(), m.len())), map: Some(m) }))
+        Ok(Box::new(Mapped { guard: Some(MapGuard::new(m.as_ptr(), m.len())), map: Some(m) }))
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         fs::rename(from, to)
@@ -347,7 +364,7 @@ impl Fs for SimFs {
         };
         Ok(Box::new(SimFile { st: self.st.clone(), ino }))
     }
-    fn map(&self, p: &Path) -> io::Result<Box<dyn Deref<Target = [u8]>>> {
+    fn map(&self, p: &Path) -> io::Result<Box<dyn Mapping>> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
         s.mapped.push(p.to_path_buf());
         let &i = s.names.get(p).ok_or_else(|| not_found(p))?;
@@ -375,4 +392,27 @@ impl Fs for SimFs {
 /// The real file system, shared.
 pub fn os() -> Arc<dyn Fs> {
     Arc::new(OsFs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_says_when_its_file_was_cut_short_under_it() {
+        let dir = std::env::temp_dir().join(format!("binlogd-fs-cut-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        fs::write(&path, vec![7u8; 64 << 10]).unwrap();
+        let m = os().map(&path).unwrap();
+        assert_eq!(m[40 << 10], 7);
+        assert!(!m.cut());
+        OpenOptions::new().write(true).open(&path).unwrap().set_len(4096).unwrap();
+        // Past the new end: zeros, and the mapping says why.
+        assert_eq!(std::hint::black_box(&m[..])[48 << 10], 0);
+        assert!(m.cut());
+        drop(m);
+        assert!(!os().map(&path).unwrap().cut());
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

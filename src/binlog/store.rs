@@ -1002,10 +1002,24 @@ pub struct Scan {
 }
 
 /// Walks a file's events checking sizes and CRCs. With `tail_ok`, a broken or
-/// partial tail is reported as the cut point; without it, it is an error.
+/// partial tail is reported as the cut point; without it, it is an error. A file
+/// cut short from outside while it is read is an error of its own: the bytes lost
+/// read as zeros, and must not be taken for a torn tail or a broken event.
 pub fn scan_file(fs: &dyn Fs, path: &Path, name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
     let map = fs.map(path).map_err(io_err(path, "read"))?;
-    let data: &[u8] = &map;
+    let r = scan_bytes(&map, name, tail_ok);
+    if map.cut() {
+        return Err(StoreError::Corrupt { file: name.to_string(), offset: 0, what: cut_outside(map.len()) });
+    }
+    r
+}
+
+/// What went wrong with a file cut short from outside while it was read.
+pub fn cut_outside(mapped: usize) -> String {
+    format!("the file was cut short from outside while it was read (it had {mapped} bytes): read it again")
+}
+
+fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
     let len = data.len() as u64;
     let corrupt = |offset: u64, what: String| StoreError::Corrupt { file: name.to_string(), offset, what };
     if len < 4 {

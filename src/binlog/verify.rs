@@ -232,44 +232,57 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
         // The file may have changed since the scan (a running binlogd appends; recovery
         // cuts): never read past what is mapped now.
         let end = (scan.cut_at as usize).min(data.len());
-        while pos + HEADER_LEN <= end {
-            let at = pos as u64;
-            let h = EventHeader::decode(&data[pos..]).map_err(|e| problem(at, e.to_string()))?;
-            let ev = data
-                .get(pos..pos + h.event_size as usize)
-                .ok_or_else(|| problem(at, format!("event_size {} runs past the end", h.event_size)))?;
-            let t = h.event_type;
-            let mut g = None;
-            if t == EventType::FORMAT_DESCRIPTION {
-                alg = event::FormatDescription::decode(ev).map_err(|e| problem(at, e.to_string()))?.checksum;
-            } else if t == EventType::PREVIOUS_GTIDS && !header_seen {
-                header_seen = true;
-                let body = event::body(ev, alg).map_err(|e| problem(at, e.to_string()))?;
-                let set = GtidSet::decode(body).map_err(|e| problem(at, format!("Previous_gtids: {e}")))?;
-                rep.notes.extend(checks.previous_gtids(set).map_err(|e| problem(at, e))?);
-            } else if t == EventType::MARIADB_GTID_LIST && !header_seen {
-                header_seen = true;
-                let body = event::body(ev, alg).map_err(|e| problem(at, e.to_string()))?;
-                let list = MariaPos::decode_gtid_list(body).map_err(|e| problem(at, format!("Gtid_list: {e}")))?;
-                rep.notes.extend(checks.gtid_list(&list).map_err(|e| problem(at, e))?);
-            } else if t == EventType::GTID || t == EventType::GTID_TAGGED {
-                let (sid, gno) = event::decode_any_mysql_gtid(t, ev, alg).map_err(|e| problem(at, e.to_string()))?;
-                g = Some(checks.mysql_gtid(sid, gno).map_err(|e| problem(at, e))?);
-            } else if t == EventType::MARIADB_GTID {
-                let (seq, domain, _) = event::decode_mariadb_gtid(ev, alg).map_err(|e| problem(at, e.to_string()))?;
-                g = Some(checks.maria_gtid(domain, h.server_id, seq));
+        let mut walk = || -> Result<(), Problem> {
+            while pos + HEADER_LEN <= end {
+                let at = pos as u64;
+                let h = EventHeader::decode(&data[pos..]).map_err(|e| problem(at, e.to_string()))?;
+                let ev = data
+                    .get(pos..pos + h.event_size as usize)
+                    .ok_or_else(|| problem(at, format!("event_size {} runs past the end", h.event_size)))?;
+                let t = h.event_type;
+                let mut g = None;
+                if t == EventType::FORMAT_DESCRIPTION {
+                    alg = event::FormatDescription::decode(ev).map_err(|e| problem(at, e.to_string()))?.checksum;
+                } else if t == EventType::PREVIOUS_GTIDS && !header_seen {
+                    header_seen = true;
+                    let body = event::body(ev, alg).map_err(|e| problem(at, e.to_string()))?;
+                    let set = GtidSet::decode(body).map_err(|e| problem(at, format!("Previous_gtids: {e}")))?;
+                    rep.notes.extend(checks.previous_gtids(set).map_err(|e| problem(at, e))?);
+                } else if t == EventType::MARIADB_GTID_LIST && !header_seen {
+                    header_seen = true;
+                    let body = event::body(ev, alg).map_err(|e| problem(at, e.to_string()))?;
+                    let list = MariaPos::decode_gtid_list(body).map_err(|e| problem(at, format!("Gtid_list: {e}")))?;
+                    rep.notes.extend(checks.gtid_list(&list).map_err(|e| problem(at, e))?);
+                } else if t == EventType::GTID || t == EventType::GTID_TAGGED {
+                    let (sid, gno) =
+                        event::decode_any_mysql_gtid(t, ev, alg).map_err(|e| problem(at, e.to_string()))?;
+                    g = Some(checks.mysql_gtid(sid, gno).map_err(|e| problem(at, e))?);
+                } else if t == EventType::MARIADB_GTID {
+                    let (seq, domain, _) =
+                        event::decode_mariadb_gtid(ev, alg).map_err(|e| problem(at, e.to_string()))?;
+                    g = Some(checks.maria_gtid(domain, h.server_id, seq));
+                }
+                if t != EventType::FORMAT_DESCRIPTION
+                    && t != EventType::PREVIOUS_GTIDS
+                    && t != EventType::MARIADB_GTID_LIST
+                {
+                    // Previous_gtids and Gtid_list state the file's start only before its first transaction.
+                    header_seen = true;
+                }
+                if let Some(g) = g {
+                    rep.first_gtid.get_or_insert_with(|| g.clone());
+                    rep.last_gtid = Some(g);
+                }
+                pos += h.event_size as usize;
             }
-            if t != EventType::FORMAT_DESCRIPTION && t != EventType::PREVIOUS_GTIDS && t != EventType::MARIADB_GTID_LIST
-            {
-                // Previous_gtids and Gtid_list state the file's start only before its first transaction.
-                header_seen = true;
-            }
-            if let Some(g) = g {
-                rep.first_gtid.get_or_insert_with(|| g.clone());
-                rep.last_gtid = Some(g);
-            }
-            pos += h.event_size as usize;
+            Ok(())
+        };
+        let walked = walk();
+        // Zeros read where the file was cut short from outside are not its bytes.
+        if map.cut() {
+            return Err(problem(0, super::store::cut_outside(data.len())));
         }
+        walked?;
         each(&rep);
         out.push(rep);
     }
