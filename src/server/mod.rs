@@ -51,6 +51,34 @@ pub struct Server {
     pub conns: conns::Conns,
     /// Statements received (COM_QUERY), for Questions.
     pub questions: std::sync::atomic::AtomicU64,
+    /// How often each server_id ended its own older connection lately.
+    pub displacements: Mutex<Displacements>,
+}
+
+/// Counts, per server_id, the connections a new registration ended within a window,
+/// to tell a replica reconnecting now and then from two replicas sharing a server_id
+/// (or a MySQL server_uuid), which end each other's connection over and over.
+#[derive(Default)]
+pub struct Displacements {
+    seen: BTreeMap<u32, (std::time::Instant, u32)>,
+}
+
+/// Registrations ending an older connection of one server_id within `TWINS_WINDOW`
+/// that are taken for two replicas sharing it.
+pub const TWINS_COUNT: u32 = 5;
+pub const TWINS_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Displacements {
+    /// Records that a registration of `server_id` ended an older connection at `now`;
+    /// true once, when that happened `TWINS_COUNT` times within `TWINS_WINDOW`.
+    pub fn record(&mut self, server_id: u32, now: std::time::Instant) -> bool {
+        let e = self.seen.entry(server_id).or_insert((now, 0));
+        if now.duration_since(e.0) > TWINS_WINDOW {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1 == TWINS_COUNT
+    }
 }
 
 /// Binds the listening socket when `listen_port` is set (before privileges are dropped,
@@ -77,6 +105,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::i
         cfg: cfg.clone(),
         shared,
         replicas: Mutex::new(BTreeMap::new()),
+        displacements: Mutex::new(Displacements::default()),
         connections: AtomicUsize::new(0),
         next_id: AtomicUsize::new(1),
         started: std::time::Instant::now(),
@@ -233,5 +262,27 @@ impl Server {
             self.conns.remove(id);
             self.connections.fetch_sub(1, Ordering::SeqCst);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_id_ending_its_own_connections_often_is_taken_for_twins_once() {
+        let t0 = std::time::Instant::now();
+        let mut d = Displacements::default();
+        let at = |s: u64| t0 + std::time::Duration::from_secs(s);
+        // A replica that reconnects now and then: never.
+        for i in 0..10 {
+            assert!(!d.record(7, at(i * 61)));
+        }
+        // Five within the window: once.
+        let hits: Vec<bool> = (0..8).map(|i| d.record(9, at(1000 + i))).collect();
+        assert_eq!(hits.iter().filter(|h| **h).count(), 1);
+        assert!(hits[TWINS_COUNT as usize - 1]);
+        // Another window: again.
+        assert!((0..TWINS_COUNT).any(|i| d.record(9, at(2000 + u64::from(i)))));
     }
 }

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use log::info;
+use log::{info, warn};
 
 use super::conns::Command;
 use super::{query, Registered, Server};
@@ -385,6 +385,24 @@ impl<'a> Session<'a> {
                     r.server_id, self.id, self.peer
                 );
                 self.srv.shared.durable.wake_all();
+                let twins = self
+                    .srv
+                    .displacements
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .record(r.server_id, std::time::Instant::now());
+                if twins {
+                    warn!(
+                        "replica server_id {} registered {} times within {} s, each time ending its older \
+                         connection (last {who}, now {}): two replicas share this server_id{}. Each replica needs \
+                         its own",
+                        r.server_id,
+                        super::TWINS_COUNT,
+                        super::TWINS_WINDOW.as_secs(),
+                        self.peer,
+                        if uuid.is_empty() { "" } else { " and server_uuid" }
+                    );
+                }
             }
         }
         let reg = Registered { conn: self.id, server_id: r.server_id, host: r.host.clone(), port: r.port, uuid };

@@ -443,6 +443,27 @@ fn a_mysql_replica_displaced_by_one_with_its_uuid_stops_as_from_the_primary() {
     twins_displace_as_from_the_primary(Flavor::Mysql);
 }
 
+#[test]
+fn mariadb_replicas_sharing_a_server_id_are_named_in_a_warning() {
+    // A MariaDB replica told that another took its server_id (4052) reconnects at
+    // once, as it does from a MariaDB primary: the two take turns for good. binlogd
+    // sees the same server_id end its own connection again and again, and says why.
+    let s = Server::start(Flavor::MariaDb, "serve-mtwins-src");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-mtwins", "");
+    s.sql("CREATE DATABASE tw; CREATE TABLE tw.t (a INT PRIMARY KEY); INSERT INTO tw.t VALUES (1)");
+    let twins: Vec<Server> = (0..2).map(|i| replica(Flavor::MariaDb, &format!("serve-mtwin{i}"), 2)).collect();
+    for r in &twins {
+        point_replica(r, lport, Follow::Gtid, None, "");
+        start_replica(r);
+    }
+    b.wait_log("two replicas share this server_id. Each replica needs its own", Duration::from_secs(60));
+    assert!(b.log_text().contains("replica server_id 2 registered 5 times within 60 s"), "{}", b.log_text());
+    for r in &twins {
+        stop_replica(r, "");
+    }
+    assert_eq!(b.stop(), 0);
+}
+
 /// How a replica follows its source.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Follow {
