@@ -390,7 +390,7 @@ impl<'a> Session<'a> {
                     .displacements
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .record(r.server_id, std::time::Instant::now());
+                    .record(r.server_id, Instant::now());
                 if twins {
                     warn!(
                         "replica server_id {} registered {} times within {} s, each time ending its older \

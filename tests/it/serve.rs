@@ -385,50 +385,47 @@ fn mysql_replica_replicates_from_binlogd_with_auto_position() {
     assert_eq!(b.stop(), 0);
 }
 
-/// Two replicas the primary takes for one (the same server_uuid on MySQL, the same
-/// server_id on MariaDB): when the second starts, the first is told so and stops, as
-/// from the primary, rather than reconnect and end the other's dump in turn. (A
-/// MariaDB replica told so, error 4052, reconnects at once, and a MariaDB 10.11
-/// primary stops neither twin: only MySQL's are compared.)
-fn twins_displace_as_from_the_primary(flavor: Flavor) {
-    let tag = flavor.name();
-    let s = Server::start(flavor, &format!("twins-{tag}"));
-    let (mut b, lport) = Binlogd::serving(&s, &format!("twins-{tag}"), "");
+#[test]
+fn a_mysql_replica_displaced_by_one_with_its_uuid_stops_as_from_the_primary() {
+    // Two replicas the primary takes for one (the same server_uuid): when the second
+    // starts, the first is told so and stops, as from the primary, rather than
+    // reconnect and end the other's dump in turn. (A MariaDB replica told so, error
+    // 4052, reconnects at once, and a MariaDB 10.11 primary stops neither twin: see
+    // `mariadb_replicas_sharing_a_server_id_are_named_in_a_warning`.)
+    let s = Server::start(Flavor::Mysql, "twins-mysql");
+    let (mut b, lport) = Binlogd::serving(&s, "twins-mysql", "");
     s.sql("CREATE DATABASE tw; CREATE TABLE tw.t (a INT PRIMARY KEY); INSERT INTO tw.t VALUES (0)");
-    let status = if flavor == Flavor::Mysql { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" };
-    let io = if flavor == Flavor::Mysql { "Replica_IO_Running" } else { "Slave_IO_Running" };
+    let running = |r: &Server| r.status_row("SHOW REPLICA STATUS")["Replica_IO_Running"].clone();
     let mut errors = Vec::new();
     for (i, (from, port)) in [("binlogd", lport), ("primary", s.port)].into_iter().enumerate() {
-        let older = replica(flavor, &format!("twins-{tag}-{from}-1"), 2);
-        let newer = replica(flavor, &format!("twins-{tag}-{from}-2"), if flavor == Flavor::Mysql { 3 } else { 2 });
-        if flavor == Flavor::Mysql {
-            let uuid = older.sql("SELECT @@server_uuid");
-            let root = std::fs::read_to_string(newer.dir.join("root")).unwrap();
-            std::fs::write(format!("{}/data/auto.cnf", root.trim()), format!("[auto]\nserver-uuid={}\n", uuid.trim()))
-                .unwrap();
-            newer.restart();
-            assert_eq!(newer.sql("SELECT @@server_uuid"), uuid);
-        }
+        let older = replica(Flavor::Mysql, &format!("twins-mysql-{from}-1"), 2);
+        let newer = replica(Flavor::Mysql, &format!("twins-mysql-{from}-2"), 3);
+        let uuid = older.sql("SELECT @@server_uuid");
+        let root = std::fs::read_to_string(newer.dir.join("root")).unwrap();
+        std::fs::write(format!("{}/data/auto.cnf", root.trim()), format!("[auto]\nserver-uuid={}\n", uuid.trim()))
+            .unwrap();
+        newer.restart();
+        assert_eq!(newer.sql("SELECT @@server_uuid"), uuid);
         point_replica(&older, port, Follow::Gtid, None, "");
         start_replica(&older);
         older.wait_same(&s.sql("CHECKSUM TABLE tw.t"), "CHECKSUM TABLE tw.t", "the first twin", &b);
         point_replica(&newer, port, Follow::Gtid, None, "");
         start_replica(&newer);
         let t = std::time::Instant::now();
-        while older.status_row(status)[io] != "No" {
+        while running(&older) != "No" {
             assert!(
                 t.elapsed() < Duration::from_secs(30),
                 "reading from {from}, the first twin still runs: {:?}\nits log: {}",
-                older.status_row(status),
+                older.status_row("SHOW REPLICA STATUS"),
                 older.error_log_tail(10)
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        let st = older.status_row(status);
+        let st = older.status_row("SHOW REPLICA STATUS");
         errors.push((st["Last_IO_Errno"].clone(), st["Last_IO_Error"].clone()));
         s.sql(&format!("INSERT INTO tw.t VALUES ({})", i + 1));
         newer.wait_same(&s.sql("CHECKSUM TABLE tw.t"), "CHECKSUM TABLE tw.t", "the second twin", &b);
-        assert_eq!(newer.status_row(status)[io], "Yes");
+        assert_eq!(running(&newer), "Yes");
     }
     // The same errno, and the same text up to the positions, which name each one's files.
     let head = |e: &str| e.split(';').next().unwrap_or_default().to_string();
@@ -439,11 +436,6 @@ fn twins_displace_as_from_the_primary(flavor: Flavor) {
 }
 
 #[test]
-fn a_mysql_replica_displaced_by_one_with_its_uuid_stops_as_from_the_primary() {
-    twins_displace_as_from_the_primary(Flavor::Mysql);
-}
-
-#[test]
 fn mariadb_replicas_sharing_a_server_id_are_named_in_a_warning() {
     // A MariaDB replica told that another took its server_id (4052) reconnects at
     // once, as it does from a MariaDB primary: the two take turns for good. binlogd
@@ -451,17 +443,24 @@ fn mariadb_replicas_sharing_a_server_id_are_named_in_a_warning() {
     let s = Server::start(Flavor::MariaDb, "serve-mtwins-src");
     let (mut b, lport) = Binlogd::serving(&s, "serve-mtwins", "");
     s.sql("CREATE DATABASE tw; CREATE TABLE tw.t (a INT PRIMARY KEY); INSERT INTO tw.t VALUES (1)");
-    let twins: Vec<Server> = (0..2).map(|i| replica(Flavor::MariaDb, &format!("serve-mtwin{i}"), 2)).collect();
-    for r in &twins {
-        point_replica(r, lport, Follow::Gtid, None, "");
-        start_replica(r);
-    }
+    let twins = twins_reading(Flavor::MariaDb, "serve-mtwin", lport);
     b.wait_log("two replicas share this server_id. Each replica needs its own", Duration::from_secs(60));
     assert!(b.log_text().contains("replica server_id 2 registered 5 times within 60 s"), "{}", b.log_text());
     for r in &twins {
         stop_replica(r, "");
     }
     assert_eq!(b.stop(), 0);
+}
+
+/// Two replicas of `flavor` with server_id 2 in their cnf (each its own server_uuid),
+/// both started by GTID from `port`.
+fn twins_reading(flavor: Flavor, tag: &str, port: u16) -> Vec<Server> {
+    let twins: Vec<Server> = (0..2).map(|i| replica(flavor, &format!("{tag}{i}"), 2)).collect();
+    for r in &twins {
+        point_replica(r, port, Follow::Gtid, None, "");
+        start_replica(r);
+    }
+    twins
 }
 
 /// How a replica follows its source.
@@ -986,12 +985,8 @@ fn mysql_replicas_sharing_a_server_id_but_not_a_uuid_both_read_as_from_a_mysql_p
     let s = Server::start(Flavor::Mysql, "serve-twins-src");
     let (mut b, lport) = Binlogd::serving(&s, "serve-twins", "");
     s.sql("CREATE DATABASE tw; CREATE TABLE tw.t (a INT PRIMARY KEY); INSERT INTO tw.t VALUES (1)");
-    let twins: Vec<Server> = (0..2).map(|i| replica(Flavor::Mysql, &format!("serve-twin{i}"), 2)).collect();
+    let twins = twins_reading(Flavor::Mysql, "serve-twin", lport);
     assert_ne!(twins[0].sql("SELECT @@server_uuid"), twins[1].sql("SELECT @@server_uuid"));
-    for r in &twins {
-        point_replica(r, lport, Follow::Gtid, None, "");
-        start_replica(r);
-    }
     for i in 2..=4 {
         s.sql(&format!("INSERT INTO tw.t VALUES ({i}); FLUSH BINARY LOGS"));
         std::thread::sleep(Duration::from_millis(500));
