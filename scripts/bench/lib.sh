@@ -9,7 +9,7 @@ SERVER="$repo/scripts/server.sh"
 BENCH_OUT=${BENCH_OUT:-$repo/target/bench}
 BENCH_QUICK=${BENCH_QUICK:-0}
 WORK=${BENCH_WORK:-/var/tmp/binlogd-bench}
-BINLOGD=$repo/target/release/binlogd
+BINLOGD=${BENCH_BINLOGD:-$repo/target/release/binlogd}
 CLIENT=$repo/target/release/examples/bench_client
 TCK=$(getconf CLK_TCK)
 mkdir -p "$BENCH_OUT" "$WORK"

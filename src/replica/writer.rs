@@ -175,6 +175,7 @@ impl Writer {
                     if self.store.append(&hdr, &ev)? {
                         b.transactions += 1;
                     }
+                    self.budget.recycle(ev);
                     events += 1;
                     if let Some(f) = file {
                         let end =
@@ -191,6 +192,7 @@ impl Writer {
                 Msg::Piece(p) => {
                     b.bytes += p.len();
                     self.store.event_piece(&p)?;
+                    self.budget.recycle(p);
                 }
                 Msg::End => {
                     if self.store.end_event()? {
@@ -276,6 +278,74 @@ mod tests {
             tx.send(m).unwrap();
         }
         w.batch(first).unwrap()
+    }
+
+    #[test]
+    fn event_buffers_the_writer_empties_are_filled_again_by_size() {
+        let (mut w, tx) = writer("recycle", 1);
+        let budget = w.budget.clone();
+        let msgs: Vec<Msg> = golden_msgs(false)
+            .into_iter()
+            .map(|m| match m {
+                Msg::Event { ev, hdr, ack } => {
+                    let mut b = budget.buffer(ev.len());
+                    b.extend_from_slice(&ev);
+                    Msg::Event { ev: b, hdr, ack }
+                }
+                m => m,
+            })
+            .collect();
+        let held: Vec<(usize, usize)> = msgs
+            .iter()
+            .filter_map(|m| match m {
+                Msg::Event { ev, .. } => Some((ev.as_ptr() as usize, ev.capacity())),
+                _ => None,
+            })
+            .collect();
+        assert!(held.iter().all(|&(_, c)| c.is_power_of_two() && c >= 64), "{held:?}");
+        feed(&mut w, &tx, msgs);
+        // Each buffer comes back, empty, for an event of its size class.
+        let mut taken: Vec<Vec<u8>> = held.iter().map(|&(_, cap)| budget.buffer(cap / 2 + 1)).collect();
+        let mut got: Vec<(usize, usize)> = taken.iter().map(|b| (b.as_ptr() as usize, b.capacity())).collect();
+        assert!(taken.iter().all(Vec::is_empty));
+        let mut want = held.clone();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "the buffers the writer emptied");
+        // None is left: the next one is new.
+        taken.push(budget.buffer(64));
+        assert!(!want.iter().any(|&(p, _)| taken.last().is_some_and(|b| b.as_ptr() as usize == p)));
+    }
+
+    #[test]
+    fn emptied_buffers_are_kept_within_their_bound_and_only_at_class_sizes() {
+        let (w, _tx) = writer("spares", 1);
+        let b = w.budget.clone();
+        // An odd capacity (not made by `buffer`) is let go.
+        let odd = Vec::<u8>::with_capacity(1000);
+        b.recycle(odd);
+        assert_eq!(b.buffer(1000).capacity(), 1024, "a new buffer of the class");
+        // 1 MiB buffers: eight are kept (8 MiB), the ninth is let go.
+        let bufs: Vec<Vec<u8>> = (0..9).map(|_| b.buffer(1 << 20)).collect();
+        let ptrs: Vec<usize> = bufs.iter().map(|v| v.as_ptr() as usize).collect();
+        let last = ptrs[8];
+        for v in bufs {
+            b.recycle(v);
+        }
+        let again: Vec<Vec<u8>> = (0..8).map(|_| b.buffer(1 << 20)).collect();
+        let mut got: Vec<usize> = again.iter().map(|v| v.as_ptr() as usize).collect();
+        got.sort_unstable();
+        let mut kept = ptrs[..8].to_vec();
+        kept.sort_unstable();
+        assert_eq!(got, kept);
+        assert!(!got.contains(&last));
+    }
+
+    #[test]
+    fn queued_bytes_count_the_buffers_capacity() {
+        let ev = Vec::with_capacity(8192);
+        let m = Msg::Piece(ev);
+        assert_eq!(m.bytes(), 8192);
     }
 
     #[test]
