@@ -33,8 +33,7 @@ sent=$(binlogd_status "$lport" Binlogd_bytes_sent)
 stored=$(binlogd_bytes "$B")
 kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true
 binlogd_stop "$B"; srv_destroy "$P"; rm -rf "$out" "$B"
-"$repo/scripts/build-static.sh" >/dev/null
-bin="$repo/target/x86_64-unknown-linux-musl/release/binlogd"
+bin=$BINLOGD
 size=$(stat -c %s "$bin")
 log "footprint: VmHWM ${hwm} kB; binary $size bytes"
 cat > "$BENCH_OUT/footprint.md" <<MD

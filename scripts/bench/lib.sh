@@ -9,8 +9,9 @@ SERVER="$repo/scripts/server.sh"
 BENCH_OUT=${BENCH_OUT:-$repo/target/bench}
 BENCH_QUICK=${BENCH_QUICK:-0}
 WORK=${BENCH_WORK:-/var/tmp/binlogd-bench}
-BINLOGD=${BENCH_BINLOGD:-$repo/target/release/binlogd}
-CLIENT=$repo/target/release/examples/bench_client
+# The static binary, as it is deployed.
+BINLOGD=${BENCH_BINLOGD:-$repo/target/x86_64-unknown-linux-musl/release/binlogd}
+CLIENT=${BENCH_CLIENT:-$repo/target/x86_64-unknown-linux-musl/release/examples/bench_client}
 TCK=$(getconf CLK_TCK)
 mkdir -p "$BENCH_OUT" "$WORK"
 
@@ -25,7 +26,7 @@ trap bench_cleanup EXIT
 
 bench_build() {
   "$repo/scripts/install-deps.sh"
-  (cd "$repo" && cargo build --release --quiet && cargo build --release --quiet --example bench_client)
+  "$repo/scripts/build-static.sh" --quiet --example bench_client >/dev/null
 }
 
 # Waits until the disk's fsync latency is steady: what was deleted before (a data dir,
