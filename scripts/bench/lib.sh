@@ -118,30 +118,35 @@ wait_stored() { # DIR BYTES START LIMIT_S
   calc "$(now) - $t0" 3
 }
 
-# mariadb-binlog --raw from HOST:PORT of FIRST and every later file into DIR; prints
+# mariadb-binlog --raw (or, for FLAVOR mysql, the sid chroot's mysqlbinlog --raw, DIR then
+# under $SID_ROOT) from 127.0.0.1:PORT of FIRST and every later file into DIR; prints
 # "wall_s user_s sys_s" of the client.
-raw_read() { # PORT FIRST DIR
-  local t0 out
+raw_read() { # PORT FIRST DIR [FLAVOR]
+  local t0 out tool=(mariadb-binlog) dir=$3
+  if [ "${4:-mariadb}" = mysql ]; then tool=(chroot "$SID_ROOT" /usr/bin/mysqlbinlog); dir=${3#"$SID_ROOT"}; fi
   mkdir -p "$3"
   t0=$(now)
-  out=$( ( mariadb-binlog --no-defaults --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
-      --password=replpass --raw --to-last-log --result-file="$3/" "$2" >/dev/null 2>"$3.err" || { cat "$3.err" >&2; exit 1; }
+  out=$( ( "${tool[@]}" --no-defaults --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
+      --password=replpass --raw --to-last-log --result-file="$dir/" "$2" >/dev/null 2>"$3.err" || { cat "$3.err" >&2; exit 1; }
     times ) | tail -1)
   # `times` prints the children's user and system time as "XmY.YYYs XmY.YYYs".
   echo "$(calc "$(now) - $t0" 3) $(echo "$out" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); printf "%.3f ", a[1] * 60 + a[2] } }')"
 }
 
-# A primary holding a fixed binlog made by sysbench prepare (the catch-up data set).
-# Kept running between the benchmarks of one run: prints its dir.
+# A primary (mariadb, the default, or mysql) holding a fixed binlog made by sysbench
+# prepare: the catch-up data set. Kept running between the benchmarks of one run: prints
+# its dir. MariaDB's binlog holds each INSERT's text too (binlog_annotate_row_events), so
+# MySQL needs about twice the rows for the same bytes.
 dataset() {
-  local d="$WORK/dataset" rows=250000
-  [ "$BENCH_QUICK" = 1 ] && rows=100000
+  local flavor=${1:-mariadb} d="$WORK/dataset" rows=250000 semi=rpl_semi_sync_master_enabled
+  if [ "$flavor" = mysql ]; then d="$WORK/dataset-mysql"; rows=480000; semi=rpl_semi_sync_source_enabled; fi
+  [ "$BENCH_QUICK" = 1 ] && rows=$((rows * 2 / 5))
   if [ "$(cat "$d/ready" 2>/dev/null)" = "$rows" ] && srv_sql "$d" "SELECT 1" >/dev/null 2>&1; then echo "$d"; return; fi
   srv_destroy "$d"
-  local port; port=$(srv_start mariadb "$d")
+  local port; port=$(srv_start "$flavor" "$d")
   echo "$port" > "$d/port"
-  srv_sql "$d" "SET GLOBAL rpl_semi_sync_master_enabled = OFF; CREATE DATABASE sbtest"
-  log "dataset: sysbench prepare, 8 tables of $rows rows"
+  srv_sql "$d" "SET GLOBAL $semi = OFF; CREATE DATABASE sbtest"
+  log "dataset ($flavor): sysbench prepare, 8 tables of $rows rows"
   sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$d")" --mysql-user=root \
     --tables=8 --table-size="$rows" --threads=2 prepare >/dev/null
   srv_sql "$d" "FLUSH BINARY LOGS; SET GLOBAL innodb_max_dirty_pages_pct = 0"
@@ -152,6 +157,6 @@ dataset() {
   done
   sync
   echo "$rows" > "$d/ready"
-  log "dataset: $(calc "$(srv_binlog_bytes "$d") / 1e6" 0) MB of binlog in $(srv_sql "$d" "SHOW BINARY LOGS" | wc -l) files"
+  log "dataset ($flavor): $(calc "$(srv_binlog_bytes "$d") / 1e6" 0) MB of binlog in $(srv_sql "$d" "SHOW BINARY LOGS" | wc -l) files"
   echo "$d"
 }
