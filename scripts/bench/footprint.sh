@@ -7,9 +7,11 @@
 secs=30; [ "$BENCH_QUICK" = 1 ] && secs=8
 P="$WORK/fp-primary"; B="$WORK/fp-binlogd"; srv_destroy "$P"; rm -rf "$B"
 pport=$(srv_start mariadb "$P")
-srv_sql "$P" "CREATE DATABASE sbtest"
+# No acker yet: with semisync on, the first commit would wait out its 30 s timeout.
+srv_sql "$P" "SET GLOBAL rpl_semi_sync_master_enabled = OFF; CREATE DATABASE sbtest"
 sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$P")" --mysql-user=root --tables=4 \
   --table-size=10000 prepare >/dev/null
+srv_sql "$P" "SET GLOBAL rpl_semi_sync_master_enabled = ON"
 lport=$(free_port)
 binlogd_start "$B" "$pport" "$lport"
 for _ in $(seq 1 300); do
@@ -17,6 +19,12 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 first=$(srv_first_binlog "$P")
+# The readers ask binlogd for the first file: it must have it (it registers with the
+# primary before it has written anything).
+for _ in $(seq 1 300); do
+  binlogd_sql "$lport" "SHOW BINARY LOGS" 2>/dev/null | grep -q "^$first" && break
+  sleep 0.1
+done
 out=/dev/shm/binlogd-bench-fp; rm -rf "$out"; mkdir -p "$out"
 pids=()
 for i in 1 2 3; do
@@ -31,6 +39,7 @@ sleep 1
 hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$(binlogd_pid "$B")/status")
 sent=$(binlogd_status "$lport" Binlogd_bytes_sent)
 stored=$(binlogd_bytes "$B")
+[ "${sent:-0}" -gt 0 ] || die "the readers got nothing from binlogd: $(cat "$out"/r*.err)"
 kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true
 binlogd_stop "$B"; srv_destroy "$P"; rm -rf "$out" "$B"
 bin=$BINLOGD

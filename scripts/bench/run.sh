@@ -28,8 +28,10 @@ started=$(date +%s)
 "$repo/scripts/install-deps.sh"
 bench_build &
 builder=$!
-case " ${benches[*]} " in *" ingest "* | *" serve "*) dataset >/dev/null ;; esac
-case " ${benches[*]} " in *" ingest "*) dataset mysql >/dev/null ;; esac
+case " ${benches[*]} " in *" ingest "* | *" serve "*) dataset >/dev/null; dataset mysql >/dev/null ;; esac
+# The MySQL primary serves only the ingest and serve benchmarks: it stops after them.
+last_mysql=""
+for b in "${benches[@]}"; do case $b in ingest | serve) last_mysql=$b ;; esac; done
 wait "$builder" || die "build failed"
 built=$(date +%s)
 export BENCH_BUILT=1
@@ -37,8 +39,7 @@ rm -f "$BENCH_OUT"/*.md
 for b in "${benches[@]}"; do
   log "benchmark: $b"
   "$here/$b.sh" >/dev/null
-  # The MySQL primary serves only the ingest benchmark: it stops before the others.
-  [ "$b" = ingest ] && srv_destroy "$WORK/dataset-mysql"
+  if [ "$b" = "$last_mysql" ]; then srv_destroy "$WORK/dataset-mysql"; fi
   settle_disk
 done
 srv_destroy "$WORK/dataset"
