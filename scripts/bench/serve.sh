@@ -27,7 +27,9 @@ one() { # PORT SERVER_PID FIRST OUT FLAVOR -> "wall server_cpu client_cpu"
 # (virtio-balloon free page reporting) within seconds, and the next process to touch it
 # pays for getting it back: the first round of readers after a pause took 20-40 % longer,
 # in kernel time, whichever server it read from. So an unmeasured round comes first.
-warm_note="Each comparison starts with an unmeasured round from the primary: on this virtual machine the first readers to write into memory freed a few seconds earlier took 20–40 % longer, whichever side they read from."
+warm_note="Each comparison starts with an unmeasured round from
+the primary: on this virtual machine the first readers to write into memory freed a few
+seconds earlier took 20–40 % longer, whichever side they read from."
 # Rounds of one reader from binlogd (on LPORT) and from the primary (PORT), taking
 # turns. MB/s from each side's best round; CPU the mean over all rounds (it varies more
 # between rounds on a shared machine than the wall time does).
@@ -150,8 +152,7 @@ reader would move that cost to binlogd's side, not remove it.
 
 The same comparison with the MySQL primary of the ingest benchmark and its own tool,
 $rounds rounds. \`mysqlbinlog\` writes into the page cache (inside its chroot) rather than
-tmpfs, and takes several times \`mariadb-binlog\`'s CPU per GB (client row): both servers
-send only as fast as it reads.
+tmpfs, and takes about twice \`mariadb-binlog\`'s CPU per GB (client row).
 
 $mysql_rows
 
