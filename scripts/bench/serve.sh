@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 #! Serving catch-up and fan-out: mariadb-binlog --raw readers pulling the same files
 #! from binlogd and from the MariaDB primary (and, one reader, mysqlbinlog --raw from a
-#! MySQL primary). Reports client MB/s, the server side's own CPU seconds per GB sent (from /proc/<pid>/stat), and for 1, 10 and 50 concurrent
-#! readers the aggregate MB/s and the spread between the fastest and slowest reader.
+#! MySQL primary). Reports client MB/s, the server side's own CPU seconds per GB sent
+#! (from /proc/<pid>/stat), and for 1, 10 and 50 concurrent readers the aggregate MB/s
+#! and the spread between the fastest and slowest reader.
 . "$(dirname "$0")/lib.sh"
 [ "${BENCH_BUILT:-0}" = 1 ] || bench_build
 d=$(dataset); port=$(cat "$d/port")
