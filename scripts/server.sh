@@ -204,5 +204,5 @@ case "$cmd" in
     ;;
   addcnf) d=$1; shift; printf '%s\n' "$@" >> "$(root_of "$d")/my.cnf" ;;
   destroy) d=$1; stop_server "$d" 2>/dev/null || true; r=$(root_of "$d" 2>/dev/null || true); case "$r" in */var/tmp/binlogd-*|*/server) rm -rf "$r";; esac ;;
-  *) sed -n 's/^#! \{0,1\}//p' "$0"; exit 2 ;;
+  *) sed -n '1d; s/^#! \{0,1\}//p' "$0"; exit 2 ;;
 esac

@@ -16,7 +16,7 @@ for a in "$@"; do
     --quick) quick=1 ;;
     --full) quick=0 ;;
     ingest|serve|latency|restart|footprint) benches+=("$a") ;;
-    *) sed -n 's/^#! \{0,1\}//p' "$0"; exit 2 ;;
+    *) sed -n '1d; s/^#! \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 [ ${#benches[@]} -gt 0 ] || benches=(ingest serve latency restart footprint)
