@@ -28,9 +28,9 @@ one() { # PORT SERVER_PID FIRST OUT FLAVOR -> "wall server_cpu client_cpu"
 # (virtio-balloon free page reporting) within seconds, and the next process to touch it
 # pays for getting it back: the first round of readers after a pause took 20-40 % longer,
 # in kernel time, whichever server it read from. So an unmeasured round comes first.
-warm_note="Each comparison starts with an unmeasured round from
-the primary: on this virtual machine the first readers to write into memory freed a few
-seconds earlier took 20–40 % longer, whichever side they read from."
+warm_note="Each comparison starts with an unmeasured round from the primary: on this virtual
+machine the first readers to write into memory freed a few seconds earlier took 20–40 %
+longer, whichever side they read from."
 # Rounds of one reader from binlogd (on LPORT) and from the primary (PORT), taking
 # turns. MB/s from each side's best round; CPU the mean over all rounds (it varies more
 # between rounds on a shared machine than the wall time does).
@@ -129,7 +129,8 @@ cat > "$BENCH_OUT/serve.md" <<MD
 
 The same files read from binlogd and from the MariaDB 10.11 primary; the client writes to
 tmpfs. Server CPU is the serving process's own user+system time, client CPU the reader's,
-each the mean of $rounds rounds; MB/s is each side's best round. $warm_note
+each the mean of $rounds rounds; MB/s is each side's best round.
+$warm_note
 
 $maria_rows
 
