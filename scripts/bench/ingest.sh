@@ -28,7 +28,6 @@ measure() {
   # earlier pays for it (serve.sh says why), and the tool goes first in each round.
   rm -rf "$out"; raw_read "$port" "$first" "$out" "$flavor" >/dev/null; rm -rf "$out"
   for r in $(seq 1 "$rounds"); do
-    rm -rf "$out"
     sync
     read -r wall user sys < <(raw_read "$port" "$first" "$out" "$flavor")
     cpu=$(calc "$user + $sys" 3)

@@ -118,6 +118,14 @@ wait_stored() { # DIR BYTES START LIMIT_S
   calc "$(now) - $t0" 3
 }
 
+# binlogd in DIR (made afresh) mirroring the data set in DATASET, serving on LISTEN;
+# returns once it holds all of the primary's binlog, durably.
+binlogd_mirror() { # DIR DATASET LISTEN
+  rm -rf "$1"
+  binlogd_start "$1" "$(cat "$2/port")" "$3"
+  wait_stored "$1" "$(srv_binlog_bytes "$2")" "$(now)" >/dev/null
+}
+
 # mariadb-binlog --raw (or, for FLAVOR mysql, the sid chroot's mysqlbinlog --raw, DIR then
 # under $SID_ROOT) from 127.0.0.1:PORT of FIRST and every later file into DIR; prints
 # "wall_s user_s sys_s" of the client.

@@ -5,10 +5,9 @@
 #! files stored. The primary is unreachable throughout: binlogd serves what it has.
 . "$(dirname "$0")/lib.sh"
 [ "${BENCH_BUILT:-0}" = 1 ] || bench_build
-d=$(dataset); port=$(cat "$d/port"); total=$(srv_binlog_bytes "$d")
-src="$WORK/restart-src"; rm -rf "$src"
-binlogd_start "$src" "$port" "$(free_port)"
-wait_stored "$src" "$total" "$(now)" >/dev/null
+d=$(dataset)
+src="$WORK/restart-src"
+binlogd_mirror "$src" "$d" "$(free_port)"
 binlogd_stop "$src"
 mapfile -t files < <(cat "$src"/binlogs/*.index)
 closed=("${files[@]:0:${#files[@]}-1}")

@@ -8,9 +8,8 @@
 [ "${BENCH_BUILT:-0}" = 1 ] || bench_build
 d=$(dataset); port=$(cat "$d/port")
 total=$(srv_binlog_bytes "$d"); first=$(srv_first_binlog "$d")
-b="$WORK/serve-binlogd"; rm -rf "$b"; lport=$(free_port)
-binlogd_start "$b" "$port" "$lport"
-wait_stored "$b" "$total" "$(now)" >/dev/null
+b="$WORK/serve-binlogd"; lport=$(free_port)
+binlogd_mirror "$b" "$d" "$lport"
 ppid=$(srv_pid "$d"); bpid=$(binlogd_pid "$b")
 out=/dev/shm/binlogd-bench-serve; rm -rf "$out"; mkdir -p "$out"
 cat "$(cat "$d/root")"/binlog/mysql-bin.[0-9]* "$b"/binlogs/mysql-bin.[0-9]* > /dev/null
@@ -113,9 +112,8 @@ binlogd_stop "$b"; rm -rf "$out" "$b"
 # the chroot: to its /var/tmp, in the page cache, each round's files removed at once).
 md=$(dataset mysql); mport=$(cat "$md/port")
 mtotal=$(srv_binlog_bytes "$md"); mfirst=$(srv_first_binlog "$md")
-b="$WORK/serve-binlogd-mysql"; rm -rf "$b"; lport=$(free_port)
-binlogd_start "$b" "$mport" "$lport"
-wait_stored "$b" "$mtotal" "$(now)" >/dev/null
+b="$WORK/serve-binlogd-mysql"; lport=$(free_port)
+binlogd_mirror "$b" "$md" "$lport"
 cat "$(cat "$md/root")"/binlog/mysql-bin.[0-9]* "$b"/binlogs/mysql-bin.[0-9]* > /dev/null
 mout="$SID_ROOT/var/tmp/binlogd-bench-serve"; rm -rf "$mout"
 read -r bwall pwall bcpu pcpu bcl pcl < <(compare "$lport" "$(binlogd_pid "$b")" "$mport" "$(srv_pid "$md")" "$mfirst" "$mout" mysql)
