@@ -1210,6 +1210,7 @@ mod tests {
         assert_eq!(pick_index(Path::new("/b"), ["a.index".to_string()]).unwrap(), Some(PathBuf::from("/b/a.index")));
     }
     use crate::binlog::fs::SimFs;
+    use crate::test_dir::TestDir;
     use std::fs;
 
     fn golden(name: &str) -> Vec<u8> {
@@ -1221,11 +1222,8 @@ mod tests {
     /// Two of its transactions are compressed: one Transaction_payload event each.
     const COMPRESSED: &str = "mysql-9.7.4-compressed.000001";
 
-    fn tmp(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("binlogd-store-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        fs::create_dir_all(&d).unwrap();
-        d
+    fn tmp(tag: &str) -> TestDir {
+        TestDir::new(&format!("store-{tag}"))
     }
 
     /// Offsets where each event of a valid file ends.
@@ -1490,7 +1488,7 @@ mod tests {
 
     /// Stores `data` as mysql-bin.000001 in a new directory, fsyncs it and checks the
     /// file holds exactly those bytes.
-    fn stored_as_written(tag: &str, data: &[u8]) -> (PathBuf, Store) {
+    fn stored_as_written(tag: &str, data: &[u8]) -> (TestDir, Store) {
         let d = tmp(tag);
         let mut s = Store::open(&d).unwrap();
         s.switch_to("mysql-bin.000001", 4).unwrap();

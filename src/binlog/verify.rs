@@ -293,16 +293,15 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
 mod tests {
     use super::*;
     use crate::binlog::event::tests::make_event;
+    use crate::test_dir::TestDir;
 
     fn golden(name: &str) -> Vec<u8> {
         std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 
     /// A directory holding `files` as mysql-bin.000001, .000002, ... and their index.
-    fn dir_of(tag: &str, files: &[Vec<u8>]) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("binlogd-verify-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
+    fn dir_of(tag: &str, files: &[Vec<u8>]) -> TestDir {
+        let d = TestDir::new(&format!("verify-{tag}"));
         let mut index = String::new();
         for (i, f) in files.iter().enumerate() {
             let name = format!("mysql-bin.{:06}", i + 1);

@@ -245,6 +245,7 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::binlog::event::EventHeader;
+    use crate::test_dir::TestDir;
     use std::path::Path;
 
     /// The golden MySQL file as stream messages; with `ack_on_trx_end`, XID and QUERY events ask for an ACK.
@@ -262,12 +263,12 @@ mod tests {
         v
     }
 
-    fn writer(tag: &str, sync_every: u32) -> (Writer, crossbeam_channel::Sender<Msg>) {
-        let d = std::env::temp_dir().join(format!("binlogd-writer-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
+    /// A writer on a store in a fresh directory, removed with the returned guard.
+    fn writer(tag: &str, sync_every: u32) -> (Writer, crossbeam_channel::Sender<Msg>, TestDir) {
+        let d = TestDir::new(&format!("writer-{tag}"));
         let (tx, rx) = crossbeam_channel::bounded(4096);
         let w = Writer::new(Store::open(&d).unwrap(), rx, sync_every, AckSlot::new(), Arc::new(Stats::default()));
-        (w, tx)
+        (w, tx, d)
     }
 
     /// Feeds `msgs` as one batch.
@@ -282,7 +283,7 @@ mod tests {
 
     #[test]
     fn event_buffers_the_writer_empties_are_filled_again_by_size() {
-        let (mut w, tx) = writer("recycle", 1);
+        let (mut w, tx, _dir) = writer("recycle", 1);
         let budget = w.budget.clone();
         let msgs: Vec<Msg> = golden_msgs(false)
             .into_iter()
@@ -319,7 +320,7 @@ mod tests {
 
     #[test]
     fn emptied_buffers_are_kept_within_their_bound_and_only_at_class_sizes() {
-        let (w, _tx) = writer("spares", 1);
+        let (w, _tx, _dir) = writer("spares", 1);
         let b = w.budget.clone();
         // An odd capacity (not made by `buffer`) is let go.
         let odd = Vec::<u8>::with_capacity(1000);
@@ -350,7 +351,7 @@ mod tests {
 
     #[test]
     fn a_reader_waiting_for_room_gives_up_when_the_writer_stops_on_an_error() {
-        let (w, tx) = writer("gone", 1);
+        let (w, tx, _dir) = writer("gone", 1);
         let budget = w.budget.clone();
         assert!(budget.acquire(super::super::reader::QUEUE_BYTES), "the queue is full");
         let waiting = {
@@ -368,7 +369,7 @@ mod tests {
 
     #[test]
     fn sync_binlog_1_fsyncs_once_per_batch_of_transactions() {
-        let (mut w, tx) = writer("s1", 1);
+        let (mut w, tx, _dir) = writer("s1", 1);
         let b = feed(&mut w, &tx, golden_msgs(false));
         assert!(b.transactions >= 5 && b.synced && b.acked.is_none(), "{b:?}");
         assert_eq!(w.stats.fsyncs.load(Ordering::Relaxed), 1);
@@ -376,10 +377,10 @@ mod tests {
 
     #[test]
     fn sync_binlog_0_leaves_it_to_the_os_unless_an_ack_is_asked() {
-        let (mut w, tx) = writer("s0", 0);
+        let (mut w, tx, _dir) = writer("s0", 0);
         let b = feed(&mut w, &tx, golden_msgs(false));
         assert!(!b.synced && b.acked.is_none());
-        let (mut w, tx) = writer("s0ack", 0);
+        let (mut w, tx, _dir) = writer("s0ack", 0);
         let mut msgs = golden_msgs(true);
         msgs.truncate(msgs.len() - 1); // leave out the ROTATE: the ACK is in the active file
         let last_ack = msgs
@@ -403,13 +404,13 @@ mod tests {
 
     #[test]
     fn a_catch_up_defers_its_fsync_until_the_stream_pauses_unless_an_ack_is_asked() {
-        let (mut w, tx) = writer("catchup-ack", 1);
+        let (mut w, tx, _dir) = writer("catchup-ack", 1);
         w.catch_up_batch = 1;
         let mut msgs = golden_msgs(true);
         msgs.truncate(msgs.len() - 1);
         let b = feed(&mut w, &tx, msgs);
         assert!(b.synced && b.acked.is_some(), "an ACK is never deferred: {b:?}");
-        let (mut w, tx) = writer("catchup", 1);
+        let (mut w, tx, _dir) = writer("catchup", 1);
         w.catch_up_batch = 1;
         let b = feed(&mut w, &tx, golden_msgs(false));
         assert!(!b.synced && w.deferred, "{b:?}");
@@ -428,11 +429,11 @@ mod tests {
 
     #[test]
     fn sync_binlog_n_waits_for_n_transactions() {
-        let (mut w, tx) = writer("sn", 1000);
+        let (mut w, tx, _dir) = writer("sn", 1000);
         let msgs = golden_msgs(false);
         let b = feed(&mut w, &tx, msgs);
         assert!(!b.synced && w.trx_since_sync == b.transactions);
-        let (mut w, tx) = writer("sn2", 3);
+        let (mut w, tx, _dir) = writer("sn2", 3);
         let b = feed(&mut w, &tx, golden_msgs(false));
         assert!(b.synced && w.trx_since_sync == 0);
     }

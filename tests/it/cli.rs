@@ -294,7 +294,8 @@ fn verify_follows_mariadb_gtid_lists_across_server_ids_gaps_and_deleted_domains(
 fn tells_systemd_when_ready_and_when_stopping() {
     use std::os::unix::net::UnixDatagram;
     let s = Server::start(Flavor::MariaDb, "notify");
-    let path = tempdir("notify").join("notify.sock");
+    let dir = tempdir("notify");
+    let path = dir.join("notify.sock");
     let sock = UnixDatagram::bind(&path).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut b = Binlogd::new(&s, "notify", "");

@@ -35,12 +35,46 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-pub fn tempdir(tag: &str) -> PathBuf {
+/// An empty scratch directory. Dropped, it is removed, unless the test is failing:
+/// what it holds is then left to look at.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// The path, for an owner that removes the directory itself.
+    pub fn keep(self) -> PathBuf {
+        let p = self.0.clone();
+        std::mem::forget(self);
+        p
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub fn tempdir(tag: &str) -> TempDir {
     let base = std::env::var_os("BINLOGD_TEST_TMP").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
     let d = base.join(format!("binlogd-it-{tag}-{}-{}", std::process::id(), free_port()));
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,7 +133,7 @@ impl Server {
     }
 
     pub fn start_with_id(flavor: Flavor, tag: &str, server_id: u32) -> Server {
-        let dir = tempdir(&format!("{}-{tag}", flavor.name()));
+        let dir = tempdir(&format!("{}-{tag}", flavor.name())).keep();
         let port = free_port();
         script(&["start", flavor.name(), dir.to_str().unwrap(), &port.to_string(), &server_id.to_string()])
             .unwrap_or_else(|e| panic!("{e}"));
@@ -228,7 +262,7 @@ impl Binlogd {
 
     /// A cnf with only the connection basics for `port`; `rest` adds the other keys.
     pub fn for_port(port: u16, tag: &str, rest: &str) -> Binlogd {
-        let dir = tempdir(&format!("binlogd-{tag}"));
+        let dir = tempdir(&format!("binlogd-{tag}")).keep();
         let binlog_dir = dir.join("binlogs");
         let log = dir.join("binlogd.log");
         let cnf = dir.join("binlogd.cnf");
@@ -386,7 +420,7 @@ pub fn repl_options(port: u16) -> binlogd::proto::client::ConnectOptions {
 /// CA), and from another CA, `wrong-ca`: `rogue` (a client certificate) and `other`
 /// (for 127.0.0.1, as binlogd's).
 pub struct Certs {
-    pub dir: PathBuf,
+    pub dir: TempDir,
 }
 
 impl Certs {

@@ -204,7 +204,8 @@ fn show_binlog_events_lists_what_the_primary_lists() {
         }
         // LOAD DATA by statement: the file in blocks (read_buffer_size, 128 KiB), then
         // the statement that reads them.
-        let data = tempdir(&format!("sbe-load-{flavor:?}")).join("rows.txt");
+        let scratch = tempdir(&format!("sbe-load-{flavor:?}"));
+        let data = scratch.join("rows.txt");
         std::fs::write(&data, (0..30000).map(|i| format!("{i}\tline {i}\n")).collect::<String>()).unwrap();
         let inside = s.copy_in(&data);
         s.sql(&format!(
