@@ -13,6 +13,6 @@ pub mod proto;
 pub mod replica;
 pub mod server;
 pub mod signals;
-#[cfg(test)]
-pub(crate) mod test_dir;
+#[doc(hidden)]
+pub mod test_dir;
 pub mod tls;

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use binlogd::test_dir::TestDir;
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -35,46 +37,10 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// An empty scratch directory. Dropped, it is removed, unless the test is failing:
-/// what it holds is then left to look at.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    /// The path, for an owner that removes the directory itself.
-    pub fn keep(self) -> PathBuf {
-        let p = self.0.clone();
-        std::mem::forget(self);
-        p
-    }
-}
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl AsRef<Path> for TempDir {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-pub fn tempdir(tag: &str) -> TempDir {
+/// A scratch directory, removed when dropped unless the test is failing.
+pub fn tempdir(tag: &str) -> TestDir {
     let base = std::env::var_os("BINLOGD_TEST_TMP").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
-    let d = base.join(format!("binlogd-it-{tag}-{}-{}", std::process::id(), free_port()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(&d).unwrap();
-    TempDir(d)
+    TestDir::at(base.join(format!("binlogd-it-{tag}-{}-{}", std::process::id(), free_port())))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -420,7 +386,7 @@ pub fn repl_options(port: u16) -> binlogd::proto::client::ConnectOptions {
 /// CA), and from another CA, `wrong-ca`: `rogue` (a client certificate) and `other`
 /// (for 127.0.0.1, as binlogd's).
 pub struct Certs {
-    pub dir: TempDir,
+    pub dir: TestDir,
 }
 
 impl Certs {
