@@ -91,7 +91,7 @@ fan() { # PORT N -> "aggregate_MBps min_s max_s"
 }
 counts="1 10 50"
 # Each side's best round, the rounds taking turns (as for a single reader above).
-fan_rounds=2; [ "$BENCH_QUICK" = 1 ] && fan_rounds=1
+fan_rounds=4; [ "$BENCH_QUICK" = 1 ] && fan_rounds=1
 fan_rows=""
 for n in $counts; do
   bbest=""; pbest=""
