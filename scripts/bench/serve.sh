@@ -27,16 +27,18 @@ one() { # PORT SERVER_PID FIRST OUT FLAVOR -> "wall server_cpu client_cpu"
 # (virtio-balloon free page reporting) within seconds, and the next process to touch it
 # pays for getting it back: the first round of readers after a pause took 20-40 % longer,
 # in kernel time, whichever server it read from. So an unmeasured round comes first.
-warm_note="Each comparison starts with an unmeasured round from the primary: on this virtual
+warm_note="Each comparison starts with an unmeasured round from each side: on this virtual
 machine the first readers to write into memory freed a few seconds earlier took 20–40 %
-longer, whichever side they read from."
+longer, whichever side they read from, and the first dump from binlogd after it mirrored
+the files was slower again (client and server CPU alike), for a cause not found."
 # Rounds of one reader from binlogd (on LPORT) and from the primary (PORT), taking
 # turns. MB/s from each side's best round; CPU the mean over all rounds (it varies more
 # between rounds on a shared machine than the wall time does).
 rounds=5; [ "$BENCH_QUICK" = 1 ] && rounds=2
 compare() { # LPORT BPID PORT PPID FIRST OUT FLAVOR -> "bwall pwall bcpu pcpu bcl pcl"
   local bwall="" pwall="" bcpu=0 pcpu=0 bcl=0 pcl=0 r w c k
-  one "$3" "$4" "$5" "$6" "$7" >/dev/null   # unmeasured (see warm_note)
+  # Unmeasured: a round from the primary, then one from binlogd (see warm_note).
+  one "$3" "$4" "$5" "$6" "$7" >/dev/null; one "$1" "$2" "$5" "$6" "$7" >/dev/null
   for r in $(seq 1 "$rounds"); do
     read -r w c k < <(one "$1" "$2" "$5" "$6" "$7"); log "serve ($7) round $r: from binlogd ${w}s, binlogd cpu ${c}s, client cpu ${k}s"
     if [ -z "$bwall" ] || [ "$(calc "$w < $bwall" 0)" = 1 ]; then bwall=$w; fi
