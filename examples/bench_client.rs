@@ -34,7 +34,7 @@ fn fail(what: &str, e: &dyn std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
-/// Options for a connection to 127.0.0.1-style `host` and `port` (as text).
+/// Connection options for `host`:`port` (the port as text, as given on the command line).
 fn options(host: &str, port: &str, user: &str, password: &str) -> ConnectOptions {
     ConnectOptions {
         host: host.into(),

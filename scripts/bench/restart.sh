@@ -45,7 +45,7 @@ restart_ms() { # DIR LAST
   "$BINLOGD" "$1/binlogd.cnf" >/dev/null 2>>"$1/stderr" &
   echo $! > "$1/pid"; echo $! >> "$WORK/started.pids"
   disown $!
-  # A counted loop, not `for i in $(seq ...)`: expanding that list alone took bash 40-60 ms,
+  # A counted loop, not `for i in $(seq ...)`: expanding that list alone took bash 40-70 ms,
   # more than the restart it timed.
   i=0
   until "$CLIENT" first-event 127.0.0.1 "$lport" repl replpass file "$2" 4 >/dev/null 2>&1; do
