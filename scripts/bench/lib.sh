@@ -101,11 +101,11 @@ binlogd_sql() { mariadb --no-defaults -h127.0.0.1 -P"$1" -urepl -preplpass -N -B
 binlogd_status() { binlogd_sql "$1" "SHOW GLOBAL STATUS LIKE '$2'" | awk '{ print $2 }'; }
 
 # Waits until binlogd in DIR has BYTES durable; prints the seconds it took since START.
-# The client looks every 5 ms with a few system calls, not a few processes per look, so
-# the wait takes next to none of the CPU the catch-up it times needs.
+# The client asks binlogd every 5 ms over one connection, not a few processes per look,
+# so the wait takes next to none of the CPU the catch-up it times needs.
 wait_stored() { # DIR BYTES START LIMIT_S
   local d=$1
-  "$CLIENT" wait-stored "$d/binlogs" "$(awk -F' = ' '$1 == "listen_port" { print $2 }' "$d/binlogd.cnf")" repl replpass \
+  "$CLIENT" wait-stored "$(awk -F' = ' '$1 == "listen_port" { print $2 }' "$d/binlogd.cnf")" repl replpass \
     "$(cat "$d/pid")" "$2" "$3" "${4:-600}" || die "binlogd in $d: $(tail -5 "$d/binlogd.log" 2>/dev/null)"
 }
 
