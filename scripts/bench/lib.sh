@@ -139,7 +139,7 @@ raw_read() { # PORT FIRST DIR [FLAVOR]
 dataset() {
   local flavor=${1:-mariadb} d="$WORK/dataset" rows=250000 semi=rpl_semi_sync_master_enabled
   if [ "$flavor" = mysql ]; then d="$WORK/dataset-mysql"; rows=480000; semi=rpl_semi_sync_source_enabled; fi
-  [ "$BENCH_QUICK" = 1 ] && rows=$((rows * 2 / 5))
+  [ "$BENCH_QUICK" = 1 ] && rows=$((rows / 4))
   if [ "$(cat "$d/ready" 2>/dev/null)" = "$rows" ] && srv_sql "$d" "SELECT 1" >/dev/null 2>&1; then echo "$d"; return; fi
   srv_destroy "$d"
   local port; port=$(srv_start "$flavor" "$d")

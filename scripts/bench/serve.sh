@@ -67,8 +67,8 @@ read -r bwall pwall bcpu pcpu bcl pcl < <(compare "$lport" "$bpid" "$port" "$ppi
 mb=$(calc "$total / 1e6" 1); gb=$(calc "$total / 1e9" 4)
 maria_rows=$(rows "$mb" "$gb" "$bwall" "$pwall" "$bcpu" "$pcpu" "$bcl" "$pcl")
 
-# N readers at once, each reading the first two files.
-files=2
+# N readers at once, each reading the first two files (one in quick mode).
+files=2; [ "$BENCH_QUICK" = 1 ] && files=1
 fan_bytes=$(srv_sql "$d" "SHOW BINARY LOGS" | head -n "$files" | awk '{ s += $2 } END { print s }')
 fan_files=$(srv_sql "$d" "SHOW BINARY LOGS" | head -n "$files" | awk '{ print $1 }' | tr '\n' ' ')
 fan() { # PORT N -> "aggregate_MBps min_s max_s"

@@ -400,8 +400,7 @@ mod tests {
 
     #[test]
     fn a_mapping_says_when_its_file_was_cut_short_under_it() {
-        let dir = std::env::temp_dir().join(format!("binlogd-fs-cut-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TestDir::new("fs-cut");
         let path = dir.join("f");
         fs::write(&path, vec![7u8; 64 << 10]).unwrap();
         let m = os().map(&path).unwrap();
@@ -413,6 +412,5 @@ mod tests {
         assert!(m.cut());
         drop(m);
         assert!(!os().map(&path).unwrap().cut());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -157,8 +157,7 @@ mod tests {
 
     #[test]
     fn reading_a_mapped_file_cut_short_from_outside_gives_zeros_and_a_flag() {
-        let dir = std::env::temp_dir().join(format!("binlogd-guard-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TestDir::new("guard");
         let path = dir.join("cut");
         let mut f = std::fs::File::create(&path).unwrap();
         f.write_all(&vec![7u8; 3 * 4096 * 4]).unwrap();
@@ -179,6 +178,5 @@ mod tests {
         assert!(!g2.is_cut(), "a slot is reused clean");
         drop(g2);
         drop(m);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn a_directory_replaced_after_locking_is_refused() {
-        let base = std::env::temp_dir().join(format!("binlogd-owner-{}", std::process::id()));
+        let base = crate::test_dir::TestDir::new("owner");
         let dir = base.join("binlogs");
         std::fs::create_dir_all(&dir).unwrap();
         let f = std::fs::File::create(dir.join(LOCK_FILE)).unwrap();
@@ -63,6 +63,5 @@ mod tests {
         std::fs::File::create(dir.join(LOCK_FILE)).unwrap();
         let e = check(&dir).unwrap_err();
         assert!(e.contains("was replaced") && e.contains("not the file"), "{e}");
-        std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -341,9 +341,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_purge_is_finished_when_the_directory_is_opened() {
-        let d = std::env::temp_dir().join(format!("binlogd-purge-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
+        let d = crate::test_dir::TestDir::new("purge");
         for n in ["b.000001", "b.000002", "b.000003"] {
             std::fs::write(d.join(n), b"\xfebin").unwrap();
         }
@@ -361,6 +359,5 @@ mod tests {
         assert_eq!(g.as_deref(), Some("b.000003"));
         assert_eq!(share.generation(), 1);
         assert!(!d.join("b.000002").exists());
-        let _ = std::fs::remove_dir_all(&d);
     }
 }

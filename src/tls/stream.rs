@@ -297,17 +297,18 @@ mod tests {
         (Transport::plain(l.accept().unwrap().0), c)
     }
 
-    fn file(tag: &str, bytes: &[u8]) -> (std::path::PathBuf, std::fs::File) {
-        let p = std::env::temp_dir().join(format!("binlogd-stream-{tag}-{}", std::process::id()));
+    fn file(tag: &str, bytes: &[u8]) -> (crate::test_dir::TestDir, std::fs::File) {
+        let d = crate::test_dir::TestDir::new(&format!("stream-{tag}"));
+        let p = d.join("f");
         std::fs::write(&p, bytes).unwrap();
         let f = std::fs::File::open(&p).unwrap();
-        (p, f)
+        (d, f)
     }
 
     #[test]
     fn slices_then_a_file_range_arrive_in_order() {
         let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-        let (p, f) = file("range", &bytes);
+        let (_dir, f) = file("range", &bytes);
         let (mut t, mut c) = pair();
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();
@@ -323,17 +324,15 @@ mod tests {
         want.extend_from_slice(&bytes[1000..251_000]);
         want.extend_from_slice(b"tail");
         assert!(got == want, "{} bytes arrived, {} expected", got.len(), want.len());
-        let _ = std::fs::remove_file(p);
     }
 
     #[test]
     fn a_file_cut_short_under_send_file_is_an_error_not_a_hang() {
-        let (p, f) = file("cut", &[7u8; 10_000]);
+        let (dir, f) = file("cut", &[7u8; 10_000]);
         let (mut t, _c) = pair();
-        std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(4000).unwrap();
+        std::fs::OpenOptions::new().write(true).open(dir.join("f")).unwrap().set_len(4000).unwrap();
         let e = t.send_file(&f, 0, 10_000).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
         assert!(e.to_string().contains("4000"), "{e}");
-        let _ = std::fs::remove_file(p);
     }
 }

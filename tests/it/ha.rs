@@ -20,7 +20,7 @@ fn two_binlogd_instances_form_a_semisync_quorum_on_mysql() {
 
     // With B frozen, a commit waits: it needs both ACKs.
     b.signal(libc::SIGSTOP);
-    let dir = s.dir.clone();
+    let dir = s.dir.to_path_buf();
     let commit = std::thread::spawn(move || {
         let out = std::process::Command::new(repo().join("scripts/server.sh"))
             .args(["sql", dir.to_str().unwrap(), "INSERT INTO ha.t VALUES (1)"])

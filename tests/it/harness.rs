@@ -71,7 +71,7 @@ impl Flavor {
 /// A primary started from a fresh copy of the template data directory.
 pub struct Server {
     pub flavor: Flavor,
-    pub dir: PathBuf,
+    pub dir: TestDir,
     pub port: u16,
     pub server_id: u32,
 }
@@ -99,7 +99,7 @@ impl Server {
     }
 
     pub fn start_with_id(flavor: Flavor, tag: &str, server_id: u32) -> Server {
-        let dir = tempdir(&format!("{}-{tag}", flavor.name())).keep();
+        let dir = tempdir(&format!("{}-{tag}", flavor.name()));
         let port = free_port();
         script(&["start", flavor.name(), dir.to_str().unwrap(), &port.to_string(), &server_id.to_string()])
             .unwrap_or_else(|e| panic!("{e}"));
@@ -194,16 +194,14 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // The directory itself goes with `dir` (kept if the test failed).
         let _ = script(&["destroy", self.dir.to_str().unwrap()]);
-        if !std::thread::panicking() {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
     }
 }
 
 /// A binlogd process with its own cnf, binlog_dir and log file.
 pub struct Binlogd {
-    pub dir: PathBuf,
+    pub dir: TestDir,
     pub cnf: PathBuf,
     pub binlog_dir: PathBuf,
     pub log: PathBuf,
@@ -228,7 +226,7 @@ impl Binlogd {
 
     /// A cnf with only the connection basics for `port`; `rest` adds the other keys.
     pub fn for_port(port: u16, tag: &str, rest: &str) -> Binlogd {
-        let dir = tempdir(&format!("binlogd-{tag}")).keep();
+        let dir = tempdir(&format!("binlogd-{tag}"));
         let binlog_dir = dir.join("binlogs");
         let log = dir.join("binlogd.log");
         let cnf = dir.join("binlogd.cnf");
@@ -351,9 +349,6 @@ impl Drop for Binlogd {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
-        }
-        if !std::thread::panicking() {
-            let _ = fs::remove_dir_all(&self.dir);
         }
     }
 }

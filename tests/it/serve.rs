@@ -665,7 +665,7 @@ fn three_replicas_read_at_once_while_binlogd_mirrors_a_live_load() {
         start_replica(r);
     }
     // The load runs while the replicas read; one of them stops and starts again midway.
-    let dir = s.dir.clone();
+    let dir = s.dir.to_path_buf();
     let load = std::thread::spawn(move || {
         for i in 0..150 {
             let q = format!(
