@@ -223,6 +223,11 @@ struct MariaSkip {
     /// soon as no group is being left out, so the replica learns its position in the
     /// primary's binlog (MASTER_POS_WAIT, Read_Master_Log_Pos) as from a primary.
     tell_position: bool,
+    /// The replica's GTID lies past the start file's beginning in a domain the binlog
+    /// has: the start file's FDE goes with `created` 0, as MariaDB sends it when its
+    /// `is_pos_reached()` is false (a fresh replica, with an empty state, gets it as
+    /// stored).
+    behind_start: bool,
 }
 
 /// Where a MariaDB replica asked to stop (`START SLAVE UNTIL master_gtid_pos`), as a
@@ -691,7 +696,11 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
     let until_text = s.vars.get("slave_until_gtid").map(|u| format!(", until {u}")).unwrap_or_default();
     info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4", s.id, e.name);
     let strict = s.vars.get("slave_gtid_strict_mode").is_some_and(|v| v.trim() == "1");
+    // A domain the binlog has never held does not hold the start back (MariaDB flags
+    // it START_ON_EMPTY_DOMAIN).
+    let behind_start = state.domains.keys().any(|d| st.maria.domains.contains_key(d));
     let skip = Skip::new(SkipMode::Maria(MariaSkip {
+        behind_start,
         pending: state.domains,
         seen,
         until,
@@ -876,6 +885,8 @@ impl Dump<'_, '_> {
         // log_pos is 0 too, so the replica does not move its position; a MariaDB GTID
         // dump reads the file from its start and skips, and keeps the log_pos.
         let maria_gtid = matches!(&self.skip, Some(Skip { mode: SkipMode::Maria(_), .. }));
+        let clear_created =
+            self.pos > 4 || matches!(&self.skip, Some(Skip { mode: SkipMode::Maria(m), .. }) if m.behind_start);
         let mut h = [0u8; HEADER_LEN];
         let fde_size = if self.pos > 4 || maria_gtid {
             self.f.read_exact_at(&mut h, 4)?;
@@ -894,7 +905,7 @@ impl Dump<'_, '_> {
             if self.pos > 4 {
                 fde[13..17].copy_from_slice(&0u32.to_le_bytes());
             }
-            if let Some(created) = fde.get_mut(FDE_CREATED..FDE_CREATED + 4) {
+            if let Some(created) = fde.get_mut(FDE_CREATED..FDE_CREATED + 4).filter(|_| clear_created) {
                 created.copy_from_slice(&0u32.to_le_bytes());
             }
             if alg == event::ChecksumAlg::CRC32 && size >= HEADER_LEN + 4 {
@@ -1084,6 +1095,7 @@ mod tests {
                 hole: None,
                 state: BTreeMap::new(),
                 tell_position: false,
+                behind_start: true,
             };
             assert!(m.skips(g(0, 1, 5)), "before the replica's GTID");
             assert!(m.skips(g(0, 2, 6)), "another server_id does not end the skipping");

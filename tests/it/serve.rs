@@ -846,6 +846,42 @@ fn readers_decode_the_same_text_from_binlogd_as_from_the_primary_from_any_start(
 }
 
 #[test]
+fn a_mariadb_gtid_dump_gets_the_start_files_fde_as_the_primary_sends_it() {
+    // The first binlog after a primary starts has `created` set in its FDE, which tells
+    // a replica to drop its temporary tables. A MariaDB primary sends it as stored to a
+    // replica with an empty GTID state, and with `created` 0 to one whose position lies
+    // further on (its temporary tables may still be needed).
+    use binlogd::proto::client::Client;
+    use binlogd::proto::command::BinlogDump;
+    let s = Server::start(Flavor::MariaDb, "serve-gtid-fde");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-gtid-fde", "");
+    s.sql("CREATE DATABASE c; CREATE TABLE c.t (a INT); INSERT INTO c.t VALUES (1); FLUSH BINARY LOGS");
+    s.sql("INSERT INTO c.t VALUES (2)");
+    assert_rotated_identical(&s, &b);
+    let fde = |port: u16, state: &str, id: u32| -> Vec<u8> {
+        let mut c = Client::connect(&repl_options(port)).unwrap();
+        c.query("SET @master_binlog_checksum = 'CRC32', @mariadb_slave_capability = 4").unwrap();
+        c.query(&format!("SET @slave_connect_state = '{state}'")).unwrap();
+        c.stream.write_command(&BinlogDump { pos: 4, flags: 0, server_id: id, file: String::new() }.encode()).unwrap();
+        loop {
+            let p = c.stream.read().unwrap();
+            assert_eq!(p.first(), Some(&0), "port {port}, state {state:?}: {}", binlogd::proto::parse_err(&p));
+            // After the OK byte: timestamp (4), then the event type; 15 is the FDE.
+            if p.get(5) == Some(&15) {
+                return p;
+            }
+        }
+    };
+    const CREATED: usize = 1 + 19 + 2 + 50;
+    for (state, kept) in [("", true), ("0-1-2", false)] {
+        let (theirs, mine) = (fde(s.port, state, 90), fde(lport, state, 91));
+        assert_eq!(mine, theirs, "the FDE for state {state:?}, from binlogd and from the primary");
+        assert_eq!(mine[CREATED..CREATED + 4] != [0; 4], kept, "created, for state {state:?}");
+    }
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
 fn a_mariadb_replica_by_gtid_learns_its_binlog_position_as_from_the_primary() {
     // A primary tells a replica that connects by GTID where its position lies in the
     // binlog (a made-up Gtid_list after the group it had), even when nothing follows:
