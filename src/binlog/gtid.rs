@@ -139,6 +139,7 @@ impl GtidSet {
     }
 
     /// Parses `uuid:1-5:7, uuid2:1-3` (whitespace and newlines allowed, as MySQL prints it).
+    /// A UUID or a tag with no interval after it adds nothing, as MySQL 9.7 reads it.
     pub fn parse(s: &str) -> Result<Self, GtidError> {
         let mut set = GtidSet::default();
         for part in s.split(',') {
@@ -148,14 +149,12 @@ impl GtidSet {
             }
             let mut it = part.split(':');
             let mut sid = Tsid::from(parse_uuid(it.next().unwrap_or(""))?);
-            let mut any = false;
             for iv in it {
                 if iv.bytes().next().is_some_and(|c| !c.is_ascii_digit()) {
                     // `uuid:tag:1-5`: the intervals after a tag are that tag's.
                     sid.tag = parse_tag(iv)?;
                     continue;
                 }
-                any = true;
                 let (a, b) = match iv.split_once('-') {
                     Some((a, b)) => (a, b),
                     None => (iv, iv),
@@ -167,9 +166,6 @@ impl GtidSet {
                     return Err(bad());
                 }
                 set.sids.entry(sid.clone()).or_default().push((a, b + 1));
-            }
-            if !any {
-                return Err(GtidError(format!("GTID set element '{part}' has no interval")));
             }
         }
         set.normalize();
@@ -503,7 +499,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_text_and_bytes() {
-        for bad in ["x:1", U1, &format!("{U1}:0"), &format!("{U1}:5-3"), &format!("{U1}:a")] {
+        for bad in ["x:1", &format!("{U1}:0"), &format!("{U1}:5-3"), &format!("{U1}:1-a")] {
             assert!(GtidSet::parse(bad).is_err(), "{bad}");
         }
         let e = GtidSet::parse(&format!("{U1}:1-5")).unwrap().encode();
@@ -607,11 +603,15 @@ mod tests {
         let m = GtidSet::parse(&format!("{U1}:1-2:Zeta:4:alpha:7,{U2}:b_2:1")).unwrap();
         assert_eq!(m.to_string(), format!("{U2}:b_2:1,\n{U1}:1-2:alpha:7:zeta:4"));
         assert_eq!(GtidSet::decode(&m.encode()).unwrap(), m);
-        for bad in [format!("{U1}:9tag:1"), format!("{U1}:{}:1", "t".repeat(33)), format!("{U1}:tag")] {
+        for bad in [format!("{U1}:9tag:1"), format!("{U1}:{}:1", "t".repeat(33)), format!("{U1}:"), format!("{U1}::1")]
+        {
             assert!(GtidSet::parse(&bad).is_err(), "{bad}");
         }
-        // A tag with no interval after it adds nothing, as MySQL 9.7 parses it.
+        // A UUID or a tag with no interval after it adds nothing, as MySQL 9.7 parses it.
         assert_eq!(GtidSet::parse(&format!("{U1}:1-3:tag")).unwrap().to_string(), format!("{U1}:1-3"));
+        assert!(GtidSet::parse(U1).unwrap().is_empty());
+        assert!(GtidSet::parse(&format!("{U1}:tag")).unwrap().is_empty());
+        assert_eq!(GtidSet::parse(&format!("{U1}, {U2}:4")).unwrap().to_string(), format!("{U2}:4"));
         assert_eq!(GtidSet::parse(&format!("{U1}:a:b:1")).unwrap().to_string(), format!("{U1}:b:1"));
         // The format byte must be one MySQL writes.
         let mut odd = bytes.clone();
