@@ -213,6 +213,10 @@ struct MariaSkip {
     /// The replica runs with gtid_strict_mode (`@slave_gtid_strict_mode`): a requested
     /// GTID missing between two stored ones is refused, as a primary refuses it.
     strict: bool,
+    /// The replica runs with gtid_ignore_duplicates (`@slave_gtid_ignore_duplicates`):
+    /// it may be ahead of this binlog in a domain, having had those GTIDs by another
+    /// path, and is not refused for it (MariaDB's check_slave_start_position).
+    ignore_duplicates: bool,
     /// That GTID, once found missing.
     hole: Option<MariaGtid>,
     /// The binlog state the dump has read (last seq_no per domain and server_id), for
@@ -303,8 +307,10 @@ impl MariaSkip {
     /// Once every stored event was read: a requested GTID in a domain binlogd has
     /// but that never turned up is not in binlogd's binlog.
     fn missing(&self) -> Option<String> {
-        let (d, want) = self.pending.iter().find(|(d, _)| self.seen.contains_key(d))?;
-        let top = self.seen.get(d).copied().unwrap_or(0);
+        let (want, top) = self.pending.iter().find_map(|(d, w)| {
+            let top = self.seen.get(d).copied()?;
+            (!self.ignore_duplicates || top >= w.seq).then_some((w, top))
+        })?;
         Some(not_in_binlog(*want, top >= want.seq))
     }
 }
@@ -643,9 +649,10 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
         Err(e) => return fail(s, &format!("bad @slave_connect_state '{state_text}': {}", e.0)),
     };
     let st = stored(s);
+    let ignore_duplicates = s.vars.get("slave_gtid_ignore_duplicates").is_some_and(|v| v.trim() == "1");
     for w in state.domains.values() {
         if let Some(top) = st.maria.domains.get(&w.domain) {
-            if top.server == w.server && top.seq < w.seq {
+            if top.server == w.server && top.seq < w.seq && !ignore_duplicates {
                 return fail(s, &not_in_binlog(*w, false));
             }
         }
@@ -705,6 +712,7 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
         seen,
         until,
         strict,
+        ignore_duplicates,
         hole: None,
         state: BTreeMap::new(),
         tell_position: false,
@@ -1092,6 +1100,7 @@ mod tests {
                 seen: BTreeMap::new(),
                 until: None,
                 strict,
+                ignore_duplicates: false,
                 hole: None,
                 state: BTreeMap::new(),
                 tell_position: false,

@@ -1015,6 +1015,42 @@ fn a_strict_mariadb_replica_asking_for_a_hole_in_the_binlog_is_refused_as_by_the
 }
 
 #[test]
+fn a_mariadb_replica_ignoring_duplicates_may_be_ahead_of_the_binlog_as_with_the_primary() {
+    // With gtid_ignore_duplicates a replica may have GTIDs the binlog does not have yet
+    // (they came by another path): a primary lets it connect and sends what follows
+    // them; without it, the replica is refused.
+    let s = Server::start(Flavor::MariaDb, "serve-dups-src");
+    let (mut b, lport) = Binlogd::serving(&s, "serve-dups", "");
+    s.sql("CREATE DATABASE d; CREATE TABLE d.t (a INT PRIMARY KEY); INSERT INTO d.t VALUES (1)");
+    assert_rotated_identical(&s, &b);
+    assert_eq!(s.sql("SELECT @@gtid_binlog_pos").trim(), "0-1-3");
+    let mut reps = Vec::new();
+    for (tag, port, id) in [("via-binlogd", lport, 2), ("via-primary", s.port, 3)] {
+        let r = replica(Flavor::MariaDb, &format!("serve-dups-{tag}"), id);
+        r.sql(
+            "SET sql_log_bin = 0; CREATE DATABASE d; CREATE TABLE d.t (a INT PRIMARY KEY); \
+             INSERT INTO d.t VALUES (1), (2), (3); SET GLOBAL gtid_slave_pos = '0-1-5'; \
+             SET GLOBAL gtid_ignore_duplicates = ON",
+        );
+        point_replica(&r, port, Follow::Gtid, None, "");
+        start_replica(&r);
+        reps.push(r);
+    }
+    // 0-1-4 and 0-1-5 are the replicas' already: left out. 0-1-6 is applied.
+    s.sql("INSERT INTO d.t VALUES (2); INSERT INTO d.t VALUES (3); INSERT INTO d.t VALUES (4)");
+    let want = s.sql("SELECT @@gtid_binlog_pos");
+    assert_eq!(want.trim(), "0-1-6");
+    for r in &reps {
+        r.wait_same(&want, "SELECT @@gtid_slave_pos", "the replica at the primary's last GTID", &b);
+        assert_eq!(r.sql("SELECT GROUP_CONCAT(a ORDER BY a) FROM d.t").trim(), "1,2,3,4");
+        let st = r.status_row("SHOW SLAVE STATUS");
+        assert_eq!((st["Slave_IO_Running"].as_str(), st["Last_IO_Errno"].as_str()), ("Yes", "0"));
+        stop_replica(r, "");
+    }
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
 fn mysql_replicas_sharing_a_server_id_but_not_a_uuid_both_read_as_from_a_mysql_primary() {
     // A MySQL primary ends an older dump of the same replica UUID; replicas cloned
     // with one server_id in their cnf (but each its own UUID) both go on replicating.
