@@ -891,7 +891,8 @@ impl Dump<'_, '_> {
         // set for a primary that restarted, and drops its temporary tables (MySQL's and
         // MariaDB's Start_log_event_v3::do_apply_event). Mid-file (file and position) its
         // log_pos is 0 too, so the replica does not move its position; a MariaDB GTID
-        // dump reads the file from its start and skips, and keeps the log_pos.
+        // dump reads the file from its start and skips, and keeps the log_pos; it
+        // zeroes `created` only while the replica's GTID lies ahead (`behind_start`).
         let maria_gtid = matches!(&self.skip, Some(Skip { mode: SkipMode::Maria(_), .. }));
         let clear_created =
             self.pos > 4 || matches!(&self.skip, Some(Skip { mode: SkipMode::Maria(m), .. }) if m.behind_start);
