@@ -4,7 +4,26 @@
 #! the same server as the only acker (ACK after its relay log write), (c) async.
 #! Reports tps, p50 and p95 for each, and binlogd's transactions per fsync.
 #! Usage: latency.sh [mariadb|mysql]...   (default: both)
+#!        latency.sh --plot   draws $BENCH_OUT/latency.png again from the last run's figures
 . "$(dirname "$0")/lib.sh"
+
+# p95 against threads for each set-up, from latency.dat (each one's best round).
+plot() {
+  local dat="$BENCH_OUT/latency.dat" f s t
+  command -v gnuplot >/dev/null 2>&1 || return 0
+  [ -s "$dat" ] || die "$dat: no figures to plot (run latency.sh first)"
+  for f in $(awk '{ print $1 }' "$dat" | uniq); do for s in binlogd replica async; do
+    for t in $(awk '{ print $3 }' "$dat" | sort -n | uniq); do
+      awk -v f="$f" -v s="$s" -v t="$t" '$1 == f && $2 == s && $3 == t' "$dat" | sort -g -r -k4 | head -1
+    done
+  done; done | awk '{ print $1 "-" $2, $3, $5, $6 }' > "$BENCH_OUT/latency.plot"
+  gnuplot -e "set terminal png size 900,500; set output '$BENCH_OUT/latency.png'; set logscale x 2; \
+    set xlabel 'sysbench threads'; set ylabel 'p95 commit latency (ms)'; set key outside right; \
+    plot for [s in '$(awk '!seen[$1]++ { printf "%s ", $1 }' "$BENCH_OUT/latency.plot")'] \
+      '$BENCH_OUT/latency.plot' using (stringcolumn(1) eq s ? \$2 : 1/0):4 with linespoints lw 2 title s" || true
+}
+if [ "${1:-}" = --plot ]; then plot; exit 0; fi
+
 [ "${BENCH_BUILT:-0}" = 1 ] || bench_build
 flavors=${*:-mariadb mysql}
 secs=15; rounds=2; threads="1 4 16"
@@ -163,12 +182,5 @@ no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n +
     echo "![commit latency](bench/latency.png)"
   fi
 } > "$BENCH_OUT/latency.md"
-if command -v gnuplot >/dev/null 2>&1; then
-  for f in $flavors; do for s in binlogd replica async; do for t in $threads; do best "$f" "$s" "$t"; done; done; done \
-    | awk '{ print $1 "-" $2, $3, $5, $6 }' > "$BENCH_OUT/latency.plot"
-  gnuplot -e "set terminal png size 900,500; set output '$BENCH_OUT/latency.png'; set logscale x 2; \
-    set xlabel 'sysbench threads'; set ylabel 'p95 commit latency (ms)'; set key left top; \
-    plot for [s in '$(for f in $flavors; do printf '%s-binlogd %s-replica %s-async ' "$f" "$f" "$f"; done)'] \
-      '$BENCH_OUT/latency.plot' using (stringcolumn(1) eq s ? \$2 : 1/0):4 with linespoints title s" || true
-fi
+plot
 cat "$BENCH_OUT/latency.md"

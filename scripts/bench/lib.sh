@@ -24,8 +24,18 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-bench_build() {
+# What the tests need, and gnuplot for the latency plot (the benchmarks run without it).
+bench_deps() {
   "$repo/scripts/install-deps.sh"
+  if ! command -v gnuplot >/dev/null 2>&1; then
+    log "apt-get install gnuplot-nox"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 \
+      || log "gnuplot-nox could not be installed: no latency plot"
+  fi
+}
+
+bench_build() {
+  bench_deps
   "$repo/scripts/build-static.sh" --quiet --example bench_client >/dev/null
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #! Runs binlogd's benchmarks against the real tools, side by side on this machine, and
-#! writes BENCHMARKS.md (and bench/latency.png when gnuplot is installed).
+#! writes BENCHMARKS.md and bench/latency.png (gnuplot-nox is installed for it when missing).
 #!
 #!   scripts/bench/run.sh [--quick] [ingest serve latency restart footprint]...
 #!
@@ -25,7 +25,7 @@ export BENCH_QUICK=$quick
 started=$(date +%s)
 # The build (the static binary, measured and weighed as deployed) runs while the
 # catch-up data sets are made.
-"$repo/scripts/install-deps.sh"
+bench_deps
 bench_build &
 builder=$!
 case " ${benches[*]} " in *" ingest "* | *" serve "*) dataset >/dev/null; dataset mysql >/dev/null ;; esac
