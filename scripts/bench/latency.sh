@@ -7,6 +7,8 @@
 #!        latency.sh --plot   draws $BENCH_OUT/latency.png again from the last run's figures
 . "$(dirname "$0")/lib.sh"
 
+# The round with the most transactions per second, for FLAVOR SETUP THREADS.
+best() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t' "$BENCH_OUT/latency.dat" | sort -g -r -k4 | head -1; }
 # p95 against threads for each set-up, from latency.dat (each one's best round).
 plot() {
   local dat="$BENCH_OUT/latency.dat" f s t
@@ -14,7 +16,7 @@ plot() {
   [ -s "$dat" ] || die "$dat: no figures to plot (run latency.sh first)"
   for f in $(awk '{ print $1 }' "$dat" | uniq); do for s in binlogd replica async; do
     for t in $(awk '{ print $3 }' "$dat" | sort -n | uniq); do
-      awk -v f="$f" -v s="$s" -v t="$t" '$1 == f && $2 == s && $3 == t' "$dat" | sort -g -r -k4 | head -1
+      best "$f" "$s" "$t"
     done
   done; done | awk '{ print $1 "-" $2, $3, $5, $6 }' > "$BENCH_OUT/latency.plot"
   gnuplot -e "set terminal png size 900,500; set output '$BENCH_OUT/latency.png'; set logscale x 2; \
@@ -125,8 +127,6 @@ for f in $flavors; do
   srv_destroy "$P"; srv_destroy "$R"; rm -rf "$B"
 done
 mv "$BENCH_OUT/latency.dat.new" "$BENCH_OUT/latency.dat"
-# The round with the most transactions per second, for FLAVOR SETUP THREADS.
-best() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t' "$BENCH_OUT/latency.dat" | sort -g -r -k4 | head -1; }
 no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n += $7 } END { print n + 0 }' "$BENCH_OUT/latency.dat"; }
 
 {
