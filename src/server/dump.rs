@@ -649,7 +649,9 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
         Err(e) => return fail(s, &format!("bad @slave_connect_state '{state_text}': {}", e.0)),
     };
     let st = stored(s);
-    let ignore_duplicates = s.vars.get("slave_gtid_ignore_duplicates").is_some_and(|v| v.trim() == "1");
+    // The replica's settings it sends as user variables (`@slave_gtid_...`), 1 for on.
+    let on = |name: &str| s.vars.get(name).is_some_and(|v| v.trim() == "1");
+    let (strict, ignore_duplicates) = (on("slave_gtid_strict_mode"), on("slave_gtid_ignore_duplicates"));
     for w in state.domains.values() {
         if let Some(top) = st.maria.domains.get(&w.domain) {
             if top.server == w.server && top.seq < w.seq && !ignore_duplicates {
@@ -702,7 +704,6 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
     let f = File::open(dir.join(&e.name)).map_err(Error::Io)?;
     let until_text = s.vars.get("slave_until_gtid").map(|u| format!(", until {u}")).unwrap_or_default();
     info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4", s.id, e.name);
-    let strict = s.vars.get("slave_gtid_strict_mode").is_some_and(|v| v.trim() == "1");
     // A domain the binlog has never held does not hold the start back (MariaDB flags
     // it START_ON_EMPTY_DOMAIN).
     let behind_start = state.domains.keys().any(|d| st.maria.domains.contains_key(d));
@@ -893,9 +894,12 @@ impl Dump<'_, '_> {
         // log_pos is 0 too, so the replica does not move its position; a MariaDB GTID
         // dump reads the file from its start and skips, and keeps the log_pos; it
         // zeroes `created` only while the replica's GTID lies ahead (`behind_start`).
-        let maria_gtid = matches!(&self.skip, Some(Skip { mode: SkipMode::Maria(_), .. }));
-        let clear_created =
-            self.pos > 4 || matches!(&self.skip, Some(Skip { mode: SkipMode::Maria(m), .. }) if m.behind_start);
+        let maria_behind = match &self.skip {
+            Some(Skip { mode: SkipMode::Maria(m), .. }) => Some(m.behind_start),
+            _ => None,
+        };
+        let maria_gtid = maria_behind.is_some();
+        let clear_created = self.pos > 4 || maria_behind == Some(true);
         let mut h = [0u8; HEADER_LEN];
         let fde_size = if self.pos > 4 || maria_gtid {
             self.f.read_exact_at(&mut h, 4)?;
