@@ -30,7 +30,9 @@ one() { # PORT SERVER_PID FIRST OUT FLAVOR -> "wall server_cpu client_cpu"
 warm_note="Each comparison starts with an unmeasured round from each side: on this virtual
 machine the first readers to write into memory freed a few seconds earlier took 20–40 %
 longer, whichever side they read from, and the first dump from binlogd after it mirrored
-the files was slower again (client and server CPU alike), for a cause not found."
+the files was slower again (client and server CPU alike): it reads the files from disk,
+as binlogd writes a catch-up with direct I/O, which leaves those bytes out of the page
+cache (`fincore` finds 0.1–1 % of each mirrored file resident)."
 # Rounds of one reader from binlogd (on LPORT) and from the primary (PORT), taking
 # turns. MB/s from each side's best round; CPU the mean over all rounds (it varies more
 # between rounds on a shared machine than the wall time does).
