@@ -32,7 +32,7 @@ machine the first readers to write into memory freed a few seconds earlier took 
 longer, whichever side they read from, and the first dump from binlogd after it mirrored
 the files was slower again (client and server CPU alike): it reads the files from disk,
 as binlogd writes a catch-up with direct I/O, which leaves those bytes out of the page
-cache (`fincore` finds 0.1–1 % of each mirrored file resident)."
+cache (\`fincore\` finds 0.1–1 % of each mirrored file resident)."
 # Rounds of one reader from binlogd (on LPORT) and from the primary (PORT), taking
 # turns. MB/s from each side's best round; CPU the mean over all rounds (it varies more
 # between rounds on a shared machine than the wall time does).
