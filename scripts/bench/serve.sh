@@ -184,5 +184,11 @@ them, so its queued bytes go out when a reader's ACK opens the window, on the re
 CPU. Bounding what binlogd queues (\`TCP_NOTSENT_LOWAT\` 128 KiB, or \`SO_SNDBUF\`
 256 KiB, 3 rounds each of 10 and 50 readers) moved that work back into binlogd (its CPU
 rose from 0.12 to 0.20–0.23 s per 10-reader round) without changing its aggregate MB/s.
+A later A/B on a data set like the quick one (192 MB; binlogd restarted for each setting, two passes) gave
+with \`TCP_NOTSENT_LOWAT\` 64 KiB to one reader 8–12 % less client CPU per GB and 5–10 %
+more MB/s, for 30 % more binlogd CPU (256 KiB: about half of each), and to 10 and 50 readers
+0–9 % more aggregate MB/s, within the spread of the rounds. Not kept: over a network the
+sending that a reader's ACK sets off runs on binlogd's host either way, so a replica on
+another host would gain nothing, and binlogd would still pay for the extra wake-ups.
 MD
 cat "$BENCH_OUT/serve.md"
