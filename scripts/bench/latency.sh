@@ -9,20 +9,31 @@
 
 # The round with the most transactions per second, for FLAVOR SETUP THREADS.
 best() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t' "$BENCH_OUT/latency.dat" | sort -g -r -k4 | head -1; }
-# p95 against threads for each set-up, from latency.dat (each one's best round).
+# p50 (dashed) and p95 (solid) against threads for each set-up, one panel per primary,
+# from latency.dat (each set-up's best round, as in the table).
 plot() {
-  local dat="$BENCH_OUT/latency.dat" f s t
+  local dat="$BENCH_OUT/latency.dat" pts="$BENCH_OUT/latency.plot" f s t flavors panels="" title
   command -v gnuplot >/dev/null 2>&1 || return 0
   [ -s "$dat" ] || die "$dat: no figures to plot (run latency.sh first)"
-  for f in $(awk '{ print $1 }' "$dat" | uniq); do for s in binlogd replica async; do
+  flavors=$(awk '!seen[$1]++ { print $1 }' "$dat")
+  for f in $flavors; do for s in binlogd replica async; do
     for t in $(awk '{ print $3 }' "$dat" | sort -n | uniq); do
       best "$f" "$s" "$t"
     done
-  done; done | awk '{ print $1 "-" $2, $3, $5, $6 }' > "$BENCH_OUT/latency.plot"
-  gnuplot -e "set terminal png size 900,500; set output '$BENCH_OUT/latency.png'; set logscale x 2; \
-    set xlabel 'sysbench threads'; set ylabel 'p95 commit latency (ms)'; set key outside right; \
-    plot for [s in '$(awk '!seen[$1]++ { printf "%s ", $1 }' "$BENCH_OUT/latency.plot")'] \
-      '$BENCH_OUT/latency.plot' using (stringcolumn(1) eq s ? \$2 : 1/0):4 with linespoints lw 2 title s" || true
+  done; done | awk '{ print $1, $2, $3, $5, $6 }' > "$pts"
+  for f in $flavors; do
+    case $f in mariadb) title="MariaDB primary" ;; mysql) title="MySQL primary" ;; *) title="$f primary" ;; esac
+    panels+="set title '$title'; plot for [i=1:3] '$pts' using (strcol(1) eq '$f' \
+      && strcol(2) eq word(setups, i) ? \$3 : 1/0):5 with linespoints lw 2 lc i dt 1 \
+      title word(setups, i).' p95', for [i=1:3] '$pts' using (strcol(1) eq '$f' \
+      && strcol(2) eq word(setups, i) ? \$3 : 1/0):4 with linespoints lw 2 lc i dt 2 \
+      title word(setups, i).' p50';"
+  done
+  gnuplot -e "set terminal pngcairo size 1100,450 font ',10'; set output '$BENCH_OUT/latency.png'; \
+    setups = 'binlogd replica async'; set termoption noenhanced; set logscale x 2; \
+    set xrange [0.8:20]; set xtics (1, 4, 16); set yrange [0:*]; \
+    set xlabel 'sysbench oltp_insert threads'; set ylabel 'commit latency (ms)'; \
+    set key top left; set multiplot layout 1,$(echo "$flavors" | wc -w); $panels unset multiplot" || true
 }
 if [ "${1:-}" = --plot ]; then plot; exit 0; fi
 
