@@ -12,12 +12,14 @@ best() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t' "$BEN
 # p50 (dashed) and p95 (solid) against threads for each set-up, one panel per primary,
 # from latency.dat (each set-up's best round, as in the table).
 plot() {
-  local dat="$BENCH_OUT/latency.dat" pts="$BENCH_OUT/latency.plot" f s t flavors panels="" title
+  local dat="$BENCH_OUT/latency.dat" pts="$BENCH_OUT/latency.plot" setups="binlogd replica async"
+  local f s t flavors threads panels="" title
   command -v gnuplot >/dev/null 2>&1 || return 0
   [ -s "$dat" ] || die "$dat: no figures to plot (run latency.sh first)"
   flavors=$(awk '!seen[$1]++ { print $1 }' "$dat")
-  for f in $flavors; do for s in binlogd replica async; do
-    for t in $(awk '{ print $3 }' "$dat" | sort -n | uniq); do
+  threads=$(awk '{ print $3 }' "$dat" | sort -n | uniq)
+  for f in $flavors; do for s in $setups; do
+    for t in $threads; do
       best "$f" "$s" "$t"
     done
   done; done | awk '{ print $1, $2, $3, $5, $6 }' > "$pts"
@@ -30,8 +32,8 @@ plot() {
       title word(setups, i).' p50';"
   done
   gnuplot -e "set terminal pngcairo size 1100,450 font ',10'; set output '$BENCH_OUT/latency.png'; \
-    setups = 'binlogd replica async'; set termoption noenhanced; set logscale x 2; \
-    set xrange [0.8:20]; set xtics (1, 4, 16); set yrange [0:*]; \
+    setups = '$setups'; set termoption noenhanced; set logscale x 2; set yrange [0:*]; \
+    set xrange [0.8:$(echo "$threads" | tail -1) * 1.25]; set xtics ($(echo $threads | tr ' ' ,)); \
     set xlabel 'sysbench oltp_insert threads'; set ylabel 'commit latency (ms)'; \
     set key top left; set multiplot layout 1,$(echo "$flavors" | wc -w); $panels unset multiplot" || true
 }
