@@ -847,13 +847,29 @@ fn readers_decode_the_same_text_from_binlogd_as_from_the_primary_from_any_start(
 
 #[test]
 fn a_mariadb_gtid_dump_gets_the_start_files_fde_as_the_primary_sends_it() {
-    // The first binlog after a primary starts has `created` set in its FDE, which tells
-    // a replica to drop its temporary tables. A MariaDB primary sends it as stored to a
-    // replica with an empty GTID state, and with `created` 0 to one whose position lies
-    // further on (its temporary tables may still be needed).
+    gtid_dump_start_fde_as_from_the_primary(Flavor::MariaDb, &[]);
+}
+
+#[test]
+fn a_mariadb_11_gtid_dump_without_the_gtid_index_gets_the_start_fde_as_the_primary_sends_it() {
+    // With its binlog GTID index (11.4 and later, on by default) a primary starts a GTID
+    // dump at an indexed offset inside the file and sends the FDE with log_pos and
+    // created 0 whatever the state; binlogd reads the file from its start, as the primary
+    // does with the index off.
+    gtid_dump_start_fde_as_from_the_primary(Flavor::MariaDb11, &["binlog_gtid_index=OFF"]);
+}
+
+/// The first binlog after a primary starts has `created` set in its FDE, which tells
+/// a replica to drop its temporary tables. A MariaDB primary sends it as stored to a
+/// replica with an empty GTID state, and with `created` 0 to one whose position lies
+/// further on (its temporary tables may still be needed).
+fn gtid_dump_start_fde_as_from_the_primary(flavor: Flavor, cnf: &[&str]) {
     use binlogd::proto::client::Client;
     use binlogd::proto::command::BinlogDump;
-    let s = Server::start(Flavor::MariaDb, "serve-gtid-fde");
+    let s = Server::start(flavor, "serve-gtid-fde");
+    if !cnf.is_empty() {
+        s.reconfigure(cnf);
+    }
     let (mut b, lport) = Binlogd::serving(&s, "serve-gtid-fde", "");
     s.sql("CREATE DATABASE c; CREATE TABLE c.t (a INT); INSERT INTO c.t VALUES (1); FLUSH BINARY LOGS");
     s.sql("INSERT INTO c.t VALUES (2)");
