@@ -394,6 +394,20 @@ pub fn os() -> Arc<dyn Fs> {
     Arc::new(OsFs)
 }
 
+/// Bytes an unprivileged user may still write on the file system holding `dir`
+/// (statvfs's available blocks: the root-reserved ones are left out).
+pub fn free_space(dir: &Path) -> io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))?;
+    // SAFETY: `c` is a NUL-terminated path; `st` is a plain C struct the call fills.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(u64::from(st.f_bavail).saturating_mul(u64::from(st.f_frsize)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

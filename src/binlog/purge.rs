@@ -11,6 +11,10 @@
 //!   the files are unlinked, and `binlogd.purge` goes last. Opening a directory
 //!   that still has `binlogd.purge` finishes the job (`finish_interrupted`).
 //!
+//! - a purge works on a full disk, which is when it is needed most: its two small
+//!   writes use the room `binlogd.reserve` (zeros, made when there is room) gives
+//!   back when it is removed.
+//!
 //! Whoever rewrites the index (this module, or the writer at a rotation) holds the
 //! lock in `IndexShare`, and the writer drops purged names from its list through it.
 
@@ -26,6 +30,45 @@ use log::{info, warn};
 use super::store::{is_safe_name, StoreError};
 
 pub const PURGE_FILE: &str = "binlogd.purge";
+/// Room set aside for the list and the index of a purge on a full disk.
+pub const RESERVE_FILE: &str = "binlogd.reserve";
+const RESERVE_LEN: usize = 1 << 20;
+
+/// Makes `binlogd.reserve` in `dir` if it is missing and there is room for it.
+/// Returns whether it is there.
+pub fn keep_reserve(dir: &Path) -> bool {
+    let path = dir.join(RESERVE_FILE);
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() == RESERVE_LEN as u64) {
+        return true;
+    }
+    let tmp = path.with_extension("tmp-reserve");
+    let made = super::store::owned(dir).is_ok()
+        && std::fs::File::create(&tmp)
+            .and_then(|mut f| {
+                f.write_all(&vec![0u8; RESERVE_LEN])?;
+                f.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .and_then(|()| fsync_dir(dir).map_err(std::io::Error::other))
+            .is_ok();
+    if !made {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    made
+}
+
+/// Runs `write`; when it fails for lack of room, removes `binlogd.reserve` (once)
+/// and runs it again.
+fn with_reserve(dir: &Path, write: impl Fn() -> Result<(), StoreError>) -> Result<(), StoreError> {
+    match write() {
+        Err(e) if e.is_disk_full() && std::fs::remove_file(dir.join(RESERVE_FILE)).is_ok() => {
+            warn!("{e}: using the room kept in {} to finish the purge", RESERVE_FILE);
+            fsync_dir(dir)?;
+            write()
+        }
+        r => r,
+    }
+}
 
 /// Shared by the index's writers: the lock, and the first file kept by the last purge.
 #[derive(Default)]
@@ -230,9 +273,9 @@ pub fn execute(
         return Err(StoreError::Index { path: index, what: format!("purge of {names:?}: not the start of the index") });
     }
     let list = dir.join(PURGE_FILE);
-    write_whole(dir, &list, &(names.join("\n") + "\n"))?;
+    with_reserve(dir, || write_whole(dir, &list, &(names.join("\n") + "\n")))?;
     files.drain(..names.len());
-    write_whole(dir, &index, &(files.join("\n") + "\n"))?;
+    with_reserve(dir, || write_whole(dir, &index, &(files.join("\n") + "\n")))?;
     **guard = files.first().cloned();
     share.generation.fetch_add(1, Ordering::AcqRel);
     for n in names {
@@ -247,6 +290,7 @@ pub fn execute(
     std::fs::remove_file(&list).map_err(io(&list, "remove"))?;
     fsync_dir(dir)?;
     info!("purged {} binlog file(s): {} .. {}", names.len(), names[0], names[names.len() - 1]);
+    keep_reserve(dir);
     Ok(files)
 }
 
@@ -265,7 +309,7 @@ pub fn finish_interrupted(dir: &Path) -> Result<(), StoreError> {
     let (index, files) = read_index(dir)?;
     let kept: Vec<String> = files.iter().filter(|f| !names.contains(f)).cloned().collect();
     if kept.len() != files.len() {
-        write_whole(dir, &index, &(kept.join("\n") + "\n"))?;
+        with_reserve(dir, || write_whole(dir, &index, &(kept.join("\n") + "\n")))?;
     }
     for n in &names {
         let _ = std::fs::remove_file(dir.join(n));

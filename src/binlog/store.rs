@@ -27,6 +27,12 @@ pub enum StoreError {
         op: &'static str,
         err: io::Error,
     },
+    /// Writing a binlog file at `offset` failed.
+    Write {
+        path: PathBuf,
+        offset: u64,
+        err: io::Error,
+    },
     /// A stored event is broken somewhere other than the tail of the last file.
     Corrupt {
         file: String,
@@ -65,6 +71,7 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreError::Io { path, op, err } => write!(f, "{op} {}: {err}", path.display()),
+            StoreError::Write { path, offset, err } => write!(f, "write {}:{offset}: {err}", path.display()),
             StoreError::Corrupt { file, offset, what } => write!(f, "corrupt binlog {file}:{offset}: {what}"),
             StoreError::Index { path, what } => write!(f, "index {}: {what}", path.display()),
             StoreError::Stream { file, offset, what } => write!(f, "at {file}:{offset}: {what}"),
@@ -81,6 +88,19 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+impl StoreError {
+    /// The file system holding binlog_dir is full, or the user's quota on it is
+    /// spent: waiting for space can cure it, retrying at once cannot.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Io { err, .. } | StoreError::Write { err, .. } => {
+                matches!(err.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
+            }
+            _ => false,
+        }
+    }
+}
 
 fn truncate_for_log(s: &str) -> String {
     if s.len() <= 80 {
@@ -167,6 +187,8 @@ pub struct ResumePoint {
 /// The file being appended to.
 struct Active {
     name: String,
+    /// binlog_dir joined with `name`, for errors.
+    path: PathBuf,
     file: Box<dyn FsFile>,
     /// Bytes in the file (written or buffered).
     len: u64,
@@ -520,6 +542,7 @@ impl Store {
         self.maria = tracker.maria.clone();
         self.active = Some(Active {
             name: last,
+            path,
             file,
             len: scan.cut_at,
             trx_end: scan.cut_at,
@@ -637,6 +660,7 @@ impl Store {
         self.next = None;
         self.active = Some(Active {
             name: name.to_string(),
+            path: path.clone(),
             file,
             len: 4,
             trx_end: 4,
@@ -749,11 +773,7 @@ impl Store {
         pt.got += piece.len() as u64;
         if pt.stored {
             let mut have = vec![0u8; piece.len()];
-            a.file.read_at(&mut have, at).map_err(|err| StoreError::Io {
-                path: PathBuf::from(&a.name),
-                op: "read",
-                err,
-            })?;
+            a.file.read_at(&mut have, at).map_err(|err| StoreError::Io { path: a.path.clone(), op: "read", err })?;
             if have != piece {
                 return Err(StoreError::Stream {
                     file: a.name.clone(),
@@ -763,7 +783,7 @@ impl Store {
             }
             return Ok(());
         }
-        a.file.write_at(piece, at).map_err(|err| StoreError::Io { path: PathBuf::from(&a.name), op: "write", err })
+        a.file.write_at(piece, at).map_err(|err| StoreError::Write { path: a.path.clone(), offset: at, err })
     }
 
     /// The large event is whole and its CRC matched: it now counts as stored.
@@ -809,11 +829,7 @@ impl Store {
     pub fn abort_event(&mut self) -> Result<(), StoreError> {
         let Some(a) = self.active.as_mut() else { return Ok(()) };
         if a.partial.take().is_some() {
-            a.file.set_len(a.len).map_err(|err| StoreError::Io {
-                path: PathBuf::from(&a.name),
-                op: "truncate",
-                err,
-            })?;
+            a.file.set_len(a.len).map_err(|err| StoreError::Io { path: a.path.clone(), op: "truncate", err })?;
         }
         Ok(())
     }
@@ -933,7 +949,7 @@ impl Active {
         }
         let (at, bytes) = (self.pending.at, self.pending.bytes());
         let end = at + bytes.len() as u64;
-        let io = |err| StoreError::Io { path: PathBuf::from(&self.name), op: "write", err };
+        let io = |err| StoreError::Write { path: self.path.clone(), offset: at, err };
         // Whole blocks of a large write (a catch-up) go past the page cache: copying
         // them into it costs more CPU than everything else binlogd does with them,
         // and they are read back, if at all, once the dump threads get there.
@@ -962,7 +978,7 @@ impl Active {
         self.write_pending()?;
         let mut have = vec![0u8; ev.len()];
         self.file.read_at(&mut have, start).map_err(|err| StoreError::Io {
-            path: PathBuf::from(&self.name),
+            path: self.path.clone(),
             op: "read",
             err,
         })?;
@@ -1400,6 +1416,26 @@ mod tests {
         put_dir(&d, "mysql-bin.000001", &bad);
         assert!(matches!(Store::open(&d), Err(StoreError::Corrupt { .. })));
         assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), bad, "nothing may be cut");
+    }
+
+    #[test]
+    fn only_a_full_file_system_or_spent_quota_counts_as_disk_full() {
+        let w = |errno| StoreError::Write {
+            path: "/d/b.000001".into(),
+            offset: 4,
+            err: io::Error::from_raw_os_error(errno),
+        };
+        assert!(w(libc::ENOSPC).is_disk_full());
+        assert!(w(libc::EDQUOT).is_disk_full());
+        assert!(!w(libc::EIO).is_disk_full());
+        assert_eq!(
+            w(libc::ENOSPC).to_string().split(" (os error").next(),
+            Some("write /d/b.000001:4: No space left on device")
+        );
+        let io = StoreError::Io { path: "/d".into(), op: "fsync", err: io::Error::from_raw_os_error(libc::ENOSPC) };
+        assert!(io.is_disk_full());
+        assert!(!StoreError::BadName { name: "x".into() }.is_disk_full());
+        assert!(super::super::fs::free_space(Path::new("/")).is_ok());
     }
 
     #[test]

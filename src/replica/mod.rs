@@ -111,6 +111,13 @@ impl ReplicaError {
 
 impl std::error::Error for ReplicaError {}
 
+impl ReplicaError {
+    /// binlog_dir's file system is full (see `StoreError::is_disk_full`).
+    fn is_disk_full(&self) -> bool {
+        matches!(self, ReplicaError::Store(e) if e.is_disk_full())
+    }
+}
+
 impl From<StoreError> for ReplicaError {
     fn from(e: StoreError) -> Self {
         ReplicaError::Store(e)
@@ -338,6 +345,56 @@ impl Control {
 /// The first wait before reconnecting; it doubles up to `master_retry_max`.
 const FIRST_RETRY: Duration = Duration::from_secs(1);
 
+/// A full binlog_dir, as mysqld treats a full disk under its binlog
+/// (https://dev.mysql.com/doc/refman/8.4/en/full-disk.html): mirroring waits, trying
+/// again once a minute, and says so in the log every ten minutes while it lasts. It also
+/// tries again as soon as this much more space is free than when the wait began.
+const SPACE_RETRY: Duration = Duration::from_secs(60);
+const SPACE_LOG: Duration = Duration::from_secs(600);
+const SPACE_FREED: u64 = 1 << 20;
+const SPACE_POLL: Duration = Duration::from_secs(1);
+const SPACE_STATE: &str = "Waiting for free space in binlog_dir";
+
+/// Logs a full binlog_dir when the wait begins, then every SPACE_LOG while it lasts.
+#[derive(Default)]
+struct SpaceLog {
+    last: Option<std::time::Instant>,
+}
+
+impl SpaceLog {
+    fn full(&mut self, e: &dyn fmt::Display, dir: &Path) {
+        if self.last.is_some_and(|t| t.elapsed() < SPACE_LOG) {
+            return;
+        }
+        self.last = Some(std::time::Instant::now());
+        error!(
+            "{e}: {} is full. Mirroring waits for free space (PURGE BINARY LOGS, binlog_space_limit, \
+             binlog_expire_logs_seconds, or a larger disk) and tries again once a minute, or as soon as space \
+             is freed; what is stored is kept and still served",
+            dir.display()
+        );
+    }
+}
+
+/// Waits up to SPACE_RETRY for `dir`'s file system to gain SPACE_FREED, or for a
+/// stop or STOP SLAVE. Returns whether space was freed.
+fn wait_for_space(dir: &Path, ctl: &Control) -> bool {
+    let free = || crate::binlog::fs::free_space(dir).ok();
+    let before = free().unwrap_or(0);
+    let start = std::time::Instant::now();
+    while start.elapsed() < SPACE_RETRY {
+        connect::sleep_unless(&ctl.halt, SPACE_POLL);
+        if ctl.stop.load(Ordering::SeqCst) || ctl.is_paused() {
+            return false;
+        }
+        if let Some(now) = free().filter(|&n| n >= before.saturating_add(SPACE_FREED)) {
+            info!("{}: {} MiB free now; mirroring resumes", dir.display(), now >> 20);
+            return true;
+        }
+    }
+    false
+}
+
 const UUID_FILE: &str = "binlogd.uuid";
 pub const PRIMARY_FILE: &str = "binlogd.primary";
 
@@ -504,6 +561,9 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
     let mut first = true;
     let mut file_pos_once = false;
     let mut stopped_by_error = false;
+    let mut space_log = SpaceLog::default();
+    // The last attempt found binlog_dir full: wait for space before the next.
+    let mut wait_space = false;
     while !ctl.stop.load(Ordering::SeqCst) {
         if ctl.is_paused() {
             {
@@ -530,16 +590,43 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         }
         // Every connection starts from what recovery finds on disk. Recovery fsynced
         // it, so it is served at once, even while the primary cannot be reached.
-        let store = {
+        let opened = {
             let _index = shared.index.lock();
-            let mut s = Store::open(&cfg.binlog_dir)?;
-            s.share_index(shared.index.clone());
-            s
+            Store::open(&cfg.binlog_dir)
         };
+        let mut store = match opened {
+            Ok(s) => s,
+            // Recovery may need to write (a file's magic, the index): wait as for
+            // any other write.
+            Err(e) if e.is_disk_full() => {
+                let e = ReplicaError::Store(e);
+                shared.failed(&e);
+                space_log.full(&e, &cfg.binlog_dir);
+                shared.upstream().set_state(SPACE_STATE);
+                if wait_for_space(&cfg.binlog_dir, &ctl) {
+                    space_log = SpaceLog::default();
+                }
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        store.share_index(shared.index.clone());
+        // Room for a purge to run when the disk is full.
+        crate::binlog::purge::keep_reserve(&cfg.binlog_dir);
         shared.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
         if first {
             // The stored files are served from now on, whether the primary answers or not.
             crate::notify::notify("READY=1");
+        }
+        if std::mem::take(&mut wait_space) {
+            // Recovery has just cut the transaction that did not fit, freeing its space.
+            shared.upstream().set_state(SPACE_STATE);
+            if wait_for_space(&cfg.binlog_dir, &ctl) {
+                space_log = SpaceLog::default();
+            }
+            if ctl.stop.load(Ordering::SeqCst) || ctl.is_paused() {
+                continue;
+            }
         }
         let s = Session { cfg, ctl: &ctl, stats: &stats, shared: &shared, uuid: &uuid, first, file_pos_once };
         file_pos_once = false;
@@ -559,6 +646,14 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             ) => {
                 shared.failed(&e);
                 return Err(e);
+            }
+            Err(e) if e.is_disk_full() => {
+                shared.failed(&e);
+                space_log.full(&e, &cfg.binlog_dir);
+                wait_space = true;
+                first = false;
+                stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                continue;
             }
             Err(e) if displaced_by_same_id(&e) => {
                 shared.failed(&e);
