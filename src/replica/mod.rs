@@ -355,24 +355,34 @@ const SPACE_FREED: u64 = 1 << 20;
 const SPACE_POLL: Duration = Duration::from_secs(1);
 const SPACE_STATE: &str = "Waiting for free space in binlog_dir";
 
-/// Logs a full binlog_dir when the wait begins, then every SPACE_LOG while it lasts.
+/// A full binlog_dir: logged when the wait begins, then every SPACE_LOG while it lasts.
 #[derive(Default)]
-struct SpaceLog {
-    last: Option<std::time::Instant>,
+struct FullDisk {
+    logged: Option<std::time::Instant>,
 }
 
-impl SpaceLog {
-    fn full(&mut self, e: &dyn fmt::Display, dir: &Path) {
-        if self.last.is_some_and(|t| t.elapsed() < SPACE_LOG) {
+impl FullDisk {
+    /// A write found binlog_dir full: SHOW SLAVE STATUS and the log say so.
+    fn hit(&mut self, e: &ReplicaError, dir: &Path, shared: &Shared) {
+        shared.failed(e);
+        shared.upstream().set_state(SPACE_STATE);
+        if self.logged.is_some_and(|t| t.elapsed() < SPACE_LOG) {
             return;
         }
-        self.last = Some(std::time::Instant::now());
+        self.logged = Some(std::time::Instant::now());
         error!(
             "{e}: {} is full. Mirroring waits for free space (PURGE BINARY LOGS, binlog_space_limit, \
              binlog_expire_logs_seconds, or a larger disk) and tries again once a minute, or as soon as space \
              is freed; what is stored is kept and still served",
             dir.display()
         );
+    }
+
+    /// Waits (see `wait_for_space`); once space was freed, the next hit is logged at once.
+    fn wait(&mut self, dir: &Path, ctl: &Control) {
+        if wait_for_space(dir, ctl) {
+            self.logged = None;
+        }
     }
 }
 
@@ -561,7 +571,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
     let mut first = true;
     let mut file_pos_once = false;
     let mut stopped_by_error = false;
-    let mut space_log = SpaceLog::default();
+    let mut full_disk = FullDisk::default();
     // The last attempt found binlog_dir full: wait for space before the next.
     let mut wait_space = false;
     while !ctl.stop.load(Ordering::SeqCst) {
@@ -599,13 +609,8 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             // Recovery may need to write (a file's magic, the index): wait as for
             // any other write.
             Err(e) if e.is_disk_full() => {
-                let e = ReplicaError::Store(e);
-                shared.failed(&e);
-                space_log.full(&e, &cfg.binlog_dir);
-                shared.upstream().set_state(SPACE_STATE);
-                if wait_for_space(&cfg.binlog_dir, &ctl) {
-                    space_log = SpaceLog::default();
-                }
+                full_disk.hit(&ReplicaError::Store(e), &cfg.binlog_dir, &shared);
+                full_disk.wait(&cfg.binlog_dir, &ctl);
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -620,10 +625,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         }
         if std::mem::take(&mut wait_space) {
             // Recovery has just cut the transaction that did not fit, freeing its space.
-            shared.upstream().set_state(SPACE_STATE);
-            if wait_for_space(&cfg.binlog_dir, &ctl) {
-                space_log = SpaceLog::default();
-            }
+            full_disk.wait(&cfg.binlog_dir, &ctl);
             if ctl.stop.load(Ordering::SeqCst) || ctl.is_paused() {
                 continue;
             }
@@ -648,8 +650,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
                 return Err(e);
             }
             Err(e) if e.is_disk_full() => {
-                shared.failed(&e);
-                space_log.full(&e, &cfg.binlog_dir);
+                full_disk.hit(&e, &cfg.binlog_dir, &shared);
                 wait_space = true;
                 first = false;
                 stats.reconnects.fetch_add(1, Ordering::Relaxed);
