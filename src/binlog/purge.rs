@@ -9,8 +9,7 @@
 //! - a crash at any step leaves a directory that opens: the names to remove are
 //!   written to `binlogd.purge` first, then the index is rewritten without them, then
 //!   the files are unlinked, and `binlogd.purge` goes last. Opening a directory
-//!   that still has `binlogd.purge` finishes the job (`finish_interrupted`).
-//!
+//!   that still has `binlogd.purge` finishes the job (`finish_interrupted`);
 //! - a purge works on a full disk, which is when it is needed most: its two small
 //!   writes use the room `binlogd.reserve` (zeros, made when there is room) gives
 //!   back when it is removed.
@@ -35,11 +34,10 @@ pub const RESERVE_FILE: &str = "binlogd.reserve";
 const RESERVE_LEN: usize = 1 << 20;
 
 /// Makes `binlogd.reserve` in `dir` if it is missing and there is room for it.
-/// Returns whether it is there.
-pub fn keep_reserve(dir: &Path) -> bool {
+pub fn keep_reserve(dir: &Path) {
     let path = dir.join(RESERVE_FILE);
     if std::fs::metadata(&path).is_ok_and(|m| m.len() == RESERVE_LEN as u64) {
-        return true;
+        return;
     }
     let tmp = path.with_extension("tmp-reserve");
     let made = super::store::owned(dir).is_ok()
@@ -54,7 +52,6 @@ pub fn keep_reserve(dir: &Path) -> bool {
     if !made {
         let _ = std::fs::remove_file(&tmp);
     }
-    made
 }
 
 /// Runs `write`; when it fails for lack of room, removes `binlogd.reserve` (once)
