@@ -130,6 +130,22 @@ pub fn render(sh: &Shared, dir: &Path) -> String {
         "1 while the dump from the primary is streaming.",
         u8::from(u.running),
     );
+    metric(
+        &mut o,
+        "binlogd_binlog_dir_full",
+        "gauge",
+        "1 while mirroring waits for free space in binlog_dir.",
+        u8::from(u.state == crate::replica::SPACE_STATE),
+    );
+    if let Ok(free) = crate::binlog::fs::free_space(dir) {
+        metric(
+            &mut o,
+            "binlogd_binlog_dir_free_bytes",
+            "gauge",
+            "Bytes still free for binlogd in binlog_dir's file system (statvfs f_bavail).",
+            free,
+        );
+    }
     if let Some(b) = sh.seconds_behind() {
         metric(&mut o, "binlogd_seconds_behind_master", "gauge", "Age of the last event read; 0 when caught up.", b);
     }

@@ -353,7 +353,7 @@ const SPACE_RETRY: Duration = Duration::from_secs(60);
 const SPACE_LOG: Duration = Duration::from_secs(600);
 const SPACE_FREED: u64 = 1 << 20;
 const SPACE_POLL: Duration = Duration::from_secs(1);
-const SPACE_STATE: &str = "Waiting for free space in binlog_dir";
+pub const SPACE_STATE: &str = "Waiting for free space in binlog_dir";
 
 /// A full binlog_dir: logged when the wait begins, then every SPACE_LOG while it lasts.
 #[derive(Default)]

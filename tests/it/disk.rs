@@ -36,9 +36,16 @@ fn full_disk_stops_acks_keeps_files_intact_and_resumes_when_space_is_freed() {
     let s = Server::start(Flavor::MariaDb, "diskfull");
     // Short semisync timeout: commits must not wait 30 s each while binlogd is stuck.
     s.sql("SET GLOBAL rpl_semi_sync_master_timeout = 1000");
-    let lport = free_port();
-    let mut b = Binlogd::new(&s, "diskfull", &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
+    let (lport, mport) = (free_port(), free_port());
+    let mut b = Binlogd::new(
+        &s,
+        "diskfull",
+        &format!(
+            "listen_address = 127.0.0.1\nlisten_port = {lport}\nmetrics_address = 127.0.0.1\nmetrics_port = {mport}"
+        ),
+    );
     let mnt = SmallFs::mount(&b.binlog_dir, "8M");
+    let scrape = || curl(&format!("http://127.0.0.1:{mport}/metrics")).0;
     // Leave about 1.5 MiB free.
     let filler = mnt.0.join("filler");
     fs::write(&filler, vec![0u8; 6 * 1024 * 1024 + 512 * 1024]).unwrap();
@@ -65,6 +72,9 @@ fn full_disk_stops_acks_keeps_files_intact_and_resumes_when_space_is_freed() {
     assert_eq!(st["Slave_IO_State"], "Waiting for free space in binlog_dir", "{st:?}");
     assert!(st["Last_IO_Error"].contains("No space left on device"), "{st:?}");
     assert_eq!(binlogd_row(lport, "SHOW MASTER STATUS")["File"], *b.index().last().unwrap());
+    let m = scrape();
+    assert_eq!(metric(&m, "binlogd_binlog_dir_full"), 1.0, "{m}");
+    assert!(metric(&m, "binlogd_binlog_dir_free_bytes") < (3 << 20) as f64, "{m}");
     // What is stored is a prefix of the primary's files.
     let pdir = s.binlog_dir();
     for name in b.index() {
@@ -87,6 +97,7 @@ fn full_disk_stops_acks_keeps_files_intact_and_resumes_when_space_is_freed() {
     fs::remove_file(&filler).unwrap();
     b.wait_log("MiB free now; mirroring resumes", Duration::from_secs(10));
     wait_semisync_client(&s, &b);
+    assert_eq!(metric(&scrape(), "binlogd_binlog_dir_full"), 0.0);
     s.sql("INSERT INTO df.t VALUES ('after'); FLUSH BINARY LOGS");
     assert_rotated_identical(&s, &b);
     assert_eq!(b.stop(), 0);

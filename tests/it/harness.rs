@@ -502,3 +502,20 @@ pub fn wait_semisync_client(s: &Server, b: &Binlogd) {
         etail.join("\n")
     );
 }
+
+/// A GET with curl: the body and the HTTP status code.
+pub fn curl(url: &str) -> (String, String) {
+    let o = Command::new("curl").args(["-s", "-w", "\n%{http_code}", url]).output().expect("run curl");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let (body, code) = out.rsplit_once('\n').unwrap_or((&out, ""));
+    (body.to_string(), code.to_string())
+}
+
+/// The value of an unlabelled (or fully labelled) sample in a Prometheus exposition.
+pub fn metric(body: &str, name: &str) -> f64 {
+    body.lines()
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+}

@@ -6,21 +6,6 @@ use std::time::Duration;
 
 use crate::harness::*;
 
-fn curl(url: &str) -> (String, String) {
-    let o = Command::new("curl").args(["-s", "-w", "\n%{http_code}", url]).output().expect("run curl");
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    let (body, code) = out.rsplit_once('\n').unwrap_or((&out, ""));
-    (body.to_string(), code.to_string())
-}
-
-fn metric(body: &str, name: &str) -> f64 {
-    body.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
-}
-
 fn admin(port: u16, sql: &str) -> String {
     let o = client(port, "replpass", sql);
     assert!(o.status.success(), "{sql}: {}", String::from_utf8_lossy(&o.stderr));
@@ -64,6 +49,8 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
     drop(idle);
     let (body, code) = curl(&url);
     assert_eq!(code, "200", "{body}");
+    assert_eq!(metric(&body, "binlogd_binlog_dir_full"), 0.0);
+    assert!(metric(&body, "binlogd_binlog_dir_free_bytes") > 0.0, "{body}");
     let acks = metric(&body, "binlogd_acks_sent_total");
     assert!(acks >= 5.0, "{body}");
     assert_eq!(metric(&body, "binlogd_ack_latency_seconds_bucket{le=\"+Inf\"}"), acks);
