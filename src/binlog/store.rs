@@ -641,7 +641,7 @@ impl Store {
         owned(&self.dir)?;
         self.flush()?;
         if let Some(a) = self.active.as_mut() {
-            a.file.sync().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+            a.file.sync().map_err(io_err(&a.path, "fsync"))?;
         }
         let path = self.dir.join(name);
         let mut file = self.fs.open(&path, true).map_err(io_err(&path, "create"))?;
@@ -841,7 +841,7 @@ impl Store {
             return Ok(());
         };
         a.write_pending()?;
-        let path = self.dir.join(&a.name);
+        let path = a.path.clone();
         let mut flags = [0u8; 2];
         a.file.read_at(&mut flags, 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "read"))?;
         let v = u16::from_le_bytes(flags);
@@ -871,7 +871,7 @@ impl Store {
             return Ok(None);
         };
         a.write_pending()?;
-        a.file.sync().map_err(io_err(&self.dir.join(&a.name), "fsync"))?;
+        a.file.sync().map_err(io_err(&a.path, "fsync"))?;
         Ok(Some((a.name.clone(), a.len)))
     }
 
@@ -882,7 +882,7 @@ impl Store {
         };
         a.write_pending()?;
         if a.len > a.trx_end {
-            let path = self.dir.join(&a.name);
+            let path = a.path.clone();
             info!(
                 "cut {}:{} to {}: {} bytes of an incomplete transaction",
                 a.name,

@@ -122,11 +122,7 @@ fn recovery_on_a_full_disk_waits_for_space_instead_of_exiting() {
     wait_semisync_client(&s, &b);
     s.sql("CREATE DATABASE r; CREATE TABLE r.t (a INT); INSERT INTO r.t VALUES (1); FLUSH BINARY LOGS");
     s.sql("INSERT INTO r.t VALUES (2)");
-    let active = s.binary_logs().last().unwrap().clone();
-    let path = b.binlog_dir.join(&active);
-    wait_until("the active file mirrored", Duration::from_secs(20), || {
-        fs::metadata(&path).map(|m| m.len()).ok() == fs::metadata(s.binlog_dir().join(&active)).map(|m| m.len()).ok()
-    });
+    let path = b.binlog_dir.join(wait_active_mirrored(&s, &b));
     assert_eq!(b.stop(), 0);
     // As after a crash right after creating the file: recovery must write its magic
     // bytes, and the disk has no room for them.

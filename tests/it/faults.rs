@@ -35,12 +35,8 @@ fn corrupt_stored_event_refuses_to_start_and_deletes_nothing() {
     b.start();
     wait_semisync_client(&s, &b);
     s.sql("CREATE DATABASE c; CREATE TABLE c.t (a INT); INSERT INTO c.t VALUES (1), (2); INSERT INTO c.t VALUES (3)");
-    let active = s.binary_logs().last().unwrap().clone();
+    let active = wait_active_mirrored(&s, &b);
     let path = b.binlog_dir.join(&active);
-    wait_until("the active file mirrored", Duration::from_secs(20), || {
-        std::fs::metadata(&path).map(|m| m.len()).ok()
-            == std::fs::metadata(s.binlog_dir().join(&active)).map(|m| m.len()).ok()
-    });
     assert_eq!(b.stop(), 0);
     let mut data = std::fs::read(&path).unwrap();
     let mid = data.len() / 2;

@@ -519,3 +519,13 @@ pub fn metric(body: &str, name: &str) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
 }
+
+/// Waits until binlogd's copy of the primary's active file is as long as the primary's.
+pub fn wait_active_mirrored(server: &Server, b: &Binlogd) -> String {
+    let active = server.binary_logs().last().unwrap().clone();
+    let (mine, theirs) = (b.binlog_dir.join(&active), server.binlog_dir().join(&active));
+    wait_until("the active file mirrored", Duration::from_secs(20), || {
+        fs::metadata(&mine).map(|m| m.len()).ok() == fs::metadata(&theirs).map(|m| m.len()).ok()
+    });
+    active
+}
