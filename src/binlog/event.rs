@@ -18,6 +18,8 @@ pub const LOG_EVENT_BINLOG_IN_USE_F: u16 = 0x1;
 pub const LOG_EVENT_ARTIFICIAL_F: u16 = 0x20;
 /// Offset of the flags field inside an event.
 pub const FLAGS_OFFSET: usize = 17;
+/// Offset of log_pos (the end of the event in its file) inside an event.
+pub const LOG_POS_OFFSET: usize = 13;
 
 /// An event type byte. Unknown values pass through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -247,6 +249,25 @@ impl FormatDescription {
         }
         Ok(FormatDescription { binlog_version, server_version, header_len, checksum, query_post_header_len })
     }
+}
+
+/// Where an FDE's `created` timestamp is: after the header, binlog_version (2) and
+/// server_version (50).
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Format__description__event.html>
+pub const FDE_CREATED: usize = HEADER_LEN + 2 + 50;
+
+/// Do two FDEs open the same binlog file? A primary that sends a file's FDE again at
+/// the start of a dump changes its log_pos, its in-use flag, its `created` time and so
+/// its checksum; everything else is kept: the header's timestamp (when the file was
+/// begun), server_id and size, the server version and the format. A file begun again
+/// under the same name (RESET MASTER), or another server's, differs in those.
+pub fn same_binlog_file(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() || n < FDE_CREATED + 4 + CHECKSUM_LEN {
+        return false;
+    }
+    let kept = [0..LOG_POS_OFFSET, FLAGS_OFFSET + 2..FDE_CREATED, FDE_CREATED + 4..n - CHECKSUM_LEN];
+    kept.into_iter().all(|r| a[r.clone()] == b[r])
 }
 
 fn checksum_aware(version: &str) -> bool {
@@ -569,6 +590,31 @@ pub mod tests {
         assert!(decode_mysql_gtid(&e, ChecksumAlg::CRC32).is_err());
         let e = make_event(EventType::MARIADB_GTID, 4, &[0; 5], false);
         assert!(decode_mariadb_gtid(&e, ChecksumAlg::OFF).is_err());
+    }
+
+    #[test]
+    fn a_resent_fde_opens_the_same_file_and_one_begun_again_does_not() {
+        let mut body = vec![4, 0];
+        let mut version = b"9.7.4".to_vec();
+        version.resize(50, 0);
+        body.extend_from_slice(&version);
+        body.extend_from_slice(&1_700_000_000u32.to_le_bytes()); // created
+        body.push(HEADER_LEN as u8);
+        body.extend_from_slice(&[0; 40]); // post-header lengths
+        body.push(ChecksumAlg::CRC32.0);
+        let mut stored = make_event(EventType::FORMAT_DESCRIPTION, 0, &body, true);
+        stored[FLAGS_OFFSET] |= 1; // in use while the primary writes it
+        assert_eq!(FormatDescription::decode(&stored).unwrap().checksum, ChecksumAlg::CRC32);
+        let resent = crate::binlog::test_files::as_resent(&stored);
+        assert!(same_binlog_file(&stored, &resent));
+        let n = resent.len();
+        for (at, what) in [(0, "timestamp"), (5, "server_id"), (21, "server version"), (FDE_CREATED + 6, "format")] {
+            let mut other = resent.clone();
+            other[at] ^= 1;
+            assert!(!same_binlog_file(&stored, &other), "{what}");
+        }
+        assert!(!same_binlog_file(&stored, &resent[..n - 1]));
+        assert!(!same_binlog_file(&stored[..40], &stored[..40]), "too short to be an FDE");
     }
 
     #[test]

@@ -11,5 +11,7 @@ pub mod map_guard;
 pub mod owner;
 pub mod purge;
 pub mod store;
+#[cfg(test)]
+pub mod test_files;
 pub mod trx;
 pub mod verify;

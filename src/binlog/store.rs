@@ -57,6 +57,13 @@ pub enum StoreError {
     Replaced {
         what: String,
     },
+    /// The primary's file `file` is not the one stored under that name, or does not
+    /// continue the stored files: its binary log was begun again, or another server
+    /// answers at its address. `what` says how it differs.
+    OtherBinlog {
+        file: String,
+        what: String,
+    },
     /// The primary moved on to `next` while `file` lacks its closing ROTATE/STOP
     /// (a GTID dump starts at the first file with a missing transaction, so it
     /// skips whatever ends the previous one). Fetch the rest by file+pos.
@@ -80,6 +87,12 @@ impl fmt::Display for StoreError {
                 "the primary moved on to {next} but {file} ends at {len} without ROTATE or STOP; fetching the rest of {file} by file+pos"
             ),
             StoreError::Replaced { what } => write!(f, "{what}: stopping without touching it"),
+            StoreError::OtherBinlog { file, what } => write!(
+                f,
+                "the primary's {file} {what}. Its binary log was begun again (RESET MASTER) or another server \
+                 answers at its address: binlogd appends nothing of it and keeps serving the stored files. To mirror \
+                 that binary log, start binlogd on a new binlog_dir"
+            ),
             StoreError::BadName { name } => {
                 write!(f, "refusing binlog file name {:?}: not a plain file name", truncate_for_log(name))
             }
@@ -591,6 +604,15 @@ impl Store {
         self.active.as_ref().map(|a| (a.name.clone(), a.len))
     }
 
+    /// The FDE a primary sends first when a dump starts inside a file (log_pos 0) is
+    /// the active file's, or the primary's file of that name is another one.
+    pub fn check_resent_fde(&mut self, ev: &[u8]) -> Result<(), StoreError> {
+        match self.active.as_mut() {
+            Some(a) => a.check_resent_fde(ev),
+            None => Ok(()),
+        }
+    }
+
     /// The stream says it is now reading `name` from `pos` (a ROTATE the sender made up).
     pub fn switch_to(&mut self, name: &str, pos: u64) -> Result<(), StoreError> {
         if !is_safe_name(name) {
@@ -684,6 +706,9 @@ impl Store {
         let end = start + ev.len() as u64;
         if stored {
             return a.compare_stored(start, ev).map(|_| false);
+        }
+        if h.event_type == EventType::PREVIOUS_GTIDS || h.event_type == EventType::MARIADB_GTID_LIST {
+            a.check_continues(h, ev)?;
         }
         let step = a.tracker.feed(h, ev).map_err(|e| StoreError::Stream {
             file: a.name.clone(),
@@ -974,6 +999,67 @@ impl Active {
         Ok(())
     }
 
+    /// A new file's Previous_gtids (MySQL) or Gtid_list (MariaDB) holds what the
+    /// primary wrote before the file: everything stored so far, or more (MySQL's
+    /// `gtid_purged` extended, a MariaDB domain deleted), never less.
+    fn check_continues(&self, h: &EventHeader, ev: &[u8]) -> Result<(), StoreError> {
+        // What does not decode is the tracker's to report, with its offset.
+        let Ok(body) = event::body(ev, self.tracker.alg) else { return Ok(()) };
+        let lacks = if h.event_type == EventType::PREVIOUS_GTIDS {
+            let Ok(set) = GtidSet::decode(body) else { return Ok(()) };
+            let missing = self.tracker.gtids.difference(&set);
+            (!missing.is_empty()).then(|| format!("Previous_gtids lacks {missing}"))
+        } else {
+            let Ok(list) = MariaPos::decode_gtid_list(body) else { return Ok(()) };
+            self.tracker.maria.domains.values().find_map(|g| {
+                let top = list.iter().filter(|x| x.domain == g.domain).map(|x| x.seq).max()?;
+                (top < g.seq).then(|| format!("Gtid_list has domain {} at sequence {top}, before {g}", g.domain))
+            })
+        };
+        match lacks {
+            None => Ok(()),
+            Some(w) => Err(StoreError::OtherBinlog {
+                file: self.name.clone(),
+                what: format!("does not continue the files stored before it: its {w}, which binlogd stored"),
+            }),
+        }
+    }
+
+    /// The FDE a primary sends at the start of a dump from inside this file: it must
+    /// be the stored one's, as the primary sends it again.
+    fn check_resent_fde(&mut self, ev: &[u8]) -> Result<(), StoreError> {
+        if self.len < (4 + HEADER_LEN) as u64 {
+            return Ok(()); // nothing stored past the magic bytes yet
+        }
+        self.write_pending()?;
+        let read = |at: u64, buf: &mut [u8]| {
+            self.file.read_at(buf, at).map_err(|err| StoreError::Io { path: self.path.clone(), op: "read", err })
+        };
+        let mut head = [0u8; HEADER_LEN];
+        read(4, &mut head)?;
+        let size = EventHeader::decode(&head).map(|h| u64::from(h.event_size)).unwrap_or(0);
+        if head[4] != EventType::FORMAT_DESCRIPTION.0 || 4 + size > self.len {
+            return Ok(()); // recovery keeps only files that begin with a whole FDE
+        }
+        let mut have = vec![0u8; size as usize];
+        read(4, &mut have)?;
+        self.same_file(&have, ev)
+    }
+
+    fn same_file(&self, have: &[u8], ev: &[u8]) -> Result<(), StoreError> {
+        if event::same_binlog_file(have, ev) {
+            return Ok(());
+        }
+        Err(StoreError::OtherBinlog {
+            file: self.name.clone(),
+            what: format!(
+                "is not the file stored under that name: the primary's was begun {}, the stored one {}",
+                describe_fde(ev),
+                describe_fde(have)
+            ),
+        })
+    }
+
     fn compare_stored(&mut self, start: u64, ev: &[u8]) -> Result<(), StoreError> {
         self.write_pending()?;
         let mut have = vec![0u8; ev.len()];
@@ -985,7 +1071,7 @@ impl Active {
         if ev.len() > HEADER_LEN && ev[4] == EventType::FORMAT_DESCRIPTION.0 && have[4] == ev[4] {
             // A resent FDE may differ in the in-use flag (the primary closed the file
             // since), and a GTID dump zeroes its `created` time and recomputes the CRC.
-            return Ok(());
+            return self.same_file(&have, ev);
         }
         let differs = have.iter().zip(ev).enumerate().find(|(_, (a, b))| a != b);
         if let Some((i, (a, b))) = differs {
@@ -999,6 +1085,20 @@ impl Active {
             });
         }
         Ok(())
+    }
+}
+
+/// When, by which server and which version a file was begun, from its FDE.
+fn describe_fde(ev: &[u8]) -> String {
+    match (EventHeader::decode(ev), event::FormatDescription::decode(ev)) {
+        (Ok(h), Ok(f)) => format!(
+            "{} by server_id {} ({}, {} bytes)",
+            crate::logging::short_time(u64::from(h.timestamp)),
+            h.server_id,
+            f.server_version,
+            h.event_size
+        ),
+        _ => "(an FDE that does not decode)".into(),
     }
 }
 
@@ -1226,12 +1326,9 @@ mod tests {
         assert_eq!(pick_index(Path::new("/b"), ["a.index".to_string()]).unwrap(), Some(PathBuf::from("/b/a.index")));
     }
     use crate::binlog::fs::SimFs;
+    use crate::binlog::test_files::{as_resent, begun_later, golden, maria_file, with_previous_gtids};
     use crate::test_dir::TestDir;
     use std::fs;
-
-    fn golden(name: &str) -> Vec<u8> {
-        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap()
-    }
 
     const MARIADB: &str = "mariadb-10.11.19.000001";
     const MYSQL: &str = "mysql-9.7.4.000001";
@@ -1567,6 +1664,77 @@ mod tests {
         let e = s.append(&h, nopos).unwrap_err().to_string();
         assert!(e.contains("no log_pos"), "{e}");
         let _ = fs::remove_dir_all(&d);
+    }
+
+    /// Switches to `name` and appends every event of `file`.
+    fn feed_file(s: &mut Store, name: &str, file: &[u8]) -> Result<(), StoreError> {
+        s.switch_to(name, 4)?;
+        let mut pos = 4;
+        for end in event_ends(file) {
+            let ev = &file[pos..end];
+            s.append(&EventHeader::decode_exact(ev).unwrap(), ev)?;
+            pos = end;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_primary_file_begun_again_under_a_stored_name_is_refused_and_nothing_appended() {
+        let g = golden(MARIADB);
+        let ends = event_ends(&g);
+        let open_end = ends[ends.len() - 2]; // before its ROTATE: the file is still open
+        let d = tmp("begun-again");
+        let mut s = Store::open(&d).unwrap();
+        feed_file(&mut s, "mysql-bin.000001", &g[..open_end]).unwrap();
+        s.sync().unwrap();
+        let fde = &g[4..ends[0]];
+        s.check_resent_fde(&as_resent(fde)).unwrap();
+        let again = begun_later(fde, 5);
+        let e = s.check_resent_fde(&as_resent(&again)).unwrap_err();
+        assert!(matches!(e, StoreError::OtherBinlog { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(msg.contains("mysql-bin.000001 is not the file stored under that name"), "{msg}");
+        assert!(msg.contains("RESET MASTER") && msg.contains("new binlog_dir"), "{msg}");
+        // A dump from the file's start sends the FDE with its log_pos: compared the same way.
+        let h = EventHeader::decode_exact(&again).unwrap();
+        assert!(matches!(s.append(&h, &again), Err(StoreError::OtherBinlog { .. })));
+        s.append(&EventHeader::decode_exact(fde).unwrap(), fde).unwrap();
+        s.sync().unwrap();
+        assert_eq!(fs::read(d.join("mysql-bin.000001")).unwrap(), &g[..open_end]);
+    }
+
+    #[test]
+    fn a_next_file_whose_gtid_header_forgets_stored_transactions_is_refused() {
+        const UUID: &str = "d2088dd1-e70c-11f1-b41e-02fc00000001";
+        let one = golden("mysql-9.7.4-tagged.000001");
+        let two = golden("mysql-9.7.4-tagged.000002");
+        let lacks = with_previous_gtids(two.clone(), &format!("{UUID}:1-2:mytag:1-2"));
+        let maria_one = maria_file(&[], &[(0, 1, 1), (0, 1, 2), (1, 2, 7)], "mysql-bin.000002");
+        let maria = |list: &[(u32, u32, u64)]| maria_file(list, &[(0, 1, 9)], "mysql-bin.000003");
+        let cases = [
+            ("mysql-kept", &one, two.clone(), true),
+            ("mysql-lacks", &one, lacks, false),
+            ("maria-kept", &maria_one, maria(&[(0, 1, 2), (1, 2, 7)]), true),
+            // Another server_id of the domain further on, a domain deleted: kept.
+            ("maria-more", &maria_one, maria(&[(0, 1, 2), (0, 3, 40)]), true),
+            ("maria-behind", &maria_one, maria(&[(0, 1, 1), (1, 2, 7)]), false),
+        ];
+        for (tag, first, second, ok) in cases {
+            let d = tmp(tag);
+            let mut s = Store::open(&d).unwrap();
+            feed_file(&mut s, "mysql-bin.000001", first).unwrap();
+            match feed_file(&mut s, "mysql-bin.000002", &second) {
+                Ok(()) => assert!(ok, "{tag}: appended"),
+                Err(e @ StoreError::OtherBinlog { .. }) => {
+                    assert!(!ok, "{tag}: {e}");
+                    assert!(e.to_string().contains("does not continue the files stored before it"), "{e}");
+                    s.sync().unwrap();
+                    let len = fs::metadata(d.join("mysql-bin.000002")).unwrap().len() as usize;
+                    assert!(len < second.len(), "{tag}: nothing after the header is stored");
+                }
+                Err(e) => panic!("{tag}: {e}"),
+            }
+        }
     }
 
     #[test]

@@ -292,12 +292,8 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binlog::event::tests::make_event;
+    use crate::binlog::test_files::{golden, maria_file, offsets, rewrite, with_previous_gtids};
     use crate::test_dir::TestDir;
-
-    fn golden(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-    }
 
     /// A directory holding `files` as mysql-bin.000001, .000002, ... and their index.
     fn dir_of(tag: &str, files: &[Vec<u8>]) -> TestDir {
@@ -310,35 +306,6 @@ mod tests {
         }
         std::fs::write(d.join("mysql-bin.index"), index).unwrap();
         d
-    }
-
-    /// Offsets of the events of `t` in a file.
-    fn offsets(file: &[u8], t: EventType) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut pos = 4;
-        while pos < file.len() {
-            let h = EventHeader::decode(&file[pos..]).unwrap();
-            if h.event_type == t {
-                out.push(pos);
-            }
-            pos += h.event_size as usize;
-        }
-        out
-    }
-
-    /// Puts `body` in place of the (same length) body of the CRC32 event at `pos`.
-    fn rewrite(file: &mut [u8], pos: usize, body: &[u8]) {
-        let size = EventHeader::decode(&file[pos..]).unwrap().event_size as usize;
-        assert_eq!(body.len(), size - HEADER_LEN - 4, "same length only");
-        file[pos + HEADER_LEN..pos + size - 4].copy_from_slice(body);
-        let crc = crc32fast::hash(&file[pos..pos + size - 4]);
-        file[pos + size - 4..pos + size].copy_from_slice(&crc.to_le_bytes());
-    }
-
-    fn with_previous_gtids(mut file: Vec<u8>, set: &str) -> Vec<u8> {
-        let at = offsets(&file, EventType::PREVIOUS_GTIDS)[0];
-        rewrite(&mut file, at, &GtidSet::parse(set).unwrap().encode());
-        file
     }
 
     fn problem(d: &Path) -> Problem {
@@ -396,46 +363,6 @@ mod tests {
         let d = dir_of("gap", &[golden("mysql-9.7.4-tagged.000001"), second]);
         let reps = verify(&d, |_| {}).unwrap();
         assert_eq!(reps[1].last_gtid.as_deref(), Some(format!("{UUID}:100").as_str()));
-    }
-
-    /// A MariaDB file: the golden file's FDE, a Gtid_list, standalone GTID + statement
-    /// groups, and a ROTATE to the next file.
-    fn maria_file(list: &[(u32, u32, u64)], gtids: &[(u32, u32, u64)], next: &str) -> Vec<u8> {
-        let g = golden("mariadb-10.11.19.000001");
-        let fde_len = EventHeader::decode(&g[4..]).unwrap().event_size as usize;
-        let mut f = g[..4 + fde_len].to_vec();
-        let ev = |f: &mut Vec<u8>, t: EventType, server: u32, body: &[u8]| {
-            let mut e = make_event(t, f.len() as u32, body, false);
-            e[5..9].copy_from_slice(&server.to_le_bytes());
-            let n = e.len() + 4;
-            e[9..13].copy_from_slice(&(n as u32).to_le_bytes());
-            e[13..17].copy_from_slice(&((f.len() + n) as u32).to_le_bytes());
-            let crc = crc32fast::hash(&e);
-            e.extend_from_slice(&crc.to_le_bytes());
-            f.extend_from_slice(&e);
-        };
-        let mut b = (list.len() as u32).to_le_bytes().to_vec();
-        for &(d, s, n) in list {
-            b.extend_from_slice(&d.to_le_bytes());
-            b.extend_from_slice(&s.to_le_bytes());
-            b.extend_from_slice(&n.to_le_bytes());
-        }
-        ev(&mut f, EventType::MARIADB_GTID_LIST, 1, &b);
-        for &(d, s, n) in gtids {
-            let mut b = n.to_le_bytes().to_vec();
-            b.extend_from_slice(&d.to_le_bytes());
-            b.push(event::MARIADB_FL_STANDALONE);
-            b.extend_from_slice(&[0; 6]);
-            ev(&mut f, EventType::MARIADB_GTID, s, &b);
-            let mut q = vec![0u8; 13];
-            q.push(0);
-            q.extend_from_slice(b"CREATE TABLE t (a INT)");
-            ev(&mut f, EventType::QUERY, s, &q);
-        }
-        let mut r = 4u64.to_le_bytes().to_vec();
-        r.extend_from_slice(next.as_bytes());
-        ev(&mut f, EventType::ROTATE, 1, &r);
-        f
     }
 
     #[test]

@@ -64,11 +64,12 @@ fn primary_files(n: usize, rng: &mut Rng) -> Vec<(String, Vec<u8>)> {
     }
     let (head, trx) = evs.split_at(2); // FDE, Previous_gtids
     let mut files = Vec::new();
+    // The GTIDs of the files before, which each file's Previous_gtids holds.
+    let mut before = Tracker::new(crate::binlog::event::ChecksumAlg::CRC32);
     for k in 0..n {
         let mut f = crate::binlog::event::MAGIC.to_vec();
-        for e in head {
-            f.extend_from_slice(e);
-        }
+        f.extend_from_slice(&head[0]);
+        f.extend_from_slice(&event(EventType::PREVIOUS_GTIDS.0, 0, &before.gtids.encode()));
         // A random number of the golden transactions' events, whole or not: the
         // stream may end inside a transaction, as a live primary's does.
         let take = trx.len() * (1 + rng.below(3) as usize) / 2;
@@ -83,7 +84,14 @@ fn primary_files(n: usize, rng: &mut Rng) -> Vec<(String, Vec<u8>)> {
             f.extend_from_slice(&rot);
         }
         // Keep log_pos right: events were copied to new offsets.
-        files.push((name, fix_positions(f)));
+        let f = fix_positions(f);
+        let mut pos = 4;
+        while pos < f.len() {
+            let h = EventHeader::decode(&f[pos..]).unwrap();
+            before.feed(&h, &f[pos..pos + h.event_size as usize]).unwrap();
+            pos += h.event_size as usize;
+        }
+        files.push((name, f));
     }
     files
 }
@@ -170,6 +178,8 @@ fn run_case(seed: u64) {
         let crash_after = if crash_now { rng.below(40) } else { u64::MAX };
         let mut batches = 0;
         let mut failed = false;
+        // Fsyncs fail from here on (until the crash).
+        let mut injected = false;
         while it.peek().is_some() && batches < crash_after {
             let n = 1 + rng.below(6);
             let first = it.next().unwrap();
@@ -180,10 +190,12 @@ fn run_case(seed: u64) {
             }
             if rng.below(50) == 0 {
                 sim.fail_sync(true);
+                injected = true;
             }
             match w.batch(first) {
                 Ok(b) => acked.extend(b.acked),
-                Err(_) => {
+                Err(e) => {
+                    assert!(injected, "seed {seed}: the writer failed without a failed fsync: {e}");
                     // A failed fsync ends the writer; recovery starts again.
                     failed = true;
                     break;

@@ -50,6 +50,9 @@ pub enum Msg {
     Piece(Vec<u8>),
     /// The large event arrived whole and its CRC matched.
     End,
+    /// The FDE of the file a dump starts inside, as the primary sends it again
+    /// (log_pos 0): not written, but compared with the stored file's.
+    ResentFde(Vec<u8>),
 }
 
 impl Msg {
@@ -59,7 +62,7 @@ impl Msg {
         match self {
             Msg::Event { ev, .. } => ev.capacity(),
             Msg::Begin { head, .. } => head.capacity(),
-            Msg::Piece(p) => p.capacity(),
+            Msg::Piece(p) | Msg::ResentFde(p) => p.capacity(),
             Msg::Rotate { .. } | Msg::End => 0,
         }
     }
@@ -286,7 +289,11 @@ impl Reader {
             self.stats.idle.store(false, Ordering::Relaxed);
         }
         if hdr.is_artificial() && !ack {
-            // Made up by the sender (a resent FDE, MariaDB's fake Gtid_list): not in the file.
+            // Made up by the sender, not in the file: MariaDB's fake Gtid_list, or the FDE
+            // of the file the dump starts inside, which must be the stored file's.
+            if hdr.event_type == EventType::FORMAT_DESCRIPTION {
+                return Ok(send(&self.budget, &self.tx, Msg::ResentFde(ev)));
+            }
             return Ok(Ok(()));
         }
         Ok(send(&self.budget, &self.tx, Msg::Event { ev, hdr, ack }))

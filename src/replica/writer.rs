@@ -194,6 +194,10 @@ impl Writer {
                     self.store.event_piece(&p)?;
                     self.budget.recycle(p);
                 }
+                Msg::ResentFde(ev) => {
+                    self.store.check_resent_fde(&ev)?;
+                    self.budget.recycle(ev);
+                }
                 Msg::End => {
                     if self.store.end_event()? {
                         b.transactions += 1;

@@ -74,10 +74,6 @@ struct Dump<'s, 'a> {
 /// Events up to this size are queued and sent with the packets around them; larger
 /// ones are sent on their own, in 16 MiB packets.
 const WINDOW: usize = 2 << 20;
-/// Where an FDE's `created` timestamp is: after the header, binlog_version (2) and
-/// server_version (50).
-/// <https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Format__description__event.html>
-const FDE_CREATED: usize = HEADER_LEN + 2 + 50;
 /// The socket is written once this many event bytes are queued (or when the dump
 /// catches up, or moves to another file).
 const OUT_FLUSH: usize = 1 << 20;
@@ -916,9 +912,9 @@ impl Dump<'_, '_> {
             let alg = FormatDescription::decode(&fde).map_err(|e| Error::malformed(e.to_string()))?.checksum;
             self.crc = alg == event::ChecksumAlg::CRC32;
             if self.pos > 4 {
-                fde[13..17].copy_from_slice(&0u32.to_le_bytes());
+                fde[event::LOG_POS_OFFSET..event::LOG_POS_OFFSET + 4].copy_from_slice(&0u32.to_le_bytes());
             }
-            if let Some(created) = fde.get_mut(FDE_CREATED..FDE_CREATED + 4).filter(|_| clear_created) {
+            if let Some(created) = fde.get_mut(event::FDE_CREATED..event::FDE_CREATED + 4).filter(|_| clear_created) {
                 created.copy_from_slice(&0u32.to_le_bytes());
             }
             if alg == event::ChecksumAlg::CRC32 && size >= HEADER_LEN + 4 {
