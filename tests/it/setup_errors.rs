@@ -69,6 +69,43 @@ fn another_primary_at_the_same_address_is_refused_and_files_stay_intact() {
     }
 }
 
+/// RESET MASTER begins the primary's binary log again under the same names. The same
+/// statements after it put binlogd's resume offset on an event boundary of the new
+/// file, so a replica that resumes by file and position would take the new file's
+/// transactions as the rest of the old one. The FDE the primary sends first names
+/// another file.
+#[test]
+fn a_primary_whose_binlog_was_reset_is_refused_and_the_stored_file_stays_as_it_was() {
+    for flavor in [Flavor::MariaDb, Flavor::Mysql] {
+        let s = Server::start(flavor, "reset");
+        s.sql(&format!("SET GLOBAL {}_enabled = OFF", flavor.semi().to_lowercase()));
+        let port = free_port();
+        let mut b = Binlogd::new(&s, "reset", &format!("listen_address = 127.0.0.1\nlisten_port = {port}"));
+        b.start();
+        let statements = "CREATE DATABASE r; CREATE TABLE r.t (a INT PRIMARY KEY); INSERT INTO r.t VALUES (1)";
+        s.sql(statements);
+        let active = wait_active_mirrored(&s, &b);
+        assert_eq!(b.stop(), 0);
+        let stored = std::fs::read(b.binlog_dir.join(&active)).unwrap();
+        // The new file is begun in another second than the stored one.
+        std::thread::sleep(Duration::from_millis(1100));
+        let reset = if flavor == Flavor::Mysql { "RESET BINARY LOGS AND GTIDS" } else { "RESET MASTER" };
+        s.sql(&format!("DROP DATABASE r; {reset}; {statements}; INSERT INTO r.t VALUES (2)"));
+        assert_eq!(s.binary_logs().last(), Some(&active));
+        b.start();
+        b.wait_log("is not the file stored under that name", Duration::from_secs(30));
+        b.wait_log("reconnecting to master", Duration::from_secs(30));
+        let st = binlogd_row(port, "SHOW SLAVE STATUS");
+        let err = st.get("Last_IO_Error").cloned().unwrap_or_default();
+        assert!(
+            err.contains(&format!("the primary's {active} is not the file")) && err.contains("RESET MASTER"),
+            "{st:?}"
+        );
+        assert_eq!(b.stop(), 0);
+        assert_eq!(std::fs::read(b.binlog_dir.join(&active)).unwrap(), stored, "{flavor:?}: nothing appended");
+    }
+}
+
 #[test]
 fn purged_binlogs_give_1236_retried_with_backoff_and_nothing_wiped() {
     let s = Server::start(Flavor::MariaDb, "purged");
