@@ -302,14 +302,22 @@ pub fn request_dump(c: &mut Client, cfg: &Config, p: &Primary, start: &Start) ->
     Ok(())
 }
 
-/// Reads the first GTID-state event of a primary's file with a non-blocking dump:
-/// MySQL's Previous_gtids or MariaDB's Gtid_list.
+/// The start of a primary's file: its FDE as stored, and the GTID state its first
+/// GTID-state event holds (MySQL's Previous_gtids or MariaDB's Gtid_list).
+pub struct FileStart {
+    pub fde: Option<Vec<u8>>,
+    pub gtids: GtidSet,
+    pub maria: MariaPos,
+}
+
+/// Reads the start of a primary's file with a non-blocking dump of its own, which
+/// registers no replica (server_id 0) and asks for no semi-sync.
 pub fn probe_file_start(
     cfg: &Config,
     tls: &crate::tls::Live,
     p: &Primary,
     file: &str,
-) -> Result<(GtidSet, MariaPos), ReplicaError> {
+) -> Result<FileStart, ReplicaError> {
     use crate::binlog::event::{EventHeader, EventType};
     use crate::binlog::trx::Tracker;
     let (mut c, _) = connect(cfg, tls)?;
@@ -323,6 +331,7 @@ pub fn probe_file_start(
     let d = BinlogDump { pos: 4, flags: command::BINLOG_DUMP_NON_BLOCK, server_id: 0, file: file.into() };
     c.stream.write_command(&d.encode()).map_err(ReplicaError::connect)?;
     let mut t = Tracker::new(p.checksum);
+    let mut fde = None;
     for _ in 0..8 {
         let pk = c.stream.read().map_err(ReplicaError::read)?;
         match pk.first() {
@@ -337,12 +346,14 @@ pub fn probe_file_start(
             || h.event_type == EventType::MARIADB_GTID_LIST
         {
             t.feed(&h, ev).map_err(|e| ReplicaError::Protocol(e.to_string()))?;
-            if h.event_type != EventType::FORMAT_DESCRIPTION {
-                return Ok((t.gtids, t.maria));
+            if h.event_type == EventType::FORMAT_DESCRIPTION {
+                fde = Some(ev.to_vec());
+            } else {
+                break;
             }
         }
     }
-    Ok((t.gtids, t.maria))
+    Ok(FileStart { fde, gtids: t.gtids, maria: t.maria })
 }
 
 /// Waits `d`, waking early when `stop` is set.

@@ -494,7 +494,7 @@ fn decide_start(
             // wanted one are stored too.
             let ex = cfg.exclude_gtids.trim();
             for name in logs.iter().rev() {
-                let (g, m) = connect::probe_file_start(cfg, tls, p, name)?;
+                let connect::FileStart { gtids: g, maria: m, .. } = connect::probe_file_start(cfg, tls, p, name)?;
                 let covered = match p.flavor {
                     Flavor::Mysql => crate::binlog::gtid::GtidSet::parse(ex).map(|e| g.is_subset(&e)).unwrap_or(false),
                     Flavor::MariaDb => crate::binlog::gtid::MariaPos::parse(ex)
@@ -710,7 +710,12 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn run(&self, store: Store, known_uuid: &mut Option<String>, backoff: &mut Duration) -> Result<(), ReplicaError> {
+    fn run(
+        &self,
+        mut store: Store,
+        known_uuid: &mut Option<String>,
+        backoff: &mut Duration,
+    ) -> Result<(), ReplicaError> {
         let Session { cfg, ctl, stats, shared, uuid, first, file_pos_once } = *self;
         shared.upstream().set_state("Connecting to master");
         let (mut c, p) = connect::connect(cfg, &shared.tls)?;
@@ -752,6 +757,17 @@ impl Session<'_> {
         *shared.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
         let start = decide_start(cfg, &shared.tls, &store, &mut c, &p, file_pos_once)?;
+        if let Start::FilePos(file, pos) = &start {
+            if *pos > 4 {
+                // Is the primary's file of that name still the stored one? The FDE a dump
+                // sends first answers that too (Store::check_resent_fde), but a MariaDB
+                // primary with semi-sync asked for an offset inside an event of another
+                // file stops that dump without a word, and leaves it stuck on its side.
+                if let Some(fde) = connect::probe_file_start(cfg, &shared.tls, &p, file)?.fde {
+                    store.check_resent_fde(&fde)?;
+                }
+            }
+        }
         connect::warn_if_server_id_taken(&mut c, cfg, &p, uuid);
         connect::register(&mut c, cfg, &p)?;
         connect::request_dump(&mut c, cfg, &p, &start)?;

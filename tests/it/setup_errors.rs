@@ -72,17 +72,24 @@ fn another_primary_at_the_same_address_is_refused_and_files_stay_intact() {
 /// RESET MASTER begins the primary's binary log again under the same names. The same
 /// statements after it put binlogd's resume offset on an event boundary of the new
 /// file, so a replica that resumes by file and position would take the new file's
-/// transactions as the rest of the old one. The FDE the primary sends first names
+/// transactions as the rest of the old one; one more statement before them moves it
+/// inside an event, where a MariaDB primary with semi-sync stops the dump without a
+/// word and leaves it stuck. binlogd reads the primary's file's FDE first and refuses
 /// another file.
 #[test]
 fn a_primary_whose_binlog_was_reset_is_refused_and_the_stored_file_stays_as_it_was() {
-    for flavor in [Flavor::MariaDb, Flavor::Mysql] {
+    let statements = "CREATE DATABASE r; CREATE TABLE r.t (a INT PRIMARY KEY); INSERT INTO r.t VALUES (1)";
+    for (flavor, semisync, before) in [
+        (Flavor::MariaDb, false, ""),
+        (Flavor::Mysql, false, ""),
+        (Flavor::MariaDb, true, "CREATE DATABASE moves_the_offsets_of_what_follows;"),
+    ] {
         let s = Server::start(flavor, "reset");
-        s.sql(&format!("SET GLOBAL {}_enabled = OFF", flavor.semi().to_lowercase()));
+        let semi = |on: bool| s.sql(&format!("SET GLOBAL {}_enabled = {}", flavor.semi().to_lowercase(), on as u8));
+        semi(semisync);
         let port = free_port();
         let mut b = Binlogd::new(&s, "reset", &format!("listen_address = 127.0.0.1\nlisten_port = {port}"));
         b.start();
-        let statements = "CREATE DATABASE r; CREATE TABLE r.t (a INT PRIMARY KEY); INSERT INTO r.t VALUES (1)";
         s.sql(statements);
         let active = wait_active_mirrored(&s, &b);
         assert_eq!(b.stop(), 0);
@@ -90,7 +97,9 @@ fn a_primary_whose_binlog_was_reset_is_refused_and_the_stored_file_stays_as_it_w
         // The new file is begun in another second than the stored one.
         std::thread::sleep(Duration::from_millis(1100));
         let reset = if flavor == Flavor::Mysql { "RESET BINARY LOGS AND GTIDS" } else { "RESET MASTER" };
-        s.sql(&format!("DROP DATABASE r; {reset}; {statements}; INSERT INTO r.t VALUES (2)"));
+        semi(false);
+        s.sql(&format!("DROP DATABASE r; {reset}; {before} {statements}; INSERT INTO r.t VALUES (2)"));
+        semi(semisync);
         assert_eq!(s.binary_logs().last(), Some(&active));
         b.start();
         b.wait_log("is not the file stored under that name", Duration::from_secs(30));
@@ -102,6 +111,8 @@ fn a_primary_whose_binlog_was_reset_is_refused_and_the_stored_file_stays_as_it_w
             "{st:?}"
         );
         assert_eq!(b.stop(), 0);
+        let log = b.log_text();
+        assert!(!log.contains("stuck in"), "{flavor:?}: {log}");
         assert_eq!(std::fs::read(b.binlog_dir.join(&active)).unwrap(), stored, "{flavor:?}: nothing appended");
     }
 }
