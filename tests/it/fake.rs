@@ -125,10 +125,34 @@ fn ok(s: &mut TcpStream) -> std::io::Result<()> {
 /// The password the fake primary expects after an auth switch.
 pub const SWITCH_PASSWORD: &str = "x";
 
+/// The scripted streams, numbered by the replica dumps asked for so far.
+type Script = dyn Fn(usize) -> (Vec<Vec<u8>>, Then) + Send;
+
+struct Scripts {
+    script: Box<Script>,
+    dumps: usize,
+}
+
+impl Scripts {
+    /// The stream for the next replica dump.
+    fn next(&mut self) -> (Vec<Vec<u8>>, Then) {
+        self.dumps += 1;
+        (self.script)(self.dumps - 1)
+    }
+
+    /// What a probe of a file's start gets (a non-blocking dump with server_id 0, as
+    /// binlogd makes before a dump from inside a file): the FDE the next replica dump
+    /// will send, or the usual one.
+    fn probe(&self) -> Vec<Vec<u8>> {
+        let (events, _) = (self.script)(self.dumps);
+        let fde = events.into_iter().find(|e| e.get(4) == Some(&15)).unwrap_or_else(fde);
+        vec![fake_rotate(FILE1, 4), fde]
+    }
+}
+
 fn serve(
     mut s: TcpStream,
-    events: Vec<Vec<u8>>,
-    then: Then,
+    scripts: Arc<Mutex<Scripts>>,
     dumps: Arc<Mutex<Vec<BinlogDump>>>,
     auth_switch: bool,
 ) -> std::io::Result<()> {
@@ -178,14 +202,23 @@ fn serve(
             }
             Some(0x15) => ok(&mut s)?,
             Some(0x12) => {
-                if let Ok(d) = BinlogDump::decode(&p) {
-                    dumps.lock().unwrap().push(d);
-                }
+                let d = BinlogDump::decode(&p).ok();
+                let probe = d.as_ref().is_some_and(|d| d.server_id == 0);
+                let (events, then) = if probe {
+                    (scripts.lock().unwrap().probe(), Then::Stall)
+                } else {
+                    dumps.lock().unwrap().extend(d);
+                    scripts.lock().unwrap().next()
+                };
                 let mut seq = 1;
                 for e in &events {
                     let mut pk = vec![0u8];
                     pk.extend_from_slice(e);
                     send(&mut s, &mut seq, &pk)?;
+                }
+                if probe {
+                    // A non-blocking dump ends with EOF at the end of the binlog.
+                    return send(&mut s, &mut seq, &[0xfe, 0, 0, 2, 0]);
                 }
                 match then {
                     Then::Stall => thread::sleep(Duration::from_secs(3600)),
@@ -239,7 +272,7 @@ impl FakePrimary {
         FakePrimary { port, dumps: Arc::new(Mutex::new(Vec::new())) }
     }
 
-    /// `script(n)` gives the events for the n-th dump connection.
+    /// `script(n)` gives the events for the n-th replica dump.
     pub fn start(script: impl Fn(usize) -> (Vec<Vec<u8>>, Then) + Send + 'static) -> FakePrimary {
         Self::start_opts(false, script)
     }
@@ -253,13 +286,13 @@ impl FakePrimary {
         let port = l.local_addr().unwrap().port();
         let dumps = Arc::new(Mutex::new(Vec::new()));
         let d2 = dumps.clone();
+        let scripts = Arc::new(Mutex::new(Scripts { script: Box::new(script), dumps: 0 }));
         thread::spawn(move || {
-            for (n, c) in l.incoming().enumerate() {
+            for c in l.incoming() {
                 let Ok(c) = c else { continue };
-                let (events, then) = script(n);
-                let d = d2.clone();
+                let (d, scripts) = (d2.clone(), scripts.clone());
                 thread::spawn(move || {
-                    let _ = serve(c, events, then, d, auth_switch);
+                    let _ = serve(c, scripts, d, auth_switch);
                 });
             }
         });

@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -11,6 +12,8 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct Faults {
     /// For each new connection in turn: cut it after this many bytes from the primary.
+    /// A connection that ends before (binlogd's probe of a file's start, say) passes its
+    /// cut on to the next one.
     pub cuts: Vec<u64>,
     /// Forward nothing (both ways) while set; connections stay open.
     pub stall: bool,
@@ -25,9 +28,37 @@ pub struct Proxy {
     pub faults: Arc<Mutex<Faults>>,
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, faults: Arc<Mutex<Faults>>, cut_at: Option<u64>, downstream: bool) {
+/// Does this client's stream hold a dump request with server_id 0: binlogd's probe of a
+/// file's start (as `mysqlbinlog` asks), not its replica connection? `pending` keeps
+/// what is read of a packet not yet whole.
+fn asks_probe(pending: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    pending.extend_from_slice(bytes);
+    let mut probe = false;
+    while pending.len() >= 4 {
+        let len = usize::from(pending[0]) | usize::from(pending[1]) << 8 | usize::from(pending[2]) << 16;
+        if pending.len() < 4 + len {
+            break;
+        }
+        let p = &pending[4..4 + len];
+        // COM_BINLOG_DUMP: 0x12, pos (4), flags (2), server_id (4), file name.
+        probe |= p.len() >= 11 && p[0] == 0x12 && p[7..11] == [0, 0, 0, 0];
+        pending.drain(..4 + len);
+    }
+    probe
+}
+
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    faults: Arc<Mutex<Faults>>,
+    cut_at: Option<u64>,
+    downstream: bool,
+    probe: Arc<AtomicBool>,
+) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut sent = 0u64;
+    let mut pending = Vec::new();
+    let mut cut_at = cut_at;
     loop {
         while faults.lock().unwrap().stall {
             thread::sleep(Duration::from_millis(20));
@@ -37,8 +68,16 @@ fn pump(mut from: TcpStream, mut to: TcpStream, faults: Arc<Mutex<Faults>>, cut_
             Ok(n) => n,
         };
         let mut n = n;
+        if !downstream && asks_probe(&mut pending, &buf[..n]) {
+            // Known before the primary answers the request.
+            probe.store(true, Ordering::SeqCst);
+        }
         if let (true, Some(c)) = (downstream, cut_at) {
-            if sent + n as u64 >= c {
+            if probe.load(Ordering::SeqCst) {
+                // The cut is for a replica connection: the next one takes it.
+                faults.lock().unwrap().cuts.insert(0, c);
+                cut_at = None;
+            } else if sent + n as u64 >= c {
                 n = (c - sent) as usize;
                 let _ = to.write_all(&buf[..n]);
                 faults.lock().unwrap().cut_done += 1;
@@ -60,6 +99,9 @@ fn pump(mut from: TcpStream, mut to: TcpStream, faults: Arc<Mutex<Faults>>, cut_
             break;
         }
         sent += n as u64;
+    }
+    if let (true, Some(c)) = (downstream, cut_at) {
+        faults.lock().unwrap().cuts.insert(0, c);
     }
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
@@ -86,8 +128,10 @@ impl Proxy {
                 };
                 let (c2, u2) = (client.try_clone().unwrap(), up.try_clone().unwrap());
                 let (fa, fb) = (f.clone(), f.clone());
-                thread::spawn(move || pump(up, client, fa, cut, true));
-                thread::spawn(move || pump(c2, u2, fb, None, false));
+                let probe = Arc::new(AtomicBool::new(false));
+                let p2 = probe.clone();
+                thread::spawn(move || pump(up, client, fa, cut, true, probe));
+                thread::spawn(move || pump(c2, u2, fb, None, false, p2));
             }
         });
         Proxy { port, faults }
