@@ -84,7 +84,9 @@ $mysql
 
 What limits it: binlogd's bytes are on disk when it reports them stored, so its rate is
 bounded by what the disk makes durable: $disk MB/s here for 4 MiB direct writes and an
-fdatasync (\`dd oflag=direct conv=fdatasync\`, last rows). The tools' first two figures
+fdatasync (\`dd oflag=direct conv=fdatasync\`, last rows; measured once per run; on this
+virtual disk it has ranged from 355 to 434 MB/s between runs, so a share over 100 % means the
+disk was faster while binlogd wrote than while \`dd\` did). The tools' first two figures
 are the page cache's: their bytes reach the disk later, on the kernel's flusher threads,
 whose work is not charged to them. The third rows compare the time until the same bytes
 are on disk. binlogd writes the whole 4 KiB blocks of a catch-up with O_DIRECT from an
