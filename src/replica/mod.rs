@@ -141,6 +141,7 @@ pub struct Stats {
     pub fsyncs: AtomicU64,
     pub acks: AtomicU64,
     pub reconnects: AtomicU64,
+    pub heartbeats: AtomicU64,
     /// The primary's position after the last event read (its log_pos).
     pub read_pos: AtomicU64,
     /// Timestamp of the last event read, and whether a heartbeat came after it

@@ -262,6 +262,7 @@ impl Reader {
         }
         if hdr.event_type.is_heartbeat() {
             debug!("heartbeat at primary position {}", hdr.log_pos);
+            self.stats.heartbeats.fetch_add(1, Ordering::Relaxed);
             self.stats.idle.store(true, Ordering::Relaxed);
             return Ok(Ok(()));
         }

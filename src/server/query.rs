@@ -490,22 +490,15 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
         }
         ["BINARY", "LOGS"] | ["MASTER", "LOGS"] => {
             let d = s.srv.shared.durable.snapshot();
-            let dir = &s.srv.cfg.binlog_dir;
-            let v = d
-                .files
-                .iter()
-                .map(|f| {
-                    let size = match &d.active {
-                        Some((a, len)) if a == f => *len,
-                        _ => std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0),
-                    };
-                    vec![Some(f.clone()), Some(size.to_string()), Some("No".into())]
-                })
+            let v = stored_sizes(s, &d)
+                .into_iter()
+                .map(|(f, size)| vec![Some(f), Some(size.to_string()), Some("No".into())])
                 .collect();
             rows(&["Log_name", "File_size", "Encrypted"], v)
         }
-        ["SLAVE", "STATUS", ..] => upstream_status(s, false),
-        ["REPLICA", "STATUS", ..] => upstream_status(s, true),
+        ["SLAVE", "STATUS", ..] => upstream_status(s, false, false),
+        ["REPLICA", "STATUS", ..] => upstream_status(s, true, false),
+        ["ALL", "SLAVES" | "REPLICAS", "STATUS"] => upstream_status(s, false, true),
         ["SLAVE", "HOSTS"] | ["REPLICAS"] => {
             let replica_words = words == ["REPLICAS"];
             // One row per server_id, the latest to register, as a primary keeps them.
@@ -647,64 +640,195 @@ fn kill(s: &Session, words: &[&str]) -> Vec<u8> {
 /// SHOW SLAVE STATUS / SHOW REPLICA STATUS: binlogd's own connection to its
 /// primary, with the columns a DBA and monitoring tools look for, in the spelling
 /// asked for. binlogd has no SQL thread: what it "executes" is what it made durable.
-fn upstream_status(s: &Session, replica_words: bool) -> Vec<Vec<u8>> {
+/// binlogd's own connection to its primary, in every column of a replica of the
+/// primary's kind (MariaDB's SHOW SLAVE STATUS and SHOW ALL SLAVES STATUS, MySQL's
+/// SHOW REPLICA STATUS, or its SHOW SLAVE STATUS names), so that what reads a
+/// replica's status by column name finds each one; binlogd's own columns follow.
+/// binlogd has no relay log and applies nothing: the relay-log and executed columns
+/// describe the stored binlog up to what is durable, and filters, delays and SQL
+/// errors are empty.
+/// <https://mariadb.com/kb/en/show-replica-status/>
+/// <https://dev.mysql.com/doc/refman/8.4/en/show-replica-status.html>
+fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Vec<Vec<u8>> {
+    use crate::replica::connect::Flavor;
     use std::sync::atomic::Ordering::Relaxed;
     let cfg = &s.srv.cfg;
     let sh = &s.srv.shared;
     let u = sh.upstream().clone();
     let d = sh.durable.snapshot();
     let p = s.srv.primary();
-    let behind = sh.seconds_behind();
+    let maria = p.as_ref().is_some_and(|p| p.flavor == Flavor::MariaDb);
+    if all && !maria {
+        return vec![err_packet(ER_PARSE_ERROR, "42000", "SHOW ALL SLAVES STATUS is MariaDB's: the primary is MySQL")];
+    }
     let err_at = u.last_error_at.map(|t| {
         let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         crate::logging::short_time(secs)
     });
-    let yes_no = |b: bool| Some(if b { "Yes" } else { "No" }.to_string());
+    let text = |v: &str| Some(v.to_string());
+    let num = |v: u64| Some(v.to_string());
+    let yes_no = |b: bool| text(if b { "Yes" } else { "No" });
     let (durable_file, durable_pos) = d.active.clone().unwrap_or_default();
-    let maria = d.maria.to_string();
+    let stored: u64 = stored_sizes(s, &d).iter().map(|(_, n)| n).sum();
+    let by_gtid = cfg.start_mode != crate::config::StartMode::FilePos;
+    let ssl = cfg.master_ssl != crate::config::MasterSsl::Off || cfg.master_ssl_ca.is_some();
+    let path = |v: &Option<std::path::PathBuf>| Some(v.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+    // As mysqld's I/O thread: Connecting while it tries to reach the primary again,
+    // No only once stopped (STOP SLAVE, or an error retrying cannot mend).
+    let io_running = if u.running {
+        "Yes"
+    } else if sh.control.is_paused() {
+        "No"
+    } else {
+        "Connecting"
+    };
+    let mut cols: Vec<(&str, Option<String>)> = Vec::with_capacity(80);
+    if all {
+        cols.extend([("Connection_name", text("")), ("Slave_SQL_State", text(""))]);
+    }
+    cols.extend([
+        ("Replica_IO_State", Some(u.state.to_string())),
+        ("Source_Host", text(&cfg.master_host)),
+        ("Source_User", text(&cfg.master_user)),
+        ("Source_Port", num(cfg.master_port.into())),
+        ("Connect_Retry", num(cfg.retry_max.as_secs())),
+        ("Source_Log_File", text(&u.read_file)),
+        ("Read_Source_Log_Pos", num(sh.stats.read_pos.load(Relaxed))),
+        ("Relay_Log_File", text(&durable_file)),
+        ("Relay_Log_Pos", num(durable_pos)),
+        ("Relay_Source_Log_File", text(&durable_file)),
+        ("Replica_IO_Running", text(io_running)),
+        ("Replica_SQL_Running", yes_no(false)),
+    ]);
+    cols.extend([
+        ("Replicate_Do_DB", text("")),
+        ("Replicate_Ignore_DB", text("")),
+        ("Replicate_Do_Table", text("")),
+        ("Replicate_Ignore_Table", text("")),
+        ("Replicate_Wild_Do_Table", text("")),
+        ("Replicate_Wild_Ignore_Table", text("")),
+        ("Last_Errno", num(0)),
+        ("Last_Error", text("")),
+        ("Skip_Counter", num(0)),
+        ("Exec_Source_Log_Pos", num(durable_pos)),
+        ("Relay_Log_Space", num(stored)),
+        ("Until_Condition", text("None")),
+        ("Until_Log_File", text("")),
+        ("Until_Log_Pos", num(0)),
+        ("Source_SSL_Allowed", yes_no(ssl)),
+        ("Source_SSL_CA_File", path(&cfg.master_ssl_ca)),
+        ("Source_SSL_CA_Path", text("")),
+        ("Source_SSL_Cert", path(&cfg.master_ssl_cert)),
+        ("Source_SSL_Cipher", text("")),
+        ("Source_SSL_Key", path(&cfg.master_ssl_key)),
+        ("Seconds_Behind_Source", sh.seconds_behind().map(|b| b.to_string())),
+        ("Source_SSL_Verify_Server_Cert", yes_no(cfg.master_ssl_verify_server_cert)),
+        ("Last_IO_Errno", num(u.last_errno.into())),
+        ("Last_IO_Error", Some(u.last_error.clone())),
+        ("Last_SQL_Errno", num(0)),
+        ("Last_SQL_Error", text("")),
+        ("Replicate_Ignore_Server_Ids", text("")),
+        ("Source_Server_Id", text(&p.as_ref().map(|p| p.server_id.to_string()).unwrap_or_default())),
+    ]);
     let gtids = d.gtids.to_string();
-    let (m, sl) = if replica_words { ("Source", "Replica") } else { ("Master", "Slave") };
-    let cols: Vec<(String, Option<String>)> = vec![
-        (format!("{sl}_IO_State"), Some(u.state.to_string())),
-        (format!("{m}_Host"), Some(cfg.master_host.clone())),
-        (format!("{m}_User"), Some(cfg.master_user.clone())),
-        (format!("{m}_Port"), Some(cfg.master_port.to_string())),
-        ("Connect_Retry".into(), Some(cfg.retry_max.as_secs().to_string())),
-        (format!("{m}_Log_File"), Some(u.read_file.clone())),
-        (format!("Read_{m}_Log_Pos"), Some(sh.stats.read_pos.load(Relaxed).to_string())),
-        // As mysqld's I/O thread: Connecting while it tries to reach the primary again,
-        // No only once stopped (STOP SLAVE, or an error retrying cannot mend).
-        (
-            format!("{sl}_IO_Running"),
-            Some(
-                if u.running {
-                    "Yes"
-                } else if sh.control.is_paused() {
-                    "No"
-                } else {
-                    "Connecting"
-                }
-                .to_string(),
-            ),
-        ),
-        (format!("{sl}_SQL_Running"), yes_no(false)),
-        (format!("Seconds_Behind_{m}"), behind.map(|b| b.to_string())),
-        ("Last_IO_Errno".into(), Some(u.last_errno.to_string())),
-        ("Last_IO_Error".into(), Some(u.last_error.clone())),
-        ("Last_IO_Error_Timestamp".into(), Some(err_at.unwrap_or_default())),
-        (format!("{m}_Server_Id"), Some(p.as_ref().map(|p| p.server_id.to_string()).unwrap_or_default())),
-        (format!("{m}_UUID"), Some(p.as_ref().and_then(|p| p.server_uuid.clone()).unwrap_or_default())),
-        (format!("{m}_Version"), Some(p.as_ref().map(|p| p.version.clone()).unwrap_or_default())),
-        ("Retrieved_Gtid_Set".into(), Some(gtids.clone())),
-        ("Executed_Gtid_Set".into(), Some(gtids)),
-        ("Gtid_IO_Pos".into(), Some(maria)),
-        ("Durable_Log_File".into(), Some(durable_file)),
-        ("Durable_Log_Pos".into(), Some(durable_pos.to_string())),
-        ("Rpl_semi_sync_slave_status".into(), Some(if u.semisync && u.running { "ON" } else { "OFF" }.into())),
-        ("Sync_Binlog".into(), Some(cfg.sync_binlog.to_string())),
-    ];
-    let (names, row): (Vec<String>, Vec<Option<String>>) = cols.into_iter().unzip();
+    let maria_pos = d.maria.to_string();
+    if maria {
+        cols.extend([
+            ("Source_SSL_Crl", text("")),
+            ("Source_SSL_Crlpath", text("")),
+            ("Using_Gtid", text(if by_gtid { "Slave_Pos" } else { "No" })),
+            ("Gtid_IO_Pos", text(&maria_pos)),
+            ("Replicate_Do_Domain_Ids", text("")),
+            ("Replicate_Ignore_Domain_Ids", text("")),
+            ("Parallel_Mode", text("none")),
+            ("SQL_Delay", num(0)),
+            ("SQL_Remaining_Delay", None),
+            ("Replica_SQL_Running_State", text("")),
+            ("Slave_DDL_Groups", num(0)),
+            ("Slave_Non_Transactional_Groups", num(0)),
+            ("Slave_Transactional_Groups", num(0)),
+            ("Replicate_Rewrite_DB", text("")),
+        ]);
+        if all {
+            cols.extend([
+                ("Retried_transactions", num(0)),
+                ("Max_relay_log_size", num(0)),
+                ("Executed_log_entries", num(sh.stats.events_written.load(Relaxed))),
+                ("Slave_received_heartbeats", num(sh.stats.heartbeats.load(Relaxed))),
+                ("Slave_heartbeat_period", Some(format!("{:.3}", cfg.heartbeat_period.as_secs_f64()))),
+                ("Gtid_Slave_Pos", text(&maria_pos)),
+            ]);
+        }
+    } else {
+        cols.extend([
+            ("Source_UUID", text(&p.as_ref().and_then(|p| p.server_uuid.clone()).unwrap_or_default())),
+            ("Source_Info_File", text("")),
+            ("SQL_Delay", num(0)),
+            ("SQL_Remaining_Delay", None),
+            ("Replica_SQL_Running_State", text("")),
+            ("Source_Retry_Count", num(0)),
+            ("Source_Bind", text("")),
+            ("Last_IO_Error_Timestamp", Some(err_at.clone().unwrap_or_default())),
+            ("Last_SQL_Error_Timestamp", text("")),
+            ("Source_SSL_Crl", text("")),
+            ("Source_SSL_Crlpath", text("")),
+            ("Retrieved_Gtid_Set", text(&gtids)),
+            ("Executed_Gtid_Set", text(&gtids)),
+            ("Auto_Position", num(by_gtid.into())),
+            ("Replicate_Rewrite_DB", text("")),
+            ("Channel_Name", text("")),
+            ("Source_TLS_Version", text("")),
+            ("Source_public_key_path", text("")),
+            ("Get_Source_public_key", num(1)),
+            ("Network_Namespace", text("")),
+        ]);
+    }
+    // binlogd's own.
+    if maria {
+        cols.push(("Last_IO_Error_Timestamp", Some(err_at.unwrap_or_default())));
+    }
+    cols.extend([
+        ("Source_Version", text(&p.as_ref().map(|p| p.version.clone()).unwrap_or_default())),
+        ("Durable_Log_File", text(&durable_file)),
+        ("Durable_Log_Pos", num(durable_pos)),
+        ("Rpl_semi_sync_slave_status", text(if u.semisync && u.running { "ON" } else { "OFF" })),
+        ("Sync_Binlog", num(cfg.sync_binlog.into())),
+    ]);
+    // MariaDB, and MySQL's SHOW SLAVE STATUS, say Master and Slave.
+    let old_words = maria || !replica_words;
+    let names: Vec<String> = cols
+        .iter()
+        .map(|(n, _)| match *n {
+            "Get_Source_public_key" if old_words => "Get_master_public_key".to_string(),
+            n if old_words => n
+                .split('_')
+                .map(|w| match w {
+                    "Source" => "Master",
+                    "Replica" => "Slave",
+                    w => w,
+                })
+                .collect::<Vec<_>>()
+                .join("_"),
+            n => n.to_string(),
+        })
+        .collect();
+    let row: Vec<Option<String>> = cols.into_iter().map(|(_, v)| v).collect();
     resultset::encode(&names, &[row])
+}
+
+/// Each stored file and its size: the durable length for the active file.
+fn stored_sizes(s: &Session, d: &crate::binlog::durable::DurableState) -> Vec<(String, u64)> {
+    let dir = &s.srv.cfg.binlog_dir;
+    d.files
+        .iter()
+        .map(|f| {
+            let size = match &d.active {
+                Some((a, len)) if a == f => *len,
+                _ => std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0),
+            };
+            (f.clone(), size)
+        })
+        .collect()
 }
 
 /// The statement handling that needs no session (comments, lists, quotes, LIKE,

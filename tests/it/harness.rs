@@ -166,8 +166,12 @@ impl Server {
 
     /// One row of a SHOW ... STATUS statement, by column name.
     pub fn status_row(&self, q: &str) -> BTreeMap<String, String> {
-        let out = script(&["sqlv", self.dir.to_str().unwrap(), q]).unwrap_or_else(|e| panic!("{e}"));
-        vertical(&out)
+        vertical(&self.sqlv(q))
+    }
+
+    /// The answer to `q`, one "name: value" line per column.
+    pub fn sqlv(&self, q: &str) -> String {
+        script(&["sqlv", self.dir.to_str().unwrap(), q]).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Waits until `query` gives the same on this server as on `primary` (a replica catching up).
@@ -355,6 +359,11 @@ impl Drop for Binlogd {
 
 /// Parses `\G` (vertical) client output into column name -> value.
 pub fn vertical(out: &str) -> BTreeMap<String, String> {
+    vertical_pairs(out).into_iter().collect()
+}
+
+/// The "name: value" lines of a vertical answer, in their order.
+pub fn vertical_pairs(out: &str) -> Vec<(String, String)> {
     out.lines()
         .filter(|l| !l.starts_with("***"))
         .filter_map(|l| l.split_once(": ").or_else(|| l.strip_suffix(':').map(|k| (k, ""))))
@@ -415,11 +424,16 @@ chmod 644 ./*.pem
 
 /// One row of a statement run on binlogd's listener as `repl`, by column name.
 pub fn binlogd_row(port: u16, sql: &str) -> BTreeMap<String, String> {
+    vertical(&binlogd_sqlv(port, sql))
+}
+
+/// binlogd's answer to `sql` on `port`, one "name: value" line per column.
+pub fn binlogd_sqlv(port: u16, sql: &str) -> String {
     let o = Command::new("mariadb")
         .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", "-preplpass", "-E", "-e", sql])
         .output()
         .expect("run the mariadb client");
-    vertical(&String::from_utf8_lossy(&o.stdout))
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Runs the `mariadb` client against binlogd's listener as `repl`.

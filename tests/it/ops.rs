@@ -506,3 +506,40 @@ fn a_dump_the_primary_cannot_end_is_named_with_the_way_to_release_it() {
     assert_rotated_identical(&s, &b);
     assert_eq!(b.stop(), 0);
 }
+
+/// What reads a replica's status (monitors, failover tools, scripts) does so by column
+/// name: binlogd's has every column a replica of its primary's kind shows, in the same
+/// order, and its own after them.
+#[test]
+fn replica_status_has_every_column_of_a_real_replica_of_the_primarys_kind() {
+    for (flavor, change, statements) in [
+        (
+            Flavor::MariaDb,
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = 9, MASTER_USER = 'x'",
+            &["SHOW SLAVE STATUS", "SHOW ALL SLAVES STATUS"][..],
+        ),
+        (
+            Flavor::Mysql,
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1', SOURCE_PORT = 9, SOURCE_USER = 'x'",
+            &["SHOW REPLICA STATUS"][..],
+        ),
+    ] {
+        let s = Server::start(flavor, "columns");
+        let (mut b, port) = Binlogd::serving(&s, "columns", "");
+        // The primary set up (not started) as a replica shows a real replica's columns.
+        s.sql(change);
+        for q in statements {
+            let real: Vec<String> = vertical_pairs(&s.sqlv(q)).into_iter().map(|(k, _)| k).collect();
+            let ours = vertical_pairs(&binlogd_sqlv(port, q));
+            let names: Vec<&String> = ours.iter().map(|(k, _)| k).collect();
+            assert!(real.len() > 50 && names.len() > real.len(), "{flavor:?} {q}: {real:?} / {names:?}");
+            assert_eq!(names[..real.len()], real.iter().collect::<Vec<_>>()[..], "{flavor:?} {q}");
+            let row: std::collections::BTreeMap<_, _> = ours.into_iter().collect();
+            let io = if flavor == Flavor::Mysql { "Replica_IO_Running" } else { "Slave_IO_Running" };
+            assert_eq!(row[io], "Yes", "{flavor:?} {q}: {row:?}");
+            let exec = if flavor == Flavor::Mysql { "Exec_Source_Log_Pos" } else { "Exec_Master_Log_Pos" };
+            assert_eq!(row[exec], row["Durable_Log_Pos"], "{flavor:?} {q}: executed means stored durably");
+        }
+        assert_eq!(b.stop(), 0);
+    }
+}
