@@ -1011,10 +1011,16 @@ impl Active {
             (!missing.is_empty()).then(|| format!("Previous_gtids lacks {missing}"))
         } else {
             let Ok(list) = MariaPos::decode_gtid_list(body) else { return Ok(()) };
-            self.tracker.maria.domains.values().find_map(|g| {
-                let top = list.iter().filter(|x| x.domain == g.domain).map(|x| x.seq).max()?;
-                (top < g.seq).then(|| format!("Gtid_list has domain {} at sequence {top}, before {g}", g.domain))
-            })
+            if list.is_empty() && !self.tracker.maria.is_empty() {
+                // A domain may be deleted, but not every domain while transactions go on:
+                // the binary log began again.
+                Some(format!("Gtid_list is empty, after {}", self.tracker.maria))
+            } else {
+                self.tracker.maria.domains.values().find_map(|g| {
+                    let top = list.iter().filter(|x| x.domain == g.domain).map(|x| x.seq).max()?;
+                    (top < g.seq).then(|| format!("Gtid_list has domain {} at sequence {top}, before {g}", g.domain))
+                })
+            }
         };
         match lacks {
             None => Ok(()),
@@ -1718,6 +1724,7 @@ mod tests {
             // Another server_id of the domain further on, a domain deleted: kept.
             ("maria-more", &maria_one, maria(&[(0, 1, 2), (0, 3, 40)]), true),
             ("maria-behind", &maria_one, maria(&[(0, 1, 1), (1, 2, 7)]), false),
+            ("maria-reset", &maria_one, maria(&[]), false),
         ];
         for (tag, first, second, ok) in cases {
             let d = tmp(tag);

@@ -699,8 +699,6 @@ fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Vec<Vec<u8>> 
         ("Relay_Source_Log_File", text(&durable_file)),
         ("Replica_IO_Running", text(io_running)),
         ("Replica_SQL_Running", yes_no(false)),
-    ]);
-    cols.extend([
         ("Replicate_Do_DB", text("")),
         ("Replicate_Ignore_DB", text("")),
         ("Replicate_Do_Table", text("")),
