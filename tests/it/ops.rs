@@ -539,6 +539,19 @@ fn replica_status_has_every_column_of_a_real_replica_of_the_primarys_kind() {
             assert_eq!(row[io], "Yes", "{flavor:?} {q}: {row:?}");
             let exec = if flavor == Flavor::Mysql { "Exec_Source_Log_Pos" } else { "Exec_Master_Log_Pos" };
             assert_eq!(row[exec], row["Durable_Log_Pos"], "{flavor:?} {q}: executed means stored durably");
+            if flavor == Flavor::Mysql {
+                // MySQL 8.0's SHOW SLAVE STATUS: the same columns with the old words.
+                let old: Vec<String> = real
+                    .iter()
+                    .map(|n| match n.as_str() {
+                        "Get_Source_public_key" => "Get_master_public_key".to_string(),
+                        n => n.replace("Source", "Master").replace("Replica_", "Slave_"),
+                    })
+                    .collect();
+                let ours: Vec<String> =
+                    vertical_pairs(&binlogd_sqlv(port, "SHOW SLAVE STATUS")).into_iter().map(|(k, _)| k).collect();
+                assert_eq!(ours[..old.len()], old[..], "MySQL's SHOW SLAVE STATUS");
+            }
         }
         assert_eq!(b.stop(), 0);
     }
