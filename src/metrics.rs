@@ -187,10 +187,7 @@ fn lag_bytes(dir: &Path, d: &crate::binlog::durable::DurableState, file: &str, p
     let Some(i) = d.files.iter().position(|f| f == file) else { return 0 };
     let mut lag = 0u64;
     for (k, f) in d.files.iter().enumerate().skip(i) {
-        let len = match &d.active {
-            Some((a, l)) if a == f => *l,
-            _ => std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0),
-        };
+        let len = d.stored_len(dir, f);
         lag += if k == i { len.saturating_sub(pos) } else { len };
     }
     lag

@@ -29,6 +29,14 @@ impl DurableState {
             _ => f.metadata().map(|m| m.len()).unwrap_or(0),
         }
     }
+
+    /// The same for the stored file `name` in `dir`, not open: 0 if it is gone.
+    pub fn stored_len(&self, dir: &std::path::Path, name: &str) -> u64 {
+        match &self.active {
+            Some((a, len)) if a == name => *len,
+            _ => std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Default)]

@@ -1038,9 +1038,7 @@ impl Active {
             return Ok(()); // nothing stored past the magic bytes yet
         }
         self.write_pending()?;
-        let read = |at: u64, buf: &mut [u8]| {
-            self.file.read_at(buf, at).map_err(|err| StoreError::Io { path: self.path.clone(), op: "read", err })
-        };
+        let read = |at: u64, buf: &mut [u8]| self.file.read_at(buf, at).map_err(io_err(&self.path, "read"));
         let mut head = [0u8; HEADER_LEN];
         read(4, &mut head)?;
         let size = EventHeader::decode(&head).map(|h| u64::from(h.event_size)).unwrap_or(0);

@@ -107,16 +107,14 @@ impl ReplicaError {
             _ => 1593,
         }
     }
-}
 
-impl std::error::Error for ReplicaError {}
-
-impl ReplicaError {
     /// binlog_dir's file system is full (see `StoreError::is_disk_full`).
     fn is_disk_full(&self) -> bool {
         matches!(self, ReplicaError::Store(e) if e.is_disk_full())
     }
 }
+
+impl std::error::Error for ReplicaError {}
 
 impl From<StoreError> for ReplicaError {
     fn from(e: StoreError) -> Self {

@@ -637,10 +637,8 @@ fn kill(s: &Session, words: &[&str]) -> Vec<u8> {
     }
 }
 
-/// SHOW SLAVE STATUS / SHOW REPLICA STATUS: binlogd's own connection to its
-/// primary, with the columns a DBA and monitoring tools look for, in the spelling
-/// asked for. binlogd has no SQL thread: what it "executes" is what it made durable.
-/// binlogd's own connection to its primary, in every column of a replica of the
+/// SHOW SLAVE STATUS / SHOW REPLICA STATUS: binlogd's own connection to its primary,
+/// in every column of a replica of the
 /// primary's kind (MariaDB's SHOW SLAVE STATUS and SHOW ALL SLAVES STATUS, MySQL's
 /// SHOW REPLICA STATUS, or its SHOW SLAVE STATUS names), so that what reads a
 /// replica's status by column name finds each one; binlogd's own columns follow.
@@ -816,17 +814,7 @@ fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Vec<Vec<u8>> 
 
 /// Each stored file and its size: the durable length for the active file.
 fn stored_sizes(s: &Session, d: &crate::binlog::durable::DurableState) -> Vec<(String, u64)> {
-    let dir = &s.srv.cfg.binlog_dir;
-    d.files
-        .iter()
-        .map(|f| {
-            let size = match &d.active {
-                Some((a, len)) if a == f => *len,
-                _ => std::fs::metadata(dir.join(f)).map(|m| m.len()).unwrap_or(0),
-            };
-            (f.clone(), size)
-        })
-        .collect()
+    d.files.iter().map(|f| (f.clone(), d.stored_len(&s.srv.cfg.binlog_dir, f))).collect()
 }
 
 /// The statement handling that needs no session (comments, lists, quotes, LIKE,
