@@ -19,7 +19,7 @@ use std::time::Duration;
 use log::{info, warn};
 
 use crate::config::Config;
-use crate::replica::{Shared, ACK_BUCKETS_US};
+use crate::replica::{Latency, Shared, LATENCY_BUCKETS_US};
 
 /// Binds the metrics port when `metrics_port` is set.
 pub fn bind(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
@@ -105,6 +105,17 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: impl std:
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
 }
 
+/// A histogram in seconds from one of `Stats`' latencies and its count.
+fn histogram(out: &mut String, name: &str, help: &str, l: &Latency, count: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for (b, le) in l.buckets.iter().zip(LATENCY_BUCKETS_US) {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{}\"}} {}", le as f64 / 1e6, b.load(Relaxed));
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+    let _ = writeln!(out, "{name}_sum {}", l.sum_us.load(Relaxed) as f64 / 1e6);
+    let _ = writeln!(out, "{name}_count {count}");
+}
+
 /// The exposition text.
 pub fn render(sh: &Shared, dir: &Path) -> String {
     let st = &sh.stats;
@@ -151,17 +162,11 @@ pub fn render(sh: &Shared, dir: &Path) -> String {
     }
     let last = st.last_ack_us.load(Relaxed) as f64 / 1e6;
     metric(&mut o, "binlogd_last_ack_latency_seconds", "gauge", "Latency of the last semisync ACK.", last);
-    let _ = writeln!(
-        o,
-        "# HELP binlogd_ack_latency_seconds From the event asking for an ACK to the ACK sent (after fsync).\n# TYPE binlogd_ack_latency_seconds histogram"
-    );
-    for (b, le) in st.ack_buckets.iter().zip(ACK_BUCKETS_US) {
-        let _ = writeln!(o, "binlogd_ack_latency_seconds_bucket{{le=\"{}\"}} {}", le as f64 / 1e6, b.load(Relaxed));
-    }
-    let count = st.acks.load(Relaxed);
-    let _ = writeln!(o, "binlogd_ack_latency_seconds_bucket{{le=\"+Inf\"}} {count}");
-    let _ = writeln!(o, "binlogd_ack_latency_seconds_sum {}", st.ack_sum_us.load(Relaxed) as f64 / 1e6);
-    let _ = writeln!(o, "binlogd_ack_latency_seconds_count {count}");
+    let acks = st.acks.load(Relaxed);
+    let help = "From the event asking for an ACK to the ACK sent (after fsync).";
+    histogram(&mut o, "binlogd_ack_latency_seconds", help, &st.ack_latency, acks);
+    let help = "Time to write out what was pending and fsync it.";
+    histogram(&mut o, "binlogd_fsync_seconds", help, &st.fsync_latency, st.fsyncs.load(Relaxed));
     // Per replica: bytes stored and not yet sent to it.
     let d = sh.durable.snapshot();
     let readers = sh.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();

@@ -130,10 +130,12 @@ pub struct Stats {
     pub events_received: AtomicU64,
     pub events_written: AtomicU64,
     /// ACK latency: from the writer taking the first event that asked for the ACK
-    /// to the ACK's send; the last one, a sum, and cumulative histogram buckets.
+    /// to the ACK's send; the last one, and all of them (counted by `acks`).
     pub last_ack_us: AtomicU64,
-    pub ack_sum_us: AtomicU64,
-    pub ack_buckets: [AtomicU64; ACK_BUCKETS_US.len()],
+    pub ack_latency: Latency,
+    /// Time to write out what was pending and fsync it (counted by `fsyncs`): the
+    /// part of an ACK's latency that the disk decides.
+    pub fsync_latency: Latency,
     pub bytes_received: AtomicU64,
     pub bytes_written: AtomicU64,
     pub fsyncs: AtomicU64,
@@ -148,20 +150,37 @@ pub struct Stats {
     pub idle: AtomicBool,
 }
 
-/// Upper bounds (µs) of the ACK-latency histogram buckets; +Inf is `acks`.
-pub const ACK_BUCKETS_US: [u64; 12] =
+/// Upper bounds (µs) of the latency histograms' buckets; +Inf is the count kept
+/// beside each histogram.
+pub const LATENCY_BUCKETS_US: [u64; 12] =
     [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000];
 
-impl Stats {
-    pub fn record_ack_latency(&self, d: Duration) {
+/// A latency histogram: the sum and cumulative buckets. Its count is a counter of its
+/// own in `Stats` (`acks`, `fsyncs`), which status has shown all along.
+#[derive(Default, Debug)]
+pub struct Latency {
+    pub sum_us: AtomicU64,
+    pub buckets: [AtomicU64; LATENCY_BUCKETS_US.len()],
+}
+
+impl Latency {
+    /// Adds one observation; returns it in µs.
+    pub fn record(&self, d: Duration) -> u64 {
         let us = d.as_micros().min(u128::from(u64::MAX)) as u64;
-        self.last_ack_us.store(us, Ordering::Relaxed);
-        self.ack_sum_us.fetch_add(us, Ordering::Relaxed);
-        for (b, le) in self.ack_buckets.iter().zip(ACK_BUCKETS_US) {
+        self.sum_us.fetch_add(us, Ordering::Relaxed);
+        for (b, le) in self.buckets.iter().zip(LATENCY_BUCKETS_US) {
             if us <= le {
                 b.fetch_add(1, Ordering::Relaxed);
             }
         }
+        us
+    }
+}
+
+impl Stats {
+    pub fn record_ack_latency(&self, d: Duration) {
+        let us = self.ack_latency.record(d);
+        self.last_ack_us.store(us, Ordering::Relaxed);
     }
 }
 

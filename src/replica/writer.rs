@@ -130,8 +130,12 @@ impl Writer {
     }
 
     fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
+        let t = std::time::Instant::now();
         let d = self.store.sync()?;
+        // Counted first, as the ACKs are: a scrape in between sees the +Inf bucket
+        // ahead of the others, never behind.
         self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
+        self.stats.fsync_latency.record(t.elapsed());
         self.publish(d.clone());
         self.trx_since_sync = 0;
         self.unsynced_bytes = 0;

@@ -62,7 +62,10 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
     wait_until("Seconds_Behind_Master to reach 0", Duration::from_secs(20), || {
         metric(&curl(&url).0, "binlogd_seconds_behind_master") == 0.0
     });
-    assert!(metric(&body, "binlogd_fsyncs_total") >= 5.0);
+    let fsyncs = metric(&body, "binlogd_fsyncs_total");
+    assert!(fsyncs >= 5.0, "{body}");
+    assert_eq!(metric(&body, "binlogd_fsync_seconds_count"), fsyncs, "{body}");
+    assert!(metric(&body, "binlogd_fsync_seconds_sum") > 0.0, "{body}");
     assert_eq!(curl(&format!("http://127.0.0.1:{mport}/other")).1, "404");
 
     // A session's user variables are capped (1 MiB): a client cannot grow binlogd's memory.
@@ -116,6 +119,11 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
     let st = admin(lport, "SHOW GLOBAL STATUS LIKE 'Binlogd%'");
     for name in ["Binlogd_events_written", "Binlogd_last_ack_latency_us", "Binlogd_acks_sent", "Binlogd_bytes_sent"] {
         assert!(st.contains(name), "{name} missing:\n{st}");
+    }
+    // The time spent in fsyncs and waiting for ACKs, for their means.
+    for name in ["Binlogd_fsync_time_us", "Binlogd_ack_time_us"] {
+        let v = st.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+        assert!(v.and_then(|v| v.parse::<u64>().ok()).is_some_and(|v| v > 0), "{name}:\n{st}");
     }
 
     // STOP SLAVE: mirroring pauses; the primary goes on alone.
