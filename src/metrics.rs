@@ -197,3 +197,28 @@ fn lag_bytes(dir: &Path, d: &crate::binlog::durable::DurableState, file: &str, p
     }
     lag
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_histogram_is_cumulative_and_ends_at_its_count() {
+        let l = Latency::default();
+        for us in [50, 300, 2_000_000] {
+            l.record(Duration::from_micros(us));
+        }
+        let mut o = String::new();
+        histogram(&mut o, "x_seconds", "help", &l, 3);
+        let v = |k: &str| o.lines().find_map(|l| l.strip_prefix(k)).map(str::trim).unwrap_or("missing").to_string();
+        assert_eq!(v("x_seconds_bucket{le=\"0.0001\"}"), "1", "{o}");
+        assert_eq!(v("x_seconds_bucket{le=\"0.00025\"}"), "1", "{o}");
+        assert_eq!(v("x_seconds_bucket{le=\"0.0005\"}"), "2", "{o}");
+        assert_eq!(v("x_seconds_bucket{le=\"1\"}"), "2", "{o}");
+        assert_eq!(v("x_seconds_bucket{le=\"+Inf\"}"), "3", "{o}");
+        assert_eq!(v("x_seconds_sum"), "2.00035", "{o}");
+        assert_eq!(v("x_seconds_count"), "3", "{o}");
+        assert!(o.starts_with("# HELP x_seconds help\n# TYPE x_seconds histogram\n"), "{o}");
+    }
+}
