@@ -185,11 +185,23 @@ no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n +
   echo "pays that fsync. The last column is binlogd's own account of the run shown (its status"
   echo "counters Binlogd_fsync_time_us and Binlogd_ack_time_us): the mean time of a write and"
   echo "fsync, and the mean time from the event that asked for an ACK to the ACK sent. At one"
-  echo "thread the two differ by the hand-offs from the reader to the writer and from the writer"
-  echo "to the acker; the ACK is the fsync and little else. With more threads one fsync and one"
+  echo "thread the two differ by the writer's work before the fsync and the hand-off from the"
+  echo "writer to the acker; the ACK is the fsync and little else. With more threads one fsync and one"
   echo "cumulative ACK serve several commits (tx per fsync), and an event that arrives during an"
   echo "fsync waits for it to end before its own begins, so the mean ACK grows longer than the"
-  echo "mean fsync. The primary's own binlog and redo fsyncs go to the same disk, so binlogd's"
+  echo "mean fsync."
+  # At the lowest thread count: what the real replica adds to an async commit, against
+  # binlogd's fsync alone.
+  t=${threads%% *}
+  for f in $flavors; do
+    read -r _ _ _ _ bp50 _ _ _ bfs _ < <(best "$f" binlogd "$t")
+    read -r _ _ _ _ rp50 _ _ _ < <(best "$f" replica "$t")
+    read -r _ _ _ _ ap50 _ _ _ < <(best "$f" async "$t")
+    [ -n "$bfs" ] && [ "$bfs" != – ] || continue
+    echo "On $f with sysbench at $t thread(s), the real replica adds $(calc "($rp50 - $ap50) * 1000" 0) µs to the async"
+    echo "commit's p50 and binlogd $(calc "($bp50 - $ap50) * 1000" 0) µs, of which its fsyncs take $bfs µs on average."
+  done
+  echo "The primary's own binlog and redo fsyncs go to the same disk, so binlogd's"
   echo "fsyncs also lengthen the primary's. On ext4"
   echo "an fdatasync after an append also commits the journal (the file size changed): on this"
   echo "machine kind 270–290 µs at p50 against 160–260 µs for overwriting bytes within the"
