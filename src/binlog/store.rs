@@ -141,9 +141,15 @@ pub fn is_safe_name(name: &str) -> bool {
 
 /// The `.index` file among a directory's entries: None when there is none, an error
 /// when there are several (which one lists the files would be a guess).
-pub fn pick_index(dir: &Path, entries: impl IntoIterator<Item = String>) -> Result<Option<PathBuf>, StoreError> {
-    let mut found: Vec<PathBuf> =
-        entries.into_iter().filter(|n| n.ends_with(".index") && !n.starts_with('.')).map(|n| dir.join(n)).collect();
+pub fn pick_index(
+    dir: &Path,
+    entries: impl IntoIterator<Item = impl AsRef<str>>,
+) -> Result<Option<PathBuf>, StoreError> {
+    let mut found: Vec<PathBuf> = entries
+        .into_iter()
+        .filter(|n| n.as_ref().ends_with(".index") && !n.as_ref().starts_with('.'))
+        .map(|n| dir.join(n.as_ref()))
+        .collect();
     match found.len() {
         0 => Ok(None),
         1 => Ok(found.pop()),
@@ -372,29 +378,25 @@ impl Store {
         self.fs.sync_dir(&self.dir).map_err(io_err(&self.dir, "fsync directory"))
     }
 
-    fn find_index(&self) -> Result<Option<PathBuf>, StoreError> {
-        pick_index(&self.dir, self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))?)
-    }
-
-    /// Binlog-shaped names (`base.NNNN`) in the directory.
-    fn dir_binlogs(&self, base: Option<&str>) -> Result<Vec<String>, StoreError> {
-        let mut v = Vec::new();
-        for n in self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))? {
-            if let Some((b, _)) = split_name(&n) {
-                if base.is_none_or(|x| x == b) && is_safe_name(&n) {
-                    v.push(n);
-                }
-            }
-        }
+    /// Binlog-shaped names (`base.NNNN`) among the directory's entries, in order.
+    fn dir_binlogs(listed: &[String], base: Option<&str>) -> Vec<String> {
+        let mut v: Vec<String> = listed
+            .iter()
+            .filter(|n| split_name(n).is_some_and(|(b, _)| base.is_none_or(|x| x == b)) && is_safe_name(n))
+            .cloned()
+            .collect();
         v.sort_by_key(|n| split_name(n).map(|(_, k)| k));
-        Ok(v)
+        v
     }
 
     fn load_index(&mut self) -> Result<(), StoreError> {
-        let Some(path) = self.find_index()? else {
+        // One listing serves every question below: a restart's time does not grow
+        // with the number of files stored more than it must.
+        let listed = self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))?;
+        let Some(path) = pick_index(&self.dir, &listed)? else {
             // No index: either a fresh directory, or a crash between creating the
             // first file and writing the index.
-            let found = self.dir_binlogs(None)?;
+            let found = Self::dir_binlogs(&listed, None);
             match found.len() {
                 0 => return Ok(()),
                 1 => {
@@ -414,10 +416,9 @@ impl Store {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| StoreError::Index { path: path.clone(), what: "not UTF-8 text".into() })?;
         // One listing instead of a stat per file: thousands of files open as fast as a few.
-        let listed: std::collections::HashSet<String> =
-            self.fs.list(&self.dir).map_err(io_err(&self.dir, "read directory"))?.into_iter().collect();
+        let present: std::collections::HashSet<&str> = listed.iter().map(String::as_str).collect();
         for name in index_names(&path, text)? {
-            if !listed.contains(&name) {
+            if !present.contains(name.as_str()) {
                 return Err(StoreError::Index {
                     path: path.clone(),
                     what: format!("{name} is listed but missing from {}", self.dir.display()),
@@ -426,7 +427,7 @@ impl Store {
             self.files.push(name);
         }
         let base = self.files.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
-        let on_disk = self.dir_binlogs(base.as_deref())?;
+        let on_disk = Self::dir_binlogs(&listed, base.as_deref());
         let indexed: std::collections::HashSet<&String> = self.files.iter().collect();
         let mut extra: Vec<String> = on_disk.into_iter().filter(|n| !indexed.contains(n)).collect();
         if let (Some(last), Some(first_extra)) = (self.files.last(), extra.first()) {
