@@ -24,18 +24,17 @@ impl DurableState {
     /// How far `name` may be read: the durable length if it is the active file,
     /// else the size of the closed file `f`.
     pub fn readable_len(&self, name: &str, f: &std::fs::File) -> u64 {
-        match &self.active {
-            Some((a, len)) if a == name => *len,
-            _ => f.metadata().map(|m| m.len()).unwrap_or(0),
-        }
+        self.active_len(name).unwrap_or_else(|| f.metadata().map(|m| m.len()).unwrap_or(0))
     }
 
     /// The same for the stored file `name` in `dir`, not open: 0 if it is gone.
     pub fn stored_len(&self, dir: &std::path::Path, name: &str) -> u64 {
-        match &self.active {
-            Some((a, len)) if a == name => *len,
-            _ => std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0),
-        }
+        self.active_len(name).unwrap_or_else(|| std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0))
+    }
+
+    /// The durable length of `name` if it is the active file.
+    fn active_len(&self, name: &str) -> Option<u64> {
+        self.active.as_ref().filter(|(a, _)| a == name).map(|(_, len)| *len)
     }
 }
 
