@@ -74,6 +74,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     pub replica_uuid: Option<String>,
     pub sync_binlog: u32,
+    /// Bytes of zeros kept written ahead of the active file's end (0: none).
+    pub binlog_preallocate: u64,
     pub semisync: Semisync,
     pub log_file: Option<PathBuf>,
     pub pid_file: Option<PathBuf>,
@@ -112,6 +114,10 @@ pub struct Config {
 }
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
+/// `binlog_preallocate` unless the cnf says otherwise, and the most it may say.
+const DEFAULT_PREALLOCATE: u64 = 1 << 20;
+const MAX_PREALLOCATE: u64 = 64 << 20;
+
 pub const KEYS: &[(&str, &str)] = &[
     (
         "get_start_gtid_mode",
@@ -131,6 +137,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("connect_timeout", "seconds to wait for a TCP connect and login (default 10)"),
     ("replica_uuid", "UUID reported as @slave_uuid; default: generated once and kept in binlog_dir"),
     ("sync_binlog", "1: fsync at every transaction end (default); N: every N transactions; 0: leave it to the OS"),
+    (
+        "binlog_preallocate",
+        "bytes of zeros kept fsynced ahead of the active file's end, so each fsync flushes data only (K, M suffixes; default 1M; 0: off)",
+    ),
     ("semisync", "on: acknowledge when the primary has semisync enabled (default); off: never"),
     ("log_file", "error log path (default stderr)"),
     ("pid_file", "file to write the process id to"),
@@ -279,6 +289,7 @@ impl Config {
             connect_timeout: Duration::from_secs(10),
             replica_uuid: None,
             sync_binlog: 1,
+            binlog_preallocate: DEFAULT_PREALLOCATE,
             semisync: Semisync::On,
             log_file: None,
             pid_file: None,
@@ -384,6 +395,13 @@ impl Config {
                     }
                 }
                 "sync_binlog" => c.sync_binlog = number(v).map_err(bad)?,
+                "binlog_preallocate" => {
+                    let n = bytes(v).map_err(bad)?;
+                    if n > MAX_PREALLOCATE {
+                        return Err(bad(format!("'{v}' is more than the largest, 64M")));
+                    }
+                    c.binlog_preallocate = n;
+                }
                 "semisync" => c.semisync = if boolean(v).map_err(bad)? { Semisync::On } else { Semisync::Off },
                 "log_file" => c.log_file = (!v.is_empty()).then(|| PathBuf::from(v)),
                 "pid_file" => c.pid_file = (!v.is_empty()).then(|| PathBuf::from(v)),
@@ -525,6 +543,7 @@ impl Config {
             ("master_retry_max", self.retry_max.as_secs_f64().to_string()),
             ("replica_uuid", self.replica_uuid.clone().unwrap_or_default()),
             ("sync_binlog", self.sync_binlog.to_string()),
+            ("binlog_preallocate", self.binlog_preallocate.to_string()),
             ("semisync", if self.semisync == Semisync::On { "on" } else { "off" }.into()),
             ("log_file", opt(&self.log_file)),
             ("pid_file", opt(&self.pid_file)),
@@ -624,6 +643,19 @@ net_read_time_out = 10
         assert!(e.to_string().contains("binlog_dir"), "{e}");
         let e = Config::parse("sync_binlog=-1", Path::new("a.cnf")).unwrap_err();
         assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn binlog_preallocate_takes_a_byte_count_up_to_64m() {
+        let base = "server_id = 2\nmaster_host = h\nmaster_user = u\nbinlog_dir = /d\n";
+        let parse = |extra: &str| Config::parse(&format!("{base}{extra}"), Path::new("t.cnf"));
+        assert_eq!(parse("").unwrap().binlog_preallocate, 1 << 20, "on by default");
+        assert_eq!(parse("binlog_preallocate = 4M\n").unwrap().binlog_preallocate, 4 << 20);
+        assert_eq!(parse("binlog-preallocate = 0\n").unwrap().binlog_preallocate, 0);
+        let e = parse("binlog_preallocate = 65M\n").unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert!(e.to_string().contains("binlog_preallocate: '65M' is more than the largest, 64M"), "{e}");
+        assert!(parse("binlog_preallocate = lots\n").unwrap_err().to_string().contains("not a byte count"));
     }
 
     #[test]

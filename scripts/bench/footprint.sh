@@ -38,10 +38,12 @@ sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$P")" --mysql
 sleep 1
 hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$(binlogd_pid "$B")/status")
 sent=$(binlogd_status "$lport" Binlogd_bytes_sent)
-stored=$(binlogd_bytes "$B")
 [ "${sent:-0}" -gt 0 ] || die "the readers got nothing from binlogd: $(cat "$out"/r*.err)"
 kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true
-binlogd_stop "$B"; srv_destroy "$P"; rm -rf "$out" "$B"
+binlogd_stop "$B"
+# Counted once binlogd has stopped: until then the active file has its preallocated zeros.
+stored=$(binlogd_bytes "$B")
+srv_destroy "$P"; rm -rf "$out" "$B"
 bin=$BINLOGD
 size=$(stat -c %s "$bin")
 log "footprint: VmHWM ${hwm} kB; binary $size bytes"

@@ -214,6 +214,8 @@ struct SimState {
     mapped: Vec<PathBuf>,
     /// Bytes written by `write_direct`.
     direct_bytes: u64,
+    /// `limit_size`.
+    size_limit: Option<u64>,
 }
 
 /// An in-memory file system that can lose power.
@@ -238,20 +240,30 @@ impl SimFs {
     }
 
     /// Power loss where a disk may have written part of what was not fsynced:
-    /// `keep(n)` picks how many of a file's `n` unsynced tail bytes survive.
-    /// Bytes rewritten in place since the last fsync revert to their durable value.
+    /// `keep(n)` picks how many of a file's `n` unsynced bytes survive, counted from
+    /// the first one that differs from its durable value (bytes written over
+    /// preallocated zeros, or past the durable end); the rest revert to their durable
+    /// value, or are gone past the durable end.
     pub fn crash_keeping(&self, mut keep: impl FnMut(usize) -> usize) {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
         for i in s.inodes.iter_mut() {
-            let d = i.durable.len();
-            let extra = i.data.len().saturating_sub(d);
-            let k = keep(extra).min(extra);
-            let mut v = i.durable.clone();
-            v.extend_from_slice(&i.data[d..d + k]);
+            let common = i.durable.len().min(i.data.len());
+            let first = (0..common).find(|&j| i.durable[j] != i.data[j]).unwrap_or(common);
+            let dirty = i.data.len() - first;
+            let upto = first + keep(dirty).min(dirty);
+            let mut v = i.data[..upto].to_vec();
+            if let Some(old) = i.durable.get(upto..) {
+                v.extend_from_slice(old);
+            }
             i.data = v.clone();
             i.durable = v;
         }
         s.names = s.durable_names.clone();
+    }
+
+    /// Writes that would take a file past `bytes` fail as on a full disk (None: no limit).
+    pub fn limit_size(&self, bytes: Option<u64>) {
+        self.st.lock().unwrap_or_else(|e| e.into_inner()).size_limit = bytes;
     }
 
     pub fn fail_sync(&self, on: bool) {
@@ -282,6 +294,9 @@ fn not_found(p: &Path) -> io::Error {
 impl FsFile for SimFile {
     fn write_at(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        if s.size_limit.is_some_and(|l| off + buf.len() as u64 > l) {
+            return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+        }
         let d = &mut s.inodes[self.ino].data;
         let end = off as usize + buf.len();
         if d.len() < end {

@@ -12,7 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use log::{info, warn};
+use log::{debug, info, warn};
 
 use super::event::{self, ChecksumAlg, EventError, EventHeader, EventType, HEADER_LEN, MAGIC};
 use super::fs::{Fs, FsFile};
@@ -211,6 +211,11 @@ struct Active {
     file: Box<dyn FsFile>,
     /// Bytes in the file (written or buffered).
     len: u64,
+    /// The file holds zeros from `len` (or what is written) up to here: space
+    /// preallocated so that an fsync after an append does not change the file's size.
+    zeroed_to: u64,
+    /// A preallocation failed (a full disk): the next is tried once `len` is past this.
+    prealloc_retry_at: u64,
     /// Offset after the last complete transaction.
     trx_end: u64,
     /// The file ended with ROTATE or STOP.
@@ -312,6 +317,8 @@ pub struct Store {
     /// are dropped from `files`.
     share: Option<Arc<super::purge::IndexShare>>,
     share_seen: u64,
+    /// Bytes of zeros kept ahead of the active file's end (`preallocate`); 0: none.
+    prealloc: u64,
 }
 
 impl Store {
@@ -335,6 +342,7 @@ impl Store {
             default_alg: ChecksumAlg::CRC32,
             share: None,
             share_seen: 0,
+            prealloc: 0,
         };
         super::purge::finish_interrupted(dir)?;
         s.load_index()?;
@@ -528,7 +536,16 @@ impl Store {
         if scan.hole {
             self.keep_aside(&*file, &last, scan.cut_at, scan.len)?;
         }
-        if scan.cut_at < scan.len {
+        let zeros = scan.len - scan.cut_at.max(scan.len - scan.zero_tail);
+        if zeros > 0 && scan.len - scan.cut_at == zeros {
+            info!(
+                "recovery: cut {}:{} to {}: {} bytes of zeros after the last event (space preallocated for \
+                 writes, or not yet written at a crash)",
+                last, scan.len, scan.cut_at, zeros
+            );
+            file.set_len(scan.cut_at).map_err(io_err(&path, "truncate"))?;
+            file.sync().map_err(io_err(&path, "fsync"))?;
+        } else if scan.cut_at < scan.len {
             info!(
                 "recovery: cut {}:{} to {}: {} bytes after the last complete transaction{}",
                 last,
@@ -559,6 +576,8 @@ impl Store {
             path,
             file,
             len: scan.cut_at,
+            zeroed_to: scan.cut_at,
+            prealloc_retry_at: 0,
             trx_end: scan.cut_at,
             closed: scan.closed,
             after_stored: false,
@@ -686,6 +705,8 @@ impl Store {
             path: path.clone(),
             file,
             len: 4,
+            zeroed_to: 4,
+            prealloc_retry_at: 0,
             trx_end: 4,
             closed: false,
             after_stored: false,
@@ -856,6 +877,7 @@ impl Store {
         let Some(a) = self.active.as_mut() else { return Ok(()) };
         if a.partial.take().is_some() {
             a.file.set_len(a.len).map_err(|err| StoreError::Io { path: a.path.clone(), op: "truncate", err })?;
+            a.zeroed_to = a.len;
         }
         Ok(())
     }
@@ -867,6 +889,7 @@ impl Store {
             return Ok(());
         };
         a.write_pending()?;
+        a.drop_zeros()?;
         let path = a.path.clone();
         let mut flags = [0u8; 2];
         a.file.read_at(&mut flags, 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "read"))?;
@@ -919,15 +942,79 @@ impl Store {
             a.file.set_len(a.trx_end).map_err(io_err(&path, "truncate"))?;
             a.file.sync().map_err(io_err(&path, "fsync"))?;
             a.len = a.trx_end;
+            a.zeroed_to = a.trx_end;
             // Re-derive the tracker state at the boundary: its pending GTID is dropped.
             let (_, t) = scan_file(&*self.fs, &path, &a.name, false)?;
             a.tracker = t;
         }
         Ok(())
     }
+
+    /// Keeps `bytes` of zeros written and fsynced ahead of the active file's end
+    /// (0: never). An fdatasync after an append that grows the file must also commit
+    /// its new size to the file system's journal; one after writing over zeros already
+    /// on disk flushes only the data, which here took a quarter less time.
+    pub fn set_preallocate(&mut self, bytes: u64) {
+        self.prealloc = bytes.next_multiple_of(PAGE as u64);
+    }
+
+    /// Tops up the zeros ahead of the active file's end when fewer than half of
+    /// `set_preallocate`'s bytes are left, and fsyncs them. For the writer to call once
+    /// an ACK is out and the stream is live: it costs one write and one fsync per
+    /// half of those bytes. Returns whether it wrote. A write refused (a full disk)
+    /// gives the space back and is tried again later: mirroring goes on without it.
+    pub fn preallocate(&mut self) -> Result<bool, StoreError> {
+        let want = self.prealloc;
+        let Some(a) = self.active.as_mut() else { return Ok(false) };
+        // Recovery tells an event torn inside the zeros by its CRC32. So the FDE, which
+        // says whether events carry one, must be on disk first (it is: this follows an
+        // fsync), and they must carry one.
+        let checked = a.tracker.saw_fde && a.tracker.alg == ChecksumAlg::CRC32;
+        if want == 0 || !checked || a.closed || a.partial.is_some() || a.len < a.prealloc_retry_at {
+            return Ok(false);
+        }
+        a.write_pending()?;
+        let from = a.zeroed_to.max(a.len);
+        if from >= a.len + want / 2 {
+            return Ok(false);
+        }
+        // Whole pages: the next top-up starts where this one ended, on a page boundary.
+        let to = (a.len + want).next_multiple_of(PAGE as u64);
+        let zeros = vec![0u8; (to - from) as usize];
+        if let Err(err) = a.file.write_at(&zeros, from) {
+            debug!("{}: preallocating {} bytes at {from} failed: {err}", a.path.display(), to - from);
+            a.file.set_len(from).map_err(io_err(&a.path, "truncate"))?;
+            a.prealloc_retry_at = a.len + want;
+            return Ok(false);
+        }
+        a.file.sync().map_err(io_err(&a.path, "fsync"))?;
+        a.zeroed_to = to;
+        Ok(true)
+    }
+
+    /// Gives back the zeros preallocated after the active file's end and fsyncs, so
+    /// the file is again exactly the primary's bytes (for when the writer stops).
+    pub fn trim(&mut self) -> Result<(), StoreError> {
+        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        a.write_pending()?;
+        if a.zeroed_to > a.len && a.partial.is_none() {
+            a.drop_zeros()?;
+            a.file.sync().map_err(io_err(&a.path, "fsync"))?;
+        }
+        Ok(())
+    }
 }
 
 impl Active {
+    /// Cuts the preallocated zeros off (no fsync: the caller's follows).
+    fn drop_zeros(&mut self) -> Result<(), StoreError> {
+        if self.zeroed_to > self.len {
+            self.file.set_len(self.len).map_err(io_err(&self.path, "truncate"))?;
+            self.zeroed_to = self.len;
+        }
+        Ok(())
+    }
+
     /// Where an event of `size` bytes ending at `h.log_pos` goes: (start, already stored).
     /// Anything that does not continue the file, or follows its ROTATE/STOP, is an error.
     /// An event with log_pos 0 (inside a transaction, from MariaDB 11.4 on) continues
@@ -1120,6 +1207,8 @@ pub struct Scan {
     /// The bytes after `cut_at` follow a page that was never written (a power
     /// failure): they may hold whole events, so recovery keeps them aside.
     pub hole: bool,
+    /// Zero bytes at the end of the file (preallocated space, or a crash's).
+    pub zero_tail: u64,
 }
 
 /// Walks a file's events checking sizes and CRCs. With `tail_ok`, a broken or
@@ -1194,7 +1283,11 @@ fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Tracker),
             Ok(x) => x,
             Err(e) => {
                 if tail_ok && is_torn_tail(&data[pos..]) {
-                    reason = Some(format!("{e} at {pos}"));
+                    reason = Some(if data[pos..].iter().all(|&b| b == 0) {
+                        format!("zeros from {pos} to the end")
+                    } else {
+                        format!("{e} at {pos}")
+                    });
                     break;
                 }
                 if let Some(page) = unwritten_page(data, pos).filter(|_| tail_ok) {
@@ -1241,22 +1334,31 @@ fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Tracker),
     }
     // Recovered state is the state at the cut point: rescan if the tracker went past it.
     let t = if cut_at < pos as u64 && tail_ok { tracker_until(data, cut_at as usize)? } else { t };
-    Ok((Scan { len, cut_at, closed, rotate_to, events, reason, hole }, t))
+    let zero_tail = if (pos as u64) < len { trailing_zeros(&data[pos..]) as u64 } else { 0 };
+    Ok((Scan { len, cut_at, closed, rotate_to, events, reason, hole, zero_tail }, t))
 }
 
 /// Can `rest` (from a bad event to the end of the file) be what a crash left
 /// behind? Yes when the last event is cut short, when the bad event is the last
 /// one (a write torn inside it), or when the rest is zeros (the length grew
-/// before the data reached the disk). A bad event with whole events after it is
-/// corruption, and recovery must not cut valid data after it.
+/// before the data reached the disk, or space preallocated ahead of the writes).
+/// Zeros at the end count as no bytes: an event torn inside preallocated space is
+/// followed by them. A bad event with whole events after it is corruption, and
+/// recovery must not cut valid data after it.
 fn is_torn_tail(rest: &[u8]) -> bool {
-    if rest.iter().all(|&b| b == 0) || rest.len() < HEADER_LEN {
+    let rest = &rest[..rest.len() - trailing_zeros(rest)];
+    if rest.len() < HEADER_LEN {
         return true;
     }
     match EventHeader::decode(rest) {
         Ok(h) => h.event_size as usize >= rest.len(),
         Err(_) => false,
     }
+}
+
+/// How many bytes at the end of `data` are zeros.
+fn trailing_zeros(data: &[u8]) -> usize {
+    data.iter().rev().take_while(|&&b| b == 0).count()
 }
 
 /// Page size of the file systems binlogd runs on: the unit a lost write leaves as zeros.
@@ -1410,6 +1512,111 @@ mod tests {
                 assert_eq!(scan.cut_at, kept.len() as u64, "{name} cut at {cut}");
             }
         }
+    }
+
+    #[test]
+    fn recovery_cuts_an_event_torn_inside_preallocated_zeros() {
+        for name in [MARIADB, MYSQL, COMPRESSED] {
+            let full = golden(name);
+            let ends = event_ends(&full);
+            // Zeros are preallocated only once the FDE is on disk, so tears come after it.
+            for cut in (ends[0]..full.len()).step_by(5).chain(ends.iter().copied()) {
+                let d = tmp("torn-zeros");
+                put_dir(&d, "mysql-bin.000001", &[&full[..cut], &[0u8; 9000][..]].concat());
+                let s = Store::open(&d).unwrap_or_else(|e| panic!("{name} cut at {cut}: {e}"));
+                let kept = fs::read(d.join("mysql-bin.000001")).unwrap();
+                assert!(kept.len() <= cut && full.starts_with(&kept), "{name} cut at {cut}: kept {}", kept.len());
+                assert!(ends.contains(&kept.len()), "{name} cut at {cut}: kept {} is not an event end", kept.len());
+                if kept.len() < full.len() {
+                    assert_eq!(s.resume_point().file, Some(("mysql-bin.000001".to_string(), kept.len() as u64)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn preallocated_zeros_stay_ahead_and_a_closed_file_is_the_primarys_bytes() {
+        let gtids: Vec<(u32, u32, u64)> = (1..=400).map(|n| (0, 1, n)).collect();
+        let full = maria_file(&[], &gtids, "mysql-bin.000002");
+        let d = tmp("prealloc");
+        let path = d.join("mysql-bin.000001");
+        let mut s = Store::open(&d).unwrap();
+        s.set_preallocate(8192);
+        s.switch_to("mysql-bin.000001", 4).unwrap();
+        let mut pos = 4;
+        let mut top_ups = 0;
+        for end in event_ends(&full) {
+            let ev = &full[pos..end];
+            s.append(&EventHeader::decode_exact(ev).unwrap(), ev).unwrap();
+            pos = end;
+            if end == full.len() {
+                break;
+            }
+            // As the writer does after each synced batch.
+            s.sync().unwrap();
+            top_ups += usize::from(s.preallocate().unwrap());
+            // Whole pages on disk, at least half the preallocation past the end, zeros.
+            let disk = fs::read(&path).unwrap();
+            assert!(disk.len() % 4096 == 0 && disk.len() >= end + 4096, "{} bytes at {end}", disk.len());
+            assert!(disk[end..].iter().all(|&b| b == 0) && disk[..end] == full[..end]);
+        }
+        assert!(top_ups > 3, "topped up as the file grew: {top_ups} times for {} bytes", full.len());
+        // The ROTATE closed the file: exactly the primary's bytes, as a real replica's.
+        assert_eq!(fs::read(&path).unwrap(), full);
+    }
+
+    #[test]
+    fn trim_leaves_the_primarys_bytes_and_recovery_agrees() {
+        let full = golden(MYSQL);
+        let ends = event_ends(&full);
+        let half = ends[ends.len() / 2];
+        let d = tmp("prealloc-trim");
+        let mut s = Store::open(&d).unwrap();
+        s.set_preallocate(1 << 20);
+        feed_file(&mut s, "mysql-bin.000001", &full[..half]).unwrap();
+        s.sync().unwrap();
+        assert!(s.preallocate().unwrap());
+        assert!(!s.preallocate().unwrap(), "more than half is still ahead: nothing to do");
+        let path = d.join("mysql-bin.000001");
+        assert_eq!(fs::metadata(&path).unwrap().len(), (half as u64 + (1 << 20)).next_multiple_of(4096));
+        let at = s.position();
+        // A crash here leaves the zeros: recovery cuts them and resumes at the same place.
+        drop(s);
+        let mut s = Store::open(&d).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), &full[..half]);
+        assert_eq!(s.position(), at);
+        s.set_preallocate(1 << 20);
+        s.sync().unwrap();
+        assert!(s.preallocate().unwrap());
+        // A stop gives them back.
+        s.trim().unwrap();
+        assert_eq!(fs::read(&path).unwrap(), &full[..half]);
+    }
+
+    #[test]
+    fn a_preallocation_refused_by_a_full_disk_is_given_back_and_writing_goes_on() {
+        let sim = SimFs::new();
+        let fs: Arc<dyn Fs> = Arc::new(sim.clone());
+        let dir = Path::new("/sim/full");
+        let full = golden(MYSQL);
+        let ends = event_ends(&full);
+        let mut s = Store::open_on(fs.clone(), dir).unwrap();
+        s.set_preallocate(1 << 20);
+        sim.limit_size(Some(full.len() as u64 + 100));
+        feed_file(&mut s, "mysql-bin.000001", &full[..ends[ends.len() / 2]]).unwrap();
+        s.sync().unwrap();
+        assert!(!s.preallocate().unwrap(), "the zeros do not fit");
+        let path = dir.join("mysql-bin.000001");
+        assert_eq!(sim.contents(&path).unwrap(), &full[..ends[ends.len() / 2]], "the space is given back");
+        let mut pos = ends[ends.len() / 2];
+        for &end in &ends[ends.len() / 2 + 1..] {
+            let ev = &full[pos..end];
+            s.append(&EventHeader::decode_exact(ev).unwrap(), ev).unwrap();
+            s.sync().unwrap();
+            s.preallocate().unwrap();
+            pos = end;
+        }
+        assert_eq!(sim.contents(&path).unwrap(), full);
     }
 
     #[test]

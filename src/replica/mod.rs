@@ -634,6 +634,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             Err(e) => return Err(e.into()),
         };
         store.share_index(shared.index.clone());
+        store.set_preallocate(cfg.binlog_preallocate);
         // Room for a purge to run when the disk is full.
         crate::binlog::purge::keep_reserve(&cfg.binlog_dir);
         shared.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));

@@ -26,6 +26,10 @@ const CATCH_UP_BATCH: usize = 4 << 20;
 const CATCH_UP_SYNC_BYTES: u64 = 64 << 20;
 /// ...and as soon as the stream pauses this long.
 const CATCH_UP_IDLE: std::time::Duration = std::time::Duration::from_millis(20);
+/// A synced batch smaller than this is the live stream: its file gets preallocated
+/// space (`Store::preallocate`). A catch-up does not: it writes large batches, with
+/// few fsyncs, and writing the zeros first would double what goes to disk.
+const LIVE_BATCH: usize = 256 << 10;
 
 pub struct Writer {
     pub store: Store,
@@ -49,6 +53,8 @@ pub struct Writer {
     deferred: bool,
     /// Batches at least this large are catch-up batches (`CATCH_UP_BATCH`).
     pub catch_up_batch: usize,
+    /// Synced batches smaller than this get preallocated space (`LIVE_BATCH`).
+    pub live_batch: usize,
 }
 
 /// What one batch did.
@@ -78,6 +84,7 @@ impl Writer {
             unsynced_bytes: 0,
             deferred: false,
             catch_up_batch: CATCH_UP_BATCH,
+            live_batch: LIVE_BATCH,
         }
     }
 
@@ -111,12 +118,12 @@ impl Writer {
                 self.batch(first)?;
             }
             // The reader is gone: a large event it did not finish is dropped, and what
-            // was queued made durable.
+            // was queued made durable. The file is left as the primary's bytes only.
             self.store.abort_event()?;
             if self.unsynced_bytes > 0 {
                 self.sync()?;
             }
-            Ok(())
+            self.store.trim()
         })();
         match r {
             Ok(()) => Ok(self.store),
@@ -124,6 +131,7 @@ impl Writer {
                 // Events accepted before the bad one are whole and valid: keep them.
                 let _ = self.store.abort_event();
                 let _ = self.store.sync();
+                let _ = self.store.trim();
                 Err(e)
             }
         }
@@ -238,6 +246,10 @@ impl Writer {
                 debug_assert!(durable.as_ref().is_some_and(|(df, dl)| df != &f || p <= *dl));
                 self.acks.publish(f.clone(), p, asked_at.unwrap_or_else(std::time::Instant::now));
                 b.acked = Some((f, p));
+            }
+            // After the ACK is on its way, not before: the primary waits for it.
+            if b.bytes < self.live_batch {
+                self.store.preallocate()?;
             }
         } else {
             self.store.flush()?;
@@ -433,6 +445,40 @@ mod tests {
         }
         drop(tx);
         h.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn a_live_stream_gets_zeros_ahead_and_the_writers_end_gives_them_back() {
+        let (mut w, tx, dir) = writer("prealloc", 1);
+        w.store.set_preallocate(64 << 10);
+        let path = dir.join("mysql-bin.000001");
+        let mut msgs = golden_msgs(true);
+        msgs.truncate(msgs.len() - 1); // leave out the ROTATE: the file stays open
+        let end = msgs
+            .iter()
+            .filter_map(|m| match m {
+                Msg::Event { hdr, .. } => Some(u64::from(hdr.log_pos)),
+                _ => None,
+            })
+            .max()
+            .unwrap();
+        let b = feed(&mut w, &tx, msgs);
+        assert!(b.synced && b.acked.is_some(), "{b:?}");
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size >= end + (32 << 10), "{size} bytes on disk for {end} stored");
+        // The connection ends: the file is the primary's bytes again.
+        drop(tx);
+        w.run().unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), end);
+        // A batch as large as a catch-up's writes no zeros.
+        let (mut w, tx, dir) = writer("prealloc-catchup", 1);
+        w.store.set_preallocate(64 << 10);
+        w.live_batch = 1;
+        let mut msgs = golden_msgs(true);
+        msgs.truncate(msgs.len() - 1);
+        let b = feed(&mut w, &tx, msgs);
+        assert!(b.synced && b.acked.is_some(), "{b:?}");
+        assert_eq!(std::fs::metadata(dir.join("mysql-bin.000001")).unwrap().len(), end);
     }
 
     #[test]

@@ -162,7 +162,9 @@ fn purge_frees_a_full_disk_and_mirroring_resumes_at_once() {
     let reserve = b.binlog_dir.join("binlogd.reserve");
     assert_eq!(fs::metadata(&reserve).map(|m| m.len()).ok(), Some(1 << 20), "the reserve is made at start");
     fill_up(&mnt.0.join("filler"));
-    s.sql("INSERT INTO dp.t VALUES (REPEAT('q', 500000))");
+    // Larger than the zeros binlogd keeps ahead of the active file's end (1 MiB), which
+    // take it in without a new byte of disk.
+    s.sql("INSERT INTO dp.t VALUES (REPEAT('q', 2000000))");
     b.wait_log("is full. Mirroring waits for free space", Duration::from_secs(30));
     let last = b.index().last().unwrap().clone();
     let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{last}'"));

@@ -38,6 +38,8 @@ fn corrupt_stored_event_refuses_to_start_and_deletes_nothing() {
     let active = wait_active_mirrored(&s, &b);
     let path = b.binlog_dir.join(&active);
     assert_eq!(b.stop(), 0);
+    let len = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    assert_eq!(len(&path), len(&s.binlog_dir().join(&active)), "a stop cuts the preallocated zeros off");
     let mut data = std::fs::read(&path).unwrap();
     let mid = data.len() / 2;
     data[mid] ^= 0xff;
