@@ -113,11 +113,11 @@ pub struct Config {
     pub admin_accounts: Option<Vec<String>>,
 }
 
-/// Every key the parser knows, with a one-line description (the man page lists them all).
 /// `binlog_preallocate` unless the cnf says otherwise, and the most it may say.
 const DEFAULT_PREALLOCATE: u64 = 1 << 20;
 const MAX_PREALLOCATE: u64 = 64 << 20;
 
+/// Every key the parser knows, with a one-line description (the man page lists them all).
 pub const KEYS: &[(&str, &str)] = &[
     (
         "get_start_gtid_mode",
