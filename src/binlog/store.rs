@@ -536,24 +536,16 @@ impl Store {
         if scan.hole {
             self.keep_aside(&*file, &last, scan.cut_at, scan.len)?;
         }
-        let zeros = scan.len - scan.cut_at.max(scan.len - scan.zero_tail);
-        if zeros > 0 && scan.len - scan.cut_at == zeros {
-            info!(
-                "recovery: cut {}:{} to {}: {} bytes of zeros after the last event (space preallocated for \
-                 writes, or not yet written at a crash)",
-                last, scan.len, scan.cut_at, zeros
-            );
-            file.set_len(scan.cut_at).map_err(io_err(&path, "truncate"))?;
-            file.sync().map_err(io_err(&path, "fsync"))?;
-        } else if scan.cut_at < scan.len {
-            info!(
-                "recovery: cut {}:{} to {}: {} bytes after the last complete transaction{}",
-                last,
-                scan.len,
-                scan.cut_at,
-                scan.len - scan.cut_at,
-                scan.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
-            );
+        if scan.cut_at < scan.len {
+            let cut = scan.len - scan.cut_at;
+            let what = if scan.zero_tail >= cut {
+                "of zeros after the last event (space preallocated for writes, or not yet written at a crash)"
+                    .to_string()
+            } else {
+                let why = scan.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                format!("after the last complete transaction{why}")
+            };
+            info!("recovery: cut {}:{} to {}: {cut} bytes {what}", last, scan.len, scan.cut_at);
             file.set_len(scan.cut_at).map_err(io_err(&path, "truncate"))?;
             file.sync().map_err(io_err(&path, "fsync"))?;
         }
@@ -876,8 +868,7 @@ impl Store {
     pub fn abort_event(&mut self) -> Result<(), StoreError> {
         let Some(a) = self.active.as_mut() else { return Ok(()) };
         if a.partial.take().is_some() {
-            a.file.set_len(a.len).map_err(|err| StoreError::Io { path: a.path.clone(), op: "truncate", err })?;
-            a.zeroed_to = a.len;
+            a.cut_to(a.len)?;
         }
         Ok(())
     }
@@ -939,10 +930,9 @@ impl Store {
                 a.trx_end,
                 a.len - a.trx_end
             );
-            a.file.set_len(a.trx_end).map_err(io_err(&path, "truncate"))?;
+            a.cut_to(a.trx_end)?;
             a.file.sync().map_err(io_err(&path, "fsync"))?;
             a.len = a.trx_end;
-            a.zeroed_to = a.trx_end;
             // Re-derive the tracker state at the boundary: its pending GTID is dropped.
             let (_, t) = scan_file(&*self.fs, &path, &a.name, false)?;
             a.tracker = t;
@@ -992,16 +982,17 @@ impl Store {
         Ok(true)
     }
 
-    /// Gives back the zeros preallocated after the active file's end and fsyncs, so
-    /// the file is again exactly the primary's bytes (for when the writer stops).
+    /// Gives back the zeros preallocated after the active file's end, so the file is
+    /// again exactly the primary's bytes (for when the writer stops). No fsync: should
+    /// the cut not reach the disk, recovery cuts the zeros again.
     pub fn trim(&mut self) -> Result<(), StoreError> {
-        let Some(a) = self.active.as_mut() else { return Ok(()) };
-        a.write_pending()?;
-        if a.zeroed_to > a.len && a.partial.is_none() {
-            a.drop_zeros()?;
-            a.file.sync().map_err(io_err(&a.path, "fsync"))?;
+        match self.active.as_mut() {
+            Some(a) if a.partial.is_none() => {
+                a.write_pending()?;
+                a.drop_zeros()
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -1009,9 +1000,15 @@ impl Active {
     /// Cuts the preallocated zeros off (no fsync: the caller's follows).
     fn drop_zeros(&mut self) -> Result<(), StoreError> {
         if self.zeroed_to > self.len {
-            self.file.set_len(self.len).map_err(io_err(&self.path, "truncate"))?;
-            self.zeroed_to = self.len;
+            self.cut_to(self.len)?;
         }
+        Ok(())
+    }
+
+    /// Cuts the file to `at` bytes, preallocated zeros with the rest (no fsync).
+    fn cut_to(&mut self, at: u64) -> Result<(), StoreError> {
+        self.file.set_len(at).map_err(io_err(&self.path, "truncate"))?;
+        self.zeroed_to = at;
         Ok(())
     }
 
@@ -1207,7 +1204,8 @@ pub struct Scan {
     /// The bytes after `cut_at` follow a page that was never written (a power
     /// failure): they may hold whole events, so recovery keeps them aside.
     pub hole: bool,
-    /// Zero bytes at the end of the file (preallocated space, or a crash's).
+    /// Zero bytes at the end of the file (preallocated space, or a crash's; the last
+    /// bytes of a whole event may be among them).
     pub zero_tail: u64,
 }
 
@@ -1246,6 +1244,7 @@ fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Tracker),
     let mut events = 0u64;
     let mut reason = None;
     let mut hole = false;
+    let zero_tail = trailing_zeros(data);
     while pos < data.len() {
         let res = (|| -> Result<(EventHeader, usize), EventError> {
             let rest = &data[pos..];
@@ -1282,8 +1281,8 @@ fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Tracker),
         let (h, size) = match res {
             Ok(x) => x,
             Err(e) => {
-                if tail_ok && is_torn_tail(&data[pos..]) {
-                    reason = Some(if data[pos..].iter().all(|&b| b == 0) {
+                if tail_ok && is_torn_tail(data.get(pos..data.len() - zero_tail).unwrap_or(&[])) {
+                    reason = Some(if pos + zero_tail >= data.len() {
                         format!("zeros from {pos} to the end")
                     } else {
                         format!("{e} at {pos}")
@@ -1334,19 +1333,16 @@ fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Tracker),
     }
     // Recovered state is the state at the cut point: rescan if the tracker went past it.
     let t = if cut_at < pos as u64 && tail_ok { tracker_until(data, cut_at as usize)? } else { t };
-    let zero_tail = if (pos as u64) < len { trailing_zeros(&data[pos..]) as u64 } else { 0 };
-    Ok((Scan { len, cut_at, closed, rotate_to, events, reason, hole, zero_tail }, t))
+    Ok((Scan { len, cut_at, closed, rotate_to, events, reason, hole, zero_tail: zero_tail as u64 }, t))
 }
 
-/// Can `rest` (from a bad event to the end of the file) be what a crash left
-/// behind? Yes when the last event is cut short, when the bad event is the last
-/// one (a write torn inside it), or when the rest is zeros (the length grew
-/// before the data reached the disk, or space preallocated ahead of the writes).
-/// Zeros at the end count as no bytes: an event torn inside preallocated space is
-/// followed by them. A bad event with whole events after it is corruption, and
-/// recovery must not cut valid data after it.
+/// Can `rest` (from a bad event to the file's trailing zeros, left out) be what a
+/// crash left behind? Yes when the last event is cut short, when the bad event is
+/// the last one (a write torn inside it), or when nothing is left (zeros only: the
+/// length grew before the data reached the disk, or space preallocated ahead of the
+/// writes, where a torn event is followed by them). A bad event with whole events
+/// after it is corruption, and recovery must not cut valid data after it.
 fn is_torn_tail(rest: &[u8]) -> bool {
-    let rest = &rest[..rest.len() - trailing_zeros(rest)];
     if rest.len() < HEADER_LEN {
         return true;
     }

@@ -80,12 +80,7 @@ fn full_disk_stops_acks_keeps_files_intact_and_resumes_when_space_is_freed() {
     for name in b.index() {
         let mine = fs::read(b.binlog_dir.join(&name)).unwrap();
         let theirs = fs::read(pdir.join(&name)).unwrap();
-        // The FDE's in-use flag (byte 21, bit 0) is as the primary sent it.
-        let diff = mine
-            .iter()
-            .zip(&theirs)
-            .enumerate()
-            .position(|(i, (a, b))| if i == 21 { (a ^ b) & !1 != 0 } else { a != b });
+        let diff = first_difference(&mine, &theirs);
         assert!(
             diff.is_none() && mine.len() <= theirs.len(),
             "{name} ({} bytes, primary {}) differs at {diff:?}",

@@ -534,18 +534,21 @@ pub fn metric(body: &str, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
 }
 
-/// Waits until binlogd's copy of the primary's active file holds the primary's bytes
-/// (its FDE's in-use flag as the primary sent it, which may differ from its own file).
+/// The first offset where binlogd's copy of a file differs from the primary's, over
+/// their common length. The FDE's in-use flag (byte 21, bit 0) is as the primary sent
+/// it, which may differ from its own file's, so it is not compared.
+pub fn first_difference(mine: &[u8], theirs: &[u8]) -> Option<usize> {
+    mine.iter().zip(theirs).enumerate().position(|(i, (a, b))| if i == 21 { (a ^ b) & !1 != 0 } else { a != b })
+}
+
+/// Waits until binlogd's copy of the primary's active file holds the primary's bytes.
 /// Past them it may hold only zeros: the space binlogd preallocates while it runs.
 pub fn wait_active_mirrored(server: &Server, b: &Binlogd) -> String {
     let active = server.binary_logs().last().unwrap().clone();
     let (mine, theirs) = (b.binlog_dir.join(&active), server.binlog_dir().join(&active));
-    let same = |i: usize, a: u8, b: u8| if i == 21 { (a ^ b) & !1 == 0 } else { a == b };
     wait_until("the active file mirrored", Duration::from_secs(20), || match (fs::read(&mine), fs::read(&theirs)) {
         (Ok(m), Ok(t)) => {
-            m.len() >= t.len()
-                && m.iter().zip(&t).enumerate().all(|(i, (&a, &b))| same(i, a, b))
-                && m[t.len()..].iter().all(|&b| b == 0)
+            m.len() >= t.len() && first_difference(&m, &t).is_none() && m[t.len()..].iter().all(|&b| b == 0)
         }
         _ => false,
     });
