@@ -1,6 +1,7 @@
 //! A small measuring client for `scripts/bench/`: the time from connecting to the
 //! first event of a dump (by file+pos, MySQL GTID or MariaDB GTID), the fsync
-//! latency of a directory, and the wait for binlogd to hold a number of bytes durably.
+//! latency of a directory, the wait for binlogd to hold a number of bytes durably, and
+//! the least a semisync acker that answers after fsync must do, in one thread.
 //! Built with `cargo build --release --example bench_client`.
 
 use std::io::Write;
@@ -14,7 +15,8 @@ fn usage() -> ! {
     eprintln!(
         "usage: bench_client first-event HOST PORT USER PASSWORD (file NAME POS | mysql-gtid SET | maria-gtid STATE)\n\
          \x20      bench_client fsync-p50 DIR COUNT\n\
-         \x20      bench_client wait-stored PORT USER PASSWORD PID BYTES START_EPOCH_S LIMIT_S"
+         \x20      bench_client wait-stored PORT USER PASSWORD PID BYTES START_EPOCH_S LIMIT_S\n\
+         \x20      bench_client fsync-acker HOST PORT USER PASSWORD SERVER_ID FILE"
     );
     std::process::exit(2)
 }
@@ -25,6 +27,7 @@ fn main() {
         Some("first-event") if a.len() >= 8 => first_event(&a[2..]),
         Some("fsync-p50") if a.len() == 4 => fsync_p50(&a[2], a[3].parse().unwrap_or_else(|_| usage())),
         Some("wait-stored") if a.len() == 9 => wait_stored(&a[2..]),
+        Some("fsync-acker") if a.len() == 8 => fsync_acker(&a[2..]),
         _ => usage(),
     }
 }
@@ -144,4 +147,126 @@ fn wait_stored(a: &[String]) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// The floor of an acker that answers after fsync: one thread that reads each event
+/// from the primary's current position on and appends it to FILE over zeros written
+/// ahead (as binlogd's `binlog_preallocate` does). Once the primary has asked for a
+/// reply and nothing more has arrived, it runs one fdatasync and sends one reply for
+/// the last position asked, on the same connection, as binlogd batches. It checks no
+/// CRC, writes every file of the primary into the one FILE, serves nothing and hands
+/// nothing to another thread: what binlogd does beyond it is the cost of its checks,
+/// its files and its reader, writer and acker threads. Runs until killed or the
+/// primary ends the stream; each second with fsyncs it prints "fsyncs N us T" (the
+/// count and total microseconds so far) on stderr.
+fn fsync_acker(a: &[String]) {
+    use binlogd::proto::command::{semisync_ack, RegisterSlave, SEMISYNC_MAGIC, SEMISYNC_NEED_ACK};
+    use std::os::unix::fs::FileExt;
+    const AHEAD: u64 = 1 << 20;
+    let mut opts = options(&a[0], &a[1], &a[2], &a[3]);
+    opts.read_timeout = None;
+    let server_id: u32 = a[4].parse().unwrap_or_else(|_| usage());
+    let mut c = Client::connect(&opts).unwrap_or_else(|e| fail("connect", &e));
+    let maria = c.server_version().contains("MariaDB");
+    let status = if maria { "SHOW MASTER STATUS" } else { "SHOW BINARY LOG STATUS" };
+    let rs = c.query(status).unwrap_or_else(|e| fail(status, &e));
+    let row = rs.rows.first().unwrap_or_else(|| fail(status, &"binary logging is off"));
+    let mut file = row.first().cloned().flatten().unwrap_or_default();
+    let pos: u32 = row.get(1).cloned().flatten().and_then(|p| p.parse().ok()).unwrap_or(4);
+    for q in [
+        "SET @master_binlog_checksum = @@global.binlog_checksum, @source_binlog_checksum = @@global.binlog_checksum",
+        "SET @mariadb_slave_capability = 4",
+        // Heartbeats let the primary notice at once when this process is killed.
+        "SET @master_heartbeat_period = 1000000000, @source_heartbeat_period = 1000000000",
+        "SET @rpl_semi_sync_slave = 1, @rpl_semi_sync_replica = 1",
+    ] {
+        c.query(q).unwrap_or_else(|e| fail(q, &e));
+    }
+    let crc = match c.query("SELECT @@global.binlog_checksum") {
+        Ok(rs) if rs.scalar() == Some("CRC32") => 4,
+        _ => 0,
+    };
+    let reg = RegisterSlave {
+        server_id,
+        host: String::new(),
+        user: String::new(),
+        password: String::new(),
+        port: 0,
+        rank: 0,
+        master_id: 0,
+    };
+    c.command_ok(&reg.encode(), "COM_REGISTER_SLAVE").unwrap_or_else(|e| fail("register", &e));
+    let flags = if maria { binlogd::proto::command::BINLOG_SEND_ANNOTATE_ROWS_EVENT } else { 0 };
+    let dump = BinlogDump { pos, flags, server_id, file: file.clone() }.encode();
+    c.stream.write_command(&dump).unwrap_or_else(|e| fail("dump", &e));
+    c.stream.follow_seq = true;
+    let mut ack_sock = c.stream.inner.try_clone().unwrap_or_else(|e| fail("socket", &e));
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&a[5])
+        .unwrap_or_else(|e| fail(&a[5], &e));
+    let zeros = vec![0u8; AHEAD as usize];
+    let (mut at, mut zeroed) = (0u64, 0u64);
+    let (mut p, mut reply) = (Vec::new(), Vec::new());
+    let mut asked: Option<(String, u32)> = None;
+    // fsyncs and their time, reported on stderr each second.
+    let (mut fsyncs, mut fsync_us, mut last_report) = (0u64, 0u64, Instant::now());
+    let fd = std::os::fd::AsRawFd::as_raw_fd(c.stream.inner.tcp());
+    loop {
+        if asked.is_some() && c.stream.inner.buffered() == 0 && !readable(fd) {
+            if let Some((f, pos)) = asked.take() {
+                let t = Instant::now();
+                out.sync_data().unwrap_or_else(|e| fail(&a[5], &e));
+                fsyncs += 1;
+                fsync_us += t.elapsed().as_micros() as u64;
+                if last_report.elapsed() >= Duration::from_secs(1) {
+                    eprintln!("fsyncs {fsyncs} us {fsync_us}");
+                    last_report = Instant::now();
+                }
+                reply.clear();
+                let mut seq = 0u8;
+                binlogd::proto::packet::encode(&mut seq, &semisync_ack(&f, u64::from(pos)), &mut reply);
+                if ack_sock.write_all(&reply).and_then(|_| ack_sock.flush()).is_err() {
+                    return;
+                }
+            }
+        }
+        if zeroed - at < AHEAD / 2 {
+            out.write_all_at(&zeros, zeroed).and_then(|_| out.sync_data()).unwrap_or_else(|e| fail(&a[5], &e));
+            zeroed += AHEAD;
+        }
+        p.clear();
+        if c.stream.read_into(&mut p).is_err() {
+            return;
+        }
+        // OK byte, the semisync magic and flag, then a whole event (19-byte header).
+        if p.len() < 3 + 19 || p[0] != 0 || p[1] != SEMISYNC_MAGIC {
+            fail("stream", &binlogd::proto::parse_err(&p));
+        }
+        let ev = &p[3..];
+        let log_pos = u32::from_le_bytes([ev[13], ev[14], ev[15], ev[16]]);
+        let artificial = u16::from_le_bytes([ev[17], ev[18]]) & 0x20 != 0;
+        if ev[4] == 4 && ev.len() >= 27 {
+            // ROTATE: the next file's name follows its position (a CRC32 may end it).
+            let name = &ev[27..ev.len().saturating_sub(crc).max(27)];
+            file = String::from_utf8_lossy(name).into_owned();
+        }
+        // Heartbeats (MySQL's two kinds) are not in the primary's file.
+        if !artificial && ev[4] != 27 && ev[4] != 41 {
+            out.write_all_at(ev, at).unwrap_or_else(|e| fail(&a[5], &e));
+            at += ev.len() as u64;
+        }
+        if p[2] & SEMISYNC_NEED_ACK != 0 {
+            asked = Some((file.clone(), log_pos));
+        }
+    }
+}
+
+/// Whether a read of `fd` would not block.
+fn readable(fd: i32) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, no wait.
+    unsafe { libc::poll(&mut p, 1, 0) > 0 }
 }

@@ -49,6 +49,11 @@ impl BufSocket {
         BufSocket { r: io::BufReader::with_capacity(SOCKET_BUFFER, t) }
     }
 
+    /// Bytes read from the socket and not taken yet.
+    pub fn buffered(&self) -> usize {
+        self.r.buffer().len()
+    }
+
     /// Starts TLS on the connection. Bytes read ahead would be taken for plaintext:
     /// a peer that sent any before the TLS handshake is refused.
     pub fn start_tls(&mut self, conn: rustls::Connection, deadline: Option<std::time::Instant>) -> Result<(), Error> {
