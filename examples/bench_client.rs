@@ -186,15 +186,7 @@ fn fsync_acker(a: &[String]) {
         Ok(rs) if rs.scalar() == Some("CRC32") => 4,
         _ => 0,
     };
-    let reg = RegisterSlave {
-        server_id,
-        host: String::new(),
-        user: String::new(),
-        password: String::new(),
-        port: 0,
-        rank: 0,
-        master_id: 0,
-    };
+    let reg = RegisterSlave { server_id, ..Default::default() };
     c.command_ok(&reg.encode(), "COM_REGISTER_SLAVE").unwrap_or_else(|e| fail("register", &e));
     let flags = if maria { binlogd::proto::command::BINLOG_SEND_ANNOTATE_ROWS_EVENT } else { 0 };
     let dump = BinlogDump { pos, flags, server_id, file: file.clone() }.encode();

@@ -449,15 +449,7 @@ fn abandon_semisync_dump(port: u16, server_id: u32) {
     use std::os::fd::AsRawFd;
     let mut c = binlogd::proto::client::Client::connect(&repl_options(port)).unwrap();
     c.query("SET @master_binlog_checksum = 'CRC32', @rpl_semi_sync_slave = 1").unwrap();
-    let r = binlogd::proto::command::RegisterSlave {
-        server_id,
-        host: String::new(),
-        user: String::new(),
-        password: String::new(),
-        port: 0,
-        rank: 0,
-        master_id: 0,
-    };
+    let r = binlogd::proto::command::RegisterSlave { server_id, ..Default::default() };
     c.command_ok(&r.encode(), "register").unwrap();
     let d = binlogd::proto::command::BinlogDump { pos: 4, flags: 0, server_id, file: String::new() };
     c.stream.write_command(&d.encode()).unwrap();
