@@ -41,7 +41,11 @@ impl DurableState {
 #[derive(Default)]
 pub struct Durable {
     st: Mutex<DurableState>,
+    /// Every publish: the dump threads tailing the active file wait here.
     cv: Condvar,
+    /// Only a new file list: threads that work on whole files wait here, so that the
+    /// publish after each fsync does not wake them for nothing.
+    files_cv: Condvar,
 }
 
 impl Durable {
@@ -67,7 +71,13 @@ impl Durable {
         }
         g.active = active;
         g.generation += 1;
+        // Woken after the lock is let go: a waiter woken while it is held would
+        // block on it at once and need a second wake-up.
+        drop(g);
         self.cv.notify_all();
+        if files.is_some() {
+            self.files_cv.notify_all();
+        }
     }
 
     /// Replaces the file list alone (after a purge).
@@ -75,13 +85,16 @@ impl Durable {
         let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
         g.files = Arc::new(files.to_vec());
         g.generation += 1;
+        drop(g);
         self.cv.notify_all();
+        self.files_cv.notify_all();
     }
 
     /// Wakes every waiter with nothing new: a dump that was killed sees it at once.
     pub fn wake_all(&self) {
         let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
         g.generation += 1;
+        drop(g);
         self.cv.notify_all();
     }
 
@@ -95,5 +108,52 @@ impl Durable {
         let (g, _) =
             self.cv.wait_timeout_while(g, timeout, |s| s.generation <= generation).unwrap_or_else(|e| e.into_inner());
         g.clone()
+    }
+
+    /// Waits until the file list is no longer `files` (a file begun, or purged), or
+    /// `timeout`.
+    pub fn wait_files_changed(&self, files: &Arc<Vec<String>>, timeout: Duration) -> DurableState {
+        let g = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let (g, _) = self
+            .files_cv
+            .wait_timeout_while(g, timeout, |s| Arc::ptr_eq(&s.files, files))
+            .unwrap_or_else(|e| e.into_inner());
+        g.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_file_list_waiter_sees_new_files_and_purges_but_not_each_fsync() {
+        let d = Arc::new(Durable::default());
+        d.publish(Some(&names(&["b.000001"])), Some(("b.000001".into(), 4)), None);
+        let first = d.snapshot();
+        // Publishes of a longer active file leave the list as it was.
+        d.publish(None, Some(("b.000001".into(), 400)), None);
+        let st = d.wait_files_changed(&first.files, Duration::from_millis(20));
+        assert!(Arc::ptr_eq(&st.files, &first.files));
+        assert_eq!(st.active, Some(("b.000001".into(), 400)));
+        // A new file, published from another thread, ends the wait.
+        let d2 = d.clone();
+        let t = std::thread::spawn(move || {
+            d2.publish(Some(&names(&["b.000001", "b.000002"])), Some(("b.000002".into(), 4)), None)
+        });
+        let st = d.wait_files_changed(&first.files, Duration::from_secs(600));
+        t.join().unwrap();
+        assert_eq!(*st.files, names(&["b.000001", "b.000002"]));
+        // So does a purge.
+        let d2 = d.clone();
+        let t = std::thread::spawn(move || d2.replace_files(&names(&["b.000002"])));
+        let st = d.wait_files_changed(&st.files, Duration::from_secs(600));
+        t.join().unwrap();
+        assert_eq!(*st.files, names(&["b.000002"]));
+        assert_eq!(st.generation, 4);
     }
 }

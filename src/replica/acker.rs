@@ -39,12 +39,16 @@ impl AckSlot {
         // A target not sent yet is covered by this one; its wait started earlier.
         let since = g.target.as_ref().map_or(asked_at, |t| t.2.min(asked_at));
         g.target = Some((file, pos, since));
+        // Woken after the lock is let go, so the acker does not wake only to wait
+        // for it: the ACK is on the primary's commit path.
+        drop(g);
         self.cv.notify_one();
     }
 
     pub fn close(&self) {
         let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
         g.closed = true;
+        drop(g);
         self.cv.notify_all();
     }
 

@@ -101,11 +101,16 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
     info!("archiving each closed binlog with archive_command = {cmd}");
     std::thread::Builder::new().name("archive".into()).spawn(move || {
         let mut done = load_status(&dir);
-        let mut generation = 0;
+        // The file list last looked at: a file is closed only when a newer one is begun,
+        // so nothing else that is published (after each fsync) brings work.
+        let mut seen: Option<Arc<Vec<String>>> = None;
         let mut backoff = Duration::from_secs(1);
         loop {
-            let st = shared.durable.wait_newer(generation, Duration::from_secs(5));
-            generation = st.generation;
+            let st = match &seen {
+                Some(files) => shared.durable.wait_files_changed(files, Duration::from_secs(5)),
+                None => shared.durable.snapshot(),
+            };
+            seen = Some(st.files.clone());
             // Every file but the last is closed.
             let closed = st.files.len().saturating_sub(1);
             let mut failed = false;
@@ -135,7 +140,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
             if failed {
                 std::thread::sleep(backoff);
                 backoff = (backoff * 2).min(RETRY_MAX);
-                generation = 0;
+                seen = None;
             }
         }
     })?;

@@ -156,6 +156,7 @@ impl ByteBudget {
     pub fn release(&self, n: usize) {
         let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
         u.0 = u.0.saturating_sub(n);
+        drop(u);
         self.cv.notify_all();
     }
 
@@ -164,6 +165,7 @@ impl ByteBudget {
     pub fn close(&self) {
         let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
         u.1 = true;
+        drop(u);
         self.cv.notify_all();
     }
 }

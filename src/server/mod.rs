@@ -138,13 +138,18 @@ fn keep_gtid_index(sh: &Shared) {
     let mut seen: Option<(Arc<Vec<String>>, bool)> = None;
     let mut generation = 0;
     loop {
-        let st = sh.durable.wait_newer(generation, std::time::Duration::from_secs(5));
+        // Once every file is indexed, only a new file list brings work: the publish
+        // after each fsync does not wake this thread. Until then, each publish may
+        // have made the newest file's header durable.
+        let st = match &seen {
+            Some((files, true)) => sh.durable.wait_files_changed(files, std::time::Duration::from_secs(5)),
+            _ => sh.durable.wait_newer(generation, std::time::Duration::from_secs(5)),
+        };
         generation = st.generation;
         if generation == 0 {
             // Nothing published yet: the store is still being opened.
             continue;
         }
-        // Work only when the file list changed or the newest header was not there yet.
         if seen.as_ref().is_some_and(|(f, done)| *done && Arc::ptr_eq(f, &st.files)) {
             continue;
         }
