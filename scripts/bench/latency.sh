@@ -253,7 +253,8 @@ no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n +
   echo "new file list, not for each fsync. In an A/B on the MariaDB primary that took binlogd's"
   echo "context switches per commit from 3.0–3.2 to 1.8–1.9 and its CPU per commit from 32–42"
   echo "to 27–36 µs at 16 threads, and the mean ACK minus the mean fsync from 38–47 to 12–25 µs"
-  echo "at 1 thread and from 135–170 to 90–109 µs at 16; tps moved less than the disk's spread."  # At the lowest thread count: what the real replica adds to an async commit, against
+  echo "at 1 thread and from 135–170 to 90–109 µs at 16; tps moved less than the disk's spread."
+  # At the lowest thread count: what the real replica adds to an async commit, against
   # binlogd's fsync alone.
   t=${threads%% *}
   for f in $flavors; do
