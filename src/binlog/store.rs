@@ -904,6 +904,29 @@ impl Store {
         }
     }
 
+    /// Writes the buffered events of whole transactions to the file (no fsync). The
+    /// start of one still arriving waits for the rest, to go with it in one write:
+    /// nothing reads those bytes before an fsync, and after a crash recovery would cut
+    /// them. For the few bytes of a live stream: they are written as they are, not with
+    /// direct I/O.
+    pub fn flush_transactions(&mut self) -> Result<(), StoreError> {
+        let Some(a) = self.active.as_mut() else { return Ok(()) };
+        if a.len == a.trx_end || a.partial.is_some() {
+            return a.write_pending();
+        }
+        let at = a.pending.at;
+        if a.pending.is_empty() || a.trx_end <= at {
+            return Ok(());
+        }
+        let whole = (a.trx_end - at) as usize;
+        let rest = a.pending.bytes().get(whole..).unwrap_or(&[]).to_vec();
+        let head = a.pending.bytes().get(..whole).unwrap_or(&[]);
+        a.file.write_at(head, at).map_err(|err| StoreError::Write { path: a.path.clone(), offset: at, err })?;
+        a.pending.restart(a.trx_end);
+        a.pending.buf.extend_from_slice(&rest);
+        Ok(())
+    }
+
     /// Writes and fsyncs. Returns the durable (file, length).
     pub fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
         self.follow_purges();

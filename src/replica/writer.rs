@@ -7,8 +7,9 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::acker::AckSlot;
 use super::reader::{ByteBudget, Msg};
@@ -26,6 +27,9 @@ const CATCH_UP_BATCH: usize = 4 << 20;
 const CATCH_UP_SYNC_BYTES: u64 = 64 << 20;
 /// ...and as soon as the stream pauses this long.
 const CATCH_UP_IDLE: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long the writer sleeps on an empty channel before it looks again, whether or
+/// not the reader woke it: a sender that went away without a word is seen by then.
+const QUEUE_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 /// A synced batch smaller than this is the live stream: its file gets preallocated
 /// space (`Store::preallocate`). A catch-up does not: it writes large batches, with
 /// few fsyncs, and writing the zeros first would double what goes to disk.
@@ -55,6 +59,10 @@ pub struct Writer {
     pub catch_up_batch: usize,
     /// Synced batches smaller than this get preallocated space (`LIVE_BATCH`).
     pub live_batch: usize,
+    /// `QUEUE_RECHECK`.
+    pub queue_recheck: std::time::Duration,
+    /// Messages taken from the channel, for `ByteBudget::wait_queued`.
+    taken: u64,
 }
 
 /// What one batch did.
@@ -85,6 +93,8 @@ impl Writer {
             deferred: false,
             catch_up_batch: CATCH_UP_BATCH,
             live_batch: LIVE_BATCH,
+            queue_recheck: QUEUE_RECHECK,
+            taken: 0,
         }
     }
 
@@ -100,20 +110,13 @@ impl Writer {
         let _close = CloseOnExit(self.budget.clone());
         let r = (|| {
             loop {
-                let first = if self.deferred {
-                    match self.rx.recv_timeout(CATCH_UP_IDLE) {
-                        Ok(m) => m,
-                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                            self.sync()?;
-                            continue;
-                        }
-                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                let first = match self.next() {
+                    Ok(m) => m,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.sync()?;
+                        continue;
                     }
-                } else {
-                    match self.rx.recv() {
-                        Ok(m) => m,
-                        Err(_) => break,
-                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
                 };
                 self.batch(first)?;
             }
@@ -133,6 +136,33 @@ impl Writer {
                 let _ = self.store.sync();
                 let _ = self.store.trim();
                 Err(e)
+            }
+        }
+    }
+
+    /// The next message; `Timeout` once a deferred fsync is due (the stream paused for
+    /// `CATCH_UP_IDLE`). On an empty channel it sleeps on the budget, which the reader
+    /// wakes as it counts a message in (see `ByteBudget`), and looks at the channel again
+    /// at least every `QUEUE_RECHECK`.
+    fn next(&mut self) -> Result<Msg, RecvTimeoutError> {
+        let until = self.deferred.then(|| Instant::now() + CATCH_UP_IDLE);
+        loop {
+            match self.rx.try_recv() {
+                Ok(m) => return Ok(m),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            let recheck = self.queue_recheck;
+            let wait = until.map_or(recheck, |u| u.saturating_duration_since(Instant::now()).min(recheck));
+            if self.budget.wait_queued(self.taken, wait) {
+                // Counted in, so sent next (or the reader is gone, and the channel ends).
+                return match until {
+                    Some(u) => self.rx.recv_deadline(u),
+                    None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                };
+            }
+            if until.is_some_and(|u| Instant::now() >= u) {
+                return Err(RecvTimeoutError::Timeout);
             }
         }
     }
@@ -176,6 +206,7 @@ impl Writer {
         let mut written = 0usize;
         let mut next = Some(first);
         while let Some(m) = next.take() {
+            self.taken += 1;
             let held = m.bytes();
             match m {
                 Msg::Rotate { name, pos } => self.store.switch_to(&name, pos)?,
@@ -252,7 +283,11 @@ impl Writer {
                 self.store.preallocate()?;
             }
         } else {
-            self.store.flush()?;
+            if b.bytes < self.live_batch {
+                self.store.flush_transactions()?;
+            } else {
+                self.store.flush()?;
+            }
             self.deferred |= defer;
         }
         self.stats.bytes_written.fetch_add(b.bytes as u64, Ordering::Relaxed);
@@ -385,6 +420,64 @@ mod tests {
         assert!(r.is_err(), "the writer took an event with no file");
         assert!(!waiting.join().unwrap(), "the waiting reader learns the writer is gone");
         assert!(!budget.acquire(1), "and so does any later one");
+    }
+
+    #[test]
+    fn a_writer_asleep_on_an_empty_queue_wakes_for_the_readers_next_message_and_its_end() {
+        let (mut w, tx, _dir) = writer("asleep", 1);
+        // Only the reader's wake-ups may end its waits.
+        w.queue_recheck = std::time::Duration::from_secs(3600);
+        let (budget, stats) = (w.budget.clone(), w.stats.clone());
+        let h = std::thread::spawn(move || w.run());
+        let until = |what: &str, done: &dyn Fn() -> bool| {
+            let t = std::time::Instant::now();
+            while !done() {
+                assert!(t.elapsed() < std::time::Duration::from_secs(60), "{what}");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        };
+        let mut events = 0;
+        for m in golden_msgs(true) {
+            events += u64::from(matches!(m, Msg::Event { .. }));
+            // The writer has taken all before and is asleep again, or about to be.
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            super::super::reader::send(&budget, &tx, m).unwrap();
+            until("the writer did not wake for a message", &|| stats.events_written.load(Ordering::Relaxed) == events);
+        }
+        // The reader ends: its sender goes after it says so.
+        budget.reader_gone();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        drop(tx);
+        until("the writer did not see the reader's end", &|| h.is_finished());
+        h.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn without_an_fsync_a_transaction_is_written_once_it_has_arrived_whole() {
+        let (mut w, tx, dir) = writer("whole", 0);
+        let mut msgs = golden_msgs(false);
+        msgs.truncate(msgs.len() - 1); // leave out the ROTATE: the file stays open
+        let ends: Vec<(u8, u64, u64)> = msgs
+            .iter()
+            .filter_map(|m| match m {
+                Msg::Event { hdr, .. } => {
+                    Some((hdr.event_type.0, u64::from(hdr.log_pos), u64::from(hdr.log_pos - hdr.event_size)))
+                }
+                _ => None,
+            })
+            .collect();
+        let on_disk = || std::fs::metadata(dir.join("mysql-bin.000001")).unwrap().len();
+        // Up to the first transaction's GTID event (MySQL's type 33).
+        let gtid = ends.iter().position(|e| e.0 == 33).unwrap();
+        let xid = gtid + ends[gtid..].iter().position(|e| e.0 == 16).unwrap();
+        let rest = msgs.split_off(gtid + 2); // + the ROTATE that leads
+        let b = feed(&mut w, &tx, msgs);
+        assert!(!b.synced);
+        assert_eq!(on_disk(), ends[gtid].2, "the GTID event waits for the rest of its transaction");
+        let mut rest = rest.into_iter();
+        let upto_xid: Vec<Msg> = rest.by_ref().take(xid - gtid).collect();
+        feed(&mut w, &tx, upto_xid);
+        assert_eq!(on_disk(), ends[xid].1, "the whole transaction went to the file");
     }
 
     #[test]
