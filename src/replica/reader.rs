@@ -167,6 +167,8 @@ impl ByteBudget {
 
     /// Waits until `n` more bytes fit (a single message always fits an empty queue).
     /// False once the writer is gone: nothing will make room again.
+    /// Counts in `n` bytes as `send` does, for tests that fill the queue.
+    #[cfg(test)]
     pub fn acquire(&self, n: usize) -> bool {
         let (ok, wake) = self.count_in(n);
         if wake {
