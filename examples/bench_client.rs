@@ -160,6 +160,7 @@ fn wait_stored(a: &[String]) {
 /// primary ends the stream; each second with fsyncs it prints "fsyncs N us T" (the
 /// count and total microseconds so far) on stderr.
 fn fsync_acker(a: &[String]) {
+    use binlogd::binlog::event::{ChecksumAlg, EventHeader, EventType, Rotate, LOG_EVENT_ARTIFICIAL_F};
     use binlogd::proto::command::{semisync_ack, RegisterSlave, SEMISYNC_MAGIC, SEMISYNC_NEED_ACK};
     use std::os::unix::fs::FileExt;
     const AHEAD: u64 = 1 << 20;
@@ -182,9 +183,9 @@ fn fsync_acker(a: &[String]) {
     ] {
         c.query(q).unwrap_or_else(|e| fail(q, &e));
     }
-    let crc = match c.query("SELECT @@global.binlog_checksum") {
-        Ok(rs) if rs.scalar() == Some("CRC32") => 4,
-        _ => 0,
+    let alg = match c.query("SELECT @@global.binlog_checksum") {
+        Ok(rs) if rs.scalar() == Some("CRC32") => ChecksumAlg::CRC32,
+        _ => ChecksumAlg::OFF,
     };
     let reg = RegisterSlave { server_id, ..Default::default() };
     c.command_ok(&reg.encode(), "COM_REGISTER_SLAVE").unwrap_or_else(|e| fail("register", &e));
@@ -233,25 +234,23 @@ fn fsync_acker(a: &[String]) {
         if c.stream.read_into(&mut p).is_err() {
             return;
         }
-        // OK byte, the semisync magic and flag, then a whole event (19-byte header).
-        if p.len() < 3 + 19 || p[0] != 0 || p[1] != SEMISYNC_MAGIC {
+        // OK byte, the semisync magic and flag, then a whole event.
+        if p.len() < 3 || p[0] != 0 || p[1] != SEMISYNC_MAGIC {
             fail("stream", &binlogd::proto::parse_err(&p));
         }
         let ev = &p[3..];
-        let log_pos = u32::from_le_bytes([ev[13], ev[14], ev[15], ev[16]]);
-        let artificial = u16::from_le_bytes([ev[17], ev[18]]) & 0x20 != 0;
-        if ev[4] == 4 && ev.len() >= 27 {
-            // ROTATE: the next file's name follows its position (a CRC32 may end it).
-            let name = &ev[27..ev.len().saturating_sub(crc).max(27)];
-            file = String::from_utf8_lossy(name).into_owned();
+        let h = EventHeader::decode(ev).unwrap_or_else(|e| fail("event", &e));
+        if h.event_type == EventType::ROTATE {
+            file = Rotate::decode(ev, alg).unwrap_or_else(|e| fail("rotate", &e)).next_file;
         }
         // Heartbeats (MySQL's two kinds) are not in the primary's file.
-        if !artificial && ev[4] != 27 && ev[4] != 41 {
+        let heartbeat = matches!(h.event_type, EventType::HEARTBEAT | EventType::HEARTBEAT_V2);
+        if h.flags & LOG_EVENT_ARTIFICIAL_F == 0 && !heartbeat {
             out.write_all_at(ev, at).unwrap_or_else(|e| fail(&a[5], &e));
             at += ev.len() as u64;
         }
         if p[2] & SEMISYNC_NEED_ACK != 0 {
-            asked = Some((file.clone(), log_pos));
+            asked = Some((file.clone(), h.log_pos));
         }
     }
 }
