@@ -14,6 +14,7 @@ use binlogd::proto::command::{BinlogDump, BinlogDumpGtid};
 fn usage() -> ! {
     eprintln!(
         "usage: bench_client first-event HOST PORT USER PASSWORD (file NAME POS | mysql-gtid SET | maria-gtid STATE)\n\
+         \x20      bench_client restart BINLOGD CNF STDERR_FILE HOST PORT USER PASSWORD (file NAME POS | ...)\n\
          \x20      bench_client fsync-p50 DIR COUNT\n\
          \x20      bench_client wait-stored PORT USER PASSWORD PID BYTES START_EPOCH_S LIMIT_S\n\
          \x20      bench_client fsync-acker HOST PORT USER PASSWORD SERVER_ID FILE"
@@ -25,6 +26,7 @@ fn main() {
     let a: Vec<String> = std::env::args().collect();
     match a.get(1).map(String::as_str) {
         Some("first-event") if a.len() >= 8 => first_event(&a[2..]),
+        Some("restart") if a.len() >= 11 => restart(&a[2..]),
         Some("fsync-p50") if a.len() == 4 => fsync_p50(&a[2], a[3].parse().unwrap_or_else(|_| usage())),
         Some("wait-stored") if a.len() == 9 => wait_stored(&a[2..]),
         Some("fsync-acker") if a.len() == 8 => fsync_acker(&a[2..]),
@@ -54,10 +56,17 @@ fn options(host: &str, port: &str, user: &str, password: &str) -> ConnectOptions
 /// Prints milliseconds from the TCP connect to the first event packet.
 fn first_event(a: &[String]) {
     let t = Instant::now();
+    dump_to_first_event(a).unwrap_or_else(|(what, e)| fail(what, &e));
+    println!("{:.3}", t.elapsed().as_secs_f64() * 1000.0);
+}
+
+/// Connects to `a` = HOST PORT USER PASSWORD and dumps as the rest of `a` says,
+/// until the first event read from a file arrives.
+fn dump_to_first_event(a: &[String]) -> Result<(), (&'static str, String)> {
     let opts = options(&a[0], &a[1], &a[2], &a[3]);
-    let mut c = Client::connect(&opts).unwrap_or_else(|e| fail("connect", &e));
+    let mut c = Client::connect(&opts).map_err(|e| ("connect", e.to_string()))?;
     c.query("SET @master_binlog_checksum = 'CRC32', @source_binlog_checksum = 'CRC32'")
-        .unwrap_or_else(|e| fail("set checksum", &e));
+        .map_err(|e| ("set checksum", e.to_string()))?;
     let cmd = match a[4].as_str() {
         "file" if a.len() == 7 => BinlogDump {
             pos: a[6].parse().unwrap_or_else(|_| usage()),
@@ -72,21 +81,54 @@ fn first_event(a: &[String]) {
                 .encode()
         }
         "maria-gtid" if a.len() == 6 => {
-            c.query(&format!("SET @slave_connect_state = '{}'", a[5])).unwrap_or_else(|e| fail("connect state", &e));
-            c.query("SET @mariadb_slave_capability = 4").unwrap_or_else(|e| fail("capability", &e));
+            c.query(&format!("SET @slave_connect_state = '{}'", a[5])).map_err(|e| ("connect state", e.to_string()))?;
+            c.query("SET @mariadb_slave_capability = 4").map_err(|e| ("capability", e.to_string()))?;
             BinlogDump { pos: 4, flags: 0, server_id: 4_000_000_001, file: String::new() }.encode()
         }
         _ => usage(),
     };
-    c.stream.write_command(&cmd).unwrap_or_else(|e| fail("dump", &e));
+    c.stream.write_command(&cmd).map_err(|e| ("dump", e.to_string()))?;
     // The fake ROTATE, then the FDE: the first event read from a file.
     for _ in 0..2 {
-        let p = c.stream.read().unwrap_or_else(|e| fail("read", &e));
+        let p = c.stream.read().map_err(|e| ("read", e.to_string()))?;
         if p.first() != Some(&0) {
-            fail("dump refused", &binlogd::proto::parse_err(&p));
+            return Err(("dump refused", binlogd::proto::parse_err(&p).to_string()));
         }
     }
-    println!("{:.3}", t.elapsed().as_secs_f64() * 1000.0);
+    Ok(())
+}
+
+/// Starts `binlogd CNF` (its standard error appended to STDERR_FILE), then tries the
+/// dump of `first-event` every 100 µs until its first event arrives, and prints
+/// binlogd's pid and the milliseconds since the start. One process times the whole
+/// wait, so the figure is binlogd's, not a shell's loop starting a client each try.
+fn restart(a: &[String]) {
+    let err = std::fs::OpenOptions::new().create(true).append(true).open(&a[2]).unwrap_or_else(|e| fail(&a[2], &e));
+    let t = Instant::now();
+    let mut child = std::process::Command::new(&a[0])
+        .arg(&a[1])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| fail(&a[0], &e));
+    loop {
+        match dump_to_first_event(&a[3..]) {
+            Ok(()) => break,
+            Err((what, e)) if t.elapsed() >= Duration::from_secs(60) => {
+                eprintln!("bench_client: binlogd {} did not serve within 60 s: {what}: {e}", child.id());
+                println!("{}", child.id());
+                std::process::exit(1);
+            }
+            Err(_) => {
+                if let Ok(Some(st)) = child.try_wait() {
+                    fail("binlogd", &format!("exited ({st}) before serving; see {}", a[2]));
+                }
+                std::thread::sleep(Duration::from_micros(100))
+            }
+        }
+    }
+    println!("{} {:.3}", child.id(), t.elapsed().as_secs_f64() * 1000.0);
 }
 
 /// Prints the median microseconds of a 4 KiB write plus fsync in `dir`.

@@ -179,8 +179,15 @@ fn lock_binlog_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
             dir.display()
         ));
     }
-    let _ = f.set_len(0);
-    let _ = std::os::unix::fs::FileExt::write_all_at(&f, format!("{}\n", std::process::id()).as_bytes(), 0);
+    // The pid over what is there, then the file cut to it only if it was longer: on
+    // ext4 a truncation to 0 of a file with data starts its writeback and waits (about
+    // half a millisecond, a sixth of a restart), and the pid is usually as long as the
+    // one before.
+    let line = format!("{}\n", std::process::id());
+    let _ = std::os::unix::fs::FileExt::write_all_at(&f, line.as_bytes(), 0);
+    if f.metadata().is_ok_and(|m| m.len() > line.len() as u64) {
+        let _ = f.set_len(line.len() as u64);
+    }
     crate::binlog::owner::set(dir, &f).map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
     Ok(f)
 }

@@ -386,15 +386,17 @@ impl Store {
         self.fs.sync_dir(&self.dir).map_err(io_err(&self.dir, "fsync directory"))
     }
 
-    /// Binlog-shaped names (`base.NNNN`) among the directory's entries, in order.
-    fn dir_binlogs(listed: &[String], base: Option<&str>) -> Vec<String> {
-        let mut v: Vec<String> = listed
-            .iter()
-            .filter(|n| split_name(n).is_some_and(|(b, _)| base.is_none_or(|x| x == b)) && is_safe_name(n))
-            .cloned()
+    /// Binlog-shaped names (`base.NNNN`) among `names` (directory entries), in order.
+    /// Each name is parsed once, not at each comparison of the sort.
+    fn dir_binlogs<'a>(names: impl Iterator<Item = &'a String>, base: Option<&str>) -> Vec<String> {
+        let mut v: Vec<(u64, &String)> = names
+            .filter_map(|n| {
+                let (b, k) = split_name(n)?;
+                (base.is_none_or(|x| x == b) && is_safe_name(n)).then_some((k, n))
+            })
             .collect();
-        v.sort_by_key(|n| split_name(n).map(|(_, k)| k));
-        v
+        v.sort_unstable();
+        v.into_iter().map(|(_, n)| n.clone()).collect()
     }
 
     fn load_index(&mut self) -> Result<(), StoreError> {
@@ -404,7 +406,7 @@ impl Store {
         let Some(path) = pick_index(&self.dir, &listed)? else {
             // No index: either a fresh directory, or a crash between creating the
             // first file and writing the index.
-            let found = Self::dir_binlogs(&listed, None);
+            let found = Self::dir_binlogs(listed.iter(), None);
             match found.len() {
                 0 => return Ok(()),
                 1 => {
@@ -423,21 +425,31 @@ impl Store {
         let bytes = self.fs.map(&path).map_err(io_err(&path, "read index"))?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| StoreError::Index { path: path.clone(), what: "not UTF-8 text".into() })?;
-        // One listing instead of a stat per file: thousands of files open as fast as a few.
-        let present: std::collections::HashSet<&str> = listed.iter().map(String::as_str).collect();
-        for name in index_names(&path, text)? {
-            if !present.contains(name.as_str()) {
+        // One listing instead of a stat per file, and one pass over it: the entries the
+        // index names are counted, the others kept as candidates for files it lacks.
+        // Thousands of files open about as fast as a few.
+        let names = index_names(&path, text)?;
+        let indexed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+        let (mut found, mut others) = (0, Vec::new());
+        for n in &listed {
+            if indexed.contains(n.as_str()) {
+                found += 1;
+            } else {
+                others.push(n);
+            }
+        }
+        if found < indexed.len() {
+            let present: std::collections::HashSet<&str> = listed.iter().map(String::as_str).collect();
+            if let Some(name) = names.iter().find(|n| !present.contains(n.as_str())) {
                 return Err(StoreError::Index {
                     path: path.clone(),
                     what: format!("{name} is listed but missing from {}", self.dir.display()),
                 });
             }
-            self.files.push(name);
         }
+        self.files = names;
         let base = self.files.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
-        let on_disk = Self::dir_binlogs(&listed, base.as_deref());
-        let indexed: std::collections::HashSet<&String> = self.files.iter().collect();
-        let mut extra: Vec<String> = on_disk.into_iter().filter(|n| !indexed.contains(n)).collect();
+        let mut extra = Self::dir_binlogs(others.into_iter(), base.as_deref());
         if let (Some(last), Some(first_extra)) = (self.files.last(), extra.first()) {
             let succ = split_name(last).map(|(_, k)| k + 1);
             if extra.len() == 1 && split_name(first_extra).map(|(_, k)| k) == succ {
@@ -1772,12 +1784,27 @@ mod tests {
         let d = tmp("index-missing");
         put_dir(&d, "mysql-bin.000001", &g);
         fs::write(d.join("binlog.index"), "mysql-bin.000001\nmysql-bin.000002\n").unwrap();
-        assert!(matches!(Store::open(&d), Err(StoreError::Index { .. })));
+        match Store::open(&d) {
+            Err(StoreError::Index { what, .. }) => {
+                assert!(what.starts_with("mysql-bin.000002 is listed but missing"), "{what}")
+            }
+            other => panic!("{:?}", other.map(|s| s.files().to_vec())),
+        }
 
+        // Files the index lacks are named in their numbers' order, 10 after 9, and a
+        // file of another base name is not one of them.
         let d = tmp("index-extra");
         put_dir(&d, "mysql-bin.000001", &g);
-        fs::write(d.join("mysql-bin.000007"), &g).unwrap();
-        assert!(matches!(Store::open(&d), Err(StoreError::Index { .. })));
+        for n in ["mysql-bin.000010", "mysql-bin.000009", "other-bin.000002"] {
+            fs::write(d.join(n), &g).unwrap();
+        }
+        match Store::open(&d) {
+            Err(StoreError::Index { what, .. }) => assert_eq!(
+                what,
+                "files in the directory but not in the index: [\"mysql-bin.000009\", \"mysql-bin.000010\"]"
+            ),
+            other => panic!("{:?}", other.map(|s| s.files().to_vec())),
+        }
     }
 
     #[test]

@@ -75,11 +75,16 @@ fn man_pages_and_sample_cnf_document_every_key_and_option() {
 fn a_second_binlogd_on_the_same_binlog_dir_is_refused() {
     // No primary listens there: the first one keeps retrying, holding the directory.
     let mut a = Binlogd::for_port(free_port(), "lock", "master_password = x\nmaster_retry_max = 1");
+    // A lock file left longer than a pid by someone else: the holder's pid replaces it whole.
+    std::fs::create_dir_all(&a.binlog_dir).unwrap();
+    std::fs::write(a.binlog_dir.join("binlogd.lock"), "1234567890\nleft here\n").unwrap();
     a.start();
     a.wait_log("current work dir", Duration::from_secs(10));
+    let pid = a.child.as_ref().unwrap().id();
+    assert_eq!(std::fs::read_to_string(a.binlog_dir.join("binlogd.lock")).unwrap(), format!("{pid}\n"));
     let out = std::process::Command::new(binlogd_bin()).arg(&a.cnf).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    a.wait_log("is already using binlog_dir", Duration::from_secs(10));
+    a.wait_log(&format!("another binlogd (pid {pid}) is already using binlog_dir"), Duration::from_secs(10));
     assert_eq!(a.stop(), 0);
 }
 
