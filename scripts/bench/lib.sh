@@ -104,7 +104,10 @@ binlogd_start() { # DIR PRIMARY_PORT LISTEN [extra...]
 }
 binlogd_pid() { cat "$1/pid"; }
 binlogd_stop() { local p; p=$(cat "$1/pid" 2>/dev/null) || return 0; kill "$p" 2>/dev/null || true; wait_gone "$p"; }
-wait_gone() { for _ in $(seq 1 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
+# Waits for PID to end. A process whose parent is gone (binlogd started by `bench_client
+# restart`) stays a zombie until init reaps it, which can take a second: that counts as ended.
+gone() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ] || ! kill -0 "$1" 2>/dev/null; }
+wait_gone() { for _ in $(seq 1 300); do gone "$1" && return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
 binlogd_bytes() { find "$1/binlogs" -maxdepth 1 -name '*-bin.[0-9]*' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
 # Runs a query on binlogd's own port.
 binlogd_sql() { mariadb --no-defaults -h127.0.0.1 -P"$1" -urepl -preplpass -N -B -e "$2"; }
