@@ -165,9 +165,8 @@ impl ByteBudget {
         sp.by_class[class].push(v);
     }
 
-    /// Waits until `n` more bytes fit (a single message always fits an empty queue).
-    /// False once the writer is gone: nothing will make room again.
-    /// Counts in `n` bytes as `send` does, for tests that fill the queue.
+    /// Counts in `n` bytes as `send` does, for tests that fill the queue: waits until
+    /// they fit, and is false once the writer is gone.
     #[cfg(test)]
     pub fn acquire(&self, n: usize) -> bool {
         let (ok, wake) = self.count_in(n);
@@ -177,9 +176,10 @@ impl ByteBudget {
         ok
     }
 
-    /// Counts in a message of `n` bytes, once they fit; the caller sends it next, then
-    /// wakes the writer if told to (the second bool): woken after the send, the writer
-    /// finds it in the channel. The first bool is false once the writer is gone.
+    /// Counts in a message of `n` bytes, once they fit (a single message always fits an
+    /// empty queue); the caller sends it next, then wakes the writer if told to (the
+    /// second bool): woken after the send, the writer finds it in the channel. The
+    /// first bool is false once the writer is gone.
     fn count_in(&self, n: usize) -> (bool, bool) {
         let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
         while !u.writer_gone && u.bytes > 0 && u.bytes + n > self.cap {

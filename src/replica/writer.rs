@@ -299,7 +299,7 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binlog::event::EventHeader;
+    use crate::binlog::event::{EventHeader, EventType};
     use crate::test_dir::TestDir;
     use std::path::Path;
 
@@ -467,9 +467,9 @@ mod tests {
             })
             .collect();
         let on_disk = || std::fs::metadata(dir.join("mysql-bin.000001")).unwrap().len();
-        // Up to the first transaction's GTID event (MySQL's type 33).
-        let gtid = ends.iter().position(|e| e.0 == 33).unwrap();
-        let xid = gtid + ends[gtid..].iter().position(|e| e.0 == 16).unwrap();
+        // Up to the first transaction's GTID event.
+        let gtid = ends.iter().position(|e| e.0 == EventType::GTID.0).unwrap();
+        let xid = gtid + ends[gtid..].iter().position(|e| e.0 == EventType::XID.0).unwrap();
         let rest = msgs.split_off(gtid + 2); // + the ROTATE that leads
         let b = feed(&mut w, &tx, msgs);
         assert!(!b.synced);
