@@ -192,6 +192,15 @@ pub fn split_name(name: &str) -> Option<(&str, u64)> {
     Some((base, num.parse().ok()?))
 }
 
+/// Can `next` be the file after `current`? The same base name and a higher number
+/// (a name without a number is not compared).
+fn follows(current: &str, next: &str) -> bool {
+    match (split_name(current), split_name(next)) {
+        (Some((b1, n1)), Some((b2, n2))) => b1 == b2 && n2 > n1,
+        _ => true,
+    }
+}
+
 /// Where to ask the primary to continue from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResumePoint {
@@ -663,14 +672,12 @@ impl Store {
             if !a.closed && a.len > 4 {
                 return Err(StoreError::Unfinished { file: a.name.clone(), len: a.len, next: name.to_string() });
             }
-            if let (Some((b1, n1)), Some((b2, n2))) = (split_name(&a.name), split_name(name)) {
-                if b1 != b2 || n2 <= n1 {
-                    return Err(StoreError::Stream {
-                        file: name.into(),
-                        offset: pos,
-                        what: format!("does not follow {} in sequence", a.name),
-                    });
-                }
+            if !follows(&a.name, name) {
+                return Err(StoreError::Stream {
+                    file: name.into(),
+                    offset: pos,
+                    what: format!("does not follow {} in sequence", a.name),
+                });
             }
         }
         if pos != 4 {
@@ -736,6 +743,10 @@ impl Store {
         if h.event_type == EventType::PREVIOUS_GTIDS || h.event_type == EventType::MARIADB_GTID_LIST {
             a.check_continues(h, ev)?;
         }
+        // A ROTATE is checked before it is kept: every reader of the file acts on its
+        // target (a replica asks for that file, `mysqlbinlog --raw` names its output
+        // after it), so the file stays a prefix of what an honest primary sends.
+        let next = if h.event_type == EventType::ROTATE { Some(a.check_rotate(start, ev)?) } else { None };
         let step = a.tracker.feed(h, ev).map_err(|e| StoreError::Stream {
             file: a.name.clone(),
             offset: start,
@@ -751,16 +762,8 @@ impl Store {
         }
         if step.closes_file {
             a.closed = true;
-            if h.event_type == EventType::ROTATE {
-                let r = event::Rotate::decode(ev, a.tracker.alg).map_err(|e| StoreError::Stream {
-                    file: a.name.clone(),
-                    offset: start,
-                    what: e.to_string(),
-                })?;
-                if !is_safe_name(&r.next_file) {
-                    return Err(StoreError::BadName { name: r.next_file });
-                }
-                self.next = Some(r.next_file);
+            if next.is_some() {
+                self.next = next;
             }
             self.close_active()?;
         }
@@ -1122,6 +1125,23 @@ impl Active {
     /// A new file's Previous_gtids (MySQL) or Gtid_list (MariaDB) holds what the
     /// primary wrote before the file: everything stored so far, or more (MySQL's
     /// `gtid_purged` extended, a MariaDB domain deleted), never less.
+    /// The file a ROTATE at `start` names, if it may follow this one: a plain name,
+    /// the same base with a higher number, read from position 4.
+    fn check_rotate(&self, start: u64, ev: &[u8]) -> Result<String, StoreError> {
+        let bad = |what: String| StoreError::Stream { file: self.name.clone(), offset: start, what };
+        let r = event::Rotate::decode(ev, self.tracker.alg).map_err(|e| bad(format!("Rotate: {e}")))?;
+        if !is_safe_name(&r.next_file) {
+            return Err(StoreError::BadName { name: r.next_file });
+        }
+        if !follows(&self.name, &r.next_file) {
+            return Err(bad(format!("Rotate names {} which does not follow {} in sequence", r.next_file, self.name)));
+        }
+        if r.pos != 4 {
+            return Err(bad(format!("Rotate to {} at position {}: a new file starts at 4", r.next_file, r.pos)));
+        }
+        Ok(r.next_file)
+    }
+
     fn check_continues(&self, h: &EventHeader, ev: &[u8]) -> Result<(), StoreError> {
         // What does not decode is the tracker's to report, with its offset.
         let Ok(body) = event::body(ev, self.tracker.alg) else { return Ok(()) };

@@ -152,11 +152,10 @@ impl BinlogDumpGtid {
         let file = String::from_utf8(r.bytes(n, "file name")?.to_vec())
             .map_err(|_| Error::malformed("binlog file name is not UTF-8"))?;
         let pos = r.u64("position")?;
-        let mut gtid_data = Vec::new();
-        if flags & BINLOG_THROUGH_GTID != 0 {
-            let n = r.u32("gtid data length")? as usize;
-            gtid_data = r.bytes(n, "gtid data")?.to_vec();
-        }
+        // mysqld reads the set whatever the flags say (`com_binlog_dump_gtid`,
+        // sql/rpl_source.cc): MySQL replicas send flags 0 and mysqlbinlog 0x01.
+        let n = r.u32("gtid data length")? as usize;
+        let gtid_data = r.bytes(n, "gtid data")?.to_vec();
         Ok(BinlogDumpGtid { flags, server_id, file, pos, gtid_data })
     }
 }
@@ -198,6 +197,23 @@ mod tests {
         assert_eq!(BinlogDumpGtid::decode(&e).unwrap(), g);
         for n in 0..e.len() {
             assert!(BinlogDumpGtid::decode(&e[..n]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_gtid_dump_set_is_read_whatever_the_flags() {
+        // A MySQL replica sends flags 0, mysqlbinlog 0x01 (non-blocking): the set is
+        // there either way.
+        for flags in [0u16, BINLOG_DUMP_NON_BLOCK] {
+            let mut e = vec![COM_BINLOG_DUMP_GTID];
+            e.put_u16(flags);
+            e.put_u32(7);
+            e.put_u32(0);
+            e.put_u64(4);
+            e.put_u32(3);
+            e.extend_from_slice(&[1, 2, 3]);
+            let d = BinlogDumpGtid::decode(&e).unwrap();
+            assert_eq!((d.flags, d.gtid_data), (flags, vec![1, 2, 3]));
         }
     }
 

@@ -467,24 +467,36 @@ pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     let st = stored(s);
     // No name: from the first file, as a primary does.
     let name = if d.file.is_empty() { st.files.first().cloned().unwrap_or_default() } else { d.file.clone() };
-    if !is_safe_name(&name) {
-        return fail(s, "Could not find first log file name in binary log index file (a plain file name is required)");
-    }
-    if !st.files.contains(&name) {
-        return fail(s, "Could not find first log file name in binary log index file");
-    }
-    let dir = s.srv.cfg.binlog_dir.clone();
-    let f = File::open(dir.join(&name)).map_err(Error::Io)?;
-    let pos = u64::from(d.pos.max(4));
-    let limit = st.readable_len(&name, &f);
-    if pos > limit || !on_boundary(&f, pos, limit).map_err(Error::Io)? {
-        return fail(
-            s,
-            &format!("Client requested master to start replication from impossible position {pos} in {name}"),
-        );
-    }
+    let Some((f, pos)) = open_at(s, &st, &name, u64::from(d.pos))? else { return Ok(()) };
     info!("connection {}: dump from {name}:{pos}", s.id);
     start(s, name, f, pos, d.flags, None)
+}
+
+/// Opens stored file `name` to be read from `pos`, or answers the client the 1236
+/// a primary gives for a file it lacks or a position off an event boundary (`None`).
+fn open_at(
+    s: &mut Session,
+    st: &crate::binlog::durable::DurableState,
+    name: &str,
+    pos: u64,
+) -> Result<Option<(File, u64)>, Error> {
+    if !is_safe_name(name) {
+        fail(s, "Could not find first log file name in binary log index file (a plain file name is required)")?;
+        return Ok(None);
+    }
+    if !st.files.iter().any(|n| n == name) {
+        fail(s, "Could not find first log file name in binary log index file")?;
+        return Ok(None);
+    }
+    let dir = s.srv.cfg.binlog_dir.clone();
+    let f = File::open(dir.join(name)).map_err(Error::Io)?;
+    let pos = pos.max(4);
+    let limit = st.readable_len(name, &f);
+    if pos > limit || !on_boundary(&f, pos, limit).map_err(Error::Io)? {
+        fail(s, &format!("Client requested master to start replication from impossible position {pos} in {name}"))?;
+        return Ok(None);
+    }
+    Ok(Some((f, pos)))
 }
 
 /// What is stored, once binlogd has opened its directory: a dump that arrives while
@@ -595,6 +607,16 @@ pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
                 ),
             );
         }
+    }
+    // A file named in the request is where mysqld starts, still leaving out what the
+    // replica has (`Binlog_sender::check_start_file`). A name whose first byte is NUL
+    // counts as none: python-mysql-replication sends three NULs.
+    let named = d.file.trim_end_matches('\0');
+    if !named.is_empty() && !d.file.starts_with('\0') {
+        let name = named.to_string();
+        let Some((f, pos)) = open_at(s, &st, &name, d.pos)? else { return Ok(()) };
+        info!("connection {}: GTID dump from {name}:{pos}", s.id);
+        return start(s, name, f, pos, d.flags, Some(Skip::new(SkipMode::Mysql(have))));
     }
     let (found, entries) = find_start(s, |start| match start {
         FileStart::Mysql(prev) => prev.is_subset(&have),

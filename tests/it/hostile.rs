@@ -180,18 +180,40 @@ fn streamed_large_event_with_bad_crc_is_cut_back() {
 /// Runs binlogd against `fake` until `needle` is logged, then checks that it is still
 /// running (retrying), that it stored nothing but FILE1 and its index, and returns the log.
 fn survives(fake: &FakePrimary, tag: &str, needle: &str) -> String {
+    survives_keeping(fake, tag, needle, None)
+}
+
+/// `survives`, and FILE1 then holds exactly `kept` when given: what an honest primary
+/// sent before the fault, nothing of the fault.
+fn survives_keeping(fake: &FakePrimary, tag: &str, needle: &str, kept: Option<&[u8]>) -> String {
     let mut b = binlogd_for(fake, tag);
     b.start();
     b.wait_log(needle, Duration::from_secs(20));
     b.wait_log("reconnecting to master", Duration::from_secs(20));
     let log = b.log_text();
     assert_eq!(b.stop(), 0, "binlogd must keep running and stop cleanly:\n{log}");
+    if let Some(kept) = kept {
+        let stored = fs::read(b.binlog_dir.join(FILE1)).unwrap();
+        assert!(
+            stored == kept,
+            "{tag}: {FILE1} holds {} bytes, not the {} sent before the fault",
+            stored.len(),
+            kept.len()
+        );
+    }
     assert!(!log.contains("panicked"), "{log}");
     for e in fs::read_dir(&b.binlog_dir).unwrap() {
         let n = e.unwrap().file_name().into_string().unwrap();
         assert!(n == FILE1 || n.ends_with(".index") || n.starts_with("binlogd."), "unexpected file {n} in binlog_dir");
     }
     log
+}
+
+/// A ROTATE in the file, ending at `end` plus its size, naming `name` at `pos`.
+fn rotate_in_file(end: u32, name: &str, pos: u64) -> Vec<u8> {
+    let mut b = pos.to_le_bytes().to_vec();
+    b.extend_from_slice(name.as_bytes());
+    event(4, end + 19 + b.len() as u32 + 4, 0, &b)
 }
 
 #[test]
@@ -219,24 +241,15 @@ fn malformed_events_are_refused_with_a_clear_error_naming_the_fault() {
             }),
             "over the largest event",
         ),
+        ("abs-rotate", Box::new(|end| rotate_in_file(end, "/tmp/binlogd-evil.000002", 4)), "binlogd-evil"),
+        ("long-rotate", Box::new(move |end| rotate_in_file(end, &long_name, 4)), "not a plain file name"),
+        ("dotdot-rotate", Box::new(|end| rotate_in_file(end, "../../binlogd-evil.000002", 4)), "binlogd-evil"),
         (
-            "abs-rotate",
-            Box::new(|end| {
-                let mut b = 4u64.to_le_bytes().to_vec();
-                b.extend_from_slice(b"/tmp/binlogd-evil.000002");
-                event(4, end + 19 + b.len() as u32 + 4, 0, &b)
-            }),
-            "binlogd-evil",
+            "sequence-rotate",
+            Box::new(|end| rotate_in_file(end, "other-bin.000009", 4)),
+            "does not follow fake-bin.000001 in sequence",
         ),
-        (
-            "long-rotate",
-            Box::new(move |end| {
-                let mut b = 4u64.to_le_bytes().to_vec();
-                b.extend_from_slice(long_name.as_bytes());
-                event(4, end + 19 + b.len() as u32 + 4, 0, &b)
-            }),
-            "not a plain file name",
-        ),
+        ("position-rotate", Box::new(|end| rotate_in_file(end, "fake-bin.000002", 1234)), "a new file starts at 4"),
     ];
     for (tag, make, needle) in cases {
         let make = std::sync::Arc::new(make);
@@ -246,7 +259,9 @@ fn malformed_events_are_refused_with_a_clear_error_naming_the_fault() {
             let end = 4 + f.len() as u32;
             (vec![fake_rotate(FILE1, 4), f, m(end)], Then::Stall)
         });
-        let log = survives(&fake, &format!("ev-{tag}"), needle);
+        let mut honest = b"\xfebin".to_vec();
+        honest.extend_from_slice(&fde());
+        let log = survives_keeping(&fake, &format!("ev-{tag}"), needle, Some(&honest));
         let line = log.lines().find(|l| l.contains(needle)).unwrap_or_default();
         assert!(line.contains(FILE1) || tag.ends_with("rotate"), "{tag}: the error must name the file: {line}");
         assert!(line.len() < 1000, "{tag}: the error line must stay short: {} bytes", line.len());

@@ -711,28 +711,7 @@ fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_ar
     let (mut b, lport) = Binlogd::serving(&s, "serve-mysqlbinlog", "");
     workload(&s);
     let m = rotated_md5s(&s, &b);
-    // mysqlbinlog of the sid chroot writes inside the chroot.
-    let inner = format!("/var/tmp/binlogd-raw-{}", std::process::id());
-    let out = std::path::PathBuf::from(format!("{}{inner}", sid_root().display()));
-    std::fs::create_dir_all(&out).unwrap();
-    let st = Command::new("chroot")
-        .arg(sid_root())
-        .args([
-            "/usr/bin/mysqlbinlog",
-            "--no-defaults",
-            "--read-from-remote-server",
-            "--host=127.0.0.1",
-            &format!("--port={lport}"),
-            "--user=repl",
-            "--password=replpass",
-            "--raw",
-            "--to-last-log",
-            &format!("--result-file={inner}/"),
-            &now,
-        ])
-        .output()
-        .unwrap();
-    assert!(st.status.success(), "mysqlbinlog failed: {}\n{}", String::from_utf8_lossy(&st.stderr), b.log_text());
+    let out = mysqlbinlog_raw(lport, "all", &["--read-from-remote-server", "--to-last-log", &now], &b);
     for (name, (p, _)) in &m {
         assert_eq!(&md5_file(&out.join(name)), p, "{name} read by mysqlbinlog from binlogd differs from the primary's");
     }
@@ -764,6 +743,105 @@ fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_ar
     assert_eq!(st["Source_Log_File"], *s.binary_logs().last().unwrap());
     let o = client(lport, "replpass", "SELECT @@GLOBAL.gtid_executed");
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), gtids.trim());
+    assert_eq!(b.stop(), 0);
+}
+
+/// The sid chroot's `mysqlbinlog --raw` reading from `port` with `args`, into a fresh
+/// directory (inside the chroot, where it writes) named for `tag`; returns it.
+fn mysqlbinlog_raw(port: u16, tag: &str, args: &[&str], b: &Binlogd) -> std::path::PathBuf {
+    let inner = format!("/var/tmp/binlogd-raw-{}-{tag}", std::process::id());
+    let out = std::path::PathBuf::from(format!("{}{inner}", sid_root().display()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let st = Command::new("chroot")
+        .arg(sid_root())
+        .args(["/usr/bin/mysqlbinlog", "--no-defaults", "--host=127.0.0.1", &format!("--port={port}")])
+        .args(["--user=repl", "--password=replpass", "--raw", &format!("--result-file={inner}/")])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "mysqlbinlog {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&st.stderr),
+        b.log_text()
+    );
+    out
+}
+
+/// The files in `dir`, by name, with their bytes.
+fn files_in(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_mysql_replica_by_auto_position_resumes_at_its_file_even_after_binlogd_purged_the_rest() {
+    // A MySQL replica sends COM_BINLOG_DUMP_GTID with flags 0, mysqlbinlog with 0x01:
+    // binlogd must read the GTID set whatever the flags, as mysqld does.
+    let s = Server::start(Flavor::Mysql, "gtid-resume-src");
+    let (mut b, lport) = Binlogd::serving(&s, "gtid-resume", "");
+    s.sql(
+        "CREATE DATABASE gr; CREATE TABLE gr.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT); \
+         INSERT INTO gr.t (v) VALUES (1); FLUSH BINARY LOGS; INSERT INTO gr.t (v) VALUES (2)",
+    );
+    let r = replica(Flavor::Mysql, "gtid-resume-replica", 2);
+    point_replica(&r, lport, Follow::Gtid, None, "");
+    start_replica(&r);
+    let sum = "CHECKSUM TABLE gr.t";
+    r.wait_same(&s.sql(sum), sum, "first read", &b);
+    stop_replica(&r, "");
+    // Everything the replica has is before this file: a reconnect starts there.
+    s.sql("FLUSH BINARY LOGS; INSERT INTO gr.t (v) VALUES (3)");
+    let resume = s.binary_logs().last().unwrap().clone();
+    start_replica(&r);
+    r.wait_same(&s.sql(sum), sum, "reconnect", &b);
+    b.wait_log(&format!("GTID dump from {resume}:4"), Duration::from_secs(30));
+    stop_replica(&r, "");
+
+    // mysqlbinlog leaving out GTIDs gets the bytes the primary gives it.
+    let uuid = s.sql("SELECT @@server_uuid").trim().to_string();
+    wait_active_mirrored(&s, &b);
+    let first = s.binary_logs()[0].clone();
+    for (i, exclude) in [format!("{uuid}:1-2"), format!("{uuid}:2-3")].iter().enumerate() {
+        let args = [
+            "--read-from-remote-source=BINLOG-DUMP-GTIDS",
+            &format!("--exclude-gtids={exclude}"),
+            "--to-last-log",
+            &first,
+        ];
+        let mine = files_in(&mysqlbinlog_raw(lport, &format!("ex{i}-binlogd"), &args, &b));
+        let theirs = files_in(&mysqlbinlog_raw(s.port, &format!("ex{i}-primary"), &args, &b));
+        assert_eq!(mine.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>(), "--exclude-gtids={exclude}");
+        for (name, t) in &theirs {
+            let m = &mine[name];
+            assert!(
+                m == t,
+                "--exclude-gtids={exclude}: {name} is {} bytes from binlogd, {} from the primary, first difference at {:?}",
+                m.len(),
+                t.len(),
+                first_difference(m, t)
+            );
+        }
+    }
+
+    // binlogd purges every file but the newest; the replica holds every purged
+    // transaction, so it reconnects as to a primary that purged them.
+    s.sql("FLUSH BINARY LOGS; INSERT INTO gr.t (v) VALUES (4)");
+    let newest = wait_active_mirrored(&s, &b);
+    let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{newest}'"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = client(lport, "replpass", "SHOW BINARY LOGS");
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with(newest.as_str()), "{}", String::from_utf8_lossy(&o.stdout));
+    start_replica(&r);
+    r.wait_same(&s.sql(sum), sum, "reconnect after binlogd's purge", &b);
+    b.wait_log(&format!("GTID dump from {newest}:4"), Duration::from_secs(30));
+    let st = r.status_row("SHOW REPLICA STATUS");
+    assert_eq!((st["Replica_IO_Running"].as_str(), st["Last_IO_Errno"].as_str()), ("Yes", "0"), "{st:?}");
+    assert_eq!(r.sql("SELECT @@GLOBAL.gtid_executed"), s.sql("SELECT @@GLOBAL.gtid_executed"));
     assert_eq!(b.stop(), 0);
 }
 
