@@ -13,6 +13,7 @@ pub mod proto;
 pub mod replica;
 pub mod server;
 pub mod signals;
+pub mod sysvars;
 #[doc(hidden)]
 pub mod test_dir;
 pub mod tls;

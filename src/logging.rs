@@ -99,6 +99,64 @@ pub fn parse_local(s: &str) -> Option<SystemTime> {
     (t >= 0).then(|| UNIX_EPOCH + std::time::Duration::from_secs(t as u64))
 }
 
+/// Local time of `secs` as `YYYY-MM-DD HH:MM:SS`, the form of SQL's `NOW()`.
+pub fn datetime(secs: u64) -> String {
+    match local_tm(secs) {
+        Some(tm) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec
+        ),
+        None => secs.to_string(),
+    }
+}
+
+/// SQL's interval units, as `DATE_ADD` takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// `secs` moved by `n` units of local time: days, months and years by the calendar
+/// (mktime normalizes the fields), as SQL's `DATE_ADD` does.
+pub fn shift_local(secs: u64, unit: Unit, n: i64) -> Option<u64> {
+    let mut tm = local_tm(secs)?;
+    let n = i32::try_from(n).ok()?;
+    match unit {
+        Unit::Second => tm.tm_sec = tm.tm_sec.checked_add(n)?,
+        Unit::Minute => tm.tm_min = tm.tm_min.checked_add(n)?,
+        Unit::Hour => tm.tm_hour = tm.tm_hour.checked_add(n)?,
+        Unit::Day => tm.tm_mday = tm.tm_mday.checked_add(n)?,
+        Unit::Week => tm.tm_mday = tm.tm_mday.checked_add(n.checked_mul(7)?)?,
+        Unit::Month | Unit::Year => {
+            // The day is kept within the month reached (Jan 31 + 1 month is Feb 28
+            // or 29), as in MySQL, rather than run into the next month.
+            let months = if unit == Unit::Year { n.checked_mul(12)? } else { n };
+            let total = (tm.tm_year + 1900).checked_mul(12)?.checked_add(tm.tm_mon)?.checked_add(months)?;
+            let (y, m) = (total.div_euclid(12), total.rem_euclid(12));
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let last = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize];
+            tm.tm_year = y - 1900;
+            tm.tm_mon = m;
+            tm.tm_mday = tm.tm_mday.min(last);
+        }
+    }
+    tm.tm_isdst = -1;
+    // SAFETY: mktime reads and normalizes the tm we own.
+    let t = unsafe { libc::mktime(&mut tm) };
+    u64::try_from(t).ok()
+}
+
 /// Local time as `YYYY-MM-DDTHH:MM:SS.uuuuuu+HH:MM`.
 pub fn timestamp() -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();

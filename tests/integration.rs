@@ -1,6 +1,8 @@
 //! binlogd's integration tests: real MariaDB 10.11 and MySQL 9.x primaries on loopback,
 //! started by `scripts/server.sh`, and fake peers for what real servers won't do.
 
+#[path = "it/answers.rs"]
+mod answers;
 #[path = "it/cli.rs"]
 mod cli;
 #[path = "it/clients.rs"]

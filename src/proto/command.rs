@@ -7,6 +7,7 @@ use super::buf::{Put, Reader};
 use super::Error;
 
 pub const COM_QUIT: u8 = 0x01;
+pub const COM_INIT_DB: u8 = 0x02;
 pub const COM_QUERY: u8 = 0x03;
 pub const COM_SHUTDOWN: u8 = 0x08;
 pub const COM_STATISTICS: u8 = 0x09;

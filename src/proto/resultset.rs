@@ -95,10 +95,70 @@ pub fn read_result(mut next: impl FnMut() -> Result<Vec<u8>, Error>) -> Result<R
     }
 }
 
+/// A column's type in its definition: a newtype, so that any value a server sends
+/// passes through. <https://dev.mysql.com/doc/dev/mysql-server/latest/field__types_8h.html>
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnType(pub u8);
+
+impl ColumnType {
+    pub const LONG: ColumnType = ColumnType(0x03);
+    pub const DOUBLE: ColumnType = ColumnType(0x05);
+    pub const LONGLONG: ColumnType = ColumnType(0x08);
+    pub const DATETIME: ColumnType = ColumnType(0x0c);
+    pub const NEWDECIMAL: ColumnType = ColumnType(0xf6);
+    pub const VAR_STRING: ColumnType = ColumnType(0xfd);
+
+    /// Numbers: binary collation, right-aligned by the `mysql` client, and read
+    /// as integers by client libraries (pymysql, Connector/J).
+    pub fn is_integer(self) -> bool {
+        self == Self::LONG || self == Self::LONGLONG
+    }
+}
+
+/// A column's definition as binlogd sends it: a name and a type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+}
+
+impl Column {
+    pub fn text(name: impl Into<String>) -> Column {
+        Column { name: name.into(), ty: ColumnType::VAR_STRING }
+    }
+
+    pub fn typed(name: impl Into<String>, ty: ColumnType) -> Column {
+        Column { name: name.into(), ty }
+    }
+}
+
+/// What a ColumnDefinition41 packet says: the name, the type and the flags.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html>
+pub fn column_def(p: &[u8]) -> Result<(String, ColumnType, u16), Error> {
+    let mut r = Reader::new(p);
+    for what in ["catalog", "schema", "table", "org_table"] {
+        r.lenenc_bytes(what)?;
+    }
+    let name = String::from_utf8_lossy(r.lenenc_bytes("column name")?).into_owned();
+    r.lenenc_bytes("org_name")?;
+    r.lenenc("fixed fields length")?;
+    r.u16("character set")?;
+    r.u32("column length")?;
+    let ty = ColumnType(r.u8("type")?);
+    let flags = r.u16("flags")?;
+    Ok((name, ty, flags))
+}
+
 /// Encodes a text result set: column count, column definitions, EOF, rows, EOF.
 /// Every column is a VAR_STRING, which the `mysql` client prints as a table.
 pub fn encode(columns: &[String], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> {
-    let mut out = head(columns);
+    let cols: Vec<Column> = columns.iter().map(Column::text).collect();
+    encode_typed(&cols, rows)
+}
+
+/// `encode` with each column's type given.
+pub fn encode_typed(columns: &[Column], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> {
+    let mut out = head_typed(columns);
     out.extend(rows.iter().map(|r| row(r)));
     out.push(EOF.to_vec());
     out
@@ -110,7 +170,15 @@ pub const EOF: [u8; 5] = [0xfe, 0, 0, 0x02, 0];
 /// The packets before the rows: column count, column definitions, EOF; for a result
 /// sent a row at a time.
 pub fn head(columns: &[String]) -> Vec<Vec<u8>> {
+    let cols: Vec<Column> = columns.iter().map(Column::text).collect();
+    head_typed(&cols)
+}
+
+/// `head` with each column's type given.
+pub fn head_typed(columns: &[Column]) -> Vec<Vec<u8>> {
     use super::buf::Put;
+    /// Column flags: NOT_NULL, UNSIGNED, BINARY, NUM (include/mysql_com.h).
+    const NUMBER_FLAGS: u16 = 0x0001 | 0x0020 | 0x0080 | 0x8000;
     let mut out = Vec::with_capacity(columns.len() + 2);
     let mut p = Vec::new();
     p.put_lenenc(columns.len() as u64);
@@ -120,13 +188,22 @@ pub fn head(columns: &[String]) -> Vec<Vec<u8>> {
         for s in ["def", "", "", ""] {
             d.put_lenenc_bytes(s.as_bytes());
         }
-        d.put_lenenc_bytes(c.as_bytes());
-        d.put_lenenc_bytes(c.as_bytes());
+        d.put_lenenc_bytes(c.name.as_bytes());
+        d.put_lenenc_bytes(c.name.as_bytes());
         d.push(0x0c);
-        d.put_u16(33); // utf8_general_ci
-        d.put_u32(1024);
-        d.push(0xfd); // VAR_STRING
-        d.put_u16(0);
+        // Character set (63 is binary), display length, flags: as mysqld sends them.
+        let (charset, len, flags) = match c.ty {
+            ColumnType::LONGLONG => (63, 20, NUMBER_FLAGS),
+            ColumnType::LONG => (63, 10, NUMBER_FLAGS),
+            ColumnType::DATETIME => (63, 19, 0x0080),
+            ColumnType::DOUBLE => (63, 22, 0x0080 | 0x8000),
+            ColumnType::NEWDECIMAL => (63, 20, 0x0080 | 0x8000),
+            _ => (33, 1024, 0), // utf8_general_ci
+        };
+        d.put_u16(charset);
+        d.put_u32(len);
+        d.push(c.ty.0);
+        d.put_u16(flags);
         d.push(0);
         d.put_u16(0);
         out.push(d);

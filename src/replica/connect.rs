@@ -34,6 +34,9 @@ pub struct Primary {
     pub checksum: ChecksumAlg,
     pub gtid_mode: bool,
     pub semisync: bool,
+    /// The primary's values of the variables binlogd reports as the primary's
+    /// (`sysvars::from_primary`), by lower-case name; what it lacks is absent.
+    pub variables: Vec<(String, String)>,
 }
 
 /// Where the dump starts.
@@ -99,17 +102,42 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
         .scalar()
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| ReplicaError::Protocol("the primary did not report its server_id".into()))?;
-    let vars = c
-        .query("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_uuid','gtid_mode','binlog_checksum','log_bin','version','rpl_semi_sync_master_enabled','rpl_semi_sync_source_enabled')")
-        .map_err(ReplicaError::setup)?;
+    // What binlogd needs to mirror, and what it reports to its own clients as the
+    // primary's (`sysvars`), in one statement.
+    let mut names: Vec<&str> = vec!["server_uuid", "rpl_semi_sync_master_enabled", "rpl_semi_sync_source_enabled"];
+    names.extend(crate::sysvars::from_primary());
+    let list = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(",");
+    let vars =
+        c.query(&format!("SHOW GLOBAL VARIABLES WHERE Variable_name IN ({list})")).map_err(ReplicaError::setup)?;
     let on = |n: &str| vars.variable(n).is_some_and(|v| v.eq_ignore_ascii_case("ON") || v == "1");
     if vars.variable("log_bin").is_some() && !on("log_bin") {
         return Err(ReplicaError::Fatal("the primary has binary logging disabled (log_bin=OFF)".into()));
     }
+    // Every supported server has it (MySQL 5.6.1 and later, MariaDB 5.3 and later):
+    // a source without it would have its first event misread.
     let checksum = match vars.variable("binlog_checksum") {
         Some(v) if v.eq_ignore_ascii_case("CRC32") => ChecksumAlg::CRC32,
-        _ => ChecksumAlg::OFF,
+        Some(v) if v.eq_ignore_ascii_case("NONE") => ChecksumAlg::OFF,
+        Some(v) => {
+            return Err(ReplicaError::Protocol(format!(
+                "the source reports binlog_checksum = '{v}', which binlogd does not know"
+            )))
+        }
+        None => {
+            return Err(ReplicaError::Protocol(format!(
+                "the source reported no binlog_checksum in SHOW GLOBAL VARIABLES ({} of the {} variables asked for \
+                 came back): binlogd cannot tell whether its events end with a checksum",
+                vars.rows.len(),
+                names.len()
+            )))
+        }
     };
+    let variables = vars
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.first()?.as_deref()?.to_ascii_lowercase(), r.get(1)?.clone().unwrap_or_default())))
+        .filter(|(k, _)| crate::sysvars::from_primary().any(|n| n == k))
+        .collect();
     let primary = Primary {
         flavor,
         version: vars.variable("version").unwrap_or(&version).to_string(),
@@ -119,6 +147,7 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
         checksum,
         gtid_mode: on("gtid_mode"),
         semisync: on("rpl_semi_sync_master_enabled") || on("rpl_semi_sync_source_enabled"),
+        variables,
     };
     if primary.server_id == cfg.server_id {
         return Err(ReplicaError::Fatal(format!(

@@ -773,6 +773,12 @@ impl Session<'_> {
                 }
             }
         }
+        // The primary's variables, kept for clients to read while it is down.
+        let vars_text = crate::sysvars::encode_file(&p.variables);
+        let vars_path = cfg.binlog_dir.join(crate::sysvars::VARIABLES_FILE);
+        if std::fs::read_to_string(&vars_path).ok().as_deref() != Some(vars_text.as_str()) {
+            write_small_file(&cfg.binlog_dir, crate::sysvars::VARIABLES_FILE, &vars_text)?;
+        }
         *shared.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
         let start = decide_start(cfg, &shared.tls, &store, &mut c, &p, file_pos_once)?;

@@ -22,7 +22,7 @@ use crate::binlog::gtid_index::{Entry, FileStart};
 use crate::binlog::map_guard::MapGuard;
 use crate::binlog::store::is_safe_name;
 use crate::binlog::trx::Tracker;
-use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK};
+use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK, BINLOG_SEND_ANNOTATE_ROWS_EVENT};
 use crate::proto::packet::MAX_CHUNK;
 use crate::proto::Error;
 
@@ -61,6 +61,10 @@ struct Dump<'s, 'a> {
     crc: bool,
     /// MySQL auto-position: transactions the replica has are not sent.
     skip: Option<Skip>,
+    /// MariaDB's Annotate_rows events are sent only to a client that asked for them
+    /// (BINLOG_SEND_ANNOTATE_ROWS_EVENT), as a MariaDB primary does (`send_events`,
+    /// sql/sql_repl.cc): a replica or a CDC client that did not gets none.
+    annotate: bool,
     /// The file, mapped: small events cost no syscall each.
     win: Window,
     /// Event packets not yet written to the socket, all readable through `win`.
@@ -554,6 +558,7 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
         pos,
         crc,
         skip,
+        annotate: flags & BINLOG_SEND_ANNOTATE_ROWS_EVENT != 0,
         win: Window::default(),
         out: Vec::with_capacity(OUT_EVENTS),
         out_bytes: 0,
@@ -579,6 +584,20 @@ fn find_start(s: &Session, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<
         }
     }
     Err(Error::malformed("the GTID index does not match the binlog files even after a rebuild"))
+}
+
+/// What binlogd can no longer serve: the GTIDs before its oldest stored file (its
+/// `Previous_gtids`), as `@@gtid_purged` of a server whose binlog starts there.
+pub fn purged_gtids(s: &Session) -> GtidSet {
+    let st = s.srv.shared.durable.snapshot();
+    let mut idx = s.srv.shared.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
+    match idx.entries(&st.files, |name, f| st.readable_len(name, f)) {
+        Ok(entries) => match entries.into_iter().next().flatten().map(|e| e.start) {
+            Some(FileStart::Mysql(prev)) => prev,
+            _ => GtidSet::default(),
+        },
+        Err(_) => GtidSet::default(),
+    }
 }
 
 /// COM_BINLOG_DUMP_GTID (MySQL auto-position): start at the newest file whose
@@ -759,6 +778,11 @@ fn heartbeat_period(s: &Session) -> Duration {
 }
 
 impl Dump<'_, '_> {
+    /// Does the client take this kind of event? (Its skipping by GTID aside.)
+    fn wanted(&self, hdr: &EventHeader) -> bool {
+        self.annotate || hdr.event_type != EventType::MARIADB_ANNOTATE_ROWS
+    }
+
     /// Sends one packet whose payload is 0x00 followed by the file's bytes [at, at+len),
     /// split into 16 MiB physical packets, without holding a large event in memory.
     fn send_from_file(&mut self, at: u64, len: u64) -> Result<(), Error> {
@@ -983,7 +1007,7 @@ impl Dump<'_, '_> {
                             self.crc = fde.checksum == event::ChecksumAlg::CRC32;
                         }
                     }
-                    let send = self.skip.as_mut().is_none_or(|sk| sk.send(&hdr, ev));
+                    let send = self.skip.as_mut().is_none_or(|sk| sk.send(&hdr, ev)) && self.wanted(&hdr);
                     self.win.intact(&self.file, self.pos)?;
                     if send {
                         // One packet: length, sequence id, 0x00, the event as stored.
@@ -1006,7 +1030,7 @@ impl Dump<'_, '_> {
                             self.f.read_exact_at(&mut ev, self.pos)?;
                             sk.send(&hdr, &ev)
                         }
-                    };
+                    } && self.wanted(&hdr);
                     if send {
                         self.send_from_file(self.pos, size)?;
                         self.sent += size;

@@ -227,7 +227,7 @@ impl Emit {
 /// The column packets, before the rows.
 fn head() -> Vec<Vec<u8>> {
     let cols = ["Log_name", "Pos", "Event_type", "Server_id", "End_log_pos", "Info"];
-    resultset::head(&cols.map(String::from))
+    resultset::head_typed(&cols.map(super::query::column))
 }
 
 /// One row of the answer: Log_name, Pos, Event_type, Server_id, End_log_pos, Info.

@@ -5,6 +5,7 @@
 pub mod conns;
 pub mod dump;
 pub mod events;
+pub mod filter;
 pub mod query;
 pub mod session;
 
@@ -53,6 +54,37 @@ pub struct Server {
     pub questions: std::sync::atomic::AtomicU64,
     /// How often each server_id ended its own older connection lately.
     pub displacements: Mutex<Displacements>,
+    /// Failed logins, warned of at most once per `DENIED_LOG_EVERY`.
+    pub denied_log: RateLimited,
+}
+
+/// How often a failed login is warned of at most; the warning counts those left out.
+const DENIED_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A warning that repeats (failed logins): logged at most once per period, with the
+/// number of those left out since the last one.
+#[derive(Default)]
+pub struct RateLimited {
+    state: Mutex<(Option<std::time::Instant>, u64)>,
+}
+
+impl RateLimited {
+    pub fn warn(&self, msg: &str) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        if st.0.is_some_and(|t| now.duration_since(t) < DENIED_LOG_EVERY) {
+            st.1 += 1;
+            return;
+        }
+        let left_out = std::mem::take(&mut st.1);
+        st.0 = Some(now);
+        drop(st);
+        if left_out > 0 {
+            warn!("{msg} ({left_out} more failed logins in the last {}s not logged)", DENIED_LOG_EVERY.as_secs());
+        } else {
+            warn!("{msg}");
+        }
+    }
 }
 
 /// Counts, per server_id, the connections a new registration ended within a window,
@@ -116,6 +148,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::i
         .chain(cfg.server_accounts.iter().cloned())
         .collect(),
         stored_primary: Mutex::new(None),
+        denied_log: RateLimited::default(),
         conns: Default::default(),
         questions: Default::default(),
     });
@@ -241,6 +274,9 @@ impl Server {
             checksum: fde.checksum,
             gtid_mode: !d.gtids.is_empty(),
             semisync: false,
+            variables: std::fs::read_to_string(self.cfg.binlog_dir.join(crate::sysvars::VARIABLES_FILE))
+                .map(|t| crate::sysvars::decode_file(&t))
+                .unwrap_or_default(),
         })
     }
 
@@ -258,8 +294,12 @@ impl Server {
         let r = thread::Builder::new().name(format!("conn-{id}")).spawn(move || {
             // Counted and listed until the thread ends, however it ends.
             let _gone = Gone(&srv, id);
-            if let Err(e) = session::Session::new(&srv, sock, id, peer.clone(), killed).run() {
-                info!("connection {id} from {peer} ended: {e}");
+            match session::Session::new(&srv, sock, id, peer.clone(), killed).run() {
+                Ok(()) => {}
+                Err(e @ crate::proto::Error::Auth { .. }) => {
+                    srv.denied_log.warn(&format!("connection {id} from {peer}: {e}"))
+                }
+                Err(e) => info!("connection {id} from {peer} ended: {e}"),
             }
         });
         if let Err(e) = r {

@@ -6,7 +6,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::session::{err_packet, ok_packet, ok_with_warnings, Session};
-use crate::proto::resultset;
+use crate::proto::resultset::{self, Column, ColumnType};
+use crate::replica::connect::Primary;
+use crate::sysvars::{self, Source, Var};
 
 const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 const ER_NOT_SUPPORTED_YET: u16 = 1235;
@@ -19,6 +21,9 @@ const ER_DA_SSL_LIBRARY_ERROR: u16 = 3888;
 const ER_NO_SUCH_THREAD: u16 = 1094;
 const ER_QUERY_INTERRUPTED: u16 = 1317;
 const ER_PARSE_ERROR: u16 = 1064;
+const ER_MALFORMED_GTID_SET_SPECIFICATION: u16 = 1772;
+const ER_DBACCESS_DENIED_ERROR: u16 = 1044;
+const ER_REPLICA_CHANNEL_DOES_NOT_EXIST: u16 = 3074;
 
 /// May this session run the statements that change binlogd's state?
 /// ERROR 1227, naming the privileges mysqld would ask for.
@@ -37,52 +42,56 @@ fn is_admin(s: &Session) -> bool {
     }
 }
 
-/// The system variables binlogd reports, as (name, value).
-fn system_variables(s: &Session) -> Vec<(String, String)> {
+/// The value binlogd reports for `var` now, as SHOW VARIABLES shows it, or None
+/// where the primary's flavour has no such variable.
+fn variable(s: &Session, p: Option<&Primary>, var: &Var) -> Option<String> {
+    use crate::replica::connect::Flavor;
+    let flavor = p.map(|p| p.flavor);
+    match (var.only, flavor) {
+        (sysvars::Only::Mysql, Some(Flavor::MariaDb)) | (sysvars::Only::MariaDb, Some(Flavor::Mysql)) => return None,
+        _ => {}
+    }
     let cfg = &s.srv.cfg;
+    match var.from {
+        Source::Primary(default) => {
+            if let Some(p) = p.filter(|p| !p.variables.is_empty()) {
+                // Read from the primary: what it lacks, this server lacks.
+                return p.variables.iter().find(|(k, _)| k == var.name).map(|(_, v)| v.clone());
+            }
+            // Not read yet (or an older binlog_dir): what the stored files tell.
+            Some(match (var.name, p) {
+                ("version", Some(p)) => p.version.clone(),
+                ("binlog_checksum", Some(p)) => {
+                    if p.checksum == crate::binlog::event::ChecksumAlg::CRC32 { "CRC32" } else { "NONE" }.into()
+                }
+                ("gtid_mode" | "enforce_gtid_consistency", Some(p)) => if p.gtid_mode { "ON" } else { "OFF" }.into(),
+                _ => default.to_string(),
+            })
+        }
+        Source::Own => {
+            let d = || s.srv.shared.durable.snapshot();
+            Some(match var.name {
+                "gtid_executed" => d().gtids.to_string(),
+                "gtid_purged" => super::dump::purged_gtids(s).to_string(),
+                "gtid_binlog_pos" | "gtid_current_pos" => d().maria.to_string(),
+                "hostname" => cfg.report_host.clone(),
+                "port" => cfg.listen_port.unwrap_or(0).to_string(),
+                "server_id" => cfg.server_id.to_string(),
+                "server_id_bits" => "32".into(),
+                "server_uuid" => s.srv.shared.uuid.clone(),
+                "version_comment" => "binlogd".into(),
+                "wait_timeout" => cfg.wait_timeout.as_secs().to_string(),
+                // binlogd is no semi-sync primary: its readers' ACKs are not awaited.
+                _ => "OFF".into(),
+            })
+        }
+    }
+}
+
+/// The system variables binlogd reports, as (name, value), by name.
+fn system_variables(s: &Session) -> Vec<(String, String)> {
     let p = s.srv.primary();
-    let (version, gtid_mode, checksum) = match &p {
-        Some(p) => (
-            p.version.clone(),
-            if p.gtid_mode { "ON" } else { "OFF" },
-            if p.checksum == crate::binlog::event::ChecksumAlg::CRC32 { "CRC32" } else { "NONE" },
-        ),
-        None => ("8.0.99-binlogd".to_string(), "OFF", "CRC32"),
-    };
-    let d = s.srv.shared.durable.snapshot();
-    let (gtids, maria) = (d.gtids.to_string(), d.maria.to_string());
-    let v = [
-        ("gtid_executed", gtids),
-        ("gtid_binlog_pos", maria.clone()),
-        ("gtid_current_pos", maria),
-        ("server_id", cfg.server_id.to_string()),
-        ("server_uuid", s.srv.shared.uuid.clone()),
-        ("version", version),
-        ("version_comment", "binlogd".into()),
-        ("gtid_mode", gtid_mode.into()),
-        ("enforce_gtid_consistency", gtid_mode.into()),
-        ("binlog_checksum", checksum.into()),
-        ("log_bin", "ON".into()),
-        ("binlog_format", "ROW".into()),
-        ("gtid_domain_id", "0".into()),
-        ("gtid_strict_mode", "OFF".into()),
-        ("hostname", cfg.report_host.clone()),
-        ("port", cfg.listen_port.unwrap_or(0).to_string()),
-        ("max_allowed_packet", "1073741824".into()),
-        ("character_set_server", "utf8mb4".into()),
-        ("collation_server", "utf8mb4_general_ci".into()),
-        ("character_set_client", "utf8mb4".into()),
-        ("time_zone", "SYSTEM".into()),
-        ("system_time_zone", "UTC".into()),
-        ("lower_case_table_names", "0".into()),
-        ("sql_mode", String::new()),
-        ("auto_increment_increment", "1".into()),
-        ("wait_timeout", cfg.wait_timeout.as_secs().to_string()),
-        ("rpl_semi_sync_master_enabled", "OFF".into()),
-        ("rpl_semi_sync_source_enabled", "OFF".into()),
-        ("server_id_bits", "32".into()),
-    ];
-    v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    sysvars::VARS.iter().filter_map(|v| Some((v.name.to_string(), variable(s, p.as_ref(), v)?))).collect()
 }
 
 /// binlogd's counters, as SHOW GLOBAL STATUS rows.
@@ -117,9 +126,12 @@ fn status_counters(s: &Session) -> Vec<(String, String)> {
     v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-fn lookup(s: &Session, name: &str) -> Option<String> {
-    let n = name.to_ascii_lowercase();
-    system_variables(s).into_iter().find(|(k, _)| *k == n).map(|(_, v)| v)
+/// `@@name` as `SELECT` gives it, with its column type.
+fn lookup(s: &Session, name: &str) -> Option<(String, ColumnType)> {
+    let var = sysvars::find(name)?;
+    let v = variable(s, s.srv.primary().as_ref(), var)?;
+    let ty = if var.kind == sysvars::Kind::Text { ColumnType::VAR_STRING } else { ColumnType::LONGLONG };
+    Some((sysvars::selected(var, &v), ty))
 }
 
 /// Splits on commas outside quotes and parentheses.
@@ -163,10 +175,21 @@ pub(super) fn unquote(v: &str) -> String {
     }
 }
 
-/// Evaluates one expression: a literal, `@var`, `@@[global.|session.]var`, or a known function.
-fn eval(s: &Session, e: &str) -> Result<Option<String>, Vec<u8>> {
+/// A value with the column type a server gives it.
+type Typed = (Option<String>, ColumnType);
+
+/// Evaluates one expression: a literal, `@var`, `@@[global.|session.]var`, date
+/// arithmetic (`NOW() - INTERVAL 1 DAY`), or a known function.
+fn eval(s: &Session, e: &str) -> Result<Typed, Vec<u8>> {
     let t = e.trim();
     let up = t.to_ascii_uppercase();
+    let text = |v: Option<String>| Ok((v, ColumnType::VAR_STRING));
+    // MariaDB types a small integer (a literal, CONNECTION_ID()) as LONG, MySQL as LONGLONG.
+    let maria = is_maria(s);
+    let int = |v: String| {
+        let small = maria && v.parse::<i32>().is_ok();
+        Ok((Some(v), if small { ColumnType::LONG } else { ColumnType::LONGLONG }))
+    };
     if let Some(v) = t.strip_prefix("@@") {
         let name = v.split_once('.').map_or(v, |(scope, n)| {
             if scope.eq_ignore_ascii_case("global")
@@ -179,24 +202,147 @@ fn eval(s: &Session, e: &str) -> Result<Option<String>, Vec<u8>> {
             }
         });
         let name = name.trim_matches('`');
-        return lookup(s, name).map(Some).ok_or_else(|| {
+        return lookup(s, name).map(|(v, ty)| (Some(v), ty)).ok_or_else(|| {
             err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'"))
         });
     }
     if let Some(v) = t.strip_prefix('@') {
-        return Ok(s.vars.get(&v.trim_matches('`').to_ascii_lowercase()).cloned());
+        return text(s.vars.get(&v.trim_matches('`').to_ascii_lowercase()).cloned());
+    }
+    if let Some(args) = up.strip_prefix("GTID_SUBTRACT(").and_then(|_| t.get(14..)).and_then(|a| a.strip_suffix(')')) {
+        return gtid_subtract(args).map(|v| (Some(v), ColumnType::VAR_STRING));
     }
     match up.as_str() {
-        "UNIX_TIMESTAMP()" => {
-            Ok(Some(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs().to_string()))
+        "UNIX_TIMESTAMP()" => int(now_secs().to_string()),
+        "VERSION()" => text(lookup(s, "version").map(|v| v.0)),
+        "DATABASE()" | "SCHEMA()" | "NULL" => text(None),
+        "USER()" | "CURRENT_USER()" | "CURRENT_USER" | "SESSION_USER()" | "SYSTEM_USER()" => {
+            text(Some(format!("{}@%", s.user)))
         }
-        "VERSION()" => Ok(lookup(s, "version")),
-        "DATABASE()" | "NULL" => Ok(None),
-        "USER()" | "CURRENT_USER()" => Ok(Some(format!("{}@%", s.srv.cfg.master_user))),
-        "CONNECTION_ID()" => Ok(Some(s.id.to_string())),
-        _ if t.starts_with('\'') || t.starts_with('"') || t.parse::<f64>().is_ok() => Ok(Some(unquote(t))),
-        _ => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
+        "CONNECTION_ID()" => int(s.id.to_string()),
+        _ if t.starts_with('\'') || t.starts_with('"') => text(Some(unquote(t))),
+        _ if t.parse::<i64>().is_ok() => int(t.to_string()),
+        _ if t.parse::<f64>().is_ok() => Ok((Some(t.to_string()), ColumnType::NEWDECIMAL)),
+        _ => match datetime(t) {
+            Some(Ok(secs)) => Ok((Some(crate::logging::datetime(secs)), ColumnType::DATETIME)),
+            Some(Err(why)) => Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", &why)),
+            None => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
+        },
     }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// `GTID_SUBTRACT('set', 'set')`: Debezium asks it of the server it reads.
+fn gtid_subtract(args: &str) -> Result<String, Vec<u8>> {
+    use crate::binlog::gtid::GtidSet;
+    let parts = split_list(args);
+    let [a, b] = parts.as_slice() else {
+        return Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", "GTID_SUBTRACT takes two GTID sets"));
+    };
+    let parse = |x: &str| {
+        GtidSet::parse(&unquote(x)).map_err(|e| {
+            err_packet(
+                ER_MALFORMED_GTID_SET_SPECIFICATION,
+                "HY000",
+                &format!("Malformed GTID set specification '{}': {e}", unquote(x)),
+            )
+        })
+    };
+    Ok(parse(a)?.difference(&parse(b)?).to_string().replace('\n', ""))
+}
+
+/// A date and time expression as DBAs type them, in seconds since the epoch (local
+/// time, as mysqld's session time zone SYSTEM): `NOW()`, `CURRENT_TIMESTAMP`, a quoted
+/// `'YYYY-MM-DD HH:MM:SS'`, `DATE_SUB(x, INTERVAL n unit)`, `DATE_ADD(...)`, and
+/// `x - INTERVAL n unit` / `x + INTERVAL n unit`. None when `e` is none of those;
+/// Some(Err) when it is one, wrongly written.
+/// <https://dev.mysql.com/doc/refman/8.4/en/date-and-time-functions.html#function_date-add>
+fn datetime(e: &str) -> Option<Result<u64, String>> {
+    let t = e.trim();
+    let up = t.to_ascii_uppercase();
+    // `x +|- INTERVAL n unit`, the last one first.
+    let (mut depth, mut quote) = (0i32, None::<char>);
+    let mut split = None;
+    for (i, c) in t.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, '+' | '-') if depth == 0 && up[i + 1..].trim_start().starts_with("INTERVAL") => split = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(i) = split {
+        let base = match datetime(&t[..i])? {
+            Ok(b) => b,
+            Err(e) => return Some(Err(e)),
+        };
+        let sign = if t[i..].starts_with('-') { -1 } else { 1 };
+        return Some(interval(t[i + 1..].trim_start().get(8..).unwrap_or("")).and_then(|(n, unit)| {
+            crate::logging::shift_local(base, unit, sign * n).ok_or_else(|| format!("'{t}' is out of range"))
+        }));
+    }
+    for f in ["DATE_SUB(", "DATE_ADD(", "SUBDATE(", "ADDDATE("] {
+        if let Some(args) = up.strip_prefix(f).and_then(|_| t.get(f.len()..)).and_then(|a| a.strip_suffix(')')) {
+            let parts = split_list(args);
+            let [base, iv] = parts.as_slice() else { return Some(Err(format!("{f}...) takes two arguments"))) };
+            let base = match datetime(base)? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(e)),
+            };
+            let Some(iv) = iv.get(..8).filter(|k| k.eq_ignore_ascii_case("INTERVAL")).and_then(|_| iv.get(8..)) else {
+                return Some(Err(format!("{f}...) takes INTERVAL n unit")));
+            };
+            let sign = if f.contains("SUB") { -1 } else { 1 };
+            return Some(interval(iv).and_then(|(n, unit)| {
+                crate::logging::shift_local(base, unit, sign * n).ok_or_else(|| format!("'{t}' is out of range"))
+            }));
+        }
+    }
+    match up.as_str() {
+        "NOW()"
+        | "CURRENT_TIMESTAMP"
+        | "CURRENT_TIMESTAMP()"
+        | "SYSDATE()"
+        | "LOCALTIME"
+        | "LOCALTIME()"
+        | "LOCALTIMESTAMP"
+        | "LOCALTIMESTAMP()" => Some(Ok(now_secs())),
+        _ if t.starts_with('\'') || t.starts_with('"') => {
+            let lit = unquote(t);
+            Some(
+                crate::logging::parse_local(&lit)
+                    .and_then(|st| st.duration_since(UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs())
+                    .ok_or_else(|| format!("Incorrect datetime value: '{lit}'")),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// `n unit` after INTERVAL.
+fn interval(t: &str) -> Result<(i64, crate::logging::Unit), String> {
+    use crate::logging::Unit;
+    let w: Vec<&str> = t.split_whitespace().collect();
+    let [n, unit] = w.as_slice() else { return Err(format!("INTERVAL takes a number and a unit: '{}'", t.trim())) };
+    let n: i64 = unquote(n).trim().parse().map_err(|_| format!("INTERVAL {n}: not a whole number"))?;
+    let unit = match unit.to_ascii_uppercase().as_str() {
+        "SECOND" => Unit::Second,
+        "MINUTE" => Unit::Minute,
+        "HOUR" => Unit::Hour,
+        "DAY" => Unit::Day,
+        "WEEK" => Unit::Week,
+        "MONTH" => Unit::Month,
+        "YEAR" => Unit::Year,
+        u => return Err(format!("INTERVAL unit {u}: binlogd takes SECOND, MINUTE, HOUR, DAY, WEEK, MONTH or YEAR")),
+    };
+    Ok((n, unit))
 }
 
 /// Strips comments at the start (`/* ... */`) and a trailing `;`.
@@ -241,7 +387,7 @@ pub fn clean(sql: &str) -> String {
 /// escaping the next one, ASCII case ignored. The pattern comes from a client, so
 /// this is the greedy matcher with one resume point, O(pattern × name) at worst:
 /// a backtracking one takes exponential time on a run of `%`s.
-fn like(pattern: &str, name: &str) -> bool {
+pub(super) fn like(pattern: &str, name: &str) -> bool {
     #[derive(Clone, Copy, PartialEq)]
     enum Tok {
         Any,
@@ -294,7 +440,68 @@ fn like(pattern: &str, name: &str) -> bool {
 }
 
 fn rows(cols: &[&str], rows: Vec<Vec<Option<String>>>) -> Vec<Vec<u8>> {
-    resultset::encode(&cols.iter().map(|c| c.to_string()).collect::<Vec<_>>(), &rows)
+    resultset::encode_typed(&cols.iter().map(|c| column(c)).collect::<Vec<_>>(), &rows)
+}
+
+/// A result column by its name, typed as mysqld and MariaDB type it: the
+/// positions, sizes, ids, ports and counters of SHOW statements are integers
+/// (pymysql and Connector/J read them as numbers), the rest text.
+pub(super) fn column(name: &str) -> Column {
+    const LONGLONG: &[&str] = &[
+        "Position",
+        "File_size",
+        "Pos",
+        "End_log_pos",
+        "Id",
+        "Read_Source_Log_Pos",
+        "Read_Master_Log_Pos",
+        "Relay_Log_Pos",
+        "Exec_Source_Log_Pos",
+        "Exec_Master_Log_Pos",
+        "Relay_Log_Space",
+        "Until_Log_Pos",
+        "Seconds_Behind_Source",
+        "Seconds_Behind_Master",
+        "Durable_Log_Pos",
+        "Slave_DDL_Groups",
+        "Slave_Non_Transactional_Groups",
+        "Slave_Transactional_Groups",
+        "Source_Retry_Count",
+        "Master_Retry_Count",
+    ];
+    const LONG: &[&str] = &[
+        "Server_id",
+        "Server_Id",
+        "Port",
+        "Master_id",
+        "Source_Id",
+        "Code",
+        "Time",
+        "Source_Port",
+        "Master_Port",
+        "Connect_Retry",
+        "Last_Errno",
+        "Skip_Counter",
+        "Last_IO_Errno",
+        "Last_SQL_Errno",
+        "Source_Server_Id",
+        "Master_Server_Id",
+        "SQL_Delay",
+        "SQL_Remaining_Delay",
+        "Auto_Position",
+        "Get_Source_public_key",
+        "Get_master_public_key",
+    ];
+    let ty = if LONGLONG.contains(&name) {
+        ColumnType::LONGLONG
+    } else if LONG.contains(&name) {
+        ColumnType::LONG
+    } else if name == "Progress" {
+        ColumnType::DOUBLE
+    } else {
+        ColumnType::VAR_STRING
+    };
+    Column::typed(name, ty)
 }
 
 /// The reply packets for one statement.
@@ -307,6 +514,18 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
     }
     match words.as_slice() {
         [] => vec![ok_packet()],
+        ["FLUSH", "BINARY", "LOGS"] | ["FLUSH", "LOCAL" | "NO_WRITE_TO_BINLOG", "BINARY", "LOGS"] => {
+            let p = &s.srv.cfg;
+            vec![err_packet(
+                ER_NOT_SUPPORTED_YET,
+                "42000",
+                &format!(
+                    "binlogd does not rotate its binary logs: they are the primary's, copied byte for byte, and \
+                     rotate when the primary's do. Run FLUSH BINARY LOGS on the primary ({}:{})",
+                    p.master_host, p.master_port
+                ),
+            )]
+        }
         ["SHOW", "WARNINGS", ..] => {
             let v = s
                 .warnings
@@ -355,20 +574,38 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
             )],
         },
         ["PURGE", "BINARY" | "MASTER", "LOGS", how, ..] if *how == "TO" || *how == "BEFORE" => {
-            let arg = unquote(t.split_whitespace().skip(4).collect::<Vec<_>>().join(" ").trim());
-            purge(s, how, &arg)
+            let arg = t.split_whitespace().skip(4).collect::<Vec<_>>().join(" ");
+            purge(s, how, arg.trim())
         }
         ["KILL", rest @ ..] => vec![kill(s, rest)],
         ["SHUTDOWN"] => vec![shutdown(s)],
         ["SET", ..] => set(s, &t[3..]),
         ["SELECT", ..] => select(s, &t[6..]),
         ["SHOW", rest @ ..] => show(s, rest, &t),
-        ["BEGIN"] | ["COMMIT"] | ["ROLLBACK"] | ["USE", ..] | ["DO", ..] => vec![ok_packet()],
+        ["USE", _] => vec![init_db(&s.user, t.split_whitespace().nth(1).unwrap_or(""))],
+        ["BEGIN"] | ["COMMIT"] | ["ROLLBACK"] | ["DO", ..] => vec![ok_packet()],
         _ => vec![err_packet(
             ER_NOT_SUPPORTED_YET,
             "42000",
             &format!("binlogd does not support this statement: {}", first_words(&t)),
         )],
+    }
+}
+
+/// COM_INIT_DB and `USE db`: a server with no databases of its own knows only
+/// information_schema. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_init_db.html>
+/// An account holds no privilege on any database, so any other is refused as mysqld
+/// refuses it to such an account (1044), whether it exists or not.
+pub fn init_db(user: &str, db: &str) -> Vec<u8> {
+    let db = db.trim().trim_matches('`');
+    if db.eq_ignore_ascii_case("information_schema") {
+        ok_packet()
+    } else {
+        err_packet(
+            ER_DBACCESS_DENIED_ERROR,
+            "42000",
+            &format!("Access denied for user '{user}'@'%' to database '{db}'"),
+        )
     }
 }
 
@@ -392,7 +629,7 @@ fn set(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
         let k = k.trim().trim_start_matches(':');
         if let Some(name) = k.strip_prefix('@').filter(|n| !n.starts_with('@')) {
             let v = match eval(s, v.trim_start_matches('=').trim()) {
-                Ok(v) => v.unwrap_or_default(),
+                Ok(v) => v.0.unwrap_or_default(),
                 Err(e) => return vec![e],
             };
             let name = name.trim_matches('`').to_ascii_lowercase();
@@ -421,11 +658,12 @@ fn set(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
 fn purge(s: &mut Session, how: &str, arg: &str) -> Vec<Vec<u8>> {
     use crate::binlog::purge::Target;
     let target = if how == "TO" {
-        Target::To(arg.to_string())
+        Target::To(unquote(arg))
     } else {
-        match crate::logging::parse_local(arg) {
-            Some(t) => Target::Before(t),
-            None => return vec![err_packet(ER_WRONG_ARGUMENTS, "HY000", "Incorrect arguments to PURGE LOGS BEFORE")],
+        // What DBAs type: a quoted time, NOW() - INTERVAL 1 DAY, DATE_SUB(NOW(), INTERVAL 7 DAY).
+        match datetime(arg) {
+            Some(Ok(secs)) => Target::Before(UNIX_EPOCH + std::time::Duration::from_secs(secs)),
+            _ => return vec![err_packet(ER_WRONG_ARGUMENTS, "HY000", "Incorrect arguments to PURGE LOGS BEFORE")],
         }
     };
     match crate::replica::purger::purge(&s.srv.cfg, &s.srv.shared, &target) {
@@ -445,6 +683,9 @@ fn select(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
     // Drop LIMIT and FROM DUAL, which the mysql client and replicas add.
     let mut l = list.trim().to_string();
     let up = l.to_ascii_uppercase();
+    if up.contains(" FROM ") && !up.contains(" FROM DUAL") {
+        return vec![no_schema(&format!("SELECT {l}"))];
+    }
     for kw in [" LIMIT ", " FROM DUAL"] {
         if let Some(i) = up.find(kw) {
             l.truncate(i);
@@ -456,47 +697,94 @@ fn select(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
     for item in split_list(&l) {
         let (expr, alias) = match item.to_ascii_uppercase().rfind(" AS ") {
             Some(i) => (item[..i].to_string(), unquote(item[i + 4..].trim_matches('`'))),
+            // A string literal's column is named by its text, as mysqld names it.
+            None if item.starts_with('\'') || item.starts_with('"') => (item.clone(), unquote(&item)),
             None => (item.clone(), item.clone()),
         };
         match eval(s, &expr) {
-            Ok(v) => {
-                cols.push(alias);
+            Ok((v, ty)) => {
+                cols.push(Column::typed(alias, ty));
                 row.push(v);
             }
             Err(e) => return vec![e],
         }
     }
-    resultset::encode(&cols, &[row])
+    resultset::encode_typed(&cols, &[row])
 }
 
 fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
     let w: Vec<&str> = words.iter().copied().filter(|x| *x != "GLOBAL" && *x != "SESSION" && *x != "FULL").collect();
     match w.as_slice() {
         ["VARIABLES", ..] | ["STATUS", ..] => {
-            let pat = t.find('\'').map(|i| unquote(&t[i..])).unwrap_or_else(|| "%".into());
-            let all = if w[0] == "VARIABLES" { system_variables(s) } else { status_counters(s) };
+            let kw = if w[0] == "VARIABLES" { "VARIABLES" } else { "STATUS" };
+            let filter = match super::filter::Filter::parse(after_word(t, kw)) {
+                Ok(f) => f,
+                Err(why) => {
+                    return vec![err_packet(
+                        ER_PARSE_ERROR,
+                        "42000",
+                        &format!("binlogd cannot read the condition of {}: {why}", first_words(t)),
+                    )]
+                }
+            };
+            let all = if kw == "VARIABLES" { system_variables(s) } else { status_counters(s) };
             let v: Vec<Vec<Option<String>>> =
-                all.into_iter().filter(|(k, _)| like(&pat, k)).map(|(k, v)| vec![Some(k), Some(v)]).collect();
+                all.into_iter().filter(|(k, v)| filter.matches(k, v)).map(|(k, v)| vec![Some(k), Some(v)]).collect();
             rows(&["Variable_name", "Value"], v)
         }
-        ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] => {
+        // MySQL 8.2+ and MariaDB 10.5.2+ names, and the old one.
+        ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] | ["BINLOG", "STATUS"] => {
             let d = s.srv.shared.durable.snapshot();
             let gtids = d.gtids.to_string();
+            let maria = is_maria(s);
             let r = d.active.map(|(f, p)| {
-                vec![Some(f), Some(p.to_string()), Some(String::new()), Some(String::new()), Some(gtids)]
+                let mut r = vec![Some(f), Some(p.to_string()), Some(String::new()), Some(String::new())];
+                if !maria {
+                    r.push(Some(gtids));
+                }
+                r
             });
-            rows(
-                &["File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB", "Executed_Gtid_Set"],
-                r.into_iter().collect(),
-            )
+            let cols = ["File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB", "Executed_Gtid_Set"];
+            rows(&cols[..if maria { 4 } else { 5 }], r.into_iter().collect())
         }
         ["BINARY", "LOGS"] | ["MASTER", "LOGS"] => {
             let d = s.srv.shared.durable.snapshot();
+            // MySQL 8.0.14+ adds Encrypted; MariaDB has no such column.
+            let maria = is_maria(s);
             let v = stored_sizes(s, &d)
                 .into_iter()
-                .map(|(f, size)| vec![Some(f), Some(size.to_string()), Some("No".into())])
+                .map(|(f, size)| {
+                    let mut r = vec![Some(f), Some(size.to_string())];
+                    if !maria {
+                        r.push(Some("No".into()));
+                    }
+                    r
+                })
                 .collect();
-            rows(&["Log_name", "File_size", "Encrypted"], v)
+            rows(&["Log_name", "File_size", "Encrypted"][..if maria { 2 } else { 3 }], v)
+        }
+        ["DATABASES"] | ["SCHEMAS"] => rows(&["Database"], vec![vec![Some("information_schema".into())]]),
+        ["GRANTS", ..] => grants(s, &w[1..], t),
+        ["CREATE", ..]
+        | ["COLUMNS", ..]
+        | ["FIELDS", ..]
+        | ["INDEX", ..]
+        | ["INDEXES", ..]
+        | ["KEYS", ..]
+        | ["TABLES", ..]
+        | ["TABLE", "STATUS", ..]
+        | ["TRIGGERS", ..] => vec![no_schema(t)],
+        ["SLAVE" | "REPLICA", "STATUS", "FOR", "CHANNEL", ..] => {
+            let channel = unquote(after_word(t, "CHANNEL"));
+            if channel.is_empty() {
+                upstream_status(s, w[0] == "REPLICA", false)
+            } else {
+                vec![err_packet(
+                    ER_REPLICA_CHANNEL_DOES_NOT_EXIST,
+                    "HY000",
+                    &format!("Replication channel '{channel}' does not exist."),
+                )]
+            }
         }
         ["SLAVE", "STATUS", ..] => upstream_status(s, false, false),
         ["REPLICA", "STATUS", ..] => upstream_status(s, true, false),
@@ -513,23 +801,29 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 .map(|r| (r.server_id, r.clone()))
                 .collect();
             let me = s.srv.cfg.server_id.to_string();
+            // MariaDB's replicas send no UUID, and it has no such column.
+            let maria = is_maria(s);
             let v = reps
                 .values()
                 .map(|r| {
-                    vec![
+                    let mut row = vec![
                         Some(r.server_id.to_string()),
                         Some(r.host.clone()),
                         Some(r.port.to_string()),
                         Some(me.clone()),
-                        Some(r.uuid.clone()),
-                    ]
+                    ];
+                    if !maria {
+                        row.push(Some(r.uuid.clone()));
+                    }
+                    row
                 })
                 .collect();
+            let n = if maria { 4 } else { 5 };
             // MySQL 8.0.22 and later name the columns in the new words for SHOW REPLICAS.
             if replica_words {
-                rows(&["Server_Id", "Host", "Port", "Source_Id", "Replica_UUID"], v)
+                rows(&["Server_Id", "Host", "Port", "Source_Id", "Replica_UUID"][..n], v)
             } else {
-                rows(&["Server_id", "Host", "Port", "Master_id", "Slave_UUID"], v)
+                rows(&["Server_id", "Host", "Port", "Master_id", "Slave_UUID"][..n], v)
             }
         }
         ["PROCESSLIST"] => processlist(s, words.contains(&"FULL")),
@@ -539,6 +833,67 @@ fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             &format!("binlogd does not support this statement: {}", first_words(t)),
         )],
     }
+}
+
+/// Does binlogd stand in for a MariaDB primary (as far as it knows)?
+fn is_maria(s: &Session) -> bool {
+    s.srv.primary().is_some_and(|p| p.flavor == crate::replica::connect::Flavor::MariaDb)
+}
+
+/// The text of `t` after its first word `kw` (any case), or "".
+fn after_word<'a>(t: &'a str, kw: &str) -> &'a str {
+    let up = t.to_ascii_uppercase();
+    let mut from = 0;
+    while let Some(i) = up[from..].find(kw).map(|i| i + from) {
+        let before = up[..i].chars().next_back().is_none_or(|c| c.is_whitespace());
+        let after = up[i + kw.len()..].chars().next().is_none_or(|c| c.is_whitespace() || c == '\'');
+        if before && after {
+            return t[i + kw.len()..].trim();
+        }
+        from = i + kw.len();
+    }
+    ""
+}
+
+/// The refusal of a question about tables: binlogd keeps binary logs, not a schema.
+fn no_schema(t: &str) -> Vec<u8> {
+    err_packet(
+        ER_NOT_SUPPORTED_YET,
+        "42000",
+        &format!(
+            "binlogd keeps binary logs, not tables, so it cannot answer '{}': point the tool's schema \
+             connection at the primary or at a replica",
+            first_words(t)
+        ),
+    )
+}
+
+/// SHOW GRANTS [FOR CURRENT_USER[()] | FOR user]: what binlogd lets this account do,
+/// in the words of the primary's flavour.
+fn grants(s: &Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
+    let me = &s.user;
+    if let ["FOR", who, ..] = words {
+        let named = unquote(after_word(t, "FOR").split('@').next().unwrap_or(""));
+        if !who.starts_with("CURRENT_USER") && named != *me {
+            return vec![err_packet(
+                1141,
+                "42000",
+                &format!("There is no such grant defined for user '{named}' on host '%'"),
+            )];
+        }
+    }
+    let maria = is_maria(s);
+    let privileges = match (maria, is_admin(s)) {
+        (false, false) => "REPLICATION SLAVE, REPLICATION CLIENT",
+        (false, true) => "SHUTDOWN, SUPER, REPLICATION SLAVE, REPLICATION CLIENT",
+        (true, false) => "REPLICATION SLAVE, BINLOG MONITOR",
+        (true, true) => "SHUTDOWN, SUPER, REPLICATION SLAVE, BINLOG MONITOR, BINLOG ADMIN, CONNECTION ADMIN",
+    };
+    let mut v = vec![vec![Some(format!("GRANT {privileges} ON *.* TO `{me}`@`%`"))]];
+    if !maria && is_admin(s) {
+        v.push(vec![Some(format!("GRANT BINLOG_ADMIN,CONNECTION_ADMIN ON *.* TO `{me}`@`%`"))]);
+    }
+    rows(&[&format!("Grants for {me}@%")], v)
 }
 
 /// SHOW [FULL] PROCESSLIST: every client connection. A dump's Info is the file and
@@ -563,7 +918,7 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
             None,
         ]);
     }
-    let v = upstream
+    let v: Vec<Vec<Option<String>>> = upstream
         .into_iter()
         .chain(s.srv.conns.rows().into_iter().map(|c| {
             use super::conns::Command;
@@ -593,7 +948,19 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
             ]
         }))
         .collect();
-    rows(&["Id", "User", "Host", "db", "Command", "Time", "State", "Info"], v)
+    let cols = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
+    if is_maria(s) {
+        // MariaDB adds the progress of long statements; binlogd's have none.
+        let v = v
+            .into_iter()
+            .map(|mut r| {
+                r.push(Some("0.000".into()));
+                r
+            })
+            .collect();
+        return rows(&cols, v);
+    }
+    rows(&cols[..8], v)
 }
 
 /// SHUTDOWN (or COM_SHUTDOWN, from mysqladmin): stops binlogd as SIGTERM does, after
@@ -687,7 +1054,7 @@ fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Vec<Vec<u8>> 
         cols.extend([("Connection_name", text("")), ("Slave_SQL_State", text(""))]);
     }
     cols.extend([
-        ("Replica_IO_State", Some(u.state.to_string())),
+        ("Replica_IO_State", Some(io_state(u.state, p.as_ref()))),
         ("Source_Host", text(&cfg.master_host)),
         ("Source_User", text(&cfg.master_user)),
         ("Source_Port", num(cfg.master_port.into())),
@@ -811,7 +1178,24 @@ fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Vec<Vec<u8>> 
         })
         .collect();
     let row: Vec<Option<String>> = cols.into_iter().map(|(_, v)| v).collect();
-    resultset::encode(&names, &[row])
+    let names: Vec<Column> = names.iter().map(|n| column(n)).collect();
+    resultset::encode_typed(&names, &[row])
+}
+
+/// The I/O thread's state in the words a replica of this primary uses: MySQL 8.0.26
+/// and later say "source" where older servers and MariaDB say "master".
+fn io_state(state: &str, p: Option<&Primary>) -> String {
+    let source_words = p.is_some_and(|p| {
+        p.flavor == crate::replica::connect::Flavor::Mysql && {
+            let v: Vec<u32> = p.version.split(['.', '-']).take(3).map(|x| x.parse().unwrap_or(0)).collect();
+            v.as_slice() >= [8, 0, 26].as_slice()
+        }
+    });
+    if source_words {
+        state.replace("master", "source")
+    } else {
+        state.to_string()
+    }
 }
 
 /// Each stored file and its size: the durable length for the active file.

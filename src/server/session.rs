@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use log::{info, warn};
+use log::{debug, info, warn};
 
 use super::conns::Command;
 use super::{query, Registered, Server};
@@ -182,7 +182,8 @@ impl<'a> Session<'a> {
         self.stream.inner.set_write_timeout(Some(Duration::from_secs(60)))?;
         let user = self.handshake()?;
         let over = self.stream.inner.describe().map(|t| format!(" over {t}")).unwrap_or_default();
-        info!("connection {} from {} authenticated as '{user}'{over}", self.id, self.peer);
+        // At debug level: a monitor that polls every second would fill the error log.
+        debug!("connection {} from {} authenticated as '{user}'{over}", self.id, self.peer);
         self.srv.conns.set_user(self.id, &user);
         self.srv.conns.set_command(self.id, Command::Sleep, None);
         self.user = user;
@@ -301,6 +302,10 @@ impl<'a> Session<'a> {
             match p.first().copied() {
                 Some(command::COM_QUIT) => return Ok(()),
                 Some(command::COM_PING) => self.reply(&ok_packet())?,
+                // `USE db` in the mysql client, and a database named at connect by some drivers.
+                Some(command::COM_INIT_DB) => {
+                    self.reply(&query::init_db(&self.user, &String::from_utf8_lossy(&p[1..])))?
+                }
                 // The reply is the text alone, with no header byte.
                 Some(command::COM_STATISTICS) => self.reply(self.srv.statistics().as_bytes())?,
                 Some(command::COM_SHUTDOWN) => self.reply(&query::shutdown(self))?,

@@ -59,7 +59,8 @@ fn mysql_with_require_secure_transport_is_mirrored_over_tls_and_serves_a_tls_rep
             certs.path("binlogd-key.pem").display()
         ),
     );
-    b.start();
+    // Logins are logged at debug level: asked for here, for this module only.
+    b.start_env(&[("BINLOGD_LOG", "info,binlogd::server::session=debug")]);
     b.wait_log("connection to master is encrypted: TLSv1.", Duration::from_secs(20));
     wait_semisync_client(&s, &b);
     let no_tx = s.semi_status("no_tx");

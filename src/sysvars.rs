@@ -1,0 +1,188 @@
+//! The system variables binlogd reports, declared once: each one's type, which
+//! flavour of server has it, and whether its value is the primary's or binlogd's own.
+//!
+//! The primary's are read at each connect (`replica::connect`) and kept in binlog_dir
+//! (`VARIABLES_FILE`), so that clients get them while the primary is down. Clients
+//! act on them: python-mysql-replication reads `binlog_row_metadata` to name columns,
+//! Debezium `gtid_mode`, Maxwell `lower_case_table_names`, Connector/J the character
+//! set and timeouts at connect.
+
+/// The file in binlog_dir that keeps the primary's variables: `name<TAB>value` lines.
+pub const VARIABLES_FILE: &str = "binlogd.variables";
+
+/// How a variable's value is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// An integer: `SELECT @@x` gives a LONGLONG column.
+    Int,
+    /// ON/OFF in `SHOW VARIABLES`, 1/0 (LONGLONG) in `SELECT @@x`.
+    Bool,
+}
+
+/// Where the value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The primary's value; this one until binlogd has read it.
+    Primary(&'static str),
+    /// binlogd's own, computed by the server (`server::query`).
+    Own,
+}
+
+/// Which flavour of server has the variable (`@@x` of the other gets 1193).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    Both,
+    Mysql,
+    MariaDb,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Var {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub from: Source,
+    pub only: Only,
+}
+
+const fn v(name: &'static str, kind: Kind, from: Source, only: Only) -> Var {
+    Var { name, kind, from, only }
+}
+
+use Kind::{Bool, Int, Text};
+use Only::{Both, MariaDb, Mysql};
+use Source::{Own, Primary as P};
+
+/// Every variable binlogd reports, sorted by name (SHOW VARIABLES lists them so).
+pub const VARS: &[Var] = &[
+    v("auto_increment_increment", Int, P("1"), Both),
+    v("auto_increment_offset", Int, P("1"), Both),
+    v("autocommit", Bool, P("ON"), Both),
+    v("binlog_checksum", Text, P("CRC32"), Both),
+    v("binlog_format", Text, P("ROW"), Both),
+    v("binlog_row_image", Text, P("FULL"), Both),
+    v("binlog_row_metadata", Text, P("MINIMAL"), Both),
+    v("character_set_client", Text, P("utf8mb4"), Both),
+    v("character_set_connection", Text, P("utf8mb4"), Both),
+    v("character_set_database", Text, P("utf8mb4"), Both),
+    v("character_set_results", Text, P("utf8mb4"), Both),
+    v("character_set_server", Text, P("utf8mb4"), Both),
+    v("collation_connection", Text, P("utf8mb4_general_ci"), Both),
+    v("collation_database", Text, P("utf8mb4_general_ci"), Both),
+    v("collation_server", Text, P("utf8mb4_general_ci"), Both),
+    v("enforce_gtid_consistency", Text, P("OFF"), Mysql),
+    v("gtid_binlog_pos", Text, Own, MariaDb),
+    v("gtid_current_pos", Text, Own, MariaDb),
+    v("gtid_domain_id", Int, P("0"), MariaDb),
+    v("gtid_executed", Text, Own, Mysql),
+    v("gtid_mode", Text, P("OFF"), Mysql),
+    v("gtid_purged", Text, Own, Mysql),
+    v("gtid_strict_mode", Bool, P("OFF"), MariaDb),
+    v("hostname", Text, Own, Both),
+    v("init_connect", Text, P(""), Both),
+    v("interactive_timeout", Int, P("28800"), Both),
+    v("license", Text, P("GPL"), Both),
+    v("log_bin", Bool, P("ON"), Both),
+    v("log_replica_updates", Bool, P("OFF"), Mysql),
+    v("log_slave_updates", Bool, P("OFF"), Both),
+    v("lower_case_table_names", Int, P("0"), Both),
+    v("max_allowed_packet", Int, P("1073741824"), Both),
+    v("net_buffer_length", Int, P("16384"), Both),
+    v("net_read_timeout", Int, P("30"), Both),
+    v("net_write_timeout", Int, P("60"), Both),
+    v("performance_schema", Bool, P("OFF"), Both),
+    v("port", Int, Own, Both),
+    v("query_cache_size", Int, P("0"), Both),
+    v("query_cache_type", Text, P("OFF"), Both),
+    v("read_only", Bool, P("OFF"), Both),
+    v("rpl_semi_sync_master_enabled", Bool, Own, Both),
+    v("rpl_semi_sync_source_enabled", Bool, Own, Mysql),
+    v("server_id", Int, Own, Both),
+    v("server_id_bits", Int, Own, Mysql),
+    v("server_uuid", Text, Own, Mysql),
+    v("sql_mode", Text, P(""), Both),
+    v("system_time_zone", Text, P("UTC"), Both),
+    v("time_zone", Text, P("SYSTEM"), Both),
+    v("transaction_isolation", Text, P("REPEATABLE-READ"), Both),
+    v("tx_isolation", Text, P("REPEATABLE-READ"), MariaDb),
+    v("version", Text, P("8.0.99-binlogd"), Both),
+    v("version_comment", Text, Own, Both),
+    v("wait_timeout", Int, Own, Both),
+];
+
+/// The variable called `name` (any case).
+pub fn find(name: &str) -> Option<&'static Var> {
+    let n = name.to_ascii_lowercase();
+    VARS.binary_search_by(|v| v.name.cmp(n.as_str())).ok().and_then(|i| VARS.get(i))
+}
+
+/// The names binlogd reads from the primary.
+pub fn from_primary() -> impl Iterator<Item = &'static str> {
+    VARS.iter().filter(|v| matches!(v.from, Source::Primary(_))).map(|v| v.name)
+}
+
+/// `value` as `SELECT @@x` gives it: a Bool's ON/OFF as 1/0.
+pub fn selected(var: &Var, value: &str) -> String {
+    match var.kind {
+        Kind::Bool if value.eq_ignore_ascii_case("ON") => "1".into(),
+        Kind::Bool if value.eq_ignore_ascii_case("OFF") => "0".into(),
+        _ => value.to_string(),
+    }
+}
+
+/// `VARIABLES_FILE`'s text for `vars`. A value never holds a tab or a line break in
+/// practice; one that does is cut there rather than break the file.
+pub fn encode_file(vars: &[(String, String)]) -> String {
+    let mut t = String::new();
+    for (k, v) in vars {
+        let v = v.split(['\t', '\n', '\r']).next().unwrap_or("");
+        t.push_str(k);
+        t.push('\t');
+        t.push_str(v);
+        t.push('\n');
+    }
+    t
+}
+
+/// The variables in `VARIABLES_FILE`'s text; lines that are not `name<TAB>value` of a
+/// variable read from the primary are left out.
+pub fn decode_file(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once('\t'))
+        .filter(|(k, _)| find(k).is_some_and(|v| matches!(v.from, Source::Primary(_))))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_sorted_and_each_name_declared_once() {
+        for w in VARS.windows(2) {
+            assert!(w[0].name < w[1].name, "{} then {}", w[0].name, w[1].name);
+        }
+        assert_eq!(find("BINLOG_ROW_METADATA").map(|v| v.name), Some("binlog_row_metadata"));
+        assert!(find("nosuch").is_none());
+    }
+
+    #[test]
+    fn the_kept_file_round_trips_and_skips_what_is_not_the_primarys() {
+        let vars = vec![
+            ("sql_mode".to_string(), "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION".to_string()),
+            ("read_only".to_string(), "OFF".to_string()),
+        ];
+        assert_eq!(decode_file(&encode_file(&vars)), vars);
+        assert!(
+            decode_file("server_id\t7\nnonsense\nbinlog_format\tROW\n") == vec![("binlog_format".into(), "ROW".into())]
+        );
+    }
+
+    #[test]
+    fn booleans_are_selected_as_numbers() {
+        let ro = find("read_only").unwrap();
+        assert_eq!(selected(ro, "ON"), "1");
+        assert_eq!(selected(find("sql_mode").unwrap(), "ON"), "ON");
+    }
+}
