@@ -37,5 +37,7 @@ mod serve;
 mod setup_errors;
 #[path = "it/start_modes.rs"]
 mod start_modes;
+#[path = "it/tiers.rs"]
+mod tiers;
 #[path = "it/tls.rs"]
 mod tls;
