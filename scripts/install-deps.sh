@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 #! Installs what binlogd's build and tests need on a fresh Debian bookworm machine:
 #! the musl target, MariaDB 10.11 from bookworm, and a Debian sid chroot holding
-#! MySQL 9.x and one holding MariaDB 11.x (neither packaged for bookworm), and openssl for
-#! the TLS tests. Idempotent: a second run is fast.
+#! MySQL 9.x and one holding MariaDB 11.x (neither packaged for bookworm), openssl for
+#! the TLS tests, and the CDC clients the tests run. Idempotent: a second run is fast.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -31,6 +31,19 @@ if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1;
   python3 -m pip install -q 'moto[server]' awscli
   # pyenv makes shims for new commands only when asked.
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
+fi
+
+# Change-data-capture clients the tests run against binlogd and the primary:
+# python-mysql-replication (PyPI) and zongji (npm), at the versions tested.
+if ! python3 -c 'import pymysqlreplication' >/dev/null 2>&1; then
+  log "pip install mysql-replication==1.0.17"
+  python3 -m pip install -q 'mysql-replication==1.0.17'
+fi
+node_dir=/var/cache/binlogd-test/node
+if [ ! -d "$node_dir/node_modules/zongji" ]; then
+  log "npm install zongji@0.5.1 into $node_dir"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install -q --no-audit --no-fund zongji@0.5.1 >/dev/null)
 fi
 
 "$here/mysql-chroot.sh"

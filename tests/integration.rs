@@ -3,6 +3,8 @@
 
 #[path = "it/answers.rs"]
 mod answers;
+#[path = "it/cdc.rs"]
+mod cdc;
 #[path = "it/cli.rs"]
 mod cli;
 #[path = "it/clients.rs"]

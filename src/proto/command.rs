@@ -85,6 +85,14 @@ impl RegisterSlave {
     }
 }
 
+/// A dump request's file name as the server reads it, a C string: it ends at the
+/// first NUL if there is one. zongji sends "name\0", python-mysql-replication's GTID
+/// dump three NULs for no name.
+fn c_string(b: &[u8]) -> Result<String, Error> {
+    let b = b.split(|&c| c == 0).next().unwrap_or(b);
+    String::from_utf8(b.to_vec()).map_err(|_| Error::malformed("binlog file name is not UTF-8"))
+}
+
 /// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_binlog_dump.html>
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinlogDump {
@@ -112,8 +120,7 @@ impl BinlogDump {
         let pos = r.u32("binlog position")?;
         let flags = r.u16("flags")?;
         let server_id = r.u32("server id")?;
-        let file =
-            String::from_utf8(r.rest().to_vec()).map_err(|_| Error::malformed("binlog file name is not UTF-8"))?;
+        let file = c_string(r.rest())?;
         Ok(BinlogDump { pos, flags, server_id, file })
     }
 }
@@ -150,8 +157,7 @@ impl BinlogDumpGtid {
         let flags = r.u16("flags")?;
         let server_id = r.u32("server id")?;
         let n = r.u32("file name length")? as usize;
-        let file = String::from_utf8(r.bytes(n, "file name")?.to_vec())
-            .map_err(|_| Error::malformed("binlog file name is not UTF-8"))?;
+        let file = c_string(r.bytes(n, "file name")?)?;
         let pos = r.u64("position")?;
         // mysqld reads the set whatever the flags say (`com_binlog_dump_gtid`,
         // sql/rpl_source.cc): MySQL replicas send flags 0 and mysqlbinlog 0x01.
@@ -199,6 +205,15 @@ mod tests {
         for n in 0..e.len() {
             assert!(BinlogDumpGtid::decode(&e[..n]).is_err());
         }
+    }
+
+    #[test]
+    fn a_file_name_ends_at_its_first_nul() {
+        let mut d = BinlogDump { pos: 4, flags: 0, server_id: 9, file: "b.000001".into() }.encode();
+        d.push(0);
+        assert_eq!(BinlogDump::decode(&d).unwrap().file, "b.000001");
+        let g = BinlogDumpGtid { flags: 0, server_id: 9, file: "\0\0\0".into(), pos: 4, gtid_data: vec![] };
+        assert_eq!(BinlogDumpGtid::decode(&g.encode()).unwrap().file, "");
     }
 
     #[test]

@@ -628,11 +628,9 @@ pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
         }
     }
     // A file named in the request is where mysqld starts, still leaving out what the
-    // replica has (`Binlog_sender::check_start_file`). A name whose first byte is NUL
-    // counts as none: python-mysql-replication sends three NULs.
-    let named = d.file.trim_end_matches('\0');
-    if !named.is_empty() && !d.file.starts_with('\0') {
-        let name = named.to_string();
+    // replica has (`Binlog_sender::check_start_file`).
+    if !d.file.is_empty() {
+        let name = d.file.clone();
         let Some((f, pos)) = open_at(s, &st, &name, d.pos)? else { return Ok(()) };
         info!("connection {}: GTID dump from {name}:{pos}", s.id);
         return start(s, name, f, pos, d.flags, Some(Skip::new(SkipMode::Mysql(have))));

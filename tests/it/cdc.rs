@@ -1,0 +1,160 @@
+//! Change-data-capture consumers reading binlogd with both their connections, never
+//! the primary: python-mysql-replication (PyPI) and zongji (npm). The rows each one
+//! reads from binlogd must equal the rows it reads from the primary.
+
+use std::process::Command;
+
+use crate::harness::*;
+
+/// python-mysql-replication's rows from `port` (one JSON line each; `tests/cdc/pyrepl_rows.py`).
+fn pyrepl(port: u16, server_id: u32, args: &[&str]) -> Vec<String> {
+    let o = Command::new("python3")
+        .arg(repo().join("tests/cdc/pyrepl_rows.py"))
+        .args(["--port", &port.to_string(), "--server-id", &server_id.to_string()])
+        .args(args)
+        .output()
+        .expect("run python3");
+    assert!(
+        o.status.success(),
+        "python-mysql-replication {args:?} on port {port} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
+}
+
+/// The same rows from binlogd as from the primary, and `want` of them.
+fn same_rows(mine: &[String], theirs: &[String], want: usize, what: &str) {
+    assert_eq!(theirs.len(), want, "{what}: the primary gave {} rows:\n{}", theirs.len(), theirs.join("\n"));
+    for (i, (m, t)) in mine.iter().zip(theirs).enumerate() {
+        assert_eq!(m, t, "{what}: row {i} differs");
+    }
+    assert_eq!(mine.len(), theirs.len(), "{what}: binlogd gave {} rows, the primary {}", mine.len(), theirs.len());
+}
+
+fn python_mysql_replication_reads_binlogd_as_the_primary(flavor: Flavor, tag: &str) {
+    let s = Server::start(flavor, tag);
+    // Column names travel in the table maps (what the library asks binlogd for).
+    s.sql("SET GLOBAL binlog_row_metadata = FULL");
+    let (mut b, lport) = Binlogd::serving(&s, tag, "");
+    let maria = flavor != Flavor::Mysql;
+    s.sql(
+        "CREATE DATABASE cdc; CREATE TABLE cdc.t (id INT PRIMARY KEY, name VARCHAR(40), data BLOB, \
+         amount DECIMAL(10,2), at DATETIME(3))",
+    );
+    let first = s.binary_logs()[0].clone();
+    s.sql(
+        "INSERT INTO cdc.t VALUES (1, 'one', x'00ff10', 1.50, '2026-01-02 03:04:05.678'), \
+         (2, 'två', REPEAT('b', 3000), -2.25, NULL); FLUSH BINARY LOGS; \
+         UPDATE cdc.t SET name = 'uno', data = x'c3' WHERE id = 1; DELETE FROM cdc.t WHERE id = 2; \
+         INSERT INTO cdc.t VALUES (3, NULL, NULL, 0, NOW())",
+    );
+    wait_active_mirrored(&s, &b);
+    let from_start = ["--log-file", first.as_str(), "--log-pos", "4"];
+    let theirs = pyrepl(s.port, 201, &from_start);
+    let mine = pyrepl(lport, 202, &from_start);
+    same_rows(&mine, &theirs, 5, "from the first file");
+    assert!(mine[0].contains("\"name\": \"one\""), "column names from binlog_row_metadata: {}", mine[0]);
+
+    // resume_stream from where the third row was read.
+    let third: serde_free::Pos = serde_free::pos(&theirs[2]);
+    let resume = ["--log-file", third.file.as_str(), "--log-pos", &third.pos.to_string()];
+    let resume: Vec<&str> = resume.to_vec();
+    same_rows(&pyrepl(lport, 203, &resume), &pyrepl(s.port, 204, &resume), 2, "resumed");
+
+    // A blocking tail across rotations, both readers at the same start.
+    let logs = s.binary_logs();
+    let (file, pos) = (
+        logs.last().unwrap().clone(),
+        s.status_row(if maria { "SHOW MASTER STATUS" } else { "SHOW BINARY LOG STATUS" })["Position"].clone(),
+    );
+    let tail = |port: u16, id: u32| {
+        let (file, pos) = (file.clone(), pos.clone());
+        std::thread::spawn(move || {
+            pyrepl(port, id, &["--log-file", &file, "--log-pos", &pos, "--blocking", "--rows", "6"])
+        })
+    };
+    let (tp, tb) = (tail(s.port, 205), tail(lport, 206));
+    for i in 10..16 {
+        s.sql(&format!("INSERT INTO cdc.t VALUES ({i}, 'tail', NULL, {i}, NULL); FLUSH BINARY LOGS"));
+    }
+    same_rows(&tb.join().unwrap(), &tp.join().unwrap(), 6, "blocking tail across rotations");
+
+    // A GTID resume: everything after the first transaction that wrote rows.
+    let gtid = if maria {
+        let pos = s.sql("SELECT @@gtid_binlog_pos").trim().to_string();
+        let (head, last) = pos.rsplit_once('-').unwrap();
+        format!("{head}-{}", last.parse::<u64>().unwrap() - 4)
+    } else {
+        let uuid = s.sql("SELECT @@server_uuid").trim().to_string();
+        let n: u64 = s.sql("SELECT @@gtid_executed").trim().rsplit_once('-').unwrap().1.parse().unwrap();
+        format!("{uuid}:1-{}", n - 4)
+    };
+    let mut args = vec!["--gtid", gtid.as_str(), "--rows", "4"];
+    if maria {
+        args.push("--mariadb");
+    }
+    same_rows(&pyrepl(lport, 207, &args), &pyrepl(s.port, 208, &args), 4, "GTID resume");
+    assert_eq!(b.stop(), 0);
+}
+
+/// Where a row line says it was read.
+mod serde_free {
+    pub struct Pos {
+        pub file: String,
+        pub pos: u64,
+    }
+
+    fn field<'a>(line: &'a str, key: &str) -> &'a str {
+        let at = line.find(&format!("\"{key}\": ")).map(|i| i + key.len() + 4).unwrap_or(line.len());
+        let rest = &line[at..];
+        let end = rest.find([',', '}']).unwrap_or(rest.len());
+        rest[..end].trim_matches('"')
+    }
+
+    pub fn pos(line: &str) -> Pos {
+        Pos { file: field(line, "file").to_string(), pos: field(line, "pos").parse().unwrap_or(0) }
+    }
+}
+
+#[test]
+fn python_mysql_replication_reads_binlogd_as_a_mariadb_primary() {
+    python_mysql_replication_reads_binlogd_as_the_primary(Flavor::MariaDb, "pyrepl-maria");
+}
+
+#[test]
+fn python_mysql_replication_reads_binlogd_as_a_mysql_primary() {
+    python_mysql_replication_reads_binlogd_as_the_primary(Flavor::Mysql, "pyrepl-mysql");
+}
+
+/// zongji's rows: its binlog connection on `port`, its schema connection on the primary.
+fn zongji(port: u16, schema_port: u16, server_id: u32, first: &str, rows: usize) -> Vec<String> {
+    let o = Command::new("node")
+        .arg(repo().join("tests/cdc/zongji_rows.js"))
+        .args(["--port", &port.to_string(), "--schema-port", &schema_port.to_string()])
+        .args(["--server-id", &server_id.to_string(), "--log-file", first, "--rows", &rows.to_string()])
+        .env("NODE_PATH", "/var/cache/binlogd-test/node/node_modules")
+        .output()
+        .expect("run node");
+    assert!(o.status.success(), "zongji on port {port} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn zongji_reads_binlogd_as_a_mariadb_primary() {
+    // zongji's `mysql` driver speaks only mysql_native_password, which MySQL 9 turns off.
+    let s = Server::start(Flavor::MariaDb, "zongji-maria");
+    let (mut b, lport) = Binlogd::serving(&s, "zongji", "");
+    let first = s.binary_logs()[0].clone();
+    s.sql(
+        "CREATE DATABASE zj; CREATE TABLE zj.t (id INT PRIMARY KEY, name VARCHAR(40), data BLOB, n BIGINT); \
+         INSERT INTO zj.t VALUES (1, 'one', x'00ff', 9007199254740993), (2, 'two', NULL, -1); FLUSH BINARY LOGS; \
+         UPDATE zj.t SET name = 'uno' WHERE id = 1; DELETE FROM zj.t WHERE id = 2; INSERT INTO zj.t VALUES (3, NULL, '', 0)",
+    );
+    // zongji reads column names from information_schema on the primary: it must see the table.
+    s.sql("GRANT SELECT ON zj.* TO 'repl'@'%'");
+    wait_active_mirrored(&s, &b);
+    let theirs = zongji(s.port, s.port, 301, &first, 5);
+    let mine = zongji(lport, s.port, 302, &first, 5);
+    same_rows(&mine, &theirs, 5, "zongji across a rotation");
+    assert_eq!(b.stop(), 0);
+}
