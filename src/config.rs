@@ -113,8 +113,10 @@ pub struct Config {
     pub admin_accounts: Option<Vec<String>>,
 }
 
-/// `binlog_preallocate` unless the cnf says otherwise, and the most it may say.
-const DEFAULT_PREALLOCATE: u64 = 1 << 20;
+/// `binlog_preallocate` unless the cnf says otherwise (off: every file in binlog_dir
+/// is then a whole binlog at every moment, as mysqld's active file is), and the most
+/// it may say.
+const DEFAULT_PREALLOCATE: u64 = 0;
 const MAX_PREALLOCATE: u64 = 64 << 20;
 
 /// Every key the parser knows, with a one-line description (the man page lists them all).
@@ -649,7 +651,7 @@ net_read_time_out = 10
     fn binlog_preallocate_takes_a_byte_count_up_to_64m() {
         let base = "server_id = 2\nmaster_host = h\nmaster_user = u\nbinlog_dir = /d\n";
         let parse = |extra: &str| Config::parse(&format!("{base}{extra}"), Path::new("t.cnf"));
-        assert_eq!(parse("").unwrap().binlog_preallocate, 1 << 20, "on by default");
+        assert_eq!(parse("").unwrap().binlog_preallocate, 0, "off by default");
         assert_eq!(parse("binlog_preallocate = 4M\n").unwrap().binlog_preallocate, 4 << 20);
         assert_eq!(parse("binlog-preallocate = 0\n").unwrap().binlog_preallocate, 0);
         let e = parse("binlog_preallocate = 65M\n").unwrap_err();

@@ -110,3 +110,78 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
         ],
     );
 }
+
+/// The `mariadb` client's run of `sql` on `port` as `repl`: (ok, stdout, stderr).
+fn session(port: u16, sql: &str) -> (bool, String, String) {
+    let o = client(port, "replpass", sql);
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_dbas_statements_get_the_answers_a_primary_gives() {
+    let s = Server::start(Flavor::MariaDb, "dba-src");
+    s.sql("SET GLOBAL binlog_row_metadata = FULL, GLOBAL read_only = ON");
+    let (mut b, lport) = Binlogd::serving(&s, "dba", "");
+    s.sql("CREATE DATABASE dba; CREATE TABLE dba.t (a INT); FLUSH BINARY LOGS; INSERT INTO dba.t VALUES (1); FLUSH BINARY LOGS");
+    wait_active_mirrored(&s, &b);
+    // USE sends COM_INIT_DB; a server with no databases of its own has information_schema.
+    let (ok, out, err) = session(lport, "USE information_schema; SHOW DATABASES; SELECT DATABASE()");
+    assert!(ok && out.starts_with("information_schema\n"), "{out}{err}");
+    let (ok, _, err) = session(lport, "USE dba");
+    assert!(!ok && err.contains("ERROR 1044"), "{err}");
+    // The primary's variables, as the primary reports them, also while it is down.
+    let primary_vars = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_row_metadata', 'read_only', 'sql_mode')";
+    let want = s.sql(primary_vars);
+    assert!(want.contains("binlog_row_metadata\tFULL") && want.contains("read_only\tON"), "{want}");
+    let (_, out, _) = session(lport, primary_vars);
+    assert_eq!(out, want);
+    let (_, out, _) = session(lport, "SELECT @@read_only, @@server_id");
+    assert_eq!(out, "1\t1001\n");
+    // Date arithmetic as DBAs type it, in SELECT and in PURGE.
+    let (ok, out, err) = session(lport, "SELECT NOW() > DATE_SUB(NOW(), INTERVAL 7 DAY), NOW() - INTERVAL 1 DAY");
+    assert!(!ok && err.contains("ERROR 1235"), "a comparison is not date arithmetic: {out}{err}");
+    let (ok, out, _) = session(
+        lport,
+        "SELECT NOW(), CURRENT_TIMESTAMP - INTERVAL 1 DAY, DATE_ADD('2026-01-31 10:00:00', INTERVAL 1 MONTH)",
+    );
+    assert!(ok && out.trim_end().ends_with("\t2026-02-28 10:00:00"), "{out}");
+    let logs = s.binary_logs();
+    let (ok, _, err) = session(lport, "PURGE BINARY LOGS BEFORE DATE_SUB(NOW(), INTERVAL 7 DAY)");
+    assert!(ok, "{err}");
+    assert_eq!(b.index(), logs, "nothing is a week old");
+    let (ok, _, err) = session(lport, "PURGE BINARY LOGS BEFORE NOW() + INTERVAL 1 DAY");
+    assert!(ok, "{err}");
+    assert_eq!(b.index(), logs[logs.len() - 1..].to_vec(), "all but the active file are older than tomorrow");
+    // Refusals that say why.
+    let (ok, _, err) = session(lport, "FLUSH BINARY LOGS");
+    assert!(!ok && err.contains("they are the primary's"), "{err}");
+    let (ok, _, err) = session(lport, "SHOW CREATE TABLE dba.t");
+    assert!(!ok && err.contains("not tables") && err.contains("primary or at a replica"), "{err}");
+    let (ok, _, err) = session(lport, "SELECT * FROM information_schema.columns");
+    assert!(!ok && err.contains("not tables"), "{err}");
+    // The MariaDB shapes, and the answers kept while the primary is down.
+    let (_, out, _) = session(lport, "SHOW BINLOG STATUS");
+    assert_eq!(out.trim_end_matches('\n').split('\t').count(), 4, "{out}");
+    let _ =
+        std::process::Command::new(repo().join("scripts/server.sh")).args(["kill", s.dir.to_str().unwrap()]).status();
+    assert_eq!(b.stop(), 0);
+    b.start();
+    b.wait_log("binlog server listening on", std::time::Duration::from_secs(20));
+    let (_, out, _) = session(lport, primary_vars);
+    assert_eq!(out, want, "the primary's variables while it is down");
+    // A successful login is not a Note in the error log; a failed one is one warning.
+    let before = b.log_text().lines().count();
+    for _ in 0..5 {
+        let _ = session(lport, "SELECT 1");
+        let _ = client(lport, "wrong", "SELECT 1");
+    }
+    let log = b.log_text();
+    let new: Vec<&str> = log.lines().skip(before).collect();
+    assert!(!new.iter().any(|l| l.contains("authenticated")), "{new:?}");
+    assert_eq!(new.iter().filter(|l| l.contains("[Warning]") && l.contains("Access denied")).count(), 1, "{new:?}");
+    assert_eq!(b.stop(), 0);
+}

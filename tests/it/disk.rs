@@ -41,7 +41,8 @@ fn full_disk_stops_acks_keeps_files_intact_and_resumes_when_space_is_freed() {
         &s,
         "diskfull",
         &format!(
-            "listen_address = 127.0.0.1\nlisten_port = {lport}\nmetrics_address = 127.0.0.1\nmetrics_port = {mport}"
+            "listen_address = 127.0.0.1\nlisten_port = {lport}\nmetrics_address = 127.0.0.1\nmetrics_port = {mport}\n\
+             binlog_preallocate = 1M"
         ),
     );
     let mnt = SmallFs::mount(&b.binlog_dir, "8M");
@@ -145,7 +146,12 @@ fn purge_frees_a_full_disk_and_mirroring_resumes_at_once() {
     let s = Server::start(Flavor::MariaDb, "diskfull-purge");
     s.sql("SET GLOBAL rpl_semi_sync_master_timeout = 1000");
     let lport = free_port();
-    let mut b = Binlogd::new(&s, "diskfull-purge", &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
+    // With preallocation on, which a full disk must not stop either.
+    let mut b = Binlogd::new(
+        &s,
+        "diskfull-purge",
+        &format!("listen_address = 127.0.0.1\nlisten_port = {lport}\nbinlog_preallocate = 1M"),
+    );
     let mnt = SmallFs::mount(&b.binlog_dir, "8M");
     b.start();
     wait_semisync_client(&s, &b);

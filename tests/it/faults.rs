@@ -31,7 +31,7 @@ fn mysql_binlog_checksum_none_is_mirrored_byte_identical() {
 #[test]
 fn corrupt_stored_event_refuses_to_start_and_deletes_nothing() {
     let s = Server::start(Flavor::MariaDb, "corrupt");
-    let mut b = Binlogd::new(&s, "corrupt", "");
+    let mut b = Binlogd::new(&s, "corrupt", "binlog_preallocate = 1M");
     b.start();
     wait_semisync_client(&s, &b);
     s.sql("CREATE DATABASE c; CREATE TABLE c.t (a INT); INSERT INTO c.t VALUES (1), (2); INSERT INTO c.t VALUES (3)");

@@ -135,3 +135,28 @@ fn mariadb11_file_pos_mirror_is_byte_identical_across_restarts() {
 fn mariadb11_gtid_mirror_is_byte_identical_across_restarts() {
     scenario(Flavor::MariaDb11, true);
 }
+
+#[test]
+fn every_stored_file_reads_cleanly_with_mariadb_binlog_while_binlogd_runs() {
+    // DBAs (and MHA's save_binary_logs) read binlog_dir directly, the active file too:
+    // it must be whole events, then the end of the file, as mysqld's own is.
+    let s = Server::start(Flavor::MariaDb, "whole-files");
+    let mut b = Binlogd::new(&s, "whole-files", "");
+    b.start();
+    wait_semisync_client(&s, &b);
+    batch(&s, 0);
+    batch(&s, 1);
+    let active = wait_active_mirrored(&s, &b);
+    for name in b.index() {
+        let path = b.binlog_dir.join(&name);
+        let o = std::process::Command::new("mariadb-binlog").arg(&path).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success() && err.is_empty(), "mariadb-binlog {name} (active: {active}): {err}");
+    }
+    assert_eq!(
+        std::fs::metadata(b.binlog_dir.join(&active)).unwrap().len(),
+        std::fs::metadata(s.binlog_dir().join(&active)).unwrap().len(),
+        "the active file holds the primary's bytes and nothing after them"
+    );
+    assert_eq!(b.stop(), 0);
+}

@@ -735,6 +735,8 @@ fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_ar
     let st = binlogd_row(lport, "SHOW REPLICA STATUS");
     assert_eq!(st.get("Replica_IO_Running").map(String::as_str), Some("Yes"), "{st:?}");
     assert_eq!(st["Source_Port"], s.port.to_string());
+    // MySQL 8.0.26 and later say "source" in a replica's states.
+    assert_eq!(st["Replica_IO_State"], "Waiting for source to send event");
     assert_eq!(st["Source_UUID"], uuid);
     assert_eq!(st["Rpl_semi_sync_slave_status"], "ON");
     assert_eq!(st["Seconds_Behind_Source"], "0");
