@@ -222,8 +222,10 @@ fn start(cfg: &Config, sink: LogSink) -> Result<Started, String> {
     if let Some(p) = &cfg.pid_file {
         write_pid_file(p).map_err(|e| format!("cannot write pid_file {}: {e}", p.display()))?;
     }
-    // Keys are read and the ports bound while binlogd may still be root.
-    let tls = Arc::new(crate::tls::Live::load(cfg).map_err(|e| e.to_string())?);
+    // Keys are read (or made, at first start) and the ports bound while binlogd may still be root.
+    let owner = switch_to.as_ref().map(|t| (t.uid, t.gid));
+    let tls_cfg = crate::tls::auto::ensure(cfg, owner).map_err(|e| e.to_string())?;
+    let tls = Arc::new(crate::tls::Live::load(&tls_cfg).map_err(|e| e.to_string())?);
     let listen = |what: &str, addr: &Option<String>, default: &str, port: Option<u16>, e: std::io::Error| {
         format!("cannot listen{what} on {}:{}: {e}", addr.as_deref().unwrap_or(default), port.unwrap_or(0))
     };

@@ -97,6 +97,9 @@ pub struct Config {
     pub ssl_key: Option<PathBuf>,
     pub ssl_ca: Option<PathBuf>,
     pub require_secure_transport: bool,
+    /// TLS for clients: on (default) with ssl_cert, or without it a certificate binlogd
+    /// generates in binlog_dir at first start (as mysqld's auto_generate_certs); off: none.
+    pub ssl: bool,
     /// The account to switch to after start when started as root.
     pub user: Option<String>,
     /// Files last written longer ago than this are purged.
@@ -168,6 +171,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("ssl_key", "PEM private key of ssl_cert"),
     ("ssl_ca", "PEM file of CAs that client certificates are checked against, when a client presents one"),
     ("require_secure_transport", "on: clients must use TLS (default off)"),
+    (
+        "ssl",
+        "on (default): offer TLS to clients, with ssl_cert or else a certificate generated in binlog_dir; off: no TLS",
+    ),
     ("user", "account to switch to after start when started as root (required when run as root)"),
     ("binlog_expire_logs_seconds", "purge files last written longer ago than this many seconds (default 0: never)"),
     ("expire_logs_days", "the same in days, fractional allowed (MariaDB's and MySQL 5.7's spelling)"),
@@ -311,6 +318,7 @@ impl Config {
             ssl_key: None,
             ssl_ca: None,
             require_secure_transport: false,
+            ssl: true,
             user: None,
             expire: None,
             space_limit: None,
@@ -446,6 +454,7 @@ impl Config {
                 "ssl_key" => c.ssl_key = path_of(v),
                 "ssl_ca" => c.ssl_ca = path_of(v),
                 "require_secure_transport" => c.require_secure_transport = boolean(v).map_err(bad)?,
+                "ssl" => c.ssl = boolean(v).map_err(bad)?,
                 "user" => c.user = (!v.is_empty()).then(|| v.to_string()),
                 "binlog_expire_logs_seconds" | "expire_logs_days" => {
                     let other =
@@ -505,8 +514,9 @@ impl Config {
             ("master_ssl_key", c.master_ssl_key.is_some(), "master_ssl_cert", c.master_ssl_cert.is_some()),
             ("ssl_cert", c.ssl_cert.is_some(), "ssl_key", c.ssl_key.is_some()),
             ("ssl_key", c.ssl_key.is_some(), "ssl_cert", c.ssl_cert.is_some()),
-            ("ssl_ca", c.ssl_ca.is_some(), "ssl_cert", c.ssl_cert.is_some()),
-            ("require_secure_transport", c.require_secure_transport, "ssl_cert", c.ssl_cert.is_some()),
+            ("ssl_ca", c.ssl_ca.is_some(), "ssl = on", c.ssl),
+            ("require_secure_transport", c.require_secure_transport, "ssl = on", c.ssl),
+            ("ssl_cert", c.ssl_cert.is_some(), "ssl = on", c.ssl),
         ];
         let missing = pairs.iter().find(|(_, a, _, b)| *a && !*b).map(|(a, _, b, _)| format!("{a} needs {b}"));
         if let Some(what) = tls_conflict.or(missing) {
@@ -572,6 +582,7 @@ impl Config {
             ("ssl_key", opt(&self.ssl_key)),
             ("ssl_ca", opt(&self.ssl_ca)),
             ("require_secure_transport", onoff(self.require_secure_transport)),
+            ("ssl", onoff(self.ssl)),
             ("user", self.user.clone().unwrap_or_default()),
             ("binlog_expire_logs_seconds", self.expire.map_or(0, |d| d.as_secs()).to_string()),
             ("binlog_space_limit", self.space_limit.unwrap_or(0).to_string()),
@@ -675,7 +686,7 @@ net_read_time_out = 10
         assert!(bad("master_ssl_ca = /ca.pem\n").contains("master_ssl_ca is set but master_ssl is off"));
         assert!(bad("master_ssl = on\nmaster_ssl_cert = /c.pem\n").contains("master_ssl_cert needs master_ssl_key"));
         assert!(bad("ssl_key = /k.pem\n").contains("ssl_key needs ssl_cert"));
-        assert!(bad("require_secure_transport = on\n").contains("require_secure_transport needs ssl_cert"));
+        assert!(bad("require_secure_transport = on\nssl = off\n").contains("require_secure_transport needs ssl = on"));
         assert!(bad("master_ssl = maybe\n").contains("must be off, on or required"));
         let c =
             Config::parse(&format!("{base}master_ssl = required\nmaster_ssl_verify_server_cert = 1\n"), Path::new("t"))

@@ -174,6 +174,24 @@ fn unhex<const N: usize>(h: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
+/// The proof that a server which knows the account's password sends a MariaDB
+/// client (11.4 and later) in the OK after login over TLS, so that the client can
+/// trust a self-signed certificate (MDEV-31855): 0x01, then the upper-case hex of
+/// SHA-256(SHA1(SHA1(password)) || scramble || SHA-256 of the certificate). MariaDB
+/// Connector/C compares it with `strcmp` (`run_plugin_auth`, plugins/auth/my_auth.c).
+pub fn cert_proof(stage2: &[u8; 20], scramble: &[u8], fingerprint: &[u8; 32]) -> Vec<u8> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    h.update(stage2);
+    h.update(scramble);
+    h.update(fingerprint);
+    let mut out = vec![0x01];
+    for b in h.finalize() {
+        out.extend_from_slice(format!("{b:02X}").as_bytes());
+    }
+    out
+}
+
 /// Checks a mysql_native_password reply against SHA1(SHA1(password)):
 /// reply = SHA1(pw) XOR SHA1(nonce + stage2), so SHA1(reply XOR SHA1(nonce + stage2)) == stage2.
 pub fn native_verify(reply: &[u8], nonce: &[u8], stage2: &[u8; 20]) -> bool {

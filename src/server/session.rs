@@ -243,6 +243,8 @@ impl<'a> Session<'a> {
         // names another plugin), and an account without a SHA-2 hash cannot use it:
         // switch to mysql_native_password.
         let answered = !resp.auth_response.is_empty() || acct.empty;
+        // The scramble a mysql_native_password login was checked against, if it was one.
+        let mut native_scramble = None;
         let ok = match (resp.auth_plugin.as_str(), acct.sha2) {
             (auth::CACHING_SHA2, Some(stored)) if answered => {
                 let good = if acct.empty {
@@ -256,7 +258,10 @@ impl<'a> Session<'a> {
                 }
                 good
             }
-            (auth::NATIVE, _) if answered => native_ok(&resp.auth_response, &n, &acct),
+            (auth::NATIVE, _) if answered => {
+                native_scramble = Some(n.clone());
+                native_ok(&resp.auth_response, &n, &acct)
+            }
             _ => {
                 // Switch to mysql_native_password with a fresh nonce.
                 let n2 = nonce()?;
@@ -266,7 +271,9 @@ impl<'a> Session<'a> {
                 p.push(0);
                 self.stream.write(&p)?;
                 let reply = self.stream.read()?;
-                native_ok(&reply, &n2, &acct)
+                let ok = native_ok(&reply, &n2, &acct);
+                native_scramble = Some(n2);
+                ok
             }
         };
         if !(ok && known) {
@@ -279,7 +286,23 @@ impl<'a> Session<'a> {
             self.stream.write(&err_packet(ER_ACCESS_DENIED, "28000", &msg))?;
             return Err(Error::Auth { what: msg });
         }
-        self.stream.write(&ok_packet())?;
+        // Over TLS, after mysql_native_password, the OK proves that binlogd knows the
+        // password: a MariaDB client trusts a self-signed certificate by it. Others
+        // ignore the OK's info, as they do a MariaDB server's.
+        let proof = match (native_scramble, acct.native, self.srv.shared.tls.fingerprint()) {
+            (Some(scramble), Some(stage2), Some(fp)) if self.stream.inner.is_tls() => {
+                Some(auth::cert_proof(&stage2, &scramble, &fp))
+            }
+            _ => None,
+        };
+        match proof {
+            Some(info) => {
+                let mut p = ok_packet();
+                p.put_lenenc_bytes(&info);
+                self.stream.write(&p)?;
+            }
+            None => self.stream.write(&ok_packet())?,
+        }
         Ok(resp.user)
     }
 

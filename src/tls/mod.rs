@@ -12,6 +12,7 @@
 //!
 //! Upgrading a connection: <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase_packets_protocol_ssl_request.html>
 
+pub mod auto;
 pub mod stream;
 
 use std::fmt;
@@ -147,8 +148,15 @@ pub fn client(cfg: &Config) -> Result<Option<ClientTls>, TlsError> {
     }))
 }
 
-/// The binlog server's TLS settings, or None without `ssl_cert`.
-pub fn server(cfg: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, TlsError> {
+/// What clients are served with: the TLS settings and the SHA-256 of the certificate.
+type ServerTls = Option<(Arc<rustls::ServerConfig>, [u8; 32])>;
+
+/// The binlog server's TLS settings and its certificate's fingerprint, or None without
+/// `ssl_cert` (or with `ssl = off`).
+pub fn server(cfg: &Config) -> Result<ServerTls, TlsError> {
+    if !cfg.ssl {
+        return Ok(None);
+    }
     let (Some(cert), Some(k)) = (&cfg.ssl_cert, &cfg.ssl_key) else { return Ok(None) };
     let prov = provider();
     let builder = rustls::ServerConfig::builder_with_provider(prov.clone())
@@ -164,10 +172,18 @@ pub fn server(cfg: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, TlsErro
         ),
         None => builder.with_no_client_auth(),
     };
+    let chain = certs(cert, "certificate")?;
+    let fp = {
+        use sha2::Digest as _;
+        let d = sha2::Sha256::digest(chain.first().map(|c| c.as_ref()).unwrap_or_default());
+        let mut fp = [0u8; 32];
+        fp.copy_from_slice(&d);
+        fp
+    };
     let config = builder
-        .with_single_cert(certs(cert, "certificate")?, key(k)?)
+        .with_single_cert(chain, key(k)?)
         .map_err(|e| TlsError::File { path: k.clone(), what: format!("does not match ssl_cert: {e}") })?;
-    Ok(Some(Arc::new(config)))
+    Ok(Some((Arc::new(config), fp)))
 }
 
 /// The TLS settings in use in both directions, built from the files the cnf names.
@@ -177,7 +193,7 @@ pub fn server(cfg: &Config) -> Result<Option<Arc<rustls::ServerConfig>>, TlsErro
 /// the next ones, to the primary and from clients, get the new ones.
 pub struct Live {
     cfg: Config,
-    now: Mutex<(Option<ClientTls>, Option<Arc<rustls::ServerConfig>>)>,
+    now: Mutex<(Option<ClientTls>, ServerTls)>,
     /// The files' stamps when last read (or tried), to tell whether they changed since.
     read: Mutex<Vec<Stamp>>,
 }
@@ -197,6 +213,9 @@ impl Live {
     pub fn load(cfg: &Config) -> Result<Live, TlsError> {
         let live = Live { cfg: cfg.clone(), now: Mutex::new((client(cfg)?, server(cfg)?)), read: Mutex::default() };
         *live.read.lock().unwrap_or_else(|e| e.into_inner()) = live.stamps();
+        if let (Some(fp), Some(cert)) = (live.fingerprint(), &cfg.ssl_cert) {
+            log::info!("TLS for clients with {}, SHA-256 fingerprint {}", cert.display(), auto::colon_hex(&fp));
+        }
         Ok(live)
     }
 
@@ -216,7 +235,12 @@ impl Live {
 
     /// For clients of the binlog server, or None without `ssl_cert`.
     pub fn acceptor(&self) -> Option<Arc<rustls::ServerConfig>> {
-        self.now.lock().unwrap_or_else(|e| e.into_inner()).1.clone()
+        self.now.lock().unwrap_or_else(|e| e.into_inner()).1.as_ref().map(|s| s.0.clone())
+    }
+
+    /// The SHA-256 of the certificate clients are served, when TLS is offered.
+    pub fn fingerprint(&self) -> Option<[u8; 32]> {
+        self.now.lock().unwrap_or_else(|e| e.into_inner()).1.as_ref().map(|s| s.1)
     }
 
     /// The files the settings come from, for the log; empty when TLS is off both ways.
@@ -225,7 +249,7 @@ impl Live {
         let master = [&c.master_ssl_ca, &c.master_ssl_cert, &c.master_ssl_key];
         let server = [&c.ssl_cert, &c.ssl_key, &c.ssl_ca];
         let master = master.into_iter().filter(|_| c.master_ssl != MasterSsl::Off);
-        let server = server.into_iter().filter(|_| c.ssl_cert.is_some());
+        let server = server.into_iter().filter(|_| c.ssl_cert.is_some() && c.ssl);
         master.chain(server).flatten().map(PathBuf::as_path).collect()
     }
 

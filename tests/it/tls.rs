@@ -296,3 +296,84 @@ fn tls_files_are_read_again_by_statement_and_sighup_and_a_bad_file_changes_nothi
     assert_eq!(warned(&b), 1, "{}", b.log_text());
     assert_eq!(b.stop(), 0);
 }
+
+/// binlogd with its defaults (no ssl_cert), serving, logins logged; with the primary's
+/// semisync client.
+fn serving_generated_tls(s: &Server, tag: &str) -> (Binlogd, u16) {
+    let lport = free_port();
+    let mut b = Binlogd::new(s, tag, &format!("listen_address = 127.0.0.1\nlisten_port = {lport}"));
+    b.start_env(&[("BINLOGD_LOG", "info,binlogd::server::session=debug")]);
+    wait_semisync_client(s, &b);
+    b.wait_log("SHA-256 fingerprint", Duration::from_secs(10));
+    (b, lport)
+}
+
+#[test]
+fn a_mysql_replica_with_no_ssl_options_replicates_over_the_generated_certificate() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Server::start(Flavor::Mysql, "autotls-mysql-src");
+    let (mut b, lport) = serving_generated_tls(&s, "autotls-mysql");
+    for f in ["binlogd-cert.pem", "binlogd-key.pem"] {
+        let mode = std::fs::metadata(b.binlog_dir.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
+    let log = b.log_text();
+    assert!(log.contains("generated a self-signed certificate for clients"), "{log}");
+    s.sql("CREATE DATABASE at; CREATE TABLE at.t (a INT PRIMARY KEY); INSERT INTO at.t VALUES (1), (2)");
+    // The README's failover step, typed under pressure: host, port, user, password.
+    let r = Server::start_with_id(Flavor::Mysql, "autotls-mysql-replica", 2);
+    r.sql("SET GLOBAL rpl_semi_sync_source_enabled = OFF");
+    r.sql(&format!(
+        "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={lport}, SOURCE_USER='repl', \
+         SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1; START REPLICA"
+    ));
+    r.wait_same(&s.sql("CHECKSUM TABLE at.t"), "CHECKSUM TABLE at.t", "MySQL replica, default TLS", &b);
+    assert!(b.log_text().contains("authenticated as 'repl' over TLSv1."), "{}", b.log_text());
+    // The same certificate at the next start: its fingerprint does not change.
+    let fp = |log: &str| {
+        log.lines().rev().find(|l| l.contains("SHA-256 fingerprint")).map(|l| l.rsplit(' ').next().unwrap().to_string())
+    };
+    let first = fp(&b.log_text());
+    assert_eq!(b.stop(), 0);
+    b.start();
+    wait_until("binlogd to start again", Duration::from_secs(20), || {
+        b.log_text().matches("SHA-256 fingerprint").count() == 2
+    });
+    assert_eq!(fp(&b.log_text()), first);
+    r.sql("STOP REPLICA");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn a_mariadb_11_replica_with_default_settings_verifies_the_generated_certificate_by_password() {
+    let s = Server::start(Flavor::MariaDb11, "autotls-maria-src");
+    let (mut b, lport) = serving_generated_tls(&s, "autotls-maria");
+    s.sql("CREATE DATABASE at; CREATE TABLE at.t (a INT PRIMARY KEY); INSERT INTO at.t VALUES (1), (2)");
+    let r = Server::start_with_id(Flavor::MariaDb11, "autotls-maria-replica", 2);
+    r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
+    r.sql(&format!(
+        "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={lport}, MASTER_USER='repl', \
+         MASTER_PASSWORD='replpass'; START SLAVE"
+    ));
+    r.wait_same(&s.sql("CHECKSUM TABLE at.t"), "CHECKSUM TABLE at.t", "MariaDB 11 replica, default TLS", &b);
+    let st = r.status_row("SHOW SLAVE STATUS");
+    assert_eq!(st["Master_SSL_Verify_Server_Cert"], "Yes", "the replica checks the certificate: {st:?}");
+    assert!(b.log_text().contains("authenticated as 'repl' over TLSv1."), "{}", b.log_text());
+    r.sql("STOP SLAVE");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn ssl_off_offers_no_tls_and_makes_no_certificate() {
+    let s = Server::start(Flavor::MariaDb, "notls-src");
+    let (mut b, lport) = Binlogd::serving(&s, "notls", "ssl = off");
+    assert!(!b.binlog_dir.join("binlogd-cert.pem").exists());
+    let o = std::process::Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{lport}"), "-urepl", "-preplpass", "--ssl", "-N", "-B"])
+        .args(["-e", "SHOW STATUS LIKE 'Ssl_cipher'"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out, "Ssl_cipher\t\n", "the client asked for TLS and got none: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(b.stop(), 0);
+}
