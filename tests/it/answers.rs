@@ -26,6 +26,47 @@ fn columns(port: u16, sql: &str) -> Result<Vec<(String, u8)>, u16> {
     }
 }
 
+/// The rows of `sql`'s answer on `port`, as the `mariadb` client prints them.
+fn rows_of(port: u16, sql: &str) -> String {
+    let o = std::process::Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", "-preplpass", "-N", "-B", "-e", sql])
+        .output()
+        .unwrap();
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// What CDC tools send before and while they stream (read from their sources), each
+/// with the columns the primary gives. Those marked `=` must also give the primary's
+/// values: they are the primary's settings, which the tools act on.
+const CDC_STATEMENTS: &[&str] = &[
+    // go-mysql (BinlogSyncer, canal)
+    "=SHOW GLOBAL VARIABLES LIKE 'binlog_format'",
+    "=SHOW GLOBAL VARIABLES LIKE 'binlog_row_image'",
+    // mysql-binlog-connector-java, Debezium
+    "SHOW GLOBAL VARIABLES LIKE 'gtid_purged'",
+    "SELECT @@global.gtid_purged",
+    "=SHOW GLOBAL VARIABLES LIKE 'GTID_MODE'",
+    "SHOW GRANTS FOR CURRENT_USER",
+    "SET net_write_timeout = 600",
+    "SELECT @@session.auto_increment_increment AS auto_increment_increment, @@character_set_client AS \
+     character_set_client, @@character_set_connection AS character_set_connection, @@character_set_results AS \
+     character_set_results, @@character_set_server AS character_set_server, @@collation_server AS \
+     collation_server, @@collation_connection AS collation_connection, @@init_connect AS init_connect, \
+     @@interactive_timeout AS interactive_timeout, @@license AS license, @@lower_case_table_names AS \
+     lower_case_table_names, @@max_allowed_packet AS max_allowed_packet, @@net_write_timeout AS \
+     net_write_timeout, @@performance_schema AS performance_schema, @@sql_mode AS sql_mode, \
+     @@system_time_zone AS system_time_zone, @@time_zone AS time_zone, @@transaction_isolation AS \
+     transaction_isolation, @@wait_timeout AS wait_timeout",
+    // Maxwell
+    "=select @@lower_case_table_names",
+    "=SHOW VARIABLES LIKE 'log_slave_updates'",
+    // Canal
+    "set names 'binary'",
+    "set wait_timeout = 28800",
+    "show binlog events limit 1",
+    "=select @@global.binlog_checksum",
+];
+
 /// Each statement's columns from binlogd equal the primary's.
 fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     let s = Server::start(flavor, tag);
@@ -37,7 +78,14 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     }
     wait_active_mirrored(&s, &b);
     let mut wrong = Vec::new();
-    for sql in statements {
+    for sql in statements.iter().chain(CDC_STATEMENTS) {
+        let (values, sql) = match sql.strip_prefix('=') {
+            Some(q) => (true, q),
+            None => (false, *sql),
+        };
+        if values && rows_of(lport, sql) != rows_of(s.port, sql) {
+            wrong.push(format!("{sql}\n  binlogd: {}\n  primary: {}", rows_of(lport, sql), rows_of(s.port, sql)));
+        }
         let (mut mine, theirs) = (columns(lport, sql), columns(s.port, sql));
         // binlogd's own columns follow a replica's status columns.
         if sql.contains(" STATUS") {
@@ -62,6 +110,7 @@ fn mysql_statements_get_the_primarys_columns_and_types() {
             "SHOW BINARY LOG STATUS",
             "SHOW BINARY LOGS",
             "SHOW BINLOG EVENTS LIMIT 1",
+            "SELECT @@GLOBAL.GTID_EXECUTED",
             "SHOW REPLICAS",
             "SHOW VARIABLES LIKE 'server_id'",
             "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_checksum', 'server_id')",
@@ -92,6 +141,7 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
         &[
             "SHOW MASTER STATUS",
             "SHOW BINLOG STATUS",
+            "SELECT @@global.gtid_current_pos",
             "SHOW BINARY LOGS",
             "SHOW BINLOG EVENTS LIMIT 1",
             "SHOW SLAVE HOSTS",

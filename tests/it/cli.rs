@@ -63,6 +63,12 @@ fn man_pages_and_sample_cnf_document_every_key_and_option() {
         let in_sample = sample.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{key} =")));
         assert!(in_sample || *key == "virtual_slave_server_id", "etc/binlogd.cnf does not show {key}");
     }
+    // Both pages render without a warning.
+    for page in ["man/binlogd.8", "man/binlogd.cnf.5"] {
+        let o =
+            std::process::Command::new("groff").args(["-man", "-ww", "-z"]).arg(repo().join(page)).output().unwrap();
+        assert!(o.status.success() && o.stderr.is_empty(), "{page}: {}", String::from_utf8_lossy(&o.stderr));
+    }
     let man = std::fs::read_to_string(repo().join("man/binlogd.8")).unwrap();
     let usage = run(&["--help"]).1;
     for opt in usage.split_whitespace().filter(|w| w.starts_with("--")) {
