@@ -94,7 +94,7 @@ pub fn read_packet(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     Ok(p)
 }
 
-fn resultset(s: &mut TcpStream, cols: &[&str], rows: &[Vec<&str>]) -> std::io::Result<()> {
+pub fn resultset(s: &mut TcpStream, cols: &[&str], rows: &[Vec<&str>]) -> std::io::Result<()> {
     let mut seq = 1;
     let mut p = Vec::new();
     p.put_lenenc(cols.len() as u64);
@@ -118,7 +118,7 @@ fn resultset(s: &mut TcpStream, cols: &[&str], rows: &[Vec<&str>]) -> std::io::R
     send(s, &mut seq, &[0xfe, 0, 0, 2, 0])
 }
 
-fn ok(s: &mut TcpStream) -> std::io::Result<()> {
+pub fn ok(s: &mut TcpStream) -> std::io::Result<()> {
     send(s, &mut 1, &[0, 0, 0, 2, 0, 0, 0])
 }
 

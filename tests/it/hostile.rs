@@ -351,3 +351,32 @@ fn hostile_handshakes_and_replies_are_refused_without_harm() {
         assert!(!log.contains("root:"), "{tag}");
     }
 }
+
+#[test]
+fn a_source_that_reports_no_binlog_checksum_is_named_before_any_event_is_read() {
+    // An older binlogd answered binlogd's own SHOW GLOBAL VARIABLES ... WHERE with no
+    // rows: the first event would then be read as if it had no checksum.
+    let fake = FakePrimary::start_raw(|_, mut s| {
+        if greet_and_login(&mut s).is_err() {
+            return;
+        }
+        while let Ok(p) = read_packet(&mut s) {
+            let q = String::from_utf8_lossy(p.get(1..).unwrap_or_default()).to_ascii_uppercase();
+            let r = if q.starts_with("SELECT @@GLOBAL.SERVER_ID") {
+                resultset(&mut s, &["id"], &[vec!["77"]])
+            } else if q.starts_with("SHOW GLOBAL VARIABLES") {
+                resultset(&mut s, &["Variable_name", "Value"], &[])
+            } else {
+                ok(&mut s)
+            };
+            if r.is_err() {
+                return;
+            }
+        }
+    });
+    let mut b = binlogd_for(&fake, "no-checksum");
+    b.start();
+    b.wait_log("reported no binlog_checksum", Duration::from_secs(20));
+    assert_eq!(b.stop(), 0);
+    assert!(!b.binlog_dir.join(FILE1).exists(), "nothing is stored from such a source");
+}
