@@ -158,3 +158,46 @@ fn zongji_reads_binlogd_as_a_mariadb_primary() {
     same_rows(&mine, &theirs, 5, "zongji across a rotation");
     assert_eq!(b.stop(), 0);
 }
+
+/// (event type, log_pos) of each event a non-blocking COM_BINLOG_DUMP from `file`:4
+/// on `port` sends with `flags`, as a CDC client that asks as python-mysql-replication does.
+fn dumped(port: u16, file: &str, flags: u16) -> Vec<(u8, u32)> {
+    use binlogd::proto::command::{BinlogDump, BINLOG_DUMP_NON_BLOCK};
+    let mut c = binlogd::proto::client::Client::connect(&repl_options(port)).unwrap();
+    c.query("SET @master_binlog_checksum = @@global.binlog_checksum").unwrap();
+    c.query("SET @mariadb_slave_capability = 4").unwrap();
+    let d = BinlogDump { pos: 4, flags: flags | BINLOG_DUMP_NON_BLOCK, server_id: 0, file: file.to_string() };
+    c.stream.write_command(&d.encode()).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let p = c.stream.read().unwrap();
+        match p.first() {
+            Some(0x00) if p.len() >= 20 => {
+                out.push((p[5], u32::from_le_bytes([p[14], p[15], p[16], p[17]])));
+            }
+            Some(0xfe) => return out,
+            _ => panic!("unexpected packet from port {port}: {p:?}"),
+        }
+    }
+}
+
+#[test]
+fn annotate_rows_events_go_only_to_mariadb_clients_that_ask_for_them() {
+    const ANNOTATE_ROWS: u8 = 160;
+    const SEND_ANNOTATE: u16 = 0x02;
+    let s = Server::start(Flavor::MariaDb, "annotate-src");
+    let (mut b, lport) = Binlogd::serving(&s, "annotate", "");
+    let first = s.binary_logs()[0].clone();
+    s.sql(
+        "SET SESSION binlog_format = ROW, SESSION binlog_annotate_row_events = ON; CREATE DATABASE an; \
+         CREATE TABLE an.t (a INT); INSERT INTO an.t VALUES (1), (2); UPDATE an.t SET a = a + 1",
+    );
+    wait_active_mirrored(&s, &b);
+    for flags in [0, SEND_ANNOTATE] {
+        let (mine, theirs) = (dumped(lport, &first, flags), dumped(s.port, &first, flags));
+        assert_eq!(mine, theirs, "flags {flags}: binlogd's events differ from the primary's");
+        let annotated = theirs.iter().filter(|(t, _)| *t == ANNOTATE_ROWS).count();
+        assert_eq!(annotated > 0, flags == SEND_ANNOTATE, "flags {flags}: {theirs:?}");
+    }
+    assert_eq!(b.stop(), 0);
+}

@@ -838,6 +838,10 @@ fn a_mysql_replica_by_auto_position_resumes_at_its_file_even_after_binlogd_purge
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = client(lport, "replpass", "SHOW BINARY LOGS");
     assert!(String::from_utf8_lossy(&o.stdout).starts_with(newest.as_str()), "{}", String::from_utf8_lossy(&o.stdout));
+    // What binlogd no longer holds: every transaction before its oldest file, all but the last.
+    let last: u64 = s.sql("SELECT @@GLOBAL.gtid_executed").trim().rsplit_once('-').unwrap().1.parse().unwrap();
+    let o = client(lport, "replpass", "SELECT @@gtid_purged");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), format!("{uuid}:1-{}", last - 1));
     start_replica(&r);
     r.wait_same(&s.sql(sum), sum, "reconnect after binlogd's purge", &b);
     b.wait_log(&format!("GTID dump from {newest}:4"), Duration::from_secs(30));
