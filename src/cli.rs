@@ -11,12 +11,18 @@ use crate::config::Config;
 use crate::logging::{self, LogSink};
 use crate::replica::{self, Control, Stats};
 
-/// What `main` should exit with.
+/// How a run ended; `main` picks the exit code for each (binlogd(8), EXIT STATUS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// A clean stop, or a command that did what it was asked.
     Ok,
-    /// Bad usage or configuration, or an error retrying cannot fix.
+    /// A runtime failure: starting again may work (the systemd unit restarts it).
     Failed,
+    /// A bad cnf or command line: nothing runs until a person fixes it.
+    Usage,
+    /// The stored binlog needs a person: corruption, a binlog_dir replaced under
+    /// binlogd, another server's binlog. Starting again would find the same.
+    Store,
 }
 
 pub fn usage(opts: &getopts::Options) -> String {
@@ -47,7 +53,7 @@ pub fn run(args: Vec<String>) -> Outcome {
         Ok(m) => m,
         Err(e) => {
             eprintln!("binlogd: {e}\n\n{}", usage(&opts));
-            return Outcome::Failed;
+            return Outcome::Usage;
         }
     };
     if m.opt_present("help") {
@@ -68,7 +74,7 @@ pub fn run(args: Vec<String>) -> Outcome {
         let pw = pw.strip_suffix('\r').unwrap_or(pw);
         if user.is_empty() || user.contains([':', ',']) {
             eprintln!("binlogd: '{user}' cannot be a server_accounts user name");
-            return Outcome::Failed;
+            return Outcome::Usage;
         }
         println!("{}", crate::proto::auth::Account::from_password(&user, pw.as_bytes()).render());
         return Outcome::Ok;
@@ -90,19 +96,19 @@ pub fn run(args: Vec<String>) -> Outcome {
             }
             Err(e) => {
                 eprintln!("binlogd: {e}");
-                Outcome::Failed
+                Outcome::Usage
             }
         };
     }
     let [cnf] = m.free.as_slice() else {
         eprintln!("binlogd: expected one CNF argument\n\n{}", usage(&opts));
-        return Outcome::Failed;
+        return Outcome::Usage;
     };
     let cfg = match Config::load(&PathBuf::from(cnf)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("binlogd: {e}");
-            return Outcome::Failed;
+            return Outcome::Usage;
         }
     };
     let sink = match LogSink::new(cfg.log_file.as_deref()) {
@@ -151,7 +157,7 @@ fn verify(dir: &std::path::Path) -> Outcome {
         }
         Err(p) => {
             eprintln!("binlogd: verify: {p}");
-            Outcome::Failed
+            Outcome::Store
         }
     }
 }
@@ -209,49 +215,64 @@ struct Started {
     shared: Arc<replica::Shared>,
 }
 
-/// Everything before mirroring begins. An error is the line to log before exiting 1.
-fn start(cfg: &Config, sink: LogSink) -> Result<Started, String> {
-    let (switch_to, note) = crate::privileges::plan(cfg)?;
+/// Everything before mirroring begins. An error is the line to log, with how the run
+/// ends: `Usage` where the cnf must change (the account to run as, TLS files), else
+/// `Failed`.
+fn start(cfg: &Config, sink: LogSink) -> Result<Started, (Outcome, String)> {
+    let usage = |e: String| (Outcome::Usage, e);
+    let (switch_to, note) = crate::privileges::plan(cfg).map_err(usage)?;
     if let Some(n) = note {
         warn!("{n}");
     }
     for (p, mode) in cfg.exposed_secrets() {
         warn!("{} holds a secret and can be read by others (mode {mode:03o}): chmod 600 it", p.display());
     }
-    let lock = lock_binlog_dir(&cfg.binlog_dir)?;
+    start_rest(cfg, sink, switch_to)
+}
+
+/// `start` once the account to run as is known: runtime failures, but for the TLS files.
+fn start_rest(
+    cfg: &Config,
+    sink: LogSink,
+    switch_to: Option<crate::privileges::Target>,
+) -> Result<Started, (Outcome, String)> {
+    let failed = |e: String| (Outcome::Failed, e);
+    let lock = lock_binlog_dir(&cfg.binlog_dir).map_err(failed)?;
     if let Some(p) = &cfg.pid_file {
-        write_pid_file(p).map_err(|e| format!("cannot write pid_file {}: {e}", p.display()))?;
+        write_pid_file(p).map_err(|e| failed(format!("cannot write pid_file {}: {e}", p.display())))?;
     }
     // Keys are read (or made, at first start) and the ports bound while binlogd may still be root.
     let owner = switch_to.as_ref().map(|t| (t.uid, t.gid));
-    let tls_cfg = crate::tls::auto::ensure(cfg, owner).map_err(|e| e.to_string())?;
-    let tls = Arc::new(crate::tls::Live::load(&tls_cfg).map_err(|e| e.to_string())?);
+    let usage = |e: crate::tls::TlsError| (Outcome::Usage, e.to_string());
+    let tls_cfg = crate::tls::auto::ensure(cfg, owner).map_err(usage)?;
+    let tls = Arc::new(crate::tls::Live::load(&tls_cfg).map_err(usage)?);
     let listen = |what: &str, addr: &Option<String>, default: &str, port: Option<u16>, e: std::io::Error| {
-        format!("cannot listen{what} on {}:{}: {e}", addr.as_deref().unwrap_or(default), port.unwrap_or(0))
+        failed(format!("cannot listen{what} on {}:{}: {e}", addr.as_deref().unwrap_or(default), port.unwrap_or(0)))
     };
     let listener =
         crate::server::bind(cfg).map_err(|e| listen("", &cfg.listen_address, "0.0.0.0", cfg.listen_port, e))?;
     let metrics = crate::metrics::bind(cfg)
         .map_err(|e| listen(" for metrics", &cfg.metrics_address, "127.0.0.1", cfg.metrics_port, e))?;
     if let Some(t) = &switch_to {
-        crate::privileges::switch(t)?;
+        crate::privileges::switch(t).map_err(failed)?;
         info!("switched to user {} (uid {}, gid {})", t.name, t.uid, t.gid);
-        crate::privileges::check_writable(&cfg.binlog_dir, t)?;
+        crate::privileges::check_writable(&cfg.binlog_dir, t).map_err(failed)?;
     }
     let ctl = Control::new();
     crate::signals::spawn(ctl.clone(), sink.clone(), tls.clone())
-        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+        .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
     let stats = Arc::new(Stats::default());
-    let uuid = replica::replica_uuid(cfg).map_err(|e| e.to_string())?;
+    let uuid = replica::replica_uuid(cfg).map_err(|e| failed(e.to_string()))?;
     let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink, tls));
-    let thread = |e: std::io::Error| format!("cannot start a thread: {e}");
+    let thread = |e: std::io::Error| failed(format!("cannot start a thread: {e}"));
     crate::replica::purger::spawn_policy(cfg, shared.clone()).map_err(thread)?;
     crate::replica::archiver::spawn(cfg, shared.clone()).map_err(thread)?;
     if let Some(l) = metrics {
         crate::metrics::spawn(l, shared.clone(), &cfg.binlog_dir).map_err(thread)?;
     }
     if let Some(l) = listener {
-        crate::server::spawn(cfg, shared.clone(), l).map_err(|e| format!("cannot start the binlog server: {e}"))?;
+        crate::server::spawn(cfg, shared.clone(), l)
+            .map_err(|e| failed(format!("cannot start the binlog server: {e}")))?;
     }
     Ok(Started { _lock: lock, ctl, stats, shared })
 }
@@ -261,9 +282,9 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
     info!("current work dir {}", cfg.binlog_dir.display());
     let Started { _lock, ctl, stats, shared } = match start(cfg, sink) {
         Ok(s) => s,
-        Err(e) => {
+        Err((outcome, e)) => {
             error!("{e}");
-            return Outcome::Failed;
+            return outcome;
         }
     };
     let r = replica::run(cfg, ctl, stats.clone(), shared);
@@ -288,7 +309,13 @@ fn daemon(cfg: &Config, sink: LogSink) -> Outcome {
         Err(e) => {
             error!("{e}");
             error!("binlogd stopped on an error");
-            Outcome::Failed
+            if e.needs_a_person() {
+                Outcome::Store
+            } else if e.is_config() {
+                Outcome::Usage
+            } else {
+                Outcome::Failed
+            }
         }
     }
 }

@@ -150,7 +150,7 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
         variables,
     };
     if primary.server_id == cfg.server_id {
-        return Err(ReplicaError::Fatal(format!(
+        return Err(ReplicaError::Config(format!(
             "the primary's server_id is {}, the same as binlogd's server_id: set a different server_id in {}",
             primary.server_id,
             cfg.path.display()

@@ -45,9 +45,30 @@ pub enum ReplicaError {
     Fatal(String),
     /// The primary is a different server than before.
     PrimaryChanged(String),
+    /// The cnf is wrong for this primary (the same server_id).
+    Config(String),
 }
 
 impl ReplicaError {
+    /// The stored binlog needs a person: starting again would find the same fault.
+    pub fn needs_a_person(&self) -> bool {
+        matches!(
+            self,
+            ReplicaError::PrimaryChanged(_)
+                | ReplicaError::Store(
+                    StoreError::Corrupt { .. }
+                        | StoreError::Index { .. }
+                        | StoreError::Replaced { .. }
+                        | StoreError::OtherBinlog { .. }
+                )
+        )
+    }
+
+    /// The cnf must change (binlogd's server_id is the primary's).
+    pub fn is_config(&self) -> bool {
+        matches!(self, ReplicaError::Config(_))
+    }
+
     pub fn connect(e: proto::Error) -> Self {
         ReplicaError::Connect(e)
     }
@@ -88,7 +109,7 @@ impl fmt::Display for ReplicaError {
             ReplicaError::Event(m) => write!(f, "bad event from master: {m}"),
             ReplicaError::Store(e) => write!(f, "{e}"),
             ReplicaError::Fatal(m) => write!(f, "{m}"),
-            ReplicaError::PrimaryChanged(m) => write!(f, "{m}"),
+            ReplicaError::PrimaryChanged(m) | ReplicaError::Config(m) => write!(f, "{m}"),
         }
     }
 }
@@ -661,6 +682,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             }
             Err(
                 e @ (ReplicaError::Fatal(_)
+                | ReplicaError::Config(_)
                 | ReplicaError::Store(
                     StoreError::Corrupt { .. } | StoreError::Index { .. } | StoreError::Replaced { .. },
                 )),

@@ -34,7 +34,7 @@ fn check_config_names_the_bad_line() {
     let p = d.join("bad.cnf");
     std::fs::write(&p, "server_id = 5\nmaster_host = h\nbogus_key = 1\n").unwrap();
     let (code, _, err) = run(&["--check-config", p.to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "a bad cnf");
     assert!(err.contains("bad.cnf:3: unknown key 'bogus_key'"), "{err}");
 }
 
@@ -47,7 +47,7 @@ fn help_and_version() {
     assert_eq!(code, 0);
     assert!(out.starts_with("binlogd "));
     let (code, _, _) = run(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "a bad command line");
 }
 
 #[test]
@@ -70,6 +70,12 @@ fn man_pages_and_sample_cnf_document_every_key_and_option() {
         assert!(o.status.success() && o.stderr.is_empty(), "{page}: {}", String::from_utf8_lossy(&o.stderr));
     }
     let man = std::fs::read_to_string(repo().join("man/binlogd.8")).unwrap();
+    // The exit codes, and the unit that does not restart on those a person must mend.
+    for code in ["0", "1", "2", "3"] {
+        assert!(man.contains(&format!(".TP\n.B {code}\n")), "binlogd.8 does not list exit status {code}");
+    }
+    let unit = std::fs::read_to_string(repo().join("etc/binlogd.service")).unwrap();
+    assert!(unit.contains("\nRestartPreventExitStatus=2 3\n"), "{unit}");
     let usage = run(&["--help"]).1;
     for opt in usage.split_whitespace().filter(|w| w.starts_with("--")) {
         let opt = opt.trim_end_matches(',');
@@ -110,7 +116,7 @@ fn a_binlogd_whose_binlog_dir_is_replaced_stops_without_writing_into_the_new_one
     std::fs::write(a.binlog_dir.join("binlogd.lock"), "4242\n").unwrap();
     // The primary moves to a new file, which binlogd would create: it stops instead.
     s.sql("INSERT INTO rp.t VALUES (2); FLUSH BINARY LOGS");
-    assert_eq!(a.wait(Duration::from_secs(30)), 1, "{}", a.log_text());
+    assert_eq!(a.wait(Duration::from_secs(30)), 3, "{}", a.log_text());
     let log = a.log_text();
     assert!(log.contains("was replaced while binlogd ran") && log.contains("stopping without touching it"), "{log}");
     let left: Vec<_> = std::fs::read_dir(&a.binlog_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -144,7 +150,7 @@ fn password_file_is_used_exposed_secrets_are_warned_about_and_the_password_is_ne
     std::fs::write(&b.cnf, format!("{text}master_password = replpass\nmaster_password_file = {}\n", pw.display()))
         .unwrap();
     let (code, _, err) = run(&["--check-config", b.cnf.to_str().unwrap()]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(err.contains("both set"), "{err}");
 }
 
@@ -176,7 +182,7 @@ fn refuses_root_without_user_and_switches_to_user_after_binding() {
     let mut b = Binlogd::new(&s, "privs-root", "");
     b.edit_cnf("user = root\n", "");
     b.start();
-    assert_eq!(b.wait(Duration::from_secs(20)), 1);
+    assert_eq!(b.wait(Duration::from_secs(20)), 2, "root without user = is a cnf to fix");
     assert!(b.log_text().contains("binlogd is running as root: set user = <account>"), "{}", b.log_text());
     assert!(!b.binlog_dir.join("binlogd.lock").exists(), "a refused start must not touch binlog_dir");
 
@@ -258,7 +264,7 @@ fn verify_reports_each_file_and_names_the_first_problem() {
     data[at] ^= 0xff;
     std::fs::write(&p, &data).unwrap();
     let (code, _, err) = run(&["--verify", &dir]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3, "a stored file that needs a person");
     assert!(err.starts_with(&format!("binlogd: verify: {first}:")), "{err}");
     data[at] ^= 0xff;
     std::fs::write(&p, &data).unwrap();
@@ -268,7 +274,7 @@ fn verify_reports_each_file_and_names_the_first_problem() {
     let text = std::fs::read_to_string(&idx).unwrap();
     std::fs::write(&idx, text.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
     let (code, _, err) = run(&["--verify", &dir]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     assert!(err.contains(&format!("does not list {first}")), "{err}");
 }
 

@@ -24,7 +24,7 @@ fn same_server_id_as_primary_is_refused() {
     let mut b = Binlogd::new(&s, "sameid", "");
     b.edit_cnf("server_id = 1001", "server_id = 1");
     b.start();
-    assert_eq!(b.wait(Duration::from_secs(30)), 1);
+    assert_eq!(b.wait(Duration::from_secs(30)), 2, "a cnf to fix");
     assert!(b.log_text().contains("the same as binlogd's server_id"), "{}", b.log_text());
 }
 
