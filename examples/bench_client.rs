@@ -230,7 +230,8 @@ fn fsync_acker(a: &[String]) {
         _ => ChecksumAlg::OFF,
     };
     let reg = RegisterSlave { server_id, ..Default::default() };
-    c.command_ok(&reg.encode(), "COM_REGISTER_SLAVE").unwrap_or_else(|e| fail("register", &e));
+    let p = reg.encode().unwrap_or_else(|e| fail("register", &e));
+    c.command_ok(&p, "COM_REGISTER_SLAVE").unwrap_or_else(|e| fail("register", &e));
     let flags = if maria { binlogd::proto::command::BINLOG_SEND_ANNOTATE_ROWS_EVENT } else { 0 };
     let dump = BinlogDump { pos, flags, server_id, file: file.clone() }.encode();
     c.stream.write_command(&dump).unwrap_or_else(|e| fail("dump", &e));

@@ -181,8 +181,13 @@ impl Fs for OsFs {
         if f.metadata()?.len() == 0 {
             return Ok(Box::new(Mapped { guard: None, map: None }));
         }
-        // SAFETY: binlogd is the only writer of its files and does not write a file
-        // while the store scans it.
+        // SAFETY: no byte of a file changes while it is mapped here. The store maps its
+        // files (and index) from the one thread that writes them, between writes (when
+        // it opens binlog_dir, and to re-read the active file after cutting it), under
+        // the binlog_dir lock that keeps a second binlogd out; `--verify`,
+        // which may run beside a binlogd, maps only closed files, which nothing writes,
+        // and reads the last one into memory. A file cut short from outside is what the
+        // guard is for: the lost bytes read as zeros and `cut` says so.
         let m = unsafe { memmap2::Mmap::map(&f)? };
         Ok(Box::new(Mapped { guard: Some(MapGuard::new(m.as_ptr(), m.len())), map: Some(m) }))
     }

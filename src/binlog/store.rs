@@ -1282,7 +1282,7 @@ pub fn cut_outside(mapped: usize) -> String {
     format!("the file was cut short from outside while it was read (it had {mapped} bytes): read it again")
 }
 
-fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
+pub fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Tracker), StoreError> {
     let len = data.len() as u64;
     let corrupt = |offset: u64, what: String| StoreError::Corrupt { file: name.to_string(), offset, what };
     if len < 4 {

@@ -14,7 +14,7 @@ use md5::{Digest, Md5};
 
 use super::event::{self, ChecksumAlg, EventHeader, EventType, HEADER_LEN};
 use super::gtid::{GtidSet, MariaGtid, MariaPos, Tsid};
-use super::store::{scan_file, split_name};
+use super::store::{scan_bytes, split_name};
 
 /// What one file holds.
 #[derive(Debug, Clone)]
@@ -200,7 +200,20 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
         let last = i + 1 == names.len();
         let path = dir.join(name);
         let problem = |offset: u64, what: String| Problem { file: name.clone(), offset, what };
-        let (scan, _) = scan_file(&*super::fs::os(), &path, name, last).map_err(|e| match e {
+        // Closed files are mapped, not read: they can be GiBs, and the pages stay the page
+        // cache's; nothing writes them. The last one may be the active file of a running
+        // binlogd, which appends to it (and writes over the zeros binlog_preallocate keeps):
+        // it is read into memory, so that no byte changes under a slice being read.
+        let map: Box<dyn super::fs::Mapping> = if last {
+            Box::new(std::fs::read(&path).map_err(|e| problem(0, e.to_string()))?)
+        } else {
+            super::fs::os().map(&path).map_err(|e| problem(0, e.to_string()))?
+        };
+        let scanned = scan_bytes(&map, name, last);
+        if map.cut() {
+            return Err(problem(0, super::store::cut_outside(map.len())));
+        }
+        let (scan, _) = scanned.map_err(|e| match e {
             super::store::StoreError::Corrupt { offset, what, .. } => problem(offset, what),
             other => problem(0, other.to_string()),
         })?;
@@ -209,8 +222,6 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
                 return Err(problem(scan.len, format!("ROTATE names {next}, but the index has {want} next")));
             }
         }
-        // Mapped, not read: files can be GiBs, and the pages stay the page cache's.
-        let map = super::fs::os().map(&path).map_err(|e| problem(0, e.to_string()))?;
         let data: &[u8] = &map;
         let mut rep = FileReport {
             name: name.clone(),

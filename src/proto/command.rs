@@ -47,23 +47,27 @@ pub struct RegisterSlave {
     pub master_id: u32,
 }
 
-fn put_short_str(p: &mut Vec<u8>, s: &str) {
-    let b = &s.as_bytes()[..s.len().min(255)];
-    p.push(b.len() as u8);
-    p.extend_from_slice(b);
+/// A string with a one-byte length; one over 255 bytes cannot be sent, and is refused
+/// rather than cut (a cut name would be shown as another host).
+fn put_short_str(p: &mut Vec<u8>, s: &str, what: &str) -> Result<(), Error> {
+    let n = u8::try_from(s.len())
+        .map_err(|_| Error::malformed(format!("COM_REGISTER_SLAVE {what} is {} bytes, over 255", s.len())))?;
+    p.push(n);
+    p.extend_from_slice(s.as_bytes());
+    Ok(())
 }
 
 impl RegisterSlave {
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> Result<Vec<u8>, Error> {
         let mut p = vec![COM_REGISTER_SLAVE];
         p.put_u32(self.server_id);
-        put_short_str(&mut p, &self.host);
-        put_short_str(&mut p, &self.user);
-        put_short_str(&mut p, &self.password);
+        put_short_str(&mut p, &self.host, "host")?;
+        put_short_str(&mut p, &self.user, "user")?;
+        put_short_str(&mut p, &self.password, "password")?;
         p.put_u16(self.port);
         p.put_u32(self.rank);
         p.put_u32(self.master_id);
-        p
+        Ok(p)
     }
 
     pub fn decode(p: &[u8]) -> Result<Self, Error> {
@@ -183,10 +187,12 @@ mod tests {
     #[test]
     fn register_slave_round_trips() {
         let r = RegisterSlave { server_id: 123456, host: "h".into(), port: 3307, ..Default::default() };
-        let e = r.encode();
+        let e = r.encode().unwrap();
         assert_eq!(e.len(), 1 + 4 + 2 + 1 + 1 + 2 + 4 + 4);
         assert_eq!(RegisterSlave::decode(&e).unwrap(), r);
         assert!(RegisterSlave::decode(&e[..7]).is_err());
+        let long = RegisterSlave { host: "h".repeat(256), ..r };
+        assert!(long.encode().unwrap_err().to_string().contains("host is 256 bytes, over 255"));
     }
 
     #[test]

@@ -297,7 +297,8 @@ pub fn register(c: &mut Client, cfg: &Config, p: &Primary) -> Result<(), Replica
         rank: 0,
         master_id: p.server_id,
     };
-    c.command_ok(&r.encode(), "COM_REGISTER_SLAVE").map_err(ReplicaError::setup)
+    let p = r.encode().map_err(|e| ReplicaError::Config(format!("report_host in {}: {e}", cfg.path.display())))?;
+    c.command_ok(&p, "COM_REGISTER_SLAVE").map_err(ReplicaError::setup)
 }
 
 /// Sends the dump request for `start`.

@@ -84,6 +84,11 @@ impl Conns {
         killed
     }
 
+    /// Is a connection with this id open now?
+    pub fn contains(&self, id: u32) -> bool {
+        self.lock().contains_key(&id)
+    }
+
     pub fn remove(&self, id: u32) {
         self.lock().remove(&id);
     }

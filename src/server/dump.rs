@@ -447,7 +447,8 @@ fn fail(s: &mut Session, msg: &str) -> Result<(), Error> {
     s.stream.write(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", msg))
 }
 
-/// Is `pos` an event boundary of `path`? Walks the event headers from the start.
+/// Is `pos` an event boundary of the file `f` (of `limit` readable bytes)? Walks the
+/// event headers from the start.
 fn on_boundary(f: &File, pos: u64, limit: u64) -> std::io::Result<bool> {
     let mut at = 4u64;
     let mut h = [0u8; HEADER_LEN];
@@ -567,9 +568,9 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
     dump.run(&dir, non_block, hb)
 }
 
-/// The newest stored file whose start state `pick` accepts, from the GTID index.
-/// `stop` ends the search early (nothing older can qualify). The entry found is
-/// checked against its file; a stale index is rebuilt and searched again.
+/// The newest stored file whose start state `pick` accepts, from the GTID index, with
+/// every entry. The entry found is checked against its file; a stale index is rebuilt
+/// and searched again.
 fn find_start(s: &Session, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<Entry>, Vec<Option<Entry>>), Error> {
     let dir = s.srv.cfg.binlog_dir.clone();
     for _ in 0..2 {

@@ -280,8 +280,21 @@ impl Server {
         })
     }
 
+    /// The next connection id: 1 to 4294967295, then around again, skipping those still
+    /// in use (a dump may stay connected for months), as mysqld's thread ids do. The
+    /// accept loop is the only caller, so an id found free stays free until it is added.
+    fn next_conn_id(&self) -> u32 {
+        loop {
+            let n = self.next_id.fetch_add(1, Ordering::Relaxed) as u64;
+            let id = (n % u64::from(u32::MAX)) as u32 + 1;
+            if !self.conns.contains(id) {
+                return id;
+            }
+        }
+    }
+
     fn accept(self: &Arc<Self>, sock: TcpStream) {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed) as u32;
+        let id = self.next_conn_id();
         let n = self.connections.fetch_add(1, Ordering::SeqCst) + 1;
         if n > self.cfg.max_connections {
             self.connections.fetch_sub(1, Ordering::SeqCst);

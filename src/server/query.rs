@@ -1,7 +1,9 @@
-//! Answers the statements replicas and clients send, generally rather than from a
-//! captured list: `SET` of user and session variables, `SELECT` of variables and a
-//! few functions, `SHOW VARIABLES LIKE`, and the binlog `SHOW` statements.
-//! Anything else gets a clear ERR and the connection stays open.
+//! Answers the statements replicas, clients and DBAs send, as the primary would:
+//! `SET` of user and session variables, `SELECT` of variables, date arithmetic and a
+//! few functions, `SHOW VARIABLES`/`STATUS` with LIKE or WHERE, the binlog and replica
+//! `SHOW` statements, and the administrative ones (PURGE, STOP/START SLAVE, KILL, ...),
+//! those that change binlogd's state for admin accounts only. Anything else gets a
+//! clear ERR and the connection stays open.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -25,7 +27,6 @@ const ER_MALFORMED_GTID_SET_SPECIFICATION: u16 = 1772;
 const ER_DBACCESS_DENIED_ERROR: u16 = 1044;
 const ER_REPLICA_CHANNEL_DOES_NOT_EXIST: u16 = 3074;
 
-/// May this session run the statements that change binlogd's state?
 /// ERROR 1227, naming the privileges mysqld would ask for.
 fn denied(privileges: &str) -> Vec<u8> {
     err_packet(
@@ -35,6 +36,8 @@ fn denied(privileges: &str) -> Vec<u8> {
     )
 }
 
+/// May this session run the statements that change binlogd's state? (`admin_accounts`,
+/// or `master_user` when that is not set.)
 fn is_admin(s: &Session) -> bool {
     match &s.srv.cfg.admin_accounts {
         Some(list) => list.contains(&s.user),

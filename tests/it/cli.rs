@@ -91,9 +91,12 @@ fn a_second_binlogd_on_the_same_binlog_dir_is_refused() {
     std::fs::create_dir_all(&a.binlog_dir).unwrap();
     std::fs::write(a.binlog_dir.join("binlogd.lock"), "1234567890\nleft here\n").unwrap();
     a.start();
-    a.wait_log("current work dir", Duration::from_secs(10));
+    // The "current work dir" line comes before the lock is taken: wait for the lock itself.
     let pid = a.child.as_ref().unwrap().id();
-    assert_eq!(std::fs::read_to_string(a.binlog_dir.join("binlogd.lock")).unwrap(), format!("{pid}\n"));
+    let lock = a.binlog_dir.join("binlogd.lock");
+    wait_until("binlogd to take the lock", Duration::from_secs(10), || {
+        std::fs::read_to_string(&lock).is_ok_and(|t| t == format!("{pid}\n"))
+    });
     let out = std::process::Command::new(binlogd_bin()).arg(&a.cnf).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     a.wait_log(&format!("another binlogd (pid {pid}) is already using binlog_dir"), Duration::from_secs(10));
@@ -103,9 +106,7 @@ fn a_second_binlogd_on_the_same_binlog_dir_is_refused() {
 #[test]
 fn a_binlogd_whose_binlog_dir_is_replaced_stops_without_writing_into_the_new_one() {
     let s = Server::start(Flavor::MariaDb, "replaced");
-    let mut a = Binlogd::new(&s, "replaced", "");
-    a.start();
-    wait_semisync_client(&s, &a);
+    let mut a = Binlogd::mirroring(&s, "replaced", "");
     s.sql("CREATE DATABASE rp; CREATE TABLE rp.t (v INT); INSERT INTO rp.t VALUES (1); FLUSH BINARY LOGS");
     let m = rotated_md5s(&s, &a);
     // The directory is moved away and a new one takes its path, with another
@@ -173,10 +174,8 @@ fn thread_uids(pid: u32) -> Vec<String> {
 
 #[test]
 fn refuses_root_without_user_and_switches_to_user_after_binding() {
-    if !running_as_root() {
-        eprintln!("skipped: needs root to test the switch of user");
-        return;
-    }
+    // The test command runs as root (it installs packages and runs servers in a chroot).
+    assert!(running_as_root(), "this test switches users: run it as root, as scripts/test.sh does");
     let s = Server::start(Flavor::MariaDb, "privs");
     // Without user =, root is refused, and nothing is started.
     let mut b = Binlogd::new(&s, "privs-root", "");
@@ -223,9 +222,7 @@ fn refuses_root_without_user_and_switches_to_user_after_binding() {
 #[test]
 fn verify_reports_each_file_and_names_the_first_problem() {
     let s = Server::start(Flavor::Mysql, "verify");
-    let mut b = Binlogd::new(&s, "verify", "get_start_gtid_mode = 0");
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, "verify", "get_start_gtid_mode = 0");
     s.sql("CREATE DATABASE v; CREATE TABLE v.t (a INT); INSERT INTO v.t VALUES (1); FLUSH BINARY LOGS");
     // A gap in the primary's GTIDs (SET gtid_next) is legitimate: verify accepts it.
     let uuid = s.sql("SELECT @@server_uuid").trim().to_string();
@@ -281,9 +278,7 @@ fn verify_reports_each_file_and_names_the_first_problem() {
 #[test]
 fn verify_follows_mariadb_gtid_lists_across_server_ids_gaps_and_deleted_domains() {
     let s = Server::start(Flavor::MariaDb, "verify-maria");
-    let mut b = Binlogd::new(&s, "verify-maria", "");
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, "verify-maria", "");
     s.sql(
         "CREATE DATABASE v; CREATE TABLE v.t (a INT); SET server_id = 5; INSERT INTO v.t VALUES (1); \
          SET gtid_seq_no = 100; INSERT INTO v.t VALUES (2); SET server_id = 1; SET gtid_domain_id = 3; \

@@ -8,9 +8,7 @@ fn checksum_none_mirrors_identically(flavor: Flavor) {
     let s = Server::start(flavor, "nocrc");
     // Changing binlog_checksum rotates the primary's binlog; later files have no CRCs.
     s.sql("SET GLOBAL binlog_checksum = NONE");
-    let mut b = Binlogd::new(&s, "nocrc", "get_start_gtid_mode = 2");
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, "nocrc", "get_start_gtid_mode = 2");
     s.sql("CREATE DATABASE n; CREATE TABLE n.t (a INT PRIMARY KEY, b MEDIUMTEXT); INSERT INTO n.t VALUES (1, 'x'), (2, 'y')");
     s.sql("FLUSH BINARY LOGS; INSERT INTO n.t VALUES (3, REPEAT('z', 100000)); FLUSH BINARY LOGS");
     assert_eq!(s.semi_status("no_tx"), "0");
@@ -31,9 +29,7 @@ fn mysql_binlog_checksum_none_is_mirrored_byte_identical() {
 #[test]
 fn corrupt_stored_event_refuses_to_start_and_deletes_nothing() {
     let s = Server::start(Flavor::MariaDb, "corrupt");
-    let mut b = Binlogd::new(&s, "corrupt", "binlog_preallocate = 1M");
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, "corrupt", "binlog_preallocate = 1M");
     s.sql("CREATE DATABASE c; CREATE TABLE c.t (a INT); INSERT INTO c.t VALUES (1), (2); INSERT INTO c.t VALUES (3)");
     let active = wait_active_mirrored(&s, &b);
     let path = b.binlog_dir.join(&active);
@@ -64,9 +60,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
 #[test]
 fn huge_transaction_with_events_over_64_mib_is_mirrored_in_bounded_memory() {
     let s = Server::start(Flavor::MariaDb, "huge");
-    let mut b = Binlogd::new(&s, "huge", "");
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, "huge", "");
     s.sql("CREATE DATABASE hg; CREATE TABLE hg.t (id INT PRIMARY KEY, v LONGBLOB)");
     // Four rows of 80 MiB in one transaction: about 320 MiB, each row event over 64 MiB.
     s.sql(

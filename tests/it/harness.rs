@@ -246,13 +246,19 @@ impl Binlogd {
         Binlogd { dir, cnf, binlog_dir, log, child: None }
     }
 
-    /// binlogd for `server`, serving on a free loopback port; started, and the
-    /// primary's semisync client. Returns it with the port.
-    pub fn serving(server: &Server, tag: &str, extra: &str) -> (Binlogd, u16) {
-        let port = free_port();
-        let mut b = Binlogd::new(server, tag, &format!("listen_address = 127.0.0.1\nlisten_port = {port}\n{extra}"));
+    /// binlogd for `server` with extra `key = value` lines: started, and the primary's
+    /// semisync client.
+    pub fn mirroring(server: &Server, tag: &str, extra: &str) -> Binlogd {
+        let mut b = Binlogd::new(server, tag, extra);
         b.start();
         wait_semisync_client(server, &b);
+        b
+    }
+
+    /// `mirroring`, and serving on a free loopback port. Returns it with the port.
+    pub fn serving(server: &Server, tag: &str, extra: &str) -> (Binlogd, u16) {
+        let port = free_port();
+        let b = Binlogd::mirroring(server, tag, &format!("listen_address = 127.0.0.1\nlisten_port = {port}\n{extra}"));
         (b, port)
     }
 

@@ -86,9 +86,7 @@ fn kill9_under_load(flavor: Flavor) {
         "CREATE USER 'load'@'%' IDENTIFIED {auth} BY 'loadpw'; GRANT ALL ON kl.* TO 'load'@'%'; GRANT RELOAD ON *.* TO 'load'@'%';
          CREATE DATABASE kl; CREATE TABLE kl.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, m CHAR(14), pad VARCHAR(200)) ENGINE=InnoDB"
     ));
-    let mut b = Binlogd::new(&s, "kill9", "get_start_gtid_mode = 0");
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, "kill9", "get_start_gtid_mode = 0");
     let no_tx0 = s.semi_status("no_tx");
 
     // Commits that returned to the client, with the instant they returned.

@@ -37,9 +37,7 @@ fn assert_identical(s: &Server, b: &Binlogd) {
 fn scenario(flavor: Flavor, gtid: bool) {
     let s = Server::start(flavor, if gtid { "gtid" } else { "pos" });
     let mode = if gtid { "get_start_gtid_mode = 0" } else { "get_start_gtid_mode = 2" };
-    let mut b = Binlogd::new(&s, flavor.name(), mode);
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, flavor.name(), mode);
     assert!(
         s.replicas().lines().any(|l| l.starts_with("1001\t")),
         "binlogd (server_id 1001) missing from the primary's replica list: {}",
@@ -141,9 +139,7 @@ fn every_stored_file_reads_cleanly_with_mariadb_binlog_while_binlogd_runs() {
     // DBAs (and MHA's save_binary_logs) read binlog_dir directly, the active file too:
     // it must be whole events, then the end of the file, as mysqld's own is.
     let s = Server::start(Flavor::MariaDb, "whole-files");
-    let mut b = Binlogd::new(&s, "whole-files", "");
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, "whole-files", "");
     batch(&s, 0);
     batch(&s, 1);
     let active = wait_active_mirrored(&s, &b);

@@ -101,7 +101,8 @@ fn stop_and_start_slave_flush_logs_status_and_metrics() {
             rank: 0,
             master_id: 0,
         }
-        .encode(),
+        .encode()
+        .unwrap(),
         "register",
     )
     .unwrap();
@@ -450,7 +451,7 @@ fn abandon_semisync_dump(port: u16, server_id: u32) {
     let mut c = binlogd::proto::client::Client::connect(&repl_options(port)).unwrap();
     c.query("SET @master_binlog_checksum = 'CRC32', @rpl_semi_sync_slave = 1").unwrap();
     let r = binlogd::proto::command::RegisterSlave { server_id, ..Default::default() };
-    c.command_ok(&r.encode(), "register").unwrap();
+    c.command_ok(&r.encode().unwrap(), "register").unwrap();
     let d = binlogd::proto::command::BinlogDump { pos: 4, flags: 0, server_id, file: String::new() };
     c.stream.write_command(&d.encode()).unwrap();
     let linger = libc::linger { l_onoff: 1, l_linger: 0 };

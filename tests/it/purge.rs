@@ -47,7 +47,9 @@ fn purge_statements_spare_the_active_file_files_being_read_and_the_floor() {
     c.query("SET @master_binlog_checksum = 'CRC32'").unwrap();
     let d = binlogd::proto::command::BinlogDump { pos: 4, flags: 0, server_id: 77, file: f2.clone() };
     c.stream.write_command(&d.encode()).unwrap();
-    std::thread::sleep(Duration::from_secs(1));
+    wait_until("binlogd to list the dump reading the large file", Duration::from_secs(10), || {
+        session(lport, "SHOW PROCESSLIST").1.lines().any(|l| l.contains("\tBinlog Dump\t") && l.contains(f2.as_str()))
+    });
 
     let (ok, out, err) = session(lport, &format!("PURGE BINARY LOGS TO '{f5}'; SHOW WARNINGS"));
     assert!(ok, "{err}");
@@ -100,9 +102,7 @@ fn purge_statements_spare_the_active_file_files_being_read_and_the_floor() {
 #[test]
 fn space_limit_and_expiry_purge_by_policy() {
     let s = Server::start(Flavor::MariaDb, "purge-policy");
-    let mut b = Binlogd::new(&s, "purge-policy", "binlog_space_limit = 1\nmin_binlog_files = 3");
-    b.start();
-    wait_semisync_client(&s, &b);
+    let mut b = Binlogd::mirroring(&s, "purge-policy", "binlog_space_limit = 1\nmin_binlog_files = 3");
     s.sql("CREATE DATABASE pp; CREATE TABLE pp.t (a INT)");
     for i in 0..6 {
         s.sql(&format!("INSERT INTO pp.t VALUES ({i}); FLUSH BINARY LOGS"));

@@ -142,9 +142,20 @@ fn a_file_cut_short_from_outside_ends_the_dump_reading_it_not_binlogd() {
     for _ in 0..3 {
         c.stream.read().unwrap();
     }
-    // binlogd now waits for this reader, megabytes of the file still to send; an
-    // operator cuts the file to 1 MB under it.
-    std::thread::sleep(Duration::from_millis(500));
+    // binlogd now waits for this reader, megabytes of the file still to send (the
+    // position SHOW PROCESSLIST gives for the dump stops moving); an operator cuts the
+    // file to 1 MB under it.
+    let dump_at = || {
+        let out = String::from_utf8_lossy(&client(lport, "replpass", "SHOW PROCESSLIST").stdout).into_owned();
+        out.lines().find(|l| l.contains("\tBinlog Dump\t")).map(|l| l.rsplit('\t').next().unwrap_or("").to_string())
+    };
+    let mut last = None;
+    wait_until("the dump to wait for its reader", Duration::from_secs(20), || {
+        let now = dump_at();
+        let still = now.is_some() && now == last;
+        last = now;
+        still
+    });
     let path = b.binlog_dir.join(&first);
     let full = std::fs::metadata(&path).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(1 << 20).unwrap();
@@ -244,7 +255,7 @@ fn dump_requests_it_cannot_serve_get_clear_errors() {
     let (mut b, lport) = Binlogd::serving(&s, "serve-err", "");
     let opts = repl_options(lport);
     let register = |c: &mut Client, id: u32| {
-        c.command_ok(&RegisterSlave { server_id: id, ..Default::default() }.encode(), "register")
+        c.command_ok(&RegisterSlave { server_id: id, ..Default::default() }.encode().unwrap(), "register")
     };
     let mut c1 = Client::connect(&opts).unwrap();
     let e = register(&mut c1, 1001).unwrap_err();
@@ -310,13 +321,11 @@ fn dump_requests_it_cannot_serve_get_clear_errors() {
 fn mysql_replica_replicates_from_binlogd_with_auto_position() {
     let s = Server::start(Flavor::Mysql, "serve-gtid-src");
     let lport = free_port();
-    let mut b = Binlogd::new(
+    let mut b = Binlogd::mirroring(
         &s,
         "serve-gtid",
         &format!("get_start_gtid_mode = 0\nlisten_address = 127.0.0.1\nlisten_port = {lport}"),
     );
-    b.start();
-    wait_semisync_client(&s, &b);
     let r = Server::start_with_id(Flavor::Mysql, "serve-gtid-replica", 2);
     r.sql("SET GLOBAL rpl_semi_sync_source_enabled = OFF");
     workload(&s);
@@ -525,13 +534,11 @@ fn failover_compensation(flavor: Flavor, follow: Follow) {
     let p = Server::start(flavor, "fo-primary");
     let lport = free_port();
     let mode = if flavor == Flavor::Mysql { 0 } else { 2 };
-    let mut b = Binlogd::new(
+    let mut b = Binlogd::mirroring(
         &p,
         "fo",
         &format!("get_start_gtid_mode = {mode}\nlisten_address = 127.0.0.1\nlisten_port = {lport}"),
     );
-    b.start();
-    wait_semisync_client(&p, &b);
     let r = replica(flavor, "fo-replica", 2);
     let first = p.binary_logs()[0].clone();
     point_replica(&r, p.port, follow, None, &first);
@@ -678,9 +685,13 @@ fn three_replicas_read_at_once_while_binlogd_mirrors_a_live_load() {
             assert!(st.unwrap().success());
         }
     });
-    std::thread::sleep(Duration::from_secs(2));
+    let rows = |r: &Server| r.sql("SELECT COUNT(*) FROM fan.t").trim().parse::<u64>().unwrap_or(0);
+    wait_until("the third replica to apply some of the load", Duration::from_secs(60), || rows(&reps[2]) > 20);
     stop_replica(&reps[2], "");
-    std::thread::sleep(Duration::from_secs(1));
+    let stopped_at = rows(&reps[2]);
+    wait_until("the load to go on while it is stopped", Duration::from_secs(60), || {
+        load.is_finished() || s.sql("SELECT COUNT(*) FROM fan.t").trim().parse::<u64>().unwrap_or(0) > stopped_at + 20
+    });
     start_replica(&reps[2]);
     load.join().unwrap();
     let want = s.sql("CHECKSUM TABLE fan.t");
