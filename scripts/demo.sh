@@ -14,7 +14,7 @@ cargo build --release --quiet
 work=$(mktemp -d /tmp/binlogd-demo.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() {
-  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; fi
   scripts/server.sh destroy "$work/primary" >/dev/null 2>&1 || true
   rm -rf "$work"
 }

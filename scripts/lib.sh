@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 #! Shared shell helpers for binlogd's scripts (sourced, not run).
 BINLOGD_CACHE=${BINLOGD_CACHE:-/var/cache/binlogd-test}
 SID_ROOT=${SID_ROOT:-$BINLOGD_CACHE/sid-root}

@@ -159,7 +159,7 @@ stop_server() { # DIR
   local d=$1 root pid
   root=$(root_of "$d")
   pid=$(cat "$root/mysqld.pid" 2>/dev/null || true)
-  run_client "$d" -e "SHUTDOWN" >/dev/null 2>&1 || { [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; }
+  if ! run_client "$d" -e "SHUTDOWN" >/dev/null 2>&1 && [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
   if [ -n "$pid" ]; then
     for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
@@ -190,7 +190,7 @@ case "$cmd" in
     start_server "$d"
     ;;
   stop) stop_server "$1" ;;
-  kill) pid=$(cat "$(root_of "$1")/mysqld.pid" 2>/dev/null || true); [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true ;;
+  kill) pid=$(cat "$(root_of "$1")/mysqld.pid" 2>/dev/null || true); if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null || true; fi ;;
   restart) stop_server "$1"; start_server "$1" ;;
   sql) d=$1; shift; run_client "$d" -N -B --max-allowed-packet=256M -e "$*" ;;
   sqlv) d=$1; shift; run_client "$d" -E -e "$*" ;;

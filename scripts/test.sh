@@ -11,6 +11,8 @@ cd "$here/.."
 [ "$(id -u)" = 0 ] || die "run as root: the tests install packages and run servers in a chroot"
 scripts/install-deps.sh
 
+log "shellcheck scripts/"
+shellcheck -x -P SCRIPTDIR scripts/*.sh scripts/bench/*.sh
 log "cargo fmt --check"
 cargo fmt --all -- --check
 if cargo clippy --version >/dev/null 2>&1; then

@@ -1,4 +1,5 @@
 //! binlogd: a MySQL/MariaDB virtual replica that mirrors the primary's binlog byte for byte.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod binlog;
 pub mod cli;

@@ -1,4 +1,5 @@
 //! The `binlogd` binary: parse the command line, run, pick the exit code.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 fn main() {
     let code = match binlogd::cli::run(std::env::args().collect()) {

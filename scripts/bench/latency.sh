@@ -34,7 +34,7 @@ plot() {
   done
   gnuplot -e "set terminal pngcairo size 1100,450 font ',10'; set output '$BENCH_OUT/latency.png'; \
     setups = '$setups'; set termoption noenhanced; set logscale x 2; set yrange [0:*]; \
-    set xrange [0.8:$(echo "$threads" | tail -1) * 1.25]; set xtics ($(echo $threads | tr ' ' ,)); \
+    set xrange [0.8:$(echo "$threads" | tail -1) * 1.25]; set xtics ($(echo "$threads" | tr '\n ' ,, | sed 's/,$//')); \
     set xlabel 'sysbench oltp_insert threads'; set ylabel 'commit latency (ms)'; \
     set key top left; set multiplot layout 1,$(echo "$flavors" | wc -w); $panels unset multiplot" || true
 }
@@ -101,7 +101,7 @@ rows=""; acker_pid=""
 for f in $flavors; do
   P="$WORK/lat-$f-primary"; R="$WORK/lat-$f-replica"; B="$WORK/lat-$f-binlogd"
   srv_destroy "$P"; srv_destroy "$R"; rm -rf "$B"
-  pport=$(srv_start "$f" "$P" 1); rport=$(srv_start "$f" "$R" 2)
+  pport=$(srv_start "$f" "$P" 1); srv_start "$f" "$R" 2 >/dev/null
   # No acker yet: with semisync on, the first commit would wait out its 30 s timeout.
   srv_sql "$P" "SET GLOBAL $(semi_var "$f" enabled) = OFF; CREATE DATABASE sbtest"
   sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$P")" --mysql-user=root --tables=1 \
@@ -293,7 +293,7 @@ no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n +
     read -r _ _ _ _ bp50 _ _ _ bfs _ < <(best "$f" binlogd "$t")
     read -r _ _ _ _ rp50 _ _ _ < <(best "$f" replica "$t")
     read -r _ _ _ _ ap50 _ _ _ < <(best "$f" async "$t")
-    [ -n "$bfs" ] && [ "$bfs" != – ] || continue
+    if [ -z "$bfs" ] || [ "$bfs" = – ]; then continue; fi
     echo "On $f with sysbench at $t thread(s), the real replica adds $(calc "($rp50 - $ap50) * 1000" 0) µs to the async"
     echo "commit's p50 and binlogd $(calc "($bp50 - $ap50) * 1000" 0) µs, of which its fsyncs take $bfs µs on average."
   done

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 #! Shared helpers for the benchmarks (sourced by each scripts/bench/*.sh).
 #! Each benchmark writes a Markdown section to $BENCH_OUT/<name>.md; run.sh joins
 #! them into BENCHMARKS.md. BENCH_QUICK=1 shrinks sizes and durations.

@@ -5,7 +5,7 @@
 #! files stored. The primary is unreachable throughout: binlogd serves what it has.
 . "$(dirname "$0")/lib.sh"
 [ "${BENCH_BUILT:-0}" = 1 ] || bench_build
-d=$(dataset)
+d=$(dataset mariadb)
 src="$WORK/restart-src"
 binlogd_mirror "$src" "$d" "$(free_port)"
 binlogd_stop "$src"

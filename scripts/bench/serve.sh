@@ -89,7 +89,7 @@ fan() { # PORT N -> "aggregate_MBps min_s max_s"
     ( mariadb-binlog --no-defaults --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
         --password=replpass --raw --result-file="$out/f$i-" $fan_files >/dev/null 2>"$out/f$i.err" \
         || { cat "$out/f$i.err" >&2; exit 1; }
-      echo "$(calc "$(now) - $t0" 3)" > "$out/f$i.t" ) &
+      calc "$(now) - $t0" 3 > "$out/f$i.t" ) &
     pids+=($!)
   done
   wait "${pids[@]}"
