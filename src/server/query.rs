@@ -507,7 +507,90 @@ pub(super) fn column(name: &str) -> Column {
     Column::typed(name, ty)
 }
 
-/// The reply packets for one statement.
+/// Who may run a statement. Each entry of `STATEMENTS` declares one: none is open to
+/// every account by being left out of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privilege {
+    /// Any account that logged in: statements that change nothing.
+    Anyone,
+    /// Admin accounts only (`admin_accounts`, else `master_user`); others get ERROR
+    /// 1227 naming these privileges, as mysqld names them.
+    Admin(&'static str),
+    /// Anyone for their own connection, admin accounts for the others' (KILL).
+    OwnOrAdmin(&'static str),
+}
+
+/// One statement binlogd runs.
+pub struct Statement {
+    /// Its words, upper case; `*` stands for any one word and a last `..` for any rest.
+    pub words: &'static [&'static str],
+    pub privilege: Privilege,
+    /// An instance of it, for the tests and the docs.
+    pub example: &'static str,
+    run: fn(&mut Session, &Parsed) -> Vec<Vec<u8>>,
+}
+
+/// A statement as received: its text without comments, and its words in upper case.
+pub struct Parsed<'a> {
+    pub text: &'a str,
+    pub words: &'a [&'a str],
+    /// For an `OwnOrAdmin` statement run by another account: the privileges to name
+    /// when it reaches past its own connection.
+    pub own_only: Option<&'static str>,
+}
+
+impl Statement {
+    fn matches(&self, words: &[&str]) -> bool {
+        let (pat, rest) = match self.words.split_last() {
+            Some((&"..", pat)) => (pat, true),
+            _ => (self.words, false),
+        };
+        let n = pat.len();
+        (words.len() == n || (rest && words.len() >= n)) && pat.iter().zip(words).all(|(p, w)| *p == "*" || p == w)
+    }
+}
+
+const fn st(
+    words: &'static [&'static str],
+    privilege: Privilege,
+    example: &'static str,
+    run: fn(&mut Session, &Parsed) -> Vec<Vec<u8>>,
+) -> Statement {
+    Statement { words, privilege, example, run }
+}
+
+use Privilege::{Admin, Anyone, OwnOrAdmin};
+
+/// Every statement binlogd runs, the first that matches: declared once, with who may
+/// run it. mysqld's privilege names for each: <https://dev.mysql.com/doc/refman/8.4/en/privileges-provided.html>
+pub static STATEMENTS: &[Statement] = &[
+    st(&["STOP", "SLAVE", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP SLAVE", stop_slave),
+    st(&["STOP", "REPLICA", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP REPLICA", stop_slave),
+    st(&["START", "SLAVE", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START SLAVE", start_slave),
+    st(&["START", "REPLICA", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START REPLICA", start_slave),
+    st(&["FLUSH", "BINARY", "LOGS"], Admin("RELOAD"), "FLUSH BINARY LOGS", flush_binary_logs),
+    st(&["FLUSH", "*", "BINARY", "LOGS"], Admin("RELOAD"), "FLUSH LOCAL BINARY LOGS", flush_binary_logs),
+    st(&["FLUSH", "LOGS"], Admin("RELOAD"), "FLUSH LOGS", flush_logs),
+    st(&["FLUSH", "*", "LOGS"], Admin("RELOAD"), "FLUSH ERROR LOGS", flush_logs),
+    // MySQL's statement and MariaDB's: the TLS files are read again, for both directions.
+    st(&["ALTER", "INSTANCE", "RELOAD", "TLS"], Admin("CONNECTION_ADMIN"), "ALTER INSTANCE RELOAD TLS", reload_tls),
+    st(&["FLUSH", "SSL"], Admin("RELOAD"), "FLUSH SSL", reload_tls),
+    st(&["PURGE", "BINARY", "LOGS", ".."], Admin("SUPER, BINLOG_ADMIN"), "PURGE BINARY LOGS TO 'x.000001'", purge_logs),
+    st(&["PURGE", "MASTER", "LOGS", ".."], Admin("SUPER, BINLOG_ADMIN"), "PURGE MASTER LOGS TO 'x.000001'", purge_logs),
+    st(&["KILL", ".."], OwnOrAdmin("SUPER, CONNECTION_ADMIN"), "KILL 4294967295", kill_statement),
+    st(&["SHUTDOWN"], Admin("SHUTDOWN"), "SHUTDOWN", shutdown_statement),
+    st(&["SET", ".."], Anyone, "SET @master_heartbeat_period = 1000000000", set_statement),
+    st(&["SELECT", ".."], Anyone, "SELECT @@server_id", select_statement),
+    st(&["SHOW", ".."], Anyone, "SHOW MASTER STATUS", show_statement),
+    st(&["USE", "*"], Anyone, "USE information_schema", use_statement),
+    st(&["BEGIN"], Anyone, "BEGIN", nothing),
+    st(&["COMMIT"], Anyone, "COMMIT", nothing),
+    st(&["ROLLBACK"], Anyone, "ROLLBACK", nothing),
+    st(&["DO", ".."], Anyone, "DO 1", nothing),
+];
+
+/// The reply packets for one statement: the first of `STATEMENTS` that matches, if
+/// this account may run it.
 pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
     let t = clean(sql);
     let up = t.to_ascii_uppercase();
@@ -515,21 +598,115 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
     if words.as_slice() != ["SHOW", "WARNINGS"] {
         s.warnings.clear();
     }
-    match words.as_slice() {
-        [] => vec![ok_packet()],
-        ["FLUSH", "BINARY", "LOGS"] | ["FLUSH", "LOCAL" | "NO_WRITE_TO_BINLOG", "BINARY", "LOGS"] => {
-            let p = &s.srv.cfg;
-            vec![err_packet(
-                ER_NOT_SUPPORTED_YET,
-                "42000",
-                &format!(
-                    "binlogd does not rotate its binary logs: they are the primary's, copied byte for byte, and \
-                     rotate when the primary's do. Run FLUSH BINARY LOGS on the primary ({}:{})",
-                    p.master_host, p.master_port
-                ),
-            )]
+    if words.is_empty() {
+        return vec![ok_packet()];
+    }
+    let Some(stmt) = STATEMENTS.iter().find(|st| st.matches(&words)) else {
+        return vec![err_packet(
+            ER_NOT_SUPPORTED_YET,
+            "42000",
+            &format!("binlogd does not support this statement: {}", first_words(&t)),
+        )];
+    };
+    let own_only = match stmt.privilege {
+        Admin(privileges) if !is_admin(s) => return vec![denied(privileges)],
+        OwnOrAdmin(privileges) if !is_admin(s) => Some(privileges),
+        _ => None,
+    };
+    (stmt.run)(s, &Parsed { text: &t, words: &words, own_only })
+}
+
+fn nothing(_: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
+    vec![ok_packet()]
+}
+
+fn stop_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
+    if s.srv.shared.control.pause() {
+        vec![ok_packet()]
+    } else {
+        s.warnings.push(("Note", 3084, "Replication thread(s) for channel '' are already stopped.".into()));
+        vec![ok_with_warnings(1)]
+    }
+}
+
+fn start_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
+    if s.srv.shared.control.resume() {
+        vec![ok_packet()]
+    } else {
+        s.warnings.push(("Note", 3083, "Replication thread(s) for channel '' are already runnning.".into()));
+        vec![ok_with_warnings(1)]
+    }
+}
+
+/// The files are the primary's: binlogd cannot rotate them.
+fn flush_binary_logs(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
+    let p = &s.srv.cfg;
+    vec![err_packet(
+        ER_NOT_SUPPORTED_YET,
+        "42000",
+        &format!(
+            "binlogd does not rotate its binary logs: they are the primary's, copied byte for byte, and \
+             rotate when the primary's do. Run FLUSH BINARY LOGS on the primary ({}:{})",
+            p.master_host, p.master_port
+        ),
+    )]
+}
+
+/// FLUSH [ERROR | LOCAL | NO_WRITE_TO_BINLOG] LOGS: the error log is reopened.
+fn flush_logs(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+    if !matches!(p.words.get(1), Some(&"LOGS" | &"ERROR" | &"LOCAL" | &"NO_WRITE_TO_BINLOG")) {
+        return vec![err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd does not support {}", p.text))];
+    }
+    match s.srv.shared.log.reopen() {
+        Ok(()) => {
+            log::info!("FLUSH LOGS: reopened the error log");
+            vec![ok_packet()]
         }
-        ["SHOW", "WARNINGS", ..] => {
+        Err(e) => vec![err_packet(1105, "HY000", &format!("cannot reopen the error log: {e}"))],
+    }
+}
+
+fn reload_tls(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+    match s.srv.shared.tls.reload_logged(p.text) {
+        Ok(()) => vec![ok_packet()],
+        Err(e) => vec![err_packet(
+            ER_DA_SSL_LIBRARY_ERROR,
+            "HY000",
+            &format!("Failed to set up SSL because of the following SSL library error: {e}"),
+        )],
+    }
+}
+
+/// PURGE {BINARY | MASTER} LOGS {TO 'file' | BEFORE datetime}.
+fn purge_logs(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+    match p.words.get(3) {
+        Some(how @ (&"TO" | &"BEFORE")) => {
+            let arg = p.text.split_whitespace().skip(4).collect::<Vec<_>>().join(" ");
+            purge(s, how, arg.trim())
+        }
+        _ => vec![err_packet(ER_PARSE_ERROR, "42000", "PURGE BINARY LOGS takes TO 'file' or BEFORE a date and time")],
+    }
+}
+
+fn kill_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+    vec![kill(s, p.words.get(1..).unwrap_or_default(), p.own_only)]
+}
+
+fn shutdown_statement(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
+    vec![shutdown(s)]
+}
+
+fn set_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+    set(s, p.text.get(3..).unwrap_or_default())
+}
+
+fn select_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+    select(s, p.text.get(6..).unwrap_or_default())
+}
+
+fn show_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+    match p.words {
+        [_, "WARNINGS", ..] => {
             let v = s
                 .warnings
                 .iter()
@@ -537,62 +714,13 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
                 .collect();
             rows(&["Level", "Code", "Message"], v)
         }
-        ["STOP" | "START", "SLAVE" | "REPLICA", ..] | ["FLUSH", ..] | ["PURGE", ..] | ["ALTER", "INSTANCE", ..]
-            if !is_admin(s) =>
-        {
-            vec![denied("SUPER, BINLOG_ADMIN")]
-        }
-        ["STOP", "SLAVE" | "REPLICA", ..] => {
-            if s.srv.shared.control.pause() {
-                vec![ok_packet()]
-            } else {
-                s.warnings.push(("Note", 3084, "Replication thread(s) for channel '' are already stopped.".into()));
-                vec![ok_with_warnings(1)]
-            }
-        }
-        ["START", "SLAVE" | "REPLICA", ..] => {
-            if s.srv.shared.control.resume() {
-                vec![ok_packet()]
-            } else {
-                s.warnings.push(("Note", 3083, "Replication thread(s) for channel '' are already runnning.".into()));
-                vec![ok_with_warnings(1)]
-            }
-        }
-        ["FLUSH", "LOGS"] | ["FLUSH", "ERROR", "LOGS"] | ["FLUSH", "LOCAL" | "NO_WRITE_TO_BINLOG", "LOGS"] => {
-            match s.srv.shared.log.reopen() {
-                Ok(()) => {
-                    log::info!("FLUSH LOGS: reopened the error log");
-                    vec![ok_packet()]
-                }
-                Err(e) => vec![err_packet(1105, "HY000", &format!("cannot reopen the error log: {e}"))],
-            }
-        }
-        // MySQL's statement and MariaDB's: the TLS files are read again, for both directions.
-        ["ALTER", "INSTANCE", "RELOAD", "TLS"] | ["FLUSH", "SSL"] => match s.srv.shared.tls.reload_logged(&t) {
-            Ok(()) => vec![ok_packet()],
-            Err(e) => vec![err_packet(
-                ER_DA_SSL_LIBRARY_ERROR,
-                "HY000",
-                &format!("Failed to set up SSL because of the following SSL library error: {e}"),
-            )],
-        },
-        ["PURGE", "BINARY" | "MASTER", "LOGS", how, ..] if *how == "TO" || *how == "BEFORE" => {
-            let arg = t.split_whitespace().skip(4).collect::<Vec<_>>().join(" ");
-            purge(s, how, arg.trim())
-        }
-        ["KILL", rest @ ..] => vec![kill(s, rest)],
-        ["SHUTDOWN"] => vec![shutdown(s)],
-        ["SET", ..] => set(s, &t[3..]),
-        ["SELECT", ..] => select(s, &t[6..]),
-        ["SHOW", rest @ ..] => show(s, rest, &t),
-        ["USE", _] => vec![init_db(&s.user, t.split_whitespace().nth(1).unwrap_or(""))],
-        ["BEGIN"] | ["COMMIT"] | ["ROLLBACK"] | ["DO", ..] => vec![ok_packet()],
-        _ => vec![err_packet(
-            ER_NOT_SUPPORTED_YET,
-            "42000",
-            &format!("binlogd does not support this statement: {}", first_words(&t)),
-        )],
+        [_, rest @ ..] => show(s, rest, p.text),
+        [] => vec![ok_packet()],
     }
+}
+
+fn use_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+    vec![init_db(&s.user, p.text.split_whitespace().nth(1).unwrap_or(""))]
 }
 
 /// COM_INIT_DB and `USE db`: a server with no databases of its own knows only
@@ -968,10 +1096,7 @@ fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
 
 /// SHUTDOWN (or COM_SHUTDOWN, from mysqladmin): stops binlogd as SIGTERM does, after
 /// writing and fsyncing what is queued; exit 0.
-pub fn shutdown(s: &Session) -> Vec<u8> {
-    if !is_admin(s) {
-        return denied("SHUTDOWN");
-    }
+fn shutdown(s: &Session) -> Vec<u8> {
     log::info!("SHUTDOWN from connection {} ({}): stopping after writing and syncing what is queued", s.id, s.user);
     crate::notify::notify("STOPPING=1");
     s.srv.shared.control.request_stop();
@@ -981,8 +1106,9 @@ pub fn shutdown(s: &Session) -> Vec<u8> {
 /// KILL [CONNECTION | QUERY] id. A connection is ended by shutting its socket down,
 /// which ends its thread's read or write at once; a dump waiting for new events is
 /// woken to see it. KILL QUERY ends only a dump (binlogd's other statements are
-/// instant). Ending one's own connection answers ERROR 1317 and then closes it.
-fn kill(s: &Session, words: &[&str]) -> Vec<u8> {
+/// instant). Ending one's own connection answers ERROR 1317 and then closes it; an
+/// account that may end only its own (`own_only`) is refused the others.
+fn kill(s: &Session, words: &[&str], own_only: Option<&str>) -> Vec<u8> {
     let (dump_only, id) = match words {
         [id] | ["CONNECTION", id] => (false, id),
         ["QUERY", id] => (true, id),
@@ -996,8 +1122,8 @@ fn kill(s: &Session, words: &[&str]) -> Vec<u8> {
         s.killed.store(true, std::sync::atomic::Ordering::SeqCst);
         return err_packet(ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted");
     }
-    if !is_admin(s) {
-        return denied("SUPER, CONNECTION_ADMIN");
+    if let Some(privileges) = own_only {
+        return denied(privileges);
     }
     match s.srv.conns.kill(id, dump_only) {
         Some(who) => {
@@ -1233,6 +1359,19 @@ mod tests {
         assert_eq!(words("SELECT /*M!100100 1 */ /* no */ 2"), ["SELECT", "1", "2"]);
         assert_eq!(clean("SELECT '/* kept */'"), "SELECT '/* kept */'");
         assert_eq!(clean("SELECT 1 /* unterminated"), "SELECT 1");
+    }
+
+    #[test]
+    fn each_statement_example_is_matched_by_its_own_entry_first() {
+        for st in STATEMENTS {
+            let up = st.example.to_ascii_uppercase();
+            let words: Vec<&str> = up.split_whitespace().collect();
+            let first = STATEMENTS.iter().find(|x| x.matches(&words)).map(|x| x.words);
+            assert_eq!(first, Some(st.words), "{}", st.example);
+        }
+        let up = ["FLUSH", "LOCAL", "BINARY", "LOGS"];
+        assert_eq!(STATEMENTS.iter().find(|x| x.matches(&up)).map(|x| x.example), Some("FLUSH LOCAL BINARY LOGS"));
+        assert!(!STATEMENTS.iter().any(|x| x.matches(&["SHUTDOWN", "NOW"])));
     }
 
     #[test]

@@ -331,7 +331,11 @@ impl<'a> Session<'a> {
                 }
                 // The reply is the text alone, with no header byte.
                 Some(command::COM_STATISTICS) => self.reply(self.srv.statistics().as_bytes())?,
-                Some(command::COM_SHUTDOWN) => self.reply(&query::shutdown(self))?,
+                // As the SHUTDOWN statement, with its privilege (mysqladmin shutdown sends this).
+                Some(command::COM_SHUTDOWN) => {
+                    let packets = query::answer(self, "SHUTDOWN");
+                    self.stream.write_many(&packets)?;
+                }
                 Some(command::COM_QUERY) => {
                     let sql = String::from_utf8_lossy(&p[1..]).into_owned();
                     self.srv.questions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

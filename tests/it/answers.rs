@@ -235,3 +235,31 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     assert_eq!(new.iter().filter(|l| l.contains("[Warning]") && l.contains("Access denied")).count(), 1, "{new:?}");
     assert_eq!(b.stop(), 0);
 }
+
+#[test]
+fn every_statement_that_changes_state_is_refused_to_an_account_that_is_not_admin() {
+    use binlogd::server::query::{Privilege, STATEMENTS};
+    let s = Server::start(Flavor::MariaDb, "privs-table-src");
+    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
+    let (mut b, lport) = Binlogd::serving(&s, "privs-table", &format!("server_accounts = {alice}"));
+    s.sql("CREATE DATABASE pt; FLUSH BINARY LOGS; CREATE TABLE pt.t (a INT)");
+    wait_active_mirrored(&s, &b);
+    let index = b.index();
+    let mut checked = 0;
+    for st in STATEMENTS {
+        if st.privilege == Privilege::Anyone {
+            continue;
+        }
+        let o = client_as(lport, "alice", "alice-pw", st.example);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("ERROR 1227"), "{:?} ({}) as alice: {err}", st.words, st.example);
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} statements declared a privilege");
+    // Nothing changed: still mirroring, no file purged, and the statements work for an admin.
+    assert_eq!(b.index(), index);
+    assert_eq!(binlogd_row(lport, "SHOW SLAVE STATUS")["Slave_IO_Running"], "Yes");
+    let o = client(lport, "replpass", "STOP SLAVE; START SLAVE");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(b.stop(), 0);
+}

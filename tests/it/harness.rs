@@ -444,9 +444,14 @@ pub fn binlogd_sqlv(port: u16, sql: &str) -> String {
 
 /// Runs the `mariadb` client against binlogd's listener as `repl`.
 pub fn client(port: u16, password: &str, sql: &str) -> std::process::Output {
+    client_as(port, "repl", password, sql)
+}
+
+/// Runs the `mariadb` client against binlogd's listener as `user`.
+pub fn client_as(port: u16, user: &str, password: &str, sql: &str) -> std::process::Output {
     Command::new("mariadb")
-        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", &format!("-p{password}"), "-N", "-B"])
-        .args(["-e", sql])
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), &format!("-u{user}"), &format!("-p{password}")])
+        .args(["-N", "-B", "-e", sql])
         .output()
         .expect("run the mariadb client")
 }
