@@ -116,89 +116,644 @@ pub struct Config {
     pub admin_accounts: Option<Vec<String>>,
 }
 
-/// `binlog_preallocate` unless the cnf says otherwise (off: every file in binlog_dir
-/// is then a whole binlog at every moment, as mysqld's active file is), and the most
-/// it may say.
-const DEFAULT_PREALLOCATE: u64 = 0;
+/// The most zeros `binlog_preallocate` may keep ahead. Off by default: every file in
+/// binlog_dir is then a whole binlog at every moment, as mysqld's active file is.
 const MAX_PREALLOCATE: u64 = 64 << 20;
 
-/// Every key the parser knows, with a one-line description (the man page lists them all).
-pub const KEYS: &[(&str, &str)] = &[
-    (
-        "get_start_gtid_mode",
-        "0: start from exclude_gtids (or the oldest binlog); 1: from the primary's current file; 2: file+pos",
-    ),
-    ("exclude_gtids", "GTIDs not to fetch when starting in mode 0 on an empty binlog_dir"),
-    ("server_id", "server_id binlogd registers with (required; alias virtual_slave_server_id)"),
-    ("virtual_slave_server_id", "same as server_id"),
-    ("master_host", "primary's host name or address (required)"),
-    ("master_port", "primary's port (default 3306)"),
-    ("master_user", "replication user (required)"),
-    ("master_password", "replication user's password"),
-    ("master_password_file", "file holding the replication password (its first line), instead of master_password"),
-    ("binlog_dir", "directory for the mirrored binlog files (required)"),
-    ("heartbeat_period", "seconds between primary heartbeats; fractional allowed (default 5)"),
-    ("net_read_time_out", "seconds without any packet before reconnecting (default 10)"),
-    ("connect_timeout", "seconds to wait for a TCP connect and login (default 10)"),
-    ("replica_uuid", "UUID reported as @slave_uuid; default: generated once and kept in binlog_dir"),
-    ("sync_binlog", "1: fsync at every transaction end (default); N: every N transactions; 0: leave it to the OS"),
-    (
-        "binlog_preallocate",
-        "bytes of zeros kept fsynced ahead of the active file's end, so each fsync flushes data only (K, M suffixes; default 1M; 0: off)",
-    ),
-    ("semisync", "on: acknowledge when the primary has semisync enabled (default); off: never"),
-    ("log_file", "error log path (default stderr)"),
-    ("pid_file", "file to write the process id to"),
-    ("listen_address", "address the binlog server listens on"),
-    ("listen_port", "port the binlog server listens on"),
-    ("report_host", "host name shown in the primary's SHOW SLAVE HOSTS"),
-    ("max_connections", "most client connections the binlog server accepts at once (default 64)"),
-    ("master_retry_max", "longest wait between reconnect attempts in seconds (default 60)"),
-    ("wait_timeout", "seconds a binlog server client may stay idle outside a dump (default 28800)"),
-    (
-        "server_accounts",
-        "more accounts for the binlog server: user:*NATIVE_HASH:SHA2_HASH, comma-separated (binlogd --hash-password)",
-    ),
-    ("master_ssl", "TLS to the primary: off (default), on (when the primary offers it) or required"),
-    ("master_ssl_ca", "PEM file of CAs the primary's certificate must chain to; makes TLS required"),
-    ("master_ssl_cert", "PEM client certificate binlogd presents to the primary"),
-    ("master_ssl_key", "PEM private key of master_ssl_cert"),
-    (
-        "master_ssl_verify_server_cert",
-        "on: the primary's certificate must also name master_host (default off); makes TLS required",
-    ),
-    ("ssl_cert", "PEM certificate (chain) of the binlog server; enables TLS for clients"),
-    ("ssl_key", "PEM private key of ssl_cert"),
-    ("ssl_ca", "PEM file of CAs that client certificates are checked against, when a client presents one"),
-    ("require_secure_transport", "on: clients must use TLS (default off)"),
-    (
-        "ssl",
-        "on (default): offer TLS to clients, with ssl_cert or else a certificate generated in binlog_dir; off: no TLS",
-    ),
-    ("user", "account to switch to after start when started as root (required when run as root)"),
-    ("binlog_expire_logs_seconds", "purge files last written longer ago than this many seconds (default 0: never)"),
-    ("expire_logs_days", "the same in days, fractional allowed (MariaDB's and MySQL 5.7's spelling)"),
-    ("binlog_space_limit", "purge the oldest files while all stored files take more than this (bytes; K, M, G suffixes; 0: no limit)"),
-    ("min_binlog_files", "purges always keep at least this many files (default 0; the active file is never purged)"),
-    (
-        "admin_accounts",
-        "accounts allowed PURGE BINARY LOGS, STOP/START SLAVE and FLUSH LOGS, comma-separated (default: master_user)",
-    ),
-    ("metrics_address", "address the Prometheus metrics endpoint listens on (default 127.0.0.1)"),
-    ("metrics_port", "port of the Prometheus metrics endpoint, GET /metrics (default: none)"),
-    (
-        "archive_command",
-        "shell command run once for each closed file (%p its path, %f its name); a file is purged only after it succeeds",
-    ),
+/// One cnf key, declared once: the parser, `--check-config` (`render`) and the
+/// man-page check all read `KEYS`.
+pub struct Key {
+    pub name: &'static str,
+    /// Other spellings accepted for it (virtual_slave's).
+    pub aliases: &'static [&'static str],
+    /// Its value when the cnf does not set it, as cnf text; "" for none.
+    pub default: &'static str,
+    /// What its value is (the man page's "Unit:").
+    pub unit: &'static str,
+    /// One line saying what it does.
+    pub doc: &'static str,
+    set: fn(&mut Config, &str) -> Result<(), String>,
+    /// Its effective value as cnf text; None for a key shown under another
+    /// (`expire_logs_days` as `binlog_expire_logs_seconds`).
+    get: fn(&Config) -> Option<String>,
+}
+
+fn path_of(v: &str) -> Option<PathBuf> {
+    (!v.is_empty()).then(|| PathBuf::from(v))
+}
+
+fn text_of(v: &str) -> Option<String> {
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+fn shown(p: &Option<PathBuf>) -> Option<String> {
+    Some(p.as_ref().map(|x| x.display().to_string()).unwrap_or_default())
+}
+
+fn onoff(b: bool) -> Option<String> {
+    Some(if b { "on" } else { "off" }.to_string())
+}
+
+fn secs_shown(d: Duration) -> Option<String> {
+    Some(d.as_secs_f64().to_string())
+}
+
+/// A number of seconds that must be more than 0.
+fn positive_seconds(v: &str) -> Result<Duration, String> {
+    let d = seconds(v)?;
+    if d.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(d)
+}
+
+/// Every key the parser knows, in the order `--check-config` prints them.
+pub static KEYS: &[Key] = &[
+    Key {
+        name: "get_start_gtid_mode",
+        aliases: &[],
+        default: "2",
+        unit: "0, 1 or 2",
+        doc: "0: start from exclude_gtids (or the oldest binlog); 1: from the primary's current file; 2: file+pos",
+        set: |c, v| {
+            c.start_mode = match v {
+                "0" => StartMode::Gtid,
+                "1" => StartMode::Current,
+                "2" => StartMode::FilePos,
+                _ => return Err(format!("'{v}' must be 0, 1 or 2")),
+            };
+            Ok(())
+        },
+        get: |c| Some((c.start_mode as u8).to_string()),
+    },
+    Key {
+        name: "exclude_gtids",
+        aliases: &[],
+        default: "",
+        unit: "a MySQL GTID set or a MariaDB GTID list",
+        doc: "GTIDs not to fetch when starting in mode 0 on an empty binlog_dir",
+        set: |c, v| {
+            if !v.is_empty() && GtidSet::parse(v).is_err() && MariaPos::parse(v).is_err() {
+                return Err(format!("'{v}' is neither a MySQL GTID set nor a MariaDB GTID list"));
+            }
+            c.exclude_gtids = v.to_string();
+            Ok(())
+        },
+        get: |c| Some(c.exclude_gtids.clone()),
+    },
+    Key {
+        name: "server_id",
+        aliases: &["virtual_slave_server_id"],
+        default: "",
+        unit: "1 to 4294967295",
+        doc: "server_id binlogd registers with (required; alias virtual_slave_server_id)",
+        set: |c, v| {
+            c.server_id = number(v)?;
+            if c.server_id == 0 {
+                return Err("must be between 1 and 4294967295".into());
+            }
+            Ok(())
+        },
+        get: |c| Some(c.server_id.to_string()),
+    },
+    Key {
+        name: "master_host",
+        aliases: &[],
+        default: "",
+        unit: "a host name or address",
+        doc: "primary's host name or address (required)",
+        set: |c, v| {
+            c.master_host = v.to_string();
+            Ok(())
+        },
+        get: |c| Some(c.master_host.clone()),
+    },
+    Key {
+        name: "master_port",
+        aliases: &[],
+        default: "3306",
+        unit: "a TCP port",
+        doc: "primary's port",
+        set: |c, v| {
+            c.master_port = number(v)?;
+            if c.master_port == 0 {
+                return Err("must be between 1 and 65535".into());
+            }
+            Ok(())
+        },
+        get: |c| Some(c.master_port.to_string()),
+    },
+    Key {
+        name: "master_user",
+        aliases: &[],
+        default: "",
+        unit: "an account name",
+        doc: "replication user (required)",
+        set: |c, v| {
+            c.master_user = v.to_string();
+            Ok(())
+        },
+        get: |c| Some(c.master_user.clone()),
+    },
+    Key {
+        name: "master_password",
+        aliases: &[],
+        default: "",
+        unit: "a password",
+        doc: "replication user's password",
+        set: |c, v| {
+            c.master_password = v.to_string();
+            Ok(())
+        },
+        get: |c| Some(if c.master_password.is_empty() { String::new() } else { "********".into() }),
+    },
+    Key {
+        name: "master_password_file",
+        aliases: &[],
+        default: "",
+        unit: "a file path",
+        doc: "file holding the replication password (its first line), instead of master_password",
+        set: |c, v| {
+            c.master_password_file = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.master_password_file),
+    },
+    Key {
+        name: "binlog_dir",
+        aliases: &[],
+        default: "",
+        unit: "a directory path",
+        doc: "directory for the mirrored binlog files (required)",
+        set: |c, v| {
+            c.binlog_dir = PathBuf::from(v);
+            Ok(())
+        },
+        get: |c| Some(c.binlog_dir.display().to_string()),
+    },
+    Key {
+        name: "heartbeat_period",
+        aliases: &[],
+        default: "5",
+        unit: "seconds, fractional allowed",
+        doc: "seconds between primary heartbeats",
+        set: |c, v| {
+            c.heartbeat_period = seconds(v)?;
+            Ok(())
+        },
+        get: |c| secs_shown(c.heartbeat_period),
+    },
+    Key {
+        name: "net_read_time_out",
+        aliases: &["net_read_timeout"],
+        default: "10",
+        unit: "seconds",
+        doc: "seconds without any packet before reconnecting",
+        set: |c, v| {
+            c.net_read_timeout = positive_seconds(v)?;
+            Ok(())
+        },
+        get: |c| secs_shown(c.net_read_timeout),
+    },
+    Key {
+        name: "connect_timeout",
+        aliases: &[],
+        default: "10",
+        unit: "seconds",
+        doc: "seconds to wait for a TCP connect and login",
+        set: |c, v| {
+            c.connect_timeout = seconds(v)?.max(Duration::from_millis(100));
+            Ok(())
+        },
+        get: |c| secs_shown(c.connect_timeout),
+    },
+    Key {
+        name: "master_retry_max",
+        aliases: &[],
+        default: "60",
+        unit: "seconds",
+        doc: "longest wait between reconnect attempts",
+        set: |c, v| {
+            c.retry_max = seconds(v)?.max(Duration::from_millis(100));
+            Ok(())
+        },
+        get: |c| secs_shown(c.retry_max),
+    },
+    Key {
+        name: "replica_uuid",
+        aliases: &[],
+        default: "",
+        unit: "a UUID",
+        doc: "UUID reported as @slave_uuid; default: generated once and kept in binlog_dir",
+        set: |c, v| {
+            if !v.is_empty() {
+                crate::binlog::gtid::parse_uuid(v).map_err(|e| e.to_string())?;
+                c.replica_uuid = Some(v.to_ascii_lowercase());
+            }
+            Ok(())
+        },
+        get: |c| Some(c.replica_uuid.clone().unwrap_or_default()),
+    },
+    Key {
+        name: "sync_binlog",
+        aliases: &[],
+        default: "1",
+        unit: "transactions",
+        doc: "1: fsync at every transaction end; N: every N transactions; 0: leave it to the OS",
+        set: |c, v| {
+            c.sync_binlog = number(v)?;
+            Ok(())
+        },
+        get: |c| Some(c.sync_binlog.to_string()),
+    },
+    Key {
+        name: "binlog_preallocate",
+        aliases: &[],
+        default: "0",
+        unit: "bytes, with K or M; at most 64M",
+        doc: "bytes of zeros kept fsynced ahead of the active file's end, so each fsync flushes data only (0: off)",
+        set: |c, v| {
+            let n = bytes(v)?;
+            if n > MAX_PREALLOCATE {
+                return Err(format!("'{v}' is more than the largest, 64M"));
+            }
+            c.binlog_preallocate = n;
+            Ok(())
+        },
+        get: |c| Some(c.binlog_preallocate.to_string()),
+    },
+    Key {
+        name: "semisync",
+        aliases: &[],
+        default: "on",
+        unit: "on or off",
+        doc: "on: acknowledge when the primary has semisync enabled; off: never",
+        set: |c, v| {
+            c.semisync = if boolean(v)? { Semisync::On } else { Semisync::Off };
+            Ok(())
+        },
+        get: |c| onoff(c.semisync == Semisync::On),
+    },
+    Key {
+        name: "log_file",
+        aliases: &[],
+        default: "",
+        unit: "a file path",
+        doc: "error log path (default stderr)",
+        set: |c, v| {
+            c.log_file = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.log_file),
+    },
+    Key {
+        name: "pid_file",
+        aliases: &[],
+        default: "",
+        unit: "a file path",
+        doc: "file to write the process id to",
+        set: |c, v| {
+            c.pid_file = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.pid_file),
+    },
+    Key {
+        name: "listen_address",
+        aliases: &[],
+        default: "",
+        unit: "an address",
+        doc: "address the binlog server listens on",
+        set: |c, v| {
+            c.listen_address = text_of(v);
+            Ok(())
+        },
+        get: |c| Some(c.listen_address.clone().unwrap_or_default()),
+    },
+    Key {
+        name: "listen_port",
+        aliases: &[],
+        default: "",
+        unit: "a TCP port",
+        doc: "port the binlog server listens on",
+        set: |c, v| {
+            c.listen_port = if v.is_empty() { None } else { Some(number(v)?) };
+            Ok(())
+        },
+        get: |c| Some(c.listen_port.map(|p| p.to_string()).unwrap_or_default()),
+    },
+    Key {
+        name: "report_host",
+        aliases: &[],
+        default: "",
+        unit: "a host name",
+        doc: "host name shown in the primary's SHOW SLAVE HOSTS",
+        set: |c, v| {
+            c.report_host = v.to_string();
+            Ok(())
+        },
+        get: |c| Some(c.report_host.clone()),
+    },
+    Key {
+        name: "max_connections",
+        aliases: &[],
+        default: "64",
+        unit: "connections",
+        doc: "most client connections the binlog server accepts at once",
+        set: |c, v| {
+            c.max_connections = number(v)?;
+            if c.max_connections == 0 {
+                return Err("must be at least 1".into());
+            }
+            Ok(())
+        },
+        get: |c| Some(c.max_connections.to_string()),
+    },
+    Key {
+        name: "wait_timeout",
+        aliases: &[],
+        default: "28800",
+        unit: "seconds",
+        doc: "seconds a binlog server client may stay idle outside a dump",
+        set: |c, v| {
+            c.wait_timeout = positive_seconds(v)?;
+            Ok(())
+        },
+        get: |c| secs_shown(c.wait_timeout),
+    },
+    Key {
+        name: "server_accounts",
+        aliases: &[],
+        default: "",
+        unit: "comma-separated user:*NATIVE:SHA2 entries",
+        doc: "more accounts for the binlog server: user:*NATIVE_HASH:SHA2_HASH, comma-separated (binlogd --hash-password)",
+        set: |c, v| {
+            c.server_accounts = v
+                .split(',')
+                .filter(|x| !x.trim().is_empty())
+                .map(crate::proto::auth::Account::parse)
+                .collect::<Result<_, _>>()?;
+            Ok(())
+        },
+        get: |c| Some(c.server_accounts.iter().map(|a| a.render()).collect::<Vec<_>>().join(",")),
+    },
+    Key {
+        name: "master_ssl",
+        aliases: &[],
+        default: "off",
+        unit: "off, on or required",
+        doc: "TLS to the primary: off, on (when the primary offers it) or required",
+        set: |c, v| {
+            c.master_ssl = match v.to_ascii_lowercase().as_str() {
+                "off" | "0" | "no" | "false" => MasterSsl::Off,
+                "on" | "1" | "yes" | "true" => MasterSsl::On,
+                "required" => MasterSsl::Required,
+                _ => return Err(format!("'{v}' must be off, on or required")),
+            };
+            Ok(())
+        },
+        get: |c| {
+            Some(
+                match c.master_ssl {
+                    MasterSsl::Off => "off",
+                    MasterSsl::On => "on",
+                    MasterSsl::Required => "required",
+                }
+                .into(),
+            )
+        },
+    },
+    Key {
+        name: "master_ssl_ca",
+        aliases: &[],
+        default: "",
+        unit: "a PEM file path",
+        doc: "PEM file of CAs the primary's certificate must chain to; makes TLS required",
+        set: |c, v| {
+            c.master_ssl_ca = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.master_ssl_ca),
+    },
+    Key {
+        name: "master_ssl_cert",
+        aliases: &[],
+        default: "",
+        unit: "a PEM file path",
+        doc: "PEM client certificate binlogd presents to the primary",
+        set: |c, v| {
+            c.master_ssl_cert = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.master_ssl_cert),
+    },
+    Key {
+        name: "master_ssl_key",
+        aliases: &[],
+        default: "",
+        unit: "a PEM file path",
+        doc: "PEM private key of master_ssl_cert",
+        set: |c, v| {
+            c.master_ssl_key = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.master_ssl_key),
+    },
+    Key {
+        name: "master_ssl_verify_server_cert",
+        aliases: &[],
+        default: "off",
+        unit: "on or off",
+        doc: "on: the primary's certificate must also name master_host; makes TLS required",
+        set: |c, v| {
+            c.master_ssl_verify_server_cert = boolean(v)?;
+            Ok(())
+        },
+        get: |c| onoff(c.master_ssl_verify_server_cert),
+    },
+    Key {
+        name: "ssl_cert",
+        aliases: &[],
+        default: "",
+        unit: "a PEM file path",
+        doc: "PEM certificate (chain) of the binlog server, instead of the one generated in binlog_dir",
+        set: |c, v| {
+            c.ssl_cert = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.ssl_cert),
+    },
+    Key {
+        name: "ssl_key",
+        aliases: &[],
+        default: "",
+        unit: "a PEM file path",
+        doc: "PEM private key of ssl_cert",
+        set: |c, v| {
+            c.ssl_key = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.ssl_key),
+    },
+    Key {
+        name: "ssl_ca",
+        aliases: &[],
+        default: "",
+        unit: "a PEM file path",
+        doc: "PEM file of CAs that client certificates are checked against, when a client presents one",
+        set: |c, v| {
+            c.ssl_ca = path_of(v);
+            Ok(())
+        },
+        get: |c| shown(&c.ssl_ca),
+    },
+    Key {
+        name: "require_secure_transport",
+        aliases: &[],
+        default: "off",
+        unit: "on or off",
+        doc: "on: clients must use TLS",
+        set: |c, v| {
+            c.require_secure_transport = boolean(v)?;
+            Ok(())
+        },
+        get: |c| onoff(c.require_secure_transport),
+    },
+    Key {
+        name: "ssl",
+        aliases: &[],
+        default: "on",
+        unit: "on or off",
+        doc: "on: offer TLS to clients, with ssl_cert or else a certificate generated in binlog_dir; off: no TLS",
+        set: |c, v| {
+            c.ssl = boolean(v)?;
+            Ok(())
+        },
+        get: |c| onoff(c.ssl),
+    },
+    Key {
+        name: "user",
+        aliases: &[],
+        default: "",
+        unit: "an account name",
+        doc: "account to switch to after start when started as root (required when run as root)",
+        set: |c, v| {
+            c.user = text_of(v);
+            Ok(())
+        },
+        get: |c| Some(c.user.clone().unwrap_or_default()),
+    },
+    Key {
+        name: "binlog_expire_logs_seconds",
+        aliases: &[],
+        default: "0",
+        unit: "seconds",
+        doc: "purge files last written longer ago than this many seconds (0: never)",
+        set: |c, v| {
+            let secs = v.parse::<u64>().ok().filter(|s| *s <= 4_294_967_295).map(|s| s as f64);
+            set_expire(c, v, secs)
+        },
+        get: |c| Some(c.expire.map_or(0, |d| d.as_secs()).to_string()),
+    },
+    Key {
+        name: "expire_logs_days",
+        aliases: &[],
+        default: "",
+        unit: "days, fractional allowed",
+        doc: "the same in days (MariaDB's and MySQL 5.7's spelling)",
+        set: |c, v| {
+            let secs = v.parse::<f64>().ok().filter(|d| d.is_finite() && *d >= 0.0 && *d <= 99.0).map(|d| d * 86400.0);
+            set_expire(c, v, secs)
+        },
+        get: |_| None,
+    },
+    Key {
+        name: "binlog_space_limit",
+        aliases: &[],
+        default: "0",
+        unit: "bytes, with K, M or G",
+        doc: "purge the oldest files while all stored files take more than this (0: no limit)",
+        set: |c, v| {
+            let n = bytes(v)?;
+            c.space_limit = (n > 0).then_some(n);
+            Ok(())
+        },
+        get: |c| Some(c.space_limit.unwrap_or(0).to_string()),
+    },
+    Key {
+        name: "min_binlog_files",
+        aliases: &[],
+        default: "0",
+        unit: "files",
+        doc: "purges always keep at least this many files (the active file is never purged)",
+        set: |c, v| {
+            c.min_binlog_files = number(v)?;
+            Ok(())
+        },
+        get: |c| Some(c.min_binlog_files.to_string()),
+    },
+    Key {
+        name: "archive_command",
+        aliases: &[],
+        default: "",
+        unit: "a shell command",
+        doc: "shell command run once for each closed file (%p its path, %f its name); a file is purged only after it succeeds",
+        set: |c, v| {
+            c.archive_command = text_of(v);
+            Ok(())
+        },
+        get: |c| Some(c.archive_command.clone().unwrap_or_default()),
+    },
+    Key {
+        name: "metrics_address",
+        aliases: &[],
+        default: "",
+        unit: "an address",
+        doc: "address the Prometheus metrics endpoint listens on (default 127.0.0.1)",
+        set: |c, v| {
+            c.metrics_address = text_of(v);
+            Ok(())
+        },
+        get: |c| Some(c.metrics_address.clone().unwrap_or_default()),
+    },
+    Key {
+        name: "metrics_port",
+        aliases: &[],
+        default: "",
+        unit: "a TCP port",
+        doc: "port of the Prometheus metrics endpoint, GET /metrics (default: none)",
+        set: |c, v| {
+            c.metrics_port = if v.is_empty() { None } else { Some(number(v)?) };
+            Ok(())
+        },
+        get: |c| Some(c.metrics_port.map(|p| p.to_string()).unwrap_or_default()),
+    },
+    Key {
+        name: "admin_accounts",
+        aliases: &[],
+        default: "",
+        unit: "comma-separated account names",
+        doc: "accounts allowed the statements that change binlogd's state (default: master_user)",
+        set: |c, v| {
+            c.admin_accounts =
+                Some(v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect());
+            Ok(())
+        },
+        get: |c| Some(c.admin_accounts.as_ref().map(|v| v.join(",")).unwrap_or_default()),
+    },
 ];
 
-fn canonical(key: &str) -> String {
-    let k = key.trim().to_ascii_lowercase().replace('-', "_");
-    match k.as_str() {
-        "virtual_slave_server_id" => "server_id".into(),
-        "net_read_timeout" => "net_read_time_out".into(),
-        _ => k,
-    }
+/// Sets `expire` from either spelling's value, `secs` when it is a valid age.
+fn set_expire(c: &mut Config, v: &str, secs: Option<f64>) -> Result<(), String> {
+    let secs = secs.ok_or_else(|| format!("'{v}' is not a valid age"))?;
+    c.expire = (secs > 0.0).then(|| Duration::from_secs_f64(secs));
+    Ok(())
+}
+
+/// The key `name` stands for, by its name or an alias (any case, `-` for `_`).
+pub fn key(name: &str) -> Option<&'static Key> {
+    let k = name.trim().to_ascii_lowercase().replace('-', "_");
+    KEYS.iter().find(|x| x.name == k || x.aliases.contains(&k.as_str()))
 }
 
 fn seconds(v: &str) -> Result<Duration, String> {
@@ -282,54 +837,11 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let p = path.display().to_string();
         let err = |line: Option<usize>, what: String| ConfigError { path: p.clone(), line, what };
-        let mut c = Config {
-            path: path.to_path_buf(),
-            start_mode: StartMode::FilePos,
-            exclude_gtids: String::new(),
-            server_id: 0,
-            master_host: String::new(),
-            master_port: 3306,
-            master_user: String::new(),
-            master_password: String::new(),
-            master_password_file: None,
-            binlog_dir: PathBuf::new(),
-            heartbeat_period: Duration::from_secs(5),
-            net_read_timeout: Duration::from_secs(10),
-            connect_timeout: Duration::from_secs(10),
-            replica_uuid: None,
-            sync_binlog: 1,
-            binlog_preallocate: DEFAULT_PREALLOCATE,
-            semisync: Semisync::On,
-            log_file: None,
-            pid_file: None,
-            listen_address: None,
-            listen_port: None,
-            report_host: String::new(),
-            retry_max: Duration::from_secs(60),
-            max_connections: 64,
-            server_accounts: Vec::new(),
-            wait_timeout: Duration::from_secs(28800),
-            master_ssl: MasterSsl::Off,
-            master_ssl_ca: None,
-            master_ssl_cert: None,
-            master_ssl_key: None,
-            master_ssl_verify_server_cert: false,
-            ssl_cert: None,
-            ssl_key: None,
-            ssl_ca: None,
-            require_secure_transport: false,
-            ssl: true,
-            user: None,
-            expire: None,
-            space_limit: None,
-            min_binlog_files: 0,
-            archive_command: None,
-            metrics_address: None,
-            metrics_port: None,
-            admin_accounts: None,
-        };
-        let path_of = |v: &str| (!v.is_empty()).then(|| PathBuf::from(v));
-        let mut seen: Vec<String> = Vec::new();
+        let mut c = Config::unset(path);
+        for k in KEYS.iter().filter(|k| !k.default.is_empty()) {
+            (k.set)(&mut c, k.default).map_err(|e| err(None, format!("{}: default '{}': {e}", k.name, k.default)))?;
+        }
+        let mut seen: Vec<&str> = Vec::new();
         let mut section_ok = true;
         for (i, raw) in text.lines().enumerate() {
             let n = Some(i + 1);
@@ -347,144 +859,25 @@ impl Config {
                 continue;
             }
             let (k, v) = line.split_once('=').ok_or_else(|| err(n, format!("expected key = value, got '{line}'")))?;
-            let key = canonical(k);
+            let Some(key) = key(k) else { return Err(err(n, format!("unknown key '{}'", k.trim()))) };
             let mut v = v.trim();
             if v.len() >= 2 && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')))
             {
                 v = &v[1..v.len() - 1];
             }
-            if seen.contains(&key) {
-                return Err(err(n, format!("'{key}' is set twice")));
+            if seen.contains(&key.name) {
+                return Err(err(n, format!("'{}' is set twice", key.name)));
             }
-            let bad = |e: String| err(n, format!("{key}: {e}"));
-            match key.as_str() {
-                "get_start_gtid_mode" => {
-                    c.start_mode = match v {
-                        "0" => StartMode::Gtid,
-                        "1" => StartMode::Current,
-                        "2" => StartMode::FilePos,
-                        _ => return Err(bad(format!("'{v}' must be 0, 1 or 2"))),
-                    }
+            // Two spellings of one setting, in different units.
+            for (a, b) in
+                [("binlog_expire_logs_seconds", "expire_logs_days"), ("expire_logs_days", "binlog_expire_logs_seconds")]
+            {
+                if key.name == a && seen.contains(&b) {
+                    return Err(err(n, format!("{a}: {b} is set too; keep one")));
                 }
-                "exclude_gtids" => {
-                    if !v.is_empty() && GtidSet::parse(v).is_err() && MariaPos::parse(v).is_err() {
-                        return Err(bad(format!("'{v}' is neither a MySQL GTID set nor a MariaDB GTID list")));
-                    }
-                    c.exclude_gtids = v.to_string();
-                }
-                "server_id" => {
-                    c.server_id = number(v).map_err(bad)?;
-                    if c.server_id == 0 {
-                        return Err(bad("must be between 1 and 4294967295".into()));
-                    }
-                }
-                "master_host" => c.master_host = v.to_string(),
-                "master_port" => {
-                    c.master_port = number(v).map_err(bad)?;
-                    if c.master_port == 0 {
-                        return Err(bad("must be between 1 and 65535".into()));
-                    }
-                }
-                "master_user" => c.master_user = v.to_string(),
-                "master_password" => c.master_password = v.to_string(),
-                "master_password_file" => c.master_password_file = (!v.is_empty()).then(|| PathBuf::from(v)),
-                "binlog_dir" => c.binlog_dir = PathBuf::from(v),
-                "heartbeat_period" => c.heartbeat_period = seconds(v).map_err(bad)?,
-                "net_read_time_out" => {
-                    c.net_read_timeout = seconds(v).map_err(bad)?;
-                    if c.net_read_timeout.is_zero() {
-                        return Err(bad("must be more than 0".into()));
-                    }
-                }
-                "connect_timeout" => c.connect_timeout = seconds(v).map_err(bad)?.max(Duration::from_millis(100)),
-                "master_retry_max" => c.retry_max = seconds(v).map_err(bad)?.max(Duration::from_millis(100)),
-                "replica_uuid" => {
-                    if !v.is_empty() {
-                        crate::binlog::gtid::parse_uuid(v).map_err(|e| bad(e.to_string()))?;
-                        c.replica_uuid = Some(v.to_ascii_lowercase());
-                    }
-                }
-                "sync_binlog" => c.sync_binlog = number(v).map_err(bad)?,
-                "binlog_preallocate" => {
-                    let n = bytes(v).map_err(bad)?;
-                    if n > MAX_PREALLOCATE {
-                        return Err(bad(format!("'{v}' is more than the largest, 64M")));
-                    }
-                    c.binlog_preallocate = n;
-                }
-                "semisync" => c.semisync = if boolean(v).map_err(bad)? { Semisync::On } else { Semisync::Off },
-                "log_file" => c.log_file = (!v.is_empty()).then(|| PathBuf::from(v)),
-                "pid_file" => c.pid_file = (!v.is_empty()).then(|| PathBuf::from(v)),
-                "listen_address" => c.listen_address = (!v.is_empty()).then(|| v.to_string()),
-                "listen_port" => c.listen_port = Some(number(v).map_err(bad)?),
-                "report_host" => c.report_host = v.to_string(),
-                "max_connections" => {
-                    c.max_connections = number(v).map_err(bad)?;
-                    if c.max_connections == 0 {
-                        return Err(bad("must be at least 1".into()));
-                    }
-                }
-                "wait_timeout" => {
-                    c.wait_timeout = seconds(v).map_err(bad)?;
-                    if c.wait_timeout.is_zero() {
-                        return Err(bad("must be more than 0".into()));
-                    }
-                }
-                "server_accounts" => {
-                    c.server_accounts = v
-                        .split(',')
-                        .filter(|x| !x.trim().is_empty())
-                        .map(crate::proto::auth::Account::parse)
-                        .collect::<Result<_, _>>()
-                        .map_err(bad)?;
-                }
-                "master_ssl" => {
-                    c.master_ssl = match v.to_ascii_lowercase().as_str() {
-                        "off" | "0" | "no" | "false" => MasterSsl::Off,
-                        "on" | "1" | "yes" | "true" => MasterSsl::On,
-                        "required" => MasterSsl::Required,
-                        _ => return Err(bad(format!("'{v}' must be off, on or required"))),
-                    }
-                }
-                "master_ssl_ca" => c.master_ssl_ca = path_of(v),
-                "master_ssl_cert" => c.master_ssl_cert = path_of(v),
-                "master_ssl_key" => c.master_ssl_key = path_of(v),
-                "master_ssl_verify_server_cert" => c.master_ssl_verify_server_cert = boolean(v).map_err(bad)?,
-                "ssl_cert" => c.ssl_cert = path_of(v),
-                "ssl_key" => c.ssl_key = path_of(v),
-                "ssl_ca" => c.ssl_ca = path_of(v),
-                "require_secure_transport" => c.require_secure_transport = boolean(v).map_err(bad)?,
-                "ssl" => c.ssl = boolean(v).map_err(bad)?,
-                "user" => c.user = (!v.is_empty()).then(|| v.to_string()),
-                "binlog_expire_logs_seconds" | "expire_logs_days" => {
-                    let other =
-                        if key == "expire_logs_days" { "binlog_expire_logs_seconds" } else { "expire_logs_days" };
-                    if seen.iter().any(|k| k == other) {
-                        return Err(bad(format!("{other} is set too; keep one")));
-                    }
-                    let secs = if key == "expire_logs_days" {
-                        v.parse::<f64>().ok().filter(|d| d.is_finite() && *d >= 0.0 && *d <= 99.0).map(|d| d * 86400.0)
-                    } else {
-                        v.parse::<u64>().ok().filter(|s| *s <= 4_294_967_295).map(|s| s as f64)
-                    };
-                    let secs = secs.ok_or_else(|| bad(format!("'{v}' is not a valid age")))?;
-                    c.expire = (secs > 0.0).then(|| Duration::from_secs_f64(secs));
-                }
-                "binlog_space_limit" => {
-                    let n = bytes(v).map_err(bad)?;
-                    c.space_limit = (n > 0).then_some(n);
-                }
-                "min_binlog_files" => c.min_binlog_files = number(v).map_err(bad)?,
-                "archive_command" => c.archive_command = (!v.is_empty()).then(|| v.to_string()),
-                "metrics_address" => c.metrics_address = (!v.is_empty()).then(|| v.to_string()),
-                "metrics_port" => c.metrics_port = Some(number(v).map_err(bad)?),
-                "admin_accounts" => {
-                    c.admin_accounts =
-                        Some(v.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect())
-                }
-                _ => return Err(err(n, format!("unknown key '{}'", k.trim()))),
             }
-            seen.push(key);
+            (key.set)(&mut c, v).map_err(|e| err(n, format!("{}: {e}", key.name)))?;
+            seen.push(key.name);
         }
         for (key, ok) in [
             ("server_id", c.server_id != 0),
@@ -534,69 +927,63 @@ impl Config {
 
     /// The effective config as cnf lines, password masked.
     pub fn render(&self) -> String {
-        let opt = |p: &Option<PathBuf>| p.as_ref().map(|x| x.display().to_string()).unwrap_or_default();
-        let onoff = |b: bool| if b { "on" } else { "off" }.to_string();
-        let lines = [
-            ("get_start_gtid_mode", (self.start_mode as u8).to_string()),
-            ("exclude_gtids", self.exclude_gtids.clone()),
-            ("server_id", self.server_id.to_string()),
-            ("master_host", self.master_host.clone()),
-            ("master_port", self.master_port.to_string()),
-            ("master_user", self.master_user.clone()),
-            ("master_password", if self.master_password.is_empty() { String::new() } else { "********".into() }),
-            (
-                "master_password_file",
-                self.master_password_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-            ),
-            ("binlog_dir", self.binlog_dir.display().to_string()),
-            ("heartbeat_period", self.heartbeat_period.as_secs_f64().to_string()),
-            ("net_read_time_out", self.net_read_timeout.as_secs_f64().to_string()),
-            ("connect_timeout", self.connect_timeout.as_secs_f64().to_string()),
-            ("master_retry_max", self.retry_max.as_secs_f64().to_string()),
-            ("replica_uuid", self.replica_uuid.clone().unwrap_or_default()),
-            ("sync_binlog", self.sync_binlog.to_string()),
-            ("binlog_preallocate", self.binlog_preallocate.to_string()),
-            ("semisync", if self.semisync == Semisync::On { "on" } else { "off" }.into()),
-            ("log_file", opt(&self.log_file)),
-            ("pid_file", opt(&self.pid_file)),
-            ("listen_address", self.listen_address.clone().unwrap_or_default()),
-            ("listen_port", self.listen_port.map(|p| p.to_string()).unwrap_or_default()),
-            ("report_host", self.report_host.clone()),
-            ("max_connections", self.max_connections.to_string()),
-            ("wait_timeout", self.wait_timeout.as_secs_f64().to_string()),
-            ("server_accounts", self.server_accounts.iter().map(|a| a.render()).collect::<Vec<_>>().join(",")),
-            (
-                "master_ssl",
-                match self.master_ssl {
-                    MasterSsl::Off => "off",
-                    MasterSsl::On => "on",
-                    MasterSsl::Required => "required",
-                }
-                .into(),
-            ),
-            ("master_ssl_ca", opt(&self.master_ssl_ca)),
-            ("master_ssl_cert", opt(&self.master_ssl_cert)),
-            ("master_ssl_key", opt(&self.master_ssl_key)),
-            ("master_ssl_verify_server_cert", onoff(self.master_ssl_verify_server_cert)),
-            ("ssl_cert", opt(&self.ssl_cert)),
-            ("ssl_key", opt(&self.ssl_key)),
-            ("ssl_ca", opt(&self.ssl_ca)),
-            ("require_secure_transport", onoff(self.require_secure_transport)),
-            ("ssl", onoff(self.ssl)),
-            ("user", self.user.clone().unwrap_or_default()),
-            ("binlog_expire_logs_seconds", self.expire.map_or(0, |d| d.as_secs()).to_string()),
-            ("binlog_space_limit", self.space_limit.unwrap_or(0).to_string()),
-            ("min_binlog_files", self.min_binlog_files.to_string()),
-            ("archive_command", self.archive_command.clone().unwrap_or_default()),
-            ("metrics_address", self.metrics_address.clone().unwrap_or_default()),
-            ("metrics_port", self.metrics_port.map(|p| p.to_string()).unwrap_or_default()),
-            ("admin_accounts", self.admin_accounts.as_ref().map(|v| v.join(",")).unwrap_or_default()),
-        ];
         let mut s = String::from("[binlogd]\n");
-        for (k, v) in lines {
-            s.push_str(&format!("{k} = {v}\n"));
+        for k in KEYS {
+            if let Some(v) = (k.get)(self) {
+                s.push_str(&format!("{} = {v}\n", k.name));
+            }
         }
         s
+    }
+
+    /// Every setting empty, zero or off, before the keys' defaults are applied.
+    fn unset(path: &Path) -> Config {
+        Config {
+            path: path.to_path_buf(),
+            start_mode: StartMode::FilePos,
+            exclude_gtids: String::new(),
+            server_id: 0,
+            master_host: String::new(),
+            master_port: 0,
+            master_user: String::new(),
+            master_password: String::new(),
+            master_password_file: None,
+            binlog_dir: PathBuf::new(),
+            heartbeat_period: Duration::ZERO,
+            net_read_timeout: Duration::ZERO,
+            connect_timeout: Duration::ZERO,
+            replica_uuid: None,
+            sync_binlog: 0,
+            binlog_preallocate: 0,
+            semisync: Semisync::Off,
+            log_file: None,
+            pid_file: None,
+            listen_address: None,
+            listen_port: None,
+            report_host: String::new(),
+            retry_max: Duration::ZERO,
+            max_connections: 0,
+            server_accounts: Vec::new(),
+            wait_timeout: Duration::ZERO,
+            master_ssl: MasterSsl::Off,
+            master_ssl_ca: None,
+            master_ssl_cert: None,
+            master_ssl_key: None,
+            master_ssl_verify_server_cert: false,
+            ssl_cert: None,
+            ssl_key: None,
+            ssl_ca: None,
+            require_secure_transport: false,
+            ssl: false,
+            user: None,
+            expire: None,
+            space_limit: None,
+            min_binlog_files: 0,
+            archive_command: None,
+            metrics_address: None,
+            metrics_port: None,
+            admin_accounts: None,
+        }
     }
 }
 
@@ -625,6 +1012,20 @@ heartbeat_period = 5
 #网络超时时间
 net_read_time_out = 10
 ";
+
+    #[test]
+    fn each_key_is_declared_once_and_what_check_config_prints_reads_back_the_same() {
+        let mut names: Vec<&str> =
+            KEYS.iter().flat_map(|k| std::iter::once(k.name).chain(k.aliases.iter().copied())).collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n, "a key or alias declared twice");
+        let c = Config::parse(VIRTUAL_SLAVE_CNF, Path::new("vs.cnf")).unwrap();
+        let shown = c.render().replace("master_password = ********", "master_password = x");
+        let again = Config::parse(&shown, Path::new("shown.cnf")).unwrap();
+        assert_eq!(again.render(), c.render());
+    }
 
     #[test]
     fn accepts_virtual_slave_cnf_unchanged() {
