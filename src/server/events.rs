@@ -31,7 +31,7 @@ pub struct Args {
 /// None when `sql` is not SHOW BINLOG EVENTS; otherwise its arguments, or what is
 /// wrong with them.
 pub fn parse(sql: &str) -> Option<Result<Args, String>> {
-    let toks = tokens(&super::query::clean(sql));
+    let toks = tokens(&super::sql::clean(sql));
     let up = |i: usize| toks.get(i).map(|t| t.to_ascii_uppercase());
     if up(0)? != "SHOW" || up(1)? != "BINLOG" || up(2)? != "EVENTS" {
         return None;
@@ -52,7 +52,7 @@ fn parse_rest(toks: &[String]) -> Result<Args, String> {
                 if !(t.len() >= 2 && (t.starts_with('\'') || t.starts_with('"'))) {
                     return Err("IN needs a quoted file name".into());
                 }
-                a.file = Some(super::query::unquote(t));
+                a.file = Some(super::sql::unquote(t));
                 i += 2;
             }
             "FROM" => {
@@ -227,7 +227,7 @@ impl Emit {
 /// The column packets, before the rows.
 fn head() -> Vec<Vec<u8>> {
     let cols = ["Log_name", "Pos", "Event_type", "Server_id", "End_log_pos", "Info"];
-    resultset::head_typed(&cols.map(super::query::column))
+    resultset::head_typed(&cols.map(super::show::column))
 }
 
 /// One row of the answer: Log_name, Pos, Event_type, Server_id, End_log_pos, Info.

@@ -119,7 +119,7 @@ impl Filter {
         let col = |c: usize| if c == 0 { name } else { value };
         self.0.iter().any(|all| {
             all.iter().all(|t| match t {
-                Test::Like(c, p, not) => super::query::like(p, col(*c)) != *not,
+                Test::Like(c, p, not) => super::sql::like(p, col(*c)) != *not,
                 Test::Eq(c, v, not) => v.eq_ignore_ascii_case(col(*c)) != *not,
                 Test::In(c, vs, not) => vs.iter().any(|v| v.eq_ignore_ascii_case(col(*c))) != *not,
             })

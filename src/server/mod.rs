@@ -8,6 +8,9 @@ pub mod events;
 pub mod filter;
 pub mod query;
 pub mod session;
+pub mod show;
+pub mod sql;
+pub mod values;
 
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};

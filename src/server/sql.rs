@@ -1,0 +1,180 @@
+//! The text of statements as clients send them: comments (versioned ones kept, as a
+//! server of that version keeps them), comma lists, quoted strings, and SQL LIKE.
+
+/// Splits on commas outside quotes and parentheses.
+pub(super) fn split_list(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0i32, None::<char>);
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c);
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"' | '`') => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            (None, '(') => {
+                depth += 1;
+                cur.push(c);
+            }
+            (None, ')') => {
+                depth -= 1;
+                cur.push(c);
+            }
+            (None, ',') if depth == 0 => out.push(std::mem::take(&mut cur)),
+            (None, c) => cur.push(c),
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out.into_iter().map(|x| x.trim().to_string()).collect()
+}
+
+pub(super) fn unquote(v: &str) -> String {
+    let v = v.trim();
+    if v.len() >= 2 && (v.starts_with('\'') && v.ends_with('\'') || v.starts_with('"') && v.ends_with('"')) {
+        v[1..v.len() - 1].replace("''", "'")
+    } else {
+        v.to_string()
+    }
+}
+
+/// Strips comments at the start (`/* ... */`) and a trailing `;`.
+/// The statement without comments and trailing semicolons. The text of a versioned
+/// comment (`/*!50002 GLOBAL */`, MariaDB's `/*M!100100 ... */`) is kept, as a server
+/// of that version or later keeps it: clients such as mysqladmin send them. Quoted
+/// strings are left as they are.
+pub fn clean(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    let mut quote: Option<char> = None;
+    while let Some(c) = rest.chars().next() {
+        if let Some(q) = quote {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if let Some(body) = rest.strip_prefix("/*") {
+            let (inside, after) = body.split_once("*/").unwrap_or((body, ""));
+            let kept = inside.strip_prefix('!').or_else(|| inside.strip_prefix("M!"));
+            if let Some(k) = kept {
+                out.push(' ');
+                out.push_str(k.trim_start_matches(|c: char| c.is_ascii_digit()));
+            }
+            out.push(' ');
+            rest = after;
+            continue;
+        }
+        if matches!(c, '\'' | '"' | '`') {
+            quote = Some(c);
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out.trim().trim_end_matches(';').trim().to_string()
+}
+
+/// SQL LIKE as SHOW VARIABLES/STATUS use it: `%` any run, `_` one character, `\\`
+/// escaping the next one, ASCII case ignored. The pattern comes from a client, so
+/// this is the greedy matcher with one resume point, O(pattern × name) at worst:
+/// a backtracking one takes exponential time on a run of `%`s.
+pub(super) fn like(pattern: &str, name: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Tok {
+        Any,
+        One,
+        Lit(char),
+    }
+    let mut toks = Vec::new();
+    let mut it = pattern.chars();
+    while let Some(c) = it.next() {
+        let t = match c {
+            '%' => Tok::Any,
+            '_' => Tok::One,
+            '\\' => Tok::Lit(it.next().unwrap_or('\\')),
+            c => Tok::Lit(c),
+        };
+        if !(t == Tok::Any && toks.last() == Some(&Tok::Any)) {
+            toks.push(t);
+        }
+    }
+    let name: Vec<char> = name.chars().collect();
+    let fits = |t: Tok, c: char| match t {
+        Tok::One => true,
+        Tok::Lit(l) => l.eq_ignore_ascii_case(&c),
+        Tok::Any => false,
+    };
+    // (token after the last `%`, name position it was tried at)
+    let (mut i, mut j, mut resume) = (0usize, 0usize, None::<(usize, usize)>);
+    while j < name.len() {
+        match toks.get(i) {
+            Some(&Tok::Any) => {
+                resume = Some((i + 1, j));
+                i += 1;
+            }
+            Some(&t) if fits(t, name[j]) => {
+                i += 1;
+                j += 1;
+            }
+            _ => match resume {
+                // Let the last `%` take one more character and try again from there.
+                Some((ti, nj)) => {
+                    resume = Some((ti, nj + 1));
+                    i = ti;
+                    j = nj + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    toks[i.min(toks.len())..].iter().all(|t| *t == Tok::Any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_lists_outside_quotes_and_parens() {
+        assert_eq!(split_list("@a = 'x,y', @b = f(1,2)"), vec!["@a = 'x,y'", "@b = f(1,2)"]);
+        assert_eq!(clean("/* mysql-connector */ SELECT 1;"), "SELECT 1");
+        let words = |s: &str| clean(s).split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words("show /*!50002 GLOBAL */ status"), ["show", "GLOBAL", "status"]);
+        assert_eq!(words("SELECT /*M!100100 1 */ /* no */ 2"), ["SELECT", "1", "2"]);
+        assert_eq!(clean("SELECT '/* kept */'"), "SELECT '/* kept */'");
+        assert_eq!(clean("SELECT 1 /* unterminated"), "SELECT 1");
+    }
+
+    #[test]
+    fn like_matches_variable_patterns() {
+        assert!(like("SERVER\\_ID", "server_id"));
+        assert!(like("server%", "server_uuid"));
+        assert!(!like("server_id", "server_uuid"));
+        assert!(like("%", ""));
+        assert!(like("", ""));
+        assert!(!like("", "a"));
+        assert!(like("%_id", "server_id"));
+        assert!(!like("%_id", "id"));
+        assert!(like("%ver%uu%", "server_uuid"));
+        assert!(like("s_rver\\%", "server%"));
+        assert!(!like("s_rver\\%", "servers"));
+        assert!(like("a\\", "a\\"));
+        assert!(like("%a%b", "xaxxab"));
+        assert!(!like("%a%b", "xaxxa"));
+    }
+
+    #[test]
+    fn like_answers_at_once_on_a_pattern_of_many_wildcards() {
+        // A backtracking matcher takes exponential time on these; a client sends them.
+        let pattern = format!("{}x", "%a".repeat(40));
+        assert!(!like(&pattern, &"a".repeat(200)));
+        assert!(!like(&format!("{}!", "%".repeat(5000)), &"v".repeat(5000)));
+        assert!(like(&"%_".repeat(100), &"y".repeat(300)));
+    }
+}

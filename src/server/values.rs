@@ -1,0 +1,310 @@
+//! Values: the system variables binlogd reports (the primary's, kept in `sysvars`,
+//! and its own), `SELECT` of them, of literals and of the functions and date
+//! arithmetic clients and DBAs use, and binlogd's status counters.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::query::{
+    ER_MALFORMED_GTID_SET_SPECIFICATION, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_SYSTEM_VARIABLE, ER_WRONG_ARGUMENTS,
+};
+use super::session::{err_packet, Session};
+use super::show::{is_maria, no_schema};
+use super::sql::{split_list, unquote};
+use crate::proto::resultset::{self, Column, ColumnType};
+use crate::replica::connect::Primary;
+use crate::sysvars::{self, Source, Var};
+
+/// The value binlogd reports for `var` now, as SHOW VARIABLES shows it, or None
+/// where the primary's flavour has no such variable.
+pub(super) fn variable(s: &Session, p: Option<&Primary>, var: &Var) -> Option<String> {
+    use crate::replica::connect::Flavor;
+    let flavor = p.map(|p| p.flavor);
+    match (var.only, flavor) {
+        (sysvars::Only::Mysql, Some(Flavor::MariaDb)) | (sysvars::Only::MariaDb, Some(Flavor::Mysql)) => return None,
+        _ => {}
+    }
+    let cfg = &s.srv.cfg;
+    match var.from {
+        Source::Primary(default) => {
+            if let Some(p) = p.filter(|p| !p.variables.is_empty()) {
+                // Read from the primary: what it lacks, this server lacks.
+                return p.variables.iter().find(|(k, _)| k == var.name).map(|(_, v)| v.clone());
+            }
+            // Not read yet (or an older binlog_dir): what the stored files tell.
+            Some(match (var.name, p) {
+                ("version", Some(p)) => p.version.clone(),
+                ("binlog_checksum", Some(p)) => {
+                    if p.checksum == crate::binlog::event::ChecksumAlg::CRC32 { "CRC32" } else { "NONE" }.into()
+                }
+                ("gtid_mode" | "enforce_gtid_consistency", Some(p)) => if p.gtid_mode { "ON" } else { "OFF" }.into(),
+                _ => default.to_string(),
+            })
+        }
+        Source::Own => {
+            let d = || s.srv.shared.durable.snapshot();
+            Some(match var.name {
+                "gtid_executed" => d().gtids.to_string(),
+                "gtid_purged" => super::dump::purged_gtids(s).to_string(),
+                "gtid_binlog_pos" | "gtid_current_pos" => d().maria.to_string(),
+                "hostname" => cfg.report_host.clone(),
+                "port" => cfg.listen_port.unwrap_or(0).to_string(),
+                "server_id" => cfg.server_id.to_string(),
+                "server_id_bits" => "32".into(),
+                "server_uuid" => s.srv.shared.uuid.clone(),
+                "version_comment" => "binlogd".into(),
+                "wait_timeout" => cfg.wait_timeout.as_secs().to_string(),
+                // binlogd is no semi-sync primary: its readers' ACKs are not awaited.
+                _ => "OFF".into(),
+            })
+        }
+    }
+}
+
+/// The system variables binlogd reports, as (name, value), by name.
+pub(super) fn system_variables(s: &Session) -> Vec<(String, String)> {
+    let p = s.srv.primary();
+    sysvars::VARS.iter().filter_map(|v| Some((v.name.to_string(), variable(s, p.as_ref(), v)?))).collect()
+}
+
+/// binlogd's counters, as SHOW GLOBAL STATUS rows.
+pub(super) fn status_counters(s: &Session) -> Vec<(String, String)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let st = &s.srv.shared.stats;
+    let replicas = s.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let u = s.srv.shared.upstream().clone();
+    // This session's TLS, as mysqld reports it (empty without TLS).
+    let described = s.stream.inner.describe().unwrap_or_default();
+    let tls = described.split_once(' ').unwrap_or(("", ""));
+    let v = [
+        ("Binlogd_events_received", st.events_received.load(Relaxed).to_string()),
+        ("Binlogd_events_written", st.events_written.load(Relaxed).to_string()),
+        ("Binlogd_last_ack_latency_us", st.last_ack_us.load(Relaxed).to_string()),
+        ("Binlogd_bytes_received", st.bytes_received.load(Relaxed).to_string()),
+        ("Binlogd_bytes_written", st.bytes_written.load(Relaxed).to_string()),
+        ("Binlogd_fsyncs", st.fsyncs.load(Relaxed).to_string()),
+        ("Binlogd_fsync_time_us", st.fsync_latency.sum_us.load(Relaxed).to_string()),
+        ("Binlogd_acks_sent", st.acks.load(Relaxed).to_string()),
+        ("Binlogd_ack_time_us", st.ack_latency.sum_us.load(Relaxed).to_string()),
+        ("Binlogd_reconnects", st.reconnects.load(Relaxed).to_string()),
+        ("Binlogd_replicas_connected", replicas.to_string()),
+        ("Binlogd_bytes_sent", st.bytes_sent.load(Relaxed).to_string()),
+        ("Rpl_semi_sync_slave_status", if u.semisync && u.running { "ON" } else { "OFF" }.to_string()),
+        ("Uptime", s.srv.started.elapsed().as_secs().to_string()),
+        ("Questions", s.srv.questions.load(Relaxed).to_string()),
+        ("Threads_connected", s.srv.threads_connected().to_string()),
+        ("Ssl_version", tls.0.to_string()),
+        ("Ssl_cipher", tls.1.to_string()),
+    ];
+    v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// `@@name` as `SELECT` gives it, with its column type.
+pub(super) fn lookup(s: &Session, name: &str) -> Option<(String, ColumnType)> {
+    let var = sysvars::find(name)?;
+    let v = variable(s, s.srv.primary().as_ref(), var)?;
+    let ty = if var.kind == sysvars::Kind::Text { ColumnType::VAR_STRING } else { ColumnType::LONGLONG };
+    Some((sysvars::selected(var, &v), ty))
+}
+
+/// A value with the column type a server gives it.
+pub(super) type Typed = (Option<String>, ColumnType);
+
+/// Evaluates one expression: a literal, `@var`, `@@[global.|session.]var`, date
+/// arithmetic (`NOW() - INTERVAL 1 DAY`), or a known function.
+pub(super) fn eval(s: &Session, e: &str) -> Result<Typed, Vec<u8>> {
+    let t = e.trim();
+    let up = t.to_ascii_uppercase();
+    let text = |v: Option<String>| Ok((v, ColumnType::VAR_STRING));
+    // MariaDB types a small integer (a literal, CONNECTION_ID()) as LONG, MySQL as LONGLONG.
+    let maria = is_maria(s);
+    let int = |v: String| {
+        let small = maria && v.parse::<i32>().is_ok();
+        Ok((Some(v), if small { ColumnType::LONG } else { ColumnType::LONGLONG }))
+    };
+    if let Some(v) = t.strip_prefix("@@") {
+        let name = v.split_once('.').map_or(v, |(scope, n)| {
+            if scope.eq_ignore_ascii_case("global")
+                || scope.eq_ignore_ascii_case("session")
+                || scope.eq_ignore_ascii_case("local")
+            {
+                n
+            } else {
+                v
+            }
+        });
+        let name = name.trim_matches('`');
+        return lookup(s, name).map(|(v, ty)| (Some(v), ty)).ok_or_else(|| {
+            err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'"))
+        });
+    }
+    if let Some(v) = t.strip_prefix('@') {
+        return text(s.vars.get(&v.trim_matches('`').to_ascii_lowercase()).cloned());
+    }
+    if let Some(args) = up.strip_prefix("GTID_SUBTRACT(").and_then(|_| t.get(14..)).and_then(|a| a.strip_suffix(')')) {
+        return gtid_subtract(args).map(|v| (Some(v), ColumnType::VAR_STRING));
+    }
+    match up.as_str() {
+        "UNIX_TIMESTAMP()" => int(now_secs().to_string()),
+        "VERSION()" => text(lookup(s, "version").map(|v| v.0)),
+        "DATABASE()" | "SCHEMA()" | "NULL" => text(None),
+        "USER()" | "CURRENT_USER()" | "CURRENT_USER" | "SESSION_USER()" | "SYSTEM_USER()" => {
+            text(Some(format!("{}@%", s.user)))
+        }
+        "CONNECTION_ID()" => int(s.id.to_string()),
+        _ if t.starts_with('\'') || t.starts_with('"') => text(Some(unquote(t))),
+        _ if t.parse::<i64>().is_ok() => int(t.to_string()),
+        _ if t.parse::<f64>().is_ok() => Ok((Some(t.to_string()), ColumnType::NEWDECIMAL)),
+        _ => match datetime(t) {
+            Some(Ok(secs)) => Ok((Some(crate::logging::datetime(secs)), ColumnType::DATETIME)),
+            Some(Err(why)) => Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", &why)),
+            None => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
+        },
+    }
+}
+
+pub(super) fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// `GTID_SUBTRACT('set', 'set')`: Debezium asks it of the server it reads.
+pub(super) fn gtid_subtract(args: &str) -> Result<String, Vec<u8>> {
+    use crate::binlog::gtid::GtidSet;
+    let parts = split_list(args);
+    let [a, b] = parts.as_slice() else {
+        return Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", "GTID_SUBTRACT takes two GTID sets"));
+    };
+    let parse = |x: &str| {
+        GtidSet::parse(&unquote(x)).map_err(|e| {
+            err_packet(
+                ER_MALFORMED_GTID_SET_SPECIFICATION,
+                "HY000",
+                &format!("Malformed GTID set specification '{}': {e}", unquote(x)),
+            )
+        })
+    };
+    Ok(parse(a)?.difference(&parse(b)?).to_string().replace('\n', ""))
+}
+
+/// A date and time expression as DBAs type them, in seconds since the epoch (local
+/// time, as mysqld's session time zone SYSTEM): `NOW()`, `CURRENT_TIMESTAMP`, a quoted
+/// `'YYYY-MM-DD HH:MM:SS'`, `DATE_SUB(x, INTERVAL n unit)`, `DATE_ADD(...)`, and
+/// `x - INTERVAL n unit` / `x + INTERVAL n unit`. None when `e` is none of those;
+/// Some(Err) when it is one, wrongly written.
+/// <https://dev.mysql.com/doc/refman/8.4/en/date-and-time-functions.html#function_date-add>
+pub(super) fn datetime(e: &str) -> Option<Result<u64, String>> {
+    let t = e.trim();
+    let up = t.to_ascii_uppercase();
+    // `x +|- INTERVAL n unit`, the last one first.
+    let (mut depth, mut quote) = (0i32, None::<char>);
+    let mut split = None;
+    for (i, c) in t.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth -= 1,
+            (None, '+' | '-') if depth == 0 && up[i + 1..].trim_start().starts_with("INTERVAL") => split = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(i) = split {
+        let base = match datetime(&t[..i])? {
+            Ok(b) => b,
+            Err(e) => return Some(Err(e)),
+        };
+        let sign = if t[i..].starts_with('-') { -1 } else { 1 };
+        return Some(interval(t[i + 1..].trim_start().get(8..).unwrap_or("")).and_then(|(n, unit)| {
+            crate::logging::shift_local(base, unit, sign * n).ok_or_else(|| format!("'{t}' is out of range"))
+        }));
+    }
+    for f in ["DATE_SUB(", "DATE_ADD(", "SUBDATE(", "ADDDATE("] {
+        if let Some(args) = up.strip_prefix(f).and_then(|_| t.get(f.len()..)).and_then(|a| a.strip_suffix(')')) {
+            let parts = split_list(args);
+            let [base, iv] = parts.as_slice() else { return Some(Err(format!("{f}...) takes two arguments"))) };
+            let base = match datetime(base)? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(e)),
+            };
+            let Some(iv) = iv.get(..8).filter(|k| k.eq_ignore_ascii_case("INTERVAL")).and_then(|_| iv.get(8..)) else {
+                return Some(Err(format!("{f}...) takes INTERVAL n unit")));
+            };
+            let sign = if f.contains("SUB") { -1 } else { 1 };
+            return Some(interval(iv).and_then(|(n, unit)| {
+                crate::logging::shift_local(base, unit, sign * n).ok_or_else(|| format!("'{t}' is out of range"))
+            }));
+        }
+    }
+    match up.as_str() {
+        "NOW()"
+        | "CURRENT_TIMESTAMP"
+        | "CURRENT_TIMESTAMP()"
+        | "SYSDATE()"
+        | "LOCALTIME"
+        | "LOCALTIME()"
+        | "LOCALTIMESTAMP"
+        | "LOCALTIMESTAMP()" => Some(Ok(now_secs())),
+        _ if t.starts_with('\'') || t.starts_with('"') => {
+            let lit = unquote(t);
+            Some(
+                crate::logging::parse_local(&lit)
+                    .and_then(|st| st.duration_since(UNIX_EPOCH).ok())
+                    .map(|d| d.as_secs())
+                    .ok_or_else(|| format!("Incorrect datetime value: '{lit}'")),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// `n unit` after INTERVAL.
+pub(super) fn interval(t: &str) -> Result<(i64, crate::logging::Unit), String> {
+    use crate::logging::Unit;
+    let w: Vec<&str> = t.split_whitespace().collect();
+    let [n, unit] = w.as_slice() else { return Err(format!("INTERVAL takes a number and a unit: '{}'", t.trim())) };
+    let n: i64 = unquote(n).trim().parse().map_err(|_| format!("INTERVAL {n}: not a whole number"))?;
+    let unit = match unit.to_ascii_uppercase().as_str() {
+        "SECOND" => Unit::Second,
+        "MINUTE" => Unit::Minute,
+        "HOUR" => Unit::Hour,
+        "DAY" => Unit::Day,
+        "WEEK" => Unit::Week,
+        "MONTH" => Unit::Month,
+        "YEAR" => Unit::Year,
+        u => return Err(format!("INTERVAL unit {u}: binlogd takes SECOND, MINUTE, HOUR, DAY, WEEK, MONTH or YEAR")),
+    };
+    Ok((n, unit))
+}
+
+pub(super) fn select(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
+    // Drop LIMIT and FROM DUAL, which the mysql client and replicas add.
+    let mut l = list.trim().to_string();
+    let up = l.to_ascii_uppercase();
+    if up.contains(" FROM ") && !up.contains(" FROM DUAL") {
+        return vec![no_schema(&format!("SELECT {l}"))];
+    }
+    for kw in [" LIMIT ", " FROM DUAL"] {
+        if let Some(i) = up.find(kw) {
+            l.truncate(i);
+            break;
+        }
+    }
+    let mut cols = Vec::new();
+    let mut row = Vec::new();
+    for item in split_list(&l) {
+        let (expr, alias) = match item.to_ascii_uppercase().rfind(" AS ") {
+            Some(i) => (item[..i].to_string(), unquote(item[i + 4..].trim_matches('`'))),
+            // A string literal's column is named by its text, as mysqld names it.
+            None if item.starts_with('\'') || item.starts_with('"') => (item.clone(), unquote(&item)),
+            None => (item.clone(), item.clone()),
+        };
+        match eval(s, &expr) {
+            Ok((v, ty)) => {
+                cols.push(Column::typed(alias, ty));
+                row.push(v);
+            }
+            Err(e) => return vec![e],
+        }
+    }
+    resultset::encode_typed(&cols, &[row])
+}
