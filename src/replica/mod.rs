@@ -251,7 +251,7 @@ pub struct Shared {
     pub upstream: Mutex<Upstream>,
     pub stats: Arc<Stats>,
     /// Guards index rewrites between the writer and purges.
-    pub index: Arc<crate::binlog::purge::IndexShare>,
+    pub index: Arc<crate::binlog::store::IndexShare>,
     /// Where each dumping connection is reading (connection id -> position).
     pub readers: Mutex<std::collections::BTreeMap<u32, ReaderPos>>,
     /// STOP SLAVE / START SLAVE.
@@ -657,7 +657,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         store.share_index(shared.index.clone());
         store.set_preallocate(cfg.binlog_preallocate);
         // Room for a purge to run when the disk is full.
-        crate::binlog::purge::keep_reserve(&cfg.binlog_dir);
+        crate::binlog::store::keep_reserve(&cfg.binlog_dir);
         shared.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
         if first {
             // The stored files are served from now on, whether the primary answers or not.
