@@ -141,7 +141,7 @@ pub fn events(data: &[u8]) {
                     checksum: alg,
                     query_post_header_len: 13,
                 };
-                let _ = crate::binlog::describe::info(ev, &fde);
+                let _ = crate::server::describe::info(ev, &fde);
             }
         }
         let _ = t.feed(&h, ev);

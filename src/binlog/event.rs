@@ -25,48 +25,115 @@ pub const LOG_POS_OFFSET: usize = 13;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventType(pub u8);
 
-impl EventType {
-    pub const QUERY: EventType = EventType(2);
-    pub const STOP: EventType = EventType(3);
-    pub const ROTATE: EventType = EventType(4);
-    pub const FORMAT_DESCRIPTION: EventType = EventType(15);
-    pub const XID: EventType = EventType(16);
-    pub const INCIDENT: EventType = EventType(26);
-    pub const HEARTBEAT: EventType = EventType(27);
-    pub const GTID: EventType = EventType(33);
-    pub const ANONYMOUS_GTID: EventType = EventType(34);
-    pub const PREVIOUS_GTIDS: EventType = EventType(35);
-    pub const XA_PREPARE: EventType = EventType(38);
-    pub const TRANSACTION_PAYLOAD: EventType = EventType(40);
-    pub const HEARTBEAT_V2: EventType = EventType(41);
-    pub const GTID_TAGGED: EventType = EventType(42);
-    pub const MARIADB_ANNOTATE_ROWS: EventType = EventType(160);
-    pub const MARIADB_BINLOG_CHECKPOINT: EventType = EventType(161);
-    pub const MARIADB_GTID: EventType = EventType(162);
-    pub const MARIADB_GTID_LIST: EventType = EventType(163);
+/// Declares each known event type once: its constant, and its name as SHOW BINLOG
+/// EVENTS prints it (`EVENT_NAMES`).
+macro_rules! event_types {
+    ($($konst:ident = $n:expr, $name:expr;)*) => {
+        impl EventType {
+            $(pub const $konst: EventType = EventType($n);)*
+        }
 
+        /// Every known event type with its SHOW BINLOG EVENTS name, by number.
+        pub const EVENT_NAMES: &[(EventType, &str)] = &[$((EventType::$konst, $name)),*];
+    };
+}
+
+// MySQL: libbinlogevents/include/binlog_event.h (Log_event_type); MariaDB: sql/log_event.h.
+event_types! {
+    START_V3 = 1, "Start_v3";
+    QUERY = 2, "Query";
+    STOP = 3, "Stop";
+    ROTATE = 4, "Rotate";
+    INTVAR = 5, "Intvar";
+    LOAD = 6, "Load";
+    SLAVE = 7, "Slave";
+    CREATE_FILE = 8, "Create_file";
+    APPEND_BLOCK = 9, "Append_block";
+    EXEC_LOAD = 10, "Exec_load";
+    DELETE_FILE = 11, "Delete_file";
+    NEW_LOAD = 12, "New_load";
+    RAND = 13, "RAND";
+    USER_VAR = 14, "User var";
+    FORMAT_DESCRIPTION = 15, "Format_desc";
+    XID = 16, "Xid";
+    BEGIN_LOAD_QUERY = 17, "Begin_load_query";
+    EXECUTE_LOAD_QUERY = 18, "Execute_load_query";
+    TABLE_MAP = 19, "Table_map";
+    WRITE_ROWS_OLD = 20, "Write_rows_event_old";
+    UPDATE_ROWS_OLD = 21, "Update_rows_event_old";
+    DELETE_ROWS_OLD = 22, "Delete_rows_event_old";
+    WRITE_ROWS_V1 = 23, "Write_rows_v1";
+    UPDATE_ROWS_V1 = 24, "Update_rows_v1";
+    DELETE_ROWS_V1 = 25, "Delete_rows_v1";
+    INCIDENT = 26, "Incident";
+    HEARTBEAT = 27, "Heartbeat";
+    IGNORABLE = 28, "Ignorable";
+    ROWS_QUERY = 29, "Rows_query";
+    WRITE_ROWS = 30, "Write_rows";
+    UPDATE_ROWS = 31, "Update_rows";
+    DELETE_ROWS = 32, "Delete_rows";
+    GTID = 33, "Gtid";
+    ANONYMOUS_GTID = 34, "Anonymous_Gtid";
+    PREVIOUS_GTIDS = 35, "Previous_gtids";
+    TRANSACTION_CONTEXT = 36, "Transaction_context";
+    VIEW_CHANGE = 37, "View_change";
+    XA_PREPARE = 38, "XA_prepare";
+    PARTIAL_UPDATE_ROWS = 39, "Update_rows_partial";
+    TRANSACTION_PAYLOAD = 40, "Transaction_payload";
+    HEARTBEAT_V2 = 41, "Heartbeat_v2";
+    GTID_TAGGED = 42, "Gtid_tagged_log_event";
+    MARIADB_ANNOTATE_ROWS = 160, "Annotate_rows";
+    MARIADB_BINLOG_CHECKPOINT = 161, "Binlog_checkpoint";
+    MARIADB_GTID = 162, "Gtid";
+    MARIADB_GTID_LIST = 163, "Gtid_list";
+    MARIADB_START_ENCRYPTION = 164, "Start_encryption";
+    MARIADB_QUERY_COMPRESSED = 165, "Query_compressed";
+    MARIADB_WRITE_ROWS_COMPRESSED_V1 = 166, "Write_rows_compressed_v1";
+    MARIADB_UPDATE_ROWS_COMPRESSED_V1 = 167, "Update_rows_compressed_v1";
+    MARIADB_DELETE_ROWS_COMPRESSED_V1 = 168, "Delete_rows_compressed_v1";
+    MARIADB_WRITE_ROWS_COMPRESSED = 169, "Write_rows_compressed";
+    MARIADB_UPDATE_ROWS_COMPRESSED = 170, "Update_rows_compressed";
+    MARIADB_DELETE_ROWS_COMPRESSED = 171, "Delete_rows_compressed";
+}
+
+impl EventType {
     pub fn is_heartbeat(self) -> bool {
         self == Self::HEARTBEAT || self == Self::HEARTBEAT_V2
+    }
+
+    /// Its SHOW BINLOG EVENTS name, for a known type.
+    pub fn name(self) -> Option<&'static str> {
+        EVENT_NAMES.binary_search_by(|(t, _)| t.cmp(&self)).ok().and_then(|i| EVENT_NAMES.get(i)).map(|(_, n)| *n)
+    }
+
+    /// A rows event (v1, v2, MySQL's partial JSON update, MariaDB's compressed ones),
+    /// whose body starts with the table id and flags.
+    pub fn is_rows(self) -> bool {
+        matches!(
+            self,
+            Self::WRITE_ROWS_V1
+                | Self::UPDATE_ROWS_V1
+                | Self::DELETE_ROWS_V1
+                | Self::WRITE_ROWS
+                | Self::UPDATE_ROWS
+                | Self::DELETE_ROWS
+                | Self::PARTIAL_UPDATE_ROWS
+                | Self::MARIADB_WRITE_ROWS_COMPRESSED_V1
+                | Self::MARIADB_UPDATE_ROWS_COMPRESSED_V1
+                | Self::MARIADB_DELETE_ROWS_COMPRESSED_V1
+                | Self::MARIADB_WRITE_ROWS_COMPRESSED
+                | Self::MARIADB_UPDATE_ROWS_COMPRESSED
+                | Self::MARIADB_DELETE_ROWS_COMPRESSED
+        )
     }
 }
 
 impl fmt::Display for EventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match *self {
-            Self::QUERY => "Query",
-            Self::STOP => "Stop",
-            Self::ROTATE => "Rotate",
-            Self::FORMAT_DESCRIPTION => "Format_desc",
-            Self::XID => "Xid",
-            Self::HEARTBEAT | Self::HEARTBEAT_V2 => "Heartbeat",
-            Self::GTID => "Gtid",
-            Self::ANONYMOUS_GTID => "Anonymous_Gtid",
-            Self::PREVIOUS_GTIDS => "Previous_gtids",
-            Self::MARIADB_GTID => "Gtid(MariaDB)",
-            Self::MARIADB_GTID_LIST => "Gtid_list",
-            _ => return write!(f, "type {}", self.0),
-        };
-        f.write_str(name)
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "type {}", self.0),
+        }
     }
 }
 
@@ -122,6 +189,34 @@ pub struct EventHeader {
 }
 
 impl EventHeader {
+    /// The 19 header bytes, as `decode` reads them.
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut h = [0u8; HEADER_LEN];
+        h[0..4].copy_from_slice(&self.timestamp.to_le_bytes());
+        h[4] = self.event_type.0;
+        h[5..9].copy_from_slice(&self.server_id.to_le_bytes());
+        h[9..13].copy_from_slice(&self.event_size.to_le_bytes());
+        h[13..17].copy_from_slice(&self.log_pos.to_le_bytes());
+        h[17..19].copy_from_slice(&self.flags.to_le_bytes());
+        h
+    }
+
+    /// A whole event: this header (its `event_size` set to fit), `body`, and a CRC32
+    /// when `crc`. How binlogd makes the events it makes up (a dump's fake ROTATE and
+    /// Gtid_list, heartbeats).
+    pub fn event(mut self, body: &[u8], crc: bool) -> Vec<u8> {
+        let size = HEADER_LEN + body.len() + if crc { 4 } else { 0 };
+        self.event_size = u32::try_from(size).unwrap_or(u32::MAX);
+        let mut e = Vec::with_capacity(size);
+        e.extend_from_slice(&self.encode());
+        e.extend_from_slice(body);
+        if crc {
+            let c = crc32fast::hash(&e);
+            e.extend_from_slice(&c.to_le_bytes());
+        }
+        e
+    }
+
     pub fn decode(b: &[u8]) -> Result<Self, EventError> {
         let mut r = Reader::new(b);
         let h = EventHeader {
@@ -498,6 +593,17 @@ pub mod tests {
     use super::*;
 
     #[test]
+    fn event_names_are_sorted_by_type_and_unknown_types_pass_through() {
+        for w in EVENT_NAMES.windows(2) {
+            assert!(w[0].0 < w[1].0, "{:?} then {:?}", w[0], w[1]);
+        }
+        assert_eq!(EventType::FORMAT_DESCRIPTION.name(), Some("Format_desc"));
+        assert_eq!(EventType(99).name(), None);
+        assert_eq!(EventType(99).to_string(), "type 99");
+        assert!(EventType::MARIADB_DELETE_ROWS_COMPRESSED.is_rows() && !EventType::TABLE_MAP.is_rows());
+    }
+
+    #[test]
     fn inflates_mariadb_compressed_text_and_rejects_what_does_not_fit() {
         let text = "INSERT INTO t VALUES ('".to_string() + &"x".repeat(300) + "')";
         let z = miniz_oxide::deflate::compress_to_vec_zlib(text.as_bytes(), 6);
@@ -549,19 +655,17 @@ pub mod tests {
 
     /// Builds an event with a valid header (and CRC when `crc`).
     pub fn make_event(t: EventType, log_pos_base: u32, body: &[u8], crc: bool) -> Vec<u8> {
-        let size = HEADER_LEN + body.len() + if crc { 4 } else { 0 };
-        let mut e = Vec::with_capacity(size);
-        e.extend_from_slice(&1_700_000_000u32.to_le_bytes());
-        e.push(t.0);
-        e.extend_from_slice(&1u32.to_le_bytes());
-        e.extend_from_slice(&(size as u32).to_le_bytes());
-        e.extend_from_slice(&(log_pos_base + size as u32).to_le_bytes());
-        e.extend_from_slice(&0u16.to_le_bytes());
-        e.extend_from_slice(body);
-        if crc {
-            let c = crc32fast::hash(&e);
-            e.extend_from_slice(&c.to_le_bytes());
-        }
+        let size = (HEADER_LEN + body.len() + if crc { 4 } else { 0 }) as u32;
+        let h = EventHeader {
+            timestamp: 1_700_000_000,
+            event_type: t,
+            server_id: 1,
+            event_size: size,
+            log_pos: log_pos_base + size,
+            flags: 0,
+        };
+        let e = h.event(body, crc);
+        assert_eq!(EventHeader::decode(&e).unwrap(), h, "encode and decode agree");
         e
     }
 

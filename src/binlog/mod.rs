@@ -1,7 +1,5 @@
 //! Binlog events, GTID sets, transaction boundaries, and the on-disk store.
 
-pub mod collations;
-pub mod describe;
 pub mod durable;
 pub mod event;
 pub mod fs;

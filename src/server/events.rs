@@ -7,8 +7,8 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
+use super::describe;
 use super::session::{err_packet, Session};
-use crate::binlog::describe;
 use crate::binlog::event::{EventHeader, EventType, FormatDescription, HEADER_LEN};
 use crate::proto::{resultset, Error};
 

@@ -2,7 +2,9 @@
 //! here and read the mirrored files. One named thread per connection, capped by
 //! `max_connections`; a connection that stalls or sends garbage costs only its thread.
 
+pub mod collations;
 pub mod conns;
+pub mod describe;
 pub mod dump;
 pub mod events;
 pub mod filter;

@@ -226,18 +226,3 @@ impl Skip {
         }
     }
 }
-
-/// Event types whose bytes the transaction tracker reads.
-pub(super) fn tracker_reads(t: EventType) -> bool {
-    matches!(
-        t,
-        EventType::FORMAT_DESCRIPTION
-            | EventType::GTID
-            | EventType::GTID_TAGGED
-            | EventType::QUERY
-            | EventType::PREVIOUS_GTIDS
-            | EventType::MARIADB_GTID
-            | EventType::MARIADB_GTID_LIST
-            | EventType::ROTATE
-    )
-}

@@ -3,7 +3,7 @@
 //! active file as the writer publishes; heartbeats when idle.
 
 use super::fail;
-use super::skip::{tracker_reads, Skip, SkipMode};
+use super::skip::{Skip, SkipMode};
 use crate::binlog::event::{self, EventHeader, EventType, FormatDescription, HEADER_LEN, LOG_EVENT_ARTIFICIAL_F};
 use crate::binlog::map_guard::MapGuard;
 use crate::binlog::store::is_safe_name;
@@ -20,20 +20,9 @@ use std::time::Duration;
 
 /// Builds an event made up for the stream (fake ROTATE, heartbeat): timestamp 0, log_pos 0.
 pub(super) fn made_up(t: EventType, server_id: u32, log_pos: u32, body: &[u8], crc: bool) -> Vec<u8> {
-    let size = HEADER_LEN + body.len() + if crc { 4 } else { 0 };
-    let mut e = Vec::with_capacity(size);
-    e.extend_from_slice(&0u32.to_le_bytes());
-    e.push(t.0);
-    e.extend_from_slice(&server_id.to_le_bytes());
-    e.extend_from_slice(&(size as u32).to_le_bytes());
-    e.extend_from_slice(&log_pos.to_le_bytes());
-    e.extend_from_slice(&LOG_EVENT_ARTIFICIAL_F.to_le_bytes());
-    e.extend_from_slice(body);
-    if crc {
-        let c = crc32fast::hash(&e);
-        e.extend_from_slice(&c.to_le_bytes());
-    }
-    e
+    let h =
+        EventHeader { timestamp: 0, event_type: t, server_id, event_size: 0, log_pos, flags: LOG_EVENT_ARTIFICIAL_F };
+    h.event(body, crc)
 }
 
 pub(super) fn fake_rotate(server_id: u32, name: &str, pos: u64, crc: bool) -> Vec<u8> {
@@ -459,7 +448,7 @@ impl Dump<'_, '_> {
                     let send = match self.skip.as_mut() {
                         None => true,
                         Some(sk) => {
-                            let n = if tracker_reads(hdr.event_type) { WINDOW } else { HEADER_LEN };
+                            let n = if Tracker::reads(hdr.event_type) { WINDOW } else { HEADER_LEN };
                             let mut ev = vec![0u8; n];
                             self.f.read_exact_at(&mut ev, self.pos)?;
                             sk.send(&hdr, &ev)

@@ -600,15 +600,41 @@ const MARIADB: &str = "\
 3268 utf32_uca1400_croatian_nopad_ai_ci\n3269 utf32_uca1400_croatian_nopad_ai_cs\n\
 3270 utf32_uca1400_croatian_nopad_as_ci\n3271 utf32_uca1400_croatian_nopad_as_cs\n";
 
+/// A table's lines as (id, name), sorted by id: read once, then searched.
+fn sorted(table: &'static str) -> Vec<(u32, &'static str)> {
+    let mut v: Vec<(u32, &'static str)> = table
+        .lines()
+        .filter_map(|l| {
+            let (i, n) = l.split_once(' ')?;
+            Some((i.parse().ok()?, n))
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Each server kind's collations, its own and the common ones, sorted by id.
+fn table(mariadb: bool) -> &'static [(u32, &'static str)] {
+    static MYSQL_TABLE: std::sync::OnceLock<Vec<(u32, &'static str)>> = std::sync::OnceLock::new();
+    static MARIADB_TABLE: std::sync::OnceLock<Vec<(u32, &'static str)>> = std::sync::OnceLock::new();
+    let (cell, own) = if mariadb { (&MARIADB_TABLE, MARIADB) } else { (&MYSQL_TABLE, MYSQL) };
+    cell.get_or_init(|| {
+        // The kind's own names first: where both number a collation, its own name wins.
+        let mut v = sorted(own);
+        for (id, n) in sorted(COMMON) {
+            if v.binary_search_by_key(&id, |e| e.0).is_err() {
+                v.push((id, n));
+            }
+        }
+        v.sort_unstable();
+        v
+    })
+}
+
 /// The character set and collation of `id` on the server kind, or None when unknown.
 pub fn collation(id: u32, mariadb: bool) -> Option<(&'static str, &'static str)> {
-    let find = |table: &'static str| {
-        table.lines().find_map(|l| {
-            let (i, n) = l.split_once(' ')?;
-            (i.parse::<u32>().ok()? == id).then_some(n)
-        })
-    };
-    let name = find(if mariadb { MARIADB } else { MYSQL }).or_else(|| find(COMMON))?;
+    let t = table(mariadb);
+    let name = t.binary_search_by_key(&id, |e| e.0).ok().and_then(|i| t.get(i)).map(|e| e.1)?;
     Some((name.split('_').next().unwrap_or(name), name))
 }
 

@@ -10,8 +10,8 @@
 
 use std::borrow::Cow;
 
-use super::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate, HEADER_LEN};
-use super::gtid::{GtidSet, MariaPos};
+use crate::binlog::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, Rotate, HEADER_LEN};
+use crate::binlog::gtid::{GtidSet, MariaPos};
 use crate::proto::buf::{Reader, Short};
 
 /// Upper-case hex digits, as the servers print binary strings.
@@ -19,66 +19,12 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// The name in SHOW BINLOG EVENTS' Event_type column.
+/// The name in SHOW BINLOG EVENTS' Event_type column (`event::EVENT_NAMES`).
 pub fn type_name(t: EventType) -> Cow<'static, str> {
-    let n = match t.0 {
-        1 => "Start_v3",
-        2 => "Query",
-        3 => "Stop",
-        4 => "Rotate",
-        5 => "Intvar",
-        6 => "Load",
-        7 => "Slave",
-        8 => "Create_file",
-        9 => "Append_block",
-        10 => "Exec_load",
-        11 => "Delete_file",
-        12 => "New_load",
-        13 => "RAND",
-        14 => "User var",
-        15 => "Format_desc",
-        16 => "Xid",
-        17 => "Begin_load_query",
-        18 => "Execute_load_query",
-        19 => "Table_map",
-        20 => "Write_rows_event_old",
-        21 => "Update_rows_event_old",
-        22 => "Delete_rows_event_old",
-        23 => "Write_rows_v1",
-        24 => "Update_rows_v1",
-        25 => "Delete_rows_v1",
-        26 => "Incident",
-        27 => "Heartbeat",
-        28 => "Ignorable",
-        29 => "Rows_query",
-        30 => "Write_rows",
-        31 => "Update_rows",
-        32 => "Delete_rows",
-        33 => "Gtid",
-        34 => "Anonymous_Gtid",
-        35 => "Previous_gtids",
-        36 => "Transaction_context",
-        37 => "View_change",
-        38 => "XA_prepare",
-        39 => "Update_rows_partial",
-        40 => "Transaction_payload",
-        41 => "Heartbeat_v2",
-        42 => "Gtid_tagged_log_event",
-        160 => "Annotate_rows",
-        161 => "Binlog_checkpoint",
-        162 => "Gtid",
-        163 => "Gtid_list",
-        164 => "Start_encryption",
-        165 => "Query_compressed",
-        166 => "Write_rows_compressed_v1",
-        167 => "Update_rows_compressed_v1",
-        168 => "Delete_rows_compressed_v1",
-        169 => "Write_rows_compressed",
-        170 => "Update_rows_compressed",
-        171 => "Delete_rows_compressed",
-        n => return Cow::Owned(format!("Unknown event type {n}")),
-    };
-    Cow::Borrowed(n)
+    match t.name() {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(format!("Unknown event type {}", t.0)),
+    }
 }
 
 /// Header flag: the statement names its database itself (CREATE DATABASE and the like),
@@ -114,16 +60,19 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
     let maria = fde.server_version.contains("MariaDB");
     let e = |e: event::EventError| e.to_string();
     let short = |e: Short| e.to_string();
-    Ok(match h.event_type.0 {
-        15 => {
+    Ok(match h.event_type {
+        EventType::FORMAT_DESCRIPTION => {
             let f = FormatDescription::decode(ev).map_err(e)?;
             format!("Server ver: {}, Binlog ver: {}", f.server_version, f.binlog_version)
         }
         // MariaDB's Query_compressed lists its statement as a Query does.
-        2 | 165 => {
+        EventType::QUERY | EventType::MARIADB_QUERY_COMPRESSED => {
             let p = event::query_parts(ev, alg, fde.query_post_header_len).map_err(e)?;
-            let text: std::borrow::Cow<[u8]> =
-                if h.event_type.0 == 165 { event::maria_uncompress(p.text).map_err(e)?.into() } else { p.text.into() };
+            let text: std::borrow::Cow<[u8]> = if h.event_type == EventType::MARIADB_QUERY_COMPRESSED {
+                event::maria_uncompress(p.text).map_err(e)?.into()
+            } else {
+                p.text.into()
+            };
             let mut s = with_use(p.db, h.flags, &text);
             // MySQL shows the XID it logged a DDL statement with.
             if let Some(xid) = event::mysql_ddl_xid(p.status).filter(|_| !maria) {
@@ -131,33 +80,33 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             }
             s
         }
-        16 => format!("COMMIT /* xid={} */", Reader::new(body()?).u64("xid").map_err(short)?),
+        EventType::XID => format!("COMMIT /* xid={} */", Reader::new(body()?).u64("xid").map_err(short)?),
         // LOAD DATA, logged by statement: the file's bytes (Begin_load_query, then
         // Append_block for more), and the statement that reads them.
-        17 | 9 => {
+        EventType::BEGIN_LOAD_QUERY | EventType::APPEND_BLOCK => {
             let mut r = Reader::new(body()?);
             let id = r.u32("file_id").map_err(short)?;
             format!(";file_id={id};block_len={}", r.rest().len())
         }
-        11 => format!(";file_id={}", Reader::new(body()?).u32("file_id").map_err(short)?),
-        18 => {
+        EventType::DELETE_FILE => format!(";file_id={}", Reader::new(body()?).u32("file_id").map_err(short)?),
+        EventType::EXECUTE_LOAD_QUERY => {
             // A Query's post-header, then file_id, the file name's start and end in
             // the statement (4 each) and the duplicate handling (1).
             let p = event::query_parts(ev, alg, EXECUTE_LOAD_QUERY_POST_HEADER).map_err(e)?;
             let id = Reader::new(body()?.get(13..).unwrap_or_default()).u32("file_id").map_err(short)?;
             format!("{} ;file_id={id}", with_use(p.db, h.flags, p.text))
         }
-        4 => {
+        EventType::ROTATE => {
             let r = Rotate::decode(ev, alg).map_err(e)?;
             format!("{};pos={}", r.next_file, r.pos)
         }
-        33 | 42 => {
+        EventType::GTID | EventType::GTID_TAGGED => {
             let (sid, gno) = event::decode_any_mysql_gtid(h.event_type, ev, alg).map_err(e)?;
             format!("SET @@SESSION.GTID_NEXT= '{sid}:{gno}'")
         }
-        34 => "SET @@SESSION.GTID_NEXT= 'ANONYMOUS'".into(),
-        35 => GtidSet::decode(body()?).map_err(|e| e.to_string())?.to_string(),
-        162 => {
+        EventType::ANONYMOUS_GTID => "SET @@SESSION.GTID_NEXT= 'ANONYMOUS'".into(),
+        EventType::PREVIOUS_GTIDS => GtidSet::decode(body()?).map_err(|e| e.to_string())?.to_string(),
+        EventType::MARIADB_GTID => {
             let (seq, domain, flags2) = event::decode_mariadb_gtid(ev, alg).map_err(e)?;
             // After seq_no (8), domain_id (4) and flags2 (1): the commit_id, then the XID
             // of an XA transaction's prepared part.
@@ -184,25 +133,25 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             }
             s
         }
-        163 => {
+        EventType::MARIADB_GTID_LIST => {
             let list = MariaPos::decode_gtid_list(body()?).map_err(|e| e.to_string())?;
             let v: Vec<String> = list.iter().map(ToString::to_string).collect();
             format!("[{}]", v.join(","))
         }
         // The statement behind the row events that follow: MariaDB's whole body; MySQL's
         // after a length byte, shown as a comment.
-        160 => String::from_utf8_lossy(body()?).into_owned(),
-        29 => {
+        EventType::MARIADB_ANNOTATE_ROWS => String::from_utf8_lossy(body()?).into_owned(),
+        EventType::ROWS_QUERY => {
             let mut r = Reader::new(body()?);
             r.skip(1, "Rows_query length").map_err(short)?;
             format!("# {}", String::from_utf8_lossy(r.rest()))
         }
-        161 => {
+        EventType::MARIADB_BINLOG_CHECKPOINT => {
             let mut r = Reader::new(body()?);
             let len = r.u32("checkpoint file name length").map_err(short)?;
             String::from_utf8_lossy(r.bytes(len as usize, "checkpoint file name").map_err(short)?).into_owned()
         }
-        19 => {
+        EventType::TABLE_MAP => {
             // table_id (6), flags (2), then the database and table names, each a
             // length byte, the name and a NUL.
             let mut r = Reader::new(body()?);
@@ -215,7 +164,7 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             let t = r.bytes(usize::from(t_len), "table name").map_err(short)?;
             format!("table_id: {id} ({}.{})", String::from_utf8_lossy(db), String::from_utf8_lossy(t))
         }
-        23..=25 | 30..=32 | 39 | 166..=171 => {
+        t if t.is_rows() => {
             let mut r = Reader::new(body()?);
             let id = table_id(&mut r)?;
             let flags = r.u16("rows event flags").map_err(short)?;
@@ -230,7 +179,7 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
         }
         // XA PREPARE (or XA COMMIT ... ONE PHASE): one_phase (1), then the XID's
         // formatID (4), gtrid and bqual lengths (4 each) and their bytes.
-        38 => {
+        EventType::XA_PREPARE => {
             let mut r = Reader::new(body()?);
             let one_phase = r.u8("XA_prepare one_phase").map_err(short)? != 0;
             let format_id = r.u32("XID formatID").map_err(short)?;
@@ -249,7 +198,7 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
                 format!("XA PREPARE {xid}")
             }
         }
-        40 => {
+        EventType::TRANSACTION_PAYLOAD => {
             let p = Payload::decode(body()?)?;
             let name = match p.compression {
                 Some(PAYLOAD_ZSTD) => "ZSTD".to_string(),
@@ -258,7 +207,7 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             };
             format!("compression='{name}', decompressed_size={} bytes", p.size.unwrap_or(0))
         }
-        5 => {
+        EventType::INTVAR => {
             let mut r = Reader::new(body()?);
             let kind = match r.u8("Intvar type").map_err(short)? {
                 1 => "LAST_INSERT_ID",
@@ -267,12 +216,12 @@ fn info_of(ev: &[u8], h: &EventHeader, fde: &FormatDescription) -> Result<String
             };
             format!("{kind}={}", r.u64("Intvar value").map_err(short)? as i64)
         }
-        13 => {
+        EventType::RAND => {
             let mut r = Reader::new(body()?);
             let seed1 = r.u64("rand_seed1").map_err(short)?;
             format!("rand_seed1={seed1},rand_seed2={}", r.u64("rand_seed2").map_err(short)?)
         }
-        14 => user_var(body()?, maria)?,
+        EventType::USER_VAR => user_var(body()?, maria)?,
         _ => String::new(),
     })
 }
@@ -428,7 +377,7 @@ fn user_var(body: &[u8], maria: bool) -> Result<String, String> {
             _ => return Err("DECIMAL value is short".into()),
         },
         // STRING_RESULT, and anything else as bytes.
-        _ => match crate::binlog::collations::collation(coll, maria) {
+        _ => match super::collations::collation(coll, maria) {
             None => "???".to_string(),
             Some((cs, co)) if v.is_empty() => format!("_{cs} \"\" COLLATE {co}"),
             Some((cs, co)) => {
