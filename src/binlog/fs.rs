@@ -47,6 +47,40 @@ pub trait Fs: Send + Sync {
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// Makes created and renamed names in `dir` durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Removes a file; the removal is durable once `sync_dir` has run.
+    fn remove(&self, p: &Path) -> io::Result<()>;
+    /// Makes a file readable and writable by its owner only (mode 600).
+    fn make_private(&self, _p: &Path) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Replaces `dir/name` with `data`, crash-safely: a temporary file beside it is
+    /// written and fsynced, renamed over it, and the directory fsynced. After a crash
+    /// the name holds the old bytes or the new ones, whole. Every file binlogd keeps in
+    /// binlog_dir but the binlogs themselves (the index, the purge journal and reserve,
+    /// the GTID index, the archive status, the UUID, the primary's facts, the
+    /// generated certificate) is written so. `private`: mode 600, set before the bytes.
+    fn replace(&self, dir: &Path, name: &str, data: &[u8], private: bool) -> io::Result<()> {
+        let tmp = dir.join(format!(".{name}.tmp"));
+        match self.remove(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut f = self.open(&tmp, true)?;
+        if private {
+            self.make_private(&tmp)?;
+        }
+        f.write_at(data, 0)?;
+        f.sync()?;
+        drop(f);
+        self.rename(&tmp, &dir.join(name))?;
+        self.sync_dir(dir)
+    }
+
+    /// A whole small file's bytes.
+    fn read(&self, p: &Path) -> io::Result<Vec<u8>> {
+        Ok(self.map(p)?.to_vec())
+    }
 }
 
 /// The real file system.
@@ -197,6 +231,16 @@ impl Fs for OsFs {
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         File::open(dir)?.sync_all()
     }
+    fn remove(&self, p: &Path) -> io::Result<()> {
+        fs::remove_file(p)
+    }
+    fn make_private(&self, p: &Path) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(p, fs::Permissions::from_mode(0o600))
+    }
+    fn read(&self, p: &Path) -> io::Result<Vec<u8>> {
+        fs::read(p)
+    }
 }
 
 #[derive(Default, Clone)]
@@ -221,6 +265,23 @@ struct SimState {
     direct_bytes: u64,
     /// `limit_size`.
     size_limit: Option<u64>,
+    /// `fail_after`: changes left before the power goes (every later one fails).
+    ops_left: Option<u64>,
+}
+
+impl SimState {
+    /// Counts one change (a write, a truncation, an fsync, a create, a rename, a
+    /// removal); past `fail_after`'s count it fails, as a machine whose power went.
+    fn count_op(&mut self) -> io::Result<()> {
+        match self.ops_left {
+            Some(0) => Err(io::Error::other("simulated power loss")),
+            Some(n) => {
+                self.ops_left = Some(n - 1);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 /// An in-memory file system that can lose power.
@@ -271,6 +332,12 @@ impl SimFs {
         self.st.lock().unwrap_or_else(|e| e.into_inner()).size_limit = bytes;
     }
 
+    /// After `n` more changes every change fails, as when the power goes at that point
+    /// of a sequence of writes (then `crash` loses what was not durable). None: never.
+    pub fn fail_after(&self, n: Option<u64>) {
+        self.st.lock().unwrap_or_else(|e| e.into_inner()).ops_left = n;
+    }
+
     pub fn fail_sync(&self, on: bool) {
         self.st.lock().unwrap_or_else(|e| e.into_inner()).fail_sync = on;
     }
@@ -299,6 +366,7 @@ fn not_found(p: &Path) -> io::Error {
 impl FsFile for SimFile {
     fn write_at(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.count_op()?;
         if s.size_limit.is_some_and(|l| off + buf.len() as u64 > l) {
             return Err(io::Error::from_raw_os_error(libc::ENOSPC));
         }
@@ -332,6 +400,7 @@ impl FsFile for SimFile {
     }
     fn set_len(&mut self, len: u64) -> io::Result<()> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.count_op()?;
         s.inodes[self.ino].data.resize(len as usize, 0);
         Ok(())
     }
@@ -341,6 +410,7 @@ impl FsFile for SimFile {
     }
     fn sync(&mut self) -> io::Result<()> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.count_op()?;
         if s.fail_sync {
             return Err(io::Error::other("simulated EIO on fsync"));
         }
@@ -371,6 +441,9 @@ impl Fs for SimFs {
     }
     fn open(&self, p: &Path, create_new: bool) -> io::Result<Box<dyn FsFile>> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        if create_new {
+            s.count_op()?;
+        }
         let ino = match s.names.get(p) {
             Some(_) if create_new => return Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists")),
             Some(&i) => i,
@@ -386,18 +459,20 @@ impl Fs for SimFs {
     }
     fn map(&self, p: &Path) -> io::Result<Box<dyn Mapping>> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
-        s.mapped.push(p.to_path_buf());
         let &i = s.names.get(p).ok_or_else(|| not_found(p))?;
+        s.mapped.push(p.to_path_buf());
         Ok(Box::new(s.inodes[i].data.clone()))
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.count_op()?;
         let i = s.names.remove(from).ok_or_else(|| not_found(from))?;
         s.names.insert(to.to_path_buf(), i);
         Ok(())
     }
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.count_op()?;
         if s.fail_sync {
             return Err(io::Error::other("simulated EIO on directory fsync"));
         }
@@ -406,6 +481,11 @@ impl Fs for SimFs {
         s.durable_names.retain(|p, _| p.parent() != Some(dir));
         s.durable_names.extend(live);
         Ok(())
+    }
+    fn remove(&self, p: &Path) -> io::Result<()> {
+        let mut s = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        s.count_op()?;
+        s.names.remove(p).map(|_| ()).ok_or_else(|| not_found(p))
     }
 }
 

@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -235,14 +234,7 @@ impl GtidIndex {
 
     fn save(&self) -> std::io::Result<()> {
         let v: Vec<Entry> = self.entries.values().cloned().collect();
-        let tmp = self.dir.join(format!("{INDEX_FILE}.tmp"));
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(encode(&v).as_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, self.dir.join(INDEX_FILE))?;
-        File::open(&self.dir)?.sync_all()
+        crate::binlog::fs::os().replace(&self.dir, INDEX_FILE, encode(&v).as_bytes(), false)
     }
 }
 

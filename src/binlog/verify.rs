@@ -167,7 +167,7 @@ impl GtidCheck {
 /// The binlog files listed in the index, checked against the directory.
 pub fn index_names(dir: &Path) -> Result<Vec<String>, Problem> {
     let at = |what: String| Problem { file: dir.display().to_string(), offset: 0, what };
-    let (index, names) = super::store::read_index(dir).map_err(|e| at(e.to_string()))?;
+    let (index, names) = super::store::read_index(&*super::fs::os(), dir).map_err(|e| at(e.to_string()))?;
     let base = names.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
     let mut on_disk: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| at(e.to_string()))?

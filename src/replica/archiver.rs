@@ -9,7 +9,6 @@
 //!   (and of the files after it).
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -32,17 +31,11 @@ pub fn load_status(dir: &Path) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// Records `done` as archived, crash-safely (`Fs::replace`): after a crash the file
+/// names what was archived before or after this call, never a file not archived.
 fn save_status(dir: &Path, done: &BTreeSet<String>) -> std::io::Result<()> {
-    let tmp = dir.join(format!("{STATUS_FILE}.tmp"));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        for n in done {
-            writeln!(f, "{n}")?;
-        }
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, dir.join(STATUS_FILE))?;
-    std::fs::File::open(dir)?.sync_all()
+    let text: String = done.iter().map(|n| format!("{n}\n")).collect();
+    crate::binlog::fs::os().replace(dir, STATUS_FILE, text.as_bytes(), false)
 }
 
 /// Whether a file may be purged as far as archiving goes.

@@ -314,3 +314,54 @@ fn failed_fsync_publishes_no_ack_and_ends_the_writer() {
     // The file's creation was never made durable either, so an empty store is right.
     assert!(s.resume_point().file.is_none_or(|(_, p)| p <= files[0].1.len() as u64));
 }
+
+#[test]
+fn power_loss_during_a_purge_keeps_every_file_it_did_not_name_and_the_index_names_no_missing_file() {
+    // The purge journal goes through the Fs trait: the power goes after each of its
+    // changes in turn (file writes, fsyncs, renames, removals), then the store opens
+    // again and finishes what the journal says.
+    for seed in 0..40u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let files = primary_files(3 + rng.below(3) as usize, &mut rng);
+        let k = 1 + rng.below(files.len() as u64 - 1) as usize;
+        let named: Vec<String> = files[..k].iter().map(|f| f.0.clone()).collect();
+        let mut completed = false;
+        let mut cut = 0;
+        while !completed {
+            let sim = SimFs::new();
+            let fs: Arc<dyn Fs> = Arc::new(sim.clone());
+            let dir = Path::new("/sim/purge");
+            let (mut w, first) = writer_with_stream(&fs, dir, &files, 1);
+            w.batch(first).unwrap();
+            w.store.sync().unwrap();
+            drop(w);
+            let share = crate::binlog::store::IndexShare::default();
+            sim.fail_after(Some(cut));
+            let r = {
+                let mut g = share.lock();
+                crate::binlog::store::execute(&*fs, dir, &mut g, &share, &named)
+            };
+            completed = r.is_ok();
+            sim.fail_after(None);
+            sim.crash();
+            let store = Store::open_on(fs.clone(), dir)
+                .unwrap_or_else(|e| panic!("seed {seed}, power lost after {cut} changes: no reopen: {e}"));
+            let listed = store.files().to_vec();
+            for n in &listed {
+                assert!(sim.contents(&dir.join(n)).is_some(), "seed {seed}, cut {cut}: the index names missing {n}");
+            }
+            let gone = files.len() - listed.len();
+            assert!(gone <= k, "seed {seed}, cut {cut}: more went than the purge named: {listed:?}");
+            for (i, (n, data)) in files.iter().enumerate().skip(gone) {
+                assert_eq!(listed.get(i - gone), Some(n), "seed {seed}, cut {cut}: index {listed:?}");
+                if i >= k {
+                    assert_eq!(sim.contents(&dir.join(n)).as_ref(), Some(data), "seed {seed}, cut {cut}: {n} changed");
+                }
+            }
+            if completed {
+                assert_eq!(gone, k, "seed {seed}: a finished purge left {listed:?}");
+            }
+            cut += 1;
+        }
+    }
+}

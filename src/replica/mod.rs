@@ -456,14 +456,13 @@ pub fn new_uuid() -> Result<String, std::io::Error> {
     Ok(crate::binlog::gtid::format_uuid(&b))
 }
 
+/// Replaces a small file of binlog_dir before the store is open (`Fs::replace`).
 fn write_small_file(dir: &Path, name: &str, text: &str) -> Result<(), StoreError> {
-    let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let io = |op| move |err| StoreError::Io { path: dir.join(name), op, err };
-    std::fs::write(&tmp, text).map_err(io("write"))?;
-    std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io("fsync"))?;
-    std::fs::rename(&tmp, &path).map_err(io("rename"))?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io("fsync directory"))
+    crate::binlog::fs::os().replace(dir, name, text.as_bytes(), false).map_err(|err| StoreError::Io {
+        path: dir.join(name),
+        op: "replace",
+        err,
+    })
 }
 
 /// The replica UUID: from the cnf, else kept in binlog_dir (generated on first start).
@@ -657,7 +656,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         store.share_index(shared.index.clone());
         store.set_preallocate(cfg.binlog_preallocate);
         // Room for a purge to run when the disk is full.
-        crate::binlog::store::keep_reserve(&cfg.binlog_dir);
+        store.keep_reserve();
         shared.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
         if first {
             // The stored files are served from now on, whether the primary answers or not.
@@ -790,7 +789,7 @@ impl Session<'_> {
                 }
                 Some(k) if k == cur => info!("M-S does not switch"),
                 _ => {
-                    write_small_file(&cfg.binlog_dir, PRIMARY_FILE, &format!("{cur}\n"))?;
+                    store.replace_file(PRIMARY_FILE, format!("{cur}\n").as_bytes())?;
                     *known_uuid = Some(cur.clone());
                 }
             }
@@ -799,7 +798,7 @@ impl Session<'_> {
         let vars_text = crate::sysvars::encode_file(&p.variables);
         let vars_path = cfg.binlog_dir.join(crate::sysvars::VARIABLES_FILE);
         if std::fs::read_to_string(&vars_path).ok().as_deref() != Some(vars_text.as_str()) {
-            write_small_file(&cfg.binlog_dir, crate::sysvars::VARIABLES_FILE, &vars_text)?;
+            store.replace_file(crate::sysvars::VARIABLES_FILE, vars_text.as_bytes())?;
         }
         *shared.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;

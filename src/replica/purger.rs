@@ -19,7 +19,7 @@ const POLICY_EVERY: Duration = Duration::from_secs(10);
 pub fn purge(cfg: &Config, shared: &Shared, target: &Target) -> Result<Plan, String> {
     let dir = &cfg.binlog_dir;
     let mut g = shared.index.lock();
-    let (_, names) = crate::binlog::store::read_index(dir).map_err(|e| e.to_string())?;
+    let (_, names) = crate::binlog::store::read_index(&*crate::binlog::fs::os(), dir).map_err(|e| e.to_string())?;
     let mut readers: BTreeMap<String, usize> = BTreeMap::new();
     for r in shared.readers.lock().unwrap_or_else(|e| e.into_inner()).values() {
         *readers.entry(r.file.clone()).or_default() += 1;
@@ -30,7 +30,8 @@ pub fn purge(cfg: &Config, shared: &Shared, target: &Target) -> Result<Plan, Str
     if plan.purge.is_empty() {
         return Ok(plan);
     }
-    let left = crate::binlog::store::execute(dir, &mut g, &shared.index, &plan.purge).map_err(|e| e.to_string())?;
+    let left = crate::binlog::store::execute(&*crate::binlog::fs::os(), dir, &mut g, &shared.index, &plan.purge)
+        .map_err(|e| e.to_string())?;
     drop(g);
     shared.durable.replace_files(&left);
     // The GTID index forgets the purged files.

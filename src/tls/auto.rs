@@ -4,9 +4,7 @@
 //! set-up. MariaDB clients verify it through the account's password (MDEV-31855, see
 //! `proto::auth::cert_proof`).
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::TlsError;
 use crate::config::Config;
@@ -62,21 +60,12 @@ fn generate(dir: &Path, cert: &Path, key: &Path, host: &str) -> Result<(), TlsEr
     write_private(dir, cert, c.pem().as_bytes())
 }
 
-/// Writes `path` whole with mode 600: a temporary file, fsync, rename, directory fsync.
+/// Writes `path` whole with mode 600, crash-safely (`Fs::replace`).
 fn write_private(dir: &Path, path: &Path, data: &[u8]) -> Result<(), TlsError> {
-    let err = |p: &Path, e: std::io::Error| TlsError::File { path: p.to_path_buf(), what: e.to_string() };
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp"));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| err(&tmp, e))?;
-    f.write_all(data).and_then(|()| f.sync_all()).map_err(|e| err(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| err(path, e))?;
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| err(dir, e))
+    crate::binlog::fs::os()
+        .replace(dir, &name, data, true)
+        .map_err(|e| TlsError::File { path: path.to_path_buf(), what: e.to_string() })
 }
 
 /// A SHA-256 fingerprint as `AB:CD:...`, the form `openssl x509 -fingerprint` prints.

@@ -165,19 +165,13 @@ impl Store {
             return Ok(());
         };
         let path = self.index_path_for(first);
-        let tmp = path.with_extension("index.tmp");
         let mut text = String::new();
         for f in &self.files {
             text.push_str(f);
             text.push('\n');
         }
-        let exists = self.fs.is_file(&tmp);
-        let mut f = self.fs.open(&tmp, !exists).map_err(io_err(&tmp, "create"))?;
-        f.set_len(0).map_err(io_err(&tmp, "truncate"))?;
-        f.write_at(text.as_bytes(), 0).map_err(io_err(&tmp, "write"))?;
-        f.sync().map_err(io_err(&tmp, "fsync"))?;
-        self.fs.rename(&tmp, &path).map_err(io_err(&path, "rename"))?;
-        self.fsync_dir()
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.fs.replace(&self.dir, &name, text.as_bytes(), false).map_err(io_err(&path, "replace"))
     }
 }
 

@@ -93,10 +93,22 @@ impl Store {
             share_seen: 0,
             prealloc: 0,
         };
-        finish_interrupted(dir)?;
+        finish_interrupted(&*s.fs, dir)?;
         s.load_index()?;
         s.recover()?;
         Ok(s)
+    }
+
+    /// Makes `binlogd.reserve` when it is missing and there is room: what a purge on
+    /// a full disk takes its room from.
+    pub fn keep_reserve(&self) {
+        keep_reserve(&*self.fs, &self.dir);
+    }
+
+    /// Replaces `name` in binlog_dir with `data`, crash-safely (`Fs::replace`): the
+    /// small files binlogd keeps beside the binlogs.
+    pub fn replace_file(&self, name: &str, data: &[u8]) -> Result<(), StoreError> {
+        self.fs.replace(&self.dir, name, data, false).map_err(io_err(&self.dir.join(name), "replace"))
     }
 
     pub fn dir(&self) -> &Path {
