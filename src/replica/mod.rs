@@ -11,6 +11,7 @@ pub mod connect;
 mod crash_sim;
 pub mod purger;
 pub mod reader;
+pub mod start;
 pub mod writer;
 
 use std::fmt;
@@ -24,7 +25,7 @@ use std::time::Duration;
 use log::{error, info, warn};
 
 use crate::binlog::store::{Store, StoreError};
-use crate::config::{Config, StartMode};
+use crate::config::Config;
 use crate::proto;
 use connect::{Flavor, Primary, Start};
 
@@ -489,7 +490,7 @@ pub fn replica_uuid(cfg: &Config) -> Result<String, StoreError> {
     Ok(u)
 }
 
-/// Decides where the dump starts.
+/// Where to start, asking the primary what the decision needs (`start::decide`).
 fn decide_start(
     cfg: &Config,
     tls: &crate::tls::Live,
@@ -498,56 +499,28 @@ fn decide_start(
     p: &Primary,
     file_pos_once: bool,
 ) -> Result<Start, ReplicaError> {
-    let rp = store.resume_point();
-    if let Some((file, pos)) = rp.file {
-        if file_pos_once {
-            return Ok(Start::FilePos(file, pos));
-        }
-        // A GTID dump that starts in a file we don't have yet would send that file's
-        // FDE altered (created time zeroed); position 4 by file+pos sends it as stored.
-        let by_gtid = cfg.start_mode != StartMode::FilePos && pos > 4;
-        return Ok(match p.flavor {
-            // Naming our file and position keeps the tail of the open file (its
-            // ROTATE or STOP), which a dump that picks its own start file skips.
-            Flavor::Mysql if by_gtid && p.gtid_mode && !rp.gtids.is_empty() => {
-                Start::MysqlGtid(rp.gtids, Some((file, pos)))
-            }
-            Flavor::MariaDb if by_gtid && !rp.maria.is_empty() => Start::MariaGtid(rp.maria),
-            _ => Start::FilePos(file, pos),
-        });
+    /// The primary as the start decision sees it: its logs over this connection, a
+    /// file's start by a short dump of its own.
+    struct Asking<'a> {
+        cfg: &'a Config,
+        tls: &'a crate::tls::Live,
+        c: &'a mut proto::client::Client,
+        p: &'a Primary,
     }
-    // Empty directory.
-    let logs = connect::binary_logs(c)?;
-    let (Some(first), Some(last)) = (logs.first(), logs.last()) else {
-        return Err(ReplicaError::Fatal("the primary lists no binary logs (SHOW BINARY LOGS is empty)".into()));
-    };
-    match cfg.start_mode {
-        StartMode::FilePos => Ok(Start::FilePos(first.clone(), 4)),
-        // The whole current file is taken so that its offsets match the primary's.
-        StartMode::Current => Ok(Start::FilePos(last.clone(), 4)),
-        StartMode::Gtid if cfg.exclude_gtids.trim().is_empty() => Ok(Start::FilePos(first.clone(), 4)),
-        StartMode::Gtid => {
-            // Start at the newest file all of whose earlier transactions are excluded,
-            // so files stay byte-identical; transactions in it before the first
-            // wanted one are stored too.
-            let ex = cfg.exclude_gtids.trim();
-            for name in logs.iter().rev() {
-                let connect::FileStart { gtids: g, maria: m, .. } = connect::probe_file_start(cfg, tls, p, name)?;
-                let covered = match p.flavor {
-                    Flavor::Mysql => crate::binlog::gtid::GtidSet::parse(ex).map(|e| g.is_subset(&e)).unwrap_or(false),
-                    Flavor::MariaDb => crate::binlog::gtid::MariaPos::parse(ex)
-                        .map(|e| m.domains.values().all(|x| e.domains.get(&x.domain).is_some_and(|y| x.seq <= y.seq)))
-                        .unwrap_or(false),
-                };
-                if covered {
-                    return Ok(Start::FilePos(name.clone(), 4));
-                }
-            }
-            Err(ReplicaError::Fatal(format!(
-                "exclude_gtids '{ex}' does not cover the GTIDs before the primary's oldest binary log {first}: those transactions are purged"
-            )))
+    impl start::PrimaryFiles for Asking<'_> {
+        fn binary_logs(&mut self) -> Result<Vec<String>, ReplicaError> {
+            connect::binary_logs(self.c)
+        }
+        fn file_start(
+            &mut self,
+            file: &str,
+        ) -> Result<(crate::binlog::gtid::GtidSet, crate::binlog::gtid::MariaPos), ReplicaError> {
+            let s = connect::probe_file_start(self.cfg, self.tls, self.p, file)?;
+            Ok((s.gtids, s.maria))
         }
     }
+    let mut asking = Asking { cfg, tls, c, p };
+    start::decide(cfg.start_mode, &cfg.exclude_gtids, store.resume_point(), p, file_pos_once, &mut asking)
 }
 
 /// The primary cannot send what binlogd asked for (purged binlogs or GTIDs).
