@@ -84,21 +84,12 @@ $mysql
 
 What limits it: binlogd's bytes are on disk when it reports them stored, so its rate is
 bounded by what the disk makes durable: $disk MB/s here for 4 MiB direct writes and an
-fdatasync (\`dd oflag=direct conv=fdatasync\`, last rows; measured once per run; on this
-virtual disk it has ranged from 355 to 434 MB/s between runs, so a share over 100 % means the
-disk was faster while binlogd wrote than while \`dd\` did). The tools' first two figures
+fdatasync (\`dd oflag=direct conv=fdatasync\`, last rows; measured once per run, so a share
+over 100 % means the disk was faster while binlogd wrote than while \`dd\` did). The tools' first two figures
 are the page cache's: their bytes reach the disk later, on the kernel's flusher threads,
 whose work is not charged to them. The third rows compare the time until the same bytes
 are on disk. binlogd writes the whole 4 KiB blocks of a catch-up with O_DIRECT from an
 aligned buffer (the copy into the page cache was half of its CPU time), and while catching
 up it fsyncs every 64 MiB and when the stream pauses rather than after each batch.
-Writing through the page cache instead, with early writeback (\`sync_file_range\`) and
-the same fsyncs, was 5–10 % faster in an A/B on the quick data set (294–344 against
-256–309 MB/s, 4 rounds) at twice the CPU (1.5–1.8 against 0.7–1.0 s/GB), more than
-\`mariadb-binlog\` takes. More writes in flight do not lift the disk's durable rate much:
-1 GiB written by 1, 2 and 4 \`dd oflag=direct conv=fdatasync\` at once (4 MiB blocks, each
-its own file) took the disk to 457, 474 and 499 MB/s together, and single runs with 1, 4, 16
-and 64 MiB blocks gave 411–548 MB/s, the block size making no steady difference: the tools'
-rate into the page cache is over twice what this disk makes durable.
 MD
 cat "$BENCH_OUT/ingest.md"

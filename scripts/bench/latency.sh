@@ -275,17 +275,7 @@ no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n +
   echo "mean fsync. Each of binlogd's threads wakes the next only after letting go of the lock"
   echo "they share (one woken while it is held wakes only to wait for it, a second context"
   echo "switch), and the threads that work on whole files (the GTID index, archiving) wait for a"
-  echo "new file list, not for each fsync. In an A/B on the MariaDB primary that took binlogd's"
-  echo "context switches per commit from 3.0–3.2 to 1.8–1.9 and its CPU per commit from 32–42"
-  echo "to 27–36 µs at 16 threads, and the mean ACK minus the mean fsync from 38–47 to 12–25 µs"
-  echo "at 1 thread and from 135–170 to 90–109 µs at 16; tps moved less than the disk's spread."
-  echo "The writer, finding its queue empty, then sleeps at once until the reader has sent it"
-  echo "the next message (the channel's own receive spun and yielded the CPU a few times first,"
-  echo "after every batch), and writes a transaction's events in one write once its last one"
-  echo "is there. In A/Bs of 3 rounds at 1 thread that took binlogd's CPU per commit from"
-  echo "95–144 to 84–114 µs (the fsync acker's: 73–97 µs). At 16 threads the writer starts each"
-  echo "fsync sooner, so each covers fewer commits (3.4–3.5 against 3.7–3.9) and the ACK comes"
-  echo "sooner after the fsync (82–91 against 113–153 µs), tps and p95 within the spread."
+  echo "new file list, not for each fsync."
   # At the lowest thread count: what the real replica adds to an async commit, against
   # binlogd's fsync alone.
   t=${threads%% *}
@@ -298,19 +288,7 @@ no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n +
     echo "commit's p50 and binlogd $(calc "($bp50 - $ap50) * 1000" 0) µs, of which its fsyncs take $bfs µs on average."
   done
   echo "The primary's own binlog and redo fsyncs go to the same disk, so binlogd's"
-  echo "fsyncs also lengthen the primary's. On ext4 an fdatasync after an append must also"
-  echo "commit the file's new size to the journal. binlogd keeps 1 MiB of zeros written and"
-  echo "fsynced ahead of the active file's end (\`binlog_preallocate\`), so its fsyncs write over"
-  echo "bytes within the file's size and flush data only. In an A/B on the MariaDB primary (1"
-  echo "thread, 10 s runs, 3 rounds taking turns), that took binlogd's mean fsync from 152–170 µs"
-  echo "to 110–131 µs and its tps up by 6–11 % (2034, 1929, 1870 without, 2250, 2045, 1990 with)."
-  echo
-  echo "The fsync is the whole difference. In an A/B on the MariaDB primary (10 s runs, 2 rounds"
-  echo "each), binlogd built without its fsync acknowledged sooner than the real replica: 2356"
-  echo "and 2183 tps at 1 thread against the replica's 2014 and 2097, 4822 and 4275 at 4 threads"
-  echo "against 3879 and 3508 (binlogd as it is: 1253 and 1330, 3088 and 2875). Holding the"
-  echo "fsync up to 100 or 250 µs to gather more commits raised the batching at 4 threads to 1.9–3.1"
-  echo "transactions per fsync, not the tps (2563–3358 against 2843–2980 without the wait)."
+  echo "fsyncs also lengthen the primary's."
   if command -v gnuplot >/dev/null 2>&1; then
     echo
     echo "![commit latency](bench/latency.png)"

@@ -68,6 +68,8 @@ out="$repo/BENCHMARKS.md"
   echo "| run time | $(( ran / 60 )) min $(( ran % 60 )) s, after $(( (built - started + 30) / 60 )) min building and making the data set |"
   echo
   for b in "${benches[@]}"; do cat "$BENCH_OUT/$b.md"; echo; done
+  # The hand-written analysis (A/B runs, profiles), as it is: never regenerated.
+  cat "$repo/bench/NOTES.md"
 } > "$out"
 if [ -f "$BENCH_OUT/latency.png" ]; then mkdir -p "$repo/bench"; cp "$BENCH_OUT/latency.png" "$repo/bench/latency.png"; fi
 log "wrote $out"

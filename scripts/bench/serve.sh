@@ -27,12 +27,8 @@ one() { # PORT SERVER_PID FIRST OUT FLAVOR -> "wall server_cpu client_cpu"
 # (virtio-balloon free page reporting) within seconds, and the next process to touch it
 # pays for getting it back: the first round of readers after a pause took 20-40 % longer,
 # in kernel time, whichever server it read from. So an unmeasured round comes first.
-warm_note="Each comparison starts with an unmeasured round from each side: on this virtual
-machine the first readers to write into memory freed a few seconds earlier took 20–40 %
-longer, whichever side they read from, and the first dump from binlogd after it mirrored
-the files was slower again (client and server CPU alike): it reads the files from disk,
-as binlogd writes a catch-up with direct I/O, which leaves those bytes out of the page
-cache (\`fincore\` finds 0.1–1 % of each mirrored file resident)."
+warm_note="Each comparison starts with an unmeasured round from each side (see the notes at
+the end: the first readers after a pause, and the first dump after a catch-up, run slower)."
 # Rounds of one reader from binlogd (on LPORT) and from the primary (PORT), taking
 # turns. MB/s from each side's best round; CPU the mean over all rounds (it varies more
 # between rounds on a shared machine than the wall time does).
@@ -152,16 +148,7 @@ page cache's pages with no copy at all. Over loopback, part of the sending (TCP 
 when the reader's ACK opens the window) runs on the reader's CPU, for both servers: the
 client row shows it, and the sum row is the whole cost of moving a GB. The reader makes
 the same system calls either way (\`strace -c\`: 12745 receives, 39190 writes for 307 MB),
-but its receives take longer reading from binlogd (in an A/B on the quick data set, 14 %
-more client CPU per GB than from the primary with \`sendfile\`, 8 % with every event sent
-by \`sendmsg\`). The likely cause is that binlogd's bytes reach the socket without passing
-through the CPU's caches (the primary copies each event twice just before sending it), so
-the reader's copy misses them. Warming them for the
-reader would move that cost to binlogd's side, not remove it. A profile (\`perf record -a\`,
-5 single-reader rounds a side on the quick data set) gave the reader 12 % more samples
-reading from binlogd: half of them in its receives (half of those the TCP work its ACKs
-do on binlogd's socket, sending what binlogd had queued), most of the rest in its writes
-to tmpfs.
+but its receives take longer reading from binlogd (see the notes at the end).
 
 ### From a $mysql_name primary: $mmb MB read by \`mysqlbinlog --raw\`
 
@@ -184,18 +171,5 @@ Target: aggregate ≥ 1.2× the primary's at 10 and 50 readers ($(echo "$fan_row
 on 2 CPUs, the readers themselves take most of the CPU (receiving, and writing every byte to
 tmpfs), so the aggregate shows the machine's limit more than either server's: binlogd's
 lower CPU per byte leaves the readers more of it, and that is all it can give them.
-A profile of 50 readers (\`perf record -a\`, one round a side) had the machine busy
-throughout either way; binlogd's threads took 14 % of the samples against the primary's
-29 %, and the readers 10 % more when reading from binlogd: binlogd is always ahead of
-them, so its queued bytes go out when a reader's ACK opens the window, on the reader's
-CPU. Bounding what binlogd queues (\`TCP_NOTSENT_LOWAT\` 128 KiB, or \`SO_SNDBUF\`
-256 KiB, 3 rounds each of 10 and 50 readers) moved that work back into binlogd (its CPU
-rose from 0.12 to 0.20–0.23 s per 10-reader round) without changing its aggregate MB/s.
-A later A/B on a data set like the quick one (192 MB; binlogd restarted for each setting, two passes) gave
-with \`TCP_NOTSENT_LOWAT\` 64 KiB to one reader 8–12 % less client CPU per GB and 5–10 %
-more MB/s, for 30 % more binlogd CPU (256 KiB: about half of each), and to 10 and 50 readers
-0–9 % more aggregate MB/s, within the spread of the rounds. Not kept: over a network the
-sending that a reader's ACK sets off runs on binlogd's host either way, so a replica on
-another host would gain nothing, and binlogd would still pay for the extra wake-ups.
 MD
 cat "$BENCH_OUT/serve.md"
