@@ -1,5 +1,7 @@
 //! The virtual replica: connect to the primary, stream its binlog into the store,
-//! acknowledge durable transactions, and reconnect with backoff on any failure.
+//! acknowledge durable transactions, and reconnect with backoff on any failure. This
+//! module is the supervisor (`run`) and the state it shares with the server; one
+//! connection is `session`, where it starts is `start`.
 //!
 //! Threads per connection: `reader` (owns the socket) -> bounded channel ->
 //! `writer` (append, fsync, publish) -> `acker` (semisync reply on a socket clone).
@@ -11,7 +13,9 @@ pub mod connect;
 mod crash_sim;
 pub mod purger;
 pub mod reader;
+mod session;
 pub mod start;
+use session::Session;
 pub mod writer;
 
 use std::fmt;
@@ -490,39 +494,6 @@ pub fn replica_uuid(cfg: &Config) -> Result<String, StoreError> {
     Ok(u)
 }
 
-/// Where to start, asking the primary what the decision needs (`start::decide`).
-fn decide_start(
-    cfg: &Config,
-    tls: &crate::tls::Live,
-    store: &Store,
-    c: &mut proto::client::Client,
-    p: &Primary,
-    file_pos_once: bool,
-) -> Result<Start, ReplicaError> {
-    /// The primary as the start decision sees it: its logs over this connection, a
-    /// file's start by a short dump of its own.
-    struct Asking<'a> {
-        cfg: &'a Config,
-        tls: &'a crate::tls::Live,
-        c: &'a mut proto::client::Client,
-        p: &'a Primary,
-    }
-    impl start::PrimaryFiles for Asking<'_> {
-        fn binary_logs(&mut self) -> Result<Vec<String>, ReplicaError> {
-            connect::binary_logs(self.c)
-        }
-        fn file_start(
-            &mut self,
-            file: &str,
-        ) -> Result<(crate::binlog::gtid::GtidSet, crate::binlog::gtid::MariaPos), ReplicaError> {
-            let s = connect::probe_file_start(self.cfg, self.tls, self.p, file)?;
-            Ok((s.gtids, s.maria))
-        }
-    }
-    let mut asking = Asking { cfg, tls, c, p };
-    start::decide(cfg.start_mode, &cfg.exclude_gtids, store.resume_point(), p, file_pos_once, &mut asking)
-}
-
 /// The primary cannot send what binlogd asked for (purged binlogs or GTIDs).
 const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
 /// MariaDB's ER_SLAVE_SAME_ID: another replica registered with this server_id.
@@ -709,201 +680,4 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         backoff = (backoff * 2).min(cfg.retry_max);
     }
     Ok(())
-}
-
-/// One connection's worth of replication.
-struct Session<'a> {
-    cfg: &'a Config,
-    ctl: &'a Arc<Control>,
-    stats: &'a Arc<Stats>,
-    shared: &'a Arc<Shared>,
-    uuid: &'a str,
-    first: bool,
-    file_pos_once: bool,
-}
-
-impl Session<'_> {
-    fn run(
-        &self,
-        mut store: Store,
-        known_uuid: &mut Option<String>,
-        backoff: &mut Duration,
-    ) -> Result<(), ReplicaError> {
-        let Session { cfg, ctl, stats, shared, uuid, first, file_pos_once } = *self;
-        shared.upstream().set_state("Connecting to master");
-        let (mut c, p) = connect::connect(cfg, &shared.tls)?;
-        let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
-        info!(
-            "{} master {}:{} ({} {}), master_uuid:{}",
-            if first { "connect to master first times," } else { "reconnect to master," },
-            cfg.master_host,
-            cfg.master_port,
-            if p.flavor == Flavor::MariaDb { "MariaDB" } else { "MySQL" },
-            p.version,
-            who
-        );
-        match (c.stream.inner.describe(), c.tls) {
-            (Some(t), Some(checks)) => info!("connection to master is encrypted: {t}, {checks}"),
-            _ if cfg.master_ssl != crate::config::MasterSsl::Off => {
-                warn!(
-                    "master {}:{} does not offer TLS: the connection is not encrypted",
-                    cfg.master_host, cfg.master_port
-                )
-            }
-            _ => {}
-        }
-        if let Some(cur) = &p.server_uuid {
-            match known_uuid.as_deref() {
-                Some(k) if k != cur && !store.files().is_empty() => {
-                    return Err(ReplicaError::PrimaryChanged(format!(
-                    "the master's server_uuid changed from {k} to {cur}: refusing to append another server's binlog to {}",
-                    cfg.binlog_dir.display()
-                )));
-                }
-                Some(k) if k == cur => info!("M-S does not switch"),
-                _ => {
-                    store.replace_file(PRIMARY_FILE, format!("{cur}\n").as_bytes())?;
-                    *known_uuid = Some(cur.clone());
-                }
-            }
-        }
-        // The primary's variables, kept for clients to read while it is down.
-        let vars_text = crate::sysvars::encode_file(&p.variables);
-        let vars_path = cfg.binlog_dir.join(crate::sysvars::VARIABLES_FILE);
-        if std::fs::read_to_string(&vars_path).ok().as_deref() != Some(vars_text.as_str()) {
-            store.replace_file(crate::sysvars::VARIABLES_FILE, vars_text.as_bytes())?;
-        }
-        *shared.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
-        let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
-        let start = decide_start(cfg, &shared.tls, &store, &mut c, &p, file_pos_once)?;
-        if let Start::FilePos(file, pos) = &start {
-            if *pos > 4 {
-                // Is the primary's file of that name still the stored one? The FDE a dump
-                // sends first answers that too (Store::check_resent_fde), but a MariaDB
-                // primary with semi-sync asked for an offset inside an event of another
-                // file stops that dump without a word, and leaves it stuck on its side.
-                if let Some(fde) = connect::probe_file_start(cfg, &shared.tls, &p, file)?.fde {
-                    store.check_resent_fde(&fde)?;
-                }
-            }
-        }
-        connect::warn_if_server_id_taken(&mut c, cfg, &p, uuid);
-        connect::register(&mut c, cfg, &p)?;
-        connect::request_dump(&mut c, cfg, &p, &start)?;
-        info!("requested binlog dump from {start}");
-        {
-            let mut u = shared.upstream();
-            u.running = true;
-            u.semisync = semisync;
-            u.set_state("Waiting for master to send event");
-            if let Start::FilePos(f, _) = &start {
-                u.read_file.clone_from(f);
-            }
-        }
-
-        let sock = c.stream.inner.tcp().try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
-        let ack_sock = c.stream.inner.try_clone().map_err(|e| ReplicaError::Connect(e.into()))?;
-        ctl.set_socket(Some(sock));
-        // A stop or STOP SLAVE that came while connecting ends this connection now.
-        if ctl.halt.load(Ordering::SeqCst) || ctl.stop.load(Ordering::SeqCst) || ctl.is_paused() {
-            ctl.end_connection();
-        }
-        let (tx, rx) = crossbeam_channel::bounded(1024);
-        let slot = acker::AckSlot::new();
-        // A commit may still wait for an ACK binlogd could not send before it
-        // stopped. Recovery fsynced everything stored, so its end can be
-        // acknowledged: a GTID dump starts elsewhere and would never ask for it.
-        let catch_up_ack = if semisync { store.position().filter(|(_, p)| *p > 4) } else { None };
-        let w = writer::Writer::new(store, rx, cfg.sync_binlog, slot.clone(), stats.clone());
-        let budget = w.budget.clone();
-        let mut w = w;
-        // What recovery kept was published when the store was opened (in `run`).
-        w.durable = Some(shared.durable.clone());
-        // A writer that stops on an error ends the connection's reads: otherwise the
-        // reader, fed only heartbeats (a primary whose commits wait for this ACK sends
-        // nothing else), would not learn of it until the next event.
-        let wctl = ctl.clone();
-        let writer = thread::Builder::new()
-            .name("writer".into())
-            .spawn(move || {
-                let r = w.run();
-                if r.is_err() {
-                    wctl.close_socket();
-                }
-                r
-            })
-            .map_err(|e| ReplicaError::Fatal(e.to_string()))?;
-        let acker = if semisync {
-            let (s, st) = (slot.clone(), stats.clone());
-            Some(
-                thread::Builder::new()
-                    .name("acker".into())
-                    .spawn(move || acker::run(ack_sock, s, st))
-                    .map_err(|e| ReplicaError::Fatal(e.to_string()))?,
-            )
-        } else {
-            None
-        };
-        let file = match &start {
-            Start::FilePos(f, _) => f.clone(),
-            _ => String::from("(file not yet named)"),
-        };
-        let r = reader::Reader {
-            shared: shared.clone(),
-            stream: c.stream,
-            semisync,
-            alg: p.checksum,
-            tx,
-            stop: ctl.halt.clone(),
-            stats: stats.clone(),
-            budget: budget.clone(),
-            file,
-            catch_up_ack: catch_up_ack.map(|(f, p)| (f, p, slot.clone())),
-            head: Vec::with_capacity(64),
-        };
-        let received_before = stats.events_received.load(Ordering::Relaxed);
-        let reader = thread::Builder::new()
-            .name("reader".into())
-            .spawn(move || r.run())
-            .map_err(|e| ReplicaError::Fatal(e.to_string()))?;
-        let read_result = reader.join().unwrap_or_else(|_| Err(ReplicaError::Fatal("reader thread panicked".into())));
-        let write_result = writer.join().unwrap_or_else(|_| {
-            Err(StoreError::Stream { file: String::new(), offset: 0, what: "writer thread panicked".into() })
-        });
-        slot.close();
-        if let Some(a) = acker {
-            let _ = a.join();
-        }
-        ctl.set_socket(None);
-        {
-            let mut u = shared.upstream();
-            u.running = false;
-            u.set_state("Reconnecting after a failed master event read");
-        }
-        let received = stats.events_received.load(Ordering::Relaxed).saturating_sub(received_before);
-        if received == 0 && matches!(&read_result, Err(ReplicaError::Read(e)) if e.is_timeout()) {
-            // A primary answers a dump at once with the ROTATE it starts with. MariaDB's
-            // dump thread stays silent when another replica registered the same server_id.
-            warn!(
-                "the primary sent nothing for {:?} after the dump request, not even the ROTATE a dump starts \
-                 with. A MariaDB primary does this while it ends another dump with binlogd's server_id {}: \
-                 another replica's, or binlogd's own previous connection",
-                cfg.net_read_timeout, cfg.server_id
-            );
-            connect::warn_if_dump_stuck(cfg, &shared.tls);
-        }
-        if received > 1 {
-            // The connection worked: the next failure starts the backoff afresh.
-            *backoff = FIRST_RETRY.min(cfg.retry_max);
-        }
-        // A writer error explains why the reader stopped, so it comes first; the
-        // reader's read error is then only the connection the writer ended.
-        if let (Err(_), Err(r)) = (&write_result, &read_result) {
-            if !matches!(r, ReplicaError::Read(_)) {
-                error!("{r}");
-            }
-        }
-        write_result?;
-        read_result
-    }
 }
