@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 use log::{info, warn};
 
-use super::event::{self, ChecksumAlg, EventHeader, EventType, FormatDescription, HEADER_LEN};
+use super::event::{self, ChecksumAlg, EventType, FormatDescription};
 use super::gtid::{GtidSet, MariaGtid, MariaPos};
+use super::walk::{WalkError, Walker};
 
 pub const INDEX_FILE: &str = "binlogd.gtid_index";
 const HEAD: &str = "# binlogd GTID index v1: file, CRC32 of its header, kind, GTID state at its start";
@@ -100,17 +101,17 @@ pub fn read_start(f: &File, limit: u64) -> std::io::Result<Option<(u32, FileStar
     let mut alg = ChecksumAlg::OFF;
     let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     // FDE, then maybe a checkpoint or two, then the state event; a transaction means none.
-    for _ in 0..8 {
-        let mut h = [0u8; HEADER_LEN];
-        if at + HEADER_LEN as u64 > limit {
-            return Ok(None);
-        }
-        f.read_exact_at(&mut h, at)?;
-        let hdr = EventHeader::decode(&h).map_err(|e| bad(format!("at {at}: {e}")))?;
+    let mut seen = 0;
+    for found in Walker::new(f, 4, limit).take(8) {
+        seen += 1;
+        let hdr = match found {
+            Ok(found) => found.header,
+            // The file's first events are not all written yet.
+            Err(WalkError::Torn { .. }) => return Ok(None),
+            Err(WalkError::Io { err, .. }) => return Err(err),
+            Err(e) => return Err(bad(format!("at {}: {e}", e.offset()))),
+        };
         let size = u64::from(hdr.event_size);
-        if at + size > limit {
-            return Ok(None);
-        }
         let t = hdr.event_type;
         if size > 1 << 20 {
             // The events before a file's first transaction are small.
@@ -143,6 +144,10 @@ pub fn read_start(f: &File, limit: u64) -> std::io::Result<Option<(u32, FileStar
             | EventType::STOP => return Ok(Some((crc.finalize(), FileStart::NoGtids))),
             _ => {}
         }
+    }
+    // The file ends before its state event could have come: not all written yet.
+    if seen < 8 {
+        return Ok(None);
     }
     Ok(Some((crc.finalize(), FileStart::NoGtids)))
 }

@@ -13,3 +13,4 @@ pub mod store;
 pub mod test_files;
 pub mod trx;
 pub mod verify;
+pub mod walk;

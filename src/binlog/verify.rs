@@ -12,9 +12,10 @@ use std::path::Path;
 
 use md5::{Digest, Md5};
 
-use super::event::{self, ChecksumAlg, EventHeader, EventType, HEADER_LEN};
+use super::event::{self, ChecksumAlg, EventType};
 use super::gtid::{GtidSet, MariaGtid, MariaPos, Tsid};
 use super::store::{scan_bytes, split_name};
+use super::walk::{bytes_of, Walker};
 
 /// What one file holds.
 #[derive(Debug, Clone)]
@@ -238,18 +239,14 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
         };
         // The GTIDs, in order; the scan already checked sizes and CRCs up to `cut_at`.
         let mut alg = ChecksumAlg::OFF;
-        let mut pos = 4usize;
         let mut header_seen = false;
         // The file may have changed since the scan (a running binlogd appends; recovery
         // cuts): never read past what is mapped now.
         let end = (scan.cut_at as usize).min(data.len());
         let mut walk = || -> Result<(), Problem> {
-            while pos + HEADER_LEN <= end {
-                let at = pos as u64;
-                let h = EventHeader::decode(&data[pos..]).map_err(|e| problem(at, e.to_string()))?;
-                let ev = data
-                    .get(pos..pos + h.event_size as usize)
-                    .ok_or_else(|| problem(at, format!("event_size {} runs past the end", h.event_size)))?;
+            for found in Walker::new(data, 4, end as u64) {
+                let f = found.map_err(|e| problem(e.offset(), e.to_string()))?;
+                let (at, h, ev) = (f.offset, f.header, bytes_of(data, &f));
                 let t = h.event_type;
                 let mut g = None;
                 if t == EventType::FORMAT_DESCRIPTION {
@@ -284,7 +281,6 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
                     rep.first_gtid.get_or_insert_with(|| g.clone());
                     rep.last_gtid = Some(g);
                 }
-                pos += h.event_size as usize;
             }
             Ok(())
         };
@@ -303,6 +299,7 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::binlog::event::{EventHeader, HEADER_LEN};
     use crate::binlog::test_files::{golden, maria_file, offsets, rewrite, with_previous_gtids};
     use crate::test_dir::TestDir;
 

@@ -9,7 +9,7 @@ use std::os::unix::fs::FileExt;
 
 use super::describe;
 use super::session::{err_packet, Session};
-use crate::binlog::event::{EventHeader, EventType, FormatDescription, HEADER_LEN};
+use crate::binlog::event::{EventHeader, EventType, FormatDescription};
 use crate::proto::{resultset, Error};
 
 /// ER_ERROR_WHEN_EXECUTING_COMMAND, as a primary answers a file it lacks or a bad offset.
@@ -244,14 +244,12 @@ struct Rows<'a> {
 impl Rows<'_> {
     /// The header at `pos`, checked to be an event that ends within the durable bytes.
     fn header(&self, pos: u64) -> Result<EventHeader, String> {
-        let mut h = [0u8; HEADER_LEN];
-        self.f.read_exact_at(&mut h, pos).map_err(|e| format!("{}:{pos}: {e}", self.name))?;
-        let hdr = EventHeader::decode(&h).map_err(|e| format!("{}:{pos}: {e}", self.name))?;
-        let next = pos + u64::from(hdr.event_size);
-        if next > self.end || (hdr.log_pos != 0 && u64::from(hdr.log_pos) != next) {
-            return Err(format!("{}:{pos}: Wrong offset or I/O error", self.name));
+        match crate::binlog::walk::Walker::new(self.f, pos, self.end).next() {
+            Some(Ok(found)) => Ok(found.header),
+            Some(Err(crate::binlog::walk::WalkError::Io { err, .. })) => Err(format!("{}:{pos}: {err}", self.name)),
+            // Not an event that ends within the durable bytes: mysqld's words for it.
+            Some(Err(_)) | None => Err(format!("{}:{pos}: Wrong offset or I/O error", self.name)),
         }
-        Ok(hdr)
     }
 
     fn event(&self, pos: u64, hdr: &EventHeader) -> Result<Vec<u8>, String> {

@@ -14,7 +14,7 @@ mod journal;
 mod names;
 mod recovery;
 
-use super::event::{self, ChecksumAlg, EventError, EventHeader, EventType, HEADER_LEN, MAGIC};
+use super::event::{self, ChecksumAlg, EventHeader, EventType, HEADER_LEN, MAGIC};
 use super::gtid::{GtidSet, MariaPos};
 use super::trx::Tracker;
 use crate::binlog::fs::{Fs, FsFile};

@@ -2,6 +2,7 @@
 //! transaction boundary, and keeping aside what follows a page a power loss left unwritten.
 
 use super::*;
+use crate::binlog::walk::{bytes_of, Walker};
 
 /// When, by which server and which version a file was begun, from its FDE.
 pub(super) fn describe_fde(ev: &[u8]) -> String {
@@ -71,42 +72,12 @@ pub fn scan_bytes(data: &[u8], name: &str, tail_ok: bool) -> Result<(Scan, Track
     let mut reason = None;
     let mut hole = false;
     let zero_tail = trailing_zeros(data);
+    let mut walk = Walker::new(data, 4, len).checking_crc();
     while pos < data.len() {
-        let res = (|| -> Result<(EventHeader, usize), EventError> {
-            let rest = &data[pos..];
-            if rest.len() < HEADER_LEN {
-                return Err(EventError::Malformed(format!("{} bytes of a partial event header", rest.len())));
-            }
-            let h = EventHeader::decode(rest)?;
-            let size = h.event_size as usize;
-            if size > rest.len() {
-                return Err(EventError::Malformed(format!(
-                    "partial event: {size} bytes announced, {} present",
-                    rest.len()
-                )));
-            }
-            let ev = &rest[..size];
-            let alg = if h.event_type == EventType::FORMAT_DESCRIPTION {
-                event::FormatDescription::decode(ev)?.checksum
-            } else {
-                t.alg
-            };
-            if alg == ChecksumAlg::CRC32 {
-                event::verify_crc(ev)?;
-            }
-            // log_pos 0: an event inside a transaction from MariaDB 11.4 on.
-            if h.log_pos != 0 && u64::from(h.log_pos) != (pos + size) as u64 {
-                return Err(EventError::Malformed(format!(
-                    "log_pos {} but the event ends at {}",
-                    h.log_pos,
-                    pos + size
-                )));
-            }
-            Ok((h, size))
-        })();
-        let (h, size) = match res {
-            Ok(x) => x,
-            Err(e) => {
+        let (h, size) = match walk.next() {
+            Some(Ok(f)) => (f.header, f.header.event_size as usize),
+            None => break,
+            Some(Err(e)) => {
                 if tail_ok && is_torn_tail(data.get(pos..data.len() - zero_tail).unwrap_or(&[])) {
                     reason = Some(if pos + zero_tail >= data.len() {
                         format!("zeros from {pos} to the end")
@@ -214,25 +185,10 @@ pub(super) fn unwritten_page(data: &[u8], pos: usize) -> Option<usize> {
 /// Tracker state after the events in `data[4..end]` (all already validated).
 pub(super) fn tracker_until(data: &[u8], end: usize) -> Result<Tracker, StoreError> {
     let mut t = Tracker::new(ChecksumAlg::OFF);
-    let mut pos = 4;
-    while pos < end {
-        let h = EventHeader::decode(&data[pos..]).map_err(|e| StoreError::Corrupt {
-            file: String::new(),
-            offset: pos as u64,
-            what: e.to_string(),
-        })?;
-        let size = h.event_size as usize;
-        let ev = data.get(pos..pos + size).ok_or_else(|| StoreError::Corrupt {
-            file: String::new(),
-            offset: pos as u64,
-            what: "event runs past the end".into(),
-        })?;
-        t.feed(&h, ev).map_err(|e| StoreError::Corrupt {
-            file: String::new(),
-            offset: pos as u64,
-            what: e.to_string(),
-        })?;
-        pos += size;
+    let corrupt = |offset: u64, what: String| StoreError::Corrupt { file: String::new(), offset, what };
+    for found in Walker::new(data, 4, end as u64) {
+        let f = found.map_err(|e| corrupt(e.offset(), e.to_string()))?;
+        t.feed(&f.header, bytes_of(data, &f)).map_err(|e| corrupt(f.offset, e.to_string()))?;
     }
     Ok(t)
 }

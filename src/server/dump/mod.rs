@@ -9,7 +9,6 @@ mod skip;
 mod stream;
 
 use super::session::{err_packet, Session, ER_MASTER_FATAL_READING_BINLOG};
-use crate::binlog::event::HEADER_LEN;
 use crate::binlog::gtid::{GtidSet, MariaGtid, MariaPos};
 use crate::binlog::gtid_index::{Entry, FileStart};
 use crate::binlog::store::is_safe_name;
@@ -19,7 +18,6 @@ use log::info;
 use skip::{not_in_binlog, MariaSkip, Skip, SkipMode, Until};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::time::Duration;
 use stream::{Dump, Window, OUT_EVENTS};
 
@@ -30,17 +28,20 @@ fn fail(s: &mut Session, msg: &str) -> Result<(), Error> {
 /// Is `pos` an event boundary of the file `f` (of `limit` readable bytes)? Walks the
 /// event headers from the start.
 fn on_boundary(f: &File, pos: u64, limit: u64) -> std::io::Result<bool> {
-    let mut at = 4u64;
-    let mut h = [0u8; HEADER_LEN];
-    while at < pos && at + HEADER_LEN as u64 <= limit {
-        f.read_exact_at(&mut h, at)?;
-        let size = u32::from_le_bytes([h[9], h[10], h[11], h[12]]) as u64;
-        if size < HEADER_LEN as u64 {
-            return Ok(false);
-        }
-        at += size;
+    use crate::binlog::walk::{WalkError, Walker};
+    if pos == 4 {
+        return Ok(true);
     }
-    Ok(at == pos)
+    for found in Walker::new(f, 4, limit) {
+        match found {
+            Ok(e) if e.end() == pos => return Ok(true),
+            Ok(e) if e.end() > pos => return Ok(false),
+            Ok(_) => {}
+            Err(WalkError::Io { err, .. }) => return Err(err),
+            Err(_) => return Ok(false),
+        }
+    }
+    Ok(false)
 }
 
 pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {

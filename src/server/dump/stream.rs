@@ -368,7 +368,10 @@ impl Dump<'_, '_> {
         let mut h = [0u8; HEADER_LEN];
         let fde_size = if self.pos > 4 || maria_gtid {
             self.f.read_exact_at(&mut h, 4)?;
-            let size = EventHeader::decode(&h).map_err(|e| Error::malformed(e.to_string()))?.event_size as usize;
+            let size = match EventHeader::decode(&h) {
+                Ok(h) => h.event_size as usize,
+                Err(e) => return fail(self.s, &format!("corrupt binlog {}:4: {e}", self.file)),
+            };
             // At the start of a file, only an FDE already durable (the loop below waits for it otherwise).
             let durable = self.s.srv.shared.durable.snapshot().readable_len(&self.file, &self.f);
             (self.pos > 4 || 4 + size as u64 <= durable).then_some(size)
@@ -378,7 +381,10 @@ impl Dump<'_, '_> {
         if let Some(size) = fde_size {
             let mut fde = vec![0u8; size];
             self.f.read_exact_at(&mut fde, 4)?;
-            let alg = FormatDescription::decode(&fde).map_err(|e| Error::malformed(e.to_string()))?.checksum;
+            let alg = match FormatDescription::decode(&fde) {
+                Ok(f) => f.checksum,
+                Err(e) => return fail(self.s, &format!("corrupt binlog {}:4: {e}", self.file)),
+            };
             self.crc = alg == event::ChecksumAlg::CRC32;
             if self.pos > 4 {
                 fde[event::LOG_POS_OFFSET..event::LOG_POS_OFFSET + 4].copy_from_slice(&0u32.to_le_bytes());
@@ -392,7 +398,10 @@ impl Dump<'_, '_> {
             }
             if self.pos == 4 {
                 // Sent here in place of the stored one: the stream goes on after it.
-                let hdr = EventHeader::decode(&fde).map_err(|e| Error::malformed(e.to_string()))?;
+                let hdr = match EventHeader::decode(&fde) {
+                    Ok(h) => h,
+                    Err(e) => return fail(self.s, &format!("corrupt binlog {}:4: {e}", self.file)),
+                };
                 if let Some(sk) = self.skip.as_mut() {
                     sk.send(&hdr, &fde);
                 }
@@ -415,7 +424,12 @@ impl Dump<'_, '_> {
                 let h = self.win.slice(self.pos, HEADER_LEN)?;
                 let hdr = EventHeader::decode(h);
                 self.win.intact(&self.file, self.pos)?;
-                let hdr = hdr.map_err(|e| Error::malformed(format!("{}:{}: {e}", self.file, self.pos)))?;
+                let hdr = match hdr {
+                    Ok(h) => h,
+                    // A stored file that is no binlog there: the reader is told, as a
+                    // primary tells it of a corrupt binlog, and nothing more is sent.
+                    Err(e) => return fail(self.s, &format!("corrupt binlog {}:{}: {e}", self.file, self.pos)),
+                };
                 let size = u64::from(hdr.event_size);
                 if self.pos + size > limit {
                     break;
@@ -479,10 +493,15 @@ impl Dump<'_, '_> {
                         if event::verify_crc(ev).is_ok() { event::ChecksumAlg::CRC32 } else { event::ChecksumAlg::OFF };
                     let next = event::Rotate::decode(ev, alg);
                     self.win.intact(&self.file, self.pos - size)?;
-                    let next = next.map_err(|e| Error::malformed(e.to_string()))?.next_file;
-                    if !is_safe_name(&next) {
-                        return Err(Error::malformed("stored ROTATE names a bad file"));
-                    }
+                    let at = self.pos - size;
+                    let next = match next {
+                        Ok(r) if is_safe_name(&r.next_file) => r.next_file,
+                        Ok(r) => {
+                            let what = format!("its ROTATE names {:?}, not a binlog file name", r.next_file);
+                            return fail(self.s, &format!("corrupt binlog {}:{at}: {what}", self.file));
+                        }
+                        Err(e) => return fail(self.s, &format!("corrupt binlog {}:{at}: {e}", self.file)),
+                    };
                     self.open(dir, &next)?;
                     // As a primary does, each new file starts with a made-up ROTATE naming
                     // it (mysqlbinlog stops there when it was not asked for that file).
