@@ -133,7 +133,7 @@ pub fn render(sh: &Shared, dir: &Path) -> String {
     for (n, h, v) in counters {
         metric(&mut o, n, "counter", h, v);
     }
-    let u = sh.upstream().clone();
+    let u = sh.link.upstream().clone();
     metric(
         &mut o,
         "binlogd_mirroring",
@@ -168,8 +168,8 @@ pub fn render(sh: &Shared, dir: &Path) -> String {
     let help = "Time to write out what was pending and fsync it.";
     histogram(&mut o, "binlogd_fsync_seconds", help, &st.fsync_latency, st.fsyncs.load(Relaxed));
     // Per replica: bytes stored and not yet sent to it.
-    let d = sh.durable.snapshot();
-    let readers = sh.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let d = sh.serving.durable.snapshot();
+    let readers = sh.serving.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
     metric(&mut o, "binlogd_replicas_connected", "gauge", "Connections dumping binlogs from binlogd.", readers.len());
     let _ = writeln!(
         o,

@@ -100,8 +100,8 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
         let mut backoff = Duration::from_secs(1);
         loop {
             let st = match &seen {
-                Some(files) => shared.durable.wait_files_changed(files, Duration::from_secs(5)),
-                None => shared.durable.snapshot(),
+                Some(files) => shared.serving.durable.wait_files_changed(files, Duration::from_secs(5)),
+                None => shared.serving.durable.snapshot(),
             };
             seen = Some(st.files.clone());
             // Every file but the last is closed.

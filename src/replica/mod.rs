@@ -244,27 +244,41 @@ pub struct ReaderPos {
     pub server_id: Option<u32>,
 }
 
-/// State the replica side shares with the binlog server side.
+/// State the replica side shares with the binlog server side, in three owners: the
+/// connection to the primary (`link`), the counters (`stats`, which metrics read), and
+/// what the server reads of the store (`serving`).
 pub struct Shared {
-    pub durable: Arc<crate::binlog::durable::Durable>,
+    pub link: Link,
+    pub stats: Arc<Stats>,
+    pub serving: Serving,
+}
+
+/// The connection to the primary: its state (SHOW SLAVE STATUS), the primary as last
+/// seen, STOP/START SLAVE, the TLS settings both ways, binlogd's own UUID.
+pub struct Link {
+    pub upstream: Mutex<Upstream>,
     /// The primary as last seen at connect time.
     pub primary: Mutex<Option<Primary>>,
     /// binlogd's own UUID (reported to the primary, and served as server_uuid).
     pub uuid: String,
+    /// STOP SLAVE / START SLAVE.
+    pub control: Arc<Control>,
+    /// TLS both ways, reloadable.
+    pub tls: Arc<crate::tls::Live>,
+}
+
+/// What the binlog server reads: what is durable, where each file starts, who reads
+/// which file, the lock the index is rewritten under, the error log (FLUSH LOGS).
+pub struct Serving {
+    pub durable: Arc<crate::binlog::durable::Durable>,
     /// Where each stored file starts in GTID terms, for GTID dumps.
     pub gtid_index: Mutex<crate::binlog::gtid_index::GtidIndex>,
-    pub upstream: Mutex<Upstream>,
-    pub stats: Arc<Stats>,
     /// Guards index rewrites between the writer and purges.
     pub index: Arc<crate::binlog::store::IndexShare>,
     /// Where each dumping connection is reading (connection id -> position).
     pub readers: Mutex<std::collections::BTreeMap<u32, ReaderPos>>,
-    /// STOP SLAVE / START SLAVE.
-    pub control: Arc<Control>,
     /// The error log, for FLUSH LOGS.
     pub log: crate::logging::LogSink,
-    /// TLS both ways, reloadable.
-    pub tls: Arc<crate::tls::Live>,
 }
 
 impl Shared {
@@ -277,46 +291,41 @@ impl Shared {
         tls: Arc<crate::tls::Live>,
     ) -> Shared {
         Shared {
-            durable: Default::default(),
-            primary: Default::default(),
-            uuid,
-            gtid_index: Mutex::new(crate::binlog::gtid_index::GtidIndex::new(&cfg.binlog_dir)),
-            upstream: Mutex::new(Upstream { state: "Connecting to master", ..Default::default() }),
+            link: Link {
+                upstream: Mutex::new(Upstream { state: "Connecting to master", ..Default::default() }),
+                primary: Default::default(),
+                uuid,
+                control,
+                tls,
+            },
             stats,
-            index: Default::default(),
-            readers: Default::default(),
-            control,
-            log,
-            tls,
+            serving: Serving {
+                durable: Default::default(),
+                gtid_index: Mutex::new(crate::binlog::gtid_index::GtidIndex::new(&cfg.binlog_dir)),
+                index: Default::default(),
+                readers: Default::default(),
+                log,
+            },
         }
-    }
-
-    pub fn upstream(&self) -> std::sync::MutexGuard<'_, Upstream> {
-        self.upstream.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Records where a dumping connection is.
-    pub fn set_reading(&self, id: u32, file: &str, pos: u64, server_id: Option<u32>) {
-        let mut g = self.readers.lock().unwrap_or_else(|e| e.into_inner());
-        let r = g.entry(id).or_default();
-        if r.file != file {
-            r.file = file.to_string();
-        }
-        r.pos = pos;
-        r.server_id = server_id;
     }
 
     /// Seconds_Behind_Master: None when not mirroring, 0 when caught up, else the
     /// age of the last event read.
     pub fn seconds_behind(&self) -> Option<u64> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        if !self.upstream().running {
+        if !self.link.upstream().running {
             None
         } else if self.stats.idle.load(Ordering::Relaxed) {
             Some(0)
         } else {
             Some(now.saturating_sub(self.stats.last_event_ts.load(Ordering::Relaxed)))
         }
+    }
+}
+
+impl Link {
+    pub fn upstream(&self) -> std::sync::MutexGuard<'_, Upstream> {
+        self.upstream.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn failed(&self, e: &ReplicaError) {
@@ -326,6 +335,19 @@ impl Shared {
         u.last_errno = e.errno();
         u.last_error = e.to_string();
         u.last_error_at = Some(std::time::SystemTime::now());
+    }
+}
+
+impl Serving {
+    /// Records where a dumping connection is.
+    pub fn set_reading(&self, id: u32, file: &str, pos: u64, server_id: Option<u32>) {
+        let mut g = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        let r = g.entry(id).or_default();
+        if r.file != file {
+            r.file = file.to_string();
+        }
+        r.pos = pos;
+        r.server_id = server_id;
     }
 }
 
@@ -408,8 +430,8 @@ struct FullDisk {
 impl FullDisk {
     /// A write found binlog_dir full: SHOW SLAVE STATUS and the log say so.
     fn hit(&mut self, e: &ReplicaError, dir: &Path, shared: &Shared) {
-        shared.failed(e);
-        shared.upstream().set_state(SPACE_STATE);
+        shared.link.failed(e);
+        shared.link.upstream().set_state(SPACE_STATE);
         if self.logged.is_some_and(|t| t.elapsed() < SPACE_LOG) {
             return;
         }
@@ -547,7 +569,7 @@ fn explain_missing(cfg: &Config, tls: &crate::tls::Live, store: &Store) {
 
 /// Runs the replica until stopped. Errors returned are the ones retrying cannot fix.
 pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Shared>) -> Result<(), ReplicaError> {
-    let uuid = shared.uuid.clone();
+    let uuid = shared.link.uuid.clone();
     let mut backoff = FIRST_RETRY.min(cfg.retry_max);
     let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE)).ok().map(|s| s.trim().to_string());
     let mut first = true;
@@ -559,7 +581,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
     while !ctl.stop.load(Ordering::SeqCst) {
         if ctl.is_paused() {
             {
-                let mut u = shared.upstream();
+                let mut u = shared.link.upstream();
                 u.running = false;
                 u.set_state(if stopped_by_error { "" } else { "Replica stopped by STOP SLAVE" });
             }
@@ -583,7 +605,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         // Every connection starts from what recovery finds on disk. Recovery fsynced
         // it, so it is served at once, even while the primary cannot be reached.
         let opened = {
-            let _index = shared.index.lock();
+            let _index = shared.serving.index.lock();
             Store::open(&cfg.binlog_dir)
         };
         let mut store = match opened {
@@ -597,11 +619,11 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             }
             Err(e) => return Err(e.into()),
         };
-        store.share_index(shared.index.clone());
+        store.share_index(shared.serving.index.clone());
         store.set_preallocate(cfg.binlog_preallocate);
         // Room for a purge to run when the disk is full.
         store.keep_reserve();
-        shared.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
+        shared.serving.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
         if first {
             // The stored files are served from now on, whether the primary answers or not.
             crate::notify::notify("READY=1");
@@ -630,7 +652,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
                     StoreError::Corrupt { .. } | StoreError::Index { .. } | StoreError::Replaced { .. },
                 )),
             ) => {
-                shared.failed(&e);
+                shared.link.failed(&e);
                 return Err(e);
             }
             Err(e) if e.is_disk_full() => {
@@ -641,7 +663,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
                 continue;
             }
             Err(e) if displaced_by_same_id(&e) => {
-                shared.failed(&e);
+                shared.link.failed(&e);
                 error!(
                     "{e}. Another replica of the primary uses binlogd's server_id {} (or its server_uuid, kept in {}), \
                      and each connection ends the other's: mirroring is stopped, the stored files are still served. \
@@ -658,12 +680,12 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             }
             Err(e) => {
                 error!("{e}");
-                shared.failed(&e);
+                shared.link.failed(&e);
                 if matches!(
                     &e,
                     ReplicaError::Read(proto::Error::Server { code: ER_MASTER_FATAL_ERROR_READING_BINLOG, .. })
                 ) {
-                    explain_missing(cfg, &shared.tls, &Store::open(&cfg.binlog_dir)?);
+                    explain_missing(cfg, &shared.link.tls, &Store::open(&cfg.binlog_dir)?);
                 }
             }
         }

@@ -18,10 +18,10 @@ const POLICY_EVERY: Duration = Duration::from_secs(10);
 /// Purges what `target` asks for, within the limits. Returns the plan carried out.
 pub fn purge(cfg: &Config, shared: &Shared, target: &Target) -> Result<Plan, String> {
     let dir = &cfg.binlog_dir;
-    let mut g = shared.index.lock();
+    let mut g = shared.serving.index.lock();
     let (_, names) = crate::binlog::store::read_index(&*crate::binlog::fs::os(), dir).map_err(|e| e.to_string())?;
     let mut readers: BTreeMap<String, usize> = BTreeMap::new();
-    for r in shared.readers.lock().unwrap_or_else(|e| e.into_inner()).values() {
+    for r in shared.serving.readers.lock().unwrap_or_else(|e| e.into_inner()).values() {
         *readers.entry(r.file.clone()).or_default() += 1;
     }
     let archived = crate::replica::archiver::archived_check(cfg);
@@ -30,13 +30,14 @@ pub fn purge(cfg: &Config, shared: &Shared, target: &Target) -> Result<Plan, Str
     if plan.purge.is_empty() {
         return Ok(plan);
     }
-    let left = crate::binlog::store::execute(&*crate::binlog::fs::os(), dir, &mut g, &shared.index, &plan.purge)
-        .map_err(|e| e.to_string())?;
+    let left =
+        crate::binlog::store::execute(&*crate::binlog::fs::os(), dir, &mut g, &shared.serving.index, &plan.purge)
+            .map_err(|e| e.to_string())?;
     drop(g);
-    shared.durable.replace_files(&left);
+    shared.serving.durable.replace_files(&left);
     // The GTID index forgets the purged files.
-    let st = shared.durable.snapshot();
-    let mut idx = shared.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
+    let st = shared.serving.durable.snapshot();
+    let mut idx = shared.serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
     if let Err(e) = idx.entries(&left, |n, f| st.readable_len(n, f)) {
         warn!("the GTID index could not follow the purge: {e}");
     }
@@ -61,7 +62,7 @@ pub fn spawn_policy(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
         let mut generation = 0;
         let mut last_held = None;
         loop {
-            let st = shared.durable.wait_newer(generation, POLICY_EVERY);
+            let st = shared.serving.durable.wait_newer(generation, POLICY_EVERY);
             generation = st.generation;
             if st.files.len() < 2 {
                 continue;

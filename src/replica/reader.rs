@@ -359,7 +359,7 @@ impl Reader {
         if hdr.event_type == EventType::ROTATE {
             let r = Rotate::decode(&ev, self.alg).map_err(|e| bad(format!("Rotate: {e}")))?;
             self.file.clone_from(&r.next_file);
-            self.shared.upstream().read_file.clone_from(&r.next_file);
+            self.shared.link.upstream().read_file.clone_from(&r.next_file);
             self.stats.read_pos.store(r.pos, Ordering::Relaxed);
             if hdr.is_artificial() {
                 return Ok(send(&self.budget, &self.tx, Msg::Rotate { name: r.next_file, pos: r.pos }));

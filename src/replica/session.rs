@@ -56,8 +56,8 @@ impl Session<'_> {
         backoff: &mut Duration,
     ) -> Result<(), ReplicaError> {
         let Session { cfg, ctl, stats, shared, uuid, first, file_pos_once } = *self;
-        shared.upstream().set_state("Connecting to master");
-        let (mut c, p) = connect::connect(cfg, &shared.tls)?;
+        shared.link.upstream().set_state("Connecting to master");
+        let (mut c, p) = connect::connect(cfg, &shared.link.tls)?;
         let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
         info!(
             "{} master {}:{} ({} {}), master_uuid:{}",
@@ -99,16 +99,16 @@ impl Session<'_> {
         if std::fs::read_to_string(&vars_path).ok().as_deref() != Some(vars_text.as_str()) {
             store.replace_file(crate::sysvars::VARIABLES_FILE, vars_text.as_bytes())?;
         }
-        *shared.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
+        *shared.link.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
-        let start = decide_start(cfg, &shared.tls, &store, &mut c, &p, file_pos_once)?;
+        let start = decide_start(cfg, &shared.link.tls, &store, &mut c, &p, file_pos_once)?;
         if let Start::FilePos(file, pos) = &start {
             if *pos > 4 {
                 // Is the primary's file of that name still the stored one? The FDE a dump
                 // sends first answers that too (Store::check_resent_fde), but a MariaDB
                 // primary with semi-sync asked for an offset inside an event of another
                 // file stops that dump without a word, and leaves it stuck on its side.
-                if let Some(fde) = connect::probe_file_start(cfg, &shared.tls, &p, file)?.fde {
+                if let Some(fde) = connect::probe_file_start(cfg, &shared.link.tls, &p, file)?.fde {
                     store.check_resent_fde(&fde)?;
                 }
             }
@@ -118,7 +118,7 @@ impl Session<'_> {
         connect::request_dump(&mut c, cfg, &p, &start)?;
         info!("requested binlog dump from {start}");
         {
-            let mut u = shared.upstream();
+            let mut u = shared.link.upstream();
             u.running = true;
             u.semisync = semisync;
             u.set_state("Waiting for master to send event");
@@ -144,7 +144,7 @@ impl Session<'_> {
         let budget = w.budget.clone();
         let mut w = w;
         // What recovery kept was published when the store was opened (in `run`).
-        w.durable = Some(shared.durable.clone());
+        w.durable = Some(shared.serving.durable.clone());
         // A writer that stops on an error ends the connection's reads: otherwise the
         // reader, fed only heartbeats (a primary whose commits wait for this ACK sends
         // nothing else), would not learn of it until the next event.
@@ -202,7 +202,7 @@ impl Session<'_> {
         }
         ctl.set_socket(None);
         {
-            let mut u = shared.upstream();
+            let mut u = shared.link.upstream();
             u.running = false;
             u.set_state("Reconnecting after a failed master event read");
         }
@@ -216,7 +216,7 @@ impl Session<'_> {
                  another replica's, or binlogd's own previous connection",
                 cfg.net_read_timeout, cfg.server_id
             );
-            connect::warn_if_dump_stuck(cfg, &shared.tls);
+            connect::warn_if_dump_stuck(cfg, &shared.link.tls);
         }
         if received > 1 {
             // The connection worked: the next failure starts the backoff afresh.

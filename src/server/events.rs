@@ -137,7 +137,7 @@ pub fn answer(s: &mut Session, a: Result<Args, String>) -> Result<(), Error> {
             return s.stream.write(&err_packet(ER_PARSE_ERROR, "42000", &msg));
         }
     };
-    let d = s.srv.shared.durable.snapshot();
+    let d = s.srv.shared.serving.durable.snapshot();
     let Some(name) = a.file.clone().or_else(|| d.files.first().cloned()) else {
         // No file stored yet: an empty list, as a primary without binlogs gives.
         let mut out = head();

@@ -132,7 +132,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::i
     info!(
         "binlog server listening on {}{}",
         listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
-        match (shared.tls.acceptor(), cfg.require_secure_transport) {
+        match (shared.link.tls.acceptor(), cfg.require_secure_transport) {
             (Some(_), true) => ", TLS required",
             (Some(_), false) => ", TLS offered",
             (None, _) => "",
@@ -180,8 +180,8 @@ fn keep_gtid_index(sh: &Shared) {
         // after each fsync does not wake this thread. Until then, each publish may
         // have made the newest file's header durable.
         let st = match &seen {
-            Some((files, true)) => sh.durable.wait_files_changed(files, std::time::Duration::from_secs(5)),
-            _ => sh.durable.wait_newer(generation, std::time::Duration::from_secs(5)),
+            Some((files, true)) => sh.serving.durable.wait_files_changed(files, std::time::Duration::from_secs(5)),
+            _ => sh.serving.durable.wait_newer(generation, std::time::Duration::from_secs(5)),
         };
         generation = st.generation;
         if generation == 0 {
@@ -191,7 +191,7 @@ fn keep_gtid_index(sh: &Shared) {
         if seen.as_ref().is_some_and(|(f, done)| *done && Arc::ptr_eq(f, &st.files)) {
             continue;
         }
-        let mut idx = sh.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idx = sh.serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
         match idx.entries(&st.files, |name, f| st.readable_len(name, f)) {
             Ok(v) => seen = Some((st.files.clone(), v.iter().all(Option::is_some))),
             Err(e) => {
@@ -247,10 +247,10 @@ impl Server {
     /// has not reached it since it started (the primary is down), as the stored files
     /// tell: the newest file's FDE and the kept server_uuid.
     pub fn primary(&self) -> Option<Primary> {
-        if let Some(p) = self.shared.primary.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some(p) = self.shared.link.primary.lock().unwrap_or_else(|e| e.into_inner()).clone() {
             return Some(p);
         }
-        let d = self.shared.durable.snapshot();
+        let d = self.shared.serving.durable.snapshot();
         let name = d.files.last()?;
         let mut cached = self.stored_primary.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, p)) = cached.as_ref().filter(|(n, _)| n == name) {

@@ -170,7 +170,7 @@ fn nothing(_: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
 }
 
 fn stop_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
-    if s.srv.shared.control.pause() {
+    if s.srv.shared.link.control.pause() {
         vec![ok_packet()]
     } else {
         s.warnings.push(("Note", 3084, "Replication thread(s) for channel '' are already stopped.".into()));
@@ -179,7 +179,7 @@ fn stop_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
 }
 
 fn start_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
-    if s.srv.shared.control.resume() {
+    if s.srv.shared.link.control.resume() {
         vec![ok_packet()]
     } else {
         s.warnings.push(("Note", 3083, "Replication thread(s) for channel '' are already runnning.".into()));
@@ -206,7 +206,7 @@ fn flush_logs(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
     if !matches!(p.words.get(1), Some(&"LOGS" | &"ERROR" | &"LOCAL" | &"NO_WRITE_TO_BINLOG")) {
         return vec![err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd does not support {}", p.text))];
     }
-    match s.srv.shared.log.reopen() {
+    match s.srv.shared.serving.log.reopen() {
         Ok(()) => {
             log::info!("FLUSH LOGS: reopened the error log");
             vec![ok_packet()]
@@ -216,7 +216,7 @@ fn flush_logs(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
 }
 
 fn reload_tls(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
-    match s.srv.shared.tls.reload_logged(p.text) {
+    match s.srv.shared.link.tls.reload_logged(p.text) {
         Ok(()) => vec![ok_packet()],
         Err(e) => vec![err_packet(
             ER_DA_SSL_LIBRARY_ERROR,
@@ -366,7 +366,7 @@ fn purge(s: &mut Session, how: &str, arg: &str) -> Vec<Vec<u8>> {
 fn shutdown(s: &Session) -> Vec<u8> {
     log::info!("SHUTDOWN from connection {} ({}): stopping after writing and syncing what is queued", s.id, s.user);
     crate::notify::notify("STOPPING=1");
-    s.srv.shared.control.request_stop();
+    s.srv.shared.link.control.request_stop();
     ok_packet()
 }
 
@@ -395,7 +395,7 @@ fn kill(s: &Session, words: &[&str], own_only: Option<&str>) -> Vec<u8> {
     match s.srv.conns.kill(id, dump_only) {
         Some(who) => {
             log::info!("connection {id} ({who}) ended by KILL from connection {} ({})", s.id, s.user);
-            s.srv.shared.durable.wake_all();
+            s.srv.shared.serving.durable.wake_all();
             ok_packet()
         }
         None => err_packet(ER_NO_SUCH_THREAD, "HY000", &format!("Unknown thread id: {id}")),

@@ -201,7 +201,7 @@ impl<'a> Session<'a> {
     fn handshake(&mut self) -> Result<String, Error> {
         let n = nonce()?;
         let version = self.srv.primary().map_or_else(|| "8.0.99-binlogd".to_string(), |p| p.greeting_version);
-        let tls = self.srv.shared.tls.acceptor();
+        let tls = self.srv.shared.link.tls.acceptor();
         let g = HandshakeV10 {
             server_version: version,
             connection_id: self.id,
@@ -289,7 +289,7 @@ impl<'a> Session<'a> {
         // Over TLS, after mysql_native_password, the OK proves that binlogd knows the
         // password: a MariaDB client trusts a self-signed certificate by it. Others
         // ignore the OK's info, as they do a MariaDB server's.
-        let proof = match (native_scramble, acct.native, self.srv.shared.tls.fingerprint()) {
+        let proof = match (native_scramble, acct.native, self.srv.shared.link.tls.fingerprint()) {
             (Some(scramble), Some(stage2), Some(fp)) if self.stream.inner.is_tls() => {
                 Some(auth::cert_proof(&stage2, &scramble, &fp))
             }
@@ -416,7 +416,7 @@ impl<'a> Session<'a> {
                     "replica server_id {} registered again on connection {} from {}: ending its older connection {old} ({who})",
                     r.server_id, self.id, self.peer
                 );
-                self.srv.shared.durable.wake_all();
+                self.srv.shared.serving.durable.wake_all();
                 let twins = self
                     .srv
                     .displacements

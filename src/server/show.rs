@@ -98,7 +98,7 @@ pub(super) fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
         }
         // MySQL 8.2+ and MariaDB 10.5.2+ names, and the old one.
         ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] | ["BINLOG", "STATUS"] => {
-            let d = s.srv.shared.durable.snapshot();
+            let d = s.srv.shared.serving.durable.snapshot();
             let gtids = d.gtids.to_string();
             let maria = is_maria(s);
             let r = d.active.map(|(f, p)| {
@@ -112,7 +112,7 @@ pub(super) fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             rows(&cols[..if maria { 4 } else { 5 }], r.into_iter().collect())
         }
         ["BINARY", "LOGS"] | ["MASTER", "LOGS"] => {
-            let d = s.srv.shared.durable.snapshot();
+            let d = s.srv.shared.serving.durable.snapshot();
             // MySQL 8.0.14+ adds Encrypted; MariaDB has no such column.
             let maria = is_maria(s);
             let v = stored_sizes(s, &d)
@@ -263,13 +263,13 @@ pub(super) fn grants(s: &Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
 /// SHOW [FULL] PROCESSLIST: every client connection. A dump's Info is the file and
 /// position it has reached, and its State says whether it has sent all that is durable.
 pub(super) fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
-    let readers = s.srv.shared.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let active = s.srv.shared.durable.snapshot().active;
+    let readers = s.srv.shared.serving.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let active = s.srv.shared.serving.durable.snapshot().active;
     // binlogd's own connection to the primary, as mysqld lists its replica I/O thread
     // (not while STOP SLAVE or an error has stopped it).
     let mut upstream = Vec::new();
-    if !s.srv.shared.control.is_paused() {
-        let u = s.srv.shared.upstream();
+    if !s.srv.shared.link.control.is_paused() {
+        let u = s.srv.shared.link.upstream();
         let cfg = &s.srv.cfg;
         upstream.push(vec![
             Some("0".to_string()),
@@ -342,8 +342,8 @@ pub(super) fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Ve
     use std::sync::atomic::Ordering::Relaxed;
     let cfg = &s.srv.cfg;
     let sh = &s.srv.shared;
-    let u = sh.upstream().clone();
-    let d = sh.durable.snapshot();
+    let u = sh.link.upstream().clone();
+    let d = sh.serving.durable.snapshot();
     let p = s.srv.primary();
     let maria = p.as_ref().is_some_and(|p| p.flavor == Flavor::MariaDb);
     if all && !maria {
@@ -365,7 +365,7 @@ pub(super) fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Ve
     // No only once stopped (STOP SLAVE, or an error retrying cannot mend).
     let io_running = if u.running {
         "Yes"
-    } else if sh.control.is_paused() {
+    } else if sh.link.control.is_paused() {
         "No"
     } else {
         "Connecting"

@@ -41,7 +41,7 @@ pub(super) fn variable(s: &Session, p: Option<&Primary>, var: &Var) -> Option<St
             })
         }
         Source::Own => {
-            let d = || s.srv.shared.durable.snapshot();
+            let d = || s.srv.shared.serving.durable.snapshot();
             Some(match var.name {
                 "gtid_executed" => d().gtids.to_string(),
                 "gtid_purged" => super::dump::purged_gtids(s).to_string(),
@@ -50,7 +50,7 @@ pub(super) fn variable(s: &Session, p: Option<&Primary>, var: &Var) -> Option<St
                 "port" => cfg.listen_port.unwrap_or(0).to_string(),
                 "server_id" => cfg.server_id.to_string(),
                 "server_id_bits" => "32".into(),
-                "server_uuid" => s.srv.shared.uuid.clone(),
+                "server_uuid" => s.srv.shared.link.uuid.clone(),
                 "version_comment" => "binlogd".into(),
                 "wait_timeout" => cfg.wait_timeout.as_secs().to_string(),
                 // binlogd is no semi-sync primary: its readers' ACKs are not awaited.
@@ -71,7 +71,7 @@ pub(super) fn status_counters(s: &Session) -> Vec<(String, String)> {
     use std::sync::atomic::Ordering::Relaxed;
     let st = &s.srv.shared.stats;
     let replicas = s.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).len();
-    let u = s.srv.shared.upstream().clone();
+    let u = s.srv.shared.link.upstream().clone();
     // This session's TLS, as mysqld reports it (empty without TLS).
     let described = s.stream.inner.describe().unwrap_or_default();
     let tls = described.split_once(' ').unwrap_or(("", ""));

@@ -88,7 +88,7 @@ fn open_at(
 /// What is stored, once binlogd has opened its directory: a dump that arrives while
 /// it starts waits for that (at most connect_timeout) instead of finding no files.
 fn stored(s: &Session) -> crate::binlog::durable::DurableState {
-    let d = &s.srv.shared.durable;
+    let d = &s.srv.shared.serving.durable;
     let deadline = std::time::Instant::now() + s.srv.cfg.connect_timeout;
     let mut st = d.snapshot();
     while st.generation == 0 {
@@ -110,14 +110,14 @@ struct Reading {
 
 impl Reading {
     fn new(shared: &std::sync::Arc<crate::replica::Shared>, id: u32, file: &str, server_id: Option<u32>) -> Reading {
-        shared.set_reading(id, file, 4, server_id);
+        shared.serving.set_reading(id, file, 4, server_id);
         Reading { shared: shared.clone(), id }
     }
 }
 
 impl Drop for Reading {
     fn drop(&mut self) {
-        self.shared.readers.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+        self.shared.serving.readers.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
     }
 }
 
@@ -155,8 +155,8 @@ fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Opt
 fn find_start(s: &Session, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<Entry>, Vec<Option<Entry>>), Error> {
     let dir = s.srv.cfg.binlog_dir.clone();
     for _ in 0..2 {
-        let st = s.srv.shared.durable.snapshot();
-        let mut idx = s.srv.shared.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
+        let st = s.srv.shared.serving.durable.snapshot();
+        let mut idx = s.srv.shared.serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
         let entries = idx.entries(&st.files, |name, f| st.readable_len(name, f)).map_err(Error::Io)?;
         let found = entries.iter().rev().flatten().find(|e| pick(&e.start)).cloned();
         let Some(e) = found else { return Ok((None, entries)) };
@@ -171,8 +171,8 @@ fn find_start(s: &Session, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<
 /// What binlogd can no longer serve: the GTIDs before its oldest stored file (its
 /// `Previous_gtids`), as `@@gtid_purged` of a server whose binlog starts there.
 pub fn purged_gtids(s: &Session) -> GtidSet {
-    let st = s.srv.shared.durable.snapshot();
-    let mut idx = s.srv.shared.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
+    let st = s.srv.shared.serving.durable.snapshot();
+    let mut idx = s.srv.shared.serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
     match idx.entries(&st.files, |name, f| st.readable_len(name, f)) {
         Ok(entries) => match entries.into_iter().next().flatten().map(|e| e.start) {
             Some(FileStart::Mysql(prev)) => prev,

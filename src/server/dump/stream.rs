@@ -301,7 +301,7 @@ impl Dump<'_, '_> {
                 .bytes_sent
                 .fetch_add(std::mem::take(&mut self.sent), std::sync::atomic::Ordering::Relaxed);
         }
-        self.s.srv.shared.set_reading(self.s.id, &self.file, self.pos, self.s.registered);
+        self.s.srv.shared.serving.set_reading(self.s.id, &self.file, self.pos, self.s.registered);
         Ok(())
     }
 
@@ -334,7 +334,7 @@ impl Dump<'_, '_> {
     pub(super) fn open(&mut self, dir: &Path, name: &str) -> Result<(), Error> {
         self.flush_out()?;
         // Registered before it is opened, so a purge that follows leaves it alone.
-        self.s.srv.shared.set_reading(self.s.id, name, 4, self.s.registered);
+        self.s.srv.shared.serving.set_reading(self.s.id, name, 4, self.s.registered);
         if let Some(sk) = self.skip.as_mut() {
             sk.tracker = Tracker::new(event::ChecksumAlg::OFF);
             sk.skipping = false;
@@ -373,7 +373,7 @@ impl Dump<'_, '_> {
                 Err(e) => return fail(self.s, &format!("corrupt binlog {}:4: {e}", self.file)),
             };
             // At the start of a file, only an FDE already durable (the loop below waits for it otherwise).
-            let durable = self.s.srv.shared.durable.snapshot().readable_len(&self.file, &self.f);
+            let durable = self.s.srv.shared.serving.durable.snapshot().readable_len(&self.file, &self.f);
             (self.pos > 4 || 4 + size as u64 <= durable).then_some(size)
         } else {
             None
@@ -416,7 +416,7 @@ impl Dump<'_, '_> {
         }
         let mut generation = 0;
         'files: loop {
-            let st = self.s.srv.shared.durable.snapshot();
+            let st = self.s.srv.shared.serving.durable.snapshot();
             generation = generation.max(st.generation);
             let limit = st.readable_len(&self.file, &self.f);
             while self.pos + HEADER_LEN as u64 <= limit {
@@ -512,7 +512,7 @@ impl Dump<'_, '_> {
                 }
             }
             self.flush_out()?;
-            let st = self.s.srv.shared.durable.snapshot();
+            let st = self.s.srv.shared.serving.durable.snapshot();
             let active = st.active.as_ref().is_some_and(|(a, _)| *a == self.file);
             if !active {
                 // A closed file that ended without ROTATE (a STOP): go on with the next one.
@@ -537,7 +537,7 @@ impl Dump<'_, '_> {
             if non_block {
                 return self.s.stream.write(&[0xfe, 0, 0, 0x02, 0]);
             }
-            let st2 = self.s.srv.shared.durable.wait_newer(generation, hb);
+            let st2 = self.s.srv.shared.serving.durable.wait_newer(generation, hb);
             if self.s.killed.load(std::sync::atomic::Ordering::SeqCst) {
                 if self.s.srv.conns.is_displaced(self.s.id) {
                     let maria = self.s.vars.contains_key("mariadb_slave_capability");
