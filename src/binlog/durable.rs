@@ -23,8 +23,8 @@ pub struct DurableState {
 impl DurableState {
     /// How far `name` may be read: the durable length if it is the active file,
     /// else the size of the closed file `f`.
-    pub fn readable_len(&self, name: &str, f: &std::fs::File) -> u64 {
-        self.active_len(name).unwrap_or_else(|| f.metadata().map(|m| m.len()).unwrap_or(0))
+    pub fn readable_len(&self, name: &str, f: &dyn super::read::Stored) -> u64 {
+        self.active_len(name).unwrap_or_else(|| f.len().unwrap_or(0))
     }
 
     /// The same for the stored file `name` in `dir`, not open: 0 if it is gone.

@@ -8,6 +8,7 @@ pub mod gtid_index;
 pub mod map_guard;
 pub mod owner;
 pub mod purge;
+pub mod read;
 pub mod store;
 #[cfg(test)]
 pub mod test_files;

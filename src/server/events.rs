@@ -4,9 +4,6 @@
 //!
 //! <https://dev.mysql.com/doc/refman/8.4/en/show-binlog-events.html>
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
-
 use super::describe;
 use super::session::{err_packet, Session};
 use crate::binlog::event::{EventHeader, EventType, FormatDescription};
@@ -144,10 +141,11 @@ pub fn answer(s: &mut Session, a: Result<Args, String>) -> Result<(), Error> {
         out.push(resultset::EOF.to_vec());
         return s.stream.write_many(&out);
     };
-    let opened = if d.files.contains(&name) { File::open(s.srv.cfg.binlog_dir.join(&name)).ok() } else { None };
+    let opened =
+        if d.files.contains(&name) { crate::binlog::read::open(&s.srv.cfg.binlog_dir, &name).ok() } else { None };
     let Some(f) = opened else { return s.stream.write(&failed("Could not find target log")) };
-    let end = d.readable_len(&name, &f);
-    let mut rows = Rows { f: &f, end, name: &name, fde: None };
+    let end = d.readable_len(&name, &*f);
+    let mut rows = Rows { f: &*f, end, name: &name, fde: None };
     // Positions before the first event start at it, as on a primary.
     let from = a.from.max(4);
     let fde = match rows.fde() {
@@ -235,7 +233,7 @@ type Row = Vec<Option<String>>;
 
 /// Reads the events of one stored file up to `end`.
 struct Rows<'a> {
-    f: &'a File,
+    f: &'a dyn crate::binlog::read::Stored,
     end: u64,
     name: &'a str,
     fde: Option<FormatDescription>,
@@ -254,7 +252,7 @@ impl Rows<'_> {
 
     fn event(&self, pos: u64, hdr: &EventHeader) -> Result<Vec<u8>, String> {
         let mut ev = vec![0u8; hdr.event_size as usize];
-        self.f.read_exact_at(&mut ev, pos).map_err(|e| format!("{}:{pos}: {e}", self.name))?;
+        self.f.read_at(&mut ev, pos).map_err(|e| format!("{}:{pos}: {e}", self.name))?;
         Ok(ev)
     }
 

@@ -23,7 +23,6 @@ use std::thread;
 use log::{error, info, warn};
 
 use crate::config::Config;
-use std::os::unix::fs::FileExt;
 
 use crate::binlog::event::{EventHeader, EventType, FormatDescription, HEADER_LEN};
 use crate::replica::connect::{Flavor, Primary};
@@ -203,15 +202,15 @@ fn keep_gtid_index(sh: &Shared) {
 }
 
 /// The format description that opens a stored file (its event at offset 4).
-pub(crate) fn stored_fde(f: &std::fs::File) -> Result<(EventHeader, FormatDescription), String> {
+pub(crate) fn stored_fde(f: &dyn crate::binlog::read::Stored) -> Result<(EventHeader, FormatDescription), String> {
     let mut h = [0u8; HEADER_LEN];
-    f.read_exact_at(&mut h, 4).map_err(|e| e.to_string())?;
+    f.read_at(&mut h, 4).map_err(|e| e.to_string())?;
     let hdr = EventHeader::decode(&h).map_err(|e| e.to_string())?;
     if hdr.event_type != EventType::FORMAT_DESCRIPTION || hdr.event_size > 4096 {
         return Err(format!("a {}-byte {} event where the format description belongs", hdr.event_size, hdr.event_type));
     }
     let mut ev = vec![0u8; hdr.event_size as usize];
-    f.read_exact_at(&mut ev, 4).map_err(|e| e.to_string())?;
+    f.read_at(&mut ev, 4).map_err(|e| e.to_string())?;
     let fde = FormatDescription::decode(&ev).map_err(|e| e.to_string())?;
     Ok((hdr, fde))
 }
@@ -263,8 +262,8 @@ impl Server {
 
     /// Reads the primary's facts from the FDE of the stored file `name`.
     fn primary_from_file(&self, name: &str, d: &crate::binlog::durable::DurableState) -> Option<Primary> {
-        let f = std::fs::File::open(self.cfg.binlog_dir.join(name)).ok()?;
-        let (hdr, fde) = stored_fde(&f).ok()?;
+        let f = crate::binlog::read::open(&self.cfg.binlog_dir, name).ok()?;
+        let (hdr, fde) = stored_fde(&*f).ok()?;
         let maria = fde.server_version.contains("MariaDB");
         let uuid = std::fs::read_to_string(self.cfg.binlog_dir.join(crate::replica::PRIMARY_FILE))
             .ok()

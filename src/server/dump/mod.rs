@@ -11,13 +11,13 @@ mod stream;
 use super::session::{err_packet, Session, ER_MASTER_FATAL_READING_BINLOG};
 use crate::binlog::gtid::{GtidSet, MariaGtid, MariaPos};
 use crate::binlog::gtid_index::{Entry, FileStart};
+use crate::binlog::read::Stored;
 use crate::binlog::store::is_safe_name;
 use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK, BINLOG_SEND_ANNOTATE_ROWS_EVENT};
 use crate::proto::Error;
 use log::info;
 use skip::{not_in_binlog, MariaSkip, Skip, SkipMode, Until};
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::time::Duration;
 use stream::{Dump, Window, OUT_EVENTS};
 
@@ -27,7 +27,7 @@ fn fail(s: &mut Session, msg: &str) -> Result<(), Error> {
 
 /// Is `pos` an event boundary of the file `f` (of `limit` readable bytes)? Walks the
 /// event headers from the start.
-fn on_boundary(f: &File, pos: u64, limit: u64) -> std::io::Result<bool> {
+fn on_boundary(f: &dyn Stored, pos: u64, limit: u64) -> std::io::Result<bool> {
     use crate::binlog::walk::{WalkError, Walker};
     if pos == 4 {
         return Ok(true);
@@ -58,6 +58,9 @@ pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
     start(s, name, f, pos, d.flags, None)
 }
 
+/// A stored file opened for a dump, and where the dump starts in it.
+type Opened = (Box<dyn Stored>, u64);
+
 /// Opens stored file `name` to be read from `pos`, or answers the client the 1236
 /// a primary gives for a file it lacks or a position off an event boundary (`None`).
 fn open_at(
@@ -65,7 +68,7 @@ fn open_at(
     st: &crate::binlog::durable::DurableState,
     name: &str,
     pos: u64,
-) -> Result<Option<(File, u64)>, Error> {
+) -> Result<Option<Opened>, Error> {
     if !is_safe_name(name) {
         fail(s, "Could not find first log file name in binary log index file (a plain file name is required)")?;
         return Ok(None);
@@ -75,10 +78,10 @@ fn open_at(
         return Ok(None);
     }
     let dir = s.srv.cfg.binlog_dir.clone();
-    let f = File::open(dir.join(name)).map_err(Error::Io)?;
+    let f = crate::binlog::read::open(&dir, name).map_err(Error::Io)?;
     let pos = pos.max(4);
-    let limit = st.readable_len(name, &f);
-    if pos > limit || !on_boundary(&f, pos, limit).map_err(Error::Io)? {
+    let limit = st.readable_len(name, &*f);
+    if pos > limit || !on_boundary(&*f, pos, limit).map_err(Error::Io)? {
         fail(s, &format!("Client requested master to start replication from impossible position {pos} in {name}"))?;
         return Ok(None);
     }
@@ -122,7 +125,14 @@ impl Drop for Reading {
 }
 
 /// Streams from `file` at `pos` until the connection ends.
-fn start(s: &mut Session, file: String, f: File, pos: u64, flags: u16, skip: Option<Skip>) -> Result<(), Error> {
+fn start(
+    s: &mut Session,
+    file: String,
+    f: Box<dyn Stored>,
+    pos: u64,
+    flags: u16,
+    skip: Option<Skip>,
+) -> Result<(), Error> {
     let crc = s
         .vars
         .get("master_binlog_checksum")
@@ -160,7 +170,7 @@ fn find_start(s: &Session, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<
         let entries = idx.entries(&st.files, |name, f| st.readable_len(name, f)).map_err(Error::Io)?;
         let found = entries.iter().rev().flatten().find(|e| pick(&e.start)).cloned();
         let Some(e) = found else { return Ok((None, entries)) };
-        let limit = File::open(dir.join(&e.name)).map(|f| st.readable_len(&e.name, &f)).unwrap_or(0);
+        let limit = crate::binlog::read::open(&dir, &e.name).map(|f| st.readable_len(&e.name, &*f)).unwrap_or(0);
         if idx.verify(&e, limit) {
             return Ok((Some(e), entries));
         }
@@ -239,7 +249,7 @@ pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
         );
     };
     let dir = s.srv.cfg.binlog_dir.clone();
-    let f = File::open(dir.join(&e.name)).map_err(Error::Io)?;
+    let f = crate::binlog::read::open(&dir, &e.name).map_err(Error::Io)?;
     info!("connection {}: GTID dump from {}:4", s.id, e.name);
     start(s, e.name, f, 4, d.flags, Some(Skip::new(SkipMode::Mysql(have))))
 }
@@ -318,7 +328,7 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
         },
     };
     let dir = s.srv.cfg.binlog_dir.clone();
-    let f = File::open(dir.join(&e.name)).map_err(Error::Io)?;
+    let f = crate::binlog::read::open(&dir, &e.name).map_err(Error::Io)?;
     let until_text = s.vars.get("slave_until_gtid").map(|u| format!(", until {u}")).unwrap_or_default();
     info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4", s.id, e.name);
     // A domain the binlog has never held does not hold the start back (MariaDB flags

@@ -6,6 +6,7 @@ use super::fail;
 use super::skip::{Skip, SkipMode};
 use crate::binlog::event::{self, EventHeader, EventType, FormatDescription, HEADER_LEN, LOG_EVENT_ARTIFICIAL_F};
 use crate::binlog::map_guard::MapGuard;
+use crate::binlog::read::Stored;
 use crate::binlog::store::is_safe_name;
 use crate::binlog::trx::Tracker;
 use crate::proto::packet::MAX_CHUNK;
@@ -14,7 +15,6 @@ use crate::server::session::{err_packet, Session, ER_MASTER_FATAL_READING_BINLOG
 use log::info;
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -35,7 +35,7 @@ pub(super) fn fake_rotate(server_id: u32, name: &str, pos: u64, crc: bool) -> Ve
 pub(super) struct Dump<'s, 'a> {
     pub(super) s: &'s mut Session<'a>,
     pub(super) file: String,
-    pub(super) f: File,
+    pub(super) f: Box<dyn Stored>,
     pub(super) pos: u64,
     /// Made-up events carry a CRC32: as the client asked until an FDE is sent, then
     /// as that FDE says.
@@ -195,6 +195,12 @@ pub(super) fn displaced_error(maria: bool, first: &(String, u64), last: (&str, u
     (code, format!("{head}; the first event '{}' at {}, the last event read from '{f}' at {p}, the last byte read from '{f}' at {p}.", first.0, first.1))
 }
 
+/// A stored file whose bytes are not in a local file cannot be mapped nor sent with
+/// sendfile, the two ways a dump sends. (Every stored file is local today.)
+pub(super) fn no_local(name: &str) -> std::io::Error {
+    std::io::Error::other(format!("{name}: its bytes are not in a local file to send from"))
+}
+
 /// An error sending a file's bytes (from the file or to the socket), naming where.
 pub(super) fn in_file(name: &str, at: u64, e: std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("sending {name} from {at}: {e}"))
@@ -228,13 +234,14 @@ impl Dump<'_, '_> {
             let file_at = at + body_from - 1;
             let mut done = 0u64;
             self.s.stream.inner.write_all_slices(&mut [std::io::IoSlice::new(&buf)], body_len > 0)?;
-            if self.s.stream.inner.send_file(&self.f, file_at, body_len).map_err(|e| in_file(&self.file, file_at, e))? {
+            let local = self.f.local().ok_or_else(|| no_local(&self.file))?;
+            if self.s.stream.inner.send_file(local, file_at, body_len).map_err(|e| in_file(&self.file, file_at, e))? {
                 done = body_len;
             }
             while done < body_len {
                 let k = (body_len - done).min(1 << 20) as usize;
                 let mut piece = vec![0u8; k];
-                self.f.read_exact_at(&mut piece, file_at + done)?;
+                self.f.read_at(&mut piece, file_at + done)?;
                 self.s.stream.inner.write_all(&piece)?;
                 done += k as u64;
             }
@@ -283,7 +290,8 @@ impl Dump<'_, '_> {
                         }
                     })?;
                 if let Some((at, len)) = whole {
-                    self.s.stream.inner.send_file(&self.f, at, len).map_err(|e| in_file(&self.file, at, e))?;
+                    let local = self.f.local().ok_or_else(|| no_local(&self.file))?;
+                    self.s.stream.inner.send_file(local, at, len).map_err(|e| in_file(&self.file, at, e))?;
                 }
             }
             if let Some(q) = self.out.last() {
@@ -326,7 +334,8 @@ impl Dump<'_, '_> {
     /// so what is queued remains readable).
     pub(super) fn cover(&mut self, at: u64, len: usize, limit: u64) -> Result<(), Error> {
         if !self.win.covers(at, len) {
-            self.win.load(&self.f, at, len, limit)?;
+            let f = self.f.local().ok_or_else(|| no_local(&self.file))?;
+            self.win.load(f, at, len, limit)?;
         }
         Ok(())
     }
@@ -339,7 +348,7 @@ impl Dump<'_, '_> {
             sk.tracker = Tracker::new(event::ChecksumAlg::OFF);
             sk.skipping = false;
         }
-        self.f = File::open(dir.join(name))?;
+        self.f = crate::binlog::read::open(dir, name)?;
         self.win = Window::default();
         self.file = name.to_string();
         self.pos = 4;
@@ -367,20 +376,20 @@ impl Dump<'_, '_> {
         let clear_created = self.pos > 4 || maria_behind == Some(true);
         let mut h = [0u8; HEADER_LEN];
         let fde_size = if self.pos > 4 || maria_gtid {
-            self.f.read_exact_at(&mut h, 4)?;
+            self.f.read_at(&mut h, 4)?;
             let size = match EventHeader::decode(&h) {
                 Ok(h) => h.event_size as usize,
                 Err(e) => return fail(self.s, &format!("corrupt binlog {}:4: {e}", self.file)),
             };
             // At the start of a file, only an FDE already durable (the loop below waits for it otherwise).
-            let durable = self.s.srv.shared.serving.durable.snapshot().readable_len(&self.file, &self.f);
+            let durable = self.s.srv.shared.serving.durable.snapshot().readable_len(&self.file, &*self.f);
             (self.pos > 4 || 4 + size as u64 <= durable).then_some(size)
         } else {
             None
         };
         if let Some(size) = fde_size {
             let mut fde = vec![0u8; size];
-            self.f.read_exact_at(&mut fde, 4)?;
+            self.f.read_at(&mut fde, 4)?;
             let alg = match FormatDescription::decode(&fde) {
                 Ok(f) => f.checksum,
                 Err(e) => return fail(self.s, &format!("corrupt binlog {}:4: {e}", self.file)),
@@ -418,7 +427,7 @@ impl Dump<'_, '_> {
         'files: loop {
             let st = self.s.srv.shared.serving.durable.snapshot();
             generation = generation.max(st.generation);
-            let limit = st.readable_len(&self.file, &self.f);
+            let limit = st.readable_len(&self.file, &*self.f);
             while self.pos + HEADER_LEN as u64 <= limit {
                 self.cover(self.pos, HEADER_LEN, limit)?;
                 let h = self.win.slice(self.pos, HEADER_LEN)?;
@@ -464,7 +473,7 @@ impl Dump<'_, '_> {
                         Some(sk) => {
                             let n = if Tracker::reads(hdr.event_type) { WINDOW } else { HEADER_LEN };
                             let mut ev = vec![0u8; n];
-                            self.f.read_exact_at(&mut ev, self.pos)?;
+                            self.f.read_at(&mut ev, self.pos)?;
                             sk.send(&hdr, &ev)
                         }
                     } && self.wanted(&hdr);
@@ -518,7 +527,7 @@ impl Dump<'_, '_> {
                 // A closed file that ended without ROTATE (a STOP): go on with the next one.
                 if let Some(i) = st.files.iter().position(|f| *f == self.file) {
                     if let Some(next) = st.files.get(i + 1).cloned() {
-                        if self.pos >= st.readable_len(&self.file, &self.f) {
+                        if self.pos >= st.readable_len(&self.file, &*self.f) {
                             self.open(dir, &next)?;
                             let rot = fake_rotate(sid, &next, 4, self.crc);
                             self.send_event(&rot)?;
