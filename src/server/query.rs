@@ -414,11 +414,57 @@ pub fn fuzz(sql: &str) {
     let _ = like(pattern, name);
     let _ = like(&t, "rpl_semi_sync_master_enabled");
     let _ = super::events::parse(sql);
+    // SHOW ... LIKE/WHERE conditions, and date arithmetic (SELECT, PURGE BEFORE).
+    if let Ok(f) = super::filter::Filter::parse(&t) {
+        let _ = f.matches("server_id", "1");
+    }
+    let _ = super::values::datetime(&t);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_statement_text_gets_answers_never_a_panic() {
+        let cases = [
+            "WHERE Variable_name IN (",
+            "WHERE (((",
+            "LIKE '\\",
+            "WHERE Value != ",
+            "WHERE `",
+            "'",
+            "NOW() - INTERVAL",
+            "NOW() + INTERVAL 99999999999 YEAR",
+            "DATE_SUB(",
+            "DATE_ADD(NOW(), INTERVAL x DAY)",
+            "- INTERVAL 1 DAY",
+            "'2026-13-45 99:99:99' - INTERVAL 1 DAY",
+            "DATE_SUB(NOW(),,)",
+            "é - INTERVAL 1 DAY",
+            "NOW() - INTERVAL -2147483649 SECOND",
+            "GTID_SUBTRACT(",
+            "/*!",
+            "SHOW BINLOG EVENTS FROM",
+        ];
+        for c in cases {
+            fuzz(c);
+        }
+        let mut seed = 7u64;
+        for _ in 0..2000 {
+            let alphabet: Vec<char> =
+                "WHERE Value LIKE IN ( ) , = ! ' \" NOW() - + INTERVAL 1 DAY DATE_SUB( é`\\%_".chars().collect();
+            let s: String = (0..(seed % 40))
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            fuzz(&s);
+        }
+    }
 
     #[test]
     fn each_statement_example_is_matched_by_its_own_entry_first() {
