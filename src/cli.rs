@@ -165,37 +165,20 @@ fn verify(dir: &std::path::Path) -> Outcome {
 /// Takes an exclusive `flock` on `binlog_dir/binlogd.lock`, creating the directory if
 /// needed, and writes this process's id into it. The lock goes with the process, so a
 /// crash never leaves it stale.
-fn lock_binlog_dir(dir: &std::path::Path) -> Result<std::fs::File, String> {
-    use std::os::unix::io::AsRawFd;
+fn lock_binlog_dir(dir: &std::path::Path) -> Result<Box<dyn crate::binlog::fs::Lock>, String> {
     let path = dir.join(LOCK_FILE);
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create binlog_dir {}: {e}", dir.display()))?;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    // SAFETY: flock on a descriptor this function owns.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let holder = std::fs::read_to_string(&path).unwrap_or_default();
-        return Err(format!(
-            "another binlogd (pid {}) is already using binlog_dir {}: refusing to start",
-            holder.trim(),
-            dir.display()
-        ));
+    let fs = crate::binlog::fs::os();
+    fs.create_dir_all(dir).map_err(|e| format!("cannot create binlog_dir {}: {e}", dir.display()))?;
+    let lock = fs.lock(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::WouldBlock => {
+            format!("another binlogd (pid {e}) is already using binlog_dir {}: refusing to start", dir.display())
+        }
+        _ => format!("cannot lock {}: {e}", path.display()),
+    })?;
+    if let Some(f) = lock.file() {
+        crate::binlog::owner::set(dir, f).map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
     }
-    // The pid over what is there, then the file cut to it only if it was longer: on
-    // ext4 a truncation to 0 of a file with data starts its writeback and waits (about
-    // half a millisecond, a sixth of a restart), and the pid is usually as long as the
-    // one before.
-    let line = format!("{}\n", std::process::id());
-    let _ = std::os::unix::fs::FileExt::write_all_at(&f, line.as_bytes(), 0);
-    if f.metadata().is_ok_and(|m| m.len() > line.len() as u64) {
-        let _ = f.set_len(line.len() as u64);
-    }
-    crate::binlog::owner::set(dir, &f).map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
-    Ok(f)
+    Ok(lock)
 }
 
 /// Writes the pid file whole: a temporary file renamed into place.
@@ -209,7 +192,7 @@ fn write_pid_file(p: &std::path::Path) -> std::io::Result<()> {
 /// What `start` sets up; the lock is held until exit (a second binlogd on the same
 /// binlog_dir would interleave writes).
 struct Started {
-    _lock: std::fs::File,
+    _lock: Box<dyn crate::binlog::fs::Lock>,
     ctl: Arc<Control>,
     stats: Arc<Stats>,
     shared: Arc<replica::Shared>,

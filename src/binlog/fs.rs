@@ -81,6 +81,34 @@ pub trait Fs: Send + Sync {
     fn read(&self, p: &Path) -> io::Result<Vec<u8>> {
         Ok(self.map(p)?.to_vec())
     }
+
+    /// Takes binlog_dir's lock for this process at `path`: an exclusive lock on the
+    /// file, which then holds this process's id, held as long as the handle lives.
+    /// Another holder makes it fail with `WouldBlock`, its message naming that
+    /// holder's pid. (The simulated file system has one process: it always succeeds.)
+    fn lock(&self, _path: &Path) -> io::Result<Box<dyn Lock>> {
+        Ok(Box::new(NoLock))
+    }
+}
+
+/// A held binlog_dir lock (`Fs::lock`).
+pub trait Lock: Send {
+    /// The locked file, on a real file system: what tells binlog_dir replaced under
+    /// binlogd (`owner`).
+    fn file(&self) -> Option<&File> {
+        None
+    }
+}
+
+struct NoLock;
+impl Lock for NoLock {}
+
+/// The real lock: the open, flocked file.
+struct FileLock(File);
+impl Lock for FileLock {
+    fn file(&self) -> Option<&File> {
+        Some(&self.0)
+    }
 }
 
 /// The real file system.
@@ -240,6 +268,26 @@ impl Fs for OsFs {
     }
     fn read(&self, p: &Path) -> io::Result<Vec<u8>> {
         fs::read(p)
+    }
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn Lock>> {
+        use std::os::unix::fs::FileExt as _;
+        use std::os::unix::io::AsRawFd;
+        let f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        // SAFETY: flock on a descriptor this function owns.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let holder = fs::read_to_string(path).unwrap_or_default();
+            return Err(io::Error::new(io::ErrorKind::WouldBlock, holder.trim().to_string()));
+        }
+        // The pid over what is there, then the file cut to it only if it was longer: on
+        // ext4 a truncation to 0 of a file with data starts its writeback and waits (about
+        // half a millisecond, a sixth of a restart), and the pid is usually as long as the
+        // one before.
+        let line = format!("{}\n", std::process::id());
+        let _ = f.write_all_at(line.as_bytes(), 0);
+        if f.metadata().is_ok_and(|m| m.len() > line.len() as u64) {
+            let _ = f.set_len(line.len() as u64);
+        }
+        Ok(Box::new(FileLock(f)))
     }
 }
 
