@@ -17,6 +17,7 @@ use std::time::Duration;
 use log::{info, warn};
 
 use super::Shared;
+use crate::binlog::fs::Fs;
 use crate::config::Config;
 
 pub const STATUS_FILE: &str = "binlogd.archive";
@@ -25,22 +26,25 @@ pub const STATUS_FILE: &str = "binlogd.archive";
 const RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// Names recorded as archived.
-pub fn load_status(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_to_string(dir.join(STATUS_FILE))
-        .map(|t| t.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect())
+pub fn load_status(fs: &dyn Fs, dir: &Path) -> BTreeSet<String> {
+    fs.read(&dir.join(STATUS_FILE))
+        .map(|t| {
+            String::from_utf8_lossy(&t).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+        })
         .unwrap_or_default()
 }
 
 /// Records `done` as archived, crash-safely (`Fs::replace`): after a crash the file
 /// names what was archived before or after this call, never a file not archived.
-fn save_status(dir: &Path, done: &BTreeSet<String>) -> std::io::Result<()> {
+pub(crate) fn save_status(fs: &dyn Fs, dir: &Path, done: &BTreeSet<String>) -> std::io::Result<()> {
     let text: String = done.iter().map(|n| format!("{n}\n")).collect();
-    crate::binlog::fs::os().replace(dir, STATUS_FILE, text.as_bytes(), false)
+    fs.replace(dir, STATUS_FILE, text.as_bytes(), false)
 }
 
-/// Whether a file may be purged as far as archiving goes.
-pub fn archived_check(cfg: &Config) -> impl Fn(&str) -> bool {
-    let done = cfg.archive_command.as_ref().map(|_| load_status(&cfg.binlog_dir));
+/// Whether a file may be purged as far as archiving goes, with `archive_command` set
+/// (`Some`) or not.
+pub fn archived_check(fs: &dyn Fs, dir: &Path, archiving: bool) -> impl Fn(&str) -> bool {
+    let done = archiving.then(|| load_status(fs, dir));
     move |n: &str| done.as_ref().is_none_or(|d| d.contains(n))
 }
 
@@ -93,7 +97,8 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
     let dir = cfg.binlog_dir.clone();
     info!("archiving each closed binlog with archive_command = {cmd}");
     std::thread::Builder::new().name("archive".into()).spawn(move || {
-        let mut done = load_status(&dir);
+        let fs = crate::binlog::fs::os();
+        let mut done = load_status(&*fs, &dir);
         // The file list last looked at: a file is closed only when a newer one is begun,
         // so nothing else that is published (after each fsync) brings work.
         let mut seen: Option<Arc<Vec<String>>> = None;
@@ -114,7 +119,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
                         done.insert(name.clone());
                         // Names no longer stored need not be remembered.
                         done.retain(|n| st.files.contains(n));
-                        if let Err(e) = save_status(&dir, &done) {
+                        if let Err(e) = save_status(&*fs, &dir, &done) {
                             warn!("archived {name} but could not record it in {STATUS_FILE}: {e}");
                         }
                         info!("archived {name}");

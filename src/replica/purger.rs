@@ -24,7 +24,11 @@ pub fn purge(cfg: &Config, shared: &Shared, target: &Target) -> Result<Plan, Str
     for r in shared.serving.readers.lock().unwrap_or_else(|e| e.into_inner()).values() {
         *readers.entry(r.file.clone()).or_default() += 1;
     }
-    let archived = crate::replica::archiver::archived_check(cfg);
+    let archived = crate::replica::archiver::archived_check(
+        &*crate::binlog::fs::os(),
+        &cfg.binlog_dir,
+        cfg.archive_command.is_some(),
+    );
     let facts = purge::facts(dir, &names, |n| archived(n)).map_err(|e| e.to_string())?;
     let plan = purge::plan(&facts, target, &readers, cfg.min_binlog_files, SystemTime::now())?;
     if plan.purge.is_empty() {
