@@ -239,19 +239,7 @@ impl Fs for OsFs {
         Ok(Box::new(OsFile(f, Direct::Untried)))
     }
     fn map(&self, p: &Path) -> io::Result<Box<dyn Mapping>> {
-        let f = File::open(p)?;
-        if f.metadata()?.len() == 0 {
-            return Ok(Box::new(Mapped { guard: None, map: None }));
-        }
-        // SAFETY: no byte of a file changes while it is mapped here. The store maps its
-        // files (and index) from the one thread that writes them, between writes (when
-        // it opens binlog_dir, and to re-read the active file after cutting it), under
-        // the binlog_dir lock that keeps a second binlogd out; `--verify`,
-        // which may run beside a binlogd, maps only closed files, which nothing writes,
-        // and reads the last one into memory. A file cut short from outside is what the
-        // guard is for: the lost bytes read as zeros and `cut` says so.
-        let m = unsafe { memmap2::Mmap::map(&f)? };
-        Ok(Box::new(Mapped { guard: Some(MapGuard::new(m.as_ptr(), m.len())), map: Some(m) }))
+        map_file(&File::open(p)?)
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         fs::rename(from, to)
@@ -535,6 +523,22 @@ impl Fs for SimFs {
         s.count_op()?;
         s.names.remove(p).map(|_| ()).ok_or_else(|| not_found(p))
     }
+}
+
+/// A whole open file, mapped read-only behind a guard.
+pub fn map_file(f: &File) -> io::Result<Box<dyn Mapping>> {
+    if f.metadata()?.len() == 0 {
+        return Ok(Box::new(Mapped { guard: None, map: None }));
+    }
+    // SAFETY: no byte of a file changes while it is mapped here. The store maps its
+    // files (and index) from the one thread that writes them, between writes (when it
+    // opens binlog_dir, and to re-read the active file after cutting it), under the
+    // binlog_dir lock that keeps a second binlogd out; `--verify`, which may run
+    // beside a binlogd, maps only closed files, which nothing writes, and reads the
+    // last one into memory. A file cut short from outside is what the guard is for:
+    // the lost bytes read as zeros and `cut` says so.
+    let m = unsafe { memmap2::Mmap::map(f)? };
+    Ok(Box::new(Mapped { guard: Some(MapGuard::new(m.as_ptr(), m.len())), map: Some(m) }))
 }
 
 /// The real file system, shared.

@@ -1,7 +1,7 @@
 //! The read side of binlog_dir: a stored binlog file opened for reading by dumps,
-//! SHOW BINLOG EVENTS and the server's own look at a file's start. Readers ask for
-//! positional reads and the length; a dump also asks for the local file, to map it
-//! and send from it with sendfile. Today every stored file is in binlog_dir; a file
+//! SHOW BINLOG EVENTS, `--verify` and the server's own look at a file's start. Readers
+//! ask for positional reads and the length; a dump also asks for the local file, to
+//! map it and send from it with sendfile, and `--verify` for the whole file. Today every stored file is in binlog_dir; a file
 //! that lives elsewhere (restored from an archive) is opened here too, so no reader
 //! changes when it does.
 
@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
+use super::fs::Mapping;
 use super::walk::ReadAt;
 
 /// A stored binlog file open for reading.
@@ -23,6 +24,24 @@ pub trait Stored: ReadAt + Send + Sync {
     /// The local file holding the bytes, for mapping and sendfile; None where they
     /// come from elsewhere, and only positional reads serve.
     fn local(&self) -> Option<&File>;
+
+    /// All its bytes, for a scan of the whole file: the local file mapped (behind a
+    /// guard against a cut from outside), else read.
+    fn whole(&self) -> io::Result<Box<dyn Mapping>> {
+        if let Some(f) = self.local() {
+            return super::fs::map_file(f);
+        }
+        let mut v = vec![0u8; usize::try_from(self.len()?).map_err(|_| io::Error::other("file too large"))?];
+        self.read_at(&mut v, 0)?;
+        Ok(Box::new(v))
+    }
+
+    /// All its bytes, read into memory: for a file that may grow while it is read.
+    fn read_all(&self) -> io::Result<Vec<u8>> {
+        let mut v = vec![0u8; usize::try_from(self.len()?).map_err(|_| io::Error::other("file too large"))?];
+        self.read_at(&mut v, 0)?;
+        Ok(v)
+    }
 }
 
 impl Stored for File {

@@ -199,16 +199,16 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let last = i + 1 == names.len();
-        let path = dir.join(name);
         let problem = |offset: u64, what: String| Problem { file: name.clone(), offset, what };
         // Closed files are mapped, not read: they can be GiBs, and the pages stay the page
         // cache's; nothing writes them. The last one may be the active file of a running
         // binlogd, which appends to it (and writes over the zeros binlog_preallocate keeps):
         // it is read into memory, so that no byte changes under a slice being read.
+        let stored = super::read::open(dir, name).map_err(|e| problem(0, e.to_string()))?;
         let map: Box<dyn super::fs::Mapping> = if last {
-            Box::new(std::fs::read(&path).map_err(|e| problem(0, e.to_string()))?)
+            Box::new(stored.read_all().map_err(|e| problem(0, e.to_string()))?)
         } else {
-            super::fs::os().map(&path).map_err(|e| problem(0, e.to_string()))?
+            stored.whole().map_err(|e| problem(0, e.to_string()))?
         };
         let scanned = scan_bytes(&map, name, last);
         if map.cut() {
