@@ -4,6 +4,7 @@
 
 pub mod collations;
 pub mod conns;
+pub mod ctx;
 pub mod describe;
 pub mod dump;
 pub mod events;

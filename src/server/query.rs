@@ -5,7 +5,8 @@
 
 use std::time::UNIX_EPOCH;
 
-use super::session::{err_packet, ok_packet, ok_with_warnings, Session};
+use super::ctx::Ctx;
+use super::session::{err_packet, ok_packet, ok_with_warnings};
 use super::show::{rows, show};
 use super::sql::{clean, like, split_list, unquote};
 use super::values::{datetime, eval, select};
@@ -49,10 +50,10 @@ pub(super) fn denied(privileges: &str) -> Vec<u8> {
 
 /// May this session run the statements that change binlogd's state? (`admin_accounts`,
 /// or `master_user` when that is not set.)
-pub(super) fn is_admin(s: &Session) -> bool {
-    match &s.srv.cfg.admin_accounts {
-        Some(list) => list.contains(&s.user),
-        None => s.user == s.srv.cfg.master_user,
+pub(super) fn is_admin(s: &Ctx) -> bool {
+    match &s.srv.cfg().admin_accounts {
+        Some(list) => list.iter().any(|a| a == s.user),
+        None => s.user == s.srv.cfg().master_user,
     }
 }
 
@@ -76,7 +77,7 @@ pub struct Statement {
     pub privilege: Privilege,
     /// An instance of it, for the tests and the docs.
     pub example: &'static str,
-    run: fn(&mut Session, &Parsed) -> Vec<Vec<u8>>,
+    run: fn(&mut Ctx, &Parsed) -> Vec<Vec<u8>>,
 }
 
 /// A statement as received: its text without comments, and its words in upper case.
@@ -103,7 +104,7 @@ const fn st(
     words: &'static [&'static str],
     privilege: Privilege,
     example: &'static str,
-    run: fn(&mut Session, &Parsed) -> Vec<Vec<u8>>,
+    run: fn(&mut Ctx, &Parsed) -> Vec<Vec<u8>>,
 ) -> Statement {
     Statement { words, privilege, example, run }
 }
@@ -140,7 +141,7 @@ pub static STATEMENTS: &[Statement] = &[
 
 /// The reply packets for one statement: the first of `STATEMENTS` that matches, if
 /// this account may run it.
-pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
+pub fn answer(s: &mut Ctx, sql: &str) -> Vec<Vec<u8>> {
     let t = clean(sql);
     let up = t.to_ascii_uppercase();
     let words: Vec<&str> = up.split_whitespace().collect();
@@ -165,12 +166,12 @@ pub fn answer(s: &mut Session, sql: &str) -> Vec<Vec<u8>> {
     (stmt.run)(s, &Parsed { text: &t, words: &words, own_only })
 }
 
-fn nothing(_: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
+fn nothing(_: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
     vec![ok_packet()]
 }
 
-fn stop_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
-    if s.srv.shared.link.control.pause() {
+fn stop_slave(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
+    if s.srv.link().control.pause() {
         vec![ok_packet()]
     } else {
         s.warnings.push(("Note", 3084, "Replication thread(s) for channel '' are already stopped.".into()));
@@ -178,8 +179,8 @@ fn stop_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
     }
 }
 
-fn start_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
-    if s.srv.shared.link.control.resume() {
+fn start_slave(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
+    if s.srv.link().control.resume() {
         vec![ok_packet()]
     } else {
         s.warnings.push(("Note", 3083, "Replication thread(s) for channel '' are already runnning.".into()));
@@ -188,8 +189,8 @@ fn start_slave(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
 }
 
 /// The files are the primary's: binlogd cannot rotate them.
-fn flush_binary_logs(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
-    let p = &s.srv.cfg;
+fn flush_binary_logs(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
+    let p = s.srv.cfg();
     vec![err_packet(
         ER_NOT_SUPPORTED_YET,
         "42000",
@@ -202,11 +203,11 @@ fn flush_binary_logs(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
 }
 
 /// FLUSH [ERROR | LOCAL | NO_WRITE_TO_BINLOG] LOGS: the error log is reopened.
-fn flush_logs(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+fn flush_logs(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     if !matches!(p.words.get(1), Some(&"LOGS" | &"ERROR" | &"LOCAL" | &"NO_WRITE_TO_BINLOG")) {
         return vec![err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd does not support {}", p.text))];
     }
-    match s.srv.shared.serving.log.reopen() {
+    match s.srv.serving().log.reopen() {
         Ok(()) => {
             log::info!("FLUSH LOGS: reopened the error log");
             vec![ok_packet()]
@@ -215,8 +216,8 @@ fn flush_logs(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
     }
 }
 
-fn reload_tls(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
-    match s.srv.shared.link.tls.reload_logged(p.text) {
+fn reload_tls(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    match s.srv.link().tls.reload_logged(p.text) {
         Ok(()) => vec![ok_packet()],
         Err(e) => vec![err_packet(
             ER_DA_SSL_LIBRARY_ERROR,
@@ -227,7 +228,7 @@ fn reload_tls(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
 }
 
 /// PURGE {BINARY | MASTER} LOGS {TO 'file' | BEFORE datetime}.
-fn purge_logs(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+fn purge_logs(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     match p.words.get(3) {
         Some(how @ (&"TO" | &"BEFORE")) => {
             let arg = p.text.split_whitespace().skip(4).collect::<Vec<_>>().join(" ");
@@ -237,23 +238,23 @@ fn purge_logs(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
     }
 }
 
-fn kill_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+fn kill_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     vec![kill(s, p.words.get(1..).unwrap_or_default(), p.own_only)]
 }
 
-fn shutdown_statement(s: &mut Session, _: &Parsed) -> Vec<Vec<u8>> {
+fn shutdown_statement(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
     vec![shutdown(s)]
 }
 
-fn set_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+fn set_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     set(s, p.text.get(3..).unwrap_or_default())
 }
 
-fn select_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+fn select_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     select(s, p.text.get(6..).unwrap_or_default())
 }
 
-fn show_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
+fn show_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     match p.words {
         [_, "WARNINGS", ..] => {
             let v = s
@@ -268,8 +269,8 @@ fn show_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
     }
 }
 
-fn use_statement(s: &mut Session, p: &Parsed) -> Vec<Vec<u8>> {
-    vec![init_db(&s.user, p.text.split_whitespace().nth(1).unwrap_or(""))]
+fn use_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    vec![init_db(s.user, p.text.split_whitespace().nth(1).unwrap_or(""))]
 }
 
 /// COM_INIT_DB and `USE db`: a server with no databases of its own knows only
@@ -302,7 +303,7 @@ const USER_VARS_COUNT_MAX: usize = 1000;
 /// ER_OUT_OF_RESOURCES.
 pub(super) const ER_OUT_OF_RESOURCES: u16 = 1041;
 
-fn set(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
+fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
     for item in split_list(list) {
         let Some((k, v)) = item.split_once('=') else {
             // SET NAMES utf8, SET CHARACTER SET ...: accepted and ignored.
@@ -337,7 +338,7 @@ fn set(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
 
 /// PURGE BINARY LOGS TO 'name' | BEFORE 'datetime', with a primary's answers: a file
 /// that a replica reads (or the active file) stays, and a warning says so.
-fn purge(s: &mut Session, how: &str, arg: &str) -> Vec<Vec<u8>> {
+fn purge(s: &mut Ctx, how: &str, arg: &str) -> Vec<Vec<u8>> {
     use crate::binlog::purge::Target;
     let target = if how == "TO" {
         Target::To(unquote(arg))
@@ -348,7 +349,7 @@ fn purge(s: &mut Session, how: &str, arg: &str) -> Vec<Vec<u8>> {
             _ => return vec![err_packet(ER_WRONG_ARGUMENTS, "HY000", "Incorrect arguments to PURGE LOGS BEFORE")],
         }
     };
-    match crate::replica::purger::purge(&s.srv.cfg, &s.srv.shared, &target) {
+    match s.srv.purge(&target) {
         Ok(p) => match &p.held {
             Some(h) => {
                 s.warnings.push(("Warning", ER_WARN_PURGE_LOG_IN_USE, h.message(p.purge.len(), p.wanted)));
@@ -363,10 +364,10 @@ fn purge(s: &mut Session, how: &str, arg: &str) -> Vec<Vec<u8>> {
 
 /// SHUTDOWN (or COM_SHUTDOWN, from mysqladmin): stops binlogd as SIGTERM does, after
 /// writing and fsyncing what is queued; exit 0.
-fn shutdown(s: &Session) -> Vec<u8> {
+fn shutdown(s: &Ctx) -> Vec<u8> {
     log::info!("SHUTDOWN from connection {} ({}): stopping after writing and syncing what is queued", s.id, s.user);
     crate::notify::notify("STOPPING=1");
-    s.srv.shared.link.control.request_stop();
+    s.srv.link().control.request_stop();
     ok_packet()
 }
 
@@ -375,7 +376,7 @@ fn shutdown(s: &Session) -> Vec<u8> {
 /// woken to see it. KILL QUERY ends only a dump (binlogd's other statements are
 /// instant). Ending one's own connection answers ERROR 1317 and then closes it; an
 /// account that may end only its own (`own_only`) is refused the others.
-fn kill(s: &Session, words: &[&str], own_only: Option<&str>) -> Vec<u8> {
+fn kill(s: &Ctx, words: &[&str], own_only: Option<&str>) -> Vec<u8> {
     let (dump_only, id) = match words {
         [id] | ["CONNECTION", id] => (false, id),
         ["QUERY", id] => (true, id),
@@ -392,10 +393,10 @@ fn kill(s: &Session, words: &[&str], own_only: Option<&str>) -> Vec<u8> {
     if let Some(privileges) = own_only {
         return denied(privileges);
     }
-    match s.srv.conns.kill(id, dump_only) {
+    match s.srv.conns().kill(id, dump_only) {
         Some(who) => {
             log::info!("connection {id} ({who}) ended by KILL from connection {} ({})", s.id, s.user);
-            s.srv.shared.serving.durable.wake_all();
+            s.srv.serving().durable.wake_all();
             ok_packet()
         }
         None => err_packet(ER_NO_SUCH_THREAD, "HY000", &format!("Unknown thread id: {id}")),

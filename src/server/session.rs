@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use log::{debug, info, warn};
 
 use super::conns::Command;
+use super::ctx::{Ctx, View, Warnings};
 use super::{query, Registered, Server};
 use crate::proto::auth::Account;
 use crate::proto::buf::Put;
@@ -146,7 +147,7 @@ pub struct Session<'a> {
     /// User variables set by the client (`SET @x = ...`).
     pub vars: std::collections::BTreeMap<String, String>,
     /// The last statement's warnings: level, code, message (SHOW WARNINGS).
-    pub warnings: Vec<(&'static str, u16, String)>,
+    pub warnings: Warnings,
     pub registered: Option<u32>,
     /// The account logged in as.
     pub user: String,
@@ -155,6 +156,19 @@ pub struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
+    /// What a statement's handler may reach of this connection and the server.
+    fn ctx(&mut self) -> Ctx<'_> {
+        Ctx {
+            id: self.id,
+            user: &self.user,
+            vars: &mut self.vars,
+            warnings: &mut self.warnings,
+            killed: &self.killed,
+            tls: self.stream.inner.describe(),
+            srv: View::new(self.srv),
+        }
+    }
+
     pub fn new(
         srv: &'a Arc<Server>,
         sock: TcpStream,
@@ -333,7 +347,7 @@ impl<'a> Session<'a> {
                 Some(command::COM_STATISTICS) => self.reply(self.srv.statistics().as_bytes())?,
                 // As the SHUTDOWN statement, with its privilege (mysqladmin shutdown sends this).
                 Some(command::COM_SHUTDOWN) => {
-                    let packets = query::answer(self, "SHUTDOWN");
+                    let packets = query::answer(&mut self.ctx(), "SHUTDOWN");
                     self.stream.write_many(&packets)?;
                 }
                 Some(command::COM_QUERY) => {
@@ -344,7 +358,7 @@ impl<'a> Session<'a> {
                     if let Some(args) = super::events::parse(&sql) {
                         super::events::answer(self, args)?;
                     } else {
-                        let packets = query::answer(self, &sql);
+                        let packets = query::answer(&mut self.ctx(), &sql);
                         self.stream.write_many(&packets)?;
                     }
                     if self.killed.load(std::sync::atomic::Ordering::SeqCst) {

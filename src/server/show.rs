@@ -4,8 +4,9 @@
 
 use std::time::UNIX_EPOCH;
 
+use super::ctx::Ctx;
 use super::query::{first_words, is_admin, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_REPLICA_CHANNEL_DOES_NOT_EXIST};
-use super::session::{err_packet, Session};
+use super::session::err_packet;
 use super::sql::unquote;
 use super::values::{status_counters, system_variables};
 use crate::proto::resultset::{self, Column, ColumnType};
@@ -76,7 +77,7 @@ pub(super) fn column(name: &str) -> Column {
     Column::typed(name, ty)
 }
 
-pub(super) fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
+pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
     let w: Vec<&str> = words.iter().copied().filter(|x| *x != "GLOBAL" && *x != "SESSION" && *x != "FULL").collect();
     match w.as_slice() {
         ["VARIABLES", ..] | ["STATUS", ..] => {
@@ -98,7 +99,7 @@ pub(super) fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
         }
         // MySQL 8.2+ and MariaDB 10.5.2+ names, and the old one.
         ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] | ["BINLOG", "STATUS"] => {
-            let d = s.srv.shared.serving.durable.snapshot();
+            let d = s.srv.serving().durable.snapshot();
             let gtids = d.gtids.to_string();
             let maria = is_maria(s);
             let r = d.active.map(|(f, p)| {
@@ -112,7 +113,7 @@ pub(super) fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             rows(&cols[..if maria { 4 } else { 5 }], r.into_iter().collect())
         }
         ["BINARY", "LOGS"] | ["MASTER", "LOGS"] => {
-            let d = s.srv.shared.serving.durable.snapshot();
+            let d = s.srv.serving().durable.snapshot();
             // MySQL 8.0.14+ adds Encrypted; MariaDB has no such column.
             let maria = is_maria(s);
             let v = stored_sizes(s, &d)
@@ -158,13 +159,13 @@ pub(super) fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             // One row per server_id, the latest to register, as a primary keeps them.
             let reps: std::collections::BTreeMap<u32, super::Registered> = s
                 .srv
-                .replicas
+                .replicas()
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .values()
                 .map(|r| (r.server_id, r.clone()))
                 .collect();
-            let me = s.srv.cfg.server_id.to_string();
+            let me = s.srv.cfg().server_id.to_string();
             // MariaDB's replicas send no UUID, and it has no such column.
             let maria = is_maria(s);
             let v = reps
@@ -200,7 +201,7 @@ pub(super) fn show(s: &mut Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
 }
 
 /// Does binlogd stand in for a MariaDB primary (as far as it knows)?
-pub(super) fn is_maria(s: &Session) -> bool {
+pub(super) fn is_maria(s: &Ctx) -> bool {
     s.srv.primary().is_some_and(|p| p.flavor == crate::replica::connect::Flavor::MariaDb)
 }
 
@@ -234,7 +235,7 @@ pub(super) fn no_schema(t: &str) -> Vec<u8> {
 
 /// SHOW GRANTS [FOR CURRENT_USER[()] | FOR user]: what binlogd lets this account do,
 /// in the words of the primary's flavour.
-pub(super) fn grants(s: &Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
+pub(super) fn grants(s: &Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
     let me = &s.user;
     if let ["FOR", who, ..] = words {
         let named = unquote(after_word(t, "FOR").split('@').next().unwrap_or(""));
@@ -262,15 +263,15 @@ pub(super) fn grants(s: &Session, words: &[&str], t: &str) -> Vec<Vec<u8>> {
 
 /// SHOW [FULL] PROCESSLIST: every client connection. A dump's Info is the file and
 /// position it has reached, and its State says whether it has sent all that is durable.
-pub(super) fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
-    let readers = s.srv.shared.serving.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let active = s.srv.shared.serving.durable.snapshot().active;
+pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
+    let readers = s.srv.serving().readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let active = s.srv.serving().durable.snapshot().active;
     // binlogd's own connection to the primary, as mysqld lists its replica I/O thread
     // (not while STOP SLAVE or an error has stopped it).
     let mut upstream = Vec::new();
-    if !s.srv.shared.link.control.is_paused() {
-        let u = s.srv.shared.link.upstream();
-        let cfg = &s.srv.cfg;
+    if !s.srv.link().control.is_paused() {
+        let u = s.srv.link().upstream();
+        let cfg = s.srv.cfg();
         upstream.push(vec![
             Some("0".to_string()),
             Some("system user".to_string()),
@@ -284,7 +285,7 @@ pub(super) fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
     }
     let v: Vec<Vec<Option<String>>> = upstream
         .into_iter()
-        .chain(s.srv.conns.rows().into_iter().map(|c| {
+        .chain(s.srv.conns().rows().into_iter().map(|c| {
             use super::conns::Command;
             let (state, info) = match (c.command, readers.get(&c.id)) {
                 (Command::BinlogDump | Command::BinlogDumpGtid, Some(r)) => {
@@ -337,13 +338,12 @@ pub(super) fn processlist(s: &Session, full: bool) -> Vec<Vec<u8>> {
 /// errors are empty.
 /// <https://mariadb.com/kb/en/show-replica-status/>
 /// <https://dev.mysql.com/doc/refman/8.4/en/show-replica-status.html>
-pub(super) fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Vec<Vec<u8>> {
+pub(super) fn upstream_status(s: &Ctx, replica_words: bool, all: bool) -> Vec<Vec<u8>> {
     use crate::replica::connect::Flavor;
     use std::sync::atomic::Ordering::Relaxed;
-    let cfg = &s.srv.cfg;
-    let sh = &s.srv.shared;
-    let u = sh.link.upstream().clone();
-    let d = sh.serving.durable.snapshot();
+    let cfg = s.srv.cfg();
+    let u = s.srv.link().upstream().clone();
+    let d = s.srv.serving().durable.snapshot();
     let p = s.srv.primary();
     let maria = p.as_ref().is_some_and(|p| p.flavor == Flavor::MariaDb);
     if all && !maria {
@@ -365,7 +365,7 @@ pub(super) fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Ve
     // No only once stopped (STOP SLAVE, or an error retrying cannot mend).
     let io_running = if u.running {
         "Yes"
-    } else if sh.link.control.is_paused() {
+    } else if s.srv.link().control.is_paused() {
         "No"
     } else {
         "Connecting"
@@ -381,7 +381,7 @@ pub(super) fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Ve
         ("Source_Port", num(cfg.master_port.into())),
         ("Connect_Retry", num(cfg.retry_max.as_secs())),
         ("Source_Log_File", text(&u.read_file)),
-        ("Read_Source_Log_Pos", num(sh.stats.read_pos.load(Relaxed))),
+        ("Read_Source_Log_Pos", num(s.srv.stats().read_pos.load(Relaxed))),
         ("Relay_Log_File", text(&durable_file)),
         ("Relay_Log_Pos", num(durable_pos)),
         ("Relay_Source_Log_File", text(&durable_file)),
@@ -407,7 +407,7 @@ pub(super) fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Ve
         ("Source_SSL_Cert", path(&cfg.master_ssl_cert)),
         ("Source_SSL_Cipher", text("")),
         ("Source_SSL_Key", path(&cfg.master_ssl_key)),
-        ("Seconds_Behind_Source", sh.seconds_behind().map(|b| b.to_string())),
+        ("Seconds_Behind_Source", s.srv.seconds_behind().map(|b| b.to_string())),
         ("Source_SSL_Verify_Server_Cert", yes_no(cfg.master_ssl_verify_server_cert)),
         ("Last_IO_Errno", num(u.last_errno.into())),
         ("Last_IO_Error", Some(u.last_error.clone())),
@@ -439,8 +439,8 @@ pub(super) fn upstream_status(s: &Session, replica_words: bool, all: bool) -> Ve
             cols.extend([
                 ("Retried_transactions", num(0)),
                 ("Max_relay_log_size", num(0)),
-                ("Executed_log_entries", num(sh.stats.events_written.load(Relaxed))),
-                ("Slave_received_heartbeats", num(sh.stats.heartbeats.load(Relaxed))),
+                ("Executed_log_entries", num(s.srv.stats().events_written.load(Relaxed))),
+                ("Slave_received_heartbeats", num(s.srv.stats().heartbeats.load(Relaxed))),
                 ("Slave_heartbeat_period", Some(format!("{:.3}", cfg.heartbeat_period.as_secs_f64()))),
                 ("Gtid_Slave_Pos", text(&maria_pos)),
             ]);
@@ -520,6 +520,6 @@ pub(super) fn io_state(state: &str, p: Option<&Primary>) -> String {
 }
 
 /// Each stored file and its size: the durable length for the active file.
-pub(super) fn stored_sizes(s: &Session, d: &crate::binlog::durable::DurableState) -> Vec<(String, u64)> {
-    d.files.iter().map(|f| (f.clone(), d.stored_len(&s.srv.cfg.binlog_dir, f))).collect()
+pub(super) fn stored_sizes(s: &Ctx, d: &crate::binlog::durable::DurableState) -> Vec<(String, u64)> {
+    d.files.iter().map(|f| (f.clone(), d.stored_len(&s.srv.cfg().binlog_dir, f))).collect()
 }

@@ -4,10 +4,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::ctx::Ctx;
 use super::query::{
     ER_MALFORMED_GTID_SET_SPECIFICATION, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_SYSTEM_VARIABLE, ER_WRONG_ARGUMENTS,
 };
-use super::session::{err_packet, Session};
+use super::session::err_packet;
 use super::show::{is_maria, no_schema};
 use super::sql::{split_list, unquote};
 use crate::proto::resultset::{self, Column, ColumnType};
@@ -16,14 +17,14 @@ use crate::sysvars::{self, Source, Var};
 
 /// The value binlogd reports for `var` now, as SHOW VARIABLES shows it, or None
 /// where the primary's flavour has no such variable.
-pub(super) fn variable(s: &Session, p: Option<&Primary>, var: &Var) -> Option<String> {
+pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String> {
     use crate::replica::connect::Flavor;
     let flavor = p.map(|p| p.flavor);
     match (var.only, flavor) {
         (sysvars::Only::Mysql, Some(Flavor::MariaDb)) | (sysvars::Only::MariaDb, Some(Flavor::Mysql)) => return None,
         _ => {}
     }
-    let cfg = &s.srv.cfg;
+    let cfg = s.srv.cfg();
     match var.from {
         Source::Primary(default) => {
             if let Some(p) = p.filter(|p| !p.variables.is_empty()) {
@@ -41,16 +42,16 @@ pub(super) fn variable(s: &Session, p: Option<&Primary>, var: &Var) -> Option<St
             })
         }
         Source::Own => {
-            let d = || s.srv.shared.serving.durable.snapshot();
+            let d = || s.srv.serving().durable.snapshot();
             Some(match var.name {
                 "gtid_executed" => d().gtids.to_string(),
-                "gtid_purged" => super::dump::purged_gtids(s).to_string(),
+                "gtid_purged" => super::dump::purged_gtids(s.srv.serving()).to_string(),
                 "gtid_binlog_pos" | "gtid_current_pos" => d().maria.to_string(),
                 "hostname" => cfg.report_host.clone(),
                 "port" => cfg.listen_port.unwrap_or(0).to_string(),
                 "server_id" => cfg.server_id.to_string(),
                 "server_id_bits" => "32".into(),
-                "server_uuid" => s.srv.shared.link.uuid.clone(),
+                "server_uuid" => s.srv.link().uuid.clone(),
                 "version_comment" => "binlogd".into(),
                 "wait_timeout" => cfg.wait_timeout.as_secs().to_string(),
                 // binlogd is no semi-sync primary: its readers' ACKs are not awaited.
@@ -61,19 +62,19 @@ pub(super) fn variable(s: &Session, p: Option<&Primary>, var: &Var) -> Option<St
 }
 
 /// The system variables binlogd reports, as (name, value), by name.
-pub(super) fn system_variables(s: &Session) -> Vec<(String, String)> {
+pub(super) fn system_variables(s: &Ctx) -> Vec<(String, String)> {
     let p = s.srv.primary();
     sysvars::VARS.iter().filter_map(|v| Some((v.name.to_string(), variable(s, p.as_ref(), v)?))).collect()
 }
 
 /// binlogd's counters, as SHOW GLOBAL STATUS rows.
-pub(super) fn status_counters(s: &Session) -> Vec<(String, String)> {
+pub(super) fn status_counters(s: &Ctx) -> Vec<(String, String)> {
     use std::sync::atomic::Ordering::Relaxed;
-    let st = &s.srv.shared.stats;
-    let replicas = s.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).len();
-    let u = s.srv.shared.link.upstream().clone();
+    let st = &s.srv.stats();
+    let replicas = s.srv.replicas().lock().unwrap_or_else(|e| e.into_inner()).len();
+    let u = s.srv.link().upstream().clone();
     // This session's TLS, as mysqld reports it (empty without TLS).
-    let described = s.stream.inner.describe().unwrap_or_default();
+    let described = s.tls.clone().unwrap_or_default();
     let tls = described.split_once(' ').unwrap_or(("", ""));
     let v = [
         ("Binlogd_events_received", st.events_received.load(Relaxed).to_string()),
@@ -89,8 +90,8 @@ pub(super) fn status_counters(s: &Session) -> Vec<(String, String)> {
         ("Binlogd_replicas_connected", replicas.to_string()),
         ("Binlogd_bytes_sent", st.bytes_sent.load(Relaxed).to_string()),
         ("Rpl_semi_sync_slave_status", if u.semisync && u.running { "ON" } else { "OFF" }.to_string()),
-        ("Uptime", s.srv.started.elapsed().as_secs().to_string()),
-        ("Questions", s.srv.questions.load(Relaxed).to_string()),
+        ("Uptime", s.srv.uptime_secs().to_string()),
+        ("Questions", s.srv.questions().to_string()),
         ("Threads_connected", s.srv.threads_connected().to_string()),
         ("Ssl_version", tls.0.to_string()),
         ("Ssl_cipher", tls.1.to_string()),
@@ -99,7 +100,7 @@ pub(super) fn status_counters(s: &Session) -> Vec<(String, String)> {
 }
 
 /// `@@name` as `SELECT` gives it, with its column type.
-pub(super) fn lookup(s: &Session, name: &str) -> Option<(String, ColumnType)> {
+pub(super) fn lookup(s: &Ctx, name: &str) -> Option<(String, ColumnType)> {
     let var = sysvars::find(name)?;
     let v = variable(s, s.srv.primary().as_ref(), var)?;
     let ty = if var.kind == sysvars::Kind::Text { ColumnType::VAR_STRING } else { ColumnType::LONGLONG };
@@ -111,7 +112,7 @@ pub(super) type Typed = (Option<String>, ColumnType);
 
 /// Evaluates one expression: a literal, `@var`, `@@[global.|session.]var`, date
 /// arithmetic (`NOW() - INTERVAL 1 DAY`), or a known function.
-pub(super) fn eval(s: &Session, e: &str) -> Result<Typed, Vec<u8>> {
+pub(super) fn eval(s: &Ctx, e: &str) -> Result<Typed, Vec<u8>> {
     let t = e.trim();
     let up = t.to_ascii_uppercase();
     let text = |v: Option<String>| Ok((v, ColumnType::VAR_STRING));
@@ -276,7 +277,7 @@ pub(super) fn interval(t: &str) -> Result<(i64, crate::logging::Unit), String> {
     Ok((n, unit))
 }
 
-pub(super) fn select(s: &mut Session, list: &str) -> Vec<Vec<u8>> {
+pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
     // Drop LIMIT and FROM DUAL, which the mysql client and replicas add.
     let mut l = list.trim().to_string();
     let up = l.to_ascii_uppercase();

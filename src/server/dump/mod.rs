@@ -180,9 +180,9 @@ fn find_start(s: &Session, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<
 
 /// What binlogd can no longer serve: the GTIDs before its oldest stored file (its
 /// `Previous_gtids`), as `@@gtid_purged` of a server whose binlog starts there.
-pub fn purged_gtids(s: &Session) -> GtidSet {
-    let st = s.srv.shared.serving.durable.snapshot();
-    let mut idx = s.srv.shared.serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
+pub fn purged_gtids(serving: &crate::replica::Serving) -> GtidSet {
+    let st = serving.durable.snapshot();
+    let mut idx = serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
     match idx.entries(&st.files, |name, f| st.readable_len(name, f)) {
         Ok(entries) => match entries.into_iter().next().flatten().map(|e| e.start) {
             Some(FileStart::Mysql(prev)) => prev,

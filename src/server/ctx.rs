@@ -1,0 +1,87 @@
+//! What a statement's handler may use: its connection's own state (id, account, user
+//! variables, warnings, TLS), and, through `View`, the parts of the server a statement
+//! reads or changes. Handlers get a `Ctx` rather than the session, which also owns
+//! the socket and every internal of the server, so what a statement can reach is
+//! written down here.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+
+use super::{conns::Conns, Registered, Server};
+use crate::config::Config;
+use crate::replica::connect::Primary;
+use crate::replica::{Link, Serving, Stats};
+
+/// One statement's warnings: level, code, message (SHOW WARNINGS).
+pub type Warnings = Vec<(&'static str, u16, String)>;
+
+/// A statement's context.
+pub struct Ctx<'a> {
+    /// This connection's id (CONNECTION_ID()).
+    pub id: u32,
+    /// The account logged in as.
+    pub user: &'a str,
+    /// User variables set by the client (`SET @x = ...`).
+    pub vars: &'a mut std::collections::BTreeMap<String, String>,
+    /// The last statement's warnings.
+    pub warnings: &'a mut Warnings,
+    /// Set to end this connection after the answer (KILL of itself).
+    pub killed: &'a AtomicBool,
+    /// This connection's TLS version and cipher, when it has TLS.
+    pub tls: Option<String>,
+    /// The server, as statements see it.
+    pub srv: View<'a>,
+}
+
+/// The server's parts a statement reads or changes, and no others.
+#[derive(Clone, Copy)]
+pub struct View<'a>(&'a Server);
+
+impl<'a> View<'a> {
+    pub fn new(s: &'a Server) -> View<'a> {
+        View(s)
+    }
+    pub fn cfg(&self) -> &'a Config {
+        &self.0.cfg
+    }
+    /// The connection to the primary: its state, STOP/START SLAVE, TLS.
+    pub fn link(&self) -> &'a Link {
+        &self.0.shared.link
+    }
+    /// What is stored and durable, who reads what, the index lock, the error log.
+    pub fn serving(&self) -> &'a Serving {
+        &self.0.shared.serving
+    }
+    pub fn stats(&self) -> &'a Stats {
+        &self.0.shared.stats
+    }
+    /// Seconds_Behind_Master.
+    pub fn seconds_behind(&self) -> Option<u64> {
+        self.0.shared.seconds_behind()
+    }
+    /// The primary's facts, live or as the stored files tell.
+    pub fn primary(&self) -> Option<Primary> {
+        self.0.primary()
+    }
+    /// Every client connection, for PROCESSLIST and KILL.
+    pub fn conns(&self) -> &'a Conns {
+        &self.0.conns
+    }
+    /// The replicas registered, by connection id.
+    pub fn replicas(&self) -> &'a Mutex<std::collections::BTreeMap<u32, Registered>> {
+        &self.0.replicas
+    }
+    pub fn uptime_secs(&self) -> u64 {
+        self.0.started.elapsed().as_secs()
+    }
+    pub fn questions(&self) -> u64 {
+        self.0.questions.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// PURGE BINARY LOGS: through the purger, which owns what leaves binlog_dir.
+    pub fn purge(&self, target: &crate::binlog::purge::Target) -> Result<crate::binlog::purge::Plan, String> {
+        crate::replica::purger::purge(&self.0.cfg, &self.0.shared, target)
+    }
+    pub fn threads_connected(&self) -> usize {
+        self.0.threads_connected()
+    }
+}
