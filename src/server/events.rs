@@ -4,8 +4,9 @@
 //!
 //! <https://dev.mysql.com/doc/refman/8.4/en/show-binlog-events.html>
 
+use super::ctx::Ctx;
 use super::describe;
-use super::session::{err_packet, Session};
+use super::reply::err_packet;
 use crate::binlog::event::{EventHeader, EventType, FormatDescription};
 use crate::proto::{resultset, Error};
 
@@ -125,36 +126,39 @@ fn failed(what: &str) -> Vec<u8> {
     )
 }
 
+/// Where the answer's packets go, a batch at a time (the client connection).
+pub type Sink<'a> = &'a mut dyn FnMut(&[Vec<u8>]) -> Result<(), Error>;
+
 /// Answers the statement; the errors returned are the client connection's.
-pub fn answer(s: &mut Session, a: Result<Args, String>) -> Result<(), Error> {
+pub fn answer(s: &Ctx, a: Result<Args, String>, send: Sink) -> Result<(), Error> {
     let a = match a {
         Ok(a) => a,
         Err(e) => {
             let msg = format!("You have an error in your SQL syntax near SHOW BINLOG EVENTS: {e}");
-            return s.stream.write(&err_packet(ER_PARSE_ERROR, "42000", &msg));
+            return send(&[err_packet(ER_PARSE_ERROR, "42000", &msg)]);
         }
     };
-    let d = s.srv.shared.serving.durable.snapshot();
+    let d = s.srv.serving().durable.snapshot();
     let Some(name) = a.file.clone().or_else(|| d.files.first().cloned()) else {
         // No file stored yet: an empty list, as a primary without binlogs gives.
         let mut out = head();
         out.push(resultset::EOF.to_vec());
-        return s.stream.write_many(&out);
+        return send(&out);
     };
     let opened =
-        if d.files.contains(&name) { crate::binlog::read::open(&s.srv.cfg.binlog_dir, &name).ok() } else { None };
-    let Some(f) = opened else { return s.stream.write(&failed("Could not find target log")) };
+        if d.files.contains(&name) { crate::binlog::read::open(&s.srv.cfg().binlog_dir, &name).ok() } else { None };
+    let Some(f) = opened else { return send(&[failed("Could not find target log")]) };
     let end = d.readable_len(&name, &*f);
     let mut rows = Rows { f: &*f, end, name: &name, fde: None };
     // Positions before the first event start at it, as on a primary.
     let from = a.from.max(4);
     let fde = match rows.fde() {
         Ok(x) => x,
-        Err(e) => return s.stream.write(&failed(&e)),
+        Err(e) => return send(&[failed(&e)]),
     };
     rows.fde = fde;
     if from < end && rows.header(from).is_err() {
-        return s.stream.write(&failed("Wrong offset or I/O error"));
+        return send(&[failed("Wrong offset or I/O error")]);
     }
     let mut e = Emit { out: head(), skipped: 0, sent: 0, offset: a.offset, count: a.count };
     let mut pos = from;
@@ -163,11 +167,11 @@ pub fn answer(s: &mut Session, a: Result<Args, String>) -> Result<(), Error> {
             Ok(r) => r,
             Err(err) => {
                 e.out.push(failed(&err));
-                return s.stream.write_many(&e.out);
+                return send(&e.out);
             }
         };
         pos = next;
-        e.push(s, row.clone())?;
+        e.push(send, row.clone())?;
         // The events inside a compressed transaction follow it, at its end position.
         if let (Some(ev), Some(fde)) = (ev.filter(|_| e.wants_more()), &rows.fde) {
             let mut sent = Ok(());
@@ -177,7 +181,7 @@ pub fn answer(s: &mut Session, a: Result<Args, String>) -> Result<(), Error> {
                 r[2] = Some(describe::type_name(t).into_owned());
                 r[3] = Some(server_id.to_string());
                 r[5] = Some(info);
-                sent = e.push(s, r);
+                sent = e.push(send, r);
                 sent.is_ok() && e.wants_more()
             });
             sent?;
@@ -185,12 +189,12 @@ pub fn answer(s: &mut Session, a: Result<Args, String>) -> Result<(), Error> {
                 let at = pos - ev.len() as u64;
                 e.out
                     .push(failed(&format!("{name}:{at}: cannot list the events of the compressed transaction: {err}")));
-                return s.stream.write_many(&e.out);
+                return send(&e.out);
             }
         }
     }
     e.out.push(resultset::EOF.to_vec());
-    s.stream.write_many(&e.out)
+    send(&e.out)
 }
 
 /// The rows of the answer, past OFFSET and up to LIMIT, sent in batches.
@@ -207,7 +211,7 @@ impl Emit {
         self.count.is_none_or(|c| self.sent < c)
     }
 
-    fn push(&mut self, s: &mut Session, row: Row) -> Result<(), Error> {
+    fn push(&mut self, send: Sink, row: Row) -> Result<(), Error> {
         if self.skipped < self.offset {
             self.skipped += 1;
             return Ok(());
@@ -215,7 +219,7 @@ impl Emit {
         self.out.push(resultset::row(&row));
         self.sent += 1;
         if self.out.len() >= ROWS_PER_WRITE {
-            s.stream.write_many(&self.out)?;
+            send(&self.out)?;
             self.out.clear();
         }
         Ok(())

@@ -10,6 +10,7 @@ pub mod dump;
 pub mod events;
 pub mod filter;
 pub mod query;
+pub mod reply;
 pub mod session;
 pub mod show;
 pub mod sql;

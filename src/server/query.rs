@@ -6,7 +6,7 @@
 use std::time::UNIX_EPOCH;
 
 use super::ctx::Ctx;
-use super::session::{err_packet, ok_packet, ok_with_warnings};
+use super::reply::{err_packet, ok_packet, ok_with_warnings};
 use super::show::{rows, show};
 use super::sql::{clean, like, split_list, unquote};
 use super::values::{datetime, eval, select};

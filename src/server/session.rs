@@ -11,6 +11,7 @@ use log::{debug, info, warn};
 
 use super::conns::Command;
 use super::ctx::{Ctx, View, Warnings};
+use super::reply::*;
 use super::{query, Registered, Server};
 use crate::proto::auth::Account;
 use crate::proto::buf::Put;
@@ -38,33 +39,6 @@ const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
 /// cannot make binlogd allocate much.
 const PREAUTH_MAX: usize = 64 << 10;
 const AFTER_AUTH_MAX: usize = 16 << 20;
-
-pub const ER_ACCESS_DENIED: u16 = 1045;
-pub const ER_CON_COUNT: u16 = 1040;
-pub const ER_UNKNOWN_COM: u16 = 1047;
-pub const ER_MASTER_FATAL_READING_BINLOG: u16 = 1236;
-pub const ER_HANDSHAKE_ERROR: u16 = 1043;
-pub const ER_SECURE_TRANSPORT_REQUIRED: u16 = 3159;
-
-pub fn err_packet(code: u16, state: &str, msg: &str) -> Vec<u8> {
-    let mut p = vec![0xff];
-    p.put_u16(code);
-    p.push(b'#');
-    p.extend_from_slice(&state.as_bytes()[..5.min(state.len())]);
-    p.extend_from_slice(msg.as_bytes());
-    p
-}
-
-pub fn ok_packet() -> Vec<u8> {
-    vec![0x00, 0, 0, 0x02, 0, 0, 0]
-}
-
-/// OK with a warning count, for SHOW WARNINGS to follow.
-pub fn ok_with_warnings(n: u16) -> Vec<u8> {
-    let mut p = vec![0x00, 0, 0, 0x02, 0];
-    p.put_u16(n);
-    p
-}
 
 /// Answers a connection over the cap with ERR 1040 and closes it.
 pub fn refuse_too_many(sock: TcpStream, id: u32) {
@@ -158,7 +132,13 @@ pub struct Session<'a> {
 impl<'a> Session<'a> {
     /// What a statement's handler may reach of this connection and the server.
     fn ctx(&mut self) -> Ctx<'_> {
-        Ctx {
+        self.split().0
+    }
+
+    /// The statement's context and, apart from it, the socket, for answers sent as they
+    /// are read.
+    fn split(&mut self) -> (Ctx<'_>, &mut PacketStream<ClientSocket>) {
+        let ctx = Ctx {
             id: self.id,
             user: &self.user,
             vars: &mut self.vars,
@@ -166,7 +146,8 @@ impl<'a> Session<'a> {
             killed: &self.killed,
             tls: self.stream.inner.describe(),
             srv: View::new(self.srv),
-        }
+        };
+        (ctx, &mut self.stream)
     }
 
     pub fn new(
@@ -356,7 +337,8 @@ impl<'a> Session<'a> {
                     self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
                     // Listed as it is read, however large the file: not built in memory.
                     if let Some(args) = super::events::parse(&sql) {
-                        super::events::answer(self, args)?;
+                        let (ctx, stream) = self.split();
+                        super::events::answer(&ctx, args, &mut |p| stream.write_many(p))?;
                     } else {
                         let packets = query::answer(&mut self.ctx(), &sql);
                         self.stream.write_many(&packets)?;

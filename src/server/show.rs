@@ -6,7 +6,7 @@ use std::time::UNIX_EPOCH;
 
 use super::ctx::Ctx;
 use super::query::{first_words, is_admin, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_REPLICA_CHANNEL_DOES_NOT_EXIST};
-use super::session::err_packet;
+use super::reply::err_packet;
 use super::sql::unquote;
 use super::values::{status_counters, system_variables};
 use crate::proto::resultset::{self, Column, ColumnType};

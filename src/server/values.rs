@@ -8,7 +8,7 @@ use super::ctx::Ctx;
 use super::query::{
     ER_MALFORMED_GTID_SET_SPECIFICATION, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_SYSTEM_VARIABLE, ER_WRONG_ARGUMENTS,
 };
-use super::session::err_packet;
+use super::reply::err_packet;
 use super::show::{is_maria, no_schema};
 use super::sql::{split_list, unquote};
 use crate::proto::resultset::{self, Column, ColumnType};

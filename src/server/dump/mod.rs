@@ -8,7 +8,8 @@
 mod skip;
 mod stream;
 
-use super::session::{err_packet, Session, ER_MASTER_FATAL_READING_BINLOG};
+use super::reply::{err_packet, ER_MASTER_FATAL_READING_BINLOG};
+use super::session::Session;
 use crate::binlog::gtid::{GtidSet, MariaGtid, MariaPos};
 use crate::binlog::gtid_index::{Entry, FileStart};
 use crate::binlog::read::Stored;
