@@ -87,6 +87,29 @@ impl std::fmt::Display for WalkError {
     }
 }
 
+/// The checks of one step, on the header bytes at `offset` of a file readable up to
+/// `end`: what a walk yields, or why it stops. A reader that holds the bytes already
+/// (a dump's mapped window) steps with this alone.
+pub fn found_at(h: &[u8], offset: u64, end: u64) -> Result<Found, WalkError> {
+    let left = end.saturating_sub(offset);
+    if left < HEADER_LEN as u64 || h.len() < HEADER_LEN {
+        return Err(WalkError::Torn { offset, what: format!("{left} bytes of a partial event header") });
+    }
+    let header = EventHeader::decode(h).map_err(|e| WalkError::Corrupt { offset, what: e.to_string() })?;
+    let size = u64::from(header.event_size);
+    if size > left {
+        return Err(WalkError::Torn { offset, what: format!("partial event: {size} bytes announced, {left} present") });
+    }
+    let found = Found { offset, header };
+    if header.log_pos != 0 && u64::from(header.log_pos) != found.end() {
+        return Err(WalkError::Corrupt {
+            offset,
+            what: format!("log_pos {} but the event ends at {}", header.log_pos, found.end()),
+        });
+    }
+    Ok(found)
+}
+
 /// A walk over `[from, end)` of a file's bytes.
 pub struct Walker<'a, R: ReadAt + ?Sized> {
     src: &'a R,
@@ -125,21 +148,8 @@ impl<'a, R: ReadAt + ?Sized> Walker<'a, R> {
         }
         let mut h = [0u8; HEADER_LEN];
         self.src.read_at(&mut h, offset).map_err(|err| WalkError::Io { offset, err })?;
-        let header = EventHeader::decode(&h).map_err(|e| WalkError::Corrupt { offset, what: e.to_string() })?;
-        let size = u64::from(header.event_size);
-        if size > left {
-            return Err(WalkError::Torn {
-                offset,
-                what: format!("partial event: {size} bytes announced, {left} present"),
-            });
-        }
-        let found = Found { offset, header };
-        if header.log_pos != 0 && u64::from(header.log_pos) != found.end() {
-            return Err(WalkError::Corrupt {
-                offset,
-                what: format!("log_pos {} but the event ends at {}", header.log_pos, found.end()),
-            });
-        }
+        let found = found_at(&h, offset, self.end)?;
+        let (header, size) = (found.header, u64::from(found.header.event_size));
         if self.check_crc {
             let n = usize::try_from(size).map_err(|_| WalkError::Corrupt { offset, what: "event too large".into() })?;
             self.buf.resize(n, 0);
@@ -215,6 +225,18 @@ mod tests {
         let mut small = data.clone();
         small[4 + 9..4 + 13].copy_from_slice(&10u32.to_le_bytes());
         assert!(matches!(Walker::new(&small[..], 4, small.len() as u64).next(), Some(Err(WalkError::Corrupt { .. }))));
+    }
+
+    #[test]
+    fn a_step_on_header_bytes_already_held_checks_what_a_walk_checks() {
+        let a = make_event(EventType::QUERY, 4, b"one", false);
+        let end = 4 + a.len() as u64;
+        assert_eq!(found_at(&a, 4, end).unwrap().end(), end);
+        // The event's end not yet readable: torn (a dump waits for it).
+        assert!(matches!(found_at(&a, 4, end - 1), Err(WalkError::Torn { offset: 4, .. })));
+        assert!(matches!(found_at(&a[..HEADER_LEN - 1], 4, end), Err(WalkError::Torn { .. })));
+        // The same event where its log_pos says it is not: corruption.
+        assert!(matches!(found_at(&a, 8, end + 4), Err(WalkError::Corrupt { offset: 8, .. })));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::binlog::map_guard::MapGuard;
 use crate::binlog::read::Stored;
 use crate::binlog::store::is_safe_name;
 use crate::binlog::trx::Tracker;
+use crate::binlog::walk::{self, WalkError};
 use crate::proto::packet::MAX_CHUNK;
 use crate::proto::Error;
 use crate::server::reply::{err_packet, ER_MASTER_FATAL_READING_BINLOG};
@@ -432,18 +433,18 @@ impl Dump<'_, '_> {
             while self.pos + HEADER_LEN as u64 <= limit {
                 self.cover(self.pos, HEADER_LEN, limit)?;
                 let h = self.win.slice(self.pos, HEADER_LEN)?;
-                let hdr = EventHeader::decode(h);
+                // The walker's checks, on the header already in the window.
+                let found = walk::found_at(h, self.pos, limit);
                 self.win.intact(&self.file, self.pos)?;
-                let hdr = match hdr {
-                    Ok(h) => h,
+                let hdr = match found {
+                    Ok(f) => f.header,
+                    // Not all durable yet: wait for the rest, or go on past a closed file's end.
+                    Err(WalkError::Torn { .. }) => break,
                     // A stored file that is no binlog there: the reader is told, as a
                     // primary tells it of a corrupt binlog, and nothing more is sent.
                     Err(e) => return fail(self.s, &format!("corrupt binlog {}:{}: {e}", self.file, self.pos)),
                 };
                 let size = u64::from(hdr.event_size);
-                if self.pos + size > limit {
-                    break;
-                }
                 if size as usize <= WINDOW {
                     self.cover(self.pos, size as usize, limit)?;
                     let ev = self.win.slice(self.pos, size as usize)?;
