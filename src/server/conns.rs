@@ -126,23 +126,19 @@ impl Conns {
     }
 
     /// Ends connection `id` because its replica registered again on another one, as
-    /// a primary ends a zombie dump: its flag is set, so a dump waiting for events
-    /// tells its replica why before it ends (`is_displaced`), and a dump still there
-    /// after `grace` (blocked writing to a peer that vanished) has its socket shut
-    /// down. A connection not dumping is shut down at once. None when there is no
-    /// such connection; otherwise "user@peer".
+    /// a primary ends a zombie dump: its flag is set, so a dump waiting for events, or
+    /// one about to start (the replica registered and has not sent its dump yet),
+    /// tells its replica why before it ends (`is_displaced`): a MariaDB replica then
+    /// reconnects at once rather than after its connect retry. A connection still
+    /// there after `grace` (blocked writing to, or waiting for, a peer that vanished)
+    /// has its socket shut down. None when there is no such connection; otherwise
+    /// "user@peer".
     pub fn displace(&self, id: u32, grace: Duration) -> Option<String> {
         let mut g = self.lock();
         let c = g.get_mut(&id)?;
         c.displaced = true;
         c.killed.store(true, Ordering::SeqCst);
-        let dumping = matches!(c.command, Command::BinlogDump | Command::BinlogDumpGtid);
-        if !dumping {
-            // Nothing to tell a connection that is not dumping.
-            if let Some(s) = &c.sock {
-                let _ = s.shutdown(Shutdown::Both);
-            }
-        } else if let Some(s) = c.sock.as_ref().and_then(|s| s.try_clone().ok()) {
+        if let Some(s) = c.sock.as_ref().and_then(|s| s.try_clone().ok()) {
             let spawned = std::thread::Builder::new().name("displace".into()).spawn(move || {
                 std::thread::sleep(grace);
                 let _ = s.shutdown(Shutdown::Both);
@@ -206,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn a_displaced_dump_is_flagged_and_shut_down_after_its_grace() {
+    fn a_displaced_connection_is_flagged_and_shut_down_after_its_grace() {
         use std::io::Read;
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let pair = || {
@@ -227,11 +223,14 @@ mod tests {
         // ...until the grace is over.
         assert_eq!((&c1).read(&mut b).unwrap(), 0);
         assert!(t.elapsed() >= Duration::from_millis(300));
-        // One that is not dumping is shut down at once.
+        // One not dumping yet gets the same grace: its dump, when it comes, says why.
         let (c2, s2) = pair();
         conns.add(2, "127.0.0.1:2", s2.try_clone().ok());
-        assert!(conns.displace(2, Duration::from_secs(3600)).is_some());
+        let t = Instant::now();
+        assert!(conns.displace(2, Duration::from_millis(300)).is_some());
+        assert!(conns.is_displaced(2));
         assert_eq!((&c2).read(&mut b).unwrap(), 0);
+        assert!(t.elapsed() >= Duration::from_millis(300));
         assert!(!conns.is_displaced(3) && conns.displace(3, Duration::ZERO).is_none());
     }
 }

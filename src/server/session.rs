@@ -343,7 +343,9 @@ impl<'a> Session<'a> {
                         let packets = query::answer(&mut self.ctx(), &sql);
                         self.stream.write_many(&packets)?;
                     }
-                    if self.killed.load(std::sync::atomic::Ordering::SeqCst) {
+                    // A replica displaced before its dump goes on to it, to be told why
+                    // there (`Conns::displace` shuts it down after a grace otherwise).
+                    if self.killed.load(std::sync::atomic::Ordering::SeqCst) && !self.srv.conns.is_displaced(self.id) {
                         return Ok(());
                     }
                     self.srv.conns.set_command(self.id, Command::Sleep, None);

@@ -260,12 +260,19 @@ fn dump_requests_it_cannot_serve_get_clear_errors() {
     let mut c1 = Client::connect(&opts).unwrap();
     let e = register(&mut c1, 1001).unwrap_err();
     assert!(e.to_string().contains("equals binlogd's server_id"), "{e}");
+    c1.query("SET @mariadb_slave_capability = 4").unwrap();
     register(&mut c1, 77).unwrap();
     // The same server_id again, as a replica reconnecting while its old connection
-    // lingers: the new one is taken and the older one ended, as a primary does.
+    // lingers: the new one is taken and the older one ended, as a primary does. The
+    // older one had not sent its dump yet: when it does, it is told why (4052), which
+    // a MariaDB replica answers by reconnecting at once, not after its retry period.
     let mut c2 = Client::connect(&opts).unwrap();
     register(&mut c2, 77).unwrap();
     b.wait_log("replica server_id 77 registered again on connection", Duration::from_secs(10));
+    let d = BinlogDump { pos: 4, flags: 0, server_id: 77, file: String::new() };
+    c1.stream.write_command(&d.encode()).unwrap();
+    let e = binlogd::proto::parse_err(&c1.stream.read().unwrap());
+    assert_eq!(e.server_code(), Some(4052), "{e}");
     assert!(c1.stream.read().is_err(), "the older connection of server_id 77 is still open");
     assert!(client(lport, "replpass", "SHOW SLAVE HOSTS").stdout.starts_with(b"77\t"));
     let first = s.binary_logs()[0].clone();

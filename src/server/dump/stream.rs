@@ -357,10 +357,25 @@ impl Dump<'_, '_> {
         Ok(())
     }
 
+    /// Ends a dump whose connection was killed; a replica that registered again
+    /// elsewhere (`Conns::displace`) is first told why, as a primary tells it.
+    fn killed(&mut self, first: &(String, u64)) -> Error {
+        if self.s.srv.conns.is_displaced(self.s.id) {
+            let maria = self.s.vars.contains_key("mariadb_slave_capability");
+            let (code, msg) = displaced_error(maria, first, (&self.file, self.pos));
+            let _ = self.s.stream.write(&err_packet(code, "HY000", &msg));
+        }
+        Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "ended by KILL"))
+    }
+
     pub(super) fn run(&mut self, dir: &Path, non_block: bool, hb: Duration) -> Result<(), Error> {
         let sid = self.s.srv.cfg.server_id;
         let first = (self.file.clone(), self.pos);
         self.s.stream.seq = 1;
+        // Displaced between its registration and its dump: told why, and nothing sent.
+        if self.s.killed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(self.killed(&first));
+        }
         let rot = fake_rotate(sid, &self.file, self.pos, self.crc);
         self.send_event(&rot)?;
         // A dump that does not send its first file from the start gets that file's FDE
@@ -550,12 +565,7 @@ impl Dump<'_, '_> {
             }
             let st2 = self.s.srv.shared.serving.durable.wait_newer(generation, hb);
             if self.s.killed.load(std::sync::atomic::Ordering::SeqCst) {
-                if self.s.srv.conns.is_displaced(self.s.id) {
-                    let maria = self.s.vars.contains_key("mariadb_slave_capability");
-                    let (code, msg) = displaced_error(maria, &first, (&self.file, self.pos));
-                    let _ = self.s.stream.write(&err_packet(code, "HY000", &msg));
-                }
-                return Err(Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "ended by KILL")));
+                return Err(self.killed(&first));
             }
             if st2.generation == generation {
                 let mut b = Vec::new();
