@@ -92,7 +92,8 @@ fan() { # PORT N -> "aggregate_MBps min_s max_s"
   local wall; wall=$(calc "$(now) - $t0" 3)
   local got; got=$(find "$out" -maxdepth 1 -name 'f*-*' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
   [ "$got" -eq $(($2 * fan_bytes)) ] || die "fan-out of $2 readers on port $1 read $got bytes, not $(($2 * fan_bytes))"
-  ts=$(cat "$out"/f*.t | sort -n)
+  # One time per file; calc ends its figure without a newline.
+  ts=$(awk 1 "$out"/f*.t | sort -n)
   rm -rf "${out:?}"/f*
   echo "$(calc "$2 * $fan_bytes / 1e6 / $wall" 1) $(echo "$ts" | head -1) $(echo "$ts" | tail -1)"
 }
