@@ -28,7 +28,7 @@ pub struct Ctx<'a> {
     /// Set to end this connection after the answer (KILL of itself).
     pub killed: &'a AtomicBool,
     /// This connection's TLS version and cipher, when it has TLS.
-    pub tls: Option<String>,
+    pub tls: Option<&'a str>,
     /// The server, as statements see it.
     pub srv: View<'a>,
 }

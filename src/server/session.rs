@@ -127,6 +127,9 @@ pub struct Session<'a> {
     pub user: String,
     /// Set by KILL from another connection (or this one).
     pub killed: Arc<std::sync::atomic::AtomicBool>,
+    /// TLS version and cipher, as negotiated at login (a connection's TLS is set up
+    /// once, before authentication); None for a plain connection.
+    pub tls: Option<String>,
 }
 
 impl<'a> Session<'a> {
@@ -144,7 +147,7 @@ impl<'a> Session<'a> {
             vars: &mut self.vars,
             warnings: &mut self.warnings,
             killed: &self.killed,
-            tls: self.stream.inner.describe(),
+            tls: self.tls.as_deref(),
             srv: View::new(self.srv),
         };
         (ctx, &mut self.stream)
@@ -168,6 +171,7 @@ impl<'a> Session<'a> {
             user: String::new(),
             registered: None,
             killed,
+            tls: None,
         }
     }
 
@@ -176,7 +180,8 @@ impl<'a> Session<'a> {
         self.stream.inner.deadline = Some(Instant::now() + t);
         self.stream.inner.set_write_timeout(Some(Duration::from_secs(60)))?;
         let user = self.handshake()?;
-        let over = self.stream.inner.describe().map(|t| format!(" over {t}")).unwrap_or_default();
+        self.tls = self.stream.inner.describe();
+        let over = self.tls.as_ref().map(|t| format!(" over {t}")).unwrap_or_default();
         // At debug level: a monitor that polls every second would fill the error log.
         debug!("connection {} from {} authenticated as '{user}'{over}", self.id, self.peer);
         self.srv.conns.set_user(self.id, &user);

@@ -74,8 +74,7 @@ pub(super) fn status_counters(s: &Ctx) -> Vec<(String, String)> {
     let replicas = s.srv.replicas().lock().unwrap_or_else(|e| e.into_inner()).len();
     let u = s.srv.link().upstream().clone();
     // This session's TLS, as mysqld reports it (empty without TLS).
-    let described = s.tls.clone().unwrap_or_default();
-    let tls = described.split_once(' ').unwrap_or(("", ""));
+    let tls = s.tls.unwrap_or_default().split_once(' ').unwrap_or(("", ""));
     let v = [
         ("Binlogd_events_received", st.events_received.load(Relaxed).to_string()),
         ("Binlogd_events_written", st.events_written.load(Relaxed).to_string()),
