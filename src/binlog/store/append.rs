@@ -436,13 +436,14 @@ impl Store {
         Ok(step.boundary)
     }
 
+    /// The active file, or the stream error saying `what` came without one.
+    fn active_or(&mut self, what: impl FnOnce() -> String) -> Result<&mut Active, StoreError> {
+        self.active.as_mut().ok_or_else(|| StoreError::Stream { file: String::new(), offset: 0, what: what() })
+    }
+
     /// The active file, for an event that must go into one.
     pub(super) fn active_for(&mut self, h: &EventHeader) -> Result<&mut Active, StoreError> {
-        let a = self.active.as_mut().ok_or_else(|| StoreError::Stream {
-            file: String::new(),
-            offset: 0,
-            what: format!("{} event before the primary named a file", h.event_type),
-        })?;
+        let a = self.active_or(|| format!("{} event before the primary named a file", h.event_type))?;
         if a.partial.is_some() {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
@@ -466,11 +467,7 @@ impl Store {
 
     /// The next piece of the large event: written at once, not held in memory.
     pub fn event_piece(&mut self, piece: &[u8]) -> Result<(), StoreError> {
-        let a = self.active.as_mut().ok_or_else(|| StoreError::Stream {
-            file: String::new(),
-            offset: 0,
-            what: "event piece without a file".into(),
-        })?;
+        let a = self.active_or(|| "event piece without a file".into())?;
         let Some(pt) = a.partial.as_mut() else {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
@@ -508,11 +505,7 @@ impl Store {
 
     /// The large event is whole and its CRC matched: it now counts as stored.
     pub fn end_event(&mut self) -> Result<bool, StoreError> {
-        let a = self.active.as_mut().ok_or_else(|| StoreError::Stream {
-            file: String::new(),
-            offset: 0,
-            what: "event end without a file".into(),
-        })?;
+        let a = self.active_or(|| "event end without a file".into())?;
         let Some(pt) = a.partial.take() else {
             return Err(StoreError::Stream {
                 file: a.name.clone(),
