@@ -13,6 +13,7 @@ pub mod query;
 pub mod reply;
 pub mod session;
 pub mod show;
+pub mod socket;
 pub mod sql;
 pub mod values;
 

@@ -2,7 +2,6 @@
 //!
 //! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html>
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +11,7 @@ use log::{debug, info, warn};
 use super::conns::Command;
 use super::ctx::{Ctx, View, Warnings};
 use super::reply::*;
+use super::socket::ClientSocket;
 use super::{query, Registered, Server};
 use crate::proto::auth::Account;
 use crate::proto::buf::Put;
@@ -56,63 +56,6 @@ fn nonce() -> Result<Vec<u8>, Error> {
     Ok(b.iter().map(|x| 33 + x % 94).collect())
 }
 
-/// A client's socket. Until authentication its reads share one deadline, so a peer
-/// that trickles bytes cannot hold a connection slot longer than `connect_timeout`.
-pub struct ClientSocket {
-    s: Transport,
-    deadline: Option<Instant>,
-}
-
-impl std::ops::Deref for ClientSocket {
-    type Target = Transport;
-    fn deref(&self) -> &Transport {
-        &self.s
-    }
-}
-
-impl Read for ClientSocket {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if let Some(d) = self.deadline {
-            let left = d.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "no login within connect_timeout"));
-            }
-            self.s.set_read_timeout(Some(left))?;
-        }
-        self.s.read(buf)
-    }
-}
-
-impl crate::proto::packet::Source for ClientSocket {}
-
-impl ClientSocket {
-    pub fn write_all_slices(&mut self, bufs: &mut [std::io::IoSlice<'_>], more: bool) -> std::io::Result<()> {
-        self.s.write_all_slices(bufs, more)
-    }
-
-    pub fn write_all_slices_checked(
-        &mut self,
-        bufs: &mut [std::io::IoSlice<'_>],
-        more: bool,
-        copied: impl FnOnce() -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        self.s.write_all_slices_checked(bufs, more, copied)
-    }
-
-    pub fn send_file(&mut self, f: &std::fs::File, at: u64, len: u64) -> std::io::Result<bool> {
-        self.s.send_file(f, at, len)
-    }
-}
-
-impl Write for ClientSocket {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.s.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.s.flush()
-    }
-}
-
 pub struct Session<'a> {
     pub srv: &'a Arc<Server>,
     pub stream: PacketStream<ClientSocket>,
@@ -136,6 +79,18 @@ impl<'a> Session<'a> {
     /// What a statement's handler may reach of this connection and the server.
     fn ctx(&mut self) -> Ctx<'_> {
         self.split().0
+    }
+
+    /// What a dump may reach of this connection: it takes the socket over.
+    fn dump_conn(&mut self) -> super::dump::Conn<'_> {
+        super::dump::Conn {
+            srv: self.srv,
+            stream: &mut self.stream,
+            id: self.id,
+            vars: &self.vars,
+            killed: &self.killed,
+            registered: self.registered,
+        }
     }
 
     /// The statement's context and, apart from it, the socket, for answers sent as they
@@ -364,7 +319,7 @@ impl<'a> Session<'a> {
                         }
                     };
                     self.srv.conns.set_command(self.id, Command::BinlogDump, None);
-                    return super::dump::serve(self, d);
+                    return super::dump::serve(&mut self.dump_conn(), d);
                 }
                 Some(command::COM_BINLOG_DUMP_GTID) => {
                     let d = match command::BinlogDumpGtid::decode(&p) {
@@ -374,7 +329,7 @@ impl<'a> Session<'a> {
                         }
                     };
                     self.srv.conns.set_command(self.id, Command::BinlogDumpGtid, None);
-                    return super::dump::serve_gtid(self, d);
+                    return super::dump::serve_gtid(&mut self.dump_conn(), d);
                 }
                 Some(c) => self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", &format!("Unknown command 0x{c:02x}")))?,
                 None => return Err(Error::malformed("empty command packet")),

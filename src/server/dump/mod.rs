@@ -9,12 +9,13 @@ mod skip;
 mod stream;
 
 use super::reply::{err_packet, ER_MASTER_FATAL_READING_BINLOG};
-use super::session::Session;
+use super::socket::ClientSocket;
 use crate::binlog::gtid::{GtidSet, MariaGtid, MariaPos};
 use crate::binlog::gtid_index::{Entry, FileStart};
 use crate::binlog::read::Stored;
 use crate::binlog::store::is_safe_name;
 use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK, BINLOG_SEND_ANNOTATE_ROWS_EVENT};
+use crate::proto::packet::PacketStream;
 use crate::proto::Error;
 use log::info;
 use skip::{not_in_binlog, MariaSkip, Skip, SkipMode, Until};
@@ -22,7 +23,21 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use stream::{Dump, Window, OUT_EVENTS};
 
-fn fail(s: &mut Session, msg: &str) -> Result<(), Error> {
+/// What a dump reaches of its connection: the socket it takes over, and what the
+/// client set before it (user variables, COM_REGISTER_SLAVE). It is not the session,
+/// which owns the command loop that hands the socket over.
+pub struct Conn<'a> {
+    pub srv: &'a std::sync::Arc<super::Server>,
+    pub stream: &'a mut PacketStream<ClientSocket>,
+    pub id: u32,
+    pub vars: &'a BTreeMap<String, String>,
+    /// Set by KILL from another connection, or when the replica registers again.
+    pub killed: &'a std::sync::atomic::AtomicBool,
+    /// The server_id the replica registered with, if it did.
+    pub registered: Option<u32>,
+}
+
+fn fail(s: &mut Conn, msg: &str) -> Result<(), Error> {
     s.stream.write(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", msg))
 }
 
@@ -45,7 +60,7 @@ fn on_boundary(f: &dyn Stored, pos: u64, limit: u64) -> std::io::Result<bool> {
     Ok(false)
 }
 
-pub fn serve(s: &mut Session, d: BinlogDump) -> Result<(), Error> {
+pub fn serve(s: &mut Conn, d: BinlogDump) -> Result<(), Error> {
     // A MariaDB replica that set @slave_connect_state asks by GTID, whatever file
     // and position it also sends (those are only where it last read).
     if let Some(state) = s.vars.get("slave_connect_state").cloned() {
@@ -65,7 +80,7 @@ type Opened = (Box<dyn Stored>, u64);
 /// Opens stored file `name` to be read from `pos`, or answers the client the 1236
 /// a primary gives for a file it lacks or a position off an event boundary (`None`).
 fn open_at(
-    s: &mut Session,
+    s: &mut Conn,
     st: &crate::binlog::durable::DurableState,
     name: &str,
     pos: u64,
@@ -91,7 +106,7 @@ fn open_at(
 
 /// What is stored, once binlogd has opened its directory: a dump that arrives while
 /// it starts waits for that (at most connect_timeout) instead of finding no files.
-fn stored(s: &Session) -> crate::binlog::durable::DurableState {
+fn stored(s: &Conn) -> crate::binlog::durable::DurableState {
     let d = &s.srv.shared.serving.durable;
     let deadline = std::time::Instant::now() + s.srv.cfg.connect_timeout;
     let mut st = d.snapshot();
@@ -127,7 +142,7 @@ impl Drop for Reading {
 
 /// Streams from `file` at `pos` until the connection ends.
 fn start(
-    s: &mut Session,
+    s: &mut Conn,
     file: String,
     f: Box<dyn Stored>,
     pos: u64,
@@ -163,7 +178,7 @@ fn start(
 /// The newest stored file whose start state `pick` accepts, from the GTID index, with
 /// every entry. The entry found is checked against its file; a stale index is rebuilt
 /// and searched again.
-fn find_start(s: &Session, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<Entry>, Vec<Option<Entry>>), Error> {
+fn find_start(s: &Conn, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<Entry>, Vec<Option<Entry>>), Error> {
     let dir = s.srv.cfg.binlog_dir.clone();
     for _ in 0..2 {
         let st = s.srv.shared.serving.durable.snapshot();
@@ -195,7 +210,7 @@ pub fn purged_gtids(serving: &crate::replica::Serving) -> GtidSet {
 
 /// COM_BINLOG_DUMP_GTID (MySQL auto-position): start at the newest file whose
 /// earlier transactions the replica all has, and leave out the ones it has.
-pub fn serve_gtid(s: &mut Session, d: BinlogDumpGtid) -> Result<(), Error> {
+pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
     // A replica with no GTIDs may send no set at all.
     let have = match if d.gtid_data.is_empty() { Ok(GtidSet::default()) } else { GtidSet::decode(&d.gtid_data) } {
         Ok(g) => g,
@@ -271,7 +286,7 @@ fn covers(state: &MariaPos, list: &[MariaGtid]) -> bool {
 /// COM_BINLOG_DUMP after `SET @slave_connect_state` (MariaDB `MASTER_USE_GTID`):
 /// start at the newest file the state covers, and per domain leave out groups
 /// until the replica's GTID.
-fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Error> {
+fn serve_maria(s: &mut Conn, state_text: &str, flags: u16) -> Result<(), Error> {
     let mut state = match MariaPos::parse(state_text) {
         Ok(p) => p,
         Err(e) => return fail(s, &format!("bad @slave_connect_state '{state_text}': {}", e.0)),
@@ -349,7 +364,7 @@ fn serve_maria(s: &mut Session, state_text: &str, flags: u16) -> Result<(), Erro
     start(s, e.name, f, 4, flags, Some(skip))
 }
 
-fn heartbeat_period(s: &Session) -> Duration {
+fn heartbeat_period(s: &Conn) -> Duration {
     let ns: u64 = s
         .vars
         .get("master_heartbeat_period")

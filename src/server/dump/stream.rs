@@ -4,6 +4,7 @@
 
 use super::fail;
 use super::skip::{Skip, SkipMode};
+use super::Conn;
 use crate::binlog::event::{self, EventHeader, EventType, FormatDescription, HEADER_LEN, LOG_EVENT_ARTIFICIAL_F};
 use crate::binlog::map_guard::MapGuard;
 use crate::binlog::read::Stored;
@@ -13,7 +14,6 @@ use crate::binlog::walk::{self, WalkError};
 use crate::proto::packet::MAX_CHUNK;
 use crate::proto::Error;
 use crate::server::reply::{err_packet, ER_MASTER_FATAL_READING_BINLOG};
-use crate::server::session::Session;
 use log::info;
 use std::fs::File;
 use std::io::Write;
@@ -35,7 +35,7 @@ pub(super) fn fake_rotate(server_id: u32, name: &str, pos: u64, crc: bool) -> Ve
 
 /// The stream of one dump: a socket, a packet sequence, and the file being read.
 pub(super) struct Dump<'s, 'a> {
-    pub(super) s: &'s mut Session<'a>,
+    pub(super) s: &'s mut Conn<'a>,
     pub(super) file: String,
     pub(super) f: Box<dyn Stored>,
     pub(super) pos: u64,
