@@ -224,10 +224,23 @@ fn start_rest(
     if let Some(p) = &cfg.pid_file {
         write_pid_file(p).map_err(|e| failed(format!("cannot write pid_file {}: {e}", p.display())))?;
     }
+    // What CHANGE MASTER TO set is kept in binlog_dir, over the cnf's master_* keys.
+    let fs = crate::binlog::fs::os();
+    let store = |e: String| (Outcome::Store, e);
+    let overrides = replica::source::load(&*fs, &cfg.binlog_dir).map_err(store)?;
+    let source = replica::source::Source::new(cfg, overrides.clone())
+        .map_err(|e| store(format!("{}: {e}", cfg.binlog_dir.join(replica::source::SOURCE_FILE).display())))?;
+    if !overrides.is_empty() {
+        info!(
+            "{} (set by CHANGE MASTER TO) overrides the cnf: {}. RESET SLAVE ALL returns to the cnf",
+            cfg.binlog_dir.join(replica::source::SOURCE_FILE).display(),
+            overrides.describe()
+        );
+    }
     // Keys are read (or made, at first start) and the ports bound while binlogd may still be root.
     let owner = switch_to.as_ref().map(|t| (t.uid, t.gid));
     let usage = |e: crate::tls::TlsError| (Outcome::Usage, e.to_string());
-    let tls_cfg = crate::tls::auto::ensure(cfg, owner).map_err(usage)?;
+    let tls_cfg = crate::tls::auto::ensure(&source.effective(), owner).map_err(usage)?;
     let tls = Arc::new(crate::tls::Live::load(&tls_cfg).map_err(usage)?);
     let listen = |what: &str, addr: &Option<String>, default: &str, port: Option<u16>, e: std::io::Error| {
         failed(format!("cannot listen{what} on {}:{}: {e}", addr.as_deref().unwrap_or(default), port.unwrap_or(0)))
@@ -246,7 +259,7 @@ fn start_rest(
         .map_err(|e| failed(format!("cannot install signal handlers: {e}")))?;
     let stats = Arc::new(Stats::default());
     let uuid = replica::replica_uuid(cfg).map_err(|e| failed(e.to_string()))?;
-    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink, tls));
+    let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink, tls, source));
     let thread = |e: std::io::Error| failed(format!("cannot start a thread: {e}"));
     crate::replica::purger::spawn_policy(cfg, shared.clone()).map_err(thread)?;
     crate::replica::archiver::spawn(cfg, shared.clone()).map_err(thread)?;

@@ -889,32 +889,7 @@ impl Config {
                 return Err(err(None, format!("required key '{key}' is missing")));
             }
         }
-        let tls_conflict = if c.master_ssl == MasterSsl::Off {
-            [
-                ("master_ssl_ca", c.master_ssl_ca.is_some()),
-                ("master_ssl_cert", c.master_ssl_cert.is_some()),
-                ("master_ssl_key", c.master_ssl_key.is_some()),
-                ("master_ssl_verify_server_cert", c.master_ssl_verify_server_cert),
-            ]
-            .into_iter()
-            .find(|(_, set)| *set)
-            .map(|(k, _)| format!("{k} is set but master_ssl is off: set master_ssl = on or required"))
-        } else {
-            None
-        };
-        let pairs = [
-            ("master_ssl_cert", c.master_ssl_cert.is_some(), "master_ssl_key", c.master_ssl_key.is_some()),
-            ("master_ssl_key", c.master_ssl_key.is_some(), "master_ssl_cert", c.master_ssl_cert.is_some()),
-            ("ssl_cert", c.ssl_cert.is_some(), "ssl_key", c.ssl_key.is_some()),
-            ("ssl_key", c.ssl_key.is_some(), "ssl_cert", c.ssl_cert.is_some()),
-            ("ssl_ca", c.ssl_ca.is_some(), "ssl = on", c.ssl),
-            ("require_secure_transport", c.require_secure_transport, "ssl = on", c.ssl),
-            ("ssl_cert", c.ssl_cert.is_some(), "ssl = on", c.ssl),
-        ];
-        let missing = pairs.iter().find(|(_, a, _, b)| *a && !*b).map(|(a, _, b, _)| format!("{a} needs {b}"));
-        if let Some(what) = tls_conflict.or(missing) {
-            return Err(err(None, what));
-        }
+        c.check().map_err(|what| err(None, what))?;
         if c.heartbeat_period >= c.net_read_timeout && !c.heartbeat_period.is_zero() {
             log::warn!(
                 "heartbeat_period ({:?}) is not below net_read_time_out ({:?}): idle periods will cause reconnects",
@@ -923,6 +898,44 @@ impl Config {
             );
         }
         Ok(c)
+    }
+
+    /// The settings that must agree with each other (TLS): checked after the cnf is
+    /// read, and after CHANGE MASTER TO changes some of them.
+    pub fn check(&self) -> Result<(), String> {
+        let tls_conflict = if self.master_ssl == MasterSsl::Off {
+            [
+                ("master_ssl_ca", self.master_ssl_ca.is_some()),
+                ("master_ssl_cert", self.master_ssl_cert.is_some()),
+                ("master_ssl_key", self.master_ssl_key.is_some()),
+                ("master_ssl_verify_server_cert", self.master_ssl_verify_server_cert),
+            ]
+            .into_iter()
+            .find(|(_, set)| *set)
+            .map(|(k, _)| format!("{k} is set but master_ssl is off: set master_ssl = on or required"))
+        } else {
+            None
+        };
+        let pairs = [
+            ("master_ssl_cert", self.master_ssl_cert.is_some(), "master_ssl_key", self.master_ssl_key.is_some()),
+            ("master_ssl_key", self.master_ssl_key.is_some(), "master_ssl_cert", self.master_ssl_cert.is_some()),
+            ("ssl_cert", self.ssl_cert.is_some(), "ssl_key", self.ssl_key.is_some()),
+            ("ssl_key", self.ssl_key.is_some(), "ssl_cert", self.ssl_cert.is_some()),
+            ("ssl_ca", self.ssl_ca.is_some(), "ssl = on", self.ssl),
+            ("require_secure_transport", self.require_secure_transport, "ssl = on", self.ssl),
+            ("ssl_cert", self.ssl_cert.is_some(), "ssl = on", self.ssl),
+        ];
+        let missing = pairs.iter().find(|(_, a, _, b)| *a && !*b).map(|(a, _, b, _)| format!("{a} needs {b}"));
+        match tls_conflict.or(missing) {
+            Some(what) => Err(what),
+            None => Ok(()),
+        }
+    }
+
+    /// Sets one key from its cnf text, as a cnf line would.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let k = key(name).ok_or_else(|| format!("unknown key '{name}'"))?;
+        (k.set)(self, value).map_err(|e| format!("{}: {e}", k.name))
     }
 
     /// The effective config as cnf lines, password masked.

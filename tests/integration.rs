@@ -39,6 +39,8 @@ mod serve;
 mod setup_errors;
 #[path = "it/start_modes.rs"]
 mod start_modes;
+#[path = "it/switch.rs"]
+mod switch;
 #[path = "it/tiers.rs"]
 mod tiers;
 #[path = "it/tls.rs"]

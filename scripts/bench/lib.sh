@@ -173,3 +173,41 @@ dataset() {
   log "dataset ($flavor): $(calc "$(srv_binlog_bytes "$d") / 1e6" 0) MB of binlog in $(srv_sql "$d" "SHOW BINARY LOGS" | wc -l) files"
   echo "$d"
 }
+
+# Semisync set-ups (latency.sh, ab.sh).
+# sysbench oltp_insert against the server in DIR: prints "tps p50 p95 transactions".
+load() { # DIR THREADS SECONDS
+  sysbench oltp_insert --db-driver=mysql --mysql-socket="$(srv_sock "$1")" --mysql-user=root --tables=1 \
+    --table-size=10000 --threads="$2" --time="$3" --histogram=on --percentile=95 run 2>&1 | awk '
+    /transactions:/ { n = $2; gsub(/\(/, "", $3); tps = $3 }
+    /95th percentile:/ { p95 = $3 }
+    /Latency histogram/ { h = 1; next }
+    h && /\|/ { split($0, a, "|"); v[++k] = a[1] + 0; c[k] = $NF + 0; tot += $NF; next }
+    h && k && !/\|/ { h = 0 }
+    END { half = tot / 2; s = 0; for (i = 1; i <= k; i++) { s += c[i]; if (s >= half) { p50 = v[i]; break } }
+          printf "%s %s %s %s\n", tps, p50, p95, n }'
+}
+semi_var() { if [ "$1" = mysql ]; then echo "rpl_semi_sync_source_$2"; else echo "rpl_semi_sync_master_$2"; fi; }
+semi_stat() { srv_sql "$1" "SHOW GLOBAL STATUS LIKE '$(semi_var "$2" "$3")'" | awk '{ print $2 }'; }
+wait_clients() { # DIR FLAVOR N
+  for _ in $(seq 1 300); do [ "$(semi_stat "$1" "$2" clients)" = "$3" ] && return 0; sleep 0.1; done
+  die "$(semi_var "$2" clients) did not reach $3"
+}
+# Each acker catches up on what the primary wrote while it was stopped before it is
+# measured, so neither pays for a backlog (a replica applying it competes for the CPUs).
+binlogd_caught_up() { # PRIMARY FLAVOR LISTEN
+  local st="SHOW MASTER STATUS" want
+  [ "$2" = mysql ] && st="SHOW BINARY LOG STATUS"
+  want=$(srv_sql "$1" "$st" | awk '{ print $1, $2 }')
+  for _ in $(seq 1 1200); do
+    [ "$(binlogd_sql "$3" "SHOW MASTER STATUS" 2>/dev/null | awk '{ print $1, $2 }')" = "$want" ] && return 0
+    sleep 0.1
+  done
+  die "binlogd did not reach the primary's $want"
+}
+# binlogd's fsyncs, their total µs, its ACKs and their total µs (from the event that
+# asked to the ACK sent), for the means over one run.
+ack_counters() { # LISTEN
+  binlogd_sql "$1" "SHOW GLOBAL STATUS LIKE 'Binlogd_%'" | awk '
+    { v[$1] = $2 } END { print v["Binlogd_fsyncs"], v["Binlogd_fsync_time_us"], v["Binlogd_acks_sent"], v["Binlogd_ack_time_us"] }'
+}

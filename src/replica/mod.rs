@@ -14,6 +14,7 @@ mod crash_sim;
 pub mod purger;
 pub mod reader;
 mod session;
+pub mod source;
 pub mod start;
 use session::Session;
 pub mod writer;
@@ -265,6 +266,8 @@ pub struct Link {
     pub control: Arc<Control>,
     /// TLS both ways, reloadable.
     pub tls: Arc<crate::tls::Live>,
+    /// The server to mirror and how to connect to it (CHANGE MASTER TO).
+    pub source: source::Source,
 }
 
 /// What the binlog server reads: what is durable, where each file starts, who reads
@@ -289,6 +292,7 @@ impl Shared {
         control: Arc<Control>,
         log: crate::logging::LogSink,
         tls: Arc<crate::tls::Live>,
+        source: source::Source,
     ) -> Shared {
         Shared {
             link: Link {
@@ -297,6 +301,7 @@ impl Shared {
                 uuid,
                 control,
                 tls,
+                source,
             },
             stats,
             serving: Serving {
@@ -602,6 +607,9 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         if ctl.is_paused() {
             continue;
         }
+        // The source as CHANGE MASTER TO last set it (else the cnf's), for this attempt.
+        let source = shared.link.source.effective();
+        let cfg = &source;
         // Every connection starts from what recovery finds on disk. Recovery fsynced
         // it, so it is served at once, even while the primary cannot be reached.
         let opened = {

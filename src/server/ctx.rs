@@ -44,7 +44,12 @@ impl<'a> View<'a> {
     pub fn cfg(&self) -> &'a Config {
         &self.0.cfg
     }
-    /// The connection to the primary: its state, STOP/START SLAVE, TLS.
+    /// The cnf with what CHANGE MASTER TO set over its master_* keys: the source
+    /// binlogd connects to.
+    pub fn source(&self) -> Config {
+        self.0.shared.link.source.effective()
+    }
+    /// The connection to the primary: its state, STOP/START SLAVE, TLS, the source.
     pub fn link(&self) -> &'a Link {
         &self.0.shared.link
     }

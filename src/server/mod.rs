@@ -2,6 +2,7 @@
 //! here and read the mirrored files. One named thread per connection, capped by
 //! `max_connections`; a connection that stalls or sends garbage costs only its thread.
 
+pub mod change;
 pub mod collations;
 pub mod conns;
 pub mod ctx;

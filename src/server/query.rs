@@ -5,6 +5,7 @@
 
 use std::time::UNIX_EPOCH;
 
+use super::change::{change_master, reset_slave};
 use super::ctx::Ctx;
 use super::reply::{err_packet, ok_packet, ok_with_warnings};
 use super::show::{rows, show};
@@ -118,6 +119,20 @@ pub static STATEMENTS: &[Statement] = &[
     st(&["STOP", "REPLICA", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP REPLICA", stop_slave),
     st(&["START", "SLAVE", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START SLAVE", start_slave),
     st(&["START", "REPLICA", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START REPLICA", start_slave),
+    st(
+        &["CHANGE", "MASTER", "TO", ".."],
+        Admin("SUPER, REPLICATION_SLAVE_ADMIN"),
+        "CHANGE MASTER TO MASTER_PORT = 3306",
+        change_master,
+    ),
+    st(
+        &["CHANGE", "REPLICATION", "SOURCE", "TO", ".."],
+        Admin("SUPER, REPLICATION_SLAVE_ADMIN"),
+        "CHANGE REPLICATION SOURCE TO SOURCE_PORT = 3306",
+        change_master,
+    ),
+    st(&["RESET", "SLAVE", ".."], Admin("RELOAD"), "RESET SLAVE ALL", reset_slave),
+    st(&["RESET", "REPLICA", ".."], Admin("RELOAD"), "RESET REPLICA ALL", reset_slave),
     st(&["FLUSH", "BINARY", "LOGS"], Admin("RELOAD"), "FLUSH BINARY LOGS", flush_binary_logs),
     st(&["FLUSH", "*", "BINARY", "LOGS"], Admin("RELOAD"), "FLUSH LOCAL BINARY LOGS", flush_binary_logs),
     st(&["FLUSH", "LOGS"], Admin("RELOAD"), "FLUSH LOGS", flush_logs),
@@ -190,7 +205,7 @@ fn start_slave(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
 
 /// The files are the primary's: binlogd cannot rotate them.
 fn flush_binary_logs(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
-    let p = s.srv.cfg();
+    let p = s.srv.source();
     vec![err_packet(
         ER_NOT_SUPPORTED_YET,
         "42000",

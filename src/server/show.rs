@@ -271,7 +271,7 @@ pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
     let mut upstream = Vec::new();
     if !s.srv.link().control.is_paused() {
         let u = s.srv.link().upstream();
-        let cfg = s.srv.cfg();
+        let cfg = s.srv.source();
         upstream.push(vec![
             Some("0".to_string()),
             Some("system user".to_string()),
@@ -341,7 +341,7 @@ pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
 pub(super) fn upstream_status(s: &Ctx, replica_words: bool, all: bool) -> Vec<Vec<u8>> {
     use crate::replica::connect::Flavor;
     use std::sync::atomic::Ordering::Relaxed;
-    let cfg = s.srv.cfg();
+    let cfg = s.srv.source();
     let u = s.srv.link().upstream().clone();
     let d = s.srv.serving().durable.snapshot();
     let p = s.srv.primary();

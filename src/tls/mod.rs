@@ -192,7 +192,9 @@ pub fn server(cfg: &Config) -> Result<ServerTls, TlsError> {
 /// bad file leaves the previous settings in use. Connections already made keep theirs;
 /// the next ones, to the primary and from clients, get the new ones.
 pub struct Live {
-    cfg: Config,
+    /// The settings the files are named by: the cnf's, with the primary's as CHANGE
+    /// MASTER TO last set them (`set_master`).
+    cfg: Mutex<Config>,
     now: Mutex<(Option<ClientTls>, ServerTls)>,
     /// The files' stamps when last read (or tried), to tell whether they changed since.
     read: Mutex<Vec<Stamp>>,
@@ -211,7 +213,11 @@ fn stamp(p: &Path) -> Stamp {
 impl Live {
     /// Reads the files at start, while binlogd may still be root.
     pub fn load(cfg: &Config) -> Result<Live, TlsError> {
-        let live = Live { cfg: cfg.clone(), now: Mutex::new((client(cfg)?, server(cfg)?)), read: Mutex::default() };
+        let live = Live {
+            cfg: Mutex::new(cfg.clone()),
+            now: Mutex::new((client(cfg)?, server(cfg)?)),
+            read: Mutex::default(),
+        };
         *live.read.lock().unwrap_or_else(|e| e.into_inner()) = live.stamps();
         if let (Some(fp), Some(cert)) = (live.fingerprint(), &cfg.ssl_cert) {
             log::info!("TLS for clients with {}, SHA-256 fingerprint {}", cert.display(), auto::colon_hex(&fp));
@@ -244,13 +250,13 @@ impl Live {
     }
 
     /// The files the settings come from, for the log; empty when TLS is off both ways.
-    pub fn files(&self) -> Vec<&Path> {
-        let c = &self.cfg;
+    pub fn files(&self) -> Vec<PathBuf> {
+        let c = self.cfg.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let master = [&c.master_ssl_ca, &c.master_ssl_cert, &c.master_ssl_key];
         let server = [&c.ssl_cert, &c.ssl_key, &c.ssl_ca];
         let master = master.into_iter().filter(|_| c.master_ssl != MasterSsl::Off);
         let server = server.into_iter().filter(|_| c.ssl_cert.is_some() && c.ssl);
-        master.chain(server).flatten().map(PathBuf::as_path).collect()
+        master.chain(server).flatten().cloned().collect()
     }
 
     /// Reads every file again; on an error the certificates and keys in use stay.
@@ -258,8 +264,26 @@ impl Live {
     /// (and warned about) again at every SIGHUP until it changes.
     pub fn reload(&self) -> Result<(), TlsError> {
         *self.read.lock().unwrap_or_else(|e| e.into_inner()) = self.stamps();
-        let fresh = (client(&self.cfg)?, server(&self.cfg)?);
+        let c = self.cfg.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let fresh = (client(&c)?, server(&c)?);
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// CHANGE MASTER TO: the next connections to the primary use `cfg`'s master_*
+    /// settings (its host names the certificate). On an error nothing changes.
+    pub fn set_master(&self, cfg: &Config) -> Result<(), TlsError> {
+        let fresh = client(cfg)?;
+        // Only the primary's side: the clients' may name a generated certificate.
+        let mut c = self.cfg.lock().unwrap_or_else(|e| e.into_inner());
+        c.master_host.clone_from(&cfg.master_host);
+        c.master_ssl = cfg.master_ssl;
+        c.master_ssl_ca.clone_from(&cfg.master_ssl_ca);
+        c.master_ssl_cert.clone_from(&cfg.master_ssl_cert);
+        c.master_ssl_key.clone_from(&cfg.master_ssl_key);
+        c.master_ssl_verify_server_cert = cfg.master_ssl_verify_server_cert;
+        drop(c);
+        self.now.lock().unwrap_or_else(|e| e.into_inner()).0 = fresh;
         Ok(())
     }
 

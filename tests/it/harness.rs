@@ -110,6 +110,11 @@ impl Server {
         script(&["sql", self.dir.to_str().unwrap(), q]).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The answer to `q`, or the client's error line (`ERROR n (state) ...: message`).
+    pub fn sql_result(&self, q: &str) -> Result<String, String> {
+        script(&["sql", self.dir.to_str().unwrap(), q])
+    }
+
     pub fn status(&self, name: &str) -> String {
         let out = self.sql(&format!("SHOW GLOBAL STATUS LIKE '{name}'"));
         out.split('\t').nth(1).unwrap_or("").trim().to_string()

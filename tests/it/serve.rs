@@ -481,14 +481,14 @@ fn twins_reading(flavor: Flavor, tag: &str, port: u16) -> Vec<Server> {
 
 /// How a replica follows its source.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Follow {
+pub enum Follow {
     FilePos,
     Gtid,
 }
 
 /// `CHANGE MASTER TO` (or `CHANGE REPLICATION SOURCE TO`) for `r` to read from `port`.
 /// By file+pos it starts at `at`, by default the primary's first file.
-fn point_replica(r: &Server, port: u16, follow: Follow, at: Option<(String, String)>, first: &str) {
+pub fn point_replica(r: &Server, port: u16, follow: Follow, at: Option<(String, String)>, first: &str) {
     let (file, pos) = at.unwrap_or((first.to_string(), "4".to_string()));
     let sql = match (r.flavor, follow) {
         (Flavor::MariaDb | Flavor::MariaDb11, Follow::FilePos) => format!(
@@ -514,17 +514,17 @@ fn point_replica(r: &Server, port: u16, follow: Follow, at: Option<(String, Stri
     r.sql(&sql);
 }
 
-fn start_replica(r: &Server) {
+pub fn start_replica(r: &Server) {
     r.sql(if r.flavor == Flavor::Mysql { "START REPLICA" } else { "START SLAVE" });
 }
 
-fn stop_replica(r: &Server, what: &str) {
+pub fn stop_replica(r: &Server, what: &str) {
     let verb = if r.flavor == Flavor::Mysql { "REPLICA" } else { "SLAVE" };
     r.sql(&format!("STOP {verb} {what}"));
 }
 
 /// A replica of `flavor` that is not a semisync source itself.
-fn replica(flavor: Flavor, tag: &str, id: u32) -> Server {
+pub fn replica(flavor: Flavor, tag: &str, id: u32) -> Server {
     let r = Server::start_with_id(flavor, tag, id);
     r.sql(if flavor == Flavor::Mysql {
         "SET GLOBAL rpl_semi_sync_source_enabled = OFF"

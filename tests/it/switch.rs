@@ -1,0 +1,147 @@
+//! Repointing binlogd as a replica is repointed: `STOP SLAVE; CHANGE MASTER TO ...;
+//! START SLAVE` (or the REPLICA spellings) from the mysql client, kept across restarts
+//! in binlog_dir until RESET SLAVE ALL, with the errors a real replica gives.
+
+use crate::harness::*;
+use crate::serve::{point_replica, replica, start_replica, Follow};
+use std::time::Duration;
+
+/// The client's error line without its "at line 1" (the mysql and mariadb clients
+/// differ there): `ERROR n (state): message`.
+fn error_line(stderr: &str) -> String {
+    let l = stderr.lines().find_map(|l| l.find("ERROR ").map(|i| &l[i..])).unwrap_or(stderr).trim();
+    match (l.split_once(" at line 1: "), l.split_once(": ")) {
+        (Some((head, msg)), _) | (None, Some((head, msg))) => format!("{head}: {msg}"),
+        _ => l.to_string(),
+    }
+}
+
+fn binlogd_error(port: u16, sql: &str) -> String {
+    let o = client(port, "replpass", sql);
+    assert!(!o.status.success(), "{sql}: binlogd accepted it");
+    error_line(&String::from_utf8_lossy(&o.stderr))
+}
+
+fn binlogd_ok(port: u16, sql: &str) {
+    let o = client(port, "replpass", sql);
+    assert!(o.status.success(), "{sql}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The statements of `flavor`'s dialect: (SLAVE or REPLICA, CHANGE ... TO, option prefix).
+fn dialect(flavor: Flavor) -> (&'static str, &'static str, &'static str) {
+    match flavor {
+        Flavor::Mysql => ("REPLICA", "CHANGE REPLICATION SOURCE TO", "SOURCE"),
+        _ => ("SLAVE", "CHANGE MASTER TO", "MASTER"),
+    }
+}
+
+fn repointed_as_a_replica_is(flavor: Flavor) {
+    let p = Server::start(flavor, "sw-primary");
+    let (mut b, port) = Binlogd::serving(&p, "sw", "");
+    let (verb, change, o) = dialect(flavor);
+    p.sql("CREATE DATABASE sw; CREATE TABLE sw.t (id INT PRIMARY KEY); INSERT INTO sw.t VALUES (1)");
+    // Another server: a real replica of the primary, running.
+    let other = replica(flavor, "sw-other", 2);
+    let first = p.binary_logs()[0].clone();
+    point_replica(&other, p.port, Follow::FilePos, None, &first);
+    start_replica(&other);
+    other.wait_same(&p.sql("CHECKSUM TABLE sw.t"), "CHECKSUM TABLE sw.t", "the other server following", &b);
+
+    // While mirroring runs, the statements are refused as a running replica refuses them.
+    for sql in [format!("{change} {o}_PORT = {}", other.port), format!("RESET {verb} ALL")] {
+        let real = error_line(&other.sql_result(&sql).expect_err("the running replica accepted it"));
+        assert_eq!(binlogd_error(port, &sql), real, "{flavor:?} {sql}");
+    }
+    other.sql(&format!("STOP {verb}"));
+
+    // An unknown option, a bad value or one binlogd lacks changes nothing.
+    binlogd_ok(port, &format!("STOP {verb}"));
+    let status = format!("SHOW {verb} STATUS");
+    let before = binlogd_row(port, &status);
+    for (sql, code) in [
+        (format!("{change} {o}_HOSTNAME = 'x'"), "1064"),
+        (format!("{change} {o}_PORT = 'x'"), "1064"),
+        (format!("{change} {o}_PORT = 0"), "1210"),
+        (format!("{change} {o}_SSL = 7"), "1210"),
+        (format!("{change} {o}_HOST = 'x', {o}_DELAY = 5"), "1235"),
+        (format!("{change} {o}_PORT = 1 FOR CHANNEL 'nosuch'"), "3074"),
+    ] {
+        let e = binlogd_error(port, &sql);
+        assert!(e.starts_with(&format!("ERROR {code} ")), "{sql}: {e}");
+    }
+    assert_eq!(binlogd_row(port, &status), before, "a refused change changed something");
+    assert!(!b.binlog_dir.join("binlogd.source").exists());
+
+    // A failover manager's dialogue: the other server, with the user and password kept.
+    let files_before = b.index();
+    let sizes = |b: &Binlogd| -> Vec<u64> {
+        b.index().iter().map(|f| std::fs::metadata(b.binlog_dir.join(f)).map(|m| m.len()).unwrap_or(0)).collect()
+    };
+    let sizes_before = sizes(&b);
+    binlogd_ok(port, &format!("{change} {o}_HOST = '127.0.0.1', {o}_PORT = {}; START {verb}", other.port));
+    let (host, port_col, user) = if flavor == Flavor::Mysql {
+        ("Source_Host", "Source_Port", "Source_User")
+    } else {
+        ("Master_Host", "Master_Port", "Master_User")
+    };
+    let row = binlogd_row(port, &status);
+    assert_eq!((row[host].as_str(), row[port_col].as_str()), ("127.0.0.1", other.port.to_string().as_str()));
+    assert_eq!(row[user], "repl", "options not named keep their values");
+    // Another server's binlog is not appended to the files of this one.
+    wait_until("binlogd to refuse the other server", Duration::from_secs(60), || {
+        binlogd_row(port, &status).get("Last_IO_Errno").is_some_and(|e| e != "0")
+    });
+    assert_eq!((b.index(), sizes(&b)), (files_before.clone(), sizes_before.clone()), "{}", b.log_text());
+    let kept = b.binlog_dir.join("binlogd.source");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(!std::fs::read_to_string(&kept).unwrap().contains("binlogd.cnf"));
+
+    // The settings outlive a restart, over the cnf's.
+    assert_eq!(b.stop(), 0);
+    b.start();
+    b.wait_log("overrides the cnf", Duration::from_secs(20));
+    wait_until("binlogd to serve again", Duration::from_secs(20), || {
+        binlogd_row(port, &status).get(port_col) == Some(&other.port.to_string())
+    });
+
+    // RESET SLAVE ALL: the cnf's primary again, mirrored on from where binlogd stopped.
+    binlogd_ok(port, &format!("STOP {verb}; RESET {verb} ALL; START {verb}"));
+    assert!(!kept.exists());
+    wait_semisync_client(&p, &b);
+    p.sql("INSERT INTO sw.t VALUES (2); FLUSH BINARY LOGS");
+    assert!(assert_rotated_identical(&p, &b) >= 1);
+
+    // The same primary by GTID, named in full as a manager names it.
+    let by_gtid = if flavor == Flavor::Mysql { "SOURCE_AUTO_POSITION = 1" } else { "MASTER_USE_GTID = slave_pos" };
+    binlogd_ok(
+        port,
+        &format!(
+            "STOP {verb}; {change} {o}_HOST = '127.0.0.1', {o}_PORT = {}, {o}_USER = 'repl', {o}_PASSWORD = 'replpass', \
+             {by_gtid}; START {verb}",
+            p.port
+        ),
+    );
+    wait_semisync_client(&p, &b);
+    p.sql("INSERT INTO sw.t VALUES (3); FLUSH BINARY LOGS");
+    assert!(assert_rotated_identical(&p, &b) >= 2);
+    let row = binlogd_row(port, &status);
+    if flavor == Flavor::Mysql {
+        assert_eq!(row["Auto_Position"], "1", "{row:?}");
+        assert_eq!(row["Source_UUID"], p.sql("SELECT @@server_uuid").trim());
+    } else {
+        assert_eq!(row["Using_Gtid"], "Slave_Pos", "{row:?}");
+    }
+    assert_eq!(p.semi_status("no_tx"), "0");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn a_mariadb_binlogd_is_repointed_as_a_replica_is() {
+    repointed_as_a_replica_is(Flavor::MariaDb);
+}
+
+#[test]
+fn a_mysql_binlogd_is_repointed_as_a_replica_is() {
+    repointed_as_a_replica_is(Flavor::Mysql);
+}
