@@ -430,6 +430,19 @@ impl MariaPos {
         self.domains.insert(g.domain, g);
     }
 
+    /// The domains where this position is past `other`: its GTID there, and how far
+    /// `other` goes in that domain (None: not at all). A domain's transactions are
+    /// ordered by sequence number alone, as MariaDB orders them (`gtid_strict_mode`).
+    pub fn ahead_of(&self, other: &MariaPos) -> Vec<(MariaGtid, Option<u64>)> {
+        self.domains
+            .values()
+            .filter_map(|g| {
+                let theirs = other.domains.get(&g.domain).map(|o| o.seq);
+                (theirs.is_none_or(|t| t < g.seq)).then_some((*g, theirs))
+            })
+            .collect()
+    }
+
     /// The GTIDs of a GTID_LIST event body. The later entry for a domain is the newer one.
     pub fn decode_gtid_list(body: &[u8]) -> Result<Vec<MariaGtid>, GtidError> {
         let mut r = Reader::new(body);
@@ -458,6 +471,18 @@ mod tests {
 
     const U1: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
     const U2: &str = "1c78a195-b077-11e6-9a8f-246e9601e1c8";
+
+    #[test]
+    fn a_maria_position_is_ahead_in_the_domains_the_other_has_not_reached() {
+        let mine = MariaPos::parse("0-1-10,1-1-5,2-3-7").unwrap();
+        let theirs = MariaPos::parse("0-2-12,1-1-4").unwrap();
+        let ahead = mine.ahead_of(&theirs);
+        assert_eq!(
+            ahead.iter().map(|(g, t)| (g.to_string(), *t)).collect::<Vec<_>>(),
+            [("1-1-5".to_string(), Some(4)), ("2-3-7".to_string(), None)]
+        );
+        assert!(mine.ahead_of(&mine).is_empty());
+    }
 
     #[test]
     fn difference_leaves_what_the_other_lacks() {

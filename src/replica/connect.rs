@@ -191,6 +191,16 @@ pub fn binary_logs(c: &mut Client) -> Result<Vec<String>, ReplicaError> {
     Ok(rs.rows.iter().filter_map(|r| r.first().cloned().flatten()).collect())
 }
 
+/// The source's GTID state: `gtid_executed` (MySQL), `gtid_binlog_pos` (MariaDB).
+/// None when it does not answer (best effort: a real server always does).
+pub fn gtid_state(c: &mut Client, flavor: Flavor) -> Option<String> {
+    let q = match flavor {
+        Flavor::Mysql => "SELECT @@GLOBAL.gtid_executed",
+        Flavor::MariaDb => "SELECT @@GLOBAL.gtid_binlog_pos",
+    };
+    c.query(q).ok().and_then(|r| r.scalar().map(str::to_string))
+}
+
 /// The replicas in the primary's `SHOW REPLICAS` / `SHOW SLAVE HOSTS` that use
 /// `server_id` but are not this binlogd: a different server_uuid where the primary
 /// lists one (MySQL), else a different port or a host not in `hosts` (MariaDB, which

@@ -51,6 +51,8 @@ pub enum ReplicaError {
     Fatal(String),
     /// The primary is a different server than before.
     PrimaryChanged(String),
+    /// The source lacks transactions binlogd stored: its history forks from binlogd's.
+    Fork(String),
     /// The cnf is wrong for this primary (the same server_id).
     Config(String),
 }
@@ -115,7 +117,7 @@ impl fmt::Display for ReplicaError {
             ReplicaError::Event(m) => write!(f, "bad event from master: {m}"),
             ReplicaError::Store(e) => write!(f, "{e}"),
             ReplicaError::Fatal(m) => write!(f, "{m}"),
-            ReplicaError::PrimaryChanged(m) | ReplicaError::Config(m) => write!(f, "{m}"),
+            ReplicaError::PrimaryChanged(m) | ReplicaError::Fork(m) | ReplicaError::Config(m) => write!(f, "{m}"),
         }
     }
 }

@@ -78,6 +78,26 @@ impl Session<'_> {
             }
             _ => {}
         }
+        // Before anything is appended: does the source hold every transaction stored?
+        let rp = store.resume_point();
+        if !rp.gtids.is_empty() || !rp.maria.is_empty() {
+            let state = connect::gtid_state(&mut c, p.flavor);
+            match state.as_deref().map(|st| start::source_lacks(&rp, p.flavor, st)) {
+                Some(Ok(None)) => {}
+                Some(Ok(Some(missing))) => {
+                    return Err(ReplicaError::Fork(format!(
+                        "the source {}:{} ({who}) lacks transactions binlogd stored: {missing}. Its binary log does \
+                         not continue what binlogd holds: a replica promoted before it took those transactions, or a \
+                         binary log begun again (RESET MASTER) or that lost them. binlogd appends nothing from it, \
+                         keeps serving its files and tries again; take the transactions from binlogd first (README, \
+                         \"Failover compensation, step by step\")",
+                        cfg.master_host, cfg.master_port
+                    )));
+                }
+                Some(Err(e)) => warn!("cannot check that the source holds what binlogd stored: {e}"),
+                None => info!("the source did not report its GTID state: not checked against what binlogd stored"),
+            }
+        }
         if let Some(cur) = &p.server_uuid {
             match known_uuid.as_deref() {
                 Some(k) if k != cur && !store.files().is_empty() => {

@@ -17,6 +17,35 @@ pub trait PrimaryFiles {
     fn file_start(&mut self, file: &str) -> Result<(GtidSet, MariaPos), ReplicaError>;
 }
 
+/// What the source lacks of the transactions binlogd stored, from its GTID state
+/// (`gtid_executed` on MySQL, `gtid_binlog_pos` on MariaDB): None when it holds them
+/// all. A source that lacks some would fork the history binlogd serves (a replica
+/// promoted before it took what binlogd has, or a primary whose binary log lost
+/// what it had sent): nothing of it may be appended.
+pub fn source_lacks(rp: &ResumePoint, flavor: Flavor, source_state: &str) -> Result<Option<String>, String> {
+    match flavor {
+        Flavor::Mysql => {
+            let theirs = GtidSet::parse(&source_state.replace('\n', ""))
+                .map_err(|e| format!("the source's gtid_executed '{source_state}': {e}"))?;
+            let missing = rp.gtids.difference(&theirs);
+            Ok((!missing.is_empty()).then(|| missing.to_string().replace('\n', "")))
+        }
+        Flavor::MariaDb => {
+            let theirs = MariaPos::parse(source_state)
+                .map_err(|e| format!("the source's gtid_binlog_pos '{source_state}': {e}"))?;
+            let ahead = rp.maria.ahead_of(&theirs);
+            let said: Vec<String> = ahead
+                .iter()
+                .map(|(g, t)| match t {
+                    Some(t) => format!("domain {} up to {g} (the source has up to sequence {t})", g.domain),
+                    None => format!("domain {} up to {g} (the source has none of that domain)", g.domain),
+                })
+                .collect();
+            Ok((!said.is_empty()).then(|| said.join(", ")))
+        }
+    }
+}
+
 /// Where to start. `file_pos_once`: continue by file+pos this once (the primary's
 /// file must be read to its end before a GTID dump may pick the next one).
 pub fn decide(
@@ -81,6 +110,23 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_that_lacks_stored_transactions_is_named_with_what_it_lacks() {
+        let u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        let rp = ResumePoint {
+            file: Some(("b.000002".into(), 900)),
+            gtids: GtidSet::parse(&format!("{u}:1-20")).unwrap(),
+            maria: MariaPos::parse("0-1-20").unwrap(),
+        };
+        assert_eq!(source_lacks(&rp, Flavor::Mysql, &format!("{u}:1-25,\n{u}:30")).unwrap(), None);
+        assert_eq!(source_lacks(&rp, Flavor::Mysql, &format!("{u}:1-17")).unwrap(), Some(format!("{u}:18-20")));
+        assert_eq!(source_lacks(&rp, Flavor::MariaDb, "0-2-21").unwrap(), None);
+        let lacks = source_lacks(&rp, Flavor::MariaDb, "0-1-18").unwrap().unwrap();
+        assert!(lacks.contains("0-1-20") && lacks.contains("sequence 18"), "{lacks}");
+        assert!(source_lacks(&rp, Flavor::MariaDb, "").unwrap().unwrap().contains("none of that domain"));
+        assert!(source_lacks(&rp, Flavor::Mysql, "garbage").is_err());
+    }
     use crate::binlog::event::ChecksumAlg;
 
     const U: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";

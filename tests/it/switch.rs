@@ -145,3 +145,59 @@ fn a_mariadb_binlogd_is_repointed_as_a_replica_is() {
 fn a_mysql_binlogd_is_repointed_as_a_replica_is() {
     repointed_as_a_replica_is(Flavor::Mysql);
 }
+
+/// A replica promoted before it took what binlogd holds would fork binlogd's history:
+/// binlogd names the transactions it lacks, appends nothing and keeps serving.
+fn a_source_lacking_stored_transactions_is_refused(flavor: Flavor) {
+    let p = Server::start(flavor, "fork-primary");
+    let (mut b, port) = Binlogd::serving(&p, "fork", "");
+    let (verb, change, o) = dialect(flavor);
+    p.sql("CREATE DATABASE fk; CREATE TABLE fk.t (id INT PRIMARY KEY); INSERT INTO fk.t VALUES (1)");
+    let r = replica(flavor, "fork-replica", 2);
+    let first = p.binary_logs()[0].clone();
+    point_replica(&r, p.port, Follow::Gtid, None, &first);
+    start_replica(&r);
+    r.wait_same(&p.sql("CHECKSUM TABLE fk.t"), "CHECKSUM TABLE fk.t", "the replica following", &b);
+    // The replica lags; the primary commits on, each commit acknowledged by binlogd.
+    r.sql(&format!("STOP {verb} IO_THREAD"));
+    for i in 2..5 {
+        p.sql(&format!("INSERT INTO fk.t VALUES ({i})"));
+    }
+    assert_eq!(p.semi_status("no_tx"), "0");
+    // Each commit returned once binlogd acknowledged it: it is in binlogd's files.
+    let sizes = |b: &Binlogd| -> Vec<(String, u64)> {
+        b.index().into_iter().map(|f| (f.clone(), std::fs::metadata(b.binlog_dir.join(&f)).unwrap().len())).collect()
+    };
+    let before = sizes(&b);
+
+    // Promoted without compensation, and binlogd pointed at it.
+    binlogd_ok(port, &format!("STOP {verb}; {change} {o}_PORT = {}; START {verb}", r.port));
+    let status = format!("SHOW {verb} STATUS");
+    let mut err = String::new();
+    wait_until("binlogd to refuse the fork", Duration::from_secs(60), || {
+        err = binlogd_row(port, &status).get("Last_IO_Error").cloned().unwrap_or_default();
+        err.contains("lacks transactions binlogd stored")
+    });
+    let lacking = if flavor == Flavor::Mysql {
+        let uuid = p.sql("SELECT @@server_uuid").trim().to_string();
+        format!("{uuid}:")
+    } else {
+        "domain 0 up to 0-1-".to_string()
+    };
+    assert!(err.contains(&lacking), "{err}");
+    assert!(b.log_text().contains("lacks transactions binlogd stored"));
+    assert_eq!(sizes(&b), before, "nothing is appended from a source that forks the history");
+    // Still serving what it stored.
+    assert_eq!(binlogd_row(port, "SHOW MASTER STATUS")["File"], before.last().unwrap().0);
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn a_mariadb_source_lacking_what_binlogd_stored_is_refused() {
+    a_source_lacking_stored_transactions_is_refused(Flavor::MariaDb);
+}
+
+#[test]
+fn a_mysql_source_lacking_what_binlogd_stored_is_refused() {
+    a_source_lacking_stored_transactions_is_refused(Flavor::Mysql);
+}
