@@ -1,7 +1,8 @@
 //! A small measuring client for `scripts/bench/`: the time from connecting to the
 //! first event of a dump (by file+pos, MySQL GTID or MariaDB GTID), the fsync
 //! latency of a directory, the wait for binlogd to hold a number of bytes durably, and
-//! the least a semisync acker that answers after fsync must do, in one thread.
+//! the least a semisync acker that answers after fsync must do, in one thread, and
+//! many tailing readers of which some stop reading.
 //! Built with `cargo build --release --example bench_client`.
 
 use std::io::Write;
@@ -17,7 +18,8 @@ fn usage() -> ! {
          \x20      bench_client restart BINLOGD CNF STDERR_FILE HOST PORT USER PASSWORD (file NAME POS | ...)\n\
          \x20      bench_client fsync-p50 DIR COUNT\n\
          \x20      bench_client wait-stored PORT USER PASSWORD PID BYTES START_EPOCH_S LIMIT_S\n\
-         \x20      bench_client fsync-acker HOST PORT USER PASSWORD SERVER_ID FILE"
+         \x20      bench_client fsync-acker HOST PORT USER PASSWORD SERVER_ID FILE\n\
+         \x20      bench_client readers HOST PORT USER PASSWORD FILE LIVE STALLED"
     );
     std::process::exit(2)
 }
@@ -30,6 +32,7 @@ fn main() {
         Some("fsync-p50") if a.len() == 4 => fsync_p50(&a[2], a[3].parse().unwrap_or_else(|_| usage())),
         Some("wait-stored") if a.len() == 9 => wait_stored(&a[2..]),
         Some("fsync-acker") if a.len() == 8 => fsync_acker(&a[2..]),
+        Some("readers") if a.len() == 9 => readers(&a[2..]),
         _ => usage(),
     }
 }
@@ -50,6 +53,47 @@ fn options(host: &str, port: &str, user: &str, password: &str) -> ConnectOptions
         read_timeout: Some(Duration::from_secs(30)),
         program: "bench_client".into(),
         tls: None,
+    }
+}
+
+/// LIVE dumps from FILE:4 that read and discard everything, and STALLED ones that
+/// never read, each on its own connection, until killed. Prints "ready" once every
+/// dump is requested and the live ones have read their first event.
+fn readers(a: &[String]) {
+    let mut opts = options(&a[0], &a[1], &a[2], &a[3]);
+    // Tailing readers wait as long as the primary is idle.
+    opts.read_timeout = None;
+    let file = a[4].clone();
+    let count = |s: &str| s.parse::<u32>().unwrap_or_else(|_| usage());
+    let (live, stalled) = (count(&a[5]), count(&a[6]));
+    let dump = |id: u32| -> Client {
+        let mut c = Client::connect(&opts).unwrap_or_else(|e| fail("connect", &e));
+        let d = BinlogDump { pos: 4, flags: 0, server_id: 4_000_100_000 + id, file: file.clone() };
+        c.stream.write_command(&d.encode()).unwrap_or_else(|e| fail("dump", &e));
+        c
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    for i in 0..live {
+        let mut c = dump(i);
+        let tx = tx.clone();
+        // Small stacks: the thread holds one packet at a time.
+        let t = std::thread::Builder::new().stack_size(64 << 10).spawn(move || {
+            let _ = c.stream.read().map(|_| tx.send(()));
+            drop(tx);
+            while c.stream.read().is_ok() {}
+        });
+        t.unwrap_or_else(|e| fail("thread", &e));
+    }
+    drop(tx);
+    let held: Vec<Client> = (live..live + stalled).map(dump).collect();
+    for _ in 0..live {
+        rx.recv().unwrap_or_else(|e| fail("a reader ended before its first event", &e));
+    }
+    println!("ready");
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+        let _ = held.len();
     }
 }
 

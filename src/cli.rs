@@ -261,6 +261,7 @@ fn start_rest(
     let uuid = replica::replica_uuid(cfg).map_err(|e| failed(e.to_string()))?;
     let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink, tls, source));
     let thread = |e: std::io::Error| failed(format!("cannot start a thread: {e}"));
+    shared.serving.durable.spawn_waker().map_err(thread)?;
     crate::replica::purger::spawn_policy(cfg, shared.clone()).map_err(thread)?;
     crate::replica::archiver::spawn(cfg, shared.clone()).map_err(thread)?;
     if let Some(l) = metrics {

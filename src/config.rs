@@ -86,6 +86,9 @@ pub struct Config {
     pub max_connections: usize,
     /// A client connection idle this long (not dumping) is closed.
     pub wait_timeout: Duration,
+    /// A write to a client that blocks this long (a reader that stopped reading)
+    /// ends its connection.
+    pub net_write_timeout: Duration,
     /// Accounts besides master_user that may connect to the binlog server.
     pub server_accounts: Vec<crate::proto::auth::Account>,
     pub master_ssl: MasterSsl,
@@ -480,6 +483,18 @@ pub static KEYS: &[Key] = &[
             Ok(())
         },
         get: |c| secs_shown(c.wait_timeout),
+    },
+    Key {
+        name: "net_write_timeout",
+        aliases: &[],
+        default: "60",
+        unit: "seconds",
+        doc: "seconds a write to a binlog server client may block before its connection is closed",
+        set: |c, v| {
+            c.net_write_timeout = positive_seconds(v)?;
+            Ok(())
+        },
+        get: |c| secs_shown(c.net_write_timeout),
     },
     Key {
         name: "server_accounts",
@@ -978,6 +993,7 @@ impl Config {
             max_connections: 0,
             server_accounts: Vec::new(),
             wait_timeout: Duration::ZERO,
+            net_write_timeout: Duration::ZERO,
             master_ssl: MasterSsl::Off,
             master_ssl_ca: None,
             master_ssl_cert: None,

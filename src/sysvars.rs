@@ -89,7 +89,7 @@ pub const VARS: &[Var] = &[
     v("max_allowed_packet", Int, P("1073741824"), Both),
     v("net_buffer_length", Int, P("16384"), Both),
     v("net_read_timeout", Int, P("30"), Both),
-    v("net_write_timeout", Int, P("60"), Both),
+    v("net_write_timeout", Int, Own, Both),
     v("performance_schema", Bool, P("OFF"), Both),
     v("port", Int, Own, Both),
     v("query_cache_size", Int, P("0"), Both),

@@ -1,7 +1,8 @@
 //! What is durable, published by the writer after each fsync and waited on by the
 //! dump threads that serve it. Only fsynced bytes are ever served.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::Duration;
 
 use super::gtid::{GtidSet, MariaPos};
@@ -38,14 +39,41 @@ impl DurableState {
     }
 }
 
+/// The durable end, published by the writer (and by purges) and waited on by the
+/// dump threads.
+///
+/// A publish costs the writer the same whatever the number of readers: the state is
+/// swapped whole (a reader's snapshot is an `Arc` clone, so the lock is held for no
+/// work), and the readers are woken by the waker thread (`spawn_waker`), not by the
+/// writer. Waking hundreds of tailing dumps is a futex wake per thread: that cost, and
+/// the readers' own, fall on other threads than the one the semisync ACK waits for. A
+/// reader that stalls (its client reads nothing) waits in its own socket write and is
+/// woken by nothing.
 #[derive(Default)]
 pub struct Durable {
-    st: Mutex<DurableState>,
-    /// Every publish: the dump threads tailing the active file wait here.
+    st: RwLock<Arc<DurableState>>,
+    /// Publishers one at a time: each builds on the state before it.
+    publishing: Mutex<()>,
+    /// `st`'s generation, tested by waiters without the state's lock.
+    generation: AtomicU64,
+    /// The lock the waiters wait under. Every publish: the dump threads tailing the
+    /// active file wait on `cv`.
+    wait: Mutex<()>,
     cv: Condvar,
     /// Only a new file list: threads that work on whole files wait here, so that the
     /// publish after each fsync does not wake them for nothing.
     files_cv: Condvar,
+    /// What the waker thread has to wake, when it runs.
+    waker: Mutex<Wake>,
+    waker_cv: Condvar,
+    has_waker: AtomicBool,
+}
+
+/// Wake-ups asked of the waker thread and not yet done.
+#[derive(Default)]
+struct Wake {
+    pending: bool,
+    files: bool,
 }
 
 impl Durable {
@@ -57,7 +85,8 @@ impl Durable {
         active: Option<(String, u64)>,
         gtids: Option<(&GtidSet, &MariaPos)>,
     ) {
-        let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = self.publishing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = (*self.current()).clone();
         if let Some(f) = files {
             g.files = Arc::new(f.to_vec());
         }
@@ -70,55 +99,96 @@ impl Durable {
             }
         }
         g.active = active;
-        g.generation += 1;
-        // Woken after the lock is let go: a waiter woken while it is held would
-        // block on it at once and need a second wake-up.
-        drop(g);
-        self.cv.notify_all();
-        if files.is_some() {
-            self.files_cv.notify_all();
-        }
+        self.swap(g, files.is_some());
     }
 
     /// Replaces the file list alone (after a purge).
     pub fn replace_files(&self, files: &[String]) {
-        let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = self.publishing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = (*self.current()).clone();
         g.files = Arc::new(files.to_vec());
-        g.generation += 1;
-        drop(g);
-        self.cv.notify_all();
-        self.files_cv.notify_all();
+        self.swap(g, true);
     }
 
     /// Wakes every waiter with nothing new: a dump that was killed sees it at once.
     pub fn wake_all(&self) {
-        let mut g = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        let _one = self.publishing.lock().unwrap_or_else(|e| e.into_inner());
+        let g = (*self.current()).clone();
+        self.swap(g, false);
+    }
+
+    /// Makes `g` the next generation and has the waiters woken.
+    fn swap(&self, mut g: DurableState, files: bool) {
         g.generation += 1;
-        drop(g);
+        let generation = g.generation;
+        *self.st.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(g);
+        self.generation.store(generation, Ordering::SeqCst);
+        if self.has_waker.load(Ordering::SeqCst) {
+            let mut w = self.waker.lock().unwrap_or_else(|e| e.into_inner());
+            w.pending = true;
+            w.files |= files;
+            drop(w);
+            self.waker_cv.notify_one();
+        } else {
+            self.notify(files);
+        }
+    }
+
+    /// Wakes the waiters. The wait lock is taken first: a waiter that found nothing
+    /// new is then asleep on the condition variable, not about to be.
+    fn notify(&self, files: bool) {
+        drop(self.wait.lock().unwrap_or_else(|e| e.into_inner()));
         self.cv.notify_all();
+        if files {
+            self.files_cv.notify_all();
+        }
+    }
+
+    /// Starts the thread that wakes the readers after each publish, so that the
+    /// writer's publish costs it the same for any number of readers. Without it (unit
+    /// tests), a publish wakes them itself.
+    pub fn spawn_waker(self: &Arc<Self>) -> std::io::Result<()> {
+        let d = self.clone();
+        std::thread::Builder::new().name("durable-waker".into()).spawn(move || loop {
+            let mut w = d.waker.lock().unwrap_or_else(|e| e.into_inner());
+            while !w.pending {
+                w = d.waker_cv.wait(w).unwrap_or_else(|e| e.into_inner());
+            }
+            let files = std::mem::take(&mut w.files);
+            w.pending = false;
+            drop(w);
+            // Publishes made meanwhile are covered by this one wake-up.
+            d.notify(files);
+        })?;
+        self.has_waker.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn current(&self) -> Arc<DurableState> {
+        self.st.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn snapshot(&self) -> DurableState {
-        self.st.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        (*self.current()).clone()
     }
 
     /// Waits until something newer than `generation` is published, or `timeout`.
     pub fn wait_newer(&self, generation: u64, timeout: Duration) -> DurableState {
-        let g = self.st.lock().unwrap_or_else(|e| e.into_inner());
-        let (g, _) =
-            self.cv.wait_timeout_while(g, timeout, |s| s.generation <= generation).unwrap_or_else(|e| e.into_inner());
-        g.clone()
+        let g = self.wait.lock().unwrap_or_else(|e| e.into_inner());
+        let newer = |_: &mut ()| self.generation.load(Ordering::SeqCst) <= generation;
+        let r = self.cv.wait_timeout_while(g, timeout, newer).unwrap_or_else(|e| e.into_inner());
+        drop(r);
+        self.snapshot()
     }
 
     /// Waits until the file list is no longer `files` (a file begun, or purged), or
     /// `timeout`.
     pub fn wait_files_changed(&self, files: &Arc<Vec<String>>, timeout: Duration) -> DurableState {
-        let g = self.st.lock().unwrap_or_else(|e| e.into_inner());
-        let (g, _) = self
-            .files_cv
-            .wait_timeout_while(g, timeout, |s| Arc::ptr_eq(&s.files, files))
-            .unwrap_or_else(|e| e.into_inner());
-        g.clone()
+        let g = self.wait.lock().unwrap_or_else(|e| e.into_inner());
+        let same = |_: &mut ()| Arc::ptr_eq(&self.current().files, files);
+        let r = self.files_cv.wait_timeout_while(g, timeout, same).unwrap_or_else(|e| e.into_inner());
+        drop(r);
+        self.snapshot()
     }
 }
 
@@ -155,5 +225,32 @@ mod tests {
         t.join().unwrap();
         assert_eq!(*st.files, names(&["b.000002"]));
         assert_eq!(st.generation, 4);
+    }
+
+    /// With the waker thread, a publish still wakes every kind of waiter.
+    #[test]
+    fn the_waker_thread_wakes_tailing_and_file_list_waiters() {
+        let d = Arc::new(Durable::default());
+        d.spawn_waker().unwrap();
+        d.publish(Some(&names(&["b.000001"])), Some(("b.000001".into(), 4)), None);
+        let first = d.snapshot();
+        let tails: Vec<_> = (0..8)
+            .map(|_| {
+                let d = d.clone();
+                let g = first.generation;
+                std::thread::spawn(move || d.wait_newer(g, Duration::from_secs(600)).active)
+            })
+            .collect();
+        let lists = {
+            let d = d.clone();
+            let f = first.files.clone();
+            std::thread::spawn(move || d.wait_files_changed(&f, Duration::from_secs(600)).files)
+        };
+        d.publish(None, Some(("b.000001".into(), 400)), None);
+        for t in tails {
+            assert_eq!(t.join().unwrap(), Some(("b.000001".into(), 400)));
+        }
+        d.publish(Some(&names(&["b.000001", "b.000002"])), Some(("b.000002".into(), 4)), None);
+        assert_eq!(*lists.join().unwrap(), names(&["b.000001", "b.000002"]));
     }
 }

@@ -79,14 +79,27 @@ impl Session<'_> {
             _ => {}
         }
         // Before anything is appended: does the source hold every transaction stored?
+        // MariaDB's gtid_binlog_pos counts what its binary log holds, a commit that
+        // waits for binlogd's ACK included. MySQL's gtid_executed leaves such a commit
+        // out until it is acknowledged, so the primary binlogd mirrors would seem to lack
+        // what binlogd stored just before a crash: there the check is for another server.
         let rp = store.resume_point();
-        if !rp.gtids.is_empty() || !rp.maria.is_empty() {
+        let other_server = matches!((known_uuid.as_deref(), p.server_uuid.as_deref()), (Some(k), Some(c)) if k != c);
+        let check = match p.flavor {
+            Flavor::MariaDb => !rp.maria.is_empty(),
+            Flavor::Mysql => other_server && !rp.gtids.is_empty(),
+        };
+        if check {
             let state = connect::gtid_state(&mut c, p.flavor);
             match state.as_deref().map(|st| start::source_lacks(&rp, p.flavor, st)) {
                 Some(Ok(None)) => {}
                 Some(Ok(Some(missing))) => {
+                    let changed = match (other_server, known_uuid.as_deref()) {
+                        (true, Some(k)) => format!("the master's server_uuid changed from {k} to {who}, and "),
+                        _ => String::new(),
+                    };
                     return Err(ReplicaError::Fork(format!(
-                        "the source {}:{} ({who}) lacks transactions binlogd stored: {missing}. Its binary log does \
+                        "{changed}the source {}:{} ({who}) lacks transactions binlogd stored: {missing}. Its binary log does \
                          not continue what binlogd holds: a replica promoted before it took those transactions, or a \
                          binary log begun again (RESET MASTER) or that lost them. binlogd appends nothing from it, \
                          keeps serving its files and tries again; take the transactions from binlogd first (README, \

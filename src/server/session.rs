@@ -133,7 +133,7 @@ impl<'a> Session<'a> {
     pub fn run(mut self) -> Result<(), Error> {
         let t = self.srv.cfg.connect_timeout.max(Duration::from_secs(1));
         self.stream.inner.deadline = Some(Instant::now() + t);
-        self.stream.inner.set_write_timeout(Some(Duration::from_secs(60)))?;
+        self.stream.inner.set_write_timeout(Some(self.srv.cfg.net_write_timeout))?;
         let user = self.handshake()?;
         self.tls = self.stream.inner.describe();
         let over = self.tls.as_ref().map(|t| format!(" over {t}")).unwrap_or_default();
@@ -319,7 +319,8 @@ impl<'a> Session<'a> {
                         }
                     };
                     self.srv.conns.set_command(self.id, Command::BinlogDump, None);
-                    return super::dump::serve(&mut self.dump_conn(), d);
+                    let r = super::dump::serve(&mut self.dump_conn(), d);
+                    return r.map_err(|e| self.write_timed_out(e));
                 }
                 Some(command::COM_BINLOG_DUMP_GTID) => {
                     let d = match command::BinlogDumpGtid::decode(&p) {
@@ -329,11 +330,29 @@ impl<'a> Session<'a> {
                         }
                     };
                     self.srv.conns.set_command(self.id, Command::BinlogDumpGtid, None);
-                    return super::dump::serve_gtid(&mut self.dump_conn(), d);
+                    let r = super::dump::serve_gtid(&mut self.dump_conn(), d);
+                    return r.map_err(|e| self.write_timed_out(e));
                 }
                 Some(c) => self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", &format!("Unknown command 0x{c:02x}")))?,
                 None => return Err(Error::malformed("empty command packet")),
             }
+        }
+    }
+
+    /// A dump only writes: a socket timeout there is a client that read nothing for
+    /// net_write_timeout, and is named so in the log.
+    fn write_timed_out(&self, e: Error) -> Error {
+        match e {
+            Error::Io(io) if matches!(io.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "the client read nothing for net_write_timeout ({} s): its dump is closed ({io})",
+                        self.srv.cfg.net_write_timeout.as_secs_f64()
+                    ),
+                ))
+            }
+            e => e,
         }
     }
 

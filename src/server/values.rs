@@ -54,6 +54,7 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
                 "server_uuid" => s.srv.link().uuid.clone(),
                 "version_comment" => "binlogd".into(),
                 "wait_timeout" => cfg.wait_timeout.as_secs().to_string(),
+                "net_write_timeout" => cfg.net_write_timeout.as_secs().to_string(),
                 // binlogd is no semi-sync primary: its readers' ACKs are not awaited.
                 _ => "OFF".into(),
             })

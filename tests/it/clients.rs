@@ -67,3 +67,76 @@ fn a_flood_of_hostile_connections_costs_the_honest_replica_and_the_primary_nothi
     r.sql("STOP SLAVE");
     assert_eq!(b.stop(), 0);
 }
+
+/// 200 readers tail binlogd while the primary commits through binlogd's ACKs; 20 of them
+/// stop reading. The others receive everything, every commit is acknowledged, and the
+/// stalled ones cost only their own connection, closed by net_write_timeout. (The ACK
+/// latency against a run without readers is measured by scripts/bench/serve.sh.)
+#[test]
+fn stalled_readers_among_many_cost_only_their_own_connection_and_are_closed_by_net_write_timeout() {
+    use binlogd::proto::client::Client;
+    use binlogd::proto::command::BinlogDump;
+    use std::sync::{Arc, Mutex};
+    let s = Server::start(Flavor::MariaDb, "fanout");
+    let (mut b, lport) = Binlogd::serving(&s, "fanout", "max_connections = 300\nnet_write_timeout = 2");
+    s.sql("CREATE DATABASE fo; CREATE TABLE fo.t (v LONGBLOB)");
+    let first = s.binary_logs()[0].clone();
+    let dump = |id: u32| {
+        let mut o = repl_options(lport);
+        o.read_timeout = Some(Duration::from_secs(120));
+        let mut c = Client::connect(&o).unwrap();
+        let d = BinlogDump { pos: 4, flags: 0, server_id: 1000 + id, file: first.clone() };
+        c.stream.write_command(&d.encode()).unwrap();
+        c
+    };
+    // The name of the file the primary rotates to once the load is done.
+    let target: Arc<Mutex<Option<String>>> = Arc::default();
+    let live: Vec<_> = (0..180)
+        .map(|i| {
+            let mut c = dump(i);
+            let target = target.clone();
+            std::thread::spawn(move || -> Result<u64, String> {
+                let mut bytes = 0u64;
+                loop {
+                    let p = c.stream.read().map_err(|e| format!("reader {i} after {bytes} bytes: {e}"))?;
+                    bytes += p.len() as u64;
+                    // A ROTATE (event type 4) to the target file ends the reading.
+                    if p.first() == Some(&0) && p.get(5) == Some(&4) {
+                        if let Some(t) = target.lock().unwrap().as_deref() {
+                            if p.windows(t.len()).any(|w| w == t.as_bytes()) {
+                                return Ok(bytes);
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let stalled: Vec<Client> = (180..200).map(dump).collect();
+    wait_until("200 dumps", Duration::from_secs(60), || {
+        binlogd_sqlv(lport, "SHOW PROCESSLIST").matches("Binlog Dump").count() >= 200
+    });
+    // More than a stalled reader's socket buffers hold: its dump blocks in a write.
+    for _ in 0..8 {
+        s.sql("INSERT INTO fo.t VALUES (REPEAT('f', 1000000))");
+    }
+    let next = {
+        let logs = s.binary_logs();
+        let last = logs.last().unwrap();
+        let (stem, n) = last.rsplit_once('.').unwrap();
+        format!("{stem}.{:0w$}", n.parse::<u64>().unwrap() + 1, w = n.len())
+    };
+    *target.lock().unwrap() = Some(next);
+    s.sql("FLUSH BINARY LOGS");
+    for t in live {
+        let bytes = t.join().unwrap().unwrap_or_else(|e| panic!("{e}\n{}", b.log_text()));
+        assert!(bytes > 8_000_000, "a live reader got {bytes} bytes");
+    }
+    assert_eq!(s.semi_status("no_tx"), "0", "a commit waited for an ACK in vain");
+    wait_until("the stalled dumps closed by net_write_timeout", Duration::from_secs(60), || {
+        b.log_text().matches("read nothing for net_write_timeout").count() >= 20
+    });
+    drop(stalled);
+    assert_rotated_identical(&s, &b);
+    assert_eq!(b.stop(), 0);
+}
