@@ -19,7 +19,7 @@ fn usage() -> ! {
          \x20      bench_client fsync-p50 DIR COUNT\n\
          \x20      bench_client wait-stored PORT USER PASSWORD PID BYTES START_EPOCH_S LIMIT_S\n\
          \x20      bench_client fsync-acker HOST PORT USER PASSWORD SERVER_ID FILE\n\
-         \x20      bench_client readers HOST PORT USER PASSWORD FILE LIVE STALLED"
+         \x20      bench_client readers HOST PORT USER PASSWORD FILE POS LIVE STALLED"
     );
     std::process::exit(2)
 }
@@ -32,7 +32,7 @@ fn main() {
         Some("fsync-p50") if a.len() == 4 => fsync_p50(&a[2], a[3].parse().unwrap_or_else(|_| usage())),
         Some("wait-stored") if a.len() == 9 => wait_stored(&a[2..]),
         Some("fsync-acker") if a.len() == 8 => fsync_acker(&a[2..]),
-        Some("readers") if a.len() == 9 => readers(&a[2..]),
+        Some("readers") if a.len() == 10 => readers(&a[2..]),
         _ => usage(),
     }
 }
@@ -56,7 +56,7 @@ fn options(host: &str, port: &str, user: &str, password: &str) -> ConnectOptions
     }
 }
 
-/// LIVE dumps from FILE:4 that read and discard everything, and STALLED ones that
+/// LIVE dumps from FILE:POS that read and discard everything, and STALLED ones that
 /// never read, each on its own connection, until killed. Prints "ready" once every
 /// dump is requested and the live ones have read their first event.
 fn readers(a: &[String]) {
@@ -65,10 +65,10 @@ fn readers(a: &[String]) {
     opts.read_timeout = None;
     let file = a[4].clone();
     let count = |s: &str| s.parse::<u32>().unwrap_or_else(|_| usage());
-    let (live, stalled) = (count(&a[5]), count(&a[6]));
+    let (pos, live, stalled) = (count(&a[5]), count(&a[6]), count(&a[7]));
     let dump = |id: u32| -> Client {
         let mut c = Client::connect(&opts).unwrap_or_else(|e| fail("connect", &e));
-        let d = BinlogDump { pos: 4, flags: 0, server_id: 4_000_100_000 + id, file: file.clone() };
+        let d = BinlogDump { pos, flags: 0, server_id: 4_000_100_000 + id, file: file.clone() };
         c.stream.write_command(&d.encode()).unwrap_or_else(|e| fail("dump", &e));
         c
     };

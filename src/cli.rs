@@ -1,4 +1,5 @@
-//! Command line: `binlogd CNF`, `--check-config CNF`, `--hash-password USER`, `--help`, `--version`.
+//! Command line: `binlogd CNF`, `--check-config CNF`, `--hash-password USER`, `--verify DIR`,
+//! `--find-time DIR TIME`, `--find-gtid DIR SET`, `--help`, `--version`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -44,6 +45,14 @@ fn options() -> getopts::Options {
         "check every binlog file in DIR (sizes, CRC32, positions, index, GTID order), print one line per file and exit",
         "DIR",
     );
+    o.optopt(
+        "",
+        "find-time",
+        "print where a replay of the binlog files in DIR up to TIME (UTC, or with an offset) stops, and the files it reads",
+        "DIR",
+    );
+    o.optopt("", "find-gtid", "print which binlog files in DIR hold the transactions of the GTID SET", "DIR");
+    o.optflag("", "json", "with --find-time or --find-gtid: print one JSON object");
     o
 }
 
@@ -81,6 +90,15 @@ pub fn run(args: Vec<String>) -> Outcome {
     }
     if let Some(dir) = m.opt_str("verify") {
         return verify(std::path::Path::new(&dir));
+    }
+    for (flag, what) in [("find-time", "TIME"), ("find-gtid", "SET")] {
+        if let Some(dir) = m.opt_str(flag) {
+            let [arg] = m.free.as_slice() else {
+                eprintln!("binlogd: --{flag} DIR takes one {what} after DIR\n\n{}", usage(&opts));
+                return Outcome::Usage;
+            };
+            return find(flag, std::path::Path::new(&dir), arg, m.opt_present("json"));
+        }
     }
     if let Some(p) = m.opt_str("check-config") {
         let checked = Config::load(&PathBuf::from(&p)).map_err(|e| e.to_string()).and_then(|c| {
@@ -123,6 +141,56 @@ pub fn run(args: Vec<String>) -> Outcome {
     };
     logging::init(sink.clone());
     daemon(&cfg, sink)
+}
+
+/// `--find-time DIR TIME` and `--find-gtid DIR SET`: read the stored files, change
+/// nothing, print the answer.
+fn find(flag: &str, dir: &std::path::Path, arg: &str, json: bool) -> Outcome {
+    use crate::binlog::find;
+    let files = match crate::binlog::store::read_index(&*crate::binlog::fs::os(), dir) {
+        Ok((_, names)) => names,
+        Err(e) => {
+            eprintln!("binlogd: --{flag}: {e}");
+            return Outcome::Failed;
+        }
+    };
+    let out = if flag == "find-time" {
+        let micros = match crate::logging::parse_utc_micros(arg) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("binlogd: --find-time: {e}");
+                return Outcome::Usage;
+            }
+        };
+        // Event timestamps are whole seconds: a transaction of the asked second is in.
+        let secs = micros.div_euclid(1_000_000);
+        let asked = crate::logging::utc_datetime(u64::try_from(secs).unwrap_or(0));
+        let asked = match micros.rem_euclid(1_000_000) {
+            0 => asked,
+            us => format!("{asked}.{us:06}"),
+        };
+        find::find_time(dir, &files, secs).map(|a| if json { a.json(&asked) } else { a.text(&asked) })
+    } else {
+        let wanted = match find::Wanted::parse(arg) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("binlogd: --find-gtid: {e}");
+                return Outcome::Usage;
+            }
+        };
+        find::find_gtid(dir, &files, &wanted).map(|a| if json { a.json() } else { a.text() })
+    };
+    match out {
+        Ok(text) => {
+            print!("{text}");
+            let _ = std::io::stdout().flush();
+            Outcome::Ok
+        }
+        Err(e) => {
+            eprintln!("binlogd: --{flag}: {}: {e}", dir.display());
+            Outcome::Store
+        }
+    }
 }
 
 /// `--verify DIR`: one line per file on stdout; a progress bar on stderr when it is

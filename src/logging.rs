@@ -115,6 +115,83 @@ pub fn datetime(secs: u64) -> String {
     }
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `secs` since the epoch as a UTC `YYYY-MM-DD HH:MM:SS`: binlog event timestamps,
+/// shown as they are, whatever the machine's time zone.
+pub fn utc_datetime(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // civil_from_days, the inverse of the above.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` followed by an optional offset (`Z`, `UTC`,
+/// `+HH:MM`, `-HH:MM`, `+HHMM`), read as UTC without one: microseconds since the
+/// epoch. The form `--find-time` takes.
+pub fn parse_utc_micros(s: &str) -> Result<i64, String> {
+    let bad = || format!("'{s}' is not a time as YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]");
+    let t = s.trim();
+    let (date, rest) = t.split_once([' ', 'T']).ok_or_else(bad)?;
+    let rest = rest.trim();
+    // The offset: after the seconds, a sign or a zone name.
+    let cut = rest.find(['+', '-', 'Z', 'U']).unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(cut);
+    let zone = zone.trim();
+    let offset_secs: i64 = match zone {
+        "" | "Z" | "UTC" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let digits: String = z[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+                return Err(bad());
+            }
+            let (h, m): (i64, i64) = (digits[..2].parse().map_err(|_| bad())?, digits[2..].parse().map_err(|_| bad())?);
+            if h > 14 || m > 59 {
+                return Err(bad());
+            }
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    let d: Vec<i64> = date.split('-').map(|x| x.parse().ok()).collect::<Option<_>>().ok_or_else(bad)?;
+    let (secs_text, frac) = clock.trim().split_once('.').unwrap_or((clock.trim(), ""));
+    let c: Vec<i64> = secs_text.split(':').map(|x| x.parse().ok()).collect::<Option<_>>().ok_or_else(bad)?;
+    let ([y, mo, da], [h, mi, se]) = (d.as_slice(), c.as_slice()) else { return Err(bad()) };
+    if !(1970..=9999).contains(y)
+        || !(1..=12).contains(mo)
+        || !(1..=31).contains(da)
+        || !(0..24).contains(h)
+        || !(0..60).contains(mi)
+        || !(0..60).contains(se)
+        || frac.len() > 6
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let micros: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<6}").parse().map_err(|_| bad())? };
+    let secs = days_from_civil(*y, *mo, *da) * 86_400 + h * 3600 + mi * 60 + se - offset_secs;
+    Ok(secs * 1_000_000 + micros)
+}
+
 /// SQL's interval units, as `DATE_ADD` takes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -219,6 +296,30 @@ pub fn init(sink: LogSink) {
 
 #[cfg(test)]
 mod tests {
+    use super::{parse_utc_micros, utc_datetime};
+
+    #[test]
+    fn utc_times_read_and_print_whatever_the_zone() {
+        assert_eq!(utc_datetime(0), "1970-01-01 00:00:00");
+        assert_eq!(utc_datetime(1_764_979_200 + 3661), "2025-12-06 01:01:01");
+        assert_eq!(utc_datetime(951_782_400), "2000-02-29 00:00:00");
+        let at = |s: &str| parse_utc_micros(s).unwrap();
+        assert_eq!(at("2025-12-06 01:01:01"), (1_764_979_200 + 3661) * 1_000_000);
+        assert_eq!(at("2025-12-06 01:01:01.5"), (1_764_979_200 + 3661) * 1_000_000 + 500_000);
+        assert_eq!(at("2025-12-06 03:01:01+02:00"), at("2025-12-06 01:01:01Z"));
+        assert_eq!(at("2025-12-05T20:01:01-0500"), at("2025-12-06 01:01:01 UTC"));
+        for bad in [
+            "2025-12-06",
+            "2025-13-01 00:00:00",
+            "2025-12-06 24:00:00",
+            "x",
+            "2025-12-06 01:01:01+2",
+            "2025-12-06 01:01:01.1234567",
+        ] {
+            assert!(parse_utc_micros(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn timestamp_has_mysql_shape() {
         let t = super::timestamp();

@@ -29,6 +29,8 @@ mod mirror;
 mod network;
 #[path = "it/ops.rs"]
 mod ops;
+#[path = "it/pitr.rs"]
+mod pitr;
 #[path = "it/proxy.rs"]
 mod proxy;
 #[path = "it/purge.rs"]

@@ -2,6 +2,7 @@
 
 pub mod durable;
 pub mod event;
+pub mod find;
 pub mod fs;
 pub mod gtid;
 pub mod gtid_index;

@@ -870,7 +870,7 @@ fn a_mysql_replica_by_auto_position_resumes_at_its_file_even_after_binlogd_purge
 }
 
 /// mariadb-binlog (or the chroot's mysqlbinlog) decoding a remote read into text.
-fn decoded(flavor: Flavor, port: u16, args: &[&str]) -> String {
+pub fn decoded(flavor: Flavor, port: u16, args: &[&str]) -> String {
     let mut c = if flavor == Flavor::Mysql {
         let mut c = Command::new("chroot");
         c.arg(sid_root()).args(["/usr/bin/mysqlbinlog", "--no-defaults"]);

@@ -1,0 +1,116 @@
+//! Point-in-time recovery through binlogd: `--find-time` and `--find-gtid` name where a
+//! replay stops and which files it reads, on real servers' files, and a replay read
+//! from binlogd with mysqlbinlog stops there.
+
+use crate::harness::*;
+use crate::serve::decoded;
+use std::process::Command;
+
+/// The number after `"key":` in the JSON object that follows `"within":`.
+fn json_num(j: &str, within: &str, key: &str) -> u64 {
+    let at = j.find(&format!("\"{within}\":")).unwrap_or_else(|| panic!("no {within} in {j}"));
+    let rest = &j[at..];
+    let k = rest.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("no {within}.{key} in {j}"));
+    rest[k + key.len() + 3..].chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().unwrap()
+}
+
+fn json_text(j: &str, within: &str, key: &str) -> String {
+    let at = j.find(&format!("\"{within}\":")).unwrap_or_else(|| panic!("no {within} in {j}"));
+    let rest = &j[at..];
+    let k = rest.find(&format!("\"{key}\":\"")).unwrap_or_else(|| panic!("no {within}.{key} in {j}"));
+    rest[k + key.len() + 4..].split('"').next().unwrap().to_string()
+}
+
+fn binlogd(args: &[&str]) -> String {
+    let o = Command::new(binlogd_bin()).args(args).output().unwrap();
+    assert!(o.status.success(), "binlogd {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The GTID of the first transaction with an event of type `kind` or whose Info
+/// contains `needle` (either may be empty: not looked for), and where its first event starts, from the primary's SHOW
+/// BINLOG EVENTS of `file`.
+fn gtid_before(p: &Server, file: &str, kind: &str, needle: &str) -> (String, u64) {
+    let rows: Vec<Vec<String>> = p
+        .sql(&format!("SHOW BINLOG EVENTS IN '{file}'"))
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    let i = rows
+        .iter()
+        .position(|r| {
+            let t = r.get(2).is_some_and(|t| !kind.is_empty() && t.starts_with(kind));
+            t || r.get(5).is_some_and(|i| !needle.is_empty() && i.contains(needle))
+        })
+        .unwrap_or_else(|| panic!("no {kind} or {needle} in {file}: {rows:?}"));
+    let g = rows[..i].iter().rev().find(|r| r[2] == "Gtid").unwrap();
+    // MySQL: SET @@SESSION.GTID_NEXT= 'uuid:n'; MariaDB: GTID 0-1-n (or BEGIN GTID 0-1-n).
+    let info = &g[5];
+    let gtid = match info.split_once('\'') {
+        Some((_, rest)) => rest.trim_end_matches('\'').to_string(),
+        None => info.rsplit(' ').next().unwrap().to_string(),
+    };
+    (gtid, g[1].parse().unwrap())
+}
+
+fn find_time_names_where_a_replay_stops(flavor: Flavor) {
+    let p = Server::start(flavor, "pitr");
+    let (mut b, lport) = Binlogd::serving(&p, "pitr", "");
+    // Known times: each statement's session sets its own.
+    let t0: u64 = 1_900_000_000;
+    p.sql(&format!("SET TIMESTAMP = {t0}; CREATE DATABASE pt; CREATE TABLE pt.t (id INT PRIMARY KEY)"));
+    for i in 1..=3 {
+        p.sql(&format!("SET TIMESTAMP = {}; INSERT INTO pt.t VALUES ({i})", t0 + 10 * i));
+    }
+    p.sql("FLUSH BINARY LOGS");
+    p.sql(&format!("SET TIMESTAMP = {}; INSERT INTO pt.t VALUES (4)", t0 + 40));
+    // The destructive statement, then more writes.
+    p.sql(&format!("SET TIMESTAMP = {}; DROP TABLE pt.t", t0 + 50));
+    p.sql(&format!("SET TIMESTAMP = {}; CREATE TABLE pt.u (id INT)", t0 + 60));
+    p.sql("FLUSH BINARY LOGS");
+    assert_rotated_identical(&p, &b);
+    let logs = p.binary_logs();
+    let second = logs[logs.len() - 2].clone();
+    let (drop_gtid, drop_at) = gtid_before(&p, &second, "", "DROP TABLE");
+    let (insert_gtid, _) = gtid_before(&p, &second, "Write_rows", "");
+
+    // One second before the DROP: the replay stops just before it.
+    let dir = b.binlog_dir.to_str().unwrap().to_string();
+    let before = "2030-03-17 17:47:29"; // t0 + 49, UTC
+    let j = binlogd(&["--find-time", &dir, before, "--json"]);
+    // Just after the last transaction before the DROP (a MariaDB checkpoint event may
+    // lie between them), and the DROP is the first transaction after the time.
+    let stop_at = json_num(&j, "stop", "offset");
+    assert_eq!(stop_at, json_num(&j, "last", "end"), "{j}");
+    assert!(stop_at <= drop_at, "{j}");
+    assert_eq!(json_num(&j, "next", "start"), drop_at, "{j}");
+    assert_eq!(json_text(&j, "stop", "file"), second, "{j}");
+    assert_eq!(json_text(&j, "next", "gtid"), drop_gtid, "{j}");
+    assert_eq!(json_text(&j, "last", "gtid"), insert_gtid, "{j}");
+    assert_eq!(json_num(&j, "next", "timestamp"), t0 + 50, "{j}");
+    let first = logs[0].clone();
+    assert!(j.contains(&format!("{{\"name\":\"{first}\"")) && j.contains(&format!("{{\"name\":\"{second}\"")), "{j}");
+    // The same time with an offset, and as text.
+    let text = binlogd(&["--find-time", &dir, "2030-03-17 19:47:29+02:00"]);
+    assert!(text.contains(&format!("stop: {second} {stop_at}")), "{text}");
+
+    // The DROP's GTID is found where it is.
+    let j = binlogd(&["--find-gtid", &dir, &drop_gtid, "--json"]);
+    assert_eq!((json_num(&j, "first", "start"), json_num(&j, "found", "found")), (drop_at, 1), "{j}");
+
+    // mysqlbinlog reading from binlogd, stopped there, has the last insert and no DROP.
+    let stop = format!("--stop-position={stop_at}");
+    let replay = decoded(flavor, lport, &[&stop, &second]);
+    assert!(replay.contains(&insert_gtid) && !replay.contains("DROP TABLE"), "{replay}");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn find_time_names_where_a_mariadb_replay_stops_before_a_destructive_statement() {
+    find_time_names_where_a_replay_stops(Flavor::MariaDb);
+}
+
+#[test]
+fn find_time_names_where_a_mysql_replay_stops_before_a_destructive_statement() {
+    find_time_names_where_a_replay_stops(Flavor::Mysql);
+}
