@@ -69,8 +69,8 @@ worst=$(echo "$rows" | awk -F'|' 'NF > 2 { r = $9 + 0; if (r > w) w = r } END { 
   echo "binlogd (ACK after fsync), without readers and then with $n dumps tailing binlogd from its"
   echo "end (\`bench_client readers\`: $((n - stalled)) read and discard what they get, $stalled never read)."
   echo "ACK is binlogd's mean from the event that asks for it to the ACK sent (its own counters). The"
-  echo "readers run at nice 19, standing in for other machines; binlogd's dump threads run at nice 5,"
-  echo "behind its reader, writer and acker. The writer thread's CPU per commit is its own (/proc task stat)."
+  echo "readers run at nice 19, standing in for other machines. The writer thread's CPU per commit is"
+  echo "its own (/proc task stat): what a publish costs it."
   echo
   echo "| round | tps, no readers | tps, $n readers | p95 ms, none | p95 ms, $n | ACK µs, none | ACK µs, $n | ACK ratio | binlogd CPU µs/commit, none | binlogd CPU µs/commit, $n | writer thread CPU µs/commit, none | writer, $n |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -60,25 +60,7 @@ fn on_boundary(f: &dyn Stored, pos: u64, limit: u64) -> std::io::Result<bool> {
     Ok(false)
 }
 
-/// How much less CPU a dump thread asks for than binlogd's other threads (its nice
-/// value, 0 to 19). When every CPU is busy, the threads that acknowledge the primary's
-/// commits (reader, writer, acker) run before the dumps binlogd serves: hundreds of
-/// readers then delay their own deliveries, not the primary's commits. With a CPU to
-/// spare it changes nothing. Lowering a thread's priority needs no privilege.
-const DUMP_NICE: i32 = 5;
-
-/// Puts this connection's thread, now a dump, behind mirroring (`DUMP_NICE`).
-fn behind_mirroring() {
-    // SAFETY: setpriority on this thread's own id changes only its nice value; a
-    // failure leaves the priority as it was.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, DUMP_NICE);
-    }
-}
-
 pub fn serve(s: &mut Conn, d: BinlogDump) -> Result<(), Error> {
-    behind_mirroring();
     // A MariaDB replica that set @slave_connect_state asks by GTID, whatever file
     // and position it also sends (those are only where it last read).
     if let Some(state) = s.vars.get("slave_connect_state").cloned() {
@@ -229,7 +211,6 @@ pub fn purged_gtids(serving: &crate::replica::Serving) -> GtidSet {
 /// COM_BINLOG_DUMP_GTID (MySQL auto-position): start at the newest file whose
 /// earlier transactions the replica all has, and leave out the ones it has.
 pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
-    behind_mirroring();
     // A replica with no GTIDs may send no set at all.
     let have = match if d.gtid_data.is_empty() { Ok(GtidSet::default()) } else { GtidSet::decode(&d.gtid_data) } {
         Ok(g) => g,
