@@ -104,7 +104,7 @@ impl Filter {
                 _ => Err("LIKE takes one quoted pattern".into()),
             },
             Some(_) if kw(toks.first(), "WHERE") => {
-                let mut p = Parser { toks: &toks[1..], at: 0 };
+                let mut p = Parser { toks: &toks[1..], at: 0, depth: 0 };
                 let f = p.or()?;
                 if p.at != p.toks.len() {
                     return Err("unexpected words after the condition".into());
@@ -130,7 +130,13 @@ impl Filter {
 struct Parser<'a> {
     toks: &'a [Tok],
     at: usize,
+    /// Parentheses open around the test being read.
+    depth: usize,
 }
+
+/// The most parentheses a condition may nest: each is a level of recursion, and a
+/// client's statement must not exhaust the connection thread's stack.
+const MAX_DEPTH: usize = 32;
 
 impl Parser<'_> {
     fn peek_kw(&self, k: &str) -> bool {
@@ -168,7 +174,12 @@ impl Parser<'_> {
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("Variable_name") => 0,
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("Value") => 1,
             Some(Tok::Punct('(')) => {
+                if self.depth >= MAX_DEPTH {
+                    return Err(format!("conditions nested more than {MAX_DEPTH} deep"));
+                }
+                self.depth += 1;
                 let inner = self.or()?;
+                self.depth -= 1;
                 if self.next() != Some(&Tok::Punct(')')) {
                     return Err("a parenthesis is not closed".into());
                 }
@@ -222,6 +233,14 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deeply_nested_conditions_are_refused_not_recursed_into() {
+        let deep = format!("WHERE {}Variable_name = 'x'{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(Filter::parse(&deep).unwrap_err().contains("nested"));
+        let ok = format!("WHERE {}Variable_name = 'x'{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(Filter::parse(&ok).is_ok());
+    }
 
     #[test]
     fn parses_what_clients_send() {

@@ -193,6 +193,17 @@ pub(super) fn gtid_subtract(args: &str) -> Result<String, Vec<u8>> {
 /// Some(Err) when it is one, wrongly written.
 /// <https://dev.mysql.com/doc/refman/8.4/en/date-and-time-functions.html#function_date-add>
 pub(super) fn datetime(e: &str) -> Option<Result<u64, String>> {
+    datetime_at(e, 0)
+}
+
+/// The most date functions and intervals one expression may nest: each is a level of
+/// recursion, and a client's statement must not exhaust the connection thread's stack.
+const MAX_DATE_DEPTH: usize = 32;
+
+fn datetime_at(e: &str, level: usize) -> Option<Result<u64, String>> {
+    if level > MAX_DATE_DEPTH {
+        return Some(Err(format!("date arithmetic nested more than {MAX_DATE_DEPTH} deep")));
+    }
     let t = e.trim();
     let up = t.to_ascii_uppercase();
     // `x +|- INTERVAL n unit`, the last one first.
@@ -210,7 +221,7 @@ pub(super) fn datetime(e: &str) -> Option<Result<u64, String>> {
         }
     }
     if let Some(i) = split {
-        let base = match datetime(&t[..i])? {
+        let base = match datetime_at(&t[..i], level + 1)? {
             Ok(b) => b,
             Err(e) => return Some(Err(e)),
         };
@@ -223,7 +234,7 @@ pub(super) fn datetime(e: &str) -> Option<Result<u64, String>> {
         if let Some(args) = up.strip_prefix(f).and_then(|_| t.get(f.len()..)).and_then(|a| a.strip_suffix(')')) {
             let parts = split_list(args);
             let [base, iv] = parts.as_slice() else { return Some(Err(format!("{f}...) takes two arguments"))) };
-            let base = match datetime(base)? {
+            let base = match datetime_at(base, level + 1)? {
                 Ok(b) => b,
                 Err(e) => return Some(Err(e)),
             };
@@ -308,4 +319,19 @@ pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
         }
     }
     resultset::encode_typed(&cols, &[row])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deeply_nested_date_arithmetic_is_refused_not_recursed_into() {
+        let nest = |n: usize| format!("{}NOW(){}", "DATE_ADD(".repeat(n), ", INTERVAL 1 DAY)".repeat(n));
+        assert!(matches!(datetime(&nest(3)), Some(Ok(_))));
+        let deep = datetime(&nest(5_000)).unwrap().unwrap_err();
+        assert!(deep.contains("nested"), "{deep}");
+        let chained = format!("NOW(){}", " - INTERVAL 1 DAY".repeat(5_000));
+        assert!(datetime(&chained).unwrap().unwrap_err().contains("nested"));
+    }
 }
