@@ -147,11 +147,20 @@ pub fn run(args: Vec<String>) -> Outcome {
 /// nothing, print the answer.
 fn find(flag: &str, dir: &std::path::Path, arg: &str, json: bool) -> Outcome {
     use crate::binlog::find;
-    let files = match crate::binlog::store::read_index(&*crate::binlog::fs::os(), dir) {
+    let fs = crate::binlog::fs::os();
+    let files = match crate::binlog::store::read_index(&*fs, dir) {
         Ok((_, names)) => names,
         Err(e) => {
             eprintln!("binlogd: --{flag}: {e}");
             return Outcome::Failed;
+        }
+    };
+    // The archive catalog's files that binlog_dir no longer holds: the history before it.
+    let archived: Vec<crate::binlog::catalog::Entry> = match crate::binlog::catalog::Catalog::load(&*fs, dir) {
+        Ok(c) => c.entries.into_iter().filter(|e| !files.contains(&e.name)).collect(),
+        Err(e) => {
+            eprintln!("binlogd: --{flag}: {e}");
+            return Outcome::Store;
         }
     };
     let out = if flag == "find-time" {
@@ -169,7 +178,7 @@ fn find(flag: &str, dir: &std::path::Path, arg: &str, json: bool) -> Outcome {
             0 => asked,
             us => format!("{asked}.{us:06}"),
         };
-        find::find_time(dir, &files, secs).map(|a| if json { a.json(&asked) } else { a.text(&asked) })
+        find::find_time(dir, &files, &archived, secs).map(|a| if json { a.json(&asked) } else { a.text(&asked) })
     } else {
         let wanted = match find::Wanted::parse(arg) {
             Ok(w) => w,
@@ -178,7 +187,7 @@ fn find(flag: &str, dir: &std::path::Path, arg: &str, json: bool) -> Outcome {
                 return Outcome::Usage;
             }
         };
-        find::find_gtid(dir, &files, &wanted).map(|a| if json { a.json() } else { a.text() })
+        find::find_gtid(dir, &files, &archived, &wanted).map(|a| if json { a.json() } else { a.text() })
     };
     match out {
         Ok(text) => {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 #! Semisync commit latency: sysbench oltp_insert on the primary at 1, 4 and 16 threads
 #! with (a) binlogd as the only semisync acker (ACK after fsync), (b) a real replica of
-#! the same server as the only acker (ACK after its relay log write), (c) async, and
-#! (d) `bench_client fsync-acker`, the least an acker that answers after fsync must do.
+#! the same server as the only acker (ACK after its relay log write), (c) the same
+#! replica at equal durability (sync_relay_log = 1 and its metadata fsynced: ACK after an
+#! fsync), (d) async, and (e) `bench_client fsync-acker`, the least an acker that
+#! answers after fsync must do.
 #! Reports tps, p50 and p95 for each, and binlogd's transactions per fsync.
 #! Usage: latency.sh [mariadb|mysql]...   (default: both)
 #!        latency.sh --plot   draws $BENCH_OUT/latency.png again from the last run's figures
@@ -76,10 +78,16 @@ for f in $flavors; do
     srv_sql "$R" "INSTALL PLUGIN rpl_semi_sync_replica SONAME 'semisync_replica.so'; SET GLOBAL rpl_semi_sync_replica_enabled = ON"
     srv_sql "$R" "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT=$pport, SOURCE_USER='repl', SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1"
     start_r="START REPLICA"; stop_r="STOP REPLICA"
+    # The durable replica: its relay log and connection metadata fsynced for each event
+    # (relay_log_info_repository is a table, crash-safe), so its ACK follows an fsync too.
+    durable_r="SET GLOBAL sync_relay_log = 1, sync_source_info = 1"
+    default_r="SET GLOBAL sync_relay_log = 10000, sync_source_info = 10000"
   else
     srv_sql "$R" "SET GLOBAL rpl_semi_sync_slave_enabled = ON"
     srv_sql "$R" "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$pport, MASTER_USER='repl', MASTER_PASSWORD='replpass', MASTER_USE_GTID=slave_pos"
     start_r="START SLAVE"; stop_r="STOP SLAVE"
+    durable_r="SET GLOBAL sync_relay_log = 1, sync_master_info = 1, sync_relay_log_info = 1"
+    default_r="SET GLOBAL sync_relay_log = 10000, sync_master_info = 10000, sync_relay_log_info = 10000"
   fi
   lport=$(free_port)
   settle_disk
@@ -88,7 +96,7 @@ for f in $flavors; do
   # them all alike.
   for t in $threads; do
     for round in $(seq 1 "$rounds"); do
-    for setup in binlogd prealloc fsync-acker replica async; do
+    for setup in binlogd prealloc fsync-acker replica durable async; do
       [ "$setup" = fsync-acker ] && ! [[ " $acker_threads " == *" $t "* ]] && continue
       case $setup in
         binlogd)
@@ -108,7 +116,11 @@ for f in $flavors; do
           if [ -n "$acker_pid" ]; then kill "$acker_pid"; wait "$acker_pid" 2>/dev/null || true; acker_pid=""; fi
           binlogd_stop "$B"; rm -f "$WORK/lat-acker.bin"
           wait_clients "$P" "$f" 0
-          srv_sql "$R" "$start_r"; wait_clients "$P" "$f" 1; replica_caught_up "$P" "$R" "$f" ;;
+          srv_sql "$R" "$default_r; $start_r"; wait_clients "$P" "$f" 1; replica_caught_up "$P" "$R" "$f" ;;
+        durable)
+          # The same replica, fsyncing what it receives before it acknowledges.
+          srv_sql "$R" "$stop_r"; wait_clients "$P" "$f" 0
+          srv_sql "$R" "$durable_r; $start_r"; wait_clients "$P" "$f" 1; replica_caught_up "$P" "$R" "$f" ;;
         async)
           srv_sql "$R" "$stop_r"; srv_sql "$P" "SET GLOBAL $(semi_var "$f" enabled) = OFF" ;;
       esac
@@ -148,7 +160,7 @@ no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n +
   echo
   echo "Each primary has one semisync acker at a time (AFTER_SYNC). binlogd acknowledges after"
   echo "fsync (\`sync_binlog = 1\`); the real replica after writing its relay log. \`no_tx\` counts"
-  echo "commits that timed out waiting for an ACK (there must be none). The four set-ups take"
+  echo "commits that timed out waiting for an ACK (there must be none). The set-ups take"
   echo "turns at each thread count, $rounds round(s) of them, after the disk's fsync latency has"
   echo "settled; each acker first catches up on what the primary wrote while it was stopped."
   echo "Each side's round with the most transactions is shown: on this shared machine a slow"
@@ -178,6 +190,38 @@ no_tx() { awk -v f="$1" -v s="$2" -v t="$3" '$1 == f && $2 == s && $3 == t { n +
   echo
   echo "Targets: binlogd's tps ≥ 1.0× and p95 ≤ 1.0× the real replica's, at every thread count"
   if [ -z "$short" ]; then echo "(met)."; else echo "(**NOT met**: $short)."; fi
+  echo
+  echo "### At equal durability: a replica whose ACK also follows an fsync"
+  echo
+  echo "The real replica above acknowledges once its relay log is written, not fsynced. The fair"
+  echo "anchor makes binlogd's promise: the same replica, in its own turn, with \`sync_relay_log = 1\`"
+  echo "and its connection metadata fsynced too (MariaDB: \`sync_master_info = 1\`,"
+  echo "\`sync_relay_log_info = 1\`; MySQL: \`sync_source_info = 1\`, its relay log info a table),"
+  echo "caught up before its run. binlogd's floor is the fsync acker: the least an ACK after fsync"
+  echo "costs on this disk (measured at $(echo "$acker_threads" | tr ' ' ',') thread(s))."
+  echo
+  echo "| server | threads | binlogd tps | durable replica tps | tps ratio | binlogd p95 ms | durable replica p95 ms | p95 ratio | binlogd / fsync acker tps |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  eq_short=""; fl_short=""
+  for f in $flavors; do
+    for t in $threads; do
+      read -r _ _ _ btps _ bp95 _ < <(best "$f" binlogd "$t")
+      dtps=""; read -r _ _ _ dtps _ dp95 _ < <(best "$f" durable "$t") || true
+      [ -n "$dtps" ] || continue
+      ftps=""; read -r _ _ _ ftps _ < <(best "$f" fsync-acker "$t") || true
+      floor="–"; [ -n "$ftps" ] && floor="$(calc "$btps / $ftps") ×"
+      echo "| $f | $t | $btps | $dtps | $(calc "$btps / $dtps") × | $bp95 | $dp95 | $(calc "$bp95 / $dp95") × | $floor |"
+      if [ "$(calc "($btps >= 2 * $dtps) && ($bp95 <= 0.5 * $dp95)" 0)" != 1 ]; then eq_short+="${eq_short:+, }$f at $t"; fi
+      if [ -n "$ftps" ] && [ "$(calc "$btps * 1.05 >= $ftps" 0)" != 1 ]; then fl_short+="${fl_short:+, }$f at $t"; fi
+      dno=$(no_tx "$f" durable "$t")
+      [ "$dno" = 0 ] || echo "| | | no_tx: durable replica $dno | | | | | | |"
+    done
+  done
+  echo
+  echo "Targets: binlogd's tps ≥ 2× and p95 ≤ 0.5× the durable replica's at every thread count"
+  if [ -z "$eq_short" ]; then echo "(met);"; else echo "(**NOT met**: $eq_short);"; fi
+  echo "binlogd within 1.05× of the fsync acker's tps"
+  if [ -z "$fl_short" ]; then echo "(met)."; else echo "(**NOT met**: $fl_short)."; fi
   echo
   echo "### What binlog_preallocate's default costs"
   echo

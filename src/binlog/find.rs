@@ -11,6 +11,7 @@ use std::fmt;
 use std::ops::ControlFlow;
 use std::path::Path;
 
+use super::catalog::Entry;
 use super::event::{self, EventType};
 use super::gtid::{GtidSet, MariaGtid, MariaPos, Tsid};
 use super::trx::Tracker;
@@ -128,6 +129,12 @@ pub fn transactions(dir: &Path, files: &[String], mut f: impl FnMut(&Trx) -> Con
 /// Where a replay up to a time stops.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeAnswer {
+    /// Files the archive catalog records and binlog_dir no longer holds, that the replay
+    /// reads before the stored ones, oldest first.
+    pub archived: Vec<String>,
+    /// When the time falls before every stored transaction: the archived file the stop
+    /// lies in, by the catalog's times (the offset needs the file).
+    pub stop_archived: Option<String>,
     /// The last transaction that committed at or before the time, before any that
     /// committed after it; None if the first one is already after it.
     pub last: Option<Trx>,
@@ -139,8 +146,9 @@ pub struct TimeAnswer {
 }
 
 /// Where a replay up to `time` (seconds since the epoch, UTC) stops in `files`:
-/// just after the last transaction that committed at or before it.
-pub fn find_time(dir: &Path, files: &[String], time: i64) -> Result<TimeAnswer, FindError> {
+/// just after the last transaction that committed at or before it. `archived`: the
+/// catalog's files no longer stored, oldest first, read by their recorded times.
+pub fn find_time(dir: &Path, files: &[String], archived: &[Entry], time: i64) -> Result<TimeAnswer, FindError> {
     let (mut last, mut next) = (None, None);
     transactions(dir, files, |t| {
         if i64::from(t.time) <= time {
@@ -152,11 +160,25 @@ pub fn find_time(dir: &Path, files: &[String], time: i64) -> Result<TimeAnswer, 
         }
     })?;
     let upto = last.as_ref().or(next.as_ref()).map(|t| t.file.clone());
-    let files = match upto.and_then(|f| files.iter().position(|x| *x == f)) {
+    let mut files = match upto.and_then(|f| files.iter().position(|x| *x == f)) {
         Some(i) => files[..=i].to_vec(),
         None => files.to_vec(),
     };
-    Ok(TimeAnswer { last, next, files })
+    let mut names: Vec<String> = archived.iter().map(|e| e.name.clone()).collect();
+    let mut stop_archived = None;
+    if last.is_none() && !archived.is_empty() {
+        // Before every stored transaction: the stop lies in the archive, in the last file
+        // whose first transaction committed at or before the time.
+        match archived.iter().rposition(|e| e.first.is_some_and(|f| i64::from(f) <= time)) {
+            Some(i) => {
+                stop_archived = Some(archived[i].name.clone());
+                names.truncate(i + 1);
+                files.clear();
+            }
+            None => names.clear(),
+        }
+    }
+    Ok(TimeAnswer { archived: names, stop_archived, last, next, files })
 }
 
 /// What a set of GTIDs asks for: a MySQL GTID set, or MariaDB GTIDs (each one
@@ -187,6 +209,14 @@ impl Wanted {
         Ok(Wanted::Mysql(set))
     }
 
+    /// Whether an archived file, by the GTIDs its catalog entry records, holds any.
+    fn in_entry(&self, e: &Entry) -> bool {
+        match self {
+            Wanted::Mysql(set) => GtidSet::parse(&e.gtids).is_ok_and(|have| set.difference(&have) != *set),
+            Wanted::Maria(list) => list.iter().any(|g| maria_in(&e.gtids, g)),
+        }
+    }
+
     fn holds(&self, g: &Gtid) -> bool {
         match (self, g) {
             (Wanted::Mysql(set), Gtid::Mysql(sid, gno)) => set.contains(sid.clone(), *gno),
@@ -196,9 +226,25 @@ impl Wanted {
     }
 }
 
+/// Whether the catalog's MariaDB ranges (`first..last` per domain) hold `g`.
+fn maria_in(ranges: &str, g: &MariaGtid) -> bool {
+    ranges.split(',').any(|r| {
+        let Some((a, b)) = r.split_once("..") else { return false };
+        match (MariaPos::parse(a), MariaPos::parse(b)) {
+            (Ok(a), Ok(b)) => match (a.domains.get(&g.domain), b.domains.get(&g.domain)) {
+                (Some(a), Some(b)) => (a.seq..=b.seq).contains(&g.seq),
+                _ => false,
+            },
+            _ => false,
+        }
+    })
+}
+
 /// Which files hold the transactions asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GtidAnswer {
+    /// Files the archive catalog records, no longer stored, that hold any of them.
+    pub archived: Vec<String>,
     /// The first of them in the history: where a replay of them starts.
     pub first: Option<Trx>,
     /// The files that hold any of them, in order.
@@ -209,8 +255,9 @@ pub struct GtidAnswer {
     pub missing: String,
 }
 
-/// The files of `files` that hold the transactions of `wanted`.
-pub fn find_gtid(dir: &Path, files: &[String], wanted: &Wanted) -> Result<GtidAnswer, FindError> {
+/// The files of `files` that hold the transactions of `wanted`, and of `archived` (the
+/// catalog's files no longer stored) those whose recorded GTIDs hold any.
+pub fn find_gtid(dir: &Path, files: &[String], archived: &[Entry], wanted: &Wanted) -> Result<GtidAnswer, FindError> {
     let mut first = None;
     let mut holding: Vec<String> = Vec::new();
     let mut seen_mysql = GtidSet::default();
@@ -232,14 +279,28 @@ pub fn find_gtid(dir: &Path, files: &[String], wanted: &Wanted) -> Result<GtidAn
         }
         ControlFlow::Continue(())
     })?;
+    let in_archive: Vec<&Entry> = archived.iter().filter(|e| wanted.in_entry(e)).collect();
     let missing = match wanted {
-        Wanted::Mysql(set) => set.difference(&seen_mysql).to_string().replace('\n', ""),
+        Wanted::Mysql(set) => {
+            let mut left = set.difference(&seen_mysql);
+            for e in &in_archive {
+                if let Ok(have) = GtidSet::parse(&e.gtids) {
+                    left = left.difference(&have);
+                }
+            }
+            left.to_string().replace('\n', "")
+        }
         Wanted::Maria(list) => {
-            let left: Vec<String> = list.iter().filter(|g| !seen_maria.contains(g)).map(|g| g.to_string()).collect();
+            let left: Vec<String> = list
+                .iter()
+                .filter(|g| !seen_maria.contains(g) && !in_archive.iter().any(|e| maria_in(&e.gtids, g)))
+                .map(|g| g.to_string())
+                .collect();
             left.join(",")
         }
     };
-    Ok(GtidAnswer { first, files: holding, found, missing })
+    let archived = in_archive.iter().map(|e| e.name.clone()).collect();
+    Ok(GtidAnswer { archived, first, files: holding, found, missing })
 }
 
 /// A string as a JSON string literal.
@@ -282,9 +343,17 @@ impl Trx {
     }
 }
 
-fn json_files(files: &[String]) -> String {
-    let v: Vec<String> = files.iter().map(|f| format!("{{\"name\":{},\"stored\":\"local\"}}", json_str(f))).collect();
+/// The files, archived ones first, each with where it is.
+fn json_files(archived: &[String], files: &[String]) -> String {
+    let one = |f: &String, at: &str| format!("{{\"name\":{},\"stored\":\"{at}\"}}", json_str(f));
+    let v: Vec<String> =
+        archived.iter().map(|f| one(f, "archive")).chain(files.iter().map(|f| one(f, "local"))).collect();
     format!("[{}]", v.join(","))
+}
+
+/// The files as text, archived ones marked.
+fn text_files(archived: &[String], files: &[String]) -> String {
+    archived.iter().map(|f| format!("{f} (archived)")).chain(files.iter().cloned()).collect::<Vec<_>>().join(" ")
 }
 
 impl TimeAnswer {
@@ -296,28 +365,32 @@ impl TimeAnswer {
                 s.push_str(&format!("stop: {} {}\n", t.file, t.end));
                 s.push_str(&format!("last transaction at or before the time: {}\n", t.text()));
             }
-            None => s.push_str("stop: before every stored transaction\n"),
+            None => match &self.stop_archived {
+                Some(f) => s.push_str(&format!("stop: in {f} (archived; its offset needs the file)\n")),
+                None => s.push_str("stop: before every stored transaction\n"),
+            },
         }
         match &self.next {
             Some(t) => s.push_str(&format!("first transaction after the time: {}\n", t.text())),
             None => s.push_str("first transaction after the time: none stored yet\n"),
         }
-        s.push_str(&format!("files: {}\n", self.files.join(" ")));
+        s.push_str(&format!("files: {}\n", text_files(&self.archived, &self.files)));
         s
     }
 
     /// For `--find-time --json`: one object.
     pub fn json(&self, asked: &str) -> String {
-        let stop = self
-            .last
-            .as_ref()
-            .map_or("null".to_string(), |t| format!("{{\"file\":{},\"offset\":{}}}", json_str(&t.file), t.end));
+        let stop = match (&self.last, &self.stop_archived) {
+            (Some(t), _) => format!("{{\"file\":{},\"offset\":{},\"stored\":\"local\"}}", json_str(&t.file), t.end),
+            (None, Some(f)) => format!("{{\"file\":{},\"offset\":null,\"stored\":\"archive\"}}", json_str(f)),
+            (None, None) => "null".to_string(),
+        };
         format!(
             "{{\"time\":{},\"stop\":{stop},\"last\":{},\"next\":{},\"files\":{}}}\n",
             json_str(asked),
             self.last.as_ref().map_or("null".to_string(), Trx::json),
             self.next.as_ref().map_or("null".to_string(), Trx::json),
-            json_files(&self.files)
+            json_files(&self.archived, &self.files)
         )
     }
 }
@@ -332,7 +405,7 @@ impl GtidAnswer {
         if let Some(t) = &self.first {
             s.push_str(&format!("first: {}\n", t.text()));
         }
-        s.push_str(&format!("files: {}\n", self.files.join(" ")));
+        s.push_str(&format!("files: {}\n", text_files(&self.archived, &self.files)));
         s
     }
 
@@ -343,7 +416,7 @@ impl GtidAnswer {
             self.found,
             json_str(&self.missing),
             self.first.as_ref().map_or("null".to_string(), Trx::json),
-            json_files(&self.files)
+            json_files(&self.archived, &self.files)
         )
     }
 }
@@ -409,20 +482,47 @@ mod tests {
         std::fs::write(d.join("b.000001"), retimed(&g, 1000)).unwrap();
         std::fs::write(d.join("b.000002"), retimed(&g, 2000)).unwrap();
         let files = vec!["b.000001".to_string(), "b.000002".to_string()];
-        let a = find_time(&d, &files, 2025).unwrap();
+        let a = find_time(&d, &files, &[], 2025).unwrap();
         let (last, next) = (a.last.unwrap(), a.next.unwrap());
         assert_eq!((last.file.as_str(), last.time, next.time), ("b.000002", 2020, 2030));
         assert_eq!(last.gtid.as_ref().unwrap().to_string(), "0-1-3");
         assert_eq!(last.end, next.start);
         assert_eq!(a.files, files);
         // A transaction of that very second is in.
-        let a = find_time(&d, &files, 1030).unwrap();
+        let a = find_time(&d, &files, &[], 1030).unwrap();
         assert_eq!((a.last.unwrap().time, a.files.len()), (1030, 1));
         // Before everything, and after everything.
-        let a = find_time(&d, &files, 10).unwrap();
+        let a = find_time(&d, &files, &[], 10).unwrap();
         assert!(a.last.is_none());
         assert_eq!(a.next.unwrap().time, 1000);
-        assert!(find_time(&d, &files, 5000).unwrap().next.is_none());
+        assert!(find_time(&d, &files, &[], 5000).unwrap().next.is_none());
+    }
+
+    #[test]
+    fn archived_files_are_read_by_the_catalogs_times_and_gtids() {
+        let d = crate::test_dir::TestDir::new("find-archived");
+        let g = golden("mariadb-10.11.19.000001");
+        std::fs::write(d.join("b.000003"), retimed(&g, 3000)).unwrap();
+        let files = vec!["b.000003".to_string()];
+        let arch = |n: &str, first: u32, gtids: &str| Entry {
+            first: Some(first),
+            last: Some(first + 60),
+            gtids: gtids.into(),
+            ..Entry::named(n)
+        };
+        let archived = vec![arch("b.000001", 1000, "0-1-1..0-1-7"), arch("b.000002", 2000, "0-1-8..0-1-14")];
+        // In the stored files: every archived file comes before them.
+        let a = find_time(&d, &files, &archived, 3025).unwrap();
+        assert_eq!((a.archived.len(), a.stop_archived.as_deref(), a.files.len()), (2, None, 1));
+        // Before them: the stop is in the archived file that began by then.
+        let a = find_time(&d, &files, &archived, 2030).unwrap();
+        assert_eq!((a.archived.len(), a.stop_archived.as_deref(), a.files.len()), (2, Some("b.000002"), 0));
+        let a = find_time(&d, &files, &archived, 1500).unwrap();
+        assert_eq!((a.archived.len(), a.stop_archived.as_deref()), (1, Some("b.000001")));
+        assert!(find_time(&d, &files, &archived, 10).unwrap().archived.is_empty());
+        // GTIDs by the catalog's ranges.
+        let a = find_gtid(&d, &files, &archived, &Wanted::parse("0-1-9,0-1-20").unwrap()).unwrap();
+        assert_eq!((a.archived, a.missing.as_str()), (vec!["b.000002".to_string()], "0-1-20"));
     }
 
     #[test]
@@ -441,11 +541,11 @@ mod tests {
         assert_eq!(last.file, "m.000002");
         let uuid = last.gtid.as_ref().unwrap().to_string();
         let uuid = uuid.split(':').next().unwrap();
-        let a = find_gtid(&d, &files, &Wanted::parse(&format!("{uuid}:2-3,{uuid}:40")).unwrap()).unwrap();
+        let a = find_gtid(&d, &files, &[], &Wanted::parse(&format!("{uuid}:2-3,{uuid}:40")).unwrap()).unwrap();
         assert_eq!((a.files.as_slice(), a.found), (&["m.000001".to_string()][..], 2));
         assert_eq!(a.first.unwrap().gtid.as_ref().unwrap().to_string(), format!("{uuid}:2"));
         assert_eq!(a.missing, format!("{uuid}:40"));
-        let a = find_gtid(&d, &files, &Wanted::parse(&last.gtid.as_ref().unwrap().to_string()).unwrap()).unwrap();
+        let a = find_gtid(&d, &files, &[], &Wanted::parse(&last.gtid.as_ref().unwrap().to_string()).unwrap()).unwrap();
         assert_eq!((a.first.unwrap(), a.files), (last, vec!["m.000002".to_string()]));
         assert!(matches!(Wanted::parse("0-1-3,0-1-5").unwrap(), Wanted::Maria(v) if v.len() == 2));
         assert!(Wanted::parse("nonsense").is_err());
@@ -460,7 +560,13 @@ mod tests {
             time: 1_764_979_200,
             gtid: Some(Gtid::Maria(MariaGtid { domain: 0, server: 1, seq: 3 })),
         };
-        let a = TimeAnswer { last: Some(t.clone()), next: None, files: vec!["b.000001".into(), "b.000002".into()] };
+        let a = TimeAnswer {
+            archived: vec![],
+            stop_archived: None,
+            last: Some(t.clone()),
+            next: None,
+            files: vec!["b.000001".into(), "b.000002".into()],
+        };
         let text = a.text("2025-12-06 00:00:00");
         assert!(
             text.contains("stop: b.000002 200") && text.contains("0-1-3 committed 2025-12-06 00:00:00 UTC"),
@@ -468,10 +574,20 @@ mod tests {
         );
         let j = a.json("2025-12-06 00:00:00");
         assert!(
-            j.starts_with("{\"time\":\"2025-12-06 00:00:00\",\"stop\":{\"file\":\"b.000002\",\"offset\":200}"),
+            j.starts_with("{\"time\":\"2025-12-06 00:00:00\",\"stop\":{\"file\":\"b.000002\",\"offset\":200,"),
             "{j}"
         );
         assert!(j.contains("\"next\":null") && j.contains("{\"name\":\"b.000001\",\"stored\":\"local\"}"), "{j}");
+        // A time before every stored transaction: the stop is in the archive.
+        let a = TimeAnswer {
+            archived: vec!["b.000000".into()],
+            stop_archived: Some("b.000000".into()),
+            last: None,
+            next: Some(t),
+            files: vec![],
+        };
+        assert!(a.text("x").contains("stop: in b.000000 (archived"), "{}", a.text("x"));
+        assert!(a.json("x").contains("\"stop\":{\"file\":\"b.000000\",\"offset\":null,\"stored\":\"archive\"}"));
         assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
 }

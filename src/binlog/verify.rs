@@ -293,7 +293,34 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
         each(&rep);
         out.push(rep);
     }
+    check_catalog(dir, &out)?;
     Ok(out)
+}
+
+/// The archive catalog agrees with the files still stored: each one it records with an
+/// md5 has that size and md5 here. A file it names that is no longer stored is the
+/// archive's alone (purged after its archive succeeded).
+fn check_catalog(dir: &Path, files: &[FileReport]) -> Result<(), Problem> {
+    let cat = super::catalog::Catalog::load(&*super::fs::os(), dir).map_err(|what| Problem {
+        file: super::catalog::CATALOG_FILE.into(),
+        offset: 0,
+        what,
+    })?;
+    for e in cat.entries.iter().filter(|e| !e.md5.is_empty()) {
+        let Some(f) = files.iter().find(|f| f.name == e.name) else { continue };
+        if f.size != e.size || f.md5 != e.md5 {
+            return Err(Problem {
+                file: e.name.clone(),
+                offset: 0,
+                what: format!(
+                    "the archive catalog records it as {} bytes with md5 {}, but it is {} bytes with md5 {}: the \
+                     stored file changed after it was archived",
+                    e.size, e.md5, f.size, f.md5
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,14 +2,17 @@
 //! PostgreSQL's convention (`%p` its path, `%f` its name, `%%` a percent sign).
 //!
 //! What must hold:
-//! - files are archived in index order, each once: successes are recorded in
-//!   `binlogd.archive` (rewritten whole, fsynced), so a restart neither re-archives
-//!   nor skips;
+//! - files are archived in index order, each once: successes are recorded in the
+//!   archive catalog (`binlog::catalog`, rewritten whole, fsynced), with what the file
+//!   holds, so a restart neither re-archives nor skips, and a purged file stays in the
+//!   history;
 //! - a failure is logged and retried with backoff, and blocks the purge of that file
 //!   (and of the files after it).
 
 use std::collections::BTreeSet;
 use std::path::Path;
+
+use crate::binlog::catalog::{Catalog, Entry};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,25 +23,19 @@ use super::Shared;
 use crate::binlog::fs::Fs;
 use crate::config::Config;
 
-pub const STATUS_FILE: &str = "binlogd.archive";
-
 /// Longest wait between retries of a failing command.
 const RETRY_MAX: Duration = Duration::from_secs(60);
 
-/// Names recorded as archived.
+/// Names recorded as archived. A catalog that cannot be read counts none: no file is
+/// purged on a guess.
 pub fn load_status(fs: &dyn Fs, dir: &Path) -> BTreeSet<String> {
-    fs.read(&dir.join(STATUS_FILE))
-        .map(|t| {
-            String::from_utf8_lossy(&t).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Records `done` as archived, crash-safely (`Fs::replace`): after a crash the file
-/// names what was archived before or after this call, never a file not archived.
-pub(crate) fn save_status(fs: &dyn Fs, dir: &Path, done: &BTreeSet<String>) -> std::io::Result<()> {
-    let text: String = done.iter().map(|n| format!("{n}\n")).collect();
-    fs.replace(dir, STATUS_FILE, text.as_bytes(), false)
+    match Catalog::load(fs, dir) {
+        Ok(c) => c.entries.into_iter().map(|e| e.name).collect(),
+        Err(e) => {
+            warn!("{e}: no file counts as archived until it is mended");
+            BTreeSet::new()
+        }
+    }
 }
 
 /// Whether a file may be purged as far as archiving goes, with `archive_command` set
@@ -98,7 +95,10 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
     info!("archiving each closed binlog with archive_command = {cmd}");
     std::thread::Builder::new().name("archive".into()).spawn(move || {
         let fs = crate::binlog::fs::os();
-        let mut done = load_status(&*fs, &dir);
+        let mut done = Catalog::load(&*fs, &dir).unwrap_or_else(|e| {
+            warn!("{e}: the files it names are archived again");
+            Catalog::default()
+        });
         // The file list last looked at: a file is closed only when a newer one is begun,
         // so nothing else that is published (after each fsync) brings work.
         let mut seen: Option<Arc<Vec<String>>> = None;
@@ -112,15 +112,19 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
             // Every file but the last is closed.
             let closed = st.files.len().saturating_sub(1);
             let mut failed = false;
-            let todo: Vec<String> = st.files[..closed].iter().filter(|n| !done.contains(*n)).cloned().collect();
+            let todo: Vec<String> = st.files[..closed].iter().filter(|n| !done.contains(n)).cloned().collect();
             for name in &todo {
                 match run_one(&cmd, &dir, name) {
                     Ok(()) => {
-                        done.insert(name.clone());
-                        // Names no longer stored need not be remembered.
-                        done.retain(|n| st.files.contains(n));
-                        if let Err(e) = save_status(&*fs, &dir, &done) {
-                            warn!("archived {name} but could not record it in {STATUS_FILE}: {e}");
+                        // What it holds, read once more; a file that cannot be read now is
+                        // recorded by name (the archive holds it, the purge may take it).
+                        let entry = Entry::describe(&dir, name).unwrap_or_else(|e| {
+                            warn!("archived {name}, but cannot describe it for the catalog: {e}");
+                            Entry::named(name)
+                        });
+                        done.add(entry);
+                        if let Err(e) = done.save(&*fs, &dir) {
+                            warn!("archived {name} but could not record it in {}: {e}", crate::binlog::catalog::CATALOG_FILE);
                         }
                         info!("archived {name}");
                         backoff = Duration::from_secs(1);

@@ -372,9 +372,10 @@ fn power_loss_during_a_purge_keeps_every_file_it_did_not_name_and_the_index_name
 
 #[test]
 fn power_loss_during_archive_and_purge_cycles_never_loses_a_file_not_archived() {
+    use crate::binlog::catalog::{Catalog, Entry};
     use crate::binlog::purge::{self, FileFacts, Target};
-    use crate::replica::archiver::{archived_check, load_status, save_status};
-    use std::collections::{BTreeMap, BTreeSet};
+    use crate::replica::archiver::{archived_check, load_status};
+    use std::collections::BTreeMap;
     // Each cycle: the archive command succeeds for one more file (the object store
     // keeps it, outside binlog_dir), its success is recorded, then a purge takes what
     // is archived. The power goes after each change in turn.
@@ -393,10 +394,10 @@ fn power_loss_during_archive_and_purge_cycles_never_loses_a_file_not_archived() 
             drop(w);
             sim.fail_after(Some(cut));
             let cycles = || -> Result<(), String> {
-                let mut done = BTreeSet::new();
+                let mut done = Catalog::default();
                 for (name, _) in &files[..archived_for_real] {
-                    done.insert(name.clone());
-                    save_status(&*fs, dir, &done).map_err(|e| e.to_string())?;
+                    done.add(Entry::named(name));
+                    done.save(&*fs, dir).map_err(|e| e.to_string())?;
                     let archived = archived_check(&*fs, dir, true);
                     let (_, names) = crate::binlog::store::read_index(&*fs, dir).map_err(|e| e.to_string())?;
                     let facts: Vec<FileFacts> = names

@@ -208,6 +208,25 @@ fn archive_command_copies_closed_files_to_s3_and_purge_waits_for_it() {
     assert!(ok && out.is_empty(), "{out}{err}");
     assert_eq!(stored(&b), vec![last.clone()]);
 
+    // The purged files stay in the history: the catalog records each as the primary
+    // wrote it, --find-gtid names the archived file a GTID is in, --verify checks it.
+    let catalog = std::fs::read_to_string(b.binlog_dir.join("binlogd.catalog")).unwrap();
+    let line = |name: &str| -> String {
+        let l = catalog.lines().find(|l| l.starts_with(&format!("{name}\t")));
+        l.unwrap_or_else(|| panic!("{name} is not in the catalog:\n{catalog}")).to_string()
+    };
+    for (name, (primary_md5, _)) in &md5s {
+        assert!(line(name).contains(primary_md5.as_str()), "{}", line(name));
+    }
+    let gtids = line(&logs[0]).split('\t').nth(6).unwrap().to_string();
+    let one = gtids.split("..").last().unwrap().to_string();
+    let dir = b.binlog_dir.to_str().unwrap().to_string();
+    let o = std::process::Command::new(binlogd_bin()).args(["--find-gtid", &dir, &one]).output().unwrap();
+    let found = String::from_utf8_lossy(&o.stdout);
+    assert!(found.contains(&format!("{} (archived)", logs[0])) && !found.contains("not stored"), "{one}: {found}");
+    let v = std::process::Command::new(binlogd_bin()).args(["--verify", &dir]).output().unwrap();
+    assert!(v.status.success(), "{}{}", String::from_utf8_lossy(&v.stdout), String::from_utf8_lossy(&v.stderr));
+
     // After a restart nothing is archived twice, and the next closed file is archived.
     assert_eq!(b.stop(), 0);
     b.start();

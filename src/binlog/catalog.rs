@@ -1,0 +1,244 @@
+//! The archive catalog: every file `archive_command` archived, kept after the file is
+//! purged from binlog_dir, so that the archived files stay part of the history. For
+//! each: its size and md5 (what a file brought back must match), the GTIDs it holds,
+//! its first and last transaction times, and the server it came from (a search reads
+//! them without the file).
+//!
+//! What must hold: the catalog names a file only once its archive succeeded (it is
+//! written after the command returns), and it is replaced whole (`Fs::replace`), so a
+//! crash leaves it as it was before or after one file's record. It is binlog_dir's only
+//! record of what is archived: the purge asks it.
+
+use std::fmt;
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use super::fs::Fs;
+
+/// The file in binlog_dir.
+pub const CATALOG_FILE: &str = "binlogd.catalog";
+
+/// Names recorded as archived by binlogd before it kept a catalog: still archived.
+pub const LEGACY_STATUS_FILE: &str = "binlogd.archive";
+
+/// One archived file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Entry {
+    pub name: String,
+    pub size: u64,
+    /// Lower-case hex; empty when not known (a file archived before the catalog).
+    pub md5: String,
+    /// Its first and last transactions' commit times (seconds, UTC), if it has any.
+    pub first: Option<u32>,
+    pub last: Option<u32>,
+    /// The server_id of the server that wrote it (its format description's).
+    pub server_id: Option<u32>,
+    /// The GTIDs it holds: a MySQL GTID set, or per MariaDB domain `first..last`.
+    pub gtids: String,
+}
+
+impl fmt::Display for Entry {
+    /// One line: the fields separated by tabs, unknown ones empty.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let opt = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
+        write!(
+            f,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            self.name,
+            self.size,
+            self.md5,
+            opt(self.first),
+            opt(self.last),
+            opt(self.server_id),
+            self.gtids
+        )
+    }
+}
+
+impl Entry {
+    /// A file known only by name (recorded before the catalog was kept).
+    pub fn named(name: &str) -> Entry {
+        Entry { name: name.to_string(), ..Entry::default() }
+    }
+
+    fn parse(line: &str) -> Result<Entry, String> {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [name, size, md5, first, last, server, gtids] = f.as_slice() else {
+            return Err(format!("{} fields, not 7", f.len()));
+        };
+        let opt = |v: &str, what: &str| -> Result<Option<u32>, String> {
+            if v.is_empty() {
+                Ok(None)
+            } else {
+                v.parse().map(Some).map_err(|_| format!("{what} '{v}' is not a number"))
+            }
+        };
+        if !super::store::is_safe_name(name) {
+            return Err(format!("'{name}' is not a binlog file name"));
+        }
+        if !(md5.is_empty() || md5.len() == 32 && md5.chars().all(|c| c.is_ascii_hexdigit())) {
+            return Err(format!("md5 '{md5}' is not 32 hex digits"));
+        }
+        Ok(Entry {
+            name: name.to_string(),
+            size: size.parse().map_err(|_| format!("size '{size}' is not a number"))?,
+            md5: md5.to_string(),
+            first: opt(first, "first time")?,
+            last: opt(last, "last time")?,
+            server_id: opt(server, "server_id")?,
+            gtids: gtids.to_string(),
+        })
+    }
+
+    /// What the stored file `name` of `dir` is, for its record: read whole once.
+    pub fn describe(dir: &Path, name: &str) -> Result<Entry, String> {
+        use md5::{Digest, Md5};
+        let stored = super::read::open(dir, name).map_err(|e| format!("{name}: cannot open: {e}"))?;
+        let data = stored.whole().map_err(|e| format!("{name}: cannot read: {e}"))?;
+        let md5: String = Md5::digest(&data[..]).iter().map(|b| format!("{b:02x}")).collect();
+        // The FDE's header: the server that wrote the file.
+        let server_id = data
+            .get(4..4 + super::event::HEADER_LEN)
+            .and_then(|h| super::event::EventHeader::decode(h).ok())
+            .map(|h| h.server_id);
+        let (mut first, mut last) = (None, None);
+        let mut mysql = super::gtid::GtidSet::default();
+        let mut maria: std::collections::BTreeMap<u32, (super::gtid::MariaGtid, super::gtid::MariaGtid)> =
+            Default::default();
+        super::find::transactions(dir, &[name.to_string()], |t| {
+            first.get_or_insert(t.time);
+            last = Some(t.time);
+            match &t.gtid {
+                Some(super::find::Gtid::Mysql(sid, gno)) => mysql.add(sid.clone(), *gno),
+                Some(super::find::Gtid::Maria(g)) => {
+                    maria.entry(g.domain).and_modify(|e| e.1 = *g).or_insert((*g, *g));
+                }
+                None => {}
+            }
+            ControlFlow::Continue(())
+        })
+        .map_err(|e| e.to_string())?;
+        let gtids = if maria.is_empty() {
+            mysql.to_string().replace('\n', "")
+        } else {
+            maria.values().map(|(a, b)| format!("{a}..{b}")).collect::<Vec<_>>().join(",")
+        };
+        Ok(Entry { name: name.to_string(), size: data.len() as u64, md5, first, last, server_id, gtids })
+    }
+}
+
+/// Every archived file, in the order archived.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    pub entries: Vec<Entry>,
+}
+
+impl Catalog {
+    /// binlog_dir's catalog, with the names a binlogd without one recorded as archived.
+    /// A line that cannot be read is an error naming it: the purge must not take a
+    /// file for unarchived, nor for archived, on a guess.
+    pub fn load(fs: &dyn Fs, dir: &Path) -> Result<Catalog, String> {
+        let mut c = Catalog::default();
+        let p = dir.join(CATALOG_FILE);
+        if fs.is_file(&p) {
+            let b = fs.read(&p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+            for (i, line) in String::from_utf8_lossy(&b).lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let e = Entry::parse(line).map_err(|e| format!("{}:{}: {e}", p.display(), i + 1))?;
+                c.entries.push(e);
+            }
+        }
+        let legacy = dir.join(LEGACY_STATUS_FILE);
+        if fs.is_file(&legacy) {
+            let b = fs.read(&legacy).map_err(|e| format!("{}: cannot read: {e}", legacy.display()))?;
+            for n in String::from_utf8_lossy(&b).lines().map(str::trim).filter(|l| !l.is_empty()) {
+                if !c.contains(n) {
+                    c.entries.push(Entry::named(n));
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.entries.iter().any(|e| e.name == name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    /// Records `e` (again, if its name was known only by name).
+    pub fn add(&mut self, e: Entry) {
+        match self.entries.iter_mut().find(|x| x.name == e.name) {
+            Some(x) => *x = e,
+            None => self.entries.push(e),
+        }
+    }
+
+    /// Replaces the catalog in binlog_dir with this one, crash-safely.
+    pub fn save(&self, fs: &dyn Fs, dir: &Path) -> std::io::Result<()> {
+        let text: String = self.entries.iter().map(|e| format!("{e}\n")).collect();
+        fs.replace(dir, CATALOG_FILE, text.as_bytes(), false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binlog::fs::SimFs;
+
+    #[test]
+    fn an_entry_reads_back_as_written_and_a_bad_line_is_named() {
+        let e = Entry {
+            name: "mysql-bin.000007".into(),
+            size: 1_073_741_900,
+            md5: "0123456789abcdef0123456789abcdef".into(),
+            first: Some(1_764_979_200),
+            last: Some(1_764_979_260),
+            server_id: Some(1),
+            gtids: "0-1-5..0-1-9,1-2-3..1-2-3".into(),
+        };
+        assert_eq!(Entry::parse(&e.to_string()).unwrap(), e);
+        assert_eq!(Entry::parse(&Entry::named("b.000001").to_string()).unwrap(), Entry::named("b.000001"));
+        assert!(Entry::parse("b.000001\tx\t\t\t\t\t").unwrap_err().contains("size"));
+        assert!(Entry::parse("../etc/passwd\t1\t\t\t\t\t").is_err());
+        let fs = SimFs::new();
+        let dir = Path::new("/c");
+        fs.create_dir_all(dir).unwrap();
+        fs.replace(dir, CATALOG_FILE, b"b.000001\t1\t\t\t\t\t\nbroken\n", false).unwrap();
+        assert!(Catalog::load(&fs, dir).unwrap_err().contains("binlogd.catalog:2"));
+    }
+
+    #[test]
+    fn names_recorded_before_the_catalog_stay_archived() {
+        let fs = SimFs::new();
+        let dir = Path::new("/c");
+        fs.create_dir_all(dir).unwrap();
+        fs.replace(dir, LEGACY_STATUS_FILE, b"b.000001\nb.000002\n", false).unwrap();
+        let mut c = Catalog::load(&fs, dir).unwrap();
+        assert!(c.contains("b.000001") && c.contains("b.000002") && !c.contains("b.000003"));
+        c.add(Entry { size: 9, ..Entry::named("b.000002") });
+        c.add(Entry::named("b.000003"));
+        c.save(&fs, dir).unwrap();
+        let again = Catalog::load(&fs, dir).unwrap();
+        assert_eq!(again.entries.len(), 3);
+        assert_eq!(again.get("b.000002").unwrap().size, 9);
+    }
+
+    #[test]
+    fn a_real_file_is_described_with_its_gtids_times_and_md5() {
+        let d = crate::test_dir::TestDir::new("catalog");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        for (name, gtids) in [("mariadb-10.11.19.000001", "0-1-1..0-1-7"), ("mysql-9.7.4.000001", ":1-7")] {
+            std::fs::copy(src.join(name), d.join(name)).unwrap();
+            let e = Entry::describe(&d, name).unwrap();
+            assert!(e.gtids.ends_with(gtids), "{name}: {e}");
+            assert_eq!(e.size, std::fs::metadata(d.join(name)).unwrap().len());
+            assert_eq!((e.md5.len(), e.server_id), (32, Some(1)));
+            assert!(e.first.is_some() && e.first <= e.last, "{e}");
+        }
+    }
+}
