@@ -35,6 +35,8 @@ mod pitr;
 mod proxy;
 #[path = "it/purge.rs"]
 mod purge;
+#[path = "it/restore.rs"]
+mod restore;
 #[path = "it/serve.rs"]
 mod serve;
 #[path = "it/setup_errors.rs"]

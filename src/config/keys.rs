@@ -607,6 +607,42 @@ pub static KEYS: &[Key] = &[
         get: |c| Some(c.archive_command.clone().unwrap_or_default()),
     },
     Key {
+        name: "restore_command",
+        aliases: &[],
+        default: "",
+        unit: "a shell command",
+        doc: "shell command that brings an archived file back (%f its name, %p the path to write), to serve it",
+        set: |c, v| {
+            c.restore_command = text_of(v);
+            Ok(())
+        },
+        get: |c| Some(c.restore_command.clone().unwrap_or_default()),
+    },
+    Key {
+        name: "restore_cache_size",
+        aliases: &[],
+        default: "4G",
+        unit: "bytes, K, M or G",
+        doc: "most bytes of restored files kept in binlog_dir/restored; the least recently used go first",
+        set: |c, v| {
+            c.restore_cache_size = bytes(v)?;
+            Ok(())
+        },
+        get: |c| Some(c.restore_cache_size.to_string()),
+    },
+    Key {
+        name: "restore_timeout",
+        aliases: &[],
+        default: "600",
+        unit: "seconds",
+        doc: "seconds restore_command may take before it is killed and the dump that waits for it ends",
+        set: |c, v| {
+            c.restore_timeout = positive_seconds(v)?;
+            Ok(())
+        },
+        get: |c| secs_shown(c.restore_timeout),
+    },
+    Key {
         name: "metrics_address",
         aliases: &[],
         default: "",

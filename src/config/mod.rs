@@ -116,6 +116,12 @@ pub struct Config {
     pub min_binlog_files: usize,
     /// Shell command run for each closed file (`%p` path, `%f` name).
     pub archive_command: Option<String>,
+    /// Shell command that writes an archived file back (`%f` name, `%p` path).
+    pub restore_command: Option<String>,
+    /// Most bytes of restored files kept.
+    pub restore_cache_size: u64,
+    /// How long restore_command may run.
+    pub restore_timeout: Duration,
     pub metrics_address: Option<String>,
     pub metrics_port: Option<u16>,
     /// Accounts that may run PURGE, STOP/START SLAVE and FLUSH LOGS; None: master_user.
@@ -324,6 +330,9 @@ impl Config {
             space_limit: None,
             min_binlog_files: 0,
             archive_command: None,
+            restore_command: None,
+            restore_cache_size: 0,
+            restore_timeout: Duration::ZERO,
             metrics_address: None,
             metrics_port: None,
             admin_accounts: None,

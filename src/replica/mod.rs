@@ -13,6 +13,7 @@ pub mod connect;
 mod crash_sim;
 pub mod purger;
 pub mod reader;
+pub mod restorer;
 mod session;
 pub mod source;
 pub mod start;
@@ -284,6 +285,8 @@ pub struct Serving {
     pub readers: Mutex<std::collections::BTreeMap<u32, ReaderPos>>,
     /// The error log, for FLUSH LOGS.
     pub log: crate::logging::LogSink,
+    /// Brings archived files back to serve them (`restore_command`), when set.
+    pub restorer: Option<Arc<restorer::Restorer>>,
 }
 
 impl Shared {
@@ -312,6 +315,7 @@ impl Shared {
                 index: Default::default(),
                 readers: Default::default(),
                 log,
+                restorer: restorer::Restorer::new(cfg),
             },
         }
     }

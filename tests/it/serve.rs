@@ -20,7 +20,7 @@ fn workload(s: &Server) {
 }
 
 /// `mariadb-binlog --raw --to-last-log` from binlogd, `first` on, into `b.dir/to`.
-fn raw_read_all(b: &Binlogd, lport: u16, first: &str, to: &str) -> std::path::PathBuf {
+pub fn raw_read_all(b: &Binlogd, lport: u16, first: &str, to: &str) -> std::path::PathBuf {
     let out = b.dir.join(to);
     std::fs::create_dir_all(&out).unwrap();
     let st = Command::new("mariadb-binlog")

@@ -89,12 +89,24 @@ fn open_at(
         fail(s, "Could not find first log file name in binary log index file (a plain file name is required)")?;
         return Ok(None);
     }
-    if !st.files.iter().any(|n| n == name) {
-        fail(s, "Could not find first log file name in binary log index file")?;
-        return Ok(None);
-    }
     let dir = s.srv.cfg.binlog_dir.clone();
-    let f = crate::binlog::read::open(&dir, name).map_err(Error::Io)?;
+    let f = if st.files.iter().any(|n| n == name) {
+        crate::binlog::read::open(&dir, name).map_err(Error::Io)?
+    } else {
+        // Purged after it was archived: brought back, when binlogd can.
+        let archived = s.srv.shared.serving.restorer.as_ref().filter(|r| r.entry(name).is_some());
+        let Some(r) = archived else {
+            fail(s, "Could not find first log file name in binary log index file")?;
+            return Ok(None);
+        };
+        match r.open(name) {
+            Ok(f) => f,
+            Err(e) => {
+                fail(s, &format!("could not bring back the archived binlog {name}: {e}"))?;
+                return Ok(None);
+            }
+        }
+    };
     let pos = pos.max(4);
     let limit = st.readable_len(name, &*f);
     if pos > limit || !on_boundary(&*f, pos, limit).map_err(Error::Io)? {

@@ -350,7 +350,23 @@ impl Dump<'_, '_> {
             sk.tracker = Tracker::new(event::ChecksumAlg::OFF);
             sk.skipping = false;
         }
-        self.f = crate::binlog::read::open(dir, name)?;
+        self.f = match crate::binlog::read::open(dir, name) {
+            Ok(f) => f,
+            // Purged after it was archived: brought back, when binlogd can.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let archived = self.s.srv.shared.serving.restorer.clone().filter(|r| r.entry(name).is_some());
+                let Some(r) = archived else { return Err(e.into()) };
+                match r.open(name) {
+                    Ok(f) => f,
+                    Err(why) => {
+                        let msg = format!("could not bring back the archived binlog {name}: {why}");
+                        fail(self.s, &msg)?;
+                        return Err(Error::Io(std::io::Error::other(msg)));
+                    }
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.win = Window::default();
         self.file = name.to_string();
         self.pos = 4;

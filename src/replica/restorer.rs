@@ -1,0 +1,353 @@
+//! `restore_command`: an archived file, purged from binlog_dir, brought back to be
+//! served, in PostgreSQL's convention (`%f` its name, `%p` the path to write, `%%` a
+//! percent sign).
+//!
+//! What must hold:
+//! - only a file the archive catalog records is restored, and what comes back is
+//!   served only if it has the size and md5 the catalog recorded: a wrong, short or
+//!   corrupt restore is refused and named, never served;
+//! - readers of the same file share one restore;
+//! - the restored files live in `binlog_dir/restored`, at most `restore_cache_size`
+//!   bytes of them: the least recently used goes first, and no original is touched;
+//! - a command that fails, or runs past `restore_timeout`, ends only the dump that
+//!   waits for it, with its exit status and the end of what it said.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use log::{info, warn};
+
+use crate::binlog::catalog::{Catalog, Entry};
+use crate::binlog::fs::Fs;
+use crate::binlog::read::Stored;
+use crate::config::Config;
+
+/// Where restored files are kept, in binlog_dir.
+pub const CACHE_DIR: &str = "restored";
+
+/// One restore under way, waited on by the readers of that file.
+#[derive(Default)]
+struct Flight {
+    done: Mutex<Option<Result<(), String>>>,
+    cv: Condvar,
+}
+
+/// Brings archived files back, one restore per file at a time.
+pub struct Restorer {
+    cmd: String,
+    dir: PathBuf,
+    cache_size: u64,
+    timeout: Duration,
+    fs: Arc<dyn Fs>,
+    flights: Mutex<HashMap<String, Arc<Flight>>>,
+}
+
+impl Restorer {
+    /// With `restore_command` set; None without it.
+    pub fn new(cfg: &Config) -> Option<Arc<Restorer>> {
+        let cmd = cfg.restore_command.clone()?;
+        Some(Arc::new(Restorer {
+            cmd,
+            dir: cfg.binlog_dir.clone(),
+            cache_size: cfg.restore_cache_size,
+            timeout: cfg.restore_timeout,
+            fs: crate::binlog::fs::os(),
+            flights: Mutex::default(),
+        }))
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.dir.join(CACHE_DIR)
+    }
+
+    /// The catalog's record of `name`, when it is archived.
+    pub fn entry(&self, name: &str) -> Option<Entry> {
+        Catalog::load(&*self.fs, &self.dir).ok()?.get(name).cloned()
+    }
+
+    /// The archived file that follows `name` in the catalog and is not stored locally,
+    /// for a reader to have it restored ahead.
+    fn next_archived(&self, name: &str) -> Option<String> {
+        let cat = Catalog::load(&*self.fs, &self.dir).ok()?;
+        let i = cat.entries.iter().position(|e| e.name == name)?;
+        let next = cat.entries.get(i + 1)?;
+        (!self.fs.is_file(&self.dir.join(&next.name))).then(|| next.name.clone())
+    }
+
+    /// The archived file `name`, restored or taken from the cache, opened for reading;
+    /// the next archived one is restored meanwhile, in the background.
+    pub fn open(self: &Arc<Self>, name: &str) -> Result<Box<dyn Stored>, String> {
+        let entry = self.entry(name).ok_or_else(|| format!("{name} is not in the archive catalog"))?;
+        self.fetch(&entry)?;
+        let path = self.cache().join(name);
+        // Used now: the last to be evicted.
+        let f = std::fs::File::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let _ = f.set_modified(SystemTime::now());
+        if let Some(next) = self.next_archived(name) {
+            let me = self.clone();
+            let _ = std::thread::Builder::new().name("restore-ahead".into()).spawn(move || {
+                if let Some(e) = me.entry(&next) {
+                    if let Err(err) = me.fetch(&e) {
+                        warn!("restoring {next} ahead of the reader: {err}");
+                    }
+                }
+            });
+        }
+        Ok(Box::new(f))
+    }
+
+    /// Makes sure the cache holds `e` whole, restoring it once for all who ask.
+    fn fetch(&self, e: &Entry) -> Result<(), String> {
+        let path = self.cache().join(&e.name);
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == e.size) {
+            return Ok(());
+        }
+        let (flight, mine) = {
+            let mut g = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            match g.get(&e.name) {
+                Some(f) => (f.clone(), false),
+                None => {
+                    let f = Arc::new(Flight::default());
+                    g.insert(e.name.clone(), f.clone());
+                    (f, true)
+                }
+            }
+        };
+        if !mine {
+            let mut d = flight.done.lock().unwrap_or_else(|p| p.into_inner());
+            while d.is_none() {
+                d = flight.cv.wait(d).unwrap_or_else(|p| p.into_inner());
+            }
+            return d.clone().unwrap_or(Ok(()));
+        }
+        let r = self.restore(e);
+        *flight.done.lock().unwrap_or_else(|p| p.into_inner()) = Some(r.clone());
+        flight.cv.notify_all();
+        self.flights.lock().unwrap_or_else(|p| p.into_inner()).remove(&e.name);
+        r
+    }
+
+    /// Runs restore_command for `e` into a temporary file, checks it against the
+    /// catalog, and moves it into the cache.
+    fn restore(&self, e: &Entry) -> Result<(), String> {
+        let cache = self.cache();
+        self.fs.create_dir_all(&cache).map_err(|err| format!("cannot create {}: {err}", cache.display()))?;
+        let part = cache.join(format!(".{}.part", e.name));
+        match self.fs.remove(&part) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot remove {}: {err}", part.display()))
+            }
+            _ => {}
+        }
+        let t = Instant::now();
+        run(&self.cmd, &part, &e.name, self.timeout)?;
+        let got = std::fs::read(&part)
+            .map_err(|err| format!("restore_command succeeded but wrote no {} ({err})", part.display()))?;
+        let refuse = |what: String| {
+            let _ = self.fs.remove(&part);
+            Err(format!("restore_command brought back {} {what}: refused", e.name))
+        };
+        if got.len() as u64 != e.size {
+            return refuse(format!("with {} bytes, but the archive catalog records {}", got.len(), e.size));
+        }
+        if !e.md5.is_empty() {
+            use md5::{Digest, Md5};
+            let md5: String = Md5::digest(&got).iter().map(|b| format!("{b:02x}")).collect();
+            if md5 != e.md5 {
+                return refuse(format!("with md5 {md5}, but the archive catalog records {}", e.md5));
+            }
+        }
+        drop(got);
+        let mut f = self.fs.open(&part, false).map_err(|err| format!("cannot open {}: {err}", part.display()))?;
+        f.sync().map_err(|err| format!("cannot fsync {}: {err}", part.display()))?;
+        drop(f);
+        self.fs
+            .rename(&part, &cache.join(&e.name))
+            .map_err(|err| format!("cannot move {} into place: {err}", e.name))?;
+        self.fs.sync_dir(&cache).map_err(|err| format!("cannot fsync {}: {err}", cache.display()))?;
+        info!("restored {} ({} bytes) in {:.1}s", e.name, e.size, t.elapsed().as_secs_f64());
+        self.evict(&e.name);
+        Ok(())
+    }
+
+    /// Removes the least recently used restored files while the cache holds more than
+    /// restore_cache_size, never `keep`. A file a dump still reads stays readable to it.
+    fn evict(&self, keep: &str) {
+        let cache = self.cache();
+        let Ok(names) = self.fs.list(&cache) else { return };
+        let mut files: Vec<(SystemTime, u64, String)> = names
+            .into_iter()
+            .filter(|n| !n.starts_with('.'))
+            .filter_map(|n| {
+                let m = std::fs::metadata(cache.join(&n)).ok()?;
+                Some((m.modified().ok()?, m.len(), n))
+            })
+            .collect();
+        files.sort();
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        let mut removed = false;
+        for (_, size, name) in files {
+            if total <= self.cache_size {
+                break;
+            }
+            if name == keep {
+                continue;
+            }
+            if self.fs.remove(&cache.join(&name)).is_ok() {
+                total = total.saturating_sub(size);
+                removed = true;
+            }
+        }
+        if removed {
+            let _ = self.fs.sync_dir(&cache);
+        }
+    }
+}
+
+/// Runs the command with `%p` and `%f` for `part` and `name`, within `timeout`; Err
+/// holds why it failed: its exit status and the end of its standard error.
+fn run(cmd: &str, part: &Path, name: &str, timeout: Duration) -> Result<(), String> {
+    let line = super::archiver::expand(cmd, &part.to_string_lossy(), name);
+    let mut child = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&line)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot run /bin/sh: {e}"))?;
+    // Read as it comes, so that a chatty command never blocks on a full pipe.
+    let err = child.stderr.take().map(|mut s| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = s.read_to_end(&mut v);
+            v
+        })
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Ok(st),
+            Ok(None) if Instant::now() >= deadline => {
+                // The command's whole process group: a shell's children too.
+                // SAFETY: kill(2) on the group this child leads.
+                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                let _ = child.wait();
+                break Err(format!(
+                    "restore_command ran past restore_timeout ({} s) and was killed",
+                    timeout.as_secs_f64()
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => break Err(format!("cannot wait for restore_command: {e}")),
+        }
+    };
+    let said = err.and_then(|t| t.join().ok()).unwrap_or_default();
+    let said = String::from_utf8_lossy(&said);
+    let tail: String = said.trim().chars().rev().take(300).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail = if tail.is_empty() { String::new() } else { format!(": {}", tail.replace('\n', " | ")) };
+    match status {
+        Ok(st) if st.success() => Ok(()),
+        Ok(st) => Err(format!("restore_command for {name} failed ({st}){tail}")),
+        Err(e) => Err(format!("{e}{tail}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binlog::catalog::Entry;
+
+    /// Waits for `f` (a restore ahead runs in its own thread).
+    fn wait_until(mut f: impl FnMut() -> bool) {
+        let t = Instant::now();
+        while !f() {
+            assert!(t.elapsed() < Duration::from_secs(30), "timed out");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn restorer(d: &Path, cmd: &str, cache_size: u64, timeout: Duration) -> Arc<Restorer> {
+        Arc::new(Restorer {
+            cmd: cmd.into(),
+            dir: d.to_path_buf(),
+            cache_size,
+            timeout,
+            fs: crate::binlog::fs::os(),
+            flights: Mutex::default(),
+        })
+    }
+
+    /// An archive directory with `n` files of 100 bytes, recorded in the catalog of `d`.
+    fn archive(d: &Path, n: usize) -> PathBuf {
+        let arch = d.join("archive");
+        std::fs::create_dir_all(&arch).unwrap();
+        let mut cat = Catalog::default();
+        for i in 1..=n {
+            let name = format!("b.{i:06}");
+            std::fs::write(arch.join(&name), vec![i as u8; 100]).unwrap();
+            cat.add(Entry::describe(&arch, &name).unwrap_or_else(|_| {
+                use md5::{Digest, Md5};
+                let md5 = Md5::digest(vec![i as u8; 100]).iter().map(|b| format!("{b:02x}")).collect();
+                Entry { size: 100, md5, ..Entry::named(&name) }
+            }));
+        }
+        cat.save(&*crate::binlog::fs::os(), d).unwrap();
+        arch
+    }
+
+    #[test]
+    fn an_archived_file_comes_back_checked_shared_and_cached_within_its_size() {
+        let d = crate::test_dir::TestDir::new("restore");
+        let arch = archive(&d, 4);
+        let log = d.join("calls");
+        let cmd = format!("echo %f >> {}; cp {}/%f %p", log.display(), arch.display());
+        let r = restorer(&d, &cmd, 250, Duration::from_secs(30));
+        // Four readers of one file: one restore.
+        let ts: Vec<_> = (0..4)
+            .map(|_| {
+                let r = r.clone();
+                std::thread::spawn(move || r.open("b.000001").map(|f| f.len().unwrap()))
+            })
+            .collect();
+        for t in ts {
+            assert_eq!(t.join().unwrap().unwrap(), 100);
+        }
+        // The next one is restored ahead.
+        wait_until(|| d.join("restored/b.000002").exists());
+        let calls = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(calls.matches("b.000001").count(), 1, "{calls}");
+        // Past 250 bytes, the least recently used goes.
+        r.open("b.000003").unwrap();
+        wait_until(|| d.join("restored/b.000004").exists());
+        let kept: Vec<String> = std::fs::read_dir(d.join("restored"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        assert!(kept.len() <= 3 && !kept.contains(&"b.000001".to_string()), "{kept:?}");
+        assert!(r.open("b.000009").err().unwrap().contains("not in the archive catalog"));
+    }
+
+    #[test]
+    fn a_failing_wrong_or_hanging_restore_is_refused_and_named() {
+        let d = crate::test_dir::TestDir::new("restore-bad");
+        archive(&d, 1);
+        let e = |cmd: &str, t: u64| restorer(&d, cmd, 1 << 20, Duration::from_secs(t)).open("b.000001").err().unwrap();
+        let failed = e("echo 'no such key' >&2; exit 3", 30);
+        assert!(failed.contains("exit status: 3") && failed.contains("no such key"), "{failed}");
+        let short = e("printf abc > %p", 30);
+        assert!(short.contains("with 3 bytes") && short.contains("refused"), "{short}");
+        let wrong = e("head -c 100 /dev/zero > %p", 30);
+        assert!(wrong.contains("md5") && wrong.contains("refused"), "{wrong}");
+        let hung = e("sleep 30", 1);
+        assert!(hung.contains("restore_timeout"), "{hung}");
+        assert!(!d.join("restored/b.000001").exists());
+    }
+}

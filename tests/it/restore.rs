@@ -1,0 +1,82 @@
+//! Archived files brought back by `restore_command` to serve a reader that needs them,
+//! after binlogd purged them: byte-identical to the primary's; a restore that fails,
+//! comes back wrong or hangs ends only that reader's dump, named, and mirroring goes on.
+
+use crate::harness::*;
+use crate::serve::raw_read_all;
+use std::process::Command;
+use std::time::Duration;
+
+/// mariadb-binlog reading everything from `first` on: its standard error when it fails.
+fn read_fails(lport: u16, first: &str, out: &std::path::Path) -> String {
+    std::fs::create_dir_all(out).unwrap();
+    let o = Command::new("mariadb-binlog")
+        .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={lport}"), "--user=repl"])
+        .args(["--password=replpass", "--raw", "--to-last-log", &format!("--result-file={}/", out.display()), first])
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "the read went through");
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn archived_files_are_brought_back_to_serve_a_reader_and_a_bad_restore_is_refused() {
+    let s = Server::start(Flavor::MariaDb, "restore");
+    let work = tempdir("restore-archive");
+    let arch = work.join("archive");
+    std::fs::create_dir_all(&arch).unwrap();
+    // The restore command runs this script, which each case below rewrites.
+    let script = work.join("restore.sh");
+    let set = |body: &str| std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
+    set(&format!("cp {}/\"$1\" \"$2\"", arch.display()));
+    let (mut b, lport) = Binlogd::serving(
+        &s,
+        "restore",
+        &format!(
+            "archive_command = cp %p {}/%f\nrestore_command = sh {} %f %p\nrestore_timeout = 2",
+            arch.display(),
+            script.display()
+        ),
+    );
+    s.sql("CREATE DATABASE rs; CREATE TABLE rs.t (v TEXT); INSERT INTO rs.t VALUES (REPEAT('r', 3000)); FLUSH BINARY LOGS");
+    s.sql("INSERT INTO rs.t VALUES ('s'); FLUSH BINARY LOGS; INSERT INTO rs.t VALUES ('t'); FLUSH BINARY LOGS");
+    let md5s = rotated_md5s(&s, &b);
+    let logs = s.binary_logs();
+    let (first, last) = (logs[0].clone(), logs.last().unwrap().clone());
+    for n in &logs[..logs.len() - 1] {
+        b.wait_log(&format!("archived {n}"), Duration::from_secs(30));
+    }
+    let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{last}'"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!b.binlog_dir.join(&first).exists());
+
+    // A reader from the first file gets every file back, as the primary wrote it.
+    let out = raw_read_all(&b, lport, &first, "read-back");
+    for (name, (primary, _)) in &md5s {
+        assert_eq!(&md5_file(&out.join(name)), primary, "{name} served from the archive differs");
+    }
+    assert!(b.log_text().contains(&format!("restored {first}")));
+
+    // Faults, each with an empty cache: a failing command, a wrong file, a hang.
+    let cache = b.binlog_dir.join("restored");
+    for (body, says) in [
+        ("echo 'bucket gone' >&2; exit 4", vec!["exit status: 4", "bucket gone"]),
+        ("head -c 50 /dev/zero > \"$2\"", vec!["with 50 bytes", "refused"]),
+        ("sleep 30", vec!["restore_timeout"]),
+    ] {
+        std::fs::remove_dir_all(&cache).unwrap();
+        set(body);
+        let err = read_fails(lport, &first, &work.join("fault"));
+        assert!(err.contains(&format!("could not bring back the archived binlog {first}")), "{body}: {err}");
+        for w in says {
+            assert!(err.contains(w), "{body}: {err}");
+        }
+        assert!(!cache.join(&first).exists(), "{body}: a bad restore was kept");
+    }
+    // Mirroring went on: a commit is acknowledged and stored as the primary wrote it.
+    s.sql("INSERT INTO rs.t VALUES ('u'); FLUSH BINARY LOGS");
+    let after = rotated_md5s_from(&s, &b, logs.len() - 1);
+    assert!(!after.is_empty() && after.values().all(|(p, d)| p == d), "{after:?}");
+    assert_eq!(s.semi_status("no_tx"), "0");
+    assert_eq!(b.stop(), 0);
+}
