@@ -28,7 +28,9 @@ fn archived_files_are_brought_back_to_serve_a_reader_and_a_bad_restore_is_refuse
     // The restore command runs this script, which each case below rewrites.
     let script = work.join("restore.sh");
     let set = |body: &str| std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
-    set(&format!("cp {}/\"$1\" \"$2\"", arch.display()));
+    // It also keeps its environment and arguments: no secret of the cnf is in them.
+    let seen = work.join("seen");
+    set(&format!("env >> {0}; echo \"$0 $*\" >> {0}; cp {1}/\"$1\" \"$2\"", seen.display(), arch.display()));
     let (mut b, lport) = Binlogd::serving(
         &s,
         "restore",
@@ -56,6 +58,8 @@ fn archived_files_are_brought_back_to_serve_a_reader_and_a_bad_restore_is_refuse
         assert_eq!(&md5_file(&out.join(name)), primary, "{name} served from the archive differs");
     }
     assert!(b.log_text().contains(&format!("restored {first}")));
+    let env = std::fs::read_to_string(&seen).unwrap();
+    assert!(env.contains(&first) && !env.contains("replpass"), "{env}");
 
     // Faults, each with an empty cache: a failing command, a wrong file, a hang.
     let cache = b.binlog_dir.join("restored");
@@ -78,5 +82,44 @@ fn archived_files_are_brought_back_to_serve_a_reader_and_a_bad_restore_is_refuse
     let after = rotated_md5s_from(&s, &b, logs.len() - 1);
     assert!(!after.is_empty() && after.values().all(|(p, d)| p == d), "{after:?}");
     assert_eq!(s.semi_status("no_tx"), "0");
+    assert_eq!(b.stop(), 0);
+}
+
+/// A MySQL replica by auto-position whose transactions are all older than binlogd's
+/// stored files starts in the archive: binlogd finds the archived file to start at from
+/// the catalog, brings the files back in turn, and the replica ends equal to the primary.
+#[test]
+fn a_mysql_replica_by_auto_position_reads_the_history_from_the_archive() {
+    use crate::serve::{point_replica, replica, start_replica, Follow};
+    let s = Server::start(Flavor::Mysql, "restore-gtid");
+    let work = tempdir("restore-gtid-archive");
+    let arch = work.join("archive");
+    std::fs::create_dir_all(&arch).unwrap();
+    let (mut b, lport) = Binlogd::serving(
+        &s,
+        "restore-gtid",
+        &format!("archive_command = cp %p {0}/%f\nrestore_command = cp {0}/%f %p", arch.display()),
+    );
+    s.sql("CREATE DATABASE rg; CREATE TABLE rg.t (id INT PRIMARY KEY, v TEXT)");
+    for i in 0..3 {
+        s.sql(&format!("INSERT INTO rg.t VALUES ({i}, REPEAT('g', 2000)); FLUSH BINARY LOGS"));
+    }
+    s.sql("INSERT INTO rg.t VALUES (10, 'still stored')");
+    let logs = s.binary_logs();
+    let last = logs.last().unwrap().clone();
+    for n in &logs[..logs.len() - 1] {
+        b.wait_log(&format!("archived {n}"), Duration::from_secs(30));
+    }
+    let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{last}'"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(b.index(), vec![last.clone()]);
+
+    let r = replica(Flavor::Mysql, "restore-gtid-replica", 2);
+    point_replica(&r, lport, Follow::Gtid, None, &logs[0]);
+    start_replica(&r);
+    r.wait_same(&s.sql("CHECKSUM TABLE rg.t"), "CHECKSUM TABLE rg.t", "the replica reading the archive", &b);
+    let log = b.log_text();
+    assert!(log.contains(&format!("GTID dump from the archived {}", logs[0])), "{log}");
+    assert!(log.contains(&format!("restored {}", logs[1])), "{log}");
     assert_eq!(b.stop(), 0);
 }

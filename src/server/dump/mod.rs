@@ -259,6 +259,12 @@ pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
         FileStart::Mysql(prev) => prev.is_subset(&have),
         FileStart::NoGtids | FileStart::Maria(_) => true,
     })?;
+    if found.is_none() {
+        if let Some((name, f)) = archived_start(s, &entries, &have)? {
+            info!("connection {}: GTID dump from the archived {name}:4", s.id);
+            return start(s, name, f, 4, d.flags, Some(Skip::new(SkipMode::Mysql(have))));
+        }
+    }
     let Some(e) = found else {
         let oldest = entries.iter().flatten().next();
         let missing = match oldest.map(|e| &e.start) {
@@ -280,6 +286,41 @@ pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
     let f = crate::binlog::read::open(&dir, &e.name).map_err(Error::Io)?;
     info!("connection {}: GTID dump from {}:4", s.id, e.name);
     start(s, e.name, f, 4, d.flags, Some(Skip::new(SkipMode::Mysql(have))))
+}
+
+/// For a MySQL replica that needs transactions older than every stored file: the
+/// newest archived file (purged after its archive) whose earlier transactions it all
+/// has, brought back by restore_command. A file's start is what the oldest stored
+/// file's Previous_gtids holds less the GTIDs of that archived file and the ones after
+/// it, as the archive catalog records them. None when binlogd cannot restore, or no
+/// archived file will do; a 1236 was sent when one would but its restore failed.
+fn archived_start(
+    s: &mut Conn,
+    entries: &[Option<Entry>],
+    have: &GtidSet,
+) -> Result<Option<(String, Box<dyn Stored>)>, Error> {
+    let Some(r) = s.srv.shared.serving.restorer.clone() else { return Ok(None) };
+    let Some(FileStart::Mysql(oldest)) = entries.iter().flatten().next().map(|e| e.start.clone()) else {
+        return Ok(None);
+    };
+    let stored = &s.srv.cfg.binlog_dir;
+    let cat = crate::binlog::catalog::Catalog::load(&*crate::binlog::fs::os(), stored).unwrap_or_default();
+    let archived: Vec<_> = cat.entries.iter().filter(|e| !stored.join(&e.name).exists()).collect();
+    let mut start = oldest;
+    for e in archived.iter().rev() {
+        let Ok(held) = GtidSet::parse(&e.gtids) else { return Ok(None) };
+        start = start.difference(&held);
+        if start.is_subset(have) {
+            return match r.open(&e.name) {
+                Ok(f) => Ok(Some((e.name.clone(), f))),
+                Err(why) => {
+                    fail(s, &format!("could not bring back the archived binlog {}: {why}", e.name))?;
+                    Err(Error::Io(std::io::Error::other(why)))
+                }
+            };
+        }
+    }
+    Ok(None)
 }
 
 /// Is every GTID the replica asks for in this file or a later one? (MariaDB's rule:
