@@ -77,6 +77,9 @@ pub fn serve(s: &mut Conn, d: BinlogDump) -> Result<(), Error> {
 /// A stored file opened for a dump, and where the dump starts in it.
 type Opened = (Box<dyn Stored>, u64);
 
+/// An archived file brought back for a dump, by name.
+type Restored = (String, Box<dyn Stored>);
+
 /// Opens stored file `name` to be read from `pos`, or answers the client the 1236
 /// a primary gives for a file it lacks or a position off an event boundary (`None`).
 fn open_at(
@@ -294,11 +297,7 @@ pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
 /// file's Previous_gtids holds less the GTIDs of that archived file and the ones after
 /// it, as the archive catalog records them. None when binlogd cannot restore, or no
 /// archived file will do; a 1236 was sent when one would but its restore failed.
-fn archived_start(
-    s: &mut Conn,
-    entries: &[Option<Entry>],
-    have: &GtidSet,
-) -> Result<Option<(String, Box<dyn Stored>)>, Error> {
+fn archived_start(s: &mut Conn, entries: &[Option<Entry>], have: &GtidSet) -> Result<Option<Restored>, Error> {
     let Some(r) = s.srv.shared.serving.restorer.clone() else { return Ok(None) };
     let Some(FileStart::Mysql(oldest)) = entries.iter().flatten().next().map(|e| e.start.clone()) else {
         return Ok(None);
