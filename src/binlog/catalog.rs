@@ -14,6 +14,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use super::fs::Fs;
+use super::gtid_index::FileStart;
 
 /// The file in binlog_dir.
 pub const CATALOG_FILE: &str = "binlogd.catalog";
@@ -35,15 +36,19 @@ pub struct Entry {
     pub server_id: Option<u32>,
     /// The GTIDs it holds: a MySQL GTID set, or per MariaDB domain `first..last`.
     pub gtids: String,
+    /// The GTID state it starts with (its Previous_gtids or Gtid_list), for a GTID
+    /// dump to pick where to start; None when not recorded.
+    pub start: Option<FileStart>,
 }
 
 impl fmt::Display for Entry {
     /// One line: the fields separated by tabs, unknown ones empty.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let opt = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_default();
+        let start = self.start.as_ref().map(|s| s.text()).map(|(k, v)| format!("{k}:{v}")).unwrap_or_default();
         write!(
             f,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{start}",
             self.name,
             self.size,
             self.md5,
@@ -63,8 +68,18 @@ impl Entry {
 
     fn parse(line: &str) -> Result<Entry, String> {
         let f: Vec<&str> = line.split('\t').collect();
-        let [name, size, md5, first, last, server, gtids] = f.as_slice() else {
-            return Err(format!("{} fields, not 7", f.len()));
+        let (&[name, size, md5, first, last, server, gtids], start) = (f.get(..7).unwrap_or_default(), f.get(7)) else {
+            return Err(format!("{} fields, not 8", f.len()));
+        };
+        if f.len() > 8 {
+            return Err(format!("{} fields, not 8", f.len()));
+        }
+        let start = match start.filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => {
+                let (kind, v) = s.split_once(':').ok_or_else(|| format!("start '{s}' has no kind"))?;
+                Some(FileStart::from_text(kind, v).map_err(|e| format!("start '{s}': {e}"))?)
+            }
         };
         let opt = |v: &str, what: &str| -> Result<Option<u32>, String> {
             if v.is_empty() {
@@ -87,6 +102,7 @@ impl Entry {
             last: opt(last, "last time")?,
             server_id: opt(server, "server_id")?,
             gtids: gtids.to_string(),
+            start,
         })
     }
 
@@ -123,7 +139,11 @@ impl Entry {
         } else {
             maria.values().map(|(a, b)| format!("{a}..{b}")).collect::<Vec<_>>().join(",")
         };
-        Ok(Entry { name: name.to_string(), size: data.len() as u64, md5, first, last, server_id, gtids })
+        let start = stored
+            .local()
+            .and_then(|f| super::gtid_index::read_start(f, data.len() as u64).ok().flatten())
+            .map(|(_, s)| s);
+        Ok(Entry { name: name.to_string(), size: data.len() as u64, md5, first, last, server_id, gtids, start })
     }
 }
 
@@ -200,6 +220,7 @@ mod tests {
             last: Some(1_764_979_260),
             server_id: Some(1),
             gtids: "0-1-5..0-1-9,1-2-3..1-2-3".into(),
+            start: Some(FileStart::from_text("mariadb", "0-1-4,1-2-2").unwrap()),
         };
         assert_eq!(Entry::parse(&e.to_string()).unwrap(), e);
         assert_eq!(Entry::parse(&Entry::named("b.000001").to_string()).unwrap(), Entry::named("b.000001"));
@@ -239,6 +260,7 @@ mod tests {
             assert_eq!(e.size, std::fs::metadata(d.join(name)).unwrap().len());
             assert_eq!((e.md5.len(), e.server_id), (32, Some(1)));
             assert!(e.first.is_some() && e.first <= e.last, "{e}");
+            assert!(e.start.is_some(), "{e}");
         }
     }
 }

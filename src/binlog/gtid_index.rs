@@ -34,6 +34,35 @@ pub enum FileStart {
     NoGtids,
 }
 
+impl FileStart {
+    /// As text: its kind (`mysql`, `mariadb`, `none`) and its GTIDs.
+    pub fn text(&self) -> (&'static str, String) {
+        match self {
+            FileStart::Mysql(s) => ("mysql", s.to_string().replace('\n', "")),
+            FileStart::Maria(l) => ("mariadb", l.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(",")),
+            FileStart::NoGtids => ("none", String::new()),
+        }
+    }
+
+    /// What `text` wrote.
+    pub fn from_text(kind: &str, v: &str) -> Result<FileStart, String> {
+        Ok(match kind {
+            "mysql" => FileStart::Mysql(GtidSet::parse(v).map_err(|e| e.0)?),
+            "mariadb" => {
+                let mut l = Vec::new();
+                for part in v.split(',').filter(|p| !p.is_empty()) {
+                    // Each part alone, since a list may name a domain more than once.
+                    let p = MariaPos::parse(part).map_err(|e| e.0)?;
+                    l.extend(p.domains.into_values());
+                }
+                FileStart::Maria(l)
+            }
+            "none" => FileStart::NoGtids,
+            _ => return Err(format!("unknown kind '{kind}'")),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub name: String,
@@ -47,11 +76,7 @@ pub fn encode(entries: &[Entry]) -> String {
     let mut out = String::from(HEAD);
     out.push('\n');
     for e in entries {
-        let (kind, v) = match &e.start {
-            FileStart::Mysql(s) => ("mysql", s.to_string().replace('\n', "")),
-            FileStart::Maria(l) => ("mariadb", l.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(",")),
-            FileStart::NoGtids => ("none", String::new()),
-        };
+        let (kind, v) = e.start.text();
         out.push_str(&format!("{}\t{:08x}\t{kind}\t{v}\n", e.name, e.stamp));
     }
     out
@@ -73,20 +98,7 @@ pub fn decode(text: &str) -> Result<Vec<Entry>, String> {
             return Err(bad("bad file name"));
         }
         let stamp = u32::from_str_radix(f[1], 16).map_err(|_| bad("bad stamp"))?;
-        let start = match f[2] {
-            "mysql" => FileStart::Mysql(GtidSet::parse(f[3]).map_err(|e| bad(&e.0))?),
-            "mariadb" => {
-                let mut l = Vec::new();
-                for part in f[3].split(',').filter(|p| !p.is_empty()) {
-                    // Each part alone, since a list may name a domain more than once.
-                    let p = MariaPos::parse(part).map_err(|e| bad(&e.0))?;
-                    l.extend(p.domains.into_values());
-                }
-                FileStart::Maria(l)
-            }
-            "none" => FileStart::NoGtids,
-            _ => return Err(bad("unknown kind")),
-        };
+        let start = FileStart::from_text(f[2], f[3]).map_err(|e| bad(&e))?;
         out.push(Entry { name: f[0].to_string(), stamp, start });
     }
     Ok(out)

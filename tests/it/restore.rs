@@ -85,13 +85,13 @@ fn archived_files_are_brought_back_to_serve_a_reader_and_a_bad_restore_is_refuse
     assert_eq!(b.stop(), 0);
 }
 
-/// A MySQL replica by auto-position whose transactions are all older than binlogd's
-/// stored files starts in the archive: binlogd finds the archived file to start at from
-/// the catalog, brings the files back in turn, and the replica ends equal to the primary.
-#[test]
-fn a_mysql_replica_by_auto_position_reads_the_history_from_the_archive() {
+/// A replica by GTID (MySQL auto-position, MariaDB slave_pos) whose transactions are all
+/// older than binlogd's stored files starts in the archive: binlogd finds the archived
+/// file to start at from the catalog, brings the files back in turn, and the replica
+/// ends equal to the primary.
+fn replica_by_gtid_reads_the_history_from_the_archive(flavor: Flavor) {
     use crate::serve::{point_replica, replica, start_replica, Follow};
-    let s = Server::start(Flavor::Mysql, "restore-gtid");
+    let s = Server::start(flavor, "restore-gtid");
     let work = tempdir("restore-gtid-archive");
     let arch = work.join("archive");
     std::fs::create_dir_all(&arch).unwrap();
@@ -114,12 +114,23 @@ fn a_mysql_replica_by_auto_position_reads_the_history_from_the_archive() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(b.index(), vec![last.clone()]);
 
-    let r = replica(Flavor::Mysql, "restore-gtid-replica", 2);
+    let r = replica(flavor, "restore-gtid-replica", 2);
     point_replica(&r, lport, Follow::Gtid, None, &logs[0]);
     start_replica(&r);
     r.wait_same(&s.sql("CHECKSUM TABLE rg.t"), "CHECKSUM TABLE rg.t", "the replica reading the archive", &b);
     let log = b.log_text();
-    assert!(log.contains(&format!("GTID dump from the archived {}", logs[0])), "{log}");
+    let from = if flavor == Flavor::Mysql { "GTID dump from the archived" } else { "MariaDB GTID dump" };
+    assert!(log.contains(from) && log.contains(&format!("restored {}", logs[0])), "{log}");
     assert!(log.contains(&format!("restored {}", logs[1])), "{log}");
     assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn a_mysql_replica_by_auto_position_reads_the_history_from_the_archive() {
+    replica_by_gtid_reads_the_history_from_the_archive(Flavor::Mysql);
+}
+
+#[test]
+fn a_mariadb_replica_by_gtid_reads_the_history_from_the_archive() {
+    replica_by_gtid_reads_the_history_from_the_archive(Flavor::MariaDb);
 }

@@ -17,6 +17,7 @@ use crate::binlog::store::is_safe_name;
 use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK, BINLOG_SEND_ANNOTATE_ROWS_EVENT};
 use crate::proto::packet::PacketStream;
 use crate::proto::Error;
+use crate::replica::restorer::Restorer;
 use log::info;
 use skip::{not_in_binlog, MariaSkip, Skip, SkipMode, Until};
 use std::collections::BTreeMap;
@@ -302,24 +303,35 @@ fn archived_start(s: &mut Conn, entries: &[Option<Entry>], have: &GtidSet) -> Re
     let Some(FileStart::Mysql(oldest)) = entries.iter().flatten().next().map(|e| e.start.clone()) else {
         return Ok(None);
     };
-    let stored = &s.srv.cfg.binlog_dir;
-    let cat = crate::binlog::catalog::Catalog::load(&*crate::binlog::fs::os(), stored).unwrap_or_default();
-    let archived: Vec<_> = cat.entries.iter().filter(|e| !stored.join(&e.name).exists()).collect();
-    let mut start = oldest;
-    for e in archived.iter().rev() {
+    let mut derived = oldest;
+    for e in archived(s).iter().rev() {
+        // Its recorded start; else what the files after it leave of the oldest stored one's.
         let Ok(held) = GtidSet::parse(&e.gtids) else { return Ok(None) };
-        start = start.difference(&held);
+        derived = derived.difference(&held);
+        let start = match &e.start {
+            Some(FileStart::Mysql(set)) => set,
+            _ => &derived,
+        };
         if start.is_subset(have) {
-            return match r.open(&e.name) {
-                Ok(f) => Ok(Some((e.name.clone(), f))),
-                Err(why) => {
-                    fail(s, &format!("could not bring back the archived binlog {}: {why}", e.name))?;
-                    Err(Error::Io(std::io::Error::other(why)))
-                }
-            };
+            return bring_back(s, &r, &e.name).map(|f| Some((e.name.clone(), f)));
         }
     }
     Ok(None)
+}
+
+/// The archive catalog's files that binlog_dir no longer holds, oldest first.
+fn archived(s: &Conn) -> Vec<crate::binlog::catalog::Entry> {
+    let stored = &s.srv.cfg.binlog_dir;
+    let cat = crate::binlog::catalog::Catalog::load(&*crate::binlog::fs::os(), stored).unwrap_or_default();
+    cat.entries.into_iter().filter(|e| !stored.join(&e.name).exists()).collect()
+}
+
+/// The archived file `name`, brought back; the client is told why when it cannot be.
+fn bring_back(s: &mut Conn, r: &std::sync::Arc<Restorer>, name: &str) -> Result<Box<dyn Stored>, Error> {
+    r.open(name).or_else(|why| {
+        fail(s, &format!("could not bring back the archived binlog {name}: {why}"))?;
+        Err(Error::Io(std::io::Error::other(why)))
+    })
 }
 
 /// Is every GTID the replica asks for in this file or a later one? (MariaDB's rule:
@@ -358,6 +370,25 @@ fn serve_maria(s: &mut Conn, state_text: &str, flags: u16) -> Result<(), Error> 
         FileStart::Maria(list) => covers(&state, list),
         FileStart::NoGtids | FileStart::Mysql(_) => true,
     })?;
+    // Older than every stored file: the newest archived file whose recorded start the
+    // state covers, when binlogd can bring it back.
+    let mut restored = None;
+    let found = match (found, s.srv.shared.serving.restorer.clone()) {
+        (None, Some(r)) => {
+            let pick = archived(s).into_iter().rev().find(|e| match &e.start {
+                Some(FileStart::Maria(list)) => covers(&state, list),
+                _ => false,
+            });
+            match pick {
+                Some(a) => {
+                    restored = Some(bring_back(s, &r, &a.name)?);
+                    a.start.map(|start| Entry { name: a.name, stamp: 0, start })
+                }
+                None => None,
+            }
+        }
+        (found, _) => found,
+    };
     let Some(e) = found else {
         return fail(
             s,
@@ -396,7 +427,10 @@ fn serve_maria(s: &mut Conn, state_text: &str, flags: u16) -> Result<(), Error> 
         },
     };
     let dir = s.srv.cfg.binlog_dir.clone();
-    let f = crate::binlog::read::open(&dir, &e.name).map_err(Error::Io)?;
+    let f = match restored {
+        Some(f) => f,
+        None => crate::binlog::read::open(&dir, &e.name).map_err(Error::Io)?,
+    };
     let until_text = s.vars.get("slave_until_gtid").map(|u| format!(", until {u}")).unwrap_or_default();
     info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4", s.id, e.name);
     // A domain the binlog has never held does not hold the start back (MariaDB flags
