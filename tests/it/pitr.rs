@@ -115,33 +115,48 @@ fn find_time_names_where_a_mysql_replay_stops_before_a_destructive_statement() {
     find_time_names_where_a_replay_stops(Flavor::Mysql);
 }
 
-/// Point-in-time recovery by replication, as a DBA does it on MySQL: a logical backup
-/// with its GTIDs; writes over several files, a DROP TABLE, more writes; binlogd
-/// archives every closed file and purges it, so only the archive has what the recovery
-/// needs. A fresh server loads the backup and replicates from binlogd until just
-/// before the DROP, and ends as the primary was then.
-#[test]
-fn a_mysql_server_restored_from_a_backup_replicates_from_the_archive_to_just_before_a_drop() {
+/// Point-in-time recovery by replication, as a DBA does it: a logical backup with its
+/// GTIDs; writes over several files, a DROP TABLE, more writes; binlogd archives every
+/// closed file to S3 (moto) and purges it, so only S3 has what the recovery needs. A
+/// fresh server loads the backup and replicates from binlogd until just before the
+/// DROP (MySQL `UNTIL SQL_BEFORE_GTIDS`, MariaDB `UNTIL master_gtid_pos`), and ends as
+/// the primary was then.
+fn restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(flavor: Flavor) {
+    use crate::purge::{sh, Moto};
     use crate::serve::replica;
-    let s = Server::start(Flavor::Mysql, "pitr-repl");
-    let work = tempdir("pitr-repl-archive");
-    let arch = work.join("archive");
-    std::fs::create_dir_all(&arch).unwrap();
+    let mysql = flavor == Flavor::Mysql;
+    let moto = Moto::start();
+    let aws = moto.aws();
+    sh(&format!("{aws} s3 mb s3://pitr"));
+    let s = Server::start(flavor, "pitr-repl");
     let (mut b, lport) = Binlogd::serving(
         &s,
         "pitr-repl",
-        &format!("archive_command = cp %p {0}/%f\nrestore_command = cp {0}/%f %p", arch.display()),
+        &format!("archive_command = {aws} s3 cp %p s3://pitr/%f\nrestore_command = {aws} s3 cp s3://pitr/%f %p"),
     );
     s.sql("CREATE DATABASE pr; CREATE TABLE pr.t (id INT PRIMARY KEY, v TEXT); INSERT INTO pr.t VALUES (1, 'a'), (2, 'b')");
     // The backup, with the GTIDs it holds.
+    let root = std::fs::read_to_string(s.dir.join("root")).unwrap().trim().to_string();
     let inner = std::fs::read_to_string(s.dir.join("inner")).unwrap().trim().to_string();
-    let o = Command::new("chroot")
-        .arg(sid_root())
-        .args(["/usr/bin/mysqldump", "--no-defaults", "-uroot", &format!("-S{inner}/sock")])
-        .args(["--single-transaction", "--source-data=2", "--set-gtid-purged=ON", "--databases", "pr"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "mysqldump: {}", String::from_utf8_lossy(&o.stderr));
+    let mut dump = if mysql {
+        let mut c = Command::new("chroot");
+        c.arg(sid_root()).args(["/usr/bin/mysqldump", "--no-defaults", "-uroot", &format!("-S{inner}/sock")]);
+        c.args(["--single-transaction", "--source-data=2", "--set-gtid-purged=ON"]);
+        c
+    } else {
+        let mut c = Command::new("mariadb-dump");
+        c.args([
+            "--no-defaults",
+            "-uroot",
+            &format!("-S{root}/sock"),
+            "--single-transaction",
+            "--master-data=2",
+            "--gtid",
+        ]);
+        c
+    };
+    let o = dump.args(["--databases", "pr"]).output().unwrap();
+    assert!(o.status.success(), "dump: {}", String::from_utf8_lossy(&o.stderr));
     let backup = String::from_utf8_lossy(&o.stdout).into_owned();
     for i in 3..6 {
         s.sql(&format!("INSERT INTO pr.t VALUES ({i}, REPEAT('w', 1000)); FLUSH BINARY LOGS"));
@@ -153,32 +168,54 @@ fn a_mysql_server_restored_from_a_backup_replicates_from_the_archive_to_just_bef
     let logs = s.binary_logs();
     let last = logs.last().unwrap().clone();
     let (drop_gtid, _) = gtid_before(&s, &logs[logs.len() - 2], "", "DROP TABLE");
-    // Only the archive has the files the recovery needs.
+    let (update_gtid, _) = gtid_before(&s, &logs[logs.len() - 2], "Update_rows", "");
+    // Only S3 has the files the recovery needs.
     for n in &logs[..logs.len() - 1] {
-        b.wait_log(&format!("archived {n}"), std::time::Duration::from_secs(30));
+        b.wait_log(&format!("archived {n}"), std::time::Duration::from_secs(60));
     }
     let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{last}'"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(b.index(), vec![last.clone()]);
-    // binlogd names the DROP as the first transaction after the moment before it.
     let dir = b.binlog_dir.to_str().unwrap().to_string();
     let j = binlogd(&["--find-gtid", &dir, &drop_gtid, "--json"]);
     assert!(j.contains("\"stored\":\"archive\"") && j.contains("\"missing\":\"\""), "{j}");
 
     // The restore: the backup, then replication from binlogd until the DROP.
-    let r = replica(Flavor::Mysql, "pitr-restored", 2);
-    r.sql("RESET BINARY LOGS AND GTIDS");
+    let r = replica(flavor, "pitr-restored", 2);
+    r.sql(if mysql { "RESET BINARY LOGS AND GTIDS" } else { "RESET MASTER; SET GLOBAL gtid_slave_pos = ''" });
     r.sql(&backup);
-    r.sql(&format!(
-        "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={lport}, SOURCE_USER='repl', \
-         SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1"
-    ));
-    r.sql(&format!("START REPLICA UNTIL SQL_BEFORE_GTIDS = '{drop_gtid}'"));
+    if mysql {
+        r.sql(&format!(
+            "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={lport}, SOURCE_USER='repl', \
+             SOURCE_PASSWORD='replpass', SOURCE_AUTO_POSITION=1, SOURCE_SSL=0, GET_SOURCE_PUBLIC_KEY=1"
+        ));
+        r.sql(&format!("START REPLICA UNTIL SQL_BEFORE_GTIDS = '{drop_gtid}'"));
+    } else {
+        // mariadb-dump --gtid set gtid_slave_pos to the backup's position.
+        r.sql(&format!(
+            "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={lport}, MASTER_USER='repl', \
+             MASTER_PASSWORD='replpass', MASTER_USE_GTID=slave_pos"
+        ));
+        r.sql(&format!("START SLAVE UNTIL master_gtid_pos = '{update_gtid}'"));
+    }
+    let status = if mysql { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" };
+    let sql_running = if mysql { "Replica_SQL_Running" } else { "Slave_SQL_Running" };
     wait_until("the restored server to reach the DROP", std::time::Duration::from_secs(90), || {
-        r.status_row("SHOW REPLICA STATUS").get("Replica_SQL_Running").is_some_and(|v| v == "No")
+        r.status_row(status).get(sql_running).is_some_and(|v| v == "No")
     });
-    let st = r.status_row("SHOW REPLICA STATUS");
+    let st = r.status_row(status);
     assert_eq!(st["Last_SQL_Errno"], "0", "{st:?}");
     assert_eq!(r.sql("CHECKSUM TABLE pr.t"), before_drop, "{st:?}\n{}", b.log_text());
+    assert!(b.log_text().contains("restored "), "nothing was restored from S3");
     assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn a_mysql_server_restored_from_a_backup_replicates_from_s3_to_just_before_a_drop() {
+    restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(Flavor::Mysql);
+}
+
+#[test]
+fn a_mariadb_server_restored_from_a_backup_replicates_from_s3_to_just_before_a_drop() {
+    restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(Flavor::MariaDb);
 }

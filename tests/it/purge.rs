@@ -125,10 +125,10 @@ fn space_limit_and_expiry_purge_by_policy() {
 }
 
 /// An S3-compatible endpoint on loopback (moto), killed when dropped.
-struct Moto(std::process::Child, u16);
+pub struct Moto(std::process::Child, u16);
 
 impl Moto {
-    fn start() -> Moto {
+    pub fn start() -> Moto {
         let port = free_port();
         let bin = which("moto_server");
         let child = std::process::Command::new(bin)
@@ -144,7 +144,7 @@ impl Moto {
     }
 
     /// The aws command line for this endpoint, with throwaway credentials.
-    fn aws(&self) -> String {
+    pub fn aws(&self) -> String {
         format!(
             "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 {} --endpoint-url http://127.0.0.1:{}",
             which("aws"),
@@ -171,7 +171,7 @@ fn which(prog: &str) -> String {
     p
 }
 
-fn sh(cmd: &str) -> String {
+pub fn sh(cmd: &str) -> String {
     let o = std::process::Command::new("sh").args(["-c", cmd]).output().unwrap();
     assert!(o.status.success(), "{cmd}: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
