@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 need_pkgs=()
-for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench openssl curl groff-base shellcheck; do
+for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench openssl curl groff-base shellcheck zstd; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

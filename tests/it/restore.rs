@@ -134,3 +134,38 @@ fn a_mysql_replica_by_auto_position_reads_the_history_from_the_archive() {
 fn a_mariadb_replica_by_gtid_reads_the_history_from_the_archive() {
     replica_by_gtid_reads_the_history_from_the_archive(Flavor::MariaDb);
 }
+
+/// Compression at rest is the commands' business: zstd on the way to the archive and
+/// back, and the files served are the primary's, byte for byte.
+#[test]
+fn files_archived_compressed_with_zstd_come_back_whole() {
+    let s = Server::start(Flavor::MariaDb, "restore-zstd");
+    let work = tempdir("restore-zstd-archive");
+    let arch = work.join("archive");
+    std::fs::create_dir_all(&arch).unwrap();
+    let (mut b, lport) = Binlogd::serving(
+        &s,
+        "restore-zstd",
+        &format!(
+            "archive_command = zstd -q -f %p -o {0}/%f.zst\nrestore_command = zstd -q -d -f {0}/%f.zst -o %p",
+            arch.display()
+        ),
+    );
+    s.sql("CREATE DATABASE rz; CREATE TABLE rz.t (v TEXT); INSERT INTO rz.t VALUES (REPEAT('z', 50000)); FLUSH BINARY LOGS");
+    s.sql("INSERT INTO rz.t VALUES ('y'); FLUSH BINARY LOGS");
+    let md5s = rotated_md5s(&s, &b);
+    let logs = s.binary_logs();
+    let (first, last) = (logs[0].clone(), logs.last().unwrap().clone());
+    for n in &logs[..logs.len() - 1] {
+        b.wait_log(&format!("archived {n}"), Duration::from_secs(30));
+        let packed = std::fs::metadata(arch.join(format!("{n}.zst"))).unwrap().len();
+        assert!(packed < std::fs::metadata(s.binlog_dir().join(n)).unwrap().len(), "{n} is not compressed");
+    }
+    let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{last}'"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = raw_read_all(&b, lport, &first, "read-back");
+    for (name, (primary, _)) in &md5s {
+        assert_eq!(&md5_file(&out.join(name)), primary, "{name} restored from zstd differs");
+    }
+    assert_eq!(b.stop(), 0);
+}
