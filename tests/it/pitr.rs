@@ -132,7 +132,11 @@ fn restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(flavor: Flavo
     let (mut b, lport) = Binlogd::serving(
         &s,
         "pitr-repl",
-        &format!("archive_command = {aws} s3 cp %p s3://pitr/%f\nrestore_command = {aws} s3 cp s3://pitr/%f %p"),
+        // Each closed file goes to S3 and, once there, out of binlog_dir (the space limit).
+        &format!(
+            "archive_command = {aws} s3 cp %p s3://pitr/%f\nrestore_command = {aws} s3 cp s3://pitr/%f %p\n\
+             binlog_space_limit = 1K"
+        ),
     );
     s.sql("CREATE DATABASE pr; CREATE TABLE pr.t (id INT PRIMARY KEY, v TEXT); INSERT INTO pr.t VALUES (1, 'a'), (2, 'b')");
     // The backup, with the GTIDs it holds.
@@ -161,21 +165,27 @@ fn restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(flavor: Flavo
     for i in 3..6 {
         s.sql(&format!("INSERT INTO pr.t VALUES ({i}, REPEAT('w', 1000)); FLUSH BINARY LOGS"));
     }
-    s.sql("UPDATE pr.t SET v = 'last before the drop' WHERE id = 1");
+    // Known times from here on: the DROP at t0 + 20.
+    let t0: u64 = 1_900_000_000;
+    s.sql(&format!("SET TIMESTAMP = {}; UPDATE pr.t SET v = 'last before the drop' WHERE id = 1", t0 + 10));
     let before_drop = s.sql("CHECKSUM TABLE pr.t");
-    s.sql("DROP TABLE pr.t");
-    s.sql("CREATE TABLE pr.u (a INT); INSERT INTO pr.u VALUES (1); FLUSH BINARY LOGS");
+    s.sql(&format!("SET TIMESTAMP = {}; DROP TABLE pr.t", t0 + 20));
+    s.sql(&format!(
+        "SET TIMESTAMP = {}; CREATE TABLE pr.u (a INT); INSERT INTO pr.u VALUES (1); FLUSH BINARY LOGS",
+        t0 + 30
+    ));
     let logs = s.binary_logs();
     let last = logs.last().unwrap().clone();
     let (drop_gtid, _) = gtid_before(&s, &logs[logs.len() - 2], "", "DROP TABLE");
     let (update_gtid, _) = gtid_before(&s, &logs[logs.len() - 2], "Update_rows", "");
-    // Only S3 has the files the recovery needs.
+    // Only S3 has the files the recovery needs: the space limit purged them once archived.
     for n in &logs[..logs.len() - 1] {
         b.wait_log(&format!("archived {n}"), std::time::Duration::from_secs(60));
     }
-    let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{last}'"));
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(b.index(), vec![last.clone()]);
+    s.sql(&format!("SET TIMESTAMP = {}; INSERT INTO pr.u VALUES (2)", t0 + 40));
+    wait_until("the archived files purged by the space limit", std::time::Duration::from_secs(60), || {
+        b.index() == vec![last.clone()]
+    });
     let dir = b.binlog_dir.to_str().unwrap().to_string();
     let j = binlogd(&["--find-gtid", &dir, &drop_gtid, "--json"]);
     assert!(j.contains("\"stored\":\"archive\"") && j.contains("\"missing\":\"\""), "{j}");
@@ -207,7 +217,68 @@ fn restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(flavor: Flavo
     assert_eq!(st["Last_SQL_Errno"], "0", "{st:?}");
     assert_eq!(r.sql("CHECKSUM TABLE pr.t"), before_drop, "{st:?}\n{}", b.log_text());
     assert!(b.log_text().contains("restored "), "nothing was restored from S3");
+
+    // The same by mysqlbinlog: --find-time names the archived file the stop is in, and
+    // mysqlbinlog reads from binlogd, from the backup's position to one second before the
+    // DROP, into another server restored from the backup.
+    let j = binlogd(&["--find-time", &dir, "2030-03-17 17:46:59", "--json"]);
+    let drop_file = logs[logs.len() - 2].clone();
+    assert!(
+        j.contains(&format!("\"stop\":{{\"file\":\"{drop_file}\",\"offset\":null,\"stored\":\"archive\"}}")),
+        "{j}"
+    );
+    let at = |key: &str| -> String {
+        let i = backup.find(key).unwrap_or_else(|| panic!("no {key} in the backup"));
+        backup[i + key.len()..].chars().take_while(|c| *c != '\'' && *c != ',' && *c != ';').collect()
+    };
+    let (file, pos) = (at("_LOG_FILE='"), at("_LOG_POS="));
+    let r2 = replica(flavor, "pitr-restored-2", 3);
+    r2.sql(if mysql { "RESET BINARY LOGS AND GTIDS" } else { "RESET MASTER" });
+    r2.sql(&backup);
+    let mut c = if mysql {
+        let mut c = Command::new("chroot");
+        c.arg(sid_root()).args(["/usr/bin/mysqlbinlog", "--no-defaults"]);
+        c
+    } else {
+        Command::new("mariadb-binlog")
+    };
+    let replay = c
+        .env("TZ", "UTC")
+        .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={lport}"), "--user=repl"])
+        .args(["--password=replpass", "--to-last-log", &format!("--start-position={pos}")])
+        .args(["--stop-datetime=2030-03-17 17:46:59", &file])
+        .output()
+        .unwrap();
+    assert!(replay.status.success(), "mysqlbinlog: {}", String::from_utf8_lossy(&replay.stderr));
+    pipe_into(&r2, &replay.stdout);
+    assert_eq!(r2.sql("CHECKSUM TABLE pr.t"), before_drop, "{}", b.log_text());
     assert_eq!(b.stop(), 0);
+}
+
+/// Runs `sql` (a mysqlbinlog output, with its DELIMITER lines) through the server's own
+/// client on its socket, as `mysqlbinlog ... | mysql` does.
+fn pipe_into(r: &Server, sql: &[u8]) {
+    use std::io::Write;
+    let root = std::fs::read_to_string(r.dir.join("root")).unwrap().trim().to_string();
+    let inner = std::fs::read_to_string(r.dir.join("inner")).unwrap().trim().to_string();
+    let mut c = if r.flavor == Flavor::Mysql {
+        let mut c = Command::new("chroot");
+        c.arg(sid_root()).args(["/usr/bin/mysql", "--no-defaults", "-uroot", &format!("-S{inner}/sock")]);
+        c
+    } else {
+        let mut c = Command::new("mariadb");
+        c.args(["--no-defaults", "-uroot", &format!("-S{root}/sock")]);
+        c
+    };
+    let mut child = c
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(sql).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "the replay failed: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]
