@@ -8,7 +8,9 @@
 //!   corrupt restore is refused and named, never served;
 //! - readers of the same file share one restore;
 //! - the restored files live in `binlog_dir/restored`, at most `restore_cache_size`
-//!   bytes of them: the least recently used goes first, and no original is touched;
+//!   bytes of them: the least recently used goes first, and no original is touched.
+//!   They are not fsynced: the cache is emptied when binlogd starts, so a file a power
+//!   loss left with the right size and the wrong bytes is never served;
 //! - a command that fails, or runs past `restore_timeout`, ends only the dump that
 //!   waits for it, with its exit status and the end of what it said.
 
@@ -29,6 +31,10 @@ use crate::config::Config;
 
 /// Where restored files are kept, in binlog_dir.
 pub const CACHE_DIR: &str = "restored";
+
+/// How many archived files after the one being read are restored ahead: on more than
+/// one CPU, the md5 of one overlaps the copy of the other.
+const AHEAD: usize = 2;
 
 /// One restore under way, waited on by the readers of that file.
 #[derive(Default)]
@@ -51,14 +57,26 @@ impl Restorer {
     /// With `restore_command` set; None without it.
     pub fn new(cfg: &Config) -> Option<Arc<Restorer>> {
         let cmd = cfg.restore_command.clone()?;
-        Some(Arc::new(Restorer {
+        let r = Restorer {
             cmd,
             dir: cfg.binlog_dir.clone(),
             cache_size: cfg.restore_cache_size,
             timeout: cfg.restore_timeout,
             fs: crate::binlog::fs::os(),
             flights: Mutex::default(),
-        }))
+        };
+        r.empty_cache();
+        Some(Arc::new(r))
+    }
+
+    /// Removes what an earlier run restored (see the module's comment).
+    fn empty_cache(&self) {
+        let cache = self.cache();
+        let Ok(names) = self.fs.list(&cache) else { return };
+        for n in names {
+            let _ = self.fs.remove(&cache.join(n));
+        }
+        let _ = self.fs.sync_dir(&cache);
     }
 
     fn cache(&self) -> PathBuf {
@@ -70,13 +88,13 @@ impl Restorer {
         Catalog::load(&*self.fs, &self.dir).ok()?.get(name).cloned()
     }
 
-    /// The archived file that follows `name` in the catalog and is not stored locally,
-    /// for a reader to have it restored ahead.
-    fn next_archived(&self, name: &str) -> Option<String> {
-        let cat = Catalog::load(&*self.fs, &self.dir).ok()?;
-        let i = cat.entries.iter().position(|e| e.name == name)?;
-        let next = cat.entries.get(i + 1)?;
-        (!self.fs.is_file(&self.dir.join(&next.name))).then(|| next.name.clone())
+    /// The archived files that follow `name` in the catalog, not stored locally, at
+    /// most `AHEAD` of them: a reader of `name` reads them next.
+    fn next_archived(&self, name: &str) -> Vec<Entry> {
+        let Ok(cat) = Catalog::load(&*self.fs, &self.dir) else { return Vec::new() };
+        let Some(i) = cat.entries.iter().position(|e| e.name == name) else { return Vec::new() };
+        let after = cat.entries.get(i + 1..).unwrap_or_default();
+        after.iter().take(AHEAD).take_while(|e| !self.fs.is_file(&self.dir.join(&e.name))).cloned().collect()
     }
 
     /// The archived file `name`, restored or taken from the cache, opened for reading;
@@ -88,13 +106,11 @@ impl Restorer {
         // Used now: the last to be evicted.
         let f = std::fs::File::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let _ = f.set_modified(SystemTime::now());
-        if let Some(next) = self.next_archived(name) {
+        for next in self.next_archived(name) {
             let me = self.clone();
             let _ = std::thread::Builder::new().name("restore-ahead".into()).spawn(move || {
-                if let Some(e) = me.entry(&next) {
-                    if let Err(err) = me.fetch(&e) {
-                        warn!("restoring {next} ahead of the reader: {err}");
-                    }
+                if let Err(err) = me.fetch(&next) {
+                    warn!("restoring {} ahead of the reader: {err}", next.name);
                 }
             });
         }
@@ -146,26 +162,22 @@ impl Restorer {
         }
         let t = Instant::now();
         run(&self.cmd, &part, &e.name, self.timeout)?;
-        let got = std::fs::read(&part)
-            .map_err(|err| format!("restore_command succeeded but wrote no {} ({err})", part.display()))?;
         let refuse = |what: String| {
             let _ = self.fs.remove(&part);
             Err(format!("restore_command brought back {} {what}: refused", e.name))
         };
-        if got.len() as u64 != e.size {
-            return refuse(format!("with {} bytes, but the archive catalog records {}", got.len(), e.size));
+        let size = std::fs::metadata(&part)
+            .map_err(|err| format!("restore_command succeeded but wrote no {} ({err})", part.display()))?
+            .len();
+        if size != e.size {
+            return refuse(format!("with {size} bytes, but the archive catalog records {}", e.size));
         }
         if !e.md5.is_empty() {
-            use md5::{Digest, Md5};
-            let md5: String = Md5::digest(&got).iter().map(|b| format!("{b:02x}")).collect();
+            let md5 = md5_of(&part).map_err(|err| format!("cannot read {}: {err}", part.display()))?;
             if md5 != e.md5 {
                 return refuse(format!("with md5 {md5}, but the archive catalog records {}", e.md5));
             }
         }
-        drop(got);
-        let mut f = self.fs.open(&part, false).map_err(|err| format!("cannot open {}: {err}", part.display()))?;
-        f.sync().map_err(|err| format!("cannot fsync {}: {err}", part.display()))?;
-        drop(f);
         self.fs
             .rename(&part, &cache.join(&e.name))
             .map_err(|err| format!("cannot move {} into place: {err}", e.name))?;
@@ -207,6 +219,22 @@ impl Restorer {
             let _ = self.fs.sync_dir(&cache);
         }
     }
+}
+
+/// The md5 of a file, read in pieces: a file of a GiB costs no GiB of memory.
+fn md5_of(p: &Path) -> std::io::Result<String> {
+    use md5::{Digest, Md5};
+    let mut f = std::fs::File::open(p)?;
+    let mut h = Md5::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Runs the command with `%p` and `%f` for `part` and `name`, within `timeout`; Err
