@@ -12,6 +12,7 @@ use super::query::{
     Parsed, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_REPLICA_CHANNEL_DOES_NOT_EXIST, ER_WRONG_ARGUMENTS,
 };
 use super::reply::{err_packet, ok_packet};
+use super::sql::{tokens, Tok};
 use crate::config::StartMode;
 use crate::replica::connect::Flavor;
 use crate::replica::source::Overrides;
@@ -134,64 +135,6 @@ const NOT_BINLOGDS: &[&str] = &[
     "GTID_ONLY",
     "MASTER_DEMOTE_TO_SLAVE",
 ];
-
-/// A token of the option list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    /// A word or number as written.
-    Word(String),
-    /// A quoted string's value.
-    Str(String),
-    Punct(char),
-}
-
-/// Splits the option list into tokens. Quoted strings take `''` and backslash
-/// escapes, as mysqld's string literals do.
-fn tokens(t: &str) -> Result<Vec<Tok>, String> {
-    let mut out = Vec::new();
-    let mut it = t.chars().peekable();
-    while let Some(c) = it.next() {
-        match c {
-            c if c.is_whitespace() => {}
-            '\'' | '"' => {
-                let mut v = String::new();
-                loop {
-                    match it.next() {
-                        None => return Err("an unterminated string".into()),
-                        Some('\\') => match it.next() {
-                            Some('n') => v.push('\n'),
-                            Some('t') => v.push('\t'),
-                            Some('r') => v.push('\r'),
-                            Some('0') => v.push('\0'),
-                            Some(x) => v.push(x),
-                            None => return Err("an unterminated string".into()),
-                        },
-                        Some(x) if x == c && it.peek() == Some(&c) => {
-                            it.next();
-                            v.push(c);
-                        }
-                        Some(x) if x == c => break,
-                        Some(x) => v.push(x),
-                    }
-                }
-                out.push(Tok::Str(v));
-            }
-            '=' | ',' | '(' | ')' => out.push(Tok::Punct(c)),
-            _ => {
-                let mut w = String::from(c);
-                while let Some(&n) = it.peek() {
-                    if n.is_whitespace() || matches!(n, '=' | ',' | '(' | ')' | '\'' | '"') {
-                        break;
-                    }
-                    w.push(n);
-                    it.next();
-                }
-                out.push(Tok::Word(w));
-            }
-        }
-    }
-    Ok(out)
-}
 
 /// A refusal: the error number and its message.
 type Refusal = (u16, String);

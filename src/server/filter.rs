@@ -4,6 +4,8 @@
 //! own connect (`WHERE Variable_name IN (...)`), go-mysql, Debezium, Maxwell, Canal.
 //! <https://dev.mysql.com/doc/refman/8.4/en/show-variables.html>
 
+use super::sql::{tokens, Tok};
+
 /// A parsed condition: OR of ANDs of tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter(Vec<Vec<Test>>);
@@ -14,77 +16,6 @@ enum Test {
     Like(usize, String, bool),
     Eq(usize, String, bool),
     In(usize, Vec<String>, bool),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    Word(String),
-    Str(String),
-    Punct(char),
-}
-
-fn tokens(t: &str) -> Result<Vec<Tok>, String> {
-    let mut out = Vec::new();
-    let mut it = t.chars().peekable();
-    while let Some(&c) = it.peek() {
-        if c.is_whitespace() {
-            it.next();
-        } else if c == '\'' || c == '"' {
-            it.next();
-            let mut s = String::new();
-            loop {
-                match it.next() {
-                    None => return Err("a quoted string is not closed".into()),
-                    // As in SQL string literals: `\%` and `\_` keep their backslash
-                    // (LIKE reads it), other escapes stand for the character.
-                    Some('\\') => match it.next() {
-                        Some(e @ ('%' | '_')) => {
-                            s.push('\\');
-                            s.push(e);
-                        }
-                        Some(e) => s.push(e),
-                        None => s.push('\\'),
-                    },
-                    Some(q) if q == c && it.peek() == Some(&c) => {
-                        it.next();
-                        s.push(c);
-                    }
-                    Some(q) if q == c => break,
-                    Some(x) => s.push(x),
-                }
-            }
-            out.push(Tok::Str(s));
-        } else if c == '`' {
-            it.next();
-            let w: String = it.by_ref().take_while(|&x| x != '`').collect();
-            out.push(Tok::Word(w));
-        } else if matches!(c, '(' | ')' | ',' | '=') {
-            it.next();
-            out.push(Tok::Punct(c));
-        } else if c == '!' || c == '<' {
-            // != and <>: the negated =.
-            it.next();
-            if matches!(it.peek(), Some('=') | Some('>')) {
-                it.next();
-            }
-            out.push(Tok::Word("!=".into()));
-        } else {
-            let mut w = String::new();
-            while let Some(&x) = it.peek() {
-                if x.is_alphanumeric() || x == '_' || x == '.' || x == '@' {
-                    w.push(x);
-                    it.next();
-                } else {
-                    break;
-                }
-            }
-            if w.is_empty() {
-                return Err(format!("unexpected '{c}'"));
-            }
-            out.push(Tok::Word(w));
-        }
-    }
-    Ok(out)
 }
 
 impl Filter {

@@ -136,9 +136,119 @@ pub(super) fn like(pattern: &str, name: &str) -> bool {
     toks[i.min(toks.len())..].iter().all(|t| *t == Tok::Any)
 }
 
+/// A token of a statement's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Tok {
+    /// A word or number as written (a backquoted name without its quotes; `!=` and
+    /// `<>` as `!=`).
+    Word(String),
+    /// A quoted string's value.
+    Str(String),
+    /// `(`, `)`, `,` or `=`.
+    Punct(char),
+}
+
+/// Splits a statement's text into tokens. Quoted strings read as mysqld's string
+/// literals: a doubled quote, and backslash escapes (`\n`, `\t`, `\r`, `\0`, `\Z`
+/// stand for their characters; `\%` and `\_` keep their backslash, which LIKE reads;
+/// any other escaped character stands for itself).
+/// <https://dev.mysql.com/doc/refman/8.4/en/string-literals.html>
+pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
+    let mut out = Vec::new();
+    let mut it = t.chars().peekable();
+    while let Some(&c) = it.peek() {
+        if c.is_whitespace() {
+            it.next();
+        } else if c == '\'' || c == '"' {
+            it.next();
+            let mut s = String::new();
+            loop {
+                match it.next() {
+                    None => return Err("a quoted string is not closed".into()),
+                    Some('\\') => match it.next() {
+                        Some(e @ ('%' | '_')) => {
+                            s.push('\\');
+                            s.push(e);
+                        }
+                        Some('n') => s.push('\n'),
+                        Some('t') => s.push('\t'),
+                        Some('r') => s.push('\r'),
+                        Some('0') => s.push('\0'),
+                        Some('Z') => s.push('\u{1a}'),
+                        Some(e) => s.push(e),
+                        None => s.push('\\'),
+                    },
+                    Some(q) if q == c && it.peek() == Some(&c) => {
+                        it.next();
+                        s.push(c);
+                    }
+                    Some(q) if q == c => break,
+                    Some(x) => s.push(x),
+                }
+            }
+            out.push(Tok::Str(s));
+        } else if c == '`' {
+            it.next();
+            let w: String = it.by_ref().take_while(|&x| x != '`').collect();
+            out.push(Tok::Word(w));
+        } else if matches!(c, '(' | ')' | ',' | '=') {
+            it.next();
+            out.push(Tok::Punct(c));
+        } else if c == '!' || c == '<' {
+            // != and <>: the negated =.
+            it.next();
+            if matches!(it.peek(), Some('=') | Some('>')) {
+                it.next();
+            }
+            out.push(Tok::Word("!=".into()));
+        } else {
+            let mut w = String::new();
+            while let Some(&x) = it.peek() {
+                if x.is_alphanumeric() || x == '_' || x == '.' || x == '@' {
+                    w.push(x);
+                    it.next();
+                } else {
+                    break;
+                }
+            }
+            if w.is_empty() {
+                return Err(format!("unexpected '{c}'"));
+            }
+            out.push(Tok::Word(w));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_read_string_literals_as_mysqld_does() {
+        let t = tokens(r"a.b @x 'it''s' 'l\n\%' `my col` != <> (1, 2) = 0.5").unwrap();
+        let w = |s: &str| Tok::Word(s.into());
+        assert_eq!(
+            t,
+            [
+                w("a.b"),
+                w("@x"),
+                Tok::Str("it's".into()),
+                Tok::Str("l\n\\%".into()),
+                w("my col"),
+                w("!="),
+                w("!="),
+                Tok::Punct('('),
+                w("1"),
+                Tok::Punct(','),
+                w("2"),
+                Tok::Punct(')'),
+                Tok::Punct('='),
+                w("0.5"),
+            ]
+        );
+        assert!(tokens("'open").is_err() && tokens("a ; b").is_err());
+    }
 
     #[test]
     fn splits_lists_outside_quotes_and_parens() {
