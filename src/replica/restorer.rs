@@ -88,6 +88,14 @@ impl Restorer {
         Catalog::load(&*self.fs, &self.dir).ok()?.get(name).cloned()
     }
 
+    /// The GTID state the oldest archived file binlogd no longer stores starts with:
+    /// where what binlogd can serve begins, with restore_command.
+    pub fn oldest_start(&self) -> Option<crate::binlog::gtid_index::FileStart> {
+        let cat = Catalog::load(&*self.fs, &self.dir).ok()?;
+        let first = cat.entries.into_iter().find(|e| !self.fs.is_file(&self.dir.join(&e.name)))?;
+        first.start
+    }
+
     /// The archived files that follow `name` in the catalog, not stored locally, at
     /// most `AHEAD` of them: a reader of `name` reads them next.
     fn next_archived(&self, name: &str) -> Vec<Entry> {

@@ -116,17 +116,44 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             let d = s.srv.serving().durable.snapshot();
             // MySQL 8.0.14+ adds Encrypted; MariaDB has no such column.
             let maria = is_maria(s);
-            let v = stored_sizes(s, &d)
+            // With restore_command, the archived files binlogd no longer stores are
+            // served too: listed first, told apart by binlogd's own last column, Stored.
+            // Without any, the answer is the primary's.
+            let archived: Vec<(String, u64)> = match &s.srv.serving().restorer {
+                Some(_) => crate::binlog::catalog::Catalog::load(&*crate::binlog::fs::os(), &s.srv.cfg().binlog_dir)
+                    .map(|c| c.entries)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|e| !d.files.contains(&e.name))
+                    .map(|e| (e.name, e.size))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let with_stored = !archived.is_empty();
+            let listed = archived
                 .into_iter()
-                .map(|(f, size)| {
+                .map(|f| (f, "archive"))
+                .chain(stored_sizes(s, &d).into_iter().map(|f| (f, "local")));
+            let v = listed
+                .map(|((f, size), at)| {
                     let mut r = vec![Some(f), Some(size.to_string())];
                     if !maria {
                         r.push(Some("No".into()));
                     }
+                    if with_stored {
+                        r.push(Some(at.into()));
+                    }
                     r
                 })
                 .collect();
-            rows(&["Log_name", "File_size", "Encrypted"][..if maria { 2 } else { 3 }], v)
+            let mut cols = vec!["Log_name", "File_size"];
+            if !maria {
+                cols.push("Encrypted");
+            }
+            if with_stored {
+                cols.push("Stored");
+            }
+            rows(&cols, v)
         }
         ["DATABASES"] | ["SCHEMAS"] => rows(&["Database"], vec![vec![Some("information_schema".into())]]),
         ["GRANTS", ..] => grants(s, &w[1..], t),

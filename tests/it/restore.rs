@@ -51,6 +51,15 @@ fn archived_files_are_brought_back_to_serve_a_reader_and_a_bad_restore_is_refuse
     let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{last}'"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!b.binlog_dir.join(&first).exists());
+    // SHOW BINARY LOGS lists what binlogd serves: the archived files first, told apart.
+    let listed = client(lport, "replpass", "SHOW BINARY LOGS");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let rows: Vec<Vec<&str>> = listed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), logs.len(), "{listed}");
+    for (row, name) in rows.iter().zip(&logs) {
+        let at = if *name == last { "local" } else { "archive" };
+        assert_eq!((row[0], row.last().copied()), (name.as_str(), Some(at)), "{listed}");
+    }
 
     // A reader from the first file gets every file back, as the primary wrote it.
     let out = raw_read_all(&b, lport, &first, "read-back");
@@ -113,6 +122,11 @@ fn replica_by_gtid_reads_the_history_from_the_archive(flavor: Flavor) {
     let o = client(lport, "replpass", &format!("PURGE BINARY LOGS TO '{last}'"));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(b.index(), vec![last.clone()]);
+    if flavor == Flavor::Mysql {
+        // What binlogd cannot serve begins before its oldest archived file (here, nothing).
+        let purged = client(lport, "replpass", "SELECT @@GLOBAL.gtid_purged");
+        assert_eq!(String::from_utf8_lossy(&purged.stdout).trim(), "");
+    }
 
     let r = replica(flavor, "restore-gtid-replica", 2);
     point_replica(&r, lport, Follow::Gtid, None, &logs[0]);

@@ -213,6 +213,10 @@ fn find_start(s: &Conn, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<Ent
 /// What binlogd can no longer serve: the GTIDs before its oldest stored file (its
 /// `Previous_gtids`), as `@@gtid_purged` of a server whose binlog starts there.
 pub fn purged_gtids(serving: &crate::replica::Serving) -> GtidSet {
+    // With restore_command, what binlogd serves begins at its oldest archived file.
+    if let Some(FileStart::Mysql(set)) = serving.restorer.as_ref().and_then(|r| r.oldest_start()) {
+        return set;
+    }
     let st = serving.durable.snapshot();
     let mut idx = serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
     match idx.entries(&st.files, |name, f| st.readable_len(name, f)) {
