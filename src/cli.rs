@@ -157,7 +157,7 @@ fn find(flag: &str, dir: &std::path::Path, arg: &str, json: bool) -> Outcome {
     };
     // The archive catalog's files that binlog_dir no longer holds: the history before it.
     let archived: Vec<crate::binlog::catalog::Entry> = match crate::binlog::catalog::Catalog::load(&*fs, dir) {
-        Ok(c) => c.entries.into_iter().filter(|e| !files.contains(&e.name)).collect(),
+        Ok(c) => c.not_stored(&files),
         Err(e) => {
             eprintln!("binlogd: --{flag}: {e}");
             return Outcome::Store;

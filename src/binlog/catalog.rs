@@ -108,14 +108,15 @@ impl Entry {
 
     /// What the stored file `name` of `dir` is, for its record: read whole once.
     pub fn describe(dir: &Path, name: &str) -> Result<Entry, String> {
-        use md5::{Digest, Md5};
         let stored = super::read::open(dir, name).map_err(|e| format!("{name}: cannot open: {e}"))?;
-        let data = stored.whole().map_err(|e| format!("{name}: cannot read: {e}"))?;
-        let md5: String = Md5::digest(&data[..]).iter().map(|b| format!("{b:02x}")).collect();
+        let size = stored.len().map_err(|e| format!("{name}: cannot stat: {e}"))?;
+        let md5 = md5_file(&dir.join(name)).map_err(|e| format!("{name}: cannot read: {e}"))?;
         // The FDE's header: the server that wrote the file.
-        let server_id = data
-            .get(4..4 + super::event::HEADER_LEN)
-            .and_then(|h| super::event::EventHeader::decode(h).ok())
+        let mut head = [0u8; 4 + super::event::HEADER_LEN];
+        let server_id = stored
+            .read_at(&mut head, 0)
+            .ok()
+            .and_then(|()| super::event::EventHeader::decode(head.get(4..).unwrap_or_default()).ok())
             .map(|h| h.server_id);
         let (mut first, mut last) = (None, None);
         let mut mysql = super::gtid::GtidSet::default();
@@ -139,12 +140,27 @@ impl Entry {
         } else {
             maria.values().map(|(a, b)| format!("{a}..{b}")).collect::<Vec<_>>().join(",")
         };
-        let start = stored
-            .local()
-            .and_then(|f| super::gtid_index::read_start(f, data.len() as u64).ok().flatten())
-            .map(|(_, s)| s);
-        Ok(Entry { name: name.to_string(), size: data.len() as u64, md5, first, last, server_id, gtids, start })
+        let start = stored.local().and_then(|f| super::gtid_index::read_start(f, size).ok().flatten()).map(|(_, s)| s);
+        Ok(Entry { name: name.to_string(), size, md5, first, last, server_id, gtids, start })
     }
+}
+
+/// The md5 of a file as lower-case hex, read in pieces: a file of a GiB costs no GiB
+/// of memory.
+pub fn md5_file(p: &Path) -> std::io::Result<String> {
+    use md5::{Digest, Md5};
+    use std::io::Read;
+    let mut f = std::fs::File::open(p)?;
+    let mut h = Md5::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Every archived file, in the order archived.
@@ -180,6 +196,12 @@ impl Catalog {
             }
         }
         Ok(c)
+    }
+
+    /// The files it records that are not among `stored` (binlog_dir's index): the
+    /// archive's alone, oldest first.
+    pub fn not_stored(self, stored: &[String]) -> Vec<Entry> {
+        self.entries.into_iter().filter(|e| !stored.contains(&e.name)).collect()
     }
 
     pub fn contains(&self, name: &str) -> bool {

@@ -83,17 +83,16 @@ impl Restorer {
         self.dir.join(CACHE_DIR)
     }
 
-    /// The catalog's record of `name`, when it is archived.
-    pub fn entry(&self, name: &str) -> Option<Entry> {
-        Catalog::load(&*self.fs, &self.dir).ok()?.get(name).cloned()
-    }
-
     /// The GTID state the oldest archived file binlogd no longer stores starts with:
     /// where what binlogd can serve begins, with restore_command.
-    pub fn oldest_start(&self) -> Option<crate::binlog::gtid_index::FileStart> {
-        let cat = Catalog::load(&*self.fs, &self.dir).ok()?;
-        let first = cat.entries.into_iter().find(|e| !self.fs.is_file(&self.dir.join(&e.name)))?;
-        first.start
+    pub fn oldest_start(&self, stored: &[String]) -> Option<crate::binlog::gtid_index::FileStart> {
+        self.archived(stored).into_iter().next()?.start
+    }
+
+    /// The archive catalog's files that are not among `stored` (binlog_dir's index),
+    /// oldest first: what binlogd serves by restoring them.
+    pub fn archived(&self, stored: &[String]) -> Vec<Entry> {
+        Catalog::load(&*self.fs, &self.dir).map(|c| c.not_stored(stored)).unwrap_or_default()
     }
 
     /// The archived files that follow `name` in the catalog, not stored locally, at
@@ -106,9 +105,10 @@ impl Restorer {
     }
 
     /// The archived file `name`, restored or taken from the cache, opened for reading;
-    /// the next archived one is restored meanwhile, in the background.
-    pub fn open(self: &Arc<Self>, name: &str) -> Result<Box<dyn Stored>, String> {
-        let entry = self.entry(name).ok_or_else(|| format!("{name} is not in the archive catalog"))?;
+    /// the next archived ones are restored meanwhile, in the background. None when the
+    /// archive catalog does not record it.
+    pub fn open(self: &Arc<Self>, name: &str) -> Result<Option<Box<dyn Stored>>, String> {
+        let Some(entry) = Catalog::load(&*self.fs, &self.dir)?.get(name).cloned() else { return Ok(None) };
         self.fetch(&entry)?;
         let path = self.cache().join(name);
         // Used now: the last to be evicted.
@@ -122,7 +122,7 @@ impl Restorer {
                 }
             });
         }
-        Ok(Box::new(f))
+        Ok(Some(Box::new(f)))
     }
 
     /// Makes sure the cache holds `e` whole, restoring it once for all who ask.
@@ -181,7 +181,8 @@ impl Restorer {
             return refuse(format!("with {size} bytes, but the archive catalog records {}", e.size));
         }
         if !e.md5.is_empty() {
-            let md5 = md5_of(&part).map_err(|err| format!("cannot read {}: {err}", part.display()))?;
+            let md5 = crate::binlog::catalog::md5_file(&part)
+                .map_err(|err| format!("cannot read {}: {err}", part.display()))?;
             if md5 != e.md5 {
                 return refuse(format!("with md5 {md5}, but the archive catalog records {}", e.md5));
             }
@@ -227,22 +228,6 @@ impl Restorer {
             let _ = self.fs.sync_dir(&cache);
         }
     }
-}
-
-/// The md5 of a file, read in pieces: a file of a GiB costs no GiB of memory.
-fn md5_of(p: &Path) -> std::io::Result<String> {
-    use md5::{Digest, Md5};
-    let mut f = std::fs::File::open(p)?;
-    let mut h = Md5::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(buf.get(..n).unwrap_or_default());
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Runs the command with `%p` and `%f` for `part` and `name`, within `timeout`; Err
@@ -349,7 +334,7 @@ mod tests {
         let ts: Vec<_> = (0..4)
             .map(|_| {
                 let r = r.clone();
-                std::thread::spawn(move || r.open("b.000001").map(|f| f.len().unwrap()))
+                std::thread::spawn(move || r.open("b.000001").map(|f| f.unwrap().len().unwrap()))
             })
             .collect();
         for t in ts {
@@ -368,7 +353,7 @@ mod tests {
             .filter(|n| !n.starts_with('.'))
             .collect();
         assert!(kept.len() <= 3 && !kept.contains(&"b.000001".to_string()), "{kept:?}");
-        assert!(r.open("b.000009").err().unwrap().contains("not in the archive catalog"));
+        assert!(r.open("b.000009").unwrap().is_none());
     }
 
     #[test]

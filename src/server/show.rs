@@ -120,13 +120,7 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             // served too: listed first, told apart by binlogd's own last column, Stored.
             // Without any, the answer is the primary's.
             let archived: Vec<(String, u64)> = match &s.srv.serving().restorer {
-                Some(_) => crate::binlog::catalog::Catalog::load(&*crate::binlog::fs::os(), &s.srv.cfg().binlog_dir)
-                    .map(|c| c.entries)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|e| !d.files.contains(&e.name))
-                    .map(|e| (e.name, e.size))
-                    .collect(),
+                Some(r) => r.archived(&d.files).into_iter().map(|e| (e.name, e.size)).collect(),
                 None => Vec::new(),
             };
             let with_stored = !archived.is_empty();

@@ -17,7 +17,6 @@ use crate::binlog::store::is_safe_name;
 use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK, BINLOG_SEND_ANNOTATE_ROWS_EVENT};
 use crate::proto::packet::PacketStream;
 use crate::proto::Error;
-use crate::replica::restorer::Restorer;
 use log::info;
 use skip::{not_in_binlog, MariaSkip, Skip, SkipMode, Until};
 use std::collections::BTreeMap;
@@ -98,17 +97,14 @@ fn open_at(
         crate::binlog::read::open(&dir, name).map_err(Error::Io)?
     } else {
         // Purged after it was archived: brought back, when binlogd can.
-        let archived = s.srv.shared.serving.restorer.as_ref().filter(|r| r.entry(name).is_some());
-        let Some(r) = archived else {
-            fail(s, "Could not find first log file name in binary log index file")?;
-            return Ok(None);
-        };
-        match r.open(name) {
-            Ok(f) => f,
-            Err(e) => {
-                fail(s, &format!("could not bring back the archived binlog {name}: {e}"))?;
+        match bring_back(s, name) {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                fail(s, "Could not find first log file name in binary log index file")?;
                 return Ok(None);
             }
+            // The client was told why.
+            Err(_) => return Ok(None),
         }
     };
     let pos = pos.max(4);
@@ -214,10 +210,10 @@ fn find_start(s: &Conn, pick: impl Fn(&FileStart) -> bool) -> Result<(Option<Ent
 /// `Previous_gtids`), as `@@gtid_purged` of a server whose binlog starts there.
 pub fn purged_gtids(serving: &crate::replica::Serving) -> GtidSet {
     // With restore_command, what binlogd serves begins at its oldest archived file.
-    if let Some(FileStart::Mysql(set)) = serving.restorer.as_ref().and_then(|r| r.oldest_start()) {
+    let st = serving.durable.snapshot();
+    if let Some(FileStart::Mysql(set)) = serving.restorer.as_ref().and_then(|r| r.oldest_start(&st.files)) {
         return set;
     }
-    let st = serving.durable.snapshot();
     let mut idx = serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());
     match idx.entries(&st.files, |name, f| st.readable_len(name, f)) {
         Ok(entries) => match entries.into_iter().next().flatten().map(|e| e.start) {
@@ -303,7 +299,6 @@ pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
 /// it, as the archive catalog records them. None when binlogd cannot restore, or no
 /// archived file will do; a 1236 was sent when one would but its restore failed.
 fn archived_start(s: &mut Conn, entries: &[Option<Entry>], have: &GtidSet) -> Result<Option<Restored>, Error> {
-    let Some(r) = s.srv.shared.serving.restorer.clone() else { return Ok(None) };
     let Some(FileStart::Mysql(oldest)) = entries.iter().flatten().next().map(|e| e.start.clone()) else {
         return Ok(None);
     };
@@ -317,24 +312,28 @@ fn archived_start(s: &mut Conn, entries: &[Option<Entry>], have: &GtidSet) -> Re
             _ => &derived,
         };
         if start.is_subset(have) {
-            return bring_back(s, &r, &e.name).map(|f| Some((e.name.clone(), f)));
+            return Ok(bring_back(s, &e.name)?.map(|f| (e.name.clone(), f)));
         }
     }
     Ok(None)
 }
 
-/// The archive catalog's files that binlog_dir no longer holds, oldest first.
+/// The archive catalog's files that binlog_dir no longer holds, oldest first (none
+/// without restore_command: binlogd cannot serve them).
 fn archived(s: &Conn) -> Vec<crate::binlog::catalog::Entry> {
-    let stored = &s.srv.cfg.binlog_dir;
-    let cat = crate::binlog::catalog::Catalog::load(&*crate::binlog::fs::os(), stored).unwrap_or_default();
-    cat.entries.into_iter().filter(|e| !stored.join(&e.name).exists()).collect()
+    let st = s.srv.shared.serving.durable.snapshot();
+    s.srv.shared.serving.restorer.as_ref().map(|r| r.archived(&st.files)).unwrap_or_default()
 }
 
-/// The archived file `name`, brought back; the client is told why when it cannot be.
-fn bring_back(s: &mut Conn, r: &std::sync::Arc<Restorer>, name: &str) -> Result<Box<dyn Stored>, Error> {
+/// The archived file `name`, brought back by restore_command; None when binlogd
+/// cannot restore or the catalog does not record it. When it fails, the client is
+/// told why, and the error ends the dump.
+pub(super) fn bring_back(s: &mut Conn, name: &str) -> Result<Option<Box<dyn Stored>>, Error> {
+    let Some(r) = s.srv.shared.serving.restorer.clone() else { return Ok(None) };
     r.open(name).or_else(|why| {
-        fail(s, &format!("could not bring back the archived binlog {name}: {why}"))?;
-        Err(Error::Io(std::io::Error::other(why)))
+        let msg = format!("could not bring back the archived binlog {name}: {why}");
+        fail(s, &msg)?;
+        Err(Error::Io(std::io::Error::other(msg)))
     })
 }
 
@@ -377,21 +376,21 @@ fn serve_maria(s: &mut Conn, state_text: &str, flags: u16) -> Result<(), Error> 
     // Older than every stored file: the newest archived file whose recorded start the
     // state covers, when binlogd can bring it back.
     let mut restored = None;
-    let found = match (found, s.srv.shared.serving.restorer.clone()) {
-        (None, Some(r)) => {
+    let found = match found {
+        None => {
             let pick = archived(s).into_iter().rev().find(|e| match &e.start {
                 Some(FileStart::Maria(list)) => covers(&state, list),
                 _ => false,
             });
             match pick {
                 Some(a) => {
-                    restored = Some(bring_back(s, &r, &a.name)?);
-                    a.start.map(|start| Entry { name: a.name, stamp: 0, start })
+                    restored = bring_back(s, &a.name)?;
+                    a.start.filter(|_| restored.is_some()).map(|start| Entry { name: a.name, stamp: 0, start })
                 }
                 None => None,
             }
         }
-        (found, _) => found,
+        found => found,
     };
     let Some(e) = found else {
         return fail(

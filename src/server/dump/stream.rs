@@ -353,18 +353,10 @@ impl Dump<'_, '_> {
         self.f = match crate::binlog::read::open(dir, name) {
             Ok(f) => f,
             // Purged after it was archived: brought back, when binlogd can.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let archived = self.s.srv.shared.serving.restorer.clone().filter(|r| r.entry(name).is_some());
-                let Some(r) = archived else { return Err(e.into()) };
-                match r.open(name) {
-                    Ok(f) => f,
-                    Err(why) => {
-                        let msg = format!("could not bring back the archived binlog {name}: {why}");
-                        fail(self.s, &msg)?;
-                        return Err(Error::Io(std::io::Error::other(msg)));
-                    }
-                }
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match super::bring_back(self.s, name)? {
+                Some(f) => f,
+                None => return Err(e.into()),
+            },
             Err(e) => return Err(e.into()),
         };
         self.win = Window::default();
