@@ -86,7 +86,15 @@ impl Durable {
         gtids: Option<(&GtidSet, &MariaPos)>,
     ) {
         let _one = self.publishing.lock().unwrap_or_else(|e| e.into_inner());
-        let mut g = (*self.current()).clone();
+        let cur = self.current();
+        // The writer publishes after each fsync: the rest is shared, not copied.
+        let mut g = DurableState {
+            files: cur.files.clone(),
+            active,
+            gtids: cur.gtids.clone(),
+            maria: cur.maria.clone(),
+            generation: cur.generation,
+        };
         if let Some(f) = files {
             g.files = Arc::new(f.to_vec());
         }
@@ -98,7 +106,6 @@ impl Durable {
                 g.maria = Arc::new(a.clone());
             }
         }
-        g.active = active;
         self.swap(g, files.is_some());
     }
 
