@@ -88,7 +88,7 @@ impl Entry {
                 v.parse().map(Some).map_err(|_| format!("{what} '{v}' is not a number"))
             }
         };
-        if !super::store::is_safe_name(name) {
+        if !super::sources::is_safe_path(name) {
             return Err(format!("'{name}' is not a binlog file name"));
         }
         if !(md5.is_empty() || md5.len() == 32 && md5.chars().all(|c| c.is_ascii_hexdigit())) {

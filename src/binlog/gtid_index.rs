@@ -94,7 +94,7 @@ pub fn decode(text: &str) -> Result<Vec<Entry>, String> {
         if f.len() != 4 {
             return Err(bad("expected 4 tab-separated fields"));
         }
-        if !super::store::is_safe_name(f[0]) {
+        if !super::sources::is_safe_path(f[0]) {
             return Err(bad("bad file name"));
         }
         let stamp = u32::from_str_radix(f[1], 16).map_err(|_| bad("bad stamp"))?;

@@ -11,6 +11,7 @@ pub mod map_guard;
 pub mod owner;
 pub mod purge;
 pub mod read;
+pub mod sources;
 pub mod store;
 #[cfg(test)]
 pub mod test_files;

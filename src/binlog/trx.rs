@@ -64,7 +64,13 @@ impl Tracker {
     fn end_group(&mut self) {
         match std::mem::replace(&mut self.pending, Pending::None) {
             Pending::Mysql(sid, gno) => self.gtids.add(sid, gno),
-            Pending::Maria(g) => self.maria.update(g),
+            // A new source's first file may repeat groups stored from the one before
+            // (`sources`): the state never moves back.
+            Pending::Maria(g) => {
+                if self.maria.domains.get(&g.domain).is_none_or(|o| o.seq < g.seq) {
+                    self.maria.update(g)
+                }
+            }
             Pending::None => {}
         }
         self.in_group = false;

@@ -14,6 +14,7 @@ use md5::{Digest, Md5};
 
 use super::event::{self, ChecksumAlg, EventType};
 use super::gtid::{GtidSet, MariaGtid, MariaPos, Tsid};
+use super::sources;
 use super::store::{scan_bytes, split_name};
 use super::walk::{bytes_of, Walker};
 
@@ -82,6 +83,9 @@ struct GtidCheck {
     /// MariaDB's binlog state: the last seq_no per (domain, server_id), once a
     /// Gtid_list was seen.
     maria: Option<BTreeMap<(u32, u32), u64>>,
+    /// Inside the first files of a later source (`sources`): what was held before it,
+    /// whose transactions that server's files may repeat.
+    earlier: Option<GtidSet>,
 }
 
 impl GtidCheck {
@@ -107,10 +111,44 @@ impl GtidCheck {
         Ok(note)
     }
 
+    /// The first file of a later source starts with `set`: it must start inside what
+    /// the files before it hold (no transaction between them is missing); its
+    /// transactions that they hold already are repeats, not errors.
+    fn cross_mysql(&mut self, set: GtidSet) -> Result<Option<String>, String> {
+        let have = self.mysql.take().unwrap_or_default();
+        let gap = set.difference(&have);
+        if !gap.is_empty() {
+            return Err(format!(
+                "a new source's first file starts after {gap}, which no file before it holds: the history has a gap"
+            ));
+        }
+        self.mysql = Some(set);
+        self.earlier = Some(have);
+        Ok(None)
+    }
+
+    /// MariaDB's: every domain of the new source's Gtid_list is within what the files
+    /// before it reached.
+    fn cross_maria(&mut self, list: &[MariaGtid]) -> Result<(), String> {
+        let state = self.maria.take().unwrap_or_default();
+        for g in list {
+            let top = state.iter().filter(|((d, _), _)| *d == g.domain).map(|(_, &n)| n).max();
+            if top.is_none_or(|t| t < g.seq) {
+                return Err(format!(
+                    "a new source's first file starts after {}-{}-{}, past what the files before it reach in domain {}: the history has a gap",
+                    g.domain, g.server, g.seq, g.domain
+                ));
+            }
+        }
+        self.maria = Some(list.iter().map(|g| ((g.domain, g.server), g.seq)).collect());
+        Ok(())
+    }
+
     fn mysql_gtid(&mut self, sid: Tsid, gno: u64) -> Result<String, String> {
         let g = format!("{sid}:{gno}");
+        let earlier = self.earlier.as_ref().is_some_and(|e| e.contains(&sid, gno));
         let have = self.mysql.get_or_insert_with(GtidSet::default);
-        if have.contains(&sid, gno) {
+        if have.contains(&sid, gno) && !earlier {
             return Err(format!("GTID {g} repeats: the Previous_gtids or an earlier transaction has it"));
         }
         have.add(sid, gno);
@@ -169,13 +207,23 @@ impl GtidCheck {
 pub fn index_names(dir: &Path) -> Result<Vec<String>, Problem> {
     let at = |what: String| Problem { file: dir.display().to_string(), offset: 0, what };
     let (index, names) = super::store::read_index(&*super::fs::os(), dir).map_err(|e| at(e.to_string()))?;
-    let base = names.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
-    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| at(e.to_string()))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| split_name(n).is_some_and(|(b, _)| Some(b) == base.as_deref()))
-        .collect();
+    // Each source's directory, and in it the files of that source's base name.
+    let mut on_disk: Vec<String> = Vec::new();
+    let mut sources_seen: Vec<u32> = names.iter().map(|n| sources::number(n)).collect();
+    sources_seen.dedup();
+    for k in sources_seen {
+        let first = names.iter().find(|n| sources::number(n) == k);
+        let base = first.and_then(|n| split_name(sources::plain(n))).map(|(b, _)| b.to_string());
+        let d = dir.join(sources::dir_of(k));
+        on_disk.extend(
+            std::fs::read_dir(&d)
+                .map_err(|e| at(format!("{}: {e}", d.display())))?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| split_name(n).is_some_and(|(b, _)| Some(b) == base.as_deref()))
+                .map(|n| sources::path_in(k, &n)),
+        );
+    }
     on_disk.sort();
     let idx = index.display().to_string();
     if let Some(missing) = names.iter().find(|n| !on_disk.contains(n)) {
@@ -219,7 +267,7 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
             other => problem(0, other.to_string()),
         })?;
         if let (Some(next), Some(want)) = (&scan.rotate_to, names.get(i + 1)) {
-            if next != want {
+            if sources::path_in(sources::number(name), next) != *want {
                 return Err(problem(scan.len, format!("ROTATE names {next}, but the index has {want} next")));
             }
         }
@@ -237,6 +285,15 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
                 .map(|r| format!("{r}; recovery keeps {} of {} bytes", scan.cut_at, scan.len)),
             notes: Vec::new(),
         };
+        // The first file of a later source: which server, from when.
+        let crossing = i > 0 && sources::number(name) != sources::number(&names[i - 1]);
+        if crossing {
+            let k = sources::number(name);
+            let p = dir.join(sources::path_in(k, sources::ORIGIN_FILE));
+            let text = std::fs::read_to_string(&p).map_err(|e| problem(0, format!("{}: {e}", p.display())))?;
+            let o = sources::Origin::decode(&text, &p.display().to_string()).map_err(|e| problem(0, e))?;
+            rep.notes.push(format!("source {k} begins: {} at {}, followed since {}", o.id, o.address, o.since));
+        }
         // The GTIDs, in order; the scan already checked sizes and CRCs up to `cut_at`.
         let mut alg = ChecksumAlg::OFF;
         let mut header_seen = false;
@@ -255,12 +312,17 @@ pub fn verify(dir: &Path, mut each: impl FnMut(&FileReport)) -> Result<Vec<FileR
                     header_seen = true;
                     let body = event::body(ev, alg).map_err(|e| problem(at, e.to_string()))?;
                     let set = GtidSet::decode(body).map_err(|e| problem(at, format!("Previous_gtids: {e}")))?;
-                    rep.notes.extend(checks.previous_gtids(set).map_err(|e| problem(at, e))?);
+                    let note = if crossing { checks.cross_mysql(set) } else { checks.previous_gtids(set) };
+                    rep.notes.extend(note.map_err(|e| problem(at, e))?);
                 } else if t == EventType::MARIADB_GTID_LIST && !header_seen {
                     header_seen = true;
                     let body = event::body(ev, alg).map_err(|e| problem(at, e.to_string()))?;
                     let list = MariaPos::decode_gtid_list(body).map_err(|e| problem(at, format!("Gtid_list: {e}")))?;
-                    rep.notes.extend(checks.gtid_list(&list).map_err(|e| problem(at, e))?);
+                    if crossing {
+                        checks.cross_maria(&list).map_err(|e| problem(at, e))?;
+                    } else {
+                        rep.notes.extend(checks.gtid_list(&list).map_err(|e| problem(at, e))?);
+                    }
                 } else if t == EventType::GTID || t == EventType::GTID_TAGGED {
                     let (sid, gno) =
                         event::decode_any_mysql_gtid(t, ev, alg).map_err(|e| problem(at, e.to_string()))?;

@@ -73,7 +73,7 @@ pub fn run(mut sock: crate::tls::Transport, slot: Arc<AckSlot>, stats: Arc<Stats
         buf.clear();
         // Each reply is a new exchange: sequence id 0.
         let mut seq = 0u8;
-        packet::encode(&mut seq, &command::semisync_ack(&file, pos), &mut buf);
+        packet::encode(&mut seq, &command::semisync_ack(crate::binlog::sources::plain(&file), pos), &mut buf);
         if let Err(e) = sock.write_all(&buf).and_then(|_| sock.flush()) {
             warn!("semi-sync ACK for {file}:{pos} could not be sent: {e}");
             return;

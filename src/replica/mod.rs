@@ -483,7 +483,6 @@ fn wait_for_space(dir: &Path, ctl: &Control) -> bool {
 }
 
 const UUID_FILE: &str = "binlogd.uuid";
-pub const PRIMARY_FILE: &str = "binlogd.primary";
 
 /// A random (version 4) UUID from the OS CSPRNG.
 pub fn new_uuid() -> Result<String, std::io::Error> {
@@ -582,7 +581,6 @@ fn explain_missing(cfg: &Config, tls: &crate::tls::Live, store: &Store) {
 pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Shared>) -> Result<(), ReplicaError> {
     let uuid = shared.link.uuid.clone();
     let mut backoff = FIRST_RETRY.min(cfg.retry_max);
-    let mut known_uuid = std::fs::read_to_string(cfg.binlog_dir.join(PRIMARY_FILE)).ok().map(|s| s.trim().to_string());
     let mut first = true;
     let mut file_pos_once = false;
     let mut stopped_by_error = false;
@@ -651,7 +649,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         }
         let s = Session { cfg, ctl: &ctl, stats: &stats, shared: &shared, uuid: &uuid, first, file_pos_once };
         file_pos_once = false;
-        match s.run(store, &mut known_uuid, &mut backoff) {
+        match s.run(store, &mut backoff) {
             Ok(()) => {}
             Err(ReplicaError::Store(e @ StoreError::Unfinished { .. })) => {
                 info!("{e}");

@@ -79,6 +79,7 @@ impl Restorer {
         let _ = self.fs.sync_dir(&cache);
     }
 
+    /// The cache directory (its files are `flat` names).
     fn cache(&self) -> PathBuf {
         self.dir.join(CACHE_DIR)
     }
@@ -110,7 +111,7 @@ impl Restorer {
     pub fn open(self: &Arc<Self>, name: &str) -> Result<Option<Box<dyn Stored>>, String> {
         let Some(entry) = Catalog::load(&*self.fs, &self.dir)?.get(name).cloned() else { return Ok(None) };
         self.fetch(&entry)?;
-        let path = self.cache().join(name);
+        let path = self.cache().join(flat(name));
         // Used now: the last to be evicted.
         let f = std::fs::File::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let _ = f.set_modified(SystemTime::now());
@@ -127,7 +128,7 @@ impl Restorer {
 
     /// Makes sure the cache holds `e` whole, restoring it once for all who ask.
     fn fetch(&self, e: &Entry) -> Result<(), String> {
-        let path = self.cache().join(&e.name);
+        let path = self.cache().join(flat(&e.name));
         if std::fs::metadata(&path).is_ok_and(|m| m.len() == e.size) {
             return Ok(());
         }
@@ -161,7 +162,7 @@ impl Restorer {
     fn restore(&self, e: &Entry) -> Result<(), String> {
         let cache = self.cache();
         self.fs.create_dir_all(&cache).map_err(|err| format!("cannot create {}: {err}", cache.display()))?;
-        let part = cache.join(format!(".{}.part", e.name));
+        let part = cache.join(format!(".{}.part", flat(&e.name)));
         match self.fs.remove(&part) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
                 return Err(format!("cannot remove {}: {err}", part.display()))
@@ -188,7 +189,7 @@ impl Restorer {
             }
         }
         self.fs
-            .rename(&part, &cache.join(&e.name))
+            .rename(&part, &cache.join(flat(&e.name)))
             .map_err(|err| format!("cannot move {} into place: {err}", e.name))?;
         self.fs.sync_dir(&cache).map_err(|err| format!("cannot fsync {}: {err}", cache.display()))?;
         info!("restored {} ({} bytes) in {:.1}s", e.name, e.size, t.elapsed().as_secs_f64());
@@ -216,7 +217,7 @@ impl Restorer {
             if total <= self.cache_size {
                 break;
             }
-            if name == keep {
+            if name == flat(keep) {
                 continue;
             }
             if self.fs.remove(&cache.join(&name)).is_ok() {
@@ -228,6 +229,11 @@ impl Restorer {
             let _ = self.fs.sync_dir(&cache);
         }
     }
+}
+
+/// A later source's file (`source-K/name`) has one name in the flat cache directory.
+fn flat(name: &str) -> String {
+    name.replace('/', "~")
 }
 
 /// Runs the command with `%p` and `%f` for `part` and `name`, within `timeout`; Err

@@ -4,6 +4,15 @@
 
 use super::*;
 
+/// The primary as the start decision sees it: its logs over this connection, a
+/// file's start by a short dump of its own.
+struct Asking<'a> {
+    cfg: &'a Config,
+    tls: &'a crate::tls::Live,
+    c: &'a mut proto::client::Client,
+    p: &'a Primary,
+}
+
 /// Where to start, asking the primary what the decision needs (`start::decide`).
 fn decide_start(
     cfg: &Config,
@@ -13,28 +22,33 @@ fn decide_start(
     p: &Primary,
     file_pos_once: bool,
 ) -> Result<Start, ReplicaError> {
-    /// The primary as the start decision sees it: its logs over this connection, a
-    /// file's start by a short dump of its own.
-    struct Asking<'a> {
-        cfg: &'a Config,
-        tls: &'a crate::tls::Live,
-        c: &'a mut proto::client::Client,
-        p: &'a Primary,
-    }
-    impl start::PrimaryFiles for Asking<'_> {
-        fn binary_logs(&mut self) -> Result<Vec<String>, ReplicaError> {
-            connect::binary_logs(self.c)
-        }
-        fn file_start(
-            &mut self,
-            file: &str,
-        ) -> Result<(crate::binlog::gtid::GtidSet, crate::binlog::gtid::MariaPos), ReplicaError> {
-            let s = connect::probe_file_start(self.cfg, self.tls, self.p, file)?;
-            Ok((s.gtids, s.maria))
-        }
-    }
     let mut asking = Asking { cfg, tls, c, p };
     start::decide(cfg.start_mode, &cfg.exclude_gtids, store.resume_point(), p, file_pos_once, &mut asking)
+}
+
+/// Where to start on a new source (`start::new_source`).
+fn new_source_start(
+    cfg: &Config,
+    tls: &crate::tls::Live,
+    rp: &crate::binlog::store::ResumePoint,
+    c: &mut proto::client::Client,
+    p: &Primary,
+) -> Result<Start, ReplicaError> {
+    let mut asking = Asking { cfg, tls, c, p };
+    start::new_source(rp, p, &mut asking)
+}
+
+impl start::PrimaryFiles for Asking<'_> {
+    fn binary_logs(&mut self) -> Result<Vec<String>, ReplicaError> {
+        connect::binary_logs(self.c)
+    }
+    fn file_start(
+        &mut self,
+        file: &str,
+    ) -> Result<(crate::binlog::gtid::GtidSet, crate::binlog::gtid::MariaPos), ReplicaError> {
+        let s = connect::probe_file_start(self.cfg, self.tls, self.p, file)?;
+        Ok((s.gtids, s.maria))
+    }
 }
 
 /// One connection's worth of replication.
@@ -49,12 +63,7 @@ pub(super) struct Session<'a> {
 }
 
 impl Session<'_> {
-    pub(super) fn run(
-        &self,
-        mut store: Store,
-        known_uuid: &mut Option<String>,
-        backoff: &mut Duration,
-    ) -> Result<(), ReplicaError> {
+    pub(super) fn run(&self, mut store: Store, backoff: &mut Duration) -> Result<(), ReplicaError> {
         let Session { cfg, ctl, stats, shared, uuid, first, file_pos_once } = *self;
         shared.link.upstream().set_state("Connecting to master");
         let (mut c, p) = connect::connect(cfg, &shared.link.tls)?;
@@ -84,7 +93,11 @@ impl Session<'_> {
         // out until it is acknowledged, so the primary binlogd mirrors would seem to lack
         // what binlogd stored just before a crash: there the check is for another server.
         let rp = store.resume_point();
-        let other_server = matches!((known_uuid.as_deref(), p.server_uuid.as_deref()), (Some(k), Some(c)) if k != c);
+        // Which server the newest stored files came from (`binlogd.primary` of their
+        // source): a server_uuid, or on MariaDB, which has none, its server_id.
+        let id = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
+        let known = store.origin()?.map(|o| o.id);
+        let other_server = !store.files().is_empty() && known.as_deref().is_some_and(|k| k != id);
         let check = match p.flavor {
             Flavor::MariaDb => !rp.maria.is_empty(),
             Flavor::Mysql => other_server && !rp.gtids.is_empty(),
@@ -94,8 +107,8 @@ impl Session<'_> {
             match state.as_deref().map(|st| start::source_lacks(&rp, p.flavor, st)) {
                 Some(Ok(None)) => {}
                 Some(Ok(Some(missing))) => {
-                    let changed = match (other_server, known_uuid.as_deref()) {
-                        (true, Some(k)) => format!("the master's server_uuid changed from {k} to {who}, and "),
+                    let changed = match (other_server, known.as_deref()) {
+                        (true, Some(k)) => format!("the source changed from {k} to {who}, and "),
                         _ => String::new(),
                     };
                     return Err(ReplicaError::Fork(format!(
@@ -111,20 +124,26 @@ impl Session<'_> {
                 None => info!("the source did not report its GTID state: not checked against what binlogd stored"),
             }
         }
-        if let Some(cur) = &p.server_uuid {
-            match known_uuid.as_deref() {
-                Some(k) if k != cur && !store.files().is_empty() => {
-                    return Err(ReplicaError::PrimaryChanged(format!(
-                    "the master's server_uuid changed from {k} to {cur}: refusing to append another server's binlog to {}",
-                    cfg.binlog_dir.display()
-                )));
-                }
-                Some(k) if k == cur => info!("M-S does not switch"),
-                _ => {
-                    store.replace_file(PRIMARY_FILE, format!("{cur}\n").as_bytes())?;
-                    *known_uuid = Some(cur.clone());
-                }
-            }
+        let origin = crate::binlog::sources::Origin {
+            id: id.clone(),
+            address: format!("{}:{}", cfg.master_host, cfg.master_port),
+            since: crate::logging::utc_datetime(
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            ),
+            ..Default::default()
+        };
+        if other_server {
+            info!(
+                "the source changed from {} to {who} at {}:{}, which holds every transaction binlogd stored: \
+                 its files go to a directory of their own and the history continues",
+                known.as_deref().unwrap_or(""),
+                cfg.master_host,
+                cfg.master_port
+            );
+        } else if known.is_none() {
+            store.set_origin(&origin)?;
+        } else {
+            info!("M-S does not switch");
         }
         // The primary's variables, kept for clients to read while it is down.
         let vars_text = crate::sysvars::encode_file(&p.variables);
@@ -134,7 +153,13 @@ impl Session<'_> {
         }
         *shared.link.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
-        let start = decide_start(cfg, &shared.link.tls, &store, &mut c, &p, file_pos_once)?;
+        let start = if other_server {
+            let start = new_source_start(cfg, &shared.link.tls, &rp, &mut c, &p)?;
+            store.begin_source(origin);
+            start
+        } else {
+            decide_start(cfg, &shared.link.tls, &store, &mut c, &p, file_pos_once)?
+        };
         if let Start::FilePos(file, pos) = &start {
             if *pos > 4 {
                 // Is the primary's file of that name still the stored one? The FDE a dump
@@ -172,7 +197,12 @@ impl Session<'_> {
         // A commit may still wait for an ACK binlogd could not send before it
         // stopped. Recovery fsynced everything stored, so its end can be
         // acknowledged: a GTID dump starts elsewhere and would never ask for it.
-        let catch_up_ack = if semisync { store.position().filter(|(_, p)| *p > 4) } else { None };
+        // Not to a new source: the position names another server's file.
+        let catch_up_ack = if semisync && !other_server {
+            store.position().filter(|(_, p)| *p > 4).map(|(f, p)| (crate::binlog::sources::plain(&f).to_string(), p))
+        } else {
+            None
+        };
         let w = writer::Writer::new(store, rx, cfg.sync_binlog, slot.clone(), stats.clone());
         let budget = w.budget.clone();
         let mut w = w;

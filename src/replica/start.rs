@@ -88,22 +88,60 @@ pub fn decide(
             // so files stay byte-identical; transactions in it before the first
             // wanted one are stored too.
             let ex = exclude_gtids.trim();
-            for name in logs.iter().rev() {
-                let (g, m) = primary.file_start(name)?;
-                let covered = match p.flavor {
-                    Flavor::Mysql => GtidSet::parse(ex).map(|e| g.is_subset(&e)).unwrap_or(false),
-                    Flavor::MariaDb => MariaPos::parse(ex)
-                        .map(|e| m.domains.values().all(|x| e.domains.get(&x.domain).is_some_and(|y| x.seq <= y.seq)))
-                        .unwrap_or(false),
-                };
-                if covered {
-                    return Ok(Start::FilePos(name.clone(), 4));
-                }
+            let have = match p.flavor {
+                Flavor::Mysql => (GtidSet::parse(ex).ok(), None),
+                Flavor::MariaDb => (None, MariaPos::parse(ex).ok()),
+            };
+            match newest_covered(p, &logs, &have, primary)? {
+                Some(name) => Ok(Start::FilePos(name, 4)),
+                None => Err(ReplicaError::Fatal(format!(
+                    "exclude_gtids '{ex}' does not cover the GTIDs before the primary's oldest binary log {first}: those transactions are purged"
+                ))),
             }
-            Err(ReplicaError::Fatal(format!(
-                "exclude_gtids '{ex}' does not cover the GTIDs before the primary's oldest binary log {first}: those transactions are purged"
-            )))
         }
+    }
+}
+
+/// The newest of the primary's binary logs `logs` all of whose earlier transactions
+/// `have` holds (a MySQL set, or MariaDB's position per domain), asking it for each
+/// file's start, newest first. None: even its oldest file starts after a transaction
+/// `have` lacks. A start there keeps files byte-identical; the transactions of that
+/// file `have` holds are stored again, and readers skip them.
+fn newest_covered(
+    p: &Primary,
+    logs: &[String],
+    have: &(Option<GtidSet>, Option<MariaPos>),
+    primary: &mut dyn PrimaryFiles,
+) -> Result<Option<String>, ReplicaError> {
+    for name in logs.iter().rev() {
+        let (g, m) = primary.file_start(name)?;
+        let covered = match (p.flavor, have) {
+            (Flavor::Mysql, (Some(e), _)) => g.is_subset(e),
+            (Flavor::MariaDb, (_, Some(e))) => {
+                m.domains.values().all(|x| e.domains.get(&x.domain).is_some_and(|y| x.seq <= y.seq))
+            }
+            _ => false,
+        };
+        if covered {
+            return Ok(Some(name.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Where to start on a new source (another server than the one the newest stored
+/// files came from), which holds every transaction stored (`source_lacks`): at the
+/// start of its newest file whose earlier transactions binlogd holds.
+pub fn new_source(rp: &ResumePoint, p: &Primary, primary: &mut dyn PrimaryFiles) -> Result<Start, ReplicaError> {
+    let logs = primary.binary_logs()?;
+    let have = (Some(rp.gtids.clone()), Some(rp.maria.clone()));
+    match newest_covered(p, &logs, &have, primary)? {
+        Some(name) => Ok(Start::FilePos(name, 4)),
+        None => Err(ReplicaError::Fork(format!(
+            "the new source's binary logs ({}) all start after transactions binlogd does not hold: what lies \
+             between binlogd's history and them is purged from it, so binlogd cannot continue its history there",
+            logs.first().map_or("none", String::as_str)
+        ))),
     }
 }
 
@@ -221,6 +259,25 @@ mod tests {
             let (r, _) = run_from(2, StartMode::Gtid, &ex, empty(), &p, false);
             let e = r.unwrap_err().to_string();
             assert!(e.contains("does not cover the GTIDs before the primary's oldest binary log b.000002"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_new_source_starts_at_its_newest_file_that_begins_inside_what_binlogd_holds() {
+        for flavor in [Flavor::Mysql, Flavor::MariaDb] {
+            let p = primary(flavor, true);
+            let mut f = Fake { first: 1, asked: Vec::new() };
+            assert_eq!(new_source(&stored(1000), &p, &mut f).unwrap(), Start::FilePos("b.000002".into(), 4));
+            assert_eq!(f.asked, ["b.000003", "b.000002"]);
+            // Its oldest file starts after transaction 10, and binlogd holds only 1-5.
+            let few = ResumePoint {
+                gtids: GtidSet::parse(&format!("{U}:1-5")).unwrap(),
+                maria: MariaPos::parse("0-1-5").unwrap(),
+                ..stored(1000)
+            };
+            let mut f = Fake { first: 2, asked: Vec::new() };
+            let e = new_source(&few, &p, &mut f).unwrap_err().to_string();
+            assert!(e.contains("b.000002") && e.contains("purged"), "{e}");
         }
     }
 

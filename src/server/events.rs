@@ -139,7 +139,8 @@ pub fn answer(s: &Ctx, a: Result<Args, String>, send: Sink) -> Result<(), Error>
         }
     };
     let d = s.srv.serving().durable.snapshot();
-    let Some(name) = a.file.clone().or_else(|| d.files.first().cloned()) else {
+    let asked = a.file.as_deref().map(|f| crate::binlog::sources::to_path(&d.files, f));
+    let Some(name) = asked.or_else(|| d.files.first().cloned()) else {
         // No file stored yet: an empty list, as a primary without binlogs gives.
         let mut out = head();
         out.push(resultset::EOF.to_vec());

@@ -269,10 +269,13 @@ impl Server {
         let f = crate::binlog::read::open(&self.cfg.binlog_dir, name).ok()?;
         let (hdr, fde) = stored_fde(&*f).ok()?;
         let maria = fde.server_version.contains("MariaDB");
-        let uuid = std::fs::read_to_string(self.cfg.binlog_dir.join(crate::replica::PRIMARY_FILE))
+        use crate::binlog::sources;
+        let origin = sources::path_in(sources::number(name), sources::ORIGIN_FILE);
+        // The first line is its server_uuid, or for MariaDB (none) `server_id N`.
+        let uuid = std::fs::read_to_string(self.cfg.binlog_dir.join(origin))
             .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
+            .and_then(|s| s.lines().next().map(|l| l.trim().to_string()))
+            .filter(|s| !s.is_empty() && !s.starts_with("server_id "));
         Some(Primary {
             flavor: if maria { Flavor::MariaDb } else { Flavor::Mysql },
             greeting_version: if maria { format!("5.5.5-{}", fde.server_version) } else { fde.server_version.clone() },

@@ -356,7 +356,8 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
 fn purge(s: &mut Ctx, how: &str, arg: &str) -> Vec<Vec<u8>> {
     use crate::binlog::purge::Target;
     let target = if how == "TO" {
-        Target::To(unquote(arg))
+        let files = s.srv.serving().durable.snapshot().files.clone();
+        Target::To(crate::binlog::sources::to_path(&files, &unquote(arg)))
     } else {
         // What DBAs type: a quoted time, NOW() - INTERVAL 1 DAY, DATE_SUB(NOW(), INTERVAL 7 DAY).
         match datetime(arg) {

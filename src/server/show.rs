@@ -103,6 +103,7 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             let gtids = d.gtids.to_string();
             let maria = is_maria(s);
             let r = d.active.map(|(f, p)| {
+                let f = crate::binlog::sources::plain(&f).to_string();
                 let mut r = vec![Some(f), Some(p.to_string()), Some(String::new()), Some(String::new())];
                 if !maria {
                     r.push(Some(gtids));
@@ -124,13 +125,15 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 None => Vec::new(),
             };
             let with_stored = !archived.is_empty();
+            // Each source's files under the names clients use (`sources::shown`).
+            let newest = crate::binlog::sources::newest(&d.files);
             let listed = archived
                 .into_iter()
                 .map(|f| (f, "archive"))
                 .chain(stored_sizes(s, &d).into_iter().map(|f| (f, "local")));
             let v = listed
                 .map(|((f, size), at)| {
-                    let mut r = vec![Some(f), Some(size.to_string())];
+                    let mut r = vec![Some(crate::binlog::sources::shown(&f, newest).into_owned()), Some(size.to_string())];
                     if !maria {
                         r.push(Some("No".into()));
                     }
@@ -316,7 +319,8 @@ pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
                     } else {
                         "Sending binlog event to replica"
                     };
-                    (state, Some(format!("{}:{}", r.file, r.pos)))
+                    let newest = s.srv.serving().durable.snapshot().files.last().map_or(1, |f| crate::binlog::sources::number(f));
+                    (state, Some(format!("{}:{}", crate::binlog::sources::shown(&r.file, newest), r.pos)))
                 }
                 (Command::Connect, _) => ("login", None),
                 (Command::Query, _) => ("init", c.info.map(|q| if full { q } else { q.chars().take(100).collect() })),
@@ -378,6 +382,8 @@ pub(super) fn upstream_status(s: &Ctx, replica_words: bool, all: bool) -> Vec<Ve
     let num = |v: u64| Some(v.to_string());
     let yes_no = |b: bool| text(if b { "Yes" } else { "No" });
     let (durable_file, durable_pos) = d.active.clone().unwrap_or_default();
+    // The primary's name for it.
+    let durable_file = crate::binlog::sources::plain(&durable_file).to_string();
     let stored: u64 = stored_sizes(s, &d).iter().map(|(_, n)| n).sum();
     let by_gtid = cfg.start_mode != crate::config::StartMode::FilePos;
     let ssl = cfg.master_ssl != crate::config::MasterSsl::Off || cfg.master_ssl_ca.is_some();

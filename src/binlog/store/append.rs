@@ -317,8 +317,11 @@ impl Store {
         if !is_safe_name(name) {
             return Err(StoreError::BadName { name: name.to_string() });
         }
-        if let Some(a) = &self.active {
-            if a.name == name {
+        let path = sources::path_in(self.source, name);
+        // The first file of a source begun: the files before it are another server's.
+        let new_source = self.begun.is_some();
+        if let Some(a) = self.active.as_ref().filter(|_| !new_source) {
+            if a.name == path {
                 if pos > a.len {
                     return Err(StoreError::Stream {
                         file: name.into(),
@@ -328,7 +331,7 @@ impl Store {
                 }
                 return Ok(());
             }
-            if self.files.iter().any(|f| f == name) {
+            if self.files.iter().any(|f| *f == path) {
                 return Err(StoreError::Stream {
                     file: name.into(),
                     offset: pos,
@@ -338,7 +341,7 @@ impl Store {
             if !a.closed && a.len > 4 {
                 return Err(StoreError::Unfinished { file: a.name.clone(), len: a.len, next: name.to_string() });
             }
-            if !follows(&a.name, name) {
+            if !follows(&a.name, &path) {
                 return Err(StoreError::Stream {
                     file: name.into(),
                     offset: pos,
@@ -353,9 +356,11 @@ impl Store {
                 what: "a new file must be read from position 4 to be stored byte for byte".into(),
             });
         }
-        self.create_file(name)
+        self.create_file(&path)
     }
 
+    /// Creates `name` (a path in binlog_dir, `sources`), fsynced, then lists it in the
+    /// index. A new source's directory and its `binlogd.primary` come first.
     pub(super) fn create_file(&mut self, name: &str) -> Result<(), StoreError> {
         owned(&self.dir)?;
         self.flush()?;
@@ -363,10 +368,21 @@ impl Store {
             a.file.sync().map_err(io_err(&a.path, "fsync"))?;
         }
         let path = self.dir.join(name);
+        let sub = sources::dir_of(sources::number(name));
+        if let Some(o) = self.begun.take() {
+            if !sub.is_empty() {
+                let d = self.dir.join(&sub);
+                self.fs.create_dir_all(&d).map_err(io_err(&d, "create directory"))?;
+                self.fsync_dir()?;
+            }
+            self.set_origin(&o)?;
+            info!("following a new source {} ({}): its files go to {}", o.id, o.address, self.dir.join(&sub).display());
+        }
         let mut file = self.fs.open(&path, true).map_err(io_err(&path, "create"))?;
         file.write_at(&MAGIC, 0).map_err(io_err(&path, "write"))?;
         file.sync().map_err(io_err(&path, "fsync"))?;
-        self.fsync_dir()?;
+        let d = self.dir.join(&sub);
+        self.fs.sync_dir(&d).map_err(io_err(&d, "fsync directory"))?;
         self.files.push(name.to_string());
         self.write_index()?;
         let (gtids, maria) = match &self.active {

@@ -23,8 +23,9 @@ pub fn pick_index(
     }
 }
 
-/// The file names an index lists, in order (a path's last component, as mysqld writes
-/// `./name`); a line that is not a safe file name is an error naming it.
+/// The files an index lists, in order: a later source's as `source-K/name`
+/// (`sources`), any other line as its path's last component (mysqld writes `./name`);
+/// a line that is neither is an error naming it.
 pub fn index_names(path: &Path, text: &str) -> Result<Vec<String>, StoreError> {
     let mut v = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -32,8 +33,9 @@ pub fn index_names(path: &Path, text: &str) -> Result<Vec<String>, StoreError> {
         if line.is_empty() {
             continue;
         }
-        let name = line.rsplit('/').next().unwrap_or(line);
-        if !is_safe_name(name) {
+        let in_source = line.split_once('/').is_some_and(|(d, _)| sources::dir_number(d).is_some());
+        let name = if in_source { line } else { line.rsplit('/').next().unwrap_or(line) };
+        if !sources::is_safe_path(name) {
             return Err(StoreError::Index {
                 path: path.to_path_buf(),
                 what: format!("line {}: bad file name {line:?}", i + 1),
@@ -65,6 +67,7 @@ impl Store {
     }
 
     pub(super) fn index_path_for(&self, name: &str) -> PathBuf {
+        let name = sources::plain(name);
         let base = split_name(name).map_or(name, |(b, _)| b);
         self.dir.join(format!("{base}.index"))
     }
@@ -74,8 +77,8 @@ impl Store {
     pub(super) fn dir_binlogs<'a>(names: impl Iterator<Item = &'a String>, base: Option<&str>) -> Vec<String> {
         let mut v: Vec<(u64, &String)> = names
             .filter_map(|n| {
-                let (b, k) = split_name(n)?;
-                (base.is_none_or(|x| x == b) && is_safe_name(n)).then_some((k, n))
+                let (b, k) = split_name(sources::plain(n))?;
+                (base.is_none_or(|x| x == b) && sources::is_safe_path(n)).then_some((k, n))
             })
             .collect();
         v.sort_unstable();
@@ -112,9 +115,18 @@ impl Store {
         // index names are counted, the others kept as candidates for files it lacks.
         // Thousands of files open about as fast as a few.
         let names = index_names(&path, text)?;
+        // Each source directory the index names is listed too; its entries as paths.
+        let mut listed_paths: Vec<String> = listed.clone();
+        let mut dirs: Vec<u32> = names.iter().map(|n| sources::number(n)).filter(|&k| k > 1).collect();
+        dirs.dedup();
+        for k in dirs {
+            let d = self.dir.join(sources::dir_of(k));
+            let entries = self.fs.list(&d).map_err(io_err(&d, "read directory"))?;
+            listed_paths.extend(entries.into_iter().map(|e| sources::path_in(k, &e)));
+        }
         let indexed: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
         let (mut found, mut others) = (0, Vec::new());
-        for n in &listed {
+        for n in &listed_paths {
             if indexed.contains(n.as_str()) {
                 found += 1;
             } else {
@@ -122,7 +134,7 @@ impl Store {
             }
         }
         if found < indexed.len() {
-            let present: std::collections::HashSet<&str> = listed.iter().map(String::as_str).collect();
+            let present: std::collections::HashSet<&str> = listed_paths.iter().map(String::as_str).collect();
             if let Some(name) = names.iter().find(|n| !present.contains(n.as_str())) {
                 return Err(StoreError::Index {
                     path: path.clone(),
@@ -131,11 +143,15 @@ impl Store {
             }
         }
         self.files = names;
-        let base = self.files.first().and_then(|n| split_name(n)).map(|(b, _)| b.to_string());
-        let mut extra = Self::dir_binlogs(others.into_iter(), base.as_deref());
+        self.source = sources::newest(&self.files);
+        // Files of the newest source's directory that follow its last one (same base).
+        let last_k = self.source;
+        let base = self.files.last().and_then(|n| split_name(sources::plain(n))).map(|(b, _)| b.to_string());
+        let in_last = others.into_iter().filter(|p| sources::number(p) == last_k && (last_k > 1 || !p.contains('/')));
+        let mut extra = Self::dir_binlogs(in_last, base.as_deref());
         if let (Some(last), Some(first_extra)) = (self.files.last(), extra.first()) {
-            let succ = split_name(last).map(|(_, k)| k + 1);
-            if extra.len() == 1 && split_name(first_extra).map(|(_, k)| k) == succ {
+            let succ = split_name(sources::plain(last)).map(|(_, k)| k + 1);
+            if extra.len() == 1 && split_name(sources::plain(first_extra)).map(|(_, k)| k) == succ {
                 warn!("binlog {first_extra} is not in the index; adding it (crash after creating the file)");
                 self.files.push(extra.remove(0));
                 self.write_index()?;
@@ -146,6 +162,30 @@ impl Store {
                 path,
                 what: format!("files in the directory but not in the index: {extra:?}"),
             });
+        }
+        // The next source's directory, begun before a crash: its one file is the
+        // first of that source (created, then the crash, then no index entry).
+        let next_k = self.source + 1;
+        if listed.iter().any(|e| sources::dir_number(e) == Some(next_k)) {
+            let d = self.dir.join(sources::dir_of(next_k));
+            let entries = self.fs.list(&d).map_err(io_err(&d, "read directory"))?;
+            let found = Self::dir_binlogs(entries.iter(), None);
+            match found.as_slice() {
+                [] => {}
+                [one] => {
+                    let p = sources::path_in(next_k, one);
+                    warn!("binlog {p} is not in the index; adding it (crash after creating a new source's first file)");
+                    self.files.push(p);
+                    self.source = next_k;
+                    self.write_index()?;
+                }
+                _ => {
+                    return Err(StoreError::Index {
+                        path,
+                        what: format!("files in {} but not in the index: {found:?}", d.display()),
+                    })
+                }
+            }
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ mod recovery;
 
 use super::event::{self, ChecksumAlg, EventHeader, EventType, HEADER_LEN, MAGIC};
 use super::gtid::{GtidSet, MariaPos};
+use super::sources::{self, Origin};
 use super::trx::Tracker;
 use crate::binlog::fs::{Fs, FsFile};
 use log::{debug, info, warn};
@@ -68,6 +69,11 @@ pub struct Store {
     share_seen: u64,
     /// Bytes of zeros kept ahead of the active file's end (`preallocate`); 0: none.
     prealloc: u64,
+    /// The source new files go to (`sources`): the newest stored one, or the next
+    /// once `begin_source` was called.
+    source: u32,
+    /// A new source's `binlogd.primary`, written with its first file.
+    begun: Option<Origin>,
 }
 
 impl Store {
@@ -92,6 +98,8 @@ impl Store {
             share: None,
             share_seen: 0,
             prealloc: 0,
+            source: 1,
+            begun: None,
         };
         finish_interrupted(&*s.fs, dir)?;
         s.load_index()?;
@@ -131,10 +139,49 @@ impl Store {
         };
         let file = match (&self.active, &self.next) {
             (Some(a), Some(n)) if a.closed => Some((n.clone(), 4)),
-            (Some(a), _) => Some((a.name.clone(), a.trx_end)),
+            (Some(a), _) => Some((sources::plain(&a.name).to_string(), a.trx_end)),
             (None, _) => None,
         };
         ResumePoint { file, gtids, maria }
+    }
+
+    /// The server the newest source's files came from (its `binlogd.primary`), if known.
+    pub fn origin(&self) -> Result<Option<Origin>, StoreError> {
+        let path = self.dir.join(sources::path_in(self.source, sources::ORIGIN_FILE));
+        let text = match self.fs.read(&path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(&path, "read")(e)),
+        };
+        Origin::decode(&text, &path.display().to_string())
+            .map(|o| (!o.id.is_empty()).then_some(o))
+            .map_err(|what| StoreError::Index { path, what })
+    }
+
+    /// Records which server the newest source is (the first connection to it).
+    pub fn set_origin(&self, o: &Origin) -> Result<(), StoreError> {
+        let name = sources::path_in(self.source, sources::ORIGIN_FILE);
+        self.fs.replace(&self.dir, &name, o.encode().as_bytes(), false).map_err(io_err(&self.dir.join(&name), "replace"))
+    }
+
+    /// Files from now on come from another server, `o`: the next file the stream
+    /// names is created in a new source directory (`sources`), whatever its name,
+    /// and the file being appended to is finished where it stands. `o` gets the GTID
+    /// state of everything stored, and is written with that first file.
+    pub fn begin_source(&mut self, mut o: Origin) {
+        let (g, m) = self.gtid_state();
+        o.gtids = g.clone();
+        o.maria = m.clone();
+        if !self.files.is_empty() {
+            self.source = sources::newest(&self.files) + 1;
+        }
+        self.next = None;
+        self.begun = Some(o);
+    }
+
+    /// The source new files go to.
+    pub fn source(&self) -> u32 {
+        self.source
     }
 
     /// The GTID state after the last complete transaction appended.

@@ -20,7 +20,8 @@ pub fn split_name(name: &str) -> Option<(&str, u64)> {
 /// Can `next` be the file after `current`? The same base name and a higher number
 /// (a name without a number is not compared).
 pub(super) fn follows(current: &str, next: &str) -> bool {
-    match (split_name(current), split_name(next)) {
+    let plain = crate::binlog::sources::plain;
+    match (split_name(plain(current)), split_name(plain(next))) {
         (Some((b1, n1)), Some((b2, n2))) => b1 == b2 && n2 > n1,
         _ => true,
     }

@@ -266,6 +266,19 @@ impl Store {
             tracker.gtids = t.gtids;
             tracker.maria = t.maria;
         }
+        if sources::number(&last) > 1 {
+            // A later source's file starts from that server's state, which may lack
+            // nothing binlogd held before but need not name it all: the state binlogd
+            // held when it began following it is part of what it holds.
+            if let Some(o) = self.origin()? {
+                tracker.gtids.union(&o.gtids);
+                for g in o.maria.domains.values() {
+                    if tracker.maria.domains.get(&g.domain).is_none_or(|t| t.seq < g.seq) {
+                        tracker.maria.update(*g);
+                    }
+                }
+            }
+        }
         if scan.closed {
             self.next = scan.rotate_to.clone();
         }

@@ -13,7 +13,6 @@ use super::socket::ClientSocket;
 use crate::binlog::gtid::{GtidSet, MariaGtid, MariaPos};
 use crate::binlog::gtid_index::{Entry, FileStart};
 use crate::binlog::read::Stored;
-use crate::binlog::store::is_safe_name;
 use crate::proto::command::{BinlogDump, BinlogDumpGtid, BINLOG_DUMP_NON_BLOCK, BINLOG_SEND_ANNOTATE_ROWS_EVENT};
 use crate::proto::packet::PacketStream;
 use crate::proto::Error;
@@ -68,7 +67,11 @@ pub fn serve(s: &mut Conn, d: BinlogDump) -> Result<(), Error> {
     }
     let st = stored(s);
     // No name: from the first file, as a primary does.
-    let name = if d.file.is_empty() { st.files.first().cloned().unwrap_or_default() } else { d.file.clone() };
+    let name = if d.file.is_empty() {
+        st.files.first().cloned().unwrap_or_default()
+    } else {
+        crate::binlog::sources::to_path(&st.files, &d.file)
+    };
     let Some((f, pos)) = open_at(s, &st, &name, u64::from(d.pos))? else { return Ok(()) };
     info!("connection {}: dump from {name}:{pos}", s.id);
     start(s, name, f, pos, d.flags, None)
@@ -88,7 +91,7 @@ fn open_at(
     name: &str,
     pos: u64,
 ) -> Result<Option<Opened>, Error> {
-    if !is_safe_name(name) {
+    if !crate::binlog::sources::is_safe_path(name) {
         fail(s, "Could not find first log file name in binary log index file (a plain file name is required)")?;
         return Ok(None);
     }

@@ -13,6 +13,9 @@ pub(super) struct Skip {
     pub(super) tracker: Tracker,
     /// Inside a transaction being left out.
     pub(super) skipping: bool,
+    /// Crossed into a later source's files: the GTID state stored before them
+    /// (`sources::Origin`), whose transactions that source's first files repeat.
+    pub(super) earlier: Option<(GtidSet, MariaPos)>,
 }
 
 pub(super) enum SkipMode {
@@ -20,6 +23,8 @@ pub(super) enum SkipMode {
     Mysql(GtidSet),
     /// MariaDB: per domain, leave out groups until the replica's GTID is reached.
     Maria(MariaSkip),
+    /// A dump by file and position: nothing of its own (only `earlier`).
+    Nothing,
 }
 
 /// A MariaDB GTID dump's progress through the replica's connect state.
@@ -150,7 +155,7 @@ pub(super) fn not_in_binlog(g: MariaGtid, diverged: bool) -> String {
 
 impl Skip {
     pub(super) fn new(mode: SkipMode) -> Skip {
-        Skip { mode, tracker: Tracker::new(event::ChecksumAlg::OFF), skipping: false }
+        Skip { mode, tracker: Tracker::new(event::ChecksumAlg::OFF), skipping: false, earlier: None }
     }
 
     /// Whether to send this event (whole bytes for the types the tracker reads).
@@ -180,6 +185,22 @@ impl Skip {
                 }
             }
             _ => {}
+        }
+        if let Some((g, m)) = &self.earlier {
+            // A group the reader had before the switch, repeated by the new source.
+            match h.event_type {
+                t @ (EventType::GTID | EventType::GTID_TAGGED) => {
+                    if let Ok((sid, gno)) = event::decode_any_mysql_gtid(t, ev, self.tracker.alg) {
+                        self.skipping |= g.contains(&sid, gno);
+                    }
+                }
+                EventType::MARIADB_GTID => {
+                    if let Ok((seq, domain, _)) = event::decode_mariadb_gtid(ev, self.tracker.alg) {
+                        self.skipping |= m.domains.get(&domain).is_some_and(|x| x.seq >= seq);
+                    }
+                }
+                _ => {}
+            }
         }
         let was = self.skipping;
         if let Ok(step) = self.tracker.feed(h, ev) {

@@ -8,6 +8,7 @@ use super::Conn;
 use crate::binlog::event::{self, EventHeader, EventType, FormatDescription, HEADER_LEN, LOG_EVENT_ARTIFICIAL_F};
 use crate::binlog::map_guard::MapGuard;
 use crate::binlog::read::Stored;
+use crate::binlog::sources;
 use crate::binlog::store::is_safe_name;
 use crate::binlog::trx::Tracker;
 use crate::binlog::walk::{self, WalkError};
@@ -365,6 +366,27 @@ impl Dump<'_, '_> {
         Ok(())
     }
 
+    /// The name the client sees for stored file `path` (`sources::shown`).
+    pub(super) fn shown(&self, path: &str) -> String {
+        let st = self.s.srv.shared.serving.durable.snapshot();
+        sources::shown(path, sources::newest(&st.files)).into_owned()
+    }
+
+    /// Crossed from one source's files into the next one's (`first` its first file):
+    /// that file repeats transactions stored from the source before, which the
+    /// reader had or was sent. They are left out, as a replica repointed to that
+    /// server by GTID would not get them.
+    fn cross(&mut self, dir: &Path, first: &str) -> Result<(), Error> {
+        let k = sources::number(first);
+        let path = dir.join(sources::path_in(k, sources::ORIGIN_FILE));
+        let text = std::fs::read_to_string(&path)?;
+        let o = sources::Origin::decode(&text, &path.display().to_string()).map_err(std::io::Error::other)?;
+        info!("connection {}: crossing into {first}, the files of source {k} ({})", self.s.id, o.id);
+        let sk = self.skip.get_or_insert_with(|| Skip::new(SkipMode::Nothing));
+        sk.earlier = Some((o.gtids, o.maria));
+        Ok(())
+    }
+
     /// Ends a dump whose connection was killed; a replica that registered again
     /// elsewhere (`Conns::displace`) is first told why, as a primary tells it.
     fn killed(&mut self, first: &(String, u64)) -> Error {
@@ -384,7 +406,7 @@ impl Dump<'_, '_> {
         if self.s.killed.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(self.killed(&first));
         }
-        let rot = fake_rotate(sid, &self.file, self.pos, self.crc);
+        let rot = fake_rotate(sid, &self.shown(&self.file), self.pos, self.crc);
         self.send_event(&rot)?;
         // A dump that does not send its first file from the start gets that file's FDE
         // with `created` 0, as a primary sends it: a replica takes an FDE with `created`
@@ -529,7 +551,8 @@ impl Dump<'_, '_> {
                     self.win.intact(&self.file, self.pos - size)?;
                     let at = self.pos - size;
                     let next = match next {
-                        Ok(r) if is_safe_name(&r.next_file) => r.next_file,
+                        // The next file of the same source.
+                        Ok(r) if is_safe_name(&r.next_file) => sources::path_in(sources::number(&self.file), &r.next_file),
                         Ok(r) => {
                             let what = format!("its ROTATE names {:?}, not a binlog file name", r.next_file);
                             return fail(self.s, &format!("corrupt binlog {}:{at}: {what}", self.file));
@@ -539,7 +562,7 @@ impl Dump<'_, '_> {
                     self.open(dir, &next)?;
                     // As a primary does, each new file starts with a made-up ROTATE naming
                     // it (mysqlbinlog stops there when it was not asked for that file).
-                    let rot = fake_rotate(sid, &next, 4, self.crc);
+                    let rot = fake_rotate(sid, &self.shown(&next), 4, self.crc);
                     self.send_event(&rot)?;
                     // The next file has its own limit.
                     continue 'files;
@@ -553,8 +576,12 @@ impl Dump<'_, '_> {
                 if let Some(i) = st.files.iter().position(|f| *f == self.file) {
                     if let Some(next) = st.files.get(i + 1).cloned() {
                         if self.pos >= st.readable_len(&self.file, &*self.f) {
+                            let crossing = sources::number(&next) != sources::number(&self.file);
                             self.open(dir, &next)?;
-                            let rot = fake_rotate(sid, &next, 4, self.crc);
+                            if crossing {
+                                self.cross(dir, &next)?;
+                            }
+                            let rot = fake_rotate(sid, &self.shown(&next), 4, self.crc);
                             self.send_event(&rot)?;
                             continue 'files;
                         }
@@ -577,7 +604,7 @@ impl Dump<'_, '_> {
             }
             if st2.generation == generation {
                 let mut b = Vec::new();
-                b.extend_from_slice(self.file.as_bytes());
+                b.extend_from_slice(self.shown(&self.file).as_bytes());
                 let hbev = made_up(EventType::HEARTBEAT, sid, self.pos as u32, &b, self.crc);
                 self.send_event(&hbev)?;
             }
