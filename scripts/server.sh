@@ -78,6 +78,7 @@ CNF
   else
     cat <<CNF
 innodb_log_file_size=48M
+log_slave_updates=ON
 rpl_semi_sync_master_enabled=$semi
 rpl_semi_sync_master_timeout=30000
 rpl_semi_sync_master_wait_no_slave=ON

@@ -3,7 +3,8 @@
 //! in binlog_dir until RESET SLAVE ALL, with the errors a real replica gives.
 
 use crate::harness::*;
-use crate::serve::{point_replica, replica, start_replica, Follow};
+use crate::serve::{point_replica, replica, start_replica, stop_replica, Follow};
+use std::process::Command;
 use std::time::Duration;
 
 /// The client's error line without its "at line 1" (the mysql and mariadb clients
@@ -53,6 +54,8 @@ fn repointed_as_a_replica_is(flavor: Flavor) {
         assert_eq!(binlogd_error(port, &sql), real, "{flavor:?} {sql}");
     }
     other.sql(&format!("STOP {verb}"));
+    // It lags now: binlogd holds a commit it lacks.
+    p.sql("INSERT INTO sw.t VALUES (10)");
 
     // An unknown option, a bad value or one binlogd lacks changes nothing.
     binlogd_ok(port, &format!("STOP {verb}"));
@@ -87,7 +90,7 @@ fn repointed_as_a_replica_is(flavor: Flavor) {
     let row = binlogd_row(port, &status);
     assert_eq!((row[host].as_str(), row[port_col].as_str()), ("127.0.0.1", other.port.to_string().as_str()));
     assert_eq!(row[user], "repl", "options not named keep their values");
-    // Another server's binlog is not appended to the files of this one.
+    // A server lacking what binlogd holds is not followed.
     wait_until("binlogd to refuse the other server", Duration::from_secs(60), || {
         binlogd_row(port, &status).get("Last_IO_Errno").is_some_and(|e| e != "0")
     });
@@ -200,4 +203,115 @@ fn a_mariadb_source_lacking_what_binlogd_stored_is_refused() {
 #[test]
 fn a_mysql_source_lacking_what_binlogd_stored_is_refused() {
     a_source_lacking_stored_transactions_is_refused(Flavor::Mysql);
+}
+
+/// `n` commits of `tag` on `s`, each returning once semisync was acknowledged.
+fn commits(s: &Server, tag: &str, n: usize) {
+    let values: Vec<String> = (0..n).map(|i| format!("INSERT INTO so.t (v) VALUES ('{tag}-{i}')")).collect();
+    s.sql(&values.join("; "));
+}
+
+fn semisync_source(s: &Server, on: bool) {
+    let v = if s.flavor == Flavor::Mysql { "rpl_semi_sync_source_enabled" } else { "rpl_semi_sync_master_enabled" };
+    s.sql(&format!("SET GLOBAL {v} = {}", if on { "ON" } else { "OFF" }));
+}
+
+/// A planned switchover: the primary goes read-only, its replica catches up and is
+/// promoted, binlogd is repointed through the mysql client, and the old primary
+/// follows the new one. binlogd acknowledges the new primary's commits, keeps its
+/// files byte for byte in a directory of their own, and serves the whole history.
+fn a_switchover_continues_the_history(flavor: Flavor) {
+    let a = Server::start(flavor, "so-a");
+    let nb = replica(flavor, "so-b", 2);
+    point_replica(&nb, a.port, Follow::Gtid, None, "");
+    start_replica(&nb);
+    let (mut b, port) = Binlogd::serving(&a, "so", "");
+    let (verb, change, o) = dialect(flavor);
+    a.sql("CREATE DATABASE so; CREATE TABLE so.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(50))");
+    commits(&a, "a", 20);
+    a.sql("FLUSH BINARY LOGS");
+    commits(&a, "a2", 5);
+    let first_files = b.index();
+
+    // The switchover.
+    a.sql("SET GLOBAL read_only = ON");
+    nb.wait_same(&a.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "the replica catching up", &b);
+    stop_replica(&nb, "");
+    nb.sql(&format!("RESET {verb} ALL"));
+    semisync_source(&nb, true);
+    binlogd_ok(port, &format!("STOP {verb}; {change} {o}_PORT = {}; START {verb}", nb.port));
+    wait_semisync_client(&nb, &b);
+    semisync_source(&a, false);
+    point_replica(&a, nb.port, Follow::Gtid, None, "");
+    start_replica(&a);
+
+    // Load on the new primary, each commit acknowledged by binlogd.
+    commits(&nb, "b", 20);
+    nb.sql("FLUSH BINARY LOGS");
+    commits(&nb, "b2", 5);
+    assert_eq!(nb.semi_status("no_tx"), "0", "{}", b.log_text());
+    b.wait_log("following a new source", Duration::from_secs(20));
+    a.wait_same(&nb.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "the old primary following", &b);
+
+    // The first source's files are untouched; the new one's are its own, byte for byte.
+    let idx = b.index();
+    assert_eq!(idx[..first_files.len()], first_files[..], "{idx:?}");
+    let second: Vec<&String> = idx.iter().filter(|f| f.starts_with("source-2/")).collect();
+    assert!(second.len() >= 2, "{idx:?}");
+    let logs = nb.binary_logs();
+    let rotated = &logs[..logs.len() - 1];
+    let ndir = nb.binlog_dir();
+    wait_until("binlogd to hold the new primary's rotated files", Duration::from_secs(30), || {
+        second.iter().filter(|f| rotated.iter().any(|r| f.ends_with(&format!("/{r}")))).all(|f| {
+            let name = &f["source-2/".len()..];
+            std::fs::metadata(b.binlog_dir.join(f)).map(|m| m.len()).ok()
+                == std::fs::metadata(ndir.join(name)).map(|m| m.len()).ok()
+        })
+    });
+    let mut compared = 0;
+    for f in &second {
+        let name = &f["source-2/".len()..];
+        if rotated.iter().any(|r| r == name) {
+            assert_eq!(md5_file(&b.binlog_dir.join(f)), md5_file(&ndir.join(name)), "{f}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 1, "{second:?} {rotated:?}");
+    let who = std::fs::read_to_string(b.binlog_dir.join("source-2/binlogd.primary")).unwrap();
+    assert!(who.contains(&format!("127.0.0.1:{}", nb.port)), "{who}");
+
+    // Clients see the current primary's names, and the first source's qualified.
+    let listed = client(port, "replpass", "SHOW BINARY LOGS");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains(&format!("source-1/{}", first_files[0])), "{listed}");
+    assert_eq!(binlogd_row(port, "SHOW MASTER STATUS")["File"], *logs.last().unwrap());
+
+    // The whole history, read by GTID from an empty state by a fresh replica.
+    let fresh = replica(flavor, "so-fresh", 3);
+    point_replica(&fresh, port, Follow::Gtid, None, "");
+    start_replica(&fresh);
+    fresh.wait_same(&nb.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "the whole history", &b);
+    assert_eq!(fresh.sql("SELECT COUNT(*) FROM so.t").trim(), "50");
+
+    // And a replica by file and position, from the first file, across the switch.
+    let byname = replica(flavor, "so-byname", 4);
+    point_replica(&byname, port, Follow::FilePos, None, &format!("source-1/{}", first_files[0]));
+    start_replica(&byname);
+    byname.wait_same(&nb.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "file and position across", &b);
+
+    assert_eq!(b.stop(), 0);
+    let out = Command::new(binlogd_bin()).args(["--verify", b.binlog_dir.to_str().unwrap()]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("source 2 begins"), "{text}");
+}
+
+#[test]
+fn a_mariadb_switchover_continues_the_history() {
+    a_switchover_continues_the_history(Flavor::MariaDb);
+}
+
+#[test]
+fn a_mysql_switchover_continues_the_history() {
+    a_switchover_continues_the_history(Flavor::Mysql);
 }

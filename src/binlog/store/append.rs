@@ -27,6 +27,9 @@ pub(super) struct Active {
     pub(super) pending: Pending,
     /// A large event being written piece by piece; `len` moves past it only at its end.
     pub(super) partial: Option<Partial>,
+    /// The first file of a source followed after another (`sources`): its GTID
+    /// header states that server's past, which must lie within what is stored.
+    pub(super) source_start: bool,
 }
 
 /// A large event arriving in pieces.
@@ -215,6 +218,9 @@ impl Active {
     pub(super) fn check_continues(&self, h: &EventHeader, ev: &[u8]) -> Result<(), StoreError> {
         // What does not decode is the tracker's to report, with its offset.
         let Ok(body) = event::body(ev, self.tracker.alg) else { return Ok(()) };
+        if self.source_start {
+            return self.check_within(h, body);
+        }
         let lacks = if h.event_type == EventType::PREVIOUS_GTIDS {
             let Ok(set) = GtidSet::decode(body) else { return Ok(()) };
             let missing = self.tracker.gtids.difference(&set);
@@ -237,6 +243,30 @@ impl Active {
             Some(w) => Err(StoreError::OtherBinlog {
                 file: self.name.clone(),
                 what: format!("does not continue the files stored before it: its {w}, which binlogd stored"),
+            }),
+        }
+    }
+
+    /// A new source's first file starts inside what is stored: nothing between the
+    /// stored history and that file is missing (the start chosen for it ensures it;
+    /// this holds it whatever the server sends).
+    fn check_within(&self, h: &EventHeader, body: &[u8]) -> Result<(), StoreError> {
+        let gap = if h.event_type == EventType::PREVIOUS_GTIDS {
+            let Ok(set) = GtidSet::decode(body) else { return Ok(()) };
+            let beyond = set.difference(&self.tracker.gtids);
+            (!beyond.is_empty()).then(|| format!("Previous_gtids has {beyond}"))
+        } else {
+            let Ok(list) = MariaPos::decode_gtid_list(body) else { return Ok(()) };
+            list.iter().find_map(|g| {
+                let top = self.tracker.maria.domains.get(&g.domain).map(|x| x.seq);
+                top.is_none_or(|t| t < g.seq).then(|| format!("Gtid_list has {g}"))
+            })
+        };
+        match gap {
+            None => Ok(()),
+            Some(w) => Err(StoreError::OtherBinlog {
+                file: self.name.clone(),
+                what: format!("starts after transactions binlogd lacks: its {w}, which binlogd never stored"),
             }),
         }
     }
@@ -369,6 +399,7 @@ impl Store {
         }
         let path = self.dir.join(name);
         let sub = sources::dir_of(sources::number(name));
+        let new_source = self.begun.is_some();
         if let Some(o) = self.begun.take() {
             if !sub.is_empty() {
                 let d = self.dir.join(&sub);
@@ -406,6 +437,7 @@ impl Store {
             tracker,
             pending: Pending::default(),
             partial: None,
+            source_start: new_source,
         });
         info!("created binlog {}", path.display());
         Ok(())

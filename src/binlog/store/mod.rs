@@ -160,8 +160,9 @@ impl Store {
 
     /// Records which server the newest source is (the first connection to it).
     pub fn set_origin(&self, o: &Origin) -> Result<(), StoreError> {
-        let name = sources::path_in(self.source, sources::ORIGIN_FILE);
-        self.fs.replace(&self.dir, &name, o.encode().as_bytes(), false).map_err(io_err(&self.dir.join(&name), "replace"))
+        let d = self.dir.join(sources::dir_of(self.source));
+        let name = sources::ORIGIN_FILE;
+        self.fs.replace(&d, name, o.encode().as_bytes(), false).map_err(io_err(&d.join(name), "replace"))
     }
 
     /// Files from now on come from another server, `o`: the next file the stream

@@ -285,6 +285,8 @@ impl Store {
         self.default_alg = if tracker.saw_fde { tracker.alg } else { ChecksumAlg::CRC32 };
         self.gtids = tracker.gtids.clone();
         self.maria = tracker.maria.clone();
+        let k = sources::number(&last);
+        let source_start = k > 1 && scan.cut_at <= 4 && self.files.iter().filter(|f| sources::number(f) == k).count() == 1;
         self.active = Some(Active {
             name: last,
             path,
@@ -298,6 +300,9 @@ impl Store {
             tracker,
             pending: Pending::default(),
             partial: None,
+            // A source's first file with nothing past its magic yet: its header is
+            // still to come, and is that server's past.
+            source_start,
         });
         Ok(())
     }
