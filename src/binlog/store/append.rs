@@ -613,7 +613,8 @@ impl Store {
         }
         a.file.sync().map_err(io_err(&path, "fsync"))?;
         if let Some(next) = self.next.clone() {
-            self.create_file(&next)?;
+            // The next file of the same source.
+            self.create_file(&sources::path_in(self.source, &next))?;
         }
         Ok(())
     }

@@ -698,6 +698,58 @@ mod tests {
         Ok(())
     }
 
+    /// A new source's first file has the name of a stored one: it goes to a directory
+    /// of its own. A crash at any point leaves the history as it was, or the new
+    /// source begun whole: its file in the index and its server named.
+    #[test]
+    fn a_crash_while_a_new_source_begins_keeps_the_history_and_the_source_whole() {
+        use crate::binlog::fs::SimFs;
+        use crate::binlog::sources::Origin;
+        let dir = Path::new("/b");
+        let one = maria_file(&[], &[(0, 1, 1), (0, 1, 2), (0, 1, 3)], "mysql-bin.000002");
+        // The new server's file: it starts within what is stored, repeats 0-1-3, then its own.
+        let theirs = maria_file(&[(0, 1, 2)], &[(0, 1, 3), (0, 2, 4)], "mysql-bin.000002");
+        let origin = |id: &str| Origin { id: id.into(), address: "db:3306".into(), ..Origin::default() };
+        let mut whole = false;
+        for n in 0..60 {
+            let fs = SimFs::new();
+            let mut s = Store::open_on(Arc::new(fs.clone()), dir).unwrap();
+            s.set_origin(&origin("server_id 1")).unwrap();
+            feed_file(&mut s, "mysql-bin.000001", &one).unwrap();
+            s.sync().unwrap();
+            fs.fail_after(Some(n));
+            let r = (|| {
+                s.begin_source(origin("server_id 2"));
+                feed_file(&mut s, "mysql-bin.000001", &theirs)?;
+                s.sync()
+            })();
+            fs.fail_after(None);
+            fs.crash();
+            let s = Store::open_on(Arc::new(fs.clone()), dir).unwrap_or_else(|e| panic!("after {n}: {e}"));
+            assert_eq!(fs.read(&dir.join("mysql-bin.000001")).unwrap(), one, "after {n}");
+            let id = s.origin().unwrap().unwrap().id;
+            // Each file's ROTATE makes the next one at once (empty), in its source.
+            let files: Vec<&str> = s.files().iter().map(String::as_str).collect();
+            match files[..] {
+                ["mysql-bin.000001", "mysql-bin.000002"] => assert_eq!(id, "server_id 1", "after {n}"),
+                ["mysql-bin.000001", "mysql-bin.000002", "source-2/mysql-bin.000001", ..] => {
+                    assert!(files.len() == 3 || files[3] == "source-2/mysql-bin.000002", "{files:?}");
+                    assert_eq!(id, "server_id 2", "after {n}");
+                    let o = s.origin().unwrap().unwrap();
+                    assert_eq!(o.maria.to_string(), "0-1-3", "what was held before it");
+                    assert!(s.resume_point().maria.domains[&0].seq >= 3, "after {n}");
+                }
+                _ => panic!("after {n}: {files:?}"),
+            }
+            if r.is_ok() {
+                whole = true;
+                assert_eq!(fs.read(&dir.join("source-2/mysql-bin.000001")).unwrap(), theirs, "after {n}");
+                assert_eq!(s.resume_point().maria.to_string(), "0-2-4");
+            }
+        }
+        assert!(whole, "some run completed");
+    }
+
     #[test]
     fn a_primary_file_begun_again_under_a_stored_name_is_refused_and_nothing_appended() {
         let g = golden(MARIADB);
