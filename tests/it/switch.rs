@@ -192,6 +192,27 @@ fn a_source_lacking_stored_transactions_is_refused(flavor: Flavor) {
     assert_eq!(sizes(&b), before, "nothing is appended from a source that forks the history");
     // Still serving what it stored.
     assert_eq!(binlogd_row(port, "SHOW MASTER STATUS")["File"], before.last().unwrap().0);
+
+    // Compensated from binlogd (the README's steps), the promoted server holds what
+    // binlogd stored, and binlogd, retrying on its own, follows it.
+    stop_replica(&r, "");
+    point_replica(&r, port, Follow::Gtid, None, "");
+    start_replica(&r);
+    r.wait_same(&p.sql("CHECKSUM TABLE fk.t"), "CHECKSUM TABLE fk.t", "compensation from binlogd", &b);
+    stop_replica(&r, "");
+    r.sql(&format!("RESET {verb} ALL"));
+    semisync_source(&r, true);
+    b.wait_log("which holds every transaction binlogd stored", Duration::from_secs(60));
+    wait_semisync_client(&r, &b);
+    r.sql("INSERT INTO fk.t VALUES (100)");
+    assert_eq!(r.semi_status("no_tx"), "0", "{}", b.log_text());
+    assert!(b.index().iter().any(|f| f.starts_with("source-2/")), "{:?}", b.index());
+    assert_eq!(sizes(&b)[..before.len()], before[..], "the first source's files are untouched");
+    // A fresh replica reads the whole history, across the fork that was refused.
+    let fresh = replica(flavor, "fork-fresh", 3);
+    point_replica(&fresh, port, Follow::Gtid, None, "");
+    start_replica(&fresh);
+    fresh.wait_same(&r.sql("CHECKSUM TABLE fk.t"), "CHECKSUM TABLE fk.t", "the whole history", &b);
     assert_eq!(b.stop(), 0);
 }
 
@@ -314,4 +335,125 @@ fn a_mariadb_switchover_continues_the_history() {
 #[test]
 fn a_mysql_switchover_continues_the_history() {
     a_switchover_continues_the_history(Flavor::Mysql);
+}
+
+/// The old primary rejoins as a replica of the new one, by GTID from its own state.
+fn rejoin(old: &Server, new: &Server) {
+    semisync_source(old, false);
+    point_replica(old, new.port, Follow::Gtid, None, "");
+    if old.flavor != Flavor::Mysql {
+        // A former primary's position is its binlog's, not a replica's.
+        old.sql("CHANGE MASTER TO MASTER_USE_GTID = current_pos");
+    }
+    start_replica(old);
+}
+
+/// Waits until `s` holds `n` rows of so.t.
+fn wait_count(s: &Server, n: &str, what: &str) {
+    wait_until(what, Duration::from_secs(90), || s.sql("SELECT COUNT(*) FROM so.t").trim() == n);
+}
+
+fn kill9_server(s: &Server) {
+    let dir = s.dir.to_str().unwrap();
+    assert!(Command::new(repo().join("scripts/server.sh")).args(["kill", dir]).status().unwrap().success());
+}
+
+/// A lagging replica is compensated from binlogd (the README's steps) and promoted.
+fn compensate_and_promote(r: &Server, port: u16, want: &str) {
+    let verb = if r.flavor == Flavor::Mysql { "REPLICA" } else { "SLAVE" };
+    stop_replica(r, "");
+    point_replica(r, port, Follow::Gtid, None, "");
+    if r.flavor != Flavor::Mysql {
+        r.sql("CHANGE MASTER TO MASTER_USE_GTID = current_pos");
+    }
+    start_replica(r);
+    wait_count(r, want, "compensation from binlogd");
+    stop_replica(r, "");
+    r.sql(&format!("RESET {verb} ALL"));
+    semisync_source(r, true);
+    r.sql("SET GLOBAL read_only = OFF");
+}
+
+/// Two unplanned failovers, ending on the first server: each time the primary is
+/// killed with commits its replica lacks, the replica takes them from binlogd and is
+/// promoted, binlogd is repointed (and killed -9 at a step of the switch), and the old
+/// primary rejoins. Every acknowledged commit is on the final primary and in
+/// binlogd's history, which a fresh replica reads whole.
+fn failovers_back_and_forth(flavor: Flavor) {
+    let a = Server::start(flavor, "fb-a");
+    let nb = replica(flavor, "fb-b", 2);
+    point_replica(&nb, a.port, Follow::Gtid, None, "");
+    start_replica(&nb);
+    let (mut b, port) = Binlogd::serving(&a, "fb", "");
+    let (verb, change, o) = dialect(flavor);
+    a.sql("CREATE DATABASE so; CREATE TABLE so.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(50))");
+    commits(&a, "a", 10);
+    nb.wait_same(&a.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "the replica following", &b);
+
+    // 1. The replica lags; the primary commits on, acknowledged by binlogd, and dies.
+    stop_replica(&nb, "IO_THREAD");
+    commits(&a, "a-unseen", 10);
+    assert_eq!(a.semi_status("no_tx"), "0");
+    kill9_server(&a);
+    compensate_and_promote(&nb, port, "20");
+    // Repointed, and binlogd killed right after the CHANGE MASTER.
+    binlogd_ok(port, &format!("STOP {verb}; {change} {o}_PORT = {}", nb.port));
+    b.kill9();
+    b.start();
+    binlogd_ok(port, &format!("START {verb}"));
+    wait_semisync_client(&nb, &b);
+    commits(&nb, "b", 10);
+    assert_eq!(nb.semi_status("no_tx"), "0", "{}", b.log_text());
+    a.restart();
+    rejoin(&a, &nb);
+    wait_count(&a, "30", "the old primary rejoining");
+
+    // 2. Back: the first server lags now, the second dies with commits it lacks.
+    stop_replica(&a, "IO_THREAD");
+    commits(&nb, "b-unseen", 10);
+    assert_eq!(nb.semi_status("no_tx"), "0");
+    kill9_server(&nb);
+    compensate_and_promote(&a, port, "40");
+    binlogd_ok(port, &format!("STOP {verb}; {change} {o}_PORT = {}; START {verb}", a.port));
+    // Killed during the first dump from the new source.
+    wait_until("binlogd to begin the third source", Duration::from_secs(30), || {
+        b.log_text().matches("following a new source").count() >= 2
+    });
+    b.kill9();
+    b.start();
+    wait_semisync_client(&a, &b);
+    commits(&a, "a-again", 10);
+    assert_eq!(a.semi_status("no_tx"), "0", "{}", b.log_text());
+    nb.restart();
+    rejoin(&nb, &a);
+    wait_count(&nb, "50", "the second server rejoining");
+
+    // Three sources, each in its place; the whole history, read by a fresh replica.
+    let idx = b.index();
+    assert!(idx.iter().any(|f| f.starts_with("source-2/")) && idx.iter().any(|f| f.starts_with("source-3/")), "{idx:?}");
+    let fresh = replica(flavor, "fb-fresh", 3);
+    point_replica(&fresh, port, Follow::Gtid, None, "");
+    start_replica(&fresh);
+    fresh.wait_same(&a.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "the whole history", &b);
+    assert_eq!(fresh.sql("SELECT COUNT(*) FROM so.t").trim(), "50");
+    assert_eq!(b.stop(), 0);
+    let out = Command::new(binlogd_bin()).args(["--verify", b.binlog_dir.to_str().unwrap()]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("source 3 begins"), "{text}");
+}
+
+#[test]
+fn mariadb_failovers_back_and_forth_keep_every_acknowledged_commit() {
+    failovers_back_and_forth(Flavor::MariaDb);
+}
+
+#[test]
+fn mariadb11_failovers_back_and_forth_keep_every_acknowledged_commit() {
+    failovers_back_and_forth(Flavor::MariaDb11);
+}
+
+#[test]
+fn mysql_failovers_back_and_forth_keep_every_acknowledged_commit() {
+    failovers_back_and_forth(Flavor::Mysql);
 }
