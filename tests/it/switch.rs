@@ -320,11 +320,50 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
     start_replica(&byname);
     byname.wait_same(&nb.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "file and position across", &b);
 
+    if flavor != Flavor::Mysql {
+        // mariadb-binlog reads an old source's file, and the new one's, byte for byte.
+        let out = b.dir.join("raw");
+        std::fs::create_dir_all(out.join("source-1")).unwrap();
+        for (asked, stored) in [(format!("source-1/{}", first_files[0]), first_files[0].clone()), {
+            let f = second[0].clone();
+            (f["source-2/".len()..].to_string(), f)
+        }] {
+            let st = Command::new("mariadb-binlog")
+                .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={port}"), "--user=repl"])
+                .args(["--password=replpass", "--raw", &format!("--result-file={}/", out.display()), &asked])
+                .output()
+                .unwrap();
+            assert!(st.status.success(), "{asked}: {}", String::from_utf8_lossy(&st.stderr));
+            assert_eq!(md5_file(&out.join(&asked)), md5_file(&b.binlog_dir.join(&stored)), "{asked}");
+        }
+    }
+
+    // --verify follows the GTIDs across the sources.
+    assert!(verify(&b).contains("source 2 begins"));
+
+    // A purge runs over the whole history, the first source's files first.
+    let current = logs.last().unwrap().clone();
+    binlogd_ok(port, &format!("PURGE BINARY LOGS TO '{current}'"));
+    assert_eq!(b.index()[0], format!("source-2/{current}"), "{:?}", b.index());
+    assert!(!b.binlog_dir.join(&first_files[0]).exists());
     assert_eq!(b.stop(), 0);
+    b.start();
+    wait_semisync_client(&nb, &b);
+    commits(&nb, "c", 3);
+    assert_eq!(nb.semi_status("no_tx"), "0", "{}", b.log_text());
+    let listed = client(port, "replpass", "SHOW BINARY LOGS");
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(&current));
+
+    assert_eq!(b.stop(), 0);
+    assert!(verify(&b).contains("OK: "));
+}
+
+/// `binlogd --verify` over binlogd's directory: its report, which must say OK.
+fn verify(b: &Binlogd) -> String {
     let out = Command::new(binlogd_bin()).args(["--verify", b.binlog_dir.to_str().unwrap()]).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("source 2 begins"), "{text}");
+    text
 }
 
 #[test]
@@ -437,10 +476,7 @@ fn failovers_back_and_forth(flavor: Flavor) {
     fresh.wait_same(&a.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "the whole history", &b);
     assert_eq!(fresh.sql("SELECT COUNT(*) FROM so.t").trim(), "50");
     assert_eq!(b.stop(), 0);
-    let out = Command::new(binlogd_bin()).args(["--verify", b.binlog_dir.to_str().unwrap()]).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("source 3 begins"), "{text}");
+    assert!(verify(&b).contains("source 3 begins"));
 }
 
 #[test]
