@@ -52,7 +52,10 @@ pub fn path_in(k: u32, name: &str) -> String {
 
 /// A source directory's name (`source-K`, K ≥ 2), as listed in binlog_dir.
 pub fn dir_number(entry: &str) -> Option<u32> {
-    entry.strip_prefix(DIR_PREFIX).and_then(|k| k.parse().ok()).filter(|&k| k >= 2 && format!("{DIR_PREFIX}{k}") == entry)
+    entry
+        .strip_prefix(DIR_PREFIX)
+        .and_then(|k| k.parse().ok())
+        .filter(|&k| k >= 2 && format!("{DIR_PREFIX}{k}") == entry)
 }
 
 /// A stored file's path is well-formed: a safe name, under a source directory or not.

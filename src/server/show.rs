@@ -133,7 +133,8 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 .chain(stored_sizes(s, &d).into_iter().map(|f| (f, "local")));
             let v = listed
                 .map(|((f, size), at)| {
-                    let mut r = vec![Some(crate::binlog::sources::shown(&f, newest).into_owned()), Some(size.to_string())];
+                    let mut r =
+                        vec![Some(crate::binlog::sources::shown(&f, newest).into_owned()), Some(size.to_string())];
                     if !maria {
                         r.push(Some("No".into()));
                     }
@@ -319,7 +320,14 @@ pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
                     } else {
                         "Sending binlog event to replica"
                     };
-                    let newest = s.srv.serving().durable.snapshot().files.last().map_or(1, |f| crate::binlog::sources::number(f));
+                    let newest = s
+                        .srv
+                        .serving()
+                        .durable
+                        .snapshot()
+                        .files
+                        .last()
+                        .map_or(1, |f| crate::binlog::sources::number(f));
                     (state, Some(format!("{}:{}", crate::binlog::sources::shown(&r.file, newest), r.pos)))
                 }
                 (Command::Connect, _) => ("login", None),

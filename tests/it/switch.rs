@@ -469,7 +469,10 @@ fn failovers_back_and_forth(flavor: Flavor) {
 
     // Three sources, each in its place; the whole history, read by a fresh replica.
     let idx = b.index();
-    assert!(idx.iter().any(|f| f.starts_with("source-2/")) && idx.iter().any(|f| f.starts_with("source-3/")), "{idx:?}");
+    assert!(
+        idx.iter().any(|f| f.starts_with("source-2/")) && idx.iter().any(|f| f.starts_with("source-3/")),
+        "{idx:?}"
+    );
     let fresh = replica(flavor, "fb-fresh", 3);
     point_replica(&fresh, port, Follow::Gtid, None, "");
     start_replica(&fresh);

@@ -361,7 +361,7 @@ impl Store {
                 }
                 return Ok(());
             }
-            if self.files.iter().any(|f| *f == path) {
+            if self.files.contains(&path) {
                 return Err(StoreError::Stream {
                     file: name.into(),
                     offset: pos,

@@ -108,7 +108,8 @@ pub fn finish_interrupted(fs: &dyn Fs, dir: &Path) -> Result<(), StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(StoreError::Io { path: list, op: "read", err: e }),
     };
-    let names: Vec<String> = text.lines().map(str::trim).filter(|n| crate::binlog::sources::is_safe_path(n)).map(str::to_string).collect();
+    let names: Vec<String> =
+        text.lines().map(str::trim).filter(|n| crate::binlog::sources::is_safe_path(n)).map(str::to_string).collect();
     warn!("{} found: finishing an interrupted purge of {} file(s)", list.display(), names.len());
     let (index, files) = read_index(fs, dir)?;
     let kept: Vec<String> = files.iter().filter(|f| !names.contains(f)).cloned().collect();

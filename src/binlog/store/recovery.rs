@@ -286,7 +286,8 @@ impl Store {
         self.gtids = tracker.gtids.clone();
         self.maria = tracker.maria.clone();
         let k = sources::number(&last);
-        let source_start = k > 1 && scan.cut_at <= 4 && self.files.iter().filter(|f| sources::number(f) == k).count() == 1;
+        let source_start =
+            k > 1 && scan.cut_at <= 4 && self.files.iter().filter(|f| sources::number(f) == k).count() == 1;
         self.active = Some(Active {
             name: last,
             path,

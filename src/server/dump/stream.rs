@@ -552,7 +552,9 @@ impl Dump<'_, '_> {
                     let at = self.pos - size;
                     let next = match next {
                         // The next file of the same source.
-                        Ok(r) if is_safe_name(&r.next_file) => sources::path_in(sources::number(&self.file), &r.next_file),
+                        Ok(r) if is_safe_name(&r.next_file) => {
+                            sources::path_in(sources::number(&self.file), &r.next_file)
+                        }
                         Ok(r) => {
                             let what = format!("its ROTATE names {:?}, not a binlog file name", r.next_file);
                             return fail(self.s, &format!("corrupt binlog {}:{at}: {what}", self.file));
