@@ -110,9 +110,17 @@ pub static KEYS: &[Key] = &[
         name: "master_host",
         aliases: &[],
         default: "",
-        unit: "a host name or address",
-        doc: "primary's host name or address (required)",
+        unit: "a host name or address, or candidates: host:port, host:port",
+        doc: "primary's host name or address (required); a list of candidate primaries follows the one that is writable and replicates from no one",
         set: |c, v| {
+            if v.contains(',') {
+                for e in v.split(',').map(str::trim) {
+                    if e.is_empty() {
+                        return Err("an empty entry in the list of candidate primaries".into());
+                    }
+                    super::split_host_port(e)?;
+                }
+            }
             c.master_host = v.to_string();
             Ok(())
         },

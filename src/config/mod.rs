@@ -129,6 +129,20 @@ pub struct Config {
 }
 
 impl Config {
+    /// The primaries `master_host` names: one, or candidates for automatic following
+    /// (`host:port, host:port`; a host without a port has master_port), in order.
+    pub fn candidates(&self) -> Vec<(String, u16)> {
+        self.master_host
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| match split_host_port(e) {
+                Ok((h, Some(p))) => (h, p),
+                _ => (e.to_string(), self.master_port),
+            })
+            .collect()
+    }
+
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             path: path.display().to_string(),
@@ -340,8 +354,43 @@ impl Config {
     }
 }
 
+/// One entry of a candidate list: `host:port`, `[v6]:port` or a host alone (the
+/// port then is master_port's).
+pub fn split_host_port(e: &str) -> Result<(String, Option<u16>), String> {
+    let port = |p: &str| match p.parse::<u16>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{e:?}: the port must be between 1 and 65535")),
+    };
+    if let Some(rest) = e.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(|| format!("{e:?}: an unclosed ["))?;
+        return match after.strip_prefix(':') {
+            Some(p) => Ok((h.to_string(), Some(port(p)?))),
+            None if after.is_empty() => Ok((h.to_string(), None)),
+            None => Err(format!("{e:?}: text after ]")),
+        };
+    }
+    match e.split_once(':') {
+        Some((h, p)) if !p.contains(':') && !h.is_empty() => Ok((h.to_string(), Some(port(p)?))),
+        _ => Ok((e.to_string(), None)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn master_host_may_list_candidate_primaries_each_with_its_port() {
+        let base = "server_id = 2\nmaster_user = u\nbinlog_dir = /d\nmaster_port = 3307\n";
+        let c = Config::parse(&format!("{base}master_host = db1:3306, db2, [::1]:3310\n"), Path::new("a.cnf")).unwrap();
+        assert_eq!(c.candidates(), [("db1".to_string(), 3306), ("db2".to_string(), 3307), ("::1".to_string(), 3310)]);
+        let one = Config::parse(&format!("{base}master_host = db1\n"), Path::new("a.cnf")).unwrap();
+        assert_eq!(one.candidates(), [("db1".to_string(), 3307)]);
+        for bad in ["db1:0, db2", "db1,,db2", "db1:x, db2", "[::1, db2"] {
+            let e = Config::parse(&format!("{base}master_host = {bad}\n"), Path::new("a.cnf")).unwrap_err().to_string();
+            assert!(e.contains("master_host"), "{bad}: {e}");
+        }
+    }
     use super::*;
 
     const VIRTUAL_SLAVE_CNF: &str = "#virtual_slave同步binlog模式，0/1 GTID; 2 binlog file+pos.

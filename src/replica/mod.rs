@@ -8,6 +8,7 @@
 
 pub mod acker;
 pub mod archiver;
+pub mod candidates;
 pub mod connect;
 #[cfg(test)]
 mod crash_sim;
@@ -50,8 +51,8 @@ pub enum ReplicaError {
     Store(StoreError),
     /// Retrying cannot help (e.g. same server_id).
     Fatal(String),
-    /// The primary is a different server than before.
-    PrimaryChanged(String),
+    /// No candidate of `master_host` can be followed now (`candidates`).
+    Candidates(String),
     /// The source lacks transactions binlogd stored: its history forks from binlogd's.
     Fork(String),
     /// The cnf is wrong for this primary (the same server_id).
@@ -63,13 +64,12 @@ impl ReplicaError {
     pub fn needs_a_person(&self) -> bool {
         matches!(
             self,
-            ReplicaError::PrimaryChanged(_)
-                | ReplicaError::Store(
-                    StoreError::Corrupt { .. }
-                        | StoreError::Index { .. }
-                        | StoreError::Replaced { .. }
-                        | StoreError::OtherBinlog { .. }
-                )
+            ReplicaError::Store(
+                StoreError::Corrupt { .. }
+                    | StoreError::Index { .. }
+                    | StoreError::Replaced { .. }
+                    | StoreError::OtherBinlog { .. }
+            )
         )
     }
 
@@ -118,7 +118,7 @@ impl fmt::Display for ReplicaError {
             ReplicaError::Event(m) => write!(f, "bad event from master: {m}"),
             ReplicaError::Store(e) => write!(f, "{e}"),
             ReplicaError::Fatal(m) => write!(f, "{m}"),
-            ReplicaError::PrimaryChanged(m) | ReplicaError::Fork(m) | ReplicaError::Config(m) => write!(f, "{m}"),
+            ReplicaError::Candidates(m) | ReplicaError::Fork(m) | ReplicaError::Config(m) => write!(f, "{m}"),
         }
     }
 }
@@ -647,6 +647,35 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
                 continue;
             }
         }
+        // With candidate primaries, the one that is the primary now.
+        let picked;
+        let cfg = if cfg.candidates().len() > 1 {
+            let known = match store.origin() {
+                Ok(o) => o.map(|o| o.id),
+                Err(e) => return Err(e.into()),
+            };
+            match candidates::pick(cfg, &shared.link.tls, &store.resume_point(), known.as_deref()) {
+                Ok(c) => {
+                    info!("candidate primaries: following {}:{}", c.master_host, c.master_port);
+                    shared.link.source.set_following(Some((c.master_host.clone(), c.master_port)));
+                    picked = c;
+                    &picked
+                }
+                Err(e) => {
+                    error!("{e}");
+                    shared.link.failed(&e);
+                    shared.link.source.set_following(None);
+                    first = false;
+                    drop(store);
+                    info!("asking the candidate primaries again in {:.1}s", backoff.as_secs_f64());
+                    connect::sleep_unless(&ctl.halt, backoff);
+                    backoff = (backoff * 2).min(cfg.retry_max);
+                    continue;
+                }
+            }
+        } else {
+            cfg
+        };
         let s = Session { cfg, ctl: &ctl, stats: &stats, shared: &shared, uuid: &uuid, first, file_pos_once };
         file_pos_once = false;
         match s.run(store, &mut backoff) {

@@ -137,12 +137,32 @@ pub struct Source {
     /// The cnf as read at start.
     base: Config,
     now: Mutex<(Overrides, Config)>,
+    /// With candidate primaries (`candidates`), the one followed now.
+    following: Mutex<Option<(String, u16)>>,
 }
 
 impl Source {
     pub fn new(base: &Config, o: Overrides) -> Result<Source, String> {
         let eff = o.apply(base)?;
-        Ok(Source { base: base.clone(), now: Mutex::new((o, eff)) })
+        Ok(Source { base: base.clone(), now: Mutex::new((o, eff)), following: Mutex::new(None) })
+    }
+
+    /// The candidate primary followed now (None: none, or no candidates).
+    pub fn set_following(&self, c: Option<(String, u16)>) {
+        *self.following.lock().unwrap_or_else(|e| e.into_inner()) = c;
+    }
+
+    /// The effective settings as SHOW SLAVE STATUS shows them: with candidate
+    /// primaries, the host and port of the one followed.
+    pub fn shown(&self) -> Config {
+        let mut c = self.effective();
+        if let Some((h, p)) = self.following.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            if c.candidates().len() > 1 {
+                c.master_host = h;
+                c.master_port = p;
+            }
+        }
+        c
     }
 
     /// The cnf with the settings over it: what the next connection uses.

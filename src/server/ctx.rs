@@ -47,7 +47,7 @@ impl<'a> View<'a> {
     /// The cnf with what CHANGE MASTER TO set over its master_* keys: the source
     /// binlogd connects to.
     pub fn source(&self) -> Config {
-        self.0.shared.link.source.effective()
+        self.0.shared.link.source.shown()
     }
     /// The connection to the primary: its state, STOP/START SLAVE, TLS, the source.
     pub fn link(&self) -> &'a Link {

@@ -496,3 +496,66 @@ fn mariadb11_failovers_back_and_forth_keep_every_acknowledged_commit() {
 fn mysql_failovers_back_and_forth_keep_every_acknowledged_commit() {
     failovers_back_and_forth(Flavor::Mysql);
 }
+
+/// `master_host` lists two candidate primaries: binlogd follows the writable one that
+/// replicates from no one, follows the promoted replica after the primary dies, and
+/// refuses to choose while both are writable (split brain).
+fn follows_the_candidate_that_is_the_primary(flavor: Flavor) {
+    let a = Server::start(flavor, "af-a");
+    let nb = replica(flavor, "af-b", 2);
+    point_replica(&nb, a.port, Follow::Gtid, None, "");
+    start_replica(&nb);
+    let port = free_port();
+    let mut b = Binlogd::new(&a, "af", &format!("listen_address = 127.0.0.1\nlisten_port = {port}"));
+    b.edit_cnf("master_host = 127.0.0.1\n", &format!("master_host = 127.0.0.1:{}, 127.0.0.1:{}\n", a.port, nb.port));
+    b.start();
+    wait_semisync_client(&a, &b);
+    b.wait_log(&format!("candidate primaries: following 127.0.0.1:{}", a.port), Duration::from_secs(20));
+    let (verb, _, _) = dialect(flavor);
+    a.sql("CREATE DATABASE so; CREATE TABLE so.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(50))");
+    commits(&a, "a", 10);
+    assert_eq!(a.semi_status("no_tx"), "0");
+    wait_count(&nb, "10", "the replica following");
+
+    // The primary dies; the replica is promoted; binlogd follows it by itself.
+    kill9_server(&a);
+    stop_replica(&nb, "");
+    nb.sql(&format!("RESET {verb} ALL"));
+    semisync_source(&nb, true);
+    wait_semisync_client(&nb, &b);
+    commits(&nb, "b", 10);
+    assert_eq!(nb.semi_status("no_tx"), "0", "{}", b.log_text());
+    let status = format!("SHOW {verb} STATUS");
+    let port_col = if flavor == Flavor::Mysql { "Source_Port" } else { "Master_Port" };
+    assert_eq!(binlogd_row(port, &status)[port_col], nb.port.to_string());
+
+    // The old primary comes back writable: two primaries. binlogd, asked to connect
+    // again, follows neither and says why.
+    a.restart();
+    a.sql("SET GLOBAL read_only = OFF");
+    binlogd_ok(port, &format!("STOP {verb}; START {verb}"));
+    let mut err = String::new();
+    wait_until("binlogd to refuse a split brain", Duration::from_secs(30), || {
+        err = binlogd_row(port, &status).get("Last_IO_Error").cloned().unwrap_or_default();
+        err.contains("split brain")
+    });
+    assert!(err.contains(&a.port.to_string()) && err.contains(&nb.port.to_string()), "{err}");
+    // Once the old primary rejoins as a replica, binlogd follows the new one again.
+    rejoin(&a, &nb);
+    wait_semisync_client(&nb, &b);
+    commits(&nb, "c", 5);
+    assert_eq!(nb.semi_status("no_tx"), "0", "{}", b.log_text());
+    wait_count(&a, "25", "the old primary rejoining");
+    assert!(b.index().iter().any(|f| f.starts_with("source-2/")), "{:?}", b.index());
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn a_mariadb_binlogd_follows_the_candidate_that_is_the_primary() {
+    follows_the_candidate_that_is_the_primary(Flavor::MariaDb);
+}
+
+#[test]
+fn a_mysql_binlogd_follows_the_candidate_that_is_the_primary() {
+    follows_the_candidate_that_is_the_primary(Flavor::Mysql);
+}
