@@ -391,7 +391,6 @@ mod tests {
             assert!(e.contains("master_host"), "{bad}: {e}");
         }
     }
-    use super::*;
 
     const VIRTUAL_SLAVE_CNF: &str = "#virtual_slave同步binlog模式，0/1 GTID; 2 binlog file+pos.
 #0:decide by exclude_gtids(clean binlog_dir);
