@@ -171,6 +171,9 @@ pub fn render(sh: &Shared, dir: &Path) -> String {
     let d = sh.serving.durable.snapshot();
     let readers = sh.serving.readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
     metric(&mut o, "binlogd_replicas_connected", "gauge", "Connections dumping binlogs from binlogd.", readers.len());
+    metric(&mut o, "binlogd_binlog_files", "gauge", "Binlog files stored, of every source.", d.files.len());
+    let help = "The primaries binlogd has followed: the number of the newest source whose files are stored.";
+    metric(&mut o, "binlogd_sources", "gauge", help, crate::binlog::sources::newest(&d.files));
     let _ = writeln!(
         o,
         "# HELP binlogd_replica_lag_bytes Durable bytes a dumping connection has not been sent yet.\n# TYPE binlogd_replica_lag_bytes gauge"

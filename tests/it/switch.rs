@@ -246,7 +246,8 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
     let nb = replica(flavor, "so-b", 2);
     point_replica(&nb, a.port, Follow::Gtid, None, "");
     start_replica(&nb);
-    let (mut b, port) = Binlogd::serving(&a, "so", "");
+    let mport = free_port();
+    let (mut b, port) = Binlogd::serving(&a, "so", &format!("metrics_address = 127.0.0.1\nmetrics_port = {mport}"));
     let (verb, change, o) = dialect(flavor);
     a.sql("CREATE DATABASE so; CREATE TABLE so.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(50))");
     commits(&a, "a", 20);
@@ -337,6 +338,11 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
             assert_eq!(md5_file(&out.join(&asked)), md5_file(&b.binlog_dir.join(&stored)), "{asked}");
         }
     }
+
+    // Metrics count the whole history.
+    let (body, _) = curl(&format!("http://127.0.0.1:{mport}/metrics"));
+    assert_eq!(metric(&body, "binlogd_sources"), 2.0);
+    assert_eq!(metric(&body, "binlogd_binlog_files"), b.index().len() as f64);
 
     // --verify follows the GTIDs across the sources.
     assert!(verify(&b).contains("source 2 begins"));
