@@ -19,7 +19,8 @@ fn usage() -> ! {
          \x20      bench_client fsync-p50 DIR COUNT\n\
          \x20      bench_client wait-stored PORT USER PASSWORD PID BYTES START_EPOCH_S LIMIT_S\n\
          \x20      bench_client fsync-acker HOST PORT USER PASSWORD SERVER_ID FILE\n\
-         \x20      bench_client readers HOST PORT USER PASSWORD FILE POS LIVE STALLED"
+         \x20      bench_client readers HOST PORT USER PASSWORD FILE POS LIVE STALLED\n\
+         \x20      bench_client lag SQL_HOST SQL_PORT SQL_USER SQL_PASSWORD SECONDS INTERVAL_MS (HOST PORT USER PASSWORD)..."
     );
     std::process::exit(2)
 }
@@ -33,6 +34,7 @@ fn main() {
         Some("wait-stored") if a.len() == 9 => wait_stored(&a[2..]),
         Some("fsync-acker") if a.len() == 8 => fsync_acker(&a[2..]),
         Some("readers") if a.len() == 10 => readers(&a[2..]),
+        Some("lag") if a.len() >= 12 && (a.len() - 8) % 4 == 0 => lag(&a[2..]),
         _ => usage(),
     }
 }
@@ -68,6 +70,9 @@ fn readers(a: &[String]) {
     let (pos, live, stalled) = (count(&a[5]), count(&a[6]), count(&a[7]));
     let dump = |id: u32| -> Client {
         let mut c = Client::connect(&opts).unwrap_or_else(|e| fail("connect", &e));
+        // A primary refuses a dump to a reader that does not take its checksums.
+        c.query("SET @master_binlog_checksum = 'CRC32', @source_binlog_checksum = 'CRC32'")
+            .unwrap_or_else(|e| fail("set checksum", &e));
         let d = BinlogDump { pos, flags: 0, server_id: 4_000_100_000 + id, file: file.clone() };
         c.stream.write_command(&d.encode()).unwrap_or_else(|e| fail("dump", &e));
         c
@@ -94,6 +99,90 @@ fn readers(a: &[String]) {
     loop {
         std::thread::sleep(Duration::from_secs(3600));
         let _ = held.len();
+    }
+}
+
+/// Delivery lag: every INTERVAL_MS for SECONDS, a marker statement (`DROP TABLE IF
+/// EXISTS bench_lag.m<k>`, written to the binlog as a Query event) is committed on the
+/// SQL server, and dumps tailing each (HOST PORT USER PASSWORD) source from its end
+/// note when each marker arrives. Prints, per source, "markers p50_ms p99_ms missing",
+/// the lag being from the statement's return to the marker's arrival (0 when it
+/// arrived first, as a reader of an acker may get it before the commit returns).
+fn lag(a: &[String]) {
+    let secs: u64 = a[4].parse().unwrap_or_else(|_| usage());
+    let every = Duration::from_millis(a[5].parse().unwrap_or_else(|_| usage()));
+    let sources: Vec<&[String]> = a[6..].chunks(4).collect();
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, u64, Instant)>();
+    let mut ready = Vec::new();
+    for (i, src) in sources.iter().enumerate() {
+        let mut opts = options(&src[0], &src[1], &src[2], &src[3]);
+        opts.read_timeout = None;
+        let mut c = Client::connect(&opts).unwrap_or_else(|e| fail("connect", &e));
+        let st = c
+            .query("SHOW BINARY LOG STATUS")
+            .or_else(|_| c.query("SHOW MASTER STATUS"))
+            .unwrap_or_else(|e| fail("binary log status", &e));
+        let row = st.rows.first().unwrap_or_else(|| fail("binary log status", &"no row"));
+        let file = row.first().cloned().flatten().unwrap_or_default();
+        let pos: u32 = row.get(1).cloned().flatten().and_then(|p| p.parse().ok()).unwrap_or(4);
+        c.query("SET @master_binlog_checksum = 'CRC32', @source_binlog_checksum = 'CRC32'")
+            .unwrap_or_else(|e| fail("set checksum", &e));
+        let d = BinlogDump { pos, flags: 0, server_id: 4_000_200_000 + i as u32, file };
+        c.stream.write_command(&d.encode()).unwrap_or_else(|e| fail("dump", &e));
+        let tx = tx.clone();
+        let (rtx, rrx) = std::sync::mpsc::channel();
+        ready.push(rrx);
+        std::thread::spawn(move || {
+            let _ = rtx.send(());
+            const MARK: &[u8] = b"bench_lag`.`m";
+            while let Ok(p) = c.stream.read() {
+                // An event packet: 0x00, then the header; a Query event is type 2.
+                if p.first() != Some(&0) || p.get(5) != Some(&2) {
+                    continue;
+                }
+                let Some(at) = p.windows(MARK.len()).position(|w| w == MARK) else { continue };
+                let digits: String =
+                    p[at + MARK.len()..].iter().take_while(|b| b.is_ascii_digit()).map(|&b| b as char).collect();
+                if let Ok(k) = digits.parse() {
+                    let _ = tx.send((i, k, Instant::now()));
+                }
+            }
+        });
+    }
+    drop(tx);
+    for r in ready {
+        let _ = r.recv();
+    }
+    let mut sql = Client::connect(&options(&a[0], &a[1], &a[2], &a[3])).unwrap_or_else(|e| fail("connect", &e));
+    let mut returned = Vec::new();
+    let t0 = Instant::now();
+    let mut k = 0u64;
+    while t0.elapsed() < Duration::from_secs(secs) {
+        std::thread::sleep(every);
+        sql.query(&format!("DROP TABLE IF EXISTS `bench_lag`.`m{k}`")).unwrap_or_else(|e| fail("marker", &e));
+        returned.push(Instant::now());
+        k += 1;
+    }
+    // The last markers' arrival.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut arrived: Vec<Vec<Option<Instant>>> = vec![vec![None; returned.len()]; sources.len()];
+    while let Ok((i, k, t)) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if let Some(slot) = arrived.get_mut(i).and_then(|v| v.get_mut(k as usize)) {
+            *slot = Some(t);
+        }
+        if arrived.iter().all(|v| v.iter().all(Option::is_some)) {
+            break;
+        }
+    }
+    for v in &arrived {
+        let mut ms: Vec<f64> = v
+            .iter()
+            .zip(&returned)
+            .filter_map(|(a, r)| a.map(|a| a.saturating_duration_since(*r).as_secs_f64() * 1000.0))
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        let q = |f: f64| ms.get(((ms.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(0.0);
+        println!("{} {:.3} {:.3} {}", ms.len(), q(0.5), q(0.99), returned.len() - ms.len());
     }
 }
 

@@ -88,12 +88,12 @@ binlogd_start() { # DIR PRIMARY_PORT LISTEN [extra...]
   local d=$1 pport=$2 lport=$3; shift 3
   mkdir -p "$d"
   {
-    printf '[binlogd]\nserver_id = 1001\nmaster_host = 127.0.0.1\nmaster_port = %s\n' "$pport"
+    printf '[binlogd]\nmaster_host = 127.0.0.1\nmaster_port = %s\n' "$pport"
     printf 'master_user = repl\nmaster_password = replpass\nbinlog_dir = %s/binlogs\n' "$d"
     printf 'log_file = %s/binlogd.log\nlisten_address = 127.0.0.1\nlisten_port = %s\n' "$d" "$lport"
     printf 'user = %s\n' "$(id -un)"
     # Defaults, unless the extra lines set the same key.
-    for l in "get_start_gtid_mode = 2" "sync_binlog = 1" "heartbeat_period = 1" "master_retry_max = 1"; do
+    for l in "server_id = 1001" "get_start_gtid_mode = 2" "sync_binlog = 1" "heartbeat_period = 1" "master_retry_max = 1"; do
       case " $* " in *" ${l%% =*} ="*) ;; *) printf '%s\n' "$l" ;; esac
     done
     for l in "$@"; do printf '%s\n' "$l"; done

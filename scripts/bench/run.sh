@@ -2,7 +2,7 @@
 #! Runs binlogd's benchmarks against the real tools, side by side on this machine, and
 #! writes BENCHMARKS.md and bench/latency.png (gnuplot-nox is installed for it when missing).
 #!
-#!   scripts/bench/run.sh [--quick] [ingest serve latency fanout restore restart footprint]...
+#!   scripts/bench/run.sh [--quick] [ingest serve latency fanout offload tiers restore restart footprint]...
 #!
 #! --quick shrinks the data sets and the run times (about three minutes of measuring,
 #! after the build and the data sets); without it, each catch-up data set (MariaDB, MySQL)
@@ -15,11 +15,11 @@ for a in "$@"; do
   case $a in
     --quick) quick=1 ;;
     --full) quick=0 ;;
-    ingest|serve|latency|fanout|restore|restart|footprint) benches+=("$a") ;;
+    ingest|serve|latency|fanout|offload|tiers|restore|restart|footprint) benches+=("$a") ;;
     *) sed -n '1d; s/^#! \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
-[ ${#benches[@]} -gt 0 ] || benches=(ingest serve latency fanout restore restart footprint)
+[ ${#benches[@]} -gt 0 ] || benches=(ingest serve latency fanout offload tiers restore restart footprint)
 export BENCH_QUICK=$quick
 . "$here/lib.sh"
 started=$(date +%s)
@@ -29,6 +29,7 @@ bench_deps
 bench_build &
 builder=$!
 case " ${benches[*]} " in *" ingest "* | *" serve "*) dataset >/dev/null; dataset mysql >/dev/null ;; esac
+case " ${benches[*]} " in *" tiers "*) dataset >/dev/null ;; esac
 # The MySQL primary serves only the ingest and serve benchmarks: it stops after them.
 last_mysql=""
 for b in "${benches[@]}"; do case $b in ingest | serve) last_mysql=$b ;; esac; done

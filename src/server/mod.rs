@@ -315,7 +315,7 @@ impl Server {
         let srv = self.clone();
         let peer = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
         let killed = self.conns.add(id, &peer, sock.try_clone().ok());
-        let r = thread::Builder::new().name(format!("conn-{id}")).spawn(move || {
+        let r = thread::Builder::new().name(format!("conn-{id}")).stack_size(CONNECTION_STACK).spawn(move || {
             // Counted and listed until the thread ends, however it ends.
             let _gone = Gone(&srv, id);
             match session::Session::new(&srv, sock, id, peer.clone(), killed).run() {
@@ -333,6 +333,14 @@ impl Server {
         }
     }
 }
+
+/// Stack of a client connection's thread. Its deepest work is a TLS handshake
+/// (rustls and ring) and a statement nested as deep as binlogd parses
+/// (`filter::MAX_DEPTH`, `values::MAX_DATE_DEPTH`); a dump holds its buffers on the
+/// heap. A thousand readers reserve 512 MiB of address space instead of the 2 GiB of
+/// Rust's default, and touch only the pages they use. The tests run every statement
+/// and handshake on it (`answers::a_dbas_statements_get_the_answers_a_primary_gives`, `tls`).
+const CONNECTION_STACK: usize = 512 << 10;
 
 #[cfg(test)]
 mod tests {

@@ -206,6 +206,22 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     let (ok, _, err) = session(lport, "PURGE BINARY LOGS BEFORE NOW() + INTERVAL 1 DAY");
     assert!(ok, "{err}");
     assert_eq!(b.index(), logs[logs.len() - 1..].to_vec(), "all but the active file are older than tomorrow");
+    // The deepest statements binlogd parses run on a connection thread's stack; one
+    // level more is an error, and the connection thread goes on.
+    let nested = |n: usize| {
+        format!("SHOW GLOBAL VARIABLES WHERE {}Variable_name = 'read_only'{}", "(".repeat(n), ")".repeat(n))
+    };
+    let (ok, out, err) = session(lport, &nested(32));
+    assert!(ok && out.contains("read_only"), "{out}{err}");
+    let (ok, _, err) = session(lport, &nested(33));
+    assert!(!ok && err.contains("nested"), "{err}");
+    let date = |n: usize| format!("SELECT {}NOW(){}", "DATE_ADD(".repeat(n), ", INTERVAL 1 DAY)".repeat(n));
+    let (ok, out, err) = session(lport, &date(32));
+    assert!(ok, "{out}{err}");
+    let (ok, _, _) = session(lport, &date(2000));
+    assert!(!ok);
+    let (ok, _, err) = session(lport, "SELECT 1");
+    assert!(ok, "{err}");
     // Refusals that say why.
     let (ok, _, err) = session(lport, "FLUSH BINARY LOGS");
     assert!(!ok && err.contains("they are the primary's"), "{err}");

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+#! Relay tiers: primary -> binlogd A (the semisync acker) -> binlogd B -> readers.
+#! (1) The delivery lag each tier adds when idle: a marker statement every 100 ms on
+#! the primary (`bench_client lag`), its arrival timed at a reader of the primary, of A
+#! and of B. Target: B adds < 1 ms p99 to A. (2) Ingest: the time A takes to mirror a
+#! fixed binlog from the primary, and B to mirror it from A. Target: B ≥ 0.9× A's rate.
+. "$(dirname "$0")/lib.sh"
+[ "${BENCH_BUILT:-0}" = 1 ] || bench_build
+secs=20; [ "$BENCH_QUICK" = 1 ] && secs=5
+out="$BENCH_OUT/tiers.md"
+
+# (1) Idle lag, on a MariaDB primary of its own.
+P="$WORK/tiers-primary"; A="$WORK/tiers-a"; B="$WORK/tiers-b"
+srv_destroy "$P"; rm -rf "$A" "$B"
+pport=$(srv_start mariadb "$P" 1)
+srv_sql "$P" "CREATE DATABASE bench_lag; CREATE USER bench@'%' IDENTIFIED BY 'benchpass'; GRANT ALL ON *.* TO bench@'%'"
+aport=$(free_port); bport=$(free_port)
+binlogd_start "$A" "$pport" "$aport"
+wait_clients "$P" mariadb 1
+binlogd_start "$B" "$aport" "$bport" "server_id = 1002"
+binlogd_caught_up "$P" mariadb "$aport"
+for _ in $(seq 1 300); do
+  [ "$(binlogd_sql "$bport" "SHOW MASTER STATUS" 2>/dev/null | awk '{ print $1, $2 }')" = \
+    "$(binlogd_sql "$aport" "SHOW MASTER STATUS" | awk '{ print $1, $2 }')" ] && break
+  sleep 0.1
+done
+"$CLIENT" lag 127.0.0.1 "$pport" bench benchpass "$secs" 100 \
+  127.0.0.1 "$pport" repl replpass 127.0.0.1 "$aport" repl replpass 127.0.0.1 "$bport" repl replpass > "$WORK/tiers-lag.out"
+{ read -r _ p50 p99 pm; read -r _ a50 a99 am; read -r _ b50 b99 bm; } < "$WORK/tiers-lag.out"
+log "tiers idle lag p50/p99 ms: primary $p50/$p99, A $a50/$a99, B $b50/$b99 (missing $pm $am $bm)"
+binlogd_stop "$B"; binlogd_stop "$A"; srv_destroy "$P"; rm -rf "$A" "$B"
+added50=$(calc "$b50 - $a50" 3); added99=$(calc "$b99 - $a99" 3)
+
+# (2) Ingest of the fixed data set: A from the primary, then B from A.
+D=$(dataset mariadb)
+bytes=$(srv_binlog_bytes "$D")
+settle_disk
+rm -rf "$A"; t0=$(now)
+binlogd_start "$A" "$(cat "$D/port")" "$aport" "semisync = off"
+ta=$(wait_stored "$A" "$bytes" "$t0")
+settle_disk
+rm -rf "$B"; t0=$(now)
+binlogd_start "$B" "$aport" "$bport" "server_id = 1002" "semisync = off"
+tb=$(wait_stored "$B" "$bytes" "$t0")
+binlogd_stop "$B"; binlogd_stop "$A"; rm -rf "$A" "$B"
+ra=$(calc "$bytes / $ta / 1e6" 1); rb=$(calc "$bytes / $tb / 1e6" 1); ratio=$(calc "$ta / $tb")
+log "tiers ingest: A from the primary $ra MB/s, B from A $rb MB/s ($ratio×)"
+{
+  echo "## Relay tiers: primary → binlogd A → binlogd B"
+  echo
+  echo "Idle MariaDB primary with binlogd A as its semisync acker and binlogd B reading A; a marker"
+  echo "statement every 100 ms for ${secs}s, timed from its return on the primary to its arrival at one"
+  echo "reader each of the primary, A and B (\`bench_client lag\`). Then the fixed data set"
+  echo "($(calc "$bytes / 1e6" 0) MB of binlog) mirrored by A from the primary, then by B from A, each"
+  echo "into an empty binlog_dir with sync_binlog = 1."
+  echo
+  echo "| reader of | lag p50 ms | lag p99 ms |"
+  echo "|---|---|---|"
+  echo "| the primary | $p50 | $p99 |"
+  echo "| A (first tier) | $a50 | $a99 |"
+  echo "| B (second tier) | $b50 | $b99 |"
+  echo
+  echo "| ingest | seconds | MB/s |"
+  echo "|---|---|---|"
+  echo "| A from the primary | $ta | $ra |"
+  echo "| B from A | $tb | $rb |"
+  echo
+  echo "- B adds $added50 ms p50 and $added99 ms p99 to A: target < 1 ms p99 ($(verdict "$added99" "<" 1))."
+  echo "- B ingests at $ratio× A's rate: target ≥ 0.9× ($(verdict "$ratio" ">=" 0.9))."
+  echo
+} > "$out"
+cat "$out"
