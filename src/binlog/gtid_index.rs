@@ -215,7 +215,8 @@ impl GtidIndex {
             }
             let path = self.dir.join(name);
             let f = File::open(&path)?;
-            let got = read_start(&f, limit(name, &f))
+            let got = self
+                .start_of(name, &f, limit(name, &f))
                 .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
             match got {
                 Some((stamp, start)) => {
@@ -240,13 +241,47 @@ impl GtidIndex {
     /// be rebuilt from the headers.
     pub fn verify(&mut self, e: &Entry, limit: u64) -> bool {
         let ok = File::open(self.dir.join(&e.name))
-            .and_then(|f| read_start(&f, limit))
+            .and_then(|f| self.start_of(&e.name, &f, limit))
             .is_ok_and(|got| got.is_some_and(|(stamp, start)| stamp == e.stamp && start == e.start));
         if !ok {
             warn!("{}: the entry for {} is stale; rebuilding the index", self.dir.join(INDEX_FILE).display(), e.name);
             self.entries.clear();
         }
         ok
+    }
+
+    /// A file's start state in binlogd's history: its header's (`read_start`), and for
+    /// a later source's file (`sources`) also what binlogd held before that source.
+    /// That server's first file may start before binlogd's history ends (it repeats
+    /// transactions binlogd had): a GTID reader starts there only if it holds them.
+    fn start_of(&self, name: &str, f: &File, limit: u64) -> std::io::Result<Option<(u32, FileStart)>> {
+        let got = read_start(f, limit)?;
+        let k = super::sources::number(name);
+        let Some((stamp, start)) = got else { return Ok(None) };
+        if k <= 1 {
+            return Ok(Some((stamp, start)));
+        }
+        let path = self.dir.join(super::sources::path_in(k, super::sources::ORIGIN_FILE));
+        let text = std::fs::read_to_string(&path)?;
+        let o = super::sources::Origin::decode(&text, &path.display().to_string()).map_err(std::io::Error::other)?;
+        let start = match start {
+            FileStart::Mysql(mut set) => {
+                set.union(&o.gtids);
+                FileStart::Mysql(set)
+            }
+            FileStart::Maria(mut list) => {
+                for g in o.maria.domains.values() {
+                    // A domain's later entry is its newer one.
+                    let top = list.iter().filter(|x| x.domain == g.domain).map(|x| x.seq).max();
+                    if top.is_none_or(|t| t < g.seq) {
+                        list.push(*g);
+                    }
+                }
+                FileStart::Maria(list)
+            }
+            FileStart::NoGtids => FileStart::NoGtids,
+        };
+        Ok(Some((stamp, start)))
     }
 
     fn save(&self) -> std::io::Result<()> {

@@ -208,9 +208,8 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     assert_eq!(b.index(), logs[logs.len() - 1..].to_vec(), "all but the active file are older than tomorrow");
     // The deepest statements binlogd parses run on a connection thread's stack; one
     // level more is an error, and the connection thread goes on.
-    let nested = |n: usize| {
-        format!("SHOW GLOBAL VARIABLES WHERE {}Variable_name = 'read_only'{}", "(".repeat(n), ")".repeat(n))
-    };
+    let nested =
+        |n: usize| format!("SHOW GLOBAL VARIABLES WHERE {}Variable_name = 'read_only'{}", "(".repeat(n), ")".repeat(n));
     let (ok, out, err) = session(lport, &nested(32));
     assert!(ok && out.contains("read_only"), "{out}{err}");
     let (ok, _, err) = session(lport, &nested(33));

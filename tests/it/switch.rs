@@ -247,7 +247,13 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
     point_replica(&nb, a.port, Follow::Gtid, None, "");
     start_replica(&nb);
     let mport = free_port();
-    let (mut b, port) = Binlogd::serving(&a, "so", &format!("metrics_address = 127.0.0.1\nmetrics_port = {mport}"));
+    let arch = crate::harness::tempdir("so-archive");
+    let archive = format!("mkdir -p {0}/$(dirname %f) && cp %p {0}/%f", arch.display());
+    let (mut b, port) = Binlogd::serving(
+        &a,
+        "so",
+        &format!("metrics_address = 127.0.0.1\nmetrics_port = {mport}\narchive_command = {archive}"),
+    );
     let (verb, change, o) = dialect(flavor);
     a.sql("CREATE DATABASE so; CREATE TABLE so.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(50))");
     commits(&a, "a", 20);
@@ -321,8 +327,9 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
     start_replica(&byname);
     byname.wait_same(&nb.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "file and position across", &b);
 
-    if flavor != Flavor::Mysql {
-        // mariadb-binlog reads an old source's file, and the new one's, byte for byte.
+    if flavor == Flavor::MariaDb {
+        // mariadb-binlog (10.11's, which knows no 11.8 server) reads an old source's
+        // file, and the new one's, byte for byte.
         let out = b.dir.join("raw");
         std::fs::create_dir_all(out.join("source-1")).unwrap();
         for (asked, stored) in [(format!("source-1/{}", first_files[0]), first_files[0].clone()), {
@@ -347,8 +354,14 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
     // --verify follows the GTIDs across the sources.
     assert!(verify(&b).contains("source 2 begins"));
 
-    // A purge runs over the whole history, the first source's files first.
+    // Every closed file of both sources is archived, a later source's under its
+    // directory; a purge then runs over the whole history, the first source's first.
     let current = logs.last().unwrap().clone();
+    let closed: Vec<String> = b.index().into_iter().filter(|f| *f != format!("source-2/{current}")).collect();
+    wait_until("every closed file archived", Duration::from_secs(30), || closed.iter().all(|f| arch.join(f).exists()));
+    for f in &closed {
+        assert_eq!(md5_file(&arch.join(f)), md5_file(&b.binlog_dir.join(f)), "{f}");
+    }
     binlogd_ok(port, &format!("PURGE BINARY LOGS TO '{current}'"));
     assert_eq!(b.index()[0], format!("source-2/{current}"), "{:?}", b.index());
     assert!(!b.binlog_dir.join(&first_files[0]).exists());
@@ -378,6 +391,11 @@ fn a_mariadb_switchover_continues_the_history() {
 }
 
 #[test]
+fn a_mariadb11_switchover_continues_the_history() {
+    a_switchover_continues_the_history(Flavor::MariaDb11);
+}
+
+#[test]
 fn a_mysql_switchover_continues_the_history() {
     a_switchover_continues_the_history(Flavor::Mysql);
 }
@@ -387,15 +405,29 @@ fn rejoin(old: &Server, new: &Server) {
     semisync_source(old, false);
     point_replica(old, new.port, Follow::Gtid, None, "");
     if old.flavor != Flavor::Mysql {
-        // A former primary's position is its binlog's, not a replica's.
-        old.sql("CHANGE MASTER TO MASTER_USE_GTID = current_pos");
+        // A former primary's position is its binlog's (as MariaDB's own failover test,
+        // rpl_semi_sync_fail_over, rejoins it).
+        old.sql("SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_binlog_pos");
     }
     start_replica(old);
 }
 
-/// Waits until `s` holds `n` rows of so.t.
-fn wait_count(s: &Server, n: &str, what: &str) {
-    wait_until(what, Duration::from_secs(90), || s.sql("SELECT COUNT(*) FROM so.t").trim() == n);
+/// Waits until `s` holds at least `n` rows of so.t; returns how many it holds.
+fn wait_count(s: &Server, n: usize, what: &str) -> usize {
+    let t = std::time::Instant::now();
+    loop {
+        let got: usize = s.sql("SELECT COUNT(*) FROM so.t").trim().parse().unwrap_or(0);
+        if got >= n {
+            return got;
+        }
+        let status = if s.flavor == Flavor::Mysql { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" };
+        assert!(
+            t.elapsed() < Duration::from_secs(90),
+            "{what}: {got} rows, not {n}; replication: {:?}",
+            s.status_row(status)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn kill9_server(s: &Server) {
@@ -403,8 +435,19 @@ fn kill9_server(s: &Server) {
     assert!(Command::new(repo().join("scripts/server.sh")).args(["kill", dir]).status().unwrap().success());
 }
 
-/// A lagging replica is compensated from binlogd (the README's steps) and promoted.
-fn compensate_and_promote(r: &Server, port: u16, want: &str) {
+/// What binlogd holds, as the README's compensation steps read it: MySQL's
+/// Executed_Gtid_Set, MariaDB's Gtid_IO_Pos.
+fn binlogd_gtids(port: u16, flavor: Flavor) -> String {
+    if flavor == Flavor::Mysql {
+        binlogd_row(port, "SHOW MASTER STATUS")["Executed_Gtid_Set"].replace('\n', "")
+    } else {
+        binlogd_row(port, "SHOW SLAVE STATUS")["Gtid_IO_Pos"].clone()
+    }
+}
+
+/// A lagging replica is compensated from binlogd (the README's steps: point it at
+/// binlogd, wait for binlogd's GTIDs) and promoted.
+fn compensate_and_promote(r: &Server, port: u16) {
     let verb = if r.flavor == Flavor::Mysql { "REPLICA" } else { "SLAVE" };
     stop_replica(r, "");
     point_replica(r, port, Follow::Gtid, None, "");
@@ -412,53 +455,122 @@ fn compensate_and_promote(r: &Server, port: u16, want: &str) {
         r.sql("CHANGE MASTER TO MASTER_USE_GTID = current_pos");
     }
     start_replica(r);
-    wait_count(r, want, "compensation from binlogd");
+    let held = binlogd_gtids(port, r.flavor);
+    let wait = if r.flavor == Flavor::Mysql {
+        format!("SELECT WAIT_FOR_EXECUTED_GTID_SET('{held}', 60)")
+    } else {
+        format!("SELECT MASTER_GTID_WAIT('{held}', 60)")
+    };
+    let got = r.sql(&wait);
+    let status = if r.flavor == Flavor::Mysql { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" };
+    assert_eq!(got.trim(), "0", "{wait}: {:?}\nbinlogd log:\n{}", r.status_row(status), port);
     stop_replica(r, "");
     r.sql(&format!("RESET {verb} ALL"));
     semisync_source(r, true);
     r.sql("SET GLOBAL read_only = OFF");
 }
 
-/// Two unplanned failovers, ending on the first server: each time the primary is
-/// killed with commits its replica lacks, the replica takes them from binlogd and is
-/// promoted, binlogd is repointed (and killed -9 at a step of the switch), and the old
-/// primary rejoins. Every acknowledged commit is on the final primary and in
-/// binlogd's history, which a fresh replica reads whole.
+/// A primary killed under load restarts to rejoin `new`. It may hold a transaction
+/// whose commit never returned (binlogd had not acknowledged it):
+/// - MariaDB restarts as a semisync replica (`init_rpl_role` SLAVE, as 11.x asks, and
+///   `rpl_semi_sync_slave_enabled`), whose recovery truncates it (MDEV-21117); with
+///   `gtid_strict_mode` it then takes back such a transaction that binlogd had stored
+///   and the new primary has, though it bears its own server_id (MDEV-27760);
+/// - MySQL keeps it, an errant GTID that the new primary lacks: the DBA undoes it
+///   (here its rows, with sql_log_bin off) and begins the binary log again at what
+///   remains (`RESET BINARY LOGS AND GTIDS`, gtid_purged).
+fn restart_crashed(s: &Server, new: &Server) {
+    if s.flavor != Flavor::Mysql {
+        s.reconfigure(&["rpl_semi_sync_slave_enabled=ON", "init_rpl_role=SLAVE", "gtid_strict_mode=ON"]);
+        return;
+    }
+    s.restart();
+    let theirs = new.sql("SELECT @@GLOBAL.gtid_executed").replace('\n', "");
+    let errant = s.sql(&format!("SELECT GTID_SUBTRACT(@@GLOBAL.gtid_executed, '{}')", theirs.trim()));
+    if errant.trim().is_empty() {
+        return;
+    }
+    let mine = s.sql("SELECT v FROM so.t");
+    let have = new.sql("SELECT v FROM so.t");
+    let have: std::collections::BTreeSet<&str> = have.lines().collect();
+    let undo: Vec<String> = mine.lines().filter(|v| !have.contains(v)).map(|v| format!("'{v}'")).collect();
+    assert!(undo.len() <= 1, "more than the one commit in flight: {undo:?}");
+    let keep = s.sql(&format!("SELECT GTID_SUBTRACT(@@GLOBAL.gtid_executed, '{}')", errant.trim()));
+    let mut sql = String::from("SET sql_log_bin = 0; ");
+    if !undo.is_empty() {
+        sql.push_str(&format!("DELETE FROM so.t WHERE v IN ({}); ", undo.join(",")));
+    }
+    sql.push_str(&format!("RESET BINARY LOGS AND GTIDS; SET GLOBAL gtid_purged = '{}'", keep.trim()));
+    s.sql(&sql);
+}
+
+/// Two unplanned failovers, ending on the first server. The first primary is killed
+/// -9 under a write load with commits its replica lacks; the replica takes them from
+/// binlogd (the README's steps) and is promoted, binlogd is repointed (and killed -9
+/// after the CHANGE MASTER), the old primary rejoins. Then back, binlogd killed -9
+/// during its first dump from the new source. Every acknowledged commit is on the
+/// final primary and in binlogd's history, which a fresh replica reads whole.
 fn failovers_back_and_forth(flavor: Flavor) {
     let a = Server::start(flavor, "fb-a");
     let nb = replica(flavor, "fb-b", 2);
     point_replica(&nb, a.port, Follow::Gtid, None, "");
     start_replica(&nb);
+    if flavor != Flavor::Mysql {
+        // As MySQL by default: a commit stays uncommitted until acknowledged, so a
+        // crashed primary's recovery as a semisync replica can take it back.
+        for s in [&a, &nb] {
+            s.sql("SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC");
+        }
+    }
     let (mut b, port) = Binlogd::serving(&a, "fb", "");
     let (verb, change, o) = dialect(flavor);
     a.sql("CREATE DATABASE so; CREATE TABLE so.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(50))");
     commits(&a, "a", 10);
-    nb.wait_same(&a.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "the replica following", &b);
+    wait_count(&nb, 10, "the replica following");
 
-    // 1. The replica lags; the primary commits on, acknowledged by binlogd, and dies.
+    // 1. The replica lags; the primary dies under a write load, each commit it
+    // returned acknowledged by binlogd.
     stop_replica(&nb, "IO_THREAD");
-    commits(&a, "a-unseen", 10);
-    assert_eq!(a.semi_status("no_tx"), "0");
+    let load = {
+        let dir = a.dir.to_path_buf();
+        let sql: String = (0..1500).map(|i| format!("INSERT INTO so.t(v)VALUES('L{i}');SELECT 'L{i}';")).collect();
+        std::thread::spawn(move || {
+            let o = Command::new(repo().join("scripts/server.sh")).args(["sql", dir.to_str().unwrap(), &sql]).output();
+            String::from_utf8_lossy(&o.unwrap().stdout).into_owned()
+        })
+    };
+    wait_count(&a, 40, "the load to run");
     kill9_server(&a);
-    compensate_and_promote(&nb, port, "20");
+    let acked: Vec<String> = load.join().unwrap().lines().filter(|l| l.starts_with('L')).map(str::to_string).collect();
+    assert!(acked.len() >= 30 && acked.len() < 1500, "{}", acked.len());
+    compensate_and_promote(&nb, port);
+    let have = nb.sql("SELECT v FROM so.t WHERE v LIKE 'L%'");
+    let have: std::collections::BTreeSet<&str> = have.lines().collect();
+    let lost: Vec<&String> = acked.iter().filter(|v| !have.contains(v.as_str())).collect();
+    assert!(lost.is_empty(), "acknowledged commits missing after the failover: {lost:?}");
     // Repointed, and binlogd killed right after the CHANGE MASTER.
     binlogd_ok(port, &format!("STOP {verb}; {change} {o}_PORT = {}", nb.port));
     b.kill9();
     b.start();
-    binlogd_ok(port, &format!("START {verb}"));
+    // Once it listens again.
+    wait_until("binlogd to take START SLAVE after its restart", Duration::from_secs(20), || {
+        client(port, "replpass", &format!("START {verb}")).status.success()
+    });
     wait_semisync_client(&nb, &b);
     commits(&nb, "b", 10);
     assert_eq!(nb.semi_status("no_tx"), "0", "{}", b.log_text());
-    a.restart();
+    restart_crashed(&a, &nb);
     rejoin(&a, &nb);
-    wait_count(&a, "30", "the old primary rejoining");
+    let on_b: usize = nb.sql("SELECT COUNT(*) FROM so.t").trim().parse().unwrap();
+    wait_count(&a, on_b, "the old primary rejoining");
 
     // 2. Back: the first server lags now, the second dies with commits it lacks.
     stop_replica(&a, "IO_THREAD");
     commits(&nb, "b-unseen", 10);
     assert_eq!(nb.semi_status("no_tx"), "0");
     kill9_server(&nb);
-    compensate_and_promote(&a, port, "40");
+    compensate_and_promote(&a, port);
+    wait_count(&a, on_b + 10, "every commit of the second primary");
     binlogd_ok(port, &format!("STOP {verb}; {change} {o}_PORT = {}; START {verb}", a.port));
     // Killed during the first dump from the new source.
     wait_until("binlogd to begin the third source", Duration::from_secs(30), || {
@@ -469,9 +581,10 @@ fn failovers_back_and_forth(flavor: Flavor) {
     wait_semisync_client(&a, &b);
     commits(&a, "a-again", 10);
     assert_eq!(a.semi_status("no_tx"), "0", "{}", b.log_text());
-    nb.restart();
+    restart_crashed(&nb, &a);
     rejoin(&nb, &a);
-    wait_count(&nb, "50", "the second server rejoining");
+    let on_a: usize = a.sql("SELECT COUNT(*) FROM so.t").trim().parse().unwrap();
+    wait_count(&nb, on_a, "the second server rejoining");
 
     // Three sources, each in its place; the whole history, read by a fresh replica.
     let idx = b.index();
@@ -483,7 +596,10 @@ fn failovers_back_and_forth(flavor: Flavor) {
     point_replica(&fresh, port, Follow::Gtid, None, "");
     start_replica(&fresh);
     fresh.wait_same(&a.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "the whole history", &b);
-    assert_eq!(fresh.sql("SELECT COUNT(*) FROM so.t").trim(), "50");
+    assert_eq!(fresh.sql("SELECT COUNT(*) FROM so.t").trim(), on_a.to_string());
+    let fresh_rows = fresh.sql("SELECT v FROM so.t WHERE v LIKE 'L%'");
+    let fresh_rows: std::collections::BTreeSet<&str> = fresh_rows.lines().collect();
+    assert!(acked.iter().all(|v| fresh_rows.contains(v.as_str())), "binlogd's history lacks an acknowledged commit");
     assert_eq!(b.stop(), 0);
     assert!(verify(&b).contains("source 3 begins"));
 }
@@ -521,7 +637,7 @@ fn follows_the_candidate_that_is_the_primary(flavor: Flavor) {
     a.sql("CREATE DATABASE so; CREATE TABLE so.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(50))");
     commits(&a, "a", 10);
     assert_eq!(a.semi_status("no_tx"), "0");
-    wait_count(&nb, "10", "the replica following");
+    wait_count(&nb, 10, "the replica following");
 
     // The primary dies; the replica is promoted; binlogd follows it by itself.
     kill9_server(&a);
@@ -551,7 +667,7 @@ fn follows_the_candidate_that_is_the_primary(flavor: Flavor) {
     wait_semisync_client(&nb, &b);
     commits(&nb, "c", 5);
     assert_eq!(nb.semi_status("no_tx"), "0", "{}", b.log_text());
-    wait_count(&a, "25", "the old primary rejoining");
+    wait_count(&a, 25, "the old primary rejoining");
     assert!(b.index().iter().any(|f| f.starts_with("source-2/")), "{:?}", b.index());
     assert_eq!(b.stop(), 0);
 }
@@ -559,6 +675,11 @@ fn follows_the_candidate_that_is_the_primary(flavor: Flavor) {
 #[test]
 fn a_mariadb_binlogd_follows_the_candidate_that_is_the_primary() {
     follows_the_candidate_that_is_the_primary(Flavor::MariaDb);
+}
+
+#[test]
+fn a_mariadb11_binlogd_follows_the_candidate_that_is_the_primary() {
+    follows_the_candidate_that_is_the_primary(Flavor::MariaDb11);
 }
 
 #[test]

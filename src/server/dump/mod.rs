@@ -20,7 +20,7 @@ use log::info;
 use skip::{not_in_binlog, MariaSkip, Skip, SkipMode, Until};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use stream::{Dump, Window, OUT_EVENTS};
+use stream::{Dump, Window, OUT_EVENTS, PLAIN, SEMISYNC};
 
 /// What a dump reaches of its connection: the socket it takes over, and what the
 /// client set before it (user variables, COM_REGISTER_SLAVE). It is not the session,
@@ -171,6 +171,11 @@ fn start(
         .is_some_and(|v| v.eq_ignore_ascii_case("CRC32"));
     let non_block = flags & BINLOG_DUMP_NON_BLOCK != 0;
     let hb = heartbeat_period(s);
+    // A semi-sync replica says so before its dump (MariaDB's and MySQL's
+    // ReplSemiSyncSlave::requestTransmit).
+    let semisync = ["rpl_semi_sync_slave", "rpl_semi_sync_replica"]
+        .iter()
+        .any(|v| s.vars.get(*v).is_some_and(|x| x.trim() == "1"));
     s.stream.inner.set_read_timeout(None)?;
     let dir = s.srv.cfg.binlog_dir.clone();
     let _reading = Reading::new(&s.srv.shared, s.id, &file, s.registered);
@@ -183,6 +188,7 @@ fn start(
         skip,
         annotate: flags & BINLOG_SEND_ANNOTATE_ROWS_EVENT != 0,
         win: Window::default(),
+        prefix: if semisync { SEMISYNC } else { PLAIN },
         out: Vec::with_capacity(OUT_EVENTS),
         out_bytes: 0,
         sent: 0,

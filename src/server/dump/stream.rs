@@ -51,6 +51,8 @@ pub(super) struct Dump<'s, 'a> {
     pub(super) annotate: bool,
     /// The file, mapped: small events cost no syscall each.
     pub(super) win: Window,
+    /// What goes before each event in its packet (`PLAIN` or `SEMISYNC`).
+    pub(super) prefix: &'static [u8],
     /// Event packets not yet written to the socket, all readable through `win`.
     pub(super) out: Vec<Queued>,
     /// Event bytes in `out`.
@@ -88,13 +90,23 @@ pub(super) const DROP_STEP: u64 = 1 << 20;
 /// What a dump reports when its file lost bytes it had stored.
 pub(super) const CUT_OUTSIDE: &str = "the file was cut short from outside binlogd";
 
-/// One event packet waiting to be written: its header (length, sequence id, the 0x00
-/// status byte) and where its event lies in the file.
+/// One event packet waiting to be written: its header (length, sequence id, the
+/// `Dump::prefix`) and where its event lies in the file.
 pub(super) struct Queued {
-    pub(super) head: [u8; 5],
+    pub(super) head: [u8; 7],
+    pub(super) head_len: u8,
     pub(super) at: u64,
     pub(super) len: usize,
 }
+
+/// What goes before each event in its packet: the 0x00 status byte, and for a replica
+/// that asked for semi-sync (`@rpl_semi_sync_slave` / `@rpl_semi_sync_replica` = 1) the
+/// semi-sync header, magic 0xef and flags 0: binlogd never asks its readers for an ACK,
+/// as a primary whose commit waits for none (ReplSemiSyncMaster::reserveSyncHeader,
+/// sql/semisync_master.cc; MySQL's ReplSemiSyncMaster::reserveSyncHeader). A replica
+/// that asked for it refuses packets without it ("Missing magic byte").
+pub(super) const PLAIN: &[u8] = &[0x00];
+pub(super) const SEMISYNC: &[u8] = &[0x00, crate::proto::command::SEMISYNC_MAGIC, 0x00];
 
 /// The file being sent, mapped once for the whole dump of that file. Event bytes go
 /// from the page cache to the socket with no copy in between, a growing active file
@@ -215,11 +227,14 @@ impl Dump<'_, '_> {
         self.annotate || hdr.event_type != EventType::MARIADB_ANNOTATE_ROWS
     }
 
-    /// Sends one packet whose payload is 0x00 followed by the file's bytes [at, at+len),
-    /// split into 16 MiB physical packets, without holding a large event in memory.
+    /// Sends one packet whose payload is the prefix followed by the file's bytes
+    /// [at, at+len), split into 16 MiB physical packets, without holding a large event
+    /// in memory.
     pub(super) fn send_from_file(&mut self, at: u64, len: u64) -> Result<(), Error> {
         self.flush_out()?;
-        let total = len + 1;
+        let pre = self.prefix;
+        let plen = pre.len() as u64;
+        let total = len + plen;
         let mut sent = 0u64;
         let mut buf = Vec::new();
         loop {
@@ -228,13 +243,13 @@ impl Dump<'_, '_> {
             buf.extend_from_slice(&(n as u32).to_le_bytes()[..3]);
             buf.push(self.s.stream.seq);
             self.s.stream.seq = self.s.stream.seq.wrapping_add(1);
-            let mut body_from = sent;
-            if sent == 0 && n > 0 {
-                buf.push(0x00);
-                body_from = 1;
+            // The prefix's bytes in this chunk (all of it in the first: a chunk is 16 MiB).
+            let body_from = sent.max(plen.min(sent + n));
+            if let Some(p) = pre.get(sent as usize..body_from as usize) {
+                buf.extend_from_slice(p);
             }
             let body_len = sent + n - body_from;
-            let file_at = at + body_from - 1;
+            let file_at = at + body_from - plen;
             let mut done = 0u64;
             self.s.stream.inner.write_all_slices(&mut [std::io::IoSlice::new(&buf)], body_len > 0)?;
             let local = self.f.local().ok_or_else(|| no_local(&self.file))?;
@@ -272,7 +287,7 @@ impl Dump<'_, '_> {
                 let mut whole = None;
                 while let Some(q) = self.out.get(i) {
                     i += 1;
-                    iov.push(std::io::IoSlice::new(&q.head));
+                    iov.push(std::io::IoSlice::new(q.head.get(..usize::from(q.head_len)).unwrap_or(&q.head)));
                     if plain && q.len >= SEND_FILE_MIN {
                         whole = Some((q.at, q.len as u64));
                         break;
@@ -327,8 +342,8 @@ impl Dump<'_, '_> {
 
     pub(super) fn send_event(&mut self, ev: &[u8]) -> Result<(), Error> {
         self.flush_out()?;
-        let mut p = Vec::with_capacity(ev.len() + 1);
-        p.push(0);
+        let mut p = Vec::with_capacity(ev.len() + self.prefix.len());
+        p.extend_from_slice(self.prefix);
         p.extend_from_slice(ev);
         self.s.stream.write(&p)
     }
@@ -503,11 +518,14 @@ impl Dump<'_, '_> {
                     let send = self.skip.as_mut().is_none_or(|sk| sk.send(&hdr, ev)) && self.wanted(&hdr);
                     self.win.intact(&self.file, self.pos)?;
                     if send {
-                        // One packet: length, sequence id, 0x00, the event as stored.
-                        let l = (size as u32 + 1).to_le_bytes();
-                        let head = [l[0], l[1], l[2], self.s.stream.seq, 0];
+                        // One packet: length, sequence id, the prefix, the event as stored.
+                        let pre = self.prefix;
+                        let l = (size as u32 + pre.len() as u32).to_le_bytes();
+                        let mut head = [l[0], l[1], l[2], self.s.stream.seq, 0, 0, 0];
+                        head[4..4 + pre.len()].copy_from_slice(pre);
                         self.s.stream.seq = self.s.stream.seq.wrapping_add(1);
-                        self.out.push(Queued { head, at: self.pos, len: size as usize });
+                        let head_len = 4 + pre.len() as u8;
+                        self.out.push(Queued { head, head_len, at: self.pos, len: size as usize });
                         self.out_bytes += size as usize;
                         self.sent += size;
                         if self.out_bytes >= OUT_FLUSH || self.out.len() >= OUT_EVENTS {
