@@ -140,7 +140,10 @@ impl Entry {
         } else {
             maria.values().map(|(a, b)| format!("{a}..{b}")).collect::<Vec<_>>().join(",")
         };
-        let start = stored.local().and_then(|f| super::gtid_index::read_start(f, size).ok().flatten()).map(|(_, s)| s);
+        let start = stored
+            .local()
+            .and_then(|f| super::gtid_index::history_start(dir, name, f, size).ok().flatten())
+            .map(|(_, s)| s);
         Ok(Entry { name: name.to_string(), size, md5, first, last, server_id, gtids, start })
     }
 }

@@ -164,6 +164,40 @@ pub fn read_start(f: &File, limit: u64) -> std::io::Result<Option<(u32, FileStar
     Ok(Some((crc.finalize(), FileStart::NoGtids)))
 }
 
+/// A file's start state in binlogd's history: its header's (`read_start`), and for
+/// a later source's file (`sources`) also what binlogd held before that source.
+/// That server's first file may start before binlogd's history ends (it repeats
+/// transactions binlogd had): a GTID reader starts there only if it holds them.
+pub fn history_start(dir: &Path, name: &str, f: &File, limit: u64) -> std::io::Result<Option<(u32, FileStart)>> {
+    let got = read_start(f, limit)?;
+    let k = super::sources::number(name);
+    let Some((stamp, start)) = got else { return Ok(None) };
+    if k <= 1 {
+        return Ok(Some((stamp, start)));
+    }
+    let path = dir.join(super::sources::path_in(k, super::sources::ORIGIN_FILE));
+    let text = std::fs::read_to_string(&path)?;
+    let o = super::sources::Origin::decode(&text, &path.display().to_string()).map_err(std::io::Error::other)?;
+    let start = match start {
+        FileStart::Mysql(mut set) => {
+            set.union(&o.gtids);
+            FileStart::Mysql(set)
+        }
+        FileStart::Maria(mut list) => {
+            for g in o.maria.domains.values() {
+                // A domain's later entry is its newer one.
+                let top = list.iter().filter(|x| x.domain == g.domain).map(|x| x.seq).max();
+                if top.is_none_or(|t| t < g.seq) {
+                    list.push(*g);
+                }
+            }
+            FileStart::Maria(list)
+        }
+        FileStart::NoGtids => FileStart::NoGtids,
+    };
+    Ok(Some((stamp, start)))
+}
+
 /// The index, loaded on first use and kept in memory.
 pub struct GtidIndex {
     dir: PathBuf,
@@ -250,38 +284,8 @@ impl GtidIndex {
         ok
     }
 
-    /// A file's start state in binlogd's history: its header's (`read_start`), and for
-    /// a later source's file (`sources`) also what binlogd held before that source.
-    /// That server's first file may start before binlogd's history ends (it repeats
-    /// transactions binlogd had): a GTID reader starts there only if it holds them.
     fn start_of(&self, name: &str, f: &File, limit: u64) -> std::io::Result<Option<(u32, FileStart)>> {
-        let got = read_start(f, limit)?;
-        let k = super::sources::number(name);
-        let Some((stamp, start)) = got else { return Ok(None) };
-        if k <= 1 {
-            return Ok(Some((stamp, start)));
-        }
-        let path = self.dir.join(super::sources::path_in(k, super::sources::ORIGIN_FILE));
-        let text = std::fs::read_to_string(&path)?;
-        let o = super::sources::Origin::decode(&text, &path.display().to_string()).map_err(std::io::Error::other)?;
-        let start = match start {
-            FileStart::Mysql(mut set) => {
-                set.union(&o.gtids);
-                FileStart::Mysql(set)
-            }
-            FileStart::Maria(mut list) => {
-                for g in o.maria.domains.values() {
-                    // A domain's later entry is its newer one.
-                    let top = list.iter().filter(|x| x.domain == g.domain).map(|x| x.seq).max();
-                    if top.is_none_or(|t| t < g.seq) {
-                        list.push(*g);
-                    }
-                }
-                FileStart::Maria(list)
-            }
-            FileStart::NoGtids => FileStart::NoGtids,
-        };
-        Ok(Some((stamp, start)))
+        history_start(&self.dir, name, f, limit)
     }
 
     fn save(&self) -> std::io::Result<()> {
