@@ -105,9 +105,10 @@ fn readers(a: &[String]) {
 /// Delivery lag: every INTERVAL_MS for SECONDS, a marker statement (`DROP TABLE IF
 /// EXISTS bench_lag.m<k>`, written to the binlog as a Query event) is committed on the
 /// SQL server, and dumps tailing each (HOST PORT USER PASSWORD) source from its end
-/// note when each marker arrives. Prints, per source, "markers p50_ms p99_ms missing",
-/// the lag being from the statement's return to the marker's arrival (0 when it
-/// arrived first, as a reader of an acker may get it before the commit returns).
+/// note when each marker arrives. Prints, per source, "markers p50_ms p99_ms missing
+/// sent_p50_ms sent_p99_ms": the lag from the statement's return to the marker's
+/// arrival (0 when it arrived first, as a reader of an acker may get it before the
+/// commit returns), then from the statement's start.
 fn lag(a: &[String]) {
     let secs: u64 = a[4].parse().unwrap_or_else(|_| usage());
     let every = Duration::from_millis(a[5].parse().unwrap_or_else(|_| usage()));
@@ -159,8 +160,9 @@ fn lag(a: &[String]) {
     let mut k = 0u64;
     while t0.elapsed() < Duration::from_secs(secs) {
         std::thread::sleep(every);
+        let issued = Instant::now();
         sql.query(&format!("DROP TABLE IF EXISTS `bench_lag`.`m{k}`")).unwrap_or_else(|e| fail("marker", &e));
-        returned.push(Instant::now());
+        returned.push((issued, Instant::now()));
         k += 1;
     }
     // The last markers' arrival.
@@ -174,15 +176,21 @@ fn lag(a: &[String]) {
             break;
         }
     }
-    for v in &arrived {
-        let mut ms: Vec<f64> = v
-            .iter()
-            .zip(&returned)
-            .filter_map(|(a, r)| a.map(|a| a.saturating_duration_since(*r).as_secs_f64() * 1000.0))
-            .collect();
+    let quantiles = |mut ms: Vec<f64>| {
         ms.sort_by(f64::total_cmp);
         let q = |f: f64| ms.get(((ms.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(0.0);
-        println!("{} {:.3} {:.3} {}", ms.len(), q(0.5), q(0.99), returned.len() - ms.len());
+        (ms.len(), q(0.5), q(0.99))
+    };
+    for v in &arrived {
+        let since = |pick: fn(&(Instant, Instant)) -> Instant| -> Vec<f64> {
+            v.iter()
+                .zip(&returned)
+                .filter_map(|(a, r)| a.map(|a| a.saturating_duration_since(pick(r)).as_secs_f64() * 1000.0))
+                .collect()
+        };
+        let (n, p50, p99) = quantiles(since(|r| r.1));
+        let (_, s50, s99) = quantiles(since(|r| r.0));
+        println!("{n} {p50:.3} {p99:.3} {} {s50:.3} {s99:.3}", returned.len() - n);
     }
 }
 

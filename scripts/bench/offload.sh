@@ -22,9 +22,10 @@ out="$BENCH_OUT/offload.md"
   echo
 } > "$out"
 
-# One run: "tps p95 lag_p50 lag_p99 cpu_s rss_mib" with N readers on SIDE (its port).
+# One run: "tps p95 lag_p50 lag_p99 sent_p50 sent_p99 cpu_s rss_mib" with N readers on
+# SIDE (its port): the lag from the marker's return, then from its start.
 run_one() { # P B LPORT PPORT N SIDE_PORT
-  local P=$1 B=$2 lport=$3 pport=$4 n=$5 sport=$6 rpid="" file pos bpid c0 tps p95 l50 l99 lagout
+  local P=$1 B=$2 lport=$3 pport=$4 n=$5 sport=$6 rpid="" file pos bpid c0 tps p95 l50 l99 s50 s99
   bpid=$(binlogd_pid "$B")
   if [ "$n" -gt 0 ]; then
     read -r file pos < <(mariadb --no-defaults -h127.0.0.1 -P"$sport" -urepl -preplpass -N -B \
@@ -40,9 +41,9 @@ run_one() { # P B LPORT PPORT N SIDE_PORT
   local lpid=$!
   read -r tps _ p95 _ < <(load "$P" 16 "$secs")
   wait "$lpid" || die "the lag client failed"
-  read -r _ l50 l99 _ < "$WORK/offload-lag.out"
+  read -r _ l50 l99 _ s50 s99 < "$WORK/offload-lag.out"
   [ -n "$rpid" ] && { kill "$rpid"; wait "$rpid" 2>/dev/null || true; }
-  echo "$tps $p95 $l50 $l99 $(calc "$(cpu_s "$bpid") - $c0" 1) $(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$bpid/status")"
+  echo "$tps $p95 $l50 $l99 $s50 $s99 $(calc "$(cpu_s "$bpid") - $c0" 1) $(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$bpid/status")"
 }
 
 for flavor in $flavors; do
@@ -58,22 +59,22 @@ for flavor in $flavors; do
   binlogd_start "$B" "$pport" "$lport" "max_connections = 2000"
   wait_clients "$P" "$flavor" 1; binlogd_caught_up "$P" "$flavor" "$lport"
   settle_disk
-  rows=""; declare -A T L
+  rows=""; declare -A T L S
   for n in $ns; do
     for side in primary binlogd; do
       [ "$n" = 0 ] && [ "$side" = binlogd ] && continue
       sport=$pport; [ "$side" = binlogd ] && sport=$lport
-      read -r tps p95 l50 l99 cpu rss < <(run_one "$P" "$B" "$lport" "$pport" "$n" "$sport")
+      read -r tps p95 l50 l99 s50 s99 cpu rss < <(run_one "$P" "$B" "$lport" "$pport" "$n" "$sport")
       # With no readers, the lag reader alone reads the primary; binlogd's is measured too.
       if [ "$n" = 0 ]; then
-        read -r _ _ b50 b99 _ _ < <(run_one "$P" "$B" "$lport" "$pport" 0 "$lport")
-        log "offload $flavor N=0: $tps tps, p95 $p95 ms, lag p99 primary $l99 ms, binlogd $b99 ms"
-        rows+="| 0 | — | $tps | $p95 | $l50 / $b50 | $l99 / $b99 | $cpu | $rss |"$'\n'
-        T[0]=$tps; L[0primary]=$l99; L[0binlogd]=$b99
+        read -r _ _ b50 b99 bs50 bs99 _ _ < <(run_one "$P" "$B" "$lport" "$pport" 0 "$lport")
+        log "offload $flavor N=0: $tps tps, p95 $p95 ms, lag p99 primary $l99/$s99 ms, binlogd $b99/$bs99 ms"
+        rows+="| 0 | — | $tps | $p95 | $l50 / $b50 | $l99 / $b99 | $s50 / $bs50 | $s99 / $bs99 | $cpu | $rss |"$'\n'
+        T[0]=$tps
       else
-        log "offload $flavor N=$n on $side: $tps tps, p95 $p95 ms, lag p50 $l50 p99 $l99 ms, binlogd CPU $cpu s, RSS $rss MiB"
-        rows+="| $n | $side | $tps | $p95 | $l50 | $l99 | $cpu | $rss |"$'\n'
-        T[$n$side]=$tps; L[$n$side]=$l99
+        log "offload $flavor N=$n on $side: $tps tps, p95 $p95 ms, lag p50 $l50/$s50 p99 $l99/$s99 ms, binlogd CPU $cpu s, RSS $rss MiB"
+        rows+="| $n | $side | $tps | $p95 | $l50 | $l99 | $s50 | $s99 | $cpu | $rss |"$'\n'
+        T[$n$side]=$tps; L[$n$side]=$l99; S[$n$side]=$s99
       fi
     done
   done
@@ -93,10 +94,11 @@ for flavor in $flavors; do
   {
     echo "### $flavor"
     echo
-    echo "| N readers | dumping from | primary tps | p95 ms | lag p50 ms | lag p99 ms | binlogd CPU s | binlogd peak RSS MiB |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| N readers | dumping from | primary tps | p95 ms | lag p50 ms | lag p99 ms | from start p50 ms | from start p99 ms | binlogd CPU s | binlogd peak RSS MiB |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
     echo -n "$rows"
     echo
+    echo "Lag: from the marker's return (0 when a reader had it first), then from the statement's start."
     echo "N = 0: lag from the primary / from binlogd. With $many readers connected to binlogd under the same"
     echo "load: peak RSS $rss_many MiB, $threads threads, $vsz_many MiB of address space."
     echo
@@ -106,13 +108,13 @@ for flavor in $flavors; do
       echo "- That is $r2× the tps with $top readers on the primary: target ≥ 1.5× ($(verdict "$r2" ">=" 1.5))."
       for n in $ns; do
         [ "$n" = 0 ] && continue
-        echo "- N = $n: lag p99 from binlogd ${L[${n}binlogd]} ms, from the primary ${L[${n}primary]} ms:" \
-          "no worse ($(verdict "${L[${n}binlogd]}" "<=" "${L[${n}primary]}"))."
+        echo "- N = $n: lag p99 from binlogd ${L[${n}binlogd]} ms (from the start ${S[${n}binlogd]}), from the primary" \
+          "${L[${n}primary]} ms (${S[${n}primary]}): no worse ($(verdict "${L[${n}binlogd]}" "<=" "${L[${n}primary]}"))."
       done
     fi
     echo "- Peak RSS with $many readers: $rss_many MiB; target < 128 MiB with 1,000 ($(verdict "$rss_many" "<" 128))."
     echo
   } >> "$out"
-  unset T L
+  unset T L S
 done
 cat "$out"
