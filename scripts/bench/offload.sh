@@ -87,7 +87,7 @@ for flavor in $flavors; do
   load "$P" 16 "$secs" >/dev/null
   rss_many=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$bpid/status")
   vsz_many=$(awk '/VmSize/ { printf "%.0f", $2 / 1024 }' "/proc/$bpid/status")
-  threads=$(ls "/proc/$bpid/task" | wc -l)
+  threads=$(awk '/^Threads:/ { print $2 }' "/proc/$bpid/status")
   kill "$rpid"; wait "$rpid" 2>/dev/null || true
   binlogd_stop "$B"; srv_destroy "$P"; rm -rf "$B"
   top=$(echo "$ns" | awk '{ print $NF }')

@@ -222,6 +222,11 @@ fn a_mariadb_source_lacking_what_binlogd_stored_is_refused() {
 }
 
 #[test]
+fn a_mariadb11_source_lacking_what_binlogd_stored_is_refused() {
+    a_source_lacking_stored_transactions_is_refused(Flavor::MariaDb11);
+}
+
+#[test]
 fn a_mysql_source_lacking_what_binlogd_stored_is_refused() {
     a_source_lacking_stored_transactions_is_refused(Flavor::Mysql);
 }
@@ -327,22 +332,16 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
     start_replica(&byname);
     byname.wait_same(&nb.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "file and position across", &b);
 
-    if flavor == Flavor::MariaDb {
-        // mariadb-binlog (10.11's, which knows no 11.8 server) reads an old source's
-        // file, and the new one's, byte for byte.
-        let out = b.dir.join("raw");
-        std::fs::create_dir_all(out.join("source-1")).unwrap();
-        for (asked, stored) in [(format!("source-1/{}", first_files[0]), first_files[0].clone()), {
-            let f = second[0].clone();
-            (f["source-2/".len()..].to_string(), f)
-        }] {
-            let st = Command::new("mariadb-binlog")
-                .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={port}"), "--user=repl"])
-                .args(["--password=replpass", "--raw", &format!("--result-file={}/", out.display()), &asked])
-                .output()
-                .unwrap();
-            assert!(st.status.success(), "{asked}: {}", String::from_utf8_lossy(&st.stderr));
-            assert_eq!(md5_file(&out.join(&asked)), md5_file(&b.binlog_dir.join(&stored)), "{asked}");
+    if flavor != Flavor::MariaDb11 {
+        // mysqlbinlog (mariadb-binlog for MariaDB; 10.11's knows no 11.8 server) reads
+        // an old source's file, and the new one's, byte for byte.
+        let f = &second[0];
+        for (asked, stored) in [
+            (format!("source-1/{}", first_files[0]), first_files[0].clone()),
+            (f["source-2/".len()..].to_string(), f.to_string()),
+        ] {
+            let got = raw_read(flavor, port, &asked);
+            assert_eq!(md5_file(&got), md5_file(&b.binlog_dir.join(&stored)), "{asked}");
         }
     }
 
@@ -375,6 +374,29 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
 
     assert_eq!(b.stop(), 0);
     assert!(verify(&b).contains("OK: "));
+}
+
+/// One file read from binlogd by `mysqlbinlog --read-from-remote-server --raw` (MySQL's,
+/// in its chroot, or mariadb-binlog), named as asked: where its copy lies. A name
+/// `source-K/...` is written under that directory, which is made first.
+fn raw_read(flavor: Flavor, port: u16, asked: &str) -> std::path::PathBuf {
+    let inner = format!("/var/tmp/binlogd-switch-raw-{}-{port}", std::process::id());
+    let (out, mut c) = if flavor == Flavor::Mysql {
+        let mut c = Command::new("chroot");
+        c.arg(sid_root()).arg("/usr/bin/mysqlbinlog");
+        (std::path::PathBuf::from(format!("{}{inner}", sid_root().display())), c)
+    } else {
+        (std::path::PathBuf::from(&inner), Command::new("mariadb-binlog"))
+    };
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(out.join("source-1")).unwrap();
+    let st = c
+        .args(["--no-defaults", "--read-from-remote-server", "--host=127.0.0.1", &format!("--port={port}")])
+        .args(["--user=repl", "--password=replpass", "--raw", &format!("--result-file={inner}/"), asked])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{asked}: {}", String::from_utf8_lossy(&st.stderr));
+    out.join(asked)
 }
 
 /// `binlogd --verify` over binlogd's directory: its report, which must say OK.
