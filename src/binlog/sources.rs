@@ -9,8 +9,10 @@
 //! - a stored file is named inside binlogd by its path in binlog_dir
 //!   (`mysql-bin.000007`, `source-2/mysql-bin.000003`): the index lists those;
 //! - clients see the newest source's files under the names that primary gives them,
-//!   and an older source's as `source-K/name` (`source-1/…` for binlog_dir's own),
-//!   so a client never confuses two files of the same name;
+//!   and an older source's as `source-K.name` (`source-1.…` for binlog_dir's own),
+//!   so a client never confuses two files of the same name. No `/` in what a client
+//!   sees: MySQL's `mysqlbinlog --raw` refuses a ROTATE naming a path, as it would
+//!   write outside its directory;
 //! - each source's directory holds `binlogd.primary`: which server it is and what
 //!   binlogd held when it began following it (`Origin`).
 
@@ -77,18 +79,29 @@ pub fn shown(path: &str, newest: u32) -> Cow<'_, str> {
     if k == newest {
         Cow::Borrowed(plain(path))
     } else {
-        Cow::Owned(format!("{DIR_PREFIX}{k}/{}", plain(path)))
+        Cow::Owned(format!("{DIR_PREFIX}{k}.{}", plain(path)))
     }
 }
 
-/// The stored file a client means by `asked`: `source-K/name` names one source's file;
-/// a plain name is the newest source's file of that name (the current primary's
-/// coordinates), or an older source's when no newer one has that name.
+/// A qualified name, `source-K.name` as clients see it or `source-K/name` as the
+/// path is: (K, name).
+fn qualified(asked: &str) -> Option<(u32, &str)> {
+    let rest = asked.strip_prefix(DIR_PREFIX)?;
+    let at = rest.find(['.', '/'])?;
+    let k = rest.get(..at)?.parse().ok()?;
+    Some((k, rest.get(at + 1..)?))
+}
+
+/// The stored file a client means by `asked`: `source-K.name` (or the path,
+/// `source-K/name`) names one source's file; a plain name is the newest source's file
+/// of that name (the current primary's coordinates), or an older source's when no
+/// newer one has that name.
 pub fn resolve<'a>(files: &'a [String], asked: &str) -> Option<&'a String> {
-    if let Some((d, n)) = asked.split_once('/') {
-        let k = d.strip_prefix(DIR_PREFIX).and_then(|k| k.parse::<u32>().ok())?;
+    if let Some((k, n)) = qualified(asked) {
         let want = path_in(k, n);
-        return files.iter().find(|f| **f == want);
+        if let Some(f) = files.iter().find(|f| **f == want) {
+            return Some(f);
+        }
     }
     files.iter().rev().find(|f| plain(f) == asked)
 }
@@ -99,11 +112,8 @@ pub fn to_path(files: &[String], asked: &str) -> String {
     if let Some(f) = resolve(files, asked) {
         return f.clone();
     }
-    match asked.split_once('/') {
-        Some((d, n)) => match d.strip_prefix(DIR_PREFIX).and_then(|k| k.parse::<u32>().ok()) {
-            Some(k) => path_in(k, n),
-            None => asked.to_string(),
-        },
+    match qualified(asked) {
+        Some((k, n)) => path_in(k, n),
         None => asked.to_string(),
     }
 }
@@ -181,15 +191,18 @@ mod tests {
         assert_eq!(plain("source-2/b.000003"), "b.000003");
         assert_eq!(newest(&files), 2);
         assert_eq!(shown("source-2/b.000003", 2), "b.000003");
-        assert_eq!(shown("b.000007", 2), "source-1/b.000007");
+        assert_eq!(shown("b.000007", 2), "source-1.b.000007");
         assert_eq!(shown("b.000007", 1), "b.000007");
         // A plain name is the current primary's; a qualified one reaches an older source.
         assert_eq!(resolve(&files, "b.000007").map(String::as_str), Some("source-2/b.000007"));
+        assert_eq!(resolve(&files, "source-1.b.000007").map(String::as_str), Some("b.000007"));
         assert_eq!(resolve(&files, "source-1/b.000007").map(String::as_str), Some("b.000007"));
+        assert_eq!(resolve(&files, "source-2.b.000003").map(String::as_str), Some("source-2/b.000003"));
         assert_eq!(resolve(&files, "b.000006").map(String::as_str), Some("b.000006"));
-        assert_eq!(resolve(&files, "source-2/b.000006"), None);
+        assert_eq!(resolve(&files, "source-2.b.000006"), None);
         assert_eq!(resolve(&files, "source-x/b.000006"), None);
-        assert_eq!(to_path(&files, "source-1/b.000001"), "b.000001");
+        assert_eq!(to_path(&files, "source-1.b.000001"), "b.000001");
+        assert_eq!(to_path(&files, "source-3.b.000001"), "source-3/b.000001");
         assert_eq!(to_path(&files, "b.000007"), "source-2/b.000007");
         assert!(is_safe_path("source-2/b.000003") && is_safe_path("b.1"));
         assert!(!is_safe_path("source-1/b.000003") && !is_safe_path("x/b.1") && !is_safe_path("source-2/../b"));

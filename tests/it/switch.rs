@@ -316,7 +316,7 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
     // Clients see the current primary's names, and the first source's qualified.
     let listed = client(port, "replpass", "SHOW BINARY LOGS");
     let listed = String::from_utf8_lossy(&listed.stdout);
-    assert!(listed.contains(&format!("source-1/{}", first_files[0])), "{listed}");
+    assert!(listed.contains(&format!("source-1.{}", first_files[0])), "{listed}");
     assert_eq!(binlogd_row(port, "SHOW MASTER STATUS")["File"], *logs.last().unwrap());
 
     // The whole history, read by GTID from an empty state by a fresh replica.
@@ -328,7 +328,7 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
 
     // And a replica by file and position, from the first file, across the switch.
     let byname = replica(flavor, "so-byname", 4);
-    point_replica(&byname, port, Follow::FilePos, None, &format!("source-1/{}", first_files[0]));
+    point_replica(&byname, port, Follow::FilePos, None, &format!("source-1.{}", first_files[0]));
     start_replica(&byname);
     byname.wait_same(&nb.sql("CHECKSUM TABLE so.t"), "CHECKSUM TABLE so.t", "file and position across", &b);
 
@@ -337,7 +337,7 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
         // an old source's file, and the new one's, byte for byte.
         let f = &second[0];
         for (asked, stored) in [
-            (format!("source-1/{}", first_files[0]), first_files[0].clone()),
+            (format!("source-1.{}", first_files[0]), first_files[0].clone()),
             (f["source-2/".len()..].to_string(), f.to_string()),
         ] {
             let got = raw_read(flavor, port, &asked);
@@ -377,8 +377,7 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
 }
 
 /// One file read from binlogd by `mysqlbinlog --read-from-remote-server --raw` (MySQL's,
-/// in its chroot, or mariadb-binlog), named as asked: where its copy lies. A name
-/// `source-K/...` is written under that directory, which is made first.
+/// in its chroot, or mariadb-binlog), named as asked: where its copy lies.
 fn raw_read(flavor: Flavor, port: u16, asked: &str) -> std::path::PathBuf {
     let inner = format!("/var/tmp/binlogd-switch-raw-{}-{port}", std::process::id());
     let (out, mut c) = if flavor == Flavor::Mysql {
@@ -389,7 +388,7 @@ fn raw_read(flavor: Flavor, port: u16, asked: &str) -> std::path::PathBuf {
         (std::path::PathBuf::from(&inner), Command::new("mariadb-binlog"))
     };
     let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(out.join("source-1")).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
     let st = c
         .args(["--no-defaults", "--read-from-remote-server", "--host=127.0.0.1", &format!("--port={port}")])
         .args(["--user=repl", "--password=replpass", "--raw", &format!("--result-file={inner}/"), asked])
