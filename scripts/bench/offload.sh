@@ -28,8 +28,10 @@ run_one() { # P B LPORT PPORT N SIDE_PORT
   local P=$1 B=$2 lport=$3 pport=$4 n=$5 sport=$6 rpid="" file pos bpid c0 tps p95 l50 l99 s50 s99
   bpid=$(binlogd_pid "$B")
   if [ "$n" -gt 0 ]; then
-    read -r file pos < <(mariadb --no-defaults -h127.0.0.1 -P"$sport" -urepl -preplpass -N -B \
-      -e "SHOW MASTER STATUS" 2>/dev/null | awk '{ print $1, $2 }')
+    # MySQL 8.4 and later know only SHOW BINARY LOG STATUS; MariaDB 10.11 only the older name.
+    local q=(mariadb --no-defaults -h127.0.0.1 -P"$sport" -urepl -preplpass -N -B -e)
+    read -r file pos < <({ "${q[@]}" "SHOW BINARY LOG STATUS" 2>/dev/null || "${q[@]}" "SHOW MASTER STATUS"; } \
+      | awk '{ print $1, $2 }')
     nice -n 19 "$CLIENT" readers 127.0.0.1 "$sport" repl replpass "$file" "$pos" "$n" 0 > "$WORK/offload-readers.out" 2>&1 &
     rpid=$!; echo "$rpid" >> "$WORK/started.pids"
     for _ in $(seq 1 600); do grep -q ready "$WORK/offload-readers.out" 2>/dev/null && break; sleep 0.1; done
