@@ -430,6 +430,15 @@ impl MariaPos {
         self.domains.insert(g.domain, g);
     }
 
+    /// Takes `g` for its domain unless the domain is already further on: a file's
+    /// Gtid_list, or a later source's first file repeating groups already held, never
+    /// moves a domain back.
+    pub fn advance(&mut self, g: MariaGtid) {
+        if self.domains.get(&g.domain).is_none_or(|o| o.seq <= g.seq) {
+            self.update(g);
+        }
+    }
+
     /// The domains where this position is past `other`: its GTID there, and how far
     /// `other` goes in that domain (None: not at all). A domain's transactions are
     /// ordered by sequence number alone, as MariaDB orders them (`gtid_strict_mode`).

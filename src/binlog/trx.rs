@@ -66,11 +66,7 @@ impl Tracker {
             Pending::Mysql(sid, gno) => self.gtids.add(sid, gno),
             // A new source's first file may repeat groups stored from the one before
             // (`sources`): the state never moves back.
-            Pending::Maria(g) => {
-                if self.maria.domains.get(&g.domain).is_none_or(|o| o.seq < g.seq) {
-                    self.maria.update(g)
-                }
-            }
+            Pending::Maria(g) => self.maria.advance(g),
             Pending::None => {}
         }
         self.in_group = false;
@@ -157,10 +153,8 @@ impl Tracker {
                 let list =
                     MariaPos::decode_gtid_list(b).map_err(|e| EventError::Malformed(format!("Gtid_list: {e}")))?;
                 for g in list {
-                    // A file's Gtid_list is the state at its start; never move a domain backwards.
-                    if self.maria.domains.get(&g.domain).is_none_or(|o| o.seq <= g.seq) {
-                        self.maria.update(g);
-                    }
+                    // A file's Gtid_list is the state at its start.
+                    self.maria.advance(g);
                 }
             }
             EventType::ROTATE | EventType::STOP => {

@@ -93,7 +93,7 @@ pub fn probe(cfg: &Config, tls: &crate::tls::Live, rp: &ResumePoint, known: Opti
                 } else if replicating {
                     seen.not_primary = Some("replicates from another server".into());
                 } else {
-                    let id = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
+                    let id = p.identity();
                     let check = match p.flavor {
                         Flavor::MariaDb => !rp.maria.is_empty(),
                         Flavor::Mysql => !rp.gtids.is_empty() && known.is_some_and(|k| k != id),

@@ -39,6 +39,14 @@ pub struct Primary {
     pub variables: Vec<(String, String)>,
 }
 
+impl Primary {
+    /// Which server it is, as `binlogd.primary` records it (`sources::Origin::id`): its
+    /// server_uuid, or on MariaDB, which has none, `server_id N`.
+    pub fn identity(&self) -> String {
+        self.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", self.server_id))
+    }
+}
+
 /// Where the dump starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Start {

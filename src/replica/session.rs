@@ -67,7 +67,7 @@ impl Session<'_> {
         let Session { cfg, ctl, stats, shared, uuid, first, file_pos_once } = *self;
         shared.link.upstream().set_state("Connecting to master");
         let (mut c, p) = connect::connect(cfg, &shared.link.tls)?;
-        let who = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
+        let who = p.identity();
         info!(
             "{} master {}:{} ({} {}), master_uuid:{}",
             if first { "connect to master first times," } else { "reconnect to master," },
@@ -93,11 +93,9 @@ impl Session<'_> {
         // out until it is acknowledged, so the primary binlogd mirrors would seem to lack
         // what binlogd stored just before a crash: there the check is for another server.
         let rp = store.resume_point();
-        // Which server the newest stored files came from (`binlogd.primary` of their
-        // source): a server_uuid, or on MariaDB, which has none, its server_id.
-        let id = p.server_uuid.clone().unwrap_or_else(|| format!("server_id {}", p.server_id));
+        // Which server the newest stored files came from (`binlogd.primary` of their source).
         let known = store.origin()?.map(|o| o.id);
-        let other_server = !store.files().is_empty() && known.as_deref().is_some_and(|k| k != id);
+        let other_server = !store.files().is_empty() && known.as_deref().is_some_and(|k| k != who);
         let check = match p.flavor {
             Flavor::MariaDb => !rp.maria.is_empty(),
             Flavor::Mysql => other_server && !rp.gtids.is_empty(),
@@ -125,7 +123,7 @@ impl Session<'_> {
             }
         }
         let origin = crate::binlog::sources::Origin {
-            id: id.clone(),
+            id: who.clone(),
             address: format!("{}:{}", cfg.master_host, cfg.master_port),
             since: crate::logging::utc_datetime(
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),

@@ -273,9 +273,7 @@ impl Store {
             if let Some(o) = self.origin()? {
                 tracker.gtids.union(&o.gtids);
                 for g in o.maria.domains.values() {
-                    if tracker.maria.domains.get(&g.domain).is_none_or(|t| t.seq < g.seq) {
-                        tracker.maria.update(*g);
-                    }
+                    tracker.maria.advance(*g);
                 }
             }
         }
