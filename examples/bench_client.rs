@@ -181,6 +181,26 @@ fn lag(a: &[String]) {
         let q = |f: f64| ms.get(((ms.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(0.0);
         (ms.len(), q(0.5), q(0.99))
     };
+    // BENCH_LAG_TRACE=1: each marker's times, to find where an outlier comes from.
+    if std::env::var_os("BENCH_LAG_TRACE").is_some() {
+        for (k, (issued, ret)) in returned.iter().enumerate() {
+            let at = |t: Instant| t.saturating_duration_since(t0).as_secs_f64() * 1000.0;
+            let arr: Vec<String> = arrived
+                .iter()
+                .map(|v| {
+                    v[k].map_or("-".into(), |a| {
+                        format!("{:.3}", a.saturating_duration_since(*ret).as_secs_f64() * 1000.0)
+                    })
+                })
+                .collect();
+            eprintln!(
+                "marker {k} issued {:.1} took {:.3} arrived+ {}",
+                at(*issued),
+                (*ret - *issued).as_secs_f64() * 1000.0,
+                arr.join(" ")
+            );
+        }
+    }
     for v in &arrived {
         let since = |pick: fn(&(Instant, Instant)) -> Instant| -> Vec<f64> {
             v.iter()

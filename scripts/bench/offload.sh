@@ -39,7 +39,8 @@ run_one() { # P B LPORT PPORT N SIDE_PORT
   fi
   echo 5 > "/proc/$bpid/clear_refs"
   c0=$(cpu_s "$bpid")
-  "$CLIENT" lag 127.0.0.1 "$pport" bench benchpass "$secs" 200 127.0.0.1 "$sport" repl replpass > "$WORK/offload-lag.out" &
+  echo "# N=$n port $sport" >> "$WORK/offload-lag.trace"
+  "$CLIENT" lag 127.0.0.1 "$pport" bench benchpass "$secs" 200 127.0.0.1 "$sport" repl replpass > "$WORK/offload-lag.out" 2>> "$WORK/offload-lag.trace" &
   local lpid=$!
   read -r tps _ p95 _ < <(load "$P" 16 "$secs")
   wait "$lpid" || die "the lag client failed"

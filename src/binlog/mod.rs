@@ -1,5 +1,6 @@
 //! Binlog events, GTID sets, transaction boundaries, and the on-disk store.
 
+pub mod boundaries;
 pub mod catalog;
 pub mod durable;
 pub mod event;

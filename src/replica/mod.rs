@@ -287,6 +287,8 @@ pub struct Serving {
     pub log: crate::logging::LogSink,
     /// Brings archived files back to serve them (`restore_command`), when set.
     pub restorer: Option<Arc<restorer::Restorer>>,
+    /// The event boundaries found so far in stored files, for dumps by position.
+    pub boundaries: crate::binlog::boundaries::Boundaries,
 }
 
 impl Shared {
@@ -316,6 +318,7 @@ impl Shared {
                 readers: Default::default(),
                 log,
                 restorer: restorer::Restorer::new(cfg),
+                boundaries: Default::default(),
             },
         }
     }

@@ -40,25 +40,6 @@ fn fail(s: &mut Conn, msg: &str) -> Result<(), Error> {
     s.stream.write(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", msg))
 }
 
-/// Is `pos` an event boundary of the file `f` (of `limit` readable bytes)? Walks the
-/// event headers from the start.
-fn on_boundary(f: &dyn Stored, pos: u64, limit: u64) -> std::io::Result<bool> {
-    use crate::binlog::walk::{WalkError, Walker};
-    if pos == 4 {
-        return Ok(true);
-    }
-    for found in Walker::new(f, 4, limit) {
-        match found {
-            Ok(e) if e.end() == pos => return Ok(true),
-            Ok(e) if e.end() > pos => return Ok(false),
-            Ok(_) => {}
-            Err(WalkError::Io { err, .. }) => return Err(err),
-            Err(_) => return Ok(false),
-        }
-    }
-    Ok(false)
-}
-
 pub fn serve(s: &mut Conn, d: BinlogDump) -> Result<(), Error> {
     // A MariaDB replica that set @slave_connect_state asks by GTID, whatever file
     // and position it also sends (those are only where it last read).
@@ -112,7 +93,8 @@ fn open_at(
     };
     let pos = pos.max(4);
     let limit = st.readable_len(name, &*f);
-    if pos > limit || !on_boundary(&*f, pos, limit).map_err(Error::Io)? {
+    let boundary = s.srv.shared.serving.boundaries.is_boundary(name, &*f, pos, limit, &st.files);
+    if !boundary.map_err(Error::Io)? {
         fail(s, &format!("Client requested master to start replication from impossible position {pos} in {name}"))?;
         return Ok(None);
     }
