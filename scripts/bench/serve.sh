@@ -82,7 +82,7 @@ fan() { # PORT N -> "aggregate_MBps min_s max_s"
   for i in $(seq 1 "$2"); do
     # Named files without --to-last-log: each reader stops at the end of the last one.
     # shellcheck disable=SC2086
-    ( mariadb-binlog --no-defaults --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
+    ( mariadb-binlog --no-defaults --skip-ssl --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
         --password=replpass --raw --result-file="$out/f$i-" $fan_files >/dev/null 2>"$out/f$i.err" \
         || { cat "$out/f$i.err" >&2; exit 1; }
       calc "$(now) - $t0" 3 > "$out/f$i.t" ) &
