@@ -1,7 +1,7 @@
 //! What is durable, published by the writer after each fsync and waited on by the
 //! dump threads that serve it. Only fsynced bytes are ever served.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::Duration;
 
@@ -56,13 +56,10 @@ pub struct Durable {
     publishing: Mutex<()>,
     /// `st`'s generation, tested by waiters without the state's lock.
     generation: AtomicU64,
-    /// Bumped after `generation` by every wake-up: the word the dump threads tailing the
-    /// active file sleep on (a futex). A condition variable would have each of them
-    /// take one mutex in turn as it wakes, a convoy that cost two context switches per
-    /// reader per publish with a hundred readers; on the futex each wakes on its own.
-    tail: AtomicU32,
-    /// The lock the file-list waiters wait under.
+    /// The lock the waiters wait under. Every publish: the dump threads tailing the
+    /// active file wait on `cv`.
     wait: Mutex<()>,
+    cv: Condvar,
     /// Only a new file list: threads that work on whole files wait here, so that the
     /// publish after each fsync does not wake them for nothing.
     files_cv: Condvar,
@@ -144,15 +141,12 @@ impl Durable {
         }
     }
 
-    /// Wakes the waiters. A tailing waiter read `tail` before it found nothing new, so
-    /// the bump either comes after its read (its futex wait returns at once) or wakes
-    /// it. For the file-list waiters, the wait lock is taken first: a waiter that found
-    /// nothing new is then asleep on the condition variable, not about to be.
+    /// Wakes the waiters. The wait lock is taken first: a waiter that found nothing
+    /// new is then asleep on the condition variable, not about to be.
     fn notify(&self, files: bool) {
-        self.tail.fetch_add(1, Ordering::SeqCst);
-        futex::wake_all(&self.tail);
+        drop(self.wait.lock().unwrap_or_else(|e| e.into_inner()));
+        self.cv.notify_all();
         if files {
-            drop(self.wait.lock().unwrap_or_else(|e| e.into_inner()));
             self.files_cv.notify_all();
         }
     }
@@ -187,19 +181,10 @@ impl Durable {
 
     /// Waits until something newer than `generation` is published, or `timeout`.
     pub fn wait_newer(&self, generation: u64, timeout: Duration) -> DurableState {
-        let until = std::time::Instant::now() + timeout;
-        loop {
-            // `tail` first: a wake-up after this read makes the futex wait return.
-            let seen = self.tail.load(Ordering::SeqCst);
-            if self.generation.load(Ordering::SeqCst) > generation {
-                break;
-            }
-            let left = until.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            futex::wait(&self.tail, seen, left);
-        }
+        let g = self.wait.lock().unwrap_or_else(|e| e.into_inner());
+        let newer = |_: &mut ()| self.generation.load(Ordering::SeqCst) <= generation;
+        let r = self.cv.wait_timeout_while(g, timeout, newer).unwrap_or_else(|e| e.into_inner());
+        drop(r);
         self.snapshot()
     }
 
@@ -211,40 +196,6 @@ impl Durable {
         let r = self.files_cv.wait_timeout_while(g, timeout, same).unwrap_or_else(|e| e.into_inner());
         drop(r);
         self.snapshot()
-    }
-}
-
-/// Sleeping on a word and waking every sleeper: futex(2), private to the process.
-mod futex {
-    use std::sync::atomic::AtomicU32;
-    use std::time::Duration;
-
-    /// Sleeps while `word` holds `seen`, for at most `timeout`. Returns early on a
-    /// wake-up, a signal or a changed word; the caller checks again either way.
-    pub fn wait(word: &AtomicU32, seen: u32, timeout: Duration) {
-        let ts = libc::timespec {
-            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
-            tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
-        };
-        // SAFETY: `word` is a live, aligned 32-bit atomic for the whole call, and `ts`
-        // a valid timespec; FUTEX_WAIT only reads them.
-        unsafe {
-            libc::syscall(
-                libc::SYS_futex,
-                word.as_ptr(),
-                libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
-                seen,
-                &ts as *const libc::timespec,
-            );
-        }
-    }
-
-    /// Wakes every thread sleeping on `word`.
-    pub fn wake_all(word: &AtomicU32) {
-        // SAFETY: `word` is a live, aligned 32-bit atomic; FUTEX_WAKE touches no memory.
-        unsafe {
-            libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, i32::MAX);
-        }
     }
 }
 
