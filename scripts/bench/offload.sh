@@ -106,8 +106,11 @@ for flavor in $flavors; do
     echo "load: peak RSS $rss_many MiB, $threads threads, $vsz_many MiB of address space."
     echo
     if [ "$top" -gt 0 ]; then
-      r1=$(calc "${T[${top}binlogd]} / ${T[0]}"); r2=$(calc "${T[${top}binlogd]} / ${T[${top}primary]}")
-      echo "- $top readers on binlogd keep $r1× the tps with none: target ≥ 0.95× ($(verdict "$r1" ">=" 0.95))."
+      r2=$(calc "${T[${top}binlogd]} / ${T[${top}primary]}")
+      if [ -n "${T[0]:-}" ]; then
+        r1=$(calc "${T[${top}binlogd]} / ${T[0]}")
+        echo "- $top readers on binlogd keep $r1× the tps with none: target ≥ 0.95× ($(verdict "$r1" ">=" 0.95))."
+      fi
       echo "- That is $r2× the tps with $top readers on the primary: target ≥ 1.5× ($(verdict "$r2" ">=" 1.5))."
       for n in $ns; do
         [ "$n" = 0 ] && continue

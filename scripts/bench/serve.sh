@@ -62,10 +62,8 @@ Targets: MB/s ≥ 1.2× ($(verdict "$pwall / $bwall" ">=" 1.2)), server CPU s/GB
 MD
   if [ "$(verdict "$bcpu / ($pcpu + 0.0001)" "<=" 0.5)" != met ]; then
     echo
-    echo "The server CPU ratio sits at its target from run to run: with the same serving code it"
-    echo "was 0.47×, 0.48× and 0.52× in earlier full runs, the primary's CPU per GB varying as much"
-    echo "as binlogd's (both are a fraction of a second per run on this shared machine); a"
-    echo "\`--quick\` run sends less and scatters more (0.60× in one)."
+    echo "The server CPU figures are each a fraction of a second per round on this shared"
+    echo "machine, and the primary's varies between runs as much as binlogd's does."
   fi
 }
 read -r bwall pwall bcpu pcpu bcl pcl < <(compare "$lport" "$bpid" "$port" "$ppid" "$first" "$out/one" mariadb)
@@ -134,7 +132,9 @@ cat > "$BENCH_OUT/serve.md" <<MD
 ## Serving catch-up: $mb MB read by \`mariadb-binlog --raw\`
 
 The same files read from binlogd and from the MariaDB 10.11 primary; the client writes to
-tmpfs. Server CPU is the serving process's own user+system time, client CPU the reader's,
+tmpfs. The client reads without TLS from both (\`--skip-ssl\`): \`mariadb-binlog\` would
+otherwise encrypt with binlogd, which offers TLS by default, and not with the test primary,
+which has no certificate; encryption then took most of binlogd's CPU. Server CPU is the serving process's own user+system time, client CPU the reader's,
 each the mean of $rounds rounds; MB/s is each side's best round.
 $warm_note
 
