@@ -106,9 +106,10 @@ fn readers(a: &[String]) {
 /// EXISTS bench_lag.m<k>`, written to the binlog as a Query event) is committed on the
 /// SQL server, and dumps tailing each (HOST PORT USER PASSWORD) source from its end
 /// note when each marker arrives. Prints, per source, "markers p50_ms p99_ms missing
-/// sent_p50_ms sent_p99_ms": the lag from the statement's return to the marker's
-/// arrival (0 when it arrived first, as a reader of an acker may get it before the
-/// commit returns), then from the statement's start.
+/// sent_p50_ms sent_p99_ms added_p50_ms added_p99_ms": the lag from the statement's
+/// return to the marker's arrival (0 when it arrived first, as a reader of an acker may
+/// get it before the commit returns), then from the statement's start, then what this
+/// source adds to the one before it, marker by marker (0 for the first source).
 fn lag(a: &[String]) {
     let secs: u64 = a[4].parse().unwrap_or_else(|_| usage());
     let every = Duration::from_millis(a[5].parse().unwrap_or_else(|_| usage()));
@@ -201,7 +202,17 @@ fn lag(a: &[String]) {
             );
         }
     }
-    for v in &arrived {
+    for (i, v) in arrived.iter().enumerate() {
+        // Per marker, this source's arrival after the previous source's.
+        let added: Vec<f64> = match i.checked_sub(1).and_then(|p| arrived.get(p)) {
+            Some(prev) => v
+                .iter()
+                .zip(prev)
+                .filter_map(|(a, b)| Some(a.as_ref()?.saturating_duration_since(*b.as_ref()?).as_secs_f64() * 1000.0))
+                .collect(),
+            None => Vec::new(),
+        };
+        let (_, a50, a99) = quantiles(added);
         let since = |pick: fn(&(Instant, Instant)) -> Instant| -> Vec<f64> {
             v.iter()
                 .zip(&returned)
@@ -210,7 +221,7 @@ fn lag(a: &[String]) {
         };
         let (n, p50, p99) = quantiles(since(|r| r.1));
         let (_, s50, s99) = quantiles(since(|r| r.0));
-        println!("{n} {p50:.3} {p99:.3} {} {s50:.3} {s99:.3}", returned.len() - n);
+        println!("{n} {p50:.3} {p99:.3} {} {s50:.3} {s99:.3} {a50:.3} {a99:.3}", returned.len() - n);
     }
 }
 

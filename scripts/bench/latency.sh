@@ -48,7 +48,7 @@ secs=15; rounds=2; threads="1 4 16"
 # The fsync acker's thread counts: a quick run measures it at one thread only, as every
 # run it takes at 16 adds a backlog the replica must apply before its own turn.
 acker_threads="1 4 16"
-if [ "$BENCH_QUICK" = 1 ]; then secs=4; rounds=1; threads="1 16"; acker_threads=1; fi
+if [ "$BENCH_QUICK" = 1 ]; then secs=3; rounds=1; threads="1 16"; acker_threads=1; fi
 
 # The fsync acker's fsyncs and their total µs so far (it reports them each second).
 acker_counters() { awk 'END { print $2 + 0, $4 + 0 }' "$WORK/lat-acker.err"; }
