@@ -136,17 +136,20 @@ binlogd_mirror() { # DIR DATASET LISTEN
 # "wall_s user_s sys_s" of the client.
 # Without TLS either way: the client would take it from binlogd (which offers it by
 # default) and not from a MariaDB test server without certificates, and compare unlike
-# with unlike (encryption was most of binlogd's serving CPU).
+# with unlike (encryption was most of binlogd's serving CPU). MySQL's caching_sha2
+# password then goes RSA-encrypted with the server's public key.
 raw_read() { # PORT FIRST DIR [FLAVOR]
-  local t0 out tool=(mariadb-binlog) plain=--skip-ssl dir=$3
+  local t0 out tool=(mariadb-binlog) plain=(--skip-ssl) dir=$3
   if [ "${4:-mariadb}" = mysql ]; then
-    tool=(chroot "$SID_ROOT" /usr/bin/mysqlbinlog); plain=--ssl-mode=DISABLED; dir=${3#"$SID_ROOT"}
+    tool=(chroot "$SID_ROOT" /usr/bin/mysqlbinlog); plain=(--ssl-mode=DISABLED --get-server-public-key)
+    dir=${3#"$SID_ROOT"}
   fi
   mkdir -p "$3"
   t0=$(now)
-  out=$( ( "${tool[@]}" --no-defaults "$plain" --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
-      --password=replpass --raw --to-last-log --result-file="$dir/" "$2" >/dev/null 2>"$3.err" || { cat "$3.err" >&2; exit 1; }
+  out=$( ( "${tool[@]}" --no-defaults "${plain[@]}" --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
+      --password=replpass --raw --to-last-log --result-file="$dir/" "$2" >/dev/null 2>"$3.err" || { echo FAILED; exit 1; }
     times ) | tail -1)
+  [ "$out" != FAILED ] || die "${tool[*]} from port $1: $(grep -v Warning "$3.err")"
   # `times` prints the children's user and system time as "XmY.YYYs XmY.YYYs".
   echo "$(calc "$(now) - $t0" 3) $(echo "$out" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); printf "%.3f ", a[1] * 60 + a[2] } }')"
 }

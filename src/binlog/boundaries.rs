@@ -6,9 +6,14 @@
 //! position asked), and the next check walks at most that far.
 //!
 //! What must hold: only offsets a walk reached from a boundary are recorded. A stored
-//! file never changes below its readable length (the active file only grows, and a
-//! purged file's name is never reused for other bytes), so a recorded boundary stays
-//! one for as long as the file is stored.
+//! file does not change below its readable length (the active file grows, and a purged
+//! file's name is never reused for other bytes), so a recorded boundary stays one. The
+//! one exception is an incomplete transaction at the active file's end, cut when the
+//! connection to the primary is made again (`Store::cut_partial`): the primary sends the
+//! same bytes again, unless it lost that transaction in a crash. A position recorded
+//! inside such a transaction and asked for again would then pass this check; the
+//! dump's own check of each header it sends from (`walk::found_at`: a header whose
+//! `log_pos` is where its event ends) is what stands behind it then.
 
 use std::collections::HashMap;
 use std::io;

@@ -535,7 +535,9 @@ pub fn map_file(f: &File) -> io::Result<Box<dyn Mapping>> {
     // opens binlog_dir, and to re-read the active file after cutting it), under the
     // binlog_dir lock that keeps a second binlogd out; `--verify`, which may run
     // beside a binlogd, maps only closed files, which nothing writes, and reads the
-    // last one into memory. A file cut short from outside is what the guard is for:
+    // last one into memory. A dump's boundary check (`boundaries`) reads only a file's
+    // durable part, which the writer never writes again (it appends after it, and cuts
+    // only a torn tail at start, before any dump). A file cut short from outside is what the guard is for:
     // the lost bytes read as zeros and `cut` says so.
     let m = unsafe { memmap2::Mmap::map(f)? };
     Ok(Box::new(Mapped { guard: Some(MapGuard::new(m.as_ptr(), m.len())), map: Some(m) }))

@@ -86,15 +86,11 @@ pub(super) const MAP_SPAN: usize = 1 << 32;
 /// Pages already sent are let go in steps of this size, so a reader holds at most
 /// about this much of the file in binlogd's resident set. The page cache holds them
 /// once, but each reader's mapping counts them again: a thousand tailing readers at
-/// 1 MiB each showed a GiB of RSS (`scripts/bench/offload.sh`). At 64 KiB a reader
+/// 1 MiB each showed a GiB of RSS (`scripts/bench/offload.sh`); letting readers that
+/// fell behind under load keep a MiB still showed 345 MiB. At 64 KiB a reader
 /// catching up at 400 MB/s makes some 6,000 madvise calls a second, a tailing one a
 /// few dozen.
 pub(super) const DROP_STEP: u64 = 64 << 10;
-
-/// The step for a reader catching up, which sends whole batches of a MiB: one madvise
-/// per batch rather than sixteen (each one flushes the TLBs of every CPU running
-/// binlogd). Few readers catch up at once; the many that tail use `DROP_STEP`.
-pub(super) const CATCH_UP_DROP_STEP: u64 = 1 << 20;
 
 /// What a dump reports when its file lost bytes it had stored.
 pub(super) const CUT_OUTSIDE: &str = "the file was cut short from outside binlogd";
@@ -180,9 +176,9 @@ impl Window {
     }
 
     /// Lets go of the pages wholly below `at` (already sent), a step at a time.
-    pub(super) fn drop_before(&mut self, at: u64, step: u64) {
+    pub(super) fn drop_before(&mut self, at: u64) {
         let Some(m) = &self.map else { return };
-        let to = at / step * step;
+        let to = at / DROP_STEP * DROP_STEP;
         if to > self.dropped {
             // SAFETY: a read-only shared file mapping: the pages are read again from
             // the page cache if ever touched, nothing is lost.
@@ -323,11 +319,7 @@ impl Dump<'_, '_> {
             }
             if let Some(q) = self.out.last() {
                 let sent_to = q.at + q.len as u64;
-                // A full batch means the reader is catching up: bigger steps, fewer
-                // madvise calls (each one stops the process's other CPUs to flush
-                // their TLBs).
-                let full = self.out_bytes >= OUT_FLUSH || self.out.len() >= OUT_EVENTS;
-                self.win.drop_before(sent_to, if full { CATCH_UP_DROP_STEP } else { DROP_STEP });
+                self.win.drop_before(sent_to);
             }
             self.out.clear();
             self.out_bytes = 0;
