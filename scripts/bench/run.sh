@@ -4,7 +4,7 @@
 #!
 #!   scripts/bench/run.sh [--quick] [ingest serve latency fanout offload tiers restore restart footprint]...
 #!
-#! --quick shrinks the data sets and the run times (about three minutes of measuring,
+#! --quick shrinks the data sets and the run times (under six minutes of measuring,
 #! after the build and the data sets); without it, each catch-up data set (MariaDB, MySQL)
 #! is over 700 MB and each latency set-up runs twice for 15 s per thread count. Each
 #! benchmark also runs alone: scripts/bench/<name>.sh (BENCH_QUICK=1 for the quick sizes).
