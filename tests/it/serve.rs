@@ -289,6 +289,18 @@ fn dump_requests_it_cannot_serve_get_clear_errors() {
         assert_eq!(e.server_code(), Some(1236), "{e}");
         assert!(e.to_string().contains(want), "{file}:{pos}: {e}");
     }
+    // binlogd's end is served, twice (the second time from the boundaries it
+    // remembered), and the byte before it is still refused.
+    let st = String::from_utf8_lossy(&client(lport, "replpass", "SHOW MASTER STATUS").stdout).into_owned();
+    let mut cols = st.split('\t');
+    let (file, end): (String, u32) = (cols.next().unwrap().into(), cols.next().unwrap().trim().parse().unwrap());
+    for (pos, ok) in [(end, true), (end - 1, false), (end, true)] {
+        let mut c = Client::connect(&opts).unwrap();
+        let d = BinlogDump { pos, flags: 0, server_id: 88, file: file.clone() };
+        c.stream.write_command(&d.encode()).unwrap();
+        let p = c.stream.read().unwrap();
+        assert_eq!(p.first() == Some(&0), ok, "{file}:{pos}: {}", binlogd::proto::parse_err(&p));
+    }
     // A MariaDB GTID state binlogd does not have: the replica is ahead of it.
     s.sql("CREATE DATABASE g1; CREATE DATABASE g2");
     let want = s.sql("SELECT @@gtid_binlog_pos").trim().to_string();
