@@ -536,9 +536,10 @@ pub fn map_file(f: &File) -> io::Result<Box<dyn Mapping>> {
     // binlog_dir lock that keeps a second binlogd out; `--verify`, which may run
     // beside a binlogd, maps only closed files, which nothing writes, and reads the
     // last one into memory. A dump's boundary check (`boundaries`) reads only a file's
-    // durable part, which the writer never writes again (it appends after it, and cuts
-    // only a torn tail at start, before any dump). A file cut short from outside is what the guard is for:
-    // the lost bytes read as zeros and `cut` says so.
+    // durable part, which the writer appends after; the one cut it makes there, of an
+    // incomplete transaction before it reconnects (`cut_partial`), is met like a cut
+    // from outside. A file cut short is what the guard is for: the lost bytes read as
+    // zeros and `cut` says so.
     let m = unsafe { memmap2::Mmap::map(f)? };
     Ok(Box::new(Mapped { guard: Some(MapGuard::new(m.as_ptr(), m.len())), map: Some(m) }))
 }
