@@ -531,7 +531,7 @@ pub fn map_file(f: &File) -> io::Result<Box<dyn Mapping>> {
         return Ok(Box::new(Mapped { guard: None, map: None }));
     }
     // SAFETY: no byte of a file changes while it is mapped here. The store maps its
-    // files (and index) from the one thread that writes them, between writes (when it
+    // files (and index, and sync log) from the one thread that writes them, between writes (when it
     // opens binlog_dir, and to re-read the active file after cutting it), under the
     // binlog_dir lock that keeps a second binlogd out; `--verify`, which may run
     // beside a binlogd, maps only closed files, which nothing writes, and reads the

@@ -10,6 +10,11 @@ use super::*;
 /// binlog_dir is then a whole binlog at every moment, as mysqld's active file is.
 pub(super) const MAX_PREALLOCATE: u64 = 64 << 20;
 
+/// Bounds of `binlog_sync_log_size` (other than 0): room for a few live batches, and
+/// no more disk than an epoch between two fsyncs of the binlog file needs.
+pub(super) const MIN_SYNC_LOG: u64 = 64 << 10;
+pub(super) const MAX_SYNC_LOG: u64 = 1 << 30;
+
 /// One cnf key, declared once: the parser, `--check-config` (`render`) and the
 /// man-page check all read `KEYS`.
 pub struct Key {
@@ -279,6 +284,22 @@ pub static KEYS: &[Key] = &[
             Ok(())
         },
         get: |c| Some(c.binlog_preallocate.to_string()),
+    },
+    Key {
+        name: "binlog_sync_log_size",
+        aliases: &[],
+        default: "16M",
+        unit: "bytes, with K or M; 0, or 64K to 1G",
+        doc: "size of binlogd.synclog, the file of zeros live batches are made durable in, so each fsync flushes data only (0: fsync the binlog file itself)",
+        set: |c, v| {
+            let n = bytes(v)?;
+            if n != 0 && !(MIN_SYNC_LOG..=MAX_SYNC_LOG).contains(&n) {
+                return Err(format!("'{v}' is outside 64K to 1G (or 0, for none)"));
+            }
+            c.binlog_sync_log_size = n;
+            Ok(())
+        },
+        get: |c| Some(c.binlog_sync_log_size.to_string()),
     },
     Key {
         name: "semisync",

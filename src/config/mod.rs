@@ -79,6 +79,8 @@ pub struct Config {
     pub sync_binlog: u32,
     /// Bytes of zeros kept written ahead of the active file's end (0: none).
     pub binlog_preallocate: u64,
+    /// Size of the sync log (`binlogd.synclog`); 0: none.
+    pub binlog_sync_log_size: u64,
     pub semisync: Semisync,
     pub log_file: Option<PathBuf>,
     pub pid_file: Option<PathBuf>,
@@ -318,6 +320,7 @@ impl Config {
             replica_uuid: None,
             sync_binlog: 0,
             binlog_preallocate: 0,
+            binlog_sync_log_size: 16 << 20,
             semisync: Semisync::Off,
             log_file: None,
             pid_file: None,
@@ -458,6 +461,19 @@ net_read_time_out = 10
         assert!(e.to_string().contains("binlog_dir"), "{e}");
         let e = Config::parse("sync_binlog=-1", Path::new("a.cnf")).unwrap_err();
         assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn binlog_sync_log_size_is_16m_by_default_0_or_within_64k_to_1g() {
+        let base = "server_id = 2\nmaster_host = h\nmaster_user = u\nbinlog_dir = /d\n";
+        let parse = |extra: &str| Config::parse(&format!("{base}{extra}"), Path::new("t.cnf"));
+        assert_eq!(parse("").unwrap().binlog_sync_log_size, 16 << 20);
+        assert_eq!(parse("binlog_sync_log_size = 0\n").unwrap().binlog_sync_log_size, 0);
+        assert_eq!(parse("binlog-sync-log-size = 64K\n").unwrap().binlog_sync_log_size, 64 << 10);
+        for bad in ["32K", "2048M"] {
+            let e = parse(&format!("binlog_sync_log_size = {bad}\n")).unwrap_err().to_string();
+            assert!(e.contains(&format!("binlog_sync_log_size: '{bad}' is outside 64K to 1G")), "{e}");
+        }
     }
 
     #[test]

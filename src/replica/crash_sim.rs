@@ -165,6 +165,8 @@ fn run_case(seed: u64) {
     // Zeros kept ahead of the active file's end: writes land in them, and a crash
     // leaves some of them after whatever part of the writes survived.
     let prealloc = [0u64, 4096, 4096, 16384][rng.below(4) as usize];
+    // A sync log, small enough to fill (and make the writer fsync the file) often.
+    let sync_log = [0u64, 4096, 16384, 1 << 20][rng.below(4) as usize];
     let mut acked: Vec<(String, u64)> = Vec::new();
     let mut crashes = 0;
     let mut resume = (0usize, 4usize);
@@ -172,6 +174,7 @@ fn run_case(seed: u64) {
         let mut store = Store::open_on(fs.clone(), dir).unwrap_or_else(|e| panic!("seed {seed}: recovery failed: {e}"));
         check_recovered(seed, &sim, &store, &files, &acked);
         store.set_preallocate(prealloc);
+        store.set_sync_log(sync_log).unwrap_or_else(|e| panic!("seed {seed}: sync log: {e}"));
         if let Some((name, pos)) = store.resume_point().file {
             let fi = files
                 .iter()

@@ -636,6 +636,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         };
         store.share_index(shared.serving.index.clone());
         store.set_preallocate(cfg.binlog_preallocate);
+        store.set_sync_log(cfg.binlog_sync_log_size)?;
         // Room for a purge to run when the disk is full.
         store.keep_reserve();
         shared.serving.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));

@@ -18,6 +18,10 @@ pub(super) struct Active {
     pub(super) prealloc_retry_at: u64,
     /// Offset after the last complete transaction.
     pub(super) trx_end: u64,
+    /// Bytes made durable (fsynced, or through the sync log).
+    pub(super) synced: u64,
+    /// Where the last writeback hint ended (sync-log mode).
+    pub(super) written_back: u64,
     /// The file ended with ROTATE or STOP.
     pub(super) closed: bool,
     /// The last event placed was one already stored (a resent one).
@@ -393,10 +397,8 @@ impl Store {
     /// index. A new source's directory and its `binlogd.primary` come first.
     pub(super) fn create_file(&mut self, name: &str) -> Result<(), StoreError> {
         owned(&self.dir)?;
-        self.flush()?;
-        if let Some(a) = self.active.as_mut() {
-            a.file.sync().map_err(io_err(&a.path, "fsync"))?;
-        }
+        // The file before is durable before the next exists (and the sync log retired).
+        self.sync_file()?;
         let path = self.dir.join(name);
         let sub = sources::dir_of(sources::number(name));
         let new_source = self.begun.is_some();
@@ -432,6 +434,8 @@ impl Store {
             zeroed_to: 4,
             prealloc_retry_at: 0,
             trx_end: 4,
+            synced: 4,
+            written_back: 4,
             closed: false,
             after_stored: false,
             tracker,
@@ -598,6 +602,11 @@ impl Store {
     /// The primary clears the FDE's in-use flag when it closes a file; do the same so
     /// the closed file is identical.
     pub(super) fn close_active(&mut self) -> Result<(), StoreError> {
+        if self.active.is_none() {
+            return Ok(());
+        }
+        // The in-use flag is cleared below, a change the sync log does not record.
+        self.settle()?;
         let Some(a) = self.active.as_mut() else {
             return Ok(());
         };
@@ -612,6 +621,7 @@ impl Store {
             a.file.write_at(&v.to_le_bytes(), 4 + event::FLAGS_OFFSET as u64).map_err(io_err(&path, "write"))?;
         }
         a.file.sync().map_err(io_err(&path, "fsync"))?;
+        a.synced = a.len;
         if let Some(next) = self.next.clone() {
             // The next file of the same source.
             self.create_file(&sources::path_in(self.source, &next))?;
@@ -653,16 +663,25 @@ impl Store {
     /// Writes and fsyncs. Returns the durable (file, length).
     pub fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
         self.follow_purges();
+        if self.active.is_none() {
+            return Ok(None);
+        }
+        let logged = self.sync_through_log()?;
         let Some(a) = self.active.as_mut() else {
             return Ok(None);
         };
-        a.write_pending()?;
-        a.file.sync().map_err(io_err(&a.path, "fsync"))?;
-        Ok(Some((a.name.clone(), a.len)))
+        // With a sync log, a file with nothing new since its last fsync needs none.
+        let clean = self.sync_log.is_some() && a.synced == a.len;
+        if !logged && !clean {
+            self.sync_file()?;
+        }
+        Ok(self.active.as_ref().map(|a| (a.name.clone(), a.len)))
     }
 
     /// Cuts a partial transaction at the end (before resuming with a new connection).
     pub fn cut_partial(&mut self) -> Result<(), StoreError> {
+        // The cut is a change the sync log does not record.
+        self.settle()?;
         let Some(a) = self.active.as_mut() else {
             return Ok(());
         };
@@ -679,6 +698,8 @@ impl Store {
             a.cut_to(a.trx_end)?;
             a.file.sync().map_err(io_err(&path, "fsync"))?;
             a.len = a.trx_end;
+            a.synced = a.trx_end;
+            a.written_back = a.written_back.min(a.trx_end);
             // Re-derive the tracker state at the boundary: its pending GTID is dropped.
             let (_, t) = scan_file(&*self.fs, &path, &a.name, false)?;
             a.tracker = t;
@@ -732,10 +753,18 @@ impl Store {
     /// again exactly the primary's bytes (for when the writer stops). No fsync: should
     /// the cut not reach the disk, recovery cuts the zeros again.
     pub fn trim(&mut self) -> Result<(), StoreError> {
-        match self.active.as_mut() {
+        match self.active.as_ref() {
             Some(a) if a.partial.is_none() => {
-                a.write_pending()?;
-                a.drop_zeros()
+                // A stopped binlogd leaves no records to replay: its files may be
+                // copied or moved before the next start.
+                self.settle()?;
+                match self.active.as_mut() {
+                    Some(a) => {
+                        a.write_pending()?;
+                        a.drop_zeros()
+                    }
+                    None => Ok(()),
+                }
             }
             _ => Ok(()),
         }

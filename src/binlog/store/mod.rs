@@ -13,6 +13,7 @@ mod index;
 mod journal;
 mod names;
 mod recovery;
+mod synclog;
 
 use super::event::{self, ChecksumAlg, EventHeader, EventType, HEADER_LEN, MAGIC};
 use super::gtid::{GtidSet, MariaPos};
@@ -74,6 +75,8 @@ pub struct Store {
     source: u32,
     /// A new source's `binlogd.primary`, written with its first file.
     begun: Option<Origin>,
+    /// Where live batches are made durable (`synclog`); None: the binlog file is fsynced.
+    sync_log: Option<synclog::SyncLog>,
 }
 
 impl Store {
@@ -100,10 +103,17 @@ impl Store {
             prealloc: 0,
             source: 1,
             begun: None,
+            sync_log: None,
         };
         finish_interrupted(&*s.fs, dir)?;
         s.load_index()?;
+        let log = s.replay_sync_log()?;
         s.recover()?;
+        if let Some(mut log) = log {
+            // Recovery may have cut what the log holds: it must not be replayed again.
+            log.retire()?;
+            s.sync_log = Some(log);
+        }
         Ok(s)
     }
 
@@ -384,6 +394,85 @@ mod tests {
         // A stop gives them back.
         s.trim().unwrap();
         assert_eq!(fs::read(&path).unwrap(), &full[..half]);
+    }
+
+    /// Live batches are made durable in the sync log: the binlog file is the primary's
+    /// bytes at every moment, it is not fsynced per batch, and after a power loss the
+    /// log writes back what the file lost. A stop retires the log.
+    #[test]
+    fn a_live_batch_is_made_durable_by_the_sync_log_and_written_back_after_power_loss() {
+        let sim = SimFs::new();
+        let fs: Arc<dyn Fs> = Arc::new(sim.clone());
+        let dir = Path::new("/sim/synclog");
+        let path = dir.join("mysql-bin.000001");
+        let full = golden(MYSQL);
+        let ends = event_ends(&full);
+        let half = ends[ends.len() / 2];
+        let mut s = Store::open_on(fs.clone(), dir).unwrap();
+        s.set_sync_log(64 << 10).unwrap();
+        feed_file(&mut s, "mysql-bin.000001", &full[..half]).unwrap();
+        s.sync().unwrap();
+        let (mut pos, mut trx_end) = (half, half);
+        // Short of the ROTATE, which closes the file (and fsyncs it).
+        for &end in &ends[ends.len() / 2 + 1..ends.len() - 2] {
+            let ev = &full[pos..end];
+            if s.append(&EventHeader::decode_exact(ev).unwrap(), ev).unwrap() {
+                trx_end = end;
+            }
+            assert_eq!(s.sync().unwrap(), Some(("mysql-bin.000001".to_string(), end as u64)));
+            assert_eq!(sim.contents(&path).unwrap(), &full[..end], "a whole binlog, no zeros");
+            pos = end;
+        }
+        drop(s);
+        sim.crash();
+        let lost = sim.contents(&path).unwrap();
+        assert!(lost.len() < trx_end, "the file itself was not fsynced per batch ({} of {pos} bytes)", lost.len());
+        let mut s = Store::open_on(fs.clone(), dir).unwrap();
+        // Written back from the log, then cut to the last whole transaction.
+        assert_eq!(sim.contents(&path).unwrap(), &full[..trx_end]);
+        assert_eq!(s.position(), Some(("mysql-bin.000001".to_string(), trx_end as u64)));
+        let pos = trx_end;
+        // A stop retires it: nothing is written back into a file changed after it.
+        s.set_sync_log(64 << 10).unwrap();
+        for w in ends.iter().filter(|&&e| e > pos && e < ends[ends.len() - 1]).scan(pos, |p, &e| {
+            let r = (*p, e);
+            *p = e;
+            Some(r)
+        }) {
+            let ev = &full[w.0..w.1];
+            s.append(&EventHeader::decode_exact(ev).unwrap(), ev).unwrap();
+            s.sync().unwrap();
+        }
+        s.trim().unwrap();
+        drop(s);
+        fs.open(&path, false).unwrap().set_len(half as u64).unwrap();
+        let s = Store::open_on(fs.clone(), dir).unwrap();
+        assert_eq!(s.position(), Some(("mysql-bin.000001".to_string(), half as u64)));
+    }
+
+    /// A sync log naming a file longer than what it finds (another directory's, or a
+    /// file cut from outside) is refused with both named, rather than written into.
+    #[test]
+    fn a_sync_log_whose_file_was_cut_from_outside_is_refused() {
+        let sim = SimFs::new();
+        let fs: Arc<dyn Fs> = Arc::new(sim.clone());
+        let dir = Path::new("/sim/synclog-cut");
+        let path = dir.join("mysql-bin.000001");
+        let full = golden(MYSQL);
+        let ends = event_ends(&full);
+        let mut s = Store::open_on(fs.clone(), dir).unwrap();
+        s.set_sync_log(64 << 10).unwrap();
+        feed_file(&mut s, "mysql-bin.000001", &full[..ends[ends.len() / 2]]).unwrap();
+        s.sync_file().unwrap();
+        let ev = &full[ends[ends.len() / 2]..ends[ends.len() / 2 + 1]];
+        s.append(&EventHeader::decode_exact(ev).unwrap(), ev).unwrap();
+        s.sync().unwrap();
+        drop(s);
+        sim.crash();
+        fs.open(&path, false).unwrap().set_len(100).unwrap();
+        let e = Store::open_on(fs.clone(), dir).err().unwrap().to_string();
+        assert!(e.contains("mysql-bin.000001") && e.contains("binlogd.synclog"), "{e}");
+        assert!(e.contains("is 100 bytes"), "{e}");
     }
 
     #[test]

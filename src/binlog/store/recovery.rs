@@ -294,6 +294,8 @@ impl Store {
             zeroed_to: scan.cut_at,
             prealloc_retry_at: 0,
             trx_end: scan.cut_at,
+            synced: scan.cut_at,
+            written_back: scan.cut_at,
             closed: scan.closed,
             after_stored: false,
             tracker,
