@@ -42,7 +42,7 @@ fn full_disk_stops_acks_keeps_files_intact_and_resumes_when_space_is_freed() {
         "diskfull",
         &format!(
             "listen_address = 127.0.0.1\nlisten_port = {lport}\nmetrics_address = 127.0.0.1\nmetrics_port = {mport}\n\
-             binlog_preallocate = 1M"
+             binlog_preallocate = 1M\nbinlog_sync_log_size = 64K"
         ),
     );
     let mnt = SmallFs::mount(&b.binlog_dir, "8M");

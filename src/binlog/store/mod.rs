@@ -450,6 +450,28 @@ mod tests {
         assert_eq!(s.position(), Some(("mysql-bin.000001".to_string(), half as u64)));
     }
 
+    /// A sync log that does not fit on the disk is given back, and the binlog file is
+    /// fsynced itself: mirroring goes on.
+    #[test]
+    fn a_sync_log_refused_by_a_full_disk_is_given_back_and_files_are_fsynced_instead() {
+        let sim = SimFs::new();
+        let fs: Arc<dyn Fs> = Arc::new(sim.clone());
+        let dir = Path::new("/sim/synclog-full");
+        let full = golden(MYSQL);
+        let ends = event_ends(&full);
+        let mut s = Store::open_on(fs.clone(), dir).unwrap();
+        sim.limit_size(Some(32 << 10));
+        s.set_sync_log(64 << 10).unwrap();
+        assert!(sim.contents(&dir.join("binlogd.synclog")).is_none(), "the partial log is removed");
+        sim.limit_size(None);
+        let half = ends[ends.len() / 2];
+        feed_file(&mut s, "mysql-bin.000001", &full[..half]).unwrap();
+        s.sync().unwrap();
+        drop(s);
+        sim.crash();
+        assert_eq!(sim.contents(&dir.join("mysql-bin.000001")).unwrap(), &full[..half], "fsynced itself");
+    }
+
     /// A sync log naming a file longer than what it finds (another directory's, or a
     /// file cut from outside) is refused with both named, rather than written into.
     #[test]
