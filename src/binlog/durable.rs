@@ -67,6 +67,10 @@ pub struct Durable {
     waker: Mutex<Wake>,
     waker_cv: Condvar,
     has_waker: AtomicBool,
+    /// Threads in `wait_newer`, counted before they test the generation: a publish
+    /// that finds none wakes no one (no thread, and no waker thread, per commit
+    /// when nothing is read).
+    tailing: AtomicU64,
 }
 
 /// Wake-ups asked of the waker thread and not yet done.
@@ -130,6 +134,13 @@ impl Durable {
         let generation = g.generation;
         *self.st.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(g);
         self.generation.store(generation, Ordering::SeqCst);
+        // A waiter counts itself in before it tests the generation, and this reads the
+        // count after storing it (both sequentially consistent): either the count is seen
+        // here, or the new generation there. File-list waiters test the state itself,
+        // and are woken whenever the list changes.
+        if !files && self.tailing.load(Ordering::SeqCst) == 0 {
+            return;
+        }
         if self.has_waker.load(Ordering::SeqCst) {
             let mut w = self.waker.lock().unwrap_or_else(|e| e.into_inner());
             w.pending = true;
@@ -182,8 +193,10 @@ impl Durable {
     /// Waits until something newer than `generation` is published, or `timeout`.
     pub fn wait_newer(&self, generation: u64, timeout: Duration) -> DurableState {
         let g = self.wait.lock().unwrap_or_else(|e| e.into_inner());
+        self.tailing.fetch_add(1, Ordering::SeqCst);
         let newer = |_: &mut ()| self.generation.load(Ordering::SeqCst) <= generation;
         let r = self.cv.wait_timeout_while(g, timeout, newer).unwrap_or_else(|e| e.into_inner());
+        self.tailing.fetch_sub(1, Ordering::SeqCst);
         drop(r);
         self.snapshot()
     }
@@ -232,6 +245,33 @@ mod tests {
         t.join().unwrap();
         assert_eq!(*st.files, names(&["b.000002"]));
         assert_eq!(st.generation, 4);
+    }
+
+    /// A publish skips the wake-up when no one is tailing; one racing a waiter that is
+    /// about to sleep still wakes it. Publish and wait take turns, so each wait must
+    /// end with the publish that follows it.
+    #[test]
+    fn a_publish_racing_a_tailing_waiter_is_never_missed() {
+        let d = Arc::new(Durable::default());
+        d.spawn_waker().unwrap();
+        let (tx, rx) = crossbeam_channel::bounded::<u64>(1);
+        let waiter = {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                let mut g = 0;
+                while g < 3000 {
+                    let now = d.wait_newer(g, Duration::from_secs(60)).generation;
+                    assert!(now > g, "the publish after generation {g} was missed");
+                    g = now;
+                    tx.send(g).unwrap();
+                }
+            })
+        };
+        for i in 0..3000u64 {
+            d.publish(None, Some(("b.000001".into(), i)), None);
+            assert_eq!(rx.recv().unwrap(), i + 1);
+        }
+        waiter.join().unwrap();
     }
 
     /// With the waker thread, a publish still wakes every kind of waiter.

@@ -5,7 +5,9 @@
 //! - a file's bytes are the primary's bytes at the same offsets;
 //! - after a crash only the tail of the last file can be incomplete, and recovery
 //!   cuts it back to the last transaction boundary; closed files are never rewritten;
-//! - a new file and the index are fsynced, and the directory after them.
+//! - a new file and the index are fsynced, and the directory after them;
+//! - every byte made durable is on disk in its binlog file, or in the sync log's
+//!   current epoch (`synclog`), which opening writes back before recovery.
 
 mod append;
 mod error;
