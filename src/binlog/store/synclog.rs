@@ -335,6 +335,7 @@ impl Store {
         a.write_pending()?;
         a.file.sync().map_err(io_err(&a.path, "fsync"))?;
         a.synced = a.len;
+        a.written_back = a.len;
         match self.sync_log.as_mut() {
             Some(log) if log.pos > 0 => log.retire(),
             _ => Ok(()),
