@@ -602,9 +602,6 @@ impl Store {
     /// The primary clears the FDE's in-use flag when it closes a file; do the same so
     /// the closed file is identical.
     pub(super) fn close_active(&mut self) -> Result<(), StoreError> {
-        if self.active.is_none() {
-            return Ok(());
-        }
         // The in-use flag is cleared below, a change the sync log does not record.
         self.settle()?;
         let Some(a) = self.active.as_mut() else {
@@ -663,11 +660,8 @@ impl Store {
     /// Writes and fsyncs. Returns the durable (file, length).
     pub fn sync(&mut self) -> Result<Option<(String, u64)>, StoreError> {
         self.follow_purges();
-        if self.active.is_none() {
-            return Ok(None);
-        }
         let logged = self.sync_through_log()?;
-        let Some(a) = self.active.as_mut() else {
+        let Some(a) = self.active.as_ref() else {
             return Ok(None);
         };
         // With a sync log, a file with nothing new since its last fsync needs none.
@@ -753,20 +747,18 @@ impl Store {
     /// again exactly the primary's bytes (for when the writer stops). No fsync: should
     /// the cut not reach the disk, recovery cuts the zeros again.
     pub fn trim(&mut self) -> Result<(), StoreError> {
-        match self.active.as_ref() {
-            Some(a) if a.partial.is_none() => {
-                // A stopped binlogd leaves no records to replay: its files may be
-                // copied or moved before the next start.
-                self.settle()?;
-                match self.active.as_mut() {
-                    Some(a) => {
-                        a.write_pending()?;
-                        a.drop_zeros()
-                    }
-                    None => Ok(()),
-                }
+        if self.active.as_ref().is_none_or(|a| a.partial.is_some()) {
+            return Ok(());
+        }
+        // A stopped binlogd leaves no records to replay: its files may be copied or
+        // moved before the next start.
+        self.settle()?;
+        match self.active.as_mut() {
+            Some(a) => {
+                a.write_pending()?;
+                a.drop_zeros()
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 }
