@@ -25,7 +25,7 @@ use std::fmt;
 use std::net::{Shutdown, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -289,6 +289,37 @@ pub struct Serving {
     pub restorer: Option<Arc<restorer::Restorer>>,
     /// The event boundaries found so far in stored files, for dumps by position.
     pub boundaries: crate::binlog::boundaries::Boundaries,
+    /// Set once the binlog server may take connections.
+    pub opened: Opened,
+}
+
+/// Whether the binlog server may greet clients. mysqld takes connections only after
+/// its recovery, so a client never sees a server that knows none of its binary logs:
+/// binlogd does the same, and greets once the stored files are recovered and
+/// published. A recovery that waits for space on a full binlog_dir opens it too, so
+/// that a DBA can connect and PURGE BINARY LOGS to free some.
+#[derive(Default)]
+pub struct Opened {
+    done: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Opened {
+    pub fn set(&self) {
+        let mut g = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        if !*g {
+            *g = true;
+            self.cv.notify_all();
+        }
+    }
+
+    /// Returns once `set` was called.
+    pub fn wait(&self) {
+        let mut g = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        while !*g {
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
 }
 
 impl Shared {
@@ -319,6 +350,7 @@ impl Shared {
                 log,
                 restorer: restorer::Restorer::new(cfg),
                 boundaries: Default::default(),
+                opened: Default::default(),
             },
         }
     }
@@ -629,6 +661,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
             // any other write.
             Err(e) if e.is_disk_full() => {
                 full_disk.hit(&ReplicaError::Store(e), &cfg.binlog_dir, &shared);
+                shared.serving.opened.set();
                 full_disk.wait(&cfg.binlog_dir, &ctl);
                 continue;
             }
@@ -640,6 +673,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
         // Room for a purge to run when the disk is full.
         store.keep_reserve();
         shared.serving.durable.publish(Some(store.files()), store.position(), Some(store.gtid_state()));
+        shared.serving.opened.set();
         if first {
             // The stored files are served from now on, whether the primary answers or not.
             crate::notify::notify("READY=1");

@@ -130,17 +130,9 @@ pub fn bind(cfg: &Config) -> std::io::Result<Option<TcpListener>> {
     Ok(Some(listener))
 }
 
-/// Starts the listener thread.
+/// Starts the listener thread, which greets clients once the replica has recovered
+/// and published the stored files (`Opened`).
 pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::io::Result<()> {
-    info!(
-        "binlog server listening on {}{}",
-        listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
-        match (shared.link.tls.acceptor(), cfg.require_secure_transport) {
-            (Some(_), true) => ", TLS required",
-            (Some(_), false) => ", TLS offered",
-            (None, _) => "",
-        }
-    );
     let srv = Arc::new(Server {
         cfg: cfg.clone(),
         shared,
@@ -163,6 +155,18 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::i
     let sh = srv.shared.clone();
     thread::Builder::new().name("gtid-index".into()).spawn(move || keep_gtid_index(&sh))?;
     thread::Builder::new().name("listener".into()).spawn(move || {
+        // Clients that connect before the stored files are recovered wait in the
+        // listen backlog for their greeting (see `Opened`).
+        srv.shared.serving.opened.wait();
+        info!(
+            "binlog server listening on {}{}",
+            listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            match (srv.shared.link.tls.acceptor(), srv.cfg.require_secure_transport) {
+                (Some(_), true) => ", TLS required",
+                (Some(_), false) => ", TLS offered",
+                (None, _) => "",
+            }
+        );
         for conn in listener.incoming() {
             match conn {
                 Ok(sock) => srv.accept(sock),

@@ -557,3 +557,33 @@ fn replica_status_has_every_column_of_a_real_replica_of_the_primarys_kind() {
         assert_eq!(b.stop(), 0);
     }
 }
+
+/// mysqld takes connections only once its recovery is done. A client that connects to
+/// binlogd while it recovers a large active file waits for its greeting, and its first
+/// answer already lists every stored file.
+#[test]
+fn clients_are_greeted_only_once_the_stored_files_are_recovered() {
+    let s = Server::start(Flavor::MariaDb, "greet-src");
+    let (mut b, lport) = Binlogd::serving(&s, "greet", "");
+    // An active file of some 150 MiB, which recovery scans whole.
+    s.sql(
+        "SET GLOBAL max_binlog_size = 1 << 30; CREATE DATABASE g; USE g; CREATE TABLE big (b LONGBLOB); \
+         INSERT INTO big SELECT REPEAT('x', 1 << 20) FROM seq_1_to_150",
+    );
+    wait_active_mirrored(&s, &b);
+    assert_eq!(b.stop(), 0);
+    let want = b.index();
+    b.start();
+    // Connection attempts follow each other with no pause, to land in recovery.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut c = loop {
+        match binlogd::proto::client::Client::connect(&repl_options(lport)) {
+            Ok(c) => break c,
+            Err(e) => assert!(std::time::Instant::now() < deadline, "binlogd never greeted: {e}"),
+        }
+    };
+    let rows = c.query("SHOW BINARY LOGS").unwrap().rows;
+    let first: Vec<String> = rows.iter().filter_map(|r| r.first().cloned().flatten()).collect();
+    assert_eq!(first, want, "the first answer after a restart");
+    assert_eq!(b.stop(), 0);
+}
