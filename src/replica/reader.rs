@@ -169,7 +169,7 @@ impl ByteBudget {
     /// they fit, and is false once the writer is gone.
     #[cfg(test)]
     pub fn acquire(&self, n: usize) -> bool {
-        let (ok, wake) = self.count_in(n);
+        let (ok, wake) = self.count_in(n, Wake::Now);
         if wake {
             self.wake_writer();
         }
@@ -179,16 +179,29 @@ impl ByteBudget {
     /// Counts in a message of `n` bytes, once they fit (a single message always fits an
     /// empty queue); the caller sends it next, then wakes the writer if told to (the
     /// second bool): woken after the send, the writer finds it in the channel. The
-    /// first bool is false once the writer is gone.
-    fn count_in(&self, n: usize) -> (bool, bool) {
+    /// first bool is false once the writer is gone. With `Wake::Later` a waiting
+    /// writer is left asleep, and stays marked as waiting for the next message sent
+    /// with `Wake::Now`.
+    fn count_in(&self, n: usize, wake: Wake) -> (bool, bool) {
         let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
         while !u.writer_gone && u.bytes > 0 && u.bytes + n > self.cap {
+            // The writer left asleep with messages queued must take them to make room.
+            if std::mem::take(&mut u.writer_waits) {
+                self.queued.notify_one();
+            }
             u.reader_waits = true;
             u = self.room.wait(u).unwrap_or_else(|e| e.into_inner());
         }
         u.bytes += n;
         u.counted += 1;
-        (!u.writer_gone, std::mem::take(&mut u.writer_waits))
+        let woken = wake == Wake::Now && std::mem::take(&mut u.writer_waits);
+        (!u.writer_gone, woken)
+    }
+
+    /// Whether the writer sleeps, waiting to be woken for a message.
+    #[cfg(test)]
+    pub fn writer_waits(&self) -> bool {
+        self.used.lock().unwrap_or_else(|e| e.into_inner()).writer_waits
     }
 
     fn wake_writer(&self) {
@@ -362,7 +375,12 @@ impl Reader {
             self.shared.link.upstream().read_file.clone_from(&r.next_file);
             self.stats.read_pos.store(r.pos, Ordering::Relaxed);
             if hdr.is_artificial() {
-                return Ok(send(&self.budget, &self.tx, Msg::Rotate { name: r.next_file, pos: r.pos }));
+                return Ok(send(
+                    &self.budget,
+                    &self.tx,
+                    Msg::Rotate { name: r.next_file, pos: r.pos },
+                    self.wake(false),
+                ));
             }
         }
         if !hdr.is_artificial() {
@@ -377,18 +395,43 @@ impl Reader {
             // Made up by the sender, not in the file: MariaDB's fake Gtid_list, or the FDE
             // of the file the dump starts inside, which must be the stored file's.
             if hdr.event_type == EventType::FORMAT_DESCRIPTION {
-                return Ok(send(&self.budget, &self.tx, Msg::ResentFde(ev)));
+                return Ok(send(&self.budget, &self.tx, Msg::ResentFde(ev), self.wake(false)));
             }
             return Ok(Ok(()));
         }
-        Ok(send(&self.budget, &self.tx, Msg::Event { ev, hdr, ack }))
+        let wake = self.wake(ack);
+        Ok(send(&self.budget, &self.tx, Msg::Event { ev, hdr, ack }, wake))
+    }
+
+    /// When the message just read wakes the writer: now if it asks for an ACK (the
+    /// primary waits for it) or if the next read may wait on the socket (nothing more
+    /// is buffered), else with a later message of what is already buffered. A packet
+    /// begun in the buffer and ended by a read that waits delays the writer by no more
+    /// than that packet, or `queue_recheck`.
+    fn wake(&self, ack: bool) -> Wake {
+        if ack || self.stream.inner.buffered() == 0 {
+            Wake::Now
+        } else {
+            Wake::Later
+        }
     }
 }
 
-/// Counts `m` in, sends it, then wakes the writer if it waits: in this order, so a
-/// writer that sees the count finds the message in the channel, or about to be.
-pub(crate) fn send(budget: &ByteBudget, tx: &Sender<Msg>, m: Msg) -> Result<(), WriterGone> {
-    let (ok, wake) = budget.count_in(m.bytes());
+/// When a message sent wakes a writer waiting for one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Wake {
+    Now,
+    /// At the next message sent with `Now`: the reader holds more of the stream
+    /// already read, so the writer is woken once for all of it. A burst of a
+    /// transaction's events then costs the writer one wake-up, not one per event.
+    Later,
+}
+
+/// Counts `m` in, sends it, then wakes the writer if it waits (and `wake` says now):
+/// in this order, so a writer that sees the count finds the message in the channel,
+/// or about to be.
+pub(crate) fn send(budget: &ByteBudget, tx: &Sender<Msg>, m: Msg, wake: Wake) -> Result<(), WriterGone> {
+    let (ok, wake) = budget.count_in(m.bytes(), wake);
     if !ok {
         return Err(WriterGone);
     }
@@ -427,7 +470,8 @@ fn stream_event(
     let mut crc = crc32fast::Hasher::new();
     crc.update(&head);
     let mut trailer = [0u8; 4];
-    let send = |m: Msg| send(budget, tx, m);
+    // A large event's pieces are read as they arrive: each wakes the writer.
+    let send = |m: Msg| send(budget, tx, m, Wake::Now);
     if let Err(g) = send(Msg::Begin { head, hdr, ack }) {
         return Ok(Err(g));
     }

@@ -441,7 +441,7 @@ mod tests {
             events += u64::from(matches!(m, Msg::Event { .. }));
             // The writer has taken all before and is asleep again, or about to be.
             std::thread::sleep(std::time::Duration::from_millis(2));
-            super::super::reader::send(&budget, &tx, m).unwrap();
+            super::super::reader::send(&budget, &tx, m, super::super::reader::Wake::Now).unwrap();
             until("the writer did not wake for a message", &|| stats.events_written.load(Ordering::Relaxed) == events);
         }
         // The reader ends: its sender goes after it says so.
@@ -450,6 +450,73 @@ mod tests {
         drop(tx);
         until("the writer did not see the reader's end", &|| h.is_finished());
         h.join().unwrap().unwrap();
+    }
+
+    /// Waits up to a minute for `done`.
+    fn until(what: &str, done: &dyn Fn() -> bool) {
+        let t = std::time::Instant::now();
+        while !done() {
+            assert!(t.elapsed() < std::time::Duration::from_secs(60), "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn messages_that_wake_later_are_taken_in_one_batch_with_the_next_that_wakes_now() {
+        use super::super::reader::{send, Wake};
+        let (mut w, tx, _dir) = writer("later", 1);
+        w.queue_recheck = std::time::Duration::from_secs(3600);
+        let (budget, stats) = (w.budget.clone(), w.stats.clone());
+        let h = std::thread::spawn(move || w.run());
+        until("the writer did not go to sleep", &|| budget.writer_waits());
+        let msgs = golden_msgs(false);
+        let (n, events) = (msgs.len(), msgs.iter().filter(|m| matches!(m, Msg::Event { .. })).count() as u64);
+        for (i, m) in msgs.into_iter().enumerate() {
+            if i + 1 == n {
+                assert!(budget.writer_waits(), "the writer was left asleep");
+            }
+            send(&budget, &tx, m, if i + 1 == n { Wake::Now } else { Wake::Later }).unwrap();
+        }
+        until("the writer did not take what was queued", &|| stats.events_written.load(Ordering::Relaxed) == events);
+        assert_eq!(stats.fsyncs.load(Ordering::Relaxed), 1, "one wake-up, one batch, one fsync");
+        budget.reader_gone();
+        drop(tx);
+        h.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn a_reader_out_of_room_wakes_the_writer_it_left_asleep() {
+        use super::super::reader::{send, Wake, QUEUE_BYTES};
+        let (mut w, tx, _dir) = writer("room", 0);
+        w.queue_recheck = std::time::Duration::from_secs(3600);
+        let (budget, stats) = (w.budget.clone(), w.stats.clone());
+        let h = std::thread::spawn(move || w.run());
+        until("the writer did not go to sleep", &|| budget.writer_waits());
+        // Events whose buffers fill a third of the queue each: the fourth must wait for
+        // room, which only the writer makes.
+        let msgs: Vec<Msg> = golden_msgs(false)
+            .into_iter()
+            .map(|m| match m {
+                Msg::Event { ev, hdr, ack } => {
+                    let mut big = Vec::with_capacity(QUEUE_BYTES / 3);
+                    big.extend_from_slice(&ev);
+                    Msg::Event { ev: big, hdr, ack }
+                }
+                m => m,
+            })
+            .take(6)
+            .collect();
+        let sent = {
+            let (budget, tx) = (budget.clone(), tx.clone());
+            std::thread::spawn(move || msgs.into_iter().all(|m| send(&budget, &tx, m, Wake::Later).is_ok()))
+        };
+        until("the reader waited for room for ever", &|| sent.is_finished());
+        assert!(sent.join().unwrap());
+        // The last ones sent may still be queued: the reader's end wakes the writer.
+        budget.reader_gone();
+        drop(tx);
+        h.join().unwrap().unwrap();
+        assert_eq!(stats.events_written.load(Ordering::Relaxed), 5);
     }
 
     #[test]
