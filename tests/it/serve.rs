@@ -63,7 +63,8 @@ fn mariadb_replica_replicates_from_binlogd_by_file_and_position() {
     let s = Server::start(Flavor::MariaDb, "serve-src");
     let (mut b, lport) = Binlogd::serving(&s, "serve-rep", "");
     let r = Server::start_with_id(Flavor::MariaDb, "serve-replica", 2);
-    r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
+    // A semi-sync replica, as with the MySQL one below.
+    r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF, GLOBAL rpl_semi_sync_slave_enabled = ON");
     let first = s.binary_logs()[0].clone();
     r.sql(&format!(
         "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={lport}, MASTER_USER='repl', MASTER_PASSWORD='replpass', \
@@ -85,6 +86,7 @@ fn mariadb_replica_replicates_from_binlogd_by_file_and_position() {
     }
     let status = r.sql("SHOW SLAVE STATUS");
     assert!(status.contains("\tYes\tYes\t"), "replica threads not running: {status}");
+    assert_eq!(r.status("Rpl_semi_sync_slave_status"), "ON", "{}", r.error_log_tail(20));
     assert!(b.index().len() >= 4);
     r.sql("STOP SLAVE");
     assert_eq!(b.stop(), 0);
@@ -346,7 +348,12 @@ fn mysql_replica_replicates_from_binlogd_with_auto_position() {
         &format!("get_start_gtid_mode = 0\nlisten_address = 127.0.0.1\nlisten_port = {lport}"),
     );
     let r = Server::start_with_id(Flavor::Mysql, "serve-gtid-replica", 2);
-    r.sql("SET GLOBAL rpl_semi_sync_source_enabled = OFF");
+    // A semi-sync replica: it asks for the semi-sync header, which binlogd sends as a
+    // primary whose semi-sync is off does (flag 0, never an ACK asked).
+    r.sql(
+        "SET GLOBAL rpl_semi_sync_source_enabled = OFF; \
+         INSTALL PLUGIN rpl_semi_sync_replica SONAME 'semisync_replica.so'; SET GLOBAL rpl_semi_sync_replica_enabled = ON",
+    );
     workload(&s);
     r.sql(&format!(
         "CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={lport}, SOURCE_USER='repl', \
@@ -367,6 +374,7 @@ fn mysql_replica_replicates_from_binlogd_with_auto_position() {
     }
     // The replica's executed GTIDs now equal the primary's.
     assert_eq!(r.sql("SELECT @@GLOBAL.gtid_executed"), s.sql("SELECT @@GLOBAL.gtid_executed"));
+    assert_eq!(r.status("Rpl_semi_sync_replica_status"), "ON", "{}", r.error_log_tail(20));
     // Reconnecting with what it has: binlogd must leave those transactions out
     // (applied twice, the inserts would hit duplicate keys).
     r.sql("STOP REPLICA");
