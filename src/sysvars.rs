@@ -14,6 +14,9 @@ pub const VARIABLES_FILE: &str = "binlogd.variables";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Text,
+    /// Text that `SELECT @@x` gives as NULL while it is empty (an unset
+    /// `report_host`); `SHOW VARIABLES` shows it empty.
+    TextOrNull,
     /// An integer: `SELECT @@x` gives a LONGLONG column.
     Int,
     /// ON/OFF in `SHOW VARIABLES`, 1/0 (LONGLONG) in `SELECT @@x`.
@@ -49,7 +52,7 @@ const fn v(name: &'static str, kind: Kind, from: Source, only: Only) -> Var {
     Var { name, kind, from, only }
 }
 
-use Kind::{Bool, Int, Text};
+use Kind::{Bool, Int, Text, TextOrNull};
 use Only::{Both, MariaDb, Mysql};
 use Source::{Own, Primary as P};
 
@@ -77,6 +80,8 @@ pub const VARS: &[Var] = &[
     v("gtid_executed", Text, Own, Mysql),
     v("gtid_mode", Text, P("OFF"), Mysql),
     v("gtid_purged", Text, Own, Mysql),
+    // binlogd's replica side: the last transaction stored, as a replica's last applied.
+    v("gtid_slave_pos", Text, Own, MariaDb),
     v("gtid_strict_mode", Bool, P("OFF"), MariaDb),
     v("hostname", Text, Own, Both),
     v("init_connect", Text, P(""), Both),
@@ -95,6 +100,7 @@ pub const VARS: &[Var] = &[
     v("query_cache_size", Int, P("0"), Both),
     v("query_cache_type", Text, P("OFF"), Both),
     v("read_only", Bool, P("OFF"), Both),
+    v("report_host", TextOrNull, Own, Both),
     v("rpl_semi_sync_master_enabled", Bool, Own, Both),
     v("rpl_semi_sync_source_enabled", Bool, Own, Mysql),
     v("server_id", Int, Own, Both),

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::ctx::Ctx;
 use super::query::{
     ER_MALFORMED_GTID_SET_SPECIFICATION, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_SYSTEM_VARIABLE, ER_WRONG_ARGUMENTS,
+    ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
 };
 use super::reply::err_packet;
 use super::show::{is_maria, no_schema};
@@ -46,8 +47,10 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
             Some(match var.name {
                 "gtid_executed" => d().gtids.to_string(),
                 "gtid_purged" => super::dump::purged_gtids(s.srv.serving()).to_string(),
-                "gtid_binlog_pos" | "gtid_current_pos" => d().maria.to_string(),
-                "hostname" => cfg.report_host.clone(),
+                "gtid_binlog_pos" | "gtid_current_pos" | "gtid_slave_pos" => d().maria.to_string(),
+                // As mysqld: the machine's name. The one binlogd registers with is report_host.
+                "hostname" => host_name(),
+                "report_host" => cfg.report_host.clone(),
                 "port" => cfg.listen_port.unwrap_or(0).to_string(),
                 "server_id" => cfg.server_id.to_string(),
                 "server_id_bits" => "32".into(),
@@ -99,12 +102,28 @@ pub(super) fn status_counters(s: &Ctx) -> Vec<(String, String)> {
     v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-/// `@@name` as `SELECT` gives it, with its column type.
-pub(super) fn lookup(s: &Ctx, name: &str) -> Option<(String, ColumnType)> {
+/// `@@name` as `SELECT` gives it (None: NULL), with its column type; None for a
+/// variable this server has not.
+pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
+    use sysvars::Kind;
     let var = sysvars::find(name)?;
     let v = variable(s, s.srv.primary().as_ref(), var)?;
-    let ty = if var.kind == sysvars::Kind::Text { ColumnType::VAR_STRING } else { ColumnType::LONGLONG };
-    Some((sysvars::selected(var, &v), ty))
+    Some(match var.kind {
+        Kind::TextOrNull if v.is_empty() => (None, ColumnType::VAR_STRING),
+        Kind::Text | Kind::TextOrNull => (Some(v), ColumnType::VAR_STRING),
+        Kind::Int | Kind::Bool => (Some(sysvars::selected(var, &v)), ColumnType::LONGLONG),
+    })
+}
+
+/// The machine's host name, which mysqld reports as `@@hostname`.
+fn host_name() -> String {
+    let mut b = [0u8; 256];
+    // SAFETY: gethostname writes at most `b.len()` bytes into the live local buffer.
+    if unsafe { libc::gethostname(b.as_mut_ptr().cast(), b.len()) } != 0 {
+        return String::new();
+    }
+    let n = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..n]).into_owned()
 }
 
 /// A value with the column type a server gives it.
@@ -113,6 +132,14 @@ pub(super) type Typed = (Option<String>, ColumnType);
 /// Evaluates one expression: a literal, `@var`, `@@[global.|session.]var`, date
 /// arithmetic (`NOW() - INTERVAL 1 DAY`), or a known function.
 pub(super) fn eval(s: &Ctx, e: &str) -> Result<Typed, Vec<u8>> {
+    eval_at(s, e, 0)
+}
+
+/// The most `IFNULL`/`COALESCE` one expression may nest: each is a level of recursion
+/// on the connection thread's stack.
+const MAX_NULL_DEPTH: usize = 32;
+
+fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     let t = e.trim();
     let up = t.to_ascii_uppercase();
     let text = |v: Option<String>| Ok((v, ColumnType::VAR_STRING));
@@ -134,7 +161,7 @@ pub(super) fn eval(s: &Ctx, e: &str) -> Result<Typed, Vec<u8>> {
             }
         });
         let name = name.trim_matches('`');
-        return lookup(s, name).map(|(v, ty)| (Some(v), ty)).ok_or_else(|| {
+        return lookup(s, name).ok_or_else(|| {
             err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'"))
         });
     }
@@ -144,9 +171,30 @@ pub(super) fn eval(s: &Ctx, e: &str) -> Result<Typed, Vec<u8>> {
     if let Some(args) = up.strip_prefix("GTID_SUBTRACT(").and_then(|_| t.get(14..)).and_then(|a| a.strip_suffix(')')) {
         return gtid_subtract(args).map(|v| (Some(v), ColumnType::VAR_STRING));
     }
+    // IFNULL(a, b) and COALESCE(a, ...): orchestrator reads `ifnull(@@global.report_host, '')`.
+    for (f, two) in [("IFNULL(", true), ("COALESCE(", false)] {
+        let Some(args) = up.strip_prefix(f).and_then(|_| t.get(f.len()..)).and_then(|a| a.strip_suffix(')')) else {
+            continue;
+        };
+        let parts = split_list(args);
+        if (two && parts.len() != 2) || parts.is_empty() || level >= MAX_NULL_DEPTH {
+            let name = f.trim_end_matches('(');
+            return Err(err_packet(
+                ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+                "42000",
+                &format!("Incorrect parameter count in the call to native function '{name}'"),
+            ));
+        }
+        let values = parts.iter().map(|a| eval_at(s, a, level + 1)).collect::<Result<Vec<_>, _>>()?;
+        // One type for the column, whichever argument gives the value: theirs if they
+        // agree, else a string.
+        let ty = values.iter().map(|v| v.1).reduce(|a, b| if a == b { a } else { ColumnType::VAR_STRING });
+        let v = values.into_iter().find_map(|v| v.0);
+        return Ok((v, ty.unwrap_or(ColumnType::VAR_STRING)));
+    }
     match up.as_str() {
         "UNIX_TIMESTAMP()" => int(now_secs().to_string()),
-        "VERSION()" => text(lookup(s, "version").map(|v| v.0)),
+        "VERSION()" => text(lookup(s, "version").and_then(|v| v.0)),
         "DATABASE()" | "SCHEMA()" | "NULL" => text(None),
         "USER()" | "CURRENT_USER()" | "CURRENT_USER" | "SESSION_USER()" | "SYSTEM_USER()" => {
             text(Some(format!("{}@%", s.user)))

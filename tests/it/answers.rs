@@ -67,6 +67,20 @@ const CDC_STATEMENTS: &[&str] = &[
     "=select @@global.binlog_checksum",
 ];
 
+/// What failover managers send to each server they find, binlogd included (the
+/// primary lists it in SHOW SLAVE HOSTS): orchestrator's discovery
+/// (`ReadTopologyInstanceBufferable`), which gives up on a server whose first query
+/// fails.
+const FAILOVER_STATEMENTS: &[&str] = &[
+    "show variables like 'maxscale%'",
+    "show global status like 'Uptime'",
+    "select @@global.hostname, ifnull(@@global.report_host, ''), @@global.server_id, @@global.version, \
+     @@global.version_comment, @@global.read_only, @@global.binlog_format, @@global.log_bin, \
+     @@global.log_slave_updates",
+    "show global status like 'rpl_semi_sync_%_status'",
+    "=select @@hostname, @@report_host, ifnull(@@report_host, 'none'), coalesce(NULL, @@report_host, 7)",
+];
+
 /// Each statement's columns from binlogd equal the primary's.
 fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     let s = Server::start(flavor, tag);
@@ -78,7 +92,7 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     }
     wait_active_mirrored(&s, &b);
     let mut wrong = Vec::new();
-    for sql in statements.iter().chain(CDC_STATEMENTS) {
+    for sql in statements.iter().chain(CDC_STATEMENTS).chain(FAILOVER_STATEMENTS) {
         let (values, sql) = match sql.strip_prefix('=') {
             Some(q) => (true, q),
             None => (false, *sql),
@@ -150,6 +164,9 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
             "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_checksum', 'server_id')",
             "SELECT @@server_id, @@version, @@lower_case_table_names, @@binlog_checksum",
             "SELECT @@read_only, @@gtid_purged, @@global.gtid_current_pos",
+            // orchestrator's MariaDB GTID query.
+            "select @@global.gtid_domain_id, @@global.gtid_current_pos, @@global.gtid_binlog_pos, \
+             @@global.gtid_slave_pos",
             "SHOW DATABASES",
             "SHOW GRANTS",
             "SHOW PROCESSLIST",
