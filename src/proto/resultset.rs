@@ -106,6 +106,8 @@ impl ColumnType {
     pub const LONGLONG: ColumnType = ColumnType(0x08);
     pub const DATETIME: ColumnType = ColumnType(0x0c);
     pub const NEWDECIMAL: ColumnType = ColumnType(0xf6);
+    /// A TEXT or BLOB of any size (information_schema's LONGTEXT columns).
+    pub const BLOB: ColumnType = ColumnType(0xfc);
     pub const VAR_STRING: ColumnType = ColumnType(0xfd);
 
     /// Numbers: binary collation, right-aligned by the `mysql` client, and read

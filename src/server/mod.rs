@@ -16,6 +16,7 @@ pub mod session;
 pub mod show;
 pub mod socket;
 pub mod sql;
+pub mod tables;
 pub mod values;
 
 use std::collections::BTreeMap;

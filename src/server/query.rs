@@ -38,6 +38,8 @@ pub(super) const ER_MALFORMED_GTID_SET_SPECIFICATION: u16 = 1772;
 
 pub(super) const ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT: u16 = 1582;
 
+pub(super) const ER_BAD_FIELD_ERROR: u16 = 1054;
+
 pub(super) const ER_DBACCESS_DENIED_ERROR: u16 = 1044;
 
 pub(super) const ER_REPLICA_CHANNEL_DOES_NOT_EXIST: u16 = 3074;

@@ -289,6 +289,25 @@ pub(super) fn grants(s: &Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
 /// SHOW [FULL] PROCESSLIST: every client connection. A dump's Info is the file and
 /// position it has reached, and its State says whether it has sent all that is durable.
 pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
+    let v = processlist_rows(s, full);
+    let cols = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
+    if is_maria(s) {
+        // MariaDB adds the progress of long statements; binlogd's have none.
+        let v = v
+            .into_iter()
+            .map(|mut r| {
+                r.push(Some("0.000".into()));
+                r
+            })
+            .collect();
+        return rows(&cols, v);
+    }
+    rows(&cols[..8], v)
+}
+
+/// The rows of SHOW PROCESSLIST, and of information_schema.PROCESSLIST: Id, User,
+/// Host, db, Command, Time, State, Info.
+pub(super) fn processlist_rows(s: &Ctx, full: bool) -> Vec<Vec<Option<String>>> {
     let readers = s.srv.serving().readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let active = s.srv.serving().durable.snapshot().active;
     // binlogd's own connection to the primary, as mysqld lists its replica I/O thread
@@ -308,7 +327,7 @@ pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
             None,
         ]);
     }
-    let v: Vec<Vec<Option<String>>> = upstream
+    upstream
         .into_iter()
         .chain(s.srv.conns().rows().into_iter().map(|c| {
             use super::conns::Command;
@@ -345,20 +364,7 @@ pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
                 info,
             ]
         }))
-        .collect();
-    let cols = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
-    if is_maria(s) {
-        // MariaDB adds the progress of long statements; binlogd's have none.
-        let v = v
-            .into_iter()
-            .map(|mut r| {
-                r.push(Some("0.000".into()));
-                r
-            })
-            .collect();
-        return rows(&cols, v);
-    }
-    rows(&cols[..8], v)
+        .collect()
 }
 
 /// SHOW SLAVE STATUS / SHOW REPLICA STATUS: binlogd's own connection to its primary,

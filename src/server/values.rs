@@ -341,7 +341,7 @@ pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
     let mut l = list.trim().to_string();
     let up = l.to_ascii_uppercase();
     if up.contains(" FROM ") && !up.contains(" FROM DUAL") {
-        return vec![no_schema(&format!("SELECT {l}"))];
+        return super::tables::select(s, &l).unwrap_or_else(|| vec![no_schema(&format!("SELECT {l}"))]);
     }
     for kw in [" LIMIT ", " FROM DUAL"] {
         if let Some(i) = up.find(kw) {

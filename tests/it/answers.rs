@@ -79,6 +79,13 @@ const FAILOVER_STATEMENTS: &[&str] = &[
      @@global.log_slave_updates",
     "show global status like 'rpl_semi_sync_%_status'",
     "=select @@hostname, @@report_host, ifnull(@@report_host, 'none'), coalesce(NULL, @@report_host, 7)",
+    // Its replicas, when not found by SHOW SLAVE HOSTS.
+    "select substring_index(host, ':', 1) as slave_hostname from information_schema.processlist \
+     where command IN ('Binlog Dump', 'Binlog Dump GTID')",
+    "select id, user, host, db, command, time, state, info from information_schema.processlist where id = -1",
+    "=select count_of_nothing from information_schema.processlist where command LIKE 'Binlog%' AND id <> 0",
+    "=select id from information_schema.processlist where nothing = 1",
+    "select host from information_schema.processlist where command = 'Binlog Dump' and id != 0 and user NOT IN ('x')",
 ];
 
 /// Each statement's columns from binlogd equal the primary's.

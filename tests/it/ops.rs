@@ -317,6 +317,13 @@ fn processlist_shows_each_dump_and_kill_ends_it() {
     assert_eq!(row[1], "repl", "{row:?}");
     assert!(row[7].starts_with(&format!("{first}:")), "the dump's Info is its file and position: {row:?}");
     let id = &row[0];
+    // orchestrator finds a server's replicas in information_schema.PROCESSLIST.
+    let found = admin(
+        lport,
+        "select substring_index(host, ':', 1) as slave_hostname, ID from information_schema.processlist \
+         where command IN ('Binlog Dump', 'Binlog Dump GTID')",
+    );
+    assert_eq!(found, format!("127.0.0.1\t{id}\n"));
     // Our own statement is listed too.
     let own = admin(lport, "SHOW PROCESSLIST");
     assert!(own.lines().any(|l| l.contains("\tQuery\t") && l.ends_with("\tinit\tSHOW PROCESSLIST\t0.000")), "{own}");
