@@ -42,7 +42,33 @@ pub(super) fn select(s: &Ctx, list: &str) -> Option<Vec<Vec<u8>>> {
     if !table.eq_ignore_ascii_case("information_schema.processlist") {
         return None;
     }
+    if nesting(list) > MAX_NESTING {
+        return Some(vec![refuse(&format!("SELECT {list}"))]);
+    }
     Some(answer(s, &list[..at], cond).unwrap_or_else(|e| vec![e]))
+}
+
+/// The deepest parentheses a statement may nest: each level of a function call is a
+/// level of recursion on the connection thread's stack.
+const MAX_NESTING: usize = 32;
+
+/// How deep `t` nests parentheses outside quotes.
+fn nesting(t: &str) -> usize {
+    let (mut depth, mut max, mut quote) = (0usize, 0usize, None::<char>);
+    for c in t.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(') => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            (None, ')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 fn answer(s: &Ctx, items: &str, cond: Option<&str>) -> Result<Vec<Vec<u8>>, Vec<u8>> {
@@ -260,6 +286,13 @@ mod tests {
         assert_eq!(substring_index("a:b", ":", 0), "");
         assert_eq!(substring_index("a:b", "", 1), "");
         assert_eq!(substring_index("a:b", ":", -9), "a:b");
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_quotes() {
+        assert_eq!(nesting("substring_index(substring_index(host, '((', 1), ':', 1)"), 2);
+        let deep = format!("{}host{}", "substring_index(".repeat(5000), ", ':', 1)".repeat(5000));
+        assert_eq!(nesting(&deep), 5000);
     }
 
     #[test]
