@@ -208,6 +208,14 @@ impl ByteBudget {
         self.queued.notify_one();
     }
 
+    /// Wakes the writer if it sleeps with messages counted in with `Wake::Later`.
+    fn wake_if_waiting(&self) {
+        let wake = std::mem::take(&mut self.used.lock().unwrap_or_else(|e| e.into_inner()).writer_waits);
+        if wake {
+            self.wake_writer();
+        }
+    }
+
     pub fn release(&self, n: usize) {
         let mut u = self.used.lock().unwrap_or_else(|e| e.into_inner());
         u.bytes = u.bytes.saturating_sub(n);
@@ -273,6 +281,8 @@ pub struct Reader {
     pub catch_up_ack: Option<(String, u64, Arc<super::acker::AckSlot>)>,
     /// A packet's first bytes and an event's header, read before its buffer is taken.
     pub head: Vec<u8>,
+    /// A message was sent with `Wake::Later` since the last `Wake::Now`.
+    pub deferred: bool,
 }
 
 /// The writer went away; its own error says why.
@@ -306,6 +316,12 @@ impl Reader {
 
     /// Reads one packet of the stream and passes on what it holds.
     fn next_event(&mut self) -> Result<Result<(), WriterGone>, ReplicaError> {
+        if self.deferred && self.stream.inner.buffered() == 0 {
+            // The last packet buffered sent nothing (a heartbeat, an event the sender
+            // made up): what was left for a later wake-up must not wait on the socket.
+            self.deferred = false;
+            self.budget.wake_if_waiting();
+        }
         let semisync = self.semisync;
         let (budget, tx, file) = (&self.budget, &self.tx, &self.file);
         let bad = |what: String| bad(file, what);
@@ -375,12 +391,8 @@ impl Reader {
             self.shared.link.upstream().read_file.clone_from(&r.next_file);
             self.stats.read_pos.store(r.pos, Ordering::Relaxed);
             if hdr.is_artificial() {
-                return Ok(send(
-                    &self.budget,
-                    &self.tx,
-                    Msg::Rotate { name: r.next_file, pos: r.pos },
-                    self.wake(false),
-                ));
+                let wake = self.wake(false);
+                return Ok(send(&self.budget, &self.tx, Msg::Rotate { name: r.next_file, pos: r.pos }, wake));
             }
         }
         if !hdr.is_artificial() {
@@ -395,7 +407,8 @@ impl Reader {
             // Made up by the sender, not in the file: MariaDB's fake Gtid_list, or the FDE
             // of the file the dump starts inside, which must be the stored file's.
             if hdr.event_type == EventType::FORMAT_DESCRIPTION {
-                return Ok(send(&self.budget, &self.tx, Msg::ResentFde(ev), self.wake(false)));
+                let wake = self.wake(false);
+                return Ok(send(&self.budget, &self.tx, Msg::ResentFde(ev), wake));
             }
             return Ok(Ok(()));
         }
@@ -408,11 +421,13 @@ impl Reader {
     /// is buffered), else with a later message of what is already buffered. A packet
     /// begun in the buffer and ended by a read that waits delays the writer by no more
     /// than that packet, or `queue_recheck`.
-    fn wake(&self, ack: bool) -> Wake {
-        if ack || self.stream.inner.buffered() == 0 {
-            Wake::Now
-        } else {
+    fn wake(&mut self, ack: bool) -> Wake {
+        let later = !ack && self.stream.inner.buffered() > 0;
+        self.deferred = later;
+        if later {
             Wake::Later
+        } else {
+            Wake::Now
         }
     }
 }
@@ -511,4 +526,102 @@ fn stream_event(
         }
     }
     Ok(send(Msg::End))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binlog::event::{EventHeader, EventType};
+    use crate::proto::packet::{BufSocket, PacketStream};
+    use std::io::Write;
+    use std::time::Instant;
+
+    /// A reader of the stream a test writes to the returned socket.
+    fn reader(budget: &Arc<ByteBudget>) -> (Reader, std::net::TcpStream, crossbeam_channel::Receiver<Msg>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mine = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let theirs = l.accept().unwrap().0;
+        let dir = crate::test_dir::TestDir::new("reader");
+        let cfg = crate::config::Config::parse(
+            &format!("server_id = 2\nmaster_user = u\nmaster_host = h\nbinlog_dir = {}\n", dir.display()),
+            std::path::Path::new("t.cnf"),
+        )
+        .unwrap();
+        let source = super::super::source::Source::new(&cfg, Default::default()).unwrap();
+        let shared = Arc::new(super::super::Shared::new(
+            &cfg,
+            "u".into(),
+            Arc::new(Stats::default()),
+            super::super::Control::new(),
+            crate::logging::LogSink::new(None).unwrap(),
+            Arc::new(crate::tls::Live::load(&cfg).unwrap()),
+            source,
+        ));
+        let (tx, rx) = crossbeam_channel::bounded(64);
+        let stream = PacketStream::new(BufSocket::new(crate::tls::Transport::plain(mine)), 1 << 30);
+        let r = Reader {
+            shared,
+            stream,
+            semisync: false,
+            alg: ChecksumAlg::OFF,
+            tx,
+            budget: budget.clone(),
+            stop: Arc::new(AtomicBool::new(false)),
+            stats: Arc::new(Stats::default()),
+            file: "b.000001".into(),
+            catch_up_ack: None,
+            head: Vec::new(),
+            deferred: false,
+        };
+        (r, theirs, rx)
+    }
+
+    /// A binlog stream packet holding an event of `ty` with `body`.
+    fn packet(seq: &mut u8, ty: EventType, body: &[u8], out: &mut Vec<u8>) {
+        let h = EventHeader {
+            timestamp: 1,
+            event_type: ty,
+            server_id: 1,
+            event_size: (HEADER_LEN + body.len()) as u32,
+            log_pos: 0,
+            flags: 0,
+        };
+        let mut p = vec![0u8];
+        p.extend_from_slice(&h.encode());
+        p.extend_from_slice(body);
+        crate::proto::packet::encode(seq, &p, out);
+    }
+
+    #[test]
+    fn an_event_left_for_a_later_wake_up_is_not_kept_waiting_behind_a_heartbeat() {
+        let budget = ByteBudget::new(QUEUE_BYTES);
+        let (r, mut primary, rx) = reader(&budget);
+        // The writer, asleep on an empty queue for as long as the test may take.
+        let writer = {
+            let b = budget.clone();
+            std::thread::spawn(move || b.wait_queued(0, Duration::from_secs(3600)))
+        };
+        let t = Instant::now();
+        while !budget.writer_waits() {
+            assert!(t.elapsed() < Duration::from_secs(60), "the writer did not go to sleep");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let reading = std::thread::spawn(move || r.run());
+        // An event, then a heartbeat, read together: the event is sent while more is
+        // buffered, and the heartbeat sends nothing.
+        let (mut seq, mut bytes) = (0u8, Vec::new());
+        packet(&mut seq, EventType::QUERY, b"an event body", &mut bytes);
+        packet(&mut seq, EventType::HEARTBEAT, b"b.000001", &mut bytes);
+        primary.write_all(&bytes).unwrap();
+        let t = Instant::now();
+        while !writer.is_finished() {
+            assert!(t.elapsed() < Duration::from_secs(60), "the writer was left asleep with an event queued");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(writer.join().unwrap());
+        assert!(!reading.is_finished(), "the reader ended: {:?}", reading.join().unwrap().err());
+        assert!(matches!(rx.try_recv(), Ok(Msg::Event { .. })));
+        drop(primary);
+        let _ = reading.join().unwrap();
+    }
 }

@@ -247,6 +247,7 @@ impl Session<'_> {
             file,
             catch_up_ack: catch_up_ack.map(|(f, p)| (f, p, slot.clone())),
             head: Vec::with_capacity(64),
+            deferred: false,
         };
         let received_before = stats.events_received.load(Ordering::Relaxed);
         let reader = thread::Builder::new()
