@@ -429,13 +429,6 @@ mod tests {
         w.queue_recheck = std::time::Duration::from_secs(3600);
         let (budget, stats) = (w.budget.clone(), w.stats.clone());
         let h = std::thread::spawn(move || w.run());
-        let until = |what: &str, done: &dyn Fn() -> bool| {
-            let t = std::time::Instant::now();
-            while !done() {
-                assert!(t.elapsed() < std::time::Duration::from_secs(60), "{what}");
-                std::thread::sleep(std::time::Duration::from_millis(1));
-            }
-        };
         let mut events = 0;
         for m in golden_msgs(true) {
             events += u64::from(matches!(m, Msg::Event { .. }));
