@@ -533,9 +533,9 @@ pub fn map_file(f: &File) -> io::Result<Box<dyn Mapping>> {
     // SAFETY: no byte of a file changes while it is mapped here. The store maps its
     // files (and index, and sync log) from the one thread that writes them, between
     // writes (when it opens binlog_dir, and to re-read the active file after cutting
-    // it), under the binlog_dir lock that keeps a second binlogd out; `--verify`, which may run
-    // beside a binlogd, maps only closed files, which nothing writes, and reads the
-    // last one into memory. A dump's boundary check (`boundaries`) reads only a file's
+    // it), under the binlog_dir lock that keeps a second binlogd out; `--verify`, which
+    // may run beside a binlogd, maps only closed files, which nothing writes, and reads
+    // the last one into memory. A dump's boundary check (`boundaries`) reads only a file's
     // durable part, which the writer appends after; the one cut it makes there, of an
     // incomplete transaction before it reconnects (`cut_partial`), is met like a cut
     // from outside. A file cut short is what the guard is for: the lost bytes read as

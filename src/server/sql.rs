@@ -1,36 +1,68 @@
 //! The text of statements as clients send them: comments (versioned ones kept, as a
 //! server of that version keeps them), comma lists, quoted strings, and SQL LIKE.
 
+/// The characters of `t` outside quotes (`'`, `"`, `` ` ``; the quote marks left
+/// out), each with its byte offset and how deep in parentheses it stands (a `(` counts
+/// from the character after it).
+pub(super) fn unquoted(t: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
+    let (mut depth, mut quote) = (0i32, None::<char>);
+    t.char_indices().filter_map(move |(i, c)| match (quote, c) {
+        (Some(q), c) if c == q => {
+            quote = None;
+            None
+        }
+        (Some(_), _) => None,
+        (None, '\'' | '"' | '`') => {
+            quote = Some(c);
+            None
+        }
+        (None, '(') => {
+            depth += 1;
+            Some((i, c, depth - 1))
+        }
+        (None, ')') => {
+            depth -= 1;
+            Some((i, c, depth + 1))
+        }
+        (None, c) => Some((i, c, depth)),
+    })
+}
+
+/// Where `needle` first appears in `hay` outside quotes and parentheses (both in the
+/// same case).
+pub(super) fn top_level(hay: &str, needle: &str) -> Option<usize> {
+    unquoted(hay).find(|&(i, _, d)| d == 0 && hay[i..].starts_with(needle)).map(|(i, _, _)| i)
+}
+
+/// The arguments of `t` when it is a call of `f` (given as `NAME(`, any case):
+/// what stands between the parentheses.
+pub(super) fn call_args<'a>(t: &'a str, f: &str) -> Option<&'a str> {
+    t.get(..f.len()).filter(|p| p.eq_ignore_ascii_case(f))?;
+    t.get(f.len()..)?.strip_suffix(')')
+}
+
+/// A select item's expression and its column name: its alias (`AS name`), else its
+/// text (a string literal's column is named by the string, as mysqld names it).
+pub(super) fn named(item: &str) -> (String, String) {
+    match item.to_ascii_uppercase().rfind(" AS ") {
+        Some(i) => (item[..i].to_string(), unquote(item[i + 4..].trim().trim_matches('`'))),
+        None if item.starts_with('\'') || item.starts_with('"') => (item.to_string(), unquote(item)),
+        None => (item.to_string(), item.to_string()),
+    }
+}
+
 /// Splits on commas outside quotes and parentheses.
 pub(super) fn split_list(s: &str) -> Vec<String> {
-    let (mut out, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0i32, None::<char>);
-    for c in s.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => {
-                quote = None;
-                cur.push(c);
-            }
-            (Some(_), c) => cur.push(c),
-            (None, '\'' | '"' | '`') => {
-                quote = Some(c);
-                cur.push(c);
-            }
-            (None, '(') => {
-                depth += 1;
-                cur.push(c);
-            }
-            (None, ')') => {
-                depth -= 1;
-                cur.push(c);
-            }
-            (None, ',') if depth == 0 => out.push(std::mem::take(&mut cur)),
-            (None, c) => cur.push(c),
-        }
+    let mut out = Vec::new();
+    let mut from = 0;
+    for (i, _, _) in unquoted(s).filter(|&(_, c, d)| c == ',' && d == 0) {
+        out.push(s[from..i].trim().to_string());
+        from = i + 1;
     }
-    if !cur.trim().is_empty() {
-        out.push(cur);
+    if !s[from..].trim().is_empty() {
+        out.push(s[from..].trim().to_string());
     }
-    out.into_iter().map(|x| x.trim().to_string()).collect()
+    out
 }
 
 pub(super) fn unquote(v: &str) -> String {

@@ -11,7 +11,7 @@ use super::ctx::Ctx;
 use super::query::{ER_BAD_FIELD_ERROR, ER_NOT_SUPPORTED_YET};
 use super::reply::err_packet;
 use super::show::{is_maria, no_schema, processlist_rows};
-use super::sql::{like, split_list, unquote};
+use super::sql::{call_args, like, named, split_list, top_level, unquoted};
 use super::values::{eval, Typed};
 use crate::proto::resultset::{self, Column, ColumnType};
 
@@ -54,21 +54,8 @@ const MAX_NESTING: usize = 32;
 
 /// How deep `t` nests parentheses outside quotes.
 fn nesting(t: &str) -> usize {
-    let (mut depth, mut max, mut quote) = (0usize, 0usize, None::<char>);
-    for c in t.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '(') => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            (None, ')') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
+    let deepest = unquoted(t).filter(|&(_, c, _)| c == '(').map(|(_, _, d)| d + 1).max();
+    usize::try_from(deepest.unwrap_or(0)).unwrap_or(0)
 }
 
 fn answer(s: &Ctx, items: &str, cond: Option<&str>) -> Result<Vec<Vec<u8>>, Vec<u8>> {
@@ -81,7 +68,19 @@ fn answer(s: &Ctx, items: &str, cond: Option<&str>) -> Result<Vec<Vec<u8>>, Vec<
         Some(c) => split_and(c),
         None => Vec::new(),
     };
-    let mut cols: Vec<Column> = Vec::new();
+    // The columns are named and typed from an empty row: a column's type does not
+    // depend on its value, and an unknown column is refused even with no row.
+    let cols: Vec<Column> = if star {
+        COLUMNS.iter().map(|(n, t)| Column::typed(*n, *t)).collect()
+    } else {
+        let empty = vec![None; COLUMNS.len()];
+        let mut cols = Vec::new();
+        for item in &items {
+            let (expr, name) = named(item);
+            cols.push(Column::typed(name, value(s, &expr, &empty, Clause::Fields)?.1));
+        }
+        cols
+    };
     let mut out = Vec::new();
     for row in processlist_rows(s, true) {
         let mut keep = true;
@@ -96,37 +95,12 @@ fn answer(s: &Ctx, items: &str, cond: Option<&str>) -> Result<Vec<Vec<u8>>, Vec<
             continue;
         }
         let mut vals = Vec::new();
-        let first = cols.is_empty();
         for item in &items {
-            let (expr, name) = named(item);
-            let (v, ty) = value(s, &expr, &row, Clause::Fields)?;
-            if first {
-                cols.push(Column::typed(name, ty));
-            }
-            vals.push(v);
+            vals.push(value(s, &named(item).0, &row, Clause::Fields)?.0);
         }
         out.push(vals);
     }
-    if star {
-        cols = COLUMNS.iter().map(|(n, t)| Column::typed(*n, *t)).collect();
-    } else if cols.is_empty() {
-        // No row: the columns are still named and typed, from an empty row.
-        let empty = vec![None; COLUMNS.len()];
-        for item in &items {
-            let (expr, name) = named(item);
-            cols.push(Column::typed(name, value(s, &expr, &empty, Clause::Fields)?.1));
-        }
-    }
     Ok(resultset::encode_typed(&cols, &out))
-}
-
-/// An item's expression and its column name: its alias, else its text.
-fn named(item: &str) -> (String, String) {
-    match item.to_ascii_uppercase().rfind(" AS ") {
-        Some(i) => (item[..i].to_string(), unquote(item[i + 4..].trim().trim_matches('`'))),
-        None if item.starts_with('\'') || item.starts_with('"') => (item.to_string(), unquote(item)),
-        None => (item.to_string(), item.to_string()),
-    }
 }
 
 /// Where an expression is, for ER_BAD_FIELD_ERROR's message.
@@ -146,9 +120,7 @@ fn value(s: &Ctx, e: &str, row: &[Option<String>], at: Clause) -> Result<Typed, 
     if let Some(i) = COLUMNS.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
         return Ok((row.get(i).cloned().flatten(), COLUMNS[i].1));
     }
-    let up = t.to_ascii_uppercase();
-    if let Some(args) = up.strip_prefix("SUBSTRING_INDEX(").and_then(|_| t.get(16..)).and_then(|a| a.strip_suffix(')'))
-    {
+    if let Some(args) = call_args(t, "SUBSTRING_INDEX(") {
         let parts = split_list(args);
         let [x, delim, count] = parts.as_slice() else {
             return Err(refuse(t));
@@ -246,24 +218,6 @@ fn split_and(c: &str) -> Vec<String> {
     }
     out.push(rest.trim().to_string());
     out
-}
-
-/// Where `needle` (upper case) first appears in `hay` (upper case) outside quotes and
-/// parentheses.
-fn top_level(hay: &str, needle: &str) -> Option<usize> {
-    let (mut depth, mut quote) = (0i32, None::<char>);
-    for (i, c) in hay.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') => depth -= 1,
-            (None, _) if depth == 0 && hay[i..].starts_with(needle) => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 fn refuse(what: &str) -> Vec<u8> {

@@ -11,7 +11,7 @@ use super::query::{
 };
 use super::reply::err_packet;
 use super::show::{is_maria, no_schema};
-use super::sql::{split_list, unquote};
+use super::sql::{call_args, named, split_list, unquote, unquoted};
 use crate::proto::resultset::{self, Column, ColumnType};
 use crate::replica::connect::Primary;
 use crate::sysvars::{self, Source, Var};
@@ -168,17 +168,17 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     if let Some(v) = t.strip_prefix('@') {
         return text(s.vars.get(&v.trim_matches('`').to_ascii_lowercase()).cloned());
     }
-    if let Some(args) = up.strip_prefix("GTID_SUBTRACT(").and_then(|_| t.get(14..)).and_then(|a| a.strip_suffix(')')) {
+    if let Some(args) = call_args(t, "GTID_SUBTRACT(") {
         return gtid_subtract(args).map(|v| (Some(v), ColumnType::VAR_STRING));
     }
     // IFNULL(a, b) and COALESCE(a, ...): orchestrator reads `ifnull(@@global.report_host, '')`.
     for (f, two) in [("IFNULL(", true), ("COALESCE(", false)] {
-        let Some(args) = up.strip_prefix(f).and_then(|_| t.get(f.len()..)).and_then(|a| a.strip_suffix(')')) else {
+        let Some(args) = call_args(t, f) else {
             continue;
         };
+        let name = f.trim_end_matches('(');
         let parts = split_list(args);
         if (two && parts.len() != 2) || parts.is_empty() || level >= MAX_NULL_DEPTH {
-            let name = f.trim_end_matches('(');
             return Err(err_packet(
                 ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
                 "42000",
@@ -255,20 +255,10 @@ fn datetime_at(e: &str, level: usize) -> Option<Result<u64, String>> {
     let t = e.trim();
     let up = t.to_ascii_uppercase();
     // `x +|- INTERVAL n unit`, the last one first.
-    let (mut depth, mut quote) = (0i32, None::<char>);
-    let mut split = None;
-    for (i, c) in t.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') => depth -= 1,
-            (None, '+' | '-') if depth == 0 && up[i + 1..].trim_start().starts_with("INTERVAL") => split = Some(i),
-            _ => {}
-        }
-    }
-    if let Some(i) = split {
+    let split = unquoted(t)
+        .filter(|&(i, c, d)| d == 0 && matches!(c, '+' | '-') && up[i + 1..].trim_start().starts_with("INTERVAL"))
+        .last();
+    if let Some((i, _, _)) = split {
         let base = match datetime_at(&t[..i], level + 1)? {
             Ok(b) => b,
             Err(e) => return Some(Err(e)),
@@ -279,7 +269,7 @@ fn datetime_at(e: &str, level: usize) -> Option<Result<u64, String>> {
         }));
     }
     for f in ["DATE_SUB(", "DATE_ADD(", "SUBDATE(", "ADDDATE("] {
-        if let Some(args) = up.strip_prefix(f).and_then(|_| t.get(f.len()..)).and_then(|a| a.strip_suffix(')')) {
+        if let Some(args) = call_args(t, f) {
             let parts = split_list(args);
             let [base, iv] = parts.as_slice() else { return Some(Err(format!("{f}...) takes two arguments"))) };
             let base = match datetime_at(base, level + 1)? {
@@ -352,12 +342,7 @@ pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
     let mut cols = Vec::new();
     let mut row = Vec::new();
     for item in split_list(&l) {
-        let (expr, alias) = match item.to_ascii_uppercase().rfind(" AS ") {
-            Some(i) => (item[..i].to_string(), unquote(item[i + 4..].trim_matches('`'))),
-            // A string literal's column is named by its text, as mysqld names it.
-            None if item.starts_with('\'') || item.starts_with('"') => (item.clone(), unquote(&item)),
-            None => (item.clone(), item.clone()),
-        };
+        let (expr, alias) = named(&item);
         match eval(s, &expr) {
             Ok((v, ty)) => {
                 cols.push(Column::typed(alias, ty));
