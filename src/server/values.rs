@@ -177,8 +177,15 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
             continue;
         };
         let name = f.trim_end_matches('(');
+        if level >= MAX_NULL_DEPTH {
+            return Err(err_packet(
+                ER_NOT_SUPPORTED_YET,
+                "42000",
+                &format!("binlogd cannot evaluate {name} nested more than {MAX_NULL_DEPTH} deep"),
+            ));
+        }
         let parts = split_list(args);
-        if (two && parts.len() != 2) || parts.is_empty() || level >= MAX_NULL_DEPTH {
+        if (two && parts.len() != 2) || parts.is_empty() {
             return Err(err_packet(
                 ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
                 "42000",

@@ -238,6 +238,11 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     assert!(ok && out.contains("read_only"), "{out}{err}");
     let (ok, _, err) = session(lport, &nested(33));
     assert!(!ok && err.contains("nested"), "{err}");
+    let ifnull = |n: usize| format!("SELECT {}1{}", "IFNULL(NULL, ".repeat(n), ")".repeat(n));
+    let (ok, out, err) = session(lport, &ifnull(32));
+    assert!(ok && out == "1\n", "{out}{err}");
+    let (ok, _, err) = session(lport, &ifnull(33));
+    assert!(!ok && err.contains("ERROR 1235") && err.contains("nested"), "{err}");
     let date = |n: usize| format!("SELECT {}NOW(){}", "DATE_ADD(".repeat(n), ", INTERVAL 1 DAY)".repeat(n));
     let (ok, out, err) = session(lport, &date(32));
     assert!(ok, "{out}{err}");
