@@ -48,7 +48,7 @@ for r in $(seq 1 "$rounds"); do
   read -r t0 p0 a0 c0 w0 < <(measure)
   log "fan-out ACK round $r, no readers: $t0 tps, p95 $p0 ms, ACK $a0 µs, CPU $c0 µs/commit, writer $w0"
   # From binlogd's end: the readers tail, with nothing to catch up on.
-  read -r file pos < <(binlogd_sql "$lport" "SHOW MASTER STATUS" | awk '{ print $1, $2 }')
+  read -r file pos < <(binlogd_pos "$lport")
   # The readers stand in for other machines: at nice 19 they take only the CPU left over.
   nice -n 19 "$CLIENT" readers 127.0.0.1 "$lport" repl replpass "$file" "$pos" $((n - stalled)) "$stalled" \
     > "$WORK/fanout-readers.out" &

@@ -113,6 +113,12 @@ binlogd_bytes() { find "$1/binlogs" -maxdepth 1 -name '*-bin.[0-9]*' -printf '%s
 # Runs a query on binlogd's own port.
 binlogd_sql() { mariadb --no-defaults -h127.0.0.1 -P"$1" -urepl -preplpass -N -B -e "$2"; }
 binlogd_status() { binlogd_sql "$1" "SHOW GLOBAL STATUS LIKE '$2'" | awk '{ print $2 }'; }
+# binlogd's last file and durable position, "file pos": SHOW BINARY LOG STATUS where the
+# primary's version has it (MySQL 8.2+, MariaDB 11.4+), else SHOW MASTER STATUS.
+binlogd_pos() {
+  { binlogd_sql "$1" "SHOW BINARY LOG STATUS" 2>/dev/null || binlogd_sql "$1" "SHOW MASTER STATUS"; } \
+    | awk '{ print $1, $2 }'
+}
 
 # Waits until binlogd in DIR has BYTES durable; prints the seconds it took since START.
 # The client asks binlogd every 5 ms over one connection, not a few processes per look,
@@ -208,7 +214,7 @@ binlogd_caught_up() { # PRIMARY FLAVOR LISTEN
   [ "$2" = mysql ] && st="SHOW BINARY LOG STATUS"
   want=$(srv_sql "$1" "$st" | awk '{ print $1, $2 }')
   for _ in $(seq 1 1200); do
-    [ "$(binlogd_sql "$3" "SHOW MASTER STATUS" 2>/dev/null | awk '{ print $1, $2 }')" = "$want" ] && return 0
+    [ "$(binlogd_pos "$3" 2>/dev/null)" = "$want" ] && return 0
     sleep 0.1
   done
   die "binlogd did not reach the primary's $want"

@@ -92,7 +92,7 @@ for flavor in $flavors; do
     done
   done
   # binlogd's footprint with many connected readers, under the same load.
-  read -r file pos < <(binlogd_sql "$lport" "SHOW MASTER STATUS" | awk '{ print $1, $2 }')
+  read -r file pos < <(binlogd_pos "$lport")
   nice -n 19 "$CLIENT" readers 127.0.0.1 "$lport" repl replpass "$file" "$pos" "$many" 0 > "$WORK/offload-readers.out" 2>&1 &
   rpid=$!; echo "$rpid" >> "$WORK/started.pids"
   for _ in $(seq 1 900); do grep -q ready "$WORK/offload-readers.out" 2>/dev/null && break; sleep 0.1; done

@@ -21,8 +21,7 @@ wait_clients "$P" mariadb 1
 binlogd_start "$B" "$aport" "$bport" "server_id = 1002"
 binlogd_caught_up "$P" mariadb "$aport"
 for _ in $(seq 1 300); do
-  [ "$(binlogd_sql "$bport" "SHOW MASTER STATUS" 2>/dev/null | awk '{ print $1, $2 }')" = \
-    "$(binlogd_sql "$aport" "SHOW MASTER STATUS" | awk '{ print $1, $2 }')" ] && break
+  [ "$(binlogd_pos "$bport" 2>/dev/null)" = "$(binlogd_pos "$aport")" ] && break
   sleep 0.1
 done
 "$CLIENT" lag 127.0.0.1 "$pport" bench benchpass "$secs" 100 \

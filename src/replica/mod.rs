@@ -746,7 +746,7 @@ pub fn run(cfg: &Config, ctl: Arc<Control>, stats: Arc<Stats>, shared: Arc<Share
                 error!(
                     "{e}. Another replica of the primary uses binlogd's server_id {} (or its server_uuid, kept in {}), \
                      and each connection ends the other's: mirroring is stopped, the stored files are still served. \
-                     Give binlogd a server_id of its own in {} and restart it, or run START SLAVE once the other \
+                     Give binlogd a server_id of its own in {} and restart it, or run START SLAVE (START REPLICA) once the other \
                      replica is gone",
                     cfg.server_id,
                     cfg.binlog_dir.join(UUID_FILE).display(),

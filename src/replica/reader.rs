@@ -316,11 +316,17 @@ impl Reader {
 
     /// Reads one packet of the stream and passes on what it holds.
     fn next_event(&mut self) -> Result<Result<(), WriterGone>, ReplicaError> {
-        if self.deferred && self.stream.inner.buffered() == 0 {
-            // The last packet buffered sent nothing (a heartbeat, an event the sender
-            // made up): what was left for a later wake-up must not wait on the socket.
-            self.deferred = false;
-            self.budget.wake_if_waiting();
+        if self.stream.inner.buffered() == 0 {
+            // All that has arrived is handed over: caught up, as a replica whose applier
+            // has applied what its receiver got (Seconds_Behind_Master 0), until the
+            // next event.
+            self.stats.idle.store(true, Ordering::Relaxed);
+            if self.deferred {
+                // The last packet buffered sent nothing (a heartbeat, an event the sender
+                // made up): what was left for a later wake-up must not wait on the socket.
+                self.deferred = false;
+                self.budget.wake_if_waiting();
+            }
         }
         let semisync = self.semisync;
         let (budget, tx, file) = (&self.budget, &self.tx, &self.file);
@@ -621,6 +627,28 @@ mod tests {
         assert!(writer.join().unwrap());
         assert!(!reading.is_finished(), "the reader ended: {:?}", reading.join().unwrap().err());
         assert!(matches!(rx.try_recv(), Ok(Msg::Event { .. })));
+        drop(primary);
+        let _ = reading.join().unwrap();
+    }
+
+    #[test]
+    fn a_reader_that_handed_over_all_that_arrived_is_caught_up() {
+        let budget = ByteBudget::new(QUEUE_BYTES);
+        let (r, mut primary, rx) = reader(&budget);
+        let stats = r.stats.clone();
+        let reading = std::thread::spawn(move || r.run());
+        // An event written in 1970: behind by decades while it is being handed over,
+        // caught up (Seconds_Behind_Master 0) once nothing more has arrived.
+        let (mut seq, mut bytes) = (0u8, Vec::new());
+        packet(&mut seq, EventType::QUERY, b"an event body", &mut bytes);
+        primary.write_all(&bytes).unwrap();
+        assert!(matches!(rx.recv_timeout(Duration::from_secs(60)), Ok(Msg::Event { .. })));
+        assert_eq!(stats.last_event_ts.load(Ordering::Relaxed), 1);
+        let t = Instant::now();
+        while !stats.idle.load(Ordering::Relaxed) {
+            assert!(t.elapsed() < Duration::from_secs(10), "a reader waiting for the next event is not caught up");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         drop(primary);
         let _ = reading.join().unwrap();
     }

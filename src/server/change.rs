@@ -8,9 +8,7 @@
 //! <https://mariadb.com/kb/en/change-master-to/>
 
 use super::ctx::Ctx;
-use super::query::{
-    Parsed, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_REPLICA_CHANNEL_DOES_NOT_EXIST, ER_WRONG_ARGUMENTS,
-};
+use super::query::{Parsed, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_WRONG_ARGUMENTS};
 use super::reply::{err_packet, ok_packet};
 use super::sql::{tokens, Tok};
 use crate::config::StartMode;
@@ -334,10 +332,6 @@ fn must_stop(s: &Ctx, reset: bool) -> Vec<u8> {
     }
 }
 
-fn no_channel(name: &str) -> Vec<u8> {
-    err_packet(ER_REPLICA_CHANNEL_DOES_NOT_EXIST, "HY000", &format!("Replication channel '{name}' does not exist."))
-}
-
 /// CHANGE MASTER TO / CHANGE REPLICATION SOURCE TO.
 pub(super) fn change_master(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     // The text after TO (MASTER TO, REPLICATION SOURCE TO).
@@ -348,7 +342,7 @@ pub(super) fn change_master(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
         Err((code, msg)) => return vec![err(code, &msg)],
     };
     if let Some(c) = channel.filter(|c| !c.is_empty()) {
-        return vec![no_channel(&c)];
+        return vec![super::show::no_such_channel(s, &c)];
     }
     let link = s.srv.link();
     if !link.control.is_paused() {
@@ -395,7 +389,7 @@ pub(super) fn reset_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     let all = p.words.get(2) == Some(&"ALL");
     let channel = p.words.contains(&"CHANNEL").then(|| super::sql::unquote(super::show::after_word(p.text, "CHANNEL")));
     if let Some(c) = channel.filter(|c| !c.is_empty()) {
-        return vec![no_channel(&c)];
+        return vec![super::show::no_such_channel(s, &c)];
     }
     if !all {
         return vec![err(

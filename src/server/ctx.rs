@@ -12,8 +12,56 @@ use crate::config::Config;
 use crate::replica::connect::Primary;
 use crate::replica::{Link, Serving, Stats};
 
-/// One statement's warnings: level, code, message (SHOW WARNINGS).
-pub type Warnings = Vec<(&'static str, u16, String)>;
+/// A connection's diagnostics area: the conditions (level, code, message) the last
+/// statement raised, its error among them, as mysqld keeps them for SHOW WARNINGS,
+/// SHOW ERRORS and `@@warning_count`. <https://dev.mysql.com/doc/refman/8.4/en/diagnostics-area.html>
+#[derive(Debug, Default)]
+pub struct Warnings {
+    list: Vec<(&'static str, u16, String)>,
+    /// `(@@warning_count, @@error_count)` as the statement before this one left them:
+    /// a statement reads them before its own conditions replace them.
+    before: (usize, usize),
+    /// The last statement's conditions while the next one runs, for `end`.
+    previous: Vec<(&'static str, u16, String)>,
+}
+
+impl Warnings {
+    /// A statement other than SHOW WARNINGS, SHOW ERRORS and SHOW COUNT(*) begins:
+    /// it starts with none of its own, and reads the last one's counts.
+    pub fn begin(&mut self) {
+        self.before = self.counts();
+        self.previous = std::mem::take(&mut self.list);
+    }
+    /// The statement ended. MariaDB leaves the last statement's conditions in place
+    /// when one that reads no table raises none (`quiet_keeps`); MySQL clears them
+    /// at every statement.
+    pub fn end(&mut self, quiet_keeps: bool) {
+        if quiet_keeps && self.list.is_empty() {
+            self.list = std::mem::take(&mut self.previous);
+        } else {
+            self.previous.clear();
+        }
+    }
+    pub fn push(&mut self, level: &'static str, code: u16, message: String) {
+        self.list.push((level, code, message));
+    }
+    /// The statement failed with `code` and `message`.
+    pub fn error(&mut self, code: u16, message: String) {
+        self.push("Error", code, message);
+    }
+    /// The conditions, all or the errors only (SHOW ERRORS).
+    pub fn listed(&self, errors_only: bool) -> impl Iterator<Item = &(&'static str, u16, String)> {
+        self.list.iter().filter(move |c| !errors_only || c.0 == "Error")
+    }
+    /// `(@@warning_count, @@error_count)` of the last statement.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.list.len(), self.list.iter().filter(|c| c.0 == "Error").count())
+    }
+    /// The counts the statement now running reads (`@@warning_count`, `@@error_count`).
+    pub fn before(&self) -> (usize, usize) {
+        self.before
+    }
+}
 
 /// A statement's context.
 pub struct Ctx<'a> {

@@ -11,6 +11,7 @@ use super::reply::{err_packet, ok_packet, ok_with_warnings};
 use super::show::{rows, show};
 use super::sql::{clean, like, split_list, unquote};
 use super::values::{datetime, eval, select};
+use crate::proto::resultset::{self, Column, ColumnType};
 
 pub(super) const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 
@@ -31,6 +32,8 @@ pub(super) const ER_DA_SSL_LIBRARY_ERROR: u16 = 3888;
 pub(super) const ER_NO_SUCH_THREAD: u16 = 1094;
 
 pub(super) const ER_QUERY_INTERRUPTED: u16 = 1317;
+
+pub(super) const ER_NO_SUCH_QUERY: u16 = 1957;
 
 pub(super) const ER_PARSE_ERROR: u16 = 1064;
 
@@ -82,7 +85,81 @@ pub struct Statement {
     pub privilege: Privilege,
     /// An instance of it, for the tests and the docs.
     pub example: &'static str,
+    /// Which primaries have it: the others' clients get their parser's ERROR 1064.
+    pub grammar: Grammar,
     run: fn(&mut Ctx, &Parsed) -> Vec<Vec<u8>>,
+}
+
+/// The versions of one flavour whose grammar has a statement: `since` up to, not
+/// including, `until`, each as major * 10000 + minor * 100 + patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    pub since: u32,
+    pub until: u32,
+}
+
+pub const ALWAYS: Versions = Versions { since: 0, until: u32::MAX };
+pub const NEVER: Versions = Versions { since: 0, until: 0 };
+
+const fn since(v: u32) -> Versions {
+    Versions { since: v, until: u32::MAX }
+}
+
+const fn until(v: u32) -> Versions {
+    Versions { since: 0, until: v }
+}
+
+/// MySQL 8.4 removed the statements in the old words (SHOW MASTER STATUS, START
+/// SLAVE, CHANGE MASTER TO, ...). <https://dev.mysql.com/doc/relnotes/mysql/8.4/en/news-8-4-0.html>
+const BEFORE_MYSQL_8_4: Versions = until(80400);
+
+/// Which primaries' grammar has a statement, and the word at which the others'
+/// parser stops (what their ERROR 1064 quotes from): a client gets from binlogd what
+/// the primary it stands in for would answer, an error included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grammar {
+    pub mysql: Versions,
+    pub mariadb: Versions,
+    pub near: usize,
+}
+
+impl Grammar {
+    /// Every MySQL and MariaDB has it.
+    pub const ANY: Grammar = Grammar { mysql: ALWAYS, mariadb: ALWAYS, near: 0 };
+
+    /// Does a primary of this flavour and version (`version_number`) have it?
+    pub fn has(&self, flavor: crate::replica::connect::Flavor, version: u32) -> bool {
+        let v = match flavor {
+            crate::replica::connect::Flavor::MariaDb => self.mariadb,
+            _ => self.mysql,
+        };
+        v.since <= version && version < v.until
+    }
+}
+
+/// A server version ("9.7.4-2", "10.11.19-MariaDB-0+deb12u1-log") as major * 10000
+/// + minor * 100 + patch: what `Versions` compare.
+pub fn version_number(version: &str) -> u32 {
+    let digits = version.split(|c: char| !c.is_ascii_digit() && c != '.').next().unwrap_or("");
+    let mut parts = digits.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+    let mut next = |max: u64| parts.next().unwrap_or(0).min(max) as u32;
+    let (a, b, c) = (next(42_000), next(99), next(99));
+    a * 10000 + b * 100 + c
+}
+
+/// ERROR 1064 as the primary's parser words it, quoting the statement from the word
+/// `near` on (mysqld quotes at most 80 characters: `ER_PARSE_ERROR`'s `%-.80s`).
+pub(super) fn parse_error(s: &Ctx, text: &str, near: usize) -> Vec<u8> {
+    let quoted = near_text(text, near);
+    let server = if super::show::is_maria(s) { "MariaDB" } else { "MySQL" };
+    err_packet(
+        ER_PARSE_ERROR,
+        "42000",
+        &format!(
+            "You have an error in your SQL syntax; check the manual that corresponds to your {server} server \
+             version for the right syntax to use near '{quoted}' at line 1"
+        ),
+    )
 }
 
 /// A statement as received: its text without comments, and its words in upper case.
@@ -111,7 +188,15 @@ const fn st(
     example: &'static str,
     run: fn(&mut Ctx, &Parsed) -> Vec<Vec<u8>>,
 ) -> Statement {
-    Statement { words, privilege, example, run }
+    Statement { words, privilege, example, grammar: Grammar::ANY, run }
+}
+
+impl Statement {
+    /// Had only by these MySQL and MariaDB versions; the others' parser stops at the
+    /// word `near`.
+    const fn on(self, mysql: Versions, mariadb: Versions, near: usize) -> Statement {
+        Statement { grammar: Grammar { mysql, mariadb, near }, ..self }
+    }
 }
 
 use Privilege::{Admin, Anyone, OwnOrAdmin};
@@ -119,38 +204,119 @@ use Privilege::{Admin, Anyone, OwnOrAdmin};
 /// Every statement binlogd runs, the first that matches: declared once, with who may
 /// run it. mysqld's privilege names for each: <https://dev.mysql.com/doc/refman/8.4/en/privileges-provided.html>
 pub static STATEMENTS: &[Statement] = &[
-    st(&["STOP", "SLAVE", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP SLAVE", stop_slave),
-    st(&["STOP", "REPLICA", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP REPLICA", stop_slave),
-    st(&["START", "SLAVE", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START SLAVE", start_slave),
-    st(&["START", "REPLICA", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START REPLICA", start_slave),
+    // Which versions have which words: MySQL 8.0.22 added the REPLICA ones
+    // (8.0.23 CHANGE REPLICATION SOURCE, 8.2 SHOW BINARY LOG STATUS and RESET BINARY
+    // LOGS AND GTIDS) and 8.4 removed the old; MariaDB 10.5.1 added REPLICA as an
+    // alias and 10.5.2 SHOW BINLOG STATUS, and keeps the old words.
+    st(&["STOP", "SLAVE", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP SLAVE", stop_slave).on(
+        BEFORE_MYSQL_8_4,
+        ALWAYS,
+        1,
+    ),
+    st(&["STOP", "REPLICA", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP REPLICA", stop_slave).on(
+        since(80022),
+        since(100501),
+        1,
+    ),
+    // MariaDB's multi-source forms; binlogd has the one connection.
+    st(&["STOP", "ALL", "SLAVES", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP ALL SLAVES", stop_slave)
+        .on(NEVER, ALWAYS, 1),
+    st(&["STOP", "ALL", "REPLICAS", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "STOP ALL REPLICAS", stop_slave)
+        .on(NEVER, since(100501), 1),
+    st(&["START", "SLAVE", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START SLAVE", start_slave).on(
+        BEFORE_MYSQL_8_4,
+        ALWAYS,
+        1,
+    ),
+    st(&["START", "REPLICA", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START REPLICA", start_slave).on(
+        since(80022),
+        since(100501),
+        1,
+    ),
+    st(&["START", "ALL", "SLAVES", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START ALL SLAVES", start_slave)
+        .on(NEVER, ALWAYS, 1),
+    st(&["START", "ALL", "REPLICAS", ".."], Admin("SUPER, REPLICATION_SLAVE_ADMIN"), "START ALL REPLICAS", start_slave)
+        .on(NEVER, since(100501), 1),
     st(
         &["CHANGE", "MASTER", "TO", ".."],
         Admin("SUPER, REPLICATION_SLAVE_ADMIN"),
         "CHANGE MASTER TO MASTER_PORT = 3306",
         change_master,
-    ),
+    )
+    .on(BEFORE_MYSQL_8_4, ALWAYS, 1),
     st(
         &["CHANGE", "REPLICATION", "SOURCE", "TO", ".."],
         Admin("SUPER, REPLICATION_SLAVE_ADMIN"),
         "CHANGE REPLICATION SOURCE TO SOURCE_PORT = 3306",
         change_master,
+    )
+    .on(since(80023), NEVER, 1),
+    st(&["RESET", "SLAVE", ".."], Admin("RELOAD"), "RESET SLAVE ALL", reset_slave).on(BEFORE_MYSQL_8_4, ALWAYS, 1),
+    st(&["RESET", "REPLICA", ".."], Admin("RELOAD"), "RESET REPLICA ALL", reset_slave).on(
+        since(80022),
+        since(100501),
+        1,
     ),
-    st(&["RESET", "SLAVE", ".."], Admin("RELOAD"), "RESET SLAVE ALL", reset_slave),
-    st(&["RESET", "REPLICA", ".."], Admin("RELOAD"), "RESET REPLICA ALL", reset_slave),
+    st(&["RESET", "MASTER", ".."], Admin("RELOAD"), "RESET MASTER", reset_binary_logs).on(BEFORE_MYSQL_8_4, ALWAYS, 1),
+    st(
+        &["RESET", "BINARY", "LOGS", "AND", "GTIDS", ".."],
+        Admin("RELOAD"),
+        "RESET BINARY LOGS AND GTIDS",
+        reset_binary_logs,
+    )
+    .on(since(80200), NEVER, 1),
     st(&["FLUSH", "BINARY", "LOGS"], Admin("RELOAD"), "FLUSH BINARY LOGS", flush_binary_logs),
     st(&["FLUSH", "*", "BINARY", "LOGS"], Admin("RELOAD"), "FLUSH LOCAL BINARY LOGS", flush_binary_logs),
     st(&["FLUSH", "LOGS"], Admin("RELOAD"), "FLUSH LOGS", flush_logs),
     st(&["FLUSH", "*", "LOGS"], Admin("RELOAD"), "FLUSH ERROR LOGS", flush_logs),
     // MySQL's statement and MariaDB's: the TLS files are read again, for both directions.
-    st(&["ALTER", "INSTANCE", "RELOAD", "TLS"], Admin("CONNECTION_ADMIN"), "ALTER INSTANCE RELOAD TLS", reload_tls),
-    st(&["FLUSH", "SSL"], Admin("RELOAD"), "FLUSH SSL", reload_tls),
+    st(&["ALTER", "INSTANCE", "RELOAD", "TLS"], Admin("CONNECTION_ADMIN"), "ALTER INSTANCE RELOAD TLS", reload_tls).on(
+        since(80016),
+        NEVER,
+        1,
+    ),
+    st(&["FLUSH", "SSL"], Admin("RELOAD"), "FLUSH SSL", reload_tls).on(NEVER, since(100401), 1),
     st(&["PURGE", "BINARY", "LOGS", ".."], Admin("SUPER, BINLOG_ADMIN"), "PURGE BINARY LOGS TO 'x.000001'", purge_logs),
-    st(&["PURGE", "MASTER", "LOGS", ".."], Admin("SUPER, BINLOG_ADMIN"), "PURGE MASTER LOGS TO 'x.000001'", purge_logs),
+    st(&["PURGE", "MASTER", "LOGS", ".."], Admin("SUPER, BINLOG_ADMIN"), "PURGE MASTER LOGS TO 'x.000001'", purge_logs)
+        .on(BEFORE_MYSQL_8_4, ALWAYS, 1),
     st(&["KILL", ".."], OwnOrAdmin("SUPER, CONNECTION_ADMIN"), "KILL 4294967295", kill_statement),
     st(&["SHUTDOWN"], Admin("SHUTDOWN"), "SHUTDOWN", shutdown_statement),
     st(&["SET", ".."], Anyone, "SET @master_heartbeat_period = 1000000000", set_statement),
     st(&["SELECT", ".."], Anyone, "SELECT @@server_id", select_statement),
-    st(&["SHOW", ".."], Anyone, "SHOW MASTER STATUS", show_statement),
+    // The SHOW statements whose words some primaries lack; the rest after them.
+    st(&["SHOW", "MASTER", "STATUS"], Anyone, "SHOW MASTER STATUS", show_statement).on(BEFORE_MYSQL_8_4, ALWAYS, 1),
+    st(&["SHOW", "BINLOG", "STATUS"], Anyone, "SHOW BINLOG STATUS", show_statement).on(NEVER, since(100502), 2),
+    // MariaDB 11.8 has it, 10.11 not; 11.4 is the first long-term release after 10.11.
+    st(&["SHOW", "BINARY", "LOG", "STATUS"], Anyone, "SHOW BINARY LOG STATUS", show_statement).on(
+        since(80200),
+        since(110400),
+        2,
+    ),
+    st(&["SHOW", "MASTER", "LOGS"], Anyone, "SHOW MASTER LOGS", show_statement).on(BEFORE_MYSQL_8_4, ALWAYS, 1),
+    st(&["SHOW", "SLAVE", "STATUS", ".."], Anyone, "SHOW SLAVE STATUS", show_statement).on(BEFORE_MYSQL_8_4, ALWAYS, 1),
+    st(&["SHOW", "REPLICA", "STATUS", ".."], Anyone, "SHOW REPLICA STATUS", show_statement).on(
+        since(80022),
+        since(100501),
+        1,
+    ),
+    // MariaDB's named connections: SHOW SLAVE 'name' STATUS.
+    st(&["SHOW", "SLAVE", "*", "STATUS"], Anyone, "SHOW SLAVE '' STATUS", show_statement).on(NEVER, ALWAYS, 1),
+    st(&["SHOW", "REPLICA", "*", "STATUS"], Anyone, "SHOW REPLICA '' STATUS", show_statement).on(
+        NEVER,
+        since(100501),
+        2,
+    ),
+    st(&["SHOW", "ALL", "SLAVES", "STATUS", ".."], Anyone, "SHOW ALL SLAVES STATUS", show_statement)
+        .on(NEVER, ALWAYS, 1),
+    st(&["SHOW", "ALL", "REPLICAS", "STATUS", ".."], Anyone, "SHOW ALL REPLICAS STATUS", show_statement).on(
+        NEVER,
+        since(100501),
+        1,
+    ),
+    st(&["SHOW", "SLAVE", "HOSTS"], Anyone, "SHOW SLAVE HOSTS", show_statement).on(BEFORE_MYSQL_8_4, ALWAYS, 1),
+    st(&["SHOW", "REPLICA", "HOSTS"], Anyone, "SHOW REPLICA HOSTS", show_statement).on(NEVER, since(100501), 2),
+    st(&["SHOW", "REPLICAS"], Anyone, "SHOW REPLICAS", show_statement).on(since(80022), NEVER, 1),
+    st(&["SHOW", ".."], Anyone, "SHOW BINARY LOGS", show_statement),
     st(&["USE", "*"], Anyone, "USE information_schema", use_statement),
     st(&["BEGIN"], Anyone, "BEGIN", nothing),
     st(&["COMMIT"], Anyone, "COMMIT", nothing),
@@ -158,31 +324,65 @@ pub static STATEMENTS: &[Statement] = &[
     st(&["DO", ".."], Anyone, "DO 1", nothing),
 ];
 
+/// What ERROR 1064 quotes of `text`: from its word `near` on, spacing kept, at most
+/// 80 characters.
+fn near_text(text: &str, near: usize) -> String {
+    let mut rest = text.trim_start();
+    for _ in 0..near {
+        rest = rest.split_once(char::is_whitespace).map_or("", |(_, r)| r.trim_start());
+    }
+    rest.chars().take(80).collect()
+}
+
 /// The reply packets for one statement: the first of `STATEMENTS` that matches, if
 /// this account may run it.
 pub fn answer(s: &mut Ctx, sql: &str) -> Vec<Vec<u8>> {
     let t = clean(sql);
     let up = t.to_ascii_uppercase();
     let words: Vec<&str> = up.split_whitespace().collect();
-    if words.as_slice() != ["SHOW", "WARNINGS"] {
-        s.warnings.clear();
+    // The statements that read the diagnostics area leave it as it is.
+    if matches!(words.as_slice(), ["SHOW", "WARNINGS" | "ERRORS", ..] | ["SHOW", "COUNT(*)", "WARNINGS" | "ERRORS"]) {
+        return run(s, &t, &words);
     }
+    s.warnings.begin();
+    let packets = run(s, &t, &words);
+    // A failed statement's error is in the diagnostics area too (SHOW WARNINGS).
+    if let Some(err) = packets.first().filter(|p| p.first() == Some(&0xff)) {
+        if let crate::proto::Error::Server { code, message, .. } = crate::proto::parse_err(err) {
+            s.warnings.error(code, message);
+        }
+    }
+    // MariaDB answers SHOW VARIABLES and SHOW STATUS from information_schema tables.
+    let reads_table =
+        words.contains(&"FROM") || matches!(words.get(1), Some(&"VARIABLES" | &"STATUS" | &"GLOBAL" | &"SESSION"));
+    s.warnings.end(super::show::is_maria(s) && !reads_table);
+    packets
+}
+
+fn run(s: &mut Ctx, t: &str, words: &[&str]) -> Vec<Vec<u8>> {
     if words.is_empty() {
         return vec![ok_packet()];
     }
-    let Some(stmt) = STATEMENTS.iter().find(|st| st.matches(&words)) else {
+    let Some(stmt) = STATEMENTS.iter().find(|st| st.matches(words)) else {
         return vec![err_packet(
             ER_NOT_SUPPORTED_YET,
             "42000",
-            &format!("binlogd does not support this statement: {}", first_words(&t)),
+            &format!("binlogd does not support this statement: {}", first_words(t)),
         )];
     };
+    // The parser comes first, as in mysqld: a statement the primary lacks is a syntax
+    // error, whoever sends it. Unknown until binlogd has met a primary or stored a file.
+    if stmt.grammar != Grammar::ANY
+        && s.srv.primary().is_some_and(|p| !stmt.grammar.has(p.flavor, version_number(&p.version)))
+    {
+        return vec![parse_error(s, t, stmt.grammar.near)];
+    }
     let own_only = match stmt.privilege {
         Admin(privileges) if !is_admin(s) => return vec![denied(privileges)],
         OwnOrAdmin(privileges) if !is_admin(s) => Some(privileges),
         _ => None,
     };
-    (stmt.run)(s, &Parsed { text: &t, words: &words, own_only })
+    (stmt.run)(s, &Parsed { text: t, words, own_only })
 }
 
 fn nothing(_: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
@@ -193,7 +393,7 @@ fn stop_slave(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
     if s.srv.link().control.pause() {
         vec![ok_packet()]
     } else {
-        s.warnings.push(("Note", 3084, "Replication thread(s) for channel '' are already stopped.".into()));
+        s.warnings.push("Note", 3084, "Replication thread(s) for channel '' are already stopped.".into());
         vec![ok_with_warnings(1)]
     }
 }
@@ -202,9 +402,23 @@ fn start_slave(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
     if s.srv.link().control.resume() {
         vec![ok_packet()]
     } else {
-        s.warnings.push(("Note", 3083, "Replication thread(s) for channel '' are already runnning.".into()));
+        s.warnings.push("Note", 3083, "Replication thread(s) for channel '' are already runnning.".into());
         vec![ok_with_warnings(1)]
     }
+}
+
+/// RESET MASTER, RESET BINARY LOGS AND GTIDS: the files are the primary's, and
+/// replicas and CDC readers may still need them; PURGE BINARY LOGS removes old ones.
+fn reset_binary_logs(_: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    vec![err_packet(
+        ER_NOT_SUPPORTED_YET,
+        "42000",
+        &format!(
+            "binlogd does not run {}: its binary logs are the primary's, which its readers may still need. \
+             PURGE BINARY LOGS removes the files before one",
+            first_words(p.text)
+        ),
+    )]
 }
 
 /// The files are the primary's: binlogd cannot rotate them.
@@ -258,7 +472,7 @@ fn purge_logs(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
 }
 
 fn kill_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
-    vec![kill(s, p.words.get(1..).unwrap_or_default(), p.own_only)]
+    vec![kill(s, p.text, p.words.get(1..).unwrap_or_default(), p.own_only)]
 }
 
 fn shutdown_statement(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
@@ -275,13 +489,35 @@ fn select_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
 
 fn show_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     match p.words {
-        [_, "WARNINGS", ..] => {
+        [_, what @ ("WARNINGS" | "ERRORS"), rest @ ..] => {
+            // [LIMIT [offset,] count]
+            let limit = match rest {
+                [] => Some((0, usize::MAX)),
+                ["LIMIT", ..] => {
+                    let l = rest[1..].concat();
+                    let (off, n) = l.split_once(',').unwrap_or(("0", &l));
+                    off.trim().parse().ok().zip(n.trim().parse().ok())
+                }
+                _ => None,
+            };
+            let Some((off, n)) = limit else { return vec![parse_error(s, p.text, 2)] };
             let v = s
                 .warnings
-                .iter()
+                .listed(*what == "ERRORS")
+                .skip(off)
+                .take(n)
                 .map(|(l, c, m)| vec![Some(l.to_string()), Some(c.to_string()), Some(m.clone())])
                 .collect();
             rows(&["Level", "Code", "Message"], v)
+        }
+        [_, "COUNT(*)", what] => {
+            let (warnings, errors) = s.warnings.counts();
+            let (name, n) = if *what == "ERRORS" {
+                ("@@session.error_count", errors)
+            } else {
+                ("@@session.warning_count", warnings)
+            };
+            resultset::encode_typed(&[Column::typed(name, ColumnType::LONGLONG)], &[vec![Some(n.to_string())]])
         }
         [_, rest @ ..] => show(s, rest, p.text),
         [] => vec![ok_packet()],
@@ -372,7 +608,7 @@ fn purge(s: &mut Ctx, how: &str, arg: &str) -> Vec<Vec<u8>> {
     match s.srv.purge(&target) {
         Ok(p) => match &p.held {
             Some(h) => {
-                s.warnings.push(("Warning", ER_WARN_PURGE_LOG_IN_USE, h.message(p.purge.len(), p.wanted)));
+                s.warnings.push("Warning", ER_WARN_PURGE_LOG_IN_USE, h.message(p.purge.len(), p.wanted));
                 vec![ok_with_warnings(1)]
             }
             None => vec![ok_packet()],
@@ -396,10 +632,21 @@ fn shutdown(s: &Ctx) -> Vec<u8> {
 /// woken to see it. KILL QUERY ends only a dump (binlogd's other statements are
 /// instant). Ending one's own connection answers ERROR 1317 and then closes it; an
 /// account that may end only its own (`own_only`) is refused the others.
-fn kill(s: &Ctx, words: &[&str], own_only: Option<&str>) -> Vec<u8> {
+fn kill(s: &Ctx, text: &str, words: &[&str], own_only: Option<&str>) -> Vec<u8> {
+    // MariaDB's KILL [HARD | SOFT] ...: binlogd's statements hold nothing to roll back,
+    // so both end a connection at once. MySQL's parser has no such words.
+    let words = match words {
+        ["HARD" | "SOFT", rest @ ..] if super::show::is_maria(s) => rest,
+        ["HARD" | "SOFT", _, ..] => return parse_error(s, text, 2),
+        _ => words,
+    };
     let (dump_only, id) = match words {
         [id] | ["CONNECTION", id] => (false, id),
         ["QUERY", id] => (true, id),
+        // MariaDB's KILL QUERY ID: binlogd's statements have no query ids.
+        ["QUERY", "ID", id] if super::show::is_maria(s) => {
+            return err_packet(ER_NO_SUCH_QUERY, "HY000", &format!("Unknown query id: {id}"))
+        }
         _ => return err_packet(ER_PARSE_ERROR, "42000", "KILL takes [CONNECTION | QUERY] and a connection id"),
     };
     let parsed = if *id == "CONNECTION_ID()" { Ok(s.id) } else { id.parse::<u32>() };
@@ -485,6 +732,66 @@ mod tests {
                 .collect();
             fuzz(&s);
         }
+    }
+
+    #[test]
+    fn server_versions_compare_as_numbers() {
+        assert_eq!(version_number("9.7.4-2"), 90704);
+        assert_eq!(version_number("8.0.22"), 80022);
+        assert_eq!(version_number("10.11.19-MariaDB-0+deb12u1-log"), 101119);
+        assert_eq!(version_number("11.8.9-MariaDB-4 from Debian-log"), 110809);
+        assert_eq!(version_number("8.4"), 80400);
+        assert_eq!(version_number(""), 0);
+        assert_eq!(version_number("x.y"), 0);
+        assert_eq!(version_number("99999999999.999.999"), 42_000 * 10000 + 99 * 100 + 99);
+        assert_eq!(version_number("8.0.1.2"), 80001);
+    }
+
+    #[test]
+    fn each_flavour_has_the_statement_words_of_its_version() {
+        use crate::replica::connect::Flavor::{MariaDb, Mysql};
+        let has = |sql: &str, flavor, version| {
+            let words: Vec<&str> = sql.split_whitespace().collect();
+            STATEMENTS.iter().find(|x| x.matches(&words)).is_some_and(|x| x.grammar.has(flavor, version))
+        };
+        for (sql, mysql80, mysql84, maria1011, maria118) in [
+            ("SHOW MASTER STATUS", true, false, true, true),
+            ("SHOW BINARY LOG STATUS", false, true, false, true),
+            ("SHOW BINLOG STATUS", false, false, true, true),
+            ("SHOW SLAVE STATUS", true, false, true, true),
+            ("SHOW REPLICA STATUS", true, true, true, true),
+            ("SHOW REPLICAS", true, true, false, false),
+            ("SHOW REPLICA HOSTS", false, false, true, true),
+            ("SHOW SLAVE HOSTS", true, false, true, true),
+            ("SHOW SLAVE 'X' STATUS", false, false, true, true),
+            ("STOP ALL SLAVES", false, false, true, true),
+            ("CHANGE MASTER TO MASTER_PORT = 1", true, false, true, true),
+            ("CHANGE REPLICATION SOURCE TO SOURCE_PORT = 1", true, true, false, false),
+            ("RESET BINARY LOGS AND GTIDS", false, true, false, false),
+            ("ALTER INSTANCE RELOAD TLS", true, true, false, false),
+            ("FLUSH SSL", false, false, true, true),
+            ("SHOW BINARY LOGS", true, true, true, true),
+            ("PURGE BINARY LOGS TO 'X'", true, true, true, true),
+        ] {
+            assert_eq!(has(sql, Mysql, 80036), mysql80, "{sql} on MySQL 8.0.36");
+            assert_eq!(has(sql, Mysql, 90704), mysql84, "{sql} on MySQL 9.7");
+            assert_eq!(has(sql, MariaDb, 101119), maria1011, "{sql} on MariaDB 10.11");
+            assert_eq!(has(sql, MariaDb, 110809), maria118, "{sql} on MariaDB 11.8");
+        }
+        // A statement some primary lacks names where that primary's parser stops.
+        for st in STATEMENTS {
+            assert_eq!(st.grammar == Grammar::ANY, st.grammar.near == 0, "{}", st.example);
+            assert!(st.grammar.near < st.words.len(), "{}", st.example);
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_quotes_the_statement_from_where_the_parser_stopped() {
+        assert_eq!(near_text("SHOW MASTER STATUS", 1), "MASTER STATUS");
+        assert_eq!(near_text("  show   slave   hosts", 1), "slave   hosts");
+        assert_eq!(near_text("SHOW REPLICA 'x' STATUS", 2), "'x' STATUS");
+        assert_eq!(near_text("KILL HARD", 2), "");
+        assert_eq!(near_text(&format!("CHANGE MASTER TO {}", "é".repeat(100)), 1).chars().count(), 80);
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl<'a> Session<'a> {
             id,
             peer,
             vars: Default::default(),
-            warnings: Vec::new(),
+            warnings: Default::default(),
             user: String::new(),
             registered: None,
             killed,

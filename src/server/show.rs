@@ -5,7 +5,9 @@
 use std::time::UNIX_EPOCH;
 
 use super::ctx::Ctx;
-use super::query::{first_words, is_admin, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_REPLICA_CHANNEL_DOES_NOT_EXIST};
+use super::query::{
+    first_words, is_admin, parse_error, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_REPLICA_CHANNEL_DOES_NOT_EXIST,
+};
 use super::reply::err_packet;
 use super::sql::unquote;
 use super::values::{status_counters, system_variables};
@@ -41,6 +43,7 @@ pub(super) fn column(name: &str) -> Column {
         "Slave_Transactional_Groups",
         "Source_Retry_Count",
         "Master_Retry_Count",
+        "Max_relay_log_size",
     ];
     const LONG: &[&str] = &[
         "Server_id",
@@ -64,12 +67,15 @@ pub(super) fn column(name: &str) -> Column {
         "Auto_Position",
         "Get_Source_public_key",
         "Get_master_public_key",
+        "Retried_transactions",
+        "Executed_log_entries",
+        "Slave_received_heartbeats",
     ];
     let ty = if LONGLONG.contains(&name) {
         ColumnType::LONGLONG
     } else if LONG.contains(&name) {
         ColumnType::LONG
-    } else if name == "Progress" {
+    } else if name == "Progress" || name == "Slave_heartbeat_period" {
         ColumnType::DOUBLE
     } else {
         ColumnType::VAR_STRING
@@ -164,22 +170,30 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
         | ["TABLES", ..]
         | ["TABLE", "STATUS", ..]
         | ["TRIGGERS", ..] => vec![no_schema(t)],
-        ["SLAVE" | "REPLICA", "STATUS", "FOR", "CHANNEL", ..] => {
+        // binlogd has one connection to a primary: the default channel (MySQL), the
+        // default, unnamed connection (MariaDB).
+        ["SLAVE" | "REPLICA", "STATUS", "FOR", "CHANNEL", _] => {
             let channel = unquote(after_word(t, "CHANNEL"));
             if channel.is_empty() {
                 upstream_status(s, w[0] == "REPLICA", false)
             } else {
-                vec![err_packet(
-                    ER_REPLICA_CHANNEL_DOES_NOT_EXIST,
-                    "HY000",
-                    &format!("Replication channel '{channel}' does not exist."),
-                )]
+                vec![no_such_channel(s, &channel)]
             }
         }
-        ["SLAVE", "STATUS", ..] => upstream_status(s, false, false),
-        ["REPLICA", "STATUS", ..] => upstream_status(s, true, false),
+        ["SLAVE" | "REPLICA", "STATUS"] => upstream_status(s, w[0] == "REPLICA", false),
+        // SHOW SLAVE 'connection_name' STATUS (MariaDB).
+        ["SLAVE" | "REPLICA", _, "STATUS"] => {
+            let name = unquote(t.split_whitespace().nth(2).unwrap_or_default());
+            if name.is_empty() {
+                upstream_status(s, w[0] == "REPLICA", false)
+            } else {
+                vec![no_such_channel(s, &name)]
+            }
+        }
+        ["SLAVE" | "REPLICA", "STATUS", ..] => vec![parse_error(s, t, 3)],
         ["ALL", "SLAVES" | "REPLICAS", "STATUS"] => upstream_status(s, false, true),
-        ["SLAVE", "HOSTS"] | ["REPLICAS"] => {
+        ["ALL", "SLAVES" | "REPLICAS", "STATUS", ..] => vec![parse_error(s, t, 4)],
+        ["SLAVE" | "REPLICA", "HOSTS"] | ["REPLICAS"] => {
             let replica_words = words == ["REPLICAS"];
             // One row per server_id, the latest to register, as a primary keeps them.
             let reps: std::collections::BTreeMap<u32, super::Registered> = s
@@ -224,6 +238,19 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
         )],
     }
 }
+
+/// The error for a replication channel (MySQL) or named connection (MariaDB) other
+/// than the one binlogd has, in the primary's words.
+pub(super) fn no_such_channel(s: &Ctx, name: &str) -> Vec<u8> {
+    if is_maria(s) {
+        err_packet(ER_MASTER_CONNECTION_NOT_FOUND, "HY000", &format!("There is no master connection '{name}'"))
+    } else {
+        err_packet(ER_REPLICA_CHANNEL_DOES_NOT_EXIST, "HY000", &format!("Replica channel '{name}' does not exist."))
+    }
+}
+
+/// MariaDB's ER_MASTER_CONNECTION_NOT_FOUND.
+const ER_MASTER_CONNECTION_NOT_FOUND: u16 = 1617;
 
 /// Does binlogd stand in for a MariaDB primary (as far as it knows)?
 pub(super) fn is_maria(s: &Ctx) -> bool {

@@ -106,6 +106,15 @@ pub(super) fn status_counters(s: &Ctx) -> Vec<(String, String)> {
 /// variable this server has not.
 pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
     use sysvars::Kind;
+    // The diagnostics area's counts, which only a session has (SHOW VARIABLES does
+    // not list them).
+    let (warnings, errors) = s.warnings.before();
+    if name.eq_ignore_ascii_case("warning_count") {
+        return Some((Some(warnings.to_string()), ColumnType::LONGLONG));
+    }
+    if name.eq_ignore_ascii_case("error_count") {
+        return Some((Some(errors.to_string()), ColumnType::LONGLONG));
+    }
     let var = sysvars::find(name)?;
     let v = variable(s, s.srv.primary().as_ref(), var)?;
     Some(match var.kind {

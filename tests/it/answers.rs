@@ -88,6 +88,33 @@ const FAILOVER_STATEMENTS: &[&str] = &[
     "select host from information_schema.processlist where command = 'Binlog Dump' and id != 0 and user NOT IN ('x')",
 ];
 
+/// The `mariadb` client's output for `script` on `port` as `repl`, read from stdin so
+/// that it goes on after an error, as a session of statements.
+fn forced(port: u16, script: &str) -> String {
+    use std::io::Write;
+    let mut c = std::process::Command::new("mariadb")
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", "-preplpass", "-N", "-B", "--force"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let o = c.wait_with_output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Statements in the words some versions lack, and the diagnostics statements, for
+/// either flavour: binlogd answers each as the primary does, its syntax errors included.
+const GRAMMAR_STATEMENTS: &[&str] = &[
+    "=SHOW COUNT(*) WARNINGS",
+    "=SHOW COUNT(*) ERRORS",
+    "SHOW WARNINGS LIMIT 1",
+    "SHOW ERRORS",
+    "=SELECT @@warning_count, @@error_count",
+    "=SHOW REPLICA STATUS FOR CHANNEL 'nosuch'",
+];
+
 /// Each statement's columns from binlogd equal the primary's.
 fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     let s = Server::start(flavor, tag);
@@ -99,7 +126,7 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     }
     wait_active_mirrored(&s, &b);
     let mut wrong = Vec::new();
-    for sql in statements.iter().chain(CDC_STATEMENTS).chain(FAILOVER_STATEMENTS) {
+    for sql in statements.iter().chain(CDC_STATEMENTS).chain(FAILOVER_STATEMENTS).chain(GRAMMAR_STATEMENTS) {
         let (values, sql) = match sql.strip_prefix('=') {
             Some(q) => (true, q),
             None => (false, *sql),
@@ -117,6 +144,14 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
         if mine != theirs {
             wrong.push(format!("{sql}\n  binlogd: {mine:?}\n  primary: {theirs:?}"));
         }
+    }
+    // The diagnostics area, statement after statement: a failed statement's error is
+    // in it, the statements that read it leave it, any other clears it.
+    let script = "SELECT @@nosuch; SHOW WARNINGS; SHOW ERRORS LIMIT 1; SHOW COUNT(*) WARNINGS; SELECT @@error_count; \
+                  SET @a = 1; SHOW WARNINGS; SHOW COUNT(*) ERRORS; SHOW WARNINGS LIMIT 1, 1;";
+    let (mine, theirs) = (forced(lport, script), forced(s.port, script));
+    if mine != theirs {
+        wrong.push(format!("{script}\n  binlogd: {mine}\n  primary: {theirs}"));
     }
     assert!(wrong.is_empty(), "{} statements answered unlike the primary:\n{}", wrong.len(), wrong.join("\n"));
     assert_eq!(b.stop(), 0);
@@ -142,8 +177,26 @@ fn mysql_statements_get_the_primarys_columns_and_types() {
             "SHOW GRANTS",
             "SHOW GRANTS FOR CURRENT_USER",
             "SHOW REPLICA STATUS",
-            "SHOW REPLICA STATUS FOR CHANNEL 'nosuch'",
             "SHOW PROCESSLIST",
+            // The words MySQL 8.4 removed, and MariaDB's own: its parser's errors.
+            "=SHOW MASTER STATUS",
+            "=SHOW BINLOG STATUS",
+            "=SHOW MASTER LOGS",
+            "=show  slave   status",
+            "=SHOW SLAVE HOSTS",
+            "=SHOW REPLICA HOSTS",
+            "=SHOW ALL SLAVES STATUS",
+            "=SHOW SLAVE 'x' STATUS",
+            "=SHOW REPLICA 'x' STATUS",
+            "=STOP SLAVE",
+            "=START SLAVE IO_THREAD",
+            "=STOP ALL REPLICAS",
+            "=CHANGE MASTER TO MASTER_CONNECT_RETRY = 60",
+            "=RESET SLAVE ALL",
+            "=RESET MASTER",
+            "=PURGE MASTER LOGS TO 'x.000001'",
+            "=FLUSH SSL",
+            "=KILL HARD 4294967295",
             "SELECT 1, 'a', CONNECTION_ID(), NOW(), NOW() - INTERVAL 1 DAY",
             "SELECT @@nosuch",
             "SELECT @@gtid_current_pos",
@@ -166,7 +219,23 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
             "SHOW BINARY LOGS",
             "SHOW BINLOG EVENTS LIMIT 1",
             "SHOW SLAVE HOSTS",
+            "SHOW REPLICA HOSTS",
             "SHOW SLAVE STATUS",
+            "SHOW ALL REPLICAS STATUS",
+            "SHOW SLAVE '' STATUS",
+            "=SHOW SLAVE 'x' STATUS",
+            "=SHOW REPLICA STATUS FOR CHANNEL 'x'",
+            // MySQL's words, and what MariaDB 10.11 lacks: its parser's errors.
+            "=SHOW BINARY LOG STATUS",
+            "=SHOW REPLICAS",
+            "=CHANGE REPLICATION SOURCE TO SOURCE_CONNECT_RETRY = 60",
+            "=RESET BINARY LOGS AND GTIDS",
+            "=ALTER INSTANCE RELOAD TLS",
+            "=SHOW SLAVE STATUS NONBLOCKING",
+            "=SHOW ALL SLAVES STATUS FOR CHANNEL ''",
+            "=KILL HARD 4294967295",
+            "=KILL SOFT CONNECTION 4294967295",
+            "=KILL QUERY ID 4294967295",
             "SHOW VARIABLES LIKE 'server_id'",
             "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_checksum', 'server_id')",
             "SELECT @@server_id, @@version, @@lower_case_table_names, @@binlog_checksum",
@@ -290,13 +359,21 @@ fn every_statement_that_changes_state_is_refused_to_an_account_that_is_not_admin
     wait_active_mirrored(&s, &b);
     let index = b.index();
     let mut checked = 0;
+    let version = binlogd::server::query::version_number(&s.sql("SELECT VERSION()"));
     for st in STATEMENTS {
         if st.privilege == Privilege::Anyone {
             continue;
         }
         let o = client_as(lport, "alice", "alice-pw", st.example);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && err.contains("ERROR 1227"), "{:?} ({}) as alice: {err}", st.words, st.example);
+        // The parser comes first: MySQL's words are a syntax error here, whoever sends them.
+        let code = if st.grammar.has(binlogd::replica::connect::Flavor::MariaDb, version) { 1227 } else { 1064 };
+        assert!(
+            !o.status.success() && err.contains(&format!("ERROR {code}")),
+            "{:?} ({}) as alice: {err}",
+            st.words,
+            st.example
+        );
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} statements declared a privilege");

@@ -438,6 +438,18 @@ pub fn binlogd_row(port: u16, sql: &str) -> BTreeMap<String, String> {
     vertical(&binlogd_sqlv(port, sql))
 }
 
+/// binlogd's SHOW BINARY LOG STATUS (MySQL, whose 8.4 and later have no SHOW MASTER
+/// STATUS) or SHOW MASTER STATUS (MariaDB), as its primary's flavour words it.
+pub fn binlogd_binlog_status(port: u16, flavor: Flavor) -> BTreeMap<String, String> {
+    binlogd_row(port, if flavor == Flavor::Mysql { "SHOW BINARY LOG STATUS" } else { "SHOW MASTER STATUS" })
+}
+
+/// binlogd's SHOW REPLICA STATUS (MySQL: `Replica_`/`Source_` names) or SHOW SLAVE
+/// STATUS (MariaDB), as its primary's flavour words it.
+pub fn binlogd_replica_status(port: u16, flavor: Flavor) -> BTreeMap<String, String> {
+    binlogd_row(port, if flavor == Flavor::Mysql { "SHOW REPLICA STATUS" } else { "SHOW SLAVE STATUS" })
+}
+
 /// binlogd's answer to `sql` on `port`, one "name: value" line per column.
 pub fn binlogd_sqlv(port: u16, sql: &str) -> String {
     let o = Command::new("mariadb")

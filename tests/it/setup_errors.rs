@@ -105,7 +105,7 @@ fn a_primary_whose_binlog_was_reset_is_refused_and_the_stored_file_stays_as_it_w
         b.start();
         b.wait_log("is not the file stored under that name", Duration::from_secs(30));
         b.wait_log("reconnecting to master", Duration::from_secs(30));
-        let st = binlogd_row(port, "SHOW SLAVE STATUS");
+        let st = binlogd_replica_status(port, flavor);
         let err = st.get("Last_IO_Error").cloned().unwrap_or_default();
         assert!(
             err.contains(&format!("the primary's {active} is not the file")) && err.contains("RESET MASTER"),

@@ -67,7 +67,8 @@ fn repointed_as_a_replica_is(flavor: Flavor) {
         (format!("{change} {o}_PORT = 0"), "1210"),
         (format!("{change} {o}_SSL = 7"), "1210"),
         (format!("{change} {o}_HOST = 'x', {o}_DELAY = 5"), "1235"),
-        (format!("{change} {o}_PORT = 1 FOR CHANNEL 'nosuch'"), "3074"),
+        // MySQL's channels; MariaDB's named connections, which FOR CHANNEL names.
+        (format!("{change} {o}_PORT = 1 FOR CHANNEL 'nosuch'"), if flavor == Flavor::Mysql { "3074" } else { "1617" }),
     ] {
         let e = binlogd_error(port, &sql);
         assert!(e.starts_with(&format!("ERROR {code} ")), "{sql}: {e}");
@@ -191,7 +192,7 @@ fn a_source_lacking_stored_transactions_is_refused(flavor: Flavor) {
     assert!(b.log_text().contains("lacks transactions binlogd stored"));
     assert_eq!(sizes(&b), before, "nothing is appended from a source that forks the history");
     // Still serving what it stored.
-    assert_eq!(binlogd_row(port, "SHOW MASTER STATUS")["File"], before.last().unwrap().0);
+    assert_eq!(binlogd_binlog_status(port, flavor)["File"], before.last().unwrap().0);
 
     // Compensated from binlogd (the README's steps), the promoted server holds what
     // binlogd stored, and binlogd, retrying on its own, follows it.
@@ -317,7 +318,7 @@ fn a_switchover_continues_the_history(flavor: Flavor) {
     let listed = client(port, "replpass", "SHOW BINARY LOGS");
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains(&format!("source-1.{}", first_files[0])), "{listed}");
-    assert_eq!(binlogd_row(port, "SHOW MASTER STATUS")["File"], *logs.last().unwrap());
+    assert_eq!(binlogd_binlog_status(port, flavor)["File"], *logs.last().unwrap());
 
     // The whole history, read by GTID from an empty state by a fresh replica.
     let fresh = replica(flavor, "so-fresh", 3);
@@ -460,7 +461,7 @@ fn kill9_server(s: &Server) {
 /// Executed_Gtid_Set, MariaDB's Gtid_IO_Pos.
 fn binlogd_gtids(port: u16, flavor: Flavor) -> String {
     if flavor == Flavor::Mysql {
-        binlogd_row(port, "SHOW MASTER STATUS")["Executed_Gtid_Set"].replace('\n', "")
+        binlogd_binlog_status(port, flavor)["Executed_Gtid_Set"].replace('\n', "")
     } else {
         binlogd_row(port, "SHOW SLAVE STATUS")["Gtid_IO_Pos"].clone()
     }
