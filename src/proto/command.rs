@@ -15,6 +15,12 @@ pub const COM_PING: u8 = 0x0e;
 pub const COM_BINLOG_DUMP: u8 = 0x12;
 pub const COM_REGISTER_SLAVE: u8 = 0x15;
 pub const COM_BINLOG_DUMP_GTID: u8 = 0x1e;
+/// Turns CLIENT_MULTI_STATEMENTS on (option 0) or off (1) for the session.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_set_option.html>
+pub const COM_SET_OPTION: u8 = 0x1b;
+/// Resets the session to its state at login, without logging in again.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_reset_connection.html>
+pub const COM_RESET_CONNECTION: u8 = 0x1f;
 
 /// COM_BINLOG_DUMP flag: answer EOF at the end instead of waiting.
 pub const BINLOG_DUMP_NON_BLOCK: u16 = 0x01;

@@ -169,6 +169,33 @@ pub fn encode_typed(columns: &[Column], rows: &[Vec<Option<String>>]) -> Vec<Vec
 /// The EOF packet after the column definitions and after the last row.
 pub const EOF: [u8; 5] = [0xfe, 0, 0, 0x02, 0];
 
+/// SERVER_MORE_RESULTS_EXISTS: another statement's answer follows this one.
+pub const SERVER_MORE_RESULTS_EXISTS: u16 = 0x0008;
+
+/// Marks the packet that ends an answer (an OK, or a result set's last EOF) as followed
+/// by another answer: SERVER_MORE_RESULTS_EXISTS in its status flags. Any other packet
+/// is left as it is. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html>
+pub fn set_more_results(p: &mut [u8]) {
+    // A length-encoded integer's size from its first byte.
+    let lenenc = |at: usize| match p.get(at) {
+        Some(0..=0xfa) => Some(1),
+        Some(0xfc) => Some(3),
+        Some(0xfd) => Some(4),
+        Some(0xfe) => Some(9),
+        _ => None,
+    };
+    let at = match p.first() {
+        Some(0xfe) if p.len() < 9 => Some(3),
+        // affected rows, last insert id, then the status flags.
+        Some(0x00) => lenenc(1).and_then(|a| lenenc(1 + a).map(|b| 1 + a + b)),
+        _ => None,
+    };
+    if let Some(f) = at.and_then(|i| p.get_mut(i..i + 2)) {
+        let v = u16::from_le_bytes([f[0], f[1]]) | SERVER_MORE_RESULTS_EXISTS;
+        f.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
 /// The packets before the rows: column count, column definitions, EOF; for a result
 /// sent a row at a time.
 pub fn head(columns: &[String]) -> Vec<Vec<u8>> {
@@ -231,6 +258,23 @@ pub fn row(values: &[Option<String>]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::proto::buf::Put;
+
+    #[test]
+    fn an_answers_end_is_marked_as_followed_by_more() {
+        let mut eof = EOF.to_vec();
+        set_more_results(&mut eof);
+        assert_eq!(eof, [0xfe, 0, 0, 0x0a, 0]);
+        // OK: affected rows 300 (3 bytes), last insert id 0, then the status flags.
+        let mut ok = vec![0x00, 0xfc, 0x2c, 0x01, 0, 0x02, 0, 1, 0];
+        set_more_results(&mut ok);
+        assert_eq!(ok, [0x00, 0xfc, 0x2c, 0x01, 0, 0x0a, 0, 1, 0]);
+        // Anything else (an ERR, a row, a truncated OK) is left alone.
+        for p in [vec![0xff, 0x51, 0x04], vec![0x01, 0x31], vec![0x00, 0xfd, 1], vec![]] {
+            let mut q = p.clone();
+            set_more_results(&mut q);
+            assert_eq!(q, p);
+        }
+    }
 
     fn coldef(name: &str) -> Vec<u8> {
         let mut p = Vec::new();

@@ -148,18 +148,25 @@ pub fn answer(s: &Ctx, a: Result<Args, String>, send: Sink) -> Result<(), Error>
     };
     let opened =
         if d.files.contains(&name) { crate::binlog::read::open(&s.srv.cfg().binlog_dir, &name).ok() } else { None };
-    let Some(f) = opened else { return send(&[failed("Could not find target log")]) };
+    // As mysqld's show_binlog_events: the columns are sent first, so an error found
+    // from here on follows them (a client meets it as it reads the rows).
+    let after_head = |why: &str| {
+        let mut out = head();
+        out.push(failed(why));
+        out
+    };
+    let Some(f) = opened else { return send(&after_head("Could not find target log")) };
     let end = d.readable_len(&name, &*f);
     let mut rows = Rows { f: &*f, end, name: &name, fde: None };
     // Positions before the first event start at it, as on a primary.
     let from = a.from.max(4);
     let fde = match rows.fde() {
         Ok(x) => x,
-        Err(e) => return send(&[failed(&e)]),
+        Err(e) => return send(&after_head(&e)),
     };
     rows.fde = fde;
     if from < end && rows.header(from).is_err() {
-        return send(&[failed("Wrong offset or I/O error")]);
+        return send(&after_head("Wrong offset or I/O error"));
     }
     let mut e = Emit { out: head(), skipped: 0, sent: 0, offset: a.offset, count: a.count };
     let mut pos = from;

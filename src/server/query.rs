@@ -346,17 +346,34 @@ pub fn answer(s: &mut Ctx, sql: &str) -> Vec<Vec<u8>> {
     }
     s.warnings.begin();
     let packets = run(s, &t, &words);
-    // A failed statement's error is in the diagnostics area too (SHOW WARNINGS).
-    if let Some(err) = packets.first().filter(|p| p.first() == Some(&0xff)) {
+    let maria = super::show::is_maria(s);
+    finish(s.warnings, &words, packets.first().map(Vec::as_slice), maria);
+    packets
+}
+
+/// A second statement in the text of a client that did not ask for
+/// CLIENT_MULTI_STATEMENTS: mysqld's parser stops there, and nothing runs.
+pub fn second_statement(s: &mut Ctx, rest: &str) -> Vec<Vec<u8>> {
+    s.warnings.begin();
+    let packets = vec![parse_error(s, rest, 0)];
+    let maria = super::show::is_maria(s);
+    finish(s.warnings, &[], packets.first().map(Vec::as_slice), maria);
+    packets
+}
+
+/// Closes the diagnostics area a statement opened (`Warnings::begin`): the error its
+/// reply begins with, if any, joins its conditions, and a MariaDB primary's keeps the
+/// last statement's when this one raised none and read no table (`Warnings::end`).
+pub(super) fn finish(w: &mut super::ctx::Warnings, words: &[&str], reply: Option<&[u8]>, maria: bool) {
+    if let Some(err) = reply.filter(|p| p.first() == Some(&0xff)) {
         if let crate::proto::Error::Server { code, message, .. } = crate::proto::parse_err(err) {
-            s.warnings.error(code, message);
+            w.error(code, message);
         }
     }
     // MariaDB answers SHOW VARIABLES and SHOW STATUS from information_schema tables.
     let reads_table =
         words.contains(&"FROM") || matches!(words.get(1), Some(&"VARIABLES" | &"STATUS" | &"GLOBAL" | &"SESSION"));
-    s.warnings.end(super::show::is_maria(s) && !reads_table);
-    packets
+    w.end(maria && !reads_table);
 }
 
 fn run(s: &mut Ctx, t: &str, words: &[&str]) -> Vec<Vec<u8>> {
@@ -675,6 +692,9 @@ fn kill(s: &Ctx, text: &str, words: &[&str], own_only: Option<&str>) -> Vec<u8> 
 #[doc(hidden)]
 pub fn fuzz(sql: &str) {
     let t = clean(sql);
+    for r in super::sql::statements(&t) {
+        let _ = &t[r];
+    }
     for item in split_list(&t) {
         let _ = unquote(&item);
     }

@@ -30,6 +30,7 @@ const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::PROTOCOL_41
     | caps::TRANSACTIONS
     | caps::SECURE_CONNECTION
+    | caps::MULTI_STATEMENTS
     | caps::MULTI_RESULTS
     | caps::PLUGIN_AUTH
     | caps::CONNECT_ATTRS
@@ -73,6 +74,8 @@ pub struct Session<'a> {
     /// TLS version and cipher, as negotiated at login (a connection's TLS is set up
     /// once, before authentication); None for a plain connection.
     pub tls: Option<String>,
+    /// The client asked for CLIENT_MULTI_STATEMENTS at login.
+    pub multi_statements: bool,
 }
 
 impl<'a> Session<'a> {
@@ -127,6 +130,7 @@ impl<'a> Session<'a> {
             registered: None,
             killed,
             tls: None,
+            multi_statements: false,
         }
     }
 
@@ -190,6 +194,7 @@ impl<'a> Session<'a> {
             return Err(Error::Tls { what: "a client without TLS was refused (require_secure_transport)".into() });
         }
         let resp = HandshakeResponse41::decode(&first)?;
+        self.multi_statements = resp.capabilities & caps::MULTI_STATEMENTS != 0;
         let found = self.srv.accounts.iter().find(|a| a.user == resp.user).cloned();
         let known = found.is_some();
         // An unknown user goes through the same steps against a throwaway account.
@@ -269,6 +274,70 @@ impl<'a> Session<'a> {
         self.stream.write(payload)
     }
 
+    /// COM_QUERY's text: one statement, or several separated by `;` for a client that
+    /// asked for CLIENT_MULTI_STATEMENTS, each answered in turn with
+    /// SERVER_MORE_RESULTS_EXISTS on all but the last answer, stopping at the first
+    /// error. Without that capability, a second statement is a syntax error, as in
+    /// mysqld. <https://dev.mysql.com/doc/c-api/8.4/en/c-api-multiple-queries.html>
+    fn statements(&mut self, sql: &str) -> Result<(), Error> {
+        let text = super::sql::clean(sql);
+        let parts = super::sql::statements(&text);
+        if parts.len() > 1 && !self.multi_statements {
+            let packets = query::second_statement(&mut self.ctx(), &text[parts[1].start..]);
+            return self.stream.write_many(&packets);
+        }
+        let n = parts.len().max(1);
+        for i in 0..n {
+            let one = parts.get(i).map_or("", |r| &text[r.clone()]);
+            let more = i + 1 < n;
+            if !self.statement(one, more)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers one statement; `more` marks its answer's end as followed by another's.
+    /// Returns whether it succeeded.
+    fn statement(&mut self, sql: &str, more: bool) -> Result<bool, Error> {
+        // Listed as it is read, however large the file: not built in memory. The last
+        // batch is held back so that its end can be marked.
+        if let Some(args) = super::events::parse(sql) {
+            let (ctx, stream) = self.split();
+            ctx.warnings.begin();
+            // The error that ends the answer, if one does: first, or after the columns
+            // and rows (a row never begins with 0xff).
+            let mut failed: Option<Vec<u8>> = None;
+            let mut held: Vec<Vec<u8>> = Vec::new();
+            super::events::answer(&ctx, args, &mut |p| {
+                if let Some(e) = p.last().filter(|e| e.first() == Some(&0xff)) {
+                    failed = Some(e.clone());
+                }
+                let r = if held.is_empty() { Ok(()) } else { stream.write_many(&held) };
+                held = p.to_vec();
+                r
+            })?;
+            if more && failed.is_none() {
+                if let Some(last) = held.last_mut() {
+                    crate::proto::resultset::set_more_results(last);
+                }
+            }
+            stream.write_many(&held)?;
+            let maria = super::show::is_maria(&ctx);
+            query::finish(ctx.warnings, &["SHOW", "BINLOG", "EVENTS"], failed.as_deref(), maria);
+            return Ok(failed.is_none());
+        }
+        let mut packets = query::answer(&mut self.ctx(), sql);
+        let ok = packets.first().is_some_and(|p| p.first() != Some(&0xff));
+        if more && ok {
+            if let Some(last) = packets.last_mut() {
+                crate::proto::resultset::set_more_results(last);
+            }
+        }
+        self.stream.write_many(&packets)?;
+        Ok(ok)
+    }
+
     fn commands(&mut self) -> Result<(), Error> {
         loop {
             self.stream.seq = 0;
@@ -295,14 +364,7 @@ impl<'a> Session<'a> {
                     let sql = String::from_utf8_lossy(&p[1..]).into_owned();
                     self.srv.questions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
-                    // Listed as it is read, however large the file: not built in memory.
-                    if let Some(args) = super::events::parse(&sql) {
-                        let (ctx, stream) = self.split();
-                        super::events::answer(&ctx, args, &mut |p| stream.write_many(p))?;
-                    } else {
-                        let packets = query::answer(&mut self.ctx(), &sql);
-                        self.stream.write_many(&packets)?;
-                    }
+                    self.statements(&sql)?;
                     // A replica displaced before its dump goes on to it, to be told why
                     // there (`Conns::displace` shuts it down after a grace otherwise).
                     if self.killed.load(std::sync::atomic::Ordering::SeqCst) && !self.srv.conns.is_displaced(self.id) {
@@ -310,6 +372,26 @@ impl<'a> Session<'a> {
                     }
                     self.srv.conns.set_command(self.id, Command::Sleep, None);
                 }
+                // Connection pools reset a session before they lend it again: its user
+                // variables and diagnostics go, its login and capabilities stay.
+                Some(command::COM_RESET_CONNECTION) => {
+                    self.vars.clear();
+                    self.warnings = Default::default();
+                    self.reply(&ok_packet())?
+                }
+                // mysqld answers it with an EOF packet, not an OK; MySQL's counts the
+                // conditions the last statement left, MariaDB's none.
+                Some(command::COM_SET_OPTION) => match p.get(1..3) {
+                    Some(&[option @ (0 | 1), 0]) => {
+                        self.multi_statements = option == 0;
+                        let maria = super::show::is_maria(&self.ctx());
+                        let n = if maria { 0 } else { self.warnings.counts().0.min(usize::from(u16::MAX)) as u16 };
+                        let mut eof = crate::proto::resultset::EOF;
+                        eof[1..3].copy_from_slice(&n.to_le_bytes());
+                        self.reply(&eof)?
+                    }
+                    _ => self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", "Unknown command"))?,
+                },
                 Some(command::COM_REGISTER_SLAVE) => self.register(&p)?,
                 Some(command::COM_BINLOG_DUMP) => {
                     let d = match BinlogDump::decode(&p) {

@@ -28,6 +28,23 @@ pub(super) fn unquoted(t: &str) -> impl Iterator<Item = (usize, char, i32)> + '_
     })
 }
 
+/// The statements of a statement text (`clean`ed), as byte ranges: split at each `;`
+/// outside quotes and parentheses, the empty ones left out.
+pub fn statements(t: &str) -> Vec<std::ops::Range<usize>> {
+    let ends = unquoted(t).filter(|&(_, c, d)| c == ';' && d == 0).map(|(i, _, _)| i).chain([t.len()]);
+    let mut start = 0;
+    let mut out = Vec::new();
+    for end in ends {
+        let piece = &t[start..end];
+        let lead = piece.len() - piece.trim_start().len();
+        if !piece.trim().is_empty() {
+            out.push(start + lead..start + piece.trim_end().len());
+        }
+        start = end + 1;
+    }
+    out
+}
+
 /// Where `needle` first appears in `hay` outside quotes and parentheses (both in the
 /// same case).
 pub(super) fn top_level(hay: &str, needle: &str) -> Option<usize> {
@@ -255,6 +272,17 @@ pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_splits_into_statements_at_semicolons_outside_quotes() {
+        let parts = |t: &str| statements(t).into_iter().map(|r| t[r].to_string()).collect::<Vec<_>>();
+        assert_eq!(parts("SELECT 1"), ["SELECT 1"]);
+        assert_eq!(parts("SELECT 1 ;  SELECT 2;"), ["SELECT 1", "SELECT 2"]);
+        assert_eq!(parts("SELECT 'a;b'; SELECT \"c;\", `d;`"), ["SELECT 'a;b'", "SELECT \"c;\", `d;`"]);
+        assert_eq!(parts("SELECT IFNULL(1, ';'); ;; DO 1"), ["SELECT IFNULL(1, ';')", "DO 1"]);
+        assert!(parts("").is_empty() && parts(" ; ;").is_empty());
+        assert_eq!(parts("SELECT 'é;'; SELECT 'ü'"), ["SELECT 'é;'", "SELECT 'ü'"]);
+    }
 
     #[test]
     fn tokens_read_string_literals_as_mysqld_does() {

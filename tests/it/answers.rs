@@ -148,13 +148,111 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     // The diagnostics area, statement after statement: a failed statement's error is
     // in it, the statements that read it leave it, any other clears it.
     let script = "SELECT @@nosuch; SHOW WARNINGS; SHOW ERRORS LIMIT 1; SHOW COUNT(*) WARNINGS; SELECT @@error_count; \
-                  SET @a = 1; SHOW WARNINGS; SHOW COUNT(*) ERRORS; SHOW WARNINGS LIMIT 1, 1;";
+                  SET @a = 1; SHOW WARNINGS; SHOW COUNT(*) ERRORS; SHOW WARNINGS LIMIT 1, 1; \
+                  SHOW BINLOG EVENTS IN 'nosuch.000001'; SHOW ERRORS;";
     let (mine, theirs) = (forced(lport, script), forced(s.port, script));
     if mine != theirs {
         wrong.push(format!("{script}\n  binlogd: {mine}\n  primary: {theirs}"));
     }
+    // Several statements in one COM_QUERY (pymysql), with CLIENT_MULTI_STATEMENTS and
+    // without it: the same answers, errors and syntax errors as the primary's.
+    let (mine, theirs) = (multi_statements(lport), multi_statements(s.port));
+    if mine != theirs {
+        wrong.push(format!("multi-statements\n  binlogd: {mine}\n  primary: {theirs}"));
+    }
+    // COM_SET_OPTION and COM_RESET_CONNECTION, as a connector sends them.
+    let (mine, theirs) = (session_commands(lport), session_commands(s.port));
+    if mine != theirs {
+        wrong.push(format!("COM_SET_OPTION, COM_RESET_CONNECTION\n  binlogd: {mine:?}\n  primary: {theirs:?}"));
+    }
     assert!(wrong.is_empty(), "{} statements answered unlike the primary:\n{}", wrong.len(), wrong.join("\n"));
     assert_eq!(b.stop(), 0);
+}
+
+/// The answers on `port` to one COM_QUERY: each result's row count or OK, until one
+/// that says no more follow (SERVER_MORE_RESULTS_EXISTS), or an error's code.
+fn results(c: &mut binlogd::proto::client::Client, sql: &str) -> String {
+    let status = |p: &[u8], at: usize| p.get(at..at + 2).map_or(0, |f| u16::from_le_bytes([f[0], f[1]]));
+    c.stream.seq = 0;
+    c.stream.write_command(&binlogd::proto::command::query(sql)).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let p = c.stream.read().unwrap();
+        let flags = match p.first() {
+            Some(0xff) => {
+                out.push(format!("ERR {}", binlogd::proto::parse_err(&p).server_code().unwrap_or(0)));
+                return out.join(" ");
+            }
+            Some(0x00) => {
+                out.push("OK".to_string());
+                status(&p, 3)
+            }
+            _ => {
+                // Column definitions up to an EOF, then rows up to the last EOF.
+                while !binlogd::proto::resultset::is_eof(&c.stream.read().unwrap()) {}
+                let mut rows = 0;
+                let last = loop {
+                    let r = c.stream.read().unwrap();
+                    if binlogd::proto::resultset::is_eof(&r) {
+                        break r;
+                    }
+                    rows += 1;
+                };
+                out.push(format!("{rows} rows"));
+                status(&last, 3)
+            }
+        };
+        if flags & 0x08 == 0 {
+            return out.join(" ");
+        }
+    }
+}
+
+/// What a connector's COM_SET_OPTION (multi-statements on, then off) and
+/// COM_RESET_CONNECTION get on `port`, and what the session holds after each.
+fn session_commands(port: u16) -> Vec<String> {
+    let mut c = binlogd::proto::client::Client::connect(&repl_options(port)).unwrap();
+    let command = |c: &mut binlogd::proto::client::Client, payload: &[u8]| {
+        c.stream.seq = 0;
+        c.stream.write_command(payload).unwrap();
+        format!("{:02x?}", c.stream.read().unwrap())
+    };
+    let mut out = vec![results(&mut c, "SET @x = 5; SELECT @x")];
+    out.push(command(&mut c, &[0x1b, 0, 0]));
+    out.push(results(&mut c, "SET @x = 5; SELECT @x, 1; SHOW BINARY LOGS; SELECT @@nosuch; SELECT 1"));
+    out.push(command(&mut c, &[0x1b, 1, 0]));
+    out.push(results(&mut c, "SELECT 1; SELECT 2"));
+    out.push(command(&mut c, &[0x1b, 7, 0]).get(..5).unwrap_or_default().to_string());
+    out.push(command(&mut c, &[0x1f]));
+    let rs = c.query("SELECT @x").unwrap();
+    out.push(format!("{:?}", rs.rows));
+    out
+}
+
+/// pymysql's answers on `port` to texts of several statements, as one line each:
+/// the rows of each result, then the error that ended them.
+fn multi_statements(port: u16) -> String {
+    const SCRIPT: &str = r#"
+import sys, pymysql
+for flags in (0, pymysql.constants.CLIENT.MULTI_STATEMENTS):
+    c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass", client_flag=flags)
+    cur = c.cursor()
+    for q in ["SELECT 1; SELECT 2", "SELECT 1 ;  SELECT 2;", "SELECT 'a;b'; SELECT 2", "SET @x = 1; SELECT @x",
+              "SELECT 1; SELECT @@nosuch; SELECT 3", "SHOW BINLOG EVENTS LIMIT 1; SELECT 2",
+              "SELECT 2; SHOW BINLOG EVENTS LIMIT 1", "SELECT 1;;"]:
+        r = []
+        try:
+            cur.execute(q)
+            r.append(len(cur.fetchall()))
+            while cur.nextset():
+                r.append(len(cur.fetchall()))
+            print(flags, repr(q), r)
+        except Exception as e:
+            print(flags, repr(q), r, e)
+"#;
+    let o = std::process::Command::new("python3").args(["-c", SCRIPT, &port.to_string()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[test]
