@@ -4,7 +4,7 @@
 //! from information_schema.processlist where command IN ('Binlog Dump', 'Binlog Dump
 //! GTID')`). A SELECT of it takes its columns, `SUBSTRING_INDEX`, and what `eval`
 //! takes; a WHERE of `expr = | <> | != | LIKE expr` and `expr [NOT] IN (list)`
-//! joined by AND. Anything else is refused as any table is.
+//! joined by AND; ORDER BY and LIMIT. Anything else is refused as any table is.
 //! <https://dev.mysql.com/doc/refman/8.4/en/information-schema-processlist-table.html>
 
 use super::ctx::Ctx;
@@ -34,10 +34,16 @@ pub(super) fn select(s: &Ctx, list: &str) -> Option<Vec<Vec<u8>>> {
     let up = list.to_ascii_uppercase();
     let at = top_level(&up, " FROM ")?;
     let rest = list[at + 6..].trim();
-    let (table, cond) = match top_level(&rest.to_ascii_uppercase(), " WHERE ") {
-        Some(i) => (&rest[..i], Some(rest[i + 7..].trim())),
-        None => (rest, None),
+    // The clauses from the end: [LIMIT ...], before it [ORDER BY ...], before it [WHERE ...].
+    let clause = |t: &'_ str, kw: &str| -> (String, Option<String>) {
+        match top_level(&t.to_ascii_uppercase(), kw) {
+            Some(i) => (t[..i].to_string(), Some(t[i + kw.len()..].trim().to_string())),
+            None => (t.to_string(), None),
+        }
     };
+    let (rest, limit) = clause(rest, " LIMIT ");
+    let (rest, order) = clause(&rest, " ORDER BY ");
+    let (table, cond) = clause(&rest, " WHERE ");
     let table = table.trim().replace('`', "");
     if !table.eq_ignore_ascii_case("information_schema.processlist") {
         return None;
@@ -45,7 +51,42 @@ pub(super) fn select(s: &Ctx, list: &str) -> Option<Vec<Vec<u8>>> {
     if nesting(list) > MAX_NESTING {
         return Some(vec![refuse(&format!("SELECT {list}"))]);
     }
-    Some(answer(s, &list[..at], cond).unwrap_or_else(|e| vec![e]))
+    let how = Shape { cond: cond.as_deref(), order: order.as_deref(), limit: limit.as_deref() };
+    Some(answer(s, &list[..at], &how).unwrap_or_else(|e| vec![e]))
+}
+
+/// A SELECT's clauses after its table, as written.
+struct Shape<'a> {
+    cond: Option<&'a str>,
+    order: Option<&'a str>,
+    limit: Option<&'a str>,
+}
+
+/// `LIMIT count`, `LIMIT offset, count` or `LIMIT count OFFSET offset`: (offset, count).
+fn limit(t: &str) -> Option<(usize, usize)> {
+    let num = |x: &str| x.trim().parse::<usize>().ok();
+    let up = t.to_ascii_uppercase();
+    if let Some((n, off)) = up.split_once(" OFFSET ") {
+        return Some((num(off)?, num(n)?));
+    }
+    match t.split_once(',') {
+        Some((off, n)) => Some((num(off)?, num(n)?)),
+        None => Some((0, num(t)?)),
+    }
+}
+
+/// How two values of a column compare in ORDER BY: numbers as numbers, text in the
+/// table's case-insensitive collation, NULL first.
+fn order_of(a: &Typed, b: &Typed) -> std::cmp::Ordering {
+    match (&a.0, &b.0) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, _) => std::cmp::Ordering::Less,
+        (_, None) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) => match (x.parse::<i128>(), y.parse::<i128>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()),
+        },
+    }
 }
 
 /// The deepest parentheses a statement may nest: each level of a function call is a
@@ -58,16 +99,45 @@ fn nesting(t: &str) -> usize {
     usize::try_from(deepest.unwrap_or(0)).unwrap_or(0)
 }
 
-fn answer(s: &Ctx, items: &str, cond: Option<&str>) -> Result<Vec<Vec<u8>>, Vec<u8>> {
+fn answer(s: &Ctx, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
     let items = split_list(items);
     let star = matches!(items.as_slice(), [one] if one == "*");
     if star && is_maria(s) {
         return Err(refuse("SELECT * FROM information_schema.PROCESSLIST"));
     }
-    let conds = match cond {
+    let conds = match how.cond {
         Some(c) => split_and(c),
         None => Vec::new(),
     };
+    let (offset, count) = match how.limit {
+        Some(l) => limit(l).ok_or_else(|| refuse(&format!("LIMIT {l}")))?,
+        None => (0, usize::MAX),
+    };
+    // ORDER BY items: an expression, a select item's alias, or its position; then
+    // ASC or DESC.
+    let mut order = Vec::new();
+    for o in how.order.map(split_list).unwrap_or_default() {
+        let up = o.to_ascii_uppercase();
+        let (e, desc) = match (up.strip_suffix(" DESC"), up.strip_suffix(" ASC")) {
+            (Some(_), _) => (o[..o.len() - 5].trim().to_string(), true),
+            (_, Some(_)) => (o[..o.len() - 4].trim().to_string(), false),
+            _ => (o.clone(), false),
+        };
+        let by_alias = items.iter().map(|i| named(i)).find(|(_, n)| n.eq_ignore_ascii_case(&e)).map(|(x, _)| x);
+        let by_position = e.parse::<usize>().ok().map(|k| {
+            if star {
+                COLUMNS.get(k.wrapping_sub(1)).map(|c| c.0.to_string())
+            } else {
+                items.get(k.wrapping_sub(1)).map(|i| named(i).0)
+            }
+        });
+        let e = match by_position {
+            Some(Some(x)) => x,
+            Some(None) => return Err(refuse(&format!("ORDER BY {e}"))),
+            None => by_alias.unwrap_or(e),
+        };
+        order.push((e, desc));
+    }
     // The columns are named and typed from an empty row: a column's type does not
     // depend on its value, and an unknown column is refused even with no row.
     let cols: Vec<Column> = if star {
@@ -81,15 +151,29 @@ fn answer(s: &Ctx, items: &str, cond: Option<&str>) -> Result<Vec<Vec<u8>>, Vec<
         }
         cols
     };
-    let mut out = Vec::new();
+    let mut kept = Vec::new();
     for row in processlist_rows(s, true) {
         let mut keep = true;
         for c in &conds {
             keep &= test(s, c, &row)?;
         }
-        if !keep {
-            continue;
+        if keep {
+            let mut keys = Vec::new();
+            for (e, _) in &order {
+                keys.push(value(s, e, &row, Clause::Order)?);
+            }
+            kept.push((keys, row));
         }
+    }
+    kept.sort_by(|(a, _), (b, _)| {
+        let mut o = std::cmp::Ordering::Equal;
+        for ((x, y), (_, desc)) in a.iter().zip(b).zip(&order) {
+            o = o.then_with(|| if *desc { order_of(y, x) } else { order_of(x, y) });
+        }
+        o
+    });
+    let mut out = Vec::new();
+    for (_, row) in kept.into_iter().skip(offset).take(count) {
         if star {
             out.push(row);
             continue;
@@ -108,6 +192,7 @@ fn answer(s: &Ctx, items: &str, cond: Option<&str>) -> Result<Vec<Vec<u8>>, Vec<
 enum Clause {
     Fields,
     Where,
+    Order,
 }
 
 /// The value of `e` on `row`: a column, `SUBSTRING_INDEX(str, delim, count)`, or
@@ -142,8 +227,10 @@ fn value(s: &Ctx, e: &str, row: &[Option<String>], at: Clause) -> Result<Typed, 
             let clause = match (at, is_maria(s)) {
                 (Clause::Fields, false) => "field list",
                 (Clause::Where, false) => "where clause",
+                (Clause::Order, false) => "order clause",
                 (Clause::Fields, true) => "SELECT",
                 (Clause::Where, true) => "WHERE",
+                (Clause::Order, true) => "ORDER BY",
             };
             Err(err_packet(ER_BAD_FIELD_ERROR, "42S22", &format!("Unknown column '{bare}' in '{clause}'")))
         }
@@ -240,6 +327,26 @@ mod tests {
         assert_eq!(substring_index("a:b", ":", 0), "");
         assert_eq!(substring_index("a:b", "", 1), "");
         assert_eq!(substring_index("a:b", ":", -9), "a:b");
+    }
+
+    #[test]
+    fn limit_takes_each_form_mysqld_takes() {
+        assert_eq!(limit("5"), Some((0, 5)));
+        assert_eq!(limit("2, 5"), Some((2, 5)));
+        assert_eq!(limit("5 offset 2"), Some((2, 5)));
+        assert_eq!(limit("x"), None);
+        assert_eq!(limit("-1"), None);
+        assert_eq!(limit("1,"), None);
+    }
+
+    #[test]
+    fn order_by_compares_numbers_as_numbers_text_without_case_and_null_first() {
+        use std::cmp::Ordering::*;
+        let v = |x: Option<&str>| (x.map(str::to_string), ColumnType::VAR_STRING);
+        assert_eq!(order_of(&v(Some("9")), &v(Some("10"))), Less);
+        assert_eq!(order_of(&v(Some("b")), &v(Some("A"))), Greater);
+        assert_eq!(order_of(&v(None), &v(Some("0"))), Less);
+        assert_eq!(order_of(&v(None), &v(None)), Equal);
     }
 
     #[test]

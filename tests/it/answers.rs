@@ -86,6 +86,9 @@ const FAILOVER_STATEMENTS: &[&str] = &[
     "=select count_of_nothing from information_schema.processlist where command LIKE 'Binlog%' AND id <> 0",
     "=select id from information_schema.processlist where nothing = 1",
     "select host from information_schema.processlist where command = 'Binlog Dump' and id != 0 and user NOT IN ('x')",
+    "select id, command from information_schema.processlist where id <> 0 order by id desc, 2 limit 1",
+    "=select id from information_schema.processlist limit 0",
+    "=select id from information_schema.processlist order by nothing",
 ];
 
 /// The `mariadb` client's output for `script` on `port` as `repl`, read from stdin so

@@ -324,6 +324,19 @@ fn processlist_shows_each_dump_and_kill_ends_it() {
          where command IN ('Binlog Dump', 'Binlog Dump GTID')",
     );
     assert_eq!(found, format!("127.0.0.1\t{id}\n"));
+    // Ordered and limited: the primary's I/O thread (id 0), then the dump (each query
+    // leaves out its own connection, which is new each time).
+    let ids = |clauses: &str| {
+        let sql = format!("select id, user from information_schema.processlist where id <> connection_id() {clauses}");
+        admin(lport, &sql).lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    let all = ids("order by id");
+    assert_eq!(all, [format!("0\tsystem user"), format!("{id}\trepl")]);
+    assert_eq!(ids("order by user"), [all[1].clone(), all[0].clone()]);
+    assert_eq!(ids("order by 2 desc"), all);
+    assert_eq!(ids("order by user desc, id limit 1, 5"), all[1..]);
+    assert_eq!(ids("order by id desc limit 1 offset 1"), all[..1]);
+    assert!(ids("limit 0").is_empty());
     // Our own statement is listed too.
     let own = admin(lport, "SHOW PROCESSLIST");
     assert!(own.lines().any(|l| l.contains("\tQuery\t") && l.ends_with("\tinit\tSHOW PROCESSLIST\t0.000")), "{own}");
