@@ -331,7 +331,7 @@ fn processlist_shows_each_dump_and_kill_ends_it() {
         admin(lport, &sql).lines().map(str::to_string).collect::<Vec<_>>()
     };
     let all = ids("order by id");
-    assert_eq!(all, [format!("0\tsystem user"), format!("{id}\trepl")]);
+    assert_eq!(all, ["0\tsystem user".to_string(), format!("{id}\trepl")]);
     assert_eq!(ids("order by user"), [all[1].clone(), all[0].clone()]);
     assert_eq!(ids("order by 2 desc"), all);
     assert_eq!(ids("order by user desc, id limit 1, 5"), all[1..]);
