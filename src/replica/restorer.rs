@@ -97,12 +97,25 @@ impl Restorer {
     }
 
     /// The archived files that follow `name` in the catalog, not stored locally, at
-    /// most `AHEAD` of them: a reader of `name` reads them next.
+    /// most `AHEAD` of them: a reader of `name` reads them next. Only as many as fit in
+    /// restore_cache_size beside `name`: one restored ahead must not evict another
+    /// before it is read, to be restored again.
     fn next_archived(&self, name: &str) -> Vec<Entry> {
         let Ok(cat) = Catalog::load(&*self.fs, &self.dir) else { return Vec::new() };
         let Some(i) = cat.entries.iter().position(|e| e.name == name) else { return Vec::new() };
+        let mut room = self.cache_size.saturating_sub(cat.entries.get(i).map_or(0, |e| e.size));
         let after = cat.entries.get(i + 1..).unwrap_or_default();
-        after.iter().take(AHEAD).take_while(|e| !self.fs.is_file(&self.dir.join(&e.name))).cloned().collect()
+        after
+            .iter()
+            .take(AHEAD)
+            .take_while(|e| !self.fs.is_file(&self.dir.join(&e.name)))
+            .take_while(|e| {
+                let fits = e.size <= room;
+                room = room.saturating_sub(e.size);
+                fits
+            })
+            .cloned()
+            .collect()
     }
 
     /// The archived file `name`, restored or taken from the cache, opened for reading;
@@ -364,6 +377,41 @@ mod tests {
             .collect();
         assert!(kept.len() == 3 && !kept.contains(&"b.000001".to_string()), "{kept:?}");
         assert!(r.open("b.000009").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_small_cache_restores_ahead_only_what_fits_so_each_file_is_restored_once() {
+        let d = crate::test_dir::TestDir::new("restore-small");
+        let arch = archive(&d, 5);
+        let log = d.join("calls");
+        let cmd = format!("echo %f >> {}; cp {}/%f %p", log.display(), arch.display());
+        // What is restored ahead of a reader of b.000001: what fits beside it.
+        let ahead = |cache: u64| {
+            let names = restorer(&d, &cmd, cache, Duration::from_secs(30)).next_archived("b.000001");
+            names.into_iter().map(|e| e.name).collect::<Vec<_>>()
+        };
+        assert_eq!(ahead(1 << 20), ["b.000002", "b.000003"]);
+        assert_eq!(ahead(300), ["b.000002", "b.000003"]);
+        assert_eq!(ahead(299), ["b.000002"]);
+        assert_eq!(ahead(200), ["b.000002"]);
+        assert!(ahead(199).is_empty() && ahead(0).is_empty());
+        // Room for two files: the one being read and the next.
+        let r = restorer(&d, &cmd, 200, Duration::from_secs(30));
+        for i in 1..=5 {
+            let name = format!("b.{i:06}");
+            assert_eq!(r.open(&name).unwrap().unwrap().len().unwrap(), 100);
+            if i < 5 {
+                // The restores ahead are done before the reader goes on.
+                wait_until(|| {
+                    d.join(format!("restored/b.{:06}", i + 1)).exists()
+                        && r.flights.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+                });
+            }
+        }
+        let calls = std::fs::read_to_string(&log).unwrap();
+        for i in 1..=5 {
+            assert_eq!(calls.matches(&format!("b.{i:06}")).count(), 1, "{calls}");
+        }
     }
 
     #[test]
