@@ -63,7 +63,10 @@ pub(super) fn call_args<'a>(t: &'a str, f: &str) -> Option<&'a str> {
 pub(super) fn named(item: &str) -> (String, String) {
     match item.to_ascii_uppercase().rfind(" AS ") {
         Some(i) => (item[..i].to_string(), unquote(item[i + 4..].trim().trim_matches('`'))),
-        None if item.starts_with('\'') || item.starts_with('"') => (item.to_string(), unquote(item)),
+        // A string literal alone, nothing outside its quotes.
+        None if (item.starts_with('\'') || item.starts_with('"')) && unquoted(item).next().is_none() => {
+            (item.to_string(), unquote(item))
+        }
         None => (item.to_string(), item.to_string()),
     }
 }
@@ -272,6 +275,14 @@ pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_select_item_is_named_by_its_alias_its_string_or_its_text() {
+        assert_eq!(named("@@server_id AS id").1, "id");
+        assert_eq!(named("'it''s'").1, "it's");
+        assert_eq!(named("'a' = 'A'").1, "'a' = 'A'");
+        assert_eq!(named("1 = 1").1, "1 = 1");
+    }
 
     #[test]
     fn a_text_splits_into_statements_at_semicolons_outside_quotes() {

@@ -139,13 +139,14 @@ fn host_name() -> String {
 pub(super) type Typed = (Option<String>, ColumnType);
 
 /// Evaluates one expression: a literal, `@var`, `@@[global.|session.]var`, date
-/// arithmetic (`NOW() - INTERVAL 1 DAY`), or a known function.
+/// arithmetic (`NOW() - INTERVAL 1 DAY`), a known function, or `=`, `<>`, `!=` of
+/// those.
 pub(super) fn eval(s: &Ctx, e: &str) -> Result<Typed, Vec<u8>> {
     eval_at(s, e, 0)
 }
 
-/// The most `IFNULL`/`COALESCE` one expression may nest: each is a level of recursion
-/// on the connection thread's stack.
+/// The most `IFNULL`/`COALESCE` (or comparisons) one expression may nest: each is a
+/// level of recursion on the connection thread's stack.
 const MAX_NULL_DEPTH: usize = 32;
 
 fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
@@ -158,6 +159,23 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         let small = maria && v.parse::<i32>().is_ok();
         Ok((Some(v), if small { ColumnType::LONG } else { ColumnType::LONGLONG }))
     };
+    // `a = b`, `a <> b`, `a != b`: orchestrator asks `@@global.gtid_mode = 'ON'`.
+    if let Some((a, b, equal)) = comparison(t) {
+        if level >= MAX_NULL_DEPTH {
+            return Err(err_packet(
+                ER_NOT_SUPPORTED_YET,
+                "42000",
+                &format!("binlogd cannot evaluate comparisons nested more than {MAX_NULL_DEPTH} deep"),
+            ));
+        }
+        let (x, y) = (eval_at(s, a, level + 1)?, eval_at(s, b, level + 1)?);
+        let v = match (x.0, y.0) {
+            (Some(x), Some(y)) => Some(u8::from(same(&x, &y) == equal).to_string()),
+            _ => None,
+        };
+        // An integer result, typed as a literal 0 or 1 is.
+        return Ok((v, if maria { ColumnType::LONG } else { ColumnType::LONGLONG }));
+    }
     if let Some(v) = t.strip_prefix("@@") {
         let name = v.split_once('.').map_or(v, |(scope, n)| {
             if scope.eq_ignore_ascii_case("global")
@@ -224,6 +242,39 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
             Some(Err(why)) => Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", &why)),
             None => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
         },
+    }
+}
+
+/// The last `=`, `<>` or `!=` of `t` outside quotes and parentheses, not part of
+/// `<=`, `>=`, `:=` or `<=>` (the last, as `a = b = c` is `(a = b) = c`): (left
+/// side, right side, whether it asks for equality).
+fn comparison(t: &str) -> Option<(&str, &str, bool)> {
+    let b = t.as_bytes();
+    let at = |i: usize| b.get(i).copied();
+    let mut found = None;
+    for (i, c, depth) in unquoted(t) {
+        if depth != 0 {
+            continue;
+        }
+        let before = i.checked_sub(1).and_then(at);
+        match (c, at(i + 1)) {
+            ('<', Some(b'>')) | ('!', Some(b'=')) => found = Some((i, 2, false)),
+            ('=', next) if !matches!(before, Some(b'<' | b'>' | b'!' | b':')) && next != Some(b'>') => {
+                found = Some((i, 1, true))
+            }
+            _ => {}
+        }
+    }
+    let (i, len, equal) = found?;
+    Some((t.get(..i)?, t.get(i + len..)?, equal))
+}
+
+/// Whether two values compare equal: as numbers when both are, else as text with
+/// ASCII case ignored (the general_ci collations of variable values).
+fn same(x: &str, y: &str) -> bool {
+    match (x.trim().parse::<f64>(), y.trim().parse::<f64>()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => x.eq_ignore_ascii_case(y),
     }
 }
 
@@ -373,6 +424,23 @@ pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comparison_is_found_at_the_top_level_only() {
+        assert_eq!(comparison("@@global.gtid_mode = 'ON'"), Some(("@@global.gtid_mode ", " 'ON'", true)));
+        assert_eq!(comparison("1 <> 2"), Some(("1 ", " 2", false)));
+        assert_eq!(comparison("1 != 2"), Some(("1 ", " 2", false)));
+        assert_eq!(comparison("'a=b'"), None);
+        assert_eq!(comparison("IFNULL(1 = 1, 0)"), None);
+        assert_eq!(comparison("1 <= 2"), None);
+        assert_eq!(comparison("1 >= 2"), None);
+        assert_eq!(comparison("1 <=> 2"), None);
+        assert_eq!(comparison("@a := 2"), None);
+        assert_eq!(comparison("="), Some(("", "", true)));
+        assert_eq!(comparison("a = b = c"), Some(("a = b ", " c", true)));
+        assert_eq!(comparison("a != b"), Some(("a ", " b", false)));
+        assert!(same("ON", "on") && same("1", "1.0") && !same("ON", "OFF") && !same("1", "2"));
+    }
 
     #[test]
     fn deeply_nested_date_arithmetic_is_refused_not_recursed_into() {

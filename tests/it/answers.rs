@@ -89,6 +89,9 @@ const FAILOVER_STATEMENTS: &[&str] = &[
     "select id, command from information_schema.processlist where id <> 0 order by id desc, 2 limit 1",
     "=select id from information_schema.processlist limit 0",
     "=select id from information_schema.processlist order by nothing",
+    // orchestrator's Oracle GTID probe, and comparisons as MySQL and MariaDB evaluate them.
+    "select @@global.gtid_mode = 'ON', @@global.server_uuid, @@global.gtid_purged",
+    "=select 1 = 1, 'a' = 'A', 2 <> 3, 2 != 2, NULL = 1, @@server_id = @@server_id, @@server_id = @@server_id = 1",
 ];
 
 /// The `mariadb` client's output for `script` on `port` as `repl`, read from stdin so
