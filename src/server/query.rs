@@ -510,11 +510,7 @@ fn show_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
             // [LIMIT [offset,] count]
             let limit = match rest {
                 [] => Some((0, usize::MAX)),
-                ["LIMIT", ..] => {
-                    let l = rest[1..].concat();
-                    let (off, n) = l.split_once(',').unwrap_or(("0", &l));
-                    off.trim().parse().ok().zip(n.trim().parse().ok())
-                }
+                ["LIMIT", ..] => super::sql::limit(super::show::after_word(p.text, "LIMIT")),
                 _ => None,
             };
             let Some((off, n)) = limit else { return vec![parse_error(s, p.text, 2)] };

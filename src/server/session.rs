@@ -282,13 +282,13 @@ impl<'a> Session<'a> {
     fn statements(&mut self, sql: &str) -> Result<(), Error> {
         let text = super::sql::clean(sql);
         let parts = super::sql::statements(&text);
-        if parts.len() > 1 && !self.multi_statements {
-            let packets = query::second_statement(&mut self.ctx(), &text[parts[1].start..]);
+        if let Some(second) = parts.get(1).filter(|_| !self.multi_statements) {
+            let packets = query::second_statement(&mut self.ctx(), text.get(second.start..).unwrap_or_default());
             return self.stream.write_many(&packets);
         }
         let n = parts.len().max(1);
         for i in 0..n {
-            let one = parts.get(i).map_or("", |r| &text[r.clone()]);
+            let one = parts.get(i).and_then(|r| text.get(r.clone())).unwrap_or_default();
             let more = i + 1 < n;
             if !self.statement(one, more)? {
                 break;

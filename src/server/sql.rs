@@ -28,6 +28,20 @@ pub(super) fn unquoted(t: &str) -> impl Iterator<Item = (usize, char, i32)> + '_
     })
 }
 
+/// The argument of LIMIT: `count`, `offset, count` or `count OFFSET offset`, as
+/// (offset, count).
+pub(super) fn limit(t: &str) -> Option<(usize, usize)> {
+    let num = |x: &str| x.trim().parse::<usize>().ok();
+    let up = t.to_ascii_uppercase();
+    if let Some((n, off)) = up.split_once(" OFFSET ") {
+        return Some((num(off)?, num(n)?));
+    }
+    match t.split_once(',') {
+        Some((off, n)) => Some((num(off)?, num(n)?)),
+        None => Some((0, num(t)?)),
+    }
+}
+
 /// The statements of a statement text (`clean`ed), as byte ranges: split at each `;`
 /// outside quotes and parentheses, the empty ones left out.
 pub fn statements(t: &str) -> Vec<std::ops::Range<usize>> {
@@ -275,6 +289,16 @@ pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limit_takes_each_form_mysqld_takes() {
+        assert_eq!(limit("5"), Some((0, 5)));
+        assert_eq!(limit("2, 5"), Some((2, 5)));
+        assert_eq!(limit("5 offset 2"), Some((2, 5)));
+        assert_eq!(limit("x"), None);
+        assert_eq!(limit("-1"), None);
+        assert_eq!(limit("1,"), None);
+    }
 
     #[test]
     fn a_select_item_is_named_by_its_alias_its_string_or_its_text() {

@@ -11,7 +11,7 @@ use super::ctx::Ctx;
 use super::query::{ER_BAD_FIELD_ERROR, ER_NOT_SUPPORTED_YET};
 use super::reply::err_packet;
 use super::show::{is_maria, no_schema, processlist_rows};
-use super::sql::{call_args, like, named, split_list, top_level, unquoted};
+use super::sql::{call_args, like, limit, named, split_list, top_level, unquoted};
 use super::values::{eval, Typed};
 use crate::proto::resultset::{self, Column, ColumnType};
 
@@ -60,19 +60,6 @@ struct Shape<'a> {
     cond: Option<&'a str>,
     order: Option<&'a str>,
     limit: Option<&'a str>,
-}
-
-/// `LIMIT count`, `LIMIT offset, count` or `LIMIT count OFFSET offset`: (offset, count).
-fn limit(t: &str) -> Option<(usize, usize)> {
-    let num = |x: &str| x.trim().parse::<usize>().ok();
-    let up = t.to_ascii_uppercase();
-    if let Some((n, off)) = up.split_once(" OFFSET ") {
-        return Some((num(off)?, num(n)?));
-    }
-    match t.split_once(',') {
-        Some((off, n)) => Some((num(off)?, num(n)?)),
-        None => Some((0, num(t)?)),
-    }
 }
 
 /// How two values of a column compare in ORDER BY: numbers as numbers, text in the
@@ -327,16 +314,6 @@ mod tests {
         assert_eq!(substring_index("a:b", ":", 0), "");
         assert_eq!(substring_index("a:b", "", 1), "");
         assert_eq!(substring_index("a:b", ":", -9), "a:b");
-    }
-
-    #[test]
-    fn limit_takes_each_form_mysqld_takes() {
-        assert_eq!(limit("5"), Some((0, 5)));
-        assert_eq!(limit("2, 5"), Some((2, 5)));
-        assert_eq!(limit("5 offset 2"), Some((2, 5)));
-        assert_eq!(limit("x"), None);
-        assert_eq!(limit("-1"), None);
-        assert_eq!(limit("1,"), None);
     }
 
     #[test]

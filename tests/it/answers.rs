@@ -28,11 +28,7 @@ fn columns(port: u16, sql: &str) -> Result<Vec<(String, u8)>, u16> {
 
 /// The rows of `sql`'s answer on `port`, as the `mariadb` client prints them.
 fn rows_of(port: u16, sql: &str) -> String {
-    let o = std::process::Command::new("mariadb")
-        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", "-preplpass", "-N", "-B", "-e", sql])
-        .output()
-        .unwrap();
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    forced(port, sql)
 }
 
 /// What CDC tools send before and while they stream (read from their sources), each
