@@ -37,6 +37,8 @@ pub(super) const ER_NO_SUCH_QUERY: u16 = 1957;
 
 pub(super) const ER_PARSE_ERROR: u16 = 1064;
 
+pub(super) const ER_EMPTY_QUERY: u16 = 1065;
+
 pub(super) const ER_MALFORMED_GTID_SET_SPECIFICATION: u16 = 1772;
 
 pub(super) const ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT: u16 = 1582;
@@ -354,11 +356,21 @@ pub fn answer(s: &mut Ctx, sql: &str) -> Vec<Vec<u8>> {
 /// A second statement in the text of a client that did not ask for
 /// CLIENT_MULTI_STATEMENTS: mysqld's parser stops there, and nothing runs.
 pub fn second_statement(s: &mut Ctx, rest: &str) -> Vec<Vec<u8>> {
+    let e = parse_error(s, rest, 0);
+    refused(s, e)
+}
+
+/// A query of nothing but spaces and semicolons (one of comments alone is answered OK).
+pub fn empty_query(s: &mut Ctx) -> Vec<Vec<u8>> {
+    refused(s, err_packet(ER_EMPTY_QUERY, "42000", "Query was empty"))
+}
+
+/// A statement refused before it is parsed, with its error in the diagnostics area.
+fn refused(s: &mut Ctx, e: Vec<u8>) -> Vec<Vec<u8>> {
     s.warnings.begin();
-    let packets = vec![parse_error(s, rest, 0)];
     let maria = super::show::is_maria(s);
-    finish(s.warnings, &[], packets.first().map(Vec::as_slice), maria);
-    packets
+    finish(s.warnings, &[], Some(&e), maria);
+    vec![e]
 }
 
 /// Closes the diagnostics area a statement opened (`Warnings::begin`): the error its

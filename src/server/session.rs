@@ -280,6 +280,10 @@ impl<'a> Session<'a> {
     /// error. Without that capability, a second statement is a syntax error, as in
     /// mysqld. <https://dev.mysql.com/doc/c-api/8.4/en/c-api-multiple-queries.html>
     fn statements(&mut self, sql: &str) -> Result<(), Error> {
+        if sql.trim_matches(|c: char| c.is_whitespace() || c == ';').is_empty() {
+            let packets = query::empty_query(&mut self.ctx());
+            return self.stream.write_many(&packets);
+        }
         let text = super::sql::clean(sql);
         let parts = super::sql::statements(&text);
         if let Some(second) = parts.get(1).filter(|_| !self.multi_statements) {

@@ -108,11 +108,12 @@ pub(super) fn unquote(v: &str) -> String {
     }
 }
 
-/// Strips comments at the start (`/* ... */`) and a trailing `;`.
 /// The statement without comments and trailing semicolons. The text of a versioned
 /// comment (`/*!50002 GLOBAL */`, MariaDB's `/*M!100100 ... */`) is kept, as a server
-/// of that version or later keeps it: clients such as mysqladmin send them. Quoted
-/// strings are left as they are.
+/// of that version or later keeps it: clients such as mysqladmin send them. `# ...`
+/// and `-- ...` (the dashes followed by a space or a control character) end at the
+/// line's end. Quoted strings are left as they are.
+/// <https://dev.mysql.com/doc/refman/8.4/en/comments.html>
 pub fn clean(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut rest = sql;
@@ -135,6 +136,12 @@ pub fn clean(sql: &str) -> String {
             }
             out.push(' ');
             rest = after;
+            continue;
+        }
+        let dashes = rest.strip_prefix("--").is_some_and(|r| r.chars().next().is_none_or(|n| n <= ' '));
+        if c == '#' || dashes {
+            rest = rest.split_once('\n').map_or("", |(_, after)| after);
+            out.push(' ');
             continue;
         }
         if matches!(c, '\'' | '"' | '`') {
@@ -354,6 +361,10 @@ mod tests {
         assert_eq!(words("SELECT /*M!100100 1 */ /* no */ 2"), ["SELECT", "1", "2"]);
         assert_eq!(clean("SELECT '/* kept */'"), "SELECT '/* kept */'");
         assert_eq!(clean("SELECT 1 /* unterminated"), "SELECT 1");
+        assert_eq!(clean("SELECT 1 -- a comment\n, 2 # another"), "SELECT 1  , 2");
+        assert_eq!(clean("SELECT '-- kept', \"# kept\" --"), "SELECT '-- kept', \"# kept\"");
+        assert_eq!(clean("SELECT 2--1"), "SELECT 2--1");
+        assert_eq!(clean("-- ping"), "");
     }
 
     #[test]

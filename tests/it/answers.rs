@@ -241,7 +241,8 @@ for flags in (0, pymysql.constants.CLIENT.MULTI_STATEMENTS):
     cur = c.cursor()
     for q in ["SELECT 1; SELECT 2", "SELECT 1 ;  SELECT 2;", "SELECT 'a;b'; SELECT 2", "SET @x = 1; SELECT @x",
               "SELECT 1; SELECT @@nosuch; SELECT 3", "SHOW BINLOG EVENTS LIMIT 1; SELECT 2",
-              "SELECT 2; SHOW BINLOG EVENTS LIMIT 1", "SELECT 1;;"]:
+              "SELECT 2; SHOW BINLOG EVENTS LIMIT 1", "SELECT 1;;", "", " ; ", "/* ping */", "-- ping",
+              "SELECT 1 # one\n, 2 -- two"]:
         r = []
         try:
             cur.execute(q)
