@@ -272,8 +272,10 @@ fn comparison(t: &str) -> Option<(&str, &str, bool)> {
 /// Whether two values compare equal: as numbers when both are, else as text with
 /// ASCII case ignored (the general_ci collations of variable values).
 fn same(x: &str, y: &str) -> bool {
-    match (x.trim().parse::<f64>(), y.trim().parse::<f64>()) {
-        (Ok(a), Ok(b)) => a == b,
+    // Rust reads "inf" and "NaN" as numbers; MySQL reads them as words.
+    let num = |v: &str| v.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+    match (num(x), num(y)) {
+        (Some(a), Some(b)) => a == b,
         _ => x.eq_ignore_ascii_case(y),
     }
 }
@@ -440,6 +442,7 @@ mod tests {
         assert_eq!(comparison("a = b = c"), Some(("a = b ", " c", true)));
         assert_eq!(comparison("a != b"), Some(("a ", " b", false)));
         assert!(same("ON", "on") && same("1", "1.0") && !same("ON", "OFF") && !same("1", "2"));
+        assert!(same("NaN", "nan") && !same("inf", "infinity"));
     }
 
     #[test]
