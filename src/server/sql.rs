@@ -45,18 +45,7 @@ pub(super) fn limit(t: &str) -> Option<(usize, usize)> {
 /// The statements of a statement text (`clean`ed), as byte ranges: split at each `;`
 /// outside quotes and parentheses, the empty ones left out.
 pub fn statements(t: &str) -> Vec<std::ops::Range<usize>> {
-    let ends = unquoted(t).filter(|&(_, c, d)| c == ';' && d == 0).map(|(i, _, _)| i).chain([t.len()]);
-    let mut start = 0;
-    let mut out = Vec::new();
-    for end in ends {
-        let piece = &t[start..end];
-        let lead = piece.len() - piece.trim_start().len();
-        if !piece.trim().is_empty() {
-            out.push(start + lead..start + piece.trim_end().len());
-        }
-        start = end + 1;
-    }
-    out
+    pieces(t, ';').into_iter().filter(|r| !r.is_empty()).collect()
 }
 
 /// Where `needle` first appears in `hay` outside quotes and parentheses (both in the
@@ -85,18 +74,28 @@ pub(super) fn named(item: &str) -> (String, String) {
     }
 }
 
-/// Splits on commas outside quotes and parentheses.
-pub(super) fn split_list(s: &str) -> Vec<String> {
+/// The pieces of `t` between the `sep`s that stand outside quotes and parentheses,
+/// each trimmed, as byte ranges of `t` (an empty piece is an empty range).
+fn pieces(t: &str, sep: char) -> Vec<std::ops::Range<usize>> {
+    let ends = unquoted(t).filter(|&(_, c, d)| c == sep && d == 0).map(|(i, _, _)| i).chain([t.len()]);
+    let mut start = 0;
     let mut out = Vec::new();
-    let mut from = 0;
-    for (i, _, _) in unquoted(s).filter(|&(_, c, d)| c == ',' && d == 0) {
-        out.push(s[from..i].trim().to_string());
-        from = i + 1;
-    }
-    if !s[from..].trim().is_empty() {
-        out.push(s[from..].trim().to_string());
+    for end in ends {
+        let piece = t.get(start..end).unwrap_or_default();
+        let lead = piece.len() - piece.trim_start().len();
+        out.push(start + lead..start + piece.trim_end().len().max(lead));
+        start = end + 1;
     }
     out
+}
+
+/// Splits on commas outside quotes and parentheses (a last empty item left out).
+pub(super) fn split_list(s: &str) -> Vec<String> {
+    let mut ranges = pieces(s, ',');
+    if ranges.last().is_some_and(|r| r.is_empty()) {
+        ranges.pop();
+    }
+    ranges.into_iter().map(|r| s.get(r).unwrap_or_default().to_string()).collect()
 }
 
 pub(super) fn unquote(v: &str) -> String {
@@ -355,6 +354,10 @@ mod tests {
     #[test]
     fn splits_lists_outside_quotes_and_parens() {
         assert_eq!(split_list("@a = 'x,y', @b = f(1,2)"), vec!["@a = 'x,y'", "@b = f(1,2)"]);
+        assert_eq!(split_list("a,,b"), ["a", "", "b"]);
+        assert_eq!(split_list(" , a"), ["", "a"]);
+        assert_eq!(split_list("a, "), ["a"]);
+        assert!(split_list("  ").is_empty());
         assert_eq!(clean("/* mysql-connector */ SELECT 1;"), "SELECT 1");
         let words = |s: &str| clean(s).split_whitespace().map(str::to_string).collect::<Vec<_>>();
         assert_eq!(words("show /*!50002 GLOBAL */ status"), ["show", "GLOBAL", "status"]);
