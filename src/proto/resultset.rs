@@ -109,6 +109,8 @@ impl ColumnType {
     /// A TEXT or BLOB of any size (information_schema's LONGTEXT columns).
     pub const BLOB: ColumnType = ColumnType(0xfc);
     pub const VAR_STRING: ColumnType = ColumnType(0xfd);
+    /// A fixed-length CHAR.
+    pub const STRING: ColumnType = ColumnType(0xfe);
 
     /// Numbers: binary collation, right-aligned by the `mysql` client, and read
     /// as integers by client libraries (pymysql, Connector/J).

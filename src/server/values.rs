@@ -234,6 +234,13 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
             text(Some(format!("{}@%", s.user)))
         }
         "CONNECTION_ID()" => int(s.id.to_string()),
+        // Canal sets `@slave_uuid = uuid()`. mysqld's are version 1 (time-based); these
+        // are version 4, as unique and in the same 36-character form.
+        // MariaDB types it CHAR(36), MySQL VARCHAR(36).
+        "UUID()" => match crate::replica::new_uuid() {
+            Ok(u) => Ok((Some(u), if maria { ColumnType::STRING } else { ColumnType::VAR_STRING })),
+            Err(e) => Err(err_packet(1105, "HY000", &format!("UUID(): no randomness from the OS: {e}"))),
+        },
         _ if t.starts_with('\'') || t.starts_with('"') => text(Some(unquote(t))),
         _ if t.parse::<i64>().is_ok() => int(t.to_string()),
         _ if t.parse::<f64>().is_ok() => Ok((Some(t.to_string()), ColumnType::NEWDECIMAL)),

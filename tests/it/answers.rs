@@ -58,6 +58,8 @@ const CDC_STATEMENTS: &[&str] = &[
     "=SHOW VARIABLES LIKE 'log_slave_updates'",
     // Canal
     "set names 'binary'",
+    "set @slave_uuid=uuid()",
+    "select uuid() as u",
     "set wait_timeout = 28800",
     "show binlog events limit 1",
     "=select @@global.binlog_checksum",
