@@ -70,11 +70,15 @@ fn archived_files_are_brought_back_to_serve_a_reader_and_a_bad_restore_is_refuse
     let env = std::fs::read_to_string(&seen).unwrap();
     assert!(env.contains(&first) && !env.contains("replpass"), "{env}");
 
-    // Faults, each with an empty cache: a failing command, a wrong file, a hang.
+    // Faults, each with an empty cache: a failing command, a short file, a file of the
+    // right size with one byte changed, a hang.
     let cache = b.binlog_dir.join("restored");
+    let flipped =
+        format!("cp {}/\"$1\" \"$2\"; printf X | dd of=\"$2\" bs=1 seek=200 conv=notrunc 2>/dev/null", arch.display());
     for (body, says) in [
         ("echo 'bucket gone' >&2; exit 4", vec!["exit status: 4", "bucket gone"]),
         ("head -c 50 /dev/zero > \"$2\"", vec!["with 50 bytes", "refused"]),
+        (flipped.as_str(), vec!["with CRC-32", "refused"]),
         ("sleep 30", vec!["restore_timeout"]),
     ] {
         std::fs::remove_dir_all(&cache).unwrap();
