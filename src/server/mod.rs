@@ -178,8 +178,11 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::i
     Ok(())
 }
 
-/// Indexes each new file as soon as its header is durable, so a GTID dump after a
-/// crash or restart finds the index up to date.
+/// Indexes each new file as soon as its header is durable, so a GTID dump finds the
+/// index up to date. The files stored at start are left to the first who needs the
+/// index (a GTID dump, a purge, `@@gtid_purged`), which indexes what it lacks itself,
+/// or to the next new file: reading the index of years of files must not compete with
+/// recovery and the first clients for the CPU.
 fn keep_gtid_index(sh: &Shared) {
     let mut seen: Option<(Arc<Vec<String>>, bool)> = None;
     let mut generation = 0;
@@ -196,7 +199,10 @@ fn keep_gtid_index(sh: &Shared) {
             // Nothing published yet: the store is still being opened.
             continue;
         }
-        if seen.as_ref().is_some_and(|(f, done)| *done && Arc::ptr_eq(f, &st.files)) {
+        // A list published again with the same names (the writer republishes it
+        // when mirroring begins) brings no new file either.
+        if seen.is_none() || seen.as_ref().is_some_and(|(f, done)| *done && **f == *st.files) {
+            seen = Some((st.files.clone(), true));
             continue;
         }
         let mut idx = sh.serving.gtid_index.lock().unwrap_or_else(|e| e.into_inner());

@@ -357,16 +357,6 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
     );
 }
 
-/// The `mariadb` client's run of `sql` on `port` as `repl`: (ok, stdout, stderr).
-fn session(port: u16, sql: &str) -> (bool, String, String) {
-    let o = client(port, "replpass", sql);
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn a_dbas_statements_get_the_answers_a_primary_gives() {
     let s = Server::start(Flavor::MariaDb, "dba-src");

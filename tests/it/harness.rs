@@ -464,6 +464,16 @@ pub fn client(port: u16, password: &str, sql: &str) -> std::process::Output {
     client_as(port, "repl", password, sql)
 }
 
+/// The `mariadb` client's run of `sql` on `port` as `repl`: (ok, stdout, stderr).
+pub fn session(port: u16, sql: &str) -> (bool, String, String) {
+    let o = client(port, "replpass", sql);
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 /// Runs the `mariadb` client against binlogd's listener as `user`.
 pub fn client_as(port: u16, user: &str, password: &str, sql: &str) -> std::process::Output {
     Command::new("mariadb")

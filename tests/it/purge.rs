@@ -5,16 +5,6 @@ use std::time::Duration;
 
 use crate::harness::*;
 
-/// Runs statements in one session of the `mariadb` client; returns (ok, stdout, stderr).
-fn session(port: u16, sql: &str) -> (bool, String, String) {
-    let o = client(port, "replpass", sql);
-    (
-        o.status.success(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 fn stored(b: &Binlogd) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(&b.binlog_dir)
         .unwrap()

@@ -690,6 +690,20 @@ fn mariadb_replica_replicates_from_binlogd_by_gtid_and_a_stale_gtid_index_is_reb
     assert!(!std::fs::read_to_string(&idx).unwrap().contains("\t00000000\t"));
     stop_replica(&r, "");
     assert_eq!(b.stop(), 0);
+    // Started without the index, binlogd leaves it to the first GTID dump: the files
+    // stored at start are not read while it recovers and greets its first clients.
+    std::fs::remove_file(&idx).unwrap();
+    b.start();
+    wait_semisync_client(&s, &b);
+    s.sql("INSERT INTO sv.t (v) VALUES ('third')");
+    let (_, listed, _) = session(lport, "SHOW BINARY LOGS");
+    assert!(!listed.is_empty() && !idx.exists(), "{listed}");
+    start_replica(&r);
+    r.wait_same(&s.sql("CHECKSUM TABLE sv.t"), "CHECKSUM TABLE sv.t", "MariaDB GTID without the index", &b);
+    let text = std::fs::read_to_string(&idx).unwrap();
+    assert!(b.index().iter().all(|f| text.contains(&format!("{f}\t"))), "{text}");
+    stop_replica(&r, "");
+    assert_eq!(b.stop(), 0);
 }
 
 #[test]
