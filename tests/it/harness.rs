@@ -215,6 +215,8 @@ pub struct Binlogd {
     pub binlog_dir: PathBuf,
     pub log: PathBuf,
     pub child: Option<Child>,
+    /// How long the log was when binlogd last started: `wait_log` reads past it.
+    log_mark: usize,
 }
 
 pub fn binlogd_bin() -> PathBuf {
@@ -248,7 +250,7 @@ impl Binlogd {
             log.display()
         );
         fs::write(&cnf, text).unwrap();
-        Binlogd { dir, cnf, binlog_dir, log, child: None }
+        Binlogd { dir, cnf, binlog_dir, log, child: None, log_mark: 0 }
     }
 
     /// binlogd for `server` with extra `key = value` lines: started, and the primary's
@@ -281,6 +283,7 @@ impl Binlogd {
     /// Starts binlogd with extra environment variables.
     pub fn start_env(&mut self, env: &[(&str, &str)]) {
         assert!(self.child.is_none());
+        self.log_mark = self.log_text().len();
         let c = Command::new(binlogd_bin())
             .envs(env.iter().copied())
             .arg(&self.cnf)
@@ -337,10 +340,13 @@ impl Binlogd {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits until binlogd, since it last started, logs `needle`: a line of an
+    /// earlier run (the same log, appended to) does not count.
     pub fn wait_log(&self, needle: &str, limit: Duration) {
         let t = Instant::now();
         while t.elapsed() < limit {
-            if self.log_text().contains(needle) {
+            let text = self.log_text();
+            if text.get(self.log_mark..).unwrap_or(&text).contains(needle) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
