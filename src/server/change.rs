@@ -1,15 +1,19 @@
-//! CHANGE MASTER TO / CHANGE REPLICATION SOURCE TO and RESET SLAVE ALL / RESET REPLICA
-//! ALL: repointing binlogd as a replica is repointed, so that a failover manager's
-//! `STOP SLAVE; CHANGE MASTER TO ...; START SLAVE` works on it. Each option maps to the
-//! cnf key it sets (`OPTIONS`); what it leaves out keeps its value. The settings are
-//! kept in binlog_dir by `replica::source`.
+//! Controlling binlogd as a replica is controlled: START/STOP SLAVE (REPLICA), CHANGE
+//! MASTER TO / CHANGE REPLICATION SOURCE TO and RESET SLAVE ALL / RESET REPLICA ALL, so
+//! that a failover manager's `STOP SLAVE; CHANGE MASTER TO ...; START SLAVE` works on
+//! it. Each option maps to the cnf key it sets (`OPTIONS`); what it leaves out keeps its
+//! value. The settings are kept in binlog_dir by `replica::source`. binlogd has one
+//! connection to a primary, the default channel (MySQL) or the unnamed connection
+//! (MariaDB), and an I/O thread but no SQL thread: it applies nothing.
 //!
 //! <https://dev.mysql.com/doc/refman/8.4/en/change-replication-source-to.html>,
-//! <https://mariadb.com/kb/en/change-master-to/>
+//! <https://mariadb.com/kb/en/change-master-to/>,
+//! <https://dev.mysql.com/doc/refman/8.4/en/start-replica.html>,
+//! <https://mariadb.com/kb/en/start-replica/>, <https://mariadb.com/kb/en/stop-replica/>
 
 use super::ctx::Ctx;
-use super::query::{Parsed, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_WRONG_ARGUMENTS};
-use super::reply::{err_packet, ok_packet};
+use super::query::{parse_error, Parsed, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_WRONG_ARGUMENTS};
+use super::reply::{err_packet, ok_packet, ok_with_warnings};
 use super::sql::{tokens, Tok};
 use crate::config::StartMode;
 use crate::replica::connect::Flavor;
@@ -23,6 +27,313 @@ const ER_REPLICA_IO_THREAD_MUST_STOP: u16 = 3021;
 const ER_REPLICA_CHANNEL_MUST_STOP: u16 = 3081;
 /// MySQL's ER_BAD_REPLICA_AUTO_POSITION.
 const ER_BAD_REPLICA_AUTO_POSITION: u16 = 1777;
+/// MariaDB's ER_SLAVE_WAS_RUNNING and ER_SLAVE_WAS_NOT_RUNNING (Notes).
+const ER_SLAVE_WAS_RUNNING: u16 = 1254;
+const ER_SLAVE_WAS_NOT_RUNNING: u16 = 1255;
+/// MariaDB's ER_SLAVE_STARTED and ER_SLAVE_STOPPED (Notes of START/STOP ALL SLAVES).
+const ER_SLAVE_STARTED: u16 = 1937;
+const ER_SLAVE_STOPPED: u16 = 1938;
+/// MySQL's ER_REPLICA_CHANNEL_OPERATION... Notes: the threads were running, or stopped.
+const ER_REPLICA_WAS_RUNNING: u16 = 3083;
+const ER_REPLICA_WAS_NOT_RUNNING: u16 = 3084;
+
+/// Which replica control statement: its verb, and whether it is MariaDB's ALL form.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Verb {
+    Start,
+    Stop,
+    Reset,
+}
+
+/// What follows the words of START/STOP SLAVE, START/STOP ALL SLAVES or RESET SLAVE.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Control {
+    /// MariaDB's connection name, right after SLAVE or REPLICA.
+    name: Option<String>,
+    /// FOR CHANNEL 'name'.
+    channel: Option<String>,
+    /// The thread types named (none: both).
+    io: bool,
+    sql: bool,
+    /// START's UNTIL clause was given.
+    until: bool,
+    /// MySQL START REPLICA's connection options named (USER, PASSWORD, ...).
+    options: Vec<String>,
+    /// RESET's ALL.
+    all: bool,
+}
+
+/// A token of a control statement: where it starts in the text, and what it is.
+#[derive(Debug, PartialEq, Eq)]
+enum CTok {
+    /// A word, in upper case.
+    Word(String),
+    /// A quoted string's value.
+    Str(String),
+    Punct(char),
+}
+
+/// The tokens of `t` from byte `from` on; an unclosed quote or a character no
+/// control statement has is an error at its offset.
+fn scan(t: &str, from: usize) -> Result<Vec<(usize, CTok)>, usize> {
+    let mut out = Vec::new();
+    let mut it = t.char_indices().skip_while(|(i, _)| *i < from).peekable();
+    while let Some(&(at, c)) = it.peek() {
+        if c.is_whitespace() {
+            it.next();
+        } else if c == '\'' || c == '"' {
+            it.next();
+            let mut v = String::new();
+            loop {
+                match it.next() {
+                    None => return Err(at),
+                    Some((_, '\\')) => match it.next() {
+                        Some((_, e)) => v.push(e),
+                        None => return Err(at),
+                    },
+                    Some((_, q)) if q == c && it.peek().is_some_and(|&(_, n)| n == c) => {
+                        it.next();
+                        v.push(c);
+                    }
+                    Some((_, q)) if q == c => break,
+                    Some((_, x)) => v.push(x),
+                }
+            }
+            out.push((at, CTok::Str(v)));
+        } else if c == ',' || c == '=' {
+            it.next();
+            out.push((at, CTok::Punct(c)));
+        } else if c.is_alphanumeric() || c == '_' || c == '$' || c == '-' || c == ':' || c == '.' {
+            // Words, and the numbers and GTIDs of an UNTIL clause.
+            let mut w = String::new();
+            while let Some(&(_, x)) = it.peek().filter(|(_, x)| x.is_alphanumeric() || "_$-:.".contains(*x)) {
+                w.push(x.to_ascii_uppercase());
+                it.next();
+            }
+            out.push((at, CTok::Word(w)));
+        } else {
+            return Err(at);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads what follows the first `lead` words of a control statement, in the grammar
+/// of the primary's flavour; a form its parser refuses gets its ERROR 1064, quoting
+/// the text from the token where it stops.
+fn control(s: &Ctx, p: &Parsed, lead: usize, verb: Verb, all_form: bool) -> Result<Control, Vec<u8>> {
+    let maria = super::show::is_maria(s);
+    let t = p.text.trim_start();
+    let mut from = 0;
+    for _ in 0..lead {
+        from = t.get(from..).and_then(|r| r.find(char::is_whitespace)).map_or(t.len(), |i| from + i);
+        from = t.get(from..).and_then(|r| r.find(|c: char| !c.is_whitespace())).map_or(t.len(), |i| from + i);
+    }
+    let toks = scan(t, from).map_err(|at| near(s, t, at))?;
+    let stop_at = |i: usize| near(s, t, toks.get(i).map_or(t.len(), |x| x.0));
+    let word = |i: usize| match toks.get(i) {
+        Some((_, CTok::Word(w))) => w.as_str(),
+        _ => "",
+    };
+    let mut c = Control::default();
+    let mut i = 0;
+    if maria && !all_form {
+        if let Some((_, CTok::Str(n))) = toks.get(i) {
+            c.name = Some(n.clone());
+            i += 1;
+        }
+    }
+    if verb == Verb::Reset {
+        if word(i) == "ALL" {
+            c.all = true;
+            i += 1;
+        }
+    } else {
+        // thread_type [, thread_type]: MariaDB's parser also takes a comma at the end.
+        while matches!(word(i), "IO_THREAD" | "SQL_THREAD") {
+            if word(i) == "IO_THREAD" {
+                c.io = true;
+            } else {
+                c.sql = true;
+            }
+            i += 1;
+            if toks.get(i).is_some_and(|x| x.1 == CTok::Punct(',')) {
+                i += 1;
+                if !matches!(word(i), "IO_THREAD" | "SQL_THREAD") && !maria {
+                    return Err(stop_at(i));
+                }
+            } else {
+                break;
+            }
+        }
+    }
+    if verb == Verb::Start && !all_form && word(i) == "UNTIL" {
+        c.until = true;
+        i += 1;
+        if word(i) == "SQL_AFTER_MTS_GAPS" && !maria {
+            i += 1;
+        } else {
+            let names: &[&str] = if maria {
+                &["MASTER_LOG_FILE", "MASTER_LOG_POS", "RELAY_LOG_FILE", "RELAY_LOG_POS", "MASTER_GTID_POS"]
+            } else {
+                &[
+                    "SOURCE_LOG_FILE",
+                    "SOURCE_LOG_POS",
+                    "MASTER_LOG_FILE",
+                    "MASTER_LOG_POS",
+                    "RELAY_LOG_FILE",
+                    "RELAY_LOG_POS",
+                    "SQL_BEFORE_GTIDS",
+                    "SQL_AFTER_GTIDS",
+                ]
+            };
+            loop {
+                if !names.contains(&word(i)) {
+                    return Err(stop_at(i));
+                }
+                if toks.get(i + 1).map(|x| &x.1) != Some(&CTok::Punct('=')) {
+                    return Err(stop_at(i + 1));
+                }
+                match toks.get(i + 2) {
+                    Some((_, CTok::Str(_) | CTok::Word(_))) => i += 3,
+                    _ => return Err(stop_at(i + 2)),
+                }
+                if toks.get(i).is_some_and(|x| x.1 == CTok::Punct(',')) {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    if verb == Verb::Start && !all_form && !maria {
+        while matches!(word(i), "USER" | "PASSWORD" | "DEFAULT_AUTH" | "PLUGIN_DIR") {
+            match (toks.get(i + 1), toks.get(i + 2)) {
+                (Some((_, CTok::Punct('='))), Some((_, CTok::Str(_)))) => {
+                    c.options.push(word(i).to_string());
+                    i += 3;
+                }
+                _ => return Err(stop_at(i)),
+            }
+        }
+    }
+    if !all_form && word(i) == "FOR" && word(i + 1) == "CHANNEL" {
+        match toks.get(i + 2) {
+            Some((_, CTok::Str(n))) => {
+                c.channel = Some(n.clone());
+                i += 3;
+            }
+            _ => return Err(stop_at(i + 2)),
+        }
+    }
+    if i < toks.len() {
+        return Err(stop_at(i));
+    }
+    Ok(c)
+}
+
+/// ERROR 1064 quoting `t` from byte `at`.
+fn near(s: &Ctx, t: &str, at: usize) -> Vec<u8> {
+    let rest = t.get(at..).unwrap_or_default();
+    // parse_error quotes from a word index: 0 here, the text starting at the token.
+    parse_error(s, rest, 0)
+}
+
+/// The connection or channel a control statement names, if it is not binlogd's one:
+/// the primary's error for it. MariaDB refuses both a name and FOR CHANNEL.
+fn other_connection(s: &Ctx, c: &Control) -> Option<Vec<u8>> {
+    if c.name.is_some() && c.channel.is_some() {
+        return Some(err(
+            ER_WRONG_ARGUMENTS,
+            "Incorrect arguments to CONNECTION_NAME AND FOR CHANNEL CAN NOT BE SPECIFIED AT THE SAME TIME)",
+        ));
+    }
+    c.name.as_ref().or(c.channel.as_ref()).filter(|n| !n.is_empty()).map(|n| super::show::no_such_channel(s, n))
+}
+
+/// The Note of a START or STOP that found the threads as asked, in the primary's words.
+fn already(s: &mut Ctx, running: bool) -> Vec<Vec<u8>> {
+    let (code, msg) = match (super::show::is_maria(s), running) {
+        (true, true) => (ER_SLAVE_WAS_RUNNING, "Slave is already running"),
+        (true, false) => (ER_SLAVE_WAS_NOT_RUNNING, "Slave already has been stopped"),
+        // "runnning" is mysqld's spelling (ER_REPLICA_CHANNEL_OPERATION_... 3083).
+        (false, true) => (ER_REPLICA_WAS_RUNNING, "Replication thread(s) for channel '' are already runnning."),
+        (false, false) => (ER_REPLICA_WAS_NOT_RUNNING, "Replication thread(s) for channel '' are already stopped."),
+    };
+    s.warnings.push("Note", code, msg.into());
+    vec![ok_with_warnings(1)]
+}
+
+/// STOP SLAVE / STOP REPLICA [connection] [thread types] [FOR CHANNEL], STOP ALL SLAVES.
+/// The I/O thread is binlogd's mirroring; its SQL thread is always stopped.
+pub(super) fn stop_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    let all = p.words.get(1) == Some(&"ALL");
+    let c = match control(s, p, if all { 3 } else { 2 }, Verb::Stop, all) {
+        Ok(c) => c,
+        Err(e) => return vec![e],
+    };
+    if let Some(e) = other_connection(s, &c) {
+        return vec![e];
+    }
+    let stopped = (c.io || !c.sql) && s.srv.link().control.pause();
+    match (all, stopped) {
+        (true, true) => {
+            s.warnings.push("Note", ER_SLAVE_STOPPED, "SLAVE '' stopped".into());
+            vec![ok_with_warnings(1)]
+        }
+        (true, false) | (false, true) => vec![ok_packet()],
+        (false, false) => already(s, false),
+    }
+}
+
+/// START SLAVE / START REPLICA [connection] [thread types] [FOR CHANNEL], START ALL
+/// SLAVES. UNTIL and MySQL's connection options are refused, saying why: binlogd
+/// mirrors every event with the credentials it keeps.
+pub(super) fn start_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    let all = p.words.get(1) == Some(&"ALL");
+    let c = match control(s, p, if all { 3 } else { 2 }, Verb::Start, all) {
+        Ok(c) => c,
+        Err(e) => return vec![e],
+    };
+    if let Some(e) = other_connection(s, &c) {
+        return vec![e];
+    }
+    let words = super::query::first_words(p.text);
+    if c.until {
+        return vec![err(
+            ER_NOT_SUPPORTED_YET,
+            &format!(
+                "binlogd does not run {words} UNTIL: it mirrors every event its primary writes, and has no SQL \
+                 thread to stop at a point"
+            ),
+        )];
+    }
+    if !c.options.is_empty() {
+        return vec![err(
+            ER_NOT_SUPPORTED_YET,
+            &format!(
+                "binlogd does not take {} with {words}: it connects with the user and password it keeps, which \
+                 CHANGE REPLICATION SOURCE TO sets",
+                c.options.join(", ")
+            ),
+        )];
+    }
+    if c.sql && !c.io {
+        return vec![err(
+            ER_NOT_SUPPORTED_YET,
+            &format!("binlogd has no SQL thread to start: it applies nothing. {words} IO_THREAD starts its mirroring"),
+        )];
+    }
+    let started = s.srv.link().control.resume();
+    match (all, started) {
+        (true, true) => {
+            s.warnings.push("Note", ER_SLAVE_STARTED, "SLAVE '' started".into());
+            vec![ok_with_warnings(1)]
+        }
+        (true, false) | (false, true) => vec![ok_packet()],
+        (false, false) => already(s, true),
+    }
+}
 
 /// What an option's value must be.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -336,6 +647,19 @@ fn must_stop(s: &Ctx, reset: bool) -> Vec<u8> {
 pub(super) fn change_master(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     // The text after TO (MASTER TO, REPLICATION SOURCE TO).
     let Some(to) = p.words.iter().position(|w| *w == "TO") else { return vec![syntax_err(p.text)] };
+    // MariaDB's CHANGE MASTER 'name' TO: another name would make a second connection.
+    if to == 3 && p.words.get(1) == Some(&"MASTER") {
+        let name = super::sql::unquote(p.text.split_whitespace().nth(2).unwrap_or_default());
+        if !name.is_empty() {
+            return vec![err(
+                ER_NOT_SUPPORTED_YET,
+                &format!(
+                    "binlogd does not make a connection '{name}': it follows one primary, through its unnamed \
+                     connection (''), which CHANGE MASTER TO repoints"
+                ),
+            )];
+        }
+    }
     let rest: String = p.text.split_whitespace().skip(to + 1).collect::<Vec<_>>().join(" ");
     let (given, channel) = match parse(&rest) {
         Ok(x) => x,
@@ -386,12 +710,14 @@ pub(super) fn change_master(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
 /// RESET SLAVE ALL / RESET REPLICA ALL: back to the cnf's source. Without ALL, a
 /// replica forgets its relay log and position; binlogd's position is what it stored.
 pub(super) fn reset_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
-    let all = p.words.get(2) == Some(&"ALL");
-    let channel = p.words.contains(&"CHANNEL").then(|| super::sql::unquote(super::show::after_word(p.text, "CHANNEL")));
-    if let Some(c) = channel.filter(|c| !c.is_empty()) {
-        return vec![super::show::no_such_channel(s, &c)];
+    let c = match control(s, p, 2, Verb::Reset, false) {
+        Ok(c) => c,
+        Err(e) => return vec![e],
+    };
+    if let Some(e) = other_connection(s, &c) {
+        return vec![e];
     }
-    if !all {
+    if !c.all {
         return vec![err(
             ER_NOT_SUPPORTED_YET,
             "binlogd has no relay log or position to forget: what it stored is its position. RESET SLAVE ALL \

@@ -5,7 +5,7 @@
 
 use std::time::UNIX_EPOCH;
 
-use super::change::{change_master, reset_slave};
+use super::change::{change_master, reset_slave, start_slave, stop_slave};
 use super::ctx::Ctx;
 use super::reply::{err_packet, ok_packet, ok_with_warnings};
 use super::show::{rows, show};
@@ -246,6 +246,14 @@ pub static STATEMENTS: &[Statement] = &[
         change_master,
     )
     .on(BEFORE_MYSQL_8_4, ALWAYS, 1),
+    // MariaDB's named connections: binlogd's one is the unnamed ('').
+    st(
+        &["CHANGE", "MASTER", "*", "TO", ".."],
+        Admin("SUPER, REPLICATION_SLAVE_ADMIN"),
+        "CHANGE MASTER '' TO MASTER_PORT = 3306",
+        change_master,
+    )
+    .on(NEVER, ALWAYS, 1),
     st(
         &["CHANGE", "REPLICATION", "SOURCE", "TO", ".."],
         Admin("SUPER, REPLICATION_SLAVE_ADMIN"),
@@ -416,24 +424,6 @@ fn run(s: &mut Ctx, t: &str, words: &[&str]) -> Vec<Vec<u8>> {
 
 fn nothing(_: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
     vec![ok_packet()]
-}
-
-fn stop_slave(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
-    if s.srv.link().control.pause() {
-        vec![ok_packet()]
-    } else {
-        s.warnings.push("Note", 3084, "Replication thread(s) for channel '' are already stopped.".into());
-        vec![ok_with_warnings(1)]
-    }
-}
-
-fn start_slave(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
-    if s.srv.link().control.resume() {
-        vec![ok_packet()]
-    } else {
-        s.warnings.push("Note", 3083, "Replication thread(s) for channel '' are already runnning.".into());
-        vec![ok_with_warnings(1)]
-    }
 }
 
 /// RESET MASTER, RESET BINARY LOGS AND GTIDS: the files are the primary's, and

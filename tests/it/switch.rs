@@ -152,6 +152,145 @@ fn a_mysql_binlogd_is_repointed_as_a_replica_is() {
 
 /// A replica promoted before it took what binlogd holds would fork binlogd's history:
 /// binlogd names the transactions it lacks, appends nothing and keeps serving.
+/// Each statement's outcome in one session on `port` as repl, one line each: its
+/// error, or OK and the warnings it raised (pymysql, as a failover manager reads them).
+fn outcomes(port: u16, statements: &[&str]) -> Vec<String> {
+    const SCRIPT: &str = r#"
+import sys, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
+cur = c.cursor()
+for q in sys.argv[2:]:
+    try:
+        cur.execute(q)
+        w = ()
+        if cur._result.warning_count:
+            cur.execute("SHOW WARNINGS")
+            w = cur.fetchall()
+        print(q, "=> OK", w)
+    except pymysql.MySQLError as e:
+        print(q, "=>", e.args)
+"#;
+    let o = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, &port.to_string()])
+        .args(statements)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
+}
+
+/// START/STOP SLAVE (REPLICA) in their forms: notes, other connections and channels,
+/// thread types, syntax errors, sent to binlogd and to a real replica of the same
+/// primary, in the same order, leave the same outcomes.
+fn control_statements_answered_as_a_replica_answers_them(flavor: Flavor) {
+    let p = Server::start(flavor, "ctl-primary");
+    let (mut b, port) = Binlogd::serving(&p, "ctl", "");
+    let r = replica(flavor, "ctl-replica", 2);
+    point_replica(&r, p.port, Follow::FilePos, None, &p.binary_logs()[0]);
+    start_replica(&r);
+    r.sql("GRANT ALL ON *.* TO 'repl'@'%'");
+    let statements: &[&str] = if flavor == Flavor::Mysql {
+        &[
+            "STOP REPLICA",
+            "STOP REPLICA",
+            "START REPLICA",
+            "START REPLICA",
+            "STOP REPLICA FOR CHANNEL 'x'",
+            "START REPLICA FOR CHANNEL 'x'",
+            "START REPLICA FOR CHANNEL ''",
+            "START REPLICA IO_THREAD, SQL_THREAD",
+            "STOP REPLICA IO_THREAD FOR CHANNEL 'x'",
+            "START REPLICA 'x'",
+            "START REPLICA nonsense",
+            "STOP REPLICA nonsense",
+            "STOP REPLICA IO_THREAD SQL_THREAD",
+            "STOP REPLICA IO_THREAD,",
+            "START REPLICA UNTIL nonsense",
+            "START REPLICA UNTIL SOURCE_LOG_POS",
+            "START REPLICA FOR CHANNEL 'x' USER='x'",
+            "START REPLICA USER='x' FOR CHANNEL 'x'",
+            "START REPLICA UNTIL SQL_AFTER_MTS_GAPS FOR CHANNEL 'x'",
+            "RESET REPLICA FOR CHANNEL 'x'",
+            "RESET REPLICA ALL FOR CHANNEL 'x'",
+            "STOP ALL REPLICAS",
+            "START SLAVE",
+        ]
+    } else {
+        &[
+            "STOP SLAVE",
+            "STOP SLAVE",
+            "START SLAVE",
+            "START SLAVE",
+            "STOP SLAVE 'x'",
+            "START SLAVE 'x' IO_THREAD",
+            "START SLAVE ''",
+            "STOP SLAVE FOR CHANNEL 'x'",
+            "START SLAVE FOR CHANNEL ''",
+            "STOP SLAVE '' FOR CHANNEL 'x'",
+            "START SLAVE IO_THREAD, SQL_THREAD",
+            "START SLAVE USER='x'",
+            "START SLAVE nonsense",
+            "STOP SLAVE IO_THREAD SQL_THREAD",
+            "START SLAVE UNTIL nonsense",
+            "START SLAVE UNTIL MASTER_LOG_POS",
+            "STOP SLAVE IO_THREAD,",
+            "START SLAVE IO_THREAD",
+            "STOP ALL SLAVES",
+            "STOP ALL SLAVES",
+            "START ALL SLAVES",
+            "START ALL SLAVES",
+            "START ALL SLAVES 'x'",
+            "START ALL SLAVES FOR CHANNEL ''",
+            "RESET SLAVE 'x'",
+            "RESET SLAVE 'x' ALL",
+            "RESET SLAVE ALL 'x'",
+            "RESET SLAVE FOR CHANNEL 'x'",
+            "START REPLICA 'x'",
+        ]
+    };
+    assert_eq!(outcomes(port, statements), outcomes(r.port, statements), "{flavor:?}");
+
+    // What binlogd cannot do as a replica does is refused, saying why; the SQL thread
+    // it lacks is always stopped.
+    let (verb, _, o) = dialect(flavor);
+    let refused = |sql: &str, says: &str| {
+        let e = binlogd_error(port, sql);
+        assert!(e.starts_with("ERROR 1235") && e.contains(says), "{sql}: {e}");
+    };
+    refused(&format!("START {verb} UNTIL {o}_LOG_FILE = 'x.000001', {o}_LOG_POS = 4"), "UNTIL");
+    refused(&format!("START {verb} SQL_THREAD"), "no SQL thread");
+    let stopped = outcomes(port, &[&format!("STOP {verb} SQL_THREAD")]);
+    assert!(stopped[0].contains("=> OK") && stopped[0].contains("already"), "{stopped:?}");
+    if flavor == Flavor::Mysql {
+        refused("START REPLICA USER = 'u' PASSWORD = 'p'", "USER, PASSWORD");
+    } else {
+        refused("CHANGE MASTER 'x' TO MASTER_CONNECT_RETRY = 60", "connection 'x'");
+        binlogd_ok(port, "STOP SLAVE");
+        binlogd_ok(port, "CHANGE MASTER '' TO MASTER_CONNECT_RETRY = 60");
+        binlogd_ok(port, "START SLAVE");
+    }
+    // Still mirroring: a commit is stored as the primary wrote it.
+    p.sql("CREATE DATABASE ctl; FLUSH BINARY LOGS");
+    let m = rotated_md5s(&p, &b);
+    assert!(!m.is_empty() && m.values().all(|(a, z)| a == z), "{m:?}");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn mariadb_control_statements_are_answered_as_a_replica_answers_them() {
+    control_statements_answered_as_a_replica_answers_them(Flavor::MariaDb);
+}
+
+#[test]
+fn mariadb11_control_statements_are_answered_as_a_replica_answers_them() {
+    control_statements_answered_as_a_replica_answers_them(Flavor::MariaDb11);
+}
+
+#[test]
+fn mysql_control_statements_are_answered_as_a_replica_answers_them() {
+    control_statements_answered_as_a_replica_answers_them(Flavor::Mysql);
+}
+
 fn a_source_lacking_stored_transactions_is_refused(flavor: Flavor) {
     let p = Server::start(flavor, "fork-primary");
     let (mut b, port) = Binlogd::serving(&p, "fork", "");
