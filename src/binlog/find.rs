@@ -126,6 +126,60 @@ pub fn transactions(dir: &Path, files: &[String], mut f: impl FnMut(&Trx) -> Con
     Ok(())
 }
 
+/// MariaDB's BINLOG_GTID_POS: the GTID position of a replica that would start
+/// reading the stored file `data` at `pos`. It is the file's Gtid_list, then each
+/// GTID whose event starts before `pos`, the latest of each domain; None where `pos`
+/// is neither where an event starts nor where the file ends (mysqld's
+/// `gtid_state_from_binlog_pos`, sql/sql_repl.cc). A position before the first event
+/// means the file's start.
+pub fn maria_pos_at(data: &[u8], pos: u64) -> Result<Option<MariaPos>, WalkError> {
+    let pos = pos.max(4);
+    let mut state = MariaPos::default();
+    let mut alg = event::ChecksumAlg::OFF;
+    let mut at_event = pos == 4;
+    // Whether the file's state is read: its Gtid_list, or a transaction (it has none).
+    let mut listed = false;
+    let bad = |offset: u64, what: String| WalkError::Corrupt { offset, what };
+    for found in Walker::new(data, 4, data.len() as u64) {
+        let found = match found {
+            Ok(f) => f,
+            // The end of what is written so far.
+            Err(WalkError::Torn { .. }) => break,
+            Err(e) => return Err(e),
+        };
+        let (h, ev) = (found.header, bytes_of(data, &found));
+        at_event |= found.offset == pos || found.end() == pos;
+        match h.event_type {
+            EventType::FORMAT_DESCRIPTION => {
+                alg = event::FormatDescription::decode(ev).map(|f| f.checksum).unwrap_or(alg);
+            }
+            // The state the file starts with, wherever `pos` is.
+            EventType::MARIADB_GTID_LIST => {
+                let body = event::body(ev, alg).map_err(|e| bad(found.offset, e.to_string()))?;
+                let list =
+                    MariaPos::decode_gtid_list(body).map_err(|e| bad(found.offset, format!("Gtid_list: {}", e.0)))?;
+                for g in list {
+                    state.domains.insert(g.domain, g);
+                }
+                listed = true;
+            }
+            EventType::MARIADB_GTID => {
+                listed = true;
+                if found.offset < pos {
+                    let (seq, domain, _) =
+                        event::decode_mariadb_gtid(ev, alg).map_err(|e| bad(found.offset, e.to_string()))?;
+                    state.domains.insert(domain, MariaGtid { domain, server: h.server_id, seq });
+                }
+            }
+            _ => {}
+        }
+        if listed && found.offset >= pos {
+            break;
+        }
+    }
+    Ok(at_event.then_some(state))
+}
+
 /// Where a replay up to a time stops.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeAnswer {
@@ -589,5 +643,24 @@ mod tests {
         assert!(a.text("x").contains("stop: in b.000000 (archived"), "{}", a.text("x"));
         assert!(a.json("x").contains("\"stop\":{\"file\":\"b.000000\",\"offset\":null,\"stored\":\"archive\"}"));
         assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+
+    #[test]
+    fn binlog_gtid_pos_is_the_state_a_replica_starting_there_has() {
+        let g = golden("mariadb-10.11.19.000001");
+        let at = |pos: u64| maria_pos_at(&g, pos).unwrap().map(|p| p.to_string());
+        // Before the first GTID: the file's (empty) Gtid_list.
+        for pos in [0, 4, 256, 328] {
+            assert_eq!(at(pos).as_deref(), Some(""), "{pos}");
+        }
+        // A GTID counts once its event starts before the position, even mid-transaction.
+        assert_eq!(at(370).as_deref(), Some("0-1-1"));
+        assert_eq!(at(451).as_deref(), Some("0-1-1"));
+        assert_eq!(at(688).as_deref(), Some("0-1-3"));
+        assert_eq!(at(862).as_deref(), Some("0-1-3"));
+        // Not where an event starts, or past the end.
+        assert_eq!(at(371), None);
+        assert_eq!(at(g.len() as u64 + 1), None);
+        assert_eq!(at(g.len() as u64).as_deref(), Some("0-1-7"));
     }
 }

@@ -106,6 +106,8 @@ impl ColumnType {
     pub const LONGLONG: ColumnType = ColumnType(0x08);
     pub const DATETIME: ColumnType = ColumnType(0x0c);
     pub const NEWDECIMAL: ColumnType = ColumnType(0xf6);
+    /// MariaDB's type for BINLOG_GTID_POS().
+    pub const LONG_BLOB: ColumnType = ColumnType(0xfb);
     /// A TEXT or BLOB of any size (information_schema's LONGTEXT columns).
     pub const BLOB: ColumnType = ColumnType(0xfc);
     pub const VAR_STRING: ColumnType = ColumnType(0xfd);

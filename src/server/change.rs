@@ -37,7 +37,7 @@ const ER_SLAVE_STOPPED: u16 = 1938;
 const ER_REPLICA_WAS_RUNNING: u16 = 3083;
 const ER_REPLICA_WAS_NOT_RUNNING: u16 = 3084;
 
-/// Which replica control statement: its verb, and whether it is MariaDB's ALL form.
+/// Which replica control statement.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Verb {
     Start,
@@ -63,61 +63,6 @@ struct Control {
     all: bool,
 }
 
-/// A token of a control statement: where it starts in the text, and what it is.
-#[derive(Debug, PartialEq, Eq)]
-enum CTok {
-    /// A word, in upper case.
-    Word(String),
-    /// A quoted string's value.
-    Str(String),
-    Punct(char),
-}
-
-/// The tokens of `t` from byte `from` on; an unclosed quote or a character no
-/// control statement has is an error at its offset.
-fn scan(t: &str, from: usize) -> Result<Vec<(usize, CTok)>, usize> {
-    let mut out = Vec::new();
-    let mut it = t.char_indices().skip_while(|(i, _)| *i < from).peekable();
-    while let Some(&(at, c)) = it.peek() {
-        if c.is_whitespace() {
-            it.next();
-        } else if c == '\'' || c == '"' {
-            it.next();
-            let mut v = String::new();
-            loop {
-                match it.next() {
-                    None => return Err(at),
-                    Some((_, '\\')) => match it.next() {
-                        Some((_, e)) => v.push(e),
-                        None => return Err(at),
-                    },
-                    Some((_, q)) if q == c && it.peek().is_some_and(|&(_, n)| n == c) => {
-                        it.next();
-                        v.push(c);
-                    }
-                    Some((_, q)) if q == c => break,
-                    Some((_, x)) => v.push(x),
-                }
-            }
-            out.push((at, CTok::Str(v)));
-        } else if c == ',' || c == '=' {
-            it.next();
-            out.push((at, CTok::Punct(c)));
-        } else if c.is_alphanumeric() || c == '_' || c == '$' || c == '-' || c == ':' || c == '.' {
-            // Words, and the numbers and GTIDs of an UNTIL clause.
-            let mut w = String::new();
-            while let Some(&(_, x)) = it.peek().filter(|(_, x)| x.is_alphanumeric() || "_$-:.".contains(*x)) {
-                w.push(x.to_ascii_uppercase());
-                it.next();
-            }
-            out.push((at, CTok::Word(w)));
-        } else {
-            return Err(at);
-        }
-    }
-    Ok(out)
-}
-
 /// Reads what follows the first `lead` words of a control statement, in the grammar
 /// of the primary's flavour; a form its parser refuses gets its ERROR 1064, quoting
 /// the text from the token where it stops.
@@ -129,16 +74,19 @@ fn control(s: &Ctx, p: &Parsed, lead: usize, verb: Verb, all_form: bool) -> Resu
         from = t.get(from..).and_then(|r| r.find(char::is_whitespace)).map_or(t.len(), |i| from + i);
         from = t.get(from..).and_then(|r| r.find(|c: char| !c.is_whitespace())).map_or(t.len(), |i| from + i);
     }
-    let toks = scan(t, from).map_err(|at| near(s, t, at))?;
+    let toks = super::sql::tokens_at(t.get(from..).unwrap_or_default())
+        .map_err(|(at, _)| near(s, t, from + at))?
+        .into_iter()
+        .map(|(at, tok)| (from + at, tok))
+        .collect::<Vec<_>>();
     let stop_at = |i: usize| near(s, t, toks.get(i).map_or(t.len(), |x| x.0));
-    let word = |i: usize| match toks.get(i) {
-        Some((_, CTok::Word(w))) => w.as_str(),
-        _ => "",
-    };
+    let words: Vec<String> =
+        toks.iter().map(|(_, x)| if let Tok::Word(w) = x { w.to_ascii_uppercase() } else { String::new() }).collect();
+    let word = |i: usize| words.get(i).map_or("", String::as_str);
     let mut c = Control::default();
     let mut i = 0;
     if maria && !all_form {
-        if let Some((_, CTok::Str(n))) = toks.get(i) {
+        if let Some((_, Tok::Str(n))) = toks.get(i) {
             c.name = Some(n.clone());
             i += 1;
         }
@@ -157,7 +105,7 @@ fn control(s: &Ctx, p: &Parsed, lead: usize, verb: Verb, all_form: bool) -> Resu
                 c.sql = true;
             }
             i += 1;
-            if toks.get(i).is_some_and(|x| x.1 == CTok::Punct(',')) {
+            if toks.get(i).is_some_and(|x| x.1 == Tok::Punct(',')) {
                 i += 1;
                 if !matches!(word(i), "IO_THREAD" | "SQL_THREAD") && !maria {
                     return Err(stop_at(i));
@@ -191,14 +139,14 @@ fn control(s: &Ctx, p: &Parsed, lead: usize, verb: Verb, all_form: bool) -> Resu
                 if !names.contains(&word(i)) {
                     return Err(stop_at(i));
                 }
-                if toks.get(i + 1).map(|x| &x.1) != Some(&CTok::Punct('=')) {
+                if toks.get(i + 1).map(|x| &x.1) != Some(&Tok::Punct('=')) {
                     return Err(stop_at(i + 1));
                 }
                 match toks.get(i + 2) {
-                    Some((_, CTok::Str(_) | CTok::Word(_))) => i += 3,
+                    Some((_, Tok::Str(_) | Tok::Word(_))) => i += 3,
                     _ => return Err(stop_at(i + 2)),
                 }
-                if toks.get(i).is_some_and(|x| x.1 == CTok::Punct(',')) {
+                if toks.get(i).is_some_and(|x| x.1 == Tok::Punct(',')) {
                     i += 1;
                 } else {
                     break;
@@ -209,7 +157,7 @@ fn control(s: &Ctx, p: &Parsed, lead: usize, verb: Verb, all_form: bool) -> Resu
     if verb == Verb::Start && !all_form && !maria {
         while matches!(word(i), "USER" | "PASSWORD" | "DEFAULT_AUTH" | "PLUGIN_DIR") {
             match (toks.get(i + 1), toks.get(i + 2)) {
-                (Some((_, CTok::Punct('='))), Some((_, CTok::Str(_)))) => {
+                (Some((_, Tok::Punct('='))), Some((_, Tok::Str(_)))) => {
                     c.options.push(word(i).to_string());
                     i += 3;
                 }
@@ -219,7 +167,7 @@ fn control(s: &Ctx, p: &Parsed, lead: usize, verb: Verb, all_form: bool) -> Resu
     }
     if !all_form && word(i) == "FOR" && word(i + 1) == "CHANNEL" {
         match toks.get(i + 2) {
-            Some((_, CTok::Str(n))) => {
+            Some((_, Tok::Str(n))) => {
                 c.channel = Some(n.clone());
                 i += 3;
             }

@@ -226,18 +226,24 @@ pub(super) enum Tok {
 /// any other escaped character stands for itself).
 /// <https://dev.mysql.com/doc/refman/8.4/en/string-literals.html>
 pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
+    tokens_at(t).map(|v| v.into_iter().map(|(_, tok)| tok).collect()).map_err(|(_, e)| e)
+}
+
+/// `tokens`, each with the byte offset where it starts in `t`; an error with the
+/// offset of what could not be read.
+pub(super) fn tokens_at(t: &str) -> Result<Vec<(usize, Tok)>, (usize, String)> {
     let mut out = Vec::new();
-    let mut it = t.chars().peekable();
-    while let Some(&c) = it.peek() {
+    let mut it = t.char_indices().peekable();
+    while let Some(&(at, c)) = it.peek() {
         if c.is_whitespace() {
             it.next();
         } else if c == '\'' || c == '"' {
             it.next();
             let mut s = String::new();
             loop {
-                match it.next() {
-                    None => return Err("a quoted string is not closed".into()),
-                    Some('\\') => match it.next() {
+                match it.next().map(|(_, x)| x) {
+                    None => return Err((at, "a quoted string is not closed".into())),
+                    Some('\\') => match it.next().map(|(_, x)| x) {
                         Some(e @ ('%' | '_')) => {
                             s.push('\\');
                             s.push(e);
@@ -250,7 +256,7 @@ pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
                         Some(e) => s.push(e),
                         None => s.push('\\'),
                     },
-                    Some(q) if q == c && it.peek() == Some(&c) => {
+                    Some(q) if q == c && it.peek().map(|x| x.1) == Some(c) => {
                         it.next();
                         s.push(c);
                     }
@@ -258,24 +264,24 @@ pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
                     Some(x) => s.push(x),
                 }
             }
-            out.push(Tok::Str(s));
+            out.push((at, Tok::Str(s)));
         } else if c == '`' {
             it.next();
-            let w: String = it.by_ref().take_while(|&x| x != '`').collect();
-            out.push(Tok::Word(w));
+            let w: String = it.by_ref().map(|(_, x)| x).take_while(|&x| x != '`').collect();
+            out.push((at, Tok::Word(w)));
         } else if matches!(c, '(' | ')' | ',' | '=') {
             it.next();
-            out.push(Tok::Punct(c));
+            out.push((at, Tok::Punct(c)));
         } else if c == '!' || c == '<' {
             // != and <>: the negated =.
             it.next();
-            if matches!(it.peek(), Some('=') | Some('>')) {
+            if matches!(it.peek(), Some((_, '=' | '>'))) {
                 it.next();
             }
-            out.push(Tok::Word("!=".into()));
+            out.push((at, Tok::Word("!=".into())));
         } else {
             let mut w = String::new();
-            while let Some(&x) = it.peek() {
+            while let Some(&(_, x)) = it.peek() {
                 if x.is_alphanumeric() || x == '_' || x == '.' || x == '@' {
                     w.push(x);
                     it.next();
@@ -284,9 +290,9 @@ pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
                 }
             }
             if w.is_empty() {
-                return Err(format!("unexpected '{c}'"));
+                return Err((at, format!("unexpected '{c}'")));
             }
-            out.push(Tok::Word(w));
+            out.push((at, Tok::Word(w)));
         }
     }
     Ok(out)

@@ -198,6 +198,9 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     if let Some(args) = call_args(t, "GTID_SUBTRACT(") {
         return gtid_subtract(args).map(|v| (Some(v), ColumnType::VAR_STRING));
     }
+    if let Some(args) = call_args(t, "BINLOG_GTID_POS(").filter(|_| maria) {
+        return binlog_gtid_pos(s, args, level).map(|v| (v, ColumnType::LONG_BLOB));
+    }
     // IFNULL(a, b) and COALESCE(a, ...): orchestrator reads `ifnull(@@global.report_host, '')`.
     for (f, two) in [("IFNULL(", true), ("COALESCE(", false)] {
         let Some(args) = call_args(t, f) else {
@@ -308,6 +311,48 @@ pub(super) fn gtid_subtract(args: &str) -> Result<String, Vec<u8>> {
         })
     };
     Ok(parse(a)?.difference(&parse(b)?).to_string().replace('\n', ""))
+}
+
+/// MariaDB's `BINLOG_GTID_POS(file, pos)`: the GTID position to give a replica that
+/// would start at that file and position, so that it can be pointed at binlogd by GTID
+/// (<https://mariadb.com/kb/en/binlog_gtid_pos/>). NULL, as from the primary, for a
+/// file binlogd does not store, a negative position, or one where no event starts.
+/// (mysqld also warns 1292 for a position string with text after its digits.)
+fn binlog_gtid_pos(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<u8>> {
+    let parts = split_list(args);
+    let [file, pos] = parts.as_slice() else {
+        return Err(err_packet(
+            ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+            "42000",
+            "Incorrect parameter count in the call to native function 'BINLOG_GTID_POS'",
+        ));
+    };
+    let (Some(file), _) = eval_at(s, file, level + 1)? else { return Ok(None) };
+    let (Some(pos), ty) = eval_at(s, pos, level + 1)? else { return Ok(None) };
+    // A number rounds (370.5 is 371); a string is read as an integer from its start.
+    let pos: i64 = if ty == ColumnType::NEWDECIMAL {
+        pos.parse::<f64>().map_or(0, |f| f.round() as i64)
+    } else {
+        let t = pos.trim_start();
+        let sign = usize::from(t.starts_with(['-', '+']));
+        let digits = t.get(sign..).map_or(0, |r| r.bytes().take_while(u8::is_ascii_digit).count());
+        t.get(..sign + digits).and_then(|n| n.parse().ok()).unwrap_or(0)
+    };
+    let Ok(pos) = u64::try_from(pos) else { return Ok(None) };
+    let st = s.srv.serving().durable.snapshot();
+    let Some(path) = crate::binlog::sources::resolve(&st.files, &file) else { return Ok(None) };
+    let dir = &s.srv.cfg().binlog_dir;
+    let read = || -> std::io::Result<Option<String>> {
+        let f = crate::binlog::read::open(dir, path)?;
+        let len = st.readable_len(path, &*f);
+        let data = f.whole()?;
+        let data: &[u8] = &data;
+        let data = data.get(..usize::try_from(len).unwrap_or(usize::MAX)).unwrap_or(data);
+        crate::binlog::find::maria_pos_at(data, pos)
+            .map(|p| p.map(|p| p.to_string()))
+            .map_err(|e| std::io::Error::other(format!("at {}: {e}", e.offset())))
+    };
+    read().map_err(|e| err_packet(1105, "HY000", &format!("BINLOG_GTID_POS: {file}: {e}")))
 }
 
 /// A date and time expression as DBAs type them, in seconds since the epoch (local

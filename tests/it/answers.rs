@@ -477,3 +477,47 @@ fn every_statement_that_changes_state_is_refused_to_an_account_that_is_not_admin
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(b.stop(), 0);
 }
+
+/// MariaDB's BINLOG_GTID_POS, at every event of every file (two domains, a second
+/// file that starts with a Gtid_list), at positions where no event starts, and with
+/// odd arguments: binlogd gives the primary's answers and column.
+#[test]
+fn binlog_gtid_pos_gives_the_primarys_answer_at_every_event() {
+    let s = Server::start(Flavor::MariaDb, "bgp-src");
+    let (mut b, lport) = Binlogd::serving(&s, "bgp", "");
+    s.sql(
+        "CREATE DATABASE bg; CREATE TABLE bg.t (a INT); INSERT INTO bg.t VALUES (1); FLUSH BINARY LOGS; \
+         SET gtid_domain_id = 2; INSERT INTO bg.t VALUES (2); SET gtid_domain_id = 0; INSERT INTO bg.t VALUES (3)",
+    );
+    wait_active_mirrored(&s, &b);
+    let logs = s.binary_logs();
+    let mut asked = Vec::new();
+    for f in &logs {
+        for l in s.sql(&format!("SHOW BINLOG EVENTS IN '{f}'")).lines() {
+            // Log_name, Pos, Event_type, Server_id, End_log_pos, Info.
+            let c: Vec<&str> = l.split('\t').collect();
+            let pos: u64 = c[1].parse().unwrap();
+            for p in [c[1].to_string(), c[4].to_string(), (pos + 1).to_string(), format!("{pos}.4")] {
+                asked.push(format!("SELECT BINLOG_GTID_POS('{f}', {p})"));
+            }
+        }
+    }
+    let first = &logs[0];
+    for args in [
+        "'nosuch.000001', 4".to_string(),
+        format!("'{first}', -1"),
+        format!("'{first}', 0"),
+        format!("'{first}', NULL"),
+        "NULL, 4".to_string(),
+        format!("'{first}', '  4'"),
+        format!("'{first}'"),
+        format!("'{first}', 99999999999"),
+    ] {
+        asked.push(format!("SELECT BINLOG_GTID_POS({args})"));
+    }
+    let script = asked.join("; ");
+    assert_eq!(rows_of(lport, &script), rows_of(s.port, &script));
+    let one = format!("SELECT BINLOG_GTID_POS('{}', 4)", logs[1]);
+    assert_eq!(columns(lport, &one), columns(s.port, &one));
+    assert_eq!(b.stop(), 0);
+}
