@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::ctx::Ctx;
 use super::query::{
-    ER_MALFORMED_GTID_SET_SPECIFICATION, ER_NOT_SUPPORTED_YET, ER_UNKNOWN_SYSTEM_VARIABLE, ER_WRONG_ARGUMENTS,
-    ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+    ER_MALFORMED_GTID_SET_SPECIFICATION, ER_NOT_SUPPORTED_YET, ER_QUERY_INTERRUPTED, ER_UNKNOWN_SYSTEM_VARIABLE,
+    ER_WRONG_ARGUMENTS, ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
 };
 use super::reply::err_packet;
 use super::show::{is_maria, no_schema};
@@ -201,6 +201,12 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     if let Some(args) = call_args(t, "BINLOG_GTID_POS(").filter(|_| maria) {
         return binlog_gtid_pos(s, args, level).map(|v| (v, ColumnType::LONG_BLOB));
     }
+    if let Some(args) = call_args(t, "MASTER_GTID_WAIT(").filter(|_| maria) {
+        return master_gtid_wait(s, args, level).map(|v| (v, ColumnType::LONG));
+    }
+    if let Some(args) = call_args(t, "WAIT_FOR_EXECUTED_GTID_SET(").filter(|_| !maria) {
+        return wait_for_executed_gtid_set(s, args, level).map(|v| (Some(v), ColumnType::LONGLONG));
+    }
     // IFNULL(a, b) and COALESCE(a, ...): orchestrator reads `ifnull(@@global.report_host, '')`.
     for (f, two) in [("IFNULL(", true), ("COALESCE(", false)] {
         let Some(args) = call_args(t, f) else {
@@ -353,6 +359,124 @@ fn binlog_gtid_pos(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, 
             .map_err(|e| std::io::Error::other(format!("at {}: {e}", e.offset())))
     };
     read().map_err(|e| err_packet(1105, "HY000", &format!("BINLOG_GTID_POS: {file}: {e}")))
+}
+
+/// Waits until binlogd's durable state satisfies `reached`, or `timeout` passes (None:
+/// no limit): whether it did. What binlogd has stored is what it has executed: its
+/// @@gtid_executed and @@gtid_slave_pos. A KILL of the connection ends the wait.
+fn wait_stored(
+    s: &Ctx,
+    timeout: Option<std::time::Duration>,
+    reached: impl Fn(&crate::binlog::durable::DurableState) -> bool,
+) -> Result<bool, Vec<u8>> {
+    use std::time::{Duration, Instant};
+    let d = &s.srv.serving().durable;
+    let until = timeout.map(|t| Instant::now() + t);
+    let mut st = d.snapshot();
+    loop {
+        if reached(&st) {
+            return Ok(true);
+        }
+        if s.killed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(err_packet(ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted"));
+        }
+        // In slices, so that a KILL is seen within one.
+        let left = until.map_or(Duration::from_secs(1), |u| u.saturating_duration_since(Instant::now()));
+        if left.is_zero() {
+            return Ok(false);
+        }
+        st = d.wait_newer(st.generation, left.min(Duration::from_secs(1)));
+    }
+}
+
+/// A timeout argument in seconds (fractions taken), as a number or a string's leading
+/// number; None for NULL.
+fn seconds(s: &Ctx, e: &str, level: usize) -> Result<Option<f64>, Vec<u8>> {
+    let (v, _) = eval_at(s, e, level + 1)?;
+    Ok(v.map(|v| {
+        let t = v.trim_start();
+        let end = t
+            .char_indices()
+            .take_while(|&(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && matches!(c, '-' | '+')))
+            .map(|(i, c)| i + c.len_utf8())
+            .last()
+            .unwrap_or(0);
+        t.get(..end).and_then(|n| n.parse().ok()).unwrap_or(0.0)
+    }))
+}
+
+/// MariaDB's `MASTER_GTID_WAIT(pos [, timeout])`: 0 once binlogd has stored, in each
+/// domain of `pos`, its sequence number; -1 when `timeout` seconds pass first (a
+/// negative one, or none, waits without limit). A failover script asks it before it
+/// repoints a replica at binlogd. <https://mariadb.com/kb/en/master_gtid_wait/>
+fn master_gtid_wait(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<u8>> {
+    let parts = split_list(args);
+    let (pos, timeout) = match parts.as_slice() {
+        [p] => (p, None),
+        [p, t] => (p, Some(t)),
+        _ => {
+            return Err(err_packet(
+                ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+                "42000",
+                "Incorrect parameter count in the call to native function 'MASTER_GTID_WAIT'",
+            ))
+        }
+    };
+    let (Some(pos), _) = eval_at(s, pos, level + 1)? else { return Ok(None) };
+    let want = crate::binlog::gtid::MariaPos::parse(&pos)
+        .map_err(|_| err_packet(ER_CANNOT_PARSE_GTID_LIST, "HY000", "Could not parse GTID list"))?;
+    let timeout = match timeout {
+        // Too long a timeout for a Duration is none.
+        Some(t) => seconds(s, t, level)?.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()),
+        None => None,
+    };
+    let reached = wait_stored(s, timeout, |st| {
+        want.domains.values().all(|g| st.maria.domains.get(&g.domain).is_some_and(|h| h.seq >= g.seq))
+    })?;
+    Ok(Some(if reached { "0" } else { "-1" }.to_string()))
+}
+
+/// MariaDB's ER_CANNOT_PARSE_GTID_LIST... (1941, "Could not parse GTID list").
+const ER_CANNOT_PARSE_GTID_LIST: u16 = 1941;
+
+/// MySQL's `WAIT_FOR_EXECUTED_GTID_SET(set [, timeout])`: 0 once binlogd has stored
+/// every GTID of `set`, 1 when `timeout` seconds pass first (0, or none, waits without
+/// limit). <https://dev.mysql.com/doc/refman/8.4/en/gtid-functions.html>
+fn wait_for_executed_gtid_set(s: &Ctx, args: &str, level: usize) -> Result<String, Vec<u8>> {
+    use crate::binlog::gtid::GtidSet;
+    let parts = split_list(args);
+    let (set, timeout) = match parts.as_slice() {
+        [g] => (g, None),
+        [g, t] => (g, Some(t)),
+        _ => {
+            return Err(err_packet(
+                ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+                "42000",
+                "Incorrect parameter count in the call to native function 'WAIT_FOR_EXECUTED_GTID_SET'",
+            ))
+        }
+    };
+    let text = eval_at(s, set, level + 1)?.0;
+    let malformed = |v: &str| {
+        err_packet(ER_MALFORMED_GTID_SET_SPECIFICATION, "HY000", &format!("Malformed GTID set specification '{v}'."))
+    };
+    let Some(text) = text else { return Err(malformed("NULL")) };
+    let want = GtidSet::parse(&text).map_err(|_| malformed(&text))?;
+    let timeout = match timeout {
+        None => None,
+        Some(t) => match seconds(s, t, level)? {
+            Some(secs) if secs >= 0.0 => std::time::Duration::try_from_secs_f64(secs).ok().filter(|d| !d.is_zero()),
+            _ => {
+                return Err(err_packet(
+                    ER_WRONG_ARGUMENTS,
+                    "HY000",
+                    "Incorrect arguments to WAIT_FOR_EXECUTED_GTID_SET.",
+                ))
+            }
+        },
+    };
+    let reached = wait_stored(s, timeout, |st| want.is_subset(&st.gtids))?;
+    Ok(if reached { "0" } else { "1" }.to_string())
 }
 
 /// A date and time expression as DBAs type them, in seconds since the epoch (local

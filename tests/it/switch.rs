@@ -291,6 +291,106 @@ fn mysql_control_statements_are_answered_as_a_replica_answers_them() {
     control_statements_answered_as_a_replica_answers_them(Flavor::Mysql);
 }
 
+/// Each statement's rows and column types on `port` as repl, one line each, or its error.
+fn values(port: u16, statements: &[String]) -> Vec<String> {
+    const SCRIPT: &str = r#"
+import sys, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
+cur = c.cursor()
+for q in sys.argv[2:]:
+    try:
+        cur.execute(q)
+        print(q, "=>", cur.fetchall(), [d[1] for d in cur.description])
+    except pymysql.MySQLError as e:
+        print(q, "=>", e.args)
+"#;
+    let o = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, &port.to_string()])
+        .args(statements)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
+}
+
+/// MASTER_GTID_WAIT (MariaDB) and WAIT_FOR_EXECUTED_GTID_SET (MySQL): binlogd, whose
+/// executed transactions are those it stored, answers as a caught-up replica of the
+/// same primary answers; and a wait for a transaction not yet committed ends when
+/// binlogd has stored it.
+fn gtid_waits_answered_as_a_replica_answers_them(flavor: Flavor) {
+    let p = Server::start(flavor, "wait-primary");
+    let (mut b, port) = Binlogd::serving(&p, "wait", "");
+    let r = replica(flavor, "wait-replica", 2);
+    p.sql("CREATE DATABASE w; CREATE TABLE w.t (id INT PRIMARY KEY); INSERT INTO w.t VALUES (1)");
+    point_replica(&r, p.port, Follow::Gtid, None, "");
+    start_replica(&r);
+    r.wait_same(&p.sql("CHECKSUM TABLE w.t"), "CHECKSUM TABLE w.t", "the replica following", &b);
+    r.sql("GRANT ALL ON *.* TO 'repl'@'%'");
+    wait_active_mirrored(&p, &b);
+    let (statements, next): (Vec<String>, String) = if flavor == Flavor::Mysql {
+        let have = p.sql("SELECT @@gtid_executed").trim().replace('\n', "");
+        let (uuid, range) = have.split_once(':').unwrap();
+        let last: u64 = range.rsplit('-').next().unwrap().parse().unwrap();
+        let f = "WAIT_FOR_EXECUTED_GTID_SET";
+        (
+            vec![
+                format!("SELECT {f}('{have}', 1)"),
+                format!("SELECT {f}('{uuid}:1-{}', 0.2)", last + 5),
+                format!("SELECT {f}('', 1)"),
+                format!("SELECT {f}('')"),
+                format!("SELECT {f}('junk', 1)"),
+                format!("SELECT {f}(NULL, 1)"),
+                format!("SELECT {f}('', -1)"),
+                format!("SELECT {f}('', NULL)"),
+                format!("SELECT {f}('{have}', 1e40)"),
+                format!("SELECT {f}()"),
+            ],
+            format!("SELECT {f}('{uuid}:{}', 60)", last + 1),
+        )
+    } else {
+        let have = p.sql("SELECT @@gtid_binlog_pos").trim().to_string();
+        let (ds, seq) = have.rsplit_once('-').unwrap();
+        let seq: u64 = seq.parse().unwrap();
+        let f = "MASTER_GTID_WAIT";
+        (
+            vec![
+                format!("SELECT {f}('{have}', 1)"),
+                format!("SELECT {f}('{ds}-{}', 0.2)", seq + 5),
+                format!("SELECT {f}('{ds}-{}', 0)", seq + 5),
+                format!("SELECT {f}('')"),
+                format!("SELECT {f}('{have}')"),
+                format!("SELECT {f}('{have}', -1)"),
+                format!("SELECT {f}('junk', 1)"),
+                format!("SELECT {f}(NULL, 1)"),
+                format!("SELECT {f}('{have}', 1e40)"),
+                format!("SELECT {f}()"),
+            ],
+            format!("SELECT {f}('{ds}-{}', 60)", seq + 1),
+        )
+    };
+    assert_eq!(values(port, &statements), values(r.port, &statements), "{flavor:?}");
+    // A wait for the next transaction, which the primary commits while it waits.
+    let shown = next.get(..24).unwrap_or_default().to_string();
+    let waiting = std::thread::spawn(move || values(port, &[next]));
+    wait_until("the wait to begin", Duration::from_secs(10), || {
+        String::from_utf8_lossy(&client(port, "replpass", "SHOW PROCESSLIST").stdout).contains(&shown)
+    });
+    p.sql("INSERT INTO w.t VALUES (2)");
+    let got = waiting.join().unwrap();
+    assert!(got[0].ends_with("=> ((0,),) [3]") || got[0].ends_with("=> ((0,),) [8]"), "{got:?}");
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn mariadb_gtid_waits_are_answered_as_a_replica_answers_them() {
+    gtid_waits_answered_as_a_replica_answers_them(Flavor::MariaDb);
+}
+
+#[test]
+fn mysql_gtid_waits_are_answered_as_a_replica_answers_them() {
+    gtid_waits_answered_as_a_replica_answers_them(Flavor::Mysql);
+}
+
 fn a_source_lacking_stored_transactions_is_refused(flavor: Flavor) {
     let p = Server::start(flavor, "fork-primary");
     let (mut b, port) = Binlogd::serving(&p, "fork", "");
