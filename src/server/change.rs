@@ -208,6 +208,11 @@ fn already(s: &mut Ctx, running: bool) -> Vec<Vec<u8>> {
         (false, true) => (ER_REPLICA_WAS_RUNNING, "Replication thread(s) for channel '' are already runnning."),
         (false, false) => (ER_REPLICA_WAS_NOT_RUNNING, "Replication thread(s) for channel '' are already stopped."),
     };
+    noted(s, code, msg)
+}
+
+/// OK with one Note.
+fn noted(s: &mut Ctx, code: u16, msg: &str) -> Vec<Vec<u8>> {
     s.warnings.push("Note", code, msg.into());
     vec![ok_with_warnings(1)]
 }
@@ -225,10 +230,7 @@ pub(super) fn stop_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     }
     let stopped = (c.io || !c.sql) && s.srv.link().control.pause();
     match (all, stopped) {
-        (true, true) => {
-            s.warnings.push("Note", ER_SLAVE_STOPPED, "SLAVE '' stopped".into());
-            vec![ok_with_warnings(1)]
-        }
+        (true, true) => noted(s, ER_SLAVE_STOPPED, "SLAVE '' stopped"),
         (true, false) | (false, true) => vec![ok_packet()],
         (false, false) => already(s, false),
     }
@@ -274,10 +276,7 @@ pub(super) fn start_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     }
     let started = s.srv.link().control.resume();
     match (all, started) {
-        (true, true) => {
-            s.warnings.push("Note", ER_SLAVE_STARTED, "SLAVE '' started".into());
-            vec![ok_with_warnings(1)]
-        }
+        (true, true) => noted(s, ER_SLAVE_STARTED, "SLAVE '' started"),
         (true, false) | (false, true) => vec![ok_packet()],
         (false, false) => already(s, true),
     }

@@ -40,6 +40,8 @@ struct Conn {
     /// and writes, whatever its thread is blocked on.
     sock: Option<TcpStream>,
     killed: Arc<AtomicBool>,
+    /// KILL QUERY asked the statement being answered (a wait) to end.
+    interrupted: bool,
     /// Ended because the same replica registered again on another connection.
     displaced: bool,
 }
@@ -78,6 +80,7 @@ impl Conns {
             info: None,
             sock,
             killed: killed.clone(),
+            interrupted: false,
             displaced: false,
         };
         self.lock().insert(id, c);
@@ -105,6 +108,7 @@ impl Conns {
             c.command = command;
             c.since = Instant::now();
             c.info = info.map(str::to_string);
+            c.interrupted = false;
         }
     }
 
@@ -112,10 +116,14 @@ impl Conns {
     /// `dump_only` (KILL QUERY), a connection that is not dumping is left alone.
     /// None when there is no such connection; otherwise who it was ("user@peer").
     pub fn kill(&self, id: u32, dump_only: bool) -> Option<String> {
-        let g = self.lock();
-        let c = g.get(&id)?;
+        let mut g = self.lock();
+        let c = g.get_mut(&id)?;
         let who = format!("{}@{}", c.user, c.peer);
         if dump_only && !matches!(c.command, Command::BinlogDump | Command::BinlogDumpGtid) {
+            // A statement that waits (MASTER_GTID_WAIT...) ends; the connection stays.
+            if c.command == Command::Query {
+                c.interrupted = true;
+            }
             return Some(who);
         }
         c.killed.store(true, Ordering::SeqCst);
@@ -150,6 +158,11 @@ impl Conns {
             }
         }
         Some(format!("{}@{}", c.user, c.peer))
+    }
+
+    /// Did KILL QUERY ask connection `id`'s statement to end?
+    pub fn is_interrupted(&self, id: u32) -> bool {
+        self.lock().get(&id).is_some_and(|c| c.interrupted)
     }
 
     /// Was connection `id` ended by `displace`?

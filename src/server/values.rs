@@ -363,7 +363,8 @@ fn binlog_gtid_pos(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, 
 
 /// Waits until binlogd's durable state satisfies `reached`, or `timeout` passes (None:
 /// no limit): whether it did. What binlogd has stored is what it has executed: its
-/// @@gtid_executed and @@gtid_slave_pos. A KILL of the connection ends the wait.
+/// @@gtid_executed and @@gtid_slave_pos. KILL QUERY ends the wait with ERROR 1317, as
+/// KILL ends the connection.
 fn wait_stored(
     s: &Ctx,
     timeout: Option<std::time::Duration>,
@@ -377,15 +378,29 @@ fn wait_stored(
         if reached(&st) {
             return Ok(true);
         }
-        if s.killed.load(std::sync::atomic::Ordering::SeqCst) {
+        if s.killed.load(std::sync::atomic::Ordering::SeqCst) || s.srv.conns().is_interrupted(s.id) {
             return Err(err_packet(ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted"));
         }
-        // In slices, so that a KILL is seen within one.
+        // In slices, so that a KILL or KILL QUERY is seen within one.
         let left = until.map_or(Duration::from_secs(1), |u| u.saturating_duration_since(Instant::now()));
         if left.is_zero() {
             return Ok(false);
         }
         st = d.wait_newer(st.generation, left.min(Duration::from_secs(1)));
+    }
+}
+
+/// A wait function's arguments: what to wait for, and maybe a timeout; ERROR 1582
+/// for another count, as mysqld's parser answers.
+fn what_and_timeout<'a>(parts: &'a [String], name: &str) -> Result<(&'a str, Option<&'a str>), Vec<u8>> {
+    match parts {
+        [w] => Ok((w, None)),
+        [w, t] => Ok((w, Some(t))),
+        _ => Err(err_packet(
+            ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+            "42000",
+            &format!("Incorrect parameter count in the call to native function '{name}'"),
+        )),
     }
 }
 
@@ -395,6 +410,9 @@ fn seconds(s: &Ctx, e: &str, level: usize) -> Result<Option<f64>, Vec<u8>> {
     let (v, _) = eval_at(s, e, level + 1)?;
     Ok(v.map(|v| {
         let t = v.trim_start();
+        if let Some(f) = t.trim_end().parse::<f64>().ok().filter(|f| f.is_finite()) {
+            return f;
+        }
         let end = t
             .char_indices()
             .take_while(|&(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && matches!(c, '-' | '+')))
@@ -411,17 +429,7 @@ fn seconds(s: &Ctx, e: &str, level: usize) -> Result<Option<f64>, Vec<u8>> {
 /// repoints a replica at binlogd. <https://mariadb.com/kb/en/master_gtid_wait/>
 fn master_gtid_wait(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<u8>> {
     let parts = split_list(args);
-    let (pos, timeout) = match parts.as_slice() {
-        [p] => (p, None),
-        [p, t] => (p, Some(t)),
-        _ => {
-            return Err(err_packet(
-                ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
-                "42000",
-                "Incorrect parameter count in the call to native function 'MASTER_GTID_WAIT'",
-            ))
-        }
-    };
+    let (pos, timeout) = what_and_timeout(&parts, "MASTER_GTID_WAIT")?;
     let (Some(pos), _) = eval_at(s, pos, level + 1)? else { return Ok(None) };
     let want = crate::binlog::gtid::MariaPos::parse(&pos)
         .map_err(|_| err_packet(ER_CANNOT_PARSE_GTID_LIST, "HY000", "Could not parse GTID list"))?;
@@ -436,7 +444,7 @@ fn master_gtid_wait(s: &Ctx, args: &str, level: usize) -> Result<Option<String>,
     Ok(Some(if reached { "0" } else { "-1" }.to_string()))
 }
 
-/// MariaDB's ER_CANNOT_PARSE_GTID_LIST... (1941, "Could not parse GTID list").
+/// MariaDB's error 1941, "Could not parse GTID list".
 const ER_CANNOT_PARSE_GTID_LIST: u16 = 1941;
 
 /// MySQL's `WAIT_FOR_EXECUTED_GTID_SET(set [, timeout])`: 0 once binlogd has stored
@@ -445,17 +453,7 @@ const ER_CANNOT_PARSE_GTID_LIST: u16 = 1941;
 fn wait_for_executed_gtid_set(s: &Ctx, args: &str, level: usize) -> Result<String, Vec<u8>> {
     use crate::binlog::gtid::GtidSet;
     let parts = split_list(args);
-    let (set, timeout) = match parts.as_slice() {
-        [g] => (g, None),
-        [g, t] => (g, Some(t)),
-        _ => {
-            return Err(err_packet(
-                ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
-                "42000",
-                "Incorrect parameter count in the call to native function 'WAIT_FOR_EXECUTED_GTID_SET'",
-            ))
-        }
-    };
+    let (set, timeout) = what_and_timeout(&parts, "WAIT_FOR_EXECUTED_GTID_SET")?;
     let text = eval_at(s, set, level + 1)?.0;
     let malformed = |v: &str| {
         err_packet(ER_MALFORMED_GTID_SET_SPECIFICATION, "HY000", &format!("Malformed GTID set specification '{v}'."))

@@ -153,8 +153,9 @@ fn a_mysql_binlogd_is_repointed_as_a_replica_is() {
 /// A replica promoted before it took what binlogd holds would fork binlogd's history:
 /// binlogd names the transactions it lacks, appends nothing and keeps serving.
 /// Each statement's outcome in one session on `port` as repl, one line each: its
-/// error, or OK and the warnings it raised (pymysql, as a failover manager reads them).
-fn outcomes(port: u16, statements: &[&str]) -> Vec<String> {
+/// error, or OK with its rows, their column types and the warnings it raised
+/// (pymysql, as a failover manager reads them).
+fn outcomes<S: AsRef<std::ffi::OsStr>>(port: u16, statements: &[S]) -> Vec<String> {
     const SCRIPT: &str = r#"
 import sys, pymysql
 c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
@@ -162,11 +163,11 @@ cur = c.cursor()
 for q in sys.argv[2:]:
     try:
         cur.execute(q)
-        w = ()
+        rows, types, w = cur.fetchall(), [d[1] for d in cur.description or ()], ()
         if cur._result.warning_count:
             cur.execute("SHOW WARNINGS")
             w = cur.fetchall()
-        print(q, "=> OK", w)
+        print(q, "=> OK", rows, types, w)
     except pymysql.MySQLError as e:
         print(q, "=>", e.args)
 "#;
@@ -291,28 +292,6 @@ fn mysql_control_statements_are_answered_as_a_replica_answers_them() {
     control_statements_answered_as_a_replica_answers_them(Flavor::Mysql);
 }
 
-/// Each statement's rows and column types on `port` as repl, one line each, or its error.
-fn values(port: u16, statements: &[String]) -> Vec<String> {
-    const SCRIPT: &str = r#"
-import sys, pymysql
-c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
-cur = c.cursor()
-for q in sys.argv[2:]:
-    try:
-        cur.execute(q)
-        print(q, "=>", cur.fetchall(), [d[1] for d in cur.description])
-    except pymysql.MySQLError as e:
-        print(q, "=>", e.args)
-"#;
-    let o = std::process::Command::new("python3")
-        .args(["-c", SCRIPT, &port.to_string()])
-        .args(statements)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
-}
-
 /// MASTER_GTID_WAIT (MariaDB) and WAIT_FOR_EXECUTED_GTID_SET (MySQL): binlogd, whose
 /// executed transactions are those it stored, answers as a caught-up replica of the
 /// same primary answers; and a wait for a transaction not yet committed ends when
@@ -368,16 +347,34 @@ fn gtid_waits_answered_as_a_replica_answers_them(flavor: Flavor) {
             format!("SELECT {f}('{ds}-{}', 60)", seq + 1),
         )
     };
-    assert_eq!(values(port, &statements), values(r.port, &statements), "{flavor:?}");
+    assert_eq!(outcomes(port, &statements), outcomes(r.port, &statements), "{flavor:?}");
     // A wait for the next transaction, which the primary commits while it waits.
     let shown = next.get(..24).unwrap_or_default().to_string();
-    let waiting = std::thread::spawn(move || values(port, &[next]));
+    let waiting = std::thread::spawn(move || outcomes(port, &[next]));
     wait_until("the wait to begin", Duration::from_secs(10), || {
         String::from_utf8_lossy(&client(port, "replpass", "SHOW PROCESSLIST").stdout).contains(&shown)
     });
     p.sql("INSERT INTO w.t VALUES (2)");
     let got = waiting.join().unwrap();
-    assert!(got[0].ends_with("=> ((0,),) [3]") || got[0].ends_with("=> ((0,),) [8]"), "{got:?}");
+    assert!(got[0].contains("=> OK ((0,),) ["), "{got:?}");
+    // KILL QUERY ends a wait with ERROR 1317 and leaves its connection, on binlogd as on
+    // the replica.
+    let never = statements[1].replace("0.2)", "3600)");
+    let interrupted = |port: u16| {
+        let (stmt, shown) = (never.clone(), never.get(..24).unwrap_or_default().to_string());
+        let waiting = std::thread::spawn(move || outcomes(port, &[stmt, "SELECT 1".to_string()]));
+        let mut id = String::new();
+        wait_until("the wait to begin", Duration::from_secs(10), || {
+            let list = String::from_utf8_lossy(&client(port, "replpass", "SHOW PROCESSLIST").stdout).into_owned();
+            id = list.lines().find(|l| l.contains(&shown)).and_then(|l| l.split('\t').next()).unwrap_or("").into();
+            !id.is_empty()
+        });
+        assert!(client(port, "replpass", &format!("KILL QUERY {id}")).status.success());
+        waiting.join().unwrap()
+    };
+    let (mine, theirs) = (interrupted(port), interrupted(r.port));
+    assert!(mine[0].contains("1317"), "{mine:?}");
+    assert_eq!(mine, theirs);
     assert_eq!(b.stop(), 0);
 }
 
