@@ -204,6 +204,11 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     if let Some(args) = call_args(t, "MASTER_GTID_WAIT(").filter(|_| maria) {
         return master_gtid_wait(s, args, level).map(|v| (v, ColumnType::LONG));
     }
+    for f in ["MASTER_POS_WAIT(", "SOURCE_POS_WAIT("] {
+        if let Some(args) = call_args(t, f).filter(|_| !maria || f.starts_with('M')) {
+            return source_pos_wait(s, args, level, f.trim_end_matches('(')).map(|v| (v, ColumnType::LONGLONG));
+        }
+    }
     if let Some(args) = call_args(t, "WAIT_FOR_EXECUTED_GTID_SET(").filter(|_| !maria) {
         return wait_for_executed_gtid_set(s, args, level).map(|v| (Some(v), ColumnType::LONGLONG));
     }
@@ -388,6 +393,68 @@ fn wait_stored(
         }
         st = d.wait_newer(st.generation, left.min(Duration::from_secs(1)));
     }
+}
+
+/// `MASTER_POS_WAIT(file, pos [, timeout [, channel]])` and MySQL's `SOURCE_POS_WAIT`:
+/// once binlogd has stored the primary's binlog up to `file`:`pos`, how many times
+/// its stored end moved while it waited (0 when it was there already; a replica counts
+/// the events its applier went through); -1 when `timeout` seconds pass first (none,
+/// 0 or a negative one waits without limit). NULL, as from a replica whose applier is
+/// stopped or which follows no such file, while STOP SLAVE has stopped mirroring, for
+/// a file of another base name or without a number, a negative position, or another
+/// channel. <https://mariadb.com/kb/en/master_pos_wait/>,
+/// <https://dev.mysql.com/doc/refman/8.4/en/replication-functions-synchronization.html>
+fn source_pos_wait(s: &Ctx, args: &str, level: usize, name: &str) -> Result<Option<String>, Vec<u8>> {
+    use crate::binlog::store::split_name;
+    let parts = split_list(args);
+    let (file, pos, timeout, channel) = match parts.as_slice() {
+        [f, p] => (f, p, None, None),
+        [f, p, t] => (f, p, Some(t), None),
+        [f, p, t, c] => (f, p, Some(t), Some(c)),
+        _ => {
+            return Err(err_packet(
+                ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+                "42000",
+                &format!("Incorrect parameter count in the call to native function '{name}'"),
+            ))
+        }
+    };
+    if let Some(c) = channel {
+        if eval_at(s, c, level + 1)?.0.is_none_or(|c| !c.is_empty()) {
+            return Ok(None);
+        }
+    }
+    let (Some(file), _) = eval_at(s, file, level + 1)? else { return Ok(None) };
+    let pos = seconds(s, pos, level)?.unwrap_or(0.0).round();
+    // MariaDB takes whole seconds (0.2 is 0: no limit), MySQL fractions.
+    let maria = is_maria(s);
+    let timeout = match timeout {
+        Some(t) => seconds(s, t, level)?
+            .map(|t| if maria { t.round() } else { t })
+            .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()),
+        None => None,
+    }
+    .filter(|d| !d.is_zero());
+    if pos < 0.0 || s.srv.link().control.is_paused() {
+        return Ok(None);
+    }
+    let Some((base, seq)) = split_name(&file) else { return Ok(None) };
+    let st = s.srv.serving().durable.snapshot();
+    let at = |st: &crate::binlog::durable::DurableState| {
+        st.active
+            .as_ref()
+            .and_then(|(f, len)| split_name(crate::binlog::sources::plain(f)).map(|(b, n)| (b.to_string(), n, *len)))
+    };
+    if at(&st).is_none_or(|(b, _, _)| b != base) {
+        return Ok(None);
+    }
+    // How many times the stored end moved before it got there.
+    let (first, moves) = (st.generation, std::cell::Cell::new(0u64));
+    let reached = wait_stored(s, timeout, |st| {
+        moves.set(st.generation.saturating_sub(first));
+        at(st).is_some_and(|(_, n, len)| (n, len as f64) >= (seq, pos))
+    })?;
+    Ok(Some(if reached { moves.get().to_string() } else { "-1".to_string() }))
 }
 
 /// A wait function's arguments: what to wait for, and maybe a timeout; ERROR 1582

@@ -347,6 +347,32 @@ fn gtid_waits_answered_as_a_replica_answers_them(flavor: Flavor) {
             format!("SELECT {f}('{ds}-{}', 60)", seq + 1),
         )
     };
+    // By file and position: the primary's end, which binlogd has stored and the
+    // replica executed.
+    let end = p.sql(if flavor == Flavor::Mysql { "SHOW BINARY LOG STATUS" } else { "SHOW MASTER STATUS" });
+    let end: Vec<&str> = end.split('\t').collect();
+    let (file, pos) = (end[0], end[1].trim());
+    let (base, n) = file.rsplit_once('.').unwrap();
+    let next_file = format!("{base}.{:06}", n.parse::<u64>().unwrap() + 1);
+    let mut statements = statements;
+    for f in if flavor == Flavor::Mysql { &["SOURCE_POS_WAIT"][..] } else { &["MASTER_POS_WAIT"][..] } {
+        for args in [
+            format!("'{file}', {pos}, 1"),
+            format!("'{file}', 4, 1"),
+            format!("'{file}', {}, 1", pos.parse::<u64>().unwrap() + 100_000),
+            format!("'{next_file}', 4, 1.4"),
+            format!("'{base}', 4, 1"),
+            "'zzz.000001', 4, 1".to_string(),
+            format!("'{file}', -4, 1"),
+            "NULL, 4, 1".to_string(),
+            format!("'{file}', NULL, 1"),
+            format!("'{file}', '{pos}', 1"),
+            format!("'{file}', 4, 1, ''"),
+            format!("'{file}'"),
+        ] {
+            statements.push(format!("SELECT {f}({args})"));
+        }
+    }
     assert_eq!(outcomes(port, &statements), outcomes(r.port, &statements), "{flavor:?}");
     // A wait for the next transaction, which the primary commits while it waits.
     let shown = next.get(..24).unwrap_or_default().to_string();
