@@ -217,17 +217,24 @@ fn noted(s: &mut Ctx, code: u16, msg: &str) -> Vec<Vec<u8>> {
     vec![ok_with_warnings(1)]
 }
 
+/// What a START or STOP names, read and checked to be binlogd's connection; and whether
+/// it is MariaDB's ALL SLAVES form.
+fn target(s: &Ctx, p: &Parsed, verb: Verb) -> Result<(Control, bool), Vec<u8>> {
+    let all = p.words.get(1) == Some(&"ALL");
+    let c = control(s, p, if all { 3 } else { 2 }, verb, all)?;
+    match other_connection(s, &c) {
+        Some(e) => Err(e),
+        None => Ok((c, all)),
+    }
+}
+
 /// STOP SLAVE / STOP REPLICA [connection] [thread types] [FOR CHANNEL], STOP ALL SLAVES.
 /// The I/O thread is binlogd's mirroring; its SQL thread is always stopped.
 pub(super) fn stop_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
-    let all = p.words.get(1) == Some(&"ALL");
-    let c = match control(s, p, if all { 3 } else { 2 }, Verb::Stop, all) {
-        Ok(c) => c,
+    let (c, all) = match target(s, p, Verb::Stop) {
+        Ok(x) => x,
         Err(e) => return vec![e],
     };
-    if let Some(e) = other_connection(s, &c) {
-        return vec![e];
-    }
     let stopped = (c.io || !c.sql) && s.srv.link().control.pause();
     match (all, stopped) {
         (true, true) => noted(s, ER_SLAVE_STOPPED, "SLAVE '' stopped"),
@@ -240,14 +247,10 @@ pub(super) fn stop_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
 /// SLAVES. UNTIL and MySQL's connection options are refused, saying why: binlogd
 /// mirrors every event with the credentials it keeps.
 pub(super) fn start_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
-    let all = p.words.get(1) == Some(&"ALL");
-    let c = match control(s, p, if all { 3 } else { 2 }, Verb::Start, all) {
-        Ok(c) => c,
+    let (c, all) = match target(s, p, Verb::Start) {
+        Ok(x) => x,
         Err(e) => return vec![e],
     };
-    if let Some(e) = other_connection(s, &c) {
-        return vec![e];
-    }
     let words = super::query::first_words(p.text);
     if c.until {
         return vec![err(
