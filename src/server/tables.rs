@@ -37,7 +37,10 @@ pub(super) fn select(s: &Ctx, list: &str) -> Option<Vec<Vec<u8>>> {
     // The clauses from the end: [LIMIT ...], before it [ORDER BY ...], before it [WHERE ...].
     let clause = |t: &'_ str, kw: &str| -> (String, Option<String>) {
         match top_level(&t.to_ascii_uppercase(), kw) {
-            Some(i) => (t[..i].to_string(), Some(t[i + kw.len()..].trim().to_string())),
+            Some(i) => (
+                t.get(..i).unwrap_or_default().to_string(),
+                Some(t.get(i + kw.len()..).unwrap_or_default().trim().to_string()),
+            ),
             None => (t.to_string(), None),
         }
     };
@@ -105,9 +108,10 @@ fn answer(s: &Ctx, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
     let mut order = Vec::new();
     for o in how.order.map(split_list).unwrap_or_default() {
         let up = o.to_ascii_uppercase();
+        // `up` is `o` in ASCII upper case: the same length, the same boundaries.
         let (e, desc) = match (up.strip_suffix(" DESC"), up.strip_suffix(" ASC")) {
-            (Some(_), _) => (o[..o.len() - 5].trim().to_string(), true),
-            (_, Some(_)) => (o[..o.len() - 4].trim().to_string(), false),
+            (Some(k), _) => (o.get(..k.len()).unwrap_or_default().trim().to_string(), true),
+            (_, Some(k)) => (o.get(..k.len()).unwrap_or_default().trim().to_string(), false),
             _ => (o.clone(), false),
         };
         let by_alias = items.iter().map(|i| named(i)).find(|(_, n)| n.eq_ignore_ascii_case(&e)).map(|(x, _)| x);

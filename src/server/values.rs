@@ -425,11 +425,11 @@ fn source_pos_wait(s: &Ctx, args: &str, level: usize, name: &str) -> Result<Opti
         }
     }
     let (Some(file), _) = eval_at(s, file, level + 1)? else { return Ok(None) };
-    let pos = seconds(s, pos, level)?.unwrap_or(0.0).round();
+    let pos = number(s, pos, level)?.unwrap_or(0.0).round();
     // MariaDB takes whole seconds (0.2 is 0: no limit), MySQL fractions.
     let maria = is_maria(s);
     let timeout = match timeout {
-        Some(t) => seconds(s, t, level)?
+        Some(t) => number(s, t, level)?
             .map(|t| if maria { t.round() } else { t })
             .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()),
         None => None,
@@ -471,9 +471,9 @@ fn what_and_timeout<'a>(parts: &'a [String], name: &str) -> Result<(&'a str, Opt
     }
 }
 
-/// A timeout argument in seconds (fractions taken), as a number or a string's leading
-/// number; None for NULL.
-fn seconds(s: &Ctx, e: &str, level: usize) -> Result<Option<f64>, Vec<u8>> {
+/// A numeric argument (a timeout in seconds, a position), as mysqld reads a number or
+/// a string's leading number; None for NULL.
+fn number(s: &Ctx, e: &str, level: usize) -> Result<Option<f64>, Vec<u8>> {
     let (v, _) = eval_at(s, e, level + 1)?;
     Ok(v.map(|v| {
         let t = v.trim_start();
@@ -502,7 +502,7 @@ fn master_gtid_wait(s: &Ctx, args: &str, level: usize) -> Result<Option<String>,
         .map_err(|_| err_packet(ER_CANNOT_PARSE_GTID_LIST, "HY000", "Could not parse GTID list"))?;
     let timeout = match timeout {
         // Too long a timeout for a Duration is none.
-        Some(t) => seconds(s, t, level)?.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()),
+        Some(t) => number(s, t, level)?.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()),
         None => None,
     };
     let reached = wait_stored(s, timeout, |st| {
@@ -529,7 +529,7 @@ fn wait_for_executed_gtid_set(s: &Ctx, args: &str, level: usize) -> Result<Strin
     let want = GtidSet::parse(&text).map_err(|_| malformed(&text))?;
     let timeout = match timeout {
         None => None,
-        Some(t) => match seconds(s, t, level)? {
+        Some(t) => match number(s, t, level)? {
             Some(secs) if secs >= 0.0 => std::time::Duration::try_from_secs_f64(secs).ok().filter(|d| !d.is_zero()),
             _ => {
                 return Err(err_packet(
