@@ -150,6 +150,15 @@ pub(super) fn eval(s: &Ctx, e: &str) -> Result<Typed, Vec<u8>> {
 const MAX_NULL_DEPTH: usize = 32;
 
 fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
+    // Whatever nests (a function's arguments are expressions too), no deeper than
+    // the connection thread's stack allows.
+    if level > MAX_NULL_DEPTH {
+        return Err(err_packet(
+            ER_NOT_SUPPORTED_YET,
+            "42000",
+            &format!("binlogd cannot evaluate expressions nested more than {MAX_NULL_DEPTH} deep"),
+        ));
+    }
     let t = e.trim();
     let up = t.to_ascii_uppercase();
     let text = |v: Option<String>| Ok((v, ColumnType::VAR_STRING));

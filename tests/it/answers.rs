@@ -405,6 +405,10 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     assert!(ok && out == "1\n", "{out}{err}");
     let (ok, _, err) = session(lport, &ifnull(33));
     assert!(!ok && err.contains("ERROR 1235") && err.contains("nested"), "{err}");
+    // A function whose arguments are expressions nests no deeper.
+    let pos = |n: usize| format!("SELECT {}'f'{}", "BINLOG_GTID_POS(".repeat(n), ", 4)".repeat(n));
+    let (ok, _, err) = session(lport, &pos(5000));
+    assert!(!ok && err.contains("ERROR 1235") && err.contains("nested"), "{err}");
     let date = |n: usize| format!("SELECT {}NOW(){}", "DATE_ADD(".repeat(n), ", INTERVAL 1 DAY)".repeat(n));
     let (ok, out, err) = session(lport, &date(32));
     assert!(ok, "{out}{err}");
