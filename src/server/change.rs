@@ -217,8 +217,8 @@ fn noted(s: &mut Ctx, code: u16, msg: &str) -> Vec<Vec<u8>> {
     vec![ok_with_warnings(1)]
 }
 
-/// What a START or STOP names, read and checked to be binlogd's connection; and whether
-/// it is MariaDB's ALL SLAVES form.
+/// What a START, STOP or RESET names, read and checked to be binlogd's connection; and
+/// whether it is MariaDB's ALL SLAVES form.
 fn target(s: &Ctx, p: &Parsed, verb: Verb) -> Result<(Control, bool), Vec<u8>> {
     let all = p.words.get(1) == Some(&"ALL");
     let c = control(s, p, if all { 3 } else { 2 }, verb, all)?;
@@ -660,13 +660,10 @@ pub(super) fn change_master(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
 /// RESET SLAVE ALL / RESET REPLICA ALL: back to the cnf's source. Without ALL, a
 /// replica forgets its relay log and position; binlogd's position is what it stored.
 pub(super) fn reset_slave(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
-    let c = match control(s, p, 2, Verb::Reset, false) {
-        Ok(c) => c,
+    let c = match target(s, p, Verb::Reset) {
+        Ok((c, _)) => c,
         Err(e) => return vec![e],
     };
-    if let Some(e) = other_connection(s, &c) {
-        return vec![e];
-    }
     if !c.all {
         return vec![err(
             ER_NOT_SUPPORTED_YET,
