@@ -193,6 +193,18 @@ pub fn setup(c: &mut Client, cfg: &Config, p: &Primary, replica_uuid: &str) -> R
     Ok(semisync)
 }
 
+/// `FLUSH BINARY LOGS` run on the primary `cfg` names, as `master_user`: binlogd's
+/// files are the primary's, so a rotation asked of binlogd is the primary's to make
+/// (go-mysql's canal sends it to the server it reads, in `WaitUntilPos`). Returns the
+/// primary's newest file after it. The primary checks the privilege (RELOAD); its
+/// ERR comes back as `ReplicaError::Setup(Server { .. })`.
+/// <https://dev.mysql.com/doc/refman/8.4/en/flush.html#flush-binary-logs>
+pub fn flush_binary_logs(cfg: &Config, tls: &crate::tls::Live) -> Result<Option<String>, ReplicaError> {
+    let (mut c, _) = connect(cfg, tls)?;
+    c.query("FLUSH BINARY LOGS").map_err(ReplicaError::setup)?;
+    Ok(binary_logs(&mut c)?.pop())
+}
+
 /// The primary's binlog files, oldest first (`SHOW BINARY LOGS`).
 pub fn binary_logs(c: &mut Client) -> Result<Vec<String>, ReplicaError> {
     let rs = c.query("SHOW BINARY LOGS").map_err(ReplicaError::setup)?;

@@ -212,7 +212,7 @@ fn already(s: &mut Ctx, running: bool) -> Vec<Vec<u8>> {
 }
 
 /// OK with one Note.
-fn noted(s: &mut Ctx, code: u16, msg: &str) -> Vec<Vec<u8>> {
+pub(super) fn noted(s: &mut Ctx, code: u16, msg: &str) -> Vec<Vec<u8>> {
     s.warnings.push("Note", code, msg.into());
     vec![ok_with_warnings(1)]
 }

@@ -440,18 +440,51 @@ fn reset_binary_logs(_: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     )]
 }
 
-/// The files are the primary's: binlogd cannot rotate them.
-fn flush_binary_logs(s: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
-    let p = s.srv.source();
-    vec![err_packet(
-        ER_NOT_SUPPORTED_YET,
-        "42000",
-        &format!(
-            "binlogd does not rotate its binary logs: they are the primary's, copied byte for byte, and \
-             rotate when the primary's do. Run FLUSH BINARY LOGS on the primary ({}:{})",
-            p.master_host, p.master_port
-        ),
-    )]
+/// How long FLUSH BINARY LOGS waits for binlogd to store the primary's new file.
+const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// FLUSH [LOCAL | NO_WRITE_TO_BINLOG] BINARY LOGS: binlogd's files are the primary's,
+/// copied byte for byte, so the rotation is asked of the primary (`connect::
+/// flush_binary_logs`, as `master_user`, who needs RELOAD there), and the statement
+/// returns once binlogd has stored the primary's new file, as the primary's returns
+/// once its new file is open: SHOW MASTER STATUS right after names it. Mirroring
+/// stopped, or the file not stored within `FLUSH_WAIT`: OK with a note that says so.
+/// The primary's ERR (1227 without RELOAD) is passed on with its code.
+fn flush_binary_logs(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    use crate::binlog::store::split_name;
+    if p.words.len() == 4 && !matches!(p.words[1], "LOCAL" | "NO_WRITE_TO_BINLOG") {
+        return vec![err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd does not support {}", p.text))];
+    }
+    let cfg = s.srv.source();
+    let at = format!("{}:{}", cfg.master_host, cfg.master_port);
+    let newest = match crate::replica::connect::flush_binary_logs(&cfg, &s.srv.link().tls) {
+        Ok(n) => n,
+        Err(crate::replica::ReplicaError::Setup(crate::proto::Error::Server { code, state, message })) => {
+            return vec![err_packet(code, &state, &format!("the primary ({at}) refused FLUSH BINARY LOGS: {message}"))]
+        }
+        Err(e) => {
+            return vec![err_packet(1105, "HY000", &format!("cannot run FLUSH BINARY LOGS on the primary ({at}): {e}"))]
+        }
+    };
+    log::info!("FLUSH BINARY LOGS: the primary {at} rotated to {}", newest.as_deref().unwrap_or("?"));
+    let Some((base, seq)) = newest.as_deref().and_then(split_name) else { return vec![ok_packet()] };
+    let stored = |st: &crate::binlog::durable::DurableState| {
+        st.active
+            .as_ref()
+            .and_then(|(f, _)| split_name(crate::binlog::sources::plain(f)))
+            .is_some_and(|(b, n)| b == base && n >= seq)
+    };
+    let note = if s.srv.link().control.is_paused() {
+        "binlogd's mirroring is stopped (STOP SLAVE): it stores the primary's new file once started"
+    } else {
+        match super::values::wait_stored(s, Some(FLUSH_WAIT), stored) {
+            Ok(true) => return vec![ok_packet()],
+            Ok(false) => "binlogd has not yet stored the primary's new file",
+            Err(e) => return vec![e],
+        }
+    };
+    let file = newest.as_deref().unwrap_or_default();
+    super::change::noted(s, 1105, &format!("The primary ({at}) rotated to '{file}'; {note}"))
 }
 
 /// FLUSH [ERROR | LOCAL | NO_WRITE_TO_BINLOG] LOGS: the error log is reopened.

@@ -379,7 +379,7 @@ fn binlog_gtid_pos(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, 
 /// no limit): whether it did. What binlogd has stored is what it has executed: its
 /// @@gtid_executed and @@gtid_slave_pos. KILL QUERY ends the wait with ERROR 1317, as
 /// KILL ends the connection.
-fn wait_stored(
+pub(super) fn wait_stored(
     s: &Ctx,
     timeout: Option<std::time::Duration>,
     reached: impl Fn(&crate::binlog::durable::DurableState) -> bool,

@@ -417,8 +417,23 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     let (ok, _, err) = session(lport, "SELECT 1");
     assert!(ok, "{err}");
     // Refusals that say why.
+    // FLUSH BINARY LOGS is the primary's to do: asked of it as master_user, who needs
+    // RELOAD there, and answered once binlogd stored the new file.
     let (ok, _, err) = session(lport, "FLUSH BINARY LOGS");
-    assert!(!ok && err.contains("they are the primary's"), "{err}");
+    assert!(!ok && err.contains("ERROR 1227") && err.contains("RELOAD"), "{err}");
+    s.sql("GRANT RELOAD ON *.* TO 'repl'@'%'; GRANT RELOAD ON *.* TO 'repl'@'localhost'");
+    for flush in ["FLUSH BINARY LOGS", "FLUSH LOCAL BINARY LOGS", "FLUSH NO_WRITE_TO_BINLOG BINARY LOGS"] {
+        let before = s.binary_logs();
+        let (ok, out, err) = session(lport, &format!("{flush}; SHOW MASTER STATUS"));
+        let after = s.binary_logs();
+        assert_eq!(after.len(), before.len() + 1, "{flush}: the primary rotated");
+        assert!(ok && out.starts_with(&format!("{}\t", after[after.len() - 1])), "{flush}: {out}{err}");
+    }
+    let (ok, _, err) = session(lport, "FLUSH NOSUCH BINARY LOGS");
+    assert!(!ok && err.contains("ERROR 1235"), "{err}");
+    let (ok, out, err) = session(lport, "STOP SLAVE; FLUSH BINARY LOGS; SHOW WARNINGS; START SLAVE");
+    assert!(ok && out.contains("Note\t1105\t") && out.contains("mirroring is stopped"), "{out}{err}");
+    wait_active_mirrored(&s, &b);
     let (ok, _, err) = session(lport, "SHOW CREATE TABLE dba.t");
     assert!(!ok && err.contains("not tables") && err.contains("primary or at a replica"), "{err}");
     let (ok, _, err) = session(lport, "SELECT * FROM information_schema.columns");
@@ -433,6 +448,8 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     b.wait_log("binlog server listening on", std::time::Duration::from_secs(20));
     let (_, out, _) = session(lport, primary_vars);
     assert_eq!(out, want, "the primary's variables while it is down");
+    let (ok, _, err) = session(lport, "FLUSH BINARY LOGS");
+    assert!(!ok && err.contains("ERROR 1105") && err.contains("cannot run FLUSH BINARY LOGS on the primary"), "{err}");
     // A successful login is not a Note in the error log; a failed one is one warning.
     let before = b.log_text().lines().count();
     for _ in 0..5 {
