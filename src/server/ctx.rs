@@ -69,6 +69,8 @@ pub struct Ctx<'a> {
     pub id: u32,
     /// The account logged in as.
     pub user: &'a str,
+    /// The client's address, without its port (USER()).
+    pub host: &'a str,
     /// User variables set by the client (`SET @x = ...`).
     pub vars: &'a mut std::collections::BTreeMap<String, String>,
     /// The last statement's warnings.

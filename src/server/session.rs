@@ -36,6 +36,11 @@ const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::CONNECT_ATTRS
     | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA;
 
+/// The host of a peer address `host:port` (`[v6]:port`), as mysqld names it.
+fn host_of(peer: &str) -> &str {
+    peer.rsplit_once(':').map_or(peer, |(h, _)| h).trim_start_matches('[').trim_end_matches(']')
+}
+
 /// Before authentication, packets are small: cap them so an unauthenticated peer
 /// cannot make binlogd allocate much.
 const PREAUTH_MAX: usize = 64 << 10;
@@ -102,6 +107,7 @@ impl<'a> Session<'a> {
         let ctx = Ctx {
             id: self.id,
             user: &self.user,
+            host: host_of(&self.peer),
             vars: &mut self.vars,
             warnings: &mut self.warnings,
             killed: &self.killed,
@@ -267,7 +273,7 @@ impl<'a> Session<'a> {
     }
 
     fn peer_host(&self) -> &str {
-        self.peer.rsplit_once(':').map_or(self.peer.as_str(), |(h, _)| h)
+        host_of(&self.peer)
     }
 
     fn reply(&mut self, payload: &[u8]) -> Result<(), Error> {

@@ -58,11 +58,43 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
                 "version_comment" => "binlogd".into(),
                 "wait_timeout" => cfg.wait_timeout.as_secs().to_string(),
                 "net_write_timeout" => cfg.net_write_timeout.as_secs().to_string(),
+                // A replica's: how long binlogd waits for the primary's next packet.
+                "slave_net_timeout" | "replica_net_timeout" => cfg.net_read_timeout.as_secs().to_string(),
+                "report_port" => cfg.listen_port.unwrap_or(0).to_string(),
+                "sync_binlog" => cfg.sync_binlog.to_string(),
+                "binlog_expire_logs_seconds" => cfg.expire.map_or(0, |d| d.as_secs()).to_string(),
+                "require_secure_transport" => onoff(cfg.require_secure_transport),
+                "have_ssl" => if cfg.ssl { "YES" } else { "DISABLED" }.into(),
+                "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled" => {
+                    onoff(cfg.semisync == crate::config::Semisync::On)
+                }
+                // Where binlogd keeps what it stores, as mysqld's datadir names its own.
+                "datadir" => format!("{}/", cfg.binlog_dir.display()),
+                "log_error" => cfg.log_file.as_ref().map_or("stderr".into(), |f| f.display().to_string()),
+                // The active file's path without its number, as mysqld's: tools find the
+                // files and their index from it. Empty (NULL) before the first file.
+                "log_bin_basename" | "log_bin_index" => {
+                    let st = d();
+                    let Some((f, _)) = st.active.as_ref() else { return Some(String::new()) };
+                    let base = cfg.binlog_dir.join(f).display().to_string();
+                    let base = base.rsplit_once('.').map_or(base.as_str(), |(b, _)| b).to_string();
+                    if var.name == "log_bin_index" {
+                        format!("{base}.index")
+                    } else {
+                        base
+                    }
+                }
+                // binlogd's sessions read and write nothing of their own.
+                "transaction_read_only" | "tx_read_only" => "OFF".into(),
                 // binlogd is no semi-sync primary: its readers' ACKs are not awaited.
                 _ => "OFF".into(),
             })
         }
     }
+}
+
+fn onoff(on: bool) -> String {
+    if on { "ON" } else { "OFF" }.into()
 }
 
 /// The system variables binlogd reports, as (name, value), by name.
@@ -149,6 +181,14 @@ pub(super) fn eval(s: &Ctx, e: &str) -> Result<Typed, Vec<u8>> {
 /// level of recursion on the connection thread's stack.
 const MAX_NULL_DEPTH: usize = 32;
 
+/// The replication functions binlogd evaluates that only MySQL has, and only MariaDB.
+const MYSQL_ONLY: &[&str] = &["GTID_SUBTRACT", "GTID_SUBSET", "WAIT_FOR_EXECUTED_GTID_SET", "SOURCE_POS_WAIT"];
+const MARIADB_ONLY: &[&str] = &["BINLOG_GTID_POS", "MASTER_GTID_WAIT"];
+
+/// ER_SP_DOES_NOT_EXIST and ER_NO_DB_ERROR: a function this flavour lacks.
+const ER_SP_DOES_NOT_EXIST: u16 = 1305;
+const ER_NO_DB_ERROR: u16 = 1046;
+
 fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     // Whatever nests (a function's arguments are expressions too), no deeper than
     // the connection thread's stack allows.
@@ -204,8 +244,22 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     if let Some(v) = t.strip_prefix('@') {
         return text(s.vars.get(&v.trim_matches('`').to_ascii_lowercase()).cloned());
     }
+    // The other flavour's replication functions are unknown to this one's server:
+    // MariaDB says so; MySQL takes an unknown name for a stored function of the
+    // current database, and binlogd's sessions have none selected.
+    let theirs = if maria { MYSQL_ONLY } else { MARIADB_ONLY };
+    if let Some(f) = theirs.iter().find(|f| call_args(t, &format!("{f}(")).is_some()) {
+        return Err(if maria {
+            err_packet(ER_SP_DOES_NOT_EXIST, "42000", &format!("FUNCTION {f} does not exist"))
+        } else {
+            err_packet(ER_NO_DB_ERROR, "3D000", "No database selected")
+        });
+    }
     if let Some(args) = call_args(t, "GTID_SUBTRACT(") {
         return gtid_subtract(args).map(|v| (Some(v), ColumnType::VAR_STRING));
+    }
+    if let Some(args) = call_args(t, "GTID_SUBSET(") {
+        return gtid_subset(s, args, level).map(|v| (v, ColumnType::LONGLONG));
     }
     if let Some(args) = call_args(t, "BINLOG_GTID_POS(").filter(|_| maria) {
         return binlog_gtid_pos(s, args, level).map(|v| (v, ColumnType::LONG_BLOB));
@@ -250,12 +304,14 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         return Ok((v, ty.unwrap_or(ColumnType::VAR_STRING)));
     }
     match up.as_str() {
-        "UNIX_TIMESTAMP()" => int(now_secs().to_string()),
+        // BIGINT on both flavours, however small (MariaDB types small literals INT).
+        "UNIX_TIMESTAMP()" => Ok((Some(now_secs().to_string()), ColumnType::LONGLONG)),
         "VERSION()" => text(lookup(s, "version").and_then(|v| v.0)),
         "DATABASE()" | "SCHEMA()" | "NULL" => text(None),
-        "USER()" | "CURRENT_USER()" | "CURRENT_USER" | "SESSION_USER()" | "SYSTEM_USER()" => {
-            text(Some(format!("{}@%", s.user)))
-        }
+        // The user and the host the client connected from; CURRENT_USER the account
+        // it was let in as (binlogd's accounts are for any host).
+        "USER()" | "SESSION_USER()" | "SYSTEM_USER()" => text(Some(format!("{}@{}", s.user, s.host))),
+        "CURRENT_USER()" | "CURRENT_USER" => text(Some(format!("{}@%", s.user))),
         "CONNECTION_ID()" => int(s.id.to_string()),
         // Canal sets `@slave_uuid = uuid()`. mysqld's are version 1 (time-based); these
         // are version 4, as unique and in the same 36-character form.
@@ -331,6 +387,33 @@ pub(super) fn gtid_subtract(args: &str) -> Result<String, Vec<u8>> {
         })
     };
     Ok(parse(a)?.difference(&parse(b)?).to_string().replace('\n', ""))
+}
+
+/// `GTID_SUBSET(a, b)`: 1 when every GTID of `a` is in `b`, else 0; NULL when either
+/// is NULL. MySQL Shell and failover tools ask it to compare a server's GTIDs with
+/// another's. <https://dev.mysql.com/doc/refman/8.4/en/gtid-functions.html>
+fn gtid_subset(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<u8>> {
+    use crate::binlog::gtid::GtidSet;
+    let parts = split_list(args);
+    let [a, b] = parts.as_slice() else {
+        return Err(err_packet(
+            ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+            "42000",
+            "Incorrect parameter count in the call to native function 'GTID_SUBSET'",
+        ));
+    };
+    let parse = |x: &str| -> Result<Option<GtidSet>, Vec<u8>> {
+        let Some(v) = eval_at(s, x, level + 1)?.0 else { return Ok(None) };
+        GtidSet::parse(&v).map(Some).map_err(|e| {
+            err_packet(
+                ER_MALFORMED_GTID_SET_SPECIFICATION,
+                "HY000",
+                &format!("Malformed GTID set specification '{v}': {e}"),
+            )
+        })
+    };
+    let (Some(a), Some(b)) = (parse(a)?, parse(b)?) else { return Ok(None) };
+    Ok(Some(if a.difference(&b).is_empty() { "1" } else { "0" }.to_string()))
 }
 
 /// MariaDB's `BINLOG_GTID_POS(file, pos)`: the GTID position to give a replica that

@@ -63,6 +63,14 @@ const CDC_STATEMENTS: &[&str] = &[
     "set wait_timeout = 28800",
     "show binlog events limit 1",
     "=select @@global.binlog_checksum",
+    // What the server's files are and where (backup and failover scripts), and its
+    // replica settings: binlogd's own values, the primary's types.
+    "SELECT @@global.log_bin_basename, @@global.log_bin_index, @@global.sync_binlog, \
+     @@global.binlog_expire_logs_seconds, @@global.max_binlog_size, @@global.report_port, @@datadir, \
+     @@log_error, @@version_compile_os, @@default_storage_engine, @@character_set_system, \
+     @@session.sql_select_limit, @@require_secure_transport, @@global.slave_net_timeout",
+    "SELECT UNIX_TIMESTAMP(), USER(), CURRENT_USER()",
+    "=SELECT USER(), SESSION_USER(), CURRENT_USER()",
 ];
 
 /// What failover managers send to each server they find, binlogd included (the
@@ -306,6 +314,16 @@ fn mysql_statements_get_the_primarys_columns_and_types() {
             "SELECT GTID_SUBTRACT('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2')",
             "USE nosuch",
             "USE information_schema",
+            // MySQL Shell and failover tools compare GTID sets on the server; MariaDB's
+            // functions are stored functions of no database to MySQL.
+            "=SELECT GTID_SUBSET('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2'), GTID_SUBSET('3E11FA47-71CA-11E1-9E33-C80AA9429562:2', '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5'), GTID_SUBSET(NULL, '')",
+            "=SELECT MASTER_GTID_WAIT('0-1-1', 1)",
+            "=SELECT BINLOG_GTID_POS('mysql-bin.000001', 4)",
+            "SELECT @@global.super_read_only",
+            "SELECT @@session.transaction_read_only",
+            "=SELECT @@tx_read_only",
+            "SELECT @@global.replica_net_timeout, @@max_execution_time, @@global.binlog_transaction_compression, \
+             @@global.binlog_encryption, @@global.binlog_row_value_options, @@global.binlog_gtid_simple_recovery",
         ],
     );
 }
@@ -353,6 +371,14 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
             "SELECT @@nosuch",
             "SELECT @@gtid_executed",
             "USE nosuch",
+            // MySQL's functions are unknown to MariaDB.
+            "=SELECT GTID_SUBSET('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2')",
+            "=SELECT GTID_SUBTRACT('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2')",
+            "=SELECT WAIT_FOR_EXECUTED_GTID_SET('', 1)",
+            "=SELECT SOURCE_POS_WAIT('mysql-bin.000001', 4, 1)",
+            "SELECT @@tx_read_only, @@session.tx_read_only",
+            "=SELECT @@transaction_read_only",
+            "SELECT @@global.binlog_annotate_row_events, @@have_ssl",
         ],
     );
 }
