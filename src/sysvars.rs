@@ -72,6 +72,8 @@ pub const VARS: &[Var] = &[
     v("binlog_row_value_options", Text, P(""), Mysql),
     v("binlog_transaction_compression", Bool, P("OFF"), Mysql),
     v("character_set_client", Text, P("utf8mb4"), Both),
+    // MariaDB 11.2+: each set's collation where none is named (SET NAMES, a login).
+    v("character_set_collations", Text, P(""), MariaDb),
     v("character_set_connection", Text, P("utf8mb4"), Both),
     v("character_set_database", Text, P("utf8mb4"), Both),
     v("character_set_results", Text, P("utf8mb4"), Both),

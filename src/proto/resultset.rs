@@ -155,6 +155,38 @@ pub fn column_def(p: &[u8]) -> Result<(String, ColumnType, u16), Error> {
     Ok((name, ty, flags))
 }
 
+/// The text columns' character set binlogd's column definitions carry until the
+/// session names its own (`text_charset`): utf8_general_ci, the metadata's.
+pub const TEXT_CHARSET: u16 = 33;
+
+/// Gives a result set's text columns the collation `id`: a server marks each string
+/// column with the session's result character set (63 for `SET NAMES binary`, where
+/// clients such as pymysql then return bytes). `answer` is a statement's packets;
+/// those of an OK, an ERR or a head cut short are left as they are.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html>
+pub fn text_charset(answer: &mut [Vec<u8>], id: u16) {
+    use super::buf::Reader;
+    let Some(first) = answer.first().filter(|p| !matches!(p.first(), Some(0x00 | 0xfe | 0xff) | None)) else {
+        return;
+    };
+    let Ok(n) = Reader::new(first).lenenc("column count") else { return };
+    for def in answer.iter_mut().skip(1).take(usize::try_from(n).unwrap_or(0)) {
+        let mut r = Reader::new(def);
+        let at = (|| {
+            for what in ["catalog", "schema", "table", "org_table", "name", "org_name"] {
+                r.lenenc_bytes(what)?;
+            }
+            r.lenenc("fixed fields length")?;
+            Ok::<usize, Error>(r.pos())
+        })();
+        if let Ok(at) = at {
+            if let Some(cs) = def.get_mut(at..at + 2).filter(|cs| u16::from_le_bytes([cs[0], cs[1]]) == TEXT_CHARSET) {
+                cs.copy_from_slice(&id.to_le_bytes());
+            }
+        }
+    }
+}
+
 /// Encodes a text result set: column count, column definitions, EOF, rows, EOF.
 /// Every column is a VAR_STRING, which the `mysql` client prints as a table.
 pub fn encode(columns: &[String], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> {
@@ -231,7 +263,7 @@ pub fn head_typed(columns: &[Column]) -> Vec<Vec<u8>> {
             ColumnType::DATETIME => (63, 19, 0x0080),
             ColumnType::DOUBLE => (63, 22, 0x0080 | 0x8000),
             ColumnType::NEWDECIMAL => (63, 20, 0x0080 | 0x8000),
-            _ => (33, 1024, 0), // utf8_general_ci
+            _ => (TEXT_CHARSET, 1024, 0),
         };
         d.put_u16(charset);
         d.put_u32(len);
@@ -287,6 +319,30 @@ mod tests {
         }
         p.extend_from_slice(&[0x0c, 33, 0, 0, 0, 0, 0xfd, 0, 0, 0, 0, 0]);
         p
+    }
+
+    #[test]
+    fn text_columns_take_the_sessions_collation_and_numbers_keep_theirs() {
+        let mut answer =
+            encode_typed(&[Column::text("v"), Column::typed("n", ColumnType::LONGLONG)], &[vec![None, None]]);
+        let rows = answer[4..].to_vec();
+        text_charset(&mut answer, 63);
+        assert_eq!(column_def(&answer[1]).map(|c| c.0).ok().as_deref(), Some("v"));
+        let cs = |p: &[u8]| {
+            let at = p.len() - 12;
+            u16::from_le_bytes([p[at], p[at + 1]])
+        };
+        assert_eq!((cs(&answer[1]), cs(&answer[2])), (63, 63), "the number column was 63 already");
+        assert_eq!(answer[4..], rows[..], "rows are left alone");
+        let mut text = encode_typed(&[Column::text("v")], &[]);
+        text_charset(&mut text, 255);
+        assert_eq!(cs(&text[1]), 255);
+        // An OK, an ERR, a cut column definition: left as they are.
+        for p in [vec![vec![0x00, 0, 0, 2, 0]], vec![vec![0xff, 1, 2]], vec![vec![1], vec![3, b'd']], vec![]] {
+            let mut q = p.clone();
+            text_charset(&mut q, 8);
+            assert_eq!(q, p);
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Collation names by id, for the Info of User var events in SHOW BINLOG EVENTS.
+//! Collations and character sets: names by id (the Info of User var events in SHOW
+//! BINLOG EVENTS, a login's collation), each set's default, and a session's sets.
 //!
 //! Made from `SELECT ID, COLLATION_NAME FROM information_schema.COLLATIONS` on MySQL
 //! 9.7.4 and `SELECT ID, FULL_COLLATION_NAME FROM
@@ -638,9 +639,331 @@ pub fn collation(id: u32, mariadb: bool) -> Option<(&'static str, &'static str)>
     Some((name.split('_').next().unwrap_or(name), name))
 }
 
+/// Each character set's default collation, as `SHOW CHARACTER SET` names it on
+/// MariaDB 10.11 and MySQL 9.7 (MySQL's utf8mb4 apart, and MariaDB 11.2+'s
+/// `character_set_collations`, which `Charsets::default_collation` applies).
+const DEFAULTS: &str = "armscii8_general_ci ascii_general_ci big5_chinese_ci binary cp1250_general_ci \
+cp1251_general_ci cp1256_general_ci cp1257_general_ci cp850_general_ci cp852_general_ci cp866_general_ci \
+cp932_japanese_ci dec8_swedish_ci eucjpms_japanese_ci euckr_korean_ci gb18030_chinese_ci gb2312_chinese_ci \
+gbk_chinese_ci geostd8_general_ci greek_general_ci hebrew_general_ci hp8_english_ci keybcs2_general_ci \
+koi8r_general_ci koi8u_general_ci latin1_swedish_ci latin2_general_ci latin5_turkish_ci latin7_general_ci \
+macce_general_ci macroman_general_ci sjis_japanese_ci swe7_swedish_ci tis620_thai_ci ucs2_general_ci \
+ujis_japanese_ci utf16_general_ci utf16le_general_ci utf32_general_ci utf8mb3_general_ci utf8mb4_general_ci";
+
+/// The character set a collation belongs to (`binary` is both).
+fn charset_of(collation: &str) -> &str {
+    collation.split('_').next().unwrap_or(collation)
+}
+
+/// The id of the collation `name` on the server kind.
+pub fn id_of(name: &str, mariadb: bool) -> Option<u32> {
+    table(mariadb).iter().find(|e| e.1.eq_ignore_ascii_case(name)).map(|e| e.0)
+}
+
+/// A session's character sets and connection collation: `character_set_client`,
+/// `character_set_connection`, `character_set_results` (NULL: results as stored) and
+/// `collation_connection`, as the login's collation id set them and SET NAMES, SET
+/// CHARACTER SET and SET of each variable change them.
+/// <https://dev.mysql.com/doc/refman/8.4/en/charset-connection.html>
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Charsets {
+    pub client: String,
+    pub connection: String,
+    pub results: Option<String>,
+    pub collation: String,
+}
+
+/// What a session's character sets are set from: the server kind and the primary's
+/// settings (`character_set_collations` is MariaDB 11.2+'s, empty elsewhere).
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub mariadb: bool,
+    pub collations: String,
+    /// `collation_server` and `collation_database`: a login with an unknown id, and
+    /// SET CHARACTER SET, take their collations from these.
+    pub collation_server: String,
+    pub collation_database: String,
+}
+
+/// ER_UNKNOWN_CHARACTER_SET, ER_UNKNOWN_COLLATION, ER_COLLATION_CHARSET_MISMATCH,
+/// ER_WRONG_VALUE_FOR_VAR: (code, SQLSTATE, message).
+pub type Refusal = (u16, &'static str, String);
+
+impl Server {
+    /// `cs`'s default collation: MariaDB's `character_set_collations` first.
+    pub fn default_collation(&self, cs: &str) -> Option<String> {
+        let over = self.collations.split(',').filter_map(|p| p.split_once('=')).find(|(c, _)| c.trim() == cs);
+        if let Some((_, coll)) = over {
+            return Some(coll.trim().to_string());
+        }
+        if cs == "utf8mb4" && !self.mariadb {
+            return Some("utf8mb4_0900_ai_ci".into());
+        }
+        DEFAULTS.split_whitespace().find(|c| charset_of(c) == cs).map(str::to_string)
+    }
+
+    /// The collation id a greeting names: the server's collation, or where its id
+    /// does not fit the byte (MariaDB 11's uca1400 ones), its set's compiled default
+    /// (utf8mb4_general_ci, 45, when even that is unknown).
+    pub fn greeting_id(&self) -> u8 {
+        let fits = |name: &str| id_of(name, self.mariadb).and_then(|id| u8::try_from(id).ok());
+        let cs = charset_of(&self.collation_server);
+        fits(&self.collation_server)
+            .or_else(|| DEFAULTS.split_whitespace().find(|d| charset_of(d) == cs).and_then(fits))
+            .unwrap_or(45)
+    }
+
+    /// The collation id a result's text columns carry in a session with `c`: that of
+    /// its result character set (the connection's collation where it is of that set),
+    /// 33 (utf8mb3_general_ci, the metadata's) where results are NULL. MariaDB gives
+    /// a collation whose id does not fit the protocol's byte by its set's unicode_ci.
+    pub fn result_id(&self, c: &Charsets) -> u16 {
+        let Some(cs) = c.results.as_deref() else { return 33 };
+        let coll = if charset_of(&c.collation) == cs { Some(c.collation.clone()) } else { self.default_collation(cs) };
+        let id = coll.and_then(|n| id_of(&n, self.mariadb));
+        let id = match id {
+            Some(id) if id > 255 && self.mariadb => id_of(&format!("{cs}_unicode_ci"), true),
+            id => id,
+        };
+        id.and_then(|id| u16::try_from(id).ok()).unwrap_or(33)
+    }
+
+    /// The server's character set (SET NAMES DEFAULT).
+    pub fn charset_server(&self) -> String {
+        charset_of(&self.collation_server).to_string()
+    }
+
+    /// MySQL warns (3719) where a statement names `utf8`, an alias of utf8mb3 that
+    /// is to become utf8mb4's; MariaDB takes it silently.
+    pub fn utf8_warning(&self, name: &str) -> Option<(u16, String)> {
+        let n = super::sql::unquote(name.trim());
+        (!self.mariadb && n.eq_ignore_ascii_case("utf8")).then(|| {
+            (
+                3719,
+                "'utf8' is currently an alias for the character set UTF8MB3, but will be an alias for UTF8MB4 in a \
+                 future release. Please consider using UTF8MB4 in order to be unambiguous."
+                    .to_string(),
+            )
+        })
+    }
+
+    /// A character set's name as a statement gives it (quoted or not, any case; `utf8`
+    /// is utf8mb3), checked.
+    pub fn charset(&self, name: &str) -> Result<String, Refusal> {
+        let n = super::sql::unquote(name.trim()).to_ascii_lowercase();
+        let n = if n == "utf8" { "utf8mb3".to_string() } else { n };
+        match self.default_collation(&n) {
+            Some(_) => Ok(n),
+            None => Err((1115, "42000", format!("Unknown character set: '{}'", super::sql::unquote(name.trim())))),
+        }
+    }
+
+    /// A collation's name, checked; with `cs`, checked to be one of its collations.
+    pub fn collation(&self, name: &str, cs: Option<&str>) -> Result<String, Refusal> {
+        let n = super::sql::unquote(name.trim()).to_ascii_lowercase();
+        let n = n.strip_prefix("utf8_").map_or(n.clone(), |rest| format!("utf8mb3_{rest}"));
+        if id_of(&n, self.mariadb).is_none() {
+            return Err((1273, "HY000", format!("Unknown collation: '{}'", super::sql::unquote(name.trim()))));
+        }
+        match cs {
+            Some(cs) if charset_of(&n) != cs => {
+                Err((1253, "42000", format!("COLLATION '{n}' is not valid for CHARACTER SET '{cs}'")))
+            }
+            _ => Ok(n),
+        }
+    }
+
+    /// The session a login with collation `id` starts: that collation, or on MariaDB
+    /// 11.2+ its character set's default where the id is the set's compiled default
+    /// (MariaDB maps the id a client sends through `character_set_collations`); an id
+    /// the server does not know gives the server's own.
+    pub fn at_login(&self, id: u32) -> Charsets {
+        let coll = match collation(id, self.mariadb) {
+            Some((cs, coll)) if self.mariadb && DEFAULTS.split_whitespace().any(|d| d == coll) => {
+                self.default_collation(cs).unwrap_or_else(|| coll.to_string())
+            }
+            Some((_, coll)) => coll.to_string(),
+            None => self.collation_server.clone(),
+        };
+        let cs = charset_of(&coll).to_string();
+        Charsets { client: cs.clone(), connection: cs.clone(), results: Some(cs), collation: coll }
+    }
+
+    /// The session COM_RESET_CONNECTION leaves: MariaDB's login one again; MySQL's the
+    /// login's character set with its default collation.
+    pub fn at_reset(&self, id: u32) -> Charsets {
+        let mut c = self.at_login(id);
+        if !self.mariadb {
+            if let Some(d) = self.default_collation(&c.client) {
+                c.collation = d;
+            }
+        }
+        c
+    }
+}
+
+impl Charsets {
+    /// `SET NAMES cs [COLLATE coll]`.
+    pub fn set_names(&mut self, srv: &Server, cs: &str, coll: Option<&str>) -> Result<(), Refusal> {
+        let cs = srv.charset(cs)?;
+        let coll = match coll {
+            Some(c) => srv.collation(c, Some(&cs))?,
+            None => srv.default_collation(&cs).unwrap_or_default(),
+        };
+        *self = Charsets { client: cs.clone(), connection: cs.clone(), results: Some(cs), collation: coll };
+        Ok(())
+    }
+
+    /// `SET CHARACTER SET cs`: the client's and the results' set; the connection's is
+    /// the database's (binlogd's sessions have none selected: the server's default).
+    pub fn set_character_set(&mut self, srv: &Server, cs: &str) -> Result<(), Refusal> {
+        let cs = srv.charset(cs)?;
+        self.client.clone_from(&cs);
+        self.results = Some(cs);
+        self.collation.clone_from(&srv.collation_database);
+        self.connection = charset_of(&srv.collation_database).to_string();
+        Ok(())
+    }
+
+    /// `SET [SESSION] name = value` of one of the four; false for another name.
+    /// `value` is a name (quoted or not), NULL (results only) or DEFAULT (`default`).
+    pub fn set(&mut self, srv: &Server, name: &str, value: &str, default: &str) -> Result<bool, Refusal> {
+        if self.get(name).is_none() {
+            return Ok(false);
+        }
+        let v = value.trim();
+        let v = if v.eq_ignore_ascii_case("DEFAULT") { default } else { v };
+        let null = v.eq_ignore_ascii_case("NULL");
+        let name = name.to_ascii_lowercase();
+        if null && name != "character_set_results" {
+            return Err((1231, "42000", format!("Variable '{name}' can't be set to the value of 'NULL'")));
+        }
+        match name.as_str() {
+            "character_set_client" => self.client = srv.charset(v)?,
+            "character_set_results" => self.results = if null { None } else { Some(srv.charset(v)?) },
+            "character_set_connection" => {
+                let cs = srv.charset(v)?;
+                self.collation = srv.default_collation(&cs).unwrap_or_default();
+                self.connection = cs;
+            }
+            "collation_connection" => {
+                let coll = srv.collation(v, None)?;
+                self.connection = charset_of(&coll).to_string();
+                self.collation = coll;
+            }
+            _ => {}
+        }
+        Ok(true)
+    }
+
+    /// The value of one of the four variables (None for NULL); None for another name.
+    pub fn get(&self, name: &str) -> Option<Option<&str>> {
+        match name.to_ascii_lowercase().as_str() {
+            "character_set_client" => Some(Some(&self.client)),
+            "character_set_connection" => Some(Some(&self.connection)),
+            "character_set_results" => Some(self.results.as_deref()),
+            "collation_connection" => Some(Some(&self.collation)),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn server(mariadb: bool, collations: &str, default: &str) -> Server {
+        Server {
+            mariadb,
+            collations: collations.into(),
+            collation_server: default.into(),
+            collation_database: default.into(),
+        }
+    }
+
+    /// MariaDB 10.11, MariaDB 11.8 and MySQL 9.7 as the test servers run them.
+    fn servers() -> (Server, Server, Server) {
+        (
+            server(true, "", "latin1_swedish_ci"),
+            server(
+                true,
+                "utf8mb3=utf8mb3_uca1400_ai_ci,ucs2=ucs2_uca1400_ai_ci,utf8mb4=utf8mb4_uca1400_ai_ci",
+                "utf8mb4_uca1400_ai_ci",
+            ),
+            server(false, "", "utf8mb4_0900_ai_ci"),
+        )
+    }
+
+    fn four(c: &Charsets) -> (String, String, Option<String>, String) {
+        (c.client.clone(), c.connection.clone(), c.results.clone(), c.collation.clone())
+    }
+
+    #[test]
+    fn a_session_starts_with_the_collation_its_login_named() {
+        let (maria_10, maria_11, mysql) = servers();
+        assert_eq!(maria_10.at_login(45).collation, "utf8mb4_general_ci");
+        // MariaDB 11.2+ maps a set's compiled default through character_set_collations.
+        assert_eq!(maria_11.at_login(45).collation, "utf8mb4_uca1400_ai_ci");
+        assert_eq!(maria_11.at_login(46).collation, "utf8mb4_bin");
+        assert_eq!(mysql.at_login(45).collation, "utf8mb4_general_ci");
+        assert_eq!(mysql.at_login(255).client, "utf8mb4");
+        assert_eq!(maria_10.at_login(8).results.as_deref(), Some("latin1"));
+        assert_eq!(mysql.at_login(0).collation, "utf8mb4_0900_ai_ci", "an unknown id: the server's");
+        assert_eq!((maria_10.greeting_id(), maria_11.greeting_id(), mysql.greeting_id()), (8, 45, 255));
+        assert_eq!(mysql.at_reset(45).collation, "utf8mb4_0900_ai_ci");
+        // Result columns, as each server marks them.
+        assert_eq!(maria_10.result_id(&maria_10.at_login(45)), 45);
+        assert_eq!(maria_11.result_id(&maria_11.at_login(45)), 224, "utf8mb4_uca1400_ai_ci as utf8mb4_unicode_ci");
+        assert_eq!(mysql.result_id(&mysql.at_login(255)), 255);
+        let mut c = mysql.at_login(255);
+        c.set_names(&mysql, "binary", None).unwrap();
+        assert_eq!(mysql.result_id(&c), 63);
+        c.set(&mysql, "character_set_results", "NULL", "").unwrap();
+        assert_eq!(mysql.result_id(&c), 33);
+        c.set(&mysql, "character_set_results", "latin1", "").unwrap();
+        assert_eq!(mysql.result_id(&c), 8);
+        assert_eq!(maria_10.at_reset(45).collation, "utf8mb4_general_ci");
+    }
+
+    #[test]
+    fn set_names_and_character_set_change_the_sessions_sets_as_mysqld_does() {
+        let (maria_10, maria_11, mysql) = servers();
+        let mut c = mysql.at_login(255);
+        c.set_names(&mysql, "latin1", None).unwrap();
+        assert_eq!(four(&c), ("latin1".into(), "latin1".into(), Some("latin1".into()), "latin1_swedish_ci".into()));
+        c.set_names(&mysql, "'utf8mb4'", Some("utf8mb4_bin")).unwrap();
+        assert_eq!(c.collation, "utf8mb4_bin");
+        c.set_names(&mysql, "utf8mb4", None).unwrap();
+        assert_eq!(c.collation, "utf8mb4_0900_ai_ci");
+        c.set_names(&maria_11, "utf8mb4", None).unwrap();
+        assert_eq!(c.collation, "utf8mb4_uca1400_ai_ci");
+        c.set_names(&maria_10, "UTF8", None).unwrap();
+        assert_eq!(c.collation, "utf8mb3_general_ci");
+        c.set_names(&mysql, "binary", None).unwrap();
+        assert_eq!(c.collation, "binary");
+        c.set_character_set(&mysql, "cp1251").unwrap();
+        assert_eq!(four(&c), ("cp1251".into(), "utf8mb4".into(), Some("cp1251".into()), "utf8mb4_0900_ai_ci".into()));
+        assert_eq!(c.set_names(&mysql, "nosuch", None).unwrap_err().0, 1115);
+        assert_eq!(c.set_names(&mysql, "latin1", Some("utf8mb4_bin")).unwrap_err().0, 1253);
+        assert_eq!(c.set_names(&mysql, "latin1", Some("nosuch")).unwrap_err().0, 1273);
+        assert_eq!(c.client, "cp1251", "a refused SET changes nothing");
+    }
+
+    #[test]
+    fn each_variable_is_set_alone() {
+        let (maria_10, _, _) = servers();
+        let mut c = maria_10.at_login(8);
+        assert_eq!(c.set(&maria_10, "character_set_results", "NULL", "latin1"), Ok(true));
+        assert_eq!(c.get("character_set_results"), Some(None));
+        assert_eq!(c.set(&maria_10, "character_set_client", "NULL", "latin1").unwrap_err().0, 1231);
+        assert_eq!(c.set(&maria_10, "collation_connection", "utf8mb4_bin", "latin1"), Ok(true));
+        assert_eq!(c.get("character_set_connection"), Some(Some("utf8mb4")));
+        assert_eq!(c.set(&maria_10, "character_set_connection", "DEFAULT", "latin1"), Ok(true));
+        assert_eq!(c.get("collation_connection"), Some(Some("latin1_swedish_ci")));
+        assert_eq!(c.set(&maria_10, "sql_mode", "''", ""), Ok(false));
+        assert_eq!(c.set(&maria_10, "sql_mode", "NULL", ""), Ok(false));
+        assert_eq!(c.get("sql_mode"), None);
+    }
 
     #[test]
     fn names_the_collations_each_server_kind_uses() {

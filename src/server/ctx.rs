@@ -73,6 +73,8 @@ pub struct Ctx<'a> {
     pub host: &'a str,
     /// User variables set by the client (`SET @x = ...`).
     pub vars: &'a mut std::collections::BTreeMap<String, String>,
+    /// The session's character sets (SET NAMES).
+    pub charsets: &'a mut super::collations::Charsets,
     /// The last statement's warnings.
     pub warnings: &'a mut Warnings,
     /// Set to end this connection after the answer (KILL of itself).

@@ -391,8 +391,9 @@ pub(super) fn finish(w: &mut super::ctx::Warnings, words: &[&str], reply: Option
         }
     }
     // MariaDB answers SHOW VARIABLES and SHOW STATUS from information_schema tables.
-    let reads_table =
-        words.contains(&"FROM") || matches!(words.get(1), Some(&"VARIABLES" | &"STATUS" | &"GLOBAL" | &"SESSION"));
+    let reads_table = words.contains(&"FROM")
+        || (words.first() == Some(&"SHOW")
+            && matches!(words.get(1), Some(&"VARIABLES" | &"STATUS" | &"GLOBAL" | &"SESSION")));
     w.end(maria && !reads_table);
 }
 
@@ -609,10 +610,46 @@ pub(super) const ER_OUT_OF_RESOURCES: u16 = 1041;
 fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
     for item in split_list(list) {
         let Some((k, v)) = item.split_once('=') else {
-            // SET NAMES utf8, SET CHARACTER SET ...: accepted and ignored.
+            // SET NAMES cs [COLLATE coll], SET CHARACTER SET cs, SET CHARSET cs.
+            let w: Vec<&str> = item.split_whitespace().collect();
+            let srv = super::values::charset_server(s.srv.primary().as_ref());
+            let up = |i: usize| w.get(i).map(|x| x.to_ascii_uppercase());
+            let r = match (up(0).as_deref(), up(1).as_deref()) {
+                (Some("NAMES"), _) if w.len() == 2 || (w.len() == 4 && up(2).as_deref() == Some("COLLATE")) => {
+                    let cs = if up(1).as_deref() == Some("DEFAULT") { srv.charset_server() } else { w[1].into() };
+                    s.charsets.set_names(&srv, &cs, w.get(3).copied())
+                }
+                (Some("CHARACTER"), Some("SET")) if w.len() == 3 => s.charsets.set_character_set(&srv, w[2]),
+                (Some("CHARSET"), _) if w.len() == 2 => s.charsets.set_character_set(&srv, w[1]),
+                // SET TRANSACTION ...: accepted and ignored (binlogd reads no tables).
+                _ => continue,
+            };
+            if let Err((code, state, msg)) = r {
+                return vec![err_packet(code, state, &msg)];
+            }
+            let named = if up(0).as_deref() == Some("CHARACTER") { 2 } else { 1 };
+            if let Some((code, msg)) = w.get(named).and_then(|n| srv.utf8_warning(n)) {
+                s.warnings.push("Warning", code, msg);
+            }
             continue;
         };
         let k = k.trim().trim_start_matches(':');
+        // SET [SESSION | LOCAL] x = v, SET @@[session.]x = v: the session's character sets.
+        if let Some(name) = session_variable(k) {
+            let srv = super::values::charset_server(s.srv.primary().as_ref());
+            let default = super::values::lookup(s, name).and_then(|v| v.0).unwrap_or_default();
+            let v = v.trim_start_matches('=').trim();
+            match s.charsets.set(&srv, name, v, &default) {
+                Ok(true) => {
+                    if let Some((code, msg)) = srv.utf8_warning(v) {
+                        s.warnings.push("Warning", code, msg);
+                    }
+                    continue;
+                }
+                Ok(false) => {}
+                Err((code, state, msg)) => return vec![err_packet(code, state, &msg)],
+            }
+        }
         if let Some(name) = k.strip_prefix('@').filter(|n| !n.starts_with('@')) {
             let v = match eval(s, v.trim_start_matches('=').trim()) {
                 Ok(v) => v.0.unwrap_or_default(),
@@ -636,7 +673,26 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
         }
         // Session system variables (autocommit, sql_mode, ...) are accepted and ignored.
     }
-    vec![ok_packet()]
+    match s.warnings.counts().0 {
+        0 => vec![ok_packet()],
+        n => vec![ok_with_warnings(u16::try_from(n).unwrap_or(u16::MAX))],
+    }
+}
+
+/// The name of a session system variable a SET item assigns (`x`, `SESSION x`, `LOCAL
+/// x`, `@@x`, `@@session.x`, `@@local.x`); None for a user or global one.
+fn session_variable(k: &str) -> Option<&str> {
+    let k = k.trim();
+    let word = |p: &str| k.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)).and_then(|_| k.get(p.len()..));
+    let name = word("SESSION ")
+        .or_else(|| word("LOCAL "))
+        .or_else(|| word("@@SESSION."))
+        .or_else(|| word("@@LOCAL."))
+        .or_else(|| k.strip_prefix("@@").filter(|n| !n.contains('.')))
+        .unwrap_or(k)
+        .trim()
+        .trim_matches('`');
+    (!name.starts_with('@') && !name.contains(['.', ' '])).then_some(name)
 }
 
 /// PURGE BINARY LOGS TO 'name' | BEFORE 'datetime', with a primary's answers: a file

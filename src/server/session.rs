@@ -81,6 +81,9 @@ pub struct Session<'a> {
     pub tls: Option<String>,
     /// The client asked for CLIENT_MULTI_STATEMENTS at login.
     pub multi_statements: bool,
+    /// The collation the client named at login, and the session's character sets.
+    pub login_collation: u8,
+    pub charsets: super::collations::Charsets,
 }
 
 impl<'a> Session<'a> {
@@ -109,6 +112,7 @@ impl<'a> Session<'a> {
             user: &self.user,
             host: host_of(&self.peer),
             vars: &mut self.vars,
+            charsets: &mut self.charsets,
             warnings: &mut self.warnings,
             killed: &self.killed,
             tls: self.tls.as_deref(),
@@ -137,6 +141,8 @@ impl<'a> Session<'a> {
             killed,
             tls: None,
             multi_statements: false,
+            login_collation: 0,
+            charsets: super::collations::Charsets::default(),
         }
     }
 
@@ -152,6 +158,7 @@ impl<'a> Session<'a> {
         self.srv.conns.set_user(self.id, &user);
         self.srv.conns.set_command(self.id, Command::Sleep, None);
         self.user = user;
+        self.charsets = self.login_charsets();
         self.stream.max_payload = AFTER_AUTH_MAX;
         self.stream.inner.deadline = None;
         // Idle clients that are not dumping are closed after wait_timeout.
@@ -172,7 +179,7 @@ impl<'a> Session<'a> {
             connection_id: self.id,
             scramble: n.clone(),
             capabilities: SERVER_CAPABILITIES | if tls.is_some() { caps::SSL } else { 0 },
-            charset: 45,
+            charset: super::values::charset_server(self.srv.primary().as_ref()).greeting_id(),
             status: 2,
             auth_plugin: auth::CACHING_SHA2.into(),
         };
@@ -201,6 +208,7 @@ impl<'a> Session<'a> {
         }
         let resp = HandshakeResponse41::decode(&first)?;
         self.multi_statements = resp.capabilities & caps::MULTI_STATEMENTS != 0;
+        self.login_collation = resp.charset;
         let found = self.srv.accounts.iter().find(|a| a.user == resp.user).cloned();
         let known = found.is_some();
         // An unknown user goes through the same steps against a throwaway account.
@@ -272,6 +280,11 @@ impl<'a> Session<'a> {
         Ok(resp.user)
     }
 
+    /// The character sets the collation named at login gives, as the primary's kind.
+    fn login_charsets(&self) -> super::collations::Charsets {
+        super::values::charset_server(self.srv.primary().as_ref()).at_login(u32::from(self.login_collation))
+    }
+
     fn peer_host(&self) -> &str {
         host_of(&self.peer)
     }
@@ -319,12 +332,17 @@ impl<'a> Session<'a> {
             // and rows (a row never begins with 0xff).
             let mut failed: Option<Vec<u8>> = None;
             let mut held: Vec<Vec<u8>> = Vec::new();
+            let (charset, mut head) = (super::values::result_charset(&ctx), true);
             super::events::answer(&ctx, args, &mut |p| {
+                let mut p = p.to_vec();
+                if std::mem::take(&mut head) {
+                    crate::proto::resultset::text_charset(&mut p, charset);
+                }
                 if let Some(e) = p.last().filter(|e| e.first() == Some(&0xff)) {
                     failed = Some(e.clone());
                 }
                 let r = if held.is_empty() { Ok(()) } else { stream.write_many(&held) };
-                held = p.to_vec();
+                held = p;
                 r
             })?;
             if more && failed.is_none() {
@@ -338,6 +356,8 @@ impl<'a> Session<'a> {
             return Ok(failed.is_none());
         }
         let mut packets = query::answer(&mut self.ctx(), sql);
+        // The character set the statement left the session with marks its columns.
+        crate::proto::resultset::text_charset(&mut packets, super::values::result_charset(&self.ctx()));
         let ok = packets.first().is_some_and(|p| p.first() != Some(&0xff));
         if more && ok {
             if let Some(last) = packets.last_mut() {
@@ -386,6 +406,9 @@ impl<'a> Session<'a> {
                 // variables and diagnostics go, its login and capabilities stay.
                 Some(command::COM_RESET_CONNECTION) => {
                     self.vars.clear();
+                    // The character sets go back to those of the login.
+                    self.charsets = super::values::charset_server(self.srv.primary().as_ref())
+                        .at_reset(u32::from(self.login_collation));
                     self.warnings = Default::default();
                     self.reply(&ok_packet())?
                 }

@@ -98,7 +98,8 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                     )]
                 }
             };
-            let all = if kw == "VARIABLES" { system_variables(s) } else { status_counters(s) };
+            let global = words.contains(&"GLOBAL");
+            let all = if kw == "VARIABLES" { system_variables(s, global) } else { status_counters(s) };
             let v: Vec<Vec<Option<String>>> =
                 all.into_iter().filter(|(k, v)| filter.matches(k, v)).map(|(k, v)| vec![Some(k), Some(v)]).collect();
             rows(&["Variable_name", "Value"], v)

@@ -27,21 +27,7 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
     }
     let cfg = s.srv.cfg();
     match var.from {
-        Source::Primary(default) => {
-            if let Some(p) = p.filter(|p| !p.variables.is_empty()) {
-                // Read from the primary: what it lacks, this server lacks.
-                return p.variables.iter().find(|(k, _)| k == var.name).map(|(_, v)| v.clone());
-            }
-            // Not read yet (or an older binlog_dir): what the stored files tell.
-            Some(match (var.name, p) {
-                ("version", Some(p)) => p.version.clone(),
-                ("binlog_checksum", Some(p)) => {
-                    if p.checksum == crate::binlog::event::ChecksumAlg::CRC32 { "CRC32" } else { "NONE" }.into()
-                }
-                ("gtid_mode" | "enforce_gtid_consistency", Some(p)) => if p.gtid_mode { "ON" } else { "OFF" }.into(),
-                _ => default.to_string(),
-            })
-        }
+        Source::Primary(default) => primary_value(p, var.name, default),
         Source::Own => {
             let d = || s.srv.serving().durable.snapshot();
             Some(match var.name {
@@ -93,14 +79,59 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
     }
 }
 
+/// A variable whose value is the primary's: as read from it (what it lacks, this
+/// server lacks), or before that what the stored files tell, else `default`.
+fn primary_value(p: Option<&Primary>, name: &str, default: &str) -> Option<String> {
+    if let Some(p) = p.filter(|p| !p.variables.is_empty()) {
+        return p.variables.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    }
+    Some(match (name, p) {
+        ("version", Some(p)) => p.version.clone(),
+        ("binlog_checksum", Some(p)) => {
+            if p.checksum == crate::binlog::event::ChecksumAlg::CRC32 { "CRC32" } else { "NONE" }.into()
+        }
+        ("gtid_mode" | "enforce_gtid_consistency", Some(p)) => if p.gtid_mode { "ON" } else { "OFF" }.into(),
+        _ => default.to_string(),
+    })
+}
+
+/// What a session's character sets are set from: the primary's kind and settings.
+pub(super) fn charset_server(p: Option<&Primary>) -> super::collations::Server {
+    let get = |name: &str| {
+        let default = match sysvars::find(name).map(|v| v.from) {
+            Some(Source::Primary(d)) => d,
+            _ => "",
+        };
+        primary_value(p, name, default).unwrap_or_default()
+    };
+    super::collations::Server {
+        mariadb: p.is_some_and(|p| p.flavor == crate::replica::connect::Flavor::MariaDb),
+        collations: get("character_set_collations"),
+        collation_server: get("collation_server"),
+        collation_database: get("collation_database"),
+    }
+}
+
+/// The collation id of a result's text columns in this session (`Server::result_id`).
+pub(super) fn result_charset(s: &Ctx) -> u16 {
+    charset_server(s.srv.primary().as_ref()).result_id(s.charsets)
+}
+
 fn onoff(on: bool) -> String {
     if on { "ON" } else { "OFF" }.into()
 }
 
-/// The system variables binlogd reports, as (name, value), by name.
-pub(super) fn system_variables(s: &Ctx) -> Vec<(String, String)> {
+/// The system variables binlogd reports, as (name, value), by name: the session's
+/// (its character sets) or the global ones.
+pub(super) fn system_variables(s: &Ctx, global: bool) -> Vec<(String, String)> {
     let p = s.srv.primary();
-    sysvars::VARS.iter().filter_map(|v| Some((v.name.to_string(), variable(s, p.as_ref(), v)?))).collect()
+    sysvars::VARS
+        .iter()
+        .filter_map(|v| {
+            let session = s.charsets.get(v.name).filter(|_| !global).map(|v| v.unwrap_or_default().to_string());
+            Some((v.name.to_string(), session.or_else(|| variable(s, p.as_ref(), v))?))
+        })
+        .collect()
 }
 
 /// binlogd's counters, as SHOW GLOBAL STATUS rows.
@@ -226,6 +257,7 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         return Ok((v, if maria { ColumnType::LONG } else { ColumnType::LONGLONG }));
     }
     if let Some(v) = t.strip_prefix("@@") {
+        let global = v.get(..7).is_some_and(|g| g.eq_ignore_ascii_case("global."));
         let name = v.split_once('.').map_or(v, |(scope, n)| {
             if scope.eq_ignore_ascii_case("global")
                 || scope.eq_ignore_ascii_case("session")
@@ -237,6 +269,10 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
             }
         });
         let name = name.trim_matches('`');
+        // The session's character sets, unless the global value is asked for.
+        if let Some(v) = s.charsets.get(name).filter(|_| !global) {
+            return Ok((v.map(str::to_string), ColumnType::VAR_STRING));
+        }
         return lookup(s, name).ok_or_else(|| {
             err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'"))
         });

@@ -172,6 +172,11 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     if mine != theirs {
         wrong.push(format!("multi-statements\n  binlogd: {mine}\n  primary: {theirs}"));
     }
+    // The session's character sets: from the login, SET NAMES and the rest, reset.
+    let (mine, theirs) = (charsets(lport), charsets(s.port));
+    if mine != theirs {
+        wrong.push(format!("character sets\n  binlogd: {mine}\n  primary: {theirs}"));
+    }
     // COM_SET_OPTION and COM_RESET_CONNECTION, as a connector sends them.
     let (mine, theirs) = (session_commands(lport), session_commands(s.port));
     if mine != theirs {
@@ -262,6 +267,45 @@ for flags in (0, pymysql.constants.CLIENT.MULTI_STATEMENTS):
             print(flags, repr(q), r)
         except Exception as e:
             print(flags, repr(q), r, e)
+"#;
+    let o = std::process::Command::new("python3").args(["-c", SCRIPT, &port.to_string()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A session's character sets on `port`, as pymysql sees them: the greeting's
+/// collation, then the four variables after each way of setting them, and the
+/// collation their result's columns carry.
+fn charsets(port: u16) -> String {
+    const SCRIPT: &str = r#"
+import sys, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
+cur = c.cursor()
+four = "SELECT @@character_set_client, @@character_set_connection, @@character_set_results, @@collation_connection"
+print("greeting", c.server_language)
+for q in ["SET NAMES latin1", "SET NAMES 'utf8mb4' COLLATE utf8mb4_bin", "SET NAMES utf8", "SET NAMES binary",
+          "SET character_set_results = NULL", "SET CHARACTER SET cp1251", "SET SESSION collation_connection = latin1_bin",
+          "SET @@character_set_client = DEFAULT", "SET NAMES nosuch", "SET NAMES latin1 COLLATE utf8mb4_bin",
+          "SET NAMES latin1 COLLATE nosuch", "SET character_set_client = NULL",
+          "SET autocommit = 1, @x = 1", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "reset"]:
+    try:
+        if q == "reset":
+            c._execute_command(0x1f, b"")
+            c._read_ok_packet()
+        else:
+            cur.execute(q)
+        cur.execute("SHOW WARNINGS")
+        w = [r[:2] for r in cur.fetchall()]
+    except Exception as e:
+        w = e.args[0]
+    cur.execute(four)
+    print(q, w, cur.fetchall(), [f.charsetnr for f in cur._result.fields])
+cur.execute("SHOW VARIABLES LIKE 'character_set_c%'")
+print(cur.fetchall())
+cur.execute("SHOW GLOBAL VARIABLES LIKE 'character_set_c%'")
+print(cur.fetchall())
+cur.execute("SELECT @@global.character_set_client, @@session.character_set_client")
+print(cur.fetchall())
 "#;
     let o = std::process::Command::new("python3").args(["-c", SCRIPT, &port.to_string()]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
