@@ -145,6 +145,15 @@ pub const VARS: &[Var] = &[
     v("wait_timeout", Int, Own, Both),
 ];
 
+/// The variables a MySQL server warns about (1287) when a statement reads them: since
+/// which version (as `server::query::version_number` gives it), and what to use
+/// instead. MariaDB deprecates none of binlogd's.
+pub const DEPRECATED_ON_MYSQL: &[(&str, u32, Option<&str>)] = &[
+    ("binlog_format", 80034, None),
+    ("log_slave_updates", 80026, Some("log_replica_updates")),
+    ("slave_net_timeout", 80026, Some("replica_net_timeout")),
+];
+
 /// The variable called `name` (any case).
 pub fn find(name: &str) -> Option<&'static Var> {
     let n = name.to_ascii_lowercase();

@@ -208,10 +208,9 @@ pub const EOF: [u8; 5] = [0xfe, 0, 0, 0x02, 0];
 /// SERVER_MORE_RESULTS_EXISTS: another statement's answer follows this one.
 pub const SERVER_MORE_RESULTS_EXISTS: u16 = 0x0008;
 
-/// Marks the packet that ends an answer (an OK, or a result set's last EOF) as followed
-/// by another answer: SERVER_MORE_RESULTS_EXISTS in its status flags. Any other packet
-/// is left as it is. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html>
-pub fn set_more_results(p: &mut [u8]) {
+/// Where the status flags of the packet that ends an answer (an OK, or a result set's
+/// EOF) are; the warning count follows them. None for any other packet.
+fn status_at(p: &[u8]) -> Option<usize> {
     // A length-encoded integer's size from its first byte.
     let lenenc = |at: usize| match p.get(at) {
         Some(0..=0xfa) => Some(1),
@@ -220,13 +219,33 @@ pub fn set_more_results(p: &mut [u8]) {
         Some(0xfe) => Some(9),
         _ => None,
     };
-    let at = match p.first() {
+    match p.first() {
         Some(0xfe) if p.len() < 9 => Some(3),
         // affected rows, last insert id, then the status flags.
         Some(0x00) => lenenc(1).and_then(|a| lenenc(1 + a).map(|b| 1 + a + b)),
         _ => None,
+    }
+}
+
+/// Sets the warning count of the packet that ends an answer (an OK, or a result set's
+/// last EOF): what the statement's conditions number, as the client's "1 warning"
+/// and `warning_count` read it. Any other packet is left as it is.
+pub fn set_warning_count(p: &mut [u8], n: u16) {
+    // An EOF's count comes before its status flags, an OK's after them.
+    let at = match p.first() {
+        Some(0xfe) => status_at(p).map(|_| 1),
+        _ => status_at(p).map(|s| s + 2),
     };
     if let Some(f) = at.and_then(|i| p.get_mut(i..i + 2)) {
+        f.copy_from_slice(&n.to_le_bytes());
+    }
+}
+
+/// Marks the packet that ends an answer (an OK, or a result set's last EOF) as followed
+/// by another answer: SERVER_MORE_RESULTS_EXISTS in its status flags. Any other packet
+/// is left as it is. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html>
+pub fn set_more_results(p: &mut [u8]) {
+    if let Some(f) = status_at(p).and_then(|i| p.get_mut(i..i + 2)) {
         let v = u16::from_le_bytes([f[0], f[1]]) | SERVER_MORE_RESULTS_EXISTS;
         f.copy_from_slice(&v.to_le_bytes());
     }
@@ -308,6 +327,21 @@ mod tests {
         for p in [vec![0xff, 0x51, 0x04], vec![0x01, 0x31], vec![0x00, 0xfd, 1], vec![]] {
             let mut q = p.clone();
             set_more_results(&mut q);
+            assert_eq!(q, p);
+        }
+    }
+
+    #[test]
+    fn an_answers_end_carries_its_warning_count() {
+        let mut eof = EOF.to_vec();
+        set_warning_count(&mut eof, 2);
+        assert_eq!(eof, [0xfe, 2, 0, 0x02, 0]);
+        let mut ok = vec![0x00, 0xfc, 0x2c, 0x01, 0, 0x02, 0, 0, 0];
+        set_warning_count(&mut ok, 1);
+        assert_eq!(ok, [0x00, 0xfc, 0x2c, 0x01, 0, 0x02, 0, 1, 0]);
+        for p in [vec![0xff, 0x51, 0x04], vec![0x01, 0x31], vec![0x00, 0, 0, 2], vec![]] {
+            let mut q = p.clone();
+            set_warning_count(&mut q, 3);
             assert_eq!(q, p);
         }
     }

@@ -17,45 +17,60 @@ use crate::replica::{Link, Serving, Stats};
 /// SHOW ERRORS and `@@warning_count`. <https://dev.mysql.com/doc/refman/8.4/en/diagnostics-area.html>
 #[derive(Debug, Default)]
 pub struct Warnings {
-    list: Vec<(&'static str, u16, String)>,
+    /// Shared-mutable: an expression raises a warning while it is evaluated through a
+    /// shared `Ctx` (a deprecated variable or function).
+    list: std::cell::RefCell<Vec<Condition>>,
     /// `(@@warning_count, @@error_count)` as the statement before this one left them:
     /// a statement reads them before its own conditions replace them.
     before: (usize, usize),
     /// The last statement's conditions while the next one runs, for `end`.
-    previous: Vec<(&'static str, u16, String)>,
+    previous: Vec<Condition>,
+    /// How many conditions the statement that just ended raised itself (not those
+    /// MariaDB kept from the one before), for its answer's warning count.
+    raised: usize,
 }
+
+/// One condition: level, code, message.
+pub type Condition = (&'static str, u16, String);
 
 impl Warnings {
     /// A statement other than SHOW WARNINGS, SHOW ERRORS and SHOW COUNT(*) begins:
     /// it starts with none of its own, and reads the last one's counts.
     pub fn begin(&mut self) {
         self.before = self.counts();
-        self.previous = std::mem::take(&mut self.list);
+        self.previous = std::mem::take(self.list.get_mut());
     }
     /// The statement ended. MariaDB leaves the last statement's conditions in place
     /// when one that reads no table raises none (`quiet_keeps`); MySQL clears them
     /// at every statement.
     pub fn end(&mut self, quiet_keeps: bool) {
-        if quiet_keeps && self.list.is_empty() {
-            self.list = std::mem::take(&mut self.previous);
+        self.raised = self.list.get_mut().len();
+        if quiet_keeps && self.raised == 0 {
+            *self.list.get_mut() = std::mem::take(&mut self.previous);
         } else {
             self.previous.clear();
         }
     }
-    pub fn push(&mut self, level: &'static str, code: u16, message: String) {
-        self.list.push((level, code, message));
+    /// The count the answer's end carries: the conditions the statement that ended
+    /// raised; 0 for one that read them (SHOW WARNINGS), which neither begins nor ends.
+    pub fn take_raised(&mut self) -> usize {
+        std::mem::take(&mut self.raised)
+    }
+    pub fn push(&self, level: &'static str, code: u16, message: String) {
+        self.list.borrow_mut().push((level, code, message));
     }
     /// The statement failed with `code` and `message`.
-    pub fn error(&mut self, code: u16, message: String) {
+    pub fn error(&self, code: u16, message: String) {
         self.push("Error", code, message);
     }
     /// The conditions, all or the errors only (SHOW ERRORS).
-    pub fn listed(&self, errors_only: bool) -> impl Iterator<Item = &(&'static str, u16, String)> {
-        self.list.iter().filter(move |c| !errors_only || c.0 == "Error")
+    pub fn listed(&self, errors_only: bool) -> Vec<Condition> {
+        self.list.borrow().iter().filter(|c| !errors_only || c.0 == "Error").cloned().collect()
     }
     /// `(@@warning_count, @@error_count)` of the last statement.
     pub fn counts(&self) -> (usize, usize) {
-        (self.list.len(), self.list.iter().filter(|c| c.0 == "Error").count())
+        let l = self.list.borrow();
+        (l.len(), l.iter().filter(|c| c.0 == "Error").count())
     }
     /// The counts the statement now running reads (`@@warning_count`, `@@error_count`).
     pub fn before(&self) -> (usize, usize) {

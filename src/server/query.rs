@@ -553,9 +553,10 @@ fn show_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
             let v = s
                 .warnings
                 .listed(*what == "ERRORS")
+                .into_iter()
                 .skip(off)
                 .take(n)
-                .map(|(l, c, m)| vec![Some(l.to_string()), Some(c.to_string()), Some(m.clone())])
+                .map(|(l, c, m)| vec![Some(l.to_string()), Some(c.to_string()), Some(m)])
                 .collect();
             rows(&["Level", "Code", "Message"], v)
         }

@@ -353,11 +353,18 @@ impl<'a> Session<'a> {
             stream.write_many(&held)?;
             let maria = super::show::is_maria(&ctx);
             query::finish(ctx.warnings, &["SHOW", "BINLOG", "EVENTS"], failed.as_deref(), maria);
+            // It raises no warnings of its own.
+            ctx.warnings.take_raised();
             return Ok(failed.is_none());
         }
         let mut packets = query::answer(&mut self.ctx(), sql);
-        // The character set the statement left the session with marks its columns.
+        // The character set the statement left the session with marks its columns,
+        // and its end counts the conditions it raised.
         crate::proto::resultset::text_charset(&mut packets, super::values::result_charset(&self.ctx()));
+        let raised = self.warnings.take_raised();
+        if let Some(end) = packets.last_mut().filter(|_| raised > 0) {
+            crate::proto::resultset::set_warning_count(end, u16::try_from(raised).unwrap_or(u16::MAX));
+        }
         let ok = packets.first().is_some_and(|p| p.first() != Some(&0xff));
         if more && ok {
             if let Some(last) = packets.last_mut() {

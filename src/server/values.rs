@@ -112,6 +112,22 @@ pub(super) fn charset_server(p: Option<&Primary>) -> super::collations::Server {
     }
 }
 
+/// On a MySQL primary, warns 1287 that `what` is deprecated where `instead` finds it so
+/// at the primary's version (and gives the message's end).
+fn deprecated(s: &Ctx, what: &str, instead: impl Fn(u32) -> Option<String>) {
+    let Some(p) = s.srv.primary().filter(|p| p.flavor == crate::replica::connect::Flavor::Mysql) else { return };
+    if let Some(end) = instead(super::query::version_number(&p.version)) {
+        s.warnings.push(
+            "Warning",
+            ER_WARN_DEPRECATED_SYNTAX,
+            format!("'{what}' is deprecated and will be removed in a future release.{end}"),
+        );
+    }
+}
+
+/// ER_WARN_DEPRECATED_SYNTAX.
+const ER_WARN_DEPRECATED_SYNTAX: u16 = 1287;
+
 /// The collation id of a result's text columns in this session (`Server::result_id`).
 pub(super) fn result_charset(s: &Ctx) -> u16 {
     charset_server(s.srv.primary().as_ref()).result_id(s.charsets)
@@ -273,7 +289,16 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         if let Some(v) = s.charsets.get(name).filter(|_| !global) {
             return Ok((v.map(str::to_string), ColumnType::VAR_STRING));
         }
-        return lookup(s, name).ok_or_else(|| {
+        let found = lookup(s, name);
+        if found.is_some() {
+            deprecated(s, &format!("@@{}", name.to_ascii_lowercase()), |since| {
+                sysvars::DEPRECATED_ON_MYSQL
+                    .iter()
+                    .find(|d| d.0.eq_ignore_ascii_case(name) && since >= d.1)
+                    .map(|d| d.2.map(|n| format!(" Please use {n} instead.")).unwrap_or_default())
+            });
+        }
+        return found.ok_or_else(|| {
             err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'"))
         });
     }
@@ -305,6 +330,12 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     }
     for f in ["MASTER_POS_WAIT(", "SOURCE_POS_WAIT("] {
         if let Some(args) = call_args(t, f).filter(|_| !maria || f.starts_with('M')) {
+            if f.starts_with('M') {
+                // The message lacks the variables' final stop.
+                deprecated(s, "MASTER_POS_WAIT", |v| {
+                    (v >= 80026).then(|| " Please use SOURCE_POS_WAIT instead".into())
+                });
+            }
             return source_pos_wait(s, args, level, f.trim_end_matches('(')).map(|v| (v, ColumnType::LONGLONG));
         }
     }
@@ -456,7 +487,7 @@ fn gtid_subset(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<
 /// would start at that file and position, so that it can be pointed at binlogd by GTID
 /// (<https://mariadb.com/kb/en/binlog_gtid_pos/>). NULL, as from the primary, for a
 /// file binlogd does not store, a negative position, or one where no event starts.
-/// (mysqld also warns 1292 for a position string with text after its digits.)
+/// A position string with text after its digits warns 1292, as mysqld's does.
 fn binlog_gtid_pos(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<u8>> {
     let parts = split_list(args);
     let [file, pos] = parts.as_slice() else {
@@ -472,6 +503,9 @@ fn binlog_gtid_pos(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, 
     let pos: i64 = if ty == ColumnType::NEWDECIMAL {
         pos.parse::<f64>().map_or(0, |f| f.round() as i64)
     } else {
+        if ty == ColumnType::VAR_STRING {
+            truncated(s, &pos, Numeric::Integer);
+        }
         let t = pos.trim_start();
         let sign = usize::from(t.starts_with(['-', '+']));
         let digits = t.get(sign..).map_or(0, |r| r.bytes().take_while(u8::is_ascii_digit).count());
@@ -553,11 +587,11 @@ fn source_pos_wait(s: &Ctx, args: &str, level: usize, name: &str) -> Result<Opti
         }
     }
     let (Some(file), _) = eval_at(s, file, level + 1)? else { return Ok(None) };
-    let pos = number(s, pos, level)?.unwrap_or(0.0).round();
+    let pos = number(s, pos, level, Numeric::Integer)?.unwrap_or(0.0).round();
     // MariaDB takes whole seconds (0.2 is 0: no limit), MySQL fractions.
     let maria = is_maria(s);
     let timeout = match timeout {
-        Some(t) => number(s, t, level)?
+        Some(t) => number(s, t, level, Numeric::Double)?
             .map(|t| if maria { t.round() } else { t })
             .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()),
         None => None,
@@ -601,10 +635,13 @@ fn what_and_timeout<'a>(parts: &'a [String], name: &str) -> Result<(&'a str, Opt
 
 /// A numeric argument (a timeout in seconds, a position), as mysqld reads a number or
 /// a string's leading number; None for NULL.
-fn number(s: &Ctx, e: &str, level: usize) -> Result<Option<f64>, Vec<u8>> {
-    let (v, _) = eval_at(s, e, level + 1)?;
+fn number(s: &Ctx, e: &str, level: usize, kind: Numeric) -> Result<Option<f64>, Vec<u8>> {
+    let (v, ty) = eval_at(s, e, level + 1)?;
     Ok(v.map(|v| {
         let t = v.trim_start();
+        if ty == ColumnType::VAR_STRING {
+            truncated(s, &v, kind);
+        }
         if let Some(f) = t.trim_end().parse::<f64>().ok().filter(|f| f.is_finite()) {
             return f;
         }
@@ -618,6 +655,30 @@ fn number(s: &Ctx, e: &str, level: usize) -> Result<Option<f64>, Vec<u8>> {
     }))
 }
 
+/// What a string argument is read as, for the warning its trailing text raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Numeric {
+    Integer,
+    Double,
+}
+
+/// mysqld reads a string argument's leading number and warns 1292 when more follows
+/// (`'370abc'` as an INTEGER is 370). <https://mariadb.com/kb/en/type-conversion/>
+fn truncated(s: &Ctx, v: &str, kind: Numeric) {
+    let t = v.trim();
+    let whole = match kind {
+        Numeric::Integer => t.parse::<i64>().is_ok(),
+        Numeric::Double => t.parse::<f64>().is_ok_and(f64::is_finite),
+    };
+    if !whole {
+        let k = if kind == Numeric::Integer { "INTEGER" } else { "DOUBLE" };
+        s.warnings.push("Warning", ER_TRUNCATED_WRONG_VALUE, format!("Truncated incorrect {k} value: '{v}'"));
+    }
+}
+
+/// ER_TRUNCATED_WRONG_VALUE.
+const ER_TRUNCATED_WRONG_VALUE: u16 = 1292;
+
 /// MariaDB's `MASTER_GTID_WAIT(pos [, timeout])`: 0 once binlogd has stored, in each
 /// domain of `pos`, its sequence number; -1 when `timeout` seconds pass first (a
 /// negative one, or none, waits without limit). A failover script asks it before it
@@ -630,7 +691,7 @@ fn master_gtid_wait(s: &Ctx, args: &str, level: usize) -> Result<Option<String>,
         .map_err(|_| err_packet(ER_CANNOT_PARSE_GTID_LIST, "HY000", "Could not parse GTID list"))?;
     let timeout = match timeout {
         // Too long a timeout for a Duration is none.
-        Some(t) => number(s, t, level)?.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()),
+        Some(t) => number(s, t, level, Numeric::Double)?.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()),
         None => None,
     };
     let reached = wait_stored(s, timeout, |st| {
@@ -657,7 +718,7 @@ fn wait_for_executed_gtid_set(s: &Ctx, args: &str, level: usize) -> Result<Strin
     let want = GtidSet::parse(&text).map_err(|_| malformed(&text))?;
     let timeout = match timeout {
         None => None,
-        Some(t) => match number(s, t, level)? {
+        Some(t) => match number(s, t, level, Numeric::Double)? {
             Some(secs) if secs >= 0.0 => std::time::Duration::try_from_secs_f64(secs).ok().filter(|d| !d.is_zero()),
             _ => {
                 return Err(err_packet(

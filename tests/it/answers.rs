@@ -172,6 +172,11 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     if mine != theirs {
         wrong.push(format!("multi-statements\n  binlogd: {mine}\n  primary: {theirs}"));
     }
+    // The conditions statements raise, and the counts their answers carry.
+    let (mine, theirs) = (conditions(lport), conditions(s.port));
+    if mine != theirs {
+        wrong.push(format!("conditions\n  binlogd: {mine}\n  primary: {theirs}"));
+    }
     // The session's character sets: from the login, SET NAMES and the rest, reset.
     let (mine, theirs) = (charsets(lport), charsets(s.port));
     if mine != theirs {
@@ -308,6 +313,48 @@ cur.execute("SELECT @@global.character_set_client, @@session.character_set_clien
 print(cur.fetchall())
 "#;
     let o = std::process::Command::new("python3").args(["-c", SCRIPT, &port.to_string()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Statements whose conditions a server raises: deprecations (MySQL), strings read as
+/// numbers, the other flavour's words; and the diagnostics statements after them.
+const CONDITION_STATEMENTS: &[&str] = &[
+    "SELECT @@binlog_format",
+    "SHOW WARNINGS",
+    "SELECT @@log_slave_updates, @@slave_net_timeout, @@global.binlog_format",
+    "SELECT @@nosuch",
+    "SELECT 1",
+    "SHOW WARNINGS",
+    "SELECT MASTER_POS_WAIT('x.000001', '4x', 1)",
+    "SELECT WAIT_FOR_EXECUTED_GTID_SET('', 'x')",
+    "SELECT BINLOG_GTID_POS('mysql-bin.000001', '370abc')",
+    "SELECT MASTER_GTID_WAIT('0-1-1', '0.5x')",
+    "SET NAMES utf8",
+    "SHOW COUNT(*) WARNINGS",
+];
+
+/// Each statement's conditions on `port`, as pymysql sees them: the warning count its
+/// answer carries, then SHOW WARNINGS (or the statement's error code).
+fn conditions(port: u16) -> String {
+    const SCRIPT: &str = r#"
+import sys, pymysql
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
+cur = c.cursor()
+for q in sys.argv[2:]:
+    try:
+        cur.execute(q)
+        n = cur._result.warning_count
+        cur.execute("SHOW WARNINGS")
+        print(q, n, cur.fetchall())
+    except Exception as e:
+        print(q, e.args[0])
+"#;
+    let o = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, &port.to_string()])
+        .args(CONDITION_STATEMENTS)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
