@@ -286,6 +286,8 @@ pub static STATEMENTS: &[Statement] = &[
         1,
     ),
     st(&["FLUSH", "SSL"], Admin("RELOAD"), "FLUSH SSL", reload_tls).on(NEVER, since(100401), 1),
+    // What binlogd has none of to flush (privileges, tables, relay logs, ...).
+    st(&["FLUSH", ".."], Admin("RELOAD"), "FLUSH PRIVILEGES", flush_other),
     st(&["PURGE", "BINARY", "LOGS", ".."], Admin("SUPER, BINLOG_ADMIN"), "PURGE BINARY LOGS TO 'x.000001'", purge_logs),
     st(&["PURGE", "MASTER", "LOGS", ".."], Admin("SUPER, BINLOG_ADMIN"), "PURGE MASTER LOGS TO 'x.000001'", purge_logs)
         .on(BEFORE_MYSQL_8_4, ALWAYS, 1),
@@ -488,10 +490,69 @@ fn flush_binary_logs(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     super::change::noted(s, 1105, &format!("The primary ({at}) rotated to '{file}'; {note}"))
 }
 
+/// The FLUSH options that flush what binlogd has none of: mysqld answers OK after
+/// flushing its own, and so does binlogd, with nothing to do.
+/// <https://dev.mysql.com/doc/refman/8.4/en/flush.html>, <https://mariadb.com/kb/en/flush/>
+const FLUSH_NOTHING: &[&[&str]] = &[
+    &["PRIVILEGES"],
+    &["TABLES"],
+    &["TABLE"],
+    &["STATUS"],
+    &["HOSTS"],
+    &["USER_RESOURCES"],
+    &["QUERY", "CACHE"],
+    &["RELAY", "LOGS"],
+    &["ENGINE", "LOGS"],
+    &["GENERAL", "LOGS"],
+    &["SLOW", "LOGS"],
+    &["OPTIMIZER_COSTS"],
+    &["CLIENT_STATISTICS"],
+    &["INDEX_STATISTICS"],
+    &["TABLE_STATISTICS"],
+    &["USER_STATISTICS"],
+];
+
+/// FLUSH [LOCAL | NO_WRITE_TO_BINLOG] option [, option] ... of `FLUSH_NOTHING`: OK.
+/// FLUSH TABLES WITH READ LOCK (or of named tables, or FOR EXPORT) is refused: a backup
+/// tool that takes it would copy tables binlogd does not keep. RELAY LOGS FOR CHANNEL
+/// names the one channel binlogd has (''), as START SLAVE does. An option mysqld
+/// lacks is its parser's error.
+fn flush_other(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    let skip = if matches!(p.words.get(1), Some(&"LOCAL" | &"NO_WRITE_TO_BINLOG")) { 2 } else { 1 };
+    let rest = p.words.get(skip..).unwrap_or_default().join(" ");
+    for option in rest.split(',').map(|o| o.split_whitespace().collect::<Vec<_>>()) {
+        if FLUSH_NOTHING.contains(&option.as_slice()) {
+            continue;
+        }
+        match option.as_slice() {
+            ["TABLE" | "TABLES", ..] => {
+                return vec![err_packet(
+                    ER_NOT_SUPPORTED_YET,
+                    "42000",
+                    &format!(
+                        "binlogd keeps binary logs, not tables: {} has nothing to lock or export. Run it on the \
+                         primary or on a replica",
+                        first_words(p.text)
+                    ),
+                )]
+            }
+            ["RELAY", "LOGS", "FOR", "CHANNEL", _] => {
+                let channel = unquote(super::show::after_word(p.text, "CHANNEL"));
+                if !channel.is_empty() {
+                    return vec![super::show::no_such_channel(s, &channel)];
+                }
+            }
+            _ => return vec![parse_error(s, p.text, skip)],
+        }
+    }
+    vec![ok_packet()]
+}
+
 /// FLUSH [ERROR | LOCAL | NO_WRITE_TO_BINLOG] LOGS: the error log is reopened.
 fn flush_logs(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     if !matches!(p.words.get(1), Some(&"LOGS" | &"ERROR" | &"LOCAL" | &"NO_WRITE_TO_BINLOG")) {
-        return vec![err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd does not support {}", p.text))];
+        // RELAY, ENGINE, GENERAL, SLOW LOGS: logs binlogd does not keep.
+        return flush_other(s, p);
     }
     match s.srv.serving().log.reopen() {
         Ok(()) => {

@@ -548,6 +548,26 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     }
     let (ok, _, err) = session(lport, "FLUSH NOSUCH BINARY LOGS");
     assert!(!ok && err.contains("ERROR 1235"), "{err}");
+    // What binlogd has none of to flush is flushed at once, as by mysqld; tables to
+    // lock for a backup it does not have.
+    for flush in [
+        "FLUSH PRIVILEGES",
+        "FLUSH LOCAL TABLES",
+        "FLUSH RELAY LOGS",
+        "FLUSH STATUS, HOSTS",
+        "FLUSH NO_WRITE_TO_BINLOG QUERY CACHE",
+        "FLUSH RELAY LOGS FOR CHANNEL ''",
+    ] {
+        let (ok, _, err) = session(lport, flush);
+        assert!(ok, "{flush}: {err}");
+        assert!(s.sql_result(flush).is_ok(), "the primary takes {flush}");
+    }
+    let (ok, _, err) = session(lport, "FLUSH TABLES WITH READ LOCK");
+    assert!(!ok && err.contains("ERROR 1235") && err.contains("not tables"), "{err}");
+    let (ok, _, err) = session(lport, "FLUSH NOSUCH");
+    assert!(!ok && err.contains("ERROR 1064") && err.contains("near 'NOSUCH'"), "{err}");
+    let (ok, _, err) = session(lport, "FLUSH RELAY LOGS FOR CHANNEL 'x'");
+    assert!(!ok && err.contains("'x'"), "{err}");
     let (ok, out, err) = session(lport, "STOP SLAVE; FLUSH BINARY LOGS; SHOW WARNINGS; START SLAVE");
     assert!(ok && out.contains("Note\t1105\t") && out.contains("mirroring is stopped"), "{out}{err}");
     wait_active_mirrored(&s, &b);
