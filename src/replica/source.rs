@@ -139,12 +139,20 @@ pub struct Source {
     now: Mutex<(Overrides, Config)>,
     /// With candidate primaries (`candidates`), the one followed now.
     following: Mutex<Option<(String, u16)>>,
+    /// `SET GLOBAL rpl_semi_sync_slave_enabled` over the cnf's `semisync` until binlogd
+    /// stops (not kept, as a replica keeps no SET GLOBAL): the next connection uses it.
+    semisync: Mutex<Option<crate::config::Semisync>>,
 }
 
 impl Source {
     pub fn new(base: &Config, o: Overrides) -> Result<Source, String> {
         let eff = o.apply(base)?;
-        Ok(Source { base: base.clone(), now: Mutex::new((o, eff)), following: Mutex::new(None) })
+        Ok(Source {
+            base: base.clone(),
+            now: Mutex::new((o, eff)),
+            following: Mutex::new(None),
+            semisync: Mutex::new(None),
+        })
     }
 
     /// The candidate primary followed now (None: none, or no candidates).
@@ -167,7 +175,17 @@ impl Source {
 
     /// The cnf with the settings over it: what the next connection uses.
     pub fn effective(&self) -> Config {
-        self.now.lock().unwrap_or_else(|e| e.into_inner()).1.clone()
+        let mut c = self.now.lock().unwrap_or_else(|e| e.into_inner()).1.clone();
+        if let Some(s) = *self.semisync.lock().unwrap_or_else(|e| e.into_inner()) {
+            c.semisync = s;
+        }
+        c
+    }
+
+    /// Whether the next connection acknowledges (SET GLOBAL rpl_semi_sync_slave_enabled).
+    pub fn set_semisync(&self, on: bool) {
+        let s = if on { crate::config::Semisync::On } else { crate::config::Semisync::Off };
+        *self.semisync.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
     }
 
     pub fn overrides(&self) -> Overrides {

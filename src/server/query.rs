@@ -293,6 +293,8 @@ pub static STATEMENTS: &[Statement] = &[
         .on(BEFORE_MYSQL_8_4, ALWAYS, 1),
     st(&["KILL", ".."], OwnOrAdmin("SUPER, CONNECTION_ADMIN"), "KILL 4294967295", kill_statement),
     st(&["SHUTDOWN"], Admin("SHUTDOWN"), "SHUTDOWN", shutdown_statement),
+    // mysqld asks SUPER or SYSTEM_VARIABLES_ADMIN of any SET GLOBAL (`set_global`).
+    st(&["SET", "GLOBAL", ".."], Admin(SET_GLOBAL), "SET GLOBAL rpl_semi_sync_slave_enabled = ON", set_statement),
     st(&["SET", ".."], Anyone, "SET @master_heartbeat_period = 1000000000", set_statement),
     st(&["SELECT", ".."], Anyone, "SELECT @@server_id", select_statement),
     // The SHOW statements whose words some primaries lack; the rest after them.
@@ -696,6 +698,12 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
             continue;
         };
         let k = k.trim().trim_start_matches(':');
+        if let Some(name) = global_variable(k) {
+            if let Some(e) = set_global(s, name, v.trim_start_matches('=').trim()) {
+                return vec![e];
+            }
+            continue;
+        }
         // SET [SESSION | LOCAL] x = v, SET @@[session.]x = v: the session's character sets.
         if let Some(name) = session_variable(k) {
             let srv = super::values::charset_server(s.srv.primary().as_ref());
@@ -740,6 +748,55 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
         n => vec![ok_with_warnings(u16::try_from(n).unwrap_or(u16::MAX))],
     }
 }
+
+/// The name of the global system variable a SET item assigns (`GLOBAL x`,
+/// `@@global.x`); None for another.
+fn global_variable(k: &str) -> Option<&str> {
+    let word = |p: &str| k.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)).and_then(|_| k.get(p.len()..));
+    Some(word("GLOBAL ").or_else(|| word("@@GLOBAL."))?.trim().trim_matches('`'))
+}
+
+/// SET GLOBAL name = v. `rpl_semi_sync_slave_enabled` (MySQL's `..._replica_enabled`
+/// too) turns the semisync ACK on or off for the next connection to the primary, as
+/// on a replica, whose I/O thread takes it when it starts (STOP SLAVE IO_THREAD; START
+/// SLAVE IO_THREAD); it needs an admin account (mysqld: SUPER or
+/// SYSTEM_VARIABLES_ADMIN). Any other is accepted and changes nothing: failover
+/// managers set read_only and the like on every replica they manage.
+/// <https://mariadb.com/kb/en/semisynchronous-replication/>
+fn set_global(s: &Ctx, name: &str, v: &str) -> Option<Vec<u8>> {
+    let name = name.to_ascii_lowercase();
+    if !matches!(name.as_str(), "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled") {
+        return None;
+    }
+    let known = super::values::lookup(s, &name).is_some();
+    if !known {
+        return Some(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
+    }
+    // `SET @@global.x`, which the statement table's `SET GLOBAL` does not match.
+    if !is_admin(s) {
+        return Some(denied(SET_GLOBAL));
+    }
+    let on = match unquote(v).to_ascii_uppercase().as_str() {
+        "1" | "ON" | "TRUE" => true,
+        "0" | "OFF" | "FALSE" => false,
+        _ => {
+            return Some(err_packet(
+                ER_WRONG_VALUE_FOR_VAR,
+                "42000",
+                &format!("Variable '{name}' can't be set to the value of '{}'", unquote(v)),
+            ))
+        }
+    };
+    s.srv.link().source.set_semisync(on);
+    log::info!("SET GLOBAL {name} = {}: the next connection to the primary uses it", if on { "ON" } else { "OFF" });
+    None
+}
+
+/// The privileges SET GLOBAL asks for.
+const SET_GLOBAL: &str = "SUPER, SYSTEM_VARIABLES_ADMIN";
+
+/// ER_WRONG_VALUE_FOR_VAR.
+const ER_WRONG_VALUE_FOR_VAR: u16 = 1231;
 
 /// The name of a session system variable a SET item assigns (`x`, `SESSION x`, `LOCAL
 /// x`, `@@x`, `@@session.x`, `@@local.x`); None for a user or global one.

@@ -51,8 +51,9 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
                 "binlog_expire_logs_seconds" => cfg.expire.map_or(0, |d| d.as_secs()).to_string(),
                 "require_secure_transport" => onoff(cfg.require_secure_transport),
                 "have_ssl" => if cfg.ssl { "YES" } else { "DISABLED" }.into(),
+                // As SET GLOBAL left it: what the next connection to the primary does.
                 "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled" => {
-                    onoff(cfg.semisync == crate::config::Semisync::On)
+                    onoff(s.srv.source().semisync == crate::config::Semisync::On)
                 }
                 // Where binlogd keeps what it stores, as mysqld's datadir names its own.
                 "datadir" => format!("{}/", cfg.binlog_dir.display()),

@@ -34,6 +34,22 @@ pub fn sid_root() -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // Below the kernel's ephemeral range (ip_local_port_range: 32768 and up by
+    // default). A port the kernel hands out for `bind(0)` is one an outgoing
+    // connection (a client of another test) may take before the server that was to
+    // listen on it binds it; a server then fails to start, as mariadbd once did here.
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let seed = std::process::id();
+    for _ in 0..COUNT {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (FIRST + seed.wrapping_add(n) % COUNT) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 

@@ -970,3 +970,39 @@ fn a_mariadb11_binlogd_follows_the_candidate_that_is_the_primary() {
 fn a_mysql_binlogd_follows_the_candidate_that_is_the_primary() {
     follows_the_candidate_that_is_the_primary(Flavor::Mysql);
 }
+
+/// SET GLOBAL rpl_semi_sync_slave_enabled turns binlogd's ACK off and on as on a
+/// replica: from the next connection to the primary (STOP SLAVE; START SLAVE), for an
+/// admin account only; other SET GLOBALs change nothing and are answered OK.
+#[test]
+fn set_global_semisync_takes_effect_at_the_next_connection_as_on_a_replica() {
+    let s = Server::start(Flavor::MariaDb, "semi-set-src");
+    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
+    let (mut b, lport) = Binlogd::serving(&s, "semi-set", &format!("server_accounts = {alice}"));
+    let o = client_as(lport, "alice", "alice-pw", "SET GLOBAL rpl_semi_sync_slave_enabled = OFF");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERROR 1227"), "{o:?}");
+    let o = client_as(lport, "alice", "alice-pw", "SET @@global.rpl_semi_sync_slave_enabled = OFF");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERROR 1227"), "{o:?}");
+    let (ok, _, err) = session(lport, "SET GLOBAL rpl_semi_sync_slave_enabled = 'maybe'");
+    assert!(!ok && err.contains("ERROR 1231"), "{err}");
+    let (ok, out, err) =
+        session(lport, "SET GLOBAL rpl_semi_sync_slave_enabled = OFF; SELECT @@rpl_semi_sync_slave_enabled");
+    assert!(ok && out == "0\n", "{out}{err}");
+    // Still acknowledging until the connection starts again.
+    assert_eq!(s.semi_status("clients"), "1");
+    let (ok, _, err) = session(lport, "STOP SLAVE IO_THREAD; START SLAVE IO_THREAD");
+    assert!(ok, "{err}");
+    wait_until("binlogd no longer the semisync client", Duration::from_secs(20), || {
+        s.semi_status("clients") == "0" && binlogd_row(lport, "SHOW SLAVE STATUS")["Slave_IO_Running"] == "Yes"
+    });
+    let status = |lport: u16| session(lport, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_slave_status'").1;
+    assert!(status(lport).contains("OFF"), "{}", status(lport));
+    // (No commit here: the primary, with no semisync replica left, would wait out its
+    // rpl_semi_sync_master_timeout for each, as it would for a real replica's.)
+    let (ok, _, err) =
+        session(lport, "SET @@GLOBAL.rpl_semi_sync_slave_enabled = 1, GLOBAL read_only = 1; STOP SLAVE; START SLAVE");
+    assert!(ok, "{err}");
+    wait_semisync_client(&s, &b);
+    wait_until("Rpl_semi_sync_slave_status ON", Duration::from_secs(20), || status(lport).contains("ON"));
+    assert_eq!(b.stop(), 0);
+}
