@@ -77,6 +77,14 @@ pub fn packets(data: &[u8]) {
 pub fn handshake(data: &[u8]) {
     let _ = HandshakeV10::decode(data);
     let _ = HandshakeResponse41::decode(data);
+    // COM_CHANGE_USER, read by every combination of the capabilities it depends on.
+    for caps in [
+        0,
+        crate::proto::caps::SECURE_CONNECTION,
+        crate::proto::caps::SECURE_CONNECTION | crate::proto::caps::PLUGIN_AUTH,
+    ] {
+        let _ = crate::proto::handshake::ChangeUser::decode(data, caps);
+    }
     let nonce = &data[..data.len().min(20)];
     let stored = [7u8; 32];
     let _ = crate::proto::auth::sha2_verify(data, nonce, &stored);

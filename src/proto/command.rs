@@ -12,6 +12,7 @@ pub const COM_QUERY: u8 = 0x03;
 pub const COM_SHUTDOWN: u8 = 0x08;
 pub const COM_STATISTICS: u8 = 0x09;
 pub const COM_PING: u8 = 0x0e;
+pub const COM_CHANGE_USER: u8 = 0x11;
 pub const COM_BINLOG_DUMP: u8 = 0x12;
 pub const COM_REGISTER_SLAVE: u8 = 0x15;
 pub const COM_BINLOG_DUMP_GTID: u8 = 0x1e;

@@ -161,6 +161,42 @@ impl HandshakeResponse41 {
     }
 }
 
+/// COM_CHANGE_USER: log in again as another account on the same connection, its
+/// answer computed from the login's scramble. The fields after the database are
+/// optional, each present by the client's capabilities.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_change_user.html>
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeUser {
+    pub user: String,
+    pub auth_response: Vec<u8>,
+    pub database: String,
+    pub charset: Option<u16>,
+    pub auth_plugin: String,
+}
+
+impl ChangeUser {
+    /// `p` is the command's payload, its 0x11 included; `capabilities` the client's at login.
+    pub fn decode(p: &[u8], capabilities: u32) -> Result<Self, Error> {
+        let mut r = Reader::new(p);
+        r.skip(1, "command")?;
+        let user = String::from_utf8_lossy(r.nul_bytes("user name")?).into_owned();
+        let auth_response = if capabilities & caps::SECURE_CONNECTION != 0 {
+            let n = r.u8("auth response length")?;
+            r.bytes(usize::from(n), "auth response")?.to_vec()
+        } else {
+            r.nul_bytes("auth response")?.to_vec()
+        };
+        let database = String::from_utf8_lossy(r.nul_bytes("database")?).into_owned();
+        let charset = if r.is_empty() { None } else { Some(r.u16("character set")?) };
+        let mut auth_plugin = String::new();
+        if capabilities & caps::PLUGIN_AUTH != 0 && !r.is_empty() {
+            auth_plugin = String::from_utf8_lossy(r.nul_bytes("auth plugin")?).into_owned();
+        }
+        // Connection attributes may follow; nothing here reads them.
+        Ok(ChangeUser { user, auth_response, database, charset, auth_plugin })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +253,29 @@ mod tests {
             attrs: vec![("program_name".into(), "binlogd".into())],
         };
         assert_eq!(HandshakeResponse41::decode(&r.encode()).unwrap(), r);
+    }
+
+    #[test]
+    fn a_change_user_reads_each_field_its_client_sends_and_a_cut_one_is_an_error() {
+        // As the `mysql` npm package sends it: no plugin name.
+        let mut p = vec![0x11];
+        p.extend_from_slice(b"alice\0");
+        p.push(20);
+        p.extend_from_slice(&[7; 20]);
+        p.extend_from_slice(b"information_schema\0");
+        p.extend_from_slice(&33u16.to_le_bytes());
+        let caps = caps::PROTOCOL_41 | caps::SECURE_CONNECTION;
+        let c = ChangeUser::decode(&p, caps).unwrap();
+        assert_eq!((c.user.as_str(), c.auth_response.len(), c.database.as_str()), ("alice", 20, "information_schema"));
+        assert_eq!((c.charset, c.auth_plugin.as_str()), (Some(33), ""));
+        let mut with_plugin = p.clone();
+        with_plugin.extend_from_slice(b"mysql_native_password\0");
+        let c = ChangeUser::decode(&with_plugin, caps | caps::PLUGIN_AUTH).unwrap();
+        assert_eq!(c.auth_plugin, "mysql_native_password");
+        // Cut anywhere but after the database (where the character set is optional).
+        for n in (0..p.len()).filter(|&n| n != p.len() - 2) {
+            assert!(ChangeUser::decode(&p[..n], caps).is_err(), "length {n}");
+        }
+        assert_eq!(ChangeUser::decode(&p[..p.len() - 2], caps).unwrap().charset, None);
     }
 }

@@ -83,6 +83,11 @@ pub struct Session<'a> {
     pub multi_statements: bool,
     /// The collation the client named at login, and the session's character sets.
     pub login_collation: u8,
+    /// The client's capabilities at login, and the scramble last sent to it (what a
+    /// COM_CHANGE_USER's answer is computed from).
+    pub client_caps: u32,
+    pub scramble: Vec<u8>,
+    pub greeting_scramble: Vec<u8>,
     pub charsets: super::collations::Charsets,
 }
 
@@ -142,6 +147,9 @@ impl<'a> Session<'a> {
             tls: None,
             multi_statements: false,
             login_collation: 0,
+            client_caps: 0,
+            scramble: Vec::new(),
+            greeting_scramble: Vec::new(),
             charsets: super::collations::Charsets::default(),
         }
     }
@@ -209,23 +217,39 @@ impl<'a> Session<'a> {
         let resp = HandshakeResponse41::decode(&first)?;
         self.multi_statements = resp.capabilities & caps::MULTI_STATEMENTS != 0;
         self.login_collation = resp.charset;
-        let found = self.srv.accounts.iter().find(|a| a.user == resp.user).cloned();
+        self.client_caps = resp.capabilities;
+        self.scramble.clone_from(&n);
+        self.greeting_scramble.clone_from(&n);
+        match self.authenticate(&resp.user, &resp.auth_plugin, &resp.auth_response, &[&n])? {
+            Ok(()) => Ok(resp.user),
+            Err(msg) => Err(Error::Auth { what: msg }),
+        }
+    }
+
+    /// Checks `user`'s answer (`response`, by `plugin`) to the scramble `nonces[0]` (a
+    /// mysql_native_password answer to any of `nonces`), switching to
+    /// mysql_native_password where it cannot be checked as given (no answer, another
+    /// plugin, an account without a SHA-2 hash), and sends the OK, or the ERR 1045 whose
+    /// message it returns. The login, and COM_CHANGE_USER, whose answer is to a scramble
+    /// the connection sent before (`self.scramble`, the last, kept up to date here).
+    fn authenticate(
+        &mut self,
+        user: &str,
+        plugin: &str,
+        response: &[u8],
+        nonces: &[&[u8]],
+    ) -> Result<Result<(), String>, Error> {
+        let n = nonces.first().copied().unwrap_or_default();
+        let found = self.srv.accounts.iter().find(|a| a.user == user).cloned();
         let known = found.is_some();
         // An unknown user goes through the same steps against a throwaway account.
-        let acct = found.unwrap_or_else(|| Account::from_password("", &n));
-        // A client that cannot answer the offered plugin sends an empty response (or
-        // names another plugin), and an account without a SHA-2 hash cannot use it:
-        // switch to mysql_native_password.
-        let answered = !resp.auth_response.is_empty() || acct.empty;
+        let acct = found.unwrap_or_else(|| Account::from_password("", n));
+        let answered = !response.is_empty() || acct.empty;
         // The scramble a mysql_native_password login was checked against, if it was one.
         let mut native_scramble = None;
-        let ok = match (resp.auth_plugin.as_str(), acct.sha2) {
+        let ok = match (plugin, acct.sha2) {
             (auth::CACHING_SHA2, Some(stored)) if answered => {
-                let good = if acct.empty {
-                    resp.auth_response.is_empty()
-                } else {
-                    auth::sha2_verify(&resp.auth_response, &n, &stored)
-                };
+                let good = if acct.empty { response.is_empty() } else { auth::sha2_verify(response, n, &stored) };
                 if good && known {
                     // Fast auth succeeded.
                     self.stream.write(&[0x01, auth::SHA2_FAST_AUTH_OK])?;
@@ -233,8 +257,9 @@ impl<'a> Session<'a> {
                 good
             }
             (auth::NATIVE, _) if answered => {
-                native_scramble = Some(n.clone());
-                native_ok(&resp.auth_response, &n, &acct)
+                let matched = nonces.iter().find(|n| native_ok(response, n, &acct));
+                native_scramble = Some(matched.copied().unwrap_or(n).to_vec());
+                matched.is_some()
             }
             _ => {
                 // Switch to mysql_native_password with a fresh nonce.
@@ -246,19 +271,19 @@ impl<'a> Session<'a> {
                 self.stream.write(&p)?;
                 let reply = self.stream.read()?;
                 let ok = native_ok(&reply, &n2, &acct);
+                self.scramble.clone_from(&n2);
                 native_scramble = Some(n2);
                 ok
             }
         };
         if !(ok && known) {
             let msg = format!(
-                "Access denied for user '{}'@'{}' (using password: {})",
-                resp.user,
+                "Access denied for user '{user}'@'{}' (using password: {})",
                 self.peer_host(),
-                if resp.auth_response.is_empty() { "NO" } else { "YES" }
+                if response.is_empty() { "NO" } else { "YES" }
             );
             self.stream.write(&err_packet(ER_ACCESS_DENIED, "28000", &msg))?;
-            return Err(Error::Auth { what: msg });
+            return Ok(Err(msg));
         }
         // Over TLS, after mysql_native_password, the OK proves that binlogd knows the
         // password: a MariaDB client trusts a self-signed certificate by it. Others
@@ -277,7 +302,36 @@ impl<'a> Session<'a> {
             }
             None => self.stream.write(&ok_packet())?,
         }
-        Ok(resp.user)
+        Ok(Ok(()))
+    }
+
+    /// COM_CHANGE_USER: the connection logs in again as `user`, its answer to the last
+    /// scramble (a client that names no plugin answers by mysql_native_password), and
+    /// starts anew: user variables, conditions and character sets as at a login (the
+    /// command's collation, else the login's). Refused, the connection is closed, as
+    /// mysqld closes it. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_change_user.html>
+    fn change_user(&mut self, p: &[u8]) -> Result<(), Error> {
+        let c = crate::proto::handshake::ChangeUser::decode(p, self.client_caps)?;
+        let plugin = if c.auth_plugin.is_empty() { auth::NATIVE } else { c.auth_plugin.as_str() };
+        // Clients compute it from the greeting's scramble (the `mysql` npm package) or
+        // from the last one (after an auth switch): either is the connection's own.
+        let (last, greeting) = (self.scramble.clone(), self.greeting_scramble.clone());
+        if let Err(msg) = self.authenticate(&c.user, plugin, &c.auth_response, &[&last, &greeting])? {
+            return Err(Error::Auth { what: format!("COM_CHANGE_USER: {msg}") });
+        }
+        if !c.database.is_empty() {
+            debug!("connection {}: COM_CHANGE_USER names database '{}', which binlogd has not", self.id, c.database);
+        }
+        debug!("connection {} changed user from '{}' to '{}'", self.id, self.user, c.user);
+        self.srv.conns.set_user(self.id, &c.user);
+        self.user = c.user;
+        self.vars.clear();
+        self.warnings = Default::default();
+        if let Some(cs) = c.charset {
+            self.login_collation = u8::try_from(cs).unwrap_or(self.login_collation);
+        }
+        self.charsets = self.login_charsets();
+        Ok(())
     }
 
     /// The character sets the collation named at login gives, as the primary's kind.
@@ -409,6 +463,8 @@ impl<'a> Session<'a> {
                     }
                     self.srv.conns.set_command(self.id, Command::Sleep, None);
                 }
+                // Connection pools (PHP's, Node's `changeUser`) log in again as another account.
+                Some(command::COM_CHANGE_USER) => self.change_user(&p)?,
                 // Connection pools reset a session before they lend it again: its user
                 // variables and diagnostics go, its login and capabilities stay.
                 Some(command::COM_RESET_CONNECTION) => {

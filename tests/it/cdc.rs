@@ -139,6 +139,35 @@ fn zongji(port: u16, schema_port: u16, server_id: u32, first: &str, rows: usize)
     String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
 }
 
+/// What the `mysql` npm package's changeUser (COM_CHANGE_USER) leaves on `port`.
+fn change_user(port: u16, user: &str, password: &str) -> String {
+    let o = Command::new("node")
+        .arg(repo().join("tests/cdc/change_user.js"))
+        .args([&port.to_string(), user, password])
+        .env("NODE_PATH", "/var/cache/binlogd-test/node/node_modules")
+        .output()
+        .expect("run node");
+    assert!(o.status.success(), "node on port {port} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A connection pool's COM_CHANGE_USER logs in again as another account: the same
+/// answers from binlogd as from the primary, a wrong password refused with 1045.
+#[test]
+fn change_user_logs_in_again_as_on_the_primary() {
+    let s = Server::start(Flavor::MariaDb, "chuser-src");
+    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
+    let (mut b, lport) = Binlogd::serving(&s, "chuser", &format!("server_accounts = {alice}"));
+    // Once binlogd acknowledges: the primary waits for a semisync replica before then.
+    s.sql("CREATE USER 'alice'@'%' IDENTIFIED BY 'alice-pw'");
+    for (user, password) in [("repl", "replpass"), ("alice", "alice-pw"), ("alice", "wrong"), ("nobody", "x")] {
+        let (mine, theirs) = (change_user(lport, user, password), change_user(s.port, user, password));
+        assert_eq!(mine, theirs, "changeUser to {user}");
+        assert!(mine.starts_with(if password == "wrong" || user == "nobody" { "ERROR 1045" } else { "{" }), "{mine}");
+    }
+    assert_eq!(b.stop(), 0);
+}
+
 #[test]
 fn zongji_reads_binlogd_as_a_mariadb_primary() {
     // zongji's `mysql` driver speaks only mysql_native_password, which MySQL 9 turns off.
