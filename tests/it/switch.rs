@@ -150,8 +150,6 @@ fn a_mysql_binlogd_is_repointed_as_a_replica_is() {
     repointed_as_a_replica_is(Flavor::Mysql);
 }
 
-/// A replica promoted before it took what binlogd holds would fork binlogd's history:
-/// binlogd names the transactions it lacks, appends nothing and keeps serving.
 /// Each statement's outcome in one session on `port` as repl, one line each: its
 /// error, or OK with its rows, their column types and the warnings it raised
 /// (pymysql, as a failover manager reads them).
@@ -414,6 +412,8 @@ fn mysql_gtid_waits_are_answered_as_a_replica_answers_them() {
     gtid_waits_answered_as_a_replica_answers_them(Flavor::Mysql);
 }
 
+/// A replica promoted before it took what binlogd holds would fork binlogd's history:
+/// binlogd names the transactions it lacks, appends nothing and keeps serving.
 fn a_source_lacking_stored_transactions_is_refused(flavor: Flavor) {
     let p = Server::start(flavor, "fork-primary");
     let (mut b, port) = Binlogd::serving(&p, "fork", "");
