@@ -358,11 +358,7 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         }
         let parts = split_list(args);
         if (two && parts.len() != 2) || parts.is_empty() {
-            return Err(err_packet(
-                ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
-                "42000",
-                &format!("Incorrect parameter count in the call to native function '{name}'"),
-            ));
+            return Err(wrong_count(name));
         }
         let values = parts.iter().map(|a| eval_at(s, a, level + 1)).collect::<Result<Vec<_>, _>>()?;
         // One type for the column, whichever argument gives the value: theirs if they
@@ -464,11 +460,7 @@ fn gtid_subset(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<
     use crate::binlog::gtid::GtidSet;
     let parts = split_list(args);
     let [a, b] = parts.as_slice() else {
-        return Err(err_packet(
-            ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
-            "42000",
-            "Incorrect parameter count in the call to native function 'GTID_SUBSET'",
-        ));
+        return Err(wrong_count("GTID_SUBSET"));
     };
     let parse = |x: &str| -> Result<Option<GtidSet>, Vec<u8>> {
         let Some(v) = eval_at(s, x, level + 1)?.0 else { return Ok(None) };
@@ -492,11 +484,7 @@ fn gtid_subset(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<
 fn binlog_gtid_pos(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<u8>> {
     let parts = split_list(args);
     let [file, pos] = parts.as_slice() else {
-        return Err(err_packet(
-            ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
-            "42000",
-            "Incorrect parameter count in the call to native function 'BINLOG_GTID_POS'",
-        ));
+        return Err(wrong_count("BINLOG_GTID_POS"));
     };
     let (Some(file), _) = eval_at(s, file, level + 1)? else { return Ok(None) };
     let (Some(pos), ty) = eval_at(s, pos, level + 1)? else { return Ok(None) };
@@ -574,13 +562,7 @@ fn source_pos_wait(s: &Ctx, args: &str, level: usize, name: &str) -> Result<Opti
         [f, p] => (f, p, None, None),
         [f, p, t] => (f, p, Some(t), None),
         [f, p, t, c] => (f, p, Some(t), Some(c)),
-        _ => {
-            return Err(err_packet(
-                ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
-                "42000",
-                &format!("Incorrect parameter count in the call to native function '{name}'"),
-            ))
-        }
+        _ => return Err(wrong_count(name)),
     };
     if let Some(c) = channel {
         if eval_at(s, c, level + 1)?.0.is_none_or(|c| !c.is_empty()) {
@@ -626,11 +608,7 @@ fn what_and_timeout<'a>(parts: &'a [String], name: &str) -> Result<(&'a str, Opt
     match parts {
         [w] => Ok((w, None)),
         [w, t] => Ok((w, Some(t))),
-        _ => Err(err_packet(
-            ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
-            "42000",
-            &format!("Incorrect parameter count in the call to native function '{name}'"),
-        )),
+        _ => Err(wrong_count(name)),
     }
 }
 
@@ -654,6 +632,16 @@ fn number(s: &Ctx, e: &str, level: usize, kind: Numeric) -> Result<Option<f64>, 
             .unwrap_or(0);
         t.get(..end).and_then(|n| n.parse().ok()).unwrap_or(0.0)
     }))
+}
+
+/// ERROR 1582, as mysqld's parser answers a function called with another number of
+/// arguments than it takes.
+fn wrong_count(name: &str) -> Vec<u8> {
+    err_packet(
+        ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+        "42000",
+        &format!("Incorrect parameter count in the call to native function '{name}'"),
+    )
 }
 
 /// What a string argument is read as, for the warning its trailing text raises.
