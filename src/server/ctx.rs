@@ -88,6 +88,8 @@ pub struct Ctx<'a> {
     pub host: &'a str,
     /// User variables set by the client (`SET @x = ...`).
     pub vars: &'a mut std::collections::BTreeMap<String, String>,
+    /// The database the session uses (USE, COM_INIT_DB): information_schema or none.
+    pub db: &'a mut Option<String>,
     /// The session's character sets (SET NAMES).
     pub charsets: &'a mut super::collations::Charsets,
     /// The last statement's warnings.

@@ -638,24 +638,32 @@ fn show_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
 }
 
 fn use_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
-    vec![init_db(s.user, p.text.split_whitespace().nth(1).unwrap_or(""))]
+    match init_db(s.user, p.text.split_whitespace().nth(1).unwrap_or("")) {
+        Ok(db) => {
+            *s.db = Some(db);
+            vec![ok_packet()]
+        }
+        Err(e) => vec![e],
+    }
 }
 
 /// COM_INIT_DB and `USE db`: a server with no databases of its own knows only
 /// information_schema. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_init_db.html>
 /// An account holds no privilege on any database, so any other is refused as mysqld
 /// refuses it to such an account (1044), whether it exists or not.
-pub fn init_db(user: &str, db: &str) -> Vec<u8> {
+/// The database the session then uses (its name as the server spells it), or the ERR.
+pub fn init_db(user: &str, db: &str) -> Result<String, Vec<u8>> {
     let db = db.trim().trim_matches('`');
     if db.eq_ignore_ascii_case("information_schema") {
-        ok_packet()
+        Ok("information_schema".into())
     } else {
-        err_packet(
-            ER_DBACCESS_DENIED_ERROR,
-            "42000",
-            &format!("Access denied for user '{user}'@'%' to database '{db}'"),
-        )
+        Err(no_database(user, db))
     }
+}
+
+/// ERROR 1044: an account of binlogd's holds no privilege on database `db`.
+pub(super) fn no_database(user: &str, db: &str) -> Vec<u8> {
+    err_packet(ER_DBACCESS_DENIED_ERROR, "42000", &format!("Access denied for user '{user}'@'%' to database '{db}'"))
 }
 
 pub(super) fn first_words(t: &str) -> String {

@@ -89,6 +89,8 @@ pub struct Session<'a> {
     pub scramble: Vec<u8>,
     pub greeting_scramble: Vec<u8>,
     pub charsets: super::collations::Charsets,
+    /// The database in use (USE, COM_INIT_DB, a login or COM_CHANGE_USER naming one).
+    pub db: Option<String>,
 }
 
 impl<'a> Session<'a> {
@@ -117,6 +119,7 @@ impl<'a> Session<'a> {
             user: &self.user,
             host: host_of(&self.peer),
             vars: &mut self.vars,
+            db: &mut self.db,
             charsets: &mut self.charsets,
             warnings: &mut self.warnings,
             killed: &self.killed,
@@ -151,6 +154,7 @@ impl<'a> Session<'a> {
             scramble: Vec::new(),
             greeting_scramble: Vec::new(),
             charsets: super::collations::Charsets::default(),
+            db: None,
         }
     }
 
@@ -216,11 +220,14 @@ impl<'a> Session<'a> {
         }
         let resp = HandshakeResponse41::decode(&first)?;
         self.multi_statements = resp.capabilities & caps::MULTI_STATEMENTS != 0;
+        // A database named at login is the session's where binlogd has it
+        // (information_schema); another is left unused.
+        self.db = resp.database.as_deref().and_then(|d| query::init_db(&resp.user, d).ok());
         self.login_collation = resp.charset;
         self.client_caps = resp.capabilities;
         self.scramble.clone_from(&n);
         self.greeting_scramble.clone_from(&n);
-        match self.authenticate(&resp.user, &resp.auth_plugin, &resp.auth_response, &[&n])? {
+        match self.authenticate(&resp.user, &resp.auth_plugin, &resp.auth_response, &[&n], None)? {
             Ok(()) => Ok(resp.user),
             Err(msg) => Err(Error::Auth { what: msg }),
         }
@@ -238,6 +245,7 @@ impl<'a> Session<'a> {
         plugin: &str,
         response: &[u8],
         nonces: &[&[u8]],
+        refused: Option<Vec<u8>>,
     ) -> Result<Result<(), String>, Error> {
         let n = nonces.first().copied().unwrap_or_default();
         let found = self.srv.accounts.iter().find(|a| a.user == user).cloned();
@@ -285,6 +293,15 @@ impl<'a> Session<'a> {
             self.stream.write(&err_packet(ER_ACCESS_DENIED, "28000", &msg))?;
             return Ok(Err(msg));
         }
+        // Let in, and refused after all (COM_CHANGE_USER's database).
+        if let Some(e) = refused {
+            self.stream.write(&e)?;
+            let why = match crate::proto::parse_err(&e) {
+                crate::proto::Error::Server { message, .. } => message,
+                other => other.to_string(),
+            };
+            return Ok(Err(why));
+        }
         // Over TLS, after mysql_native_password, the OK proves that binlogd knows the
         // password: a MariaDB client trusts a self-signed certificate by it. Others
         // ignore the OK's info, as they do a MariaDB server's.
@@ -308,20 +325,21 @@ impl<'a> Session<'a> {
     /// COM_CHANGE_USER: the connection logs in again as `user`, its answer to the last
     /// scramble (a client that names no plugin answers by mysql_native_password), and
     /// starts anew: user variables, conditions and character sets as at a login (the
-    /// command's collation, else the login's). Refused, the connection is closed, as
-    /// mysqld closes it. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_change_user.html>
+    /// command's collation, else the login's), the database it names. Refused (a wrong
+    /// answer, a database binlogd has not), the connection is closed, as mysqld closes it. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_change_user.html>
     fn change_user(&mut self, p: &[u8]) -> Result<(), Error> {
         let c = crate::proto::handshake::ChangeUser::decode(p, self.client_caps)?;
         let plugin = if c.auth_plugin.is_empty() { auth::NATIVE } else { c.auth_plugin.as_str() };
         // Clients compute it from the greeting's scramble (the `mysql` npm package) or
         // from the last one (after an auth switch): either is the connection's own.
         let (last, greeting) = (self.scramble.clone(), self.greeting_scramble.clone());
-        if let Err(msg) = self.authenticate(&c.user, plugin, &c.auth_response, &[&last, &greeting])? {
+        // Its database as USE takes it: one binlogd has not refuses the change (1044).
+        let db = (!c.database.is_empty()).then(|| query::init_db(&c.user, &c.database));
+        let refused = db.clone().and_then(Result::err);
+        if let Err(msg) = self.authenticate(&c.user, plugin, &c.auth_response, &[&last, &greeting], refused)? {
             return Err(Error::Auth { what: format!("COM_CHANGE_USER: {msg}") });
         }
-        if !c.database.is_empty() {
-            debug!("connection {}: COM_CHANGE_USER names database '{}', which binlogd has not", self.id, c.database);
-        }
+        self.db = db.and_then(Result::ok);
         debug!("connection {} changed user from '{}' to '{}'", self.id, self.user, c.user);
         self.srv.conns.set_user(self.id, &c.user);
         self.user = c.user;
@@ -441,9 +459,13 @@ impl<'a> Session<'a> {
                 Some(command::COM_QUIT) => return Ok(()),
                 Some(command::COM_PING) => self.reply(&ok_packet())?,
                 // `USE db` in the mysql client, and a database named at connect by some drivers.
-                Some(command::COM_INIT_DB) => {
-                    self.reply(&query::init_db(&self.user, &String::from_utf8_lossy(&p[1..])))?
-                }
+                Some(command::COM_INIT_DB) => match query::init_db(&self.user, &String::from_utf8_lossy(&p[1..])) {
+                    Ok(db) => {
+                        self.db = Some(db);
+                        self.reply(&ok_packet())?
+                    }
+                    Err(e) => self.reply(&e)?,
+                },
                 // The reply is the text alone, with no header byte.
                 Some(command::COM_STATISTICS) => self.reply(self.srv.statistics().as_bytes())?,
                 // As the SHUTDOWN statement, with its privilege (mysqladmin shutdown sends this).

@@ -308,9 +308,13 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     }
     // The other flavour's replication functions are unknown to this one's server:
     // MariaDB says so; MySQL takes an unknown name for a stored function of the
-    // current database, and binlogd's sessions have none selected.
+    // current database, and says none is selected.
     let theirs = if maria { MYSQL_ONLY } else { MARIADB_ONLY };
     if let Some(f) = theirs.iter().find(|f| call_args(t, &format!("{f}(")).is_some()) {
+        // With a database in use, both look for a stored function there.
+        if let Some(db) = s.db.as_deref() {
+            return Err(super::query::no_database(s.user, db));
+        }
         return Err(if maria {
             err_packet(ER_SP_DOES_NOT_EXIST, "42000", &format!("FUNCTION {f} does not exist"))
         } else {
@@ -371,7 +375,8 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         // BIGINT on both flavours, however small (MariaDB types small literals INT).
         "UNIX_TIMESTAMP()" => Ok((Some(now_secs().to_string()), ColumnType::LONGLONG)),
         "VERSION()" => text(lookup(s, "version").and_then(|v| v.0)),
-        "DATABASE()" | "SCHEMA()" | "NULL" => text(None),
+        "DATABASE()" | "SCHEMA()" => text(s.db.clone()),
+        "NULL" => text(None),
         // The user and the host the client connected from; CURRENT_USER the account
         // it was let in as (binlogd's accounts are for any host).
         "USER()" | "SESSION_USER()" | "SYSTEM_USER()" => text(Some(format!("{}@{}", s.user, s.host))),

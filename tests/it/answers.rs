@@ -332,10 +332,18 @@ const CONDITION_STATEMENTS: &[&str] = &[
     "SELECT MASTER_GTID_WAIT('0-1-1', '0.5x')",
     "SET NAMES utf8",
     "SHOW COUNT(*) WARNINGS",
+    // The database in use: the other flavour's functions become stored ones of it.
+    "SELECT DATABASE(), SCHEMA()",
+    "USE nosuch",
+    "USE INFORMATION_SCHEMA",
+    "SELECT DATABASE(), SCHEMA()",
+    "SELECT MASTER_GTID_WAIT('0-1-1', 1)",
+    "SELECT GTID_SUBSET('', '')",
 ];
 
 /// Each statement's conditions on `port`, as pymysql sees them: the warning count its
-/// answer carries, then SHOW WARNINGS (or the statement's error code).
+/// answer carries, then SHOW WARNINGS (or the statement's error code); and the rows of
+/// those that ask which database is in use.
 fn conditions(port: u16) -> String {
     const SCRIPT: &str = r#"
 import sys, pymysql
@@ -345,10 +353,11 @@ for q in sys.argv[2:]:
     try:
         cur.execute(q)
         n = cur._result.warning_count
+        rows = cur.fetchall() if "DATABASE()" in q else ""
         cur.execute("SHOW WARNINGS")
-        print(q, n, cur.fetchall())
+        print(q, n, rows, cur.fetchall())
     except Exception as e:
-        print(q, e.args[0])
+        print(q, e.args)
 "#;
     let o = std::process::Command::new("python3")
         .args(["-c", SCRIPT, &port.to_string()])

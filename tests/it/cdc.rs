@@ -140,10 +140,10 @@ fn zongji(port: u16, schema_port: u16, server_id: u32, first: &str, rows: usize)
 }
 
 /// What the `mysql` npm package's changeUser (COM_CHANGE_USER) leaves on `port`.
-fn change_user(port: u16, user: &str, password: &str) -> String {
+fn change_user(port: u16, user: &str, password: &str, database: &str) -> String {
     let o = Command::new("node")
         .arg(repo().join("tests/cdc/change_user.js"))
-        .args([&port.to_string(), user, password])
+        .args([&port.to_string(), user, password, database])
         .env("NODE_PATH", "/var/cache/binlogd-test/node/node_modules")
         .output()
         .expect("run node");
@@ -160,10 +160,17 @@ fn change_user_logs_in_again_as_on_the_primary() {
     let (mut b, lport) = Binlogd::serving(&s, "chuser", &format!("server_accounts = {alice}"));
     // Once binlogd acknowledges: the primary waits for a semisync replica before then.
     s.sql("CREATE USER 'alice'@'%' IDENTIFIED BY 'alice-pw'");
-    for (user, password) in [("repl", "replpass"), ("alice", "alice-pw"), ("alice", "wrong"), ("nobody", "x")] {
-        let (mine, theirs) = (change_user(lport, user, password), change_user(s.port, user, password));
-        assert_eq!(mine, theirs, "changeUser to {user}");
-        assert!(mine.starts_with(if password == "wrong" || user == "nobody" { "ERROR 1045" } else { "{" }), "{mine}");
+    for (user, password, db, want) in [
+        ("repl", "replpass", "", "{"),
+        ("alice", "alice-pw", "", "{"),
+        ("alice", "alice-pw", "information_schema", "{"),
+        ("alice", "alice-pw", "nosuch", "ERROR 1044"),
+        ("alice", "wrong", "", "ERROR 1045"),
+        ("nobody", "x", "", "ERROR 1045"),
+    ] {
+        let (mine, theirs) = (change_user(lport, user, password, db), change_user(s.port, user, password, db));
+        assert_eq!(mine, theirs, "changeUser to {user} ({db})");
+        assert!(mine.starts_with(want), "{mine}");
     }
     assert_eq!(b.stop(), 0);
 }
