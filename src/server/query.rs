@@ -679,7 +679,29 @@ const USER_VARS_COUNT_MAX: usize = 1000;
 /// ER_OUT_OF_RESOURCES.
 pub(super) const ER_OUT_OF_RESOURCES: u16 = 1041;
 
+/// SET of a list: all of it or, where one item fails, none of it, as mysqld (the
+/// user variables, character sets and global settings stay as they were).
+/// <https://dev.mysql.com/doc/refman/8.4/en/set-variable.html>
 fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
+    let (vars, charsets) = (s.vars.clone(), s.charsets.clone());
+    let mut semisync = None;
+    let r = set_items(s, list, &mut semisync);
+    if r.first().and_then(|p| p.first()) == Some(&0xff) {
+        *s.vars = vars;
+        *s.charsets = charsets;
+    } else if let Some(on) = semisync {
+        s.srv.link().source.set_semisync(on);
+        log::info!(
+            "SET GLOBAL rpl_semi_sync_slave_enabled = {}: the next connection to the primary uses it",
+            super::values::onoff(on)
+        );
+    }
+    r
+}
+
+/// Each item of a SET in turn, up to the first that fails; a SET GLOBAL of the ACK
+/// left in `semisync` for `set` to apply.
+fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8>> {
     for item in split_list(list) {
         let Some((k, v)) = item.split_once('=') else {
             // SET NAMES cs [COLLATE coll], SET CHARACTER SET cs, SET CHARSET cs.
@@ -707,8 +729,9 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
         };
         let k = k.trim().trim_start_matches(':');
         if let Some(name) = global_variable(k) {
-            if let Some(e) = set_global(s, name, v.trim_start_matches('=').trim()) {
-                return vec![e];
+            match set_global(s, name, v.trim_start_matches('=').trim()) {
+                Ok(on) => *semisync = on.or(*semisync),
+                Err(e) => return vec![e],
             }
             continue;
         }
@@ -764,40 +787,35 @@ fn global_variable(k: &str) -> Option<&str> {
     Some(word("GLOBAL ").or_else(|| word("@@GLOBAL."))?.trim().trim_matches('`'))
 }
 
-/// SET GLOBAL name = v. `rpl_semi_sync_slave_enabled` (MySQL's `..._replica_enabled`
-/// too) turns the semisync ACK on or off for the next connection to the primary, as
+/// SET GLOBAL name = v: for `rpl_semi_sync_slave_enabled` (MySQL's `..._replica_enabled`
+/// too), whether the semisync ACK is to be on for the next connection to the primary, as
 /// on a replica, whose I/O thread takes it when it starts (STOP SLAVE IO_THREAD; START
 /// SLAVE IO_THREAD); it needs an admin account (mysqld: SUPER or
 /// SYSTEM_VARIABLES_ADMIN). Any other is accepted and changes nothing: failover
 /// managers set read_only and the like on every replica they manage.
 /// <https://mariadb.com/kb/en/semisynchronous-replication/>
-fn set_global(s: &Ctx, name: &str, v: &str) -> Option<Vec<u8>> {
+fn set_global(s: &Ctx, name: &str, v: &str) -> Result<Option<bool>, Vec<u8>> {
     let name = name.to_ascii_lowercase();
     if !matches!(name.as_str(), "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled") {
-        return None;
+        return Ok(None);
     }
     let known = super::values::lookup(s, &name).is_some();
     if !known {
-        return Some(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
+        return Err(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
     }
     // `SET @@global.x`, which the statement table's `SET GLOBAL` does not match.
     if !is_admin(s) {
-        return Some(denied(SET_GLOBAL));
+        return Err(denied(SET_GLOBAL));
     }
-    let on = match unquote(v).to_ascii_uppercase().as_str() {
-        "1" | "ON" | "TRUE" => true,
-        "0" | "OFF" | "FALSE" => false,
-        _ => {
-            return Some(err_packet(
-                ER_WRONG_VALUE_FOR_VAR,
-                "42000",
-                &format!("Variable '{name}' can't be set to the value of '{}'", unquote(v)),
-            ))
-        }
-    };
-    s.srv.link().source.set_semisync(on);
-    log::info!("SET GLOBAL {name} = {}: the next connection to the primary uses it", if on { "ON" } else { "OFF" });
-    None
+    match unquote(v).to_ascii_uppercase().as_str() {
+        "1" | "ON" | "TRUE" => Ok(Some(true)),
+        "0" | "OFF" | "FALSE" => Ok(Some(false)),
+        _ => Err(err_packet(
+            ER_WRONG_VALUE_FOR_VAR,
+            "42000",
+            &format!("Variable '{name}' can't be set to the value of '{}'", unquote(v)),
+        )),
+    }
 }
 
 /// The privileges SET GLOBAL asks for.

@@ -134,7 +134,8 @@ pub(super) fn result_charset(s: &Ctx) -> u16 {
     charset_server(s.srv.primary().as_ref()).result_id(s.charsets)
 }
 
-fn onoff(on: bool) -> String {
+/// A boolean variable's value as SHOW VARIABLES shows it.
+pub(super) fn onoff(on: bool) -> String {
     if on { "ON" } else { "OFF" }.into()
 }
 

@@ -280,7 +280,7 @@ for flags in (0, pymysql.constants.CLIENT.MULTI_STATEMENTS):
 
 /// A session's character sets on `port`, as pymysql sees them: the greeting's
 /// collation, then the four variables after each way of setting them, and the
-/// collation their result's columns carry.
+/// collation their result's columns carry; a SET that fails in part changes nothing.
 fn charsets(port: u16) -> String {
     const SCRIPT: &str = r#"
 import sys, pymysql
@@ -292,7 +292,9 @@ for q in ["SET NAMES latin1", "SET NAMES 'utf8mb4' COLLATE utf8mb4_bin", "SET NA
           "SET character_set_results = NULL", "SET CHARACTER SET cp1251", "SET SESSION collation_connection = latin1_bin",
           "SET @@character_set_client = DEFAULT", "SET NAMES nosuch", "SET NAMES latin1 COLLATE utf8mb4_bin",
           "SET NAMES latin1 COLLATE nosuch", "SET character_set_client = NULL",
-          "SET autocommit = 1, @x = 1", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "reset"]:
+          "SET autocommit = 1, @x = 1", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+          "SET @a = 1, character_set_client = NULL", "SET NAMES latin1, @b = 2, character_set_results = nosuch",
+          "SET @a = 3, NAMES cp1251", "reset"]:
     try:
         if q == "reset":
             c._execute_command(0x1f, b"")
@@ -305,6 +307,10 @@ for q in ["SET NAMES latin1", "SET NAMES 'utf8mb4' COLLATE utf8mb4_bin", "SET NA
         w = e.args[0]
     cur.execute(four)
     print(q, w, cur.fetchall(), [f.charsetnr for f in cur._result.fields])
+    if q.startswith("SET @a") or q.startswith("SET NAMES latin1,"):
+        # A SET that fails changes nothing (values only: user variables' types differ).
+        cur.execute("SELECT @a, @b")
+        print([str(v) for v in cur.fetchone()])
 cur.execute("SHOW VARIABLES LIKE 'character_set_c%'")
 print(cur.fetchall())
 cur.execute("SHOW GLOBAL VARIABLES LIKE 'character_set_c%'")
