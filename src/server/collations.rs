@@ -641,7 +641,7 @@ pub fn collation(id: u32, mariadb: bool) -> Option<(&'static str, &'static str)>
 
 /// Each character set's default collation, as `SHOW CHARACTER SET` names it on
 /// MariaDB 10.11 and MySQL 9.7 (MySQL's utf8mb4 apart, and MariaDB 11.2+'s
-/// `character_set_collations`, which `Charsets::default_collation` applies).
+/// `character_set_collations`, which `Server::default_collation` applies).
 const DEFAULTS: &str = "armscii8_general_ci ascii_general_ci big5_chinese_ci binary cp1250_general_ci \
 cp1251_general_ci cp1256_general_ci cp1257_general_ci cp850_general_ci cp852_general_ci cp866_general_ci \
 cp932_japanese_ci dec8_swedish_ci eucjpms_japanese_ci euckr_korean_ci gb18030_chinese_ci gb2312_chinese_ci \
@@ -752,7 +752,8 @@ impl Server {
     pub fn charset(&self, name: &str) -> Result<String, Refusal> {
         let n = super::sql::unquote(name.trim()).to_ascii_lowercase();
         let n = if n == "utf8" { "utf8mb3".to_string() } else { n };
-        match self.default_collation(&n) {
+        // A set the server kind has (MariaDB has no gb18030).
+        match self.default_collation(&n).filter(|c| id_of(c, self.mariadb).is_some()) {
             Some(_) => Ok(n),
             None => Err((1115, "42000", format!("Unknown character set: '{}'", super::sql::unquote(name.trim())))),
         }
@@ -815,7 +816,8 @@ impl Charsets {
     }
 
     /// `SET CHARACTER SET cs`: the client's and the results' set; the connection's is
-    /// the database's (binlogd's sessions have none selected: the server's default).
+    /// the default database's (`collation_database`: the server's, as with none in use;
+    /// information_schema's own, utf8mb3, is not followed).
     pub fn set_character_set(&mut self, srv: &Server, cs: &str) -> Result<(), Refusal> {
         let cs = srv.charset(cs)?;
         self.client.clone_from(&cs);
@@ -944,6 +946,8 @@ mod tests {
         c.set_character_set(&mysql, "cp1251").unwrap();
         assert_eq!(four(&c), ("cp1251".into(), "utf8mb4".into(), Some("cp1251".into()), "utf8mb4_0900_ai_ci".into()));
         assert_eq!(c.set_names(&mysql, "nosuch", None).unwrap_err().0, 1115);
+        assert_eq!(c.set_names(&maria_10, "gb18030", None).unwrap_err().0, 1115, "MariaDB has no gb18030");
+        assert!(c.clone().set_names(&mysql, "gb18030", None).is_ok());
         assert_eq!(c.set_names(&mysql, "latin1", Some("utf8mb4_bin")).unwrap_err().0, 1253);
         assert_eq!(c.set_names(&mysql, "latin1", Some("nosuch")).unwrap_err().0, 1273);
         assert_eq!(c.client, "cp1251", "a refused SET changes nothing");
