@@ -28,7 +28,14 @@ pub struct Warnings {
     /// How many conditions the statement that just ended raised itself (not those
     /// MariaDB kept from the one before), for its answer's warning count.
     raised: usize,
+    /// Those raised beyond `MAX_CONDITIONS`: counted, not kept.
+    dropped: std::cell::Cell<usize>,
 }
+
+/// The conditions a statement keeps, as mysqld's `max_error_count` (64) does; more are
+/// counted in `@@warning_count` but not listed, so that a statement of thousands of
+/// deprecated variables cannot grow a session without bound.
+const MAX_CONDITIONS: usize = 64;
 
 /// One condition: level, code, message.
 pub type Condition = (&'static str, u16, String);
@@ -39,12 +46,13 @@ impl Warnings {
     pub fn begin(&mut self) {
         self.before = self.counts();
         self.previous = std::mem::take(self.list.get_mut());
+        self.dropped.set(0);
     }
     /// The statement ended. MariaDB leaves the last statement's conditions in place
     /// when one that reads no table raises none (`quiet_keeps`); MySQL clears them
     /// at every statement.
     pub fn end(&mut self, quiet_keeps: bool) {
-        self.raised = self.list.get_mut().len();
+        self.raised = self.list.get_mut().len() + self.dropped.get();
         if quiet_keeps && self.raised == 0 {
             *self.list.get_mut() = std::mem::take(&mut self.previous);
         } else {
@@ -57,7 +65,12 @@ impl Warnings {
         std::mem::take(&mut self.raised)
     }
     pub fn push(&self, level: &'static str, code: u16, message: String) {
-        self.list.borrow_mut().push((level, code, message));
+        let mut l = self.list.borrow_mut();
+        if l.len() < MAX_CONDITIONS {
+            l.push((level, code, message));
+        } else {
+            self.dropped.set(self.dropped.get() + 1);
+        }
     }
     /// The statement failed with `code` and `message`.
     pub fn error(&self, code: u16, message: String) {
@@ -70,7 +83,7 @@ impl Warnings {
     /// `(@@warning_count, @@error_count)` of the last statement.
     pub fn counts(&self) -> (usize, usize) {
         let l = self.list.borrow();
-        (l.len(), l.iter().filter(|c| c.0 == "Error").count())
+        (l.len() + self.dropped.get(), l.iter().filter(|c| c.0 == "Error").count())
     }
     /// The counts the statement now running reads (`@@warning_count`, `@@error_count`).
     pub fn before(&self) -> (usize, usize) {
@@ -157,5 +170,26 @@ impl<'a> View<'a> {
     }
     pub fn threads_connected(&self) -> usize {
         self.0.threads_connected()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_keeps_64_conditions_and_counts_them_all() {
+        let mut w = Warnings::default();
+        w.begin();
+        for i in 0..100 {
+            w.push("Warning", 1287, format!("number {i}"));
+        }
+        assert_eq!((w.listed(false).len(), w.counts()), (64, (100, 0)));
+        w.end(false);
+        assert_eq!(w.take_raised(), 100);
+        w.begin();
+        assert_eq!(w.before(), (100, 0), "the next statement reads the count");
+        w.end(false);
+        assert_eq!((w.listed(false).len(), w.counts(), w.take_raised()), (0, (0, 0), 0));
     }
 }
