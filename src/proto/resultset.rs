@@ -106,7 +106,9 @@ impl ColumnType {
     pub const LONGLONG: ColumnType = ColumnType(0x08);
     pub const DATETIME: ColumnType = ColumnType(0x0c);
     pub const NEWDECIMAL: ColumnType = ColumnType(0xf6);
-    /// MariaDB's type for BINLOG_GTID_POS().
+    /// MySQL's type for a user variable set to NULL.
+    pub const MEDIUM_BLOB: ColumnType = ColumnType(0xfa);
+    /// MariaDB's type for BINLOG_GTID_POS(), and a string user variable's.
     pub const LONG_BLOB: ColumnType = ColumnType(0xfb);
     /// A TEXT or BLOB of any size (information_schema's LONGTEXT columns).
     pub const BLOB: ColumnType = ColumnType(0xfc);

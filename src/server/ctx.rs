@@ -91,6 +91,44 @@ impl Warnings {
     }
 }
 
+/// A session's user variables (`SET @x = ...`), each with the type its value was set
+/// with, as mysqld keeps them: `SELECT @x` gives an integer as BIGINT, a string as a
+/// (LONG)BLOB of the session's character set, NULL as NULL. Replicas and CDC readers
+/// set the few the dump reads (`@master_binlog_checksum`, `@slave_connect_state`, ...),
+/// which `get` gives as text.
+#[derive(Debug, Clone, Default)]
+pub struct UserVars(std::collections::BTreeMap<String, (Option<String>, crate::proto::resultset::ColumnType)>);
+
+impl UserVars {
+    /// The value of `name` (lower case) as text; None when unset or NULL.
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.0.get(name).and_then(|v| v.0.as_ref())
+    }
+    /// The value of `name` (lower case) and its type; None when unset.
+    pub fn typed(&self, name: &str) -> Option<&(Option<String>, crate::proto::resultset::ColumnType)> {
+        self.0.get(name)
+    }
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+    pub fn insert(&mut self, name: String, value: (Option<String>, crate::proto::resultset::ColumnType)) {
+        self.0.insert(name, value);
+    }
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The bytes of names and values held, but `name`'s.
+    pub fn size_without(&self, name: &str) -> usize {
+        self.0.iter().filter(|(k, _)| *k != name).map(|(k, v)| k.len() + v.0.as_ref().map_or(0, String::len)).sum()
+    }
+}
+
 /// A statement's context.
 pub struct Ctx<'a> {
     /// This connection's id (CONNECTION_ID()).
@@ -100,7 +138,7 @@ pub struct Ctx<'a> {
     /// The client's address, without its port (USER()).
     pub host: &'a str,
     /// User variables set by the client (`SET @x = ...`).
-    pub vars: &'a mut std::collections::BTreeMap<String, String>,
+    pub vars: &'a mut UserVars,
     /// The database the session uses (USE, COM_INIT_DB): information_schema or none.
     pub db: &'a mut Option<String>,
     /// The session's character sets (SET NAMES).

@@ -752,15 +752,15 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
             }
         }
         if let Some(name) = k.strip_prefix('@').filter(|n| !n.starts_with('@')) {
-            let v = match eval(s, v.trim_start_matches('=').trim()) {
-                Ok(v) => v.0.unwrap_or_default(),
+            let (v, ty) = match eval(s, v.trim_start_matches('=').trim()) {
+                Ok(v) => v,
                 Err(e) => return vec![e],
             };
             let name = name.trim_matches('`').to_ascii_lowercase();
             // Replicas set a few short variables; a client must not grow a session without bound.
-            let held: usize = s.vars.iter().filter(|(k, _)| **k != name).map(|(k, v)| k.len() + v.len()).sum();
+            let held = s.vars.size_without(&name);
             let count = s.vars.len() + usize::from(!s.vars.contains_key(&name));
-            if held + name.len() + v.len() > USER_VARS_MAX || count > USER_VARS_COUNT_MAX {
+            if held + name.len() + v.as_ref().map_or(0, String::len) > USER_VARS_MAX || count > USER_VARS_COUNT_MAX {
                 return vec![err_packet(
                     ER_OUT_OF_RESOURCES,
                     "HY000",
@@ -770,7 +770,8 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
                     ),
                 )];
             }
-            s.vars.insert(name, v);
+            let ty = super::values::user_var_type(ty, v.is_none(), super::show::is_maria(s));
+            s.vars.insert(name, (v, ty));
         }
         // Session system variables (autocommit, sql_mode, ...) are accepted and ignored.
     }

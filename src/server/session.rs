@@ -68,7 +68,7 @@ pub struct Session<'a> {
     pub id: u32,
     pub peer: String,
     /// User variables set by the client (`SET @x = ...`).
-    pub vars: std::collections::BTreeMap<String, String>,
+    pub vars: super::ctx::UserVars,
     /// The last statement's warnings: level, code, message (SHOW WARNINGS).
     pub warnings: Warnings,
     pub registered: Option<u32>,

@@ -134,6 +134,19 @@ pub(super) fn result_charset(s: &Ctx) -> u16 {
     charset_server(s.srv.primary().as_ref()).result_id(s.charsets)
 }
 
+/// The type a user variable keeps for a value of type `ty`: an integer is BIGINT, a
+/// decimal DECIMAL, a float DOUBLE, anything else (strings, times) a LONGBLOB of text;
+/// NULL a LONGBLOB on MariaDB, a MEDIUMBLOB on MySQL.
+pub(super) fn user_var_type(ty: ColumnType, null: bool, maria: bool) -> ColumnType {
+    match ty {
+        _ if null && !maria => ColumnType::MEDIUM_BLOB,
+        _ if null => ColumnType::LONG_BLOB,
+        ColumnType::LONG | ColumnType::LONGLONG => ColumnType::LONGLONG,
+        ColumnType::NEWDECIMAL | ColumnType::DOUBLE => ty,
+        _ => ColumnType::LONG_BLOB,
+    }
+}
+
 /// A boolean variable's value as SHOW VARIABLES shows it.
 pub(super) fn onoff(on: bool) -> String {
     if on { "ON" } else { "OFF" }.into()
@@ -305,7 +318,11 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         });
     }
     if let Some(v) = t.strip_prefix('@') {
-        return text(s.vars.get(&v.trim_matches('`').to_ascii_lowercase()).cloned());
+        return Ok(match s.vars.typed(&v.trim_matches('`').to_ascii_lowercase()) {
+            Some(typed) => typed.clone(),
+            // Never set: NULL, typed as each server types it.
+            None => (None, if maria { ColumnType::LONG_BLOB } else { ColumnType::VAR_STRING }),
+        });
     }
     // The other flavour's replication functions are unknown to this one's server:
     // MariaDB says so; MySQL takes an unknown name for a stored function of the

@@ -315,6 +315,10 @@ cur.execute("SHOW VARIABLES LIKE 'character_set_c%'")
 print(cur.fetchall())
 cur.execute("SHOW GLOBAL VARIABLES LIKE 'character_set_c%'")
 print(cur.fetchall())
+# User variables keep their value's type (their text columns' collation is the session's).
+cur.execute("SET @i = 3, @s = 'abc', @n = NULL, @d = 1.5, @neg = -2")
+cur.execute("SELECT @nosuch, @i, @s, @n, @d, @neg")
+print(cur.fetchall(), [f.type_code for f in cur._result.fields])
 cur.execute("SELECT @@global.character_set_client, @@session.character_set_client")
 print(cur.fetchall())
 "#;

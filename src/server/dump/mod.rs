@@ -29,7 +29,7 @@ pub struct Conn<'a> {
     pub srv: &'a std::sync::Arc<super::Server>,
     pub stream: &'a mut PacketStream<ClientSocket>,
     pub id: u32,
-    pub vars: &'a BTreeMap<String, String>,
+    pub vars: &'a crate::server::ctx::UserVars,
     /// Set by KILL from another connection, or when the replica registers again.
     pub killed: &'a std::sync::atomic::AtomicBool,
     /// The server_id the replica registered with, if it did.
@@ -155,9 +155,8 @@ fn start(
     let hb = heartbeat_period(s);
     // A semi-sync replica says so before its dump (MariaDB's and MySQL's
     // ReplSemiSyncSlave::requestTransmit).
-    let semisync = ["rpl_semi_sync_slave", "rpl_semi_sync_replica"]
-        .iter()
-        .any(|v| s.vars.get(*v).is_some_and(|x| x.trim() == "1"));
+    let semisync =
+        ["rpl_semi_sync_slave", "rpl_semi_sync_replica"].iter().any(|v| s.vars.get(v).is_some_and(|x| x.trim() == "1"));
     s.stream.inner.set_read_timeout(None)?;
     let dir = s.srv.cfg.binlog_dir.clone();
     let _reading = Reading::new(&s.srv.shared, s.id, &file, s.registered);
