@@ -282,10 +282,7 @@ for flags in (0, pymysql.constants.CLIENT.MULTI_STATEMENTS):
 /// collation, then the four variables after each way of setting them, and the
 /// collation their result's columns carry; a SET that fails in part changes nothing.
 fn charsets(port: u16) -> String {
-    const SCRIPT: &str = r#"
-import sys, pymysql
-c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
-cur = c.cursor()
+    const BODY: &str = r#"
 four = "SELECT @@character_set_client, @@character_set_connection, @@character_set_results, @@collation_connection"
 print("greeting", c.server_language)
 for q in ["SET NAMES latin1", "SET NAMES 'utf8mb4' COLLATE utf8mb4_bin", "SET NAMES utf8", "SET NAMES binary",
@@ -322,9 +319,7 @@ print(cur.fetchall(), [f.type_code for f in cur._result.fields])
 cur.execute("SELECT @@global.character_set_client, @@session.character_set_client")
 print(cur.fetchall())
 "#;
-    let o = std::process::Command::new("python3").args(["-c", SCRIPT, &port.to_string()]).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    pymysql::<&str>(port, BODY, &[])
 }
 
 /// Statements whose conditions a server raises: deprecations (MySQL), strings read as
@@ -355,10 +350,7 @@ const CONDITION_STATEMENTS: &[&str] = &[
 /// answer carries, then SHOW WARNINGS (or the statement's error code); and the rows of
 /// those that ask which database is in use.
 fn conditions(port: u16) -> String {
-    const SCRIPT: &str = r#"
-import sys, pymysql
-c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
-cur = c.cursor()
+    const BODY: &str = r#"
 for q in sys.argv[2:]:
     try:
         cur.execute(q)
@@ -369,13 +361,7 @@ for q in sys.argv[2:]:
     except Exception as e:
         print(q, e.args)
 "#;
-    let o = std::process::Command::new("python3")
-        .args(["-c", SCRIPT, &port.to_string()])
-        .args(CONDITION_STATEMENTS)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    pymysql(port, BODY, CONDITION_STATEMENTS)
 }
 
 #[test]

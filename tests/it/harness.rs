@@ -614,3 +614,17 @@ pub fn wait_active_mirrored(server: &Server, b: &Binlogd) -> String {
     });
     active
 }
+
+/// Runs the Python `body` with pymysql logged in to `port` as repl (`c`, its cursor
+/// `cur`; `args` in `sys.argv[2:]`), as the replication tools written in Python read a
+/// server. Returns what it printed.
+pub fn pymysql<S: AsRef<std::ffi::OsStr>>(port: u16, body: &str, args: &[S]) -> String {
+    let script = format!(
+        "import sys, pymysql\n\
+         c = pymysql.connect(host=\"127.0.0.1\", port=int(sys.argv[1]), user=\"repl\", password=\"replpass\")\n\
+         cur = c.cursor()\n{body}"
+    );
+    let o = Command::new("python3").args(["-c", &script, &port.to_string()]).args(args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

@@ -154,10 +154,7 @@ fn a_mysql_binlogd_is_repointed_as_a_replica_is() {
 /// error, or OK with its rows, their column types and the warnings it raised
 /// (pymysql, as a failover manager reads them).
 fn outcomes<S: AsRef<std::ffi::OsStr>>(port: u16, statements: &[S]) -> Vec<String> {
-    const SCRIPT: &str = r#"
-import sys, pymysql
-c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass")
-cur = c.cursor()
+    const BODY: &str = r#"
 for q in sys.argv[2:]:
     try:
         cur.execute(q)
@@ -169,13 +166,7 @@ for q in sys.argv[2:]:
     except pymysql.MySQLError as e:
         print(q, "=>", e.args)
 "#;
-    let o = std::process::Command::new("python3")
-        .args(["-c", SCRIPT, &port.to_string()])
-        .args(statements)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).lines().map(str::to_string).collect()
+    pymysql(port, BODY, statements).lines().map(str::to_string).collect()
 }
 
 /// START/STOP SLAVE (REPLICA) in their forms: notes, other connections and channels,
