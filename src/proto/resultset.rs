@@ -105,6 +105,8 @@ impl ColumnType {
     pub const DOUBLE: ColumnType = ColumnType(0x05);
     pub const LONGLONG: ColumnType = ColumnType(0x08);
     pub const DATETIME: ColumnType = ColumnType(0x0c);
+    /// The type of a NULL literal.
+    pub const NULL: ColumnType = ColumnType(0x06);
     pub const NEWDECIMAL: ColumnType = ColumnType(0xf6);
     /// MySQL's type for a user variable set to NULL.
     pub const MEDIUM_BLOB: ColumnType = ColumnType(0xfa);
@@ -117,26 +119,121 @@ impl ColumnType {
     pub const STRING: ColumnType = ColumnType(0xfe);
 
     /// Numbers: binary collation, right-aligned by the `mysql` client, and read
-    /// as integers by client libraries (pymysql, Connector/J).
-    pub fn is_integer(self) -> bool {
-        self == Self::LONG || self == Self::LONGLONG
+    /// as numbers by client libraries (pymysql, Connector/J).
+    pub fn is_number(self) -> bool {
+        matches!(self, Self::LONG | Self::LONGLONG | Self::DOUBLE | Self::NEWDECIMAL)
+    }
+
+    /// TEXT and BLOB of each size: their width is in bytes.
+    pub fn is_blob(self) -> bool {
+        (0xf9..=0xfc).contains(&self.0)
     }
 }
 
-/// A column's definition as binlogd sends it: a name and a type.
+/// Column flags (include/mysql_com.h): what a column definition says of its values.
+pub mod flags {
+    pub const NOT_NULL: u16 = 0x0001;
+    pub const BLOB: u16 = 0x0010;
+    pub const UNSIGNED: u16 = 0x0020;
+    pub const BINARY: u16 = 0x0080;
+    /// A table's column declared without a default (information_schema's).
+    pub const NO_DEFAULT_VALUE: u16 = 0x1000;
+}
+
+/// The decimals of a column that has no fixed number of them (text, most expressions):
+/// MySQL's DECIMAL_NOT_SPECIFIED; `for_session` gives MariaDB's NOT_FIXED_DEC (39).
+pub const NOT_FIXED: u8 = 31;
+
+/// The table a column is read from, which its definition names: information_schema's
+/// and performance_schema's tables behind SHOW VARIABLES, SHOW DATABASES and the like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub schema: &'static str,
+    /// The table as the statement names it, and as it is named in its schema.
+    pub table: String,
+    pub org_table: &'static str,
+    /// The column's own name there.
+    pub org_name: &'static str,
+}
+
+/// A column's definition as binlogd sends it, as mysqld declares the column it
+/// stands for: a name, a type, a width, flags and decimals.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html>
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub name: String,
     pub ty: ColumnType,
+    /// For text, the characters it holds (a TEXT or BLOB's bytes), sent as the
+    /// session's bytes for them (`for_session`); for the rest, its display width.
+    pub width: u32,
+    pub flags: u16,
+    pub decimals: u8,
+    /// Text in the session's character set; false for bytes (binary, 63).
+    pub text: bool,
+    pub origin: Option<Origin>,
 }
 
 impl Column {
-    pub fn text(name: impl Into<String>) -> Column {
-        Column { name: name.into(), ty: ColumnType::VAR_STRING }
+    /// A text column of `width` characters that is never NULL, as mysqld declares
+    /// most columns of its SHOW statements.
+    pub fn text(name: impl Into<String>, width: u32) -> Column {
+        Column {
+            name: name.into(),
+            ty: ColumnType::VAR_STRING,
+            width,
+            flags: flags::NOT_NULL,
+            decimals: NOT_FIXED,
+            text: true,
+            origin: None,
+        }
     }
 
+    /// A column of type `ty` with mysqld's defaults for an expression of that type:
+    /// nullable, a BIGINT 21 wide, a LONG 11, text of 1024 characters.
     pub fn typed(name: impl Into<String>, ty: ColumnType) -> Column {
-        Column { name: name.into(), ty }
+        let (width, decimals) = match ty {
+            ColumnType::LONGLONG => (21, 0),
+            ColumnType::LONG => (11, 0),
+            ColumnType::DATETIME => (19, 0),
+            ColumnType::DOUBLE => (22, NOT_FIXED),
+            ColumnType::NEWDECIMAL => (20, 0),
+            ColumnType::NULL => (0, 0),
+            _ => (1024, NOT_FIXED),
+        };
+        let text = !ty.is_number() && ty != ColumnType::NULL && ty != ColumnType::DATETIME;
+        let flags = if text { 0 } else { flags::BINARY };
+        Column { name: name.into(), ty, width, flags, decimals, text, origin: None }
+    }
+
+    /// A number of type `ty` and display width `width`, never NULL; `unsigned` as
+    /// positions, ids and counters are.
+    pub fn number(name: impl Into<String>, ty: ColumnType, width: u32, unsigned: bool) -> Column {
+        let sign = if unsigned { flags::UNSIGNED } else { 0 };
+        Column { width, flags: flags::NOT_NULL | flags::BINARY | sign, ..Column::typed(name, ty) }
+    }
+
+    pub fn width(self, width: u32) -> Column {
+        Column { width, ..self }
+    }
+
+    pub fn flags(self, flags: u16) -> Column {
+        Column { flags, ..self }
+    }
+
+    pub fn decimals(self, decimals: u8) -> Column {
+        Column { decimals, ..self }
+    }
+
+    /// Bytes rather than text: binary (63) whatever the session's character set, and
+    /// flagged BINARY.
+    pub fn binary(self) -> Column {
+        Column { text: false, flags: self.flags | flags::BINARY, ..self }
+    }
+
+    /// Read from `origin`: named there, with no decimals unset, as a table's column.
+    pub fn from_table(self, origin: Origin) -> Column {
+        let decimals = if self.decimals == NOT_FIXED { 0 } else { self.decimals };
+        Column { origin: Some(origin), decimals, ..self }
     }
 }
 
@@ -157,17 +254,29 @@ pub fn column_def(p: &[u8]) -> Result<(String, ColumnType, u16), Error> {
     Ok((name, ty, flags))
 }
 
-/// The text columns' character set binlogd's column definitions carry until the
-/// session names its own (`text_charset`): utf8_general_ci, the metadata's.
+/// The collation binlogd's text columns carry until `for_session` makes it the
+/// session's: utf8mb3_general_ci, the metadata's.
 pub const TEXT_CHARSET: u16 = 33;
 
-/// Gives a result set's text columns the collation `id`: a server marks each string
-/// column with the session's result character set (63 for `SET NAMES binary`, where
-/// clients such as pymysql then return bytes). `answer` is a statement's packets;
-/// those of an OK, an ERR or a head cut short are left as they are.
-/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html>
-pub fn text_charset(answer: &mut [Vec<u8>], id: u16) {
-    use super::buf::Reader;
+/// The collation of bytes, and of numbers and times.
+pub const BINARY_CHARSET: u16 = 63;
+
+/// What a session's results are sent in: the collation id its text columns carry,
+/// and the most bytes a character takes in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Results {
+    pub collation: u16,
+    pub max_bytes: u8,
+}
+
+/// Makes binlogd's column definitions of an answer the session's, as mysqld's
+/// `Protocol::send_result_set_metadata` converts each: text columns carry the result
+/// collation (63 for `SET NAMES binary`, where clients such as pymysql then return
+/// bytes), and a length of their characters times its bytes per character (a TEXT's,
+/// its bytes times that); "not fixed" decimals are MariaDB's 39 on MariaDB. `results`
+/// is None for `character_set_results = NULL`: sent as stored. `answer` is a
+/// statement's packets; an OK, an ERR or a head cut short is left as it is.
+pub fn for_session(answer: &mut [Vec<u8>], results: Option<Results>, mariadb: bool) {
     let Some(first) = answer.first().filter(|p| !matches!(p.first(), Some(0x00 | 0xfe | 0xff) | None)) else {
         return;
     };
@@ -181,22 +290,24 @@ pub fn text_charset(answer: &mut [Vec<u8>], id: u16) {
             r.lenenc("fixed fields length")?;
             Ok::<usize, Error>(r.pos())
         })();
-        if let Ok(at) = at {
-            if let Some(cs) = def.get_mut(at..at + 2).filter(|cs| u16::from_le_bytes([cs[0], cs[1]]) == TEXT_CHARSET) {
-                cs.copy_from_slice(&id.to_le_bytes());
+        // charset (2), length (4), type (1), flags (2), decimals (1).
+        let Some(f) = at.ok().and_then(|at| def.get_mut(at..at + 10)) else { continue };
+        if u16::from_le_bytes([f[0], f[1]]) == TEXT_CHARSET {
+            if let Some(to) = results {
+                let len = u64::from(u32::from_le_bytes([f[2], f[3], f[4], f[5]]));
+                let chars = if ColumnType(f[6]).is_blob() { len } else { len / 3 };
+                let len = u32::try_from(chars * u64::from(to.max_bytes)).unwrap_or(u32::MAX);
+                f[0..2].copy_from_slice(&to.collation.to_le_bytes());
+                f[2..6].copy_from_slice(&len.to_le_bytes());
             }
+        }
+        if mariadb && f[9] == NOT_FIXED {
+            f[9] = 39;
         }
     }
 }
 
-/// Encodes a text result set: column count, column definitions, EOF, rows, EOF.
-/// Every column is a VAR_STRING, which the `mysql` client prints as a table.
-pub fn encode(columns: &[String], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> {
-    let cols: Vec<Column> = columns.iter().map(Column::text).collect();
-    encode_typed(&cols, rows)
-}
-
-/// `encode` with each column's type given.
+/// Encodes a result set: column count, column definitions, EOF, rows, EOF.
 pub fn encode_typed(columns: &[Column], rows: &[Vec<Option<String>>]) -> Vec<Vec<u8>> {
     let mut out = head_typed(columns);
     out.extend(rows.iter().map(|r| row(r)));
@@ -253,44 +364,37 @@ pub fn set_more_results(p: &mut [u8]) {
     }
 }
 
-/// The packets before the rows: column count, column definitions, EOF; for a result
-/// sent a row at a time.
-pub fn head(columns: &[String]) -> Vec<Vec<u8>> {
-    let cols: Vec<Column> = columns.iter().map(Column::text).collect();
-    head_typed(&cols)
-}
-
-/// `head` with each column's type given.
+/// The packets before the rows (column count, column definitions, EOF), for a result
+/// sent a row at a time. A text column's length is its width
+/// in utf8mb3 (three bytes a character; a TEXT's or BLOB's, its bytes), and its
+/// collation the metadata's (`TEXT_CHARSET`), as mysqld sends them to a session whose
+/// results are not converted; `for_session` makes them the session's.
 pub fn head_typed(columns: &[Column]) -> Vec<Vec<u8>> {
     use super::buf::Put;
-    /// Column flags: NOT_NULL, UNSIGNED, BINARY, NUM (include/mysql_com.h).
-    const NUMBER_FLAGS: u16 = 0x0001 | 0x0020 | 0x0080 | 0x8000;
     let mut out = Vec::with_capacity(columns.len() + 2);
     let mut p = Vec::new();
     p.put_lenenc(columns.len() as u64);
     out.push(p);
     for c in columns {
         let mut d = Vec::new();
-        for s in ["def", "", "", ""] {
+        let (schema, table, org_table, org_name) = match &c.origin {
+            Some(o) => (o.schema, o.table.as_str(), o.org_table, o.org_name),
+            None => ("", "", "", ""),
+        };
+        for s in ["def", schema, table, org_table, &c.name, org_name] {
             d.put_lenenc_bytes(s.as_bytes());
         }
-        d.put_lenenc_bytes(c.name.as_bytes());
-        d.put_lenenc_bytes(c.name.as_bytes());
         d.push(0x0c);
-        // Character set (63 is binary), display length, flags: as mysqld sends them.
-        let (charset, len, flags) = match c.ty {
-            ColumnType::LONGLONG => (63, 20, NUMBER_FLAGS),
-            ColumnType::LONG => (63, 10, NUMBER_FLAGS),
-            ColumnType::DATETIME => (63, 19, 0x0080),
-            ColumnType::DOUBLE => (63, 22, 0x0080 | 0x8000),
-            ColumnType::NEWDECIMAL => (63, 20, 0x0080 | 0x8000),
-            _ => (TEXT_CHARSET, 1024, 0),
+        let (charset, len) = match (c.text, c.ty.is_blob()) {
+            (false, _) => (BINARY_CHARSET, c.width),
+            (true, true) => (TEXT_CHARSET, c.width),
+            (true, false) => (TEXT_CHARSET, c.width.saturating_mul(3)),
         };
         d.put_u16(charset);
         d.put_u32(len);
         d.push(c.ty.0);
-        d.put_u16(flags);
-        d.push(0);
+        d.put_u16(c.flags);
+        d.push(c.decimals);
         d.put_u16(0);
         out.push(d);
     }
@@ -358,27 +462,64 @@ mod tests {
     }
 
     #[test]
-    fn text_columns_take_the_sessions_collation_and_numbers_keep_theirs() {
-        let mut answer =
-            encode_typed(&[Column::text("v"), Column::typed("n", ColumnType::LONGLONG)], &[vec![None, None]]);
-        let rows = answer[4..].to_vec();
-        text_charset(&mut answer, 63);
-        assert_eq!(column_def(&answer[1]).map(|c| c.0).ok().as_deref(), Some("v"));
-        let cs = |p: &[u8]| {
-            let at = p.len() - 12;
-            u16::from_le_bytes([p[at], p[at + 1]])
+    fn text_columns_take_the_sessions_collation_and_width_and_numbers_keep_theirs() {
+        // (charset, length, flags, decimals) of a column definition.
+        let meta = |p: &[u8]| {
+            let f = &p[p.len() - 12..];
+            (u16::from_le_bytes([f[0], f[1]]), u32::from_le_bytes([f[2], f[3], f[4], f[5]]), f[7], f[9])
         };
-        assert_eq!((cs(&answer[1]), cs(&answer[2])), (63, 63), "the number column was 63 already");
-        assert_eq!(answer[4..], rows[..], "rows are left alone");
-        let mut text = encode_typed(&[Column::text("v")], &[]);
-        text_charset(&mut text, 255);
-        assert_eq!(cs(&text[1]), 255);
+        let cols = [
+            Column::text("v", 255),
+            Column::number("n", ColumnType::LONGLONG, 21, true),
+            Column::typed("info", ColumnType::BLOB).width(196_605),
+            Column::typed("bytes", ColumnType::VAR_STRING).width(65_532).binary(),
+        ];
+        let base = encode_typed(&cols, &[vec![None, None, None, None]]);
+        assert_eq!(column_def(&base[1]).map(|c| c.0).ok().as_deref(), Some("v"));
+        // Unconverted (character_set_results = NULL): utf8mb3's lengths, MySQL's decimals.
+        let mut stored = base.clone();
+        for_session(&mut stored, None, false);
+        assert_eq!(stored, base);
+        assert_eq!(meta(&base[1]), (33, 765, 1, NOT_FIXED));
+        assert_eq!(meta(&base[2]), (63, 21, 0xa1, 0));
+        assert_eq!(meta(&base[3]), (33, 196_605, 0, NOT_FIXED));
+        assert_eq!(meta(&base[4]), (63, 65_532, 0x80, NOT_FIXED));
+        // utf8mb4 on MariaDB: four bytes a character, and a TEXT's bytes times four.
+        let mut answer = base.clone();
+        for_session(&mut answer, Some(Results { collation: 45, max_bytes: 4 }), true);
+        assert_eq!(meta(&answer[1]), (45, 1020, 1, 39));
+        assert_eq!(meta(&answer[2]), (63, 21, 0xa1, 0), "numbers are left as they are");
+        assert_eq!(meta(&answer[3]), (45, 786_420, 0, 39));
+        assert_eq!(meta(&answer[4]), (63, 65_532, 0x80, 39), "bytes keep their charset and length");
+        assert_eq!(answer[6..], base[6..], "rows are left alone");
+        // SET NAMES binary: a byte a character.
+        let mut binary = base.clone();
+        for_session(&mut binary, Some(Results { collation: 63, max_bytes: 1 }), false);
+        assert_eq!(meta(&binary[1]), (63, 255, 1, NOT_FIXED));
         // An OK, an ERR, a cut column definition: left as they are.
         for p in [vec![vec![0x00, 0, 0, 2, 0]], vec![vec![0xff, 1, 2]], vec![vec![1], vec![3, b'd']], vec![]] {
             let mut q = p.clone();
-            text_charset(&mut q, 8);
+            for_session(&mut q, Some(Results { collation: 8, max_bytes: 1 }), true);
             assert_eq!(q, p);
         }
+    }
+
+    #[test]
+    fn a_column_read_from_a_table_names_it() {
+        let at = Origin {
+            schema: "information_schema",
+            table: "SCHEMATA".into(),
+            org_table: "SCHEMATA",
+            org_name: "SCHEMA_NAME",
+        };
+        let head = head_typed(&[Column::text("Database", 64).from_table(at), Column::text("File", 512)]);
+        let names = |p: &[u8]| {
+            let mut r = Reader::new(p);
+            (0..6).map(|_| String::from_utf8_lossy(r.lenenc_bytes("name").unwrap()).into_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&head[1]), ["def", "information_schema", "SCHEMATA", "SCHEMATA", "Database", "SCHEMA_NAME"]);
+        assert_eq!(names(&head[2]), ["def", "", "", "", "File", ""], "an expression's column has no original name");
+        assert_eq!(head[1][head[1].len() - 3], 0, "a table's column has its decimals, none");
     }
 
     #[test]

@@ -650,6 +650,16 @@ koi8r_general_ci koi8u_general_ci latin1_swedish_ci latin2_general_ci latin5_tur
 macce_general_ci macroman_general_ci sjis_japanese_ci swe7_swedish_ci tis620_thai_ci ucs2_general_ci \
 ujis_japanese_ci utf16_general_ci utf16le_general_ci utf32_general_ci utf8mb3_general_ci utf8mb4_general_ci";
 
+/// The most bytes a character of `charset` takes (`SHOW CHARACTER SET`'s Maxlen).
+pub fn max_bytes(charset: &str) -> u8 {
+    match charset {
+        "utf8mb4" | "utf16" | "utf16le" | "utf32" | "gb18030" => 4,
+        "utf8mb3" | "utf8" | "ujis" | "eucjpms" => 3,
+        "big5" | "sjis" | "euckr" | "gb2312" | "gbk" | "ucs2" | "cp932" => 2,
+        _ => 1,
+    }
+}
+
 /// The character set a collation belongs to (`binary` is both).
 fn charset_of(collation: &str) -> &str {
     collation.split('_').next().unwrap_or(collation)
@@ -726,6 +736,13 @@ impl Server {
             id => id,
         };
         id.and_then(|id| u16::try_from(id).ok()).unwrap_or(33)
+    }
+
+    /// What a session with `c` is sent its results in (None: as stored, for
+    /// `character_set_results = NULL`).
+    pub fn results(&self, c: &Charsets) -> Option<crate::proto::resultset::Results> {
+        let cs = c.results.as_deref()?;
+        Some(crate::proto::resultset::Results { collation: self.result_id(c), max_bytes: max_bytes(cs) })
     }
 
     /// The server's character set (SET NAMES DEFAULT).

@@ -138,6 +138,8 @@ pub fn answer(s: &Ctx, a: Result<Args, String>, send: Sink) -> Result<(), Error>
             return send(&[err_packet(ER_PARSE_ERROR, "42000", &msg)]);
         }
     };
+    let maria = super::show::is_maria(s);
+    let head = || head(maria);
     let d = s.srv.serving().durable.snapshot();
     let asked = a.file.as_deref().map(|f| crate::binlog::sources::to_path(&d.files, f));
     let Some(name) = asked.or_else(|| d.files.first().cloned()) else {
@@ -235,9 +237,9 @@ impl Emit {
 }
 
 /// The column packets, before the rows.
-fn head() -> Vec<Vec<u8>> {
+fn head(maria: bool) -> Vec<Vec<u8>> {
     let cols = ["Log_name", "Pos", "Event_type", "Server_id", "End_log_pos", "Info"];
-    resultset::head_typed(&cols.map(super::show::column))
+    resultset::head_typed(&cols.map(|c| super::show::column(super::columns::BINLOG_EVENTS, c, maria)))
 }
 
 /// One row of the answer: Log_name, Pos, Event_type, Server_id, End_log_pos, Info.

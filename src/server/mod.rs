@@ -4,6 +4,7 @@
 
 pub mod change;
 pub mod collations;
+pub mod columns;
 pub mod conns;
 pub mod ctx;
 pub mod describe;

@@ -11,7 +11,7 @@ use super::reply::{err_packet, ok_packet, ok_with_warnings};
 use super::show::{rows, show};
 use super::sql::{clean, like, split_list, unquote};
 use super::values::{datetime, eval, select};
-use crate::proto::resultset::{self, Column, ColumnType};
+use crate::proto::resultset::{self, flags, Column, ColumnType};
 
 pub(super) const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 
@@ -621,7 +621,7 @@ fn show_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
                 .take(n)
                 .map(|(l, c, m)| vec![Some(l.to_string()), Some(c.to_string()), Some(m)])
                 .collect();
-            rows(&["Level", "Code", "Message"], v)
+            rows(s, super::columns::WARNINGS, &["Level", "Code", "Message"], v)
         }
         [_, "COUNT(*)", what] => {
             let (warnings, errors) = s.warnings.counts();
@@ -630,7 +630,9 @@ fn show_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
             } else {
                 ("@@session.warning_count", warnings)
             };
-            resultset::encode_typed(&[Column::typed(name, ColumnType::LONGLONG)], &[vec![Some(n.to_string())]])
+            // An unsigned system variable's column.
+            let col = Column::typed(name, ColumnType::LONGLONG).flags(flags::UNSIGNED | flags::BINARY);
+            resultset::encode_typed(&[col], &[vec![Some(n.to_string())]])
         }
         [_, rest @ ..] => show(s, rest, p.text),
         [] => vec![ok_packet()],
@@ -770,7 +772,7 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
                     ),
                 )];
             }
-            let ty = super::values::user_var_type(ty, v.is_none(), super::show::is_maria(s));
+            let ty = super::values::user_var_type(ty.ty, v.is_none(), super::show::is_maria(s));
             s.vars.insert(name, (v, ty));
         }
         // Session system variables (autocommit, sql_mode, ...) are accepted and ignored.

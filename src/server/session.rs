@@ -404,11 +404,11 @@ impl<'a> Session<'a> {
             // and rows (a row never begins with 0xff).
             let mut failed: Option<Vec<u8>> = None;
             let mut held: Vec<Vec<u8>> = Vec::new();
-            let (charset, mut head) = (super::values::result_charset(&ctx), true);
+            let mut head = true;
             super::events::answer(&ctx, args, &mut |p| {
                 let mut p = p.to_vec();
                 if std::mem::take(&mut head) {
-                    crate::proto::resultset::text_charset(&mut p, charset);
+                    super::values::for_session(&ctx, &mut p);
                 }
                 if let Some(e) = p.last().filter(|e| e.first() == Some(&0xff)) {
                     failed = Some(e.clone());
@@ -432,7 +432,7 @@ impl<'a> Session<'a> {
         let mut packets = query::answer(&mut self.ctx(), sql);
         // The character set the statement left the session with marks its columns,
         // and its end counts the conditions it raised.
-        crate::proto::resultset::text_charset(&mut packets, super::values::result_charset(&self.ctx()));
+        super::values::for_session(&self.ctx(), &mut packets);
         let raised = self.warnings.take_raised();
         if let Some(end) = packets.last_mut().filter(|_| raised > 0) {
             crate::proto::resultset::set_warning_count(end, u16::try_from(raised).unwrap_or(u16::MAX));

@@ -4,6 +4,7 @@
 
 use std::time::UNIX_EPOCH;
 
+use super::columns::{self, Spec};
 use super::ctx::Ctx;
 use super::query::{
     first_words, is_admin, parse_error, ER_NOT_SUPPORTED_YET, ER_PARSE_ERROR, ER_REPLICA_CHANNEL_DOES_NOT_EXIST,
@@ -14,14 +15,32 @@ use super::values::{status_counters, system_variables};
 use crate::proto::resultset::{self, Column, ColumnType};
 use crate::replica::connect::Primary;
 
-pub(super) fn rows(cols: &[&str], rows: Vec<Vec<Option<String>>>) -> Vec<Vec<u8>> {
-    resultset::encode_typed(&cols.iter().map(|c| column(c)).collect::<Vec<_>>(), &rows)
+/// A SHOW statement's answer: the columns named `cols` of `table` (`columns`), as the
+/// primary's kind declares them, and `rows`.
+pub(super) fn rows(s: &Ctx, table: &[Spec], cols: &[&str], rows: Vec<Vec<Option<String>>>) -> Vec<Vec<u8>> {
+    let maria = is_maria(s);
+    let cols: Vec<Column> = cols.iter().map(|c| column(table, c, maria)).collect();
+    typed_rows(cols, rows)
 }
 
-/// A result column by its name, typed as mysqld and MariaDB type it: the
-/// positions, sizes, ids, ports and counters of SHOW statements are integers
-/// (pymysql and Connector/J read them as numbers), the rest text.
-pub(super) fn column(name: &str) -> Column {
+/// `rows` with the columns given; those whose values set their width (`columns::FIT`)
+/// are as wide as their longest value.
+pub(super) fn typed_rows(mut cols: Vec<Column>, rows: Vec<Vec<Option<String>>>) -> Vec<Vec<u8>> {
+    for (i, c) in cols.iter_mut().enumerate().filter(|(_, c)| c.width == columns::FIT_WIDTH) {
+        let longest = rows.iter().filter_map(|r| r.get(i)?.as_deref()).map(|v| v.chars().count()).max();
+        c.width = u32::try_from(longest.unwrap_or(0)).unwrap_or(u32::MAX - 1);
+    }
+    resultset::encode_typed(&cols, &rows)
+}
+
+/// The column `name` of a SHOW statement's `table`, as the primary's kind declares
+/// it; one of binlogd's own typed as mysqld types its like: the positions, sizes, ids,
+/// ports and counters are integers (pymysql and Connector/J read them as numbers),
+/// the rest text.
+pub(super) fn column(table: &[Spec], name: &str, maria: bool) -> Column {
+    if let Some(c) = columns::column(table, name, maria) {
+        return c;
+    }
     const LONGLONG: &[&str] = &[
         "Position",
         "File_size",
@@ -71,16 +90,13 @@ pub(super) fn column(name: &str) -> Column {
         "Executed_log_entries",
         "Slave_received_heartbeats",
     ];
-    let ty = if LONGLONG.contains(&name) {
-        ColumnType::LONGLONG
+    if LONGLONG.contains(&name) {
+        Column::number(name, ColumnType::LONGLONG, 21, true)
     } else if LONG.contains(&name) {
-        ColumnType::LONG
-    } else if name == "Progress" || name == "Slave_heartbeat_period" {
-        ColumnType::DOUBLE
+        Column::number(name, ColumnType::LONG, 11, true)
     } else {
-        ColumnType::VAR_STRING
-    };
-    Column::typed(name, ty)
+        Column::text(name, 512)
+    }
 }
 
 pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
@@ -102,7 +118,7 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             let all = if kw == "VARIABLES" { system_variables(s, global) } else { status_counters(s) };
             let v: Vec<Vec<Option<String>>> =
                 all.into_iter().filter(|(k, v)| filter.matches(k, v)).map(|(k, v)| vec![Some(k), Some(v)]).collect();
-            rows(&["Variable_name", "Value"], v)
+            typed_rows(columns::variables(kw == "STATUS", global, is_maria(s)).to_vec(), v)
         }
         // MySQL 8.2+ and MariaDB 10.5.2+ names, and the old one.
         ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] | ["BINLOG", "STATUS"] => {
@@ -118,7 +134,7 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 r
             });
             let cols = ["File", "Position", "Binlog_Do_DB", "Binlog_Ignore_DB", "Executed_Gtid_Set"];
-            rows(&cols[..if maria { 4 } else { 5 }], r.into_iter().collect())
+            rows(s, columns::MASTER_STATUS, &cols[..if maria { 4 } else { 5 }], r.into_iter().collect())
         }
         ["BINARY", "LOGS"] | ["MASTER", "LOGS"] => {
             let d = s.srv.serving().durable.snapshot();
@@ -158,9 +174,11 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             if with_stored {
                 cols.push("Stored");
             }
-            rows(&cols, v)
+            rows(s, columns::BINARY_LOGS, &cols, v)
         }
-        ["DATABASES"] | ["SCHEMAS"] => rows(&["Database"], vec![vec![Some("information_schema".into())]]),
+        ["DATABASES"] | ["SCHEMAS"] => {
+            typed_rows(vec![columns::databases(is_maria(s))], vec![vec![Some("information_schema".into())]])
+        }
         ["GRANTS", ..] => grants(s, &w[1..], t),
         ["CREATE", ..]
         | ["COLUMNS", ..]
@@ -226,9 +244,9 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             let n = if maria { 4 } else { 5 };
             // MySQL 8.0.22 and later name the columns in the new words for SHOW REPLICAS.
             if replica_words {
-                rows(&["Server_Id", "Host", "Port", "Source_Id", "Replica_UUID"][..n], v)
+                rows(s, columns::REPLICAS, &["Server_Id", "Host", "Port", "Source_Id", "Replica_UUID"][..n], v)
             } else {
-                rows(&["Server_id", "Host", "Port", "Master_id", "Slave_UUID"][..n], v)
+                rows(s, columns::REPLICAS, &["Server_id", "Host", "Port", "Master_id", "Slave_UUID"][..n], v)
             }
         }
         ["PROCESSLIST"] => processlist(s, words.contains(&"FULL")),
@@ -311,7 +329,8 @@ pub(super) fn grants(s: &Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
     if !maria && is_admin(s) {
         v.push(vec![Some(format!("GRANT BINLOG_ADMIN,CONNECTION_ADMIN ON *.* TO `{me}`@`%`"))]);
     }
-    rows(&[&format!("Grants for {me}@%")], v)
+    // `mysql_show_grants`: 1024 characters.
+    typed_rows(vec![Column::text(format!("Grants for {me}@%"), 1024)], v)
 }
 
 /// SHOW [FULL] PROCESSLIST: every client connection. A dump's Info is the file and
@@ -319,6 +338,7 @@ pub(super) fn grants(s: &Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
 pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
     let v = processlist_rows(s, full);
     let cols = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
+    let table = if full { columns::FULL_PROCESSLIST } else { columns::PROCESSLIST };
     if is_maria(s) {
         // MariaDB adds the progress of long statements; binlogd's have none.
         let v = v
@@ -328,9 +348,9 @@ pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
                 r
             })
             .collect();
-        return rows(&cols, v);
+        return rows(s, table, &cols, v);
     }
-    rows(&cols[..8], v)
+    rows(s, table, &cols[..8], v)
 }
 
 /// The rows of SHOW PROCESSLIST, and of information_schema.PROCESSLIST: Id, User,
@@ -568,8 +588,8 @@ pub(super) fn upstream_status(s: &Ctx, replica_words: bool, all: bool) -> Vec<Ve
         })
         .collect();
     let row: Vec<Option<String>> = cols.into_iter().map(|(_, v)| v).collect();
-    let names: Vec<Column> = names.iter().map(|n| column(n)).collect();
-    resultset::encode_typed(&names, &[row])
+    let names: Vec<Column> = names.iter().map(|n| column(columns::REPLICA_STATUS, n, maria)).collect();
+    typed_rows(names, vec![row])
 }
 
 /// The I/O thread's state in the words a replica of this primary uses: MySQL 8.0.26

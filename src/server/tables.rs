@@ -13,20 +13,39 @@ use super::reply::err_packet;
 use super::show::{is_maria, no_schema, processlist_rows};
 use super::sql::{call_args, like, limit, named, split_list, top_level, unquoted};
 use super::values::{eval, Typed};
-use crate::proto::resultset::{self, Column, ColumnType};
+use crate::proto::resultset::{self, flags, Column, ColumnType, Origin};
 
-/// The table's columns as MySQL lists them, and their types on the wire (INFO is a
-/// LONGTEXT). MariaDB has these and more; `*` is taken on MySQL only.
-const COLUMNS: [(&str, ColumnType); 8] = [
-    ("ID", ColumnType::LONGLONG),
-    ("USER", ColumnType::VAR_STRING),
-    ("HOST", ColumnType::VAR_STRING),
-    ("DB", ColumnType::VAR_STRING),
-    ("COMMAND", ColumnType::VAR_STRING),
-    ("TIME", ColumnType::LONG),
-    ("STATE", ColumnType::VAR_STRING),
-    ("INFO", ColumnType::BLOB),
+/// The table's columns as MySQL lists them, their types on the wire (INFO is a
+/// LONGTEXT of 65535 utf8mb3 characters), and their widths and flags on MariaDB and on
+/// MySQL (a text column's width is its characters). MariaDB has these and more; `*` is
+/// taken on MySQL only.
+const COLUMNS: [(&str, ColumnType, WidthFlags, WidthFlags); 8] = [
+    ("ID", ColumnType::LONGLONG, (4, NOT_NULL), (22, flags::NOT_NULL | flags::UNSIGNED)),
+    ("USER", ColumnType::VAR_STRING, (128, NOT_NULL), (32, flags::NOT_NULL)),
+    ("HOST", ColumnType::VAR_STRING, (64, NOT_NULL), (261, flags::NOT_NULL)),
+    ("DB", ColumnType::VAR_STRING, (64, flags::NO_DEFAULT_VALUE), (64, 0)),
+    ("COMMAND", ColumnType::VAR_STRING, (16, NOT_NULL), (16, flags::NOT_NULL)),
+    ("TIME", ColumnType::LONG, (7, NOT_NULL), (8, flags::NOT_NULL)),
+    ("STATE", ColumnType::VAR_STRING, (64, flags::NO_DEFAULT_VALUE), (64, 0)),
+    ("INFO", ColumnType::BLOB, (196_605, flags::BLOB | flags::NO_DEFAULT_VALUE), (196_605, flags::BLOB)),
 ];
+
+/// A column's width and flags on one server kind.
+type WidthFlags = (u32, u16);
+
+/// MariaDB's information_schema columns are NOT NULL without a default.
+const NOT_NULL: u16 = flags::NOT_NULL | flags::NO_DEFAULT_VALUE;
+
+/// Column `i` of the table, named `name` by the statement, which names the table
+/// `table`, as the primary's kind declares it.
+fn column(i: usize, name: &str, table: &str, maria: bool) -> Option<Column> {
+    let (org_name, ty, m, y) = COLUMNS.get(i)?;
+    let (width, flags) = if maria { *m } else { *y };
+    let at = Origin { schema: "information_schema", table: table.into(), org_table: "PROCESSLIST", org_name };
+    let c = Column::typed(name, *ty);
+    let c = if ty.is_number() { c } else { Column { text: true, ..c } };
+    Some(Column { width, flags, ..c }.from_table(at))
+}
 
 /// `SELECT list` where `list` reads from the PROCESSLIST table: its result, or None
 /// when it names no table binlogd has.
@@ -54,12 +73,15 @@ pub(super) fn select(s: &Ctx, list: &str) -> Option<Vec<Vec<u8>>> {
     if nesting(list) > MAX_NESTING {
         return Some(vec![refuse(&format!("SELECT {list}"))]);
     }
-    let how = Shape { cond: cond.as_deref(), order: order.as_deref(), limit: limit.as_deref() };
+    let written = table.split_once('.').map_or(table.as_str(), |(_, t)| t);
+    let how = Shape { table: written, cond: cond.as_deref(), order: order.as_deref(), limit: limit.as_deref() };
     Some(answer(s, &list[..at], &how).unwrap_or_else(|e| vec![e]))
 }
 
 /// A SELECT's clauses after its table, as written.
 struct Shape<'a> {
+    /// The table as the statement names it, without its schema.
+    table: &'a str,
     cond: Option<&'a str>,
     order: Option<&'a str>,
     limit: Option<&'a str>,
@@ -132,13 +154,22 @@ fn answer(s: &Ctx, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
     // The columns are named and typed from an empty row: a column's type does not
     // depend on its value, and an unknown column is refused even with no row.
     let cols: Vec<Column> = if star {
-        COLUMNS.iter().map(|(n, t)| Column::typed(*n, *t)).collect()
+        COLUMNS.iter().enumerate().filter_map(|(i, c)| column(i, c.0, how.table, is_maria(s))).collect()
     } else {
         let empty = vec![None; COLUMNS.len()];
         let mut cols = Vec::new();
         for item in &items {
             let (expr, name) = named(item);
-            cols.push(Column::typed(name, value(s, &expr, &empty, Clause::Fields)?.1));
+            let mut c = Column { name, ..value(s, &expr, &empty, Clause::Fields)?.1 };
+            if let Some(o) = c.origin.as_mut() {
+                o.table = how.table.to_string();
+                // A column named as itself (`t`.`host`) is named without its quotes and table.
+                if c.name == expr {
+                    let bare = expr.rsplit('.').next().unwrap_or(&expr);
+                    c.name = bare.trim_matches('`').to_string();
+                }
+            }
+            cols.push(c);
         }
         cols
     };
@@ -193,20 +224,23 @@ fn value(s: &Ctx, e: &str, row: &[Option<String>], at: Clause) -> Result<Typed, 
     let t = e.trim();
     let bare = t.replace('`', "");
     let name = bare.rsplit_once('.').filter(|(q, _)| q.eq_ignore_ascii_case("processlist")).map_or(&*bare, |x| x.1);
-    if let Some(i) = COLUMNS.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
-        return Ok((row.get(i).cloned().flatten(), COLUMNS[i].1));
+    if let Some(i) = COLUMNS.iter().position(|c| c.0.eq_ignore_ascii_case(name)) {
+        let c = column(i, name, "PROCESSLIST", is_maria(s)).ok_or_else(|| refuse(t))?;
+        return Ok((row.get(i).cloned().flatten(), c));
     }
     if let Some(args) = call_args(t, "SUBSTRING_INDEX(") {
         let parts = split_list(args);
         let [x, delim, count] = parts.as_slice() else {
             return Err(refuse(t));
         };
-        let (x, delim, count) = (value(s, x, row, at)?.0, value(s, delim, row, at)?.0, value(s, count, row, at)?.0);
-        let v = match (x, delim, count.and_then(|c| c.parse::<i64>().ok())) {
+        let (x, delim, count) = (value(s, x, row, at)?, value(s, delim, row, at)?.0, value(s, count, row, at)?.0);
+        // Text as wide as the string it cuts, which may be NULL.
+        let col = Column::typed("", ColumnType::VAR_STRING).width(x.1.width);
+        let v = match (x.0, delim, count.and_then(|c| c.parse::<i64>().ok())) {
             (Some(x), Some(d), Some(n)) => Some(substring_index(&x, &d, n)),
             _ => None,
         };
-        return Ok((v, ColumnType::VAR_STRING));
+        return Ok((v, col));
     }
     let ident = |w: &str| {
         w.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -323,7 +357,7 @@ mod tests {
     #[test]
     fn order_by_compares_numbers_as_numbers_text_without_case_and_null_first() {
         use std::cmp::Ordering::*;
-        let v = |x: Option<&str>| (x.map(str::to_string), ColumnType::VAR_STRING);
+        let v = |x: Option<&str>| (x.map(str::to_string), Column::typed("", ColumnType::VAR_STRING));
         assert_eq!(order_of(&v(Some("9")), &v(Some("10"))), Less);
         assert_eq!(order_of(&v(Some("b")), &v(Some("A"))), Greater);
         assert_eq!(order_of(&v(None), &v(Some("0"))), Less);

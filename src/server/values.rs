@@ -12,7 +12,7 @@ use super::query::{
 use super::reply::err_packet;
 use super::show::{is_maria, no_schema};
 use super::sql::{call_args, named, split_list, unquote, unquoted};
-use crate::proto::resultset::{self, Column, ColumnType};
+use crate::proto::resultset::{self, flags, Column, ColumnType};
 use crate::replica::connect::Primary;
 use crate::sysvars::{self, Source, Var};
 
@@ -129,9 +129,11 @@ fn deprecated(s: &Ctx, what: &str, instead: impl Fn(u32) -> Option<String>) {
 /// ER_WARN_DEPRECATED_SYNTAX.
 const ER_WARN_DEPRECATED_SYNTAX: u16 = 1287;
 
-/// The collation id of a result's text columns in this session (`Server::result_id`).
-pub(super) fn result_charset(s: &Ctx) -> u16 {
-    charset_server(s.srv.primary().as_ref()).result_id(s.charsets)
+/// Makes an answer's column definitions this session's (`resultset::for_session`):
+/// its result character set, and the server kind's decimals.
+pub(super) fn for_session(s: &Ctx, answer: &mut [Vec<u8>]) {
+    let srv = charset_server(s.srv.primary().as_ref());
+    resultset::for_session(answer, srv.results(s.charsets), srv.mariadb);
 }
 
 /// The type a user variable keeps for a value of type `ty`: an integer is BIGINT, a
@@ -203,19 +205,33 @@ pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
     // The diagnostics area's counts, which only a session has (SHOW VARIABLES does
     // not list them).
     let (warnings, errors) = s.warnings.before();
+    let int = || Column::typed("", ColumnType::LONGLONG).flags(flags::UNSIGNED | flags::BINARY);
     if name.eq_ignore_ascii_case("warning_count") {
-        return Some((Some(warnings.to_string()), ColumnType::LONGLONG));
+        return Some((Some(warnings.to_string()), int()));
     }
     if name.eq_ignore_ascii_case("error_count") {
-        return Some((Some(errors.to_string()), ColumnType::LONGLONG));
+        return Some((Some(errors.to_string()), int()));
     }
     let var = sysvars::find(name)?;
     let v = variable(s, s.srv.primary().as_ref(), var)?;
     Some(match var.kind {
-        Kind::TextOrNull if v.is_empty() => (None, ColumnType::VAR_STRING),
-        Kind::Text | Kind::TextOrNull => (Some(v), ColumnType::VAR_STRING),
-        Kind::Int | Kind::Bool => (Some(sysvars::selected(var, &v)), ColumnType::LONGLONG),
+        Kind::TextOrNull if v.is_empty() => (None, text_variable(s, "")),
+        Kind::Text | Kind::TextOrNull => (Some(v.clone()), text_variable(s, &v)),
+        Kind::Int => (Some(sysvars::selected(var, &v)), int()),
+        Kind::Bool => (Some(sysvars::selected(var, &v)), Column::typed("", ColumnType::LONGLONG).width(1)),
     })
+}
+
+/// A text system variable's column: MySQL's are as wide as any (21845 characters,
+/// 64 KiB of utf8mb3), MariaDB's as its value.
+fn text_variable(s: &Ctx, value: &str) -> Column {
+    let width = if is_maria(s) { chars(value) } else { 21845 };
+    Column::typed("", ColumnType::VAR_STRING).width(width)
+}
+
+/// A value's characters, for a column as wide as it.
+fn chars(v: &str) -> u32 {
+    u32::try_from(v.chars().count()).unwrap_or(u32::MAX)
 }
 
 /// The machine's host name, which mysqld reports as `@@hostname`.
@@ -229,8 +245,8 @@ fn host_name() -> String {
     String::from_utf8_lossy(&b[..n]).into_owned()
 }
 
-/// A value with the column type a server gives it.
-pub(super) type Typed = (Option<String>, ColumnType);
+/// A value with the column a server gives it (its name left to the statement).
+pub(super) type Typed = (Option<String>, Column);
 
 /// Evaluates one expression: a literal, `@var`, `@@[global.|session.]var`, date
 /// arithmetic (`NOW() - INTERVAL 1 DAY`), a known function, or `=`, `<>`, `!=` of
@@ -263,13 +279,12 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     }
     let t = e.trim();
     let up = t.to_ascii_uppercase();
-    let text = |v: Option<String>| Ok((v, ColumnType::VAR_STRING));
+    // Text of `width` characters, NULL or not.
+    let text = |v: Option<String>, width: u32| Ok((v, Column::typed("", ColumnType::VAR_STRING).width(width)));
     // MariaDB types a small integer (a literal, CONNECTION_ID()) as LONG, MySQL as LONGLONG.
     let maria = is_maria(s);
-    let int = |v: String| {
-        let small = maria && v.parse::<i32>().is_ok();
-        Ok((Some(v), if small { ColumnType::LONG } else { ColumnType::LONGLONG }))
-    };
+    let int_type = |v: &str| if maria && v.parse::<i32>().is_ok() { ColumnType::LONG } else { ColumnType::LONGLONG };
+    let number = |ty: ColumnType, width: u32, flags: u16| Column::typed("", ty).width(width).flags(flags);
     // `a = b`, `a <> b`, `a != b`: orchestrator asks `@@global.gtid_mode = 'ON'`.
     if let Some((a, b, equal)) = comparison(t) {
         if level >= MAX_NULL_DEPTH {
@@ -280,12 +295,14 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
             ));
         }
         let (x, y) = (eval_at(s, a, level + 1)?, eval_at(s, b, level + 1)?);
+        let not_null = x.1.flags & y.1.flags & flags::NOT_NULL;
         let v = match (x.0, y.0) {
             (Some(x), Some(y)) => Some(u8::from(same(&x, &y) == equal).to_string()),
             _ => None,
         };
-        // An integer result, typed as a literal 0 or 1 is.
-        return Ok((v, if maria { ColumnType::LONG } else { ColumnType::LONGLONG }));
+        // An integer result, typed as a literal 0 or 1 is; NULL where a side may be.
+        let ty = if maria { ColumnType::LONG } else { ColumnType::LONGLONG };
+        return Ok((v, number(ty, 1, flags::BINARY | not_null)));
     }
     if let Some(v) = t.strip_prefix("@@") {
         let global = v.get(..7).is_some_and(|g| g.eq_ignore_ascii_case("global."));
@@ -302,7 +319,7 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         let name = name.trim_matches('`');
         // The session's character sets, unless the global value is asked for.
         if let Some(v) = s.charsets.get(name).filter(|_| !global) {
-            return Ok((v.map(str::to_string), ColumnType::VAR_STRING));
+            return Ok((v.map(str::to_string), text_variable(s, v.unwrap_or_default())));
         }
         let found = lookup(s, name);
         if found.is_some() {
@@ -319,9 +336,13 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     }
     if let Some(v) = t.strip_prefix('@') {
         return Ok(match s.vars.typed(&v.trim_matches('`').to_ascii_lowercase()) {
-            Some(typed) => typed.clone(),
-            // Never set: NULL, typed as each server types it.
-            None => (None, if maria { ColumnType::LONG_BLOB } else { ColumnType::VAR_STRING }),
+            Some((v, ty)) => (v.clone(), user_var_column(*ty, v.is_none(), maria)),
+            // Never set: NULL bytes, typed as each server types them.
+            None => {
+                let (ty, width) =
+                    if maria { (ColumnType::LONG_BLOB, 1 << 24) } else { (ColumnType::VAR_STRING, 65532) };
+                (None, Column::typed("", ty).width(width).binary())
+            }
         });
     }
     // The other flavour's replication functions are unknown to this one's server:
@@ -339,17 +360,23 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
             err_packet(ER_NO_DB_ERROR, "3D000", "No database selected")
         });
     }
+    // The waits give NULL on bad arguments; GTID_SUBSET never.
+    let wait = || number(ColumnType::LONGLONG, 21, flags::BINARY);
     if let Some(args) = call_args(t, "GTID_SUBTRACT(") {
-        return gtid_subtract(args).map(|v| (Some(v), ColumnType::VAR_STRING));
+        return gtid_subtract(args).map(|v| (Some(v), Column::typed("", ColumnType::VAR_STRING).width(450)));
     }
     if let Some(args) = call_args(t, "GTID_SUBSET(") {
-        return gtid_subset(s, args, level).map(|v| (v, ColumnType::LONGLONG));
+        // NULL of a NULL argument, which makes the column NULL-able.
+        return gtid_subset(s, args, level).map(|v| {
+            let not_null = if v.is_some() { flags::NOT_NULL } else { 0 };
+            (v, number(ColumnType::LONGLONG, 21, flags::BINARY | not_null))
+        });
     }
     if let Some(args) = call_args(t, "BINLOG_GTID_POS(").filter(|_| maria) {
-        return binlog_gtid_pos(s, args, level).map(|v| (v, ColumnType::LONG_BLOB));
+        return binlog_gtid_pos(s, args, level).map(|v| (v, Column::typed("", ColumnType::LONG_BLOB).width(1 << 24)));
     }
     if let Some(args) = call_args(t, "MASTER_GTID_WAIT(").filter(|_| maria) {
-        return master_gtid_wait(s, args, level).map(|v| (v, ColumnType::LONG));
+        return master_gtid_wait(s, args, level).map(|v| (v, number(ColumnType::LONG, 2, NOT_NULL_NUMBER)));
     }
     for f in ["MASTER_POS_WAIT(", "SOURCE_POS_WAIT("] {
         if let Some(args) = call_args(t, f).filter(|_| !maria || f.starts_with('M')) {
@@ -359,11 +386,11 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
                     (v >= 80026).then(|| " Please use SOURCE_POS_WAIT instead".into())
                 });
             }
-            return source_pos_wait(s, args, level, f.trim_end_matches('(')).map(|v| (v, ColumnType::LONGLONG));
+            return source_pos_wait(s, args, level, f.trim_end_matches('(')).map(|v| (v, wait()));
         }
     }
     if let Some(args) = call_args(t, "WAIT_FOR_EXECUTED_GTID_SET(").filter(|_| !maria) {
-        return wait_for_executed_gtid_set(s, args, level).map(|v| (Some(v), ColumnType::LONGLONG));
+        return wait_for_executed_gtid_set(s, args, level).map(|v| (Some(v), wait()));
     }
     // IFNULL(a, b) and COALESCE(a, ...): orchestrator reads `ifnull(@@global.report_host, '')`.
     for (f, two) in [("IFNULL(", true), ("COALESCE(", false)] {
@@ -383,38 +410,109 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
             return Err(wrong_count(name));
         }
         let values = parts.iter().map(|a| eval_at(s, a, level + 1)).collect::<Result<Vec<_>, _>>()?;
-        // One type for the column, whichever argument gives the value: theirs if they
-        // agree, else a string.
-        let ty = values.iter().map(|v| v.1).reduce(|a, b| if a == b { a } else { ColumnType::VAR_STRING });
+        let col =
+            values.iter().map(|v| v.1.clone()).reduce(either).unwrap_or_else(|| Column::typed("", ColumnType::NULL));
         let v = values.into_iter().find_map(|v| v.0);
-        return Ok((v, ty.unwrap_or(ColumnType::VAR_STRING)));
+        return Ok((v, col));
     }
+    // USER(): 384 characters on MariaDB (a user name and a host name of 255), 288 on
+    // MySQL (32 and 255).
+    let user_width = if maria { 384 } else { 288 };
     match up.as_str() {
         // BIGINT on both flavours, however small (MariaDB types small literals INT).
-        "UNIX_TIMESTAMP()" => Ok((Some(now_secs().to_string()), ColumnType::LONGLONG)),
-        "VERSION()" => text(lookup(s, "version").and_then(|v| v.0)),
-        "DATABASE()" | "SCHEMA()" => text(s.db.clone()),
-        "NULL" => text(None),
+        "UNIX_TIMESTAMP()" => Ok((
+            Some(now_secs().to_string()),
+            if maria {
+                number(ColumnType::LONGLONG, 17, flags::BINARY)
+            } else {
+                number(ColumnType::LONGLONG, 21, NOT_NULL_NUMBER)
+            },
+        )),
+        "VERSION()" => {
+            let v = lookup(s, "version").and_then(|v| v.0).unwrap_or_default();
+            Ok((Some(v.clone()), Column::text("", chars(&v))))
+        }
+        "DATABASE()" | "SCHEMA()" => text(s.db.clone(), 64),
+        "NULL" => Ok((None, Column::typed("", ColumnType::NULL))),
         // The user and the host the client connected from; CURRENT_USER the account
         // it was let in as (binlogd's accounts are for any host).
-        "USER()" | "SESSION_USER()" | "SYSTEM_USER()" => text(Some(format!("{}@{}", s.user, s.host))),
-        "CURRENT_USER()" | "CURRENT_USER" => text(Some(format!("{}@%", s.user))),
-        "CONNECTION_ID()" => int(s.id.to_string()),
+        "USER()" | "SESSION_USER()" | "SYSTEM_USER()" => text(Some(format!("{}@{}", s.user, s.host)), user_width),
+        "CURRENT_USER()" | "CURRENT_USER" => text(Some(format!("{}@%", s.user)), user_width),
+        "CONNECTION_ID()" => {
+            let v = s.id.to_string();
+            let c = if maria { (ColumnType::LONG, 10) } else { (ColumnType::LONGLONG, 21) };
+            Ok((Some(v), number(c.0, c.1, NOT_NULL_NUMBER | flags::UNSIGNED)))
+        }
         // Canal sets `@slave_uuid = uuid()`. mysqld's are version 1 (time-based); these
         // are version 4, as unique and in the same 36-character form.
         // MariaDB types it CHAR(36), MySQL VARCHAR(36).
         "UUID()" => match crate::replica::new_uuid() {
-            Ok(u) => Ok((Some(u), if maria { ColumnType::STRING } else { ColumnType::VAR_STRING })),
+            Ok(u) => {
+                let ty = if maria { ColumnType::STRING } else { ColumnType::VAR_STRING };
+                Ok((Some(u), Column::typed("", ty).width(36)))
+            }
             Err(e) => Err(err_packet(1105, "HY000", &format!("UUID(): no randomness from the OS: {e}"))),
         },
-        _ if t.starts_with('\'') || t.starts_with('"') => text(Some(unquote(t))),
-        _ if t.parse::<i64>().is_ok() => int(t.to_string()),
-        _ if t.parse::<f64>().is_ok() => Ok((Some(t.to_string()), ColumnType::NEWDECIMAL)),
+        _ if t.starts_with('\'') || t.starts_with('"') => {
+            let v = unquote(t);
+            Ok((Some(v.clone()), Column::text("", chars(&v))))
+        }
+        // A literal's width: its characters on MariaDB, its digits and a sign on MySQL.
+        _ if t.parse::<i64>().is_ok() => {
+            let digits = chars(t.trim_start_matches(['-', '+']));
+            let width = if maria { chars(t) } else { digits + 1 };
+            Ok((Some(t.to_string()), number(int_type(t), width, NOT_NULL_NUMBER)))
+        }
+        _ if t.parse::<f64>().is_ok() => {
+            // DECIMAL: its digits, the point and a sign's room.
+            let decimals = t.split_once('.').map_or(0, |(_, f)| chars(f));
+            let digits = chars(&t.replace(['-', '+', '.'], ""));
+            let c = number(ColumnType::NEWDECIMAL, digits + 1 + u32::from(decimals > 0), NOT_NULL_NUMBER)
+                .decimals(u8::try_from(decimals).unwrap_or(u8::MAX));
+            Ok((Some(t.to_string()), c))
+        }
         _ => match datetime(t) {
-            Some(Ok(secs)) => Ok((Some(crate::logging::datetime(secs)), ColumnType::DATETIME)),
+            // NOW() is never NULL; arithmetic on a time may be.
+            Some(Ok(secs)) => {
+                let not_null = if up.ends_with(')') && !up.contains(' ') { flags::NOT_NULL } else { 0 };
+                Ok((Some(crate::logging::datetime(secs)), number(ColumnType::DATETIME, 19, flags::BINARY | not_null)))
+            }
             Some(Err(why)) => Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", &why)),
             None => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
         },
+    }
+}
+
+/// A number's flags where it is never NULL.
+const NOT_NULL_NUMBER: u16 = flags::NOT_NULL | flags::BINARY;
+
+/// The column of IFNULL or COALESCE of two arguments' columns: their type if they
+/// agree (a NULL's agrees with any), else text as wide as either; never NULL where
+/// either never is.
+fn either(a: Column, b: Column) -> Column {
+    let not_null = (a.flags | b.flags) & flags::NOT_NULL;
+    if a.ty == ColumnType::NULL {
+        return b;
+    }
+    if b.ty == ColumnType::NULL {
+        return a;
+    }
+    let width = a.width.max(b.width);
+    let c = if a.ty == b.ty { a } else { Column::typed("", ColumnType::VAR_STRING) };
+    Column { width, flags: (c.flags & !flags::NOT_NULL) | not_null, ..c }
+}
+
+/// A user variable's column for a value of type `ty` (`user_var_type`): an integer
+/// BIGINT, a decimal DECIMAL of 38 (MariaDB) or 30 digits after the point, text a
+/// LONGBLOB of the session's character set; NULL bytes.
+fn user_var_column(ty: ColumnType, null: bool, maria: bool) -> Column {
+    let c = Column::typed("", ty);
+    match ty {
+        ColumnType::LONGLONG => c.width(if maria { 20 } else { 21 }),
+        ColumnType::NEWDECIMAL if maria => c.width(83).decimals(38),
+        ColumnType::NEWDECIMAL => c.width(67).decimals(30),
+        _ if null => c.width(16_777_215).binary(),
+        _ => c.width(if maria { 16_777_215 } else { 67_108_860 }),
     }
 }
 
@@ -510,7 +608,7 @@ fn binlog_gtid_pos(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, 
         return Err(wrong_count("BINLOG_GTID_POS"));
     };
     let (Some(file), _) = eval_at(s, file, level + 1)? else { return Ok(None) };
-    let (Some(pos), ty) = eval_at(s, pos, level + 1)? else { return Ok(None) };
+    let (Some(pos), Column { ty, .. }) = eval_at(s, pos, level + 1)? else { return Ok(None) };
     // A number rounds (370.5 is 371); a string is read as an integer from its start.
     let pos: i64 = if ty == ColumnType::NEWDECIMAL {
         pos.parse::<f64>().map_or(0, |f| f.round() as i64)
@@ -638,7 +736,7 @@ fn what_and_timeout<'a>(parts: &'a [String], name: &str) -> Result<(&'a str, Opt
 /// A numeric argument (a timeout in seconds, a position), as mysqld reads a number or
 /// a string's leading number; None for NULL.
 fn number(s: &Ctx, e: &str, level: usize, kind: Numeric) -> Result<Option<f64>, Vec<u8>> {
-    let (v, ty) = eval_at(s, e, level + 1)?;
+    let (v, Column { ty, .. }) = eval_at(s, e, level + 1)?;
     Ok(v.map(|v| {
         let t = v.trim_start();
         if ty == ColumnType::VAR_STRING {
@@ -855,8 +953,8 @@ pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
     for item in split_list(&l) {
         let (expr, alias) = named(&item);
         match eval(s, &expr) {
-            Ok((v, ty)) => {
-                cols.push(Column::typed(alias, ty));
+            Ok((v, col)) => {
+                cols.push(Column { name: alias, ..col });
                 row.push(v);
             }
             Err(e) => return vec![e],

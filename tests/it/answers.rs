@@ -1,11 +1,17 @@
 //! binlogd answers the statements clients send as the primary it stands in for
-//! answers them: the same columns, of the same types, in the same order.
+//! answers them: the same columns, defined alike (type, width, flags, decimals, the
+//! table they are read from), in the same order.
 
 use crate::harness::*;
 
-/// The columns (name, type) of `sql`'s answer on `port`, as `repl`, or the ERR's code.
-fn columns(port: u16, sql: &str) -> Result<Vec<(String, u8)>, u16> {
-    use binlogd::proto::resultset::{column_def, is_eof};
+/// A column's definition as a client reads it: name, type, collation, length, flags,
+/// decimals, and the schema, table, table's own name and column's own name it is read
+/// from.
+type Def = (String, u8, u16, u32, u16, u8, [String; 4]);
+
+/// The column definitions of `sql`'s answer on `port`, as `repl`, or the ERR's code.
+fn columns(port: u16, sql: &str) -> Result<Vec<Def>, u16> {
+    use binlogd::proto::resultset::is_eof;
     let mut c = binlogd::proto::client::Client::connect(&repl_options(port)).unwrap();
     c.stream.seq = 0;
     c.stream.write_command(&binlogd::proto::command::query(sql)).unwrap();
@@ -21,9 +27,18 @@ fn columns(port: u16, sql: &str) -> Result<Vec<(String, u8)>, u16> {
         if is_eof(&p) {
             return Ok(out);
         }
-        let (name, ty, _) = column_def(&p).unwrap();
-        out.push((name, ty.0));
+        out.push(definition(&p));
     }
+}
+
+/// A ColumnDefinition41 packet's fields.
+fn definition(p: &[u8]) -> Def {
+    let mut r = binlogd::proto::buf::Reader::new(p);
+    let mut text = || String::from_utf8_lossy(r.lenenc_bytes("field").unwrap()).into_owned();
+    let (_catalog, schema, table, org_table, name, org_name) = (text(), text(), text(), text(), text(), text());
+    let f = &p[p.len() - 12..];
+    let (charset, len) = (u16::from_le_bytes([f[0], f[1]]), u32::from_le_bytes([f[2], f[3], f[4], f[5]]));
+    (name, f[6], charset, len, u16::from_le_bytes([f[7], f[8]]), f[9], [schema, table, org_table, org_name])
 }
 
 /// The rows of `sql`'s answer on `port`, as the `mariadb` client prints them.
@@ -65,7 +80,7 @@ const CDC_STATEMENTS: &[&str] = &[
     "=select @@global.binlog_checksum",
     // What the server's files are and where (backup and failover scripts), and its
     // replica settings: binlogd's own values, the primary's types.
-    "SELECT @@global.log_bin_basename, @@global.log_bin_index, @@global.sync_binlog, \
+    "~SELECT @@global.log_bin_basename, @@global.log_bin_index, @@global.sync_binlog, \
      @@global.binlog_expire_logs_seconds, @@global.max_binlog_size, @@global.report_port, @@datadir, \
      @@log_error, @@version_compile_os, @@default_storage_engine, @@character_set_system, \
      @@session.sql_select_limit, @@require_secure_transport, @@global.slave_net_timeout",
@@ -80,7 +95,7 @@ const CDC_STATEMENTS: &[&str] = &[
 const FAILOVER_STATEMENTS: &[&str] = &[
     "show variables like 'maxscale%'",
     "show global status like 'Uptime'",
-    "select @@global.hostname, ifnull(@@global.report_host, ''), @@global.server_id, @@global.version, \
+    "~select @@global.hostname, ifnull(@@global.report_host, ''), @@global.server_id, @@global.version, \
      @@global.version_comment, @@global.read_only, @@global.binlog_format, @@global.log_bin, \
      @@global.log_slave_updates",
     "show global status like 'rpl_semi_sync_%_status'",
@@ -103,9 +118,16 @@ const FAILOVER_STATEMENTS: &[&str] = &[
 /// The `mariadb` client's output for `script` on `port` as `repl`, read from stdin so
 /// that it goes on after an error, as a session of statements.
 fn forced(port: u16, script: &str) -> String {
+    client_output(port, script, &["-N", "-B", "--force"])
+}
+
+/// The `mariadb` client's output for `script` on `port` as `repl`, with `how` its
+/// options for the output.
+fn client_output(port: u16, script: &str, how: &[&str]) -> String {
     use std::io::Write;
     let mut c = std::process::Command::new("mariadb")
-        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", "-preplpass", "-N", "-B", "--force"])
+        .args(["--no-defaults", "-h127.0.0.1", &format!("-P{port}"), "-urepl", "-preplpass"])
+        .args(how)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -127,6 +149,24 @@ const GRAMMAR_STATEMENTS: &[&str] = &[
     "=SHOW REPLICA STATUS FOR CHANNEL 'nosuch'",
 ];
 
+/// Expressions and statements of each kind, for the widths, flags and decimals of
+/// their columns (the `mysql` client's `--quick` tables are as wide as a column's
+/// length; connectors report nullability and display sizes from them).
+const METADATA_STATEMENTS: &[&str] = &[
+    "SELECT 1.5, NULL, -5, 7, 123456789012, 'abc', '', UUID(), NOW(), NOW() - INTERVAL 1 DAY",
+    "SELECT coalesce(NULL, 'x'), ifnull(NULL, 'abc'), ifnull(5, 'ab'), 1 = 1, NULL = 1, 'a' <> 'b'",
+    "SELECT @@character_set_client, @@collation_connection, @@sql_mode, @@max_allowed_packet, @@log_bin, \
+     @@warning_count, VERSION(), DATABASE(), CURRENT_USER(), SESSION_USER(), CONNECTION_ID()",
+    "SHOW FULL PROCESSLIST",
+    "SHOW COUNT(*) WARNINGS",
+    "SHOW GLOBAL STATUS LIKE 'Uptime'",
+    "SHOW STATUS LIKE 'Uptime'",
+    "SHOW SESSION VARIABLES LIKE 'x'",
+    "SHOW SCHEMAS",
+    "SHOW BINLOG EVENTS IN 'nosuch.000001'",
+    "select id as i, user, `host`, PROCESSLIST.db, command, time, state, info from information_schema.PROCESSLIST where id = -1",
+];
+
 /// Each statement's columns from binlogd equal the primary's.
 fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     let s = Server::start(flavor, tag);
@@ -138,23 +178,51 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     }
     wait_active_mirrored(&s, &b);
     let mut wrong = Vec::new();
-    for sql in statements.iter().chain(CDC_STATEMENTS).chain(FAILOVER_STATEMENTS).chain(GRAMMAR_STATEMENTS) {
+    let all = statements.iter().chain(CDC_STATEMENTS).chain(FAILOVER_STATEMENTS).chain(GRAMMAR_STATEMENTS);
+    for sql in all.chain(METADATA_STATEMENTS) {
         let (values, sql) = match sql.strip_prefix('=') {
             Some(q) => (true, q),
             None => (false, *sql),
         };
+        // `~`: binlogd's own values, whose widths follow them on MariaDB: the names
+        // and types only.
+        let (whole, sql) = match sql.strip_prefix('~') {
+            Some(q) => (false, q),
+            None => (true, sql),
+        };
         if values && rows_of(lport, sql) != rows_of(s.port, sql) {
             wrong.push(format!("{sql}\n  binlogd: {}\n  primary: {}", rows_of(lport, sql), rows_of(s.port, sql)));
         }
-        let (mut mine, theirs) = (columns(lport, sql), columns(s.port, sql));
-        // binlogd's own columns follow a replica's status columns.
+        let (mut mine, mut theirs) = (columns(lport, sql), columns(s.port, sql));
+        // binlogd's own columns follow a replica's status columns; its GTID sets,
+        // whose widths are their values', are binlogd's own.
         if sql.contains(" STATUS") {
-            if let (Ok(m), Ok(t)) = (&mut mine, &theirs) {
+            if let (Ok(m), Ok(t)) = (&mut mine, &mut theirs) {
                 m.truncate(t.len());
+                for d in
+                    m.iter_mut().chain(t.iter_mut()).filter(|d| d.0.ends_with("Gtid_Set") || d.0 == "Gtid_Slave_Pos")
+                {
+                    d.3 = 0;
+                }
             }
         }
-        if mine != theirs {
-            wrong.push(format!("{sql}\n  binlogd: {mine:?}\n  primary: {theirs:?}"));
+        if !whole {
+            let name_and_type =
+                |d: Result<Vec<Def>, u16>| d.map(|v| v.into_iter().map(|c| (c.0, c.1)).collect::<Vec<_>>());
+            if name_and_type(mine.clone()) != name_and_type(theirs.clone()) {
+                wrong.push(format!("{sql}\n  binlogd: {mine:?}\n  primary: {theirs:?}"));
+            }
+        } else if mine != theirs {
+            let differ: Vec<String> = match (&mine, &theirs) {
+                (Ok(m), Ok(t)) if m.len() == t.len() => m
+                    .iter()
+                    .zip(t)
+                    .filter(|(a, b)| a != b)
+                    .map(|(a, b)| format!("\n    binlogd: {a:?}\n    primary: {b:?}"))
+                    .collect(),
+                _ => vec![format!("\n    binlogd: {mine:?}\n    primary: {theirs:?}")],
+            };
+            wrong.push(format!("{sql}{}", differ.concat()));
         }
     }
     // The diagnostics area, statement after statement: a failed statement's error is
@@ -165,6 +233,14 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     let (mine, theirs) = (forced(lport, script), forced(s.port, script));
     if mine != theirs {
         wrong.push(format!("{script}\n  binlogd: {mine}\n  primary: {theirs}"));
+    }
+    // The `mariadb` client's tables with --quick, which are as wide as the columns'
+    // lengths: the same as the primary's.
+    let script = "SHOW BINARY LOGS; SHOW MASTER STATUS; SHOW WARNINGS; SELECT @@binlog_format, USER(), DATABASE();";
+    let quick = ["--quick", "--table", "--force"];
+    let (mine, theirs) = (client_output(lport, script, &quick), client_output(s.port, script, &quick));
+    if mine != theirs {
+        wrong.push(format!("mariadb --quick --table\n  binlogd: {mine}\n  primary: {theirs}"));
     }
     // Several statements in one COM_QUERY (pymysql), with CLIENT_MULTI_STATEMENTS and
     // without it: the same answers, errors and syntax errors as the primary's.
@@ -280,10 +356,13 @@ for flags in (0, pymysql.constants.CLIENT.MULTI_STATEMENTS):
 
 /// A session's character sets on `port`, as pymysql sees them: the greeting's
 /// collation, then the four variables after each way of setting them, and the
-/// collation their result's columns carry; a SET that fails in part changes nothing.
+/// collation and lengths their result's columns (and SHOW BINARY LOGS') carry; a SET
+/// that fails in part changes nothing.
 fn charsets(port: u16) -> String {
     const BODY: &str = r#"
 four = "SELECT @@character_set_client, @@character_set_connection, @@character_set_results, @@collation_connection"
+# Each column's collation, length, flags and decimals, as clients read them.
+meta = lambda: [(f.charsetnr, f.length, f.flags, f.scale) for f in cur._result.fields]
 print("greeting", c.server_language)
 for q in ["SET NAMES latin1", "SET NAMES 'utf8mb4' COLLATE utf8mb4_bin", "SET NAMES utf8", "SET NAMES binary",
           "SET character_set_results = NULL", "SET CHARACTER SET cp1251", "SET SESSION collation_connection = latin1_bin",
@@ -303,7 +382,11 @@ for q in ["SET NAMES latin1", "SET NAMES 'utf8mb4' COLLATE utf8mb4_bin", "SET NA
     except Exception as e:
         w = e.args[0]
     cur.execute(four)
-    print(q, w, cur.fetchall(), [f.charsetnr for f in cur._result.fields])
+    print(q, w, cur.fetchall(), meta())
+    # A SHOW statement's columns in the session's character set: its collation, and
+    # its characters' bytes in it.
+    cur.execute("SHOW BINARY LOGS")
+    print(meta())
     if q.startswith("SET @a") or q.startswith("SET NAMES latin1,"):
         # A SET that fails changes nothing (values only: user variables' types differ).
         cur.execute("SELECT @a, @b")
@@ -315,7 +398,7 @@ print(cur.fetchall())
 # User variables keep their value's type (their text columns' collation is the session's).
 cur.execute("SET @i = 3, @s = 'abc', @n = NULL, @d = 1.5, @neg = -2")
 cur.execute("SELECT @nosuch, @i, @s, @n, @d, @neg")
-print(cur.fetchall(), [f.type_code for f in cur._result.fields])
+print(cur.fetchall(), [f.type_code for f in cur._result.fields], meta())
 cur.execute("SELECT @@global.character_set_client, @@session.character_set_client")
 print(cur.fetchall())
 "#;
@@ -458,7 +541,7 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
             "SELECT @@server_id, @@version, @@lower_case_table_names, @@binlog_checksum",
             "SELECT @@read_only, @@gtid_purged, @@global.gtid_current_pos",
             // orchestrator's MariaDB GTID query.
-            "select @@global.gtid_domain_id, @@global.gtid_current_pos, @@global.gtid_binlog_pos, \
+            "~select @@global.gtid_domain_id, @@global.gtid_current_pos, @@global.gtid_binlog_pos, \
              @@global.gtid_slave_pos",
             "SHOW DATABASES",
             "SHOW GRANTS",
@@ -474,7 +557,7 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
             "=SELECT SOURCE_POS_WAIT('mysql-bin.000001', 4, 1)",
             "SELECT @@tx_read_only, @@session.tx_read_only",
             "=SELECT @@transaction_read_only",
-            "SELECT @@global.binlog_annotate_row_events, @@have_ssl",
+            "~SELECT @@global.binlog_annotate_row_events, @@have_ssl",
         ],
     );
 }
