@@ -113,6 +113,21 @@ pub(super) fn charset_server(p: Option<&Primary>) -> super::collations::Server {
     }
 }
 
+/// A variable whose session value is the session's own, not the server's: its
+/// character sets, and the database's while one is in use (information_schema's are
+/// utf8mb3). None for the others; Some(None) for NULL.
+fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
+    if let Some(v) = s.charsets.get(name) {
+        return Some(v.map(str::to_string));
+    }
+    let schema = s.db.as_deref().is_some_and(|d| d.eq_ignore_ascii_case("information_schema"));
+    match name.to_ascii_lowercase().as_str() {
+        "character_set_database" if schema => Some(Some("utf8mb3".into())),
+        "collation_database" if schema => Some(Some("utf8mb3_general_ci".into())),
+        _ => None,
+    }
+}
+
 /// On a MySQL primary, warns 1287 that `what` is deprecated where `instead` finds it so
 /// at the primary's version (and gives the message's end).
 fn deprecated(s: &Ctx, what: &str, instead: impl Fn(u32) -> Option<String>) {
@@ -161,7 +176,7 @@ pub(super) fn system_variables(s: &Ctx, global: bool) -> Vec<(String, String)> {
     sysvars::VARS
         .iter()
         .filter_map(|v| {
-            let session = s.charsets.get(v.name).filter(|_| !global).map(|v| v.unwrap_or_default().to_string());
+            let session = session_value(s, v.name).filter(|_| !global).map(Option::unwrap_or_default);
             Some((v.name.to_string(), session.or_else(|| variable(s, p.as_ref(), v))?))
         })
         .collect()
@@ -305,21 +320,11 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         return Ok((v, number(ty, 1, flags::BINARY | not_null)));
     }
     if let Some(v) = t.strip_prefix("@@") {
-        let global = v.get(..7).is_some_and(|g| g.eq_ignore_ascii_case("global."));
-        let name = v.split_once('.').map_or(v, |(scope, n)| {
-            if scope.eq_ignore_ascii_case("global")
-                || scope.eq_ignore_ascii_case("session")
-                || scope.eq_ignore_ascii_case("local")
-            {
-                n
-            } else {
-                v
-            }
-        });
-        let name = name.trim_matches('`');
+        let (global, name) = scoped(v);
         // The session's character sets, unless the global value is asked for.
-        if let Some(v) = s.charsets.get(name).filter(|_| !global) {
-            return Ok((v.map(str::to_string), text_variable(s, v.unwrap_or_default())));
+        if let Some(v) = session_value(s, name).filter(|_| !global) {
+            let col = text_variable(s, v.as_deref().unwrap_or_default());
+            return Ok((v, col));
         }
         let found = lookup(s, name);
         if found.is_some() {
@@ -330,9 +335,7 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
                     .map(|d| d.2.map(|n| format!(" Please use {n} instead.")).unwrap_or_default())
             });
         }
-        return found.ok_or_else(|| {
-            err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'"))
-        });
+        return found.ok_or_else(|| unknown(name));
     }
     if let Some(v) = t.strip_prefix('@') {
         return Ok(match s.vars.typed(&v.trim_matches('`').to_ascii_lowercase()) {
@@ -363,13 +366,12 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     // The waits give NULL on bad arguments; GTID_SUBSET never.
     let wait = || number(ColumnType::LONGLONG, 21, flags::BINARY);
     if let Some(args) = call_args(t, "GTID_SUBTRACT(") {
-        return gtid_subtract(args).map(|v| (Some(v), Column::typed("", ColumnType::VAR_STRING).width(450)));
+        return gtid_subtract(s, args, level).map(|v| (v, Column::typed("", ColumnType::VAR_STRING).width(450)));
     }
     if let Some(args) = call_args(t, "GTID_SUBSET(") {
-        // NULL of a NULL argument, which makes the column NULL-able.
-        return gtid_subset(s, args, level).map(|v| {
-            let not_null = if v.is_some() { flags::NOT_NULL } else { 0 };
-            (v, number(ColumnType::LONGLONG, 21, flags::BINARY | not_null))
+        // NULL of a NULL argument: NULL-able where an argument is.
+        return gtid_subset(s, args, level).map(|(v, not_null)| {
+            (v, number(ColumnType::LONGLONG, 21, flags::BINARY | if not_null { flags::NOT_NULL } else { 0 }))
         });
     }
     if let Some(args) = call_args(t, "BINLOG_GTID_POS(").filter(|_| maria) {
@@ -483,6 +485,51 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     }
 }
 
+/// `[global. | session. | local.]name` after `@@`: whether the global value is asked
+/// for, and the name.
+fn scoped(v: &str) -> (bool, &str) {
+    let global = v.get(..7).is_some_and(|g| g.eq_ignore_ascii_case("global."));
+    let name = v.split_once('.').map_or(v, |(scope, n)| {
+        let scope = scope.to_ascii_lowercase();
+        if matches!(scope.as_str(), "global" | "session" | "local") {
+            n
+        } else {
+            v
+        }
+    });
+    (global, name.trim_matches('`'))
+}
+
+/// ER_UNKNOWN_SYSTEM_VARIABLE for the first `@@` reference in `t` this server has not:
+/// mysqld finds one as it parses a statement, before it evaluates any of it (so before
+/// an unknown function's error, say).
+fn unknown_variable(s: &Ctx, t: &str) -> Option<Vec<u8>> {
+    variables_named(t).into_iter().find_map(|v| {
+        let (_, name) = scoped(v.get(2..).unwrap_or_default());
+        let known = session_value(s, name).is_some() || lookup(s, name).is_some();
+        (!known).then(|| unknown(name))
+    })
+}
+
+/// ER_UNKNOWN_SYSTEM_VARIABLE.
+fn unknown(name: &str) -> Vec<u8> {
+    err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'"))
+}
+
+/// The `@@name` references in `t` outside quotes.
+fn variables_named(t: &str) -> Vec<&str> {
+    let b = t.as_bytes();
+    let name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'$');
+    let starts = unquoted(t)
+        .filter(|&(i, c, _)| c == '@' && b.get(i + 1) == Some(&b'@') && (i == 0 || b.get(i - 1) != Some(&b'@')));
+    starts
+        .map(|(i, _, _)| {
+            let len = b.get(i + 2..).map_or(0, |r| r.iter().take_while(|&&c| name(c)).count());
+            t.get(i..i + 2 + len).unwrap_or_default()
+        })
+        .collect()
+}
+
 /// A number's flags where it is never NULL.
 const NOT_NULL_NUMBER: u16 = flags::NOT_NULL | flags::BINARY;
 
@@ -555,37 +602,38 @@ pub(super) fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
-/// `GTID_SUBTRACT('set', 'set')`: Debezium asks it of the server it reads.
-pub(super) fn gtid_subtract(args: &str) -> Result<String, Vec<u8>> {
-    use crate::binlog::gtid::GtidSet;
-    let parts = split_list(args);
-    let [a, b] = parts.as_slice() else {
-        return Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", "GTID_SUBTRACT takes two GTID sets"));
-    };
-    let parse = |x: &str| {
-        GtidSet::parse(&unquote(x)).map_err(|e| {
-            err_packet(
-                ER_MALFORMED_GTID_SET_SPECIFICATION,
-                "HY000",
-                &format!("Malformed GTID set specification '{}': {e}", unquote(x)),
-            )
-        })
-    };
-    Ok(parse(a)?.difference(&parse(b)?).to_string().replace('\n', ""))
+/// `GTID_SUBTRACT(a, b)`: Debezium asks it of the server it reads, MySQL Shell with
+/// `@@GLOBAL.GTID_EXECUTED` as an argument. NULL where either is.
+fn gtid_subtract(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<u8>> {
+    let (Some((a, b)), _) = gtid_sets(s, "GTID_SUBTRACT", args, level)? else { return Ok(None) };
+    Ok(Some(a.difference(&b).to_string().replace('\n', "")))
 }
 
 /// `GTID_SUBSET(a, b)`: 1 when every GTID of `a` is in `b`, else 0; NULL when either
 /// is NULL. MySQL Shell and failover tools ask it to compare a server's GTIDs with
 /// another's. <https://dev.mysql.com/doc/refman/8.4/en/gtid-functions.html>
-fn gtid_subset(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<u8>> {
+/// `GTID_SUBSET(a, b)`, and whether neither argument can be NULL.
+fn gtid_subset(s: &Ctx, args: &str, level: usize) -> Result<(Option<String>, bool), Vec<u8>> {
+    let (sets, not_null) = gtid_sets(s, "GTID_SUBSET", args, level)?;
+    let Some((a, b)) = sets else { return Ok((None, not_null)) };
+    Ok((Some(if a.difference(&b).is_empty() { "1" } else { "0" }.to_string()), not_null))
+}
+
+/// The two GTID set arguments of `name`, each an expression (None where either is
+/// NULL), and whether neither's column can be NULL.
+type GtidPair = (Option<(crate::binlog::gtid::GtidSet, crate::binlog::gtid::GtidSet)>, bool);
+
+fn gtid_sets(s: &Ctx, name: &str, args: &str, level: usize) -> Result<GtidPair, Vec<u8>> {
     use crate::binlog::gtid::GtidSet;
     let parts = split_list(args);
     let [a, b] = parts.as_slice() else {
-        return Err(wrong_count("GTID_SUBSET"));
+        return Err(wrong_count(name));
     };
-    let parse = |x: &str| -> Result<Option<GtidSet>, Vec<u8>> {
-        let Some(v) = eval_at(s, x, level + 1)?.0 else { return Ok(None) };
-        GtidSet::parse(&v).map(Some).map_err(|e| {
+    let parse = |x: &str| -> Result<(Option<GtidSet>, bool), Vec<u8>> {
+        let (v, col) = eval_at(s, x, level + 1)?;
+        let not_null = col.flags & flags::NOT_NULL != 0;
+        let Some(v) = v else { return Ok((None, not_null)) };
+        GtidSet::parse(&v).map(|g| (Some(g), not_null)).map_err(|e| {
             err_packet(
                 ER_MALFORMED_GTID_SET_SPECIFICATION,
                 "HY000",
@@ -593,8 +641,8 @@ fn gtid_subset(s: &Ctx, args: &str, level: usize) -> Result<Option<String>, Vec<
             )
         })
     };
-    let (Some(a), Some(b)) = (parse(a)?, parse(b)?) else { return Ok(None) };
-    Ok(Some(if a.difference(&b).is_empty() { "1" } else { "0" }.to_string()))
+    let ((a, x), (b, y)) = (parse(a)?, parse(b)?);
+    Ok((a.zip(b), x && y))
 }
 
 /// MariaDB's `BINLOG_GTID_POS(file, pos)`: the GTID position to give a replica that
@@ -936,6 +984,9 @@ pub(super) fn interval(t: &str) -> Result<(i64, crate::logging::Unit), String> {
 }
 
 pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
+    if let Some(e) = unknown_variable(s, list) {
+        return vec![e];
+    }
     // Drop LIMIT and FROM DUAL, which the mysql client and replicas add.
     let mut l = list.trim().to_string();
     let up = l.to_ascii_uppercase();
@@ -966,6 +1017,13 @@ pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_are_found_outside_quotes() {
+        assert_eq!(variables_named("F(@@global.gtid_executed, '@@x', @@y)"), ["@@global.gtid_executed", "@@y"]);
+        assert_eq!(variables_named("F(@a, @@)"), ["@@"]);
+        assert!(variables_named("F('a', \"@@b\")").is_empty());
+    }
 
     #[test]
     fn a_comparison_is_found_at_the_top_level_only() {

@@ -401,6 +401,12 @@ cur.execute("SELECT @nosuch, @i, @s, @n, @d, @neg")
 print(cur.fetchall(), [f.type_code for f in cur._result.fields], meta())
 cur.execute("SELECT @@global.character_set_client, @@session.character_set_client")
 print(cur.fetchall())
+# The database in use has its own character set: information_schema's is utf8mb3.
+cur.execute("USE information_schema")
+cur.execute("SELECT @@character_set_database, @@collation_database, @@global.character_set_database")
+print(cur.fetchall(), meta())
+cur.execute("SHOW VARIABLES LIKE 'c%_database'")
+print(cur.fetchall())
 "#;
     pymysql::<&str>(port, BODY, &[])
 }
@@ -427,18 +433,23 @@ const CONDITION_STATEMENTS: &[&str] = &[
     "SELECT DATABASE(), SCHEMA()",
     "SELECT MASTER_GTID_WAIT('0-1-1', 1)",
     "SELECT GTID_SUBSET('', '')",
+    // Arguments are expressions (MySQL Shell passes @@GLOBAL.GTID_EXECUTED), NULL
+    // gives NULL; the count is checked as for any native function.
+    "SELECT GTID_SUBTRACT(NULL, ''), GTID_SUBSET(NULL, NULL), GTID_SUBSET(@@global.gtid_executed, '')",
+    "SELECT GTID_SUBTRACT(@@GLOBAL.GTID_EXECUTED, '3E11FA47-71CA-11E1-9E33-C80AA9429562:1')",
+    "SELECT GTID_SUBTRACT('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5')",
 ];
 
 /// Each statement's conditions on `port`, as pymysql sees them: the warning count its
 /// answer carries, then SHOW WARNINGS (or the statement's error code); and the rows of
-/// those that ask which database is in use.
+/// those that ask which database is in use or compare GTID sets.
 fn conditions(port: u16) -> String {
     const BODY: &str = r#"
 for q in sys.argv[2:]:
     try:
         cur.execute(q)
         n = cur._result.warning_count
-        rows = cur.fetchall() if "DATABASE()" in q else ""
+        rows = cur.fetchall() if "DATABASE()" in q or "GTID_SU" in q else ""
         cur.execute("SHOW WARNINGS")
         print(q, n, rows, cur.fetchall())
     except Exception as e:
@@ -491,6 +502,7 @@ fn mysql_statements_get_the_primarys_columns_and_types() {
             "SELECT @@nosuch",
             "SELECT @@gtid_current_pos",
             "SELECT GTID_SUBTRACT('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2')",
+            "SELECT GTID_SUBSET(NULL, NULL), GTID_SUBSET(@@global.gtid_executed, ''), GTID_SUBSET('', '')",
             "USE nosuch",
             "USE information_schema",
             // MySQL Shell and failover tools compare GTID sets on the server; MariaDB's
