@@ -38,6 +38,8 @@ pub enum Only {
     Both,
     Mysql,
     MariaDb,
+    /// MySQL's, and MariaDB's from this version (`version_number`) on.
+    MariaDbFrom(u32),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +138,8 @@ pub const VARS: &[Var] = &[
     v("system_time_zone", Text, P("UTC"), Both),
     v("time_zone", Text, P("SYSTEM"), Both),
     v("transaction_isolation", Text, P("REPEATABLE-READ"), Both),
-    v("transaction_read_only", Bool, Own, Mysql),
+    // MariaDB 11.1 took MySQL's name for tx_read_only, and kept the old one.
+    v("transaction_read_only", Bool, Own, Only::MariaDbFrom(110100)),
     v("tx_isolation", Text, P("REPEATABLE-READ"), MariaDb),
     v("tx_read_only", Bool, Own, MariaDb),
     v("version", Text, P("8.0.99-binlogd"), Both),

@@ -101,8 +101,12 @@ pub fn read_result(mut next: impl FnMut() -> Result<Vec<u8>, Error>) -> Result<R
 pub struct ColumnType(pub u8);
 
 impl ColumnType {
+    pub const SHORT: ColumnType = ColumnType(0x02);
     pub const LONG: ColumnType = ColumnType(0x03);
+    pub const FLOAT: ColumnType = ColumnType(0x04);
     pub const DOUBLE: ColumnType = ColumnType(0x05);
+    /// MariaDB 11.7+'s type for NOW().
+    pub const TIMESTAMP: ColumnType = ColumnType(0x07);
     pub const LONGLONG: ColumnType = ColumnType(0x08);
     pub const DATETIME: ColumnType = ColumnType(0x0c);
     /// The type of a NULL literal.
@@ -121,7 +125,7 @@ impl ColumnType {
     /// Numbers: binary collation, right-aligned by the `mysql` client, and read
     /// as numbers by client libraries (pymysql, Connector/J).
     pub fn is_number(self) -> bool {
-        matches!(self, Self::LONG | Self::LONGLONG | Self::DOUBLE | Self::NEWDECIMAL)
+        matches!(self, Self::SHORT | Self::LONG | Self::FLOAT | Self::LONGLONG | Self::DOUBLE | Self::NEWDECIMAL)
     }
 
     /// TEXT and BLOB of each size: their width is in bytes.
@@ -194,13 +198,13 @@ impl Column {
         let (width, decimals) = match ty {
             ColumnType::LONGLONG => (21, 0),
             ColumnType::LONG => (11, 0),
-            ColumnType::DATETIME => (19, 0),
+            ColumnType::DATETIME | ColumnType::TIMESTAMP => (19, 0),
             ColumnType::DOUBLE => (22, NOT_FIXED),
             ColumnType::NEWDECIMAL => (20, 0),
             ColumnType::NULL => (0, 0),
             _ => (1024, NOT_FIXED),
         };
-        let text = !ty.is_number() && ty != ColumnType::NULL && ty != ColumnType::DATETIME;
+        let text = !ty.is_number() && !matches!(ty, ColumnType::NULL | ColumnType::DATETIME | ColumnType::TIMESTAMP);
         let flags = if text { 0 } else { flags::BINARY };
         Column { name: name.into(), ty, width, flags, decimals, text, origin: None }
     }

@@ -273,3 +273,96 @@ pub fn databases(maria: bool) -> Column {
 
 /// A table's column declared NOT NULL without a default, as information_schema's are.
 const NOT_NULL_NO_DEFAULT: u16 = flags::NOT_NULL | flags::NO_DEFAULT_VALUE;
+
+/// MariaDB 11.6+: SHOW [ALL] SLAVE[S] STATUS reads information_schema.SLAVE_STATUS, whose
+/// columns are a table's (NOT NULL ones without a default, SMALLINT ports and error
+/// numbers, a FLOAT heartbeat period) and, with ALL, end with the times of the last
+/// events. A text column's width is its characters.
+pub const SLAVE_STATUS_TABLE: &[(&str, Def)] = &[
+    ("Connection_name", col(ColumnType::VAR_STRING, 64, ND_NN)),
+    ("Slave_SQL_State", col(ColumnType::VAR_STRING, 64, ND)),
+    ("Slave_IO_State", col(ColumnType::VAR_STRING, 64, ND)),
+    ("Master_Host", col(ColumnType::VAR_STRING, 255, ND)),
+    ("Master_User", col(ColumnType::VAR_STRING, 384, ND)),
+    ("Master_Port", col(ColumnType::SHORT, 5, ND_NN_U)),
+    ("Connect_Retry", col(ColumnType::LONG, 10, ND_NN_U)),
+    ("Master_Log_File", col(ColumnType::VAR_STRING, 512, ND_NN)),
+    ("Read_Master_Log_Pos", col(ColumnType::LONGLONG, 20, ND_NN_U)),
+    ("Relay_Log_File", col(ColumnType::VAR_STRING, 512, ND_NN)),
+    ("Relay_Log_Pos", col(ColumnType::LONGLONG, 20, ND_NN_U)),
+    ("Relay_Master_Log_File", col(ColumnType::VAR_STRING, 512, ND_NN)),
+    ("Slave_IO_Running", col(ColumnType::VAR_STRING, 10, ND_NN)),
+    ("Slave_SQL_Running", col(ColumnType::VAR_STRING, 3, ND_NN)),
+    ("Replicate_Do_DB", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Replicate_Ignore_DB", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Replicate_Do_Table", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Replicate_Ignore_Table", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Replicate_Wild_Do_Table", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Replicate_Wild_Ignore_Table", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Last_Errno", col(ColumnType::SHORT, 4, ND_NN_U)),
+    ("Last_Error", col(ColumnType::VAR_STRING, 1024, ND)),
+    ("Skip_Counter", col(ColumnType::LONG, 10, ND_NN_U)),
+    ("Exec_Master_Log_Pos", col(ColumnType::LONGLONG, 20, ND_NN_U)),
+    ("Relay_Log_Space", col(ColumnType::LONGLONG, 20, ND_NN_U)),
+    ("Until_Condition", col(ColumnType::VAR_STRING, 6, ND_NN)),
+    ("Until_Log_File", col(ColumnType::VAR_STRING, 512, ND)),
+    ("Until_Log_Pos", col(ColumnType::LONGLONG, 20, ND_NN_U)),
+    ("Master_SSL_Allowed", col(ColumnType::VAR_STRING, 7, ND)),
+    ("Master_SSL_CA_File", col(ColumnType::VAR_STRING, 512, ND)),
+    ("Master_SSL_CA_Path", col(ColumnType::VAR_STRING, 512, ND)),
+    ("Master_SSL_Cert", col(ColumnType::VAR_STRING, 512, ND)),
+    ("Master_SSL_Cipher", col(ColumnType::VAR_STRING, 512, ND)),
+    ("Master_SSL_Key", col(ColumnType::VAR_STRING, 512, ND)),
+    ("Seconds_Behind_Master", col(ColumnType::LONGLONG, 20, ND_U)),
+    ("Master_SSL_Verify_Server_Cert", col(ColumnType::VAR_STRING, 3, ND_NN)),
+    ("Last_IO_Errno", col(ColumnType::SHORT, 4, ND_NN_U)),
+    ("Last_IO_Error", col(ColumnType::VAR_STRING, 1024, ND)),
+    ("Last_SQL_Errno", col(ColumnType::SHORT, 4, ND_NN_U)),
+    ("Last_SQL_Error", col(ColumnType::VAR_STRING, 1024, ND)),
+    ("Replicate_Ignore_Server_Ids", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Master_Server_Id", col(ColumnType::LONG, 10, ND_NN_U)),
+    ("Master_SSL_Crl", col(ColumnType::VAR_STRING, 512, ND)),
+    ("Master_SSL_Crlpath", col(ColumnType::VAR_STRING, 512, ND)),
+    ("Using_Gtid", col(ColumnType::VAR_STRING, 11, ND)),
+    ("Gtid_IO_Pos", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Replicate_Do_Domain_Ids", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Replicate_Ignore_Domain_Ids", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Parallel_Mode", col(ColumnType::VAR_STRING, 12, ND_NN)),
+    ("SQL_Delay", col(ColumnType::LONG, 10, ND_NN_U)),
+    ("SQL_Remaining_Delay", col(ColumnType::LONG, 10, ND_U)),
+    ("Slave_SQL_Running_State", col(ColumnType::VAR_STRING, 21844, ND)),
+    ("Slave_DDL_Groups", col(ColumnType::LONGLONG, 20, ND_NN_U)),
+    ("Slave_Non_Transactional_Groups", col(ColumnType::LONGLONG, 20, ND_NN_U)),
+    ("Slave_Transactional_Groups", col(ColumnType::LONGLONG, 20, ND_NN_U)),
+    ("Replicate_Rewrite_DB", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Retried_transactions", col(ColumnType::LONG, 10, ND_NN_U)),
+    ("Max_relay_log_size", col(ColumnType::LONG, 10, ND_NN_U)),
+    ("Executed_log_entries", col(ColumnType::LONG, 10, ND_NN_U)),
+    ("Slave_received_heartbeats", col(ColumnType::LONG, 10, ND_NN_U)),
+    ("Slave_heartbeat_period", Def { decimals: 3, ..col(ColumnType::FLOAT, 9, ND_NN) }),
+    ("Gtid_Slave_Pos", col(ColumnType::VAR_STRING, 21844, ND_NN)),
+    ("Master_last_event_time", col(ColumnType::DATETIME, 19, ND_B)),
+    ("Slave_last_event_time", col(ColumnType::DATETIME, 19, ND_B)),
+    ("Master_Slave_time_diff", col(ColumnType::LONG, 10, ND_U)),
+];
+
+/// A column of information_schema.SLAVE_STATUS (MariaDB 11.6+), named as SHOW SLAVE STATUS
+/// names it; None for one of binlogd's own.
+pub fn slave_status_table(name: &str) -> Option<Column> {
+    let (org_name, d) = *SLAVE_STATUS_TABLE.iter().find(|s| s.0 == name)?;
+    let table = "SLAVE_STATUS";
+    let at = Origin { schema: "information_schema", table: table.into(), org_table: table, org_name };
+    let c = Column { width: d.width, flags: d.flags, decimals: d.decimals, ..Column::typed(name, d.ty) };
+    Some(c.from_table(at))
+}
+
+/// A table column's definition: no decimals, its flags as given.
+const fn col(ty: ColumnType, width: u32, flags: u16) -> Def {
+    Def { ty, width, flags, decimals: 0 }
+}
+/// information_schema's flags: no default, and NOT NULL, UNSIGNED, BINARY as marked.
+const ND: u16 = flags::NO_DEFAULT_VALUE;
+const ND_NN: u16 = ND | flags::NOT_NULL;
+const ND_U: u16 = ND | flags::UNSIGNED;
+const ND_NN_U: u16 = ND_NN | flags::UNSIGNED;
+const ND_B: u16 = ND | flags::BINARY;

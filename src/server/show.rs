@@ -433,6 +433,8 @@ pub(super) fn upstream_status(s: &Ctx, replica_words: bool, all: bool) -> Vec<Ve
     let d = s.srv.serving().durable.snapshot();
     let p = s.srv.primary();
     let maria = p.as_ref().is_some_and(|p| p.flavor == Flavor::MariaDb);
+    // MariaDB 11.6+ answers from its information_schema.SLAVE_STATUS table.
+    let as_table = maria && p.as_ref().is_some_and(|p| super::query::version_number(&p.version) >= 110600);
     if all && !maria {
         return vec![err_packet(ER_PARSE_ERROR, "42000", "SHOW ALL SLAVES STATUS is MariaDB's: the primary is MySQL")];
     }
@@ -533,6 +535,17 @@ pub(super) fn upstream_status(s: &Ctx, replica_words: bool, all: bool) -> Vec<Ve
                 ("Slave_heartbeat_period", Some(format!("{:.3}", cfg.heartbeat_period.as_secs_f64()))),
                 ("Gtid_Slave_Pos", text(&maria_pos)),
             ]);
+            // MariaDB 11.6+: when the last event was written on the primary, and when
+            // the last one was applied (for binlogd, stored: the same one).
+            if as_table {
+                let last = s.srv.stats().last_event_ts.load(Relaxed);
+                let at = (last > 0).then(|| crate::logging::datetime(last));
+                cols.extend([
+                    ("Master_last_event_time", at.clone()),
+                    ("Slave_last_event_time", at.clone()),
+                    ("Master_Slave_time_diff", at.map(|_| "0".to_string())),
+                ]);
+            }
         }
     } else {
         cols.extend([
@@ -588,7 +601,13 @@ pub(super) fn upstream_status(s: &Ctx, replica_words: bool, all: bool) -> Vec<Ve
         })
         .collect();
     let row: Vec<Option<String>> = cols.into_iter().map(|(_, v)| v).collect();
-    let names: Vec<Column> = names.iter().map(|n| column(columns::REPLICA_STATUS, n, maria)).collect();
+    let names: Vec<Column> = names
+        .iter()
+        .map(|n| {
+            let table = if as_table { columns::slave_status_table(n) } else { None };
+            table.unwrap_or_else(|| column(columns::REPLICA_STATUS, n, maria))
+        })
+        .collect();
     typed_rows(names, vec![row])
 }
 

@@ -21,8 +21,10 @@ use crate::sysvars::{self, Source, Var};
 pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String> {
     use crate::replica::connect::Flavor;
     let flavor = p.map(|p| p.flavor);
+    let version = p.map_or(0, |p| super::query::version_number(&p.version));
     match (var.only, flavor) {
         (sysvars::Only::Mysql, Some(Flavor::MariaDb)) | (sysvars::Only::MariaDb, Some(Flavor::Mysql)) => return None,
+        (sysvars::Only::MariaDbFrom(v), Some(Flavor::MariaDb)) if version < v => return None,
         _ => {}
     }
     let cfg = s.srv.cfg();
@@ -121,9 +123,12 @@ fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
         return Some(v.map(str::to_string));
     }
     let schema = s.db.as_deref().is_some_and(|d| d.eq_ignore_ascii_case("information_schema"));
+    // MariaDB 11.8's identifiers collate as utf8mb3_general1400_as_ci (10.11's as
+    // utf8mb3_general_ci; the versions between are not told apart).
+    let collation = if maria_from(s, 110800) { "utf8mb3_general1400_as_ci" } else { "utf8mb3_general_ci" };
     match name.to_ascii_lowercase().as_str() {
         "character_set_database" if schema => Some(Some("utf8mb3".into())),
-        "collation_database" if schema => Some(Some("utf8mb3_general_ci".into())),
+        "collation_database" if schema => Some(Some(collation.into())),
         _ => None,
     }
 }
@@ -438,6 +443,8 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         "NULL" => Ok((None, Column::typed("", ColumnType::NULL))),
         // The user and the host the client connected from; CURRENT_USER the account
         // it was let in as (binlogd's accounts are for any host).
+        // MariaDB 11.4+ (MDEV-30908) names the account by SESSION_USER(), as CURRENT_USER().
+        "SESSION_USER()" if maria_from(s, 110400) => text(Some(format!("{}@%", s.user)), user_width),
         "USER()" | "SESSION_USER()" | "SYSTEM_USER()" => text(Some(format!("{}@{}", s.user, s.host)), user_width),
         "CURRENT_USER()" | "CURRENT_USER" => text(Some(format!("{}@%", s.user)), user_width),
         "CONNECTION_ID()" => {
@@ -451,7 +458,10 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         "UUID()" => match crate::replica::new_uuid() {
             Ok(u) => {
                 let ty = if maria { ColumnType::STRING } else { ColumnType::VAR_STRING };
-                Ok((Some(u), Column::typed("", ty).width(36)))
+                let c = Column::typed("", ty).width(36);
+                // MariaDB 11.7+ gives it its UUID type: NOT NULL, flagged UNSIGNED, no decimals.
+                let c = if maria_from(s, 110700) { c.flags(flags::NOT_NULL | flags::UNSIGNED).decimals(0) } else { c };
+                Ok((Some(u), c))
             }
             Err(e) => Err(err_packet(1105, "HY000", &format!("UUID(): no randomness from the OS: {e}"))),
         },
@@ -476,8 +486,13 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         _ => match datetime(t) {
             // NOW() is never NULL; arithmetic on a time may be.
             Some(Ok(secs)) => {
-                let not_null = if up.ends_with(')') && !up.contains(' ') { flags::NOT_NULL } else { 0 };
-                Ok((Some(crate::logging::datetime(secs)), number(ColumnType::DATETIME, 19, flags::BINARY | not_null)))
+                // A function alone, with no arithmetic, is never NULL.
+                let alone = !up.contains(' ');
+                let not_null = if alone { flags::NOT_NULL } else { 0 };
+                // MariaDB 11.7+ types NOW() and CURRENT_TIMESTAMP as TIMESTAMP.
+                let timestamp = alone && (up.starts_with("NOW(") || up.starts_with("CURRENT_TIMESTAMP"));
+                let ty = if timestamp && maria_from(s, 110700) { ColumnType::TIMESTAMP } else { ColumnType::DATETIME };
+                Ok((Some(crate::logging::datetime(secs)), number(ty, 19, flags::BINARY | not_null)))
             }
             Some(Err(why)) => Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", &why)),
             None => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
@@ -528,6 +543,13 @@ fn variables_named(t: &str) -> Vec<&str> {
             t.get(i..i + 2 + len).unwrap_or_default()
         })
         .collect()
+}
+
+/// Is the primary MariaDB of version `v` (`version_number`) or later?
+fn maria_from(s: &Ctx, v: u32) -> bool {
+    s.srv.primary().is_some_and(|p| {
+        p.flavor == crate::replica::connect::Flavor::MariaDb && super::query::version_number(&p.version) >= v
+    })
 }
 
 /// A number's flags where it is never NULL.

@@ -519,59 +519,65 @@ fn mysql_statements_get_the_primarys_columns_and_types() {
     );
 }
 
+/// MariaDB's statements: those of its replicas, CDC tools and DBAs.
+const MARIADB_STATEMENTS: &[&str] = &[
+    "SHOW MASTER STATUS",
+    "SHOW BINLOG STATUS",
+    "SELECT @@global.gtid_current_pos",
+    "SHOW BINARY LOGS",
+    "SHOW BINLOG EVENTS LIMIT 1",
+    "SHOW SLAVE HOSTS",
+    "SHOW REPLICA HOSTS",
+    "SHOW SLAVE STATUS",
+    "SHOW ALL REPLICAS STATUS",
+    "SHOW SLAVE '' STATUS",
+    "=SHOW SLAVE 'x' STATUS",
+    "=SHOW REPLICA STATUS FOR CHANNEL 'x'",
+    // MySQL's words, and what MariaDB 10.11 lacks: its parser's errors.
+    "=SHOW BINARY LOG STATUS",
+    "=SHOW REPLICAS",
+    "=CHANGE REPLICATION SOURCE TO SOURCE_CONNECT_RETRY = 60",
+    "=RESET BINARY LOGS AND GTIDS",
+    "=ALTER INSTANCE RELOAD TLS",
+    "=SHOW SLAVE STATUS NONBLOCKING",
+    "=SHOW ALL SLAVES STATUS FOR CHANNEL ''",
+    "=KILL HARD 4294967295",
+    "=KILL SOFT CONNECTION 4294967295",
+    "=KILL QUERY ID 4294967295",
+    "SHOW VARIABLES LIKE 'server_id'",
+    "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_checksum', 'server_id')",
+    "SELECT @@server_id, @@version, @@lower_case_table_names, @@binlog_checksum",
+    "SELECT @@read_only, @@gtid_purged, @@global.gtid_current_pos",
+    // orchestrator's MariaDB GTID query.
+    "~select @@global.gtid_domain_id, @@global.gtid_current_pos, @@global.gtid_binlog_pos, \
+     @@global.gtid_slave_pos",
+    "SHOW DATABASES",
+    "SHOW GRANTS",
+    "SHOW PROCESSLIST",
+    "SELECT 1, 'a', CONNECTION_ID(), NOW(), DATE_SUB(NOW(), INTERVAL 7 DAY)",
+    "SELECT @@nosuch",
+    "SELECT @@gtid_executed",
+    "USE nosuch",
+    // MySQL's functions are unknown to MariaDB.
+    "=SELECT GTID_SUBSET('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2')",
+    "=SELECT GTID_SUBTRACT('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2')",
+    "=SELECT WAIT_FOR_EXECUTED_GTID_SET('', 1)",
+    "=SELECT SOURCE_POS_WAIT('mysql-bin.000001', 4, 1)",
+    "SELECT @@tx_read_only, @@session.tx_read_only",
+    "=SELECT @@transaction_read_only",
+    "~SELECT @@global.binlog_annotate_row_events, @@have_ssl",
+];
+
 #[test]
 fn mariadb_statements_get_the_primarys_columns_and_types() {
-    same_columns(
-        Flavor::MariaDb,
-        "columns-maria",
-        &[
-            "SHOW MASTER STATUS",
-            "SHOW BINLOG STATUS",
-            "SELECT @@global.gtid_current_pos",
-            "SHOW BINARY LOGS",
-            "SHOW BINLOG EVENTS LIMIT 1",
-            "SHOW SLAVE HOSTS",
-            "SHOW REPLICA HOSTS",
-            "SHOW SLAVE STATUS",
-            "SHOW ALL REPLICAS STATUS",
-            "SHOW SLAVE '' STATUS",
-            "=SHOW SLAVE 'x' STATUS",
-            "=SHOW REPLICA STATUS FOR CHANNEL 'x'",
-            // MySQL's words, and what MariaDB 10.11 lacks: its parser's errors.
-            "=SHOW BINARY LOG STATUS",
-            "=SHOW REPLICAS",
-            "=CHANGE REPLICATION SOURCE TO SOURCE_CONNECT_RETRY = 60",
-            "=RESET BINARY LOGS AND GTIDS",
-            "=ALTER INSTANCE RELOAD TLS",
-            "=SHOW SLAVE STATUS NONBLOCKING",
-            "=SHOW ALL SLAVES STATUS FOR CHANNEL ''",
-            "=KILL HARD 4294967295",
-            "=KILL SOFT CONNECTION 4294967295",
-            "=KILL QUERY ID 4294967295",
-            "SHOW VARIABLES LIKE 'server_id'",
-            "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_checksum', 'server_id')",
-            "SELECT @@server_id, @@version, @@lower_case_table_names, @@binlog_checksum",
-            "SELECT @@read_only, @@gtid_purged, @@global.gtid_current_pos",
-            // orchestrator's MariaDB GTID query.
-            "~select @@global.gtid_domain_id, @@global.gtid_current_pos, @@global.gtid_binlog_pos, \
-             @@global.gtid_slave_pos",
-            "SHOW DATABASES",
-            "SHOW GRANTS",
-            "SHOW PROCESSLIST",
-            "SELECT 1, 'a', CONNECTION_ID(), NOW(), DATE_SUB(NOW(), INTERVAL 7 DAY)",
-            "SELECT @@nosuch",
-            "SELECT @@gtid_executed",
-            "USE nosuch",
-            // MySQL's functions are unknown to MariaDB.
-            "=SELECT GTID_SUBSET('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2')",
-            "=SELECT GTID_SUBTRACT('3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5', '3E11FA47-71CA-11E1-9E33-C80AA9429562:2')",
-            "=SELECT WAIT_FOR_EXECUTED_GTID_SET('', 1)",
-            "=SELECT SOURCE_POS_WAIT('mysql-bin.000001', 4, 1)",
-            "SELECT @@tx_read_only, @@session.tx_read_only",
-            "=SELECT @@transaction_read_only",
-            "~SELECT @@global.binlog_annotate_row_events, @@have_ssl",
-        ],
-    );
+    same_columns(Flavor::MariaDb, "columns-maria", MARIADB_STATEMENTS);
+}
+
+/// MariaDB 11.8 answers SHOW SLAVE STATUS from information_schema.SLAVE_STATUS, with
+/// the last events' times, and types NOW() as TIMESTAMP and UUID() as its UUID type.
+#[test]
+fn mariadb11_statements_get_the_primarys_columns_and_types() {
+    same_columns(Flavor::MariaDb11, "columns-maria11", MARIADB_STATEMENTS);
 }
 
 #[test]
