@@ -112,18 +112,8 @@ pub const PROCESSLIST: &[Spec] = &[
     ("Progress", dbl(7, 3), dbl(7, 3)),
 ];
 
-/// SHOW FULL PROCESSLIST: Info whole.
-pub const FULL_PROCESSLIST: &[Spec] = &[
-    ("Id", sbig(11), sbig(22)),
-    ("User", t(128), t(32)),
-    ("Host", t(64), t(255)),
-    ("db", tn(64), tn(64)),
-    ("Command", t(16), t(16)),
-    ("Time", sint(7), sint(8)),
-    ("State", tn(30), tn(30)),
-    ("Info", blob(805306368), blob(805306368)),
-    ("Progress", dbl(7, 3), dbl(7, 3)),
-];
+/// SHOW FULL PROCESSLIST's Info: the whole statement, a LONGTEXT.
+pub const FULL_INFO: Spec = ("Info", blob(805_306_368), blob(805_306_368));
 
 /// SHOW WARNINGS, SHOW ERRORS (`mysqld_show_warnings`).
 pub const WARNINGS: &[Spec] = &[("Level", t(7), t(7)), ("Code", int(4), int(5)), ("Message", t(512), t(512))];

@@ -337,20 +337,24 @@ pub(super) fn grants(s: &Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
 /// position it has reached, and its State says whether it has sent all that is durable.
 pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
     let v = processlist_rows(s, full);
-    let cols = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
-    let table = if full { columns::FULL_PROCESSLIST } else { columns::PROCESSLIST };
-    if is_maria(s) {
-        // MariaDB adds the progress of long statements; binlogd's have none.
-        let v = v
-            .into_iter()
-            .map(|mut r| {
-                r.push(Some("0.000".into()));
-                r
-            })
-            .collect();
-        return rows(s, table, &cols, v);
+    let maria = is_maria(s);
+    let names = ["Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"];
+    // MariaDB adds the progress of long statements; binlogd's have none.
+    let names = if maria { &names[..] } else { &names[..8] };
+    let mut cols: Vec<Column> = names.iter().map(|c| column(columns::PROCESSLIST, c, maria)).collect();
+    if let Some(info) = cols.get_mut(7).filter(|_| full) {
+        *info = column(&[columns::FULL_INFO], "Info", maria);
     }
-    rows(s, table, &cols[..8], v)
+    let v = v
+        .into_iter()
+        .map(|mut r| {
+            if maria {
+                r.push(Some("0.000".into()));
+            }
+            r
+        })
+        .collect();
+    typed_rows(cols, v)
 }
 
 /// The rows of SHOW PROCESSLIST, and of information_schema.PROCESSLIST: Id, User,

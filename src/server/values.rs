@@ -289,7 +289,8 @@ const ER_NO_DB_ERROR: u16 = 1046;
 
 fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     // Whatever nests (a function's arguments are expressions too), no deeper than
-    // the connection thread's stack allows.
+    // the connection thread's stack allows. Each form is evaluated in a function of
+    // its own, so that a level of nesting costs only its frame.
     if level > MAX_NULL_DEPTH {
         return Err(err_packet(
             ER_NOT_SUPPORTED_YET,
@@ -298,32 +299,131 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         ));
     }
     let t = e.trim();
+    // `a = b`, `a <> b`, `a != b`: orchestrator asks `@@global.gtid_mode = 'ON'`.
+    if let Some((a, b, equal)) = comparison(t) {
+        return compare(s, a, b, equal, level);
+    }
+    if let Some(r) = call(s, t, level) {
+        return r;
+    }
+    value_of(s, t)
+}
+
+/// `a = b` (`equal`) or `a <> b`: an integer 0 or 1, NULL where a side is.
+#[inline(never)]
+fn compare(s: &Ctx, a: &str, b: &str, equal: bool, level: usize) -> Result<Typed, Vec<u8>> {
+    let maria = is_maria(s);
+    if level >= MAX_NULL_DEPTH {
+        return Err(err_packet(
+            ER_NOT_SUPPORTED_YET,
+            "42000",
+            &format!("binlogd cannot evaluate comparisons nested more than {MAX_NULL_DEPTH} deep"),
+        ));
+    }
+    let (x, y) = (eval_at(s, a, level + 1)?, eval_at(s, b, level + 1)?);
+    let not_null = x.1.flags & y.1.flags & flags::NOT_NULL;
+    let v = match (x.0, y.0) {
+        (Some(x), Some(y)) => Some(u8::from(same(&x, &y) == equal).to_string()),
+        _ => None,
+    };
+    // An integer result, typed as a literal 0 or 1 is; NULL where a side may be.
+    let ty = if maria { ColumnType::LONG } else { ColumnType::LONGLONG };
+    Ok((v, number_column(ty, 1, flags::BINARY | not_null)))
+}
+
+/// A function of arguments binlogd evaluates (the replication functions, IFNULL,
+/// COALESCE), or the other flavour's, refused as it refuses them; None for none of those.
+#[inline(never)]
+fn call(s: &Ctx, t: &str, level: usize) -> Option<Result<Typed, Vec<u8>>> {
+    let maria = is_maria(s);
+    // The other flavour's replication functions are unknown to this one's server:
+    // MariaDB says so; MySQL takes an unknown name for a stored function of the
+    // current database, and says none is selected.
+    let theirs = if maria { MYSQL_ONLY } else { MARIADB_ONLY };
+    if let Some(f) = theirs.iter().find(|f| call_args(t, &format!("{f}(")).is_some()) {
+        // With a database in use, both look for a stored function there.
+        if let Some(db) = s.db.as_deref() {
+            return Some(Err(super::query::no_database(s.user, db)));
+        }
+        return Some(Err(if maria {
+            err_packet(ER_SP_DOES_NOT_EXIST, "42000", &format!("FUNCTION {f} does not exist"))
+        } else {
+            err_packet(ER_NO_DB_ERROR, "3D000", "No database selected")
+        }));
+    }
+    // The waits give NULL on bad arguments; GTID_SUBSET never.
+    let wait = || number_column(ColumnType::LONGLONG, 21, flags::BINARY);
+    if let Some(args) = call_args(t, "GTID_SUBTRACT(") {
+        return Some(gtid_subtract(s, args, level).map(|v| (v, Column::typed("", ColumnType::VAR_STRING).width(450))));
+    }
+    if let Some(args) = call_args(t, "GTID_SUBSET(") {
+        // NULL of a NULL argument: NULL-able where an argument is.
+        return Some(gtid_subset(s, args, level).map(|(v, not_null)| {
+            (v, number_column(ColumnType::LONGLONG, 21, flags::BINARY | if not_null { flags::NOT_NULL } else { 0 }))
+        }));
+    }
+    if let Some(args) = call_args(t, "BINLOG_GTID_POS(").filter(|_| maria) {
+        return Some(
+            binlog_gtid_pos(s, args, level).map(|v| (v, Column::typed("", ColumnType::LONG_BLOB).width(1 << 24))),
+        );
+    }
+    if let Some(args) = call_args(t, "MASTER_GTID_WAIT(").filter(|_| maria) {
+        return Some(
+            master_gtid_wait(s, args, level).map(|v| (v, number_column(ColumnType::LONG, 2, NOT_NULL_NUMBER))),
+        );
+    }
+    for f in ["MASTER_POS_WAIT(", "SOURCE_POS_WAIT("] {
+        if let Some(args) = call_args(t, f).filter(|_| !maria || f.starts_with('M')) {
+            if f.starts_with('M') {
+                // The message lacks the variables' final stop.
+                deprecated(s, "MASTER_POS_WAIT", |v| {
+                    (v >= 80026).then(|| " Please use SOURCE_POS_WAIT instead".into())
+                });
+            }
+            return Some(source_pos_wait(s, args, level, f.trim_end_matches('(')).map(|v| (v, wait())));
+        }
+    }
+    if let Some(args) = call_args(t, "WAIT_FOR_EXECUTED_GTID_SET(").filter(|_| !maria) {
+        return Some(wait_for_executed_gtid_set(s, args, level).map(|v| (Some(v), wait())));
+    }
+    // IFNULL(a, b) and COALESCE(a, ...): orchestrator reads `ifnull(@@global.report_host, '')`.
+    for (f, two) in [("IFNULL(", true), ("COALESCE(", false)] {
+        let Some(args) = call_args(t, f) else {
+            continue;
+        };
+        let name = f.trim_end_matches('(');
+        if level >= MAX_NULL_DEPTH {
+            return Some(Err(err_packet(
+                ER_NOT_SUPPORTED_YET,
+                "42000",
+                &format!("binlogd cannot evaluate {name} nested more than {MAX_NULL_DEPTH} deep"),
+            )));
+        }
+        let parts = split_list(args);
+        if (two && parts.len() != 2) || parts.is_empty() {
+            return Some(Err(wrong_count(name)));
+        }
+        let values = match parts.iter().map(|a| eval_at(s, a, level + 1)).collect::<Result<Vec<_>, _>>() {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        };
+        let col =
+            values.iter().map(|v| v.1.clone()).reduce(either).unwrap_or_else(|| Column::typed("", ColumnType::NULL));
+        let v = values.into_iter().find_map(|v| v.0);
+        return Some(Ok((v, col)));
+    }
+    None
+}
+
+/// A variable, a literal, a function of no arguments, or time arithmetic.
+#[inline(never)]
+fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
     let up = t.to_ascii_uppercase();
     // Text of `width` characters, NULL or not.
     let text = |v: Option<String>, width: u32| Ok((v, Column::typed("", ColumnType::VAR_STRING).width(width)));
     // MariaDB types a small integer (a literal, CONNECTION_ID()) as LONG, MySQL as LONGLONG.
     let maria = is_maria(s);
     let int_type = |v: &str| if maria && v.parse::<i32>().is_ok() { ColumnType::LONG } else { ColumnType::LONGLONG };
-    let number = |ty: ColumnType, width: u32, flags: u16| Column::typed("", ty).width(width).flags(flags);
-    // `a = b`, `a <> b`, `a != b`: orchestrator asks `@@global.gtid_mode = 'ON'`.
-    if let Some((a, b, equal)) = comparison(t) {
-        if level >= MAX_NULL_DEPTH {
-            return Err(err_packet(
-                ER_NOT_SUPPORTED_YET,
-                "42000",
-                &format!("binlogd cannot evaluate comparisons nested more than {MAX_NULL_DEPTH} deep"),
-            ));
-        }
-        let (x, y) = (eval_at(s, a, level + 1)?, eval_at(s, b, level + 1)?);
-        let not_null = x.1.flags & y.1.flags & flags::NOT_NULL;
-        let v = match (x.0, y.0) {
-            (Some(x), Some(y)) => Some(u8::from(same(&x, &y) == equal).to_string()),
-            _ => None,
-        };
-        // An integer result, typed as a literal 0 or 1 is; NULL where a side may be.
-        let ty = if maria { ColumnType::LONG } else { ColumnType::LONGLONG };
-        return Ok((v, number(ty, 1, flags::BINARY | not_null)));
-    }
     if let Some(v) = t.strip_prefix("@@") {
         let (global, name) = scoped(v);
         // The session's character sets, unless the global value is asked for.
@@ -353,75 +453,6 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
             }
         });
     }
-    // The other flavour's replication functions are unknown to this one's server:
-    // MariaDB says so; MySQL takes an unknown name for a stored function of the
-    // current database, and says none is selected.
-    let theirs = if maria { MYSQL_ONLY } else { MARIADB_ONLY };
-    if let Some(f) = theirs.iter().find(|f| call_args(t, &format!("{f}(")).is_some()) {
-        // With a database in use, both look for a stored function there.
-        if let Some(db) = s.db.as_deref() {
-            return Err(super::query::no_database(s.user, db));
-        }
-        return Err(if maria {
-            err_packet(ER_SP_DOES_NOT_EXIST, "42000", &format!("FUNCTION {f} does not exist"))
-        } else {
-            err_packet(ER_NO_DB_ERROR, "3D000", "No database selected")
-        });
-    }
-    // The waits give NULL on bad arguments; GTID_SUBSET never.
-    let wait = || number(ColumnType::LONGLONG, 21, flags::BINARY);
-    if let Some(args) = call_args(t, "GTID_SUBTRACT(") {
-        return gtid_subtract(s, args, level).map(|v| (v, Column::typed("", ColumnType::VAR_STRING).width(450)));
-    }
-    if let Some(args) = call_args(t, "GTID_SUBSET(") {
-        // NULL of a NULL argument: NULL-able where an argument is.
-        return gtid_subset(s, args, level).map(|(v, not_null)| {
-            (v, number(ColumnType::LONGLONG, 21, flags::BINARY | if not_null { flags::NOT_NULL } else { 0 }))
-        });
-    }
-    if let Some(args) = call_args(t, "BINLOG_GTID_POS(").filter(|_| maria) {
-        return binlog_gtid_pos(s, args, level).map(|v| (v, Column::typed("", ColumnType::LONG_BLOB).width(1 << 24)));
-    }
-    if let Some(args) = call_args(t, "MASTER_GTID_WAIT(").filter(|_| maria) {
-        return master_gtid_wait(s, args, level).map(|v| (v, number(ColumnType::LONG, 2, NOT_NULL_NUMBER)));
-    }
-    for f in ["MASTER_POS_WAIT(", "SOURCE_POS_WAIT("] {
-        if let Some(args) = call_args(t, f).filter(|_| !maria || f.starts_with('M')) {
-            if f.starts_with('M') {
-                // The message lacks the variables' final stop.
-                deprecated(s, "MASTER_POS_WAIT", |v| {
-                    (v >= 80026).then(|| " Please use SOURCE_POS_WAIT instead".into())
-                });
-            }
-            return source_pos_wait(s, args, level, f.trim_end_matches('(')).map(|v| (v, wait()));
-        }
-    }
-    if let Some(args) = call_args(t, "WAIT_FOR_EXECUTED_GTID_SET(").filter(|_| !maria) {
-        return wait_for_executed_gtid_set(s, args, level).map(|v| (Some(v), wait()));
-    }
-    // IFNULL(a, b) and COALESCE(a, ...): orchestrator reads `ifnull(@@global.report_host, '')`.
-    for (f, two) in [("IFNULL(", true), ("COALESCE(", false)] {
-        let Some(args) = call_args(t, f) else {
-            continue;
-        };
-        let name = f.trim_end_matches('(');
-        if level >= MAX_NULL_DEPTH {
-            return Err(err_packet(
-                ER_NOT_SUPPORTED_YET,
-                "42000",
-                &format!("binlogd cannot evaluate {name} nested more than {MAX_NULL_DEPTH} deep"),
-            ));
-        }
-        let parts = split_list(args);
-        if (two && parts.len() != 2) || parts.is_empty() {
-            return Err(wrong_count(name));
-        }
-        let values = parts.iter().map(|a| eval_at(s, a, level + 1)).collect::<Result<Vec<_>, _>>()?;
-        let col =
-            values.iter().map(|v| v.1.clone()).reduce(either).unwrap_or_else(|| Column::typed("", ColumnType::NULL));
-        let v = values.into_iter().find_map(|v| v.0);
-        return Ok((v, col));
-    }
     // USER(): 384 characters on MariaDB (a user name and a host name of 255), 288 on
     // MySQL (32 and 255).
     let user_width = if maria { 384 } else { 288 };
@@ -430,9 +461,9 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         "UNIX_TIMESTAMP()" => Ok((
             Some(now_secs().to_string()),
             if maria {
-                number(ColumnType::LONGLONG, 17, flags::BINARY)
+                number_column(ColumnType::LONGLONG, 17, flags::BINARY)
             } else {
-                number(ColumnType::LONGLONG, 21, NOT_NULL_NUMBER)
+                number_column(ColumnType::LONGLONG, 21, NOT_NULL_NUMBER)
             },
         )),
         "VERSION()" => {
@@ -450,7 +481,7 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         "CONNECTION_ID()" => {
             let v = s.id.to_string();
             let c = if maria { (ColumnType::LONG, 10) } else { (ColumnType::LONGLONG, 21) };
-            Ok((Some(v), number(c.0, c.1, NOT_NULL_NUMBER | flags::UNSIGNED)))
+            Ok((Some(v), number_column(c.0, c.1, NOT_NULL_NUMBER | flags::UNSIGNED)))
         }
         // Canal sets `@slave_uuid = uuid()`. mysqld's are version 1 (time-based); these
         // are version 4, as unique and in the same 36-character form.
@@ -473,13 +504,13 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
         _ if t.parse::<i64>().is_ok() => {
             let digits = chars(t.trim_start_matches(['-', '+']));
             let width = if maria { chars(t) } else { digits + 1 };
-            Ok((Some(t.to_string()), number(int_type(t), width, NOT_NULL_NUMBER)))
+            Ok((Some(t.to_string()), number_column(int_type(t), width, NOT_NULL_NUMBER)))
         }
         _ if t.parse::<f64>().is_ok() => {
             // DECIMAL: its digits, the point and a sign's room.
             let decimals = t.split_once('.').map_or(0, |(_, f)| chars(f));
             let digits = chars(&t.replace(['-', '+', '.'], ""));
-            let c = number(ColumnType::NEWDECIMAL, digits + 1 + u32::from(decimals > 0), NOT_NULL_NUMBER)
+            let c = number_column(ColumnType::NEWDECIMAL, digits + 1 + u32::from(decimals > 0), NOT_NULL_NUMBER)
                 .decimals(u8::try_from(decimals).unwrap_or(u8::MAX));
             Ok((Some(t.to_string()), c))
         }
@@ -492,7 +523,7 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
                 // MariaDB 11.7+ types NOW() and CURRENT_TIMESTAMP as TIMESTAMP.
                 let timestamp = alone && (up.starts_with("NOW(") || up.starts_with("CURRENT_TIMESTAMP"));
                 let ty = if timestamp && maria_from(s, 110700) { ColumnType::TIMESTAMP } else { ColumnType::DATETIME };
-                Ok((Some(crate::logging::datetime(secs)), number(ty, 19, flags::BINARY | not_null)))
+                Ok((Some(crate::logging::datetime(secs)), number_column(ty, 19, flags::BINARY | not_null)))
             }
             Some(Err(why)) => Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", &why)),
             None => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
@@ -550,6 +581,11 @@ fn maria_from(s: &Ctx, v: u32) -> bool {
     s.srv.primary().is_some_and(|p| {
         p.flavor == crate::replica::connect::Flavor::MariaDb && super::query::version_number(&p.version) >= v
     })
+}
+
+/// A column of type `ty`, `width` wide, with `flags`.
+fn number_column(ty: ColumnType, width: u32, flags: u16) -> Column {
+    Column::typed("", ty).width(width).flags(flags)
 }
 
 /// A number's flags where it is never NULL.
