@@ -312,7 +312,6 @@ fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
 /// `a = b` (`equal`) or `a <> b`: an integer 0 or 1, NULL where a side is.
 #[inline(never)]
 fn compare(s: &Ctx, a: &str, b: &str, equal: bool, level: usize) -> Result<Typed, Vec<u8>> {
-    let maria = is_maria(s);
     if level >= MAX_NULL_DEPTH {
         return Err(err_packet(
             ER_NOT_SUPPORTED_YET,
@@ -327,7 +326,7 @@ fn compare(s: &Ctx, a: &str, b: &str, equal: bool, level: usize) -> Result<Typed
         _ => None,
     };
     // An integer result, typed as a literal 0 or 1 is; NULL where a side may be.
-    let ty = if maria { ColumnType::LONG } else { ColumnType::LONGLONG };
+    let ty = if is_maria(s) { ColumnType::LONG } else { ColumnType::LONGLONG };
     Ok((v, number_column(ty, 1, flags::BINARY | not_null)))
 }
 
