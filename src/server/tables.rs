@@ -42,9 +42,7 @@ fn column(i: usize, name: &str, table: &str, maria: bool) -> Option<Column> {
     let (org_name, ty, m, y) = COLUMNS.get(i)?;
     let (width, flags) = if maria { *m } else { *y };
     let at = Origin { schema: "information_schema", table: table.into(), org_table: "PROCESSLIST", org_name };
-    let c = Column::typed(name, *ty);
-    let c = if ty.is_number() { c } else { Column { text: true, ..c } };
-    Some(Column { width, flags, ..c }.from_table(at))
+    Some(Column { width, flags, ..Column::typed(name, *ty) }.from_table(at))
 }
 
 /// `SELECT list` where `list` reads from the PROCESSLIST table: its result, or None
