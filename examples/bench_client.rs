@@ -34,7 +34,7 @@ fn main() {
         Some("wait-stored") if a.len() == 9 => wait_stored(&a[2..]),
         Some("fsync-acker") if a.len() == 8 => fsync_acker(&a[2..]),
         Some("readers") if a.len() == 10 => readers(&a[2..]),
-        Some("lag") if a.len() >= 12 && (a.len() - 8) % 4 == 0 => lag(&a[2..]),
+        Some("lag") if a.len() >= 12 && (a.len() - 8).is_multiple_of(4) => lag(&a[2..]),
         _ => usage(),
     }
 }
@@ -55,6 +55,7 @@ fn options(host: &str, port: &str, user: &str, password: &str) -> ConnectOptions
         read_timeout: Some(Duration::from_secs(30)),
         program: "bench_client".into(),
         tls: None,
+        compression: Vec::new(),
     }
 }
 

@@ -417,7 +417,8 @@ impl FsFile for SimFile {
     /// Refuses what the kernel refuses for O_DIRECT: a misaligned address, length
     /// or offset.
     fn write_direct(&mut self, buf: &[u8], off: u64) -> io::Result<()> {
-        if (buf.as_ptr() as usize) % 4096 != 0 || buf.len() % 4096 != 0 || off % 4096 != 0 {
+        if !(buf.as_ptr() as usize).is_multiple_of(4096) || !buf.len().is_multiple_of(4096) || !off.is_multiple_of(4096)
+        {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
         self.write_at(buf, off)?;

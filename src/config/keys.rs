@@ -455,6 +455,51 @@ pub static KEYS: &[Key] = &[
         },
     },
     Key {
+        name: "master_compression_algorithms",
+        aliases: &[],
+        default: "uncompressed",
+        unit: "zlib, zstd or uncompressed, comma-separated",
+        doc: "the compressed protocol to the primary: the first of these it offers (MySQL offers zlib and zstd, MariaDB zlib)",
+        set: |c, v| {
+            use crate::proto::compress::Algorithm;
+            let mut list = Vec::new();
+            for w in v.split(',').map(|w| w.trim().to_ascii_lowercase()) {
+                let a = match w.as_str() {
+                    "zlib" => Some(Algorithm::Zlib),
+                    // The level is master_zstd_compression_level's, set in `options`.
+                    "zstd" => Some(Algorithm::Zstd { level: 0 }),
+                    "uncompressed" => None,
+                    _ => return Err(format!("'{w}' is not zlib, zstd or uncompressed")),
+                };
+                if !list.contains(&a) {
+                    list.push(a);
+                }
+            }
+            c.master_compression_algorithms = list;
+            Ok(())
+        },
+        get: |c| {
+            let names: Vec<&str> =
+                c.master_compression_algorithms.iter().map(|a| a.map_or("uncompressed", |a| a.name())).collect();
+            Some(names.join(","))
+        },
+    },
+    Key {
+        name: "master_zstd_compression_level",
+        aliases: &[],
+        default: "3",
+        unit: "1 to 22",
+        doc: "zstd's level asked of the primary where master_compression_algorithms chooses zstd",
+        set: |c, v| {
+            c.master_zstd_compression_level = match v.parse::<u8>() {
+                Ok(n @ 1..=22) => n,
+                _ => return Err(format!("'{v}' must be a level from 1 to 22")),
+            };
+            Ok(())
+        },
+        get: |c| Some(c.master_zstd_compression_level.to_string()),
+    },
+    Key {
         name: "master_ssl_ca",
         aliases: &[],
         default: "",

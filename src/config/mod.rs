@@ -101,6 +101,10 @@ pub struct Config {
     pub master_ssl_cert: Option<PathBuf>,
     pub master_ssl_key: Option<PathBuf>,
     pub master_ssl_verify_server_cert: bool,
+    /// The compressed protocol to the primary, in order of preference (`None`:
+    /// uncompressed); zstd's level is `master_zstd_compression_level`'s.
+    pub master_compression_algorithms: Vec<Option<crate::proto::compress::Algorithm>>,
+    pub master_zstd_compression_level: u8,
     pub ssl_cert: Option<PathBuf>,
     pub ssl_key: Option<PathBuf>,
     pub ssl_ca: Option<PathBuf>,
@@ -337,6 +341,8 @@ impl Config {
             master_ssl_cert: None,
             master_ssl_key: None,
             master_ssl_verify_server_cert: false,
+            master_compression_algorithms: Vec::new(),
+            master_zstd_compression_level: 0,
             ssl_cert: None,
             ssl_key: None,
             ssl_ca: None,

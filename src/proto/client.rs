@@ -9,6 +9,7 @@ use crate::tls::Transport;
 use std::time::Duration;
 
 use super::auth;
+use super::compress::Algorithm;
 use super::handshake::{HandshakeResponse41, HandshakeV10};
 use super::packet::{BufSocket, PacketStream};
 use super::resultset::{self, ResultSet};
@@ -43,6 +44,8 @@ pub struct ConnectOptions {
     pub program: String,
     /// TLS settings; None for a plain connection.
     pub tls: Option<crate::tls::ClientTls>,
+    /// The compressed protocol, in order of preference (None: uncompressed).
+    pub compression: Vec<Option<Algorithm>>,
 }
 
 /// An authenticated connection.
@@ -52,6 +55,21 @@ pub struct Client {
     pub capabilities: u32,
     /// What was checked of the server's certificate, when the connection is encrypted.
     pub tls: Option<&'static str>,
+    /// The compressed protocol in use.
+    pub compression: Option<Algorithm>,
+}
+
+/// The first of `wanted` the server offers; uncompressed where it offers none of them.
+pub fn choose_compression(wanted: &[Option<Algorithm>], server_caps: u32) -> Option<Algorithm> {
+    wanted
+        .iter()
+        .find(|a| match a {
+            None => true,
+            Some(Algorithm::Zlib) => server_caps & caps::COMPRESS != 0,
+            Some(Algorithm::Zstd { .. }) => server_caps & caps::ZSTD_COMPRESSION_ALGORITHM != 0,
+        })
+        .copied()
+        .flatten()
 }
 
 impl Client {
@@ -83,6 +101,12 @@ impl Client {
         let mut stream = PacketStream::new(BufSocket::new(Transport::plain(sock)), MAX_PACKET);
         let greeting = HandshakeV10::decode(&stream.read()?)?;
         let mut capabilities = CLIENT_CAPABILITIES & greeting.capabilities;
+        let compression = choose_compression(&o.compression, greeting.capabilities);
+        capabilities |= match compression {
+            Some(Algorithm::Zlib) => caps::COMPRESS,
+            Some(Algorithm::Zstd { .. }) => caps::ZSTD_COMPRESSION_ALGORITHM,
+            None => 0,
+        };
         let mut tls = None;
         if let Some(t) = &o.tls {
             if greeting.capabilities & caps::SSL != 0 {
@@ -122,6 +146,10 @@ impl Client {
             database: None,
             auth_plugin: plugin.clone(),
             attrs: vec![("_client_name".into(), "binlogd".into()), ("program_name".into(), o.program.clone())],
+            zstd_level: match compression {
+                Some(Algorithm::Zstd { level }) => Some(level),
+                _ => None,
+            },
         };
         stream.write(&resp.encode())?;
         // Auth exchange: at most a few round trips; bound it so a hostile server can't loop us.
@@ -132,7 +160,13 @@ impl Client {
                     let s = &stream.inner;
                     s.set_read_timeout(o.read_timeout)?;
                     s.set_write_timeout(Some(o.connect_timeout.max(Duration::from_secs(30))))?;
-                    return Ok(Client { stream, greeting, capabilities, tls });
+                    // Compressed from the next command on, as libmysqlclient turns it on
+                    // after the OK; the inner packets' numbers are then the frames' business.
+                    if let Some(a) = compression {
+                        stream.inner.compress(a);
+                        stream.follow_seq = true;
+                    }
+                    return Ok(Client { stream, greeting, capabilities, tls, compression });
                 }
                 Some(0xff) => return Err(super::parse_err(&p)),
                 Some(0xfe) => {

@@ -80,6 +80,9 @@ impl HandshakeV10 {
     }
 }
 
+/// zstd's level where none is named (`mysql_default_compression_level`).
+pub const ZSTD_DEFAULT_LEVEL: u8 = 3;
+
 /// The client's login packet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HandshakeResponse41 {
@@ -91,6 +94,8 @@ pub struct HandshakeResponse41 {
     pub database: Option<String>,
     pub auth_plugin: String,
     pub attrs: Vec<(String, String)>,
+    /// The zstd level asked for with CLIENT_ZSTD_COMPRESSION_ALGORITHM, the login's last byte.
+    pub zstd_level: Option<u8>,
 }
 
 impl HandshakeResponse41 {
@@ -120,6 +125,9 @@ impl HandshakeResponse41 {
                 a.put_lenenc_bytes(v.as_bytes());
             }
             p.put_lenenc_bytes(&a);
+        }
+        if self.capabilities & caps::ZSTD_COMPRESSION_ALGORITHM != 0 {
+            p.put_u8(self.zstd_level.unwrap_or(ZSTD_DEFAULT_LEVEL));
         }
         p
     }
@@ -157,7 +165,20 @@ impl HandshakeResponse41 {
                 attrs.push((k, v));
             }
         }
-        Ok(HandshakeResponse41 { capabilities, max_packet, charset, user, auth_response, database, auth_plugin, attrs })
+        // A login that asks for zstd without naming a level gets zstd's default.
+        let zstd_level = (capabilities & caps::ZSTD_COMPRESSION_ALGORITHM != 0)
+            .then(|| r.u8("zstd compression level").unwrap_or(ZSTD_DEFAULT_LEVEL));
+        Ok(HandshakeResponse41 {
+            capabilities,
+            max_packet,
+            charset,
+            user,
+            auth_response,
+            database,
+            auth_plugin,
+            attrs,
+            zstd_level,
+        })
     }
 }
 
@@ -251,6 +272,13 @@ mod tests {
             database: None,
             auth_plugin: "caching_sha2_password".into(),
             attrs: vec![("program_name".into(), "binlogd".into())],
+            zstd_level: None,
+        };
+        assert_eq!(HandshakeResponse41::decode(&r.encode()).unwrap(), r);
+        let r = HandshakeResponse41 {
+            capabilities: r.capabilities | caps::ZSTD_COMPRESSION_ALGORITHM,
+            zstd_level: Some(7),
+            ..r
         };
         assert_eq!(HandshakeResponse41::decode(&r.encode()).unwrap(), r);
     }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod buf;
 pub mod client;
 pub mod command;
+pub mod compress;
 pub mod handshake;
 pub mod packet;
 pub mod resultset;
@@ -116,6 +117,8 @@ pub mod caps {
     pub const CONNECT_WITH_DB: u32 = 8;
     /// Never set by binlogd: a server must not be able to make it read local files.
     pub const LOCAL_FILES: u32 = 0x80;
+    /// The compressed protocol, zlib (`proto::compress`).
+    pub const COMPRESS: u32 = 0x20;
     pub const PROTOCOL_41: u32 = 0x200;
     pub const SSL: u32 = 0x800;
     pub const TRANSACTIONS: u32 = 0x2000;
@@ -126,6 +129,8 @@ pub mod caps {
     pub const CONNECT_ATTRS: u32 = 0x10_0000;
     pub const PLUGIN_AUTH_LENENC_CLIENT_DATA: u32 = 0x20_0000;
     pub const DEPRECATE_EOF: u32 = 0x100_0000;
+    /// The compressed protocol with zstd (MySQL 8.0.18 and later); the login names a level.
+    pub const ZSTD_COMPRESSION_ALGORITHM: u32 = 0x400_0000;
 }
 
 /// Parses an ERR packet (first byte 0xFF).

@@ -6,6 +6,7 @@
 
 use std::io::{self, BufRead, Read, Write};
 
+use super::compress::{Algorithm, Compressed};
 use super::Error;
 use crate::tls::Transport;
 
@@ -39,6 +40,8 @@ pub fn parse_header(h: [u8; 4]) -> (usize, u8) {
 /// and shutdown.
 pub struct BufSocket {
     r: io::BufReader<Transport>,
+    /// Set once the login asked for the compressed protocol and was let in.
+    z: Option<Box<Compressed>>,
 }
 
 /// Read buffer of a replication connection.
@@ -46,12 +49,22 @@ const SOCKET_BUFFER: usize = 256 << 10;
 
 impl BufSocket {
     pub fn new(t: Transport) -> BufSocket {
-        BufSocket { r: io::BufReader::with_capacity(SOCKET_BUFFER, t) }
+        BufSocket { r: io::BufReader::with_capacity(SOCKET_BUFFER, t), z: None }
     }
 
     /// Bytes read from the socket and not taken yet.
     pub fn buffered(&self) -> usize {
-        self.r.buffer().len()
+        self.r.buffer().len() + self.z.as_ref().map_or(0, |z| z.buffered())
+    }
+
+    /// From the next byte on, both ways go in compressed frames.
+    pub fn compress(&mut self, alg: Algorithm) {
+        self.z = Some(Box::new(Compressed::new(alg)));
+    }
+
+    /// The compression in use, if any.
+    pub fn compression(&self) -> Option<Algorithm> {
+        self.z.as_ref().map(|z| z.algorithm())
     }
 
     /// Starts TLS on the connection. Bytes read ahead would be taken for plaintext:
@@ -73,15 +86,24 @@ impl std::ops::Deref for BufSocket {
 
 impl Read for BufSocket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.r.read(buf)
+        match self.z.as_mut() {
+            Some(z) => z.read(&mut self.r, buf),
+            None => self.r.read(buf),
+        }
     }
 }
 
 impl Write for BufSocket {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.r.get_mut().write(buf)
+        match self.z.as_mut() {
+            Some(z) => z.write(self.r.get_mut(), buf).map(|()| buf.len()),
+            None => self.r.get_mut().write(buf),
+        }
     }
     fn flush(&mut self) -> io::Result<()> {
+        if let Some(z) = self.z.as_mut() {
+            z.flush(self.r.get_mut())?;
+        }
         self.r.get_mut().flush()
     }
 }
@@ -92,6 +114,10 @@ pub trait Source: Read + Write {
     fn append(&mut self, v: &mut Vec<u8>, n: usize) -> io::Result<usize> {
         self.take(n as u64).read_to_end(v)
     }
+
+    /// A client starts a new command: compressed frames are numbered from 0 again
+    /// (`net_clear`).
+    fn new_command(&mut self) {}
 }
 
 impl Source for std::net::TcpStream {}
@@ -99,7 +125,16 @@ impl Source for std::net::TcpStream {}
 /// Copies straight from the read buffer: `read_to_end` would zero the room it
 /// reads into first, a cost per event byte on a replication stream.
 impl Source for BufSocket {
+    fn new_command(&mut self) {
+        if let Some(z) = self.z.as_mut() {
+            z.packer().start_command();
+        }
+    }
+
     fn append(&mut self, v: &mut Vec<u8>, n: usize) -> io::Result<usize> {
+        if let Some(z) = self.z.as_mut() {
+            return z.append(&mut self.r, v, n);
+        }
         let mut got = 0;
         while got < n {
             let b = match self.r.fill_buf() {
@@ -206,6 +241,7 @@ impl<S: Source> PacketStream<S> {
     /// Starts a new command: the client's sequence restarts at 0.
     pub fn write_command(&mut self, payload: &[u8]) -> Result<(), Error> {
         self.seq = 0;
+        self.inner.new_command();
         self.write(payload)
     }
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use log::{debug, warn};
 
 use super::Stats;
+use crate::proto::compress::{Algorithm, Packer};
 use crate::proto::{command, packet};
 
 #[derive(Default)]
@@ -66,15 +67,29 @@ impl AckSlot {
     }
 }
 
-/// Runs until the slot is closed or the socket fails.
-pub fn run(mut sock: crate::tls::Transport, slot: Arc<AckSlot>, stats: Arc<Stats>) {
+/// Runs until the slot is closed or the socket fails. On a compressed connection
+/// (`compression`) each reply goes in a frame of its own.
+pub fn run(mut sock: crate::tls::Transport, compression: Option<Algorithm>, slot: Arc<AckSlot>, stats: Arc<Stats>) {
     let mut buf = Vec::with_capacity(64);
+    let mut wire = Vec::with_capacity(64);
+    let mut packer = compression.map(Packer::new);
     while let Some((file, pos, since)) = slot.take() {
         buf.clear();
-        // Each reply is a new exchange: sequence id 0.
+        // Each reply is a new exchange: sequence id 0, its frame's too (the replica's
+        // `net_clear` in `repl_semi_slave_reply`).
         let mut seq = 0u8;
         packet::encode(&mut seq, &command::semisync_ack(crate::binlog::sources::plain(&file), pos), &mut buf);
-        if let Err(e) = sock.write_all(&buf).and_then(|_| sock.flush()) {
+        let out = match packer.as_mut() {
+            Some(p) => {
+                wire.clear();
+                p.start_command();
+                p.push(&buf, &mut wire);
+                p.flush(&mut wire);
+                &wire
+            }
+            None => &buf,
+        };
+        if let Err(e) = sock.write_all(out).and_then(|_| sock.flush()) {
             warn!("semi-sync ACK for {file}:{pos} could not be sent: {e}");
             return;
         }

@@ -82,6 +82,16 @@ pub fn options(cfg: &Config, tls: &crate::tls::Live) -> ConnectOptions {
         read_timeout: Some(cfg.net_read_timeout),
         program: "binlogd".into(),
         tls: tls.master(),
+        compression: cfg
+            .master_compression_algorithms
+            .iter()
+            .map(|a| match a {
+                Some(crate::proto::compress::Algorithm::Zstd { .. }) => {
+                    Some(crate::proto::compress::Algorithm::Zstd { level: cfg.master_zstd_compression_level })
+                }
+                other => *other,
+            })
+            .collect(),
     }
 }
 
@@ -189,6 +199,18 @@ pub fn setup(c: &mut Client, cfg: &Config, p: &Primary, replica_uuid: &str) -> R
         info!("semi-sync replication enabled: acknowledging transactions after fsync");
     } else if cfg.semisync == Semisync::On {
         warn!("Master server does not support semi-sync, fallback to asynchronous replication");
+    }
+    let wanted = &cfg.master_compression_algorithms;
+    match c.compression {
+        Some(a) => info!("the connection to the primary uses the compressed protocol ({})", a.name()),
+        None if wanted.iter().any(Option::is_some) && !wanted.contains(&None) => {
+            let names: Vec<&str> = wanted.iter().flatten().map(|a| a.name()).collect();
+            warn!(
+                "the primary offers none of master_compression_algorithms ({}): the connection is not compressed",
+                names.join(",")
+            );
+        }
+        None => {}
     }
     Ok(semisync)
 }

@@ -300,7 +300,8 @@ impl Drop for Reader {
 impl Reader {
     /// Reads until the connection ends, `stop` is set, or an event is bad.
     pub fn run(mut self) -> Result<(), ReplicaError> {
-        self.stream.follow_seq = self.semisync;
+        // A compressed stream's inner numbers are not checked either (`Client::connect`).
+        self.stream.follow_seq |= self.semisync;
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());

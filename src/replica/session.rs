@@ -221,11 +221,11 @@ impl Session<'_> {
             })
             .map_err(|e| ReplicaError::Fatal(e.to_string()))?;
         let acker = if semisync {
-            let (s, st) = (slot.clone(), stats.clone());
+            let (s, st, z) = (slot.clone(), stats.clone(), c.compression);
             Some(
                 thread::Builder::new()
                     .name("acker".into())
-                    .spawn(move || acker::run(ack_sock, s, st))
+                    .spawn(move || acker::run(ack_sock, z, s, st))
                     .map_err(|e| ReplicaError::Fatal(e.to_string()))?,
             )
         } else {

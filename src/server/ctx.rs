@@ -149,6 +149,8 @@ pub struct Ctx<'a> {
     pub killed: &'a AtomicBool,
     /// This connection's TLS version and cipher, when it has TLS.
     pub tls: Option<&'a str>,
+    /// The connection's compressed protocol, when it has one.
+    pub compression: Option<crate::proto::compress::Algorithm>,
     /// The server, as statements see it.
     pub srv: View<'a>,
 }

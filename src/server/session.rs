@@ -16,17 +16,20 @@ use super::{query, Registered, Server};
 use crate::proto::auth::Account;
 use crate::proto::buf::Put;
 use crate::proto::command::{self, BinlogDump, RegisterSlave};
+use crate::proto::compress::Algorithm;
 use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
 use crate::proto::packet::PacketStream;
 use crate::proto::{auth, caps, Error};
 use crate::tls::Transport;
 
-/// What binlogd offers as a server: no LOCAL INFILE, classic EOF packets; CLIENT_SSL
-/// is added when `ssl_cert` is set.
+/// What binlogd offers as a server: no LOCAL INFILE, classic EOF packets, the
+/// compressed protocol (zlib; zstd too where the primary is MySQL, as MySQL 8.0.18 and
+/// later offer it); CLIENT_SSL is added when `ssl_cert` is set.
 const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::FOUND_ROWS
     | caps::LONG_FLAG
     | caps::CONNECT_WITH_DB
+    | caps::COMPRESS
     | caps::PROTOCOL_41
     | caps::TRANSACTIONS
     | caps::SECURE_CONNECTION
@@ -52,6 +55,19 @@ pub fn refuse_too_many(sock: TcpStream, id: u32) {
     let mut s = PacketStream::new(sock, PREAUTH_MAX);
     let _ = s.write(&err_packet(ER_CON_COUNT, "08004", "Too many connections"));
     info!("connection {id} refused: max_connections reached");
+}
+
+/// The compression a login asks for of what was offered: zlib before zstd, as mysqld
+/// takes them (CLIENT_COMPRESS, else CLIENT_ZSTD_COMPRESSION_ALGORITHM).
+fn compression_asked(resp: &HandshakeResponse41, offered: u32) -> Option<Algorithm> {
+    let asked = resp.capabilities & offered;
+    if asked & caps::COMPRESS != 0 {
+        Some(Algorithm::Zlib)
+    } else if asked & caps::ZSTD_COMPRESSION_ALGORITHM != 0 {
+        Some(Algorithm::Zstd { level: resp.zstd_level.unwrap_or(crate::proto::handshake::ZSTD_DEFAULT_LEVEL) })
+    } else {
+        None
+    }
 }
 
 /// A 20-byte login nonce from the OS CSPRNG, mapped to printable bytes so it holds
@@ -124,6 +140,7 @@ impl<'a> Session<'a> {
             warnings: &mut self.warnings,
             killed: &self.killed,
             tls: self.tls.as_deref(),
+            compression: self.stream.inner.compression(),
             srv: View::new(self.srv),
         };
         (ctx, &mut self.stream)
@@ -139,7 +156,7 @@ impl<'a> Session<'a> {
         let _ = sock.set_nodelay(true);
         Session {
             srv,
-            stream: PacketStream::new(ClientSocket { s: Transport::plain(sock), deadline: None }, PREAUTH_MAX),
+            stream: PacketStream::new(ClientSocket::new(Transport::plain(sock)), PREAUTH_MAX),
             id,
             peer,
             vars: Default::default(),
@@ -190,7 +207,7 @@ impl<'a> Session<'a> {
             server_version: version,
             connection_id: self.id,
             scramble: n.clone(),
-            capabilities: SERVER_CAPABILITIES | if tls.is_some() { caps::SSL } else { 0 },
+            capabilities: self.offered(tls.is_some()),
             charset: super::values::charset_server(self.srv.primary().as_ref()).greeting_id(),
             status: 2,
             auth_plugin: auth::CACHING_SHA2.into(),
@@ -219,6 +236,7 @@ impl<'a> Session<'a> {
             return Err(Error::Tls { what: "a client without TLS was refused (require_secure_transport)".into() });
         }
         let resp = HandshakeResponse41::decode(&first)?;
+        let compression = compression_asked(&resp, self.offered(false));
         self.multi_statements = resp.capabilities & caps::MULTI_STATEMENTS != 0;
         // A database named at login is the session's where binlogd has it
         // (information_schema); another is left unused.
@@ -228,9 +246,25 @@ impl<'a> Session<'a> {
         self.scramble.clone_from(&n);
         self.greeting_scramble.clone_from(&n);
         match self.authenticate(&resp.user, &resp.auth_plugin, &resp.auth_response, &[&n], None)? {
-            Ok(()) => Ok(resp.user),
+            Ok(()) => {
+                // The OK went as is; the client compresses from its next command on
+                // (libmysqlclient's `mysql_real_connect` sets `net->compress` after it).
+                if let Some(alg) = compression {
+                    self.stream.inner.compress(alg);
+                    // The inner packets' numbers are not checked where frames carry them, as mysqld does not.
+                    self.stream.follow_seq = true;
+                }
+                Ok(resp.user)
+            }
             Err(msg) => Err(Error::Auth { what: msg }),
         }
+    }
+
+    /// The capabilities of the greeting.
+    fn offered(&self, tls: bool) -> u32 {
+        // Before the primary is known the greeting is MySQL's (8.0.99-binlogd).
+        let mysql = !self.srv.primary().is_some_and(|p| p.flavor == crate::replica::connect::Flavor::MariaDb);
+        SERVER_CAPABILITIES | if tls { caps::SSL } else { 0 } | if mysql { caps::ZSTD_COMPRESSION_ALGORITHM } else { 0 }
     }
 
     /// Checks `user`'s answer (`response`, by `plugin`) to the scramble `nonces[0]` (a

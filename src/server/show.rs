@@ -115,7 +115,7 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 }
             };
             let global = words.contains(&"GLOBAL");
-            let all = if kw == "VARIABLES" { system_variables(s, global) } else { status_counters(s) };
+            let all = if kw == "VARIABLES" { system_variables(s, global) } else { status_counters(s, global) };
             let v: Vec<Vec<Option<String>>> =
                 all.into_iter().filter(|(k, v)| filter.matches(k, v)).map(|(k, v)| vec![Some(k), Some(v)]).collect();
             typed_rows(columns::variables(kw == "STATUS", global, is_maria(s)).to_vec(), v)

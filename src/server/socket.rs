@@ -1,9 +1,11 @@
 //! A client's socket, as the session and a dump both write to it: the login deadline,
-//! and the vectored and `sendfile` writes a dump uses.
+//! the compressed protocol once the login asked for it, and the vectored and
+//! `sendfile` writes a dump uses.
 
 use std::io::{Read, Write};
 use std::time::Instant;
 
+use crate::proto::compress::{Algorithm, Compressed};
 use crate::tls::Transport;
 
 /// A client's socket. Until authentication its reads share one deadline, so a peer
@@ -11,6 +13,8 @@ use crate::tls::Transport;
 pub struct ClientSocket {
     pub(super) s: Transport,
     pub(super) deadline: Option<Instant>,
+    /// Set after the login's OK where the client asked for compression.
+    pub(super) z: Option<Box<Compressed>>,
 }
 
 impl std::ops::Deref for ClientSocket {
@@ -20,7 +24,13 @@ impl std::ops::Deref for ClientSocket {
     }
 }
 
-impl Read for ClientSocket {
+/// The transport under the login deadline.
+struct Timed<'a> {
+    s: &'a mut Transport,
+    deadline: Option<Instant>,
+}
+
+impl Read for Timed<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if let Some(d) = self.deadline {
             let left = d.saturating_duration_since(Instant::now());
@@ -33,32 +43,90 @@ impl Read for ClientSocket {
     }
 }
 
+impl Read for ClientSocket {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut t = Timed { s: &mut self.s, deadline: self.deadline };
+        match self.z.as_mut() {
+            Some(z) => z.read(&mut t, buf),
+            None => t.read(buf),
+        }
+    }
+}
+
 impl crate::proto::packet::Source for ClientSocket {}
 
 impl ClientSocket {
-    pub fn write_all_slices(&mut self, bufs: &mut [std::io::IoSlice<'_>], more: bool) -> std::io::Result<()> {
-        self.s.write_all_slices(bufs, more)
+    pub fn new(s: Transport) -> ClientSocket {
+        ClientSocket { s, deadline: None, z: None }
     }
 
+    /// From the next byte on, both ways go in compressed frames.
+    pub fn compress(&mut self, alg: Algorithm) {
+        self.z = Some(Box::new(Compressed::new(alg)));
+    }
+
+    /// The compression in use, if any.
+    pub fn compression(&self) -> Option<Algorithm> {
+        self.z.as_ref().map(|z| z.algorithm())
+    }
+
+    /// A file's bytes can go to the socket as they are stored (`sendfile`, vectored
+    /// writes straight from a mapping): neither TLS nor compression rewrites them.
+    pub fn sends_as_stored(&self) -> bool {
+        !self.s.is_tls() && self.z.is_none()
+    }
+
+    pub fn write_all_slices(&mut self, bufs: &mut [std::io::IoSlice<'_>], more: bool) -> std::io::Result<()> {
+        self.write_all_slices_checked(bufs, more, || Ok(()))
+    }
+
+    /// Writes the slices; `copied` runs once their bytes are taken, before any is sent
+    /// where they are copied first (TLS, compression). With `more`, more follows at once.
     pub fn write_all_slices_checked(
         &mut self,
         bufs: &mut [std::io::IoSlice<'_>],
         more: bool,
         copied: impl FnOnce() -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        self.s.write_all_slices_checked(bufs, more, copied)
+        let Some(z) = self.z.as_mut() else {
+            return self.s.write_all_slices_checked(bufs, more, copied);
+        };
+        // Gathered whole before the check: a frame sent before it could carry bytes of
+        // a mapping cut short.
+        let mut joined = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
+        for b in bufs.iter() {
+            joined.extend_from_slice(b);
+        }
+        copied()?;
+        z.write(&mut self.s, &joined)?;
+        if !more {
+            z.flush(&mut self.s)?;
+            self.s.flush()?;
+        }
+        Ok(())
     }
 
+    /// Sends the file's bytes by `sendfile`; false where they must be read and written
+    /// instead (TLS, compression).
     pub fn send_file(&mut self, f: &std::fs::File, at: u64, len: u64) -> std::io::Result<bool> {
+        if self.z.is_some() {
+            return Ok(false);
+        }
         self.s.send_file(f, at, len)
     }
 }
 
 impl Write for ClientSocket {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.s.write(buf)
+        match self.z.as_mut() {
+            Some(z) => z.write(&mut self.s, buf).map(|()| buf.len()),
+            None => self.s.write(buf),
+        }
     }
     fn flush(&mut self) -> std::io::Result<()> {
+        if let Some(z) = self.z.as_mut() {
+            z.flush(&mut self.s)?;
+        }
         self.s.flush()
     }
 }

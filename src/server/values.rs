@@ -187,8 +187,8 @@ pub(super) fn system_variables(s: &Ctx, global: bool) -> Vec<(String, String)> {
         .collect()
 }
 
-/// binlogd's counters, as SHOW GLOBAL STATUS rows.
-pub(super) fn status_counters(s: &Ctx) -> Vec<(String, String)> {
+/// binlogd's counters, as SHOW [GLOBAL] STATUS rows.
+pub(super) fn status_counters(s: &Ctx, global: bool) -> Vec<(String, String)> {
     use std::sync::atomic::Ordering::Relaxed;
     let st = &s.srv.stats();
     let replicas = s.srv.replicas().lock().unwrap_or_else(|e| e.into_inner()).len();
@@ -215,7 +215,24 @@ pub(super) fn status_counters(s: &Ctx) -> Vec<(String, String)> {
         ("Ssl_version", tls.0.to_string()),
         ("Ssl_cipher", tls.1.to_string()),
     ];
-    v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    let mut v: Vec<(String, String)> = v.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    // The compressed protocol, as each kind reports it: MariaDB's `Compression` in
+    // both scopes, MySQL's three in the session's only.
+    let z = s.compression;
+    let at = v.iter().position(|(k, _)| !k.starts_with("Binlogd_")).unwrap_or(v.len());
+    let compression = if is_maria(s) {
+        vec![("Compression", onoff(z.is_some()))]
+    } else if global {
+        vec![]
+    } else {
+        vec![
+            ("Compression", onoff(z.is_some())),
+            ("Compression_algorithm", z.map(|a| a.name().to_string()).unwrap_or_default()),
+            ("Compression_level", z.map_or(0, |a| a.level()).to_string()),
+        ]
+    };
+    v.splice(at..at, compression.into_iter().map(|(k, x)| (k.to_string(), x)));
+    v
 }
 
 /// `@@name` as `SELECT` gives it (None: NULL), with its column type; None for a

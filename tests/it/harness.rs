@@ -415,6 +415,7 @@ pub fn repl_options(port: u16) -> binlogd::proto::client::ConnectOptions {
         read_timeout: Some(Duration::from_secs(10)),
         program: "test".into(),
         tls: None,
+        compression: Vec::new(),
     }
 }
 

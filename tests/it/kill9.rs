@@ -105,6 +105,7 @@ fn kill9_under_load(flavor: Flavor) {
                 read_timeout: Some(Duration::from_secs(120)),
                 program: "kill9-load".into(),
                 tls: None,
+                compression: Vec::new(),
             };
             let mut c = Client::connect(&o).expect("load writer connects");
             let mut n = 0u64;

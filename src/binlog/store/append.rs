@@ -182,7 +182,7 @@ impl Active {
         let head = (blocks.0 - at) as usize;
         if bytes.len() >= DIRECT_MIN
             && blocks.1 > blocks.0
-            && (bytes[head..].as_ptr() as usize) % DIRECT_ALIGN as usize == 0
+            && (bytes[head..].as_ptr() as usize).is_multiple_of(DIRECT_ALIGN as usize)
         {
             let body = (blocks.1 - blocks.0) as usize;
             self.file.write_at(&bytes[..head], at).map_err(io)?;

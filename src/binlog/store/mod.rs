@@ -362,7 +362,7 @@ mod tests {
             top_ups += usize::from(s.preallocate().unwrap());
             // Whole pages on disk, at least half the preallocation past the end, zeros.
             let disk = fs::read(&path).unwrap();
-            assert!(disk.len() % 4096 == 0 && disk.len() >= end + 4096, "{} bytes at {end}", disk.len());
+            assert!(disk.len().is_multiple_of(4096) && disk.len() >= end + 4096, "{} bytes at {end}", disk.len());
             assert!(disk[end..].iter().all(|&b| b == 0) && disk[..end] == full[..end]);
         }
         assert!(top_ups > 3, "topped up as the file grew: {top_ups} times for {} bytes", full.len());
@@ -735,7 +735,7 @@ mod tests {
         s.sync().unwrap();
         assert_eq!(fs.contents(&d.join("mysql-bin.000001")).unwrap(), data);
         let direct = fs.direct_bytes();
-        assert!(direct > data.len() as u64 - 5 * 4096 && direct % 4096 == 0, "direct bytes {direct}");
+        assert!(direct > data.len() as u64 - 5 * 4096 && direct.is_multiple_of(4096), "direct bytes {direct}");
         // Small writes (a live stream, a commit at a time) stay in the page cache.
         let fs = SimFs::new();
         let mut s = Store::open_on(Arc::new(fs.clone()), &d).unwrap();

@@ -36,6 +36,11 @@ pub struct Conn<'a> {
     pub registered: Option<u32>,
 }
 
+/// How the log names a dump's compressed protocol: ", zstd-compressed", or nothing.
+fn compressed(s: &Conn) -> String {
+    s.stream.inner.compression().map(|a| format!(", {}-compressed", a.name())).unwrap_or_default()
+}
+
 fn fail(s: &mut Conn, msg: &str) -> Result<(), Error> {
     s.stream.write(&err_packet(ER_MASTER_FATAL_READING_BINLOG, "HY000", msg))
 }
@@ -54,7 +59,7 @@ pub fn serve(s: &mut Conn, d: BinlogDump) -> Result<(), Error> {
         crate::binlog::sources::to_path(&st.files, &d.file)
     };
     let Some((f, pos)) = open_at(s, &st, &name, u64::from(d.pos))? else { return Ok(()) };
-    info!("connection {}: dump from {name}:{pos}", s.id);
+    info!("connection {}: dump from {name}:{pos}{}", s.id, compressed(s));
     start(s, name, f, pos, d.flags, None)
 }
 
@@ -246,7 +251,7 @@ pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
     if !d.file.is_empty() {
         let name = d.file.clone();
         let Some((f, pos)) = open_at(s, &st, &name, d.pos)? else { return Ok(()) };
-        info!("connection {}: GTID dump from {name}:{pos}", s.id);
+        info!("connection {}: GTID dump from {name}:{pos}{}", s.id, compressed(s));
         return start(s, name, f, pos, d.flags, Some(Skip::new(SkipMode::Mysql(have))));
     }
     let (found, entries) = find_start(s, |start| match start {
@@ -255,7 +260,7 @@ pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
     })?;
     if found.is_none() {
         if let Some((name, f)) = archived_start(s, &entries, &have)? {
-            info!("connection {}: GTID dump from the archived {name}:4", s.id);
+            info!("connection {}: GTID dump from the archived {name}:4{}", s.id, compressed(s));
             return start(s, name, f, 4, d.flags, Some(Skip::new(SkipMode::Mysql(have))));
         }
     }
@@ -278,7 +283,7 @@ pub fn serve_gtid(s: &mut Conn, d: BinlogDumpGtid) -> Result<(), Error> {
     };
     let dir = s.srv.cfg.binlog_dir.clone();
     let f = crate::binlog::read::open(&dir, &e.name).map_err(Error::Io)?;
-    info!("connection {}: GTID dump from {}:4", s.id, e.name);
+    info!("connection {}: GTID dump from {}:4{}", s.id, e.name, compressed(s));
     start(s, e.name, f, 4, d.flags, Some(Skip::new(SkipMode::Mysql(have))))
 }
 
@@ -425,7 +430,7 @@ fn serve_maria(s: &mut Conn, state_text: &str, flags: u16) -> Result<(), Error> 
         None => crate::binlog::read::open(&dir, &e.name).map_err(Error::Io)?,
     };
     let until_text = s.vars.get("slave_until_gtid").map(|u| format!(", until {u}")).unwrap_or_default();
-    info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4", s.id, e.name);
+    info!("connection {}: MariaDB GTID dump ({state_text}{until_text}) from {}:4{}", s.id, e.name, compressed(s));
     // A domain the binlog has never held does not hold the start back (MariaDB flags
     // it START_ON_EMPTY_DOMAIN).
     let behind_start = state.domains.keys().any(|d| st.maria.domains.contains_key(d));

@@ -281,7 +281,7 @@ impl Dump<'_, '_> {
     /// last flush into the shared counter (once per flush, not per event).
     pub(super) fn flush_out(&mut self) -> Result<(), Error> {
         if !self.out.is_empty() {
-            let plain = !self.s.stream.inner.is_tls();
+            let plain = self.s.stream.inner.sends_as_stored();
             let mut iov = Vec::with_capacity(self.out.len() * 2);
             let mut i = 0;
             while i < self.out.len() {
