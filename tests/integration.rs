@@ -9,6 +9,8 @@ mod cdc;
 mod cli;
 #[path = "it/clients.rs"]
 mod clients;
+#[path = "it/compress.rs"]
+mod compress;
 #[path = "it/disk.rs"]
 mod disk;
 #[path = "it/fake.rs"]

@@ -21,6 +21,8 @@ pub struct Faults {
     pub delay: Duration,
     pub connections: usize,
     pub cut_done: usize,
+    /// Bytes forwarded from the upstream, all connections together.
+    pub downstream_bytes: u64,
 }
 
 pub struct Proxy {
@@ -99,6 +101,9 @@ fn pump(
             break;
         }
         sent += n as u64;
+        if downstream {
+            faults.lock().unwrap().downstream_bytes += n as u64;
+        }
     }
     if let (true, Some(c)) = (downstream, cut_at) {
         faults.lock().unwrap().cuts.insert(0, c);

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::harness::*;
 
-fn workload(s: &Server) {
+pub fn workload(s: &Server) {
     s.sql("CREATE DATABASE sv; CREATE TABLE sv.t (id INT AUTO_INCREMENT PRIMARY KEY, v LONGBLOB)");
     for i in 0..20 {
         s.sql(&format!("INSERT INTO sv.t (v) VALUES (REPEAT('r', {})), ('s')", 100 + i * 1000));
@@ -807,7 +807,7 @@ fn mysqlbinlog_reads_byte_identical_files_and_gtid_dumps_binlogd_cannot_serve_ar
 
 /// The sid chroot's `mysqlbinlog --raw` reading from `port` with `args`, into a fresh
 /// directory (inside the chroot, where it writes) named for `tag`; returns it.
-fn mysqlbinlog_raw(port: u16, tag: &str, args: &[&str], b: &Binlogd) -> std::path::PathBuf {
+pub fn mysqlbinlog_raw(port: u16, tag: &str, args: &[&str], b: &Binlogd) -> std::path::PathBuf {
     let inner = format!("/var/tmp/binlogd-raw-{}-{tag}", std::process::id());
     let out = std::path::PathBuf::from(format!("{}{inner}", sid_root().display()));
     let _ = std::fs::remove_dir_all(&out);
