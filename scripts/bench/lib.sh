@@ -57,6 +57,8 @@ settle_disk() {
 # CPU seconds (user + system) a live process has used.
 cpu_s() { awk -v t="$TCK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
 now() { date +%s.%N; }
+# Bytes sent over loopback so far (both directions of every local connection).
+lo_bytes() { awk -F'[: ]+' '$2 == "lo" { print $11 }' /proc/net/dev; }
 # The expression is parenthesized: a bare ">" in awk's printf would redirect its output.
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", ($1) }"; }
 
@@ -144,6 +146,7 @@ binlogd_mirror() { # DIR DATASET LISTEN
 # default) and not from a MariaDB test server without certificates, and compare unlike
 # with unlike (encryption was most of binlogd's serving CPU). MySQL's caching_sha2
 # password then goes RSA-encrypted with the server's public key.
+# RAW_EXTRA: more options for the tool (the compressed protocol's, say).
 raw_read() { # PORT FIRST DIR [FLAVOR]
   local t0 out tool=(mariadb-binlog) plain=(--skip-ssl) dir=$3
   if [ "${4:-mariadb}" = mysql ]; then
@@ -153,7 +156,7 @@ raw_read() { # PORT FIRST DIR [FLAVOR]
   mkdir -p "$3"
   t0=$(now)
   out=$( ( "${tool[@]}" --no-defaults "${plain[@]}" --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
-      --password=replpass --raw --to-last-log --result-file="$dir/" "$2" >/dev/null 2>"$3.err" || { echo FAILED; exit 1; }
+      --password=replpass --raw --to-last-log ${RAW_EXTRA:-} --result-file="$dir/" "$2" >/dev/null 2>"$3.err" || { echo FAILED; exit 1; }
     times ) | tail -1)
   [ "$out" != FAILED ] || die "${tool[*]} from port $1: $(grep -v Warning "$3.err")"
   # `times` prints the children's user and system time as "XmY.YYYs XmY.YYYs".

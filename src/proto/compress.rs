@@ -102,8 +102,9 @@ pub fn unpack(alg: Algorithm, f: &Frame, body: &[u8], out: &mut Vec<u8>) -> Resu
             out.extend_from_slice(&v);
         }
         Algorithm::Zstd { .. } => {
-            let d = ruzstd::decoding::StreamingDecoder::new(body).map_err(|e| format!("not a zstd frame: {e}"))?;
-            d.take(f.raw_len as u64 + 1).read_to_end(out).map_err(|e| format!("zstd data does not decode: {e}"))?;
+            // At most raw_len bytes come out: a frame that makes more is an error.
+            let v = zstd::bulk::decompress(body, f.raw_len).map_err(|e| format!("zstd data does not decode: {e}"))?;
+            out.extend_from_slice(&v);
         }
     }
     let got = out.len() - start;
@@ -152,6 +153,7 @@ pub fn read_frame<R: Read>(r: &mut R, alg: Algorithm, out: &mut Vec<u8>) -> io::
 pub struct Packer {
     alg: Algorithm,
     deflate: Option<Box<CompressorOxide>>,
+    zstd: Option<zstd::bulk::Compressor<'static>>,
     /// Bytes not yet framed (at most NET_BUFFER between calls).
     pending: Vec<u8>,
     /// The next frame's sequence id (mysqld's compress_pkt_nr).
@@ -167,7 +169,17 @@ pub struct Packer {
 
 impl Packer {
     pub fn new(alg: Algorithm) -> Packer {
-        Packer { alg, deflate: None, pending: Vec::new(), seq: 0, inner_seq: 0, left: 0, head: [0; 3], head_got: 0 }
+        Packer {
+            alg,
+            deflate: None,
+            zstd: None,
+            pending: Vec::new(),
+            seq: 0,
+            inner_seq: 0,
+            left: 0,
+            head: [0; 3],
+            head_got: 0,
+        }
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -187,32 +199,62 @@ impl Packer {
     }
 
     /// Takes `data`, the next bytes of the packet stream, appending to `wire` the frames
-    /// that are complete.
-    pub fn push(&mut self, data: &[u8], wire: &mut Vec<u8>) {
-        let start = self.pending.len();
+    /// that are complete. Each packet's header and payload are taken as mysqld's
+    /// `my_net_write` hands them to `net_write_buff`, however the caller cut the stream.
+    pub fn push(&mut self, mut data: &[u8], wire: &mut Vec<u8>) {
+        while !data.is_empty() {
+            if self.left > 0 {
+                let k = self.left.min(data.len());
+                self.write_buff(&data[..k], wire);
+                self.left -= k;
+                data = &data[k..];
+                continue;
+            }
+            // Header bytes: the length kept, the sequence id replaced.
+            let k = (4 - self.head_got).min(data.len());
+            let mut h = [0u8; 4];
+            h[..k].copy_from_slice(&data[..k]);
+            for b in &mut h[..k] {
+                if self.head_got < 3 {
+                    self.head[self.head_got] = *b;
+                } else {
+                    *b = self.inner_seq;
+                    self.inner_seq = self.inner_seq.wrapping_add(1);
+                }
+                self.head_got += 1;
+            }
+            if self.head_got == 4 {
+                self.left = u24(&self.head);
+                self.head_got = 0;
+            }
+            self.write_buff(&h[..k], wire);
+            data = &data[k..];
+        }
+    }
+
+    /// `net_write_buff`: bytes gather up to NET_BUFFER; what overflows it sends the
+    /// buffer full, then the rest as frames of its own where it is over NET_BUFFER.
+    fn write_buff(&mut self, mut data: &[u8], wire: &mut Vec<u8>) {
+        let room = NET_BUFFER.saturating_sub(self.pending.len());
+        if data.len() > room {
+            if !self.pending.is_empty() {
+                self.pending.extend_from_slice(&data[..room]);
+                let full = std::mem::take(&mut self.pending);
+                self.frame(&full, wire);
+                self.pending = full;
+                self.pending.clear();
+                data = &data[room..];
+            }
+            while data.len() > MAX_FRAME {
+                self.frame(&data[..MAX_FRAME], wire);
+                data = &data[MAX_FRAME..];
+            }
+            if data.len() > NET_BUFFER {
+                self.frame(data, wire);
+                return;
+            }
+        }
         self.pending.extend_from_slice(data);
-        self.renumber(start);
-        let room = NET_BUFFER.saturating_sub(start);
-        if data.len() <= room {
-            return;
-        }
-        let mut from = 0;
-        let pending = std::mem::take(&mut self.pending);
-        if start > 0 {
-            // The buffer filled up: it goes whole.
-            from = NET_BUFFER.min(pending.len());
-            self.frame(&pending[..from], wire);
-        }
-        while pending.len() - from > MAX_FRAME {
-            self.frame(&pending[from..from + MAX_FRAME], wire);
-            from += MAX_FRAME;
-        }
-        if pending.len() - from > NET_BUFFER {
-            self.frame(&pending[from..], wire);
-            from = pending.len();
-        }
-        self.pending = pending;
-        self.pending.drain(..from);
     }
 
     /// Sends what is gathered (`net_flush`); the inner numbering then follows the frames'.
@@ -229,31 +271,6 @@ impl Packer {
     /// Bytes taken and not yet framed.
     pub fn pending(&self) -> usize {
         self.pending.len()
-    }
-
-    /// Gives the inner packets headed in `pending[start..]` their sequence ids.
-    fn renumber(&mut self, start: usize) {
-        let mut i = start;
-        while i < self.pending.len() {
-            if self.left > 0 {
-                let k = self.left.min(self.pending.len() - i);
-                i += k;
-                self.left -= k;
-                continue;
-            }
-            if let Some(b) = self.pending.get_mut(i) {
-                if self.head_got < 3 {
-                    self.head[self.head_got] = *b;
-                    self.head_got += 1;
-                } else {
-                    *b = self.inner_seq;
-                    self.inner_seq = self.inner_seq.wrapping_add(1);
-                    self.left = u24(&self.head);
-                    self.head_got = 0;
-                }
-            }
-            i += 1;
-        }
     }
 
     /// Appends one frame of `raw` to `wire`: compressed if that makes it smaller.
@@ -292,10 +309,18 @@ impl Packer {
                 });
                 status == TDEFLStatus::Done && used == raw.len()
             }
-            Algorithm::Zstd { .. } => {
-                // ruzstd's one level that compresses (about zstd's 1).
-                ruzstd::encoding::compress(raw, &mut *out, ruzstd::encoding::CompressionLevel::Fastest);
-                true
+            Algorithm::Zstd { level } => {
+                // The level the client named, as mysqld's `zstd_compress_alloc` uses it.
+                if self.zstd.is_none() {
+                    self.zstd = zstd::bulk::Compressor::new(i32::from(level)).ok();
+                }
+                match self.zstd.as_mut().map(|c| c.compress(raw)) {
+                    Some(Ok(v)) => {
+                        out.extend_from_slice(&v);
+                        true
+                    }
+                    _ => false,
+                }
             }
         }
     }
@@ -372,20 +397,25 @@ impl Compressed {
 
     /// Takes the packet stream's next bytes, writing to `w` the frames that are complete.
     pub fn write<W: Write>(&mut self, w: &mut W, data: &[u8]) -> io::Result<()> {
-        self.wire.clear();
-        self.packer.push(data, &mut self.wire);
+        self.push(data);
         self.send(w)
+    }
+
+    /// Takes the packet stream's next bytes; the frames complete wait for `send`.
+    pub fn push(&mut self, data: &[u8]) {
+        self.packer.push(data, &mut self.wire);
     }
 
     /// Writes what is gathered as a frame (`net_flush`).
     pub fn flush<W: Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.wire.clear();
         self.packer.flush(&mut self.wire);
         self.send(w)
     }
 
-    fn send<W: Write>(&mut self, w: &mut W) -> io::Result<()> {
+    /// Writes the frames made so far.
+    pub fn send<W: Write>(&mut self, w: &mut W) -> io::Result<()> {
         let r = if self.wire.is_empty() { Ok(()) } else { w.write_all(&self.wire) };
+        self.wire.clear();
         if self.wire.capacity() > KEEP_WIRE {
             self.wire = Vec::new();
         }
@@ -470,11 +500,15 @@ mod tests {
         p.push(a, &mut wire);
         assert!(wire.is_empty());
         p.push(b, &mut wire);
+        // The buffer sent full, then the rest of the large payload as a frame of its
+        // own; the last packet waits for the flush.
+        let raw: Vec<usize> = frames(Algorithm::Zlib, &wire).iter().map(|(f, v)| f.raw_len.max(v.len())).collect();
+        let gathered = 4 + small.len() + 4;
+        assert_eq!(raw, vec![NET_BUFFER, big.len() - (NET_BUFFER - gathered)]);
+        assert_eq!(p.pending(), 8);
+        p.flush(&mut wire);
         let got = frames(Algorithm::Zlib, &wire);
-        // The buffer sent full, then the rest of the write as one frame.
-        let raw: Vec<usize> = got.iter().map(|(f, v)| f.raw_len.max(v.len())).collect();
-        assert_eq!(raw, vec![NET_BUFFER, plain.len() - NET_BUFFER]);
-        assert_eq!(p.pending(), 0);
+        assert_eq!(got.len(), 3);
         let back: Vec<u8> = got.iter().flat_map(|(_, v)| v.clone()).collect();
         let mut want = plain.clone();
         // Inner numbers 0, 1, 2, as the frames' counter started at 0.
@@ -514,21 +548,32 @@ mod tests {
 
     #[test]
     fn a_bad_frame_is_an_error_and_never_a_panic() {
+        let zstd = Algorithm::Zstd { level: 3 };
+        for made in [Algorithm::Zlib, zstd] {
+            let mut p = Packer::new(made);
+            let mut wire = Vec::new();
+            let text: Vec<u8> = (0..600u32).map(|i| b"binlog"[(i % 6) as usize] ^ (i / 50) as u8).collect();
+            p.push(&stream(&[&text]), &mut wire);
+            p.flush(&mut wire);
+            assert_ne!(Frame::decode(wire[..7].try_into().unwrap()).raw_len, 0, "{made:?}: compressed");
+            for alg in [Algorithm::Zlib, zstd] {
+                // Every cut, and every byte of the body flipped, read by either algorithm.
+                for n in 0..wire.len() {
+                    let _ = read_frame(&mut &wire[..n], alg, &mut Vec::new());
+                }
+                for i in FRAME_HEADER..wire.len() {
+                    for x in [0x01, 0x5a, 0xff] {
+                        let mut w = wire.clone();
+                        w[i] ^= x;
+                        let _ = read_frame(&mut w.as_slice(), alg, &mut Vec::new());
+                    }
+                }
+            }
+        }
         let mut p = Packer::new(Algorithm::Zlib);
         let mut wire = Vec::new();
         p.push(&stream(&[&[b'q'; 300]]), &mut wire);
         p.flush(&mut wire);
-        for alg in [Algorithm::Zlib, Algorithm::Zstd { level: 3 }] {
-            // Every cut, and every byte of the body flipped.
-            for n in 0..wire.len() {
-                let _ = read_frame(&mut &wire[..n], alg, &mut Vec::new());
-            }
-            for i in FRAME_HEADER..wire.len() {
-                let mut w = wire.clone();
-                w[i] ^= 0x5a;
-                let _ = read_frame(&mut w.as_slice(), alg, &mut Vec::new());
-            }
-        }
         // A header that claims more than the body gives.
         let mut w = wire.clone();
         w[4] = w[4].wrapping_add(1);

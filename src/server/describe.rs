@@ -296,7 +296,7 @@ pub fn payload_events(
     let size = p.size.ok_or("the payload does not give its decompressed size")?;
     let mut src: Box<dyn Read + '_> = match p.compression {
         Some(PAYLOAD_ZSTD) => {
-            Box::new(ruzstd::decoding::StreamingDecoder::new(p.data).map_err(|e| format!("not a zstd frame: {e}"))?)
+            Box::new(zstd::stream::read::Decoder::with_buffer(p.data).map_err(|e| format!("not a zstd frame: {e}"))?)
         }
         Some(PAYLOAD_NONE) | None => Box::new(p.data),
         Some(n) => return Err(format!("unknown compression type {n}")),

@@ -91,14 +91,13 @@ impl ClientSocket {
         let Some(z) = self.z.as_mut() else {
             return self.s.write_all_slices_checked(bufs, more, copied);
         };
-        // Gathered whole before the check: a frame sent before it could carry bytes of
-        // a mapping cut short.
-        let mut joined = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
+        // Framed whole before the check and sent after it: a frame sent before could
+        // carry bytes of a mapping cut short.
         for b in bufs.iter() {
-            joined.extend_from_slice(b);
+            z.push(b);
         }
         copied()?;
-        z.write(&mut self.s, &joined)?;
+        z.send(&mut self.s)?;
         if !more {
             z.flush(&mut self.s)?;
             self.s.flush()?;
