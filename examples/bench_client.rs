@@ -56,6 +56,7 @@ fn options(host: &str, port: &str, user: &str, password: &str) -> ConnectOptions
         program: "bench_client".into(),
         tls: None,
         compression: Vec::new(),
+        extra_capabilities: 0,
     }
 }
 

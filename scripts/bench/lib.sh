@@ -148,7 +148,8 @@ binlogd_mirror() { # DIR DATASET LISTEN
 # password then goes RSA-encrypted with the server's public key.
 # RAW_EXTRA: more options for the tool (the compressed protocol's, say).
 raw_read() { # PORT FIRST DIR [FLAVOR]
-  local t0 out tool=(mariadb-binlog) plain=(--skip-ssl) dir=$3
+  local t0 out tool=(mariadb-binlog) plain=(--skip-ssl) dir=$3 extra=()
+  [ -z "${RAW_EXTRA:-}" ] || read -ra extra <<<"$RAW_EXTRA"
   if [ "${4:-mariadb}" = mysql ]; then
     tool=(chroot "$SID_ROOT" /usr/bin/mysqlbinlog); plain=(--ssl-mode=DISABLED --get-server-public-key)
     dir=${3#"$SID_ROOT"}
@@ -156,7 +157,7 @@ raw_read() { # PORT FIRST DIR [FLAVOR]
   mkdir -p "$3"
   t0=$(now)
   out=$( ( "${tool[@]}" --no-defaults "${plain[@]}" --read-from-remote-server --host=127.0.0.1 --port="$1" --user=repl \
-      --password=replpass --raw --to-last-log ${RAW_EXTRA:-} --result-file="$dir/" "$2" >/dev/null 2>"$3.err" || { echo FAILED; exit 1; }
+      --password=replpass --raw --to-last-log "${extra[@]}" --result-file="$dir/" "$2" >/dev/null 2>"$3.err" || { echo FAILED; exit 1; }
     times ) | tail -1)
   [ "$out" != FAILED ] || die "${tool[*]} from port $1: $(grep -v Warning "$3.err")"
   # `times` prints the children's user and system time as "XmY.YYYs XmY.YYYs".

@@ -46,6 +46,9 @@ pub struct ConnectOptions {
     pub tls: Option<crate::tls::ClientTls>,
     /// The compressed protocol, in order of preference (None: uncompressed).
     pub compression: Vec<Option<Algorithm>>,
+    /// Capabilities asked for beyond binlogd's own, where the server offers them
+    /// (CLIENT_DEPRECATE_EOF, say, for a caller that reads the packets itself).
+    pub extra_capabilities: u32,
 }
 
 /// An authenticated connection.
@@ -100,7 +103,8 @@ impl Client {
         sock.set_write_timeout(Some(o.connect_timeout))?;
         let mut stream = PacketStream::new(BufSocket::new(Transport::plain(sock)), MAX_PACKET);
         let greeting = HandshakeV10::decode(&stream.read()?)?;
-        let mut capabilities = CLIENT_CAPABILITIES & greeting.capabilities;
+        let mut capabilities =
+            (CLIENT_CAPABILITIES | o.extra_capabilities) & greeting.capabilities & !caps::LOCAL_FILES;
         let compression = choose_compression(&o.compression, greeting.capabilities);
         capabilities |= match compression {
             Some(Algorithm::Zlib) => caps::COMPRESS,

@@ -358,6 +358,63 @@ pub fn set_warning_count(p: &mut [u8], n: u16) {
     }
 }
 
+/// A client that asked for CLIENT_DEPRECATE_EOF gets no EOF after a result's column
+/// definitions and, for the EOF that ends its rows, an OK packet headed 0xFE (affected
+/// rows 0, last insert id 0, the EOF's status flags and warning count), as mysqld sends
+/// them (`Protocol_classic::send_eof`, `net_send_ok`). Answers are encoded with EOFs and
+/// converted here, packet by packet: one `Deprecated` per statement's answer, which may
+/// come in several batches.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_eof_packet.html>
+#[derive(Debug, Default)]
+pub struct Deprecated {
+    stage: Stage,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Before a result: an OK, an ERR, or a column count comes.
+    #[default]
+    Start,
+    /// This many column definitions to come.
+    Columns(u64),
+    /// The EOF after the column definitions comes.
+    ColumnsEnd,
+    Rows,
+}
+
+impl Deprecated {
+    pub fn convert(&mut self, packets: &mut Vec<Vec<u8>>) {
+        packets.retain_mut(|p| {
+            match self.stage {
+                Stage::Start => {
+                    if !matches!(p.first(), Some(0x00 | 0xfe | 0xff) | None) {
+                        let n = crate::proto::buf::Reader::new(p).lenenc("column count").unwrap_or(0);
+                        self.stage = if n == 0 { Stage::Rows } else { Stage::Columns(n) };
+                    }
+                }
+                Stage::Columns(n) => self.stage = if n <= 1 { Stage::ColumnsEnd } else { Stage::Columns(n - 1) },
+                Stage::ColumnsEnd => {
+                    self.stage = Stage::Rows;
+                    if is_eof(p) {
+                        return false;
+                    }
+                }
+                Stage::Rows => {
+                    if is_eof(p) {
+                        // EOF: 0xFE, warnings, status. OK: 0xFE, 0, 0, status, warnings.
+                        let (w, st) = (p.get(1..3).unwrap_or(&[0, 0]), p.get(3..5).unwrap_or(&[2, 0]));
+                        *p = vec![0xfe, 0, 0, st[0], st[1], w[0], w[1]];
+                        self.stage = Stage::Start;
+                    } else if p.first() == Some(&0xff) {
+                        self.stage = Stage::Start;
+                    }
+                }
+            }
+            true
+        });
+    }
+}
+
 /// Marks the packet that ends an answer (an OK, or a result set's last EOF) as followed
 /// by another answer: SERVER_MORE_RESULTS_EXISTS in its status flags. Any other packet
 /// is left as it is. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html>
@@ -544,5 +601,34 @@ mod tests {
         assert!(matches!(read_result(|| Ok(it.next().unwrap_or_default())), Err(Error::Unsupported { .. })));
         let mut it = vec![vec![1], vec![0xfc]].into_iter();
         assert!(read_result(|| it.next().ok_or_else(|| Error::malformed("end"))).is_err());
+    }
+
+    #[test]
+    fn a_deprecate_eof_client_gets_no_eof_after_the_columns_and_an_ok_at_the_end() {
+        let cols = [Column::text("a", 4), Column::text("b", 4)];
+        let mut p = encode_typed(&cols, &[vec![Some("x".into()), None]]);
+        set_warning_count(p.last_mut().unwrap(), 3);
+        set_more_results(p.last_mut().unwrap());
+        let defs: Vec<Vec<u8>> = p[1..3].to_vec();
+        let row = p[4].clone();
+        let mut d = Deprecated::default();
+        d.convert(&mut p);
+        // Count, definitions, the row, then OK headed 0xFE: status (2 | 8), then warnings.
+        assert_eq!(p, vec![vec![2], defs[0].clone(), defs[1].clone(), row, vec![0xfe, 0, 0, 0x0a, 0, 3, 0]]);
+        // An OK or an ERR alone passes as it is, and so does a row headed 0xFE.
+        let mut ok = vec![vec![0x00, 0, 0, 2, 0, 0, 0]];
+        Deprecated::default().convert(&mut ok);
+        assert_eq!(ok, vec![vec![0x00, 0, 0, 2, 0, 0, 0]]);
+        // In batches: the head, then rows and the end.
+        let mut long = vec![0xfe];
+        long.extend_from_slice(&[9, 0, 0, 0, 0, 0, 0, 0]);
+        long.extend_from_slice(b"123456789");
+        let mut d = Deprecated::default();
+        let mut head = head_typed(&cols[..1]);
+        d.convert(&mut head);
+        assert_eq!(head.len(), 2);
+        let mut rest = vec![long.clone(), vec![0xff, 0x10, 0x04]];
+        d.convert(&mut rest);
+        assert_eq!(rest, vec![long, vec![0xff, 0x10, 0x04]]);
     }
 }

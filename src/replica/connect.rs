@@ -82,6 +82,7 @@ pub fn options(cfg: &Config, tls: &crate::tls::Live) -> ConnectOptions {
         read_timeout: Some(cfg.net_read_timeout),
         program: "binlogd".into(),
         tls: tls.master(),
+        extra_capabilities: 0,
         compression: cfg
             .master_compression_algorithms
             .iter()

@@ -19,11 +19,12 @@ use crate::proto::command::{self, BinlogDump, RegisterSlave};
 use crate::proto::compress::Algorithm;
 use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
 use crate::proto::packet::PacketStream;
+use crate::proto::resultset::Deprecated;
 use crate::proto::{auth, caps, Error};
 use crate::tls::Transport;
 
-/// What binlogd offers as a server: no LOCAL INFILE, classic EOF packets, the
-/// compressed protocol (zlib; zstd too where the primary is MySQL, as MySQL 8.0.18 and
+/// What binlogd offers as a server: no LOCAL INFILE, OK packets in place of EOFs for a
+/// client that asks (`resultset::Deprecated`), the compressed protocol (zlib; zstd too where the primary is MySQL, as MySQL 8.0.18 and
 /// later offer it); CLIENT_SSL is added when `ssl_cert` is set.
 const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::FOUND_ROWS
@@ -37,7 +38,8 @@ const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::MULTI_RESULTS
     | caps::PLUGIN_AUTH
     | caps::CONNECT_ATTRS
-    | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA;
+    | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+    | caps::DEPRECATE_EOF;
 
 /// The host of a peer address `host:port` (`[v6]:port`), as mysqld names it.
 fn host_of(peer: &str) -> &str {
@@ -124,6 +126,7 @@ impl<'a> Session<'a> {
             vars: &self.vars,
             killed: &self.killed,
             registered: self.registered,
+            deprecate_eof: self.client_caps & caps::DEPRECATE_EOF != 0,
         }
     }
 
@@ -399,6 +402,20 @@ impl<'a> Session<'a> {
         self.stream.write(payload)
     }
 
+    /// How this client takes the ends of results: None for EOF packets, else the
+    /// converter of one statement's answer.
+    fn eof_style(&self) -> Option<Deprecated> {
+        (self.client_caps & caps::DEPRECATE_EOF != 0).then(Deprecated::default)
+    }
+
+    /// Writes one statement's answer as this client takes it.
+    fn send_answer(&mut self, mut packets: Vec<Vec<u8>>) -> Result<(), Error> {
+        if let Some(mut d) = self.eof_style() {
+            d.convert(&mut packets);
+        }
+        self.stream.write_many(&packets)
+    }
+
     /// COM_QUERY's text: one statement, or several separated by `;` for a client that
     /// asked for CLIENT_MULTI_STATEMENTS, each answered in turn with
     /// SERVER_MORE_RESULTS_EXISTS on all but the last answer, stopping at the first
@@ -407,13 +424,13 @@ impl<'a> Session<'a> {
     fn statements(&mut self, sql: &str) -> Result<(), Error> {
         if sql.trim_matches(|c: char| c.is_whitespace() || c == ';').is_empty() {
             let packets = query::empty_query(&mut self.ctx());
-            return self.stream.write_many(&packets);
+            return self.send_answer(packets);
         }
         let text = super::sql::clean(sql);
         let parts = super::sql::statements(&text);
         if let Some(second) = parts.get(1).filter(|_| !self.multi_statements) {
             let packets = query::second_statement(&mut self.ctx(), text.get(second.start..).unwrap_or_default());
-            return self.stream.write_many(&packets);
+            return self.send_answer(packets);
         }
         let n = parts.len().max(1);
         for i in 0..n {
@@ -432,6 +449,7 @@ impl<'a> Session<'a> {
         // Listed as it is read, however large the file: not built in memory. The last
         // batch is held back so that its end can be marked.
         if let Some(args) = super::events::parse(sql) {
+            let mut style = self.eof_style();
             let (ctx, stream) = self.split();
             ctx.warnings.begin();
             // The error that ends the answer, if one does: first, or after the columns
@@ -447,7 +465,14 @@ impl<'a> Session<'a> {
                 if let Some(e) = p.last().filter(|e| e.first() == Some(&0xff)) {
                     failed = Some(e.clone());
                 }
-                let r = if held.is_empty() { Ok(()) } else { stream.write_many(&held) };
+                let r = if held.is_empty() {
+                    Ok(())
+                } else {
+                    if let Some(d) = style.as_mut() {
+                        d.convert(&mut held);
+                    }
+                    stream.write_many(&held)
+                };
                 held = p;
                 r
             })?;
@@ -455,6 +480,9 @@ impl<'a> Session<'a> {
                 if let Some(last) = held.last_mut() {
                     crate::proto::resultset::set_more_results(last);
                 }
+            }
+            if let Some(d) = style.as_mut() {
+                d.convert(&mut held);
             }
             stream.write_many(&held)?;
             let maria = super::show::is_maria(&ctx);
@@ -477,7 +505,7 @@ impl<'a> Session<'a> {
                 crate::proto::resultset::set_more_results(last);
             }
         }
-        self.stream.write_many(&packets)?;
+        self.send_answer(packets)?;
         Ok(ok)
     }
 
@@ -505,7 +533,7 @@ impl<'a> Session<'a> {
                 // As the SHUTDOWN statement, with its privilege (mysqladmin shutdown sends this).
                 Some(command::COM_SHUTDOWN) => {
                     let packets = query::answer(&mut self.ctx(), "SHUTDOWN");
-                    self.stream.write_many(&packets)?;
+                    self.send_answer(packets)?;
                 }
                 Some(command::COM_QUERY) => {
                     let sql = String::from_utf8_lossy(&p[1..]).into_owned();

@@ -258,6 +258,13 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     if mine != theirs {
         wrong.push(format!("character sets\n  binlogd: {mine}\n  primary: {theirs}"));
     }
+    // A client that asked for CLIENT_DEPRECATE_EOF: the same packets as the primary's.
+    let eof =
+        ["SELECT 1", "SELECT @@version_comment LIMIT 1", "SHOW WARNINGS", "SELECT 1; SELECT 2", "SELECT @@nosuch"];
+    let (mine, theirs) = (deprecate_eof_framing(lport, &eof), deprecate_eof_framing(s.port, &eof));
+    if mine != theirs {
+        wrong.push(format!("CLIENT_DEPRECATE_EOF\n  binlogd: {mine:?}\n  primary: {theirs:?}"));
+    }
     // COM_SET_OPTION and COM_RESET_CONNECTION, as a connector sends them.
     let (mine, theirs) = (session_commands(lport), session_commands(s.port));
     if mine != theirs {
@@ -304,6 +311,52 @@ fn results(c: &mut binlogd::proto::client::Client, sql: &str) -> String {
             return out.join(" ");
         }
     }
+}
+
+/// The packets on `port` of each answer to `statements`, for a client that asked for
+/// CLIENT_DEPRECATE_EOF and CLIENT_MULTI_STATEMENTS (as the `mysql` and `mariadb` clients
+/// ask): each result's column and row counts, and the bytes of the packet that ends
+/// it (no EOF follows the column definitions; an OK headed 0xFE ends the rows).
+fn deprecate_eof_framing(port: u16, statements: &[&str]) -> Vec<String> {
+    use binlogd::proto::caps;
+    let mut o = repl_options(port);
+    o.extra_capabilities = caps::DEPRECATE_EOF | caps::MULTI_STATEMENTS;
+    let mut c = binlogd::proto::client::Client::connect(&o).unwrap();
+    let mut out = Vec::new();
+    for sql in statements {
+        c.stream.seq = 0;
+        c.stream.write_command(&binlogd::proto::command::query(sql)).unwrap();
+        let mut answer = Vec::new();
+        loop {
+            let p = c.stream.read().unwrap();
+            let end = match p.first() {
+                Some(0x00 | 0xff) => p,
+                _ => {
+                    let n = binlogd::proto::buf::Reader::new(&p).lenenc("count").unwrap();
+                    for _ in 0..n {
+                        c.stream.read().unwrap();
+                    }
+                    let mut rows = 0;
+                    let end = loop {
+                        let r = c.stream.read().unwrap();
+                        if r.first() == Some(&0xff) || binlogd::proto::resultset::is_eof(&r) {
+                            break r;
+                        }
+                        rows += 1;
+                    };
+                    answer.push(format!("{n} columns, {rows} rows"));
+                    end
+                }
+            };
+            let more = end.first() != Some(&0xff) && end.get(3).is_some_and(|f| f & 0x08 != 0);
+            answer.push(format!("{:02x?}", end.get(..7.min(end.len())).unwrap_or_default()));
+            if !more {
+                break;
+            }
+        }
+        out.push(format!("{sql}: {}", answer.join(" ")));
+    }
+    out
 }
 
 /// What a connector's COM_SET_OPTION (multi-statements on, then off) and

@@ -416,6 +416,7 @@ pub fn repl_options(port: u16) -> binlogd::proto::client::ConnectOptions {
         program: "test".into(),
         tls: None,
         compression: Vec::new(),
+        extra_capabilities: 0,
     }
 }
 

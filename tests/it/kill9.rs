@@ -106,6 +106,7 @@ fn kill9_under_load(flavor: Flavor) {
                 program: "kill9-load".into(),
                 tls: None,
                 compression: Vec::new(),
+                extra_capabilities: 0,
             };
             let mut c = Client::connect(&o).expect("load writer connects");
             let mut n = 0u64;

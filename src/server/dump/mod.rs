@@ -34,6 +34,18 @@ pub struct Conn<'a> {
     pub killed: &'a std::sync::atomic::AtomicBool,
     /// The server_id the replica registered with, if it did.
     pub registered: Option<u32>,
+    /// The client asked for CLIENT_DEPRECATE_EOF: a dump's end is an OK headed 0xFE.
+    pub deprecate_eof: bool,
+}
+
+/// The packet that ends a dump that stops (a non-blocking one at the end of the
+/// binlog, an UNTIL position reached): mysqld's `my_eof`, as the client takes an EOF.
+pub(super) fn end_packet(deprecate_eof: bool) -> &'static [u8] {
+    if deprecate_eof {
+        &[0xfe, 0, 0, 0x02, 0, 0, 0]
+    } else {
+        &crate::proto::resultset::EOF
+    }
 }
 
 /// How the log names a dump's compressed protocol: ", zstd-compressed", or nothing.
