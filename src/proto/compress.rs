@@ -15,7 +15,7 @@
 //! protocol (libmysqlclient, MariaDB's, mysqld) check the frames' numbers only; the
 //! inner ones are made the same as mysqld's all the same.
 //!
-//! `Frame`, `unpack` and `Packer` take and give bytes; `read_frame` drives a reader.
+//! `Frame`, `Unpacker::unpack` and `Packer` take and give bytes; `read_frame` drives a reader.
 
 use std::io::{self, Read, Write};
 
@@ -87,65 +87,95 @@ impl Frame {
     }
 }
 
-/// Appends what a frame's `body` stands for to `out`: the body itself, or its bytes
-/// uncompressed, which must be exactly `raw_len` of them.
-pub fn unpack(alg: Algorithm, f: &Frame, body: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-    if f.raw_len == 0 {
-        out.extend_from_slice(body);
-        return Ok(());
-    }
-    let start = out.len();
-    match alg {
-        Algorithm::Zlib => {
-            let v = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(body, f.raw_len)
-                .map_err(|e| format!("zlib data does not inflate: {:?}", e.status))?;
-            out.extend_from_slice(&v);
-        }
-        Algorithm::Zstd { .. } => {
-            // At most raw_len bytes come out: a frame that makes more is an error.
-            let v = zstd::bulk::decompress(body, f.raw_len).map_err(|e| format!("zstd data does not decode: {e}"))?;
-            out.extend_from_slice(&v);
-        }
-    }
-    let got = out.len() - start;
-    if got != f.raw_len {
-        out.truncate(start);
-        return Err(format!("the frame uncompresses to {got} bytes, its header says {}", f.raw_len));
-    }
-    Ok(())
+/// The reading side's state between frames: the body's buffer and zstd's context,
+/// kept rather than made again for each frame.
+#[derive(Default)]
+pub struct Unpacker {
+    body: Vec<u8>,
+    zstd: Option<zstd::bulk::Decompressor<'static>>,
 }
 
-/// Reads one frame from `r` and appends its bytes to `out`; returns its header, or
-/// None where the stream ends before a frame begins.
-pub fn read_frame<R: Read>(r: &mut R, alg: Algorithm, out: &mut Vec<u8>) -> io::Result<Option<Frame>> {
-    let mut h = [0u8; FRAME_HEADER];
-    let mut got = 0;
-    while got < FRAME_HEADER {
-        match r.read(&mut h[got..]) {
-            Ok(0) if got == 0 => return Ok(None),
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "connection closed inside a compressed frame's header",
-                ))
-            }
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+impl Unpacker {
+    /// Appends what a frame's `body` stands for to `out`: the body itself, or its bytes
+    /// uncompressed, which must be exactly `raw_len` of them.
+    pub fn unpack(&mut self, alg: Algorithm, f: &Frame, body: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        if f.raw_len == 0 {
+            out.extend_from_slice(body);
+            return Ok(());
         }
+        let start = out.len();
+        match alg {
+            Algorithm::Zlib => {
+                let v = miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(body, f.raw_len)
+                    .map_err(|e| format!("zlib data does not inflate: {:?}", e.status))?;
+                out.extend_from_slice(&v);
+            }
+            Algorithm::Zstd { .. } => {
+                if self.zstd.is_none() {
+                    self.zstd = Some(zstd::bulk::Decompressor::new().map_err(|e| format!("no zstd context: {e}"))?);
+                }
+                let d = self.zstd.as_mut().ok_or("no zstd context")?;
+                let bad = |e: io::Error| format!("zstd data does not decode: {e}");
+                // Into the spare room of an empty `out` directly (zstd writes from its
+                // start), else through a buffer; at most raw_len bytes either way.
+                if out.is_empty() {
+                    out.reserve_exact(f.raw_len);
+                    d.decompress_to_buffer(body, out).map_err(bad)?;
+                } else {
+                    let mut v = Vec::with_capacity(f.raw_len);
+                    d.decompress_to_buffer(body, &mut v).map_err(bad)?;
+                    out.extend_from_slice(&v);
+                }
+            }
+        }
+        let got = out.len() - start;
+        if got != f.raw_len {
+            out.truncate(start);
+            return Err(format!("the frame uncompresses to {got} bytes, its header says {}", f.raw_len));
+        }
+        Ok(())
     }
-    let f = Frame::decode(&h);
-    let mut body = Vec::new();
-    let got = r.take(f.len as u64).read_to_end(&mut body)?;
-    if got < f.len {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("connection closed inside a compressed frame ({got} of {} bytes)", f.len),
-        ));
+
+    /// Reads one frame from `r` and appends its bytes to `out`; returns its header, or
+    /// None where the stream ends before a frame begins.
+    pub fn read_frame<R: Read>(&mut self, r: &mut R, alg: Algorithm, out: &mut Vec<u8>) -> io::Result<Option<Frame>> {
+        let mut h = [0u8; FRAME_HEADER];
+        let mut got = 0;
+        while got < FRAME_HEADER {
+            match r.read(&mut h[got..]) {
+                Ok(0) if got == 0 => return Ok(None),
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "connection closed inside a compressed frame's header",
+                    ))
+                }
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let f = Frame::decode(&h);
+        let mut body = std::mem::take(&mut self.body);
+        body.clear();
+        let read = r.take(f.len as u64).read_to_end(&mut body);
+        let r = match read {
+            Ok(n) if n < f.len => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("connection closed inside a compressed frame ({n} of {} bytes)", f.len),
+            )),
+            Ok(_) => self
+                .unpack(alg, &f, &body, out)
+                .map(|()| Some(f))
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("compressed frame {}: {e}", f.seq))),
+            Err(e) => Err(e),
+        };
+        // A large body's buffer is let go; a usual one kept for the next frame.
+        if body.capacity() <= KEEP_WIRE {
+            self.body = body;
+        }
+        r
     }
-    unpack(alg, &f, &body, out)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("compressed frame {}: {e}", f.seq)))?;
-    Ok(Some(f))
 }
 
 /// The writing side of a compressed connection: gathers the stream of packets, renumbers
@@ -330,6 +360,7 @@ impl Packer {
 /// writing side's `Packer`. Reads and writes go through the socket passed in.
 pub struct Compressed {
     packer: Packer,
+    unpacker: Unpacker,
     unpacked: Vec<u8>,
     at: usize,
     wire: Vec<u8>,
@@ -340,7 +371,13 @@ const KEEP_WIRE: usize = 1 << 20;
 
 impl Compressed {
     pub fn new(alg: Algorithm) -> Compressed {
-        Compressed { packer: Packer::new(alg), unpacked: Vec::new(), at: 0, wire: Vec::new() }
+        Compressed {
+            packer: Packer::new(alg),
+            unpacker: Unpacker::default(),
+            unpacked: Vec::new(),
+            at: 0,
+            wire: Vec::new(),
+        }
     }
 
     pub fn algorithm(&self) -> Algorithm {
@@ -362,7 +399,7 @@ impl Compressed {
         while self.at >= self.unpacked.len() {
             self.unpacked.clear();
             self.at = 0;
-            match read_frame(r, self.packer.alg, &mut self.unpacked)? {
+            match self.unpacker.read_frame(r, self.packer.alg, &mut self.unpacked)? {
                 None => return Ok(false),
                 Some(f) => self.packer.answer(f.seq),
             }
@@ -443,7 +480,7 @@ mod tests {
         let mut out = Vec::new();
         while !r.is_empty() {
             let mut v = Vec::new();
-            let f = read_frame(&mut r, alg, &mut v).unwrap().unwrap();
+            let f = Unpacker::default().read_frame(&mut r, alg, &mut v).unwrap().unwrap();
             out.push((f, v));
         }
         out
@@ -518,6 +555,27 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_is_appended_to_what_was_read_before_each_algorithm() {
+        for alg in [Algorithm::Zlib, Algorithm::Zstd { level: 3 }] {
+            let mut p = Packer::new(alg);
+            let mut wire = Vec::new();
+            let plain = stream(&[&[b'z'; 500], &[b'y'; 700]]);
+            p.push(&plain, &mut wire);
+            p.flush(&mut wire);
+            let mut u = Unpacker::default();
+            let mut out = b"before".to_vec();
+            let f = u.read_frame(&mut wire.as_slice(), alg, &mut out).unwrap().unwrap();
+            assert!(f.raw_len > 0, "{alg:?}");
+            assert_eq!(&out[..6], b"before");
+            assert_eq!(out.len(), 6 + plain.len(), "{alg:?}");
+            // The same again into an empty buffer, with the context kept.
+            let mut again = Vec::new();
+            u.read_frame(&mut wire.as_slice(), alg, &mut again).unwrap().unwrap();
+            assert_eq!(again, out[6..]);
+        }
+    }
+
+    #[test]
     fn numbering_restarts_at_the_frames_after_a_flush() {
         let mut p = Packer::new(Algorithm::Zlib);
         p.answer(0);
@@ -559,13 +617,13 @@ mod tests {
             for alg in [Algorithm::Zlib, zstd] {
                 // Every cut, and every byte of the body flipped, read by either algorithm.
                 for n in 0..wire.len() {
-                    let _ = read_frame(&mut &wire[..n], alg, &mut Vec::new());
+                    let _ = Unpacker::default().read_frame(&mut &wire[..n], alg, &mut Vec::new());
                 }
                 for i in FRAME_HEADER..wire.len() {
                     for x in [0x01, 0x5a, 0xff] {
                         let mut w = wire.clone();
                         w[i] ^= x;
-                        let _ = read_frame(&mut w.as_slice(), alg, &mut Vec::new());
+                        let _ = Unpacker::default().read_frame(&mut w.as_slice(), alg, &mut Vec::new());
                     }
                 }
             }
@@ -577,10 +635,10 @@ mod tests {
         // A header that claims more than the body gives.
         let mut w = wire.clone();
         w[4] = w[4].wrapping_add(1);
-        assert!(read_frame(&mut w.as_slice(), Algorithm::Zlib, &mut Vec::new()).is_err());
-        assert!(read_frame(&mut &wire[..0], Algorithm::Zlib, &mut Vec::new()).unwrap().is_none());
+        assert!(Unpacker::default().read_frame(&mut w.as_slice(), Algorithm::Zlib, &mut Vec::new()).is_err());
+        assert!(Unpacker::default().read_frame(&mut &wire[..0], Algorithm::Zlib, &mut Vec::new()).unwrap().is_none());
         let cut = &wire[..wire.len() - 1];
-        let e = read_frame(&mut &cut[..], Algorithm::Zlib, &mut Vec::new()).unwrap_err();
+        let e = Unpacker::default().read_frame(&mut &cut[..], Algorithm::Zlib, &mut Vec::new()).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 }
