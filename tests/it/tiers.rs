@@ -9,15 +9,17 @@ use std::time::Duration;
 use crate::harness::*;
 
 /// A second tier: binlogd B with its own server_id, reading A on `a_port` by
-/// `get_start_gtid_mode = mode`, serving on a port of its own.
+/// `get_start_gtid_mode = mode`, serving on a port of its own. By GTID, B asks A for
+/// the compressed protocol, as a tier in another region would.
 fn second_tier(a_port: u16, tag: &str, mode: u8) -> (Binlogd, u16) {
+    let zip = if mode == 0 { "\nmaster_compression_algorithms = zstd,zlib" } else { "" };
     let port = free_port();
     let b = Binlogd::for_port(
         a_port,
         tag,
         &format!(
             "master_password = replpass\nheartbeat_period = 1\nnet_read_time_out = 5\nmaster_retry_max = 1\n\
-             get_start_gtid_mode = {mode}\nlisten_address = 127.0.0.1\nlisten_port = {port}"
+             get_start_gtid_mode = {mode}\nlisten_address = 127.0.0.1\nlisten_port = {port}{zip}"
         ),
     );
     b.edit_cnf("server_id = 1001", "server_id = 1002");
@@ -104,6 +106,16 @@ fn relay_tier(flavor: Flavor, tag: &str, mode: u8) {
     r.wait_same(&s.sql("CHECKSUM TABLE ti.t"), "CHECKSUM TABLE ti.t", "a replica of the second tier", &b);
     for log in [a.log_text(), b.log_text()] {
         assert!(!log.contains("panicked"), "{log}");
+    }
+    if mode == 0 {
+        // zstd where A stands in for MySQL, zlib for MariaDB (which offers no zstd).
+        let alg = if flavor == Flavor::Mysql { "zstd" } else { "zlib" };
+        let (from_b, from_a) = (b.log_text(), a.log_text());
+        assert!(
+            from_b.contains(&format!("the connection to the primary uses the compressed protocol ({alg})")),
+            "{from_b}"
+        );
+        assert!(from_a.contains(&format!(", {alg}-compressed")), "{from_a}");
     }
     assert_eq!(b.stop(), 0);
     assert_eq!(a.stop(), 0);

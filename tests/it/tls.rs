@@ -350,7 +350,8 @@ fn a_mariadb_11_replica_with_default_settings_verifies_the_generated_certificate
     let (mut b, lport) = serving_generated_tls(&s, "autotls-maria");
     s.sql("CREATE DATABASE at; CREATE TABLE at.t (a INT PRIMARY KEY); INSERT INTO at.t VALUES (1), (2)");
     let r = Server::start_with_id(Flavor::MariaDb11, "autotls-maria-replica", 2);
-    r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
+    // Compressed too: the frames go inside TLS, from after the OK that proves the password.
+    r.sql("SET GLOBAL rpl_semi_sync_master_enabled = OFF, GLOBAL slave_compressed_protocol = ON");
     r.sql(&format!(
         "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={lport}, MASTER_USER='repl', \
          MASTER_PASSWORD='replpass'; START SLAVE"
@@ -359,6 +360,7 @@ fn a_mariadb_11_replica_with_default_settings_verifies_the_generated_certificate
     let st = r.status_row("SHOW SLAVE STATUS");
     assert_eq!(st["Master_SSL_Verify_Server_Cert"], "Yes", "the replica checks the certificate: {st:?}");
     assert!(b.log_text().contains("authenticated as 'repl' over TLSv1."), "{}", b.log_text());
+    assert!(b.log_text().contains(", zlib-compressed"), "{}", b.log_text());
     r.sql("STOP SLAVE");
     assert_eq!(b.stop(), 0);
 }
