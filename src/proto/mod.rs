@@ -128,6 +128,8 @@ pub mod caps {
     pub const PLUGIN_AUTH: u32 = 0x8_0000;
     pub const CONNECT_ATTRS: u32 = 0x10_0000;
     pub const PLUGIN_AUTH_LENENC_CLIENT_DATA: u32 = 0x20_0000;
+    /// OK packets report what a statement changed of the session (`resultset::with_session_state`).
+    pub const SESSION_TRACK: u32 = 0x80_0000;
     pub const DEPRECATE_EOF: u32 = 0x100_0000;
     /// The compressed protocol with zstd (MySQL 8.0.18 and later); the login names a level.
     pub const ZSTD_COMPRESSION_ALGORITHM: u32 = 0x400_0000;

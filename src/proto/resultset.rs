@@ -2,7 +2,7 @@
 //!
 //! <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset.html>
 
-use super::buf::Reader;
+use super::buf::{Put, Reader};
 use super::Error;
 
 /// A query's result: rows of nullable text values, with column names.
@@ -358,15 +358,52 @@ pub fn set_warning_count(p: &mut [u8], n: u16) {
     }
 }
 
-/// A client that asked for CLIENT_DEPRECATE_EOF gets no EOF after a result's column
-/// definitions and, for the EOF that ends its rows, an OK packet headed 0xFE (affected
-/// rows 0, last insert id 0, the EOF's status flags and warning count), as mysqld sends
-/// them (`Protocol_classic::send_eof`, `net_send_ok`). Answers are encoded with EOFs and
-/// converted here, packet by packet: one `Deprecated` per statement's answer, which may
-/// come in several batches.
+/// SERVER_STATUS_IN_TRANS and SERVER_STATUS_AUTOCOMMIT: the session's, in the status
+/// flags of every OK and EOF.
+pub const SERVER_STATUS_IN_TRANS: u16 = 0x0001;
+pub const SERVER_STATUS_AUTOCOMMIT: u16 = 0x0002;
+/// SERVER_SESSION_STATE_CHANGED: the OK carries the session tracker's changes.
+pub const SERVER_SESSION_STATE_CHANGED: u16 = 0x4000;
+
+/// SERVER_QUERY_NO_INDEX_USED: mysqld sets it where a statement read a table through
+/// no index (SHOW VARIABLES, SHOW STATUS, SHOW DATABASES from their schema tables).
+pub const SERVER_QUERY_NO_INDEX_USED: u16 = 0x0020;
+
+/// Adds `flag` to the status of a result's EOF after its column definitions and, with
+/// `end`, to that of the EOF after its rows. Any other answer is left as it is.
+pub fn flag_result(packets: &mut [Vec<u8>], flag: u16, end: bool) {
+    let Some(n) = packets.first().and_then(|p| Reader::new(p).lenenc("column count").ok()) else { return };
+    let add = |p: &mut Vec<u8>| {
+        if is_eof(p) {
+            if let Some(f) = p.get_mut(3..5) {
+                let v = u16::from_le_bytes([f[0], f[1]]) | flag;
+                f.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+    };
+    if let Some(p) = usize::try_from(n).ok().and_then(|n| packets.get_mut(n + 1)) {
+        add(p);
+    }
+    let more_than_one = packets.len() > 1;
+    if let Some(p) = packets.last_mut().filter(|_| end && more_than_one) {
+        add(p);
+    }
+}
+
+/// The ends of one statement's answer as its session and client take them: the
+/// session's transaction flags in each OK's and EOF's status, and for a client that
+/// asked for CLIENT_DEPRECATE_EOF no EOF after a result's column definitions and, for
+/// the EOF that ends its rows, an OK packet headed 0xFE (affected rows 0, last insert
+/// id 0, the EOF's status flags and warning count), as mysqld sends them
+/// (`Protocol_classic::send_eof`, `net_send_ok`). Answers are encoded with EOFs and
+/// the flags of a session that autocommits, and converted here packet by packet: one
+/// `Ends` per statement's answer, which may come in several batches.
 /// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_eof_packet.html>
-#[derive(Debug, Default)]
-pub struct Deprecated {
+#[derive(Debug)]
+pub struct Ends {
+    deprecate_eof: bool,
+    /// SERVER_STATUS_IN_TRANS and SERVER_STATUS_AUTOCOMMIT as the session has them.
+    status: u16,
     stage: Stage,
 }
 
@@ -382,12 +419,33 @@ enum Stage {
     Rows,
 }
 
-impl Deprecated {
+/// Sets the transaction flags of an OK's or EOF's status to `status`'s.
+fn set_transaction_flags(p: &mut [u8], status: u16) {
+    let mask = SERVER_STATUS_IN_TRANS | SERVER_STATUS_AUTOCOMMIT;
+    if let Some(f) = status_at(p).and_then(|i| p.get_mut(i..i + 2)) {
+        let v = (u16::from_le_bytes([f[0], f[1]]) & !mask) | (status & mask);
+        f.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+impl Ends {
+    pub fn new(deprecate_eof: bool, status: u16) -> Ends {
+        Ends { deprecate_eof, status, stage: Stage::Start }
+    }
+
     pub fn convert(&mut self, packets: &mut Vec<Vec<u8>>) {
+        let (deprecate, status) = (self.deprecate_eof, self.status);
         packets.retain_mut(|p| {
             match self.stage {
                 Stage::Start => {
-                    if !matches!(p.first(), Some(0x00 | 0xfe | 0xff) | None) {
+                    if p.first() == Some(&0x00) || is_eof(p) {
+                        set_transaction_flags(p, status);
+                        // An EOF alone (COM_SET_OPTION's answer) is an OK headed 0xFE too.
+                        if deprecate && is_eof(p) {
+                            let (w, st) = (p.get(1..3).unwrap_or(&[0, 0]), p.get(3..5).unwrap_or(&[2, 0]));
+                            *p = vec![0xfe, 0, 0, st[0], st[1], w[0], w[1]];
+                        }
+                    } else if !matches!(p.first(), Some(0xfe | 0xff) | None) {
                         let n = crate::proto::buf::Reader::new(p).lenenc("column count").unwrap_or(0);
                         self.stage = if n == 0 { Stage::Rows } else { Stage::Columns(n) };
                     }
@@ -396,14 +454,18 @@ impl Deprecated {
                 Stage::ColumnsEnd => {
                     self.stage = Stage::Rows;
                     if is_eof(p) {
-                        return false;
+                        set_transaction_flags(p, status);
+                        return !deprecate;
                     }
                 }
                 Stage::Rows => {
                     if is_eof(p) {
-                        // EOF: 0xFE, warnings, status. OK: 0xFE, 0, 0, status, warnings.
-                        let (w, st) = (p.get(1..3).unwrap_or(&[0, 0]), p.get(3..5).unwrap_or(&[2, 0]));
-                        *p = vec![0xfe, 0, 0, st[0], st[1], w[0], w[1]];
+                        set_transaction_flags(p, status);
+                        if deprecate {
+                            // EOF: 0xFE, warnings, status. OK: 0xFE, 0, 0, status, warnings.
+                            let (w, st) = (p.get(1..3).unwrap_or(&[0, 0]), p.get(3..5).unwrap_or(&[2, 0]));
+                            *p = vec![0xfe, 0, 0, st[0], st[1], w[0], w[1]];
+                        }
                         self.stage = Stage::Start;
                     } else if p.first() == Some(&0xff) {
                         self.stage = Stage::Start;
@@ -413,6 +475,52 @@ impl Deprecated {
             true
         });
     }
+}
+
+/// The session tracker's report of what a statement changed, as mysqld encodes it
+/// (`Session_sysvars_tracker::store`, `Current_schema_tracker::store`): each system
+/// variable assigned (type 0: its name and value, as SHOW VARIABLES shows it), then the
+/// database now in use (type 1).
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html>
+pub fn session_state(vars: &[(&str, &str)], schema: Option<&str>, transaction: Option<&str>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in vars {
+        let mut entry = Vec::new();
+        entry.put_lenenc_bytes(name.as_bytes());
+        entry.put_lenenc_bytes(value.as_bytes());
+        out.push(0);
+        out.put_lenenc_bytes(&entry);
+    }
+    if let Some(db) = schema {
+        let mut entry = Vec::new();
+        entry.put_lenenc_bytes(db.as_bytes());
+        out.push(1);
+        out.put_lenenc_bytes(&entry);
+    }
+    // SESSION_TRACK_TRANSACTION_STATE (5), after the others as mysqld's trackers go.
+    if let Some(state) = transaction {
+        let mut entry = Vec::new();
+        entry.put_lenenc_bytes(state.as_bytes());
+        out.push(5);
+        out.put_lenenc_bytes(&entry);
+    }
+    out
+}
+
+/// Makes an OK packet carry `state` for a client that asked for CLIENT_SESSION_TRACK:
+/// SERVER_SESSION_STATE_CHANGED in its status, its info as a length-encoded string,
+/// then the state. Any other packet is left as it is.
+pub fn with_session_state(p: &mut Vec<u8>, state: &[u8]) {
+    let Some(at) = status_at(p).filter(|_| p.first() == Some(&0x00)) else { return };
+    if let Some(f) = p.get_mut(at..at + 2) {
+        let v = u16::from_le_bytes([f[0], f[1]]) | SERVER_SESSION_STATE_CHANGED;
+        f.copy_from_slice(&v.to_le_bytes());
+    }
+    // The info after the warning count: a string to the packet's end without session
+    // tracking, length-encoded with it.
+    let info = p.split_off((at + 4).min(p.len()));
+    p.put_lenenc_bytes(&info);
+    p.put_lenenc_bytes(state);
 }
 
 /// Marks the packet that ends an answer (an OK, or a result set's last EOF) as followed
@@ -611,24 +719,50 @@ mod tests {
         set_more_results(p.last_mut().unwrap());
         let defs: Vec<Vec<u8>> = p[1..3].to_vec();
         let row = p[4].clone();
-        let mut d = Deprecated::default();
+        let mut d = Ends::new(true, SERVER_STATUS_AUTOCOMMIT);
         d.convert(&mut p);
         // Count, definitions, the row, then OK headed 0xFE: status (2 | 8), then warnings.
         assert_eq!(p, vec![vec![2], defs[0].clone(), defs[1].clone(), row, vec![0xfe, 0, 0, 0x0a, 0, 3, 0]]);
         // An OK or an ERR alone passes as it is, and so does a row headed 0xFE.
         let mut ok = vec![vec![0x00, 0, 0, 2, 0, 0, 0]];
-        Deprecated::default().convert(&mut ok);
+        Ends::new(true, SERVER_STATUS_AUTOCOMMIT).convert(&mut ok);
         assert_eq!(ok, vec![vec![0x00, 0, 0, 2, 0, 0, 0]]);
         // In batches: the head, then rows and the end.
         let mut long = vec![0xfe];
         long.extend_from_slice(&[9, 0, 0, 0, 0, 0, 0, 0]);
         long.extend_from_slice(b"123456789");
-        let mut d = Deprecated::default();
+        let mut d = Ends::new(true, SERVER_STATUS_AUTOCOMMIT);
         let mut head = head_typed(&cols[..1]);
         d.convert(&mut head);
         assert_eq!(head.len(), 2);
         let mut rest = vec![long.clone(), vec![0xff, 0x10, 0x04]];
         d.convert(&mut rest);
         assert_eq!(rest, vec![long, vec![0xff, 0x10, 0x04]]);
+    }
+
+    #[test]
+    fn the_sessions_transaction_flags_and_tracked_changes_reach_the_ends() {
+        // Autocommit off: every end's status loses SERVER_STATUS_AUTOCOMMIT.
+        let mut p = encode_typed(&[Column::text("a", 4)], &[vec![None]]);
+        Ends::new(false, 0).convert(&mut p);
+        assert_eq!(p[2], vec![0xfe, 0, 0, 0, 0]);
+        assert_eq!(p[4], vec![0xfe, 0, 0, 0, 0]);
+        // A row that begins with 0x00 (an empty first column) is no OK.
+        let mut p = vec![vec![1], p[1].clone(), EOF.to_vec(), vec![0, 0, 0, 2, 0, 0, 0], EOF.to_vec()];
+        Ends::new(false, SERVER_STATUS_IN_TRANS).convert(&mut p);
+        assert_eq!(p[3], vec![0, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(p[4], vec![0xfe, 0, 0, 1, 0]);
+        // The OK of SET autocommit=0 as mysqld sends it to a session tracker.
+        let mut ok = vec![0x00, 0, 0, 0x02, 0, 0, 0];
+        set_transaction_flags(&mut ok, 0);
+        with_session_state(&mut ok, &session_state(&[("autocommit", "OFF")], None, None));
+        let want = "000000004000000011000f0a6175746f636f6d6d6974034f4646";
+        let got: String = ok.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(got, want);
+        // USE information_schema.
+        let mut ok = vec![0x00, 0, 0, 0x02, 0, 0, 0];
+        with_session_state(&mut ok, &session_state(&[], Some("information_schema"), None));
+        let got: String = ok.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(got, "000000024000000015011312696e666f726d6174696f6e5f736368656d61");
     }
 }

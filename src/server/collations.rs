@@ -833,8 +833,8 @@ impl Charsets {
     }
 
     /// `SET CHARACTER SET cs`: the client's and the results' set; the connection's is
-    /// the default database's (`collation_database`: the server's, as with none in use;
-    /// information_schema's own, utf8mb3, is not followed).
+    /// the default database's (`srv.collation_database`: the server's with none in use,
+    /// information_schema's while it is).
     pub fn set_character_set(&mut self, srv: &Server, cs: &str) -> Result<(), Refusal> {
         let cs = srv.charset(cs)?;
         self.client.clone_from(&cs);

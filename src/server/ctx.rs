@@ -12,6 +12,77 @@ use crate::config::Config;
 use crate::replica::connect::Primary;
 use crate::replica::{Link, Serving, Stats};
 
+/// The session's own values of the variables a client's session tracker follows
+/// besides the character sets (`autocommit`, `time_zone`), its explicit transaction, and
+/// what the statement being answered assigned of them, for the OK that ends it.
+/// <https://dev.mysql.com/doc/refman/8.4/en/session-state-tracking.html>
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    pub autocommit: bool,
+    /// None: the server's.
+    pub time_zone: Option<String>,
+    /// BEGIN until COMMIT or ROLLBACK (SERVER_STATUS_IN_TRANS).
+    pub in_transaction: bool,
+    /// The tracked system variables the statement assigned, whatever their value was.
+    pub assigned: std::collections::BTreeSet<&'static str>,
+    /// The statement made a database the one in use.
+    pub schema: bool,
+    /// The transaction state a MySQL primary's tracker reports when a statement begins
+    /// or ends a transaction (`T_______`, `________`), though `session_track_transaction_info`
+    /// is OFF: MySQL 9.7 does.
+    pub transaction_state: Option<&'static str>,
+}
+
+impl Default for Tracked {
+    fn default() -> Tracked {
+        Tracked {
+            autocommit: true,
+            time_zone: None,
+            in_transaction: false,
+            assigned: Default::default(),
+            schema: false,
+            transaction_state: None,
+        }
+    }
+}
+
+/// The system variables mysqld's session tracker follows by default
+/// (`session_track_system_variables`, MySQL's and MariaDB's alike).
+pub const TRACKED_VARIABLES: [&str; 5] =
+    ["autocommit", "character_set_client", "character_set_connection", "character_set_results", "time_zone"];
+
+impl Tracked {
+    /// A new statement: nothing assigned yet.
+    pub fn begin(&mut self) {
+        self.assigned.clear();
+        self.schema = false;
+        self.transaction_state = None;
+    }
+
+    /// BEGIN (true) or COMMIT, ROLLBACK, SET autocommit = 1 (false); `mysql`: the
+    /// primary is MySQL, whose tracker reports it.
+    pub fn transaction(&mut self, open: bool, mysql: bool) {
+        if mysql && (open || self.in_transaction) {
+            self.transaction_state = Some(if open { "T_______" } else { "________" });
+        }
+        self.in_transaction = open;
+    }
+
+    /// Notes an assignment of `name`, if it is a tracked variable.
+    pub fn assign(&mut self, name: &str) {
+        if let Some(n) = TRACKED_VARIABLES.iter().find(|n| n.eq_ignore_ascii_case(name)) {
+            self.assigned.insert(n);
+        }
+    }
+
+    /// SERVER_STATUS_IN_TRANS and SERVER_STATUS_AUTOCOMMIT as the session has them.
+    pub fn status(&self) -> u16 {
+        use crate::proto::resultset::{SERVER_STATUS_AUTOCOMMIT, SERVER_STATUS_IN_TRANS};
+        (if self.autocommit { SERVER_STATUS_AUTOCOMMIT } else { 0 })
+            | (if self.in_transaction { SERVER_STATUS_IN_TRANS } else { 0 })
+    }
+}
+
 /// A connection's diagnostics area: the conditions (level, code, message) the last
 /// statement raised, its error among them, as mysqld keeps them for SHOW WARNINGS,
 /// SHOW ERRORS and `@@warning_count`. <https://dev.mysql.com/doc/refman/8.4/en/diagnostics-area.html>
@@ -143,6 +214,8 @@ pub struct Ctx<'a> {
     pub db: &'a mut Option<String>,
     /// The session's character sets (SET NAMES).
     pub charsets: &'a mut super::collations::Charsets,
+    /// Its autocommit, time zone and transaction, and what the statement assigned.
+    pub tracked: &'a mut Tracked,
     /// The last statement's warnings.
     pub warnings: &'a mut Warnings,
     /// Set to end this connection after the answer (KILL of itself).

@@ -332,9 +332,9 @@ pub static STATEMENTS: &[Statement] = &[
     st(&["SHOW", "REPLICAS"], Anyone, "SHOW REPLICAS", show_statement).on(since(80022), NEVER, 1),
     st(&["SHOW", ".."], Anyone, "SHOW BINARY LOGS", show_statement),
     st(&["USE", "*"], Anyone, "USE information_schema", use_statement),
-    st(&["BEGIN"], Anyone, "BEGIN", nothing),
-    st(&["COMMIT"], Anyone, "COMMIT", nothing),
-    st(&["ROLLBACK"], Anyone, "ROLLBACK", nothing),
+    st(&["BEGIN"], Anyone, "BEGIN", transaction),
+    st(&["COMMIT"], Anyone, "COMMIT", transaction),
+    st(&["ROLLBACK"], Anyone, "ROLLBACK", transaction),
     st(&["DO", ".."], Anyone, "DO 1", nothing),
 ];
 
@@ -643,10 +643,19 @@ fn use_statement(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
     match init_db(s.user, p.text.split_whitespace().nth(1).unwrap_or("")) {
         Ok(db) => {
             *s.db = Some(db);
+            s.tracked.schema = true;
             vec![ok_packet()]
         }
         Err(e) => vec![e],
     }
+}
+
+/// BEGIN, COMMIT, ROLLBACK: binlogd reads no tables, and its answers' status says
+/// whether the session is in a transaction, as mysqld's do.
+fn transaction(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    let mysql = !super::show::is_maria(s);
+    s.tracked.transaction(p.words.first() == Some(&"BEGIN"), mysql);
+    vec![ok_packet()]
 }
 
 /// COM_INIT_DB and `USE db`: a server with no databases of its own knows only
@@ -685,12 +694,13 @@ pub(super) const ER_OUT_OF_RESOURCES: u16 = 1041;
 /// user variables, character sets and global settings stay as they were).
 /// <https://dev.mysql.com/doc/refman/8.4/en/set-variable.html>
 fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
-    let (vars, charsets) = (s.vars.clone(), s.charsets.clone());
+    let (vars, charsets, tracked) = (s.vars.clone(), s.charsets.clone(), s.tracked.clone());
     let mut semisync = None;
     let r = set_items(s, list, &mut semisync);
     if r.first().and_then(|p| p.first()) == Some(&0xff) {
         *s.vars = vars;
         *s.charsets = charsets;
+        *s.tracked = tracked;
     } else if let Some(on) = semisync {
         s.srv.link().source.set_semisync(on);
         log::info!(
@@ -708,7 +718,11 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
         let Some((k, v)) = item.split_once('=') else {
             // SET NAMES cs [COLLATE coll], SET CHARACTER SET cs, SET CHARSET cs.
             let w: Vec<&str> = item.split_whitespace().collect();
-            let srv = super::values::charset_server(s.srv.primary().as_ref());
+            let mut srv = super::values::charset_server(s.srv.primary().as_ref());
+            // SET CHARACTER SET takes the connection's from the database in use.
+            if let Some(Some(c)) = super::values::session_value(s, "collation_database") {
+                srv.collation_database = c;
+            }
             let up = |i: usize| w.get(i).map(|x| x.to_ascii_uppercase());
             let r = match (up(0).as_deref(), up(1).as_deref()) {
                 (Some("NAMES"), _) if w.len() == 2 || (w.len() == 4 && up(2).as_deref() == Some("COLLATE")) => {
@@ -722,6 +736,9 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
             };
             if let Err((code, state, msg)) = r {
                 return vec![err_packet(code, state, &msg)];
+            }
+            for name in ["character_set_client", "character_set_connection", "character_set_results"] {
+                s.tracked.assign(name);
             }
             let named = if up(0).as_deref() == Some("CHARACTER") { 2 } else { 1 };
             if let Some((code, msg)) = w.get(named).and_then(|n| srv.utf8_warning(n)) {
@@ -744,6 +761,13 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
             let v = v.trim_start_matches('=').trim();
             match s.charsets.set(&srv, name, v, &default) {
                 Ok(true) => {
+                    s.tracked.assign(name);
+                    // MariaDB 11.8 reports the character set a collation_connection
+                    // implies as assigned too (10.11 does not; the versions between are
+                    // not told apart).
+                    if name.eq_ignore_ascii_case("collation_connection") && super::values::maria_from(s, 110800) {
+                        s.tracked.assign("character_set_connection");
+                    }
                     if let Some((code, msg)) = srv.utf8_warning(v) {
                         s.warnings.push("Warning", code, msg);
                     }
@@ -751,6 +775,36 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
                 }
                 Ok(false) => {}
                 Err((code, state, msg)) => return vec![err_packet(code, state, &msg)],
+            }
+            // The session's autocommit and time zone, which its answers' status and a
+            // client's session tracker report.
+            let v = v.trim_start_matches('=').trim();
+            if name.eq_ignore_ascii_case("autocommit") {
+                let on = match unquote(v).to_ascii_uppercase().as_str() {
+                    "1" | "ON" | "TRUE" | "DEFAULT" => true,
+                    "0" | "OFF" | "FALSE" => false,
+                    _ => {
+                        return vec![err_packet(
+                            ER_WRONG_VALUE_FOR_VAR,
+                            "42000",
+                            &format!("Variable 'autocommit' can't be set to the value of '{}'", unquote(v)),
+                        )]
+                    }
+                };
+                s.tracked.autocommit = on;
+                s.tracked.assign("autocommit");
+                // Turning it on commits the transaction open.
+                if on && s.tracked.in_transaction {
+                    let mysql = !super::show::is_maria(s);
+                    s.tracked.transaction(false, mysql);
+                }
+                continue;
+            }
+            if name.eq_ignore_ascii_case("time_zone") {
+                let tz = unquote(v);
+                s.tracked.time_zone = (!tz.eq_ignore_ascii_case("DEFAULT")).then(|| tz.to_string());
+                s.tracked.assign("time_zone");
+                continue;
             }
         }
         if let Some(name) = k.strip_prefix('@').filter(|n| !n.starts_with('@')) {

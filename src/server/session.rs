@@ -19,12 +19,12 @@ use crate::proto::command::{self, BinlogDump, RegisterSlave};
 use crate::proto::compress::Algorithm;
 use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
 use crate::proto::packet::PacketStream;
-use crate::proto::resultset::Deprecated;
+use crate::proto::resultset::{self, Ends};
 use crate::proto::{auth, caps, Error};
 use crate::tls::Transport;
 
 /// What binlogd offers as a server: no LOCAL INFILE, OK packets in place of EOFs for a
-/// client that asks (`resultset::Deprecated`), the compressed protocol (zlib; zstd too where the primary is MySQL, as MySQL 8.0.18 and
+/// client that asks (`resultset::Ends`), the session tracker's reports (`Tracked`), the compressed protocol (zlib; zstd too where the primary is MySQL, as MySQL 8.0.18 and
 /// later offer it); CLIENT_SSL is added when `ssl_cert` is set.
 const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::FOUND_ROWS
@@ -39,6 +39,7 @@ const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::PLUGIN_AUTH
     | caps::CONNECT_ATTRS
     | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+    | caps::SESSION_TRACK
     | caps::DEPRECATE_EOF;
 
 /// The host of a peer address `host:port` (`[v6]:port`), as mysqld names it.
@@ -107,6 +108,8 @@ pub struct Session<'a> {
     pub scramble: Vec<u8>,
     pub greeting_scramble: Vec<u8>,
     pub charsets: super::collations::Charsets,
+    /// Autocommit, time zone, transaction, and what the statement assigned of them.
+    pub tracked: super::ctx::Tracked,
     /// The database in use (USE, COM_INIT_DB, a login or COM_CHANGE_USER naming one).
     pub db: Option<String>,
 }
@@ -140,6 +143,7 @@ impl<'a> Session<'a> {
             vars: &mut self.vars,
             db: &mut self.db,
             charsets: &mut self.charsets,
+            tracked: &mut self.tracked,
             warnings: &mut self.warnings,
             killed: &self.killed,
             tls: self.tls.as_deref(),
@@ -174,6 +178,7 @@ impl<'a> Session<'a> {
             scramble: Vec::new(),
             greeting_scramble: Vec::new(),
             charsets: super::collations::Charsets::default(),
+            tracked: Default::default(),
             db: None,
         }
     }
@@ -190,7 +195,6 @@ impl<'a> Session<'a> {
         self.srv.conns.set_user(self.id, &user);
         self.srv.conns.set_command(self.id, Command::Sleep, None);
         self.user = user;
-        self.charsets = self.login_charsets();
         self.stream.max_payload = AFTER_AUTH_MAX;
         self.stream.inner.deadline = None;
         // Idle clients that are not dumping are closed after wait_timeout.
@@ -246,6 +250,11 @@ impl<'a> Session<'a> {
         self.db = resp.database.as_deref().and_then(|d| query::init_db(&resp.user, d).ok());
         self.login_collation = resp.charset;
         self.client_caps = resp.capabilities;
+        // The login's character sets, which its OK reports to a session tracker.
+        self.charsets = self.login_charsets();
+        for name in ["character_set_client", "character_set_connection", "character_set_results"] {
+            self.tracked.assign(name);
+        }
         self.scramble.clone_from(&n);
         self.greeting_scramble.clone_from(&n);
         match self.authenticate(&resp.user, &resp.auth_plugin, &resp.auth_response, &[&n], None)? {
@@ -348,14 +357,17 @@ impl<'a> Session<'a> {
             }
             _ => None,
         };
-        match proof {
-            Some(info) => {
-                let mut p = ok_packet();
-                p.put_lenenc_bytes(&info);
-                self.stream.write(&p)?;
-            }
-            None => self.stream.write(&ok_packet())?,
+        let mut ok = ok_packet();
+        if let Some(info) = proof {
+            ok.put_lenenc_bytes(&info);
         }
+        // A login's: its character sets to a session tracker (`tracked` holds them
+        // assigned until the first command); COM_CHANGE_USER's reports none.
+        if let Some(state) = self.state_report() {
+            resultset::with_session_state(&mut ok, &state);
+        }
+        self.tracked.begin();
+        self.stream.write(&ok)?;
         Ok(Ok(()))
     }
 
@@ -382,6 +394,7 @@ impl<'a> Session<'a> {
         self.user = c.user;
         self.vars.clear();
         self.warnings = Default::default();
+        self.tracked = Default::default();
         if let Some(cs) = c.charset {
             self.login_collation = u8::try_from(cs).unwrap_or(self.login_collation);
         }
@@ -398,20 +411,54 @@ impl<'a> Session<'a> {
         host_of(&self.peer)
     }
 
+    /// Writes a command's one-packet answer, its status the session's.
     fn reply(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.stream.write(payload)
+        let mut one = vec![payload.to_vec()];
+        self.ends().convert(&mut one);
+        self.stream.write(one.first().map_or(payload, Vec::as_slice))
     }
 
-    /// How this client takes the ends of results: None for EOF packets, else the
-    /// converter of one statement's answer.
-    fn eof_style(&self) -> Option<Deprecated> {
-        (self.client_caps & caps::DEPRECATE_EOF != 0).then(Deprecated::default)
+    /// How this client and session take the ends of one statement's answer.
+    fn ends(&self) -> Ends {
+        Ends::new(self.client_caps & caps::DEPRECATE_EOF != 0, self.tracked.status())
     }
 
-    /// Writes one statement's answer as this client takes it.
+    /// The session tracker's report of what the statement assigned, for a client that
+    /// asked for CLIENT_SESSION_TRACK; None when there is nothing to report.
+    fn state_report(&self) -> Option<Vec<u8>> {
+        let t = &self.tracked;
+        if self.client_caps & caps::SESSION_TRACK == 0
+            || (t.assigned.is_empty() && !t.schema && t.transaction_state.is_none())
+        {
+            return None;
+        }
+        let values: Vec<(&str, String)> = t
+            .assigned
+            .iter()
+            .map(|n| {
+                let v = match *n {
+                    "autocommit" => super::values::onoff(t.autocommit),
+                    "time_zone" => t.time_zone.clone().unwrap_or_else(|| self.server_time_zone()),
+                    _ => self.charsets.get(n).flatten().unwrap_or_default().to_string(),
+                };
+                (*n, v)
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        Some(resultset::session_state(&pairs, self.db.as_deref().filter(|_| t.schema), t.transaction_state))
+    }
+
+    /// The server's time zone, a session's until it sets its own.
+    fn server_time_zone(&self) -> String {
+        super::values::primary_value(self.srv.primary().as_ref(), "time_zone", "SYSTEM")
+            .unwrap_or_else(|| "SYSTEM".into())
+    }
+
+    /// Writes one statement's answer as this client and session take it.
     fn send_answer(&mut self, mut packets: Vec<Vec<u8>>) -> Result<(), Error> {
-        if let Some(mut d) = self.eof_style() {
-            d.convert(&mut packets);
+        self.ends().convert(&mut packets);
+        if let (Some(state), [ok]) = (self.state_report(), packets.as_mut_slice()) {
+            resultset::with_session_state(ok, &state);
         }
         self.stream.write_many(&packets)
     }
@@ -422,6 +469,7 @@ impl<'a> Session<'a> {
     /// error. Without that capability, a second statement is a syntax error, as in
     /// mysqld. <https://dev.mysql.com/doc/c-api/8.4/en/c-api-multiple-queries.html>
     fn statements(&mut self, sql: &str) -> Result<(), Error> {
+        self.tracked.begin();
         if sql.trim_matches(|c: char| c.is_whitespace() || c == ';').is_empty() {
             let packets = query::empty_query(&mut self.ctx());
             return self.send_answer(packets);
@@ -446,10 +494,11 @@ impl<'a> Session<'a> {
     /// Answers one statement; `more` marks its answer's end as followed by another's.
     /// Returns whether it succeeded.
     fn statement(&mut self, sql: &str, more: bool) -> Result<bool, Error> {
+        self.tracked.begin();
         // Listed as it is read, however large the file: not built in memory. The last
         // batch is held back so that its end can be marked.
         if let Some(args) = super::events::parse(sql) {
-            let mut style = self.eof_style();
+            let mut style = self.ends();
             let (ctx, stream) = self.split();
             ctx.warnings.begin();
             // The error that ends the answer, if one does: first, or after the columns
@@ -468,9 +517,7 @@ impl<'a> Session<'a> {
                 let r = if held.is_empty() {
                     Ok(())
                 } else {
-                    if let Some(d) = style.as_mut() {
-                        d.convert(&mut held);
-                    }
+                    style.convert(&mut held);
                     stream.write_many(&held)
                 };
                 held = p;
@@ -481,9 +528,7 @@ impl<'a> Session<'a> {
                     crate::proto::resultset::set_more_results(last);
                 }
             }
-            if let Some(d) = style.as_mut() {
-                d.convert(&mut held);
-            }
+            style.convert(&mut held);
             stream.write_many(&held)?;
             let maria = super::show::is_maria(&ctx);
             query::finish(ctx.warnings, &["SHOW", "BINLOG", "EVENTS"], failed.as_deref(), maria);
@@ -517,17 +562,23 @@ impl<'a> Session<'a> {
                 Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
                 Err(e) => return Err(e),
             };
+            // A command's answer reports only what it assigned itself.
+            self.tracked.begin();
             match p.first().copied() {
                 Some(command::COM_QUIT) => return Ok(()),
                 Some(command::COM_PING) => self.reply(&ok_packet())?,
                 // `USE db` in the mysql client, and a database named at connect by some drivers.
-                Some(command::COM_INIT_DB) => match query::init_db(&self.user, &String::from_utf8_lossy(&p[1..])) {
-                    Ok(db) => {
-                        self.db = Some(db);
-                        self.reply(&ok_packet())?
+                Some(command::COM_INIT_DB) => {
+                    self.tracked.begin();
+                    match query::init_db(&self.user, &String::from_utf8_lossy(&p[1..])) {
+                        Ok(db) => {
+                            self.db = Some(db);
+                            self.tracked.schema = true;
+                            self.send_answer(vec![ok_packet()])?
+                        }
+                        Err(e) => self.reply(&e)?,
                     }
-                    Err(e) => self.reply(&e)?,
-                },
+                }
                 // The reply is the text alone, with no header byte.
                 Some(command::COM_STATISTICS) => self.reply(self.srv.statistics().as_bytes())?,
                 // As the SHUTDOWN statement, with its privilege (mysqladmin shutdown sends this).
@@ -557,6 +608,7 @@ impl<'a> Session<'a> {
                     self.charsets = super::values::charset_server(self.srv.primary().as_ref())
                         .at_reset(u32::from(self.login_collation));
                     self.warnings = Default::default();
+                    self.tracked = Default::default();
                     self.reply(&ok_packet())?
                 }
                 // mysqld answers it with an EOF packet, not an OK; MySQL's counts the

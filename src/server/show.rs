@@ -118,7 +118,11 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             let all = if kw == "VARIABLES" { system_variables(s, global) } else { status_counters(s, global) };
             let v: Vec<Vec<Option<String>>> =
                 all.into_iter().filter(|(k, v)| filter.matches(k, v)).map(|(k, v)| vec![Some(k), Some(v)]).collect();
-            typed_rows(columns::variables(kw == "STATUS", global, is_maria(s)).to_vec(), v)
+            let mut a = typed_rows(columns::variables(kw == "STATUS", global, is_maria(s)).to_vec(), v);
+            // Read from a schema table through no index, as mysqld says in the status of
+            // the EOF after the columns, and after the rows for SHOW VARIABLES.
+            resultset::flag_result(&mut a, resultset::SERVER_QUERY_NO_INDEX_USED, kw == "VARIABLES");
+            a
         }
         // MySQL 8.2+ and MariaDB 10.5.2+ names, and the old one.
         ["MASTER", "STATUS"] | ["BINARY", "LOG", "STATUS"] | ["BINLOG", "STATUS"] => {
@@ -177,7 +181,10 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             rows(s, columns::BINARY_LOGS, &cols, v)
         }
         ["DATABASES"] | ["SCHEMAS"] => {
-            typed_rows(vec![columns::databases(is_maria(s))], vec![vec![Some("information_schema".into())]])
+            let mut a =
+                typed_rows(vec![columns::databases(is_maria(s))], vec![vec![Some("information_schema".into())]]);
+            resultset::flag_result(&mut a, resultset::SERVER_QUERY_NO_INDEX_USED, true);
+            a
         }
         ["GRANTS", ..] => grants(s, &w[1..], t),
         ["CREATE", ..]
@@ -249,7 +256,14 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 rows(s, columns::REPLICAS, &["Server_id", "Host", "Port", "Master_id", "Slave_UUID"][..n], v)
             }
         }
-        ["PROCESSLIST"] => processlist(s, words.contains(&"FULL")),
+        ["PROCESSLIST"] => {
+            // MySQL 8.0.35 deprecated the INFORMATION_SCHEMA implementation SHOW
+            // PROCESSLIST uses (performance_schema_show_processlist OFF, its default).
+            super::values::deprecated(s, "INFORMATION_SCHEMA.PROCESSLIST", |v| {
+                (v >= 80035).then(|| " Please use performance_schema.processlist instead".to_string())
+            });
+            processlist(s, words.contains(&"FULL"))
+        }
         _ => vec![err_packet(
             ER_NOT_SUPPORTED_YET,
             "42000",

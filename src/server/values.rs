@@ -84,7 +84,7 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
 
 /// A variable whose value is the primary's: as read from it (what it lacks, this
 /// server lacks), or before that what the stored files tell, else `default`.
-fn primary_value(p: Option<&Primary>, name: &str, default: &str) -> Option<String> {
+pub(super) fn primary_value(p: Option<&Primary>, name: &str, default: &str) -> Option<String> {
     if let Some(p) = p.filter(|p| !p.variables.is_empty()) {
         return p.variables.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     }
@@ -118,9 +118,15 @@ pub(super) fn charset_server(p: Option<&Primary>) -> super::collations::Server {
 /// A variable whose session value is the session's own, not the server's: its
 /// character sets, and the database's while one is in use (information_schema's are
 /// utf8mb3). None for the others; Some(None) for NULL.
-fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
+pub(super) fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
     if let Some(v) = s.charsets.get(name) {
         return Some(v.map(str::to_string));
+    }
+    if name.eq_ignore_ascii_case("autocommit") {
+        return Some(Some(onoff(s.tracked.autocommit)));
+    }
+    if let Some(tz) = s.tracked.time_zone.as_ref().filter(|_| name.eq_ignore_ascii_case("time_zone")) {
+        return Some(Some(tz.clone()));
     }
     let schema = s.db.as_deref().is_some_and(|d| d.eq_ignore_ascii_case("information_schema"));
     // MariaDB 11.8's identifiers collate as utf8mb3_general1400_as_ci (10.11's as
@@ -135,7 +141,7 @@ fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
 
 /// On a MySQL primary, warns 1287 that `what` is deprecated where `instead` finds it so
 /// at the primary's version (and gives the message's end).
-fn deprecated(s: &Ctx, what: &str, instead: impl Fn(u32) -> Option<String>) {
+pub(super) fn deprecated(s: &Ctx, what: &str, instead: impl Fn(u32) -> Option<String>) {
     let Some(p) = s.srv.primary().filter(|p| p.flavor == crate::replica::connect::Flavor::Mysql) else { return };
     if let Some(end) = instead(super::query::version_number(&p.version)) {
         s.warnings.push(
@@ -442,7 +448,12 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
     let int_type = |v: &str| if maria && v.parse::<i32>().is_ok() { ColumnType::LONG } else { ColumnType::LONGLONG };
     if let Some(v) = t.strip_prefix("@@") {
         let (global, name) = scoped(v);
-        // The session's character sets, unless the global value is asked for.
+        // The session's autocommit, a boolean as the server's is.
+        if !global && name.eq_ignore_ascii_case("autocommit") {
+            let v = if s.tracked.autocommit { "1" } else { "0" };
+            return Ok((Some(v.into()), Column::typed("", ColumnType::LONGLONG).width(1)));
+        }
+        // The session's character sets and time zone, unless the global value is asked for.
         if let Some(v) = session_value(s, name).filter(|_| !global) {
             let col = text_variable(s, v.as_deref().unwrap_or_default());
             return Ok((v, col));
@@ -593,7 +604,7 @@ fn variables_named(t: &str) -> Vec<&str> {
 }
 
 /// Is the primary MariaDB of version `v` (`version_number`) or later?
-fn maria_from(s: &Ctx, v: u32) -> bool {
+pub(super) fn maria_from(s: &Ctx, v: u32) -> bool {
     s.srv.primary().is_some_and(|p| {
         p.flavor == crate::replica::connect::Flavor::MariaDb && super::query::version_number(&p.version) >= v
     })

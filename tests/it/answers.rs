@@ -254,6 +254,17 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
         wrong.push(format!("conditions\n  binlogd: {mine}\n  primary: {theirs}"));
     }
     // The session's character sets: from the login, SET NAMES and the rest, reset.
+    // A client's session tracker, and the status flags of every answer.
+    let (mine, theirs) = (session_tracking(lport), session_tracking(s.port));
+    if mine != theirs {
+        let differ: Vec<String> = mine
+            .lines()
+            .zip(theirs.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("\n    binlogd: {a}\n    primary: {b}"))
+            .collect();
+        wrong.push(format!("session tracking{}", differ.concat()));
+    }
     let (mine, theirs) = (charsets(lport), charsets(s.port));
     if mine != theirs {
         wrong.push(format!("character sets\n  binlogd: {mine}\n  primary: {theirs}"));
@@ -403,6 +414,105 @@ for flags in (0, pymysql.constants.CLIENT.MULTI_STATEMENTS):
             print(flags, repr(q), r, e)
 "#;
     let o = std::process::Command::new("python3").args(["-c", SCRIPT, &port.to_string()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The packets pymysql reads on `port` for a client that asked for
+/// CLIENT_SESSION_TRACK: the login's OK, then each statement's (and COM_RESET_CONNECTION's
+/// and COM_INIT_DB's) packets that carry a status, in hex: the session tracker's
+/// reports (the character sets, autocommit, time zone, the database, the transaction
+/// state MySQL reports), and each OK's and EOF's status flags (autocommit, in a
+/// transaction, no index used).
+fn session_tracking(port: u16) -> String {
+    const SCRIPT: &str = r#"
+import sys, pymysql
+from pymysql.constants import CLIENT
+import pymysql.connections as pc
+log = []
+orig = pc.Connection._read_packet
+def rp(self, packet_type=pc.MysqlPacket):
+    p = orig(self, packet_type); log.append(p._data); return p
+pc.Connection._read_packet = rp
+def lenenc(b, i):
+    f = b[i]
+    if f < 0xfb: return f, i + 1
+    n = {0xfc: 2, 0xfd: 3, 0xfe: 8}[f]
+    return int.from_bytes(b[i + 1:i + 1 + n], "little"), i + 1 + n
+def shown(x):
+    # An OK's session state: its entries in a sorted order (the servers keep the changed
+    # variables in a hash, whose order differs from one server to the next).
+    if x[:1] != b"\x00":
+        return x.hex()
+    _, i = lenenc(x, 1); _, i = lenenc(x, i)
+    status = int.from_bytes(x[i:i + 2], "little")
+    if not status & 0x4000:
+        return x.hex()
+    i += 4
+    n, i = lenenc(x, i); i += n
+    n, i = lenenc(x, i)
+    state, entries = x[i:i + n], []
+    j = 0
+    while j < len(state):
+        k, e = lenenc(state, j + 1)
+        entries.append(state[j:e + k].hex()); j = e + k
+    return x[:i].hex() + "[" + ",".join(sorted(entries)) + "]"
+c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass",
+                    client_flag=CLIENT.SESSION_TRACK | CLIENT.MULTI_STATEMENTS, autocommit=None)
+print("login", shown(log[-1]))
+cur = c.cursor()
+ends = lambda: " ".join(shown(x) for x in log if x[:1] == b"\x00" and len(x) < 200 or x[:1] == b"\xfe" and len(x) < 9)
+for q in sys.argv[2:]:
+    log.clear()
+    try:
+        cur.execute(q)
+        while cur.nextset():
+            pass
+        print(q, "|", ends())
+    except pymysql.MySQLError as e:
+        print(q, "| ERR", e.args[0])
+log.clear()
+c._execute_command(0x1f, b""); c._read_ok_packet()
+print("COM_RESET_CONNECTION |", shown(log[-1]))
+log.clear()
+c.select_db("information_schema")
+print("COM_INIT_DB |", shown(log[-1]))
+"#;
+    let statements = [
+        "SET NAMES utf8mb4",
+        "USE information_schema",
+        "SET CHARACTER SET latin1",
+        "SET NAMES latin1 COLLATE latin1_bin",
+        "SET time_zone='+00:00', autocommit=1",
+        "SET autocommit=1",
+        "SET SESSION autocommit=0, @@session.time_zone='+02:00'",
+        "SELECT @@autocommit, @@session.autocommit, @@global.autocommit, @@time_zone",
+        "BEGIN",
+        "SELECT 1",
+        "COMMIT",
+        "BEGIN",
+        "SET autocommit=1",
+        "ROLLBACK",
+        "SET time_zone=DEFAULT",
+        "SET character_set_client=utf8mb4",
+        "SET collation_connection=utf8mb4_bin",
+        "SET character_set_results=NULL, autocommit=1",
+        "SET @x=1",
+        "SET autocommit=2",
+        "SHOW SESSION VARIABLES LIKE 'autocommit'",
+        "SHOW GLOBAL STATUS LIKE 'Uptime'",
+        "SHOW DATABASES",
+        "SHOW PROCESSLIST",
+        "SHOW WARNINGS",
+        // Last: with autocommit off, a statement that reads a table (SHOW DATABASES on
+        // MySQL) opens a transaction on the primary, which binlogd, reading none, does not.
+        "SET @@session.autocommit=OFF; SELECT 1",
+    ];
+    let o = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, &port.to_string()])
+        .args(statements)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
