@@ -15,6 +15,13 @@ pub struct ClientSocket {
     pub(super) deadline: Option<Instant>,
     /// Set after the login's OK where the client asked for compression.
     pub(super) z: Option<Box<Compressed>>,
+    /// Bytes taken into the compressor were found cut short before they were sent: the
+    /// frames made of them must never go, so nothing more is written.
+    broken: bool,
+}
+
+fn cut() -> std::io::Error {
+    std::io::Error::other("the compressed stream was cut short: nothing more is sent")
 }
 
 impl std::ops::Deref for ClientSocket {
@@ -57,7 +64,7 @@ impl crate::proto::packet::Source for ClientSocket {}
 
 impl ClientSocket {
     pub fn new(s: Transport) -> ClientSocket {
-        ClientSocket { s, deadline: None, z: None }
+        ClientSocket { s, deadline: None, z: None, broken: false }
     }
 
     /// From the next byte on, both ways go in compressed frames.
@@ -93,10 +100,16 @@ impl ClientSocket {
         };
         // Framed whole before the check and sent after it: a frame sent before could
         // carry bytes of a mapping cut short.
+        if self.broken {
+            return Err(cut());
+        }
         for b in bufs.iter() {
             z.push(b);
         }
-        copied()?;
+        if let Err(e) = copied() {
+            self.broken = true;
+            return Err(e);
+        }
         z.send(&mut self.s)?;
         if !more {
             z.flush(&mut self.s)?;
@@ -118,11 +131,15 @@ impl ClientSocket {
 impl Write for ClientSocket {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self.z.as_mut() {
+            Some(_) if self.broken => Err(cut()),
             Some(z) => z.write(&mut self.s, buf).map(|()| buf.len()),
             None => self.s.write(buf),
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
+        if self.broken {
+            return Err(cut());
+        }
         if let Some(z) = self.z.as_mut() {
             z.flush(&mut self.s)?;
         }

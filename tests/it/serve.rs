@@ -138,11 +138,20 @@ fn a_file_cut_short_from_outside_ends_the_dump_reading_it_not_binlogd() {
     let m = rotated_md5s(&s, &b);
     let logs = s.binary_logs();
     let (first, second) = (logs[0].clone(), logs[1].clone());
-    let mut c = Client::connect(&repl_options(lport)).unwrap();
-    let d = BinlogDump { pos: 4, flags: 0, server_id: 310, file: first.clone() };
-    c.stream.write_command(&d.encode()).unwrap();
-    for _ in 0..3 {
-        c.stream.read().unwrap();
+    // Two readers, one of them compressed (the events go through the compressor, which
+    // takes the mapped bytes before they are checked).
+    let mut readers = Vec::new();
+    for (i, zip) in [(0, None), (1, Some(binlogd::proto::compress::Algorithm::Zlib))] {
+        let mut o = repl_options(lport);
+        o.compression = vec![zip];
+        let mut c = Client::connect(&o).unwrap();
+        assert_eq!(c.compression, zip);
+        let d = BinlogDump { pos: 4, flags: 0, server_id: 310 + i, file: first.clone() };
+        c.stream.write_command(&d.encode()).unwrap();
+        for _ in 0..3 {
+            c.stream.read().unwrap();
+        }
+        readers.push(c);
     }
     // binlogd now waits for this reader, megabytes of the file still to send (the
     // position SHOW PROCESSLIST gives for the dump stops moving); an operator cuts the
@@ -161,20 +170,29 @@ fn a_file_cut_short_from_outside_ends_the_dump_reading_it_not_binlogd() {
     let path = b.binlog_dir.join(&first);
     let full = std::fs::metadata(&path).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(1 << 20).unwrap();
-    let mut got = 0u64;
     let mut err = None;
-    loop {
-        match c.stream.read() {
-            Ok(p) if p.first() == Some(&0xff) => {
-                err = Some(String::from_utf8_lossy(&p).into_owned());
-                break;
+    for (i, c) in readers.iter_mut().enumerate() {
+        let mut got = 0u64;
+        loop {
+            match c.stream.read() {
+                Ok(p) if p.first() == Some(&0xff) => {
+                    err = Some(String::from_utf8_lossy(&p).into_owned());
+                    break;
+                }
+                Ok(p) if p.first() == Some(&0xfe) && p.len() < 9 => break,
+                Ok(p) => {
+                    // Every event that arrives is whole: its CRC32 holds (no zeros of
+                    // a page past the file's new end).
+                    let ev = &p[1..];
+                    let (body, crc) = ev.split_at(ev.len() - 4);
+                    assert_eq!(crc32fast::hash(body).to_le_bytes(), crc, "reader {i}: an event arrived damaged");
+                    got += p.len() as u64;
+                }
+                Err(_) => break,
             }
-            Ok(p) if p.first() == Some(&0xfe) && p.len() < 9 => break,
-            Ok(p) => got += p.len() as u64,
-            Err(_) => break,
         }
+        assert!(got < full, "reader {i}: the whole file arrived ({got} bytes) although it was cut to 1 MB");
     }
-    assert!(got < full, "the whole file arrived ({got} bytes) although it was cut to 1 MB");
     let log = b.log_text();
     assert!(
         log.lines().any(|l| l.contains(&first) && l.contains("cut short from outside binlogd")),
