@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("recovery_scan", recovery_scan),
     ("cnf", cnf),
     ("statements", statements),
+    ("compressed", compressed),
 ];
 
 /// A peer that sends `data` and swallows what it is sent.
@@ -71,6 +72,52 @@ pub fn packets(data: &[u8]) {
         }
     }
     let _ = crate::proto::parse_err(data);
+}
+
+/// Compressed frames (zlib and zstd) read into packets, as a server reads a compressed
+/// client and a replica its primary; the first byte picks the algorithm.
+pub fn compressed(data: &[u8]) {
+    use crate::proto::compress::{Algorithm, Compressed};
+    let alg = if data.first().is_some_and(|b| b & 1 == 1) { Algorithm::Zstd { level: 3 } } else { Algorithm::Zlib };
+    let rest = data.get(1..).unwrap_or_default();
+    let mut z = Compressed::new(alg);
+    let mut peer = Peer(Cursor::new(rest.to_vec()));
+    let mut buf = [0u8; 4096];
+    for _ in 0..256 {
+        match z.read(&mut peer, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    // Through the packet layer, as a session reads commands.
+    struct Zipped(Compressed, Peer);
+    impl Read for Zipped {
+        fn read(&mut self, b: &mut [u8]) -> io::Result<usize> {
+            self.0.read(&mut self.1, b)
+        }
+    }
+    impl Write for Zipped {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.write(&mut self.1, b).map(|()| b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            self.0.flush(&mut self.1)
+        }
+    }
+    impl crate::proto::packet::Source for Zipped {}
+    let mut s = PacketStream::new(Zipped(Compressed::new(alg), Peer(Cursor::new(rest.to_vec()))), 1 << 16);
+    s.follow_seq = true;
+    for _ in 0..64 {
+        match s.read() {
+            // Answered, as a session answers: the writing side frames it.
+            Ok(p) => {
+                if s.write(&p).is_err() {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
 }
 
 /// The handshake and auth parsers in both roles.
