@@ -24,7 +24,8 @@ use crate::proto::{auth, caps, Error};
 use crate::tls::Transport;
 
 /// What binlogd offers as a server: no LOCAL INFILE, OK packets in place of EOFs for a
-/// client that asks (`resultset::Ends`), the session tracker's reports (`Tracked`), the compressed protocol (zlib; zstd too where the primary is MySQL, as MySQL 8.0.18 and
+/// client that asks (`resultset::Ends`), the session tracker's reports (`Tracked`), the
+/// compressed protocol (zlib; zstd too where the primary is MySQL, as MySQL 8.0.18 and
 /// later offer it); CLIENT_SSL is added when `ssl_cert` is set.
 const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
     | caps::FOUND_ROWS
