@@ -21,8 +21,11 @@ pub struct Tracked {
     pub autocommit: bool,
     /// None: the server's.
     pub time_zone: Option<String>,
-    /// BEGIN until COMMIT or ROLLBACK (SERVER_STATUS_IN_TRANS).
+    /// BEGIN until COMMIT or ROLLBACK, or a transaction a MySQL primary would open
+    /// (SERVER_STATUS_IN_TRANS).
     pub in_transaction: bool,
+    /// The transaction open began with BEGIN.
+    pub explicit: bool,
     /// The tracked system variables the statement assigned, whatever their value was.
     pub assigned: std::collections::BTreeSet<&'static str>,
     /// The statement made a database the one in use.
@@ -39,6 +42,7 @@ impl Default for Tracked {
             autocommit: true,
             time_zone: None,
             in_transaction: false,
+            explicit: false,
             assigned: Default::default(),
             schema: false,
             transaction_state: None,
@@ -62,10 +66,12 @@ impl Tracked {
     /// BEGIN (true) or COMMIT, ROLLBACK, SET autocommit = 1 (false); `mysql`: the
     /// primary is MySQL, whose tracker reports it.
     pub fn transaction(&mut self, open: bool, mysql: bool) {
-        if mysql && (open || self.in_transaction) {
+        // Only a transaction BEGIN opened is reported ending.
+        if mysql && (open || self.explicit) {
             self.transaction_state = Some(if open { "T_______" } else { "________" });
         }
         self.in_transaction = open;
+        self.explicit = open;
     }
 
     /// Notes an assignment of `name`, if it is a tracked variable.

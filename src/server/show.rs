@@ -181,6 +181,11 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             rows(s, columns::BINARY_LOGS, &cols, v)
         }
         ["DATABASES"] | ["SCHEMAS"] => {
+            // A MySQL primary reads its data dictionary (InnoDB) for it: with autocommit
+            // off, that opens a transaction, which the status then shows until it ends.
+            if !is_maria(s) && !s.tracked.autocommit {
+                s.tracked.in_transaction = true;
+            }
             let mut a =
                 typed_rows(vec![columns::databases(is_maria(s))], vec![vec![Some("information_schema".into())]]);
             resultset::flag_result(&mut a, resultset::SERVER_QUERY_NO_INDEX_USED, true);

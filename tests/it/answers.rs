@@ -504,9 +504,13 @@ print("COM_INIT_DB |", shown(log[-1]))
         "SHOW DATABASES",
         "SHOW PROCESSLIST",
         "SHOW WARNINGS",
-        // Last: with autocommit off, a statement that reads a table (SHOW DATABASES on
-        // MySQL) opens a transaction on the primary, which binlogd, reading none, does not.
+        // With autocommit off, SHOW DATABASES reads a MySQL primary's data dictionary,
+        // which opens a transaction there (not on MariaDB): the status says so until COMMIT.
         "SET @@session.autocommit=OFF; SELECT 1",
+        "SHOW DATABASES",
+        "SHOW WARNINGS",
+        "COMMIT",
+        "SELECT 1",
     ];
     let o = std::process::Command::new("python3")
         .args(["-c", SCRIPT, &port.to_string()])
