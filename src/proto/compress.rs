@@ -299,6 +299,7 @@ impl Packer {
     }
 
     /// Bytes taken and not yet framed.
+    #[cfg(test)]
     pub fn pending(&self) -> usize {
         self.pending.len()
     }

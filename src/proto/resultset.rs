@@ -375,10 +375,7 @@ pub fn flag_result(packets: &mut [Vec<u8>], flag: u16, end: bool) {
     let Some(n) = packets.first().and_then(|p| Reader::new(p).lenenc("column count").ok()) else { return };
     let add = |p: &mut Vec<u8>| {
         if is_eof(p) {
-            if let Some(f) = p.get_mut(3..5) {
-                let v = u16::from_le_bytes([f[0], f[1]]) | flag;
-                f.copy_from_slice(&v.to_le_bytes());
-            }
+            update_status(p, |v| v | flag);
         }
     };
     if let Some(p) = usize::try_from(n).ok().and_then(|n| packets.get_mut(n + 1)) {
@@ -422,10 +419,7 @@ enum Stage {
 /// Sets the transaction flags of an OK's or EOF's status to `status`'s.
 fn set_transaction_flags(p: &mut [u8], status: u16) {
     let mask = SERVER_STATUS_IN_TRANS | SERVER_STATUS_AUTOCOMMIT;
-    if let Some(f) = status_at(p).and_then(|i| p.get_mut(i..i + 2)) {
-        let v = (u16::from_le_bytes([f[0], f[1]]) & !mask) | (status & mask);
-        f.copy_from_slice(&v.to_le_bytes());
-    }
+    update_status(p, |v| (v & !mask) | (status & mask));
 }
 
 impl Ends {
@@ -442,8 +436,7 @@ impl Ends {
                         set_transaction_flags(p, status);
                         // An EOF alone (COM_SET_OPTION's answer) is an OK headed 0xFE too.
                         if deprecate && is_eof(p) {
-                            let (w, st) = (p.get(1..3).unwrap_or(&[0, 0]), p.get(3..5).unwrap_or(&[2, 0]));
-                            *p = vec![0xfe, 0, 0, st[0], st[1], w[0], w[1]];
+                            *p = eof_as_ok(p);
                         }
                     } else if !matches!(p.first(), Some(0xfe | 0xff) | None) {
                         let n = crate::proto::buf::Reader::new(p).lenenc("column count").unwrap_or(0);
@@ -462,9 +455,7 @@ impl Ends {
                     if is_eof(p) {
                         set_transaction_flags(p, status);
                         if deprecate {
-                            // EOF: 0xFE, warnings, status. OK: 0xFE, 0, 0, status, warnings.
-                            let (w, st) = (p.get(1..3).unwrap_or(&[0, 0]), p.get(3..5).unwrap_or(&[2, 0]));
-                            *p = vec![0xfe, 0, 0, st[0], st[1], w[0], w[1]];
+                            *p = eof_as_ok(p);
                         }
                         self.stage = Stage::Start;
                     } else if p.first() == Some(&0xff) {
@@ -512,10 +503,7 @@ pub fn session_state(vars: &[(&str, &str)], schema: Option<&str>, transaction: O
 /// then the state. Any other packet is left as it is.
 pub fn with_session_state(p: &mut Vec<u8>, state: &[u8]) {
     let Some(at) = status_at(p).filter(|_| p.first() == Some(&0x00)) else { return };
-    if let Some(f) = p.get_mut(at..at + 2) {
-        let v = u16::from_le_bytes([f[0], f[1]]) | SERVER_SESSION_STATE_CHANGED;
-        f.copy_from_slice(&v.to_le_bytes());
-    }
+    update_status(p, |v| v | SERVER_SESSION_STATE_CHANGED);
     // The info after the warning count: a string to the packet's end without session
     // tracking, length-encoded with it.
     let info = p.split_off((at + 4).min(p.len()));
@@ -527,10 +515,22 @@ pub fn with_session_state(p: &mut Vec<u8>, state: &[u8]) {
 /// by another answer: SERVER_MORE_RESULTS_EXISTS in its status flags. Any other packet
 /// is left as it is. <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html>
 pub fn set_more_results(p: &mut [u8]) {
-    if let Some(f) = status_at(p).and_then(|i| p.get_mut(i..i + 2)) {
-        let v = u16::from_le_bytes([f[0], f[1]]) | SERVER_MORE_RESULTS_EXISTS;
-        f.copy_from_slice(&v.to_le_bytes());
+    update_status(p, |v| v | SERVER_MORE_RESULTS_EXISTS);
+}
+
+/// Rewrites the status flags of an OK or EOF; any other packet is left as it is.
+fn update_status(p: &mut [u8], f: impl FnOnce(u16) -> u16) {
+    if let Some(b) = status_at(p).and_then(|i| p.get_mut(i..i + 2)) {
+        let v = f(u16::from_le_bytes([b[0], b[1]]));
+        b.copy_from_slice(&v.to_le_bytes());
     }
+}
+
+/// An EOF (0xFE, warnings, status) as the OK headed 0xFE that replaces it for a
+/// CLIENT_DEPRECATE_EOF client (0xFE, 0 affected rows, 0 last insert id, status, warnings).
+pub fn eof_as_ok(eof: &[u8]) -> Vec<u8> {
+    let (w, st) = (eof.get(1..3).unwrap_or(&[0, 0]), eof.get(3..5).unwrap_or(&[2, 0]));
+    vec![0xfe, 0, 0, st[0], st[1], w[0], w[1]]
 }
 
 /// The packets before the rows (column count, column definitions, EOF), for a result

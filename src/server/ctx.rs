@@ -55,6 +55,9 @@ impl Default for Tracked {
 pub const TRACKED_VARIABLES: [&str; 5] =
     ["autocommit", "character_set_client", "character_set_connection", "character_set_results", "time_zone"];
 
+/// Those of them a login, SET NAMES and SET CHARACTER SET assign together.
+pub const TRACKED_CHARSETS: [&str; 3] = ["character_set_client", "character_set_connection", "character_set_results"];
+
 impl Tracked {
     /// A new statement: nothing assigned yet.
     pub fn begin(&mut self) {

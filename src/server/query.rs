@@ -737,7 +737,7 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
             if let Err((code, state, msg)) = r {
                 return vec![err_packet(code, state, &msg)];
             }
-            for name in ["character_set_client", "character_set_connection", "character_set_results"] {
+            for name in super::ctx::TRACKED_CHARSETS {
                 s.tracked.assign(name);
             }
             let named = if up(0).as_deref() == Some("CHARACTER") { 2 } else { 1 };
@@ -780,16 +780,9 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
             // client's session tracker report.
             let v = v.trim_start_matches('=').trim();
             if name.eq_ignore_ascii_case("autocommit") {
-                let on = match unquote(v).to_ascii_uppercase().as_str() {
-                    "1" | "ON" | "TRUE" | "DEFAULT" => true,
-                    "0" | "OFF" | "FALSE" => false,
-                    _ => {
-                        return vec![err_packet(
-                            ER_WRONG_VALUE_FOR_VAR,
-                            "42000",
-                            &format!("Variable 'autocommit' can't be set to the value of '{}'", unquote(v)),
-                        )]
-                    }
+                let default = unquote(v).eq_ignore_ascii_case("DEFAULT");
+                let Some(on) = boolean(v).or(default.then_some(true)) else {
+                    return vec![wrong_value("autocommit", v)];
                 };
                 s.tracked.autocommit = on;
                 s.tracked.assign("autocommit");
@@ -864,15 +857,25 @@ fn set_global(s: &Ctx, name: &str, v: &str) -> Result<Option<bool>, Vec<u8>> {
     if !is_admin(s) {
         return Err(denied(SET_GLOBAL));
     }
+    boolean(v).map(Some).ok_or_else(|| wrong_value(&name, v))
+}
+
+/// A boolean variable's value as SET takes it: 1, ON, TRUE or 0, OFF, FALSE, quoted or not.
+fn boolean(v: &str) -> Option<bool> {
     match unquote(v).to_ascii_uppercase().as_str() {
-        "1" | "ON" | "TRUE" => Ok(Some(true)),
-        "0" | "OFF" | "FALSE" => Ok(Some(false)),
-        _ => Err(err_packet(
-            ER_WRONG_VALUE_FOR_VAR,
-            "42000",
-            &format!("Variable '{name}' can't be set to the value of '{}'", unquote(v)),
-        )),
+        "1" | "ON" | "TRUE" => Some(true),
+        "0" | "OFF" | "FALSE" => Some(false),
+        _ => None,
     }
+}
+
+/// ERROR 1231: `name` cannot take the value `v`.
+fn wrong_value(name: &str, v: &str) -> Vec<u8> {
+    err_packet(
+        ER_WRONG_VALUE_FOR_VAR,
+        "42000",
+        &format!("Variable '{name}' can't be set to the value of '{}'", unquote(v)),
+    )
 }
 
 /// The privileges SET GLOBAL asks for.

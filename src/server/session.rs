@@ -253,7 +253,7 @@ impl<'a> Session<'a> {
         self.client_caps = resp.capabilities;
         // The login's character sets, which its OK reports to a session tracker.
         self.charsets = self.login_charsets();
-        for name in ["character_set_client", "character_set_connection", "character_set_results"] {
+        for name in super::ctx::TRACKED_CHARSETS {
             self.tracked.assign(name);
         }
         self.scramble.clone_from(&n);
@@ -433,26 +433,23 @@ impl<'a> Session<'a> {
         {
             return None;
         }
-        let values: Vec<(&str, String)> = t
-            .assigned
-            .iter()
-            .map(|n| {
-                let v = match *n {
-                    "autocommit" => super::values::onoff(t.autocommit),
-                    "time_zone" => t.time_zone.clone().unwrap_or_else(|| self.server_time_zone()),
-                    _ => self.charsets.get(n).flatten().unwrap_or_default().to_string(),
-                };
-                (*n, v)
-            })
-            .collect();
+        let values: Vec<(&str, String)> =
+            t.assigned
+                .iter()
+                .map(|n| {
+                    let v = match *n {
+                        "autocommit" => super::values::onoff(t.autocommit),
+                        // The server's until the session sets its own.
+                        "time_zone" => t.time_zone.clone().unwrap_or_else(|| {
+                            super::values::primary_variable(self.srv.primary().as_ref(), "time_zone")
+                        }),
+                        _ => self.charsets.get(n).flatten().unwrap_or_default().to_string(),
+                    };
+                    (*n, v)
+                })
+                .collect();
         let pairs: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
         Some(resultset::session_state(&pairs, self.db.as_deref().filter(|_| t.schema), t.transaction_state))
-    }
-
-    /// The server's time zone, a session's until it sets its own.
-    fn server_time_zone(&self) -> String {
-        super::values::primary_value(self.srv.primary().as_ref(), "time_zone", "SYSTEM")
-            .unwrap_or_else(|| "SYSTEM".into())
     }
 
     /// Writes one statement's answer as this client and session take it.

@@ -84,7 +84,7 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
 
 /// A variable whose value is the primary's: as read from it (what it lacks, this
 /// server lacks), or before that what the stored files tell, else `default`.
-pub(super) fn primary_value(p: Option<&Primary>, name: &str, default: &str) -> Option<String> {
+fn primary_value(p: Option<&Primary>, name: &str, default: &str) -> Option<String> {
     if let Some(p) = p.filter(|p| !p.variables.is_empty()) {
         return p.variables.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     }
@@ -98,15 +98,19 @@ pub(super) fn primary_value(p: Option<&Primary>, name: &str, default: &str) -> O
     })
 }
 
+/// A variable binlogd reports as the primary's: its value, else the default `sysvars`
+/// declares for it ("" for none).
+pub(super) fn primary_variable(p: Option<&Primary>, name: &str) -> String {
+    let default = match sysvars::find(name).map(|v| v.from) {
+        Some(Source::Primary(d)) => d,
+        _ => "",
+    };
+    primary_value(p, name, default).unwrap_or_default()
+}
+
 /// What a session's character sets are set from: the primary's kind and settings.
 pub(super) fn charset_server(p: Option<&Primary>) -> super::collations::Server {
-    let get = |name: &str| {
-        let default = match sysvars::find(name).map(|v| v.from) {
-            Some(Source::Primary(d)) => d,
-            _ => "",
-        };
-        primary_value(p, name, default).unwrap_or_default()
-    };
+    let get = |name: &str| primary_variable(p, name);
     super::collations::Server {
         mariadb: p.is_some_and(|p| p.flavor == crate::replica::connect::Flavor::MariaDb),
         collations: get("character_set_collations"),

@@ -40,11 +40,12 @@ pub struct Conn<'a> {
 
 /// The packet that ends a dump that stops (a non-blocking one at the end of the
 /// binlog, an UNTIL position reached): mysqld's `my_eof`, as the client takes an EOF.
-pub(super) fn end_packet(deprecate_eof: bool) -> &'static [u8] {
+pub(super) fn end_packet(deprecate_eof: bool) -> Vec<u8> {
+    use crate::proto::resultset::{eof_as_ok, EOF};
     if deprecate_eof {
-        &[0xfe, 0, 0, 0x02, 0, 0, 0]
+        eof_as_ok(&EOF)
     } else {
-        &crate::proto::resultset::EOF
+        EOF.to_vec()
     }
 }
 

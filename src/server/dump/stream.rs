@@ -342,7 +342,7 @@ impl Dump<'_, '_> {
         let ev = made_up(EventType::MARIADB_GTID_LIST, sid, self.pos as u32, list, self.crc);
         self.send_event(&ev)?;
         info!("connection {}: the replica's UNTIL position is reached at {}:{}", self.s.id, self.file, self.pos);
-        self.s.stream.write(super::end_packet(self.s.deprecate_eof))
+        self.s.stream.write(&super::end_packet(self.s.deprecate_eof))
     }
 
     pub(super) fn send_event(&mut self, ev: &[u8]) -> Result<(), Error> {
@@ -621,7 +621,7 @@ impl Dump<'_, '_> {
                 }
             }
             if non_block {
-                return self.s.stream.write(super::end_packet(self.s.deprecate_eof));
+                return self.s.stream.write(&super::end_packet(self.s.deprecate_eof));
             }
             let st2 = self.s.srv.shared.serving.durable.wait_newer(generation, hb);
             if self.s.killed.load(std::sync::atomic::Ordering::SeqCst) {
