@@ -57,6 +57,7 @@ fn options(host: &str, port: &str, user: &str, password: &str) -> ConnectOptions
         tls: None,
         compression: Vec::new(),
         extra_capabilities: 0,
+        ext_capabilities: 0,
     }
 }
 

@@ -39,6 +39,11 @@ if ! python3 -c 'import pymysqlreplication' >/dev/null 2>&1; then
   log "pip install mysql-replication==1.0.17"
   python3 -m pip install -q 'mysql-replication==1.0.17'
 fi
+# MySQL Connector/Python, whose pure-Python protocol sends query attributes.
+if ! python3 -c 'import mysql.connector' >/dev/null 2>&1; then
+  log "pip install mysql-connector-python==9.7.0"
+  python3 -m pip install -q 'mysql-connector-python==9.7.0'
+fi
 node_dir=/var/cache/binlogd-test/node
 if [ ! -d "$node_dir/node_modules/zongji" ]; then
   log "npm install zongji@0.5.1 into $node_dir"

@@ -99,7 +99,7 @@ pub const VARS: &[Var] = &[
     v("have_ssl", Text, Own, MariaDb),
     v("hostname", Text, Own, Both),
     v("init_connect", Text, P(""), Both),
-    v("interactive_timeout", Int, P("28800"), Both),
+    v("interactive_timeout", Int, Own, Both),
     v("license", Text, P("GPL"), Both),
     v("log_bin", Bool, P("ON"), Both),
     v("log_bin_basename", TextOrNull, Own, Both),
@@ -123,6 +123,8 @@ pub const VARS: &[Var] = &[
     v("report_host", TextOrNull, Own, Both),
     v("report_port", Int, Own, Both),
     v("require_secure_transport", Bool, Own, Both),
+    // MySQL 8.0.3+: whether answers carry column definitions (a session's own, `SESSION_ONLY`).
+    v("resultset_metadata", Text, Own, Mysql),
     v("rpl_semi_sync_master_enabled", Bool, Own, Both),
     v("rpl_semi_sync_replica_enabled", Bool, Own, Mysql),
     v("rpl_semi_sync_slave_enabled", Bool, Own, Both),
@@ -147,6 +149,15 @@ pub const VARS: &[Var] = &[
     v("version_compile_os", Text, P("Linux"), Both),
     v("wait_timeout", Int, Own, Both),
 ];
+
+/// The variables only a session has: SHOW GLOBAL VARIABLES leaves them out,
+/// `@@global.x` is ERROR 1238 and `SET GLOBAL x` 1228.
+pub const SESSION_ONLY: &[&str] = &["resultset_metadata"];
+
+/// Whether `name` (any case) is one of `SESSION_ONLY`.
+pub fn session_only(name: &str) -> bool {
+    SESSION_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
 
 /// The variables a MySQL server warns about (1287) when a statement reads them: since
 /// which version (as `server::query::version_number` gives it), and what to use

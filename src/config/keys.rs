@@ -401,6 +401,18 @@ pub static KEYS: &[Key] = &[
         get: |c| secs_shown(c.wait_timeout),
     },
     Key {
+        name: "interactive_timeout",
+        aliases: &[],
+        default: "28800",
+        unit: "seconds",
+        doc: "seconds an interactive client (the mysql client's prompt) may stay idle, in place of wait_timeout",
+        set: |c, v| {
+            c.interactive_timeout = positive_seconds(v)?;
+            Ok(())
+        },
+        get: |c| secs_shown(c.interactive_timeout),
+    },
+    Key {
         name: "net_write_timeout",
         aliases: &[],
         default: "60",

@@ -91,6 +91,8 @@ pub struct Config {
     pub max_connections: usize,
     /// A client connection idle this long (not dumping) is closed.
     pub wait_timeout: Duration,
+    /// The idle limit of a client that logged in with CLIENT_INTERACTIVE.
+    pub interactive_timeout: Duration,
     /// A write to a client that blocks this long (a reader that stopped reading)
     /// ends its connection.
     pub net_write_timeout: Duration,
@@ -335,6 +337,7 @@ impl Config {
             max_connections: 0,
             server_accounts: Vec::new(),
             wait_timeout: Duration::ZERO,
+            interactive_timeout: Duration::ZERO,
             net_write_timeout: Duration::ZERO,
             master_ssl: MasterSsl::Off,
             master_ssl_ca: None,

@@ -49,6 +49,9 @@ pub struct ConnectOptions {
     /// Capabilities asked for beyond binlogd's own, where the server offers them
     /// (CLIENT_DEPRECATE_EOF, say, for a caller that reads the packets itself).
     pub extra_capabilities: u32,
+    /// MariaDB's extended capabilities asked for (`caps::ext`), where the greeting
+    /// offers them (a MariaDB server's, which clears CLIENT_MYSQL).
+    pub ext_capabilities: u32,
 }
 
 /// An authenticated connection.
@@ -56,6 +59,7 @@ pub struct Client {
     pub stream: PacketStream<BufSocket>,
     pub greeting: HandshakeV10,
     pub capabilities: u32,
+    pub ext_capabilities: u32,
     /// What was checked of the server's certificate, when the connection is encrypted.
     pub tls: Option<&'static str>,
     /// The compressed protocol in use.
@@ -141,8 +145,12 @@ impl Client {
             plugin = auth::NATIVE.to_string();
         }
         let mut nonce = greeting.scramble.clone();
+        // Sent in the filler where the greeting cleared CLIENT_MYSQL, as this login does then.
+        let ext_capabilities =
+            if capabilities & caps::LONG_PASSWORD == 0 { o.ext_capabilities & greeting.ext_capabilities } else { 0 };
         let resp = HandshakeResponse41 {
             capabilities,
+            ext_capabilities,
             max_packet: MAX_PACKET as u32,
             charset: CHARSET_UTF8MB4,
             user: o.user.clone(),
@@ -170,7 +178,7 @@ impl Client {
                         stream.inner.compress(a);
                         stream.follow_seq = true;
                     }
-                    return Ok(Client { stream, greeting, capabilities, tls, compression });
+                    return Ok(Client { stream, greeting, capabilities, ext_capabilities, tls, compression });
                 }
                 Some(0xff) => return Err(super::parse_err(&p)),
                 Some(0xfe) => {

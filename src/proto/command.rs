@@ -42,6 +42,71 @@ pub fn query(sql: &str) -> Vec<u8> {
     p
 }
 
+/// The statement's text of a COM_QUERY `payload` (its command byte left off). A
+/// session that has CLIENT_QUERY_ATTRIBUTES (`attributes`) puts named parameters
+/// before the text, which no statement binlogd answers reads (a primary reads them
+/// only through its query_attributes component); they are skipped as mysqld 9.7
+/// reads them. None where mysqld answers ER_MALFORMED_PACKET: counts or a parameter
+/// set count other than 1, a zero bind flag, and fixed-size values, types, names or
+/// length headers cut short; a string value longer than what is left (or NULL-length,
+/// 0xFB) takes the rest, as mysqld's does, leaving an empty statement.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query.html>
+pub fn query_text(payload: &[u8], attributes: bool) -> Option<&[u8]> {
+    if !attributes {
+        return Some(payload);
+    }
+    let mut r = Reader::new(payload);
+    let count = r.lenenc("parameter_count").ok()?;
+    if r.lenenc("parameter_set_count").ok()? != 1 {
+        return None;
+    }
+    if count == 0 {
+        return Some(r.rest());
+    }
+    let count = usize::try_from(count).ok()?;
+    let nulls = r.bytes(count.div_ceil(8), "null_bitmap").ok()?;
+    if r.u8("new_params_bind_flag").ok()? == 0 {
+        return None;
+    }
+    // The low byte of each parameter's type; its high byte is the unsigned flag.
+    let mut types = Vec::with_capacity(count.min(r.remaining()));
+    for _ in 0..count {
+        types.push(r.u16("parameter_type").ok()? as u8);
+        r.lenenc_bytes("parameter_name").ok()?;
+    }
+    for (i, ty) in types.into_iter().enumerate() {
+        if nulls.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0) {
+            continue;
+        }
+        match ty {
+            // TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG: fixed sizes.
+            1 => r.skip(1, "parameter value").ok()?,
+            2 => r.skip(2, "parameter value").ok()?,
+            3 | 4 => r.skip(4, "parameter value").ok()?,
+            5 | 8 => r.skip(8, "parameter value").ok()?,
+            // TIMESTAMP, DATE, TIME, DATETIME: a one-byte length, then the value.
+            7 | 0x0a..=0x0c => {
+                let n = r.u8("parameter value length").ok()?;
+                r.skip(usize::from(n), "parameter value").ok()?;
+            }
+            // Any other type is sent as a string.
+            _ => {
+                let n = match r.peek()? {
+                    0xfb => {
+                        r.skip(1, "parameter value length").ok()?;
+                        u64::MAX
+                    }
+                    0xff => return None,
+                    _ => r.lenenc("parameter value length").ok()?,
+                };
+                let n = usize::try_from(n).unwrap_or(usize::MAX).min(r.remaining());
+                r.skip(n, "parameter value").ok()?;
+            }
+        }
+    }
+    Some(r.rest())
+}
+
 /// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_register_slave.html>
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RegisterSlave {
@@ -190,6 +255,64 @@ pub fn semisync_ack(file: &str, pos: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each case as mysqld 9.7 answered it: the text it ran, or None for
+    /// ER_MALFORMED_PACKET.
+    #[test]
+    fn query_attributes_are_skipped_as_mysqld_reads_them() {
+        let cases: &[(&[u8], Option<&[u8]>)] = &[
+            (b"\x00\x01SELECT 1", Some(b"SELECT 1")),
+            (b"\x00\x01", Some(b"")),
+            (b"\x00\x01\x00SELECT 1", Some(b"\x00SELECT 1")),
+            (b"", None),
+            (b"\x00", None),
+            (b"\x00\x00SELECT 6", None),
+            (b"\x01\x02\x00\x01\xfe\x00\x01aVSELECT 2", None),
+            (b"\xfb\x01SELECT 1", None),
+            // A string value: its length, clamped to what is left.
+            (b"\x01\x01\x00\x01\xfe\x00\x01a\x01XSELECT 2", Some(b"SELECT 2")),
+            (b"\x01\x01\x00\x01\xfe\x00\x01aVSELECT 2", Some(b"")),
+            (b"\x01\x01\x00\x01\xfe\x00\x01a\xfbSELECT 1", Some(b"")),
+            (b"\x01\x01\x00\x01\xfe\x00\x01a\xfcSELECT 14", Some(b"")),
+            (b"\x01\x01\x00\x01\xfe\x00\x01a\xffSELECT 1", None),
+            (b"\x01\x01\x00\x01\xfe\x00\x01a\xfc\x05", None),
+            (b"\x02\x01\x00\x01\xfe\x00\x01a\xfe\x00\x01b\x01X\x01YSELECT 7", Some(b"SELECT 7")),
+            // The bind flag: any but 0.
+            (b"\x01\x01\x00\x00SELECT 4", None),
+            (b"\x01\x01\x00\x02\xfe\x00\x01a\x00SELECT 16", Some(b"SELECT 16")),
+            // A NULL parameter has no value.
+            (b"\x01\x01\x01\x01\xfe\x00\x01aSELECT 5", Some(b"SELECT 5")),
+            // Names are not clamped.
+            (b"\x01\x01\x01\x01\xfe\x00\x09abc", None),
+            (b"\x01\x01\x01\x01\xfe\x00\xfbabc", None),
+            (b"\x01\x01\x00\x01\xfe\x00\xfc\x05", None),
+            (b"\x01\x01\x00\x01\x08", None),
+            // Fixed sizes, signed or not.
+            (b"\x01\x01\x00\x01\x08\x00\x01n\x05\x00\x00\x00\x00\x00\x00\x00SELECT 3", Some(b"SELECT 3")),
+            (b"\x01\x01\x00\x01\x08\x80\x01n\x05\x00\x00\x00\x00\x00\x00\x00SELECT 29", Some(b"SELECT 29")),
+            (b"\x01\x01\x00\x01\x08\x00\x01nabc", None),
+            (b"\x01\x01\x00\x01\x04\x00\x01n\x00\x00\x00\x00SELECT 18", Some(b"SELECT 18")),
+            (b"\x01\x01\x00\x01\x05\x00\x01n\x00\x00\x00\x00\x00\x00\x00\x00SELECT 19", Some(b"SELECT 19")),
+            (b"\x01\x01\x00\x01\x02\x00\x01n\x00\x00SELECT 23", Some(b"SELECT 23")),
+            (b"\x01\x01\x00\x01\x03\x00\x01n\x00\x00\x00\x00SELECT 24", Some(b"SELECT 24")),
+            (b"\x01\x01\x00\x01\x01\x00\x01n\x00SELECT 25", Some(b"SELECT 25")),
+            // INT24 and YEAR go as strings.
+            (b"\x01\x01\x00\x01\x09\x00\x01n\x01\x00\x00\x00SELECT 12", Some(b"\x00\x00SELECT 12")),
+            (b"\x01\x01\x00\x01\x0d\x00\x01n\x05\x00SELECT 13", Some(b"CT 13")),
+            // Times: a one-byte length, not clamped.
+            (b"\x01\x01\x00\x01\x0c\x00\x01n\x04\xe8\x07\x01\x02SELECT 8", Some(b"SELECT 8")),
+            (b"\x01\x01\x00\x01\x0c\x00\x01n\x0b\xe8\x07\x01\x02SELECT 8", Some(b"8")),
+            (b"\x01\x01\x00\x01\x0c\x00\x01n\x0f\xe8\x07", None),
+            (b"\x01\x01\x00\x01\x0b\x00\x01n\x0f\xe8\x07", None),
+            (b"\x01\x01\x00\x01\xf0\x00\x01n\x01aSELECT 9", Some(b"SELECT 9")),
+        ];
+        for (payload, text) in cases {
+            assert_eq!(query_text(payload, true), *text, "{payload:x?}");
+        }
+        assert_eq!(query_text(b"\x00\x01SELECT 1", false), Some(&b"\x00\x01SELECT 1"[..]));
+        // A count no packet could hold is refused before anything is allocated for it.
+        assert_eq!(query_text(b"\xfe\xff\xff\xff\xff\xff\xff\xff\x7f\x01\x00", true), None);
+    }
 
     #[test]
     fn register_slave_round_trips() {

@@ -14,6 +14,8 @@ pub struct HandshakeV10 {
     /// The 20-byte nonce (both parts, without the trailing NUL).
     pub scramble: Vec<u8>,
     pub capabilities: u32,
+    /// MariaDB's extended capabilities (`caps::ext`), sent where CLIENT_MYSQL is clear.
+    pub ext_capabilities: u32,
     pub charset: u8,
     pub status: u16,
     pub auth_plugin: String,
@@ -34,13 +36,17 @@ impl HandshakeV10 {
         let mut scramble = r.bytes(8, "auth-plugin-data-part-1")?.to_vec();
         r.skip(1, "filler")?;
         let mut capabilities = u32::from(r.u16("capability flags")?);
-        let (mut charset, mut status, mut auth_plugin) = (0u8, 0u16, String::new());
+        let (mut charset, mut status, mut auth_plugin, mut ext_capabilities) = (0u8, 0u16, String::new(), 0);
         if !r.is_empty() {
             charset = r.u8("character set")?;
             status = r.u16("status flags")?;
             capabilities |= u32::from(r.u16("capability flags (upper)")?) << 16;
             let data_len = r.u8("auth-plugin-data length")?;
-            r.skip(10, "reserved")?;
+            r.skip(6, "reserved")?;
+            let ext = r.u32("MariaDB extended capabilities")?;
+            if capabilities & caps::LONG_PASSWORD == 0 {
+                ext_capabilities = ext;
+            }
             if capabilities & caps::SECURE_CONNECTION != 0 {
                 let n = (usize::from(data_len).saturating_sub(8)).max(13);
                 let part2 = r.bytes(n.min(r.remaining()), "auth-plugin-data-part-2")?;
@@ -57,7 +63,16 @@ impl HandshakeV10 {
         if capabilities & caps::PROTOCOL_41 == 0 {
             return Err(Error::Unsupported { what: "server without CLIENT_PROTOCOL_41".into() });
         }
-        Ok(HandshakeV10 { server_version, connection_id, scramble, capabilities, charset, status, auth_plugin })
+        Ok(HandshakeV10 {
+            server_version,
+            connection_id,
+            scramble,
+            capabilities,
+            ext_capabilities,
+            charset,
+            status,
+            auth_plugin,
+        })
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -72,7 +87,8 @@ impl HandshakeV10 {
         p.put_u16(self.status);
         p.put_u16((self.capabilities >> 16) as u16);
         p.push((self.scramble.len() + 1) as u8);
-        p.extend_from_slice(&[0; 10]);
+        p.extend_from_slice(&[0; 6]);
+        p.put_u32(if self.capabilities & caps::LONG_PASSWORD == 0 { self.ext_capabilities } else { 0 });
         p.extend_from_slice(b);
         p.push(0);
         p.put_nul_bytes(self.auth_plugin.as_bytes());
@@ -87,6 +103,9 @@ pub const ZSTD_DEFAULT_LEVEL: u8 = 3;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HandshakeResponse41 {
     pub capabilities: u32,
+    /// A MariaDB client's extended capabilities (`caps::ext`): the filler's last four
+    /// bytes, which count where it cleared CLIENT_MYSQL for a server that did.
+    pub ext_capabilities: u32,
     pub max_packet: u32,
     pub charset: u8,
     pub user: String,
@@ -104,7 +123,8 @@ impl HandshakeResponse41 {
         p.put_u32(self.capabilities);
         p.put_u32(self.max_packet);
         p.put_u8(self.charset);
-        p.extend_from_slice(&[0; 23]);
+        p.extend_from_slice(&[0; 19]);
+        p.put_u32(self.ext_capabilities);
         p.put_nul_bytes(self.user.as_bytes());
         if self.capabilities & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
             p.put_lenenc_bytes(&self.auth_response);
@@ -140,7 +160,8 @@ impl HandshakeResponse41 {
         }
         let max_packet = r.u32("max packet size")?;
         let charset = r.u8("character set")?;
-        r.skip(23, "filler")?;
+        r.skip(19, "filler")?;
+        let ext_capabilities = r.u32("MariaDB extended capabilities")?;
         let user = String::from_utf8_lossy(r.nul_bytes("user name")?).into_owned();
         let auth_response = if capabilities & caps::PLUGIN_AUTH_LENENC_CLIENT_DATA != 0 {
             r.lenenc_bytes("auth response")?.to_vec()
@@ -170,6 +191,7 @@ impl HandshakeResponse41 {
             .then(|| r.u8("zstd compression level").unwrap_or(ZSTD_DEFAULT_LEVEL));
         Ok(HandshakeResponse41 {
             capabilities,
+            ext_capabilities,
             max_packet,
             charset,
             user,
@@ -229,6 +251,7 @@ mod tests {
             connection_id: 8,
             scramble: (1..=20).collect(),
             capabilities: 0xdfff_ffff,
+            ext_capabilities: 0,
             charset: 255,
             status: 2,
             auth_plugin: "caching_sha2_password".into(),
@@ -243,6 +266,37 @@ mod tests {
         assert_eq!(h.scramble, (1..=20).collect::<Vec<u8>>());
         assert_eq!(h.auth_plugin, "caching_sha2_password");
         assert_eq!(h.connection_id, 8);
+    }
+
+    #[test]
+    fn mariadb_extended_capabilities_travel_where_client_mysql_is_clear() {
+        // MariaDB 10.11's greeting: CLIENT_MYSQL clear, then progress, bulk, extended
+        // metadata and metadata caching in the reserved bytes.
+        let maria = HandshakeV10 {
+            server_version: "5.5.5-10.11.19-MariaDB-log".into(),
+            connection_id: 3,
+            scramble: (1..=20).collect(),
+            capabilities: 0x81ff_f7fe,
+            ext_capabilities: 0x1d,
+            charset: 8,
+            status: 2,
+            auth_plugin: "mysql_native_password".into(),
+        };
+        let bytes = maria.encode();
+        assert_eq!(bytes[bytes.len() - 22 - 13 - 4..][..4], [0x1d, 0, 0, 0], "the reserved bytes' last four");
+        assert_eq!(HandshakeV10::decode(&bytes).unwrap(), maria);
+        // With CLIENT_MYSQL set the four bytes are filler, whatever they hold.
+        let mysql = HandshakeV10 { capabilities: 0x81ff_f7ff, ..maria.clone() };
+        assert_eq!(HandshakeV10::decode(&mysql.encode()).unwrap().ext_capabilities, 0);
+        let r = HandshakeResponse41 {
+            capabilities: caps::PROTOCOL_41 | caps::SECURE_CONNECTION,
+            ext_capabilities: caps::ext::EXTENDED_METADATA,
+            user: "repl".into(),
+            ..Default::default()
+        };
+        let e = r.encode();
+        assert_eq!(e[28..32], [8, 0, 0, 0]);
+        assert_eq!(HandshakeResponse41::decode(&e).unwrap(), r);
     }
 
     #[test]
@@ -265,6 +319,7 @@ mod tests {
                 | caps::PLUGIN_AUTH
                 | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
                 | caps::CONNECT_ATTRS,
+            ext_capabilities: 0,
             max_packet: 1 << 30,
             charset: 45,
             user: "repl".into(),

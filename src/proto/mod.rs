@@ -111,28 +111,65 @@ impl From<buf::Short> for Error {
 /// Capability flags.
 /// <https://dev.mysql.com/doc/dev/mysql-server/latest/group__group__cs__capabilities__flags.html>
 pub mod caps {
+    /// Also MariaDB's CLIENT_MYSQL: a MariaDB server clears it in its greeting, and a
+    /// MariaDB client in its login, to say that the extended capabilities (`ext`) follow.
     pub const LONG_PASSWORD: u32 = 1;
     pub const FOUND_ROWS: u32 = 2;
     pub const LONG_FLAG: u32 = 4;
     pub const CONNECT_WITH_DB: u32 = 8;
-    /// Never set by binlogd: a server must not be able to make it read local files.
-    pub const LOCAL_FILES: u32 = 0x80;
+    pub const NO_SCHEMA: u32 = 0x10;
     /// The compressed protocol, zlib (`proto::compress`).
     pub const COMPRESS: u32 = 0x20;
+    pub const ODBC: u32 = 0x40;
+    /// Never set by binlogd as a client: a server must not be able to make it read
+    /// local files. As a server binlogd may offer it: it never asks for a file.
+    pub const LOCAL_FILES: u32 = 0x80;
+    /// The session's sql_mode gains IGNORE_SPACE.
+    pub const IGNORE_SPACE: u32 = 0x100;
     pub const PROTOCOL_41: u32 = 0x200;
+    /// The session idles out after interactive_timeout rather than wait_timeout.
+    pub const INTERACTIVE: u32 = 0x400;
     pub const SSL: u32 = 0x800;
+    pub const IGNORE_SIGPIPE: u32 = 0x1000;
     pub const TRANSACTIONS: u32 = 0x2000;
+    pub const RESERVED: u32 = 0x4000;
     pub const SECURE_CONNECTION: u32 = 0x8000;
     pub const MULTI_STATEMENTS: u32 = 0x1_0000;
     pub const MULTI_RESULTS: u32 = 0x2_0000;
+    pub const PS_MULTI_RESULTS: u32 = 0x4_0000;
     pub const PLUGIN_AUTH: u32 = 0x8_0000;
     pub const CONNECT_ATTRS: u32 = 0x10_0000;
     pub const PLUGIN_AUTH_LENENC_CLIENT_DATA: u32 = 0x20_0000;
+    pub const CAN_HANDLE_EXPIRED_PASSWORDS: u32 = 0x40_0000;
     /// OK packets report what a statement changed of the session (`resultset::with_session_state`).
     pub const SESSION_TRACK: u32 = 0x80_0000;
     pub const DEPRECATE_EOF: u32 = 0x100_0000;
+    /// A result's column count is followed by whether its column definitions follow
+    /// (MySQL 8.0.3 and later; `resultset_metadata`).
+    pub const OPTIONAL_RESULTSET_METADATA: u32 = 0x200_0000;
     /// The compressed protocol with zstd (MySQL 8.0.18 and later); the login names a level.
     pub const ZSTD_COMPRESSION_ALGORITHM: u32 = 0x400_0000;
+    /// COM_QUERY carries named parameters before its text (MySQL 8.0.23 and later;
+    /// `proto::command::query_text`).
+    pub const QUERY_ATTRIBUTES: u32 = 0x800_0000;
+    pub const MULTI_FACTOR_AUTHENTICATION: u32 = 0x1000_0000;
+    pub const SSL_VERIFY_SERVER_CERT: u32 = 0x4000_0000;
+    pub const REMEMBER_OPTIONS: u32 = 0x8000_0000;
+
+    /// MariaDB's extended capabilities: the greeting's and the login's four bytes
+    /// where MySQL's have filler, read where CLIENT_MYSQL (`LONG_PASSWORD`) is clear.
+    /// <https://mariadb.com/docs/server/reference/clientserver-protocol/mariadb-protocol-differences-with-mysql>
+    pub mod ext {
+        /// Progress reports of long statements (binlogd has none to send).
+        pub const PROGRESS: u32 = 1;
+        pub const STMT_BULK_OPERATIONS: u32 = 4;
+        /// Each column definition carries the column's extended type (10.5.2 and later).
+        pub const EXTENDED_METADATA: u32 = 8;
+        /// A prepared statement's metadata is sent once (10.6 and later).
+        pub const CACHE_METADATA: u32 = 0x10;
+        /// A bulk statement's results one by one (11.5.1 and later).
+        pub const BULK_UNIT_RESULTS: u32 = 0x20;
+    }
 }
 
 /// Parses an ERR packet (first byte 0xFF).

@@ -273,31 +273,50 @@ pub struct Results {
     pub max_bytes: u8,
 }
 
+/// How a session takes the column definitions of its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Form {
+    /// The result character set; None for `character_set_results = NULL`.
+    pub results: Option<Results>,
+    /// A MariaDB primary's: its "not fixed" decimals are 39.
+    pub mariadb: bool,
+    /// MARIADB_CLIENT_EXTENDED_METADATA: each definition carries the column's extended
+    /// type after its original name, empty for every column binlogd sends (none is
+    /// JSON, UUID, INET or a geometry).
+    pub extended: bool,
+    /// CLIENT_OPTIONAL_RESULTSET_METADATA: the column count is followed by whether the
+    /// definitions follow (1, `resultset_metadata = FULL`) or not (0, `NONE`).
+    pub optional: Option<bool>,
+}
+
 /// Makes binlogd's column definitions of an answer the session's, as mysqld's
 /// `Protocol::send_result_set_metadata` converts each: text columns carry the result
 /// collation (63 for `SET NAMES binary`, where clients such as pymysql then return
 /// bytes), and a length of their characters times its bytes per character (a TEXT's,
-/// its bytes times that); "not fixed" decimals are MariaDB's 39 on MariaDB. `results`
-/// is None for `character_set_results = NULL`: sent as stored. `answer` is a
+/// its bytes times that); "not fixed" decimals are MariaDB's 39 on MariaDB; then the
+/// session's form of metadata (`Form::extended`, `Form::optional`). `answer` is a
 /// statement's packets; an OK, an ERR or a head cut short is left as it is.
-pub fn for_session(answer: &mut [Vec<u8>], results: Option<Results>, mariadb: bool) {
+pub fn for_session(answer: &mut Vec<Vec<u8>>, form: Form) {
     let Some(first) = answer.first().filter(|p| !matches!(p.first(), Some(0x00 | 0xfe | 0xff) | None)) else {
         return;
     };
     let Ok(n) = Reader::new(first).lenenc("column count") else { return };
-    for def in answer.iter_mut().skip(1).take(usize::try_from(n).unwrap_or(0)) {
+    let n = usize::try_from(n).unwrap_or(0);
+    for def in answer.iter_mut().skip(1).take(n) {
         let mut r = Reader::new(def);
         let at = (|| {
             for what in ["catalog", "schema", "table", "org_table", "name", "org_name"] {
                 r.lenenc_bytes(what)?;
             }
+            let names = r.pos();
             r.lenenc("fixed fields length")?;
-            Ok::<usize, Error>(r.pos())
+            Ok::<(usize, usize), Error>((names, r.pos()))
         })();
+        let Ok((names, at)) = at else { continue };
         // charset (2), length (4), type (1), flags (2), decimals (1).
-        let Some(f) = at.ok().and_then(|at| def.get_mut(at..at + 10)) else { continue };
+        let Some(f) = def.get_mut(at..at + 10) else { continue };
         if u16::from_le_bytes([f[0], f[1]]) == TEXT_CHARSET {
-            if let Some(to) = results {
+            if let Some(to) = form.results {
                 let len = u64::from(u32::from_le_bytes([f[2], f[3], f[4], f[5]]));
                 let chars = if ColumnType(f[6]).is_blob() { len } else { len / 3 };
                 let len = u32::try_from(chars * u64::from(to.max_bytes)).unwrap_or(u32::MAX);
@@ -305,8 +324,21 @@ pub fn for_session(answer: &mut [Vec<u8>], results: Option<Results>, mariadb: bo
                 f[2..6].copy_from_slice(&len.to_le_bytes());
             }
         }
-        if mariadb && f[9] == NOT_FIXED {
+        if form.mariadb && f[9] == NOT_FIXED {
             f[9] = 39;
+        }
+        if form.extended {
+            // An empty extended type.
+            def.insert(names, 0);
+        }
+    }
+    if let Some(full) = form.optional {
+        if let Some(count) = answer.first_mut() {
+            count.push(u8::from(full));
+        }
+        if !full {
+            let end = answer.len().min(1 + n);
+            answer.drain(1..end);
         }
     }
 }
@@ -439,8 +471,15 @@ impl Ends {
                             *p = eof_as_ok(p);
                         }
                     } else if !matches!(p.first(), Some(0xfe | 0xff) | None) {
-                        let n = crate::proto::buf::Reader::new(p).lenenc("column count").unwrap_or(0);
-                        self.stage = if n == 0 { Stage::Rows } else { Stage::Columns(n) };
+                        let mut r = crate::proto::buf::Reader::new(p);
+                        let n = r.lenenc("column count").unwrap_or(0);
+                        // CLIENT_OPTIONAL_RESULTSET_METADATA's 0: no definitions follow.
+                        let defs = r.u8("metadata_follows").ok().is_none_or(|f| f != 0);
+                        self.stage = match n {
+                            0 => Stage::Rows,
+                            _ if !defs => Stage::ColumnsEnd,
+                            n => Stage::Columns(n),
+                        };
                     }
                 }
                 Stage::Columns(n) => self.stage = if n <= 1 { Stage::ColumnsEnd } else { Stage::Columns(n - 1) },
@@ -647,7 +686,7 @@ mod tests {
         assert_eq!(column_def(&base[1]).map(|c| c.0).ok().as_deref(), Some("v"));
         // Unconverted (character_set_results = NULL): utf8mb3's lengths, MySQL's decimals.
         let mut stored = base.clone();
-        for_session(&mut stored, None, false);
+        for_session(&mut stored, Form::default());
         assert_eq!(stored, base);
         assert_eq!(meta(&base[1]), (33, 765, 1, NOT_FIXED));
         assert_eq!(meta(&base[2]), (63, 21, 0xa1, 0));
@@ -655,7 +694,10 @@ mod tests {
         assert_eq!(meta(&base[4]), (63, 65_532, 0x80, NOT_FIXED));
         // utf8mb4 on MariaDB: four bytes a character, and a TEXT's bytes times four.
         let mut answer = base.clone();
-        for_session(&mut answer, Some(Results { collation: 45, max_bytes: 4 }), true);
+        for_session(
+            &mut answer,
+            Form { results: Some(Results { collation: 45, max_bytes: 4 }), mariadb: true, ..Form::default() },
+        );
         assert_eq!(meta(&answer[1]), (45, 1020, 1, 39));
         assert_eq!(meta(&answer[2]), (63, 21, 0xa1, 0), "numbers are left as they are");
         assert_eq!(meta(&answer[3]), (45, 786_420, 0, 39));
@@ -663,14 +705,53 @@ mod tests {
         assert_eq!(answer[6..], base[6..], "rows are left alone");
         // SET NAMES binary: a byte a character.
         let mut binary = base.clone();
-        for_session(&mut binary, Some(Results { collation: 63, max_bytes: 1 }), false);
+        for_session(&mut binary, Form { results: Some(Results { collation: 63, max_bytes: 1 }), ..Form::default() });
         assert_eq!(meta(&binary[1]), (63, 255, 1, NOT_FIXED));
         // An OK, an ERR, a cut column definition: left as they are.
+        let all = Form {
+            results: Some(Results { collation: 8, max_bytes: 1 }),
+            mariadb: true,
+            extended: true,
+            optional: Some(true),
+        };
         for p in [vec![vec![0x00, 0, 0, 2, 0]], vec![vec![0xff, 1, 2]], vec![vec![1], vec![3, b'd']], vec![]] {
             let mut q = p.clone();
-            for_session(&mut q, Some(Results { collation: 8, max_bytes: 1 }), true);
+            for_session(&mut q, Form { optional: None, ..all });
             assert_eq!(q, p);
         }
+    }
+
+    #[test]
+    fn extended_and_optional_metadata_take_the_forms_mariadb_and_mysql_send() {
+        let base = encode_typed(
+            &[Column::text("Log_name", 255), Column::number("File_size", ColumnType::LONGLONG, 20, true)],
+            &[vec![Some("mysql-bin.000001".into()), Some("328".into())]],
+        );
+        // MariaDB with MARIADB_CLIENT_EXTENDED_METADATA: an empty string after the
+        // original name, as MariaDB 10.11 sends SHOW BINARY LOGS.
+        let mut extended = base.clone();
+        for_session(&mut extended, Form { extended: true, mariadb: true, ..Form::default() });
+        let mut r = Reader::new(&extended[2]);
+        for _ in 0..6 {
+            r.lenenc_bytes("name").unwrap();
+        }
+        assert_eq!(r.lenenc_bytes("extended type info").unwrap(), b"");
+        assert_eq!(r.u8("fixed fields length").unwrap(), 0x0c);
+        assert_eq!(extended[2].len(), base[2].len() + 1);
+        assert_eq!(extended[3..], base[3..]);
+        // MySQL's CLIENT_OPTIONAL_RESULTSET_METADATA: FULL keeps the definitions, NONE
+        // drops them and keeps the EOF after them (as MySQL 9.7 sends SHOW BINARY LOGS).
+        let mut full = base.clone();
+        for_session(&mut full, Form { optional: Some(true), ..Form::default() });
+        assert_eq!(full[0], [2, 1]);
+        assert_eq!(full[1..], base[1..]);
+        let mut none = base.clone();
+        for_session(&mut none, Form { optional: Some(false), ..Form::default() });
+        assert_eq!(none, [vec![2, 0], EOF.to_vec(), base[4].clone(), EOF.to_vec()]);
+        // A client that also asked for CLIENT_DEPRECATE_EOF gets the count, the rows and the OK.
+        Ends::new(true, SERVER_STATUS_AUTOCOMMIT).convert(&mut none);
+        assert_eq!(none.len(), 3);
+        assert_eq!((none[0].clone(), none[1].clone(), none[2][0]), (vec![2, 0], base[4].clone(), 0xfe));
     }
 
     #[test]

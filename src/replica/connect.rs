@@ -83,6 +83,7 @@ pub fn options(cfg: &Config, tls: &crate::tls::Live) -> ConnectOptions {
         program: "binlogd".into(),
         tls: tls.master(),
         extra_capabilities: 0,
+        ext_capabilities: 0,
         compression: cfg
             .master_compression_algorithms
             .iter()

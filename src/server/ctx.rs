@@ -34,6 +34,9 @@ pub struct Tracked {
     /// or ends a transaction (`T_______`, `________`), though `session_track_transaction_info`
     /// is OFF: MySQL 9.7 does.
     pub transaction_state: Option<&'static str>,
+    /// `resultset_metadata = NONE` (MySQL): answers carry no column definitions. No
+    /// tracker follows it.
+    pub no_metadata: bool,
 }
 
 impl Default for Tracked {
@@ -46,6 +49,7 @@ impl Default for Tracked {
             assigned: Default::default(),
             schema: false,
             transaction_state: None,
+            no_metadata: false,
         }
     }
 }
@@ -233,6 +237,10 @@ pub struct Ctx<'a> {
     pub tls: Option<&'a str>,
     /// The connection's compressed protocol, when it has one.
     pub compression: Option<crate::proto::compress::Algorithm>,
+    /// The capabilities the client and binlogd's greeting both have, and MariaDB's
+    /// extended ones (`caps::ext`).
+    pub client_caps: u32,
+    pub client_ext_caps: u32,
     /// The server, as statements see it.
     pub srv: View<'a>,
 }

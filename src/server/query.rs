@@ -39,6 +39,16 @@ pub(super) const ER_PARSE_ERROR: u16 = 1064;
 
 pub(super) const ER_EMPTY_QUERY: u16 = 1065;
 
+/// A COM_QUERY's attributes that cannot be read.
+pub(super) const ER_MALFORMED_PACKET: u16 = 1835;
+
+/// `@@global.x` of a variable only a session has (1238), `SET GLOBAL` of one (1228).
+pub(super) const ER_INCORRECT_GLOBAL_LOCAL_VAR: u16 = 1238;
+pub(super) const ER_LOCAL_VARIABLE: u16 = 1228;
+
+/// `SET resultset_metadata = NONE` from a client without CLIENT_OPTIONAL_RESULTSET_METADATA.
+pub(super) const ER_CLIENT_DOES_NOT_SUPPORT: u16 = 3640;
+
 pub(super) const ER_MALFORMED_GTID_SET_SPECIFICATION: u16 = 1772;
 
 pub(super) const ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT: u16 = 1582;
@@ -377,11 +387,22 @@ pub fn empty_query(s: &mut Ctx) -> Vec<Vec<u8>> {
     refused(s, err_packet(ER_EMPTY_QUERY, "42000", "Query was empty"))
 }
 
+/// A COM_QUERY whose query attributes cannot be read (`command::query_text`). No
+/// statement begins: mysqld adds the error to the conditions the last statement left,
+/// which SHOW WARNINGS then lists before it.
+pub fn malformed_packet(s: &mut Ctx) -> Vec<Vec<u8>> {
+    let msg = "Malformed communication packet.";
+    s.warnings.error(ER_MALFORMED_PACKET, msg.into());
+    vec![err_packet(ER_MALFORMED_PACKET, "HY000", msg)]
+}
+
 /// A statement refused before it is parsed, with its error in the diagnostics area.
 fn refused(s: &mut Ctx, e: Vec<u8>) -> Vec<Vec<u8>> {
     s.warnings.begin();
     let maria = super::show::is_maria(s);
     finish(s.warnings, &[], Some(&e), maria);
+    // An ERR carries no count: the next answer's end must not carry this one's.
+    s.warnings.take_raised();
     vec![e]
 }
 
@@ -793,6 +814,19 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
                 }
                 continue;
             }
+            if name.eq_ignore_ascii_case("resultset_metadata") && !super::show::is_maria(s) {
+                let none = match unquote(v).to_ascii_uppercase().as_str() {
+                    "FULL" | "1" | "DEFAULT" => false,
+                    "NONE" | "0" => true,
+                    _ => return vec![wrong_value("resultset_metadata", v)],
+                };
+                if none && s.client_caps & crate::proto::caps::OPTIONAL_RESULTSET_METADATA == 0 {
+                    let msg = "The client doesn't support optional metadata transfer";
+                    return vec![err_packet(ER_CLIENT_DOES_NOT_SUPPORT, "HY000", msg)];
+                }
+                s.tracked.no_metadata = none;
+                continue;
+            }
             if name.eq_ignore_ascii_case("time_zone") {
                 let tz = unquote(v);
                 s.tracked.time_zone = (!tz.eq_ignore_ascii_case("DEFAULT")).then(|| tz.to_string());
@@ -846,6 +880,10 @@ fn global_variable(k: &str) -> Option<&str> {
 /// <https://mariadb.com/kb/en/semisynchronous-replication/>
 fn set_global(s: &Ctx, name: &str, v: &str) -> Result<Option<bool>, Vec<u8>> {
     let name = name.to_ascii_lowercase();
+    if crate::sysvars::session_only(&name) && super::values::lookup(s, &name).is_some() {
+        let msg = format!("Variable '{name}' is a SESSION variable and can't be used with SET GLOBAL");
+        return Err(err_packet(ER_LOCAL_VARIABLE, "HY000", &msg));
+    }
     if !matches!(name.as_str(), "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled") {
         return Ok(None);
     }

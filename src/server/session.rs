@@ -21,27 +21,82 @@ use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
 use crate::proto::packet::PacketStream;
 use crate::proto::resultset::{self, Ends};
 use crate::proto::{auth, caps, Error};
+use crate::replica::connect::Flavor;
 use crate::tls::Transport;
 
-/// What binlogd offers as a server: no LOCAL INFILE, OK packets in place of EOFs for a
-/// client that asks (`resultset::Ends`), the session tracker's reports (`Tracked`), the
-/// compressed protocol (zlib; zstd too where the primary is MySQL, as MySQL 8.0.18 and
-/// later offer it); CLIENT_SSL is added when `ssl_cert` is set.
-const SERVER_CAPABILITIES: u32 = caps::LONG_PASSWORD
-    | caps::FOUND_ROWS
-    | caps::LONG_FLAG
-    | caps::CONNECT_WITH_DB
-    | caps::COMPRESS
-    | caps::PROTOCOL_41
-    | caps::TRANSACTIONS
-    | caps::SECURE_CONNECTION
-    | caps::MULTI_STATEMENTS
-    | caps::MULTI_RESULTS
-    | caps::PLUGIN_AUTH
-    | caps::CONNECT_ATTRS
-    | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
-    | caps::SESSION_TRACK
-    | caps::DEPRECATE_EOF;
+/// What binlogd's greeting offers: the capabilities the primary's greeting has, as
+/// mysqld and mariadbd of its version send them (`sql_authentication.cc`,
+/// `sql_acl.cc`), so that a client sends binlogd what it sends the primary, and its
+/// default authentication plugin. Every capability offered is honoured or is one
+/// that changes nothing binlogd sends: LOCAL INFILE is never asked for, nor a second
+/// authentication factor, expired passwords or progress reports; prepared statements
+/// are refused, so their capabilities and MariaDB's bulk and metadata caching change
+/// nothing. CLIENT_SSL is the listener's own (`ssl`), not the primary's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub capabilities: u32,
+    /// MariaDB's extended capabilities (`caps::ext`); 0 for MySQL.
+    pub ext_capabilities: u32,
+    pub auth_plugin: &'static str,
+}
+
+/// The greeting's capabilities for a primary of `flavor` and `version` (None before
+/// any primary is known: as the latest MySQL's).
+pub fn offer(primary: Option<(Flavor, &str)>) -> Offer {
+    use caps::ext;
+    // Every capability of the 4.1 protocol up to CLIENT_DEPRECATE_EOF, both servers.
+    let base = caps::LONG_PASSWORD
+        | caps::FOUND_ROWS
+        | caps::LONG_FLAG
+        | caps::CONNECT_WITH_DB
+        | caps::NO_SCHEMA
+        | caps::COMPRESS
+        | caps::ODBC
+        | caps::LOCAL_FILES
+        | caps::IGNORE_SPACE
+        | caps::PROTOCOL_41
+        | caps::INTERACTIVE
+        | caps::IGNORE_SIGPIPE
+        | caps::TRANSACTIONS
+        | caps::RESERVED
+        | caps::SECURE_CONNECTION
+        | caps::MULTI_STATEMENTS
+        | caps::MULTI_RESULTS
+        | caps::PS_MULTI_RESULTS
+        | caps::PLUGIN_AUTH
+        | caps::CONNECT_ATTRS
+        | caps::PLUGIN_AUTH_LENENC_CLIENT_DATA
+        | caps::CAN_HANDLE_EXPIRED_PASSWORDS
+        | caps::SESSION_TRACK
+        | caps::DEPRECATE_EOF
+        | caps::REMEMBER_OPTIONS;
+    let (flavor, version) = primary.unwrap_or((Flavor::Mysql, "8.0.99"));
+    let v = super::query::version_number(version);
+    let from = |since: u32, bits: u32| if v >= since { bits } else { 0 };
+    match flavor {
+        Flavor::MariaDb => Offer {
+            // CLIENT_MYSQL cleared: the extended capabilities follow.
+            capabilities: base & !caps::LONG_PASSWORD,
+            ext_capabilities: ext::PROGRESS
+                | ext::STMT_BULK_OPERATIONS
+                | from(100502, ext::EXTENDED_METADATA)
+                | from(100600, ext::CACHE_METADATA)
+                | from(110501, ext::BULK_UNIT_RESULTS),
+            auth_plugin: auth::NATIVE,
+        },
+        Flavor::Mysql => Offer {
+            capabilities: base
+                | caps::SSL_VERIFY_SERVER_CERT
+                | from(80003, caps::OPTIONAL_RESULTSET_METADATA)
+                | from(80018, caps::ZSTD_COMPRESSION_ALGORITHM)
+                | from(80023, caps::QUERY_ATTRIBUTES)
+                | from(80027, caps::MULTI_FACTOR_AUTHENTICATION),
+            ext_capabilities: 0,
+            // caching_sha2_password is the default from 8.0.4.
+            auth_plugin: if v >= 80004 { auth::CACHING_SHA2 } else { auth::NATIVE },
+        },
+    }
+}
 
 /// The host of a peer address `host:port` (`[v6]:port`), as mysqld names it.
 fn host_of(peer: &str) -> &str {
@@ -106,6 +161,8 @@ pub struct Session<'a> {
     /// The client's capabilities at login, and the scramble last sent to it (what a
     /// COM_CHANGE_USER's answer is computed from).
     pub client_caps: u32,
+    /// The MariaDB extended capabilities both sides have (`caps::ext`).
+    pub client_ext_caps: u32,
     pub scramble: Vec<u8>,
     pub greeting_scramble: Vec<u8>,
     pub charsets: super::collations::Charsets,
@@ -149,6 +206,8 @@ impl<'a> Session<'a> {
             killed: &self.killed,
             tls: self.tls.as_deref(),
             compression: self.stream.inner.compression(),
+            client_caps: self.client_caps,
+            client_ext_caps: self.client_ext_caps,
             srv: View::new(self.srv),
         };
         (ctx, &mut self.stream)
@@ -176,6 +235,7 @@ impl<'a> Session<'a> {
             multi_statements: false,
             login_collation: 0,
             client_caps: 0,
+            client_ext_caps: 0,
             scramble: Vec::new(),
             greeting_scramble: Vec::new(),
             charsets: super::collations::Charsets::default(),
@@ -198,8 +258,11 @@ impl<'a> Session<'a> {
         self.user = user;
         self.stream.max_payload = AFTER_AUTH_MAX;
         self.stream.inner.deadline = None;
-        // Idle clients that are not dumping are closed after wait_timeout.
-        self.stream.inner.set_read_timeout(Some(self.srv.cfg.wait_timeout))?;
+        // Idle clients that are not dumping are closed after wait_timeout, interactive
+        // ones (the mysql client's prompt) after interactive_timeout.
+        let interactive = self.client_caps & caps::INTERACTIVE != 0;
+        let idle = if interactive { self.srv.cfg.interactive_timeout } else { self.srv.cfg.wait_timeout };
+        self.stream.inner.set_read_timeout(Some(idle))?;
         let r = self.commands();
         if self.registered.is_some() {
             self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
@@ -211,14 +274,16 @@ impl<'a> Session<'a> {
         let n = nonce()?;
         let version = self.srv.primary().map_or_else(|| "8.0.99-binlogd".to_string(), |p| p.greeting_version);
         let tls = self.srv.shared.link.tls.acceptor();
+        let offer = self.offer();
         let g = HandshakeV10 {
             server_version: version,
             connection_id: self.id,
             scramble: n.clone(),
-            capabilities: self.offered(tls.is_some()),
+            capabilities: offer.capabilities | if tls.is_some() { caps::SSL } else { 0 },
+            ext_capabilities: offer.ext_capabilities,
             charset: super::values::charset_server(self.srv.primary().as_ref()).greeting_id(),
             status: 2,
-            auth_plugin: auth::CACHING_SHA2.into(),
+            auth_plugin: offer.auth_plugin.into(),
         };
         self.stream.write(&g.encode())?;
         let mut first = self.stream.read()?;
@@ -244,13 +309,18 @@ impl<'a> Session<'a> {
             return Err(Error::Tls { what: "a client without TLS was refused (require_secure_transport)".into() });
         }
         let resp = HandshakeResponse41::decode(&first)?;
-        let compression = compression_asked(&resp, self.offered(false));
+        let compression = compression_asked(&resp, offer.capabilities);
         self.multi_statements = resp.capabilities & caps::MULTI_STATEMENTS != 0;
         // A database named at login is the session's where binlogd has it
         // (information_schema); another is left unused.
         self.db = resp.database.as_deref().and_then(|d| query::init_db(&resp.user, d).ok());
         self.login_collation = resp.charset;
-        self.client_caps = resp.capabilities;
+        // What both sides have is what the session uses.
+        self.client_caps = resp.capabilities & (offer.capabilities | caps::SSL);
+        // A MariaDB client's extended capabilities, where it cleared CLIENT_MYSQL.
+        if resp.capabilities & caps::LONG_PASSWORD == 0 {
+            self.client_ext_caps = resp.ext_capabilities & offer.ext_capabilities;
+        }
         // The login's character sets, which its OK reports to a session tracker.
         self.charsets = self.login_charsets();
         for name in super::ctx::TRACKED_CHARSETS {
@@ -273,11 +343,10 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// The capabilities of the greeting.
-    fn offered(&self, tls: bool) -> u32 {
-        // Before the primary is known the greeting is MySQL's (8.0.99-binlogd).
-        let mysql = !self.srv.primary().is_some_and(|p| p.flavor == crate::replica::connect::Flavor::MariaDb);
-        SERVER_CAPABILITIES | if tls { caps::SSL } else { 0 } | if mysql { caps::ZSTD_COMPRESSION_ALGORITHM } else { 0 }
+    /// What the greeting offers: as the primary's.
+    fn offer(&self) -> Offer {
+        let p = self.srv.primary();
+        offer(p.as_ref().map(|p| (p.flavor, p.version.as_str())))
     }
 
     /// Checks `user`'s answer (`response`, by `plugin`) to the scramble `nonces[0]` (a
@@ -585,7 +654,13 @@ impl<'a> Session<'a> {
                     self.send_answer(packets)?;
                 }
                 Some(command::COM_QUERY) => {
-                    let sql = String::from_utf8_lossy(&p[1..]).into_owned();
+                    let attributes = self.client_caps & caps::QUERY_ATTRIBUTES != 0;
+                    let Some(text) = command::query_text(&p[1..], attributes) else {
+                        let packets = query::malformed_packet(&mut self.ctx());
+                        self.send_answer(packets)?;
+                        continue;
+                    };
+                    let sql = String::from_utf8_lossy(text).into_owned();
                     self.srv.questions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
                     self.statements(&sql)?;
@@ -743,4 +818,34 @@ fn native_ok(reply: &[u8], nonce: &[u8], a: &Account) -> bool {
         return reply.is_empty();
     }
     a.native.is_some_and(|stage2| auth::native_verify(reply, nonce, &stage2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_greeting_offers_what_the_primarys_version_offers() {
+        // As MariaDB 10.11, MariaDB 11.8 and MySQL 9.7 greet (CLIENT_SSL aside).
+        let maria = offer(Some((Flavor::MariaDb, "10.11.19-MariaDB-0+deb12u1-log")));
+        assert_eq!((maria.capabilities, maria.ext_capabilities, maria.auth_plugin), (0x81ff_f7fe, 0x1d, auth::NATIVE));
+        let maria11 = offer(Some((Flavor::MariaDb, "11.8.9-MariaDB-4 from Debian-log")));
+        assert_eq!((maria11.capabilities, maria11.ext_capabilities), (0x81ff_f7fe, 0x3d));
+        let mysql = offer(Some((Flavor::Mysql, "9.7.4-2")));
+        assert_eq!(
+            (mysql.capabilities | caps::SSL, mysql.ext_capabilities, mysql.auth_plugin),
+            (0xdfff_ffff, 0, auth::CACHING_SHA2)
+        );
+        assert_eq!(offer(None), mysql, "before a primary is known: the latest MySQL's");
+        // Older versions offer less, and a client then sends less.
+        let m57 = offer(Some((Flavor::Mysql, "5.7.44-log")));
+        assert_eq!(m57.auth_plugin, auth::NATIVE);
+        let newer = caps::OPTIONAL_RESULTSET_METADATA
+            | caps::ZSTD_COMPRESSION_ALGORITHM
+            | caps::QUERY_ATTRIBUTES
+            | caps::MULTI_FACTOR_AUTHENTICATION;
+        assert_eq!(m57.capabilities & newer, 0);
+        assert_eq!(offer(Some((Flavor::Mysql, "8.0.22"))).capabilities & caps::QUERY_ATTRIBUTES, 0);
+        assert_eq!(offer(Some((Flavor::MariaDb, "10.4.34-MariaDB"))).ext_capabilities, 0x5);
+    }
 }

@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::ctx::Ctx;
 use super::query::{
-    ER_MALFORMED_GTID_SET_SPECIFICATION, ER_NOT_SUPPORTED_YET, ER_QUERY_INTERRUPTED, ER_UNKNOWN_SYSTEM_VARIABLE,
-    ER_WRONG_ARGUMENTS, ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
+    ER_INCORRECT_GLOBAL_LOCAL_VAR, ER_MALFORMED_GTID_SET_SPECIFICATION, ER_NOT_SUPPORTED_YET, ER_QUERY_INTERRUPTED,
+    ER_UNKNOWN_SYSTEM_VARIABLE, ER_WRONG_ARGUMENTS, ER_WRONG_PARAMCOUNT_TO_NATIVE_FCT,
 };
 use super::reply::err_packet;
 use super::show::{is_maria, no_schema};
@@ -45,6 +45,9 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
                 "server_uuid" => s.srv.link().uuid.clone(),
                 "version_comment" => "binlogd".into(),
                 "wait_timeout" => cfg.wait_timeout.as_secs().to_string(),
+                "interactive_timeout" => cfg.interactive_timeout.as_secs().to_string(),
+                // A session's default.
+                "resultset_metadata" => "FULL".into(),
                 "net_write_timeout" => cfg.net_write_timeout.as_secs().to_string(),
                 // A replica's: how long binlogd waits for the primary's next packet.
                 "slave_net_timeout" | "replica_net_timeout" => cfg.net_read_timeout.as_secs().to_string(),
@@ -132,6 +135,20 @@ pub(super) fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
     if let Some(tz) = s.tracked.time_zone.as_ref().filter(|_| name.eq_ignore_ascii_case("time_zone")) {
         return Some(Some(tz.clone()));
     }
+    // An interactive client's session idles out after interactive_timeout, which its
+    // wait_timeout then shows, as mysqld's does ("On thread startup, the session
+    // wait_timeout value is initialized from ... interactive_timeout ... depending on
+    // ... CLIENT_INTERACTIVE": the server system variables page).
+    if name.eq_ignore_ascii_case("wait_timeout") && s.client_caps & crate::proto::caps::INTERACTIVE != 0 {
+        return Some(Some(s.srv.cfg().interactive_timeout.as_secs().to_string()));
+    }
+    // A client that asked for CLIENT_IGNORE_SPACE gets IGNORE_SPACE in its sql_mode.
+    if name.eq_ignore_ascii_case("sql_mode") && s.client_caps & crate::proto::caps::IGNORE_SPACE != 0 {
+        return Some(Some(with_ignore_space(&primary_variable(s.srv.primary().as_ref(), "sql_mode"))));
+    }
+    if name.eq_ignore_ascii_case("resultset_metadata") && !is_maria(s) {
+        return Some(Some(if s.tracked.no_metadata { "NONE" } else { "FULL" }.into()));
+    }
     let schema = s.db.as_deref().is_some_and(|d| d.eq_ignore_ascii_case("information_schema"));
     // MariaDB 11.8's identifiers collate as utf8mb3_general1400_as_ci (10.11's as
     // utf8mb3_general_ci; the versions between are not told apart).
@@ -141,6 +158,18 @@ pub(super) fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
         "collation_database" if schema => Some(Some(collation.into())),
         _ => None,
     }
+}
+
+/// `mode` with IGNORE_SPACE, in its place in the order mysqld lists the modes (by their
+/// bits: REAL_AS_FLOAT, PIPES_AS_CONCAT and ANSI_QUOTES come before it, all else after).
+fn with_ignore_space(mode: &str) -> String {
+    let mut modes: Vec<&str> = mode.split(',').filter(|m| !m.is_empty()).collect();
+    if !modes.iter().any(|m| m.eq_ignore_ascii_case("IGNORE_SPACE")) {
+        let before = ["REAL_AS_FLOAT", "PIPES_AS_CONCAT", "ANSI_QUOTES"];
+        let at = modes.iter().take_while(|m| before.iter().any(|b| b.eq_ignore_ascii_case(m))).count();
+        modes.insert(at, "IGNORE_SPACE");
+    }
+    modes.join(",")
 }
 
 /// On a MySQL primary, warns 1287 that `what` is deprecated where `instead` finds it so
@@ -160,10 +189,18 @@ pub(super) fn deprecated(s: &Ctx, what: &str, instead: impl Fn(u32) -> Option<St
 const ER_WARN_DEPRECATED_SYNTAX: u16 = 1287;
 
 /// Makes an answer's column definitions this session's (`resultset::for_session`):
-/// its result character set, and the server kind's decimals.
-pub(super) fn for_session(s: &Ctx, answer: &mut [Vec<u8>]) {
+/// its result character set, the server kind's decimals, and the metadata's form the
+/// client and its `resultset_metadata` ask for.
+pub(super) fn for_session(s: &Ctx, answer: &mut Vec<Vec<u8>>) {
+    use crate::proto::caps;
     let srv = charset_server(s.srv.primary().as_ref());
-    resultset::for_session(answer, srv.results(s.charsets), srv.mariadb);
+    let form = resultset::Form {
+        results: srv.results(s.charsets),
+        mariadb: srv.mariadb,
+        extended: s.client_ext_caps & caps::ext::EXTENDED_METADATA != 0,
+        optional: (s.client_caps & caps::OPTIONAL_RESULTSET_METADATA != 0).then_some(!s.tracked.no_metadata),
+    };
+    resultset::for_session(answer, form);
 }
 
 /// The type a user variable keeps for a value of type `ty`: an integer is BIGINT, a
@@ -190,6 +227,7 @@ pub(super) fn system_variables(s: &Ctx, global: bool) -> Vec<(String, String)> {
     let p = s.srv.primary();
     sysvars::VARS
         .iter()
+        .filter(|v| !(global && sysvars::session_only(v.name)))
         .filter_map(|v| {
             let session = session_value(s, v.name).filter(|_| !global).map(Option::unwrap_or_default);
             Some((v.name.to_string(), session.or_else(|| variable(s, p.as_ref(), v))?))
@@ -252,7 +290,7 @@ pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
     // The diagnostics area's counts, which only a session has (SHOW VARIABLES does
     // not list them).
     let (warnings, errors) = s.warnings.before();
-    let int = || Column::typed("", ColumnType::LONGLONG).flags(flags::UNSIGNED | flags::BINARY);
+    let int = int_variable;
     if name.eq_ignore_ascii_case("warning_count") {
         return Some((Some(warnings.to_string()), int()));
     }
@@ -267,6 +305,11 @@ pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
         Kind::Int => (Some(sysvars::selected(var, &v)), int()),
         Kind::Bool => (Some(sysvars::selected(var, &v)), Column::typed("", ColumnType::LONGLONG).width(1)),
     })
+}
+
+/// An integer system variable's column.
+fn int_variable() -> Column {
+    Column::typed("", ColumnType::LONGLONG).flags(flags::UNSIGNED | flags::BINARY)
 }
 
 /// A text system variable's column: MySQL's are as wide as any (21845 characters,
@@ -371,11 +414,14 @@ fn call(s: &Ctx, t: &str, level: usize) -> Option<Result<Typed, Vec<u8>>> {
         if let Some(db) = s.db.as_deref() {
             return Some(Err(super::query::no_database(s.user, db)));
         }
-        return Some(Err(if maria {
-            err_packet(ER_SP_DOES_NOT_EXIST, "42000", &format!("FUNCTION {f} does not exist"))
-        } else {
-            err_packet(ER_NO_DB_ERROR, "3D000", "No database selected")
-        }));
+        if maria {
+            return Some(Err(err_packet(ER_SP_DOES_NOT_EXIST, "42000", &format!("FUNCTION {f} does not exist"))));
+        }
+        // MySQL 9.7 raises it twice: SHOW WARNINGS lists it twice (the statement's end
+        // adds the second).
+        let msg = "No database selected";
+        s.warnings.error(ER_NO_DB_ERROR, msg.into());
+        return Some(Err(err_packet(ER_NO_DB_ERROR, "3D000", msg)));
     }
     // The waits give NULL on bad arguments; GTID_SUBSET never.
     let wait = || number_column(ColumnType::LONGLONG, 21, flags::BINARY);
@@ -457,9 +503,16 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
             let v = if s.tracked.autocommit { "1" } else { "0" };
             return Ok((Some(v.into()), Column::typed("", ColumnType::LONGLONG).width(1)));
         }
+        if global && sysvars::session_only(name) && lookup(s, name).is_some() {
+            let msg = format!("Variable '{}' is a SESSION variable", name.to_ascii_lowercase());
+            return Err(err_packet(ER_INCORRECT_GLOBAL_LOCAL_VAR, "HY000", &msg));
+        }
         // The session's character sets and time zone, unless the global value is asked for.
         if let Some(v) = session_value(s, name).filter(|_| !global) {
-            let col = text_variable(s, v.as_deref().unwrap_or_default());
+            let col = match sysvars::find(name).map(|v| v.kind) {
+                Some(sysvars::Kind::Int) => int_variable(),
+                _ => text_variable(s, v.as_deref().unwrap_or_default()),
+            };
             return Ok((v, col));
         }
         let found = lookup(s, name);
@@ -1106,6 +1159,20 @@ pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ignore_space_takes_its_place_among_the_modes() {
+        // As MariaDB 10.11 and MySQL 9.7 show them to a CLIENT_IGNORE_SPACE session.
+        let maria = "STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION";
+        assert_eq!(with_ignore_space(maria), format!("IGNORE_SPACE,{maria}"));
+        assert_eq!(with_ignore_space(""), "IGNORE_SPACE");
+        assert_eq!(
+            with_ignore_space("PIPES_AS_CONCAT,ANSI_QUOTES,STRICT_ALL_TABLES"),
+            "PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,STRICT_ALL_TABLES"
+        );
+        let ansi = "REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ONLY_FULL_GROUP_BY,ANSI";
+        assert_eq!(with_ignore_space(ansi), ansi);
+    }
 
     #[test]
     fn variables_are_found_outside_quotes() {

@@ -276,6 +276,21 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     if mine != theirs {
         wrong.push(format!("CLIENT_DEPRECATE_EOF\n  binlogd: {mine:?}\n  primary: {theirs:?}"));
     }
+    // The greeting, and what the capabilities it offers change in the answers.
+    let (mine, theirs) = (capabilities(lport), capabilities(s.port));
+    if mine != theirs {
+        let differ: Vec<String> = mine
+            .iter()
+            .zip(&theirs)
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| format!("\n    binlogd: {a}\n    primary: {b}"))
+            .collect();
+        wrong.push(format!("capabilities ({} against {} answers){}", mine.len(), theirs.len(), differ.concat()));
+    }
+    let (mine, theirs) = (connector_attributes(lport), connector_attributes(s.port));
+    if mine != theirs {
+        wrong.push(format!("Connector/Python query attributes\n  binlogd: {mine}\n  primary: {theirs}"));
+    }
     // COM_SET_OPTION and COM_RESET_CONNECTION, as a connector sends them.
     let (mine, theirs) = (session_commands(lport), session_commands(s.port));
     if mine != theirs {
@@ -389,6 +404,129 @@ fn session_commands(port: u16) -> Vec<String> {
     let rs = c.query("SELECT @x").unwrap();
     out.push(format!("{:?}", rs.rows));
     out
+}
+
+/// What a client gets on `port` for the capabilities a primary's greeting offers: the
+/// greeting (its capabilities but CLIENT_SSL, which is each server's own, MariaDB's
+/// extended ones, the collation, status and plugin), then the packets of each answer
+/// to a client that asked, where the greeting offers it, for MariaDB's extended
+/// metadata, MySQL's optional metadata (`resultset_metadata` FULL and NONE), MySQL's
+/// query attributes (read and malformed), and an interactive client's and an
+/// IGNORE_SPACE client's variables.
+fn capabilities(port: u16) -> Vec<String> {
+    use binlogd::proto::caps;
+    use binlogd::proto::client::Client;
+    let answer = |c: &mut Client, payload: &[u8]| {
+        c.stream.seq = 0;
+        c.stream.write_command(payload).unwrap();
+        let (mut packets, mut eofs) = (Vec::new(), 0);
+        loop {
+            let p = c.stream.read().unwrap();
+            eofs += usize::from(binlogd::proto::resultset::is_eof(&p));
+            let end = p.first() == Some(&0xff) || (packets.is_empty() && p.first() == Some(&0)) || eofs == 2;
+            packets.push(format!("{p:02x?}"));
+            if end {
+                return format!("{:?}: {}", String::from_utf8_lossy(payload), packets.join(" "));
+            }
+        }
+    };
+    let connect = |extra: u32, ext: u32| {
+        let mut o = repl_options(port);
+        (o.extra_capabilities, o.ext_capabilities) = (extra, ext);
+        Client::connect(&o).unwrap()
+    };
+    let c = connect(0, 0);
+    let g = &c.greeting;
+    let mut out = vec![format!(
+        "greeting {:08x} {:x} {} {} {}",
+        g.capabilities & !caps::SSL,
+        g.ext_capabilities,
+        g.charset,
+        g.status,
+        g.auth_plugin
+    )];
+    let mut c = connect(0, caps::ext::EXTENDED_METADATA);
+    for q in ["SELECT 1, 'a', @@sql_mode", "SHOW BINARY LOGS", "SHOW VARIABLES LIKE 'sql_mode'"] {
+        let ext = c.ext_capabilities;
+        let a = answer(&mut c, &binlogd::proto::command::query(q));
+        out.push(format!("extended metadata {ext:x} {a}"));
+    }
+    let mut c = connect(caps::OPTIONAL_RESULTSET_METADATA, 0);
+    if c.capabilities & caps::OPTIONAL_RESULTSET_METADATA != 0 {
+        for q in [
+            "SELECT 1",
+            "SET resultset_metadata = NONE",
+            "SELECT 1, 'a'",
+            "SHOW BINARY LOGS",
+            "SELECT @@resultset_metadata, @@session.resultset_metadata",
+            "SHOW VARIABLES LIKE 'resultset%'",
+            "SHOW GLOBAL VARIABLES LIKE 'resultset%'",
+            "SELECT @@global.resultset_metadata",
+            "SET GLOBAL resultset_metadata = FULL",
+            "SET resultset_metadata = 'x'",
+            "SET resultset_metadata = 1",
+            "SELECT 1",
+        ] {
+            out.push(format!("optional metadata {}", answer(&mut c, &binlogd::proto::command::query(q))));
+        }
+        let mut plain = connect(0, 0);
+        out.push(format!(
+            "without it {}",
+            answer(&mut plain, &binlogd::proto::command::query("SET resultset_metadata = 0"))
+        ));
+    }
+    let mut c = connect(caps::QUERY_ATTRIBUTES, 0);
+    if c.capabilities & caps::QUERY_ATTRIBUTES != 0 {
+        let attributes: [&[u8]; 7] = [
+            b"\x03\x00\x01SELECT 1",
+            b"\x03\x02\x01\x00\x01\xfe\x00\x01a\x08\x00\x01b\x01X\x05\x00\x00\x00\x00\x00\x00\x00SELECT 2",
+            b"\x03\x01\x01\x01\x01\xfe\x00\x01aSELECT 3",
+            b"\x03\x01\x01\x00\x01\xfe\x00\x01aVSELECT 4",
+            b"\x03\x01\x02\x00\x01\xfe\x00\x01aVSELECT 5",
+            b"\x03\x00\x01SHOW WARNINGS",
+            b"\x03\x00",
+        ];
+        for q in attributes {
+            out.push(format!("query attributes {}", answer(&mut c, q)));
+        }
+    }
+    let mut c = connect(caps::INTERACTIVE | caps::IGNORE_SPACE, 0);
+    for q in [
+        "SELECT @@wait_timeout, @@session.wait_timeout, @@global.wait_timeout, @@interactive_timeout",
+        "SELECT @@sql_mode, @@global.sql_mode",
+        "SHOW VARIABLES LIKE 'sql_mode'",
+        "SHOW GLOBAL VARIABLES LIKE 'wait_timeout'",
+    ] {
+        out.push(format!("interactive, ignore space {}", answer(&mut c, &binlogd::proto::command::query(q))));
+    }
+    out
+}
+
+/// MySQL Connector/Python's answers on `port` (its pure-Python protocol) to statements
+/// sent with query attributes of each type it encodes, one added at a time (a NULL
+/// one it sends malformed, which MySQL 9.7 refuses with 1835), then without them.
+fn connector_attributes(port: u16) -> String {
+    const SCRIPT: &str = r#"
+import sys, datetime, mysql.connector
+c = mysql.connector.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass",
+                            use_pure=True, ssl_disabled=True)
+cur = c.cursor()
+for a in [("s", "v1"), ("i", 7), ("neg", -5), ("null", None), ("dt", datetime.datetime(2026, 1, 2, 3, 4, 5)),
+          ("f", 1.5), ("d", datetime.date(2026, 1, 2)), ("t", datetime.time(1, 2, 3)), ("b", b"\x00\xff")]:
+    cur.add_attribute(*a)
+    try:
+        cur.execute("SELECT 1 AS a, @@sql_mode")
+        print(a[0], cur.fetchall(), cur.description)
+    except mysql.connector.Error as e:
+        print(a[0], e.errno, e.msg)
+        cur.clear_attributes()
+cur.clear_attributes()
+cur.execute("SHOW BINARY LOGS")
+print(len(cur.fetchall()), cur.description)
+"#;
+    let o = std::process::Command::new("python3").args(["-c", SCRIPT, &port.to_string()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// pymysql's answers on `port` to texts of several statements, as one line each:
@@ -581,6 +719,7 @@ print(cur.fetchall())
 /// Statements whose conditions a server raises: deprecations (MySQL), strings read as
 /// numbers, the other flavour's words; and the diagnostics statements after them.
 const CONDITION_STATEMENTS: &[&str] = &[
+    " ",
     "SELECT @@binlog_format",
     "SHOW WARNINGS",
     "SELECT @@log_slave_updates, @@slave_net_timeout, @@global.binlog_format",
@@ -620,7 +759,9 @@ for q in sys.argv[2:]:
         cur.execute("SHOW WARNINGS")
         print(q, n, rows, cur.fetchall())
     except Exception as e:
-        print(q, e.args)
+        # The error in the diagnostics area, and the count SHOW WARNINGS's own end carries.
+        cur.execute("SHOW WARNINGS")
+        print(q, e.args, cur.fetchall(), cur._result.warning_count)
 "#;
     pymysql(port, BODY, CONDITION_STATEMENTS)
 }

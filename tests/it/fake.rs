@@ -243,6 +243,7 @@ pub fn greeting(plugin: &str) -> HandshakeV10 {
         connection_id: 1,
         scramble: vec![7; 20],
         capabilities: 0x000f_f7ff | 0x0008_0000 | 0x0020_0000,
+        ext_capabilities: 0,
         charset: 45,
         status: 2,
         auth_plugin: plugin.into(),

@@ -417,6 +417,7 @@ pub fn repl_options(port: u16) -> binlogd::proto::client::ConnectOptions {
         tls: None,
         compression: Vec::new(),
         extra_capabilities: 0,
+        ext_capabilities: 0,
     }
 }
 

@@ -107,6 +107,7 @@ fn kill9_under_load(flavor: Flavor) {
                 tls: None,
                 compression: Vec::new(),
                 extra_capabilities: 0,
+                ext_capabilities: 0,
             };
             let mut c = Client::connect(&o).expect("load writer connects");
             let mut n = 0u64;
