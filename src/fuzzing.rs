@@ -231,8 +231,12 @@ pub fn cnf(data: &[u8]) {
     let _ = crate::config::Config::parse(&text, Path::new("fuzz.cnf"));
 }
 
-/// What a logged-in client's statement goes through before any state is read.
+/// What a logged-in client's statement goes through before any state is read: its
+/// query attributes, where the session has them, then its text.
 pub fn statements(data: &[u8]) {
+    if let Some(text) = crate::proto::command::query_text(data, true) {
+        assert!(text.len() <= data.len(), "the text is a part of the payload");
+    }
     crate::server::query::fuzz(&String::from_utf8_lossy(data));
 }
 
