@@ -237,6 +237,16 @@ pub fn statements(data: &[u8]) {
     if let Some(text) = crate::proto::command::query_text(data, true) {
         assert!(text.len() <= data.len(), "the text is a part of the payload");
     }
+    // The same bytes as a COM_STMT_EXECUTE of statements of a few parameters.
+    for count in 0..3 {
+        for attributes in [false, true] {
+            let mut types = Vec::new();
+            if let Ok((_, v)) = crate::proto::stmt::execute_params(data, count, attributes, &mut types, &[]) {
+                assert_eq!(v.len(), count);
+                v.iter().for_each(|v| drop(v.literal()));
+            }
+        }
+    }
     crate::server::query::fuzz(&String::from_utf8_lossy(data));
 }
 

@@ -78,31 +78,7 @@ pub fn query_text(payload: &[u8], attributes: bool) -> Option<&[u8]> {
         if nulls.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0) {
             continue;
         }
-        match ty {
-            // TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG: fixed sizes.
-            1 => r.skip(1, "parameter value").ok()?,
-            2 => r.skip(2, "parameter value").ok()?,
-            3 | 4 => r.skip(4, "parameter value").ok()?,
-            5 | 8 => r.skip(8, "parameter value").ok()?,
-            // TIMESTAMP, DATE, TIME, DATETIME: a one-byte length, then the value.
-            7 | 0x0a..=0x0c => {
-                let n = r.u8("parameter value length").ok()?;
-                r.skip(usize::from(n), "parameter value").ok()?;
-            }
-            // Any other type is sent as a string.
-            _ => {
-                let n = match r.peek()? {
-                    0xfb => {
-                        r.skip(1, "parameter value length").ok()?;
-                        u64::MAX
-                    }
-                    0xff => return None,
-                    _ => r.lenenc("parameter value length").ok()?,
-                };
-                let n = usize::try_from(n).unwrap_or(usize::MAX).min(r.remaining());
-                r.skip(n, "parameter value").ok()?;
-            }
-        }
+        super::stmt::binary_value(&mut r, ty)?;
     }
     Some(r.rest())
 }

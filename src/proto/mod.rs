@@ -11,6 +11,7 @@ pub mod compress;
 pub mod handshake;
 pub mod packet;
 pub mod resultset;
+pub mod stmt;
 
 use std::fmt;
 use std::io;

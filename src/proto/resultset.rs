@@ -101,6 +101,7 @@ pub fn read_result(mut next: impl FnMut() -> Result<Vec<u8>, Error>) -> Result<R
 pub struct ColumnType(pub u8);
 
 impl ColumnType {
+    pub const TINY: ColumnType = ColumnType(0x01);
     pub const SHORT: ColumnType = ColumnType(0x02);
     pub const LONG: ColumnType = ColumnType(0x03);
     pub const FLOAT: ColumnType = ColumnType(0x04);
@@ -108,7 +109,11 @@ impl ColumnType {
     /// MariaDB 11.7+'s type for NOW().
     pub const TIMESTAMP: ColumnType = ColumnType(0x07);
     pub const LONGLONG: ColumnType = ColumnType(0x08);
+    pub const INT24: ColumnType = ColumnType(0x09);
+    pub const DATE: ColumnType = ColumnType(0x0a);
+    pub const TIME: ColumnType = ColumnType(0x0b);
     pub const DATETIME: ColumnType = ColumnType(0x0c);
+    pub const YEAR: ColumnType = ColumnType(0x0d);
     /// The type of a NULL literal.
     pub const NULL: ColumnType = ColumnType(0x06);
     pub const NEWDECIMAL: ColumnType = ColumnType(0xf6);

@@ -730,12 +730,17 @@ impl Server {
     pub fn result_id(&self, c: &Charsets) -> u16 {
         let Some(cs) = c.results.as_deref() else { return 33 };
         let coll = if charset_of(&c.collation) == cs { Some(c.collation.clone()) } else { self.default_collation(cs) };
-        let id = coll.and_then(|n| id_of(&n, self.mariadb));
-        let id = match id {
-            Some(id) if id > 255 && self.mariadb => id_of(&format!("{cs}_unicode_ci"), true),
+        coll.and_then(|n| self.sent_id(&n)).unwrap_or(33)
+    }
+
+    /// The id a column definition carries for the collation `name`: MariaDB gives one
+    /// whose id does not fit the protocol's byte by its set's unicode_ci.
+    pub fn sent_id(&self, name: &str) -> Option<u16> {
+        let id = match id_of(name, self.mariadb)? {
+            id if id > 255 && self.mariadb => id_of(&format!("{}_unicode_ci", charset_of(name)), true)?,
             id => id,
         };
-        id.and_then(|id| u16::try_from(id).ok()).unwrap_or(33)
+        u16::try_from(id).ok()
     }
 
     /// What a session with `c` is sent its results in (None: as stored, for

@@ -237,7 +237,7 @@ impl Emit {
 }
 
 /// The column packets, before the rows.
-fn head(maria: bool) -> Vec<Vec<u8>> {
+pub(super) fn head(maria: bool) -> Vec<Vec<u8>> {
     let cols = ["Log_name", "Pos", "Event_type", "Server_id", "End_log_pos", "Info"];
     resultset::head_typed(&cols.map(|c| super::show::column(super::columns::BINLOG_EVENTS, c, maria)))
 }

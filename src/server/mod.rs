@@ -11,6 +11,7 @@ pub mod describe;
 pub mod dump;
 pub mod events;
 pub mod filter;
+pub mod prepared;
 pub mod query;
 pub mod reply;
 pub mod session;

@@ -397,7 +397,7 @@ pub fn malformed_packet(s: &mut Ctx) -> Vec<Vec<u8>> {
 }
 
 /// A statement refused before it is parsed, with its error in the diagnostics area.
-fn refused(s: &mut Ctx, e: Vec<u8>) -> Vec<Vec<u8>> {
+pub(super) fn refused(s: &mut Ctx, e: Vec<u8>) -> Vec<Vec<u8>> {
     s.warnings.begin();
     let maria = super::show::is_maria(s);
     finish(s.warnings, &[], Some(&e), maria);

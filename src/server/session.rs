@@ -10,6 +10,7 @@ use log::{debug, info, warn};
 
 use super::conns::Command;
 use super::ctx::{Ctx, View, Warnings};
+use super::prepared::{Execution, Prepared};
 use super::reply::*;
 use super::socket::ClientSocket;
 use super::{query, Registered, Server};
@@ -20,6 +21,7 @@ use crate::proto::compress::Algorithm;
 use crate::proto::handshake::{HandshakeResponse41, HandshakeV10};
 use crate::proto::packet::PacketStream;
 use crate::proto::resultset::{self, Ends};
+use crate::proto::stmt::{self, Value};
 use crate::proto::{auth, caps, Error};
 use crate::replica::connect::Flavor;
 use crate::tls::Transport;
@@ -170,6 +172,8 @@ pub struct Session<'a> {
     pub tracked: super::ctx::Tracked,
     /// The database in use (USE, COM_INIT_DB, a login or COM_CHANGE_USER naming one).
     pub db: Option<String>,
+    /// The prepared statements (COM_STMT_PREPARE).
+    pub prepared: Prepared,
 }
 
 impl<'a> Session<'a> {
@@ -241,6 +245,7 @@ impl<'a> Session<'a> {
             charsets: super::collations::Charsets::default(),
             tracked: Default::default(),
             db: None,
+            prepared: Prepared::default(),
         }
     }
 
@@ -463,6 +468,7 @@ impl<'a> Session<'a> {
         self.srv.conns.set_user(self.id, &c.user);
         self.user = c.user;
         self.vars.clear();
+        self.prepared.clear();
         self.warnings = Default::default();
         self.tracked = Default::default();
         if let Some(cs) = c.charset {
@@ -551,7 +557,7 @@ impl<'a> Session<'a> {
         for i in 0..n {
             let one = parts.get(i).and_then(|r| text.get(r.clone())).unwrap_or_default();
             let more = i + 1 < n;
-            if !self.statement(one, more)? {
+            if !self.statement(one, more, None)? {
                 break;
             }
         }
@@ -560,7 +566,9 @@ impl<'a> Session<'a> {
 
     /// Answers one statement; `more` marks its answer's end as followed by another's.
     /// Returns whether it succeeded.
-    fn statement(&mut self, sql: &str, more: bool) -> Result<bool, Error> {
+    /// `exec`: an execute of a prepared statement, whose answer goes in the binary
+    /// protocol.
+    fn statement(&mut self, sql: &str, more: bool, mut exec: Option<&mut Execution>) -> Result<bool, Error> {
         self.tracked.begin();
         // Listed as it is read, however large the file: not built in memory. The last
         // batch is held back so that its end can be marked.
@@ -575,6 +583,9 @@ impl<'a> Session<'a> {
             let mut head = true;
             super::events::answer(&ctx, args, &mut |p| {
                 let mut p = p.to_vec();
+                if let Some(x) = exec.as_deref_mut() {
+                    x.apply(&mut p);
+                }
                 if std::mem::take(&mut head) {
                     super::values::for_session(&ctx, &mut p);
                 }
@@ -604,9 +615,15 @@ impl<'a> Session<'a> {
             return Ok(failed.is_none());
         }
         let mut packets = query::answer(&mut self.ctx(), sql);
+        if let Some(x) = exec.as_deref_mut() {
+            x.apply(&mut packets);
+        }
         // The character set the statement left the session with marks its columns,
         // and its end counts the conditions it raised.
         super::values::for_session(&self.ctx(), &mut packets);
+        if let Some(x) = exec {
+            x.finish(&mut packets, super::values::form(&self.ctx()));
+        }
         let raised = self.warnings.take_raised();
         if let Some(end) = packets.last_mut().filter(|_| raised > 0) {
             crate::proto::resultset::set_warning_count(end, u16::try_from(raised).unwrap_or(u16::MAX));
@@ -619,6 +636,88 @@ impl<'a> Session<'a> {
         }
         self.send_answer(packets)?;
         Ok(ok)
+    }
+
+    /// COM_STMT_PREPARE: the statement kept under the next id, or the error a primary
+    /// gives it.
+    fn prepare(&mut self, p: &[u8]) -> Result<(), Error> {
+        let sql = String::from_utf8_lossy(p.get(1..).unwrap_or_default()).into_owned();
+        self.srv.questions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
+        let id = self.prepared.take_id();
+        let held = std::mem::take(&mut self.prepared);
+        let r = super::prepared::prepare(&mut self.ctx(), &held, &sql);
+        self.prepared = held;
+        match r {
+            Ok(prep) => {
+                let warnings = u16::try_from(self.warnings.take_raised()).unwrap_or(u16::MAX);
+                let status = self.tracked.status();
+                let packets = super::prepared::prepare_ok(&self.ctx(), id, &prep, warnings, status);
+                self.prepared.insert(id, prep.statement);
+                self.stream.write_many(&packets)?;
+            }
+            Err(packets) => {
+                // An ERR carries no count.
+                self.warnings.take_raised();
+                self.send_answer(packets)?
+            }
+        }
+        self.srv.conns.set_command(self.id, Command::Sleep, None);
+        Ok(())
+    }
+
+    /// COM_STMT_EXECUTE: the statement's text with the values bound, answered as a
+    /// query is, its rows in the binary protocol. A cursor asked for is not opened:
+    /// the rows come with the answer.
+    fn execute(&mut self, p: &[u8]) -> Result<(), Error> {
+        let id = stmt::statement_id(p).unwrap_or(0);
+        let maria = self.srv.primary().is_some_and(|p| p.flavor == Flavor::MariaDb);
+        if self.prepared.get_mut(id).is_none() {
+            let e = super::prepared::unknown(&self.ctx(), id, "mysqld_stmt_execute");
+            return self.reply(&e);
+        }
+        let attributes = self.client_caps & caps::QUERY_ATTRIBUTES != 0;
+        let Some(st) = self.prepared.get_mut(id) else { return Ok(()) };
+        if std::mem::take(&mut st.too_long) {
+            st.long.clear();
+            return self.reply(&super::prepared::too_long());
+        }
+        let values = match stmt::execute_params(p, st.at.len(), attributes, &mut st.types, &st.long) {
+            Ok((_, v)) => v,
+            Err(_) => {
+                let packets = query::malformed_packet(&mut self.ctx());
+                return self.send_answer(packets);
+            }
+        };
+        let sql = super::prepared::bind(&st.text, &st.at, &values);
+        st.long.clear();
+        // MySQL prepares a statement again for values of other kinds, which takes an id.
+        let again = st.reprepared(&values) && !maria;
+        // The bare placeholders' columns, with the value and type each is bound to,
+        // and the other items that hold one.
+        let bare: Vec<(usize, Value, u16)> = st
+            .items
+            .iter()
+            .filter_map(|it| {
+                let k = it.bare?;
+                Some((it.column, values.get(k).cloned().unwrap_or(Value::Null), st.types.get(k).copied().unwrap_or(0)))
+            })
+            .collect();
+        let renamed: Vec<(usize, String, bool)> =
+            st.items.iter().filter(|it| it.bare.is_none()).map(|it| (it.column, it.name.clone(), !maria)).collect();
+        if again {
+            self.prepared.take_id();
+        }
+        let defs = {
+            let ctx = self.ctx();
+            bare.iter().map(|(i, v, ty)| (*i, super::prepared::placeholder_def(&ctx, v, *ty))).collect()
+        };
+        let mut exec = Execution::new(defs, renamed);
+        self.srv.questions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
+        self.statement(&sql, false, Some(&mut exec))?;
+        self.srv.conns.set_command(self.id, Command::Sleep, None);
+        Ok(())
     }
 
     fn commands(&mut self) -> Result<(), Error> {
@@ -671,12 +770,48 @@ impl<'a> Session<'a> {
                     }
                     self.srv.conns.set_command(self.id, Command::Sleep, None);
                 }
+                Some(stmt::COM_STMT_PREPARE) => self.prepare(&p)?,
+                Some(stmt::COM_STMT_EXECUTE) => self.execute(&p)?,
+                // Neither is answered.
+                Some(stmt::COM_STMT_SEND_LONG_DATA) => {
+                    if let (Ok(id), Some(param)) = (stmt::statement_id(&p), p.get(5..7)) {
+                        let param = usize::from(u16::from_le_bytes([param[0], param[1]]));
+                        self.prepared.long_data(id, param, p.get(7..).unwrap_or_default());
+                    }
+                }
+                Some(stmt::COM_STMT_CLOSE) => {
+                    if let Ok(id) = stmt::statement_id(&p) {
+                        self.prepared.close(id);
+                    }
+                }
+                Some(stmt::COM_STMT_RESET) => {
+                    let id = stmt::statement_id(&p).unwrap_or(0);
+                    match self.prepared.get_mut(id) {
+                        Some(st) => {
+                            st.long.clear();
+                            st.too_long = false;
+                            self.reply(&ok_packet())?
+                        }
+                        None => {
+                            let e = super::prepared::unknown(&self.ctx(), id, "mysqld_stmt_reset");
+                            self.reply(&e)?
+                        }
+                    }
+                }
+                Some(stmt::COM_STMT_FETCH) => {
+                    let id = stmt::statement_id(&p).unwrap_or(0);
+                    let held = std::mem::take(&mut self.prepared);
+                    let e = super::prepared::fetch(&self.ctx(), &held, id);
+                    self.prepared = held;
+                    self.reply(&e)?
+                }
                 // Connection pools (PHP's, Node's `changeUser`) log in again as another account.
                 Some(command::COM_CHANGE_USER) => self.change_user(&p)?,
                 // Connection pools reset a session before they lend it again: its user
                 // variables and diagnostics go, its login and capabilities stay.
                 Some(command::COM_RESET_CONNECTION) => {
                     self.vars.clear();
+                    self.prepared.clear();
                     // The character sets go back to those of the login.
                     self.charsets = super::values::charset_server(self.srv.primary().as_ref())
                         .at_reset(u32::from(self.login_collation));

@@ -192,15 +192,19 @@ const ER_WARN_DEPRECATED_SYNTAX: u16 = 1287;
 /// its result character set, the server kind's decimals, and the metadata's form the
 /// client and its `resultset_metadata` ask for.
 pub(super) fn for_session(s: &Ctx, answer: &mut Vec<Vec<u8>>) {
+    resultset::for_session(answer, form(s));
+}
+
+/// How this session takes column definitions (`resultset::Form`).
+pub(super) fn form(s: &Ctx) -> resultset::Form {
     use crate::proto::caps;
     let srv = charset_server(s.srv.primary().as_ref());
-    let form = resultset::Form {
+    resultset::Form {
         results: srv.results(s.charsets),
         mariadb: srv.mariadb,
         extended: s.client_ext_caps & caps::ext::EXTENDED_METADATA != 0,
         optional: (s.client_caps & caps::OPTIONAL_RESULTSET_METADATA != 0).then_some(!s.tracked.no_metadata),
-    };
-    resultset::for_session(answer, form);
+    }
 }
 
 /// The type a user variable keeps for a value of type `ty`: an integer is BIGINT, a

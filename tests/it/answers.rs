@@ -287,9 +287,28 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
             .collect();
         wrong.push(format!("capabilities ({} against {} answers){}", mine.len(), theirs.len(), differ.concat()));
     }
-    let (mine, theirs) = (connector_attributes(lport), connector_attributes(s.port));
+    // Prepared statements: plain, and as the `mariadb` client and Connector/J ask
+    // (CLIENT_DEPRECATE_EOF, MariaDB's extended metadata).
+    for (extra, ext) in [(0, 0), (binlogd::proto::caps::DEPRECATE_EOF, binlogd::proto::caps::ext::EXTENDED_METADATA)] {
+        let (mine, theirs) = (prepared(lport, extra, ext), prepared(s.port, extra, ext));
+        if mine != theirs {
+            let differ: Vec<String> = mine
+                .iter()
+                .zip(&theirs)
+                .filter(|(a, b)| a != b)
+                .map(|(a, b)| format!("\n    binlogd: {a}\n    primary: {b}"))
+                .collect();
+            wrong.push(format!(
+                "prepared statements {extra:x} {ext:x} ({} against {}){}",
+                mine.len(),
+                theirs.len(),
+                differ.concat()
+            ));
+        }
+    }
+    let (mine, theirs) = (connector(lport), connector(s.port));
     if mine != theirs {
-        wrong.push(format!("Connector/Python query attributes\n  binlogd: {mine}\n  primary: {theirs}"));
+        wrong.push(format!("Connector/Python\n  binlogd: {mine}\n  primary: {theirs}"));
     }
     // COM_SET_OPTION and COM_RESET_CONNECTION, as a connector sends them.
     let (mine, theirs) = (session_commands(lport), session_commands(s.port));
@@ -502,10 +521,137 @@ fn capabilities(port: u16) -> Vec<String> {
     out
 }
 
-/// MySQL Connector/Python's answers on `port` (its pure-Python protocol) to statements
+/// A parameter of COM_STMT_EXECUTE: its type and its value's bytes (None: NULL).
+type Param = (u16, Option<Vec<u8>>);
+
+/// The packets on `port` of prepared statements (COM_STMT_PREPARE, then
+/// COM_STMT_EXECUTE with each set of parameters), for a client that asked for
+/// `extra` and MariaDB's `ext` capabilities: the prepare's answer (statement ids
+/// counted from the session's first), the parameters' and columns' definitions, and
+/// the binary rows; then COM_STMT_RESET, COM_STMT_FETCH and executes of statements
+/// closed or never prepared.
+fn prepared(port: u16, extra: u32, ext: u32) -> Vec<String> {
+    use binlogd::proto::client::Client;
+    let mut o = repl_options(port);
+    (o.extra_capabilities, o.ext_capabilities) = (extra, ext);
+    let mut c = Client::connect(&o).unwrap();
+    let deprecate_eof = c.capabilities & binlogd::proto::caps::DEPRECATE_EOF != 0;
+    let hex = |p: &[u8]| format!("{p:02x?}");
+    let int = |v: i64| (8u16, Some(v.to_le_bytes().to_vec()));
+    let text = |v: &str| (0xfeu16, Some([&[v.len() as u8][..], v.as_bytes()].concat()));
+    let null: Param = (6, None);
+    let double = |v: f64| (5u16, Some(v.to_le_bytes().to_vec()));
+    let datetime: Param = (12, Some(vec![7, 0xea, 0x07, 1, 2, 3, 4, 5]));
+    let cases: Vec<(&str, Vec<Vec<Param>>)> = vec![
+        ("SELECT ?", vec![vec![text("x")], vec![int(5)], vec![int(6)]]),
+        ("SELECT 1, @@version_compile_os, NULL, 1.5", vec![vec![]]),
+        ("SHOW BINARY LOGS", vec![vec![]]),
+        ("SHOW BINLOG EVENTS LIMIT 2", vec![vec![]]),
+        ("SHOW MASTER STATUS", vec![vec![]]),
+        ("SHOW GLOBAL VARIABLES LIKE ?", vec![]),
+        ("SET @x = ?", vec![vec![int(7)]]),
+        ("SELECT @x", vec![vec![]]),
+        ("SELECT ?, ?", vec![vec![text("a"), null.clone()]]),
+        ("SELECT @@nosuch", vec![]),
+        ("SELECT ?, ?, ?, ?", vec![vec![double(1.5), datetime, null, int(-3)]]),
+        ("SELECT ?", vec![vec![text("abc")]]),
+        ("DO 1", vec![vec![]]),
+        ("SELECT 1; SELECT 2", vec![]),
+    ];
+    let mut out = Vec::new();
+    let mut first_id = None;
+    let read = |c: &mut Client| c.stream.read().unwrap();
+    for (sql, runs) in cases {
+        c.stream.seq = 0;
+        c.stream.write_command(&[&[0x16][..], sql.as_bytes()].concat()).unwrap();
+        let mut ok = read(&mut c);
+        if ok.first() != Some(&0) {
+            out.push(format!("PREPARE {sql}: {}", hex(&ok)));
+            continue;
+        }
+        let id = u32::from_le_bytes([ok[1], ok[2], ok[3], ok[4]]);
+        let first = *first_id.get_or_insert(id);
+        ok[1..5].copy_from_slice(&(id - first + 1).to_le_bytes());
+        let (columns, params) = (u16::from_le_bytes([ok[5], ok[6]]), u16::from_le_bytes([ok[7], ok[8]]));
+        let mut packets = vec![hex(&ok)];
+        for n in [params, columns] {
+            if n > 0 {
+                for _ in 0..n + u16::from(!deprecate_eof) {
+                    packets.push(hex(&read(&mut c)));
+                }
+            }
+        }
+        out.push(format!("PREPARE {sql}: {}", packets.join(" ")));
+        for values in runs {
+            let mut p = vec![0x17];
+            p.extend_from_slice(&id.to_le_bytes());
+            p.push(0);
+            p.extend_from_slice(&1u32.to_le_bytes());
+            if !values.is_empty() {
+                let mut nulls = vec![0u8; values.len().div_ceil(8)];
+                for (i, v) in values.iter().enumerate() {
+                    if v.1.is_none() {
+                        nulls[i / 8] |= 1 << (i % 8);
+                    }
+                }
+                p.extend_from_slice(&nulls);
+                p.push(1);
+                for v in &values {
+                    p.extend_from_slice(&v.0.to_le_bytes());
+                }
+                for v in &values {
+                    p.extend_from_slice(v.1.as_deref().unwrap_or_default());
+                }
+            }
+            c.stream.seq = 0;
+            c.stream.write_command(&p).unwrap();
+            let mut answer = Vec::new();
+            let first = read(&mut c);
+            answer.push(hex(&first));
+            if !matches!(first.first(), Some(0x00 | 0xff)) {
+                let n = binlogd::proto::buf::Reader::new(&first).lenenc("count").unwrap();
+                for _ in 0..n + u64::from(!deprecate_eof) {
+                    answer.push(hex(&read(&mut c)));
+                }
+                loop {
+                    let r = read(&mut c);
+                    answer.push(hex(&r));
+                    if matches!(r.first(), Some(0xfe | 0xff)) {
+                        break;
+                    }
+                }
+            }
+            out.push(format!("EXECUTE {sql} {values:?}: {}", answer.join(" ")));
+        }
+        c.stream.seq = 0;
+        c.stream.write_command(&[&[0x19][..], &id.to_le_bytes()].concat()).unwrap();
+    }
+    // COM_STMT_RESET, COM_STMT_FETCH, COM_STMT_EXECUTE of a statement closed, of none.
+    let first = first_id.unwrap_or(0);
+    for cmd in [0x1a, 0x1c, 0x17] {
+        for id in [first, 4_000_000] {
+            c.stream.seq = 0;
+            let mut p = vec![cmd];
+            p.extend_from_slice(&id.to_le_bytes());
+            p.extend_from_slice(&[0; 5]);
+            c.stream.write_command(&p).unwrap();
+            let r = read(&mut c);
+            out.push(format!(
+                "{cmd:02x} {}: {}",
+                if id == first { "closed" } else { "none" },
+                String::from_utf8_lossy(&r)
+            ));
+        }
+    }
+    out
+}
+
+/// MySQL Connector/Python's answers on `port` (its pure-Python protocol): statements
 /// sent with query attributes of each type it encodes, one added at a time (a NULL
-/// one it sends malformed, which MySQL 9.7 refuses with 1835), then without them.
-fn connector_attributes(port: u16) -> String {
+/// one it sends malformed, which MySQL 9.7 refuses with 1835), then without them;
+/// then statements prepared and executed (its prepared cursor), with parameters of
+/// each type, their rows and columns as it reads them from the binary protocol.
+fn connector(port: u16) -> String {
     const SCRIPT: &str = r#"
 import sys, datetime, mysql.connector
 c = mysql.connector.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass",
@@ -523,6 +669,18 @@ for a in [("s", "v1"), ("i", 7), ("neg", -5), ("null", None), ("dt", datetime.da
 cur.clear_attributes()
 cur.execute("SHOW BINARY LOGS")
 print(len(cur.fetchall()), cur.description)
+cur = c.cursor(prepared=True)
+for q, args in [("SELECT ?, ?, ?, ?", (5, "a", None, 1.5)), ("SHOW BINARY LOGS", ()),
+                ("SELECT @@version_compile_os, 1.5, NULL", ()), ("SET @x = ?", (7,)), ("SELECT @x", ()),
+                ("SELECT ?", (datetime.datetime(2026, 1, 2, 3, 4, 5),)), ("SELECT @@nosuch", ()),
+                ("SHOW BINLOG EVENTS LIMIT 1", ()), ("SELECT ?", ("x",)), ("SELECT ?", (6,)),
+                ("SELECT GTID_SUBSET(?, ?)", ("", "")), ("SHOW GLOBAL VARIABLES LIKE ?", ("version",))]:
+    try:
+        cur.execute(q, args)
+        rows = cur.fetchall() if cur.with_rows else None
+        print(q, rows, [(d[0], d[1], d[6]) for d in (cur.description or [])])
+    except mysql.connector.Error as e:
+        print(q, e.errno, e.msg)
 "#;
     let o = std::process::Command::new("python3").args(["-c", SCRIPT, &port.to_string()]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
