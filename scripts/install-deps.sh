@@ -33,8 +33,9 @@ if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1;
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi
 fi
 
-# Change-data-capture clients the tests run against binlogd and the primary:
-# python-mysql-replication (PyPI) and zongji (npm), at the versions tested.
+# Clients the tests run against binlogd and the primary, at the versions tested:
+# python-mysql-replication and Connector/Python (PyPI), zongji and the MariaDB
+# connector (npm).
 if ! python3 -c 'import pymysqlreplication' >/dev/null 2>&1; then
   log "pip install mysql-replication==1.0.17"
   python3 -m pip install -q 'mysql-replication==1.0.17'
@@ -49,6 +50,12 @@ if [ ! -d "$node_dir/node_modules/zongji" ]; then
   log "npm install zongji@0.5.1 into $node_dir"
   mkdir -p "$node_dir"
   (cd "$node_dir" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install -q --no-audit --no-fund zongji@0.5.1 >/dev/null)
+fi
+# MariaDB Connector/Node.js: MariaDB's extended capabilities and prepared statements.
+if [ ! -d "$node_dir/node_modules/mariadb" ]; then
+  log "npm install mariadb@3.5.4 into $node_dir"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install -q --no-audit --no-fund mariadb@3.5.4 >/dev/null)
 fi
 
 "$here/mysql-chroot.sh"

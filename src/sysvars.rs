@@ -40,6 +40,8 @@ pub enum Only {
     MariaDb,
     /// MySQL's, and MariaDB's from this version (`version_number`) on.
     MariaDbFrom(u32),
+    /// MariaDB's from this version on, and not MySQL's.
+    MariaDbOnlyFrom(u32),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -119,6 +121,8 @@ pub const VARS: &[Var] = &[
     v("query_cache_size", Int, P("0"), Both),
     v("query_cache_type", Text, P("OFF"), Both),
     v("read_only", Bool, P("OFF"), Both),
+    // MariaDB 11.3+: where a client is to reconnect (connection redirection).
+    v("redirect_url", Text, P(""), Only::MariaDbOnlyFrom(110300)),
     v("replica_net_timeout", Int, Own, Mysql),
     v("report_host", TextOrNull, Own, Both),
     v("report_port", Int, Own, Both),

@@ -26,8 +26,9 @@ pub struct Tracked {
     pub in_transaction: bool,
     /// The transaction open began with BEGIN.
     pub explicit: bool,
-    /// The tracked system variables the statement assigned, whatever their value was.
-    pub assigned: std::collections::BTreeSet<&'static str>,
+    /// The tracked system variables the statement assigned, whatever their value was,
+    /// in the order they were.
+    pub assigned: Vec<&'static str>,
     /// The statement made a database the one in use.
     pub schema: bool,
     /// The transaction state a MySQL primary's tracker reports when a statement begins
@@ -55,9 +56,29 @@ impl Default for Tracked {
 }
 
 /// The system variables mysqld's session tracker follows by default
-/// (`session_track_system_variables`, MySQL's and MariaDB's alike).
-pub const TRACKED_VARIABLES: [&str; 5] =
-    ["autocommit", "character_set_client", "character_set_connection", "character_set_results", "time_zone"];
+/// (`session_track_system_variables`, MySQL's and MariaDB's alike; MariaDB 11.3 and
+/// later add `redirect_url`).
+pub const TRACKED_VARIABLES: [&str; 6] = [
+    "autocommit",
+    "character_set_client",
+    "character_set_connection",
+    "character_set_results",
+    "time_zone",
+    "redirect_url",
+];
+
+/// What the OK of a login reports to a session tracker, in the order the primary's
+/// does: MySQL 9.7 and MariaDB 10.11 nothing; MariaDB 11.8 its tracked variables
+/// (MariaDB 11.3 added `redirect_url`, which a client is to reconnect to; the versions
+/// between are not told apart).
+pub const LOGIN_REPORT_MARIADB: [&str; 6] = [
+    "autocommit",
+    "time_zone",
+    "character_set_client",
+    "character_set_connection",
+    "character_set_results",
+    "redirect_url",
+];
 
 /// Those of them a login, SET NAMES and SET CHARACTER SET assign together.
 pub const TRACKED_CHARSETS: [&str; 3] = ["character_set_client", "character_set_connection", "character_set_results"];
@@ -84,7 +105,9 @@ impl Tracked {
     /// Notes an assignment of `name`, if it is a tracked variable.
     pub fn assign(&mut self, name: &str) {
         if let Some(n) = TRACKED_VARIABLES.iter().find(|n| n.eq_ignore_ascii_case(name)) {
-            self.assigned.insert(n);
+            if !self.assigned.contains(n) {
+                self.assigned.push(n);
+            }
         }
     }
 

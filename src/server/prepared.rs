@@ -52,6 +52,9 @@ pub struct Statement {
     /// The kinds of value the statement was last prepared for (`Value::kind`; 0: a
     /// string, as at first).
     pub kinds: Vec<u8>,
+    /// The column definitions last sent for it (by the prepare or an execute), which
+    /// a client with MariaDB's metadata cache is not sent again.
+    pub sent: Vec<Vec<u8>>,
 }
 
 impl Statement {
@@ -77,7 +80,14 @@ impl Statement {
 pub struct Prepared {
     last_id: u32,
     map: BTreeMap<u32, Statement>,
+    /// The statement the last prepare made, if it succeeded: MariaDB's id -1.
+    last: Option<u32>,
 }
+
+/// The statement id a MariaDB client sends for the statement it prepared last, so that
+/// it can send COM_STMT_PREPARE and COM_STMT_EXECUTE together.
+/// <https://mariadb.com/docs/server/reference/clientserver-protocol/3-binary-protocol-prepared-statements/com_stmt_execute>
+pub const LAST_PREPARED: u32 = u32::MAX;
 
 impl Prepared {
     /// The next statement id: every prepare takes one, failed or not, as mysqld's do
@@ -93,6 +103,20 @@ impl Prepared {
 
     pub fn insert(&mut self, id: u32, s: Statement) {
         self.map.insert(id, s);
+        self.last = Some(id);
+    }
+
+    /// A prepare failed: no statement is the last prepared.
+    pub fn failed(&mut self) {
+        self.last = None;
+    }
+
+    /// The statement a command names: on MariaDB, -1 is the last one prepared.
+    pub fn resolve(&self, id: u32, maria: bool) -> u32 {
+        match self.last {
+            Some(last) if maria && id == LAST_PREPARED => last,
+            _ => id,
+        }
     }
 
     pub fn close(&mut self, id: u32) {
@@ -261,6 +285,7 @@ pub fn prepare(s: &mut Ctx, p: &Prepared, sql: &str) -> Result<Prepare, Vec<Vec<
         long: Vec::new(),
         too_long: false,
         kinds: Vec::new(),
+        sent: Vec::new(),
     };
     let waits = up.contains("WAIT") || up.contains("SLEEP(");
     let run = match first {
@@ -297,6 +322,7 @@ pub fn prepare(s: &mut Ctx, p: &Prepared, sql: &str) -> Result<Prepare, Vec<Vec<
             *c = as_sent(s, param_def(s, "?"));
         }
     }
+    let statement = Statement { sent: columns.clone(), ..statement };
     Ok(Prepare { statement, columns })
 }
 
@@ -348,8 +374,13 @@ pub struct Execution {
     pub bare: Vec<(usize, Vec<u8>)>,
     /// The other columns to name: position, name, whether NOT NULL is dropped.
     pub renamed: Vec<(usize, String, bool)>,
+    /// For a client with MariaDB's metadata cache (MARIADB_CLIENT_CACHE_METADATA):
+    /// the definitions it was last sent for the statement; the column count then says
+    /// whether they follow (1) or are those (0, and none follow).
+    pub cached: Option<Vec<Vec<u8>>>,
     rows: BinaryRows,
     head_done: bool,
+    finished: bool,
 }
 
 impl Execution {
@@ -383,8 +414,8 @@ impl Execution {
     /// Puts the bare placeholders' definitions back as they are sent, where the
     /// session's form changed them (MariaDB's decimals); none where it left the
     /// definitions out (`resultset_metadata = NONE`).
-    pub fn finish(&self, packets: &mut [Vec<u8>], form: crate::proto::resultset::Form) {
-        if form.optional == Some(false) || !Self::is_result(packets) {
+    pub fn finish(&mut self, packets: &mut Vec<Vec<u8>>, form: crate::proto::resultset::Form) {
+        if std::mem::replace(&mut self.finished, true) || form.optional == Some(false) || !Self::is_result(packets) {
             return;
         }
         for (i, def) in &self.bare {
@@ -394,6 +425,18 @@ impl Execution {
                     d.insert(10, 0);
                 }
             }
+        }
+        let Some(cached) = self.cached.as_mut() else { return };
+        let n = packets.first().and_then(|c| crate::proto::buf::Reader::new(c).lenenc("column count").ok());
+        let n = n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0).min(packets.len().saturating_sub(1));
+        let same = packets.get(1..1 + n).is_some_and(|defs| defs == cached.as_slice());
+        if let Some(count) = packets.first_mut() {
+            count.push(u8::from(!same));
+        }
+        if same {
+            packets.drain(1..1 + n);
+        } else {
+            *cached = packets.get(1..1 + n).map(<[Vec<u8>]>::to_vec).unwrap_or_default();
         }
     }
 }
@@ -483,7 +526,9 @@ fn decimal(t: &[u8]) -> Option<(u32, u8)> {
     let t = std::str::from_utf8(t).ok()?.trim().trim_start_matches(['-', '+']);
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
     let all = int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) && !t.is_empty();
-    all.then(|| (u32::try_from(int.len() + frac.len()).unwrap_or(u32::MAX), u8::try_from(frac.len()).unwrap_or(u8::MAX)))
+    all.then(|| {
+        (u32::try_from(int.len() + frac.len()).unwrap_or(u32::MAX), u8::try_from(frac.len()).unwrap_or(u8::MAX))
+    })
 }
 
 /// A column definition of an expression (no table).
@@ -551,6 +596,7 @@ mod tests {
             too_long: false,
             items: vec![Item { column: 0, name: "?".into(), bare: Some(0) }],
             kinds: Vec::new(),
+            sent: Vec::new(),
         };
         p.map.insert(id, st);
         p.long_data(id, 0, b"ab");

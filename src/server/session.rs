@@ -326,10 +326,12 @@ impl<'a> Session<'a> {
         if resp.capabilities & caps::LONG_PASSWORD == 0 {
             self.client_ext_caps = resp.ext_capabilities & offer.ext_capabilities;
         }
-        // The login's character sets, which its OK reports to a session tracker.
         self.charsets = self.login_charsets();
-        for name in super::ctx::TRACKED_CHARSETS {
-            self.tracked.assign(name);
+        // What the login's OK reports to a session tracker, as the primary's does.
+        if self.maria_from(110300) {
+            for name in super::ctx::LOGIN_REPORT_MARIADB {
+                self.tracked.assign(name);
+            }
         }
         self.scramble.clone_from(&n);
         self.greeting_scramble.clone_from(&n);
@@ -346,6 +348,13 @@ impl<'a> Session<'a> {
             }
             Err(msg) => Err(Error::Auth { what: msg }),
         }
+    }
+
+    /// The primary is MariaDB of `version` (`query::version_number`) or later.
+    fn maria_from(&self, version: u32) -> bool {
+        self.srv
+            .primary()
+            .is_some_and(|p| p.flavor == Flavor::MariaDb && super::query::version_number(&p.version) >= version)
     }
 
     /// What the greeting offers: as the primary's.
@@ -425,21 +434,25 @@ impl<'a> Session<'a> {
         }
         // Over TLS, after mysql_native_password, the OK proves that binlogd knows the
         // password: a MariaDB client trusts a self-signed certificate by it. Others
-        // ignore the OK's info, as they do a MariaDB server's.
+        // ignore the OK's info, as they do a MariaDB server's. MariaDB 11.4 and later
+        // send it over a plain connection too.
+        let proves = self.stream.inner.is_tls() || self.maria_from(110400);
         let proof = match (native_scramble, acct.native, self.srv.shared.link.tls.fingerprint()) {
-            (Some(scramble), Some(stage2), Some(fp)) if self.stream.inner.is_tls() => {
-                Some(auth::cert_proof(&stage2, &scramble, &fp))
-            }
+            (Some(scramble), Some(stage2), Some(fp)) if proves => Some(auth::cert_proof(&stage2, &scramble, &fp)),
             _ => None,
         };
+        // The info ends the packet, or with CLIENT_SESSION_TRACK is length-encoded,
+        // before what the login's tracker reports: what `handshake` marked assigned
+        // (`tracked` holds it until the first command); COM_CHANGE_USER's reports none.
         let mut ok = ok_packet();
-        if let Some(info) = proof {
-            ok.put_lenenc_bytes(&info);
-        }
-        // A login's: its character sets to a session tracker (`tracked` holds them
-        // assigned until the first command); COM_CHANGE_USER's reports none.
-        if let Some(state) = self.state_report() {
-            resultset::with_session_state(&mut ok, &state);
+        let info = proof.unwrap_or_default();
+        match self.state_report() {
+            Some(state) => {
+                ok.extend_from_slice(&info);
+                resultset::with_session_state(&mut ok, &state);
+            }
+            None if self.client_caps & caps::SESSION_TRACK != 0 && !info.is_empty() => ok.put_lenenc_bytes(&info),
+            None => ok.extend_from_slice(&info),
         }
         self.tracked.begin();
         self.stream.write(&ok)?;
@@ -518,6 +531,7 @@ impl<'a> Session<'a> {
                         "time_zone" => t.time_zone.clone().unwrap_or_else(|| {
                             super::values::primary_variable(self.srv.primary().as_ref(), "time_zone")
                         }),
+                        "redirect_url" => super::values::primary_variable(self.srv.primary().as_ref(), "redirect_url"),
                         _ => self.charsets.get(n).flatten().unwrap_or_default().to_string(),
                     };
                     (*n, v)
@@ -588,6 +602,9 @@ impl<'a> Session<'a> {
                 }
                 if std::mem::take(&mut head) {
                     super::values::for_session(&ctx, &mut p);
+                    if let Some(x) = exec.as_deref_mut() {
+                        x.finish(&mut p, super::values::form(&ctx));
+                    }
                 }
                 if let Some(e) = p.last().filter(|e| e.first() == Some(&0xff)) {
                     failed = Some(e.clone());
@@ -642,7 +659,7 @@ impl<'a> Session<'a> {
     /// gives it.
     fn prepare(&mut self, p: &[u8]) -> Result<(), Error> {
         let sql = String::from_utf8_lossy(p.get(1..).unwrap_or_default()).into_owned();
-        self.srv.questions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Not a question: mysqld's Questions leaves out COM_STMT_PREPARE, CLOSE and RESET.
         self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
         let id = self.prepared.take_id();
         let held = std::mem::take(&mut self.prepared);
@@ -657,6 +674,7 @@ impl<'a> Session<'a> {
                 self.stream.write_many(&packets)?;
             }
             Err(packets) => {
+                self.prepared.failed();
                 // An ERR carries no count.
                 self.warnings.take_raised();
                 self.send_answer(packets)?
@@ -670,10 +688,11 @@ impl<'a> Session<'a> {
     /// query is, its rows in the binary protocol. A cursor asked for is not opened:
     /// the rows come with the answer.
     fn execute(&mut self, p: &[u8]) -> Result<(), Error> {
-        let id = stmt::statement_id(p).unwrap_or(0);
+        let sent = stmt::statement_id(p).unwrap_or(0);
         let maria = self.srv.primary().is_some_and(|p| p.flavor == Flavor::MariaDb);
+        let id = self.prepared.resolve(sent, maria);
         if self.prepared.get_mut(id).is_none() {
-            let e = super::prepared::unknown(&self.ctx(), id, "mysqld_stmt_execute");
+            let e = super::prepared::unknown(&self.ctx(), sent, "mysqld_stmt_execute");
             return self.reply(&e);
         }
         let attributes = self.client_caps & caps::QUERY_ATTRIBUTES != 0;
@@ -713,9 +732,15 @@ impl<'a> Session<'a> {
             bare.iter().map(|(i, v, ty)| (*i, super::prepared::placeholder_def(&ctx, v, *ty))).collect()
         };
         let mut exec = Execution::new(defs, renamed);
+        if self.client_ext_caps & caps::ext::CACHE_METADATA != 0 {
+            exec.cached = self.prepared.get_mut(id).map(|st| std::mem::take(&mut st.sent));
+        }
         self.srv.questions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
         self.statement(&sql, false, Some(&mut exec))?;
+        if let (Some(st), Some(sent)) = (self.prepared.get_mut(id), exec.cached) {
+            st.sent = sent;
+        }
         self.srv.conns.set_command(self.id, Command::Sleep, None);
         Ok(())
     }
@@ -776,16 +801,19 @@ impl<'a> Session<'a> {
                 Some(stmt::COM_STMT_SEND_LONG_DATA) => {
                     if let (Ok(id), Some(param)) = (stmt::statement_id(&p), p.get(5..7)) {
                         let param = usize::from(u16::from_le_bytes([param[0], param[1]]));
+                        let id = self.prepared.resolve(id, self.maria_from(0));
                         self.prepared.long_data(id, param, p.get(7..).unwrap_or_default());
                     }
                 }
                 Some(stmt::COM_STMT_CLOSE) => {
                     if let Ok(id) = stmt::statement_id(&p) {
+                        let id = self.prepared.resolve(id, self.maria_from(0));
                         self.prepared.close(id);
                     }
                 }
                 Some(stmt::COM_STMT_RESET) => {
-                    let id = stmt::statement_id(&p).unwrap_or(0);
+                    let sent = stmt::statement_id(&p).unwrap_or(0);
+                    let id = self.prepared.resolve(sent, self.maria_from(0));
                     match self.prepared.get_mut(id) {
                         Some(st) => {
                             st.long.clear();
@@ -793,7 +821,7 @@ impl<'a> Session<'a> {
                             self.reply(&ok_packet())?
                         }
                         None => {
-                            let e = super::prepared::unknown(&self.ctx(), id, "mysqld_stmt_reset");
+                            let e = super::prepared::unknown(&self.ctx(), sent, "mysqld_stmt_reset");
                             self.reply(&e)?
                         }
                     }

@@ -24,7 +24,10 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
     let version = p.map_or(0, |p| super::query::version_number(&p.version));
     match (var.only, flavor) {
         (sysvars::Only::Mysql, Some(Flavor::MariaDb)) | (sysvars::Only::MariaDb, Some(Flavor::Mysql)) => return None,
-        (sysvars::Only::MariaDbFrom(v), Some(Flavor::MariaDb)) if version < v => return None,
+        (sysvars::Only::MariaDbFrom(v) | sysvars::Only::MariaDbOnlyFrom(v), Some(Flavor::MariaDb)) if version < v => {
+            return None
+        }
+        (sysvars::Only::MariaDbOnlyFrom(_), Some(Flavor::Mysql) | None) => return None,
         _ => {}
     }
     let cfg = s.srv.cfg();

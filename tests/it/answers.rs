@@ -287,9 +287,12 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
             .collect();
         wrong.push(format!("capabilities ({} against {} answers){}", mine.len(), theirs.len(), differ.concat()));
     }
-    // Prepared statements: plain, and as the `mariadb` client and Connector/J ask
-    // (CLIENT_DEPRECATE_EOF, MariaDB's extended metadata).
-    for (extra, ext) in [(0, 0), (binlogd::proto::caps::DEPRECATE_EOF, binlogd::proto::caps::ext::EXTENDED_METADATA)] {
+    // Prepared statements: plain, and as the MariaDB connectors ask (CLIENT_DEPRECATE_EOF,
+    // MariaDB's extended metadata and its metadata cache).
+    use binlogd::proto::caps::{ext, DEPRECATE_EOF};
+    for (extra, ext) in
+        [(0, 0), (DEPRECATE_EOF, ext::EXTENDED_METADATA | ext::CACHE_METADATA), (0, ext::CACHE_METADATA)]
+    {
         let (mine, theirs) = (prepared(lport, extra, ext), prepared(s.port, extra, ext));
         if mine != theirs {
             let differ: Vec<String> = mine
@@ -305,6 +308,10 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
                 differ.concat()
             ));
         }
+    }
+    let (mine, theirs) = (node_connector(lport), node_connector(s.port));
+    if mine != theirs {
+        wrong.push(format!("MariaDB Connector/Node.js\n  binlogd: {mine}\n  primary: {theirs}"));
     }
     let (mine, theirs) = (connector(lport), connector(s.port));
     if mine != theirs {
@@ -609,7 +616,11 @@ fn prepared(port: u16, extra: u32, ext: u32) -> Vec<String> {
             let first = read(&mut c);
             answer.push(hex(&first));
             if !matches!(first.first(), Some(0x00 | 0xff)) {
-                let n = binlogd::proto::buf::Reader::new(&first).lenenc("count").unwrap();
+                let mut r = binlogd::proto::buf::Reader::new(&first);
+                let n = r.lenenc("count").unwrap();
+                // MariaDB's metadata cache: 0 after the count where the definitions
+                // are those sent before, and none follow.
+                let n = if r.u8("metadata_follows").ok() == Some(0) { 0 } else { n };
                 for _ in 0..n + u64::from(!deprecate_eof) {
                     answer.push(hex(&read(&mut c)));
                 }
@@ -687,6 +698,20 @@ for q, args in [("SELECT ?, ?, ?, ?", (5, "a", None, 1.5)), ("SHOW BINARY LOGS",
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// MariaDB Connector/Node.js's answers on `port` (`tests/cdc/mariadb_connector.js`):
+/// text queries and prepared statements, with the extended metadata and metadata
+/// cache it asks a MariaDB server for.
+fn node_connector(port: u16) -> String {
+    let o = std::process::Command::new("node")
+        .arg(repo().join("tests/cdc/mariadb_connector.js"))
+        .arg(port.to_string())
+        .env("NODE_PATH", "/var/cache/binlogd-test/node/node_modules")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "node on port {port}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// pymysql's answers on `port` to texts of several statements, as one line each:
 /// the rows of each result, then the error that ended them.
 fn multi_statements(port: u16) -> String {
@@ -745,17 +770,24 @@ def shown(x):
     if not status & 0x4000:
         return x.hex()
     i += 4
+    # The info: MariaDB 11.4+'s proof of the password is another at each login: its
+    # length alone.
+    at = i
     n, i = lenenc(x, i); i += n
+    head = x[:at].hex() + "info(%d)" % n
     n, i = lenenc(x, i)
     state, entries = x[i:i + n], []
     j = 0
     while j < len(state):
         k, e = lenenc(state, j + 1)
         entries.append(state[j:e + k].hex()); j = e + k
-    return x[:i].hex() + "[" + ",".join(sorted(entries)) + "]"
+    return head + "[" + ",".join(sorted(entries)) + "]"
+# Without TLS, which pymysql would take from binlogd and not from a primary without it.
 c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user="repl", password="replpass",
-                    client_flag=CLIENT.SESSION_TRACK | CLIENT.MULTI_STATEMENTS, autocommit=None)
-print("login", shown(log[-1]))
+                    client_flag=CLIENT.SESSION_TRACK | CLIENT.MULTI_STATEMENTS, autocommit=None, ssl_disabled=True)
+# The login's OK (after the greeting and any auth exchange), then that of the SET NAMES
+# pymysql sends.
+print("login", shown(next(x for x in log[1:] if x[:1] == b"\x00")), shown(log[-1]))
 cur = c.cursor()
 ends = lambda: " ".join(shown(x) for x in log if x[:1] == b"\x00" and len(x) < 200 or x[:1] == b"\xfe" and len(x) < 9)
 for q in sys.argv[2:]:
