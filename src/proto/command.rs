@@ -9,8 +9,15 @@ use super::Error;
 pub const COM_QUIT: u8 = 0x01;
 pub const COM_INIT_DB: u8 = 0x02;
 pub const COM_QUERY: u8 = 0x03;
+pub const COM_FIELD_LIST: u8 = 0x04;
+/// MariaDB's: flush what the option bits name (`mysql_refresh`).
+pub const COM_REFRESH: u8 = 0x07;
 pub const COM_SHUTDOWN: u8 = 0x08;
 pub const COM_STATISTICS: u8 = 0x09;
+/// MariaDB's: SHOW PROCESSLIST (`mysql_list_processes`).
+pub const COM_PROCESS_INFO: u8 = 0x0a;
+/// MariaDB's: KILL of a connection id (`mysql_kill`).
+pub const COM_PROCESS_KILL: u8 = 0x0c;
 pub const COM_PING: u8 = 0x0e;
 pub const COM_CHANGE_USER: u8 = 0x11;
 pub const COM_BINLOG_DUMP: u8 = 0x12;
@@ -22,6 +29,9 @@ pub const COM_SET_OPTION: u8 = 0x1b;
 /// Resets the session to its state at login, without logging in again.
 /// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_reset_connection.html>
 pub const COM_RESET_CONNECTION: u8 = 0x1f;
+
+/// COM_REFRESH's option that flushes the logs.
+pub const REFRESH_LOG: u8 = 0x02;
 
 /// COM_BINLOG_DUMP flag: answer EOF at the end instead of waiting.
 pub const BINLOG_DUMP_NON_BLOCK: u16 = 0x01;

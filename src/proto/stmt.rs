@@ -17,6 +17,8 @@ pub const COM_STMT_SEND_LONG_DATA: u8 = 0x18;
 pub const COM_STMT_CLOSE: u8 = 0x19;
 pub const COM_STMT_RESET: u8 = 0x1a;
 pub const COM_STMT_FETCH: u8 = 0x1c;
+/// MariaDB's execute of a statement for many rows of values (INSERT and the like).
+pub const COM_STMT_BULK_EXECUTE: u8 = 0xfa;
 
 /// COM_STMT_PREPARE_OK: the statement's id, its result's columns (as known when it is
 /// prepared) and its parameters, and the prepare's warning count; with

@@ -25,6 +25,12 @@ const ER_MAX_PREPARED_STMT_COUNT_REACHED: u16 = 1461;
 const ER_STMT_HAS_NO_OPEN_CURSOR: u16 = 1421;
 const ER_NET_PACKET_TOO_LARGE: u16 = 1153;
 
+/// ER_UNSUPPORTED_PS: MariaDB's answer to a bulk execute of a statement that takes
+/// none (all that binlogd answers).
+pub fn bulk_unsupported() -> Vec<u8> {
+    err_packet(1295, "HY000", "This command is not supported in the prepared statement protocol yet")
+}
+
 /// An execute whose long data went past what binlogd keeps.
 pub fn too_long() -> Vec<u8> {
     let msg = format!(

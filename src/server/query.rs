@@ -391,9 +391,16 @@ pub fn empty_query(s: &mut Ctx) -> Vec<Vec<u8>> {
 /// statement begins: mysqld adds the error to the conditions the last statement left,
 /// which SHOW WARNINGS then lists before it.
 pub fn malformed_packet(s: &mut Ctx) -> Vec<Vec<u8>> {
-    let msg = "Malformed communication packet.";
+    // MySQL's ends with a full stop, MariaDB's not.
+    let msg =
+        if super::show::is_maria(s) { "Malformed communication packet" } else { "Malformed communication packet." };
     s.warnings.error(ER_MALFORMED_PACKET, msg.into());
     vec![err_packet(ER_MALFORMED_PACKET, "HY000", msg)]
+}
+
+/// COM_FIELD_LIST with no database in use.
+pub fn no_database_selected(s: &mut Ctx) -> Vec<Vec<u8>> {
+    refused(s, err_packet(super::values::ER_NO_DB_ERROR, "3D000", "No database selected"))
 }
 
 /// A statement refused before it is parsed, with its error in the diagnostics area.

@@ -883,7 +883,55 @@ impl<'a> Session<'a> {
                     let r = super::dump::serve_gtid(&mut self.dump_conn(), d);
                     return r.map_err(|e| self.write_timed_out(e));
                 }
-                Some(c) => self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", &format!("Unknown command 0x{c:02x}")))?,
+                // A table's columns: binlogd has no tables, and none is in use without a database.
+                Some(command::COM_FIELD_LIST) => {
+                    let packets = if self.db.is_none() {
+                        query::no_database_selected(&mut self.ctx())
+                    } else {
+                        let table = String::from_utf8_lossy(p.get(1..).unwrap_or_default());
+                        let table = table.split('\0').next().unwrap_or_default().replace('`', "``");
+                        query::answer(&mut self.ctx(), &format!("SHOW COLUMNS FROM `{table}`"))
+                    };
+                    self.send_answer(packets)?
+                }
+                // MariaDB's commands for what statements now do (Connector/C's
+                // mysql_kill, mysql_list_processes, mysql_refresh); MySQL 9.7 has none.
+                Some(c @ (command::COM_PROCESS_KILL | command::COM_PROCESS_INFO | command::COM_REFRESH))
+                    if self.maria_from(0) =>
+                {
+                    let sql = match c {
+                        command::COM_PROCESS_KILL => match p.get(1..5) {
+                            Some(id) => format!("KILL {}", u32::from_le_bytes([id[0], id[1], id[2], id[3]])),
+                            None => {
+                                let packets = query::malformed_packet(&mut self.ctx());
+                                self.send_answer(packets)?;
+                                continue;
+                            }
+                        },
+                        command::COM_PROCESS_INFO => "SHOW PROCESSLIST".into(),
+                        // REFRESH_LOG flushes the logs; the rest is nothing binlogd keeps.
+                        _ if p.get(1).is_some_and(|o| o & command::REFRESH_LOG != 0) => "FLUSH LOGS".into(),
+                        _ => "FLUSH PRIVILEGES".into(),
+                    };
+                    self.srv.conns.set_command(self.id, Command::Query, Some(&sql));
+                    self.statements(&sql)?;
+                    if self.killed.load(std::sync::atomic::Ordering::SeqCst) {
+                        return Ok(());
+                    }
+                    self.srv.conns.set_command(self.id, Command::Sleep, None);
+                }
+                // MariaDB's bulk execute: for the statements binlogd answers, none (MariaDB
+                // 10.11 and 11.8 say so before they look for the statement).
+                Some(stmt::COM_STMT_BULK_EXECUTE) if self.maria_from(0) => {
+                    if p.len() < 7 {
+                        let packets = query::malformed_packet(&mut self.ctx());
+                        self.send_answer(packets)?;
+                    } else {
+                        self.reply(&super::prepared::bulk_unsupported())?
+                    }
+                }
+                // As mysqld words it, whatever the command.
+                Some(_) => self.reply(&err_packet(ER_UNKNOWN_COM, "08S01", "Unknown command"))?,
                 None => return Err(Error::malformed("empty command packet")),
             }
         }

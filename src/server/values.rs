@@ -362,7 +362,7 @@ const MARIADB_ONLY: &[&str] = &["BINLOG_GTID_POS", "MASTER_GTID_WAIT"];
 
 /// ER_SP_DOES_NOT_EXIST and ER_NO_DB_ERROR: a function this flavour lacks.
 const ER_SP_DOES_NOT_EXIST: u16 = 1305;
-const ER_NO_DB_ERROR: u16 = 1046;
+pub(super) const ER_NO_DB_ERROR: u16 = 1046;
 
 fn eval_at(s: &Ctx, e: &str, level: usize) -> Result<Typed, Vec<u8>> {
     // Whatever nests (a function's arguments are expressions too), no deeper than

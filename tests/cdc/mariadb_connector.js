@@ -37,6 +37,12 @@ const rows = (r) => JSON.stringify(r, (k, v) => (typeof v === 'bigint' ? v.toStr
   await run('execute', 'SET @x = ?', [7]);
   await run('execute', 'SELECT @x');
   await run('execute', 'SHOW GLOBAL VARIABLES LIKE ?', ['version']);
+  // A batch: MariaDB's bulk execute (COM_STMT_BULK_EXECUTE), for no statement binlogd answers.
+  try {
+    await c.batch('SELECT ?', [[1], [2]]);
+  } catch (e) {
+    console.log('batch', 'ERROR', e.errno, e.sqlMessage);
+  }
   await c.end();
 })().catch((e) => {
   console.log('ERROR', e.errno, e.code, e.message);

@@ -427,6 +427,14 @@ fn session_commands(port: u16) -> Vec<String> {
     out.push(results(&mut c, "SELECT 1; SELECT 2"));
     out.push(command(&mut c, &[0x1b, 7, 0]).get(..5).unwrap_or_default().to_string());
     out.push(command(&mut c, &[0x1f]));
+    // COM_FIELD_LIST with no database in use, commands each server knows or not
+    // (COM_TIME, MariaDB's COM_PROCESS_KILL of no connection, its bulk execute cut short
+    // and of no statement).
+    for payload in
+        [&b"\x04x\0"[..], b"\x0f", b"\x05db", b"\x0c\xff\xff\0\0", b"\xfa\x01\0\0\0", b"\xfa\x40\x42\x0f\0\0\0\0"]
+    {
+        out.push(command(&mut c, payload));
+    }
     let rs = c.query("SELECT @x").unwrap();
     out.push(format!("{:?}", rs.rows));
     out
