@@ -835,8 +835,10 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
                 continue;
             }
             if name.eq_ignore_ascii_case("time_zone") {
-                let tz = unquote(v);
-                s.tracked.time_zone = (!tz.eq_ignore_ascii_case("DEFAULT")).then(|| tz.to_string());
+                match time_zone(v, super::show::is_maria(s)) {
+                    Ok(tz) => s.tracked.time_zone = tz,
+                    Err(e) => return vec![e],
+                }
                 s.tracked.assign("time_zone");
                 continue;
             }
@@ -869,6 +871,54 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
         0 => vec![ok_packet()],
         n => vec![ok_with_warnings(u16::try_from(n).unwrap_or(u16::MAX))],
     }
+}
+
+/// ER_UNKNOWN_TIME_ZONE, ER_WRONG_TYPE_FOR_VAR.
+const ER_UNKNOWN_TIME_ZONE: u16 = 1298;
+const ER_WRONG_TYPE_FOR_VAR: u16 = 1232;
+
+/// The session time zone `SET time_zone = v` gives (None: the server's, for DEFAULT),
+/// or its error as the primary's: an offset `[+-]H:MM` written `+HH:MM`, within
+/// -13:59..+14:00 on MySQL and -12:59..+13:00 on MariaDB; `SYSTEM` in any case; a
+/// number is of the wrong type, NULL a wrong value. A zone's name is taken as a
+/// primary with its time zone tables loaded takes it: binlogd cannot see whether the
+/// primary has them (without them it refuses every name, `UTC` too).
+fn time_zone(v: &str, maria: bool) -> Result<Option<String>, Vec<u8>> {
+    let quoted = v.starts_with('\'') || v.starts_with('"');
+    if !quoted {
+        if v.eq_ignore_ascii_case("DEFAULT") {
+            return Ok(None);
+        }
+        if v.eq_ignore_ascii_case("NULL") {
+            return Err(wrong_value("time_zone", v));
+        }
+        if v.parse::<f64>().is_ok() {
+            let msg = "Incorrect argument type to variable 'time_zone'";
+            return Err(err_packet(ER_WRONG_TYPE_FOR_VAR, "42000", msg));
+        }
+    }
+    let tz = unquote(v);
+    let unknown = || err_packet(ER_UNKNOWN_TIME_ZONE, "HY000", &format!("Unknown or incorrect time zone: '{tz}'"));
+    if tz.eq_ignore_ascii_case("SYSTEM") {
+        return Ok(Some("SYSTEM".into()));
+    }
+    let Some((sign, rest)) = tz.strip_prefix('+').map(|r| (1, r)).or_else(|| tz.strip_prefix('-').map(|r| (-1, r)))
+    else {
+        return Ok(Some(tz.clone()));
+    };
+    let (h, m) = rest.split_once(':').ok_or_else(unknown)?;
+    let digits = |x: &str, n: usize| (1..=n).contains(&x.len()) && x.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h, 2) || !digits(m, 2) {
+        return Err(unknown());
+    }
+    let (h, m): (i32, i32) = (h.parse().unwrap_or(99), m.parse().unwrap_or(99));
+    let minutes = sign * (h * 60 + m);
+    let (low, high) = if maria { (-(12 * 60 + 59), 13 * 60) } else { (-(13 * 60 + 59), 14 * 60) };
+    if m > 59 || minutes < low || minutes > high {
+        return Err(unknown());
+    }
+    let sign = if minutes < 0 { '-' } else { '+' };
+    Ok(Some(format!("{sign}{:02}:{:02}", h, m)))
 }
 
 /// The name of the global system variable a SET item assigns (`GLOBAL x`,
@@ -1049,6 +1099,22 @@ pub fn fuzz(sql: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_time_zone_is_read_as_the_primary_reads_it() {
+        let ok = |v: &str, maria| time_zone(v, maria).ok().flatten();
+        assert_eq!(ok("'+5:3'", false).as_deref(), Some("+05:03"));
+        assert_eq!(ok("'-00:00'", true).as_deref(), Some("+00:00"));
+        assert_eq!(ok("'system'", false).as_deref(), Some("SYSTEM"));
+        assert_eq!(ok("'Europe/Paris'", false).as_deref(), Some("Europe/Paris"));
+        assert_eq!(time_zone("DEFAULT", false).ok(), Some(None));
+        // MySQL 9.7 takes -13:59..+14:00, MariaDB -12:59..+13:00.
+        assert!(time_zone("'+14:00'", false).is_ok() && time_zone("'+14:00'", true).is_err());
+        assert!(time_zone("'-13:59'", false).is_ok() && time_zone("'-13:00'", true).is_err());
+        for bad in ["'+25:00'", "'+00:60'", "'+1'", "'+:30'", "'+123:00'", "5", "NULL"] {
+            assert!(time_zone(bad, false).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn hostile_statement_text_gets_answers_never_a_panic() {

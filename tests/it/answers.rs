@@ -918,6 +918,14 @@ print(cur.fetchall())
 /// numbers, the other flavour's words; and the diagnostics statements after them.
 const CONDITION_STATEMENTS: &[&str] = &[
     " ",
+    "SET time_zone = '+25:00'",
+    "SET time_zone = '+5:3'",
+    "SELECT @@time_zone, DATABASE()",
+    "SET time_zone = '-13:30'",
+    "SET time_zone = 5",
+    "SET time_zone = NULL",
+    "SET time_zone = 'system'",
+    "SELECT @@time_zone, DATABASE()",
     "SELECT @@binlog_format",
     "SHOW WARNINGS",
     "SELECT @@log_slave_updates, @@slave_net_timeout, @@global.binlog_format",
