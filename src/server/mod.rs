@@ -252,8 +252,11 @@ impl Server {
     pub fn statistics(&self) -> String {
         let up = self.started.elapsed().as_secs();
         let q = self.questions.load(Ordering::Relaxed);
+        // MySQL's line names its flushes of tables, MariaDB's not.
+        let mysql = self.primary().is_none_or(|p| p.flavor == crate::replica::connect::Flavor::Mysql);
+        let flushes = if mysql { "  Flush tables: 0" } else { "" };
         format!(
-            "Uptime: {up}  Threads: {}  Questions: {q}  Slow queries: 0  Opens: 0  Open tables: 0  Queries per second avg: {:.3}",
+            "Uptime: {up}  Threads: {}  Questions: {q}  Slow queries: 0  Opens: 0{flushes}  Open tables: 0  Queries per second avg: {:.3}",
             self.threads_connected(),
             q as f64 / up.max(1) as f64
         )

@@ -435,6 +435,11 @@ fn session_commands(port: u16) -> Vec<String> {
     {
         out.push(command(&mut c, payload));
     }
+    // COM_STATISTICS (`mysqladmin status`): the line's words, its numbers aside.
+    c.stream.seq = 0;
+    c.stream.write_command(&[0x09]).unwrap();
+    let line = String::from_utf8_lossy(&c.stream.read().unwrap()).into_owned();
+    out.push(line.split_whitespace().filter(|w| w.parse::<f64>().is_err()).collect::<Vec<_>>().join(" "));
     let rs = c.query("SELECT @x").unwrap();
     out.push(format!("{:?}", rs.rows));
     out
