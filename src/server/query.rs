@@ -348,6 +348,73 @@ pub static STATEMENTS: &[Statement] = &[
     st(&["DO", ".."], Anyone, "DO 1", nothing),
 ];
 
+/// The words a statement of MySQL's or MariaDB's grammar may begin with (their
+/// `sql_yacc.yy`'s statements): a text that begins with another is a syntax error
+/// there, where binlogd says which statement it does not answer.
+const STATEMENT_WORDS: &[&str] = &[
+    "ALTER",
+    "ANALYZE",
+    "BACKUP",
+    "BEGIN",
+    "BINLOG",
+    "CACHE",
+    "CALL",
+    "CHANGE",
+    "CHECK",
+    "CHECKSUM",
+    "CLONE",
+    "COMMIT",
+    "CREATE",
+    "DEALLOCATE",
+    "DELETE",
+    "DESC",
+    "DESCRIBE",
+    "DO",
+    "DROP",
+    "EXECUTE",
+    "EXPLAIN",
+    "FLUSH",
+    "GET",
+    "GRANT",
+    "HANDLER",
+    "HELP",
+    "IMPORT",
+    "INSERT",
+    "INSTALL",
+    "KILL",
+    "LOAD",
+    "LOCK",
+    "OPTIMIZE",
+    "PREPARE",
+    "PURGE",
+    "RELEASE",
+    "RENAME",
+    "REPAIR",
+    "REPLACE",
+    "RESET",
+    "RESIGNAL",
+    "RESTART",
+    "REVOKE",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "SELECT",
+    "SET",
+    "SHOW",
+    "SHUTDOWN",
+    "SIGNAL",
+    "START",
+    "STOP",
+    "TABLE",
+    "TRUNCATE",
+    "UNINSTALL",
+    "UNLOCK",
+    "UPDATE",
+    "USE",
+    "VALUES",
+    "WITH",
+    "XA",
+];
+
 /// What ERROR 1064 quotes of `text`: from its word `near` on, spacing kept, at most
 /// 80 characters.
 fn near_text(text: &str, near: usize) -> String {
@@ -434,6 +501,10 @@ fn run(s: &mut Ctx, t: &str, words: &[&str]) -> Vec<Vec<u8>> {
         return vec![ok_packet()];
     }
     let Some(stmt) = STATEMENTS.iter().find(|st| st.matches(words)) else {
+        // A word no statement begins with is the primary's syntax error, quoted from it.
+        if !words.first().is_some_and(|w| STATEMENT_WORDS.contains(w) || w.starts_with('(')) {
+            return vec![parse_error(s, t, 0)];
+        }
         return vec![err_packet(
             ER_NOT_SUPPORTED_YET,
             "42000",

@@ -923,6 +923,8 @@ print(cur.fetchall())
 /// numbers, the other flavour's words; and the diagnostics statements after them.
 const CONDITION_STATEMENTS: &[&str] = &[
     " ",
+    "status",
+    "foo bar",
     "SET time_zone = '+25:00'",
     "SET time_zone = '+5:3'",
     "SELECT @@time_zone, DATABASE()",
