@@ -249,18 +249,50 @@ impl Column {
 /// What a ColumnDefinition41 packet says: the name, the type and the flags.
 /// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html>
 pub fn column_def(p: &[u8]) -> Result<(String, ColumnType, u16), Error> {
-    let mut r = Reader::new(p);
-    for what in ["catalog", "schema", "table", "org_table"] {
-        r.lenenc_bytes(what)?;
-    }
-    let name = String::from_utf8_lossy(r.lenenc_bytes("column name")?).into_owned();
-    r.lenenc_bytes("org_name")?;
-    r.lenenc("fixed fields length")?;
+    let at = def_layout(p)?;
+    let name = Reader::new(p.get(at.name.clone()).unwrap_or_default()).lenenc_bytes("column name")?;
+    let name = String::from_utf8_lossy(name).into_owned();
+    let mut r = Reader::new(p.get(at.fixed..).unwrap_or_default());
     r.u16("character set")?;
     r.u32("column length")?;
     let ty = ColumnType(r.u8("type")?);
     let flags = r.u16("flags")?;
     Ok((name, ty, flags))
+}
+
+/// Where a column definition's parts are: its name, length-encoded (`name`), the end
+/// of its names (where MariaDB's extended type goes), and its fixed fields (character
+/// set (2), length (4), type (1), flags (2), decimals (1)).
+pub struct DefLayout {
+    pub name: std::ops::Range<usize>,
+    pub names_end: usize,
+    pub fixed: usize,
+}
+
+/// MariaDB's extended type info of a column that has none, after the names of a
+/// definition sent to a client with MARIADB_CLIENT_EXTENDED_METADATA: an empty string.
+pub const EMPTY_EXTENDED_TYPE: u8 = 0;
+
+/// Gives the definition `def` (as binlogd encodes them) MariaDB's empty extended type.
+pub fn with_extended_type(def: &mut Vec<u8>) {
+    if let Ok(at) = def_layout(def) {
+        def.insert(at.names_end, EMPTY_EXTENDED_TYPE);
+    }
+}
+
+/// The layout of the column definition `p`, as binlogd encodes them (no extended type).
+pub fn def_layout(p: &[u8]) -> Result<DefLayout, Error> {
+    let mut r = Reader::new(p);
+    for what in ["catalog", "schema", "table", "org_table"] {
+        r.lenenc_bytes(what)?;
+    }
+    let start = r.pos();
+    r.lenenc_bytes("column name")?;
+    let name = start..r.pos();
+    r.lenenc_bytes("org_name")?;
+    let names_end = r.pos();
+    r.lenenc("fixed fields length")?;
+    Ok(DefLayout { name, names_end, fixed: r.pos() })
 }
 
 /// The collation binlogd's text columns carry until `for_session` makes it the
@@ -308,16 +340,7 @@ pub fn for_session(answer: &mut Vec<Vec<u8>>, form: Form) {
     let Ok(n) = Reader::new(first).lenenc("column count") else { return };
     let n = usize::try_from(n).unwrap_or(0);
     for def in answer.iter_mut().skip(1).take(n) {
-        let mut r = Reader::new(def);
-        let at = (|| {
-            for what in ["catalog", "schema", "table", "org_table", "name", "org_name"] {
-                r.lenenc_bytes(what)?;
-            }
-            let names = r.pos();
-            r.lenenc("fixed fields length")?;
-            Ok::<(usize, usize), Error>((names, r.pos()))
-        })();
-        let Ok((names, at)) = at else { continue };
+        let Ok(DefLayout { names_end: names, fixed: at, .. }) = def_layout(def) else { continue };
         // charset (2), length (4), type (1), flags (2), decimals (1).
         let Some(f) = def.get_mut(at..at + 10) else { continue };
         if u16::from_le_bytes([f[0], f[1]]) == TEXT_CHARSET {
@@ -333,8 +356,7 @@ pub fn for_session(answer: &mut Vec<Vec<u8>>, form: Form) {
             f[9] = 39;
         }
         if form.extended {
-            // An empty extended type.
-            def.insert(names, 0);
+            def.insert(names, EMPTY_EXTENDED_TYPE);
         }
     }
     if let Some(full) = form.optional {

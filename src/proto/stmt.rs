@@ -277,18 +277,9 @@ impl BinaryRows {
 
 /// A column definition's type and UNSIGNED flag.
 fn column_type(def: &[u8]) -> (ColumnType, bool) {
-    let mut r = Reader::new(def);
-    let at = (|| {
-        for what in ["catalog", "schema", "table", "org_table", "name", "org_name"] {
-            r.lenenc_bytes(what)?;
-        }
-        r.lenenc("fixed fields length")?;
-        Ok::<usize, super::buf::Short>(r.pos())
-    })();
-    // charset (2), length (4), type (1), flags (2).
-    match at.ok().and_then(|at| def.get(at + 6..at + 9)) {
-        Some(f) => (ColumnType(f[0]), u16::from_le_bytes([f[1], f[2]]) & 0x20 != 0),
-        None => (ColumnType::VAR_STRING, false),
+    match super::resultset::column_def(def) {
+        Ok((_, ty, flags)) => (ty, flags & super::resultset::flags::UNSIGNED != 0),
+        Err(_) => (ColumnType::VAR_STRING, false),
     }
 }
 

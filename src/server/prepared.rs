@@ -223,12 +223,11 @@ fn placeholder_items(text: &str) -> Vec<Item> {
     out
 }
 
-/// A definition named `?` as this client takes it: with an empty extended type after
-/// the names where it asked for MariaDB's extended metadata.
+/// A definition as this client takes it: with an empty extended type after the names
+/// where it asked for MariaDB's extended metadata.
 fn as_sent(s: &Ctx, mut d: Vec<u8>) -> Vec<u8> {
     if s.client_ext_caps & crate::proto::caps::ext::EXTENDED_METADATA != 0 {
-        // "def", four empty names, "?": 4 + 4 + 2 bytes.
-        d.insert(10, 0);
+        resultset::with_extended_type(&mut d);
     }
     d
 }
@@ -428,7 +427,7 @@ impl Execution {
             if let Some(d) = packets.get_mut(1 + i) {
                 d.clone_from(def);
                 if form.extended {
-                    d.insert(10, 0);
+                    resultset::with_extended_type(d);
                 }
             }
         }
@@ -449,29 +448,16 @@ impl Execution {
 
 /// Renames a column definition, and drops its NOT NULL flag where `nullable`.
 fn rename(def: &mut Vec<u8>, name: &str, nullable: bool) {
-    let mut r = crate::proto::buf::Reader::new(def);
-    let parts: Option<Vec<Vec<u8>>> = ["catalog", "schema", "table", "org_table", "name", "org_name"]
-        .iter()
-        .map(|w| r.lenenc_bytes(w).ok().map(<[u8]>::to_vec))
-        .collect();
-    let (Some(mut parts), rest) = (parts, r.rest().to_vec()) else { return };
-    if let Some(n) = parts.get_mut(4) {
-        *n = name.as_bytes().to_vec();
+    let Ok(at) = resultset::def_layout(def) else { return };
+    let mut named = Vec::with_capacity(name.len() + 9);
+    named.put_lenenc_bytes(name.as_bytes());
+    let fixed = at.fixed + named.len() - at.name.len();
+    def.splice(at.name, named);
+    // The flags follow the character set (2), the length (4) and the type (1).
+    if let Some(f) = def.get_mut(fixed + 7..fixed + 9).filter(|_| nullable) {
+        let flags = u16::from_le_bytes([f[0], f[1]]) & !resultset::flags::NOT_NULL;
+        f.copy_from_slice(&flags.to_le_bytes());
     }
-    let mut d = Vec::with_capacity(def.len() + name.len());
-    for p in &parts {
-        d.put_lenenc_bytes(p);
-    }
-    let fixed = d.len();
-    d.extend_from_slice(&rest);
-    // fixed-fields length (1), charset (2), length (4), type (1), flags (2).
-    if nullable {
-        if let Some(f) = d.get_mut(fixed + 8..fixed + 10) {
-            let flags = u16::from_le_bytes([f[0], f[1]]) & !crate::proto::resultset::flags::NOT_NULL;
-            f.copy_from_slice(&flags.to_le_bytes());
-        }
-    }
-    *def = d;
 }
 
 /// The column definition a primary gives a placeholder alone (`SELECT ?`) when the

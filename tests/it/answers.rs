@@ -257,13 +257,8 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     // A client's session tracker, and the status flags of every answer.
     let (mine, theirs) = (session_tracking(lport), session_tracking(s.port));
     if mine != theirs {
-        let differ: Vec<String> = mine
-            .lines()
-            .zip(theirs.lines())
-            .filter(|(a, b)| a != b)
-            .map(|(a, b)| format!("\n    binlogd: {a}\n    primary: {b}"))
-            .collect();
-        wrong.push(format!("session tracking{}", differ.concat()));
+        let lines = |t: &str| t.lines().map(str::to_string).collect::<Vec<_>>();
+        wrong.push(format!("session tracking{}", differing(&lines(&mine), &lines(&theirs))));
     }
     let (mine, theirs) = (charsets(lport), charsets(s.port));
     if mine != theirs {
@@ -279,13 +274,7 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     // The greeting, and what the capabilities it offers change in the answers.
     let (mine, theirs) = (capabilities(lport), capabilities(s.port));
     if mine != theirs {
-        let differ: Vec<String> = mine
-            .iter()
-            .zip(&theirs)
-            .filter(|(a, b)| a != b)
-            .map(|(a, b)| format!("\n    binlogd: {a}\n    primary: {b}"))
-            .collect();
-        wrong.push(format!("capabilities ({} against {} answers){}", mine.len(), theirs.len(), differ.concat()));
+        wrong.push(format!("capabilities{}", differing(&mine, &theirs)));
     }
     // Prepared statements: plain, and as the MariaDB connectors ask (CLIENT_DEPRECATE_EOF,
     // MariaDB's extended metadata and its metadata cache).
@@ -295,18 +284,7 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     {
         let (mine, theirs) = (prepared(lport, extra, ext), prepared(s.port, extra, ext));
         if mine != theirs {
-            let differ: Vec<String> = mine
-                .iter()
-                .zip(&theirs)
-                .filter(|(a, b)| a != b)
-                .map(|(a, b)| format!("\n    binlogd: {a}\n    primary: {b}"))
-                .collect();
-            wrong.push(format!(
-                "prepared statements {extra:x} {ext:x} ({} against {}){}",
-                mine.len(),
-                theirs.len(),
-                differ.concat()
-            ));
+            wrong.push(format!("prepared statements {extra:x} {ext:x}{}", differing(&mine, &theirs)));
         }
     }
     let (mine, theirs) = (node_connector(lport), node_connector(s.port));
@@ -324,6 +302,13 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     }
     assert!(wrong.is_empty(), "{} statements answered unlike the primary:\n{}", wrong.len(), wrong.join("\n"));
     assert_eq!(b.stop(), 0);
+}
+
+/// The answers that differ, side by side, and how many each gave.
+fn differing(mine: &[String], theirs: &[String]) -> String {
+    let pairs = mine.iter().zip(theirs).filter(|(a, b)| a != b);
+    let shown: String = pairs.map(|(a, b)| format!("\n    binlogd: {a}\n    primary: {b}")).collect();
+    format!(" ({} against {} answers){shown}", mine.len(), theirs.len())
 }
 
 /// The answers on `port` to one COM_QUERY: each result's row count or OK, until one
