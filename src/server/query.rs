@@ -855,6 +855,12 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
         }
         // SET [SESSION | LOCAL] x = v, SET @@[session.]x = v: the session's character sets.
         if let Some(name) = session_variable(k) {
+            // One binlogd knows the primary lacks (the other kind's, or its version's
+            // before it came): the primary's 1193. Others it does not know are taken.
+            if crate::sysvars::find(name).is_some() && super::values::lookup(s, name).is_none() {
+                let msg = format!("Unknown system variable '{name}'");
+                return vec![err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &msg)];
+            }
             let srv = super::values::charset_server(s.srv.primary().as_ref());
             let default = super::values::lookup(s, name).and_then(|v| v.0).unwrap_or_default();
             let v = v.trim_start_matches('=').trim();

@@ -917,6 +917,7 @@ const CONDITION_STATEMENTS: &[&str] = &[
     "SET time_zone = 5",
     "SET time_zone = NULL",
     "SET time_zone = 'system'",
+    "SET resultset_metadata = FULL",
     "SELECT @@time_zone, DATABASE()",
     "SELECT @@binlog_format",
     "SHOW WARNINGS",
