@@ -1014,16 +1014,16 @@ fn global_variable(k: &str) -> Option<&str> {
 /// <https://mariadb.com/kb/en/semisynchronous-replication/>
 fn set_global(s: &Ctx, name: &str, v: &str) -> Result<Option<bool>, Vec<u8>> {
     let name = name.to_ascii_lowercase();
+    // One binlogd knows the primary lacks: the primary's 1193.
+    if crate::sysvars::find(&name).is_some() && super::values::lookup(s, &name).is_none() {
+        return Err(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
+    }
     if crate::sysvars::session_only(&name) && super::values::lookup(s, &name).is_some() {
         let msg = format!("Variable '{name}' is a SESSION variable and can't be used with SET GLOBAL");
         return Err(err_packet(ER_LOCAL_VARIABLE, "HY000", &msg));
     }
     if !matches!(name.as_str(), "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled") {
         return Ok(None);
-    }
-    let known = super::values::lookup(s, &name).is_some();
-    if !known {
-        return Err(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
     }
     // `SET @@global.x`, which the statement table's `SET GLOBAL` does not match.
     if !is_admin(s) {
