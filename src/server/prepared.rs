@@ -97,7 +97,7 @@ pub const LAST_PREPARED: u32 = u32::MAX;
 
 impl Prepared {
     /// The next statement id: every prepare takes one, failed or not, as mysqld's do
-    /// (and MySQL's first execute with parameters another, as it prepares again).
+    /// (and on MySQL an execute that prepares again, `Statement::reprepared`).
     pub fn take_id(&mut self) -> u32 {
         self.last_id = self.last_id.wrapping_add(1).max(1);
         self.last_id
