@@ -5,8 +5,14 @@
 /// out), each with its byte offset and how deep in parentheses it stands (a `(` counts
 /// from the character after it).
 pub(super) fn unquoted(t: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
-    let (mut depth, mut quote) = (0i32, None::<char>);
+    let (mut depth, mut quote, mut escaped) = (0i32, None::<char>, false);
     t.char_indices().filter_map(move |(i, c)| match (quote, c) {
+        // In a string, a backslash escapes the next character (a quote among them).
+        (Some(_), _) if std::mem::take(&mut escaped) => None,
+        (Some(q), '\\') if q != '`' => {
+            escaped = true;
+            None
+        }
         (Some(q), c) if c == q => {
             quote = None;
             None
@@ -100,11 +106,45 @@ pub(super) fn split_list(s: &str) -> Vec<String> {
 
 pub(super) fn unquote(v: &str) -> String {
     let v = v.trim();
-    if v.len() >= 2 && (v.starts_with('\'') && v.ends_with('\'') || v.starts_with('"') && v.ends_with('"')) {
-        v[1..v.len() - 1].replace("''", "'")
-    } else {
-        v.to_string()
+    let quote = v.chars().next().filter(|&q| q == '\'' || q == '"');
+    match quote {
+        Some(q) if v.len() >= 2 && v.ends_with(q) => string_value(&v[1..v.len() - 1], q),
+        _ => v.to_string(),
     }
+}
+
+/// The value of a string literal's body, quoted by `q`: a doubled quote stands for one,
+/// and backslash escapes (`\n`, `\t`, `\r`, `\0`, `\Z`, `\b` stand for their
+/// characters; `\%` and `\_` keep their backslash, which LIKE reads; any other escaped
+/// character stands for itself), as mysqld reads them without NO_BACKSLASH_ESCAPES.
+/// <https://dev.mysql.com/doc/refman/8.4/en/string-literals.html>
+pub(super) fn string_value(body: &str, q: char) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut it = body.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => match it.next() {
+                Some(e @ ('%' | '_')) => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('0') => out.push('\0'),
+                Some('b') => out.push('\u{8}'),
+                Some('Z') => out.push('\u{1a}'),
+                Some(e) => out.push(e),
+                None => out.push('\\'),
+            },
+            c if c == q && it.peek() == Some(&q) => {
+                it.next();
+                out.push(q);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The statement without comments and trailing semicolons. The text of a versioned
@@ -121,7 +161,13 @@ pub fn clean(sql: &str) -> String {
         if let Some(q) = quote {
             out.push(c);
             rest = &rest[c.len_utf8()..];
-            if c == q {
+            if c == '\\' && q != '`' {
+                // The escaped character, a quote among them, is kept as it is.
+                if let Some(e) = rest.chars().next() {
+                    out.push(e);
+                    rest = &rest[e.len_utf8()..];
+                }
+            } else if c == q {
                 quote = None;
             }
             continue;
@@ -221,10 +267,7 @@ pub(super) enum Tok {
 }
 
 /// Splits a statement's text into tokens. Quoted strings read as mysqld's string
-/// literals: a doubled quote, and backslash escapes (`\n`, `\t`, `\r`, `\0`, `\Z`
-/// stand for their characters; `\%` and `\_` keep their backslash, which LIKE reads;
-/// any other escaped character stands for itself).
-/// <https://dev.mysql.com/doc/refman/8.4/en/string-literals.html>
+/// literals (`string_value`).
 pub(super) fn tokens(t: &str) -> Result<Vec<Tok>, String> {
     tokens_at(t).map(|v| v.into_iter().map(|(_, tok)| tok).collect()).map_err(|(_, e)| e)
 }
@@ -238,33 +281,27 @@ pub(super) fn tokens_at(t: &str) -> Result<Vec<(usize, Tok)>, (usize, String)> {
         if c.is_whitespace() {
             it.next();
         } else if c == '\'' || c == '"' {
+            // The string's end: the first quote outside an escape and not doubled.
             it.next();
-            let mut s = String::new();
-            loop {
-                match it.next().map(|(_, x)| x) {
-                    None => return Err((at, "a quoted string is not closed".into())),
-                    Some('\\') => match it.next().map(|(_, x)| x) {
-                        Some(e @ ('%' | '_')) => {
-                            s.push('\\');
-                            s.push(e);
-                        }
-                        Some('n') => s.push('\n'),
-                        Some('t') => s.push('\t'),
-                        Some('r') => s.push('\r'),
-                        Some('0') => s.push('\0'),
-                        Some('Z') => s.push('\u{1a}'),
-                        Some(e) => s.push(e),
-                        None => s.push('\\'),
-                    },
-                    Some(q) if q == c && it.peek().map(|x| x.1) == Some(c) => {
+            let body_start = at + 1;
+            let mut end = None;
+            while let Some((i, x)) = it.next() {
+                match x {
+                    '\\' => {
                         it.next();
-                        s.push(c);
                     }
-                    Some(q) if q == c => break,
-                    Some(x) => s.push(x),
+                    q if q == c && it.peek().map(|p| p.1) == Some(c) => {
+                        it.next();
+                    }
+                    q if q == c => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ => {}
                 }
             }
-            out.push((at, Tok::Str(s)));
+            let Some(end) = end else { return Err((at, "a quoted string is not closed".into())) };
+            out.push((at, Tok::Str(string_value(t.get(body_start..end).unwrap_or_default(), c))));
         } else if c == '`' {
             it.next();
             let w: String = it.by_ref().map(|(_, x)| x).take_while(|&x| x != '`').collect();
@@ -310,6 +347,23 @@ mod tests {
         assert_eq!(limit("x"), None);
         assert_eq!(limit("-1"), None);
         assert_eq!(limit("1,"), None);
+    }
+
+    #[test]
+    fn strings_read_backslash_escapes_as_mysqld_does() {
+        assert_eq!(unquote(r"'it\'s'"), "it's");
+        assert_eq!(unquote(r"'a\nb\tc\0\Z\b'"), "a\nb\tc\0\u{1a}\u{8}");
+        assert_eq!(unquote(r"'x\%y\_z\\w\q'"), r"x\%y\_z\wq");
+        assert_eq!(unquote(r#""c\"d""c""#), "c\"d\"c");
+        assert_eq!(unquote("'a''b'"), "a'b");
+        // An escaped quote neither ends the string nor hides what follows it.
+        let t = r"SELECT 'a\'b;c', 'd'; SELECT 2";
+        assert_eq!(statements(t).len(), 2);
+        assert_eq!(split_list(r"'a\',b', 'c'"), [r"'a\',b'", "'c'"]);
+        assert_eq!(clean(r"SELECT 'a\' -- b' # c"), r"SELECT 'a\' -- b'", "the comment is after the string");
+        assert_eq!(tokens(r"'a\'b' = x").unwrap(), [Tok::Str("a'b".into()), Tok::Punct('='), Tok::Word("x".into())]);
+        // Backquoted names have no escapes.
+        assert_eq!(split_list(r"`a\`, b"), [r"`a\`", "b"]);
     }
 
     #[test]

@@ -597,6 +597,11 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
             let width = if maria { chars(t) } else { digits + 1 };
             Ok((Some(t.to_string()), number_column(int_type(t), width, NOT_NULL_NUMBER)))
         }
+        // Past BIGINT's range, BIGINT UNSIGNED's: as wide as its digits.
+        _ if t.parse::<u64>().is_ok() && !t.starts_with('+') => {
+            let c = number_column(ColumnType::LONGLONG, chars(t), NOT_NULL_NUMBER | flags::UNSIGNED);
+            Ok((Some(t.to_string()), c))
+        }
         _ if t.parse::<f64>().is_ok() => {
             // DECIMAL: its digits, the point and a sign's room.
             let decimals = t.split_once('.').map_or(0, |(_, f)| chars(f));

@@ -141,6 +141,11 @@ fn client_output(port: u16, script: &str, how: &[&str]) -> String {
 /// Statements in the words some versions lack, and the diagnostics statements, for
 /// either flavour: binlogd answers each as the primary does, its syntax errors included.
 const GRAMMAR_STATEMENTS: &[&str] = &[
+    // String literals as a client that escapes its values writes them (pymysql,
+    // Connector/Python), and integers past BIGINT's range.
+    "=SELECT 'it\\'s', 'a\\nb', 'back\\\\slash', \"c\\\"d\", 'a''b', 'x\\%y', 'semi;colon\\''",
+    "=SELECT 18446744073709551615, 9223372036854775808, 9223372036854775807",
+    "=SET @e = 'q\\'uote'; SELECT @e",
     "=SHOW COUNT(*) WARNINGS",
     "=SHOW COUNT(*) ERRORS",
     "SHOW WARNINGS LIMIT 1",
