@@ -34,8 +34,8 @@ if ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1;
 fi
 
 # Clients the tests run against binlogd and the primary, at the versions tested:
-# python-mysql-replication and Connector/Python (PyPI), zongji and the MariaDB
-# connector (npm).
+# python-mysql-replication and Connector/Python (PyPI), zongji, the MariaDB connector
+# and mysql2 (npm).
 if ! python3 -c 'import pymysqlreplication' >/dev/null 2>&1; then
   log "pip install mysql-replication==1.0.17"
   python3 -m pip install -q 'mysql-replication==1.0.17'
@@ -50,6 +50,12 @@ if [ ! -d "$node_dir/node_modules/zongji" ]; then
   log "npm install zongji@0.5.1 into $node_dir"
   mkdir -p "$node_dir"
   (cd "$node_dir" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install -q --no-audit --no-fund zongji@0.5.1 >/dev/null)
+fi
+# mysql2: client-side escaping, and prepared statements with numbers bound as doubles.
+if [ ! -d "$node_dir/node_modules/mysql2" ]; then
+  log "npm install mysql2@3.26.1 into $node_dir"
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install -q --no-audit --no-fund mysql2@3.26.1 >/dev/null)
 fi
 # MariaDB Connector/Node.js: MariaDB's extended capabilities and prepared statements.
 if [ ! -d "$node_dir/node_modules/mariadb" ]; then

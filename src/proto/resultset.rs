@@ -352,7 +352,8 @@ pub fn for_session(answer: &mut Vec<Vec<u8>>, form: Form) {
                 f[2..6].copy_from_slice(&len.to_le_bytes());
             }
         }
-        if form.mariadb && f[9] == NOT_FIXED {
+        // A float's keep MySQL's 31 on MariaDB too.
+        if form.mariadb && f[9] == NOT_FIXED && !matches!(ColumnType(f[6]), ColumnType::DOUBLE | ColumnType::FLOAT) {
             f[9] = 39;
         }
         if form.extended {

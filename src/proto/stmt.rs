@@ -156,7 +156,8 @@ impl Value {
             Value::Null => "NULL".into(),
             Value::Int(v) => v.to_string(),
             Value::UInt(v) => v.to_string(),
-            Value::Double(v) if v.is_finite() => format!("{v:?}"),
+            // With an exponent: a DOUBLE literal, as the value was bound.
+            Value::Double(v) if v.is_finite() => format!("{v:e}"),
             Value::Double(_) => "NULL".into(),
             Value::Text(b) => quoted(&String::from_utf8_lossy(b)),
             Value::DateTime([y, mo, d, h, mi, s, us]) => {

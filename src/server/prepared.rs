@@ -463,8 +463,8 @@ fn rename(def: &mut Vec<u8>, name: &str, nullable: bool) {
 /// The column definition a primary gives a placeholder alone (`SELECT ?`) when the
 /// statement runs with `v` bound as type `ty` (its high byte the unsigned flag), as
 /// MariaDB 10.11 and 11.8 and MySQL 9.7 give it: MariaDB keeps the type bound (an
-/// integer as wide as its type's, a string as a fixed CHAR of its characters, a NULL
-/// as a NULL), MySQL makes any integer a BIGINT, any float a DOUBLE, and a string or
+/// integer as wide as its type's, a string as long as its characters, a NULL as a
+/// NULL), MySQL makes any integer a BIGINT, any float a DOUBLE, and a string or
 /// NULL the parameter's own definition.
 pub fn placeholder_def(s: &Ctx, v: &Value, ty: u16) -> Vec<u8> {
     use crate::proto::resultset::flags;
@@ -507,7 +507,10 @@ pub fn placeholder_def(s: &Ctx, v: &Value, ty: u16) -> Vec<u8> {
             let coll = srv.sent_id(&s.charsets.collation).unwrap_or(45);
             let chars = u32::try_from(String::from_utf8_lossy(t).chars().count()).unwrap_or(u32::MAX);
             let len = chars.saturating_mul(u32::from(super::collations::max_bytes(&s.charsets.connection)));
-            def("?", coll, len, ColumnType::STRING, flags::NOT_NULL, 39)
+            // The string type bound (mysql2's VARCHAR, Connector/C's CHAR), else a CHAR.
+            let ty =
+                if matches!(bound, ColumnType::VAR_STRING | ColumnType::STRING) { bound } else { ColumnType::STRING };
+            def("?", coll, len, ty, flags::NOT_NULL, 39)
         }
         Value::Null | Value::Text(_) => param_def(s, "?"),
     }

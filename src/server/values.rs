@@ -314,6 +314,18 @@ pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
     })
 }
 
+/// A double as mysqld prints it (`my_gcvt`): its shortest digits, plainly written
+/// where its exponent is from -7 to 14 (`7`, `0.000015`), else as `1e20`.
+pub(super) fn double_text(v: f64) -> String {
+    let e = format!("{v:e}");
+    let exp = e.split_once('e').and_then(|(_, x)| x.parse::<i32>().ok()).unwrap_or(0);
+    if (-7..15).contains(&exp) {
+        format!("{v}")
+    } else {
+        e
+    }
+}
+
 /// An integer system variable's column.
 fn int_variable() -> Column {
     Column::typed("", ColumnType::LONGLONG).flags(flags::UNSIGNED | flags::BINARY)
@@ -597,6 +609,14 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
             let width = if maria { chars(t) } else { digits + 1 };
             Ok((Some(t.to_string()), number_column(int_type(t), width, NOT_NULL_NUMBER)))
         }
+        // With an exponent: a DOUBLE, as wide as it is written (MySQL's negative one,
+        // an expression, 23), its value as mysqld prints a double.
+        _ if t.contains(['e', 'E']) && t.parse::<f64>().is_ok() => {
+            let v = t.parse::<f64>().unwrap_or(0.0);
+            let width = if !maria && t.starts_with('-') { 23 } else { chars(t) };
+            let c = number_column(ColumnType::DOUBLE, width, NOT_NULL_NUMBER).decimals(resultset::NOT_FIXED);
+            Ok((Some(double_text(v)), c))
+        }
         // Past BIGINT's range, BIGINT UNSIGNED's: as wide as its digits.
         _ if t.parse::<u64>().is_ok() && !t.starts_with('+') => {
             let c = number_column(ColumnType::LONGLONG, chars(t), NOT_NULL_NUMBER | flags::UNSIGNED);
@@ -704,14 +724,15 @@ fn either(a: Column, b: Column) -> Column {
 }
 
 /// A user variable's column for a value of type `ty` (`user_var_type`): an integer
-/// BIGINT, a decimal DECIMAL of 38 (MariaDB) or 30 digits after the point, text a
-/// LONGBLOB of the session's character set; NULL bytes.
+/// BIGINT, a decimal DECIMAL of 38 (MariaDB) or 30 digits after the point, a double
+/// DOUBLE, text a LONGBLOB of the session's character set; NULL bytes.
 fn user_var_column(ty: ColumnType, null: bool, maria: bool) -> Column {
     let c = Column::typed("", ty);
     match ty {
         ColumnType::LONGLONG => c.width(if maria { 20 } else { 21 }),
         ColumnType::NEWDECIMAL if maria => c.width(83).decimals(38),
         ColumnType::NEWDECIMAL => c.width(67).decimals(30),
+        ColumnType::DOUBLE => c.width(23).decimals(resultset::NOT_FIXED),
         _ if null => c.width(16_777_215).binary(),
         _ => c.width(if maria { 16_777_215 } else { 67_108_860 }),
     }
@@ -1171,6 +1192,14 @@ pub(super) fn select(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_double_is_printed_as_mysqld_prints_it() {
+        // As MySQL 9.7 and MariaDB 10.11 print 7e0, 1.5e0, 1e20, 1.5e-5, -2.5E3,
+        // 123456789012345678e0 and 0.1e0.
+        let printed: Vec<String> = [7.0, 1.5, 1e20, 1.5e-5, -2500.0, 123456789012345678.0, 0.1].map(double_text).into();
+        assert_eq!(printed, ["7", "1.5", "1e20", "0.000015", "-2500", "1.2345678901234568e17", "0.1"]);
+    }
 
     #[test]
     fn ignore_space_takes_its_place_among_the_modes() {

@@ -145,6 +145,8 @@ const GRAMMAR_STATEMENTS: &[&str] = &[
     // Connector/Python), and integers past BIGINT's range.
     "=SELECT 'it\\'s', 'a\\nb', 'back\\\\slash', \"c\\\"d\", 'a''b', 'x\\%y', 'semi;colon\\''",
     "=SELECT 18446744073709551615, 9223372036854775808, 9223372036854775807",
+    "=SELECT 7e0, 1.5e0, 1e20, 1.5e-5, -2.5E3, 123456789012345678e0, 0.1e0",
+    "=SET @d = 7e0; SELECT @d",
     "=SET @e = 'q\\'uote'; SELECT @e",
     "=SHOW COUNT(*) WARNINGS",
     "=SHOW COUNT(*) ERRORS",
@@ -292,9 +294,11 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
             wrong.push(format!("prepared statements {extra:x} {ext:x}{}", differing(&mine, &theirs)));
         }
     }
-    let (mine, theirs) = (node_connector(lport), node_connector(s.port));
-    if mine != theirs {
-        wrong.push(format!("MariaDB Connector/Node.js\n  binlogd: {mine}\n  primary: {theirs}"));
+    for script in ["mariadb_connector.js", "mysql2_connector.js"] {
+        let (mine, theirs) = (node_connector(script, lport), node_connector(script, s.port));
+        if mine != theirs {
+            wrong.push(format!("{script}\n  binlogd: {mine}\n  primary: {theirs}"));
+        }
     }
     let (mine, theirs) = (connector(lport), connector(s.port));
     if mine != theirs {
@@ -701,12 +705,13 @@ for q, args in [("SELECT ?, ?, ?, ?", (5, "a", None, 1.5)), ("SHOW BINARY LOGS",
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// MariaDB Connector/Node.js's answers on `port` (`tests/cdc/mariadb_connector.js`):
-/// text queries and prepared statements, with the extended metadata and metadata
-/// cache it asks a MariaDB server for.
-fn node_connector(port: u16) -> String {
+/// A Node.js connector's answers on `port` (`tests/cdc/<script>`): MariaDB
+/// Connector/Node.js's text queries and prepared statements, with the extended metadata
+/// and metadata cache it asks a MariaDB server for; mysql2's, escaping its values and
+/// binding numbers as doubles.
+fn node_connector(script: &str, port: u16) -> String {
     let o = std::process::Command::new("node")
-        .arg(repo().join("tests/cdc/mariadb_connector.js"))
+        .arg(repo().join("tests/cdc").join(script))
         .arg(port.to_string())
         .env("NODE_PATH", "/var/cache/binlogd-test/node/node_modules")
         .output()
