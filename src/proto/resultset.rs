@@ -612,30 +612,49 @@ pub fn head_typed(columns: &[Column]) -> Vec<Vec<u8>> {
     p.put_lenenc(columns.len() as u64);
     out.push(p);
     for c in columns {
-        let mut d = Vec::new();
         let (schema, table, org_table, org_name) = match &c.origin {
             Some(o) => (o.schema, o.table.as_str(), o.org_table, o.org_name),
             None => ("", "", "", ""),
         };
-        for s in ["def", schema, table, org_table, &c.name, org_name] {
-            d.put_lenenc_bytes(s.as_bytes());
-        }
-        d.push(0x0c);
         let (charset, len) = match (c.text, c.ty.is_blob()) {
             (false, _) => (BINARY_CHARSET, c.width),
             (true, true) => (TEXT_CHARSET, c.width),
             (true, false) => (TEXT_CHARSET, c.width.saturating_mul(3)),
         };
-        d.put_u16(charset);
-        d.put_u32(len);
-        d.push(c.ty.0);
-        d.put_u16(c.flags);
-        d.push(c.decimals);
-        d.put_u16(0);
-        out.push(d);
+        let names = [schema, table, org_table, &c.name, org_name];
+        out.push(definition(names, Fixed { charset, len, ty: c.ty, flags: c.flags, decimals: c.decimals }));
     }
     out.push(EOF.to_vec());
     out
+}
+
+/// A column definition's fixed fields, as sent.
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed {
+    pub charset: u16,
+    pub len: u32,
+    pub ty: ColumnType,
+    pub flags: u16,
+    pub decimals: u8,
+}
+
+/// Encodes a column definition: catalog `def`, then `names` (schema, table, its own
+/// name, the column's name, its own name), then the fixed fields.
+/// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html>
+pub fn definition(names: [&str; 5], f: Fixed) -> Vec<u8> {
+    use super::buf::Put;
+    let mut d = Vec::new();
+    for s in std::iter::once("def").chain(names) {
+        d.put_lenenc_bytes(s.as_bytes());
+    }
+    d.push(0x0c);
+    d.put_u16(f.charset);
+    d.put_u32(f.len);
+    d.push(f.ty.0);
+    d.put_u16(f.flags);
+    d.push(f.decimals);
+    d.put_u16(0);
+    d
 }
 
 /// One row: each value length-encoded, NULL as 0xfb.

@@ -528,18 +528,7 @@ fn decimal(t: &[u8]) -> Option<(u32, u8)> {
 
 /// A column definition of an expression (no table).
 fn def(name: &str, charset: u16, len: u32, ty: ColumnType, flags: u16, decimals: u8) -> Vec<u8> {
-    let mut d = Vec::new();
-    for part in ["def", "", "", "", name, ""] {
-        d.put_lenenc_bytes(part.as_bytes());
-    }
-    d.push(0x0c);
-    d.put_u16(charset);
-    d.put_u32(len);
-    d.push(ty.0);
-    d.put_u16(flags);
-    d.push(decimals);
-    d.put_u16(0);
-    d
+    resultset::definition(["", "", "", name, ""], resultset::Fixed { charset, len, ty, flags, decimals })
 }
 
 #[cfg(test)]

@@ -352,9 +352,7 @@ impl<'a> Session<'a> {
 
     /// The primary is MariaDB of `version` (`query::version_number`) or later.
     fn maria_from(&self, version: u32) -> bool {
-        self.srv
-            .primary()
-            .is_some_and(|p| p.flavor == Flavor::MariaDb && super::query::version_number(&p.version) >= version)
+        super::values::primary_maria_from(self.srv.primary().as_ref(), version)
     }
 
     /// What the greeting offers: as the primary's.
@@ -689,7 +687,7 @@ impl<'a> Session<'a> {
     /// the rows come with the answer.
     fn execute(&mut self, p: &[u8]) -> Result<(), Error> {
         let sent = stmt::statement_id(p).unwrap_or(0);
-        let maria = self.srv.primary().is_some_and(|p| p.flavor == Flavor::MariaDb);
+        let maria = self.maria_from(0);
         let id = self.prepared.resolve(sent, maria);
         if self.prepared.get_mut(id).is_none() {
             let e = super::prepared::unknown(&self.ctx(), sent, "mysqld_stmt_execute");

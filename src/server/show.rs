@@ -292,7 +292,7 @@ const ER_MASTER_CONNECTION_NOT_FOUND: u16 = 1617;
 
 /// Does binlogd stand in for a MariaDB primary (as far as it knows)?
 pub(super) fn is_maria(s: &Ctx) -> bool {
-    s.srv.primary().is_some_and(|p| p.flavor == crate::replica::connect::Flavor::MariaDb)
+    super::values::maria_from(s, 0)
 }
 
 /// The text of `t` after its first word `kw` (any case), or "".

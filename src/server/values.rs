@@ -694,7 +694,12 @@ fn variables_named(t: &str) -> Vec<&str> {
 
 /// Is the primary MariaDB of version `v` (`version_number`) or later?
 pub(super) fn maria_from(s: &Ctx, v: u32) -> bool {
-    s.srv.primary().is_some_and(|p| {
+    primary_maria_from(s.srv.primary().as_ref(), v)
+}
+
+/// The primary `p` is MariaDB of version `v` (`query::version_number`) or later.
+pub(super) fn primary_maria_from(p: Option<&Primary>, v: u32) -> bool {
+    p.is_some_and(|p| {
         p.flavor == crate::replica::connect::Flavor::MariaDb && super::query::version_number(&p.version) >= v
     })
 }
