@@ -186,12 +186,14 @@ impl Durable {
         self.st.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn snapshot(&self) -> DurableState {
-        (*self.current()).clone()
+    /// The durable end as last published: shared, not copied, so that hundreds of dump
+    /// threads woken by one publish take it without allocating.
+    pub fn snapshot(&self) -> Arc<DurableState> {
+        self.current()
     }
 
     /// Waits until something newer than `generation` is published, or `timeout`.
-    pub fn wait_newer(&self, generation: u64, timeout: Duration) -> DurableState {
+    pub fn wait_newer(&self, generation: u64, timeout: Duration) -> Arc<DurableState> {
         let g = self.wait.lock().unwrap_or_else(|e| e.into_inner());
         self.tailing.fetch_add(1, Ordering::SeqCst);
         let newer = |_: &mut ()| self.generation.load(Ordering::SeqCst) <= generation;
@@ -203,7 +205,7 @@ impl Durable {
 
     /// Waits until the file list is no longer `files` (a file begun, or purged), or
     /// `timeout`.
-    pub fn wait_files_changed(&self, files: &Arc<Vec<String>>, timeout: Duration) -> DurableState {
+    pub fn wait_files_changed(&self, files: &Arc<Vec<String>>, timeout: Duration) -> Arc<DurableState> {
         let g = self.wait.lock().unwrap_or_else(|e| e.into_inner());
         let same = |_: &mut ()| Arc::ptr_eq(&self.current().files, files);
         let r = self.files_cv.wait_timeout_while(g, timeout, same).unwrap_or_else(|e| e.into_inner());
@@ -285,13 +287,13 @@ mod tests {
             .map(|_| {
                 let d = d.clone();
                 let g = first.generation;
-                std::thread::spawn(move || d.wait_newer(g, Duration::from_secs(600)).active)
+                std::thread::spawn(move || d.wait_newer(g, Duration::from_secs(600)).active.clone())
             })
             .collect();
         let lists = {
             let d = d.clone();
             let f = first.files.clone();
-            std::thread::spawn(move || d.wait_files_changed(&f, Duration::from_secs(600)).files)
+            std::thread::spawn(move || d.wait_files_changed(&f, Duration::from_secs(600)).files.clone())
         };
         d.publish(None, Some(("b.000001".into(), 400)), None);
         for t in tails {

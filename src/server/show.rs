@@ -129,7 +129,7 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             let d = s.srv.serving().durable.snapshot();
             let gtids = d.gtids.to_string();
             let maria = is_maria(s);
-            let r = d.active.map(|(f, p)| {
+            let r = d.active.clone().map(|(f, p)| {
                 let f = crate::binlog::sources::plain(&f).to_string();
                 let mut r = vec![Some(f), Some(p.to_string()), Some(String::new()), Some(String::new())];
                 if !maria {
@@ -380,7 +380,7 @@ pub(super) fn processlist(s: &Ctx, full: bool) -> Vec<Vec<u8>> {
 /// Host, db, Command, Time, State, Info.
 pub(super) fn processlist_rows(s: &Ctx, full: bool) -> Vec<Vec<Option<String>>> {
     let readers = s.srv.serving().readers.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let active = s.srv.serving().durable.snapshot().active;
+    let active = s.srv.serving().durable.snapshot().active.clone();
     // binlogd's own connection to the primary, as mysqld lists its replica I/O thread
     // (not while STOP SLAVE or an error has stopped it).
     let mut upstream = Vec::new();

@@ -121,7 +121,7 @@ fn open_at(
 
 /// What is stored, once binlogd has opened its directory: a dump that arrives while
 /// it starts waits for that (at most connect_timeout) instead of finding no files.
-fn stored(s: &Conn) -> crate::binlog::durable::DurableState {
+fn stored(s: &Conn) -> std::sync::Arc<crate::binlog::durable::DurableState> {
     let d = &s.srv.shared.serving.durable;
     let deadline = std::time::Instant::now() + s.srv.cfg.connect_timeout;
     let mut st = d.snapshot();
