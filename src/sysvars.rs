@@ -21,6 +21,10 @@ pub enum Kind {
     Int,
     /// ON/OFF in `SHOW VARIABLES`, 1/0 (LONGLONG) in `SELECT @@x`.
     Bool,
+    /// An integer that may be negative (`max_user_connections`' -1): LONGLONG, signed.
+    SignedInt,
+    /// A real number (`long_query_time`): DOUBLE with 6 decimals.
+    Double,
 }
 
 /// Where the value comes from.
@@ -184,36 +188,138 @@ pub fn from_primary() -> impl Iterator<Item = &'static str> {
 }
 
 /// `value` as `SELECT @@x` gives it: a Bool's ON/OFF as 1/0.
-pub fn selected(var: &Var, value: &str) -> String {
-    match var.kind {
+pub fn selected(kind: Kind, value: &str) -> String {
+    match kind {
         Kind::Bool if value.eq_ignore_ascii_case("ON") => "1".into(),
         Kind::Bool if value.eq_ignore_ascii_case("OFF") => "0".into(),
         _ => value.to_string(),
     }
 }
 
-/// `VARIABLES_FILE`'s text for `vars`. A value never holds a tab or a line break in
-/// practice; one that does is cut there rather than break the file.
-pub fn encode_file(vars: &[(String, String)]) -> String {
+/// A variable of the primary's that `VARS` does not declare. binlogd reports it as the
+/// primary gives it, so that a client reading any of the primary's variables (a
+/// connector's, a monitoring agent's) gets its answer, and a SET of a name the primary
+/// lacks is refused as the primary refuses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Other {
+    /// In lower case.
+    pub name: String,
+    /// As SHOW VARIABLES shows it: the global value, or for a variable of the session
+    /// only a new session's (binlogd's own on the primary).
+    pub value: String,
+    /// Its type in `SELECT @@x` (the primary's answer's column definition).
+    pub kind: Kind,
+    /// A variable of the session only (`timestamp`, `pseudo_thread_id`): SHOW GLOBAL
+    /// VARIABLES leaves it out, `@@global.x` and `SET GLOBAL x` are refused.
+    pub session_only: bool,
+}
+
+/// The primary's variables, as read at its last connect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrimaryVars {
+    /// `VARS`' that are the primary's: (lower-case name, value).
+    pub declared: Vec<(String, String)>,
+    /// All of its others, in the order its SHOW VARIABLES lists them (MariaDB's is not
+    /// quite by name). Empty when they were not read (a file kept by a binlogd before
+    /// them): then the primary's names are not known.
+    pub others: Vec<Other>,
+}
+
+impl PrimaryVars {
+    pub fn is_empty(&self) -> bool {
+        self.declared.is_empty() && self.others.is_empty()
+    }
+
+    /// The value of a variable `VARS` declares as the primary's.
+    pub fn declared(&self, name: &str) -> Option<&str> {
+        self.declared.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The variable `name` (any case) among the others.
+    pub fn other(&self, name: &str) -> Option<&Other> {
+        self.others.iter().find(|o| o.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the primary has no variable `name` that binlogd does not declare: known
+    /// only once its names were read.
+    pub fn lacks(&self, name: &str) -> bool {
+        !self.others.is_empty() && find(name).is_none() && self.other(name).is_none()
+    }
+}
+
+/// The kind of a variable the primary answered `SELECT @@global.x` for with a column
+/// shaped `shape` and `value` (None: NULL).
+pub fn kind_of(shape: &crate::proto::resultset::Shape, value: Option<&str>) -> Kind {
+    use crate::proto::resultset::{flags, ColumnType as T};
+    match shape.ty {
+        T::LONGLONG | T::LONG if shape.length == 1 => Kind::Bool,
+        T::LONGLONG | T::LONG if shape.flags & flags::UNSIGNED != 0 => Kind::Int,
+        T::LONGLONG | T::LONG => Kind::SignedInt,
+        T::DOUBLE | T::FLOAT => Kind::Double,
+        _ if value.is_none() => Kind::TextOrNull,
+        _ => Kind::Text,
+    }
+}
+
+/// The primary's variables that are its state, not its settings, which binlogd's
+/// own differ from: they are not reported as the primary's.
+pub const NOT_MIRRORED: &[&str] = &["gtid_binlog_state", "gtid_owned"];
+
+/// The primary's variables of the session only whose value binlogd gives each session
+/// its own (`server::values`), so it keeps none of the primary's (which would change at
+/// every connect).
+pub const PER_SESSION: &[&str] = &["in_transaction", "pseudo_thread_id", "timestamp"];
+
+/// How a kind is written in `VARIABLES_FILE`, and read back.
+const KIND_WORDS: &[(Kind, &str)] = &[
+    (Kind::Text, "text"),
+    (Kind::TextOrNull, "null"),
+    (Kind::Int, "uint"),
+    (Kind::Bool, "bool"),
+    (Kind::SignedInt, "int"),
+    (Kind::Double, "double"),
+];
+
+/// The word in `VARIABLES_FILE` after the kind of a variable of the session only.
+const SESSION_WORD: &str = "session";
+
+/// `VARIABLES_FILE`'s text for `vars`: `name<TAB>value` for a declared variable,
+/// `name<TAB>value<TAB>kind[<TAB>session]` for another. A value never holds a tab or a
+/// line break in practice; one that does is cut there rather than break the file.
+pub fn encode_file(vars: &PrimaryVars) -> String {
     let mut t = String::new();
-    for (k, v) in vars {
-        let v = v.split(['\t', '\n', '\r']).next().unwrap_or("");
-        t.push_str(k);
-        t.push('\t');
-        t.push_str(v);
-        t.push('\n');
+    let clean = |v: &str| v.split(['\t', '\n', '\r']).next().unwrap_or("").to_string();
+    for (k, v) in &vars.declared {
+        t.push_str(&format!("{k}\t{}\n", clean(v)));
+    }
+    for o in &vars.others {
+        let word = KIND_WORDS.iter().find(|(k, _)| *k == o.kind).map_or("text", |(_, w)| w);
+        let scope = if o.session_only { format!("\t{SESSION_WORD}") } else { String::new() };
+        t.push_str(&format!("{}\t{}\t{word}{scope}\n", o.name, clean(&o.value)));
     }
     t
 }
 
-/// The variables in `VARIABLES_FILE`'s text; lines that are not `name<TAB>value` of a
-/// variable read from the primary are left out.
-pub fn decode_file(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|l| l.split_once('\t'))
-        .filter(|(k, _)| find(k).is_some_and(|v| matches!(v.from, Source::Primary(_))))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+/// The variables in `VARIABLES_FILE`'s text. Lines that are neither a declared
+/// variable read from the primary nor another with a known kind are left out.
+pub fn decode_file(text: &str) -> PrimaryVars {
+    let mut vars = PrimaryVars::default();
+    for l in text.lines() {
+        let mut parts = l.split('\t');
+        let (Some(k), Some(v)) = (parts.next(), parts.next()) else { continue };
+        let (kind, scope) = (parts.next(), parts.next());
+        match (find(k), kind) {
+            (Some(var), None) if matches!(var.from, Source::Primary(_)) => vars.declared.push((k.into(), v.into())),
+            (None, Some(w)) if matches!(scope, None | Some(SESSION_WORD)) && parts.next().is_none() => {
+                if let Some((kind, _)) = KIND_WORDS.iter().find(|(_, x)| *x == w) {
+                    let session_only = scope.is_some();
+                    vars.others.push(Other { name: k.into(), value: v.into(), kind: *kind, session_only });
+                }
+            }
+            _ => {}
+        }
+    }
+    vars
 }
 
 #[cfg(test)]
@@ -231,20 +337,51 @@ mod tests {
 
     #[test]
     fn the_kept_file_round_trips_and_skips_what_is_not_the_primarys() {
-        let vars = vec![
-            ("sql_mode".to_string(), "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION".to_string()),
-            ("read_only".to_string(), "OFF".to_string()),
-        ];
+        let other = |n: &str, v: &str, kind| Other { name: n.into(), value: v.into(), kind, session_only: false };
+        let vars = PrimaryVars {
+            declared: vec![
+                ("sql_mode".to_string(), "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION".to_string()),
+                ("read_only".to_string(), "OFF".to_string()),
+            ],
+            others: vec![
+                other("admin_address", "", Kind::TextOrNull),
+                other("innodb_buffer_pool_size", "134217728", Kind::Int),
+                other("long_query_time", "10.000000", Kind::Double),
+                other("max_user_connections", "-1", Kind::SignedInt),
+                Other { session_only: true, ..other("pseudo_thread_id", "12", Kind::Int) },
+                other("skip_name_resolve", "ON", Kind::Bool),
+                other("socket", "/run/mysqld/mysqld.sock", Kind::Text),
+            ],
+        };
         assert_eq!(decode_file(&encode_file(&vars)), vars);
-        assert!(
-            decode_file("server_id\t7\nnonsense\nbinlog_format\tROW\n") == vec![("binlog_format".into(), "ROW".into())]
-        );
+        // A file of an older binlogd: declared variables only.
+        let old = decode_file("server_id\t7\nnonsense\nbinlog_format\tROW\nsocket\t/tmp/s\n");
+        assert_eq!(old.declared, vec![("binlog_format".to_string(), "ROW".to_string())]);
+        assert!(old.others.is_empty() && !old.lacks("nosuch"));
+        // A declared variable with a kind, an unknown kind: left out.
+        let odd = decode_file("binlog_format\tROW\ttext\nx\t1\tquaternion\ny\t2\tuint\nz\t3\tuint\tglobal\n");
+        assert!(odd.declared.is_empty());
+        assert_eq!(odd.others, vec![other("y", "2", Kind::Int)]);
+        assert!(odd.lacks("nosuch") && !odd.lacks("Y") && !odd.lacks("server_id"));
+    }
+
+    #[test]
+    fn a_variables_kind_is_its_column_in_the_primarys_answer() {
+        use crate::proto::resultset::{flags, ColumnType, Shape};
+        let shape = |ty, flags, length| Shape { ty, flags, length, decimals: 0 };
+        let b = flags::BINARY;
+        assert_eq!(kind_of(&shape(ColumnType::LONGLONG, b, 1), Some("1")), Kind::Bool);
+        assert_eq!(kind_of(&shape(ColumnType::LONGLONG, b | flags::UNSIGNED, 21), Some("8")), Kind::Int);
+        assert_eq!(kind_of(&shape(ColumnType::LONGLONG, b, 21), Some("-1")), Kind::SignedInt);
+        assert_eq!(kind_of(&shape(ColumnType::DOUBLE, b, 23), Some("10.000000")), Kind::Double);
+        assert_eq!(kind_of(&shape(ColumnType::VAR_STRING, 0, 87380), None), Kind::TextOrNull);
+        assert_eq!(kind_of(&shape(ColumnType::VAR_STRING, 0, 12), Some("ROW")), Kind::Text);
     }
 
     #[test]
     fn booleans_are_selected_as_numbers() {
         let ro = find("read_only").unwrap();
-        assert_eq!(selected(ro, "ON"), "1");
-        assert_eq!(selected(find("sql_mode").unwrap(), "ON"), "ON");
+        assert_eq!(selected(ro.kind, "ON"), "1");
+        assert_eq!(selected(find("sql_mode").unwrap().kind, "ON"), "ON");
     }
 }

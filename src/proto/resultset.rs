@@ -9,7 +9,20 @@ use super::Error;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResultSet {
     pub columns: Vec<String>,
+    /// What each column's definition says of its values, in the same order.
+    pub shapes: Vec<Shape>,
     pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// The fixed fields of a column definition, after its names (`column_def`): what binlogd
+/// reads of the primary's answers (the types of its system variables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub ty: ColumnType,
+    pub flags: u16,
+    /// Its display width, or for text its bytes.
+    pub length: u32,
+    pub decimals: u8,
 }
 
 impl ResultSet {
@@ -74,7 +87,9 @@ pub fn read_result(mut next: impl FnMut() -> Result<Vec<u8>, Error>) -> Result<R
     let n = n as usize;
     let mut rs = ResultSet::default();
     for _ in 0..n {
-        rs.columns.push(column_name(&next()?)?);
+        let (name, shape) = column_def(&next()?)?;
+        rs.columns.push(name);
+        rs.shapes.push(shape);
     }
     let mut p = next()?;
     if is_eof(&p) {
@@ -246,18 +261,19 @@ impl Column {
     }
 }
 
-/// What a ColumnDefinition41 packet says: the name, the type and the flags.
+/// What a ColumnDefinition41 packet says: the name and the fixed fields.
 /// <https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html>
-pub fn column_def(p: &[u8]) -> Result<(String, ColumnType, u16), Error> {
+pub fn column_def(p: &[u8]) -> Result<(String, Shape), Error> {
     let at = def_layout(p)?;
     let name = Reader::new(p.get(at.name.clone()).unwrap_or_default()).lenenc_bytes("column name")?;
     let name = String::from_utf8_lossy(name).into_owned();
     let mut r = Reader::new(p.get(at.fixed..).unwrap_or_default());
     r.u16("character set")?;
-    r.u32("column length")?;
+    let length = r.u32("column length")?;
     let ty = ColumnType(r.u8("type")?);
     let flags = r.u16("flags")?;
-    Ok((name, ty, flags))
+    let decimals = r.u8("decimals")?;
+    Ok((name, Shape { ty, flags, length, decimals }))
 }
 
 /// Where a column definition's parts are: its name, length-encoded (`name`), the end

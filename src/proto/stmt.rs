@@ -279,7 +279,7 @@ impl BinaryRows {
 /// A column definition's type and UNSIGNED flag.
 fn column_type(def: &[u8]) -> (ColumnType, bool) {
     match super::resultset::column_def(def) {
-        Ok((_, ty, flags)) => (ty, flags & super::resultset::flags::UNSIGNED != 0),
+        Ok((_, d)) => (d.ty, d.flags & super::resultset::flags::UNSIGNED != 0),
         Err(_) => (ColumnType::VAR_STRING, false),
     }
 }

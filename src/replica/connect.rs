@@ -34,9 +34,9 @@ pub struct Primary {
     pub checksum: ChecksumAlg,
     pub gtid_mode: bool,
     pub semisync: bool,
-    /// The primary's values of the variables binlogd reports as the primary's
-    /// (`sysvars::from_primary`), by lower-case name; what it lacks is absent.
-    pub variables: Vec<(String, String)>,
+    /// The primary's variables: those binlogd declares as the primary's
+    /// (`sysvars::from_primary`), and all its others.
+    pub variables: std::sync::Arc<crate::sysvars::PrimaryVars>,
 }
 
 impl Primary {
@@ -122,13 +122,10 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
         .scalar()
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| ReplicaError::Protocol("the primary did not report its server_id".into()))?;
-    // What binlogd needs to mirror, and what it reports to its own clients as the
-    // primary's (`sysvars`), in one statement.
-    let mut names: Vec<&str> = vec!["server_uuid", "rpl_semi_sync_master_enabled", "rpl_semi_sync_source_enabled"];
-    names.extend(crate::sysvars::from_primary());
-    let list = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(",");
-    let vars =
-        c.query(&format!("SHOW GLOBAL VARIABLES WHERE Variable_name IN ({list})")).map_err(ReplicaError::setup)?;
+    // Every variable of the primary's, in one statement: what binlogd needs to mirror,
+    // what it reports to its own clients as the primary's (`sysvars`), and the others,
+    // which it reports as the primary gives them.
+    let vars = c.query("SHOW GLOBAL VARIABLES").map_err(ReplicaError::setup)?;
     let on = |n: &str| vars.variable(n).is_some_and(|v| v.eq_ignore_ascii_case("ON") || v == "1");
     if vars.variable("log_bin").is_some() && !on("log_bin") {
         return Err(ReplicaError::Fatal("the primary has binary logging disabled (log_bin=OFF)".into()));
@@ -145,19 +142,13 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
         }
         None => {
             return Err(ReplicaError::Protocol(format!(
-                "the source reported no binlog_checksum in SHOW GLOBAL VARIABLES ({} of the {} variables asked for \
-                 came back): binlogd cannot tell whether its events end with a checksum",
-                vars.rows.len(),
-                names.len()
+                "the source reported no binlog_checksum in SHOW GLOBAL VARIABLES ({} variables came back): \
+                 binlogd cannot tell whether its events end with a checksum",
+                vars.rows.len()
             )))
         }
     };
-    let variables = vars
-        .rows
-        .iter()
-        .filter_map(|r| Some((r.first()?.as_deref()?.to_ascii_lowercase(), r.get(1)?.clone().unwrap_or_default())))
-        .filter(|(k, _)| crate::sysvars::from_primary().any(|n| n == k))
-        .collect();
+    let variables = std::sync::Arc::new(primary_variables(&mut c, &vars));
     let primary = Primary {
         flavor,
         version: vars.variable("version").unwrap_or(&version).to_string(),
@@ -177,6 +168,71 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
         )));
     }
     Ok((c, primary))
+}
+
+/// The primary's variables from its `SHOW GLOBAL VARIABLES` (`global`): the values of
+/// those `sysvars` declares as the primary's, and all its others, with those of the
+/// session only (`SHOW SESSION VARIABLES`, as a new session has them) and the type of
+/// each, which `SELECT @@x` tells (a boolean and an enum both show ON in SHOW
+/// VARIABLES). Where the primary refuses those reads, the others are left unknown, as
+/// before binlogd read them: nothing a dump needs.
+fn primary_variables(c: &mut Client, global: &ResultSet) -> crate::sysvars::PrimaryVars {
+    use crate::sysvars::{find, Other, PrimaryVars, Source, NOT_MIRRORED, PER_SESSION};
+    let mut vars = PrimaryVars::default();
+    // (name, value, of the session only)
+    let mut others: Vec<(String, String, bool)> = Vec::new();
+    // A name a statement can carry quoted in backticks (all of them so far).
+    let plain = |k: &str| k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    for r in &global.rows {
+        let (Some(Some(k)), Some(v)) = (r.first(), r.get(1)) else { continue };
+        let (k, v) = (k.to_ascii_lowercase(), v.clone().unwrap_or_default());
+        match find(&k).map(|d| d.from) {
+            Some(Source::Primary(_)) => vars.declared.push((k, v)),
+            None if plain(&k) && !NOT_MIRRORED.contains(&k.as_str()) => others.push((k, v, false)),
+            _ => {}
+        }
+    }
+    let unknown = |what: &str, e: crate::proto::Error| {
+        warn!("the primary's variables: {what} failed ({e}): binlogd reports only those it declares");
+    };
+    match c.query("SHOW SESSION VARIABLES") {
+        Ok(session) => {
+            for r in &session.rows {
+                let (Some(Some(k)), Some(v)) = (r.first(), r.get(1)) else { continue };
+                let k = k.to_ascii_lowercase();
+                if find(&k).is_none() && global.variable(&k).is_none() && plain(&k) {
+                    let v = if PER_SESSION.contains(&k.as_str()) { None } else { v.clone() };
+                    others.push((k, v.unwrap_or_default(), true));
+                }
+            }
+        }
+        Err(e) => {
+            unknown("SHOW SESSION VARIABLES", e);
+            return vars;
+        }
+    }
+    // A few hundred columns per statement: mysqld takes up to 4096.
+    for chunk in others.chunks(500) {
+        let list: Vec<String> = chunk
+            .iter()
+            .map(|(k, _, session)| format!("@@{}.`{k}`", if *session { "session" } else { "global" }))
+            .collect();
+        let rs = match c.query(&format!("SELECT {}", list.join(", "))) {
+            Ok(rs) => rs,
+            Err(e) => {
+                unknown(&format!("SELECT of {} of them", chunk.len()), e);
+                return PrimaryVars { others: Vec::new(), ..vars };
+            }
+        };
+        let row = rs.rows.first().cloned().unwrap_or_default();
+        for (i, (k, v, session_only)) in chunk.iter().enumerate() {
+            let Some(shape) = rs.shapes.get(i) else { continue };
+            let kind = crate::sysvars::kind_of(shape, row.get(i).and_then(|x| x.as_deref()));
+            let session_only = *session_only;
+            vars.others.push(Other { name: k.clone(), value: v.clone(), kind, session_only });
+        }
+    }
+    vars
 }
 
 /// Sets the session variables a replica sets before dumping. Returns whether
@@ -458,6 +514,7 @@ mod tests {
     fn rs(columns: &[&str], rows: &[&[&str]]) -> ResultSet {
         ResultSet {
             columns: columns.iter().map(|c| c.to_string()).collect(),
+            shapes: Vec::new(),
             rows: rows.iter().map(|r| r.iter().map(|v| Some(v.to_string())).collect()).collect(),
         }
     }

@@ -199,7 +199,7 @@ mod tests {
             checksum: ChecksumAlg::CRC32,
             gtid_mode,
             semisync: true,
-            variables: Vec::new(),
+            variables: Default::default(),
         }
     }
 

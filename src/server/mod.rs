@@ -301,9 +301,11 @@ impl Server {
             checksum: fde.checksum,
             gtid_mode: !d.gtids.is_empty(),
             semisync: false,
-            variables: std::fs::read_to_string(self.cfg.binlog_dir.join(crate::sysvars::VARIABLES_FILE))
-                .map(|t| crate::sysvars::decode_file(&t))
-                .unwrap_or_default(),
+            variables: std::sync::Arc::new(
+                std::fs::read_to_string(self.cfg.binlog_dir.join(crate::sysvars::VARIABLES_FILE))
+                    .map(|t| crate::sysvars::decode_file(&t))
+                    .unwrap_or_default(),
+            ),
         })
     }
 

@@ -564,7 +564,7 @@ mod tests {
             .flags(resultset::flags::NOT_NULL | resultset::flags::BINARY);
         let mut head = resultset::head_typed(&[col]);
         Execution::new(Vec::new(), vec![(0, "GTID_SUBSET(?, ?)".into(), true)]).apply(&mut head);
-        let (name, ty, flags) = resultset::column_def(&head[1]).unwrap();
+        let (name, resultset::Shape { ty, flags, .. }) = resultset::column_def(&head[1]).unwrap();
         assert_eq!((name.as_str(), ty, flags), ("GTID_SUBSET(?, ?)", ColumnType::LONGLONG, resultset::flags::BINARY));
     }
 

@@ -305,6 +305,7 @@ pub static STATEMENTS: &[Statement] = &[
     st(&["SHUTDOWN"], Admin("SHUTDOWN"), "SHUTDOWN", shutdown_statement),
     // mysqld asks SUPER or SYSTEM_VARIABLES_ADMIN of any SET GLOBAL (`set_global`).
     st(&["SET", "GLOBAL", ".."], Admin(SET_GLOBAL), "SET GLOBAL rpl_semi_sync_slave_enabled = ON", set_statement),
+    st(&["SET", "PASSWORD", ".."], Anyone, "SET PASSWORD = 'x'", set_password),
     st(&["SET", ".."], Anyone, "SET @master_heartbeat_period = 1000000000", set_statement),
     st(&["SELECT", ".."], Anyone, "SELECT @@server_id", select_statement),
     // The SHOW statements whose words some primaries lack; the rest after them.
@@ -524,6 +525,13 @@ fn run(s: &mut Ctx, t: &str, words: &[&str]) -> Vec<Vec<u8>> {
         _ => None,
     };
     (stmt.run)(s, &Parsed { text: t, words, own_only })
+}
+
+/// SET PASSWORD [FOR user] = ...: binlogd's accounts are its cnf's, which a statement
+/// does not change.
+fn set_password(_: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
+    let msg = "binlogd does not run SET PASSWORD: its accounts are set in its cnf (master_password, server_accounts)";
+    vec![err_packet(ER_NOT_SUPPORTED_YET, "42000", msg)]
 }
 
 fn nothing(_: &mut Ctx, _: &Parsed) -> Vec<Vec<u8>> {
@@ -855,9 +863,10 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
         }
         // SET [SESSION | LOCAL] x = v, SET @@[session.]x = v: the session's character sets.
         if let Some(name) = session_variable(k) {
-            // One binlogd knows the primary lacks (the other kind's, or its version's
-            // before it came): the primary's 1193. Others it does not know are taken.
-            if crate::sysvars::find(name).is_some() && super::values::lookup(s, name).is_none() {
+            // One the primary lacks (the other kind's, its version's before it came, a
+            // misspelt name): the primary's 1193. Until binlogd has read the primary's
+            // names, one it does not know is taken.
+            if super::values::primary_lacks(s, name) {
                 let msg = format!("Unknown system variable '{name}'");
                 return vec![err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &msg)];
             }
@@ -1014,11 +1023,10 @@ fn global_variable(k: &str) -> Option<&str> {
 /// <https://mariadb.com/kb/en/semisynchronous-replication/>
 fn set_global(s: &Ctx, name: &str, v: &str) -> Result<Option<bool>, Vec<u8>> {
     let name = name.to_ascii_lowercase();
-    // One binlogd knows the primary lacks: the primary's 1193.
-    if crate::sysvars::find(&name).is_some() && super::values::lookup(s, &name).is_none() {
+    if super::values::primary_lacks(s, &name) {
         return Err(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
     }
-    if crate::sysvars::session_only(&name) && super::values::lookup(s, &name).is_some() {
+    if super::values::session_only(s, &name) {
         let msg = format!("Variable '{name}' is a SESSION variable and can't be used with SET GLOBAL");
         return Err(err_packet(ER_LOCAL_VARIABLE, "HY000", &msg));
     }

@@ -91,8 +91,8 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
 /// A variable whose value is the primary's: as read from it (what it lacks, this
 /// server lacks), or before that what the stored files tell, else `default`.
 fn primary_value(p: Option<&Primary>, name: &str, default: &str) -> Option<String> {
-    if let Some(p) = p.filter(|p| !p.variables.is_empty()) {
-        return p.variables.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    if let Some(p) = p.filter(|p| !p.variables.declared.is_empty()) {
+        return p.variables.declared(name).map(str::to_string);
     }
     Some(match (name, p) {
         ("version", Some(p)) => p.version.clone(),
@@ -229,17 +229,47 @@ pub(super) fn onoff(on: bool) -> String {
 }
 
 /// The system variables binlogd reports, as (name, value), by name: the session's
-/// (its character sets) or the global ones.
+/// (its character sets) or the global ones; those `sysvars` declares, and the
+/// primary's others as it shows them.
 pub(super) fn system_variables(s: &Ctx, global: bool) -> Vec<(String, String)> {
     let p = s.srv.primary();
-    sysvars::VARS
-        .iter()
-        .filter(|v| !(global && sysvars::session_only(v.name)))
-        .filter_map(|v| {
-            let session = session_value(s, v.name).filter(|_| !global).map(Option::unwrap_or_default);
-            Some((v.name.to_string(), session.or_else(|| variable(s, p.as_ref(), v))?))
-        })
-        .collect()
+    let declared = sysvars::VARS.iter().filter(|v| !(global && sysvars::session_only(v.name))).filter_map(|v| {
+        let session = session_value(s, v.name).filter(|_| !global).map(Option::unwrap_or_default);
+        Some((v.name.to_string(), session.or_else(|| variable(s, p.as_ref(), v))?))
+    });
+    let others = p.iter().flat_map(|p| p.variables.others.iter());
+    let others = others.filter(|o| !(global && o.session_only)).map(|o| (o.name.clone(), other_value(s, o)));
+    merge_by_name(declared.collect(), others.collect())
+}
+
+/// The value of another of the primary's variables: its own, or for one of the
+/// session only that each session has apart (`sysvars::PER_SESSION`), this session's.
+fn other_value(s: &Ctx, o: &sysvars::Other) -> String {
+    match o.name.as_str() {
+        _ if !o.session_only => o.value.clone(),
+        "timestamp" => {
+            let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            format!("{}.{:06}", t.as_secs(), t.subsec_micros())
+        }
+        "pseudo_thread_id" => s.id.to_string(),
+        "in_transaction" => u8::from(s.tracked.in_transaction).to_string(),
+        _ => o.value.clone(),
+    }
+}
+
+/// Two lists of variables, each in order, as one: `b`'s order is kept where it is
+/// not by name (the primary's), and each of `a`'s goes before the first of `b`'s after it.
+fn merge_by_name(a: Vec<(String, String)>, b: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    for x in b {
+        while let Some(y) = a.next_if(|y| y.0 <= x.0) {
+            out.push(y);
+        }
+        out.push(x);
+    }
+    out.extend(a);
+    out
 }
 
 /// binlogd's counters, as SHOW [GLOBAL] STATUS rows.
@@ -304,14 +334,43 @@ pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
     if name.eq_ignore_ascii_case("error_count") {
         return Some((Some(errors.to_string()), int()));
     }
-    let var = sysvars::find(name)?;
-    let v = variable(s, s.srv.primary().as_ref(), var)?;
-    Some(match var.kind {
+    let p = s.srv.primary();
+    let (kind, v) = match sysvars::find(name) {
+        Some(var) => (var.kind, variable(s, p.as_ref(), var)?),
+        // Another of the primary's, as it gives it.
+        None => p.as_ref()?.variables.other(name).map(|o| (o.kind, other_value(s, o)))?,
+    };
+    Some(match kind {
         Kind::TextOrNull if v.is_empty() => (None, text_variable(s, "")),
         Kind::Text | Kind::TextOrNull => (Some(v.clone()), text_variable(s, &v)),
-        Kind::Int => (Some(sysvars::selected(var, &v)), int()),
-        Kind::Bool => (Some(sysvars::selected(var, &v)), Column::typed("", ColumnType::LONGLONG).width(1)),
+        Kind::Int => (Some(v), int()),
+        Kind::Bool => (Some(sysvars::selected(kind, &v)), Column::typed("", ColumnType::LONGLONG).width(1)),
+        Kind::SignedInt => (Some(v), Column::typed("", ColumnType::LONGLONG)),
+        // mysqld's Item_func_get_system_var: 6 decimals, 23 characters on MySQL, 21 on MariaDB.
+        Kind::Double => {
+            let width = if is_maria(s) { 21 } else { 23 };
+            (Some(v), Column::typed("", ColumnType::DOUBLE).width(width).decimals(6))
+        }
     })
+}
+
+/// Whether the primary has no variable `name`: one `sysvars` declares that is not the
+/// primary's (the other kind's, its version's before it came), or, once the primary's
+/// names were read, any other it does not list.
+pub(super) fn primary_lacks(s: &Ctx, name: &str) -> bool {
+    if sysvars::find(name).is_some() {
+        return lookup(s, name).is_none();
+    }
+    s.srv.primary().is_some_and(|p| p.variables.lacks(name))
+}
+
+/// Whether `name` is a variable of the session only, which `@@global.x` and `SET
+/// GLOBAL` refuse: one `sysvars` declares so, or one of the primary's.
+pub(super) fn session_only(s: &Ctx, name: &str) -> bool {
+    if sysvars::find(name).is_some() {
+        return sysvars::session_only(name) && lookup(s, name).is_some();
+    }
+    s.srv.primary().and_then(|p| p.variables.other(name).map(|o| o.session_only)).unwrap_or(false)
 }
 
 /// A double as mysqld prints it (`my_gcvt`): its shortest digits, plainly written
@@ -522,7 +581,7 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
             let v = if s.tracked.autocommit { "1" } else { "0" };
             return Ok((Some(v.into()), Column::typed("", ColumnType::LONGLONG).width(1)));
         }
-        if global && sysvars::session_only(name) && lookup(s, name).is_some() {
+        if global && session_only(s, name) {
             let msg = format!("Variable '{}' is a SESSION variable", name.to_ascii_lowercase());
             return Err(err_packet(ER_INCORRECT_GLOBAL_LOCAL_VAR, "HY000", &msg));
         }
@@ -681,7 +740,8 @@ fn unknown(name: &str) -> Vec<u8> {
 /// The `@@name` references in `t` outside quotes.
 fn variables_named(t: &str) -> Vec<&str> {
     let b = t.as_bytes();
-    let name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'$');
+    // A name may be quoted: `@@global.`x``, as binlogd itself asks a primary.
+    let name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'$' | b'`');
     let starts = unquoted(t)
         .filter(|&(i, c, _)| c == '@' && b.get(i + 1) == Some(&b'@') && (i == 0 || b.get(i - 1) != Some(&b'@')));
     starts
@@ -1224,6 +1284,7 @@ mod tests {
     fn variables_are_found_outside_quotes() {
         assert_eq!(variables_named("F(@@global.gtid_executed, '@@x', @@y)"), ["@@global.gtid_executed", "@@y"]);
         assert_eq!(variables_named("F(@a, @@)"), ["@@"]);
+        assert_eq!(variables_named("@@global.`x_y`, @@`z`"), ["@@global.`x_y`", "@@`z`"]);
         assert!(variables_named("F('a', \"@@b\")").is_empty());
     }
 

@@ -159,6 +159,28 @@ const GRAMMAR_STATEMENTS: &[&str] = &[
 /// Expressions and statements of each kind, for the widths, flags and decimals of
 /// their columns (the `mysql` client's `--quick` tables are as wide as a column's
 /// length; connectors report nullability and display sizes from them).
+/// Any of the primary's variables, beyond those binlogd declares: their values and
+/// types as the primary gives them, and a SET of a name it lacks refused as it refuses it.
+const VARIABLE_STATEMENTS: &[&str] = &[
+    "=SELECT @@innodb_buffer_pool_size, @@global.long_query_time, @@max_user_connections, @@event_scheduler, \
+     @@innodb_file_per_table, @@max_connections, @@skip_name_resolve, @@innodb_flush_log_at_trx_commit, \
+     @@slow_query_log, @@table_open_cache, @@global.innodb_max_dirty_pages_pct, @@ssl_ca",
+    "=SHOW VARIABLES LIKE 'innodb_flush%'",
+    "=SHOW GLOBAL VARIABLES WHERE Variable_name IN ('long_query_time', 'max_connections', 'event_scheduler')",
+    "=SET GLOBAL rpl_semi_sync_master_enable = 1",
+    "=SET nosuch_variable = 1",
+    "=SET @@session.nosuch_variable = 1",
+    "=SET SESSION foreign_key_checks = 0, unique_checks = 0",
+    "=SET timestamp = DEFAULT",
+    "=SET GLOBAL timestamp = 1",
+    "=SELECT @@global.timestamp",
+    // Those of the session only, each session's own.
+    "~SELECT @@timestamp, @@session.pseudo_thread_id, @@rand_seed1, @@insert_id",
+    "=SELECT @@pseudo_thread_id = CONNECTION_ID()",
+    "~SHOW SESSION VARIABLES LIKE 'pseudo_thread_id'",
+    "=SHOW GLOBAL VARIABLES LIKE 'pseudo_thread_id'",
+];
+
 const METADATA_STATEMENTS: &[&str] = &[
     "SELECT 1.5, NULL, -5, 7, 123456789012, 'abc', '', UUID(), NOW(), NOW() - INTERVAL 1 DAY",
     "SELECT coalesce(NULL, 'x'), ifnull(NULL, 'abc'), ifnull(5, 'ab'), 1 = 1, NULL = 1, 'a' <> 'b'",
@@ -186,6 +208,7 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     wait_active_mirrored(&s, &b);
     let mut wrong = Vec::new();
     let all = statements.iter().chain(CDC_STATEMENTS).chain(FAILOVER_STATEMENTS).chain(GRAMMAR_STATEMENTS);
+    let all = all.chain(VARIABLE_STATEMENTS);
     for sql in all.chain(METADATA_STATEMENTS) {
         let (values, sql) = match sql.strip_prefix('=') {
             Some(q) => (true, q),
@@ -1110,8 +1133,12 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     let (ok, _, err) = session(lport, "USE dba");
     assert!(!ok && err.contains("ERROR 1044"), "{err}");
     // The primary's variables, as the primary reports them, also while it is down.
-    let primary_vars = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_row_metadata', 'read_only', 'sql_mode')";
+    let primary_vars = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_row_metadata', 'read_only', 'sql_mode', \
+                        'long_query_time', 'innodb_buffer_pool_size')";
     let want = s.sql(primary_vars);
+    assert_eq!(want.lines().count(), 5, "{want}");
+    let others = "SELECT @@long_query_time, @@max_connections, @@event_scheduler";
+    let others_want = s.sql(others);
     assert!(want.contains("binlog_row_metadata\tFULL") && want.contains("read_only\tON"), "{want}");
     let (_, out, _) = session(lport, primary_vars);
     assert_eq!(out, want);
@@ -1185,6 +1212,9 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
         assert!(ok, "{flush}: {err}");
         assert!(s.sql_result(flush).is_ok(), "the primary takes {flush}");
     }
+    // Its accounts are its cnf's.
+    let (ok, _, err) = session(lport, "SET PASSWORD = 'x'");
+    assert!(!ok && err.contains("ERROR 1235") && err.contains("cnf"), "{err}");
     let (ok, _, err) = session(lport, "FLUSH TABLES WITH READ LOCK");
     assert!(!ok && err.contains("ERROR 1235") && err.contains("not tables"), "{err}");
     let (ok, _, err) = session(lport, "FLUSH NOSUCH");
@@ -1208,6 +1238,10 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     b.wait_log("binlog server listening on", std::time::Duration::from_secs(20));
     let (_, out, _) = session(lport, primary_vars);
     assert_eq!(out, want, "the primary's variables while it is down");
+    let (_, out, _) = session(lport, others);
+    assert_eq!(out, others_want, "the primary's variables while it is down");
+    let (ok, _, err) = session(lport, "SET nosuch_variable = 1");
+    assert!(!ok && err.contains("ERROR 1193"), "the primary's names while it is down: {err}");
     let (ok, _, err) = session(lport, "FLUSH BINARY LOGS");
     assert!(!ok && err.contains("ERROR 1105") && err.contains("cannot run FLUSH BINARY LOGS on the primary"), "{err}");
     // A successful login is not a Note in the error log; a failed one is one warning.

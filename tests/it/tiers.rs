@@ -106,7 +106,18 @@ fn relay_tier(flavor: Flavor, tag: &str, mode: u8) {
     r.wait_same(&s.sql("CHECKSUM TABLE ti.t"), "CHECKSUM TABLE ti.t", "a replica of the second tier", &b);
     for log in [a.log_text(), b.log_text()] {
         assert!(!log.contains("panicked"), "{log}");
+        assert!(!log.contains("the primary's variables"), "{log}");
     }
+    // B answers the primary's variables as A does, as the primary does: those of the
+    // session only too.
+    let innodb = "SHOW GLOBAL VARIABLES LIKE 'innodb%'";
+    let want = s.sql(innodb);
+    assert!(want.lines().count() > 20, "{want}");
+    assert_eq!(session(b_port, innodb), (true, want, String::new()));
+    let (ok, _, err) = session(b_port, "SET timestamp = DEFAULT, foreign_key_checks = 1");
+    assert!(ok, "{err}");
+    let (ok, _, err) = session(b_port, "SET GLOBAL timestamp = 1");
+    assert!(!ok && err.contains("ERROR 1228"), "{err}");
     if mode == 0 {
         // zstd where A stands in for MySQL, zlib for MariaDB (which offers no zstd).
         let alg = if flavor == Flavor::Mysql { "zstd" } else { "zlib" };
