@@ -46,6 +46,9 @@ pub enum Only {
     MariaDbFrom(u32),
     /// MariaDB's from this version on, and not MySQL's.
     MariaDbOnlyFrom(u32),
+    /// MariaDB's, and MySQL's before this version (8.4 removed the semi-sync plugins
+    /// of the old names, and with them their variables).
+    BothBeforeMysql(u32),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -133,9 +136,9 @@ pub const VARS: &[Var] = &[
     v("require_secure_transport", Bool, Own, Both),
     // MySQL 8.0.3+: whether answers carry column definitions (a session's own, `SESSION_ONLY`).
     v("resultset_metadata", Text, Own, Mysql),
-    v("rpl_semi_sync_master_enabled", Bool, Own, Both),
+    v("rpl_semi_sync_master_enabled", Bool, Own, Only::BothBeforeMysql(80400)),
     v("rpl_semi_sync_replica_enabled", Bool, Own, Mysql),
-    v("rpl_semi_sync_slave_enabled", Bool, Own, Both),
+    v("rpl_semi_sync_slave_enabled", Bool, Own, Only::BothBeforeMysql(80400)),
     v("rpl_semi_sync_source_enabled", Bool, Own, Mysql),
     v("server_id", Int, Own, Both),
     v("server_id_bits", Int, Own, Mysql),

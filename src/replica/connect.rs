@@ -197,14 +197,21 @@ fn primary_variables(c: &mut Client, global: &ResultSet) -> crate::sysvars::Prim
     };
     match c.query("SHOW SESSION VARIABLES") {
         Ok(session) => {
+            // In the order it lists them, which SHOW VARIABLES keeps (MariaDB's is not
+            // quite by name): each global one where the session's list has it.
+            let mut listed = Vec::with_capacity(others.len() + 32);
             for r in &session.rows {
                 let (Some(Some(k)), Some(v)) = (r.first(), r.get(1)) else { continue };
                 let k = k.to_ascii_lowercase();
-                if find(&k).is_none() && global.variable(&k).is_none() && plain(&k) {
+                if let Some(i) = others.iter().position(|o| o.0 == k) {
+                    listed.push(others.swap_remove(i));
+                } else if find(&k).is_none() && global.variable(&k).is_none() && plain(&k) {
                     let v = if PER_SESSION.contains(&k.as_str()) { None } else { v.clone() };
-                    others.push((k, v.unwrap_or_default(), true));
+                    listed.push((k, v.unwrap_or_default(), true));
                 }
             }
+            listed.append(&mut others);
+            others = listed;
         }
         Err(e) => {
             unknown("SHOW SESSION VARIABLES", e);

@@ -28,6 +28,7 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
             return None
         }
         (sysvars::Only::MariaDbOnlyFrom(_), Some(Flavor::Mysql) | None) => return None,
+        (sysvars::Only::BothBeforeMysql(v), Some(Flavor::Mysql)) if version >= v => return None,
         _ => {}
     }
     let cfg = s.srv.cfg();

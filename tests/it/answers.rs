@@ -1051,6 +1051,9 @@ fn mysql_statements_get_the_primarys_columns_and_types() {
             "=SELECT MASTER_GTID_WAIT('0-1-1', 1)",
             "=SELECT BINLOG_GTID_POS('mysql-bin.000001', 4)",
             "SELECT @@global.super_read_only",
+            // The old semi-sync names, gone with their plugins in 8.4.
+            "=SELECT @@rpl_semi_sync_slave_enabled",
+            "=SET GLOBAL rpl_semi_sync_master_enabled = OFF",
             "SELECT @@session.transaction_read_only",
             "=SELECT @@tx_read_only",
             "SELECT @@global.replica_net_timeout, @@max_execution_time, @@global.binlog_transaction_compression, \
