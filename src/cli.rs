@@ -341,6 +341,7 @@ fn start_rest(
     shared.serving.durable.spawn_waker().map_err(thread)?;
     crate::replica::purger::spawn_policy(cfg, shared.clone()).map_err(thread)?;
     crate::replica::archiver::spawn(cfg, shared.clone()).map_err(thread)?;
+    crate::replica::variables::spawn(shared.clone()).map_err(thread)?;
     if let Some(l) = metrics {
         crate::metrics::spawn(l, shared.clone(), &cfg.binlog_dir).map_err(thread)?;
     }

@@ -271,7 +271,8 @@ pub const NOT_MIRRORED: &[&str] = &["gtid_binlog_state", "gtid_owned"];
 /// The primary's variables of the session only whose value binlogd gives each session
 /// its own (`server::values`), so it keeps none of the primary's (which would change at
 /// every connect).
-pub const PER_SESSION: &[&str] = &["in_transaction", "pseudo_thread_id", "timestamp"];
+pub const PER_SESSION: &[&str] =
+    &["in_transaction", "pseudo_thread_id", "rand_seed1", "rand_seed2", "statement_id", "timestamp"];
 
 /// How a kind is written in `VARIABLES_FILE`, and read back.
 const KIND_WORDS: &[(Kind, &str)] = &[

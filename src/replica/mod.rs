@@ -18,6 +18,7 @@ pub mod restorer;
 mod session;
 pub mod source;
 pub mod start;
+pub mod variables;
 use session::Session;
 pub mod writer;
 
@@ -271,6 +272,8 @@ pub struct Link {
     pub tls: Arc<crate::tls::Live>,
     /// The server to mirror and how to connect to it (CHANGE MASTER TO).
     pub source: source::Source,
+    /// Held while binlogd.variables is written (`variables::keep`).
+    pub variables_kept: Mutex<()>,
 }
 
 /// What the binlog server reads: what is durable, where each file starts, who reads
@@ -340,6 +343,7 @@ impl Shared {
                 control,
                 tls,
                 source,
+                variables_kept: Mutex::new(()),
             },
             stats,
             serving: Serving {

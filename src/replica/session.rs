@@ -144,11 +144,9 @@ impl Session<'_> {
             info!("M-S does not switch");
         }
         // The primary's variables, kept for clients to read while it is down.
-        let vars_text = crate::sysvars::encode_file(&p.variables);
-        let vars_path = cfg.binlog_dir.join(crate::sysvars::VARIABLES_FILE);
-        if std::fs::read_to_string(&vars_path).ok().as_deref() != Some(vars_text.as_str()) {
-            store.replace_file(crate::sysvars::VARIABLES_FILE, vars_text.as_bytes())?;
-        }
+        super::variables::keep(shared, &cfg.binlog_dir, &p.variables, |b| {
+            store.replace_file(crate::sysvars::VARIABLES_FILE, b)
+        })?;
         *shared.link.primary.lock().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
         let semisync = connect::setup(&mut c, cfg, &p, uuid)?;
         let start = if other_server {

@@ -254,6 +254,10 @@ fn other_value(s: &Ctx, o: &sysvars::Other) -> String {
         }
         "pseudo_thread_id" => s.id.to_string(),
         "in_transaction" => u8::from(s.tracked.in_transaction).to_string(),
+        // MySQL's: the statements run so far (binlogd's, a count of its own).
+        "statement_id" => s.srv.questions().to_string(),
+        // Write-only seeds, which MySQL reads as 0 (MariaDB as its session's seeds).
+        "rand_seed1" | "rand_seed2" => "0".into(),
         _ => o.value.clone(),
     }
 }

@@ -1147,6 +1147,22 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     assert_eq!(out, want);
     let (_, out, _) = session(lport, "SELECT @@read_only, @@server_id");
     assert_eq!(out, "1\t1001\n");
+    // A SET GLOBAL on the primary reaches binlogd's clients at its next rotation, not
+    // at binlogd's next connect.
+    s.sql("SET GLOBAL long_query_time = 3, GLOBAL binlog_row_metadata = MINIMAL, GLOBAL read_only = OFF");
+    s.sql("FLUSH BINARY LOGS");
+    wait_until("the primary's new settings", std::time::Duration::from_secs(20), || {
+        session(lport, "SELECT @@long_query_time, @@binlog_row_metadata, @@read_only").1 == "3.000000\tMINIMAL\t0\n"
+    });
+    b.wait_log("the primary's variables changed: ", std::time::Duration::from_secs(5));
+    let log = b.log_text();
+    assert!(log.contains("binlog_row_metadata = 'MINIMAL'") && log.contains("long_query_time = '3.000000'"), "{log}");
+    s.sql(
+        "SET GLOBAL long_query_time = 10, GLOBAL binlog_row_metadata = FULL, GLOBAL read_only = ON; FLUSH BINARY LOGS",
+    );
+    wait_until("the primary's settings back", std::time::Duration::from_secs(20), || {
+        session(lport, primary_vars).1 == want
+    });
     // Date arithmetic as DBAs type it, in SELECT and in PURGE.
     let (ok, out, err) = session(lport, "SELECT NOW() > DATE_SUB(NOW(), INTERVAL 7 DAY), NOW() - INTERVAL 1 DAY");
     assert!(!ok && err.contains("ERROR 1235"), "a comparison is not date arithmetic: {out}{err}");
