@@ -192,8 +192,15 @@ fn primary_variables(c: &mut Client, global: &ResultSet) -> crate::sysvars::Prim
             _ => {}
         }
     }
+    // Said once, not at each of the reads that follow (`variables::refresh`).
+    static SAID: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
     let unknown = |what: &str, e: crate::proto::Error| {
-        warn!("the primary's variables: {what} failed ({e}): binlogd reports only those it declares");
+        let msg = format!("the primary's variables: {what} failed ({e}): binlogd reports only those it declares");
+        let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+        if *said != msg {
+            warn!("{msg}");
+            *said = msg;
+        }
     };
     match c.query("SHOW SESSION VARIABLES") {
         Ok(session) => {
