@@ -38,6 +38,10 @@ pub struct Tracked {
     /// `resultset_metadata = NONE` (MySQL): answers carry no column definitions. No
     /// tracker follows it.
     pub no_metadata: bool,
+    /// The session's own values of the other variables it SET (`wait_timeout`,
+    /// `sql_mode`, `foreign_key_checks`, ...), by lower-case name, as SHOW VARIABLES
+    /// shows them. At most one per variable the primary has.
+    pub own: Vec<(String, String)>,
 }
 
 impl Default for Tracked {
@@ -51,6 +55,7 @@ impl Default for Tracked {
             schema: false,
             transaction_state: None,
             no_metadata: false,
+            own: Vec::new(),
         }
     }
 }
@@ -108,6 +113,19 @@ impl Tracked {
             if !self.assigned.contains(n) {
                 self.assigned.push(n);
             }
+        }
+    }
+
+    /// The session's own value of `name`, if it SET one.
+    pub fn own(&self, name: &str) -> Option<&str> {
+        self.own.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Makes `value` the session's own value of `name`; None (`= DEFAULT`): the server's.
+    pub fn set_own(&mut self, name: &str, value: Option<String>) {
+        self.own.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        if let Some(v) = value {
+            self.own.push((name.to_ascii_lowercase(), v));
         }
     }
 

@@ -928,6 +928,15 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
                 s.tracked.assign("time_zone");
                 continue;
             }
+            // Any other of the primary's: the session's own value, which SHOW VARIABLES
+            // and `@@x` then give (and wait_timeout and net_write_timeout apply).
+            if let Some(kind) = super::values::settable(s, name) {
+                match own_value(s, name, kind, v) {
+                    Ok(value) => s.tracked.set_own(name, value),
+                    Err(e) => return vec![e],
+                }
+                continue;
+            }
         }
         if let Some(name) = k.strip_prefix('@').filter(|n| !n.starts_with('@')) {
             let (v, ty) = match eval(s, v.trim_start_matches('=').trim()) {
@@ -958,6 +967,64 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
         n => vec![ok_with_warnings(u16::try_from(n).unwrap_or(u16::MAX))],
     }
 }
+
+/// The timeouts a session may set, in seconds: mysqld's range for each.
+const TIMEOUTS: &[&str] = &["interactive_timeout", "net_read_timeout", "net_write_timeout", "wait_timeout"];
+const TIMEOUT_RANGE: (i128, i128) = (1, 31_536_000);
+
+/// What `SET name = v` makes a session's own value of a variable of kind `kind`, as
+/// SHOW VARIABLES shows it; None for DEFAULT (the server's again). Refused as mysqld
+/// refuses: text for a number is 1232, a value a boolean cannot take 1231; a timeout
+/// outside its range is brought within it, with mysqld's warning 1292.
+fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Result<Option<String>, Vec<u8>> {
+    use crate::sysvars::Kind;
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("DEFAULT") {
+        return Ok(None);
+    }
+    let wrong_type =
+        || err_packet(ER_WRONG_TYPE_FOR_VAR, "42000", &format!("Incorrect argument type to variable '{name}'"));
+    // A word, as enumerations and sets take them unquoted (`SET sql_mode = ANSI`).
+    let word =
+        v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !v.starts_with(|c: char| c.is_ascii_digit());
+    if let Some(on) = boolean(v).filter(|_| kind == Kind::Bool) {
+        return Ok(Some(super::values::onoff(on)));
+    }
+    if word && matches!(kind, Kind::Text | Kind::TextOrNull) {
+        return Ok(Some(v.to_string()));
+    }
+    let (value, col) = eval(s, v)?;
+    let Some(value) = value else {
+        return if kind == Kind::TextOrNull { Ok(Some(String::new())) } else { Err(wrong_value(name, "NULL")) };
+    };
+    let number = col.ty.is_number();
+    match kind {
+        Kind::Bool => boolean(&value).map(|on| Some(super::values::onoff(on))).ok_or_else(|| wrong_value(name, &value)),
+        Kind::Int | Kind::SignedInt => {
+            let n: i128 = value.parse().ok().filter(|_| number).ok_or_else(wrong_type)?;
+            let low = if kind == Kind::Int { 0 } else { i128::from(i64::MIN) };
+            let (low, high) = if TIMEOUTS.contains(&name.to_ascii_lowercase().as_str()) {
+                TIMEOUT_RANGE
+            } else {
+                (low, i128::from(u64::MAX))
+            };
+            let kept = n.clamp(low, high);
+            if kept != n {
+                let msg = format!("Truncated incorrect {} value: '{n}'", name.to_ascii_lowercase());
+                s.warnings.push("Warning", ER_TRUNCATED_WRONG_VALUE, msg);
+            }
+            Ok(Some(kept.to_string()))
+        }
+        Kind::Double => {
+            let x: f64 = value.parse().ok().filter(|_| number).ok_or_else(wrong_type)?;
+            Ok(Some(format!("{x:.6}")))
+        }
+        Kind::Text | Kind::TextOrNull => Ok(Some(value)),
+    }
+}
+
+/// ER_TRUNCATED_WRONG_VALUE.
+const ER_TRUNCATED_WRONG_VALUE: u16 = 1292;
 
 /// ER_UNKNOWN_TIME_ZONE, ER_WRONG_TYPE_FOR_VAR.
 const ER_UNKNOWN_TIME_ZONE: u16 = 1298;

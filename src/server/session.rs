@@ -174,6 +174,9 @@ pub struct Session<'a> {
     pub db: Option<String>,
     /// The prepared statements (COM_STMT_PREPARE).
     pub prepared: Prepared,
+    /// How long the session may idle, and a write to it wait, as last set on its
+    /// socket (`apply_timeouts`).
+    timeouts: (Duration, Duration),
 }
 
 impl<'a> Session<'a> {
@@ -246,6 +249,7 @@ impl<'a> Session<'a> {
             tracked: Default::default(),
             db: None,
             prepared: Prepared::default(),
+            timeouts: (Duration::ZERO, Duration::ZERO),
         }
     }
 
@@ -253,6 +257,7 @@ impl<'a> Session<'a> {
         let t = self.srv.cfg.connect_timeout.max(Duration::from_secs(1));
         self.stream.inner.deadline = Some(Instant::now() + t);
         self.stream.inner.set_write_timeout(Some(self.srv.cfg.net_write_timeout))?;
+        self.timeouts.1 = self.srv.cfg.net_write_timeout;
         let user = self.handshake()?;
         self.tls = self.stream.inner.describe();
         let over = self.tls.as_ref().map(|t| format!(" over {t}")).unwrap_or_default();
@@ -263,11 +268,6 @@ impl<'a> Session<'a> {
         self.user = user;
         self.stream.max_payload = AFTER_AUTH_MAX;
         self.stream.inner.deadline = None;
-        // Idle clients that are not dumping are closed after wait_timeout, interactive
-        // ones (the mysql client's prompt) after interactive_timeout.
-        let interactive = self.client_caps & caps::INTERACTIVE != 0;
-        let idle = if interactive { self.srv.cfg.interactive_timeout } else { self.srv.cfg.wait_timeout };
-        self.stream.inner.set_read_timeout(Some(idle))?;
         let r = self.commands();
         if self.registered.is_some() {
             self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
@@ -743,8 +743,30 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// Sets the session's timeouts on its socket where they changed: idle clients that
+    /// are not dumping are closed after wait_timeout, interactive ones (the mysql
+    /// client's prompt) after interactive_timeout, and a write waits net_write_timeout;
+    /// a session's own `SET wait_timeout` or `net_write_timeout` (Canal sets both)
+    /// counts from its next command, as on mysqld.
+    fn apply_timeouts(&mut self) -> Result<(), Error> {
+        let own = |name: &str| self.tracked.own(name).and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs);
+        let interactive = self.client_caps & caps::INTERACTIVE != 0;
+        let idle = if interactive { self.srv.cfg.interactive_timeout } else { self.srv.cfg.wait_timeout };
+        let want =
+            (own("wait_timeout").unwrap_or(idle), own("net_write_timeout").unwrap_or(self.srv.cfg.net_write_timeout));
+        if want.0 != self.timeouts.0 {
+            self.stream.inner.set_read_timeout(Some(want.0))?;
+        }
+        if want.1 != self.timeouts.1 {
+            self.stream.inner.set_write_timeout(Some(want.1))?;
+        }
+        self.timeouts = want;
+        Ok(())
+    }
+
     fn commands(&mut self) -> Result<(), Error> {
         loop {
+            self.apply_timeouts()?;
             self.stream.seq = 0;
             let p = match self.stream.read() {
                 Ok(p) => p,
@@ -944,7 +966,7 @@ impl<'a> Session<'a> {
                     std::io::ErrorKind::TimedOut,
                     format!(
                         "the client read nothing for net_write_timeout ({} s): its dump is closed ({io})",
-                        self.srv.cfg.net_write_timeout.as_secs_f64()
+                        self.timeouts.1.as_secs_f64()
                     ),
                 ))
             }

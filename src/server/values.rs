@@ -130,6 +130,9 @@ pub(super) fn charset_server(p: Option<&Primary>) -> super::collations::Server {
 /// character sets, and the database's while one is in use (information_schema's are
 /// utf8mb3). None for the others; Some(None) for NULL.
 pub(super) fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
+    if let Some(v) = s.tracked.own(name) {
+        return Some(Some(v.to_string()));
+    }
     if let Some(v) = s.charsets.get(name) {
         return Some(v.map(str::to_string));
     }
@@ -239,7 +242,10 @@ pub(super) fn system_variables(s: &Ctx, global: bool) -> Vec<(String, String)> {
         Some((v.name.to_string(), session.or_else(|| variable(s, p.as_ref(), v))?))
     });
     let others = p.iter().flat_map(|p| p.variables.others.iter());
-    let others = others.filter(|o| !(global && o.session_only)).map(|o| (o.name.clone(), other_value(s, o)));
+    let others = others.filter(|o| !(global && o.session_only)).map(|o| {
+        let own = s.tracked.own(&o.name).filter(|_| !global).map(str::to_string);
+        (o.name.clone(), own.unwrap_or_else(|| other_value(s, o)))
+    });
     merge_by_name(declared.collect(), others.collect())
 }
 
@@ -328,7 +334,6 @@ pub(super) fn status_counters(s: &Ctx, global: bool) -> Vec<(String, String)> {
 /// `@@name` as `SELECT` gives it (None: NULL), with its column type; None for a
 /// variable this server has not.
 pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
-    use sysvars::Kind;
     // The diagnostics area's counts, which only a session has (SHOW VARIABLES does
     // not list them).
     let (warnings, errors) = s.warnings.before();
@@ -345,7 +350,15 @@ pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
         // Another of the primary's, as it gives it.
         None => p.as_ref()?.variables.other(name).map(|o| (o.kind, other_value(s, o)))?,
     };
-    Some(match kind {
+    Some(typed_variable(s, kind, v))
+}
+
+/// A variable of kind `kind` whose value SHOW VARIABLES shows as `v`, as `SELECT @@x`
+/// gives it.
+fn typed_variable(s: &Ctx, kind: sysvars::Kind, v: String) -> Typed {
+    use sysvars::Kind;
+    let int = int_variable;
+    match kind {
         Kind::TextOrNull if v.is_empty() => (None, text_variable(s, "")),
         Kind::Text | Kind::TextOrNull => (Some(v.clone()), text_variable(s, &v)),
         Kind::Int => (Some(v), int()),
@@ -356,7 +369,21 @@ pub(super) fn lookup(s: &Ctx, name: &str) -> Option<Typed> {
             let width = if is_maria(s) { 21 } else { 23 };
             (Some(v), Column::typed("", ColumnType::DOUBLE).width(width).decimals(6))
         }
-    })
+    }
+}
+
+/// The kind of a variable a session may SET a value of its own for: one the primary
+/// has, declared or not, but those whose session value binlogd gives itself
+/// (`sysvars::PER_SESSION`).
+pub(super) fn settable(s: &Ctx, name: &str) -> Option<sysvars::Kind> {
+    match sysvars::find(name) {
+        Some(var) => lookup(s, name).map(|_| var.kind),
+        None => {
+            let p = s.srv.primary()?;
+            let o = p.variables.other(name)?;
+            (!sysvars::PER_SESSION.contains(&o.name.as_str())).then_some(o.kind)
+        }
+    }
 }
 
 /// Whether the primary has no variable `name`: one `sysvars` declares that is not the
@@ -589,6 +616,10 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
         if global && session_only(s, name) {
             let msg = format!("Variable '{}' is a SESSION variable", name.to_ascii_lowercase());
             return Err(err_packet(ER_INCORRECT_GLOBAL_LOCAL_VAR, "HY000", &msg));
+        }
+        // A value the session SET, as its variable is typed.
+        if let (Some(v), Some(kind)) = (s.tracked.own(name).filter(|_| !global), settable(s, name)) {
+            return Ok(typed_variable(s, kind, v.to_string()));
         }
         // The session's character sets and time zone, unless the global value is asked for.
         if let Some(v) = session_value(s, name).filter(|_| !global) {

@@ -179,6 +179,16 @@ const VARIABLE_STATEMENTS: &[&str] = &[
     "=SELECT @@pseudo_thread_id = CONNECTION_ID()",
     "~SHOW SESSION VARIABLES LIKE 'pseudo_thread_id'",
     "=SHOW GLOBAL VARIABLES LIKE 'pseudo_thread_id'",
+    // A session's own values: typed as the variable, within a timeout's range, refused
+    // where the primary refuses them, gone with DEFAULT.
+    "=SET wait_timeout = 100, net_write_timeout = 0; SHOW WARNINGS; SELECT @@wait_timeout, @@net_write_timeout",
+    "=SET sql_mode = 'ANSI_QUOTES'; SELECT @@sql_mode, @@session.sql_mode; SHOW SESSION VARIABLES LIKE 'sql_mode'",
+    "=SET foreign_key_checks = OFF, sql_safe_updates = 1, long_query_time = 2.5; \
+     SELECT @@foreign_key_checks, @@sql_safe_updates, @@long_query_time, @@global.sql_safe_updates; \
+     SHOW VARIABLES LIKE 'sql_safe_updates'; SET sql_safe_updates = DEFAULT; SELECT @@sql_safe_updates",
+    "=SET max_join_size = 'abc'",
+    "=SET sql_safe_updates = 'maybe'",
+    "=SET max_join_size = 1000; SELECT @@max_join_size",
 ];
 
 const METADATA_STATEMENTS: &[&str] = &[
@@ -1231,6 +1241,14 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
         assert!(ok, "{flush}: {err}");
         assert!(s.sql_result(flush).is_ok(), "the primary takes {flush}");
     }
+    // A session's own wait_timeout closes it when it idles longer.
+    let mut o = repl_options(lport);
+    o.read_timeout = Some(std::time::Duration::from_secs(60));
+    let mut c = binlogd::proto::client::Client::connect(&o).unwrap();
+    c.query("SET wait_timeout = 1").unwrap();
+    let idle = std::time::Instant::now();
+    assert!(c.stream.read().is_err(), "binlogd closes the idle session");
+    assert!(idle.elapsed() < std::time::Duration::from_secs(30), "after its own wait_timeout, not binlogd's");
     // Its accounts are its cnf's.
     let (ok, _, err) = session(lport, "SET PASSWORD = 'x'");
     assert!(!ok && err.contains("ERROR 1235") && err.contains("cnf"), "{err}");

@@ -85,6 +85,10 @@ fn stalled_readers_among_many_cost_only_their_own_connection_and_are_closed_by_n
         let mut o = repl_options(lport);
         o.read_timeout = Some(Duration::from_secs(120));
         let mut c = Client::connect(&o).unwrap();
+        // One stalled reader's session sets its own, as Canal does: closed after it.
+        if id == 199 {
+            c.query("SET net_write_timeout = 1").unwrap();
+        }
         let d = BinlogDump { pos: 4, flags: 0, server_id: 1000 + id, file: first.clone() };
         c.stream.write_command(&d.encode()).unwrap();
         c
@@ -136,6 +140,7 @@ fn stalled_readers_among_many_cost_only_their_own_connection_and_are_closed_by_n
     wait_until("the stalled dumps closed by net_write_timeout", Duration::from_secs(60), || {
         b.log_text().matches("read nothing for net_write_timeout").count() >= 20
     });
+    assert_eq!(b.log_text().matches("read nothing for net_write_timeout (1 s)").count(), 1, "{}", b.log_text());
     drop(stalled);
     assert_rotated_identical(&s, &b);
     assert_eq!(b.stop(), 0);
