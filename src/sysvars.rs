@@ -63,7 +63,7 @@ const fn v(name: &'static str, kind: Kind, from: Source, only: Only) -> Var {
     Var { name, kind, from, only }
 }
 
-use Kind::{Bool, Int, Text, TextOrNull};
+use Kind::{Bool, Double, Int, Text, TextOrNull};
 use Only::{Both, MariaDb, Mysql};
 use Source::{Own, Primary as P};
 
@@ -72,6 +72,8 @@ pub const VARS: &[Var] = &[
     v("auto_increment_increment", Int, P("1"), Both),
     v("auto_increment_offset", Int, P("1"), Both),
     v("autocommit", Bool, P("ON"), Both),
+    // Where binlogd listens (cnf listen_address).
+    v("bind_address", Text, Own, Both),
     v("binlog_annotate_row_events", Bool, P("ON"), MariaDb),
     v("binlog_checksum", Text, P("CRC32"), Both),
     v("binlog_encryption", Bool, P("OFF"), Mysql),
@@ -81,6 +83,8 @@ pub const VARS: &[Var] = &[
     v("binlog_row_image", Text, P("FULL"), Both),
     v("binlog_row_metadata", Text, P("MINIMAL"), Both),
     v("binlog_row_value_options", Text, P(""), Mysql),
+    // MariaDB 11.4+'s limit on the stored files, binlogd's own (cnf binlog_space_limit).
+    v("binlog_space_limit", Int, Own, Only::MariaDbOnlyFrom(110400)),
     v("binlog_transaction_compression", Bool, P("OFF"), Mysql),
     v("character_set_client", Text, P("utf8mb4"), Both),
     // MariaDB 11.2+: each set's collation where none is named (SET NAMES, a login).
@@ -93,9 +97,12 @@ pub const VARS: &[Var] = &[
     v("collation_connection", Text, P("utf8mb4_general_ci"), Both),
     v("collation_database", Text, P("utf8mb4_general_ci"), Both),
     v("collation_server", Text, P("utf8mb4_general_ci"), Both),
+    v("connect_timeout", Int, Own, Both),
     v("datadir", Text, Own, Both),
     v("default_storage_engine", Text, P("InnoDB"), Both),
     v("enforce_gtid_consistency", Text, P("OFF"), Mysql),
+    // MariaDB's purge by age in days, binlogd's own (cnf expire_logs_days).
+    v("expire_logs_days", Double, Own, MariaDb),
     v("gtid_binlog_pos", Text, Own, MariaDb),
     v("gtid_current_pos", Text, Own, MariaDb),
     v("gtid_domain_id", Int, P("0"), MariaDb),
@@ -119,11 +126,14 @@ pub const VARS: &[Var] = &[
     v("lower_case_table_names", Int, P("0"), Both),
     v("max_allowed_packet", Int, P("1073741824"), Both),
     v("max_binlog_size", Int, P("1073741824"), Both),
+    v("max_binlog_total_size", Int, Own, Only::MariaDbOnlyFrom(110400)),
+    v("max_connections", Int, Own, Both),
     v("max_execution_time", Int, P("0"), Mysql),
     v("net_buffer_length", Int, P("16384"), Both),
     v("net_read_timeout", Int, P("30"), Both),
     v("net_write_timeout", Int, Own, Both),
     v("performance_schema", Bool, P("OFF"), Both),
+    v("pid_file", Text, Own, Both),
     v("port", Int, Own, Both),
     v("query_cache_size", Int, P("0"), Both),
     v("query_cache_type", Text, P("OFF"), Both),
@@ -146,6 +156,10 @@ pub const VARS: &[Var] = &[
     v("slave_net_timeout", Int, Own, Both),
     v("sql_mode", Text, P(""), Both),
     v("sql_select_limit", Int, P("18446744073709551615"), Both),
+    // binlogd's TLS for its clients: the cnf's files, or those it generated.
+    v("ssl_ca", TextOrNull, Own, Both),
+    v("ssl_cert", TextOrNull, Own, Both),
+    v("ssl_key", TextOrNull, Own, Both),
     v("super_read_only", Bool, P("OFF"), Mysql),
     v("sync_binlog", Int, Own, Both),
     v("system_time_zone", Text, P("UTC"), Both),

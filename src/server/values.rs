@@ -58,6 +58,27 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
                 "report_port" => cfg.listen_port.unwrap_or(0).to_string(),
                 "sync_binlog" => cfg.sync_binlog.to_string(),
                 "binlog_expire_logs_seconds" => cfg.expire.map_or(0, |d| d.as_secs()).to_string(),
+                "expire_logs_days" => format!("{:.6}", cfg.expire.map_or(0.0, |d| d.as_secs_f64() / 86400.0)),
+                "binlog_space_limit" | "max_binlog_total_size" => cfg.space_limit.unwrap_or(0).to_string(),
+                "bind_address" => cfg.listen_address.clone().unwrap_or_else(|| "*".into()),
+                "connect_timeout" => cfg.connect_timeout.as_secs().to_string(),
+                "max_connections" => cfg.max_connections.to_string(),
+                "pid_file" => cfg.pid_file.as_ref().map_or(String::new(), |f| f.display().to_string()),
+                // The generated certificate's where the cnf names none (and TLS is on).
+                "ssl_cert" | "ssl_key" | "ssl_ca" => {
+                    let (named, generated) = match var.name {
+                        "ssl_cert" => (&cfg.ssl_cert, Some(crate::tls::auto::CERT_FILE)),
+                        "ssl_key" => (&cfg.ssl_key, Some(crate::tls::auto::KEY_FILE)),
+                        _ => (&cfg.ssl_ca, None),
+                    };
+                    match (named, generated) {
+                        (Some(f), _) => f.display().to_string(),
+                        (None, Some(g)) if cfg.ssl && cfg.ssl_cert.is_none() => {
+                            cfg.binlog_dir.join(g).display().to_string()
+                        }
+                        _ => String::new(),
+                    }
+                }
                 "require_secure_transport" => onoff(cfg.require_secure_transport),
                 "have_ssl" => if cfg.ssl { "YES" } else { "DISABLED" }.into(),
                 // As SET GLOBAL left it: what the next connection to the primary does.

@@ -163,10 +163,12 @@ const GRAMMAR_STATEMENTS: &[&str] = &[
 /// types as the primary gives them, and a SET of a name it lacks refused as it refuses it.
 const VARIABLE_STATEMENTS: &[&str] = &[
     "=SELECT @@innodb_buffer_pool_size, @@global.long_query_time, @@max_user_connections, @@event_scheduler, \
-     @@innodb_file_per_table, @@max_connections, @@skip_name_resolve, @@innodb_flush_log_at_trx_commit, \
-     @@slow_query_log, @@table_open_cache, @@global.innodb_max_dirty_pages_pct, @@ssl_ca",
+     @@innodb_file_per_table, @@skip_name_resolve, @@innodb_flush_log_at_trx_commit, \
+     @@slow_query_log, @@table_open_cache, @@global.innodb_max_dirty_pages_pct",
+    // Those that are binlogd's own settings: its values, the primary's types.
+    "~SELECT @@max_connections, @@connect_timeout, @@bind_address, @@pid_file, @@ssl_cert, @@ssl_key",
     "=SHOW VARIABLES LIKE 'innodb_flush%'",
-    "=SHOW GLOBAL VARIABLES WHERE Variable_name IN ('long_query_time', 'max_connections', 'event_scheduler')",
+    "=SHOW GLOBAL VARIABLES WHERE Variable_name IN ('long_query_time', 'table_open_cache', 'event_scheduler')",
     "=SET GLOBAL rpl_semi_sync_master_enable = 1",
     "=SET nosuch_variable = 1",
     "=SET @@session.nosuch_variable = 1",
@@ -1150,7 +1152,7 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
                         'long_query_time', 'innodb_buffer_pool_size')";
     let want = s.sql(primary_vars);
     assert_eq!(want.lines().count(), 5, "{want}");
-    let others = "SELECT @@long_query_time, @@max_connections, @@event_scheduler";
+    let others = "SELECT @@long_query_time, @@table_open_cache, @@event_scheduler";
     let others_want = s.sql(others);
     assert!(want.contains("binlog_row_metadata\tFULL") && want.contains("read_only\tON"), "{want}");
     let (_, out, _) = session(lport, primary_vars);
