@@ -13,6 +13,7 @@ pub mod privileges;
 pub mod proto;
 pub mod replica;
 pub mod server;
+pub mod settings;
 pub mod signals;
 pub mod sysvars;
 #[doc(hidden)]

@@ -256,6 +256,8 @@ pub struct Shared {
     pub link: Link,
     pub stats: Arc<Stats>,
     pub serving: Serving,
+    /// What SET GLOBAL changes while binlogd runs.
+    pub settings: crate::settings::Settings,
 }
 
 /// The connection to the primary: its state (SHOW SLAVE STATUS), the primary as last
@@ -346,6 +348,7 @@ impl Shared {
                 variables_kept: Mutex::new(()),
             },
             stats,
+            settings: crate::settings::Settings::new(cfg),
             serving: Serving {
                 durable: Default::default(),
                 gtid_index: Mutex::new(crate::binlog::gtid_index::GtidIndex::new(&cfg.binlog_dir)),

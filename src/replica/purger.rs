@@ -49,28 +49,42 @@ pub fn purge(cfg: &Config, shared: &Shared, target: &Target) -> Result<Plan, Str
 }
 
 /// Starts the thread that applies `binlog_expire_logs_seconds` and
-/// `binlog_space_limit`, when either is set.
+/// `binlog_space_limit` (as the cnf sets them, and SET GLOBAL after it), while either
+/// is set.
 pub fn spawn_policy(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
-    if cfg.expire.is_none() && cfg.space_limit.is_none() {
-        return Ok(());
-    }
     let cfg = cfg.clone();
-    let target = Target::Policy { expire: cfg.expire, space_limit: cfg.space_limit };
-    info!(
-        "purging by policy: expire after {}, space limit {}, keeping at least {} file(s)",
-        cfg.expire.map_or("never".to_string(), |d| format!("{}s", d.as_secs())),
-        cfg.space_limit.map_or("none".to_string(), |b| format!("{b} bytes")),
-        cfg.min_binlog_files
-    );
     std::thread::Builder::new().name("purge".into()).spawn(move || {
         let mut generation = 0;
         let mut last_held = None;
+        let mut policy = (None, None);
         loop {
+            let now = (shared.settings.expire(), shared.settings.space_limit());
+            if now != policy {
+                policy = now;
+                let (expire, space_limit) = policy;
+                if expire.is_none() && space_limit.is_none() {
+                    info!("purging by policy: none (binlog_expire_logs_seconds and binlog_space_limit are 0)");
+                } else {
+                    info!(
+                        "purging by policy: expire after {}, space limit {}, keeping at least {} file(s)",
+                        expire.map_or("never".to_string(), |d| format!("{}s", d.as_secs())),
+                        space_limit.map_or("none".to_string(), |b| format!("{b} bytes")),
+                        cfg.min_binlog_files
+                    );
+                }
+            }
+            let (expire, space_limit) = policy;
+            if expire.is_none() && space_limit.is_none() {
+                // Nothing to do until a SET GLOBAL sets one: not woken by each publish.
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
             let st = shared.serving.durable.wait_newer(generation, POLICY_EVERY);
             generation = st.generation;
             if st.files.len() < 2 {
                 continue;
             }
+            let target = Target::Policy { expire, space_limit };
             match purge(&cfg, &shared, &target) {
                 Ok(p) => {
                     // Say once why files over the policy stay.

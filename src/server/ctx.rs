@@ -297,6 +297,11 @@ impl<'a> View<'a> {
     pub fn cfg(&self) -> &'a Config {
         &self.0.cfg
     }
+    /// What SET GLOBAL changes while binlogd runs (its timeouts, max_connections, the
+    /// purge policy): read these, not the cnf's.
+    pub fn settings(&self) -> &'a crate::settings::Settings {
+        &self.0.shared.settings
+    }
     /// The cnf with what CHANGE MASTER TO set over its master_* keys: the source
     /// binlogd connects to.
     pub fn source(&self) -> Config {

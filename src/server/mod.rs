@@ -325,7 +325,7 @@ impl Server {
     fn accept(self: &Arc<Self>, sock: TcpStream) {
         let id = self.next_conn_id();
         let n = self.connections.fetch_add(1, Ordering::SeqCst) + 1;
-        if n > self.cfg.max_connections {
+        if n > self.shared.settings.max_connections() {
             self.connections.fetch_sub(1, Ordering::SeqCst);
             session::refuse_too_many(sock, id);
             return;

@@ -802,25 +802,44 @@ pub(super) const ER_OUT_OF_RESOURCES: u16 = 1041;
 /// <https://dev.mysql.com/doc/refman/8.4/en/set-variable.html>
 fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
     let (vars, charsets, tracked) = (s.vars.clone(), s.charsets.clone(), s.tracked.clone());
-    let mut semisync = None;
-    let r = set_items(s, list, &mut semisync);
+    let mut globals = Globals::default();
+    let r = set_items(s, list, &mut globals);
     if r.first().and_then(|p| p.first()) == Some(&0xff) {
         *s.vars = vars;
         *s.charsets = charsets;
         *s.tracked = tracked;
-    } else if let Some(on) = semisync {
+        return r;
+    }
+    if let Some(on) = globals.semisync {
         s.srv.link().source.set_semisync(on);
         log::info!(
             "SET GLOBAL rpl_semi_sync_slave_enabled = {}: the next connection to the primary uses it",
             super::values::onoff(on)
         );
     }
+    let settings = s.srv.settings();
+    for (d, value) in globals.settings {
+        match value {
+            Some(v) => settings.set(d, v),
+            None => settings.set_default(d, s.srv.cfg()),
+        }
+        log::info!("SET GLOBAL {} = {} by '{}'", d.name, settings.shown(d), s.user);
+    }
     r
 }
 
-/// Each item of a SET in turn, up to the first that fails; a SET GLOBAL of the ACK
-/// left in `semisync` for `set` to apply.
-fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8>> {
+/// What the SET GLOBALs of a list change, left for `set` to apply once every item of
+/// the list is taken: the ACK for the next connection, and binlogd's settings (None:
+/// DEFAULT, the cnf's).
+#[derive(Default)]
+struct Globals {
+    semisync: Option<bool>,
+    settings: Vec<(&'static crate::settings::Dynamic, Option<f64>)>,
+}
+
+/// Each item of a SET in turn, up to the first that fails; the SET GLOBALs left in
+/// `globals` for `set` to apply.
+fn set_items(s: &mut Ctx, list: &str, globals: &mut Globals) -> Vec<Vec<u8>> {
     for item in split_list(list) {
         let Some((k, v)) = item.split_once('=') else {
             // SET NAMES cs [COLLATE coll], SET CHARACTER SET cs, SET CHARSET cs.
@@ -855,9 +874,8 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
         };
         let k = k.trim().trim_start_matches(':');
         if let Some(name) = global_variable(k) {
-            match set_global(s, name, v.trim_start_matches('=').trim()) {
-                Ok(on) => *semisync = on.or(*semisync),
-                Err(e) => return vec![e],
+            if let Err(e) = set_global(s, name, v.trim_start_matches('=').trim(), globals) {
+                return vec![e];
             }
             continue;
         }
@@ -928,6 +946,13 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
                 s.tracked.assign("time_zone");
                 continue;
             }
+            if crate::settings::dynamic(name).is_some_and(|d| d.global_only) {
+                let msg = format!(
+                    "Variable '{}' is a GLOBAL variable and should be set with SET GLOBAL",
+                    name.to_ascii_lowercase()
+                );
+                return vec![err_packet(ER_GLOBAL_VARIABLE, "HY000", &msg)];
+            }
             // Any other of the primary's: the session's own value, which SHOW VARIABLES
             // and `@@x` then give (and wait_timeout and net_write_timeout apply).
             if let Some(kind) = super::values::settable(s, name) {
@@ -968,9 +993,12 @@ fn set_items(s: &mut Ctx, list: &str, semisync: &mut Option<bool>) -> Vec<Vec<u8
     }
 }
 
-/// The timeouts a session may set, in seconds: mysqld's range for each.
-const TIMEOUTS: &[&str] = &["interactive_timeout", "net_read_timeout", "net_write_timeout", "wait_timeout"];
-const TIMEOUT_RANGE: (i128, i128) = (1, 31_536_000);
+/// mysqld's range for `name`'s values where it is narrower than its type's: binlogd's
+/// settings' (`settings::DYNAMIC`), and net_read_timeout's.
+fn value_range(name: &str) -> Option<(i128, i128)> {
+    let d = crate::settings::dynamic(name).map(|d| (i128::from(d.min), i128::from(d.max)));
+    d.or_else(|| name.eq_ignore_ascii_case("net_read_timeout").then_some((1, 31_536_000)))
+}
 
 /// What `SET name = v` makes a session's own value of a variable of kind `kind`, as
 /// SHOW VARIABLES shows it; None for DEFAULT (the server's again). Refused as mysqld
@@ -1003,11 +1031,7 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
         Kind::Int | Kind::SignedInt => {
             let n: i128 = value.parse().ok().filter(|_| number).ok_or_else(wrong_type)?;
             let low = if kind == Kind::Int { 0 } else { i128::from(i64::MIN) };
-            let (low, high) = if TIMEOUTS.contains(&name.to_ascii_lowercase().as_str()) {
-                TIMEOUT_RANGE
-            } else {
-                (low, i128::from(u64::MAX))
-            };
+            let (low, high) = value_range(name).unwrap_or((low, i128::from(u64::MAX)));
             let kept = n.clamp(low, high);
             if kept != n {
                 let msg = format!("Truncated incorrect {} value: '{n}'", name.to_ascii_lowercase());
@@ -1017,11 +1041,19 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
         }
         Kind::Double => {
             let x: f64 = value.parse().ok().filter(|_| number).ok_or_else(wrong_type)?;
-            Ok(Some(format!("{x:.6}")))
+            let kept = value_range(name).map_or(x, |(low, high)| x.clamp(low as f64, high as f64));
+            if kept != x {
+                let msg = format!("Truncated incorrect {} value: '{value}'", name.to_ascii_lowercase());
+                s.warnings.push("Warning", ER_TRUNCATED_WRONG_VALUE, msg);
+            }
+            Ok(Some(format!("{kept:.6}")))
         }
         Kind::Text | Kind::TextOrNull => Ok(Some(value)),
     }
 }
+
+/// ER_GLOBAL_VARIABLE.
+const ER_GLOBAL_VARIABLE: u16 = 1229;
 
 /// ER_TRUNCATED_WRONG_VALUE.
 const ER_TRUNCATED_WRONG_VALUE: u16 = 1292;
@@ -1085,10 +1117,13 @@ fn global_variable(k: &str) -> Option<&str> {
 /// too), whether the semisync ACK is to be on for the next connection to the primary, as
 /// on a replica, whose I/O thread takes it when it starts (STOP SLAVE IO_THREAD; START
 /// SLAVE IO_THREAD); it needs an admin account (mysqld: SUPER or
-/// SYSTEM_VARIABLES_ADMIN). Any other is accepted and changes nothing: failover
-/// managers set read_only and the like on every replica they manage.
+/// SYSTEM_VARIABLES_ADMIN). Of binlogd's own settings (`settings::DYNAMIC`:
+/// max_connections, the timeouts, the purge policy), the value until the next SET
+/// GLOBAL or a restart, checked as mysqld checks it. Of a name the primary lacks, its
+/// 1193; of one it has, accepted and changing nothing: failover managers set read_only
+/// and the like on every replica they manage.
 /// <https://mariadb.com/kb/en/semisynchronous-replication/>
-fn set_global(s: &Ctx, name: &str, v: &str) -> Result<Option<bool>, Vec<u8>> {
+fn set_global(s: &mut Ctx, name: &str, v: &str, globals: &mut Globals) -> Result<(), Vec<u8>> {
     let name = name.to_ascii_lowercase();
     if super::values::primary_lacks(s, &name) {
         return Err(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
@@ -1097,14 +1132,24 @@ fn set_global(s: &Ctx, name: &str, v: &str) -> Result<Option<bool>, Vec<u8>> {
         let msg = format!("Variable '{name}' is a SESSION variable and can't be used with SET GLOBAL");
         return Err(err_packet(ER_LOCAL_VARIABLE, "HY000", &msg));
     }
-    if !matches!(name.as_str(), "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled") {
-        return Ok(None);
+    let dynamic = crate::settings::dynamic(&name);
+    let semisync = matches!(name.as_str(), "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled");
+    if dynamic.is_none() && !semisync {
+        return Ok(());
     }
     // `SET @@global.x`, which the statement table's `SET GLOBAL` does not match.
     if !is_admin(s) {
         return Err(denied(SET_GLOBAL));
     }
-    boolean(v).map(Some).ok_or_else(|| wrong_value(&name, v))
+    if let Some(d) = dynamic {
+        let kind = super::values::settable(s, &name).unwrap_or(crate::sysvars::Kind::Int);
+        let value = own_value(s, &name, kind, v)?;
+        let value = value.map(|x| x.parse::<f64>().map_err(|_| wrong_value(&name, &x))).transpose()?;
+        globals.settings.push((d, value));
+        return Ok(());
+    }
+    globals.semisync = Some(boolean(v).ok_or_else(|| wrong_value(&name, v))?);
+    Ok(())
 }
 
 /// A boolean variable's value as SET takes it: 1, ON, TRUE or 0, OFF, FALSE, quoted or not.

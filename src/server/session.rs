@@ -254,10 +254,11 @@ impl<'a> Session<'a> {
     }
 
     pub fn run(mut self) -> Result<(), Error> {
-        let t = self.srv.cfg.connect_timeout.max(Duration::from_secs(1));
+        let settings = &self.srv.shared.settings;
+        let t = settings.connect_timeout().max(Duration::from_secs(1));
         self.stream.inner.deadline = Some(Instant::now() + t);
-        self.stream.inner.set_write_timeout(Some(self.srv.cfg.net_write_timeout))?;
-        self.timeouts.1 = self.srv.cfg.net_write_timeout;
+        self.stream.inner.set_write_timeout(Some(settings.net_write_timeout()))?;
+        self.timeouts.1 = settings.net_write_timeout();
         let user = self.handshake()?;
         self.tls = self.stream.inner.describe();
         let over = self.tls.as_ref().map(|t| format!(" over {t}")).unwrap_or_default();
@@ -268,6 +269,7 @@ impl<'a> Session<'a> {
         self.user = user;
         self.stream.max_payload = AFTER_AUTH_MAX;
         self.stream.inner.deadline = None;
+        self.tracked = self.new_tracked();
         let r = self.commands();
         if self.registered.is_some() {
             self.srv.replicas.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
@@ -481,7 +483,7 @@ impl<'a> Session<'a> {
         self.vars.clear();
         self.prepared.clear();
         self.warnings = Default::default();
-        self.tracked = Default::default();
+        self.tracked = self.new_tracked();
         if let Some(cs) = c.charset {
             self.login_collation = u8::try_from(cs).unwrap_or(self.login_collation);
         }
@@ -743,17 +745,34 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Sets the session's timeouts on its socket where they changed: idle clients that
-    /// are not dumping are closed after wait_timeout, interactive ones (the mysql
-    /// client's prompt) after interactive_timeout, and a write waits net_write_timeout;
-    /// a session's own `SET wait_timeout` or `net_write_timeout` (Canal sets both)
-    /// counts from its next command, as on mysqld.
+    /// A new session's state (at login, COM_CHANGE_USER, COM_RESET_CONNECTION), with its
+    /// timeouts the server's now, as mysqld gives a session its copy of the global
+    /// values: a later SET GLOBAL changes those of new sessions, not this one's. An
+    /// interactive client's wait_timeout is interactive_timeout ("On thread startup, the
+    /// session wait_timeout value is initialized from ... interactive_timeout ...
+    /// depending on ... CLIENT_INTERACTIVE": the server system variables page).
+    fn new_tracked(&self) -> super::ctx::Tracked {
+        let settings = &self.srv.shared.settings;
+        let interactive = self.client_caps & caps::INTERACTIVE != 0;
+        let idle = if interactive { settings.interactive_timeout() } else { settings.wait_timeout() };
+        let mut t = super::ctx::Tracked::default();
+        t.set_own("wait_timeout", Some(idle.as_secs().to_string()));
+        t.set_own("interactive_timeout", Some(settings.interactive_timeout().as_secs().to_string()));
+        t.set_own("net_write_timeout", Some(settings.net_write_timeout().as_secs().to_string()));
+        t
+    }
+
+    /// Sets the session's timeouts on its socket where they changed: an idle client that
+    /// is not dumping is closed after its wait_timeout (`new_tracked`), and a write to
+    /// it waits its net_write_timeout; its own `SET wait_timeout` or `net_write_timeout`
+    /// (Canal sets both) counts from its next command, as on mysqld.
     fn apply_timeouts(&mut self) -> Result<(), Error> {
         let own = |name: &str| self.tracked.own(name).and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs);
-        let interactive = self.client_caps & caps::INTERACTIVE != 0;
-        let idle = if interactive { self.srv.cfg.interactive_timeout } else { self.srv.cfg.wait_timeout };
-        let want =
-            (own("wait_timeout").unwrap_or(idle), own("net_write_timeout").unwrap_or(self.srv.cfg.net_write_timeout));
+        let settings = &self.srv.shared.settings;
+        let want = (
+            own("wait_timeout").unwrap_or(settings.wait_timeout()),
+            own("net_write_timeout").unwrap_or(settings.net_write_timeout()),
+        );
         if want.0 != self.timeouts.0 {
             self.stream.inner.set_read_timeout(Some(want.0))?;
         }
@@ -864,7 +883,7 @@ impl<'a> Session<'a> {
                     self.charsets = super::values::charset_server(self.srv.primary().as_ref())
                         .at_reset(u32::from(self.login_collation));
                     self.warnings = Default::default();
-                    self.tracked = Default::default();
+                    self.tracked = self.new_tracked();
                     self.reply(&ok_packet())?
                 }
                 // mysqld answers it with an EOF packet, not an OK; MySQL's counts the

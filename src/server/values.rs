@@ -34,6 +34,10 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
     let cfg = s.srv.cfg();
     match var.from {
         Source::Primary(default) => primary_value(p, var.name, default),
+        // As SET GLOBAL left it.
+        Source::Own if crate::settings::dynamic(var.name).is_some() => {
+            crate::settings::dynamic(var.name).map(|d| s.srv.settings().shown(d))
+        }
         Source::Own => {
             let d = || s.srv.serving().durable.snapshot();
             Some(match var.name {
@@ -48,21 +52,13 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
                 "server_id_bits" => "32".into(),
                 "server_uuid" => s.srv.link().uuid.clone(),
                 "version_comment" => "binlogd".into(),
-                "wait_timeout" => cfg.wait_timeout.as_secs().to_string(),
-                "interactive_timeout" => cfg.interactive_timeout.as_secs().to_string(),
                 // A session's default.
                 "resultset_metadata" => "FULL".into(),
-                "net_write_timeout" => cfg.net_write_timeout.as_secs().to_string(),
                 // A replica's: how long binlogd waits for the primary's next packet.
                 "slave_net_timeout" | "replica_net_timeout" => cfg.net_read_timeout.as_secs().to_string(),
                 "report_port" => cfg.listen_port.unwrap_or(0).to_string(),
                 "sync_binlog" => cfg.sync_binlog.to_string(),
-                "binlog_expire_logs_seconds" => cfg.expire.map_or(0, |d| d.as_secs()).to_string(),
-                "expire_logs_days" => format!("{:.6}", cfg.expire.map_or(0.0, |d| d.as_secs_f64() / 86400.0)),
-                "binlog_space_limit" | "max_binlog_total_size" => cfg.space_limit.unwrap_or(0).to_string(),
                 "bind_address" => cfg.listen_address.clone().unwrap_or_else(|| "*".into()),
-                "connect_timeout" => cfg.connect_timeout.as_secs().to_string(),
-                "max_connections" => cfg.max_connections.to_string(),
                 "pid_file" => cfg.pid_file.as_ref().map_or(String::new(), |f| f.display().to_string()),
                 // The generated certificate's where the cnf names none (and TLS is on).
                 "ssl_cert" | "ssl_key" | "ssl_ca" => {
@@ -162,13 +158,6 @@ pub(super) fn session_value(s: &Ctx, name: &str) -> Option<Option<String>> {
     }
     if let Some(tz) = s.tracked.time_zone.as_ref().filter(|_| name.eq_ignore_ascii_case("time_zone")) {
         return Some(Some(tz.clone()));
-    }
-    // An interactive client's session idles out after interactive_timeout, which its
-    // wait_timeout then shows, as mysqld's does ("On thread startup, the session
-    // wait_timeout value is initialized from ... interactive_timeout ... depending on
-    // ... CLIENT_INTERACTIVE": the server system variables page).
-    if name.eq_ignore_ascii_case("wait_timeout") && s.client_caps & crate::proto::caps::INTERACTIVE != 0 {
-        return Some(Some(s.srv.cfg().interactive_timeout.as_secs().to_string()));
     }
     // A client that asked for CLIENT_IGNORE_SPACE gets IGNORE_SPACE in its sql_mode.
     if name.eq_ignore_ascii_case("sql_mode") && s.client_caps & crate::proto::caps::IGNORE_SPACE != 0 {

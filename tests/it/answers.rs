@@ -191,6 +191,7 @@ const VARIABLE_STATEMENTS: &[&str] = &[
     "=SET max_join_size = 'abc'",
     "=SET sql_safe_updates = 'maybe'",
     "=SET max_join_size = 1000; SELECT @@max_join_size",
+    "=SET max_connections = 5",
 ];
 
 const METADATA_STATEMENTS: &[&str] = &[
@@ -1293,6 +1294,68 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     let new: Vec<&str> = log.lines().skip(before).collect();
     assert!(!new.iter().any(|l| l.contains("authenticated")), "{new:?}");
     assert_eq!(new.iter().filter(|l| l.contains("[Warning]") && l.contains("Access denied")).count(), 1, "{new:?}");
+    assert_eq!(b.stop(), 0);
+}
+
+/// binlogd's own settings change with SET GLOBAL while it runs, as mysqld's dynamic
+/// variables: max_connections, the timeouts, the purge policy; a session may not set
+/// those of the server only, nor an account that is not admin any.
+#[test]
+fn set_global_changes_binlogds_own_settings_while_it_runs() {
+    use binlogd::proto::client::Client;
+    use std::time::Duration;
+    let s = Server::start(Flavor::MariaDb, "dyn-src");
+    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
+    let (mut b, lport) = Binlogd::serving(&s, "dyn", &format!("server_accounts = {alice}\nmax_connections = 50"));
+    s.sql("CREATE DATABASE dy; CREATE TABLE dy.t (a INT)");
+    for _ in 0..3 {
+        s.sql("INSERT INTO dy.t VALUES (1); FLUSH BINARY LOGS");
+    }
+    wait_active_mirrored(&s, &b);
+    // max_connections: the connections over it are refused, DEFAULT is the cnf's again.
+    let mut first = Client::connect(&repl_options(lport)).unwrap();
+    let set = first.query("SET GLOBAL max_connections = 2; SELECT @@max_connections");
+    assert!(set.is_err(), "one statement at a time without CLIENT_MULTI_STATEMENTS");
+    first.query("SET GLOBAL max_connections = 2").unwrap();
+    assert_eq!(first.query("SELECT @@global.max_connections").unwrap().scalar(), Some("2"));
+    let _second = Client::connect(&repl_options(lport)).unwrap();
+    let third = Client::connect(&repl_options(lport)).map(|_| ()).unwrap_err().to_string();
+    assert!(third.contains("1040") || third.contains("Too many connections"), "{third}");
+    b.wait_log("SET GLOBAL max_connections = 2 by 'repl'", Duration::from_secs(5));
+    first.query("SET GLOBAL max_connections = DEFAULT").unwrap();
+    assert_eq!(first.query("SELECT @@max_connections").unwrap().scalar(), Some("50"));
+    assert!(Client::connect(&repl_options(lport)).is_ok());
+    // Only an admin account, and the server's settings only with GLOBAL.
+    let o = client_as(lport, "alice", "alice-pw", "SET GLOBAL max_connections = 10");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ERROR 1227"), "{o:?}");
+    let (ok, _, err) = session(lport, "SET max_connections = 10");
+    assert!(!ok && err.contains("ERROR 1229"), "{err}");
+    let (ok, out, err) = session(lport, "SET GLOBAL max_connections = 0; SHOW WARNINGS; SELECT @@max_connections");
+    assert!(ok && out.contains("1292") && out.ends_with("\n1\n"), "{out}{err}");
+    first.query("SET GLOBAL max_connections = DEFAULT").unwrap();
+    // wait_timeout: a new session idles out after it.
+    first.query("SET GLOBAL wait_timeout = 1").unwrap();
+    let mut o = repl_options(lport);
+    o.read_timeout = Some(Duration::from_secs(60));
+    let mut idle = Client::connect(&o).unwrap();
+    let since = std::time::Instant::now();
+    assert!(idle.stream.read().is_err(), "binlogd closes the idle session");
+    assert!(since.elapsed() < Duration::from_secs(30), "after the new wait_timeout, not the cnf's");
+    let (_, out, _) = session(lport, "SELECT @@global.wait_timeout, @@session.wait_timeout");
+    assert_eq!(out, "1\t1\n");
+    first.query("SET GLOBAL wait_timeout = DEFAULT").unwrap();
+    // The purge policy: files older than a second go, all but the active one.
+    assert!(b.index().len() >= 4, "{:?}", b.index());
+    first.query("SET GLOBAL binlog_expire_logs_seconds = 1").unwrap();
+    wait_until("the purge by the new policy", Duration::from_secs(30), || b.index().len() == 1);
+    b.wait_log("purging by policy: expire after 1s", Duration::from_secs(5));
+    assert_eq!(first.query("SELECT @@expire_logs_days").unwrap().scalar(), Some("0.000012"));
+    first.query("SET GLOBAL expire_logs_days = 0").unwrap();
+    b.wait_log("purging by policy: none", Duration::from_secs(5));
+    // A list whose last item fails changes none of it.
+    let (ok, _, err) = session(lport, "SET GLOBAL max_connections = 7, GLOBAL nosuch_variable = 1");
+    assert!(!ok && err.contains("ERROR 1193"), "{err}");
+    assert_eq!(first.query("SELECT @@max_connections").unwrap().scalar(), Some("50"));
     assert_eq!(b.stop(), 0);
 }
 

@@ -123,7 +123,7 @@ fn open_at(
 /// it starts waits for that (at most connect_timeout) instead of finding no files.
 fn stored(s: &Conn) -> std::sync::Arc<crate::binlog::durable::DurableState> {
     let d = &s.srv.shared.serving.durable;
-    let deadline = std::time::Instant::now() + s.srv.cfg.connect_timeout;
+    let deadline = std::time::Instant::now() + s.srv.shared.settings.connect_timeout();
     let mut st = d.snapshot();
     while st.generation == 0 {
         let left = deadline.saturating_duration_since(std::time::Instant::now());

@@ -1,0 +1,208 @@
+//! The settings a `SET GLOBAL` changes while binlogd runs, as mysqld's dynamic system
+//! variables are: each starts as the cnf's, holds until the next `SET GLOBAL`, and is
+//! the cnf's again after a restart (mysqld's without `SET PERSIST`). The threads that
+//! act on them read them here at each use: the accept loop, each session, the purger.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::config::Config;
+
+/// One setting a `SET GLOBAL` may change: the variable's name, its slot, the range
+/// mysqld takes (a value outside it is brought within, with a warning), and how many
+/// of the slot's units one of the variable's is (`expire_logs_days` is in days, its
+/// slot in seconds).
+pub struct Dynamic {
+    pub name: &'static str,
+    slot: Slot,
+    pub min: u64,
+    pub max: u64,
+    per_unit: u64,
+    /// A server's setting only, not a session's: a session's SET of it is refused.
+    pub global_only: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    MaxConnections,
+    WaitTimeout,
+    InteractiveTimeout,
+    NetWriteTimeout,
+    ConnectTimeout,
+    /// Seconds; 0: no purge by age.
+    Expire,
+    /// Bytes; 0: no purge by space.
+    SpaceLimit,
+}
+
+const YEAR: u64 = 31_536_000;
+
+/// Every setting `SET GLOBAL` changes, by name (the ranges are mysqld's).
+pub const DYNAMIC: &[Dynamic] = &[
+    Dynamic {
+        name: "binlog_expire_logs_seconds",
+        slot: Slot::Expire,
+        min: 0,
+        max: 4_294_967_295,
+        per_unit: 1,
+        global_only: true,
+    },
+    Dynamic {
+        name: "binlog_space_limit",
+        slot: Slot::SpaceLimit,
+        min: 0,
+        max: u64::MAX,
+        per_unit: 1,
+        global_only: true,
+    },
+    Dynamic { name: "connect_timeout", slot: Slot::ConnectTimeout, min: 2, max: YEAR, per_unit: 1, global_only: true },
+    Dynamic { name: "expire_logs_days", slot: Slot::Expire, min: 0, max: 99, per_unit: 86_400, global_only: true },
+    Dynamic {
+        name: "interactive_timeout",
+        slot: Slot::InteractiveTimeout,
+        min: 1,
+        max: YEAR,
+        per_unit: 1,
+        global_only: false,
+    },
+    Dynamic {
+        name: "max_binlog_total_size",
+        slot: Slot::SpaceLimit,
+        min: 0,
+        max: u64::MAX,
+        per_unit: 1,
+        global_only: true,
+    },
+    Dynamic {
+        name: "max_connections",
+        slot: Slot::MaxConnections,
+        min: 1,
+        max: 100_000,
+        per_unit: 1,
+        global_only: true,
+    },
+    Dynamic {
+        name: "net_write_timeout",
+        slot: Slot::NetWriteTimeout,
+        min: 1,
+        max: YEAR,
+        per_unit: 1,
+        global_only: false,
+    },
+    Dynamic { name: "wait_timeout", slot: Slot::WaitTimeout, min: 1, max: YEAR, per_unit: 1, global_only: false },
+];
+
+/// The setting called `name` (any case).
+pub fn dynamic(name: &str) -> Option<&'static Dynamic> {
+    DYNAMIC.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+}
+
+/// The settings' values now.
+#[derive(Debug)]
+pub struct Settings {
+    slots: [AtomicU64; 7],
+}
+
+impl Settings {
+    pub fn new(cfg: &Config) -> Settings {
+        let v = |slot: Slot| match slot {
+            Slot::MaxConnections => cfg.max_connections as u64,
+            Slot::WaitTimeout => cfg.wait_timeout.as_secs(),
+            Slot::InteractiveTimeout => cfg.interactive_timeout.as_secs(),
+            Slot::NetWriteTimeout => cfg.net_write_timeout.as_secs(),
+            // The cnf takes fractions of a second (tests use them): kept in milliseconds.
+            Slot::ConnectTimeout => cfg.connect_timeout.as_millis() as u64,
+            Slot::Expire => cfg.expire.map_or(0, |d| d.as_secs()),
+            Slot::SpaceLimit => cfg.space_limit.unwrap_or(0),
+        };
+        use Slot::*;
+        let all =
+            [MaxConnections, WaitTimeout, InteractiveTimeout, NetWriteTimeout, ConnectTimeout, Expire, SpaceLimit];
+        Settings { slots: all.map(|s| AtomicU64::new(v(s))) }
+    }
+
+    fn get(&self, slot: Slot) -> u64 {
+        self.slots[slot as usize].load(Ordering::Relaxed)
+    }
+
+    pub fn max_connections(&self) -> usize {
+        usize::try_from(self.get(Slot::MaxConnections)).unwrap_or(usize::MAX)
+    }
+    pub fn wait_timeout(&self) -> Duration {
+        Duration::from_secs(self.get(Slot::WaitTimeout))
+    }
+    pub fn interactive_timeout(&self) -> Duration {
+        Duration::from_secs(self.get(Slot::InteractiveTimeout))
+    }
+    pub fn net_write_timeout(&self) -> Duration {
+        Duration::from_secs(self.get(Slot::NetWriteTimeout))
+    }
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.get(Slot::ConnectTimeout))
+    }
+    /// Purge files older than this; None: not by age.
+    pub fn expire(&self) -> Option<Duration> {
+        Some(self.get(Slot::Expire)).filter(|s| *s > 0).map(Duration::from_secs)
+    }
+    /// Purge the oldest files while the stored total is over this; None: not by space.
+    pub fn space_limit(&self) -> Option<u64> {
+        Some(self.get(Slot::SpaceLimit)).filter(|b| *b > 0)
+    }
+
+    /// `d`'s value as SHOW VARIABLES shows it.
+    pub fn shown(&self, d: &Dynamic) -> String {
+        let v = self.get(d.slot);
+        match d.slot {
+            Slot::ConnectTimeout => (v / 1000).to_string(),
+            _ if d.per_unit > 1 => format!("{:.6}", v as f64 / d.per_unit as f64),
+            _ => v.to_string(),
+        }
+    }
+
+    /// `SET GLOBAL d = DEFAULT`: the cnf's value.
+    pub fn set_default(&self, d: &Dynamic, cfg: &Config) {
+        let cnf = Settings::new(cfg);
+        self.slots[d.slot as usize].store(cnf.get(d.slot), Ordering::Relaxed);
+    }
+
+    /// `SET GLOBAL d = value`, `value` in the variable's units, already within its range.
+    pub fn set(&self, d: &Dynamic, value: f64) {
+        let v = match d.slot {
+            Slot::ConnectTimeout => value * 1000.0,
+            _ => value * d.per_unit as f64,
+        };
+        self.slots[d.slot as usize].store(v.round().clamp(0.0, u64::MAX as f64) as u64, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_global_changes_what_each_reader_reads_in_its_own_units() {
+        let text = "server_id = 2\nmaster_host = db1\nmaster_user = u\nbinlog_dir = /d\nmax_connections = 64\n";
+        let cfg = Config::parse(text, std::path::Path::new("a.cnf")).unwrap();
+        let s = Settings::new(&cfg);
+        assert_eq!(s.max_connections(), 64);
+        assert_eq!(s.expire(), None);
+        s.set(dynamic("EXPIRE_LOGS_DAYS").unwrap(), 1.5);
+        assert_eq!(s.expire(), Some(Duration::from_secs(129_600)));
+        assert_eq!(s.shown(dynamic("binlog_expire_logs_seconds").unwrap()), "129600");
+        assert_eq!(s.shown(dynamic("expire_logs_days").unwrap()), "1.500000");
+        s.set(dynamic("max_binlog_total_size").unwrap(), 1e9);
+        assert_eq!(s.space_limit(), Some(1_000_000_000));
+        assert_eq!(s.shown(dynamic("binlog_space_limit").unwrap()), "1000000000");
+        s.set(dynamic("connect_timeout").unwrap(), 5.0);
+        assert_eq!(
+            (s.connect_timeout(), s.shown(dynamic("connect_timeout").unwrap())),
+            (Duration::from_secs(5), "5".into())
+        );
+        s.set(dynamic("binlog_expire_logs_seconds").unwrap(), 0.0);
+        assert_eq!(s.expire(), None);
+        s.set(dynamic("max_connections").unwrap(), 500.0);
+        s.set_default(dynamic("max_connections").unwrap(), &cfg);
+        assert_eq!(s.max_connections(), 64);
+        assert!(dynamic("sync_binlog").is_none());
+    }
+}
