@@ -184,6 +184,37 @@ pub fn session_only(name: &str) -> bool {
     SESSION_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
+/// The variables no SET changes, ERROR 1238 to any (read-only on mysqld too), and
+/// binlogd's sync_binlog, which decides when a commit may be acknowledged and is the
+/// cnf's alone.
+pub const READ_ONLY: &[&str] = &[
+    "bind_address",
+    "character_set_system",
+    "datadir",
+    "have_ssl",
+    "hostname",
+    "license",
+    "log_bin",
+    "log_bin_basename",
+    "log_bin_index",
+    "log_error",
+    "log_replica_updates",
+    "log_slave_updates",
+    "lower_case_table_names",
+    "performance_schema",
+    "pid_file",
+    "port",
+    "report_host",
+    "report_port",
+    "server_id_bits",
+    "server_uuid",
+    "sync_binlog",
+    "system_time_zone",
+    "version",
+    "version_comment",
+    "version_compile_os",
+];
+
 /// The variables a MySQL server warns about (1287) when a statement reads them: since
 /// which version (as `server::query::version_number` gives it), and what to use
 /// instead. MariaDB deprecates none of binlogd's.

@@ -946,6 +946,9 @@ fn set_items(s: &mut Ctx, list: &str, globals: &mut Globals) -> Vec<Vec<u8>> {
                 s.tracked.assign("time_zone");
                 continue;
             }
+            if crate::sysvars::READ_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                return vec![read_only(name)];
+            }
             if crate::settings::dynamic(name).is_some_and(|d| d.global_only) {
                 let msg = format!(
                     "Variable '{}' is a GLOBAL variable and should be set with SET GLOBAL",
@@ -1052,6 +1055,12 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
     }
 }
 
+/// ERROR 1238 for a variable no SET changes.
+fn read_only(name: &str) -> Vec<u8> {
+    let msg = format!("Variable '{}' is a read only variable", name.to_ascii_lowercase());
+    err_packet(ER_INCORRECT_GLOBAL_LOCAL_VAR, "HY000", &msg)
+}
+
 /// ER_GLOBAL_VARIABLE.
 const ER_GLOBAL_VARIABLE: u16 = 1229;
 
@@ -1131,6 +1140,9 @@ fn set_global(s: &mut Ctx, name: &str, v: &str, globals: &mut Globals) -> Result
     if super::values::session_only(s, &name) {
         let msg = format!("Variable '{name}' is a SESSION variable and can't be used with SET GLOBAL");
         return Err(err_packet(ER_LOCAL_VARIABLE, "HY000", &msg));
+    }
+    if crate::sysvars::READ_ONLY.contains(&name.as_str()) {
+        return Err(read_only(&name));
     }
     let dynamic = crate::settings::dynamic(&name);
     let semisync = matches!(name.as_str(), "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled");

@@ -192,6 +192,9 @@ const VARIABLE_STATEMENTS: &[&str] = &[
     "=SET sql_safe_updates = 'maybe'",
     "=SET max_join_size = 1000; SELECT @@max_join_size",
     "=SET max_connections = 5",
+    "=SET GLOBAL port = 1",
+    "=SET port = 1",
+    "=SET @@global.version_comment = 'x'",
 ];
 
 const METADATA_STATEMENTS: &[&str] = &[
@@ -1330,6 +1333,9 @@ fn set_global_changes_binlogds_own_settings_while_it_runs() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("ERROR 1227"), "{o:?}");
     let (ok, _, err) = session(lport, "SET max_connections = 10");
     assert!(!ok && err.contains("ERROR 1229"), "{err}");
+    // When a commit may be acknowledged is the cnf's alone.
+    let (ok, _, err) = session(lport, "SET GLOBAL sync_binlog = 0");
+    assert!(!ok && err.contains("ERROR 1238") && err.contains("read only"), "{err}");
     let (ok, out, err) = session(lport, "SET GLOBAL max_connections = 0; SHOW WARNINGS; SELECT @@max_connections");
     assert!(ok && out.contains("1292") && out.ends_with("\n1\n"), "{out}{err}");
     first.query("SET GLOBAL max_connections = DEFAULT").unwrap();
