@@ -1327,6 +1327,26 @@ mod tests {
     }
 
     #[test]
+    fn binlogds_variables_go_among_the_primarys_in_its_order() {
+        let v = |names: &[&str]| names.iter().map(|n| (n.to_string(), String::new())).collect::<Vec<_>>();
+        // MariaDB lists wsrep_OSU_method (shown in lower case) before wsrep_allowlist.
+        let primary = v(&["autocommit", "proxy_protocol_networks", "wsrep_osu_method", "wsrep_allowlist", "wsrep_on"]);
+        let own = v(&["max_connections", "server_id", "zz"]);
+        let names: Vec<String> = merge_by_name(own, primary).into_iter().map(|(n, _)| n).collect();
+        let want = [
+            "autocommit",
+            "max_connections",
+            "proxy_protocol_networks",
+            "server_id",
+            "wsrep_osu_method",
+            "wsrep_allowlist",
+            "wsrep_on",
+            "zz",
+        ];
+        assert_eq!(names, want);
+    }
+
+    #[test]
     fn variables_are_found_outside_quotes() {
         assert_eq!(variables_named("F(@@global.gtid_executed, '@@x', @@y)"), ["@@global.gtid_executed", "@@y"]);
         assert_eq!(variables_named("F(@a, @@)"), ["@@"]);
