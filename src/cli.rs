@@ -337,6 +337,13 @@ fn start_rest(
     let stats = Arc::new(Stats::default());
     let uuid = replica::replica_uuid(cfg).map_err(|e| failed(e.to_string()))?;
     let shared = Arc::new(replica::Shared::new(cfg, uuid, stats.clone(), ctl.clone(), sink, tls, source));
+    let (applied, refused) = shared.settings.load_persisted(&*crate::binlog::fs::os(), &cfg.binlog_dir);
+    if !applied.is_empty() {
+        log::info!("settings SET PERSIST kept, over the cnf's: {}", applied.join(", "));
+    }
+    for r in refused {
+        log::warn!("{r}: the cnf's value holds");
+    }
     let thread = |e: std::io::Error| failed(format!("cannot start a thread: {e}"));
     shared.serving.durable.spawn_waker().map_err(thread)?;
     crate::replica::purger::spawn_policy(cfg, shared.clone()).map_err(thread)?;

@@ -1,12 +1,21 @@
 //! The settings a `SET GLOBAL` changes while binlogd runs, as mysqld's dynamic system
 //! variables are: each starts as the cnf's, holds until the next `SET GLOBAL`, and is
-//! the cnf's again after a restart (mysqld's without `SET PERSIST`). The threads that
-//! act on them read them here at each use: the accept loop, each session, the purger.
+//! the cnf's again after a restart, but where `SET PERSIST` kept it in binlog_dir
+//! (`PERSIST_FILE`, as mysqld's mysqld-auto.cnf in its datadir), which a start reads
+//! over the cnf. The threads that act on them read them here at each use: the accept
+//! loop, each session, the purger.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::binlog::fs::Fs;
 use crate::config::Config;
+
+/// The settings SET PERSIST kept, in binlog_dir: `name = value` lines, in the
+/// variables' units as SHOW VARIABLES shows them.
+pub const PERSIST_FILE: &str = "binlogd.persisted";
 
 /// One setting a `SET GLOBAL` may change: the variable's name, its slot, the range
 /// mysqld takes (a value outside it is brought within, with a warning), and how many
@@ -101,6 +110,8 @@ pub fn dynamic(name: &str) -> Option<&'static Dynamic> {
 #[derive(Debug)]
 pub struct Settings {
     slots: [AtomicU64; 7],
+    /// Held while PERSIST_FILE is rewritten.
+    persisting: Mutex<()>,
 }
 
 impl Settings {
@@ -118,7 +129,72 @@ impl Settings {
         use Slot::*;
         let all =
             [MaxConnections, WaitTimeout, InteractiveTimeout, NetWriteTimeout, ConnectTimeout, Expire, SpaceLimit];
-        Settings { slots: all.map(|s| AtomicU64::new(v(s))) }
+        Settings { slots: all.map(|s| AtomicU64::new(v(s))), persisting: Mutex::new(()) }
+    }
+
+    /// Applies what SET PERSIST kept in `dir` over the cnf's values, at start. Returns
+    /// what it applied, and what it could not, for the error log.
+    pub fn load_persisted(&self, fs: &dyn Fs, dir: &Path) -> (Vec<String>, Vec<String>) {
+        let (mut applied, mut refused) = (Vec::new(), Vec::new());
+        let text = match fs.read(&dir.join(PERSIST_FILE)) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (applied, refused),
+            Err(e) => {
+                refused.push(format!("{}: {e}", dir.join(PERSIST_FILE).display()));
+                return (applied, refused);
+            }
+        };
+        for (n, (name, value)) in persisted(&text).into_iter().enumerate() {
+            let at = format!("{}:{}", dir.join(PERSIST_FILE).display(), n + 1);
+            match (dynamic(&name), value.parse::<f64>()) {
+                (Some(d), Ok(v)) if (d.min as f64..=d.max as f64).contains(&v) => {
+                    self.set(d, v);
+                    applied.push(format!("{} = {}", d.name, self.shown(d)));
+                }
+                (Some(_), _) => refused.push(format!("{at}: {name} = '{value}' is not a value it takes")),
+                (None, _) => refused.push(format!("{at}: {name} is not a setting SET PERSIST keeps")),
+            }
+        }
+        (applied, refused)
+    }
+
+    /// Keeps `changes` in `dir`'s PERSIST_FILE: each name's value (None: no longer
+    /// kept, RESET PERSIST), the others as they were. Returns the names kept before.
+    pub fn persist(
+        &self,
+        fs: &dyn Fs,
+        dir: &Path,
+        changes: &[(String, Option<String>)],
+    ) -> std::io::Result<Vec<String>> {
+        let _one = self.persisting.lock().unwrap_or_else(|e| e.into_inner());
+        let text = match fs.read(&dir.join(PERSIST_FILE)) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e),
+        };
+        let mut kept = persisted(&text);
+        let before = kept.iter().map(|(n, _)| n.clone()).collect();
+        if changes.is_empty() {
+            return Ok(before);
+        }
+        for (name, value) in changes {
+            kept.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            if let Some(v) = value {
+                kept.push((name.to_ascii_lowercase(), v.clone()));
+            }
+        }
+        kept.sort();
+        if kept.is_empty() {
+            match fs.remove(&dir.join(PERSIST_FILE)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            fs.sync_dir(dir)?;
+            return Ok(before);
+        }
+        let text: String = kept.iter().map(|(n, v)| format!("{n} = {v}\n")).collect();
+        fs.replace(dir, PERSIST_FILE, text.as_bytes(), false)?;
+        Ok(before)
     }
 
     fn get(&self, slot: Slot) -> u64 {
@@ -175,6 +251,15 @@ impl Settings {
     }
 }
 
+/// PERSIST_FILE's `name = value` lines; others (comments, blank lines) are skipped.
+fn persisted(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .filter(|(n, _)| !n.is_empty() && !n.starts_with('#'))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +289,35 @@ mod tests {
         s.set_default(dynamic("max_connections").unwrap(), &cfg);
         assert_eq!(s.max_connections(), 64);
         assert!(dynamic("sync_binlog").is_none());
+    }
+
+    #[test]
+    fn what_set_persist_keeps_is_applied_over_the_cnf_at_start() {
+        let dir = crate::test_dir::TestDir::new("persist");
+        let fs = crate::binlog::fs::os();
+        let text = "server_id = 2\nmaster_host = db1\nmaster_user = u\nbinlog_dir = /d\nmax_connections = 64\n";
+        let cfg = Config::parse(text, std::path::Path::new("a.cnf")).unwrap();
+        let s = Settings::new(&cfg);
+        assert_eq!(s.load_persisted(&*fs, &dir), (vec![], vec![]));
+        let set = |n: &str, v: &str| (n.to_string(), Some(v.to_string()));
+        let before = s.persist(&*fs, &dir, &[set("max_connections", "500"), set("wait_timeout", "60")]).unwrap();
+        assert!(before.is_empty());
+        let before = s.persist(&*fs, &dir, &[("wait_timeout".into(), None)]).unwrap();
+        assert_eq!(before, ["max_connections", "wait_timeout"]);
+        let again = Settings::new(&cfg);
+        let (applied, refused) = again.load_persisted(&*fs, &dir);
+        assert_eq!((applied, refused.len()), (vec!["max_connections = 500".to_string()], 0));
+        assert_eq!(again.max_connections(), 500);
+        // What a start cannot take is named, and the rest applied.
+        std::fs::write(dir.join(PERSIST_FILE), "max_connections = lots\nsync_binlog = 0\nwait_timeout = 9\n").unwrap();
+        let (applied, refused) = Settings::new(&cfg).load_persisted(&*fs, &dir);
+        assert_eq!(applied, ["wait_timeout = 9"]);
+        assert!(refused[0].ends_with(":1: max_connections = 'lots' is not a value it takes"), "{refused:?}");
+        assert!(refused[1].ends_with(":2: sync_binlog is not a setting SET PERSIST keeps"), "{refused:?}");
+        // RESET PERSIST of the last one removes the file.
+        let all: Vec<(String, Option<String>)> =
+            ["max_connections", "sync_binlog", "wait_timeout"].iter().map(|n| (n.to_string(), None)).collect();
+        s.persist(&*fs, &dir, &all).unwrap();
+        assert!(!dir.join(PERSIST_FILE).exists());
     }
 }

@@ -305,6 +305,18 @@ pub static STATEMENTS: &[Statement] = &[
     st(&["SHUTDOWN"], Admin("SHUTDOWN"), "SHUTDOWN", shutdown_statement),
     // mysqld asks SUPER or SYSTEM_VARIABLES_ADMIN of any SET GLOBAL (`set_global`).
     st(&["SET", "GLOBAL", ".."], Admin(SET_GLOBAL), "SET GLOBAL rpl_semi_sync_slave_enabled = ON", set_statement),
+    // MySQL 8.0's: kept in binlog_dir for the next start (`settings::PERSIST_FILE`).
+    st(&["SET", "PERSIST", ".."], Admin(SET_GLOBAL), "SET PERSIST max_connections = 500", set_statement).on(
+        since(80011),
+        NEVER,
+        2,
+    ),
+    st(&["SET", "PERSIST_ONLY", ".."], Admin(SET_GLOBAL), "SET PERSIST_ONLY max_connections = 500", set_statement).on(
+        since(80011),
+        NEVER,
+        2,
+    ),
+    st(&["RESET", "PERSIST", ".."], Admin(SET_GLOBAL), "RESET PERSIST", reset_persist).on(since(80011), NEVER, 1),
     st(&["SET", "PASSWORD", ".."], Anyone, "SET PASSWORD = 'x'", set_password),
     st(&["SET", ".."], Anyone, "SET @master_heartbeat_period = 1000000000", set_statement),
     st(&["SELECT", ".."], Anyone, "SELECT @@server_id", select_statement),
@@ -526,6 +538,57 @@ fn run(s: &mut Ctx, t: &str, words: &[&str]) -> Vec<Vec<u8>> {
     };
     (stmt.run)(s, &Parsed { text: t, words, own_only })
 }
+
+/// RESET PERSIST [[IF EXISTS] name]: the settings SET PERSIST kept are kept no more
+/// (all of them, or `name`'s); the values now stay until binlogd stops. A name not
+/// kept is mysqld's ERROR 3615, or with IF EXISTS its warning.
+fn reset_persist(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
+    let rest: Vec<&str> = p.text.split_whitespace().skip(2).collect();
+    let (if_exists, name) = match rest.as_slice() {
+        [] => (false, None),
+        [n] => (false, Some(n.trim_matches('`'))),
+        [i, e, n] if i.eq_ignore_ascii_case("IF") && e.eq_ignore_ascii_case("EXISTS") => {
+            (true, Some(n.trim_matches('`')))
+        }
+        _ => return vec![parse_error(s, p.text, 2)],
+    };
+    let settings = s.srv.settings();
+    let dir = &s.srv.cfg().binlog_dir;
+    let fs = crate::binlog::fs::os();
+    let written = match name {
+        Some(n) => settings
+            .persist(&*fs, dir, &[(n.to_string(), None)])
+            .map(|before| before.iter().any(|b| b.eq_ignore_ascii_case(n))),
+        None => match settings.persist(&*fs, dir, &[]) {
+            Ok(before) => {
+                let all: Vec<(String, Option<String>)> = before.into_iter().map(|n| (n, None)).collect();
+                settings.persist(&*fs, dir, &all).map(|_| true)
+            }
+            Err(e) => Err(e),
+        },
+    };
+    match (written, name) {
+        (Err(e), _) => {
+            let path = dir.join(crate::settings::PERSIST_FILE);
+            vec![err_packet(ER_ERROR_ON_WRITE, "HY000", &format!("Error writing file '{}' ({e})", path.display()))]
+        }
+        (Ok(false), Some(n)) => {
+            let msg = format!("Variable {n} does not exist in persisted config file");
+            if !if_exists {
+                return vec![err_packet(ER_VAR_DOES_NOT_EXIST, "HY000", &msg)];
+            }
+            s.warnings.push("Warning", ER_VAR_DOES_NOT_EXIST, msg);
+            vec![ok_with_warnings(1)]
+        }
+        (Ok(_), _) => {
+            log::info!("RESET PERSIST{} by '{}'", name.map(|n| format!(" {n}")).unwrap_or_default(), s.user);
+            vec![ok_packet()]
+        }
+    }
+}
+
+/// ER_VAR_DOES_NOT_EXIST.
+const ER_VAR_DOES_NOT_EXIST: u16 = 3615;
 
 /// SET PASSWORD [FOR user] = ...: binlogd's accounts are its cnf's, which a statement
 /// does not change.
@@ -801,13 +864,13 @@ pub(super) const ER_OUT_OF_RESOURCES: u16 = 1041;
 /// user variables, character sets and global settings stay as they were).
 /// <https://dev.mysql.com/doc/refman/8.4/en/set-variable.html>
 fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
-    let (vars, charsets, tracked) = (s.vars.clone(), s.charsets.clone(), s.tracked.clone());
+    let (vars_before, charsets_before, tracked_before) = (s.vars.clone(), s.charsets.clone(), s.tracked.clone());
     let mut globals = Globals::default();
     let r = set_items(s, list, &mut globals);
     if r.first().and_then(|p| p.first()) == Some(&0xff) {
-        *s.vars = vars;
-        *s.charsets = charsets;
-        *s.tracked = tracked;
+        *s.vars = vars_before;
+        *s.charsets = charsets_before;
+        *s.tracked = tracked_before;
         return r;
     }
     if let Some(on) = globals.semisync {
@@ -818,15 +881,52 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
         );
     }
     let settings = s.srv.settings();
-    for (d, value) in globals.settings {
-        match value {
-            Some(v) => settings.set(d, v),
-            None => settings.set_default(d, s.srv.cfg()),
+    // What SET PERSIST keeps goes to disk first: where that fails, nothing changes.
+    let kept: Vec<(String, Option<String>)> = globals
+        .settings
+        .iter()
+        .filter(|c| c.scope != Scope::Global)
+        .map(|c| (c.d.name.into(), c.shown.clone()))
+        .collect();
+    if !kept.is_empty() {
+        let dir = &s.srv.cfg().binlog_dir;
+        if let Err(e) = settings.persist(&*crate::binlog::fs::os(), dir, &kept) {
+            let path = dir.join(crate::settings::PERSIST_FILE);
+            *s.vars = vars_before;
+            *s.charsets = charsets_before;
+            *s.tracked = tracked_before;
+            return vec![err_packet(
+                ER_ERROR_ON_WRITE,
+                "HY000",
+                &format!("Error writing file '{}' ({e})", path.display()),
+            )];
         }
-        log::info!("SET GLOBAL {} = {} by '{}'", d.name, settings.shown(d), s.user);
+    }
+    for c in globals.settings {
+        let scope = match c.scope {
+            Scope::PersistOnly => {
+                log::info!(
+                    "SET PERSIST_ONLY {} = {} by '{}': from the next start",
+                    c.d.name,
+                    c.shown.as_deref().unwrap_or("DEFAULT"),
+                    s.user
+                );
+                continue;
+            }
+            Scope::Persist => "PERSIST",
+            Scope::Global => "GLOBAL",
+        };
+        match c.value {
+            Some(v) => settings.set(c.d, v),
+            None => settings.set_default(c.d, s.srv.cfg()),
+        }
+        log::info!("SET {scope} {} = {} by '{}'", c.d.name, settings.shown(c.d), s.user);
     }
     r
 }
+
+/// ER_ERROR_ON_WRITE.
+const ER_ERROR_ON_WRITE: u16 = 1026;
 
 /// What the SET GLOBALs of a list change, left for `set` to apply once every item of
 /// the list is taken: the ACK for the next connection, and binlogd's settings (None:
@@ -834,7 +934,16 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
 #[derive(Default)]
 struct Globals {
     semisync: Option<bool>,
-    settings: Vec<(&'static crate::settings::Dynamic, Option<f64>)>,
+    settings: Vec<Change>,
+}
+
+/// A SET GLOBAL or PERSIST of one of binlogd's settings: its value (None: DEFAULT, the
+/// cnf's) and that value as SHOW VARIABLES shows it, which SET PERSIST keeps.
+struct Change {
+    d: &'static crate::settings::Dynamic,
+    value: Option<f64>,
+    shown: Option<String>,
+    scope: Scope,
 }
 
 /// Each item of a SET in turn, up to the first that fails; the SET GLOBALs left in
@@ -873,8 +982,8 @@ fn set_items(s: &mut Ctx, list: &str, globals: &mut Globals) -> Vec<Vec<u8>> {
             continue;
         };
         let k = k.trim().trim_start_matches(':');
-        if let Some(name) = global_variable(k) {
-            if let Err(e) = set_global(s, name, v.trim_start_matches('=').trim(), globals) {
+        if let Some((scope, name)) = global_variable(k) {
+            if let Err(e) = set_global(s, scope, name, v.trim_start_matches('=').trim(), globals) {
                 return vec![e];
             }
             continue;
@@ -1115,11 +1224,24 @@ fn time_zone(v: &str, maria: bool) -> Result<Option<String>, Vec<u8>> {
     Ok(Some(format!("{sign}{:02}:{:02}", h, m)))
 }
 
-/// The name of the global system variable a SET item assigns (`GLOBAL x`,
-/// `@@global.x`); None for another.
-fn global_variable(k: &str) -> Option<&str> {
+/// Where a SET GLOBAL, PERSIST or PERSIST_ONLY puts a value: the server's now, and
+/// kept for the next start (MySQL 8.0's SET PERSIST), or kept only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Global,
+    Persist,
+    PersistOnly,
+}
+
+/// The scope and name of the global system variable a SET item assigns (`GLOBAL x`,
+/// `@@global.x`, `PERSIST x`, `@@persist.x`, `PERSIST_ONLY x`); None for another.
+fn global_variable(k: &str) -> Option<(Scope, &str)> {
     let word = |p: &str| k.get(..p.len()).filter(|h| h.eq_ignore_ascii_case(p)).and_then(|_| k.get(p.len()..));
-    Some(word("GLOBAL ").or_else(|| word("@@GLOBAL."))?.trim().trim_matches('`'))
+    let scoped = |scope, forms: [&str; 2]| Some((scope, word(forms[0]).or_else(|| word(forms[1]))?));
+    let (scope, name) = scoped(Scope::Global, ["GLOBAL ", "@@GLOBAL."])
+        .or_else(|| scoped(Scope::PersistOnly, ["PERSIST_ONLY ", "@@PERSIST_ONLY."]))
+        .or_else(|| scoped(Scope::Persist, ["PERSIST ", "@@PERSIST."]))?;
+    Some((scope, name.trim().trim_matches('`')))
 }
 
 /// SET GLOBAL name = v: for `rpl_semi_sync_slave_enabled` (MySQL's `..._replica_enabled`
@@ -1132,7 +1254,7 @@ fn global_variable(k: &str) -> Option<&str> {
 /// 1193; of one it has, accepted and changing nothing: failover managers set read_only
 /// and the like on every replica they manage.
 /// <https://mariadb.com/kb/en/semisynchronous-replication/>
-fn set_global(s: &mut Ctx, name: &str, v: &str, globals: &mut Globals) -> Result<(), Vec<u8>> {
+fn set_global(s: &mut Ctx, scope: Scope, name: &str, v: &str, globals: &mut Globals) -> Result<(), Vec<u8>> {
     let name = name.to_ascii_lowercase();
     if super::values::primary_lacks(s, &name) {
         return Err(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
@@ -1155,9 +1277,9 @@ fn set_global(s: &mut Ctx, name: &str, v: &str, globals: &mut Globals) -> Result
     }
     if let Some(d) = dynamic {
         let kind = super::values::settable(s, &name).unwrap_or(crate::sysvars::Kind::Int);
-        let value = own_value(s, &name, kind, v)?;
-        let value = value.map(|x| x.parse::<f64>().map_err(|_| wrong_value(&name, &x))).transpose()?;
-        globals.settings.push((d, value));
+        let shown = own_value(s, &name, kind, v)?;
+        let value = shown.as_ref().map(|x| x.parse::<f64>().map_err(|_| wrong_value(&name, x))).transpose()?;
+        globals.settings.push(Change { d, value, shown, scope });
         return Ok(());
     }
     globals.semisync = Some(boolean(v).ok_or_else(|| wrong_value(&name, v))?);

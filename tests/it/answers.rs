@@ -1123,6 +1123,10 @@ const MARIADB_STATEMENTS: &[&str] = &[
     "=SELECT WAIT_FOR_EXECUTED_GTID_SET('', 1)",
     "=SELECT SOURCE_POS_WAIT('mysql-bin.000001', 4, 1)",
     "SELECT @@tx_read_only, @@session.tx_read_only",
+    // MySQL 8.0's persisted settings are MySQL's words.
+    "=SET PERSIST max_connections = 5",
+    "=SET PERSIST_ONLY max_connections = 5",
+    "=RESET PERSIST max_connections",
     "=SELECT @@transaction_read_only",
     "~SELECT @@global.binlog_annotate_row_events, @@have_ssl",
 ];
@@ -1362,6 +1366,57 @@ fn set_global_changes_binlogds_own_settings_while_it_runs() {
     let (ok, _, err) = session(lport, "SET GLOBAL max_connections = 7, GLOBAL nosuch_variable = 1");
     assert!(!ok && err.contains("ERROR 1193"), "{err}");
     assert_eq!(first.query("SELECT @@max_connections").unwrap().scalar(), Some("50"));
+    assert_eq!(b.stop(), 0);
+}
+
+/// MySQL 8.0's SET PERSIST: binlogd's settings kept in binlog_dir for the next start,
+/// over the cnf's; SET PERSIST_ONLY for the next start alone; RESET PERSIST forgets them.
+#[test]
+fn set_persist_keeps_binlogds_settings_for_the_next_start() {
+    use std::time::Duration;
+    let s = Server::start(Flavor::Mysql, "persist-src");
+    let (mut b, lport) = Binlogd::serving(&s, "persist", "max_connections = 50");
+    wait_active_mirrored(&s, &b);
+    let (ok, out, err) = session(
+        lport,
+        "SET PERSIST max_connections = 77; SET PERSIST_ONLY wait_timeout = 99; \
+         SELECT @@max_connections, @@global.wait_timeout",
+    );
+    assert!(ok && out == "77\t28800\n", "{out}{err}");
+    b.wait_log("SET PERSIST max_connections = 77 by 'repl'", Duration::from_secs(5));
+    let kept = std::fs::read_to_string(b.binlog_dir.join("binlogd.persisted")).unwrap();
+    assert_eq!(kept, "max_connections = 77\nwait_timeout = 99\n");
+    assert_eq!(b.stop(), 0);
+    b.start();
+    b.wait_log(
+        "settings SET PERSIST kept, over the cnf's: max_connections = 77, wait_timeout = 99",
+        Duration::from_secs(20),
+    );
+    b.wait_log("binlog server listening on", Duration::from_secs(20));
+    let (_, out, _) = session(lport, "SELECT @@max_connections, @@global.wait_timeout");
+    assert_eq!(out, "77\t99\n");
+    let (ok, _, err) = session(lport, "RESET PERSIST nosuch_variable");
+    assert!(!ok && err.contains("ERROR 3615") && err.contains("does not exist in persisted config file"), "{err}");
+    let (ok, out, err) = session(lport, "RESET PERSIST IF EXISTS nosuch_variable; SHOW WARNINGS");
+    assert!(ok && out.contains("3615"), "{out}{err}");
+    let (ok, _, err) = session(lport, "RESET PERSIST max_connections");
+    assert!(ok, "{err}");
+    let kept = std::fs::read_to_string(b.binlog_dir.join("binlogd.persisted")).unwrap();
+    assert_eq!(kept, "wait_timeout = 99\n");
+    let (ok, _, err) = session(lport, "RESET PERSIST; SELECT @@max_connections");
+    assert!(ok, "{err}");
+    assert!(!b.binlog_dir.join("binlogd.persisted").exists());
+    // What a start cannot take is named in the error log, and the cnf's value holds.
+    std::fs::write(b.binlog_dir.join("binlogd.persisted"), "max_connections = many\n").unwrap();
+    assert_eq!(b.stop(), 0);
+    b.start();
+    b.wait_log(
+        "binlogd.persisted:1: max_connections = 'many' is not a value it takes: the cnf's value holds",
+        Duration::from_secs(20),
+    );
+    b.wait_log("binlog server listening on", Duration::from_secs(20));
+    let (_, out, _) = session(lport, "SELECT @@max_connections");
+    assert_eq!(out, "50\n");
     assert_eq!(b.stop(), 0);
 }
 
