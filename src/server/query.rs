@@ -925,6 +925,9 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
     r
 }
 
+/// ER_VARIABLE_IS_NOT_STRUCT.
+const ER_VARIABLE_IS_NOT_STRUCT: u16 = 1272;
+
 /// ER_ERROR_ON_WRITE.
 const ER_ERROR_ON_WRITE: u16 = 1026;
 
@@ -1256,6 +1259,11 @@ fn global_variable(k: &str) -> Option<(Scope, &str)> {
 /// <https://mariadb.com/kb/en/semisynchronous-replication/>
 fn set_global(s: &mut Ctx, scope: Scope, name: &str, v: &str, globals: &mut Globals) -> Result<(), Vec<u8>> {
     let name = name.to_ascii_lowercase();
+    // MariaDB has no persisted settings: `@@persist.x` is a structured variable to it.
+    if scope != Scope::Global && super::show::is_maria(s) {
+        let msg = format!("Variable '{name}' is not a variable component (can't be used as XXXX.variable_name)");
+        return Err(err_packet(ER_VARIABLE_IS_NOT_STRUCT, "HY000", &msg));
+    }
     if super::values::primary_lacks(s, &name) {
         return Err(err_packet(ER_UNKNOWN_SYSTEM_VARIABLE, "HY000", &format!("Unknown system variable '{name}'")));
     }

@@ -1127,6 +1127,7 @@ const MARIADB_STATEMENTS: &[&str] = &[
     "=SET PERSIST max_connections = 5",
     "=SET PERSIST_ONLY max_connections = 5",
     "=RESET PERSIST max_connections",
+    "=SET @@persist.max_connections = 5",
     "=SELECT @@transaction_read_only",
     "~SELECT @@global.binlog_annotate_row_events, @@have_ssl",
 ];
