@@ -1061,7 +1061,7 @@ fn set_items(s: &mut Ctx, list: &str, globals: &mut Globals) -> Vec<Vec<u8>> {
             if crate::sysvars::READ_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name)) {
                 return vec![read_only(name)];
             }
-            if crate::settings::dynamic(name).is_some_and(|d| d.global_only) {
+            if super::values::global_only(name) {
                 let msg = format!(
                     "Variable '{}' is a GLOBAL variable and should be set with SET GLOBAL",
                     name.to_ascii_lowercase()

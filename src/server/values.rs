@@ -406,6 +406,13 @@ pub(super) fn primary_lacks(s: &Ctx, name: &str) -> bool {
     s.srv.primary().is_some_and(|p| p.variables.lacks(name))
 }
 
+/// Whether `name` is a server's only, which a session has no value of: binlogd's
+/// settings of the server (`settings::DYNAMIC`) and the read-only variables.
+pub(super) fn global_only(name: &str) -> bool {
+    crate::settings::dynamic(name).is_some_and(|d| d.global_only)
+        || sysvars::READ_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
 /// Whether `name` is a variable of the session only, which `@@global.x` and `SET
 /// GLOBAL` refuse: one `sysvars` declares so, or one of the primary's.
 pub(super) fn session_only(s: &Ctx, name: &str) -> bool {
@@ -625,6 +632,13 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
         }
         if global && session_only(s, name) {
             let msg = format!("Variable '{}' is a SESSION variable", name.to_ascii_lowercase());
+            return Err(err_packet(ER_INCORRECT_GLOBAL_LOCAL_VAR, "HY000", &msg));
+        }
+        // A server's setting asked for as a session's (`@@session.port`).
+        let session =
+            ["session.", "local."].iter().any(|p| v.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
+        if session && global_only(name) && lookup(s, name).is_some() {
+            let msg = format!("Variable '{}' is a GLOBAL variable", name.to_ascii_lowercase());
             return Err(err_packet(ER_INCORRECT_GLOBAL_LOCAL_VAR, "HY000", &msg));
         }
         // A value the session SET, as its variable is typed.

@@ -195,6 +195,8 @@ const VARIABLE_STATEMENTS: &[&str] = &[
     "=SET GLOBAL port = 1",
     "=SET port = 1",
     "=SET @@global.version_comment = 'x'",
+    "=SELECT @@session.port",
+    "=SELECT @@local.max_connections",
 ];
 
 const METADATA_STATEMENTS: &[&str] = &[
