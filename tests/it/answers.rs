@@ -1389,13 +1389,14 @@ fn set_persist_keeps_binlogds_settings_for_the_next_start() {
     b.wait_log("SET PERSIST max_connections = 77 by 'repl'", Duration::from_secs(5));
     let kept = std::fs::read_to_string(b.binlog_dir.join("binlogd.persisted")).unwrap();
     assert_eq!(kept, "max_connections = 77\nwait_timeout = 99\n");
-    assert_eq!(b.stop(), 0);
-    b.start();
-    b.wait_log(
-        "settings SET PERSIST kept, over the cnf's: max_connections = 77, wait_timeout = 99",
-        Duration::from_secs(20),
-    );
-    b.wait_log("binlog server listening on", Duration::from_secs(20));
+    // A restart that logs `said` before it serves.
+    let restart = |b: &mut Binlogd, said: &str| {
+        assert_eq!(b.stop(), 0);
+        b.start();
+        b.wait_log(said, Duration::from_secs(20));
+        b.wait_log("binlog server listening on", Duration::from_secs(20));
+    };
+    restart(&mut b, "settings SET PERSIST kept, over the cnf's: max_connections = 77, wait_timeout = 99");
     let (_, out, _) = session(lport, "SELECT @@max_connections, @@global.wait_timeout");
     assert_eq!(out, "77\t99\n");
     let (ok, _, err) = session(lport, "RESET PERSIST nosuch_variable");
@@ -1411,13 +1412,7 @@ fn set_persist_keeps_binlogds_settings_for_the_next_start() {
     assert!(!b.binlog_dir.join("binlogd.persisted").exists());
     // What a start cannot take is named in the error log, and the cnf's value holds.
     std::fs::write(b.binlog_dir.join("binlogd.persisted"), "max_connections = many\n").unwrap();
-    assert_eq!(b.stop(), 0);
-    b.start();
-    b.wait_log(
-        "binlogd.persisted:1: max_connections = 'many' is not a value it takes: the cnf's value holds",
-        Duration::from_secs(20),
-    );
-    b.wait_log("binlog server listening on", Duration::from_secs(20));
+    restart(&mut b, "binlogd.persisted:1: max_connections = 'many' is not a value it takes: the cnf's value holds");
     let (_, out, _) = session(lport, "SELECT @@max_connections");
     assert_eq!(out, "50\n");
     assert_eq!(b.stop(), 0);
