@@ -157,11 +157,15 @@ impl ColumnType {
 /// Column flags (include/mysql_com.h): what a column definition says of its values.
 pub mod flags {
     pub const NOT_NULL: u16 = 0x0001;
+    /// Part of the table's primary key (performance_schema's variables tables).
+    pub const PRI_KEY: u16 = 0x0002;
     pub const BLOB: u16 = 0x0010;
     pub const UNSIGNED: u16 = 0x0020;
     pub const BINARY: u16 = 0x0080;
     /// A table's column declared without a default (information_schema's).
     pub const NO_DEFAULT_VALUE: u16 = 0x1000;
+    /// Part of some key.
+    pub const PART_KEY: u16 = 0x4000;
 }
 
 /// The decimals of a column that has no fixed number of them (text, most expressions):

@@ -1,11 +1,15 @@
-//! The one table binlogd answers SELECT from: `information_schema.PROCESSLIST`, whose
-//! rows are SHOW PROCESSLIST's. Failover managers read it to find a server's replicas
+//! The tables binlogd answers SELECT from. `information_schema.PROCESSLIST`, whose rows
+//! are SHOW PROCESSLIST's: failover managers read it to find a server's replicas
 //! (orchestrator's discovery: `select substring_index(host, ':', 1) as slave_hostname
 //! from information_schema.processlist where command IN ('Binlog Dump', 'Binlog Dump
-//! GTID')`). A SELECT of it takes its columns, `SUBSTRING_INDEX`, and what `eval`
+//! GTID')`). The variables and status tables, whose rows are SHOW VARIABLES' and SHOW
+//! STATUS': MySQL's in performance_schema (`global_variables`, which MySQL Shell
+//! reads), MariaDB's in information_schema (`GLOBAL_VARIABLES`, its names in upper
+//! case). A SELECT of one takes its columns, `SUBSTRING_INDEX`, and what `eval`
 //! takes; a WHERE of `expr = | <> | != | LIKE expr` and `expr [NOT] IN (list)`
 //! joined by AND; ORDER BY and LIMIT. Anything else is refused as any table is.
 //! <https://dev.mysql.com/doc/refman/8.4/en/information-schema-processlist-table.html>
+//! <https://dev.mysql.com/doc/refman/8.4/en/performance-schema-system-variable-tables.html>
 
 use super::ctx::Ctx;
 use super::query::{ER_BAD_FIELD_ERROR, ER_NOT_SUPPORTED_YET};
@@ -13,13 +17,125 @@ use super::reply::err_packet;
 use super::show::{is_maria, no_schema, processlist_rows};
 use super::sql::{call_args, like, limit, named, split_list, top_level, unquoted};
 use super::values::{eval, Typed};
+use super::values::{status_counters, system_variables};
 use crate::proto::resultset::{self, flags, Column, ColumnType, Origin};
 
-/// The table's columns as MySQL lists them, their types on the wire (INFO is a
-/// LONGTEXT of 65535 utf8mb3 characters), and their widths and flags on MariaDB and on
-/// MySQL (a text column's width is its characters). MariaDB has these and more; `*` is
-/// taken on MySQL only.
-const COLUMNS: [(&str, ColumnType, WidthFlags, WidthFlags); 8] = [
+/// A table binlogd answers: where it is, which kind of server has it, its columns as
+/// the server lists them (their types on the wire, and their widths and flags on
+/// MariaDB and on MySQL: a text column's width is its characters), and its rows.
+struct Table {
+    schema: &'static str,
+    name: &'static str,
+    /// Which kind of primary has it: MariaDB (true), MySQL (false), or both (None).
+    kind: Option<bool>,
+    columns: &'static [Col],
+    rows: fn(&Ctx) -> Vec<Vec<Option<String>>>,
+    /// `SELECT *` is answered (MariaDB's PROCESSLIST has more columns than binlogd's).
+    star: bool,
+}
+
+type Col = (&'static str, ColumnType, WidthFlags, WidthFlags);
+
+const TABLES: &[Table] = &[
+    Table {
+        schema: "information_schema",
+        name: "PROCESSLIST",
+        kind: None,
+        columns: &PROCESSLIST,
+        rows: |s| processlist_rows(s, true),
+        star: false,
+    },
+    Table {
+        schema: "performance_schema",
+        name: "global_variables",
+        kind: Some(false),
+        columns: &PS_VARIABLES,
+        rows: |s| named_rows(system_variables(s, true), false),
+        star: true,
+    },
+    Table {
+        schema: "performance_schema",
+        name: "session_variables",
+        kind: Some(false),
+        columns: &PS_VARIABLES,
+        rows: |s| named_rows(system_variables(s, false), false),
+        star: true,
+    },
+    Table {
+        schema: "performance_schema",
+        name: "global_status",
+        kind: Some(false),
+        columns: &PS_VARIABLES,
+        rows: |s| named_rows(status_counters(s, true), false),
+        star: true,
+    },
+    Table {
+        schema: "performance_schema",
+        name: "session_status",
+        kind: Some(false),
+        columns: &PS_VARIABLES,
+        rows: |s| named_rows(status_counters(s, false), false),
+        star: true,
+    },
+    Table {
+        schema: "information_schema",
+        name: "GLOBAL_VARIABLES",
+        kind: Some(true),
+        columns: &IS_VARIABLES,
+        rows: |s| named_rows(system_variables(s, true), true),
+        star: true,
+    },
+    Table {
+        schema: "information_schema",
+        name: "SESSION_VARIABLES",
+        kind: Some(true),
+        columns: &IS_VARIABLES,
+        rows: |s| named_rows(system_variables(s, false), true),
+        star: true,
+    },
+    Table {
+        schema: "information_schema",
+        name: "GLOBAL_STATUS",
+        kind: Some(true),
+        columns: &IS_VARIABLES,
+        rows: |s| named_rows(status_counters(s, true), true),
+        star: true,
+    },
+    Table {
+        schema: "information_schema",
+        name: "SESSION_STATUS",
+        kind: Some(true),
+        columns: &IS_VARIABLES,
+        rows: |s| named_rows(status_counters(s, false), true),
+        star: true,
+    },
+];
+
+/// SHOW VARIABLES' or SHOW STATUS' rows as a table's: MariaDB's names in upper case.
+fn named_rows(v: Vec<(String, String)>, upper: bool) -> Vec<Vec<Option<String>>> {
+    v.into_iter().map(|(n, x)| vec![Some(if upper { n.to_ascii_uppercase() } else { n }), Some(x)]).collect()
+}
+
+/// MySQL's performance_schema variables and status tables: the name is the key.
+const PS_VARIABLES: [Col; 2] = [
+    (
+        "VARIABLE_NAME",
+        ColumnType::VAR_STRING,
+        (64, NOT_NULL),
+        (64, flags::NOT_NULL | flags::PRI_KEY | flags::PART_KEY | flags::NO_DEFAULT_VALUE),
+    ),
+    ("VARIABLE_VALUE", ColumnType::VAR_STRING, (1024, 0), (1024, 0)),
+];
+
+/// MariaDB's information_schema variables and status tables.
+const IS_VARIABLES: [Col; 2] = [
+    ("VARIABLE_NAME", ColumnType::VAR_STRING, (64, NOT_NULL), (64, NOT_NULL)),
+    ("VARIABLE_VALUE", ColumnType::VAR_STRING, (4096, NOT_NULL), (4096, NOT_NULL)),
+];
+
+/// PROCESSLIST's columns as MySQL lists them (INFO is a LONGTEXT of 65535 utf8mb3
+/// characters). MariaDB has these and more.
+const PROCESSLIST: [Col; 8] = [
     ("ID", ColumnType::LONGLONG, (4, NOT_NULL), (22, flags::NOT_NULL | flags::UNSIGNED)),
     ("USER", ColumnType::VAR_STRING, (128, NOT_NULL), (32, flags::NOT_NULL)),
     ("HOST", ColumnType::VAR_STRING, (64, NOT_NULL), (261, flags::NOT_NULL)),
@@ -36,17 +152,17 @@ type WidthFlags = (u32, u16);
 /// MariaDB's information_schema columns are NOT NULL without a default.
 const NOT_NULL: u16 = flags::NOT_NULL | flags::NO_DEFAULT_VALUE;
 
-/// Column `i` of the table, named `name` by the statement, which names the table
+/// Column `i` of table `t`, named `name` by the statement, which names the table
 /// `table`, as the primary's kind declares it.
-fn column(i: usize, name: &str, table: &str, maria: bool) -> Option<Column> {
-    let (org_name, ty, m, y) = COLUMNS.get(i)?;
+fn column(t: &Table, i: usize, name: &str, table: &str, maria: bool) -> Option<Column> {
+    let (org_name, ty, m, y) = t.columns.get(i)?;
     let (width, flags) = if maria { *m } else { *y };
-    let at = Origin { schema: "information_schema", table: table.into(), org_table: "PROCESSLIST", org_name };
+    let at = Origin { schema: t.schema, table: table.into(), org_table: t.name, org_name };
     Some(Column { width, flags, ..Column::typed(name, *ty) }.from_table(at))
 }
 
-/// `SELECT list` where `list` reads from the PROCESSLIST table: its result, or None
-/// when it names no table binlogd has.
+/// `SELECT list` where `list` reads from one of the tables binlogd answers: its result,
+/// or None when it names no table binlogd has.
 pub(super) fn select(s: &Ctx, list: &str) -> Option<Vec<Vec<u8>>> {
     let up = list.to_ascii_uppercase();
     let at = top_level(&up, " FROM ")?;
@@ -65,15 +181,18 @@ pub(super) fn select(s: &Ctx, list: &str) -> Option<Vec<Vec<u8>>> {
     let (rest, order) = clause(&rest, " ORDER BY ");
     let (table, cond) = clause(&rest, " WHERE ");
     let table = table.trim().replace('`', "");
-    if !table.eq_ignore_ascii_case("information_schema.processlist") {
-        return None;
-    }
+    let (schema, written) = table.split_once('.')?;
+    let maria = is_maria(s);
+    let t = TABLES.iter().find(|t| {
+        t.schema.eq_ignore_ascii_case(schema.trim())
+            && t.name.eq_ignore_ascii_case(written.trim())
+            && t.kind.is_none_or(|k| k == maria)
+    })?;
     if nesting(list) > MAX_NESTING {
-        return Some(vec![refuse(&format!("SELECT {list}"))]);
+        return Some(vec![refuse(t, &format!("SELECT {list}"))]);
     }
-    let written = table.split_once('.').map_or(table.as_str(), |(_, t)| t);
-    let how = Shape { table: written, cond: cond.as_deref(), order: order.as_deref(), limit: limit.as_deref() };
-    Some(answer(s, &list[..at], &how).unwrap_or_else(|e| vec![e]))
+    let how = Shape { table: written.trim(), cond: cond.as_deref(), order: order.as_deref(), limit: limit.as_deref() };
+    Some(answer(s, t, &list[..at], &how).unwrap_or_else(|e| vec![e]))
 }
 
 /// A SELECT's clauses after its table, as written.
@@ -109,18 +228,18 @@ fn nesting(t: &str) -> usize {
     usize::try_from(deepest.unwrap_or(0)).unwrap_or(0)
 }
 
-fn answer(s: &Ctx, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
+fn answer(s: &Ctx, t: &Table, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
     let items = split_list(items);
     let star = matches!(items.as_slice(), [one] if one == "*");
-    if star && is_maria(s) {
-        return Err(refuse("SELECT * FROM information_schema.PROCESSLIST"));
+    if star && !t.star && is_maria(s) {
+        return Err(refuse(t, &format!("SELECT * FROM {}.{}", t.schema, t.name)));
     }
     let conds = match how.cond {
         Some(c) => split_and(c),
         None => Vec::new(),
     };
     let (offset, count) = match how.limit {
-        Some(l) => limit(l).ok_or_else(|| refuse(&format!("LIMIT {l}")))?,
+        Some(l) => limit(l).ok_or_else(|| refuse(t, &format!("LIMIT {l}")))?,
         None => (0, usize::MAX),
     };
     // ORDER BY items: an expression, a select item's alias, or its position; then
@@ -137,14 +256,14 @@ fn answer(s: &Ctx, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
         let by_alias = items.iter().map(|i| named(i)).find(|(_, n)| n.eq_ignore_ascii_case(&e)).map(|(x, _)| x);
         let by_position = e.parse::<usize>().ok().map(|k| {
             if star {
-                COLUMNS.get(k.wrapping_sub(1)).map(|c| c.0.to_string())
+                t.columns.get(k.wrapping_sub(1)).map(|c| c.0.to_string())
             } else {
                 items.get(k.wrapping_sub(1)).map(|i| named(i).0)
             }
         });
         let e = match by_position {
             Some(Some(x)) => x,
-            Some(None) => return Err(refuse(&format!("ORDER BY {e}"))),
+            Some(None) => return Err(refuse(t, &format!("ORDER BY {e}"))),
             None => by_alias.unwrap_or(e),
         };
         order.push((e, desc));
@@ -152,13 +271,13 @@ fn answer(s: &Ctx, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
     // The columns are named and typed from an empty row: a column's type does not
     // depend on its value, and an unknown column is refused even with no row.
     let cols: Vec<Column> = if star {
-        COLUMNS.iter().enumerate().filter_map(|(i, c)| column(i, c.0, how.table, is_maria(s))).collect()
+        t.columns.iter().enumerate().filter_map(|(i, c)| column(t, i, c.0, how.table, is_maria(s))).collect()
     } else {
-        let empty = vec![None; COLUMNS.len()];
+        let empty = vec![None; t.columns.len()];
         let mut cols = Vec::new();
         for item in &items {
             let (expr, name) = named(item);
-            let mut c = Column { name, ..value(s, &expr, &empty, Clause::Fields)?.1 };
+            let mut c = Column { name, ..value(s, t, &expr, &empty, Clause::Fields)?.1 };
             if let Some(o) = c.origin.as_mut() {
                 o.table = how.table.to_string();
                 // A column named as itself (`t`.`host`) is named without its quotes and table.
@@ -172,15 +291,15 @@ fn answer(s: &Ctx, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
         cols
     };
     let mut kept = Vec::new();
-    for row in processlist_rows(s, true) {
+    for row in (t.rows)(s) {
         let mut keep = true;
         for c in &conds {
-            keep &= test(s, c, &row)?;
+            keep &= test(s, t, c, &row)?;
         }
         if keep {
             let mut keys = Vec::new();
             for (e, _) in &order {
-                keys.push(value(s, e, &row, Clause::Order)?);
+                keys.push(value(s, t, e, &row, Clause::Order)?);
             }
             kept.push((keys, row));
         }
@@ -200,7 +319,7 @@ fn answer(s: &Ctx, items: &str, how: &Shape) -> Result<Vec<Vec<u8>>, Vec<u8>> {
         }
         let mut vals = Vec::new();
         for item in &items {
-            vals.push(value(s, &named(item).0, &row, Clause::Fields)?.0);
+            vals.push(value(s, t, &named(item).0, &row, Clause::Fields)?.0);
         }
         out.push(vals);
     }
@@ -218,20 +337,21 @@ enum Clause {
 /// The value of `e` on `row`: a column, `SUBSTRING_INDEX(str, delim, count)`, or
 /// what `eval` takes. A name that is none of those is an unknown column, as mysqld
 /// says.
-fn value(s: &Ctx, e: &str, row: &[Option<String>], at: Clause) -> Result<Typed, Vec<u8>> {
+fn value(s: &Ctx, table: &Table, e: &str, row: &[Option<String>], at: Clause) -> Result<Typed, Vec<u8>> {
     let t = e.trim();
     let bare = t.replace('`', "");
-    let name = bare.rsplit_once('.').filter(|(q, _)| q.eq_ignore_ascii_case("processlist")).map_or(&*bare, |x| x.1);
-    if let Some(i) = COLUMNS.iter().position(|c| c.0.eq_ignore_ascii_case(name)) {
-        let c = column(i, name, "PROCESSLIST", is_maria(s)).ok_or_else(|| refuse(t))?;
+    let name = bare.rsplit_once('.').filter(|(q, _)| q.eq_ignore_ascii_case(table.name)).map_or(&*bare, |x| x.1);
+    if let Some(i) = table.columns.iter().position(|c| c.0.eq_ignore_ascii_case(name)) {
+        let c = column(table, i, name, table.name, is_maria(s)).ok_or_else(|| refuse(table, t))?;
         return Ok((row.get(i).cloned().flatten(), c));
     }
     if let Some(args) = call_args(t, "SUBSTRING_INDEX(") {
         let parts = split_list(args);
         let [x, delim, count] = parts.as_slice() else {
-            return Err(refuse(t));
+            return Err(refuse(table, t));
         };
-        let (x, delim, count) = (value(s, x, row, at)?, value(s, delim, row, at)?.0, value(s, count, row, at)?.0);
+        let (x, delim, count) =
+            (value(s, table, x, row, at)?, value(s, table, delim, row, at)?.0, value(s, table, count, row, at)?.0);
         // Text as wide as the string it cuts, which may be NULL.
         let col = Column::typed("", ColumnType::VAR_STRING).width(x.1.width);
         let v = match (x.0, delim, count.and_then(|c| c.parse::<i64>().ok())) {
@@ -284,7 +404,7 @@ fn substring_index(x: &str, delim: &str, n: i64) -> String {
 /// Whether `row` passes the condition `c`: `a [NOT] IN (list)`, `a LIKE b`, `a = b`,
 /// `a <> b`, `a != b`, compared as strings with ASCII case ignored (the table's
 /// collation). A NULL passes none.
-fn test(s: &Ctx, c: &str, row: &[Option<String>]) -> Result<bool, Vec<u8>> {
+fn test(s: &Ctx, t: &Table, c: &str, row: &[Option<String>]) -> Result<bool, Vec<u8>> {
     let up = c.to_ascii_uppercase();
     let eq = |a: &Option<String>, b: &Option<String>| match (a, b) {
         (Some(a), Some(b)) => Some(a.eq_ignore_ascii_case(b)),
@@ -294,28 +414,28 @@ fn test(s: &Ctx, c: &str, row: &[Option<String>]) -> Result<bool, Vec<u8>> {
         if let Some(i) = top_level(&up, kw) {
             let list = c[i + kw.len()..].trim();
             let Some(inner) = list.strip_prefix('(').and_then(|l| l.strip_suffix(')')) else {
-                return Err(refuse(c));
+                return Err(refuse(t, c));
             };
-            let a = value(s, &c[..i], row, Clause::Where)?.0;
+            let a = value(s, t, &c[..i], row, Clause::Where)?.0;
             let mut found = false;
             for v in split_list(inner) {
-                found |= eq(&a, &value(s, &v, row, Clause::Where)?.0) == Some(true);
+                found |= eq(&a, &value(s, t, &v, row, Clause::Where)?.0) == Some(true);
             }
             return Ok(a.is_some() && found != negate);
         }
     }
     if let Some(i) = top_level(&up, " LIKE ") {
-        let (a, p) = (value(s, &c[..i], row, Clause::Where)?.0, value(s, &c[i + 6..], row, Clause::Where)?.0);
+        let (a, p) = (value(s, t, &c[..i], row, Clause::Where)?.0, value(s, t, &c[i + 6..], row, Clause::Where)?.0);
         return Ok(matches!((a, p), (Some(a), Some(p)) if like(&p, &a)));
     }
     for (op, want) in [("<>", false), ("!=", false), ("=", true)] {
         if let Some(i) = top_level(&up, op) {
             let w = Clause::Where;
-            let (a, b) = (value(s, &c[..i], row, w)?.0, value(s, &c[i + op.len()..], row, w)?.0);
+            let (a, b) = (value(s, t, &c[..i], row, w)?.0, value(s, t, &c[i + op.len()..], row, w)?.0);
             return Ok(eq(&a, &b) == Some(want));
         }
     }
-    Err(refuse(c))
+    Err(refuse(t, c))
 }
 
 /// The conditions of a WHERE joined by AND.
@@ -330,11 +450,11 @@ fn split_and(c: &str) -> Vec<String> {
     out
 }
 
-fn refuse(what: &str) -> Vec<u8> {
+fn refuse(t: &Table, what: &str) -> Vec<u8> {
     if what.to_ascii_uppercase().starts_with("SELECT") {
         return no_schema(what);
     }
-    err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{}' on PROCESSLIST", what.trim()))
+    err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{}' on {}", what.trim(), t.name))
 }
 
 #[cfg(test)]

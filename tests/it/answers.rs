@@ -1069,6 +1069,12 @@ fn mysql_statements_get_the_primarys_columns_and_types() {
             "=SELECT MASTER_GTID_WAIT('0-1-1', 1)",
             "=SELECT BINLOG_GTID_POS('mysql-bin.000001', 4)",
             "SELECT @@global.super_read_only",
+            // The variables and status tables (MySQL Shell reads global_variables).
+            "=SELECT * FROM performance_schema.global_variables WHERE VARIABLE_NAME = 'gtid_mode'",
+            "=SELECT VARIABLE_VALUE FROM performance_schema.session_variables \
+              WHERE VARIABLE_NAME IN ('autocommit', 'sql_mode') ORDER BY VARIABLE_NAME",
+            "=SELECT variable_value FROM performance_schema.global_variables WHERE variable_name LIKE 'binlog_row_i%'",
+            "~SELECT * FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Uptime'",
             // The old semi-sync names, gone with their plugins in 8.4.
             "=SELECT @@rpl_semi_sync_slave_enabled",
             "=SET GLOBAL rpl_semi_sync_master_enabled = OFF",
@@ -1125,6 +1131,11 @@ const MARIADB_STATEMENTS: &[&str] = &[
     "=SELECT WAIT_FOR_EXECUTED_GTID_SET('', 1)",
     "=SELECT SOURCE_POS_WAIT('mysql-bin.000001', 4, 1)",
     "SELECT @@tx_read_only, @@session.tx_read_only",
+    // The variables and status tables: MariaDB's in information_schema, names in upper case.
+    "=SELECT * FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME = 'BINLOG_FORMAT'",
+    "=SELECT variable_name, variable_value FROM information_schema.global_variables \
+      where variable_name = 'binlog_row_image'",
+    "~SELECT * FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME LIKE 'uptime'",
     // MySQL 8.0's persisted settings are MySQL's words.
     "=SET PERSIST max_connections = 5",
     "=SET PERSIST_ONLY max_connections = 5",
