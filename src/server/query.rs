@@ -1073,7 +1073,8 @@ fn set_items(s: &mut Ctx, list: &str, globals: &mut Globals) -> Vec<Vec<u8>> {
             if let Some(kind) = super::values::settable(s, name) {
                 match own_value(s, name, kind, v) {
                     Ok(value) => s.tracked.set_own(name, value),
-                    Err(e) => return vec![e],
+                    Err(Some(e)) => return vec![e],
+                    Err(None) => {}
                 }
                 continue;
             }
@@ -1118,8 +1119,10 @@ fn value_range(name: &str) -> Option<(i128, i128)> {
 /// What `SET name = v` makes a session's own value of a variable of kind `kind`, as
 /// SHOW VARIABLES shows it; None for DEFAULT (the server's again). Refused as mysqld
 /// refuses: text for a number is 1232, a value a boolean cannot take 1231; a timeout
-/// outside its range is brought within it, with mysqld's warning 1292.
-fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Result<Option<String>, Vec<u8>> {
+/// outside its range is brought within it, with mysqld's warning 1292. A text that is
+/// an expression binlogd cannot evaluate (`CONCAT(@@sql_mode, ...)`) is taken as the
+/// primary takes it, and the value shown stays as it was (`Err(None)`).
+fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Result<Option<String>, Option<Vec<u8>>> {
     use crate::sysvars::Kind;
     let v = v.trim();
     if v.eq_ignore_ascii_case("DEFAULT") {
@@ -1130,21 +1133,34 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
     // A word, as enumerations and sets take them unquoted (`SET sql_mode = ANSI`).
     let word =
         v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !v.starts_with(|c: char| c.is_ascii_digit());
-    if let Some(on) = boolean(v).filter(|_| kind == Kind::Bool) {
-        return Ok(Some(super::values::onoff(on)));
+    if kind == Kind::Bool {
+        if let Some(on) = boolean(v) {
+            return Ok(Some(super::values::onoff(on)));
+        }
     }
-    if word && matches!(kind, Kind::Text | Kind::TextOrNull) {
-        return Ok(Some(v.to_string()));
+    match kind {
+        Kind::Text | Kind::TextOrNull if word => return Ok(Some(v.to_string())),
+        Kind::Bool if word => return Err(Some(wrong_value(name, v))),
+        Kind::Int | Kind::SignedInt | Kind::Double if word && !v.eq_ignore_ascii_case("NULL") => {
+            return Err(Some(wrong_type()))
+        }
+        _ => {}
     }
-    let (value, col) = eval(s, v)?;
+    let (value, col) = match eval(s, v) {
+        Ok(x) => x,
+        Err(_) if matches!(kind, Kind::Text | Kind::TextOrNull) => return Err(None),
+        Err(e) => return Err(Some(e)),
+    };
     let Some(value) = value else {
-        return if kind == Kind::TextOrNull { Ok(Some(String::new())) } else { Err(wrong_value(name, "NULL")) };
+        return if kind == Kind::TextOrNull { Ok(Some(String::new())) } else { Err(Some(wrong_value(name, "NULL"))) };
     };
     let number = col.ty.is_number();
     match kind {
-        Kind::Bool => boolean(&value).map(|on| Some(super::values::onoff(on))).ok_or_else(|| wrong_value(name, &value)),
+        Kind::Bool => {
+            boolean(&value).map(|on| Some(super::values::onoff(on))).ok_or_else(|| Some(wrong_value(name, &value)))
+        }
         Kind::Int | Kind::SignedInt => {
-            let n: i128 = value.parse().ok().filter(|_| number).ok_or_else(wrong_type)?;
+            let n: i128 = value.parse().ok().filter(|_| number).ok_or_else(|| Some(wrong_type()))?;
             let low = if kind == Kind::Int { 0 } else { i128::from(i64::MIN) };
             let (low, high) = value_range(name).unwrap_or((low, i128::from(u64::MAX)));
             let kept = n.clamp(low, high);
@@ -1155,7 +1171,7 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
             Ok(Some(kept.to_string()))
         }
         Kind::Double => {
-            let x: f64 = value.parse().ok().filter(|_| number).ok_or_else(wrong_type)?;
+            let x: f64 = value.parse().ok().filter(|_| number).ok_or_else(|| Some(wrong_type()))?;
             let kept = value_range(name).map_or(x, |(low, high)| x.clamp(low as f64, high as f64));
             if kept != x {
                 let msg = format!("Truncated incorrect {} value: '{value}'", name.to_ascii_lowercase());
@@ -1285,7 +1301,7 @@ fn set_global(s: &mut Ctx, scope: Scope, name: &str, v: &str, globals: &mut Glob
     }
     if let Some(d) = dynamic {
         let kind = super::values::settable(s, &name).unwrap_or(crate::sysvars::Kind::Int);
-        let shown = own_value(s, &name, kind, v)?;
+        let shown = own_value(s, &name, kind, v).map_err(|e| e.unwrap_or_else(|| wrong_value(&name, v)))?;
         let value = shown.as_ref().map(|x| x.parse::<f64>().map_err(|_| wrong_value(&name, x))).transpose()?;
         globals.settings.push(Change { d, value, shown, scope });
         return Ok(());
