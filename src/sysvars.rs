@@ -260,6 +260,12 @@ pub struct Other {
     /// A variable of the session only (`timestamp`, `pseudo_thread_id`): SHOW GLOBAL
     /// VARIABLES leaves it out, `@@global.x` and `SET GLOBAL x` are refused.
     pub session_only: bool,
+    /// The server's only (`innodb_buffer_pool_size`): a session's SET and
+    /// `@@session.x` are refused. Known where the primary says (MariaDB's
+    /// information_schema.SYSTEM_VARIABLES, MySQL's performance_schema.variables_metadata).
+    pub global_only: bool,
+    /// No SET changes it (MariaDB's SYSTEM_VARIABLES says which).
+    pub read_only: bool,
 }
 
 /// The primary's variables, as read at its last connect.
@@ -329,12 +335,16 @@ const KIND_WORDS: &[(Kind, &str)] = &[
     (Kind::Double, "double"),
 ];
 
-/// The word in `VARIABLES_FILE` after the kind of a variable of the session only.
+/// The words in `VARIABLES_FILE` after the kind: a variable of the session only, of the
+/// server only, and one no SET changes.
 const SESSION_WORD: &str = "session";
+const GLOBAL_WORD: &str = "global";
+const READ_ONLY_WORD: &str = "readonly";
 
 /// `VARIABLES_FILE`'s text for `vars`: `name<TAB>value` for a declared variable,
-/// `name<TAB>value<TAB>kind[<TAB>session]` for another. A value never holds a tab or a
-/// line break in practice; one that does is cut there rather than break the file.
+/// `name<TAB>value<TAB>kind[<TAB>words]` for another, its words among `session`,
+/// `global`, `readonly`, joined by commas. A value never holds a tab or a line break in
+/// practice; one that does is cut there rather than break the file.
 pub fn encode_file(vars: &PrimaryVars) -> String {
     let mut t = String::new();
     let clean = |v: &str| v.split(['\t', '\n', '\r']).next().unwrap_or("").to_string();
@@ -343,7 +353,9 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
     }
     for o in &vars.others {
         let word = KIND_WORDS.iter().find(|(k, _)| *k == o.kind).map_or("text", |(_, w)| w);
-        let scope = if o.session_only { format!("\t{SESSION_WORD}") } else { String::new() };
+        let flags = [(o.session_only, SESSION_WORD), (o.global_only, GLOBAL_WORD), (o.read_only, READ_ONLY_WORD)];
+        let words: Vec<&str> = flags.iter().filter(|(on, _)| *on).map(|(_, w)| *w).collect();
+        let scope = if words.is_empty() { String::new() } else { format!("\t{}", words.join(",")) };
         t.push_str(&format!("{}\t{}\t{word}{scope}\n", o.name, clean(&o.value)));
     }
     t
@@ -359,10 +371,18 @@ pub fn decode_file(text: &str) -> PrimaryVars {
         let (kind, scope) = (parts.next(), parts.next());
         match (find(k), kind) {
             (Some(var), None) if matches!(var.from, Source::Primary(_)) => vars.declared.push((k.into(), v.into())),
-            (None, Some(w)) if matches!(scope, None | Some(SESSION_WORD)) && parts.next().is_none() => {
-                if let Some((kind, _)) = KIND_WORDS.iter().find(|(_, x)| *x == w) {
-                    let session_only = scope.is_some();
-                    vars.others.push(Other { name: k.into(), value: v.into(), kind: *kind, session_only });
+            (None, Some(w)) if parts.next().is_none() => {
+                let words: Vec<&str> = scope.map(|s| s.split(',').collect()).unwrap_or_default();
+                let known = words.iter().all(|x| [SESSION_WORD, GLOBAL_WORD, READ_ONLY_WORD].contains(x));
+                if let Some((kind, _)) = KIND_WORDS.iter().find(|(_, x)| *x == w).filter(|_| known) {
+                    vars.others.push(Other {
+                        name: k.into(),
+                        value: v.into(),
+                        kind: *kind,
+                        session_only: words.contains(&SESSION_WORD),
+                        global_only: words.contains(&GLOBAL_WORD),
+                        read_only: words.contains(&READ_ONLY_WORD),
+                    });
                 }
             }
             _ => {}
@@ -386,7 +406,14 @@ mod tests {
 
     #[test]
     fn the_kept_file_round_trips_and_skips_what_is_not_the_primarys() {
-        let other = |n: &str, v: &str, kind| Other { name: n.into(), value: v.into(), kind, session_only: false };
+        let other = |n: &str, v: &str, kind| Other {
+            name: n.into(),
+            value: v.into(),
+            kind,
+            session_only: false,
+            global_only: false,
+            read_only: false,
+        };
         let vars = PrimaryVars {
             declared: vec![
                 ("sql_mode".to_string(), "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION".to_string()),
@@ -394,7 +421,8 @@ mod tests {
             ],
             others: vec![
                 other("admin_address", "", Kind::TextOrNull),
-                other("innodb_buffer_pool_size", "134217728", Kind::Int),
+                Other { global_only: true, ..other("innodb_buffer_pool_size", "134217728", Kind::Int) },
+                Other { global_only: true, read_only: true, ..other("innodb_page_size", "16384", Kind::Int) },
                 other("long_query_time", "10.000000", Kind::Double),
                 other("max_user_connections", "-1", Kind::SignedInt),
                 Other { session_only: true, ..other("pseudo_thread_id", "12", Kind::Int) },
@@ -408,7 +436,7 @@ mod tests {
         assert_eq!(old.declared, vec![("binlog_format".to_string(), "ROW".to_string())]);
         assert!(old.others.is_empty() && !old.lacks("nosuch"));
         // A declared variable with a kind, an unknown kind: left out.
-        let odd = decode_file("binlog_format\tROW\ttext\nx\t1\tquaternion\ny\t2\tuint\nz\t3\tuint\tglobal\n");
+        let odd = decode_file("binlog_format\tROW\ttext\nx\t1\tquaternion\ny\t2\tuint\nz\t3\tuint\tcosmic\n");
         assert!(odd.declared.is_empty());
         assert_eq!(odd.others, vec![other("y", "2", Kind::Int)]);
         assert!(odd.lacks("nosuch") && !odd.lacks("Y") && !odd.lacks("server_id"));

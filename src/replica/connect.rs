@@ -148,7 +148,7 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
             )))
         }
     };
-    let variables = std::sync::Arc::new(primary_variables(&mut c, &vars));
+    let variables = std::sync::Arc::new(primary_variables(&mut c, flavor, &vars));
     let primary = Primary {
         flavor,
         version: vars.variable("version").unwrap_or(&version).to_string(),
@@ -176,7 +176,7 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
 /// each, which `SELECT @@x` tells (a boolean and an enum both show ON in SHOW
 /// VARIABLES). Where the primary refuses those reads, the others are left unknown, as
 /// before binlogd read them: nothing a dump needs.
-fn primary_variables(c: &mut Client, global: &ResultSet) -> crate::sysvars::PrimaryVars {
+fn primary_variables(c: &mut Client, flavor: Flavor, global: &ResultSet) -> crate::sysvars::PrimaryVars {
     use crate::sysvars::{find, Other, PrimaryVars, Source, NOT_MIRRORED, PER_SESSION};
     let mut vars = PrimaryVars::default();
     // (name, value, of the session only)
@@ -225,6 +225,7 @@ fn primary_variables(c: &mut Client, global: &ResultSet) -> crate::sysvars::Prim
             return vars;
         }
     }
+    let scopes = variable_scopes(c, flavor);
     // A few hundred columns per statement: mysqld takes up to 4096.
     for chunk in others.chunks(500) {
         let list: Vec<String> = chunk
@@ -242,11 +243,33 @@ fn primary_variables(c: &mut Client, global: &ResultSet) -> crate::sysvars::Prim
         for (i, (k, v, session_only)) in chunk.iter().enumerate() {
             let Some(shape) = rs.shapes.get(i) else { continue };
             let kind = crate::sysvars::kind_of(shape, row.get(i).and_then(|x| x.as_deref()));
+            let (global_only, read_only) = scopes.get(k).copied().unwrap_or_default();
             let session_only = *session_only;
-            vars.others.push(Other { name: k.clone(), value: v.clone(), kind, session_only });
+            vars.others.push(Other { name: k.clone(), value: v.clone(), kind, session_only, global_only, read_only });
         }
     }
     vars
+}
+
+/// Which of the primary's variables are the server's only, and which no SET changes,
+/// by lower-case name, where it says: MariaDB's information_schema.SYSTEM_VARIABLES,
+/// MySQL's performance_schema.variables_metadata (8.0.34 and later, without read-only).
+/// Empty where it does not (an older server): nothing is refused for it.
+fn variable_scopes(c: &mut Client, flavor: Flavor) -> std::collections::HashMap<String, (bool, bool)> {
+    let sql = match flavor {
+        Flavor::MariaDb => "SELECT VARIABLE_NAME, VARIABLE_SCOPE, READ_ONLY FROM information_schema.SYSTEM_VARIABLES",
+        Flavor::Mysql => "SELECT VARIABLE_NAME, VARIABLE_SCOPE FROM performance_schema.variables_metadata",
+    };
+    let Ok(rs) = c.query(sql) else { return Default::default() };
+    rs.rows
+        .iter()
+        .filter_map(|r| {
+            let name = r.first()?.as_deref()?.to_ascii_lowercase();
+            let global = r.get(1)?.as_deref()?.eq_ignore_ascii_case("GLOBAL");
+            let read_only = r.get(2).and_then(|x| x.as_deref()).is_some_and(|x| x.eq_ignore_ascii_case("YES"));
+            Some((name, (global, read_only)))
+        })
+        .collect()
 }
 
 /// Sets the session variables a replica sets before dumping. Returns whether

@@ -111,6 +111,8 @@ mod tests {
             value: v.into(),
             kind: Kind::Double,
             session_only: false,
+            global_only: false,
+            read_only: false,
         };
         let old = PrimaryVars { declared: vec![("read_only".into(), "OFF".into())], others: vec![other("10.000000")] };
         let mut new = old.clone();

@@ -1058,10 +1058,10 @@ fn set_items(s: &mut Ctx, list: &str, globals: &mut Globals) -> Vec<Vec<u8>> {
                 s.tracked.assign("time_zone");
                 continue;
             }
-            if crate::sysvars::READ_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            if super::values::read_only(s, name) {
                 return vec![read_only(name)];
             }
-            if super::values::global_only(name) {
+            if super::values::global_only(s, name) {
                 let msg = format!(
                     "Variable '{}' is a GLOBAL variable and should be set with SET GLOBAL",
                     name.to_ascii_lowercase()
@@ -1287,7 +1287,7 @@ fn set_global(s: &mut Ctx, scope: Scope, name: &str, v: &str, globals: &mut Glob
         let msg = format!("Variable '{name}' is a SESSION variable and can't be used with SET GLOBAL");
         return Err(err_packet(ER_LOCAL_VARIABLE, "HY000", &msg));
     }
-    if crate::sysvars::READ_ONLY.contains(&name.as_str()) {
+    if super::values::read_only(s, &name) {
         return Err(read_only(&name));
     }
     let dynamic = crate::settings::dynamic(&name);

@@ -408,9 +408,21 @@ pub(super) fn primary_lacks(s: &Ctx, name: &str) -> bool {
 
 /// Whether `name` is a server's only, which a session has no value of: binlogd's
 /// settings of the server (`settings::DYNAMIC`) and the read-only variables.
-pub(super) fn global_only(name: &str) -> bool {
-    crate::settings::dynamic(name).is_some_and(|d| d.global_only)
-        || sysvars::READ_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name))
+pub(super) fn global_only(s: &Ctx, name: &str) -> bool {
+    if sysvars::find(name).is_some() {
+        return crate::settings::dynamic(name).is_some_and(|d| d.global_only)
+            || sysvars::READ_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name));
+    }
+    s.srv.primary().and_then(|p| p.variables.other(name).map(|o| o.global_only)).unwrap_or(false)
+}
+
+/// Whether no SET changes `name`: one binlogd declares so (`sysvars::READ_ONLY`), or
+/// one of the primary's that it says is.
+pub(super) fn read_only(s: &Ctx, name: &str) -> bool {
+    if sysvars::find(name).is_some() {
+        return sysvars::READ_ONLY.iter().any(|n| n.eq_ignore_ascii_case(name));
+    }
+    s.srv.primary().and_then(|p| p.variables.other(name).map(|o| o.read_only)).unwrap_or(false)
 }
 
 /// Whether `name` is a variable of the session only, which `@@global.x` and `SET
@@ -637,7 +649,7 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
         // A server's setting asked for as a session's (`@@session.port`).
         let session =
             ["session.", "local."].iter().any(|p| v.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
-        if session && global_only(name) && lookup(s, name).is_some() {
+        if session && global_only(s, name) && lookup(s, name).is_some() {
             let msg = format!("Variable '{}' is a GLOBAL variable", name.to_ascii_lowercase());
             return Err(err_packet(ER_INCORRECT_GLOBAL_LOCAL_VAR, "HY000", &msg));
         }

@@ -199,6 +199,9 @@ const VARIABLE_STATEMENTS: &[&str] = &[
     "=SET port = 1",
     "=SET @@global.version_comment = 'x'",
     "=SELECT @@session.port",
+    // The primary's own of the server only, as it says (SYSTEM_VARIABLES, variables_metadata).
+    "=SET innodb_buffer_pool_size = 1",
+    "=SELECT @@session.innodb_buffer_pool_size",
     "=SELECT @@local.max_connections",
 ];
 
@@ -1139,6 +1142,9 @@ const MARIADB_STATEMENTS: &[&str] = &[
     "=SELECT variable_name, variable_value FROM information_schema.global_variables \
       where variable_name = 'binlog_row_image'",
     "~SELECT * FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME LIKE 'uptime'",
+    // What no SET changes, as MariaDB's SYSTEM_VARIABLES says.
+    "=SET GLOBAL innodb_page_size = 1",
+    "=SET innodb_page_size = 1",
     // MySQL 8.0's persisted settings are MySQL's words.
     "=SET PERSIST max_connections = 5",
     "=SET PERSIST_ONLY max_connections = 5",
