@@ -265,7 +265,8 @@ pub fn prepare(s: &mut Ctx, p: &Prepared, sql: &str) -> Result<Prepare, Vec<Vec<
     }
     let parts = super::sql::statements(&text);
     if let Some(second) = parts.get(1) {
-        return Err(super::query::second_statement(s, text.get(second.start..).unwrap_or_default()));
+        let first = parts.first().and_then(|r| text.get(r.clone())).unwrap_or_default();
+        return Err(super::query::second_statement(s, first, text.get(second.start..).unwrap_or_default()));
     }
     if p.map.len() >= MAX_STATEMENTS || p.bytes() + text.len() > MAX_BYTES {
         let msg =

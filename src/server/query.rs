@@ -456,9 +456,11 @@ pub fn answer(s: &mut Ctx, sql: &str) -> Vec<Vec<u8>> {
 }
 
 /// A second statement in the text of a client that did not ask for
-/// CLIENT_MULTI_STATEMENTS: mysqld's parser stops there, and nothing runs.
-pub fn second_statement(s: &mut Ctx, rest: &str) -> Vec<Vec<u8>> {
-    let e = parse_error(s, rest, 0);
+/// CLIENT_MULTI_STATEMENTS: mysqld's parser stops there, and nothing runs. MariaDB's
+/// parser finds an unknown `@@x` of the first statement before it gets there.
+pub fn second_statement(s: &mut Ctx, first: &str, rest: &str) -> Vec<Vec<u8>> {
+    let unknown = super::show::is_maria(s).then(|| super::values::unknown_variable(s, first)).flatten();
+    let e = unknown.unwrap_or_else(|| parse_error(s, rest, 0));
     refused(s, e)
 }
 

@@ -564,7 +564,8 @@ impl<'a> Session<'a> {
         let text = super::sql::clean(sql);
         let parts = super::sql::statements(&text);
         if let Some(second) = parts.get(1).filter(|_| !self.multi_statements) {
-            let packets = query::second_statement(&mut self.ctx(), text.get(second.start..).unwrap_or_default());
+            let first = parts.first().and_then(|r| text.get(r.clone())).unwrap_or_default();
+            let packets = query::second_statement(&mut self.ctx(), first, text.get(second.start..).unwrap_or_default());
             return self.send_answer(packets);
         }
         let n = parts.len().max(1);

@@ -796,7 +796,7 @@ fn scoped(v: &str) -> (bool, &str) {
 /// ER_UNKNOWN_SYSTEM_VARIABLE for the first `@@` reference in `t` this server has not:
 /// mysqld finds one as it parses a statement, before it evaluates any of it (so before
 /// an unknown function's error, say).
-fn unknown_variable(s: &Ctx, t: &str) -> Option<Vec<u8>> {
+pub(super) fn unknown_variable(s: &Ctx, t: &str) -> Option<Vec<u8>> {
     variables_named(t).into_iter().find_map(|v| {
         let (_, name) = scoped(v.get(2..).unwrap_or_default());
         let known = session_value(s, name).is_some() || lookup(s, name).is_some();

@@ -199,6 +199,9 @@ const VARIABLE_STATEMENTS: &[&str] = &[
     "=SET port = 1",
     "=SET @@global.version_comment = 'x'",
     "=SELECT @@session.port",
+    // SHOW VARIABLES is a statement that clears the counts it shows (SELECT @@warning_count
+    // is not).
+    "=SELECT @@nosuch; SHOW SESSION VARIABLES LIKE '%_count'",
     // The primary's own of the server only, as it says (SYSTEM_VARIABLES, variables_metadata).
     "=SET innodb_buffer_pool_size = 1",
     "=SELECT @@session.innodb_buffer_pool_size",
