@@ -19,7 +19,7 @@ use super::{connect, Shared};
 use crate::sysvars::{encode_file, PrimaryVars, VARIABLES_FILE};
 
 /// How often the variables are read again while mirroring runs: over a connection of
-/// its own as master_user, a login and three statements, as a monitor's poll.
+/// its own as master_user, a login and a few statements, as a monitor's poll.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
 
 /// Starts the thread that reads the primary's variables again at each new file and
