@@ -1338,8 +1338,7 @@ fn set_global_changes_binlogds_own_settings_while_it_runs() {
     use binlogd::proto::client::Client;
     use std::time::Duration;
     let s = Server::start(Flavor::MariaDb, "dyn-src");
-    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
-    let (mut b, lport) = Binlogd::serving(&s, "dyn", &format!("server_accounts = {alice}\nmax_connections = 50"));
+    let (mut b, lport) = Binlogd::serving(&s, "dyn", &format!("{}\nmax_connections = 50", alice_account()));
     s.sql("CREATE DATABASE dy; CREATE TABLE dy.t (a INT)");
     for _ in 0..3 {
         s.sql("INSERT INTO dy.t VALUES (1); FLUSH BINARY LOGS");
@@ -1445,8 +1444,7 @@ fn set_persist_keeps_binlogds_settings_for_the_next_start() {
 fn every_statement_that_changes_state_is_refused_to_an_account_that_is_not_admin() {
     use binlogd::server::query::{Privilege, STATEMENTS};
     let s = Server::start(Flavor::MariaDb, "privs-table-src");
-    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
-    let (mut b, lport) = Binlogd::serving(&s, "privs-table", &format!("server_accounts = {alice}"));
+    let (mut b, lport) = Binlogd::serving(&s, "privs-table", &alice_account());
     s.sql("CREATE DATABASE pt; FLUSH BINARY LOGS; CREATE TABLE pt.t (a INT)");
     wait_active_mirrored(&s, &b);
     let index = b.index();

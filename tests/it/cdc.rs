@@ -156,8 +156,7 @@ fn change_user(port: u16, user: &str, password: &str, database: &str) -> String 
 #[test]
 fn change_user_logs_in_again_as_on_the_primary() {
     let s = Server::start(Flavor::MariaDb, "chuser-src");
-    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
-    let (mut b, lport) = Binlogd::serving(&s, "chuser", &format!("server_accounts = {alice}"));
+    let (mut b, lport) = Binlogd::serving(&s, "chuser", &alice_account());
     // Once binlogd acknowledges: the primary waits for a semisync replica before then.
     s.sql("CREATE USER 'alice'@'%' IDENTIFIED BY 'alice-pw'");
     for (user, password, db, want) in [

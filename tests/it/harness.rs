@@ -490,6 +490,12 @@ pub fn client(port: u16, password: &str, sql: &str) -> std::process::Output {
 }
 
 /// The `mariadb` client's run of `sql` on `port` as `repl`: (ok, stdout, stderr).
+/// The cnf line that makes `alice` (password `alice-pw`) an account of the binlog
+/// server, one that is not admin.
+pub fn alice_account() -> String {
+    format!("server_accounts = {}", binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render())
+}
+
 pub fn session(port: u16, sql: &str) -> (bool, String, String) {
     let o = client(port, "replpass", sql);
     (

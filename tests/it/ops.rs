@@ -291,8 +291,7 @@ fn show_binlog_events_lists_what_the_primary_lists() {
 #[test]
 fn processlist_shows_each_dump_and_kill_ends_it() {
     let s = Server::start(Flavor::MariaDb, "kill");
-    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
-    let (mut b, lport) = Binlogd::serving(&s, "kill", &format!("server_accounts = {alice}"));
+    let (mut b, lport) = Binlogd::serving(&s, "kill", &alice_account());
     s.sql("CREATE DATABASE k; CREATE TABLE k.t (a INT); INSERT INTO k.t VALUES (1)");
     let first = admin(lport, "SHOW BINARY LOGS").lines().next().and_then(|l| l.split('\t').next()).unwrap().to_string();
     // A reader that follows the binlog until it is ended.
@@ -384,8 +383,7 @@ fn mariadb_admin(port: u16, user: &str, password: &str, args: &[&str]) -> std::p
 #[test]
 fn mariadb_admin_status_variables_and_shutdown_work_against_binlogd() {
     let s = Server::start(Flavor::MariaDb, "admin");
-    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
-    let (mut b, lport) = Binlogd::serving(&s, "admin", &format!("server_accounts = {alice}"));
+    let (mut b, lport) = Binlogd::serving(&s, "admin", &alice_account());
     let ok = |o: std::process::Output| {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).into_owned()

@@ -968,8 +968,7 @@ fn a_mysql_binlogd_follows_the_candidate_that_is_the_primary() {
 #[test]
 fn set_global_semisync_takes_effect_at_the_next_connection_as_on_a_replica() {
     let s = Server::start(Flavor::MariaDb, "semi-set-src");
-    let alice = binlogd::proto::auth::Account::from_password("alice", b"alice-pw").render();
-    let (mut b, lport) = Binlogd::serving(&s, "semi-set", &format!("server_accounts = {alice}"));
+    let (mut b, lport) = Binlogd::serving(&s, "semi-set", &alice_account());
     let o = client_as(lport, "alice", "alice-pw", "SET GLOBAL rpl_semi_sync_slave_enabled = OFF");
     assert!(String::from_utf8_lossy(&o.stderr).contains("ERROR 1227"), "{o:?}");
     let o = client_as(lport, "alice", "alice-pw", "SET @@global.rpl_semi_sync_slave_enabled = OFF");
