@@ -225,10 +225,15 @@ pub fn recovery_scan(data: &[u8]) {
     }
 }
 
-/// The cnf parser.
+/// The cnf parser, and those of the small files binlogd keeps in binlog_dir and reads
+/// at start: the primary's variables (which read back as written) and what SET PERSIST
+/// kept.
 pub fn cnf(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = crate::config::Config::parse(&text, Path::new("fuzz.cnf"));
+    let vars = crate::sysvars::decode_file(&text);
+    assert_eq!(crate::sysvars::decode_file(&crate::sysvars::encode_file(&vars)), vars);
+    drop(crate::settings::persisted(&text));
 }
 
 /// What a logged-in client's statement goes through before any state is read: its

@@ -252,7 +252,7 @@ impl Settings {
 }
 
 /// PERSIST_FILE's `name = value` lines; others (comments, blank lines) are skipped.
-fn persisted(text: &str) -> Vec<(String, String)> {
+pub(crate) fn persisted(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|l| l.split_once('='))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))

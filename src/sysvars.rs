@@ -368,6 +368,8 @@ pub fn decode_file(text: &str) -> PrimaryVars {
     for l in text.lines() {
         let mut parts = l.split('\t');
         let (Some(k), Some(v)) = (parts.next(), parts.next()) else { continue };
+        // As `encode_file` writes values: cut at a carriage return.
+        let v = v.split('\r').next().unwrap_or("");
         let (kind, scope) = (parts.next(), parts.next());
         match (find(k), kind) {
             (Some(var), None) if matches!(var.from, Source::Primary(_)) => vars.declared.push((k.into(), v.into())),
@@ -436,7 +438,7 @@ mod tests {
         assert_eq!(old.declared, vec![("binlog_format".to_string(), "ROW".to_string())]);
         assert!(old.others.is_empty() && !old.lacks("nosuch"));
         // A declared variable with a kind, an unknown kind: left out.
-        let odd = decode_file("binlog_format\tROW\ttext\nx\t1\tquaternion\ny\t2\tuint\nz\t3\tuint\tcosmic\n");
+        let odd = decode_file("binlog_format\tROW\ttext\nx\t1\tquaternion\ny\t2\r9\tuint\nz\t3\tuint\tcosmic\n");
         assert!(odd.declared.is_empty());
         assert_eq!(odd.others, vec![other("y", "2", Kind::Int)]);
         assert!(odd.lacks("nosuch") && !odd.lacks("Y") && !odd.lacks("server_id"));
