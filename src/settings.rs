@@ -158,13 +158,35 @@ impl Settings {
         (applied, refused)
     }
 
-    /// Keeps `changes` in `dir`'s PERSIST_FILE: each name's value (None: no longer
-    /// kept, RESET PERSIST), the others as they were. Returns the names kept before.
-    pub fn persist(
+    /// Keeps `changes` in `dir`'s PERSIST_FILE (SET PERSIST): each name's value (None:
+    /// no longer kept, for DEFAULT), the others as they were.
+    pub fn persist(&self, fs: &dyn Fs, dir: &Path, changes: &[(String, Option<String>)]) -> std::io::Result<()> {
+        self.rewrite(fs, dir, |kept| {
+            for (name, value) in changes {
+                kept.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                if let Some(v) = value {
+                    kept.push((name.to_ascii_lowercase(), v.clone()));
+                }
+            }
+        })
+        .map(drop)
+    }
+
+    /// RESET PERSIST: `name`'s kept value (None: every one) is no longer kept. Returns
+    /// whether there was one to forget.
+    pub fn forget(&self, fs: &dyn Fs, dir: &Path, name: Option<&str>) -> std::io::Result<bool> {
+        let before =
+            self.rewrite(fs, dir, |kept| kept.retain(|(n, _)| name.is_some_and(|x| !n.eq_ignore_ascii_case(x))))?;
+        Ok(name.is_none_or(|x| before.iter().any(|n| n.eq_ignore_ascii_case(x))))
+    }
+
+    /// Rewrites PERSIST_FILE with `change` made to its lines, one writer at a time;
+    /// with none left, removes it. Returns the names it held before.
+    fn rewrite(
         &self,
         fs: &dyn Fs,
         dir: &Path,
-        changes: &[(String, Option<String>)],
+        change: impl FnOnce(&mut Vec<(String, String)>),
     ) -> std::io::Result<Vec<String>> {
         let _one = self.persisting.lock().unwrap_or_else(|e| e.into_inner());
         let text = match fs.read(&dir.join(PERSIST_FILE)) {
@@ -174,15 +196,7 @@ impl Settings {
         };
         let mut kept = persisted(&text);
         let before = kept.iter().map(|(n, _)| n.clone()).collect();
-        if changes.is_empty() {
-            return Ok(before);
-        }
-        for (name, value) in changes {
-            kept.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-            if let Some(v) = value {
-                kept.push((name.to_ascii_lowercase(), v.clone()));
-            }
-        }
+        change(&mut kept);
         kept.sort();
         if kept.is_empty() {
             match fs.remove(&dir.join(PERSIST_FILE)) {
@@ -300,10 +314,9 @@ mod tests {
         let s = Settings::new(&cfg);
         assert_eq!(s.load_persisted(&*fs, &dir), (vec![], vec![]));
         let set = |n: &str, v: &str| (n.to_string(), Some(v.to_string()));
-        let before = s.persist(&*fs, &dir, &[set("max_connections", "500"), set("wait_timeout", "60")]).unwrap();
-        assert!(before.is_empty());
-        let before = s.persist(&*fs, &dir, &[("wait_timeout".into(), None)]).unwrap();
-        assert_eq!(before, ["max_connections", "wait_timeout"]);
+        s.persist(&*fs, &dir, &[set("max_connections", "500"), set("wait_timeout", "60")]).unwrap();
+        assert!(s.forget(&*fs, &dir, Some("WAIT_TIMEOUT")).unwrap());
+        assert!(!s.forget(&*fs, &dir, Some("wait_timeout")).unwrap());
         let again = Settings::new(&cfg);
         let (applied, refused) = again.load_persisted(&*fs, &dir);
         assert_eq!((applied, refused.len()), (vec!["max_connections = 500".to_string()], 0));
@@ -315,9 +328,7 @@ mod tests {
         assert!(refused[0].ends_with(":1: max_connections = 'lots' is not a value it takes"), "{refused:?}");
         assert!(refused[1].ends_with(":2: sync_binlog is not a setting SET PERSIST keeps"), "{refused:?}");
         // RESET PERSIST of the last one removes the file.
-        let all: Vec<(String, Option<String>)> =
-            ["max_connections", "sync_binlog", "wait_timeout"].iter().map(|n| (n.to_string(), None)).collect();
-        s.persist(&*fs, &dir, &all).unwrap();
+        assert!(s.forget(&*fs, &dir, None).unwrap());
         assert!(!dir.join(PERSIST_FILE).exists());
     }
 }

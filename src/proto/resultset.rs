@@ -45,15 +45,6 @@ pub fn is_eof(p: &[u8]) -> bool {
     p.first() == Some(&0xfe) && p.len() < 9
 }
 
-/// Column name from a ColumnDefinition41 packet.
-pub fn column_name(p: &[u8]) -> Result<String, Error> {
-    let mut r = Reader::new(p);
-    for what in ["catalog", "schema", "table", "org_table"] {
-        r.lenenc_bytes(what)?;
-    }
-    Ok(String::from_utf8_lossy(r.lenenc_bytes("column name")?).into_owned())
-}
-
 /// One text row: `n` length-encoded strings, 0xFB for NULL.
 pub fn parse_row(p: &[u8], n: usize) -> Result<Vec<Option<String>>, Error> {
     let mut r = Reader::new(p);

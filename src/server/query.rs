@@ -554,26 +554,9 @@ fn reset_persist(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
         }
         _ => return vec![parse_error(s, p.text, 2)],
     };
-    let settings = s.srv.settings();
     let dir = &s.srv.cfg().binlog_dir;
-    let fs = crate::binlog::fs::os();
-    let written = match name {
-        Some(n) => settings
-            .persist(&*fs, dir, &[(n.to_string(), None)])
-            .map(|before| before.iter().any(|b| b.eq_ignore_ascii_case(n))),
-        None => match settings.persist(&*fs, dir, &[]) {
-            Ok(before) => {
-                let all: Vec<(String, Option<String>)> = before.into_iter().map(|n| (n, None)).collect();
-                settings.persist(&*fs, dir, &all).map(|_| true)
-            }
-            Err(e) => Err(e),
-        },
-    };
-    match (written, name) {
-        (Err(e), _) => {
-            let path = dir.join(crate::settings::PERSIST_FILE);
-            vec![err_packet(ER_ERROR_ON_WRITE, "HY000", &format!("Error writing file '{}' ({e})", path.display()))]
-        }
+    match (s.srv.settings().forget(&*crate::binlog::fs::os(), dir, name), name) {
+        (Err(e), _) => vec![persist_failed(dir, &e)],
         (Ok(false), Some(n)) => {
             let msg = format!("Variable {n} does not exist in persisted config file");
             if !if_exists {
@@ -591,6 +574,12 @@ fn reset_persist(s: &mut Ctx, p: &Parsed) -> Vec<Vec<u8>> {
 
 /// ER_VAR_DOES_NOT_EXIST.
 const ER_VAR_DOES_NOT_EXIST: u16 = 3615;
+
+/// mysqld's ER_ERROR_ON_WRITE for the settings file SET PERSIST keeps.
+fn persist_failed(dir: &std::path::Path, e: &std::io::Error) -> Vec<u8> {
+    let path = dir.join(crate::settings::PERSIST_FILE);
+    err_packet(ER_ERROR_ON_WRITE, "HY000", &format!("Error writing file '{}' ({e})", path.display()))
+}
 
 /// SET PASSWORD [FOR user] = ...: binlogd's accounts are its cnf's, which a statement
 /// does not change.
@@ -866,13 +855,27 @@ pub(super) const ER_OUT_OF_RESOURCES: u16 = 1041;
 /// user variables, character sets and global settings stay as they were).
 /// <https://dev.mysql.com/doc/refman/8.4/en/set-variable.html>
 fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
-    let (vars_before, charsets_before, tracked_before) = (s.vars.clone(), s.charsets.clone(), s.tracked.clone());
+    let (vars, charsets, tracked) = (s.vars.clone(), s.charsets.clone(), s.tracked.clone());
     let mut globals = Globals::default();
-    let r = set_items(s, list, &mut globals);
+    let mut r = set_items(s, list, &mut globals);
+    // What SET PERSIST keeps goes to disk before anything changes: where that fails,
+    // nothing does.
+    let kept: Vec<(String, Option<String>)> = globals
+        .settings
+        .iter()
+        .filter(|c| c.scope != Scope::Global)
+        .map(|c| (c.d.name.into(), c.shown.clone()))
+        .collect();
+    if r.first().and_then(|p| p.first()) != Some(&0xff) && !kept.is_empty() {
+        let dir = &s.srv.cfg().binlog_dir;
+        if let Err(e) = s.srv.settings().persist(&*crate::binlog::fs::os(), dir, &kept) {
+            r = vec![persist_failed(dir, &e)];
+        }
+    }
     if r.first().and_then(|p| p.first()) == Some(&0xff) {
-        *s.vars = vars_before;
-        *s.charsets = charsets_before;
-        *s.tracked = tracked_before;
+        *s.vars = vars;
+        *s.charsets = charsets;
+        *s.tracked = tracked;
         return r;
     }
     if let Some(on) = globals.semisync {
@@ -883,27 +886,6 @@ fn set(s: &mut Ctx, list: &str) -> Vec<Vec<u8>> {
         );
     }
     let settings = s.srv.settings();
-    // What SET PERSIST keeps goes to disk first: where that fails, nothing changes.
-    let kept: Vec<(String, Option<String>)> = globals
-        .settings
-        .iter()
-        .filter(|c| c.scope != Scope::Global)
-        .map(|c| (c.d.name.into(), c.shown.clone()))
-        .collect();
-    if !kept.is_empty() {
-        let dir = &s.srv.cfg().binlog_dir;
-        if let Err(e) = settings.persist(&*crate::binlog::fs::os(), dir, &kept) {
-            let path = dir.join(crate::settings::PERSIST_FILE);
-            *s.vars = vars_before;
-            *s.charsets = charsets_before;
-            *s.tracked = tracked_before;
-            return vec![err_packet(
-                ER_ERROR_ON_WRITE,
-                "HY000",
-                &format!("Error writing file '{}' ({e})", path.display()),
-            )];
-        }
-    }
     for c in globals.settings {
         let scope = match c.scope {
             Scope::PersistOnly => {

@@ -34,11 +34,11 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
     let cfg = s.srv.cfg();
     match var.from {
         Source::Primary(default) => primary_value(p, var.name, default),
-        // As SET GLOBAL left it.
-        Source::Own if crate::settings::dynamic(var.name).is_some() => {
-            crate::settings::dynamic(var.name).map(|d| s.srv.settings().shown(d))
-        }
         Source::Own => {
+            // As SET GLOBAL left it.
+            if let Some(d) = crate::settings::dynamic(var.name) {
+                return Some(s.srv.settings().shown(d));
+            }
             let d = || s.srv.serving().durable.snapshot();
             Some(match var.name {
                 "gtid_executed" => d().gtids.to_string(),
