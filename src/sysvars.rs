@@ -104,6 +104,8 @@ pub const VARS: &[Var] = &[
     // MariaDB's purge by age in days, binlogd's own (cnf expire_logs_days).
     v("expire_logs_days", Double, Own, MariaDb),
     v("gtid_binlog_pos", Text, Own, MariaDb),
+    // Every server's last GTID in each domain, from the stored files' Gtid_lists on.
+    v("gtid_binlog_state", Text, Own, MariaDb),
     v("gtid_current_pos", Text, Own, MariaDb),
     v("gtid_domain_id", Int, P("0"), MariaDb),
     v("gtid_executed", Text, Own, Mysql),
@@ -317,7 +319,7 @@ pub fn kind_of(shape: &crate::proto::resultset::Shape, value: Option<&str>) -> K
 
 /// The primary's variables that are its state, not its settings, which binlogd's
 /// own differ from: they are not reported as the primary's.
-pub const NOT_MIRRORED: &[&str] = &["gtid_binlog_state", "gtid_owned"];
+pub const NOT_MIRRORED: &[&str] = &["gtid_owned"];
 
 /// The primary's variables of the session only whose value binlogd gives each session
 /// its own (`server::values`), so it keeps none of the primary's (which would change at

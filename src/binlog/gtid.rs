@@ -395,10 +395,16 @@ impl fmt::Display for MariaGtid {
     }
 }
 
-/// A MariaDB replication position: the last GTID per domain.
+/// A MariaDB replication position: the last GTID per domain. Tracked from a binlog,
+/// it also keeps the last sequence number of every server in each domain, MariaDB's
+/// binlog state (`gtid_binlog_state`, `rpl_binlog_state` in sql/rpl_gtid.cc), which a
+/// file's Gtid_list carries whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MariaPos {
     pub domains: BTreeMap<u32, MariaGtid>,
+    /// Each domain's servers with their last sequence numbers, in the order first
+    /// seen (which decides MariaDB's order of them), the domain's last among them.
+    pub servers: BTreeMap<u32, Vec<(u32, u64)>>,
 }
 
 impl MariaPos {
@@ -418,8 +424,51 @@ impl MariaPos {
             if p.domains.insert(g.domain, g).is_some() {
                 return Err(GtidError(format!("domain {} appears twice in '{s}'", g.domain)));
             }
+            p.servers.insert(g.domain, vec![(g.server, g.seq)]);
         }
         Ok(p)
+    }
+
+    /// Reads a binlog state as `state` writes it: a domain may appear once per server,
+    /// its last entry the domain's last GTID (as mysqld reads its `.state` file). A
+    /// position reads as a state.
+    pub fn parse_state(s: &str) -> Result<Self, GtidError> {
+        let mut p = MariaPos::default();
+        for part in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+            p.update(MariaPos::parse(part)?.domains.into_values().next().ok_or_else(|| GtidError(part.into()))?);
+        }
+        Ok(p)
+    }
+
+    /// The binlog state as MariaDB's `gtid_binlog_state` shows it
+    /// (`rpl_binlog_state::append_state`): by domain, each domain's servers in the
+    /// order of mysqld's hash of them, its last GTID after the others.
+    pub fn state(&self) -> String {
+        let mut v = Vec::new();
+        for (d, last) in &self.domains {
+            let servers = self.servers.get(d).map_or(&[][..], |s| s.as_slice());
+            let keys: Vec<u32> = servers.iter().map(|(s, _)| *s).collect();
+            for i in mysys_hash_order(&keys) {
+                let (server, seq) = servers[i];
+                if server != last.server {
+                    v.push(MariaGtid { domain: *d, server, seq }.to_string());
+                }
+            }
+            v.push(last.to_string());
+        }
+        v.join(",")
+    }
+
+    /// Takes in `other`'s GTIDs as `advance` does each.
+    pub fn absorb(&mut self, other: &MariaPos) {
+        for (&domain, servers) in &other.servers {
+            for &(server, seq) in servers {
+                self.advance_server(MariaGtid { domain, server, seq });
+            }
+        }
+        for g in other.domains.values() {
+            self.advance(*g);
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -428,15 +477,36 @@ impl MariaPos {
 
     pub fn update(&mut self, g: MariaGtid) {
         self.domains.insert(g.domain, g);
+        let e = self.server_mut(g);
+        e.1 = g.seq;
+    }
+
+    /// `g`'s server's entry in its domain, added (at its sequence number) if new.
+    fn server_mut(&mut self, g: MariaGtid) -> &mut (u32, u64) {
+        let servers = self.servers.entry(g.domain).or_default();
+        let j = match servers.iter().position(|(s, _)| *s == g.server) {
+            Some(j) => j,
+            None => {
+                servers.push((g.server, g.seq));
+                servers.len() - 1
+            }
+        };
+        &mut servers[j]
     }
 
     /// Takes `g` for its domain unless the domain is already further on: a file's
     /// Gtid_list, or a later source's first file repeating groups already held, never
-    /// moves a domain back.
+    /// moves a domain back (nor a server within it).
     pub fn advance(&mut self, g: MariaGtid) {
         if self.domains.get(&g.domain).is_none_or(|o| o.seq <= g.seq) {
-            self.update(g);
+            self.domains.insert(g.domain, g);
         }
+        self.advance_server(g);
+    }
+
+    fn advance_server(&mut self, g: MariaGtid) {
+        let e = self.server_mut(g);
+        e.1 = e.1.max(g.seq);
     }
 
     /// The domains where this position is past `other`: its GTID there, and how far
@@ -467,6 +537,133 @@ impl MariaPos {
     }
 }
 
+/// The order in which mysys's `HASH` (mysys/hash.c, `my_hash_insert`) holds `keys`,
+/// 32-bit keys hashed as bytes (`my_charset_bin`) and inserted in the given order with
+/// nothing deleted: MariaDB lists GTID domains and a domain's servers in that order
+/// (`my_hash_element` 0, 1, ...). Returns indexes into `keys`.
+///
+/// The table is linear hashing: `blength` doubles as records reach it, and each insert
+/// first splits the chain of bucket `records - blength/2`, moving the keys whose hash
+/// has the `blength/2` bit into the new slot, then places the new key at its bucket,
+/// moving a key that holds it to the free slot.
+pub fn mysys_hash_order(keys: &[u32]) -> Vec<usize> {
+    const NONE: usize = usize::MAX;
+    #[derive(Clone, Copy)]
+    struct Link {
+        next: usize,
+        hash: u32,
+        key: usize,
+    }
+    fn mask(hash: u32, buffmax: usize, maxlength: usize) -> usize {
+        let h = hash as usize;
+        if h & (buffmax - 1) < maxlength {
+            h & (buffmax - 1)
+        } else {
+            h & ((buffmax >> 1).wrapping_sub(1))
+        }
+    }
+    // my_hash_sort_bin over the key's bytes as they lie in memory (little-endian).
+    fn hash_of(key: u32) -> u32 {
+        let (mut nr1, mut nr2): (u64, u64) = (1, 4);
+        for b in key.to_le_bytes() {
+            nr1 ^= ((nr1 & 63).wrapping_add(nr2)).wrapping_mul(u64::from(b)).wrapping_add(nr1 << 8);
+            nr2 = nr2.wrapping_add(3);
+        }
+        nr1 as u32
+    }
+    let (lowfind, lowused, highfind, highused) = (1u8, 2u8, 4u8, 8u8);
+    let mut t: Vec<Link> = Vec::with_capacity(keys.len());
+    let mut blength = 1usize;
+    for (k, &key) in keys.iter().enumerate() {
+        let records = t.len();
+        let hash = hash_of(key);
+        t.push(Link { next: NONE, hash: 0, key: NONE });
+        let mut empty = records;
+        let halfbuff = blength >> 1;
+        let first = records - halfbuff;
+        let (mut flag, mut gpos, mut gpos2) = (0u8, 0usize, 0usize);
+        let (mut low, mut high) = ((0usize, 0u32), (0usize, 0u32));
+        if first != records {
+            let mut idx = first;
+            loop {
+                let pos = idx;
+                let h = t[pos].hash;
+                if flag == 0 && mask(h, blength, records) != first {
+                    break;
+                }
+                if h as usize & halfbuff == 0 {
+                    // Stays in the low bucket.
+                    if flag & lowfind == 0 {
+                        if flag & highfind != 0 {
+                            flag = lowfind | highfind;
+                            gpos = empty;
+                            empty = pos;
+                        } else {
+                            flag = lowfind | lowused;
+                            gpos = pos;
+                        }
+                    } else {
+                        if flag & lowused == 0 {
+                            t[gpos] = Link { next: pos, hash: low.1, key: low.0 };
+                            flag = (flag & highfind) | lowfind | lowused;
+                        }
+                        gpos = pos;
+                    }
+                    low = (t[pos].key, t[pos].hash);
+                } else {
+                    // Moves to the new bucket.
+                    if flag & highfind == 0 {
+                        flag = (flag & lowfind) | highfind;
+                        gpos2 = empty;
+                        empty = pos;
+                    } else {
+                        if flag & highused == 0 {
+                            t[gpos2] = Link { next: pos, hash: high.1, key: high.0 };
+                            flag = (flag & lowfind) | highfind | highused;
+                        }
+                        gpos2 = pos;
+                    }
+                    high = (t[pos].key, t[pos].hash);
+                }
+                idx = t[pos].next;
+                if idx == NONE {
+                    break;
+                }
+            }
+            if flag & (lowfind | lowused) == lowfind {
+                t[gpos] = Link { next: NONE, hash: low.1, key: low.0 };
+            }
+            if flag & (highfind | highused) == highfind {
+                t[gpos2] = Link { next: NONE, hash: high.1, key: high.0 };
+            }
+        }
+        let pos = mask(hash, blength, records + 1);
+        if pos == empty {
+            t[pos].next = NONE;
+        } else {
+            t[empty] = t[pos];
+            let g = mask(t[pos].hash, blength, records + 1);
+            if pos == g {
+                t[pos].next = empty;
+            } else {
+                t[pos].next = NONE;
+                // The chain from g that led to pos now leads to its new place.
+                let mut at = g;
+                while t[at].next != pos && t[at].next != NONE {
+                    at = t[at].next;
+                }
+                t[at].next = empty;
+            }
+        }
+        t[pos].key = k;
+        t[pos].hash = hash;
+        if records + 1 == blength {
+            blength += blength;
+        }
+    }
+    t.into_iter().map(|l| l.key).collect()
+}
+
 impl fmt::Display for MariaPos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v: Vec<String> = self.domains.values().map(|g| g.to_string()).collect();
@@ -480,6 +677,52 @@ mod tests {
 
     const U1: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
     const U2: &str = "1c78a195-b077-11e6-9a8f-246e9601e1c8";
+
+    #[test]
+    fn the_binlog_state_keeps_every_server_of_a_domain_in_mysqlds_order_its_last_after_them() {
+        let g = |t: &str| MariaPos::parse(t).unwrap().domains.into_values().next().unwrap();
+        let mut st = MariaPos::default();
+        for t in ["0-1-1", "0-1-2", "0-77-3", "0-1-4", "3-1-1", "0-78-5"] {
+            st.advance(g(t));
+        }
+        // MariaDB 10.11 and 11.8 list them so: its hash holds 77, 78, 1.
+        assert_eq!(st.state(), "0-77-3,0-1-4,0-78-5,3-1-1");
+        // From a file's Gtid_list (or mysqld's state file, read at its start) the hash
+        // is built in the list's order: after a restart, as after mysqld's own.
+        let mut read = MariaPos::default();
+        for t in ["0-77-3", "0-1-4", "3-1-1", "0-78-5"] {
+            read.advance(g(t));
+        }
+        assert_eq!(read.state(), "0-1-4,0-77-3,0-78-5,3-1-1");
+        assert_eq!(st.to_string(), "0-78-5,3-1-1");
+        // A repeated older group moves neither the domain nor its server back.
+        st.advance(MariaGtid { domain: 0, server: 77, seq: 2 });
+        assert_eq!(st.state(), "0-77-3,0-1-4,0-78-5,3-1-1");
+        // Read back as written, the servers are first seen in the text's order.
+        let back = MariaPos::parse_state(&st.state()).unwrap();
+        assert_eq!(back.state(), read.state());
+        assert_eq!(back.domains, st.domains);
+        assert_eq!(MariaPos::parse_state("0-1-5").unwrap(), MariaPos::parse("0-1-5").unwrap());
+        assert!(MariaPos::parse_state("0-1").is_err());
+        let mut other = MariaPos::parse("0-1-3").unwrap();
+        other.absorb(&st);
+        assert_eq!(other.state(), st.state());
+    }
+
+    #[test]
+    fn mysys_hash_order_is_linear_hashings() {
+        let order = |keys: &[u32]| mysys_hash_order(keys).into_iter().map(|i| keys[i]).collect::<Vec<_>>();
+        assert_eq!(order(&[1, 77, 78]), [77, 78, 1]);
+        assert_eq!(order(&[]), Vec::<u32>::new());
+        assert_eq!(order(&[5]), [5]);
+        // Every key once, however many.
+        let many: Vec<u32> = (0..1000).map(|i| i * 7919).collect();
+        let mut got = order(&many);
+        got.sort_unstable();
+        let mut want = many.clone();
+        want.sort_unstable();
+        assert_eq!(got, want);
+    }
 
     #[test]
     fn a_maria_position_is_ahead_in_the_domains_the_other_has_not_reached() {

@@ -148,7 +148,7 @@ impl Origin {
             s.push_str(&format!("gtids {}\n", self.gtids.to_string().replace('\n', "")));
         }
         if !self.maria.is_empty() {
-            s.push_str(&format!("maria {}\n", self.maria));
+            s.push_str(&format!("maria {}\n", self.maria.state()));
         }
         s
     }
@@ -169,7 +169,7 @@ impl Origin {
                 "address" => o.address = v.to_string(),
                 "since" => o.since = v.to_string(),
                 "gtids" => o.gtids = GtidSet::parse(v).map_err(|e| bad(e.to_string()))?,
-                "maria" => o.maria = MariaPos::parse(v).map_err(|e| bad(e.to_string()))?,
+                "maria" => o.maria = MariaPos::parse_state(v).map_err(|e| bad(e.to_string()))?,
                 // A later version's line: kept readable.
                 _ => {}
             }

@@ -44,6 +44,7 @@ pub(super) fn variable(s: &Ctx, p: Option<&Primary>, var: &Var) -> Option<String
                 "gtid_executed" => d().gtids.to_string(),
                 "gtid_purged" => super::dump::purged_gtids(s.srv.serving()).to_string(),
                 "gtid_binlog_pos" | "gtid_current_pos" | "gtid_slave_pos" => d().maria.to_string(),
+                "gtid_binlog_state" => d().maria.state(),
                 // As mysqld: the machine's name. The one binlogd registers with is report_host.
                 "hostname" => host_name(),
                 "report_host" => cfg.report_host.clone(),

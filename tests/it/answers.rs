@@ -1124,6 +1124,7 @@ const MARIADB_STATEMENTS: &[&str] = &[
     "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_checksum', 'server_id')",
     "SELECT @@server_id, @@version, @@lower_case_table_names, @@binlog_checksum",
     "SELECT @@read_only, @@gtid_purged, @@global.gtid_current_pos",
+    "=SELECT @@gtid_binlog_state",
     // orchestrator's MariaDB GTID query.
     "~select @@global.gtid_domain_id, @@global.gtid_current_pos, @@global.gtid_binlog_pos, \
      @@global.gtid_slave_pos",
@@ -1167,6 +1168,44 @@ fn mariadb_statements_get_the_primarys_columns_and_types() {
 #[test]
 fn mariadb11_statements_get_the_primarys_columns_and_types() {
     same_columns(Flavor::MariaDb11, "columns-maria11", MARIADB_STATEMENTS);
+}
+
+/// MariaDB's binlog state names every server that logged in a domain, not only the
+/// last: failover tools find a server's errant transactions with it. binlogd's comes
+/// from the stored files (a file's Gtid_list, then its GTIDs), also after a restart.
+#[test]
+fn gtid_binlog_state_names_every_server_of_each_domain_as_the_primarys() {
+    binlog_state_as_the_primarys(Flavor::MariaDb, "gbs");
+}
+
+#[test]
+fn gtid_binlog_state_names_every_server_of_each_domain_as_mariadb11s() {
+    binlog_state_as_the_primarys(Flavor::MariaDb11, "gbs11");
+}
+
+fn binlog_state_as_the_primarys(flavor: Flavor, tag: &str) {
+    let s = Server::start(flavor, &format!("{tag}-src"));
+    let (mut b, lport) = Binlogd::serving(&s, tag, "");
+    s.sql("CREATE DATABASE g; CREATE TABLE g.t (a INT)");
+    s.sql("SET SESSION server_id = 77; INSERT INTO g.t VALUES (1)");
+    s.sql("SET SESSION gtid_domain_id = 3; INSERT INTO g.t VALUES (2)");
+    s.sql("INSERT INTO g.t VALUES (3)");
+    let q = "SELECT @@gtid_binlog_state, @@global.gtid_binlog_pos; SHOW GLOBAL VARIABLES LIKE 'gtid_binlog_state'";
+    let want = s.sql(q);
+    assert!(want.starts_with("0-77-3,0-1-4,3-1-1\t0-1-4,3-1-1\n"), "{want}");
+    wait_answer(lport, q, &want, "the state mirrored");
+    // A new file starts with the whole state in its Gtid_list: read from there on restart.
+    s.sql("FLUSH BINARY LOGS; SET SESSION server_id = 78; INSERT INTO g.t VALUES (4)");
+    let want = s.sql(q);
+    wait_answer(lport, q, &want, "the state mirrored");
+    // Read again from the Gtid_list, the hash of servers is built in the list's order,
+    // as mysqld builds its own from its state file when it starts.
+    b.stop();
+    s.restart();
+    b.start();
+    let want = s.sql(q);
+    assert!(want.starts_with("0-1-4,0-77-3,0-78-5,3-1-1\t"), "{want}");
+    wait_answer(lport, q, &want, "the state read again");
 }
 
 #[test]

@@ -531,6 +531,22 @@ pub fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     panic!("timed out after {limit:?} waiting for {what}");
 }
 
+/// Waits until binlogd's listener at `port` answers `sql` with `want`; on a timeout
+/// the last answer is shown.
+pub fn wait_answer(port: u16, sql: &str, want: &str, what: &str) {
+    let mut last = String::new();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        let (_, out, err) = session(port, sql);
+        if out == want {
+            return;
+        }
+        last = format!("{out}{err}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}: {sql}\n  want: {want:?}\n  last: {last:?}");
+}
+
 /// Waits until binlogd holds every file the primary has rotated, at the primary's size,
 /// then returns (name -> (primary md5, binlogd md5)).
 pub fn rotated_md5s(server: &Server, b: &Binlogd) -> BTreeMap<String, (String, String)> {

@@ -272,9 +272,7 @@ impl Store {
             // held when it began following it is part of what it holds.
             if let Some(o) = self.origin()? {
                 tracker.gtids.union(&o.gtids);
-                for g in o.maria.domains.values() {
-                    tracker.maria.advance(*g);
-                }
+                tracker.maria.absorb(&o.maria);
             }
         }
         if scan.closed {
