@@ -279,11 +279,33 @@ pub struct PrimaryVars {
     /// quite by name). Empty when they were not read (a file kept by a binlogd before
     /// them): then the primary's names are not known.
     pub others: Vec<Other>,
+    /// The primary's answers to `LISTINGS`, those it gave.
+    pub listings: Vec<Listing>,
+}
+
+/// What the primary lists of itself that binlogd answers as it does: its character
+/// sets and collations, which connectors read at connect (MySQL Connector/NET's
+/// `SHOW COLLATION` maps collation ids to character sets) and which differ with each
+/// server's version.
+pub const LISTINGS: &[&str] = &["SHOW CHARACTER SET", "SHOW COLLATION"];
+
+/// The primary's answer to one of `LISTINGS`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub statement: String,
+    /// Its column definitions in binlogd's own form (`resultset::as_own_def`).
+    pub defs: Vec<Vec<u8>>,
+    pub rows: Vec<Vec<Option<String>>>,
 }
 
 impl PrimaryVars {
     pub fn is_empty(&self) -> bool {
         self.declared.is_empty() && self.others.is_empty()
+    }
+
+    /// The primary's answer to `statement`, one of `LISTINGS`.
+    pub fn listing(&self, statement: &str) -> Option<&Listing> {
+        self.listings.iter().find(|l| l.statement == statement)
     }
 
     /// The value of a variable `VARS` declares as the primary's.
@@ -360,7 +382,93 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
         let scope = if words.is_empty() { String::new() } else { format!("\t{}", words.join(",")) };
         t.push_str(&format!("{}\t{}\t{word}{scope}\n", o.name, clean(&o.value)));
     }
+    for l in &vars.listings {
+        t.push_str(&format!("{LISTING_WORD}\t{}\n", l.statement));
+        for d in &l.defs {
+            let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+            t.push_str(&format!("{COLUMN_WORD}\t{hex}\n"));
+        }
+        for r in &l.rows {
+            let values: Vec<String> = r.iter().map(|v| v.as_deref().map_or("\\N".into(), escape)).collect();
+            t.push_str(&format!("{ROW_WORD}\t{}\n", values.join("\t")));
+        }
+    }
     t
+}
+
+/// The lines of a listing in `VARIABLES_FILE`: no variable's name starts with `@`.
+const LISTING_WORD: &str = "@listing";
+const COLUMN_WORD: &str = "@column";
+const ROW_WORD: &str = "@row";
+
+/// A listing's value in `VARIABLES_FILE`: a backslash, tab, line feed and carriage
+/// return escaped as `\\`, `\t`, `\n`, `\r` (NULL is `\N`).
+fn escape(v: &str) -> String {
+    let mut o = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            '\t' => o.push_str("\\t"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+fn unescape(v: &str) -> Option<String> {
+    if v == "\\N" {
+        return None;
+    }
+    let mut o = String::with_capacity(v.len());
+    let mut it = v.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            o.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('t') => o.push('\t'),
+            Some('n') => o.push('\n'),
+            Some('r') => o.push('\r'),
+            Some(x) => o.push(x),
+            None => o.push('\\'),
+        }
+    }
+    Some(o)
+}
+
+/// Reads a listing's line of `VARIABLES_FILE` into `vars`. A listing that is not one
+/// of `LISTINGS`, or one of whose definitions does not read, is marked with an empty
+/// statement, its lines skipped, and dropped at the end (`decode_file`).
+fn decode_listing_line(vars: &mut PrimaryVars, l: &str) {
+    let Some((word, rest)) = l.split_once('\t') else { return };
+    if word == LISTING_WORD {
+        let statement = if LISTINGS.contains(&rest) { rest.to_string() } else { String::new() };
+        vars.listings.push(Listing { statement, ..Listing::default() });
+        return;
+    }
+    let Some(last) = vars.listings.last_mut().filter(|l| !l.statement.is_empty()) else { return };
+    match word {
+        COLUMN_WORD => {
+            let bytes: Option<Vec<u8>> = (0..rest.len())
+                .step_by(2)
+                .map(|i| rest.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                .collect();
+            match bytes.filter(|b| crate::proto::resultset::column_def(b).is_ok()) {
+                Some(b) if last.rows.is_empty() => last.defs.push(b),
+                _ => last.statement.clear(),
+            }
+        }
+        ROW_WORD => {
+            let row: Vec<Option<String>> = rest.split('\t').map(unescape).collect();
+            if row.len() == last.defs.len() {
+                last.rows.push(row);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The variables in `VARIABLES_FILE`'s text. Lines that are neither a declared
@@ -368,6 +476,10 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
 pub fn decode_file(text: &str) -> PrimaryVars {
     let mut vars = PrimaryVars::default();
     for l in text.lines() {
+        if l.starts_with('@') {
+            decode_listing_line(&mut vars, l);
+            continue;
+        }
         let mut parts = l.split('\t');
         let (Some(k), Some(v)) = (parts.next(), parts.next()) else { continue };
         // As `encode_file` writes values: cut at a carriage return.
@@ -392,6 +504,7 @@ pub fn decode_file(text: &str) -> PrimaryVars {
             _ => {}
         }
     }
+    vars.listings.retain(|l| !l.statement.is_empty() && !l.defs.is_empty());
     vars
 }
 
@@ -408,8 +521,15 @@ mod tests {
         assert!(find("nosuch").is_none());
     }
 
+    fn def(name: &str, ty: crate::proto::resultset::ColumnType, charset: u16, len: u32) -> Vec<u8> {
+        use crate::proto::resultset::{definition, Fixed};
+        let names = ["information_schema", "COLLATIONS", "COLLATIONS", name, name];
+        definition(names, Fixed { charset, len, ty, flags: 1, decimals: 0 })
+    }
+
     #[test]
     fn the_kept_file_round_trips_and_skips_what_is_not_the_primarys() {
+        use crate::proto::resultset::ColumnType;
         let other = |n: &str, v: &str, kind| Other {
             name: n.into(),
             value: v.into(),
@@ -433,8 +553,24 @@ mod tests {
                 other("skip_name_resolve", "ON", Kind::Bool),
                 other("socket", "/run/mysqld/mysqld.sock", Kind::Text),
             ],
+            listings: vec![Listing {
+                statement: "SHOW COLLATION".into(),
+                defs: vec![def("Collation", ColumnType::VAR_STRING, 33, 192), def("Id", ColumnType::LONGLONG, 63, 20)],
+                rows: vec![
+                    vec![Some("utf8mb4_uca1400_ai_ci".into()), None],
+                    vec![Some("a\tb\\N\n\\".into()), Some("45".into())],
+                    vec![Some("\\N".into()), Some(String::new())],
+                ],
+            }],
         };
         assert_eq!(decode_file(&encode_file(&vars)), vars);
+        // A listing's definition that does not read drops it; a row of another width is left out.
+        let text = encode_file(&vars).replace("@row\tutf8mb4_uca1400_ai_ci\t\\N\n", "@row\tshort\n");
+        assert_eq!(decode_file(&text).listings[0].rows.len(), 2);
+        let text = encode_file(&vars).replacen("@column\t", "@column\tzz", 1);
+        assert!(decode_file(&text).listings.is_empty());
+        let text = format!("{}@listing\tSHOW ENGINES\n@column\t00\n", encode_file(&vars));
+        assert_eq!(decode_file(&text).listings.len(), 1);
         // A file of an older binlogd: declared variables only.
         let old = decode_file("server_id\t7\nnonsense\nbinlog_format\tROW\nsocket\t/tmp/s\n");
         assert_eq!(old.declared, vec![("binlog_format".to_string(), "ROW".to_string())]);

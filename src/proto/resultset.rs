@@ -11,6 +11,8 @@ pub struct ResultSet {
     pub columns: Vec<String>,
     /// What each column's definition says of its values, in the same order.
     pub shapes: Vec<Shape>,
+    /// Each column's definition as sent.
+    pub defs: Vec<Vec<u8>>,
     pub rows: Vec<Vec<Option<String>>>,
 }
 
@@ -78,9 +80,11 @@ pub fn read_result(mut next: impl FnMut() -> Result<Vec<u8>, Error>) -> Result<R
     let n = n as usize;
     let mut rs = ResultSet::default();
     for _ in 0..n {
-        let (name, shape) = column_def(&next()?)?;
+        let def = next()?;
+        let (name, shape) = column_def(&def)?;
         rs.columns.push(name);
         rs.shapes.push(shape);
+        rs.defs.push(def);
     }
     let mut p = next()?;
     if is_eof(&p) {
@@ -309,6 +313,29 @@ pub fn def_layout(p: &[u8]) -> Result<DefLayout, Error> {
 /// The collation binlogd's text columns carry until `for_session` makes it the
 /// session's: utf8mb3_general_ci, the metadata's.
 pub const TEXT_CHARSET: u16 = 33;
+
+/// A column definition a server sent to a connection whose results take `max_bytes`
+/// a character, in binlogd's own form (`head_typed`): a text column carries
+/// `TEXT_CHARSET` and its length in utf8mb3 (a TEXT's or BLOB's, its characters), so
+/// that `for_session` makes it any session's as it makes binlogd's own. A server's
+/// length is its characters times `max_bytes` (`Protocol_classic::send_field_metadata`).
+/// None when `def` does not read as a definition.
+pub fn as_own_def(def: &[u8], max_bytes: u8) -> Option<Vec<u8>> {
+    let at = def_layout(def).ok()?;
+    if def.get(at.fixed..)?.len() < 10 {
+        return None;
+    }
+    let mut d = def.to_vec();
+    let f = d.get_mut(at.fixed..at.fixed + 10)?;
+    if u16::from_le_bytes([f[0], f[1]]) != BINARY_CHARSET {
+        let len = u64::from(u32::from_le_bytes([f[2], f[3], f[4], f[5]]));
+        let chars = len / u64::from(max_bytes.max(1));
+        let len = if ColumnType(f[6]).is_blob() { chars } else { chars * 3 };
+        f[0..2].copy_from_slice(&TEXT_CHARSET.to_le_bytes());
+        f[2..6].copy_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+    }
+    Some(d)
+}
 
 /// The collation of bytes, and of numbers and times.
 pub const BINARY_CHARSET: u16 = 63;

@@ -148,7 +148,9 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
             )))
         }
     };
-    let variables = std::sync::Arc::new(primary_variables(&mut c, flavor, &vars));
+    let mut variables = primary_variables(&mut c, flavor, &vars);
+    variables.listings = listings(&mut c);
+    let variables = std::sync::Arc::new(variables);
     let primary = Primary {
         flavor,
         version: vars.variable("version").unwrap_or(&version).to_string(),
@@ -249,6 +251,21 @@ fn primary_variables(c: &mut Client, flavor: Flavor, global: &ResultSet) -> crat
         }
     }
     vars
+}
+
+/// The primary's answers to `sysvars::LISTINGS` (its character sets and collations),
+/// those it gives: binlogd's clients get them as the primary gives them.
+fn listings(c: &mut Client) -> Vec<crate::sysvars::Listing> {
+    let mut v = Vec::new();
+    for statement in crate::sysvars::LISTINGS {
+        let Ok(rs) = c.query(statement) else { continue };
+        // binlogd's connection takes results in utf8mb4: four bytes a character.
+        let defs: Option<Vec<Vec<u8>>> = rs.defs.iter().map(|d| crate::proto::resultset::as_own_def(d, 4)).collect();
+        if let Some(defs) = defs.filter(|d| !d.is_empty()) {
+            v.push(crate::sysvars::Listing { statement: statement.to_string(), defs, rows: rs.rows });
+        }
+    }
+    v
 }
 
 /// Which of the primary's variables are the server's only, and which no SET changes,
@@ -552,6 +569,7 @@ mod tests {
         ResultSet {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             shapes: Vec::new(),
+            defs: Vec::new(),
             rows: rows.iter().map(|r| r.iter().map(|v| Some(v.to_string())).collect()).collect(),
         }
     }

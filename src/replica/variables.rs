@@ -114,7 +114,11 @@ mod tests {
             global_only: false,
             read_only: false,
         };
-        let old = PrimaryVars { declared: vec![("read_only".into(), "OFF".into())], others: vec![other("10.000000")] };
+        let old = PrimaryVars {
+            declared: vec![("read_only".into(), "OFF".into())],
+            others: vec![other("10.000000")],
+            ..Default::default()
+        };
         let mut new = old.clone();
         new.declared[0].1 = "ON".into();
         assert_eq!(changes(&old, &new), "read_only = 'ON'");

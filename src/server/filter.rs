@@ -1,8 +1,11 @@
-//! The condition of `SHOW [GLOBAL | SESSION] VARIABLES | STATUS [LIKE 'p' | WHERE ...]`:
-//! a LIKE pattern, or a WHERE over `Variable_name` and `Value` with `=`, `LIKE`,
-//! `IN (...)`, joined by `OR` and `AND`. That covers what clients send: binlogd's
-//! own connect (`WHERE Variable_name IN (...)`), go-mysql, Debezium, Maxwell, Canal.
+//! The condition of `SHOW [GLOBAL | SESSION] VARIABLES | STATUS [LIKE 'p' | WHERE ...]`
+//! and of the other SHOW statements that take one (`SHOW COLLATION`, `SHOW CHARACTER
+//! SET`): a LIKE pattern on the first column, or a WHERE over the columns by name
+//! (`Variable_name` and `Value`) with `=`, `LIKE`, `IN (...)`, joined by `OR` and
+//! `AND`. That covers what clients send: binlogd's own connect (`WHERE Variable_name
+//! IN (...)`), go-mysql, Debezium, Maxwell, Canal.
 //! <https://dev.mysql.com/doc/refman/8.4/en/show-variables.html>
+//! <https://dev.mysql.com/doc/refman/8.4/en/extended-show.html>
 
 use super::sql::{tokens, Tok};
 
@@ -26,6 +29,11 @@ impl Filter {
 
     /// Parses what follows `VARIABLES` or `STATUS`: nothing, `LIKE 'p'`, or `WHERE ...`.
     pub fn parse(rest: &str) -> Result<Filter, String> {
+        Filter::parse_over(rest, &["Variable_name", "Value"])
+    }
+
+    /// The same for a listing whose columns are `columns`.
+    pub fn parse_over(rest: &str, columns: &[&str]) -> Result<Filter, String> {
         let toks = tokens(rest)?;
         let kw = |t: Option<&Tok>, k: &str| matches!(t, Some(Tok::Word(w)) if w.eq_ignore_ascii_case(k));
         match toks.first() {
@@ -35,7 +43,7 @@ impl Filter {
                 _ => Err("LIKE takes one quoted pattern".into()),
             },
             Some(_) if kw(toks.first(), "WHERE") => {
-                let mut p = Parser { toks: &toks[1..], at: 0, depth: 0 };
+                let mut p = Parser { toks: &toks[1..], at: 0, depth: 0, columns };
                 let f = p.or()?;
                 if p.at != p.toks.len() {
                     return Err("unexpected words after the condition".into());
@@ -47,14 +55,34 @@ impl Filter {
     }
 
     pub fn matches(&self, name: &str, value: &str) -> bool {
-        let col = |c: usize| if c == 0 { name } else { value };
+        self.matches_row(&[Some(name), Some(value)])
+    }
+
+    /// Does a row pass? A test of a NULL value passes neither way, as in SQL.
+    pub fn matches_row(&self, row: &[Option<&str>]) -> bool {
         self.0.iter().any(|all| {
-            all.iter().all(|t| match t {
-                Test::Like(c, p, not) => super::sql::like(p, col(*c)) != *not,
-                Test::Eq(c, v, not) => v.eq_ignore_ascii_case(col(*c)) != *not,
-                Test::In(c, vs, not) => vs.iter().any(|v| v.eq_ignore_ascii_case(col(*c))) != *not,
+            all.iter().all(|t| {
+                let (c, not) = match t {
+                    Test::Like(c, _, not) | Test::Eq(c, _, not) | Test::In(c, _, not) => (*c, *not),
+                };
+                let Some(x) = row.get(c).copied().flatten() else { return false };
+                let hit = match t {
+                    Test::Like(_, p, _) => super::sql::like(p, x),
+                    Test::Eq(_, v, _) => v.eq_ignore_ascii_case(x),
+                    Test::In(_, vs, _) => vs.iter().any(|v| v.eq_ignore_ascii_case(x)),
+                };
+                hit != not
             })
         })
+    }
+}
+
+/// A value in a condition: a quoted string, or a number as written.
+fn value(t: Option<&Tok>) -> Option<String> {
+    match t {
+        Some(Tok::Str(v)) => Some(v.clone()),
+        Some(Tok::Word(w)) if w.parse::<f64>().is_ok() => Some(w.clone()),
+        _ => None,
     }
 }
 
@@ -63,6 +91,8 @@ struct Parser<'a> {
     at: usize,
     /// Parentheses open around the test being read.
     depth: usize,
+    /// The columns a test may name.
+    columns: &'a [&'a str],
 }
 
 /// The most parentheses a condition may nest: each is a level of recursion, and a
@@ -101,9 +131,11 @@ impl Parser<'_> {
 
     /// One test; a parenthesized OR of single tests is taken as an IN.
     fn test(&mut self) -> Result<Vec<Test>, String> {
+        let columns = self.columns;
         let col = match self.next() {
-            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("Variable_name") => 0,
-            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("Value") => 1,
+            Some(Tok::Word(w)) if columns.iter().any(|c| c.eq_ignore_ascii_case(w)) => {
+                columns.iter().position(|c| c.eq_ignore_ascii_case(w)).unwrap_or(0)
+            }
             Some(Tok::Punct('(')) => {
                 if self.depth >= MAX_DEPTH {
                     return Err(format!("conditions nested more than {MAX_DEPTH} deep"));
@@ -120,20 +152,20 @@ impl Parser<'_> {
                     _ => Err("OR inside parentheses is not supported".into()),
                 };
             }
-            other => return Err(format!("expected Variable_name or Value, found {other:?}")),
+            other => return Err(format!("expected one of the columns {}, found {other:?}", columns.join(", "))),
         };
         let not = self.peek_kw("NOT");
         if not {
             self.at += 1;
         }
         match self.next() {
-            Some(Tok::Punct('=')) if !not => match self.next() {
-                Some(Tok::Str(v)) => Ok(vec![Test::Eq(col, v.clone(), false)]),
-                _ => Err("= takes a quoted string".into()),
+            Some(Tok::Punct('=')) if !not => match value(self.next()) {
+                Some(v) => Ok(vec![Test::Eq(col, v, false)]),
+                _ => Err("= takes a quoted string or a number".into()),
             },
-            Some(Tok::Word(w)) if w == "!=" && !not => match self.next() {
-                Some(Tok::Str(v)) => Ok(vec![Test::Eq(col, v.clone(), true)]),
-                _ => Err("!= takes a quoted string".into()),
+            Some(Tok::Word(w)) if w == "!=" && !not => match value(self.next()) {
+                Some(v) => Ok(vec![Test::Eq(col, v, true)]),
+                _ => Err("!= takes a quoted string or a number".into()),
             },
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("LIKE") => match self.next() {
                 Some(Tok::Str(p)) => Ok(vec![Test::Like(col, p.clone(), not)]),
@@ -145,9 +177,9 @@ impl Parser<'_> {
                 }
                 let mut vs = Vec::new();
                 loop {
-                    match self.next() {
-                        Some(Tok::Str(v)) => vs.push(v.clone()),
-                        _ => return Err("IN takes quoted strings".into()),
+                    match value(self.next()) {
+                        Some(v) => vs.push(v),
+                        _ => return Err("IN takes quoted strings or numbers".into()),
                     }
                     match self.next() {
                         Some(Tok::Punct(',')) => {}
@@ -186,6 +218,21 @@ mod tests {
         let f = Filter::parse("WHERE Variable_name NOT IN ('a')").unwrap();
         assert!(f.matches("b", "") && !f.matches("a", ""));
         assert!(Filter::parse("").unwrap().matches("anything", ""));
+    }
+
+    #[test]
+    fn a_listings_condition_names_its_columns_and_skips_nulls() {
+        let cols = ["Collation", "Charset", "Id", "Default"];
+        let f = Filter::parse_over("WHERE Charset = 'utf8mb4' AND `Default` = 'Yes'", &cols).unwrap();
+        assert!(f.matches_row(&[Some("utf8mb4_general_ci"), Some("utf8mb4"), Some("45"), Some("Yes")]));
+        assert!(!f.matches_row(&[Some("utf8mb4_bin"), Some("utf8mb4"), Some("46"), Some("")]));
+        let f = Filter::parse_over("WHERE Id IN (33, 45)", &cols).unwrap();
+        assert!(f.matches_row(&[Some("x"), Some("y"), Some("45"), None]));
+        assert!(!f.matches_row(&[Some("x"), Some("y"), None, None]));
+        let f = Filter::parse_over("WHERE Id NOT IN (33)", &cols).unwrap();
+        assert!(!f.matches_row(&[Some("x"), Some("y"), None, None]), "NULL passes no test");
+        assert!(Filter::parse_over("LIKE 'utf8%'", &cols).unwrap().matches_row(&[Some("utf8mb4_bin")]));
+        assert!(Filter::parse_over("WHERE Variable_name = 'x'", &cols).is_err());
     }
 
     #[test]

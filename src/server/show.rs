@@ -261,6 +261,14 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 rows(s, columns::REPLICAS, &["Server_id", "Host", "Port", "Master_id", "Slave_UUID"][..n], v)
             }
         }
+        ["CHARACTER", "SET", ..] | ["CHARSET", ..] | ["COLLATION", ..] => {
+            let (statement, kw) = match w[0] {
+                "COLLATION" => ("SHOW COLLATION", "COLLATION"),
+                "CHARSET" => ("SHOW CHARACTER SET", "CHARSET"),
+                _ => ("SHOW CHARACTER SET", "SET"),
+            };
+            listing(s, statement, after_word(t, kw), t)
+        }
         ["PROCESSLIST"] => {
             // MySQL 8.0.35 deprecated the INFORMATION_SCHEMA implementation SHOW
             // PROCESSLIST uses (performance_schema_show_processlist OFF, its default).
@@ -275,6 +283,47 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             &format!("binlogd does not support this statement: {}", first_words(t)),
         )],
     }
+}
+
+/// The primary's answer to `statement` (one of `sysvars::LISTINGS`), as it gave it,
+/// its rows those `condition` (LIKE on the first column, or WHERE) passes.
+fn listing(s: &Ctx, statement: &str, condition: &str, t: &str) -> Vec<Vec<u8>> {
+    let p = s.srv.primary();
+    let Some(l) = p.as_ref().and_then(|p| p.variables.listing(statement)) else {
+        return vec![err_packet(
+            ER_NOT_SUPPORTED_YET,
+            "42000",
+            &format!("binlogd answers {statement} as the primary does, and has not read the primary's answer yet"),
+        )];
+    };
+    let names: Vec<String> =
+        l.defs.iter().map(|d| resultset::column_def(d).map(|(n, _)| n).unwrap_or_default()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let filter = match super::filter::Filter::parse_over(condition, &names) {
+        Ok(f) => f,
+        Err(why) => {
+            return vec![err_packet(
+                ER_PARSE_ERROR,
+                "42000",
+                &format!("binlogd cannot read the condition of {}: {why}", first_words(t)),
+            )]
+        }
+    };
+    let mut a = Vec::with_capacity(l.defs.len() + l.rows.len() + 3);
+    let mut count = Vec::new();
+    crate::proto::buf::Put::put_lenenc(&mut count, l.defs.len() as u64);
+    a.push(count);
+    a.extend(l.defs.iter().cloned());
+    a.push(resultset::EOF.to_vec());
+    for r in &l.rows {
+        let values: Vec<Option<&str>> = r.iter().map(|v| v.as_deref()).collect();
+        if filter.matches_row(&values) {
+            a.push(resultset::row(r));
+        }
+    }
+    a.push(resultset::EOF.to_vec());
+    resultset::flag_result(&mut a, resultset::SERVER_QUERY_NO_INDEX_USED, true);
+    a
 }
 
 /// The error for a replication channel (MySQL) or named connection (MariaDB) other

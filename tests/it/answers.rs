@@ -209,6 +209,15 @@ const VARIABLE_STATEMENTS: &[&str] = &[
 ];
 
 const METADATA_STATEMENTS: &[&str] = &[
+    // The primary's character sets and collations (Connector/NET reads SHOW COLLATION
+    // at each connect), as it lists them.
+    "=SHOW COLLATION",
+    "=SHOW CHARACTER SET",
+    "=SHOW CHARSET LIKE 'utf8%'",
+    "=SHOW COLLATION WHERE Charset = 'latin1' AND `Default` = 'Yes'",
+    "=SHOW COLLATION LIKE 'utf8mb4\\_bin'",
+    "=SHOW COLLATION WHERE Id IN (33, 45, 255)",
+    "=SHOW CHARACTER SET WHERE Maxlen = 4 OR Charset = 'binary'",
     "SELECT 1.5, NULL, -5, 7, 123456789012, 'abc', '', UUID(), NOW(), NOW() - INTERVAL 1 DAY",
     "SELECT coalesce(NULL, 'x'), ifnull(NULL, 'abc'), ifnull(5, 'ab'), 1 = 1, NULL = 1, 'a' <> 'b'",
     "SELECT @@character_set_client, @@collation_connection, @@sql_mode, @@max_allowed_packet, @@log_bin, \
@@ -1227,6 +1236,9 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     assert_eq!(want.lines().count(), 5, "{want}");
     let others = "SELECT @@long_query_time, @@table_open_cache, @@event_scheduler";
     let others_want = s.sql(others);
+    let collations = "SHOW COLLATION WHERE Charset = 'utf8mb4'";
+    let collations_want = s.sql(collations);
+    assert!(collations_want.lines().count() > 10, "{collations_want}");
     assert!(want.contains("binlog_row_metadata\tFULL") && want.contains("read_only\tON"), "{want}");
     let (_, out, _) = session(lport, primary_vars);
     assert_eq!(out, want);
@@ -1352,6 +1364,8 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     assert_eq!(out, want, "the primary's variables while it is down");
     let (_, out, _) = session(lport, others);
     assert_eq!(out, others_want, "the primary's variables while it is down");
+    let (_, out, _) = session(lport, collations);
+    assert_eq!(out, collations_want, "the primary's collations while it is down");
     let (ok, _, err) = session(lport, "SET nosuch_variable = 1");
     assert!(!ok && err.contains("ERROR 1193"), "the primary's names while it is down: {err}");
     let (ok, _, err) = session(lport, "FLUSH BINARY LOGS");
