@@ -210,6 +210,54 @@ fn digests(p: &Path) -> std::io::Result<(String, u32)> {
     Ok((m.finalize().iter().map(|b| format!("{b:02x}")).collect(), c.finalize()))
 }
 
+/// The catalog as the running binlogd holds it: read once, and kept current by the
+/// archiver, the file's only writer while binlogd runs (`record`). Years of archived
+/// files make a catalog of tens of thousands of lines, which every dump into the
+/// archive, every restored file and every `@@gtid_purged` would otherwise read again.
+/// A catalog that does not read is read again at the next ask, so that one mended
+/// while binlogd runs is taken.
+pub struct Kept {
+    fs: std::sync::Arc<dyn Fs>,
+    dir: std::path::PathBuf,
+    cat: std::sync::RwLock<Option<std::sync::Arc<Catalog>>>,
+}
+
+impl Kept {
+    pub fn new(fs: std::sync::Arc<dyn Fs>, dir: &Path) -> Kept {
+        Kept { fs, dir: dir.to_path_buf(), cat: std::sync::RwLock::new(None) }
+    }
+
+    /// The catalog (read the first time), or why it cannot be read.
+    pub fn get(&self) -> Result<std::sync::Arc<Catalog>, String> {
+        if let Some(c) = self.cat.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            return Ok(c.clone());
+        }
+        let mut slot = self.cat.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let c = std::sync::Arc::new(Catalog::load(&*self.fs, &self.dir)?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Records `e` in the file, then in what readers get: a reader never sees a file as
+    /// archived before the catalog on disk says so. Over a catalog that cannot be read
+    /// (the archiver said so, and archives its files again), a new one is begun.
+    pub fn record(&self, e: Entry) -> Result<(), String> {
+        let mut slot = self.cat.write().unwrap_or_else(|e| e.into_inner());
+        let mut c = match slot.as_ref() {
+            Some(c) => (**c).clone(),
+            None => Catalog::load(&*self.fs, &self.dir).unwrap_or_default(),
+        };
+        c.add(e);
+        c.save(&*self.fs, &self.dir)
+            .map_err(|e| format!("{}: cannot write: {e}", self.dir.join(CATALOG_FILE).display()))?;
+        *slot = Some(std::sync::Arc::new(c));
+        Ok(())
+    }
+}
+
 /// Every archived file, in the order archived.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
@@ -247,8 +295,9 @@ impl Catalog {
 
     /// The files it records that are not among `stored` (binlog_dir's index): the
     /// archive's alone, oldest first.
-    pub fn not_stored(self, stored: &[String]) -> Vec<Entry> {
-        self.entries.into_iter().filter(|e| !stored.contains(&e.name)).collect()
+    pub fn not_stored(&self, stored: &[String]) -> Vec<Entry> {
+        let stored: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+        self.entries.iter().filter(|e| !stored.contains(e.name.as_str())).cloned().collect()
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -308,6 +357,30 @@ mod tests {
         fs.create_dir_all(dir).unwrap();
         fs.replace(dir, CATALOG_FILE, b"b.000001\t1\t\t\t\t\t\nbroken\n", false).unwrap();
         assert!(Catalog::load(&fs, dir).unwrap_err().contains("binlogd.catalog:2"));
+    }
+
+    #[test]
+    fn the_kept_catalog_is_read_once_and_what_is_recorded_is_on_disk_first() {
+        let fs = std::sync::Arc::new(SimFs::new());
+        let dir = Path::new("/k");
+        fs.create_dir_all(dir).unwrap();
+        fs.replace(dir, CATALOG_FILE, b"b.000001\t1\t\t\t\t\t\nbroken\n", false).unwrap();
+        let kept = Kept::new(fs.clone(), dir);
+        assert!(kept.get().unwrap_err().contains("binlogd.catalog:2"));
+        // Mended while binlogd runs: read at the next ask.
+        fs.replace(dir, CATALOG_FILE, b"b.000001\t1\t\t\t\t\t\n", false).unwrap();
+        assert!(kept.get().unwrap().contains("b.000001"));
+        kept.record(Entry { size: 7, ..Entry::named("b.000002") }).unwrap();
+        assert_eq!(kept.get().unwrap().get("b.000002").unwrap().size, 7);
+        assert_eq!(Catalog::load(&*fs, dir).unwrap(), *kept.get().unwrap());
+        // Read once: a change on disk behind its back is not read again.
+        fs.replace(dir, CATALOG_FILE, b"", false).unwrap();
+        assert_eq!(kept.get().unwrap().entries.len(), 2);
+        let stored = ["b.000002".to_string()];
+        assert_eq!(
+            kept.get().unwrap().not_stored(&stored),
+            vec![Entry::named("b.000001")].into_iter().map(|e| Entry { size: 1, ..e }).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -94,11 +94,10 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
     let dir = cfg.binlog_dir.clone();
     info!("archiving each closed binlog with archive_command = {cmd}");
     std::thread::Builder::new().name("archive".into()).spawn(move || {
-        let fs = crate::binlog::fs::os();
-        let mut done = Catalog::load(&*fs, &dir).unwrap_or_else(|e| {
+        let catalog = shared.serving.catalog.clone();
+        if let Err(e) = catalog.get() {
             warn!("{e}: the files it names are archived again");
-            Catalog::default()
-        });
+        }
         // The file list last looked at: a file is closed only when a newer one is begun,
         // so nothing else that is published (after each fsync) brings work.
         let mut seen: Option<Arc<Vec<String>>> = None;
@@ -112,6 +111,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
             // Every file but the last is closed.
             let closed = st.files.len().saturating_sub(1);
             let mut failed = false;
+            let done = catalog.get().unwrap_or_default();
             let todo: Vec<String> = st.files[..closed].iter().filter(|n| !done.contains(n)).cloned().collect();
             for name in &todo {
                 match run_one(&cmd, &dir, name) {
@@ -122,9 +122,8 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>) -> std::io::Result<()> {
                             warn!("archived {name}, but cannot describe it for the catalog: {e}");
                             Entry::named(name)
                         });
-                        done.add(entry);
-                        if let Err(e) = done.save(&*fs, &dir) {
-                            warn!("archived {name} but could not record it in {}: {e}", crate::binlog::catalog::CATALOG_FILE);
+                        if let Err(e) = catalog.record(entry) {
+                            warn!("archived {name} but could not record it: {e}");
                         }
                         info!("archived {name}");
                         backoff = Duration::from_secs(1);

@@ -290,6 +290,8 @@ pub struct Serving {
     pub readers: Mutex<std::collections::BTreeMap<u32, ReaderPos>>,
     /// The error log, for FLUSH LOGS.
     pub log: crate::logging::LogSink,
+    /// The archive catalog: written by the archiver, read by the restorer.
+    pub catalog: Arc<crate::binlog::catalog::Kept>,
     /// Brings archived files back to serve them (`restore_command`), when set.
     pub restorer: Option<Arc<restorer::Restorer>>,
     /// The event boundaries found so far in stored files, for dumps by position.
@@ -337,6 +339,7 @@ impl Shared {
         tls: Arc<crate::tls::Live>,
         source: source::Source,
     ) -> Shared {
+        let catalog = Arc::new(crate::binlog::catalog::Kept::new(crate::binlog::fs::os(), &cfg.binlog_dir));
         Shared {
             link: Link {
                 upstream: Mutex::new(Upstream { state: "Connecting to master", ..Default::default() }),
@@ -355,7 +358,8 @@ impl Shared {
                 index: Default::default(),
                 readers: Default::default(),
                 log,
-                restorer: restorer::Restorer::new(cfg),
+                restorer: restorer::Restorer::new(cfg, catalog.clone()),
+                catalog,
                 boundaries: Default::default(),
                 opened: Default::default(),
             },

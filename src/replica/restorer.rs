@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use log::{info, warn};
 
-use crate::binlog::catalog::{Catalog, Entry};
+use crate::binlog::catalog::{Entry, Kept};
 use crate::binlog::fs::Fs;
 use crate::binlog::read::Stored;
 use crate::config::Config;
@@ -52,11 +52,13 @@ pub struct Restorer {
     timeout: Duration,
     fs: Arc<dyn Fs>,
     flights: Mutex<HashMap<String, Arc<Flight>>>,
+    /// The archive catalog, as the archiver keeps it.
+    catalog: Arc<Kept>,
 }
 
 impl Restorer {
     /// With `restore_command` set; None without it.
-    pub fn new(cfg: &Config) -> Option<Arc<Restorer>> {
+    pub fn new(cfg: &Config, catalog: Arc<Kept>) -> Option<Arc<Restorer>> {
         let cmd = cfg.restore_command.clone()?;
         let r = Restorer {
             cmd,
@@ -65,6 +67,7 @@ impl Restorer {
             timeout: cfg.restore_timeout,
             fs: crate::binlog::fs::os(),
             flights: Mutex::default(),
+            catalog,
         };
         r.empty_cache();
         Some(Arc::new(r))
@@ -94,7 +97,7 @@ impl Restorer {
     /// The archive catalog's files that are not among `stored` (binlog_dir's index),
     /// oldest first: what binlogd serves by restoring them.
     pub fn archived(&self, stored: &[String]) -> Vec<Entry> {
-        Catalog::load(&*self.fs, &self.dir).map(|c| c.not_stored(stored)).unwrap_or_default()
+        self.catalog.get().map(|c| c.not_stored(stored)).unwrap_or_default()
     }
 
     /// The archived files that follow `name` in the catalog, not stored locally, at
@@ -102,7 +105,7 @@ impl Restorer {
     /// restore_cache_size beside `name`: one restored ahead must not evict another
     /// before it is read, to be restored again.
     fn next_archived(&self, name: &str) -> Vec<Entry> {
-        let Ok(cat) = Catalog::load(&*self.fs, &self.dir) else { return Vec::new() };
+        let Ok(cat) = self.catalog.get() else { return Vec::new() };
         let Some(i) = cat.entries.iter().position(|e| e.name == name) else { return Vec::new() };
         let mut room = self.cache_size.saturating_sub(cat.entries.get(i).map_or(0, |e| e.size));
         let after = cat.entries.get(i + 1..).unwrap_or_default();
@@ -123,7 +126,7 @@ impl Restorer {
     /// the next archived ones are restored meanwhile, in the background. None when the
     /// archive catalog does not record it.
     pub fn open(self: &Arc<Self>, name: &str) -> Result<Option<Box<dyn Stored>>, String> {
-        let Some(entry) = Catalog::load(&*self.fs, &self.dir)?.get(name).cloned() else { return Ok(None) };
+        let Some(entry) = self.catalog.get()?.get(name).cloned() else { return Ok(None) };
         self.fetch(&entry)?;
         let path = self.cache().join(flat(name));
         // Used now: the last to be evicted.
@@ -310,7 +313,7 @@ fn run(cmd: &str, part: &Path, name: &str, timeout: Duration) -> Result<(), Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binlog::catalog::Entry;
+    use crate::binlog::catalog::{Catalog, Entry};
 
     /// Waits for `f` (a restore ahead runs in its own thread).
     fn wait_until(mut f: impl FnMut() -> bool) {
@@ -329,6 +332,7 @@ mod tests {
             timeout,
             fs: crate::binlog::fs::os(),
             flights: Mutex::default(),
+            catalog: Arc::new(Kept::new(crate::binlog::fs::os(), d)),
         })
     }
 
