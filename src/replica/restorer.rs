@@ -91,7 +91,8 @@ impl Restorer {
     /// The GTID state the oldest archived file binlogd no longer stores starts with:
     /// where what binlogd can serve begins, with restore_command.
     pub fn oldest_start(&self, stored: &[String]) -> Option<crate::binlog::gtid_index::FileStart> {
-        self.archived(stored).into_iter().next()?.start
+        let cat = self.catalog.get().ok()?;
+        cat.entries.iter().find(|e| !stored.contains(&e.name))?.start.clone()
     }
 
     /// The archive catalog's files that are not among `stored` (binlog_dir's index),
