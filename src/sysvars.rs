@@ -281,6 +281,36 @@ pub struct PrimaryVars {
     pub others: Vec<Other>,
     /// The primary's answers to `LISTINGS`, those it gave.
     pub listings: Vec<Listing>,
+    /// What values its variables take, by lower-case name, where it says.
+    pub takes: std::collections::BTreeMap<String, Takes>,
+}
+
+/// What values one of the primary's variables takes, as it says (MariaDB's
+/// information_schema.SYSTEM_VARIABLES: a number's range and step, an enumeration's or
+/// a set's members; MySQL's performance_schema.variables_metadata: a number's range):
+/// a session's `SET` is checked against it as the primary checks it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Takes {
+    /// A number's least and greatest value, as the primary writes them.
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// A number's step: a value is rounded down to a multiple of it.
+    pub block: Option<u64>,
+    /// An enumeration's or a set's members, in the primary's order and case.
+    pub members: Option<Members>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Members {
+    /// A set (any of them, `sql_mode`) rather than an enumeration (one).
+    pub set: bool,
+    pub names: Vec<String>,
+}
+
+impl Takes {
+    pub fn is_empty(&self) -> bool {
+        *self == Takes::default()
+    }
 }
 
 /// What the primary lists of itself that binlogd answers as it does: its character
@@ -382,6 +412,20 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
         let scope = if words.is_empty() { String::new() } else { format!("\t{}", words.join(",")) };
         t.push_str(&format!("{}\t{}\t{word}{scope}\n", o.name, clean(&o.value)));
     }
+    for (name, k) in &vars.takes {
+        let opt = |v: &Option<String>| v.as_deref().map(clean).unwrap_or_default();
+        let (kind, members) = match &k.members {
+            Some(m) => (if m.set { "set" } else { "enum" }, m.names.join(",")),
+            None => ("", String::new()),
+        };
+        let block = k.block.map(|b| b.to_string()).unwrap_or_default();
+        t.push_str(&format!(
+            "{TAKES_WORD}\t{name}\t{}\t{}\t{block}\t{kind}\t{}\n",
+            opt(&k.min),
+            opt(&k.max),
+            clean(&members)
+        ));
+    }
     for l in &vars.listings {
         t.push_str(&format!("{LISTING_WORD}\t{}\n", l.statement));
         for d in &l.defs {
@@ -398,6 +442,8 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
 
 /// The lines of a listing in `VARIABLES_FILE`: no variable's name starts with `@`.
 const LISTING_WORD: &str = "@listing";
+/// `@takes<TAB>name<TAB>min<TAB>max<TAB>block<TAB>enum|set|<TAB>members,...`.
+const TAKES_WORD: &str = "@takes";
 const COLUMN_WORD: &str = "@column";
 const ROW_WORD: &str = "@row";
 
@@ -444,6 +490,32 @@ fn unescape(v: &str) -> Option<String> {
 /// statement, its lines skipped, and dropped at the end (`decode_file`).
 fn decode_listing_line(vars: &mut PrimaryVars, l: &str) {
     let Some((word, rest)) = l.split_once('\t') else { return };
+    if word == TAKES_WORD {
+        // As `encode_file` writes values: cut at a carriage return.
+        let f: Vec<&str> = rest.split('\r').next().unwrap_or("").split('\t').collect();
+        let &[name, min, max, block, kind, members] = f.as_slice() else { return };
+        let opt = |v: &str| (!v.is_empty()).then(|| v.to_string());
+        let members = match kind {
+            "enum" | "set" => Some(Members {
+                set: kind == "set",
+                names: members.split(',').filter(|m| !m.is_empty()).map(str::to_string).collect(),
+            }),
+            "" => None,
+            _ => return,
+        };
+        let block = match block {
+            "" => None,
+            b => match b.parse() {
+                Ok(b) => Some(b),
+                Err(_) => return,
+            },
+        };
+        let t = Takes { min: opt(min), max: opt(max), block, members };
+        if !name.is_empty() && !t.is_empty() {
+            vars.takes.insert(name.to_ascii_lowercase(), t);
+        }
+        return;
+    }
     if word == LISTING_WORD {
         let statement = if LISTINGS.contains(&rest) { rest.to_string() } else { String::new() };
         vars.listings.push(Listing { statement, ..Listing::default() });
@@ -553,6 +625,7 @@ mod tests {
                 other("skip_name_resolve", "ON", Kind::Bool),
                 other("socket", "/run/mysqld/mysqld.sock", Kind::Text),
             ],
+            takes: Default::default(),
             listings: vec![Listing {
                 statement: "SHOW COLLATION".into(),
                 defs: vec![def("Collation", ColumnType::VAR_STRING, 33, 192), def("Id", ColumnType::LONGLONG, 63, 20)],
@@ -563,7 +636,22 @@ mod tests {
                 ],
             }],
         };
+        let mut vars = vars;
+        vars.takes.insert(
+            "sort_buffer_size".into(),
+            Takes { min: Some("1024".into()), max: Some("18446744073709551615".into()), block: None, members: None },
+        );
+        vars.takes
+            .insert("join_buffer_size".into(), Takes { min: Some("128".into()), block: Some(128), ..Takes::default() });
+        let members = |set, l: &str| Some(Members { set, names: l.split(',').map(str::to_string).collect() });
+        vars.takes.insert(
+            "sql_mode".into(),
+            Takes { members: members(true, "ANSI_QUOTES,IGNORE_SPACE"), ..Takes::default() },
+        );
+        vars.takes
+            .insert("completion_type".into(), Takes { members: members(false, "NO_CHAIN,CHAIN"), ..Takes::default() });
         assert_eq!(decode_file(&encode_file(&vars)), vars);
+        assert!(decode_file("@takes\tx\t1\t2\tnotanumber\t\t\n@takes\ty\t\t\t\tflagset\ta\n").takes.is_empty());
         // A listing's definition that does not read drops it; a row of another width is left out.
         let text = encode_file(&vars).replace("@row\tutf8mb4_uca1400_ai_ci\t\\N\n", "@row\tshort\n");
         assert_eq!(decode_file(&text).listings[0].rows.len(), 2);

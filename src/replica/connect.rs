@@ -204,6 +204,8 @@ fn primary_variables(c: &mut Client, flavor: Flavor, global: &ResultSet) -> crat
             *said = msg;
         }
     };
+    let meta = variable_meta(c, flavor);
+    vars.takes = meta.iter().filter(|(_, m)| !m.takes.is_empty()).map(|(k, m)| (k.clone(), m.takes.clone())).collect();
     match c.query("SHOW SESSION VARIABLES") {
         Ok(session) => {
             // In the order it lists them, which SHOW VARIABLES keeps (MariaDB's is not
@@ -227,7 +229,6 @@ fn primary_variables(c: &mut Client, flavor: Flavor, global: &ResultSet) -> crat
             return vars;
         }
     }
-    let scopes = variable_scopes(c, flavor);
     // A few hundred columns per statement: mysqld takes up to 4096.
     for chunk in others.chunks(500) {
         let list: Vec<String> = chunk
@@ -245,7 +246,7 @@ fn primary_variables(c: &mut Client, flavor: Flavor, global: &ResultSet) -> crat
         for (i, (k, v, session_only)) in chunk.iter().enumerate() {
             let Some(shape) = rs.shapes.get(i) else { continue };
             let kind = crate::sysvars::kind_of(shape, row.get(i).and_then(|x| x.as_deref()));
-            let (global_only, read_only) = scopes.get(k).copied().unwrap_or_default();
+            let (global_only, read_only) = meta.get(k).map_or((false, false), |m| (m.global_only, m.read_only));
             let session_only = *session_only;
             vars.others.push(Other { name: k.clone(), value: v.clone(), kind, session_only, global_only, read_only });
         }
@@ -268,23 +269,56 @@ fn listings(c: &mut Client) -> Vec<crate::sysvars::Listing> {
     v
 }
 
-/// Which of the primary's variables are the server's only, and which no SET changes,
-/// by lower-case name, where it says: MariaDB's information_schema.SYSTEM_VARIABLES,
-/// MySQL's performance_schema.variables_metadata (8.0.34 and later, without read-only).
-/// Empty where it does not (an older server): nothing is refused for it.
-fn variable_scopes(c: &mut Client, flavor: Flavor) -> std::collections::HashMap<String, (bool, bool)> {
+/// What the primary says of one of its variables.
+#[derive(Debug, Default)]
+struct Meta {
+    global_only: bool,
+    read_only: bool,
+    takes: crate::sysvars::Takes,
+}
+
+/// What the primary says of its variables, by lower-case name: which are the server's
+/// only, which no SET changes, and what values they take. MariaDB's
+/// information_schema.SYSTEM_VARIABLES says all of it; MySQL's
+/// performance_schema.variables_metadata (8.0.34 and later) the scope and a number's
+/// range. Empty where it says nothing (an older server): nothing is refused for it.
+fn variable_meta(c: &mut Client, flavor: Flavor) -> std::collections::HashMap<String, Meta> {
     let sql = match flavor {
-        Flavor::MariaDb => "SELECT VARIABLE_NAME, VARIABLE_SCOPE, READ_ONLY FROM information_schema.SYSTEM_VARIABLES",
-        Flavor::Mysql => "SELECT VARIABLE_NAME, VARIABLE_SCOPE FROM performance_schema.variables_metadata",
+        Flavor::MariaDb => {
+            "SELECT VARIABLE_NAME, VARIABLE_SCOPE, READ_ONLY, NUMERIC_MIN_VALUE, NUMERIC_MAX_VALUE, \
+             NUMERIC_BLOCK_SIZE, VARIABLE_TYPE, ENUM_VALUE_LIST FROM information_schema.SYSTEM_VARIABLES"
+        }
+        Flavor::Mysql => {
+            "SELECT VARIABLE_NAME, VARIABLE_SCOPE, NULL, MIN_VALUE, MAX_VALUE, NULL, DATA_TYPE, NULL \
+             FROM performance_schema.variables_metadata"
+        }
     };
     let Ok(rs) = c.query(sql) else { return Default::default() };
     rs.rows
         .iter()
         .filter_map(|r| {
-            let name = r.first()?.as_deref()?.to_ascii_lowercase();
-            let global = r.get(1)?.as_deref()?.eq_ignore_ascii_case("GLOBAL");
-            let read_only = r.get(2).and_then(|x| x.as_deref()).is_some_and(|x| x.eq_ignore_ascii_case("YES"));
-            Some((name, (global, read_only)))
+            let at = |i: usize| r.get(i).and_then(|x| x.as_deref()).filter(|x| !x.is_empty());
+            let name = at(0)?.to_ascii_lowercase();
+            let ty = at(6).unwrap_or("").to_ascii_uppercase();
+            let number = |v: Option<&str>| v.filter(|v| v.parse::<f64>().is_ok()).map(str::to_string);
+            let members = at(7).filter(|_| ty == "ENUM" || ty == "SET").map(|list| crate::sysvars::Members {
+                set: ty == "SET",
+                names: list.split(',').map(str::to_string).collect(),
+            });
+            let takes = crate::sysvars::Takes {
+                min: number(at(3)),
+                max: number(at(4)),
+                block: at(5).and_then(|b| b.parse().ok()).filter(|b| *b > 1),
+                members,
+            };
+            Some((
+                name,
+                Meta {
+                    global_only: at(1).is_some_and(|x| x.eq_ignore_ascii_case("GLOBAL")),
+                    read_only: at(2).is_some_and(|x| x.eq_ignore_ascii_case("YES")),
+                    takes,
+                },
+            ))
         })
         .collect()
 }

@@ -1122,6 +1122,11 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
             return Ok(Some(super::values::onoff(on)));
         }
     }
+    let takes = s.srv.primary().and_then(|p| p.variables.takes.get(&name.to_ascii_lowercase()).cloned());
+    let takes = takes.unwrap_or_default();
+    if let (Some(m), Kind::Text | Kind::TextOrNull) = (&takes.members, kind) {
+        return member_value(s, name, m, v, word).map(Some);
+    }
     match kind {
         Kind::Text | Kind::TextOrNull if word => return Ok(Some(v.to_string())),
         Kind::Bool if word => return Err(Some(wrong_value(name, v))),
@@ -1146,8 +1151,14 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
         Kind::Int | Kind::SignedInt => {
             let n: i128 = value.parse().ok().filter(|_| number).ok_or_else(|| Some(wrong_type()))?;
             let low = if kind == Kind::Int { 0 } else { i128::from(i64::MIN) };
-            let (low, high) = value_range(name).unwrap_or((low, i128::from(u64::MAX)));
-            let kept = n.clamp(low, high);
+            let said = |v: &Option<String>| v.as_deref().and_then(|x| x.parse::<i128>().ok());
+            let (low, high) = value_range(name)
+                .unwrap_or((said(&takes.min).unwrap_or(low), said(&takes.max).unwrap_or(i128::from(u64::MAX))));
+            let mut kept = n.clamp(low, high);
+            // Rounded down to the primary's step (join_buffer_size's 128), not below the least.
+            if let Some(b) = takes.block.map(i128::from) {
+                kept = (kept - kept.rem_euclid(b)).max(low);
+            }
             if kept != n {
                 let msg = format!("Truncated incorrect {} value: '{n}'", name.to_ascii_lowercase());
                 s.warnings.push("Warning", ER_TRUNCATED_WRONG_VALUE, msg);
@@ -1156,7 +1167,10 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
         }
         Kind::Double => {
             let x: f64 = value.parse().ok().filter(|_| number).ok_or_else(|| Some(wrong_type()))?;
-            let kept = value_range(name).map_or(x, |(low, high)| x.clamp(low as f64, high as f64));
+            let said = |v: &Option<String>| v.as_deref().and_then(|x| x.parse::<f64>().ok());
+            let range = value_range(name).map(|(low, high)| (low as f64, high as f64));
+            let range = range.or(said(&takes.min).zip(said(&takes.max)));
+            let kept = range.map_or(x, |(low, high)| x.clamp(low, high));
             if kept != x {
                 let msg = format!("Truncated incorrect {} value: '{value}'", name.to_ascii_lowercase());
                 s.warnings.push("Warning", ER_TRUNCATED_WRONG_VALUE, msg);
@@ -1166,6 +1180,142 @@ fn own_value(s: &mut Ctx, name: &str, kind: crate::sysvars::Kind, v: &str) -> Re
         Kind::Text | Kind::TextOrNull => Ok(Some(value)),
     }
 }
+
+/// What `SET name = v` makes a session's value of an enumeration or a set with these
+/// `members`, as mysqld's `Sys_var_enum` and `Sys_var_set` check it: a member by name
+/// in any case (given back in the primary's), or by number (an enumeration's index, a
+/// set's bits); a set's members are listed in the primary's order, empty items
+/// skipped. Anything else is 1231 naming what is not a member, a number with a
+/// fraction 1232. An expression binlogd cannot evaluate is taken as `own_value` takes
+/// it (`Err(None)`).
+fn member_value(
+    s: &mut Ctx,
+    name: &str,
+    m: &crate::sysvars::Members,
+    v: &str,
+    word: bool,
+) -> Result<String, Option<Vec<u8>>> {
+    let name = &name.to_ascii_lowercase();
+    let wrong_type =
+        || err_packet(ER_WRONG_TYPE_FOR_VAR, "42000", &format!("Incorrect argument type to variable '{name}'"));
+    let (text, number) = if word {
+        (v.to_string(), false)
+    } else {
+        let Ok((value, col)) = eval(s, v) else { return Err(None) };
+        let Some(value) = value else { return Err(Some(wrong_value(name, "NULL"))) };
+        let number = col.ty.is_number();
+        if number && value.parse::<i128>().is_err() {
+            return Err(Some(wrong_type()));
+        }
+        (value, number)
+    };
+    member_text(name, m, &text, number).map_err(Some)
+}
+
+/// `member_value` of a value read: `text`, a number where `number`.
+fn member_text(name: &str, m: &crate::sysvars::Members, text: &str, number: bool) -> Result<String, Vec<u8>> {
+    let wrong_type =
+        || err_packet(ER_WRONG_TYPE_FOR_VAR, "42000", &format!("Incorrect argument type to variable '{name}'"));
+    // The value as it was read, its spaces kept.
+    let wrong_value = |_: &str, v: &str| {
+        err_packet(ER_WRONG_VALUE_FOR_VAR, "42000", &format!("Variable '{name}' can't be set to the value of '{v}'"))
+    };
+    let mut on = vec![false; m.names.len()];
+    if number {
+        let n: i128 = text.parse().map_err(|_| wrong_type())?;
+        if m.set {
+            // A set of mysqld's has at most 64 members (a ulonglong of bits).
+            if !(0..(1i128 << m.names.len().min(64))).contains(&n) {
+                return Err(wrong_value(name, text));
+            }
+            for (i, o) in on.iter_mut().enumerate().take(64) {
+                *o = n & (1i128 << i) != 0;
+            }
+        } else {
+            let i = usize::try_from(n).ok().filter(|i| *i < m.names.len()).ok_or_else(|| wrong_value(name, text))?;
+            on[i] = true;
+        }
+    } else {
+        let find = |item: &str| m.names.iter().position(|x| x.eq_ignore_ascii_case(item));
+        if m.set {
+            for item in text.split(',').filter(|i| !i.is_empty()) {
+                on[find(item).ok_or_else(|| wrong_value(name, item))?] = true;
+            }
+        } else {
+            on[find(text).ok_or_else(|| wrong_value(name, text))?] = true;
+        }
+    }
+    if name.eq_ignore_ascii_case("sql_mode") {
+        for (mode, implies) in SQL_MODE_COMBINATIONS {
+            if m.names.iter().zip(&on).any(|(x, on)| *on && x == mode) {
+                for (x, o) in m.names.iter().zip(on.iter_mut()) {
+                    *o |= implies.contains(&x.as_str());
+                }
+            }
+        }
+    }
+    let names: Vec<&str> = m.names.iter().zip(&on).filter(|(_, on)| **on).map(|(x, _)| x.as_str()).collect();
+    Ok(names.join(","))
+}
+
+/// The sql_mode members that stand for others, and those they add, as MariaDB adds
+/// them (`expand_sql_mode`; `SET sql_mode = ANSI` on 10.11 and 11.8 shows
+/// `REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI`). Only a primary
+/// that lists sql_mode's members (MariaDB) has its value built here.
+const SQL_MODE_COMBINATIONS: &[(&str, &[&str])] = &[
+    ("ANSI", &["REAL_AS_FLOAT", "PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE"]),
+    (
+        "ORACLE",
+        &[
+            "PIPES_AS_CONCAT",
+            "ANSI_QUOTES",
+            "IGNORE_SPACE",
+            "NO_KEY_OPTIONS",
+            "NO_TABLE_OPTIONS",
+            "NO_FIELD_OPTIONS",
+            "NO_AUTO_CREATE_USER",
+            "SIMULTANEOUS_ASSIGNMENT",
+        ],
+    ),
+    (
+        "MSSQL",
+        &["PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE", "NO_KEY_OPTIONS", "NO_TABLE_OPTIONS", "NO_FIELD_OPTIONS"],
+    ),
+    (
+        "POSTGRESQL",
+        &["PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE", "NO_KEY_OPTIONS", "NO_TABLE_OPTIONS", "NO_FIELD_OPTIONS"],
+    ),
+    (
+        "DB2",
+        &["PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE", "NO_KEY_OPTIONS", "NO_TABLE_OPTIONS", "NO_FIELD_OPTIONS"],
+    ),
+    (
+        "MAXDB",
+        &[
+            "PIPES_AS_CONCAT",
+            "ANSI_QUOTES",
+            "IGNORE_SPACE",
+            "NO_KEY_OPTIONS",
+            "NO_TABLE_OPTIONS",
+            "NO_FIELD_OPTIONS",
+            "NO_AUTO_CREATE_USER",
+        ],
+    ),
+    ("MYSQL323", &["HIGH_NOT_PRECEDENCE"]),
+    ("MYSQL40", &["HIGH_NOT_PRECEDENCE"]),
+    (
+        "TRADITIONAL",
+        &[
+            "STRICT_TRANS_TABLES",
+            "STRICT_ALL_TABLES",
+            "NO_ZERO_IN_DATE",
+            "NO_ZERO_DATE",
+            "ERROR_FOR_DIVISION_BY_ZERO",
+            "NO_AUTO_CREATE_USER",
+            "NO_ENGINE_SUBSTITUTION",
+        ],
+    ),
+];
 
 /// ERROR 1238 for a variable no SET changes.
 fn read_only(name: &str) -> Vec<u8> {
@@ -1437,6 +1587,39 @@ pub fn fuzz(sql: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_enumeration_or_a_set_takes_its_members_in_any_case_and_gives_them_in_the_primarys() {
+        use crate::sysvars::Members;
+        let names = |l: &str| l.split(',').map(str::to_string).collect::<Vec<_>>();
+        let set = Members { set: true, names: names("REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI") };
+        let one = Members { set: false, names: names("NO_CHAIN,CHAIN,RELEASE") };
+        let ok = |m, t: &str, n| super::member_text("x", m, t, n).unwrap();
+        let refused = |m, t: &str, n| {
+            let e = super::member_text("x", m, t, n).unwrap_err();
+            String::from_utf8_lossy(&e[9..]).into_owned()
+        };
+        assert_eq!(ok(&set, "ignore_space,ansi_quotes,,", false), "ANSI_QUOTES,IGNORE_SPACE");
+        assert_eq!(ok(&set, "", false), "");
+        assert_eq!(ok(&set, "5", true), "REAL_AS_FLOAT,ANSI_QUOTES");
+        assert!(refused(&set, "32", true).ends_with("value of '32'"));
+        assert!(refused(&set, "ansi_quotes, ignore_space", false).ends_with("value of ' ignore_space'"));
+        assert_eq!(ok(&one, "release", false), "RELEASE");
+        assert_eq!(ok(&one, "1", true), "CHAIN");
+        assert!(refused(&one, "3", true).ends_with("value of '3'"));
+        assert!(refused(&one, "-1", true).ends_with("value of '-1'"));
+        assert!(refused(&one, "chain ", false).ends_with("value of 'chain '"));
+        assert!(refused(&one, "1.5", true).contains("Incorrect argument type"));
+        // sql_mode's combinations add what they stand for.
+        let modes = Members { set: true, names: names("REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI") };
+        assert_eq!(
+            super::member_text("sql_mode", &modes, "ansi", false).unwrap(),
+            "REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI"
+        );
+        // More members than mysqld's 64 bits: no bit past them is read.
+        let many = Members { set: true, names: (0..200).map(|i| format!("M{i}")).collect() };
+        assert_eq!(super::member_text("x", &many, "3", true).unwrap(), "M0,M1");
+    }
+
     use super::*;
 
     #[test]

@@ -191,6 +191,8 @@ const VARIABLE_STATEMENTS: &[&str] = &[
     "=SET max_join_size = 'abc'",
     "=SET sql_safe_updates = 'maybe'",
     "=SET max_join_size = 1000; SELECT @@max_join_size",
+    // A number below the least the primary says it takes: brought to it, warning 1292.
+    "=SET sort_buffer_size = 10; SHOW WARNINGS; SELECT @@sort_buffer_size",
     "=SET max_connections = 5",
     "=SET wait_timeout = abc",
     "=SET foreign_key_checks = maybe",
@@ -1134,6 +1136,25 @@ const MARIADB_STATEMENTS: &[&str] = &[
     "SELECT @@server_id, @@version, @@lower_case_table_names, @@binlog_checksum",
     "SELECT @@read_only, @@gtid_purged, @@global.gtid_current_pos",
     "=SELECT @@gtid_binlog_state",
+    // Enumerations and sets, by the members SYSTEM_VARIABLES lists: given back in the
+    // primary's case and order, refused as it refuses, sql_mode's combinations added.
+    "=SET sql_mode = 'ansi_quotes,strict_trans_tables'; SELECT @@sql_mode",
+    "=SET sql_mode = 'ansi_quotes,nosuch,x'",
+    "=SET sql_mode = 'ANSI_QUOTES,,IGNORE_SPACE'; SELECT @@sql_mode",
+    "=SET sql_mode = 3; SELECT @@sql_mode",
+    "=SET sql_mode = 68719476736",
+    "=SET sql_mode = ANSI; SELECT @@sql_mode",
+    "=SET sql_mode = 'traditional'; SELECT @@sql_mode",
+    "=SET sql_mode = ''; SELECT @@sql_mode",
+    "=SET completion_type = 1; SELECT @@completion_type",
+    "=SET completion_type = 'release'; SELECT @@completion_type",
+    "=SET completion_type = 7",
+    "=SET completion_type = 'chain '",
+    "=SET completion_type = 1.5",
+    "=SET completion_type = -1",
+    "=SET tx_isolation = 'read-committed'; SELECT @@tx_isolation",
+    // A number rounded down to the primary's step.
+    "=SET join_buffer_size = 1000; SHOW WARNINGS; SELECT @@join_buffer_size",
     // orchestrator's MariaDB GTID query.
     "~select @@global.gtid_domain_id, @@global.gtid_current_pos, @@global.gtid_binlog_pos, \
      @@global.gtid_slave_pos",
