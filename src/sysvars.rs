@@ -319,7 +319,20 @@ impl Takes {
 /// server's version.
 pub const LISTINGS: &[&str] = &["SHOW CHARACTER SET", "SHOW COLLATION"];
 
-/// The primary's answer to one of `LISTINGS`.
+/// What binlogd asks of a MariaDB and of a MySQL primary about its variables
+/// (`connect::variable_meta`): the scope, whether SET changes it, and what it takes.
+/// Its answer is kept as a listing too, so that a binlogd reading this one gets it.
+pub const META_MARIADB: &str = "SELECT VARIABLE_NAME, VARIABLE_SCOPE, READ_ONLY, NUMERIC_MIN_VALUE, \
+     NUMERIC_MAX_VALUE, NUMERIC_BLOCK_SIZE, VARIABLE_TYPE, ENUM_VALUE_LIST FROM information_schema.SYSTEM_VARIABLES";
+pub const META_MYSQL: &str = "SELECT VARIABLE_NAME, VARIABLE_SCOPE, NULL, MIN_VALUE, MAX_VALUE, NULL, DATA_TYPE, NULL \
+     FROM performance_schema.variables_metadata";
+
+/// Is `statement` one whose answer binlogd keeps (`Listing`)?
+pub fn kept(statement: &str) -> bool {
+    LISTINGS.contains(&statement) || statement == META_MARIADB || statement == META_MYSQL
+}
+
+/// The primary's answer to one of `LISTINGS`, or to `META_MARIADB` or `META_MYSQL`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listing {
     pub statement: String,
@@ -517,7 +530,7 @@ fn decode_listing_line(vars: &mut PrimaryVars, l: &str) {
         return;
     }
     if word == LISTING_WORD {
-        let statement = if LISTINGS.contains(&rest) { rest.to_string() } else { String::new() };
+        let statement = if kept(rest) { rest.to_string() } else { String::new() };
         vars.listings.push(Listing { statement, ..Listing::default() });
         return;
     }

@@ -149,7 +149,7 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
         }
     };
     let mut variables = primary_variables(&mut c, flavor, &vars);
-    variables.listings = listings(&mut c);
+    variables.listings.extend(listings(&mut c));
     let variables = std::sync::Arc::new(variables);
     let primary = Primary {
         flavor,
@@ -204,7 +204,8 @@ fn primary_variables(c: &mut Client, flavor: Flavor, global: &ResultSet) -> crat
             *said = msg;
         }
     };
-    let meta = variable_meta(c, flavor);
+    let (meta, kept) = variable_meta(c, flavor);
+    vars.listings.extend(kept);
     vars.takes = meta.iter().filter(|(_, m)| !m.takes.is_empty()).map(|(k, m)| (k.clone(), m.takes.clone())).collect();
     match c.query("SHOW SESSION VARIABLES") {
         Ok(session) => {
@@ -259,11 +260,8 @@ fn primary_variables(c: &mut Client, flavor: Flavor, global: &ResultSet) -> crat
 fn listings(c: &mut Client) -> Vec<crate::sysvars::Listing> {
     let mut v = Vec::new();
     for statement in crate::sysvars::LISTINGS {
-        let Ok(rs) = c.query(statement) else { continue };
-        // binlogd's connection takes results in utf8mb4: four bytes a character.
-        let defs: Option<Vec<Vec<u8>>> = rs.defs.iter().map(|d| crate::proto::resultset::as_own_def(d, 4)).collect();
-        if let Some(defs) = defs.filter(|d| !d.is_empty()) {
-            v.push(crate::sysvars::Listing { statement: statement.to_string(), defs, rows: rs.rows });
+        if let Ok(rs) = c.query(statement) {
+            v.extend(listing(statement, &rs));
         }
     }
     v
@@ -282,19 +280,18 @@ struct Meta {
 /// information_schema.SYSTEM_VARIABLES says all of it; MySQL's
 /// performance_schema.variables_metadata (8.0.34 and later) the scope and a number's
 /// range. Empty where it says nothing (an older server): nothing is refused for it.
-fn variable_meta(c: &mut Client, flavor: Flavor) -> std::collections::HashMap<String, Meta> {
+fn variable_meta(
+    c: &mut Client,
+    flavor: Flavor,
+) -> (std::collections::HashMap<String, Meta>, Option<crate::sysvars::Listing>) {
     let sql = match flavor {
-        Flavor::MariaDb => {
-            "SELECT VARIABLE_NAME, VARIABLE_SCOPE, READ_ONLY, NUMERIC_MIN_VALUE, NUMERIC_MAX_VALUE, \
-             NUMERIC_BLOCK_SIZE, VARIABLE_TYPE, ENUM_VALUE_LIST FROM information_schema.SYSTEM_VARIABLES"
-        }
-        Flavor::Mysql => {
-            "SELECT VARIABLE_NAME, VARIABLE_SCOPE, NULL, MIN_VALUE, MAX_VALUE, NULL, DATA_TYPE, NULL \
-             FROM performance_schema.variables_metadata"
-        }
+        Flavor::MariaDb => crate::sysvars::META_MARIADB,
+        Flavor::Mysql => crate::sysvars::META_MYSQL,
     };
     let Ok(rs) = c.query(sql) else { return Default::default() };
-    rs.rows
+    let kept = listing(sql, &rs);
+    let meta = rs
+        .rows
         .iter()
         .filter_map(|r| {
             let at = |i: usize| r.get(i).and_then(|x| x.as_deref()).filter(|x| !x.is_empty());
@@ -320,7 +317,17 @@ fn variable_meta(c: &mut Client, flavor: Flavor) -> std::collections::HashMap<St
                 },
             ))
         })
-        .collect()
+        .collect();
+    (meta, kept)
+}
+
+/// The primary's answer `rs` to `statement`, kept to be given as it gave it; None when
+/// a column definition does not read.
+fn listing(statement: &str, rs: &ResultSet) -> Option<crate::sysvars::Listing> {
+    // binlogd's connection takes results in utf8mb4: four bytes a character.
+    let defs: Option<Vec<Vec<u8>>> = rs.defs.iter().map(|d| crate::proto::resultset::as_own_def(d, 4)).collect();
+    let defs = defs.filter(|d| !d.is_empty())?;
+    Some(crate::sysvars::Listing { statement: statement.to_string(), defs, rows: rs.rows.clone() })
 }
 
 /// Sets the session variables a replica sets before dumping. Returns whether

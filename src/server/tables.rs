@@ -7,7 +7,10 @@
 //! reads), MariaDB's in information_schema (`GLOBAL_VARIABLES`, its names in upper
 //! case). A SELECT of one takes its columns, `SUBSTRING_INDEX`, and what `eval`
 //! takes; a WHERE of `expr = | <> | != | LIKE expr` and `expr [NOT] IN (list)`
-//! joined by AND; ORDER BY and LIMIT. Anything else is refused as any table is.
+//! joined by AND; ORDER BY and LIMIT. Anything else is refused as any table is, but
+//! for the statement binlogd asks of its source about the primary's variables
+//! (`sysvars::META_MARIADB`, `META_MYSQL`), answered as the primary answered it, so
+//! that a binlogd reading this one checks a session's SET as it does.
 //! <https://dev.mysql.com/doc/refman/8.4/en/information-schema-processlist-table.html>
 //! <https://dev.mysql.com/doc/refman/8.4/en/performance-schema-system-variable-tables.html>
 
@@ -164,6 +167,17 @@ fn column(t: &Table, i: usize, name: &str, table: &str, maria: bool) -> Option<C
 /// `SELECT list` where `list` reads from one of the tables binlogd answers: its result,
 /// or None when it names no table binlogd has.
 pub(super) fn select(s: &Ctx, list: &str) -> Option<Vec<Vec<u8>>> {
+    // What binlogd asks of its source about the variables (a binlogd reading this
+    // one asks it so), answered as the primary answered it.
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let asked = words(&format!("SELECT {list}"));
+    let kept = [crate::sysvars::META_MARIADB, crate::sysvars::META_MYSQL].into_iter().find(|m| words(m) == asked);
+    if let Some(statement) = kept {
+        let p = s.srv.primary();
+        if let Some(l) = p.as_ref().and_then(|p| p.variables.listing(statement)) {
+            return Some(super::show::listing_rows(l, |_| true));
+        }
+    }
     let up = list.to_ascii_uppercase();
     let at = top_level(&up, " FROM ")?;
     let rest = list[at + 6..].trim();

@@ -118,6 +118,17 @@ fn relay_tier(flavor: Flavor, tag: &str, mode: u8) {
     assert!(ok, "{err}");
     let (ok, _, err) = session(b_port, "SET GLOBAL timestamp = 1");
     assert!(!ok && err.contains("ERROR 1228"), "{err}");
+    // And checks a session's SET as the primary does: A gives B what the primary says
+    // its variables take (their scopes, ranges and members).
+    let (ok, _, err) = session(b_port, "SET innodb_buffer_pool_size = 1");
+    assert!(!ok && err.contains("ERROR 1229"), "{err}");
+    let mut checked = vec!["SET sort_buffer_size = 10; SHOW WARNINGS; SELECT @@sort_buffer_size"];
+    if flavor != Flavor::Mysql {
+        checked.push("SET sql_mode = 'ansi,strict_trans_tables'; SELECT @@sql_mode");
+    }
+    for q in checked {
+        assert_eq!(session(b_port, q).1, s.sql(q), "{q}");
+    }
     if mode == 0 {
         // zstd where A stands in for MySQL, zlib for MariaDB (which offers no zstd).
         let alg = if flavor == Flavor::Mysql { "zstd" } else { "zlib" };
