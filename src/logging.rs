@@ -69,8 +69,85 @@ fn local_tm(secs: u64) -> Option<libc::tm> {
     ok.then_some(tm)
 }
 
-/// Parses a local `YYYY-MM-DD[ HH:MM[:SS]]`, as PURGE BINARY LOGS BEFORE takes it.
-pub fn parse_local(s: &str) -> Option<SystemTime> {
+/// A time zone as a session sets it (`SET time_zone`): the machine's (`SYSTEM`, and a
+/// zone's name, which binlogd has no tables to look up), or a fixed offset east of UTC,
+/// in seconds (`+05:30`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Zone {
+    #[default]
+    Local,
+    Offset(i64),
+}
+
+impl Zone {
+    /// The zone of a `time_zone` value: `+HH:MM` or `-HH:MM`, else the machine's.
+    pub fn of(tz: &str) -> Zone {
+        let tz = tz.trim();
+        let sign = match tz.as_bytes().first() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            _ => return Zone::Local,
+        };
+        let Some((h, m)) = tz[1..].split_once(':') else { return Zone::Local };
+        match (h.parse::<i64>(), m.parse::<i64>()) {
+            (Ok(h), Ok(m)) if (0..=14).contains(&h) && (0..60).contains(&m) => Zone::Offset(sign * (h * 3600 + m * 60)),
+            _ => Zone::Local,
+        }
+    }
+}
+
+/// Calendar fields: year, month (1-12), day, hour, minute, second.
+type Fields = [i64; 6];
+
+/// The calendar time of `secs` since the epoch in `zone`.
+fn fields_in(secs: u64, zone: Zone) -> Option<Fields> {
+    match zone {
+        Zone::Local => {
+            let tm = local_tm(secs)?;
+            let f = [tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec];
+            Some(f.map(i64::from))
+        }
+        Zone::Offset(off) => {
+            let t = i64::try_from(secs).ok()?.checked_add(off)?;
+            let (days, rem) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            Some([y, m, d, rem / 3600, rem % 3600 / 60, rem % 60])
+        }
+    }
+}
+
+/// Seconds since the epoch of calendar fields in `zone`, out-of-range fields carried
+/// over (a 32nd of January is the 1st of February), as mktime normalizes them.
+fn secs_in(f: Fields, zone: Zone) -> Option<u64> {
+    let [y, mo, d, h, mi, s] = f;
+    match zone {
+        Zone::Local => {
+            let i = |v: i64| i32::try_from(v).ok();
+            // SAFETY: mktime reads and normalizes the tm we own.
+            let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+            tm.tm_year = i(y - 1900)?;
+            tm.tm_mon = i(mo - 1)?;
+            tm.tm_mday = i(d)?;
+            tm.tm_hour = i(h)?;
+            tm.tm_min = i(mi)?;
+            tm.tm_sec = i(s)?;
+            tm.tm_isdst = -1;
+            let t = unsafe { libc::mktime(&mut tm) };
+            u64::try_from(t).ok()
+        }
+        Zone::Offset(off) => {
+            let months = y.checked_mul(12)?.checked_add(mo - 1)?;
+            let (y, mo) = (months.div_euclid(12), months.rem_euclid(12) + 1);
+            let days = days_from_civil(y, mo, 1).checked_add(d - 1)?;
+            let t = days.checked_mul(86_400)?.checked_add(h * 3600 + mi * 60 + s)?.checked_sub(off)?;
+            u64::try_from(t).ok()
+        }
+    }
+}
+
+/// Parses `YYYY-MM-DD[ HH:MM[:SS]]` in `zone`, as PURGE BINARY LOGS BEFORE takes it
+/// (in the session's time zone).
+pub fn parse_in(s: &str, zone: Zone) -> Option<SystemTime> {
     let s = s.trim();
     let (date, time) = s.split_once([' ', 'T']).unwrap_or((s, "00:00:00"));
     let d: Vec<i32> = date.split('-').map(|x| x.parse().ok()).collect::<Option<_>>()?;
@@ -86,33 +163,21 @@ pub fn parse_local(s: &str) -> Option<SystemTime> {
     {
         return None;
     }
-    // SAFETY: mktime reads and normalizes the tm we own.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = *da;
-    tm.tm_hour = *h;
-    tm.tm_min = *mi;
-    tm.tm_sec = sec;
-    tm.tm_isdst = -1;
-    let t = unsafe { libc::mktime(&mut tm) };
-    (t >= 0).then(|| UNIX_EPOCH + std::time::Duration::from_secs(t as u64))
+    let f = [y, mo, da, h, mi, &sec].map(|v| i64::from(*v));
+    secs_in(f, zone).map(|t| UNIX_EPOCH + std::time::Duration::from_secs(t))
 }
 
-/// Local time of `secs` as `YYYY-MM-DD HH:MM:SS`, the form of SQL's `NOW()`.
-pub fn datetime(secs: u64) -> String {
-    match local_tm(secs) {
-        Some(tm) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            tm.tm_year + 1900,
-            tm.tm_mon + 1,
-            tm.tm_mday,
-            tm.tm_hour,
-            tm.tm_min,
-            tm.tm_sec
-        ),
+/// `secs` as `YYYY-MM-DD HH:MM:SS` in `zone`, the form of SQL's `NOW()`.
+pub fn datetime_in(secs: u64, zone: Zone) -> String {
+    match fields_in(secs, zone) {
+        Some([y, mo, d, h, mi, s]) => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}"),
         None => secs.to_string(),
     }
+}
+
+/// Local time of `secs` as `YYYY-MM-DD HH:MM:SS`.
+pub fn datetime(secs: u64) -> String {
+    datetime_in(secs, Zone::Local)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
@@ -130,9 +195,12 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// `secs` since the epoch as a UTC `YYYY-MM-DD HH:MM:SS`: binlog event timestamps,
 /// shown as they are, whatever the machine's time zone.
 pub fn utc_datetime(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // civil_from_days, the inverse of the above.
+    datetime_in(secs, Zone::Offset(0))
+}
+
+/// The proleptic Gregorian date of a day since 1970-01-01 (the inverse of
+/// `days_from_civil`, Howard Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -141,8 +209,7 @@ pub fn utc_datetime(secs: u64) -> String {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` followed by an optional offset (`Z`, `UTC`,
@@ -204,34 +271,33 @@ pub enum Unit {
     Year,
 }
 
-/// `secs` moved by `n` units of local time: days, months and years by the calendar
-/// (mktime normalizes the fields), as SQL's `DATE_ADD` does.
-pub fn shift_local(secs: u64, unit: Unit, n: i64) -> Option<u64> {
-    let mut tm = local_tm(secs)?;
-    let n = i32::try_from(n).ok()?;
+/// `secs` moved by `n` units of time in `zone`: days, months and years by the
+/// calendar, as SQL's `DATE_ADD` does.
+pub fn shift_in(secs: u64, unit: Unit, n: i64, zone: Zone) -> Option<u64> {
+    let mut f = fields_in(secs, zone)?;
+    // As the 32-bit fields of a struct tm could hold them.
+    let n = i64::from(i32::try_from(n).ok()?);
+    let add = |v: i64, by: i64| v.checked_add(by).filter(|x| i32::try_from(*x).is_ok());
     match unit {
-        Unit::Second => tm.tm_sec = tm.tm_sec.checked_add(n)?,
-        Unit::Minute => tm.tm_min = tm.tm_min.checked_add(n)?,
-        Unit::Hour => tm.tm_hour = tm.tm_hour.checked_add(n)?,
-        Unit::Day => tm.tm_mday = tm.tm_mday.checked_add(n)?,
-        Unit::Week => tm.tm_mday = tm.tm_mday.checked_add(n.checked_mul(7)?)?,
+        Unit::Second => f[5] = add(f[5], n)?,
+        Unit::Minute => f[4] = add(f[4], n)?,
+        Unit::Hour => f[3] = add(f[3], n)?,
+        Unit::Day => f[2] = add(f[2], n)?,
+        Unit::Week => f[2] = add(f[2], n.checked_mul(7)?)?,
         Unit::Month | Unit::Year => {
             // The day is kept within the month reached (Jan 31 + 1 month is Feb 28
             // or 29), as in MySQL, rather than run into the next month.
             let months = if unit == Unit::Year { n.checked_mul(12)? } else { n };
-            let total = (tm.tm_year + 1900).checked_mul(12)?.checked_add(tm.tm_mon)?.checked_add(months)?;
+            let total = add(f[0].checked_mul(12)?, f[1] - 1 + months)?;
             let (y, m) = (total.div_euclid(12), total.rem_euclid(12));
             let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
             let last = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize];
-            tm.tm_year = y - 1900;
-            tm.tm_mon = m;
-            tm.tm_mday = tm.tm_mday.min(last);
+            f[0] = y;
+            f[1] = m + 1;
+            f[2] = f[2].min(last);
         }
     }
-    tm.tm_isdst = -1;
-    // SAFETY: mktime reads and normalizes the tm we own.
-    let t = unsafe { libc::mktime(&mut tm) };
-    u64::try_from(t).ok()
+    secs_in(f, zone)
 }
 
 /// Local time as `YYYY-MM-DDTHH:MM:SS.uuuuuu+HH:MM`.
@@ -296,7 +362,29 @@ pub fn init(sink: LogSink) {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_utc_micros, utc_datetime};
+    use super::{datetime_in, parse_in, parse_utc_micros, shift_in, utc_datetime, Unit, Zone};
+
+    #[test]
+    fn a_sessions_offset_zone_shows_reads_and_shifts_times_by_the_calendar() {
+        assert_eq!(Zone::of("+05:30"), Zone::Offset(19_800));
+        assert_eq!(Zone::of("-08:00"), Zone::Offset(-28_800));
+        for local in ["SYSTEM", "Europe/Berlin", "+15:00", "+1:xx", ""] {
+            assert_eq!(Zone::of(local), Zone::Local, "{local}");
+        }
+        let tokyo = Zone::Offset(9 * 3600);
+        // 2023-11-14 22:13:20 UTC.
+        assert_eq!(datetime_in(1_700_000_000, tokyo), "2023-11-15 07:13:20");
+        let at = |s: &str, z| parse_in(s, z).unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(at("2023-11-15 07:13:20", tokyo), 1_700_000_000);
+        assert_eq!(at("2026-03-01 00:30", Zone::Offset(-3600)), at("2026-03-01 01:30", Zone::Offset(0)));
+        let jan31 = at("2026-01-31 10:00:00", tokyo);
+        assert_eq!(datetime_in(shift_in(jan31, Unit::Month, 1, tokyo).unwrap(), tokyo), "2026-02-28 10:00:00");
+        assert_eq!(datetime_in(shift_in(jan31, Unit::Day, 1, tokyo).unwrap(), tokyo), "2026-02-01 10:00:00");
+        assert_eq!(datetime_in(shift_in(jan31, Unit::Year, -1, tokyo).unwrap(), tokyo), "2025-01-31 10:00:00");
+        assert_eq!(datetime_in(shift_in(jan31, Unit::Hour, -11, tokyo).unwrap(), tokyo), "2026-01-30 23:00:00");
+        assert!(shift_in(jan31, Unit::Year, i64::MAX, tokyo).is_none());
+        assert!(shift_in(0, Unit::Second, -1, Zone::Offset(0)).is_none(), "before the epoch");
+    }
 
     #[test]
     fn utc_times_read_and_print_whatever_the_zone() {

@@ -297,14 +297,29 @@ fn variable_meta(
             let at = |i: usize| r.get(i).and_then(|x| x.as_deref()).filter(|x| !x.is_empty());
             let name = at(0)?.to_ascii_lowercase();
             let ty = at(6).unwrap_or("").to_ascii_uppercase();
-            let number = |v: Option<&str>| v.filter(|v| v.parse::<f64>().is_ok()).map(str::to_string);
+            // MySQL gives some doubles' bounds as their bits (long_query_time's greatest
+            // as 4719230590769954816, 31536000.0): a "Numeric" bound past 2^53 is read so.
+            let number = |v: Option<&str>| {
+                let v = v.filter(|v| v.parse::<f64>().is_ok())?;
+                match v.parse::<u64>() {
+                    Ok(bits) if ty == "NUMERIC" && bits > 1 << 53 => {
+                        Some(f64::from_bits(bits)).filter(|x| x.is_finite()).map(|x| x.to_string())
+                    }
+                    _ => Some(v.to_string()),
+                }
+            };
+            // A range of one value (MySQL's timestamp, 0 to 0) says nothing.
+            let (min, max) = match (number(at(3)), number(at(4))) {
+                (Some(a), Some(b)) if a == b => (None, None),
+                range => range,
+            };
             let members = at(7).filter(|_| ty == "ENUM" || ty == "SET").map(|list| crate::sysvars::Members {
                 set: ty == "SET",
                 names: list.split(',').map(str::to_string).collect(),
             });
             let takes = crate::sysvars::Takes {
-                min: number(at(3)),
-                max: number(at(4)),
+                min,
+                max,
                 block: at(5).and_then(|b| b.parse().ok()).filter(|b| *b > 1),
                 members,
             };

@@ -1493,7 +1493,7 @@ fn purge(s: &mut Ctx, how: &str, arg: &str) -> Vec<Vec<u8>> {
         Target::To(crate::binlog::sources::to_path(&files, &unquote(arg)))
     } else {
         // What DBAs type: a quoted time, NOW() - INTERVAL 1 DAY, DATE_SUB(NOW(), INTERVAL 7 DAY).
-        match datetime(arg) {
+        match datetime(arg, super::values::clock(s)) {
             Some(Ok(secs)) => Target::Before(UNIX_EPOCH + std::time::Duration::from_secs(secs)),
             _ => return vec![err_packet(ER_WRONG_ARGUMENTS, "HY000", "Incorrect arguments to PURGE LOGS BEFORE")],
         }
@@ -1582,7 +1582,7 @@ pub fn fuzz(sql: &str) {
     if let Ok(f) = super::filter::Filter::parse(&t) {
         let _ = f.matches("server_id", "1");
     }
-    let _ = super::values::datetime(&t);
+    let _ = super::values::datetime(&t, super::values::Clock::default());
 }
 
 #[cfg(test)]

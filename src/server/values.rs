@@ -385,14 +385,16 @@ fn typed_variable(s: &Ctx, kind: sysvars::Kind, v: String) -> Typed {
 
 /// The kind of a variable a session may SET a value of its own for: one the primary
 /// has, declared or not, but those whose session value binlogd gives itself
-/// (`sysvars::PER_SESSION`).
+/// (`sysvars::PER_SESSION`), of which `timestamp` alone, the session's clock
+/// (`clock`), may be set.
 pub(super) fn settable(s: &Ctx, name: &str) -> Option<sysvars::Kind> {
     match sysvars::find(name) {
         Some(var) => lookup(s, name).map(|_| var.kind),
         None => {
             let p = s.srv.primary()?;
             let o = p.variables.other(name)?;
-            (!sysvars::PER_SESSION.contains(&o.name.as_str())).then_some(o.kind)
+            let given = sysvars::PER_SESSION.contains(&o.name.as_str()) && o.name != "timestamp";
+            (!given).then_some(o.kind)
         }
     }
 }
@@ -694,7 +696,7 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
     match up.as_str() {
         // BIGINT on both flavours, however small (MariaDB types small literals INT).
         "UNIX_TIMESTAMP()" => Ok((
-            Some(now_secs().to_string()),
+            Some(clock(s).now.to_string()),
             if maria {
                 number_column(ColumnType::LONGLONG, 17, flags::BINARY)
             } else {
@@ -762,7 +764,7 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
                 .decimals(u8::try_from(decimals).unwrap_or(u8::MAX));
             Ok((Some(t.to_string()), c))
         }
-        _ => match datetime(t) {
+        _ => match datetime(t, clock(s)) {
             // NOW() is never NULL; arithmetic on a time may be.
             Some(Ok(secs)) => {
                 // A function alone, with no arithmetic, is never NULL.
@@ -771,7 +773,8 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
                 // MariaDB 11.7+ types NOW() and CURRENT_TIMESTAMP as TIMESTAMP.
                 let timestamp = alone && (up.starts_with("NOW(") || up.starts_with("CURRENT_TIMESTAMP"));
                 let ty = if timestamp && maria_from(s, 110700) { ColumnType::TIMESTAMP } else { ColumnType::DATETIME };
-                Ok((Some(crate::logging::datetime(secs)), number_column(ty, 19, flags::BINARY | not_null)))
+                let shown = crate::logging::datetime_in(secs, clock(s).zone);
+                Ok((Some(shown), number_column(ty, 19, flags::BINARY | not_null)))
             }
             Some(Err(why)) => Err(err_packet(ER_WRONG_ARGUMENTS, "HY000", &why)),
             None => Err(err_packet(ER_NOT_SUPPORTED_YET, "42000", &format!("binlogd cannot evaluate '{t}'"))),
@@ -1210,15 +1213,34 @@ fn wait_for_executed_gtid_set(s: &Ctx, args: &str, level: usize) -> Result<Strin
 /// `x - INTERVAL n unit` / `x + INTERVAL n unit`. None when `e` is none of those;
 /// Some(Err) when it is one, wrongly written.
 /// <https://dev.mysql.com/doc/refman/8.4/en/date-and-time-functions.html#function_date-add>
-pub(super) fn datetime(e: &str) -> Option<Result<u64, String>> {
-    datetime_at(e, 0)
+pub(super) fn datetime(e: &str, c: Clock) -> Option<Result<u64, String>> {
+    datetime_at(e, c, 0)
+}
+
+/// A session's clock: the time its `SET timestamp` gave it, else the time, and its
+/// time zone (`SET time_zone`, else the primary's `time_zone`), in which NOW() is shown
+/// and a written time (`PURGE BINARY LOGS BEFORE '...'`) is read, as on mysqld.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Clock {
+    pub now: u64,
+    pub zone: crate::logging::Zone,
+}
+
+pub(super) fn clock(s: &Ctx) -> Clock {
+    let now = s.tracked.own("timestamp").and_then(|t| t.parse::<f64>().ok()).filter(|t| *t > 0.0);
+    let now = now.map_or_else(now_secs, |t| t as u64);
+    let zone = match &s.tracked.time_zone {
+        Some(tz) => tz.clone(),
+        None => primary_variable(s.srv.primary().as_ref(), "time_zone"),
+    };
+    Clock { now, zone: crate::logging::Zone::of(&zone) }
 }
 
 /// The most date functions and intervals one expression may nest: each is a level of
 /// recursion, and a client's statement must not exhaust the connection thread's stack.
 const MAX_DATE_DEPTH: usize = 32;
 
-fn datetime_at(e: &str, level: usize) -> Option<Result<u64, String>> {
+fn datetime_at(e: &str, c: Clock, level: usize) -> Option<Result<u64, String>> {
     if level > MAX_DATE_DEPTH {
         return Some(Err(format!("date arithmetic nested more than {MAX_DATE_DEPTH} deep")));
     }
@@ -1229,20 +1251,20 @@ fn datetime_at(e: &str, level: usize) -> Option<Result<u64, String>> {
         .filter(|&(i, c, d)| d == 0 && matches!(c, '+' | '-') && up[i + 1..].trim_start().starts_with("INTERVAL"))
         .last();
     if let Some((i, _, _)) = split {
-        let base = match datetime_at(&t[..i], level + 1)? {
+        let base = match datetime_at(&t[..i], c, level + 1)? {
             Ok(b) => b,
             Err(e) => return Some(Err(e)),
         };
         let sign = if t[i..].starts_with('-') { -1 } else { 1 };
         return Some(interval(t[i + 1..].trim_start().get(8..).unwrap_or("")).and_then(|(n, unit)| {
-            crate::logging::shift_local(base, unit, sign * n).ok_or_else(|| format!("'{t}' is out of range"))
+            crate::logging::shift_in(base, unit, sign * n, c.zone).ok_or_else(|| format!("'{t}' is out of range"))
         }));
     }
     for f in ["DATE_SUB(", "DATE_ADD(", "SUBDATE(", "ADDDATE("] {
         if let Some(args) = call_args(t, f) {
             let parts = split_list(args);
             let [base, iv] = parts.as_slice() else { return Some(Err(format!("{f}...) takes two arguments"))) };
-            let base = match datetime_at(base, level + 1)? {
+            let base = match datetime_at(base, c, level + 1)? {
                 Ok(b) => b,
                 Err(e) => return Some(Err(e)),
             };
@@ -1251,7 +1273,7 @@ fn datetime_at(e: &str, level: usize) -> Option<Result<u64, String>> {
             };
             let sign = if f.contains("SUB") { -1 } else { 1 };
             return Some(interval(iv).and_then(|(n, unit)| {
-                crate::logging::shift_local(base, unit, sign * n).ok_or_else(|| format!("'{t}' is out of range"))
+                crate::logging::shift_in(base, unit, sign * n, c.zone).ok_or_else(|| format!("'{t}' is out of range"))
             }));
         }
     }
@@ -1263,11 +1285,11 @@ fn datetime_at(e: &str, level: usize) -> Option<Result<u64, String>> {
         | "LOCALTIME"
         | "LOCALTIME()"
         | "LOCALTIMESTAMP"
-        | "LOCALTIMESTAMP()" => Some(Ok(now_secs())),
+        | "LOCALTIMESTAMP()" => Some(Ok(c.now)),
         _ if t.starts_with('\'') || t.starts_with('"') => {
             let lit = unquote(t);
             Some(
-                crate::logging::parse_local(&lit)
+                crate::logging::parse_in(&lit, c.zone)
                     .and_then(|st| st.duration_since(UNIX_EPOCH).ok())
                     .map(|d| d.as_secs())
                     .ok_or_else(|| format!("Incorrect datetime value: '{lit}'")),
@@ -1402,10 +1424,10 @@ mod tests {
     #[test]
     fn deeply_nested_date_arithmetic_is_refused_not_recursed_into() {
         let nest = |n: usize| format!("{}NOW(){}", "DATE_ADD(".repeat(n), ", INTERVAL 1 DAY)".repeat(n));
-        assert!(matches!(datetime(&nest(3)), Some(Ok(_))));
-        let deep = datetime(&nest(5_000)).unwrap().unwrap_err();
+        assert!(matches!(datetime(&nest(3), Clock::default()), Some(Ok(_))));
+        let deep = datetime(&nest(5_000), Clock::default()).unwrap().unwrap_err();
         assert!(deep.contains("nested"), "{deep}");
         let chained = format!("NOW(){}", " - INTERVAL 1 DAY".repeat(5_000));
-        assert!(datetime(&chained).unwrap().unwrap_err().contains("nested"));
+        assert!(datetime(&chained, Clock::default()).unwrap().unwrap_err().contains("nested"));
     }
 }

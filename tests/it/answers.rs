@@ -191,8 +191,13 @@ const VARIABLE_STATEMENTS: &[&str] = &[
     "=SET max_join_size = 'abc'",
     "=SET sql_safe_updates = 'maybe'",
     "=SET max_join_size = 1000; SELECT @@max_join_size",
+    // A session's clock and zone: NOW() and date arithmetic as the primary gives them.
+    "=SET timestamp = 1700000000, time_zone = '+09:00'; SELECT NOW(), CURRENT_TIMESTAMP - INTERVAL 1 DAY, \
+      DATE_ADD('2026-01-31 10:00:00', INTERVAL 1 MONTH), UNIX_TIMESTAMP(); SET time_zone = '-05:30'; \
+      SELECT NOW(), DATE_SUB(NOW(), INTERVAL 7 DAY)",
     // A number below the least the primary says it takes: brought to it, warning 1292.
     "=SET sort_buffer_size = 10; SHOW WARNINGS; SELECT @@sort_buffer_size",
+    "=SET long_query_time = 99999999; SHOW WARNINGS; SELECT @@long_query_time",
     "=SET max_connections = 5",
     "=SET wait_timeout = abc",
     "=SET foreign_key_checks = maybe",
