@@ -1278,10 +1278,11 @@ fn datetime_at(e: &str, c: Clock, level: usize) -> Option<Result<u64, String>> {
         }
     }
     match up.as_str() {
+        // The time the statement runs, which `SET timestamp` does not move.
+        "SYSDATE()" => Some(Ok(now_secs())),
         "NOW()"
         | "CURRENT_TIMESTAMP"
         | "CURRENT_TIMESTAMP()"
-        | "SYSDATE()"
         | "LOCALTIME"
         | "LOCALTIME()"
         | "LOCALTIMESTAMP"
