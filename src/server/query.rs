@@ -1249,7 +1249,7 @@ fn member_text(name: &str, m: &crate::sysvars::Members, text: &str, number: bool
         for (mode, implies) in SQL_MODE_COMBINATIONS {
             if m.names.iter().zip(&on).any(|(x, on)| *on && x == mode) {
                 for (x, o) in m.names.iter().zip(on.iter_mut()) {
-                    *o |= implies.contains(&x.as_str());
+                    *o |= implies.split(',').any(|i| i == x);
                 }
             }
         }
@@ -1262,59 +1262,16 @@ fn member_text(name: &str, m: &crate::sysvars::Members, text: &str, number: bool
 /// them (`expand_sql_mode`; `SET sql_mode = ANSI` on 10.11 and 11.8 shows
 /// `REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI`). Only a primary
 /// that lists sql_mode's members (MariaDB) has its value built here.
-const SQL_MODE_COMBINATIONS: &[(&str, &[&str])] = &[
-    ("ANSI", &["REAL_AS_FLOAT", "PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE"]),
-    (
-        "ORACLE",
-        &[
-            "PIPES_AS_CONCAT",
-            "ANSI_QUOTES",
-            "IGNORE_SPACE",
-            "NO_KEY_OPTIONS",
-            "NO_TABLE_OPTIONS",
-            "NO_FIELD_OPTIONS",
-            "NO_AUTO_CREATE_USER",
-            "SIMULTANEOUS_ASSIGNMENT",
-        ],
-    ),
-    (
-        "MSSQL",
-        &["PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE", "NO_KEY_OPTIONS", "NO_TABLE_OPTIONS", "NO_FIELD_OPTIONS"],
-    ),
-    (
-        "POSTGRESQL",
-        &["PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE", "NO_KEY_OPTIONS", "NO_TABLE_OPTIONS", "NO_FIELD_OPTIONS"],
-    ),
-    (
-        "DB2",
-        &["PIPES_AS_CONCAT", "ANSI_QUOTES", "IGNORE_SPACE", "NO_KEY_OPTIONS", "NO_TABLE_OPTIONS", "NO_FIELD_OPTIONS"],
-    ),
-    (
-        "MAXDB",
-        &[
-            "PIPES_AS_CONCAT",
-            "ANSI_QUOTES",
-            "IGNORE_SPACE",
-            "NO_KEY_OPTIONS",
-            "NO_TABLE_OPTIONS",
-            "NO_FIELD_OPTIONS",
-            "NO_AUTO_CREATE_USER",
-        ],
-    ),
-    ("MYSQL323", &["HIGH_NOT_PRECEDENCE"]),
-    ("MYSQL40", &["HIGH_NOT_PRECEDENCE"]),
-    (
-        "TRADITIONAL",
-        &[
-            "STRICT_TRANS_TABLES",
-            "STRICT_ALL_TABLES",
-            "NO_ZERO_IN_DATE",
-            "NO_ZERO_DATE",
-            "ERROR_FOR_DIVISION_BY_ZERO",
-            "NO_AUTO_CREATE_USER",
-            "NO_ENGINE_SUBSTITUTION",
-        ],
-    ),
+const SQL_MODE_COMBINATIONS: &[(&str, &str)] = &[
+    ("ANSI", "REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE"),
+    ("ORACLE", "PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,NO_KEY_OPTIONS,NO_TABLE_OPTIONS,NO_FIELD_OPTIONS,NO_AUTO_CREATE_USER,SIMULTANEOUS_ASSIGNMENT"),
+    ("MSSQL", "PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,NO_KEY_OPTIONS,NO_TABLE_OPTIONS,NO_FIELD_OPTIONS"),
+    ("POSTGRESQL", "PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,NO_KEY_OPTIONS,NO_TABLE_OPTIONS,NO_FIELD_OPTIONS"),
+    ("DB2", "PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,NO_KEY_OPTIONS,NO_TABLE_OPTIONS,NO_FIELD_OPTIONS"),
+    ("MAXDB", "PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,NO_KEY_OPTIONS,NO_TABLE_OPTIONS,NO_FIELD_OPTIONS,NO_AUTO_CREATE_USER"),
+    ("MYSQL323", "HIGH_NOT_PRECEDENCE"),
+    ("MYSQL40", "HIGH_NOT_PRECEDENCE"),
+    ("TRADITIONAL", "STRICT_TRANS_TABLES,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION"),
 ];
 
 /// ERROR 1238 for a variable no SET changes.

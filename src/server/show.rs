@@ -106,13 +106,7 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
             let kw = if w[0] == "VARIABLES" { "VARIABLES" } else { "STATUS" };
             let filter = match super::filter::Filter::parse(after_word(t, kw)) {
                 Ok(f) => f,
-                Err(why) => {
-                    return vec![err_packet(
-                        ER_PARSE_ERROR,
-                        "42000",
-                        &format!("binlogd cannot read the condition of {}: {why}", first_words(t)),
-                    )]
-                }
+                Err(why) => return vec![unreadable_condition(t, &why)],
             };
             let global = words.contains(&"GLOBAL");
             let all = if kw == "VARIABLES" { system_variables(s, global) } else { status_counters(s, global) };
@@ -301,15 +295,14 @@ fn listing(s: &Ctx, statement: &str, condition: &str, t: &str) -> Vec<Vec<u8>> {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let filter = match super::filter::Filter::parse_over(condition, &names) {
         Ok(f) => f,
-        Err(why) => {
-            return vec![err_packet(
-                ER_PARSE_ERROR,
-                "42000",
-                &format!("binlogd cannot read the condition of {}: {why}", first_words(t)),
-            )]
-        }
+        Err(why) => return vec![unreadable_condition(t, &why)],
     };
     listing_rows(l, |r| filter.matches_row(r))
+}
+
+/// ERROR 1064 for a SHOW statement's condition binlogd cannot read, saying why.
+fn unreadable_condition(t: &str, why: &str) -> Vec<u8> {
+    err_packet(ER_PARSE_ERROR, "42000", &format!("binlogd cannot read the condition of {}: {why}", first_words(t)))
 }
 
 /// A kept answer's packets, its rows those `keep` passes: read from a schema table
