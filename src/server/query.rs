@@ -1361,8 +1361,8 @@ fn global_variable(k: &str) -> Option<(Scope, &str)> {
 /// SYSTEM_VARIABLES_ADMIN). Of binlogd's own settings (`settings::DYNAMIC`:
 /// max_connections, the timeouts, the purge policy), the value until the next SET
 /// GLOBAL or a restart, checked as mysqld checks it. Of a name the primary lacks, its
-/// 1193; of one it has, accepted and changing nothing: failover managers set read_only
-/// and the like on every replica they manage.
+/// 1193; of one it has, checked as the primary checks it and changing nothing: failover
+/// managers set read_only and the like on every replica they manage.
 /// <https://mariadb.com/kb/en/semisynchronous-replication/>
 fn set_global(s: &mut Ctx, scope: Scope, name: &str, v: &str, globals: &mut Globals) -> Result<(), Vec<u8>> {
     let name = name.to_ascii_lowercase();
@@ -1384,6 +1384,13 @@ fn set_global(s: &mut Ctx, scope: Scope, name: &str, v: &str, globals: &mut Glob
     let dynamic = crate::settings::dynamic(&name);
     let semisync = matches!(name.as_str(), "rpl_semi_sync_slave_enabled" | "rpl_semi_sync_replica_enabled");
     if dynamic.is_none() && !semisync {
+        // Checked as the primary checks it (an enumeration's members, a number's range
+        // and its warning), then left as it is.
+        if let Some(kind) = super::values::settable(s, &name) {
+            if let Err(Some(e)) = own_value(s, &name, kind, v) {
+                return Err(e);
+            }
+        }
         return Ok(());
     }
     // `SET @@global.x`, which the statement table's `SET GLOBAL` does not match.

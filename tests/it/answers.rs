@@ -1270,6 +1270,15 @@ fn a_dbas_statements_get_the_answers_a_primary_gives() {
     assert_eq!(out, want);
     let (_, out, _) = session(lport, "SELECT @@read_only, @@server_id");
     assert_eq!(out, "1\t1001\n");
+    // A SET GLOBAL of the primary's, which changes nothing on binlogd, is checked as the
+    // primary checks it (repl is binlogd's admin; root the primary's).
+    for bad in ["SET GLOBAL read_only = 'maybe'", "SET GLOBAL sql_mode = 'nosuch'", "SET GLOBAL long_query_time = 'x'"]
+    {
+        let error = |out: &str| out.lines().find(|l| l.starts_with("ERROR ")).map(str::to_string);
+        let theirs = error(&s.sql_result(bad).unwrap_err());
+        let (ok, _, mine) = session(lport, bad);
+        assert!(!ok && theirs.is_some() && error(&mine) == theirs, "{bad}: {mine} / {theirs:?}");
+    }
     // A SET GLOBAL on the primary reaches binlogd's clients at its next rotation, not
     // at binlogd's next connect.
     s.sql("SET GLOBAL long_query_time = 3, GLOBAL binlog_row_metadata = MINIMAL, GLOBAL read_only = OFF");
