@@ -2,15 +2,19 @@
 #! Installs what binlogd's build and tests need on a fresh Debian bookworm machine:
 #! the musl target, MariaDB 10.11 from bookworm, and a Debian sid chroot holding
 #! MySQL 9.x and one holding MariaDB 11.x (neither packaged for bookworm), openssl for
-#! the TLS tests, and the CDC clients the tests run. Idempotent: a second run is fast.
+#! the TLS tests, and the CDC clients and connectors the tests run (MariaDB Connector/J
+#! from Debian). Idempotent: a second run is fast.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 need_pkgs=()
-for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench openssl curl groff-base shellcheck zstd; do
+for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench openssl curl groff-base shellcheck zstd \
+  libmariadb-java; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
+# MariaDB Connector/J's test runs its program with the JDK's `java`.
+command -v java >/dev/null 2>&1 || need_pkgs+=(default-jre-headless)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "apt-get install ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

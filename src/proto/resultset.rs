@@ -124,6 +124,9 @@ impl ColumnType {
     pub const TIME: ColumnType = ColumnType(0x0b);
     pub const DATETIME: ColumnType = ColumnType(0x0c);
     pub const YEAR: ColumnType = ColumnType(0x0d);
+    /// A parameter's type as MariaDB Connector/J binds a string; a column of it is sent
+    /// as VAR_STRING.
+    pub const VARCHAR: ColumnType = ColumnType(0x0f);
     /// The type of a NULL literal.
     pub const NULL: ColumnType = ColumnType(0x06);
     pub const NEWDECIMAL: ColumnType = ColumnType(0xf6);

@@ -508,9 +508,13 @@ pub fn placeholder_def(s: &Ctx, v: &Value, ty: u16) -> Vec<u8> {
             let coll = srv.sent_id(&s.charsets.collation).unwrap_or(45);
             let chars = u32::try_from(String::from_utf8_lossy(t).chars().count()).unwrap_or(u32::MAX);
             let len = chars.saturating_mul(u32::from(super::collations::max_bytes(&s.charsets.connection)));
-            // The string type bound (mysql2's VARCHAR, Connector/C's CHAR), else a CHAR.
-            let ty =
-                if matches!(bound, ColumnType::VAR_STRING | ColumnType::STRING) { bound } else { ColumnType::STRING };
+            // The string type bound (mysql2's VAR_STRING, Connector/C's CHAR; Connector/J's
+            // VARCHAR, sent as VAR_STRING), else a CHAR.
+            let ty = match bound {
+                ColumnType::VAR_STRING | ColumnType::STRING => bound,
+                ColumnType::VARCHAR => ColumnType::VAR_STRING,
+                _ => ColumnType::STRING,
+            };
             def("?", coll, len, ty, flags::NOT_NULL, 39)
         }
         Value::Null | Value::Text(_) => param_def(s, "?"),

@@ -370,6 +370,10 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
     if mine != theirs {
         wrong.push(format!("Connector/Python\n  binlogd: {mine}\n  primary: {theirs}"));
     }
+    let (mine, theirs) = (connector_j(lport), connector_j(s.port));
+    if mine != theirs {
+        wrong.push(format!("MariaDB Connector/J{}", differing(&mine, &theirs)));
+    }
     // COM_SET_OPTION and COM_RESET_CONNECTION, as a connector sends them.
     let (mine, theirs) = (session_commands(lport), session_commands(s.port));
     if mine != theirs {
@@ -775,6 +779,25 @@ for q, args in [("SELECT ?, ?, ?, ?", (5, "a", None, 1.5)), ("SHOW BINARY LOGS",
 /// Connector/Node.js's text queries and prepared statements, with the extended metadata
 /// and metadata cache it asks a MariaDB server for; mysql2's, escaping its values and
 /// binding numbers as doubles.
+/// MariaDB Connector/J's answers on `port` (`tests/cdc/ConnectorJ.java`), one line
+/// each, the connection id its errors carry left out.
+fn connector_j(port: u16) -> Vec<String> {
+    let o = std::process::Command::new("java")
+        .args(["-cp", "/usr/share/java/mariadb-java-client.jar"])
+        .arg(repo().join("tests/cdc/ConnectorJ.java"))
+        .arg(port.to_string())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "java on port {port}: {}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    out.lines()
+        .map(|l| match l.split_once(" (conn=").and_then(|(a, b)| Some((a, b.split_once(") ")?.1))) {
+            Some((a, b)) => format!("{a} {b}"),
+            None => l.to_string(),
+        })
+        .collect()
+}
+
 fn node_connector(script: &str, port: u16) -> String {
     let o = std::process::Command::new("node")
         .arg(repo().join("tests/cdc").join(script))
