@@ -80,9 +80,13 @@ pub enum Zone {
 }
 
 impl Zone {
-    /// The zone of a `time_zone` value: `+HH:MM` or `-HH:MM`, else the machine's.
+    /// The zone of a `time_zone` value: `+HH:MM` or `-HH:MM`, UTC by its names, else
+    /// the machine's.
     pub fn of(tz: &str) -> Zone {
         let tz = tz.trim();
+        if ["UTC", "UCT", "GMT", "Etc/UTC", "Etc/GMT", "Universal", "Zulu"].iter().any(|n| n.eq_ignore_ascii_case(tz)) {
+            return Zone::Offset(0);
+        }
         let sign = match tz.as_bytes().first() {
             Some(b'+') => 1,
             Some(b'-') => -1,
@@ -368,6 +372,7 @@ mod tests {
     fn a_sessions_offset_zone_shows_reads_and_shifts_times_by_the_calendar() {
         assert_eq!(Zone::of("+05:30"), Zone::Offset(19_800));
         assert_eq!(Zone::of("-08:00"), Zone::Offset(-28_800));
+        assert_eq!(Zone::of("utc"), Zone::Offset(0));
         for local in ["SYSTEM", "Europe/Berlin", "+15:00", "+1:xx", ""] {
             assert_eq!(Zone::of(local), Zone::Local, "{local}");
         }
