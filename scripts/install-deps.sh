@@ -2,15 +2,15 @@
 #! Installs what binlogd's build and tests need on a fresh Debian bookworm machine:
 #! the musl target, MariaDB 10.11 from bookworm, and a Debian sid chroot holding
 #! MySQL 9.x and one holding MariaDB 11.x (neither packaged for bookworm), openssl for
-#! the TLS tests, and the CDC clients and connectors the tests run (MariaDB Connector/J
-#! from Debian). Idempotent: a second run is fast.
+#! the TLS tests, and the CDC clients, connectors and DBA tools the tests run (MariaDB
+#! Connector/J and Percona Toolkit from Debian). Idempotent: a second run is fast.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 need_pkgs=()
 for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench openssl curl groff-base shellcheck zstd \
-  libmariadb-java; do
+  libmariadb-java percona-toolkit; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 # MariaDB Connector/J's test runs its program with the JDK's `java`.

@@ -316,8 +316,9 @@ impl Takes {
 /// What the primary lists of itself that binlogd answers as it does: its character
 /// sets and collations, which connectors read at connect (MySQL Connector/NET's
 /// `SHOW COLLATION` maps collation ids to character sets) and which differ with each
-/// server's version.
-pub const LISTINGS: &[&str] = &["SHOW CHARACTER SET", "SHOW COLLATION"];
+/// server's version, and its storage engines (Percona Toolkit's pt-slave-find asks each
+/// replica whether it has InnoDB).
+pub const LISTINGS: &[&str] = &["SHOW CHARACTER SET", "SHOW COLLATION", "SHOW ENGINES"];
 
 /// What binlogd asks of a MariaDB and of a MySQL primary about its variables
 /// (`connect::variable_meta`): the scope, whether SET changes it, and what it takes.

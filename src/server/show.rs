@@ -255,6 +255,7 @@ pub(super) fn show(s: &mut Ctx, words: &[&str], t: &str) -> Vec<Vec<u8>> {
                 rows(s, columns::REPLICAS, &["Server_id", "Host", "Port", "Master_id", "Slave_UUID"][..n], v)
             }
         }
+        ["ENGINES"] | ["STORAGE", "ENGINES"] => listing(s, "SHOW ENGINES", "", t),
         ["CHARACTER", "SET", ..] | ["CHARSET", ..] | ["COLLATION", ..] => {
             let (statement, kw) = match w[0] {
                 "COLLATION" => ("SHOW COLLATION", "COLLATION"),

@@ -225,6 +225,9 @@ const METADATA_STATEMENTS: &[&str] = &[
     "=SHOW COLLATION LIKE 'utf8mb4\\_bin'",
     "=SHOW COLLATION WHERE Id IN (33, 45, 255)",
     "=SHOW CHARACTER SET WHERE Maxlen = 4 OR Charset = 'binary'",
+    // And its storage engines (pt-slave-find asks each replica whether it has InnoDB).
+    "=SHOW ENGINES",
+    "=SHOW STORAGE ENGINES",
     "SELECT 1.5, NULL, -5, 7, 123456789012, 'abc', '', UUID(), NOW(), NOW() - INTERVAL 1 DAY",
     "SELECT coalesce(NULL, 'x'), ifnull(NULL, 'abc'), ifnull(5, 'ab'), 1 = 1, NULL = 1, 'a' <> 'b'",
     "SELECT @@character_set_client, @@collation_connection, @@sql_mode, @@max_allowed_packet, @@log_bin, \

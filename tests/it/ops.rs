@@ -598,3 +598,34 @@ fn clients_are_greeted_only_once_the_stored_files_are_recovered() {
     assert_eq!(first, want, "the first answer after a restart");
     assert_eq!(b.stop(), 0);
 }
+
+/// Percona Toolkit's pt-slave-find, run against the primary, finds binlogd among its
+/// replicas and describes it as it describes any replica: its version, server_id,
+/// replication and whether it has InnoDB (the primary's SHOW ENGINES; binlogd once
+/// refused it, and the tool died on the answer).
+#[test]
+fn pt_slave_find_describes_binlogd_among_the_primarys_replicas() {
+    let s = Server::start(Flavor::MariaDb, "ptsf-src");
+    // What the tool asks of the primary: SHOW SLAVE HOSTS, its processlist and its SHOW SLAVE STATUS.
+    s.sql(
+        "GRANT REPLICATION MASTER ADMIN, SLAVE MONITOR, PROCESS ON *.* TO 'repl'@'%'; \
+         GRANT REPLICATION MASTER ADMIN, SLAVE MONITOR, PROCESS ON *.* TO 'repl'@'localhost'",
+    );
+    let (mut b, lport) = Binlogd::serving(&s, "ptsf", "report_host = 127.0.0.1");
+    wait_until("binlogd registered", Duration::from_secs(20), || s.replicas().contains(&lport.to_string()));
+    let o = Command::new("pt-slave-find")
+        .arg(format!("h=127.0.0.1,P={},u=repl,p=replpass", s.port))
+        .output()
+        .expect("run pt-slave-find");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.trim().is_empty(), "{out}{err}");
+    let (primary, replica) = out.split_once(&format!("+- 127.0.0.1:{lport}")).unwrap_or_else(|| panic!("{out}"));
+    let line = |text: &str, key: &str| {
+        text.lines().find(|l| l.trim_start().starts_with(key)).map(str::trim).map(str::to_string)
+    };
+    assert!(replica.contains("Is a slave") && replica.contains("Server ID       1001"), "{replica}");
+    assert_eq!(line(replica, "InnoDB version"), line(primary, "InnoDB version"), "{out}");
+    assert_eq!(line(replica, "Version"), line(primary, "Version"), "{out}");
+    assert_eq!(b.stop(), 0);
+}
