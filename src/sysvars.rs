@@ -283,6 +283,10 @@ pub struct PrimaryVars {
     pub listings: Vec<Listing>,
     /// What values its variables take, by lower-case name, where it says.
     pub takes: std::collections::BTreeMap<String, Takes>,
+    /// The names of its status counters (`SHOW GLOBAL STATUS`), in its order, each with
+    /// whether its value is a number: binlogd's SHOW STATUS lists the same, with its
+    /// own values (tools such as pt-mysql-summary do arithmetic on them).
+    pub status: Vec<(String, bool)>,
 }
 
 /// What values one of the primary's variables takes, as it says (MariaDB's
@@ -440,6 +444,9 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
             clean(&members)
         ));
     }
+    for (name, number) in &vars.status {
+        t.push_str(&format!("{STATUS_WORD}\t{}\t{}\n", clean(name), if *number { "number" } else { "text" }));
+    }
     for l in &vars.listings {
         t.push_str(&format!("{LISTING_WORD}\t{}\n", l.statement));
         for d in &l.defs {
@@ -458,6 +465,8 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
 const LISTING_WORD: &str = "@listing";
 /// `@takes<TAB>name<TAB>min<TAB>max<TAB>block<TAB>enum|set|<TAB>members,...`.
 const TAKES_WORD: &str = "@takes";
+/// `@status<TAB>name<TAB>number|text`.
+const STATUS_WORD: &str = "@status";
 const COLUMN_WORD: &str = "@column";
 const ROW_WORD: &str = "@row";
 
@@ -504,6 +513,16 @@ fn unescape(v: &str) -> Option<String> {
 /// statement, its lines skipped, and dropped at the end (`decode_file`).
 fn decode_listing_line(vars: &mut PrimaryVars, l: &str) {
     let Some((word, rest)) = l.split_once('\t') else { return };
+    if word == STATUS_WORD {
+        let rest = rest.split('\r').next().unwrap_or("");
+        match rest.split_once('\t') {
+            Some((name, kind @ ("number" | "text"))) if !name.is_empty() => {
+                vars.status.push((name.to_string(), kind == "number"));
+            }
+            _ => {}
+        }
+        return;
+    }
     if word == TAKES_WORD {
         // As `encode_file` writes values: cut at a carriage return.
         let f: Vec<&str> = rest.split('\r').next().unwrap_or("").split('\t').collect();
@@ -640,6 +659,7 @@ mod tests {
                 other("socket", "/run/mysqld/mysqld.sock", Kind::Text),
             ],
             takes: Default::default(),
+            status: Vec::new(),
             listings: vec![Listing {
                 statement: "SHOW COLLATION".into(),
                 defs: vec![def("Collation", ColumnType::VAR_STRING, 33, 192), def("Id", ColumnType::LONGLONG, 63, 20)],
@@ -664,8 +684,10 @@ mod tests {
         );
         vars.takes
             .insert("completion_type".into(), Takes { members: members(false, "NO_CHAIN,CHAIN"), ..Takes::default() });
+        vars.status = vec![("Aborted_clients".into(), true), ("Ssl_cipher".into(), false)];
         assert_eq!(decode_file(&encode_file(&vars)), vars);
         assert!(decode_file("@takes\tx\t1\t2\tnotanumber\t\t\n@takes\ty\t\t\t\tflagset\ta\n").takes.is_empty());
+        assert!(decode_file("@status\tx\tmaybe\n@status\t\tnumber\n@status\ty\n").status.is_empty());
         // A listing's definition that does not read drops it; a row of another width is left out.
         let text = encode_file(&vars).replace("@row\tutf8mb4_uca1400_ai_ci\t\\N\n", "@row\tshort\n");
         assert_eq!(decode_file(&text).listings[0].rows.len(), 2);

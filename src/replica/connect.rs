@@ -150,6 +150,7 @@ pub fn connect(cfg: &Config, tls: &crate::tls::Live) -> Result<(Client, Primary)
     };
     let mut variables = primary_variables(&mut c, flavor, &vars);
     variables.listings.extend(listings(&mut c));
+    variables.status = status_names(&mut c);
     let variables = std::sync::Arc::new(variables);
     let primary = Primary {
         flavor,
@@ -265,6 +266,20 @@ fn listings(c: &mut Client) -> Vec<crate::sysvars::Listing> {
         }
     }
     v
+}
+
+/// The names of the primary's status counters, in its order, each with whether its
+/// value is a number; empty where it does not answer.
+fn status_names(c: &mut Client) -> Vec<(String, bool)> {
+    let Ok(rs) = c.query("SHOW GLOBAL STATUS") else { return Vec::new() };
+    rs.rows
+        .iter()
+        .filter_map(|r| {
+            let name = r.first()?.as_deref()?;
+            let value = r.get(1).and_then(|v| v.as_deref()).unwrap_or("");
+            Some((name.to_string(), !value.is_empty() && value.parse::<f64>().is_ok()))
+        })
+        .collect()
 }
 
 /// What the primary says of one of its variables.

@@ -347,6 +347,12 @@ impl<'a> View<'a> {
     pub fn threads_connected(&self) -> usize {
         self.0.threads_connected()
     }
+    pub fn max_used_connections(&self) -> usize {
+        self.0.max_used_connections()
+    }
+    pub fn connection_attempts(&self) -> usize {
+        self.0.connection_attempts()
+    }
 }
 
 #[cfg(test)]

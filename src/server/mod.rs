@@ -53,6 +53,8 @@ pub struct Server {
     /// The registered replicas, by connection id.
     pub replicas: Mutex<BTreeMap<u32, Registered>>,
     connections: AtomicUsize,
+    /// The most connections open at once (Max_used_connections).
+    max_used: AtomicUsize,
     next_id: AtomicUsize,
     pub started: std::time::Instant,
     /// Who may log in: `master_user` first, then `server_accounts`; hashed once.
@@ -142,6 +144,7 @@ pub fn spawn(cfg: &Config, shared: Arc<Shared>, listener: TcpListener) -> std::i
         replicas: Mutex::new(BTreeMap::new()),
         displacements: Mutex::new(Displacements::default()),
         connections: AtomicUsize::new(0),
+        max_used: AtomicUsize::new(0),
         next_id: AtomicUsize::new(1),
         started: std::time::Instant::now(),
         accounts: std::iter::once(crate::proto::auth::Account::from_password(
@@ -248,6 +251,16 @@ impl Server {
         self.connections.load(Ordering::SeqCst)
     }
 
+    /// The most client connections open at once since binlogd started.
+    pub fn max_used_connections(&self) -> usize {
+        self.max_used.load(Ordering::Relaxed)
+    }
+
+    /// Connections attempted since binlogd started (each takes an id).
+    pub fn connection_attempts(&self) -> usize {
+        self.next_id.load(Ordering::Relaxed).saturating_sub(1)
+    }
+
     /// COM_STATISTICS' one line, in mysqld's format (what `mysqladmin status` prints).
     pub fn statistics(&self) -> String {
         let up = self.started.elapsed().as_secs();
@@ -330,6 +343,7 @@ impl Server {
             session::refuse_too_many(sock, id);
             return;
         }
+        self.max_used.fetch_max(n, Ordering::Relaxed);
         let srv = self.clone();
         let peer = sock.peer_addr().map(|a| a.to_string()).unwrap_or_default();
         let killed = self.conns.add(id, &peer, sock.try_clone().ok());

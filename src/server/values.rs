@@ -339,7 +339,38 @@ pub(super) fn status_counters(s: &Ctx, global: bool) -> Vec<(String, String)> {
         ]
     };
     v.splice(at..at, compression.into_iter().map(|(k, x)| (k.to_string(), x)));
-    v
+    // The counters a server of the primary's kind and version lists, in its order, with
+    // binlogd's values: its own where it keeps one, else none counted (0, or empty).
+    let p = s.srv.primary();
+    let names = p.as_ref().map(|p| &p.variables.status).filter(|n| !n.is_empty());
+    let Some(names) = names else { return v };
+    let running = s.srv.conns().rows().iter().filter(|r| r.command != super::conns::Command::Sleep).count();
+    let mirroring = onoff(u.running);
+    let derived = [
+        ("Threads_running", running.to_string()),
+        ("Connections", s.srv.connection_attempts().to_string()),
+        ("Max_used_connections", s.srv.max_used_connections().to_string()),
+        ("Queries", s.srv.questions().to_string()),
+        ("Uptime_since_flush_status", s.srv.uptime_secs().to_string()),
+        ("Slave_running", mirroring),
+    ];
+    let own = |name: &str| {
+        v.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, x)| x.clone())
+            .or_else(|| derived.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, x)| x.clone()))
+    };
+    let listed: Vec<(String, String)> = names
+        .iter()
+        .map(|(name, number)| {
+            let value = own(name).unwrap_or_else(|| if *number { "0".into() } else { String::new() });
+            (name.clone(), value)
+        })
+        .collect();
+    let mut extra: Vec<(String, String)> =
+        v.iter().filter(|(k, _)| !names.iter().any(|(n, _)| n.eq_ignore_ascii_case(k))).cloned().collect();
+    extra.sort_by_key(|(k, _)| k.to_ascii_lowercase());
+    merge_by_name(extra, listed)
 }
 
 /// `@@name` as `SELECT` gives it (None: NULL), with its column type; None for a

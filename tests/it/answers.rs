@@ -301,6 +301,19 @@ fn same_columns(flavor: Flavor, tag: &str, statements: &[&str]) {
             wrong.push(format!("{sql}{}", differ.concat()));
         }
     }
+    // The status counters a server of the primary's kind lists, in its order, with
+    // binlogd's own among them.
+    let names = |port| {
+        rows_of(port, "SHOW GLOBAL STATUS")
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    let (mine, theirs) = (names(lport), names(s.port));
+    let mut at = mine.iter();
+    if theirs.len() < 100 || !theirs.iter().all(|n| at.any(|m| m == n)) {
+        wrong.push(format!("SHOW GLOBAL STATUS's names\n  binlogd: {mine:?}\n  primary: {theirs:?}"));
+    }
     // The diagnostics area, statement after statement: a failed statement's error is
     // in it, the statements that read it leave it, any other clears it.
     let script = "SELECT @@nosuch; SHOW WARNINGS; SHOW ERRORS LIMIT 1; SHOW COUNT(*) WARNINGS; SELECT @@error_count; \

@@ -602,9 +602,10 @@ fn clients_are_greeted_only_once_the_stored_files_are_recovered() {
 /// Percona Toolkit's pt-slave-find, run against the primary, finds binlogd among its
 /// replicas and describes it as it describes any replica: its version, server_id,
 /// replication and whether it has InnoDB (the primary's SHOW ENGINES; binlogd once
-/// refused it, and the tool died on the answer).
+/// refused it, and the tool died on the answer). pt-mysql-summary run against binlogd
+/// completes its report.
 #[test]
-fn pt_slave_find_describes_binlogd_among_the_primarys_replicas() {
+fn percona_toolkit_describes_binlogd_as_a_replica() {
     let s = Server::start(Flavor::MariaDb, "ptsf-src");
     // What the tool asks of the primary: SHOW SLAVE HOSTS, its processlist and its SHOW SLAVE STATUS.
     s.sql(
@@ -627,5 +628,17 @@ fn pt_slave_find_describes_binlogd_among_the_primarys_replicas() {
     assert!(replica.contains("Is a slave") && replica.contains("Server ID       1001"), "{replica}");
     assert_eq!(line(replica, "InnoDB version"), line(primary, "InnoDB version"), "{out}");
     assert_eq!(line(replica, "Version"), line(primary, "Version"), "{out}");
+    // pt-mysql-summary, a shell script, does arithmetic on the counters a server of the
+    // primary's kind lists: binlogd lists them all.
+    let o = Command::new("pt-mysql-summary")
+        .args(["--host", "127.0.0.1", "--port", &lport.to_string(), "--user", "repl", "--password", "replpass"])
+        .output()
+        .expect("run pt-mysql-summary");
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success() && out.contains("# The End"), "{out}{err}");
+    for bad in ["parameter not set", "arithmetic expression", "syntax error"] {
+        assert!(!out.contains(bad) && !err.contains(bad), "{bad}: {out}{err}");
+    }
+    assert!(out.contains("Processes | 1 connected, 1 running"), "{out}");
     assert_eq!(b.stop(), 0);
 }
