@@ -748,6 +748,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_servers_definition_becomes_binlogds_own_and_then_any_sessions() {
+        let names = ["information_schema", "COLLATIONS", "COLLATIONS", "Collation", "COLLATION_NAME"];
+        let fixed = |charset, len, ty| Fixed { charset, len, ty, flags: flags::NOT_NULL, decimals: 0 };
+        // As read over binlogd's utf8mb4 connection: 64 characters of four bytes.
+        let read = definition(names, fixed(255, 256, ColumnType::VAR_STRING));
+        let own = as_own_def(&read, 4).unwrap();
+        assert_eq!(own, definition(names, fixed(TEXT_CHARSET, 192, ColumnType::VAR_STRING)));
+        // A number's stays as it is; a TEXT's length is its characters.
+        let id = definition(names, fixed(BINARY_CHARSET, 11, ColumnType::LONGLONG));
+        assert_eq!(as_own_def(&id, 4).unwrap(), id);
+        let text = definition(names, fixed(255, 4096, ColumnType::BLOB));
+        assert_eq!(as_own_def(&text, 4).unwrap(), definition(names, fixed(TEXT_CHARSET, 1024, ColumnType::BLOB)));
+        // A session in latin1 (one byte a character) gets 64.
+        let mut answer = vec![vec![1], own];
+        for_session(&mut answer, Form { results: Some(Results { collation: 8, max_bytes: 1 }), ..Form::default() });
+        assert_eq!(answer[1], definition(names, fixed(8, 64, ColumnType::VAR_STRING)));
+        assert!(as_own_def(&read[..read.len() - 3], 4).is_none());
+    }
+
     fn coldef(name: &str) -> Vec<u8> {
         let mut p = Vec::new();
         for s in ["def", "", "", "", name, name] {
