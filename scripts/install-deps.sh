@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 need_pkgs=()
 for p in mariadb-server mariadb-client debootstrap musl-tools file sysbench openssl curl groff-base shellcheck zstd \
   libmariadb-java percona-toolkit; do
-  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+  # Installed, not only known (a removed package keeps its status until purged).
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$p")
 done
 # MariaDB Connector/J's test runs its program with the JDK's `java`.
 command -v java >/dev/null 2>&1 || need_pkgs+=(default-jre-headless)
