@@ -5,7 +5,7 @@
 //! GTID')`). The variables and status tables, whose rows are SHOW VARIABLES' and SHOW
 //! STATUS': MySQL's in performance_schema (`global_variables`, which MySQL Shell
 //! reads), MariaDB's in information_schema (`GLOBAL_VARIABLES`, its names in upper
-//! case). A SELECT of one takes its columns, `SUBSTRING_INDEX`, and what `eval`
+//! case). `information_schema.ENGINES`, whose rows are the primary's SHOW ENGINES'. A SELECT of one takes its columns, `SUBSTRING_INDEX`, and what `eval`
 //! takes; a WHERE of `expr = | <> | != | LIKE expr` and `expr [NOT] IN (list)`
 //! joined by AND; ORDER BY and LIMIT. Anything else is refused as any table is, but
 //! for the statement binlogd asks of its source about the primary's variables
@@ -112,6 +112,30 @@ const TABLES: &[Table] = &[
         rows: |s| named_rows(status_counters(s, false), true),
         star: true,
     },
+    Table {
+        schema: "information_schema",
+        name: "ENGINES",
+        kind: None,
+        columns: &ENGINES,
+        rows: engine_rows,
+        star: true,
+    },
+];
+
+/// The primary's storage engines, as its SHOW ENGINES listed them (the same columns).
+fn engine_rows(s: &Ctx) -> Vec<Vec<Option<String>>> {
+    let p = s.srv.primary();
+    p.as_ref().and_then(|p| p.variables.listing("SHOW ENGINES")).map(|l| l.rows.clone()).unwrap_or_default()
+}
+
+/// information_schema.ENGINES (mysqltuner reads it).
+const ENGINES: [Col; 6] = [
+    ("ENGINE", ColumnType::VAR_STRING, (64, NOT_NULL), (64, flags::NOT_NULL)),
+    ("SUPPORT", ColumnType::VAR_STRING, (8, NOT_NULL), (8, flags::NOT_NULL)),
+    ("COMMENT", ColumnType::VAR_STRING, (160, NOT_NULL), (80, flags::NOT_NULL)),
+    ("TRANSACTIONS", ColumnType::VAR_STRING, (3, flags::NO_DEFAULT_VALUE), (3, 0)),
+    ("XA", ColumnType::VAR_STRING, (3, flags::NO_DEFAULT_VALUE), (3, 0)),
+    ("SAVEPOINTS", ColumnType::VAR_STRING, (3, flags::NO_DEFAULT_VALUE), (3, 0)),
 ];
 
 /// SHOW VARIABLES' or SHOW STATUS' rows as a table's: MariaDB's names in upper case.

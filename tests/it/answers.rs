@@ -228,6 +228,8 @@ const METADATA_STATEMENTS: &[&str] = &[
     // And its storage engines (pt-slave-find asks each replica whether it has InnoDB).
     "=SHOW ENGINES",
     "=SHOW STORAGE ENGINES",
+    "=SELECT ENGINE,SUPPORT FROM information_schema.ENGINES ORDER BY ENGINE ASC",
+    "=SELECT * FROM information_schema.ENGINES WHERE ENGINE = 'InnoDB'",
     "SELECT 1.5, NULL, -5, 7, 123456789012, 'abc', '', UUID(), NOW(), NOW() - INTERVAL 1 DAY",
     "SELECT coalesce(NULL, 'x'), ifnull(NULL, 'abc'), ifnull(5, 'ab'), 1 = 1, NULL = 1, 'a' <> 'b'",
     "SELECT @@character_set_client, @@collation_connection, @@sql_mode, @@max_allowed_packet, @@log_bin, \
