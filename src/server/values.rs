@@ -764,6 +764,12 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
             }
             Err(e) => Err(err_packet(1105, "HY000", &format!("UUID(): no randomness from the OS: {e}"))),
         },
+        // `~0`, the greatest 64-bit value (mysqltuner asks it to tell a 64-bit server):
+        // the bits of an unsigned integer turned over, a BIGINT UNSIGNED.
+        _ if t.strip_prefix('~').is_some_and(|n| n.trim().parse::<u64>().is_ok()) => {
+            let n = t[1..].trim().parse::<u64>().unwrap_or(0);
+            Ok((Some((!n).to_string()), number_column(ColumnType::LONGLONG, 21, NOT_NULL_NUMBER | flags::UNSIGNED)))
+        }
         _ if t.starts_with('\'') || t.starts_with('"') => {
             let v = unquote(t);
             Ok((Some(v.clone()), Column::text("", chars(&v))))

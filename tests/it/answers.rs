@@ -216,6 +216,7 @@ const VARIABLE_STATEMENTS: &[&str] = &[
 ];
 
 const METADATA_STATEMENTS: &[&str] = &[
+    "=SELECT ~0, ~5",
     // The primary's character sets and collations (Connector/NET reads SHOW COLLATION
     // at each connect), as it lists them.
     "=SHOW COLLATION",
