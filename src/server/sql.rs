@@ -76,8 +76,18 @@ pub(super) fn named(item: &str) -> (String, String) {
         None if (item.starts_with('\'') || item.starts_with('"')) && unquoted(item).next().is_none() => {
             (item.to_string(), unquote(item))
         }
+        // A string with an introducer (`_binary'A'`): named as the string is.
+        None if introduced(item).is_some() => (item.to_string(), introduced(item).map(unquote).unwrap_or_default()),
         None => (item.to_string(), item.to_string()),
     }
+}
+
+/// The quoted string of `_charset'...'`, where nothing stands outside its quotes.
+fn introduced(item: &str) -> Option<&str> {
+    let rest = item.strip_prefix('_')?;
+    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let s = rest[end..].trim_start();
+    ((s.starts_with('\'') || s.starts_with('"')) && unquoted(s).next().is_none()).then_some(s)
 }
 
 /// The pieces of `t` between the `sep`s that stand outside quotes and parentheses,

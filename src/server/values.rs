@@ -764,6 +764,24 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
             }
             Err(e) => Err(err_packet(1105, "HY000", &format!("UUID(): no randomness from the OS: {e}"))),
         },
+        // A hex or bit literal, or a string with a binary or UTF-8 introducer (pymysql
+        // writes bytes as `_binary'...'`, mysql2 as `X'...'`).
+        _ if literal(t).is_some() => {
+            let (v, form) = literal(t).unwrap_or((String::new(), Literal::Text));
+            let c = Column::text("", chars(&v));
+            let bytes = || c.clone().width(u32::try_from(v.len()).unwrap_or(u32::MAX)).binary();
+            let c = match form {
+                Literal::Text => c.clone(),
+                Literal::Bytes => bytes(),
+                // A hex or bit literal is also a number: no decimals, flagged UNSIGNED
+                // (a bit literal on MariaDB only).
+                Literal::Hex | Literal::Bit => {
+                    let unsigned = if form == Literal::Hex || maria { flags::UNSIGNED } else { 0 };
+                    bytes().flags(flags::NOT_NULL | flags::BINARY | unsigned).decimals(0)
+                }
+            };
+            Ok((Some(v.clone()), c))
+        }
         // `~0`, the greatest 64-bit value (mysqltuner asks it to tell a 64-bit server):
         // the bits of an unsigned integer turned over, a BIGINT UNSIGNED.
         _ if t.strip_prefix('~').is_some_and(|n| n.trim().parse::<u64>().is_ok()) => {
@@ -880,6 +898,74 @@ pub(super) fn primary_maria_from(p: Option<&Primary>, v: u32) -> bool {
 /// A column of type `ty`, `width` wide, with `flags`.
 fn number_column(ty: ColumnType, width: u32, flags: u16) -> Column {
     Column::typed("", ty).width(width).flags(flags)
+}
+
+/// The value of a hex literal (`X'41'`, `0x41`), a bit literal (`b'1000001'`,
+/// `0b1000001`) or a string with an introducer (`_binary'A'`, `_utf8mb4'A'`), and
+/// what it is (`Literal`); None for anything else, and for bytes that
+/// are not UTF-8 or an introducer of another character set, which binlogd's text
+/// values cannot carry (refused as expressions it cannot evaluate).
+/// <https://dev.mysql.com/doc/refman/8.4/en/hexadecimal-literals.html>
+fn literal(t: &str) -> Option<(String, Literal)> {
+    let t = t.trim();
+    if let Some(rest) = t.strip_prefix('_') {
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+        let (set, value) = (rest[..end].to_ascii_lowercase(), rest[end..].trim_start());
+        // One introducer, as mysqld's grammar takes (and no recursion a client can deepen).
+        if value.starts_with('_') {
+            return None;
+        }
+        let v = match literal(value) {
+            Some((v, _)) => v,
+            None if value.starts_with('\'') || value.starts_with('"') => unquote(value),
+            None => return None,
+        };
+        return match set.as_str() {
+            "binary" => Some((v, Literal::Bytes)),
+            "utf8mb4" | "utf8mb3" | "utf8" => Some((v, Literal::Text)),
+            _ => None,
+        };
+    }
+    let quoted = |prefix: char| {
+        let body = t.strip_prefix(prefix).or_else(|| t.strip_prefix(prefix.to_ascii_uppercase()))?;
+        body.strip_prefix('\'')?.strip_suffix('\'')
+    };
+    let (digits, radix, padded) = if let Some(h) = quoted('x') {
+        // X'...' takes whole bytes only; 0x... is padded on the left.
+        (h, 16, false)
+    } else if let Some(h) = t.strip_prefix("0x") {
+        (h, 16, true)
+    } else if let Some(b) = quoted('b') {
+        (b, 2, true)
+    } else if let Some(b) = t.strip_prefix("0b") {
+        (b, 2, true)
+    } else {
+        return None;
+    };
+    let per_byte = if radix == 16 { 2 } else { 8 };
+    if !digits.chars().all(|c| c.is_digit(radix)) || (!padded && digits.len() % per_byte != 0) {
+        return None;
+    }
+    if padded && digits.is_empty() {
+        return None;
+    }
+    let pad = (per_byte - digits.len() % per_byte) % per_byte;
+    let all: String = "0".repeat(pad) + digits;
+    let bytes: Option<Vec<u8>> = (0..all.len())
+        .step_by(per_byte)
+        .map(|i| all.get(i..i + per_byte).and_then(|d| u8::from_str_radix(d, radix).ok()))
+        .collect();
+    let form = if radix == 16 { Literal::Hex } else { Literal::Bit };
+    String::from_utf8(bytes?).ok().map(|v| (v, form))
+}
+
+/// What `literal` read: text, bytes, or a hex or a bit literal's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Literal {
+    Text,
+    Bytes,
+    Hex,
+    Bit,
 }
 
 /// A number's flags where it is never NULL.
@@ -1457,6 +1543,23 @@ mod tests {
         assert_eq!(comparison("a != b"), Some(("a ", " b", false)));
         assert!(same("ON", "on") && same("1", "1.0") && !same("ON", "OFF") && !same("1", "2"));
         assert!(same("NaN", "nan") && !same("inf", "infinity"));
+    }
+
+    #[test]
+    fn hex_and_bit_literals_and_introducers_read_as_mysqld_reads_them() {
+        let read = literal;
+        assert_eq!(read("x'4142'"), Some(("AB".into(), Literal::Hex)));
+        assert_eq!(read("0x141"), Some(("\u{1}A".into(), Literal::Hex)));
+        assert_eq!(read("b'1000001'"), Some(("A".into(), Literal::Bit)));
+        assert_eq!(read("0b1"), Some(("\u{1}".into(), Literal::Bit)));
+        assert_eq!(read("_binary'A'"), Some(("A".into(), Literal::Bytes)));
+        assert_eq!(read("_utf8mb4 x'41'"), Some(("A".into(), Literal::Text)));
+        assert_eq!(read("X''"), Some((String::new(), Literal::Hex)));
+        // Odd digits between quotes, no digits, not UTF-8, another character set: not read.
+        let deep = format!("{}'A'", "_binary ".repeat(100_000));
+        for no in ["x'414'", "0x", "0xzz", "x'ff'", "_latin1'A'", "_binary", "b'2'", "'A'", "_'A'", &deep] {
+            assert_eq!(read(no), None, "{no}");
+        }
     }
 
     #[test]

@@ -217,6 +217,7 @@ const VARIABLE_STATEMENTS: &[&str] = &[
 
 const METADATA_STATEMENTS: &[&str] = &[
     "=SELECT ~0, ~5",
+    "=SELECT x'41', 0x41, _binary'A', _utf8mb4'A', b'1000001', X'', _binary x'4142', 0x141, b'1'",
     // The primary's character sets and collations (Connector/NET reads SHOW COLLATION
     // at each connect), as it lists them.
     "=SHOW COLLATION",
