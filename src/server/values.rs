@@ -315,14 +315,28 @@ pub(super) fn status_counters(s: &Ctx, global: bool) -> Vec<(String, String)> {
         ("Binlogd_reconnects", st.reconnects.load(Relaxed).to_string()),
         ("Binlogd_replicas_connected", replicas.to_string()),
         ("Binlogd_bytes_sent", st.bytes_sent.load(Relaxed).to_string()),
-        ("Rpl_semi_sync_slave_status", if u.semisync && u.running { "ON" } else { "OFF" }.to_string()),
+        ("Rpl_semi_sync_slave_status", onoff(u.semisync && u.running)),
+        ("Rpl_semi_sync_replica_status", onoff(u.semisync && u.running)),
         ("Uptime", s.srv.uptime_secs().to_string()),
         ("Questions", s.srv.questions().to_string()),
         ("Threads_connected", s.srv.threads_connected().to_string()),
         ("Ssl_version", tls.0.to_string()),
         ("Ssl_cipher", tls.1.to_string()),
     ];
-    let mut v: Vec<(String, String)> = v.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    // A replica's semisync status in its plugin's words, as its variables are named:
+    // MariaDB's and MySQL's before 8.4 `slave`, MySQL's `replica` (the only one from 8.4).
+    let p = s.srv.primary();
+    let mysql_version = p
+        .as_ref()
+        .filter(|p| p.flavor == crate::replica::connect::Flavor::Mysql)
+        .map(|p| super::query::version_number(&p.version));
+    let named = |k: &str| match k {
+        "Rpl_semi_sync_slave_status" => mysql_version.is_none_or(|v| v < 80400),
+        "Rpl_semi_sync_replica_status" => mysql_version.is_some(),
+        _ => true,
+    };
+    let mut v: Vec<(String, String)> =
+        v.into_iter().filter(|(k, _)| named(k)).map(|(k, v)| (k.to_string(), v)).collect();
     // The compressed protocol, as each kind reports it: MariaDB's `Compression` in
     // both scopes, MySQL's three in the session's only.
     let z = s.compression;
@@ -341,7 +355,6 @@ pub(super) fn status_counters(s: &Ctx, global: bool) -> Vec<(String, String)> {
     v.splice(at..at, compression.into_iter().map(|(k, x)| (k.to_string(), x)));
     // The counters a server of the primary's kind and version lists, in its order, with
     // binlogd's values: its own where it keeps one, else none counted (0, or empty).
-    let p = s.srv.primary();
     let names = p.as_ref().map(|p| &p.variables.status).filter(|n| !n.is_empty());
     let Some(names) = names else { return v };
     let running = s.srv.conns().rows().iter().filter(|r| r.command != super::conns::Command::Sleep).count();
