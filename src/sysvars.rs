@@ -284,9 +284,43 @@ pub struct PrimaryVars {
     /// What values its variables take, by lower-case name, where it says.
     pub takes: std::collections::BTreeMap<String, Takes>,
     /// The names of its status counters (`SHOW GLOBAL STATUS`), in its order, each with
-    /// whether its value is a number: binlogd's SHOW STATUS lists the same, with its
-    /// own values (tools such as pt-mysql-summary do arithmetic on them).
-    pub status: Vec<(String, bool)>,
+    /// what its value is: binlogd's SHOW STATUS lists the same, with its own values
+    /// (tools such as pt-mysql-summary do arithmetic on them).
+    pub status: Vec<(String, Counter)>,
+}
+
+/// What a status counter's value is, as the primary showed it: what binlogd shows for
+/// one it does not keep follows (0, OFF, or nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    Number,
+    Switch,
+    Text,
+}
+
+impl Counter {
+    /// The kind of a value as the primary showed it.
+    pub fn of(value: &str) -> Counter {
+        if !value.is_empty() && value.parse::<f64>().is_ok() {
+            Counter::Number
+        } else if value == "ON" || value == "OFF" {
+            Counter::Switch
+        } else {
+            Counter::Text
+        }
+    }
+
+    /// The value of a counter binlogd does not keep.
+    pub fn none(self) -> &'static str {
+        match self {
+            Counter::Number => "0",
+            Counter::Switch => "OFF",
+            Counter::Text => "",
+        }
+    }
+
+    const WORDS: [(Counter, &'static str); 3] =
+        [(Counter::Number, "number"), (Counter::Switch, "switch"), (Counter::Text, "text")];
 }
 
 /// What values one of the primary's variables takes, as it says (MariaDB's
@@ -444,8 +478,9 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
             clean(&members)
         ));
     }
-    for (name, number) in &vars.status {
-        t.push_str(&format!("{STATUS_WORD}\t{}\t{}\n", clean(name), if *number { "number" } else { "text" }));
+    for (name, kind) in &vars.status {
+        let word = Counter::WORDS.iter().find(|(k, _)| k == kind).map_or("text", |(_, w)| w);
+        t.push_str(&format!("{STATUS_WORD}\t{}\t{word}\n", clean(name)));
     }
     for l in &vars.listings {
         t.push_str(&format!("{LISTING_WORD}\t{}\n", l.statement));
@@ -465,7 +500,7 @@ pub fn encode_file(vars: &PrimaryVars) -> String {
 const LISTING_WORD: &str = "@listing";
 /// `@takes<TAB>name<TAB>min<TAB>max<TAB>block<TAB>enum|set|<TAB>members,...`.
 const TAKES_WORD: &str = "@takes";
-/// `@status<TAB>name<TAB>number|text`.
+/// `@status<TAB>name<TAB>number|switch|text`.
 const STATUS_WORD: &str = "@status";
 const COLUMN_WORD: &str = "@column";
 const ROW_WORD: &str = "@row";
@@ -515,11 +550,10 @@ fn decode_listing_line(vars: &mut PrimaryVars, l: &str) {
     let Some((word, rest)) = l.split_once('\t') else { return };
     if word == STATUS_WORD {
         let rest = rest.split('\r').next().unwrap_or("");
-        match rest.split_once('\t') {
-            Some((name, kind @ ("number" | "text"))) if !name.is_empty() => {
-                vars.status.push((name.to_string(), kind == "number"));
+        if let Some((name, word)) = rest.split_once('\t').filter(|(n, _)| !n.is_empty()) {
+            if let Some((kind, _)) = Counter::WORDS.iter().find(|(_, w)| *w == word) {
+                vars.status.push((name.to_string(), *kind));
             }
-            _ => {}
         }
         return;
     }
@@ -684,7 +718,11 @@ mod tests {
         );
         vars.takes
             .insert("completion_type".into(), Takes { members: members(false, "NO_CHAIN,CHAIN"), ..Takes::default() });
-        vars.status = vec![("Aborted_clients".into(), true), ("Ssl_cipher".into(), false)];
+        vars.status = vec![
+            ("Aborted_clients".into(), Counter::Number),
+            ("Rpl_semi_sync_source_status".into(), Counter::Switch),
+            ("Ssl_cipher".into(), Counter::Text),
+        ];
         assert_eq!(decode_file(&encode_file(&vars)), vars);
         assert!(decode_file("@takes\tx\t1\t2\tnotanumber\t\t\n@takes\ty\t\t\t\tflagset\ta\n").takes.is_empty());
         assert!(decode_file("@status\tx\tmaybe\n@status\t\tnumber\n@status\ty\n").status.is_empty());

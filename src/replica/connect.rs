@@ -268,16 +268,16 @@ fn listings(c: &mut Client) -> Vec<crate::sysvars::Listing> {
     v
 }
 
-/// The names of the primary's status counters, in its order, each with whether its
-/// value is a number; empty where it does not answer.
-fn status_names(c: &mut Client) -> Vec<(String, bool)> {
+/// The names of the primary's status counters, in its order, each with what its value
+/// is; empty where it does not answer.
+fn status_names(c: &mut Client) -> Vec<(String, crate::sysvars::Counter)> {
     let Ok(rs) = c.query("SHOW GLOBAL STATUS") else { return Vec::new() };
     rs.rows
         .iter()
         .filter_map(|r| {
             let name = r.first()?.as_deref()?;
             let value = r.get(1).and_then(|v| v.as_deref()).unwrap_or("");
-            Some((name.to_string(), !value.is_empty() && value.parse::<f64>().is_ok()))
+            Some((name.to_string(), crate::sysvars::Counter::of(value)))
         })
         .collect()
 }

@@ -354,7 +354,7 @@ pub(super) fn status_counters(s: &Ctx, global: bool) -> Vec<(String, String)> {
     };
     v.splice(at..at, compression.into_iter().map(|(k, x)| (k.to_string(), x)));
     // The counters a server of the primary's kind and version lists, in its order, with
-    // binlogd's values: its own where it keeps one, else none counted (0, or empty).
+    // binlogd's values: its own where it keeps one, else none counted (0, OFF, or empty).
     let names = p.as_ref().map(|p| &p.variables.status).filter(|n| !n.is_empty());
     let Some(names) = names else { return v };
     let running = s.srv.conns().rows().iter().filter(|r| r.command != super::conns::Command::Sleep).count();
@@ -373,13 +373,8 @@ pub(super) fn status_counters(s: &Ctx, global: bool) -> Vec<(String, String)> {
             .map(|(_, x)| x.clone())
             .or_else(|| derived.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, x)| x.clone()))
     };
-    let listed: Vec<(String, String)> = names
-        .iter()
-        .map(|(name, number)| {
-            let value = own(name).unwrap_or_else(|| if *number { "0".into() } else { String::new() });
-            (name.clone(), value)
-        })
-        .collect();
+    let listed: Vec<(String, String)> =
+        names.iter().map(|(name, kind)| (name.clone(), own(name).unwrap_or_else(|| kind.none().to_string()))).collect();
     let mut extra: Vec<(String, String)> =
         v.iter().filter(|(k, _)| !names.iter().any(|(n, _)| n.eq_ignore_ascii_case(k))).cloned().collect();
     extra.sort_by_key(|(k, _)| k.to_ascii_lowercase());
