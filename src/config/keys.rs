@@ -243,6 +243,18 @@ pub static KEYS: &[Key] = &[
         get: |c| secs_shown(c.retry_max),
     },
     Key {
+        name: "variables_refresh_interval",
+        aliases: &[],
+        default: "60",
+        unit: "seconds",
+        doc: "how often the primary's variables are read again while mirroring runs, besides at each of its new files; 0: at its new files only",
+        set: |c, v| {
+            c.variables_refresh_interval = seconds(v)?;
+            Ok(())
+        },
+        get: |c| secs_shown(c.variables_refresh_interval),
+    },
+    Key {
         name: "replica_uuid",
         aliases: &[],
         default: "",

@@ -88,6 +88,9 @@ pub struct Config {
     pub listen_port: Option<u16>,
     pub report_host: String,
     pub retry_max: Duration,
+    /// How often the primary's variables are read again while mirroring runs (besides at
+    /// each of its new files); zero: at its new files only.
+    pub variables_refresh_interval: Duration,
     pub max_connections: usize,
     /// A client connection idle this long (not dumping) is closed.
     pub wait_timeout: Duration,
@@ -334,6 +337,7 @@ impl Config {
             listen_port: None,
             report_host: String::new(),
             retry_max: Duration::ZERO,
+            variables_refresh_interval: Duration::ZERO,
             max_connections: 0,
             server_accounts: Vec::new(),
             wait_timeout: Duration::ZERO,

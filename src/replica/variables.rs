@@ -5,8 +5,9 @@
 //! columns; read_only, which failover managers read; max_allowed_packet, which
 //! connectors size packets by) reaches binlogd's clients at the next read: at the
 //! primary's next rotation (FLUSH BINARY LOGS after the change makes it at once), and
-//! within `REFRESH_EVERY` whatever happens, not at the next reconnect, which may be
-//! months away.
+//! within `variables_refresh_interval` (a minute by default; each read is a login of
+//! master_user's, which a primary's audit log records) whatever happens, not at the
+//! next reconnect, which may be months away.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -18,20 +19,25 @@ use log::info;
 use super::{connect, Shared};
 use crate::sysvars::{encode_file, PrimaryVars, VARIABLES_FILE};
 
-/// How often the variables are read again while mirroring runs: over a connection of
-/// its own as master_user, a login and a few statements, as a monitor's poll.
-pub const REFRESH_EVERY: Duration = Duration::from_secs(60);
+/// How long the thread waits for a new file where `variables_refresh_interval` is 0
+/// (at new files only): it waits again after.
+const NEW_FILES_ONLY: Duration = Duration::from_secs(3600);
 
 /// Starts the thread that reads the primary's variables again at each new file and
-/// every `REFRESH_EVERY`.
+/// every `variables_refresh_interval` (cnf): over a connection of its own as
+/// master_user, a login and a few statements, as a monitor's poll.
 pub fn spawn(shared: Arc<Shared>) -> std::io::Result<()> {
     std::thread::Builder::new().name("variables".into()).spawn(move || {
         let stop = shared.link.control.stop.clone();
         let durable = shared.serving.durable.clone();
         let mut files = durable.snapshot().files.clone();
         while !stop.load(Ordering::SeqCst) {
-            files = durable.wait_files_changed(&files, REFRESH_EVERY).files.clone();
-            if !stop.load(Ordering::SeqCst) {
+            let every = shared.link.source.shown().variables_refresh_interval;
+            let before = files.clone();
+            files =
+                durable.wait_files_changed(&files, if every.is_zero() { NEW_FILES_ONLY } else { every }).files.clone();
+            let new_file = !std::sync::Arc::ptr_eq(&before, &files) && *before != *files;
+            if !stop.load(Ordering::SeqCst) && (new_file || !every.is_zero()) {
                 refresh(&shared);
             }
         }

@@ -1286,6 +1286,19 @@ fn binlog_state_as_the_primarys(flavor: Flavor, tag: &str) {
     wait_answer(lport, q, &want, "the state read again");
 }
 
+/// A SET GLOBAL on the primary reaches binlogd's clients within
+/// `variables_refresh_interval`, with no new file of the primary's.
+#[test]
+fn the_primarys_variables_are_read_again_every_refresh_interval() {
+    let s = Server::start(Flavor::MariaDb, "refresh-src");
+    let (mut b, lport) = Binlogd::serving(&s, "refresh", "variables_refresh_interval = 0.5");
+    wait_answer(lport, "SELECT @@long_query_time", "10.000000\n", "the primary's value");
+    s.sql("SET GLOBAL long_query_time = 4");
+    wait_answer(lport, "SELECT @@long_query_time", "4.000000\n", "the primary's new value");
+    b.wait_log("long_query_time = '4.000000'", std::time::Duration::from_secs(5));
+    assert_eq!(b.stop(), 0);
+}
+
 #[test]
 fn a_dbas_statements_get_the_answers_a_primary_gives() {
     let s = Server::start(Flavor::MariaDb, "dba-src");
