@@ -66,10 +66,8 @@ pub(super) struct Dump<'s, 'a> {
 pub(super) const WINDOW: usize = 2 << 20;
 
 /// The socket is written once this many event bytes are queued (or when the dump
-/// catches up, or moves to another file). The pages of what is queued count in
-/// binlogd's resident set until they are sent, once per reader: a thousand readers
-/// fallen behind under load, queuing a MiB each, showed 170 to 230 MiB.
-pub(super) const OUT_FLUSH: usize = 256 << 10;
+/// catches up, or moves to another file).
+pub(super) const OUT_FLUSH: usize = 1 << 20;
 
 /// Events of at least this size go from the page cache to the socket by `sendfile`
 /// (on a plain socket): no copy by binlogd, at the price of a second system call for
@@ -94,14 +92,6 @@ pub(super) const MAP_SPAN: usize = 1 << 32;
 /// few dozen.
 pub(super) const DROP_STEP: u64 = 64 << 10;
 
-/// A reader further than this from the durable end (from its first queued event) maps
-/// the file: the most a reader's buffer holds.
-pub(super) const TAIL_SPAN: u64 = 64 << 10;
-
-/// A mapped reader this close to the durable end, with nothing queued, reads into a
-/// buffer from then on; a buffer grown past this is freed once what it holds is sent.
-pub(super) const BUF_KEEP: usize = 16 << 10;
-
 /// What a dump reports when its file lost bytes it had stored.
 pub(super) const CUT_OUTSIDE: &str = "the file was cut short from outside binlogd";
 
@@ -123,109 +113,56 @@ pub(super) struct Queued {
 pub(super) const PLAIN: &[u8] = &[0x00];
 pub(super) const SEMISYNC: &[u8] = &[0x00, crate::proto::command::SEMISYNC_MAGIC, 0x00];
 
-/// The bytes of the file being sent that the queued events and the one being read
-/// lie in. A reader behind the durable end by more than TAIL_SPAN maps the file, once
-/// for the rest of that file: event bytes go from the page cache to the socket with no
-/// copy in between, and the pages already sent are let go as the dump moves on. A
-/// reader that tails the live stream (BUF_KEEP or less to read, nothing queued) reads
-/// each publish's bytes into a small buffer instead, and drops its mapping: what it
-/// holds is then that buffer, not the pages it last touched, which a mapping keeps
-/// until a whole DROP_STEP was sent (a thousand tailing readers under load showed
-/// 100 MiB of mapped pages, `scripts/bench/offload.sh`). The two thresholds differ so
-/// that a reader near the line does not map and unmap at each publish.
+/// The file being sent, mapped once for the whole dump of that file. Event bytes go
+/// from the page cache to the socket with no copy in between, a growing active file
+/// needs no new mapping, and the pages already sent are let go as the dump moves on.
 #[derive(Default)]
 pub(super) struct Window {
     /// Declared before `map`: released before the mapping goes.
     pub(super) guard: Option<MapGuard>,
     pub(super) map: Option<memmap2::Mmap>,
-    /// Bytes below this offset may be read from `map` (the durable end when last loaded).
+    /// Bytes below this offset may be read (the durable end when last loaded).
     pub(super) end: u64,
     /// Pages below this offset were let go.
     pub(super) dropped: u64,
-    /// Without a mapping: the file's bytes from `buf_at`.
-    pub(super) buf: Vec<u8>,
-    pub(super) buf_at: u64,
 }
 
 impl Window {
     pub(super) fn covers(&self, at: u64, len: usize) -> bool {
-        if self.map.is_some() {
-            return at + len as u64 <= self.end;
-        }
-        at >= self.buf_at && at + len as u64 <= self.buf_at + self.buf.len() as u64
+        self.map.is_some() && at + len as u64 <= self.end
     }
 
     /// The bytes `[at, at + len)`, which `load` made readable.
     pub(super) fn slice(&self, at: u64, len: usize) -> std::io::Result<&[u8]> {
-        let found = match &self.map {
-            Some(m) => usize::try_from(at).ok().and_then(|a| m.get(a..a.checked_add(len)?)),
-            None => at
-                .checked_sub(self.buf_at)
-                .and_then(|a| usize::try_from(a).ok())
-                .and_then(|a| self.buf.get(a..a.checked_add(len)?)),
-        };
-        found.ok_or_else(|| std::io::Error::other(format!("[{at}, +{len}) is outside the bytes read of the file")))
+        let m: &[u8] = self.map.as_deref().unwrap_or(&[]);
+        usize::try_from(at)
+            .ok()
+            .and_then(|a| m.get(a..a.checked_add(len)?))
+            .ok_or_else(|| std::io::Error::other(format!("[{at}, +{len}) is outside the mapped file")))
     }
 
-    /// Makes `[at, at + len)` readable, below `limit` (the durable end), keeping what
-    /// lies from `keep` (the first queued event, or `at`) readable too.
-    pub(super) fn load(&mut self, f: &File, at: u64, len: usize, limit: u64, keep: u64) -> std::io::Result<()> {
+    /// Makes `[at, at + len)` readable, below `limit` (the durable end).
+    pub(super) fn load(&mut self, f: &File, at: u64, len: usize, limit: u64) -> std::io::Result<()> {
         if at + len as u64 > limit {
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "read past the durable end"));
         }
         if limit > MAP_SPAN as u64 {
             return Err(std::io::Error::other("binlog file over 4 GiB: its positions cannot be expressed"));
         }
-        let behind = limit - keep.min(at);
-        if self.map.is_some() && keep >= at && behind <= BUF_KEEP as u64 {
-            // Caught up, with nothing queued: the mapping and its pages go.
-            *self = Window { buf_at: at, ..Window::default() };
+        if self.map.is_none() {
+            // SAFETY: bytes are read only below the durable end, which binlogd never
+            // truncates or rewrites while it runs (a torn event is cut off only beyond
+            // it, and recovery runs before serving). The one exception, the FDE's
+            // in-use flag cleared at rotation, changes two bytes a reader would see
+            // the same way through read(). Pages past the end of the file are
+            // reserved address space, never touched.
+            // A file cut short from outside while mapped reads as zeros behind the
+            // guard, which `intact` then reports.
+            let m = unsafe { memmap2::MmapOptions::new().len(MAP_SPAN).map(f)? };
+            self.guard = Some(MapGuard::new(m.as_ptr(), m.len()));
+            self.map = Some(m);
         }
-        if self.map.is_some() || behind > TAIL_SPAN {
-            if self.map.is_none() {
-                // SAFETY: bytes are read only below the durable end, which binlogd never
-                // truncates or rewrites while it runs (a torn event is cut off only beyond
-                // it, and recovery runs before serving). The one exception, the FDE's
-                // in-use flag cleared at rotation, changes two bytes a reader would see
-                // the same way through read(). Pages past the end of the file are
-                // reserved address space, never touched.
-                // A file cut short from outside while mapped reads as zeros behind the
-                // guard, which `intact` then reports.
-                let m = unsafe { memmap2::MmapOptions::new().len(MAP_SPAN).map(f)? };
-                self.guard = Some(MapGuard::new(m.as_ptr(), m.len()));
-                self.map = Some(m);
-                self.dropped = keep.min(at) / DROP_STEP * DROP_STEP;
-                // What was queued is read from the mapping from now on.
-                self.buf = Vec::new();
-            }
-            self.end = limit;
-            return Ok(());
-        }
-        // Read into the buffer up to the durable end (TAIL_SPAN at most): what lies
-        // before `keep` was sent and goes.
-        let from = keep.min(at);
-        if from < self.buf_at || from > self.buf_at + self.buf.len() as u64 {
-            self.buf.clear();
-            self.buf_at = from;
-        } else if from > self.buf_at {
-            self.buf.drain(..(from - self.buf_at) as usize);
-            self.buf_at = from;
-        }
-        let have = self.buf_at + self.buf.len() as u64;
-        if limit > have {
-            let old = self.buf.len();
-            self.buf.resize(old + (limit - have) as usize, 0);
-            let dst = self.buf.get_mut(old..).unwrap_or_default();
-            if let Err(e) = std::os::unix::fs::FileExt::read_exact_at(f, dst, have) {
-                self.buf.truncate(old);
-                // Short of bytes below the durable end: cut from outside binlogd.
-                return Err(if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    std::io::Error::other(CUT_OUTSIDE)
-                } else {
-                    e
-                });
-            }
-        }
+        self.end = limit;
         Ok(())
     }
 
@@ -238,23 +175,10 @@ impl Window {
         Ok(())
     }
 
-    /// Lets go of what lies wholly below `at` (already sent): the buffer's bytes at
-    /// once (the buffer itself if it grew past BUF_KEEP), the mapping's pages a
-    /// DROP_STEP at a time while the reader tails, and all of them after a larger send.
+    /// Lets go of the pages wholly below `at` (already sent), a step at a time.
     pub(super) fn drop_before(&mut self, at: u64) {
-        let Some(m) = &self.map else {
-            if at >= self.buf_at + self.buf.len() as u64 {
-                if self.buf.capacity() > BUF_KEEP {
-                    self.buf = Vec::new();
-                }
-                self.buf.clear();
-                self.buf_at = at;
-            }
-            return;
-        };
-        // A step at a time while the reader tails (one call per step, not per event),
-        // all that was sent once it sent a step or more at once.
-        let to = if at - self.dropped.min(at) >= 2 * DROP_STEP { at & !4095 } else { at / DROP_STEP * DROP_STEP };
+        let Some(m) = &self.map else { return };
+        let to = at / DROP_STEP * DROP_STEP;
         if to > self.dropped {
             // SAFETY: a read-only shared file mapping: the pages are read again from
             // the page cache if ever touched, nothing is lost.
@@ -434,8 +358,7 @@ impl Dump<'_, '_> {
     pub(super) fn cover(&mut self, at: u64, len: usize, limit: u64) -> Result<(), Error> {
         if !self.win.covers(at, len) {
             let f = self.f.local().ok_or_else(|| no_local(&self.file))?;
-            let keep = self.out.first().map_or(at, |q| q.at);
-            self.win.load(f, at, len, limit, keep).map_err(|e| in_file(&self.file, at, e))?;
+            self.win.load(f, at, len, limit)?;
         }
         Ok(())
     }
@@ -712,90 +635,5 @@ impl Dump<'_, '_> {
             }
             generation = st2.generation;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file_of(tag: &str, n: usize) -> (crate::test_dir::TestDir, File) {
-        let d = crate::test_dir::TestDir::new(tag);
-        let p = d.join("f");
-        let bytes: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&p, &bytes).unwrap();
-        let f = File::open(&p).unwrap();
-        (d, f)
-    }
-
-    fn byte(i: u64) -> u8 {
-        (i % 251) as u8
-    }
-
-    #[test]
-    fn a_tailing_reader_reads_into_a_small_buffer_and_lets_it_go_once_sent() {
-        let (_d, f) = file_of("window-near", 300 << 10);
-        let mut w = Window::default();
-        // Within TAIL_SPAN of the durable end: read up to it, nothing mapped.
-        w.load(&f, 4, 19, 40_000, 4).unwrap();
-        assert!(w.map.is_none());
-        assert_eq!((w.buf_at, w.buf.len()), (4, 40_000 - 4));
-        assert_eq!(w.slice(100, 3).unwrap(), &[byte(100), byte(101), byte(102)]);
-        // More published: what is queued from 1000 stays, what lies before it goes.
-        assert!(!w.covers(39_990, 100));
-        w.load(&f, 39_990, 100, 60_000, 1000).unwrap();
-        assert!(w.map.is_none());
-        assert_eq!((w.buf_at, w.buf.len()), (1000, 59_000));
-        assert_eq!(w.slice(1000, 1).unwrap(), &[byte(1000)]);
-        assert_eq!(w.slice(40_089, 1).unwrap(), &[byte(40_089)]);
-        assert!(w.slice(999, 1).is_err(), "bytes before the first queued event were let go");
-        // All sent: the buffer, grown past BUF_KEEP, goes.
-        w.drop_before(60_000);
-        assert!(w.buf.capacity() <= BUF_KEEP && w.buf.is_empty());
-        assert!(w.load(&f, 60_000, 20, 60_010, 60_000).is_err(), "nothing past the durable end");
-    }
-
-    #[test]
-    fn a_reader_far_behind_maps_the_file_and_reads_into_a_buffer_once_caught_up() {
-        let (_d, f) = file_of("window-far", 3 << 20);
-        let mut w = Window::default();
-        let limit = 3 << 20;
-        w.load(&f, 4, 19, limit, 4).unwrap();
-        assert!(w.map.is_some(), "a reader more than TAIL_SPAN behind maps the file");
-        assert_eq!(w.slice(2 << 20, 1).unwrap(), &[byte(2 << 20)]);
-        // A large send lets go of every page sent; a tailing one waits for a step.
-        w.drop_before(1_000_000);
-        assert_eq!(w.dropped, 1_000_000 & !4095);
-        w.drop_before(1_010_000);
-        assert_eq!(w.dropped, 1_000_000 & !4095);
-        // Near the end with events still queued: the mapping stays, they are read from it.
-        let near = limit - 1000;
-        w.load(&f, near, 10, limit, near - 5000).unwrap();
-        assert!(w.map.is_some());
-        // Closer than TAIL_SPAN but not BUF_KEEP: still mapped (no map and unmap at
-        // each publish for a reader near the line).
-        w.load(&f, limit - 30_000, 10, limit, limit - 30_000).unwrap();
-        assert!(w.map.is_some());
-        // Caught up with nothing queued: the mapping goes.
-        w.load(&f, near, 10, limit, near).unwrap();
-        assert!(w.map.is_none());
-        assert_eq!(w.slice(near, 2).unwrap(), &[byte(near), byte(near + 1)]);
-        // Fallen behind again, with an event queued from the buffer: mapped, and the
-        // queued bytes are read from the mapping.
-        let mut w = Window::default();
-        w.load(&f, 100, 10, 200, 100).unwrap();
-        w.load(&f, 150, 10, limit, 100).unwrap();
-        assert!(w.map.is_some() && w.buf.is_empty());
-        assert_eq!(w.slice(100, 1).unwrap(), &[byte(100)]);
-    }
-
-    #[test]
-    fn a_file_cut_short_under_a_buffered_reader_is_named() {
-        let (d, f) = file_of("window-cut", 10_000);
-        let mut w = Window::default();
-        std::fs::OpenOptions::new().write(true).open(d.join("f")).unwrap().set_len(5000).unwrap();
-        let e = w.load(&f, 4, 19, 10_000, 4).unwrap_err();
-        assert_eq!(e.to_string(), CUT_OUTSIDE);
-        assert!(w.buf.len() < 10_000);
     }
 }
