@@ -156,3 +156,61 @@ fn every_stored_file_reads_cleanly_with_mariadb_binlog_while_binlogd_runs() {
     );
     assert_eq!(b.stop(), 0);
 }
+
+/// A MariaDB primary that encrypts its binlog (`encrypt_binlog`) sends its events
+/// decrypted, its Start_encryption event as an Ignorable event of the same size: binlogd
+/// stores the files at the primary's offsets, as the primary serves them (what
+/// `mariadb-binlog --raw` gets from it), readable without the key.
+#[test]
+fn an_encrypted_mariadb_binlog_is_stored_as_the_primary_serves_it() {
+    let s = Server::start(Flavor::MariaDb, "encrypted");
+    let keys = tempdir("encrypted-keys");
+    let key_file = keys.join("keys.txt");
+    std::fs::write(&key_file, "1;a7addd9adea9978fda19f21e6be987880e68ac92632ca052e5bb42b1a506939a\n").unwrap();
+    let inner = s.copy_in(&key_file);
+    s.reconfigure(&[
+        "plugin_load_add=file_key_management",
+        &format!("file_key_management_filename={inner}"),
+        "encrypt_binlog=ON",
+    ]);
+    assert_eq!(s.sql("SELECT @@encrypt_binlog").trim(), "1");
+    let mut b = Binlogd::mirroring(&s, "encrypted", "");
+    s.sql("CREATE DATABASE enc; CREATE TABLE enc.t (a INT PRIMARY KEY, v TEXT); INSERT INTO enc.t VALUES (1, 'plain-marker-one')");
+    s.sql("FLUSH BINARY LOGS; INSERT INTO enc.t VALUES (2, 'plain-marker-two'); FLUSH BINARY LOGS");
+    let logs = s.binary_logs();
+    let rotated = &logs[..logs.len() - 1];
+    let m = rotated_md5s(&s, &b);
+    assert!(m.len() >= 3, "{m:?}");
+    // As served by the primary, file by file.
+    let served = b.dir.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let st = std::process::Command::new("mariadb-binlog")
+        .args(["--read-from-remote-server", "--host=127.0.0.1", &format!("--port={}", s.port), "--user=repl"])
+        .args(["--password=replpass", "--raw", "--to-last-log", &format!("--result-file={}/", served.display())])
+        .arg(&rotated[0])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let mut encrypted = 0;
+    for name in rotated {
+        let (on_disk, stored) = (s.binlog_dir().join(name), b.binlog_dir.join(name));
+        assert_eq!(
+            md5_file(&served.join(name)),
+            md5_file(&stored),
+            "{name}: binlogd's differs from what the primary serves"
+        );
+        let (d, t) = (std::fs::read(&on_disk).unwrap(), std::fs::read(&stored).unwrap());
+        assert_eq!(d.len(), t.len(), "{name}: the offsets differ");
+        encrypted += usize::from(d != t);
+    }
+    assert!(encrypted >= 2, "the primary's files are encrypted on its disk");
+    // Read without the key: the rows are there.
+    let out = std::process::Command::new("mariadb-binlog")
+        .arg("-v")
+        .args(rotated.iter().map(|n| b.binlog_dir.join(n)))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("plain-marker-one") && text.contains("plain-marker-two"), "{text}");
+    assert_eq!(b.stop(), 0);
+}
