@@ -77,8 +77,7 @@ pub(super) fn named(item: &str) -> (String, String) {
             (item.to_string(), unquote(item))
         }
         // A string with an introducer (`_binary'A'`): named as the string is.
-        None if introduced(item).is_some() => (item.to_string(), introduced(item).map(unquote).unwrap_or_default()),
-        None => (item.to_string(), item.to_string()),
+        None => (item.to_string(), introduced(item).map_or_else(|| item.to_string(), unquote)),
     }
 }
 

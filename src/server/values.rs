@@ -729,6 +729,31 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
             }
         });
     }
+    // A hex or bit literal, or a string with a binary or UTF-8 introducer (pymysql
+    // writes bytes as `_binary'...'`, mysql2 as `X'...'`).
+    if let Some((v, form)) = literal(t) {
+        let c = Column::text("", chars(&v));
+        let bytes = || c.clone().width(u32::try_from(v.len()).unwrap_or(u32::MAX)).binary();
+        let c = match form {
+            Literal::Text => c.clone(),
+            Literal::Bytes => bytes(),
+            // A hex or bit literal is also a number: no decimals, flagged UNSIGNED
+            // (a bit literal on MariaDB only).
+            Literal::Hex | Literal::Bit => {
+                let unsigned = if form == Literal::Hex || maria { flags::UNSIGNED } else { 0 };
+                bytes().flags(flags::NOT_NULL | flags::BINARY | unsigned).decimals(0)
+            }
+        };
+        return Ok((Some(v), c));
+    }
+    // `~0`, the greatest 64-bit value (mysqltuner asks it to tell a 64-bit server):
+    // the bits of an unsigned integer turned over, a BIGINT UNSIGNED.
+    if let Some(n) = t.strip_prefix('~').and_then(|n| n.trim().parse::<u64>().ok()) {
+        return Ok((
+            Some((!n).to_string()),
+            number_column(ColumnType::LONGLONG, 21, NOT_NULL_NUMBER | flags::UNSIGNED),
+        ));
+    }
     // USER(): 384 characters on MariaDB (a user name and a host name of 255), 288 on
     // MySQL (32 and 255).
     let user_width = if maria { 384 } else { 288 };
@@ -772,30 +797,6 @@ fn value_of(s: &Ctx, t: &str) -> Result<Typed, Vec<u8>> {
             }
             Err(e) => Err(err_packet(1105, "HY000", &format!("UUID(): no randomness from the OS: {e}"))),
         },
-        // A hex or bit literal, or a string with a binary or UTF-8 introducer (pymysql
-        // writes bytes as `_binary'...'`, mysql2 as `X'...'`).
-        _ if literal(t).is_some() => {
-            let (v, form) = literal(t).unwrap_or((String::new(), Literal::Text));
-            let c = Column::text("", chars(&v));
-            let bytes = || c.clone().width(u32::try_from(v.len()).unwrap_or(u32::MAX)).binary();
-            let c = match form {
-                Literal::Text => c.clone(),
-                Literal::Bytes => bytes(),
-                // A hex or bit literal is also a number: no decimals, flagged UNSIGNED
-                // (a bit literal on MariaDB only).
-                Literal::Hex | Literal::Bit => {
-                    let unsigned = if form == Literal::Hex || maria { flags::UNSIGNED } else { 0 };
-                    bytes().flags(flags::NOT_NULL | flags::BINARY | unsigned).decimals(0)
-                }
-            };
-            Ok((Some(v.clone()), c))
-        }
-        // `~0`, the greatest 64-bit value (mysqltuner asks it to tell a 64-bit server):
-        // the bits of an unsigned integer turned over, a BIGINT UNSIGNED.
-        _ if t.strip_prefix('~').is_some_and(|n| n.trim().parse::<u64>().is_ok()) => {
-            let n = t[1..].trim().parse::<u64>().unwrap_or(0);
-            Ok((Some((!n).to_string()), number_column(ColumnType::LONGLONG, 21, NOT_NULL_NUMBER | flags::UNSIGNED)))
-        }
         _ if t.starts_with('\'') || t.starts_with('"') => {
             let v = unquote(t);
             Ok((Some(v.clone()), Column::text("", chars(&v))))
