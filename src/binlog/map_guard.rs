@@ -9,13 +9,19 @@
 //! acts on what it read, and ends with an error naming the file.
 //!
 //! A read by the kernel (the mapping handed to `sendmsg`) never raises SIGBUS: the
-//! call fails with EFAULT instead. A SIGBUS for any address outside a guard goes to
-//! the handler that was there before (the default action: the process ends).
+//! call fails with EFAULT instead. A mapping shared by many threads needs one more
+//! rule, as the zero page one thread's fault puts in place is there for all: the
+//! kernel would read it without a fault and send zeros. So a thread hands the
+//! mapping to the kernel only under [`MapGuard::sending`], which fails once the
+//! guard is cut, and the handler marks the guard cut and waits until no such send is
+//! under way before it puts the zero page in. A SIGBUS for any address outside a
+//! guard goes to the handler that was there before (the default action: the
+//! process ends).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
 
-/// How many mappings may be guarded at once: one per dump, plus the store's scans.
+/// How many mappings may be guarded at once: one per file being dumped, plus the store's scans.
 /// Past that, a mapping is left unguarded (as every mapping was before).
 const SLOTS: usize = 4096;
 
@@ -24,6 +30,8 @@ struct Slot {
     start: AtomicUsize,
     len: AtomicUsize,
     cut: AtomicBool,
+    /// Sends from the range under way (`Sending`).
+    senders: AtomicUsize,
 }
 
 /// The guarded ranges. Lock-free, as the signal handler reads it.
@@ -33,6 +41,7 @@ static GUARDED: [Slot; SLOTS] = [const {
         start: AtomicUsize::new(0),
         len: AtomicUsize::new(0),
         cut: AtomicBool::new(false),
+        senders: AtomicUsize::new(0),
     }
 }; SLOTS];
 static PAGE: AtomicUsize = AtomicUsize::new(4096);
@@ -52,7 +61,7 @@ impl MapGuard {
         install();
         for s in GUARDED.iter() {
             if s.taken.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
-                s.cut.store(false, Ordering::Release);
+                s.cut.store(false, Ordering::SeqCst);
                 s.len.store(len, Ordering::Release);
                 s.start.store(start as usize, Ordering::Release);
                 return MapGuard { slot: Some(s) };
@@ -64,7 +73,33 @@ impl MapGuard {
 
     /// Whether a read of the range went past the file's end (and read zeros).
     pub fn is_cut(&self) -> bool {
-        self.slot.is_some_and(|s| s.cut.load(Ordering::Acquire))
+        self.slot.is_some_and(|s| s.cut.load(Ordering::SeqCst))
+    }
+
+    /// Leave to hand the range to the kernel (`sendmsg`) until the token is dropped:
+    /// none once the guard is cut. While a token lives, no zero page is put in the
+    /// range, so the kernel reads the file's bytes or fails.
+    pub fn sending(&self) -> Option<Sending> {
+        let Some(s) = self.slot else { return Some(Sending(None)) };
+        // SeqCst on both sides (here and in the handler): either this sees the cut,
+        // or the handler sees this send and waits for it.
+        s.senders.fetch_add(1, Ordering::SeqCst);
+        if s.cut.load(Ordering::SeqCst) {
+            s.senders.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Sending(Some(s)))
+    }
+}
+
+/// A send from a guarded range under way (`MapGuard::sending`).
+pub struct Sending(Option<&'static Slot>);
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            s.senders.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }
 
@@ -113,9 +148,17 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
             continue;
         }
         let page = addr & !(PAGE.load(Ordering::Acquire) - 1);
-        // SAFETY: the page lies inside a mapping its guard's owner keeps alive, and
-        // only that thread reads it; replacing it by a private zero page changes what
-        // that thread reads, nothing else. The raw system call, not libc's wrapper,
+        // Cut first, then no send under way: from here no send starts, and none
+        // that started can read the zero page (`MapGuard::sending`). A send blocked
+        // on a full socket ends within its net_write_timeout.
+        s.cut.store(true, Ordering::SeqCst);
+        while s.senders.load(Ordering::SeqCst) != 0 {
+            // SAFETY: sched_yield takes no arguments; a raw system call.
+            unsafe { libc::syscall(libc::SYS_sched_yield) };
+        }
+        // SAFETY: the page lies inside a mapping its guard's owners keep alive, and
+        // only they read it, each checking the guard before acting on what it read;
+        // replacing it by a private zero page changes what they read, nothing else. The raw system call, not libc's wrapper,
         // as the wrapper may take locks.
         let r = unsafe {
             libc::syscall(
@@ -129,7 +172,6 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
             )
         };
         if r as usize == page {
-            s.cut.store(true, Ordering::Release);
             return;
         }
         break;
@@ -177,6 +219,46 @@ mod tests {
         let g2 = MapGuard::new(m.as_ptr(), m.len());
         assert!(!g2.is_cut(), "a slot is reused clean");
         drop(g2);
+        drop(m);
+    }
+
+    #[test]
+    fn a_send_under_way_never_reads_the_zero_page_another_threads_fault_puts_in() {
+        let dir = crate::test_dir::TestDir::new("guard-send");
+        let path = dir.join("cut");
+        std::fs::File::create(&path).unwrap().write_all(&vec![7u8; 16 * 4096]).unwrap();
+        let f = std::fs::File::open(&path).unwrap();
+        let m = unsafe { memmap2::Mmap::map(&f).unwrap() };
+        let g = MapGuard::new(m.as_ptr(), m.len());
+        let token = g.sending().expect("not cut yet");
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(4096).unwrap();
+        let (addr, len) = (m.as_ptr() as usize, m.len());
+        // Another thread reads past the new end: its fault waits for the send.
+        let reader = std::thread::spawn(move || {
+            // SAFETY: the mapping outlives the thread (joined below).
+            let m = unsafe { std::slice::from_raw_parts(addr as *const u8, len) };
+            std::hint::black_box(m)[9 * 4096 + 5]
+        });
+        while !g.is_cut() {
+            std::thread::yield_now();
+        }
+        // The send under way: the kernel's read of that page still fails.
+        let (r, w) = {
+            let mut fds = [0; 2];
+            assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+            (fds[0], fds[1])
+        };
+        let n = unsafe { libc::write(w, m.as_ptr().add(9 * 4096) as *const libc::c_void, 64) };
+        assert_eq!(n, -1, "the kernel read a page past the end during the send");
+        assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::EFAULT));
+        drop(token);
+        assert_eq!(reader.join().unwrap(), 0, "the faulting read goes on, with zeros");
+        assert!(g.sending().is_none(), "no send starts from a cut range");
+        unsafe {
+            libc::close(r);
+            libc::close(w);
+        }
+        drop(g);
         drop(m);
     }
 }

@@ -12,6 +12,7 @@ pub mod map_guard;
 pub mod owner;
 pub mod purge;
 pub mod read;
+pub mod shared_map;
 pub mod sources;
 pub mod store;
 #[cfg(test)]

@@ -296,6 +296,8 @@ pub struct Serving {
     pub restorer: Option<Arc<restorer::Restorer>>,
     /// The event boundaries found so far in stored files, for dumps by position.
     pub boundaries: crate::binlog::boundaries::Boundaries,
+    /// The stored files mapped for dumps, each once.
+    pub maps: crate::binlog::shared_map::Maps,
     /// Set once the binlog server may take connections.
     pub opened: Opened,
 }
@@ -361,6 +363,7 @@ impl Shared {
                 restorer: restorer::Restorer::new(cfg, catalog.clone()),
                 catalog,
                 boundaries: Default::default(),
+                maps: Default::default(),
                 opened: Default::default(),
             },
         }

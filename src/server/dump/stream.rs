@@ -6,8 +6,9 @@ use super::fail;
 use super::skip::{Skip, SkipMode};
 use super::Conn;
 use crate::binlog::event::{self, EventHeader, EventType, FormatDescription, HEADER_LEN, LOG_EVENT_ARTIFICIAL_F};
-use crate::binlog::map_guard::MapGuard;
+use crate::binlog::map_guard::Sending;
 use crate::binlog::read::Stored;
+use crate::binlog::shared_map::{Mapped, Maps, MAP_SPAN};
 use crate::binlog::sources;
 use crate::binlog::store::is_safe_name;
 use crate::binlog::trx::Tracker;
@@ -19,6 +20,7 @@ use log::info;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Builds an event made up for the stream (fake ROTATE, heartbeat): timestamp 0, log_pos 0.
@@ -79,19 +81,6 @@ pub(super) const SEND_FILE_MIN: usize = 64 << 10;
 /// Events queued per write: two slices each, within the kernel's IOV_MAX of 1024.
 pub(super) const OUT_EVENTS: usize = 500;
 
-/// Address space reserved for a file's mapping: binlog positions are 32-bit, so no
-/// file is larger. Pages are mapped only where they are read.
-pub(super) const MAP_SPAN: usize = 1 << 32;
-
-/// Pages already sent are let go in steps of this size, so a reader holds at most
-/// about this much of the file in binlogd's resident set. The page cache holds them
-/// once, but each reader's mapping counts them again: a thousand tailing readers at
-/// 1 MiB each showed a GiB of RSS (`scripts/bench/offload.sh`); letting readers that
-/// fell behind under load keep a MiB still showed 345 MiB. At 64 KiB a reader
-/// catching up at 400 MB/s makes some 6,000 madvise calls a second, a tailing one a
-/// few dozen.
-pub(super) const DROP_STEP: u64 = 64 << 10;
-
 /// What a dump reports when its file lost bytes it had stored.
 pub(super) const CUT_OUTSIDE: &str = "the file was cut short from outside binlogd";
 
@@ -113,18 +102,19 @@ pub(super) struct Queued {
 pub(super) const PLAIN: &[u8] = &[0x00];
 pub(super) const SEMISYNC: &[u8] = &[0x00, crate::proto::command::SEMISYNC_MAGIC, 0x00];
 
-/// The file being sent, mapped once for the whole dump of that file. Event bytes go
-/// from the page cache to the socket with no copy in between, a growing active file
-/// needs no new mapping, and the pages already sent are let go as the dump moves on.
+/// The file being sent, through its one mapping shared by every dump of it
+/// (`shared_map`). Event bytes go from the page cache to the socket with no copy in
+/// between, a growing active file needs no new mapping, and the pages already sent
+/// are let go as the dumps move on.
 #[derive(Default)]
 pub(super) struct Window {
-    /// Declared before `map`: released before the mapping goes.
-    pub(super) guard: Option<MapGuard>,
-    pub(super) map: Option<memmap2::Mmap>,
+    pub(super) map: Option<Arc<Mapped>>,
     /// Bytes below this offset may be read (the durable end when last loaded).
     pub(super) end: u64,
-    /// Pages below this offset were let go.
+    /// This dump let go of its pages below this offset.
     pub(super) dropped: u64,
+    /// This dump read up to here.
+    pub(super) read: u64,
 }
 
 impl Window {
@@ -134,7 +124,7 @@ impl Window {
 
     /// The bytes `[at, at + len)`, which `load` made readable.
     pub(super) fn slice(&self, at: u64, len: usize) -> std::io::Result<&[u8]> {
-        let m: &[u8] = self.map.as_deref().unwrap_or(&[]);
+        let m: &[u8] = self.map.as_deref().map_or(&[], Mapped::bytes);
         usize::try_from(at)
             .ok()
             .and_then(|a| m.get(a..a.checked_add(len)?))
@@ -142,7 +132,7 @@ impl Window {
     }
 
     /// Makes `[at, at + len)` readable, below `limit` (the durable end).
-    pub(super) fn load(&mut self, f: &File, at: u64, len: usize, limit: u64) -> std::io::Result<()> {
+    pub(super) fn load(&mut self, maps: &Maps, f: &File, at: u64, len: usize, limit: u64) -> std::io::Result<()> {
         if at + len as u64 > limit {
             return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "read past the durable end"));
         }
@@ -150,46 +140,43 @@ impl Window {
             return Err(std::io::Error::other("binlog file over 4 GiB: its positions cannot be expressed"));
         }
         if self.map.is_none() {
-            // SAFETY: bytes are read only below the durable end, which binlogd never
-            // truncates or rewrites while it runs (a torn event is cut off only beyond
-            // it, and recovery runs before serving). The one exception, the FDE's
-            // in-use flag cleared at rotation, changes two bytes a reader would see
-            // the same way through read(). Pages past the end of the file are
-            // reserved address space, never touched.
-            // A file cut short from outside while mapped reads as zeros behind the
-            // guard, which `intact` then reports.
-            let m = unsafe { memmap2::MmapOptions::new().len(MAP_SPAN).map(f)? };
-            self.guard = Some(MapGuard::new(m.as_ptr(), m.len()));
-            self.map = Some(m);
+            self.map = Some(maps.get(f)?);
         }
         self.end = limit;
+        self.read = self.read.max(at + len as u64);
         Ok(())
     }
 
     /// Fails if a read of the mapping went past the file's end: the bytes read since
     /// the last check may be zeros, not the file's. Called before acting on them.
     pub(super) fn intact(&self, name: &str, at: u64) -> std::io::Result<()> {
-        if self.guard.as_ref().is_some_and(MapGuard::is_cut) {
+        if self.map.as_ref().is_some_and(|m| m.is_cut()) {
             return Err(in_file(name, at, std::io::Error::other(CUT_OUTSIDE)));
         }
         Ok(())
     }
 
+    /// Leave to hand the mapped bytes to the kernel while the token lives; an error
+    /// naming the file once it was found cut short.
+    pub(super) fn sending(&self, name: &str, at: u64) -> std::io::Result<Option<Sending>> {
+        match &self.map {
+            None => Ok(None),
+            Some(m) => m.sending().map(Some).ok_or_else(|| in_file(name, at, std::io::Error::other(CUT_OUTSIDE))),
+        }
+    }
+
     /// Lets go of the pages wholly below `at` (already sent), a step at a time.
     pub(super) fn drop_before(&mut self, at: u64) {
-        let Some(m) = &self.map else { return };
-        let to = at / DROP_STEP * DROP_STEP;
-        if to > self.dropped {
-            // SAFETY: a read-only shared file mapping: the pages are read again from
-            // the page cache if ever touched, nothing is lost.
-            let _ = unsafe {
-                m.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    self.dropped as usize,
-                    (to - self.dropped) as usize,
-                )
-            };
-            self.dropped = to;
+        if let Some(m) = &self.map {
+            self.dropped = m.sent(self.dropped, at);
+        }
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        if let Some(m) = &self.map {
+            m.leave(self.dropped, self.read);
         }
     }
 }
@@ -300,6 +287,9 @@ impl Dump<'_, '_> {
                     iov.push(std::io::IoSlice::new(self.win.slice(q.at, q.len)?));
                 }
                 let (win, file) = (&self.win, &self.file);
+                // Handed to the kernel as they are: no other dump's fault on a cut file
+                // may put zeros under them meanwhile (`Window::sending`).
+                let sending = if plain { Some(win.sending(file, at)?) } else { None };
                 self.s
                     .stream
                     .inner
@@ -312,6 +302,7 @@ impl Dump<'_, '_> {
                             e
                         }
                     })?;
+                drop(sending);
                 if let Some((at, len)) = whole {
                     let local = self.f.local().ok_or_else(|| no_local(&self.file))?;
                     self.s.stream.inner.send_file(local, at, len).map_err(|e| in_file(&self.file, at, e))?;
@@ -358,7 +349,7 @@ impl Dump<'_, '_> {
     pub(super) fn cover(&mut self, at: u64, len: usize, limit: u64) -> Result<(), Error> {
         if !self.win.covers(at, len) {
             let f = self.f.local().ok_or_else(|| no_local(&self.file))?;
-            self.win.load(f, at, len, limit)?;
+            self.win.load(&self.s.srv.shared.serving.maps, f, at, len, limit)?;
         }
         Ok(())
     }
