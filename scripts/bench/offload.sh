@@ -97,7 +97,7 @@ for flavor in $flavors; do
   rpid=$!; echo "$rpid" >> "$WORK/started.pids"
   for _ in $(seq 1 900); do grep -q ready "$WORK/offload-readers.out" 2>/dev/null && break; sleep 0.1; done
   bpid=$(binlogd_pid "$B"); echo 5 > "/proc/$bpid/clear_refs"
-  load "$P" 16 "$secs" >/dev/null
+  read -r tps_many _ < <(load "$P" 16 "$secs")
   rss_many=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$bpid/status")
   vsz_many=$(awk '/VmSize/ { printf "%.0f", $2 / 1024 }' "/proc/$bpid/status")
   threads=$(awk '/^Threads:/ { print $2 }' "/proc/$bpid/status")
@@ -113,7 +113,7 @@ for flavor in $flavors; do
     echo
     echo "Lag: from the marker's return (0 when a reader had it first), then from the statement's start."
     echo "N = 0: lag from the primary / from binlogd. With $many readers connected to binlogd under the same"
-    echo "load: peak RSS $rss_many MiB, $threads threads, $vsz_many MiB of address space."
+    echo "load ($tps_many tps): peak RSS $rss_many MiB, $threads threads, $vsz_many MiB of address space."
     echo
     if [ "$top" -gt 0 ]; then
       r2=$(calc "${T[${top}binlogd]} / ${T[${top}primary]}")

@@ -89,7 +89,7 @@ impl Mapped {
         to
     }
 
-    /// A dump leaves the file, having let go below `own` and read up to `at`.
+    /// A dump leaves the file, having let go below `own` and read nothing past `at`.
     pub fn leave(&self, own: u64, at: u64) {
         let end = at.div_ceil(STEP).saturating_mul(STEP).min(self.behind.load(Ordering::Acquire));
         if own < end {

@@ -113,8 +113,6 @@ pub(super) struct Window {
     pub(super) end: u64,
     /// This dump let go of its pages below this offset.
     pub(super) dropped: u64,
-    /// This dump read up to here.
-    pub(super) read: u64,
 }
 
 impl Window {
@@ -143,7 +141,6 @@ impl Window {
             self.map = Some(maps.get(f)?);
         }
         self.end = limit;
-        self.read = self.read.max(at + len as u64);
         Ok(())
     }
 
@@ -176,7 +173,8 @@ impl Window {
 impl Drop for Window {
     fn drop(&mut self) {
         if let Some(m) = &self.map {
-            m.leave(self.dropped, self.read);
+            // It read nothing past `end`.
+            m.leave(self.dropped, self.end);
         }
     }
 }
