@@ -39,3 +39,10 @@ build() { # root check-binary packages...
 
 build "$SID_ROOT" /usr/sbin/mysqld mysql-server-core mysql-client-core
 build "$MARIA_ROOT" /usr/sbin/mariadbd mariadb-server-core mariadb-client-core
+
+# MySQL loads components (the keyring that binlog_encryption needs) from manifests: the
+# global ones here defer to each data directory's own, so a test's server loads the
+# keyring when its directory names it, and every other server loads nothing.
+[ -f "$SID_ROOT/usr/sbin/mysqld.my" ] || printf '{"read_local_manifest": true}\n' > "$SID_ROOT/usr/sbin/mysqld.my"
+cfg=$SID_ROOT/usr/lib/mysql/plugin/component_keyring_file.cnf
+[ -f "$cfg" ] || printf '{"read_local_config": true}\n' > "$cfg"

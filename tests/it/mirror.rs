@@ -214,3 +214,78 @@ fn an_encrypted_mariadb_binlog_is_stored_as_the_primary_serves_it() {
     assert!(text.contains("plain-marker-one") && text.contains("plain-marker-two"), "{text}");
     assert_eq!(b.stop(), 0);
 }
+
+/// A MySQL primary with `binlog_encryption` (keyring_file component) keeps a 512-byte
+/// encryption header before each file's encrypted events, and its event positions are
+/// those of the decrypted stream it sends (`Binlog_encryption_istream`). binlogd stores
+/// that stream: each file as `mysqlbinlog --raw` gets it from the primary, 512 bytes
+/// shorter than the primary's on its disk, readable without the key.
+#[test]
+fn an_encrypted_mysql_binlog_is_stored_as_the_primary_serves_it() {
+    let s = Server::start(Flavor::Mysql, "encrypted-mysql");
+    let root = std::path::PathBuf::from(std::fs::read_to_string(s.dir.join("root")).unwrap().trim());
+    let inner = std::fs::read_to_string(s.dir.join("inner")).unwrap().trim().to_string();
+    assert!(
+        sid_root().join("usr/sbin/mysqld.my").exists(),
+        "the chroot's global manifest is missing: run scripts/mysql-chroot.sh"
+    );
+    std::fs::write(root.join("data/mysqld.my"), r#"{"components": "file://component_keyring_file"}"#).unwrap();
+    let cfg = format!(r#"{{"path": "{inner}/keyring", "read_only": false}}"#);
+    std::fs::write(root.join("data/component_keyring_file.cnf"), cfg).unwrap();
+    s.reconfigure(&["binlog_encryption=ON"]);
+    assert_eq!(s.sql("SELECT @@binlog_encryption").trim(), "1");
+    let mut b = Binlogd::mirroring(&s, "encrypted-mysql", "");
+    s.sql("CREATE DATABASE enc; CREATE TABLE enc.t (a INT PRIMARY KEY, v TEXT); INSERT INTO enc.t VALUES (1, 'plain-marker-one')");
+    s.sql("FLUSH BINARY LOGS; INSERT INTO enc.t VALUES (2, 'plain-marker-two'); FLUSH BINARY LOGS");
+    let logs = s.binary_logs();
+    let rotated = &logs[..logs.len() - 1];
+    assert!(rotated.len() >= 3, "{logs:?}");
+    // The primary's size on its disk, and whether it is encrypted there.
+    let sizes = s.sql("SHOW BINARY LOGS");
+    let on_disk = |name: &str| -> (u64, bool) {
+        let row = sizes.lines().find(|l| l.starts_with(&format!("{name}\t"))).unwrap_or_else(|| panic!("{sizes}"));
+        let cols: Vec<&str> = row.split('\t').collect();
+        (cols[1].parse().unwrap(), cols.get(2) == Some(&"Yes"))
+    };
+    let header = |enc: bool| if enc { 512 } else { 0 };
+    wait_until("binlogd to hold every rotated file", std::time::Duration::from_secs(60), || {
+        rotated.iter().all(|n| {
+            let (size, enc) = on_disk(n);
+            std::fs::metadata(b.binlog_dir.join(n)).is_ok_and(|m| m.len() + header(enc) == size)
+        })
+    });
+    // As served by the primary, file by file.
+    std::fs::create_dir_all(root.join("served")).unwrap();
+    let st = std::process::Command::new("chroot")
+        .arg(sid_root())
+        .args(["/usr/bin/mysqlbinlog", "--no-defaults", "--read-from-remote-server", "--host=127.0.0.1"])
+        .args([&format!("--port={}", s.port), "--user=repl", "--password=replpass", "--raw", "--to-last-log"])
+        .arg(format!("--result-file={inner}/served/"))
+        .arg(&rotated[0])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    std::fs::create_dir_all(root.join("stored")).unwrap();
+    for name in rotated {
+        let stored = b.binlog_dir.join(name);
+        assert_eq!(
+            md5_file(&root.join("served").join(name)),
+            md5_file(&stored),
+            "{name}: binlogd's differs from what the primary serves"
+        );
+        std::fs::copy(&stored, root.join("stored").join(name)).unwrap();
+    }
+    let encrypted = rotated.iter().filter(|n| on_disk(n).1).count();
+    assert!(encrypted >= 2, "the primary's files are encrypted on its disk: {sizes}");
+    // binlogd's files read without the key: the rows are there.
+    let out = std::process::Command::new("chroot")
+        .arg(sid_root())
+        .args(["/usr/bin/mysqlbinlog", "--no-defaults", "-v"])
+        .args(rotated.iter().map(|n| format!("{inner}/stored/{n}")))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("plain-marker-one") && text.contains("plain-marker-two"), "{text}");
+    assert_eq!(b.stop(), 0);
+}
