@@ -152,14 +152,21 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
         // that started can read the zero page (`MapGuard::sending`). A send blocked
         // on a full socket ends within its net_write_timeout.
         s.cut.store(true, Ordering::SeqCst);
+        let pause = libc::timespec { tv_sec: 0, tv_nsec: 200_000 };
         while s.senders.load(Ordering::SeqCst) != 0 {
-            // SAFETY: sched_yield takes no arguments; a raw system call.
-            unsafe { libc::syscall(libc::SYS_sched_yield) };
+            // SAFETY: nanosleep reads the timespec on this stack; a raw system call.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_nanosleep,
+                    &pause as *const libc::timespec,
+                    std::ptr::null_mut::<libc::timespec>(),
+                )
+            };
         }
         // SAFETY: the page lies inside a mapping its guard's owners keep alive, and
         // only they read it, each checking the guard before acting on what it read;
-        // replacing it by a private zero page changes what they read, nothing else. The raw system call, not libc's wrapper,
-        // as the wrapper may take locks.
+        // replacing it by a private zero page changes what they read, nothing else.
+        // The raw system call, not libc's wrapper, as the wrapper may take locks.
         let r = unsafe {
             libc::syscall(
                 libc::SYS_mmap,
