@@ -157,6 +157,16 @@ fn every_stored_file_reads_cleanly_with_mariadb_binlog_while_binlogd_runs() {
     assert_eq!(b.stop(), 0);
 }
 
+/// Two rows with plain-text markers, each in a file the primary then rotates; returns the
+/// rotated files (the encryption tests look for the markers in binlogd's copies).
+fn markers_in_rotated_files(s: &Server) -> Vec<String> {
+    s.sql("CREATE DATABASE enc; CREATE TABLE enc.t (a INT PRIMARY KEY, v TEXT); INSERT INTO enc.t VALUES (1, 'plain-marker-one')");
+    s.sql("FLUSH BINARY LOGS; INSERT INTO enc.t VALUES (2, 'plain-marker-two'); FLUSH BINARY LOGS");
+    let mut logs = s.binary_logs();
+    logs.pop();
+    logs
+}
+
 /// A MariaDB primary that encrypts its binlog (`encrypt_binlog`) sends its events
 /// decrypted, its Start_encryption event as an Ignorable event of the same size: binlogd
 /// stores the files at the primary's offsets, as the primary serves them (what
@@ -175,10 +185,7 @@ fn an_encrypted_mariadb_binlog_is_stored_as_the_primary_serves_it() {
     ]);
     assert_eq!(s.sql("SELECT @@encrypt_binlog").trim(), "1");
     let mut b = Binlogd::mirroring(&s, "encrypted", "");
-    s.sql("CREATE DATABASE enc; CREATE TABLE enc.t (a INT PRIMARY KEY, v TEXT); INSERT INTO enc.t VALUES (1, 'plain-marker-one')");
-    s.sql("FLUSH BINARY LOGS; INSERT INTO enc.t VALUES (2, 'plain-marker-two'); FLUSH BINARY LOGS");
-    let logs = s.binary_logs();
-    let rotated = &logs[..logs.len() - 1];
+    let rotated = &markers_in_rotated_files(&s);
     let m = rotated_md5s(&s, &b);
     assert!(m.len() >= 3, "{m:?}");
     // As served by the primary, file by file.
@@ -235,11 +242,8 @@ fn an_encrypted_mysql_binlog_is_stored_as_the_primary_serves_it() {
     s.reconfigure(&["binlog_encryption=ON"]);
     assert_eq!(s.sql("SELECT @@binlog_encryption").trim(), "1");
     let mut b = Binlogd::mirroring(&s, "encrypted-mysql", "");
-    s.sql("CREATE DATABASE enc; CREATE TABLE enc.t (a INT PRIMARY KEY, v TEXT); INSERT INTO enc.t VALUES (1, 'plain-marker-one')");
-    s.sql("FLUSH BINARY LOGS; INSERT INTO enc.t VALUES (2, 'plain-marker-two'); FLUSH BINARY LOGS");
-    let logs = s.binary_logs();
-    let rotated = &logs[..logs.len() - 1];
-    assert!(rotated.len() >= 3, "{logs:?}");
+    let rotated = &markers_in_rotated_files(&s);
+    assert!(rotated.len() >= 3, "{rotated:?}");
     // The primary's size on its disk, and whether it is encrypted there.
     let sizes = s.sql("SHOW BINARY LOGS");
     let on_disk = |name: &str| -> (u64, bool) {
