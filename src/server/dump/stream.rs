@@ -148,7 +148,7 @@ impl Window {
     /// the last check may be zeros, not the file's. Called before acting on them.
     pub(super) fn intact(&self, name: &str, at: u64) -> std::io::Result<()> {
         if self.map.as_ref().is_some_and(|m| m.is_cut()) {
-            return Err(in_file(name, at, std::io::Error::other(CUT_OUTSIDE)));
+            return Err(cut_at(name, at));
         }
         Ok(())
     }
@@ -158,7 +158,7 @@ impl Window {
     pub(super) fn sending(&self, name: &str, at: u64) -> std::io::Result<Option<Sending>> {
         match &self.map {
             None => Ok(None),
-            Some(m) => m.sending().map(Some).ok_or_else(|| in_file(name, at, std::io::Error::other(CUT_OUTSIDE))),
+            Some(m) => m.sending().map(Some).ok_or_else(|| cut_at(name, at)),
         }
     }
 
@@ -204,6 +204,11 @@ pub(super) fn displaced_error(maria: bool, first: &(String, u64), last: (&str, u
 /// sendfile, the two ways a dump sends. (Every stored file is local today.)
 pub(super) fn no_local(name: &str) -> std::io::Error {
     std::io::Error::other(format!("{name}: its bytes are not in a local file to send from"))
+}
+
+/// The error of a dump whose mapped file was found cut short, naming where.
+pub(super) fn cut_at(name: &str, at: u64) -> std::io::Error {
+    in_file(name, at, std::io::Error::other(CUT_OUTSIDE))
 }
 
 /// An error sending a file's bytes (from the file or to the socket), naming where.
@@ -295,7 +300,7 @@ impl Dump<'_, '_> {
                     .map_err(|e| {
                         // The kernel's read of a mapped page past the file's end.
                         if e.raw_os_error() == Some(libc::EFAULT) {
-                            in_file(file, at, std::io::Error::other(CUT_OUTSIDE))
+                            cut_at(file, at)
                         } else {
                             e
                         }
