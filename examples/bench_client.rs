@@ -109,10 +109,12 @@ fn readers(a: &[String]) {
 /// EXISTS bench_lag.m<k>`, written to the binlog as a Query event) is committed on the
 /// SQL server, and dumps tailing each (HOST PORT USER PASSWORD) source from its end
 /// note when each marker arrives. Prints, per source, "markers p50_ms p99_ms missing
-/// sent_p50_ms sent_p99_ms added_p50_ms added_p99_ms": the lag from the statement's
-/// return to the marker's arrival (0 when it arrived first, as a reader of an acker may
-/// get it before the commit returns), then from the statement's start, then what this
-/// source adds to the one before it, marker by marker (0 for the first source).
+/// sent_p50_ms sent_p99_ms added_p50_ms added_p99_ms ahead_p50_ms ahead_pct": the lag
+/// from the statement's return to the marker's arrival (0 when it arrived first, as a
+/// reader of an acker may get it before the commit returns), then from the statement's
+/// start, then what this source adds to the one before it, marker by marker (0 for the
+/// first source), then how long before the return the median marker arrived (negative
+/// when after it) and the share of markers that arrived before the return.
 fn lag(a: &[String]) {
     let secs: u64 = a[4].parse().unwrap_or_else(|_| usage());
     let every = Duration::from_millis(a[5].parse().unwrap_or_else(|_| usage()));
@@ -192,8 +194,10 @@ fn lag(a: &[String]) {
             let arr: Vec<String> = arrived
                 .iter()
                 .map(|v| {
+                    // Signed: negative when the reader had it before the commit returned.
                     v[k].map_or("-".into(), |a| {
-                        format!("{:.3}", a.saturating_duration_since(*ret).as_secs_f64() * 1000.0)
+                        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                        format!("{:.3}", ms(a.saturating_duration_since(*ret)) - ms(ret.saturating_duration_since(a)))
                     })
                 })
                 .collect();
@@ -224,7 +228,24 @@ fn lag(a: &[String]) {
         };
         let (n, p50, p99) = quantiles(since(|r| r.1));
         let (_, s50, s99) = quantiles(since(|r| r.0));
-        println!("{n} {p50:.3} {p99:.3} {} {s50:.3} {s99:.3} {a50:.3} {a99:.3}", returned.len() - n);
+        // Signed: how long before the statement returned each marker arrived.
+        let ahead: Vec<f64> = v
+            .iter()
+            .zip(&returned)
+            .filter_map(|(a, r)| {
+                let a = (*a)?;
+                Some(
+                    (r.1.saturating_duration_since(a).as_secs_f64() - a.saturating_duration_since(r.1).as_secs_f64())
+                        * 1000.0,
+                )
+            })
+            .collect();
+        let first = ahead.iter().filter(|&&ms| ms > 0.0).count() as f64 * 100.0 / ahead.len().max(1) as f64;
+        let (_, h50, _) = quantiles(ahead);
+        println!(
+            "{n} {p50:.3} {p99:.3} {} {s50:.3} {s99:.3} {a50:.3} {a99:.3} {h50:.3} {first:.0}",
+            returned.len() - n
+        );
     }
 }
 

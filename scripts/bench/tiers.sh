@@ -28,7 +28,7 @@ done
   127.0.0.1 "$pport" repl replpass 127.0.0.1 "$aport" repl replpass 127.0.0.1 "$bport" repl replpass > "$WORK/tiers-lag.out"
 # From each marker's start: a semisync acker's reader gets it before the commit returns.
 # Then what each tier adds to the one before it, marker by marker.
-{ read -r _ _ _ pm p50 p99 _; read -r _ _ _ am a50 a99 aa50 aa99; read -r _ _ _ bm b50 b99 added50 added99; } < "$WORK/tiers-lag.out"
+{ read -r _ _ _ pm p50 p99 _; read -r _ _ _ am a50 a99 aa50 aa99 _; read -r _ _ _ bm b50 b99 added50 added99 _; } < "$WORK/tiers-lag.out"
 log "tiers idle lag p50/p99 ms: primary $p50/$p99, A $a50/$a99, B $b50/$b99 (missing $pm $am $bm); B adds $added50/$added99"
 binlogd_stop "$B"; binlogd_stop "$A"; srv_destroy "$P"; rm -rf "$A" "$B"
 

@@ -249,31 +249,40 @@ mod tests {
         assert_eq!(st.generation, 4);
     }
 
-    /// A publish skips the wake-up when no one is tailing; one racing a waiter that is
-    /// about to sleep still wakes it. Publish and wait take turns, so each wait must
-    /// end with the publish that follows it.
+    /// A publish skips the wake-up when no one is tailing; one racing waiters that are
+    /// about to sleep still wakes them, one or many. Publish and wait take turns, so
+    /// each wait must end with the publish that follows it.
     #[test]
-    fn a_publish_racing_a_tailing_waiter_is_never_missed() {
-        let d = Arc::new(Durable::default());
-        d.spawn_waker().unwrap();
-        let (tx, rx) = crossbeam_channel::bounded::<u64>(1);
-        let waiter = {
-            let d = d.clone();
-            std::thread::spawn(move || {
-                let mut g = 0;
-                while g < 3000 {
-                    let now = d.wait_newer(g, Duration::from_secs(60)).generation;
-                    assert!(now > g, "the publish after generation {g} was missed");
-                    g = now;
-                    tx.send(g).unwrap();
+    fn a_publish_racing_tailing_waiters_is_never_missed() {
+        for waiters in [1, 20] {
+            let d = Arc::new(Durable::default());
+            d.spawn_waker().unwrap();
+            let (tx, rx) = crossbeam_channel::bounded::<u64>(waiters);
+            let rounds = 3000 / waiters as u64;
+            let threads: Vec<_> = (0..waiters)
+                .map(|_| {
+                    let (d, tx) = (d.clone(), tx.clone());
+                    std::thread::spawn(move || {
+                        let mut g = 0;
+                        while g < rounds {
+                            let now = d.wait_newer(g, Duration::from_secs(60)).generation;
+                            assert!(now > g, "the publish after generation {g} was missed");
+                            g = now;
+                            tx.send(g).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for i in 0..rounds {
+                d.publish(None, Some(("b.000001".into(), i)), None);
+                for _ in 0..waiters {
+                    assert_eq!(rx.recv().unwrap(), i + 1);
                 }
-            })
-        };
-        for i in 0..3000u64 {
-            d.publish(None, Some(("b.000001".into(), i)), None);
-            assert_eq!(rx.recv().unwrap(), i + 1);
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
         }
-        waiter.join().unwrap();
     }
 
     /// With the waker thread, a publish still wakes every kind of waiter.
