@@ -453,10 +453,19 @@ fn a_replica_listed_with_binlogds_server_id_is_named_in_a_warning() {
     b.wait_log(&warning, Duration::from_secs(20));
     // Once the other is gone, the first mirrors again (after START SLAVE if it was told why it was ended).
     assert_eq!(b.stop(), 0);
-    if a.log_text().contains("uses binlogd's server_id 1001") {
+    s.sql("CREATE DATABASE d; FLUSH BINARY LOGS");
+    // The first may learn only now that the other's dump ended its own: it is then
+    // stopped, and mirrors nothing more until START SLAVE.
+    let told = || a.log_text().contains("uses binlogd's server_id 1001");
+    let logs = s.binary_logs();
+    let last_rotated = &logs[logs.len() - 2];
+    let size = |dir: &std::path::Path| std::fs::metadata(dir.join(last_rotated)).map(|m| m.len()).ok();
+    wait_until("the first binlogd to mirror the rotation or to say why it stopped", Duration::from_secs(60), || {
+        told() || size(&a.binlog_dir) == size(&s.binlog_dir())
+    });
+    if told() {
         admin(aport, "START SLAVE");
     }
-    s.sql("CREATE DATABASE d; FLUSH BINARY LOGS");
     assert_rotated_identical(&s, &a);
     // Its own earlier connection, still listed when it reconnects, is not taken for another.
     assert!(!a.log_text().contains(&format!("server_id 1001: 127.0.0.1:{aport}.")), "{}", a.log_text());
