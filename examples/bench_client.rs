@@ -115,6 +115,11 @@ fn readers(a: &[String]) {
 /// start, then what this source adds to the one before it, marker by marker (0 for the
 /// first source), then how long before the return the median marker arrived (negative
 /// when after it) and the share of markers that arrived before the return.
+/// How many ms `t` came before `then` (negative when after it).
+fn ms_ahead(t: Instant, then: Instant) -> f64 {
+    (then.saturating_duration_since(t).as_secs_f64() - t.saturating_duration_since(then).as_secs_f64()) * 1000.0
+}
+
 fn lag(a: &[String]) {
     let secs: u64 = a[4].parse().unwrap_or_else(|_| usage());
     let every = Duration::from_millis(a[5].parse().unwrap_or_else(|_| usage()));
@@ -195,10 +200,7 @@ fn lag(a: &[String]) {
                 .iter()
                 .map(|v| {
                     // Signed: negative when the reader had it before the commit returned.
-                    v[k].map_or("-".into(), |a| {
-                        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-                        format!("{:.3}", ms(a.saturating_duration_since(*ret)) - ms(ret.saturating_duration_since(a)))
-                    })
+                    v[k].map_or("-".into(), |a| format!("{:.3}", -ms_ahead(a, *ret)))
                 })
                 .collect();
             eprintln!(
@@ -228,18 +230,7 @@ fn lag(a: &[String]) {
         };
         let (n, p50, p99) = quantiles(since(|r| r.1));
         let (_, s50, s99) = quantiles(since(|r| r.0));
-        // Signed: how long before the statement returned each marker arrived.
-        let ahead: Vec<f64> = v
-            .iter()
-            .zip(&returned)
-            .filter_map(|(a, r)| {
-                let a = (*a)?;
-                Some(
-                    (r.1.saturating_duration_since(a).as_secs_f64() - a.saturating_duration_since(r.1).as_secs_f64())
-                        * 1000.0,
-                )
-            })
-            .collect();
+        let ahead: Vec<f64> = v.iter().zip(&returned).filter_map(|(a, r)| Some(ms_ahead((*a)?, r.1))).collect();
         let first = ahead.iter().filter(|&&ms| ms > 0.0).count() as f64 * 100.0 / ahead.len().max(1) as f64;
         let (_, h50, _) = quantiles(ahead);
         println!(

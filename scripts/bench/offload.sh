@@ -131,8 +131,8 @@ for flavor in $flavors; do
         [ "$n" = 0 ] && continue
         echo "- N = $n: lag p99 from binlogd ${L[${n}binlogd]} ms (from the start ${S[${n}binlogd]}), from the primary" \
           "${L[${n}primary]} ms (${S[${n}primary]}): no worse ($(verdict "${L[${n}binlogd]}" "<=" "${L[${n}primary]}"))." \
-          "The median marker reached a reader of the primary ${H[${n}primary]} ms before its commit returned" \
-          "(${F[${n}primary]}% of them before it), one of binlogd ${H[${n}binlogd]} ms before (${F[${n}binlogd]}%)."
+          "The median marker reached a reader of the primary ${H[${n}primary]} ms ahead of its commit's return" \
+          "(${F[${n}primary]}% of them ahead), one of binlogd ${H[${n}binlogd]} ms ahead (${F[${n}binlogd]}%; negative: after)."
       done
     fi
     echo "- Peak RSS with $many readers: $rss_many MiB; target < 128 MiB with 1,000 ($(verdict "$rss_many" "<" 128))."
