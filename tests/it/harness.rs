@@ -140,10 +140,19 @@ impl Server {
         self.status(&format!("{}_{suffix}", self.flavor.semi()))
     }
 
+    /// The server's data root as seen from here (under its chroot for MySQL and MariaDB 11).
+    pub fn root(&self) -> PathBuf {
+        PathBuf::from(fs::read_to_string(self.dir.join("root")).unwrap().trim())
+    }
+
+    /// The same data root as the server sees it (inside its chroot).
+    pub fn inner(&self) -> String {
+        fs::read_to_string(self.dir.join("inner")).unwrap().trim().to_string()
+    }
+
     /// The last `n` lines of the server's error log.
     pub fn error_log_tail(&self, n: usize) -> String {
-        let root = fs::read_to_string(self.dir.join("root")).unwrap_or_default();
-        let log = fs::read_to_string(PathBuf::from(root.trim()).join("error.log")).unwrap_or_default();
+        let log = fs::read_to_string(self.root().join("error.log")).unwrap_or_default();
         let v: Vec<&str> = log.lines().rev().take(n).collect();
         v.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
@@ -168,12 +177,11 @@ impl Server {
     /// Copies `file` where the server can read it; returns the path as the server sees it
     /// (inside its chroot for MySQL and MariaDB 11).
     pub fn copy_in(&self, file: &Path) -> String {
-        let root = fs::read_to_string(self.dir.join("root")).unwrap();
-        let inner = fs::read_to_string(self.dir.join("inner")).unwrap();
+        let root = self.root();
         let name = file.file_name().unwrap().to_str().unwrap();
-        fs::create_dir_all(PathBuf::from(root.trim()).join("files")).unwrap();
-        fs::copy(file, PathBuf::from(root.trim()).join("files").join(name)).unwrap();
-        format!("{}/files/{name}", inner.trim())
+        fs::create_dir_all(root.join("files")).unwrap();
+        fs::copy(file, root.join("files").join(name)).unwrap();
+        format!("{}/files/{name}", self.inner())
     }
 
     pub fn binlog_dir(&self) -> PathBuf {
@@ -590,10 +598,7 @@ pub fn wait_semisync_client(s: &Server, b: &Binlogd) {
     let log = b.log_text();
     let tail: Vec<&str> = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
     let plist = s.sql("SHOW FULL PROCESSLIST");
-    let elog = std::fs::read_to_string(
-        PathBuf::from(fs::read_to_string(s.dir.join("root")).unwrap().trim()).join("error.log"),
-    )
-    .unwrap_or_default();
+    let elog = std::fs::read_to_string(s.root().join("error.log")).unwrap_or_default();
     let etail: Vec<&str> = elog.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
     panic!(
         "binlogd never became the semisync client; the log ends:\n{}\nprocesslist:\n{plist}\nprimary's log ends:\n{}",

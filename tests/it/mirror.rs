@@ -230,8 +230,7 @@ fn an_encrypted_mariadb_binlog_is_stored_as_the_primary_serves_it() {
 #[test]
 fn an_encrypted_mysql_binlog_is_stored_as_the_primary_serves_it() {
     let s = Server::start(Flavor::Mysql, "encrypted-mysql");
-    let root = std::path::PathBuf::from(std::fs::read_to_string(s.dir.join("root")).unwrap().trim());
-    let inner = std::fs::read_to_string(s.dir.join("inner")).unwrap().trim().to_string();
+    let (root, inner) = (s.root(), s.inner());
     assert!(
         sid_root().join("usr/sbin/mysqld.my").exists(),
         "the chroot's global manifest is missing: run scripts/mysql-chroot.sh"

@@ -140,8 +140,7 @@ fn restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(flavor: Flavo
     );
     s.sql("CREATE DATABASE pr; CREATE TABLE pr.t (id INT PRIMARY KEY, v TEXT); INSERT INTO pr.t VALUES (1, 'a'), (2, 'b')");
     // The backup, with the GTIDs it holds.
-    let root = std::fs::read_to_string(s.dir.join("root")).unwrap().trim().to_string();
-    let inner = std::fs::read_to_string(s.dir.join("inner")).unwrap().trim().to_string();
+    let (root, inner) = (s.root(), s.inner());
     let mut dump = if mysql {
         let mut c = Command::new("chroot");
         c.arg(sid_root()).args(["/usr/bin/mysqldump", "--no-defaults", "-uroot", &format!("-S{inner}/sock")]);
@@ -152,7 +151,7 @@ fn restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(flavor: Flavo
         c.args([
             "--no-defaults",
             "-uroot",
-            &format!("-S{root}/sock"),
+            &format!("-S{}/sock", root.display()),
             "--single-transaction",
             "--master-data=2",
             "--gtid",
@@ -259,15 +258,14 @@ fn restored_from_a_backup_replicates_from_s3_to_just_before_a_drop(flavor: Flavo
 /// client on its socket, as `mysqlbinlog ... | mysql` does.
 fn pipe_into(r: &Server, sql: &[u8]) {
     use std::io::Write;
-    let root = std::fs::read_to_string(r.dir.join("root")).unwrap().trim().to_string();
-    let inner = std::fs::read_to_string(r.dir.join("inner")).unwrap().trim().to_string();
+    let (root, inner) = (r.root(), r.inner());
     let mut c = if r.flavor == Flavor::Mysql {
         let mut c = Command::new("chroot");
         c.arg(sid_root()).args(["/usr/bin/mysql", "--no-defaults", "-uroot", &format!("-S{inner}/sock")]);
         c
     } else {
         let mut c = Command::new("mariadb");
-        c.args(["--no-defaults", "-uroot", &format!("-S{root}/sock")]);
+        c.args(["--no-defaults", "-uroot", &format!("-S{}/sock", root.display())]);
         c
     };
     let mut child = c
